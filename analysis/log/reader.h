@@ -1,0 +1,75 @@
+/* reader.h - the one streaming capture reader every gmtrace subcommand uses
+ *
+ * A capture is mmap'd, its blocks indexed in one pass over the block headers
+ * (payloads are not touched), each thread's blocks ordered by (seq, offset),
+ * and events are then produced in global time order by a k-way merge over
+ * the threads (ties broken by thread index, so order is deterministic).
+ * Memory use is one decoded block per thread, whatever the capture's size.
+ *
+ * A reader never trusts its input. Damage (truncated block, bad magic, bad
+ * check value, undecodable zstd frame, a record running past its block) is
+ * reported once, as "<path>: offset <n>: <what was expected>", and everything
+ * read before the damage is still delivered.
+ */
+#ifndef GM_READER_H
+#define GM_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../interpose/log/format.h"
+
+typedef struct gm_reader gm_reader_t;
+
+/* One decoded record. Pointers stay valid until the next gm_reader_next(). */
+typedef struct gm_event {
+	uint64_t ns;          /* CLOCK_MONOTONIC nanoseconds */
+	uint64_t tsc;         /* rebuilt full TSC */
+	uint32_t thread;      /* writer thread index */
+	uint32_t type;        /* gm_rec_t (unknown types are counted and skipped) */
+	uint32_t x;           /* record's x field */
+	uint64_t a;           /* record's a field (48 bits) */
+	uint64_t b;           /* record's b field (40 bits) */
+	const uint64_t *extra;/* extra units as 64-bit words (2 per unit) */
+	uint32_t nextra;      /* number of extra units */
+	uint64_t offset;      /* file offset of the block holding the record */
+} gm_event_t;
+
+/* Facts about the capture known after gm_reader_open(). */
+typedef struct gm_reader_info {
+	uint32_t pid;
+	uint16_t version_major, version_minor;
+	uint64_t created_ns;
+	char shm_name[48];
+	uint64_t file_bytes;
+	uint64_t nblocks;
+	uint32_t nthreads;       /* highest thread index + 1 */
+	uint64_t records_bytes;  /* sum of raw_bytes of all blocks */
+	uint64_t records_lost;   /* sum of gm_rec_lost counts (known after the end) */
+	uint64_t unknown_records;/* records of types this reader does not know */
+	double tsc_hz;           /* tick rate used for ns (0 if no clock) */
+} gm_reader_info_t;
+
+/* Open and index a capture. Returns a reader, or NULL with a one-line
+ * message in err (missing file, not a capture, newer major version). A
+ * capture damaged after its header still opens; see gm_reader_error(). */
+gm_reader_t *gm_reader_open(const char *path, char *err, size_t errlen);
+
+/* Next event in time order: 1 and *ev filled, 0 at the end. */
+int gm_reader_next(gm_reader_t *r, gm_event_t *ev);
+
+/* Rewind to the first event (for reports that need two passes). */
+void gm_reader_rewind(gm_reader_t *r);
+
+/* The first damage found so far as one line, or NULL if none. */
+const char *gm_reader_error(const gm_reader_t *r);
+
+const gm_reader_info_t *gm_reader_info(const gm_reader_t *r);
+
+void gm_reader_free(gm_reader_t *r);
+
+/* Names for display and JSON ("alloc", "malloc", ...); "unknown" if out of range. */
+const char *gm_reader_type_name(unsigned type);
+const char *gm_reader_kind_name(unsigned kind);
+
+#endif

@@ -1,0 +1,104 @@
+/* gmtrace.h - the gmtrace marker API for games
+ *
+ * Include this header; do not link anything. Calls are resolved once, at
+ * run time, from libgmtrace.so when the game runs under it (LD_PRELOAD or
+ * `gmtrace run`), and cost a load and a branch otherwise.
+ *
+ *     #include <gmtrace.h>
+ *     for (;;) { update(); render(); GMTRACE_FRAME(); }
+ *
+ * Two mirrored halves:
+ *   - GMTRACE_DISABLE defined: every macro is ((void)0), nothing is compiled.
+ *   - otherwise: macros call static inline wrappers that look up the entry
+ *     points through gmtrace_api_get() (found with dlsym on first use).
+ *
+ * Naming: gmtrace_<object>_<verb>() functions, GMTRACE_<OBJECT>[_<VERB>]()
+ * macros; _N for named variants, _PUSH/_POP for scopes, _BEGIN/_END for
+ * spans. Strings passed in are copied by gmtrace; callers keep ownership.
+ *
+ * ABI: the entry table is versioned. A table with a larger abi is a superset;
+ * a game built against ABI n works with every libgmtrace that has abi >= n.
+ */
+#ifndef GMTRACE_H
+#define GMTRACE_H
+
+#include <stdint.h>
+
+#define GMTRACE_ABI 1
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The entry table exported by libgmtrace.so. Fields are only ever added. */
+typedef struct gmtrace_api {
+	uint32_t abi;   /* GMTRACE_ABI of the library */
+	uint32_t bytes; /* sizeof the table in the library */
+	void (*frame_mark)(void);
+	void (*frame_mark_n)(const char *set);
+	int (*enabled)(void);
+} gmtrace_api_t;
+
+#ifndef GMTRACE_DISABLE
+
+#include <stddef.h>
+#include <dlfcn.h>
+
+typedef const gmtrace_api_t *(*gmtrace_api_get_fn)(uint32_t abi);
+
+/* The library's table, or NULL when the game runs without gmtrace. */
+static inline const gmtrace_api_t *gmtrace_api(void)
+{
+	/* 0 = not looked up, 1 = absent, else the table. Racing lookups store
+	 * the same value, so relaxed atomics are enough. */
+	static const gmtrace_api_t *cached;
+	const gmtrace_api_t *api = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+	if (api == NULL) {
+		gmtrace_api_get_fn get = (gmtrace_api_get_fn)dlsym(RTLD_DEFAULT, "gmtrace_api_get");
+		api = get ? get(GMTRACE_ABI) : NULL;
+		if (api == NULL)
+			api = (const gmtrace_api_t *)1;
+		__atomic_store_n(&cached, api, __ATOMIC_RELAXED);
+	}
+	return api == (const gmtrace_api_t *)1 ? NULL : api;
+}
+
+/* End of one displayed (render) frame. Turns off automatic frame detection. */
+static inline void gmtrace_frame_mark(void)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a)
+		a->frame_mark();
+}
+
+/* End of one frame of a named secondary frame set ("physics", "audio"). */
+static inline void gmtrace_frame_mark_n(const char *set)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a)
+		a->frame_mark_n(set);
+}
+
+/* 1 when the game runs under gmtrace and records, else 0. */
+static inline int gmtrace_enabled(void)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a ? a->enabled() : 0;
+}
+
+#define GMTRACE_FRAME() do { gmtrace_frame_mark(); } while (0)
+#define GMTRACE_FRAME_N(set) do { gmtrace_frame_mark_n(set); } while (0)
+
+#else /* GMTRACE_DISABLE */
+
+#define GMTRACE_FRAME() ((void)0)
+#define GMTRACE_FRAME_N(set) ((void)0)
+#define gmtrace_enabled() 0
+
+#endif /* GMTRACE_DISABLE */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GMTRACE_H */

@@ -1,0 +1,202 @@
+/* format.h - the gmtrace record and capture format, shared by writer and reader
+ *
+ * This is the one header both sides of the pipeline include: interpose/ writes
+ * what it defines into the shared-memory log, and analysis/ reads it back from
+ * capture files. docs live in interpose/log/FORMAT.md; keep them in step.
+ *
+ * Glossary
+ *   record   one event, a multiple of 16 bytes ("units"), written by one thread.
+ *   tick     one time-stamp-counter (TSC) cycle; records carry the low 24 bits
+ *            of the TSC, readers rebuild the full value and map it to
+ *            CLOCK_MONOTONIC nanoseconds through clock samples.
+ *   chunk    a fixed-size slice of the shared-memory segment owned by one
+ *            thread at a time; a thread's records are the concatenation of its
+ *            chunks in sequence order.
+ *   block    a piece of one chunk as stored in a capture file (raw or zstd).
+ *   capture  the .gmt file: a file header followed by blocks.
+ *   frame    one displayed frame, ended by a frame mark record.
+ *   tag, asset, pool, budget node, heap: the marker API's objects (later
+ *            record types; unknown types are skipped by readers).
+ *
+ * All integers are little-endian. Records are never split across chunks.
+ */
+#ifndef GM_FORMAT_H
+#define GM_FORMAT_H
+
+#include <stdint.h>
+
+#define GM_FORMAT_MAGIC "GMTRACE\0"
+#define GM_FORMAT_VERSION_MAJOR 1 /* readers reject a newer major */
+#define GM_FORMAT_VERSION_MINOR 0 /* additions that old readers can skip */
+
+/* ---- records -----------------------------------------------------------
+ *
+ * Every record starts with one 16-byte unit of two 64-bit words:
+ *
+ *   w0: bits  0..47  a     pointer or type-specific value
+ *       bits 48..55  type  gm_rec_t, never 0 (0 marks the end of records)
+ *       bits 56..63  x     type-specific small value (kind, or extra units)
+ *   w1: bits  0..39  b     size or type-specific value
+ *       bits 40..63  tick  low 24 bits of the TSC when the event happened
+ *
+ * Records of variable length have x = number of extra 16-byte units that
+ * follow the first. A writer stores w1 and the extra units before w0, so a
+ * reader that sees a non-zero w0 (acquire) sees the whole record.
+ *
+ * Readers rebuild the TSC from the 24-bit tick: the new value is the one
+ * nearest to the previous record's TSC (a signed 24-bit step). Writers insert
+ * a gm_rec_time record whenever a step would reach 2^23 ticks.
+ */
+typedef enum gm_rec {
+	gm_rec_none = 0,       /* end of records in a chunk; never written */
+	gm_rec_alloc = 1,      /* a=ptr x=gm_kind b=size */
+	gm_rec_free = 2,       /* a=ptr x=gm_kind b=size given by a sized delete, else 0 */
+	gm_rec_realloc = 3,    /* a=new ptr x=gm_kind b=size, +1 unit: old ptr, 0 */
+	gm_rec_fail = 4,       /* a=0 x=gm_kind b=0, +1 unit: size, alignment */
+	gm_rec_time = 5,       /* a=0 x=1 b=0, +1 unit: full TSC, 0 */
+	gm_rec_thread_start = 6, /* a=OS tid, x=n units, b=name bytes; +units: name */
+	gm_rec_thread_end = 7, /* a=OS tid */
+	gm_rec_frame = 8,      /* a=frame number, x=frame set (0 = main frames) */
+	gm_rec_module = 9,     /* a=path bytes, x=n units, +1 unit: base, size; +path */
+	gm_rec_process = 10,   /* a=pid, x=n units, b=ppid, +1 unit: realtime ns,
+	                          monotonic ns at start; +1 unit: TSC at start, tick
+	                          rate in Hz (0 if unknown); +1 unit: exe bytes,
+	                          argv bytes; +exe then argv (NUL-separated) */
+	gm_rec_clock = 11,     /* a=0 x=1, +1 unit: TSC, monotonic ns (sampled together) */
+	gm_rec_stall = 12,     /* a=number of waits b=ns spent waiting for a free chunk */
+	gm_rec_fork = 13,      /* a=child pid: this process forked */
+	gm_rec_exec = 14,      /* a=0: this process is about to exec; its log ends */
+	gm_rec_exit = 15,      /* a=exit status if known: the log ends cleanly */
+	gm_rec_lost = 16,      /* a=records the writer could not store (recording stopped) */
+	gm_rec_module_unload = 17, /* a=base address */
+	gm_rec_count
+} gm_rec_t;
+
+/* How an allocation was requested or a block released (the x field). */
+typedef enum gm_kind {
+	gm_kind_malloc = 0,
+	gm_kind_calloc = 1,
+	gm_kind_realloc = 2,
+	gm_kind_reallocarray = 3,
+	gm_kind_posix_memalign = 4,
+	gm_kind_aligned_alloc = 5,
+	gm_kind_memalign = 6,
+	gm_kind_valloc = 7,
+	gm_kind_pvalloc = 8,
+	gm_kind_new = 9,        /* operator new, any non-array variant */
+	gm_kind_new_array = 10, /* operator new[], any variant */
+	gm_kind_free = 11,
+	gm_kind_delete = 12,
+	gm_kind_delete_array = 13,
+	gm_kind_count
+} gm_kind_t;
+
+#define GM_REC_UNIT 16u
+#define GM_REC_PTR_MASK ((1ull << 48) - 1)
+#define GM_REC_SIZE_MASK ((1ull << 40) - 1)
+#define GM_REC_TICK_BITS 24
+#define GM_REC_TICK_MASK ((1ull << GM_REC_TICK_BITS) - 1)
+#define GM_REC_TICK_HALF (1ull << (GM_REC_TICK_BITS - 1))
+#define GM_REC_MAX_EXTRA 255u
+
+static inline uint64_t gm_rec_w0(uint64_t a, unsigned type, unsigned x)
+{
+	return (a & GM_REC_PTR_MASK) | ((uint64_t)type << 48) | ((uint64_t)x << 56);
+}
+static inline uint64_t gm_rec_w1(uint64_t b, uint64_t tsc)
+{
+	return (b & GM_REC_SIZE_MASK) | ((tsc & GM_REC_TICK_MASK) << 40);
+}
+static inline uint64_t gm_rec_a(uint64_t w0) { return w0 & GM_REC_PTR_MASK; }
+static inline unsigned gm_rec_type(uint64_t w0) { return (unsigned)(w0 >> 48) & 0xff; }
+static inline unsigned gm_rec_x(uint64_t w0) { return (unsigned)(w0 >> 56); }
+static inline uint64_t gm_rec_b(uint64_t w1) { return w1 & GM_REC_SIZE_MASK; }
+static inline uint64_t gm_rec_tick(uint64_t w1) { return w1 >> 40; }
+
+/* Number of 16-byte units a record occupies, from its first word. */
+static inline unsigned gm_rec_units(uint64_t w0)
+{
+	unsigned t = gm_rec_type(w0);
+	if (t == gm_rec_alloc || t == gm_rec_free || t == gm_rec_frame || t == gm_rec_stall ||
+	    t == gm_rec_fork || t == gm_rec_exec || t == gm_rec_exit || t == gm_rec_lost ||
+	    t == gm_rec_thread_end || t == gm_rec_module_unload)
+		return 1;
+	if (t == gm_rec_realloc || t == gm_rec_fail)
+		return 2;
+	return 1 + gm_rec_x(w0); /* time, clock, thread_start, module, process, future types */
+}
+
+/* Rebuild a full TSC from the previous full TSC and a record's 24-bit tick. */
+static inline uint64_t gm_rec_tsc_rebuild(uint64_t prev, uint64_t tick)
+{
+	int64_t step = (int64_t)((tick - prev) & GM_REC_TICK_MASK);
+	if (step >= (int64_t)GM_REC_TICK_HALF)
+		step -= (int64_t)(1ull << GM_REC_TICK_BITS);
+	return prev + (uint64_t)step;
+}
+
+/* ---- capture file ------------------------------------------------------
+ *
+ * file   := gm_file_header_t block*
+ * block  := gm_block_t payload[stored_bytes]
+ *
+ * Blocks of one thread may appear out of order; readers order them by
+ * (seq, offset) and drop byte ranges already seen (a drainer that died
+ * between writing a block and noting it may have written it twice).
+ */
+typedef struct gm_file_header {
+	char magic[8];         /* GM_FORMAT_MAGIC */
+	uint16_t version_major;
+	uint16_t version_minor;
+	uint32_t header_bytes; /* sizeof(gm_file_header_t) when written */
+	uint32_t pid;          /* process whose log this is */
+	uint32_t chunk_bytes;  /* chunk size of the segment */
+	uint64_t created_ns;   /* CLOCK_REALTIME when the capture was opened */
+	char shm_name[48];     /* the live segment, for `gmtrace recover` */
+	char reserved[40];
+} gm_file_header_t;        /* 128 bytes */
+
+typedef enum gm_block_kind {
+	gm_block_raw = 1,      /* payload is records as written */
+	gm_block_zstd = 2,     /* payload is one zstd frame of the records */
+	gm_block_clock = 3,    /* payload: TSC, monotonic ns (drainer's sample) */
+	gm_block_kind_count
+} gm_block_kind_t;
+
+#define GM_BLOCK_MAGIC 0x4b424d47u /* "GMBK" */
+
+typedef struct gm_block {
+	uint32_t magic;        /* GM_BLOCK_MAGIC */
+	uint16_t kind;         /* gm_block_kind_t */
+	uint16_t flags;
+	uint32_t thread;       /* writer thread index (gm_thread), 0-based */
+	uint32_t seq;          /* chunk sequence number within that thread */
+	uint32_t offset;       /* byte offset of the payload's records in the chunk */
+	uint32_t raw_bytes;    /* records' size before compression */
+	uint32_t stored_bytes; /* payload size in the file */
+	uint32_t check;        /* gm_format_check() of the stored payload */
+	uint64_t tsc_base;     /* full TSC of the record before the first one */
+	uint64_t reserved;
+} gm_block_t;              /* 48 bytes */
+
+/* Fast 32-bit check value of a byte range (not cryptographic). */
+static inline uint32_t gm_format_check(const void *data, uint64_t n)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	while (n >= 8) {
+		uint64_t v;
+		__builtin_memcpy(&v, p, 8);
+		h = (h ^ v) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+		p += 8;
+		n -= 8;
+	}
+	while (n--) {
+		h = (h ^ *p++) * 0xc4ceb9fe1a85ec53ull;
+	}
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
+
+#endif
