@@ -39,7 +39,9 @@ typedef struct gmtrace_api {
 	int (*enabled)(void);
 } gmtrace_api_t;
 
-#ifndef GMTRACE_DISABLE
+#if defined(GMTRACE_IMPLEMENTATION)
+/* libgmtrace itself: defines the entry points, needs only the table */
+#elif !defined(GMTRACE_DISABLE)
 
 #include <stddef.h>
 #include <dlfcn.h>

@@ -69,6 +69,7 @@ typedef enum gm_rec {
 	gm_rec_exit = 15,      /* a=exit status if known: the log ends cleanly */
 	gm_rec_lost = 16,      /* a=records the writer could not store (recording stopped) */
 	gm_rec_module_unload = 17, /* a=base address */
+	gm_rec_frame_set = 18, /* a=set id, x=n units, b=name bytes; +name */
 	gm_rec_count
 } gm_rec_t;
 

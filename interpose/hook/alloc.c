@@ -1,0 +1,347 @@
+/* alloc.c - the allocation hooks: malloc family and C++ new/delete
+ *
+ * Every hook is alike: resolve (once), call the real function, record on
+ * success. Allocations read the clock after the real call returns and
+ * frees before it starts (record/thread.h says why). Failures are recorded
+ * as gm_rec_fail and returned exactly as the allocator returned them,
+ * errno included. Calls made while the thread is busy inside gmtrace, or
+ * while the process does not record, are forwarded untouched.
+ *
+ * operator new/delete are built on the same real malloc/free: the next
+ * definition in lookup order may be jemalloc's (DESIGN.md, the jemalloc
+ * trap), and memory from one allocator must never reach another.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../record/thread.h"
+#include "../support/support.h"
+#include "bootstrap.h"
+
+#define GM_HOOK_ON(t) (GM_LIKELY(__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED)) && \
+		       GM_LIKELY(!(t)->busy))
+
+static inline int gm_hook_ready(void)
+{
+	return GM_LIKELY(__atomic_load_n(&gm_real.malloc, __ATOMIC_ACQUIRE) != NULL) ||
+	       gm_bootstrap_resolve() == 0;
+}
+
+static inline void gm_hook_alloc(gm_thread_t *t, void *p, size_t n, unsigned kind)
+{
+	gm_thread_put(t, gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), n);
+}
+
+static void gm_hook_fail(gm_thread_t *t, unsigned kind, size_t n, size_t align)
+{
+	int saved = errno;
+	gm_thread_put2(t, gm_rec_w0(0, gm_rec_fail, kind), 0, n, align);
+	errno = saved;
+}
+
+static inline void gm_hook_free(gm_thread_t *t, void *p, unsigned kind, size_t sized)
+{
+	gm_thread_put(t, gm_rec_w0((uintptr_t)p, gm_rec_free, kind), sized);
+}
+
+/* ---- C ------------------------------------------------------------------ */
+
+GMTRACE_API void *malloc(size_t n)
+{
+	gm_thread_t *t = &gm_thread_self;
+	void *p;
+	if (!gm_hook_ready())
+		return gm_bootstrap_alloc(n, 16);
+	p = gm_real.malloc(n);
+	if (GM_HOOK_ON(t)) {
+		if (GM_LIKELY(p != NULL))
+			gm_hook_alloc(t, p, n, gm_kind_malloc);
+		else
+			gm_hook_fail(t, gm_kind_malloc, n, 0);
+	}
+	return p;
+}
+
+GMTRACE_API void free(void *p)
+{
+	gm_thread_t *t = &gm_thread_self;
+	if (GM_UNLIKELY(p == NULL) || GM_UNLIKELY(gm_bootstrap_owns(p)))
+		return;
+	if (GM_HOOK_ON(t))
+		gm_hook_free(t, p, gm_kind_free, 0);
+	gm_real.free(p);
+}
+
+GMTRACE_API void *calloc(size_t n, size_t m)
+{
+	gm_thread_t *t = &gm_thread_self;
+	size_t total;
+	void *p;
+	if (!gm_hook_ready()) {
+		if (__builtin_mul_overflow(n, m, &total))
+			return NULL;
+		return gm_bootstrap_alloc(total, 16);
+	}
+	p = gm_real.calloc(n, m);
+	if (GM_HOOK_ON(t)) {
+		if (__builtin_mul_overflow(n, m, &total))
+			total = SIZE_MAX;
+		if (GM_LIKELY(p != NULL))
+			gm_hook_alloc(t, p, total, gm_kind_calloc);
+		else
+			gm_hook_fail(t, gm_kind_calloc, total, 0);
+	}
+	return p;
+}
+
+/* realloc of a block from the bootstrap buffer: move it to the real heap */
+static void *gm_hook_realloc_bootstrap(void *old, size_t n)
+{
+	size_t have = gm_bootstrap_size(old);
+	void *p = malloc(n);
+	if (p)
+		memcpy(p, old, have < n ? have : n);
+	return p;
+}
+
+static void *gm_hook_realloc(void *old, size_t n, unsigned kind, size_t count)
+{
+	gm_thread_t *t = &gm_thread_self;
+	void *p;
+	if (!gm_hook_ready()) {
+		void *q = gm_bootstrap_alloc(n, 16);
+		if (q && old)
+			memcpy(q, old, gm_bootstrap_owns(old) ? gm_bootstrap_size(old) : 0);
+		return q;
+	}
+	if (GM_UNLIKELY(old && gm_bootstrap_owns(old)))
+		return gm_hook_realloc_bootstrap(old, n);
+	if (kind == gm_kind_reallocarray)
+		p = gm_real.reallocarray(old, count, n / (count ? count : 1));
+	else
+		p = gm_real.realloc(old, n);
+	if (GM_HOOK_ON(t)) {
+		if (GM_LIKELY(p != NULL))
+			gm_thread_put2(t, gm_rec_w0((uintptr_t)p, gm_rec_realloc, kind), n,
+				       (uintptr_t)old, 0);
+		else if (n == 0 && old)
+			gm_hook_free(t, old, kind, 0); /* realloc(p, 0) freed p */
+		else
+			gm_hook_fail(t, kind, n, 0);
+	}
+	return p;
+}
+
+GMTRACE_API void *realloc(void *old, size_t n)
+{
+	return gm_hook_realloc(old, n, gm_kind_realloc, 1);
+}
+
+GMTRACE_API void *reallocarray(void *old, size_t count, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(count, size, &total)) {
+		gm_thread_t *t = &gm_thread_self;
+		if (gm_hook_ready() && GM_HOOK_ON(t))
+			gm_hook_fail(t, gm_kind_reallocarray, SIZE_MAX, 0);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!gm_hook_ready() || !gm_real.reallocarray)
+		return realloc(old, total);
+	return gm_hook_realloc(old, total, gm_kind_reallocarray, count);
+}
+
+GMTRACE_API int posix_memalign(void **out, size_t align, size_t n)
+{
+	gm_thread_t *t = &gm_thread_self;
+	int rc;
+	if (!gm_hook_ready()) {
+		void *p;
+		if (align < sizeof(void *) || (align & (align - 1)))
+			return EINVAL;
+		if (!(p = gm_bootstrap_alloc(n, align)))
+			return ENOMEM;
+		*out = p;
+		return 0;
+	}
+	rc = gm_real.posix_memalign(out, align, n);
+	if (GM_HOOK_ON(t)) {
+		if (rc == 0)
+			gm_hook_alloc(t, *out, n, gm_kind_posix_memalign);
+		else
+			gm_hook_fail(t, gm_kind_posix_memalign, n, align);
+	}
+	return rc;
+}
+
+/* memalign, aligned_alloc, valloc, pvalloc share one shape */
+#define GM_HOOK_ALIGNED(name, kind, params, call, boot_n, boot_align, rec_n, rec_align)      \
+	GMTRACE_API void *name params                                                      \
+	{                                                                                  \
+		gm_thread_t *t = &gm_thread_self;                                          \
+		void *p;                                                                   \
+		if (!gm_hook_ready())                                                      \
+			return gm_bootstrap_alloc(boot_n, boot_align);                     \
+		p = gm_real.call;                                                          \
+		if (GM_HOOK_ON(t)) {                                                       \
+			if (GM_LIKELY(p != NULL))                                          \
+				gm_hook_alloc(t, p, rec_n, kind);                          \
+			else                                                               \
+				gm_hook_fail(t, kind, rec_n, rec_align);                   \
+		}                                                                          \
+		return p;                                                                  \
+	}
+
+GM_HOOK_ALIGNED(memalign, gm_kind_memalign, (size_t align, size_t n), memalign(align, n), n,
+		align, n, align)
+GM_HOOK_ALIGNED(aligned_alloc, gm_kind_aligned_alloc, (size_t align, size_t n),
+		aligned_alloc(align, n), n, align, n, align)
+GM_HOOK_ALIGNED(valloc, gm_kind_valloc, (size_t n), valloc(n), n, 4096, n, 0)
+GM_HOOK_ALIGNED(pvalloc, gm_kind_pvalloc, (size_t n), pvalloc(n), (n + 4095) & ~(size_t)4095,
+		4096, n, 0)
+
+GMTRACE_API size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	if (gm_bootstrap_owns(p))
+		return gm_bootstrap_size(p);
+	if (!gm_hook_ready())
+		return 0;
+	return gm_real.malloc_usable_size(p);
+}
+
+/* ---- C++ ---------------------------------------------------------------- */
+
+/* std::get_new_handler and the throw of std::bad_alloc live in libstdc++,
+ * which a C program may load only later (dlopen of a C++ module): look
+ * them up when first needed. */
+typedef void (*gm_new_handler_t)(void);
+
+static gm_new_handler_t gm_hook_new_handler(void)
+{
+	static gm_new_handler_t (*get)(void);
+	if (!get)
+		get = (gm_new_handler_t(*)(void))dlsym(RTLD_DEFAULT, "_ZSt15get_new_handlerv");
+	return get ? get() : NULL;
+}
+
+__attribute__((noreturn)) static void gm_hook_throw_bad_alloc(void)
+{
+	static void (*thrower)(void);
+	if (!thrower)
+		thrower = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZSt17__throw_bad_allocv");
+	if (thrower)
+		thrower();
+	gm_support_warn("operator new failed and std::bad_alloc cannot be thrown", 0, 0);
+	abort();
+}
+
+static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
+{
+	gm_thread_t *t = &gm_thread_self;
+	void *p;
+	if (!gm_hook_ready())
+		return gm_bootstrap_alloc(n ? n : 1, align ? align : 16);
+	for (;;) {
+		if (align) {
+			if (gm_real.posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align,
+						   n ? n : 1) != 0)
+				p = NULL;
+		} else {
+			p = gm_real.malloc(n ? n : 1);
+		}
+		if (GM_LIKELY(p != NULL)) {
+			if (GM_HOOK_ON(t))
+				gm_hook_alloc(t, p, n, kind);
+			return p;
+		}
+		{
+			gm_new_handler_t h = gm_hook_new_handler();
+			if (!h)
+				break;
+			h(); /* may free memory, throw, or abort */
+		}
+	}
+	if (GM_HOOK_ON(t))
+		gm_hook_fail(t, kind, n, align);
+	if (nothrow)
+		return NULL;
+	gm_hook_throw_bad_alloc();
+}
+
+static inline void gm_hook_delete(void *p, unsigned kind, size_t sized)
+{
+	gm_thread_t *t = &gm_thread_self;
+	if (!p || gm_bootstrap_owns(p))
+		return;
+	if (GM_HOOK_ON(t))
+		gm_hook_free(t, p, kind, sized);
+	gm_real.free(p);
+}
+
+/* new: _Znwm _Znam, nothrow, aligned (std::align_val_t is a size_t) */
+GMTRACE_API void *_Znwm(size_t n) { return gm_hook_new(n, 0, gm_kind_new, 0); }
+GMTRACE_API void *_Znam(size_t n) { return gm_hook_new(n, 0, gm_kind_new_array, 0); }
+GMTRACE_API void *_ZnwmRKSt9nothrow_t(size_t n, const void *nt)
+{
+	return gm_hook_new(n, 0, gm_kind_new, 1);
+}
+GMTRACE_API void *_ZnamRKSt9nothrow_t(size_t n, const void *nt)
+{
+	return gm_hook_new(n, 0, gm_kind_new_array, 1);
+}
+GMTRACE_API void *_ZnwmSt11align_val_t(size_t n, size_t al)
+{
+	return gm_hook_new(n, al, gm_kind_new, 0);
+}
+GMTRACE_API void *_ZnamSt11align_val_t(size_t n, size_t al)
+{
+	return gm_hook_new(n, al, gm_kind_new_array, 0);
+}
+GMTRACE_API void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
+{
+	return gm_hook_new(n, al, gm_kind_new, 1);
+}
+GMTRACE_API void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
+{
+	return gm_hook_new(n, al, gm_kind_new_array, 1);
+}
+
+/* delete: plain, sized, aligned, sized+aligned, nothrow, for both forms */
+GMTRACE_API void _ZdlPv(void *p) { gm_hook_delete(p, gm_kind_delete, 0); }
+GMTRACE_API void _ZdaPv(void *p) { gm_hook_delete(p, gm_kind_delete_array, 0); }
+GMTRACE_API void _ZdlPvm(void *p, size_t n) { gm_hook_delete(p, gm_kind_delete, n); }
+GMTRACE_API void _ZdaPvm(void *p, size_t n) { gm_hook_delete(p, gm_kind_delete_array, n); }
+GMTRACE_API void _ZdlPvSt11align_val_t(void *p, size_t al) { gm_hook_delete(p, gm_kind_delete, 0); }
+GMTRACE_API void _ZdaPvSt11align_val_t(void *p, size_t al)
+{
+	gm_hook_delete(p, gm_kind_delete_array, 0);
+}
+GMTRACE_API void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t al)
+{
+	gm_hook_delete(p, gm_kind_delete, n);
+}
+GMTRACE_API void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t al)
+{
+	gm_hook_delete(p, gm_kind_delete_array, n);
+}
+GMTRACE_API void _ZdlPvRKSt9nothrow_t(void *p, const void *nt) { gm_hook_delete(p, gm_kind_delete, 0); }
+GMTRACE_API void _ZdaPvRKSt9nothrow_t(void *p, const void *nt)
+{
+	gm_hook_delete(p, gm_kind_delete_array, 0);
+}
+GMTRACE_API void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *nt)
+{
+	gm_hook_delete(p, gm_kind_delete, 0);
+}
+GMTRACE_API void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *nt)
+{
+	gm_hook_delete(p, gm_kind_delete_array, 0);
+}

@@ -1,0 +1,57 @@
+/* bootstrap.h - the real allocator behind the hooks, and life before it
+ *
+ * Bootstrap order (the library constructor, gm_bootstrap_ctor):
+ *   1. resolve the next definitions of the allocation functions with
+ *      dlsym(RTLD_NEXT) — dlsym itself may call calloc: while resolving,
+ *      requests are served from a static buffer, never released;
+ *   2. start the session (record/session.c lists its own order);
+ * and at the end (destructor, or exit/_exit hooks): stop the session.
+ * Hooks called before step 1 resolve on demand.
+ */
+#ifndef GM_BOOTSTRAP_H
+#define GM_BOOTSTRAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct gm_real {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	void *(*reallocarray)(void *, size_t, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	size_t (*malloc_usable_size)(void *);
+} gm_real_t;
+
+extern gm_real_t gm_real;
+
+/* Resolve gm_real; returns 0, or -EBUSY while a resolution is under way
+ * (the caller then uses gm_bootstrap_alloc). */
+int gm_bootstrap_resolve(void);
+
+/* Memory for calls made while resolving: from a static buffer, aligned to
+ * align (a power of two). Returns NULL when the buffer is used up. */
+void *gm_bootstrap_alloc(size_t n, size_t align);
+
+extern unsigned char gm_bootstrap_buf[];
+extern const size_t gm_bootstrap_cap;
+
+/* 1 if p came from gm_bootstrap_alloc: one range comparison. */
+static inline int gm_bootstrap_owns(const void *p)
+{
+	return (const unsigned char *)p >= gm_bootstrap_buf &&
+	       (const unsigned char *)p < gm_bootstrap_buf + gm_bootstrap_cap;
+}
+
+/* Usable size of a bootstrap block. */
+size_t gm_bootstrap_size(const void *p);
+
+/* Exit status seen by the exit hook (0 if none). */
+extern int gm_bootstrap_status;
+
+#endif

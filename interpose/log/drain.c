@@ -1,0 +1,265 @@
+/* drain.c - write the shared-memory log's chunks into a capture file */
+#define ZSTD_STATIC_LINKING_ONLY
+#include "drain.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "../support/support.h"
+
+static void *gm_drain_zalloc(void *opaque, size_t n)
+{
+	gm_drain_t *d = opaque;
+	return d->alloc(n);
+}
+
+static void gm_drain_zfree(void *opaque, void *p)
+{
+	gm_drain_t *d = opaque;
+	d->release(p);
+}
+
+int gm_drain_init(gm_drain_t *d, gm_ring_t *ring, int fd, uint64_t file_bytes, int compress,
+		  void *(*alloc)(size_t), void (*release)(void *))
+{
+	memset(d, 0, sizeof(*d));
+	d->ring = ring;
+	d->fd = fd;
+	d->file_bytes = file_bytes;
+	d->compress = compress;
+	d->alloc = alloc;
+	d->release = release;
+	return 0;
+}
+
+static int gm_drain_writev(gm_drain_t *d, struct iovec *iov, int n)
+{
+	size_t total = 0;
+	int i;
+	for (i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	while (n > 0) {
+		ssize_t w = writev(d->fd, iov, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (!d->error)
+				d->error = -errno;
+			return -errno;
+		}
+		while (n > 0 && (size_t)w >= iov[0].iov_len) {
+			w -= (ssize_t)iov[0].iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov[0].iov_base = (char *)iov[0].iov_base + w;
+			iov[0].iov_len -= (size_t)w;
+		}
+	}
+	d->file_bytes += total;
+	return 0;
+}
+
+int gm_drain_header(gm_drain_t *d, uint32_t pid, const char *shm_name)
+{
+	gm_file_header_t h;
+	struct iovec iov;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, GM_FORMAT_MAGIC, 8);
+	h.version_major = GM_FORMAT_VERSION_MAJOR;
+	h.version_minor = GM_FORMAT_VERSION_MINOR;
+	h.header_bytes = sizeof(h);
+	h.pid = pid;
+	h.chunk_bytes = d->ring && d->ring->hdr ? d->ring->hdr->chunk_bytes : 0;
+	h.created_ns = gm_support_real_ns();
+	gm_support_strlcpy(h.shm_name, shm_name, sizeof(h.shm_name));
+	iov.iov_base = &h;
+	iov.iov_len = sizeof(h);
+	return gm_drain_writev(d, &iov, 1);
+}
+
+int gm_drain_clock(gm_drain_t *d)
+{
+	gm_block_t b;
+	uint64_t sample[2];
+	struct iovec iov[2];
+	/* read the two clocks back to back; the TSC between two monotonic
+	 * reads would be tighter, but one pair per pass is plenty for a fit */
+	sample[1] = gm_support_mono_ns();
+	sample[0] = gm_support_tsc();
+	memset(&b, 0, sizeof(b));
+	b.magic = GM_BLOCK_MAGIC;
+	b.kind = gm_block_clock;
+	b.raw_bytes = b.stored_bytes = sizeof(sample);
+	b.check = gm_format_check(sample, sizeof(sample));
+	iov[0].iov_base = &b;
+	iov[0].iov_len = sizeof(b);
+	iov[1].iov_base = sample;
+	iov[1].iov_len = sizeof(sample);
+	return gm_drain_writev(d, iov, 2);
+}
+
+/* Walk records of data[from, limit) as far as they are whole and written;
+ * returns the end offset and the full TSC of the last record in *tsc. */
+static uint32_t gm_drain_walk(const unsigned char *data, uint32_t from, uint32_t limit,
+			      uint64_t *tsc)
+{
+	uint32_t off = from;
+	uint64_t t = *tsc;
+	while (off + GM_REC_UNIT <= limit) {
+		const uint64_t *p = (const uint64_t *)(data + off);
+		uint64_t w0 = __atomic_load_n(&p[0], __ATOMIC_ACQUIRE);
+		unsigned units;
+		if (w0 == 0)
+			break;
+		units = gm_rec_units(w0);
+		if (off + units * GM_REC_UNIT > limit)
+			break;
+		if (gm_rec_type(w0) == gm_rec_time)
+			t = p[2];
+		else
+			t = gm_rec_tsc_rebuild(t, gm_rec_tick(p[1]));
+		off += units * GM_REC_UNIT;
+	}
+	*tsc = t;
+	return off;
+}
+
+static int gm_drain_block(gm_drain_t *d, const gm_chunk_t *c, const unsigned char *data,
+			  uint32_t from, uint32_t to, uint64_t tsc_base, int compress)
+{
+	gm_block_t b;
+	struct iovec iov[2];
+	const void *payload = data + from;
+	size_t stored = to - from;
+	memset(&b, 0, sizeof(b));
+	b.magic = GM_BLOCK_MAGIC;
+	b.kind = gm_block_raw;
+	b.thread = c->thread;
+	b.seq = c->seq;
+	b.offset = from;
+	b.raw_bytes = to - from;
+	b.tsc_base = tsc_base;
+	if (compress && d->alloc) {
+		size_t need = ZSTD_compressBound(to - from);
+		if (!d->cctx) {
+			ZSTD_customMem mem = {gm_drain_zalloc, gm_drain_zfree, d};
+			d->cctx = ZSTD_createCCtx_advanced(mem);
+			if (d->cctx)
+				ZSTD_CCtx_setParameter(d->cctx, ZSTD_c_compressionLevel, 1);
+		}
+		if (d->zcap < need) {
+			if (d->zbuf)
+				d->release(d->zbuf);
+			d->zbuf = d->alloc(need);
+			d->zcap = d->zbuf ? need : 0;
+		}
+		if (d->cctx && d->zbuf) {
+			size_t z = ZSTD_compress2(d->cctx, d->zbuf, d->zcap, data + from, to - from);
+			if (!ZSTD_isError(z) && z < stored) {
+				payload = d->zbuf;
+				stored = z;
+				b.kind = gm_block_zstd;
+			}
+		}
+	}
+	b.stored_bytes = (uint32_t)stored;
+	b.check = gm_format_check(payload, stored);
+	iov[0].iov_base = &b;
+	iov[0].iov_len = sizeof(b);
+	iov[1].iov_base = (void *)payload;
+	iov[1].iov_len = stored;
+	if (gm_drain_writev(d, iov, 2) != 0)
+		return d->error;
+	d->raw_bytes += to - from;
+	d->stored_bytes += stored;
+	d->blocks++;
+	return 0;
+}
+
+long gm_drain_pass(gm_drain_t *d, int partial)
+{
+	gm_ring_t *ring = d->ring;
+	uint32_t n = ring->hdr->nchunks, cb = ring->hdr->chunk_bytes, i, backlog = 0;
+	long total = 0;
+	int compress;
+	if (d->error)
+		return d->error;
+	for (i = 0; i < n; i++)
+		backlog += __atomic_load_n(&ring->chunks[i].state, __ATOMIC_RELAXED) ==
+			   gm_chunk_committed;
+	/* compress only while the log is mostly free: a backlog means the
+	 * game produces faster than we compress, and waiting would stall it */
+	compress = d->compress && backlog <= n / 4;
+	for (i = 0; i < n; i++) {
+		gm_chunk_t *c = &ring->chunks[i];
+		uint32_t st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+		unsigned char *data = gm_ring_data(ring, (int)i);
+		uint32_t limit, end;
+		uint64_t tsc;
+		if (st == gm_chunk_committed) {
+			limit = c->used <= cb ? c->used : cb;
+		} else if (st == gm_chunk_owned && partial) {
+			limit = cb;
+		} else {
+			continue;
+		}
+		if (c->drained < limit) {
+			tsc = c->drained_tsc;
+			end = gm_drain_walk(data, c->drained, limit, &tsc);
+			if (end > c->drained) {
+				if (gm_drain_block(d, c, data, c->drained, end, c->drained_tsc,
+						   compress) != 0)
+					return d->error;
+				total += end - c->drained;
+				c->drained_tsc = tsc;
+				__atomic_store_n(&c->drained, end, __ATOMIC_RELEASE);
+			}
+		}
+		if (st == gm_chunk_committed) {
+			memset(data, 0, limit);
+			c->drained = 0;
+			__atomic_store_n(&c->state, gm_chunk_free, __ATOMIC_RELEASE);
+		}
+	}
+	return total;
+}
+
+void gm_drain_free(gm_drain_t *d)
+{
+	if (d->cctx)
+		ZSTD_freeCCtx(d->cctx);
+	if (d->zbuf)
+		d->release(d->zbuf);
+	d->cctx = NULL;
+	d->zbuf = NULL;
+	d->zcap = 0;
+}
+
+int64_t gm_drain_valid_end(int fd)
+{
+	gm_file_header_t h;
+	struct stat st;
+	int64_t off;
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, GM_FORMAT_MAGIC, 8) != 0 || h.header_bytes < sizeof(h))
+		return -EINVAL;
+	off = h.header_bytes;
+	for (;;) {
+		gm_block_t b;
+		if (pread(fd, &b, sizeof(b), off) != (ssize_t)sizeof(b))
+			break;
+		if (b.magic != GM_BLOCK_MAGIC ||
+		    off + (int64_t)sizeof(b) + (int64_t)b.stored_bytes > (int64_t)st.st_size)
+			break;
+		off += (int64_t)sizeof(b) + b.stored_bytes;
+	}
+	return off;
+}

@@ -1,0 +1,193 @@
+/* ring.c - create, attach and claim chunks of the shared-memory log */
+#include "ring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../support/support.h"
+#include "format.h"
+
+static size_t gm_ring_page(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+	return p > 0 ? (size_t)p : 4096;
+}
+
+static int gm_ring_map(gm_ring_t *ring, int fd, size_t bytes, int create)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	ring->hdr = (gm_ring_header_t *)p;
+	ring->bytes = bytes;
+	(void)create;
+	return 0;
+}
+
+static void gm_ring_point(gm_ring_t *ring)
+{
+	ring->chunks = (gm_chunk_t *)(ring->hdr + 1);
+	ring->payload = (unsigned char *)ring->hdr + ring->hdr->payload_offset;
+}
+
+int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t chunk_bytes)
+{
+	unsigned char rnd[8];
+	size_t len = 0, page = gm_ring_page(), i;
+	uint64_t nchunks, meta, total;
+	char num[24];
+	int fd, rc, tries;
+
+	if (chunk_bytes < 4096 || (chunk_bytes & (GM_REC_UNIT - 1)))
+		return -EINVAL;
+	nchunks = ring_bytes / chunk_bytes;
+	if (nchunks < 4)
+		nchunks = 4;
+	if (nchunks > 1u << 20)
+		return -EINVAL;
+	meta = sizeof(gm_ring_header_t) + nchunks * sizeof(gm_chunk_t);
+	meta = (meta + page - 1) / page * page;
+	total = meta + nchunks * chunk_bytes;
+
+	memset(ring, 0, sizeof(*ring));
+	for (tries = 0; tries < 8; tries++) {
+		if ((rc = gm_support_random(rnd, sizeof(rnd))) != 0)
+			return rc;
+		len = 0;
+		ring->name[0] = 0;
+		gm_support_append(ring->name, sizeof(ring->name), &len, "/gmtrace.");
+		gm_support_u64(num, pid);
+		gm_support_append(ring->name, sizeof(ring->name), &len, num);
+		gm_support_append(ring->name, sizeof(ring->name), &len, ".");
+		for (i = 0; i < sizeof(rnd); i++) {
+			static const char hexd[] = "0123456789abcdef";
+			ring->name[len++] = hexd[rnd[i] >> 4];
+			ring->name[len++] = hexd[rnd[i] & 15];
+		}
+		ring->name[len] = 0;
+		fd = shm_open(ring->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)total) != 0) {
+		rc = -errno;
+		goto err;
+	}
+	if ((rc = gm_ring_map(ring, fd, total, 1)) != 0)
+		goto err;
+	close(fd);
+	memcpy(ring->hdr->magic, GM_RING_MAGIC, 8);
+	ring->hdr->version = 1;
+	ring->hdr->pid = pid;
+	ring->hdr->chunk_bytes = chunk_bytes;
+	ring->hdr->nchunks = (uint32_t)nchunks;
+	ring->hdr->payload_offset = meta;
+	ring->hdr->segment_bytes = total;
+	ring->owner = 1;
+	gm_ring_point(ring);
+	return 0;
+err:
+	close(fd);
+	shm_unlink(ring->name);
+	return rc;
+}
+
+int gm_ring_attach(gm_ring_t *ring, const char *name)
+{
+	struct stat st;
+	int fd, rc;
+	memset(ring, 0, sizeof(*ring));
+	gm_support_strlcpy(ring->name, name, sizeof(ring->name));
+	fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(gm_ring_header_t)) {
+		close(fd);
+		return -EINVAL;
+	}
+	rc = gm_ring_map(ring, fd, (size_t)st.st_size, 0);
+	close(fd);
+	if (rc)
+		return rc;
+	if (memcmp(ring->hdr->magic, GM_RING_MAGIC, 8) != 0 ||
+	    ring->hdr->segment_bytes != (uint64_t)st.st_size ||
+	    ring->hdr->payload_offset + (uint64_t)ring->hdr->nchunks * ring->hdr->chunk_bytes >
+		    (uint64_t)st.st_size) {
+		munmap(ring->hdr, ring->bytes);
+		memset(ring, 0, sizeof(*ring));
+		return -EINVAL;
+	}
+	gm_ring_point(ring);
+	return 0;
+}
+
+void gm_ring_detach(gm_ring_t *ring, int unlink_name)
+{
+	if (ring->hdr)
+		munmap(ring->hdr, ring->bytes);
+	if (unlink_name && ring->name[0])
+		shm_unlink(ring->name);
+	ring->hdr = NULL;
+}
+
+int gm_ring_claim(gm_ring_t *ring, uint32_t thread, uint32_t seq, uint64_t tsc_base)
+{
+	gm_ring_header_t *h = ring->hdr;
+	uint32_t n = h->nchunks, tries;
+	for (tries = 0; tries < n; tries++) {
+		uint64_t ticket = __atomic_fetch_add(&h->claim, 1, __ATOMIC_RELAXED);
+		uint32_t idx = (uint32_t)(ticket % n);
+		gm_chunk_t *c = &ring->chunks[idx];
+		uint32_t expect = gm_chunk_free;
+		if (__atomic_load_n(&c->state, __ATOMIC_RELAXED) != gm_chunk_free)
+			continue;
+		if (!__atomic_compare_exchange_n(&c->state, &expect, gm_chunk_owned, 0,
+						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			continue;
+		c->thread = thread;
+		c->seq = seq;
+		c->used = 0;
+		c->tsc_base = tsc_base;
+		c->drained = 0;
+		c->drained_tsc = tsc_base;
+		/* the header must be visible before any record of the chunk */
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		return (int)idx;
+	}
+	return -EAGAIN;
+}
+
+void gm_ring_commit(gm_ring_t *ring, int idx, uint32_t used)
+{
+	gm_chunk_t *c = &ring->chunks[idx];
+	c->used = used;
+	__atomic_store_n(&c->state, gm_chunk_committed, __ATOMIC_RELEASE);
+}
+
+int gm_ring_drain_lock(gm_ring_t *ring, uint32_t tid)
+{
+	uint32_t expect = 0;
+	if (__atomic_compare_exchange_n(&ring->hdr->drain_lock, &expect, tid, 0, __ATOMIC_ACQUIRE,
+					__ATOMIC_RELAXED))
+		return 1;
+	/* holder gone (killed drainer)? tids are pids of threads: kill(tid, 0)
+	 * tells whether it still exists. */
+	if (expect != 0 && kill((pid_t)expect, 0) != 0 && errno == ESRCH) {
+		if (__atomic_compare_exchange_n(&ring->hdr->drain_lock, &expect, tid, 0,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return 1;
+	}
+	return 0;
+}
+
+void gm_ring_drain_unlock(gm_ring_t *ring)
+{
+	__atomic_store_n(&ring->hdr->drain_lock, 0, __ATOMIC_RELEASE);
+}

@@ -1,0 +1,106 @@
+/* ring.h - the shared-memory log: a POSIX shm segment cut into chunks
+ *
+ * Layout: gm_ring_header_t, then nchunks gm_chunk_t headers, then the chunk
+ * payloads (page aligned). Producers (game threads) claim a free chunk with
+ * one compare-and-swap, write records into it directly, and commit it when
+ * full; a drainer (a thread in the game, `gmtrace run`, or `gmtrace
+ * recover` after a crash) copies committed data into the capture file and
+ * hands the chunk back. Because records live in shared memory from the
+ * moment they are written, they survive the process dying at any instant.
+ *
+ * Chunk states, and who moves them:
+ *   free --producer CAS--> owned --producer commit--> committed
+ *   committed --drainer, after the data is in the file and the chunk is
+ *   zeroed--> free
+ * The drainer may also copy the written prefix of an owned chunk (records
+ * are published by their first word, stored last with release order).
+ */
+#ifndef GM_RING_H
+#define GM_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GM_RING_MAGIC "GMRING1"
+
+typedef enum gm_chunk_state {
+	gm_chunk_free = 0,
+	gm_chunk_owned = 1,
+	gm_chunk_committed = 2,
+	gm_chunk_state_count
+} gm_chunk_state_t;
+
+typedef struct gm_chunk {
+	uint32_t state;     /* gm_chunk_state_t; atomic, see above */
+	uint32_t thread;    /* owner's thread index, set after the claim */
+	uint32_t seq;       /* owner's chunk sequence number */
+	uint32_t used;      /* bytes of records; set by commit (release) */
+	uint64_t tsc_base;  /* full TSC of the record before the first one */
+	uint32_t drained;   /* bytes already in the capture (drainer only) */
+	uint32_t pad0;
+	uint64_t drained_tsc; /* full TSC of the last drained record */
+	uint64_t pad1[3];
+} gm_chunk_t; /* 64 bytes: one cache line */
+
+typedef struct gm_ring_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t pid;           /* process writing the log */
+	uint32_t chunk_bytes;
+	uint32_t nchunks;
+	uint64_t payload_offset;/* from the segment start */
+	uint64_t segment_bytes;
+	uint64_t claim;         /* atomic: next chunk to try */
+	uint32_t nthreads;      /* atomic: thread indexes handed out */
+	uint32_t finished;      /* atomic: 1 once the process ended its log cleanly */
+	uint64_t stalls;        /* atomic: producer waits for a free chunk */
+	uint64_t stall_ns;      /* atomic: time spent in those waits */
+	uint32_t drain_lock;    /* atomic: 0, or the tid of the drainer holding it */
+	uint32_t external;      /* 1: an outside drainer is expected */
+	uint64_t drain_beat_ns; /* atomic: monotonic ns of the drainer's last pass */
+	uint64_t tsc0, mono0;   /* clock sample taken when the segment was made */
+	char capture_path[1024];/* where the capture goes */
+	char pad[64];
+} gm_ring_header_t;
+
+typedef struct gm_ring {
+	gm_ring_header_t *hdr;
+	gm_chunk_t *chunks;
+	unsigned char *payload;
+	size_t bytes;
+	char name[48];
+	int owner; /* 1 if this process created the segment */
+} gm_ring_t;
+
+/* Create a new segment named "/gmtrace.<pid>.<random>" (mode 0600, created
+ * exclusively) with room for ring_bytes of chunks. Fills *ring; returns 0
+ * or a negative errno and leaves nothing behind. */
+int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t chunk_bytes);
+
+/* Map an existing segment by name (for drainers outside the game); returns
+ * 0, -ENOENT, or -EINVAL if it is not a gmtrace log. */
+int gm_ring_attach(gm_ring_t *ring, const char *name);
+
+/* Unmap (and, if unlink is set, remove the name). */
+void gm_ring_detach(gm_ring_t *ring, int unlink_name);
+
+/* Claim a free chunk for thread, recording seq and tsc_base in its header.
+ * Returns the chunk index, or -EAGAIN when every chunk is in use. One
+ * fetch-add and one compare-and-swap in the common case; never blocks. */
+int gm_ring_claim(gm_ring_t *ring, uint32_t thread, uint32_t seq, uint64_t tsc_base);
+
+/* Mark chunk idx committed with used bytes of records. */
+void gm_ring_commit(gm_ring_t *ring, int idx, uint32_t used);
+
+/* Start of chunk idx's records. */
+static inline unsigned char *gm_ring_data(const gm_ring_t *ring, int idx)
+{
+	return ring->payload + (size_t)idx * ring->hdr->chunk_bytes;
+}
+
+/* Try to become the only drainer (tid is the caller's); returns 1 or 0. A
+ * lock held by a thread of a process that no longer exists is broken. */
+int gm_ring_drain_lock(gm_ring_t *ring, uint32_t tid);
+void gm_ring_drain_unlock(gm_ring_t *ring);
+
+#endif

@@ -1,0 +1,95 @@
+/* marker.c - the marker API entry points (include/gmtrace.h)
+ *
+ * Games reach these through gmtrace_api_get() (the header resolves it with
+ * dlsym) or by name (the Python module, through ctypes). Every entry point
+ * accepts any argument: bad ones are ignored here and, as the marker API
+ * grows, recorded as validation events. They never crash the game.
+ */
+#include <string.h>
+
+#define GMTRACE_IMPLEMENTATION
+#include "../include/gmtrace.h"
+#include "../record/thread.h"
+#include "../support/support.h"
+
+static uint64_t gm_marker_frames[256]; /* per frame set: frames ended */
+static char gm_marker_sets[256][32];   /* frame set names; 0 is the main set */
+static uint32_t gm_marker_nsets = 1;   /* atomic */
+static int gm_marker_explicit;         /* 1 once the game marks frames itself */
+
+GMTRACE_API void gmtrace_frame_mark(void)
+{
+	gm_thread_t *t = &gm_thread_self;
+	uint64_t n;
+	__atomic_store_n(&gm_marker_explicit, 1, __ATOMIC_RELAXED);
+	n = __atomic_add_fetch(&gm_marker_frames[0], 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy)
+		gm_thread_put(t, gm_rec_w0(n, gm_rec_frame, 0), 0);
+}
+
+/* Find or add the id of a named frame set; 0 when the name is unusable. */
+static unsigned gm_marker_set_id(const char *set)
+{
+	uint32_t i, n;
+	size_t len;
+	if (!set || !*set)
+		return 0;
+	len = strnlen(set, sizeof(gm_marker_sets[0]));
+	if (len >= sizeof(gm_marker_sets[0]))
+		len = sizeof(gm_marker_sets[0]) - 1;
+	n = __atomic_load_n(&gm_marker_nsets, __ATOMIC_ACQUIRE);
+	for (i = 1; i < n; i++)
+		if (strncmp(gm_marker_sets[i], set, len) == 0 && gm_marker_sets[i][len] == 0)
+			return i;
+	/* a new set: claim a slot. Two threads adding the same new name at
+	 * once may get two ids; both are recorded with the name, so the
+	 * analysis merges them by name. */
+	i = __atomic_fetch_add(&gm_marker_nsets, 1, __ATOMIC_ACQ_REL);
+	if (i >= 256) {
+		__atomic_store_n(&gm_marker_nsets, 256, __ATOMIC_RELEASE);
+		return 0;
+	}
+	memcpy(gm_marker_sets[i], set, len);
+	gm_marker_sets[i][len] = 0;
+	return i;
+}
+
+GMTRACE_API void gmtrace_frame_mark_n(const char *set)
+{
+	gm_thread_t *t = &gm_thread_self;
+	unsigned id = gm_marker_set_id(set);
+	uint64_t n;
+	if (id == 0) {
+		gmtrace_frame_mark();
+		return;
+	}
+	n = __atomic_add_fetch(&gm_marker_frames[id], 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy) {
+		if (n == 1)
+			gm_thread_put_var(t, gm_rec_frame_set, id, strlen(gm_marker_sets[id]),
+					  gm_marker_sets[id], strlen(gm_marker_sets[id]));
+		gm_thread_put(t, gm_rec_w0(n, gm_rec_frame, id), 0);
+	}
+}
+
+GMTRACE_API int gmtrace_enabled(void)
+{
+	return __atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED);
+}
+
+static const gmtrace_api_t gm_marker_api = {
+	.abi = GMTRACE_ABI,
+	.bytes = sizeof(gmtrace_api_t),
+	.frame_mark = gmtrace_frame_mark,
+	.frame_mark_n = gmtrace_frame_mark_n,
+	.enabled = gmtrace_enabled,
+};
+
+GMTRACE_API const gmtrace_api_t *gmtrace_api_get(uint32_t abi)
+{
+	/* a game built for a newer ABI than this library must not call
+	 * entries that are not here: it gets no table and runs as without */
+	if (abi > GMTRACE_ABI)
+		return NULL;
+	return &gm_marker_api;
+}

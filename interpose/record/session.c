@@ -1,0 +1,590 @@
+/* session.c - one process's recording session: log, capture, agent thread
+ *
+ * Start order (gm_session_start, from the library constructor):
+ *   1. options from GMTRACE_*         (no allocation)
+ *   2. private jemalloc arena         (profiler memory never from the game)
+ *   3. thread-exit key                (commits a thread's chunk at exit)
+ *   4. shared-memory log              (mode 0600, exclusive, random name)
+ *   5. capture file + header          (O_EXCL; suffix .1, .2 ... if taken)
+ *   6. announce (external drain) or internal drainer state
+ *   7. environment for children       (follow_children=0 strips LD_PRELOAD)
+ *   8. recording on; process + module records; agent thread; atfork hooks
+ * Any failure warns once and leaves recording off.
+ */
+#define _GNU_SOURCE
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../log/drain.h"
+#include "../support/mem.h"
+#include "../support/support.h"
+#include "thread.h"
+
+gm_ring_t gm_session_log;
+gm_options_t gm_session_options;
+
+static gm_drain_t gm_session_drain;
+static int gm_session_fd = -1;
+static int gm_session_started;
+static int gm_session_stopping;
+static pthread_t gm_session_agent;
+static int gm_session_agent_running;
+static int gm_session_agent_stop;
+static char gm_session_capture[1024];
+static char gm_session_exe[512];
+static uint64_t gm_session_known_adds;
+static uint32_t gm_session_nmodules;
+static int gm_session_atfork_done;
+
+/* ---- modules ----------------------------------------------------------- */
+
+typedef struct gm_session_module {
+	uint64_t base, size;
+	uint32_t seen; /* generation of the last walk that saw it */
+} gm_session_module_t;
+
+static gm_session_module_t *gm_session_mods;
+static uint32_t gm_session_mods_cap;
+static uint32_t gm_session_gen;
+
+static int gm_session_module_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	gm_thread_t *t = arg;
+	uint64_t lo = UINT64_MAX, hi = 0, words[2];
+	const char *path = info->dlpi_name;
+	char buf[2 * GM_REC_MAX_EXTRA * 8];
+	size_t plen;
+	uint32_t i;
+	int k;
+	(void)size;
+	for (k = 0; k < info->dlpi_phnum; k++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (ph->p_vaddr < lo)
+			lo = ph->p_vaddr;
+		if (ph->p_vaddr + ph->p_memsz > hi)
+			hi = ph->p_vaddr + ph->p_memsz;
+	}
+	if (hi <= lo)
+		return 0;
+	lo += info->dlpi_addr;
+	hi += info->dlpi_addr;
+	for (i = 0; i < gm_session_nmodules; i++) {
+		if (gm_session_mods[i].base == lo) {
+			gm_session_mods[i].seen = gm_session_gen;
+			return 0;
+		}
+	}
+	if (gm_session_nmodules == gm_session_mods_cap) {
+		uint32_t cap = gm_session_mods_cap ? gm_session_mods_cap * 2 : 64;
+		gm_session_module_t *m = gm_mem_alloc(cap * sizeof(*m));
+		if (!m)
+			return 0;
+		if (gm_session_mods) {
+			memcpy(m, gm_session_mods, gm_session_nmodules * sizeof(*m));
+			gm_mem_free(gm_session_mods);
+		}
+		gm_session_mods = m;
+		gm_session_mods_cap = cap;
+	}
+	gm_session_mods[gm_session_nmodules].base = lo;
+	gm_session_mods[gm_session_nmodules].size = hi - lo;
+	gm_session_mods[gm_session_nmodules].seen = gm_session_gen;
+	gm_session_nmodules++;
+	if (!path || !*path)
+		path = gm_session_exe; /* the main program has no name here */
+	plen = strlen(path);
+	if (plen > sizeof(buf) - 16)
+		plen = sizeof(buf) - 16;
+	words[0] = lo;
+	words[1] = hi - lo;
+	memcpy(buf, words, 16);
+	memcpy(buf + 16, path, plen);
+	gm_thread_put_var(t, gm_rec_module, plen, 0, buf, 16 + plen);
+	return 0;
+}
+
+static int gm_session_adds_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	*(uint64_t *)arg = info->dlpi_adds + info->dlpi_subs * 0x100000000ull;
+	return 1; /* the counters are the same in every entry: stop at the first */
+}
+
+/* Record modules loaded or unloaded since the last call. */
+static void gm_session_modules_poll(gm_thread_t *t)
+{
+	uint64_t adds = 0;
+	uint32_t i, j;
+	dl_iterate_phdr(gm_session_adds_cb, &adds);
+	if (adds == gm_session_known_adds)
+		return;
+	gm_session_known_adds = adds;
+	gm_session_gen++;
+	dl_iterate_phdr(gm_session_module_cb, t);
+	for (i = 0, j = 0; i < gm_session_nmodules; i++) {
+		if (gm_session_mods[i].seen != gm_session_gen) {
+			gm_thread_put(t, gm_rec_w0(gm_session_mods[i].base, gm_rec_module_unload, 0),
+				      0);
+			continue;
+		}
+		gm_session_mods[j++] = gm_session_mods[i];
+	}
+	gm_session_nmodules = j;
+}
+
+uint32_t gm_session_modules(void)
+{
+	return gm_session_nmodules;
+}
+
+/* ---- process record ---------------------------------------------------- */
+
+static void gm_session_process_record(gm_thread_t *t)
+{
+	static char buf[2 * GM_REC_MAX_EXTRA * 8];
+	char args[2048];
+	uint64_t w[6];
+	long alen = gm_support_read_file("/proc/self/cmdline", args, sizeof(args));
+	size_t elen = strlen(gm_session_exe), room = sizeof(buf) - sizeof(w);
+	if (alen < 0)
+		alen = 0;
+	if (elen > room / 2)
+		elen = room / 2;
+	if ((size_t)alen > room - elen)
+		alen = (long)(room - elen);
+	w[0] = gm_support_real_ns();
+	w[1] = gm_support_mono_ns();
+	w[2] = gm_support_tsc();
+	w[3] = 0; /* tick rate: from clock samples, see the reader */
+	w[4] = elen;
+	w[5] = (uint64_t)alen;
+	memcpy(buf, w, sizeof(w));
+	memcpy(buf + sizeof(w), gm_session_exe, elen);
+	memcpy(buf + sizeof(w) + elen, args, (size_t)alen);
+	gm_thread_put_var(t, gm_rec_process, (uint64_t)getpid(), (uint64_t)getppid(), buf,
+			  sizeof(w) + elen + (size_t)alen);
+}
+
+/* ---- capture file ------------------------------------------------------ */
+
+/* Expand %p (pid) and %e (program name) in pattern. */
+static int gm_session_expand(char *out, size_t cap, const char *pattern)
+{
+	size_t len = 0;
+	const char *p, *base = strrchr(gm_session_exe, '/');
+	char num[24];
+	base = base ? base + 1 : gm_session_exe;
+	out[0] = 0;
+	for (p = pattern; *p; p++) {
+		char one[2] = {*p, 0};
+		int rc = 0;
+		if (p[0] == '%' && p[1] == 'p') {
+			gm_support_u64(num, (uint64_t)getpid());
+			rc = gm_support_append(out, cap, &len, num);
+			p++;
+		} else if (p[0] == '%' && p[1] == 'e') {
+			rc = gm_support_append(out, cap, &len, *base ? base : "program");
+			p++;
+		} else {
+			rc = gm_support_append(out, cap, &len, one);
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Create the capture file exclusively; if the name is taken (a pattern
+ * without %p in a process tree, an exec of the same program) add .1, .2 */
+static int gm_session_create_file(void)
+{
+	char path[1024];
+	int i, fd;
+	if (gm_session_expand(path, sizeof(path) - 8, gm_session_options.output) != 0)
+		return -ENAMETOOLONG;
+	for (i = 0; i < 100; i++) {
+		char cand[1024];
+		size_t len = 0;
+		cand[0] = 0;
+		gm_support_append(cand, sizeof(cand), &len, path);
+		if (i) {
+			char num[24];
+			gm_support_u64(num, (uint64_t)i);
+			gm_support_append(cand, sizeof(cand), &len, ".");
+			gm_support_append(cand, sizeof(cand), &len, num);
+		}
+		fd = open(cand, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			gm_support_strlcpy(gm_session_capture, cand, sizeof(gm_session_capture));
+			return fd;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+/* Tell `gmtrace run` about this log: <dir>/<pid>.<name>.ann holds the
+ * segment name and the capture path; written whole, then renamed. */
+static int gm_session_announce(void)
+{
+	char tmp[1200], fin[1200], body[1200], num[24];
+	size_t tl = 0, fl = 0, bl = 0;
+	const char *dir = gm_session_options.announce_dir;
+	int fd, rc = 0;
+	gm_support_u64(num, (uint64_t)getpid());
+	tmp[0] = fin[0] = body[0] = 0;
+	if (gm_support_append(fin, sizeof(fin), &fl, dir) || gm_support_append(fin, sizeof(fin), &fl, "/") ||
+	    gm_support_append(fin, sizeof(fin), &fl, num) ||
+	    gm_support_append(fin, sizeof(fin), &fl, gm_session_log.name + 8) ||
+	    gm_support_append(fin, sizeof(fin), &fl, ".ann"))
+		return -ENAMETOOLONG;
+	gm_support_append(tmp, sizeof(tmp), &tl, fin);
+	if (gm_support_append(tmp, sizeof(tmp), &tl, ".tmp"))
+		return -ENAMETOOLONG;
+	if (gm_support_append(body, sizeof(body), &bl, gm_session_log.name) ||
+	    gm_support_append(body, sizeof(body), &bl, "\n") ||
+	    gm_support_append(body, sizeof(body), &bl, gm_session_capture) ||
+	    gm_support_append(body, sizeof(body), &bl, "\n"))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, body, bl) != (ssize_t)bl)
+		rc = -EIO;
+	close(fd);
+	if (rc == 0 && rename(tmp, fin) != 0)
+		rc = -errno;
+	return rc;
+}
+
+/* ---- agent thread ------------------------------------------------------ */
+
+static void gm_session_drain_once(int partial)
+{
+	gm_thread_t *t = &gm_thread_self;
+	uint32_t tid = t->os_tid ? t->os_tid : (uint32_t)gm_support_gettid();
+	if (gm_session_fd < 0 || !gm_ring_drain_lock(&gm_session_log, tid))
+		return;
+	gm_drain_pass(&gm_session_drain, partial);
+	__atomic_store_n(&gm_session_log.hdr->drain_beat_ns, gm_support_mono_ns(),
+			 __ATOMIC_RELAXED);
+	gm_ring_drain_unlock(&gm_session_log);
+}
+
+static void gm_session_clock_sample(void)
+{
+	gm_thread_t *t = &gm_thread_self;
+	uint32_t tid = t->os_tid ? t->os_tid : (uint32_t)gm_support_gettid();
+	if (gm_session_fd < 0 || !gm_ring_drain_lock(&gm_session_log, tid))
+		return;
+	gm_drain_clock(&gm_session_drain);
+	gm_ring_drain_unlock(&gm_session_log);
+}
+
+static void *gm_session_agent_main(void *arg)
+{
+	gm_thread_t *t = &gm_thread_self;
+	uint64_t last_clock = 0, last_mod = 0;
+	(void)arg;
+	prctl(PR_SET_NAME, "gmtrace", 0, 0, 0);
+	t->os_tid = (uint32_t)gm_support_gettid();
+	t->busy = 1; /* the agent's own calls are never recorded */
+	while (!__atomic_load_n(&gm_session_agent_stop, __ATOMIC_ACQUIRE)) {
+		uint64_t now = gm_support_mono_ns();
+		long got = 0;
+		if (!gm_session_options.drain_external) {
+			gm_thread_t *self = t;
+			uint32_t tid = self->os_tid;
+			if (gm_ring_drain_lock(&gm_session_log, tid)) {
+				got = gm_drain_pass(&gm_session_drain, 0);
+				__atomic_store_n(&gm_session_log.hdr->drain_beat_ns, now,
+						 __ATOMIC_RELAXED);
+				if (now - last_clock > 200000000ull) {
+					gm_drain_clock(&gm_session_drain);
+					last_clock = now;
+				}
+				gm_ring_drain_unlock(&gm_session_log);
+			}
+		}
+		if (now - last_mod > 50000000ull) {
+			t->busy = 0;
+			gm_session_modules_poll(t);
+			t->busy = 1;
+			last_mod = now;
+		}
+		if (got <= 0) {
+			struct timespec ts = {0, (long)gm_session_options.drain_interval_ms * 1000000L};
+			if (ts.tv_nsec >= 1000000000L || ts.tv_nsec <= 0)
+				ts.tv_nsec = 5000000L;
+			nanosleep(&ts, NULL);
+		}
+	}
+	/* commit whatever the agent itself wrote (module records) */
+	gm_thread_flush(t);
+	return NULL;
+}
+
+static int gm_session_agent_start(void)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int rc;
+	gm_session_agent_stop = 0;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	/* the agent must never take a game's signal */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&gm_session_agent, &attr, gm_session_agent_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		return -rc;
+	gm_session_agent_running = 1;
+	return 0;
+}
+
+static void gm_session_agent_end(void)
+{
+	struct timespec deadline;
+	if (!gm_session_agent_running)
+		return;
+	__atomic_store_n(&gm_session_agent_stop, 1, __ATOMIC_RELEASE);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 5;
+	/* a game calling exit() from a signal handler may have interrupted
+	 * the agent's own thread? No: the agent blocks every signal. A timed
+	 * join only guards against a drainer stuck in write(2). */
+	pthread_timedjoin_np(gm_session_agent, NULL, &deadline);
+	gm_session_agent_running = 0;
+}
+
+/* ---- environment ------------------------------------------------------- */
+
+/* Remove libgmtrace from LD_PRELOAD in place (no allocation): the string in
+ * environ is edited, so children and exec'd programs run without it. */
+static void gm_session_unfollow(void)
+{
+	char *v = getenv("LD_PRELOAD");
+	char *r, *w;
+	if (!v)
+		return;
+	r = w = v;
+	while (*r) {
+		char *start, *end;
+		while (*r == ' ' || *r == ':')
+			r++;
+		start = r;
+		while (*r && *r != ' ' && *r != ':')
+			r++;
+		end = r;
+		if (end > start) {
+			int ours = 0;
+			const char *needle = "libgmtrace";
+			char *s;
+			for (s = start; s + 10 <= end; s++)
+				if (memcmp(s, needle, 10) == 0)
+					ours = 1;
+			if (!ours) {
+				if (w != v)
+					*w++ = ':';
+				memmove(w, start, (size_t)(end - start));
+				w += end - start;
+			}
+		}
+	}
+	*w = 0;
+}
+
+/* ---- fork -------------------------------------------------------------- */
+
+static void gm_session_child(void)
+{
+	gm_thread_t *t = &gm_thread_self;
+	/* the parent's log and capture are not ours: drop them untouched */
+	__atomic_store_n(&gm_thread_recording, 0, __ATOMIC_RELEASE);
+	gm_thread_reset(t);
+	if (gm_session_log.hdr)
+		gm_ring_detach(&gm_session_log, 0);
+	if (gm_session_fd >= 0)
+		close(gm_session_fd);
+	gm_session_fd = -1;
+	gm_drain_free(&gm_session_drain);
+	gm_session_agent_running = 0;
+	gm_session_started = 0;
+	gm_session_stopping = 0;
+	gm_session_nmodules = 0;
+	gm_session_known_adds = 0;
+	gm_session_start();
+}
+
+void gm_session_fork_parent(int child_pid)
+{
+	if (child_pid > 0 && __atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
+		gm_thread_put(&gm_thread_self, gm_rec_w0((uint64_t)child_pid, gm_rec_fork, 0), 0);
+}
+
+/* ---- start / stop ------------------------------------------------------ */
+
+void gm_session_start(void)
+{
+	gm_thread_t *t = &gm_thread_self;
+	ssize_t n;
+	int rc, fd;
+	if (gm_session_started)
+		return;
+	gm_session_started = 1;
+	t->busy = 1;
+	gm_options_load(&gm_session_options, gm_support_warn);
+	if (!gm_session_options.enabled)
+		goto off;
+	n = readlink("/proc/self/exe", gm_session_exe, sizeof(gm_session_exe) - 1);
+	gm_session_exe[n > 0 ? n : 0] = 0;
+	if (gm_mem_init() != 0) {
+		gm_support_warn("cannot create the profiler's memory arena; not recording", 0, 0);
+		goto off;
+	}
+	if (gm_thread_init() != 0)
+		gm_support_warn("no thread-exit hook; thread ends are committed at exit", 0, 0);
+	if (gm_session_options.chunk_size < 4096 || gm_session_options.chunk_size > (1u << 24) ||
+	    (gm_session_options.chunk_size & 4095)) {
+		gm_support_warn("GMTRACE_CHUNK_SIZE must be a multiple of 4K up to 16M; using 64K",
+				0, 0);
+		gm_session_options.chunk_size = 65536;
+	}
+	rc = gm_ring_create(&gm_session_log, (uint32_t)getpid(), gm_session_options.ring_size,
+			    (uint32_t)gm_session_options.chunk_size);
+	if (rc != 0) {
+		gm_support_warn("cannot create the shared-memory log: ", strerror(-rc),
+				"; not recording");
+		goto off;
+	}
+	gm_session_log.hdr->tsc0 = gm_support_tsc();
+	gm_session_log.hdr->mono0 = gm_support_mono_ns();
+	gm_session_log.hdr->drain_beat_ns = gm_session_log.hdr->mono0;
+	gm_session_log.hdr->external = (uint32_t)gm_session_options.drain_external;
+	fd = gm_session_create_file();
+	if (fd < 0) {
+		gm_support_warn("cannot create the capture file ", gm_session_options.output, "");
+		gm_ring_detach(&gm_session_log, 1);
+		goto off;
+	}
+	gm_support_strlcpy(gm_session_log.hdr->capture_path, gm_session_capture,
+			   sizeof(gm_session_log.hdr->capture_path));
+	gm_drain_init(&gm_session_drain, &gm_session_log, fd, 0, gm_session_options.compress,
+		      gm_mem_alloc, gm_mem_free);
+	if (gm_drain_header(&gm_session_drain, (uint32_t)getpid(), gm_session_log.name) != 0) {
+		gm_support_warn("cannot write the capture file ", gm_session_capture, "");
+		close(fd);
+		gm_ring_detach(&gm_session_log, 1);
+		goto off;
+	}
+	gm_drain_clock(&gm_session_drain);
+	if (gm_session_options.drain_external) {
+		close(fd);
+		fd = -1;
+		if (gm_session_announce() != 0) {
+			gm_support_warn("cannot announce the log in ", gm_session_options.announce_dir,
+					"; draining inside the game");
+			gm_session_options.drain_external = 0;
+			fd = open(gm_session_capture, O_WRONLY | O_APPEND | O_CLOEXEC);
+			gm_session_log.hdr->external = 0;
+		}
+	}
+	gm_session_fd = fd;
+	gm_session_drain.fd = fd;
+	if (!gm_session_options.follow_children)
+		gm_session_unfollow();
+
+	__atomic_store_n(&gm_thread_recording, 1, __ATOMIC_RELEASE);
+	t->busy = 0;
+	gm_session_process_record(t);
+	gm_session_modules_poll(t);
+	t->busy = 1;
+	if (gm_session_agent_start() != 0)
+		gm_support_warn("cannot start the drainer thread; the capture is written at exit",
+				0, 0);
+	if (!gm_session_atfork_done) {
+		pthread_atfork(NULL, NULL, gm_session_child);
+		gm_session_atfork_done = 1;
+	}
+	if (!gm_session_options.quiet)
+		gm_support_warn("recording to ", gm_session_capture, "");
+	t->busy = 0;
+	return;
+off:
+	t->busy = 0;
+}
+
+void gm_session_stop(int status)
+{
+	gm_thread_t *t = &gm_thread_self;
+	if (!gm_session_started || gm_session_stopping ||
+	    !__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
+		return;
+	gm_session_stopping = 1;
+	gm_thread_put(t, gm_rec_w0((uint64_t)(uint32_t)status, gm_rec_exit, 0),
+		      __atomic_load_n(&gm_session_log.hdr->stalls, __ATOMIC_RELAXED));
+	t->busy = 1;
+	gm_thread_flush(t);
+	__atomic_store_n(&gm_thread_recording, 0, __ATOMIC_RELEASE);
+	gm_session_agent_end();
+	if (!gm_session_options.drain_external) {
+		gm_session_drain_once(1);
+		gm_session_clock_sample();
+		gm_drain_free(&gm_session_drain);
+		if (gm_session_fd >= 0)
+			close(gm_session_fd);
+		gm_session_fd = -1;
+		__atomic_store_n(&gm_session_log.hdr->finished, 1, __ATOMIC_RELEASE);
+		if (gm_session_drain.error == 0)
+			gm_ring_detach(&gm_session_log, 1);
+		else
+			gm_support_warn("the capture could not be written whole; the log stays in "
+					"/dev/shm for `gmtrace recover`", 0, 0);
+	} else {
+		__atomic_store_n(&gm_session_log.hdr->finished, 1, __ATOMIC_RELEASE);
+	}
+	t->busy = 0;
+}
+
+int gm_session_drain_help(void)
+{
+	/* Producers never drain: the agent (or `gmtrace run`) does. Waiting
+	 * here is the lossless policy; the caller counts it. */
+	return 0;
+}
+
+void gm_session_exec(void)
+{
+	gm_thread_t *t = &gm_thread_self;
+	if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
+		return;
+	gm_thread_put(t, gm_rec_w0(0, gm_rec_exec, 0), 0);
+	t->busy = 1;
+	gm_thread_flush(t);
+	if (!gm_session_options.drain_external) {
+		gm_session_drain_once(1);
+		gm_session_clock_sample();
+		/* the segment's name goes now: after a successful exec nobody
+		 * would remove it. If exec fails we go on with the mapping. */
+		shm_unlink(gm_session_log.name);
+	}
+	t->busy = 0;
+}

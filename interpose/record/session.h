@@ -1,0 +1,42 @@
+/* session.h - this process's recording session: its log, capture, drainer
+ *
+ * A session is the life of one process image under gmtrace: the shared-
+ * memory log it writes, the capture file that log drains into, and the
+ * agent thread that drains it (or heartbeats for `gmtrace run` when the
+ * drain is external), samples the clock and notices loaded modules. A fork
+ * child starts a session of its own; an exec ends the session cleanly.
+ */
+#ifndef GM_SESSION_H
+#define GM_SESSION_H
+
+#include <stdint.h>
+
+#include "../log/ring.h"
+#include "../support/options.h"
+
+extern gm_ring_t gm_session_log;
+extern gm_options_t gm_session_options;
+
+/* Start recording this process: options, private arena, log, capture file,
+ * agent thread, process and module records. On any failure it warns once
+ * and leaves recording off; the game runs on. */
+void gm_session_start(void);
+
+/* End the session at process exit: final records, last drain, capture
+ * closed, log removed once everything is in the file. Idempotent. */
+void gm_session_stop(int status);
+
+/* Called by a producer waiting for a free chunk; returns 1 if it helped
+ * (drained something), 0 if the caller should sleep a little. */
+int gm_session_drain_help(void);
+
+/* Before exec: everything written so far goes to the capture. */
+void gm_session_exec(void);
+
+/* Fork hooks (pthread_atfork); the parent also records the child's pid. */
+void gm_session_fork_parent(int child_pid);
+
+/* Number of modules recorded so far (for tests and the agent). */
+uint32_t gm_session_modules(void);
+
+#endif

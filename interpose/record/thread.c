@@ -1,0 +1,204 @@
+/* thread.c - per-thread recording: registration, chunk switches, exit
+ *
+ * Everything here runs with the thread's busy flag set, so allocations made
+ * by what it calls (pthread_setspecific's first use, nanosleep's nothing)
+ * are forwarded unrecorded instead of recursing.
+ */
+#include "thread.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+#include <sys/prctl.h>
+
+#include "session.h"
+
+__thread gm_thread_t gm_thread_self __attribute__((tls_model("initial-exec"))) = {
+	.chunk = -1,
+};
+int gm_thread_recording;
+
+static pthread_key_t gm_thread_key;
+static int gm_thread_key_ok;
+
+static void gm_thread_exit(void *arg);
+
+int gm_thread_init(void)
+{
+	if (gm_thread_key_ok)
+		return 0;
+	if (pthread_key_create(&gm_thread_key, gm_thread_exit) != 0)
+		return -EAGAIN;
+	gm_thread_key_ok = 1;
+	return 0;
+}
+
+/* Claim a chunk for t, waiting while the log is full. Returns 0, or -1 if
+ * recording stopped meanwhile. The wait is counted in the log header and
+ * written as a gm_rec_stall record at the start of the new chunk. */
+static int gm_thread_claim(gm_thread_t *t)
+{
+	gm_ring_t *ring = &gm_session_log;
+	uint64_t waits = 0, start = 0;
+	int idx;
+	while ((idx = gm_ring_claim(ring, t->index, t->seq, t->last_tsc)) < 0) {
+		struct timespec ts = {0, 50000};
+		if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
+			return -1;
+		if (waits == 0)
+			start = gm_support_mono_ns();
+		waits++;
+		if (!gm_session_drain_help())
+			nanosleep(&ts, NULL);
+	}
+	t->chunk = idx;
+	t->seq++;
+	t->pos = (uint64_t *)gm_ring_data(ring, idx);
+	t->end = t->pos + ring->hdr->chunk_bytes / 8;
+	if (waits) {
+		uint64_t ns = gm_support_mono_ns() - start;
+		uint64_t now = gm_support_tsc();
+		__atomic_add_fetch(&ring->hdr->stalls, waits, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&ring->hdr->stall_ns, ns, __ATOMIC_RELAXED);
+		/* keep the chunk's tsc_base valid: a time record first */
+		t->pos[2] = now;
+		t->pos[3] = 0;
+		t->pos[1] = gm_rec_w1(0, now);
+		__atomic_store_n(&t->pos[0], gm_rec_w0(0, gm_rec_time, 1), __ATOMIC_RELEASE);
+		t->pos[5] = gm_rec_w1(ns, now);
+		__atomic_store_n(&t->pos[4], gm_rec_w0(waits, gm_rec_stall, 0), __ATOMIC_RELEASE);
+		t->pos += 6;
+		t->last_tsc = now;
+	}
+	return 0;
+}
+
+/* Make room for units more units, switching chunks if needed. */
+static int gm_thread_room(gm_thread_t *t, unsigned units)
+{
+	if (t->pos && t->pos + 2 * units <= t->end)
+		return 0;
+	if (t->chunk >= 0) {
+		gm_ring_commit(&gm_session_log, t->chunk,
+			       (uint32_t)((unsigned char *)t->pos -
+					  gm_ring_data(&gm_session_log, t->chunk)));
+		t->chunk = -1;
+		t->pos = t->end = NULL;
+	}
+	if (gm_thread_claim(t) != 0)
+		return -1;
+	return t->pos + 2 * units <= t->end ? 0 : -1;
+}
+
+/* Write a record into reserved room: extra units first, first word last. */
+static void gm_thread_store(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t *extra,
+			    unsigned nextra, uint64_t now)
+{
+	uint64_t *p = t->pos;
+	unsigned i;
+	t->pos = p + 2 + 2 * nextra;
+	t->last_tsc = now;
+	__asm__ volatile("" ::: "memory");
+	for (i = 0; i < 2 * nextra; i++)
+		p[2 + i] = extra[i];
+	p[1] = gm_rec_w1(b, now);
+	__atomic_store_n(&p[0], w0, __ATOMIC_RELEASE);
+}
+
+static void gm_thread_register(gm_thread_t *t)
+{
+	char name[16] = {0};
+	uint64_t words[2] = {0, 0};
+	t->index = __atomic_fetch_add(&gm_session_log.hdr->nthreads, 1, __ATOMIC_RELAXED);
+	t->seq = 0;
+	t->os_tid = (uint32_t)gm_support_gettid();
+	t->last_tsc = gm_support_tsc();
+	t->state = gm_thread_active;
+	if (gm_thread_key_ok)
+		pthread_setspecific(gm_thread_key, t);
+	prctl(PR_GET_NAME, name, 0, 0, 0);
+	memcpy(words, name, sizeof(words));
+	if (gm_thread_room(t, 2) == 0)
+		gm_thread_store(t, gm_rec_w0(t->os_tid, gm_rec_thread_start, 1), strlen(name),
+				words, 1, gm_support_tsc());
+}
+
+void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t *extra,
+			unsigned nextra, uint64_t now)
+{
+	int saved_errno;
+	if (t->busy || !__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
+		return;
+	saved_errno = errno; /* hooks must leave errno as the allocator set it */
+	t->busy = 1;
+	if (t->state == gm_thread_new) {
+		gm_thread_register(t);
+	} else if (t->state == gm_thread_exited) {
+		/* records after the exit destructor: keep them, and have the
+		 * destructor run once more to commit them */
+		t->state = gm_thread_active;
+		if (gm_thread_key_ok)
+			pthread_setspecific(gm_thread_key, t);
+	}
+	/* room for a time record (2 units) and the record itself */
+	if (gm_thread_room(t, 3 + nextra) != 0)
+		goto out;
+	if (now - t->last_tsc >= GM_REC_TICK_HALF || now < t->last_tsc) {
+		uint64_t full[2] = {now, 0};
+		gm_thread_store(t, gm_rec_w0(0, gm_rec_time, 1), 0, full, 1, now);
+	}
+	gm_thread_store(t, w0, b, extra, nextra, now);
+out:
+	t->busy = 0;
+	errno = saved_errno;
+}
+
+void gm_thread_put_var(gm_thread_t *t, unsigned type, uint64_t a, uint64_t b, const void *data,
+		       uint64_t nbytes)
+{
+	uint64_t buf[2 * GM_REC_MAX_EXTRA];
+	uint64_t units;
+	const unsigned char *src = data;
+	if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) || t->busy)
+		return;
+	if (nbytes > sizeof(buf))
+		nbytes = sizeof(buf);
+	units = (nbytes + 15) / 16;
+	memset(buf, 0, units * 16);
+	if (nbytes)
+		memcpy(buf, src, nbytes);
+	gm_thread_put_slow(t, gm_rec_w0(a, type, (unsigned)units), b, buf, (unsigned)units,
+			   gm_support_tsc());
+}
+
+void gm_thread_flush(gm_thread_t *t)
+{
+	if (t->chunk < 0 || !gm_session_log.hdr)
+		return;
+	gm_ring_commit(&gm_session_log, t->chunk,
+		       (uint32_t)((unsigned char *)t->pos - gm_ring_data(&gm_session_log, t->chunk)));
+	t->chunk = -1;
+	t->pos = t->end = NULL;
+}
+
+void gm_thread_reset(gm_thread_t *t)
+{
+	t->chunk = -1;
+	t->pos = t->end = NULL;
+	t->state = gm_thread_new;
+	t->busy = 0;
+}
+
+static void gm_thread_exit(void *arg)
+{
+	gm_thread_t *t = &gm_thread_self;
+	(void)arg;
+	if (t->state != gm_thread_active)
+		return;
+	gm_thread_put(t, gm_rec_w0(t->os_tid, gm_rec_thread_end, 0), 0);
+	t->busy = 1;
+	gm_thread_flush(t);
+	t->state = gm_thread_exited;
+	t->busy = 0;
+}

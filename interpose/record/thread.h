@@ -1,0 +1,111 @@
+/* thread.h - per-thread recording state and the hot record writers
+ *
+ * Each thread owns one chunk of the shared-memory log at a time and appends
+ * 16-byte records to it with plain stores: no lock, no syscall, no
+ * allocation. The slow path (first record of a thread, chunk full, a time
+ * record due) lives in thread.c.
+ *
+ * Time: every record carries the low 24 bits of the TSC, read with a plain
+ * (not serializing) rdtsc. Measured here, a second clock read per
+ * malloc+free pair costs ~10 ns while the first hides behind the call into
+ * the allocator (~2.5 ns), and reading the TSC *after* an allocation returns
+ * and *before* a free starts orders every cross-thread pair exactly: thread B
+ * can only free what thread A's malloc returned after A read its TSC. So the
+ * capture keeps one TSC per event; the 24-bit field keeps records at 16
+ * bytes, and a gm_rec_time record (full TSC) is written when the gap since
+ * the thread's previous record reaches 2^23 ticks.
+ *
+ * Signal safety: a slot is claimed (pos advanced) before it is written, so a
+ * signal handler that allocates between the two gets the next slot and both
+ * records survive; a record's first word is stored last with release order
+ * so a concurrent drainer never sees half a record.
+ */
+#ifndef GM_THREAD_H
+#define GM_THREAD_H
+
+#include <stdint.h>
+
+#include "../log/format.h"
+#include "../support/support.h"
+
+typedef enum gm_thread_state {
+	gm_thread_new = 0,    /* no record yet: the slow path registers it */
+	gm_thread_active = 1,
+	gm_thread_exited = 2, /* past its exit destructor */
+	gm_thread_state_count
+} gm_thread_state_t;
+
+typedef struct gm_thread {
+	uint64_t *pos;      /* next free word of the current chunk, or NULL */
+	uint64_t *end;      /* end of the current chunk */
+	uint64_t last_tsc;  /* TSC of this thread's last record */
+	int busy;           /* recursion guard: hooks forward without recording */
+	int state;          /* gm_thread_state_t */
+	int chunk;          /* current chunk index, -1 if none */
+	uint32_t index;     /* thread index in this process's log */
+	uint32_t seq;       /* next chunk sequence number */
+	uint32_t os_tid;
+} gm_thread_t;
+
+extern __thread gm_thread_t gm_thread_self __attribute__((tls_model("initial-exec")));
+
+/* 1 while this process records; read on every hook call. */
+extern int gm_thread_recording;
+
+/* Slow path of gm_thread_put*: registers the thread, switches chunks,
+ * writes time records, waits (counted) when the log is full. */
+void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t *extra,
+			unsigned nextra, uint64_t now);
+
+/* Append a one-unit record with fields a/type/x and b. */
+static inline void gm_thread_put(gm_thread_t *t, uint64_t w0, uint64_t b)
+{
+	uint64_t now = gm_support_tsc();
+	uint64_t *p = t->pos;
+	if (GM_UNLIKELY(p >= t->end || now - t->last_tsc >= GM_REC_TICK_HALF)) {
+		gm_thread_put_slow(t, w0, b, 0, 0, now);
+		return;
+	}
+	t->pos = p + 2;
+	t->last_tsc = now;
+	__asm__ volatile("" ::: "memory"); /* claim the slot before filling it */
+	p[1] = gm_rec_w1(b, now);
+	__atomic_store_n(&p[0], w0, __ATOMIC_RELEASE);
+}
+
+/* Append a two-unit record (realloc, fail): e0, e1 are the extra unit. */
+static inline void gm_thread_put2(gm_thread_t *t, uint64_t w0, uint64_t b, uint64_t e0,
+				  uint64_t e1)
+{
+	uint64_t now = gm_support_tsc();
+	uint64_t *p = t->pos;
+	if (GM_UNLIKELY(p + 4 > t->end || now - t->last_tsc >= GM_REC_TICK_HALF)) {
+		uint64_t extra[2] = {e0, e1};
+		gm_thread_put_slow(t, w0, b, extra, 1, now);
+		return;
+	}
+	t->pos = p + 4;
+	t->last_tsc = now;
+	__asm__ volatile("" ::: "memory");
+	p[1] = gm_rec_w1(b, now);
+	p[2] = e0;
+	p[3] = e1;
+	__atomic_store_n(&p[0], w0, __ATOMIC_RELEASE);
+}
+
+/* Append a record with n extra units of data (at most 255 units; longer
+ * data is cut). Always takes the slow path: for rare records only. */
+void gm_thread_put_var(gm_thread_t *t, unsigned type, uint64_t a, uint64_t b,
+		       const void *data, uint64_t nbytes);
+
+/* Commit the current chunk (thread exit, fork, exec, end of process). */
+void gm_thread_flush(gm_thread_t *t);
+
+/* Forget the current chunk without committing it (fork child: the chunk
+ * belongs to the parent's log). */
+void gm_thread_reset(gm_thread_t *t);
+
+/* Install the thread-exit destructor key; returns 0 or a negative errno. */
+int gm_thread_init(void);
+
+#endif

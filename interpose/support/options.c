@@ -1,0 +1,175 @@
+/* options.c - the options table and its parsers (no allocation, no stdio) */
+#include "options.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "support.h"
+
+#define GM_OPT_OFF(f) offsetof(gm_options_t, f)
+#define GM_OPT_CAP(f) sizeof(((gm_options_t *)0)->f)
+
+const gm_option_row_t gm_options_table[] = {
+	{"enabled", gm_opt_bool, "1", NULL, GM_OPT_OFF(enabled), 0,
+	 "record this process (0: the library only forwards calls)"},
+	{"output", gm_opt_string, "./%e.%p.gmt", NULL, GM_OPT_OFF(output), GM_OPT_CAP(output),
+	 "capture file; %p is the pid, %e the program name"},
+	{"level", gm_opt_choice, "events", "events", GM_OPT_OFF(level), 0,
+	 "what is recorded: events (every allocation and free)"},
+	{"ring_size", gm_opt_size, "8M", NULL, GM_OPT_OFF(ring_size), 0,
+	 "shared-memory log size per process"},
+	{"chunk_size", gm_opt_size, "64K", NULL, GM_OPT_OFF(chunk_size), 0,
+	 "size of the slices of the log a thread claims at a time"},
+	{"drain", gm_opt_choice, "internal", "internal|external", GM_OPT_OFF(drain_external), 0,
+	 "who writes the capture: a thread in the game, or `gmtrace run` outside it"},
+	{"announce_dir", gm_opt_string, "", NULL, GM_OPT_OFF(announce_dir), GM_OPT_CAP(announce_dir),
+	 "folder where each process announces its log (set by `gmtrace run`)"},
+	{"follow_children", gm_opt_bool, "1", NULL, GM_OPT_OFF(follow_children), 0,
+	 "keep the preload for child processes and exec'd programs"},
+	{"compress", gm_opt_bool, "1", NULL, GM_OPT_OFF(compress), 0,
+	 "zstd-compress capture blocks while the drainer keeps up"},
+	{"drain_interval_ms", gm_opt_uint, "5", NULL, GM_OPT_OFF(drain_interval_ms), 0,
+	 "how often the drainer looks for committed chunks when idle"},
+	{"quiet", gm_opt_bool, "0", NULL, GM_OPT_OFF(quiet), 0,
+	 "no start/stop messages on stderr"},
+};
+const size_t gm_options_count = sizeof(gm_options_table) / sizeof(gm_options_table[0]);
+
+int gm_options_parse_bool(const char *s, int *out)
+{
+	static const char *yes[] = {"1", "true", "yes", "on"};
+	static const char *no[] = {"0", "false", "no", "off"};
+	size_t i;
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int gm_options_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end) {
+		if (strcasecmp(end, "k") == 0 || strcasecmp(end, "kib") == 0 || strcasecmp(end, "kb") == 0)
+			mul = 1ull << 10;
+		else if (strcasecmp(end, "m") == 0 || strcasecmp(end, "mib") == 0 || strcasecmp(end, "mb") == 0)
+			mul = 1ull << 20;
+		else if (strcasecmp(end, "g") == 0 || strcasecmp(end, "gib") == 0 || strcasecmp(end, "gb") == 0)
+			mul = 1ull << 30;
+		else
+			return -EINVAL;
+	}
+	if (v > UINT64_MAX / mul)
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
+}
+
+static int gm_options_apply(gm_options_t *o, const gm_option_row_t *row, const char *value)
+{
+	char *field = (char *)o + row->offset;
+	switch (row->type) {
+	case gm_opt_bool: {
+		int b;
+		if (gm_options_parse_bool(value, &b))
+			return -EINVAL;
+		*(int *)field = b;
+		return 0;
+	}
+	case gm_opt_size:
+	case gm_opt_uint: {
+		uint64_t v;
+		if (row->type == gm_opt_size) {
+			if (gm_options_parse_size(value, &v))
+				return -EINVAL;
+		} else {
+			char *end;
+			if (!*value || *value == '-')
+				return -EINVAL;
+			errno = 0;
+			v = strtoull(value, &end, 10);
+			if (errno || *end)
+				return -EINVAL;
+		}
+		*(uint64_t *)field = v;
+		return 0;
+	}
+	case gm_opt_string:
+		if (strlen(value) >= row->cap)
+			return -EINVAL;
+		gm_support_strlcpy(field, value, row->cap);
+		return 0;
+	case gm_opt_choice: {
+		const char *c = row->choices;
+		int idx = 0;
+		size_t n = strlen(value);
+		while (*c) {
+			const char *bar = strchr(c, '|');
+			size_t len = bar ? (size_t)(bar - c) : strlen(c);
+			if (len == n && strncasecmp(c, value, n) == 0) {
+				*(int *)field = idx;
+				return 0;
+			}
+			if (!bar)
+				break;
+			c = bar + 1;
+			idx++;
+		}
+		return -EINVAL;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+int gm_options_set(gm_options_t *o, const char *name, const char *value)
+{
+	size_t i;
+	for (i = 0; i < gm_options_count; i++) {
+		if (strcmp(gm_options_table[i].name, name) == 0)
+			return gm_options_apply(o, &gm_options_table[i], value);
+	}
+	return -ENOENT;
+}
+
+void gm_options_load(gm_options_t *o, void (*warn)(const char *a, const char *b, const char *c))
+{
+	size_t i, j;
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < gm_options_count; i++)
+		gm_options_apply(o, &gm_options_table[i], gm_options_table[i].def);
+	for (i = 0; i < gm_options_count; i++) {
+		char env[64] = "GMTRACE_";
+		const char *v;
+		for (j = 0; gm_options_table[i].name[j] && j + 9 < sizeof(env); j++) {
+			char ch = gm_options_table[i].name[j];
+			env[8 + j] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
+		}
+		env[8 + j] = 0;
+		v = getenv(env);
+		if (!v)
+			continue;
+		if (gm_options_apply(o, &gm_options_table[i], v) != 0) {
+			if (warn)
+				warn(env, ": invalid value, using the default ", gm_options_table[i].def);
+			gm_options_apply(o, &gm_options_table[i], gm_options_table[i].def);
+		}
+	}
+}

@@ -1,0 +1,63 @@
+/* options.h - every gmtrace setting, one row of one table
+ *
+ * Each row has a name, a default and a one-line meaning. The environment
+ * variable is GMTRACE_<NAME>; `gmtrace run --<name>` sets the same row.
+ * Booleans take 1/0, true/false, yes/no, on/off; sizes take K/M/G and
+ * KiB/MiB/GiB. An invalid value is one warning and the default.
+ */
+#ifndef GM_OPTIONS_H
+#define GM_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum gm_opt_type {
+	gm_opt_bool,
+	gm_opt_size,
+	gm_opt_uint,
+	gm_opt_string,
+	gm_opt_choice,
+	gm_opt_type_count
+} gm_opt_type_t;
+
+typedef struct gm_options {
+	int enabled;          /* ENABLED */
+	char output[1024];    /* OUTPUT */
+	uint64_t ring_size;   /* RING_SIZE */
+	uint64_t chunk_size;  /* CHUNK_SIZE */
+	int drain_external;   /* DRAIN: internal(0) | external(1) */
+	char announce_dir[1024]; /* ANNOUNCE_DIR */
+	int follow_children;  /* FOLLOW_CHILDREN */
+	int compress;         /* COMPRESS */
+	uint64_t drain_interval_ms; /* DRAIN_INTERVAL_MS */
+	int quiet;            /* QUIET */
+	int level;            /* LEVEL: events(0) */
+} gm_options_t;
+
+typedef struct gm_option_row {
+	const char *name;     /* lowercase, as in `gmtrace run --<name>` */
+	gm_opt_type_t type;
+	const char *def;      /* default, as text */
+	const char *choices;  /* for gm_opt_choice: "a|b|c", index stored */
+	size_t offset;        /* field in gm_options_t */
+	size_t cap;           /* for strings: field size */
+	const char *help;
+} gm_option_row_t;
+
+extern const gm_option_row_t gm_options_table[];
+extern const size_t gm_options_count;
+
+/* Fill *o with defaults, then apply GMTRACE_* variables from the
+ * environment; an invalid value warns once (through warn, if not NULL) and
+ * keeps the default. Never fails. */
+void gm_options_load(gm_options_t *o, void (*warn)(const char *a, const char *b, const char *c));
+
+/* Set one row from text; returns 0, -ENOENT (no such option) or -EINVAL
+ * (bad value, *o unchanged for that row). */
+int gm_options_set(gm_options_t *o, const char *name, const char *value);
+
+/* Parse helpers shared with the CLI: return 0 or -EINVAL. */
+int gm_options_parse_bool(const char *s, int *out);
+int gm_options_parse_size(const char *s, uint64_t *out);
+
+#endif

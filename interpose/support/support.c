@@ -1,0 +1,152 @@
+/* support.c - allocation-free helpers (strings, numbers, warnings, clocks) */
+#include "support.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+size_t gm_support_strlcpy(char *dst, const char *src, size_t cap)
+{
+	size_t n = 0;
+	if (cap == 0)
+		return 0;
+	while (src && src[n] && n + 1 < cap) {
+		dst[n] = src[n];
+		n++;
+	}
+	dst[n] = 0;
+	return n;
+}
+
+int gm_support_append(char *dst, size_t cap, size_t *len, const char *src)
+{
+	size_t n = strlen(src);
+	if (*len + n + 1 > cap)
+		return -ENAMETOOLONG;
+	memcpy(dst + *len, src, n + 1);
+	*len += n;
+	return 0;
+}
+
+size_t gm_support_u64(char *buf, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = 0;
+	return n;
+}
+
+size_t gm_support_hex(char *buf, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[24];
+	size_t n = 0, i;
+	do {
+		tmp[n++] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = 0;
+	return n;
+}
+
+void gm_support_warn(const char *a, const char *b, const char *c)
+{
+	char line[512];
+	char num[24];
+	size_t len = 0;
+	int saved = errno;
+	gm_support_u64(num, (uint64_t)getpid());
+	line[0] = 0;
+	gm_support_append(line, sizeof(line), &len, "gmtrace: [");
+	gm_support_append(line, sizeof(line), &len, num);
+	gm_support_append(line, sizeof(line), &len, "] ");
+	if (a)
+		len += gm_support_strlcpy(line + len, a, sizeof(line) - len - 1);
+	if (b)
+		len += gm_support_strlcpy(line + len, b, sizeof(line) - len - 1);
+	if (c)
+		len += gm_support_strlcpy(line + len, c, sizeof(line) - len - 1);
+	line[len++] = '\n';
+	if (write(2, line, len) < 0) {
+		/* nothing more we can do */
+	}
+	errno = saved;
+}
+
+void gm_support_die(const char *file, int line, const char *what)
+{
+	char num[24];
+	gm_support_u64(num, (uint64_t)line);
+	gm_support_warn("assertion failed: ", what, "");
+	gm_support_warn("at ", file, num);
+	abort();
+}
+
+long gm_support_read_file(const char *path, char *buf, size_t cap)
+{
+	long total = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < cap) {
+		ssize_t n = read(fd, buf + total, cap - (size_t)total);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			total = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		total += n;
+	}
+	close(fd);
+	return total;
+}
+
+uint64_t gm_support_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t gm_support_real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int gm_support_gettid(void)
+{
+	return (int)syscall(SYS_gettid);
+}
+
+int gm_support_random(void *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = getrandom((char *)buf + got, n - got, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)r;
+	}
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* support.h - allocation-free helpers for code that runs inside the hooks
+ *
+ * Nothing here calls the malloc family, stdio or getenv, so every function
+ * is safe inside the recursion guard, in a fork child and in a signal
+ * handler (gm_support_warn uses only write(2)).
+ */
+#ifndef GM_SUPPORT_H
+#define GM_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define GM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define GMTRACE_API __attribute__((visibility("default")))
+
+/* Copy at most cap-1 bytes of src into dst, always NUL-terminated; returns
+ * the length written. */
+size_t gm_support_strlcpy(char *dst, const char *src, size_t cap);
+
+/* Append src at dst[*len], keeping a NUL; returns 0 or -ENAMETOOLONG. */
+int gm_support_append(char *dst, size_t cap, size_t *len, const char *src);
+
+/* Decimal / hex text of v into buf (>= 21 bytes); returns the length. */
+size_t gm_support_u64(char *buf, uint64_t v);
+size_t gm_support_hex(char *buf, uint64_t v);
+
+/* Write "gmtrace: [pid] <a><b><c>\n" to stderr with one write(2). Any of
+ * a, b, c may be NULL. */
+void gm_support_warn(const char *a, const char *b, const char *c);
+
+/* Assertion that writes with write(2) then aborts. */
+#define GM_ASSERT(cond)                                                                \
+	do {                                                                           \
+		if (GM_UNLIKELY(!(cond)))                                              \
+			gm_support_die(__FILE__, __LINE__, #cond);                     \
+	} while (0)
+__attribute__((noreturn)) void gm_support_die(const char *file, int line, const char *what);
+
+/* Read a whole small file (e.g. /proc/self/cmdline) into buf; returns bytes
+ * read (not NUL-terminated), or a negative errno. */
+long gm_support_read_file(const char *path, char *buf, size_t cap);
+
+/* Monotonic and realtime clocks in ns (a syscall-free vDSO read). */
+uint64_t gm_support_mono_ns(void);
+uint64_t gm_support_real_ns(void);
+
+/* The time-stamp counter: not serializing, see record/thread.h for why. */
+static inline uint64_t gm_support_tsc(void)
+{
+	return __builtin_ia32_rdtsc();
+}
+
+/* OS thread id (one syscall). */
+int gm_support_gettid(void);
+
+/* Fill buf with n random bytes from getrandom(2); returns 0 or -errno. */
+int gm_support_random(void *buf, size_t n);
+
+#endif
