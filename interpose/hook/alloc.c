@@ -121,10 +121,10 @@ static void *gm_hook_realloc(void *old, size_t n, unsigned kind, size_t count)
 	}
 	if (GM_UNLIKELY(old && gm_bootstrap_owns(old)))
 		return gm_hook_realloc_bootstrap(old, n);
-	if (kind == gm_kind_reallocarray)
-		p = gm_real.reallocarray(old, count, n / (count ? count : 1));
-	else
-		p = gm_real.realloc(old, n);
+	/* reallocarray goes through realloc too: glibc's own reallocarray
+	 * calls realloc through the PLT, which would land in our hook twice */
+	(void)count;
+	p = gm_real.realloc(old, n);
 	if (GM_HOOK_ON(t)) {
 		if (GM_LIKELY(p != NULL))
 			gm_thread_put2(t, gm_rec_w0((uintptr_t)p, gm_rec_realloc, kind), n,
@@ -152,7 +152,7 @@ GMTRACE_API void *reallocarray(void *old, size_t count, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (!gm_hook_ready() || !gm_real.reallocarray)
+	if (!gm_hook_ready())
 		return realloc(old, total);
 	return gm_hook_realloc(old, total, gm_kind_reallocarray, count);
 }

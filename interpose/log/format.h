@@ -154,7 +154,7 @@ typedef struct gm_file_header {
 	uint32_t chunk_bytes;  /* chunk size of the segment */
 	uint64_t created_ns;   /* CLOCK_REALTIME when the capture was opened */
 	char shm_name[48];     /* the live segment, for `gmtrace recover` */
-	char reserved[40];
+	char reserved[48];
 } gm_file_header_t;        /* 128 bytes */
 
 typedef enum gm_block_kind {

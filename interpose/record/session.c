@@ -496,16 +496,21 @@ void gm_session_start(void)
 		goto off;
 	}
 	gm_drain_clock(&gm_session_drain);
+	if (gm_session_options.announce_dir[0] && gm_session_announce() != 0) {
+		gm_support_warn("cannot announce the log in ", gm_session_options.announce_dir,
+				"; draining inside the game");
+		gm_session_options.drain_external = 0;
+		gm_session_log.hdr->external = 0;
+	}
+	if (gm_session_options.drain_external && !gm_session_options.announce_dir[0]) {
+		gm_support_warn("GMTRACE_DRAIN=external needs GMTRACE_ANNOUNCE_DIR (set by `gmtrace run`); "
+				"draining inside the game", 0, 0);
+		gm_session_options.drain_external = 0;
+		gm_session_log.hdr->external = 0;
+	}
 	if (gm_session_options.drain_external) {
 		close(fd);
 		fd = -1;
-		if (gm_session_announce() != 0) {
-			gm_support_warn("cannot announce the log in ", gm_session_options.announce_dir,
-					"; draining inside the game");
-			gm_session_options.drain_external = 0;
-			fd = open(gm_session_capture, O_WRONLY | O_APPEND | O_CLOEXEC);
-			gm_session_log.hdr->external = 0;
-		}
 	}
 	gm_session_fd = fd;
 	gm_session_drain.fd = fd;

@@ -1,0 +1,139 @@
+/* recover.c - gmtrace recover: finish the capture of a process that died
+ *
+ * A game killed by SIGKILL, a crash, or _exit before its drainer ran leaves
+ * its records in its shared-memory log (/dev/shm/gmtrace.<pid>.<random>).
+ * The capture file names that log; recovering drains what the log still
+ * holds into the capture and removes the log. Without arguments, every
+ * log in /dev/shm whose process is gone is recovered into its capture.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../interpose/log/format.h"
+#include "../log/attach.h"
+#include "cmd.h"
+
+static void gm_recover_usage(FILE *f)
+{
+	fprintf(f, "usage: gmtrace recover [--force] [CAPTURE...]\n"
+		   "\n"
+		   "Write the records a dead process left in its shared-memory log into its\n"
+		   "capture. With no CAPTURE, recover every orphaned log in /dev/shm.\n"
+		   "  --force   recover even if the process still runs (its later records are lost)\n");
+}
+
+static int gm_recover_log(const char *shm, const char *capture, int force)
+{
+	gm_attach_t a;
+	char err[512];
+	uint64_t before;
+	if (gm_attach_open(&a, shm, capture, err, sizeof(err)) != 0) {
+		fprintf(stderr, "gmtrace recover: %s\n", err);
+		return GM_CMD_FAIL;
+	}
+	if (!force && !gm_attach_ended(&a)) {
+		fprintf(stderr, "gmtrace recover: process %u is still running; its capture is "
+				"being written (use --force to take it now)\n", a.pid);
+		close(a.fd);
+		gm_ring_detach(&a.ring, 0);
+		return GM_CMD_FAIL;
+	}
+	before = a.drain.file_bytes;
+	if (gm_attach_close(&a) != 0) {
+		fprintf(stderr, "gmtrace recover: %s: write failed\n", a.capture);
+		return GM_CMD_FAIL;
+	}
+	printf("recovered %s: %llu bytes of records for process %u (%llu bytes added)\n",
+	       a.capture, (unsigned long long)a.drain.raw_bytes, a.pid,
+	       (unsigned long long)(a.drain.file_bytes - before));
+	return GM_CMD_OK;
+}
+
+static int gm_recover_capture(const char *path, int force)
+{
+	gm_file_header_t h;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	if (fd < 0) {
+		fprintf(stderr, "gmtrace recover: %s: %s\n", path, strerror(errno));
+		return GM_CMD_FAIL;
+	}
+	n = read(fd, &h, sizeof(h));
+	close(fd);
+	if (n != (ssize_t)sizeof(h) || memcmp(h.magic, GM_FORMAT_MAGIC, 8) != 0) {
+		fprintf(stderr, "gmtrace recover: %s: offset 0: not a gmtrace capture\n", path);
+		return GM_CMD_FAIL;
+	}
+	h.shm_name[sizeof(h.shm_name) - 1] = 0;
+	{
+		char shm[64];
+		snprintf(shm, sizeof(shm), "/dev/shm%s", h.shm_name);
+		if (access(shm, F_OK) != 0) {
+			printf("%s: complete, nothing to recover\n", path);
+			return GM_CMD_OK;
+		}
+	}
+	return gm_recover_log(h.shm_name, path, force);
+}
+
+int gm_cmd_recover(int argc, char **argv)
+{
+	int i, force = 0, rc = GM_CMD_OK, any = 0;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			gm_recover_usage(stdout);
+			return GM_CMD_OK;
+		}
+		if (strcmp(argv[i], "--force") == 0) {
+			force = 1;
+			continue;
+		}
+		if (argv[i][0] == '-') {
+			fprintf(stderr, "gmtrace recover: unknown option %s\n", argv[i]);
+			gm_recover_usage(stderr);
+			return GM_CMD_USAGE;
+		}
+		any = 1;
+		if (gm_recover_capture(argv[i], force) != GM_CMD_OK)
+			rc = GM_CMD_FAIL;
+	}
+	if (!any) {
+		DIR *d = opendir("/dev/shm");
+		struct dirent *e;
+		int found = 0;
+		if (!d) {
+			fprintf(stderr, "gmtrace recover: /dev/shm: %s\n", strerror(errno));
+			return GM_CMD_FAIL;
+		}
+		while ((e = readdir(d)) != NULL) {
+			char name[300];
+			gm_attach_t a;
+			char err[512];
+			int ended;
+			if (strncmp(e->d_name, "gmtrace.", 8) != 0)
+				continue;
+			snprintf(name, sizeof(name), "/%s", e->d_name);
+			if (gm_attach_open(&a, name, NULL, err, sizeof(err)) != 0) {
+				fprintf(stderr, "gmtrace recover: %s\n", err);
+				continue;
+			}
+			ended = gm_attach_ended(&a);
+			close(a.fd);
+			gm_ring_detach(&a.ring, 0);
+			if (!ended)
+				continue;
+			found++;
+			if (gm_recover_log(name, NULL, force) != GM_CMD_OK)
+				rc = GM_CMD_FAIL;
+		}
+		closedir(d);
+		if (!found)
+			printf("no orphaned gmtrace logs in /dev/shm\n");
+	}
+	return rc;
+}

@@ -1,0 +1,428 @@
+/* run.c - gmtrace run: launch a game under gmtrace and drain its logs
+ *
+ * The program (and every process it starts, unless --no-follow) runs with
+ * libgmtrace preloaded. Each process announces its shared-memory log in a
+ * private folder; this command attaches to each log and drains it from
+ * outside the game (--drain external, the default), so a game that crashes
+ * loses nothing. With --drain internal the game drains itself and this
+ * command only recovers what a dead process left behind. At the end it
+ * lists every capture and exits with the program's status.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../interpose/support/options.h"
+#include "../log/attach.h"
+#include "../log/reader.h"
+#include "cmd.h"
+
+#define GM_RUN_MAX 1024
+
+typedef struct gm_run_proc {
+	char ann[256];    /* announcement file name */
+	gm_attach_t log;
+	int attached;
+	int failed;
+	uint64_t seen_ns; /* when the announcement appeared */
+} gm_run_proc_t;
+
+static void gm_run_usage(FILE *f)
+{
+	size_t i;
+	fprintf(f, "usage: gmtrace run [OPTIONS] [--] PROGRAM [ARGS...]\n"
+		   "\n"
+		   "Run PROGRAM with libgmtrace preloaded and write one capture per process\n"
+		   "(PROGRAM, and the processes it starts: launcher scripts, helpers).\n"
+		   "\n"
+		   "  --output PATTERN   capture path; %%p = pid, %%e = program (default ./%%e.%%p.gmt)\n"
+		   "  --no-follow        record only the first process\n"
+		   "  --drain MODE       external (default: this command drains the logs, so a\n"
+		   "                     crash loses nothing) or internal (a thread in the game)\n"
+		   "  --lib PATH         libgmtrace.so to preload (default: next to gmtrace)\n"
+		   "  --json             list the captures as JSON on stdout\n"
+		   "  --<option> VALUE   any library option below (same as GMTRACE_<OPTION>)\n"
+		   "\nLibrary options:\n");
+	for (i = 0; i < gm_options_count; i++)
+		fprintf(f, "  --%-20s %s (default %s)\n", gm_options_table[i].name,
+			gm_options_table[i].help, gm_options_table[i].def);
+	fprintf(f, "\nExit status: the program's (128+N if killed by signal N); 2 on bad usage.\n");
+}
+
+/* Find libgmtrace.so: --lib, $GMTRACE_LIB, then beside this executable in a
+ * build tree (../interpose/) or an install (../lib/). */
+static int gm_run_find_lib(const char *given, char *out, size_t cap)
+{
+	char self[PATH_MAX], *slash;
+	static const char *rel[] = {"/../interpose/libgmtrace.so", "/../lib/libgmtrace.so",
+				    "/libgmtrace.so"};
+	ssize_t n;
+	size_t i;
+	if (!given)
+		given = getenv("GMTRACE_LIB");
+	if (given) {
+		if (!realpath(given, out))
+			return -errno;
+		return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -ENOENT;
+	self[n] = 0;
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = 0;
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char cand[PATH_MAX];
+		snprintf(cand, sizeof(cand), "%s%s", self, rel[i]);
+		if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < cap)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* Resolve a command name through PATH the way execvp does. */
+static int gm_run_which(const char *cmd, char *out, size_t cap)
+{
+	const char *path = getenv("PATH");
+	if (strchr(cmd, '/')) {
+		snprintf(out, cap, "%s", cmd);
+		return access(out, X_OK) == 0 ? 0 : -errno;
+	}
+	if (!path)
+		path = "/usr/bin:/bin";
+	while (*path) {
+		const char *colon = strchr(path, ':');
+		size_t len = colon ? (size_t)(colon - path) : strlen(path);
+		snprintf(out, cap, "%.*s/%s", (int)len, len ? path : ".", cmd);
+		if (access(out, X_OK) == 0)
+			return 0;
+		path += len + (colon ? 1 : 0);
+	}
+	return -ENOENT;
+}
+
+static uint64_t gm_run_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Pick up new announcements. */
+static void gm_run_scan(const char *dir, gm_run_proc_t *procs, int *nprocs)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		int i, known = 0;
+		char path[PATH_MAX], body[2200], *nl;
+		FILE *f;
+		if (len < 5 || strcmp(e->d_name + len - 4, ".ann") != 0)
+			continue;
+		for (i = 0; i < *nprocs; i++)
+			if (strcmp(procs[i].ann, e->d_name) == 0)
+				known = 1;
+		if (known || *nprocs >= GM_RUN_MAX || len >= sizeof(procs[0].ann))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		len = fread(body, 1, sizeof(body) - 1, f);
+		fclose(f);
+		body[len] = 0;
+		nl = strchr(body, '\n');
+		if (!nl)
+			continue;
+		*nl = 0;
+		{
+			gm_run_proc_t *p = &procs[*nprocs];
+			char err[512];
+			char *cap = nl + 1, *nl2 = strchr(cap, '\n');
+			memset(p, 0, sizeof(*p));
+			if (nl2)
+				*nl2 = 0;
+			snprintf(p->ann, sizeof(p->ann), "%s", e->d_name);
+			p->seen_ns = gm_run_now();
+			if (gm_attach_open(&p->log, body, cap, err, sizeof(err)) == 0) {
+				p->attached = 1;
+			} else {
+				p->failed = 1;
+				snprintf(p->log.capture, sizeof(p->log.capture), "%s", cap);
+				fprintf(stderr, "gmtrace: cannot attach: %s\n", err);
+			}
+			(*nprocs)++;
+		}
+	}
+	closedir(d);
+}
+
+/* A log is over when its process said so, is gone, or exec'd (a later
+ * announcement from the same pid). */
+static int gm_run_over(gm_run_proc_t *procs, int n, int i)
+{
+	int j;
+	if (gm_attach_ended(&procs[i].log))
+		return 1;
+	for (j = i + 1; j < n; j++)
+		if (procs[j].attached && procs[j].log.pid == procs[i].log.pid)
+			return 1;
+	return 0;
+}
+
+static void gm_run_rmdir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	if (d) {
+		while ((e = readdir(d)) != NULL) {
+			char path[PATH_MAX];
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* Count records and events in a finished capture for the listing. */
+static void gm_run_describe(const char *path, uint64_t *events, uint64_t *bytes)
+{
+	char err[512];
+	gm_reader_t *r = gm_reader_open(path, err, sizeof(err));
+	gm_event_t ev;
+	struct stat st;
+	*events = 0;
+	*bytes = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+	if (!r)
+		return;
+	while (gm_reader_next(r, &ev) > 0)
+		(*events)++;
+	gm_reader_free(r);
+}
+
+int gm_cmd_run(int argc, char **argv)
+{
+	gm_options_t check;
+	char lib[PATH_MAX], exe[PATH_MAX], dir[] = "/tmp/gmtrace-run.XXXXXX", preload[PATH_MAX * 2];
+	const char *libarg = NULL, *drain = "external";
+	int i, json = 0, follow = 1, status = 0, nprocs = 0, child_done = 0, rc;
+	static gm_run_proc_t procs[GM_RUN_MAX];
+	struct stat st;
+	pid_t child;
+	struct sigaction ign, old_int, old_quit, old_term;
+
+	memset(&check, 0, sizeof(check));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		char name[64];
+		const char *eq;
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-')
+			break;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			gm_run_usage(stdout);
+			return GM_CMD_OK;
+		}
+		if (strcmp(a, "--json") == 0) {
+			json = 1;
+			continue;
+		}
+		if (strcmp(a, "--no-follow") == 0) {
+			follow = 0;
+			continue;
+		}
+		if (strncmp(a, "--", 2) != 0) {
+			fprintf(stderr, "gmtrace run: unknown option %s\n", a);
+			return GM_CMD_USAGE;
+		}
+		eq = strchr(a, '=');
+		snprintf(name, sizeof(name), "%.*s", (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)),
+			 a + 2);
+		if (eq)
+			v = eq + 1;
+		else if (i + 1 < argc)
+			v = argv[++i];
+		if (!v) {
+			fprintf(stderr, "gmtrace run: %s needs a value\n", a);
+			return GM_CMD_USAGE;
+		}
+		for (char *c = name; *c; c++)
+			if (*c == '-')
+				*c = '_';
+		if (strcmp(name, "lib") == 0) {
+			libarg = v;
+			continue;
+		}
+		if (strcmp(name, "drain") == 0)
+			drain = v;
+		rc = gm_options_set(&check, name, v);
+		if (rc == -ENOENT) {
+			fprintf(stderr, "gmtrace run: unknown option --%s (see gmtrace run --help)\n",
+				name);
+			return GM_CMD_USAGE;
+		}
+		if (rc != 0) {
+			fprintf(stderr, "gmtrace run: --%s: invalid value '%s'\n", name, v);
+			return GM_CMD_USAGE;
+		}
+		{
+			char env[96];
+			snprintf(env, sizeof(env), "GMTRACE_%s", name);
+			for (char *c = env; *c; c++)
+				if (*c >= 'a' && *c <= 'z')
+					*c = (char)(*c - 32);
+			setenv(env, v, 1);
+		}
+	}
+	if (i >= argc) {
+		fprintf(stderr, "gmtrace run: no program given\n");
+		gm_run_usage(stderr);
+		return GM_CMD_USAGE;
+	}
+	if (gm_run_find_lib(libarg, lib, sizeof(lib)) != 0) {
+		fprintf(stderr, "gmtrace run: cannot find libgmtrace.so (use --lib or GMTRACE_LIB)\n");
+		return GM_CMD_USAGE;
+	}
+	if (gm_run_which(argv[i], exe, sizeof(exe)) != 0) {
+		fprintf(stderr, "gmtrace run: %s: no such program\n", argv[i]);
+		return 127;
+	}
+	if (stat(exe, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))) {
+		fprintf(stderr,
+			"gmtrace run: %s is set-%s-ID (mode %04o): the dynamic loader ignores "
+			"LD_PRELOAD for such programs, so nothing would be recorded.\n"
+			"  Run a copy without the bit instead, e.g.:\n"
+			"    cp %s /tmp/game && gmtrace run -- /tmp/game ...\n",
+			exe, (st.st_mode & S_ISUID) ? "user" : "group", (unsigned)(st.st_mode & 07777),
+			exe);
+		return GM_CMD_USAGE;
+	}
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "gmtrace run: cannot make a folder in /tmp: %s\n", strerror(errno));
+		return GM_CMD_FAIL;
+	}
+	{
+		const char *old = getenv("LD_PRELOAD");
+		snprintf(preload, sizeof(preload), "%s%s%s", lib, old && *old ? ":" : "",
+			 old ? old : "");
+	}
+	setenv("LD_PRELOAD", preload, 1);
+	setenv("GMTRACE_ANNOUNCE_DIR", dir, 1);
+	setenv("GMTRACE_DRAIN", drain, 1);
+	if (!follow)
+		setenv("GMTRACE_FOLLOW_CHILDREN", "0", 1);
+
+	child = fork();
+	if (child < 0) {
+		fprintf(stderr, "gmtrace run: fork: %s\n", strerror(errno));
+		gm_run_rmdir(dir);
+		return GM_CMD_FAIL;
+	}
+	if (child == 0) {
+		execv(exe, argv + i);
+		fprintf(stderr, "gmtrace run: %s: %s\n", exe, strerror(errno));
+		_exit(127);
+	}
+	unsetenv("LD_PRELOAD");
+	/* Ctrl-C reaches the game (same process group); we stay to drain. */
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	sigaction(SIGTERM, &ign, &old_term);
+
+	for (;;) {
+		long got = 0;
+		int all_over = 1;
+		gm_run_scan(dir, procs, &nprocs);
+		for (int k = 0; k < nprocs; k++) {
+			gm_run_proc_t *p = &procs[k];
+			if (!p->attached || p->log.done)
+				continue;
+			if (gm_run_over(procs, nprocs, k)) {
+				if (gm_attach_close(&p->log) != 0)
+					fprintf(stderr, "gmtrace: %s: the capture could not be written whole\n",
+						p->log.capture);
+				continue;
+			}
+			all_over = 0;
+			if (strcmp(drain, "internal") != 0) {
+				long n = gm_attach_pass(&p->log, 0);
+				if (n > 0)
+					got += n;
+			}
+		}
+		if (!child_done) {
+			pid_t w = waitpid(child, &status, WNOHANG);
+			if (w == child)
+				child_done = 1;
+		}
+		if (child_done && all_over) {
+			/* a last look: processes that announced as we finished */
+			int before = nprocs;
+			gm_run_scan(dir, procs, &nprocs);
+			if (nprocs == before)
+				break;
+			continue;
+		}
+		if (got == 0)
+			usleep(2000);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	gm_run_rmdir(dir);
+
+	{
+		int root_seen = 0;
+		if (json)
+			printf("{\"captures\":[");
+		else
+			fprintf(stderr, "gmtrace: %d process%s recorded:\n", nprocs, nprocs == 1 ? "" : "es");
+		for (int k = 0; k < nprocs; k++) {
+			uint64_t events, bytes;
+			if (procs[k].log.pid == (uint32_t)child)
+				root_seen = 1;
+			gm_run_describe(procs[k].log.capture, &events, &bytes);
+			if (json)
+				printf("%s{\"pid\":%u,\"capture\":\"%s\",\"events\":%llu,\"bytes\":%llu}",
+				       k ? "," : "", procs[k].log.pid, procs[k].log.capture,
+				       (unsigned long long)events, (unsigned long long)bytes);
+			else
+				fprintf(stderr, "  pid %-7u %s  (%llu events, %llu bytes)\n",
+					procs[k].log.pid, procs[k].log.capture,
+					(unsigned long long)events, (unsigned long long)bytes);
+		}
+		if (json)
+			printf("]}\n");
+		if (!root_seen)
+			fprintf(stderr,
+				"gmtrace: the program (pid %d) produced no capture: it may be "
+				"set-user/group-ID behind a launcher, statically linked, or it "
+				"cleared LD_PRELOAD\n",
+				(int)child);
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : GM_CMD_FAIL;
+}

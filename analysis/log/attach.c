@@ -1,0 +1,108 @@
+/* attach.c - drain a game's shared-memory log from another process */
+#define _GNU_SOURCE
+#include "attach.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../interpose/support/support.h"
+
+int gm_attach_open(gm_attach_t *a, const char *shm_name, const char *capture, char *err,
+		   size_t errlen)
+{
+	int64_t end;
+	int rc;
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	rc = gm_ring_attach(&a->ring, shm_name);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", shm_name,
+			 rc == -ENOENT ? "no such log (already complete, or recovered)"
+				       : rc == -EINVAL ? "not a gmtrace log" : strerror(-rc));
+		return rc;
+	}
+	a->pid = a->ring.hdr->pid;
+	gm_support_strlcpy(a->capture, capture ? capture : a->ring.hdr->capture_path,
+			   sizeof(a->capture));
+	a->fd = open(a->capture, O_RDWR | O_CLOEXEC);
+	if (a->fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", a->capture, strerror(errno));
+		goto err;
+	}
+	end = gm_drain_valid_end(a->fd);
+	if (end < 0) {
+		rc = (int)end;
+		snprintf(err, errlen, "%s: not a gmtrace capture", a->capture);
+		goto err;
+	}
+	if (ftruncate(a->fd, end) != 0 || lseek(a->fd, end, SEEK_SET) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", a->capture, strerror(errno));
+		goto err;
+	}
+	gm_drain_init(&a->drain, &a->ring, a->fd, (uint64_t)end, 1, malloc, free);
+	return 0;
+err:
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	gm_ring_detach(&a->ring, 0);
+	return rc;
+}
+
+long gm_attach_pass(gm_attach_t *a, int partial)
+{
+	uint64_t now = gm_support_mono_ns();
+	long got;
+	if (!gm_ring_drain_lock(&a->ring, (uint32_t)getpid()))
+		return 0; /* another drainer is at work */
+	got = gm_drain_pass(&a->drain, partial);
+	__atomic_store_n(&a->ring.hdr->drain_beat_ns, now, __ATOMIC_RELAXED);
+	if (now - a->last_clock_ns > 200000000ull) {
+		gm_drain_clock(&a->drain);
+		a->last_clock_ns = now;
+	}
+	gm_ring_drain_unlock(&a->ring);
+	return got;
+}
+
+int gm_attach_ended(const gm_attach_t *a)
+{
+	if (__atomic_load_n(&a->ring.hdr->finished, __ATOMIC_ACQUIRE))
+		return 1;
+	return kill((pid_t)a->pid, 0) != 0 && errno == ESRCH;
+}
+
+int gm_attach_close(gm_attach_t *a)
+{
+	int rc;
+	if (a->done)
+		return 0;
+	/* the lock may be held by a drainer thread that died with its process */
+	/* wait for a drainer at work (at most 5 s: one stuck in write(2) must
+	 * not hold the capture hostage); a dead holder's lock is broken */
+	for (int i = 0; !gm_ring_drain_lock(&a->ring, (uint32_t)getpid()); i++) {
+		if (i == 5000) {
+			__atomic_store_n(&a->ring.hdr->drain_lock, (uint32_t)getpid(),
+					 __ATOMIC_RELEASE);
+			break;
+		}
+		usleep(1000);
+	}
+	gm_drain_pass(&a->drain, 1);
+	gm_drain_clock(&a->drain);
+	gm_ring_drain_unlock(&a->ring);
+	rc = a->drain.error;
+	gm_drain_free(&a->drain);
+	close(a->fd);
+	a->fd = -1;
+	gm_ring_detach(&a->ring, rc == 0);
+	a->done = 1;
+	return rc;
+}

@@ -1,0 +1,45 @@
+/* attach.h - drain a live (or dead) game's shared-memory log from outside
+ *
+ * `gmtrace run` attaches to every log its process tree announces and drains
+ * it while the game runs; `gmtrace recover` attaches to the log a dead
+ * process left behind and writes what it holds into the capture. Both use
+ * the drainer of interpose/log/drain.c, so the capture is the same whoever
+ * wrote it.
+ */
+#ifndef GM_ATTACH_H
+#define GM_ATTACH_H
+
+#include <stdint.h>
+
+#include "../../interpose/log/drain.h"
+#include "../../interpose/log/ring.h"
+
+typedef struct gm_attach {
+	gm_ring_t ring;
+	gm_drain_t drain;
+	int fd;
+	uint32_t pid;
+	char capture[1024];
+	uint64_t last_clock_ns;
+	int done;
+} gm_attach_t;
+
+/* Attach to the log named shm_name and open its capture for appending
+ * (capture may be NULL: the path the log announces). A half-written last
+ * block is cut off first. Returns 0 or a negative errno, with a one-line
+ * reason in err. */
+int gm_attach_open(gm_attach_t *a, const char *shm_name, const char *capture, char *err,
+		   size_t errlen);
+
+/* One drain pass (partial: also the prefixes of chunks still being
+ * written). Returns bytes drained or a negative errno. */
+long gm_attach_pass(gm_attach_t *a, int partial);
+
+/* 1 if the process that writes the log ended (cleanly or not). */
+int gm_attach_ended(const gm_attach_t *a);
+
+/* Final pass, clock sample, capture closed, log removed. Returns the
+ * drainer's first error (0 if none). */
+int gm_attach_close(gm_attach_t *a);
+
+#endif
