@@ -26,6 +26,22 @@
 #define GM_HOOK_ON(t) (GM_LIKELY(__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED)) && \
 		       GM_LIKELY(!(t)->busy))
 
+/* Allocations gmtrace made from the game's heap for itself: calls that
+ * arrive while the thread is busy inside gmtrace. Start-up makes a few
+ * (dlsym, pthread_create of the agent); after that it must stay constant,
+ * which the zero-allocation test checks. */
+uint64_t gm_hook_self_allocs;
+
+/* GM_HOOK_ON for allocation paths: also counts our own allocations. */
+static inline int gm_hook_on_alloc(gm_thread_t *t)
+{
+	if (GM_LIKELY(GM_HOOK_ON(t)))
+		return 1;
+	if (t->busy && __atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED))
+		__atomic_add_fetch(&gm_hook_self_allocs, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
 static inline int gm_hook_ready(void)
 {
 	return GM_LIKELY(__atomic_load_n(&gm_real.malloc, __ATOMIC_ACQUIRE) != NULL) ||
@@ -58,7 +74,7 @@ GMTRACE_API void *malloc(size_t n)
 	if (!gm_hook_ready())
 		return gm_bootstrap_alloc(n, 16);
 	p = gm_real.malloc(n);
-	if (GM_HOOK_ON(t)) {
+	if (gm_hook_on_alloc(t)) {
 		if (GM_LIKELY(p != NULL))
 			gm_hook_alloc(t, p, n, gm_kind_malloc);
 		else
@@ -88,7 +104,7 @@ GMTRACE_API void *calloc(size_t n, size_t m)
 		return gm_bootstrap_alloc(total, 16);
 	}
 	p = gm_real.calloc(n, m);
-	if (GM_HOOK_ON(t)) {
+	if (gm_hook_on_alloc(t)) {
 		if (__builtin_mul_overflow(n, m, &total))
 			total = SIZE_MAX;
 		if (GM_LIKELY(p != NULL))
@@ -125,7 +141,7 @@ static void *gm_hook_realloc(void *old, size_t n, unsigned kind, size_t count)
 	 * calls realloc through the PLT, which would land in our hook twice */
 	(void)count;
 	p = gm_real.realloc(old, n);
-	if (GM_HOOK_ON(t)) {
+	if (gm_hook_on_alloc(t)) {
 		if (GM_LIKELY(p != NULL))
 			gm_thread_put2(t, gm_rec_w0((uintptr_t)p, gm_rec_realloc, kind), n,
 				       (uintptr_t)old, 0);
@@ -171,7 +187,7 @@ GMTRACE_API int posix_memalign(void **out, size_t align, size_t n)
 		return 0;
 	}
 	rc = gm_real.posix_memalign(out, align, n);
-	if (GM_HOOK_ON(t)) {
+	if (gm_hook_on_alloc(t)) {
 		if (rc == 0)
 			gm_hook_alloc(t, *out, n, gm_kind_posix_memalign);
 		else
@@ -189,7 +205,7 @@ GMTRACE_API int posix_memalign(void **out, size_t align, size_t n)
 		if (!gm_hook_ready())                                                      \
 			return gm_bootstrap_alloc(boot_n, boot_align);                     \
 		p = gm_real.call;                                                          \
-		if (GM_HOOK_ON(t)) {                                                       \
+		if (gm_hook_on_alloc(t)) {                                                       \
 			if (GM_LIKELY(p != NULL))                                          \
 				gm_hook_alloc(t, p, rec_n, kind);                          \
 			else                                                               \
@@ -258,7 +274,7 @@ static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 			p = gm_real.malloc(n ? n : 1);
 		}
 		if (GM_LIKELY(p != NULL)) {
-			if (GM_HOOK_ON(t))
+			if (gm_hook_on_alloc(t))
 				gm_hook_alloc(t, p, n, kind);
 			return p;
 		}

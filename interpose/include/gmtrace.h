@@ -37,6 +37,8 @@ typedef struct gmtrace_api {
 	void (*frame_mark)(void);
 	void (*frame_mark_n)(const char *set);
 	int (*enabled)(void);
+	uint64_t (*self_allocations)(void);
+	uint64_t (*footprint_bytes)(void);
 } gmtrace_api_t;
 
 #if defined(GMTRACE_IMPLEMENTATION)
@@ -88,6 +90,23 @@ static inline int gmtrace_enabled(void)
 	return a ? a->enabled() : 0;
 }
 
+/* Allocations gmtrace has made for itself since start-up (from the game's
+ * heap while inside gmtrace, and from its private arena). After start-up
+ * and a thread's first record this number no longer grows. */
+static inline uint64_t gmtrace_self_allocations(void)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a ? a->self_allocations() : 0;
+}
+
+/* Bytes gmtrace holds in this process: its shared-memory log and the pages
+ * of its private arena. */
+static inline uint64_t gmtrace_footprint_bytes(void)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a ? a->footprint_bytes() : 0;
+}
+
 #define GMTRACE_FRAME() do { gmtrace_frame_mark(); } while (0)
 #define GMTRACE_FRAME_N(set) do { gmtrace_frame_mark_n(set); } while (0)
 
@@ -96,6 +115,8 @@ static inline int gmtrace_enabled(void)
 #define GMTRACE_FRAME() ((void)0)
 #define GMTRACE_FRAME_N(set) ((void)0)
 #define gmtrace_enabled() 0
+#define gmtrace_self_allocations() ((uint64_t)0)
+#define gmtrace_footprint_bytes() ((uint64_t)0)
 
 #endif /* GMTRACE_DISABLE */
 

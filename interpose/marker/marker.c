@@ -9,7 +9,9 @@
 
 #define GMTRACE_IMPLEMENTATION
 #include "../include/gmtrace.h"
+#include "../record/session.h"
 #include "../record/thread.h"
+#include "../support/mem.h"
 #include "../support/support.h"
 
 static uint64_t gm_marker_frames[256]; /* per frame set: frames ended */
@@ -77,12 +79,27 @@ GMTRACE_API int gmtrace_enabled(void)
 	return __atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED);
 }
 
+extern uint64_t gm_hook_self_allocs;
+
+GMTRACE_API uint64_t gmtrace_self_allocations(void)
+{
+	return __atomic_load_n(&gm_hook_self_allocs, __ATOMIC_RELAXED) + gm_mem_allocations();
+}
+
+GMTRACE_API uint64_t gmtrace_footprint_bytes(void)
+{
+	uint64_t ring = gm_session_log.hdr ? gm_session_log.hdr->segment_bytes : 0;
+	return ring + gm_mem_resident_bytes();
+}
+
 static const gmtrace_api_t gm_marker_api = {
 	.abi = GMTRACE_ABI,
 	.bytes = sizeof(gmtrace_api_t),
 	.frame_mark = gmtrace_frame_mark,
 	.frame_mark_n = gmtrace_frame_mark_n,
 	.enabled = gmtrace_enabled,
+	.self_allocations = gmtrace_self_allocations,
+	.footprint_bytes = gmtrace_footprint_bytes,
 };
 
 GMTRACE_API const gmtrace_api_t *gmtrace_api_get(uint32_t abi)

@@ -297,6 +297,38 @@ static void gm_session_clock_sample(void)
 	gm_ring_drain_unlock(&gm_session_log);
 }
 
+/* External drain, but nobody drained for 2 s while chunks wait (`gmtrace
+ * run` was killed, or never attached): take the capture back and drain it
+ * here, so the game never waits for a drainer that is gone. */
+static void gm_session_takeover(uint64_t now)
+{
+	gm_ring_header_t *h = gm_session_log.hdr;
+	uint32_t i, backlog = 0;
+	int64_t end;
+	int fd;
+	if (now - __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED) < 2000000000ull)
+		return;
+	for (i = 0; i < h->nchunks; i++)
+		backlog += __atomic_load_n(&gm_session_log.chunks[i].state, __ATOMIC_RELAXED) ==
+			   gm_chunk_committed;
+	if (backlog == 0)
+		return;
+	fd = open(gm_session_capture, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	end = gm_drain_valid_end(fd);
+	if (end < 0 || ftruncate(fd, end) != 0 || lseek(fd, end, SEEK_SET) < 0) {
+		close(fd);
+		return;
+	}
+	gm_drain_init(&gm_session_drain, &gm_session_log, fd, (uint64_t)end,
+		      gm_session_options.compress, gm_mem_alloc, gm_mem_free);
+	gm_session_fd = fd;
+	gm_session_options.drain_external = 0;
+	h->external = 0;
+	gm_support_warn("the outside drainer stopped; the game drains its own log again", 0, 0);
+}
+
 static void *gm_session_agent_main(void *arg)
 {
 	gm_thread_t *t = &gm_thread_self;
@@ -308,6 +340,8 @@ static void *gm_session_agent_main(void *arg)
 	while (!__atomic_load_n(&gm_session_agent_stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now = gm_support_mono_ns();
 		long got = 0;
+		if (gm_session_options.drain_external)
+			gm_session_takeover(now);
 		if (!gm_session_options.drain_external) {
 			gm_thread_t *self = t;
 			uint32_t tid = self->os_tid;

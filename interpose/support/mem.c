@@ -13,6 +13,7 @@
 static unsigned gm_mem_arena;
 static int gm_mem_ready;
 static size_t gm_mem_live; /* atomic */
+static uint64_t gm_mem_nallocs; /* atomic */
 
 int gm_mem_init(void)
 {
@@ -33,8 +34,10 @@ void *gm_mem_alloc(size_t n)
 	if (!__atomic_load_n(&gm_mem_ready, __ATOMIC_ACQUIRE) || n == 0)
 		return NULL;
 	p = mallocx(n, MALLOCX_ARENA(gm_mem_arena) | MALLOCX_TCACHE_NONE | MALLOCX_ZERO);
-	if (p)
+	if (p) {
 		__atomic_add_fetch(&gm_mem_live, sallocx(p, 0), __ATOMIC_RELAXED);
+		__atomic_add_fetch(&gm_mem_nallocs, 1, __ATOMIC_RELAXED);
+	}
 	return p;
 }
 
@@ -80,4 +83,9 @@ size_t gm_mem_resident_bytes(void)
 		return 0;
 	mallctl("arenas.page", &page, &plen, NULL, 0);
 	return pactive * page;
+}
+
+uint64_t gm_mem_allocations(void)
+{
+	return __atomic_load_n(&gm_mem_nallocs, __ATOMIC_RELAXED);
 }

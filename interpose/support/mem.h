@@ -10,6 +10,7 @@
 #define GM_MEM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Create the private arena; returns 0, or -ENOMEM and leaves gm_mem_alloc
  * failing. Safe to call more than once. */
@@ -25,5 +26,8 @@ void gm_mem_free(void *p);
  * counter), and bytes of pages jemalloc holds for it (from its stats). */
 size_t gm_mem_bytes(void);
 size_t gm_mem_resident_bytes(void);
+
+/* Number of gm_mem_alloc calls that succeeded so far. */
+uint64_t gm_mem_allocations(void);
 
 #endif
