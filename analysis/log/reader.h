@@ -9,7 +9,13 @@
  * A reader never trusts its input. Damage (truncated block, bad magic, bad
  * check value, undecodable zstd frame, a record running past its block) is
  * reported once, as "<path>: offset <n>: <what was expected>", and everything
- * read before the damage is still delivered.
+ * read before the damage is still delivered. Damage inside a block stops
+ * only that writer thread's stream; the other threads go on.
+ *
+ * gm_rec_time records are consumed by the reader (they only re-anchor the
+ * TSC) and never delivered. Known variable-length records are delivered only
+ * when their fixed units and string lengths fit inside the record, so
+ * consumers may read extra[] and the strings without further checks.
  */
 #ifndef GM_READER_H
 #define GM_READER_H
@@ -42,12 +48,13 @@ typedef struct gm_reader_info {
 	uint64_t created_ns;
 	char shm_name[48];
 	uint64_t file_bytes;
-	uint64_t nblocks;
+	uint64_t nblocks;        /* blocks indexed before any damage, clock blocks included */
 	uint32_t nthreads;       /* highest thread index + 1 */
-	uint64_t records_bytes;  /* sum of raw_bytes of all blocks */
+	uint64_t records_bytes;  /* sum of raw_bytes of all record blocks, bytes
+	                            seen twice (duplicate blocks) counted once */
 	uint64_t records_lost;   /* sum of gm_rec_lost counts (known after the end) */
 	uint64_t unknown_records;/* records of types this reader does not know */
-	double tsc_hz;           /* tick rate used for ns (0 if no clock) */
+	double tsc_hz;           /* tick rate used for ns (0 if no clock: ns = tsc) */
 } gm_reader_info_t;
 
 /* Open and index a capture. Returns a reader, or NULL with a one-line
@@ -58,14 +65,17 @@ gm_reader_t *gm_reader_open(const char *path, char *err, size_t errlen);
 /* Next event in time order: 1 and *ev filled, 0 at the end. */
 int gm_reader_next(gm_reader_t *r, gm_event_t *ev);
 
-/* Rewind to the first event (for reports that need two passes). */
+/* Rewind to the first event (for reports that need two passes). The
+ * counters in gm_reader_info_t are not counted twice. */
 void gm_reader_rewind(gm_reader_t *r);
 
 /* The first damage found so far as one line, or NULL if none. */
 const char *gm_reader_error(const gm_reader_t *r);
 
+/* Facts about the capture; never NULL. */
 const gm_reader_info_t *gm_reader_info(const gm_reader_t *r);
 
+/* Unmaps the capture and frees everything; NULL is allowed. */
 void gm_reader_free(gm_reader_t *r);
 
 /* Names for display and JSON ("alloc", "malloc", ...); "unknown" if out of range. */

@@ -1,0 +1,912 @@
+/* reader.c - the streaming capture reader: index, order, decode, merge
+ *
+ * gm_reader_open() maps the capture and walks the block headers once. Each
+ * header and its check value are verified; the first damage stops the walk
+ * and is remembered, everything before it stays usable. Record blocks are
+ * then sorted per writer thread by (seq, offset) and byte ranges already
+ * covered by an earlier block of the same chunk are dropped or trimmed.
+ *
+ * Each thread is a stream: its blocks decoded one at a time into one buffer
+ * (zstd) or read in place (raw, when 8-byte aligned), its records walked with
+ * the TSC rebuilt from 24-bit ticks. A binary min-heap over the streams' head
+ * records, keyed by (tsc, thread), gives the global order. The stream whose
+ * head was just handed out is advanced only on the following call, so the
+ * event's extra pointer stays valid until then.
+ *
+ * Time: clock samples (TSC, CLOCK_MONOTONIC ns) come from gm_block_clock
+ * blocks and from the gm_rec_process record; see gm_reader_clock_fit().
+ */
+#include "analysis/log/reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the capture format is little-endian; this reader reads it in place"
+#endif
+
+_Static_assert(sizeof(gm_file_header_t) == 128, "gm_file_header_t is 128 bytes");
+_Static_assert(sizeof(gm_block_t) == 48, "gm_block_t is 48 bytes");
+
+/* A thread index above this is taken as a damaged block header, not as a
+ * reason to allocate millions of streams. */
+#define GM_READER_MAX_THREADS (1u << 20)
+#define GM_READER_NONE UINT32_MAX
+
+/* One record block as indexed (clock blocks are not kept here). */
+typedef struct gm_reader_block {
+	uint64_t at;      /* file offset of the block header */
+	uint64_t payload; /* file offset of the payload */
+	uint64_t tsc_base;
+	uint32_t thread;
+	uint32_t seq;
+	uint32_t offset;
+	uint32_t raw_bytes;
+	uint32_t stored_bytes;
+	uint32_t skip; /* leading bytes already delivered by an earlier block */
+	uint16_t kind;
+} gm_reader_block_t;
+
+/* One writer thread's records, walked block by block. */
+typedef struct gm_reader_stream {
+	size_t first, end;     /* its blocks: r->blocks[first..end) */
+	size_t next;           /* next block to load */
+	uint64_t *buf;         /* decode buffer (zstd, or unaligned raw) */
+	size_t cap;            /* buf size in bytes */
+	const uint64_t *w;     /* current block's records as words, or NULL */
+	size_t nw, pos, skipw; /* words in block, next word, words to suppress */
+	uint64_t prev;         /* full TSC of the previous record */
+	uint64_t at;           /* current block's file offset */
+	int done;
+	/* the head record, valid while the stream is in the heap */
+	uint64_t w0, w1, tsc, head_at;
+	const uint64_t *extra;
+	uint32_t nextra;
+} gm_reader_stream_t;
+
+/* TSC -> ns: ns = ns0 + (tsc - tsc0) * num / den, or ns = tsc when den == 0. */
+typedef struct gm_reader_clock {
+	uint64_t tsc0, ns0, num, den;
+} gm_reader_clock_t;
+
+typedef struct gm_reader_sample {
+	uint64_t tsc, ns;
+} gm_reader_sample_t;
+
+struct gm_reader {
+	char *path;
+	const unsigned char *map;
+	size_t size;
+	uint32_t chunk_bytes; /* from the file header; 0 = not stated */
+	gm_reader_info_t info;
+	gm_reader_block_t *blocks;
+	size_t nblocks;
+	gm_reader_stream_t *streams;
+	uint32_t nstreams;
+	uint32_t *heap;
+	uint32_t nheap;
+	uint32_t pending; /* stream to advance on the next call, or NONE */
+	int complete;     /* a pass reached the end: counters are final */
+	gm_reader_sample_t *samples;
+	size_t nsamples, samples_cap;
+	gm_reader_clock_t clock;
+	ZSTD_DCtx *dctx;
+	char error[512];
+};
+
+static const char *const gm_reader_type_names[gm_rec_count] = {
+        [gm_rec_none] = "none",
+        [gm_rec_alloc] = "alloc",
+        [gm_rec_free] = "free",
+        [gm_rec_realloc] = "realloc",
+        [gm_rec_fail] = "fail",
+        [gm_rec_time] = "time",
+        [gm_rec_thread_start] = "thread_start",
+        [gm_rec_thread_end] = "thread_end",
+        [gm_rec_frame] = "frame",
+        [gm_rec_module] = "module",
+        [gm_rec_process] = "process",
+        [gm_rec_clock] = "clock",
+        [gm_rec_stall] = "stall",
+        [gm_rec_fork] = "fork",
+        [gm_rec_exec] = "exec",
+        [gm_rec_exit] = "exit",
+        [gm_rec_lost] = "lost",
+        [gm_rec_module_unload] = "module_unload",
+};
+
+static const char *const gm_reader_kind_names[gm_kind_count] = {
+        [gm_kind_malloc] = "malloc",
+        [gm_kind_calloc] = "calloc",
+        [gm_kind_realloc] = "realloc",
+        [gm_kind_reallocarray] = "reallocarray",
+        [gm_kind_posix_memalign] = "posix_memalign",
+        [gm_kind_aligned_alloc] = "aligned_alloc",
+        [gm_kind_memalign] = "memalign",
+        [gm_kind_valloc] = "valloc",
+        [gm_kind_pvalloc] = "pvalloc",
+        [gm_kind_new] = "new",
+        [gm_kind_new_array] = "new_array",
+        [gm_kind_free] = "free",
+        [gm_kind_delete] = "delete",
+        [gm_kind_delete_array] = "delete_array",
+};
+
+/* Name of a record type for display and JSON; "unknown" if out of range. */
+const char *gm_reader_type_name(unsigned type)
+{
+	return type < gm_rec_count ? gm_reader_type_names[type] : "unknown";
+}
+
+/* Name of an allocation kind for display and JSON; "unknown" if out of range. */
+const char *gm_reader_kind_name(unsigned kind)
+{
+	return kind < gm_kind_count ? gm_reader_kind_names[kind] : "unknown";
+}
+
+/* Writes "<path>: <what>" into err for a capture that cannot be opened. */
+__attribute__((format(printf, 4, 5))) static void
+gm_reader_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!err || errlen == 0)
+		return;
+	n = snprintf(err, errlen, "%s: ", path);
+	if (n < 0 || (size_t)n >= errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* Remembers the first damage as "<path>: offset <at>: <what>". */
+__attribute__((format(printf, 3, 4))) static void gm_reader_damage(gm_reader_t *r, uint64_t at,
+                                                                   const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (r->error[0])
+		return;
+	n = snprintf(r->error, sizeof(r->error), "%s: offset %llu: ", r->path,
+	             (unsigned long long)at);
+	if (n < 0 || (size_t)n >= sizeof(r->error))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->error + n, sizeof(r->error) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static int gm_reader_sample_add(gm_reader_t *r, uint64_t tsc, uint64_t ns)
+{
+	if (r->nsamples == r->samples_cap) {
+		size_t cap = r->samples_cap ? r->samples_cap * 2 : 16;
+		gm_reader_sample_t *s = realloc(r->samples, cap * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		r->samples = s;
+		r->samples_cap = cap;
+	}
+	r->samples[r->nsamples].tsc = tsc;
+	r->samples[r->nsamples].ns = ns;
+	r->nsamples++;
+	return 0;
+}
+
+/* Checks the file header; returns the offset of the first block, or 0 with
+ * err written. */
+static uint64_t gm_reader_header(gm_reader_t *r, char *err, size_t errlen)
+{
+	gm_file_header_t h;
+
+	if (r->size == 0) {
+		gm_reader_fail(err, errlen, r->path, "empty file, not a gmtrace capture");
+		return 0;
+	}
+	if (r->size < sizeof(h.magic) || memcmp(r->map, GM_FORMAT_MAGIC, sizeof(h.magic)) != 0) {
+		gm_reader_fail(err, errlen, r->path,
+		               "not a gmtrace capture (no GMTRACE magic at offset 0)");
+		return 0;
+	}
+	if (r->size < sizeof(h)) {
+		gm_reader_fail(err, errlen, r->path,
+		               "truncated file header: expected %zu bytes, file has %zu", sizeof(h),
+		               r->size);
+		return 0;
+	}
+	memcpy(&h, r->map, sizeof(h));
+	if (h.version_major > GM_FORMAT_VERSION_MAJOR) {
+		gm_reader_fail(err, errlen, r->path,
+		               "capture is format %u.%u, this gmtrace reads up to %u.x",
+		               (unsigned)h.version_major, (unsigned)h.version_minor,
+		               (unsigned)GM_FORMAT_VERSION_MAJOR);
+		return 0;
+	}
+	if (h.header_bytes < sizeof(h) || h.header_bytes > r->size) {
+		gm_reader_fail(err, errlen, r->path,
+		               "bad file header: header_bytes is %u, expected %zu..%zu",
+		               h.header_bytes, sizeof(h), r->size);
+		return 0;
+	}
+	r->info.pid = h.pid;
+	r->info.version_major = h.version_major;
+	r->info.version_minor = h.version_minor;
+	r->info.created_ns = h.created_ns;
+	memcpy(r->info.shm_name, h.shm_name, sizeof(r->info.shm_name));
+	r->info.shm_name[sizeof(r->info.shm_name) - 1] = '\0';
+	r->info.file_bytes = r->size;
+	r->chunk_bytes = h.chunk_bytes;
+	return h.header_bytes;
+}
+
+/* Walks the block headers from off; stops at the first damage. Returns 0,
+ * or -ENOMEM. */
+static int gm_reader_index(gm_reader_t *r, uint64_t off)
+{
+	uint32_t chunk_bytes = r->chunk_bytes;
+	size_t cap = 0;
+
+	while (off < r->size) {
+		uint64_t left = r->size - off;
+		const unsigned char *payload;
+		gm_block_t bh;
+		uint32_t check;
+
+		if (left < sizeof(bh)) {
+			gm_reader_damage(r, off,
+			                 "truncated block header: expected %zu bytes, %llu left",
+			                 sizeof(bh), (unsigned long long)left);
+			break;
+		}
+		memcpy(&bh, r->map + off, sizeof(bh));
+		if (bh.magic != GM_BLOCK_MAGIC) {
+			gm_reader_damage(r, off, "bad block magic 0x%08x, expected 0x%08x",
+			                 bh.magic, GM_BLOCK_MAGIC);
+			break;
+		}
+		if (bh.kind < gm_block_raw || bh.kind >= gm_block_kind_count) {
+			gm_reader_damage(r, off, "unknown block kind %u", (unsigned)bh.kind);
+			break;
+		}
+		left -= sizeof(bh);
+		if (bh.stored_bytes > left) {
+			gm_reader_damage(r, off,
+			                 "truncated block: expected %u payload bytes, %llu left",
+			                 bh.stored_bytes, (unsigned long long)left);
+			break;
+		}
+		payload = r->map + off + sizeof(bh);
+		check = gm_format_check(payload, bh.stored_bytes);
+		if (check != bh.check) {
+			gm_reader_damage(r, off,
+			                 "bad check value: block says 0x%08x, payload gives 0x%08x",
+			                 bh.check, check);
+			break;
+		}
+		if (bh.kind == gm_block_clock) {
+			uint64_t v[2];
+
+			if (bh.stored_bytes != sizeof(v)) {
+				gm_reader_damage(r, off, "clock block of %u bytes, expected %zu",
+				                 bh.stored_bytes, sizeof(v));
+				break;
+			}
+			memcpy(v, payload, sizeof(v));
+			if (gm_reader_sample_add(r, v[0], v[1]) < 0)
+				return -ENOMEM;
+			r->info.nblocks++;
+			off += sizeof(bh) + bh.stored_bytes;
+			continue;
+		}
+		if (bh.kind == gm_block_raw && bh.raw_bytes != bh.stored_bytes) {
+			gm_reader_damage(r, off, "raw block stores %u bytes but says it holds %u",
+			                 bh.stored_bytes, bh.raw_bytes);
+			break;
+		}
+		if (bh.raw_bytes % GM_REC_UNIT != 0) {
+			gm_reader_damage(r, off, "records of %u bytes, not a multiple of %u",
+			                 bh.raw_bytes, GM_REC_UNIT);
+			break;
+		}
+		if (bh.thread >= GM_READER_MAX_THREADS) {
+			gm_reader_damage(r, off, "thread index %u out of range (max %u)", bh.thread,
+			                 GM_READER_MAX_THREADS - 1);
+			break;
+		}
+		if (chunk_bytes && (uint64_t)bh.offset + bh.raw_bytes > chunk_bytes) {
+			gm_reader_damage(r, off,
+			                 "block covers chunk bytes %u..%llu, chunks are %u bytes",
+			                 bh.offset, (unsigned long long)bh.offset + bh.raw_bytes,
+			                 chunk_bytes);
+			break;
+		}
+		r->info.nblocks++;
+		if (bh.raw_bytes > 0) {
+			gm_reader_block_t *b;
+
+			if (r->nblocks == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				b = realloc(r->blocks, ncap * sizeof(*b));
+				if (!b)
+					return -ENOMEM;
+				r->blocks = b;
+				cap = ncap;
+			}
+			b = &r->blocks[r->nblocks++];
+			memset(b, 0, sizeof(*b));
+			b->at = off;
+			b->payload = off + sizeof(bh);
+			b->tsc_base = bh.tsc_base;
+			b->thread = bh.thread;
+			b->seq = bh.seq;
+			b->offset = bh.offset;
+			b->raw_bytes = bh.raw_bytes;
+			b->stored_bytes = bh.stored_bytes;
+			b->kind = bh.kind;
+			if (bh.thread + 1 > r->info.nthreads)
+				r->info.nthreads = bh.thread + 1;
+		}
+		off += sizeof(bh) + bh.stored_bytes;
+	}
+	return 0;
+}
+
+/* Order: thread, seq, offset, longer block first, then file position. */
+static int gm_reader_block_cmp(const void *pa, const void *pb)
+{
+	const gm_reader_block_t *a = pa, *b = pb;
+
+	if (a->thread != b->thread)
+		return a->thread < b->thread ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	if (a->offset != b->offset)
+		return a->offset < b->offset ? -1 : 1;
+	if (a->raw_bytes != b->raw_bytes)
+		return a->raw_bytes > b->raw_bytes ? -1 : 1;
+	if (a->at != b->at)
+		return a->at < b->at ? -1 : 1;
+	return 0;
+}
+
+/* Sorts the blocks, drops ranges already covered and splits them into
+ * streams. Returns 0, or -ENOMEM. */
+static int gm_reader_order(gm_reader_t *r)
+{
+	size_t i, kept = 0;
+	uint32_t seq = 0;
+	uint64_t hi = 0;
+	int have = 0;
+
+	if (r->nblocks > 1)
+		qsort(r->blocks, r->nblocks, sizeof(*r->blocks), gm_reader_block_cmp);
+	for (i = 0; i < r->nblocks; i++) {
+		gm_reader_block_t b = r->blocks[i];
+		uint64_t end = (uint64_t)b.offset + b.raw_bytes;
+
+		if (!have || b.thread != r->blocks[kept - 1].thread || b.seq != seq) {
+			have = 1;
+			seq = b.seq;
+			hi = end;
+		} else if (end <= hi) {
+			continue; /* every byte already delivered by an earlier block */
+		} else {
+			if (b.offset < hi)
+				b.skip = (uint32_t)(hi - b.offset);
+			hi = end;
+		}
+		r->info.records_bytes += b.raw_bytes - b.skip;
+		r->blocks[kept++] = b;
+	}
+	r->nblocks = kept;
+
+	r->nstreams = r->info.nthreads;
+	if (r->nstreams == 0)
+		return 0;
+	r->streams = calloc(r->nstreams, sizeof(*r->streams));
+	r->heap = calloc(r->nstreams, sizeof(*r->heap));
+	if (!r->streams || !r->heap)
+		return -ENOMEM;
+	for (i = 0; i < r->nblocks;) {
+		gm_reader_stream_t *s = &r->streams[r->blocks[i].thread];
+		size_t j = i;
+
+		while (j < r->nblocks && r->blocks[j].thread == r->blocks[i].thread)
+			j++;
+		s->first = i;
+		s->end = j;
+		i = j;
+	}
+	return 0;
+}
+
+/* Makes room for n bytes in a stream's decode buffer. Returns 0 or -ENOMEM. */
+static int gm_reader_reserve(gm_reader_stream_t *s, size_t n)
+{
+	uint64_t *buf;
+
+	if (n <= s->cap)
+		return 0;
+	buf = realloc(s->buf, n);
+	if (!buf)
+		return -ENOMEM;
+	s->buf = buf;
+	s->cap = n;
+	return 0;
+}
+
+/* Loads a stream's next block. Returns 0, or -1 after noting the damage. */
+static int gm_reader_load(gm_reader_t *r, gm_reader_stream_t *s)
+{
+	const gm_reader_block_t *b = &r->blocks[s->next++];
+	const unsigned char *payload = r->map + b->payload;
+
+	s->w = NULL;
+	if (b->skip % GM_REC_UNIT != 0) {
+		gm_reader_damage(r, b->at,
+		                 "block overlaps an earlier one by %u bytes, not whole records",
+		                 b->skip);
+		return -1;
+	}
+	if (b->kind == gm_block_raw) {
+		if (((uintptr_t)payload & (sizeof(uint64_t) - 1)) == 0) {
+			s->w = (const uint64_t *)(const void *)payload;
+		} else {
+			if (gm_reader_reserve(s, b->raw_bytes) < 0)
+				goto nomem;
+			memcpy(s->buf, payload, b->raw_bytes);
+			s->w = s->buf;
+		}
+	} else {
+		unsigned long long want = ZSTD_getFrameContentSize(payload, b->stored_bytes);
+		size_t n;
+
+		if (want == ZSTD_CONTENTSIZE_ERROR) {
+			gm_reader_damage(r, b->at, "bad zstd frame: not a zstd frame header");
+			return -1;
+		}
+		if (want != ZSTD_CONTENTSIZE_UNKNOWN && want != b->raw_bytes) {
+			gm_reader_damage(r, b->at, "zstd frame holds %llu bytes, block says %u",
+			                 want, b->raw_bytes);
+			return -1;
+		}
+		if (gm_reader_reserve(s, b->raw_bytes) < 0)
+			goto nomem;
+		if (!r->dctx && !(r->dctx = ZSTD_createDCtx()))
+			goto nomem;
+		n = ZSTD_decompressDCtx(r->dctx, s->buf, b->raw_bytes, payload, b->stored_bytes);
+		if (ZSTD_isError(n)) {
+			gm_reader_damage(r, b->at, "bad zstd frame: %s", ZSTD_getErrorName(n));
+			return -1;
+		}
+		if (n != b->raw_bytes) {
+			gm_reader_damage(r, b->at, "zstd frame holds %zu bytes, block says %u", n,
+			                 b->raw_bytes);
+			return -1;
+		}
+		s->w = s->buf;
+	}
+	s->nw = b->raw_bytes / sizeof(uint64_t);
+	s->pos = 0;
+	s->skipw = b->skip / sizeof(uint64_t);
+	s->prev = b->tsc_base;
+	s->at = b->at;
+	return 0;
+nomem:
+	gm_reader_damage(r, b->at, "out of memory decoding a block of %u bytes", b->raw_bytes);
+	return -1;
+}
+
+/* Checks the fixed units and string lengths of known variable-length
+ * records. Returns 0, or -1 after noting the damage. */
+static int gm_reader_check(gm_reader_t *r, gm_reader_stream_t *s, const uint64_t *p, unsigned units,
+                           size_t at)
+{
+	unsigned type = gm_rec_type(p[0]);
+	uint64_t room, need;
+	unsigned fixed;
+
+	switch (type) {
+	case gm_rec_clock:
+		fixed = 2;
+		need = 0;
+		break;
+	case gm_rec_thread_start:
+		fixed = 1;
+		need = gm_rec_b(p[1]);
+		break;
+	case gm_rec_module:
+		fixed = 2;
+		need = units >= 2 ? gm_rec_a(p[0]) : 0;
+		break;
+	case gm_rec_process:
+		fixed = 4;
+		need = 0;
+		if (units >= 4) /* +3 unit: exe bytes, argv bytes */
+			need = p[7] > UINT64_MAX - p[6] ? UINT64_MAX : p[6] + p[7];
+		break;
+	default:
+		return 0;
+	}
+	if (units < fixed) {
+		gm_reader_damage(r, s->at, "%s record at byte %zu has %u units, needs at least %u",
+		                 gm_reader_type_name(type), at * sizeof(uint64_t), units, fixed);
+		return -1;
+	}
+	room = (uint64_t)(units - fixed) * GM_REC_UNIT;
+	if (need > room) {
+		gm_reader_damage(r, s->at,
+		                 "%s record at byte %zu says %llu string bytes, has room for %llu",
+		                 gm_reader_type_name(type), at * sizeof(uint64_t),
+		                 (unsigned long long)need, (unsigned long long)room);
+		return -1;
+	}
+	return 0;
+}
+
+/* Moves a stream to its next deliverable record. Returns 1 with the head
+ * set, or 0 when the stream has ended (cleanly or at damage). */
+static int gm_reader_advance(gm_reader_t *r, gm_reader_stream_t *s)
+{
+	while (!s->done) {
+		const uint64_t *p;
+		unsigned type, units;
+		uint64_t tsc;
+		size_t at;
+
+		if (!s->w || s->pos >= s->nw) {
+			if (s->next >= s->end || gm_reader_load(r, s) < 0)
+				s->done = 1;
+			continue;
+		}
+		at = s->pos;
+		p = s->w + at;
+		type = gm_rec_type(p[0]);
+		if (type == gm_rec_none) {
+			gm_reader_damage(r, s->at,
+			                 "record of type 0 at byte %zu of a %zu-byte block",
+			                 at * sizeof(uint64_t), s->nw * sizeof(uint64_t));
+			s->done = 1;
+			break;
+		}
+		units = gm_rec_units(p[0]);
+		if ((size_t)units * 2 > s->nw - at) {
+			gm_reader_damage(
+			        r, s->at,
+			        "%s record at byte %zu needs %u bytes, %zu left in the block",
+			        gm_reader_type_name(type), at * sizeof(uint64_t),
+			        units * GM_REC_UNIT, (s->nw - at) * sizeof(uint64_t));
+			s->done = 1;
+			break;
+		}
+		s->pos += (size_t)units * 2;
+		tsc = gm_rec_tsc_rebuild(s->prev, gm_rec_tick(p[1]));
+		if (type == gm_rec_time) {
+			if (units < 2) {
+				gm_reader_damage(r, s->at,
+				                 "time record at byte %zu has no TSC unit",
+				                 at * sizeof(uint64_t));
+				s->done = 1;
+				break;
+			}
+			tsc = p[2];
+		}
+		s->prev = tsc;
+		if (at < s->skipw) {
+			if (s->pos > s->skipw) {
+				gm_reader_damage(r, s->at,
+				                 "overlap with an earlier block ends inside the "
+				                 "record at byte %zu",
+				                 at * sizeof(uint64_t));
+				s->done = 1;
+				break;
+			}
+			continue; /* delivered from an earlier copy of these bytes */
+		}
+		if (type == gm_rec_time)
+			continue;
+		if (type >= gm_rec_count) {
+			if (!r->complete)
+				r->info.unknown_records++;
+			continue;
+		}
+		if (gm_reader_check(r, s, p, units, at) < 0) {
+			s->done = 1;
+			break;
+		}
+		if (type == gm_rec_lost && !r->complete)
+			r->info.records_lost += gm_rec_a(p[0]);
+		s->w0 = p[0];
+		s->w1 = p[1];
+		s->tsc = tsc;
+		s->extra = units > 1 ? p + 2 : NULL;
+		s->nextra = units - 1;
+		s->head_at = s->at;
+		return 1;
+	}
+	return 0;
+}
+
+static int gm_reader_heap_less(const gm_reader_t *r, uint32_t a, uint32_t b)
+{
+	uint64_t ta = r->streams[a].tsc, tb = r->streams[b].tsc;
+
+	return ta != tb ? ta < tb : a < b;
+}
+
+static void gm_reader_heap_push(gm_reader_t *r, uint32_t t)
+{
+	uint32_t i = r->nheap++;
+
+	while (i > 0) {
+		uint32_t up = (i - 1) / 2;
+
+		if (!gm_reader_heap_less(r, t, r->heap[up]))
+			break;
+		r->heap[i] = r->heap[up];
+		i = up;
+	}
+	r->heap[i] = t;
+}
+
+static uint32_t gm_reader_heap_pop(gm_reader_t *r)
+{
+	uint32_t top = r->heap[0], last = r->heap[--r->nheap], i = 0;
+
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+
+		if (c >= r->nheap)
+			break;
+		if (c + 1 < r->nheap && gm_reader_heap_less(r, r->heap[c + 1], r->heap[c]))
+			c++;
+		if (!gm_reader_heap_less(r, r->heap[c], last))
+			break;
+		r->heap[i] = r->heap[c];
+		i = c;
+	}
+	if (r->nheap > 0)
+		r->heap[i] = last;
+	return top;
+}
+
+/* Rewind to the first event (for reports that need two passes). Counters
+ * (records_lost, unknown_records) are kept once a pass has completed. */
+void gm_reader_rewind(gm_reader_t *r)
+{
+	uint32_t t;
+
+	r->nheap = 0;
+	r->pending = GM_READER_NONE;
+	if (!r->complete) {
+		r->info.records_lost = 0;
+		r->info.unknown_records = 0;
+	}
+	for (t = 0; t < r->nstreams; t++) {
+		gm_reader_stream_t *s = &r->streams[t];
+
+		s->next = s->first;
+		s->w = NULL;
+		s->nw = s->pos = s->skipw = 0;
+		s->done = 0;
+		if (gm_reader_advance(r, s))
+			gm_reader_heap_push(r, t);
+	}
+}
+
+/* Finds the process record in the block each stream has loaded (its first)
+ * and adds its (TSC, ns) pair as a clock sample. Returns the tick rate it
+ * names (0 if unknown or absent). */
+static uint64_t gm_reader_process_clock(gm_reader_t *r)
+{
+	uint32_t t;
+
+	for (t = 0; t < r->nstreams; t++) {
+		const gm_reader_stream_t *s = &r->streams[t];
+		size_t pos = 0;
+
+		if (!s->w || s->next != s->first + 1)
+			continue;
+		while (pos + 2 <= s->nw) {
+			const uint64_t *p = s->w + pos;
+			unsigned units = gm_rec_units(p[0]);
+
+			if (gm_rec_type(p[0]) == gm_rec_none || (size_t)units * 2 > s->nw - pos)
+				break;
+			if (gm_rec_type(p[0]) == gm_rec_process && units >= 4) {
+				/* units: +1 realtime, monotonic; +2 TSC, Hz */
+				if ((p[4] || p[3]) && gm_reader_sample_add(r, p[4], p[3]) < 0)
+					return 0;
+				return p[5];
+			}
+			pos += (size_t)units * 2;
+		}
+	}
+	return 0;
+}
+
+/* Chooses the TSC -> ns mapping from the samples (see reader.h). */
+static void gm_reader_clock_fit(gm_reader_t *r, uint64_t hz)
+{
+	const gm_reader_sample_t *lo = NULL, *hi = NULL;
+	size_t i;
+
+	for (i = 0; i < r->nsamples; i++) {
+		const gm_reader_sample_t *s = &r->samples[i];
+
+		if (!lo || s->tsc < lo->tsc)
+			lo = s;
+		if (!hi || s->tsc > hi->tsc)
+			hi = s;
+	}
+	memset(&r->clock, 0, sizeof(r->clock));
+	r->info.tsc_hz = 0;
+	if (lo && hi->tsc > lo->tsc && hi->ns > lo->ns) {
+		r->clock.tsc0 = lo->tsc;
+		r->clock.ns0 = lo->ns;
+		r->clock.num = hi->ns - lo->ns;
+		r->clock.den = hi->tsc - lo->tsc;
+		r->info.tsc_hz = (double)r->clock.den * 1e9 / (double)r->clock.num;
+	} else if (lo && hz > 0) {
+		r->clock.tsc0 = lo->tsc;
+		r->clock.ns0 = lo->ns;
+		r->clock.num = 1000000000u;
+		r->clock.den = hz;
+		r->info.tsc_hz = (double)hz;
+	}
+}
+
+static uint64_t gm_reader_ns(const gm_reader_t *r, uint64_t tsc)
+{
+	const gm_reader_clock_t *c = &r->clock;
+	__int128 d, ns;
+
+	if (c->den == 0)
+		return tsc;
+	d = (__int128)tsc - (__int128)c->tsc0;
+	ns = (__int128)c->ns0 + d * (__int128)c->num / (__int128)c->den;
+	if (ns < 0)
+		return 0;
+	if (ns > (__int128)UINT64_MAX)
+		return UINT64_MAX;
+	return (uint64_t)ns;
+}
+
+/* Open and index a capture (see reader.h). Returns a reader, or NULL with a
+ * one-line "<path>: <what>" in err. */
+gm_reader_t *gm_reader_open(const char *path, char *err, size_t errlen)
+{
+	gm_reader_t *r;
+	struct stat st;
+	uint64_t off, hz;
+	int fd;
+
+	if (err && errlen)
+		err[0] = '\0';
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->path = strdup(path))) {
+		gm_reader_fail(err, errlen, path, "out of memory");
+		goto err;
+	}
+	r->pending = GM_READER_NONE;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		gm_reader_fail(err, errlen, path, "%s", strerror(errno));
+		goto err;
+	}
+	if (fstat(fd, &st) < 0) {
+		gm_reader_fail(err, errlen, path, "%s", strerror(errno));
+		close(fd);
+		goto err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		gm_reader_fail(err, errlen, path, "%s",
+		               S_ISDIR(st.st_mode) ? "is a directory, not a capture file" :
+		                                     "not a regular file");
+		close(fd);
+		goto err;
+	}
+	r->size = (size_t)st.st_size;
+	if (r->size > 0) {
+		void *m = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE, fd, 0);
+
+		if (m == MAP_FAILED) {
+			gm_reader_fail(err, errlen, path, "cannot map: %s", strerror(errno));
+			close(fd);
+			r->size = 0;
+			goto err;
+		}
+		r->map = m;
+	}
+	close(fd);
+
+	off = gm_reader_header(r, err, errlen);
+	if (off == 0)
+		goto err;
+	if (gm_reader_index(r, off) < 0 || gm_reader_order(r) < 0) {
+		gm_reader_fail(err, errlen, path, "out of memory indexing the capture");
+		goto err;
+	}
+	gm_reader_rewind(r);
+	hz = gm_reader_process_clock(r);
+	gm_reader_clock_fit(r, hz);
+	return r;
+err:
+	gm_reader_free(r);
+	return NULL;
+}
+
+/* Next event in time order: 1 and *ev filled, 0 at the end. */
+int gm_reader_next(gm_reader_t *r, gm_event_t *ev)
+{
+	const gm_reader_stream_t *s;
+	uint32_t t;
+
+	if (r->pending != GM_READER_NONE) {
+		t = r->pending;
+		r->pending = GM_READER_NONE;
+		if (gm_reader_advance(r, &r->streams[t]))
+			gm_reader_heap_push(r, t);
+	}
+	if (r->nheap == 0) {
+		r->complete = 1;
+		return 0;
+	}
+	t = gm_reader_heap_pop(r);
+	s = &r->streams[t];
+	ev->ns = gm_reader_ns(r, s->tsc);
+	ev->tsc = s->tsc;
+	ev->thread = t;
+	ev->type = gm_rec_type(s->w0);
+	ev->x = gm_rec_x(s->w0);
+	ev->a = gm_rec_a(s->w0);
+	ev->b = gm_rec_b(s->w1);
+	ev->extra = s->extra;
+	ev->nextra = s->nextra;
+	ev->offset = s->head_at;
+	r->pending = t;
+	return 1;
+}
+
+/* The first damage found so far as one line, or NULL if none. */
+const char *gm_reader_error(const gm_reader_t *r)
+{
+	return r->error[0] ? r->error : NULL;
+}
+
+/* Facts about the capture; counters marked "known after the end" are final
+ * once gm_reader_next() has returned 0. */
+const gm_reader_info_t *gm_reader_info(const gm_reader_t *r)
+{
+	return &r->info;
+}
+
+/* Unmaps the capture and frees the reader; NULL is allowed. */
+void gm_reader_free(gm_reader_t *r)
+{
+	uint32_t t;
+
+	if (!r)
+		return;
+	for (t = 0; t < r->nstreams && r->streams; t++)
+		free(r->streams[t].buf);
+	if (r->map)
+		munmap((void *)r->map, r->size);
+	ZSTD_freeDCtx(r->dctx);
+	free(r->streams);
+	free(r->heap);
+	free(r->blocks);
+	free(r->samples);
+	free(r->path);
+	free(r);
+}
