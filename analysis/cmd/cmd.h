@@ -1,0 +1,27 @@
+/* cmd.h - the gmtrace subcommands, one file each under analysis/cmd/
+ *
+ * main.c dispatches argv[1] to gm_cmd_<name>(argc - 1, argv + 1), so a
+ * command sees its own name as argv[0]. Every command accepts --help (usage
+ * on stdout, exit 0) and returns the process exit status:
+ */
+#ifndef GM_CMD_H
+#define GM_CMD_H
+
+#define GM_CMD_OK 0    /* done; for checks: the check passed */
+#define GM_CMD_FAIL 1  /* capture unreadable or damaged, a check failed, out of memory */
+#define GM_CMD_USAGE 2 /* bad arguments; a one-line error and the usage went to stderr */
+
+/* gmtrace summary [--json] [--top N] CAPTURE: totals, peak, leaks, threads. */
+int gm_cmd_summary(int argc, char **argv);
+
+/* gmtrace dump [--json] [--limit N] CAPTURE: one line per event. */
+int gm_cmd_dump(int argc, char **argv);
+
+/* gmtrace run [...] -- PROGRAM: record a program (cmd/run.c, GM_HAVE_RUN). */
+int gm_cmd_run(int argc, char **argv);
+
+/* gmtrace recover [...]: capture a dead process's segment (cmd/recover.c,
+ * GM_HAVE_RECOVER). */
+int gm_cmd_recover(int argc, char **argv);
+
+#endif

@@ -1,0 +1,96 @@
+/* main.c - the gmtrace command line: find the subcommand and run it
+ *
+ * Each subcommand lives in its own file under cmd/ and is one row of the
+ * table below: name, function, one line of help. The function gets the
+ * arguments from its own name on and returns the exit status (cmd/cmd.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis/cmd/cmd.h"
+#include "interpose/log/format.h"
+
+typedef struct gm_main_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} gm_main_cmd_t;
+
+static const gm_main_cmd_t gm_main_cmds[] = {
+#ifdef GM_HAVE_RUN
+        {"run", gm_cmd_run, "run a program under gmtrace and write its capture"},
+#endif
+#ifdef GM_HAVE_RECOVER
+        {"recover", gm_cmd_recover, "write the capture of a process that died from its segment"},
+#endif
+        {"summary", gm_cmd_summary, "totals, peak, live blocks at exit and threads of a capture"},
+        {"dump", gm_cmd_dump, "print every event of a capture, one per line"},
+};
+
+#define GM_MAIN_NCMDS (sizeof(gm_main_cmds) / sizeof(gm_main_cmds[0]))
+
+static void gm_main_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: gmtrace <command> [options] ...\n"
+	           "       gmtrace <command> --help\n\ncommands:\n");
+	for (i = 0; i < GM_MAIN_NCMDS; i++)
+		fprintf(f, "  %-10s %s\n", gm_main_cmds[i].name, gm_main_cmds[i].help);
+	fprintf(f, "\nexit status: 0 ok, 1 failure (unreadable or damaged capture, failed check),"
+	           " 2 bad usage\n");
+}
+
+static const gm_main_cmd_t *gm_main_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < GM_MAIN_NCMDS; i++)
+		if (strcmp(gm_main_cmds[i].name, name) == 0)
+			return &gm_main_cmds[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const gm_main_cmd_t *cmd;
+	const char *name;
+
+	if (argc < 2) {
+		gm_main_usage(stderr);
+		return GM_CMD_USAGE;
+	}
+	name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+		gm_main_usage(stdout);
+		return GM_CMD_OK;
+	}
+	if (strcmp(name, "--version") == 0) {
+		printf("gmtrace, capture format %u.%u\n", GM_FORMAT_VERSION_MAJOR,
+		       GM_FORMAT_VERSION_MINOR);
+		return GM_CMD_OK;
+	}
+	if (strcmp(name, "help") == 0) {
+		if (argc < 3) {
+			gm_main_usage(stdout);
+			return GM_CMD_OK;
+		}
+		cmd = gm_main_find(argv[2]);
+		if (!cmd) {
+			fprintf(stderr, "gmtrace: no command '%s' (gmtrace --help lists them)\n",
+			        argv[2]);
+			return GM_CMD_USAGE;
+		}
+		static char help_opt[] = "--help";
+		char *help_argv[] = {argv[2], help_opt, NULL};
+
+		return cmd->run(2, help_argv);
+	}
+	cmd = gm_main_find(name);
+	if (!cmd) {
+		fprintf(stderr, "gmtrace: unknown command '%s' (gmtrace --help lists them)\n",
+		        name);
+		return GM_CMD_USAGE;
+	}
+	return cmd->run(argc - 1, argv + 1);
+}
