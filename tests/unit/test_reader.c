@@ -1,0 +1,751 @@
+/* test_reader.c - the capture reader on synthetic captures written by the test
+ *
+ * Each test builds a capture in memory (file header, record blocks raw or
+ * zstd with correct check values, clock blocks), writes it to a temporary
+ * directory and reads it back through analysis/log/reader.h.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "analysis/log/reader.h"
+
+/* ---- capture builder ---------------------------------------------------- */
+
+typedef struct capture {
+	unsigned char *buf;
+	size_t len, cap;
+} capture_t;
+
+/* Records of one block, as 64-bit words. */
+typedef struct recs {
+	uint64_t w[512];
+	size_t n;
+} recs_t;
+
+static char tmpdir[64];
+static char paths[16][128];
+static int npaths;
+
+static void reader_setup(void)
+{
+	strcpy(tmpdir, "/tmp/gm_test_reader.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp(%s): %s", tmpdir, strerror(errno));
+}
+
+static void reader_teardown(void)
+{
+	int i;
+
+	for (i = 0; i < npaths; i++)
+		unlink(paths[i]);
+	rmdir(tmpdir);
+}
+
+TestSuite(reader, .init = reader_setup, .fini = reader_teardown);
+
+static void cap_put(capture_t *c, const void *p, size_t n)
+{
+	if (c->len + n > c->cap) {
+		c->cap = (c->len + n) * 2;
+		c->buf = realloc(c->buf, c->cap);
+		cr_assert_not_null(c->buf);
+	}
+	memcpy(c->buf + c->len, p, n);
+	c->len += n;
+}
+
+static void cap_header(capture_t *c, uint16_t major, uint16_t minor)
+{
+	gm_file_header_t h;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, GM_FORMAT_MAGIC, sizeof(h.magic));
+	h.version_major = major;
+	h.version_minor = minor;
+	h.header_bytes = sizeof(h);
+	h.pid = 4242;
+	h.chunk_bytes = 65536;
+	h.created_ns = 77;
+	strcpy(h.shm_name, "/gmtrace-test");
+	cap_put(c, &h, sizeof(h));
+}
+
+/* Appends a block whose payload is n stored bytes at p; returns its offset. */
+static size_t cap_block_bytes(capture_t *c, uint16_t kind, uint32_t thread, uint32_t seq,
+                              uint32_t offset, uint32_t raw_bytes, uint64_t tsc_base, const void *p,
+                              size_t n)
+{
+	size_t at = c->len;
+	gm_block_t b;
+
+	memset(&b, 0, sizeof(b));
+	b.magic = GM_BLOCK_MAGIC;
+	b.kind = kind;
+	b.thread = thread;
+	b.seq = seq;
+	b.offset = offset;
+	b.raw_bytes = raw_bytes;
+	b.stored_bytes = (uint32_t)n;
+	b.check = gm_format_check(p, n);
+	b.tsc_base = tsc_base;
+	cap_put(c, &b, sizeof(b));
+	cap_put(c, p, n);
+	return at;
+}
+
+/* The records as one zstd frame (malloc'd); *n is its size. */
+static void *zstd_of(const recs_t *r, size_t *n)
+{
+	size_t raw = r->n * sizeof(uint64_t), bound = ZSTD_compressBound(raw);
+	void *z = malloc(bound);
+
+	cr_assert_not_null(z);
+	*n = ZSTD_compress(z, bound, r->w, raw, 3);
+	cr_assert(!ZSTD_isError(*n), "ZSTD_compress of %zu bytes: %s", raw, ZSTD_getErrorName(*n));
+	return z;
+}
+
+/* Appends the records as a raw or zstd block; returns the block's offset. */
+static size_t cap_block(capture_t *c, uint16_t kind, uint32_t thread, uint32_t seq, uint32_t offset,
+                        uint64_t tsc_base, const recs_t *r)
+{
+	size_t raw = r->n * sizeof(uint64_t), at, n;
+
+	if (kind == gm_block_zstd) {
+		void *z = zstd_of(r, &n);
+
+		at = cap_block_bytes(c, kind, thread, seq, offset, (uint32_t)raw, tsc_base, z, n);
+		free(z);
+		return at;
+	}
+	return cap_block_bytes(c, kind, thread, seq, offset, (uint32_t)raw, tsc_base, r->w, raw);
+}
+
+static size_t cap_clock(capture_t *c, uint64_t tsc, uint64_t ns)
+{
+	uint64_t v[2] = {tsc, ns};
+
+	return cap_block_bytes(c, gm_block_clock, 0, 0, 0, 0, 0, v, sizeof(v));
+}
+
+/* Writes the capture under name in the temp dir; returns the path. */
+static const char *cap_write(capture_t *c, const char *name)
+{
+	char *path = paths[npaths++];
+	FILE *f;
+
+	snprintf(path, sizeof(paths[0]), "%s/%s", tmpdir, name);
+	f = fopen(path, "wb");
+	cr_assert_not_null(f, "fopen(%s): %s", path, strerror(errno));
+	if (c->len)
+		cr_assert_eq(fwrite(c->buf, 1, c->len, f), c->len, "writing %s", path);
+	fclose(f);
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+	return path;
+}
+
+static void rec_put(recs_t *r, uint64_t w)
+{
+	cr_assert_lt(r->n, sizeof(r->w) / sizeof(r->w[0]));
+	r->w[r->n++] = w;
+}
+
+static void rec_alloc(recs_t *r, uint64_t tsc, uint64_t ptr, uint64_t size)
+{
+	rec_put(r, gm_rec_w0(ptr, gm_rec_alloc, gm_kind_malloc));
+	rec_put(r, gm_rec_w1(size, tsc));
+}
+
+static void rec_realloc(recs_t *r, uint64_t tsc, uint64_t ptr, uint64_t size, uint64_t old)
+{
+	rec_put(r, gm_rec_w0(ptr, gm_rec_realloc, gm_kind_realloc));
+	rec_put(r, gm_rec_w1(size, tsc));
+	rec_put(r, old);
+	rec_put(r, 0);
+}
+
+static void rec_time(recs_t *r, uint64_t tsc)
+{
+	rec_put(r, gm_rec_w0(0, gm_rec_time, 1));
+	rec_put(r, gm_rec_w1(0, tsc));
+	rec_put(r, tsc);
+	rec_put(r, 0);
+}
+
+static void rec_process(recs_t *r, uint64_t tsc, uint64_t mono_ns, uint64_t tsc_start, uint64_t hz)
+{
+	static const char strings[16] = "/bin/game\0game\0"; /* exe 10, argv 5 */
+	uint64_t w[2];
+
+	memcpy(w, strings, sizeof(w));
+
+	rec_put(r, gm_rec_w0(4242, gm_rec_process, 4));
+	rec_put(r, gm_rec_w1(1, tsc));
+	rec_put(r, 123456789); /* realtime ns */
+	rec_put(r, mono_ns);
+	rec_put(r, tsc_start);
+	rec_put(r, hz);
+	rec_put(r, 10);
+	rec_put(r, 5);
+	rec_put(r, w[0]);
+	rec_put(r, w[1]);
+}
+
+static gm_reader_t *open_ok(const char *path)
+{
+	char err[256] = "";
+	gm_reader_t *r = gm_reader_open(path, err, sizeof(err));
+
+	cr_assert_not_null(r, "opening %s: %s", path, err);
+	return r;
+}
+
+static void expect_open_error(const char *path, const char *what)
+{
+	char err[256] = "", want[512];
+	gm_reader_t *r = gm_reader_open(path, err, sizeof(err));
+
+	snprintf(want, sizeof(want), "%s: %s", path, what);
+	cr_expect_null(r, "opening %s should fail with '%s'", path, what);
+	cr_expect_str_eq(err, want, "error opening %s", path);
+	gm_reader_free(r);
+}
+
+/* Reads every event; returns their number, stores up to max of them. */
+static size_t read_all(gm_reader_t *r, gm_event_t *ev, size_t max)
+{
+	gm_event_t e;
+	size_t n = 0;
+
+	while (gm_reader_next(r, &e)) {
+		if (n < max)
+			ev[n] = e;
+		n++;
+	}
+	return n;
+}
+
+/* ---- order, time, duplicates --------------------------------------------- */
+
+Test(reader, merges_three_threads_in_tsc_order_ties_by_thread)
+{
+	/* thread t allocates ptr 0x100*t + i at TSC 100*(3*i + t + 1); all three
+	 * threads then allocate at TSC 2000 (a tie). Blocks are written out of
+	 * order: seq 1 before seq 0, threads reversed. */
+	capture_t c = {0};
+	recs_t r[3][2];
+	gm_event_t ev[32];
+	const char *path;
+	gm_reader_t *rd;
+	size_t n, i;
+	int t;
+
+	memset(r, 0, sizeof(r));
+	for (t = 0; t < 3; t++) {
+		for (i = 0; i < 4; i++)
+			rec_alloc(&r[t][i / 2], 100 * (3 * i + (size_t)t + 1), 0x100u * t + i, 8);
+		rec_alloc(&r[t][1], 2000, 0x1000u + (unsigned)t, 8);
+	}
+	cap_header(&c, 1, 0);
+	for (t = 2; t >= 0; t--) {
+		cap_block(&c, gm_block_raw, (uint32_t)t, 1, 0, 100 * (3 * 1 + (uint64_t)t + 1),
+		          &r[t][1]);
+		cap_block(&c, t == 1 ? gm_block_zstd : gm_block_raw, (uint32_t)t, 0, 0, 0,
+		          &r[t][0]);
+	}
+	path = cap_write(&c, "three.gmt");
+	rd = open_ok(path);
+	cr_assert_eq(gm_reader_info(rd)->nthreads, 3, "%s: nthreads", path);
+	n = read_all(rd, ev, 32);
+	cr_assert_eq(n, 15, "%s: 15 events expected, got %zu", path, n);
+	for (i = 0; i < 12; i++) {
+		uint32_t want_t = (uint32_t)(i % 3);
+
+		cr_expect_eq(ev[i].tsc, 100 * (i + 1), "%s: event %zu tsc", path, i);
+		cr_expect_eq(ev[i].ns, ev[i].tsc, "%s: no clock, ns = tsc (event %zu)", path, i);
+		cr_expect_eq(ev[i].thread, want_t, "%s: event %zu thread", path, i);
+		cr_expect_eq(ev[i].a, 0x100u * want_t + i / 3, "%s: event %zu ptr", path, i);
+		cr_expect_eq(ev[i].type, gm_rec_alloc, "%s: event %zu type", path, i);
+	}
+	for (i = 12; i < 15; i++) {
+		cr_expect_eq(ev[i].tsc, 2000, "%s: tie event %zu tsc", path, i);
+		cr_expect_eq(ev[i].thread, i - 12, "%s: tie event %zu by thread index", path, i);
+	}
+	cr_expect_null(gm_reader_error(rd), "%s: no damage", path);
+	cr_expect_eq(gm_reader_info(rd)->tsc_hz, 0, "%s: no clock", path);
+	gm_reader_free(rd);
+}
+
+Test(reader, maps_tsc_to_ns_through_two_clock_samples)
+{
+	capture_t c = {0};
+	recs_t r = {0};
+	gm_event_t ev[4];
+	const char *path;
+	gm_reader_t *rd;
+
+	rec_alloc(&r, 2000, 0x10, 1);
+	rec_alloc(&r, 5000, 0x20, 1);
+	cap_header(&c, 1, 0);
+	cap_clock(&c, 3000, 6000);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 1900, &r);
+	cap_clock(&c, 1000, 5000);
+	path = cap_write(&c, "clock.gmt");
+	rd = open_ok(path);
+	cr_assert_eq(read_all(rd, ev, 4), 2, "%s: events", path);
+	cr_expect_eq(ev[0].ns, 5500, "%s: tsc 2000 between samples (1000,5000) and (3000,6000)",
+	             path);
+	cr_expect_eq(ev[1].ns, 7000, "%s: tsc 5000 extrapolated", path);
+	cr_expect_eq(gm_reader_info(rd)->tsc_hz, 2e9, "%s: 2000 ticks per 1000 ns", path);
+	cr_expect_eq(gm_reader_info(rd)->nblocks, 3, "%s: blocks incl. clock blocks", path);
+	gm_reader_free(rd);
+}
+
+Test(reader, maps_tsc_to_ns_with_process_record_rate_when_one_sample)
+{
+	capture_t c = {0};
+	recs_t r = {0};
+	gm_event_t ev[4];
+	const char *path;
+	gm_reader_t *rd;
+
+	rec_process(&r, 1000, 1000000, 1000, 2000000000ull);
+	rec_alloc(&r, 3000, 0x10, 1);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_zstd, 0, 0, 0, 1000, &r);
+	path = cap_write(&c, "process.gmt");
+	rd = open_ok(path);
+	cr_assert_eq(read_all(rd, ev, 4), 2, "%s: events", path);
+	cr_expect_eq(ev[0].type, gm_rec_process, "%s: process record delivered", path);
+	cr_expect_eq(ev[0].ns, 1000000, "%s: process record at its own sample", path);
+	cr_expect_eq(ev[1].ns, 1001000, "%s: 2000 ticks at 2 GHz = 1000 ns", path);
+	cr_expect_eq(gm_reader_info(rd)->tsc_hz, 2e9, "%s: tsc_hz from the process record", path);
+	gm_reader_free(rd);
+}
+
+Test(reader, rebuilds_tsc_across_wraps_and_time_records)
+{
+	capture_t c = {0};
+	recs_t r = {0};
+	gm_event_t ev[8];
+	const char *path;
+	gm_reader_t *rd;
+	uint64_t base = (1ull << 24) - 16; /* the next records wrap the 24-bit tick */
+
+	rec_alloc(&r, base + 10, 0x10, 1);
+	rec_alloc(&r, base + 40, 0x20, 1);
+	rec_time(&r, 0x123456789abull);
+	rec_alloc(&r, 0x123456789abull + 5, 0x30, 1);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, base, &r);
+	path = cap_write(&c, "time.gmt");
+	rd = open_ok(path);
+	cr_assert_eq(read_all(rd, ev, 8), 3, "%s: time records are not delivered", path);
+	cr_expect_eq(ev[0].tsc, base + 10, "%s: first tsc", path);
+	cr_expect_eq(ev[1].tsc, base + 40, "%s: tsc after the 24-bit wrap", path);
+	cr_expect_eq(ev[2].tsc, 0x123456789abull + 5, "%s: tsc after a time record", path);
+	gm_reader_free(rd);
+}
+
+Test(reader, drops_a_block_seen_twice)
+{
+	capture_t c = {0};
+	recs_t r = {0}, r2 = {0};
+	gm_event_t ev[8];
+	const char *path;
+	gm_reader_t *rd;
+	size_t n;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	rec_alloc(&r, 20, 0x20, 2);
+	rec_alloc(&r2, 30, 0x30, 3);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	cap_block(&c, gm_block_raw, 0, 0, 32, 20, &r2);
+	cap_block(&c, gm_block_zstd, 0, 0, 0, 0, &r); /* a dying drainer wrote it again */
+	path = cap_write(&c, "dup.gmt");
+	rd = open_ok(path);
+	n = read_all(rd, ev, 8);
+	cr_assert_eq(n, 3, "%s: duplicate dropped, got %zu events", path, n);
+	cr_expect_eq(ev[0].a, 0x10, "%s", path);
+	cr_expect_eq(ev[1].a, 0x20, "%s", path);
+	cr_expect_eq(ev[2].a, 0x30, "%s", path);
+	cr_expect_eq(gm_reader_info(rd)->records_bytes, 48, "%s: unique record bytes", path);
+	cr_expect_eq(gm_reader_info(rd)->nblocks, 3, "%s: blocks indexed", path);
+	gm_reader_free(rd);
+}
+
+Test(reader, skips_the_already_seen_prefix_of_an_overlapping_block)
+{
+	capture_t c = {0};
+	recs_t a = {0}, b = {0};
+	gm_event_t ev[8];
+	const char *path;
+	gm_reader_t *rd;
+	size_t n;
+
+	/* a covers chunk bytes 0..32 (records 1, 2); b covers 16..64 (2, 3, 4) */
+	rec_alloc(&a, 10, 0x1, 1);
+	rec_alloc(&a, 20, 0x2, 1);
+	rec_alloc(&b, 20, 0x2, 1);
+	rec_alloc(&b, 30, 0x3, 1);
+	rec_alloc(&b, 40, 0x4, 1);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_zstd, 0, 0, 16, 10, &b);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &a);
+	path = cap_write(&c, "overlap.gmt");
+	rd = open_ok(path);
+	n = read_all(rd, ev, 8);
+	cr_assert_eq(n, 4, "%s: 4 distinct records, got %zu", path, n);
+	for (size_t i = 0; i < 4; i++) {
+		cr_expect_eq(ev[i].a, i + 1, "%s: event %zu ptr", path, i);
+		cr_expect_eq(ev[i].tsc, 10 * (i + 1), "%s: event %zu tsc", path, i);
+	}
+	cr_expect_eq(gm_reader_info(rd)->records_bytes, 64, "%s: unique record bytes", path);
+	cr_expect_null(gm_reader_error(rd), "%s: no damage", path);
+	gm_reader_free(rd);
+}
+
+Test(reader, skips_and_counts_unknown_records_and_sums_lost_ones)
+{
+	capture_t c = {0};
+	recs_t r = {0};
+	gm_event_t ev[8];
+	const char *path;
+	gm_reader_t *rd;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	rec_put(&r, gm_rec_w0(7, 200, 2)); /* a future type with 2 extra units */
+	rec_put(&r, gm_rec_w1(0, 15));
+	for (int i = 0; i < 4; i++)
+		rec_put(&r, 0xdeadbeef);
+	rec_put(&r, gm_rec_w0(5, gm_rec_lost, 0));
+	rec_put(&r, gm_rec_w1(0, 18));
+	rec_realloc(&r, 20, 0x20, 2, 0x10);
+	cap_header(&c, 1, 3);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	path = cap_write(&c, "unknown.gmt");
+	rd = open_ok(path);
+	cr_assert_eq(read_all(rd, ev, 8), 3, "%s: alloc, lost, realloc", path);
+	cr_expect_eq(ev[1].type, gm_rec_lost, "%s", path);
+	cr_expect_eq(ev[2].type, gm_rec_realloc, "%s", path);
+	cr_expect_eq(ev[2].nextra, 1, "%s: realloc has one extra unit", path);
+	cr_expect_eq(ev[2].extra[0], 0x10, "%s: realloc's old pointer", path);
+	cr_expect_eq(gm_reader_info(rd)->unknown_records, 1, "%s: unknown records", path);
+	cr_expect_eq(gm_reader_info(rd)->records_lost, 5, "%s: records lost", path);
+	cr_expect_eq(gm_reader_info(rd)->version_minor, 3, "%s: newer minor is fine", path);
+	cr_expect_null(gm_reader_error(rd), "%s: unknown types are not damage", path);
+
+	gm_reader_rewind(rd);
+	cr_expect_eq(read_all(rd, ev, 8), 3, "%s: same events after rewind", path);
+	cr_expect_eq(ev[0].a, 0x10, "%s: first event after rewind", path);
+	cr_expect_eq(gm_reader_info(rd)->unknown_records, 1, "%s: not counted twice", path);
+	cr_expect_eq(gm_reader_info(rd)->records_lost, 5, "%s: not counted twice", path);
+	gm_reader_free(rd);
+}
+
+Test(reader, opens_an_empty_capture_with_no_events)
+{
+	capture_t c = {0};
+	gm_event_t ev;
+	const char *path;
+	gm_reader_t *rd;
+	const gm_reader_info_t *info;
+
+	cap_header(&c, 1, 0);
+	path = cap_write(&c, "empty-capture.gmt");
+	rd = open_ok(path);
+	cr_expect_eq(gm_reader_next(rd, &ev), 0, "%s: no events", path);
+	cr_expect_null(gm_reader_error(rd), "%s: no damage", path);
+	info = gm_reader_info(rd);
+	cr_expect_eq(info->nthreads, 0, "%s", path);
+	cr_expect_eq(info->pid, 4242, "%s: pid from the header", path);
+	cr_expect_eq(info->created_ns, 77, "%s", path);
+	cr_expect_str_eq(info->shm_name, "/gmtrace-test", "%s", path);
+	cr_expect_eq(info->file_bytes, sizeof(gm_file_header_t), "%s", path);
+	gm_reader_rewind(rd);
+	cr_expect_eq(gm_reader_next(rd, &ev), 0, "%s: still no events", path);
+	gm_reader_free(rd);
+}
+
+/* ---- errors at open --------------------------------------------------------- */
+
+Test(reader, refuses_a_missing_file)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/no-such.gmt", tmpdir);
+	expect_open_error(path, "No such file or directory");
+}
+
+Test(reader, refuses_an_empty_file)
+{
+	capture_t c = {0};
+
+	expect_open_error(cap_write(&c, "empty.gmt"), "empty file, not a gmtrace capture");
+}
+
+Test(reader, refuses_a_file_without_the_magic)
+{
+	capture_t c = {0};
+
+	cap_header(&c, 1, 0);
+	c.buf[0] = 'X';
+	expect_open_error(cap_write(&c, "magic.gmt"),
+	                  "not a gmtrace capture (no GMTRACE magic at offset 0)");
+	cap_put(&c, "GMT", 3);
+	expect_open_error(cap_write(&c, "short.gmt"),
+	                  "not a gmtrace capture (no GMTRACE magic at offset 0)");
+}
+
+Test(reader, refuses_a_truncated_file_header)
+{
+	capture_t c = {0};
+
+	cap_header(&c, 1, 0);
+	c.len = 100;
+	expect_open_error(cap_write(&c, "header.gmt"),
+	                  "truncated file header: expected 128 bytes, file has 100");
+}
+
+Test(reader, refuses_a_newer_major_version_naming_both)
+{
+	capture_t c = {0};
+
+	cap_header(&c, 2, 0);
+	expect_open_error(cap_write(&c, "v2.gmt"),
+	                  "capture is format 2.0, this gmtrace reads up to 1.x");
+}
+
+/* ---- damage after the header ------------------------------------------------- */
+
+/* Opens path, reads everything, checks the events' ptrs and the damage line. */
+static void expect_damage(const char *path, const uint64_t *ptrs, size_t nptrs, uint64_t at,
+                          const char *what)
+{
+	gm_event_t ev[16];
+	gm_reader_t *rd = open_ok(path);
+	char want[512];
+	size_t n, i;
+
+	n = read_all(rd, ev, 16);
+	cr_expect_eq(n, nptrs, "%s: %zu events before the damage, got %zu", path, nptrs, n);
+	for (i = 0; i < n && i < nptrs; i++)
+		cr_expect_eq(ev[i].a, ptrs[i], "%s: event %zu", path, i);
+	snprintf(want, sizeof(want), "%s: offset %llu: %s", path, (unsigned long long)at, what);
+	cr_assert_not_null(gm_reader_error(rd), "%s: damage expected: %s", path, want);
+	cr_expect_str_eq(gm_reader_error(rd), want, "%s: damage line", path);
+	gm_reader_free(rd);
+}
+
+Test(reader, reports_a_truncated_block_and_keeps_what_came_before)
+{
+	static const uint64_t ptrs[] = {0x10, 0x20};
+	capture_t c = {0};
+	recs_t r = {0};
+	size_t at;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	rec_alloc(&r, 20, 0x20, 1);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	r.n = 0;
+	rec_alloc(&r, 30, 0x30, 1);
+	rec_alloc(&r, 40, 0x40, 1);
+	at = cap_block(&c, gm_block_raw, 0, 0, 32, 20, &r);
+	c.len -= 22; /* 32 payload bytes written, 10 left */
+	expect_damage(cap_write(&c, "truncated.gmt"), ptrs, 2, at,
+	              "truncated block: expected 32 payload bytes, 10 left");
+}
+
+Test(reader, reports_a_truncated_block_header)
+{
+	static const uint64_t ptrs[] = {0x10};
+	capture_t c = {0};
+	recs_t r = {0};
+	size_t at;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	at = c.len;
+	cap_put(&c, "GMBKxxxx", 8);
+	expect_damage(cap_write(&c, "header-cut.gmt"), ptrs, 1, at,
+	              "truncated block header: expected 48 bytes, 8 left");
+}
+
+Test(reader, reports_a_bad_block_magic)
+{
+	static const uint64_t ptrs[] = {0x10};
+	capture_t c = {0};
+	recs_t r = {0};
+	size_t at;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	at = cap_block(&c, gm_block_raw, 0, 1, 0, 0, &r);
+	memcpy(c.buf + at, "XXXX", 4);
+	expect_damage(cap_write(&c, "block-magic.gmt"), ptrs, 1, at,
+	              "bad block magic 0x58585858, expected 0x4b424d47");
+}
+
+Test(reader, reports_a_bad_check_value)
+{
+	static const uint64_t ptrs[] = {0x10};
+	capture_t c = {0};
+	recs_t r = {0};
+	char what[128];
+	uint32_t good, bad;
+	size_t at;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	at = cap_block(&c, gm_block_raw, 1, 0, 0, 0, &r);
+	good = gm_format_check(r.w, 16);
+	c.buf[at + sizeof(gm_block_t)] ^= 0x01; /* flip a bit of the pointer */
+	bad = gm_format_check(c.buf + at + sizeof(gm_block_t), 16);
+	cr_assert_neq(good, bad);
+	snprintf(what, sizeof(what), "bad check value: block says 0x%08x, payload gives 0x%08x",
+	         good, bad);
+	expect_damage(cap_write(&c, "check.gmt"), ptrs, 1, at, what);
+}
+
+Test(reader, reports_a_record_running_past_its_block_and_goes_on_with_other_threads)
+{
+	static const uint64_t ptrs[] = {0x10, 0x99};
+	capture_t c = {0};
+	recs_t r = {0}, other = {0};
+	size_t at;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	rec_realloc(&r, 20, 0x20, 1, 0x10);
+	r.n -= 2; /* keep only the realloc's first unit */
+	rec_alloc(&other, 30, 0x99, 1);
+	cap_header(&c, 1, 0);
+	at = cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	cap_block(&c, gm_block_raw, 1, 0, 0, 0, &other);
+	expect_damage(cap_write(&c, "past-end.gmt"), ptrs, 2, at,
+	              "realloc record at byte 16 needs 32 bytes, 16 left in the block");
+}
+
+Test(reader, reports_a_type_0_record_inside_a_block)
+{
+	static const uint64_t ptrs[] = {0x10};
+	capture_t c = {0};
+	recs_t r = {0};
+	size_t at;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	rec_put(&r, 0);
+	rec_put(&r, 0);
+	cap_header(&c, 1, 0);
+	at = cap_block(&c, gm_block_zstd, 0, 0, 0, 0, &r);
+	expect_damage(cap_write(&c, "type0.gmt"), ptrs, 1, at,
+	              "record of type 0 at byte 16 of a 32-byte block");
+}
+
+Test(reader, reports_a_string_longer_than_its_record)
+{
+	static const uint64_t ptrs[] = {0x10};
+	capture_t c = {0};
+	recs_t r = {0};
+	size_t at;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	rec_put(&r, gm_rec_w0(1234, gm_rec_thread_start, 1));
+	rec_put(&r, gm_rec_w1(17, 20)); /* 17 name bytes in one 16-byte unit */
+	rec_put(&r, 0x6e69616d);
+	rec_put(&r, 0);
+	cap_header(&c, 1, 0);
+	at = cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	expect_damage(cap_write(&c, "string.gmt"), ptrs, 1, at,
+	              "thread_start record at byte 16 says 17 string bytes, has room for 16");
+}
+
+Test(reader, reports_a_bad_zstd_frame)
+{
+	static const uint64_t ptrs[] = {0x10};
+	static const unsigned char junk[24] = "this is not zstd at all";
+	capture_t c = {0};
+	recs_t r = {0};
+	size_t at;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	at = cap_block_bytes(&c, gm_block_zstd, 0, 1, 0, 16, 0, junk, sizeof(junk));
+	expect_damage(cap_write(&c, "zstd.gmt"), ptrs, 1, at,
+	              "bad zstd frame: not a zstd frame header");
+}
+
+Test(reader, reports_a_zstd_frame_of_the_wrong_size)
+{
+	static const uint64_t ptrs[] = {0x10};
+	capture_t c = {0};
+	recs_t r = {0};
+	size_t at, start;
+	gm_block_t b;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	start = c.len;
+	rec_alloc(&r, 20, 0x20, 1);
+	at = cap_block(&c, gm_block_zstd, 0, 1, 0, 0, &r);
+	cr_assert_eq(at, start);
+	memcpy(&b, c.buf + at, sizeof(b));
+	b.raw_bytes = 48; /* the frame holds 32 */
+	memcpy(c.buf + at, &b, sizeof(b));
+	expect_damage(cap_write(&c, "zstd-size.gmt"), ptrs, 1, at,
+	              "zstd frame holds 32 bytes, block says 48");
+}
+
+Test(reader, reports_a_cut_zstd_frame)
+{
+	static const uint64_t ptrs[] = {0x10};
+	capture_t c = {0};
+	recs_t r = {0}, big = {0};
+	gm_event_t ev[64];
+	gm_reader_t *rd;
+	const char *path;
+	char want[256];
+	size_t at, i, n;
+	void *z;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	for (i = 0; i < 40; i++)
+		rec_alloc(&big, 10 * (i + 2), 0x1000 + i * 77, i * 13 + 1);
+	z = zstd_of(&big, &n);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	at = cap_block_bytes(&c, gm_block_zstd, 0, 1, 0, (uint32_t)(big.n * sizeof(uint64_t)), 10,
+	                     z, n - 3); /* the frame's last 3 bytes are missing */
+	free(z);
+	path = cap_write(&c, "zstd-cut.gmt");
+	rd = open_ok(path);
+	cr_expect_eq(read_all(rd, ev, 64), 1, "%s: only the raw block's event", path);
+	cr_expect_eq(ev[0].a, ptrs[0], "%s: event 0", path);
+	snprintf(want, sizeof(want), "%s: offset %zu: bad zstd frame: ", path, at);
+	cr_assert_not_null(gm_reader_error(rd), "%s: damage expected", path);
+	cr_expect_eq(strncmp(gm_reader_error(rd), want, strlen(want)), 0,
+	             "%s: '%s' should start with '%s'", path, gm_reader_error(rd), want);
+	gm_reader_free(rd);
+}
+
+Test(reader, names_types_and_kinds)
+{
+	cr_expect_str_eq(gm_reader_type_name(gm_rec_alloc), "alloc");
+	cr_expect_str_eq(gm_reader_type_name(gm_rec_module_unload), "module_unload");
+	cr_expect_str_eq(gm_reader_type_name(gm_rec_count), "unknown");
+	cr_expect_str_eq(gm_reader_kind_name(gm_kind_malloc), "malloc");
+	cr_expect_str_eq(gm_reader_kind_name(gm_kind_delete_array), "delete_array");
+	cr_expect_str_eq(gm_reader_kind_name(gm_kind_count), "unknown");
+}
