@@ -1,0 +1,131 @@
+/* test_ring.c - the shared-memory log: creation, attach, claims, drain lock */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "interpose/log/ring.h"
+
+Test(ring, creates_a_private_exclusive_segment)
+{
+	gm_ring_t r, again;
+	char path[128];
+	struct stat st;
+	cr_assert_eq(gm_ring_create(&r, 4242, 256 * 1024, 65536), 0);
+	cr_expect_eq(strncmp(r.name, "/gmtrace.4242.", 14), 0, "name %s", r.name);
+	cr_expect_eq(strlen(r.name), 14 + 16, "16 random hex digits in %s", r.name);
+	snprintf(path, sizeof(path), "/dev/shm%s", r.name);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0600, "mode of %s is %o", path, st.st_mode & 0777);
+	cr_expect_eq(r.hdr->nchunks, 4);
+	cr_expect_eq(r.hdr->chunk_bytes, 65536);
+	cr_expect_eq(r.hdr->pid, 4242);
+	cr_assert_eq(gm_ring_attach(&again, r.name), 0);
+	cr_expect_eq(again.hdr->nchunks, 4);
+	cr_expect_eq(again.payload - (unsigned char *)again.hdr,
+		     r.payload - (unsigned char *)r.hdr);
+	gm_ring_detach(&again, 0);
+	gm_ring_detach(&r, 1);
+	cr_expect_neq(stat(path, &st), 0, "%s removed", path);
+}
+
+Test(ring, rejects_bad_chunk_sizes)
+{
+	gm_ring_t r;
+	cr_expect_eq(gm_ring_create(&r, 1, 1 << 20, 1000), -EINVAL, "chunk 1000");
+	cr_expect_eq(gm_ring_create(&r, 1, 1 << 20, 4104), -EINVAL, "chunk not 16-aligned... 4104");
+}
+
+Test(ring, attach_refuses_missing_and_foreign_segments)
+{
+	gm_ring_t r;
+	int fd;
+	cr_expect_eq(gm_ring_attach(&r, "/gmtrace.no.such"), -ENOENT);
+	fd = shm_open("/gmtrace.test.foreign", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	cr_assert(fd >= 0);
+	cr_assert_eq(ftruncate(fd, 8192), 0);
+	close(fd);
+	cr_expect_eq(gm_ring_attach(&r, "/gmtrace.test.foreign"), -EINVAL, "8 KiB of zeros");
+	fd = shm_open("/gmtrace.test.foreign", O_RDWR | O_TRUNC, 0600);
+	close(fd);
+	cr_expect_eq(gm_ring_attach(&r, "/gmtrace.test.foreign"), -EINVAL, "empty segment");
+	shm_unlink("/gmtrace.test.foreign");
+}
+
+Test(ring, claims_every_chunk_once_then_reports_full)
+{
+	gm_ring_t r;
+	int seen[8] = {0}, i, idx;
+	cr_assert_eq(gm_ring_create(&r, 1, 8 * 4096, 4096), 0);
+	for (i = 0; i < 8; i++) {
+		idx = gm_ring_claim(&r, 3, (uint32_t)i, 100 + (uint64_t)i);
+		cr_assert(idx >= 0 && idx < 8, "claim %d gave %d", i, idx);
+		cr_expect_eq(seen[idx], 0, "chunk %d handed out twice", idx);
+		seen[idx] = 1;
+		cr_expect_eq(r.chunks[idx].thread, 3);
+		cr_expect_eq(r.chunks[idx].seq, (uint32_t)i);
+		cr_expect_eq(r.chunks[idx].tsc_base, 100 + (uint64_t)i);
+	}
+	cr_expect_eq(gm_ring_claim(&r, 3, 8, 0), -EAGAIN, "ninth claim of 8 chunks");
+	gm_ring_commit(&r, 5, 4096);
+	cr_expect_eq(r.chunks[5].state, gm_chunk_committed);
+	cr_expect_eq(r.chunks[5].used, 4096);
+	cr_expect_eq(gm_ring_claim(&r, 3, 8, 0), -EAGAIN, "committed is not free");
+	r.chunks[5].state = gm_chunk_free;
+	cr_expect_eq(gm_ring_claim(&r, 4, 0, 0), 5, "the freed chunk comes back");
+	gm_ring_detach(&r, 1);
+}
+
+static gm_ring_t gm_test_ring;
+static int gm_test_owner[64];
+
+static void *gm_test_claimer(void *arg)
+{
+	uint32_t me = (uint32_t)(uintptr_t)arg;
+	int idx;
+	while ((idx = gm_ring_claim(&gm_test_ring, me, 0, 0)) >= 0)
+		__atomic_add_fetch(&gm_test_owner[idx], 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+Test(ring, concurrent_claims_never_share_a_chunk)
+{
+	pthread_t t[4];
+	int i, total = 0;
+	cr_assert_eq(gm_ring_create(&gm_test_ring, 1, 64 * 4096, 4096), 0);
+	for (i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, gm_test_claimer, (void *)(uintptr_t)i);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < 64; i++) {
+		cr_expect_eq(gm_test_owner[i], 1, "chunk %d claimed %d times", i, gm_test_owner[i]);
+		total += gm_test_owner[i];
+	}
+	cr_expect_eq(total, 64);
+	gm_ring_detach(&gm_test_ring, 1);
+}
+
+Test(ring, drain_lock_is_exclusive_and_broken_when_its_holder_is_gone)
+{
+	gm_ring_t r;
+	pid_t dead;
+	cr_assert_eq(gm_ring_create(&r, 1, 4 * 4096, 4096), 0);
+	cr_expect_eq(gm_ring_drain_lock(&r, (uint32_t)getpid()), 1);
+	cr_expect_eq(gm_ring_drain_lock(&r, 12345), 0, "held by a live process");
+	gm_ring_drain_unlock(&r);
+	dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	cr_assert_eq(gm_ring_drain_lock(&r, (uint32_t)dead), 1);
+	cr_expect_eq(gm_ring_drain_lock(&r, (uint32_t)getpid()), 1,
+		     "holder %d has exited: its lock is broken", (int)dead);
+	cr_expect_eq(r.hdr->drain_lock, (uint32_t)getpid());
+	gm_ring_detach(&r, 1);
+}
