@@ -189,6 +189,10 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 	case gm_rec_lost:
 		gm_dump_u64(l, "records", ev->a);
 		break;
+	case gm_rec_frame_set:
+		gm_dump_u64(l, "set", ev->a);
+		gm_dump_string(l, "name", u, ev->b);
+		break;
 	case gm_rec_module_unload:
 		gm_dump_ptr(l, "base", ev->a);
 		break;

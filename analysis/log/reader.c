@@ -121,6 +121,7 @@ static const char *const gm_reader_type_names[gm_rec_count] = {
         [gm_rec_exit] = "exit",
         [gm_rec_lost] = "lost",
         [gm_rec_module_unload] = "module_unload",
+        [gm_rec_frame_set] = "frame_set",
 };
 
 static const char *const gm_reader_kind_names[gm_kind_count] = {
@@ -143,13 +144,16 @@ static const char *const gm_reader_kind_names[gm_kind_count] = {
 /* Name of a record type for display and JSON; "unknown" if out of range. */
 const char *gm_reader_type_name(unsigned type)
 {
-	return type < gm_rec_count ? gm_reader_type_names[type] : "unknown";
+	/* a type added to format.h before this table learns it reads "unknown" */
+	return type < gm_rec_count && gm_reader_type_names[type] ? gm_reader_type_names[type] :
+	                                                           "unknown";
 }
 
 /* Name of an allocation kind for display and JSON; "unknown" if out of range. */
 const char *gm_reader_kind_name(unsigned kind)
 {
-	return kind < gm_kind_count ? gm_reader_kind_names[kind] : "unknown";
+	return kind < gm_kind_count && gm_reader_kind_names[kind] ? gm_reader_kind_names[kind] :
+	                                                            "unknown";
 }
 
 /* Writes "<path>: <what>" into err for a capture that cannot be opened. */
@@ -522,6 +526,7 @@ static int gm_reader_check(gm_reader_t *r, gm_reader_stream_t *s, const uint64_t
 		need = 0;
 		break;
 	case gm_rec_thread_start:
+	case gm_rec_frame_set:
 		fixed = 1;
 		need = gm_rec_b(p[1]);
 		break;

@@ -748,4 +748,10 @@ Test(reader, names_types_and_kinds)
 	cr_expect_str_eq(gm_reader_kind_name(gm_kind_malloc), "malloc");
 	cr_expect_str_eq(gm_reader_kind_name(gm_kind_delete_array), "delete_array");
 	cr_expect_str_eq(gm_reader_kind_name(gm_kind_count), "unknown");
+	for (unsigned t = 1; t < gm_rec_count; t++)
+		cr_expect_str_neq(gm_reader_type_name(t), "unknown",
+		                  "record type %u has no name: add it to reader.c", t);
+	for (unsigned k = 0; k < gm_kind_count; k++)
+		cr_expect_str_neq(gm_reader_kind_name(k), "unknown",
+		                  "kind %u has no name: add it to reader.c", k);
 }
