@@ -51,6 +51,8 @@ static const gm_main_cmd_t *gm_main_find(const char *name)
 	return NULL;
 }
 
+/* gmtrace <command> [args]: runs the command and returns its exit status;
+ * 2 for a missing or unknown command. */
 int main(int argc, char **argv)
 {
 	const gm_main_cmd_t *cmd;

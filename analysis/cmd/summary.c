@@ -201,7 +201,8 @@ static int gm_summary_event(gm_summary_t *s, const gm_event_t *ev)
 	}
 }
 
-static int gm_summary_finish(gm_summary_t *s)
+/* Size classes and largest blocks of what is still live at the end. */
+static void gm_summary_finish(gm_summary_t *s)
 {
 	const gm_live_entry_t *e;
 	size_t cursor = 0;
@@ -215,7 +216,6 @@ static int gm_summary_finish(gm_summary_t *s)
 			s->nbuckets = k + 1;
 		gm_top_offer(s->live_largest, e);
 	}
-	return 0;
 }
 
 /* ---- text ------------------------------------------------------------- */
