@@ -41,11 +41,8 @@ int gm_attach_open(gm_attach_t *a, const char *shm_name, const char *capture, ch
 		snprintf(err, errlen, "%s: not a gmtrace capture", a->capture);
 		goto err;
 	}
-	if (ftruncate(a->fd, end) != 0 || lseek(a->fd, end, SEEK_SET) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", a->capture, strerror(errno));
-		goto err;
-	}
+	/* no truncation yet: a drainer in the game may still be writing;
+	 * gm_attach_reposition runs once we hold the drain lock */
 	gm_drain_init(&a->drain, &a->ring, a->fd, (uint64_t)end, 1, malloc, free);
 	return 0;
 err:
@@ -56,12 +53,29 @@ err:
 	return rc;
 }
 
+/* A drainer inside the game may have appended since we last wrote
+ * (internal drain, a takeover, a drainer killed mid-block): continue after
+ * the last whole block, never over it. Called with the drain lock held. */
+static void gm_attach_reposition(gm_attach_t *a)
+{
+	int64_t end = gm_drain_valid_end(a->fd);
+	if (end > 0 && (uint64_t)end != a->drain.file_bytes) {
+		if (ftruncate(a->fd, end) == 0 && lseek(a->fd, end, SEEK_SET) == end)
+			a->drain.file_bytes = (uint64_t)end;
+	} else if (end > 0) {
+		lseek(a->fd, end, SEEK_SET);
+	}
+	a->positioned = 1;
+}
+
 long gm_attach_pass(gm_attach_t *a, int partial)
 {
 	uint64_t now = gm_support_mono_ns();
 	long got;
 	if (!gm_ring_drain_lock(&a->ring, (uint32_t)getpid()))
 		return 0; /* another drainer is at work */
+	if (!a->positioned)
+		gm_attach_reposition(a);
 	got = gm_drain_pass(&a->drain, partial);
 	__atomic_store_n(&a->ring.hdr->drain_beat_ns, now, __ATOMIC_RELAXED);
 	if (now - a->last_clock_ns > 200000000ull) {
@@ -95,6 +109,7 @@ int gm_attach_close(gm_attach_t *a)
 		}
 		usleep(1000);
 	}
+	gm_attach_reposition(a);
 	gm_drain_pass(&a->drain, 1);
 	gm_drain_clock(&a->drain);
 	gm_ring_drain_unlock(&a->ring);

@@ -21,6 +21,7 @@ typedef struct gm_attach {
 	uint32_t pid;
 	char capture[1024];
 	uint64_t last_clock_ns;
+	int positioned; /* the file offset is after the last whole block */
 	int done;
 } gm_attach_t;
 

@@ -122,6 +122,11 @@ static const char *const gm_reader_type_names[gm_rec_count] = {
         [gm_rec_lost] = "lost",
         [gm_rec_module_unload] = "module_unload",
         [gm_rec_frame_set] = "frame_set",
+        [gm_rec_sim_tick] = "tick",
+        [gm_rec_frame_thread] = "frame_thread",
+        [gm_rec_frame_sum] = "frame_sum",
+        [gm_rec_spike] = "spike",
+        [gm_rec_level] = "level",
 };
 
 static const char *const gm_reader_kind_names[gm_kind_count] = {
@@ -523,6 +528,15 @@ static int gm_reader_check(gm_reader_t *r, gm_reader_stream_t *s, const uint64_t
 	switch (type) {
 	case gm_rec_clock:
 		fixed = 2;
+		need = 0;
+		break;
+	case gm_rec_frame_thread:
+	case gm_rec_spike:
+		fixed = 4;
+		need = 0;
+		break;
+	case gm_rec_frame_sum:
+		fixed = 5;
 		need = 0;
 		break;
 	case gm_rec_thread_start:

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../record/event.h"
 #include "../record/thread.h"
 #include "../support/support.h"
 #include "bootstrap.h"
@@ -48,21 +49,19 @@ static inline int gm_hook_ready(void)
 	       gm_bootstrap_resolve() == 0;
 }
 
-static inline void gm_hook_alloc(gm_thread_t *t, void *p, size_t n, unsigned kind)
+/* Usable size for the frames level's live bytes (not needed in events). */
+static inline size_t gm_hook_usable(void *p)
 {
-	gm_thread_put(t, gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), n);
+	return GM_UNLIKELY(gm_event_level != gm_level_events) && p ? gm_real.malloc_usable_size(p)
+								   : 0;
 }
 
 static void gm_hook_fail(gm_thread_t *t, unsigned kind, size_t n, size_t align)
 {
 	int saved = errno;
-	gm_thread_put2(t, gm_rec_w0(0, gm_rec_fail, kind), 0, n, align);
+	if (gm_event_level == gm_level_events || t->acc)
+		gm_thread_put2(t, gm_rec_w0(0, gm_rec_fail, kind), 0, n, align);
 	errno = saved;
-}
-
-static inline void gm_hook_free(gm_thread_t *t, void *p, unsigned kind, size_t sized)
-{
-	gm_thread_put(t, gm_rec_w0((uintptr_t)p, gm_rec_free, kind), sized);
 }
 
 /* ---- C ------------------------------------------------------------------ */
@@ -70,13 +69,15 @@ static inline void gm_hook_free(gm_thread_t *t, void *p, unsigned kind, size_t s
 GMTRACE_API void *malloc(size_t n)
 {
 	gm_thread_t *t = &gm_thread_self;
+	uint64_t t0;
 	void *p;
 	if (!gm_hook_ready())
 		return gm_bootstrap_alloc(n, 16);
+	t0 = gm_event_clock(t);
 	p = gm_real.malloc(n);
 	if (gm_hook_on_alloc(t)) {
 		if (GM_LIKELY(p != NULL))
-			gm_hook_alloc(t, p, n, gm_kind_malloc);
+			gm_event_alloc(t, p, n, gm_kind_malloc, t0, gm_hook_usable(p), 0, 0);
 		else
 			gm_hook_fail(t, gm_kind_malloc, n, 0);
 	}
@@ -86,10 +87,17 @@ GMTRACE_API void *malloc(size_t n)
 GMTRACE_API void free(void *p)
 {
 	gm_thread_t *t = &gm_thread_self;
+	uint64_t t0;
 	if (GM_UNLIKELY(p == NULL) || GM_UNLIKELY(gm_bootstrap_owns(p)))
 		return;
-	if (GM_HOOK_ON(t))
-		gm_hook_free(t, p, gm_kind_free, 0);
+	t0 = gm_event_clock(t);
+	if (GM_HOOK_ON(t)) {
+		gm_event_free(t, p, gm_kind_free, 0, gm_hook_usable(p));
+		gm_real.free(p);
+		if (GM_UNLIKELY(t0 != 0))
+			gm_event_timed(t, t0);
+		return;
+	}
 	gm_real.free(p);
 }
 
@@ -97,18 +105,20 @@ GMTRACE_API void *calloc(size_t n, size_t m)
 {
 	gm_thread_t *t = &gm_thread_self;
 	size_t total;
+	uint64_t t0;
 	void *p;
 	if (!gm_hook_ready()) {
 		if (__builtin_mul_overflow(n, m, &total))
 			return NULL;
 		return gm_bootstrap_alloc(total, 16);
 	}
+	t0 = gm_event_clock(t);
 	p = gm_real.calloc(n, m);
 	if (gm_hook_on_alloc(t)) {
 		if (__builtin_mul_overflow(n, m, &total))
 			total = SIZE_MAX;
 		if (GM_LIKELY(p != NULL))
-			gm_hook_alloc(t, p, total, gm_kind_calloc);
+			gm_event_alloc(t, p, total, gm_kind_calloc, t0, gm_hook_usable(p), 0, 0);
 		else
 			gm_hook_fail(t, gm_kind_calloc, total, 0);
 	}
@@ -125,9 +135,11 @@ static void *gm_hook_realloc_bootstrap(void *old, size_t n)
 	return p;
 }
 
-static void *gm_hook_realloc(void *old, size_t n, unsigned kind, size_t count)
+static void *gm_hook_realloc(void *old, size_t n, unsigned kind)
 {
 	gm_thread_t *t = &gm_thread_self;
+	size_t old_usable = 0;
+	uint64_t t0;
 	void *p;
 	if (!gm_hook_ready()) {
 		void *q = gm_bootstrap_alloc(n, 16);
@@ -137,25 +149,29 @@ static void *gm_hook_realloc(void *old, size_t n, unsigned kind, size_t count)
 	}
 	if (GM_UNLIKELY(old && gm_bootstrap_owns(old)))
 		return gm_hook_realloc_bootstrap(old, n);
+	t0 = gm_event_clock(t);
+	if (GM_UNLIKELY(gm_event_level != gm_level_events) && old)
+		old_usable = gm_real.malloc_usable_size(old);
 	/* reallocarray goes through realloc too: glibc's own reallocarray
 	 * calls realloc through the PLT, which would land in our hook twice */
-	(void)count;
 	p = gm_real.realloc(old, n);
 	if (gm_hook_on_alloc(t)) {
-		if (GM_LIKELY(p != NULL))
-			gm_thread_put2(t, gm_rec_w0((uintptr_t)p, gm_rec_realloc, kind), n,
-				       (uintptr_t)old, 0);
-		else if (n == 0 && old)
-			gm_hook_free(t, old, kind, 0); /* realloc(p, 0) freed p */
-		else
+		if (GM_LIKELY(p != NULL)) {
+			if (old && gm_event_level != gm_level_events)
+				gm_event_free(t, old, kind, 0, old_usable);
+			gm_event_alloc(t, p, n, kind, t0, gm_hook_usable(p), (uintptr_t)old, 1);
+		} else if (n == 0 && old) {
+			gm_event_free(t, old, kind, 0, old_usable); /* realloc(p, 0) freed p */
+		} else {
 			gm_hook_fail(t, kind, n, 0);
+		}
 	}
 	return p;
 }
 
 GMTRACE_API void *realloc(void *old, size_t n)
 {
-	return gm_hook_realloc(old, n, gm_kind_realloc, 1);
+	return gm_hook_realloc(old, n, gm_kind_realloc);
 }
 
 GMTRACE_API void *reallocarray(void *old, size_t count, size_t size)
@@ -170,12 +186,13 @@ GMTRACE_API void *reallocarray(void *old, size_t count, size_t size)
 	}
 	if (!gm_hook_ready())
 		return realloc(old, total);
-	return gm_hook_realloc(old, total, gm_kind_reallocarray, count);
+	return gm_hook_realloc(old, total, gm_kind_reallocarray);
 }
 
 GMTRACE_API int posix_memalign(void **out, size_t align, size_t n)
 {
 	gm_thread_t *t = &gm_thread_self;
+	uint64_t t0;
 	int rc;
 	if (!gm_hook_ready()) {
 		void *p;
@@ -186,10 +203,11 @@ GMTRACE_API int posix_memalign(void **out, size_t align, size_t n)
 		*out = p;
 		return 0;
 	}
+	t0 = gm_event_clock(t);
 	rc = gm_real.posix_memalign(out, align, n);
 	if (gm_hook_on_alloc(t)) {
 		if (rc == 0)
-			gm_hook_alloc(t, *out, n, gm_kind_posix_memalign);
+			gm_event_alloc(t, *out, n, gm_kind_posix_memalign, t0, gm_hook_usable(*out), 0, 0);
 		else
 			gm_hook_fail(t, gm_kind_posix_memalign, n, align);
 	}
@@ -201,13 +219,15 @@ GMTRACE_API int posix_memalign(void **out, size_t align, size_t n)
 	GMTRACE_API void *name params                                                      \
 	{                                                                                  \
 		gm_thread_t *t = &gm_thread_self;                                          \
+		uint64_t t0;                                                               \
 		void *p;                                                                   \
 		if (!gm_hook_ready())                                                      \
 			return gm_bootstrap_alloc(boot_n, boot_align);                     \
+		t0 = gm_event_clock(t);                                                    \
 		p = gm_real.call;                                                          \
-		if (gm_hook_on_alloc(t)) {                                                       \
+		if (gm_hook_on_alloc(t)) {                                                 \
 			if (GM_LIKELY(p != NULL))                                          \
-				gm_hook_alloc(t, p, rec_n, kind);                          \
+				gm_event_alloc(t, p, rec_n, kind, t0, gm_hook_usable(p), 0, 0); \
 			else                                                               \
 				gm_hook_fail(t, kind, rec_n, rec_align);                   \
 		}                                                                          \
@@ -262,9 +282,11 @@ __attribute__((noreturn)) static void gm_hook_throw_bad_alloc(void)
 static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 {
 	gm_thread_t *t = &gm_thread_self;
+	uint64_t t0;
 	void *p;
 	if (!gm_hook_ready())
 		return gm_bootstrap_alloc(n ? n : 1, align ? align : 16);
+	t0 = gm_event_clock(t);
 	for (;;) {
 		if (align) {
 			if (gm_real.posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align,
@@ -275,7 +297,7 @@ static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 		}
 		if (GM_LIKELY(p != NULL)) {
 			if (gm_hook_on_alloc(t))
-				gm_hook_alloc(t, p, n, kind);
+				gm_event_alloc(t, p, n, kind, t0, gm_hook_usable(p), 0, 0);
 			return p;
 		}
 		{
@@ -295,10 +317,17 @@ static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 static inline void gm_hook_delete(void *p, unsigned kind, size_t sized)
 {
 	gm_thread_t *t = &gm_thread_self;
+	uint64_t t0;
 	if (!p || gm_bootstrap_owns(p))
 		return;
-	if (GM_HOOK_ON(t))
-		gm_hook_free(t, p, kind, sized);
+	t0 = gm_event_clock(t);
+	if (GM_HOOK_ON(t)) {
+		gm_event_free(t, p, kind, sized, gm_hook_usable(p));
+		gm_real.free(p);
+		if (GM_UNLIKELY(t0 != 0))
+			gm_event_timed(t, t0);
+		return;
+	}
 	gm_real.free(p);
 }
 

@@ -30,6 +30,29 @@
 extern "C" {
 #endif
 
+/* Capture levels for gmtrace_level_set(). */
+#define GMTRACE_LEVEL_EVENTS 0 /* every allocation and free (short captures) */
+#define GMTRACE_LEVEL_FRAMES 1 /* per-frame totals only (sessions of hours) */
+
+/* Why a frame was reported as a spike (bits of gmtrace_spike_t.reasons). */
+#define GMTRACE_SPIKE_ALLOCATIONS 1
+#define GMTRACE_SPIKE_BYTES 2
+#define GMTRACE_SPIKE_ALLOC_TIME 4
+
+/* A frame whose allocation exceeded a limit; passed to the spike callback
+ * on the thread that ended the frame, right after it ended. */
+typedef struct gmtrace_spike {
+	uint64_t frame;          /* frame number (1 = first frame) */
+	uint32_t reasons;        /* GMTRACE_SPIKE_* bits */
+	uint32_t reserved;
+	uint64_t allocations;    /* in the frame, all threads */
+	uint64_t allocated_bytes;
+	uint64_t alloc_ns;       /* estimated time inside the allocator */
+	uint64_t limit_allocations, limit_bytes, limit_alloc_ns; /* limits in force */
+} gmtrace_spike_t;
+
+typedef void (*gmtrace_spike_fn)(const gmtrace_spike_t *spike, void *user);
+
 /* The entry table exported by libgmtrace.so. Fields are only ever added. */
 typedef struct gmtrace_api {
 	uint32_t abi;   /* GMTRACE_ABI of the library */
@@ -39,6 +62,9 @@ typedef struct gmtrace_api {
 	int (*enabled)(void);
 	uint64_t (*self_allocations)(void);
 	uint64_t (*footprint_bytes)(void);
+	void (*tick)(void);
+	int (*level_set)(int level);
+	void (*spike_callback)(gmtrace_spike_fn fn, void *user);
 } gmtrace_api_t;
 
 #if defined(GMTRACE_IMPLEMENTATION)
@@ -107,13 +133,48 @@ static inline uint64_t gmtrace_footprint_bytes(void)
 	return a ? a->footprint_bytes() : 0;
 }
 
+/* One simulation tick (fixed-timestep update): zero, one or several per
+ * displayed frame. */
+static inline void gmtrace_tick(void)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a)
+		a->tick();
+}
+
+/* Switch what is recorded from now on (GMTRACE_LEVEL_*), e.g. events only
+ * around a level transition. Returns 0, or -1 for an unknown level or
+ * without gmtrace. */
+static inline int gmtrace_level_set(int level)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a ? a->level_set(level) : -1;
+}
+
+/* Call fn(spike, user) for every spike frame (NULL removes it). */
+static inline void gmtrace_spike_callback(gmtrace_spike_fn fn, void *user)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a)
+		a->spike_callback(fn, user);
+}
+
 #define GMTRACE_FRAME() do { gmtrace_frame_mark(); } while (0)
+#define GMTRACE_TICK() do { gmtrace_tick(); } while (0)
+#define GMTRACE_LEVEL(level) do { (void)gmtrace_level_set(level); } while (0)
 #define GMTRACE_FRAME_N(set) do { gmtrace_frame_mark_n(set); } while (0)
 
 #else /* GMTRACE_DISABLE */
 
 #define GMTRACE_FRAME() ((void)0)
 #define GMTRACE_FRAME_N(set) ((void)0)
+#define GMTRACE_TICK() ((void)0)
+#define GMTRACE_LEVEL(level) ((void)0)
+#define gmtrace_frame_mark() ((void)0)
+#define gmtrace_frame_mark_n(set) ((void)0)
+#define gmtrace_tick() ((void)0)
+#define gmtrace_level_set(level) (-1)
+#define gmtrace_spike_callback(fn, user) ((void)0)
 #define gmtrace_enabled() 0
 #define gmtrace_self_allocations() ((uint64_t)0)
 #define gmtrace_footprint_bytes() ((uint64_t)0)

@@ -6,10 +6,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <zstd.h>
 
 #include "../support/support.h"
+
+static void gm_drain_sync_end(gm_drain_t *d);
 
 static void *gm_drain_zalloc(void *opaque, size_t n)
 {
@@ -90,6 +93,7 @@ int gm_drain_clock(gm_drain_t *d)
 	struct iovec iov[2];
 	/* read the two clocks back to back; the TSC between two monotonic
 	 * reads would be tighter, but one pair per pass is plenty for a fit */
+	gm_drain_sync_end(d);
 	sample[1] = gm_support_mono_ns();
 	sample[0] = gm_support_tsc();
 	memset(&b, 0, sizeof(b));
@@ -182,6 +186,25 @@ static int gm_drain_block(gm_drain_t *d, const gm_chunk_t *c, const unsigned cha
 	return 0;
 }
 
+/* Another drainer may have appended to the capture since we last wrote
+ * (the game's own drainer, `gmtrace run`, a takeover after one of them
+ * died), possibly leaving half a block: continue after the last whole
+ * block, never over it. One fstat per pass; the walk only on change. */
+static void gm_drain_sync_end(gm_drain_t *d)
+{
+	struct stat st;
+	int64_t end;
+	if (d->fd < 0 || fstat(d->fd, &st) != 0 || (uint64_t)st.st_size == d->file_bytes)
+		return;
+	end = gm_drain_valid_end(d->fd);
+	if (end <= 0)
+		return;
+	if (end != st.st_size && ftruncate(d->fd, end) != 0)
+		return;
+	if (lseek(d->fd, end, SEEK_SET) == end)
+		d->file_bytes = (uint64_t)end;
+}
+
 long gm_drain_pass(gm_drain_t *d, int partial)
 {
 	gm_ring_t *ring = d->ring;
@@ -190,6 +213,7 @@ long gm_drain_pass(gm_drain_t *d, int partial)
 	int compress;
 	if (d->error)
 		return d->error;
+	gm_drain_sync_end(d);
 	for (i = 0; i < n; i++)
 		backlog += __atomic_load_n(&ring->chunks[i].state, __ATOMIC_RELAXED) ==
 			   gm_chunk_committed;

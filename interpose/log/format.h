@@ -70,6 +70,20 @@ typedef enum gm_rec {
 	gm_rec_lost = 16,      /* a=records the writer could not store (recording stopped) */
 	gm_rec_module_unload = 17, /* a=base address */
 	gm_rec_frame_set = 18, /* a=set id, x=n units, b=name bytes; +name */
+	gm_rec_sim_tick = 19,  /* a=tick number: one fixed-timestep simulation update */
+	gm_rec_frame_thread = 20, /* a=frame number x=3 b=thread index: that thread's
+	                          share of the frame; +[allocations, frees],
+	                          [allocated bytes, freed bytes], [allocator ticks,
+	                          0] (freed bytes: usable sizes, frames level only) */
+	gm_rec_frame_sum = 21, /* a=frame number x=4 b=threads that allocated;
+	                          +[allocations, frees], [allocated bytes, freed
+	                          bytes], [live bytes at frame end, peak live bytes
+	                          in the frame] (usable sizes, frames level only),
+	                          [allocator ticks, gm_frame_flag bits] */
+	gm_rec_spike = 22,     /* a=frame number x=3 b=gm_spike bits that fired;
+	                          +[allocations, limit], [allocated bytes, limit],
+	                          [allocator ns, limit] */
+	gm_rec_level = 23,     /* a=gm_level now in force */
 	gm_rec_count
 } gm_rec_t;
 
@@ -91,6 +105,34 @@ typedef enum gm_kind {
 	gm_kind_delete_array = 13,
 	gm_kind_count
 } gm_kind_t;
+
+/* Capture levels (gm_rec_level). */
+typedef enum gm_level {
+	gm_level_events = 0, /* every allocation and free is a record */
+	gm_level_frames = 1, /* per-frame aggregates only (hours-long sessions) */
+	gm_level_count
+} gm_level_t;
+
+/* gm_rec_frame_sum flags. */
+#define GM_FRAME_FLAG_FRAMES_LEVEL 1u /* sizes are usable sizes; live bytes valid */
+#define GM_FRAME_FLAG_AUTO 2u         /* found by a present/swap hook */
+#define GM_FRAME_FLAG_PEAK_APPROX 4u  /* several threads allocated: peak is an upper bound */
+
+/* gm_rec_spike reasons. */
+#define GM_SPIKE_ALLOCATIONS 1u
+#define GM_SPIKE_BYTES 2u
+#define GM_SPIKE_ALLOC_TIME 4u
+
+/* Where a frame mark came from (gm_rec_frame's b field). */
+typedef enum gm_present {
+	gm_present_marker = 0, /* gmtrace_frame_mark() */
+	gm_present_sdl2_gl = 1, gm_present_sdl2_render = 2, gm_present_sdl2_surface = 3,
+	gm_present_sdl2_surface_rects = 4, gm_present_sdl1_flip = 5,
+	gm_present_sdl1_update_rect = 6, gm_present_sdl1_update_rects = 7,
+	gm_present_sdl1_gl = 8, gm_present_glx = 9, gm_present_egl = 10,
+	gm_present_vulkan = 11,
+	gm_present_count
+} gm_present_t;
 
 #define GM_REC_UNIT 16u
 #define GM_REC_PTR_MASK ((1ull << 48) - 1)

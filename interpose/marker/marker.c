@@ -9,24 +9,36 @@
 
 #define GMTRACE_IMPLEMENTATION
 #include "../include/gmtrace.h"
+#include "../record/frame.h"
 #include "../record/session.h"
 #include "../record/thread.h"
 #include "../support/mem.h"
 #include "../support/support.h"
 
-static uint64_t gm_marker_frames[256]; /* per frame set: frames ended */
+static uint64_t gm_marker_frames[256]; /* per frame set: frames ended (0 unused) */
 static char gm_marker_sets[256][32];   /* frame set names; 0 is the main set */
 static uint32_t gm_marker_nsets = 1;   /* atomic */
-static int gm_marker_explicit;         /* 1 once the game marks frames itself */
 
 GMTRACE_API void gmtrace_frame_mark(void)
 {
-	gm_thread_t *t = &gm_thread_self;
-	uint64_t n;
-	__atomic_store_n(&gm_marker_explicit, 1, __ATOMIC_RELAXED);
-	n = __atomic_add_fetch(&gm_marker_frames[0], 1, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy)
-		gm_thread_put(t, gm_rec_w0(n, gm_rec_frame, 0), 0);
+	/* the game marks its own frames: present hooks stand down for good */
+	__atomic_store_n(&gm_frame_explicit, 1, __ATOMIC_RELAXED);
+	gm_frame_end(&gm_thread_self, gm_present_marker);
+}
+
+GMTRACE_API void gmtrace_tick(void)
+{
+	gm_frame_tick(&gm_thread_self);
+}
+
+GMTRACE_API int gmtrace_level_set(int level)
+{
+	return gm_frame_level_set(&gm_thread_self, level) == 0 ? 0 : -1;
+}
+
+GMTRACE_API void gmtrace_spike_callback(gmtrace_spike_fn fn, void *user)
+{
+	gm_frame_spike_callback(fn, user);
 }
 
 /* Find or add the id of a named frame set; 0 when the name is unusable. */
@@ -100,6 +112,9 @@ static const gmtrace_api_t gm_marker_api = {
 	.enabled = gmtrace_enabled,
 	.self_allocations = gmtrace_self_allocations,
 	.footprint_bytes = gmtrace_footprint_bytes,
+	.tick = gmtrace_tick,
+	.level_set = gmtrace_level_set,
+	.spike_callback = gmtrace_spike_callback,
 };
 
 GMTRACE_API const gmtrace_api_t *gmtrace_api_get(uint32_t abi)

@@ -31,6 +31,7 @@
 #include "../log/drain.h"
 #include "../support/mem.h"
 #include "../support/support.h"
+#include "frame.h"
 #include "thread.h"
 
 gm_ring_t gm_session_log;
@@ -465,6 +466,7 @@ static void gm_session_child(void)
 	gm_session_stopping = 0;
 	gm_session_nmodules = 0;
 	gm_session_known_adds = 0;
+	gm_frame_reset();
 	gm_session_start();
 }
 
@@ -488,6 +490,7 @@ void gm_session_start(void)
 	gm_options_load(&gm_session_options, gm_support_warn);
 	if (!gm_session_options.enabled)
 		goto off;
+	gm_frame_configure();
 	n = readlink("/proc/self/exe", gm_session_exe, sizeof(gm_session_exe) - 1);
 	gm_session_exe[n > 0 ? n : 0] = 0;
 	if (gm_mem_init() != 0) {

@@ -106,11 +106,19 @@ static void gm_thread_store(gm_thread_t *t, uint64_t w0, uint64_t b, const uint6
 	__atomic_store_n(&p[0], w0, __ATOMIC_RELEASE);
 }
 
+/* Totals slots, indexed by thread index; threads past the table share the
+ * last slot (their per-thread split is then lost, the totals stay close). */
+#define GM_THREAD_MAX_ACC 16384
+gm_frame_acc_t gm_thread_accs[GM_THREAD_MAX_ACC];
+uint32_t gm_thread_sample_every = 16;
+
 static void gm_thread_register(gm_thread_t *t)
 {
 	char name[16] = {0};
 	uint64_t words[2] = {0, 0};
 	t->index = __atomic_fetch_add(&gm_session_log.hdr->nthreads, 1, __ATOMIC_RELAXED);
+	t->acc = &gm_thread_accs[t->index < GM_THREAD_MAX_ACC ? t->index : GM_THREAD_MAX_ACC - 1];
+	t->sample_left = gm_thread_sample_every;
 	t->seq = 0;
 	t->os_tid = (uint32_t)gm_support_gettid();
 	t->last_tsc = gm_support_tsc();
@@ -154,6 +162,16 @@ out:
 	errno = saved_errno;
 }
 
+void gm_thread_attach(gm_thread_t *t)
+{
+	if (t->state == gm_thread_active || t->busy ||
+	    !__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
+		return;
+	/* a time record is the cheapest record that goes through the slow path */
+	gm_thread_put_slow(t, gm_rec_w0(0, gm_rec_time, 1), 0,
+			   (const uint64_t[2]){gm_support_tsc(), 0}, 1, gm_support_tsc());
+}
+
 void gm_thread_put_var(gm_thread_t *t, unsigned type, uint64_t a, uint64_t b, const void *data,
 		       uint64_t nbytes)
 {
@@ -188,6 +206,7 @@ void gm_thread_reset(gm_thread_t *t)
 	t->pos = t->end = NULL;
 	t->state = gm_thread_new;
 	t->busy = 0;
+	t->acc = NULL;
 }
 
 static void gm_thread_exit(void *arg)

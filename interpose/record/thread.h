@@ -35,6 +35,23 @@ typedef enum gm_thread_state {
 	gm_thread_state_count
 } gm_thread_state_t;
 
+/* One thread's running totals, written only by that thread (relaxed
+ * stores) and read at every frame end by the thread that ends the frame,
+ * which turns the differences into per-frame records (record/frame.c).
+ * They live in a static table, not in TLS, so they stay readable after
+ * the thread is gone. */
+typedef struct gm_frame_acc {
+	uint64_t nalloc, nfree;
+	uint64_t alloc_bytes;   /* requested sizes */
+	uint64_t free_bytes;    /* usable sizes of freed blocks (frames level) */
+	int64_t live;           /* usable bytes allocated minus freed (frames level) */
+	int64_t peak;           /* highest live since peak_frame began */
+	uint64_t alloc_ticks;   /* estimated TSC ticks inside the allocator */
+	uint64_t peak_frame;    /* frame number peak belongs to */
+} gm_frame_acc_t;
+
+#define GM_ACC_ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
+
 typedef struct gm_thread {
 	uint64_t *pos;      /* next free word of the current chunk, or NULL */
 	uint64_t *end;      /* end of the current chunk */
@@ -45,6 +62,8 @@ typedef struct gm_thread {
 	uint32_t index;     /* thread index in this process's log */
 	uint32_t seq;       /* next chunk sequence number */
 	uint32_t os_tid;
+	uint32_t sample_left; /* calls until the next timed allocator call */
+	gm_frame_acc_t *acc;  /* this thread's totals, NULL until it registers */
 } gm_thread_t;
 
 extern __thread gm_thread_t gm_thread_self __attribute__((tls_model("initial-exec")));
@@ -57,32 +76,34 @@ extern int gm_thread_recording;
 void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t *extra,
 			unsigned nextra, uint64_t now);
 
-/* Append a one-unit record with fields a/type/x and b. */
-static inline void gm_thread_put(gm_thread_t *t, uint64_t w0, uint64_t b)
+/* Append a one-unit record with fields a/type/x and b; returns the TSC it
+ * carries. */
+static inline uint64_t gm_thread_put(gm_thread_t *t, uint64_t w0, uint64_t b)
 {
 	uint64_t now = gm_support_tsc();
 	uint64_t *p = t->pos;
 	if (GM_UNLIKELY(p >= t->end || now - t->last_tsc >= GM_REC_TICK_HALF)) {
 		gm_thread_put_slow(t, w0, b, 0, 0, now);
-		return;
+		return now;
 	}
 	t->pos = p + 2;
 	t->last_tsc = now;
 	__asm__ volatile("" ::: "memory"); /* claim the slot before filling it */
 	p[1] = gm_rec_w1(b, now);
 	__atomic_store_n(&p[0], w0, __ATOMIC_RELEASE);
+	return now;
 }
 
 /* Append a two-unit record (realloc, fail): e0, e1 are the extra unit. */
-static inline void gm_thread_put2(gm_thread_t *t, uint64_t w0, uint64_t b, uint64_t e0,
-				  uint64_t e1)
+static inline uint64_t gm_thread_put2(gm_thread_t *t, uint64_t w0, uint64_t b, uint64_t e0,
+				      uint64_t e1)
 {
 	uint64_t now = gm_support_tsc();
 	uint64_t *p = t->pos;
 	if (GM_UNLIKELY(p + 4 > t->end || now - t->last_tsc >= GM_REC_TICK_HALF)) {
 		uint64_t extra[2] = {e0, e1};
 		gm_thread_put_slow(t, w0, b, extra, 1, now);
-		return;
+		return now;
 	}
 	t->pos = p + 4;
 	t->last_tsc = now;
@@ -91,12 +112,17 @@ static inline void gm_thread_put2(gm_thread_t *t, uint64_t w0, uint64_t b, uint6
 	p[2] = e0;
 	p[3] = e1;
 	__atomic_store_n(&p[0], w0, __ATOMIC_RELEASE);
+	return now;
 }
 
 /* Append a record with n extra units of data (at most 255 units; longer
  * data is cut). Always takes the slow path: for rare records only. */
 void gm_thread_put_var(gm_thread_t *t, unsigned type, uint64_t a, uint64_t b,
 		       const void *data, uint64_t nbytes);
+
+/* Register t (thread index, totals slot, first chunk, thread-start record)
+ * if it is new; safe to call on every slow path. */
+void gm_thread_attach(gm_thread_t *t);
 
 /* Commit the current chunk (thread exit, fork, exec, end of process). */
 void gm_thread_flush(gm_thread_t *t);

@@ -16,8 +16,22 @@ const gm_option_row_t gm_options_table[] = {
 	 "record this process (0: the library only forwards calls)"},
 	{"output", gm_opt_string, "./%e.%p.gmt", NULL, GM_OPT_OFF(output), GM_OPT_CAP(output),
 	 "capture file; %p is the pid, %e the program name"},
-	{"level", gm_opt_choice, "events", "events", GM_OPT_OFF(level), 0,
-	 "what is recorded: events (every allocation and free)"},
+	{"level", gm_opt_choice, "events", "events|frames", GM_OPT_OFF(level), 0,
+	 "what is recorded: events (every allocation and free) or frames (per-frame totals)"},
+	{"timing_sample", gm_opt_uint, "16", NULL, GM_OPT_OFF(timing_sample), 0,
+	 "time one allocator call in N per thread for the allocator-time estimate (1: all)"},
+	{"spike_allocations", gm_opt_uint, "0", NULL, GM_OPT_OFF(spike_allocations), 0,
+	 "a frame with more allocations than this is a spike (0: no absolute limit)"},
+	{"spike_bytes", gm_opt_size, "0", NULL, GM_OPT_OFF(spike_bytes), 0,
+	 "a frame allocating more bytes than this is a spike (0: no absolute limit)"},
+	{"spike_alloc_ns", gm_opt_uint, "0", NULL, GM_OPT_OFF(spike_alloc_ns), 0,
+	 "a frame spending more ns in the allocator than this is a spike (0: none)"},
+	{"spike_factor", gm_opt_ratio, "4", NULL, GM_OPT_OFF(spike_factor_pct), 0,
+	 "a frame over this many times the median of the last 128 frames is a spike (0: off)"},
+	{"spike_stderr", gm_opt_bool, "0", NULL, GM_OPT_OFF(spike_stderr), 0,
+	 "print a line on stderr for every spike"},
+	{"auto_frames", gm_opt_bool, "1", NULL, GM_OPT_OFF(auto_frames), 0,
+	 "end frames at present/swap calls until the game marks frames itself"},
 	{"ring_size", gm_opt_size, "8M", NULL, GM_OPT_OFF(ring_size), 0,
 	 "shared-memory log size per process"},
 	{"chunk_size", gm_opt_size, "64K", NULL, GM_OPT_OFF(chunk_size), 0,
@@ -109,6 +123,18 @@ static int gm_options_apply(gm_options_t *o, const gm_option_row_t *row, const c
 				return -EINVAL;
 		}
 		*(uint64_t *)field = v;
+		return 0;
+	}
+	case gm_opt_ratio: {
+		char *end;
+		double d;
+		if (!*value || *value == '-')
+			return -EINVAL;
+		errno = 0;
+		d = strtod(value, &end);
+		if (errno || *end || d < 0 || d > 1e6)
+			return -EINVAL;
+		*(uint64_t *)field = (uint64_t)(d * 100.0 + 0.5);
 		return 0;
 	}
 	case gm_opt_string:

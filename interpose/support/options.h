@@ -17,6 +17,7 @@ typedef enum gm_opt_type {
 	gm_opt_uint,
 	gm_opt_string,
 	gm_opt_choice,
+	gm_opt_ratio, /* "4", "2.5": stored in hundredths */
 	gm_opt_type_count
 } gm_opt_type_t;
 
@@ -31,7 +32,14 @@ typedef struct gm_options {
 	int compress;         /* COMPRESS */
 	uint64_t drain_interval_ms; /* DRAIN_INTERVAL_MS */
 	int quiet;            /* QUIET */
-	int level;            /* LEVEL: events(0) */
+	int level;            /* LEVEL: events(0) | frames(1) */
+	uint64_t timing_sample;     /* TIMING_SAMPLE */
+	uint64_t spike_allocations; /* SPIKE_ALLOCATIONS */
+	uint64_t spike_bytes;       /* SPIKE_BYTES */
+	uint64_t spike_alloc_ns;    /* SPIKE_ALLOC_NS */
+	uint64_t spike_factor_pct;  /* SPIKE_FACTOR, in hundredths */
+	int spike_stderr;           /* SPIKE_STDERR */
+	int auto_frames;            /* AUTO_FRAMES */
 } gm_options_t;
 
 typedef struct gm_option_row {

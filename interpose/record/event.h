@@ -1,0 +1,99 @@
+/* event.h - what an allocation, a free and a realloc turn into
+ *
+ * The hooks (hook/alloc.c) call these after resolving and calling the real
+ * allocator. In the events level each call becomes a record; in both
+ * levels the thread's totals advance (record/frame.c turns them into
+ * per-frame figures and spikes). Every N-th call per thread (option
+ * timing_sample) is timed with a second TSC read and stands for N calls in
+ * the allocator-time estimate: timing every call would double the cost of
+ * recording.
+ */
+#ifndef GM_EVENT_H
+#define GM_EVENT_H
+
+#include "thread.h"
+
+extern int gm_event_level;             /* gm_level_t in force */
+extern uint32_t gm_thread_sample_every; /* timing sample period */
+extern uint64_t gm_frame_number;       /* frames ended so far (main set) */
+
+/* A TSC read to time this call, or 0 when the call is not sampled. */
+static inline uint64_t gm_event_clock(gm_thread_t *t)
+{
+	if (GM_UNLIKELY(--t->sample_left == 0)) {
+		t->sample_left = gm_thread_sample_every;
+		return gm_support_tsc();
+	}
+	return 0;
+}
+
+/* Frames level: this thread's live bytes moved by delta (usable size). */
+static inline void gm_event_live(gm_frame_acc_t *acc, int64_t delta)
+{
+	uint64_t frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED);
+	int64_t live = acc->live + delta;
+	__atomic_store_n(&acc->live, live, __ATOMIC_RELAXED);
+	if (GM_UNLIKELY(acc->peak_frame != frame)) {
+		/* first call of a new frame: the peak restarts from the live
+		 * bytes the frame began with */
+		__atomic_store_n(&acc->peak_frame, frame, __ATOMIC_RELAXED);
+		__atomic_store_n(&acc->peak, live - delta, __ATOMIC_RELAXED);
+	}
+	if (live > acc->peak)
+		__atomic_store_n(&acc->peak, live, __ATOMIC_RELAXED);
+}
+
+/* An allocation of n bytes at p (usable: its usable size, frames level
+ * only); t0 from gm_event_clock. old != 0 makes it a realloc record. */
+static inline void gm_event_alloc(gm_thread_t *t, void *p, size_t n, unsigned kind, uint64_t t0,
+				  size_t usable, uintptr_t old, int is_realloc)
+{
+	gm_frame_acc_t *acc = t->acc;
+	uint64_t now;
+	if (GM_UNLIKELY(acc == NULL)) {
+		gm_thread_attach(t);
+		if (!(acc = t->acc))
+			return;
+	}
+	if (GM_LIKELY(gm_event_level == gm_level_events)) {
+		if (is_realloc)
+			now = gm_thread_put2(t, gm_rec_w0((uintptr_t)p, gm_rec_realloc, kind), n, old, 0);
+		else
+			now = gm_thread_put(t, gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), n);
+	} else {
+		gm_event_live(acc, (int64_t)usable);
+		now = t0 ? gm_support_tsc() : 0;
+	}
+	GM_ACC_ADD(acc->nalloc, 1);
+	GM_ACC_ADD(acc->alloc_bytes, n);
+	if (t0)
+		GM_ACC_ADD(acc->alloc_ticks, (now - t0) * gm_thread_sample_every);
+}
+
+/* A free of p (sized: size given by a sized delete; usable: frames level). */
+static inline void gm_event_free(gm_thread_t *t, void *p, unsigned kind, size_t sized,
+				 size_t usable)
+{
+	gm_frame_acc_t *acc = t->acc;
+	if (GM_UNLIKELY(acc == NULL)) {
+		gm_thread_attach(t);
+		if (!(acc = t->acc))
+			return;
+	}
+	if (GM_LIKELY(gm_event_level == gm_level_events)) {
+		gm_thread_put(t, gm_rec_w0((uintptr_t)p, gm_rec_free, kind), sized);
+	} else {
+		gm_event_live(acc, -(int64_t)usable);
+		GM_ACC_ADD(acc->free_bytes, usable);
+	}
+	GM_ACC_ADD(acc->nfree, 1);
+}
+
+/* Time since t0 (a sampled free's start) goes to the allocator total. */
+static inline void gm_event_timed(gm_thread_t *t, uint64_t t0)
+{
+	if (t->acc)
+		GM_ACC_ADD(t->acc->alloc_ticks, (gm_support_tsc() - t0) * gm_thread_sample_every);
+}
+
+#endif

@@ -1,0 +1,282 @@
+/* frame.c - frame ends: per-frame totals, spikes, ticks, capture level */
+#define _GNU_SOURCE
+#include "frame.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "../log/format.h"
+#include "../support/support.h"
+#include "event.h"
+#include "session.h"
+
+#define GM_FRAME_WINDOW 128    /* frames in the rolling median */
+#define GM_FRAME_MIN_HISTORY 30 /* frames before relative limits apply */
+
+extern gm_frame_acc_t gm_thread_accs[];
+
+int gm_event_level;
+uint64_t gm_frame_number;
+int gm_frame_explicit;
+
+static int gm_frame_lock;              /* spin flag: one frame end at a time */
+static uint64_t gm_frame_ticks;        /* ticks so far */
+static gm_frame_acc_t gm_frame_snap[16384]; /* totals at the previous frame end */
+static int64_t gm_frame_live;          /* process live bytes at the last frame end */
+static uint64_t gm_frame_hist[3][GM_FRAME_WINDOW]; /* allocations, bytes, ns */
+static uint64_t gm_frame_nhist;
+static gmtrace_spike_fn gm_frame_cb;
+static void *gm_frame_cb_user;
+
+/* limits, from the options (0 = off) */
+static uint64_t gm_frame_limit_allocs, gm_frame_limit_bytes, gm_frame_limit_ns;
+static double gm_frame_factor;
+static int gm_frame_stderr;
+
+void gm_frame_configure(void)
+{
+	gm_options_t *o = &gm_session_options;
+	gm_frame_limit_allocs = o->spike_allocations;
+	gm_frame_limit_bytes = o->spike_bytes;
+	gm_frame_limit_ns = o->spike_alloc_ns;
+	gm_frame_factor = (double)o->spike_factor_pct / 100.0;
+	gm_frame_stderr = o->spike_stderr;
+	gm_thread_sample_every = o->timing_sample ? (uint32_t)o->timing_sample : 1;
+	gm_event_level = o->level;
+}
+
+void gm_frame_reset(void)
+{
+	memset(gm_thread_accs, 0, 16384 * sizeof(gm_frame_acc_t));
+	memset(gm_frame_snap, 0, sizeof(gm_frame_snap));
+	memset(gm_frame_hist, 0, sizeof(gm_frame_hist));
+	gm_frame_nhist = 0;
+	gm_frame_live = 0;
+	gm_frame_number = 0;
+	gm_frame_ticks = 0;
+	gm_frame_lock = 0;
+}
+
+/* TSC ticks per ns from the session's start sample; 0 in the first 20 ms */
+static double gm_frame_ticks_per_ns(void)
+{
+	static double cached;
+	static uint64_t cached_at;
+	uint64_t mono, tsc;
+	if (!gm_session_log.hdr)
+		return 0;
+	mono = gm_support_mono_ns();
+	if (cached && mono - cached_at < 1000000000ull)
+		return cached;
+	tsc = gm_support_tsc();
+	if (mono - gm_session_log.hdr->mono0 < 20000000ull)
+		return cached;
+	cached = (double)(tsc - gm_session_log.hdr->tsc0) / (double)(mono - gm_session_log.hdr->mono0);
+	cached_at = mono;
+	return cached;
+}
+
+/* Median of the last frames of one metric (quickselect on a copy). */
+static uint64_t gm_frame_median(const uint64_t *v, uint64_t n)
+{
+	uint64_t a[GM_FRAME_WINDOW];
+	uint64_t lo = 0, hi, k;
+	if (n > GM_FRAME_WINDOW)
+		n = GM_FRAME_WINDOW;
+	if (n == 0)
+		return 0;
+	memcpy(a, v, n * sizeof(*a));
+	hi = n - 1;
+	k = n / 2;
+	while (lo < hi) {
+		uint64_t pivot = a[(lo + hi) / 2], i = lo, j = hi;
+		while (i <= j) {
+			while (a[i] < pivot)
+				i++;
+			while (a[j] > pivot)
+				j--;
+			if (i <= j) {
+				uint64_t tmp = a[i];
+				a[i] = a[j];
+				a[j] = tmp;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return a[k];
+}
+
+/* The limit for one metric: the absolute one, or factor x median once
+ * there is history (whichever is lower when both are set). */
+static uint64_t gm_frame_limit(uint64_t absolute, int metric)
+{
+	uint64_t rel = 0;
+	if (gm_frame_factor > 0 && gm_frame_nhist >= GM_FRAME_MIN_HISTORY) {
+		uint64_t med = gm_frame_median(gm_frame_hist[metric], gm_frame_nhist);
+		if (med > 0)
+			rel = (uint64_t)((double)med * gm_frame_factor);
+	}
+	if (absolute && rel)
+		return absolute < rel ? absolute : rel;
+	return absolute ? absolute : rel;
+}
+
+static void gm_frame_spike_line(const gmtrace_spike_t *s)
+{
+	char line[256], num[24];
+	size_t len = 0;
+	line[0] = 0;
+	gm_support_append(line, sizeof(line), &len, "spike at frame ");
+	gm_support_u64(num, s->frame);
+	gm_support_append(line, sizeof(line), &len, num);
+	gm_support_append(line, sizeof(line), &len, ": ");
+	gm_support_u64(num, s->allocations);
+	gm_support_append(line, sizeof(line), &len, num);
+	gm_support_append(line, sizeof(line), &len, " allocations, ");
+	gm_support_u64(num, s->allocated_bytes);
+	gm_support_append(line, sizeof(line), &len, num);
+	gm_support_append(line, sizeof(line), &len, " bytes, ");
+	gm_support_u64(num, s->alloc_ns / 1000);
+	gm_support_append(line, sizeof(line), &len, num);
+	gm_support_append(line, sizeof(line), &len, " us in the allocator");
+	gm_support_warn(line, 0, 0);
+}
+
+void gm_frame_end(gm_thread_t *t, unsigned source)
+{
+	uint64_t frame, sum[6] = {0}, nthreads, i, active = 0, ticks_total = 0;
+	int64_t live = 0, peak_growth = 0;
+	uint32_t flags = 0;
+	gmtrace_spike_t spike;
+	double tpn;
+	int recording = __atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE);
+	int fire = 0;
+
+	if (source != gm_present_marker && __atomic_load_n(&gm_frame_explicit, __ATOMIC_RELAXED))
+		return;
+	while (__atomic_exchange_n(&gm_frame_lock, 1, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+	frame = __atomic_add_fetch(&gm_frame_number, 1, __ATOMIC_RELAXED);
+	if (!recording || t->busy || !gm_session_log.hdr) {
+		__atomic_store_n(&gm_frame_lock, 0, __ATOMIC_RELEASE);
+		return;
+	}
+	gm_thread_put(t, gm_rec_w0(frame, gm_rec_frame, 0), source);
+	nthreads = __atomic_load_n(&gm_session_log.hdr->nthreads, __ATOMIC_RELAXED);
+	if (nthreads > 16384)
+		nthreads = 16384;
+	for (i = 0; i < nthreads; i++) {
+		gm_frame_acc_t *a = &gm_thread_accs[i], *s = &gm_frame_snap[i], now;
+		uint64_t d[5], pf;
+		int64_t peak;
+		now.nalloc = __atomic_load_n(&a->nalloc, __ATOMIC_RELAXED);
+		now.nfree = __atomic_load_n(&a->nfree, __ATOMIC_RELAXED);
+		now.alloc_bytes = __atomic_load_n(&a->alloc_bytes, __ATOMIC_RELAXED);
+		now.free_bytes = __atomic_load_n(&a->free_bytes, __ATOMIC_RELAXED);
+		now.alloc_ticks = __atomic_load_n(&a->alloc_ticks, __ATOMIC_RELAXED);
+		now.live = __atomic_load_n(&a->live, __ATOMIC_RELAXED);
+		pf = __atomic_load_n(&a->peak_frame, __ATOMIC_RELAXED);
+		peak = __atomic_load_n(&a->peak, __ATOMIC_RELAXED);
+		d[0] = now.nalloc - s->nalloc;
+		d[1] = now.nfree - s->nfree;
+		d[2] = now.alloc_bytes - s->alloc_bytes;
+		d[3] = now.free_bytes - s->free_bytes;
+		d[4] = now.alloc_ticks - s->alloc_ticks;
+		live += now.live;
+		/* growth above the live bytes this thread began the frame with */
+		if (pf == frame - 1 && peak > s->live)
+			peak_growth += peak - s->live;
+		if (d[0] | d[1] | d[2] | d[3] | d[4]) {
+			uint64_t extra[6] = {d[0], d[1], d[2], d[3], d[4], 0};
+			gm_thread_put_var(t, gm_rec_frame_thread, frame, i, extra, sizeof(extra));
+			active += d[0] != 0;
+			sum[0] += d[0];
+			sum[1] += d[1];
+			sum[2] += d[2];
+			sum[3] += d[3];
+			ticks_total += d[4];
+		}
+		*s = now;
+	}
+	if (gm_event_level == gm_level_frames)
+		flags |= GM_FRAME_FLAG_FRAMES_LEVEL;
+	if (source != gm_present_marker)
+		flags |= GM_FRAME_FLAG_AUTO;
+	if (active > 1)
+		flags |= GM_FRAME_FLAG_PEAK_APPROX;
+	{
+		int64_t peak = gm_frame_live + peak_growth;
+		uint64_t extra[8] = {sum[0], sum[1], sum[2], sum[3], (uint64_t)live,
+				     (uint64_t)(peak > live ? peak : live), ticks_total, flags};
+		gm_thread_put_var(t, gm_rec_frame_sum, frame, active, extra, sizeof(extra));
+	}
+	gm_frame_live = live;
+
+	/* spikes */
+	tpn = gm_frame_ticks_per_ns();
+	memset(&spike, 0, sizeof(spike));
+	spike.frame = frame;
+	spike.allocations = sum[0];
+	spike.allocated_bytes = sum[2];
+	spike.alloc_ns = tpn > 0 ? (uint64_t)((double)ticks_total / tpn) : 0;
+	spike.limit_allocations = gm_frame_limit(gm_frame_limit_allocs, 0);
+	spike.limit_bytes = gm_frame_limit(gm_frame_limit_bytes, 1);
+	spike.limit_alloc_ns = gm_frame_limit(gm_frame_limit_ns, 2);
+	if (spike.limit_allocations && spike.allocations > spike.limit_allocations)
+		spike.reasons |= GM_SPIKE_ALLOCATIONS;
+	if (spike.limit_bytes && spike.allocated_bytes > spike.limit_bytes)
+		spike.reasons |= GM_SPIKE_BYTES;
+	if (spike.limit_alloc_ns && tpn > 0 && spike.alloc_ns > spike.limit_alloc_ns)
+		spike.reasons |= GM_SPIKE_ALLOC_TIME;
+	gm_frame_hist[0][gm_frame_nhist % GM_FRAME_WINDOW] = spike.allocations;
+	gm_frame_hist[1][gm_frame_nhist % GM_FRAME_WINDOW] = spike.allocated_bytes;
+	gm_frame_hist[2][gm_frame_nhist % GM_FRAME_WINDOW] = spike.alloc_ns;
+	gm_frame_nhist++;
+	if (spike.reasons) {
+		uint64_t extra[6] = {spike.allocations, spike.limit_allocations,
+				     spike.allocated_bytes, spike.limit_bytes,
+				     spike.alloc_ns, spike.limit_alloc_ns};
+		gm_thread_put_var(t, gm_rec_spike, frame, spike.reasons, extra, sizeof(extra));
+		fire = 1;
+	}
+	__atomic_store_n(&gm_frame_lock, 0, __ATOMIC_RELEASE);
+	if (fire) {
+		gmtrace_spike_fn cb = __atomic_load_n(&gm_frame_cb, __ATOMIC_ACQUIRE);
+		if (gm_frame_stderr)
+			gm_frame_spike_line(&spike);
+		if (cb)
+			cb(&spike, gm_frame_cb_user);
+	}
+}
+
+void gm_frame_tick(gm_thread_t *t)
+{
+	uint64_t n = __atomic_add_fetch(&gm_frame_ticks, 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy)
+		gm_thread_put(t, gm_rec_w0(n, gm_rec_sim_tick, 0), 0);
+}
+
+int gm_frame_level_set(gm_thread_t *t, int level)
+{
+	if (level < 0 || level >= gm_level_count)
+		return -EINVAL;
+	__atomic_store_n(&gm_event_level, level, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy)
+		gm_thread_put(t, gm_rec_w0((uint64_t)level, gm_rec_level, 0), 0);
+	return 0;
+}
+
+void gm_frame_spike_callback(gmtrace_spike_fn fn, void *user)
+{
+	gm_frame_cb_user = user;
+	__atomic_store_n(&gm_frame_cb, fn, __ATOMIC_RELEASE);
+}
