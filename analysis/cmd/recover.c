@@ -128,8 +128,11 @@ int gm_cmd_recover(int argc, char **argv)
 			if (!ended)
 				continue;
 			found++;
-			if (gm_recover_log(name, NULL, force) != GM_CMD_OK)
+			if (gm_recover_log(name, NULL, force) != GM_CMD_OK) {
+				fprintf(stderr, "gmtrace recover: %s left in place (remove it with rm "
+						"/dev/shm%s once it is not needed)\n", name, name);
 				rc = GM_CMD_FAIL;
+			}
 		}
 		closedir(d);
 		if (!found)

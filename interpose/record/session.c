@@ -216,7 +216,20 @@ static int gm_session_create_file(void)
 {
 	char path[1024];
 	int i, fd;
-	if (gm_session_expand(path, sizeof(path) - 8, gm_session_options.output) != 0)
+	size_t plen = 0;
+	path[0] = 0;
+	if (gm_session_options.output[0] != '/') {
+		/* absolute, so `gmtrace recover` finds it from any folder */
+		if (!getcwd(path, sizeof(path) - 16))
+			return -ENAMETOOLONG;
+		plen = strlen(path);
+		if (plen > 1)
+			path[plen++] = '/';
+	}
+	if (gm_session_expand(path + plen, sizeof(path) - 8 - plen,
+			      gm_session_options.output[0] == '.' && gm_session_options.output[1] == '/'
+				      ? gm_session_options.output + 2
+				      : gm_session_options.output) != 0)
 		return -ENAMETOOLONG;
 	for (i = 0; i < 100; i++) {
 		char cand[1024];
