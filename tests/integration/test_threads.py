@@ -1,0 +1,42 @@
+"""test_threads.py - fx_threads: 8 threads x 200,000 allocations, about half
+freed by the next thread. Every deliberate block is matched by its free or
+live at exit, nothing in the whole capture is an unmatched free, nothing was
+lost, and the split per thread (each worker is known by its allocation count,
+200000 + 4 + index, and by its kernel tid) equals the fixture's."""
+from conftest import (assert_tally, assert_valid, captures, fixture_line, fx, rule_tally,
+                      run_preloaded, shm_logs)
+
+PER_THREAD_KEYS = ("allocations", "frees", "allocated_bytes", "freed_bytes")
+
+
+def test_threads_cross_thread_frees(tmp_path):
+    r = run_preloaded([fx("fx_threads")], tmp_path, timeout=90)
+    assert r.returncode == 0, f"fx_threads: rc {r.returncode}: {r.stderr!r}"
+    line = fixture_line(r.stdout, fixture="threads")
+    caps = captures(tmp_path)
+    assert len(caps) == 1, caps
+    s = assert_valid(caps[0])  # unmatched_frees == 0, records_lost == 0
+    t = rule_tally(caps[0])
+    assert_tally(t, line)
+    assert t.allocations - t.frees == t.live_at_exit_count
+
+    # the capture's threads that allocated deliberately are the 8 workers
+    workers = {w["allocations"]: w for w in line["threads"]}
+    assert len(workers) == line["nthreads"], "worker allocation counts must differ"
+    got = {}
+    for idx, counts in t.threads.items():
+        if counts["allocations"] == 0 and counts["frees"] == 0:
+            continue
+        assert counts["allocations"] in workers, (
+            f"capture thread {idx} made {counts['allocations']} deliberate allocations,"
+            f" which is no worker's count")
+        w = workers[counts["allocations"]]
+        assert w["index"] not in got, f"two capture threads match worker {w['index']}"
+        got[w["index"]] = (idx, counts)
+    assert sorted(got) == list(range(line["nthreads"]))
+    for index, (idx, counts) in sorted(got.items()):
+        w = line["threads"][index]
+        assert counts == {k: w[k] for k in PER_THREAD_KEYS}, f"worker {index}"
+        assert t.os_tid.get(idx) == w["tid"], f"worker {index}: os_tid"
+    assert sum(w["received"] for w in line["threads"]) == line["cross_thread_frees"]
+    assert not shm_logs(s["process"]["pid"])
