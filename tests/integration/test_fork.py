@@ -1,0 +1,63 @@
+"""test_fork.py - fx_forker: a parent and its forked child each get their own
+valid capture matching their own JSON line (the child's starts at the fork:
+the 5 blocks it inherits are neither its allocations nor freed by it). With
+`exec`, the child's capture ends at the exec and /bin/true gets a capture of
+its own, under the same pid."""
+import subprocess
+
+import pytest
+
+from conftest import (GMTRACE, assert_tally, assert_valid, capture_of, clean_env, fixture_line,
+                      fx, rule_tally, run_captures_json, run_preloaded, shm_logs)
+
+KEYS = ("allocations", "frees", "allocated_bytes", "freed_bytes", "live_at_exit_count",
+        "live_at_exit_bytes")
+
+
+def launch(tmp_path, launcher, args):
+    argv = [fx("fx_forker")] + args
+    if launcher == "preload":
+        return run_preloaded(argv, tmp_path, timeout=30)
+    return subprocess.run([str(GMTRACE), "run", "--json", "--output",
+                           str(tmp_path / "%e.%p.gmt"), "--"] + [str(a) for a in argv],
+                          env=clean_env({"GMTRACE_QUIET": "1"}), cwd=str(tmp_path),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+
+
+@pytest.mark.parametrize("launcher", ("preload", "run"))
+@pytest.mark.parametrize("exec_", (False, True), ids=("exit", "exec"))
+def test_parent_and_child_captures(tmp_path, launcher, exec_):
+    r = launch(tmp_path, launcher, ["exec"] if exec_ else [])
+    assert r.returncode == 0, f"fx_forker: rc {r.returncode}: {r.stderr!r}"
+    parent = fixture_line(r.stdout, role="parent")
+    child = fixture_line(r.stdout, role="child")
+    assert parent["child_pid"] == child["pid"] and child["ppid"] == parent["pid"]
+    assert parent["child_exec"] is exec_
+
+    pcap = capture_of(tmp_path, "fx_forker", parent["pid"])
+    ccap = capture_of(tmp_path, "fx_forker", child["pid"])
+    ps, cs = assert_valid(pcap), assert_valid(ccap)
+    assert (ps["process"]["pid"], cs["process"]["pid"]) == (parent["pid"], child["pid"])
+    assert cs["process"]["ppid"] == parent["pid"]
+
+    pt, ct = rule_tally(pcap), rule_tally(ccap)
+    assert_tally(pt, parent, keys=KEYS + ("peak_live_bytes",), what="parent: ")
+    assert_tally(ct, child, keys=KEYS, what="child: ")
+    forks = [e["child_pid"] for e in pt.events if e["type"] == "fork"]
+    assert forks == [child["pid"]], "the parent's log names its child"
+    assert [e["type"] for e in ct.events if e["type"] == "exec"] == (["exec"] if exec_ else [])
+
+    expected = {pcap.name, ccap.name}
+    if exec_:
+        tcap = capture_of(tmp_path, "true", child["pid"])
+        ts = assert_valid(tcap)
+        assert ts["process"]["exe"].endswith("/true")
+        assert ts["process"]["pid"] == child["pid"]
+        expected.add(tcap.name)
+    assert {p.name for p in tmp_path.glob("*.gmt*")} == expected
+    if launcher == "run":
+        listed = run_captures_json(r.stdout)
+        assert sorted(c["capture"] for c in listed) == sorted(str(tmp_path / n)
+                                                              for n in expected)
+    for pid in (parent["pid"], child["pid"]):
+        assert shm_logs(pid) == [], f"log of {pid} left in /dev/shm"

@@ -1,0 +1,133 @@
+"""test_killme.py - a game that dies: SIGKILL mid-run, abort, SIGSEGV, SIGINT
+re-raised by its handler, exit() inside a signal handler, _exit(). Under plain
+LD_PRELOAD `gmtrace recover` finishes the capture; under `gmtrace run` the
+run does it. The capture then holds what the fixture published (fx_killme
+writes its counts every 1000 operations): exactly, for the deliberate endings;
+at least the last published step and at most one step more, for SIGKILL. No
+shared-memory log of the dead process is left behind, and nothing hangs."""
+import os
+import signal
+import subprocess
+
+import pytest
+
+from conftest import (GMTRACE, TALLY_KEYS, assert_tally, assert_valid, capture_of,
+                      clean_env, fixture_line, fx, gmtrace, kill_if_alive, preload_env,
+                      read_json_file, rule_tally, run_captures_json, shm_logs, wait_for)
+
+STEP = 1000  # fx_killme publishes its counts every STEP operations
+
+LAUNCHERS = ("preload", "run")
+
+
+def start(tmp_path, launcher, mode, *args):
+    """Starts fx_killme MODE progress.json ARGS under the launcher; returns
+    (Popen, progress path)."""
+    progress = tmp_path / "progress.json"
+    argv = [str(fx("fx_killme")), mode, str(progress)] + [str(a) for a in args]
+    if launcher == "preload":
+        env = preload_env(tmp_path)
+    else:
+        argv = [str(GMTRACE), "run", "--json", "--output", str(tmp_path / "%e.%p.gmt"),
+                "--"] + argv
+        env = clean_env({"GMTRACE_QUIET": "1"})
+    proc = subprocess.Popen(argv, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    return proc, progress
+
+
+def finish(proc, timeout=30):
+    """Waits for the launched process; returns (rc, stdout, stderr)."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_if_alive(proc)
+        pytest.fail(f"{proc.args[0]} did not end within {timeout} s (hang)")
+    return proc.returncode, out, err
+
+
+def status_of(launcher, sig=None, code=None):
+    """The exit status each launcher reports for a death by sig or exit(code)."""
+    if sig is not None:
+        return -sig if launcher == "preload" else 128 + sig
+    return code
+
+
+def the_capture(tmp_path, launcher, pid, out):
+    """The capture of pid, finished: recovered (plain preload) or as listed by
+    `gmtrace run --json`."""
+    cap = capture_of(tmp_path, "fx_killme", pid)
+    if launcher == "preload":
+        r = gmtrace("recover", cap, timeout=30)
+        assert r.returncode == 0, f"gmtrace recover {cap}: rc {r.returncode}: {r.stderr}"
+    else:
+        listed = run_captures_json(out)
+        assert [c["pid"] for c in listed] == [pid], listed
+        assert os.path.samefile(listed[0]["capture"], cap), listed
+    assert shm_logs(pid) == [], f"log of {pid} left in /dev/shm"
+    return cap
+
+
+@pytest.mark.parametrize("launcher", LAUNCHERS)
+def test_sigkill_mid_run(tmp_path, launcher):
+    proc, progress = start(tmp_path, launcher, "loop")
+    try:
+        first = wait_for(lambda: (p := read_json_file(progress)) and p["ops"] >= 5000 and p,
+                         30, "fx_killme to publish 5000 operations")
+        pid = first["pid"]
+        if launcher == "preload":
+            assert pid == proc.pid
+        else:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                assert b"fx_killme" in f.read(), "the pid in the progress file is the game"
+        os.kill(pid, signal.SIGKILL)  # the game only, never `gmtrace run`
+        rc, out, err = finish(proc)
+    finally:
+        kill_if_alive(proc)
+    assert rc == status_of(launcher, sig=signal.SIGKILL), err
+    last = read_json_file(progress)  # the last step published before death
+    assert last["pid"] == pid and last["final"] is False and last["ops"] >= first["ops"]
+    if launcher == "preload":
+        assert shm_logs(pid), "the dead process's log must survive for recover"
+    cap = the_capture(tmp_path, launcher, pid, out)
+    assert_valid(cap)
+
+    t = rule_tally(cap, snapshot_at=last["ops"])
+    assert last["allocations"] <= t.allocations <= last["allocations"] + STEP
+    assert last["frees"] <= t.frees <= last["frees"] + STEP
+    assert t.allocations + t.frees <= last["ops"] + STEP
+    # the operations are seeded: the capture's first ops operations are the
+    # ones the progress file counted, byte for byte
+    assert t.snapshot == {k: last[k] for k in TALLY_KEYS}
+    assert t.anomalies == []
+
+
+# mode -> (signal or None, exit code)
+ENDINGS = {
+    "abort": (signal.SIGABRT, None),
+    "segv": (signal.SIGSEGV, None),
+    "sigint": (signal.SIGINT, None),
+    "exit-in-handler": (None, 3),
+    "_exit": (None, 0),
+}
+
+
+@pytest.mark.parametrize("launcher", LAUNCHERS)
+@pytest.mark.parametrize("mode", sorted(ENDINGS))
+def test_deliberate_ending(tmp_path, launcher, mode):
+    proc, progress = start(tmp_path, launcher, mode)
+    try:
+        rc, out, err = finish(proc)
+    finally:
+        kill_if_alive(proc)
+    sig, code = ENDINGS[mode]
+    assert rc == status_of(launcher, sig=sig, code=code), err
+    final = fixture_line(out, fixture="killme")
+    assert final["final"] is True and final["mode"] == mode
+    assert read_json_file(progress) == final
+    cap = the_capture(tmp_path, launcher, final["pid"], out)
+    assert_valid(cap)
+    t = rule_tally(cap)
+    assert_tally(t, final, what=f"{mode}: ")
+    if code is not None:  # a normal end leaves its status in the log
+        assert [e["status"] for e in t.events if e["type"] == "exit"] == [code]
