@@ -64,6 +64,10 @@ else
 fi
 allocs_per_frame=10000
 cg_small=100000 cg_large=300000 # callgrind: instructions = difference of two run lengths
+# Under valgrind threads take turns, so with the default ring the game thread
+# fills it and then does the drainer's work itself; a ring that holds the whole
+# run keeps the game thread's count to the hooks alone.
+cg_ring=64M
 ht_limit=$((4 << 30))           # heaptrack's interpreter once took 19 GB: cap its address space
 run_timeout=300                 # seconds per run; a stall shows up as a timeout
 
@@ -280,7 +284,8 @@ cg_run() {
 	if [[ $variant == gm ]]; then
 		# valgrind is a shell script: sh and valgrind.bin get the preload too and
 		# write their own small captures into $d; only pair.*.gmt is the workload's.
-		timeout $run_timeout env GMTRACE_QUIET=1 GMTRACE_OUTPUT="$d/%e.%p.gmt" LD_PRELOAD="$lib" \
+		timeout $run_timeout env GMTRACE_QUIET=1 GMTRACE_OUTPUT="$d/%e.%p.gmt" \
+			GMTRACE_RING_SIZE=$cg_ring LD_PRELOAD="$lib" \
 			"${vg[@]}" "$bin/pair" "$@" >"$d/log" 2>&1 || rc=$?
 	else
 		timeout $run_timeout "${vg[@]}" "$bin/pair" "$@" >"$d/log" 2>&1 || rc=$?
@@ -326,6 +331,7 @@ pairs=$pairs
 reallocs=$reallocs
 cg_small=$cg_small
 cg_large=$cg_large
+cg_ring=$cg_ring
 ring_size=${GMTRACE_RING_SIZE:-8M (default)}
 heaptrack=$( ((heaptrack)) && heaptrack --version 2>/dev/null | head -1 || echo off)
 perf_instructions=$( ((perf_ok)) && echo supported || echo 'not supported (perf stat -e instructions: <not supported>)')

@@ -228,6 +228,8 @@ def main():
     out("INSTRUCTIONS (valgrind --tool=callgrind --trace-children=no; per operation = "
         "difference of a %s- and a %s-op run / %d)"
         % (meta["cg_large"], meta["cg_small"], int(meta["cg_large"]) - int(meta["cg_small"])))
+    out("gmtrace runs use a %s ring so the game thread never waits for (or does the work of) "
+        "the drainer;" % meta["cg_ring"])
     out("hardware counters: perf stat -e instructions %s" % meta["perf_instructions"])
     chdr = "%-44s %9s %12s %9s %16s"
     out(chdr % ("", "plain", "gmtrace game", "added", "gmtrace drainer"))
@@ -332,7 +334,7 @@ def main():
         hb = F.med("time", case, "ht", "cap_bytes")
         pe = F.per_event("time", case, "gm")
         if hb is not None and pe is not None:
-            out(shdr % (label, "%d" % hb, "%d" % pe[2], "%.2f" % (hb / pe[2]), "(context)", ""))
+            out(shdr % (label, "%d" % hb, "%d" % pe[2], "%.3f" % (hb / pe[2]), "(context)", ""))
     out()
 
     out("REFERENCE (earlier measurement, context only)")
