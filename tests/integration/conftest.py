@@ -173,10 +173,10 @@ def kill_if_alive(proc):
 # ---- reading captures -------------------------------------------------------
 
 
-def summary(path, expect_ok=True, timeout=60):
-    """`gmtrace summary --json --top 0 path` as a dict. With expect_ok, the
+def summary(path, expect_ok=True, timeout=60, top=0):
+    """`gmtrace summary --json --top TOP path` as a dict. With expect_ok, the
     command must exit 0 and report no damage."""
-    r = gmtrace("summary", "--json", "--top", "0", path, timeout=timeout)
+    r = gmtrace("summary", "--json", "--top", top, path, timeout=timeout)
     assert r.returncode >= 0, f"gmtrace summary {path} died by signal {-r.returncode}"
     if expect_ok:
         assert r.returncode == 0, f"gmtrace summary {path}: rc {r.returncode}: {r.stderr}"

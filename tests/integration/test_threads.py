@@ -3,8 +3,10 @@ freed by the next thread. Every deliberate block is matched by its free or
 live at exit, nothing in the whole capture is an unmatched free, nothing was
 lost, and the split per thread (each worker is known by its allocation count,
 200000 + 4 + index, and by its kernel tid) equals the fixture's."""
+import collections
+
 from conftest import (assert_tally, assert_valid, captures, fixture_line, fx, rule_tally,
-                      run_preloaded, shm_logs)
+                      run_preloaded, shm_logs, summary)
 
 PER_THREAD_KEYS = ("allocations", "frees", "allocated_bytes", "freed_bytes")
 
@@ -39,4 +41,13 @@ def test_threads_cross_thread_frees(tmp_path):
         assert counts == {k: w[k] for k in PER_THREAD_KEYS}, f"worker {index}"
         assert t.os_tid.get(idx) == w["tid"], f"worker {index}: os_tid"
     assert sum(w["received"] for w in line["threads"]) == line["cross_thread_frees"]
+
+    # the blocks live at exit are the kept ones (the largest live blocks: the
+    # runtime's are smaller), each on the thread that made it
+    n = line["live_at_exit_count"]
+    listed = summary(caps[0], top=n)["live_at_exit_largest"]
+    assert sorted((int(b["ptr"], 16), b["size"]) for b in listed) == sorted(t.live.items())
+    kept = collections.Counter(b["thread"] for b in listed)
+    assert {idx: kept[idx] for idx, _ in got.values()} == \
+        {idx: line["threads"][index]["kept"] for index, (idx, _) in got.items()}
     assert not shm_logs(s["process"]["pid"])
