@@ -17,10 +17,11 @@ BLOCK_CLOCK = 3
 SUBCOMMANDS = ("run", "recover", "summary", "dump")
 
 
-@pytest.fixture(scope="module")
-def real_capture(tmp_path_factory):
+@pytest.fixture
+def real_capture(tmp_path):
     """A capture of fx_killme (20,000 operations) with several data blocks."""
-    d = tmp_path_factory.mktemp("real")
+    d = tmp_path / "real"
+    d.mkdir()
     r = run_preloaded([fx("fx_killme"), "loop", d / "progress.json", 20000], d, timeout=60)
     assert r.returncode == 0, r.stderr
     caps = captures(d)
