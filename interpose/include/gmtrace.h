@@ -24,7 +24,7 @@
 
 #include <stdint.h>
 
-#define GMTRACE_ABI 1
+#define GMTRACE_ABI 2
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,6 +65,22 @@ typedef struct gmtrace_api {
 	void (*tick)(void);
 	int (*level_set)(int level);
 	void (*spike_callback)(gmtrace_spike_fn fn, void *user);
+	/* ABI 2: tags, assets, scenes */
+	uint32_t (*tag_id)(const char *name);
+	void (*tag_push)(const char *name);
+	void (*tag_push_id)(uint32_t tag);
+	void (*tag_pop)(void);
+	uint64_t (*asset_load_begin)(const char *name, const char *type);
+	void (*asset_load_end)(uint64_t asset, int ok);
+	void (*asset_attach)(uint64_t asset);
+	void (*asset_detach)(uint64_t asset);
+	void (*asset_ref)(uint64_t asset);
+	void (*asset_release)(uint64_t asset);
+	void (*asset_touch)(uint64_t asset);
+	void (*asset_unload_begin)(uint64_t asset);
+	void (*asset_unload_end)(uint64_t asset);
+	void (*asset_extra_bytes)(uint64_t asset, uint64_t bytes);
+	void (*scene_begin)(const char *name);
 } gmtrace_api_t;
 
 #if defined(GMTRACE_IMPLEMENTATION)
@@ -159,30 +175,211 @@ static inline void gmtrace_spike_callback(gmtrace_spike_fn fn, void *user)
 		a->spike_callback(fn, user);
 }
 
+/* ---- tags: what subsystem allocates ------------------------------------
+ * Hierarchical names ("render/textures", "audio/music"), pushed and popped
+ * per thread. Every allocation belongs to the innermost tag of its thread. */
+
+/* The id of a tag name (interned once; 0 for a NULL or empty name). */
+static inline uint32_t gmtrace_tag_id(const char *name)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a && a->abi >= 2 ? a->tag_id(name) : 0;
+}
+
+static inline void gmtrace_tag_push(const char *name)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 2)
+		a->tag_push(name);
+}
+
+/* Push by id: no string hashing, for tags pushed every frame. */
+static inline void gmtrace_tag_push_id(uint32_t tag)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 2)
+		a->tag_push_id(tag);
+}
+
+static inline void gmtrace_tag_pop(void)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 2)
+		a->tag_pop();
+}
+
+/* ---- assets: loaded, referenced, used, unloaded --------------------------
+ * An asset's life: loading -> resident -> unloading -> unloaded (or failed).
+ * Allocations made on a thread between load_begin and load_end belong to the
+ * asset; a worker thread doing part of the load calls attach/detach around
+ * its work. Ids are never reused; 0 means "no asset" and is ignored. Wrong
+ * calls (unknown id, double unload, release below zero, NULL names) are
+ * recorded as validation events and otherwise ignored. */
+
+/* Start loading an asset of a type ("texture", "sound", "model", "mesh",
+ * "shader", "font", "animation", "level", or any string). Returns its id. */
+static inline uint64_t gmtrace_asset_load_begin(const char *name, const char *type)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a && a->abi >= 2 ? a->asset_load_begin(name, type) : 0;
+}
+
+/* End the load scope: ok != 0 makes the asset resident, 0 failed. */
+static inline void gmtrace_asset_load_end(uint64_t asset, int ok)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 2)
+		a->asset_load_end(asset, ok);
+}
+
+/* This thread works for the asset until detach (loader and worker threads). */
+static inline void gmtrace_asset_attach(uint64_t asset)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 2)
+		a->asset_attach(asset);
+}
+
+static inline void gmtrace_asset_detach(uint64_t asset)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 2)
+		a->asset_detach(asset);
+}
+
+static inline void gmtrace_asset_ref(uint64_t asset)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 2)
+		a->asset_ref(asset);
+}
+
+static inline void gmtrace_asset_release(uint64_t asset)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 2)
+		a->asset_release(asset);
+}
+
+/* The asset was used this frame (cheap to call every frame). */
+static inline void gmtrace_asset_touch(uint64_t asset)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 2)
+		a->asset_touch(asset);
+}
+
+/* Unloading: frees between begin and end belong to the unload. */
+static inline void gmtrace_asset_unload_begin(uint64_t asset)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 2)
+		a->asset_unload_begin(asset);
+}
+
+static inline void gmtrace_asset_unload_end(uint64_t asset)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 2)
+		a->asset_unload_end(asset);
+}
+
+/* Unload in one call (begin and end). */
+static inline void gmtrace_asset_unload(uint64_t asset)
+{
+	gmtrace_asset_unload_begin(asset);
+	gmtrace_asset_unload_end(asset);
+}
+
+/* Memory the asset holds that the heap cannot see (GPU uploads): the total. */
+static inline void gmtrace_asset_extra_bytes(uint64_t asset, uint64_t bytes)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 2)
+		a->asset_extra_bytes(asset, bytes);
+}
+
+/* A level or scene begins (level transitions are measured between these). */
+static inline void gmtrace_scene_begin(const char *name)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 2)
+		a->scene_begin(name);
+}
+
 #define GMTRACE_FRAME() do { gmtrace_frame_mark(); } while (0)
 #define GMTRACE_TICK() do { gmtrace_tick(); } while (0)
+#define GMTRACE_TAG_PUSH(name) do { gmtrace_tag_push(name); } while (0)
+#define GMTRACE_TAG_POP() do { gmtrace_tag_pop(); } while (0)
+#define GMTRACE_SCENE(name) do { gmtrace_scene_begin(name); } while (0)
+#if defined(__GNUC__) && !defined(__cplusplus)
+/* A tag for the rest of the enclosing block (GNU C cleanup attribute). */
+static inline void gmtrace__tag_scope_end(int *unused)
+{
+	(void)unused;
+	gmtrace_tag_pop();
+}
+#define GMTRACE__CAT2(a, b) a##b
+#define GMTRACE__CAT(a, b) GMTRACE__CAT2(a, b)
+#define GMTRACE_TAG_SCOPE(name)                                                           \
+	int GMTRACE__CAT(gmtrace__scope_, __LINE__) __attribute__((cleanup(gmtrace__tag_scope_end), unused)) = \
+		(gmtrace_tag_push(name), 0)
+#endif
 #define GMTRACE_LEVEL(level) do { (void)gmtrace_level_set(level); } while (0)
 #define GMTRACE_FRAME_N(set) do { gmtrace_frame_mark_n(set); } while (0)
 
 #else /* GMTRACE_DISABLE */
 
 #define GMTRACE_FRAME() ((void)0)
-#define GMTRACE_FRAME_N(set) ((void)0)
+#define GMTRACE_FRAME_N(set) ((void)(set))
 #define GMTRACE_TICK() ((void)0)
-#define GMTRACE_LEVEL(level) ((void)0)
+#define GMTRACE_LEVEL(level) ((void)(level))
 #define gmtrace_frame_mark() ((void)0)
-#define gmtrace_frame_mark_n(set) ((void)0)
+#define gmtrace_frame_mark_n(set) ((void)(set))
 #define gmtrace_tick() ((void)0)
-#define gmtrace_level_set(level) (-1)
-#define gmtrace_spike_callback(fn, user) ((void)0)
+#define gmtrace_level_set(level) ((void)(level), (-1))
+#define gmtrace_spike_callback(fn, user) ((void)(fn), (void)(user))
 #define gmtrace_enabled() 0
 #define gmtrace_self_allocations() ((uint64_t)0)
+#define GMTRACE_TAG_PUSH(name) ((void)(name))
+#define GMTRACE_TAG_POP() ((void)0)
+#define GMTRACE_TAG_SCOPE(name) ((void)(name))
+#define GMTRACE_SCENE(name) ((void)(name))
+#define gmtrace_tag_id(name) ((void)(name), ((uint32_t)0))
+#define gmtrace_tag_push(name) ((void)(name))
+#define gmtrace_tag_push_id(tag) ((void)(tag))
+#define gmtrace_tag_pop() ((void)0)
+#define gmtrace_asset_load_begin(name, type) ((void)(name), (void)(type), ((uint64_t)0))
+#define gmtrace_asset_load_end(asset, ok) ((void)(asset), (void)(ok))
+#define gmtrace_asset_attach(asset) ((void)(asset))
+#define gmtrace_asset_detach(asset) ((void)(asset))
+#define gmtrace_asset_ref(asset) ((void)(asset))
+#define gmtrace_asset_release(asset) ((void)(asset))
+#define gmtrace_asset_touch(asset) ((void)(asset))
+#define gmtrace_asset_unload_begin(asset) ((void)(asset))
+#define gmtrace_asset_unload_end(asset) ((void)(asset))
+#define gmtrace_asset_unload(asset) ((void)(asset))
+#define gmtrace_asset_extra_bytes(asset, bytes) ((void)(asset), (void)(bytes))
+#define gmtrace_scene_begin(name) ((void)(name))
 #define gmtrace_footprint_bytes() ((uint64_t)0)
 
 #endif /* GMTRACE_DISABLE */
 
 #ifdef __cplusplus
 }
+
+#if !defined(GMTRACE_DISABLE) && !defined(GMTRACE_IMPLEMENTATION)
+/* C++: a tag for the rest of the enclosing scope. */
+struct gmtrace_tag_scope {
+	explicit gmtrace_tag_scope(const char *name) { gmtrace_tag_push(name); }
+	~gmtrace_tag_scope() { gmtrace_tag_pop(); }
+	gmtrace_tag_scope(const gmtrace_tag_scope &) = delete;
+	gmtrace_tag_scope &operator=(const gmtrace_tag_scope &) = delete;
+};
+#define GMTRACE__CAT2(a, b) a##b
+#define GMTRACE__CAT(a, b) GMTRACE__CAT2(a, b)
+#define GMTRACE_TAG_SCOPE(name) gmtrace_tag_scope GMTRACE__CAT(gmtrace__scope_, __LINE__)(name)
+#endif
 #endif
 
 #endif /* GMTRACE_H */

@@ -84,6 +84,18 @@ typedef enum gm_rec {
 	                          +[allocations, limit], [allocated bytes, limit],
 	                          [allocator ns, limit] */
 	gm_rec_level = 23,     /* a=gm_level now in force */
+	gm_rec_tag_def = 24,   /* a=tag id x=n units b=name bytes; +name ("render/textures") */
+	gm_rec_context = 25,   /* a=asset id (0: none) b=tag id (0: none): from now on
+	                          this thread's events belong to that tag and asset */
+	gm_rec_asset_new = 26, /* a=asset id x=n units b=name bytes | type bytes << 16;
+	                          +name, then type ("texture"): the asset starts loading */
+	gm_rec_asset_state = 27, /* a=asset id x=gm_asset_state entered */
+	gm_rec_asset_ref = 28, /* a=asset id x=gm_asset_op b=reference count after it */
+	gm_rec_asset_extra = 29, /* a=asset id b=bytes the heap cannot see (GPU), total */
+	gm_rec_validation = 30, /* a=asset or tag id x=gm_valid b=detail: a marker call
+	                          that was wrong; gmtrace ignored it */
+	gm_rec_scene = 31,     /* a=scene number x=n units b=name bytes; +name: a level or
+	                          scene begins */
 	gm_rec_count
 } gm_rec_t;
 
@@ -112,6 +124,43 @@ typedef enum gm_level {
 	gm_level_frames = 1, /* per-frame aggregates only (hours-long sessions) */
 	gm_level_count
 } gm_level_t;
+
+/* Asset lifecycle (gm_rec_asset_state). */
+typedef enum gm_asset_state {
+	gm_asset_loading = 0,
+	gm_asset_resident = 1,
+	gm_asset_unloading = 2,
+	gm_asset_unloaded = 3,
+	gm_asset_failed = 4,
+	gm_asset_state_count
+} gm_asset_state_t;
+
+/* Reference and use events (gm_rec_asset_ref). */
+typedef enum gm_asset_op {
+	gm_asset_op_ref = 0,     /* a reference added */
+	gm_asset_op_release = 1, /* a reference released */
+	gm_asset_op_touch = 2,   /* used this frame (at most one record per frame) */
+	gm_asset_op_count
+} gm_asset_op_t;
+
+/* What a wrong marker call was (gm_rec_validation). */
+typedef enum gm_valid {
+	gm_valid_none = 0,
+	gm_valid_unknown_asset = 1,   /* no asset has this id */
+	gm_valid_double_unload = 2,   /* unloaded twice */
+	gm_valid_release_below_zero = 3, /* b = reference count before */
+	gm_valid_null_name = 4,       /* a NULL or empty name */
+	gm_valid_long_name = 5,       /* over GM_NAME_MAX bytes: cut, b = length */
+	gm_valid_unload_with_refs = 6, /* b = references still held */
+	gm_valid_tag_underflow = 7,   /* pop without push */
+	gm_valid_stack_overflow = 8,  /* scopes nested deeper than the thread stack */
+	gm_valid_bad_state = 9,       /* b = the state the asset was in */
+	gm_valid_detach_mismatch = 10, /* detach of an asset not attached on this thread */
+	gm_valid_unknown_tag = 11,    /* a tag id nobody interned */
+	gm_valid_count
+} gm_valid_t;
+
+#define GM_NAME_MAX 255 /* longest tag, asset, type or scene name kept */
 
 /* gm_rec_frame_sum flags. */
 #define GM_FRAME_FLAG_FRAMES_LEVEL 1u /* sizes are usable sizes; live bytes valid */

@@ -9,6 +9,7 @@
 
 #define GMTRACE_IMPLEMENTATION
 #include "../include/gmtrace.h"
+#include "../record/context.h"
 #include "../record/frame.h"
 #include "../record/session.h"
 #include "../record/thread.h"
@@ -104,6 +105,90 @@ GMTRACE_API uint64_t gmtrace_footprint_bytes(void)
 	return ring + gm_mem_resident_bytes();
 }
 
+/* ---- tags, assets, scenes (record/context.c does the work) -------------- */
+
+GMTRACE_API uint32_t gmtrace_tag_id(const char *name)
+{
+	return gm_context_tag_id(&gm_thread_self, name);
+}
+
+GMTRACE_API void gmtrace_tag_push(const char *name)
+{
+	gm_thread_t *t = &gm_thread_self;
+	gm_context_tag_push(t, gm_context_tag_id(t, name));
+}
+
+GMTRACE_API void gmtrace_tag_push_id(uint32_t tag)
+{
+	gm_context_tag_push(&gm_thread_self, tag);
+}
+
+GMTRACE_API void gmtrace_tag_pop(void)
+{
+	gm_context_tag_pop(&gm_thread_self);
+}
+
+GMTRACE_API uint64_t gmtrace_asset_load_begin(const char *name, const char *type)
+{
+	return gm_context_asset_load_begin(&gm_thread_self, name, type);
+}
+
+GMTRACE_API void gmtrace_asset_load_end(uint64_t asset, int ok)
+{
+	gm_context_asset_load_end(&gm_thread_self, asset, ok);
+}
+
+GMTRACE_API void gmtrace_asset_attach(uint64_t asset)
+{
+	gm_context_asset_attach(&gm_thread_self, asset);
+}
+
+GMTRACE_API void gmtrace_asset_detach(uint64_t asset)
+{
+	gm_context_asset_detach(&gm_thread_self, asset);
+}
+
+GMTRACE_API void gmtrace_asset_ref(uint64_t asset)
+{
+	gm_context_asset_ref(&gm_thread_self, asset, 1);
+}
+
+GMTRACE_API void gmtrace_asset_release(uint64_t asset)
+{
+	gm_context_asset_ref(&gm_thread_self, asset, 0);
+}
+
+GMTRACE_API void gmtrace_asset_touch(uint64_t asset)
+{
+	gm_context_asset_touch(&gm_thread_self, asset);
+}
+
+GMTRACE_API void gmtrace_asset_unload_begin(uint64_t asset)
+{
+	gm_context_asset_unload_begin(&gm_thread_self, asset);
+}
+
+GMTRACE_API void gmtrace_asset_unload_end(uint64_t asset)
+{
+	gm_context_asset_unload_end(&gm_thread_self, asset);
+}
+
+GMTRACE_API void gmtrace_asset_unload(uint64_t asset)
+{
+	gm_context_asset_unload_begin(&gm_thread_self, asset);
+	gm_context_asset_unload_end(&gm_thread_self, asset);
+}
+
+GMTRACE_API void gmtrace_asset_extra_bytes(uint64_t asset, uint64_t bytes)
+{
+	gm_context_asset_extra(&gm_thread_self, asset, bytes);
+}
+
+GMTRACE_API void gmtrace_scene_begin(const char *name)
+{
+	gm_context_scene(&gm_thread_self, name);
+}
+
 static const gmtrace_api_t gm_marker_api = {
 	.abi = GMTRACE_ABI,
 	.bytes = sizeof(gmtrace_api_t),
@@ -115,6 +200,21 @@ static const gmtrace_api_t gm_marker_api = {
 	.tick = gmtrace_tick,
 	.level_set = gmtrace_level_set,
 	.spike_callback = gmtrace_spike_callback,
+	.tag_id = gmtrace_tag_id,
+	.tag_push = gmtrace_tag_push,
+	.tag_push_id = gmtrace_tag_push_id,
+	.tag_pop = gmtrace_tag_pop,
+	.asset_load_begin = gmtrace_asset_load_begin,
+	.asset_load_end = gmtrace_asset_load_end,
+	.asset_attach = gmtrace_asset_attach,
+	.asset_detach = gmtrace_asset_detach,
+	.asset_ref = gmtrace_asset_ref,
+	.asset_release = gmtrace_asset_release,
+	.asset_touch = gmtrace_asset_touch,
+	.asset_unload_begin = gmtrace_asset_unload_begin,
+	.asset_unload_end = gmtrace_asset_unload_end,
+	.asset_extra_bytes = gmtrace_asset_extra_bytes,
+	.scene_begin = gmtrace_scene_begin,
 };
 
 GMTRACE_API const gmtrace_api_t *gmtrace_api_get(uint32_t abi)

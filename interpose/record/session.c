@@ -31,6 +31,7 @@
 #include "../log/drain.h"
 #include "../support/mem.h"
 #include "../support/support.h"
+#include "context.h"
 #include "frame.h"
 #include "thread.h"
 
@@ -480,6 +481,7 @@ static void gm_session_child(void)
 	gm_session_nmodules = 0;
 	gm_session_known_adds = 0;
 	gm_frame_reset();
+	gm_context_new_session();
 	gm_session_start();
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <sys/prctl.h>
 
+#include "context.h"
 #include "session.h"
 
 __thread gm_thread_t gm_thread_self __attribute__((tls_model("initial-exec"))) = {
@@ -130,6 +131,10 @@ static void gm_thread_register(gm_thread_t *t)
 	if (gm_thread_room(t, 2) == 0)
 		gm_thread_store(t, gm_rec_w0(t->os_tid, gm_rec_thread_start, 1), strlen(name),
 				words, 1, gm_support_tsc());
+	/* a fork child's thread keeps its tag/asset stacks: say so again */
+	t->busy = 0;
+	gm_context_restate(t);
+	t->busy = 1;
 }
 
 void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t *extra,

@@ -1,0 +1,488 @@
+/* context.c - tag interning, per-thread context stacks, the asset table */
+#define _GNU_SOURCE
+#include "context.h"
+
+#include <string.h>
+
+#include "../log/format.h"
+#include "../support/mem.h"
+#include "../support/support.h"
+#include "event.h"
+
+/* ---- per-thread stacks --------------------------------------------------- */
+
+typedef struct gm_context_stack {
+	uint32_t tags[GM_CONTEXT_DEPTH];
+	uint64_t assets[GM_CONTEXT_DEPTH];
+	uint32_t ntags, nassets;
+	uint32_t said_tag;   /* context last written to this thread's stream */
+	uint64_t said_asset;
+	uint32_t said_gen;   /* session of that record */
+} gm_context_stack_t;
+
+static __thread gm_context_stack_t gm_context_self __attribute__((tls_model("initial-exec")));
+static uint32_t gm_context_gen = 1; /* session generation (fork children) */
+
+static int gm_context_on(gm_thread_t *t)
+{
+	return __atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy;
+}
+
+static void gm_context_valid(gm_thread_t *t, uint64_t subject, unsigned code, uint64_t detail)
+{
+	if (gm_context_on(t))
+		gm_thread_put(t, gm_rec_w0(subject, gm_rec_validation, code), detail);
+}
+
+/* Write a context record if the innermost tag/asset differs from what this
+ * thread's stream last said. */
+static void gm_context_update(gm_thread_t *t)
+{
+	gm_context_stack_t *c = &gm_context_self;
+	uint32_t tag = c->ntags ? c->tags[c->ntags - 1] : 0;
+	uint64_t asset = c->nassets ? c->assets[c->nassets - 1] : 0;
+	if (tag == c->said_tag && asset == c->said_asset && c->said_gen == gm_context_gen)
+		return;
+	if (!gm_context_on(t))
+		return;
+	gm_thread_put(t, gm_rec_w0(asset, gm_rec_context, 0), tag);
+	c->said_tag = tag;
+	c->said_asset = asset;
+	c->said_gen = gm_context_gen;
+}
+
+void gm_context_restate(gm_thread_t *t)
+{
+	gm_context_stack_t *c = &gm_context_self;
+	/* a new thread (nothing said yet) or a stream already current: the
+	 * next push or pop speaks for itself */
+	if (c->said_gen == 0 || c->said_gen == __atomic_load_n(&gm_context_gen, __ATOMIC_RELAXED))
+		return;
+	c->said_tag = UINT32_MAX;
+	gm_context_update(t);
+}
+
+void gm_context_new_session(void)
+{
+	__atomic_add_fetch(&gm_context_gen, 1, __ATOMIC_RELAXED);
+}
+
+/* Copy a name for keeping: cut at GM_NAME_MAX (validation), NULL/empty
+ * becomes fallback (validation). Returns the length. */
+static size_t gm_context_name(gm_thread_t *t, const char *name, const char *fallback,
+			      const char **out, uint64_t subject)
+{
+	size_t n;
+	if (!name || !*name) {
+		gm_context_valid(t, subject, gm_valid_null_name, name ? 1 : 0);
+		*out = fallback;
+		return strlen(fallback);
+	}
+	n = strnlen(name, GM_NAME_MAX + 1);
+	if (n > GM_NAME_MAX) {
+		gm_context_valid(t, subject, gm_valid_long_name, strnlen(name, 1u << 20));
+		n = GM_NAME_MAX;
+	}
+	*out = name;
+	return n;
+}
+
+/* ---- tags ---------------------------------------------------------------- */
+
+#define GM_TAG_SLOTS 65536 /* open addressing; at most half used */
+#define GM_TAG_MAX (GM_TAG_SLOTS / 2)
+
+typedef struct gm_tag {
+	uint64_t hash;
+	uint32_t id, len;
+	uint32_t gen; /* session that recorded its definition */
+	char name[];
+} gm_tag_t;
+
+static gm_tag_t *gm_tag_slots[GM_TAG_SLOTS];
+static gm_tag_t *gm_tag_by_id[GM_TAG_MAX + 1];
+static uint32_t gm_tag_count;
+
+static uint64_t gm_context_hash(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	while (n--)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h ? h : 1;
+}
+
+static void gm_context_tag_define(gm_thread_t *t, gm_tag_t *tag)
+{
+	uint32_t gen = __atomic_load_n(&gm_context_gen, __ATOMIC_RELAXED);
+	uint32_t old = __atomic_load_n(&tag->gen, __ATOMIC_RELAXED);
+	if (old == gen || !gm_context_on(t))
+		return;
+	if (__atomic_compare_exchange_n(&tag->gen, &old, gen, 0, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED))
+		gm_thread_put_var(t, gm_rec_tag_def, tag->id, tag->len, tag->name, tag->len);
+}
+
+uint32_t gm_context_tag_id(gm_thread_t *t, const char *name)
+{
+	const char *use;
+	size_t n = gm_context_name(t, name, "", &use, 0), i;
+	uint64_t h;
+	gm_tag_t *mine = NULL;
+	if (n == 0)
+		return 0;
+	h = gm_context_hash(use, n);
+	for (i = 0; i < GM_TAG_SLOTS; i++) {
+		gm_tag_t **slot = &gm_tag_slots[(h + i) & (GM_TAG_SLOTS - 1)];
+		gm_tag_t *cur = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+		if (!cur) {
+			uint32_t id;
+			if (!mine) {
+				mine = gm_mem_alloc(sizeof(*mine) + n + 1);
+				if (!mine)
+					return 0;
+				mine->hash = h;
+				mine->len = (uint32_t)n;
+				memcpy(mine->name, use, n);
+				mine->name[n] = 0;
+			}
+			if (!__atomic_compare_exchange_n(slot, &cur, mine, 0, __ATOMIC_ACQ_REL,
+							 __ATOMIC_ACQUIRE)) {
+				/* someone filled this slot first: look at what it holds */
+				if (cur->hash == h && cur->len == n && memcmp(cur->name, use, n) == 0) {
+					gm_mem_free(mine);
+					gm_context_tag_define(t, cur);
+					return cur->id;
+				}
+				continue;
+			}
+			id = __atomic_add_fetch(&gm_tag_count, 1, __ATOMIC_RELAXED);
+			if (id > GM_TAG_MAX) {
+				/* table full: the slot stays taken, the tag is not usable */
+				return 0;
+			}
+			mine->id = id;
+			__atomic_store_n(&gm_tag_by_id[id], mine, __ATOMIC_RELEASE);
+			gm_context_tag_define(t, mine);
+			return id;
+		}
+		if (cur->hash == h && cur->len == n && memcmp(cur->name, use, n) == 0) {
+			/* the winner may not have published its id yet */
+			while (!__atomic_load_n(&cur->id, __ATOMIC_ACQUIRE))
+				__builtin_ia32_pause();
+			if (mine)
+				gm_mem_free(mine);
+			gm_context_tag_define(t, cur);
+			return cur->id;
+		}
+	}
+	return 0;
+}
+
+void gm_context_tag_push(gm_thread_t *t, uint32_t tag)
+{
+	gm_context_stack_t *c = &gm_context_self;
+	gm_tag_t *def;
+	if (tag == 0 || tag > GM_TAG_MAX || !(def = __atomic_load_n(&gm_tag_by_id[tag], __ATOMIC_ACQUIRE))) {
+		/* an id nobody interned: push "no tag" so the pop still pairs */
+		gm_context_valid(t, tag, gm_valid_unknown_tag, 0);
+		tag = 0;
+	} else {
+		gm_context_tag_define(t, def);
+	}
+	if (c->ntags == GM_CONTEXT_DEPTH) {
+		gm_context_valid(t, tag, gm_valid_stack_overflow, GM_CONTEXT_DEPTH);
+		return;
+	}
+	c->tags[c->ntags++] = tag;
+	gm_context_update(t);
+}
+
+void gm_context_tag_pop(gm_thread_t *t)
+{
+	gm_context_stack_t *c = &gm_context_self;
+	if (c->ntags == 0) {
+		gm_context_valid(t, 0, gm_valid_tag_underflow, 0);
+		return;
+	}
+	c->ntags--;
+	gm_context_update(t);
+}
+
+/* ---- assets -------------------------------------------------------------- */
+
+#define GM_ASSET_PAGE 4096
+#define GM_ASSET_PAGES 4096 /* 16M assets */
+
+static gm_asset_t *gm_asset_pages[GM_ASSET_PAGES];
+static uint64_t gm_asset_next = 1;
+static uint64_t gm_scene_count;
+
+gm_asset_t *gm_context_asset(uint64_t id)
+{
+	gm_asset_t *page;
+	if (id == 0 || id >= __atomic_load_n(&gm_asset_next, __ATOMIC_ACQUIRE) ||
+	    id / GM_ASSET_PAGE >= GM_ASSET_PAGES)
+		return NULL;
+	page = __atomic_load_n(&gm_asset_pages[id / GM_ASSET_PAGE], __ATOMIC_ACQUIRE);
+	if (!page)
+		return NULL;
+	page += id % GM_ASSET_PAGE;
+	return __atomic_load_n(&page->text, __ATOMIC_ACQUIRE) ? page : NULL;
+}
+
+/* The asset, or NULL after recording an unknown-id validation. */
+static gm_asset_t *gm_context_known(gm_thread_t *t, uint64_t id)
+{
+	gm_asset_t *a = gm_context_asset(id);
+	if (!a && id != 0)
+		gm_context_valid(t, id, gm_valid_unknown_asset, 0);
+	return a;
+}
+
+/* Record the asset's definition in this session if not done yet. */
+static void gm_context_asset_define(gm_thread_t *t, uint64_t id, gm_asset_t *a)
+{
+	uint32_t gen = __atomic_load_n(&gm_context_gen, __ATOMIC_RELAXED);
+	uint32_t old = __atomic_load_n(&a->gen, __ATOMIC_RELAXED);
+	if (old == gen || !gm_context_on(t))
+		return;
+	if (__atomic_compare_exchange_n(&a->gen, &old, gen, 0, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED)) {
+		gm_thread_put_var(t, gm_rec_asset_new, id,
+				  (uint64_t)a->name_len | ((uint64_t)a->type_len << 16), a->text,
+				  (uint64_t)a->name_len + 1 + a->type_len);
+		if (old != 0) /* a fork child: say where it stands now */
+			gm_thread_put(t, gm_rec_w0(id, gm_rec_asset_state,
+						   __atomic_load_n(&a->state, __ATOMIC_RELAXED)),
+				      0);
+	}
+}
+
+static void gm_context_state(gm_thread_t *t, uint64_t id, unsigned state)
+{
+	if (gm_context_on(t))
+		gm_thread_put(t, gm_rec_w0(id, gm_rec_asset_state, state), 0);
+}
+
+static void gm_context_asset_push(gm_thread_t *t, uint64_t id)
+{
+	gm_context_stack_t *c = &gm_context_self;
+	if (c->nassets == GM_CONTEXT_DEPTH) {
+		gm_context_valid(t, id, gm_valid_stack_overflow, GM_CONTEXT_DEPTH);
+		return;
+	}
+	c->assets[c->nassets++] = id;
+	gm_context_update(t);
+}
+
+/* Remove id from this thread's asset stack (the innermost occurrence);
+ * returns 0, or -1 when it was not there. */
+static int gm_context_asset_pop(gm_thread_t *t, uint64_t id)
+{
+	gm_context_stack_t *c = &gm_context_self;
+	uint32_t i;
+	for (i = c->nassets; i-- > 0;) {
+		if (c->assets[i] != id)
+			continue;
+		memmove(&c->assets[i], &c->assets[i + 1], (c->nassets - i - 1) * sizeof(c->assets[0]));
+		c->nassets--;
+		gm_context_update(t);
+		return 0;
+	}
+	return -1;
+}
+
+uint64_t gm_context_asset_load_begin(gm_thread_t *t, const char *name, const char *type)
+{
+	const char *n, *ty;
+	size_t nl, tl;
+	uint64_t id;
+	gm_asset_t *page, *a;
+	char *text;
+	id = __atomic_load_n(&gm_asset_next, __ATOMIC_RELAXED);
+	nl = gm_context_name(t, name, "(unnamed)", &n, id);
+	tl = gm_context_name(t, type, "unknown", &ty, id);
+	text = gm_mem_alloc(nl + tl + 2);
+	if (!text)
+		return 0;
+	memcpy(text, n, nl);
+	memcpy(text + nl + 1, ty, tl);
+	id = __atomic_fetch_add(&gm_asset_next, 1, __ATOMIC_ACQ_REL);
+	if (id / GM_ASSET_PAGE >= GM_ASSET_PAGES) {
+		gm_mem_free(text);
+		return 0;
+	}
+	page = __atomic_load_n(&gm_asset_pages[id / GM_ASSET_PAGE], __ATOMIC_ACQUIRE);
+	if (!page) {
+		gm_asset_t *fresh = gm_mem_alloc(GM_ASSET_PAGE * sizeof(*fresh));
+		gm_asset_t *expect = NULL;
+		if (!fresh) {
+			gm_mem_free(text);
+			return 0;
+		}
+		if (__atomic_compare_exchange_n(&gm_asset_pages[id / GM_ASSET_PAGE], &expect, fresh, 0,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			page = fresh;
+		} else {
+			gm_mem_free(fresh);
+			page = expect;
+		}
+	}
+	a = &page[id % GM_ASSET_PAGE];
+	a->state = gm_asset_loading;
+	a->refs = 0;
+	a->last_touch = UINT64_MAX;
+	a->extra = 0;
+	a->name_len = (uint16_t)nl;
+	a->type_len = (uint16_t)tl;
+	a->gen = 0;
+	__atomic_store_n(&a->text, text, __ATOMIC_RELEASE);
+	gm_context_asset_define(t, id, a);
+	gm_context_asset_push(t, id);
+	return id;
+}
+
+/* Move a from one of the states in mask to next; returns the state it was
+ * in (the move happened iff that state is in mask). */
+static uint32_t gm_context_move(gm_asset_t *a, uint32_t mask, uint32_t next)
+{
+	uint32_t cur = __atomic_load_n(&a->state, __ATOMIC_ACQUIRE);
+	while ((1u << cur) & mask) {
+		if (__atomic_compare_exchange_n(&a->state, &cur, next, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			break;
+	}
+	return cur;
+}
+
+void gm_context_asset_load_end(gm_thread_t *t, uint64_t id, int ok)
+{
+	gm_asset_t *a = gm_context_known(t, id);
+	uint32_t was, next = ok ? gm_asset_resident : gm_asset_failed;
+	if (!a)
+		return;
+	gm_context_asset_define(t, id, a);
+	was = gm_context_move(a, 1u << gm_asset_loading, next);
+	if (was != gm_asset_loading)
+		gm_context_valid(t, id, gm_valid_bad_state, was);
+	else
+		gm_context_state(t, id, next);
+	if (gm_context_asset_pop(t, id) != 0 && was == gm_asset_loading)
+		gm_context_valid(t, id, gm_valid_detach_mismatch, 0);
+}
+
+void gm_context_asset_attach(gm_thread_t *t, uint64_t id)
+{
+	gm_asset_t *a = gm_context_known(t, id);
+	if (!a)
+		return;
+	gm_context_asset_define(t, id, a);
+	gm_context_asset_push(t, id);
+}
+
+void gm_context_asset_detach(gm_thread_t *t, uint64_t id)
+{
+	if (gm_context_asset_pop(t, id) != 0)
+		gm_context_valid(t, id, gm_valid_detach_mismatch, 0);
+}
+
+void gm_context_asset_ref(gm_thread_t *t, uint64_t id, int add)
+{
+	gm_asset_t *a = gm_context_known(t, id);
+	int32_t cur, next;
+	if (!a)
+		return;
+	gm_context_asset_define(t, id, a);
+	cur = __atomic_load_n(&a->refs, __ATOMIC_RELAXED);
+	do {
+		if (!add && cur <= 0) {
+			gm_context_valid(t, id, gm_valid_release_below_zero, (uint64_t)(uint32_t)cur);
+			return;
+		}
+		next = add ? cur + 1 : cur - 1;
+	} while (!__atomic_compare_exchange_n(&a->refs, &cur, next, 1, __ATOMIC_ACQ_REL,
+					      __ATOMIC_RELAXED));
+	if (gm_context_on(t))
+		gm_thread_put(t, gm_rec_w0(id, gm_rec_asset_ref, add ? gm_asset_op_ref
+								 : gm_asset_op_release),
+			      (uint64_t)(uint32_t)next);
+}
+
+void gm_context_asset_touch(gm_thread_t *t, uint64_t id)
+{
+	gm_asset_t *a = gm_context_known(t, id);
+	uint64_t frame, last;
+	if (!a)
+		return;
+	frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED);
+	last = __atomic_load_n(&a->last_touch, __ATOMIC_RELAXED);
+	/* one record per frame; in the frames level one per 60 frames is
+	 * enough for heat maps of hour-long sessions */
+	if (last != UINT64_MAX &&
+	    (last == frame || (gm_event_level == gm_level_frames && frame - last < 60)))
+		return;
+	if (!__atomic_compare_exchange_n(&a->last_touch, &last, frame, 0, __ATOMIC_RELAXED,
+					 __ATOMIC_RELAXED))
+		return; /* another thread recorded this frame's touch */
+	gm_context_asset_define(t, id, a);
+	if (gm_context_on(t))
+		gm_thread_put(t, gm_rec_w0(id, gm_rec_asset_ref, gm_asset_op_touch), frame);
+}
+
+void gm_context_asset_unload_begin(gm_thread_t *t, uint64_t id)
+{
+	gm_asset_t *a = gm_context_known(t, id);
+	uint32_t was;
+	int32_t refs;
+	if (!a)
+		return;
+	gm_context_asset_define(t, id, a);
+	was = gm_context_move(a, (1u << gm_asset_resident) | (1u << gm_asset_failed) |
+					 (1u << gm_asset_loading),
+			      gm_asset_unloading);
+	if (was == gm_asset_unloading || was == gm_asset_unloaded) {
+		gm_context_valid(t, id, gm_valid_double_unload, was);
+		return;
+	}
+	refs = __atomic_load_n(&a->refs, __ATOMIC_RELAXED);
+	if (refs > 0)
+		gm_context_valid(t, id, gm_valid_unload_with_refs, (uint64_t)refs);
+	gm_context_state(t, id, gm_asset_unloading);
+	gm_context_asset_push(t, id);
+}
+
+void gm_context_asset_unload_end(gm_thread_t *t, uint64_t id)
+{
+	gm_asset_t *a = gm_context_known(t, id);
+	uint32_t was;
+	if (!a)
+		return;
+	was = gm_context_move(a, 1u << gm_asset_unloading, gm_asset_unloaded);
+	if (was != gm_asset_unloading) {
+		if (was != gm_asset_unloaded) /* a double unload was reported at begin */
+			gm_context_valid(t, id, gm_valid_bad_state, was);
+		return;
+	}
+	gm_context_state(t, id, gm_asset_unloaded);
+	gm_context_asset_pop(t, id);
+}
+
+void gm_context_asset_extra(gm_thread_t *t, uint64_t id, uint64_t bytes)
+{
+	gm_asset_t *a = gm_context_known(t, id);
+	if (!a)
+		return;
+	gm_context_asset_define(t, id, a);
+	__atomic_store_n(&a->extra, bytes, __ATOMIC_RELAXED);
+	if (gm_context_on(t))
+		gm_thread_put(t, gm_rec_w0(id, gm_rec_asset_extra, 0), bytes);
+}
+
+void gm_context_scene(gm_thread_t *t, const char *name)
+{
+	const char *n;
+	uint64_t num = __atomic_add_fetch(&gm_scene_count, 1, __ATOMIC_RELAXED);
+	size_t len = gm_context_name(t, name, "(unnamed)", &n, num);
+	if (gm_context_on(t))
+		gm_thread_put_var(t, gm_rec_scene, num, len, n, len);
+}

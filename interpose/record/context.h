@@ -1,0 +1,58 @@
+/* context.h - tags, assets and scenes: what a thread is working for
+ *
+ * Each thread has a stack of tags and a stack of assets (load scopes,
+ * attach/detach, unload scopes). When the innermost pair changes, one
+ * gm_rec_context record says so; every allocation after it on that thread
+ * belongs to that tag and asset. Tag names are interned once per process
+ * (a lock-free open-addressing table); assets live in a paged table that
+ * keeps each one's lifecycle state, reference count and last touch, so
+ * wrong calls can be caught and recorded as validation events. Nothing
+ * here ever crashes on bad input.
+ */
+#ifndef GM_CONTEXT_H
+#define GM_CONTEXT_H
+
+#include <stdint.h>
+
+#include "thread.h"
+
+#define GM_CONTEXT_DEPTH 32 /* nesting of tags, and of assets, per thread */
+
+/* One asset's state in the game process. */
+typedef struct gm_asset {
+	uint32_t state;        /* gm_asset_state_t (atomic) */
+	int32_t refs;          /* references held (atomic) */
+	uint64_t last_touch;   /* frame of the last touch record (atomic) */
+	uint64_t extra;        /* declared bytes the heap cannot see */
+	uint32_t gen;          /* session that last recorded its definition */
+	uint16_t name_len, type_len;
+	char *text;            /* name, NUL, type, NUL (private arena) */
+} gm_asset_t;
+
+/* Interned id of a tag name (0 for NULL/empty, with a validation record). */
+uint32_t gm_context_tag_id(gm_thread_t *t, const char *name);
+void gm_context_tag_push(gm_thread_t *t, uint32_t tag);
+void gm_context_tag_pop(gm_thread_t *t);
+
+uint64_t gm_context_asset_load_begin(gm_thread_t *t, const char *name, const char *type);
+void gm_context_asset_load_end(gm_thread_t *t, uint64_t id, int ok);
+void gm_context_asset_attach(gm_thread_t *t, uint64_t id);
+void gm_context_asset_detach(gm_thread_t *t, uint64_t id);
+void gm_context_asset_ref(gm_thread_t *t, uint64_t id, int add);
+void gm_context_asset_touch(gm_thread_t *t, uint64_t id);
+void gm_context_asset_unload_begin(gm_thread_t *t, uint64_t id);
+void gm_context_asset_unload_end(gm_thread_t *t, uint64_t id);
+void gm_context_asset_extra(gm_thread_t *t, uint64_t id, uint64_t bytes);
+void gm_context_scene(gm_thread_t *t, const char *name);
+
+/* The asset with this id, or NULL. */
+gm_asset_t *gm_context_asset(uint64_t id);
+
+/* Write this thread's current context again (its stream starts anew: a
+ * fork child's first record). */
+void gm_context_restate(gm_thread_t *t);
+
+/* A new session (fork child): definitions are recorded again on next use. */
+void gm_context_new_session(void);
+
+#endif
