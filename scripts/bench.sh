@@ -65,8 +65,8 @@ fi
 allocs_per_frame=10000
 cg_small=100000 cg_large=300000 # callgrind: instructions = difference of two run lengths
 # Under valgrind threads take turns, so with the default ring the game thread
-# fills it and then does the drainer's work itself; a ring that holds the whole
-# run keeps the game thread's count to the hooks alone.
+# fills it and then does the drainer's work inside its malloc calls; a ring
+# that holds the whole run keeps the loop's count to the hooks alone.
 cg_ring=64M
 ht_limit=$((4 << 30))           # heaptrack's interpreter once took 19 GB: cap its address space
 run_timeout=300                 # seconds per run; a stall shows up as a timeout
@@ -210,6 +210,7 @@ if ((heaptrack)); then
 	variants_pair+=(ht) variants_gl1+=(ht) variants_gl2+=(ht)
 fi
 start=$(date +%s)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 note "bench: $reps runs of each; pair $pairs pairs + $reallocs reallocs; gameloop $frames frames x $allocs_per_frame allocations"
 for ((rep = 1; rep <= reps; rep++)); do
 	note "bench: run $rep/$reps ($(($(date +%s) - start)) s)"
@@ -274,13 +275,19 @@ perf_ok=0
 if command -v perf >/dev/null && perf stat -x, -e instructions true 2>&1 | grep -q '^[0-9]'; then
 	perf_ok=1
 fi
-# cg_run NAME VARIANT ARGS...: main-thread and other-thread instruction totals.
+# cg_run NAME VARIANT SCOPE ARGS...: instruction totals of one callgrind run.
+#   SCOPE loop: only inside the timed loop (--toggle-collect on its function,
+#   callees included): the workload and the hooks, nothing else. SCOPE all:
+#   the whole process, every thread (drainer, compression, start and exit).
+#   Records main= (first thread) and all= (every thread).
 cg_run() {
-	local name=$1 variant=$2 d=$work/cg.$1.$2 rc=0 main other pc
-	shift 2
+	local name=$1 variant=$2 scope=$3 d=$work/cg.$1.$2.$3 rc=0 main all pc fn=pair_run_pairs
+	shift 3
+	[[ $name != realloc* ]] || fn=pair_run_reallocs
 	mkdir -p "$d"
 	local vg=(valgrind --tool=callgrind --trace-children=no --separate-threads=yes
 		--callgrind-out-file="$d/cg.out")
+	[[ $scope != loop ]] || vg+=(--toggle-collect=$fn)
 	if [[ $variant == gm ]]; then
 		# valgrind is a shell script: sh and valgrind.bin get the preload too and
 		# write their own small captures into $d; only pair.*.gmt is the workload's.
@@ -291,25 +298,26 @@ cg_run() {
 		timeout $run_timeout "${vg[@]}" "$bin/pair" "$@" >"$d/log" 2>&1 || rc=$?
 	fi
 	if ((rc != 0)) || [[ ! -s $d/cg.out-01 ]]; then
-		failed cg "$name" "$variant" 1 "$rc" "$d/log"
+		failed cg "${name}_$scope" "$variant" 1 "$rc" "$d/log"
 		rm -rf "$d"
 		return 0
 	fi
 	main=$(awk '/^totals:/ { print $2 }' "$d/cg.out-01")
-	other=$(cat "$d"/cg.out-* | awk '/^totals:/ { s += $2 } END { print s - 0 }')
-	other=$((other - main))
+	all=$(cat "$d"/cg.out-* | awk '/^totals:/ { s += $2 } END { printf "%d", s }')
 	pc=
-	if [[ $variant == gm ]]; then
+	if [[ $variant == gm && $scope == all ]]; then
 		pc=$(capture_stats "$(ls "$d"/pair.*.gmt 2>/dev/null | head -1)")
 	fi
-	echo "cg $name $variant 1 main=$main other=$other $pc" >>"$raw"
+	echo "cg ${name}_$scope $variant 1 main=$main all=$all $pc" >>"$raw"
 	rm -rf "$d"
 }
 for v in plain gm; do
-	cg_run pair_small "$v" --pairs $cg_small --reallocs 0
-	cg_run pair_large "$v" --pairs $cg_large --reallocs 0
-	cg_run realloc_small "$v" --pairs 0 --reallocs $cg_small
-	cg_run realloc_large "$v" --pairs 0 --reallocs $cg_large
+	for scope in loop all; do
+		cg_run pair_small "$v" $scope --pairs $cg_small --reallocs 0
+		cg_run pair_large "$v" $scope --pairs $cg_large --reallocs 0
+		cg_run realloc_small "$v" $scope --pairs 0 --reallocs $cg_small
+		cg_run realloc_large "$v" $scope --pairs 0 --reallocs $cg_large
+	done
 done
 
 # ---- 4. the table ------------------------------------------------------------
@@ -319,6 +327,7 @@ date=$(date '+%Y-%m-%d %H:%M')
 host=$(uname -n)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 cores=$(nproc)
+load_start=$load_start
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 commit=$commit
 build=$build_dir

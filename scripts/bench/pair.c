@@ -29,7 +29,7 @@ static double pair_now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static void pair_run_pairs(long n)
+__attribute__((noinline)) static void pair_run_pairs(long n)
 {
 	long i;
 	for (i = 0; i < n; i++) {
@@ -41,7 +41,7 @@ static void pair_run_pairs(long n)
 }
 
 /* Sizes 16, 32, ..., 4096 and back down, so each call grows or shrinks. */
-static void pair_run_reallocs(long n)
+__attribute__((noinline)) static void pair_run_reallocs(long n)
 {
 	static const size_t ladder[] = {16,   32,   64,   128, 256, 512, 1024, 2048,
 	                                4096, 2048, 1024, 512, 256, 128, 64,   32};

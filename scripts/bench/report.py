@@ -136,8 +136,9 @@ def main():
                                                              fmt(r["figures"]["failed"], "%d")))
         return "; ".join(notes)
 
-    out("gmtrace bench - %s mode, %s, %s cores (%s), load %s" %
-        (meta["mode"], meta["date"], meta["cores"], meta["cpu"], meta["load"]))
+    out("gmtrace bench - %s mode, %s, %s cores (%s), load average %s at start, %s at end" %
+        (meta["mode"], meta["date"], meta["cores"], meta["cpu"], meta["load_start"],
+         meta["load"]))
     out("commit %s; build %s; ring %s; heaptrack: %s" %
         (meta["commit"], meta["build"], meta["ring_size"], meta["heaptrack"]))
     out("medians of %s runs per figure (memory: %s runs), variants interleaved run by run;"
@@ -211,6 +212,22 @@ def main():
         n = failnote("time", case, vs)
         if n:
             out("  ! %s: %s (logs in %s/bench/logs)" % (case, n, meta["build"]))
+    spread = []
+    for case, key, label in (("pair", "pair_ns", "pair"), ("gl1", "total_ms", "gameloop 1t"),
+                             ("gl2", "total_ms", "gameloop 2t")):
+        parts = []
+        for v, vl in (("plain", "plain"), ("gm", "gmtrace"), ("ext", "run"), ("ht", "heaptrack")):
+            vals = F.values("time", case, v, key)
+            if len(vals) > 1 and min(vals) > 0:
+                parts.append("%s %.2f" % (vl, max(vals) / min(vals)))
+        if parts:
+            spread.append("%s: %s" % (label, ", ".join(parts)))
+    if spread:
+        out("spread, slowest/fastest run: " + "; ".join(spread))
+    load1 = float(meta["load_start"].split()[0])
+    if load1 > 0.5 * float(meta["cores"]):
+        out("! load average %.2f at start on %s cores: other work shared the CPUs; "
+            "figures are noisy" % (load1, meta["cores"]))
     waits = [r for r in runs if r["section"] == "stall"]
     if waits:
         parts = []
@@ -228,34 +245,42 @@ def main():
     out("INSTRUCTIONS (valgrind --tool=callgrind --trace-children=no; per operation = "
         "difference of a %s- and a %s-op run / %d)"
         % (meta["cg_large"], meta["cg_small"], int(meta["cg_large"]) - int(meta["cg_small"])))
-    out("gmtrace runs use a %s ring so the game thread never waits for (or does the work of) "
-        "the drainer;" % meta["cg_ring"])
+    out("in the loop = the game thread inside the timed loop (--toggle-collect): workload + hooks;")
+    out("whole process = every thread, start to exit: + drainer, compression, capture writing.")
+    out("gmtrace runs use a %s ring, so the loop never waits for (or does the work of) the drainer."
+        % meta["cg_ring"])
     out("hardware counters: perf stat -e instructions %s" % meta["perf_instructions"])
-    chdr = "%-44s %9s %12s %9s %16s"
-    out(chdr % ("", "plain", "gmtrace game", "added", "gmtrace drainer"))
+    chdr = "%-44s %9s %9s %9s  %9s %9s %9s"
+    out(chdr % ("", "loop", "loop", "loop", "process", "process", "process"))
+    out(chdr % ("", "plain", "gmtrace", "added", "plain", "gmtrace", "added"))
     nops = float(meta["cg_large"]) - float(meta["cg_small"])
     cg = {}
     for what, label in (("pair", "malloc+free, instructions per pair"),
                         ("realloc", "realloc, instructions per call")):
         vals = {}
         for v in ("plain", "gm"):
-            for t in ("main", "other"):
-                lo = F.values("cg", what + "_small", v, t)
-                hi = F.values("cg", what + "_large", v, t)
-                vals[v, t] = (hi[0] - lo[0]) / nops if lo and hi else None
-        cg[what] = {"plain": vals["plain", "main"], "gmtrace_game_thread": vals["gm", "main"],
-                    "gmtrace_other_threads": vals["gm", "other"]}
-        out(chdr % (label, fmt(vals["plain", "main"], "%.1f"), fmt(vals["gm", "main"], "%.1f"),
-                    fmt(diff(vals["gm", "main"], vals["plain", "main"]), "%+.1f"),
-                    fmt(vals["gm", "other"], "%.1f")))
-        n = failnote("cg", what + "_small", ("plain", "gm")) or \
-            failnote("cg", what + "_large", ("plain", "gm"))
-        if n:
-            out("  ! callgrind %s: %s" % (what, n))
+            for scope, key in (("loop", "main"), ("all", "all")):
+                lo = F.values("cg", "%s_small_%s" % (what, scope), v, key)
+                hi = F.values("cg", "%s_large_%s" % (what, scope), v, key)
+                vals[v, scope] = (hi[0] - lo[0]) / nops if lo and hi else None
+        cg[what] = {"loop_plain": vals["plain", "loop"], "loop_gmtrace": vals["gm", "loop"],
+                    "process_plain": vals["plain", "all"], "process_gmtrace": vals["gm", "all"]}
+        out(chdr % (label, fmt(vals["plain", "loop"]), fmt(vals["gm", "loop"]),
+                    fmt(diff(vals["gm", "loop"], vals["plain", "loop"]), "%+.1f"),
+                    fmt(vals["plain", "all"]), fmt(vals["gm", "all"]),
+                    fmt(diff(vals["gm", "all"], vals["plain", "all"]), "%+.1f")))
+        notes = []
+        for size in ("small", "large"):
+            for scope in ("loop", "all"):
+                n = failnote("cg", "%s_%s_%s" % (what, size, scope), ("plain", "gm"))
+                if n:
+                    notes.append("%s %s: %s" % (size, scope, n))
+        if notes:
+            out("  ! callgrind %s: %s" % (what, "; ".join(notes)))
     # does the preload record correctly under valgrind?
     chk = []
-    for name, ops, per in (("pair_large", int(meta["cg_large"]), 2),
-                           ("realloc_large", int(meta["cg_large"]), 1)):
+    for name, ops in (("pair_large_all", int(meta["cg_large"])),
+                      ("realloc_large_all", int(meta["cg_large"]))):
         r = [x for x in runs if x["section"] == "cg" and x["case"] == name and x["variant"] == "gm"
              and "allocations" in x["figures"]]
         if r:
