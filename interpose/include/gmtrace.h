@@ -24,7 +24,7 @@
 
 #include <stdint.h>
 
-#define GMTRACE_ABI 2
+#define GMTRACE_ABI 3
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,6 +81,13 @@ typedef struct gmtrace_api {
 	void (*asset_unload_end)(uint64_t asset);
 	void (*asset_extra_bytes)(uint64_t asset, uint64_t bytes);
 	void (*scene_begin)(const char *name);
+	/* ABI 3: pools, garbage collection */
+	uint32_t (*pool_create)(const char *name, uint64_t object_size, uint64_t capacity);
+	void (*pool_acquire)(uint32_t pool, int from_pool);
+	void (*pool_release)(uint32_t pool, int to_pool);
+	void (*pool_resize)(uint32_t pool, uint64_t capacity);
+	void (*pool_destroy)(uint32_t pool);
+	void (*gc)(int generation, uint64_t duration_ns, uint64_t collected, uint64_t uncollectable);
 } gmtrace_api_t;
 
 #if defined(GMTRACE_IMPLEMENTATION)
@@ -307,6 +314,59 @@ static inline void gmtrace_scene_begin(const char *name)
 		a->scene_begin(name);
 }
 
+/* ---- object pools ----------------------------------------------------------
+ * Say what your pools do; gmtrace counts it per thread and writes one
+ * record per pool per frame (a few ns per call, no record per call). */
+
+/* A pool of capacity objects of object_size bytes; returns its id (1..255,
+ * 0 when no more pools can be watched or without gmtrace). */
+static inline uint32_t gmtrace_pool_create(const char *name, uint64_t object_size,
+					   uint64_t capacity)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a && a->abi >= 3 ? a->pool_create(name, object_size, capacity) : 0;
+}
+
+/* An object taken: from_pool != 0 if the pool served it, 0 if it overflowed
+ * to the heap. */
+static inline void gmtrace_pool_acquire(uint32_t pool, int from_pool)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 3)
+		a->pool_acquire(pool, from_pool);
+}
+
+/* An object given back: to_pool != 0 if it went back into the pool. */
+static inline void gmtrace_pool_release(uint32_t pool, int to_pool)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 3)
+		a->pool_release(pool, to_pool);
+}
+
+static inline void gmtrace_pool_resize(uint32_t pool, uint64_t capacity)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 3)
+		a->pool_resize(pool, capacity);
+}
+
+static inline void gmtrace_pool_destroy(uint32_t pool)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 3)
+		a->pool_destroy(pool);
+}
+
+/* A garbage-collector run (the Python module calls this from gc.callbacks). */
+static inline void gmtrace_gc(int generation, uint64_t duration_ns, uint64_t collected,
+			      uint64_t uncollectable)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 3)
+		a->gc(generation, duration_ns, collected, uncollectable);
+}
+
 #define GMTRACE_FRAME() do { gmtrace_frame_mark(); } while (0)
 #define GMTRACE_TICK() do { gmtrace_tick(); } while (0)
 #define GMTRACE_TAG_PUSH(name) do { gmtrace_tag_push(name); } while (0)
@@ -361,6 +421,12 @@ static inline void gmtrace__tag_scope_end(int *unused)
 #define gmtrace_asset_unload(asset) ((void)(asset))
 #define gmtrace_asset_extra_bytes(asset, bytes) ((void)(asset), (void)(bytes))
 #define gmtrace_scene_begin(name) ((void)(name))
+#define gmtrace_pool_create(name, size, capacity) ((void)(name), (void)(size), (void)(capacity), ((uint32_t)0))
+#define gmtrace_pool_acquire(pool, from_pool) ((void)(pool), (void)(from_pool))
+#define gmtrace_pool_release(pool, to_pool) ((void)(pool), (void)(to_pool))
+#define gmtrace_pool_resize(pool, capacity) ((void)(pool), (void)(capacity))
+#define gmtrace_pool_destroy(pool) ((void)(pool))
+#define gmtrace_gc(gen, ns, collected, uncollectable) ((void)(gen), (void)(ns), (void)(collected), (void)(uncollectable))
 #define gmtrace_footprint_bytes() ((uint64_t)0)
 
 #endif /* GMTRACE_DISABLE */

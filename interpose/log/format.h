@@ -96,6 +96,19 @@ typedef enum gm_rec {
 	                          that was wrong; gmtrace ignored it */
 	gm_rec_scene = 31,     /* a=scene number x=n units b=name bytes; +name: a level or
 	                          scene begins */
+	gm_rec_pool_def = 32,  /* a=pool id x=n units b=name bytes; +[object size,
+	                          capacity], +name: a pool was created */
+	gm_rec_pool_resize = 33, /* a=pool id b=new capacity */
+	gm_rec_pool_destroy = 34, /* a=pool id */
+	gm_rec_pool_frame = 35, /* a=frame number x=3 b=pool id: the pool in that frame,
+	                          all threads; +[acquires, served from the pool],
+	                          [releases, returned to the pool], [in use at frame
+	                          end, high-water mark in the frame] */
+	gm_rec_gc = 36,        /* a=generation x=1 b=objects collected; +[duration ns,
+	                          uncollectable]: a garbage-collector run (Python) */
+	gm_rec_alloc_cost = 37, /* a=0 x=n units b=size classes: measured allocator
+	                          cost; +per class c (sizes up to 2^c bytes):
+	                          [timed calls, TSC ticks] */
 	gm_rec_count
 } gm_rec_t;
 
@@ -157,6 +170,8 @@ typedef enum gm_valid {
 	gm_valid_bad_state = 9,       /* b = the state the asset was in */
 	gm_valid_detach_mismatch = 10, /* detach of an asset not attached on this thread */
 	gm_valid_unknown_tag = 11,    /* a tag id nobody interned */
+	gm_valid_unknown_pool = 12,   /* a pool id never created, or destroyed */
+	gm_valid_pool_underflow = 13, /* more returned to the pool than taken from it */
 	gm_valid_count
 } gm_valid_t;
 

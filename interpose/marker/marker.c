@@ -11,6 +11,7 @@
 #include "../include/gmtrace.h"
 #include "../record/context.h"
 #include "../record/frame.h"
+#include "../record/pool.h"
 #include "../record/session.h"
 #include "../record/thread.h"
 #include "../support/mem.h"
@@ -189,6 +190,39 @@ GMTRACE_API void gmtrace_scene_begin(const char *name)
 	gm_context_scene(&gm_thread_self, name);
 }
 
+/* ---- pools and garbage collection (record/pool.c) ------------------------ */
+
+GMTRACE_API uint32_t gmtrace_pool_create(const char *name, uint64_t object_size, uint64_t capacity)
+{
+	return gm_pool_create(&gm_thread_self, name, object_size, capacity);
+}
+
+GMTRACE_API void gmtrace_pool_acquire(uint32_t pool, int from_pool)
+{
+	gm_pool_call(&gm_thread_self, pool, 1, from_pool != 0);
+}
+
+GMTRACE_API void gmtrace_pool_release(uint32_t pool, int to_pool)
+{
+	gm_pool_call(&gm_thread_self, pool, 0, to_pool != 0);
+}
+
+GMTRACE_API void gmtrace_pool_resize(uint32_t pool, uint64_t capacity)
+{
+	gm_pool_resize(&gm_thread_self, pool, capacity);
+}
+
+GMTRACE_API void gmtrace_pool_destroy(uint32_t pool)
+{
+	gm_pool_destroy(&gm_thread_self, pool);
+}
+
+GMTRACE_API void gmtrace_gc(int generation, uint64_t duration_ns, uint64_t collected,
+			    uint64_t uncollectable)
+{
+	gm_pool_gc(&gm_thread_self, generation, duration_ns, collected, uncollectable);
+}
+
 static const gmtrace_api_t gm_marker_api = {
 	.abi = GMTRACE_ABI,
 	.bytes = sizeof(gmtrace_api_t),
@@ -215,6 +249,12 @@ static const gmtrace_api_t gm_marker_api = {
 	.asset_unload_end = gmtrace_asset_unload_end,
 	.asset_extra_bytes = gmtrace_asset_extra_bytes,
 	.scene_begin = gmtrace_scene_begin,
+	.pool_create = gmtrace_pool_create,
+	.pool_acquire = gmtrace_pool_acquire,
+	.pool_release = gmtrace_pool_release,
+	.pool_resize = gmtrace_pool_resize,
+	.pool_destroy = gmtrace_pool_destroy,
+	.gc = gmtrace_gc,
 };
 
 GMTRACE_API const gmtrace_api_t *gmtrace_api_get(uint32_t abi)

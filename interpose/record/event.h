@@ -66,8 +66,12 @@ static inline void gm_event_alloc(gm_thread_t *t, void *p, size_t n, unsigned ki
 	}
 	GM_ACC_ADD(acc->nalloc, 1);
 	GM_ACC_ADD(acc->alloc_bytes, n);
-	if (t0)
+	if (GM_UNLIKELY(t0 != 0)) {
+		unsigned c = gm_thread_size_class(n);
 		GM_ACC_ADD(acc->alloc_ticks, (now - t0) * gm_thread_sample_every);
+		GM_ACC_ADD(acc->cost_n[c], 1);
+		GM_ACC_ADD(acc->cost_ticks[c], now - t0);
+	}
 }
 
 /* A free of p (sized: size given by a sized delete; usable: frames level). */

@@ -8,6 +8,7 @@
 #include "../log/format.h"
 #include "../support/support.h"
 #include "event.h"
+#include "pool.h"
 #include "session.h"
 
 #define GM_FRAME_WINDOW 128    /* frames in the rolling median */
@@ -151,6 +152,27 @@ static void gm_frame_spike_line(const gmtrace_spike_t *s)
 	gm_support_warn(line, 0, 0);
 }
 
+void gm_frame_cost(gm_thread_t *t)
+{
+	uint64_t extra[2 * GM_COST_CLASSES];
+	uint64_t nthreads, i;
+	unsigned c;
+	if (!gm_session_log.hdr || !__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED))
+		return;
+	memset(extra, 0, sizeof(extra));
+	nthreads = __atomic_load_n(&gm_session_log.hdr->nthreads, __ATOMIC_RELAXED);
+	if (nthreads > 16384)
+		nthreads = 16384;
+	for (i = 0; i < nthreads; i++) {
+		for (c = 0; c < GM_COST_CLASSES; c++) {
+			extra[2 * c] += __atomic_load_n(&gm_thread_accs[i].cost_n[c], __ATOMIC_RELAXED);
+			extra[2 * c + 1] +=
+				__atomic_load_n(&gm_thread_accs[i].cost_ticks[c], __ATOMIC_RELAXED);
+		}
+	}
+	gm_thread_put_var(t, gm_rec_alloc_cost, 0, GM_COST_CLASSES, extra, sizeof(extra));
+}
+
 void gm_frame_end(gm_thread_t *t, unsigned source)
 {
 	uint64_t frame, sum[6] = {0}, nthreads, i, active = 0, ticks_total = 0;
@@ -220,6 +242,9 @@ void gm_frame_end(gm_thread_t *t, unsigned source)
 		gm_thread_put_var(t, gm_rec_frame_sum, frame, active, extra, sizeof(extra));
 	}
 	gm_frame_live = live;
+	gm_pool_frame_end(t, frame);
+	if ((frame & 1023) == 0)
+		gm_frame_cost(t);
 
 	/* spikes */
 	tpn = gm_frame_ticks_per_ns();

@@ -37,6 +37,10 @@ void gm_frame_spike_callback(gmtrace_spike_fn fn, void *user);
 /* Read the spike options; called by the session at start. */
 void gm_frame_configure(void);
 
+/* Write the allocator cost per size class measured so far (all threads):
+ * every 1024 frames and at the end of the session. */
+void gm_frame_cost(gm_thread_t *t);
+
 /* Forget everything (fork child). */
 void gm_frame_reset(void);
 

@@ -33,6 +33,7 @@
 #include "../support/support.h"
 #include "context.h"
 #include "frame.h"
+#include "pool.h"
 #include "thread.h"
 
 gm_ring_t gm_session_log;
@@ -481,6 +482,7 @@ static void gm_session_child(void)
 	gm_session_nmodules = 0;
 	gm_session_known_adds = 0;
 	gm_frame_reset();
+	gm_pool_reset();
 	gm_context_new_session();
 	gm_session_start();
 }
@@ -596,6 +598,7 @@ void gm_session_stop(int status)
 	    !__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
 		return;
 	gm_session_stopping = 1;
+	gm_frame_cost(t);
 	gm_thread_put(t, gm_rec_w0((uint64_t)(uint32_t)status, gm_rec_exit, 0),
 		      __atomic_load_n(&gm_session_log.hdr->stalls, __ATOMIC_RELAXED));
 	t->busy = 1;

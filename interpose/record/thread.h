@@ -35,6 +35,8 @@ typedef enum gm_thread_state {
 	gm_thread_state_count
 } gm_thread_state_t;
 
+#define GM_COST_CLASSES 40
+
 /* One thread's running totals, written only by that thread (relaxed
  * stores) and read at every frame end by the thread that ends the frame,
  * which turns the differences into per-frame records (record/frame.c).
@@ -48,7 +50,18 @@ typedef struct gm_frame_acc {
 	int64_t peak;           /* highest live since peak_frame began */
 	uint64_t alloc_ticks;   /* estimated TSC ticks inside the allocator */
 	uint64_t peak_frame;    /* frame number peak belongs to */
+	/* timed allocator calls by size class c (sizes up to 2^c): count and
+	 * TSC ticks, for the cost of an allocation of that size */
+	uint64_t cost_n[GM_COST_CLASSES];
+	uint64_t cost_ticks[GM_COST_CLASSES];
 } gm_frame_acc_t;
+
+/* Size class of n bytes for gm_frame_acc_t.cost_*: smallest c, 2^c >= n. */
+static inline unsigned gm_thread_size_class(uint64_t n)
+{
+	unsigned c = n <= 1 ? 0 : 64u - (unsigned)__builtin_clzll(n - 1);
+	return c < GM_COST_CLASSES ? c : GM_COST_CLASSES - 1;
+}
 
 #define GM_ACC_ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 

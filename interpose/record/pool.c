@@ -1,0 +1,212 @@
+/* pool.c - per-thread pool counters and their per-frame records */
+#define _GNU_SOURCE
+#include "pool.h"
+
+#include <string.h>
+
+#include "../log/format.h"
+#include "../support/mem.h"
+#include "../support/support.h"
+#include "event.h"
+#include "session.h"
+
+/* Per thread: counters [0, GM_POOL_MAX) then the frame-end snapshot. */
+static gm_pool_acc_t *gm_pool_threads[16384];
+static uint32_t gm_pool_nthreads; /* highest thread index with counters + 1 */
+uint32_t gm_pool_live[GM_POOL_MAX]; /* 1 while the pool exists */
+static int64_t gm_pool_in_use[GM_POOL_MAX]; /* all threads, at the last frame end */
+static uint32_t gm_pool_next = 1;
+__thread gm_pool_tls_t gm_pool_self __attribute__((tls_model("initial-exec")));
+uint32_t gm_pool_gen = 1;
+
+static int gm_pool_on(gm_thread_t *t)
+{
+	return __atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy;
+}
+
+static void gm_pool_valid(gm_thread_t *t, uint64_t pool, unsigned code, uint64_t detail)
+{
+	if (gm_pool_on(t))
+		gm_thread_put(t, gm_rec_w0(pool, gm_rec_validation, code), detail);
+}
+
+/* This thread's counters, made on its first pool call (one allocation
+ * from the private arena per thread that uses pools). */
+static gm_pool_acc_t *gm_pool_mine(gm_thread_t *t)
+{
+	gm_pool_acc_t *mine;
+	uint32_t idx;
+	if (!t->acc)
+		gm_thread_attach(t);
+	if (!t->acc)
+		return NULL;
+	idx = t->index < 16384 ? t->index : 16383;
+	mine = __atomic_load_n(&gm_pool_threads[idx], __ATOMIC_ACQUIRE);
+	if (!mine) {
+		mine = gm_mem_alloc(2 * GM_POOL_MAX * sizeof(*mine));
+		if (!mine)
+			return NULL;
+		__atomic_store_n(&gm_pool_threads[idx], mine, __ATOMIC_RELEASE);
+	}
+	while (1) {
+		uint32_t n = __atomic_load_n(&gm_pool_nthreads, __ATOMIC_RELAXED);
+		if (n > idx || __atomic_compare_exchange_n(&gm_pool_nthreads, &n, idx + 1, 0,
+							   __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			break;
+	}
+	gm_pool_self.acc = mine;
+	gm_pool_self.gen = gm_pool_gen;
+	return mine;
+}
+
+static int gm_pool_known(gm_thread_t *t, uint32_t pool)
+{
+	if (pool == 0 || pool >= GM_POOL_MAX || !__atomic_load_n(&gm_pool_live[pool], __ATOMIC_ACQUIRE)) {
+		gm_pool_valid(t, pool, gm_valid_unknown_pool, 0);
+		return 0;
+	}
+	return 1;
+}
+
+uint32_t gm_pool_create(gm_thread_t *t, const char *name, uint64_t object_size, uint64_t capacity)
+{
+	uint64_t words[2] = {object_size, capacity};
+	char buf[16 + GM_NAME_MAX];
+	size_t n;
+	uint32_t id = __atomic_fetch_add(&gm_pool_next, 1, __ATOMIC_RELAXED);
+	if (id >= GM_POOL_MAX) {
+		__atomic_store_n(&gm_pool_next, GM_POOL_MAX, __ATOMIC_RELAXED);
+		gm_pool_valid(t, id, gm_valid_unknown_pool, GM_POOL_MAX);
+		return 0;
+	}
+	if (!name || !*name) {
+		gm_pool_valid(t, id, gm_valid_null_name, 0);
+		name = "(unnamed pool)";
+	}
+	n = strnlen(name, GM_NAME_MAX + 1);
+	if (n > GM_NAME_MAX) {
+		gm_pool_valid(t, id, gm_valid_long_name, n);
+		n = GM_NAME_MAX;
+	}
+	memcpy(buf, words, 16);
+	memcpy(buf + 16, name, n);
+	__atomic_store_n(&gm_pool_live[id], 1, __ATOMIC_RELEASE);
+	if (gm_pool_on(t))
+		gm_thread_put_var(t, gm_rec_pool_def, id, n, buf, 16 + n);
+	return id;
+}
+
+void gm_pool_count_slow(gm_thread_t *t, uint32_t pool, int acquire, int pooled)
+{
+	gm_pool_acc_t *a;
+	if (!gm_pool_known(t, pool) || !(a = gm_pool_mine(t)))
+		return;
+	gm_pool_count(a + pool, acquire, pooled);
+	(void)gm_pool_self.gen;
+}
+
+void gm_pool_resize(gm_thread_t *t, uint32_t pool, uint64_t capacity)
+{
+	if (!gm_pool_known(t, pool))
+		return;
+	if (gm_pool_on(t))
+		gm_thread_put(t, gm_rec_w0(pool, gm_rec_pool_resize, 0), capacity);
+}
+
+void gm_pool_destroy(gm_thread_t *t, uint32_t pool)
+{
+	if (!gm_pool_known(t, pool))
+		return;
+	__atomic_store_n(&gm_pool_live[pool], 0, __ATOMIC_RELEASE);
+	if (gm_pool_on(t))
+		gm_thread_put(t, gm_rec_w0(pool, gm_rec_pool_destroy, 0), 0);
+}
+
+void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
+{
+	uint64_t sum[GM_POOL_MAX][4];
+	int64_t growth[GM_POOL_MAX], in_use[GM_POOL_MAX];
+	uint8_t moved[GM_POOL_MAX];
+	uint32_t nthreads = __atomic_load_n(&gm_pool_nthreads, __ATOMIC_ACQUIRE), i, p;
+	uint32_t npools = __atomic_load_n(&gm_pool_next, __ATOMIC_RELAXED);
+	if (npools > GM_POOL_MAX)
+		npools = GM_POOL_MAX;
+	if (nthreads == 0 || npools <= 1)
+		return;
+	memset(sum, 0, npools * sizeof(sum[0]));
+	memset(growth, 0, npools * sizeof(growth[0]));
+	memset(in_use, 0, npools * sizeof(in_use[0]));
+	memset(moved, 0, npools);
+	for (i = 0; i < nthreads; i++) {
+		gm_pool_acc_t *acc = __atomic_load_n(&gm_pool_threads[i], __ATOMIC_ACQUIRE), *snap;
+		if (!acc)
+			continue;
+		snap = acc + GM_POOL_MAX;
+		for (p = 1; p < npools; p++) {
+			gm_pool_acc_t now;
+			int64_t use_before, use_now;
+			now.taken_pool = __atomic_load_n(&acc[p].taken_pool, __ATOMIC_RELAXED);
+			now.taken_heap = __atomic_load_n(&acc[p].taken_heap, __ATOMIC_RELAXED);
+			now.given_pool = __atomic_load_n(&acc[p].given_pool, __ATOMIC_RELAXED);
+			now.given_heap = __atomic_load_n(&acc[p].given_heap, __ATOMIC_RELAXED);
+			now.peak = __atomic_load_n(&acc[p].peak, __ATOMIC_RELAXED);
+			now.peak_frame = __atomic_load_n(&acc[p].peak_frame, __ATOMIC_RELAXED);
+			sum[p][0] += (now.taken_pool - snap[p].taken_pool) +
+				     (now.taken_heap - snap[p].taken_heap);
+			sum[p][1] += now.taken_pool - snap[p].taken_pool;
+			sum[p][2] += (now.given_pool - snap[p].given_pool) +
+				     (now.given_heap - snap[p].given_heap);
+			sum[p][3] += now.given_pool - snap[p].given_pool;
+			use_before = (int64_t)(snap[p].taken_pool - snap[p].given_pool);
+			use_now = (int64_t)(now.taken_pool - now.given_pool);
+			in_use[p] += use_now;
+			/* this thread's rise above what it held when the frame began */
+			if (now.peak_frame == frame - 1 && now.peak > use_before)
+				growth[p] += now.peak - use_before;
+			if (memcmp(&now, &snap[p], 4 * sizeof(uint64_t)) != 0)
+				moved[p] = 1;
+			snap[p] = now;
+		}
+	}
+	for (p = 1; p < npools; p++) {
+		int64_t peak;
+		uint64_t extra[6];
+		if (!moved[p])
+			continue;
+		peak = gm_pool_in_use[p] + growth[p];
+		if (peak < in_use[p])
+			peak = in_use[p];
+		extra[0] = sum[p][0];
+		extra[1] = sum[p][1];
+		extra[2] = sum[p][2];
+		extra[3] = sum[p][3];
+		extra[4] = (uint64_t)in_use[p];
+		extra[5] = (uint64_t)peak;
+		gm_thread_put_var(t, gm_rec_pool_frame, frame, p, extra, sizeof(extra));
+		gm_pool_in_use[p] = in_use[p];
+	}
+}
+
+void gm_pool_gc(gm_thread_t *t, int generation, uint64_t ns, uint64_t collected,
+		uint64_t uncollectable)
+{
+	uint64_t extra[2] = {ns, uncollectable};
+	if (generation < 0)
+		generation = 0;
+	if (gm_pool_on(t))
+		gm_thread_put_var(t, gm_rec_gc, (uint64_t)generation, collected, extra, sizeof(extra));
+}
+
+void gm_pool_reset(void)
+{
+	uint32_t i;
+	for (i = 0; i < 16384; i++) {
+		if (gm_pool_threads[i])
+			memset(gm_pool_threads[i], 0, 2 * GM_POOL_MAX * sizeof(gm_pool_acc_t));
+	}
+	memset(gm_pool_in_use, 0, sizeof(gm_pool_in_use));
+	gm_pool_nthreads = 0;
+	/* the fork child's only thread: its counters start again */
+	gm_pool_self.acc = NULL;
+	__atomic_add_fetch(&gm_pool_gen, 1, __ATOMIC_RELAXED);
+}
