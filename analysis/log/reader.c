@@ -127,6 +127,20 @@ static const char *const gm_reader_type_names[gm_rec_count] = {
         [gm_rec_frame_sum] = "frame_sum",
         [gm_rec_spike] = "spike",
         [gm_rec_level] = "level",
+        [gm_rec_tag_def] = "tag_def",
+        [gm_rec_context] = "context",
+        [gm_rec_asset_new] = "asset_new",
+        [gm_rec_asset_state] = "asset_state",
+        [gm_rec_asset_ref] = "asset_ref",
+        [gm_rec_asset_extra] = "asset_extra",
+        [gm_rec_validation] = "validation",
+        [gm_rec_scene] = "scene",
+        [gm_rec_pool_def] = "pool_def",
+        [gm_rec_pool_resize] = "pool_resize",
+        [gm_rec_pool_destroy] = "pool_destroy",
+        [gm_rec_pool_frame] = "pool_frame",
+        [gm_rec_gc] = "gc",
+        [gm_rec_alloc_cost] = "alloc_cost",
 };
 
 static const char *const gm_reader_kind_names[gm_kind_count] = {
@@ -538,6 +552,27 @@ static int gm_reader_check(gm_reader_t *r, gm_reader_stream_t *s, const uint64_t
 	case gm_rec_frame_sum:
 		fixed = 5;
 		need = 0;
+		break;
+	case gm_rec_pool_frame:
+		fixed = 4;
+		need = 0;
+		break;
+	case gm_rec_gc:
+		fixed = 2;
+		need = 0;
+		break;
+	case gm_rec_pool_def:
+		fixed = 2;
+		need = gm_rec_b(p[1]);
+		break;
+	case gm_rec_tag_def:
+	case gm_rec_scene:
+		fixed = 1;
+		need = gm_rec_b(p[1]);
+		break;
+	case gm_rec_asset_new:
+		fixed = 1;
+		need = (gm_rec_b(p[1]) & 0xffff) + 1 + (gm_rec_b(p[1]) >> 16);
 		break;
 	case gm_rec_thread_start:
 	case gm_rec_frame_set:
