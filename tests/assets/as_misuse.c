@@ -1,0 +1,158 @@
+/* as_misuse.c - every wrong marker call once; the game goes on and exits 0
+ *
+ *     as_misuse          (no arguments)
+ *
+ * Each misuse below is exactly one marker call that is wrong, so each must
+ * give exactly one validation record (interpose/log/format.h, gm_valid) and
+ * change nothing else. In order, with the record expected (code, and the
+ * detail b where it is defined):
+ *
+ *    1 release_unknown    release(999999)                unknown_asset
+ *    2 touch_unknown      touch(999999)                  unknown_asset
+ *    3 unload_unknown     unload_begin(999999)           unknown_asset
+ *    4 double_unload      unload_begin of an unloaded    double_unload
+ *    5 release_below_zero ref, release, release          release_below_zero, b=0
+ *    6 null_name          load_begin(NULL, "texture")    null_name
+ *    7 empty_name         load_begin("", "texture")      null_name
+ *    8 long_name          load_begin(300 x 'n', ...)     long_name, b=300
+ *    9 unload_with_refs   ref, unload_begin              unload_with_refs, b=1
+ *   10 tag_underflow      tag_pop() with no tag pushed   tag_underflow
+ *   11 detach_mismatch    detach of a resident asset     detach_mismatch
+ *                         this thread never attached
+ *   12 load_end_twice     load_end(v, 1) a second time   bad_state, b=1 (resident)
+ *
+ * Assets 6..8 get load_end when load_begin gave an id (a game does not know
+ * its name was refused). Then the fixture checks that gmtrace still works: tag
+ * "after" and asset "after" (data) with one block FX_SIZE(1), unloaded (its
+ * block freed). Expected: 12 validation records, 1 allocation, 1 free.
+ */
+#define _GNU_SOURCE
+#include "as_common.h"
+
+#define AS_UNKNOWN 999999u
+
+static as_tag_t as_after_tag = AS_TAG("after", NULL);
+static as_asset_t as_double = AS_ASSET("double_unloaded", "texture");
+static as_asset_t as_under = AS_ASSET("released_below_zero", "sound");
+static as_asset_t as_held = AS_ASSET("unloaded_with_refs", "mesh");
+static as_asset_t as_detached = AS_ASSET("detached_unattached", "model");
+static as_asset_t as_twice = AS_ASSET("load_ended_twice", "shader");
+static as_asset_t as_after = AS_ASSET("after", "data");
+static char as_long[301];
+
+/* One misuse: its name, the gm_valid code name expected, the asset it
+ * names (0: none or not known in advance), the detail (-1: not checked). */
+typedef struct as_misuse {
+	const char *what;
+	const char *code;
+	uint64_t asset;
+	int64_t detail;
+} as_misuse_t;
+
+static as_misuse_t as_done[16];
+static unsigned as_ndone;
+
+static void as_did(const char *what, const char *code, uint64_t asset, int64_t detail)
+{
+	as_done[as_ndone++] = (as_misuse_t){what, code, asset, detail};
+}
+
+/* Starts a load under a name the fixture knows is bad; ends it if it got an id. */
+static uint64_t as_bad_load(const char *name)
+{
+	uint64_t id = gmtrace_asset_load_begin(name, "texture");
+	if (id != 0)
+		gmtrace_asset_load_end(id, 1);
+	return id;
+}
+
+/* A good load with no allocation: load_begin, load_end. */
+static void as_quick_load(as_asset_t *a)
+{
+	as_load_begin(a);
+	as_load_end(a);
+}
+
+int main(void)
+{
+	as_block_t b;
+	fx_name = "misuse";
+	(void)gmtrace_enabled(); /* the marker API's one-time lookup */
+
+	gmtrace_asset_release(AS_UNKNOWN);
+	as_did("release_unknown", "unknown_asset", AS_UNKNOWN, -1);
+	gmtrace_asset_touch(AS_UNKNOWN);
+	as_did("touch_unknown", "unknown_asset", AS_UNKNOWN, -1);
+	gmtrace_asset_unload_begin(AS_UNKNOWN);
+	as_did("unload_unknown", "unknown_asset", AS_UNKNOWN, -1);
+
+	as_quick_load(&as_double);
+	as_unload(&as_double, NULL, 0);
+	gmtrace_asset_unload_begin(as_double.id);
+	as_did("double_unload", "double_unload", as_double.id, -1);
+
+	as_quick_load(&as_under);
+	gmtrace_asset_ref(as_under.id);
+	gmtrace_asset_release(as_under.id);
+	gmtrace_asset_release(as_under.id);
+	as_did("release_below_zero", "release_below_zero", as_under.id, 0);
+
+	as_bad_load(NULL);
+	as_did("null_name", "null_name", 0, -1);
+	as_bad_load("");
+	as_did("empty_name", "null_name", 0, -1);
+	memset(as_long, 'n', 300);
+	as_bad_load(as_long);
+	as_did("long_name", "long_name", 0, 300);
+
+	as_quick_load(&as_held);
+	gmtrace_asset_ref(as_held.id);
+	gmtrace_asset_unload_begin(as_held.id);
+	as_did("unload_with_refs", "unload_with_refs", as_held.id, 1);
+
+	gmtrace_tag_pop();
+	as_did("tag_underflow", "tag_underflow", 0, -1);
+
+	as_quick_load(&as_detached);
+	gmtrace_asset_detach(as_detached.id);
+	as_did("detach_mismatch", "detach_mismatch", as_detached.id, -1);
+
+	as_quick_load(&as_twice);
+	gmtrace_asset_load_end(as_twice.id, 1);
+	as_did("load_end_twice", "bad_state", as_twice.id, 1);
+
+	/* gmtrace still attributes correctly after all that */
+	gmtrace_tag_push("after");
+	as_load_begin(&as_after);
+	b = as_alloc(&as_after, &as_after_tag, 1, 1);
+	as_load_end(&as_after);
+	gmtrace_tag_pop();
+	as_unload(&as_after, &b, 1);
+	as_frame_end();
+
+	fx_json_begin();
+	as_json_common();
+	fx_json_u64("validations", as_ndone);
+	fx_json_open("misuses", '[');
+	for (unsigned i = 0; i < as_ndone; i++) {
+		fx_json_open(NULL, '{');
+		fx_json_str("what", as_done[i].what);
+		fx_json_str("code", as_done[i].code);
+		fx_json_u64("asset", as_done[i].asset);
+		fx_json_i64("detail", as_done[i].detail);
+		fx_json_close('}');
+	}
+	fx_json_close(']');
+	fx_json_open("assets", '[');
+	as_json_asset(&as_double);
+	as_json_asset(&as_under);
+	as_json_asset(&as_held);
+	as_json_asset(&as_detached);
+	as_json_asset(&as_twice);
+	as_json_asset(&as_after);
+	fx_json_close(']');
+	fx_json_open("tags", '[');
+	as_json_tag(&as_after_tag);
+	fx_json_close(']');
+	return fx_json_write(1) == 0 ? 0 : 1;
+}
