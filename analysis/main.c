@@ -24,6 +24,7 @@ static const gm_main_cmd_t gm_main_cmds[] = {
         {"recover", gm_cmd_recover, "write the capture of a process that died from its segment"},
 #endif
         {"summary", gm_cmd_summary, "totals, peak, live blocks at exit and threads of a capture"},
+        {"frames", gm_cmd_frames, "frame times against what was allocated in each frame"},
         {"dump", gm_cmd_dump, "print every event of a capture, one per line"},
 };
 

@@ -17,6 +17,10 @@ int gm_cmd_summary(int argc, char **argv);
 /* gmtrace dump [--json] [--limit N] CAPTURE: one line per event. */
 int gm_cmd_dump(int argc, char **argv);
 
+/* gmtrace frames [--json | --csv] [options] CAPTURE: frame times against
+ * allocation, per frame. */
+int gm_cmd_frames(int argc, char **argv);
+
 /* gmtrace run [...] -- PROGRAM: record a program (cmd/run.c, GM_HAVE_RUN). */
 int gm_cmd_run(int argc, char **argv);
 
