@@ -155,7 +155,7 @@ class DumpFrames:
                  consecutive ticks in tick_allocations (one entry per tick)
     spikes       {frame: count} of spike records (attached to the frame
                  record their thread wrote last)
-    types        Counter of every event type
+    types        Counter of every event type; os_tid {thread: kernel tid}
     frames       main frame records; frame_numbers their numbers in order
     sets         {set id: frame records}, set_names {set id: name}
     Frame n's tail after the last frame record is frame frames + 1.
@@ -174,6 +174,7 @@ class DumpFrames:
         self.frame_numbers = []
         self.sets = collections.Counter()
         self.set_names = {}
+        self.os_tid = {}
         self.anomalies = []
         live = {}
         last_frame_of = {}
@@ -217,6 +218,8 @@ class DumpFrames:
                     self.sets[ev["set"]] += 1
             elif typ == "frame_set":
                 self.set_names[ev["set"]] = ev["name"]
+            elif typ == "thread_start":
+                self.os_tid[th] = ev["os_tid"]
             elif typ == "tick":
                 self.ticks[n] += 1
                 self.tick_allocations.append(0)
