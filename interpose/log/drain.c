@@ -36,6 +36,13 @@ int gm_drain_init(gm_drain_t *d, gm_ring_t *ring, int fd, uint64_t file_bytes, i
 	d->compress = compress;
 	d->alloc = alloc;
 	d->release = release;
+	if (fd >= 0) {
+		struct stat st;
+		if (fstat(fd, &st) == 0) {
+			d->dev = (uint64_t)st.st_dev;
+			d->ino = (uint64_t)st.st_ino;
+		}
+	}
 	return 0;
 }
 
@@ -94,6 +101,8 @@ int gm_drain_clock(gm_drain_t *d)
 	/* read the two clocks back to back; the TSC between two monotonic
 	 * reads would be tighter, but one pair per pass is plenty for a fit */
 	gm_drain_sync_end(d);
+	if (d->error)
+		return d->error;
 	sample[1] = gm_support_mono_ns();
 	sample[0] = gm_support_tsc();
 	memset(&b, 0, sizeof(b));
@@ -132,6 +141,39 @@ static uint32_t gm_drain_walk(const unsigned char *data, uint32_t from, uint32_t
 	}
 	*tsc = t;
 	return off;
+}
+
+int gm_drain_prepare(gm_drain_t *d, uint32_t max_block)
+{
+	size_t need = ZSTD_compressBound(max_block);
+	if (!d->compress || !d->alloc)
+		return 0;
+	if (!d->cctx) {
+		ZSTD_customMem mem = {gm_drain_zalloc, gm_drain_zfree, d};
+		d->cctx = ZSTD_createCCtx_advanced(mem);
+		if (!d->cctx)
+			return -ENOMEM;
+		ZSTD_CCtx_setParameter(d->cctx, ZSTD_c_compressionLevel, 1);
+	}
+	if (d->zcap < need) {
+		if (d->zbuf)
+			d->release(d->zbuf);
+		d->zbuf = d->alloc(need);
+		d->zcap = d->zbuf ? need : 0;
+		if (!d->zbuf)
+			return -ENOMEM;
+	}
+	/* one throw-away compression of a whole block: zstd sizes its tables
+	 * on first use, for the size it is given */
+	{
+		unsigned char *probe = d->alloc(max_block);
+		if (probe) {
+			memset(probe, 0, max_block);
+			ZSTD_compress2(d->cctx, d->zbuf, d->zcap, probe, max_block);
+			d->release(probe);
+		}
+	}
+	return 0;
 }
 
 static int gm_drain_block(gm_drain_t *d, const gm_chunk_t *c, const unsigned char *data,
@@ -194,7 +236,16 @@ static void gm_drain_sync_end(gm_drain_t *d)
 {
 	struct stat st;
 	int64_t end;
-	if (d->fd < 0 || fstat(d->fd, &st) != 0 || (uint64_t)st.st_size == d->file_bytes)
+	if (d->fd < 0)
+		return;
+	if (fstat(d->fd, &st) != 0 || (d->ino && ((uint64_t)st.st_ino != d->ino ||
+						 (uint64_t)st.st_dev != d->dev))) {
+		/* closed, or now another file: stop writing for good */
+		if (!d->error)
+			d->error = -EBADF;
+		return;
+	}
+	if ((uint64_t)st.st_size == d->file_bytes)
 		return;
 	end = gm_drain_valid_end(d->fd);
 	if (end <= 0)
@@ -214,6 +265,8 @@ long gm_drain_pass(gm_drain_t *d, int partial)
 	if (d->error)
 		return d->error;
 	gm_drain_sync_end(d);
+	if (d->error)
+		return d->error;
 	for (i = 0; i < n; i++)
 		backlog += __atomic_load_n(&ring->chunks[i].state, __ATOMIC_RELAXED) ==
 			   gm_chunk_committed;

@@ -30,6 +30,9 @@ typedef struct gm_drain {
 	uint64_t stored_bytes; /* payload bytes written */
 	uint64_t blocks;
 	int error;             /* first write error (negative errno), sticky */
+	uint64_t dev, ino;     /* the capture's identity: a game that closed our
+	                          descriptor and reopened the number for a file
+	                          of its own must never get our blocks */
 	void *(*alloc)(size_t);/* memory for zbuf/cctx: the private arena in */
 	void (*release)(void *); /* the game, malloc in the CLI */
 } gm_drain_t;
@@ -39,6 +42,11 @@ typedef struct gm_drain {
  * Returns 0 (cannot fail; compression buffers are made lazily). */
 int gm_drain_init(gm_drain_t *d, gm_ring_t *ring, int fd, uint64_t file_bytes, int compress,
 		  void *(*alloc)(size_t), void (*release)(void *));
+
+/* Make the compression state now (blocks up to max_block bytes) rather
+ * than on the first block, so a game's recording allocates nothing after
+ * start-up. Returns 0 or -ENOMEM (blocks are then stored raw). */
+int gm_drain_prepare(gm_drain_t *d, uint32_t max_block);
 
 /* Write a capture file header for pid/shm_name at the start of fd. Returns
  * 0 or a negative errno. */

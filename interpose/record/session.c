@@ -246,6 +246,12 @@ static int gm_session_create_file(void)
 		}
 		fd = open(cand, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd >= 0) {
+			/* out of the way of the game's own low descriptor numbers */
+			int high = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+			if (high >= 0) {
+				close(fd);
+				fd = high;
+			}
 			gm_support_strlcpy(gm_session_capture, cand, sizeof(gm_session_capture));
 			return fd;
 		}
@@ -340,9 +346,33 @@ static void gm_session_takeover(uint64_t now)
 	gm_drain_init(&gm_session_drain, &gm_session_log, fd, (uint64_t)end,
 		      gm_session_options.compress, gm_mem_alloc, gm_mem_free);
 	gm_session_fd = fd;
+	gm_drain_prepare(&gm_session_drain, h->chunk_bytes);
 	gm_session_options.drain_external = 0;
 	h->external = 0;
 	gm_support_warn("the outside drainer stopped; the game drains its own log again", 0, 0);
+}
+
+/* The capture cannot be written (disk full, the game closed our file
+ * descriptor): stop recording with one warning, and hand every chunk back
+ * so no thread waits for a drainer that cannot drain. The game goes on. */
+static void gm_session_give_up(void)
+{
+	gm_ring_header_t *h = gm_session_log.hdr;
+	uint32_t i;
+	char reason[24];
+	if (!__atomic_exchange_n(&gm_thread_recording, 0, __ATOMIC_ACQ_REL))
+		return;
+	gm_support_u64(reason, (uint64_t)-gm_session_drain.error);
+	gm_support_warn("cannot write the capture (errno ", reason,
+			"); recording stopped, the game goes on");
+	for (i = 0; i < h->nchunks; i++) {
+		gm_chunk_t *c = &gm_session_log.chunks[i];
+		if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == gm_chunk_committed) {
+			memset(gm_ring_data(&gm_session_log, (int)i), 0, h->chunk_bytes);
+			c->drained = 0;
+			__atomic_store_n(&c->state, gm_chunk_free, __ATOMIC_RELEASE);
+		}
+	}
 }
 
 static void *gm_session_agent_main(void *arg)
@@ -371,6 +401,8 @@ static void *gm_session_agent_main(void *arg)
 				}
 				gm_ring_drain_unlock(&gm_session_log);
 			}
+			if (gm_session_drain.error && got < 0)
+				gm_session_give_up();
 		}
 		if (now - last_mod > 50000000ull) {
 			t->busy = 0;
@@ -469,6 +501,17 @@ static void gm_session_child(void)
 	gm_thread_t *t = &gm_thread_self;
 	/* the parent's log and capture are not ours: drop them untouched */
 	__atomic_store_n(&gm_thread_recording, 0, __ATOMIC_RELEASE);
+	if (!gm_session_options.follow_children) {
+		/* only the first process is recorded: the child runs unwatched */
+		gm_thread_reset(t);
+		if (gm_session_log.hdr)
+			gm_ring_detach(&gm_session_log, 0);
+		if (gm_session_fd >= 0)
+			close(gm_session_fd);
+		gm_session_fd = -1;
+		gm_session_agent_running = 0;
+		return;
+	}
 	gm_thread_reset(t);
 	if (gm_session_log.hdr)
 		gm_ring_detach(&gm_session_log, 0);
@@ -568,6 +611,8 @@ void gm_session_start(void)
 	}
 	gm_session_fd = fd;
 	gm_session_drain.fd = fd;
+	if (!gm_session_options.drain_external)
+		gm_drain_prepare(&gm_session_drain, (uint32_t)gm_session_options.chunk_size);
 	if (!gm_session_options.follow_children)
 		gm_session_unfollow();
 

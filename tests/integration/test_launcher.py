@@ -71,9 +71,6 @@ def test_exec_from_launcher_is_recorded(tmp_path):
     assert [e["type"] for e in rule_tally(shells[0]).events if e["type"] == "exec"] == ["exec"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: with --no-follow (GMTRACE_FOLLOW_CHILDREN=0) "
-                   "processes forked by the first one are still recorded: the atfork child "
-                   "handler restarts the session whatever follow_children says")
 def test_no_follow_records_only_the_first_process(tmp_path):
     game, listed, run_pid = run_launcher(tmp_path, "--no-follow")
     assert game["frames"] == 100  # the game still ran, unrecorded
