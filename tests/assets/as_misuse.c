@@ -2,29 +2,36 @@
  *
  *     as_misuse          (no arguments)
  *
- * Each misuse below is exactly one marker call that is wrong, so each must
- * give exactly one validation record (interpose/log/format.h, gm_valid) and
- * change nothing else. In order, with the record expected (code, and the
- * detail b where it is defined):
+ * Each misuse below is one wrong marker call, or a wrong sequence written as
+ * a game writes it (gmtrace_asset_unload() is begin + end), and must give
+ * exactly one validation record (interpose/log/format.h, gm_valid) naming
+ * the asset (its id, where there is one) and change nothing else. In order,
+ * with the record expected (code, and the detail b where it is defined):
  *
- *    1 release_unknown    release(999999)                unknown_asset
- *    2 touch_unknown      touch(999999)                  unknown_asset
- *    3 unload_unknown     unload_begin(999999)           unknown_asset
- *    4 double_unload      unload_begin of an unloaded    double_unload
- *    5 release_below_zero ref, release, release          release_below_zero, b=0
- *    6 null_name          load_begin(NULL, "texture")    null_name
- *    7 empty_name         load_begin("", "texture")      null_name
- *    8 long_name          load_begin(300 x 'n', ...)     long_name, b=300
- *    9 unload_with_refs   ref, unload_begin              unload_with_refs, b=1
- *   10 tag_underflow      tag_pop() with no tag pushed   tag_underflow
- *   11 detach_mismatch    detach of a resident asset     detach_mismatch
+ *    1 release_unknown    release(999999)                 unknown_asset
+ *    2 touch_unknown      touch(999999)                   unknown_asset
+ *    3 unload_unknown     unload_begin(999999)            unknown_asset
+ *    4 double_unload      unload(d) twice (begin + end    double_unload
+ *                         each time: the second end is
+ *                         part of the same misuse)
+ *    5 release_below_zero ref, release, release           release_below_zero, b=0
+ *    6 null_name          load_begin(NULL, "texture")     null_name (the new id)
+ *    7 empty_name         load_begin("", "texture")       null_name (the new id)
+ *    8 long_name          load_begin(300 x 'n', ...)      long_name, b=300 (the new id)
+ *    9 unload_with_refs   ref, then unload (begin, frees, unload_with_refs, b=1
+ *                         end): the unload still happens
+ *   10 tag_underflow      tag_pop() with no tag pushed    tag_underflow
+ *   11 unknown_tag        tag_push_id(777777), tag_pop()  unknown_tag (the pop pairs)
+ *   12 detach_mismatch    detach of a resident asset      detach_mismatch
  *                         this thread never attached
- *   12 load_end_twice     load_end(v, 1) a second time   bad_state, b=1 (resident)
+ *   13 load_end_twice     load_end(v, 1) a second time    bad_state, b=1 (resident)
  *
- * Assets 6..8 get load_end when load_begin gave an id (a game does not know
- * its name was refused). Then the fixture checks that gmtrace still works: tag
- * "after" and asset "after" (data) with one block FX_SIZE(1), unloaded (its
- * block freed). Expected: 12 validation records, 1 allocation, 1 free.
+ * Assets 6..8 still load (gmtrace names them "(unnamed)" or cuts the name)
+ * and get load_end, as a game that does not know its name was refused.
+ * Then the fixture checks that gmtrace still works: tag "after" and asset
+ * "after" (data) with one block FX_SIZE(1), unloaded (its block freed).
+ * Expected: 13 validation records, 2 allocations (k = 1 and 2), 2 frees.
+ * Not covered: stack_overflow (needs more than the internal nesting depth).
  */
 #define _GNU_SOURCE
 #include "as_common.h"
@@ -40,21 +47,22 @@ static as_asset_t as_twice = AS_ASSET("load_ended_twice", "shader");
 static as_asset_t as_after = AS_ASSET("after", "data");
 static char as_long[301];
 
-/* One misuse: its name, the gm_valid code name expected, the asset it
- * names (0: none or not known in advance), the detail (-1: not checked). */
+/* One misuse: its name, the gm_valid code name expected, the id the record
+ * names (an asset's, or a tag's for unknown_tag; 0: none; 0 for every asset
+ * without the preload), the detail (-1: not checked). */
 typedef struct as_misuse {
 	const char *what;
 	const char *code;
-	uint64_t asset;
+	uint64_t subject;
 	int64_t detail;
 } as_misuse_t;
 
-static as_misuse_t as_done[16];
+static as_misuse_t as_done[32];
 static unsigned as_ndone;
 
-static void as_did(const char *what, const char *code, uint64_t asset, int64_t detail)
+static void as_did(const char *what, const char *code, uint64_t subject, int64_t detail)
 {
-	as_done[as_ndone++] = (as_misuse_t){what, code, asset, detail};
+	as_done[as_ndone++] = (as_misuse_t){what, code, subject, detail};
 }
 
 /* Starts a load under a name the fixture knows is bad; ends it if it got an id. */
@@ -75,7 +83,7 @@ static void as_quick_load(as_asset_t *a)
 
 int main(void)
 {
-	as_block_t b;
+	as_block_t b, held;
 	fx_name = "misuse";
 	(void)gmtrace_enabled(); /* the marker API's one-time lookup */
 
@@ -88,7 +96,7 @@ int main(void)
 
 	as_quick_load(&as_double);
 	as_unload(&as_double, NULL, 0);
-	gmtrace_asset_unload_begin(as_double.id);
+	gmtrace_asset_unload(as_double.id);
 	as_did("double_unload", "double_unload", as_double.id, -1);
 
 	as_quick_load(&as_under);
@@ -97,21 +105,23 @@ int main(void)
 	gmtrace_asset_release(as_under.id);
 	as_did("release_below_zero", "release_below_zero", as_under.id, 0);
 
-	as_bad_load(NULL);
-	as_did("null_name", "null_name", 0, -1);
-	as_bad_load("");
-	as_did("empty_name", "null_name", 0, -1);
+	as_did("null_name", "null_name", as_bad_load(NULL), -1);
+	as_did("empty_name", "null_name", as_bad_load(""), -1);
 	memset(as_long, 'n', 300);
-	as_bad_load(as_long);
-	as_did("long_name", "long_name", 0, 300);
+	as_did("long_name", "long_name", as_bad_load(as_long), 300);
 
-	as_quick_load(&as_held);
+	as_load_begin(&as_held);
+	held = as_alloc(&as_held, NULL, 2, 1);
+	as_load_end(&as_held);
 	gmtrace_asset_ref(as_held.id);
-	gmtrace_asset_unload_begin(as_held.id);
+	as_unload(&as_held, &held, 1);
 	as_did("unload_with_refs", "unload_with_refs", as_held.id, 1);
 
 	gmtrace_tag_pop();
 	as_did("tag_underflow", "tag_underflow", 0, -1);
+	gmtrace_tag_push_id(777777);
+	gmtrace_tag_pop();
+	as_did("unknown_tag", "unknown_tag", 777777, -1);
 
 	as_quick_load(&as_detached);
 	gmtrace_asset_detach(as_detached.id);
@@ -138,7 +148,7 @@ int main(void)
 		fx_json_open(NULL, '{');
 		fx_json_str("what", as_done[i].what);
 		fx_json_str("code", as_done[i].code);
-		fx_json_u64("asset", as_done[i].asset);
+		fx_json_u64("subject", as_done[i].subject);
 		fx_json_i64("detail", as_done[i].detail);
 		fx_json_close('}');
 	}
