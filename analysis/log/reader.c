@@ -141,6 +141,7 @@ static const char *const gm_reader_type_names[gm_rec_count] = {
         [gm_rec_pool_frame] = "pool_frame",
         [gm_rec_gc] = "gc",
         [gm_rec_alloc_cost] = "alloc_cost",
+        [gm_rec_frame_tags] = "frame_tags",
 };
 
 static const char *const gm_reader_kind_names[gm_kind_count] = {

@@ -109,6 +109,10 @@ typedef enum gm_rec {
 	gm_rec_alloc_cost = 37, /* a=0 x=n units b=size classes: measured allocator
 	                          cost; +per class c (sizes up to 2^c bytes):
 	                          [timed calls, TSC ticks] */
+	gm_rec_frame_tags = 38, /* a=frame number x=n units b=tags listed (frames
+	                          level): allocations per tag in that frame, all
+	                          threads; +per tag [tag id | allocations << 24,
+	                          allocated bytes]; tag id 0 = no tag */
 	gm_rec_count
 } gm_rec_t;
 

@@ -21,6 +21,7 @@ typedef struct gm_context_stack {
 } gm_context_stack_t;
 
 static __thread gm_context_stack_t gm_context_self __attribute__((tls_model("initial-exec")));
+__thread uint32_t gm_context_tag_now __attribute__((tls_model("initial-exec")));
 static uint32_t gm_context_gen = 1; /* session generation (fork children) */
 
 static int gm_context_on(gm_thread_t *t)
@@ -41,6 +42,7 @@ static void gm_context_update(gm_thread_t *t)
 	gm_context_stack_t *c = &gm_context_self;
 	uint32_t tag = c->ntags ? c->tags[c->ntags - 1] : 0;
 	uint64_t asset = c->nassets ? c->assets[c->nassets - 1] : 0;
+	gm_context_tag_now = tag;
 	if (tag == c->said_tag && asset == c->said_asset && c->said_gen == gm_context_gen)
 		return;
 	if (!gm_context_on(t))

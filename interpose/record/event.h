@@ -16,6 +16,16 @@
 extern int gm_event_level;             /* gm_level_t in force */
 extern uint32_t gm_thread_sample_every; /* timing sample period */
 extern uint64_t gm_frame_number;       /* frames ended so far (main set) */
+extern __thread uint32_t gm_context_tag_now __attribute__((tls_model("initial-exec")));
+
+/* Frames level: allocations per tag per thread (tags past GM_TAG_ACC_SLOTS
+ * share the last slot, reported as tag id 0xffffff "other tags"). */
+#define GM_TAG_ACC_SLOTS 256
+typedef struct gm_tag_acc {
+	uint64_t nalloc, bytes;
+} gm_tag_acc_t;
+extern __thread gm_tag_acc_t *gm_event_tag_acc __attribute__((tls_model("initial-exec")));
+void gm_event_tag_acc_make(gm_thread_t *t);
 
 /* A TSC read to time this call, or 0 when the call is not sampled. */
 static inline uint64_t gm_event_clock(gm_thread_t *t)
@@ -61,8 +71,17 @@ static inline void gm_event_alloc(gm_thread_t *t, void *p, size_t n, unsigned ki
 		else
 			now = gm_thread_put(t, gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), n);
 	} else {
+		uint32_t tag = gm_context_tag_now;
+		gm_tag_acc_t *ta;
 		gm_event_live(acc, (int64_t)usable);
 		now = t0 ? gm_support_tsc() : 0;
+		if (GM_UNLIKELY(!gm_event_tag_acc))
+			gm_event_tag_acc_make(t);
+		if ((ta = gm_event_tag_acc) != NULL) {
+			ta += tag < GM_TAG_ACC_SLOTS ? tag : GM_TAG_ACC_SLOTS - 1;
+			GM_ACC_ADD(ta->nalloc, 1);
+			GM_ACC_ADD(ta->bytes, n);
+		}
 	}
 	GM_ACC_ADD(acc->nalloc, 1);
 	GM_ACC_ADD(acc->alloc_bytes, n);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../log/format.h"
+#include "../support/mem.h"
 #include "../support/support.h"
 #include "event.h"
 #include "pool.h"
@@ -27,6 +28,64 @@ static int64_t gm_frame_live;          /* process live bytes at the last frame e
 static uint64_t gm_frame_hist[3][GM_FRAME_WINDOW]; /* allocations, bytes, ns */
 static uint64_t gm_frame_nhist;
 static gmtrace_spike_fn gm_frame_cb;
+
+/* Frames level, per thread: tag counters, then their frame-end snapshot. */
+__thread gm_tag_acc_t *gm_event_tag_acc __attribute__((tls_model("initial-exec")));
+static gm_tag_acc_t *gm_frame_tag_accs[16384];
+
+void gm_event_tag_acc_make(gm_thread_t *t)
+{
+	gm_tag_acc_t *a;
+	uint32_t idx;
+	if (!t->acc)
+		return;
+	idx = t->index < 16384 ? t->index : 16383;
+	a = __atomic_load_n(&gm_frame_tag_accs[idx], __ATOMIC_ACQUIRE);
+	if (!a) {
+		/* one block per thread, the first time it allocates in the
+		 * frames level (from the private arena) */
+		a = gm_mem_alloc(2 * GM_TAG_ACC_SLOTS * sizeof(*a));
+		if (!a)
+			return;
+		__atomic_store_n(&gm_frame_tag_accs[idx], a, __ATOMIC_RELEASE);
+	}
+	gm_event_tag_acc = a;
+}
+
+/* One gm_rec_frame_tags record: allocations per tag in this frame. */
+static void gm_frame_tags(gm_thread_t *t, uint64_t frame, uint64_t nthreads)
+{
+	static uint64_t sum[GM_TAG_ACC_SLOTS][2];
+	uint64_t extra[2 * 255];
+	uint32_t i, s, n = 0;
+	memset(sum, 0, sizeof(sum));
+	for (i = 0; i < nthreads && i < 16384; i++) {
+		gm_tag_acc_t *a = __atomic_load_n(&gm_frame_tag_accs[i], __ATOMIC_ACQUIRE), *snap;
+		if (!a)
+			continue;
+		snap = a + GM_TAG_ACC_SLOTS;
+		for (s = 0; s < GM_TAG_ACC_SLOTS; s++) {
+			uint64_t na = __atomic_load_n(&a[s].nalloc, __ATOMIC_RELAXED);
+			uint64_t nb = __atomic_load_n(&a[s].bytes, __ATOMIC_RELAXED);
+			sum[s][0] += na - snap[s].nalloc;
+			sum[s][1] += nb - snap[s].bytes;
+			snap[s].nalloc = na;
+			snap[s].bytes = nb;
+		}
+	}
+	for (s = 0; s < GM_TAG_ACC_SLOTS && n < 255; s++) {
+		uint64_t id = s == GM_TAG_ACC_SLOTS - 1 ? 0xffffff : s;
+		if (!sum[s][0])
+			continue;
+		extra[2 * n] = id | (sum[s][0] << 24);
+		extra[2 * n + 1] = sum[s][1];
+		n++;
+	}
+	if (n)
+		gm_thread_put_var(t, gm_rec_frame_tags, frame, n, extra, n * 16);
+}
+
+
 static void *gm_frame_cb_user;
 
 /* limits, from the options (0 = off) */
@@ -51,6 +110,10 @@ void gm_frame_reset(void)
 	memset(gm_thread_accs, 0, 16384 * sizeof(gm_frame_acc_t));
 	memset(gm_frame_snap, 0, sizeof(gm_frame_snap));
 	memset(gm_frame_hist, 0, sizeof(gm_frame_hist));
+	for (uint32_t i = 0; i < 16384; i++)
+		if (gm_frame_tag_accs[i])
+			memset(gm_frame_tag_accs[i], 0, 2 * GM_TAG_ACC_SLOTS * sizeof(gm_tag_acc_t));
+	gm_event_tag_acc = NULL;
 	gm_frame_nhist = 0;
 	gm_frame_live = 0;
 	gm_frame_number = 0;
@@ -242,6 +305,8 @@ void gm_frame_end(gm_thread_t *t, unsigned source)
 		gm_thread_put_var(t, gm_rec_frame_sum, frame, active, extra, sizeof(extra));
 	}
 	gm_frame_live = live;
+	if (gm_event_level == gm_level_frames)
+		gm_frame_tags(t, frame, nthreads);
 	gm_pool_frame_end(t, frame);
 	if ((frame & 1023) == 0)
 		gm_frame_cost(t);
