@@ -280,11 +280,13 @@ static void gm_frames_cmd_row_text(const gm_frames_cmd_t *c, size_t i)
 
 		printf("  %9s %11s thread %u%s", "", "", t->thread, "");
 		gm_frames_cmd_thread_name(f, t->thread);
-		printf(": %llu allocs, %llu frees, %s allocated, %s freed, %s in the allocator\n",
+		printf(": %llu allocs, %llu frees, %s allocated, ",
 		       (unsigned long long)t->allocations, (unsigned long long)t->frees,
-		       gm_text_size(ab, sizeof(ab), t->allocated_bytes),
-		       gm_text_size(fb, sizeof(fb), t->freed_bytes),
-		       gm_text_duration(an, sizeof(an), t->alloc_ns));
+		       gm_text_size(ab, sizeof(ab), t->allocated_bytes));
+		/* the writer measures freed bytes in the frames level only */
+		if (r->level == gm_level_frames)
+			printf("%s freed, ", gm_text_size(fb, sizeof(fb), t->freed_bytes));
+		printf("%s in the allocator\n", gm_text_duration(an, sizeof(an), t->alloc_ns));
 	}
 }
 
@@ -414,19 +416,23 @@ static void gm_frames_cmd_spikes_text(const gm_frames_cmd_t *c)
 			       gm_text_duration(x, sizeof(x), gm_frames_row_ns(&f->rows[s->row])));
 		printf(":");
 		if (s->reasons & GM_SPIKE_ALLOCATIONS)
-			printf(" %llu allocations > limit %llu;",
+			printf(" %llu allocations > limit %llu%s",
 			       (unsigned long long)s->allocations,
-			       (unsigned long long)s->limit_allocations);
+			       (unsigned long long)s->limit_allocations,
+			       s->reasons & (GM_SPIKE_BYTES | GM_SPIKE_ALLOC_TIME) ? ";" : "");
 		if (s->reasons & GM_SPIKE_BYTES)
-			printf(" %s allocated > limit %s;",
+			printf(" %s allocated > limit %s%s",
 			       gm_text_size(x, sizeof(x), s->allocated_bytes),
-			       gm_text_size(y, sizeof(y), s->limit_bytes));
+			       gm_text_size(y, sizeof(y), s->limit_bytes),
+			       s->reasons & GM_SPIKE_ALLOC_TIME ? ";" : "");
 		if (s->reasons & GM_SPIKE_ALLOC_TIME)
-			printf(" %s in the allocator > limit %s;",
+			printf(" %s in the allocator > limit %s",
 			       gm_text_duration(x, sizeof(x), s->alloc_ns),
 			       gm_text_duration(y, sizeof(y), s->limit_alloc_ns));
-		printf(" (%llu allocations, %s)\n", (unsigned long long)s->allocations,
-		       gm_text_size(x, sizeof(x), s->allocated_bytes));
+		if (!(s->reasons & (GM_SPIKE_ALLOCATIONS | GM_SPIKE_BYTES)))
+			printf(" (%llu allocations, %s)", (unsigned long long)s->allocations,
+			       gm_text_size(x, sizeof(x), s->allocated_bytes));
+		putchar('\n');
 		if (s->has_classes && s->class_count) {
 			printf("    sizes  ");
 			for (k = 0; k < s->class_count; k++) {
