@@ -78,10 +78,14 @@ def test_genre_frames_report(genre_run):
         assert min(per_frame_column(rep, "allocations")) >= 2000
 
 
-def test_strategy_reallocs(genre_run):
-    name, run, d = genre_run
-    if name != "strategy":
-        pytest.skip("strategy only")
+@pytest.fixture(scope="module")
+def strategy_run(tmp_path_factory):
+    run = run_fixture("fr_strategy", [400], tmp_path_factory.mktemp("strategy-events"))
+    return run, DumpFrames(run.capture)
+
+
+def test_strategy_reallocs(strategy_run):
+    run, d = strategy_run
     assert run.line["reallocs"] == 3
     assert d.types["realloc"] == run.line["reallocs"]
 
@@ -169,13 +173,11 @@ def test_openworld_frames_report(openworld_run):
     "free half of a moving realloc (hook/alloc.c counts it only in the frames "
     "level), so frame_thread/frame_sum records say 1 free where the events say 2 "
     "(fr_strategy 400: frames 113 and 209, where the entity array grows)"))
-def test_strategy_thread_split_counts_realloc_frees(genre_run):
+def test_strategy_thread_split_counts_realloc_frees(strategy_run):
     """Events level: each frame's per-thread split (gmtrace frames --threads,
     from the frame_thread records) adds up to the frame's counts from the
     events, reallocs included (one free + one allocation)."""
-    name, run, _ = genre_run
-    if name != "strategy":
-        pytest.skip("strategy only")
+    run, _ = strategy_run
     rep, _ = frames_json(run.capture, "--threads")
     pf = run.line["per_frame"]
     bad = []
