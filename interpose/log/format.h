@@ -56,7 +56,8 @@ typedef enum gm_rec {
 	gm_rec_time = 5,       /* a=0 x=1 b=0, +1 unit: full TSC, 0 */
 	gm_rec_thread_start = 6, /* a=OS tid, x=n units, b=name bytes; +units: name */
 	gm_rec_thread_end = 7, /* a=OS tid */
-	gm_rec_frame = 8,      /* a=frame number, x=frame set (0 = main frames) */
+	gm_rec_frame = 8,      /* a=frame number, x=frame set (0 = main frames),
+	                          b=gm_present_t: what ended it (main set only) */
 	gm_rec_module = 9,     /* a=path bytes, x=n units, +1 unit: base, size; +path */
 	gm_rec_process = 10,   /* a=pid, x=n units, b=ppid, +1 unit: realtime ns,
 	                          monotonic ns at start; +1 unit: TSC at start, tick
@@ -78,7 +79,8 @@ typedef enum gm_rec {
 	gm_rec_frame_sum = 21, /* a=frame number x=4 b=threads that allocated;
 	                          +[allocations, frees], [allocated bytes, freed
 	                          bytes], [live bytes at frame end, peak live bytes
-	                          in the frame] (usable sizes, frames level only),
+	                          in the frame] (signed 64-bit, usable sizes: net
+	                          bytes since frames-level counting began),
 	                          [allocator ticks, gm_frame_flag bits] */
 	gm_rec_spike = 22,     /* a=frame number x=3 b=gm_spike bits that fired;
 	                          +[allocations, limit], [allocated bytes, limit],

@@ -17,9 +17,14 @@
 #include "../support/mem.h"
 #include "../support/support.h"
 
-static uint64_t gm_marker_frames[256]; /* per frame set: frames ended (0 unused) */
-static char gm_marker_sets[256][32];   /* frame set names; 0 is the main set */
-static uint32_t gm_marker_nsets = 1;   /* atomic */
+/* Named frame sets: id 1..255, 0 is the main set. A slot is claimed with
+ * an atomic add, filled, then marked ready; lookups skip slots not ready. */
+static uint64_t gm_marker_frames[256];  /* frames ended per set */
+static char gm_marker_sets[256][32];    /* names */
+static uint32_t gm_marker_ready[256];   /* 1 once the name is written */
+static uint32_t gm_marker_said[256];    /* session gen whose capture has the name */
+static uint32_t gm_marker_nsets = 1;    /* atomic */
+static uint32_t gm_marker_gen = 1;      /* bumped for a fork child's session */
 
 GMTRACE_API void gmtrace_frame_mark(void)
 {
@@ -43,49 +48,65 @@ GMTRACE_API void gmtrace_spike_callback(gmtrace_spike_fn fn, void *user)
 	gm_frame_spike_callback(fn, user);
 }
 
-/* Find or add the id of a named frame set; 0 when the name is unusable. */
+/* Find or add the id of a named frame set; 0 when the name is unusable or
+ * every set is taken (then the mark is dropped, with a validation). */
 static unsigned gm_marker_set_id(const char *set)
 {
 	uint32_t i, n;
 	size_t len;
-	if (!set || !*set)
-		return 0;
 	len = strnlen(set, sizeof(gm_marker_sets[0]));
 	if (len >= sizeof(gm_marker_sets[0]))
 		len = sizeof(gm_marker_sets[0]) - 1;
 	n = __atomic_load_n(&gm_marker_nsets, __ATOMIC_ACQUIRE);
+	if (n > 256)
+		n = 256;
 	for (i = 1; i < n; i++)
-		if (strncmp(gm_marker_sets[i], set, len) == 0 && gm_marker_sets[i][len] == 0)
+		if (__atomic_load_n(&gm_marker_ready[i], __ATOMIC_ACQUIRE) &&
+		    strncmp(gm_marker_sets[i], set, len) == 0 && gm_marker_sets[i][len] == 0)
 			return i;
-	/* a new set: claim a slot. Two threads adding the same new name at
-	 * once may get two ids; both are recorded with the name, so the
-	 * analysis merges them by name. */
+	/* a new set. Two threads adding the same new name at once may get two
+	 * ids; both are recorded with the name, the analysis merges by name. */
 	i = __atomic_fetch_add(&gm_marker_nsets, 1, __ATOMIC_ACQ_REL);
-	if (i >= 256) {
-		__atomic_store_n(&gm_marker_nsets, 256, __ATOMIC_RELEASE);
+	if (i >= 256)
 		return 0;
-	}
 	memcpy(gm_marker_sets[i], set, len);
 	gm_marker_sets[i][len] = 0;
+	__atomic_store_n(&gm_marker_ready[i], 1, __ATOMIC_RELEASE);
 	return i;
 }
 
 GMTRACE_API void gmtrace_frame_mark_n(const char *set)
 {
 	gm_thread_t *t = &gm_thread_self;
-	unsigned id = gm_marker_set_id(set);
+	unsigned id;
 	uint64_t n;
-	if (id == 0) {
+	if (!set || !*set) {
+		/* no name: the main frames, as the header documents */
 		gmtrace_frame_mark();
+		return;
+	}
+	id = gm_marker_set_id(set);
+	if (id == 0) {
+		if (__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy)
+			gm_thread_put(t, gm_rec_w0(0, gm_rec_validation, gm_valid_stack_overflow), 256);
 		return;
 	}
 	n = __atomic_add_fetch(&gm_marker_frames[id], 1, __ATOMIC_RELAXED);
 	if (__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy) {
-		if (n == 1)
+		uint32_t gen = __atomic_load_n(&gm_marker_gen, __ATOMIC_RELAXED);
+		uint32_t said = __atomic_load_n(&gm_marker_said[id], __ATOMIC_RELAXED);
+		if (said != gen && __atomic_compare_exchange_n(&gm_marker_said[id], &said, gen, 0,
+							     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			gm_thread_put_var(t, gm_rec_frame_set, id, strlen(gm_marker_sets[id]),
 					  gm_marker_sets[id], strlen(gm_marker_sets[id]));
 		gm_thread_put(t, gm_rec_w0(n, gm_rec_frame, id), 0);
 	}
+}
+
+/* A fork child's capture needs the set names again. */
+void gm_marker_new_session(void)
+{
+	__atomic_add_fetch(&gm_marker_gen, 1, __ATOMIC_RELAXED);
 }
 
 GMTRACE_API int gmtrace_enabled(void)

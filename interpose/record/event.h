@@ -28,7 +28,7 @@ extern __thread gm_tag_acc_t *gm_event_tag_acc __attribute__((tls_model("initial
 void gm_event_tag_acc_make(gm_thread_t *t);
 
 /* A TSC read to time this call, or 0 when the call is not sampled. */
-static inline uint64_t gm_event_clock(gm_thread_t *t)
+static inline __attribute__((always_inline)) uint64_t gm_event_clock(gm_thread_t *t)
 {
 	if (GM_UNLIKELY(--t->sample_left == 0)) {
 		t->sample_left = gm_thread_sample_every;
@@ -38,7 +38,7 @@ static inline uint64_t gm_event_clock(gm_thread_t *t)
 }
 
 /* Frames level: this thread's live bytes moved by delta (usable size). */
-static inline void gm_event_live(gm_frame_acc_t *acc, int64_t delta)
+static inline __attribute__((always_inline)) void gm_event_live(gm_frame_acc_t *acc, int64_t delta)
 {
 	uint64_t frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED);
 	int64_t live = acc->live + delta;
@@ -55,7 +55,7 @@ static inline void gm_event_live(gm_frame_acc_t *acc, int64_t delta)
 
 /* An allocation of n bytes at p (usable: its usable size, frames level
  * only); t0 from gm_event_clock. old != 0 makes it a realloc record. */
-static inline void gm_event_alloc(gm_thread_t *t, void *p, size_t n, unsigned kind, uint64_t t0,
+static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t, void *p, size_t n, unsigned kind, uint64_t t0,
 				  size_t usable, uintptr_t old, int is_realloc)
 {
 	gm_frame_acc_t *acc = t->acc;
@@ -66,9 +66,11 @@ static inline void gm_event_alloc(gm_thread_t *t, void *p, size_t n, unsigned ki
 			return;
 	}
 	if (GM_LIKELY(gm_event_level == gm_level_events)) {
-		if (is_realloc)
+		if (is_realloc) {
 			now = gm_thread_put2(t, gm_rec_w0((uintptr_t)p, gm_rec_realloc, kind), n, old, 0);
-		else
+			if (old) /* the old block's free, counted as in the frames level */
+				GM_ACC_ADD(acc->nfree, 1);
+		} else
 			now = gm_thread_put(t, gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), n);
 	} else {
 		uint32_t tag = gm_context_tag_now;
@@ -94,7 +96,7 @@ static inline void gm_event_alloc(gm_thread_t *t, void *p, size_t n, unsigned ki
 }
 
 /* A free of p (sized: size given by a sized delete; usable: frames level). */
-static inline void gm_event_free(gm_thread_t *t, void *p, unsigned kind, size_t sized,
+static inline __attribute__((always_inline)) void gm_event_free(gm_thread_t *t, void *p, unsigned kind, size_t sized,
 				 size_t usable)
 {
 	gm_frame_acc_t *acc = t->acc;

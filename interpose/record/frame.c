@@ -248,13 +248,13 @@ void gm_frame_end(gm_thread_t *t, unsigned source)
 
 	if (source != gm_present_marker && __atomic_load_n(&gm_frame_explicit, __ATOMIC_RELAXED))
 		return;
+	/* not recording (before start-up, after the end) or called from inside
+	 * gmtrace: not a frame of the capture, and its totals go to the next */
+	if (!recording || t->busy || !gm_session_log.hdr)
+		return;
 	while (__atomic_exchange_n(&gm_frame_lock, 1, __ATOMIC_ACQUIRE))
 		__builtin_ia32_pause();
 	frame = __atomic_add_fetch(&gm_frame_number, 1, __ATOMIC_RELAXED);
-	if (!recording || t->busy || !gm_session_log.hdr) {
-		__atomic_store_n(&gm_frame_lock, 0, __ATOMIC_RELEASE);
-		return;
-	}
 	gm_thread_put(t, gm_rec_w0(frame, gm_rec_frame, 0), source);
 	nthreads = __atomic_load_n(&gm_session_log.hdr->nthreads, __ATOMIC_RELAXED);
 	if (nthreads > 16384)

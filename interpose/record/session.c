@@ -32,12 +32,15 @@
 #include "../support/mem.h"
 #include "../support/support.h"
 #include "context.h"
+#include "event.h"
 #include "frame.h"
 #include "pool.h"
 #include "thread.h"
 
 gm_ring_t gm_session_log;
 gm_options_t gm_session_options;
+
+void gm_marker_new_session(void); /* marker/marker.c */
 
 static gm_drain_t gm_session_drain;
 static int gm_session_fd = -1;
@@ -527,6 +530,7 @@ static void gm_session_child(void)
 	gm_frame_reset();
 	gm_pool_reset();
 	gm_context_new_session();
+	gm_marker_new_session();
 	gm_session_start();
 }
 
@@ -619,6 +623,9 @@ void gm_session_start(void)
 	__atomic_store_n(&gm_thread_recording, 1, __ATOMIC_RELEASE);
 	t->busy = 0;
 	gm_session_process_record(t);
+	/* the level in force from the start, so a capture says it even
+	 * before its first frame */
+	gm_thread_put(t, gm_rec_w0((uint64_t)gm_event_level, gm_rec_level, 0), 0);
 	gm_session_modules_poll(t);
 	t->busy = 1;
 	if (gm_session_agent_start() != 0)

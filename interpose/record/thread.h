@@ -91,7 +91,7 @@ void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t 
 
 /* Append a one-unit record with fields a/type/x and b; returns the TSC it
  * carries. */
-static inline uint64_t gm_thread_put(gm_thread_t *t, uint64_t w0, uint64_t b)
+static inline __attribute__((always_inline)) uint64_t gm_thread_put(gm_thread_t *t, uint64_t w0, uint64_t b)
 {
 	uint64_t now = gm_support_tsc();
 	uint64_t *p = t->pos;
@@ -108,7 +108,7 @@ static inline uint64_t gm_thread_put(gm_thread_t *t, uint64_t w0, uint64_t b)
 }
 
 /* Append a two-unit record (realloc, fail): e0, e1 are the extra unit. */
-static inline uint64_t gm_thread_put2(gm_thread_t *t, uint64_t w0, uint64_t b, uint64_t e0,
+static inline __attribute__((always_inline)) uint64_t gm_thread_put2(gm_thread_t *t, uint64_t w0, uint64_t b, uint64_t e0,
 				      uint64_t e1)
 {
 	uint64_t now = gm_support_tsc();
