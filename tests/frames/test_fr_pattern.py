@@ -127,12 +127,15 @@ def test_relative_spike_limit_finds_the_burst(tmp_path):
     "libgmtrace bug: the relative limit also applies to the allocator-time "
     "estimate, which times one call in 16 (GMTRACE_TIMING_SAMPLE) and weighs it "
     "x16, so ordinary frames of a steady loop read 0 or 16x one call and about "
-    "1 frame in 11 fires an alloc-time spike (reasons 4) and a callback"))
+    "1 frame in 11 fires an alloc-time spike (reasons 4) and a callback "
+    "(fr_pattern 20000 200, GMTRACE_SPIKE_FACTOR=4: ~1800 callbacks, want 1)"))
 def test_relative_spike_limit_reports_only_the_burst(tmp_path):
-    """Relative limit only, 2000 frames: exactly one spike, at S, in the
+    """Relative limit only, 20000 frames: exactly one spike, at S, in the
     records and in the callback. Every frame but S does the same kind of
-    work (at most 13 allocations against a median of 7)."""
-    run = run_fixture("fr_pattern", [2000, S], tmp_path, {"GMTRACE_SPIKE_FACTOR": "4"})
+    work (at most 13 allocations against a median of 7). (20000 frames, not
+    300: the allocator-time estimate stays 0 for the first 20 ms of a
+    session, which 300 or even 2000 frames may not outlast.)"""
+    run = run_fixture("fr_pattern", [20000, S], tmp_path, {"GMTRACE_SPIKE_FACTOR": "4"})
     d = DumpFrames(run.capture)
     calls = run.line["callback"]
     noise = [(c["frame"], c["reasons"]) for c in calls if c["frame"] != S][:10]
