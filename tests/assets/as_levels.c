@@ -22,6 +22,8 @@
  *   peak_bytes    = before - unloaded + loaded + scratch = 1016026
  *                   (during b3's load, before its scratch is freed)
  *   after_bytes   = before - unloaded + loaded           = 891375
+ *   loaded_allocated_bytes (with the scratch blocks)     = 925251
+ *   scratch_freed_bytes (3 x FX_SIZE(30))                = 373953
  *   kept          = a4, a5, a6; transition_frame = 11
  */
 #define _GNU_SOURCE
@@ -116,6 +118,8 @@ int main(void)
 	fx_json_u64("loaded_bytes", loaded);
 	fx_json_u64("loaded_allocated_bytes",
 		    as_b[0].t.alloc_bytes + as_b[1].t.alloc_bytes + as_b[2].t.alloc_bytes);
+	fx_json_u64("scratch_freed_bytes",
+		    as_b[0].t.freed_bytes + as_b[1].t.freed_bytes + as_b[2].t.freed_bytes);
 	fx_json_open("kept", '[');
 	for (unsigned i = 3; i < AS_NA; i++)
 		fx_json_str(NULL, as_a[i].name);

@@ -1,0 +1,54 @@
+"""test_as_levels.py - as_levels: a level transition that keeps three assets by mistake
+
+Scene A loads ui_font and a1..a6; scene B unloads a1..a3, loads b1..b3 and from
+then on touches only ui_font and b1..b3. a4..a6 are the wrongly kept assets:
+resident from the previous scene and never touched after the transition.
+`gmtrace transitions` must list exactly those three (not ui_font, which B
+uses) with the transition's before, peak and after bytes exactly.
+"""
+from as_support import Model, RECORD_UNITS_BUG, run, transitions_report
+
+
+@RECORD_UNITS_BUG
+def test_transition_in_records(tmp_path):
+    r = run("levels", tmp_path)
+    t = r.line["transition"]
+    m = Model(r.capture)
+    assert [(name, frame) for name, frame, _ in m.scenes] == [("A", 1), (t["to"], t["frame"])]
+    b = m.scene_bytes[1]
+    assert (b["before"], b["peak"], b["after"]) == \
+        (t["before_bytes"], t["peak_bytes"], t["after_bytes"])
+    for name in t["kept"]:
+        a = m.asset(name)
+        assert a.states == ["loading", "resident"], name
+        assert a.touch_frames == list(range(1, t["frame"])), f"{name}: touched only in A"
+    font = m.asset(t["kept_and_used"])
+    assert font.touch_frames == list(range(1, m.frames + 1))
+    for name in t["unloaded"]:
+        a = m.asset(name)
+        assert a.states[-1] == "unloaded" and a.state_frames[-1] == t["frame"], name
+        assert a.tally["live_bytes"] == 0, name
+    assert sum(m.asset(n).tally["freed_bytes"] for n in t["unloaded"]) == t["unloaded_bytes"]
+    assert sum(m.asset(n).tally["live_bytes"] for n in t["loaded"]) == t["loaded_bytes"]
+    for want in r.line["assets"]:
+        assert m.asset(want["name"]).tally == want["bytes"], want["name"]
+    assert m.validations == []
+
+
+@RECORD_UNITS_BUG
+def test_transition_reported(tmp_path):
+    r = run("levels", tmp_path)
+    t = r.line["transition"]
+    rep = transitions_report(r.capture)
+    found = [x for x in rep["transitions"] if x["to"] == t["to"]]
+    assert len(found) == 1, f"transitions to {t['to']}: {rep['transitions']}"
+    x = found[0]
+    assert x["from"] == t["from"]
+    assert x["frame"] == t["frame"]
+    assert sorted(x["kept"]) == sorted(t["kept"]), "wrongly kept assets"
+    assert (x["before_bytes"], x["peak_bytes"], x["after_bytes"]) == \
+        (t["before_bytes"], t["peak_bytes"], t["after_bytes"])
+    # moved bytes: everything allocated by B's loads (their scratch blocks
+    # too) and everything freed out of assets (A's unloads and the scratch)
+    assert x["loaded_bytes"] == t["loaded_allocated_bytes"]
+    assert x["unloaded_bytes"] == t["unloaded_bytes"] + t["scratch_freed_bytes"]
