@@ -24,6 +24,7 @@
 
 #include "../../interpose/support/options.h"
 #include "../log/attach.h"
+#include "../log/compact.h"
 #include "../log/reader.h"
 #include "cmd.h"
 
@@ -47,6 +48,7 @@ static void gm_run_usage(FILE *f)
 		   "\n"
 		   "  --output PATTERN   capture path; %%p = pid, %%e = program (default ./%%e.%%p.gmt)\n"
 		   "  --no-follow        record only the first process\n"
+		   "  --no-compact       leave blocks stored raw under load as they are\n"
 		   "  --drain MODE       external (default: this command drains the logs, so a\n"
 		   "                     crash loses nothing) or internal (a thread in the game)\n"
 		   "  --lib PATH         libgmtrace.so to preload (default: next to gmtrace)\n"
@@ -222,7 +224,7 @@ int gm_cmd_run(int argc, char **argv)
 	gm_options_t check;
 	char lib[PATH_MAX], exe[PATH_MAX], dir[] = "/tmp/gmtrace-run.XXXXXX", preload[PATH_MAX * 2];
 	const char *libarg = NULL, *drain = "external";
-	int i, json = 0, follow = 1, status = 0, nprocs = 0, child_done = 0, rc;
+	int i, json = 0, follow = 1, status = 0, nprocs = 0, child_done = 0, rc, compact = 1;
 	static gm_run_proc_t procs[GM_RUN_MAX];
 	struct stat st;
 	pid_t child;
@@ -249,6 +251,10 @@ int gm_cmd_run(int argc, char **argv)
 		}
 		if (strcmp(a, "--no-follow") == 0) {
 			follow = 0;
+			continue;
+		}
+		if (strcmp(a, "--no-compact") == 0) {
+			compact = 0;
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0) {
@@ -392,6 +398,16 @@ int gm_cmd_run(int argc, char **argv)
 	sigaction(SIGQUIT, &old_quit, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	gm_run_rmdir(dir);
+	/* blocks the drainer stored raw to keep up with the game: compress
+	 * them now that the game is gone */
+	if (compact) {
+		for (int k = 0; k < nprocs; k++) {
+			int64_t saved = gm_compact_file(procs[k].log.capture);
+			if (saved < 0)
+				fprintf(stderr, "gmtrace: %s: not compacted: %s\n", procs[k].log.capture,
+					strerror((int)-saved));
+		}
+	}
 
 	{
 		int root_seen = 0;

@@ -272,7 +272,7 @@ long gm_drain_pass(gm_drain_t *d, int partial)
 			   gm_chunk_committed;
 	/* compress only while the log is mostly free: a backlog means the
 	 * game produces faster than we compress, and waiting would stall it */
-	compress = d->compress && backlog <= n / 4;
+	compress = d->compress && backlog <= n / 2;
 	for (i = 0; i < n; i++) {
 		gm_chunk_t *c = &ring->chunks[i];
 		uint32_t st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
