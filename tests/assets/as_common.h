@@ -64,13 +64,20 @@ typedef struct as_block {
 static fx_tally_t as_total;     /* every deliberate block */
 static fx_tally_t as_untagged;  /* blocks with no tag */
 static fx_tally_t as_no_asset;  /* blocks outside every asset */
-static uint64_t as_frame = 1;   /* the frame being played, 1-based */
+/* The frame being played, 1-based. Written by the thread that ends frames,
+ * read by any (relaxed atomics: loaders on other threads only note it). */
+static uint64_t as_frame = 1;
+
+static inline uint64_t as_frame_now(void)
+{
+	return __atomic_load_n(&as_frame, __ATOMIC_RELAXED);
+}
 
 /* Ends the current frame (GMTRACE_FRAME) and counts it. */
 static inline void as_frame_end(void)
 {
 	GMTRACE_FRAME();
-	as_frame++;
+	__atomic_store_n(&as_frame, as_frame_now() + 1, __ATOMIC_RELAXED);
 }
 
 /* Allocates FX_SIZE(k) under asset a and tag t (either may be NULL) and
@@ -117,7 +124,7 @@ static inline void as_free(as_block_t *b)
 static inline void as_load_begin(as_asset_t *a)
 {
 	a->id = gmtrace_asset_load_begin(a->name, a->type);
-	a->load_frame = as_frame;
+	a->load_frame = as_frame_now();
 	a->loads++;
 	a->state = "loading";
 }
@@ -136,7 +143,7 @@ static inline void as_unload(as_asset_t *a, as_block_t *blocks, size_t n)
 		if (blocks[i].p)
 			as_free(&blocks[i]);
 	gmtrace_asset_unload_end(a->id);
-	a->unload_frame = as_frame;
+	a->unload_frame = as_frame_now();
 	a->unloads++;
 	a->state = "unloaded";
 }
@@ -190,7 +197,7 @@ static inline void as_json_common(void)
 	fx_json_u64("peak_live_bytes", as_total.peak_live_bytes);
 	as_json_tally("untagged", &as_untagged);
 	as_json_tally("no_asset", &as_no_asset);
-	fx_json_u64("frames", as_frame - 1);
+	fx_json_u64("frames", as_frame_now() - 1);
 	fx_json_bool("enabled", gmtrace_enabled());
 }
 

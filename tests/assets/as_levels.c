@@ -77,7 +77,7 @@ int main(void)
 		as_frame_end();
 	}
 
-	transition_frame = as_frame;
+	transition_frame = as_frame_now();
 	before = as_asset_live();
 	gmtrace_scene_begin("B");
 	for (unsigned i = 0; i < 3; i++) {
