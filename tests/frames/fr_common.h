@@ -113,15 +113,15 @@ static inline void fr_next(void)
  * those of `gmtrace frames --json` per_frame rows. */
 static inline void fr_json_per_frame(uint64_t nframes, int with_ticks)
 {
-	static const char *const keys[] = {"allocations", "frees", "allocated_bytes",
-					   "freed_bytes", "ticks"};
+	static const char *const keys[] = {"allocations", "frees", "allocated_bytes", "freed_bytes",
+	                                   "ticks"};
 	fx_json_open("per_frame", '{');
 	for (unsigned k = 0; k < (with_ticks ? 5u : 4u); k++) {
 		fx_json_open(keys[k], '[');
 		for (uint64_t i = 0; i < nframes; i++) {
 			const fr_frame_t *f = &fr_frames[i];
 			const uint64_t v[5] = {f->allocations, f->frees, f->allocated_bytes,
-					       f->freed_bytes, f->ticks};
+			                       f->freed_bytes, f->ticks};
 			fx_json_u64(NULL, v[k]);
 		}
 		fx_json_close(']');
@@ -141,7 +141,7 @@ static inline void fr_json_per_frame_usable(uint64_t nframes)
 		for (uint64_t i = 0; i < nframes; i++) {
 			const fr_frame_t *f = &fr_frames[i];
 			const uint64_t v[3] = {f->usable_freed_bytes, f->usable_live_bytes,
-					       f->usable_peak_live_bytes};
+			                       f->usable_peak_live_bytes};
 			fx_json_u64(NULL, v[k]);
 		}
 		fx_json_close(']');

@@ -33,7 +33,7 @@
 
 static atomic_uint_fast64_t fr_frame_now = 1; /* the frame the main thread plays */
 static uint64_t fr_nframes, fr_nchunks;
-static fx_tally_t fr_stream;                  /* the streamer's own tally */
+static fx_tally_t fr_stream; /* the streamer's own tally */
 static uint64_t fr_stream_tid;
 
 static void fr_stream_alloc(void **b, size_t n)

@@ -37,7 +37,7 @@ static inline void fr_sdl_frame_end(uint64_t n, void *block)
  * pixels on screen, partial updates included), "pumps" (event pumps),
  * "fps" (frames per second of the loop), the tally and per-frame figures. */
 static inline int fr_sdl_report(uint64_t nframes, uint64_t present_calls, uint64_t pumps,
-				uint64_t loop_ns)
+                                uint64_t loop_ns)
 {
 	fx_json_begin();
 	fx_json_u64("frames", nframes);

@@ -37,13 +37,15 @@ int main(int argc, char **argv)
 
 	t0 = fr_mono_ns();
 	for (uint64_t n = 1; n <= nframes; n++) {
-		SDL_Rect dirty[3] = {{0, 0, 40, 30}, {60, 40, 40, 30}, {(int)(n % 120), 90, 40, 30}};
+		SDL_Rect dirty[3] = {
+		        {0, 0, 40, 30}, {60, 40, 40, 30}, {(int)(n % 120), 90, 40, 30}};
 		do
 			pumps++;
 		while (SDL_PollEvent(&ev));
 		void *block = fr_sdl_frame_begin(n);
 		for (int i = 0; i < 3; i++)
-			SDL_FillRect(screen, &dirty[i], SDL_MapRGB(screen->format, 255, (Uint8)n, 0));
+			SDL_FillRect(screen, &dirty[i],
+			             SDL_MapRGB(screen->format, 255, (Uint8)n, 0));
 		fr_sdl_frame_end(n, block);
 		for (int i = 0; i < 3; i++) {
 			if (SDL_UpdateWindowSurfaceRects(win, &dirty[i], 1) != 0)

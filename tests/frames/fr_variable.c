@@ -23,7 +23,7 @@
 
 #include <gmtrace.h>
 
-#define FR_RATE 4000u   /* particles per simulated second */
+#define FR_RATE 4000u /* particles per simulated second */
 #define FR_LIFE_US 50000u
 #define FR_MAX_LIVE 4096u
 
@@ -59,7 +59,8 @@ int main(int argc, char **argv)
 			tail++;
 		}
 		/* expire: oldest first, every particle whose life is over */
-		while (head < tail && (n == nframes || fr_born[head % FR_MAX_LIVE] + FR_LIFE_US <= t)) {
+		while (head < tail &&
+		       (n == nframes || fr_born[head % FR_MAX_LIVE] + FR_LIFE_US <= t)) {
 			fr_free(fr_live[head % FR_MAX_LIVE], FX_SIZE(1));
 			head++;
 		}

@@ -168,15 +168,12 @@ def test_openworld_frames_report(openworld_run):
             f"frame {n}: main thread share {mine}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "libgmtrace bug: in the events level the per-thread frame counters skip the "
-    "free half of a moving realloc (hook/alloc.c counts it only in the frames "
-    "level), so frame_thread/frame_sum records say 1 free where the events say 2 "
-    "(fr_strategy 400: frames 113 and 209, where the entity array grows)"))
 def test_strategy_thread_split_counts_realloc_frees(strategy_run):
     """Events level: each frame's per-thread split (gmtrace frames --threads,
     from the frame_thread records) adds up to the frame's counts from the
-    events, reallocs included (one free + one allocation)."""
+    events, reallocs included (one free + one allocation). Until 3ccc9fb the
+    events level's counters skipped a moving realloc's free (frames 113 and
+    209 said 1 free where the events say 2)."""
     run, _ = strategy_run
     rep, _ = frames_json(run.capture, "--threads")
     pf = run.line["per_frame"]
