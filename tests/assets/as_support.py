@@ -252,9 +252,11 @@ class Model:
     outside every tag / asset), scenes [(name, frame, index of the event)],
     validations [dict: code, id, detail, thread, frame], frame_tag_live
     (per main frame end: {tag name: live bytes}), asset_live (bytes live in
-    all assets now, i.e. at the end), scene_bytes (per scene, in order:
-    {name, frame, before, peak, after}: asset bytes live when it began, the
-    most until the next scene began or the capture ended, and then),
+    all assets now, i.e. at the end), heap_live (bytes of every live block),
+    scene_bytes (per scene, in order: {name, frame, before, peak, after}:
+    asset bytes live when it began, the most until the next scene began or
+    the capture ended, and then; heap_before, heap_peak, heap_after: the
+    same for every live block, the runtime's too),
     threads (capture thread -> os tid), events (the raw list).
     """
 
@@ -272,6 +274,7 @@ class Model:
         self.threads = {}
         self.unknown_context = []
         self.asset_live = 0
+        self.heap_live = 0
         self.scene_bytes = []
         frame = 1
         context = collections.defaultdict(lambda: (0, 0))  # thread -> (asset, tag)
@@ -282,6 +285,10 @@ class Model:
             if ptr in live:  # its free was not recorded
                 free(ptr)
             live[ptr] = (size, aid, tid)
+            self.heap_live += size
+            if self.scene_bytes:
+                self.scene_bytes[-1]["heap_peak"] = max(self.scene_bytes[-1]["heap_peak"],
+                                                        self.heap_live)
             if aid:
                 a = self.assets.get(aid)
                 if a is None:
@@ -304,6 +311,7 @@ class Model:
             if ptr not in live:
                 return
             size, aid, tid = live.pop(ptr)
+            self.heap_live -= size
             if aid in self.assets:
                 tally_free(self.assets[aid].tally, size)
                 self.asset_live -= size
@@ -359,11 +367,11 @@ class Model:
                 a.extra_bytes = field(ev, "bytes")
             elif typ == "scene":
                 self.scenes.append((field(ev, "name"), frame, i))
-                if self.scene_bytes:
-                    self.scene_bytes[-1]["after"] = self.asset_live
+                self._close_scene()
                 self.scene_bytes.append({"name": field(ev, "name"), "frame": frame,
                                          "before": self.asset_live, "peak": self.asset_live,
-                                         "after": None})
+                                         "after": None, "heap_before": self.heap_live,
+                                         "heap_peak": self.heap_live, "heap_after": None})
             elif typ == "validation":
                 code = field(ev, "code", "what")
                 self.validations.append({
@@ -373,8 +381,12 @@ class Model:
                     "thread": ev["thread"], "frame": frame})
         self.frames = frame - 1
         self.live_at_exit = live
+        self._close_scene()
+
+    def _close_scene(self):
         if self.scene_bytes:
             self.scene_bytes[-1]["after"] = self.asset_live
+            self.scene_bytes[-1]["heap_after"] = self.heap_live
 
     def asset(self, name):
         """The one asset id loaded under name."""

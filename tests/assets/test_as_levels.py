@@ -39,6 +39,8 @@ def test_transition_in_records(tmp_path):
 def test_transition_reported(tmp_path):
     r = run("levels", tmp_path)
     t = r.line["transition"]
+    m = Model(r.capture)  # the whole heap's figures (the runtime's blocks too)
+    heap = m.scene_bytes[1]
     rep = transitions_report(r.capture)
     found = [x for x in rep["transitions"] if x["to"] == t["to"]]
     assert len(found) == 1, f"transitions to {t['to']}: {rep['transitions']}"
@@ -46,8 +48,12 @@ def test_transition_reported(tmp_path):
     assert x["from"] == t["from"]
     assert x["frame"] == t["frame"]
     assert sorted(x["kept"]) == sorted(t["kept"]), "wrongly kept assets"
+    # every live block: exact from the records
     assert (x["before_bytes"], x["peak_bytes"], x["after_bytes"]) == \
-        (t["before_bytes"], t["peak_bytes"], t["after_bytes"])
+        (heap["heap_before"], heap["heap_peak"], heap["heap_after"])
+    # assets' blocks: exact from the fixture
+    assert (x["before_asset_bytes"], x["after_asset_bytes"]) == \
+        (t["before_bytes"], t["after_bytes"])
     # moved bytes: everything allocated by B's loads (their scratch blocks
     # too) and everything freed out of assets (A's unloads and the scratch)
     assert x["loaded_bytes"] == t["loaded_allocated_bytes"]
