@@ -48,16 +48,16 @@
 #include <pthread.h>
 #include <semaphore.h>
 
-static as_tag_t as_render = AS_TAG("render", NULL);
-static as_tag_t as_textures = AS_TAG("render/textures", &as_render);
-static as_tag_t as_meshes = AS_TAG("render/meshes", &as_render);
-static as_tag_t as_audio = AS_TAG("audio", NULL);
-static as_tag_t as_music = AS_TAG("audio/music", &as_audio);
+static as_tag_t as_render = {.name = "render", .parent = NULL};
+static as_tag_t as_textures = {.name = "render/textures", .parent = &as_render};
+static as_tag_t as_meshes = {.name = "render/meshes", .parent = &as_render};
+static as_tag_t as_audio = {.name = "audio", .parent = NULL};
+static as_tag_t as_music = {.name = "audio/music", .parent = &as_audio};
 
-static as_asset_t as_hero = AS_ASSET("hero_diffuse", "texture");
-static as_asset_t as_mesh = AS_ASSET("level_mesh", "mesh");
-static as_asset_t as_theme = AS_ASSET("theme_music", "sound");
-static as_asset_t as_config = AS_ASSET("config", "data");
+static as_asset_t as_hero = {.name = "hero_diffuse", .type = "texture"};
+static as_asset_t as_mesh = {.name = "level_mesh", .type = "mesh"};
+static as_asset_t as_theme = {.name = "theme_music", .type = "sound"};
+static as_asset_t as_config = {.name = "config", .type = "data"};
 
 static as_block_t as_kept[8];
 static unsigned as_nkept;

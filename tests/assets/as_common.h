@@ -49,10 +49,6 @@ typedef struct as_asset {
 	uint64_t loads, unloads;
 } as_asset_t;
 
-/* Static initialisers: AS_TAG("render/textures", &render), AS_ASSET("hero", "texture"). */
-#define AS_TAG(n, p) {.name = (n), .parent = (p)}
-#define AS_ASSET(n, t) {.name = (n), .type = (t)}
-
 /* One deliberate block and what it was allocated under. */
 typedef struct as_block {
 	void *p;
@@ -61,9 +57,9 @@ typedef struct as_block {
 	as_tag_t *tag;     /* NULL: untagged */
 } as_block_t;
 
-static fx_tally_t as_total;     /* every deliberate block */
-static fx_tally_t as_untagged;  /* blocks with no tag */
-static fx_tally_t as_no_asset;  /* blocks outside every asset */
+static fx_tally_t as_total;    /* every deliberate block */
+static fx_tally_t as_untagged; /* blocks with no tag */
+static fx_tally_t as_no_asset; /* blocks outside every asset */
 /* The frame being played, 1-based. Written by the thread that ends frames,
  * read by any (relaxed atomics: loaders on other threads only note it). */
 static uint64_t as_frame = 1;

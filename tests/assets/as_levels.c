@@ -33,13 +33,16 @@
 #define AS_NB 3
 #define AS_FRAMES_PER_SCENE 10
 
-static as_asset_t as_font = AS_ASSET("ui_font", "font");
+static as_asset_t as_font = {.name = "ui_font", .type = "font"};
 static as_asset_t as_a[AS_NA] = {
-	AS_ASSET("a1", "texture"), AS_ASSET("a2", "mesh"), AS_ASSET("a3", "sound"),
-	AS_ASSET("a4", "texture"), AS_ASSET("a5", "mesh"), AS_ASSET("a6", "animation"),
+        {.name = "a1", .type = "texture"}, {.name = "a2", .type = "mesh"},
+        {.name = "a3", .type = "sound"},   {.name = "a4", .type = "texture"},
+        {.name = "a5", .type = "mesh"},    {.name = "a6", .type = "animation"},
 };
 static as_asset_t as_b[AS_NB] = {
-	AS_ASSET("b1", "texture"), AS_ASSET("b2", "mesh"), AS_ASSET("b3", "sound"),
+        {.name = "b1", .type = "texture"},
+        {.name = "b2", .type = "mesh"},
+        {.name = "b3", .type = "sound"},
 };
 static as_block_t as_font_b[1], as_a_b[AS_NA][2], as_b_b[AS_NB][2];
 
@@ -117,9 +120,9 @@ int main(void)
 	fx_json_u64("unloaded_bytes", unloaded);
 	fx_json_u64("loaded_bytes", loaded);
 	fx_json_u64("loaded_allocated_bytes",
-		    as_b[0].t.alloc_bytes + as_b[1].t.alloc_bytes + as_b[2].t.alloc_bytes);
+	            as_b[0].t.alloc_bytes + as_b[1].t.alloc_bytes + as_b[2].t.alloc_bytes);
 	fx_json_u64("scratch_freed_bytes",
-		    as_b[0].t.freed_bytes + as_b[1].t.freed_bytes + as_b[2].t.freed_bytes);
+	            as_b[0].t.freed_bytes + as_b[1].t.freed_bytes + as_b[2].t.freed_bytes);
 	fx_json_open("kept", '[');
 	for (unsigned i = 3; i < AS_NA; i++)
 		fx_json_str(NULL, as_a[i].name);

@@ -38,13 +38,13 @@
 
 #define AS_UNKNOWN 999999u
 
-static as_tag_t as_after_tag = AS_TAG("after", NULL);
-static as_asset_t as_double = AS_ASSET("double_unloaded", "texture");
-static as_asset_t as_under = AS_ASSET("released_below_zero", "sound");
-static as_asset_t as_held = AS_ASSET("unloaded_with_refs", "mesh");
-static as_asset_t as_detached = AS_ASSET("detached_unattached", "model");
-static as_asset_t as_twice = AS_ASSET("load_ended_twice", "shader");
-static as_asset_t as_after = AS_ASSET("after", "data");
+static as_tag_t as_after_tag = {.name = "after", .parent = NULL};
+static as_asset_t as_double = {.name = "double_unloaded", .type = "texture"};
+static as_asset_t as_under = {.name = "released_below_zero", .type = "sound"};
+static as_asset_t as_held = {.name = "unloaded_with_refs", .type = "mesh"};
+static as_asset_t as_detached = {.name = "detached_unattached", .type = "model"};
+static as_asset_t as_twice = {.name = "load_ended_twice", .type = "shader"};
+static as_asset_t as_after = {.name = "after", .type = "data"};
 static char as_long[301];
 
 /* One misuse: its name, the gm_valid code name expected, the id the record

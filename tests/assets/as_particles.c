@@ -24,9 +24,9 @@
 #define AS_MAX_FRAMES 10000
 #define AS_MAX_P 64
 
-static as_tag_t as_gameplay = AS_TAG("gameplay", NULL);
-static as_tag_t as_particles = AS_TAG("gameplay/particles", &as_gameplay);
-static as_tag_t as_ai = AS_TAG("gameplay/ai", &as_gameplay);
+static as_tag_t as_gameplay = {.name = "gameplay", .parent = NULL};
+static as_tag_t as_particles = {.name = "gameplay/particles", .parent = &as_gameplay};
+static as_tag_t as_ai = {.name = "gameplay/ai", .parent = &as_gameplay};
 
 static void *as_leaked[AS_MAX_FRAMES * 4];
 
@@ -40,7 +40,8 @@ int main(int argc, char **argv)
 	uint64_t l = fx_arg_u64(argc > 3 ? argv[3] : NULL, 2);
 	if (nframes < 1 || nframes > AS_MAX_FRAMES || p < 1 || p > AS_MAX_P || l >= p ||
 	    l * nframes > sizeof(as_leaked) / sizeof(as_leaked[0]))
-		fx_fail("usage", "as_particles [F [P [L]]], F <= 10000, P <= 64, L < P, L*F <= 40000");
+		fx_fail("usage",
+		        "as_particles [F [P [L]]], F <= 10000, P <= 64, L < P, L*F <= 40000");
 	(void)gmtrace_enabled(); /* the marker API's one-time lookup, before any tag */
 	uint32_t particles_tag = gmtrace_tag_id("gameplay/particles");
 

@@ -35,7 +35,7 @@
 #define AS_MAX_RING 16
 #define AS_THRASH 10
 
-static as_tag_t as_streaming_tag = AS_TAG("streaming", NULL);
+static as_tag_t as_streaming_tag = {.name = "streaming", .parent = NULL};
 static char as_names[AS_MAX_ASSETS][16];
 /* one entry per load: the N assets, then the thrash reload */
 static as_asset_t as_loads[AS_MAX_ASSETS + 1];
