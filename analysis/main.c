@@ -25,6 +25,7 @@ static const gm_main_cmd_t gm_main_cmds[] = {
 #endif
         {"summary", gm_cmd_summary, "totals, peak, live blocks at exit and threads of a capture"},
         {"frames", gm_cmd_frames, "frame times against what was allocated in each frame"},
+        {"pools", gm_cmd_pools, "object pools, pool candidates and garbage-collector runs"},
         {"dump", gm_cmd_dump, "print every event of a capture, one per line"},
 };
 

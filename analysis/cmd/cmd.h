@@ -21,6 +21,10 @@ int gm_cmd_dump(int argc, char **argv);
  * allocation, per frame. */
 int gm_cmd_frames(int argc, char **argv);
 
+/* gmtrace pools [--json | --csv] [options] CAPTURE | --compare A B: object
+ * pools, pool candidates, GC runs. */
+int gm_cmd_pools(int argc, char **argv);
+
 /* gmtrace run [...] -- PROGRAM: record a program (cmd/run.c, GM_HAVE_RUN). */
 int gm_cmd_run(int argc, char **argv);
 
