@@ -32,6 +32,7 @@ typedef struct as_tag {
 	const char *name;
 	struct as_tag *parent;
 	fx_tally_t own;    /* blocks allocated with this tag innermost */
+	fx_tally_t loose;  /* of those, the ones outside every asset */
 	fx_tally_t rollup; /* this tag's and every descendant's blocks */
 } as_tag_t;
 
@@ -93,6 +94,8 @@ static inline as_block_t as_alloc(as_asset_t *a, as_tag_t *t, size_t k, int touc
 		fx_tally_alloc(&as_untagged, b.n);
 	else
 		fx_tally_alloc(&t->own, b.n);
+	if (t && a == NULL)
+		fx_tally_alloc(&t->loose, b.n);
 	for (as_tag_t *x = t; x; x = x->parent)
 		fx_tally_alloc(&x->rollup, b.n);
 	return b;
@@ -112,6 +115,8 @@ static inline void as_free(as_block_t *b)
 		fx_tally_free(&as_untagged, b->n);
 	else
 		fx_tally_free(&b->tag->own, b->n);
+	if (b->tag && b->asset == NULL)
+		fx_tally_free(&b->tag->loose, b->n);
 	for (as_tag_t *x = b->tag; x; x = x->parent)
 		fx_tally_free(&x->rollup, b->n);
 }
@@ -174,13 +179,14 @@ static inline void as_json_asset(const as_asset_t *a)
 	fx_json_close('}');
 }
 
-/* A tag as an array item: name, parent, own and roll-up tallies. */
+/* A tag as an array item: name, parent, own, loose and roll-up tallies. */
 static inline void as_json_tag(const as_tag_t *t)
 {
 	fx_json_open(NULL, '{');
 	fx_json_str("name", t->name);
 	fx_json_str("parent", t->parent ? t->parent->name : "");
 	as_json_tally("own", &t->own);
+	as_json_tally("loose", &t->loose);
 	as_json_tally("rollup", &t->rollup);
 	fx_json_close('}');
 }

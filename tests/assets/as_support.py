@@ -170,13 +170,26 @@ def transitions_report(capture, expect_rc=0):
     return gmtrace_json("transitions", "--json", capture, expect_rc=expect_rc)
 
 
-def by_name(entries, what):
-    """{name: entry} of a report's list; names must be unique."""
+def by_name(entries, what, key="name"):
+    """{name: entry} of a report's list (names under key); names must be unique."""
     out = {}
     for e in entries:
-        assert e["name"] not in out, f"{what}: name {e['name']!r} listed twice"
-        out[e["name"]] = e
+        assert e[key] not in out, f"{what}: name {e[key]!r} listed twice"
+        out[e[key]] = e
     return out
+
+
+def count_view(entry):
+    """A byte count of `gmtrace assets --json` (an asset, a tag's own or
+    roll-up figures) in the tally keys: {allocated_bytes, live_bytes,
+    live_count, peak_bytes}."""
+    return {"allocated_bytes": entry["allocated_bytes"], "live_bytes": entry["live_bytes"],
+            "live_count": entry["live_blocks"], "peak_bytes": entry["peak_live_bytes"]}
+
+
+def tally_view(t):
+    """The same four keys of a tally (fixture or Model)."""
+    return {k: t[k] for k in ("allocated_bytes", "live_bytes", "live_count", "peak_bytes")}
 
 
 def dump_events(capture, timeout=120):

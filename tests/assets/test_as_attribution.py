@@ -9,7 +9,8 @@ in the size-rule view. Checked twice: in the raw records (`gmtrace dump`,
 read by as_support.Model) and in `gmtrace assets --json`. Without the preload
 the marker calls do nothing and the fixture prints the same line.
 """
-from as_support import Model, RECORD_UNITS_BUG, assets_report, by_name, run, without
+from as_support import (Model, RECORD_UNITS_BUG, assets_report, by_name, count_view, run,
+                        tally_view, without)
 
 # the states an asset went through, by the state it ends in
 STATES = {"resident": ["loading", "resident"],
@@ -55,11 +56,9 @@ def test_attribution_in_records(tmp_path):
     assert m.validations == [], f"a correct game made validation records: {m.validations}"
 
 
-def tag_figures(entry):
-    """(own, rollup) of one tag of `gmtrace assets --json`, each
-    {allocated_bytes, live_bytes, peak_bytes}."""
-    keys = ("allocated_bytes", "live_bytes", "peak_bytes")
-    return ({k: entry["own"][k] for k in keys}, {k: entry["rollup"][k] for k in keys})
+# the one tag each asset's blocks were allocated under (None: no tag)
+ASSET_TAGS = {"hero_diffuse": "render/textures", "level_mesh": "render/meshes",
+              "theme_music": "audio/music", "config": None}
 
 
 @RECORD_UNITS_BUG
@@ -67,6 +66,8 @@ def test_attribution_in_assets_report(tmp_path):
     r = run("attribution", tmp_path)
     line = r.line
     rep = assets_report(r.capture)
+    assert rep["error"] is None and rep["exact"] is True
+    assert rep["frames"] == line["frames"]
     got = by_name(rep["assets"], "assets")
     assert set(got) == {a["name"] for a in line["assets"]}
     for want in line["assets"]:
@@ -74,26 +75,41 @@ def test_attribution_in_assets_report(tmp_path):
         what = f"asset {want['name']}"
         assert a["type"] == want["type"], what
         assert a["state"] == want["state"], what
-        assert a["peak_bytes"] == want["bytes"]["peak_bytes"], what
-        assert a["live_bytes"] == want["bytes"]["live_bytes"], what
+        assert count_view(a) == tally_view(want["bytes"]), what
+        assert a["allocations"] == want["bytes"]["allocations"], what
+        # every block was allocated inside the load scope
+        assert a["resident_bytes"] == want["bytes"]["allocated_bytes"], what
         assert a["extra_bytes"] == want["extra_bytes"], what
         assert a["load_frame"] == want["load_frame"], what
-        assert (a["unload_frame"] or 0) == want["unload_frame"], what
-        if want["state"] == "unloaded":
-            # every block freed by the unload: nothing left behind
-            assert a["live_at_unload_bytes"] == 0, what
-        assert a["refs_max"] == 0 and a["refs_end"] == 0, what
-        assert a["touches"] == 0, what
+        assert a["ready_frame"] == want["load_frame"], what
+        unload = want["unload_frame"] or None
+        assert (a["unload_frame"], a["unloaded_frame"]) == (unload, unload), what
+        # an unload frees everything: nothing left behind
+        assert a["unloaded_live_bytes"] == (0 if unload else None), what
+        assert a["refs"] == 0 and a["refs_max"] == 0 and a["touches"] == 0, what
+        b = want["bytes"]
+        assert a["tags"] == [{"tag": ASSET_TAGS[want["name"]], "allocated_bytes":
+                              b["allocated_bytes"], "live_bytes": b["live_bytes"]}], what
 
-    tags = by_name([t for t in rep["tags"] if t["name"]], "tags")
+    tags = by_name(rep["tags"], "tags", key="tag")
+    assert set(tags) == {t["name"] for t in line["tags"]}
     for want in line["tags"]:
-        own, rollup = tag_figures(tags[want["name"]])
-        keys = own.keys()
-        assert own == {k: want["own"][k] for k in keys}, f"tag {want['name']} (own)"
-        assert rollup == {k: want["rollup"][k] for k in keys}, f"tag {want['name']} (roll-up)"
+        t = tags[want["name"]]
+        what = f"tag {want['name']}"
+        assert t["parent"] == (want["parent"] or None), what
+        assert count_view(t) == tally_view(want["own"]), f"{what} (own)"
+        assert count_view(t["rollup"]) == tally_view(want["rollup"]), f"{what} (roll-up)"
+        assert (t["loose_live_bytes"], t["loose_live_blocks"]) == \
+            (want["loose"]["live_bytes"], want["loose"]["live_count"]), f"{what} (loose)"
+    # no tag: the runtime's blocks too, so compared with the records
+    m = Model(r.capture)
+    assert count_view(rep["untagged"]) == tally_view(m.tag_own[""]), "untagged"
+    assert rep["totals"]["asset_bytes"] == sum(a["bytes"]["live_bytes"] for a in line["assets"])
+    assert rep["totals"]["extra_bytes"] == sum(a["extra_bytes"] for a in line["assets"]
+                                               if a["state"] != "unloaded")
 
-    # no leak, no orphan, no validation: the only findings allowed are about
-    # the two assets the fixture keeps to the end on purpose
+    # no leak, orphan, refcount or validation finding: the only ones allowed
+    # are about the two assets the fixture keeps to the end on purpose
     kept = {a["name"] for a in line["assets"] if a["state"] == "resident"}
     for c in rep["checks"]:
         assert c["check"] == "never_unloaded" and c["name"] in kept, f"unexpected finding {c}"

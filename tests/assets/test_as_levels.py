@@ -39,21 +39,33 @@ def test_transition_in_records(tmp_path):
 def test_transition_reported(tmp_path):
     r = run("levels", tmp_path)
     t = r.line["transition"]
+    assets = {a["name"]: a for a in r.line["assets"]}
     m = Model(r.capture)  # the whole heap's figures (the runtime's blocks too)
     heap = m.scene_bytes[1]
     rep = transitions_report(r.capture)
-    found = [x for x in rep["transitions"] if x["to"] == t["to"]]
-    assert len(found) == 1, f"transitions to {t['to']}: {rep['transitions']}"
-    x = found[0]
-    assert x["from"] == t["from"]
+    assert [x["name"] for x in rep["transitions"]] == [t["from"], t["to"]]
+    x = rep["transitions"][1]
+    assert x["source"] == "scene"
     assert x["frame"] == t["frame"]
-    assert sorted(x["kept"]) == sorted(t["kept"]), "wrongly kept assets"
+    assert [k["name"] for k in x["kept"]] == t["kept"], "wrongly kept assets"
+    for k in x["kept"]:
+        assert k["resident_bytes"] == assets[k["name"]]["bytes"]["live_bytes"], k["name"]
+        assert k["last_touch_frame"] == t["frame"] - 1, k["name"]
+    assert x["kept_bytes"] == sum(assets[n]["bytes"]["live_bytes"] for n in t["kept"])
+    # the old scene's assets: ui_font and a1..a6, of which a1..a3 unloaded
+    assert (x["old_assets"], x["old_unloaded"]) == (1 + len(t["kept"]) + len(t["unloaded"]),
+                                                    len(t["unloaded"]))
     # every live block: exact from the records
-    assert (x["before_bytes"], x["peak_bytes"], x["after_bytes"]) == \
+    assert (x["before"]["live_bytes"], x["peak"]["live_bytes"], x["after"]["live_bytes"]) == \
         (heap["heap_before"], heap["heap_peak"], heap["heap_after"])
+    assert x["peak"]["frame"] == t["frame"]
     # assets' blocks: exact from the fixture
-    assert (x["before_asset_bytes"], x["after_asset_bytes"]) == \
+    assert (x["before"]["asset_bytes"], x["after"]["asset_bytes"]) == \
         (t["before_bytes"], t["after_bytes"])
+    by_type = {}
+    for a in r.line["assets"]:
+        by_type[a["type"]] = by_type.get(a["type"], 0) + a["bytes"]["live_bytes"]
+    assert {b["type"]: b["live_bytes"] for b in x["after"]["by_type"]} == by_type
     # moved bytes: everything allocated by B's loads (their scratch blocks
     # too) and everything freed out of assets (A's unloads and the scratch)
     assert x["loaded_bytes"] == t["loaded_allocated_bytes"]

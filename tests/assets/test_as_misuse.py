@@ -5,7 +5,8 @@ id it names and its detail, in the order made; the program exits 0 and gmtrace
 still attributes the allocations made afterwards; `gmtrace assets` lists the
 validations and `--check` fails.
 """
-from as_support import Model, RECORD_UNITS_BUG, assets_report, gmtrace, run
+from as_support import (Model, RECORD_UNITS_BUG, assets_report, count_view, gmtrace, run,
+                        tally_view)
 
 
 @RECORD_UNITS_BUG
@@ -39,7 +40,21 @@ def test_misuse_reported_and_check_fails(tmp_path):
     r = run("misuse", tmp_path)
     line = r.line
     rep = assets_report(r.capture)
+    # one finding per misuse (in the report's order, not necessarily the calls')
     found = [c for c in rep["checks"] if c["check"] == "validation"]
-    assert sorted(c["code"] for c in found) == sorted(w["code"] for w in line["misuses"])
+    assert len(found) == len(line["misuses"])
+    want = [w for w in line["misuses"]]
+    for c in found:
+        match = [w for w in want if (w["code"], w["subject"]) == (c["code"], c["subject"])
+                 and w["detail"] in (-1, c["detail"])]
+        assert match, f"validation finding {c} matches no misuse left in {want}"
+        want.remove(match[0])
+    # the two reference-count misuses are reference-count findings too
+    refcount = {(c["name"], c["what"]) for c in rep["checks"] if c["check"] == "refcount"}
+    assert refcount == {("released_below_zero", "release_below_zero"),
+                        ("unloaded_with_refs", "unload_with_refs")}
+    after = [a for a in rep["assets"] if a["name"] == "after"]
+    want = [a for a in line["assets"] if a["name"] == "after"][0]
+    assert len(after) == 1 and count_view(after[0]) == tally_view(want["bytes"])
     res = gmtrace("assets", "--check", r.capture)
     assert res.returncode == 1, f"gmtrace assets --check: rc {res.returncode}: {res.stderr}"

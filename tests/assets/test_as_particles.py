@@ -8,7 +8,7 @@ and only that tag, as growing at that rate, and `--check` must fail.
 """
 import pytest
 
-from as_support import Model, assets_report, by_name, gmtrace, run
+from as_support import Model, assets_report, by_name, count_view, gmtrace, run, tally_view
 
 FRAMES, P, L = 120, 16, 2
 
@@ -36,29 +36,37 @@ def test_particle_leak_in_records(tmp_path):
 
 
 def tag_growth_findings(rep):
-    """The report's findings about a growing tag (a leak under a tag)."""
-    return [c for c in rep["checks"] if c["check"] in ("tag_growth", "leak") and c.get("tag")]
+    """The report's findings about a tag whose loose bytes grow."""
+    return [c for c in rep["checks"] if c["check"] == "tag_growth"]
 
 
 def test_particle_leak_reported(tmp_path):
     r = run("particles", tmp_path, args=(FRAMES, P, L))
     line = r.line
     rep = assets_report(r.capture)
-    tags = by_name([t for t in rep["tags"] if t["name"]], "tags")
-    leak = tags[line["leaking_tag"]]
-    want = {t["name"]: t for t in line["tags"]}[line["leaking_tag"]]["own"]
-    assert leak["own"]["live_bytes"] == want["live_bytes"] == L * FRAMES * line["particle_size"]
-    assert leak["own"]["peak_bytes"] == want["peak_bytes"]
-    assert leak["own"]["live_blocks"] == L * FRAMES
-    assert tags[line["control_tag"]]["own"]["live_bytes"] == 0
+    assert rep["frames"] == FRAMES
+    want = {t["name"]: t for t in line["tags"]}
+    tags = by_name(rep["tags"], "tags", key="tag")
+    assert set(tags) == set(want), "the parent tag is shown though never pushed"
+    for name, w in want.items():
+        t = tags[name]
+        assert count_view(t) == tally_view(w["own"]), f"tag {name} (own)"
+        assert count_view(t["rollup"]) == tally_view(w["rollup"]), f"tag {name} (roll-up)"
+        assert t["loose_live_bytes"] == w["loose"]["live_bytes"], f"tag {name} (loose)"
+    leak, ctl = tags[line["leaking_tag"]], tags[line["control_tag"]]
+    assert leak["live_blocks"] == L * FRAMES
+    assert leak["growth_bytes_per_frame"] == pytest.approx(line["growth_bytes_per_frame"],
+                                                           rel=1e-9)
+    assert ctl["growth_bytes_per_frame"] == pytest.approx(0, abs=1e-6)
 
     found = tag_growth_findings(rep)
-    assert [c["tag"] for c in found] == [line["leaking_tag"]], \
+    assert [c["name"] for c in found] == [line["leaking_tag"]], \
         f"only the particle tag grows: {found}"
     c = found[0]
-    assert c["growth_bytes_per_frame"] == pytest.approx(line["growth_bytes_per_frame"], rel=1e-9)
+    assert c["bytes_per_frame"] == pytest.approx(line["growth_bytes_per_frame"], rel=1e-9)
     assert c["live_blocks"] == L * FRAMES
     assert c["live_bytes"] == line["live_at_exit_bytes"]
+    assert [c for c in rep["checks"] if c["check"] != "tag_growth"] == []
 
 
 def test_particle_leak_fails_check(tmp_path):
@@ -73,6 +81,6 @@ def test_no_leak_passes_check(tmp_path):
     r = run("particles", tmp_path, args=(FRAMES, P, 0))
     assert r.line["live_at_exit_count"] == 0
     rep = assets_report(r.capture)
-    assert tag_growth_findings(rep) == []
+    assert rep["checks"] == []
     res = gmtrace("assets", "--check", r.capture)
     assert res.returncode == 0, f"gmtrace assets --check: rc {res.returncode}: {res.stdout}"

@@ -29,9 +29,11 @@ def test_scale_in_records_and_report(tmp_path):
 
     rep = assets_report(r.capture)
     assert len(rep["assets"]) == line["assets"]
+    assert rep["totals"]["assets"] == rep["totals"]["unloaded"] == line["assets"]
     assert all(a["state"] == "unloaded" and a["live_bytes"] == 0 for a in rep["assets"])
-    assert sum(a["peak_bytes"] for a in rep["assets"]) == line["asset_bytes"]
-    blob = [t for t in rep["types"] if t["name"] == "blob"]
+    assert sum(a["peak_live_bytes"] for a in rep["assets"]) == line["asset_bytes"]
+    blob = [t for t in rep["types"] if t["type"] == "blob"]
     assert len(blob) == 1 and blob[0]["assets"] == line["assets"]
-    assert blob[0]["peak_bytes"] == line["peak_asset_bytes"]
+    assert blob[0]["peak_live_bytes"] == line["peak_asset_bytes"]
+    assert blob[0]["allocated_bytes"] == line["asset_bytes"]
     assert [c for c in rep["checks"] if c["check"] == "leak"] == []

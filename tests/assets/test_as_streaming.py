@@ -52,11 +52,23 @@ def test_streaming_reported(tmp_path):
     rep = assets_report(r.capture)
     stream = [a for a in rep["assets"] if a["name"].startswith("stream_")]
     assert len(stream) == line["loads"]
+    assert rep["totals"]["assets"] == line["loads"]
+    assert rep["totals"]["unloaded"] == line["loads"]
     for a in stream:
-        assert a["state"] == "unloaded", a["name"]
-        assert a["live_bytes"] == 0 and a["live_at_unload_bytes"] == 0, a["name"]
-        assert a["refs_end"] == 0 and a["refs_max"] == 1, a["name"]
-    assert sum(a["peak_bytes"] for a in stream) == line["loaded_bytes"]
-    assert [c for c in rep["checks"] if c["check"] in ("leak", "refcount", "validation")] == []
-    thrash = [c for c in rep["checks"] if c["check"] == "thrash"]
-    assert [c["name"] for c in thrash] == [line["thrashed"]], thrash
+        what = f"asset {a['name']} ({a['id']})"
+        assert a["state"] == "unloaded", what
+        assert a["live_bytes"] == 0 and a["unloaded_live_bytes"] == 0, what
+        assert a["refs"] == 0 and a["refs_max"] == 1, what
+        assert a["peak_live_bytes"] == a["allocated_bytes"] == a["resident_bytes"], what
+    assert sum(a["allocated_bytes"] for a in stream) == line["loaded_bytes"]
+    st = rep["streaming"]
+    assert st["loaded"]["total_bytes"] == line["loaded_bytes"]
+    assert st["unloaded"]["total_bytes"] == line["unloaded_bytes"]
+    assert st["residency"]["count"] == line["loads"]
+    assert st["residency"]["still_resident"] == 0
+    assert [t["name"] for t in st["thrash"]] == [line["thrashed"]], st["thrash"]
+    t = st["thrash"][0]
+    assert 0 <= t["frames"] <= rep["options"]["thrash_frames"]
+    bad = [c for c in rep["checks"]
+           if c["check"] in ("leak", "refcount", "validation", "duplicate", "tag_growth")]
+    assert bad == []
