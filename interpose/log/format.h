@@ -226,17 +226,38 @@ static inline unsigned gm_rec_x(uint64_t w0) { return (unsigned)(w0 >> 56); }
 static inline uint64_t gm_rec_b(uint64_t w1) { return w1 & GM_REC_SIZE_MASK; }
 static inline uint64_t gm_rec_tick(uint64_t w1) { return w1 >> 40; }
 
-/* Number of 16-byte units a record occupies, from its first word. */
+/* Number of 16-byte units a record occupies, from its first word. Records
+ * whose x is a count of extra units are listed; every other known type is
+ * one unit (x may hold a value: a kind, a state, a code); types unknown to
+ * this version carry their length in x, so older readers can skip them. */
 static inline unsigned gm_rec_units(uint64_t w0)
 {
 	unsigned t = gm_rec_type(w0);
-	if (t == gm_rec_alloc || t == gm_rec_free || t == gm_rec_frame || t == gm_rec_stall ||
-	    t == gm_rec_fork || t == gm_rec_exec || t == gm_rec_exit || t == gm_rec_lost ||
-	    t == gm_rec_thread_end || t == gm_rec_module_unload)
-		return 1;
-	if (t == gm_rec_realloc || t == gm_rec_fail)
+	switch (t) {
+	case gm_rec_realloc:
+	case gm_rec_fail:
 		return 2;
-	return 1 + gm_rec_x(w0); /* time, clock, thread_start, module, process, future types */
+	case gm_rec_time:
+	case gm_rec_clock:
+	case gm_rec_thread_start:
+	case gm_rec_module:
+	case gm_rec_process:
+	case gm_rec_frame_set:
+	case gm_rec_frame_thread:
+	case gm_rec_frame_sum:
+	case gm_rec_spike:
+	case gm_rec_tag_def:
+	case gm_rec_asset_new:
+	case gm_rec_scene:
+	case gm_rec_pool_def:
+	case gm_rec_pool_frame:
+	case gm_rec_gc:
+	case gm_rec_alloc_cost:
+	case gm_rec_frame_tags:
+		return 1 + gm_rec_x(w0);
+	default:
+		return t < gm_rec_count ? 1 : 1 + gm_rec_x(w0);
+	}
 }
 
 /* Rebuild a full TSC from the previous full TSC and a record's 24-bit tick. */

@@ -180,14 +180,20 @@ static uint64_t gm_frame_median(const uint64_t *v, uint64_t n)
 }
 
 /* The limit for one metric: the absolute one, or factor x median once
- * there is history (whichever is lower when both are set). */
+ * there is history (whichever is lower when both are set). The relative
+ * limit applies to allocation counts and bytes only, and never below the
+ * median plus a floor (32 allocations, 32 KiB): the allocator time is an
+ * estimate from one timed call in N, too noisy to compare with a median,
+ * so it has an absolute limit only. */
 static uint64_t gm_frame_limit(uint64_t absolute, int metric)
 {
+	static const uint64_t floor_[2] = {32, 32 * 1024};
 	uint64_t rel = 0;
-	if (gm_frame_factor > 0 && gm_frame_nhist >= GM_FRAME_MIN_HISTORY) {
+	if (metric < 2 && gm_frame_factor > 0 && gm_frame_nhist >= GM_FRAME_MIN_HISTORY) {
 		uint64_t med = gm_frame_median(gm_frame_hist[metric], gm_frame_nhist);
-		if (med > 0)
-			rel = (uint64_t)((double)med * gm_frame_factor);
+		rel = (uint64_t)((double)med * gm_frame_factor);
+		if (rel < med + floor_[metric])
+			rel = med + floor_[metric];
 	}
 	if (absolute && rel)
 		return absolute < rel ? absolute : rel;

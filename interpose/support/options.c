@@ -27,7 +27,7 @@ const gm_option_row_t gm_options_table[] = {
 	{"spike_alloc_ns", gm_opt_uint, "0", NULL, GM_OPT_OFF(spike_alloc_ns), 0,
 	 "a frame spending more ns in the allocator than this is a spike (0: none)"},
 	{"spike_factor", gm_opt_ratio, "4", NULL, GM_OPT_OFF(spike_factor_pct), 0,
-	 "a frame over this many times the median of the last 128 frames is a spike (0: off)"},
+	 "a frame allocating over this many times the median of the last 128 frames (count or bytes) is a spike (0: off)"},
 	{"spike_stderr", gm_opt_bool, "0", NULL, GM_OPT_OFF(spike_stderr), 0,
 	 "print a line on stderr for every spike"},
 	{"auto_frames", gm_opt_bool, "1", NULL, GM_OPT_OFF(auto_frames), 0,

@@ -120,15 +120,11 @@ def test_relative_spike_limit_finds_the_burst(tmp_path):
     by_count = [c for c in calls if c["reasons"] & SPIKE_ALLOCATIONS]
     assert [c["frame"] for c in by_count] == [S], calls
     assert by_count[0]["allocations"] == f(S) + 5000
-    assert by_count[0]["limit_allocations"] == 4 * 7  # median of f over the window: 7
+    # median of f over the window: 7; the limit is 4 x 7, but never below the
+    # median plus 32 allocations (the floor against noise on small medians)
+    assert by_count[0]["limit_allocations"] == max(4 * 7, 7 + 32)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "libgmtrace bug: the relative limit also applies to the allocator-time "
-    "estimate, which times one call in 16 (GMTRACE_TIMING_SAMPLE) and weighs it "
-    "x16, so ordinary frames of a steady loop read 0 or 16x one call and about "
-    "1 frame in 11 fires an alloc-time spike (reasons 4) and a callback "
-    "(fr_pattern 20000 200, GMTRACE_SPIKE_FACTOR=4: ~1800 callbacks, want 1)"))
 def test_relative_spike_limit_reports_only_the_burst(tmp_path):
     """Relative limit only, 20000 frames: exactly one spike, at S, in the
     records and in the callback. Every frame but S does the same kind of

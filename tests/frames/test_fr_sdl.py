@@ -12,7 +12,7 @@ from fr_support import (SDL_ENV, DumpFrames, first_mismatch, frames_json, has_fi
                         run_fixture)
 
 DLOPEN_BUG = (
-    "libgmtrace bug: a game that dlopens libSDL2 RTLD_LOCAL and takes its functions "
+    "known limitation: a game that dlopens libSDL2 RTLD_LOCAL and takes its functions "
     "with dlsym(handle, ...) (ctypes/PySDL2 style) calls SDL_RenderPresent and "
     "SDL_PollEvent directly, never through the present hooks, so no frame is found "
     "(fr_sdl2_dlopen 120: 0 main frame records, want 120)")
@@ -20,6 +20,7 @@ DLOPEN_BUG = (
 CASES = [
     pytest.param("fr_sdl2", [120], id="sdl2-render"),
     pytest.param("fr_sdl2_surface", [120], id="sdl2-surface-rects"),
+    pytest.param("fr_sdl2_ext", [120], id="sdl2-private-scope-extension"),
     pytest.param("fr_sdl2_dlopen", [120], id="sdl2-dlopen-local",
                  marks=pytest.mark.xfail(strict=True, reason=DLOPEN_BUG)),
     pytest.param("fr_sdl1", [120], id="sdl1-flip"),
