@@ -84,6 +84,33 @@ static void gm_dump_ptr(gm_dump_line_t *l, const char *name, uint64_t v)
 	gm_dump_put(l, name, gm_dump_field_ptr, v, NULL, 0);
 }
 
+static void gm_dump_i64(gm_dump_line_t *l, const char *name, int64_t v)
+{
+	if (l->json) {
+		gm_json_key(l->j, name);
+		gm_json_i64(l->j, v);
+		return;
+	}
+	printf(" %s=%lld", name, (long long)v);
+}
+
+static const char *const gm_dump_levels[] = {"events", "frames"};
+static const char *const gm_dump_states[] = {"loading", "resident", "unloading", "unloaded",
+					     "failed"};
+static const char *const gm_dump_ops[] = {"ref", "release", "touch"};
+static const char *const gm_dump_codes[] = {
+	"none", "unknown_asset", "double_unload", "release_below_zero", "null_name", "long_name",
+	"unload_with_refs", "tag_underflow", "stack_overflow", "bad_state", "detach_mismatch",
+	"unknown_tag", "unknown_pool", "pool_underflow"};
+
+/* An enum value by name ("unknown" past the table). */
+static void gm_dump_name(gm_dump_line_t *l, const char *name, const char *const *names,
+			 unsigned count, uint64_t v)
+{
+	const char *s = v < count ? names[v] : "unknown";
+	gm_dump_put(l, name, gm_dump_field_string, 0, s, strlen(s));
+}
+
 /* Strings in records may be padded with NULs; they are not shown. */
 static void gm_dump_string(gm_dump_line_t *l, const char *name, const void *p, uint64_t n)
 {
@@ -156,6 +183,7 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 	case gm_rec_frame:
 		gm_dump_u64(l, "frame", ev->a);
 		gm_dump_u64(l, "set", ev->x);
+		gm_dump_u64(l, "source", ev->b);
 		break;
 	case gm_rec_module:
 		gm_dump_ptr(l, "base", u[0]);
@@ -196,6 +224,127 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 	case gm_rec_module_unload:
 		gm_dump_ptr(l, "base", ev->a);
 		break;
+	case gm_rec_sim_tick:
+		gm_dump_u64(l, "tick", ev->a);
+		break;
+	case gm_rec_level:
+		gm_dump_name(l, "level", gm_dump_levels, gm_level_count, ev->a);
+		break;
+	case gm_rec_frame_thread:
+		gm_dump_u64(l, "frame", ev->a);
+		gm_dump_u64(l, "thread_index", ev->b);
+		gm_dump_u64(l, "allocations", u[0]);
+		gm_dump_u64(l, "frees", u[1]);
+		gm_dump_u64(l, "allocated_bytes", u[2]);
+		gm_dump_u64(l, "freed_bytes", u[3]);
+		gm_dump_u64(l, "alloc_ticks", u[4]);
+		break;
+	case gm_rec_frame_sum:
+		gm_dump_u64(l, "frame", ev->a);
+		gm_dump_u64(l, "threads", ev->b);
+		gm_dump_u64(l, "allocations", u[0]);
+		gm_dump_u64(l, "frees", u[1]);
+		gm_dump_u64(l, "allocated_bytes", u[2]);
+		gm_dump_u64(l, "freed_bytes", u[3]);
+		gm_dump_i64(l, "live_bytes", (int64_t)u[4]);
+		gm_dump_i64(l, "peak_live_bytes", (int64_t)u[5]);
+		gm_dump_u64(l, "alloc_ticks", u[6]);
+		gm_dump_u64(l, "flags", u[7]);
+		break;
+	case gm_rec_spike:
+		gm_dump_u64(l, "frame", ev->a);
+		gm_dump_u64(l, "reasons", ev->b);
+		gm_dump_u64(l, "allocations", u[0]);
+		gm_dump_u64(l, "limit_allocations", u[1]);
+		gm_dump_u64(l, "allocated_bytes", u[2]);
+		gm_dump_u64(l, "limit_bytes", u[3]);
+		gm_dump_u64(l, "alloc_ns", u[4]);
+		gm_dump_u64(l, "limit_alloc_ns", u[5]);
+		break;
+	case gm_rec_tag_def:
+		gm_dump_u64(l, "tag", ev->a);
+		gm_dump_string(l, "name", u, ev->b);
+		break;
+	case gm_rec_context:
+		gm_dump_u64(l, "asset", ev->a);
+		gm_dump_u64(l, "tag", ev->b);
+		break;
+	case gm_rec_asset_new:
+		gm_dump_u64(l, "asset", ev->a);
+		gm_dump_string(l, "name", u, ev->b & 0xffff);
+		gm_dump_string(l, "asset_type", (const char *)u + (ev->b & 0xffff) + 1, ev->b >> 16);
+		break;
+	case gm_rec_asset_state:
+		gm_dump_u64(l, "asset", ev->a);
+		gm_dump_name(l, "state", gm_dump_states, gm_asset_state_count, ev->x);
+		break;
+	case gm_rec_asset_ref:
+		gm_dump_u64(l, "asset", ev->a);
+		gm_dump_name(l, "op", gm_dump_ops, gm_asset_op_count, ev->x);
+		gm_dump_u64(l, ev->x == gm_asset_op_touch ? "touch_frame" : "refs", ev->b);
+		break;
+	case gm_rec_asset_extra:
+		gm_dump_u64(l, "asset", ev->a);
+		gm_dump_u64(l, "bytes", ev->b);
+		break;
+	case gm_rec_validation:
+		gm_dump_u64(l, "id", ev->a);
+		gm_dump_name(l, "code", gm_dump_codes, gm_valid_count, ev->x);
+		gm_dump_u64(l, "detail", ev->b);
+		break;
+	case gm_rec_scene:
+		gm_dump_u64(l, "scene", ev->a);
+		gm_dump_string(l, "name", u, ev->b);
+		break;
+	case gm_rec_pool_def:
+		gm_dump_u64(l, "pool", ev->a);
+		gm_dump_u64(l, "object_size", u[0]);
+		gm_dump_u64(l, "capacity", u[1]);
+		gm_dump_string(l, "name", u + 2, ev->b);
+		break;
+	case gm_rec_pool_resize:
+		gm_dump_u64(l, "pool", ev->a);
+		gm_dump_u64(l, "capacity", ev->b);
+		break;
+	case gm_rec_pool_destroy:
+		gm_dump_u64(l, "pool", ev->a);
+		break;
+	case gm_rec_pool_frame:
+		gm_dump_u64(l, "frame", ev->a);
+		gm_dump_u64(l, "pool", ev->b);
+		gm_dump_u64(l, "acquires", u[0]);
+		gm_dump_u64(l, "served", u[1]);
+		gm_dump_u64(l, "releases", u[2]);
+		gm_dump_u64(l, "returned", u[3]);
+		gm_dump_i64(l, "in_use", (int64_t)u[4]);
+		gm_dump_i64(l, "high_water", (int64_t)u[5]);
+		break;
+	case gm_rec_gc:
+		gm_dump_u64(l, "generation", ev->a);
+		gm_dump_u64(l, "collected", ev->b);
+		gm_dump_u64(l, "duration_ns", u[0]);
+		gm_dump_u64(l, "uncollectable", u[1]);
+		break;
+	case gm_rec_alloc_cost: {
+		uint64_t calls = 0, ticks = 0, c;
+		for (c = 0; c < ev->nextra; c++) {
+			calls += u[2 * c];
+			ticks += u[2 * c + 1];
+		}
+		gm_dump_u64(l, "classes", ev->b);
+		gm_dump_u64(l, "timed_calls", calls);
+		gm_dump_u64(l, "ticks", ticks);
+		break;
+	}
+	case gm_rec_frame_tags: {
+		uint64_t c, allocs = 0;
+		for (c = 0; c < ev->nextra; c++)
+			allocs += u[2 * c] >> 24;
+		gm_dump_u64(l, "frame", ev->a);
+		gm_dump_u64(l, "tags", ev->b);
+		gm_dump_u64(l, "allocations", allocs);
+		break;
+	}
 	default: /* gm_rec_exec has no fields */
 		break;
 	}
