@@ -42,21 +42,6 @@ STATE_NAMES = {0: "loading", 1: "resident", 2: "unloading", 3: "unloaded", 4: "f
 OP_NAMES = {0: "ref", 1: "release", 2: "touch"}
 
 
-# A bug in the format, not in the tests (found by these tests): format.h's
-# gm_rec_units() lists the one-unit record types by name and takes every
-# other type's x as its count of extra units, but asset_state (x = state),
-# asset_ref (x = op) and validation (x = code) are one-unit records that use
-# x for a value. The drainer (drain.c, gm_drain_walk) and the reader both
-# skip the x records that follow each of them: e.g. after an unload_end
-# (x = 3) the context, frame and exit records are gone from the capture,
-# silently (records_lost stays 0). Tests whose captures hold such records
-# fail until it is fixed; strict, so that they report when it is.
-RECORD_UNITS_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="format.h gm_rec_units() reads x of asset_state/asset_ref/validation "
-           "records as extra units: the drainer and the reader skip the next x records")
-
-
 def size_ok(size):
     """True when size follows the rule s % 4096 == 1771 && s >= 5867."""
     return size % 4096 == 1771 and size >= 4096 + 1771

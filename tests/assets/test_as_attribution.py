@@ -9,7 +9,7 @@ in the size-rule view. Checked twice: in the raw records (`gmtrace dump`,
 read by as_support.Model) and in `gmtrace assets --json`. Without the preload
 the marker calls do nothing and the fixture prints the same line.
 """
-from as_support import (Model, RECORD_UNITS_BUG, assets_report, by_name, count_view, run,
+from as_support import (Model, assets_report, by_name, count_view, run,
                         tally_view, without)
 
 # the states an asset went through, by the state it ends in
@@ -17,7 +17,6 @@ STATES = {"resident": ["loading", "resident"],
           "unloaded": ["loading", "resident", "unloading", "unloaded"]}
 
 
-@RECORD_UNITS_BUG
 def test_attribution_in_records(tmp_path):
     r = run("attribution", tmp_path)
     line = r.line
@@ -61,7 +60,6 @@ ASSET_TAGS = {"hero_diffuse": "render/textures", "level_mesh": "render/meshes",
               "theme_music": "audio/music", "config": None}
 
 
-@RECORD_UNITS_BUG
 def test_attribution_in_assets_report(tmp_path):
     r = run("attribution", tmp_path)
     line = r.line

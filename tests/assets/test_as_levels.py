@@ -6,10 +6,9 @@ resident from the previous scene and never touched after the transition.
 `gmtrace transitions` must list exactly those three (not ui_font, which B
 uses) with the transition's before, peak and after bytes exactly.
 """
-from as_support import Model, RECORD_UNITS_BUG, run, transitions_report
+from as_support import Model, run, transitions_report
 
 
-@RECORD_UNITS_BUG
 def test_transition_in_records(tmp_path):
     r = run("levels", tmp_path)
     t = r.line["transition"]
@@ -35,7 +34,6 @@ def test_transition_in_records(tmp_path):
     assert m.validations == []
 
 
-@RECORD_UNITS_BUG
 def test_transition_reported(tmp_path):
     r = run("levels", tmp_path)
     t = r.line["transition"]

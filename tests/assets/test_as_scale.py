@@ -5,12 +5,11 @@ every asset is in the capture with its one block, all unloaded, the byte
 totals exact, and the fixture stayed small (its asset pages are never
 touched, and gmtrace must not touch them either).
 """
-from as_support import Model, RECORD_UNITS_BUG, assets_report, run
+from as_support import Model, assets_report, run
 
 MAX_RSS_KIB = 256 * 1024
 
 
-@RECORD_UNITS_BUG
 def test_scale_in_records_and_report(tmp_path):
     r = run("scale", tmp_path, timeout=90)
     line = r.line

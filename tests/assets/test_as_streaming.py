@@ -7,12 +7,11 @@ after its unload (stream_10) must be reported as thrashing, alone.
 """
 import collections
 
-from as_support import Model, RECORD_UNITS_BUG, assets_report, run
+from as_support import Model, assets_report, run
 
 STATES = ["loading", "resident", "unloading", "unloaded"]
 
 
-@RECORD_UNITS_BUG
 def test_streaming_in_records(tmp_path):
     r = run("streaming", tmp_path)
     line = r.line
@@ -45,7 +44,6 @@ def test_streaming_in_records(tmp_path):
     assert m.validations == []
 
 
-@RECORD_UNITS_BUG
 def test_streaming_reported(tmp_path):
     r = run("streaming", tmp_path)
     line = r.line
