@@ -63,12 +63,15 @@ typedef enum gm_rec {
 	                          monotonic ns at start; +1 unit: TSC at start, tick
 	                          rate in Hz (0 if unknown); +1 unit: exe bytes,
 	                          argv bytes; +exe then argv (NUL-separated) */
-	gm_rec_clock = 11,     /* a=0 x=1, +1 unit: TSC, monotonic ns (sampled together) */
+	gm_rec_clock = 11,     /* a=0 x=1, +1 unit: TSC, monotonic ns (sampled together);
+	                          reserved: drainers write clock blocks instead */
 	gm_rec_stall = 12,     /* a=number of waits b=ns spent waiting for a free chunk */
 	gm_rec_fork = 13,      /* a=child pid: this process forked */
 	gm_rec_exec = 14,      /* a=0: this process is about to exec; its log ends */
-	gm_rec_exit = 15,      /* a=exit status if known: the log ends cleanly */
-	gm_rec_lost = 16,      /* a=records the writer could not store (recording stopped) */
+	gm_rec_exit = 15,      /* a=exit status if known, b=waits for a free chunk in the
+	                          whole session: the log ends cleanly */
+	gm_rec_lost = 16,      /* a=records the writer could not store; reserved: this
+	                          writer stops recording instead (one warning) */
 	gm_rec_module_unload = 17, /* a=base address */
 	gm_rec_frame_set = 18, /* a=set id, x=n units, b=name bytes; +name */
 	gm_rec_sim_tick = 19,  /* a=tick number: one fixed-timestep simulation update */
@@ -90,19 +93,23 @@ typedef enum gm_rec {
 	gm_rec_context = 25,   /* a=asset id (0: none) b=tag id (0: none): from now on
 	                          this thread's events belong to that tag and asset */
 	gm_rec_asset_new = 26, /* a=asset id x=n units b=name bytes | type bytes << 16;
-	                          +name, then type ("texture"): the asset starts loading */
+	                          +name, one NUL, type ("texture"): the asset starts
+	                          loading (written again in a fork child's capture) */
 	gm_rec_asset_state = 27, /* a=asset id x=gm_asset_state entered */
-	gm_rec_asset_ref = 28, /* a=asset id x=gm_asset_op b=reference count after it */
+	gm_rec_asset_ref = 28, /* a=asset id x=gm_asset_op b=reference count after it
+	                          (ref, release) or frames ended before it (touch) */
 	gm_rec_asset_extra = 29, /* a=asset id b=bytes the heap cannot see (GPU), total */
-	gm_rec_validation = 30, /* a=asset or tag id x=gm_valid b=detail: a marker call
-	                          that was wrong; gmtrace ignored it */
+	gm_rec_validation = 30, /* a=asset, tag or pool id x=gm_valid b=detail: a marker
+	                          call that was wrong; gmtrace did what gm_valid says
+	                          and the game went on */
 	gm_rec_scene = 31,     /* a=scene number x=n units b=name bytes; +name: a level or
 	                          scene begins */
 	gm_rec_pool_def = 32,  /* a=pool id x=n units b=name bytes; +[object size,
 	                          capacity], +name: a pool was created */
 	gm_rec_pool_resize = 33, /* a=pool id b=new capacity */
 	gm_rec_pool_destroy = 34, /* a=pool id */
-	gm_rec_pool_frame = 35, /* a=frame number x=3 b=pool id: the pool in that frame,
+	gm_rec_pool_frame = 35, /* a=frame number x=3 b=pool id: a pool that was used in
+	                          that frame (pools left alone get no record),
 	                          all threads; +[acquires, served from the pool],
 	                          [releases, returned to the pool], [in use at frame
 	                          end, high-water mark in the frame] */
@@ -114,7 +121,8 @@ typedef enum gm_rec {
 	gm_rec_frame_tags = 38, /* a=frame number x=n units b=tags listed (frames
 	                          level): allocations per tag in that frame, all
 	                          threads; +per tag [tag id | allocations << 24,
-	                          allocated bytes]; tag id 0 = no tag */
+	                          allocated bytes]; tag id 0 = no tag, 0xffffff =
+	                          tags 255 and over together */
 	gm_rec_count
 } gm_rec_t;
 
@@ -168,23 +176,25 @@ typedef enum gm_valid {
 	gm_valid_unknown_asset = 1,   /* no asset has this id */
 	gm_valid_double_unload = 2,   /* unloaded twice */
 	gm_valid_release_below_zero = 3, /* b = reference count before */
-	gm_valid_null_name = 4,       /* a NULL or empty name */
+	gm_valid_null_name = 4,       /* a NULL (b=0) or empty (b=1) name: a stand-in is used */
 	gm_valid_long_name = 5,       /* over GM_NAME_MAX bytes: cut, b = length */
-	gm_valid_unload_with_refs = 6, /* b = references still held */
+	gm_valid_unload_with_refs = 6, /* b = references still held; the unload goes on */
 	gm_valid_tag_underflow = 7,   /* pop without push */
-	gm_valid_stack_overflow = 8,  /* scopes nested deeper than the thread stack */
+	gm_valid_stack_overflow = 8,  /* scopes nested deeper than the thread stack, or a
+	                                 257th named frame set (a=0, b=256) */
 	gm_valid_bad_state = 9,       /* b = the state the asset was in */
 	gm_valid_detach_mismatch = 10, /* detach of an asset not attached on this thread */
-	gm_valid_unknown_tag = 11,    /* a tag id nobody interned */
+	gm_valid_unknown_tag = 11,    /* a tag id nobody interned: "no tag" is pushed */
 	gm_valid_unknown_pool = 12,   /* a pool id never created, or destroyed */
-	gm_valid_pool_underflow = 13, /* more returned to the pool than taken from it */
+	gm_valid_pool_underflow = 13, /* reserved: over-returns show as negative in use */
 	gm_valid_count
 } gm_valid_t;
 
 #define GM_NAME_MAX 255 /* longest tag, asset, type or scene name kept */
 
 /* gm_rec_frame_sum flags. */
-#define GM_FRAME_FLAG_FRAMES_LEVEL 1u /* sizes are usable sizes; live bytes valid */
+#define GM_FRAME_FLAG_FRAMES_LEVEL 1u /* freed, live and peak bytes are usable sizes
+				       (allocated bytes are requested sizes in both) */
 #define GM_FRAME_FLAG_AUTO 2u         /* found by a present/swap hook */
 #define GM_FRAME_FLAG_PEAK_APPROX 4u  /* several threads allocated: peak is an upper bound */
 

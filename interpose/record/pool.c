@@ -14,6 +14,10 @@
 static gm_pool_acc_t *gm_pool_threads[16384];
 static uint32_t gm_pool_nthreads; /* highest thread index with counters + 1 */
 uint32_t gm_pool_live[GM_POOL_MAX]; /* 1 while the pool exists */
+static struct {
+	uint64_t object_size, capacity;
+	char name[64];
+} gm_pool_defs[GM_POOL_MAX]; /* to define the pools again in a fork child's capture */
 static int64_t gm_pool_in_use[GM_POOL_MAX]; /* all threads, at the last frame end */
 static uint32_t gm_pool_next = 1;
 __thread gm_pool_tls_t gm_pool_self __attribute__((tls_model("initial-exec")));
@@ -90,6 +94,10 @@ uint32_t gm_pool_create(gm_thread_t *t, const char *name, uint64_t object_size, 
 	}
 	memcpy(buf, words, 16);
 	memcpy(buf + 16, name, n);
+	gm_pool_defs[id].object_size = object_size;
+	gm_pool_defs[id].capacity = capacity;
+	memcpy(gm_pool_defs[id].name, name, n < 63 ? n : 63);
+	gm_pool_defs[id].name[n < 63 ? n : 63] = 0;
 	__atomic_store_n(&gm_pool_live[id], 1, __ATOMIC_RELEASE);
 	if (gm_pool_on(t))
 		gm_thread_put_var(t, gm_rec_pool_def, id, n, buf, 16 + n);
@@ -105,10 +113,27 @@ void gm_pool_count_slow(gm_thread_t *t, uint32_t pool, int acquire, int pooled)
 	(void)gm_pool_self.gen;
 }
 
+void gm_pool_restate(gm_thread_t *t)
+{
+	uint32_t p, n = __atomic_load_n(&gm_pool_next, __ATOMIC_RELAXED);
+	for (p = 1; p < n && p < GM_POOL_MAX; p++) {
+		char buf[16 + 64];
+		size_t len = strlen(gm_pool_defs[p].name);
+		if (!__atomic_load_n(&gm_pool_live[p], __ATOMIC_ACQUIRE))
+			continue;
+		memcpy(buf, &gm_pool_defs[p].object_size, 8);
+		memcpy(buf + 8, &gm_pool_defs[p].capacity, 8);
+		memcpy(buf + 16, gm_pool_defs[p].name, len);
+		if (gm_pool_on(t))
+			gm_thread_put_var(t, gm_rec_pool_def, p, len, buf, 16 + len);
+	}
+}
+
 void gm_pool_resize(gm_thread_t *t, uint32_t pool, uint64_t capacity)
 {
 	if (!gm_pool_known(t, pool))
 		return;
+	gm_pool_defs[pool].capacity = capacity;
 	if (gm_pool_on(t))
 		gm_thread_put(t, gm_rec_w0(pool, gm_rec_pool_resize, 0), capacity);
 }

@@ -90,7 +90,10 @@ void gm_pool_frame_end(gm_thread_t *t, uint64_t frame);
 void gm_pool_gc(gm_thread_t *t, int generation, uint64_t ns, uint64_t collected,
 		uint64_t uncollectable);
 
-/* Forget every pool (fork child). */
+/* Define the live pools again (the first records of a fork child). */
+void gm_pool_restate(gm_thread_t *t);
+
+/* Forget every pool's counters (fork child). */
 void gm_pool_reset(void);
 
 #endif

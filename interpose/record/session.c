@@ -626,6 +626,7 @@ void gm_session_start(void)
 	/* the level in force from the start, so a capture says it even
 	 * before its first frame */
 	gm_thread_put(t, gm_rec_w0((uint64_t)gm_event_level, gm_rec_level, 0), 0);
+	gm_pool_restate(t);
 	gm_session_modules_poll(t);
 	t->busy = 1;
 	if (gm_session_agent_start() != 0)
