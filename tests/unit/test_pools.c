@@ -1,0 +1,709 @@
+/* test_pools.c - the pools model (analysis/model/pools.h) on synthetic captures
+ *
+ * Each test writes the records of one or two writer threads into raw blocks
+ * of a capture in a temporary directory and reads it back through
+ * gm_pools_read(). A process record with a tick rate of 1 GHz and TSC =
+ * monotonic ns at start makes ns equal to the TSC, so allocator ticks
+ * below are nanoseconds.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis/log/reader.h"
+#include "analysis/model/pools.h"
+
+/* ---- capture builder ---------------------------------------------------- */
+
+typedef struct recs {
+	uint64_t *w;
+	size_t n, cap;
+	uint64_t tsc; /* TSC of the next record (each record advances it by 10) */
+} recs_t;
+
+static char tmpdir[64];
+static char paths[8][128];
+static int npaths;
+
+static void pools_setup(void)
+{
+	strcpy(tmpdir, "/tmp/gm_test_pools.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp(%s): %s", tmpdir, strerror(errno));
+	npaths = 0;
+}
+
+static void pools_teardown(void)
+{
+	int i;
+
+	for (i = 0; i < npaths; i++)
+		unlink(paths[i]);
+	rmdir(tmpdir);
+}
+
+TestSuite(pools, .init = pools_setup, .fini = pools_teardown);
+
+static void put(recs_t *r, uint64_t w)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 256;
+		r->w = realloc(r->w, r->cap * sizeof(*r->w));
+		cr_assert_not_null(r->w);
+	}
+	r->w[r->n++] = w;
+}
+
+/* The first unit of the next record; time moves 10 ticks per record. */
+static void head(recs_t *r, uint64_t w0, uint64_t b)
+{
+	r->tsc += 10;
+	put(r, w0);
+	put(r, gm_rec_w1(b, r->tsc));
+}
+
+/* Extra units: the words, then zeros up to a whole unit. */
+static void words(recs_t *r, const uint64_t *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		put(r, w[i]);
+	if (n % 2)
+		put(r, 0);
+}
+
+/* A record with string bytes after fixed words. */
+static void var(recs_t *r, uint64_t a, unsigned type, uint64_t b, const uint64_t *w, size_t nw,
+                const char *s, size_t len)
+{
+	size_t units = (nw + 1) / 2 + (len + 15) / 16, k;
+	uint64_t buf[32];
+
+	cr_assert_lt((len + 15) / 16 * 2, sizeof(buf) / sizeof(buf[0]));
+	head(r, gm_rec_w0(a, type, (unsigned)units), b);
+	words(r, w, nw);
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, s, len);
+	for (k = 0; k < (len + 15) / 16 * 2; k++)
+		put(r, buf[k]);
+}
+
+static void r_process(recs_t *r)
+{
+	uint64_t w[6] = {1, r->tsc + 10, r->tsc + 10, 1000000000, 0, 0};
+
+	var(r, 4242, gm_rec_process, 1, w, 6, "", 0);
+}
+
+static void r_frame(recs_t *r, uint64_t frame)
+{
+	head(r, gm_rec_w0(frame, gm_rec_frame, 0), 0);
+}
+
+static void r_pool_def(recs_t *r, uint64_t id, const char *name, uint64_t size, uint64_t cap)
+{
+	uint64_t w[2] = {size, cap};
+
+	var(r, id, gm_rec_pool_def, strlen(name), w, 2, name, strlen(name));
+}
+
+/* pool_frame: acquires, served, releases, returned, in use, high-water mark */
+static void r_pool_frame(recs_t *r, uint64_t frame, uint64_t id, uint64_t acq, uint64_t served,
+                         uint64_t rel, uint64_t ret, uint64_t in_use, uint64_t hw)
+{
+	uint64_t w[6] = {acq, served, rel, ret, in_use, hw};
+
+	head(r, gm_rec_w0(frame, gm_rec_pool_frame, 3), id);
+	words(r, w, 6);
+}
+
+static void r_gc(recs_t *r, uint64_t gen, uint64_t ns, uint64_t collected, uint64_t unc)
+{
+	uint64_t w[2] = {ns, unc};
+
+	head(r, gm_rec_w0(gen, gm_rec_gc, 1), collected);
+	words(r, w, 2);
+}
+
+static void r_spike(recs_t *r, uint64_t frame)
+{
+	uint64_t w[6] = {5000, 1000, 0, 0, 0, 0};
+
+	head(r, gm_rec_w0(frame, gm_rec_spike, 3), GM_SPIKE_ALLOCATIONS);
+	words(r, w, 6);
+}
+
+/* alloc_cost with classes 0..n-1: calls[c], ticks[c] */
+static void r_cost(recs_t *r, const uint64_t *calls, const uint64_t *ticks, unsigned n)
+{
+	uint64_t w[2 * GM_POOLS_CLASSES];
+	unsigned c;
+
+	for (c = 0; c < n; c++) {
+		w[2 * c] = calls[c];
+		w[2 * c + 1] = ticks[c];
+	}
+	head(r, gm_rec_w0(0, gm_rec_alloc_cost, n), n);
+	words(r, w, 2 * n);
+}
+
+static void r_frame_sum(recs_t *r, uint64_t frame, uint64_t allocs, uint64_t ticks)
+{
+	uint64_t w[8] = {allocs, allocs, 0, 0, 0, 0, ticks, 1};
+
+	head(r, gm_rec_w0(frame, gm_rec_frame_sum, 4), 1);
+	words(r, w, 8);
+}
+
+static void r_alloc(recs_t *r, uint64_t ptr, uint64_t size)
+{
+	head(r, gm_rec_w0(ptr, gm_rec_alloc, gm_kind_malloc), size);
+}
+
+static void r_free(recs_t *r, uint64_t ptr)
+{
+	head(r, gm_rec_w0(ptr, gm_rec_free, gm_kind_free), 0);
+}
+
+static void r_realloc(recs_t *r, uint64_t ptr, uint64_t size, uint64_t old)
+{
+	uint64_t w[2] = {old, 0};
+
+	head(r, gm_rec_w0(ptr, gm_rec_realloc, gm_kind_realloc), size);
+	words(r, w, 2);
+}
+
+static void r_tag_def(recs_t *r, uint64_t id, const char *name)
+{
+	var(r, id, gm_rec_tag_def, strlen(name), NULL, 0, name, strlen(name));
+}
+
+static void r_context(recs_t *r, uint64_t tag)
+{
+	head(r, gm_rec_w0(0, gm_rec_context, 0), tag);
+}
+
+/* Writes a capture with one raw block per recs (thread index = position). */
+static const char *cap_write(const char *name, recs_t *r, int nthreads)
+{
+	char *path = paths[npaths++];
+	gm_file_header_t h;
+	FILE *f;
+	int t;
+
+	snprintf(path, sizeof(paths[0]), "%s/%s", tmpdir, name);
+	f = fopen(path, "wb");
+	cr_assert_not_null(f, "fopen(%s): %s", path, strerror(errno));
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, GM_FORMAT_MAGIC, sizeof(h.magic));
+	h.version_major = GM_FORMAT_VERSION_MAJOR;
+	h.version_minor = GM_FORMAT_VERSION_MINOR;
+	h.header_bytes = sizeof(h);
+	h.pid = 4242;
+	h.chunk_bytes = 1 << 20;
+	cr_assert_eq(fwrite(&h, sizeof(h), 1, f), 1);
+	for (t = 0; t < nthreads; t++) {
+		gm_block_t b;
+		size_t bytes = r[t].n * sizeof(uint64_t);
+
+		memset(&b, 0, sizeof(b));
+		b.magic = GM_BLOCK_MAGIC;
+		b.kind = gm_block_raw;
+		b.thread = (uint32_t)t;
+		b.raw_bytes = b.stored_bytes = (uint32_t)bytes;
+		b.check = gm_format_check(r[t].w, bytes);
+		cr_assert_eq(fwrite(&b, sizeof(b), 1, f), 1);
+		cr_assert_eq(fwrite(r[t].w, 1, bytes, f), bytes);
+		free(r[t].w);
+		memset(&r[t], 0, sizeof(r[t]));
+	}
+	fclose(f);
+	return path;
+}
+
+/* Reads a capture into a model with opts (NULL: defaults). */
+static gm_pools_t *model_of(const char *path, const gm_pools_opts_t *opts)
+{
+	char err[256] = "";
+	gm_reader_t *rd = gm_reader_open(path, err, sizeof(err));
+	gm_pools_t *p;
+
+	cr_assert_not_null(rd, "opening %s: %s", path, err);
+	p = gm_pools_new(opts, gm_reader_info(rd)->tsc_hz);
+	cr_assert_not_null(p);
+	cr_assert_eq(gm_pools_read(p, rd), 0, "%s: gm_pools_read", path);
+	cr_expect_null(gm_reader_error(rd), "%s: no damage", path);
+	gm_reader_free(rd);
+	return p;
+}
+
+static const gm_pools_pool_t *pool_named(const gm_pools_t *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->npools; i++)
+		if (p->pools[i].name && strcmp(p->pools[i].name, name) == 0)
+			return &p->pools[i];
+	cr_assert_fail("no pool named %s", name);
+	return NULL;
+}
+
+/* ---- percentile and headroom --------------------------------------------- */
+
+Test(pools, percentile_is_the_nearest_rank)
+{
+	static const struct {
+		uint64_t v[10];
+		size_t n;
+		uint32_t pm;
+		uint64_t want;
+	} cases[] = {
+	        {{5, 1, 4, 2, 3}, 5, 50000, 3},                 /* rank ceil(2.5) = 3 */
+	        {{1, 2, 3, 4}, 4, 50000, 2},                    /* rank 2 */
+	        {{1, 2, 3, 4}, 4, 50001, 3},                    /* just above: rank 3 */
+	        {{9, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 10, 99000, 9}, /* rank ceil(9.9) = 10 */
+	        {{9, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 10, 90000, 1}, /* rank 9 */
+	        {{7, 3}, 2, 100000, 7},
+	        {{7, 3}, 2, 1, 3}, /* 0.001%: rank 1 */
+	        {{0}, 0, 99000, 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v[10];
+
+		memcpy(v, cases[i].v, sizeof(v));
+		cr_expect_eq(gm_pools_percentile(v, cases[i].n, cases[i].pm), cases[i].want,
+		             "case %zu: P%u/1000 of %zu values", i, cases[i].pm, cases[i].n);
+	}
+}
+
+Test(pools, headroom_rounds_up_and_exact_products_stay)
+{
+	cr_expect_eq(gm_pools_headroom(10, 10000), 11, "10 + 10%%");
+	cr_expect_eq(gm_pools_headroom(8, 10000), 9, "8 + 10%% = 8.8");
+	cr_expect_eq(gm_pools_headroom(2667, 10000), 2934, "2667 + 10%% = 2933.7");
+	cr_expect_eq(gm_pools_headroom(0, 10000), 0, "0 + 10%%");
+	cr_expect_eq(gm_pools_headroom(7, 0), 7, "no headroom");
+	cr_expect_eq(gm_pools_headroom(3, 33333), 4, "3 + 33.333%% = 3.99999");
+	cr_expect_eq(gm_pools_headroom(UINT64_MAX, 10000), UINT64_MAX, "saturates");
+	cr_expect_eq(gm_pools_size_class(48), 6, "48 B is in <= 64");
+	cr_expect_eq(gm_pools_size_class(64), 6, "64 B is in <= 64");
+	cr_expect_eq(gm_pools_size_class(65), 7, "65 B is in <= 128");
+	cr_expect_eq(gm_pools_size_class(1), 0, "1 B");
+	cr_expect_eq(gm_pools_size_class(0), 0, "0 B");
+}
+
+/* ---- pools ------------------------------------------------------------------ */
+
+Test(pools, frames_without_a_record_carry_the_in_use_count)
+{
+	/* pool "ships" (capacity 10, 16-byte objects) defined in frame 1;
+	 * records for frames 1, 2 and 4; frame 3 and 5 had no call. */
+	recs_t r = {0};
+	const gm_pools_pool_t *q;
+	static const uint64_t in_use[5] = {4, 6, 6, 2, 2}, hw[5] = {5, 9, 6, 7, 2};
+	gm_pools_walk_t w;
+	gm_pools_row_t row;
+	gm_pools_t *p;
+	int f = 0;
+
+	r_process(&r);
+	r_pool_def(&r, 1, "ships", 16, 10);
+	r_pool_frame(&r, 1, 1, 5, 5, 1, 1, 4, 5);
+	r_frame(&r, 1);
+	r_pool_frame(&r, 1, 1, 0, 0, 0, 0, 4, 4); /* same frame again: folded */
+	r_frame(&r, 2);
+	r_pool_frame(&r, 2, 1, 7, 5, 5, 3, 6, 9);
+	r_frame(&r, 3);
+	r_frame(&r, 4);
+	r_pool_frame(&r, 4, 1, 1, 1, 5, 5, 2, 7);
+	r_frame(&r, 5);
+	p = model_of(cap_write("carry.gmt", &r, 1), NULL);
+	cr_assert_eq(p->npools, 1);
+	q = pool_named(p, "ships");
+	cr_expect_eq(q->id, 1);
+	cr_expect_eq(q->first_frame, 1);
+	cr_expect_eq(q->last_frame, 5);
+	cr_expect_eq(q->nframes, 5);
+	gm_pools_walk_begin(&w, q);
+	while (gm_pools_walk_next(&w, &row)) {
+		cr_assert_lt(f, 5);
+		cr_expect_eq(row.frame, (uint64_t)f + 1, "row %d frame", f);
+		cr_expect_eq(row.in_use, in_use[f], "frame %d in use", f + 1);
+		cr_expect_eq(row.high_water, hw[f], "frame %d high-water mark", f + 1);
+		cr_expect_eq(row.capacity, 10, "frame %d capacity", f + 1);
+		cr_expect_eq(row.recorded, f != 2 && f != 4, "frame %d recorded", f + 1);
+		f++;
+	}
+	cr_expect_eq(f, 5, "five frames walked");
+	cr_expect_eq(q->acquires, 13);
+	cr_expect_eq(q->served, 11);
+	cr_expect_eq(q->overflows, 2);
+	cr_expect_eq(q->overflow_frames, 1);
+	cr_expect_eq(q->used_frames, 3);
+	cr_expect_eq(q->releases, 11);
+	cr_expect_eq(q->returned, 9);
+	cr_expect_eq(q->peak, 9);
+	cr_expect_eq(q->peak_frame, 2);
+	cr_expect_eq(q->in_use_end, 2);
+	cr_expect_eq(q->in_use_mean, 20.0 / 5);
+	cr_expect_eq(q->utilization_mean, (0.4 + 0.6 + 0.6 + 0.2 + 0.2) / 5);
+	cr_expect_eq(q->utilization_peak, 0.9);
+	cr_expect_eq(q->idle_bytes_mean, (6.0 + 4 + 4 + 8 + 8) * 16 / 5);
+	cr_expect_eq(q->idle_bytes_at_peak, 16);
+	cr_expect_eq(q->overflows_per_frame, 2.0 / 5);
+	cr_expect_eq(q->overflow_frame_fraction, 1.0 / 5);
+	/* p99 of {5, 9, 6, 7, 2} = 9 (rank 5); + 10% = 9.9 -> 10 */
+	cr_expect_eq(q->hw_percentile, 9);
+	cr_expect_eq(q->recommended, 10);
+	cr_expect_eq(q->resize_saves_bytes, 0);
+	/* with overflows: {5, 11, 6, 7, 2} -> 11 -> 12.1 -> 13 */
+	cr_expect_eq(q->demand_percentile, 11);
+	cr_expect_eq(q->demand_recommended, 13);
+	cr_expect_not(q->never_fills, "peak 9 of 10");
+	cr_expect_not(q->overflows_every_frame, "1 of 3 used frames");
+	cr_expect_not(q->cost_known, "no alloc_cost record");
+	gm_pools_free(p);
+}
+
+Test(pools, resize_and_destroy_bound_the_pool_and_its_capacity)
+{
+	/* "rocks" (capacity 8, 32 B) from frame 2; resized to 4 in frame 3,
+	 * destroyed in frame 4 of 6; a pool created in the tail has no frame. */
+	recs_t r = {0};
+	const gm_pools_pool_t *q, *late;
+	gm_pools_walk_t w;
+	gm_pools_row_t row;
+	uint64_t caps[3], n = 0;
+	gm_pools_t *p;
+
+	r_process(&r);
+	r_frame(&r, 1);
+	r_pool_def(&r, 1, "rocks", 32, 8);
+	r_pool_frame(&r, 2, 1, 2, 2, 0, 0, 2, 2);
+	r_frame(&r, 2);
+	head(&r, gm_rec_w0(1, gm_rec_pool_resize, 0), 4);
+	r_pool_frame(&r, 3, 1, 1, 1, 0, 0, 3, 3);
+	r_frame(&r, 3);
+	head(&r, gm_rec_w0(1, gm_rec_pool_destroy, 0), 0);
+	r_frame(&r, 4);
+	r_frame(&r, 5);
+	r_frame(&r, 6);
+	r_pool_def(&r, 2, "late", 8, 1);
+	p = model_of(cap_write("resize.gmt", &r, 1), NULL);
+	cr_assert_eq(p->npools, 2);
+	q = pool_named(p, "rocks");
+	cr_expect_eq(q->first_frame, 2);
+	cr_expect_eq(q->last_frame, 4, "destroyed in frame 4");
+	cr_expect(q->destroyed);
+	cr_expect_eq(q->destroy_frame, 4);
+	cr_expect_eq(q->capacity_initial, 8);
+	cr_expect_eq(q->capacity, 4);
+	cr_assert_eq(q->nresizes, 1);
+	cr_expect_eq(q->resizes[0].frame, 3);
+	gm_pools_walk_begin(&w, q);
+	while (gm_pools_walk_next(&w, &row))
+		caps[n++] = row.capacity;
+	cr_assert_eq(n, 3);
+	cr_expect_eq(caps[0], 8);
+	cr_expect_eq(caps[1], 4, "the resize applies to the frame it fell in");
+	cr_expect_eq(caps[2], 4);
+	cr_expect_eq(q->utilization_mean, (2.0 / 8 + 3.0 / 4 + 3.0 / 4) / 3);
+	cr_expect_eq(q->utilization_peak, 0.75);
+	cr_expect_eq(q->peak_capacity, 4);
+	cr_expect_eq(q->idle_bytes_at_peak, 32);
+	cr_expect_eq(q->recommended, 4, "p99 3 + 10%% = 3.3 -> 4");
+	cr_expect_not(q->never_fills);
+	late = pool_named(p, "late");
+	cr_expect_eq(late->nframes, 0, "created after the last frame");
+	cr_expect(isnan(late->utilization_mean));
+	gm_pools_free(p);
+}
+
+Test(pools, a_pool_without_definition_is_kept_under_its_id)
+{
+	recs_t r = {0};
+	gm_pools_t *p;
+
+	r_process(&r);
+	r_frame(&r, 1);
+	r_pool_frame(&r, 2, 7, 3, 3, 0, 0, 3, 3);
+	r_frame(&r, 2);
+	p = model_of(cap_write("nodef.gmt", &r, 1), NULL);
+	cr_assert_eq(p->npools, 1);
+	cr_expect_null(p->pools[0].name);
+	cr_expect_eq(p->pools[0].id, 7);
+	cr_expect_eq(p->pools[0].first_frame, 2);
+	cr_expect_eq(p->pools[0].nframes, 1);
+	cr_expect(isnan(p->pools[0].utilization_mean), "capacity unknown (0)");
+	cr_expect_not(p->pools[0].never_fills);
+	gm_pools_free(p);
+}
+
+Test(pools, flags_at_their_boundaries)
+{
+	/* "full": used in 10 frames, overflows in 9 (90%): flagged.
+	 * "most": used in 10 frames, overflows in 8: not. "half": capacity 10,
+	 * peak 5 (not under half): not never_fills. "tiny": peak 4: flagged. */
+	recs_t r = {0};
+	gm_pools_t *p;
+	uint64_t f;
+
+	r_process(&r);
+	r_pool_def(&r, 1, "full", 8, 4);
+	r_pool_def(&r, 2, "most", 8, 4);
+	r_pool_def(&r, 3, "half", 8, 10);
+	r_pool_def(&r, 4, "tiny", 8, 10);
+	for (f = 1; f <= 10; f++) {
+		r_pool_frame(&r, f, 1, 5, f == 1 ? 5 : 4, 5, 4, 0, 4);
+		r_pool_frame(&r, f, 2, 5, f <= 2 ? 5 : 4, 5, 4, 0, 4);
+		r_pool_frame(&r, f, 3, 5, 5, 5, 5, 0, 5);
+		r_pool_frame(&r, f, 4, 4, 4, 4, 4, 0, 4);
+		r_frame(&r, f);
+	}
+	p = model_of(cap_write("flags.gmt", &r, 1), NULL);
+	cr_expect(pool_named(p, "full")->overflows_every_frame, "9 of 10");
+	cr_expect_not(pool_named(p, "most")->overflows_every_frame, "8 of 10");
+	cr_expect_not(pool_named(p, "half")->never_fills, "5 of 10");
+	cr_expect(pool_named(p, "tiny")->never_fills, "4 of 10");
+	cr_expect_eq(pool_named(p, "tiny")->resize_saves_bytes, (10 - 5) * 8, "4 + 10%% -> 5");
+	gm_pools_free(p);
+}
+
+Test(pools, time_saved_uses_the_latest_cost_of_the_object_size_class)
+{
+	/* classes: 6 (<= 64 B) 40 calls / 1200 ticks (30 ns each) in the
+	 * latest record; an earlier record said 10 ns. Class 5 never timed. */
+	recs_t r = {0};
+	uint64_t calls[8] = {0}, ticks[8] = {0};
+	const gm_pools_pool_t *q;
+	gm_pools_t *p;
+	double ns;
+
+	r_process(&r);
+	r_pool_def(&r, 1, "enemies", 48, 100);
+	r_pool_def(&r, 2, "small", 20, 100);
+	r_pool_frame(&r, 1, 1, 50, 50, 0, 0, 50, 50);
+	r_pool_frame(&r, 1, 2, 5, 5, 0, 0, 5, 5);
+	r_frame(&r, 1);
+	calls[6] = 10;
+	ticks[6] = 100;
+	r_cost(&r, calls, ticks, 8);
+	calls[6] = 40;
+	ticks[6] = 1200;
+	r_cost(&r, calls, ticks, 8);
+	p = model_of(cap_write("cost.gmt", &r, 1), NULL);
+	cr_assert(p->have_cost);
+	cr_assert(gm_pools_cost(p, 6, &ns));
+	cr_expect_eq(ns, 30.0, "1200 ticks at 1 GHz over 40 calls");
+	cr_expect_not(gm_pools_cost(p, 5, &ns), "class 5 has no timed call");
+	q = pool_named(p, "enemies");
+	cr_expect_eq(q->cost_class, 6);
+	cr_expect(q->cost_known);
+	cr_expect_eq(q->cost_ns, 30.0);
+	cr_expect_eq(q->saved_ns, 50 * 30.0);
+	q = pool_named(p, "small");
+	cr_expect_eq(q->cost_class, 5);
+	cr_expect_not(q->cost_known, "no measurement for <= 32 B");
+	gm_pools_free(p);
+}
+
+/* ---- candidates ------------------------------------------------------------ */
+
+Test(pools, candidates_group_by_tag_and_dominant_size_with_exact_peaks)
+{
+	/* Thread 0 under tag 5 "fx/sparks": per frame f = 1..4, three blocks of
+	 * 96 B and one of 100 B (96 holds 75% of the <= 128 class: exact),
+	 * 96-byte ones freed one frame later, the 100-byte one in the frame.
+	 * Thread 1, untagged: 96-byte blocks too (another group), one per
+	 * frame, never freed (long-lived); and one block of 40 B reallocated
+	 * to 48 and freed in frame 1. */
+	recs_t r[2] = {{0}, {0}};
+	gm_pools_opts_t o = {GM_POOLS_PERCENTILE_DEFAULT, GM_POOLS_HEADROOM_DEFAULT, 3, 1};
+	uint64_t calls[8] = {0}, ticks[8] = {0}, f, i, ptr = 0x1000;
+	const gm_pools_group_t *g;
+	gm_pools_t *p;
+	size_t k;
+
+	r_process(&r[0]);
+	r_tag_def(&r[0], 5, "fx/sparks");
+	r_context(&r[0], 5);
+	r[1].tsc = r[0].tsc;
+	for (f = 1; f <= 4; f++) {
+		for (i = 0; i < 3; i++)
+			r_alloc(&r[0], ptr + 16 * (f * 8 + i), 96);
+		r_alloc(&r[0], 0x9000 + f, 100);
+		r_free(&r[0], 0x9000 + f);
+		if (f > 1)
+			for (i = 0; i < 3; i++)
+				r_free(&r[0], ptr + 16 * ((f - 1) * 8 + i));
+		r[1].tsc = r[0].tsc;
+		r_alloc(&r[1], 0x50000 + f * 16, 96);
+		if (f == 1) {
+			r_alloc(&r[1], 0x60000, 40);
+			r_realloc(&r[1], 0x60010, 48, 0x60000);
+			r_free(&r[1], 0x60010);
+		}
+		r[0].tsc = r[1].tsc;
+		r_frame(&r[0], f);
+	}
+	calls[7] = 10;
+	ticks[7] = 500; /* 50 ns per allocation of <= 128 B */
+	r_cost(&r[0], calls, ticks, 8);
+	p = model_of(cap_write("cand.gmt", r, 2), &o);
+	cr_assert(p->candidates_done);
+	/* thread 0: 12 + 4 allocations; thread 1: 4 + 1 and a realloc */
+	cr_expect_eq(p->alloc_events, 22, "alloc and realloc records");
+	cr_expect_eq(p->ngroups, 5, "sparks 96, sparks <= 128, untagged 96, 40, <= 64");
+
+	cr_assert_geq(p->nranked, 1);
+	g = &p->groups[p->ranked[0]];
+	cr_expect_eq(g->tag, 5);
+	cr_expect_str_eq(gm_pools_tag_name(p, g->tag), "fx/sparks");
+	cr_expect(g->exact);
+	cr_expect_eq(g->size, 96);
+	cr_expect_eq(g->allocations, 12);
+	cr_expect_eq(g->frees, 9, "the last frame's three are never freed");
+	cr_expect_eq(g->short_lived, 9);
+	cr_expect(g->churn, "9 of 12 freed within 3 frames");
+	cr_expect_eq(g->peak_live, 6, "three of the frame before + three new");
+	cr_expect_eq(g->peak_frame, 2);
+	cr_expect_eq(g->per_frame, 3.0);
+	cr_expect_eq(g->suggested, 7, "6 + 10%% = 6.6");
+	cr_expect(g->cost_known);
+	cr_expect_eq(g->saved_ns, 12 * 50.0);
+	cr_expect_eq(g->saved_ns_per_frame, 3 * 50.0);
+
+	for (k = 0; k < p->ngroups; k++) {
+		g = &p->groups[k];
+		if (g->tag == 5 && g->exact) {
+			cr_expect_eq(k, p->ranked[0], "checked above");
+		} else if (g->tag == 5 && !g->exact) {
+			cr_expect_eq(g->size, 128, "the rest of the class");
+			cr_expect_eq(g->allocations, 4);
+			cr_expect_eq(g->peak_live, 1);
+			cr_expect(g->churn);
+		} else if (g->tag == 0 && g->exact && g->size == 96) {
+			cr_expect_eq(g->allocations, 4);
+			cr_expect_eq(g->peak_live, 4);
+			cr_expect_not(g->churn, "never freed");
+		} else if (g->tag == 0 && g->size == 40) {
+			cr_expect_eq(g->frees, 1, "the realloc freed it");
+			cr_expect(g->churn);
+		} else if (g->tag == 0 && !g->exact && g->size == 64) {
+			/* 40 and 48 share the <= 64 class one each: the tie goes
+			 * to the smaller size, 48 is the rest of the class */
+			cr_expect_eq(g->allocations, 1);
+			cr_expect_eq(g->allocated_bytes, 48);
+			cr_expect(g->churn);
+		} else {
+			cr_expect_fail("unexpected group tag %u size %llu exact %d", g->tag,
+			               (unsigned long long)g->size, g->exact);
+		}
+	}
+	cr_expect_eq(p->nranked, 4, "every group but the long-lived one");
+	gm_pools_free(p);
+}
+
+Test(pools, churn_frames_decides_what_is_short_lived)
+{
+	/* 10 blocks per frame, each freed two frames later: short-lived for
+	 * K = 3, not for K = 2. */
+	gm_pools_opts_t o = {GM_POOLS_PERCENTILE_DEFAULT, GM_POOLS_HEADROOM_DEFAULT, 3, 1};
+	const char *path;
+	recs_t r = {0};
+	gm_pools_t *p;
+	uint64_t f, i;
+
+	r_process(&r);
+	for (f = 1; f <= 6; f++) {
+		if (f > 2)
+			for (i = 0; i < 10; i++)
+				r_free(&r, 0x1000 + 0x100 * (f - 2) + 16 * i);
+		for (i = 0; i < 10; i++)
+			r_alloc(&r, 0x1000 + 0x100 * f + 16 * i, 24);
+		r_frame(&r, f);
+	}
+	path = cap_write("churn.gmt", &r, 1);
+	p = model_of(path, &o);
+	cr_assert_eq(p->ngroups, 1);
+	cr_expect_eq(p->groups[0].short_lived, 40);
+	cr_expect(p->groups[0].churn, "40 of 60 within 3 frames");
+	cr_expect_eq(p->groups[0].peak_live, 20, "frees come before the frame's allocations");
+	cr_expect_eq(p->nranked, 1);
+	cr_expect_not(p->groups[0].cost_known, "no alloc_cost record");
+	gm_pools_free(p);
+	o.churn_frames = 2;
+	p = model_of(path, &o);
+	cr_expect_eq(p->groups[0].short_lived, 0);
+	cr_expect_not(p->groups[0].churn);
+	cr_expect_eq(p->nranked, 0);
+	gm_pools_free(p);
+}
+
+Test(pools, no_candidates_without_allocation_events)
+{
+	recs_t r = {0};
+	gm_pools_t *p;
+
+	r_process(&r);
+	r_frame_sum(&r, 1, 100, 5000);
+	r_frame(&r, 1);
+	r_frame_sum(&r, 2, 300, 7000);
+	r_frame(&r, 2);
+	p = model_of(cap_write("frames.gmt", &r, 1), NULL);
+	cr_expect_not(p->candidates_done, "frames level: nothing to group");
+	cr_expect_eq(p->ngroups, 0);
+	cr_expect_eq(p->sum_frames, 2);
+	cr_expect_eq(p->sum_allocations, 400);
+	cr_expect_eq(gm_pools_ticks_ns(p, p->sum_ticks), 12000.0);
+	gm_pools_free(p);
+}
+
+/* ---- GC -------------------------------------------------------------------- */
+
+Test(pools, gc_runs_per_frame_and_generation_and_spike_frames)
+{
+	/* frame 1: gen 0 (100 ns), gen 2 (300 ns); frame 2: none (spike);
+	 * frame 3: gen 1 (50 ns, spike); frame 4: gen 9 (counted as the last
+	 * generation kept). */
+	recs_t r = {0};
+	gm_pools_t *p;
+
+	r_process(&r);
+	r_gc(&r, 0, 100, 7, 0);
+	r_gc(&r, 2, 300, 1, 2);
+	r_frame(&r, 1);
+	r_frame(&r, 2);
+	r_spike(&r, 2);
+	r_gc(&r, 1, 50, 3, 0);
+	r_frame(&r, 3);
+	r_spike(&r, 3);
+	r_gc(&r, 9, 10, 0, 0);
+	r_frame(&r, 4);
+	p = model_of(cap_write("gc.gmt", &r, 1), NULL);
+	cr_expect_eq(p->gc_runs, 4);
+	cr_expect_eq(p->gc_pause_ns, 460);
+	cr_expect_eq(p->gc_max_ns, 300);
+	cr_assert_eq(p->ngc_frames, 3);
+	cr_expect_eq(p->gc_frames[0].frame, 1);
+	cr_expect_eq(p->gc_frames[0].runs, 2);
+	cr_expect_eq(p->gc_frames[0].pause_ns, 400);
+	cr_expect_eq(p->gc_frames[0].max_ns, 300);
+	cr_expect_eq(p->gc_frames[0].collected, 8);
+	cr_expect_not(p->gc_frames[0].spike);
+	cr_expect_eq(p->gc_frames[1].frame, 3);
+	cr_expect(p->gc_frames[1].spike, "spike and GC in frame 3");
+	cr_expect_eq(p->gc_frames[2].frame, 4);
+	cr_expect_eq(p->gc_spike_frames, 1);
+	cr_expect_eq(p->gc_gens[0].runs, 1);
+	cr_expect_eq(p->gc_gens[2].uncollectable, 2);
+	cr_expect_eq(p->gc_gens[1].pause_ns, 50);
+	cr_expect_eq(p->gc_gens[GM_POOLS_GENERATIONS - 1].runs, 1, "generation 9 kept last");
+	gm_pools_free(p);
+}
