@@ -26,6 +26,8 @@ static const gm_main_cmd_t gm_main_cmds[] = {
         {"summary", gm_cmd_summary, "totals, peak, live blocks at exit and threads of a capture"},
         {"frames", gm_cmd_frames, "frame times against what was allocated in each frame"},
         {"pools", gm_cmd_pools, "object pools, pool candidates and garbage-collector runs"},
+        {"assets", gm_cmd_assets, "per-asset, per-type and per-tag memory, checks, heat maps"},
+        {"transitions", gm_cmd_transitions, "memory before, during and after each scene change"},
         {"dump", gm_cmd_dump, "print every event of a capture, one per line"},
 };
 

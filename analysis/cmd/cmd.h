@@ -25,6 +25,14 @@ int gm_cmd_frames(int argc, char **argv);
  * pools, pool candidates, GC runs. */
 int gm_cmd_pools(int argc, char **argv);
 
+/* gmtrace assets [--json | --csv] [options] CAPTURE: per-asset, per-type and
+ * per-tag memory, checks (--check), streaming, heat maps. */
+int gm_cmd_assets(int argc, char **argv);
+
+/* gmtrace transitions [--json] [--window N] CAPTURE: memory around each scene
+ * or level change. */
+int gm_cmd_transitions(int argc, char **argv);
+
 /* gmtrace run [...] -- PROGRAM: record a program (cmd/run.c, GM_HAVE_RUN). */
 int gm_cmd_run(int argc, char **argv);
 

@@ -202,8 +202,9 @@ struct gm_assets {
 	uint64_t total_live, asset_live, extra_total;
 
 	uint64_t nevents, first_ns, last_ns;
-	uint64_t frame;  /* frame of the events now arriving */
-	uint64_t frames; /* main frame marks read */
+	uint64_t frame;      /* frame of the events now arriving */
+	uint64_t last_frame; /* frame of the last event (a mark is in the frame it ends) */
+	uint64_t frames;     /* main frame marks read */
 	int frames_level;
 
 	uint64_t *sec_loaded, *sec_unloaded;
@@ -601,7 +602,7 @@ static int gm_assets_orphan_update(gm_assets_t *m, gm_assets_asset_t *a, int was
 
 static int gm_assets_stale_update(gm_assets_t *m, gm_assets_asset_t *a, uint64_t until)
 {
-	uint64_t end = until ? until : m->frame;
+	uint64_t end = until ? until : m->last_frame;
 	gm_assets_check_t *c;
 
 	if (a->state != gm_asset_resident || a->touches == 0 ||
@@ -1267,6 +1268,7 @@ static int gm_assets_on_frame(gm_assets_t *m, const gm_event_t *ev)
 	m->frames++;
 	if (ev->a + 1 > m->frame)
 		m->frame = ev->a + 1;
+	m->last_frame = ev->a ? ev->a : 1;
 	if (m->heat_bins) {
 		uint32_t b = gm_assets_heat_bin_of(m, m->frame);
 
@@ -1284,6 +1286,7 @@ int gm_assets_add(gm_assets_t *m, const gm_event_t *ev)
 	if (ev->ns > m->last_ns || m->nevents == 0)
 		m->last_ns = ev->ns;
 	m->nevents++;
+	m->last_frame = m->frame;
 	switch (ev->type) {
 	case gm_rec_alloc:
 		return gm_assets_block_alloc(m, ev, ev->a, ev->b);
@@ -1348,6 +1351,7 @@ gm_assets_t *gm_assets_new(const gm_assets_opts_t *opts, uint32_t nthreads)
 	m->open = GM_ASSETS_NONE;
 	m->level_type = -1;
 	m->frame = 1;
+	m->last_frame = 1;
 	if (opts->heat_by != gm_assets_by_none && opts->heat_bins > 0 && opts->heat_frames > 0)
 		m->heat_bins = opts->heat_frames < opts->heat_bins ? (uint32_t)opts->heat_frames :
 		                                                     opts->heat_bins;
@@ -1551,9 +1555,9 @@ static int gm_assets_cmp_pair(const void *pa, const void *pb)
 /* Ends the pass (see assets.h). Returns 0 or -ENOMEM. */
 int gm_assets_finish(gm_assets_t *m)
 {
-	uint64_t last = m->frame;
+	uint64_t last = m->last_frame;
 	gm_assets_check_t *c;
-	size_t i, j;
+	size_t i, j, nsorted;
 
 	if (m->finished)
 		return 0;
@@ -1617,7 +1621,7 @@ int gm_assets_finish(gm_assets_t *m)
 		if (f->from == 0)
 			continue;
 		t->growth_from = f->start;
-		gm_assets_fit_add(f, m->frames ? last - 1 : 0, t->loose_bytes);
+		gm_assets_fit_add(f, m->frame - 1, t->loose_bytes); /* to the last frame end */
 		t->growth_frames = (uint64_t)f->n;
 		if (f->n < 2)
 			continue;
@@ -1652,13 +1656,17 @@ int gm_assets_finish(gm_assets_t *m)
 	m->pairs_sorted = malloc((m->npairs ? m->npairs : 1) * sizeof(*m->pairs_sorted));
 	if (!m->pairs_sorted)
 		return -ENOMEM;
-	if (m->npairs)
-		memcpy(m->pairs_sorted, m->pairs, m->npairs * sizeof(*m->pairs_sorted));
-	qsort(m->pairs_sorted, m->npairs, sizeof(*m->pairs_sorted), gm_assets_cmp_pair);
-	for (i = 0; i < m->npairs; i = j) {
+	/* pairs no block was ever allocated under (a context that allocated
+	 * nothing) are left out */
+	for (i = 0, j = 0; i < m->npairs; i++)
+		if (m->pairs[i].allocated_bytes != 0 || m->pairs[i].live_bytes != 0)
+			m->pairs_sorted[j++] = m->pairs[i];
+	nsorted = j;
+	qsort(m->pairs_sorted, nsorted, sizeof(*m->pairs_sorted), gm_assets_cmp_pair);
+	for (i = 0; i < nsorted; i = j) {
 		uint32_t asset = m->pairs_sorted[i].asset;
 
-		for (j = i; j < m->npairs && m->pairs_sorted[j].asset == asset; j++)
+		for (j = i; j < nsorted && m->pairs_sorted[j].asset == asset; j++)
 			;
 		if (asset == GM_ASSETS_NONE)
 			continue;
@@ -1686,7 +1694,7 @@ gm_assets_t *gm_assets_build(gm_reader_t *r, const gm_assets_opts_t *opts, int *
 			if (o.heat_by == gm_assets_by_none || o.heat_frames != 0)
 				break;
 			/* the bins need the number of frames: read again */
-			o.heat_frames = m->frame;
+			o.heat_frames = m->last_frame;
 			gm_assets_free(m);
 			gm_reader_rewind(r);
 		}
@@ -1806,7 +1814,7 @@ uint64_t gm_assets_frames(const gm_assets_t *m)
 
 uint64_t gm_assets_last_frame(const gm_assets_t *m)
 {
-	return m->frame;
+	return m->last_frame;
 }
 
 uint64_t gm_assets_start_ns(const gm_assets_t *m)
@@ -1898,6 +1906,9 @@ const char *gm_assets_valid_name(unsigned code)
 	        [gm_valid_stack_overflow] = "stack_overflow",
 	        [gm_valid_bad_state] = "bad_state",
 	        [gm_valid_detach_mismatch] = "detach_mismatch",
+	        [gm_valid_unknown_tag] = "unknown_tag",
+	        [gm_valid_unknown_pool] = "unknown_pool",
+	        [gm_valid_pool_underflow] = "pool_underflow",
 	};
 
 	return code < gm_valid_count && names[code] ? names[code] : "unknown";

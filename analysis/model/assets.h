@@ -308,7 +308,8 @@ uint64_t gm_assets_live_bytes(const gm_assets_t *m);
 uint64_t gm_assets_asset_bytes(const gm_assets_t *m);
 uint64_t gm_assets_extra_bytes(const gm_assets_t *m);
 
-/* Frames: main frame marks read, and the frame of the last event. */
+/* Frames: main frame marks read, and the frame of the last event (a frame
+ * mark belongs to the frame it ends). */
 uint64_t gm_assets_frames(const gm_assets_t *m);
 uint64_t gm_assets_last_frame(const gm_assets_t *m);
 

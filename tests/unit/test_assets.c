@@ -386,7 +386,7 @@ Test(assets, lifecycle_frames_times_and_extra_bytes)
 	cr_expect_eq(a->extra_peak, 4096);
 	cr_expect_eq(gm_assets_extra_bytes(f.m), 0);
 	cr_expect_eq(gm_assets_frames(f.m), 5);
-	cr_expect_eq(gm_assets_last_frame(f.m), 6);
+	cr_expect_eq(gm_assets_last_frame(f.m), 5, "the last event is the mark ending frame 5");
 
 	cr_assert_eq(checks_of(f.m, gm_assets_check_leak, &c), 1, "one leak");
 	cr_expect_eq(c->frame, 5, "leak: frame of unload");
@@ -487,7 +487,7 @@ Test(assets, orphan_episodes_longer_than_the_limit)
 	c++;
 	cr_expect_str_eq(gm_assets_assets(f.m, &n)[c->asset].name, "b");
 	cr_expect_eq(c->v[0], 0, "b: still at exit");
-	cr_expect_eq(c->v[1], 17, "b: from frame 3 to frame 20, the last");
+	cr_expect_eq(c->v[1], 16, "b: from frame 3 to frame 19, the last");
 	gm_assets_free(f.m);
 }
 
@@ -958,6 +958,7 @@ Test(assets, a_capture_read_through_the_reader)
 	gm_assets_t *m;
 	const gm_assets_asset_t *a;
 	const gm_assets_transition_t *t;
+	const gm_assets_check_t *chk;
 	size_t n;
 	int err, i;
 
@@ -971,6 +972,10 @@ Test(assets, a_capture_read_through_the_reader)
 	rec(&r0, 300, gm_rec_context, 0, 42, 3, NULL, 0);
 	rec(&r0, 400, gm_rec_alloc, gm_kind_malloc, 0xa000, 1000, NULL, 0);
 	rec(&r0, 500, gm_rec_asset_extra, 0, 42, 1 << 20, NULL, 0);
+	rec(&r0, 510, gm_rec_asset_state, gm_asset_resident, 42, 0, NULL, 0);
+	rec(&r0, 520, gm_rec_asset_ref, gm_asset_op_ref, 42, 1, NULL, 0);
+	rec(&r0, 530, gm_rec_asset_ref, gm_asset_op_touch, 42, 0, NULL, 0);
+	rec(&r0, 540, gm_rec_validation, gm_valid_release_below_zero, 7, 0, NULL, 0);
 	rec(&r0, 600, gm_rec_context, 0, 0, 0, NULL, 0);
 	rec_str(&r0, 700, gm_rec_scene, 1, 5, "arena", 5);
 	for (i = 1; i <= 4; i++)
@@ -1012,6 +1017,11 @@ Test(assets, a_capture_read_through_the_reader)
 	cr_expect_eq(a->live_bytes, 24, "its first block went to the realloc's context");
 	cr_expect_eq(a->peak_bytes, 1024);
 	cr_expect_eq(a->extra_bytes, 1 << 20);
+	cr_expect_eq(a->state, gm_asset_resident);
+	cr_expect_eq(a->refs, 1);
+	cr_expect_eq(a->touches, 1);
+	cr_expect_eq(checks_of(m, gm_assets_check_validation, &chk), 1, "the validation record");
+	cr_expect_eq(chk->v[1], 7, "its subject");
 	cr_expect_eq(tag_named(m, "render/textures")->own.live_bytes, 24);
 	cr_expect_eq(tag_named(m, "render")->rollup.peak_bytes, 1024);
 	cr_expect_eq(gm_assets_tags(m, &n)[0].own.live_bytes, 2000,
@@ -1023,9 +1033,9 @@ Test(assets, a_capture_read_through_the_reader)
 	cr_expect_eq(t->before.extra_bytes, 1 << 20);
 	cr_expect_eq(gm_assets_streaming(m)->seconds, 4, "events from 100 ns to 3.6 s");
 	cr_expect_eq(gm_assets_streaming(m)->loaded.total, 1024 + (1 << 20));
-	/* the heat map pass: frames 1..5 (the last events are in frame 5) in 2 bins */
+	/* the heat map pass: frames 1..4 (the last event ends frame 4) in 2 bins */
 	cr_expect_eq(gm_assets_heat_bins(m), 2);
-	cr_expect_eq(gm_assets_options(m)->heat_frames, 5);
+	cr_expect_eq(gm_assets_options(m)->heat_frames, 4);
 	gm_assets_free(m);
 	gm_reader_free(rd);
 	unlink(path);
