@@ -1674,7 +1674,8 @@ int gm_assets_finish(gm_assets_t *m)
 		m->assets[asset].npairs = (uint32_t)(j - i);
 	}
 
-	qsort(m->checks, m->nchecks, sizeof(*m->checks), gm_assets_cmp_check);
+	if (m->nchecks) /* qsort's base must not be NULL */
+		qsort(m->checks, m->nchecks, sizeof(*m->checks), gm_assets_cmp_check);
 	if (gm_assets_finish_stream(m) < 0 || gm_assets_finish_kept(m) < 0)
 		return -ENOMEM;
 	return 0;

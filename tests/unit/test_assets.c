@@ -917,7 +917,8 @@ static void rec(recs_t *r, uint64_t tsc, unsigned type, unsigned x, uint64_t a, 
 	}
 	r->w[r->n++] = gm_rec_w0(a, type, x);
 	r->w[r->n++] = gm_rec_w1(b, tsc);
-	memcpy(r->w + r->n, extra, nwords * sizeof(uint64_t));
+	if (nwords)
+		memcpy(r->w + r->n, extra, nwords * sizeof(uint64_t));
 	r->n += nwords;
 	r->tsc = tsc;
 }
