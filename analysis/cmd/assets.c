@@ -1,7 +1,6 @@
 /* assets.c - gmtrace assets: what every asset, type and tag held, the checks, streaming, heat maps
  *
- * One pass over the capture builds the assets model (model/assets.h; two
- * passes when a heat map is asked for, the first to count frames); this
+ * One pass over the capture builds the assets model (model/assets.h); this
  * file only sorts, cuts and prints it: text for people, JSON and CSV for
  * tools, heat maps for the terminal and as SVG (report/heatmap.h). The JSON
  * keys are listed in analysis/README.md, "assets --json".
@@ -217,7 +216,6 @@ static int gm_cmd_assets_heat_pick(gm_assets_out_t *o, const gm_assets_opts_t *o
 	o->heat_peak = peak;
 	for (c = 0; c <= bins; c++)
 		o->col_first[c] = gm_assets_heat_first(o->m, c);
-	o->col_first[bins] = opts->heat_frames + 1;
 	o->heat_labels = calloc(o->nheat ? o->nheat : 1, sizeof(*o->heat_labels));
 	o->heat_label_buf = calloc(o->nheat ? o->nheat : 1, 32);
 	if (!o->heat_labels || !o->heat_label_buf)

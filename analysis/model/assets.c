@@ -166,11 +166,19 @@ typedef struct gm_assets_fit {
 	unsigned __int128 n, x, xx, y, xy;
 } gm_assets_fit_t;
 
-/* Heat map state of a row: the value it holds, the last bin that saw it. */
+/* Heat map row: the value it holds now, its chain of changes. */
 typedef struct gm_assets_heatrow {
 	uint64_t value;
-	uint32_t bin;
+	uint32_t head, tail; /* gm_assets_change indices, GM_ASSETS_NONE: none */
 } gm_assets_heatrow_t;
+
+/* One frame in which a heat map row changed: the largest value it had in
+ * the frame (the value held when the frame began included) and the value at
+ * the frame's end; for touches, the touches in the frame. */
+typedef struct gm_assets_change {
+	uint64_t frame, max, end;
+	uint32_t next;
+} gm_assets_change_t;
 
 struct gm_assets {
 	gm_assets_opts_t opts;
@@ -227,10 +235,13 @@ struct gm_assets {
 
 	gm_assets_stream_t stream;
 
-	uint64_t *heat;
 	gm_assets_heatrow_t *heat_meta;
-	size_t heat_rows, heat_cap, heat_meta_cap;
-	uint32_t heat_bins, heat_bin;
+	size_t heat_rows, heat_meta_cap;
+	gm_assets_change_t *changes;
+	size_t nchanges, changes_cap;
+	uint64_t *heat; /* after finish: heat_rows x heat_bins cells */
+	uint64_t heat_frames;
+	uint32_t heat_bins;
 	int finished;
 };
 
@@ -349,10 +360,80 @@ static const char *gm_assets_bytes(const gm_event_t *ev, uint64_t off, uint64_t 
 
 /* ---- heat map ------------------------------------------------------------- */
 
+/* Makes sure row exists (rows are created in index order). */
+static int gm_assets_heat_need(gm_assets_t *m, size_t row)
+{
+	size_t r;
+
+	if (m->opts.heat_by == gm_assets_by_none || row < m->heat_rows)
+		return 0;
+	if (GM_ASSETS_RESERVE(m->heat_meta, m->heat_meta_cap, row + 1) < 0)
+		return -ENOMEM;
+	for (r = m->heat_rows; r <= row; r++)
+		m->heat_meta[r].head = m->heat_meta[r].tail = GM_ASSETS_NONE;
+	m->heat_rows = row + 1;
+	return 0;
+}
+
+/* The change entry of row for the current frame, appended when the row has
+ * none yet (max and end start at the value held). NULL when out of memory. */
+static gm_assets_change_t *gm_assets_heat_change(gm_assets_t *m, size_t row)
+{
+	gm_assets_heatrow_t *h = &m->heat_meta[row];
+	gm_assets_change_t *c;
+
+	if (h->tail != GM_ASSETS_NONE && m->changes[h->tail].frame == m->frame)
+		return &m->changes[h->tail];
+	if (m->nchanges >= GM_ASSETS_NONE ||
+	    GM_ASSETS_RESERVE(m->changes, m->changes_cap, m->nchanges + 1) < 0)
+		return NULL;
+	c = &m->changes[m->nchanges];
+	c->frame = m->frame;
+	c->max = c->end = m->opts.heat_value == gm_assets_heat_live ? h->value : 0;
+	c->next = GM_ASSETS_NONE;
+	if (h->tail != GM_ASSETS_NONE)
+		m->changes[h->tail].next = (uint32_t)m->nchanges;
+	else
+		h->head = (uint32_t)m->nchanges;
+	h->tail = (uint32_t)m->nchanges++;
+	return c;
+}
+
+/* The row's live value becomes v now. Returns 0 or -ENOMEM. */
+static int gm_assets_heat_set(gm_assets_t *m, size_t row, uint64_t v)
+{
+	gm_assets_change_t *c;
+
+	if (m->opts.heat_value != gm_assets_heat_live || row >= m->heat_rows ||
+	    m->heat_meta[row].value == v)
+		return 0;
+	c = gm_assets_heat_change(m, row);
+	if (!c)
+		return -ENOMEM;
+	if (v > c->max)
+		c->max = v;
+	c->end = v;
+	m->heat_meta[row].value = v;
+	return 0;
+}
+
+static int gm_assets_heat_touch(gm_assets_t *m, size_t row)
+{
+	gm_assets_change_t *c;
+
+	if (m->opts.heat_value != gm_assets_heat_touches || row >= m->heat_rows)
+		return 0;
+	c = gm_assets_heat_change(m, row);
+	if (!c)
+		return -ENOMEM;
+	c->max++;
+	return 0;
+}
+
 /* Bin of a frame: frames 1..heat_frames spread over heat_bins columns. */
 static uint32_t gm_assets_heat_bin_of(const gm_assets_t *m, uint64_t frame)
 {
-	uint64_t f = m->opts.heat_frames;
+	uint64_t f = m->heat_frames;
 
 	if (frame < 1)
 		frame = 1;
@@ -361,58 +442,67 @@ static uint32_t gm_assets_heat_bin_of(const gm_assets_t *m, uint64_t frame)
 	return (uint32_t)((unsigned __int128)(frame - 1) * m->heat_bins / f);
 }
 
-/* Makes sure row exists (rows are created in index order). */
-static int gm_assets_heat_need(gm_assets_t *m, size_t row)
+/* Raises the cells of frames first..last to at least v. */
+static void gm_assets_heat_fill(const gm_assets_t *m, uint64_t *cells, uint64_t first,
+                                uint64_t last, uint64_t v)
+{
+	uint32_t b, end;
+
+	if (v == 0 || first > last || first > m->heat_frames)
+		return;
+	end = gm_assets_heat_bin_of(m, last);
+	for (b = gm_assets_heat_bin_of(m, first); b <= end; b++)
+		if (cells[b] < v)
+			cells[b] = v;
+}
+
+/* The cells of every row from its changes, once the number of frames is known. */
+static int gm_assets_heat_finish(gm_assets_t *m)
 {
 	size_t r;
 
-	if (!m->heat_bins || row < m->heat_rows)
+	if (m->opts.heat_by == gm_assets_by_none || m->opts.heat_bins == 0)
 		return 0;
-	if (GM_ASSETS_RESERVE(m->heat, m->heat_cap, (row + 1) * m->heat_bins) < 0 ||
-	    GM_ASSETS_RESERVE(m->heat_meta, m->heat_meta_cap, row + 1) < 0)
+	m->heat_frames = m->last_frame;
+	m->heat_bins =
+	        m->heat_frames < m->opts.heat_bins ? (uint32_t)m->heat_frames : m->opts.heat_bins;
+	m->heat = calloc(m->heat_rows ? m->heat_rows * m->heat_bins : 1, sizeof(*m->heat));
+	if (!m->heat)
 		return -ENOMEM;
-	for (r = m->heat_rows; r <= row; r++)
-		m->heat_meta[r].bin = m->heat_bin;
-	m->heat_rows = row + 1;
+	for (r = 0; r < m->heat_rows; r++) {
+		uint64_t *cells = m->heat + r * m->heat_bins, held = 0, after = 1;
+		uint32_t i;
+
+		for (i = m->heat_meta[r].head; i != GM_ASSETS_NONE; i = m->changes[i].next) {
+			const gm_assets_change_t *c = &m->changes[i];
+			uint64_t f = c->frame > m->heat_frames ? m->heat_frames : c->frame;
+
+			if (m->opts.heat_value == gm_assets_heat_touches) {
+				cells[gm_assets_heat_bin_of(m, f)] += c->max;
+				continue;
+			}
+			gm_assets_heat_fill(m, cells, after, f - 1, held);
+			gm_assets_heat_fill(m, cells, f, f, c->max);
+			held = c->end;
+			after = f + 1;
+		}
+		if (m->opts.heat_value == gm_assets_heat_live)
+			gm_assets_heat_fill(m, cells, after, m->heat_frames, held);
+	}
 	return 0;
 }
 
-/* The row's value becomes v now: bins since its last change held the old one. */
-static void gm_assets_heat_set(gm_assets_t *m, size_t row, uint64_t v)
-{
-	gm_assets_heatrow_t *h;
-	uint64_t *cells;
-	uint32_t b;
-
-	if (!m->heat_bins || m->opts.heat_value != gm_assets_heat_live || row >= m->heat_rows)
-		return;
-	h = &m->heat_meta[row];
-	cells = m->heat + row * m->heat_bins;
-	for (b = h->bin + 1; b <= m->heat_bin; b++)
-		if (cells[b] < h->value)
-			cells[b] = h->value;
-	if (cells[h->bin] < h->value)
-		cells[h->bin] = h->value;
-	h->bin = m->heat_bin;
-	h->value = v;
-	if (cells[m->heat_bin] < v)
-		cells[m->heat_bin] = v;
-}
-
-static void gm_assets_heat_touch(gm_assets_t *m, size_t row)
-{
-	if (m->heat_bins && m->opts.heat_value == gm_assets_heat_touches && row < m->heat_rows)
-		m->heat[row * m->heat_bins + m->heat_bin]++;
-}
-
-/* Live-heat value of an asset and a type: heap plus declared extra. */
-static void gm_assets_heat_asset(gm_assets_t *m, const gm_assets_asset_t *a)
+/* Live-heat value of an asset and a type: heap plus declared extra.
+ * Returns 0 or -ENOMEM. */
+static int gm_assets_heat_asset(gm_assets_t *m, const gm_assets_asset_t *a)
 {
 	if (m->opts.heat_by == gm_assets_by_asset)
-		gm_assets_heat_set(m, (size_t)(a - m->assets), a->live_bytes + a->extra_bytes);
-	else if (m->opts.heat_by == gm_assets_by_type && a->type != GM_ASSETS_NONE)
-		gm_assets_heat_set(m, a->type,
-		                   m->types[a->type].live_bytes + m->types[a->type].extra_bytes);
+		return gm_assets_heat_set(m, (size_t)(a - m->assets),
+		                          a->live_bytes + a->extra_bytes);
+	if (m->opts.heat_by == gm_assets_by_type && a->type != GM_ASSETS_NONE)
+		return gm_assets_heat_set(
+		        m, a->type, m->types[a->type].live_bytes + m->types[a->type].extra_bytes);
+	return 0;
 }
 
 /* ---- entities ------------------------------------------------------------- */
@@ -706,8 +796,8 @@ static int gm_assets_account(gm_assets_t *m, uint32_t pi, uint64_t size, int add
 			if (ty)
 				ty->live_bytes -= size;
 		}
-		gm_assets_heat_asset(m, a);
-		if (gm_assets_moved(m, ns, add ? size : 0, add ? 0 : size) < 0)
+		if (gm_assets_heat_asset(m, a) < 0 ||
+		    gm_assets_moved(m, ns, add ? size : 0, add ? 0 : size) < 0)
 			return -ENOMEM;
 	} else {
 		/* loose bytes of the tag: their frame-end series is fitted */
@@ -738,8 +828,9 @@ static int gm_assets_account(gm_assets_t *m, uint32_t pi, uint64_t size, int add
 		t->own.live_bytes -= size;
 		t->own.live_blocks--;
 	}
-	if (m->opts.heat_by == gm_assets_by_tag)
-		gm_assets_heat_set(m, p->tag, t->own.live_bytes);
+	if (m->opts.heat_by == gm_assets_by_tag &&
+	    gm_assets_heat_set(m, p->tag, t->own.live_bytes) < 0)
+		return -ENOMEM;
 	for (ti = p->tag; ti != GM_ASSETS_NONE; ti = m->tags[ti].parent) {
 		gm_assets_count_t *r = &m->tags[ti].rollup;
 
@@ -771,14 +862,13 @@ static int gm_assets_block_alloc(gm_assets_t *m, const gm_event_t *ev, uint64_t 
 {
 	gm_assets_ctx_t *c = gm_assets_thread(m, ev->thread);
 	gm_live_entry_t e;
+	int rc;
 
 	if (!c)
 		return -ENOMEM;
 	if (ptr == 0)
 		return 0;
 	if (c->pair == GM_ASSETS_NONE && gm_assets_pair_get(m, c->asset, c->tag, &c->pair) < 0)
-		return -ENOMEM;
-	if (gm_assets_block_free(m, ptr, ev->ns) < 0) /* its free was not recorded */
 		return -ENOMEM;
 	memset(&e, 0, sizeof(e));
 	e.ptr = ptr;
@@ -787,7 +877,15 @@ static int gm_assets_block_alloc(gm_assets_t *m, const gm_event_t *ev, uint64_t 
 	e.seq = c->pair;
 	e.thread = ev->thread;
 	e.kind = ev->x;
-	if (gm_live_add(m->live, &e) < 0)
+	rc = gm_live_add(m->live, &e);
+	if (rc == -EEXIST) {
+		/* a block still live at this address lost its free: it goes first
+		 * (adding before looking saves a failed lookup per allocation) */
+		if (gm_assets_block_free(m, ptr, ev->ns) < 0)
+			return -ENOMEM;
+		rc = gm_live_add(m->live, &e);
+	}
+	if (rc < 0)
 		return -ENOMEM;
 	return gm_assets_account(m, c->pair, size, 1, ev->ns);
 }
@@ -1022,8 +1120,6 @@ static int gm_assets_on_asset_new(gm_assets_t *m, const gm_event_t *ev)
 			m->trans[k].name_ix = ni | 0x80000000u; /* an asset name */
 	}
 	m->assets[ai].scene = (uint32_t)m->ntrans;
-	if (m->opts.heat_by == gm_assets_by_type)
-		gm_assets_heat_asset(m, &m->assets[ai]);
 	return 0;
 }
 
@@ -1104,7 +1200,8 @@ static int gm_assets_on_state(gm_assets_t *m, const gm_event_t *ev)
 	a->state = ev->x;
 	if (a->type != GM_ASSETS_NONE && a->state == gm_asset_resident)
 		m->types[a->type].resident++;
-	gm_assets_heat_asset(m, a);
+	if (gm_assets_heat_asset(m, a) < 0)
+		return -ENOMEM;
 	return gm_assets_orphan_update(m, a, was);
 }
 
@@ -1150,10 +1247,12 @@ static int gm_assets_on_ref(gm_assets_t *m, const gm_event_t *ev)
 			a->touches++;
 			if (a->type != GM_ASSETS_NONE)
 				m->types[a->type].touches++;
-			if (m->opts.heat_by == gm_assets_by_asset)
-				gm_assets_heat_touch(m, ai);
-			else if (m->opts.heat_by == gm_assets_by_type && a->type != GM_ASSETS_NONE)
-				gm_assets_heat_touch(m, a->type);
+			if (m->opts.heat_by == gm_assets_by_asset &&
+			    gm_assets_heat_touch(m, ai) < 0)
+				return -ENOMEM;
+			if (m->opts.heat_by == gm_assets_by_type && a->type != GM_ASSETS_NONE &&
+			    gm_assets_heat_touch(m, a->type) < 0)
+				return -ENOMEM;
 		}
 		a->last_touch_frame = m->frame;
 		a->last_touch_ns = ev->ns;
@@ -1202,7 +1301,8 @@ static int gm_assets_on_extra(gm_assets_t *m, const gm_event_t *ev)
 	m->extra_total += ev->b - old;
 	if (a->type != GM_ASSETS_NONE)
 		m->types[a->type].extra_bytes += ev->b - old;
-	gm_assets_heat_asset(m, a);
+	if (gm_assets_heat_asset(m, a) < 0)
+		return -ENOMEM;
 	return gm_assets_moved(m, ev->ns, ev->b > old ? ev->b - old : 0,
 	                       ev->b < old ? old - ev->b : 0);
 }
@@ -1269,12 +1369,6 @@ static int gm_assets_on_frame(gm_assets_t *m, const gm_event_t *ev)
 	if (ev->a + 1 > m->frame)
 		m->frame = ev->a + 1;
 	m->last_frame = ev->a ? ev->a : 1;
-	if (m->heat_bins) {
-		uint32_t b = gm_assets_heat_bin_of(m, m->frame);
-
-		if (b > m->heat_bin)
-			m->heat_bin = b;
-	}
 	return gm_assets_trans_frame(m, ev->ns, ev->a);
 }
 
@@ -1352,9 +1446,6 @@ gm_assets_t *gm_assets_new(const gm_assets_opts_t *opts, uint32_t nthreads)
 	m->level_type = -1;
 	m->frame = 1;
 	m->last_frame = 1;
-	if (opts->heat_by != gm_assets_by_none && opts->heat_bins > 0 && opts->heat_frames > 0)
-		m->heat_bins = opts->heat_frames < opts->heat_bins ? (uint32_t)opts->heat_frames :
-		                                                     opts->heat_bins;
 	m->live = gm_live_new(0);
 	if (!m->live || gm_assets_thread(m, nthreads ? nthreads - 1 : 0) == NULL)
 		goto err;
@@ -1406,6 +1497,7 @@ void gm_assets_free(gm_assets_t *m)
 	free(m->kept);
 	free(m->heat);
 	free(m->heat_meta);
+	free(m->changes);
 	free(m);
 }
 
@@ -1565,16 +1657,8 @@ int gm_assets_finish(gm_assets_t *m)
 	if (gm_assets_trans_close(m, m->last_ns, last, gm_assets_end_capture) < 0)
 		return -ENOMEM;
 
-	/* heat rows carry their value to the last bin */
-	for (i = 0; m->opts.heat_value == gm_assets_heat_live && i < m->heat_rows; i++) {
-		uint64_t *cells = m->heat + i * m->heat_bins;
-		gm_assets_heatrow_t *h = &m->heat_meta[i];
-		uint32_t b;
-
-		for (b = h->bin; b < m->heat_bins; b++)
-			if (cells[b] < h->value)
-				cells[b] = h->value;
-	}
+	if (gm_assets_heat_finish(m) < 0)
+		return -ENOMEM;
 
 	for (i = 0; i < m->nassets; i++) {
 		gm_assets_asset_t *a = &m->assets[i];
@@ -1684,29 +1768,17 @@ int gm_assets_finish(gm_assets_t *m)
 /* Reads the whole capture (see assets.h). Returns the model or NULL. */
 gm_assets_t *gm_assets_build(gm_reader_t *r, const gm_assets_opts_t *opts, int *err)
 {
-	gm_assets_opts_t o = *opts;
-	gm_assets_t *m = NULL;
+	gm_assets_t *m;
 	gm_event_t ev;
-	int pass;
 
 	*err = -ENOMEM;
-	for (pass = 0; pass < 2; pass++) {
-		if (pass == 1) {
-			if (o.heat_by == gm_assets_by_none || o.heat_frames != 0)
-				break;
-			/* the bins need the number of frames: read again */
-			o.heat_frames = m->last_frame;
+	m = gm_assets_new(opts, gm_reader_info(r)->nthreads);
+	if (!m)
+		return NULL;
+	while (gm_reader_next(r, &ev)) {
+		if (gm_assets_add(m, &ev) < 0) {
 			gm_assets_free(m);
-			gm_reader_rewind(r);
-		}
-		m = gm_assets_new(&o, gm_reader_info(r)->nthreads);
-		if (!m)
 			return NULL;
-		while (gm_reader_next(r, &ev)) {
-			if (gm_assets_add(m, &ev) < 0) {
-				gm_assets_free(m);
-				return NULL;
-			}
 		}
 	}
 	if (gm_assets_finish(m) < 0) {
@@ -1860,7 +1932,7 @@ uint64_t gm_assets_heat_first(const gm_assets_t *m, uint32_t bin)
 
 	if (!m->heat_bins)
 		return 1;
-	num = (unsigned __int128)bin * m->opts.heat_frames;
+	num = (unsigned __int128)bin * m->heat_frames;
 	return (uint64_t)((num + m->heat_bins - 1) / m->heat_bins) + 1;
 }
 

@@ -33,7 +33,9 @@
  * walk up the tag's parents, array updates. Memory is the live-block map
  * plus ~300 bytes per asset, one entry per (asset, tag) pair, one per
  * (asset, frame) change of a reference count, 16 bytes per second of
- * capture, and rows x bins cells when a heat map is asked for.
+ * capture, and for a heat map one entry per (row, frame) change of the
+ * row's value: the bins are laid over frames 1 .. last frame at the end, so
+ * one pass is enough.
  */
 #ifndef GM_ASSETS_H
 #define GM_ASSETS_H
@@ -76,8 +78,7 @@ typedef struct gm_assets_opts {
 	uint64_t window_frames; /* transitions end at most this many frames after the change */
 	gm_assets_by_t heat_by; /* rows of the heat map (none: no heat map) */
 	gm_assets_heat_t heat_value;
-	uint32_t heat_bins;   /* columns asked for (fewer when the capture has fewer frames) */
-	uint64_t heat_frames; /* frames the bins span: gm_assets_build() finds it */
+	uint32_t heat_bins; /* columns asked for (fewer when the capture has fewer frames) */
 } gm_assets_opts_t;
 
 /* One asset. Frames: 0 = never. */
@@ -270,8 +271,7 @@ int gm_assets_add(gm_assets_t *m, const gm_event_t *ev);
  * last gm_assets_add. Returns 0 or -ENOMEM. */
 int gm_assets_finish(gm_assets_t *m);
 
-/* Reads the whole capture into a finished model (two passes when a heat
- * map is asked for: the first finds the number of frames). Returns the
+/* Reads the whole capture into a finished model, in one pass. Returns the
  * model, or NULL with *err = -ENOMEM. Damage stops the reading early; see
  * gm_reader_error(). */
 gm_assets_t *gm_assets_build(gm_reader_t *r, const gm_assets_opts_t *opts, int *err);
@@ -324,9 +324,10 @@ int gm_assets_exact(const gm_assets_t *m);
 /* The options the model was built with. */
 const gm_assets_opts_t *gm_assets_options(const gm_assets_t *m);
 
-/* Heat map: rows (one per asset, type or tag index, as opts.heat_by),
- * columns, and a row's cells; the frames of column c are
- * gm_assets_heat_first(c) .. gm_assets_heat_first(c + 1) - 1. */
+/* Heat map (after finish): rows (one per asset, type or tag index, as
+ * opts.heat_by), columns, and a row's cells; the frames of column c are
+ * gm_assets_heat_first(c) .. gm_assets_heat_first(c + 1) - 1, and
+ * gm_assets_heat_first(bins) is the last frame + 1. */
 size_t gm_assets_heat_rows(const gm_assets_t *m);
 uint32_t gm_assets_heat_bins(const gm_assets_t *m);
 const uint64_t *gm_assets_heat_row(const gm_assets_t *m, size_t row);

@@ -660,7 +660,6 @@ Test(assets, heat_map_cells_are_the_largest_value_in_each_bin)
 	gm_assets_opts_default(&o);
 	o.heat_by = gm_assets_by_asset;
 	o.heat_bins = 5;
-	o.heat_frames = 10;
 	f = feed_new(&o);
 	frames(&f, 2);
 	load(&f, 1, "a", "texture", 0x10, 100); /* frame 3 */
@@ -670,7 +669,7 @@ Test(assets, heat_map_cells_are_the_largest_value_in_each_bin)
 	context(&f, 0, 0, 0);
 	frames(&f, 5);
 	unload(&f, 1, 0x10); /* frame 8 */
-	frames(&f, 2);
+	frames(&f, 3);       /* the last mark ends frame 10 */
 	finish(&f);
 
 	cr_assert_eq(gm_assets_heat_bins(f.m), 5);
@@ -695,7 +694,6 @@ Test(assets, heat_map_of_touches_by_type)
 	o.heat_by = gm_assets_by_type;
 	o.heat_value = gm_assets_heat_touches;
 	o.heat_bins = 2;
-	o.heat_frames = 4;
 	f = feed_new(&o);
 	load(&f, 1, "a", "sound", 0x10, 1);
 	load(&f, 2, "b", "sound", 0x20, 1);
@@ -1036,7 +1034,7 @@ Test(assets, a_capture_read_through_the_reader)
 	cr_expect_eq(gm_assets_streaming(m)->loaded.total, 1024 + (1 << 20));
 	/* the heat map pass: frames 1..4 (the last event ends frame 4) in 2 bins */
 	cr_expect_eq(gm_assets_heat_bins(m), 2);
-	cr_expect_eq(gm_assets_options(m)->heat_frames, 4);
+	cr_expect_eq(gm_assets_heat_first(m, 2), 5, "one past the last frame");
 	gm_assets_free(m);
 	gm_reader_free(rd);
 	unlink(path);
