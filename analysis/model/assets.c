@@ -141,10 +141,13 @@ static void gm_assets_map_free(gm_assets_map_t *h)
 }
 
 /* Interned strings: item i of a table is the name of index i of its owner
- * (asset names, types, tags); the text sits in the model's pool. */
+ * (asset names, types), or of the tag node in val (tags: a node created for
+ * an id before its definition is renamed later); the text sits in the
+ * model's pool. */
 typedef struct gm_assets_str {
 	uint64_t hash;
 	uint32_t off, len;
+	uint32_t val;
 } gm_assets_str_t;
 
 typedef struct gm_assets_strtab {
@@ -308,6 +311,7 @@ static int gm_assets_intern(gm_assets_t *m, gm_assets_strtab_t *t, const char *s
 	t->items[t->n].hash = h;
 	t->items[t->n].off = (uint32_t)m->pool_len;
 	t->items[t->n].len = (uint32_t)n;
+	t->items[t->n].val = (uint32_t)t->n;
 	m->pool_len += n + 1;
 	*index = (uint32_t)t->n++;
 	gm_assets_strtab_slot_put(t, *index);
@@ -533,7 +537,7 @@ static int gm_assets_type_get(gm_assets_t *m, const char *s, size_t n, uint32_t 
 /* Index of a tag node by full name, its parents created first. */
 static int gm_assets_tag_get(gm_assets_t *m, const char *s, size_t n, uint32_t *index)
 {
-	uint32_t parent = GM_ASSETS_NONE, depth = 0;
+	uint32_t parent = GM_ASSETS_NONE, depth = 0, item;
 	size_t cut = n;
 	int created;
 
@@ -546,17 +550,21 @@ static int gm_assets_tag_get(gm_assets_t *m, const char *s, size_t n, uint32_t *
 			return -ENOMEM;
 		depth = m->tags[parent].depth + 1;
 	}
-	if (gm_assets_intern(m, &m->tag_names, s, n, index, &created) < 0)
+	if (gm_assets_intern(m, &m->tag_names, s, n, &item, &created) < 0)
 		return -ENOMEM;
-	if (!created)
+	if (!created) {
+		*index = m->tag_names.items[item].val;
 		return 0;
-	if (GM_ASSETS_RESERVE(m->tags, m->tags_cap, *index + 1) < 0 ||
-	    GM_ASSETS_RESERVE(m->fits, m->fits_cap, *index + 1) < 0)
+	}
+	if (m->ntags >= GM_ASSETS_NONE - 1 ||
+	    GM_ASSETS_RESERVE(m->tags, m->tags_cap, m->ntags + 1) < 0 ||
+	    GM_ASSETS_RESERVE(m->fits, m->fits_cap, m->ntags + 1) < 0)
 		return -ENOMEM;
-	m->ntags = *index + 1;
+	*index = (uint32_t)m->ntags++;
+	m->tag_names.items[item].val = *index;
 	m->tags[*index].parent = parent;
 	m->tags[*index].depth = depth;
-	m->tags[*index].name_ix = *index;
+	m->tags[*index].name_ix = item;
 	return gm_assets_heat_new_row(m, gm_assets_by_tag, *index);
 }
 
@@ -573,12 +581,52 @@ static int gm_assets_tag_of_id(gm_assets_t *m, uint64_t id, uint32_t *index)
 	*index = gm_assets_map_get(&m->tag_ids, id);
 	if (*index != GM_ASSETS_NONE)
 		return 0;
+	/* used before its tag_def (threads racing): named for now, renamed
+	 * when the definition comes */
 	n = snprintf(name, sizeof(name), "tag#%llu", (unsigned long long)id);
 	if (gm_assets_tag_get(m, name, (size_t)n, index) < 0 ||
 	    gm_assets_map_put(&m->tag_ids, id, *index) < 0)
 		return -ENOMEM;
-	if (m->tags[*index].id == 0)
+	if (m->tags[*index].id == 0) {
 		m->tags[*index].id = id;
+		m->tags[*index].placeholder = 1;
+	}
+	return 0;
+}
+
+/* Gives the placeholder node ti the name s[0..n) and the parents that name
+ * implies; what it holds so far joins their roll-ups. When a node of that
+ * name exists already, the id moves to it instead (ti keeps what it got). */
+static int gm_assets_tag_rename(gm_assets_t *m, uint32_t ti, uint64_t id, const char *s, size_t n)
+{
+	gm_assets_tag_t *t;
+	uint32_t item, parent = GM_ASSETS_NONE, p;
+	size_t cut = n;
+	int created;
+
+	if (gm_assets_intern(m, &m->tag_names, s, n, &item, &created) < 0)
+		return -ENOMEM;
+	if (!created)
+		return gm_assets_map_put(&m->tag_ids, id, m->tag_names.items[item].val);
+	m->tag_names.items[item].val = ti;
+	while (cut > 0 && s[cut - 1] != '/')
+		cut--;
+	if (cut > 1 && cut < n && gm_assets_tag_get(m, s, cut - 1, &parent) < 0)
+		return -ENOMEM;
+	t = &m->tags[ti];
+	t->name_ix = item;
+	t->placeholder = 0;
+	t->parent = parent;
+	t->depth = parent != GM_ASSETS_NONE ? m->tags[parent].depth + 1 : 0;
+	for (p = parent; p != GM_ASSETS_NONE; p = m->tags[p].parent) {
+		gm_assets_count_t *r = &m->tags[p].rollup;
+
+		r->live_bytes += t->rollup.live_bytes;
+		r->live_blocks += t->rollup.live_blocks;
+		r->allocated_bytes += t->rollup.allocated_bytes;
+		if (r->live_bytes > r->peak_bytes)
+			r->peak_bytes = r->live_bytes;
+	}
 	return 0;
 }
 
@@ -1020,9 +1068,17 @@ static int gm_assets_on_tag_def(gm_assets_t *m, const gm_event_t *ev)
 	size_t n;
 	uint32_t index;
 
-	if (ev->a == 0 || gm_assets_map_get(&m->tag_ids, ev->a) != GM_ASSETS_NONE)
-		return 0; /* a definition again (a new session) keeps the first */
+	if (ev->a == 0)
+		return 0;
 	s = gm_assets_bytes(ev, 0, ev->b, &n);
+	index = gm_assets_map_get(&m->tag_ids, ev->a);
+	if (index != GM_ASSETS_NONE) {
+		/* used before: rename the stand-in; a definition again (a new
+		 * session) keeps the first */
+		if (m->tags[index].placeholder && n > 0)
+			return gm_assets_tag_rename(m, index, ev->a, s, n);
+		return 0;
+	}
 	if (n == 0) {
 		char name[32];
 		int k = snprintf(name, sizeof(name), "tag#%llu", (unsigned long long)ev->a);
@@ -1068,6 +1124,16 @@ static int gm_assets_on_asset_new(gm_assets_t *m, const gm_event_t *ev)
 	a->known = 1;
 	a->name_ix = ni;
 	a->type = ti;
+	if (a->allocated_bytes || a->extra_bytes) {
+		/* blocks it got before its definition (threads racing) */
+		gm_assets_type_t *ty = &m->types[ti];
+
+		ty->live_bytes += a->live_bytes;
+		ty->allocated_bytes += a->allocated_bytes;
+		ty->extra_bytes += a->extra_bytes;
+		if (ty->live_bytes > ty->peak_bytes)
+			ty->peak_bytes = ty->live_bytes;
+	}
 	a->state = gm_asset_loading;
 	a->new_ns = ev->ns;
 	a->new_frame = m->frame;
@@ -1457,6 +1523,7 @@ gm_assets_t *gm_assets_new(const gm_assets_opts_t *opts, uint32_t nthreads)
 		goto err;
 	m->ntags = 1;
 	m->tags[0].parent = GM_ASSETS_NONE;
+	m->tags[0].name_ix = untagged;
 	if (gm_assets_heat_new_row(m, gm_assets_by_tag, 0) < 0)
 		goto err;
 	return m;

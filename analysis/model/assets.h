@@ -140,6 +140,7 @@ typedef struct gm_assets_tag {
 	uint64_t growth_from;   /* first frame of the fit, 0: no fit */
 	uint64_t growth_frames; /* frame ends in the fit */
 	uint32_t name_ix;
+	uint32_t placeholder; /* used by id before its tag_def: "tag#ID" until renamed */
 } gm_assets_tag_t;
 
 /* Bytes of one (asset, tag) pair. */

@@ -349,6 +349,38 @@ Test(assets, tag_rollup_peak_is_the_peak_of_the_sum)
 	gm_assets_free(f.m);
 }
 
+Test(assets, ids_used_before_their_definition_are_named_when_it_comes)
+{
+	feed_t f = feed_new(NULL);
+	const gm_assets_tag_t *t;
+	size_t n, i;
+
+	context(&f, 1, 5, 3); /* a worker's context overtook both definitions */
+	alloc(&f, 1, 0x10, 40);
+	tag_def(&f, 3, "audio/sfx");
+	asset_new(&f, 0, 5, "boom", "sound");
+	context(&f, 0, 5, 3);
+	alloc(&f, 0, 0x20, 60);
+	release(&f, 1, 0x10);
+	finish(&f);
+
+	t = tag_named(f.m, "audio/sfx");
+	cr_expect_eq(t->id, 3);
+	cr_expect_eq(t->own.live_bytes, 60);
+	cr_expect_eq(t->own.allocated_bytes, 100, "the block from before the definition too");
+	cr_expect_eq(t->own.peak_bytes, 100);
+	t = tag_named(f.m, "audio");
+	cr_expect_eq(t->rollup.live_bytes, 60, "the parent took the renamed tag's bytes");
+	cr_expect_eq(t->rollup.peak_bytes, 100);
+	cr_expect_eq(type_named(f.m, "sound")->live_bytes, 60);
+	cr_expect_eq(type_named(f.m, "sound")->allocated_bytes, 100);
+	cr_expect_eq(type_named(f.m, "sound")->peak_bytes, 100);
+	t = gm_assets_tags(f.m, &n);
+	for (i = 0; i < n; i++)
+		cr_expect(!t[i].name || strcmp(t[i].name, "tag#3") != 0, "no stand-in left");
+	gm_assets_free(f.m);
+}
+
 /* ---- lifecycle --------------------------------------------------------------- */
 
 Test(assets, lifecycle_frames_times_and_extra_bytes)
