@@ -98,10 +98,13 @@ static const char *const gm_dump_levels[] = {"events", "frames"};
 static const char *const gm_dump_states[] = {"loading", "resident", "unloading", "unloaded",
 					     "failed"};
 static const char *const gm_dump_ops[] = {"ref", "release", "touch"};
+static const char *const gm_dump_budget_events[] = {"over_soft", "over_hard", "failed",
+						    "heap_full"};
 static const char *const gm_dump_codes[] = {
 	"none", "unknown_asset", "double_unload", "release_below_zero", "null_name", "long_name",
 	"unload_with_refs", "tag_underflow", "stack_overflow", "bad_state", "detach_mismatch",
-	"unknown_tag", "unknown_pool", "pool_underflow"};
+	"unknown_tag", "unknown_pool", "pool_underflow", "evictor_no_progress", "unknown_node",
+	"no_evictor"};
 
 /* An enum value by name ("unknown" past the table). */
 static void gm_dump_name(gm_dump_line_t *l, const char *name, const char *const *names,
@@ -345,6 +348,40 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 		gm_dump_u64(l, "allocations", allocs);
 		break;
 	}
+	case gm_rec_budget_node:
+		gm_dump_u64(l, "node", ev->a);
+		gm_dump_u64(l, "parent", u[0] == 0xffffffffull ? 0 : u[0]);
+		gm_dump_u64(l, "soft", u[1]);
+		gm_dump_u64(l, "hard", u[2]);
+		gm_dump_u64(l, "target", u[3]);
+		gm_dump_u64(l, "policy", u[4] & 0xff);
+		gm_dump_u64(l, "strict", (u[4] >> 8) & 1);
+		gm_dump_u64(l, "heap_capacity", u[5]);
+		gm_dump_string(l, "name", u + 6, ev->b);
+		break;
+	case gm_rec_budget_frame:
+		gm_dump_u64(l, "frame", ev->a);
+		gm_dump_u64(l, "node", ev->b);
+		gm_dump_i64(l, "live_bytes", (int64_t)u[0]);
+		gm_dump_i64(l, "peak_live_bytes", (int64_t)u[1]);
+		break;
+	case gm_rec_budget_violation:
+		gm_dump_u64(l, "node", ev->a);
+		gm_dump_name(l, "event", gm_dump_budget_events, gm_budget_event_count, ev->b);
+		gm_dump_i64(l, "live_bytes", (int64_t)u[0]);
+		gm_dump_u64(l, "limit", u[1]);
+		gm_dump_u64(l, "size", u[2]);
+		gm_dump_u64(l, "tag", u[3]);
+		gm_dump_u64(l, "asset", u[4]);
+		break;
+	case gm_rec_budget_evict:
+		gm_dump_u64(l, "asset", ev->a);
+		gm_dump_u64(l, "node", ev->b);
+		gm_dump_name(l, "event", gm_dump_budget_events, gm_budget_event_count, u[0]);
+		gm_dump_i64(l, "reclaimed_bytes", (int64_t)u[1]);
+		gm_dump_u64(l, "ns", u[2]);
+		gm_dump_u64(l, "asset_bytes", u[3]);
+		break;
 	default: /* gm_rec_exec has no fields */
 		break;
 	}

@@ -142,6 +142,10 @@ static const char *const gm_reader_type_names[gm_rec_count] = {
         [gm_rec_gc] = "gc",
         [gm_rec_alloc_cost] = "alloc_cost",
         [gm_rec_frame_tags] = "frame_tags",
+        [gm_rec_budget_node] = "budget_node",
+        [gm_rec_budget_frame] = "budget_frame",
+        [gm_rec_budget_violation] = "budget_violation",
+        [gm_rec_budget_evict] = "budget_evict",
 };
 
 static const char *const gm_reader_kind_names[gm_kind_count] = {
@@ -565,6 +569,22 @@ static int gm_reader_check(gm_reader_t *r, gm_reader_stream_t *s, const uint64_t
 	case gm_rec_pool_def:
 		fixed = 2;
 		need = gm_rec_b(p[1]);
+		break;
+	case gm_rec_budget_node:
+		fixed = 4;
+		need = gm_rec_b(p[1]);
+		break;
+	case gm_rec_budget_frame:
+		fixed = 2;
+		need = 0;
+		break;
+	case gm_rec_budget_violation:
+		fixed = 4;
+		need = 0;
+		break;
+	case gm_rec_budget_evict:
+		fixed = 3;
+		need = 0;
 		break;
 	case gm_rec_tag_def:
 	case gm_rec_scene:

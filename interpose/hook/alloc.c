@@ -19,6 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../budget/budget.h"
+#include "../budget/heap.h"
+#include "../record/context.h"
 #include "../record/event.h"
 #include "../record/thread.h"
 #include "../support/support.h"
@@ -52,9 +55,18 @@ static inline int gm_hook_ready(void)
 /* Usable size for the frames level's live bytes (not needed in events). */
 static inline size_t gm_hook_usable(void *p)
 {
-	return GM_UNLIKELY(gm_event_level != gm_level_events) && p ? gm_real.malloc_usable_size(p)
-								   : 0;
+	if (GM_LIKELY(gm_event_level == gm_level_events) || !p)
+		return 0;
+	return gm_heap_owns(p) ? gm_heap_usable(p) : gm_real.malloc_usable_size(p);
 }
+
+/* Budgets: an allocation made under a budgeted tag or asset is served by
+ * that node's heap (budget/budget.c). Evaluates to 1 with *out set when the
+ * budget served it (or failed it as the device would). */
+#define GM_HOOK_BUDGET(t, n, align, zero, out)                                             \
+	(GM_UNLIKELY(gm_context_node_now != 0) && !(t)->busy &&                            \
+	 ((out) = gm_budget_alloc((t), gm_context_node_now, (n), (align), (zero))) !=      \
+		 GM_BUDGET_UNHANDLED)
 
 static void gm_hook_fail(gm_thread_t *t, unsigned kind, size_t n, size_t align)
 {
@@ -74,7 +86,8 @@ GMTRACE_API void *malloc(size_t n)
 	if (!gm_hook_ready())
 		return gm_bootstrap_alloc(n, 16);
 	t0 = gm_event_clock(t);
-	p = gm_real.malloc(n);
+	if (!GM_HOOK_BUDGET(t, n, 0, 0, p))
+		p = gm_real.malloc(n);
 	if (gm_hook_on_alloc(t)) {
 		if (GM_LIKELY(p != NULL))
 			gm_event_alloc(t, p, n, gm_kind_malloc, t0, gm_hook_usable(p), 0, 0);
@@ -93,12 +106,18 @@ GMTRACE_API void free(void *p)
 	t0 = gm_event_clock(t);
 	if (GM_HOOK_ON(t)) {
 		gm_event_free(t, p, gm_kind_free, 0, gm_hook_usable(p));
-		gm_real.free(p);
+		if (GM_UNLIKELY(gm_heap_owns(p)))
+			gm_budget_free(p);
+		else
+			gm_real.free(p);
 		if (GM_UNLIKELY(t0 != 0))
 			gm_event_timed(t, t0);
 		return;
 	}
-	gm_real.free(p);
+	if (GM_UNLIKELY(gm_heap_owns(p)))
+		gm_budget_free(p);
+	else
+		gm_real.free(p);
 }
 
 GMTRACE_API void *calloc(size_t n, size_t m)
@@ -113,7 +132,8 @@ GMTRACE_API void *calloc(size_t n, size_t m)
 		return gm_bootstrap_alloc(total, 16);
 	}
 	t0 = gm_event_clock(t);
-	p = gm_real.calloc(n, m);
+	if (__builtin_mul_overflow(n, m, &total) || !GM_HOOK_BUDGET(t, total, 0, 1, p))
+		p = gm_real.calloc(n, m);
 	if (gm_hook_on_alloc(t)) {
 		if (__builtin_mul_overflow(n, m, &total))
 			total = SIZE_MAX;
@@ -151,10 +171,23 @@ static void *gm_hook_realloc(void *old, size_t n, unsigned kind)
 		return gm_hook_realloc_bootstrap(old, n);
 	t0 = gm_event_clock(t);
 	if (GM_UNLIKELY(gm_event_level != gm_level_events) && old)
-		old_usable = gm_real.malloc_usable_size(old);
+		old_usable = gm_hook_usable(old);
 	/* reallocarray goes through realloc too: glibc's own reallocarray
 	 * calls realloc through the PLT, which would land in our hook twice */
-	p = gm_real.realloc(old, n);
+	if (GM_UNLIKELY(old && gm_heap_owns(old))) {
+		/* a budget heap block stays in its node's heap */
+		if (n == 0) {
+			if (gm_hook_on_alloc(t))
+				gm_event_free(t, old, kind, 0, old_usable);
+			gm_budget_free(old);
+			return NULL;
+		}
+		p = gm_budget_realloc(t, old, n);
+	} else if (!old && GM_HOOK_BUDGET(t, n, 0, 0, p)) {
+		/* realloc(NULL, n) is a malloc: served by the budget */
+	} else {
+		p = gm_real.realloc(old, n);
+	}
 	if (gm_hook_on_alloc(t)) {
 		if (GM_LIKELY(p != NULL)) {
 			if (old && gm_event_level != gm_level_events)
@@ -204,7 +237,10 @@ GMTRACE_API int posix_memalign(void **out, size_t align, size_t n)
 		return 0;
 	}
 	t0 = gm_event_clock(t);
-	rc = gm_real.posix_memalign(out, align, n);
+	if (align >= sizeof(void *) && !(align & (align - 1)) && GM_HOOK_BUDGET(t, n, align, 0, *out))
+		rc = *out ? 0 : ENOMEM;
+	else
+		rc = gm_real.posix_memalign(out, align, n);
 	if (gm_hook_on_alloc(t)) {
 		if (rc == 0)
 			gm_event_alloc(t, *out, n, gm_kind_posix_memalign, t0, gm_hook_usable(*out), 0, 0);
@@ -224,7 +260,9 @@ GMTRACE_API int posix_memalign(void **out, size_t align, size_t n)
 		if (!gm_hook_ready())                                                      \
 			return gm_bootstrap_alloc(boot_n, boot_align);                     \
 		t0 = gm_event_clock(t);                                                    \
-		p = gm_real.call;                                                          \
+		if (!(boot_align && !((boot_align) & ((boot_align) - 1)) &&                  \
+		      GM_HOOK_BUDGET(t, boot_n, boot_align, 0, p)))                          \
+			p = gm_real.call;                                                  \
 		if (gm_hook_on_alloc(t)) {                                                 \
 			if (GM_LIKELY(p != NULL))                                          \
 				gm_event_alloc(t, p, rec_n, kind, t0, gm_hook_usable(p), 0, 0); \
@@ -248,6 +286,8 @@ GMTRACE_API size_t malloc_usable_size(void *p)
 		return 0;
 	if (gm_bootstrap_owns(p))
 		return gm_bootstrap_size(p);
+	if (gm_heap_owns(p))
+		return gm_heap_usable(p);
 	if (!gm_hook_ready())
 		return 0;
 	return gm_real.malloc_usable_size(p);
@@ -288,7 +328,9 @@ static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 		return gm_bootstrap_alloc(n ? n : 1, align ? align : 16);
 	t0 = gm_event_clock(t);
 	for (;;) {
-		if (align) {
+		if (GM_HOOK_BUDGET(t, n ? n : 1, align, 0, p)) {
+			/* served by a budget heap, or refused by it as the device would */
+		} else if (align) {
 			if (gm_real.posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align,
 						   n ? n : 1) != 0)
 				p = NULL;
@@ -323,12 +365,18 @@ static inline void gm_hook_delete(void *p, unsigned kind, size_t sized)
 	t0 = gm_event_clock(t);
 	if (GM_HOOK_ON(t)) {
 		gm_event_free(t, p, kind, sized, gm_hook_usable(p));
-		gm_real.free(p);
+		if (GM_UNLIKELY(gm_heap_owns(p)))
+			gm_budget_free(p);
+		else
+			gm_real.free(p);
 		if (GM_UNLIKELY(t0 != 0))
 			gm_event_timed(t, t0);
 		return;
 	}
-	gm_real.free(p);
+	if (GM_UNLIKELY(gm_heap_owns(p)))
+		gm_budget_free(p);
+	else
+		gm_real.free(p);
 }
 
 /* new: _Znwm _Znam, nothrow, aligned (std::align_val_t is a size_t) */

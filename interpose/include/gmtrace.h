@@ -22,9 +22,10 @@
 #ifndef GMTRACE_H
 #define GMTRACE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#define GMTRACE_ABI 3
+#define GMTRACE_ABI 4
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,6 +53,38 @@ typedef struct gmtrace_spike {
 } gmtrace_spike_t;
 
 typedef void (*gmtrace_spike_fn)(const gmtrace_spike_t *spike, void *user);
+
+/* Budget policies: which evictable asset leaves first. */
+#define GMTRACE_EVICT_LRU 0      /* least recently touched */
+#define GMTRACE_EVICT_LFU 1      /* least often touched */
+#define GMTRACE_EVICT_LARGEST 2  /* largest */
+#define GMTRACE_EVICT_PRIORITY 3 /* lowest gmtrace_asset_priority() */
+
+/* Called to evict an asset: unload it (gmtrace_asset_unload and free its
+ * memory). Runs at a frame end, or inside an allocation that would go over
+ * a hard limit; it may free, allocate and call gmtrace. */
+typedef void (*gmtrace_evict_fn)(uint64_t asset, void *user);
+
+/* One budget node in a snapshot. */
+typedef struct gmtrace_budget_node {
+	uint32_t id, parent;      /* parent 0: a root */
+	const char *name;         /* valid while the process runs */
+	int64_t live_bytes;       /* now, children included */
+	int64_t peak_bytes;
+	uint64_t soft_limit, hard_limit;
+	uint64_t evictions, violations, failures;
+} gmtrace_budget_node_t;
+
+/* One asset in a snapshot. */
+typedef struct gmtrace_budget_asset {
+	uint64_t id;
+	uint32_t state;           /* 0 loading, 1 resident, 2 unloading, 3 unloaded, 4 failed */
+	int32_t refs;
+	uint64_t bytes;           /* allocated in its scopes, plus declared extra bytes */
+	uint64_t last_touch_frame;/* UINT64_MAX: never touched */
+	uint32_t node;            /* budget node of its type (0: none) */
+	int32_t priority;
+} gmtrace_budget_asset_t;
 
 /* The entry table exported by libgmtrace.so. Fields are only ever added. */
 typedef struct gmtrace_api {
@@ -88,6 +121,18 @@ typedef struct gmtrace_api {
 	void (*pool_resize)(uint32_t pool, uint64_t capacity);
 	void (*pool_destroy)(uint32_t pool);
 	void (*gc)(int generation, uint64_t duration_ns, uint64_t collected, uint64_t uncollectable);
+	/* ABI 4: budgets */
+	uint32_t (*budget_define)(const char *name, const char *parent, uint64_t soft, uint64_t hard);
+	int (*budget_bind_tag)(uint32_t node, const char *tag);
+	int (*budget_bind_type)(uint32_t node, const char *type);
+	int (*budget_policy)(uint32_t node, int policy, uint64_t target, int strict);
+	int (*budget_evictor)(uint32_t node, gmtrace_evict_fn fn, void *user);
+	int (*budget_evictor_type)(const char *type, gmtrace_evict_fn fn, void *user);
+	uint32_t (*budget_find)(const char *name);
+	size_t (*budget_snapshot)(gmtrace_budget_node_t *nodes, size_t max_nodes,
+				  gmtrace_budget_asset_t *assets, size_t max_assets, size_t *nassets);
+	void (*asset_priority)(uint64_t asset, int priority);
+	void (*asset_pin)(uint64_t asset, int pinned);
 } gmtrace_api_t;
 
 #if defined(GMTRACE_IMPLEMENTATION)
@@ -367,6 +412,92 @@ static inline void gmtrace_gc(int generation, uint64_t duration_ns, uint64_t col
 		a->gc(generation, duration_ns, collected, uncollectable);
 }
 
+/* ---- budgets ---------------------------------------------------------------
+ * A tree of nodes with soft and hard limits, bound to tags and asset types;
+ * also read from the file GMTRACE_BUDGETS names. Node ids start at 1. */
+
+/* A node under parent (NULL: a root); limits 0 = none. Returns its id, or 0
+ * (bad name, unknown parent, too many nodes, or without gmtrace). */
+static inline uint32_t gmtrace_budget_define(const char *name, const char *parent, uint64_t soft,
+					     uint64_t hard)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a && a->abi >= 4 ? a->budget_define(name, parent, soft, hard) : 0;
+}
+
+/* Allocations under this tag (and the tags below it) count against node. */
+static inline int gmtrace_budget_bind_tag(uint32_t node, const char *tag)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a && a->abi >= 4 ? a->budget_bind_tag(node, tag) : -1;
+}
+
+/* Allocations of assets of this type count against node. */
+static inline int gmtrace_budget_bind_type(uint32_t node, const char *type)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a && a->abi >= 4 ? a->budget_bind_type(node, type) : -1;
+}
+
+/* Victim policy (GMTRACE_EVICT_*), the target soft evictions go down to
+ * (0: the soft limit), strict 1 (fail at the hard limit), 0 (violate), -1
+ * (the process's mode). */
+static inline int gmtrace_budget_policy(uint32_t node, int policy, uint64_t target, int strict)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a && a->abi >= 4 ? a->budget_policy(node, policy, target, strict) : -1;
+}
+
+static inline int gmtrace_budget_evictor(uint32_t node, gmtrace_evict_fn fn, void *user)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a && a->abi >= 4 ? a->budget_evictor(node, fn, user) : -1;
+}
+
+/* An evictor for every asset of a type (takes precedence over the node's). */
+static inline int gmtrace_budget_evictor_type(const char *type, gmtrace_evict_fn fn, void *user)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a && a->abi >= 4 ? a->budget_evictor_type(type, fn, user) : -1;
+}
+
+static inline uint32_t gmtrace_budget_find(const char *name)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	return a && a->abi >= 4 ? a->budget_find(name) : 0;
+}
+
+/* Every node's live bytes and (if assets != NULL) every asset's state, now.
+ * Returns the number of nodes (those past max_nodes are not written);
+ * *nassets gets the number of assets (ditto). */
+static inline size_t gmtrace_budget_snapshot(gmtrace_budget_node_t *nodes, size_t max_nodes,
+					     gmtrace_budget_asset_t *assets, size_t max_assets,
+					     size_t *nassets)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (!a || a->abi < 4) {
+		if (nassets)
+			*nassets = 0;
+		return 0;
+	}
+	return a->budget_snapshot(nodes, max_nodes, assets, max_assets, nassets);
+}
+
+static inline void gmtrace_asset_priority(uint64_t asset, int priority)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 4)
+		a->asset_priority(asset, priority);
+}
+
+/* A pinned asset is never evicted. */
+static inline void gmtrace_asset_pin(uint64_t asset, int pinned)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 4)
+		a->asset_pin(asset, pinned);
+}
+
 #define GMTRACE_FRAME() do { gmtrace_frame_mark(); } while (0)
 #define GMTRACE_TICK() do { gmtrace_tick(); } while (0)
 #define GMTRACE_TAG_PUSH(name) do { gmtrace_tag_push(name); } while (0)
@@ -426,6 +557,16 @@ static inline void gmtrace__tag_scope_end(int *unused)
 #define gmtrace_pool_release(pool, to_pool) ((void)(pool), (void)(to_pool))
 #define gmtrace_pool_resize(pool, capacity) ((void)(pool), (void)(capacity))
 #define gmtrace_pool_destroy(pool) ((void)(pool))
+#define gmtrace_budget_define(name, parent, soft, hard) ((void)(name), (void)(parent), (void)(soft), (void)(hard), ((uint32_t)0))
+#define gmtrace_budget_bind_tag(node, tag) ((void)(node), (void)(tag), (-1))
+#define gmtrace_budget_bind_type(node, type) ((void)(node), (void)(type), (-1))
+#define gmtrace_budget_policy(node, policy, target, strict) ((void)(node), (void)(policy), (void)(target), (void)(strict), (-1))
+#define gmtrace_budget_evictor(node, fn, user) ((void)(node), (void)(fn), (void)(user), (-1))
+#define gmtrace_budget_evictor_type(type, fn, user) ((void)(type), (void)(fn), (void)(user), (-1))
+#define gmtrace_budget_find(name) ((void)(name), ((uint32_t)0))
+#define gmtrace_budget_snapshot(nodes, max_nodes, assets, max_assets, nassets) ((void)(nodes), (void)(max_nodes), (void)(assets), (void)(max_assets), (nassets) ? (void)(*(nassets) = 0) : (void)0, ((size_t)0))
+#define gmtrace_asset_priority(asset, priority) ((void)(asset), (void)(priority))
+#define gmtrace_asset_pin(asset, pinned) ((void)(asset), (void)(pinned))
 #define gmtrace_gc(gen, ns, collected, uncollectable) ((void)(gen), (void)(ns), (void)(collected), (void)(uncollectable))
 #define gmtrace_footprint_bytes() ((uint64_t)0)
 

@@ -123,6 +123,18 @@ typedef enum gm_rec {
 	                          threads; +per tag [tag id | allocations << 24,
 	                          allocated bytes]; tag id 0 = no tag, 0xffffff =
 	                          tags 255 and over together */
+	gm_rec_budget_node = 39, /* a=node id x=n units b=name bytes; +[parent id (or
+	                          0xffffffff), soft limit], [hard limit, target],
+	                          [gm_budget_policy | strict << 8, capacity of its
+	                          heap (0: none)], +name: a budget node exists */
+	gm_rec_budget_frame = 40, /* a=frame number x=1 b=node id; +[live bytes at frame
+	                          end, peak live bytes in the frame] (signed; a node
+	                          counts its children) */
+	gm_rec_budget_violation = 41, /* a=node id x=3 b=gm_budget_event; +[live bytes,
+	                          limit], [bytes requested, tag id], [asset id, 0] */
+	gm_rec_budget_evict = 42, /* a=asset id x=2 b=node id; +[gm_budget_event that
+	                          caused it, bytes reclaimed (signed)], [ns taken,
+	                          bytes the asset was holding] */
 	gm_rec_count
 } gm_rec_t;
 
@@ -187,10 +199,33 @@ typedef enum gm_valid {
 	gm_valid_unknown_tag = 11,    /* a tag id nobody interned: "no tag" is pushed */
 	gm_valid_unknown_pool = 12,   /* a pool id never created, or destroyed */
 	gm_valid_pool_underflow = 13, /* reserved: over-returns show as negative in use */
+	gm_valid_evictor_no_progress = 14, /* a=asset: its evictor reclaimed nothing,
+	                                      b = bytes the asset was holding */
+	gm_valid_unknown_node = 15,   /* a budget node id or name nobody defined */
+	gm_valid_no_evictor = 16,     /* over a limit with evictable assets but no
+	                                 evictor registered (a = node) */
 	gm_valid_count
 } gm_valid_t;
 
 #define GM_NAME_MAX 255 /* longest tag, asset, type or scene name kept */
+
+/* Budget victim choice (gm_rec_budget_node). */
+typedef enum gm_budget_policy {
+	gm_budget_lru = 0,      /* least recently touched first */
+	gm_budget_lfu = 1,      /* least often touched first */
+	gm_budget_largest = 2,  /* largest first */
+	gm_budget_priority = 3, /* lowest game-given priority first */
+	gm_budget_policy_count
+} gm_budget_policy_t;
+
+/* What happened at a limit (gm_rec_budget_violation, gm_rec_budget_evict). */
+typedef enum gm_budget_event {
+	gm_budget_over_soft = 0,     /* over the soft limit at a frame end */
+	gm_budget_over_hard = 1,     /* an allocation went over the hard limit (soft mode) */
+	gm_budget_failed = 2,        /* an allocation failed at the hard limit (strict) */
+	gm_budget_heap_full = 3,     /* the node's heap (its bank) had no room */
+	gm_budget_event_count
+} gm_budget_event_t;
 
 /* gm_rec_frame_sum flags. */
 #define GM_FRAME_FLAG_FRAMES_LEVEL 1u /* freed, live and peak bytes are usable sizes
@@ -264,6 +299,10 @@ static inline unsigned gm_rec_units(uint64_t w0)
 	case gm_rec_gc:
 	case gm_rec_alloc_cost:
 	case gm_rec_frame_tags:
+	case gm_rec_budget_node:
+	case gm_rec_budget_frame:
+	case gm_rec_budget_violation:
+	case gm_rec_budget_evict:
 		return 1 + gm_rec_x(w0);
 	default:
 		return t < gm_rec_count ? 1 : 1 + gm_rec_x(w0);

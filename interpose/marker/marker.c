@@ -9,6 +9,7 @@
 
 #define GMTRACE_IMPLEMENTATION
 #include "../include/gmtrace.h"
+#include "../budget/budget.h"
 #include "../record/context.h"
 #include "../record/frame.h"
 #include "../record/pool.h"
@@ -244,6 +245,61 @@ GMTRACE_API void gmtrace_gc(int generation, uint64_t duration_ns, uint64_t colle
 	gm_pool_gc(&gm_thread_self, generation, duration_ns, collected, uncollectable);
 }
 
+/* ---- budgets (budget/budget.c) ----------------------------------------- */
+
+GMTRACE_API uint32_t gmtrace_budget_define(const char *name, const char *parent, uint64_t soft,
+					   uint64_t hard)
+{
+	return gm_budget_define(&gm_thread_self, name, parent, soft, hard);
+}
+
+GMTRACE_API int gmtrace_budget_bind_tag(uint32_t node, const char *tag)
+{
+	return gm_budget_bind_tag(&gm_thread_self, node, tag);
+}
+
+GMTRACE_API int gmtrace_budget_bind_type(uint32_t node, const char *type)
+{
+	return gm_budget_bind_type(&gm_thread_self, node, type);
+}
+
+GMTRACE_API int gmtrace_budget_policy(uint32_t node, int policy, uint64_t target, int strict)
+{
+	return gm_budget_set_policy(&gm_thread_self, node, policy, target, strict);
+}
+
+GMTRACE_API int gmtrace_budget_evictor(uint32_t node, gmtrace_evict_fn fn, void *user)
+{
+	return gm_budget_set_evictor(&gm_thread_self, node, fn, user);
+}
+
+GMTRACE_API int gmtrace_budget_evictor_type(const char *type, gmtrace_evict_fn fn, void *user)
+{
+	return gm_budget_set_type_evictor(&gm_thread_self, type, fn, user);
+}
+
+GMTRACE_API uint32_t gmtrace_budget_find(const char *name)
+{
+	return gm_budget_find(name);
+}
+
+GMTRACE_API size_t gmtrace_budget_snapshot(gmtrace_budget_node_t *nodes, size_t max_nodes,
+					   gmtrace_budget_asset_t *assets, size_t max_assets,
+					   size_t *nassets)
+{
+	return gm_budget_snapshot(nodes, max_nodes, assets, max_assets, nassets);
+}
+
+GMTRACE_API void gmtrace_asset_priority(uint64_t asset, int priority)
+{
+	gm_budget_asset_priority(&gm_thread_self, asset, priority);
+}
+
+GMTRACE_API void gmtrace_asset_pin(uint64_t asset, int pinned)
+{
+	gm_budget_asset_pin(&gm_thread_self, asset, pinned);
+}
+
 static const gmtrace_api_t gm_marker_api = {
 	.abi = GMTRACE_ABI,
 	.bytes = sizeof(gmtrace_api_t),
@@ -276,6 +332,16 @@ static const gmtrace_api_t gm_marker_api = {
 	.pool_resize = gmtrace_pool_resize,
 	.pool_destroy = gmtrace_pool_destroy,
 	.gc = gmtrace_gc,
+	.budget_define = gmtrace_budget_define,
+	.budget_bind_tag = gmtrace_budget_bind_tag,
+	.budget_bind_type = gmtrace_budget_bind_type,
+	.budget_policy = gmtrace_budget_policy,
+	.budget_evictor = gmtrace_budget_evictor,
+	.budget_evictor_type = gmtrace_budget_evictor_type,
+	.budget_find = gmtrace_budget_find,
+	.budget_snapshot = gmtrace_budget_snapshot,
+	.asset_priority = gmtrace_asset_priority,
+	.asset_pin = gmtrace_asset_pin,
 };
 
 GMTRACE_API const gmtrace_api_t *gmtrace_api_get(uint32_t abi)

@@ -8,6 +8,7 @@
 #include "../support/mem.h"
 #include "../support/support.h"
 #include "event.h"
+#include "../budget/budget.h"
 
 /* ---- per-thread stacks --------------------------------------------------- */
 
@@ -22,6 +23,8 @@ typedef struct gm_context_stack {
 
 static __thread gm_context_stack_t gm_context_self __attribute__((tls_model("initial-exec")));
 __thread uint32_t gm_context_tag_now __attribute__((tls_model("initial-exec")));
+__thread gm_asset_t *gm_context_asset_now __attribute__((tls_model("initial-exec")));
+__thread uint32_t gm_context_node_now __attribute__((tls_model("initial-exec")));
 static uint32_t gm_context_gen = 1; /* session generation (fork children) */
 
 static int gm_context_on(gm_thread_t *t)
@@ -42,7 +45,10 @@ static void gm_context_update(gm_thread_t *t)
 	gm_context_stack_t *c = &gm_context_self;
 	uint32_t tag = c->ntags ? c->tags[c->ntags - 1] : 0;
 	uint64_t asset = c->nassets ? c->assets[c->nassets - 1] : 0;
+	gm_asset_t *a = asset ? gm_context_asset(asset) : NULL;
 	gm_context_tag_now = tag;
+	gm_context_asset_now = a;
+	gm_context_node_now = gm_budget_route(tag, a ? a->node : 0);
 	if (tag == c->said_tag && asset == c->said_asset && c->said_gen == gm_context_gen)
 		return;
 	if (!gm_context_on(t))
@@ -162,7 +168,8 @@ uint32_t gm_context_tag_id(gm_thread_t *t, const char *name)
 				/* table full: the slot stays taken, the tag is not usable */
 				return 0;
 			}
-			mine->id = id;
+			gm_budget_tag_added(id, mine->name, mine->len);
+			__atomic_store_n(&mine->id, id, __ATOMIC_RELEASE);
 			__atomic_store_n(&gm_tag_by_id[id], mine, __ATOMIC_RELEASE);
 			gm_context_tag_define(t, mine);
 			return id;
@@ -338,6 +345,13 @@ uint64_t gm_context_asset_load_begin(gm_thread_t *t, const char *name, const cha
 	a->name_len = (uint16_t)nl;
 	a->type_len = (uint16_t)tl;
 	a->gen = 0;
+	a->bytes = 0;
+	a->touches = 0;
+	a->priority = 0;
+	a->pinned = 0;
+	a->evicting = 0;
+	a->id = id;
+	a->node = (uint8_t)gm_budget_node_for_type(ty, tl);
 	__atomic_store_n(&a->text, text, __ATOMIC_RELEASE);
 	gm_context_asset_define(t, id, a);
 	gm_context_asset_push(t, id);
@@ -426,6 +440,7 @@ void gm_context_asset_touch(gm_thread_t *t, uint64_t id)
 	if (!__atomic_compare_exchange_n(&a->last_touch, &last, frame, 0, __ATOMIC_RELAXED,
 					 __ATOMIC_RELAXED))
 		return; /* another thread recorded this frame's touch */
+	__atomic_add_fetch(&a->touches, 1, __ATOMIC_RELAXED);
 	gm_context_asset_define(t, id, a);
 	if (gm_context_on(t))
 		gm_thread_put(t, gm_rec_w0(id, gm_rec_asset_ref, gm_asset_op_touch), frame);
@@ -487,4 +502,37 @@ void gm_context_scene(gm_thread_t *t, const char *name)
 	size_t len = gm_context_name(t, name, "(unnamed)", &n, num);
 	if (gm_context_on(t))
 		gm_thread_put_var(t, gm_rec_scene, num, len, n, len);
+}
+
+uint64_t gm_context_asset_limit(void)
+{
+	return __atomic_load_n(&gm_asset_next, __ATOMIC_ACQUIRE);
+}
+
+void gm_event_asset_bytes(uint64_t n)
+{
+	__atomic_add_fetch(&gm_context_asset_now->bytes, n, __ATOMIC_RELAXED);
+}
+
+uint32_t gm_context_tag_count(void)
+{
+	uint32_t n = __atomic_load_n(&gm_tag_count, __ATOMIC_ACQUIRE);
+	return n > GM_TAG_MAX ? GM_TAG_MAX : n;
+}
+
+const char *gm_context_tag_name(uint32_t id, size_t *len)
+{
+	gm_tag_t *tag;
+	if (id == 0 || id > GM_TAG_MAX || !(tag = __atomic_load_n(&gm_tag_by_id[id], __ATOMIC_ACQUIRE)))
+		return NULL;
+	*len = tag->len;
+	return tag->name;
+}
+
+void gm_context_refresh(void)
+{
+	gm_context_stack_t *c = &gm_context_self;
+	uint32_t tag = c->ntags ? c->tags[c->ntags - 1] : 0;
+	gm_asset_t *a = gm_context_asset_now;
+	gm_context_node_now = gm_budget_route(tag, a ? a->node : 0);
 }

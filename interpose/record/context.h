@@ -27,7 +27,31 @@ typedef struct gm_asset {
 	uint32_t gen;          /* session that last recorded its definition */
 	uint16_t name_len, type_len;
 	char *text;            /* name, NUL, type, NUL (private arena) */
+	uint64_t bytes;        /* bytes allocated in its scopes (atomic) */
+	uint64_t touches;      /* touch records (atomic) */
+	int32_t priority;      /* game-given; lowest goes first (priority policy) */
+	uint8_t pinned;        /* never evicted */
+	uint8_t node;          /* budget node + 1 its type is bound to (0: none) */
+	uint16_t pad;
+	uint32_t evicting;     /* 1 while an evictor works on it (atomic) */
+	uint64_t id;
 } gm_asset_t;
+
+/* This thread's innermost asset (NULL: none) and budget node + 1 (0: none):
+ * what its allocations are attributed to and where they are served from. */
+extern __thread gm_asset_t *gm_context_asset_now __attribute__((tls_model("initial-exec")));
+extern __thread uint32_t gm_context_node_now __attribute__((tls_model("initial-exec")));
+
+/* Tags interned so far (ids 1..n), and the name of one (NULL if none). */
+uint32_t gm_context_tag_count(void);
+const char *gm_context_tag_name(uint32_t id, size_t *len);
+
+/* Work out this thread's budget node again (bindings changed). */
+void gm_context_refresh(void);
+
+/* Number of asset ids handed out + 1 (for scans: ids 1 .. n-1). */
+uint64_t gm_context_asset_limit(void);
+
 
 /* Interned id of a tag name (0 for NULL/empty, with a validation record). */
 uint32_t gm_context_tag_id(gm_thread_t *t, const char *name);

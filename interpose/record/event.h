@@ -27,6 +27,11 @@ typedef struct gm_tag_acc {
 extern __thread gm_tag_acc_t *gm_event_tag_acc __attribute__((tls_model("initial-exec")));
 void gm_event_tag_acc_make(gm_thread_t *t);
 
+/* n bytes allocated in the scope of this thread's current asset. */
+void gm_event_asset_bytes(uint64_t n);
+struct gm_asset;
+extern __thread struct gm_asset *gm_context_asset_now __attribute__((tls_model("initial-exec")));
+
 /* A TSC read to time this call, or 0 when the call is not sampled. */
 static inline __attribute__((always_inline)) uint64_t gm_event_clock(gm_thread_t *t)
 {
@@ -87,6 +92,8 @@ static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t,
 	}
 	GM_ACC_ADD(acc->nalloc, 1);
 	GM_ACC_ADD(acc->alloc_bytes, n);
+	if (GM_UNLIKELY(gm_context_asset_now != NULL))
+		gm_event_asset_bytes(n);
 	if (GM_UNLIKELY(t0 != 0)) {
 		unsigned c = gm_thread_size_class(n);
 		GM_ACC_ADD(acc->alloc_ticks, (now - t0) * gm_thread_sample_every);

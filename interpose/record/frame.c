@@ -10,6 +10,7 @@
 #include "../support/support.h"
 #include "event.h"
 #include "pool.h"
+#include "../budget/budget.h"
 #include "session.h"
 
 #define GM_FRAME_WINDOW 128    /* frames in the rolling median */
@@ -345,6 +346,9 @@ void gm_frame_end(gm_thread_t *t, unsigned source)
 		fire = 1;
 	}
 	__atomic_store_n(&gm_frame_lock, 0, __ATOMIC_RELEASE);
+	/* budgets: evictions at the frame boundary run outside the frame lock
+	 * (an evictor may allocate, free, even end a frame) */
+	gm_budget_frame(t, frame);
 	if (fire) {
 		gmtrace_spike_fn cb = __atomic_load_n(&gm_frame_cb, __ATOMIC_ACQUIRE);
 		if (gm_frame_stderr)

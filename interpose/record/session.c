@@ -35,6 +35,7 @@
 #include "event.h"
 #include "frame.h"
 #include "pool.h"
+#include "../budget/budget.h"
 #include "thread.h"
 
 gm_ring_t gm_session_log;
@@ -627,6 +628,7 @@ void gm_session_start(void)
 	 * before its first frame */
 	gm_thread_put(t, gm_rec_w0((uint64_t)gm_event_level, gm_rec_level, 0), 0);
 	gm_pool_restate(t);
+	gm_budget_start(t);
 	gm_session_modules_poll(t);
 	t->busy = 1;
 	if (gm_session_agent_start() != 0)

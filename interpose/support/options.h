@@ -40,6 +40,8 @@ typedef struct gm_options {
 	uint64_t spike_factor_pct;  /* SPIKE_FACTOR, in hundredths */
 	int spike_stderr;           /* SPIKE_STDERR */
 	int auto_frames;            /* AUTO_FRAMES */
+	char budgets[1024];         /* BUDGETS */
+	int budget_mode;            /* BUDGET_MODE: soft(0) | strict(1) */
 } gm_options_t;
 
 typedef struct gm_option_row {

@@ -40,7 +40,7 @@ def check_listing(tmp_path, listed):
         # what the shell allocated before forking
         s = assert_valid(c["capture"], forked=True)
         assert s["process"]["pid"] == c["pid"], c
-        assert s["events"] == c["events"], c
+        assert c["records"] >= s["events"] > 0, c  # records: from block headers
         assert os.path.getsize(c["capture"]) == c["bytes"], c
         assert shm_logs(c["pid"]) == [], f"log of {c['pid']} left in /dev/shm"
         by_path[c["capture"]] = s

@@ -1,0 +1,717 @@
+/* budget.c - budget tree, limits, heaps per node, eviction */
+#define _GNU_SOURCE
+#include "budget.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../log/format.h"
+#include "../record/context.h"
+#include "../record/event.h"
+#include "../record/session.h"
+#include "../support/support.h"
+#include "budgetfile.h"
+#include "heap.h"
+
+typedef struct gm_budget_node {
+	char name[64];
+	int32_t parent;          /* index, -1 for a root */
+	uint64_t soft, hard, target;
+	int policy;
+	int strict;              /* -1: the process's mode */
+	int64_t live;            /* atomic; children included */
+	int64_t peak;            /* atomic max of live */
+	int64_t frame_peak;      /* atomic max of live since the last frame end */
+	int heap;                /* heap index, -1: none */
+	gmtrace_evict_fn evictor;
+	void *evict_user;
+	uint64_t evictions, violations, failures; /* atomic */
+} gm_budget_node_t;
+
+#define GM_BUDGET_TAGS 32769
+#define GM_BUDGET_MAX_VICTIMS 4096 /* evictions tried by one call at most */
+
+static gm_budget_node_t gm_budget_nodes[GM_BUDGET_MAX_NODES];
+static uint32_t gm_budget_n;           /* nodes defined (atomic, append only) */
+static int gm_budget_mode_strict;
+static int gm_budget_lock;             /* definitions and bindings */
+static uint8_t gm_budget_tag_node[GM_BUDGET_TAGS]; /* tag id -> node + 1 */
+static uint8_t gm_budget_heap_node[GM_HEAP_MAX];   /* heap -> node */
+static struct {
+	char prefix[128];
+	uint8_t node; /* + 1 */
+} gm_budget_tag_binds[256];
+static uint32_t gm_budget_ntag_binds;
+static struct {
+	char type[64];
+	uint8_t node; /* + 1 */
+	gmtrace_evict_fn fn;
+	void *user;
+} gm_budget_types[64];
+static uint32_t gm_budget_ntypes;
+static __thread int gm_budget_evicting __attribute__((tls_model("initial-exec")));
+
+static void gm_budget_spin(void)
+{
+	while (__atomic_exchange_n(&gm_budget_lock, 1, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+}
+
+static void gm_budget_unspin(void)
+{
+	__atomic_store_n(&gm_budget_lock, 0, __ATOMIC_RELEASE);
+}
+
+static int gm_budget_on(gm_thread_t *t)
+{
+	return __atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy;
+}
+
+static void gm_budget_valid(gm_thread_t *t, uint64_t subject, unsigned code, uint64_t detail)
+{
+	if (gm_budget_on(t))
+		gm_thread_put(t, gm_rec_w0(subject, gm_rec_validation, code), detail);
+}
+
+static int gm_budget_strict(uint32_t idx)
+{
+	int s = gm_budget_nodes[idx].strict;
+	return s >= 0 ? s : gm_budget_mode_strict;
+}
+
+/* ---- routing ------------------------------------------------------------- */
+
+uint32_t gm_budget_route(uint32_t tag, uint32_t asset_node)
+{
+	if (asset_node)
+		return asset_node;
+	return tag < GM_BUDGET_TAGS ? gm_budget_tag_node[tag] : 0;
+}
+
+uint32_t gm_budget_node_for_type(const char *type, size_t len)
+{
+	uint32_t i, n = __atomic_load_n(&gm_budget_ntypes, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n; i++)
+		if (strlen(gm_budget_types[i].type) == len &&
+		    memcmp(gm_budget_types[i].type, type, len) == 0)
+			return gm_budget_types[i].node;
+	return 0;
+}
+
+/* The node of a tag name: the longest bound prefix ("render" binds
+ * "render/textures" too); 0 when none. */
+static uint8_t gm_budget_tag_match(const char *name, size_t len)
+{
+	uint32_t i;
+	size_t best = 0;
+	uint8_t node = 0;
+	for (i = 0; i < gm_budget_ntag_binds; i++) {
+		size_t pl = strlen(gm_budget_tag_binds[i].prefix);
+		if (pl > len || memcmp(gm_budget_tag_binds[i].prefix, name, pl) != 0)
+			continue;
+		if (pl < len && name[pl] != '/')
+			continue;
+		if (pl >= best) {
+			best = pl;
+			node = gm_budget_tag_binds[i].node;
+		}
+	}
+	return node;
+}
+
+void gm_budget_tag_added(uint32_t tag, const char *name, size_t len)
+{
+	if (tag < GM_BUDGET_TAGS && gm_budget_ntag_binds)
+		__atomic_store_n(&gm_budget_tag_node[tag], gm_budget_tag_match(name, len),
+				 __ATOMIC_RELEASE);
+}
+
+/* ---- definitions ----------------------------------------------------------- */
+
+static void gm_budget_record_node(gm_thread_t *t, uint32_t idx)
+{
+	gm_budget_node_t *b = &gm_budget_nodes[idx];
+	char buf[48 + 64];
+	uint64_t w[6];
+	size_t len = strlen(b->name);
+	w[0] = b->parent < 0 ? 0xffffffffull : (uint64_t)b->parent + 1;
+	w[1] = b->soft;
+	w[2] = b->hard;
+	w[3] = b->target;
+	w[4] = (uint64_t)b->policy | ((uint64_t)(gm_budget_strict(idx) & 1) << 8);
+	w[5] = b->heap >= 0 ? b->hard : 0;
+	memcpy(buf, w, sizeof(w));
+	memcpy(buf + sizeof(w), b->name, len);
+	if (gm_budget_on(t))
+		gm_thread_put_var(t, gm_rec_budget_node, idx + 1, len, buf, sizeof(w) + len);
+}
+
+uint32_t gm_budget_find(const char *name)
+{
+	uint32_t i, n = __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE);
+	if (!name)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(gm_budget_nodes[i].name, name) == 0)
+			return i + 1;
+	return 0;
+}
+
+uint32_t gm_budget_define(gm_thread_t *t, const char *name, const char *parent, uint64_t soft,
+			  uint64_t hard)
+{
+	uint32_t idx, pid = 0;
+	gm_budget_node_t *b;
+	if (!name || !*name || strlen(name) >= sizeof(b->name)) {
+		gm_budget_valid(t, 0, name && *name ? gm_valid_long_name : gm_valid_null_name, 0);
+		return 0;
+	}
+	if (parent && *parent && !(pid = gm_budget_find(parent))) {
+		gm_budget_valid(t, 0, gm_valid_unknown_node, 0);
+		return 0;
+	}
+	gm_budget_spin();
+	if (gm_budget_find(name)) {
+		gm_budget_unspin();
+		return gm_budget_find(name);
+	}
+	idx = __atomic_load_n(&gm_budget_n, __ATOMIC_RELAXED);
+	if (idx >= GM_BUDGET_MAX_NODES) {
+		gm_budget_unspin();
+		gm_budget_valid(t, 0, gm_valid_stack_overflow, GM_BUDGET_MAX_NODES);
+		return 0;
+	}
+	b = &gm_budget_nodes[idx];
+	memset(b, 0, sizeof(*b));
+	gm_support_strlcpy(b->name, name, sizeof(b->name));
+	b->parent = pid ? (int32_t)pid - 1 : -1;
+	b->soft = soft;
+	b->hard = hard;
+	b->target = soft;
+	b->strict = -1;
+	b->heap = -1;
+	/* a heap when the address range could be reserved and the node has a
+	 * hard limit (its capacity, as a bank's); without one the node still
+	 * counts, served by the process's allocator */
+	if (hard && gm_heap_reserve(GM_HEAP_MAX, 1ull << 36) == 0 && gm_heap_create(idx, hard) == 0) {
+		b->heap = (int)idx;
+		gm_budget_heap_node[idx] = (uint8_t)idx;
+	}
+	__atomic_store_n(&gm_budget_n, idx + 1, __ATOMIC_RELEASE);
+	gm_budget_unspin();
+	gm_budget_record_node(t, idx);
+	return idx + 1;
+}
+
+int gm_budget_bind_tag(gm_thread_t *t, uint32_t node, const char *tag)
+{
+	uint32_t i, ntags;
+	if (node == 0 || node > __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE)) {
+		gm_budget_valid(t, node, gm_valid_unknown_node, 0);
+		return -1;
+	}
+	if (!tag || !*tag || strlen(tag) >= sizeof(gm_budget_tag_binds[0].prefix)) {
+		gm_budget_valid(t, node, tag && *tag ? gm_valid_long_name : gm_valid_null_name, 0);
+		return -1;
+	}
+	gm_budget_spin();
+	if (gm_budget_ntag_binds == 256) {
+		gm_budget_unspin();
+		return -1;
+	}
+	gm_support_strlcpy(gm_budget_tag_binds[gm_budget_ntag_binds].prefix, tag, 128);
+	gm_budget_tag_binds[gm_budget_ntag_binds].node = (uint8_t)node;
+	gm_budget_ntag_binds++;
+	/* tags interned before the binding */
+	ntags = gm_context_tag_count();
+	for (i = 1; i <= ntags && i < GM_BUDGET_TAGS; i++) {
+		size_t len;
+		const char *name = gm_context_tag_name(i, &len);
+		if (name)
+			__atomic_store_n(&gm_budget_tag_node[i], gm_budget_tag_match(name, len),
+					 __ATOMIC_RELEASE);
+	}
+	gm_budget_unspin();
+	gm_context_refresh();
+	return 0;
+}
+
+static int gm_budget_type_slot(const char *type)
+{
+	uint32_t i;
+	for (i = 0; i < gm_budget_ntypes; i++)
+		if (strcmp(gm_budget_types[i].type, type) == 0)
+			return (int)i;
+	if (gm_budget_ntypes == 64)
+		return -1;
+	memset(&gm_budget_types[gm_budget_ntypes], 0, sizeof(gm_budget_types[0]));
+	gm_support_strlcpy(gm_budget_types[gm_budget_ntypes].type, type, 64);
+	__atomic_store_n(&gm_budget_ntypes, gm_budget_ntypes + 1, __ATOMIC_RELEASE);
+	return (int)gm_budget_ntypes - 1;
+}
+
+int gm_budget_bind_type(gm_thread_t *t, uint32_t node, const char *type)
+{
+	int slot;
+	if (node == 0 || node > __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE)) {
+		gm_budget_valid(t, node, gm_valid_unknown_node, 0);
+		return -1;
+	}
+	if (!type || !*type || strlen(type) >= 64) {
+		gm_budget_valid(t, node, type && *type ? gm_valid_long_name : gm_valid_null_name, 0);
+		return -1;
+	}
+	gm_budget_spin();
+	slot = gm_budget_type_slot(type);
+	if (slot >= 0)
+		gm_budget_types[slot].node = (uint8_t)node;
+	gm_budget_unspin();
+	return slot >= 0 ? 0 : -1;
+}
+
+int gm_budget_set_policy(gm_thread_t *t, uint32_t node, int policy, uint64_t target, int strict)
+{
+	gm_budget_node_t *b;
+	if (node == 0 || node > __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE) || policy < 0 ||
+	    policy >= gm_budget_policy_count) {
+		gm_budget_valid(t, node, gm_valid_unknown_node, (uint64_t)policy);
+		return -1;
+	}
+	b = &gm_budget_nodes[node - 1];
+	b->policy = policy;
+	b->target = target ? target : b->soft;
+	b->strict = strict < 0 ? -1 : strict != 0;
+	gm_budget_record_node(t, node - 1);
+	return 0;
+}
+
+int gm_budget_set_evictor(gm_thread_t *t, uint32_t node, gmtrace_evict_fn fn, void *user)
+{
+	gm_budget_node_t *b;
+	if (node == 0 || node > __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE)) {
+		gm_budget_valid(t, node, gm_valid_unknown_node, 0);
+		return -1;
+	}
+	b = &gm_budget_nodes[node - 1];
+	b->evict_user = user;
+	__atomic_store_n(&b->evictor, fn, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int gm_budget_set_type_evictor(gm_thread_t *t, const char *type, gmtrace_evict_fn fn, void *user)
+{
+	int slot;
+	if (!type || !*type || strlen(type) >= 64) {
+		gm_budget_valid(t, 0, type && *type ? gm_valid_long_name : gm_valid_null_name, 0);
+		return -1;
+	}
+	gm_budget_spin();
+	slot = gm_budget_type_slot(type);
+	if (slot >= 0) {
+		gm_budget_types[slot].user = user;
+		__atomic_store_n(&gm_budget_types[slot].fn, fn, __ATOMIC_RELEASE);
+	}
+	gm_budget_unspin();
+	return slot >= 0 ? 0 : -1;
+}
+
+/* ---- accounting ------------------------------------------------------------ */
+
+static void gm_budget_max(int64_t *where, int64_t v)
+{
+	int64_t cur = __atomic_load_n(where, __ATOMIC_RELAXED);
+	while (v > cur && !__atomic_compare_exchange_n(where, &cur, v, 1, __ATOMIC_RELAXED,
+						       __ATOMIC_RELAXED))
+		;
+}
+
+/* Add n bytes to idx and its ancestors. Unless force, stop at the first
+ * node that would go over its hard limit: undo, set *over, return -1. */
+static int gm_budget_add(uint32_t idx, int64_t n, int force, int32_t *over)
+{
+	int32_t i, j;
+	for (i = (int32_t)idx; i >= 0; i = gm_budget_nodes[i].parent) {
+		gm_budget_node_t *b = &gm_budget_nodes[i];
+		int64_t now = __atomic_add_fetch(&b->live, n, __ATOMIC_ACQ_REL);
+		if (!force && n > 0 && b->hard && now > (int64_t)b->hard) {
+			for (j = (int32_t)idx; j != i; j = gm_budget_nodes[j].parent)
+				__atomic_sub_fetch(&gm_budget_nodes[j].live, n, __ATOMIC_ACQ_REL);
+			__atomic_sub_fetch(&b->live, n, __ATOMIC_ACQ_REL);
+			if (over)
+				*over = i;
+			return -1;
+		}
+		if (n > 0) {
+			gm_budget_max(&b->peak, now);
+			gm_budget_max(&b->frame_peak, now);
+		}
+	}
+	return 0;
+}
+
+static void gm_budget_violation(gm_thread_t *t, uint32_t idx, unsigned what, uint64_t size,
+				uint64_t limit)
+{
+	gm_budget_node_t *b = &gm_budget_nodes[idx];
+	uint64_t extra[6];
+	if (what == gm_budget_failed || what == gm_budget_heap_full)
+		__atomic_add_fetch(&b->failures, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch(&b->violations, 1, __ATOMIC_RELAXED);
+	if (!gm_budget_on(t))
+		return;
+	extra[0] = (uint64_t)__atomic_load_n(&b->live, __ATOMIC_RELAXED);
+	extra[1] = limit;
+	extra[2] = size;
+	extra[3] = gm_context_tag_now;
+	extra[4] = 0;
+	extra[4] = gm_context_asset_now ? gm_context_asset_now->id : 0;
+	extra[5] = 0;
+	gm_thread_put_var(t, gm_rec_budget_violation, idx + 1, what, extra, sizeof(extra));
+}
+
+/* ---- eviction -------------------------------------------------------------- */
+
+static int gm_budget_in_subtree(uint32_t node1, uint32_t root)
+{
+	int32_t i;
+	if (node1 == 0)
+		return 0;
+	for (i = (int32_t)node1 - 1; i >= 0; i = gm_budget_nodes[i].parent)
+		if ((uint32_t)i == root)
+			return 1;
+	return 0;
+}
+
+/* The evictor for an asset: its type's, else its node's or an ancestor's. */
+static gmtrace_evict_fn gm_budget_evictor_for(gm_asset_t *a, void **user)
+{
+	uint32_t i, n = __atomic_load_n(&gm_budget_ntypes, __ATOMIC_ACQUIRE);
+	int32_t k;
+	for (i = 0; i < n; i++) {
+		gmtrace_evict_fn fn = __atomic_load_n(&gm_budget_types[i].fn, __ATOMIC_ACQUIRE);
+		if (fn && strlen(gm_budget_types[i].type) == a->type_len &&
+		    memcmp(gm_budget_types[i].type, a->text + a->name_len + 1, a->type_len) == 0) {
+			*user = gm_budget_types[i].user;
+			return fn;
+		}
+	}
+	for (k = (int32_t)a->node - 1; k >= 0; k = gm_budget_nodes[k].parent) {
+		gmtrace_evict_fn fn = __atomic_load_n(&gm_budget_nodes[k].evictor, __ATOMIC_ACQUIRE);
+		if (fn) {
+			*user = gm_budget_nodes[k].evict_user;
+			return fn;
+		}
+	}
+	return NULL;
+}
+
+/* The best victim under root by its policy, claimed (evicting = 1); 0 when
+ * none is evictable. */
+static uint64_t gm_budget_pick(uint32_t root)
+{
+	uint64_t id, lim = gm_context_asset_limit(), best = 0;
+	uint64_t best_key = UINT64_MAX;
+	int policy = gm_budget_nodes[root].policy;
+	for (id = 1; id < lim; id++) {
+		gm_asset_t *a = gm_context_asset(id);
+		uint64_t key;
+		if (!a || a->pinned || __atomic_load_n(&a->evicting, __ATOMIC_RELAXED) ||
+		    __atomic_load_n(&a->state, __ATOMIC_RELAXED) != gm_asset_resident ||
+		    __atomic_load_n(&a->refs, __ATOMIC_RELAXED) > 0 ||
+		    !gm_budget_in_subtree(a->node, root))
+			continue;
+		switch (policy) {
+		case gm_budget_lfu:
+			key = __atomic_load_n(&a->touches, __ATOMIC_RELAXED);
+			break;
+		case gm_budget_largest:
+			key = UINT64_MAX - (__atomic_load_n(&a->bytes, __ATOMIC_RELAXED) + a->extra);
+			break;
+		case gm_budget_priority:
+			key = (uint64_t)((int64_t)a->priority + INT64_MAX / 2);
+			break;
+		default: { /* least recently touched; never touched counts as oldest */
+			uint64_t last = __atomic_load_n(&a->last_touch, __ATOMIC_RELAXED);
+			key = last == UINT64_MAX ? 0 : last + 1;
+			break;
+		}
+		}
+		/* ties: the oldest asset (lowest id) goes first */
+		if (key < best_key) {
+			best_key = key;
+			best = id;
+		}
+	}
+	if (best) {
+		uint32_t zero = 0;
+		gm_asset_t *a = gm_context_asset(best);
+		if (!__atomic_compare_exchange_n(&a->evicting, &zero, 1, 0, __ATOMIC_ACQ_REL,
+						 __ATOMIC_RELAXED))
+			return gm_budget_pick(root); /* another thread took it: look again */
+	}
+	return best;
+}
+
+/* Evict under root until its live bytes plus need fit under limit. */
+static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_t limit,
+			    unsigned why)
+{
+	uint64_t tried[64];
+	unsigned ntried = 0, rounds = 0;
+	gm_budget_node_t *b = &gm_budget_nodes[root];
+	if (gm_budget_evicting)
+		return; /* an evictor allocating: no eviction inside eviction */
+	gm_budget_evicting = 1;
+	while (rounds++ < GM_BUDGET_MAX_VICTIMS &&
+	       __atomic_load_n(&b->live, __ATOMIC_ACQUIRE) + need > (int64_t)limit) {
+		uint64_t id = gm_budget_pick(root), t0, ns;
+		int64_t before, reclaimed;
+		gm_asset_t *a;
+		gmtrace_evict_fn fn;
+		void *user = NULL;
+		uint64_t extra[4];
+		if (!id)
+			break;
+		a = gm_context_asset(id);
+		fn = gm_budget_evictor_for(a, &user);
+		if (!fn) {
+			gm_budget_valid(t, root + 1, gm_valid_no_evictor, id);
+			__atomic_store_n(&a->evicting, 0, __ATOMIC_RELEASE);
+			break;
+		}
+		before = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
+		t0 = gm_support_mono_ns();
+		fn(id, user);
+		ns = gm_support_mono_ns() - t0;
+		reclaimed = before - __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
+		__atomic_add_fetch(&b->evictions, 1, __ATOMIC_RELAXED);
+		extra[0] = why;
+		extra[1] = (uint64_t)reclaimed;
+		extra[2] = ns;
+		extra[3] = __atomic_load_n(&a->bytes, __ATOMIC_RELAXED) + a->extra;
+		if (gm_budget_on(t))
+			gm_thread_put_var(t, gm_rec_budget_evict, id, root + 1, extra, sizeof(extra));
+		if (reclaimed <= 0)
+			gm_budget_valid(t, id, gm_valid_evictor_no_progress, extra[3]);
+		/* keep it out of this round's choices; free it for later rounds */
+		if (ntried < 64)
+			tried[ntried++] = id;
+		else
+			__atomic_store_n(&a->evicting, 0, __ATOMIC_RELEASE);
+	}
+	while (ntried)
+		__atomic_store_n(&gm_context_asset(tried[--ntried])->evicting, 0, __ATOMIC_RELEASE);
+	gm_budget_evicting = 0;
+}
+
+/* ---- allocation ------------------------------------------------------------ */
+
+void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int zero)
+{
+	uint32_t idx = node - 1;
+	gm_budget_node_t *b = &gm_budget_nodes[idx];
+	int32_t over = -1;
+	void *p;
+	size_t usable;
+	if (gm_budget_add(idx, (int64_t)n, 0, &over) != 0) {
+		gm_budget_evict(t, (uint32_t)over, (int64_t)n, gm_budget_nodes[over].hard,
+				gm_budget_over_hard);
+		if (gm_budget_add(idx, (int64_t)n, 0, &over) != 0) {
+			if (gm_budget_strict((uint32_t)over)) {
+				gm_budget_violation(t, (uint32_t)over, gm_budget_failed, n,
+						    gm_budget_nodes[over].hard);
+				errno = ENOMEM;
+				return NULL;
+			}
+			gm_budget_violation(t, (uint32_t)over, gm_budget_over_hard, n,
+					    gm_budget_nodes[over].hard);
+			gm_budget_add(idx, (int64_t)n, 1, NULL);
+		}
+	}
+	if (b->heap < 0) {
+		/* a node without a heap of its own: counted, served as usual */
+		gm_budget_add(idx, -(int64_t)n, 1, NULL);
+		return GM_BUDGET_UNHANDLED;
+	}
+	p = gm_heap_alloc((unsigned)b->heap, n, align, zero);
+	/* the bank is full (fragmentation counts, as on the device): evict at
+	 * least the bytes asked for, try again, a few rounds at most */
+	for (int round = 0; !p && !gm_budget_evicting && round < 8; round++) {
+		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
+		int64_t goal = live - 2 * (int64_t)n;
+		gm_budget_evict(t, idx, 0, goal > 0 ? (uint64_t)goal : 0, gm_budget_heap_full);
+		p = gm_heap_alloc((unsigned)b->heap, n, align, zero);
+		if (!p && __atomic_load_n(&b->live, __ATOMIC_ACQUIRE) >= live)
+			break; /* nothing left to evict */
+	}
+	if (!p) {
+		gm_budget_add(idx, -(int64_t)n, 1, NULL);
+		gm_budget_violation(t, idx, gm_budget_heap_full, n, b->hard);
+		if (gm_budget_strict(idx)) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		return GM_BUDGET_UNHANDLED; /* soft: the process's allocator serves it */
+	}
+	usable = gm_heap_usable(p);
+	if (usable != n)
+		gm_budget_add(idx, (int64_t)usable - (int64_t)n, 1, NULL);
+	return p;
+}
+
+void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
+{
+	uint32_t idx = gm_budget_heap_node[gm_heap_of(p)];
+	int64_t old = (int64_t)gm_heap_usable(p), grow = (int64_t)n - old;
+	int32_t over = -1;
+	void *q;
+	if (grow > 0 && gm_budget_add(idx, grow, 0, &over) != 0) {
+		gm_budget_evict(t, (uint32_t)over, grow, gm_budget_nodes[over].hard, gm_budget_over_hard);
+		if (gm_budget_add(idx, grow, 0, &over) != 0) {
+			if (gm_budget_strict((uint32_t)over)) {
+				gm_budget_violation(t, (uint32_t)over, gm_budget_failed, n,
+						    gm_budget_nodes[over].hard);
+				errno = ENOMEM;
+				return NULL;
+			}
+			gm_budget_violation(t, (uint32_t)over, gm_budget_over_hard, n,
+					    gm_budget_nodes[over].hard);
+			gm_budget_add(idx, grow, 1, NULL);
+		}
+	}
+	q = gm_heap_realloc(p, n);
+	if (!q) {
+		if (grow > 0)
+			gm_budget_add(idx, -grow, 1, NULL);
+		gm_budget_violation(t, idx, gm_budget_heap_full, n, gm_budget_nodes[idx].hard);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* settle on the real sizes */
+	gm_budget_add(idx, (int64_t)gm_heap_usable(q) - old - (grow > 0 ? grow : 0), 1, NULL);
+	return q;
+}
+
+void gm_budget_free(void *p)
+{
+	uint32_t idx = gm_budget_heap_node[gm_heap_of(p)];
+	int64_t usable = (int64_t)gm_heap_usable(p);
+	gm_heap_free(p);
+	gm_budget_add(idx, -usable, 1, NULL);
+}
+
+/* ---- frame ends ------------------------------------------------------------ */
+
+void gm_budget_frame(gm_thread_t *t, uint64_t frame)
+{
+	uint32_t i, n = __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n; i++) {
+		gm_budget_node_t *b = &gm_budget_nodes[i];
+		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
+		if (b->soft && live > (int64_t)b->soft) {
+			gm_budget_violation(t, i, gm_budget_over_soft, 0, b->soft);
+			gm_budget_evict(t, i, 0, b->target ? b->target : b->soft, gm_budget_over_soft);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		gm_budget_node_t *b = &gm_budget_nodes[i];
+		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
+		int64_t peak = __atomic_exchange_n(&b->frame_peak, live, __ATOMIC_ACQ_REL);
+		uint64_t extra[2] = {(uint64_t)live, (uint64_t)(peak > live ? peak : live)};
+		if (gm_budget_on(t))
+			gm_thread_put_var(t, gm_rec_budget_frame, frame, i + 1, extra, sizeof(extra));
+	}
+}
+
+/* ---- snapshot, priorities ---------------------------------------------------- */
+
+size_t gm_budget_snapshot(gmtrace_budget_node_t *nodes, size_t max_nodes,
+			  gmtrace_budget_asset_t *assets, size_t max_assets, size_t *nassets)
+{
+	uint32_t i, n = __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE);
+	uint64_t id, lim = gm_context_asset_limit(), k = 0;
+	for (i = 0; i < n && nodes && i < max_nodes; i++) {
+		gm_budget_node_t *b = &gm_budget_nodes[i];
+		nodes[i].id = i + 1;
+		nodes[i].parent = b->parent < 0 ? 0 : (uint32_t)b->parent + 1;
+		nodes[i].name = b->name;
+		nodes[i].live_bytes = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
+		nodes[i].peak_bytes = __atomic_load_n(&b->peak, __ATOMIC_RELAXED);
+		nodes[i].soft_limit = b->soft;
+		nodes[i].hard_limit = b->hard;
+		nodes[i].evictions = __atomic_load_n(&b->evictions, __ATOMIC_RELAXED);
+		nodes[i].violations = __atomic_load_n(&b->violations, __ATOMIC_RELAXED);
+		nodes[i].failures = __atomic_load_n(&b->failures, __ATOMIC_RELAXED);
+	}
+	for (id = 1; id < lim; id++) {
+		gm_asset_t *a = gm_context_asset(id);
+		if (!a)
+			continue;
+		if (assets && k < max_assets) {
+			gmtrace_budget_asset_t *o = &assets[k];
+			o->id = id;
+			o->state = __atomic_load_n(&a->state, __ATOMIC_RELAXED);
+			o->refs = __atomic_load_n(&a->refs, __ATOMIC_RELAXED);
+			o->bytes = __atomic_load_n(&a->bytes, __ATOMIC_RELAXED) + a->extra;
+			o->last_touch_frame = __atomic_load_n(&a->last_touch, __ATOMIC_RELAXED);
+			o->node = a->node;
+			o->priority = a->priority;
+		}
+		k++;
+	}
+	if (nassets)
+		*nassets = (size_t)k;
+	return n;
+}
+
+void gm_budget_asset_priority(gm_thread_t *t, uint64_t asset, int priority)
+{
+	gm_asset_t *a = gm_context_asset(asset);
+	if (!a) {
+		gm_budget_valid(t, asset, gm_valid_unknown_asset, 0);
+		return;
+	}
+	a->priority = priority;
+}
+
+void gm_budget_asset_pin(gm_thread_t *t, uint64_t asset, int pinned)
+{
+	gm_asset_t *a = gm_context_asset(asset);
+	if (!a) {
+		gm_budget_valid(t, asset, gm_valid_unknown_asset, 0);
+		return;
+	}
+	a->pinned = pinned != 0;
+}
+
+/* ---- start ------------------------------------------------------------------ */
+
+void gm_budget_start(gm_thread_t *t)
+{
+	static gm_budget_def_t defs[GM_BUDGET_MAX_NODES];
+	char err[512];
+	int n = 0, strict = 0, i, k;
+	const char *path = gm_session_options.budgets;
+	gm_budget_mode_strict = gm_session_options.budget_mode;
+	if (!path[0])
+		return;
+	if (gm_budgetfile_load(path, defs, GM_BUDGET_MAX_NODES, &n, &strict, err, sizeof(err)) != 0) {
+		gm_support_warn(err, "; running without budgets", 0);
+		return;
+	}
+	if (!getenv("GMTRACE_BUDGET_MODE"))
+		gm_budget_mode_strict = strict;
+	for (i = 0; i < n; i++) {
+		uint32_t id = gm_budget_define(t, defs[i].name, defs[i].parent[0] ? defs[i].parent : NULL,
+					       defs[i].soft, defs[i].hard);
+		if (!id)
+			continue;
+		gm_budget_set_policy(t, id, defs[i].policy, defs[i].target, defs[i].strict);
+		for (k = 0; k < defs[i].ntags; k++)
+			gm_budget_bind_tag(t, id, defs[i].tags[k]);
+		for (k = 0; k < defs[i].ntypes; k++)
+			gm_budget_bind_type(t, id, defs[i].types[k]);
+	}
+}

@@ -1,0 +1,247 @@
+/* heap.c - jemalloc arenas whose extents come from a reserved range
+ *
+ * Extent hooks hand out the slot's address space with a bump pointer and
+ * never take it back (dalloc refuses, so jemalloc keeps freed extents and
+ * reuses them itself); split and merge are allowed within the slot. The
+ * range is mapped read-write with MAP_NORESERVE: untouched pages cost
+ * nothing, and memory purged by jemalloc is given back with madvise.
+ */
+#define _GNU_SOURCE
+#include "heap.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <jemalloc/jemalloc.h>
+
+uintptr_t gm_heap_base;
+uintptr_t gm_heap_span;
+unsigned gm_heap_shift;
+
+typedef struct gm_heap {
+	extent_hooks_t hooks; /* first: jemalloc hands us this pointer back */
+	uintptr_t lo, hi;     /* the slot in use: [lo, lo + capacity) */
+	uintptr_t next;       /* bump pointer (under lock) */
+	int lock;             /* spin flag; extent calls are rare */
+	unsigned arena;
+	int ready;
+} gm_heap_t;
+
+static gm_heap_t gm_heaps[GM_HEAP_MAX];
+
+static void gm_heap_lock(gm_heap_t *h)
+{
+	while (__atomic_exchange_n(&h->lock, 1, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+}
+
+static void gm_heap_unlock(gm_heap_t *h)
+{
+	__atomic_store_n(&h->lock, 0, __ATOMIC_RELEASE);
+}
+
+static void *gm_heap_extent_alloc(extent_hooks_t *hooks, void *new_addr, size_t size,
+				  size_t alignment, bool *zero, bool *commit, unsigned arena)
+{
+	gm_heap_t *h = (gm_heap_t *)hooks;
+	uintptr_t p;
+	(void)arena;
+	if (alignment == 0)
+		alignment = 4096;
+	gm_heap_lock(h);
+	if (new_addr) {
+		/* jemalloc asks for this exact place (growing an extent in place):
+		 * only the untouched space right at the bump pointer can be it */
+		p = (uintptr_t)new_addr;
+		if (p != h->next || size > h->hi - p) {
+			gm_heap_unlock(h);
+			return NULL;
+		}
+	} else {
+		p = (h->next + alignment - 1) & ~(uintptr_t)(alignment - 1);
+		if (p < h->next || p > h->hi || size > h->hi - p) {
+			gm_heap_unlock(h);
+			return NULL;
+		}
+	}
+	h->next = p + size;
+	gm_heap_unlock(h);
+	*zero = true;   /* never handed out before: untouched anonymous pages */
+	*commit = true; /* the whole range is readable and writable */
+	return (void *)p;
+}
+
+/* Keep every extent: jemalloc retains it and reuses it for this arena. */
+static bool gm_heap_extent_dalloc(extent_hooks_t *hooks, void *addr, size_t size, bool committed,
+				  unsigned arena)
+{
+	return true;
+}
+
+static void gm_heap_extent_destroy(extent_hooks_t *hooks, void *addr, size_t size, bool committed,
+				   unsigned arena)
+{
+	madvise(addr, size, MADV_DONTNEED);
+}
+
+static bool gm_heap_extent_commit(extent_hooks_t *hooks, void *addr, size_t size, size_t offset,
+				  size_t length, unsigned arena)
+{
+	return false; /* always committed */
+}
+
+static bool gm_heap_extent_decommit(extent_hooks_t *hooks, void *addr, size_t size, size_t offset,
+				    size_t length, unsigned arena)
+{
+	return true; /* not supported: jemalloc purges instead */
+}
+
+static bool gm_heap_extent_purge(extent_hooks_t *hooks, void *addr, size_t size, size_t offset,
+				 size_t length, unsigned arena)
+{
+	/* pages go back to the system and read as zero afterwards */
+	return madvise((char *)addr + offset, length, MADV_DONTNEED) != 0;
+}
+
+static bool gm_heap_extent_split(extent_hooks_t *hooks, void *addr, size_t size, size_t size_a,
+				 size_t size_b, bool committed, unsigned arena)
+{
+	return false; /* allowed: both halves stay in the slot */
+}
+
+static bool gm_heap_extent_merge(extent_hooks_t *hooks, void *addr_a, size_t size_a, void *addr_b,
+				 size_t size_b, bool committed, unsigned arena)
+{
+	gm_heap_t *h = (gm_heap_t *)hooks;
+	/* allowed when both are ours (jemalloc merges neighbours only) */
+	return !((uintptr_t)addr_a >= h->lo && (uintptr_t)addr_b + size_b <= h->hi);
+}
+
+int gm_heap_reserve(unsigned nheaps, uint64_t max_capacity)
+{
+	unsigned shift = 21; /* at least 2 MiB per slot */
+	void *p;
+	if (nheaps == 0 || nheaps > GM_HEAP_MAX)
+		return -EINVAL;
+	if (gm_heap_span)
+		return 0;
+	while (shift < 46 && (1ull << shift) < max_capacity)
+		shift++;
+	if ((1ull << shift) < max_capacity)
+		return -ENOMEM;
+	/* one more slot of room, to align the base to a slot */
+	p = mmap(NULL, ((uint64_t)nheaps + 1) << shift, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	gm_heap_shift = shift;
+	gm_heap_base = ((uintptr_t)p + (1ull << shift) - 1) & ~(((uintptr_t)1 << shift) - 1);
+	__atomic_store_n(&gm_heap_span, (uintptr_t)nheaps << shift, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int gm_heap_create(unsigned idx, uint64_t capacity)
+{
+	gm_heap_t *h;
+	extent_hooks_t *hp;
+	size_t len = sizeof(unsigned);
+	unsigned arena;
+	if (idx >= GM_HEAP_MAX || !gm_heap_span || ((uintptr_t)idx << gm_heap_shift) >= gm_heap_span)
+		return -EINVAL;
+	h = &gm_heaps[idx];
+	if (h->ready)
+		return 0;
+	if (capacity == 0 || capacity > (1ull << gm_heap_shift))
+		capacity = 1ull << gm_heap_shift;
+	memset(h, 0, sizeof(*h));
+	h->hooks.alloc = gm_heap_extent_alloc;
+	h->hooks.dalloc = gm_heap_extent_dalloc;
+	h->hooks.destroy = gm_heap_extent_destroy;
+	h->hooks.commit = gm_heap_extent_commit;
+	h->hooks.decommit = gm_heap_extent_decommit;
+	h->hooks.purge_lazy = NULL;
+	h->hooks.purge_forced = gm_heap_extent_purge;
+	h->hooks.split = gm_heap_extent_split;
+	h->hooks.merge = gm_heap_extent_merge;
+	h->lo = gm_heap_base + ((uintptr_t)idx << gm_heap_shift);
+	h->hi = h->lo + capacity;
+	h->next = h->lo;
+	hp = &h->hooks;
+	if (mallctl("arenas.create", &arena, &len, &hp, sizeof(hp)) != 0)
+		return -ENOMEM;
+	h->arena = arena;
+	/* jemalloc grows its retained space geometrically (asking for ever
+	 * larger extents): in a slot of fixed capacity that strands the tail.
+	 * Grow by small steps instead, so the whole capacity can be used. */
+	{
+		char name[64];
+		size_t limit = 2u << 20;
+		snprintf(name, sizeof(name), "arena.%u.retain_grow_limit", arena);
+		mallctl(name, NULL, NULL, &limit, sizeof(limit));
+	}
+	__atomic_store_n(&h->ready, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void *gm_heap_alloc(unsigned idx, size_t n, size_t align, int zero)
+{
+	void *p;
+	int flags;
+	if (idx >= GM_HEAP_MAX || !__atomic_load_n(&gm_heaps[idx].ready, __ATOMIC_ACQUIRE))
+		return NULL;
+	flags = MALLOCX_ARENA(gm_heaps[idx].arena) | MALLOCX_TCACHE_NONE;
+	if (align > 1)
+		flags |= MALLOCX_ALIGN(align);
+	if (zero)
+		flags |= MALLOCX_ZERO;
+	p = mallocx(n ? n : 1, flags);
+	if (!p) {
+		/* jemalloc keeps freed pages as separate dirty extents and merges
+		 * them only once purged: before saying the heap is full, purge
+		 * (freed space becomes whole again) and try once more */
+		char name[48];
+		snprintf(name, sizeof(name), "arena.%u.purge", gm_heaps[idx].arena);
+		mallctl(name, NULL, NULL, NULL, 0);
+		p = mallocx(n ? n : 1, flags);
+	}
+	return p;
+}
+
+void *gm_heap_realloc(void *p, size_t n)
+{
+	unsigned idx = gm_heap_of(p);
+	int flags = MALLOCX_ARENA(gm_heaps[idx].arena) | MALLOCX_TCACHE_NONE;
+	void *q = rallocx(p, n ? n : 1, flags);
+	if (!q) {
+		char name[48];
+		snprintf(name, sizeof(name), "arena.%u.purge", gm_heaps[idx].arena);
+		mallctl(name, NULL, NULL, NULL, 0);
+		q = rallocx(p, n ? n : 1, flags);
+	}
+	return q;
+}
+
+void gm_heap_free(void *p)
+{
+	dallocx(p, MALLOCX_TCACHE_NONE);
+}
+
+size_t gm_heap_usable(const void *p)
+{
+	return sallocx(p, 0);
+}
+
+uint64_t gm_heap_used(unsigned idx)
+{
+	gm_heap_t *h;
+	uint64_t used;
+	if (idx >= GM_HEAP_MAX || !gm_heaps[idx].ready)
+		return 0;
+	h = &gm_heaps[idx];
+	gm_heap_lock(h);
+	used = h->next - h->lo;
+	gm_heap_unlock(h);
+	return used;
+}
