@@ -348,5 +348,8 @@ elapsed_s=$elapsed
 failures=$failures
 EOF
 python3 scripts/bench/report.py "$raw" "$work/meta.txt" "$out/results.txt" "$out/results.json"
-note "bench: done in $(($(date +%s) - start)) s; $out/results.txt, $out/results.json"
+# per-feature figures: frames at 60 FPS, pools, assets, budgets (features.sh)
+echo
+scripts/bench/features.sh "$build_dir" "$( ((quick)) && echo 1 || echo 3)" | tee "$out/features.txt"
+note "bench: done in $(($(date +%s) - start)) s; $out/results.txt, $out/results.json, $out/features.txt"
 ((failures == 0))

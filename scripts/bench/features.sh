@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# features.sh - per-feature overhead figures (frames, pools, assets, budgets)
+#
+#   scripts/bench/features.sh BUILD_DIR [REPS]
+#
+# Frames: busy ms per frame of a 60 FPS loop (scripts/bench/frames.c) with
+# 1,000 / 10,000 / 50,000 allocations per frame, without gmtrace, under
+# gmtrace at the events level and at the frames level, in the same run;
+# medians of REPS runs (default 3). Then the feature benchmarks that live
+# beside their tests, when present: pools, assets, budgets.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+build=${1:-build}
+reps=${2:-3}
+lib=$build/interpose/libgmtrace.so
+work=$(mktemp -d /tmp/gmtrace-features.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cc -O2 -I interpose/include scripts/bench/frames.c -o "$work/frames"
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+echo "FRAMES (60 FPS loop, busy ms per frame: median frame, median of $reps runs)"
+printf '%-12s %10s %10s %10s %12s %12s\n' "allocs/frame" plain events frames "+events ms" "+frames ms"
+for n in 1000 10000 50000; do
+	p=() e=() f=()
+	for ((r = 0; r < reps; r++)); do
+		p+=("$("$work/frames" "$n" 90 | cut -d' ' -f1)")
+		e+=("$(GMTRACE_QUIET=1 GMTRACE_OUTPUT="$work/e.%p.gmt" LD_PRELOAD="$lib" "$work/frames" "$n" 90 | cut -d' ' -f1)")
+		f+=("$(GMTRACE_QUIET=1 GMTRACE_LEVEL=frames GMTRACE_OUTPUT="$work/f.%p.gmt" LD_PRELOAD="$lib" "$work/frames" "$n" 90 | cut -d' ' -f1)")
+		rm -f "$work"/*.gmt
+	done
+	mp=$(printf '%s\n' "${p[@]}" | median)
+	me=$(printf '%s\n' "${e[@]}" | median)
+	mf=$(printf '%s\n' "${f[@]}" | median)
+	awk -v n="$n" -v p="$mp" -v e="$me" -v f="$mf" 'BEGIN { printf "%-12d %10.3f %10.3f %10.3f %+12.3f %+12.3f\n", n, p, e, f, e - p, f - p }'
+done
+echo "targets: under 0.5 ms added per frame (seed); under 0.1 ms at 10,000 allocations per frame in the frames level"
+for extra in tests/pools/bench_pools.sh tests/assets/bench_assets.sh tests/budgets/bench_budgets.sh; do
+	if [ -x "$extra" ]; then
+		echo
+		echo "== $extra"
+		"$extra" "$build" || echo "($extra failed)"
+	fi
+done
