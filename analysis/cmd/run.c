@@ -49,6 +49,8 @@ static void gm_run_usage(FILE *f)
 		   "  --output PATTERN   capture path; %%p = pid, %%e = program (default ./%%e.%%p.gmt)\n"
 		   "  --no-follow        record only the first process\n"
 		   "  --no-compact       leave blocks stored raw under load as they are\n"
+		   "  --pymalloc         Python: keep pymalloc (default: PYTHONMALLOC=malloc, so\n"
+		   "                     every Python object allocation is recorded)\n"
 		   "  --drain MODE       external (default: this command drains the logs, so a\n"
 		   "                     crash loses nothing) or internal (a thread in the game)\n"
 		   "  --lib PATH         libgmtrace.so to preload (default: next to gmtrace)\n"
@@ -112,6 +114,25 @@ static int gm_run_which(const char *cmd, char *out, size_t cap)
 		path += len + (colon ? 1 : 0);
 	}
 	return -ENOENT;
+}
+
+/* A Python interpreter, or a script whose #! line names one. */
+static int gm_run_is_python(const char *exe)
+{
+	const char *base = strrchr(exe, '/');
+	char line[256];
+	FILE *f;
+	int yes = 0;
+	base = base ? base + 1 : exe;
+	if (strncmp(base, "python", 6) == 0)
+		return 1;
+	f = fopen(exe, "r");
+	if (!f)
+		return 0;
+	if (fgets(line, sizeof(line), f) && line[0] == '#' && line[1] == '!' && strstr(line, "python"))
+		yes = 1;
+	fclose(f);
+	return yes;
 }
 
 static uint64_t gm_run_now(void)
@@ -239,6 +260,7 @@ int gm_cmd_run(int argc, char **argv)
 	char lib[PATH_MAX], exe[PATH_MAX], dir[] = "/tmp/gmtrace-run.XXXXXX", preload[PATH_MAX * 2];
 	const char *libarg = NULL, *drain = "external";
 	int i, json = 0, follow = 1, status = 0, nprocs = 0, child_done = 0, rc, compact = 1;
+	int pymalloc = 0;
 	static gm_run_proc_t procs[GM_RUN_MAX];
 	struct stat st;
 	pid_t child;
@@ -269,6 +291,10 @@ int gm_cmd_run(int argc, char **argv)
 		}
 		if (strcmp(a, "--no-compact") == 0) {
 			compact = 0;
+			continue;
+		}
+		if (strcmp(a, "--pymalloc") == 0) {
+			pymalloc = 1;
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0) {
@@ -351,6 +377,12 @@ int gm_cmd_run(int argc, char **argv)
 	setenv("GMTRACE_DRAIN", drain, 1);
 	if (!follow)
 		setenv("GMTRACE_FOLLOW_CHILDREN", "0", 1);
+	/* Python keeps small objects in its own arenas (pymalloc), which the
+	 * preload would only see as a few big blocks: route them through
+	 * malloc, unless asked to keep pymalloc (then the arenas are what the
+	 * capture shows). */
+	if (!pymalloc && !getenv("PYTHONMALLOC") && gm_run_is_python(exe))
+		setenv("PYTHONMALLOC", "malloc", 1);
 
 	child = fork();
 	if (child < 0) {

@@ -190,12 +190,48 @@ static void gm_session_process_record(gm_thread_t *t)
 /* ---- capture file ------------------------------------------------------ */
 
 /* Expand %p (pid) and %e (program name) in pattern. */
+/* The program's name for captures: the executable's, except for a Python
+ * interpreter running a script, where it is the script's ("game" for
+ * `python3 game.py`, "python3" for `python3 -c ...`). */
+static void gm_session_program(char *out, size_t cap)
+{
+	const char *base = strrchr(gm_session_exe, '/');
+	char args[1024];
+	long n;
+	base = base ? base + 1 : gm_session_exe;
+	gm_support_strlcpy(out, *base ? base : "program", cap);
+	if (strncmp(base, "python", 6) != 0)
+		return;
+	n = gm_support_read_file("/proc/self/cmdline", args, sizeof(args) - 1);
+	if (n <= 0)
+		return;
+	args[n] = 0;
+	{
+		/* argv[1] (after options such as -u, -X dev) when it names a .py */
+		const char *a = args + strlen(args) + 1;
+		while (a < args + n && a[0] == '-' && a[1] != 'c' && a[1] != 'm')
+			a += strlen(a) + 1;
+		if (a < args + n) {
+			size_t len = strlen(a);
+			const char *slash = strrchr(a, '/');
+			if (len > 3 && strcmp(a + len - 3, ".py") == 0) {
+				const char *stem = slash ? slash + 1 : a;
+				size_t sl = strlen(stem) - 3;
+				if (sl > 0 && sl < cap) {
+					memcpy(out, stem, sl);
+					out[sl] = 0;
+				}
+			}
+		}
+	}
+}
+
 static int gm_session_expand(char *out, size_t cap, const char *pattern)
 {
 	size_t len = 0;
-	const char *p, *base = strrchr(gm_session_exe, '/');
-	char num[24];
-	base = base ? base + 1 : gm_session_exe;
+	const char *p;
+	char num[24], base[256];
+	gm_session_program(base, sizeof(base));
 	out[0] = 0;
 	for (p = pattern; *p; p++) {
 		char one[2] = {*p, 0};
