@@ -427,14 +427,14 @@ static void gm_pools_cmd_csv(const gm_pools_cmd_t *c, const gm_pools_t *p)
 
 	if (gm_pools_cmd_csv_table(
 	            c, "pools", &first,
-	            "id,name,object_size,capacity,capacity_initial,resizes,first_frame,last_frame,"
+	            "id,name,object_size,capacity,capacity_initial,nresizes,first_frame,last_frame,"
 	            "frames,used_frames,acquires,served,overflows,releases,returned,hit_rate,peak,"
 	            "peak_frame,in_use_mean,in_use_end,utilization_mean,utilization_peak,"
 	            "overflow_frames,overflows_per_frame,overflow_frame_fraction,overflows_per_s,"
-	            "idle_bytes_mean,idle_bytes_at_peak,allocations_avoided,alloc_cost_ns,"
+	            "idle_bytes_mean,idle_bytes_at_peak,allocations_avoided,cost_class_bytes,alloc_cost_ns,"
 	            "alloc_time_saved_ns,high_water_percentile,recommended_capacity,"
 	            "resize_saves_bytes,demand_percentile,demand_recommended_capacity,never_fills,"
-	            "overflows_every_frame,destroyed")) {
+	            "overflows_every_frame,destroyed_frame")) {
 		for (i = 0; i < p->npools; i++) {
 			const gm_pools_pool_t *q = &p->pools[i];
 
@@ -464,17 +464,20 @@ static void gm_pools_cmd_csv(const gm_pools_cmd_t *c, const gm_pools_t *p)
 			gm_pools_cmd_csv_double(q->overflows_per_s);
 			putchar(',');
 			gm_pools_cmd_csv_double(q->idle_bytes_mean);
-			printf(",%llu,%llu,", (unsigned long long)q->idle_bytes_at_peak,
-			       (unsigned long long)q->served);
+			printf(",%llu,%llu,%llu,", (unsigned long long)q->idle_bytes_at_peak,
+			       (unsigned long long)q->served, 1ull << q->cost_class);
 			gm_pools_cmd_csv_double(q->cost_known ? q->cost_ns : NAN);
 			putchar(',');
 			gm_pools_cmd_csv_double(q->cost_known ? q->saved_ns : NAN);
-			printf(",%llu,%llu,%lld,%llu,%llu,%d,%d,%d\n",
+			printf(",%llu,%llu,%lld,%llu,%llu,%d,%d,",
 			       (unsigned long long)q->hw_percentile,
 			       (unsigned long long)q->recommended, (long long)q->resize_saves_bytes,
 			       (unsigned long long)q->demand_percentile,
 			       (unsigned long long)q->demand_recommended, q->never_fills,
-			       q->overflows_every_frame, q->destroyed);
+			       q->overflows_every_frame);
+			if (q->destroyed)
+				printf("%llu", (unsigned long long)q->destroy_frame);
+			putchar('\n');
 		}
 	}
 	if (gm_pools_cmd_csv_table(
