@@ -248,7 +248,7 @@ static void gm_run_describe(const char *path, uint64_t *records, uint64_t *bytes
 	     off += (off_t)sizeof(b) + b.stored_bytes) {
 		if (b.magic != GM_BLOCK_MAGIC)
 			break;
-		if (b.kind == gm_block_raw || b.kind == gm_block_zstd)
+		if (b.kind != gm_block_clock)
 			*records += b.raw_bytes / GM_REC_UNIT;
 	}
 	close(fd);

@@ -13,6 +13,7 @@
 #include <zstd.h>
 
 #include "../../interpose/log/format.h"
+#include "../../interpose/log/pack.h"
 
 static int gm_compact_write(int fd, const void *p, size_t n)
 {
@@ -34,8 +35,8 @@ int64_t gm_compact_file(const char *path)
 {
 	struct stat st;
 	const unsigned char *map = MAP_FAILED;
-	unsigned char *zbuf = NULL;
-	size_t zcap = 0;
+	unsigned char *zbuf = NULL, *pbuf = NULL;
+	size_t zcap = 0, pcap = 0;
 	char tmp[4200];
 	int fd = -1, out = -1, rc = 0, any_raw = 0;
 	uint64_t off, total = 0;
@@ -66,7 +67,7 @@ int64_t gm_compact_file(const char *path)
 		memcpy(&b, map + off, sizeof(b));
 		if (b.magic != GM_BLOCK_MAGIC || off + sizeof(b) + b.stored_bytes > (uint64_t)st.st_size)
 			break;
-		if (b.kind == gm_block_raw && b.raw_bytes >= 256)
+		if ((b.kind == gm_block_raw || b.kind == gm_block_packed) && b.raw_bytes >= 256)
 			any_raw = 1;
 		off += sizeof(b) + b.stored_bytes;
 	}
@@ -96,9 +97,27 @@ int64_t gm_compact_file(const char *path)
 		if (b.magic != GM_BLOCK_MAGIC || off + sizeof(b) + b.stored_bytes > (uint64_t)st.st_size)
 			break;
 		payload = map + off + sizeof(b);
-		if (b.kind == gm_block_raw && b.raw_bytes == b.stored_bytes &&
+		if ((b.kind == gm_block_raw || b.kind == gm_block_packed) &&
 		    gm_format_check(payload, b.stored_bytes) == b.check) {
-			size_t need = ZSTD_compressBound(b.raw_bytes), z;
+			/* raw records are packed first; packed ones are as they are */
+			const unsigned char *src = payload;
+			size_t srclen = b.stored_bytes, need, z;
+			if (b.kind == gm_block_raw) {
+				if (b.raw_bytes != b.stored_bytes || b.raw_bytes % GM_REC_UNIT)
+					goto copy;
+				if (pcap < gm_pack_bound(b.raw_bytes)) {
+					free(pbuf);
+					pbuf = malloc(gm_pack_bound(b.raw_bytes));
+					pcap = pbuf ? gm_pack_bound(b.raw_bytes) : 0;
+					if (!pbuf) {
+						rc = -ENOMEM;
+						goto err;
+					}
+				}
+				srclen = gm_pack_block(payload, b.raw_bytes, pbuf);
+				src = pbuf;
+			}
+			need = ZSTD_compressBound(srclen);
 			if (zcap < need) {
 				free(zbuf);
 				zbuf = malloc(need);
@@ -108,10 +127,10 @@ int64_t gm_compact_file(const char *path)
 					goto err;
 				}
 			}
-			z = ZSTD_compress2(cctx, zbuf, zcap, payload, b.raw_bytes);
-			if (!ZSTD_isError(z) && z < b.raw_bytes) {
+			z = ZSTD_compress2(cctx, zbuf, zcap, src, srclen);
+			if (!ZSTD_isError(z) && z < b.stored_bytes) {
 				gm_block_t nb = b;
-				nb.kind = gm_block_zstd;
+				nb.kind = gm_block_packed_zstd;
 				nb.stored_bytes = (uint32_t)z;
 				nb.check = gm_format_check(zbuf, z);
 				if ((rc = gm_compact_write(out, &nb, sizeof(nb))) != 0 ||
@@ -122,6 +141,7 @@ int64_t gm_compact_file(const char *path)
 				continue;
 			}
 		}
+	copy:
 		if ((rc = gm_compact_write(out, map + off, sizeof(b) + b.stored_bytes)) != 0)
 			goto err;
 		total += sizeof(b) + b.stored_bytes;
@@ -146,6 +166,7 @@ int64_t gm_compact_file(const char *path)
 done:
 	ZSTD_freeCCtx(cctx);
 	free(zbuf);
+	free(pbuf);
 	if (map != MAP_FAILED)
 		munmap((void *)map, (size_t)st.st_size);
 	close(fd);
@@ -157,6 +178,7 @@ err:
 	}
 	ZSTD_freeCCtx(cctx);
 	free(zbuf);
+	free(pbuf);
 	if (map != MAP_FAILED)
 		munmap((void *)map, (size_t)st.st_size);
 	if (fd >= 0)

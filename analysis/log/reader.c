@@ -29,6 +29,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "interpose/log/pack.h"
+
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the capture format is little-endian; this reader reads it in place"
 #endif
@@ -99,6 +101,8 @@ struct gm_reader {
 	size_t nsamples, samples_cap;
 	gm_reader_clock_t clock;
 	ZSTD_DCtx *dctx;
+	void *tmp;       /* packed records out of a zstd frame, before unpacking */
+	size_t tmp_cap;
 	char error[512];
 };
 
@@ -495,30 +499,63 @@ static int gm_reader_load(gm_reader_t *r, gm_reader_stream_t *s)
 			memcpy(s->buf, payload, b->raw_bytes);
 			s->w = s->buf;
 		}
+	} else if (b->kind == gm_block_packed) {
+		if (gm_reader_reserve(s, b->raw_bytes) < 0)
+			goto nomem;
+		if (gm_unpack_block(payload, b->stored_bytes, s->buf, b->raw_bytes) != 0) {
+			gm_reader_damage(r, b->at, "packed block does not unpack to %u bytes of records",
+			                 b->raw_bytes);
+			return -1;
+		}
+		s->w = s->buf;
 	} else {
 		unsigned long long want = ZSTD_getFrameContentSize(payload, b->stored_bytes);
-		size_t n;
+		int packed = b->kind == gm_block_packed_zstd;
+		size_t n, cap = packed ? (size_t)want : b->raw_bytes;
+		void *dst;
 
 		if (want == ZSTD_CONTENTSIZE_ERROR) {
 			gm_reader_damage(r, b->at, "bad zstd frame: not a zstd frame header");
 			return -1;
 		}
-		if (want != ZSTD_CONTENTSIZE_UNKNOWN && want != b->raw_bytes) {
+		if (packed && (want == ZSTD_CONTENTSIZE_UNKNOWN ||
+		               want > (unsigned long long)b->raw_bytes + b->raw_bytes / 4 + 16)) {
+			gm_reader_damage(r, b->at, "zstd frame of packed records: size %llu for %u bytes",
+			                 want, b->raw_bytes);
+			return -1;
+		}
+		if (!packed && want != ZSTD_CONTENTSIZE_UNKNOWN && want != b->raw_bytes) {
 			gm_reader_damage(r, b->at, "zstd frame holds %llu bytes, block says %u",
 			                 want, b->raw_bytes);
 			return -1;
 		}
 		if (gm_reader_reserve(s, b->raw_bytes) < 0)
 			goto nomem;
+		if (packed) {
+			if (r->tmp_cap < cap) {
+				void *t = realloc(r->tmp, cap);
+				if (!t)
+					goto nomem;
+				r->tmp = t;
+				r->tmp_cap = cap;
+			}
+			dst = r->tmp;
+		} else {
+			dst = s->buf;
+		}
 		if (!r->dctx && !(r->dctx = ZSTD_createDCtx()))
 			goto nomem;
-		n = ZSTD_decompressDCtx(r->dctx, s->buf, b->raw_bytes, payload, b->stored_bytes);
+		n = ZSTD_decompressDCtx(r->dctx, dst, cap, payload, b->stored_bytes);
 		if (ZSTD_isError(n)) {
 			gm_reader_damage(r, b->at, "bad zstd frame: %s", ZSTD_getErrorName(n));
 			return -1;
 		}
-		if (n != b->raw_bytes) {
-			gm_reader_damage(r, b->at, "zstd frame holds %zu bytes, block says %u", n,
+		if (n != cap) {
+			gm_reader_damage(r, b->at, "zstd frame holds %zu bytes, block says %zu", n, cap);
+			return -1;
+		}
+		if (packed && gm_unpack_block(r->tmp, n, s->buf, b->raw_bytes) != 0) {
+			gm_reader_damage(r, b->at, "packed block does not unpack to %u bytes of records",
 			                 b->raw_bytes);
 			return -1;
 		}
@@ -978,6 +1015,7 @@ void gm_reader_free(gm_reader_t *r)
 	if (r->map)
 		munmap((void *)r->map, r->size);
 	ZSTD_freeDCtx(r->dctx);
+	free(r->tmp);
 	free(r->streams);
 	free(r->heap);
 	free(r->blocks);

@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "../support/support.h"
+#include "pack.h"
 
 static void gm_drain_sync_end(gm_drain_t *d);
 
@@ -145,8 +146,18 @@ static uint32_t gm_drain_walk(const unsigned char *data, uint32_t from, uint32_t
 
 int gm_drain_prepare(gm_drain_t *d, uint32_t max_block)
 {
-	size_t need = ZSTD_compressBound(max_block);
-	if (!d->compress || !d->alloc)
+	size_t need = ZSTD_compressBound(gm_pack_bound(max_block));
+	if (!d->alloc)
+		return 0;
+	if (d->pcap < gm_pack_bound(max_block)) {
+		if (d->pbuf)
+			d->release(d->pbuf);
+		d->pbuf = d->alloc(gm_pack_bound(max_block));
+		d->pcap = d->pbuf ? gm_pack_bound(max_block) : 0;
+		if (!d->pbuf)
+			return -ENOMEM;
+	}
+	if (!d->compress)
 		return 0;
 	if (!d->cctx) {
 		ZSTD_customMem mem = {gm_drain_zalloc, gm_drain_zfree, d};
@@ -191,26 +202,23 @@ static int gm_drain_block(gm_drain_t *d, const gm_chunk_t *c, const unsigned cha
 	b.offset = from;
 	b.raw_bytes = to - from;
 	b.tsc_base = tsc_base;
-	if (compress && d->alloc) {
-		size_t need = ZSTD_compressBound(to - from);
-		if (!d->cctx) {
-			ZSTD_customMem mem = {gm_drain_zalloc, gm_drain_zfree, d};
-			d->cctx = ZSTD_createCCtx_advanced(mem);
-			if (d->cctx)
-				ZSTD_CCtx_setParameter(d->cctx, ZSTD_c_compressionLevel, 1);
+	/* packed first (cheap), then zstd over the packed records when the
+	 * drainer has time; whichever is smallest is stored */
+	if (d->alloc && (d->pcap >= gm_pack_bound(to - from) || gm_drain_prepare(d, to - from) == 0) &&
+	    d->pcap >= gm_pack_bound(to - from)) {
+		size_t packed = gm_pack_block(data + from, to - from, d->pbuf);
+		if (packed < stored) {
+			payload = d->pbuf;
+			stored = packed;
+			b.kind = gm_block_packed;
 		}
-		if (d->zcap < need) {
-			if (d->zbuf)
-				d->release(d->zbuf);
-			d->zbuf = d->alloc(need);
-			d->zcap = d->zbuf ? need : 0;
-		}
-		if (d->cctx && d->zbuf) {
-			size_t z = ZSTD_compress2(d->cctx, d->zbuf, d->zcap, data + from, to - from);
+		if (compress && (d->cctx || gm_drain_prepare(d, to - from) == 0) && d->cctx &&
+		    d->zcap >= ZSTD_compressBound(packed)) {
+			size_t z = ZSTD_compress2(d->cctx, d->zbuf, d->zcap, d->pbuf, packed);
 			if (!ZSTD_isError(z) && z < stored) {
 				payload = d->zbuf;
 				stored = z;
-				b.kind = gm_block_zstd;
+				b.kind = gm_block_packed_zstd;
 			}
 		}
 	}
@@ -313,9 +321,13 @@ void gm_drain_free(gm_drain_t *d)
 		ZSTD_freeCCtx(d->cctx);
 	if (d->zbuf)
 		d->release(d->zbuf);
+	if (d->pbuf)
+		d->release(d->pbuf);
 	d->cctx = NULL;
 	d->zbuf = NULL;
 	d->zcap = 0;
+	d->pbuf = NULL;
+	d->pcap = 0;
 }
 
 int64_t gm_drain_valid_end(int fd)

@@ -5,9 +5,11 @@
  * crash. Only one drainer works on a log at a time (gm_ring_drain_lock).
  *
  * Each pass writes every committed chunk (and, when asked, the written
- * prefix of chunks still owned by their threads) as blocks, zstd-compressed
- * while the log has room and raw when a backlog builds up, so that a
- * drainer that cannot compress fast enough never stalls the game for it.
+ * prefix of chunks still owned by their threads) as blocks: packed
+ * (log/pack.h, about half the size at a quarter of zstd's cost) and then
+ * zstd-compressed while the log has room, packed only when a backlog
+ * builds up, so that a drainer that cannot compress fast enough never
+ * stalls the game for it (`gmtrace run` compresses those afterwards).
  */
 #ifndef GM_DRAIN_H
 #define GM_DRAIN_H
@@ -25,6 +27,8 @@ typedef struct gm_drain {
 	void *cctx;            /* ZSTD_CCtx, made on first use */
 	unsigned char *zbuf;   /* compression output */
 	size_t zcap;
+	unsigned char *pbuf;   /* packed records (log/pack.h) */
+	size_t pcap;
 	uint64_t file_bytes;   /* bytes in the capture so far */
 	uint64_t raw_bytes;    /* record bytes drained */
 	uint64_t stored_bytes; /* payload bytes written */

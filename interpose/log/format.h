@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #define GM_FORMAT_MAGIC "GMTRACE\0"
-#define GM_FORMAT_VERSION_MAJOR 1 /* readers reject a newer major */
+#define GM_FORMAT_VERSION_MAJOR 2 /* readers reject a newer major (2: packed blocks) */
 #define GM_FORMAT_VERSION_MINOR 0 /* additions that old readers can skip */
 
 /* ---- records -----------------------------------------------------------
@@ -343,6 +343,8 @@ typedef enum gm_block_kind {
 	gm_block_raw = 1,      /* payload is records as written */
 	gm_block_zstd = 2,     /* payload is one zstd frame of the records */
 	gm_block_clock = 3,    /* payload: TSC, monotonic ns (drainer's sample) */
+	gm_block_packed = 4,   /* payload is the records packed (log/pack.h) */
+	gm_block_packed_zstd = 5, /* payload is one zstd frame of the packed records */
 	gm_block_kind_count
 } gm_block_kind_t;
 

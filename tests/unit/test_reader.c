@@ -518,9 +518,11 @@ Test(reader, refuses_a_newer_major_version_naming_both)
 {
 	capture_t c = {0};
 
-	cap_header(&c, 2, 0);
-	expect_open_error(cap_write(&c, "v2.gmt"),
-	                  "capture is format 2.0, this gmtrace reads up to 1.x");
+	cap_header(&c, GM_FORMAT_VERSION_MAJOR + 1, 0);
+	expect_open_error(cap_write(&c, "vnext.gmt"),
+	                  GM_FORMAT_VERSION_MAJOR == 2
+	                          ? "capture is format 3.0, this gmtrace reads up to 2.x"
+	                          : "capture is format ?.0 (update this test with the major)");
 }
 
 /* ---- damage after the header ------------------------------------------------- */

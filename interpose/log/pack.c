@@ -1,0 +1,163 @@
+/* pack.c - pack and unpack blocks of records (see pack.h for the form) */
+#include "pack.h"
+
+#include <string.h>
+
+#include "format.h"
+
+static inline unsigned char *gm_pack_varint(unsigned char *o, uint64_t v)
+{
+	while (v >= 0x80) {
+		*o++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*o++ = (unsigned char)v;
+	return o;
+}
+
+static inline uint64_t gm_pack_zz(uint64_t v)
+{
+	return (v << 1) ^ (uint64_t)((int64_t)v >> 63);
+}
+
+/* The difference of two fields of bits width, as a small signed number. */
+static inline uint64_t gm_pack_diff(uint64_t now, uint64_t prev, unsigned bits)
+{
+	uint64_t d = (now - prev) & ((1ull << bits) - 1);
+	return gm_pack_zz((uint64_t)((int64_t)(d << (64 - bits)) >> (64 - bits)));
+}
+
+static inline uint64_t gm_pack_unzz(uint64_t v)
+{
+	return (v >> 1) ^ (0 - (v & 1));
+}
+
+size_t gm_pack_block(const void *raw, size_t n, void *out)
+{
+	const uint64_t *w = raw;
+	unsigned char *o = out;
+	uint64_t pa = 0, pb = 0, pf = 0, pt = 0;
+	size_t i = 0, units = n / 16;
+	while (i < units) {
+		uint64_t w0 = w[2 * i], w1 = w[2 * i + 1];
+		unsigned t = gm_rec_type(w0), x = gm_rec_x(w0), u = gm_rec_units(w0);
+		uint64_t a = gm_rec_a(w0), b = gm_rec_b(w1), tick = gm_rec_tick(w1);
+		if (i + u > units)
+			u = (unsigned)(units - i); /* cannot happen for whole records */
+		if (t < 16 && x < 16) {
+			*o++ = (unsigned char)(t << 4 | x);
+		} else {
+			*o++ = 0;
+			*o++ = (unsigned char)t;
+			*o++ = (unsigned char)x;
+		}
+		if (t == gm_rec_alloc || t == gm_rec_realloc) {
+			o = gm_pack_varint(o, gm_pack_diff(a, pa, 48));
+			o = gm_pack_varint(o, gm_pack_diff(b, pb, 40));
+			pa = a;
+			pb = b;
+		} else if (t == gm_rec_free) {
+			o = gm_pack_varint(o, gm_pack_diff(a, pf, 48));
+			o = gm_pack_varint(o, b);
+			pf = a;
+		} else {
+			o = gm_pack_varint(o, a);
+			o = gm_pack_varint(o, b);
+		}
+		o = gm_pack_varint(o, (tick - pt) & GM_REC_TICK_MASK);
+		pt = tick;
+		if (u > 1) {
+			memcpy(o, &w[2 * i + 2], (size_t)(u - 1) * 16);
+			o += (size_t)(u - 1) * 16;
+		}
+		i += u;
+	}
+	return (size_t)(o - (unsigned char *)out);
+}
+
+/* Read a varint; NULL when it runs past end or past 64 bits. */
+static inline const unsigned char *gm_pack_get(const unsigned char *p, const unsigned char *end,
+					       uint64_t *v)
+{
+	uint64_t r = 0;
+	unsigned shift = 0;
+	while (p < end) {
+		unsigned char c = *p++;
+		r |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*v = r;
+			return p;
+		}
+		shift += 7;
+		if (shift > 63)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* The sign-extended difference in a field of bits width, added to prev. */
+static inline uint64_t gm_pack_step(uint64_t prev, uint64_t zz, unsigned bits)
+{
+	uint64_t mask = (1ull << bits) - 1;
+	uint64_t d = gm_pack_unzz(zz);
+	return (prev + d) & mask;
+}
+
+int gm_unpack_block(const void *in, size_t n, void *out, size_t want)
+{
+	const unsigned char *p = in, *end = p + n;
+	uint64_t *w = out, pa = 0, pb = 0, pf = 0, pt = 0;
+	size_t units = 0, cap = want / 16;
+	if (want % 16)
+		return -1;
+	while (p < end) {
+		unsigned t, x, u;
+		uint64_t a, b, dt, v;
+		if (*p) {
+			t = *p >> 4;
+			x = *p & 15;
+			p++;
+		} else {
+			if (end - p < 3)
+				return -1;
+			t = p[1];
+			x = p[2];
+			p += 3;
+		}
+		if (t == 0)
+			return -1;
+		if (!(p = gm_pack_get(p, end, &v)))
+			return -1;
+		if (t == gm_rec_alloc || t == gm_rec_realloc) {
+			a = pa = gm_pack_step(pa, v, 48);
+			if (!(p = gm_pack_get(p, end, &v)))
+				return -1;
+			b = pb = gm_pack_step(pb, v, 40);
+		} else if (t == gm_rec_free) {
+			a = pf = gm_pack_step(pf, v, 48);
+			if (!(p = gm_pack_get(p, end, &b)))
+				return -1;
+		} else {
+			a = v;
+			if (!(p = gm_pack_get(p, end, &b)))
+				return -1;
+		}
+		if (!(p = gm_pack_get(p, end, &dt)))
+			return -1;
+		pt = (pt + dt) & GM_REC_TICK_MASK;
+		if (units >= cap)
+			return -1;
+		w[2 * units] = gm_rec_w0(a, t, x);
+		w[2 * units + 1] = gm_rec_w1(b, pt);
+		u = gm_rec_units(w[2 * units]);
+		if (u > 1) {
+			size_t extra = (size_t)(u - 1) * 16;
+			if ((size_t)(end - p) < extra || units + u > cap)
+				return -1;
+			memcpy(&w[2 * units + 2], p, extra);
+			p += extra;
+		}
+		units += u;
+	}
+	return units == cap ? 0 : -1;
+}
