@@ -1,0 +1,787 @@
+"""gmtrace.py - the gmtrace marker API for Python games (standard library only)
+
+The same markers as interpose/include/gmtrace.h, for games written in Python
+(pygame and the like). Import it and call it; nothing is linked or loaded:
+
+    import gmtrace
+
+    with gmtrace.tag("render/sprites"):
+        draw()
+    with gmtrace.asset("hero.png", "texture") as hero:
+        surf = pygame.image.load("hero.png")
+    hero.touch()
+
+Run the game under libgmtrace (LD_PRELOAD=libgmtrace.so python3 game.py, or
+`gmtrace run -- python3 game.py`) and the markers are recorded. Without the
+preload every call is a cheap no-op that returns a neutral value (0, False,
+None, an empty snapshot, an Asset whose id is 0) and never raises: the module
+never loads the library itself, it only looks for it in the running process
+(ctypes.CDLL(None), then gmtrace_api_get: the versioned entry table). Entries
+newer than the library's ABI are no-ops too.
+
+Set PYTHONMALLOC=malloc as well to see Python's own objects: otherwise
+CPython serves small objects from its own arenas (mmap), out of gmtrace's sight.
+
+What is here (names as in the C header, Python-shaped):
+    frame(), frame_set(name), tick(), level("events"|"frames"), enabled()
+    tag(name)                 context manager and decorator
+    asset(name, type)         load scope (context manager) -> Asset
+    Asset: ref release touch unload unloading() extra_bytes priority pin
+    attach(asset)             a worker thread works for an asset (context manager)
+    scene(name)
+    Pool(name, object_size, capacity): acquire release resize destroy
+    Budget.define/find, .bind_tag .bind_type .policy .evictor, Budget.evictor_type
+    snapshot()                budget nodes and assets as plain lists of dicts
+    spike_callback(fn), self_allocations(), footprint_bytes()
+Garbage-collector runs are recorded from gc.callbacks as soon as the module
+is imported under gmtrace (one gmtrace_gc record per collection).
+
+Calls keep the GIL (ctypes.PYFUNCTYPE): a marker is a few stores, and
+releasing the GIL around each one would cost more than the call and hand the
+interpreter to other threads in mid-frame.
+
+Evictors written in Python are called by libgmtrace
+  - at frame ends, on the thread that ended the frame (inside frame(), or
+    inside pygame.display.flip() when the present hooks find the frames);
+  - in emergencies, inside an allocation that would go over a hard limit:
+    in the middle of whatever the allocating thread was doing, possibly in
+    the middle of building a Python object, possibly on a thread that is not
+    a Python thread (ctypes takes the GIL for the callback).
+An evictor gets the asset id, drops its references to the asset's objects
+inside asset.unloading() (the frees belong to the unload) and returns. It
+must not touch objects the allocating code may be modifying at that moment;
+keep the cache bookkeeping out of load scopes (insert into the cache after
+the `with gmtrace.asset(...)` block) and the emergency case is harmless. An
+evictor called again while it runs on the same thread returns at once.
+Exceptions raised by an evictor are printed to stderr and dropped.
+"""
+import atexit
+import ctypes
+import gc
+import sys
+import threading
+import time
+
+__all__ = [
+    "ABI", "LEVEL_EVENTS", "LEVEL_FRAMES", "EVICT_LRU", "EVICT_LFU", "EVICT_LARGEST",
+    "EVICT_PRIORITY", "available", "enabled", "frame", "frame_set", "tick", "level", "tag",
+    "tag_id", "asset", "Asset", "attach", "scene", "Pool", "gc_record", "Budget", "snapshot",
+    "spike_callback", "self_allocations", "footprint_bytes",
+]
+
+ABI = 4  # the highest GMTRACE_ABI this module knows
+
+LEVEL_EVENTS, LEVEL_FRAMES = 0, 1
+EVICT_LRU, EVICT_LFU, EVICT_LARGEST, EVICT_PRIORITY = 0, 1, 2, 3
+SPIKE_ALLOCATIONS, SPIKE_BYTES, SPIKE_ALLOC_TIME = 1, 2, 4
+
+_LEVELS = {"events": LEVEL_EVENTS, "frames": LEVEL_FRAMES}
+_POLICIES = {"lru": EVICT_LRU, "lfu": EVICT_LFU, "largest": EVICT_LARGEST,
+             "priority": EVICT_PRIORITY}
+_STATES = ("loading", "resident", "unloading", "unloaded", "failed")
+_U64_MAX = (1 << 64) - 1
+
+# ---- C types (gmtrace.h) ------------------------------------------------------
+
+_c = ctypes
+
+
+class _Spike(_c.Structure):
+    _fields_ = [("frame", _c.c_uint64), ("reasons", _c.c_uint32), ("reserved", _c.c_uint32),
+                ("allocations", _c.c_uint64), ("allocated_bytes", _c.c_uint64),
+                ("alloc_ns", _c.c_uint64), ("limit_allocations", _c.c_uint64),
+                ("limit_bytes", _c.c_uint64), ("limit_alloc_ns", _c.c_uint64)]
+
+
+class _Node(_c.Structure):
+    _fields_ = [("id", _c.c_uint32), ("parent", _c.c_uint32), ("name", _c.c_char_p),
+                ("live_bytes", _c.c_int64), ("peak_bytes", _c.c_int64),
+                ("soft_limit", _c.c_uint64), ("hard_limit", _c.c_uint64),
+                ("evictions", _c.c_uint64), ("violations", _c.c_uint64),
+                ("failures", _c.c_uint64)]
+
+
+class _AssetInfo(_c.Structure):
+    _fields_ = [("id", _c.c_uint64), ("state", _c.c_uint32), ("refs", _c.c_int32),
+                ("bytes", _c.c_uint64), ("last_touch_frame", _c.c_uint64),
+                ("node", _c.c_uint32), ("priority", _c.c_int32)]
+
+
+# Callbacks: ctypes takes the GIL (PyGILState_Ensure) on whatever thread calls.
+_SPIKE_FN = _c.CFUNCTYPE(None, _c.POINTER(_Spike), _c.c_void_p)
+_EVICT_FN = _c.CFUNCTYPE(None, _c.c_uint64, _c.c_void_p)
+_SPIKE_NONE = _SPIKE_FN()  # NULL function pointers: "remove the callback"
+_EVICT_NONE = _EVICT_FN()
+
+_u32, _u64, _int, _str = _c.c_uint32, _c.c_uint64, _c.c_int, _c.c_char_p
+
+# The entry table, in the header's order: name, ABI that added it, result,
+# arguments. Fields are only ever appended (gmtrace.h, ABI).
+_ENTRIES = (
+    ("frame_mark", 1, None, ()),
+    ("frame_mark_n", 1, None, (_str,)),
+    ("enabled", 1, _int, ()),
+    ("self_allocations", 1, _u64, ()),
+    ("footprint_bytes", 1, _u64, ()),
+    ("tick", 1, None, ()),
+    ("level_set", 1, _int, (_int,)),
+    ("spike_callback", 1, None, (_SPIKE_FN, _c.c_void_p)),
+    ("tag_id", 2, _u32, (_str,)),
+    ("tag_push", 2, None, (_str,)),
+    ("tag_push_id", 2, None, (_u32,)),
+    ("tag_pop", 2, None, ()),
+    ("asset_load_begin", 2, _u64, (_str, _str)),
+    ("asset_load_end", 2, None, (_u64, _int)),
+    ("asset_attach", 2, None, (_u64,)),
+    ("asset_detach", 2, None, (_u64,)),
+    ("asset_ref", 2, None, (_u64,)),
+    ("asset_release", 2, None, (_u64,)),
+    ("asset_touch", 2, None, (_u64,)),
+    ("asset_unload_begin", 2, None, (_u64,)),
+    ("asset_unload_end", 2, None, (_u64,)),
+    ("asset_extra_bytes", 2, None, (_u64, _u64)),
+    ("scene_begin", 2, None, (_str,)),
+    ("pool_create", 3, _u32, (_str, _u64, _u64)),
+    ("pool_acquire", 3, None, (_u32, _int)),
+    ("pool_release", 3, None, (_u32, _int)),
+    ("pool_resize", 3, None, (_u32, _u64)),
+    ("pool_destroy", 3, None, (_u32,)),
+    ("gc", 3, None, (_int, _u64, _u64, _u64)),
+    ("budget_define", 4, _u32, (_str, _str, _u64, _u64)),
+    ("budget_bind_tag", 4, _int, (_u32, _str)),
+    ("budget_bind_type", 4, _int, (_u32, _str)),
+    ("budget_policy", 4, _int, (_u32, _int, _u64, _int)),
+    ("budget_evictor", 4, _int, (_u32, _EVICT_FN, _c.c_void_p)),
+    ("budget_evictor_type", 4, _int, (_str, _EVICT_FN, _c.c_void_p)),
+    ("budget_find", 4, _u32, (_str,)),
+    ("budget_snapshot", 4, _c.c_size_t,
+     (_c.POINTER(_Node), _c.c_size_t, _c.POINTER(_AssetInfo), _c.c_size_t,
+      _c.POINTER(_c.c_size_t))),
+    ("asset_priority", 4, None, (_u64, _int)),
+    ("asset_pin", 4, None, (_u64, _int)),
+)
+
+
+class _Table(_c.Structure):
+    _fields_ = [("abi", _c.c_uint32), ("bytes", _c.c_uint32)] + \
+        [(name, _c.c_void_p) for name, _, _, _ in _ENTRIES]
+
+
+def _noop(*args):
+    return None
+
+
+def _find_table():
+    """{entry name: callable} from the library's table; {} without gmtrace.
+    Entries the library does not have are left out."""
+    try:
+        get = _c.CDLL(None).gmtrace_api_get
+    except (OSError, AttributeError):
+        return {}, 0
+    get.restype = _c.c_void_p
+    get.argtypes = [_c.c_uint32]
+    addr = get(1)  # every library serves ABI 1; its table says what it has
+    if not addr:
+        return {}, 0
+    head = _Table.from_address(addr)
+    abi, size = head.abi, head.bytes
+    fns = {}
+    for name, since, res, args in _ENTRIES:
+        field = getattr(_Table, name)
+        if since > abi or field.offset + field.size > size:
+            continue
+        ptr = _c.c_void_p.from_address(addr + field.offset).value
+        if ptr:
+            fns[name] = _c.PYFUNCTYPE(res, *args)(ptr)
+    return fns, abi
+
+
+_fns, _abi = _find_table()
+
+
+def _entry(name, absent=_noop):
+    return _fns.get(name, absent)
+
+
+_frame_mark = _entry("frame_mark")
+_frame_mark_n = _entry("frame_mark_n")
+_enabled = _entry("enabled", lambda: 0)
+_self_allocations = _entry("self_allocations", lambda: 0)
+_footprint_bytes = _entry("footprint_bytes", lambda: 0)
+_tick = _entry("tick")
+_level_set = _entry("level_set", lambda level: -1)
+_spike_callback = _entry("spike_callback")
+_tag_id = _entry("tag_id", lambda name: 0)
+_tag_push_id = _entry("tag_push_id")
+_tag_pop = _entry("tag_pop")
+_load_begin = _entry("asset_load_begin", lambda name, type_: 0)
+_load_end = _entry("asset_load_end")
+_attach = _entry("asset_attach")
+_detach = _entry("asset_detach")
+_ref = _entry("asset_ref")
+_release = _entry("asset_release")
+_touch = _entry("asset_touch")
+_unload_begin = _entry("asset_unload_begin")
+_unload_end = _entry("asset_unload_end")
+_extra_bytes = _entry("asset_extra_bytes")
+_scene_begin = _entry("scene_begin")
+_pool_create = _entry("pool_create", lambda name, size, cap: 0)
+_pool_acquire = _entry("pool_acquire")
+_pool_release = _entry("pool_release")
+_pool_resize = _entry("pool_resize")
+_pool_destroy = _entry("pool_destroy")
+_gc = _entry("gc")
+_budget_define = _entry("budget_define", lambda name, parent, soft, hard: 0)
+_budget_bind_tag = _entry("budget_bind_tag", lambda node, tag: -1)
+_budget_bind_type = _entry("budget_bind_type", lambda node, type_: -1)
+_budget_policy = _entry("budget_policy", lambda node, policy, target, strict: -1)
+_budget_evictor = _entry("budget_evictor", lambda node, fn, user: -1)
+_budget_evictor_type = _entry("budget_evictor_type", lambda type_, fn, user: -1)
+_budget_find = _entry("budget_find", lambda name: 0)
+_budget_snapshot = _entry("budget_snapshot")
+_asset_priority = _entry("asset_priority")
+_asset_pin = _entry("asset_pin")
+
+
+def _name(s):
+    """A name as bytes for C (gmtrace copies it); None stays None (NULL)."""
+    if s is None or isinstance(s, bytes):
+        return s
+    return str(s).encode("utf-8", "replace")
+
+
+def available():
+    """True when libgmtrace is in this process (the markers do something)."""
+    return bool(_fns)
+
+
+def enabled():
+    """True when the process runs under gmtrace and records."""
+    return bool(_enabled())
+
+
+# ---- frames, ticks, level ---------------------------------------------------------
+
+
+def frame():
+    """End of one displayed frame. The first call turns the present hooks
+    off for good (the game marks its own frames from then on); games that
+    present through SDL/GL need not call it. Budgets evict over their soft
+    limits here, so Python evictors may run inside this call."""
+    _frame_mark()
+
+
+def frame_set(name):
+    """End of one frame of a named secondary frame set ("physics", "audio")."""
+    _frame_mark_n(_name(name))
+
+
+def tick():
+    """One simulation tick (fixed-timestep update): zero, one or several per frame."""
+    _tick()
+
+
+def level(which):
+    """Switch what is recorded from now on: "events" (every allocation and
+    free) or "frames" (per-frame totals), or LEVEL_EVENTS/LEVEL_FRAMES.
+    Returns True when switched (False: unknown level, or without gmtrace)."""
+    lv = _LEVELS.get(which, which) if isinstance(which, str) else which
+    if not isinstance(lv, int):
+        return False
+    return _level_set(lv) == 0
+
+
+# ---- tags ------------------------------------------------------------------------
+
+
+class _Tag:
+    """A tag scope: pushes on enter, pops on exit; as a decorator, wraps a
+    function in the scope. Holds no per-use state, so one object serves
+    every thread and any nesting."""
+    __slots__ = ("id", "name")
+
+    def __init__(self, name, tag_id):
+        self.name = name
+        self.id = tag_id
+
+    def __enter__(self):
+        _tag_push_id(self.id)
+        return self
+
+    def __exit__(self, et, ev, tb):
+        _tag_pop()
+        return False
+
+    def __call__(self, fn):
+        import functools
+        tid = self.id
+
+        @functools.wraps(fn)
+        def tagged(*args, **kwargs):
+            _tag_push_id(tid)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _tag_pop()
+        return tagged
+
+    def __repr__(self):
+        return "gmtrace.tag(%r, id=%d)" % (self.name, self.id)
+
+
+class _NullTag:
+    """tag() without gmtrace: does nothing, decorates by returning fn."""
+    __slots__ = ()
+    id = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, ev, tb):
+        return False
+
+    def __call__(self, fn):
+        return fn
+
+
+_NULL_TAG = _NullTag()
+_tags = {}  # name -> _Tag (interned once; dict reads and writes are atomic)
+
+
+def tag_id(name):
+    """The interned id of a tag name (0 for an empty name, or without gmtrace)."""
+    t = tag(name)
+    return t.id
+
+
+def tag(name):
+    """A tag ("render/textures") for a `with` block or, as a decorator, for
+    every call of a function. Every allocation inside belongs to the
+    innermost tag of its thread:
+
+        with gmtrace.tag("audio"):
+            snd = pygame.mixer.Sound(buffer=pcm)
+
+        @gmtrace.tag("ai/pathfinding")
+        def plan(...): ...
+    """
+    if not _fns:
+        return _NULL_TAG
+    t = _tags.get(name)
+    if t is None:
+        t = _Tag(name, _tag_id(_name(name)))
+        _tags[name] = t
+    return t
+
+
+# ---- assets ------------------------------------------------------------------------
+
+
+class Asset:
+    """One asset: `with gmtrace.asset(name, type) as a:` is its load scope
+    (allocations of this thread inside belong to it; it becomes resident when
+    the block ends normally, failed when it raises). Asset(id=n) wraps an
+    id already handed out (in an evictor). An Asset whose id is 0 (without
+    gmtrace) ignores every call. One load per Asset object."""
+    __slots__ = ("id", "name", "type")
+
+    def __init__(self, name=None, type=None, id=0):
+        self.name, self.type, self.id = name, type, int(id)
+
+    def __enter__(self):
+        if _fns and not self.id:
+            self.id = _load_begin(_name(self.name), _name(self.type))
+        return self
+
+    def __exit__(self, et, ev, tb):
+        if self.id:
+            _load_end(self.id, 1 if et is None else 0)
+        return False
+
+    def __bool__(self):
+        return self.id != 0
+
+    def __repr__(self):
+        return "gmtrace.Asset(%r, %r, id=%d)" % (self.name, self.type, self.id)
+
+    def ref(self):
+        """Someone holds the asset (held assets are never evicted)."""
+        if self.id:
+            _ref(self.id)
+
+    def release(self):
+        """A holder let go (below zero is recorded as a misuse)."""
+        if self.id:
+            _release(self.id)
+
+    def touch(self):
+        """The asset was used this frame (cheap; LRU/LFU eviction reads it)."""
+        if self.id:
+            _touch(self.id)
+
+    def unload(self):
+        """Unloaded, in one call (frees already done or not tracked)."""
+        if self.id:
+            _unload_begin(self.id)
+            _unload_end(self.id)
+
+    def unloading(self):
+        """Context manager: frees inside belong to the asset's unload.
+
+            with asset.unloading():
+                del cache[key]
+        """
+        return _Unload(self.id)
+
+    def extra_bytes(self, nbytes):
+        """Memory the asset holds that the heap cannot see (GPU uploads): the total."""
+        if self.id:
+            _extra_bytes(self.id, int(nbytes))
+
+    def priority(self, value):
+        """Eviction priority under the "priority" policy: lowest goes first."""
+        if self.id:
+            _asset_priority(self.id, int(value))
+
+    def pin(self, pinned=True):
+        """A pinned asset is never evicted."""
+        if self.id:
+            _asset_pin(self.id, 1 if pinned else 0)
+
+
+class _Unload:
+    __slots__ = ("id",)
+
+    def __init__(self, asset_id):
+        self.id = asset_id
+
+    def __enter__(self):
+        if self.id:
+            _unload_begin(self.id)
+        return self
+
+    def __exit__(self, et, ev, tb):
+        if self.id:
+            _unload_end(self.id)
+        return False
+
+
+def asset(name, type="unknown"):
+    """The load scope of an asset of a type ("texture", "sound", "level"...):
+
+        with gmtrace.asset("grass.png", "texture") as tex:
+            surf = make_surface()
+        tex.touch()
+    """
+    return Asset(name, type)
+
+
+def _asset_id(a):
+    return a.id if isinstance(a, Asset) else int(a or 0)
+
+
+class attach:
+    """This thread works for an asset until the block ends (worker and loader
+    threads doing part of a load): its allocations belong to the asset.
+
+        with gmtrace.attach(tex):
+            pixels = decode(chunk)
+    """
+    __slots__ = ("id",)
+
+    def __init__(self, asset):
+        self.id = _asset_id(asset)
+
+    def __enter__(self):
+        if self.id:
+            _attach(self.id)
+        return self
+
+    def __exit__(self, et, ev, tb):
+        if self.id:
+            _detach(self.id)
+        return False
+
+
+def scene(name):
+    """A level or scene begins (transitions are measured between these)."""
+    _scene_begin(_name(name))
+
+
+# ---- pools, garbage collection ---------------------------------------------------------
+
+
+class Pool:
+    """An object pool the game keeps; say what it does and gmtrace reports
+    hit rates and overflows per frame. id 0 (no more pools, or without
+    gmtrace) ignores every call."""
+    __slots__ = ("id", "name")
+
+    def __init__(self, name, object_size, capacity):
+        self.name = name
+        self.id = _pool_create(_name(name), int(object_size), int(capacity)) if _fns else 0
+
+    def acquire(self, from_pool=True):
+        """An object taken: from the pool, or (from_pool=False) from the heap."""
+        if self.id:
+            _pool_acquire(self.id, 1 if from_pool else 0)
+
+    def release(self, to_pool=True):
+        """An object given back: to the pool, or (to_pool=False) to the heap."""
+        if self.id:
+            _pool_release(self.id, 1 if to_pool else 0)
+
+    def resize(self, capacity):
+        if self.id:
+            _pool_resize(self.id, int(capacity))
+
+    def destroy(self):
+        if self.id:
+            _pool_destroy(self.id)
+            self.id = 0
+
+    def __repr__(self):
+        return "gmtrace.Pool(%r, id=%d)" % (self.name, self.id)
+
+
+def gc_record(generation, duration_ns, collected, uncollectable=0):
+    """One garbage-collector run (done automatically for Python's gc)."""
+    _gc(int(generation), int(duration_ns), int(collected), int(uncollectable))
+
+
+_gc_t0 = 0
+
+
+def _on_gc(phase, info):
+    # Collections never nest and run with the GIL held: one start time will do.
+    global _gc_t0
+    if phase == "start":
+        _gc_t0 = time.perf_counter_ns()
+        return
+    ns = time.perf_counter_ns() - _gc_t0
+    _gc(info["generation"], ns if ns > 0 else 0, info["collected"], info["uncollectable"])
+
+
+# ---- budgets ---------------------------------------------------------------------------
+
+_keep = {}        # ("node", id) / ("type", name) -> callback held for C
+_retired = []     # replaced callbacks: another thread may still be inside one
+_keep_lock = threading.Lock()
+_evict_local = threading.local()
+
+
+def _report(what, fn):
+    import traceback
+    sys.stderr.write("gmtrace: [%d] %s %r raised; ignored:\n" % (_os_pid(), what, fn))
+    traceback.print_exc()
+
+
+def _os_pid():
+    import os
+    return os.getpid()
+
+
+def _evict_callback(fn):
+    """A C evictor that calls fn(asset_id) with the GIL, at most once at a
+    time per thread (an eviction inside the evictor returns at once)."""
+    def call(asset_id, user):
+        local = _evict_local
+        if getattr(local, "busy", False):
+            return
+        local.busy = True
+        try:
+            fn(asset_id)
+        except BaseException:
+            _report("evictor", fn)
+        finally:
+            local.busy = False
+    return _EVICT_FN(call)
+
+
+def _hold(key, cb):
+    with _keep_lock:
+        old = _keep.pop(key, None)
+        if old is not None:
+            _retired.append(old)
+        if cb is not None:
+            _keep[key] = cb
+
+
+class Budget:
+    """A budget node (total > assets > textures ...) with soft and hard
+    limits in bytes (0: none). Allocations under its tags and asset types
+    count against it; a node with a hard limit serves them from a heap of
+    its own, so its live bytes are exact. Without gmtrace, define() gives a
+    Budget whose id is 0, which ignores every call (methods return False)."""
+    __slots__ = ("id", "name")
+
+    def __init__(self, id=0, name=None):
+        self.id, self.name = int(id), name
+
+    @classmethod
+    def define(cls, name, parent=None, soft=0, hard=0):
+        """A node under parent (a Budget, a name, or None for a root)."""
+        if isinstance(parent, Budget):
+            parent = parent.name
+        node = _budget_define(_name(name), _name(parent), int(soft), int(hard)) if _fns else 0
+        return cls(node, name)
+
+    @classmethod
+    def find(cls, name):
+        """The node of that name (defined here or in GMTRACE_BUDGETS), or None."""
+        node = _budget_find(_name(name)) if _fns else 0
+        return cls(node, name) if node else None
+
+    def __bool__(self):
+        return self.id != 0
+
+    def __repr__(self):
+        return "gmtrace.Budget(%r, id=%d)" % (self.name, self.id)
+
+    def bind_tag(self, tag_name):
+        """Allocations under this tag (and the tags below it) count here."""
+        return bool(self.id) and _budget_bind_tag(self.id, _name(tag_name)) == 0
+
+    def bind_type(self, asset_type):
+        """Allocations of assets of this type count here."""
+        return bool(self.id) and _budget_bind_type(self.id, _name(asset_type)) == 0
+
+    def policy(self, policy="lru", target=0, strict=None):
+        """Which asset leaves first ("lru", "lfu", "largest", "priority" or
+        EVICT_*), the live bytes soft evictions go down to (0: the soft
+        limit), and strict: True fails allocations at the hard limit, False
+        lets them through and records a violation, None uses the process's
+        mode (GMTRACE_BUDGET_MODE)."""
+        p = _POLICIES.get(policy, -1) if isinstance(policy, str) else int(policy)
+        s = -1 if strict is None else (1 if strict else 0)
+        return bool(self.id) and _budget_policy(self.id, p, int(target), s) == 0
+
+    def evictor(self, fn):
+        """fn(asset_id) unloads one asset of this node (None removes it)."""
+        if not self.id:
+            return False
+        cb = _evict_callback(fn) if fn is not None else None
+        _hold(("node", self.id), cb)
+        return _budget_evictor(self.id, cb or _EVICT_NONE, None) == 0
+
+    @staticmethod
+    def evictor_type(asset_type, fn):
+        """fn(asset_id) unloads assets of this type, whatever their node
+        (takes precedence over the node's evictor; None removes it)."""
+        if not _fns:
+            return False
+        cb = _evict_callback(fn) if fn is not None else None
+        _hold(("type", asset_type), cb)
+        return _budget_evictor_type(_name(asset_type), cb or _EVICT_NONE, None) == 0
+
+    def snapshot(self):
+        """This node's dict from snapshot(), or None."""
+        for n in snapshot()["nodes"]:
+            if n["id"] == self.id:
+                return n
+        return None
+
+
+def snapshot():
+    """Every budget node and every asset, now, as plain data:
+
+        {"nodes": [{"id", "parent", "name", "live_bytes", "peak_bytes",
+                    "soft_limit", "hard_limit", "evictions", "violations",
+                    "failures"}, ...],
+         "assets": [{"id", "state" ("loading", "resident", "unloading",
+                     "unloaded", "failed"), "refs", "bytes",
+                     "last_touch_frame" (None: never touched), "node",
+                     "priority"}, ...]}
+
+    Both lists are empty without gmtrace."""
+    out = {"nodes": [], "assets": []}
+    if _budget_snapshot is _noop:
+        return out
+    count = _c.c_size_t(0)
+    for _ in range(4):  # assets may appear between the two calls: retry
+        nnodes = _budget_snapshot(None, 0, None, 0, _c.byref(count))
+        max_nodes, max_assets = nnodes + 4, count.value + 64
+        nodes = (_Node * max_nodes)()
+        assets = (_AssetInfo * max_assets)()
+        nnodes = _budget_snapshot(nodes, max_nodes, assets, max_assets, _c.byref(count))
+        if nnodes <= max_nodes and count.value <= max_assets:
+            break
+    for n in nodes[:min(nnodes, max_nodes)]:
+        out["nodes"].append({
+            "id": n.id, "parent": n.parent,
+            "name": n.name.decode("utf-8", "replace") if n.name else "",
+            "live_bytes": n.live_bytes, "peak_bytes": n.peak_bytes,
+            "soft_limit": n.soft_limit, "hard_limit": n.hard_limit,
+            "evictions": n.evictions, "violations": n.violations, "failures": n.failures})
+    for a in assets[:min(count.value, max_assets)]:
+        out["assets"].append({
+            "id": a.id,
+            "state": _STATES[a.state] if a.state < len(_STATES) else a.state,
+            "refs": a.refs, "bytes": a.bytes,
+            "last_touch_frame": None if a.last_touch_frame == _U64_MAX else a.last_touch_frame,
+            "node": a.node, "priority": a.priority})
+    return out
+
+
+# ---- spikes, self-measurement -----------------------------------------------------------
+
+
+def spike_callback(fn):
+    """fn(spike) for every frame over the spike limits (GMTRACE_SPIKE_*), on
+    the thread that ended the frame; spike is a dict (frame, reasons,
+    allocations, allocated_bytes, alloc_ns, limit_*). None removes it."""
+    if _spike_callback is _noop:
+        return False
+    if fn is None:
+        _spike_callback(_SPIKE_NONE, None)
+        _hold(("spike",), None)
+        return True
+
+    def call(p, user):
+        s = p.contents
+        try:
+            fn({k: getattr(s, k) for k, _ in _Spike._fields_ if k != "reserved"})
+        except BaseException:
+            _report("spike callback", fn)
+    cb = _SPIKE_FN(call)
+    _hold(("spike",), cb)
+    _spike_callback(cb, None)
+    return True
+
+
+def self_allocations():
+    """Allocations gmtrace made for itself since start-up (0 without it)."""
+    return int(_self_allocations())
+
+
+def footprint_bytes():
+    """Bytes gmtrace holds in this process (log segment, private arena)."""
+    return int(_footprint_bytes())
+
+
+# ---- start and exit ------------------------------------------------------------------------
+
+
+def _at_exit():
+    # After this, interpreter finalization begins: C must not call back into
+    # Python any more (an eviction at the last frame end, a late collection).
+    try:
+        gc.callbacks.remove(_on_gc)
+    except ValueError:
+        pass
+    with _keep_lock:
+        keys = list(_keep)
+    for key in keys:
+        if key[0] == "node":
+            _budget_evictor(key[1], _EVICT_NONE, None)
+        elif key[0] == "type":
+            _budget_evictor_type(_name(key[1]), _EVICT_NONE, None)
+        elif key[0] == "spike":
+            _spike_callback(_SPIKE_NONE, None)
+        _hold(key, None)
+
+
+if _fns:
+    if _gc is not _noop:
+        gc.callbacks.append(_on_gc)
+    atexit.register(_at_exit)
