@@ -29,6 +29,7 @@ static const gm_main_cmd_t gm_main_cmds[] = {
         {"assets", gm_cmd_assets, "per-asset, per-type and per-tag memory, checks, heat maps"},
         {"transitions", gm_cmd_transitions, "memory before, during and after each scene change"},
         {"dump", gm_cmd_dump, "print every event of a capture, one per line"},
+        {"budgets", gm_cmd_budgets, "budget nodes against their limits, violations, evictions"},
 };
 
 #define GM_MAIN_NCMDS (sizeof(gm_main_cmds) / sizeof(gm_main_cmds[0]))

@@ -40,4 +40,8 @@ int gm_cmd_run(int argc, char **argv);
  * GM_HAVE_RECOVER). */
 int gm_cmd_recover(int argc, char **argv);
 
+/* gmtrace budgets [--json | --csv] [--check] [--node NAME] [--from F --to F]
+ * CAPTURE: budget nodes against their limits, violations, evictions. */
+int gm_cmd_budgets(int argc, char **argv);
+
 #endif
