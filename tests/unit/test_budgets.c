@@ -1,0 +1,812 @@
+/* test_budgets.c - the budgets model and `gmtrace budgets` on synthetic captures
+ *
+ * Most tests feed events straight into the model (gm_budgets_add) with
+ * chosen threads, times and frames, so each rule is checked on its own. The
+ * last ones write a capture file (header, raw record blocks, clock blocks),
+ * read it back through the reader, and run the command itself for its exit
+ * status (--check, --node).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis/cmd/cmd.h"
+#include "analysis/log/reader.h"
+#include "analysis/model/budgets.h"
+
+#define MiB (1ull << 20)
+#define ROOT 0xffffffffull /* parent id of a root, as the writer puts it */
+
+/* ---- feeding events --------------------------------------------------------- */
+
+typedef struct feed {
+	gm_budgets_t *m;
+	uint64_t ns; /* time of the next event; each event adds step */
+	uint64_t step;
+	uint64_t frame; /* main frames marked so far */
+} feed_t;
+
+static feed_t feed_new(const gm_budgets_opts_t *opts)
+{
+	feed_t f;
+
+	memset(&f, 0, sizeof(f));
+	f.m = gm_budgets_new(opts);
+	cr_assert_not_null(f.m, "gm_budgets_new");
+	f.ns = 1000;
+	f.step = 1000;
+	return f;
+}
+
+static void put(feed_t *f, uint32_t thread, unsigned type, unsigned x, uint64_t a, uint64_t b,
+                const uint64_t *extra, uint32_t units)
+{
+	gm_event_t ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ns = f->ns;
+	ev.tsc = f->ns;
+	ev.thread = thread;
+	ev.type = type;
+	ev.x = x;
+	ev.a = a;
+	ev.b = b;
+	ev.extra = extra;
+	ev.nextra = units;
+	f->ns += f->step;
+	cr_assert_eq(gm_budgets_add(f->m, &ev), 0, "gm_budgets_add of a %s record",
+	             gm_reader_type_name(type));
+}
+
+/* A budget_node record as budget.c writes it. */
+static void node_def(feed_t *f, uint64_t id, uint64_t parent, uint64_t soft, uint64_t hard,
+                     unsigned policy, int strict, const char *name)
+{
+	uint64_t w[3 * 2 + 16];
+	size_t len = strlen(name);
+	uint32_t units = 3 + (uint32_t)((len + 15) / 16);
+
+	cr_assert_lt(len, 16 * 8);
+	memset(w, 0, sizeof(w));
+	w[0] = parent;
+	w[1] = soft;
+	w[2] = hard;
+	w[3] = soft; /* target */
+	w[4] = policy | (uint64_t)(strict != 0) << 8;
+	w[5] = hard; /* a heap as large as the hard limit */
+	memcpy(w + 6, name, len);
+	put(f, 0, gm_rec_budget_node, units, id, len, w, units);
+}
+
+/* node_def, then set the target and heap capacity by hand. */
+static void node_full(feed_t *f, uint64_t id, uint64_t parent, uint64_t soft, uint64_t hard,
+                      uint64_t target, uint64_t capacity, unsigned policy, int strict,
+                      const char *name)
+{
+	uint64_t w[3 * 2 + 16];
+	size_t len = strlen(name);
+	uint32_t units = 3 + (uint32_t)((len + 15) / 16);
+
+	memset(w, 0, sizeof(w));
+	w[0] = parent;
+	w[1] = soft;
+	w[2] = hard;
+	w[3] = target;
+	w[4] = policy | (uint64_t)(strict != 0) << 8;
+	w[5] = capacity;
+	memcpy(w + 6, name, len);
+	put(f, 0, gm_rec_budget_node, units, id, len, w, units);
+}
+
+/* Ends the current main frame. */
+static void frame(feed_t *f)
+{
+	put(f, 0, gm_rec_frame, 0, ++f->frame, 0, NULL, 0);
+}
+
+static void bframe(feed_t *f, uint64_t frame_no, uint64_t node, int64_t live, int64_t peak)
+{
+	uint64_t w[2] = {(uint64_t)live, (uint64_t)peak};
+
+	put(f, 0, gm_rec_budget_frame, 1, frame_no, node, w, 1);
+}
+
+static void violation(feed_t *f, uint32_t th, uint64_t node, unsigned event, int64_t live,
+                      uint64_t limit, uint64_t requested, uint64_t tag, uint64_t asset)
+{
+	uint64_t w[6] = {(uint64_t)live, limit, requested, tag, asset, 0};
+
+	put(f, th, gm_rec_budget_violation, 3, node, event, w, 3);
+}
+
+static void evict(feed_t *f, uint32_t th, uint64_t asset, uint64_t node, unsigned why,
+                  int64_t reclaimed, uint64_t ns, uint64_t held)
+{
+	uint64_t w[4] = {why, (uint64_t)reclaimed, ns, held};
+
+	put(f, th, gm_rec_budget_evict, 2, asset, node, w, 2);
+}
+
+static void valid(feed_t *f, uint32_t th, unsigned code, uint64_t subject, uint64_t detail)
+{
+	put(f, th, gm_rec_validation, code, subject, detail, NULL, 0);
+}
+
+static void tag_def(feed_t *f, uint64_t id, const char *name)
+{
+	uint64_t w[16];
+	size_t len = strlen(name);
+
+	memset(w, 0, sizeof(w));
+	memcpy(w, name, len);
+	put(f, 0, gm_rec_tag_def, (uint32_t)(len + 15) / 16, id, len, w, (uint32_t)(len + 15) / 16);
+}
+
+static void asset_new(feed_t *f, uint64_t id, const char *name, const char *type)
+{
+	uint64_t w[16];
+	size_t nl = strlen(name), tl = strlen(type);
+	uint32_t units = (uint32_t)(nl + 1 + tl + 15) / 16;
+
+	memset(w, 0, sizeof(w));
+	memcpy(w, name, nl);
+	memcpy((char *)w + nl + 1, type, tl);
+	put(f, 0, gm_rec_asset_new, units, id, nl | tl << 16, w, units);
+}
+
+static void finish(feed_t *f, int want)
+{
+	cr_assert_eq(gm_budgets_finish(f->m), want, "gm_budgets_finish");
+}
+
+static const gm_budgets_node_t *node_named(const gm_budgets_t *m, const char *name)
+{
+	size_t n;
+	const gm_budgets_node_t *nodes = gm_budgets_nodes(m, &n);
+	uint32_t i = gm_budgets_find(m, name);
+
+	cr_assert_neq(i, GM_BUDGETS_NONE, "no node named %s", name);
+	cr_assert_lt(i, n);
+	return &nodes[i];
+}
+
+/* ---- nodes ------------------------------------------------------------------- */
+
+Test(budgets, last_definition_wins_and_nodes_come_in_tree_order)
+{
+	feed_t f = feed_new(NULL);
+	const gm_budgets_node_t *nodes, *t;
+	const uint32_t *tree;
+	static const char *const order[] = {"total", "textures", "audio", "ui", "hud", NULL};
+	static const uint32_t depth[] = {0, 1, 1, 0, 1, 0};
+	size_t n, k;
+
+	node_def(&f, 1, ROOT, 0, 0, gm_budget_lru, 0, "total");
+	node_def(&f, 2, 1, 8 * MiB, 16 * MiB, gm_budget_lru, 0, "textures");
+	node_def(&f, 3, 1, MiB, 2 * MiB, gm_budget_lru, 0, "audio");
+	node_def(&f, 4, 5, 0, MiB, gm_budget_lru, 0, "hud"); /* its parent comes later */
+	node_def(&f, 5, ROOT, 0, 4 * MiB, gm_budget_lru, 0, "ui");
+	frame(&f);
+	node_full(&f, 2, 1, 8 * MiB, 16 * MiB, 6 * MiB, 16 * MiB, gm_budget_largest, 1, "textures");
+	bframe(&f, 1, 9, 5, 5); /* a node never defined */
+	finish(&f, 0);
+
+	nodes = gm_budgets_nodes(f.m, &n);
+	tree = gm_budgets_tree(f.m, &k);
+	cr_assert_eq(n, 6, "five nodes defined and one placeholder");
+	cr_assert_eq(k, 6);
+	for (k = 0; k < n; k++) {
+		cr_expect_eq(nodes[tree[k]].depth, depth[k], "depth of tree entry %zu", k);
+		if (order[k])
+			cr_expect_str_eq(nodes[tree[k]].name, order[k], "tree entry %zu", k);
+		else
+			cr_expect_null(nodes[tree[k]].name, "the placeholder is unnamed");
+	}
+	cr_expect_eq(nodes[tree[5]].id, 9);
+	t = node_named(f.m, "textures");
+	cr_expect_eq(t->definitions, 2);
+	cr_expect_eq(t->policy, gm_budget_largest, "the second definition's policy");
+	cr_expect_eq(t->strict, 1);
+	cr_expect_eq(t->target, 6 * MiB);
+	cr_expect_eq(t->soft, 8 * MiB);
+	cr_expect_eq(t->defined_frame, 1, "the first definition's frame");
+	cr_expect_eq(t->defined_ns, 2000);
+	cr_expect_eq(nodes[t->parent].id, 1);
+	cr_expect_eq(node_named(f.m, "hud")->parent_id, 5);
+	gm_budgets_free(f.m);
+}
+
+Test(budgets, a_parent_chain_that_loops_is_cut)
+{
+	feed_t f = feed_new(NULL);
+	size_t n;
+
+	node_def(&f, 1, 2, 0, MiB, gm_budget_lru, 0, "a");
+	node_def(&f, 2, 1, 0, MiB, gm_budget_lru, 0, "b");
+	node_def(&f, 3, 3, 0, MiB, gm_budget_lru, 0, "self");
+	finish(&f, 0);
+	gm_budgets_tree(f.m, &n);
+	cr_expect_eq(n, 3, "every node is in the tree once");
+	cr_expect_eq(node_named(f.m, "a")->parent, GM_BUDGETS_NONE, "the loop is cut at a");
+	cr_expect_eq(node_named(f.m, "b")->depth, 1);
+	cr_expect_eq(node_named(f.m, "self")->parent_id, 0, "its own parent: a root");
+	gm_budgets_free(f.m);
+}
+
+/* ---- series -------------------------------------------------------------------- */
+
+Test(budgets, the_series_gives_min_mean_peak_and_time_over_the_limits)
+{
+	feed_t f = feed_new(NULL);
+	const gm_budgets_node_t *b;
+
+	f.ns = 10000;
+	node_def(&f, 1, ROOT, 100, 200, gm_budget_lru, 0, "n"); /* at 10000 */
+	f.ns = 20000;
+	bframe(&f, 1, 1, 50, 60); /* frame 1: 10000 ns since the definition */
+	f.ns = 30000;
+	bframe(&f, 2, 1, 120, 150); /* over soft for 10000 ns */
+	f.ns = 45000;
+	bframe(&f, 3, 1, 90, 250); /* over soft and hard, 15000 ns */
+	f.ns = 50000;
+	bframe(&f, 4, 1, 80, 80);
+	f.ns = 60000;
+	bframe(&f, 5, 1, 100, 100); /* at the soft limit is not over it */
+	finish(&f, 0);
+
+	b = node_named(f.m, "n");
+	cr_assert_eq(b->npoints, 5);
+	cr_expect_eq(b->series[2].frame, 3);
+	cr_expect_eq(b->series[2].live, 90);
+	cr_expect_eq(b->series[2].peak, 250);
+	cr_expect_eq(b->live_min, 50);
+	cr_expect_eq(b->live_mean, 88.0, "(50 + 120 + 90 + 80 + 100) / 5, got %f", b->live_mean);
+	cr_expect_eq(b->peak, 250);
+	cr_expect_eq(b->peak_frame, 3);
+	cr_expect_eq(b->peak_ns, 45000, "the time of the peak frame's record");
+	cr_expect_eq(b->live_end, 100);
+	cr_expect_eq(b->frames_over_soft, 2);
+	cr_expect_eq(b->over_soft_ns, 25000);
+	cr_expect_eq(b->frames_over_hard, 1);
+	gm_budgets_free(f.m);
+}
+
+Test(budgets, a_peak_reached_again_keeps_its_first_frame)
+{
+	feed_t f = feed_new(NULL);
+	const gm_budgets_node_t *b;
+
+	node_def(&f, 1, ROOT, 0, 0, gm_budget_lru, 0, "n");
+	bframe(&f, 1, 1, 10, 70);
+	bframe(&f, 2, 1, -4, 70); /* a counter can dip below zero */
+	finish(&f, 0);
+	b = node_named(f.m, "n");
+	cr_expect_eq(b->peak_frame, 1);
+	cr_expect_eq(b->live_min, -4);
+	cr_expect_eq(b->frames_over_soft, 0, "no soft limit: never over it");
+	cr_expect_eq(b->frames_over_hard, 0);
+	gm_budgets_free(f.m);
+}
+
+/* ---- frames of events -------------------------------------------------------------- */
+
+Test(budgets, events_at_a_frame_end_belong_to_the_frame_that_ended)
+{
+	feed_t f = feed_new(NULL);
+	const gm_budgets_violation_t *v;
+	const gm_budgets_evict_t *e;
+	const gm_budgets_valid_t *val;
+	size_t nv, ne, nval;
+
+	node_def(&f, 1, ROOT, 100, 200, gm_budget_lru, 0, "n");
+	frame(&f); /* mark 1: the frame-end pass follows on thread 0 */
+	violation(&f, 0, 1, gm_budget_over_soft, 150, 100, 0, 0, 0);
+	evict(&f, 0, 7, 1, gm_budget_over_soft, 0, 10, 40);
+	valid(&f, 0, gm_valid_evictor_no_progress, 7, 40); /* right after: frame 1 */
+	valid(&f, 1, gm_valid_no_evictor, 1, 8);           /* another thread: frame 2 */
+	bframe(&f, 1, 1, 150, 150);
+	valid(&f, 0, gm_valid_no_evictor, 1, 8); /* after a budget_frame: frame 2 */
+	violation(&f, 0, 1, gm_budget_over_hard, 190, 200, 20, 0, 0);
+	evict(&f, 0, 8, 1, gm_budget_over_hard, 20, 10, 20);
+	valid(&f, 0, gm_valid_evictor_no_progress, 8, 20);
+	finish(&f, 0);
+
+	v = gm_budgets_violations(f.m, &nv);
+	e = gm_budgets_evictions(f.m, &ne);
+	val = gm_budgets_valids(f.m, &nval);
+	cr_assert_eq(nv, 2);
+	cr_assert_eq(ne, 2);
+	cr_assert_eq(nval, 4);
+	cr_expect_eq(v[0].frame, 1, "over_soft: at the end of frame 1");
+	cr_expect_eq(e[0].frame, 1, "its eviction too");
+	cr_expect_eq(val[0].frame, 1, "and the validation right after it");
+	cr_expect_eq(val[1].frame, 2, "another thread's validation is in the next frame");
+	cr_expect_eq(val[2].frame, 2);
+	cr_expect_eq(v[1].frame, 2, "over_hard: inside an allocation of frame 2");
+	cr_expect_eq(e[1].frame, 2);
+	cr_expect_eq(val[3].frame, 2);
+	gm_budgets_free(f.m);
+}
+
+/* ---- violations ------------------------------------------------------------------------- */
+
+Test(budgets, violations_name_what_was_allocating_and_count_failures)
+{
+	feed_t f = feed_new(NULL);
+	const gm_budgets_violation_t *v;
+	const gm_budgets_node_t *a, *s;
+	size_t n;
+
+	tag_def(&f, 7, "audio/music");
+	asset_new(&f, 42, "boom", "sound");
+	node_def(&f, 1, ROOT, 0, 4 * MiB, gm_budget_lru, 0, "audio");
+	node_def(&f, 2, ROOT, 0, 4 * MiB, gm_budget_lru, 0, "soft");
+	violation(&f, 0, 1, gm_budget_heap_full, MiB, 4 * MiB, MiB, 7, 42); /* soft then */
+	node_def(&f, 1, ROOT, 0, 4 * MiB, gm_budget_lru, 1, "audio");       /* now strict */
+	violation(&f, 0, 1, gm_budget_heap_full, MiB, 4 * MiB, MiB, 7, 42);
+	violation(&f, 0, 1, gm_budget_failed, 4 * MiB, 4 * MiB, MiB, 7, 0);
+	violation(&f, 0, 2, gm_budget_over_hard, 4 * MiB - 1, 4 * MiB, 2, 99, 0);
+	violation(&f, 0, 2, gm_budget_heap_full, MiB, 4 * MiB, MiB, 0, 0);
+	finish(&f, 0);
+
+	v = gm_budgets_violations(f.m, &n);
+	cr_assert_eq(n, 5);
+	cr_expect_eq(v[0].failure, 0, "heap_full on a node in soft mode is served elsewhere");
+	cr_expect_eq(v[1].failure, 1, "heap_full on a strict node fails the allocation");
+	cr_expect_eq(v[2].failure, 1, "failed");
+	cr_expect_eq(v[3].failure, 0, "over_hard in soft mode goes on");
+	cr_expect_eq(v[3].live, 4 * MiB - 1);
+	cr_expect_eq(v[3].requested, 2);
+	cr_expect_str_eq(gm_budgets_tag_name(f.m, v[0].tag), "audio/music");
+	cr_expect_null(gm_budgets_tag_name(f.m, v[3].tag), "tag 99 was never defined");
+	cr_expect_str_eq(gm_budgets_asset_name(f.m, v[0].asset), "boom");
+	cr_expect_str_eq(gm_budgets_asset_type(f.m, v[0].asset), "sound");
+	cr_expect_null(gm_budgets_asset_name(f.m, 0));
+	a = node_named(f.m, "audio");
+	s = node_named(f.m, "soft");
+	cr_expect_eq(a->violations[gm_budget_heap_full], 2);
+	cr_expect_eq(a->violations[gm_budget_failed], 1);
+	cr_expect_eq(a->failed, 2);
+	cr_expect_eq(s->violations[gm_budget_over_hard], 1);
+	cr_expect_eq(s->failed, 0);
+	cr_expect_eq(gm_budgets_totals(f.m)->failed, 2);
+	cr_expect_eq(gm_budgets_totals(f.m)->violations[gm_budget_heap_full], 3);
+	gm_budgets_free(f.m);
+}
+
+/* ---- evictions ------------------------------------------------------------------------- */
+
+Test(budgets, an_unload_is_leaky_below_90_percent_of_what_the_asset_held)
+{
+	static const struct {
+		uint64_t held;
+		int64_t reclaimed;
+		uint32_t leaky;
+	} cases[] = {
+	        {1000, 900, 0}, {1000, 899, 1}, {15, 14, 0},   {15, 13, 1},   {0, 0, 0},
+	        {0, -1, 1},     {100, -5, 1},   {100, 100, 0}, {100, 150, 0}, {10 * MiB, 0, 1},
+	};
+	size_t n = sizeof(cases) / sizeof(cases[0]), i, ne;
+	feed_t f = feed_new(NULL);
+	const gm_budgets_evict_t *e;
+	const gm_budgets_node_t *b;
+	uint32_t nleaky = 0;
+	int64_t sum = 0;
+
+	asset_new(&f, 3, "hero", "texture");
+	node_def(&f, 1, ROOT, 0, 0, gm_budget_lru, 0, "n");
+	for (i = 0; i < n; i++) {
+		evict(&f, 0, 3, 1, gm_budget_heap_full, cases[i].reclaimed, 100 + i, cases[i].held);
+		nleaky += cases[i].leaky;
+		sum += cases[i].reclaimed;
+	}
+	finish(&f, 0);
+	e = gm_budgets_evictions(f.m, &ne);
+	cr_assert_eq(ne, n);
+	for (i = 0; i < n; i++)
+		cr_expect_eq(e[i].leaky, cases[i].leaky, "reclaimed %lld of %llu held",
+		             (long long)cases[i].reclaimed, (unsigned long long)cases[i].held);
+	cr_expect_eq(e[0].duration_ns, 100);
+	cr_expect_eq(e[0].event, gm_budget_heap_full);
+	cr_expect_eq(e[0].asset, 3);
+	b = node_named(f.m, "n");
+	cr_expect_eq(b->evictions, n);
+	cr_expect_eq(b->leaky, nleaky);
+	cr_expect_eq(b->reclaimed, sum);
+	cr_expect_eq(b->eviction_ns, 100 * n + n * (n - 1) / 2);
+	gm_budgets_free(f.m);
+}
+
+/* ---- validations ------------------------------------------------------------------------ */
+
+Test(budgets, only_budget_validations_are_kept_with_their_node_and_asset)
+{
+	feed_t f = feed_new(NULL);
+	const gm_budgets_valid_t *v;
+	size_t n;
+
+	node_def(&f, 1, ROOT, 0, 0, gm_budget_lru, 0, "a");
+	node_def(&f, 2, ROOT, 0, 0, gm_budget_lru, 0, "b");
+	valid(&f, 0, gm_valid_unknown_asset, 5, 0);
+	valid(&f, 0, gm_valid_unknown_tag, 5, 0);
+	evict(&f, 0, 5, 2, gm_budget_heap_full, 0, 1, 64);
+	valid(&f, 0, gm_valid_evictor_no_progress, 5, 64);
+	valid(&f, 0, gm_valid_no_evictor, 1, 6);
+	valid(&f, 0, gm_valid_unknown_node, 99, 0);
+	valid(&f, 0, gm_valid_evictor_no_progress, 77, 1); /* never evicted */
+	finish(&f, 0);
+
+	v = gm_budgets_valids(f.m, &n);
+	cr_assert_eq(n, 4, "codes 14..16 only");
+	cr_expect_eq(v[0].code, gm_valid_evictor_no_progress);
+	cr_expect_eq(v[0].node, gm_budgets_find(f.m, "b"), "the node of its last eviction");
+	cr_expect_eq(v[0].asset, 5);
+	cr_expect_eq(v[0].detail, 64);
+	cr_expect_eq(v[1].code, gm_valid_no_evictor);
+	cr_expect_eq(v[1].node, gm_budgets_find(f.m, "a"), "the subject is the node");
+	cr_expect_eq(v[1].asset, 6, "the detail is the asset");
+	cr_expect_eq(v[2].code, gm_valid_unknown_node);
+	cr_expect_eq(v[2].node, GM_BUDGETS_NONE);
+	cr_expect_eq(v[2].subject, 99);
+	cr_expect_eq(v[3].node, GM_BUDGETS_NONE);
+	cr_expect_str_eq(gm_budgets_valid_name(v[0].code), "evictor_no_progress");
+	cr_expect_str_eq(gm_budgets_valid_name(gm_valid_unknown_node), "unknown_node");
+	cr_expect_str_eq(gm_budgets_valid_name(gm_valid_no_evictor), "no_evictor");
+	cr_expect_str_eq(gm_budgets_valid_name(gm_valid_unknown_tag), "unknown");
+	cr_expect_eq(gm_budgets_totals(f.m)->validations, 4);
+	gm_budgets_free(f.m);
+}
+
+/* ---- frame range and node filter ---------------------------------------------------------- */
+
+Test(budgets, a_frame_range_keeps_only_its_frames)
+{
+	gm_budgets_opts_t o;
+	feed_t f;
+	const gm_budgets_node_t *b;
+	size_t nv, ne;
+	uint64_t i;
+
+	gm_budgets_opts_default(&o);
+	o.from = 2;
+	o.to = 3;
+	f = feed_new(&o);
+	f.step = 100;
+	node_def(&f, 1, ROOT, 10, 20, gm_budget_lru, 0, "n"); /* frame 1: still applies */
+	for (i = 1; i <= 4; i++) {
+		violation(&f, 0, 1, gm_budget_over_hard, 30, 20, 1, 0, 0); /* frame i */
+		evict(&f, 0, 1, 1, gm_budget_over_hard, 1, 5, 1);
+		frame(&f);
+		bframe(&f, i, 1, 11, 15);
+	}
+	finish(&f, 0);
+	b = node_named(f.m, "n");
+	cr_assert_eq(b->npoints, 2);
+	cr_expect_eq(b->series[0].frame, 2);
+	cr_expect_eq(b->series[1].frame, 3);
+	cr_expect_eq(b->frames_over_soft, 2);
+	cr_expect_eq(b->over_soft_ns, 800, "each frame's span, measured from the last record");
+	gm_budgets_violations(f.m, &nv);
+	gm_budgets_evictions(f.m, &ne);
+	cr_expect_eq(nv, 2);
+	cr_expect_eq(ne, 2);
+	cr_expect_eq(b->violations[gm_budget_over_hard], 2);
+	cr_expect_eq(gm_budgets_violations(f.m, &nv)[0].frame, 2);
+	gm_budgets_free(f.m);
+}
+
+Test(budgets, a_node_filter_shows_that_node_and_the_nodes_below_it)
+{
+	gm_budgets_opts_t o;
+	feed_t f;
+	const gm_budgets_totals_t *t;
+	const gm_budgets_valid_t *v;
+	size_t n;
+
+	gm_budgets_opts_default(&o);
+	o.node = "tex";
+	f = feed_new(&o);
+	node_def(&f, 1, ROOT, 0, 0, gm_budget_lru, 0, "total");
+	node_def(&f, 2, 1, 0, MiB, gm_budget_lru, 0, "tex");
+	node_def(&f, 3, 2, 0, MiB, gm_budget_lru, 0, "tex_hi");
+	node_def(&f, 4, 1, 0, MiB, gm_budget_lru, 0, "audio");
+	violation(&f, 0, 3, gm_budget_over_hard, MiB, MiB, 1, 0, 0);
+	violation(&f, 0, 4, gm_budget_over_hard, MiB, MiB, 1, 0, 0);
+	violation(&f, 0, 1, gm_budget_over_soft, MiB, MiB, 0, 0, 0);
+	valid(&f, 0, gm_valid_no_evictor, 4, 1);
+	valid(&f, 0, gm_valid_unknown_node, 0, 0);
+	finish(&f, 0);
+
+	cr_expect_eq(node_named(f.m, "total")->shown, 0);
+	cr_expect_eq(node_named(f.m, "tex")->shown, 1);
+	cr_expect_eq(node_named(f.m, "tex_hi")->shown, 1);
+	cr_expect_eq(node_named(f.m, "audio")->shown, 0);
+	t = gm_budgets_totals(f.m);
+	cr_expect_eq(t->nodes, 2);
+	cr_expect_eq(t->violations[gm_budget_over_hard], 1, "audio's is left out");
+	cr_expect_eq(t->violations[gm_budget_over_soft], 0);
+	cr_expect_eq(t->validations, 1, "unknown_node names no node: always shown");
+	v = gm_budgets_valids(f.m, &n);
+	cr_assert_eq(n, 2);
+	cr_expect_eq(gm_budgets_valid_shown(f.m, &v[0]), 0);
+	cr_expect_eq(gm_budgets_valid_shown(f.m, &v[1]), 1);
+	gm_budgets_free(f.m);
+}
+
+Test(budgets, a_node_filter_naming_no_node_shows_everything_and_says_so)
+{
+	gm_budgets_opts_t o;
+	feed_t f;
+
+	gm_budgets_opts_default(&o);
+	o.node = "nope";
+	f = feed_new(&o);
+	node_def(&f, 1, ROOT, 0, 0, gm_budget_lru, 0, "total");
+	finish(&f, -ENOENT);
+	cr_expect_eq(node_named(f.m, "total")->shown, 1);
+	cr_expect_eq(gm_budgets_totals(f.m)->nodes, 1);
+	gm_budgets_free(f.m);
+}
+
+/* ---- through a capture file ---------------------------------------------------------- */
+
+typedef struct capbuf {
+	unsigned char *buf;
+	size_t len, cap;
+} capbuf_t;
+
+typedef struct recs {
+	uint64_t w[2048];
+	size_t n;
+} recs_t;
+
+static void cb_put(capbuf_t *c, const void *p, size_t n)
+{
+	if (c->len + n > c->cap) {
+		c->cap = (c->len + n) * 2;
+		c->buf = realloc(c->buf, c->cap);
+		cr_assert_not_null(c->buf);
+	}
+	memcpy(c->buf + c->len, p, n);
+	c->len += n;
+}
+
+/* One record; tsc steps stay far below 2^23, so no time records. */
+static void rec(recs_t *r, uint64_t tsc, unsigned type, unsigned x, uint64_t a, uint64_t b,
+                const uint64_t *extra, size_t nwords)
+{
+	cr_assert_lt(r->n + 2 + nwords, sizeof(r->w) / sizeof(r->w[0]));
+	r->w[r->n++] = gm_rec_w0(a, type, x);
+	r->w[r->n++] = gm_rec_w1(b, tsc);
+	if (nwords) /* extra may be NULL then */
+		memcpy(r->w + r->n, extra, nwords * sizeof(uint64_t));
+	r->n += nwords;
+}
+
+/* Header, one raw block for thread 0, clock blocks making ns = tsc. */
+static void cap_write(const recs_t *r, const char *path)
+{
+	capbuf_t c = {0};
+	gm_file_header_t h;
+	gm_block_t b;
+	uint64_t clock0[2] = {0, 0}, clock1[2] = {1000000000, 1000000000};
+	const void *blocks[3] = {clock0, r->w, clock1};
+	size_t sizes[3] = {sizeof(clock0), r->n * 8, sizeof(clock1)};
+	FILE *f;
+	int i;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, GM_FORMAT_MAGIC, sizeof(h.magic));
+	h.version_major = GM_FORMAT_VERSION_MAJOR;
+	h.version_minor = GM_FORMAT_VERSION_MINOR;
+	h.header_bytes = sizeof(h);
+	h.chunk_bytes = 1 << 20;
+	cb_put(&c, &h, sizeof(h));
+	for (i = 0; i < 3; i++) {
+		memset(&b, 0, sizeof(b));
+		b.magic = GM_BLOCK_MAGIC;
+		b.kind = i == 1 ? gm_block_raw : gm_block_clock;
+		b.raw_bytes = i == 1 ? (uint32_t)sizes[i] : 0;
+		b.stored_bytes = (uint32_t)sizes[i];
+		b.check = gm_format_check(blocks[i], sizes[i]);
+		cb_put(&c, &b, sizeof(b));
+		cb_put(&c, blocks[i], sizes[i]);
+	}
+	f = fopen(path, "wb");
+	cr_assert_not_null(f, "fopen(%s): %s", path, strerror(errno));
+	cr_assert_eq(fwrite(c.buf, 1, c.len, f), c.len);
+	fclose(f);
+	free(c.buf);
+}
+
+/* A small game: "world" (soft 3 MiB, hard 4 MiB) over "ui", three frames.
+ * with_hard adds an over_hard violation on world in frame 3. */
+static void cap_game(const char *path, int with_hard)
+{
+	static recs_t r;
+	uint64_t w[16];
+	char text[] = "panel\0texture";
+
+	memset(&r, 0, sizeof(r));
+	memset(w, 0, sizeof(w));
+	memcpy(w, "ui/hud", 6);
+	rec(&r, 100, gm_rec_tag_def, 1, 5, 6, w, 2);
+	memset(w, 0, sizeof(w));
+	memcpy(w, text, sizeof(text) - 1);
+	rec(&r, 110, gm_rec_asset_new, 1, 9, 5 | 7 << 16, w, 2);
+	memset(w, 0, sizeof(w));
+	w[0] = ROOT;
+	w[1] = 3 * MiB;
+	w[2] = 4 * MiB;
+	w[3] = 3 * MiB;
+	w[4] = gm_budget_lru;
+	w[5] = 4 * MiB;
+	memcpy(w + 6, "world", 5);
+	rec(&r, 120, gm_rec_budget_node, 4, 1, 5, w, 8);
+	w[0] = 1;
+	w[1] = 0;
+	w[2] = 8 * MiB;
+	w[3] = 0;
+	w[4] = gm_budget_lru | 1 << 8;
+	w[5] = 8 * MiB;
+	memset(w + 6, 0, 16);
+	memcpy(w + 6, "ui", 2);
+	rec(&r, 130, gm_rec_budget_node, 4, 2, 2, w, 8);
+	/* frame 1 */
+	rec(&r, 1000, gm_rec_frame, 0, 1, 0, NULL, 0);
+	w[0] = 2 * MiB;
+	w[1] = 2 * MiB;
+	rec(&r, 1010, gm_rec_budget_frame, 1, 1, 1, w, 2);
+	rec(&r, 1020, gm_rec_budget_frame, 1, 1, 2, w, 2);
+	/* frame 2 ends over soft: a violation, an eviction of the panel */
+	rec(&r, 2000, gm_rec_frame, 0, 2, 0, NULL, 0);
+	w[0] = 3 * MiB + 1;
+	w[1] = 3 * MiB;
+	w[2] = 0;
+	w[3] = 0;
+	w[4] = 0;
+	w[5] = 0;
+	rec(&r, 2010, gm_rec_budget_violation, 3, 1, gm_budget_over_soft, w, 6);
+	w[0] = gm_budget_over_soft;
+	w[1] = MiB / 2;
+	w[2] = 700;
+	w[3] = MiB;
+	rec(&r, 2020, gm_rec_budget_evict, 2, 9, 1, w, 4);
+	w[0] = 5 * MiB / 2 + 1;
+	w[1] = 3 * MiB + 1;
+	rec(&r, 2030, gm_rec_budget_frame, 1, 2, 1, w, 2);
+	rec(&r, 2040, gm_rec_budget_frame, 1, 2, 2, w, 2);
+	if (with_hard) {
+		w[0] = 4 * MiB - 10;
+		w[1] = 4 * MiB;
+		w[2] = 64;
+		w[3] = 5;
+		w[4] = 0;
+		w[5] = 0;
+		rec(&r, 2500, gm_rec_budget_violation, 3, 1, gm_budget_over_hard, w, 6);
+	}
+	rec(&r, 3000, gm_rec_frame, 0, 3, 0, NULL, 0);
+	w[0] = 4 * MiB;
+	w[1] = 4 * MiB + 54;
+	rec(&r, 3010, gm_rec_budget_frame, 1, 3, 1, w, 2);
+	rec(&r, 3020, gm_rec_budget_frame, 1, 3, 2, w, 2);
+	cap_write(&r, path);
+}
+
+Test(budgets, a_capture_read_through_the_reader)
+{
+	char path[128];
+	gm_reader_t *rd;
+	gm_budgets_t *m;
+	const gm_budgets_node_t *world, *ui;
+	const gm_budgets_violation_t *v;
+	const gm_budgets_evict_t *e;
+	size_t n;
+	int err;
+
+	snprintf(path, sizeof(path), "/tmp/gm_test_budgets.%ld.gmt", (long)getpid());
+	cap_game(path, 1);
+	rd = gm_reader_open(path, (char[256]){0}, 256);
+	cr_assert_not_null(rd, "opening %s", path);
+	m = gm_budgets_build(rd, NULL, &err);
+	cr_assert_not_null(m, "gm_budgets_build: %d", err);
+	cr_expect_eq(err, 0);
+	cr_expect_null(gm_reader_error(rd), "%s", gm_reader_error(rd));
+
+	world = node_named(m, "world");
+	ui = node_named(m, "ui");
+	cr_expect_eq(ui->depth, 1);
+	cr_expect_eq(ui->strict, 1);
+	cr_expect_eq(ui->capacity, 8 * MiB);
+	cr_expect_eq(world->npoints, 3);
+	cr_expect_eq(world->peak, 4 * MiB + 54);
+	cr_expect_eq(world->peak_frame, 3);
+	cr_expect_eq(world->frames_over_soft, 2, "frames 2 and 3 peaked over 3 MiB");
+	cr_expect_eq(world->over_soft_ns, (2030 - 1010) + (3010 - 2030));
+	cr_expect_eq(world->frames_over_hard, 1);
+	v = gm_budgets_violations(m, &n);
+	cr_assert_eq(n, 2);
+	cr_expect_eq(v[0].frame, 2, "over_soft at the end of frame 2");
+	cr_expect_eq(v[0].live - (int64_t)v[0].limit, 1);
+	cr_expect_eq(v[1].frame, 3, "over_hard inside frame 3");
+	cr_expect_str_eq(gm_budgets_tag_name(m, v[1].tag), "ui/hud");
+	e = gm_budgets_evictions(m, &n);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(e->frame, 2);
+	cr_expect_eq(e->leaky, 1, "half of what it held");
+	cr_expect_str_eq(gm_budgets_asset_name(m, e->asset), "panel");
+	cr_expect_str_eq(gm_budgets_asset_type(m, e->asset), "texture");
+	cr_expect_eq(gm_budgets_frames(m), 3);
+	gm_budgets_free(m);
+	gm_reader_free(rd);
+	unlink(path);
+}
+
+/* ---- the command ----------------------------------------------------------------------- */
+
+/* Runs gmtrace budgets with args (CAPTURE last) and stdout in a file;
+ * returns the exit status and, in out, the first bytes of what it printed. */
+static int run_cmd(const char *const *args, int nargs, char *out, size_t outlen)
+{
+	char *argv[16], file[128];
+	FILE *f;
+	size_t got;
+	int i, rc, saved;
+
+	cr_assert_lt(nargs, 15);
+	argv[0] = "budgets";
+	for (i = 0; i < nargs; i++)
+		argv[i + 1] = (char *)args[i];
+	argv[nargs + 1] = NULL;
+	snprintf(file, sizeof(file), "/tmp/gm_test_budgets_out.%ld.txt", (long)getpid());
+	fflush(stdout);
+	saved = dup(1);
+	cr_assert_not_null(freopen(file, "w", stdout));
+	rc = gm_cmd_budgets(nargs + 1, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	f = fopen(file, "r");
+	cr_assert_not_null(f);
+	got = fread(out, 1, outlen - 1, f);
+	out[got] = '\0';
+	fclose(f);
+	unlink(file);
+	return rc;
+}
+
+Test(budgets, check_fails_only_on_hard_limit_violations)
+{
+	static char out[1 << 16];
+	char soft[128], hard[128];
+	const char *a1[] = {"--check", soft};
+	const char *a2[] = {"--check", hard};
+	const char *a3[] = {"--check", "--json", hard};
+	const char *a4[] = {"--check", "--from", "1", "--to", "2", hard};
+	const char *a5[] = {"--node", "nope", hard};
+	const char *a6[] = {"--csv", "--json", hard};
+	const char *a7[] = {"--csv", hard};
+
+	snprintf(soft, sizeof(soft), "/tmp/gm_test_budgets_soft.%ld.gmt", (long)getpid());
+	snprintf(hard, sizeof(hard), "/tmp/gm_test_budgets_hard.%ld.gmt", (long)getpid());
+	cap_game(soft, 0);
+	cap_game(hard, 1);
+	cr_expect_eq(run_cmd(a1, 2, out, sizeof(out)), GM_CMD_OK, "over_soft only: %s", out);
+	cr_expect(strstr(out, "check     passed"), "%s", out);
+	cr_expect_eq(run_cmd(a2, 2, out, sizeof(out)), GM_CMD_FAIL, "an over_hard violation");
+	cr_expect(strstr(out, "\"panel\""), "the eviction's asset is named: %s", out);
+	cr_expect_eq(run_cmd(a3, 3, out, sizeof(out)), GM_CMD_FAIL);
+	cr_expect(strstr(out, "\"passed\": false"), "%s", out);
+	cr_expect(strstr(out, "\"over_hard\": 1"), "%s", out);
+	cr_expect_eq(run_cmd(a4, 6, out, sizeof(out)), GM_CMD_OK, "the over_hard is in frame 3");
+	cr_expect_eq(run_cmd(a5, 3, out, sizeof(out)), GM_CMD_USAGE, "no node named nope");
+	cr_expect_eq(run_cmd(a6, 3, out, sizeof(out)), GM_CMD_USAGE);
+	cr_expect_eq(run_cmd(a7, 2, out, sizeof(out)), GM_CMD_OK);
+	cr_expect(strstr(out, "# evictions\n"), "%s", out);
+	cr_expect(strstr(out, "world,1,over_hard,3,"), "%s", out);
+	unlink(soft);
+	unlink(hard);
+}
