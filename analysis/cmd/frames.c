@@ -446,6 +446,25 @@ static void gm_frames_cmd_spikes_text(const gm_frames_cmd_t *c)
 			}
 			putchar('\n');
 		}
+		for (int kind = 0; kind < 2; kind++) {
+			int said = 0;
+			for (k = 0; k < s->owner_count; k++) {
+				const gm_frames_owner_t *o = &f->owners[s->owner_first + k];
+				char idname[32];
+				if ((int)o->kind != kind)
+					continue;
+				if (!said++)
+					printf("    %s", kind ? "assets " : "tags   ");
+				if (!o->name)
+					snprintf(idname, sizeof(idname),
+						 kind ? "asset %llu" : o->id == 0 ? "(no tag)" : "tag %llu",
+						 (unsigned long long)o->id);
+				printf("%s %s: %llu (%s)", said > 1 ? "," : "", o->name ? o->name : idname,
+				       (unsigned long long)o->count, gm_text_size(x, sizeof(x), o->bytes));
+			}
+			if (said)
+				putchar('\n');
+		}
 		if (s->thread_count) {
 			printf("    threads");
 			for (k = 0; k < s->thread_count; k++) {
@@ -742,6 +761,27 @@ static void gm_frames_cmd_spikes_json(gm_json_t *j, const gm_frames_cmd_t *c)
 			gm_json_array_end(j);
 		} else {
 			gm_json_null(j);
+		}
+		/* who allocated: tags, then assets, most bytes first (top 8 each) */
+		for (int kind = 0; kind < 2; kind++) {
+			gm_json_key(j, kind ? "assets" : "tags");
+			gm_json_array_begin(j);
+			for (k = 0; k < s->owner_count; k++) {
+				const gm_frames_owner_t *o = &f->owners[s->owner_first + k];
+				if ((int)o->kind != kind)
+					continue;
+				gm_json_object_begin(j);
+				gm_json_key_u64(j, "id", o->id);
+				gm_json_key(j, "name");
+				if (o->name)
+					gm_json_string(j, o->name);
+				else
+					gm_json_null(j);
+				gm_json_key_u64(j, "allocations", o->count);
+				gm_json_key_u64(j, "bytes", o->bytes);
+				gm_json_object_end(j);
+			}
+			gm_json_array_end(j);
 		}
 		gm_json_key(j, "threads");
 		if (s->detail) {

@@ -109,6 +109,15 @@ void gm_frames_free(gm_frames_t *f)
 	free(f->threads);
 	free(f->spikes);
 	free(f->classes);
+	free(f->owners);
+	free(f->ctx_tag);
+	free(f->ctx_asset);
+	for (size_t t = 0; t < f->ntag_names; t++)
+		free(f->tag_names[t]);
+	free(f->tag_names);
+	for (size_t t = 0; t < f->nasset_names; t++)
+		free(f->asset_names[t]);
+	free(f->asset_names);
 	free(f->spike_threads);
 	free(f->changes);
 	free(f->scratch);
@@ -135,6 +144,95 @@ static void gm_frames_level_known(gm_frames_t *f, int level)
 
 /* ---- events ------------------------------------------------------------ */
 
+/* Add count allocations of bytes to a tag (kind 0) or asset (kind 1) in
+ * the frame being read; past GM_FRAMES_OWNER_SLOTS owners, new ones are
+ * dropped (the frame's totals stay right). */
+static void gm_frames_own(gm_frames_t *f, uint32_t kind, uint64_t id, uint64_t count,
+                          uint64_t bytes)
+{
+	gm_frames_owner_t *t = f->own[f->own_cur];
+	uint32_t *n = &f->nown[f->own_cur], i;
+	for (i = 0; i < *n; i++) {
+		if (t[i].kind == kind && t[i].id == id) {
+			t[i].count += count;
+			t[i].bytes += bytes;
+			return;
+		}
+	}
+	if (*n == GM_FRAMES_OWNER_SLOTS)
+		return;
+	t[*n].kind = kind;
+	t[*n].id = id;
+	t[*n].name = NULL;
+	t[*n].count = count;
+	t[*n].bytes = bytes;
+	(*n)++;
+}
+
+/* Remember a name by id in a growable table. */
+static int gm_frames_name(char ***tab, size_t *n, uint64_t id, const void *s, size_t len)
+{
+	char *copy;
+	if (id > (1u << 26))
+		return 0;
+	if (id >= *n) {
+		size_t cap = *n ? *n : 64;
+		char **grown;
+		while (cap <= id)
+			cap *= 2;
+		grown = realloc(*tab, cap * sizeof(**tab));
+		if (!grown)
+			return -ENOMEM;
+		memset(grown + *n, 0, (cap - *n) * sizeof(**tab));
+		*tab = grown;
+		*n = cap;
+	}
+	copy = gm_frames_strdup(s, len);
+	if (!copy)
+		return -ENOMEM;
+	free((*tab)[id]);
+	(*tab)[id] = copy;
+	return 0;
+}
+
+/* A context record: the thread's tag and asset from now on. */
+static int gm_frames_context(gm_frames_t *f, const gm_event_t *ev)
+{
+	if (ev->thread >= f->nctx) {
+		size_t cap = f->nctx ? f->nctx : 16, i;
+		uint32_t *t;
+		uint64_t *a;
+		while (cap <= ev->thread)
+			cap *= 2;
+		t = realloc(f->ctx_tag, cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		f->ctx_tag = t;
+		a = realloc(f->ctx_asset, cap * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		f->ctx_asset = a;
+		for (i = f->nctx; i < cap; i++) {
+			f->ctx_tag[i] = 0;
+			f->ctx_asset[i] = 0;
+		}
+		f->nctx = cap;
+	}
+	f->ctx_tag[ev->thread] = (uint32_t)ev->b;
+	f->ctx_asset[ev->thread] = ev->a;
+	return 0;
+}
+
+static int gm_frames_owner_cmp(const void *pa, const void *pb)
+{
+	const gm_frames_owner_t *a = pa, *b = pb;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
 static int gm_frames_alloc(gm_frames_t *f, const gm_event_t *ev, uint64_t ptr, uint64_t size)
 {
 	gm_live_entry_t e = {.ptr = ptr, .size = size, .ns = ev->ns, .thread = ev->thread};
@@ -146,6 +244,13 @@ static int gm_frames_alloc(gm_frames_t *f, const gm_event_t *ev, uint64_t ptr, u
 	f->cur.allocated_bytes += size;
 	f->cur.class_count[k]++;
 	f->cur.class_bytes[k] += size;
+	if (ev->thread < f->nctx) {
+		gm_frames_own(f, 0, f->ctx_tag[ev->thread], 1, size);
+		if (f->ctx_asset[ev->thread])
+			gm_frames_own(f, 1, f->ctx_asset[ev->thread], 1, size);
+	} else {
+		gm_frames_own(f, 0, 0, 1, size);
+	}
 	if (ptr == 0)
 		return 0;
 	/* a block still live at this address lost its free: it is gone now */
@@ -200,6 +305,8 @@ static int gm_frames_frame(gm_frames_t *f, const gm_event_t *ev)
 	f->nrows++;
 	f->last = f->cur;
 	f->has_last = 1;
+	f->own_cur ^= 1;
+	f->nown[f->own_cur] = 0;
 	f->last_row_est = f->est_live;
 	gm_frames_cur_reset(f);
 	return 0;
@@ -345,6 +452,26 @@ static int gm_frames_spike(gm_frames_t *f, const gm_event_t *ev)
 			s->class_count++;
 		}
 	}
+	if (row != SIZE_MAX && row == f->nrows - 1 && f->has_last) {
+		/* the tags and assets that allocated most in that frame */
+		gm_frames_owner_t *last = f->own[f->own_cur ^ 1];
+		uint32_t n = f->nown[f->own_cur ^ 1], i, kept[2] = {0, 0};
+		qsort(last, n, sizeof(*last), gm_frames_owner_cmp);
+		s->owner_first = (uint32_t)f->nowners;
+		for (i = 0; i < n; i++) {
+			gm_frames_owner_t o = last[i];
+			if (kept[o.kind & 1]++ >= GM_FRAMES_OWNER_TOP)
+				continue;
+			if (o.kind == 0 && o.id < f->ntag_names)
+				o.name = f->tag_names[o.id];
+			else if (o.kind == 1 && o.id < f->nasset_names)
+				o.name = f->asset_names[o.id];
+			if (GM_FRAMES_GROW(f->owners, f->owners_cap, f->nowners + 1) < 0)
+				return -ENOMEM;
+			f->owners[f->nowners++] = o;
+			s->owner_count++;
+		}
+	}
 	if (f->nscratch && f->scratch_frame == ev->a) {
 		if (GM_FRAMES_GROW(f->spike_threads, f->spike_threads_cap,
 		                   f->nspike_threads + f->nscratch) < 0)
@@ -459,6 +586,33 @@ int gm_frames_add(gm_frames_t *f, const gm_event_t *ev)
 	case gm_rec_sim_tick:
 		gm_frames_tick(f);
 		break;
+	case gm_rec_context:
+		rc = gm_frames_context(f, ev);
+		break;
+	case gm_rec_tag_def:
+		if (ev->nextra * 16 >= ev->b)
+			rc = gm_frames_name(&f->tag_names, &f->ntag_names, ev->a, ev->extra, ev->b);
+		break;
+	case gm_rec_asset_new:
+		if (ev->nextra * 16 >= (ev->b & 0xffff))
+			rc = gm_frames_name(&f->asset_names, &f->nasset_names, ev->a, ev->extra,
+			                    ev->b & 0xffff);
+		break;
+	case gm_rec_frame_tags: {
+		/* frames level: the frame that just ended, per tag */
+		uint32_t i, last = (uint32_t)f->own_cur ^ 1;
+		f->nown[last] = 0;
+		for (i = 0; i < ev->nextra && f->nown[last] < GM_FRAMES_OWNER_SLOTS; i++) {
+			gm_frames_owner_t *o = &f->own[last][f->nown[last]++];
+			uint64_t id = ev->extra[2 * i] & 0xffffff;
+			o->kind = 0;
+			o->id = id == 0xffffff ? UINT32_MAX : id;
+			o->name = NULL;
+			o->count = ev->extra[2 * i] >> 24;
+			o->bytes = ev->extra[2 * i + 1];
+		}
+		break;
+	}
 	case gm_rec_level:
 		rc = gm_frames_level(f, ev);
 		break;

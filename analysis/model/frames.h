@@ -77,6 +77,17 @@ typedef struct gm_frames_class {
 	uint64_t count, bytes;
 } gm_frames_class_t;
 
+/* Who allocated in a spike frame: a tag or an asset, with its share. */
+typedef struct gm_frames_owner {
+	uint32_t kind;      /* 0: tag (id 0: no tag), 1: asset */
+	uint64_t id;
+	const char *name;   /* from tag_def / asset_new; NULL if never named */
+	uint64_t count, bytes;
+} gm_frames_owner_t;
+
+#define GM_FRAMES_OWNER_SLOTS 128 /* tags and assets tallied per frame */
+#define GM_FRAMES_OWNER_TOP 8     /* of each kind, kept per spike */
+
 /* A spike record, and what allocated in its frame. */
 typedef struct gm_frames_spike {
 	uint64_t frame, ns; /* frame number, time of the record */
@@ -89,6 +100,7 @@ typedef struct gm_frames_spike {
 	int has_classes;                     /* the frame was in the events level throughout */
 	uint32_t class_first, class_count;   /* in gm_frames_t.classes */
 	uint32_t thread_first, thread_count; /* in gm_frames_t.spike_threads */
+	uint32_t owner_first, owner_count;   /* in gm_frames_t.owners: tags, then assets */
 } gm_frames_spike_t;
 
 /* A level record that changed the level. */
@@ -125,6 +137,12 @@ typedef struct gm_frames {
 	size_t nclasses, classes_cap;
 	gm_frames_thread_t *spike_threads;
 	size_t nspike_threads, spike_threads_cap;
+	gm_frames_owner_t *owners; /* tags and assets of spikes with detail */
+	size_t nowners, owners_cap;
+	char **tag_names;          /* by tag id (tag_def records) */
+	size_t ntag_names;
+	char **asset_names;        /* by asset id (asset_new records) */
+	size_t nasset_names;
 	gm_frames_level_change_t *changes;
 	size_t nchanges, changes_cap;
 	gm_frames_set_t sets[GM_FRAMES_SETS]; /* merged by name after finish */
@@ -143,6 +161,12 @@ typedef struct gm_frames {
 	uint64_t tick_intervals, tick_interval_allocations, tick_interval_max;
 
 	/* private: the frame being read */
+	uint32_t *ctx_tag;   /* per writer thread: its tag and asset now */
+	uint64_t *ctx_asset;
+	size_t nctx;
+	gm_frames_owner_t own[2][GM_FRAMES_OWNER_SLOTS]; /* [0] frame being read, [1] last */
+	uint32_t nown[2];
+	int own_cur;         /* which of own[] is the frame being read */
 	gm_live_t *live;
 	int64_t est_live;    /* running live bytes */
 	int64_t writer_live; /* live bytes of the last frame_sum */
