@@ -24,6 +24,7 @@ typedef struct gm_budget_node {
 	int64_t peak;            /* atomic max of live */
 	int64_t frame_peak;      /* atomic max of live since the last frame end */
 	int heap;                /* heap index, -1: none */
+	uint64_t capacity;       /* of the heap: its bank */
 	gmtrace_evict_fn evictor;
 	void *evict_user;
 	uint64_t evictions, violations, failures; /* atomic */
@@ -140,7 +141,7 @@ static void gm_budget_record_node(gm_thread_t *t, uint32_t idx)
 	w[2] = b->hard;
 	w[3] = b->target;
 	w[4] = (uint64_t)b->policy | ((uint64_t)(gm_budget_strict(idx) & 1) << 8);
-	w[5] = b->heap >= 0 ? b->hard : 0;
+	w[5] = b->heap >= 0 ? b->capacity : 0;
 	memcpy(buf, w, sizeof(w));
 	memcpy(buf + sizeof(w), b->name, len);
 	if (gm_budget_on(t))
@@ -194,7 +195,13 @@ uint32_t gm_budget_define(gm_thread_t *t, const char *name, const char *parent, 
 	/* a heap when the address range could be reserved and the node has a
 	 * hard limit (its capacity, as a bank's); without one the node still
 	 * counts, served by the process's allocator */
-	if (hard && gm_heap_reserve(GM_HEAP_MAX, 1ull << 36) == 0 && gm_heap_create(idx, hard) == 0) {
+	/* every node gets a heap: its allocations and frees are then counted
+	 * exactly (free finds the heap by address). The heap's capacity leaves
+	 * room above the hard limit for jemalloc's own metadata (it takes its
+	 * first 2 MiB) and for fragmentation; the limits are enforced by the
+	 * counts. A platform bank, when there is one, sets the capacity. */
+	b->capacity = hard ? hard + hard / 4 + (8ull << 20) : 1ull << 36;
+	if (gm_heap_reserve(GM_HEAP_MAX, 1ull << 36) == 0 && gm_heap_create(idx, b->capacity) == 0) {
 		b->heap = (int)idx;
 		gm_budget_heap_node[idx] = (uint8_t)idx;
 	}
@@ -350,8 +357,12 @@ static int gm_budget_add(uint32_t idx, int64_t n, int force, int32_t *over)
 	return 0;
 }
 
+/* flags for gm_rec_budget_violation's last word */
+#define GM_BUDGET_VIOL_FAILED 1u  /* the allocation failed (NULL / bad_alloc) */
+#define GM_BUDGET_VIOL_REALLOC 2u /* it was a realloc */
+
 static void gm_budget_violation(gm_thread_t *t, uint32_t idx, unsigned what, uint64_t size,
-				uint64_t limit)
+				uint64_t limit, unsigned flags)
 {
 	gm_budget_node_t *b = &gm_budget_nodes[idx];
 	uint64_t extra[6];
@@ -364,10 +375,10 @@ static void gm_budget_violation(gm_thread_t *t, uint32_t idx, unsigned what, uin
 	extra[0] = (uint64_t)__atomic_load_n(&b->live, __ATOMIC_RELAXED);
 	extra[1] = limit;
 	extra[2] = size;
-	extra[3] = gm_context_tag_now;
-	extra[4] = 0;
-	extra[4] = gm_context_asset_now ? gm_context_asset_now->id : 0;
-	extra[5] = 0;
+	/* what was allocating; nothing for a frame-end check */
+	extra[3] = what == gm_budget_over_soft ? 0 : gm_context_tag_now;
+	extra[4] = what == gm_budget_over_soft || !gm_context_asset_now ? 0 : gm_context_asset_now->id;
+	extra[5] = flags;
 	gm_thread_put_var(t, gm_rec_budget_violation, idx + 1, what, extra, sizeof(extra));
 }
 
@@ -418,6 +429,7 @@ static uint64_t gm_budget_pick(uint32_t root)
 		gm_asset_t *a = gm_context_asset(id);
 		uint64_t key;
 		if (!a || a->pinned || __atomic_load_n(&a->evicting, __ATOMIC_RELAXED) ||
+		    a->stuck_frame == __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1 ||
 		    __atomic_load_n(&a->state, __ATOMIC_RELAXED) != gm_asset_resident ||
 		    __atomic_load_n(&a->refs, __ATOMIC_RELAXED) > 0 ||
 		    !gm_budget_in_subtree(a->node, root))
@@ -482,6 +494,7 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 			break;
 		}
 		before = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
+		extra[3] = __atomic_load_n(&a->bytes, __ATOMIC_RELAXED) + a->extra;
 		t0 = gm_support_mono_ns();
 		fn(id, user);
 		ns = gm_support_mono_ns() - t0;
@@ -490,11 +503,13 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 		extra[0] = why;
 		extra[1] = (uint64_t)reclaimed;
 		extra[2] = ns;
-		extra[3] = __atomic_load_n(&a->bytes, __ATOMIC_RELAXED) + a->extra;
 		if (gm_budget_on(t))
 			gm_thread_put_var(t, gm_rec_budget_evict, id, root + 1, extra, sizeof(extra));
-		if (reclaimed <= 0)
+		if (reclaimed <= 0) {
 			gm_budget_valid(t, id, gm_valid_evictor_no_progress, extra[3]);
+			/* not this asset again until the next frame */
+			a->stuck_frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1;
+		}
 		/* keep it out of this round's choices; free it for later rounds */
 		if (ntried < 64)
 			tried[ntried++] = id;
@@ -521,12 +536,12 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 		if (gm_budget_add(idx, (int64_t)n, 0, &over) != 0) {
 			if (gm_budget_strict((uint32_t)over)) {
 				gm_budget_violation(t, (uint32_t)over, gm_budget_failed, n,
-						    gm_budget_nodes[over].hard);
+						    gm_budget_nodes[over].hard, GM_BUDGET_VIOL_FAILED);
 				errno = ENOMEM;
 				return NULL;
 			}
 			gm_budget_violation(t, (uint32_t)over, gm_budget_over_hard, n,
-					    gm_budget_nodes[over].hard);
+					    gm_budget_nodes[over].hard, 0);
 			gm_budget_add(idx, (int64_t)n, 1, NULL);
 		}
 	}
@@ -548,7 +563,8 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	}
 	if (!p) {
 		gm_budget_add(idx, -(int64_t)n, 1, NULL);
-		gm_budget_violation(t, idx, gm_budget_heap_full, n, b->hard);
+		gm_budget_violation(t, idx, gm_budget_heap_full, n, b->hard,
+				    gm_budget_strict(idx) ? GM_BUDGET_VIOL_FAILED : 0);
 		if (gm_budget_strict(idx)) {
 			errno = ENOMEM;
 			return NULL;
@@ -572,12 +588,13 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 		if (gm_budget_add(idx, grow, 0, &over) != 0) {
 			if (gm_budget_strict((uint32_t)over)) {
 				gm_budget_violation(t, (uint32_t)over, gm_budget_failed, n,
-						    gm_budget_nodes[over].hard);
+						    gm_budget_nodes[over].hard,
+						    GM_BUDGET_VIOL_FAILED | GM_BUDGET_VIOL_REALLOC);
 				errno = ENOMEM;
 				return NULL;
 			}
 			gm_budget_violation(t, (uint32_t)over, gm_budget_over_hard, n,
-					    gm_budget_nodes[over].hard);
+					    gm_budget_nodes[over].hard, GM_BUDGET_VIOL_REALLOC);
 			gm_budget_add(idx, grow, 1, NULL);
 		}
 	}
@@ -585,7 +602,8 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 	if (!q) {
 		if (grow > 0)
 			gm_budget_add(idx, -grow, 1, NULL);
-		gm_budget_violation(t, idx, gm_budget_heap_full, n, gm_budget_nodes[idx].hard);
+		gm_budget_violation(t, idx, gm_budget_heap_full, n, gm_budget_nodes[idx].hard,
+				    GM_BUDGET_VIOL_FAILED | GM_BUDGET_VIOL_REALLOC);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -611,7 +629,7 @@ void gm_budget_frame(gm_thread_t *t, uint64_t frame)
 		gm_budget_node_t *b = &gm_budget_nodes[i];
 		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
 		if (b->soft && live > (int64_t)b->soft) {
-			gm_budget_violation(t, i, gm_budget_over_soft, 0, b->soft);
+			gm_budget_violation(t, i, gm_budget_over_soft, 0, b->soft, 0);
 			gm_budget_evict(t, i, 0, b->target ? b->target : b->soft, gm_budget_over_soft);
 		}
 	}

@@ -131,10 +131,13 @@ typedef enum gm_rec {
 	                          end, peak live bytes in the frame] (signed; a node
 	                          counts its children) */
 	gm_rec_budget_violation = 41, /* a=node id x=3 b=gm_budget_event; +[live bytes,
-	                          limit], [bytes requested, tag id], [asset id, 0] */
+	                          limit], [bytes requested, tag id], [asset id, flags:
+	                          1 the allocation failed, 2 a realloc]; tag and asset
+	                          are 0 for over_soft (found at a frame end) */
 	gm_rec_budget_evict = 42, /* a=asset id x=2 b=node id; +[gm_budget_event that
 	                          caused it, bytes reclaimed (signed)], [ns taken,
-	                          bytes the asset was holding] */
+	                          bytes allocated in the asset's scopes plus its extra
+	                          bytes, before the evictor ran] */
 	gm_rec_count
 } gm_rec_t;
 

@@ -35,6 +35,7 @@ typedef struct gm_asset {
 	uint16_t pad;
 	uint32_t evicting;     /* 1 while an evictor works on it (atomic) */
 	uint64_t id;
+	uint64_t stuck_frame;  /* its evictor freed nothing in frame stuck_frame - 1 */
 } gm_asset_t;
 
 /* This thread's innermost asset (NULL: none) and budget node + 1 (0: none):
