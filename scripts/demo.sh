@@ -4,6 +4,11 @@
 #
 #   scripts/demo.sh            the C demo game (tests/games/demo.c), ~5 s
 #   scripts/demo.sh --fast     the same without frame pacing
+#   scripts/demo.sh --frames N and other gm_demo options
+#
+# Then the reports: summary, frames, assets, transitions, pools and budgets
+# (those this build has). The game marks frames, ticks, tags, assets, scenes,
+# a particle pool and a texture budget, so each has something to show.
 #
 # Captures go to build/demo/. Everything the report says can be looked at
 # again with build/analysis/gmtrace <command> build/demo/<capture>.
@@ -16,15 +21,27 @@ out=build/demo
 mkdir -p "$out"
 rm -f "$out"/*.gmt
 
-echo "== playing the demo game under gmtrace (600 frames) =="
+echo "== playing the demo game under gmtrace: gm_demo${*:+ $*} =="
 "$gmtrace" run --output "$out/%e.%p.gmt" -- build/tests/games/gm_demo "$@"
 
 capture=$(ls -t "$out"/gm_demo.*.gmt | head -n 1)
+
+# Each report that this build of gmtrace has (its help lists the commands),
+# after the summary: older trees lack some, and the demo still runs.
+commands=$("$gmtrace" --help 2>&1 || "$gmtrace" help 2>&1 || true)
+report() {
+	if grep -q "^ *$1 " <<<"$commands"; then
+		echo
+		echo "== gmtrace $* $capture =="
+		"$gmtrace" "$@" "$capture"
+	fi
+}
+
 echo
 echo "== gmtrace summary $capture =="
 "$gmtrace" summary "$capture"
-if "$gmtrace" help 2>/dev/null | grep -q '^ *frames'; then
-	echo
-	echo "== gmtrace frames $capture =="
-	"$gmtrace" frames --top 5 "$capture"
-fi
+report frames --top 5
+report assets --top 15
+report transitions
+report pools
+report budgets
