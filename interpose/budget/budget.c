@@ -494,7 +494,8 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 			break;
 		}
 		before = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
-		extra[3] = __atomic_load_n(&a->bytes, __ATOMIC_RELAXED) + a->extra;
+		/* what the heap should get back: extra (GPU) bytes are not in it */
+		extra[3] = __atomic_load_n(&a->bytes, __ATOMIC_RELAXED);
 		t0 = gm_support_mono_ns();
 		fn(id, user);
 		ns = gm_support_mono_ns() - t0;

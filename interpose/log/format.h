@@ -136,8 +136,9 @@ typedef enum gm_rec {
 	                          are 0 for over_soft (found at a frame end) */
 	gm_rec_budget_evict = 42, /* a=asset id x=2 b=node id; +[gm_budget_event that
 	                          caused it, bytes reclaimed (signed)], [ns taken,
-	                          bytes allocated in the asset's scopes plus its extra
-	                          bytes, before the evictor ran] */
+	                          bytes allocated in the asset's scopes (not its extra
+	                          bytes: those are not in the heap), before the
+	                          evictor ran] */
 	gm_rec_count
 } gm_rec_t;
 
