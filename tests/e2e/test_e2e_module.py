@@ -1,0 +1,177 @@
+"""test_e2e_module.py - interpose/python/gmtrace.py with and without gmtrace
+
+Without the preload every call must work and do nothing, returning neutral
+values (calls_game.py in a child without LD_PRELOAD, and the module
+imported right here: the test runner is never preloaded). With the preload
+every call must return what the library said and leave its records in the
+capture. Also: the module's syntax is Python 3.8's, Python evictors are
+guarded against reentry and their exceptions stay inside the callback.
+"""
+import ast
+import collections
+import gc
+import sys
+
+import pytest
+
+from e2e_support import MODULE_DIR, dump, run_script, script
+
+sys.path.insert(0, str(MODULE_DIR))
+import gmtrace  # noqa: E402  (not preloaded here: the no-op module)
+
+NEUTRAL = {
+    "available": False, "enabled": False, "level_frames": False, "level_events": False,
+    "level_bogus": False, "tag_id": 0, "decorated": 3, "decorated_name": "decorated",
+    "asset_id": 0, "asset_bool": False, "raised": "decode error", "failed_id": 0,
+    "pool_id": 0, "pool_id_after_destroy": 0, "budget_id": 0, "budget_bool": False,
+    "budget_found": None, "budget_missing": None, "bind_tag": False, "bind_type": False,
+    "policy": False, "policy_bogus": False, "evictor": False, "evictor_type": False,
+    "evictor_removed": False, "node_snapshot": None, "snapshot_nodes": [],
+    "snapshot_assets": {}, "snapshot_hero": [], "unloaded_again": None,
+    "spike_callback": False, "spike_removed": False, "self_allocations": 0,
+    "footprint_bytes": 0, "evicted": [],
+}
+
+
+def test_module_is_python_3_8_syntax():
+    src = (MODULE_DIR / "gmtrace.py").read_text()
+    ast.parse(src, filename="gmtrace.py", feature_version=(3, 8))
+
+
+def test_without_preload_every_call_is_neutral(tmp_path):
+    run = run_script(script("calls_game.py"), [], tmp_path, preload=False)
+    assert run.line == NEUTRAL
+    assert run.stderr == "", run.stderr
+    assert list(tmp_path.glob("*.gmt")) == []
+
+
+def test_without_preload_in_process():
+    assert not gmtrace.available() and not gmtrace.enabled()
+    assert gmtrace._on_gc not in gc.callbacks  # nothing installed
+    f = lambda: 1  # noqa: E731
+    assert gmtrace.tag("x")(f) is f  # the decorator hands the function back
+    with gmtrace.tag("x") as t:
+        assert t.id == 0
+    with gmtrace.asset("a", "texture") as a:
+        pass
+    assert a.id == 0 and not a
+    for call in (a.ref, a.release, a.touch, a.unload, lambda: a.extra_bytes(1),
+                 lambda: a.priority(1), lambda: a.pin(True)):
+        assert call() is None
+    with a.unloading(), gmtrace.attach(a), gmtrace.attach(12345):
+        pass
+    with pytest.raises(KeyError):
+        with gmtrace.asset("b", "texture"):
+            raise KeyError("not swallowed")
+    assert gmtrace.snapshot() == {"nodes": [], "assets": []}
+    assert gmtrace.Budget.define("n", None, 1, 2).snapshot() is None
+    assert gmtrace.Pool("p", 8, 8).id == 0
+    assert [gmtrace.frame(), gmtrace.frame_set("x"), gmtrace.tick(), gmtrace.scene("s"),
+            gmtrace.gc_record(0, 1, 2, 3)] == [None] * 5
+    assert gmtrace.self_allocations() == 0 and gmtrace.footprint_bytes() == 0
+
+
+def test_evictor_wrapper_returns_at_once_when_reentered():
+    calls = []
+    holder = {}
+
+    def evict(asset_id):
+        calls.append(asset_id)
+        holder["cb"](asset_id + 1, None)  # the same evictor, on the same thread
+
+    holder["cb"] = gmtrace._evict_callback(evict)
+    holder["cb"](7, None)  # through C (libffi) and back, as libgmtrace calls it
+    assert calls == [7]
+    holder["cb"](8, None)  # the guard is released afterwards
+    assert calls == [7, 8]
+
+
+def test_evictor_exception_stays_in_the_callback(capfd):
+    def evict(asset_id):
+        raise RuntimeError("evictor broke on %d" % asset_id)
+
+    cb = gmtrace._evict_callback(evict)
+    cb(3, None)  # must not raise
+    err = capfd.readouterr().err
+    assert "evictor broke on 3" in err and "gmtrace: [" in err, err
+
+
+@pytest.fixture(scope="module")
+def preloaded(tmp_path_factory):
+    return run_script(script("calls_game.py"), [], tmp_path_factory.mktemp("calls"))
+
+
+def test_with_preload_every_call_answers(preloaded):
+    got = preloaded.line
+    assert got["available"] and got["enabled"]
+    assert got["level_frames"] and got["level_events"] and not got["level_bogus"]
+    assert got["tag_id"] > 0 and got["decorated"] == 3 and got["decorated_name"] == "decorated"
+    assert got["asset_id"] > 0 and got["asset_bool"] and got["failed_id"] > got["asset_id"]
+    assert got["raised"] == "decode error"
+    assert got["pool_id"] > 0 and got["pool_id_after_destroy"] == 0
+    assert got["budget_id"] > 0 and got["budget_found"] == got["budget_id"]
+    assert got["budget_missing"] is None
+    for k in ("bind_tag", "bind_type", "policy", "evictor", "evictor_type",
+              "evictor_removed", "spike_callback", "spike_removed"):
+        assert got[k] is True, k
+    assert got["policy_bogus"] is False
+    node = got["node_snapshot"]
+    assert node["name"] == "calls" and node["soft_limit"] == 1 << 30
+    assert node["hard_limit"] == 1 << 31
+    assert got["snapshot_nodes"] == ["calls"]
+    assert got["snapshot_assets"] == {str(got["asset_id"]): "resident",
+                                      str(got["failed_id"]): "failed",
+                                      str(got["failed_id"] + 1): "resident"}
+    hero = got["snapshot_hero"][0]
+    assert hero["bytes"] >= 64 * 64 * 4 + 4096 and hero["priority"] == 5, hero
+    assert hero["refs"] == 0 and hero["last_touch_frame"] == 0, hero
+    assert got["self_allocations"] >= 0 and got["footprint_bytes"] > 0
+    assert preloaded.stderr == "", preloaded.stderr
+
+
+def test_with_preload_the_capture_has_every_record(preloaded):
+    got = preloaded.line
+    types = ("tag_def", "context", "asset_new", "asset_state", "asset_ref", "asset_extra",
+             "scene", "pool_def", "pool_resize", "pool_destroy", "pool_frame", "frame",
+             "frame_set", "tick", "level", "gc", "budget_node", "validation")
+    evs = dump(preloaded.capture, types)
+    by = collections.defaultdict(list)
+    for e in evs:
+        by[e["type"]].append(e)
+    tags = {e["name"]: e["tag"] for e in by["tag_def"]}
+    assert set(tags) == {"calls/decorated", "calls/tagged", "calls/bytes"}, tags
+    assert tags["calls/tagged"] == got["tag_id"]
+    pushed = {e["tag"] for e in by["context"] if e["tag"]}
+    assert pushed == set(tags.values()), pushed
+    names = {e["asset"]: (e["name"], e["asset_type"]) for e in by["asset_new"]}
+    hero, broken = got["asset_id"], got["failed_id"]
+    level = broken + 1
+    assert names[hero] == ("calls/hero.png", "texture") and names[level][1] == "level"
+    states = collections.defaultdict(list)
+    for e in by["asset_state"]:
+        states[e["asset"]].append(e["state"])
+    assert states[hero] == ["resident", "unloading", "unloaded"], states
+    assert states[broken] == ["failed"], states
+    assert states[level] == ["resident"], states
+    assert [e["op"] for e in by["asset_ref"] if e["asset"] == hero] == ["ref", "touch", "release"]
+    assert [(e["asset"], e["bytes"]) for e in by["asset_extra"]] == [(hero, 4096)]
+    worker = [e for e in by["context"] if e["thread"] != 0]
+    assert [e["asset"] for e in worker] == [level, 0, level, 0], worker
+    assert [e["name"] for e in by["scene"]] == ["calls"]
+    pool = by["pool_def"][0]
+    assert (pool["name"], pool["object_size"], pool["capacity"]) == ("calls/bullets", 48, 16)
+    assert [e["capacity"] for e in by["pool_resize"]] == [32]
+    assert len(by["pool_destroy"]) == 1
+    pf = by["pool_frame"][0]
+    assert (pf["acquires"], pf["served"], pf["releases"], pf["returned"]) == (4, 3, 2, 1), pf
+    assert [(e["set"], e["name"]) for e in by["frame_set"]] == [(1, "physics")]
+    assert [e["frame"] for e in by["frame"] if e["set"] == 1] == [1, 2]
+    assert [e["frame"] for e in by["frame"] if e["set"] == 0] == [1, 2]
+    assert len(by["tick"]) == 3
+    assert [e["level"] for e in by["level"]] == ["events", "frames", "events"]
+    # gc_record's run (automatic collections may come too)
+    assert [(e["generation"], e["collected"], e["uncollectable"])
+            for e in by["gc"] if e["duration_ns"] == 1234] == [(0, 5, 0)]
+    assert by["budget_node"][-1]["name"] == "calls" and by["budget_node"][-1]["policy"] == 3
+    # the two deliberate misuses, and nothing else
+    assert sorted(e["code"] for e in by["validation"]) == ["double_unload", "unknown_node"]
