@@ -675,15 +675,16 @@ class Budget:
         return _budget_evictor_type(_name(asset_type), cb or _EVICT_NONE, None) == 0
 
     def snapshot(self):
-        """This node's dict from snapshot(), or None."""
-        for n in snapshot()["nodes"]:
+        """This node's dict from snapshot() (live_bytes, evictions...), or None."""
+        for n in snapshot(assets=False)["nodes"]:
             if n["id"] == self.id:
                 return n
         return None
 
 
-def snapshot():
-    """Every budget node and every asset, now, as plain data:
+def snapshot(assets=True):
+    """Every budget node and (unless assets=False) every asset, now, as
+    plain data:
 
         {"nodes": [{"id", "parent", "name", "live_bytes", "peak_bytes",
                     "soft_limit", "hard_limit", "evictions", "violations",
@@ -697,14 +698,16 @@ def snapshot():
     out = {"nodes": [], "assets": []}
     if _budget_snapshot is _noop:
         return out
+    want_assets = assets
     count = _c.c_size_t(0)
-    for _ in range(4):  # assets may appear between the two calls: retry
+    for _ in range(4):  # nodes and assets may appear between the calls: retry
         nnodes = _budget_snapshot(None, 0, None, 0, _c.byref(count))
-        max_nodes, max_assets = nnodes + 4, count.value + 64
+        max_nodes = nnodes + 4
+        max_assets = count.value + 64 if want_assets else 0
         nodes = (_Node * max_nodes)()
-        assets = (_AssetInfo * max_assets)()
+        assets = (_AssetInfo * max_assets)() if want_assets else None
         nnodes = _budget_snapshot(nodes, max_nodes, assets, max_assets, _c.byref(count))
-        if nnodes <= max_nodes and count.value <= max_assets:
+        if nnodes <= max_nodes and (not want_assets or count.value <= max_assets):
             break
     for n in nodes[:min(nnodes, max_nodes)]:
         out["nodes"].append({
@@ -713,7 +716,7 @@ def snapshot():
             "live_bytes": n.live_bytes, "peak_bytes": n.peak_bytes,
             "soft_limit": n.soft_limit, "hard_limit": n.hard_limit,
             "evictions": n.evictions, "violations": n.violations, "failures": n.failures})
-    for a in assets[:min(count.value, max_assets)]:
+    for a in (assets[:min(count.value, max_assets)] if want_assets else ()):
         out["assets"].append({
             "id": a.id,
             "state": _STATES[a.state] if a.state < len(_STATES) else a.state,
