@@ -25,8 +25,9 @@ noise layer is made by a second worker thread attached to the asset; the
 main thread picks finished textures up from a queue.
 
 At exit prints one JSON line: frames flipped, windows opened (pygame's
-set_mode presents the new window once, before the first flip), assets
-loaded/evicted/unloaded, particles, pool use, and whether gmtrace recorded.
+set_mode presents the new window once, before the first flip), frame times
+(mean and median, flip to flip), assets loaded/evicted/unloaded, particles,
+pool use, and whether gmtrace recorded.
 Deterministic for a seed (except, with --loader-thread, load timing).
 """
 import argparse
@@ -397,6 +398,8 @@ def main(argv=None):
     sounds_loaded = played = 0
     flips = 0
     per_level = max(1, args.frames // len(LEVELS))
+    frame_times = []  # seconds from one flip to the next (level loads included)
+    last = time.perf_counter()
 
     for li, level_name in enumerate(LEVELS):
         frames_here = per_level if li < len(LEVELS) - 1 else args.frames - per_level * li
@@ -417,6 +420,9 @@ def main(argv=None):
             cache.trim()
             pygame.display.flip()
             flips += 1
+            now = time.perf_counter()
+            frame_times.append(now - last)
+            last = now
             if not args.fast:
                 clock.tick(60)
         cache.clear()
@@ -434,6 +440,9 @@ def main(argv=None):
     summary = {
         "game": "pygame_demo", "frames": flips, "windows": windows,
         "levels": len(LEVELS), "seconds": round(seconds, 3),
+        "frame_ms_mean": round(1e3 * sum(frame_times) / max(1, len(frame_times)), 4),
+        "frame_ms_p50": round(1e3 * sorted(frame_times)[len(frame_times) // 2], 4)
+        if frame_times else 0,
         "textures_loaded": cache.loaded, "textures_evicted": cache.evicted,
         "textures_unloaded": cache.unloaded, "sounds_loaded": sounds_loaded,
         "sounds_played": played, "particles_spawned": particles.spawned,
