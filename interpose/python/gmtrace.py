@@ -383,18 +383,23 @@ class Asset:
     the block ends normally, failed when it raises). Asset(id=n) wraps an
     id already handed out (in an evictor). An Asset whose id is 0 (without
     gmtrace) ignores every call. One load per Asset object."""
-    __slots__ = ("id", "name", "type")
+    __slots__ = ("id", "name", "type", "_loading")
 
     def __init__(self, name=None, type=None, id=0):
         self.name, self.type, self.id = name, type, int(id)
+        self._loading = False
 
     def __enter__(self):
+        # an Asset that has an id already (Asset(id=n), a second `with`)
+        # does not load again: the block is then no load scope
         if _fns and not self.id:
             self.id = _load_begin(_name(self.name), _name(self.type))
+            self._loading = self.id != 0
         return self
 
     def __exit__(self, et, ev, tb):
-        if self.id:
+        if self._loading:
+            self._loading = False
             _load_end(self.id, 1 if et is None else 0)
         return False
 

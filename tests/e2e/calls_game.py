@@ -52,6 +52,8 @@ def main():
     hero.pin(True)
     hero.pin(False)
     hero.release()
+    with gmtrace.Asset(id=hero.id) as again:  # has an id: no second load
+        out["again_id"] = again.id
 
     failed = None
     try:

@@ -29,7 +29,7 @@ NEUTRAL = {
     "evictor_removed": False, "node_snapshot": None, "snapshot_nodes": [],
     "snapshot_assets": {}, "snapshot_hero": [], "unloaded_again": None,
     "spike_callback": False, "spike_removed": False, "self_allocations": 0,
-    "footprint_bytes": 0, "evicted": [],
+    "footprint_bytes": 0, "evicted": [], "again_id": 0,
 }
 
 
@@ -107,6 +107,7 @@ def test_with_preload_every_call_answers(preloaded):
     assert got["level_frames"] and got["level_events"] and not got["level_bogus"]
     assert got["tag_id"] > 0 and got["decorated"] == 3 and got["decorated_name"] == "decorated"
     assert got["asset_id"] > 0 and got["asset_bool"] and got["failed_id"] > got["asset_id"]
+    assert got["again_id"] == got["asset_id"]
     assert got["raised"] == "decode error"
     assert got["pool_id"] > 0 and got["pool_id_after_destroy"] == 0
     assert got["budget_id"] > 0 and got["budget_found"] == got["budget_id"]
