@@ -283,3 +283,115 @@ class Budgets:
         """live_bytes of node's budget_frame records, in frame order."""
         return [f["live_bytes"] for f in self.frames.get(node, [])]
 
+
+# ---- bu_tree's tree and what it must do (bu_tree.c's opening comment) ----------
+
+
+def size_text(n):
+    """A size as a budget file writes it: whole MiB or KiB when it can."""
+    if n % MIB == 0:
+        return f"{n // MIB}M"
+    if n % 1024 == 0:
+        return f"{n // 1024}K"
+    return str(n)
+
+# (name, parent, soft, target, hard, policy, types, tags); sizes in MiB
+TREE = [
+    ("total", None, 0, 0, 108, "largest", [], []),
+    ("assets", "total", 80, 64, 96, "lru", [], []),
+    ("textures", "assets", 0, 0, 144, "lru", ["texture"], []),
+    ("audio", "assets", 0, 0, 40, "priority", ["sound"], []),
+    ("gameplay", "total", 0, 0, 22, "lfu", [], ["gameplay"]),
+    ("particles", "gameplay", 10, 6, 20, "lru", ["particles"], ["gameplay/particles"]),
+]
+
+# every eviction, in order: (asset, node whose limit it was, event, frame)
+TREE_EVICTIONS = [
+    ("T1", "assets", "over_hard", 10),
+    ("T2", "assets", "over_soft", 10), ("T3", "assets", "over_soft", 10),
+    ("A", "assets", "over_soft", 10), ("T4", "assets", "over_soft", 10),
+    ("S5", "audio", "over_hard", 11), ("S10", "audio", "over_hard", 11),
+    ("S15", "audio", "over_hard", 11), ("S20", "audio", "over_hard", 11),
+    ("E2", "gameplay", "over_hard", 16),
+    ("E3", "particles", "over_soft", 16), ("E4", "particles", "over_soft", 16),
+    ("E1", "particles", "over_soft", 16),
+    ("T5", "total", "over_hard", 18), ("T6", "total", "over_hard", 18),
+    ("E6", "gameplay", "over_hard", 18),
+]
+
+# live bytes of each node at the end (MiB)
+TREE_END = {"total": 101, "assets": 80, "textures": 80, "audio": 0, "gameplay": 21,
+            "particles": 4}
+
+# the frame-end over_soft violations: (node, frame, live MiB, soft MiB)
+TREE_SOFT = [("assets", 10, 90, 80), ("particles", 16, 12, 10)]
+
+
+def tree_yaml(path, mode=None):
+    """Writes bu_tree's tree as a budget file (budgetfile.h's format)."""
+    out = []
+    if mode:
+        out.append(f"mode: {mode}")
+    out.append("nodes:")
+    for name, parent, soft, target, hard, policy, types, tags in TREE:
+        out.append(f"  - name: {name}")
+        if parent:
+            out.append(f"    parent: {parent}")
+        if soft:
+            out.append(f"    soft: {size_text(soft * MIB)}")
+        if target:
+            out.append(f"    target: {size_text(target * MIB)}")
+        out.append(f"    hard: {size_text(hard * MIB)}")
+        out.append(f"    policy: {policy}")
+        if types:
+            out.append(f"    types: [{', '.join(types)}]")
+        if tags:
+            out.append(f"    tags: [{', '.join(tags)}]")
+    Path(path).write_text("\n".join(out) + "\n")
+    return Path(path)
+
+
+def tree_checks(r, b):
+    """What every bu_tree run with budgets must show, from the fixture's
+    line and the records (b: Budgets of its capture)."""
+    line = r.line
+    verdicts_ok(line)
+    assert line["budgets"] == 1 and line["frames"] == 18
+    names = {a["id"]: a["name"] for a in line["assets"]}
+    ids = {a["name"]: a["id"] for a in line["assets"]}
+    got = [(e["name"], e["node"], e["event"], e["frame"]) for e in line["evictions"]]
+    assert got == TREE_EVICTIONS, "the fixture's evictor calls"
+    assert [e["expected"] for e in line["evictions"]] == [e["asset"] for e in line["evictions"]]
+    # the records: same victims, nodes and events, in the same order
+    recs = [(names.get(e["asset"], e["asset"]), b.name_of(e["node"]), e["event"])
+            for e in b.evictions]
+    assert recs == [g[:3] for g in TREE_EVICTIONS], "budget_evict records"
+    for e in b.evictions:
+        assert e["reclaimed_bytes"] == b.assets[e["asset"]].bytes == e["asset_bytes"], e
+    # every victim was its node's policy choice at that moment (from the records)
+    assert b.choices == [e["asset"] for e in b.evictions]
+    # particles go to their type's evictor, the rest to total's
+    for e in line["evictions"]:
+        want = "type" if e["name"].startswith("E") else "node"
+        assert e["evictor"] == want, e
+    # violations: the two frame-end ones only
+    soft = [(b.name_of(v["node"]), v["live_bytes"], v["limit"]) for v in b.violations]
+    assert soft == [(n, live * MIB, lim * MIB) for n, _, live, lim in TREE_SOFT]
+    assert all(v["event"] == "over_soft" for v in b.violations)
+    assert [(s["node"], s["frame"], s["live"]) for s in line["soft_violations"]] == \
+        [(n, f, live * MIB) for n, f, live, _ in TREE_SOFT]
+    # nodes: definitions, live bytes at each frame end and at the end
+    nodes = {n["name"]: n for n in line["nodes"]}
+    for name, parent, soft_mib, target, hard, policy, _, _ in TREE:
+        rec = b.nodes[b.node_id(name)]
+        assert rec["parent"] == (b.node_id(parent) if parent else 0), name
+        assert (rec["soft"], rec["hard"], rec["target"]) == \
+            (soft_mib * MIB, hard * MIB, (target or soft_mib) * MIB), name
+        assert POLICIES[rec["policy"]] == policy, name
+        assert rec["heap_capacity"] >= hard * MIB, name
+        n = nodes[name]
+        assert n["live"] == n["model"] == TREE_END[name] * MIB, name
+        assert b.frame_live(rec["node"]) == n["frame_live"], f"{name}: budget_frame live bytes"
+        assert len(n["frame_live"]) == 18, name
+    assert set(ids) >= {name for name, _, _, _ in TREE_EVICTIONS}
+    return nodes
