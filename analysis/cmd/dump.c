@@ -379,7 +379,7 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 		gm_dump_u64(l, "node", ev->b);
 		gm_dump_name(l, "event", gm_dump_budget_events, gm_budget_event_count, u[0]);
 		gm_dump_i64(l, "reclaimed_bytes", (int64_t)u[1]);
-		gm_dump_u64(l, "ns", u[2]);
+		gm_dump_u64(l, "duration_ns", u[2]);
 		gm_dump_u64(l, "asset_bytes", u[3]);
 		break;
 	default: /* gm_rec_exec has no fields */

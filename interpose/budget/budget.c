@@ -280,9 +280,12 @@ int gm_budget_bind_type(gm_thread_t *t, uint32_t node, const char *type)
 int gm_budget_set_policy(gm_thread_t *t, uint32_t node, int policy, uint64_t target, int strict)
 {
 	gm_budget_node_t *b;
-	if (node == 0 || node > __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE) || policy < 0 ||
-	    policy >= gm_budget_policy_count) {
-		gm_budget_valid(t, node, gm_valid_unknown_node, (uint64_t)policy);
+	if (node == 0 || node > __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE)) {
+		gm_budget_valid(t, node, gm_valid_unknown_node, 0);
+		return -1;
+	}
+	if (policy < 0 || policy >= gm_budget_policy_count) {
+		gm_budget_valid(t, node, gm_valid_bad_state, (uint64_t)(uint32_t)policy);
 		return -1;
 	}
 	b = &gm_budget_nodes[node - 1];
@@ -497,7 +500,9 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 		/* what the heap should get back: extra (GPU) bytes are not in it */
 		extra[3] = __atomic_load_n(&a->bytes, __ATOMIC_RELAXED);
 		t0 = gm_support_mono_ns();
+		gm_context_neutral_push(t);
 		fn(id, user);
+		gm_context_neutral_pop(t);
 		ns = gm_support_mono_ns() - t0;
 		reclaimed = before - __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
 		__atomic_add_fetch(&b->evictions, 1, __ATOMIC_RELAXED);

@@ -537,3 +537,26 @@ void gm_context_refresh(void)
 	gm_asset_t *a = gm_context_asset_now;
 	gm_context_node_now = gm_budget_route(tag, a ? a->node : 0);
 }
+
+void gm_context_neutral_push(gm_thread_t *t)
+{
+	gm_context_stack_t *c = &gm_context_self;
+	/* "no tag, no asset" as the innermost scope: what the evictor does is
+	 * the evictor's, not the allocation's it interrupted */
+	if (c->ntags < GM_CONTEXT_DEPTH)
+		c->tags[c->ntags++] = 0;
+	if (c->nassets < GM_CONTEXT_DEPTH)
+		c->assets[c->nassets++] = 0;
+	gm_context_update(t);
+}
+
+void gm_context_neutral_pop(gm_thread_t *t)
+{
+	gm_context_stack_t *c = &gm_context_self;
+	/* the evictor's own scopes are closed by now; drop our two zeros */
+	if (c->ntags && c->tags[c->ntags - 1] == 0)
+		c->ntags--;
+	if (c->nassets && c->assets[c->nassets - 1] == 0)
+		c->nassets--;
+	gm_context_update(t);
+}

@@ -47,6 +47,10 @@ extern __thread uint32_t gm_context_node_now __attribute__((tls_model("initial-e
 uint32_t gm_context_tag_count(void);
 const char *gm_context_tag_name(uint32_t id, size_t *len);
 
+/* Around an evictor: no tag and no asset while it runs, then back. */
+void gm_context_neutral_push(gm_thread_t *t);
+void gm_context_neutral_pop(gm_thread_t *t);
+
 /* Work out this thread's budget node again (bindings changed). */
 void gm_context_refresh(void);
 
