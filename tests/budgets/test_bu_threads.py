@@ -1,0 +1,141 @@
+"""test_bu_threads.py - bu_threads: four loader threads, one budget, at once
+
+The fixture checks, from snapshots taken by the loaders and by a monitor
+thread, that the budget is never over its hard limit by more than one
+allocation in flight per thread, and at the end (threads joined) that the
+node's live bytes equal what it holds by its own count, by its table and by
+the snapshot's assets. A hang (deadlock) is the run's timeout.
+
+The last three tests run the fixture again and again with more contention
+(8 threads, an 8 MiB budget: STRESS_ARGS), stopping once each race has
+shown or after STRESS_SECONDS, and check what concurrency must not change:
+no over_hard violation while evictable chunks remain, no evictor flagged
+for making no progress when it freed its chunk, no chunk handed to an
+evictor twice. The races show in most runs but the last in only about one
+run in five, hence the loop (a few runs while the bugs are there; the full
+time once they are fixed, when the strict xfail markers must go).
+"""
+import collections
+import json
+import subprocess
+import time
+
+import pytest
+
+from bu_support import GMTRACE, MIB, clean_env, run, verdicts_ok
+
+STRESS_ARGS = (600, 8192, 8)  # loads per thread, hard limit in KiB, threads
+STRESS_SECONDS = 25
+
+
+def budget_events(capture):
+    """The budget and validation events of a capture (the dump filtered
+    before parsing: these captures hold thousands of allocations)."""
+    r = subprocess.run([str(GMTRACE), "dump", "--json", str(capture)], env=clean_env(),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(s) for s in r.stdout.splitlines()
+            if '"budget_' in s or '"validation"' in s]
+
+
+@pytest.fixture(scope="module")
+def threads(tmp_path_factory):
+    r = run("threads", tmp_path_factory.mktemp("threads"), timeout=40)
+    return r, budget_events(r.capture)
+
+
+def test_threads_end_exact(threads):
+    r, _ = threads
+    line = r.line
+    verdicts_ok(line)
+    chunk = line["chunk_bytes"]
+    assert line["threads"] == 4 and line["loads_per_thread"] == 600
+    assert line["held"] == line["resident"] * chunk
+    assert line["live_stream"] == line["live_chunks"] == line["held"]
+    assert line["snapshot_resident_bytes"] == line["held"]
+    assert line["live_stream"] <= line["hard_limit"]
+    assert line["evictions"] == line["node_evictions"] > 0
+    assert line["evictions"] + line["resident"] == 4 * 600 or line["double_evictions"] > 0
+    assert line["failures"] == 0
+    assert 0 < line["max_live_seen"] <= line["hard_limit"] + 4 * chunk
+    assert line["snapshots"] > 4 * 600 and line["frames"] > 0
+
+
+def test_records_within_the_limit(threads):
+    r, events = threads
+    line = r.line
+    chunk, hard = line["chunk_bytes"], line["hard_limit"]
+    stream = line["stream"]
+    frames = [e for e in events if e["type"] == "budget_frame" and e["node"] == stream]
+    assert len(frames) == line["frames"]
+    for f in frames:
+        assert f["live_bytes"] <= hard + 4 * chunk, f
+        assert f["peak_live_bytes"] <= hard + 4 * chunk, f
+    evicts = [e for e in events if e["type"] == "budget_evict"]
+    assert len(evicts) == line["evictions"], "one budget_evict record per evictor call"
+    assert {e["node"] for e in evicts} == {stream}, "evictions are the stream node's"
+    assert {e["event"] for e in evicts} <= {"over_hard", "over_soft"}
+    assert not [v for v in events if v["type"] == "budget_violation" and v["event"] == "failed"]
+
+
+@pytest.fixture(scope="module")
+def stress(tmp_path_factory):
+    """Runs of the fixture with STRESS_ARGS until each race has shown or
+    STRESS_SECONDS have passed: per run, over_hard violations,
+    evictor_no_progress validations and budget_evict records whose reclaim
+    is not one chunk, double evictions (the fixture's count and assets in
+    two records), times the fixture held more than the limit."""
+    seen = collections.Counter()
+    runs = []
+    deadline = time.monotonic() + STRESS_SECONDS
+    while time.monotonic() < deadline:
+        r = run("threads", tmp_path_factory.mktemp("stress"), args=STRESS_ARGS, timeout=40)
+        ev = budget_events(r.capture)
+        chunk = r.line["chunk_bytes"]
+        per_asset = collections.Counter(e["asset"] for e in ev if e["type"] == "budget_evict")
+        got = {
+            "over_hard": sum(1 for e in ev if e["type"] == "budget_violation"
+                             and e["event"] in ("over_hard", "failed", "heap_full")),
+            "no_progress": sum(1 for e in ev if e["type"] == "validation"
+                               and e["code"] == "evictor_no_progress"),
+            "bad_reclaim": sum(1 for e in ev if e["type"] == "budget_evict"
+                               and e["reclaimed_bytes"] != chunk),
+            "double": r.line["double_evictions"] + sum(1 for n in per_asset.values() if n > 1),
+            "held_over": r.line["held_over_limit"],
+            "failed_checks": r.line["nfailed"],
+        }
+        runs.append(got)
+        seen.update({k: 1 for k, v in got.items() if v})
+        if all(seen[k] for k in ("over_hard", "no_progress", "double")):
+            break
+    assert runs
+    return runs
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "budget.c gm_budget_alloc evicts until the bytes fit, then reserves them once: when "
+    "another thread takes the room in between, the allocation goes over the limit as an "
+    "over_hard violation (soft) or fails with ENOMEM (strict: bu_threads exits 1 in about "
+    "half the runs under GMTRACE_BUDGET_MODE=strict) though evictable chunks remain"))
+def test_no_over_hard_violation_while_chunks_are_evictable(stress):
+    assert sum(r["over_hard"] for r in stress) == 0, f"per run: {stress}"
+    assert sum(r["held_over"] for r in stress) == 0, "the fixture held more than the limit"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "budget.c gm_budget_evict measures reclaimed bytes as the node's live bytes before the "
+    "evictor minus after: other threads' allocations in between make an evictor that freed "
+    "its 448 KiB look like it freed nothing (evictor_no_progress, and the asset is then "
+    "skipped until the next frame end) and make budget_evict's reclaimed_bytes wrong"))
+def test_evictor_that_frees_is_not_flagged(stress):
+    assert sum(r["no_progress"] for r in stress) == 0, f"per run: {stress}"
+    assert sum(r["bad_reclaim"] for r in stress) == 0, f"per run: {stress}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "budget.c gm_budget_pick chooses a victim from a scan, then claims it (evicting 0 -> 1) "
+    "without looking at its state again: when another thread evicted it and cleared the flag "
+    "in between, the claim succeeds and the evictor is called a second time for an asset "
+    "already unloaded"))
+def test_no_chunk_evicted_twice(stress):
+    assert sum(r["double"] for r in stress) == 0, f"per run: {stress}"
