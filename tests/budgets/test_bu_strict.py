@@ -9,7 +9,7 @@ as an `over_hard` violation.
 """
 import pytest
 
-from bu_support import MIB, Budgets, dump_events, gmtrace, gmtrace_json, run, verdicts_ok
+from bu_support import MIB, Budgets, gmtrace, gmtrace_json, run, verdicts_ok
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from bu_support import GMTRACE, MIB, clean_env, run, verdicts_ok
+from bu_support import GMTRACE, clean_env, run, verdicts_ok
 
 STRESS_ARGS = (600, 8192, 8)  # loads per thread, hard limit in KiB, threads
 STRESS_SECONDS = 25
