@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,20 +113,21 @@ int gm_cmd_recover(int argc, char **argv)
 		}
 		while ((e = readdir(d)) != NULL) {
 			char name[300];
-			gm_attach_t a;
-			char err[512];
-			int ended;
+			gm_ring_t ring;
+			uint32_t pid;
+			int finished;
 			if (strncmp(e->d_name, "gmtrace.", 8) != 0)
 				continue;
 			snprintf(name, sizeof(name), "/%s", e->d_name);
-			if (gm_attach_open(&a, name, NULL, err, sizeof(err)) != 0) {
-				fprintf(stderr, "gmtrace recover: %s\n", err);
+			if (gm_ring_attach(&ring, name) != 0) {
+				fprintf(stderr, "gmtrace recover: %s: not a gmtrace log\n", name);
 				continue;
 			}
-			ended = gm_attach_ended(&a);
-			close(a.fd);
-			gm_ring_detach(&a.ring, 0);
-			if (!ended)
+			pid = ring.hdr->pid;
+			finished = (int)__atomic_load_n(&ring.hdr->finished, __ATOMIC_ACQUIRE);
+			gm_ring_detach(&ring, 0);
+			/* a log whose process still runs is being written: not orphaned */
+			if (!finished && !force && !(kill((pid_t)pid, 0) != 0 && errno == ESRCH))
 				continue;
 			found++;
 			if (gm_recover_log(name, NULL, force) != GM_CMD_OK) {

@@ -77,6 +77,7 @@ static void gm_heatmap_label(FILE *f, const char *s, size_t width)
 		fputs("..", f);
 		s += n - (width - 2);
 		n = width - 2;
+		width -= 2; /* the two dots take part of the column */
 	}
 	for (i = 0; i < n; i++)
 		fputc((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f ? '?' : s[i], f);

@@ -561,7 +561,7 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	 * least the bytes asked for, try again, a few rounds at most */
 	for (int round = 0; !p && !gm_budget_evicting && round < 8; round++) {
 		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
-		int64_t goal = live - 2 * (int64_t)n;
+		int64_t goal = live - (int64_t)n; /* live holds the reservation for n already */
 		gm_budget_evict(t, idx, 0, goal > 0 ? (uint64_t)goal : 0, gm_budget_heap_full);
 		p = gm_heap_alloc((unsigned)b->heap, n, align, zero);
 		if (!p && __atomic_load_n(&b->live, __ATOMIC_ACQUIRE) >= live)

@@ -115,11 +115,6 @@ def test_no_violation_and_frames_within_the_limit(lru):
 
 # The 1 MiB run shows three faults of the heap-full path; the 10 MiB run,
 # whose heap never fills, none.
-HEAP_FULL = ("1 MiB blocks cost 2 MiB extents in a budget heap (a page of padding rounds "
-             "each up to 1.25 MiB, and extents grow 2 MiB at a time), so the 64 MiB node's heap "
-             "(capacity 64 + 16 + 8 MiB) is full at 43 textures: evictions are heap_full, "
-             "from texture 44 on")
-
 
 @pytest.fixture
 def lru_case(lru, request):
@@ -138,7 +133,6 @@ def only_1mib_xfail(reason):
     return wrap
 
 
-@only_1mib_xfail(HEAP_FULL)
 def test_hard_limit_decides(lru_case):
     """Eviction starts at the hard limit: hard // size textures fit, every
     eviction is over_hard (the heap has room above the limit for jemalloc's
@@ -151,10 +145,6 @@ def test_hard_limit_decides(lru_case):
     assert {e["event"] for e in line["evictions"]} == {"over_hard"}
 
 
-@only_1mib_xfail(
-    "budget.c gm_budget_alloc, heap-full path: goal = live - 2n while live already holds the "
-    "n being reserved, so it evicts twice the bytes asked for: 2 textures at each full load "
-    "(42 resident at the end where 43 fit)")
 def test_evicts_only_until_the_load_fits(lru_case):
     """All textures have one size, so a freed texture's room holds the next
     one: a load that finds no room needs one victim, after which the node
@@ -166,10 +156,6 @@ def test_evicts_only_until_the_load_fits(lru_case):
     assert line["final_resident"] == line["max_resident"]
 
 
-@only_1mib_xfail(
-    "budget.c: gm_budget_add raises peak and frame_peak with a reservation before the heap "
-    "is tried, and the heap-full path takes the bytes back but not the peak (44 MiB where at "
-    "most 43 were ever live)")
 def test_peak_counts_only_bytes_that_were_live(lru_case):
     """The node's peak (snapshot, budget_frame) is the most it held."""
     _, r, b = lru_case

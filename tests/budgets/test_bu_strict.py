@@ -64,11 +64,6 @@ def test_strict_recovers_by_evicting_in_lru_order(strict):
     assert line["live_end"] == line["model_end"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "heap.c: freed extents of a budget heap never become one again (jemalloc keeps them "
-    "apart; the purge-and-retry in gm_heap_alloc does not merge them): with M1..M4 "
-    "(4 x 7 MiB) evicted the node is empty, yet M7's 28 MiB fails with heap_full "
-    "(strict: NULL) - only blocks no larger than a freed one fit"))
 def test_strict_level_change_fits_in_the_room_evictions_left(strict):
     r, b = strict
     assert not [v for v in b.violations if v["event"] == "heap_full"], "heap_full violations"

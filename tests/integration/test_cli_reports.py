@@ -1459,11 +1459,6 @@ def test_recover_capture_naming_a_bad_log(tmp_path, game_assets):
         "gmtrace recover: /gmtrace.not-a-log: not a gmtrace log")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gmtrace recover (no argument) on an orphaned log whose capture file is gone prints "
-    "'gmtrace recover: <capture>: No such file or directory' but exits 0, says 'no "
-    "orphaned gmtrace logs in /dev/shm' and leaves the log without the 'left in place' "
-    "hint: the scan treats a failed open like a log of another kind"))
 def test_recover_scan_fails_when_an_orphan_cannot_be_recovered(tmp_path):
     d = tmp_path
     script = f"""
