@@ -39,7 +39,7 @@ int64_t gm_compact_file(const char *path)
 	size_t zcap = 0, pcap = 0;
 	char tmp[4200];
 	int fd = -1, out = -1, rc = 0, any_raw = 0;
-	uint64_t off, total = 0;
+	uint64_t off, total = 0, dropped = 0;
 	ZSTD_CCtx *cctx = NULL;
 	const gm_file_header_t *h;
 
@@ -89,6 +89,13 @@ int64_t gm_compact_file(const char *path)
 		goto err;
 	total = h->header_bytes;
 	for (off = h->header_bytes; off < (uint64_t)st.st_size;) {
+		/* read once, front to back: drop what is behind us so this
+		 * process stays small whatever the capture's size */
+		if (off - dropped > (16u << 20)) {
+			uint64_t upto = off & ~(uint64_t)4095;
+			madvise((void *)(map + dropped), upto - dropped, MADV_DONTNEED);
+			dropped = upto;
+		}
 		gm_block_t b;
 		const unsigned char *payload;
 		if (off + sizeof(b) > (uint64_t)st.st_size)
