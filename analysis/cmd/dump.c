@@ -96,19 +96,20 @@ static void gm_dump_i64(gm_dump_line_t *l, const char *name, int64_t v)
 
 static const char *const gm_dump_levels[] = {"events", "frames"};
 static const char *const gm_dump_states[] = {"loading", "resident", "unloading", "unloaded",
-					     "failed"};
+                                             "failed"};
 static const char *const gm_dump_ops[] = {"ref", "release", "touch"};
 static const char *const gm_dump_budget_events[] = {"over_soft", "over_hard", "failed",
-						    "heap_full"};
+                                                    "heap_full"};
 static const char *const gm_dump_codes[] = {
-	"none", "unknown_asset", "double_unload", "release_below_zero", "null_name", "long_name",
-	"unload_with_refs", "tag_underflow", "stack_overflow", "bad_state", "detach_mismatch",
-	"unknown_tag", "unknown_pool", "pool_underflow", "evictor_no_progress", "unknown_node",
-	"no_evictor"};
+        "none",           "unknown_asset",  "double_unload",       "release_below_zero",
+        "null_name",      "long_name",      "unload_with_refs",    "tag_underflow",
+        "stack_overflow", "bad_state",      "detach_mismatch",     "unknown_tag",
+        "unknown_pool",   "pool_underflow", "evictor_no_progress", "unknown_node",
+        "no_evictor"};
 
 /* An enum value by name ("unknown" past the table). */
 static void gm_dump_name(gm_dump_line_t *l, const char *name, const char *const *names,
-			 unsigned count, uint64_t v)
+                         unsigned count, uint64_t v)
 {
 	const char *s = v < count ? names[v] : "unknown";
 	gm_dump_put(l, name, gm_dump_field_string, 0, s, strlen(s));
@@ -275,7 +276,8 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 	case gm_rec_asset_new:
 		gm_dump_u64(l, "asset", ev->a);
 		gm_dump_string(l, "name", u, ev->b & 0xffff);
-		gm_dump_string(l, "asset_type", (const char *)u + (ev->b & 0xffff) + 1, ev->b >> 16);
+		gm_dump_string(l, "asset_type", (const char *)u + (ev->b & 0xffff) + 1,
+		               ev->b >> 16);
 		break;
 	case gm_rec_asset_state:
 		gm_dump_u64(l, "asset", ev->a);

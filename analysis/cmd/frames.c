@@ -457,10 +457,13 @@ static void gm_frames_cmd_spikes_text(const gm_frames_cmd_t *c)
 					printf("    %s", kind ? "assets " : "tags   ");
 				if (!o->name)
 					snprintf(idname, sizeof(idname),
-						 kind ? "asset %llu" : o->id == 0 ? "(no tag)" : "tag %llu",
-						 (unsigned long long)o->id);
-				printf("%s %s: %llu (%s)", said > 1 ? "," : "", o->name ? o->name : idname,
-				       (unsigned long long)o->count, gm_text_size(x, sizeof(x), o->bytes));
+					         kind       ? "asset %llu" :
+					         o->id == 0 ? "(no tag)" :
+					                      "tag %llu",
+					         (unsigned long long)o->id);
+				printf("%s %s: %llu (%s)", said > 1 ? "," : "",
+				       o->name ? o->name : idname, (unsigned long long)o->count,
+				       gm_text_size(x, sizeof(x), o->bytes));
 			}
 			if (said)
 				putchar('\n');

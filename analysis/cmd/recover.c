@@ -21,11 +21,12 @@
 
 static void gm_recover_usage(FILE *f)
 {
-	fprintf(f, "usage: gmtrace recover [--force] [CAPTURE...]\n"
-		   "\n"
-		   "Write the records a dead process left in its shared-memory log into its\n"
-		   "capture. With no CAPTURE, recover every orphaned log in /dev/shm.\n"
-		   "  --force   recover even if the process still runs (its later records are lost)\n");
+	fprintf(f,
+	        "usage: gmtrace recover [--force] [CAPTURE...]\n"
+	        "\n"
+	        "Write the records a dead process left in its shared-memory log into its\n"
+	        "capture. With no CAPTURE, recover every orphaned log in /dev/shm.\n"
+	        "  --force   recover even if the process still runs (its later records are lost)\n");
 }
 
 static int gm_recover_log(const char *shm, const char *capture, int force)
@@ -38,8 +39,10 @@ static int gm_recover_log(const char *shm, const char *capture, int force)
 		return GM_CMD_FAIL;
 	}
 	if (!force && !gm_attach_ended(&a)) {
-		fprintf(stderr, "gmtrace recover: process %u is still running; its capture is "
-				"being written (use --force to take it now)\n", a.pid);
+		fprintf(stderr,
+		        "gmtrace recover: process %u is still running; its capture is "
+		        "being written (use --force to take it now)\n",
+		        a.pid);
 		close(a.fd);
 		gm_ring_detach(&a.ring, 0);
 		return GM_CMD_FAIL;
@@ -49,8 +52,8 @@ static int gm_recover_log(const char *shm, const char *capture, int force)
 		fprintf(stderr, "gmtrace recover: %s: write failed\n", a.capture);
 		return GM_CMD_FAIL;
 	}
-	printf("recovered %s: %llu bytes of records for process %u (%llu bytes added)\n",
-	       a.capture, (unsigned long long)a.drain.raw_bytes, a.pid,
+	printf("recovered %s: %llu bytes of records for process %u (%llu bytes added)\n", a.capture,
+	       (unsigned long long)a.drain.raw_bytes, a.pid,
 	       (unsigned long long)(a.drain.file_bytes - before));
 	return GM_CMD_OK;
 }
@@ -131,8 +134,10 @@ int gm_cmd_recover(int argc, char **argv)
 				continue;
 			found++;
 			if (gm_recover_log(name, NULL, force) != GM_CMD_OK) {
-				fprintf(stderr, "gmtrace recover: %s left in place (remove it with rm "
-						"/dev/shm%s once it is not needed)\n", name, name);
+				fprintf(stderr,
+				        "gmtrace recover: %s left in place (remove it with rm "
+				        "/dev/shm%s once it is not needed)\n",
+				        name, name);
 				rc = GM_CMD_FAIL;
 			}
 		}

@@ -31,7 +31,7 @@
 #define GM_RUN_MAX 1024
 
 typedef struct gm_run_proc {
-	char ann[256];    /* announcement file name */
+	char ann[256]; /* announcement file name */
 	gm_attach_t log;
 	int attached;
 	int failed;
@@ -41,25 +41,26 @@ typedef struct gm_run_proc {
 static void gm_run_usage(FILE *f)
 {
 	size_t i;
-	fprintf(f, "usage: gmtrace run [OPTIONS] [--] PROGRAM [ARGS...]\n"
-		   "\n"
-		   "Run PROGRAM with libgmtrace preloaded and write one capture per process\n"
-		   "(PROGRAM, and the processes it starts: launcher scripts, helpers).\n"
-		   "\n"
-		   "  --output PATTERN   capture path; %%p = pid, %%e = program (default ./%%e.%%p.gmt)\n"
-		   "  --no-follow        record only the first process\n"
-		   "  --no-compact       leave blocks stored raw under load as they are\n"
-		   "  --pymalloc         Python: keep pymalloc (default: PYTHONMALLOC=malloc, so\n"
-		   "                     every Python object allocation is recorded)\n"
-		   "  --drain MODE       external (default: this command drains the logs, so a\n"
-		   "                     crash loses nothing) or internal (a thread in the game)\n"
-		   "  --lib PATH         libgmtrace.so to preload (default: next to gmtrace)\n"
-		   "  --json             list the captures as JSON on stdout\n"
-		   "  --<option> VALUE   any library option below (same as GMTRACE_<OPTION>)\n"
-		   "\nLibrary options:\n");
+	fprintf(f,
+	        "usage: gmtrace run [OPTIONS] [--] PROGRAM [ARGS...]\n"
+	        "\n"
+	        "Run PROGRAM with libgmtrace preloaded and write one capture per process\n"
+	        "(PROGRAM, and the processes it starts: launcher scripts, helpers).\n"
+	        "\n"
+	        "  --output PATTERN   capture path; %%p = pid, %%e = program (default ./%%e.%%p.gmt)\n"
+	        "  --no-follow        record only the first process\n"
+	        "  --no-compact       leave blocks stored raw under load as they are\n"
+	        "  --pymalloc         Python: keep pymalloc (default: PYTHONMALLOC=malloc, so\n"
+	        "                     every Python object allocation is recorded)\n"
+	        "  --drain MODE       external (default: this command drains the logs, so a\n"
+	        "                     crash loses nothing) or internal (a thread in the game)\n"
+	        "  --lib PATH         libgmtrace.so to preload (default: next to gmtrace)\n"
+	        "  --json             list the captures as JSON on stdout\n"
+	        "  --<option> VALUE   any library option below (same as GMTRACE_<OPTION>)\n"
+	        "\nLibrary options:\n");
 	for (i = 0; i < gm_options_count; i++)
 		fprintf(f, "  --%-20s %s (default %s)\n", gm_options_table[i].name,
-			gm_options_table[i].help, gm_options_table[i].def);
+		        gm_options_table[i].help, gm_options_table[i].def);
 	fprintf(f, "\nExit status: the program's (128+N if killed by signal N); 2 on bad usage.\n");
 }
 
@@ -69,7 +70,7 @@ static int gm_run_find_lib(const char *given, char *out, size_t cap)
 {
 	char self[PATH_MAX], *slash;
 	static const char *rel[] = {"/../interpose/libgmtrace.so", "/../lib/libgmtrace.so",
-				    "/libgmtrace.so"};
+	                            "/libgmtrace.so"};
 	ssize_t n;
 	size_t i;
 	if (!given)
@@ -129,7 +130,8 @@ static int gm_run_is_python(const char *exe)
 	f = fopen(exe, "r");
 	if (!f)
 		return 0;
-	if (fgets(line, sizeof(line), f) && line[0] == '#' && line[1] == '!' && strstr(line, "python"))
+	if (fgets(line, sizeof(line), f) && line[0] == '#' && line[1] == '!' &&
+	    strstr(line, "python"))
 		yes = 1;
 	fclose(f);
 	return yes;
@@ -302,8 +304,8 @@ int gm_cmd_run(int argc, char **argv)
 			return GM_CMD_USAGE;
 		}
 		eq = strchr(a, '=');
-		snprintf(name, sizeof(name), "%.*s", (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)),
-			 a + 2);
+		snprintf(name, sizeof(name), "%.*s",
+		         (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)), a + 2);
 		if (eq)
 			v = eq + 1;
 		else if (i + 1 < argc)
@@ -323,8 +325,9 @@ int gm_cmd_run(int argc, char **argv)
 			drain = v;
 		rc = gm_options_set(&check, name, v);
 		if (rc == -ENOENT) {
-			fprintf(stderr, "gmtrace run: unknown option --%s (see gmtrace run --help)\n",
-				name);
+			fprintf(stderr,
+			        "gmtrace run: unknown option --%s (see gmtrace run --help)\n",
+			        name);
 			return GM_CMD_USAGE;
 		}
 		if (rc != 0) {
@@ -346,7 +349,8 @@ int gm_cmd_run(int argc, char **argv)
 		return GM_CMD_USAGE;
 	}
 	if (gm_run_find_lib(libarg, lib, sizeof(lib)) != 0) {
-		fprintf(stderr, "gmtrace run: cannot find libgmtrace.so (use --lib or GMTRACE_LIB)\n");
+		fprintf(stderr,
+		        "gmtrace run: cannot find libgmtrace.so (use --lib or GMTRACE_LIB)\n");
 		return GM_CMD_USAGE;
 	}
 	if (gm_run_which(argv[i], exe, sizeof(exe)) != 0) {
@@ -355,12 +359,12 @@ int gm_cmd_run(int argc, char **argv)
 	}
 	if (stat(exe, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))) {
 		fprintf(stderr,
-			"gmtrace run: %s is set-%s-ID (mode %04o): the dynamic loader ignores "
-			"LD_PRELOAD for such programs, so nothing would be recorded.\n"
-			"  Run a copy without the bit instead, e.g.:\n"
-			"    cp %s /tmp/game && gmtrace run -- /tmp/game ...\n",
-			exe, (st.st_mode & S_ISUID) ? "user" : "group", (unsigned)(st.st_mode & 07777),
-			exe);
+		        "gmtrace run: %s is set-%s-ID (mode %04o): the dynamic loader ignores "
+		        "LD_PRELOAD for such programs, so nothing would be recorded.\n"
+		        "  Run a copy without the bit instead, e.g.:\n"
+		        "    cp %s /tmp/game && gmtrace run -- /tmp/game ...\n",
+		        exe, (st.st_mode & S_ISUID) ? "user" : "group",
+		        (unsigned)(st.st_mode & 07777), exe);
 		return GM_CMD_USAGE;
 	}
 	if (!mkdtemp(dir)) {
@@ -370,7 +374,7 @@ int gm_cmd_run(int argc, char **argv)
 	{
 		const char *old = getenv("LD_PRELOAD");
 		snprintf(preload, sizeof(preload), "%s%s%s", lib, old && *old ? ":" : "",
-			 old ? old : "");
+		         old ? old : "");
 	}
 	setenv("LD_PRELOAD", preload, 1);
 	setenv("GMTRACE_ANNOUNCE_DIR", dir, 1);
@@ -413,8 +417,9 @@ int gm_cmd_run(int argc, char **argv)
 				continue;
 			if (gm_run_over(procs, nprocs, k)) {
 				if (gm_attach_close(&p->log) != 0)
-					fprintf(stderr, "gmtrace: %s: the capture could not be written whole\n",
-						p->log.capture);
+					fprintf(stderr,
+					        "gmtrace: %s: the capture could not be written whole\n",
+					        p->log.capture);
 				continue;
 			}
 			all_over = 0;
@@ -450,8 +455,8 @@ int gm_cmd_run(int argc, char **argv)
 		for (int k = 0; k < nprocs; k++) {
 			int64_t saved = gm_compact_file(procs[k].log.capture);
 			if (saved < 0)
-				fprintf(stderr, "gmtrace: %s: not compacted: %s\n", procs[k].log.capture,
-					strerror((int)-saved));
+				fprintf(stderr, "gmtrace: %s: not compacted: %s\n",
+				        procs[k].log.capture, strerror((int)-saved));
 		}
 	}
 
@@ -460,7 +465,8 @@ int gm_cmd_run(int argc, char **argv)
 		if (json)
 			printf("{\"captures\":[");
 		else
-			fprintf(stderr, "gmtrace: %d process%s recorded:\n", nprocs, nprocs == 1 ? "" : "es");
+			fprintf(stderr, "gmtrace: %d process%s recorded:\n", nprocs,
+			        nprocs == 1 ? "" : "es");
 		for (int k = 0; k < nprocs; k++) {
 			uint64_t events, bytes;
 			if (procs[k].log.pid == (uint32_t)child)
@@ -472,17 +478,17 @@ int gm_cmd_run(int argc, char **argv)
 				       (unsigned long long)events, (unsigned long long)bytes);
 			else
 				fprintf(stderr, "  pid %-7u %s  (%llu records, %llu bytes)\n",
-					procs[k].log.pid, procs[k].log.capture,
-					(unsigned long long)events, (unsigned long long)bytes);
+				        procs[k].log.pid, procs[k].log.capture,
+				        (unsigned long long)events, (unsigned long long)bytes);
 		}
 		if (json)
 			printf("]}\n");
 		if (!root_seen)
 			fprintf(stderr,
-				"gmtrace: the program (pid %d) produced no capture: it may be "
-				"set-user/group-ID behind a launcher, statically linked, or it "
-				"cleared LD_PRELOAD\n",
-				(int)child);
+			        "gmtrace: the program (pid %d) produced no capture: it may be "
+			        "set-user/group-ID behind a launcher, statically linked, or it "
+			        "cleared LD_PRELOAD\n",
+			        (int)child);
 	}
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);

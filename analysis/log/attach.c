@@ -13,7 +13,7 @@
 #include "../../interpose/support/support.h"
 
 int gm_attach_open(gm_attach_t *a, const char *shm_name, const char *capture, char *err,
-		   size_t errlen)
+                   size_t errlen)
 {
 	int64_t end;
 	int rc;
@@ -22,13 +22,14 @@ int gm_attach_open(gm_attach_t *a, const char *shm_name, const char *capture, ch
 	rc = gm_ring_attach(&a->ring, shm_name);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", shm_name,
-			 rc == -ENOENT ? "no such log (already complete, or recovered)"
-				       : rc == -EINVAL ? "not a gmtrace log" : strerror(-rc));
+		         rc == -ENOENT ? "no such log (already complete, or recovered)" :
+		         rc == -EINVAL ? "not a gmtrace log" :
+		                         strerror(-rc));
 		return rc;
 	}
 	a->pid = a->ring.hdr->pid;
 	gm_support_strlcpy(a->capture, capture ? capture : a->ring.hdr->capture_path,
-			   sizeof(a->capture));
+	                   sizeof(a->capture));
 	a->fd = open(a->capture, O_RDWR | O_CLOEXEC);
 	if (a->fd < 0) {
 		rc = -errno;
@@ -104,7 +105,7 @@ int gm_attach_close(gm_attach_t *a)
 	for (int i = 0; !gm_ring_drain_lock(&a->ring, (uint32_t)getpid()); i++) {
 		if (i == 5000) {
 			__atomic_store_n(&a->ring.hdr->drain_lock, (uint32_t)getpid(),
-					 __ATOMIC_RELEASE);
+			                 __ATOMIC_RELEASE);
 			break;
 		}
 		usleep(1000);

@@ -30,7 +30,7 @@ typedef struct gm_attach {
  * block is cut off first. Returns 0 or a negative errno, with a one-line
  * reason in err. */
 int gm_attach_open(gm_attach_t *a, const char *shm_name, const char *capture, char *err,
-		   size_t errlen);
+                   size_t errlen);
 
 /* One drain pass (partial: also the prefixes of chunks still being
  * written). Returns bytes drained or a negative errno. */

@@ -65,7 +65,8 @@ int64_t gm_compact_file(const char *path)
 	for (off = h->header_bytes; off + sizeof(gm_block_t) <= (uint64_t)st.st_size;) {
 		gm_block_t b;
 		memcpy(&b, map + off, sizeof(b));
-		if (b.magic != GM_BLOCK_MAGIC || off + sizeof(b) + b.stored_bytes > (uint64_t)st.st_size)
+		if (b.magic != GM_BLOCK_MAGIC ||
+		    off + sizeof(b) + b.stored_bytes > (uint64_t)st.st_size)
 			break;
 		if ((b.kind == gm_block_raw || b.kind == gm_block_packed) && b.raw_bytes >= 256)
 			any_raw = 1;
@@ -101,7 +102,8 @@ int64_t gm_compact_file(const char *path)
 		if (off + sizeof(b) > (uint64_t)st.st_size)
 			break;
 		memcpy(&b, map + off, sizeof(b));
-		if (b.magic != GM_BLOCK_MAGIC || off + sizeof(b) + b.stored_bytes > (uint64_t)st.st_size)
+		if (b.magic != GM_BLOCK_MAGIC ||
+		    off + sizeof(b) + b.stored_bytes > (uint64_t)st.st_size)
 			break;
 		payload = map + off + sizeof(b);
 		if ((b.kind == gm_block_raw || b.kind == gm_block_packed) &&
@@ -148,7 +150,7 @@ int64_t gm_compact_file(const char *path)
 				continue;
 			}
 		}
-	copy:
+copy:
 		if ((rc = gm_compact_write(out, map + off, sizeof(b) + b.stored_bytes)) != 0)
 			goto err;
 		total += sizeof(b) + b.stored_bytes;

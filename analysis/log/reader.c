@@ -101,7 +101,7 @@ struct gm_reader {
 	size_t nsamples, samples_cap;
 	gm_reader_clock_t clock;
 	ZSTD_DCtx *dctx;
-	void *tmp;       /* packed records out of a zstd frame, before unpacking */
+	void *tmp; /* packed records out of a zstd frame, before unpacking */
 	size_t tmp_cap;
 	char error[512];
 };
@@ -503,7 +503,8 @@ static int gm_reader_load(gm_reader_t *r, gm_reader_stream_t *s)
 		if (gm_reader_reserve(s, b->raw_bytes) < 0)
 			goto nomem;
 		if (gm_unpack_block(payload, b->stored_bytes, s->buf, b->raw_bytes) != 0) {
-			gm_reader_damage(r, b->at, "packed block does not unpack to %u bytes of records",
+			gm_reader_damage(r, b->at,
+			                 "packed block does not unpack to %u bytes of records",
 			                 b->raw_bytes);
 			return -1;
 		}
@@ -520,7 +521,8 @@ static int gm_reader_load(gm_reader_t *r, gm_reader_stream_t *s)
 		}
 		if (packed && (want == ZSTD_CONTENTSIZE_UNKNOWN ||
 		               want > (unsigned long long)b->raw_bytes + b->raw_bytes / 4 + 16)) {
-			gm_reader_damage(r, b->at, "zstd frame of packed records: size %llu for %u bytes",
+			gm_reader_damage(r, b->at,
+			                 "zstd frame of packed records: size %llu for %u bytes",
 			                 want, b->raw_bytes);
 			return -1;
 		}
@@ -551,11 +553,13 @@ static int gm_reader_load(gm_reader_t *r, gm_reader_stream_t *s)
 			return -1;
 		}
 		if (n != cap) {
-			gm_reader_damage(r, b->at, "zstd frame holds %zu bytes, block says %zu", n, cap);
+			gm_reader_damage(r, b->at, "zstd frame holds %zu bytes, block says %zu", n,
+			                 cap);
 			return -1;
 		}
 		if (packed && gm_unpack_block(r->tmp, n, s->buf, b->raw_bytes) != 0) {
-			gm_reader_damage(r, b->at, "packed block does not unpack to %u bytes of records",
+			gm_reader_damage(r, b->at,
+			                 "packed block does not unpack to %u bytes of records",
 			                 b->raw_bytes);
 			return -1;
 		}

@@ -29,16 +29,16 @@ typedef struct gm_reader gm_reader_t;
 
 /* One decoded record. Pointers stay valid until the next gm_reader_next(). */
 typedef struct gm_event {
-	uint64_t ns;          /* CLOCK_MONOTONIC nanoseconds */
-	uint64_t tsc;         /* rebuilt full TSC */
-	uint32_t thread;      /* writer thread index */
-	uint32_t type;        /* gm_rec_t (unknown types are counted and skipped) */
-	uint32_t x;           /* record's x field */
-	uint64_t a;           /* record's a field (48 bits) */
-	uint64_t b;           /* record's b field (40 bits) */
-	const uint64_t *extra;/* extra units as 64-bit words (2 per unit) */
-	uint32_t nextra;      /* number of extra units */
-	uint64_t offset;      /* file offset of the block holding the record */
+	uint64_t ns;           /* CLOCK_MONOTONIC nanoseconds */
+	uint64_t tsc;          /* rebuilt full TSC */
+	uint32_t thread;       /* writer thread index */
+	uint32_t type;         /* gm_rec_t (unknown types are counted and skipped) */
+	uint32_t x;            /* record's x field */
+	uint64_t a;            /* record's a field (48 bits) */
+	uint64_t b;            /* record's b field (40 bits) */
+	const uint64_t *extra; /* extra units as 64-bit words (2 per unit) */
+	uint32_t nextra;       /* number of extra units */
+	uint64_t offset;       /* file offset of the block holding the record */
 } gm_event_t;
 
 /* Facts about the capture known after gm_reader_open(). */
@@ -48,13 +48,13 @@ typedef struct gm_reader_info {
 	uint64_t created_ns;
 	char shm_name[48];
 	uint64_t file_bytes;
-	uint64_t nblocks;        /* blocks indexed before any damage, clock blocks included */
-	uint32_t nthreads;       /* highest thread index + 1 */
-	uint64_t records_bytes;  /* sum of raw_bytes of all record blocks, bytes
+	uint64_t nblocks;         /* blocks indexed before any damage, clock blocks included */
+	uint32_t nthreads;        /* highest thread index + 1 */
+	uint64_t records_bytes;   /* sum of raw_bytes of all record blocks, bytes
 	                            seen twice (duplicate blocks) counted once */
-	uint64_t records_lost;   /* sum of gm_rec_lost counts (known after the end) */
-	uint64_t unknown_records;/* records of types this reader does not know */
-	double tsc_hz;           /* tick rate used for ns (0 if no clock: ns = tsc) */
+	uint64_t records_lost;    /* sum of gm_rec_lost counts (known after the end) */
+	uint64_t unknown_records; /* records of types this reader does not know */
+	double tsc_hz;            /* tick rate used for ns (0 if no clock: ns = tsc) */
 } gm_reader_info_t;
 
 /* Open and index a capture. Returns a reader, or NULL with a one-line

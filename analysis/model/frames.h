@@ -79,9 +79,9 @@ typedef struct gm_frames_class {
 
 /* Who allocated in a spike frame: a tag or an asset, with its share. */
 typedef struct gm_frames_owner {
-	uint32_t kind;      /* 0: tag (id 0: no tag), 1: asset */
+	uint32_t kind; /* 0: tag (id 0: no tag), 1: asset */
 	uint64_t id;
-	const char *name;   /* from tag_def / asset_new; NULL if never named */
+	const char *name; /* from tag_def / asset_new; NULL if never named */
 	uint64_t count, bytes;
 } gm_frames_owner_t;
 
@@ -139,9 +139,9 @@ typedef struct gm_frames {
 	size_t nspike_threads, spike_threads_cap;
 	gm_frames_owner_t *owners; /* tags and assets of spikes with detail */
 	size_t nowners, owners_cap;
-	char **tag_names;          /* by tag id (tag_def records) */
+	char **tag_names; /* by tag id (tag_def records) */
 	size_t ntag_names;
-	char **asset_names;        /* by asset id (asset_new records) */
+	char **asset_names; /* by asset id (asset_new records) */
 	size_t nasset_names;
 	gm_frames_level_change_t *changes;
 	size_t nchanges, changes_cap;
@@ -161,12 +161,12 @@ typedef struct gm_frames {
 	uint64_t tick_intervals, tick_interval_allocations, tick_interval_max;
 
 	/* private: the frame being read */
-	uint32_t *ctx_tag;   /* per writer thread: its tag and asset now */
+	uint32_t *ctx_tag; /* per writer thread: its tag and asset now */
 	uint64_t *ctx_asset;
 	size_t nctx;
 	gm_frames_owner_t own[2][GM_FRAMES_OWNER_SLOTS]; /* [0] frame being read, [1] last */
 	uint32_t nown[2];
-	int own_cur;         /* which of own[] is the frame being read */
+	int own_cur; /* which of own[] is the frame being read */
 	gm_live_t *live;
 	int64_t est_live;    /* running live bytes */
 	int64_t writer_live; /* live bytes of the last frame_sum */

@@ -16,15 +16,15 @@
 
 typedef struct gm_budget_node {
 	char name[64];
-	int32_t parent;          /* index, -1 for a root */
+	int32_t parent; /* index, -1 for a root */
 	uint64_t soft, hard, target;
 	int policy;
-	int strict;              /* -1: the process's mode */
-	int64_t live;            /* atomic; children included */
-	int64_t peak;            /* atomic max of live */
-	int64_t frame_peak;      /* atomic max of live since the last frame end */
-	int heap;                /* heap index, -1: none */
-	uint64_t capacity;       /* of the heap: its bank */
+	int strict;         /* -1: the process's mode */
+	int64_t live;       /* atomic; children included */
+	int64_t peak;       /* atomic max of live */
+	int64_t frame_peak; /* atomic max of live since the last frame end */
+	int heap;           /* heap index, -1: none */
+	uint64_t capacity;  /* of the heap: its bank */
 	gmtrace_evict_fn evictor;
 	void *evict_user;
 	uint64_t evictions, violations, failures; /* atomic */
@@ -34,9 +34,9 @@ typedef struct gm_budget_node {
 #define GM_BUDGET_MAX_VICTIMS 4096 /* evictions tried by one call at most */
 
 static gm_budget_node_t gm_budget_nodes[GM_BUDGET_MAX_NODES];
-static uint32_t gm_budget_n;           /* nodes defined (atomic, append only) */
+static uint32_t gm_budget_n; /* nodes defined (atomic, append only) */
 static int gm_budget_mode_strict;
-static int gm_budget_lock;             /* definitions and bindings */
+static int gm_budget_lock;                         /* definitions and bindings */
 static uint8_t gm_budget_tag_node[GM_BUDGET_TAGS]; /* tag id -> node + 1 */
 static uint8_t gm_budget_heap_node[GM_HEAP_MAX];   /* heap -> node */
 static struct {
@@ -125,7 +125,7 @@ void gm_budget_tag_added(uint32_t tag, const char *name, size_t len)
 {
 	if (tag < GM_BUDGET_TAGS && gm_budget_ntag_binds)
 		__atomic_store_n(&gm_budget_tag_node[tag], gm_budget_tag_match(name, len),
-				 __ATOMIC_RELEASE);
+		                 __ATOMIC_RELEASE);
 }
 
 /* ---- definitions ----------------------------------------------------------- */
@@ -160,7 +160,7 @@ uint32_t gm_budget_find(const char *name)
 }
 
 uint32_t gm_budget_define(gm_thread_t *t, const char *name, const char *parent, uint64_t soft,
-			  uint64_t hard)
+                          uint64_t hard)
 {
 	uint32_t idx, pid = 0;
 	gm_budget_node_t *b;
@@ -201,7 +201,8 @@ uint32_t gm_budget_define(gm_thread_t *t, const char *name, const char *parent, 
 	 * first 2 MiB) and for fragmentation; the limits are enforced by the
 	 * counts. A platform bank, when there is one, sets the capacity. */
 	b->capacity = hard ? hard + hard / 4 + (8ull << 20) : 1ull << 36;
-	if (gm_heap_reserve(GM_HEAP_MAX, 1ull << 36) == 0 && gm_heap_create(idx, b->capacity) == 0) {
+	if (gm_heap_reserve(GM_HEAP_MAX, 1ull << 36) == 0 &&
+	    gm_heap_create(idx, b->capacity) == 0) {
 		b->heap = (int)idx;
 		gm_budget_heap_node[idx] = (uint8_t)idx;
 	}
@@ -237,7 +238,7 @@ int gm_budget_bind_tag(gm_thread_t *t, uint32_t node, const char *tag)
 		const char *name = gm_context_tag_name(i, &len);
 		if (name)
 			__atomic_store_n(&gm_budget_tag_node[i], gm_budget_tag_match(name, len),
-					 __ATOMIC_RELEASE);
+			                 __ATOMIC_RELEASE);
 	}
 	gm_budget_unspin();
 	gm_context_refresh();
@@ -266,7 +267,8 @@ int gm_budget_bind_type(gm_thread_t *t, uint32_t node, const char *type)
 		return -1;
 	}
 	if (!type || !*type || strlen(type) >= 64) {
-		gm_budget_valid(t, node, type && *type ? gm_valid_long_name : gm_valid_null_name, 0);
+		gm_budget_valid(t, node, type && *type ? gm_valid_long_name : gm_valid_null_name,
+		                0);
 		return -1;
 	}
 	gm_budget_spin();
@@ -331,8 +333,8 @@ int gm_budget_set_type_evictor(gm_thread_t *t, const char *type, gmtrace_evict_f
 static void gm_budget_max(int64_t *where, int64_t v)
 {
 	int64_t cur = __atomic_load_n(where, __ATOMIC_RELAXED);
-	while (v > cur && !__atomic_compare_exchange_n(where, &cur, v, 1, __ATOMIC_RELAXED,
-						       __ATOMIC_RELAXED))
+	while (v > cur &&
+	       !__atomic_compare_exchange_n(where, &cur, v, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 }
 
@@ -365,7 +367,7 @@ static int gm_budget_add(uint32_t idx, int64_t n, int force, int32_t *over)
 #define GM_BUDGET_VIOL_REALLOC 2u /* it was a realloc */
 
 static void gm_budget_violation(gm_thread_t *t, uint32_t idx, unsigned what, uint64_t size,
-				uint64_t limit, unsigned flags)
+                                uint64_t limit, unsigned flags)
 {
 	gm_budget_node_t *b = &gm_budget_nodes[idx];
 	uint64_t extra[6];
@@ -380,7 +382,8 @@ static void gm_budget_violation(gm_thread_t *t, uint32_t idx, unsigned what, uin
 	extra[2] = size;
 	/* what was allocating; nothing for a frame-end check */
 	extra[3] = what == gm_budget_over_soft ? 0 : gm_context_tag_now;
-	extra[4] = what == gm_budget_over_soft || !gm_context_asset_now ? 0 : gm_context_asset_now->id;
+	extra[4] =
+	        what == gm_budget_over_soft || !gm_context_asset_now ? 0 : gm_context_asset_now->id;
 	extra[5] = flags;
 	gm_thread_put_var(t, gm_rec_budget_violation, idx + 1, what, extra, sizeof(extra));
 }
@@ -412,7 +415,8 @@ static gmtrace_evict_fn gm_budget_evictor_for(gm_asset_t *a, void **user)
 		}
 	}
 	for (k = (int32_t)a->node - 1; k >= 0; k = gm_budget_nodes[k].parent) {
-		gmtrace_evict_fn fn = __atomic_load_n(&gm_budget_nodes[k].evictor, __ATOMIC_ACQUIRE);
+		gmtrace_evict_fn fn =
+		        __atomic_load_n(&gm_budget_nodes[k].evictor, __ATOMIC_ACQUIRE);
 		if (fn) {
 			*user = gm_budget_nodes[k].evict_user;
 			return fn;
@@ -442,7 +446,8 @@ static uint64_t gm_budget_pick(uint32_t root)
 			key = __atomic_load_n(&a->touches, __ATOMIC_RELAXED);
 			break;
 		case gm_budget_largest:
-			key = UINT64_MAX - (__atomic_load_n(&a->bytes, __ATOMIC_RELAXED) + a->extra);
+			key = UINT64_MAX -
+			      (__atomic_load_n(&a->bytes, __ATOMIC_RELAXED) + a->extra);
 			break;
 		case gm_budget_priority:
 			key = (uint64_t)((int64_t)a->priority + INT64_MAX / 2);
@@ -463,7 +468,7 @@ static uint64_t gm_budget_pick(uint32_t root)
 		uint32_t zero = 0;
 		gm_asset_t *a = gm_context_asset(best);
 		if (!__atomic_compare_exchange_n(&a->evicting, &zero, 1, 0, __ATOMIC_ACQ_REL,
-						 __ATOMIC_RELAXED))
+		                                 __ATOMIC_RELAXED))
 			return gm_budget_pick(root); /* another thread took it: look again */
 	}
 	return best;
@@ -471,7 +476,7 @@ static uint64_t gm_budget_pick(uint32_t root)
 
 /* Evict under root until its live bytes plus need fit under limit. */
 static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_t limit,
-			    unsigned why)
+                            unsigned why)
 {
 	uint64_t tried[64];
 	unsigned ntried = 0, rounds = 0;
@@ -510,7 +515,8 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 		extra[1] = (uint64_t)reclaimed;
 		extra[2] = ns;
 		if (gm_budget_on(t))
-			gm_thread_put_var(t, gm_rec_budget_evict, id, root + 1, extra, sizeof(extra));
+			gm_thread_put_var(t, gm_rec_budget_evict, id, root + 1, extra,
+			                  sizeof(extra));
 		if (reclaimed <= 0) {
 			gm_budget_valid(t, id, gm_valid_evictor_no_progress, extra[3]);
 			/* not this asset again until the next frame */
@@ -538,16 +544,17 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	size_t usable;
 	if (gm_budget_add(idx, (int64_t)n, 0, &over) != 0) {
 		gm_budget_evict(t, (uint32_t)over, (int64_t)n, gm_budget_nodes[over].hard,
-				gm_budget_over_hard);
+		                gm_budget_over_hard);
 		if (gm_budget_add(idx, (int64_t)n, 0, &over) != 0) {
 			if (gm_budget_strict((uint32_t)over)) {
 				gm_budget_violation(t, (uint32_t)over, gm_budget_failed, n,
-						    gm_budget_nodes[over].hard, GM_BUDGET_VIOL_FAILED);
+				                    gm_budget_nodes[over].hard,
+				                    GM_BUDGET_VIOL_FAILED);
 				errno = ENOMEM;
 				return NULL;
 			}
 			gm_budget_violation(t, (uint32_t)over, gm_budget_over_hard, n,
-					    gm_budget_nodes[over].hard, 0);
+			                    gm_budget_nodes[over].hard, 0);
 			gm_budget_add(idx, (int64_t)n, 1, NULL);
 		}
 	}
@@ -570,7 +577,7 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	if (!p) {
 		gm_budget_add(idx, -(int64_t)n, 1, NULL);
 		gm_budget_violation(t, idx, gm_budget_heap_full, n, b->hard,
-				    gm_budget_strict(idx) ? GM_BUDGET_VIOL_FAILED : 0);
+		                    gm_budget_strict(idx) ? GM_BUDGET_VIOL_FAILED : 0);
 		if (gm_budget_strict(idx)) {
 			errno = ENOMEM;
 			return NULL;
@@ -590,17 +597,18 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 	int32_t over = -1;
 	void *q;
 	if (grow > 0 && gm_budget_add(idx, grow, 0, &over) != 0) {
-		gm_budget_evict(t, (uint32_t)over, grow, gm_budget_nodes[over].hard, gm_budget_over_hard);
+		gm_budget_evict(t, (uint32_t)over, grow, gm_budget_nodes[over].hard,
+		                gm_budget_over_hard);
 		if (gm_budget_add(idx, grow, 0, &over) != 0) {
 			if (gm_budget_strict((uint32_t)over)) {
 				gm_budget_violation(t, (uint32_t)over, gm_budget_failed, n,
-						    gm_budget_nodes[over].hard,
-						    GM_BUDGET_VIOL_FAILED | GM_BUDGET_VIOL_REALLOC);
+				                    gm_budget_nodes[over].hard,
+				                    GM_BUDGET_VIOL_FAILED | GM_BUDGET_VIOL_REALLOC);
 				errno = ENOMEM;
 				return NULL;
 			}
 			gm_budget_violation(t, (uint32_t)over, gm_budget_over_hard, n,
-					    gm_budget_nodes[over].hard, GM_BUDGET_VIOL_REALLOC);
+			                    gm_budget_nodes[over].hard, GM_BUDGET_VIOL_REALLOC);
 			gm_budget_add(idx, grow, 1, NULL);
 		}
 	}
@@ -609,7 +617,7 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 		if (grow > 0)
 			gm_budget_add(idx, -grow, 1, NULL);
 		gm_budget_violation(t, idx, gm_budget_heap_full, n, gm_budget_nodes[idx].hard,
-				    GM_BUDGET_VIOL_FAILED | GM_BUDGET_VIOL_REALLOC);
+		                    GM_BUDGET_VIOL_FAILED | GM_BUDGET_VIOL_REALLOC);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -636,7 +644,8 @@ void gm_budget_frame(gm_thread_t *t, uint64_t frame)
 		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
 		if (b->soft && live > (int64_t)b->soft) {
 			gm_budget_violation(t, i, gm_budget_over_soft, 0, b->soft, 0);
-			gm_budget_evict(t, i, 0, b->target ? b->target : b->soft, gm_budget_over_soft);
+			gm_budget_evict(t, i, 0, b->target ? b->target : b->soft,
+			                gm_budget_over_soft);
 		}
 	}
 	for (i = 0; i < n; i++) {
@@ -645,14 +654,15 @@ void gm_budget_frame(gm_thread_t *t, uint64_t frame)
 		int64_t peak = __atomic_exchange_n(&b->frame_peak, live, __ATOMIC_ACQ_REL);
 		uint64_t extra[2] = {(uint64_t)live, (uint64_t)(peak > live ? peak : live)};
 		if (gm_budget_on(t))
-			gm_thread_put_var(t, gm_rec_budget_frame, frame, i + 1, extra, sizeof(extra));
+			gm_thread_put_var(t, gm_rec_budget_frame, frame, i + 1, extra,
+			                  sizeof(extra));
 	}
 }
 
 /* ---- snapshot, priorities ---------------------------------------------------- */
 
 size_t gm_budget_snapshot(gmtrace_budget_node_t *nodes, size_t max_nodes,
-			  gmtrace_budget_asset_t *assets, size_t max_assets, size_t *nassets)
+                          gmtrace_budget_asset_t *assets, size_t max_assets, size_t *nassets)
 {
 	uint32_t i, n = __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE);
 	uint64_t id, lim = gm_context_asset_limit(), k = 0;
@@ -721,15 +731,17 @@ void gm_budget_start(gm_thread_t *t)
 	gm_budget_mode_strict = gm_session_options.budget_mode;
 	if (!path[0])
 		return;
-	if (gm_budgetfile_load(path, defs, GM_BUDGET_MAX_NODES, &n, &strict, err, sizeof(err)) != 0) {
+	if (gm_budgetfile_load(path, defs, GM_BUDGET_MAX_NODES, &n, &strict, err, sizeof(err)) !=
+	    0) {
 		gm_support_warn(err, "; running without budgets", 0);
 		return;
 	}
 	if (!getenv("GMTRACE_BUDGET_MODE"))
 		gm_budget_mode_strict = strict;
 	for (i = 0; i < n; i++) {
-		uint32_t id = gm_budget_define(t, defs[i].name, defs[i].parent[0] ? defs[i].parent : NULL,
-					       defs[i].soft, defs[i].hard);
+		uint32_t id =
+		        gm_budget_define(t, defs[i].name, defs[i].parent[0] ? defs[i].parent : NULL,
+		                         defs[i].soft, defs[i].hard);
 		if (!id)
 			continue;
 		gm_budget_set_policy(t, id, defs[i].policy, defs[i].target, defs[i].strict);

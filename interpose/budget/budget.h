@@ -59,7 +59,7 @@ void gm_budget_frame(gm_thread_t *t, uint64_t frame);
 
 /* Marker API (include/gmtrace.h). */
 uint32_t gm_budget_define(gm_thread_t *t, const char *name, const char *parent, uint64_t soft,
-			  uint64_t hard);
+                          uint64_t hard);
 int gm_budget_bind_tag(gm_thread_t *t, uint32_t node, const char *tag);
 int gm_budget_bind_type(gm_thread_t *t, uint32_t node, const char *type);
 int gm_budget_set_policy(gm_thread_t *t, uint32_t node, int policy, uint64_t target, int strict);
@@ -67,7 +67,7 @@ int gm_budget_set_evictor(gm_thread_t *t, uint32_t node, gmtrace_evict_fn fn, vo
 int gm_budget_set_type_evictor(gm_thread_t *t, const char *type, gmtrace_evict_fn fn, void *user);
 uint32_t gm_budget_find(const char *name);
 size_t gm_budget_snapshot(gmtrace_budget_node_t *nodes, size_t max_nodes,
-			  gmtrace_budget_asset_t *assets, size_t max_assets, size_t *nassets);
+                          gmtrace_budget_asset_t *assets, size_t max_assets, size_t *nassets);
 void gm_budget_asset_priority(gm_thread_t *t, uint64_t asset, int priority);
 void gm_budget_asset_pin(gm_thread_t *t, uint64_t asset, int pinned);
 

@@ -30,11 +30,11 @@
 
 typedef struct gm_budget_def {
 	char name[64];
-	char parent[64];          /* "" for a root */
-	uint64_t soft, hard;      /* 0: no such limit */
-	uint64_t target;          /* 0: the soft limit */
-	int policy;               /* gm_budget_policy_t */
-	int strict;               /* -1: the file's mode, 0 soft, 1 strict */
+	char parent[64];     /* "" for a root */
+	uint64_t soft, hard; /* 0: no such limit */
+	uint64_t target;     /* 0: the soft limit */
+	int policy;          /* gm_budget_policy_t */
+	int strict;          /* -1: the file's mode, 0 soft, 1 strict */
 	char tags[GM_BUDGET_MAX_BINDS][128];
 	int ntags;
 	char types[GM_BUDGET_MAX_BINDS][64];
@@ -47,6 +47,6 @@ typedef struct gm_budget_def {
  * file, bad YAML, an unknown key, a bad size, an unknown parent, a soft
  * limit above the hard one, too many nodes...). Nothing is kept on error. */
 int gm_budgetfile_load(const char *path, gm_budget_def_t *defs, int max, int *n, int *strict,
-		       char *err, size_t errlen);
+                       char *err, size_t errlen);
 
 #endif

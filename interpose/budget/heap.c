@@ -50,7 +50,7 @@ static void gm_heap_unlock(gm_heap_t *h)
 }
 
 static void *gm_heap_extent_alloc(extent_hooks_t *hooks, void *new_addr, size_t size,
-				  size_t alignment, bool *zero, bool *commit, unsigned arena)
+                                  size_t alignment, bool *zero, bool *commit, unsigned arena)
 {
 	gm_heap_t *h = (gm_heap_t *)hooks;
 	uintptr_t p;
@@ -82,44 +82,44 @@ static void *gm_heap_extent_alloc(extent_hooks_t *hooks, void *new_addr, size_t 
 
 /* Keep every extent: jemalloc retains it and reuses it for this arena. */
 static bool gm_heap_extent_dalloc(extent_hooks_t *hooks, void *addr, size_t size, bool committed,
-				  unsigned arena)
+                                  unsigned arena)
 {
 	return true;
 }
 
 static void gm_heap_extent_destroy(extent_hooks_t *hooks, void *addr, size_t size, bool committed,
-				   unsigned arena)
+                                   unsigned arena)
 {
 	madvise(addr, size, MADV_DONTNEED);
 }
 
 static bool gm_heap_extent_commit(extent_hooks_t *hooks, void *addr, size_t size, size_t offset,
-				  size_t length, unsigned arena)
+                                  size_t length, unsigned arena)
 {
 	return false; /* always committed */
 }
 
 static bool gm_heap_extent_decommit(extent_hooks_t *hooks, void *addr, size_t size, size_t offset,
-				    size_t length, unsigned arena)
+                                    size_t length, unsigned arena)
 {
 	return true; /* not supported: jemalloc purges instead */
 }
 
 static bool gm_heap_extent_purge(extent_hooks_t *hooks, void *addr, size_t size, size_t offset,
-				 size_t length, unsigned arena)
+                                 size_t length, unsigned arena)
 {
 	/* pages go back to the system and read as zero afterwards */
 	return madvise((char *)addr + offset, length, MADV_DONTNEED) != 0;
 }
 
 static bool gm_heap_extent_split(extent_hooks_t *hooks, void *addr, size_t size, size_t size_a,
-				 size_t size_b, bool committed, unsigned arena)
+                                 size_t size_b, bool committed, unsigned arena)
 {
 	return false; /* allowed: both halves stay in the slot */
 }
 
 static bool gm_heap_extent_merge(extent_hooks_t *hooks, void *addr_a, size_t size_a, void *addr_b,
-				 size_t size_b, bool committed, unsigned arena)
+                                 size_t size_b, bool committed, unsigned arena)
 {
 	gm_heap_t *h = (gm_heap_t *)hooks;
 	/* allowed when both are ours (jemalloc merges neighbours only) */
@@ -140,7 +140,7 @@ int gm_heap_reserve(unsigned nheaps, uint64_t max_capacity)
 		return -ENOMEM;
 	/* one more slot of room, to align the base to a slot */
 	p = mmap(NULL, ((uint64_t)nheaps + 1) << shift, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	gm_heap_shift = shift;
@@ -155,7 +155,8 @@ int gm_heap_create(unsigned idx, uint64_t capacity)
 	extent_hooks_t *hp;
 	size_t len = sizeof(unsigned);
 	unsigned arena;
-	if (idx >= GM_HEAP_MAX || !gm_heap_span || ((uintptr_t)idx << gm_heap_shift) >= gm_heap_span)
+	if (idx >= GM_HEAP_MAX || !gm_heap_span ||
+	    ((uintptr_t)idx << gm_heap_shift) >= gm_heap_span)
 		return -EINVAL;
 	h = &gm_heaps[idx];
 	if (h->ready)

@@ -27,8 +27,9 @@
 #include "../support/support.h"
 #include "bootstrap.h"
 
-#define GM_HOOK_ON(t) (GM_LIKELY(__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED)) && \
-		       GM_LIKELY(!(t)->busy))
+#define GM_HOOK_ON(t)                                                          \
+	(GM_LIKELY(__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED)) && \
+	 GM_LIKELY(!(t)->busy))
 
 /* Allocations gmtrace made from the game's heap for itself: calls that
  * arrive while the thread is busy inside gmtrace. Start-up makes a few
@@ -63,10 +64,10 @@ static inline size_t gm_hook_usable(void *p)
 /* Budgets: an allocation made under a budgeted tag or asset is served by
  * that node's heap (budget/budget.c). Evaluates to 1 with *out set when the
  * budget served it (or failed it as the device would). */
-#define GM_HOOK_BUDGET(t, n, align, zero, out)                                             \
-	(GM_UNLIKELY(gm_context_node_now != 0) && !(t)->busy &&                            \
-	 ((out) = gm_budget_alloc((t), gm_context_node_now, (n), (align), (zero))) !=      \
-		 GM_BUDGET_UNHANDLED)
+#define GM_HOOK_BUDGET(t, n, align, zero, out)                                        \
+	(GM_UNLIKELY(gm_context_node_now != 0) && !(t)->busy &&                       \
+	 ((out) = gm_budget_alloc((t), gm_context_node_now, (n), (align), (zero))) != \
+	         GM_BUDGET_UNHANDLED)
 
 static void gm_hook_fail(gm_thread_t *t, unsigned kind, size_t n, size_t align)
 {
@@ -237,13 +238,15 @@ GMTRACE_API int posix_memalign(void **out, size_t align, size_t n)
 		return 0;
 	}
 	t0 = gm_event_clock(t);
-	if (align >= sizeof(void *) && !(align & (align - 1)) && GM_HOOK_BUDGET(t, n, align, 0, *out))
+	if (align >= sizeof(void *) && !(align & (align - 1)) &&
+	    GM_HOOK_BUDGET(t, n, align, 0, *out))
 		rc = *out ? 0 : ENOMEM;
 	else
 		rc = gm_real.posix_memalign(out, align, n);
 	if (gm_hook_on_alloc(t)) {
 		if (rc == 0)
-			gm_event_alloc(t, *out, n, gm_kind_posix_memalign, t0, gm_hook_usable(*out), 0, 0);
+			gm_event_alloc(t, *out, n, gm_kind_posix_memalign, t0, gm_hook_usable(*out),
+			               0, 0);
 		else
 			gm_hook_fail(t, gm_kind_posix_memalign, n, align);
 	}
@@ -251,34 +254,34 @@ GMTRACE_API int posix_memalign(void **out, size_t align, size_t n)
 }
 
 /* memalign, aligned_alloc, valloc, pvalloc share one shape */
-#define GM_HOOK_ALIGNED(name, kind, params, call, boot_n, boot_align, rec_n, rec_align)      \
-	GMTRACE_API void *name params                                                      \
-	{                                                                                  \
-		gm_thread_t *t = &gm_thread_self;                                          \
-		uint64_t t0;                                                               \
-		void *p;                                                                   \
-		if (!gm_hook_ready())                                                      \
-			return gm_bootstrap_alloc(boot_n, boot_align);                     \
-		t0 = gm_event_clock(t);                                                    \
-		if (!(boot_align && !((boot_align) & ((boot_align) - 1)) &&                  \
-		      GM_HOOK_BUDGET(t, boot_n, boot_align, 0, p)))                          \
-			p = gm_real.call;                                                  \
-		if (gm_hook_on_alloc(t)) {                                                 \
-			if (GM_LIKELY(p != NULL))                                          \
+#define GM_HOOK_ALIGNED(name, kind, params, call, boot_n, boot_align, rec_n, rec_align)         \
+	GMTRACE_API void *name params                                                           \
+	{                                                                                       \
+		gm_thread_t *t = &gm_thread_self;                                               \
+		uint64_t t0;                                                                    \
+		void *p;                                                                        \
+		if (!gm_hook_ready())                                                           \
+			return gm_bootstrap_alloc(boot_n, boot_align);                          \
+		t0 = gm_event_clock(t);                                                         \
+		if (!(boot_align && !((boot_align) & ((boot_align)-1)) &&                       \
+		      GM_HOOK_BUDGET(t, boot_n, boot_align, 0, p)))                             \
+			p = gm_real.call;                                                       \
+		if (gm_hook_on_alloc(t)) {                                                      \
+			if (GM_LIKELY(p != NULL))                                               \
 				gm_event_alloc(t, p, rec_n, kind, t0, gm_hook_usable(p), 0, 0); \
-			else                                                               \
-				gm_hook_fail(t, kind, rec_n, rec_align);                   \
-		}                                                                          \
-		return p;                                                                  \
+			else                                                                    \
+				gm_hook_fail(t, kind, rec_n, rec_align);                        \
+		}                                                                               \
+		return p;                                                                       \
 	}
 
-GM_HOOK_ALIGNED(memalign, gm_kind_memalign, (size_t align, size_t n), memalign(align, n), n,
-		align, n, align)
+GM_HOOK_ALIGNED(memalign, gm_kind_memalign, (size_t align, size_t n), memalign(align, n), n, align,
+                n, align)
 GM_HOOK_ALIGNED(aligned_alloc, gm_kind_aligned_alloc, (size_t align, size_t n),
-		aligned_alloc(align, n), n, align, n, align)
+                aligned_alloc(align, n), n, align, n, align)
 GM_HOOK_ALIGNED(valloc, gm_kind_valloc, (size_t n), valloc(n), n, 4096, n, 0)
-GM_HOOK_ALIGNED(pvalloc, gm_kind_pvalloc, (size_t n), pvalloc(n), (n + 4095) & ~(size_t)4095,
-		4096, n, 0)
+GM_HOOK_ALIGNED(pvalloc, gm_kind_pvalloc, (size_t n), pvalloc(n), (n + 4095) & ~(size_t)4095, 4096,
+                n, 0)
 
 GMTRACE_API size_t malloc_usable_size(void *p)
 {
@@ -331,8 +334,9 @@ static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 		if (GM_HOOK_BUDGET(t, n ? n : 1, align, 0, p)) {
 			/* served by a budget heap, or refused by it as the device would */
 		} else if (align) {
-			if (gm_real.posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align,
-						   n ? n : 1) != 0)
+			if (gm_real.posix_memalign(&p,
+			                           align < sizeof(void *) ? sizeof(void *) : align,
+			                           n ? n : 1) != 0)
 				p = NULL;
 		} else {
 			p = gm_real.malloc(n ? n : 1);
@@ -380,8 +384,14 @@ static inline void gm_hook_delete(void *p, unsigned kind, size_t sized)
 }
 
 /* new: _Znwm _Znam, nothrow, aligned (std::align_val_t is a size_t) */
-GMTRACE_API void *_Znwm(size_t n) { return gm_hook_new(n, 0, gm_kind_new, 0); }
-GMTRACE_API void *_Znam(size_t n) { return gm_hook_new(n, 0, gm_kind_new_array, 0); }
+GMTRACE_API void *_Znwm(size_t n)
+{
+	return gm_hook_new(n, 0, gm_kind_new, 0);
+}
+GMTRACE_API void *_Znam(size_t n)
+{
+	return gm_hook_new(n, 0, gm_kind_new_array, 0);
+}
 GMTRACE_API void *_ZnwmRKSt9nothrow_t(size_t n, const void *nt)
 {
 	return gm_hook_new(n, 0, gm_kind_new, 1);
@@ -408,11 +418,26 @@ GMTRACE_API void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const 
 }
 
 /* delete: plain, sized, aligned, sized+aligned, nothrow, for both forms */
-GMTRACE_API void _ZdlPv(void *p) { gm_hook_delete(p, gm_kind_delete, 0); }
-GMTRACE_API void _ZdaPv(void *p) { gm_hook_delete(p, gm_kind_delete_array, 0); }
-GMTRACE_API void _ZdlPvm(void *p, size_t n) { gm_hook_delete(p, gm_kind_delete, n); }
-GMTRACE_API void _ZdaPvm(void *p, size_t n) { gm_hook_delete(p, gm_kind_delete_array, n); }
-GMTRACE_API void _ZdlPvSt11align_val_t(void *p, size_t al) { gm_hook_delete(p, gm_kind_delete, 0); }
+GMTRACE_API void _ZdlPv(void *p)
+{
+	gm_hook_delete(p, gm_kind_delete, 0);
+}
+GMTRACE_API void _ZdaPv(void *p)
+{
+	gm_hook_delete(p, gm_kind_delete_array, 0);
+}
+GMTRACE_API void _ZdlPvm(void *p, size_t n)
+{
+	gm_hook_delete(p, gm_kind_delete, n);
+}
+GMTRACE_API void _ZdaPvm(void *p, size_t n)
+{
+	gm_hook_delete(p, gm_kind_delete_array, n);
+}
+GMTRACE_API void _ZdlPvSt11align_val_t(void *p, size_t al)
+{
+	gm_hook_delete(p, gm_kind_delete, 0);
+}
 GMTRACE_API void _ZdaPvSt11align_val_t(void *p, size_t al)
 {
 	gm_hook_delete(p, gm_kind_delete_array, 0);
@@ -425,7 +450,10 @@ GMTRACE_API void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t al)
 {
 	gm_hook_delete(p, gm_kind_delete_array, n);
 }
-GMTRACE_API void _ZdlPvRKSt9nothrow_t(void *p, const void *nt) { gm_hook_delete(p, gm_kind_delete, 0); }
+GMTRACE_API void _ZdlPvRKSt9nothrow_t(void *p, const void *nt)
+{
+	gm_hook_delete(p, gm_kind_delete, 0);
+}
 GMTRACE_API void _ZdaPvRKSt9nothrow_t(void *p, const void *nt)
 {
 	gm_hook_delete(p, gm_kind_delete_array, 0);

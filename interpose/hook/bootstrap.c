@@ -19,7 +19,7 @@ int gm_bootstrap_status;
 #define GM_BOOTSTRAP_CAP (256 * 1024)
 unsigned char gm_bootstrap_buf[GM_BOOTSTRAP_CAP] __attribute__((aligned(4096)));
 const size_t gm_bootstrap_cap = GM_BOOTSTRAP_CAP;
-static size_t gm_bootstrap_used; /* atomic */
+static size_t gm_bootstrap_used;   /* atomic */
 static int gm_bootstrap_resolving; /* atomic */
 
 void *gm_bootstrap_alloc(size_t n, size_t align)
@@ -34,7 +34,7 @@ void *gm_bootstrap_alloc(size_t n, size_t align)
 		if (next > GM_BOOTSTRAP_CAP || n > GM_BOOTSTRAP_CAP)
 			return NULL;
 	} while (!__atomic_compare_exchange_n(&gm_bootstrap_used, &old, next, 0, __ATOMIC_RELAXED,
-					      __ATOMIC_RELAXED));
+	                                      __ATOMIC_RELAXED));
 	memcpy(gm_bootstrap_buf + start - sizeof(size_t), &n, sizeof(n));
 	return gm_bootstrap_buf + start; /* static storage: already zeroed */
 }
@@ -53,7 +53,7 @@ int gm_bootstrap_resolve(void)
 	if (gm_real.malloc)
 		return 0;
 	if (!__atomic_compare_exchange_n(&gm_bootstrap_resolving, &expect, 1, 0, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED))
+	                                 __ATOMIC_RELAXED))
 		return -EBUSY;
 	memset(&r, 0, sizeof(r));
 	r.free = (void (*)(void *))dlsym(RTLD_NEXT, "free");

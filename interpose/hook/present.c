@@ -34,15 +34,15 @@
 #include "../support/support.h"
 
 static __thread int gm_present_depth __attribute__((tls_model("initial-exec")));
-static int gm_present_pumps;        /* event pumps seen (atomic) */
-static int gm_present_pumped;       /* a pump since the last counted partial update */
-static void *gm_present_run_site;   /* call site that began the current run */
+static int gm_present_pumps;      /* event pumps seen (atomic) */
+static int gm_present_pumped;     /* a pump since the last counted partial update */
+static void *gm_present_run_site; /* call site that began the current run */
 
 /* ---- finding the real function ----------------------------------------- */
 
 typedef struct gm_present_search {
 	const char *name;
-	void *self;   /* our hook: never return it */
+	void *self; /* our hook: never return it */
 	void *found;
 } gm_present_search_t;
 
@@ -77,11 +77,11 @@ static void *gm_present_real(const char *name, void *self)
 	return s.found;
 }
 
-#define GM_PRESENT_RESOLVE(var, name, self)                                                \
-	do {                                                                               \
-		if (GM_UNLIKELY(!(var)))                                                   \
-			__atomic_store_n(&(var), gm_present_real(name, (void *)(self)),    \
-					 __ATOMIC_RELEASE);                                \
+#define GM_PRESENT_RESOLVE(var, name, self)                                             \
+	do {                                                                            \
+		if (GM_UNLIKELY(!(var)))                                                \
+			__atomic_store_n(&(var), gm_present_real(name, (void *)(self)), \
+			                 __ATOMIC_RELEASE);                             \
 	} while (0)
 
 /* ---- frame logic -------------------------------------------------------- */

@@ -45,7 +45,8 @@ GMTRACE_API int execve(const char *path, char *const argv[], char *const envp[])
 {
 	static int (*real)(const char *, char *const[], char *const[]);
 	if (!real)
-		real = (int (*)(const char *, char *const[], char *const[]))gm_process_next("execve");
+		real = (int (*)(const char *, char *const[], char *const[]))gm_process_next(
+		        "execve");
 	gm_session_exec();
 	return real(path, argv, envp);
 }
@@ -72,7 +73,8 @@ GMTRACE_API int execvpe(const char *file, char *const argv[], char *const envp[]
 {
 	static int (*real)(const char *, char *const[], char *const[]);
 	if (!real)
-		real = (int (*)(const char *, char *const[], char *const[]))gm_process_next("execvpe");
+		real = (int (*)(const char *, char *const[], char *const[]))gm_process_next(
+		        "execvpe");
 	gm_session_exec();
 	return real(file, argv, envp);
 }
@@ -89,19 +91,19 @@ GMTRACE_API int fexecve(int fd, char *const argv[], char *const envp[])
 /* execl, execlp, execle: gather the variadic list on the stack and go
  * through the vector forms above (glibc's own execl calls execve
  * internally, where no hook would see it). */
-#define GM_PROCESS_COLLECT(first, ap, argv, n)                                             \
-	do {                                                                               \
-		argv[0] = (char *)(first);                                                 \
-		n = 1;                                                                     \
-		while (argv[n - 1] != NULL) {                                              \
-			if (n == GM_PROCESS_MAX_ARGS) {                                    \
-				va_end(ap);                                                \
-				errno = E2BIG;                                             \
-				return -1;                                                 \
-			}                                                                  \
-			argv[n] = va_arg(ap, char *);                                      \
-			n++;                                                               \
-		}                                                                          \
+#define GM_PROCESS_COLLECT(first, ap, argv, n)          \
+	do {                                            \
+		argv[0] = (char *)(first);              \
+		n = 1;                                  \
+		while (argv[n - 1] != NULL) {           \
+			if (n == GM_PROCESS_MAX_ARGS) { \
+				va_end(ap);             \
+				errno = E2BIG;          \
+				return -1;              \
+			}                               \
+			argv[n] = va_arg(ap, char *);   \
+			n++;                            \
+		}                                       \
 	} while (0)
 
 GMTRACE_API int execl(const char *path, const char *arg, ...)

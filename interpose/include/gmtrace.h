@@ -43,12 +43,12 @@ extern "C" {
 /* A frame whose allocation exceeded a limit; passed to the spike callback
  * on the thread that ended the frame, right after it ended. */
 typedef struct gmtrace_spike {
-	uint64_t frame;          /* frame number (1 = first frame) */
-	uint32_t reasons;        /* GMTRACE_SPIKE_* bits */
+	uint64_t frame;   /* frame number (1 = first frame) */
+	uint32_t reasons; /* GMTRACE_SPIKE_* bits */
 	uint32_t reserved;
-	uint64_t allocations;    /* in the frame, all threads */
+	uint64_t allocations; /* in the frame, all threads */
 	uint64_t allocated_bytes;
-	uint64_t alloc_ns;       /* estimated time inside the allocator */
+	uint64_t alloc_ns; /* estimated time inside the allocator */
 	uint64_t limit_allocations, limit_bytes, limit_alloc_ns; /* limits in force */
 } gmtrace_spike_t;
 
@@ -67,9 +67,9 @@ typedef void (*gmtrace_evict_fn)(uint64_t asset, void *user);
 
 /* One budget node in a snapshot. */
 typedef struct gmtrace_budget_node {
-	uint32_t id, parent;      /* parent 0: a root */
-	const char *name;         /* valid while the process runs */
-	int64_t live_bytes;       /* now, children included */
+	uint32_t id, parent; /* parent 0: a root */
+	const char *name;    /* valid while the process runs */
+	int64_t live_bytes;  /* now, children included */
 	int64_t peak_bytes;
 	uint64_t soft_limit, hard_limit;
 	uint64_t evictions, violations, failures;
@@ -78,11 +78,11 @@ typedef struct gmtrace_budget_node {
 /* One asset in a snapshot. */
 typedef struct gmtrace_budget_asset {
 	uint64_t id;
-	uint32_t state;           /* 0 loading, 1 resident, 2 unloading, 3 unloaded, 4 failed */
+	uint32_t state; /* 0 loading, 1 resident, 2 unloading, 3 unloaded, 4 failed */
 	int32_t refs;
-	uint64_t bytes;           /* allocated in its scopes, plus declared extra bytes */
-	uint64_t last_touch_frame;/* UINT64_MAX: never touched */
-	uint32_t node;            /* budget node of its type (0: none) */
+	uint64_t bytes;            /* allocated in its scopes, plus declared extra bytes */
+	uint64_t last_touch_frame; /* UINT64_MAX: never touched */
+	uint32_t node;             /* budget node of its type (0: none) */
 	int32_t priority;
 } gmtrace_budget_asset_t;
 
@@ -120,9 +120,11 @@ typedef struct gmtrace_api {
 	void (*pool_release)(uint32_t pool, int to_pool);
 	void (*pool_resize)(uint32_t pool, uint64_t capacity);
 	void (*pool_destroy)(uint32_t pool);
-	void (*gc)(int generation, uint64_t duration_ns, uint64_t collected, uint64_t uncollectable);
+	void (*gc)(int generation, uint64_t duration_ns, uint64_t collected,
+	           uint64_t uncollectable);
 	/* ABI 4: budgets */
-	uint32_t (*budget_define)(const char *name, const char *parent, uint64_t soft, uint64_t hard);
+	uint32_t (*budget_define)(const char *name, const char *parent, uint64_t soft,
+	                          uint64_t hard);
 	int (*budget_bind_tag)(uint32_t node, const char *tag);
 	int (*budget_bind_type)(uint32_t node, const char *type);
 	int (*budget_policy)(uint32_t node, int policy, uint64_t target, int strict);
@@ -130,7 +132,8 @@ typedef struct gmtrace_api {
 	int (*budget_evictor_type)(const char *type, gmtrace_evict_fn fn, void *user);
 	uint32_t (*budget_find)(const char *name);
 	size_t (*budget_snapshot)(gmtrace_budget_node_t *nodes, size_t max_nodes,
-				  gmtrace_budget_asset_t *assets, size_t max_assets, size_t *nassets);
+	                          gmtrace_budget_asset_t *assets, size_t max_assets,
+	                          size_t *nassets);
 	void (*asset_priority)(uint64_t asset, int priority);
 	void (*asset_pin)(uint64_t asset, int pinned);
 } gmtrace_api_t;
@@ -366,7 +369,7 @@ static inline void gmtrace_scene_begin(const char *name)
 /* A pool of capacity objects of object_size bytes; returns its id (1..255,
  * 0 when no more pools can be watched or without gmtrace). */
 static inline uint32_t gmtrace_pool_create(const char *name, uint64_t object_size,
-					   uint64_t capacity)
+                                           uint64_t capacity)
 {
 	const gmtrace_api_t *a = gmtrace_api();
 	return a && a->abi >= 3 ? a->pool_create(name, object_size, capacity) : 0;
@@ -405,7 +408,7 @@ static inline void gmtrace_pool_destroy(uint32_t pool)
 
 /* A garbage-collector run (the Python module calls this from gc.callbacks). */
 static inline void gmtrace_gc(int generation, uint64_t duration_ns, uint64_t collected,
-			      uint64_t uncollectable)
+                              uint64_t uncollectable)
 {
 	const gmtrace_api_t *a = gmtrace_api();
 	if (a && a->abi >= 3)
@@ -419,7 +422,7 @@ static inline void gmtrace_gc(int generation, uint64_t duration_ns, uint64_t col
 /* A node under parent (NULL: a root); limits 0 = none. Returns its id, or 0
  * (bad name, unknown parent, too many nodes, or without gmtrace). */
 static inline uint32_t gmtrace_budget_define(const char *name, const char *parent, uint64_t soft,
-					     uint64_t hard)
+                                             uint64_t hard)
 {
 	const gmtrace_api_t *a = gmtrace_api();
 	return a && a->abi >= 4 ? a->budget_define(name, parent, soft, hard) : 0;
@@ -471,8 +474,8 @@ static inline uint32_t gmtrace_budget_find(const char *name)
  * Returns the number of nodes (those past max_nodes are not written);
  * *nassets gets the number of assets (ditto). */
 static inline size_t gmtrace_budget_snapshot(gmtrace_budget_node_t *nodes, size_t max_nodes,
-					     gmtrace_budget_asset_t *assets, size_t max_assets,
-					     size_t *nassets)
+                                             gmtrace_budget_asset_t *assets, size_t max_assets,
+                                             size_t *nassets)
 {
 	const gmtrace_api_t *a = gmtrace_api();
 	if (!a || a->abi < 4) {
@@ -498,11 +501,26 @@ static inline void gmtrace_asset_pin(uint64_t asset, int pinned)
 		a->asset_pin(asset, pinned);
 }
 
-#define GMTRACE_FRAME() do { gmtrace_frame_mark(); } while (0)
-#define GMTRACE_TICK() do { gmtrace_tick(); } while (0)
-#define GMTRACE_TAG_PUSH(name) do { gmtrace_tag_push(name); } while (0)
-#define GMTRACE_TAG_POP() do { gmtrace_tag_pop(); } while (0)
-#define GMTRACE_SCENE(name) do { gmtrace_scene_begin(name); } while (0)
+#define GMTRACE_FRAME()               \
+	do {                          \
+		gmtrace_frame_mark(); \
+	} while (0)
+#define GMTRACE_TICK()          \
+	do {                    \
+		gmtrace_tick(); \
+	} while (0)
+#define GMTRACE_TAG_PUSH(name)          \
+	do {                            \
+		gmtrace_tag_push(name); \
+	} while (0)
+#define GMTRACE_TAG_POP()          \
+	do {                       \
+		gmtrace_tag_pop(); \
+	} while (0)
+#define GMTRACE_SCENE(name)                \
+	do {                               \
+		gmtrace_scene_begin(name); \
+	} while (0)
 #if defined(__GNUC__) && !defined(__cplusplus)
 /* A tag for the rest of the enclosing block (GNU C cleanup attribute). */
 static inline void gmtrace__tag_scope_end(int *unused)
@@ -512,12 +530,19 @@ static inline void gmtrace__tag_scope_end(int *unused)
 }
 #define GMTRACE__CAT2(a, b) a##b
 #define GMTRACE__CAT(a, b) GMTRACE__CAT2(a, b)
-#define GMTRACE_TAG_SCOPE(name)                                                           \
-	int GMTRACE__CAT(gmtrace__scope_, __LINE__) __attribute__((cleanup(gmtrace__tag_scope_end), unused)) = \
-		(gmtrace_tag_push(name), 0)
+#define GMTRACE_TAG_SCOPE(name)                                            \
+	int GMTRACE__CAT(gmtrace__scope_, __LINE__)                        \
+	        __attribute__((cleanup(gmtrace__tag_scope_end), unused)) = \
+	                (gmtrace_tag_push(name), 0)
 #endif
-#define GMTRACE_LEVEL(level) do { (void)gmtrace_level_set(level); } while (0)
-#define GMTRACE_FRAME_N(set) do { gmtrace_frame_mark_n(set); } while (0)
+#define GMTRACE_LEVEL(level)                    \
+	do {                                    \
+		(void)gmtrace_level_set(level); \
+	} while (0)
+#define GMTRACE_FRAME_N(set)               \
+	do {                               \
+		gmtrace_frame_mark_n(set); \
+	} while (0)
 
 #else /* GMTRACE_DISABLE */
 
@@ -552,22 +577,28 @@ static inline void gmtrace__tag_scope_end(int *unused)
 #define gmtrace_asset_unload(asset) ((void)(asset))
 #define gmtrace_asset_extra_bytes(asset, bytes) ((void)(asset), (void)(bytes))
 #define gmtrace_scene_begin(name) ((void)(name))
-#define gmtrace_pool_create(name, size, capacity) ((void)(name), (void)(size), (void)(capacity), ((uint32_t)0))
+#define gmtrace_pool_create(name, size, capacity) \
+	((void)(name), (void)(size), (void)(capacity), ((uint32_t)0))
 #define gmtrace_pool_acquire(pool, from_pool) ((void)(pool), (void)(from_pool))
 #define gmtrace_pool_release(pool, to_pool) ((void)(pool), (void)(to_pool))
 #define gmtrace_pool_resize(pool, capacity) ((void)(pool), (void)(capacity))
 #define gmtrace_pool_destroy(pool) ((void)(pool))
-#define gmtrace_budget_define(name, parent, soft, hard) ((void)(name), (void)(parent), (void)(soft), (void)(hard), ((uint32_t)0))
+#define gmtrace_budget_define(name, parent, soft, hard) \
+	((void)(name), (void)(parent), (void)(soft), (void)(hard), ((uint32_t)0))
 #define gmtrace_budget_bind_tag(node, tag) ((void)(node), (void)(tag), (-1))
 #define gmtrace_budget_bind_type(node, type) ((void)(node), (void)(type), (-1))
-#define gmtrace_budget_policy(node, policy, target, strict) ((void)(node), (void)(policy), (void)(target), (void)(strict), (-1))
+#define gmtrace_budget_policy(node, policy, target, strict) \
+	((void)(node), (void)(policy), (void)(target), (void)(strict), (-1))
 #define gmtrace_budget_evictor(node, fn, user) ((void)(node), (void)(fn), (void)(user), (-1))
 #define gmtrace_budget_evictor_type(type, fn, user) ((void)(type), (void)(fn), (void)(user), (-1))
 #define gmtrace_budget_find(name) ((void)(name), ((uint32_t)0))
-#define gmtrace_budget_snapshot(nodes, max_nodes, assets, max_assets, nassets) ((void)(nodes), (void)(max_nodes), (void)(assets), (void)(max_assets), (nassets) ? (void)(*(nassets) = 0) : (void)0, ((size_t)0))
+#define gmtrace_budget_snapshot(nodes, max_nodes, assets, max_assets, nassets) \
+	((void)(nodes), (void)(max_nodes), (void)(assets), (void)(max_assets), \
+	 (nassets) ? (void)(*(nassets) = 0) : (void)0, ((size_t)0))
 #define gmtrace_asset_priority(asset, priority) ((void)(asset), (void)(priority))
 #define gmtrace_asset_pin(asset, pinned) ((void)(asset), (void)(pinned))
-#define gmtrace_gc(gen, ns, collected, uncollectable) ((void)(gen), (void)(ns), (void)(collected), (void)(uncollectable))
+#define gmtrace_gc(gen, ns, collected, uncollectable) \
+	((void)(gen), (void)(ns), (void)(collected), (void)(uncollectable))
 #define gmtrace_footprint_bytes() ((uint64_t)0)
 
 #endif /* GMTRACE_DISABLE */
@@ -578,8 +609,14 @@ static inline void gmtrace__tag_scope_end(int *unused)
 #if !defined(GMTRACE_DISABLE) && !defined(GMTRACE_IMPLEMENTATION)
 /* C++: a tag for the rest of the enclosing scope. */
 struct gmtrace_tag_scope {
-	explicit gmtrace_tag_scope(const char *name) { gmtrace_tag_push(name); }
-	~gmtrace_tag_scope() { gmtrace_tag_pop(); }
+	explicit gmtrace_tag_scope(const char *name)
+	{
+		gmtrace_tag_push(name);
+	}
+	~gmtrace_tag_scope()
+	{
+		gmtrace_tag_pop();
+	}
 	gmtrace_tag_scope(const gmtrace_tag_scope &) = delete;
 	gmtrace_tag_scope &operator=(const gmtrace_tag_scope &) = delete;
 };

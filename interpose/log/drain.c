@@ -28,7 +28,7 @@ static void gm_drain_zfree(void *opaque, void *p)
 }
 
 int gm_drain_init(gm_drain_t *d, gm_ring_t *ring, int fd, uint64_t file_bytes, int compress,
-		  void *(*alloc)(size_t), void (*release)(void *))
+                  void *(*alloc)(size_t), void (*release)(void *))
 {
 	memset(d, 0, sizeof(*d));
 	d->ring = ring;
@@ -121,7 +121,7 @@ int gm_drain_clock(gm_drain_t *d)
 /* Walk records of data[from, limit) as far as they are whole and written;
  * returns the end offset and the full TSC of the last record in *tsc. */
 static uint32_t gm_drain_walk(const unsigned char *data, uint32_t from, uint32_t limit,
-			      uint64_t *tsc)
+                              uint64_t *tsc)
 {
 	uint32_t off = from;
 	uint64_t t = *tsc;
@@ -188,7 +188,7 @@ int gm_drain_prepare(gm_drain_t *d, uint32_t max_block)
 }
 
 static int gm_drain_block(gm_drain_t *d, const gm_chunk_t *c, const unsigned char *data,
-			  uint32_t from, uint32_t to, uint64_t tsc_base, int compress)
+                          uint32_t from, uint32_t to, uint64_t tsc_base, int compress)
 {
 	gm_block_t b;
 	struct iovec iov[2];
@@ -204,7 +204,8 @@ static int gm_drain_block(gm_drain_t *d, const gm_chunk_t *c, const unsigned cha
 	b.tsc_base = tsc_base;
 	/* packed first (cheap), then zstd over the packed records when the
 	 * drainer has time; whichever is smallest is stored */
-	if (d->alloc && (d->pcap >= gm_pack_bound(to - from) || gm_drain_prepare(d, to - from) == 0) &&
+	if (d->alloc &&
+	    (d->pcap >= gm_pack_bound(to - from) || gm_drain_prepare(d, to - from) == 0) &&
 	    d->pcap >= gm_pack_bound(to - from)) {
 		size_t packed = gm_pack_block(data + from, to - from, d->pbuf);
 		if (packed < stored) {
@@ -246,8 +247,8 @@ static void gm_drain_sync_end(gm_drain_t *d)
 	int64_t end;
 	if (d->fd < 0)
 		return;
-	if (fstat(d->fd, &st) != 0 || (d->ino && ((uint64_t)st.st_ino != d->ino ||
-						 (uint64_t)st.st_dev != d->dev))) {
+	if (fstat(d->fd, &st) != 0 ||
+	    (d->ino && ((uint64_t)st.st_ino != d->ino || (uint64_t)st.st_dev != d->dev))) {
 		/* closed, or now another file: stop writing for good */
 		if (!d->error)
 			d->error = -EBADF;
@@ -277,7 +278,7 @@ long gm_drain_pass(gm_drain_t *d, int partial)
 		return d->error;
 	for (i = 0; i < n; i++)
 		backlog += __atomic_load_n(&ring->chunks[i].state, __ATOMIC_RELAXED) ==
-			   gm_chunk_committed;
+		           gm_chunk_committed;
 	/* compress only while the log is mostly free: a backlog means the
 	 * game produces faster than we compress, and waiting would stall it */
 	compress = d->compress && backlog <= n / 2;
@@ -299,7 +300,7 @@ long gm_drain_pass(gm_drain_t *d, int partial)
 			end = gm_drain_walk(data, c->drained, limit, &tsc);
 			if (end > c->drained) {
 				if (gm_drain_block(d, c, data, c->drained, end, c->drained_tsc,
-						   compress) != 0)
+				                   compress) != 0)
 					return d->error;
 				total += end - c->drained;
 				c->drained_tsc = tsc;

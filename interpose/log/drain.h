@@ -23,21 +23,21 @@
 typedef struct gm_drain {
 	gm_ring_t *ring;
 	int fd;
-	int compress;          /* 1: zstd when there is no backlog */
-	void *cctx;            /* ZSTD_CCtx, made on first use */
-	unsigned char *zbuf;   /* compression output */
+	int compress;        /* 1: zstd when there is no backlog */
+	void *cctx;          /* ZSTD_CCtx, made on first use */
+	unsigned char *zbuf; /* compression output */
 	size_t zcap;
-	unsigned char *pbuf;   /* packed records (log/pack.h) */
+	unsigned char *pbuf; /* packed records (log/pack.h) */
 	size_t pcap;
 	uint64_t file_bytes;   /* bytes in the capture so far */
 	uint64_t raw_bytes;    /* record bytes drained */
 	uint64_t stored_bytes; /* payload bytes written */
 	uint64_t blocks;
-	int error;             /* first write error (negative errno), sticky */
-	uint64_t dev, ino;     /* the capture's identity: a game that closed our
+	int error;               /* first write error (negative errno), sticky */
+	uint64_t dev, ino;       /* the capture's identity: a game that closed our
 	                          descriptor and reopened the number for a file
 	                          of its own must never get our blocks */
-	void *(*alloc)(size_t);/* memory for zbuf/cctx: the private arena in */
+	void *(*alloc)(size_t);  /* memory for zbuf/cctx: the private arena in */
 	void (*release)(void *); /* the game, malloc in the CLI */
 } gm_drain_t;
 
@@ -45,7 +45,7 @@ typedef struct gm_drain {
  * file_bytes bytes. alloc/release provide the drainer's own memory.
  * Returns 0 (cannot fail; compression buffers are made lazily). */
 int gm_drain_init(gm_drain_t *d, gm_ring_t *ring, int fd, uint64_t file_bytes, int compress,
-		  void *(*alloc)(size_t), void (*release)(void *));
+                  void *(*alloc)(size_t), void (*release)(void *));
 
 /* Make the compression state now (blocks up to max_block bytes) rather
  * than on the first block, so a game's recording allocates nothing after

@@ -48,93 +48,93 @@
  * a gm_rec_time record whenever a step would reach 2^23 ticks.
  */
 typedef enum gm_rec {
-	gm_rec_none = 0,       /* end of records in a chunk; never written */
-	gm_rec_alloc = 1,      /* a=ptr x=gm_kind b=size */
-	gm_rec_free = 2,       /* a=ptr x=gm_kind b=size given by a sized delete, else 0 */
-	gm_rec_realloc = 3,    /* a=new ptr x=gm_kind b=size, +1 unit: old ptr, 0 */
-	gm_rec_fail = 4,       /* a=0 x=gm_kind b=0, +1 unit: size, alignment */
-	gm_rec_time = 5,       /* a=0 x=1 b=0, +1 unit: full TSC, 0 */
-	gm_rec_thread_start = 6, /* a=OS tid, x=n units, b=name bytes; +units: name */
-	gm_rec_thread_end = 7, /* a=OS tid */
-	gm_rec_frame = 8,      /* a=frame number, x=frame set (0 = main frames),
+	gm_rec_none = 0,           /* end of records in a chunk; never written */
+	gm_rec_alloc = 1,          /* a=ptr x=gm_kind b=size */
+	gm_rec_free = 2,           /* a=ptr x=gm_kind b=size given by a sized delete, else 0 */
+	gm_rec_realloc = 3,        /* a=new ptr x=gm_kind b=size, +1 unit: old ptr, 0 */
+	gm_rec_fail = 4,           /* a=0 x=gm_kind b=0, +1 unit: size, alignment */
+	gm_rec_time = 5,           /* a=0 x=1 b=0, +1 unit: full TSC, 0 */
+	gm_rec_thread_start = 6,   /* a=OS tid, x=n units, b=name bytes; +units: name */
+	gm_rec_thread_end = 7,     /* a=OS tid */
+	gm_rec_frame = 8,          /* a=frame number, x=frame set (0 = main frames),
 	                          b=gm_present_t: what ended it (main set only) */
-	gm_rec_module = 9,     /* a=path bytes, x=n units, +1 unit: base, size; +path */
-	gm_rec_process = 10,   /* a=pid, x=n units, b=ppid, +1 unit: realtime ns,
+	gm_rec_module = 9,         /* a=path bytes, x=n units, +1 unit: base, size; +path */
+	gm_rec_process = 10,       /* a=pid, x=n units, b=ppid, +1 unit: realtime ns,
 	                          monotonic ns at start; +1 unit: TSC at start, tick
 	                          rate in Hz (0 if unknown); +1 unit: exe bytes,
 	                          argv bytes; +exe then argv (NUL-separated) */
-	gm_rec_clock = 11,     /* a=0 x=1, +1 unit: TSC, monotonic ns (sampled together);
+	gm_rec_clock = 11,         /* a=0 x=1, +1 unit: TSC, monotonic ns (sampled together);
 	                          reserved: drainers write clock blocks instead */
-	gm_rec_stall = 12,     /* a=number of waits b=ns spent waiting for a free chunk */
-	gm_rec_fork = 13,      /* a=child pid: this process forked */
-	gm_rec_exec = 14,      /* a=0: this process is about to exec; its log ends */
-	gm_rec_exit = 15,      /* a=exit status if known, b=waits for a free chunk in the
+	gm_rec_stall = 12,         /* a=number of waits b=ns spent waiting for a free chunk */
+	gm_rec_fork = 13,          /* a=child pid: this process forked */
+	gm_rec_exec = 14,          /* a=0: this process is about to exec; its log ends */
+	gm_rec_exit = 15,          /* a=exit status if known, b=waits for a free chunk in the
 	                          whole session: the log ends cleanly */
-	gm_rec_lost = 16,      /* a=records the writer could not store; reserved: this
+	gm_rec_lost = 16,          /* a=records the writer could not store; reserved: this
 	                          writer stops recording instead (one warning) */
 	gm_rec_module_unload = 17, /* a=base address */
-	gm_rec_frame_set = 18, /* a=set id, x=n units, b=name bytes; +name */
-	gm_rec_sim_tick = 19,  /* a=tick number: one fixed-timestep simulation update */
-	gm_rec_frame_thread = 20, /* a=frame number x=3 b=thread index: that thread's
+	gm_rec_frame_set = 18,     /* a=set id, x=n units, b=name bytes; +name */
+	gm_rec_sim_tick = 19,      /* a=tick number: one fixed-timestep simulation update */
+	gm_rec_frame_thread = 20,  /* a=frame number x=3 b=thread index: that thread's
 	                          share of the frame; +[allocations, frees],
 	                          [allocated bytes, freed bytes], [allocator ticks,
 	                          0] (freed bytes: usable sizes, frames level only) */
-	gm_rec_frame_sum = 21, /* a=frame number x=4 b=threads that allocated;
+	gm_rec_frame_sum = 21,     /* a=frame number x=4 b=threads that allocated;
 	                          +[allocations, frees], [allocated bytes, freed
 	                          bytes], [live bytes at frame end, peak live bytes
 	                          in the frame] (signed 64-bit, usable sizes: net
 	                          bytes since frames-level counting began),
 	                          [allocator ticks, gm_frame_flag bits] */
-	gm_rec_spike = 22,     /* a=frame number x=3 b=gm_spike bits that fired;
+	gm_rec_spike = 22,         /* a=frame number x=3 b=gm_spike bits that fired;
 	                          +[allocations, limit], [allocated bytes, limit],
 	                          [allocator ns, limit] */
-	gm_rec_level = 23,     /* a=gm_level now in force */
-	gm_rec_tag_def = 24,   /* a=tag id x=n units b=name bytes; +name ("render/textures") */
-	gm_rec_context = 25,   /* a=asset id (0: none) b=tag id (0: none): from now on
+	gm_rec_level = 23,         /* a=gm_level now in force */
+	gm_rec_tag_def = 24,       /* a=tag id x=n units b=name bytes; +name ("render/textures") */
+	gm_rec_context = 25,       /* a=asset id (0: none) b=tag id (0: none): from now on
 	                          this thread's events belong to that tag and asset */
-	gm_rec_asset_new = 26, /* a=asset id x=n units b=name bytes | type bytes << 16;
+	gm_rec_asset_new = 26,     /* a=asset id x=n units b=name bytes | type bytes << 16;
 	                          +name, one NUL, type ("texture"): the asset starts
 	                          loading (written again in a fork child's capture) */
-	gm_rec_asset_state = 27, /* a=asset id x=gm_asset_state entered */
-	gm_rec_asset_ref = 28, /* a=asset id x=gm_asset_op b=reference count after it
+	gm_rec_asset_state = 27,   /* a=asset id x=gm_asset_state entered */
+	gm_rec_asset_ref = 28,     /* a=asset id x=gm_asset_op b=reference count after it
 	                          (ref, release) or frames ended before it (touch) */
-	gm_rec_asset_extra = 29, /* a=asset id b=bytes the heap cannot see (GPU), total */
-	gm_rec_validation = 30, /* a=asset, tag or pool id x=gm_valid b=detail: a marker
+	gm_rec_asset_extra = 29,   /* a=asset id b=bytes the heap cannot see (GPU), total */
+	gm_rec_validation = 30,    /* a=asset, tag or pool id x=gm_valid b=detail: a marker
 	                          call that was wrong; gmtrace did what gm_valid says
 	                          and the game went on */
-	gm_rec_scene = 31,     /* a=scene number x=n units b=name bytes; +name: a level or
+	gm_rec_scene = 31,         /* a=scene number x=n units b=name bytes; +name: a level or
 	                          scene begins */
-	gm_rec_pool_def = 32,  /* a=pool id x=n units b=name bytes; +[object size,
+	gm_rec_pool_def = 32,      /* a=pool id x=n units b=name bytes; +[object size,
 	                          capacity], +name: a pool was created */
-	gm_rec_pool_resize = 33, /* a=pool id b=new capacity */
-	gm_rec_pool_destroy = 34, /* a=pool id */
-	gm_rec_pool_frame = 35, /* a=frame number x=3 b=pool id: a pool that was used in
+	gm_rec_pool_resize = 33,   /* a=pool id b=new capacity */
+	gm_rec_pool_destroy = 34,  /* a=pool id */
+	gm_rec_pool_frame = 35,    /* a=frame number x=3 b=pool id: a pool that was used in
 	                          that frame (pools left alone get no record),
 	                          all threads; +[acquires, served from the pool],
 	                          [releases, returned to the pool], [in use at frame
 	                          end, high-water mark in the frame] */
-	gm_rec_gc = 36,        /* a=generation x=1 b=objects collected; +[duration ns,
+	gm_rec_gc = 36,            /* a=generation x=1 b=objects collected; +[duration ns,
 	                          uncollectable]: a garbage-collector run (Python) */
-	gm_rec_alloc_cost = 37, /* a=0 x=n units b=size classes: measured allocator
+	gm_rec_alloc_cost = 37,    /* a=0 x=n units b=size classes: measured allocator
 	                          cost; +per class c (sizes up to 2^c bytes):
 	                          [timed calls, TSC ticks] */
-	gm_rec_frame_tags = 38, /* a=frame number x=n units b=tags listed (frames
+	gm_rec_frame_tags = 38,    /* a=frame number x=n units b=tags listed (frames
 	                          level): allocations per tag in that frame, all
 	                          threads; +per tag [tag id | allocations << 24,
 	                          allocated bytes]; tag id 0 = no tag, 0xffffff =
 	                          tags 255 and over together */
-	gm_rec_budget_node = 39, /* a=node id x=n units b=name bytes; +[parent id (or
+	gm_rec_budget_node = 39,   /* a=node id x=n units b=name bytes; +[parent id (or
 	                          0xffffffff), soft limit], [hard limit, target],
 	                          [gm_budget_policy | strict << 8, capacity of its
 	                          heap (0: none)], +name: a budget node exists */
-	gm_rec_budget_frame = 40, /* a=frame number x=1 b=node id; +[live bytes at frame
+	gm_rec_budget_frame = 40,  /* a=frame number x=1 b=node id; +[live bytes at frame
 	                          end, peak live bytes in the frame] (signed; a node
 	                          counts its children) */
 	gm_rec_budget_violation = 41, /* a=node id x=3 b=gm_budget_event; +[live bytes,
 	                          limit], [bytes requested, tag id], [asset id, flags:
 	                          1 the allocation failed, 2 a realloc]; tag and asset
 	                          are 0 for over_soft (found at a frame end) */
-	gm_rec_budget_evict = 42, /* a=asset id x=2 b=node id; +[gm_budget_event that
+	gm_rec_budget_evict = 42,     /* a=asset id x=2 b=node id; +[gm_budget_event that
 	                          caused it, bytes reclaimed (signed)], [ns taken,
 	                          bytes allocated in the asset's scopes (not its extra
 	                          bytes: those are not in the heap), before the
@@ -189,24 +189,24 @@ typedef enum gm_asset_op {
 /* What a wrong marker call was (gm_rec_validation). */
 typedef enum gm_valid {
 	gm_valid_none = 0,
-	gm_valid_unknown_asset = 1,   /* no asset has this id */
-	gm_valid_double_unload = 2,   /* unloaded twice */
+	gm_valid_unknown_asset = 1,      /* no asset has this id */
+	gm_valid_double_unload = 2,      /* unloaded twice */
 	gm_valid_release_below_zero = 3, /* b = reference count before */
-	gm_valid_null_name = 4,       /* a NULL (b=0) or empty (b=1) name: a stand-in is used */
-	gm_valid_long_name = 5,       /* over GM_NAME_MAX bytes: cut, b = length */
-	gm_valid_unload_with_refs = 6, /* b = references still held; the unload goes on */
-	gm_valid_tag_underflow = 7,   /* pop without push */
-	gm_valid_stack_overflow = 8,  /* scopes nested deeper than the thread stack, or a
+	gm_valid_null_name = 4,          /* a NULL (b=0) or empty (b=1) name: a stand-in is used */
+	gm_valid_long_name = 5,          /* over GM_NAME_MAX bytes: cut, b = length */
+	gm_valid_unload_with_refs = 6,   /* b = references still held; the unload goes on */
+	gm_valid_tag_underflow = 7,      /* pop without push */
+	gm_valid_stack_overflow = 8,     /* scopes nested deeper than the thread stack, or a
 	                                 257th named frame set (a=0, b=256) */
-	gm_valid_bad_state = 9,       /* b = the state the asset was in */
-	gm_valid_detach_mismatch = 10, /* detach of an asset not attached on this thread */
-	gm_valid_unknown_tag = 11,    /* a tag id nobody interned: "no tag" is pushed */
-	gm_valid_unknown_pool = 12,   /* a pool id never created, or destroyed */
-	gm_valid_pool_underflow = 13, /* reserved: over-returns show as negative in use */
+	gm_valid_bad_state = 9,          /* b = the state the asset was in */
+	gm_valid_detach_mismatch = 10,   /* detach of an asset not attached on this thread */
+	gm_valid_unknown_tag = 11,       /* a tag id nobody interned: "no tag" is pushed */
+	gm_valid_unknown_pool = 12,      /* a pool id never created, or destroyed */
+	gm_valid_pool_underflow = 13,    /* reserved: over-returns show as negative in use */
 	gm_valid_evictor_no_progress = 14, /* a=asset: its evictor reclaimed nothing,
 	                                      b = bytes the asset was holding */
-	gm_valid_unknown_node = 15,   /* a budget node id or name nobody defined */
-	gm_valid_no_evictor = 16,     /* over a limit with evictable assets but no
+	gm_valid_unknown_node = 15,        /* a budget node id or name nobody defined */
+	gm_valid_no_evictor = 16,          /* over a limit with evictable assets but no
 	                                 evictor registered (a = node) */
 	gm_valid_count
 } gm_valid_t;
@@ -224,18 +224,19 @@ typedef enum gm_budget_policy {
 
 /* What happened at a limit (gm_rec_budget_violation, gm_rec_budget_evict). */
 typedef enum gm_budget_event {
-	gm_budget_over_soft = 0,     /* over the soft limit at a frame end */
-	gm_budget_over_hard = 1,     /* an allocation went over the hard limit (soft mode) */
-	gm_budget_failed = 2,        /* an allocation failed at the hard limit (strict) */
-	gm_budget_heap_full = 3,     /* the node's heap (its bank) had no room */
+	gm_budget_over_soft = 0, /* over the soft limit at a frame end */
+	gm_budget_over_hard = 1, /* an allocation went over the hard limit (soft mode) */
+	gm_budget_failed = 2,    /* an allocation failed at the hard limit (strict) */
+	gm_budget_heap_full = 3, /* the node's heap (its bank) had no room */
 	gm_budget_event_count
 } gm_budget_event_t;
 
 /* gm_rec_frame_sum flags. */
-#define GM_FRAME_FLAG_FRAMES_LEVEL 1u /* freed, live and peak bytes are usable sizes
+#define GM_FRAME_FLAG_FRAMES_LEVEL \
+	1u                           /* freed, live and peak bytes are usable sizes
 				       (allocated bytes are requested sizes in both) */
-#define GM_FRAME_FLAG_AUTO 2u         /* found by a present/swap hook */
-#define GM_FRAME_FLAG_PEAK_APPROX 4u  /* several threads allocated: peak is an upper bound */
+#define GM_FRAME_FLAG_AUTO 2u        /* found by a present/swap hook */
+#define GM_FRAME_FLAG_PEAK_APPROX 4u /* several threads allocated: peak is an upper bound */
 
 /* gm_rec_spike reasons. */
 #define GM_SPIKE_ALLOCATIONS 1u
@@ -245,10 +246,16 @@ typedef enum gm_budget_event {
 /* Where a frame mark came from (gm_rec_frame's b field). */
 typedef enum gm_present {
 	gm_present_marker = 0, /* gmtrace_frame_mark() */
-	gm_present_sdl2_gl = 1, gm_present_sdl2_render = 2, gm_present_sdl2_surface = 3,
-	gm_present_sdl2_surface_rects = 4, gm_present_sdl1_flip = 5,
-	gm_present_sdl1_update_rect = 6, gm_present_sdl1_update_rects = 7,
-	gm_present_sdl1_gl = 8, gm_present_glx = 9, gm_present_egl = 10,
+	gm_present_sdl2_gl = 1,
+	gm_present_sdl2_render = 2,
+	gm_present_sdl2_surface = 3,
+	gm_present_sdl2_surface_rects = 4,
+	gm_present_sdl1_flip = 5,
+	gm_present_sdl1_update_rect = 6,
+	gm_present_sdl1_update_rects = 7,
+	gm_present_sdl1_gl = 8,
+	gm_present_glx = 9,
+	gm_present_egl = 10,
 	gm_present_vulkan = 11,
 	gm_present_count
 } gm_present_t;
@@ -269,11 +276,26 @@ static inline uint64_t gm_rec_w1(uint64_t b, uint64_t tsc)
 {
 	return (b & GM_REC_SIZE_MASK) | ((tsc & GM_REC_TICK_MASK) << 40);
 }
-static inline uint64_t gm_rec_a(uint64_t w0) { return w0 & GM_REC_PTR_MASK; }
-static inline unsigned gm_rec_type(uint64_t w0) { return (unsigned)(w0 >> 48) & 0xff; }
-static inline unsigned gm_rec_x(uint64_t w0) { return (unsigned)(w0 >> 56); }
-static inline uint64_t gm_rec_b(uint64_t w1) { return w1 & GM_REC_SIZE_MASK; }
-static inline uint64_t gm_rec_tick(uint64_t w1) { return w1 >> 40; }
+static inline uint64_t gm_rec_a(uint64_t w0)
+{
+	return w0 & GM_REC_PTR_MASK;
+}
+static inline unsigned gm_rec_type(uint64_t w0)
+{
+	return (unsigned)(w0 >> 48) & 0xff;
+}
+static inline unsigned gm_rec_x(uint64_t w0)
+{
+	return (unsigned)(w0 >> 56);
+}
+static inline uint64_t gm_rec_b(uint64_t w1)
+{
+	return w1 & GM_REC_SIZE_MASK;
+}
+static inline uint64_t gm_rec_tick(uint64_t w1)
+{
+	return w1 >> 40;
+}
 
 /* Number of 16-byte units a record occupies, from its first word. Records
  * whose x is a count of extra units are listed; every other known type is
@@ -332,7 +354,7 @@ static inline uint64_t gm_rec_tsc_rebuild(uint64_t prev, uint64_t tick)
  * between writing a block and noting it may have written it twice).
  */
 typedef struct gm_file_header {
-	char magic[8];         /* GM_FORMAT_MAGIC */
+	char magic[8]; /* GM_FORMAT_MAGIC */
 	uint16_t version_major;
 	uint16_t version_minor;
 	uint32_t header_bytes; /* sizeof(gm_file_header_t) when written */
@@ -341,13 +363,13 @@ typedef struct gm_file_header {
 	uint64_t created_ns;   /* CLOCK_REALTIME when the capture was opened */
 	char shm_name[48];     /* the live segment, for `gmtrace recover` */
 	char reserved[48];
-} gm_file_header_t;        /* 128 bytes */
+} gm_file_header_t; /* 128 bytes */
 
 typedef enum gm_block_kind {
-	gm_block_raw = 1,      /* payload is records as written */
-	gm_block_zstd = 2,     /* payload is one zstd frame of the records */
-	gm_block_clock = 3,    /* payload: TSC, monotonic ns (drainer's sample) */
-	gm_block_packed = 4,   /* payload is the records packed (log/pack.h) */
+	gm_block_raw = 1,         /* payload is records as written */
+	gm_block_zstd = 2,        /* payload is one zstd frame of the records */
+	gm_block_clock = 3,       /* payload: TSC, monotonic ns (drainer's sample) */
+	gm_block_packed = 4,      /* payload is the records packed (log/pack.h) */
 	gm_block_packed_zstd = 5, /* payload is one zstd frame of the packed records */
 	gm_block_kind_count
 } gm_block_kind_t;
@@ -355,8 +377,8 @@ typedef enum gm_block_kind {
 #define GM_BLOCK_MAGIC 0x4b424d47u /* "GMBK" */
 
 typedef struct gm_block {
-	uint32_t magic;        /* GM_BLOCK_MAGIC */
-	uint16_t kind;         /* gm_block_kind_t */
+	uint32_t magic; /* GM_BLOCK_MAGIC */
+	uint16_t kind;  /* gm_block_kind_t */
 	uint16_t flags;
 	uint32_t thread;       /* writer thread index (gm_thread), 0-based */
 	uint32_t seq;          /* chunk sequence number within that thread */
@@ -366,7 +388,7 @@ typedef struct gm_block {
 	uint32_t check;        /* gm_format_check() of the stored payload */
 	uint64_t tsc_base;     /* full TSC of the record before the first one */
 	uint64_t reserved;
-} gm_block_t;              /* 48 bytes */
+} gm_block_t; /* 48 bytes */
 
 /* Fast 32-bit check value of a byte range (not cryptographic). */
 static inline uint32_t gm_format_check(const void *data, uint64_t n)

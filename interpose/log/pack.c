@@ -77,7 +77,7 @@ size_t gm_pack_block(const void *raw, size_t n, void *out)
 
 /* Read a varint; NULL when it runs past end or past 64 bits. */
 static inline const unsigned char *gm_pack_get(const unsigned char *p, const unsigned char *end,
-					       uint64_t *v)
+                                               uint64_t *v)
 {
 	uint64_t r = 0;
 	unsigned shift = 0;

@@ -22,8 +22,8 @@ static int gm_ring_map(gm_ring_t *ring, int fd, size_t bytes, int create)
 {
 	/* the game's segment is populated up front: a page fault on a fresh
 	 * page while recording costs more than the records in it */
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | (create ? MAP_POPULATE : 0),
-		       fd, 0);
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+	               MAP_SHARED | (create ? MAP_POPULATE : 0), fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	ring->hdr = (gm_ring_header_t *)p;
@@ -121,7 +121,7 @@ int gm_ring_attach(gm_ring_t *ring, const char *name)
 	if (memcmp(ring->hdr->magic, GM_RING_MAGIC, 8) != 0 ||
 	    ring->hdr->segment_bytes != (uint64_t)st.st_size ||
 	    ring->hdr->payload_offset + (uint64_t)ring->hdr->nchunks * ring->hdr->chunk_bytes >
-		    (uint64_t)st.st_size) {
+	            (uint64_t)st.st_size) {
 		munmap(ring->hdr, ring->bytes);
 		memset(ring, 0, sizeof(*ring));
 		return -EINVAL;
@@ -151,7 +151,7 @@ int gm_ring_claim(gm_ring_t *ring, uint32_t thread, uint32_t seq, uint64_t tsc_b
 		if (__atomic_load_n(&c->state, __ATOMIC_RELAXED) != gm_chunk_free)
 			continue;
 		if (!__atomic_compare_exchange_n(&c->state, &expect, gm_chunk_owned, 0,
-						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		                                 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			continue;
 		c->thread = thread;
 		c->seq = seq;
@@ -177,13 +177,13 @@ int gm_ring_drain_lock(gm_ring_t *ring, uint32_t tid)
 {
 	uint32_t expect = 0;
 	if (__atomic_compare_exchange_n(&ring->hdr->drain_lock, &expect, tid, 0, __ATOMIC_ACQUIRE,
-					__ATOMIC_RELAXED))
+	                                __ATOMIC_RELAXED))
 		return 1;
 	/* holder gone (killed drainer)? tids are pids of threads: kill(tid, 0)
 	 * tells whether it still exists. */
 	if (expect != 0 && kill((pid_t)expect, 0) != 0 && errno == ESRCH) {
 		if (__atomic_compare_exchange_n(&ring->hdr->drain_lock, &expect, tid, 0,
-						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return 1;
 	}
 	return 0;

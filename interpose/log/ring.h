@@ -31,12 +31,12 @@ typedef enum gm_chunk_state {
 } gm_chunk_state_t;
 
 typedef struct gm_chunk {
-	uint32_t state;     /* gm_chunk_state_t; atomic, see above */
-	uint32_t thread;    /* owner's thread index, set after the claim */
-	uint32_t seq;       /* owner's chunk sequence number */
-	uint32_t used;      /* bytes of records; set by commit (release) */
-	uint64_t tsc_base;  /* full TSC of the record before the first one */
-	uint32_t drained;   /* bytes already in the capture (drainer only) */
+	uint32_t state;    /* gm_chunk_state_t; atomic, see above */
+	uint32_t thread;   /* owner's thread index, set after the claim */
+	uint32_t seq;      /* owner's chunk sequence number */
+	uint32_t used;     /* bytes of records; set by commit (release) */
+	uint64_t tsc_base; /* full TSC of the record before the first one */
+	uint32_t drained;  /* bytes already in the capture (drainer only) */
 	uint32_t pad0;
 	uint64_t drained_tsc; /* full TSC of the last drained record */
 	uint64_t pad1[3];
@@ -45,21 +45,21 @@ typedef struct gm_chunk {
 typedef struct gm_ring_header {
 	char magic[8];
 	uint32_t version;
-	uint32_t pid;           /* process writing the log */
+	uint32_t pid; /* process writing the log */
 	uint32_t chunk_bytes;
 	uint32_t nchunks;
-	uint64_t payload_offset;/* from the segment start */
+	uint64_t payload_offset; /* from the segment start */
 	uint64_t segment_bytes;
-	uint64_t claim;         /* atomic: next chunk to try */
-	uint32_t nthreads;      /* atomic: thread indexes handed out */
-	uint32_t finished;      /* atomic: 1 once the process ended its log cleanly */
-	uint64_t stalls;        /* atomic: producer waits for a free chunk */
-	uint64_t stall_ns;      /* atomic: time spent in those waits */
-	uint32_t drain_lock;    /* atomic: 0, or the tid of the drainer holding it */
-	uint32_t external;      /* 1: an outside drainer is expected */
-	uint64_t drain_beat_ns; /* atomic: monotonic ns of the drainer's last pass */
-	uint64_t tsc0, mono0;   /* clock sample taken when the segment was made */
-	char capture_path[1024];/* where the capture goes */
+	uint64_t claim;          /* atomic: next chunk to try */
+	uint32_t nthreads;       /* atomic: thread indexes handed out */
+	uint32_t finished;       /* atomic: 1 once the process ended its log cleanly */
+	uint64_t stalls;         /* atomic: producer waits for a free chunk */
+	uint64_t stall_ns;       /* atomic: time spent in those waits */
+	uint32_t drain_lock;     /* atomic: 0, or the tid of the drainer holding it */
+	uint32_t external;       /* 1: an outside drainer is expected */
+	uint64_t drain_beat_ns;  /* atomic: monotonic ns of the drainer's last pass */
+	uint64_t tsc0, mono0;    /* clock sample taken when the segment was made */
+	char capture_path[1024]; /* where the capture goes */
 	char pad[64];
 } gm_ring_header_t;
 

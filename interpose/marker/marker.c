@@ -20,12 +20,12 @@
 
 /* Named frame sets: id 1..255, 0 is the main set. A slot is claimed with
  * an atomic add, filled, then marked ready; lookups skip slots not ready. */
-static uint64_t gm_marker_frames[256];  /* frames ended per set */
-static char gm_marker_sets[256][32];    /* names */
-static uint32_t gm_marker_ready[256];   /* 1 once the name is written */
-static uint32_t gm_marker_said[256];    /* session gen whose capture has the name */
-static uint32_t gm_marker_nsets = 1;    /* atomic */
-static uint32_t gm_marker_gen = 1;      /* bumped for a fork child's session */
+static uint64_t gm_marker_frames[256]; /* frames ended per set */
+static char gm_marker_sets[256][32];   /* names */
+static uint32_t gm_marker_ready[256];  /* 1 once the name is written */
+static uint32_t gm_marker_said[256];   /* session gen whose capture has the name */
+static uint32_t gm_marker_nsets = 1;   /* atomic */
+static uint32_t gm_marker_gen = 1;     /* bumped for a fork child's session */
 
 GMTRACE_API void gmtrace_frame_mark(void)
 {
@@ -89,7 +89,8 @@ GMTRACE_API void gmtrace_frame_mark_n(const char *set)
 	id = gm_marker_set_id(set);
 	if (id == 0) {
 		if (__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy)
-			gm_thread_put(t, gm_rec_w0(0, gm_rec_validation, gm_valid_stack_overflow), 256);
+			gm_thread_put(t, gm_rec_w0(0, gm_rec_validation, gm_valid_stack_overflow),
+			              256);
 		return;
 	}
 	n = __atomic_add_fetch(&gm_marker_frames[id], 1, __ATOMIC_RELAXED);
@@ -97,9 +98,9 @@ GMTRACE_API void gmtrace_frame_mark_n(const char *set)
 		uint32_t gen = __atomic_load_n(&gm_marker_gen, __ATOMIC_RELAXED);
 		uint32_t said = __atomic_load_n(&gm_marker_said[id], __ATOMIC_RELAXED);
 		if (said != gen && __atomic_compare_exchange_n(&gm_marker_said[id], &said, gen, 0,
-							     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		                                               __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			gm_thread_put_var(t, gm_rec_frame_set, id, strlen(gm_marker_sets[id]),
-					  gm_marker_sets[id], strlen(gm_marker_sets[id]));
+			                  gm_marker_sets[id], strlen(gm_marker_sets[id]));
 		gm_thread_put(t, gm_rec_w0(n, gm_rec_frame, id), 0);
 	}
 }
@@ -240,7 +241,7 @@ GMTRACE_API void gmtrace_pool_destroy(uint32_t pool)
 }
 
 GMTRACE_API void gmtrace_gc(int generation, uint64_t duration_ns, uint64_t collected,
-			    uint64_t uncollectable)
+                            uint64_t uncollectable)
 {
 	gm_pool_gc(&gm_thread_self, generation, duration_ns, collected, uncollectable);
 }
@@ -248,7 +249,7 @@ GMTRACE_API void gmtrace_gc(int generation, uint64_t duration_ns, uint64_t colle
 /* ---- budgets (budget/budget.c) ----------------------------------------- */
 
 GMTRACE_API uint32_t gmtrace_budget_define(const char *name, const char *parent, uint64_t soft,
-					   uint64_t hard)
+                                           uint64_t hard)
 {
 	return gm_budget_define(&gm_thread_self, name, parent, soft, hard);
 }
@@ -284,8 +285,8 @@ GMTRACE_API uint32_t gmtrace_budget_find(const char *name)
 }
 
 GMTRACE_API size_t gmtrace_budget_snapshot(gmtrace_budget_node_t *nodes, size_t max_nodes,
-					   gmtrace_budget_asset_t *assets, size_t max_assets,
-					   size_t *nassets)
+                                           gmtrace_budget_asset_t *assets, size_t max_assets,
+                                           size_t *nassets)
 {
 	return gm_budget_snapshot(nodes, max_nodes, assets, max_assets, nassets);
 }
@@ -301,47 +302,47 @@ GMTRACE_API void gmtrace_asset_pin(uint64_t asset, int pinned)
 }
 
 static const gmtrace_api_t gm_marker_api = {
-	.abi = GMTRACE_ABI,
-	.bytes = sizeof(gmtrace_api_t),
-	.frame_mark = gmtrace_frame_mark,
-	.frame_mark_n = gmtrace_frame_mark_n,
-	.enabled = gmtrace_enabled,
-	.self_allocations = gmtrace_self_allocations,
-	.footprint_bytes = gmtrace_footprint_bytes,
-	.tick = gmtrace_tick,
-	.level_set = gmtrace_level_set,
-	.spike_callback = gmtrace_spike_callback,
-	.tag_id = gmtrace_tag_id,
-	.tag_push = gmtrace_tag_push,
-	.tag_push_id = gmtrace_tag_push_id,
-	.tag_pop = gmtrace_tag_pop,
-	.asset_load_begin = gmtrace_asset_load_begin,
-	.asset_load_end = gmtrace_asset_load_end,
-	.asset_attach = gmtrace_asset_attach,
-	.asset_detach = gmtrace_asset_detach,
-	.asset_ref = gmtrace_asset_ref,
-	.asset_release = gmtrace_asset_release,
-	.asset_touch = gmtrace_asset_touch,
-	.asset_unload_begin = gmtrace_asset_unload_begin,
-	.asset_unload_end = gmtrace_asset_unload_end,
-	.asset_extra_bytes = gmtrace_asset_extra_bytes,
-	.scene_begin = gmtrace_scene_begin,
-	.pool_create = gmtrace_pool_create,
-	.pool_acquire = gmtrace_pool_acquire,
-	.pool_release = gmtrace_pool_release,
-	.pool_resize = gmtrace_pool_resize,
-	.pool_destroy = gmtrace_pool_destroy,
-	.gc = gmtrace_gc,
-	.budget_define = gmtrace_budget_define,
-	.budget_bind_tag = gmtrace_budget_bind_tag,
-	.budget_bind_type = gmtrace_budget_bind_type,
-	.budget_policy = gmtrace_budget_policy,
-	.budget_evictor = gmtrace_budget_evictor,
-	.budget_evictor_type = gmtrace_budget_evictor_type,
-	.budget_find = gmtrace_budget_find,
-	.budget_snapshot = gmtrace_budget_snapshot,
-	.asset_priority = gmtrace_asset_priority,
-	.asset_pin = gmtrace_asset_pin,
+        .abi = GMTRACE_ABI,
+        .bytes = sizeof(gmtrace_api_t),
+        .frame_mark = gmtrace_frame_mark,
+        .frame_mark_n = gmtrace_frame_mark_n,
+        .enabled = gmtrace_enabled,
+        .self_allocations = gmtrace_self_allocations,
+        .footprint_bytes = gmtrace_footprint_bytes,
+        .tick = gmtrace_tick,
+        .level_set = gmtrace_level_set,
+        .spike_callback = gmtrace_spike_callback,
+        .tag_id = gmtrace_tag_id,
+        .tag_push = gmtrace_tag_push,
+        .tag_push_id = gmtrace_tag_push_id,
+        .tag_pop = gmtrace_tag_pop,
+        .asset_load_begin = gmtrace_asset_load_begin,
+        .asset_load_end = gmtrace_asset_load_end,
+        .asset_attach = gmtrace_asset_attach,
+        .asset_detach = gmtrace_asset_detach,
+        .asset_ref = gmtrace_asset_ref,
+        .asset_release = gmtrace_asset_release,
+        .asset_touch = gmtrace_asset_touch,
+        .asset_unload_begin = gmtrace_asset_unload_begin,
+        .asset_unload_end = gmtrace_asset_unload_end,
+        .asset_extra_bytes = gmtrace_asset_extra_bytes,
+        .scene_begin = gmtrace_scene_begin,
+        .pool_create = gmtrace_pool_create,
+        .pool_acquire = gmtrace_pool_acquire,
+        .pool_release = gmtrace_pool_release,
+        .pool_resize = gmtrace_pool_resize,
+        .pool_destroy = gmtrace_pool_destroy,
+        .gc = gmtrace_gc,
+        .budget_define = gmtrace_budget_define,
+        .budget_bind_tag = gmtrace_budget_bind_tag,
+        .budget_bind_type = gmtrace_budget_bind_type,
+        .budget_policy = gmtrace_budget_policy,
+        .budget_evictor = gmtrace_budget_evictor,
+        .budget_evictor_type = gmtrace_budget_evictor_type,
+        .budget_find = gmtrace_budget_find,
+        .budget_snapshot = gmtrace_budget_snapshot,
+        .asset_priority = gmtrace_asset_priority,
+        .asset_pin = gmtrace_asset_pin,
 };
 
 GMTRACE_API const gmtrace_api_t *gmtrace_api_get(uint32_t abi)

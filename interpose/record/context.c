@@ -16,9 +16,9 @@ typedef struct gm_context_stack {
 	uint32_t tags[GM_CONTEXT_DEPTH];
 	uint64_t assets[GM_CONTEXT_DEPTH];
 	uint32_t ntags, nassets;
-	uint32_t said_tag;   /* context last written to this thread's stream */
+	uint32_t said_tag; /* context last written to this thread's stream */
 	uint64_t said_asset;
-	uint32_t said_gen;   /* session of that record */
+	uint32_t said_gen; /* session of that record */
 } gm_context_stack_t;
 
 static __thread gm_context_stack_t gm_context_self __attribute__((tls_model("initial-exec")));
@@ -78,7 +78,7 @@ void gm_context_new_session(void)
 /* Copy a name for keeping: cut at GM_NAME_MAX (validation), NULL/empty
  * becomes fallback (validation). Returns the length. */
 static size_t gm_context_name(gm_thread_t *t, const char *name, const char *fallback,
-			      const char **out, uint64_t subject)
+                              const char **out, uint64_t subject)
 {
 	size_t n;
 	if (!name || !*name) {
@@ -126,7 +126,7 @@ static void gm_context_tag_define(gm_thread_t *t, gm_tag_t *tag)
 	if (old == gen || !gm_context_on(t))
 		return;
 	if (__atomic_compare_exchange_n(&tag->gen, &old, gen, 0, __ATOMIC_RELAXED,
-					__ATOMIC_RELAXED))
+	                                __ATOMIC_RELAXED))
 		gm_thread_put_var(t, gm_rec_tag_def, tag->id, tag->len, tag->name, tag->len);
 }
 
@@ -154,9 +154,10 @@ uint32_t gm_context_tag_id(gm_thread_t *t, const char *name)
 				mine->name[n] = 0;
 			}
 			if (!__atomic_compare_exchange_n(slot, &cur, mine, 0, __ATOMIC_ACQ_REL,
-							 __ATOMIC_ACQUIRE)) {
+			                                 __ATOMIC_ACQUIRE)) {
 				/* someone filled this slot first: look at what it holds */
-				if (cur->hash == h && cur->len == n && memcmp(cur->name, use, n) == 0) {
+				if (cur->hash == h && cur->len == n &&
+				    memcmp(cur->name, use, n) == 0) {
 					gm_mem_free(mine);
 					gm_context_tag_define(t, cur);
 					return cur->id;
@@ -191,7 +192,8 @@ void gm_context_tag_push(gm_thread_t *t, uint32_t tag)
 {
 	gm_context_stack_t *c = &gm_context_self;
 	gm_tag_t *def;
-	if (tag == 0 || tag > GM_TAG_MAX || !(def = __atomic_load_n(&gm_tag_by_id[tag], __ATOMIC_ACQUIRE))) {
+	if (tag == 0 || tag > GM_TAG_MAX ||
+	    !(def = __atomic_load_n(&gm_tag_by_id[tag], __ATOMIC_ACQUIRE))) {
 		/* an id nobody interned: push "no tag" so the pop still pairs */
 		gm_context_valid(t, tag, gm_valid_unknown_tag, 0);
 		tag = 0;
@@ -256,14 +258,15 @@ static void gm_context_asset_define(gm_thread_t *t, uint64_t id, gm_asset_t *a)
 	if (old == gen || !gm_context_on(t))
 		return;
 	if (__atomic_compare_exchange_n(&a->gen, &old, gen, 0, __ATOMIC_RELAXED,
-					__ATOMIC_RELAXED)) {
+	                                __ATOMIC_RELAXED)) {
 		gm_thread_put_var(t, gm_rec_asset_new, id,
-				  (uint64_t)a->name_len | ((uint64_t)a->type_len << 16), a->text,
-				  (uint64_t)a->name_len + 1 + a->type_len);
+		                  (uint64_t)a->name_len | ((uint64_t)a->type_len << 16), a->text,
+		                  (uint64_t)a->name_len + 1 + a->type_len);
 		if (old != 0) /* a fork child: say where it stands now */
-			gm_thread_put(t, gm_rec_w0(id, gm_rec_asset_state,
-						   __atomic_load_n(&a->state, __ATOMIC_RELAXED)),
-				      0);
+			gm_thread_put(t,
+			              gm_rec_w0(id, gm_rec_asset_state,
+			                        __atomic_load_n(&a->state, __ATOMIC_RELAXED)),
+			              0);
 	}
 }
 
@@ -293,7 +296,8 @@ static int gm_context_asset_pop(gm_thread_t *t, uint64_t id)
 	for (i = c->nassets; i-- > 0;) {
 		if (c->assets[i] != id)
 			continue;
-		memmove(&c->assets[i], &c->assets[i + 1], (c->nassets - i - 1) * sizeof(c->assets[0]));
+		memmove(&c->assets[i], &c->assets[i + 1],
+		        (c->nassets - i - 1) * sizeof(c->assets[0]));
 		c->nassets--;
 		gm_context_update(t);
 		return 0;
@@ -329,8 +333,8 @@ uint64_t gm_context_asset_load_begin(gm_thread_t *t, const char *name, const cha
 			gm_mem_free(text);
 			return 0;
 		}
-		if (__atomic_compare_exchange_n(&gm_asset_pages[id / GM_ASSET_PAGE], &expect, fresh, 0,
-						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (__atomic_compare_exchange_n(&gm_asset_pages[id / GM_ASSET_PAGE], &expect, fresh,
+		                                0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 			page = fresh;
 		} else {
 			gm_mem_free(fresh);
@@ -366,7 +370,7 @@ static uint32_t gm_context_move(gm_asset_t *a, uint32_t mask, uint32_t next)
 	uint32_t cur = __atomic_load_n(&a->state, __ATOMIC_ACQUIRE);
 	while ((1u << cur) & mask) {
 		if (__atomic_compare_exchange_n(&a->state, &cur, next, 0, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
+		                                __ATOMIC_ACQUIRE))
 			break;
 	}
 	return cur;
@@ -413,16 +417,18 @@ void gm_context_asset_ref(gm_thread_t *t, uint64_t id, int add)
 	cur = __atomic_load_n(&a->refs, __ATOMIC_RELAXED);
 	do {
 		if (!add && cur <= 0) {
-			gm_context_valid(t, id, gm_valid_release_below_zero, (uint64_t)(uint32_t)cur);
+			gm_context_valid(t, id, gm_valid_release_below_zero,
+			                 (uint64_t)(uint32_t)cur);
 			return;
 		}
 		next = add ? cur + 1 : cur - 1;
 	} while (!__atomic_compare_exchange_n(&a->refs, &cur, next, 1, __ATOMIC_ACQ_REL,
-					      __ATOMIC_RELAXED));
+	                                      __ATOMIC_RELAXED));
 	if (gm_context_on(t))
-		gm_thread_put(t, gm_rec_w0(id, gm_rec_asset_ref, add ? gm_asset_op_ref
-								 : gm_asset_op_release),
-			      (uint64_t)(uint32_t)next);
+		gm_thread_put(t,
+		              gm_rec_w0(id, gm_rec_asset_ref,
+		                        add ? gm_asset_op_ref : gm_asset_op_release),
+		              (uint64_t)(uint32_t)next);
 }
 
 void gm_context_asset_touch(gm_thread_t *t, uint64_t id)
@@ -439,7 +445,7 @@ void gm_context_asset_touch(gm_thread_t *t, uint64_t id)
 	    (last == frame || (gm_event_level == gm_level_frames && frame - last < 60)))
 		return;
 	if (!__atomic_compare_exchange_n(&a->last_touch, &last, frame, 0, __ATOMIC_RELAXED,
-					 __ATOMIC_RELAXED))
+	                                 __ATOMIC_RELAXED))
 		return; /* another thread recorded this frame's touch */
 	__atomic_add_fetch(&a->touches, 1, __ATOMIC_RELAXED);
 	gm_context_asset_define(t, id, a);
@@ -455,9 +461,9 @@ void gm_context_asset_unload_begin(gm_thread_t *t, uint64_t id)
 	if (!a)
 		return;
 	gm_context_asset_define(t, id, a);
-	was = gm_context_move(a, (1u << gm_asset_resident) | (1u << gm_asset_failed) |
-					 (1u << gm_asset_loading),
-			      gm_asset_unloading);
+	was = gm_context_move(
+	        a, (1u << gm_asset_resident) | (1u << gm_asset_failed) | (1u << gm_asset_loading),
+	        gm_asset_unloading);
 	if (was == gm_asset_unloading || was == gm_asset_unloaded) {
 		gm_context_valid(t, id, gm_valid_double_unload, was);
 		return;
@@ -524,7 +530,8 @@ uint32_t gm_context_tag_count(void)
 const char *gm_context_tag_name(uint32_t id, size_t *len)
 {
 	gm_tag_t *tag;
-	if (id == 0 || id > GM_TAG_MAX || !(tag = __atomic_load_n(&gm_tag_by_id[id], __ATOMIC_ACQUIRE)))
+	if (id == 0 || id > GM_TAG_MAX ||
+	    !(tag = __atomic_load_n(&gm_tag_by_id[id], __ATOMIC_ACQUIRE)))
 		return NULL;
 	*len = tag->len;
 	return tag->name;

@@ -20,22 +20,22 @@
 
 /* One asset's state in the game process. */
 typedef struct gm_asset {
-	uint32_t state;        /* gm_asset_state_t (atomic) */
-	int32_t refs;          /* references held (atomic) */
-	uint64_t last_touch;   /* frame of the last touch record (atomic) */
-	uint64_t extra;        /* declared bytes the heap cannot see */
-	uint32_t gen;          /* session that last recorded its definition */
+	uint32_t state;      /* gm_asset_state_t (atomic) */
+	int32_t refs;        /* references held (atomic) */
+	uint64_t last_touch; /* frame of the last touch record (atomic) */
+	uint64_t extra;      /* declared bytes the heap cannot see */
+	uint32_t gen;        /* session that last recorded its definition */
 	uint16_t name_len, type_len;
-	char *text;            /* name, NUL, type, NUL (private arena) */
-	uint64_t bytes;        /* bytes allocated in its scopes (atomic) */
-	uint64_t touches;      /* touch records (atomic) */
-	int32_t priority;      /* game-given; lowest goes first (priority policy) */
-	uint8_t pinned;        /* never evicted */
-	uint8_t node;          /* budget node + 1 its type is bound to (0: none) */
+	char *text;       /* name, NUL, type, NUL (private arena) */
+	uint64_t bytes;   /* bytes allocated in its scopes (atomic) */
+	uint64_t touches; /* touch records (atomic) */
+	int32_t priority; /* game-given; lowest goes first (priority policy) */
+	uint8_t pinned;   /* never evicted */
+	uint8_t node;     /* budget node + 1 its type is bound to (0: none) */
 	uint16_t pad;
-	uint32_t evicting;     /* 1 while an evictor works on it (atomic) */
+	uint32_t evicting; /* 1 while an evictor works on it (atomic) */
 	uint64_t id;
-	uint64_t stuck_frame;  /* its evictor freed nothing in frame stuck_frame - 1 */
+	uint64_t stuck_frame; /* its evictor freed nothing in frame stuck_frame - 1 */
 } gm_asset_t;
 
 /* This thread's innermost asset (NULL: none) and budget node + 1 (0: none):
@@ -56,7 +56,6 @@ void gm_context_refresh(void);
 
 /* Number of asset ids handed out + 1 (for scans: ids 1 .. n-1). */
 uint64_t gm_context_asset_limit(void);
-
 
 /* Interned id of a tag name (0 for NULL/empty, with a validation record). */
 uint32_t gm_context_tag_id(gm_thread_t *t, const char *name);

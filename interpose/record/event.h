@@ -13,9 +13,9 @@
 
 #include "thread.h"
 
-extern int gm_event_level;             /* gm_level_t in force */
+extern int gm_event_level;              /* gm_level_t in force */
 extern uint32_t gm_thread_sample_every; /* timing sample period */
-extern uint64_t gm_frame_number;       /* frames ended so far (main set) */
+extern uint64_t gm_frame_number;        /* frames ended so far (main set) */
 extern __thread uint32_t gm_context_tag_now __attribute__((tls_model("initial-exec")));
 
 /* Frames level: allocations per tag per thread (tags past GM_TAG_ACC_SLOTS
@@ -60,8 +60,10 @@ static inline __attribute__((always_inline)) void gm_event_live(gm_frame_acc_t *
 
 /* An allocation of n bytes at p (usable: its usable size, frames level
  * only); t0 from gm_event_clock. old != 0 makes it a realloc record. */
-static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t, void *p, size_t n, unsigned kind, uint64_t t0,
-				  size_t usable, uintptr_t old, int is_realloc)
+static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t, void *p, size_t n,
+                                                                 unsigned kind, uint64_t t0,
+                                                                 size_t usable, uintptr_t old,
+                                                                 int is_realloc)
 {
 	gm_frame_acc_t *acc = t->acc;
 	uint64_t now;
@@ -72,7 +74,8 @@ static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t,
 	}
 	if (GM_LIKELY(gm_event_level == gm_level_events)) {
 		if (is_realloc) {
-			now = gm_thread_put2(t, gm_rec_w0((uintptr_t)p, gm_rec_realloc, kind), n, old, 0);
+			now = gm_thread_put2(t, gm_rec_w0((uintptr_t)p, gm_rec_realloc, kind), n,
+			                     old, 0);
 			if (old) /* the old block's free, counted as in the frames level */
 				GM_ACC_ADD(acc->nfree, 1);
 		} else
@@ -103,8 +106,8 @@ static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t,
 }
 
 /* A free of p (sized: size given by a sized delete; usable: frames level). */
-static inline __attribute__((always_inline)) void gm_event_free(gm_thread_t *t, void *p, unsigned kind, size_t sized,
-				 size_t usable)
+static inline __attribute__((always_inline)) void
+gm_event_free(gm_thread_t *t, void *p, unsigned kind, size_t sized, size_t usable)
 {
 	gm_frame_acc_t *acc = t->acc;
 	if (GM_UNLIKELY(acc == NULL)) {

@@ -13,7 +13,7 @@
 #include "../budget/budget.h"
 #include "session.h"
 
-#define GM_FRAME_WINDOW 128    /* frames in the rolling median */
+#define GM_FRAME_WINDOW 128     /* frames in the rolling median */
 #define GM_FRAME_MIN_HISTORY 30 /* frames before relative limits apply */
 
 extern gm_frame_acc_t gm_thread_accs[];
@@ -22,10 +22,10 @@ int gm_event_level;
 uint64_t gm_frame_number;
 int gm_frame_explicit;
 
-static int gm_frame_lock;              /* spin flag: one frame end at a time */
-static uint64_t gm_frame_ticks;        /* ticks so far */
-static gm_frame_acc_t gm_frame_snap[16384]; /* totals at the previous frame end */
-static int64_t gm_frame_live;          /* process live bytes at the last frame end */
+static int gm_frame_lock;                          /* spin flag: one frame end at a time */
+static uint64_t gm_frame_ticks;                    /* ticks so far */
+static gm_frame_acc_t gm_frame_snap[16384];        /* totals at the previous frame end */
+static int64_t gm_frame_live;                      /* process live bytes at the last frame end */
 static uint64_t gm_frame_hist[3][GM_FRAME_WINDOW]; /* allocations, bytes, ns */
 static uint64_t gm_frame_nhist;
 static gmtrace_spike_fn gm_frame_cb;
@@ -86,7 +86,6 @@ static void gm_frame_tags(gm_thread_t *t, uint64_t frame, uint64_t nthreads)
 		gm_thread_put_var(t, gm_rec_frame_tags, frame, n, extra, n * 16);
 }
 
-
 static void *gm_frame_cb_user;
 
 /* limits, from the options (0 = off) */
@@ -113,7 +112,8 @@ void gm_frame_reset(void)
 	memset(gm_frame_hist, 0, sizeof(gm_frame_hist));
 	for (uint32_t i = 0; i < 16384; i++)
 		if (gm_frame_tag_accs[i])
-			memset(gm_frame_tag_accs[i], 0, 2 * GM_TAG_ACC_SLOTS * sizeof(gm_tag_acc_t));
+			memset(gm_frame_tag_accs[i], 0,
+			       2 * GM_TAG_ACC_SLOTS * sizeof(gm_tag_acc_t));
 	gm_event_tag_acc = NULL;
 	gm_frame_nhist = 0;
 	gm_frame_live = 0;
@@ -136,7 +136,8 @@ static double gm_frame_ticks_per_ns(void)
 	tsc = gm_support_tsc();
 	if (mono - gm_session_log.hdr->mono0 < 20000000ull)
 		return cached;
-	cached = (double)(tsc - gm_session_log.hdr->tsc0) / (double)(mono - gm_session_log.hdr->mono0);
+	cached = (double)(tsc - gm_session_log.hdr->tsc0) /
+	         (double)(mono - gm_session_log.hdr->mono0);
 	cached_at = mono;
 	return cached;
 }
@@ -235,9 +236,10 @@ void gm_frame_cost(gm_thread_t *t)
 		nthreads = 16384;
 	for (i = 0; i < nthreads; i++) {
 		for (c = 0; c < GM_COST_CLASSES; c++) {
-			extra[2 * c] += __atomic_load_n(&gm_thread_accs[i].cost_n[c], __ATOMIC_RELAXED);
+			extra[2 * c] +=
+			        __atomic_load_n(&gm_thread_accs[i].cost_n[c], __ATOMIC_RELAXED);
 			extra[2 * c + 1] +=
-				__atomic_load_n(&gm_thread_accs[i].cost_ticks[c], __ATOMIC_RELAXED);
+			        __atomic_load_n(&gm_thread_accs[i].cost_ticks[c], __ATOMIC_RELAXED);
 		}
 	}
 	gm_thread_put_var(t, gm_rec_alloc_cost, 0, GM_COST_CLASSES, extra, sizeof(extra));
@@ -307,8 +309,10 @@ void gm_frame_end(gm_thread_t *t, unsigned source)
 		flags |= GM_FRAME_FLAG_PEAK_APPROX;
 	{
 		int64_t peak = gm_frame_live + peak_growth;
-		uint64_t extra[8] = {sum[0], sum[1], sum[2], sum[3], (uint64_t)live,
-				     (uint64_t)(peak > live ? peak : live), ticks_total, flags};
+		uint64_t extra[8] = {sum[0],         sum[1],
+		                     sum[2],         sum[3],
+		                     (uint64_t)live, (uint64_t)(peak > live ? peak : live),
+		                     ticks_total,    flags};
 		gm_thread_put_var(t, gm_rec_frame_sum, frame, active, extra, sizeof(extra));
 	}
 	gm_frame_live = live;
@@ -339,9 +343,9 @@ void gm_frame_end(gm_thread_t *t, unsigned source)
 	gm_frame_hist[2][gm_frame_nhist % GM_FRAME_WINDOW] = spike.alloc_ns;
 	gm_frame_nhist++;
 	if (spike.reasons) {
-		uint64_t extra[6] = {spike.allocations, spike.limit_allocations,
-				     spike.allocated_bytes, spike.limit_bytes,
-				     spike.alloc_ns, spike.limit_alloc_ns};
+		uint64_t extra[6] = {spike.allocations,     spike.limit_allocations,
+		                     spike.allocated_bytes, spike.limit_bytes,
+		                     spike.alloc_ns,        spike.limit_alloc_ns};
 		gm_thread_put_var(t, gm_rec_spike, frame, spike.reasons, extra, sizeof(extra));
 		fire = 1;
 	}

@@ -12,7 +12,7 @@
 
 /* Per thread: counters [0, GM_POOL_MAX) then the frame-end snapshot. */
 static gm_pool_acc_t *gm_pool_threads[16384];
-static uint32_t gm_pool_nthreads; /* highest thread index with counters + 1 */
+static uint32_t gm_pool_nthreads;   /* highest thread index with counters + 1 */
 uint32_t gm_pool_live[GM_POOL_MAX]; /* 1 while the pool exists */
 static struct {
 	uint64_t object_size, capacity;
@@ -55,7 +55,7 @@ static gm_pool_acc_t *gm_pool_mine(gm_thread_t *t)
 	while (1) {
 		uint32_t n = __atomic_load_n(&gm_pool_nthreads, __ATOMIC_RELAXED);
 		if (n > idx || __atomic_compare_exchange_n(&gm_pool_nthreads, &n, idx + 1, 0,
-							   __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		                                           __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 			break;
 	}
 	gm_pool_self.acc = mine;
@@ -65,7 +65,8 @@ static gm_pool_acc_t *gm_pool_mine(gm_thread_t *t)
 
 static int gm_pool_known(gm_thread_t *t, uint32_t pool)
 {
-	if (pool == 0 || pool >= GM_POOL_MAX || !__atomic_load_n(&gm_pool_live[pool], __ATOMIC_ACQUIRE)) {
+	if (pool == 0 || pool >= GM_POOL_MAX ||
+	    !__atomic_load_n(&gm_pool_live[pool], __ATOMIC_ACQUIRE)) {
 		gm_pool_valid(t, pool, gm_valid_unknown_pool, 0);
 		return 0;
 	}
@@ -177,10 +178,10 @@ void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
 			now.peak = __atomic_load_n(&acc[p].peak, __ATOMIC_RELAXED);
 			now.peak_frame = __atomic_load_n(&acc[p].peak_frame, __ATOMIC_RELAXED);
 			sum[p][0] += (now.taken_pool - snap[p].taken_pool) +
-				     (now.taken_heap - snap[p].taken_heap);
+			             (now.taken_heap - snap[p].taken_heap);
 			sum[p][1] += now.taken_pool - snap[p].taken_pool;
 			sum[p][2] += (now.given_pool - snap[p].given_pool) +
-				     (now.given_heap - snap[p].given_heap);
+			             (now.given_heap - snap[p].given_heap);
 			sum[p][3] += now.given_pool - snap[p].given_pool;
 			use_before = (int64_t)(snap[p].taken_pool - snap[p].given_pool);
 			use_now = (int64_t)(now.taken_pool - now.given_pool);
@@ -213,13 +214,14 @@ void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
 }
 
 void gm_pool_gc(gm_thread_t *t, int generation, uint64_t ns, uint64_t collected,
-		uint64_t uncollectable)
+                uint64_t uncollectable)
 {
 	uint64_t extra[2] = {ns, uncollectable};
 	if (generation < 0)
 		generation = 0;
 	if (gm_pool_on(t))
-		gm_thread_put_var(t, gm_rec_gc, (uint64_t)generation, collected, extra, sizeof(extra));
+		gm_thread_put_var(t, gm_rec_gc, (uint64_t)generation, collected, extra,
+		                  sizeof(extra));
 }
 
 void gm_pool_reset(void)

@@ -19,11 +19,11 @@
  * stores), read by the thread ending a frame. One counter moves per call;
  * objects in use are taken_pool - given_pool. */
 typedef struct gm_pool_acc {
-	uint64_t taken_pool;  /* acquires the pool served */
-	uint64_t taken_heap;  /* acquires that overflowed to the heap */
-	uint64_t given_pool;  /* releases back into the pool */
-	uint64_t given_heap;  /* releases of heap objects */
-	int64_t peak;         /* highest in use during peak_frame */
+	uint64_t taken_pool; /* acquires the pool served */
+	uint64_t taken_heap; /* acquires that overflowed to the heap */
+	uint64_t given_pool; /* releases back into the pool */
+	uint64_t given_heap; /* releases of heap objects */
+	int64_t peak;        /* highest in use during peak_frame */
 	uint64_t peak_frame;
 	uint64_t pad[2];
 } gm_pool_acc_t;
@@ -88,7 +88,7 @@ void gm_pool_frame_end(gm_thread_t *t, uint64_t frame);
 
 /* A garbage-collector run. */
 void gm_pool_gc(gm_thread_t *t, int generation, uint64_t ns, uint64_t collected,
-		uint64_t uncollectable);
+                uint64_t uncollectable);
 
 /* Define the live pools again (the first records of a fork child). */
 void gm_pool_restate(gm_thread_t *t);

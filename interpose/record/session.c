@@ -145,8 +145,8 @@ static void gm_session_modules_poll(gm_thread_t *t)
 	dl_iterate_phdr(gm_session_module_cb, t);
 	for (i = 0, j = 0; i < gm_session_nmodules; i++) {
 		if (gm_session_mods[i].seen != gm_session_gen) {
-			gm_thread_put(t, gm_rec_w0(gm_session_mods[i].base, gm_rec_module_unload, 0),
-				      0);
+			gm_thread_put(
+			        t, gm_rec_w0(gm_session_mods[i].base, gm_rec_module_unload, 0), 0);
 			continue;
 		}
 		gm_session_mods[j++] = gm_session_mods[i];
@@ -184,7 +184,7 @@ static void gm_session_process_record(gm_thread_t *t)
 	memcpy(buf + sizeof(w), gm_session_exe, elen);
 	memcpy(buf + sizeof(w) + elen, args, (size_t)alen);
 	gm_thread_put_var(t, gm_rec_process, (uint64_t)getpid(), (uint64_t)getppid(), buf,
-			  sizeof(w) + elen + (size_t)alen);
+	                  sizeof(w) + elen + (size_t)alen);
 }
 
 /* ---- capture file ------------------------------------------------------ */
@@ -269,9 +269,10 @@ static int gm_session_create_file(void)
 			path[plen++] = '/';
 	}
 	if (gm_session_expand(path + plen, sizeof(path) - 8 - plen,
-			      gm_session_options.output[0] == '.' && gm_session_options.output[1] == '/'
-				      ? gm_session_options.output + 2
-				      : gm_session_options.output) != 0)
+	                      gm_session_options.output[0] == '.' &&
+	                                      gm_session_options.output[1] == '/' ?
+	                              gm_session_options.output + 2 :
+	                              gm_session_options.output) != 0)
 		return -ENAMETOOLONG;
 	for (i = 0; i < 100; i++) {
 		char cand[1024];
@@ -311,7 +312,8 @@ static int gm_session_announce(void)
 	int fd, rc = 0;
 	gm_support_u64(num, (uint64_t)getpid());
 	tmp[0] = fin[0] = body[0] = 0;
-	if (gm_support_append(fin, sizeof(fin), &fl, dir) || gm_support_append(fin, sizeof(fin), &fl, "/") ||
+	if (gm_support_append(fin, sizeof(fin), &fl, dir) ||
+	    gm_support_append(fin, sizeof(fin), &fl, "/") ||
 	    gm_support_append(fin, sizeof(fin), &fl, num) ||
 	    gm_support_append(fin, sizeof(fin), &fl, gm_session_log.name + 8) ||
 	    gm_support_append(fin, sizeof(fin), &fl, ".ann"))
@@ -345,7 +347,7 @@ static void gm_session_drain_once(int partial)
 		return;
 	gm_drain_pass(&gm_session_drain, partial);
 	__atomic_store_n(&gm_session_log.hdr->drain_beat_ns, gm_support_mono_ns(),
-			 __ATOMIC_RELAXED);
+	                 __ATOMIC_RELAXED);
 	gm_ring_drain_unlock(&gm_session_log);
 }
 
@@ -372,7 +374,7 @@ static void gm_session_takeover(uint64_t now)
 		return;
 	for (i = 0; i < h->nchunks; i++)
 		backlog += __atomic_load_n(&gm_session_log.chunks[i].state, __ATOMIC_RELAXED) ==
-			   gm_chunk_committed;
+		           gm_chunk_committed;
 	if (backlog == 0)
 		return;
 	fd = open(gm_session_capture, O_RDWR | O_CLOEXEC);
@@ -384,7 +386,7 @@ static void gm_session_takeover(uint64_t now)
 		return;
 	}
 	gm_drain_init(&gm_session_drain, &gm_session_log, fd, (uint64_t)end,
-		      gm_session_options.compress, gm_mem_alloc, gm_mem_free);
+	              gm_session_options.compress, gm_mem_alloc, gm_mem_free);
 	gm_session_fd = fd;
 	gm_drain_prepare(&gm_session_drain, h->chunk_bytes);
 	gm_session_options.drain_external = 0;
@@ -404,7 +406,7 @@ static void gm_session_give_up(void)
 		return;
 	gm_support_u64(reason, (uint64_t)-gm_session_drain.error);
 	gm_support_warn("cannot write the capture (errno ", reason,
-			"); recording stopped, the game goes on");
+	                "); recording stopped, the game goes on");
 	for (i = 0; i < h->nchunks; i++) {
 		gm_chunk_t *c = &gm_session_log.chunks[i];
 		if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == gm_chunk_committed) {
@@ -434,7 +436,7 @@ static void *gm_session_agent_main(void *arg)
 			if (gm_ring_drain_lock(&gm_session_log, tid)) {
 				got = gm_drain_pass(&gm_session_drain, 0);
 				__atomic_store_n(&gm_session_log.hdr->drain_beat_ns, now,
-						 __ATOMIC_RELAXED);
+				                 __ATOMIC_RELAXED);
 				if (now - last_clock > 200000000ull) {
 					gm_drain_clock(&gm_session_drain);
 					last_clock = now;
@@ -451,7 +453,8 @@ static void *gm_session_agent_main(void *arg)
 			last_mod = now;
 		}
 		if (got <= 0) {
-			struct timespec ts = {0, (long)gm_session_options.drain_interval_ms * 1000000L};
+			struct timespec ts = {0, (long)gm_session_options.drain_interval_ms *
+			                                 1000000L};
 			if (ts.tv_nsec >= 1000000000L || ts.tv_nsec <= 0)
 				ts.tv_nsec = 5000000L;
 			nanosleep(&ts, NULL);
@@ -603,14 +606,14 @@ void gm_session_start(void)
 	if (gm_session_options.chunk_size < 4096 || gm_session_options.chunk_size > (1u << 24) ||
 	    (gm_session_options.chunk_size & 4095)) {
 		gm_support_warn("GMTRACE_CHUNK_SIZE must be a multiple of 4K up to 16M; using 64K",
-				0, 0);
+		                0, 0);
 		gm_session_options.chunk_size = 65536;
 	}
 	rc = gm_ring_create(&gm_session_log, (uint32_t)getpid(), gm_session_options.ring_size,
-			    (uint32_t)gm_session_options.chunk_size);
+	                    (uint32_t)gm_session_options.chunk_size);
 	if (rc != 0) {
 		gm_support_warn("cannot create the shared-memory log: ", strerror(-rc),
-				"; not recording");
+		                "; not recording");
 		goto off;
 	}
 	gm_session_log.hdr->tsc0 = gm_support_tsc();
@@ -624,9 +627,9 @@ void gm_session_start(void)
 		goto off;
 	}
 	gm_support_strlcpy(gm_session_log.hdr->capture_path, gm_session_capture,
-			   sizeof(gm_session_log.hdr->capture_path));
+	                   sizeof(gm_session_log.hdr->capture_path));
 	gm_drain_init(&gm_session_drain, &gm_session_log, fd, 0, gm_session_options.compress,
-		      gm_mem_alloc, gm_mem_free);
+	              gm_mem_alloc, gm_mem_free);
 	if (gm_drain_header(&gm_session_drain, (uint32_t)getpid(), gm_session_log.name) != 0) {
 		gm_support_warn("cannot write the capture file ", gm_session_capture, "");
 		close(fd);
@@ -636,13 +639,15 @@ void gm_session_start(void)
 	gm_drain_clock(&gm_session_drain);
 	if (gm_session_options.announce_dir[0] && gm_session_announce() != 0) {
 		gm_support_warn("cannot announce the log in ", gm_session_options.announce_dir,
-				"; draining inside the game");
+		                "; draining inside the game");
 		gm_session_options.drain_external = 0;
 		gm_session_log.hdr->external = 0;
 	}
 	if (gm_session_options.drain_external && !gm_session_options.announce_dir[0]) {
-		gm_support_warn("GMTRACE_DRAIN=external needs GMTRACE_ANNOUNCE_DIR (set by `gmtrace run`); "
-				"draining inside the game", 0, 0);
+		gm_support_warn(
+		        "GMTRACE_DRAIN=external needs GMTRACE_ANNOUNCE_DIR (set by `gmtrace run`); "
+		        "draining inside the game",
+		        0, 0);
 		gm_session_options.drain_external = 0;
 		gm_session_log.hdr->external = 0;
 	}
@@ -669,7 +674,7 @@ void gm_session_start(void)
 	t->busy = 1;
 	if (gm_session_agent_start() != 0)
 		gm_support_warn("cannot start the drainer thread; the capture is written at exit",
-				0, 0);
+		                0, 0);
 	if (!gm_session_atfork_done) {
 		pthread_atfork(NULL, NULL, gm_session_child);
 		gm_session_atfork_done = 1;
@@ -691,7 +696,7 @@ void gm_session_stop(int status)
 	gm_session_stopping = 1;
 	gm_frame_cost(t);
 	gm_thread_put(t, gm_rec_w0((uint64_t)(uint32_t)status, gm_rec_exit, 0),
-		      __atomic_load_n(&gm_session_log.hdr->stalls, __ATOMIC_RELAXED));
+	              __atomic_load_n(&gm_session_log.hdr->stalls, __ATOMIC_RELAXED));
 	t->busy = 1;
 	gm_thread_flush(t);
 	__atomic_store_n(&gm_thread_recording, 0, __ATOMIC_RELEASE);
@@ -708,7 +713,8 @@ void gm_session_stop(int status)
 			gm_ring_detach(&gm_session_log, 1);
 		else
 			gm_support_warn("the capture could not be written whole; the log stays in "
-					"/dev/shm for `gmtrace recover`", 0, 0);
+			                "/dev/shm for `gmtrace recover`",
+			                0, 0);
 	} else {
 		__atomic_store_n(&gm_session_log.hdr->finished, 1, __ATOMIC_RELEASE);
 	}

@@ -16,7 +16,7 @@
 #include "session.h"
 
 __thread gm_thread_t gm_thread_self __attribute__((tls_model("initial-exec"))) = {
-	.chunk = -1,
+        .chunk = -1,
 };
 int gm_thread_recording;
 
@@ -82,8 +82,8 @@ static int gm_thread_room(gm_thread_t *t, unsigned units)
 		return 0;
 	if (t->chunk >= 0) {
 		gm_ring_commit(&gm_session_log, t->chunk,
-			       (uint32_t)((unsigned char *)t->pos -
-					  gm_ring_data(&gm_session_log, t->chunk)));
+		               (uint32_t)((unsigned char *)t->pos -
+		                          gm_ring_data(&gm_session_log, t->chunk)));
 		t->chunk = -1;
 		t->pos = t->end = NULL;
 	}
@@ -94,7 +94,7 @@ static int gm_thread_room(gm_thread_t *t, unsigned units)
 
 /* Write a record into reserved room: extra units first, first word last. */
 static void gm_thread_store(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t *extra,
-			    unsigned nextra, uint64_t now)
+                            unsigned nextra, uint64_t now)
 {
 	uint64_t *p = t->pos;
 	unsigned i;
@@ -130,7 +130,7 @@ static void gm_thread_register(gm_thread_t *t)
 	memcpy(words, name, sizeof(words));
 	if (gm_thread_room(t, 2) == 0)
 		gm_thread_store(t, gm_rec_w0(t->os_tid, gm_rec_thread_start, 1), strlen(name),
-				words, 1, gm_support_tsc());
+		                words, 1, gm_support_tsc());
 	/* a fork child's thread keeps its tag/asset stacks: say so again */
 	t->busy = 0;
 	gm_context_restate(t);
@@ -138,7 +138,7 @@ static void gm_thread_register(gm_thread_t *t)
 }
 
 void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t *extra,
-			unsigned nextra, uint64_t now)
+                        unsigned nextra, uint64_t now)
 {
 	int saved_errno;
 	if (t->busy || !__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
@@ -174,11 +174,11 @@ void gm_thread_attach(gm_thread_t *t)
 		return;
 	/* a time record is the cheapest record that goes through the slow path */
 	gm_thread_put_slow(t, gm_rec_w0(0, gm_rec_time, 1), 0,
-			   (const uint64_t[2]){gm_support_tsc(), 0}, 1, gm_support_tsc());
+	                   (const uint64_t[2]){gm_support_tsc(), 0}, 1, gm_support_tsc());
 }
 
 void gm_thread_put_var(gm_thread_t *t, unsigned type, uint64_t a, uint64_t b, const void *data,
-		       uint64_t nbytes)
+                       uint64_t nbytes)
 {
 	uint64_t buf[2 * GM_REC_MAX_EXTRA];
 	uint64_t units;
@@ -192,15 +192,16 @@ void gm_thread_put_var(gm_thread_t *t, unsigned type, uint64_t a, uint64_t b, co
 	if (nbytes)
 		memcpy(buf, src, nbytes);
 	gm_thread_put_slow(t, gm_rec_w0(a, type, (unsigned)units), b, buf, (unsigned)units,
-			   gm_support_tsc());
+	                   gm_support_tsc());
 }
 
 void gm_thread_flush(gm_thread_t *t)
 {
 	if (t->chunk < 0 || !gm_session_log.hdr)
 		return;
-	gm_ring_commit(&gm_session_log, t->chunk,
-		       (uint32_t)((unsigned char *)t->pos - gm_ring_data(&gm_session_log, t->chunk)));
+	gm_ring_commit(
+	        &gm_session_log, t->chunk,
+	        (uint32_t)((unsigned char *)t->pos - gm_ring_data(&gm_session_log, t->chunk)));
 	t->chunk = -1;
 	t->pos = t->end = NULL;
 }

@@ -29,7 +29,7 @@
 #include "../support/support.h"
 
 typedef enum gm_thread_state {
-	gm_thread_new = 0,    /* no record yet: the slow path registers it */
+	gm_thread_new = 0, /* no record yet: the slow path registers it */
 	gm_thread_active = 1,
 	gm_thread_exited = 2, /* past its exit destructor */
 	gm_thread_state_count
@@ -44,12 +44,12 @@ typedef enum gm_thread_state {
  * the thread is gone. */
 typedef struct gm_frame_acc {
 	uint64_t nalloc, nfree;
-	uint64_t alloc_bytes;   /* requested sizes */
-	uint64_t free_bytes;    /* usable sizes of freed blocks (frames level) */
-	int64_t live;           /* usable bytes allocated minus freed (frames level) */
-	int64_t peak;           /* highest live since peak_frame began */
-	uint64_t alloc_ticks;   /* estimated TSC ticks inside the allocator */
-	uint64_t peak_frame;    /* frame number peak belongs to */
+	uint64_t alloc_bytes; /* requested sizes */
+	uint64_t free_bytes;  /* usable sizes of freed blocks (frames level) */
+	int64_t live;         /* usable bytes allocated minus freed (frames level) */
+	int64_t peak;         /* highest live since peak_frame began */
+	uint64_t alloc_ticks; /* estimated TSC ticks inside the allocator */
+	uint64_t peak_frame;  /* frame number peak belongs to */
 	/* timed allocator calls by size class c (sizes up to 2^c): count and
 	 * TSC ticks, for the cost of an allocation of that size */
 	uint64_t cost_n[GM_COST_CLASSES];
@@ -66,14 +66,14 @@ static inline unsigned gm_thread_size_class(uint64_t n)
 #define GM_ACC_ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 
 typedef struct gm_thread {
-	uint64_t *pos;      /* next free word of the current chunk, or NULL */
-	uint64_t *end;      /* end of the current chunk */
-	uint64_t last_tsc;  /* TSC of this thread's last record */
-	int busy;           /* recursion guard: hooks forward without recording */
-	int state;          /* gm_thread_state_t */
-	int chunk;          /* current chunk index, -1 if none */
-	uint32_t index;     /* thread index in this process's log */
-	uint32_t seq;       /* next chunk sequence number */
+	uint64_t *pos;     /* next free word of the current chunk, or NULL */
+	uint64_t *end;     /* end of the current chunk */
+	uint64_t last_tsc; /* TSC of this thread's last record */
+	int busy;          /* recursion guard: hooks forward without recording */
+	int state;         /* gm_thread_state_t */
+	int chunk;         /* current chunk index, -1 if none */
+	uint32_t index;    /* thread index in this process's log */
+	uint32_t seq;      /* next chunk sequence number */
 	uint32_t os_tid;
 	uint32_t sample_left; /* calls until the next timed allocator call */
 	gm_frame_acc_t *acc;  /* this thread's totals, NULL until it registers */
@@ -87,11 +87,12 @@ extern int gm_thread_recording;
 /* Slow path of gm_thread_put*: registers the thread, switches chunks,
  * writes time records, waits (counted) when the log is full. */
 void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t *extra,
-			unsigned nextra, uint64_t now);
+                        unsigned nextra, uint64_t now);
 
 /* Append a one-unit record with fields a/type/x and b; returns the TSC it
  * carries. */
-static inline __attribute__((always_inline)) uint64_t gm_thread_put(gm_thread_t *t, uint64_t w0, uint64_t b)
+static inline __attribute__((always_inline)) uint64_t gm_thread_put(gm_thread_t *t, uint64_t w0,
+                                                                    uint64_t b)
 {
 	uint64_t now = gm_support_tsc();
 	uint64_t *p = t->pos;
@@ -108,8 +109,8 @@ static inline __attribute__((always_inline)) uint64_t gm_thread_put(gm_thread_t 
 }
 
 /* Append a two-unit record (realloc, fail): e0, e1 are the extra unit. */
-static inline __attribute__((always_inline)) uint64_t gm_thread_put2(gm_thread_t *t, uint64_t w0, uint64_t b, uint64_t e0,
-				      uint64_t e1)
+static inline __attribute__((always_inline)) uint64_t
+gm_thread_put2(gm_thread_t *t, uint64_t w0, uint64_t b, uint64_t e0, uint64_t e1)
 {
 	uint64_t now = gm_support_tsc();
 	uint64_t *p = t->pos;
@@ -130,8 +131,8 @@ static inline __attribute__((always_inline)) uint64_t gm_thread_put2(gm_thread_t
 
 /* Append a record with n extra units of data (at most 255 units; longer
  * data is cut). Always takes the slow path: for rare records only. */
-void gm_thread_put_var(gm_thread_t *t, unsigned type, uint64_t a, uint64_t b,
-		       const void *data, uint64_t nbytes);
+void gm_thread_put_var(gm_thread_t *t, unsigned type, uint64_t a, uint64_t b, const void *data,
+                       uint64_t nbytes);
 
 /* Register t (thread index, totals slot, first chunk, thread-start record)
  * if it is new; safe to call on every slow path. */

@@ -12,7 +12,7 @@
 
 static unsigned gm_mem_arena;
 static int gm_mem_ready;
-static size_t gm_mem_live; /* atomic */
+static size_t gm_mem_live;      /* atomic */
 static uint64_t gm_mem_nallocs; /* atomic */
 
 int gm_mem_init(void)

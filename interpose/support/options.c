@@ -12,46 +12,46 @@
 #define GM_OPT_CAP(f) sizeof(((gm_options_t *)0)->f)
 
 const gm_option_row_t gm_options_table[] = {
-	{"enabled", gm_opt_bool, "1", NULL, GM_OPT_OFF(enabled), 0,
-	 "record this process (0: the library only forwards calls)"},
-	{"output", gm_opt_string, "./%e.%p.gmt", NULL, GM_OPT_OFF(output), GM_OPT_CAP(output),
-	 "capture file; %p is the pid, %e the program name"},
-	{"level", gm_opt_choice, "events", "events|frames", GM_OPT_OFF(level), 0,
-	 "what is recorded: events (every allocation and free) or frames (per-frame totals)"},
-	{"timing_sample", gm_opt_uint, "16", NULL, GM_OPT_OFF(timing_sample), 0,
-	 "time one allocator call in N per thread for the allocator-time estimate (1: all)"},
-	{"spike_allocations", gm_opt_uint, "0", NULL, GM_OPT_OFF(spike_allocations), 0,
-	 "a frame with more allocations than this is a spike (0: no absolute limit)"},
-	{"spike_bytes", gm_opt_size, "0", NULL, GM_OPT_OFF(spike_bytes), 0,
-	 "a frame allocating more bytes than this is a spike (0: no absolute limit)"},
-	{"spike_alloc_ns", gm_opt_uint, "0", NULL, GM_OPT_OFF(spike_alloc_ns), 0,
-	 "a frame spending more ns in the allocator than this is a spike (0: none)"},
-	{"spike_factor", gm_opt_ratio, "4", NULL, GM_OPT_OFF(spike_factor_pct), 0,
-	 "a frame allocating over this many times the median of the last 128 frames (count or bytes) is a spike (0: off)"},
-	{"spike_stderr", gm_opt_bool, "0", NULL, GM_OPT_OFF(spike_stderr), 0,
-	 "print a line on stderr for every spike"},
-	{"auto_frames", gm_opt_bool, "1", NULL, GM_OPT_OFF(auto_frames), 0,
-	 "end frames at present/swap calls until the game marks frames itself"},
-	{"budgets", gm_opt_string, "", NULL, GM_OPT_OFF(budgets), GM_OPT_CAP(budgets),
-	 "budget tree file (YAML) enforced while the game runs"},
-	{"budget_mode", gm_opt_choice, "soft", "soft|strict", GM_OPT_OFF(budget_mode), 0,
-	 "at a hard limit after eviction: soft records a violation, strict fails the allocation"},
-	{"ring_size", gm_opt_size, "8M", NULL, GM_OPT_OFF(ring_size), 0,
-	 "shared-memory log size per process"},
-	{"chunk_size", gm_opt_size, "64K", NULL, GM_OPT_OFF(chunk_size), 0,
-	 "size of the slices of the log a thread claims at a time"},
-	{"drain", gm_opt_choice, "internal", "internal|external", GM_OPT_OFF(drain_external), 0,
-	 "who writes the capture: a thread in the game, or `gmtrace run` outside it"},
-	{"announce_dir", gm_opt_string, "", NULL, GM_OPT_OFF(announce_dir), GM_OPT_CAP(announce_dir),
-	 "folder where each process announces its log (set by `gmtrace run`)"},
-	{"follow_children", gm_opt_bool, "1", NULL, GM_OPT_OFF(follow_children), 0,
-	 "keep the preload for child processes and exec'd programs"},
-	{"compress", gm_opt_bool, "1", NULL, GM_OPT_OFF(compress), 0,
-	 "zstd-compress capture blocks while the drainer keeps up"},
-	{"drain_interval_ms", gm_opt_uint, "5", NULL, GM_OPT_OFF(drain_interval_ms), 0,
-	 "how often the drainer looks for committed chunks when idle"},
-	{"quiet", gm_opt_bool, "0", NULL, GM_OPT_OFF(quiet), 0,
-	 "no start/stop messages on stderr"},
+        {"enabled", gm_opt_bool, "1", NULL, GM_OPT_OFF(enabled), 0,
+         "record this process (0: the library only forwards calls)"},
+        {"output", gm_opt_string, "./%e.%p.gmt", NULL, GM_OPT_OFF(output), GM_OPT_CAP(output),
+         "capture file; %p is the pid, %e the program name"},
+        {"level", gm_opt_choice, "events", "events|frames", GM_OPT_OFF(level), 0,
+         "what is recorded: events (every allocation and free) or frames (per-frame totals)"},
+        {"timing_sample", gm_opt_uint, "16", NULL, GM_OPT_OFF(timing_sample), 0,
+         "time one allocator call in N per thread for the allocator-time estimate (1: all)"},
+        {"spike_allocations", gm_opt_uint, "0", NULL, GM_OPT_OFF(spike_allocations), 0,
+         "a frame with more allocations than this is a spike (0: no absolute limit)"},
+        {"spike_bytes", gm_opt_size, "0", NULL, GM_OPT_OFF(spike_bytes), 0,
+         "a frame allocating more bytes than this is a spike (0: no absolute limit)"},
+        {"spike_alloc_ns", gm_opt_uint, "0", NULL, GM_OPT_OFF(spike_alloc_ns), 0,
+         "a frame spending more ns in the allocator than this is a spike (0: none)"},
+        {"spike_factor", gm_opt_ratio, "4", NULL, GM_OPT_OFF(spike_factor_pct), 0,
+         "a frame allocating over this many times the median of the last 128 frames (count or bytes) is a spike (0: off)"},
+        {"spike_stderr", gm_opt_bool, "0", NULL, GM_OPT_OFF(spike_stderr), 0,
+         "print a line on stderr for every spike"},
+        {"auto_frames", gm_opt_bool, "1", NULL, GM_OPT_OFF(auto_frames), 0,
+         "end frames at present/swap calls until the game marks frames itself"},
+        {"budgets", gm_opt_string, "", NULL, GM_OPT_OFF(budgets), GM_OPT_CAP(budgets),
+         "budget tree file (YAML) enforced while the game runs"},
+        {"budget_mode", gm_opt_choice, "soft", "soft|strict", GM_OPT_OFF(budget_mode), 0,
+         "at a hard limit after eviction: soft records a violation, strict fails the allocation"},
+        {"ring_size", gm_opt_size, "8M", NULL, GM_OPT_OFF(ring_size), 0,
+         "shared-memory log size per process"},
+        {"chunk_size", gm_opt_size, "64K", NULL, GM_OPT_OFF(chunk_size), 0,
+         "size of the slices of the log a thread claims at a time"},
+        {"drain", gm_opt_choice, "internal", "internal|external", GM_OPT_OFF(drain_external), 0,
+         "who writes the capture: a thread in the game, or `gmtrace run` outside it"},
+        {"announce_dir", gm_opt_string, "", NULL, GM_OPT_OFF(announce_dir),
+         GM_OPT_CAP(announce_dir),
+         "folder where each process announces its log (set by `gmtrace run`)"},
+        {"follow_children", gm_opt_bool, "1", NULL, GM_OPT_OFF(follow_children), 0,
+         "keep the preload for child processes and exec'd programs"},
+        {"compress", gm_opt_bool, "1", NULL, GM_OPT_OFF(compress), 0,
+         "zstd-compress capture blocks while the drainer keeps up"},
+        {"drain_interval_ms", gm_opt_uint, "5", NULL, GM_OPT_OFF(drain_interval_ms), 0,
+         "how often the drainer looks for committed chunks when idle"},
+        {"quiet", gm_opt_bool, "0", NULL, GM_OPT_OFF(quiet), 0, "no start/stop messages on stderr"},
 };
 const size_t gm_options_count = sizeof(gm_options_table) / sizeof(gm_options_table[0]);
 
@@ -85,11 +85,14 @@ int gm_options_parse_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return -EINVAL;
 	if (*end) {
-		if (strcasecmp(end, "k") == 0 || strcasecmp(end, "kib") == 0 || strcasecmp(end, "kb") == 0)
+		if (strcasecmp(end, "k") == 0 || strcasecmp(end, "kib") == 0 ||
+		    strcasecmp(end, "kb") == 0)
 			mul = 1ull << 10;
-		else if (strcasecmp(end, "m") == 0 || strcasecmp(end, "mib") == 0 || strcasecmp(end, "mb") == 0)
+		else if (strcasecmp(end, "m") == 0 || strcasecmp(end, "mib") == 0 ||
+		         strcasecmp(end, "mb") == 0)
 			mul = 1ull << 20;
-		else if (strcasecmp(end, "g") == 0 || strcasecmp(end, "gib") == 0 || strcasecmp(end, "gb") == 0)
+		else if (strcasecmp(end, "g") == 0 || strcasecmp(end, "gib") == 0 ||
+		         strcasecmp(end, "gb") == 0)
 			mul = 1ull << 30;
 		else
 			return -EINVAL;
@@ -198,7 +201,8 @@ void gm_options_load(gm_options_t *o, void (*warn)(const char *a, const char *b,
 			continue;
 		if (gm_options_apply(o, &gm_options_table[i], v) != 0) {
 			if (warn)
-				warn(env, ": invalid value, using the default ", gm_options_table[i].def);
+				warn(env, ": invalid value, using the default ",
+				     gm_options_table[i].def);
 			gm_options_apply(o, &gm_options_table[i], gm_options_table[i].def);
 		}
 	}

@@ -22,17 +22,17 @@ typedef enum gm_opt_type {
 } gm_opt_type_t;
 
 typedef struct gm_options {
-	int enabled;          /* ENABLED */
-	char output[1024];    /* OUTPUT */
-	uint64_t ring_size;   /* RING_SIZE */
-	uint64_t chunk_size;  /* CHUNK_SIZE */
-	int drain_external;   /* DRAIN: internal(0) | external(1) */
-	char announce_dir[1024]; /* ANNOUNCE_DIR */
-	int follow_children;  /* FOLLOW_CHILDREN */
-	int compress;         /* COMPRESS */
+	int enabled;                /* ENABLED */
+	char output[1024];          /* OUTPUT */
+	uint64_t ring_size;         /* RING_SIZE */
+	uint64_t chunk_size;        /* CHUNK_SIZE */
+	int drain_external;         /* DRAIN: internal(0) | external(1) */
+	char announce_dir[1024];    /* ANNOUNCE_DIR */
+	int follow_children;        /* FOLLOW_CHILDREN */
+	int compress;               /* COMPRESS */
 	uint64_t drain_interval_ms; /* DRAIN_INTERVAL_MS */
-	int quiet;            /* QUIET */
-	int level;            /* LEVEL: events(0) | frames(1) */
+	int quiet;                  /* QUIET */
+	int level;                  /* LEVEL: events(0) | frames(1) */
 	uint64_t timing_sample;     /* TIMING_SAMPLE */
 	uint64_t spike_allocations; /* SPIKE_ALLOCATIONS */
 	uint64_t spike_bytes;       /* SPIKE_BYTES */
@@ -45,12 +45,12 @@ typedef struct gm_options {
 } gm_options_t;
 
 typedef struct gm_option_row {
-	const char *name;     /* lowercase, as in `gmtrace run --<name>` */
+	const char *name; /* lowercase, as in `gmtrace run --<name>` */
 	gm_opt_type_t type;
-	const char *def;      /* default, as text */
-	const char *choices;  /* for gm_opt_choice: "a|b|c", index stored */
-	size_t offset;        /* field in gm_options_t */
-	size_t cap;           /* for strings: field size */
+	const char *def;     /* default, as text */
+	const char *choices; /* for gm_opt_choice: "a|b|c", index stored */
+	size_t offset;       /* field in gm_options_t */
+	size_t cap;          /* for strings: field size */
 	const char *help;
 } gm_option_row_t;
 

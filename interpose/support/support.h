@@ -30,10 +30,10 @@ size_t gm_support_hex(char *buf, uint64_t v);
 void gm_support_warn(const char *a, const char *b, const char *c);
 
 /* Assertion that writes with write(2) then aborts. */
-#define GM_ASSERT(cond)                                                                \
-	do {                                                                           \
-		if (GM_UNLIKELY(!(cond)))                                              \
-			gm_support_die(__FILE__, __LINE__, #cond);                     \
+#define GM_ASSERT(cond)                                            \
+	do {                                                       \
+		if (GM_UNLIKELY(!(cond)))                          \
+			gm_support_die(__FILE__, __LINE__, #cond); \
 	} while (0)
 __attribute__((noreturn)) void gm_support_die(const char *file, int line, const char *what);
 

@@ -23,7 +23,7 @@ typedef struct gm_test_writer {
 } gm_test_writer_t;
 
 static void gm_test_put(gm_test_writer_t *w, uint64_t w0, uint64_t b, uint64_t tsc,
-			const uint64_t *extra, unsigned nextra)
+                        const uint64_t *extra, unsigned nextra)
 {
 	unsigned i;
 	cr_assert(w->pos + 2 + 2 * nextra <= w->end, "test chunk too small");
@@ -64,20 +64,20 @@ Test(drain, records_round_trip_through_capture_and_reader)
 	w.pos = (uint64_t *)gm_ring_data(&ring, w.chunk);
 	w.end = w.pos + 4096 / 8;
 	gm_test_put(&w, gm_rec_w0(0x7f0000001000ull, gm_rec_alloc, gm_kind_malloc), 100, t0 + 10,
-		    NULL, 0);
+	            NULL, 0);
 	extra[0] = 0x7f0000001000ull;
 	extra[1] = 0;
 	gm_test_put(&w, gm_rec_w0(0x7f0000002000ull, gm_rec_realloc, gm_kind_realloc), 200, t0 + 20,
-		    extra, 1);
+	            extra, 1);
 	/* a jump of 2^30 ticks needs a time record */
 	extra[0] = t0 + (1ull << 30);
 	extra[1] = 0;
 	gm_test_put(&w, gm_rec_w0(0, gm_rec_time, 1), 0, t0 + (1ull << 30), extra, 1);
 	gm_test_put(&w, gm_rec_w0(0x7f0000002000ull, gm_rec_free, gm_kind_free), 0,
-		    t0 + (1ull << 30) + 5, NULL, 0);
+	            t0 + (1ull << 30) + 5, NULL, 0);
 	gm_test_put(&w, gm_rec_w0(9, gm_rec_frame, 0), 0, t0 + (1ull << 30) + 6, NULL, 0);
 	gm_ring_commit(&ring, w.chunk,
-		       (uint32_t)((unsigned char *)w.pos - gm_ring_data(&ring, w.chunk)));
+	               (uint32_t)((unsigned char *)w.pos - gm_ring_data(&ring, w.chunk)));
 	fd = gm_test_capture(&d, &ring, 0);
 	cr_expect_eq(gm_drain_pass(&d, 0), 7 * 16, "seven units drained");
 	cr_expect_eq(ring.chunks[w.chunk].state, gm_chunk_free, "chunk handed back");
@@ -102,7 +102,8 @@ Test(drain, records_round_trip_through_capture_and_reader)
 			break;
 		case 2: /* the time record only rebuilds time; readers do not deliver it */
 			cr_expect_eq(ev.type, gm_rec_free);
-			cr_expect_eq(ev.tsc, t0 + (1ull << 30) + 5, "rebuilt after the time record");
+			cr_expect_eq(ev.tsc, t0 + (1ull << 30) + 5,
+			             "rebuilt after the time record");
 			break;
 		case 3:
 			cr_expect_eq(ev.type, gm_rec_frame);
@@ -133,19 +134,19 @@ Test(drain, partial_prefix_then_commit_writes_each_record_once_compressed)
 	w.end = w.pos + 65536 / 8;
 	for (i = 0; i < 1000; i++)
 		gm_test_put(&w, gm_rec_w0(0x1000u + 64u * (unsigned)(i % 50), gm_rec_alloc, 0),
-			    (uint64_t)i, t += 7, NULL, 0);
+		            (uint64_t)i, t += 7, NULL, 0);
 	fd = gm_test_capture(&d, &ring, 1);
 	cr_expect_eq(gm_drain_pass(&d, 0), 0, "owned chunk untouched without partial");
 	cr_expect_eq(gm_drain_pass(&d, 1), 1000 * 16, "prefix of the owned chunk");
 	cr_expect_eq(gm_drain_pass(&d, 1), 0, "nothing new");
 	for (i = 1000; i < 2000; i++)
 		gm_test_put(&w, gm_rec_w0(0x1000u + 64u * (unsigned)(i % 50), gm_rec_alloc, 0),
-			    (uint64_t)i, t += 7, NULL, 0);
+		            (uint64_t)i, t += 7, NULL, 0);
 	gm_ring_commit(&ring, w.chunk,
-		       (uint32_t)((unsigned char *)w.pos - gm_ring_data(&ring, w.chunk)));
+	               (uint32_t)((unsigned char *)w.pos - gm_ring_data(&ring, w.chunk)));
 	cr_expect_eq(gm_drain_pass(&d, 0), 1000 * 16, "the rest, once");
 	cr_expect_lt(d.stored_bytes, d.raw_bytes / 2, "zstd: %llu of %llu bytes",
-		     (unsigned long long)d.stored_bytes, (unsigned long long)d.raw_bytes);
+	             (unsigned long long)d.stored_bytes, (unsigned long long)d.raw_bytes);
 	close(fd);
 	r = gm_reader_open(gm_test_path, err, sizeof(err));
 	cr_assert(r, "%s", err);
@@ -182,7 +183,7 @@ Test(drain, valid_end_cuts_a_half_written_block)
 	cr_expect_eq(gm_drain_valid_end(fd), full, "whole file is valid");
 	cr_assert_eq(ftruncate(fd, full - 7), 0);
 	cr_expect_eq(gm_drain_valid_end(fd), (int64_t)sizeof(gm_file_header_t),
-		     "a block missing 7 bytes is cut");
+	             "a block missing 7 bytes is cut");
 	cr_assert_eq(ftruncate(fd, 10), 0);
 	cr_expect_lt(gm_drain_valid_end(fd), 0, "10 bytes are not a capture");
 	close(fd);
@@ -195,10 +196,10 @@ Test(format, tick_rebuild_steps_both_ways_and_wraps)
 	uint64_t base = (5ull << 24) + 100;
 	cr_expect_eq(gm_rec_tsc_rebuild(base, (base + 1000) & GM_REC_TICK_MASK), base + 1000);
 	cr_expect_eq(gm_rec_tsc_rebuild(base, (base - 50) & GM_REC_TICK_MASK), base - 50,
-		     "small step back (signal handler, core migration)");
+	             "small step back (signal handler, core migration)");
 	cr_expect_eq(gm_rec_tsc_rebuild((6ull << 24) - 10, 5), (6ull << 24) + 5, "wrap forward");
-	cr_expect_eq(gm_rec_tsc_rebuild((6ull << 24) + 5, GM_REC_TICK_MASK - 9),
-		     (6ull << 24) - 10, "wrap backward");
+	cr_expect_eq(gm_rec_tsc_rebuild((6ull << 24) + 5, GM_REC_TICK_MASK - 9), (6ull << 24) - 10,
+	             "wrap backward");
 }
 
 Test(format, fields_pack_and_unpack)

@@ -173,8 +173,12 @@ Test(heatmap, ascii_ramp_gives_each_level_its_shade)
 	static const uint64_t *rows[] = {cells};
 	static const char *labels[] = {"ramp"};
 	static uint64_t bins[26];
-	gm_heatmap_t h = {.title = "ramp", .nrows = 1, .ncols = 25, .labels = labels,
-	                  .rows = rows, .col_first = bins};
+	gm_heatmap_t h = {.title = "ramp",
+	                  .nrows = 1,
+	                  .ncols = 25,
+	                  .labels = labels,
+	                  .rows = rows,
+	                  .col_first = bins};
 	char line[256], want[256];
 	char *t;
 	int k;
@@ -201,8 +205,13 @@ Test(heatmap, bytes_show_as_human_sizes)
 	/* a control byte in a label shows as '?' */
 	static const char *labels[] = {"textures/brick.png", "a\tb"};
 	static const uint64_t bins[] = {1, 2, 3, 4};
-	gm_heatmap_t h = {.title = "live bytes by asset", .bytes = 1, .nrows = 2, .ncols = 3,
-	                  .labels = labels, .rows = rows, .col_first = bins};
+	gm_heatmap_t h = {.title = "live bytes by asset",
+	                  .bytes = 1,
+	                  .nrows = 2,
+	                  .ncols = 3,
+	                  .labels = labels,
+	                  .rows = rows,
+	                  .col_first = bins};
 	char line[256], want[256];
 	char *t = heat_text(&h, 0);
 
@@ -229,8 +238,12 @@ Test(heatmap, cut_labels_keep_the_label_column_width)
 	/* 42 bytes: cut to 40 = ".." + the last 38 */
 	static const char *labels[] = {"textures/level_01/very/long/path/brick.png", "short"};
 	static const uint64_t bins[] = {1, 2, 3, 4};
-	gm_heatmap_t h = {.title = "touches by asset", .nrows = 2, .ncols = 3, .labels = labels,
-	                  .rows = rows, .col_first = bins};
+	gm_heatmap_t h = {.title = "touches by asset",
+	                  .nrows = 2,
+	                  .ncols = 3,
+	                  .labels = labels,
+	                  .rows = rows,
+	                  .col_first = bins};
 	char line[256], want[256];
 	char *t = heat_text(&h, 0);
 
@@ -251,8 +264,12 @@ Test(heatmap, null_label_and_all_zero_map_draw_blank)
 	static const uint64_t *rows[] = {r0};
 	static const char *labels[] = {NULL};
 	static const uint64_t bins[] = {5, 6, 9};
-	gm_heatmap_t h = {.title = "empty", .nrows = 1, .ncols = 2, .labels = labels,
-	                  .rows = rows, .col_first = bins};
+	gm_heatmap_t h = {.title = "empty",
+	                  .nrows = 1,
+	                  .ncols = 2,
+	                  .labels = labels,
+	                  .rows = rows,
+	                  .col_first = bins};
 	char line[256];
 	char *t = heat_text(&h, 0);
 	char *c = heat_text(&h, 1);
@@ -272,8 +289,12 @@ Test(heatmap, null_label_and_all_zero_map_draw_blank)
 Test(heatmap, no_rows_and_no_columns_print_title_and_legend_only)
 {
 	static const uint64_t bins[] = {1};
-	gm_heatmap_t h = {.title = "nothing", .nrows = 0, .ncols = 0, .labels = NULL,
-	                  .rows = NULL, .col_first = bins};
+	gm_heatmap_t h = {.title = "nothing",
+	                  .nrows = 0,
+	                  .ncols = 0,
+	                  .labels = NULL,
+	                  .rows = NULL,
+	                  .col_first = bins};
 	char *t = heat_text(&h, 0);
 	char line[256];
 
@@ -310,9 +331,9 @@ Test(heatmap, svg_lays_out_rows_cells_axis_and_scale)
 	cr_expect_eq(strncmp(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg ", 44), 0,
 	             "document start: %.60s", s);
 	cr_expect_not_null(strstr(s, "width=\"265\" height=\"166\" viewBox=\"0 0 265 166\""));
-	cr_expect_not_null(
-	        strstr(s, "<text x=\"16\" y=\"22\" font-size=\"14\" font-weight=\"bold\">"
-	                  "touches by asset</text>"));
+	cr_expect_not_null(strstr(s,
+	                          "<text x=\"16\" y=\"22\" font-size=\"14\" font-weight=\"bold\">"
+	                          "touches by asset</text>"));
 	cr_expect_eq(strcmp(s + strlen(s) - 7, "</svg>\n"), 0, "document end");
 
 	/* row labels right-aligned at left - 8, baselines 44 + 16 r + 12 */
@@ -324,8 +345,9 @@ Test(heatmap, svg_lays_out_rows_cells_axis_and_scale)
 	cr_expect_eq(count_of(s, "<title>"), 8);
 	/* 0 is grey; levels out of 64: 1 -> 1 (first stop), 50 -> 32, 100 -> 64
 	 * (last stop), 25 -> 16, 4 -> 3 */
-	cr_expect_not_null(strstr(s, "<rect x=\"59\" y=\"44\" width=\"24\" height=\"15\" "
-	                             "fill=\"#f2f2f2\"><title>alpha, frames 1-10: 0</title></rect>"));
+	cr_expect_not_null(strstr(s,
+	                          "<rect x=\"59\" y=\"44\" width=\"24\" height=\"15\" "
+	                          "fill=\"#f2f2f2\"><title>alpha, frames 1-10: 0</title></rect>"));
 	cr_expect_not_null(strstr(s, "<rect x=\"83\" y=\"44\" width=\"24\" height=\"15\" "
 	                             "fill=\"#1b1e6b\"><title>alpha, frames 11-20: 1</title>"));
 	cr_expect_not_null(strstr(s, "<rect x=\"107\" y=\"44\" width=\"24\" height=\"15\" "
@@ -348,7 +370,8 @@ Test(heatmap, svg_lays_out_rows_cells_axis_and_scale)
 	cr_expect_not_null(strstr(s, "<text x=\"59\" y=\"96\" text-anchor=\"middle\">1</text>"));
 	cr_expect_not_null(strstr(s, "<text x=\"155\" y=\"96\" text-anchor=\"middle\">40</text>"));
 	cr_expect_eq(count_of(s, "<line "), 3, "axis line and 2 ticks");
-	cr_expect_not_null(strstr(s, "<text x=\"107\" y=\"110\" text-anchor=\"middle\">frame</text>"));
+	cr_expect_not_null(
+	        strstr(s, "<text x=\"107\" y=\"110\" text-anchor=\"middle\">frame</text>"));
 
 	/* scale at y = 44 + 32 + 52 = 128: 7 stops, 1 .. 100 */
 	cr_expect_eq(count_of(s, "<stop "), 7);
@@ -370,16 +393,22 @@ Test(heatmap, svg_escapes_markup_and_replaces_bad_bytes)
 	static const uint64_t *rows[] = {r0, r1};
 	/* markup, a control byte, valid UTF-8 (e-acute, euro, U+1F600), a lone
 	 * continuation byte and a truncated 2-byte sequence */
-	static const char *labels[] = {"<a&b> \"q\"\x01", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \x80 \xc3"};
+	static const char *labels[] = {"<a&b> \"q\"\x01",
+	                               "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \x80 \xc3"};
 	static const uint64_t bins[] = {1, 2};
-	gm_heatmap_t h = {.title = "A & B <x>", .nrows = 2, .ncols = 1, .labels = labels,
-	                  .rows = rows, .col_first = bins};
+	gm_heatmap_t h = {.title = "A & B <x>",
+	                  .nrows = 2,
+	                  .ncols = 1,
+	                  .labels = labels,
+	                  .rows = rows,
+	                  .col_first = bins};
 	char *s = heat_svg(&h);
 
 	cr_expect_not_null(strstr(s, "font-weight=\"bold\">A &amp; B &lt;x&gt;</text>"), "title");
 	cr_expect_not_null(strstr(s, ">&lt;a&amp;b&gt; &quot;q&quot;?</text>"), "label 0");
-	cr_expect_not_null(strstr(s, "<title>&lt;a&amp;b&gt; &quot;q&quot;?, frames 1-1: 7</title>"),
-	                   "tooltip 0");
+	cr_expect_not_null(
+	        strstr(s, "<title>&lt;a&amp;b&gt; &quot;q&quot;?, frames 1-1: 7</title>"),
+	        "tooltip 0");
 	cr_expect_not_null(strstr(s, ">caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 ? ?</text>"),
 	                   "label 1: valid UTF-8 kept, broken bytes as '?'");
 	cr_expect_null(strstr(s, "<a&"), "no raw markup from labels");
@@ -388,12 +417,19 @@ Test(heatmap, svg_escapes_markup_and_replaces_bad_bytes)
 
 Test(heatmap, svg_clamps_cell_width_and_spaces_axis_ticks)
 {
-	enum { ncols = 500 };
+	enum {
+		ncols = 500
+	};
 	static uint64_t cells[ncols], bins[ncols + 1];
 	static const uint64_t *rows[] = {cells};
 	static const char *labels[] = {NULL};
-	gm_heatmap_t h = {.title = "wide", .bytes = 1, .nrows = 1, .ncols = ncols,
-	                  .labels = labels, .rows = rows, .col_first = bins};
+	gm_heatmap_t h = {.title = "wide",
+	                  .bytes = 1,
+	                  .nrows = 1,
+	                  .ncols = ncols,
+	                  .labels = labels,
+	                  .rows = rows,
+	                  .col_first = bins};
 	char want[160];
 	char *s;
 	int c;

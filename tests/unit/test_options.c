@@ -12,8 +12,8 @@ Test(options, booleans_take_every_documented_spelling)
 	static const struct {
 		const char *in;
 		int out;
-	} cases[] = {{"1", 1}, {"true", 1}, {"YES", 1}, {"on", 1},
-		     {"0", 0}, {"false", 0}, {"No", 0}, {"off", 0}};
+	} cases[] = {{"1", 1}, {"true", 1},  {"YES", 1}, {"on", 1},
+	             {"0", 0}, {"false", 0}, {"No", 0},  {"off", 0}};
 	size_t i;
 	int v;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -30,11 +30,10 @@ Test(options, sizes_take_suffixes_and_reject_junk)
 	static const struct {
 		const char *in;
 		uint64_t out;
-	} ok[] = {{"0", 0},           {"4096", 4096},        {"64K", 65536},
-		  {"64KiB", 65536},   {"8M", 8u << 20},      {"8mib", 8u << 20},
-		  {"2G", 2ull << 30}, {"1GiB", 1ull << 30}};
-	static const char *bad[] = {"", "-1", "12Q", "K", "99999999999999999999", "1.5M",
-				    "18446744073709551615G"};
+	} ok[] = {{"0", 0},         {"4096", 4096},     {"64K", 65536},     {"64KiB", 65536},
+	          {"8M", 8u << 20}, {"8mib", 8u << 20}, {"2G", 2ull << 30}, {"1GiB", 1ull << 30}};
+	static const char *bad[] = {
+	        "", "-1", "12Q", "K", "99999999999999999999", "1.5M", "18446744073709551615G"};
 	size_t i;
 	uint64_t v;
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -52,7 +51,7 @@ static void gm_test_warn(const char *a, const char *b, const char *c)
 {
 	gm_test_warnings++;
 	snprintf(gm_test_warned, sizeof(gm_test_warned), "%s%s%s", a ? a : "", b ? b : "",
-		 c ? c : "");
+	         c ? c : "");
 }
 
 Test(options, environment_overrides_defaults_and_bad_values_warn_once)
@@ -71,7 +70,7 @@ Test(options, environment_overrides_defaults_and_bad_values_warn_once)
 	cr_expect_str_eq(o.output, "/tmp/x.%p.gmt");
 	cr_expect_eq(gm_test_warnings, 1);
 	cr_expect(strstr(gm_test_warned, "GMTRACE_CHUNK_SIZE") != NULL, "warning: %s",
-		  gm_test_warned);
+	          gm_test_warned);
 	unsetenv("GMTRACE_RING_SIZE");
 	unsetenv("GMTRACE_COMPRESS");
 	unsetenv("GMTRACE_CHUNK_SIZE");
@@ -106,6 +105,6 @@ Test(options, every_row_has_a_name_default_and_meaning)
 		cr_expect(r->name && *r->name, "row %zu", i);
 		cr_expect(r->help && *r->help, "row %s", r->name);
 		cr_expect_eq(gm_options_set(&o, r->name, r->def), 0, "default of %s parses",
-			     r->name);
+		             r->name);
 	}
 }

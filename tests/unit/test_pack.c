@@ -15,10 +15,11 @@ static size_t gm_test_block(uint64_t *w)
 	uint64_t tick = GM_REC_TICK_MASK - 40, ptr = 0x7fffff000000ull;
 	int i;
 	for (i = 0; i < 300; i++) {
-		ptr += (i % 3 == 0) ? 48 : (uint64_t)-(int64_t)(16 * (i % 5));
+		ptr += (i % 3 == 0) ? 48 : (uint64_t) - (int64_t)(16 * (i % 5));
 		tick += 7 + (uint64_t)(i % 11) * 100000;
 		w[n++] = gm_rec_w0(ptr, gm_rec_alloc, (unsigned)(i % 14));
-		w[n++] = gm_rec_w1((uint64_t)(i * 977) % 100000 + (i == 7 ? GM_REC_SIZE_MASK : 0), tick);
+		w[n++] = gm_rec_w1((uint64_t)(i * 977) % 100000 + (i == 7 ? GM_REC_SIZE_MASK : 0),
+		                   tick);
 		if (i % 4 == 0) {
 			w[n++] = gm_rec_w0(ptr - 4096, gm_rec_free, gm_kind_delete);
 			w[n++] = gm_rec_w1((uint64_t)i, tick + 1);
@@ -63,7 +64,8 @@ Test(pack, damaged_input_is_refused)
 	p = malloc(gm_pack_bound(n));
 	packed = gm_pack_block(w, n, p);
 	for (cut = 1; cut < 40; cut++)
-		cr_expect_eq(gm_unpack_block(p, packed - cut, back, n), -1, "cut by %zu bytes", cut);
+		cr_expect_eq(gm_unpack_block(p, packed - cut, back, n), -1, "cut by %zu bytes",
+		             cut);
 	cr_expect_eq(gm_unpack_block(p, packed, back, n - 16), -1, "room for one record less");
 	cr_expect_eq(gm_unpack_block(p, packed, back, n + 16), -1, "one record more expected");
 	cr_expect_eq(gm_unpack_block(p, packed, back, n + 3), -1, "not whole records");
@@ -75,7 +77,7 @@ Test(pack, damaged_input_is_refused)
 		memset(endless, 0xff, sizeof(endless));
 		endless[0] = (unsigned char)(gm_rec_alloc << 4);
 		cr_expect_eq(gm_unpack_block(endless, sizeof(endless), back, 16), -1,
-			     "a varint that never ends");
+		             "a varint that never ends");
 	}
 	free(w);
 	free(back);

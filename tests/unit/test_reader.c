@@ -520,9 +520,9 @@ Test(reader, refuses_a_newer_major_version_naming_both)
 
 	cap_header(&c, GM_FORMAT_VERSION_MAJOR + 1, 0);
 	expect_open_error(cap_write(&c, "vnext.gmt"),
-	                  GM_FORMAT_VERSION_MAJOR == 2
-	                          ? "capture is format 3.0, this gmtrace reads up to 2.x"
-	                          : "capture is format ?.0 (update this test with the major)");
+	                  GM_FORMAT_VERSION_MAJOR == 2 ?
+	                          "capture is format 3.0, this gmtrace reads up to 2.x" :
+	                          "capture is format ?.0 (update this test with the major)");
 }
 
 /* ---- damage after the header ------------------------------------------------- */

@@ -29,7 +29,7 @@ Test(ring, creates_a_private_exclusive_segment)
 	cr_assert_eq(gm_ring_attach(&again, r.name), 0);
 	cr_expect_eq(again.hdr->nchunks, 4);
 	cr_expect_eq(again.payload - (unsigned char *)again.hdr,
-		     r.payload - (unsigned char *)r.hdr);
+	             r.payload - (unsigned char *)r.hdr);
 	gm_ring_detach(&again, 0);
 	gm_ring_detach(&r, 1);
 	cr_expect_neq(stat(path, &st), 0, "%s removed", path);
@@ -125,7 +125,7 @@ Test(ring, drain_lock_is_exclusive_and_broken_when_its_holder_is_gone)
 	waitpid(dead, NULL, 0);
 	cr_assert_eq(gm_ring_drain_lock(&r, (uint32_t)dead), 1);
 	cr_expect_eq(gm_ring_drain_lock(&r, (uint32_t)getpid()), 1,
-		     "holder %d has exited: its lock is broken", (int)dead);
+	             "holder %d has exited: its lock is broken", (int)dead);
 	cr_expect_eq(r.hdr->drain_lock, (uint32_t)getpid());
 	gm_ring_detach(&r, 1);
 }
