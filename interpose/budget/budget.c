@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../log/format.h"
 #include "../record/context.h"
@@ -52,6 +53,10 @@ static struct {
 } gm_budget_types[64];
 static uint32_t gm_budget_ntypes;
 static __thread int gm_budget_evicting __attribute__((tls_model("initial-exec")));
+/* budget heap bytes this thread freed minus those it allocated: an
+ * eviction's reclaimed bytes are what its evictor gave back, whatever other
+ * threads allocate meanwhile */
+static __thread int64_t gm_budget_freed_here __attribute__((tls_model("initial-exec")));
 
 static void gm_budget_spin(void)
 {
@@ -345,14 +350,26 @@ static int gm_budget_add(uint32_t idx, int64_t n, int force, int32_t *over)
 	int32_t i, j;
 	for (i = (int32_t)idx; i >= 0; i = gm_budget_nodes[i].parent) {
 		gm_budget_node_t *b = &gm_budget_nodes[i];
-		int64_t now = __atomic_add_fetch(&b->live, n, __ATOMIC_ACQ_REL);
-		if (!force && n > 0 && b->hard && now > (int64_t)b->hard) {
-			for (j = (int32_t)idx; j != i; j = gm_budget_nodes[j].parent)
-				__atomic_sub_fetch(&gm_budget_nodes[j].live, n, __ATOMIC_ACQ_REL);
-			__atomic_sub_fetch(&b->live, n, __ATOMIC_ACQ_REL);
-			if (over)
-				*over = i;
-			return -1;
+		int64_t cur = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE), now;
+		if (!force && n > 0 && b->hard) {
+			/* a reservation never shows above the limit, even for a
+			 * moment: another thread must not see an overshoot that
+			 * is about to be taken back */
+			do {
+				now = cur + n;
+				if (now > (int64_t)b->hard) {
+					for (j = (int32_t)idx; j != i;
+					     j = gm_budget_nodes[j].parent)
+						__atomic_sub_fetch(&gm_budget_nodes[j].live, n,
+						                   __ATOMIC_ACQ_REL);
+					if (over)
+						*over = i;
+					return -1;
+				}
+			} while (!__atomic_compare_exchange_n(&b->live, &cur, now, 1,
+			                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+		} else {
+			now = __atomic_add_fetch(&b->live, n, __ATOMIC_ACQ_REL);
 		}
 		if (n > 0) {
 			gm_budget_max(&b->peak, now);
@@ -474,12 +491,32 @@ static uint64_t gm_budget_pick(uint32_t root)
 	return best;
 }
 
+/* 1 if an asset under root is being evicted by another thread (not one of
+ * the tried ones, which this call holds). */
+static int gm_budget_others_evicting(uint32_t root, const uint64_t *tried, unsigned ntried)
+{
+	uint64_t id, lim = gm_context_asset_limit();
+	for (id = 1; id < lim; id++) {
+		gm_asset_t *a = gm_context_asset(id);
+		unsigned k;
+		int mine = 0;
+		if (!a || !__atomic_load_n(&a->evicting, __ATOMIC_ACQUIRE) ||
+		    !gm_budget_in_subtree(a->node, root))
+			continue;
+		for (k = 0; k < ntried; k++)
+			mine |= tried[k] == id;
+		if (!mine)
+			return 1;
+	}
+	return 0;
+}
+
 /* Evict under root until its live bytes plus need fit under limit. */
 static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_t limit,
                             unsigned why)
 {
 	uint64_t tried[64];
-	unsigned ntried = 0, rounds = 0;
+	unsigned ntried = 0, rounds = 0, waits = 0;
 	gm_budget_node_t *b = &gm_budget_nodes[root];
 	if (gm_budget_evicting)
 		return; /* an evictor allocating: no eviction inside eviction */
@@ -492,8 +529,18 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 		gmtrace_evict_fn fn;
 		void *user = NULL;
 		uint64_t extra[4];
-		if (!id)
+		if (!id) {
+			/* nothing to pick, but other threads may be evicting under
+			 * this node right now: their frees are about to come; wait
+			 * for them a little (at most ~20 ms) rather than fail */
+			if (waits < 400 && gm_budget_others_evicting(root, tried, ntried)) {
+				struct timespec ts = {0, 50000};
+				waits++;
+				nanosleep(&ts, NULL);
+				continue;
+			}
 			break;
+		}
 		a = gm_context_asset(id);
 		fn = gm_budget_evictor_for(a, &user);
 		if (!fn) {
@@ -501,7 +548,7 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 			__atomic_store_n(&a->evicting, 0, __ATOMIC_RELEASE);
 			break;
 		}
-		before = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
+		before = gm_budget_freed_here;
 		/* what the heap should get back: extra (GPU) bytes are not in it */
 		extra[3] = __atomic_load_n(&a->bytes, __ATOMIC_RELAXED);
 		t0 = gm_support_mono_ns();
@@ -509,7 +556,7 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 		fn(id, user);
 		gm_context_neutral_pop(t);
 		ns = gm_support_mono_ns() - t0;
-		reclaimed = before - __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
+		reclaimed = gm_budget_freed_here - before;
 		__atomic_add_fetch(&b->evictions, 1, __ATOMIC_RELAXED);
 		extra[0] = why;
 		extra[1] = (uint64_t)reclaimed;
@@ -587,6 +634,7 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	usable = gm_heap_usable(p);
 	if (usable != n)
 		gm_budget_add(idx, (int64_t)usable - (int64_t)n, 1, NULL);
+	gm_budget_freed_here -= (int64_t)usable;
 	return p;
 }
 
@@ -623,6 +671,7 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 	}
 	/* settle on the real sizes */
 	gm_budget_add(idx, (int64_t)gm_heap_usable(q) - old - (grow > 0 ? grow : 0), 1, NULL);
+	gm_budget_freed_here -= (int64_t)gm_heap_usable(q) - old;
 	return q;
 }
 
@@ -632,6 +681,7 @@ void gm_budget_free(void *p)
 	int64_t usable = (int64_t)gm_heap_usable(p);
 	gm_heap_free(p);
 	gm_budget_add(idx, -usable, 1, NULL);
+	gm_budget_freed_here += usable;
 }
 
 /* ---- frame ends ------------------------------------------------------------ */
