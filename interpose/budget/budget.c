@@ -201,11 +201,13 @@ uint32_t gm_budget_define(gm_thread_t *t, const char *name, const char *parent, 
 	 * hard limit (its capacity, as a bank's); without one the node still
 	 * counts, served by the process's allocator */
 	/* every node gets a heap: its allocations and frees are then counted
-	 * exactly (free finds the heap by address). The heap's capacity leaves
-	 * room above the hard limit for jemalloc's own metadata (it takes its
-	 * first 2 MiB) and for fragmentation; the limits are enforced by the
-	 * counts. A platform bank, when there is one, sets the capacity. */
-	b->capacity = hard ? hard + hard / 4 + (8ull << 20) : 1ull << 36;
+	 * exactly (free finds the heap by address). The limits are enforced by
+	 * those counts; the heap itself is as large as a slot, so neither
+	 * jemalloc's own metadata (it takes the first 2 MiB) nor fragmentation
+	 * makes a node fail before its limits. A platform bank, when there is
+	 * one, will set a real capacity (then fragmentation counts as on the
+	 * device). */
+	b->capacity = 1ull << 36;
 	if (gm_heap_reserve(GM_HEAP_MAX, 1ull << 36) == 0 &&
 	    gm_heap_create(idx, b->capacity) == 0) {
 		b->heap = (int)idx;
@@ -371,9 +373,16 @@ static int gm_budget_add(uint32_t idx, int64_t n, int force, int32_t *over)
 		} else {
 			now = __atomic_add_fetch(&b->live, n, __ATOMIC_ACQ_REL);
 		}
-		if (n > 0) {
-			gm_budget_max(&b->peak, now);
-			gm_budget_max(&b->frame_peak, now);
+		(void)now;
+	}
+	/* peaks only once the whole chain took the bytes: a reservation an
+	 * ancestor refused was never live */
+	if (n > 0) {
+		for (i = (int32_t)idx; i >= 0; i = gm_budget_nodes[i].parent) {
+			gm_budget_node_t *b = &gm_budget_nodes[i];
+			int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
+			gm_budget_max(&b->peak, live);
+			gm_budget_max(&b->frame_peak, live);
 		}
 	}
 	return 0;
@@ -388,7 +397,7 @@ static void gm_budget_violation(gm_thread_t *t, uint32_t idx, unsigned what, uin
 {
 	gm_budget_node_t *b = &gm_budget_nodes[idx];
 	uint64_t extra[6];
-	if (what == gm_budget_failed || what == gm_budget_heap_full)
+	if (flags & GM_BUDGET_VIOL_FAILED)
 		__atomic_add_fetch(&b->failures, 1, __ATOMIC_RELAXED);
 	else
 		__atomic_add_fetch(&b->violations, 1, __ATOMIC_RELAXED);
@@ -487,6 +496,13 @@ static uint64_t gm_budget_pick(uint32_t root)
 		if (!__atomic_compare_exchange_n(&a->evicting, &zero, 1, 0, __ATOMIC_ACQ_REL,
 		                                 __ATOMIC_RELAXED))
 			return gm_budget_pick(root); /* another thread took it: look again */
+		/* it may have been evicted (and let go) between our look and the
+		 * claim: only a still resident, unreferenced asset goes */
+		if (__atomic_load_n(&a->state, __ATOMIC_ACQUIRE) != gm_asset_resident ||
+		    __atomic_load_n(&a->refs, __ATOMIC_ACQUIRE) > 0) {
+			__atomic_store_n(&a->evicting, 0, __ATOMIC_RELEASE);
+			return gm_budget_pick(root);
+		}
 	}
 	return best;
 }
@@ -590,9 +606,21 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	void *p;
 	size_t usable;
 	if (gm_budget_add(idx, (int64_t)n, 0, &over) != 0) {
-		gm_budget_evict(t, (uint32_t)over, (int64_t)n, gm_budget_nodes[over].hard,
-		                gm_budget_over_hard);
-		if (gm_budget_add(idx, (int64_t)n, 0, &over) != 0) {
+		int tries = 0, fit = -1;
+		/* evict, then reserve; other threads may take the room freed in
+		 * between, so go again while evicting still frees something */
+		do {
+			int64_t before =
+			        __atomic_load_n(&gm_budget_nodes[over].evictions, __ATOMIC_RELAXED);
+			gm_budget_evict(t, (uint32_t)over, (int64_t)n, gm_budget_nodes[over].hard,
+			                gm_budget_over_hard);
+			fit = gm_budget_add(idx, (int64_t)n, 0, &over);
+			if (fit == 0 || gm_budget_evicting ||
+			    (int64_t)__atomic_load_n(&gm_budget_nodes[over].evictions,
+			                             __ATOMIC_RELAXED) == before)
+				break;
+		} while (++tries < 16);
+		if (fit != 0) {
 			if (gm_budget_strict((uint32_t)over)) {
 				gm_budget_violation(t, (uint32_t)over, gm_budget_failed, n,
 				                    gm_budget_nodes[over].hard,

@@ -112,30 +112,15 @@ def stress(tmp_path_factory):
     return runs
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "budget.c gm_budget_alloc evicts until the bytes fit, then reserves them once: when "
-    "another thread takes the room in between, the allocation goes over the limit as an "
-    "over_hard violation (soft) or fails with ENOMEM (strict: bu_threads exits 1 in about "
-    "half the runs under GMTRACE_BUDGET_MODE=strict) though evictable chunks remain"))
 def test_no_over_hard_violation_while_chunks_are_evictable(stress):
     assert sum(r["over_hard"] for r in stress) == 0, f"per run: {stress}"
     assert sum(r["held_over"] for r in stress) == 0, "the fixture held more than the limit"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "budget.c gm_budget_evict measures reclaimed bytes as the node's live bytes before the "
-    "evictor minus after: other threads' allocations in between make an evictor that freed "
-    "its 448 KiB look like it freed nothing (evictor_no_progress, and the asset is then "
-    "skipped until the next frame end) and make budget_evict's reclaimed_bytes wrong"))
 def test_evictor_that_frees_is_not_flagged(stress):
     assert sum(r["no_progress"] for r in stress) == 0, f"per run: {stress}"
     assert sum(r["bad_reclaim"] for r in stress) == 0, f"per run: {stress}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "budget.c gm_budget_pick chooses a victim from a scan, then claims it (evicting 0 -> 1) "
-    "without looking at its state again: when another thread evicted it and cleared the flag "
-    "in between, the claim succeeds and the evictor is called a second time for an asset "
-    "already unloaded"))
 def test_no_chunk_evicted_twice(stress):
     assert sum(r["double"] for r in stress) == 0, f"per run: {stress}"

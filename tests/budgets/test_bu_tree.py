@@ -53,11 +53,6 @@ def test_parent_limit_evicts_in_both_children(tree):
     assert [prio[n] for n in by_node["audio"]] == [0, 0, 0, 0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "budget.c gm_budget_add walks up from the leaf raising each node's peak and frame_peak; "
-    "when a node above is over its hard limit it takes the bytes back from the nodes below "
-    "but not their peaks: textures peak 96 MiB (T16's 8 MiB refused by total), particles "
-    "14 MiB (E7's 2 MiB refused by gameplay), where they held at most 88 and 12"))
 def test_peaks_count_only_bytes_that_were_live(tree):
     r, b = tree
     for n in r.line["nodes"]:
