@@ -392,6 +392,66 @@ static int gm_budget_add(uint32_t idx, int64_t n, int force, int32_t *over)
 #define GM_BUDGET_VIOL_FAILED 1u  /* the allocation failed (NULL / bad_alloc) */
 #define GM_BUDGET_VIOL_REALLOC 2u /* it was a realloc */
 
+static gmtrace_budget_violation_fn gm_budget_alert_fn;
+static void *gm_budget_alert_user;
+static __thread int gm_budget_alerting __attribute__((tls_model("initial-exec")));
+
+void gm_budget_set_alert(gmtrace_budget_violation_fn fn, void *user)
+{
+	gm_budget_alert_user = user;
+	__atomic_store_n(&gm_budget_alert_fn, fn, __ATOMIC_RELEASE);
+}
+
+/* The optional stderr line and the game's callback for a violation. */
+static void gm_budget_alert(uint32_t idx, unsigned what, uint64_t size, uint64_t limit,
+                            unsigned flags)
+{
+	static const char *const what_name[] = {"over its soft limit", "over its hard limit",
+	                                        "failed an allocation at its hard limit",
+	                                        "found its heap full"};
+	gm_budget_node_t *b = &gm_budget_nodes[idx];
+	gmtrace_budget_violation_fn fn = __atomic_load_n(&gm_budget_alert_fn, __ATOMIC_ACQUIRE);
+	gmtrace_budget_violation_t v;
+	if (gm_session_options.budget_stderr) {
+		char line[256], num[24];
+		size_t len = 0;
+		line[0] = 0;
+		gm_support_append(line, sizeof(line), &len, "budget \"");
+		gm_support_append(line, sizeof(line), &len, b->name);
+		gm_support_append(line, sizeof(line), &len, "\" ");
+		gm_support_append(line, sizeof(line), &len, what < 4 ? what_name[what] : "?");
+		gm_support_append(line, sizeof(line), &len, ": ");
+		gm_support_u64(num, (uint64_t)__atomic_load_n(&b->live, __ATOMIC_RELAXED));
+		gm_support_append(line, sizeof(line), &len, num);
+		gm_support_append(line, sizeof(line), &len, " bytes live, limit ");
+		gm_support_u64(num, limit);
+		gm_support_append(line, sizeof(line), &len, num);
+		if (size) {
+			gm_support_append(line, sizeof(line), &len, ", asked ");
+			gm_support_u64(num, size);
+			gm_support_append(line, sizeof(line), &len, num);
+		}
+		gm_support_warn(line, 0, 0);
+	}
+	if (!fn || gm_budget_alerting)
+		return;
+	memset(&v, 0, sizeof(v));
+	v.node = idx + 1;
+	v.event = what;
+	v.name = b->name;
+	v.live_bytes = __atomic_load_n(&b->live, __ATOMIC_RELAXED);
+	v.limit_bytes = limit;
+	v.size = size;
+	v.asset =
+	        what == gm_budget_over_soft || !gm_context_asset_now ? 0 : gm_context_asset_now->id;
+	v.failed = (flags & GM_BUDGET_VIOL_FAILED) != 0;
+	gm_budget_alerting = 1;
+	gm_context_neutral_push(&gm_thread_self);
+	fn(&v, gm_budget_alert_user);
+	gm_context_neutral_pop(&gm_thread_self);
+	gm_budget_alerting = 0;
+}
+
 static void gm_budget_violation(gm_thread_t *t, uint32_t idx, unsigned what, uint64_t size,
                                 uint64_t limit, unsigned flags)
 {
@@ -412,6 +472,7 @@ static void gm_budget_violation(gm_thread_t *t, uint32_t idx, unsigned what, uin
 	        what == gm_budget_over_soft || !gm_context_asset_now ? 0 : gm_context_asset_now->id;
 	extra[5] = flags;
 	gm_thread_put_var(t, gm_rec_budget_violation, idx + 1, what, extra, sizeof(extra));
+	gm_budget_alert(idx, what, size, limit, flags);
 }
 
 /* ---- eviction -------------------------------------------------------------- */

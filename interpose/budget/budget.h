@@ -71,4 +71,7 @@ size_t gm_budget_snapshot(gmtrace_budget_node_t *nodes, size_t max_nodes,
 void gm_budget_asset_priority(gm_thread_t *t, uint64_t asset, int priority);
 void gm_budget_asset_pin(gm_thread_t *t, uint64_t asset, int pinned);
 
+/* The game's violation callback (NULL: none). */
+void gm_budget_set_alert(gmtrace_budget_violation_fn fn, void *user);
+
 #endif

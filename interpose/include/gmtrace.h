@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GMTRACE_ABI 4
+#define GMTRACE_ABI 5
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +64,25 @@ typedef void (*gmtrace_spike_fn)(const gmtrace_spike_t *spike, void *user);
  * memory). Runs at a frame end, or inside an allocation that would go over
  * a hard limit; it may free, allocate and call gmtrace. */
 typedef void (*gmtrace_evict_fn)(uint64_t asset, void *user);
+
+/* A budget limit was crossed (gmtrace_budget_violation_callback). */
+#define GMTRACE_BUDGET_OVER_SOFT 0 /* over the soft limit at a frame end */
+#define GMTRACE_BUDGET_OVER_HARD 1 /* an allocation went over the hard limit (soft mode) */
+#define GMTRACE_BUDGET_FAILED 2    /* an allocation failed at the hard limit (strict) */
+#define GMTRACE_BUDGET_HEAP_FULL 3 /* the node's heap had no room */
+
+typedef struct gmtrace_budget_violation {
+	uint32_t node;      /* budget node id */
+	uint32_t event;     /* GMTRACE_BUDGET_* */
+	const char *name;   /* the node's name */
+	int64_t live_bytes; /* the node's live bytes then */
+	uint64_t limit_bytes;
+	uint64_t size;  /* bytes requested (0 at a frame end) */
+	uint64_t asset; /* asset being allocated for (0: none) */
+	int failed;     /* 1 if the allocation failed */
+} gmtrace_budget_violation_t;
+
+typedef void (*gmtrace_budget_violation_fn)(const gmtrace_budget_violation_t *v, void *user);
 
 /* One budget node in a snapshot. */
 typedef struct gmtrace_budget_node {
@@ -136,6 +155,8 @@ typedef struct gmtrace_api {
 	                          size_t *nassets);
 	void (*asset_priority)(uint64_t asset, int priority);
 	void (*asset_pin)(uint64_t asset, int pinned);
+	/* ABI 5: budget alerts */
+	void (*budget_violation_callback)(gmtrace_budget_violation_fn fn, void *user);
 } gmtrace_api_t;
 
 #if defined(GMTRACE_IMPLEMENTATION)
@@ -493,6 +514,16 @@ static inline void gmtrace_asset_priority(uint64_t asset, int priority)
 		a->asset_priority(asset, priority);
 }
 
+/* Call fn(v, user) for every budget violation (NULL removes it): on the
+ * thread that crossed the limit, inside the allocation or at the frame end;
+ * fn may allocate (its own allocations never call it again). */
+static inline void gmtrace_budget_violation_callback(gmtrace_budget_violation_fn fn, void *user)
+{
+	const gmtrace_api_t *a = gmtrace_api();
+	if (a && a->abi >= 5)
+		a->budget_violation_callback(fn, user);
+}
+
 /* A pinned asset is never evicted. */
 static inline void gmtrace_asset_pin(uint64_t asset, int pinned)
 {
@@ -597,6 +628,7 @@ static inline void gmtrace__tag_scope_end(int *unused)
 	 (nassets) ? (void)(*(nassets) = 0) : (void)0, ((size_t)0))
 #define gmtrace_asset_priority(asset, priority) ((void)(asset), (void)(priority))
 #define gmtrace_asset_pin(asset, pinned) ((void)(asset), (void)(pinned))
+#define gmtrace_budget_violation_callback(fn, user) ((void)(fn), (void)(user))
 #define gmtrace_gc(gen, ns, collected, uncollectable) \
 	((void)(gen), (void)(ns), (void)(collected), (void)(uncollectable))
 #define gmtrace_footprint_bytes() ((uint64_t)0)

@@ -301,6 +301,11 @@ GMTRACE_API void gmtrace_asset_pin(uint64_t asset, int pinned)
 	gm_budget_asset_pin(&gm_thread_self, asset, pinned);
 }
 
+GMTRACE_API void gmtrace_budget_violation_callback(gmtrace_budget_violation_fn fn, void *user)
+{
+	gm_budget_set_alert(fn, user);
+}
+
 static const gmtrace_api_t gm_marker_api = {
         .abi = GMTRACE_ABI,
         .bytes = sizeof(gmtrace_api_t),
@@ -343,6 +348,7 @@ static const gmtrace_api_t gm_marker_api = {
         .budget_snapshot = gmtrace_budget_snapshot,
         .asset_priority = gmtrace_asset_priority,
         .asset_pin = gmtrace_asset_pin,
+        .budget_violation_callback = gmtrace_budget_violation_callback,
 };
 
 GMTRACE_API const gmtrace_api_t *gmtrace_api_get(uint32_t abi)

@@ -36,6 +36,8 @@ const gm_option_row_t gm_options_table[] = {
          "budget tree file (YAML) enforced while the game runs"},
         {"budget_mode", gm_opt_choice, "soft", "soft|strict", GM_OPT_OFF(budget_mode), 0,
          "at a hard limit after eviction: soft records a violation, strict fails the allocation"},
+        {"budget_stderr", gm_opt_bool, "0", NULL, GM_OPT_OFF(budget_stderr), 0,
+         "print a line on stderr for every budget violation"},
         {"ring_size", gm_opt_size, "8M", NULL, GM_OPT_OFF(ring_size), 0,
          "shared-memory log size per process"},
         {"chunk_size", gm_opt_size, "64K", NULL, GM_OPT_OFF(chunk_size), 0,

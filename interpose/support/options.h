@@ -42,6 +42,7 @@ typedef struct gm_options {
 	int auto_frames;            /* AUTO_FRAMES */
 	char budgets[1024];         /* BUDGETS */
 	int budget_mode;            /* BUDGET_MODE: soft(0) | strict(1) */
+	int budget_stderr;          /* BUDGET_STDERR */
 } gm_options_t;
 
 typedef struct gm_option_row {
