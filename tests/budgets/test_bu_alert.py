@@ -25,8 +25,8 @@ def test_callback_gets_the_violation(mode, tmp_path):
     # size class for 700 KiB is 768 KiB
     assert c["live"] == 768 * KIB
     assert r.line["second_ok"] == (1 if mode == "soft" else 0)
-    lines = [l for l in r.err.decode().splitlines() if 'budget "small"' in l]
-    assert len(lines) == 1, r.err
+    lines = [l for l in r.stderr.decode().splitlines() if 'budget "small"' in l]
+    assert len(lines) == 1, r.stderr
     assert lines[0].startswith("gmtrace: [") and "limit 1048576" in lines[0], lines[0]
 
 
