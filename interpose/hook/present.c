@@ -46,6 +46,27 @@ typedef struct gm_present_search {
 	void *found;
 } gm_present_search_t;
 
+/* libc's dlsym, found with dlvsym (the hook below takes the name dlsym). */
+static void *(*gm_present_libc_dlsym)(void *, const char *);
+
+void *gm_present_dlsym_resolve(void)
+{
+	void *f = __atomic_load_n(&gm_present_libc_dlsym, __ATOMIC_ACQUIRE);
+	if (!f) {
+		f = dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
+		if (!f)
+			f = dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
+		__atomic_store_n(&gm_present_libc_dlsym, f, __ATOMIC_RELEASE);
+	}
+	return f;
+}
+
+static void *gm_present_dlsym_real(void *h, const char *name)
+{
+	void *(*real)(void *, const char *) = gm_present_dlsym_resolve();
+	return real ? real(h, name) : NULL;
+}
+
 static int gm_present_search_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	gm_present_search_t *s = arg;
@@ -56,7 +77,7 @@ static int gm_present_search_cb(struct dl_phdr_info *info, size_t size, void *ar
 	h = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
 	if (!h)
 		return 0;
-	f = dlsym(h, s->name);
+	f = gm_present_dlsym_real(h, s->name);
 	dlclose(h);
 	if (f && f != s->self) {
 		s->found = f;
@@ -70,7 +91,9 @@ static int gm_present_search_cb(struct dl_phdr_info *info, size_t size, void *ar
 static void *gm_present_real(const char *name, void *self)
 {
 	gm_present_search_t s = {name, self, NULL};
-	void *f = dlsym(RTLD_NEXT, name);
+	/* our dlsym hook would hand back the hooks: ask libc's directly; RTLD_NEXT
+	 * is then relative to libgmtrace, which is what is meant here */
+	void *f = gm_present_dlsym_real(RTLD_NEXT, name);
 	if (f && f != self)
 		return f;
 	dl_iterate_phdr(gm_present_search_cb, &s);
@@ -337,3 +360,71 @@ GMTRACE_API void *vkGetInstanceProcAddr(void *instance, const char *name)
 	GM_PRESENT_RESOLVE(real, "vkGetInstanceProcAddr", vkGetInstanceProcAddr);
 	return gm_present_swap_for(name, real ? real(instance, name) : NULL);
 }
+
+/* ---- dlsym ------------------------------------------------------------------
+ * An engine (or a ctypes binding) that opens libSDL2/libGL itself and takes
+ * the present call with dlsym(handle, "SDL_RenderPresent") would call SDL
+ * directly, past the hooks: for those names it gets the hook instead. The
+ * hook must not change what dlsym(RTLD_NEXT or RTLD_DEFAULT, ...) means for
+ * its caller, which glibc works out from the return address: for those two,
+ * dlsym is a plain jump into libc's, the caller's return address untouched
+ * (x86-64 assembly below). Only lookups in a real handle come here. */
+static const struct {
+	const char *name;
+	void *hook;
+} gm_present_names[] = {
+        {"SDL_GL_SwapWindow", (void *)SDL_GL_SwapWindow},
+        {"SDL_RenderPresent", (void *)SDL_RenderPresent},
+        {"SDL_UpdateWindowSurface", (void *)SDL_UpdateWindowSurface},
+        {"SDL_UpdateWindowSurfaceRects", (void *)SDL_UpdateWindowSurfaceRects},
+        {"SDL_Flip", (void *)SDL_Flip},
+        {"SDL_UpdateRect", (void *)SDL_UpdateRect},
+        {"SDL_UpdateRects", (void *)SDL_UpdateRects},
+        {"SDL_GL_SwapBuffers", (void *)SDL_GL_SwapBuffers},
+        {"SDL_PumpEvents", (void *)SDL_PumpEvents},
+        {"SDL_PollEvent", (void *)SDL_PollEvent},
+        {"SDL_GL_GetProcAddress", (void *)SDL_GL_GetProcAddress},
+        {"glXGetProcAddress", (void *)glXGetProcAddress},
+        {"glXGetProcAddressARB", (void *)glXGetProcAddressARB},
+        {"eglGetProcAddress", (void *)eglGetProcAddress},
+        {"vkGetDeviceProcAddr", (void *)vkGetDeviceProcAddr},
+        {"vkGetInstanceProcAddr", (void *)vkGetInstanceProcAddr},
+};
+
+__attribute__((used, visibility("hidden"))) void *gm_present_dlsym_handle(void *h, const char *name)
+{
+	void *f = gm_present_dlsym_real(h, name);
+	size_t i;
+	if (!f || !name)
+		return f;
+	for (i = 0; i < sizeof(gm_present_names) / sizeof(gm_present_names[0]); i++)
+		if (strcmp(name, gm_present_names[i].name) == 0)
+			return gm_present_names[i].hook;
+	return gm_present_swap_for(name, f); /* glXSwapBuffers & co. */
+}
+
+__asm__(".text\n"
+        ".globl dlsym\n"
+        ".type dlsym, @function\n"
+        "dlsym:\n"
+        "	cmpq $-1, %rdi\n" /* RTLD_NEXT */
+        "	je 1f\n"
+        "	testq %rdi, %rdi\n" /* RTLD_DEFAULT */
+        "	je 1f\n"
+        "	jmp gm_present_dlsym_handle\n"
+        "1:	movq gm_present_libc_dlsym(%rip), %rax\n"
+        "	testq %rax, %rax\n"
+        "	je 2f\n"
+        "	jmp *%rax\n"
+        "2:	pushq %rdi\n"
+        "	pushq %rsi\n"
+        "	subq $8, %rsp\n"
+        "	call gm_present_dlsym_resolve\n"
+        "	addq $8, %rsp\n"
+        "	popq %rsi\n"
+        "	popq %rdi\n"
+        "	testq %rax, %rax\n"
+        "	je 3f\n"
+        "	jmp *%rax\n"
+        "3:	ret\n"
+        ".size dlsym, .-dlsym\n");

@@ -11,18 +11,11 @@ import pytest
 from fr_support import (SDL_ENV, DumpFrames, first_mismatch, frames_json, has_fixture,
                         run_fixture)
 
-DLOPEN_BUG = (
-    "known limitation: a game that dlopens libSDL2 RTLD_LOCAL and takes its functions "
-    "with dlsym(handle, ...) (ctypes/PySDL2 style) calls SDL_RenderPresent and "
-    "SDL_PollEvent directly, never through the present hooks, so no frame is found "
-    "(fr_sdl2_dlopen 120: 0 main frame records, want 120)")
-
 CASES = [
     pytest.param("fr_sdl2", [120], id="sdl2-render"),
     pytest.param("fr_sdl2_surface", [120], id="sdl2-surface-rects"),
     pytest.param("fr_sdl2_ext", [120], id="sdl2-private-scope-extension"),
-    pytest.param("fr_sdl2_dlopen", [120], id="sdl2-dlopen-local",
-                 marks=pytest.mark.xfail(strict=True, reason=DLOPEN_BUG)),
+    pytest.param("fr_sdl2_dlopen", [120], id="sdl2-dlopen-local"),
     pytest.param("fr_sdl1", [120], id="sdl1-flip"),
     pytest.param("fr_sdl1_rects", [120], id="sdl1-update-rects"),
     pytest.param("fr_sdl2", [3000, 32, 32], id="sdl2-fast-3000"),
