@@ -61,15 +61,20 @@ int64_t gm_compact_file(const char *path)
 		rc = -EINVAL;
 		goto err;
 	}
-	/* a first look: anything to do? */
+	/* a first look: anything to do? Block headers are read with pread, not
+	 * through the mapping: touching a header every few pages would map
+	 * nearly the whole capture into this process */
 	for (off = h->header_bytes; off + sizeof(gm_block_t) <= (uint64_t)st.st_size;) {
 		gm_block_t b;
-		memcpy(&b, map + off, sizeof(b));
+		if (pread(fd, &b, sizeof(b), (off_t)off) != (ssize_t)sizeof(b))
+			break;
 		if (b.magic != GM_BLOCK_MAGIC ||
 		    off + sizeof(b) + b.stored_bytes > (uint64_t)st.st_size)
 			break;
-		if ((b.kind == gm_block_raw || b.kind == gm_block_packed) && b.raw_bytes >= 256)
+		if ((b.kind == gm_block_raw || b.kind == gm_block_packed) && b.raw_bytes >= 256) {
 			any_raw = 1;
+			break;
+		}
 		off += sizeof(b) + b.stored_bytes;
 	}
 	if (!any_raw)
