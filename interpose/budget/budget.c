@@ -568,6 +568,22 @@ static uint64_t gm_budget_pick(uint32_t root)
 	return best;
 }
 
+/* 1 if some asset under root can still go: resident, unreferenced, not
+ * pinned (whether or not another thread is evicting it now). */
+static int gm_budget_has_victim(uint32_t root)
+{
+	uint64_t id, lim = gm_context_asset_limit();
+	for (id = 1; id < lim; id++) {
+		gm_asset_t *a = gm_context_asset(id);
+		if (a && !a->pinned &&
+		    __atomic_load_n(&a->state, __ATOMIC_RELAXED) == gm_asset_resident &&
+		    __atomic_load_n(&a->refs, __ATOMIC_RELAXED) <= 0 &&
+		    gm_budget_in_subtree(a->node, root))
+			return 1;
+	}
+	return 0;
+}
+
 /* 1 if an asset under root is being evicted by another thread (not one of
  * the tried ones, which this call holds). */
 static int gm_budget_others_evicting(uint32_t root, const uint64_t *tried, unsigned ntried)
@@ -671,16 +687,14 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 		/* evict, then reserve; other threads may take the room freed in
 		 * between, so go again while evicting still frees something */
 		do {
-			int64_t before =
-			        __atomic_load_n(&gm_budget_nodes[over].evictions, __ATOMIC_RELAXED);
 			gm_budget_evict(t, (uint32_t)over, (int64_t)n, gm_budget_nodes[over].hard,
 			                gm_budget_over_hard);
 			fit = gm_budget_add(idx, (int64_t)n, 0, &over);
-			if (fit == 0 || gm_budget_evicting ||
-			    (int64_t)__atomic_load_n(&gm_budget_nodes[over].evictions,
-			                             __ATOMIC_RELAXED) == before)
+			/* stop when nothing evictable is left under the node (being
+			 * evicted by another thread counts as left: its bytes come) */
+			if (fit == 0 || gm_budget_evicting || !gm_budget_has_victim((uint32_t)over))
 				break;
-		} while (++tries < 16);
+		} while (++tries < 64);
 		if (fit != 0) {
 			if (gm_budget_strict((uint32_t)over)) {
 				gm_budget_violation(t, (uint32_t)over, gm_budget_failed, n,
