@@ -66,10 +66,10 @@ __all__ = [
     "ABI", "LEVEL_EVENTS", "LEVEL_FRAMES", "EVICT_LRU", "EVICT_LFU", "EVICT_LARGEST",
     "EVICT_PRIORITY", "available", "enabled", "frame", "frame_set", "tick", "level", "tag",
     "tag_id", "asset", "Asset", "attach", "scene", "Pool", "gc_record", "Budget", "snapshot",
-    "spike_callback", "self_allocations", "footprint_bytes",
+    "spike_callback", "budget_violation_callback", "self_allocations", "footprint_bytes",
 ]
 
-ABI = 4  # the highest GMTRACE_ABI this module knows
+ABI = 5  # the highest GMTRACE_ABI this module knows
 
 LEVEL_EVENTS, LEVEL_FRAMES = 0, 1
 EVICT_LRU, EVICT_LFU, EVICT_LARGEST, EVICT_PRIORITY = 0, 1, 2, 3
@@ -107,10 +107,20 @@ class _AssetInfo(_c.Structure):
                 ("node", _c.c_uint32), ("priority", _c.c_int32)]
 
 
+class _Violation(_c.Structure):
+    _fields_ = [("node", _c.c_uint32), ("event", _c.c_uint32), ("name", _c.c_char_p),
+                ("live_bytes", _c.c_int64), ("limit_bytes", _c.c_uint64),
+                ("size", _c.c_uint64), ("asset", _c.c_uint64), ("failed", _c.c_int)]
+
+
+_VIOLATION_EVENTS = ("over_soft", "over_hard", "failed", "heap_full")
+
 # Callbacks: ctypes takes the GIL (PyGILState_Ensure) on whatever thread calls.
 _SPIKE_FN = _c.CFUNCTYPE(None, _c.POINTER(_Spike), _c.c_void_p)
 _EVICT_FN = _c.CFUNCTYPE(None, _c.c_uint64, _c.c_void_p)
+_VIOLATION_FN = _c.CFUNCTYPE(None, _c.POINTER(_Violation), _c.c_void_p)
 _SPIKE_NONE = _SPIKE_FN()  # NULL function pointers: "remove the callback"
+_VIOLATION_NONE = _VIOLATION_FN()
 _EVICT_NONE = _EVICT_FN()
 
 _u32, _u64, _int, _str = _c.c_uint32, _c.c_uint64, _c.c_int, _c.c_char_p
@@ -159,6 +169,7 @@ _ENTRIES = (
       _c.POINTER(_c.c_size_t))),
     ("asset_priority", 4, None, (_u64, _int)),
     ("asset_pin", 4, None, (_u64, _int)),
+    ("budget_violation_callback", 5, None, (_VIOLATION_FN, _c.c_void_p)),
 )
 
 
@@ -211,6 +222,7 @@ _footprint_bytes = _entry("footprint_bytes", lambda: 0)
 _tick = _entry("tick")
 _level_set = _entry("level_set", lambda level: -1)
 _spike_callback = _entry("spike_callback")
+_violation_callback = _entry("budget_violation_callback")
 _tag_id = _entry("tag_id", lambda name: 0)
 _tag_push_id = _entry("tag_push_id")
 _tag_pop = _entry("tag_pop")
@@ -757,6 +769,35 @@ def spike_callback(fn):
     return True
 
 
+def budget_violation_callback(fn):
+    """fn(violation) for every budget limit crossed (gmtrace 5+): on the
+    thread that crossed it, inside the allocation or at a frame end;
+    violation is a dict (node, event: over_soft | over_hard | failed |
+    heap_full, name, live_bytes, limit_bytes, size, asset, failed). None
+    removes it. Returns False without gmtrace (or an older one)."""
+    if _violation_callback is _noop:
+        return False
+    if fn is None:
+        _violation_callback(_VIOLATION_NONE, None)
+        _hold(("violation",), None)
+        return True
+
+    def call(p, user):
+        v = p.contents
+        try:
+            fn({"node": v.node,
+                "event": _VIOLATION_EVENTS[v.event] if v.event < 4 else v.event,
+                "name": (v.name or b"").decode("utf-8", "replace"),
+                "live_bytes": v.live_bytes, "limit_bytes": v.limit_bytes,
+                "size": v.size, "asset": v.asset, "failed": bool(v.failed)})
+        except BaseException:
+            _report("budget violation callback", fn)
+    cb = _VIOLATION_FN(call)
+    _hold(("violation",), cb)
+    _violation_callback(cb, None)
+    return True
+
+
 def self_allocations():
     """Allocations gmtrace made for itself since start-up (0 without it)."""
     return int(_self_allocations())
@@ -786,6 +827,8 @@ def _at_exit():
             _budget_evictor_type(_name(key[1]), _EVICT_NONE, None)
         elif key[0] == "spike":
             _spike_callback(_SPIKE_NONE, None)
+        elif key[0] == "violation":
+            _violation_callback(_VIOLATION_NONE, None)
         _hold(key, None)
 
 

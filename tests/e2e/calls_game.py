@@ -8,7 +8,7 @@ extra bytes, a priority and a pin, unloaded in a scope; an asset whose load
 raises; a worker thread attached to an asset; a scene; a pool through its
 whole life; a budget node with an evictor, bound to a tag and a type; frame
 marks, a named frame set, ticks, a level switch back and forth; a spike
-callback), plus two deliberate misuses that gmtrace must record as
+callback; a budget violation callback seeing a hard limit crossed), plus two deliberate misuses that gmtrace must record as
 validation events (an unknown eviction policy, a double unload). Prints one
 JSON line of what each call returned, so the tests can check the values
 with and without the preload, and the capture for the records they made.
@@ -123,6 +123,17 @@ def main():
     gmtrace.frame_set("physics")
     gmtrace.frame()
     out["spike_removed"] = gmtrace.spike_callback(None)
+
+    # A 1 MiB hard limit and two 700 KiB buffers: the second crosses it.
+    small = gmtrace.Budget.define("calls/small", None, 0, 1 << 20)
+    small.bind_tag("calls/small")
+    violations = []
+    out["violation_callback"] = gmtrace.budget_violation_callback(violations.append)
+    with gmtrace.tag("calls/small"):
+        big = [bytearray(700 << 10), bytearray(700 << 10)]
+    out["violation_removed"] = gmtrace.budget_violation_callback(None)
+    del big
+    out["violations"] = violations[:1]
     gmtrace.gc_record(0, 1234, 5, 0)
     out["self_allocations"] = gmtrace.self_allocations()
     out["footprint_bytes"] = gmtrace.footprint_bytes()

@@ -30,6 +30,7 @@ NEUTRAL = {
     "snapshot_assets": {}, "snapshot_hero": [], "unloaded_again": None,
     "spike_callback": False, "spike_removed": False, "self_allocations": 0,
     "footprint_bytes": 0, "evicted": [], "again_id": 0,
+    "violation_callback": False, "violation_removed": False, "violations": [],
 }
 
 
@@ -113,7 +114,8 @@ def test_with_preload_every_call_answers(preloaded):
     assert got["budget_id"] > 0 and got["budget_found"] == got["budget_id"]
     assert got["budget_missing"] is None
     for k in ("bind_tag", "bind_type", "policy", "evictor", "evictor_type",
-              "evictor_removed", "spike_callback", "spike_removed"):
+              "evictor_removed", "spike_callback", "spike_removed", "violation_callback",
+              "violation_removed"):
         assert got[k] is True, k
     assert got["policy_bogus"] is False
     node = got["node_snapshot"]
@@ -127,6 +129,12 @@ def test_with_preload_every_call_answers(preloaded):
     assert hero["bytes"] >= 64 * 64 * 4 + 4096 and hero["priority"] == 5, hero
     assert hero["refs"] == 0 and hero["last_touch_frame"] == 0, hero
     assert got["self_allocations"] >= 0 and got["footprint_bytes"] > 0
+    # The first crossing: the second 700 KiB buffer (bytearray asks for one
+    # byte more, its NUL) on top of the first (jemalloc's 768 KiB class).
+    v = got["violations"][0]
+    assert (v["event"], v["name"], v["limit_bytes"], v["size"], v["failed"]) == (
+        "over_hard", "calls/small", 1 << 20, (700 << 10) + 1, False), v
+    assert 700 << 10 <= v["live_bytes"] <= 1 << 20 < v["live_bytes"] + v["size"], v
     assert preloaded.stderr == "", preloaded.stderr
 
 
@@ -140,7 +148,8 @@ def test_with_preload_the_capture_has_every_record(preloaded):
     for e in evs:
         by[e["type"]].append(e)
     tags = {e["name"]: e["tag"] for e in by["tag_def"]}
-    assert set(tags) == {"calls/decorated", "calls/tagged", "calls/bytes"}, tags
+    assert set(tags) == {"calls/decorated", "calls/tagged", "calls/bytes",
+                         "calls/small"}, tags
     assert tags["calls/tagged"] == got["tag_id"]
     pushed = {e["tag"] for e in by["context"] if e["tag"]}
     assert pushed == set(tags.values()), pushed
@@ -173,7 +182,10 @@ def test_with_preload_the_capture_has_every_record(preloaded):
     # gc_record's run (automatic collections may come too)
     assert [(e["generation"], e["collected"], e["uncollectable"])
             for e in by["gc"] if e["duration_ns"] == 1234] == [(0, 5, 0)]
-    assert by["budget_node"][-1]["name"] == "calls" and by["budget_node"][-1]["policy"] == 3
+    calls = [e for e in by["budget_node"] if e["name"] == "calls"]
+    assert calls and calls[-1]["policy"] == 3, by["budget_node"]
+    small = [e for e in by["budget_node"] if e["name"] == "calls/small"]
+    assert small and small[-1]["hard"] == 1 << 20, small
     # the two deliberate misuses, and nothing else
     # an unknown policy is a bad_state (the node exists), the second unload a double_unload
     assert sorted(e["code"] for e in by["validation"]) == ["bad_state", "double_unload"]
