@@ -167,6 +167,7 @@ static const char *const gm_reader_kind_names[gm_kind_count] = {
         [gm_kind_free] = "free",
         [gm_kind_delete] = "delete",
         [gm_kind_delete_array] = "delete_array",
+        [gm_kind_pymalloc_arena] = "pymalloc_arena",
 };
 
 /* Name of a record type for display and JSON; "unknown" if out of range. */

@@ -158,6 +158,7 @@ typedef enum gm_kind {
 	gm_kind_free = 11,
 	gm_kind_delete = 12,
 	gm_kind_delete_array = 13,
+	gm_kind_pymalloc_arena = 14, /* a CPython arena (hook/python.c), alloc and free */
 	gm_kind_count
 } gm_kind_t;
 

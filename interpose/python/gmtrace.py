@@ -34,7 +34,9 @@ What is here (names as in the C header, Python-shaped):
     snapshot()                budget nodes and assets as plain lists of dicts
     spike_callback(fn), self_allocations(), footprint_bytes()
 Garbage-collector runs are recorded from gc.callbacks as soon as the module
-is imported under gmtrace (one gmtrace_gc record per collection).
+is imported under gmtrace (one gmtrace_gc record per collection), and from
+then on pymalloc's arenas are allocation records of kind pymalloc_arena
+(when the game runs with PYTHONMALLOC=pymalloc).
 
 Calls keep the GIL (ctypes.PYFUNCTYPE): a marker is a few stores, and
 releasing the GIL around each one would cost more than the call and hand the
@@ -67,6 +69,7 @@ __all__ = [
     "EVICT_PRIORITY", "available", "enabled", "frame", "frame_set", "tick", "level", "tag",
     "tag_id", "asset", "Asset", "attach", "scene", "Pool", "gc_record", "Budget", "snapshot",
     "spike_callback", "budget_violation_callback", "self_allocations", "footprint_bytes",
+    "pymalloc_arenas",
 ]
 
 ABI = 5  # the highest GMTRACE_ABI this module knows
@@ -832,7 +835,26 @@ def _at_exit():
         _hold(key, None)
 
 
+def _record_arenas():
+    """Has libgmtrace wrap pymalloc's arena allocator (hook/python.c): with
+    PYTHONMALLOC=pymalloc every arena becomes an allocation record. Called
+    with the GIL held (PYFUNCTYPE), as setting the allocator requires."""
+    try:
+        addr = _c.cast(_c.CDLL(None).gmtrace_python_arenas, _c.c_void_p).value
+    except (OSError, AttributeError):
+        return False
+    return _c.PYFUNCTYPE(_c.c_int)(addr)() >= 0
+
+
+def pymalloc_arenas():
+    """True when pymalloc's arenas are recorded (always under gmtrace;
+    they only exist with PYTHONMALLOC=pymalloc, gmtrace run --pymalloc)."""
+    return _arenas
+
+
+_arenas = False
 if _fns:
     if _gc is not _noop:
         gc.callbacks.append(_on_gc)
+    _arenas = _record_arenas()
     atexit.register(_at_exit)
