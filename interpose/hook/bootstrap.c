@@ -88,11 +88,16 @@ int gm_bootstrap_resolve(void)
 	return 0;
 }
 
+int gmtrace_python_arenas(void);
+
 __attribute__((constructor)) static void gm_bootstrap_ctor(void)
 {
 	if (gm_bootstrap_resolve() != 0)
 		return;
 	gm_session_start();
+	/* a CPython game: its arenas are recorded from the interpreter's
+	 * start (hook/python.c); nothing happens in other programs */
+	gmtrace_python_arenas();
 }
 
 __attribute__((destructor)) static void gm_bootstrap_dtor(void)

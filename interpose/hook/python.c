@@ -3,16 +3,18 @@
  * With CPython's own small-object allocator (PYTHONMALLOC=pymalloc, or
  * `gmtrace run --pymalloc`) objects of up to 512 bytes never reach malloc:
  * they are carved from arenas (1 MiB each since Python 3.10, 256 KiB
- * before) that CPython maps itself. gmtrace.py calls gmtrace_python_arenas()
- * once at import, holding the GIL; it puts a wrapper around the
- * interpreter's arena allocator (PyObject_Get/SetArenaAllocator, found with
+ * before) that CPython maps itself. The library constructor calls
+ * gmtrace_python_arenas() before the interpreter starts (when the program
+ * is CPython), and gmtrace.py calls it again at import, holding the GIL
+ * (for an interpreter loaded later, embedded in a game); it puts a wrapper
+ * around the interpreter's arena allocator (PyObject_Get/SetArenaAllocator, found with
  * dlsym so libgmtrace never links against libpython). Every arena mapped
  * after that becomes an alloc record of kind pymalloc_arena, every arena
  * given back a free record of that kind, tagged with the thread's context
  * like any allocation. CPython 3.11+ also takes its frames' data-stack
  * chunks (16 KiB and up) from this allocator: they are recorded the same
- * way, with or without pymalloc. Arenas mapped before the import are only seen when
- * they are freed (unmatched frees). The wrapper adds no Python code to the
+ * way, with or without pymalloc. Arenas mapped before the wrapper (an interpreter
+ * loaded after start-up) are only seen when freed (unmatched frees). The wrapper adds no Python code to the
  * allocation path: it is C called by C, with the GIL held.
  */
 #define _GNU_SOURCE
@@ -60,7 +62,7 @@ static void gm_py_arena_free(void *ctx, void *p, size_t n)
 }
 
 /* 1: arenas are recorded from now on; 0: they already were; -1: no CPython
- * in this process. Must be called with the GIL held (gmtrace.py does). */
+ * in this process. Called before Py_Initialize or with the GIL held. */
 GMTRACE_API int gmtrace_python_arenas(void)
 {
 	static gm_py_arena_allocator_t mine = {NULL, gm_py_arena_alloc, gm_py_arena_free};

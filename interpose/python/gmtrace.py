@@ -34,9 +34,10 @@ What is here (names as in the C header, Python-shaped):
     snapshot()                budget nodes and assets as plain lists of dicts
     spike_callback(fn), self_allocations(), footprint_bytes()
 Garbage-collector runs are recorded from gc.callbacks as soon as the module
-is imported under gmtrace (one gmtrace_gc record per collection), and from
-then on pymalloc's arenas are allocation records of kind pymalloc_arena
-(when the game runs with PYTHONMALLOC=pymalloc).
+is imported under gmtrace (one gmtrace_gc record per collection). pymalloc's
+arenas are allocation records of kind pymalloc_arena (PYTHONMALLOC=pymalloc):
+libgmtrace wraps the arena allocator when the interpreter starts, and the
+import makes sure for an interpreter embedded after start-up.
 
 Calls keep the GIL (ctypes.PYFUNCTYPE): a marker is a few stores, and
 releasing the GIL around each one would cost more than the call and hand the
