@@ -66,10 +66,21 @@ static void gm_py_arena_free(void *ctx, void *p, size_t n)
 GMTRACE_API int gmtrace_python_arenas(void)
 {
 	static gm_py_arena_allocator_t mine = {NULL, gm_py_arena_alloc, gm_py_arena_free};
+	gm_thread_t *t = &gm_thread_self;
 	gm_py_arena_access_fn get, set;
 	gm_py_arena_allocator_t now;
+	/* dlsym allocates its error message when a name is missing (every
+	 * program but CPython), and the game's next dl call would free it:
+	 * gmtrace's own block, allocated and freed here (the first dlerror
+	 * hands the message out, the second frees it) */
+	t->busy++;
 	*(void **)&get = dlsym(RTLD_DEFAULT, "PyObject_GetArenaAllocator");
 	*(void **)&set = dlsym(RTLD_DEFAULT, "PyObject_SetArenaAllocator");
+	if (!get || !set) {
+		dlerror();
+		dlerror();
+	}
+	t->busy--;
 	if (!get || !set)
 		return -1;
 	get(&now);
