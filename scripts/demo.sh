@@ -5,6 +5,9 @@
 #   scripts/demo.sh            the C demo game (tests/games/demo.c), ~5 s
 #   scripts/demo.sh --fast     the same without frame pacing
 #   scripts/demo.sh --frames N and other gm_demo options
+#   scripts/demo.sh --python [pygame_demo options]
+#                              the pygame demo (tests/games/pygame_demo.py),
+#                              headless, with the marker module on its path
 #
 # Then the reports: summary, frames, assets, transitions, pools and budgets
 # (those this build has). The game marks frames, ticks, tags, assets, scenes,
@@ -21,10 +24,17 @@ out=build/demo
 mkdir -p "$out"
 rm -f "$out"/*.gmt
 
-echo "== playing the demo game under gmtrace: gm_demo${*:+ $*} =="
-"$gmtrace" run --output "$out/%e.%p.gmt" -- build/tests/games/gm_demo "$@"
-
-capture=$(ls -t "$out"/gm_demo.*.gmt | head -n 1)
+if [[ ${1:-} == --python ]]; then
+	shift
+	echo "== playing the pygame demo under gmtrace: pygame_demo.py${*:+ $*} =="
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy PYTHONPATH=interpose/python \
+		"$gmtrace" run --output "$out/%e.%p.gmt" -- /usr/bin/python3 tests/games/pygame_demo.py "$@"
+	capture=$(ls -t "$out"/pygame_demo.*.gmt | head -n 1)
+else
+	echo "== playing the demo game under gmtrace: gm_demo${*:+ $*} =="
+	"$gmtrace" run --output "$out/%e.%p.gmt" -- build/tests/games/gm_demo "$@"
+	capture=$(ls -t "$out"/gm_demo.*.gmt | head -n 1)
+fi
 
 # Each report that this build of gmtrace has (its help lists the commands),
 # after the summary: older trees lack some, and the demo still runs.
