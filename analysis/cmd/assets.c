@@ -874,23 +874,6 @@ static int gm_cmd_assets_json(const gm_assets_out_t *o, const gm_assets_opts_t *
 
 /* ---- CSV --------------------------------------------------------------------------- */
 
-static void gm_cmd_assets_csv_string(const char *s)
-{
-	if (!s)
-		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-}
-
 static void gm_cmd_assets_csv(const gm_assets_out_t *o)
 {
 	size_t i, k, n;
@@ -905,9 +888,9 @@ static void gm_cmd_assets_csv(const gm_assets_out_t *o)
 		size_t len = 0;
 
 		printf("%llu,", (unsigned long long)a->id);
-		gm_cmd_assets_csv_string(a->name);
+		gm_text_csv(stdout, a->name);
 		putchar(',');
-		gm_cmd_assets_csv_string(a->type != GM_ASSETS_NONE ? o->types[a->type].name : NULL);
+		gm_text_csv(stdout, a->type != GM_ASSETS_NONE ? o->types[a->type].name : NULL);
 		printf(",%s,%llu,%llu,%llu,%llu,%llu,",
 		       a->known ? gm_assets_state_name(a->state) : "unknown",
 		       (unsigned long long)a->live_bytes, (unsigned long long)a->live_blocks,
@@ -942,7 +925,7 @@ static void gm_cmd_assets_csv(const gm_assets_out_t *o)
 			len += (size_t)snprintf(tags + len, sizeof(tags) - len, "%s%s",
 			                        k ? ";" : "", t ? t : "(untagged)");
 		}
-		gm_cmd_assets_csv_string(tags);
+		gm_text_csv(stdout, tags);
 		putchar('\n');
 	}
 }

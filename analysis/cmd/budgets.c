@@ -704,28 +704,11 @@ static int gm_cmd_budgets_json(const gm_cmd_budgets_out_t *o, const char *error)
 
 /* ---- CSV ------------------------------------------------------------------------- */
 
-static void gm_cmd_budgets_csv_string(const char *s)
-{
-	if (!s)
-		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-}
-
 /* node,node_id: the first two columns of every per-node table */
 static void gm_cmd_budgets_csv_node(const gm_cmd_budgets_out_t *o, uint32_t i)
 {
 	if (i != GM_BUDGETS_NONE) {
-		gm_cmd_budgets_csv_string(o->nodes[i].name);
+		gm_text_csv(stdout, o->nodes[i].name);
 		printf(",%llu,", (unsigned long long)o->nodes[i].id);
 	} else {
 		printf(",,");
@@ -737,9 +720,9 @@ static void gm_cmd_budgets_csv_asset(const gm_cmd_budgets_out_t *o, uint64_t id)
 	if (id)
 		printf("%llu", (unsigned long long)id);
 	putchar(',');
-	gm_cmd_budgets_csv_string(gm_budgets_asset_name(o->m, id));
+	gm_text_csv(stdout, gm_budgets_asset_name(o->m, id));
 	putchar(',');
-	gm_cmd_budgets_csv_string(gm_budgets_asset_type(o->m, id));
+	gm_text_csv(stdout, gm_budgets_asset_type(o->m, id));
 }
 
 static void gm_cmd_budgets_csv(const gm_cmd_budgets_out_t *o)
@@ -759,7 +742,7 @@ static void gm_cmd_budgets_csv(const gm_cmd_budgets_out_t *o)
 			continue;
 		gm_cmd_budgets_csv_node(o, i);
 		if (b->parent != GM_BUDGETS_NONE)
-			gm_cmd_budgets_csv_string(o->nodes[b->parent].name);
+			gm_text_csv(stdout, o->nodes[b->parent].name);
 		printf(",%u,%llu,%llu,%llu,%s,%u,%llu,%zu,", b->depth, (unsigned long long)b->soft,
 		       (unsigned long long)b->hard, (unsigned long long)b->target,
 		       b->definitions ? gm_budgets_policy_name(b->policy) : "", b->strict,
@@ -810,7 +793,7 @@ static void gm_cmd_budgets_csv(const gm_cmd_budgets_out_t *o)
 		       (unsigned long long)v->requested,
 		       (long long)(v->live + (int64_t)v->requested - (int64_t)v->limit),
 		       v->failure);
-		gm_cmd_budgets_csv_string(gm_budgets_tag_name(o->m, v->tag));
+		gm_text_csv(stdout, gm_budgets_tag_name(o->m, v->tag));
 		putchar(',');
 		if (v->tag)
 			printf("%llu", (unsigned long long)v->tag);

@@ -380,22 +380,6 @@ static void gm_pools_cmd_text(const gm_pools_cmd_t *c, const gm_pools_t *p, cons
 
 /* ---- CSV -------------------------------------------------------------------- */
 
-/* A CSV field: quoted when it holds a comma, quote or line break. */
-static void gm_pools_cmd_csv_string(const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-}
-
 static void gm_pools_cmd_csv_double(double v)
 {
 	if (!isnan(v) && !isinf(v))
@@ -439,7 +423,7 @@ static void gm_pools_cmd_csv(const gm_pools_cmd_t *c, const gm_pools_t *p)
 			const gm_pools_pool_t *q = &p->pools[i];
 
 			printf("%u,", q->id);
-			gm_pools_cmd_csv_string(gm_pools_cmd_pool_name(q, name, sizeof(name)));
+			gm_text_csv(stdout, gm_pools_cmd_pool_name(q, name, sizeof(name)));
 			printf(",%llu,%llu,%llu,%zu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,",
 			       (unsigned long long)q->object_size, (unsigned long long)q->capacity,
 			       (unsigned long long)q->capacity_initial, q->nresizes,
@@ -514,7 +498,7 @@ static void gm_pools_cmd_csv(const gm_pools_cmd_t *c, const gm_pools_t *p)
 			char tag[64];
 
 			printf("%zu,%u,", i + 1, g->tag);
-			gm_pools_cmd_csv_string(gm_pools_cmd_tag(p, g->tag, tag, sizeof(tag)));
+			gm_text_csv(stdout, gm_pools_cmd_tag(p, g->tag, tag, sizeof(tag)));
 			printf(",%d,%llu,%llu,%llu,", g->exact, (unsigned long long)g->size,
 			       (unsigned long long)(1ull << g->cls),
 			       (unsigned long long)g->allocations);
@@ -528,7 +512,7 @@ static void gm_pools_cmd_csv(const gm_pools_cmd_t *c, const gm_pools_t *p)
 			putchar(',');
 			gm_pools_cmd_csv_double(g->cost_known ? g->saved_ns_per_frame : NAN);
 			putchar(',');
-			gm_pools_cmd_csv_string(gm_pools_cmd_where(p, g, where, sizeof(where)));
+			gm_text_csv(stdout, gm_pools_cmd_where(p, g, where, sizeof(where)));
 			putchar('\n');
 		}
 	}
@@ -959,7 +943,7 @@ static int gm_pools_cmd_compare_out(const gm_pools_cmd_t *c, const gm_pools_side
 		            "pool_allocations_avoided")) {
 			for (k = 0; k < 2; k++) {
 				printf("%c,", 'A' + k);
-				gm_pools_cmd_csv_string(s[k].path);
+				gm_text_csv(stdout, s[k].path);
 				printf(",%llu,%llu,", (unsigned long long)s[k].frames,
 				       (unsigned long long)s[k].allocations);
 				gm_pools_cmd_csv_double(gm_pools_cmd_per_frame(

@@ -1,6 +1,8 @@
 /* text.c - small formatting helpers for reports meant for people */
 #include "analysis/report/text.h"
 
+#include <string.h>
+
 /* Human size in binary units (see text.h). */
 const char *gm_text_size(char *buf, size_t n, uint64_t bytes)
 {
@@ -59,4 +61,22 @@ void gm_text_quote(FILE *f, const char *s, size_t n)
 			fputc(c, f);
 	}
 	fputc('"', f);
+}
+
+/* One CSV field (see text.h). */
+void gm_text_csv(FILE *f, const char *s)
+{
+	if (!s)
+		return;
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	putc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			putc('"', f);
+		putc(*s, f);
+	}
+	putc('"', f);
 }

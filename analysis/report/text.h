@@ -26,4 +26,8 @@ const char *gm_text_duration(char *buf, size_t n, uint64_t ns);
  * fail; write errors show up in ferror(f). */
 void gm_text_quote(FILE *f, const char *s, size_t n);
 
+/* Writes s as one CSV field: as it is, or in double quotes (quotes doubled)
+ * when it holds a comma, a quote or a line break. NULL writes nothing. */
+void gm_text_csv(FILE *f, const char *s);
+
 #endif
