@@ -27,10 +27,6 @@
 #include "../support/support.h"
 #include "bootstrap.h"
 
-#define GM_HOOK_ON(t)                                                          \
-	(GM_LIKELY(__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED)) && \
-	 GM_LIKELY(!(t)->busy))
-
 /* Allocations gmtrace made from the game's heap for itself: calls that
  * arrive while the thread is busy inside gmtrace. Start-up makes a few
  * (dlsym, pthread_create of the agent); after that it must stay constant,
@@ -98,7 +94,9 @@ GMTRACE_API void *malloc(size_t n)
 	return p;
 }
 
-GMTRACE_API void free(void *p)
+/* free and every delete: record (kind; sized from a sized delete), then
+ * give the block back to its heap (a budget node's, or the real one). */
+static inline __attribute__((always_inline)) void gm_hook_free(void *p, unsigned kind, size_t sized)
 {
 	gm_thread_t *t = &gm_thread_self;
 	uint64_t t0;
@@ -106,7 +104,7 @@ GMTRACE_API void free(void *p)
 		return;
 	t0 = gm_event_clock(t);
 	if (GM_HOOK_ON(t)) {
-		gm_event_free(t, p, gm_kind_free, 0, gm_hook_usable(p));
+		gm_event_free(t, p, kind, sized, gm_hook_usable(p));
 		if (GM_UNLIKELY(gm_heap_owns(p)))
 			gm_budget_free(p);
 		else
@@ -119,6 +117,11 @@ GMTRACE_API void free(void *p)
 		gm_budget_free(p);
 	else
 		gm_real.free(p);
+}
+
+GMTRACE_API void free(void *p)
+{
+	gm_hook_free(p, gm_kind_free, 0);
 }
 
 GMTRACE_API void *calloc(size_t n, size_t m)
@@ -360,29 +363,6 @@ static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 	gm_hook_throw_bad_alloc();
 }
 
-static inline void gm_hook_delete(void *p, unsigned kind, size_t sized)
-{
-	gm_thread_t *t = &gm_thread_self;
-	uint64_t t0;
-	if (!p || gm_bootstrap_owns(p))
-		return;
-	t0 = gm_event_clock(t);
-	if (GM_HOOK_ON(t)) {
-		gm_event_free(t, p, kind, sized, gm_hook_usable(p));
-		if (GM_UNLIKELY(gm_heap_owns(p)))
-			gm_budget_free(p);
-		else
-			gm_real.free(p);
-		if (GM_UNLIKELY(t0 != 0))
-			gm_event_timed(t, t0);
-		return;
-	}
-	if (GM_UNLIKELY(gm_heap_owns(p)))
-		gm_budget_free(p);
-	else
-		gm_real.free(p);
-}
-
 /* new: _Znwm _Znam, nothrow, aligned (std::align_val_t is a size_t) */
 GMTRACE_API void *_Znwm(size_t n)
 {
@@ -420,49 +400,49 @@ GMTRACE_API void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const 
 /* delete: plain, sized, aligned, sized+aligned, nothrow, for both forms */
 GMTRACE_API void _ZdlPv(void *p)
 {
-	gm_hook_delete(p, gm_kind_delete, 0);
+	gm_hook_free(p, gm_kind_delete, 0);
 }
 GMTRACE_API void _ZdaPv(void *p)
 {
-	gm_hook_delete(p, gm_kind_delete_array, 0);
+	gm_hook_free(p, gm_kind_delete_array, 0);
 }
 GMTRACE_API void _ZdlPvm(void *p, size_t n)
 {
-	gm_hook_delete(p, gm_kind_delete, n);
+	gm_hook_free(p, gm_kind_delete, n);
 }
 GMTRACE_API void _ZdaPvm(void *p, size_t n)
 {
-	gm_hook_delete(p, gm_kind_delete_array, n);
+	gm_hook_free(p, gm_kind_delete_array, n);
 }
 GMTRACE_API void _ZdlPvSt11align_val_t(void *p, size_t al)
 {
-	gm_hook_delete(p, gm_kind_delete, 0);
+	gm_hook_free(p, gm_kind_delete, 0);
 }
 GMTRACE_API void _ZdaPvSt11align_val_t(void *p, size_t al)
 {
-	gm_hook_delete(p, gm_kind_delete_array, 0);
+	gm_hook_free(p, gm_kind_delete_array, 0);
 }
 GMTRACE_API void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t al)
 {
-	gm_hook_delete(p, gm_kind_delete, n);
+	gm_hook_free(p, gm_kind_delete, n);
 }
 GMTRACE_API void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t al)
 {
-	gm_hook_delete(p, gm_kind_delete_array, n);
+	gm_hook_free(p, gm_kind_delete_array, n);
 }
 GMTRACE_API void _ZdlPvRKSt9nothrow_t(void *p, const void *nt)
 {
-	gm_hook_delete(p, gm_kind_delete, 0);
+	gm_hook_free(p, gm_kind_delete, 0);
 }
 GMTRACE_API void _ZdaPvRKSt9nothrow_t(void *p, const void *nt)
 {
-	gm_hook_delete(p, gm_kind_delete_array, 0);
+	gm_hook_free(p, gm_kind_delete_array, 0);
 }
 GMTRACE_API void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *nt)
 {
-	gm_hook_delete(p, gm_kind_delete, 0);
+	gm_hook_free(p, gm_kind_delete, 0);
 }
 GMTRACE_API void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *nt)
 {
-	gm_hook_delete(p, gm_kind_delete_array, 0);
+	gm_hook_free(p, gm_kind_delete_array, 0);
 }

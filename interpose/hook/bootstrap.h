@@ -14,6 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Whether a hook on thread t records: recording is on and t is not inside
+ * gmtrace already (record/thread.h: gm_thread_recording, busy). */
+#define GM_HOOK_ON(t)                                                          \
+	(GM_LIKELY(__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED)) && \
+	 GM_LIKELY(!(t)->busy))
+
 typedef struct gm_real {
 	void *(*malloc)(size_t);
 	void (*free)(void *);

@@ -24,6 +24,7 @@
 #include "../record/event.h"
 #include "../record/thread.h"
 #include "../support/support.h"
+#include "bootstrap.h"
 
 /* CPython's PyObjectArenaAllocator (Include/cpython/objimpl.h), stable
  * since 3.4: a context and two functions. */
@@ -37,17 +38,12 @@ typedef void (*gm_py_arena_access_fn)(gm_py_arena_allocator_t *allocator);
 
 static gm_py_arena_allocator_t gm_py_prev; /* the interpreter's own */
 
-static inline int gm_py_on(gm_thread_t *t)
-{
-	return __atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy;
-}
-
 static void *gm_py_arena_alloc(void *ctx, size_t n)
 {
 	gm_thread_t *t = &gm_thread_self;
 	void *p = gm_py_prev.alloc(gm_py_prev.ctx, n);
 	(void)ctx;
-	if (p && gm_py_on(t))
+	if (p && GM_HOOK_ON(t))
 		gm_event_alloc(t, p, n, gm_kind_pymalloc_arena, 0, n, 0, 0);
 	return p;
 }
@@ -56,7 +52,7 @@ static void gm_py_arena_free(void *ctx, void *p, size_t n)
 {
 	gm_thread_t *t = &gm_thread_self;
 	(void)ctx;
-	if (p && gm_py_on(t))
+	if (p && GM_HOOK_ON(t))
 		gm_event_free(t, p, gm_kind_pymalloc_arena, n, n);
 	gm_py_prev.free(gm_py_prev.ctx, p, n);
 }
