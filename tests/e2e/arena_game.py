@@ -9,6 +9,7 @@ and drops them. Prints one JSON line: whether arenas are recorded, and the
 bytes those objects take in pymalloc's 16-byte size classes (GC header
 included), so the test can say how many arenas they need at least.
 """
+import contextlib
 import gc
 import json
 import sys
@@ -25,10 +26,7 @@ N = 200_000
 
 def main():
     gc.disable()  # collections would only add noise to the arena traffic
-    if gmtrace:
-        with gmtrace.tag("arenas/objects"):
-            keep = [(i + 1000, i + 2000) for i in range(N)]
-    else:
+    with gmtrace.tag("arenas/objects") if gmtrace else contextlib.nullcontext():
         keep = [(i + 1000, i + 2000) for i in range(N)]
     unique = {id(x): x for t in keep for x in (t,) + t}  # ints repeat across tuples
     objects = sum((sys.getsizeof(x) + 15) // 16 * 16 for x in unique.values())
