@@ -16,14 +16,25 @@
  *         strict: true           # optional, overrides mode for this node
  *         tags: [render/textures]  # allocations under these tags (and below)
  *         types: [texture]       # allocations of assets of these types
+ *       - name: main
+ *         capacity: 3GiB         # a memory bank: its heap holds this much and
+ *                                # no more (fragmentation counts); hard
+ *                                # defaults to it and may not exceed it
+ *         default: true          # allocations no tag or type binds elsewhere
+ *       - name: meshes
+ *         parent: main
+ *         hard: 25%              # a share of the parent's hard limit
  *
- * Sizes take K/M/G and KiB/MiB/GiB. Platform profiles supply such files.
+ * Sizes take K/M/G/T and KiB/MiB/GiB/TiB, decimals with a unit ("3.5GiB").
+ * Platform profiles (platforms/) carry such nodes under their banks.
  */
 #ifndef GM_BUDGETFILE_H
 #define GM_BUDGETFILE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "../support/yamlfile.h"
 
 #define GM_BUDGET_MAX_NODES 64
 #define GM_BUDGET_MAX_BINDS 16
@@ -39,6 +50,8 @@ typedef struct gm_budget_def {
 	int ntags;
 	char types[GM_BUDGET_MAX_BINDS][64];
 	int ntypes;
+	uint64_t capacity; /* 0: none; else its heap's size (a memory bank's) */
+	int is_default;    /* serves allocations no tag or type binds elsewhere */
 } gm_budget_def_t;
 
 /* Parse the file at path into defs (at most max); *n gets the number of
@@ -48,5 +61,12 @@ typedef struct gm_budget_def {
  * limit above the hard one, too many nodes...). Nothing is kept on error. */
 int gm_budgetfile_load(const char *path, gm_budget_def_t *defs, int max, int *n, int *strict,
                        char *err, size_t errlen);
+
+/* The nodes list of a budget tree inside another YAML file (a platform
+ * profile's budget:), appended to defs after the *n defined already (its
+ * banks, which parents may name). Returns 0 with *n updated, or -1 with
+ * the error in y (nothing appended). */
+int gm_budgetfile_nodes_in(gm_yaml_t *y, const yaml_node_t *list, gm_budget_def_t *defs, int max,
+                           int *n);
 
 #endif

@@ -77,31 +77,49 @@ int gm_options_parse_bool(const char *s, int *out)
 
 int gm_options_parse_size(const char *s, uint64_t *out)
 {
+	static const struct {
+		const char *names[3];
+		unsigned shift;
+	} units[] = {{{"k", "kib", "kb"}, 10},
+	             {{"m", "mib", "mb"}, 20},
+	             {{"g", "gib", "gb"}, 30},
+	             {{"t", "tib", "tb"}, 40}};
 	char *end;
 	unsigned long long v;
-	uint64_t mul = 1;
+	uint64_t mul = 1, frac = 0, scale = 1;
+	size_t u, k;
 	if (!s || !*s || *s == '-')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s)
 		return -EINVAL;
+	/* "3.5G": up to 6 decimals, only with a unit (no fractions of a byte) */
+	if (*end == '.') {
+		end++;
+		if (*end < '0' || *end > '9')
+			return -EINVAL;
+		while (*end >= '0' && *end <= '9') {
+			if (scale < 1000000) {
+				frac = frac * 10 + (uint64_t)(*end - '0');
+				scale *= 10;
+			}
+			end++;
+		}
+		if (!*end)
+			return -EINVAL;
+	}
 	if (*end) {
-		if (strcasecmp(end, "k") == 0 || strcasecmp(end, "kib") == 0 ||
-		    strcasecmp(end, "kb") == 0)
-			mul = 1ull << 10;
-		else if (strcasecmp(end, "m") == 0 || strcasecmp(end, "mib") == 0 ||
-		         strcasecmp(end, "mb") == 0)
-			mul = 1ull << 20;
-		else if (strcasecmp(end, "g") == 0 || strcasecmp(end, "gib") == 0 ||
-		         strcasecmp(end, "gb") == 0)
-			mul = 1ull << 30;
-		else
+		for (u = 0; u < sizeof(units) / sizeof(units[0]) && mul == 1; u++)
+			for (k = 0; k < 3; k++)
+				if (strcasecmp(end, units[u].names[k]) == 0)
+					mul = 1ull << units[u].shift;
+		if (mul == 1)
 			return -EINVAL;
 	}
 	if (v > UINT64_MAX / mul)
 		return -EINVAL;
-	*out = v * mul;
+	*out = v * mul + (uint64_t)((unsigned __int128)frac * mul / scale);
 	return 0;
 }
 

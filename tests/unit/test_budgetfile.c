@@ -212,10 +212,10 @@ static const struct {
         {"nodes:\n  - name: a\n  - name: b\n  - name: a\n", 0,
          "4: expected a unique node name, got 'a' again"},
         {"nodes:\n  - name: a\n    sfot: 1M\n", 0,
-         "3: expected a node key (name, parent, soft, hard, target, policy, strict, tags or types), "
+         "3: expected a node key (name, parent, soft, hard, target, policy, strict, capacity, default, tags or types), "
          "got 'sfot'"},
         {"nodes:\n  - name: a\n    ? [k]\n    : v\n", 0,
-         "3: expected a node key (name, parent, soft, hard, target, policy, strict, tags or types), "
+         "3: expected a node key (name, parent, soft, hard, target, policy, strict, capacity, default, tags or types), "
          "got a list"},
         {"nodes:\n  - name: a\n    hard: 1M\n    hard: 2M\n", 0,
          "4: expected hard once in a node, got it again"},
@@ -233,8 +233,7 @@ static const struct {
          "3: expected a size for target (bytes, or with K/M/G or KiB/MiB/GiB), got a list"},
         {"nodes:\n  - name: a\n    soft: -1M\n", 0,
          "3: expected a size for soft (bytes, or with K/M/G or KiB/MiB/GiB), got '-1M'"},
-        {"nodes:\n  - name: a\n    hard: 0\n", 0,
-         "3: expected a size above zero for hard (leave it out for no limit)"},
+        {"nodes:\n  - name: a\n    hard: 0\n", 0, "3: expected a size above zero for hard"},
         {"nodes:\n  - name: a\n    hard: 200M\n    soft: 300M\n", 0,
          "4: expected soft <= hard, got soft 300M > hard 200M"},
         {"nodes:\n  - name: a\n    soft: 300M\n    hard: 200M\n", 0,
@@ -266,6 +265,29 @@ static const struct {
          "3: expected types to be a list of names (like [a, b]), got a mapping"},
         {"nodes:\n  - name: a\n    types: [" N63 "x]\n", 0,
          "3: expected a type name shorter than 64 bytes, got 64 bytes"},
+        /* banks: capacity, default, shares of the parent */
+        {"nodes:\n  - name: a\n    capacity: 1M\n    hard: 2M\n", 0,
+         "4: expected hard <= capacity, got hard 2M > capacity 1M"},
+        {"nodes:\n  - name: a\n    capacity: 1M\n    soft: 2M\n", 0,
+         "4: expected soft <= hard, got soft 2M > hard 1M"},
+        {"nodes:\n  - name: a\n    default: yes\n  - name: b\n    default: true\n", 0,
+         "5: expected one default node, got 'a' already"},
+        {"nodes:\n  - name: a\n    default: 2\n", 0, "3: expected default true or false, got '2'"},
+        {"nodes:\n  - name: a\n    hard: 40%\n", 0,
+         "3: expected a parent with a hard limit for hard 40%"},
+        {"nodes:\n  - name: a\n  - name: b\n    parent: a\n    soft: 10%\n", 0,
+         "5: expected a parent with a hard limit for soft 10%"},
+        {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 140%\n", 0,
+         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "got '140%'"},
+        {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 0%\n", 0,
+         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "got '0%'"},
+        {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: x%\n", 0,
+         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "got 'x%'"},
+        {"nodes:\n  - name: a\n    capacity: 1.5\n", 0,
+         "3: expected a size for capacity (bytes, or with K/M/G or KiB/MiB/GiB), got '1.5'"},
         /* a long value is cut in the message */
         {"nodes:\n  - name: a\n    policy: " N63 N63 "\n", 0,
          "3: expected policy lru, lfu, largest or priority, got "
@@ -327,4 +349,35 @@ Test(budgetfile, loading_twice_gives_the_same_tree)
 	cr_expect_eq(defs[0].policy, gm_budget_lru, "policy is not case-sensitive");
 	cr_expect_eq(defs[0].strict, 0);
 	cr_expect_eq(memcmp(defs, again, sizeof(defs)), 0);
+}
+
+Test(budgetfile, banks_take_a_capacity_a_default_and_shares_of_their_parent)
+{
+	int n = 0, strict = 0;
+	char err[512];
+
+	put("nodes:\n"
+	    "  - name: main\n"
+	    "    capacity: 3.5GiB\n"
+	    "    default: true\n"
+	    "  - name: textures\n"
+	    "    hard: 40%\n"
+	    "    soft: 12.5%\n"
+	    "    parent: main\n"
+	    "  - name: video\n"
+	    "    capacity: 256M\n"
+	    "    hard: 200M\n");
+	cr_assert_eq(
+	        gm_budgetfile_load(path, defs, GM_BUDGET_MAX_NODES, &n, &strict, err, sizeof(err)),
+	        0, "%s", err);
+	cr_assert_eq(n, 3);
+	cr_expect_eq(defs[0].capacity, 3758096384ull); /* 3.5 x 2^30 */
+	cr_expect_eq(defs[0].hard, 3758096384ull);     /* a bank's hard limit is its capacity */
+	cr_expect_eq(defs[0].is_default, 1);
+	cr_expect_eq(defs[1].hard, 1503238553ull); /* 40 % of 3.5 GiB, rounded down */
+	cr_expect_eq(defs[1].soft, 469762048ull);  /* 12.5 % */
+	cr_expect_eq(defs[1].capacity, 0);
+	cr_expect_eq(defs[1].is_default, 0);
+	cr_expect_eq(defs[2].capacity, 256ull << 20);
+	cr_expect_eq(defs[2].hard, 200ull << 20);
 }

@@ -30,10 +30,14 @@ Test(options, sizes_take_suffixes_and_reject_junk)
 	static const struct {
 		const char *in;
 		uint64_t out;
-	} ok[] = {{"0", 0},         {"4096", 4096},     {"64K", 65536},     {"64KiB", 65536},
-	          {"8M", 8u << 20}, {"8mib", 8u << 20}, {"2G", 2ull << 30}, {"1GiB", 1ull << 30}};
-	static const char *bad[] = {
-	        "", "-1", "12Q", "K", "99999999999999999999", "1.5M", "18446744073709551615G"};
+	} ok[] = {{"0", 0},           {"4096", 4096},
+	          {"64K", 65536},     {"64KiB", 65536},
+	          {"8M", 8u << 20},   {"8mib", 8u << 20},
+	          {"2G", 2ull << 30}, {"1GiB", 1ull << 30},
+	          {"1.5M", 3u << 19}, {"3.2GiB", 3435973836ull},
+	          {"2T", 2ull << 40}, {"0.25KiB", 256}};
+	static const char *bad[] = {"",    "-1",  "12Q", "K",      "99999999999999999999",
+	                            "1.5", "1.M", ".5M", "1.5.5M", "18446744073709551615G"};
 	size_t i;
 	uint64_t v;
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
