@@ -12,6 +12,7 @@
 #include "analysis/log/reader.h"
 #include "analysis/report/json.h"
 #include "analysis/report/text.h"
+#include "platforms/host.h"
 
 /* Field kinds a record type's fields are printed as. */
 typedef enum gm_dump_field {
@@ -98,6 +99,11 @@ static const char *const gm_dump_levels[] = {"events", "frames"};
 static const char *const gm_dump_states[] = {"loading", "resident", "unloading", "unloaded",
                                              "failed"};
 static const char *const gm_dump_ops[] = {"ref", "release", "touch"};
+/* host record fields, in the order of platforms/host.h */
+static const char *const gm_dump_host_keys[GM_HOST_NVALUES] = {
+        "cgroup_max",  "cgroup_high", "cgroup_current", "cgroup_swap_max", "rlimit_as",
+        "rlimit_data", "mem_total",   "mem_available",  "swap_total",      "overcommit"};
+
 static const char *const gm_dump_budget_events[] = {"over_soft", "over_hard", "failed",
                                                     "heap_full"};
 static const char *const gm_dump_codes[] = {
@@ -383,6 +389,32 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 		gm_dump_i64(l, "reclaimed_bytes", (int64_t)u[1]);
 		gm_dump_u64(l, "duration_ns", u[2]);
 		gm_dump_u64(l, "asset_bytes", u[3]);
+		break;
+	case gm_rec_host: {
+		unsigned i;
+		gm_dump_u64(l, "known", ev->a);
+		for (i = 0; i < GM_HOST_NVALUES; i++)
+			if (ev->a & (1u << i)) {
+				if (u[i] == UINT64_MAX)
+					gm_dump_string(l, gm_dump_host_keys[i], "max", 3);
+				else
+					gm_dump_u64(l, gm_dump_host_keys[i], u[i]);
+			}
+		break;
+	}
+	case gm_rec_pressure:
+		gm_dump_u64(l, "psi", ev->b);
+		gm_dump_u64(l, "some_avg10", u[0]);
+		gm_dump_u64(l, "full_avg10", u[1]);
+		gm_dump_u64(l, "some_total_us", u[2]);
+		gm_dump_u64(l, "full_total_us", u[3]);
+		if (u[4] != UINT64_MAX)
+			gm_dump_u64(l, "cgroup_current", u[4]);
+		if (u[5] != UINT64_MAX)
+			gm_dump_u64(l, "mem_available", u[5]);
+		break;
+	case gm_rec_platform:
+		gm_dump_string(l, "name", u, ev->b);
 		break;
 	default: /* gm_rec_exec has no fields */
 		break;

@@ -150,6 +150,9 @@ static const char *const gm_reader_type_names[gm_rec_count] = {
         [gm_rec_budget_frame] = "budget_frame",
         [gm_rec_budget_violation] = "budget_violation",
         [gm_rec_budget_evict] = "budget_evict",
+        [gm_rec_host] = "host",
+        [gm_rec_pressure] = "pressure",
+        [gm_rec_platform] = "platform",
 };
 
 static const char *const gm_reader_kind_names[gm_kind_count] = {
@@ -627,6 +630,18 @@ static int gm_reader_check(gm_reader_t *r, gm_reader_stream_t *s, const uint64_t
 	case gm_rec_budget_evict:
 		fixed = 3;
 		need = 0;
+		break;
+	case gm_rec_host:
+		fixed = 6;
+		need = 0;
+		break;
+	case gm_rec_pressure:
+		fixed = 4;
+		need = 0;
+		break;
+	case gm_rec_platform:
+		fixed = 1;
+		need = gm_rec_b(p[1]);
 		break;
 	case gm_rec_tag_def:
 	case gm_rec_scene:

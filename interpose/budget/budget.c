@@ -14,6 +14,7 @@
 #include "../support/support.h"
 #include "budgetfile.h"
 #include "heap.h"
+#include "platforms/profile.h"
 
 typedef struct gm_budget_node {
 	char name[64];
@@ -36,6 +37,7 @@ typedef struct gm_budget_node {
 
 static gm_budget_node_t gm_budget_nodes[GM_BUDGET_MAX_NODES];
 static uint32_t gm_budget_n; /* nodes defined (atomic, append only) */
+uint32_t gm_budget_default;  /* node + 1 of the default bank (0: none) */
 static int gm_budget_mode_strict;
 static int gm_budget_lock;                         /* definitions and bindings */
 static uint8_t gm_budget_tag_node[GM_BUDGET_TAGS]; /* tag id -> node + 1 */
@@ -90,9 +92,11 @@ static int gm_budget_strict(uint32_t idx)
 
 uint32_t gm_budget_route(uint32_t tag, uint32_t asset_node)
 {
+	uint32_t node;
 	if (asset_node)
 		return asset_node;
-	return tag < GM_BUDGET_TAGS ? gm_budget_tag_node[tag] : 0;
+	node = tag < GM_BUDGET_TAGS ? gm_budget_tag_node[tag] : 0;
+	return node ? node : __atomic_load_n(&gm_budget_default, __ATOMIC_RELAXED);
 }
 
 uint32_t gm_budget_node_for_type(const char *type, size_t len)
@@ -164,8 +168,11 @@ uint32_t gm_budget_find(const char *name)
 	return 0;
 }
 
-uint32_t gm_budget_define(gm_thread_t *t, const char *name, const char *parent, uint64_t soft,
-                          uint64_t hard)
+/* A node; capacity 0 gives it a heap as large as a slot (its limits are
+ * enforced by exact counts), else a heap of that capacity: a memory bank,
+ * where fragmentation counts as on the device. */
+static uint32_t gm_budget_define_in(gm_thread_t *t, const char *name, const char *parent,
+                                    uint64_t soft, uint64_t hard, uint64_t capacity)
 {
 	uint32_t idx, pid = 0;
 	gm_budget_node_t *b;
@@ -204,10 +211,9 @@ uint32_t gm_budget_define(gm_thread_t *t, const char *name, const char *parent, 
 	 * exactly (free finds the heap by address). The limits are enforced by
 	 * those counts; the heap itself is as large as a slot, so neither
 	 * jemalloc's own metadata (it takes the first 2 MiB) nor fragmentation
-	 * makes a node fail before its limits. A platform bank, when there is
-	 * one, will set a real capacity (then fragmentation counts as on the
-	 * device). */
-	b->capacity = 1ull << 36;
+	 * makes a node fail before its limits. A platform's bank sets a real
+	 * capacity: then fragmentation counts as on the device. */
+	b->capacity = capacity && capacity < (1ull << 36) ? capacity : 1ull << 36;
 	if (gm_heap_reserve(GM_HEAP_MAX, 1ull << 36) == 0 &&
 	    gm_heap_create(idx, b->capacity) == 0) {
 		b->heap = (int)idx;
@@ -217,6 +223,12 @@ uint32_t gm_budget_define(gm_thread_t *t, const char *name, const char *parent, 
 	gm_budget_unspin();
 	gm_budget_record_node(t, idx);
 	return idx + 1;
+}
+
+uint32_t gm_budget_define(gm_thread_t *t, const char *name, const char *parent, uint64_t soft,
+                          uint64_t hard)
+{
+	return gm_budget_define_in(t, name, parent, soft, hard, 0);
 }
 
 int gm_budget_bind_tag(gm_thread_t *t, uint32_t node, const char *tag)
@@ -875,26 +887,55 @@ void gm_budget_asset_pin(gm_thread_t *t, uint64_t asset, int pinned)
 
 /* ---- start ------------------------------------------------------------------ */
 
+/* GMTRACE_PLATFORM: a profile's banks and budget tree, in place of a
+ * budgets file. The profile is recorded (its name) before its nodes. */
+static int gm_budget_platform(gm_thread_t *t, gm_budget_def_t **defs, int *n)
+{
+	static gm_platform_t profile;
+	char path[GM_PLATFORM_PATH], err[512];
+	const char *name = gm_session_options.platform;
+	if (gm_platform_find(name, path, sizeof(path), err, sizeof(err)) != 0 ||
+	    gm_platform_load(path, &profile, err, sizeof(err)) != 0) {
+		gm_support_warn(err, "; running without the platform's limits", 0);
+		return -1;
+	}
+	if (gm_session_options.budgets[0])
+		gm_support_warn("GMTRACE_BUDGETS is ignored: the budgets are those of platform ",
+		                profile.name, 0);
+	if (gm_budget_on(t))
+		gm_thread_put_var(t, gm_rec_platform, 0, strlen(profile.name), profile.name,
+		                  strlen(profile.name));
+	*defs = profile.defs;
+	*n = profile.ndefs;
+	return 0;
+}
+
 void gm_budget_start(gm_thread_t *t)
 {
-	static gm_budget_def_t defs[GM_BUDGET_MAX_NODES];
+	static gm_budget_def_t file_defs[GM_BUDGET_MAX_NODES];
+	gm_budget_def_t *defs = file_defs;
 	char err[512];
 	int n = 0, strict = 0, i, k;
 	const char *path = gm_session_options.budgets;
 	gm_budget_mode_strict = gm_session_options.budget_mode;
-	if (!path[0])
-		return;
-	if (gm_budgetfile_load(path, defs, GM_BUDGET_MAX_NODES, &n, &strict, err, sizeof(err)) !=
-	    0) {
-		gm_support_warn(err, "; running without budgets", 0);
-		return;
+	if (gm_session_options.platform[0]) {
+		if (gm_budget_platform(t, &defs, &n) != 0)
+			return;
+	} else {
+		if (!path[0])
+			return;
+		if (gm_budgetfile_load(path, defs, GM_BUDGET_MAX_NODES, &n, &strict, err,
+		                       sizeof(err)) != 0) {
+			gm_support_warn(err, "; running without budgets", 0);
+			return;
+		}
+		if (!getenv("GMTRACE_BUDGET_MODE"))
+			gm_budget_mode_strict = strict;
 	}
-	if (!getenv("GMTRACE_BUDGET_MODE"))
-		gm_budget_mode_strict = strict;
 	for (i = 0; i < n; i++) {
-		uint32_t id =
-		        gm_budget_define(t, defs[i].name, defs[i].parent[0] ? defs[i].parent : NULL,
-		                         defs[i].soft, defs[i].hard);
+		uint32_t id = gm_budget_define_in(t, defs[i].name,
+		                                  defs[i].parent[0] ? defs[i].parent : NULL,
+		                                  defs[i].soft, defs[i].hard, defs[i].capacity);
 		if (!id)
 			continue;
 		gm_budget_set_policy(t, id, defs[i].policy, defs[i].target, defs[i].strict);
@@ -902,5 +943,8 @@ void gm_budget_start(gm_thread_t *t)
 			gm_budget_bind_tag(t, id, defs[i].tags[k]);
 		for (k = 0; k < defs[i].ntypes; k++)
 			gm_budget_bind_type(t, id, defs[i].types[k]);
+		if (defs[i].is_default)
+			__atomic_store_n(&gm_budget_default, id, __ATOMIC_RELEASE);
 	}
+	gm_context_refresh();
 }

@@ -23,9 +23,14 @@
 #include "../include/gmtrace.h"
 #include "../record/thread.h"
 
-/* Read GMTRACE_BUDGETS (if set) and make its nodes; warns once and runs
- * without budgets on a bad file. Called by the session at start. */
+/* Read GMTRACE_PLATFORM (a profile's banks and budget tree) or else
+ * GMTRACE_BUDGETS, and make the nodes; warns once and runs without budgets
+ * on a bad file. Called by the session at start. */
 void gm_budget_start(gm_thread_t *t);
+
+/* Node + 1 of the default bank (a platform's main memory): serves what no
+ * tag or type binds, on every thread (0: none). */
+extern uint32_t gm_budget_default;
 
 /* Node + 1 for a context: the asset type's node if any, else the tag's
  * (the longest bound prefix of its name); 0 when neither is bound. */

@@ -27,7 +27,8 @@
 
 #define GM_FORMAT_MAGIC "GMTRACE\0"
 #define GM_FORMAT_VERSION_MAJOR 2 /* readers reject a newer major (2: packed blocks) */
-#define GM_FORMAT_VERSION_MINOR 0 /* additions that old readers can skip */
+#define GM_FORMAT_VERSION_MINOR \
+	1 /* additions that old readers can skip (1: host, pressure, platform) */
 
 /* ---- records -----------------------------------------------------------
  *
@@ -139,6 +140,20 @@ typedef enum gm_rec {
 	                          bytes allocated in the asset's scopes (not its extra
 	                          bytes: those are not in the heap), before the
 	                          evictor ran] */
+	gm_rec_host = 43,             /* a=bits of what could be read (platforms/host.h)
+	                          x=n units b=0; +[cgroup memory.max, memory.high],
+	                          [memory.current, memory.swap.max], [RLIMIT_AS,
+	                          RLIMIT_DATA], [MemTotal, MemAvailable], [SwapTotal,
+	                          overcommit mode]: the host's limits at start;
+	                          UINT64_MAX is "no limit" */
+	gm_rec_pressure = 44,         /* a=0 x=3 b=1 if PSI was read; +[some avg10, full
+	                          avg10] (hundredths of a percent), [some total,
+	                          full total] (us stalled), [cgroup memory.current,
+	                          MemAvailable] (UINT64_MAX: unknown): a periodic
+	                          sample of memory pressure */
+	gm_rec_platform = 45,         /* a=0 x=n units b=name bytes; +name: the game runs
+	                          under this platform profile's banks and budgets
+	                          (the budget_node records that follow) */
 	gm_rec_count
 } gm_rec_t;
 
@@ -330,6 +345,9 @@ static inline unsigned gm_rec_units(uint64_t w0)
 	case gm_rec_budget_frame:
 	case gm_rec_budget_violation:
 	case gm_rec_budget_evict:
+	case gm_rec_host:
+	case gm_rec_pressure:
+	case gm_rec_platform:
 		return 1 + gm_rec_x(w0);
 	default:
 		return t < gm_rec_count ? 1 : 1 + gm_rec_x(w0);

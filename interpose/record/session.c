@@ -36,6 +36,7 @@
 #include "frame.h"
 #include "pool.h"
 #include "../budget/budget.h"
+#include "platforms/host.h"
 #include "thread.h"
 
 gm_ring_t gm_session_log;
@@ -417,10 +418,42 @@ static void gm_session_give_up(void)
 	}
 }
 
+/* ---- host limits and memory pressure ---------------------------------------- */
+
+static gm_host_t gm_session_host;
+
+/* The host's limits, once, right after the process record. */
+static void gm_session_host_record(gm_thread_t *t)
+{
+	gm_host_read(&gm_session_host, "");
+	gm_thread_put_var(t, gm_rec_host, gm_session_host.known, 0, gm_session_host.v,
+	                  sizeof(gm_session_host.v));
+}
+
+/* One pressure sample (the agent thread, every pressure_ms). */
+static void gm_session_pressure(gm_thread_t *t)
+{
+	gm_pressure_t ps;
+	uint64_t w[6];
+	gm_host_refresh(&gm_session_host, "");
+	gm_host_pressure(&gm_session_host, &ps);
+	w[0] = ps.some_avg10;
+	w[1] = ps.full_avg10;
+	w[2] = ps.some_total_us;
+	w[3] = ps.full_total_us;
+	w[4] = (gm_session_host.known & GM_HOST_CG_CURRENT) ?
+	               gm_session_host.v[gm_host_cg_current] :
+	               UINT64_MAX;
+	w[5] = (gm_session_host.known & GM_HOST_MEM_AVAILABLE) ?
+	               gm_session_host.v[gm_host_mem_available] :
+	               UINT64_MAX;
+	gm_thread_put_var(t, gm_rec_pressure, 0, (uint64_t)ps.ok, w, sizeof(w));
+}
+
 static void *gm_session_agent_main(void *arg)
 {
 	gm_thread_t *t = &gm_thread_self;
-	uint64_t last_clock = 0, last_mod = 0;
+	uint64_t last_clock = 0, last_mod = 0, last_psi = gm_support_mono_ns();
 	(void)arg;
 	prctl(PR_SET_NAME, "gmtrace", 0, 0, 0);
 	t->os_tid = (uint32_t)gm_support_gettid();
@@ -451,6 +484,13 @@ static void *gm_session_agent_main(void *arg)
 			gm_session_modules_poll(t);
 			t->busy = 1;
 			last_mod = now;
+		}
+		if (gm_session_options.pressure_ms &&
+		    now - last_psi >= gm_session_options.pressure_ms * 1000000ull) {
+			t->busy = 0;
+			gm_session_pressure(t);
+			t->busy = 1;
+			last_psi = now;
 		}
 		if (got <= 0) {
 			struct timespec ts = {0, (long)gm_session_options.drain_interval_ms *
@@ -665,6 +705,7 @@ void gm_session_start(void)
 	__atomic_store_n(&gm_thread_recording, 1, __ATOMIC_RELEASE);
 	t->busy = 0;
 	gm_session_process_record(t);
+	gm_session_host_record(t);
 	/* the level in force from the start, so a capture says it even
 	 * before its first frame */
 	gm_thread_put(t, gm_rec_w0((uint64_t)gm_event_level, gm_rec_level, 0), 0);

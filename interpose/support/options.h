@@ -43,6 +43,8 @@ typedef struct gm_options {
 	char budgets[1024];         /* BUDGETS */
 	int budget_mode;            /* BUDGET_MODE: soft(0) | strict(1) */
 	int budget_stderr;          /* BUDGET_STDERR */
+	char platform[1024];        /* PLATFORM */
+	uint64_t pressure_ms;       /* PRESSURE_MS */
 } gm_options_t;
 
 typedef struct gm_option_row {
