@@ -178,6 +178,7 @@ static int gm_host_cgpath(const char *root, int v1, char *out, size_t cap)
 		char *c1 = strchr(line, ':'), *c2;
 		if (!c1 || !(c2 = strchr(c1 + 1, ':')))
 			continue;
+		*c1 = '\0';
 		*c2 = '\0';
 		if (!v1 && strcmp(line, "0") == 0 && c1[1] == '\0') {
 			snprintf(out, cap, "%s", c2 + 1);

@@ -1,0 +1,237 @@
+/* test_profile.c - platform profiles: every shipped one loads and checks out,
+ * broken ones give their line and what was expected, the search path */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "platforms/profile.h"
+
+static char tmpdir[64];
+static char path[128];
+static gm_platform_t prof; /* large: static */
+
+static void profile_setup(void)
+{
+	strcpy(tmpdir, "/tmp/gm_test_profile.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp(%s): %s", tmpdir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/dev.yaml", tmpdir);
+	unsetenv("GMTRACE_PLATFORM_PATH");
+	setenv("XDG_CONFIG_HOME", tmpdir, 1); /* no user profiles from the machine */
+}
+
+static void profile_teardown(void)
+{
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(profile, .init = profile_setup, .fini = profile_teardown);
+
+static void put(const char *file, const char *text)
+{
+	FILE *f = fopen(file, "w");
+	cr_assert_not_null(f, "fopen(%s): %s", file, strerror(errno));
+	cr_assert_eq(fwrite(text, 1, strlen(text), f), strlen(text));
+	cr_assert_eq(fclose(f), 0);
+}
+
+static const char *const shipped[] = {"android-high", "android-low",   "android-mid",  "ios-high",
+                                      "ios-low",      "ios-mid",       "ps3",          "ps4",
+                                      "ps5",          "steam-deck",    "switch",       "web-wasm",
+                                      "xbox-one",     "xbox-series-s", "xbox-series-x"};
+
+Test(profile, every_shipped_profile_loads_and_is_consistent)
+{
+	char names[64][GM_PLATFORM_NAME], paths[64][GM_PLATFORM_PATH], err[512];
+	int n = gm_platform_list(names, paths, 64), i, k, found;
+	cr_assert_geq(n, (int)(sizeof(shipped) / sizeof(shipped[0])));
+	for (size_t s = 0; s < sizeof(shipped) / sizeof(shipped[0]); s++) {
+		for (found = -1, i = 0; i < n; i++)
+			if (strcmp(names[i], shipped[s]) == 0)
+				found = i;
+		cr_assert_geq(found, 0, "profile %s is listed", shipped[s]);
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t sum = 0;
+		int ndefault = 0;
+		cr_assert_eq(gm_platform_load(paths[i], &prof, err, sizeof(err)), 0, "%s", err);
+		cr_expect_str_eq(prof.name, names[i]);
+		cr_expect_gt(prof.physical.bytes, 0);
+		cr_expect_gt(prof.available.bytes, 0);
+		cr_expect_leq(prof.available.bytes, prof.physical.bytes, "%s", prof.name);
+		cr_expect_gt(strlen(prof.physical.source), 10, "%s: physical has a source",
+		             prof.name);
+		cr_expect_gt(strlen(prof.available.source), 10, "%s", prof.name);
+		cr_expect_geq(prof.nbanks, 1);
+		for (k = 0; k < prof.nbanks; k++) {
+			sum += prof.banks[k].capacity.bytes;
+			ndefault += prof.banks[k].is_default;
+			cr_expect_gt(strlen(prof.banks[k].capacity.source), 10, "%s/%s", prof.name,
+			             prof.banks[k].name);
+			/* a bank is a root budget node with its capacity */
+			cr_expect_str_eq(prof.defs[k].name, prof.banks[k].name);
+			cr_expect_eq(prof.defs[k].capacity, prof.banks[k].capacity.bytes);
+			cr_expect_eq(prof.defs[k].hard, prof.banks[k].capacity.bytes);
+			cr_expect_eq(prof.defs[k].parent[0], 0);
+		}
+		cr_expect_eq(ndefault, 1, "%s: one default bank", prof.name);
+		cr_expect_leq(sum, prof.physical.bytes, "%s", prof.name);
+		for (k = prof.nbanks; k < prof.ndefs; k++) {
+			cr_expect_neq(prof.defs[k].parent[0], 0, "%s/%s has a parent", prof.name,
+			              prof.defs[k].name);
+			cr_expect_gt(prof.defs[k].hard, 0);
+		}
+	}
+}
+
+Test(profile, split_memory_profiles_have_their_banks)
+{
+	char p[GM_PLATFORM_PATH], err[512];
+	cr_assert_eq(gm_platform_find("ps3", p, sizeof(p), err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(gm_platform_load(p, &prof, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(prof.nbanks, 2);
+	cr_expect_str_eq(prof.banks[0].name, "main");
+	cr_expect_eq(prof.banks[0].capacity.bytes, 213ull << 20);
+	cr_expect(prof.banks[0].is_default);
+	cr_expect_str_eq(prof.banks[1].name, "video");
+	cr_expect_eq(prof.banks[1].capacity.bytes, 249ull << 20);
+	cr_expect_str_eq(prof.defs[1].types[0], "texture");
+	/* textures: 60 % of video */
+	cr_expect_str_eq(prof.defs[2].name, "textures");
+	cr_expect_str_eq(prof.defs[2].parent, "video");
+	cr_expect_eq(prof.defs[2].hard, (249ull << 20) * 6 / 10);
+
+	cr_assert_eq(gm_platform_find("xbox-series-x", p, sizeof(p), err, sizeof(err)), 0, "%s",
+	             err);
+	cr_assert_eq(gm_platform_load(p, &prof, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(prof.nbanks, 2);
+	cr_expect_eq(prof.banks[0].capacity.bytes + prof.banks[1].capacity.bytes,
+	             (27ull << 30) / 2); /* 13.5 GiB for games */
+}
+
+#define SRC "source: \"test\""
+#define HEAD                                                                            \
+	"name: dev\ntitle: Dev kit\nfamily: console\nphysical: {size: 1GiB, " SRC "}\n" \
+	"available: {size: 512MiB, " SRC "}\n"
+
+static const struct {
+	const char *text, *want;
+} bad[] = {
+        {"", "1: expected a mapping with name, title, family, physical, available and banks, "
+             "got an empty file"},
+        {HEAD "banks:\n  - name: main\n    capacity: {size: 512MiB, " SRC "}\ncolour: red\n",
+         "9: expected a profile key (name, title, family, physical, available, page_size, banks, "
+         "budget or notes), got 'colour'"},
+        {"name: other\ntitle: x\nfamily: console\nphysical: {size: 1GiB, " SRC "}\n"
+         "available: {size: 1GiB, " SRC "}\nbanks:\n  - name: m\n    capacity: {size: 1M, " SRC
+         "}\n",
+         "1: expected name 'dev' (the file's name without .yaml), got 'other'"},
+        {"name: dev\ntitle: x\nfamily: fridge\nphysical: {size: 1GiB, " SRC "}\n"
+         "available: {size: 1GiB, " SRC "}\nbanks:\n  - name: m\n    capacity: {size: 1M, " SRC
+         "}\n",
+         "3: expected family console, handheld, pc, phone or web, got 'fridge'"},
+        {"name: dev\ntitle: x\nfamily: pc\nphysical: {size: 1GiB}\n"
+         "available: {size: 1GiB, " SRC "}\nbanks:\n  - name: m\n    capacity: {size: 1M, " SRC
+         "}\n",
+         "4: expected a source in physical (where the figure was published)"},
+        {"name: dev\ntitle: x\nfamily: pc\nphysical: 1GiB\navailable: 1GiB\nbanks: []\n",
+         "4: expected physical as {size: ..., source: \"where it was published\"}, got '1GiB'"},
+        {"name: dev\ntitle: x\nfamily: pc\nphysical: {size: 1GiB, " SRC "}\n"
+         "available: {size: 2GiB, " SRC "}\nbanks:\n  - name: m\n    capacity: {size: 1M, " SRC
+         "}\n",
+         "5: expected available <= physical, got 2147483648 > 1073741824 bytes"},
+        {HEAD "banks:\n  - name: main\n    capacity: {size: 2GiB, " SRC "}\n",
+         "8: expected bank 'main' to fit in the physical memory (1073741824 bytes), got "
+         "2147483648 bytes"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 600MiB, " SRC "}\n    default: true\n"
+              "  - name: b\n    capacity: {size: 600MiB, " SRC "}\n",
+         "7: expected the banks to fit in the physical memory (1073741824 bytes), got "
+         "1258291200 bytes together"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n"
+              "  - name: b\n    capacity: {size: 1MiB, " SRC "}\n",
+         "7: expected one bank with default: true (it holds what no other bank binds)"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n  - name: a\n"
+              "    capacity: {size: 1MiB, " SRC "}\n",
+         "9: expected a unique bank name, got 'a' again"},
+        {HEAD "banks:\n  - name: a\n", "7: expected a capacity in bank 'a'"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n    speed: 5\n",
+         "9: expected a bank key (name, capacity, default, tags, types or note), got 'speed'"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n"
+              "budget:\n  - name: tex\n    parent: nowhere\n",
+         "11: expected a parent defined above, got 'nowhere'"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n"
+              "budget:\n  - name: a\n",
+         "10: expected a unique node name, got 'a' again"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n"
+              "budget:\n  - name: tex\n    parent: a\n    hard: 150%\n",
+         "12: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "got '150%'"},
+        {HEAD "banks: []\n", "6: expected banks to be a list of banks, got a list"},
+};
+
+Test(profile, each_error_gives_its_line_and_what_was_expected)
+{
+	char err[512], want[512];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		put(path, bad[i].text);
+		snprintf(want, sizeof(want), "%s:%s", path, bad[i].want);
+		cr_expect_eq(gm_platform_load(path, &prof, err, sizeof(err)), -1, "case %zu", i);
+		cr_expect_str_eq(err, want, "case %zu: %s", i, err);
+		cr_expect_eq(prof.nbanks, 0, "case %zu: nothing kept", i);
+	}
+}
+
+Test(profile, a_good_profile_becomes_a_budget_tree)
+{
+	char err[512];
+	put(path, HEAD "page_size: {size: 16KiB, " SRC "}\n"
+	               "banks:\n  - name: main\n    default: true\n"
+	               "    capacity: {size: 384MiB, " SRC "}\n"
+	               "  - name: vram\n    capacity: {size: 128MiB, " SRC "}\n"
+	               "    types: [texture]\n    tags: [gpu]\n    note: fast\n"
+	               "budget:\n  - name: tex\n    parent: vram\n    hard: 50%\n    soft: 40%\n"
+	               "    types: [texture]\nnotes: |\n  two banks\n");
+	cr_assert_eq(gm_platform_load(path, &prof, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(prof.title, "Dev kit");
+	cr_expect_eq(prof.page_size.bytes, 16384);
+	cr_expect_eq(prof.nbanks, 2);
+	cr_expect_eq(prof.ndefs, 3);
+	cr_expect_eq(prof.defs[0].is_default, 1);
+	cr_expect_eq(prof.defs[0].capacity, 384ull << 20);
+	cr_expect_eq(prof.defs[1].is_default, 0);
+	cr_expect_eq(prof.defs[1].ntypes, 1);
+	cr_expect_str_eq(prof.defs[1].tags[0], "gpu");
+	cr_expect_str_eq(prof.banks[1].note, "fast");
+	cr_expect_eq(prof.defs[2].hard, 64ull << 20);
+	cr_expect_eq(prof.defs[2].soft, (128ull << 20) * 4 / 10);
+	cr_expect_eq(prof.defs[2].capacity, 0, "a budget node shares nothing of a bank's heap");
+	cr_expect_str_eq(prof.notes, "two banks\n");
+}
+
+Test(profile, the_search_path_puts_a_studio_profile_first)
+{
+	char p[GM_PLATFORM_PATH], err[512], dir[128], file[192];
+	snprintf(dir, sizeof(dir), "%s/mine", tmpdir);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	snprintf(file, sizeof(file), "%s/switch.yaml", dir);
+	put(file, "name: switch\ntitle: Studio Switch\nfamily: handheld\n"
+	          "physical: {size: 4GiB, " SRC "}\navailable: {size: 3GiB, " SRC "}\n"
+	          "banks:\n  - name: main\n    capacity: {size: 3GiB, " SRC "}\n");
+	setenv("GMTRACE_PLATFORM_PATH", dir, 1);
+	cr_assert_eq(gm_platform_find("switch", p, sizeof(p), err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(p, file);
+	cr_assert_eq(gm_platform_load(p, &prof, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(prof.title, "Studio Switch");
+	cr_expect_eq(prof.banks[0].is_default, 1, "a single bank is the default");
+	cr_expect_eq(gm_platform_find("gamecube", p, sizeof(p), err, sizeof(err)), -1);
+	cr_expect_not_null(strstr(err, "no platform profile 'gamecube' in "), "%s", err);
+	cr_expect_eq(gm_platform_find("Bad Name", p, sizeof(p), err, sizeof(err)), -1);
+	cr_expect_not_null(strstr(err, "expected a platform name"), "%s", err);
+	cr_expect_eq(gm_platform_find("/no/such/file.yaml", p, sizeof(p), err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "/no/such/file.yaml: No such file or directory");
+}
