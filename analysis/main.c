@@ -30,6 +30,7 @@ static const gm_main_cmd_t gm_main_cmds[] = {
         {"transitions", gm_cmd_transitions, "memory before, during and after each scene change"},
         {"dump", gm_cmd_dump, "print every event of a capture, one per line"},
         {"budgets", gm_cmd_budgets, "budget nodes against their limits, violations, evictions"},
+        {"platforms", gm_cmd_platforms, "does the capture fit each platform's memory banks"},
 };
 
 #define GM_MAIN_NCMDS (sizeof(gm_main_cmds) / sizeof(gm_main_cmds[0]))

@@ -44,4 +44,8 @@ int gm_cmd_recover(int argc, char **argv);
  * CAPTURE: budget nodes against their limits, violations, evictions. */
 int gm_cmd_budgets(int argc, char **argv);
 
+/* gmtrace platforms [--json] [--check NAMES] CAPTURE [NAME...] | --list: the
+ * capture against platform profiles: banks, budgets, fit, recommendations. */
+int gm_cmd_platforms(int argc, char **argv);
+
 #endif

@@ -1,0 +1,627 @@
+/* platforms.c - gmtrace platforms: does this capture fit each platform?
+ *
+ * Loads the profiles (all on the search path, or those named), replays the
+ * capture against them (model/platforms.h) and prints, per platform and
+ * memory bank or recommended budget node: the peak against the limit, the
+ * headroom, the first frame over and what filled the node then; then
+ * recommendations in plain words. --check NAME exits 1 when the capture
+ * does not fit NAME's banks (CI). JSON keys: analysis/README.md,
+ * "platforms --json".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/cmd/args.h"
+#include "analysis/cmd/cmd.h"
+#include "analysis/log/reader.h"
+#include "analysis/model/platforms.h"
+#include "analysis/report/json.h"
+#include "analysis/report/text.h"
+
+#define GM_PF_MAX 64
+
+static void gm_cmd_platforms_usage(FILE *f)
+{
+	fprintf(f, "usage: gmtrace platforms [--json] [--check NAME[,NAME...]] CAPTURE [NAME...]\n"
+	           "       gmtrace platforms --list [--json]\n"
+	           "\n"
+	           "Replays one capture against platform profiles (every profile on the search\n"
+	           "path, or the NAMEs given: a name or a .yaml file) and says whether the game\n"
+	           "fits each: per memory bank and recommended budget node, the peak against the\n"
+	           "limit, the headroom, the first frame over (and the level then), the largest\n"
+	           "tags, asset types and assets in it at that frame, and what to change.\n"
+	           "Allocations go to banks as libgmtrace routes them under `gmtrace run\n"
+	           "--platform`: asset types and tags bound to a bank or node, else the default\n"
+	           "bank. Sizes are the requested ones; assets' extra (GPU) bytes count.\n"
+	           "\n"
+	           "  --json          one JSON object (analysis/README.md, \"platforms --json\")\n"
+	           "  --check NAMES   exit 1 unless the capture fits every bank of these\n"
+	           "                  platforms and their memory available to a game\n"
+	           "  --list          the profiles on the search path and where they are\n"
+	           "  --help          this text\n"
+	           "\n"
+	           "Profiles: $GMTRACE_PLATFORM_PATH (directories separated by ':'), then\n"
+	           "~/.config/gmtrace/platforms, then the profiles shipped with gmtrace.\n"
+	           "\n"
+	           "Exit status: 0 ok (and every checked platform fits), 1 a checked platform\n"
+	           "does not fit, or the capture or a profile is unreadable, 2 bad usage.\n");
+}
+
+/* ---- loading -------------------------------------------------------------- */
+
+typedef struct gm_pf_set {
+	gm_platform_t *p[GM_PF_MAX];
+	int n;
+} gm_pf_set_t;
+
+static int gm_pf_load_one(gm_pf_set_t *set, const char *name)
+{
+	char path[GM_PLATFORM_PATH], err[600];
+	gm_platform_t *p;
+	if (set->n == GM_PF_MAX) {
+		fprintf(stderr, "gmtrace platforms: at most %d profiles at a time\n", GM_PF_MAX);
+		return -1;
+	}
+	if (gm_platform_find(name, path, sizeof(path), err, sizeof(err)) != 0) {
+		fprintf(stderr, "gmtrace platforms: %s\n", err);
+		return -1;
+	}
+	for (int i = 0; i < set->n; i++)
+		if (strcmp(set->p[i]->path, path) == 0)
+			return 0;
+	p = malloc(sizeof(*p));
+	if (!p) {
+		fprintf(stderr, "gmtrace platforms: out of memory\n");
+		return -1;
+	}
+	if (gm_platform_load(path, p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "gmtrace platforms: %s\n", err);
+		free(p);
+		return -1;
+	}
+	set->p[set->n++] = p;
+	return 0;
+}
+
+static int gm_pf_load_all(gm_pf_set_t *set)
+{
+	static char names[GM_PF_MAX][GM_PLATFORM_NAME], paths[GM_PF_MAX][GM_PLATFORM_PATH];
+	int n = gm_platform_list(names, paths, GM_PF_MAX);
+	if (n == 0) {
+		fprintf(stderr, "gmtrace platforms: no profile on the search path\n");
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (gm_pf_load_one(set, paths[i]) != 0)
+			return -1;
+	return 0;
+}
+
+static void gm_pf_free_set(gm_pf_set_t *set)
+{
+	for (int i = 0; i < set->n; i++)
+		free(set->p[i]);
+	set->n = 0;
+}
+
+/* ---- recommendations ------------------------------------------------------- */
+
+static int gm_pf_texture_like(const char *type)
+{
+	return type && (strcmp(type, "texture") == 0 || strcmp(type, "render_target") == 0);
+}
+
+/* One sentence for a node that went over (buf). */
+static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_node_t *n, char *buf,
+                         size_t cap)
+{
+	char e[32], s[32], l[32], a[32];
+	int64_t excess = n->snap_live - (int64_t)n->limit;
+	const char *type = NULL;
+	size_t len = 0, i, k = 0;
+	int64_t sum = 0;
+	const char *what = n == &pp->total ? "memory available to a game" :
+	                   n->bank         ? "bank" :
+	                                     "budget";
+	/* the asset type that weighs most (assets over anything untyped) */
+	for (i = 0; i < n->ntypes && !type; i++)
+		if (strcmp(n->types[i].name, "(no asset)") != 0)
+			type = n->types[i].name;
+	gm_text_size(e, sizeof(e), (uint64_t)excess);
+	gm_text_size(l, sizeof(l), n->limit);
+	len += (size_t)snprintf(buf + len, cap - len,
+	                        "%s exceed%s the %s %s%s%s (%s) by %s at its peak, frame %llu",
+	                        n == &pp->total ? "all banks together" : n->name,
+	                        n == &pp->total ? "" : "s", pp->p->title,
+	                        n == &pp->total ? "" : n->name, n == &pp->total ? "" : " ", what, l,
+	                        e, (unsigned long long)n->peak_frame);
+	if (len >= cap)
+		return;
+	len += (size_t)snprintf(buf + len, cap - len, " (first over at frame %llu%s%s%s)",
+	                        (unsigned long long)n->over_frame,
+	                        n->over_scene ? " during level '" : "",
+	                        n->over_scene ? n->over_scene : "", n->over_scene ? "'" : "");
+	if (len >= cap)
+		return;
+	if (type) {
+		for (i = 0; i < n->nlargest && sum < excess; i++) {
+			if (!n->largest[i].type || strcmp(n->largest[i].type, type) != 0)
+				continue;
+			sum += n->largest[i].bytes;
+			k++;
+		}
+	}
+	if (k) {
+		gm_text_size(s, sizeof(s), (uint64_t)sum);
+		len += (size_t)snprintf(buf + len, cap - len, ": the %zu largest %s asset%s %s %s",
+		                        k, type, k == 1 ? "" : "s", k == 1 ? "is" : "are", s);
+		if (len >= cap)
+			return;
+		if (gm_pf_texture_like(type) && sum * 3 / 4 >= excess) {
+			gm_text_size(a, sizeof(a), (uint64_t)(sum * 3 / 4));
+			snprintf(
+			        buf + len, cap - len,
+			        "; halving their resolution saves %s (a quarter of the bytes stays) and "
+			        "would fit",
+			        a);
+		} else if (sum >= excess) {
+			snprintf(buf + len, cap - len,
+			         "; streaming them (or loading them later, or compressing them to "
+			         "less than %lld%%) would fit",
+			         (long long)((sum - excess) * 100 / (sum ? sum : 1)));
+		} else {
+			gm_text_size(a, sizeof(a), (uint64_t)(excess - sum));
+			snprintf(buf + len, cap - len,
+			         "; even without them it is %s over: the largest tag there is '%s'",
+			         a, n->ntags ? n->tags[0].name : "?");
+		}
+	} else if (n->ntags) {
+		gm_text_size(s, sizeof(s), (uint64_t)n->tags[0].bytes);
+		snprintf(buf + len, cap - len,
+		         ": tag '%s' holds %s there; it must shrink by %lld%% to fit",
+		         n->tags[0].name, s,
+		         (long long)(n->tags[0].bytes ? excess * 100 / n->tags[0].bytes : 100));
+	}
+}
+
+/* ---- text ------------------------------------------------------------------ */
+
+static void gm_pf_host_text(const gm_platforms_host_t *h, uint64_t frames)
+{
+	char v[32], miss[512];
+	size_t ml = 0;
+	int any = 0;
+	miss[0] = '\0';
+	if (h->ran_under[0])
+		printf("ran under platform %s\n", h->ran_under);
+	if (!h->have_host) {
+		printf("host      not recorded (a capture older than format 2.1)\n");
+	} else {
+		printf("host      ");
+		for (int i = 0; i < GM_HOST_NVALUES; i++) {
+			if (!(h->host.known & (1u << i))) {
+				if (i != 3)
+					ml += (size_t)snprintf(
+					        miss + ml,
+					        ml < sizeof(miss) ? sizeof(miss) - ml : 0, "%s%s",
+					        ml ? ", " : "", gm_host_names[i]);
+				continue;
+			}
+			if (i == gm_host_overcommit)
+				snprintf(v, sizeof(v), "%llu", (unsigned long long)h->host.v[i]);
+			else if (h->host.v[i] == GM_HOST_UNLIMITED)
+				snprintf(v, sizeof(v), "none");
+			else
+				gm_text_size(v, sizeof(v), h->host.v[i]);
+			printf("%s%s %s", any++ ? ", " : "", gm_host_names[i], v);
+		}
+		printf("\n");
+		if (ml)
+			printf("          not readable here: %s\n", miss);
+	}
+	if (h->pressure_samples)
+		printf("pressure  %llu samples: peak some avg10 %u.%02u %% (frame %llu), full avg10 "
+		       "%u.%02u %%, %llu us fully stalled\n",
+		       (unsigned long long)h->pressure_samples, h->some_avg10_max / 100,
+		       h->some_avg10_max % 100, (unsigned long long)h->some_max_frame,
+		       h->full_avg10_max / 100, h->full_avg10_max % 100,
+		       (unsigned long long)h->stall_us);
+	if (h->failed_allocs) {
+		gm_text_size(v, sizeof(v), h->first_fail_size);
+		printf("failures  %llu allocation%s failed; the first at frame %llu (%s asked)\n",
+		       (unsigned long long)h->failed_allocs, h->failed_allocs == 1 ? "" : "s",
+		       (unsigned long long)h->first_fail_frame, v);
+	}
+	printf("frames    %llu\n\n", (unsigned long long)frames);
+}
+
+static void gm_pf_row(const char *platform, const gm_platforms_node_t *n, int budget)
+{
+	char peak[32], lim[32], head[32], name[80];
+	int64_t room = (int64_t)n->limit - n->peak;
+	gm_text_size(peak, sizeof(peak), n->peak > 0 ? (uint64_t)n->peak : 0);
+	gm_text_size(lim, sizeof(lim), n->limit);
+	if (room >= 0)
+		gm_text_size(head, sizeof(head), (uint64_t)room);
+	else {
+		head[0] = '-';
+		gm_text_size(head + 1, sizeof(head) - 1, (uint64_t)-room);
+	}
+	snprintf(name, sizeof(name), "%*s%s%s", n->depth * 2, "", n->name,
+	         budget ? " (budget)" : "");
+	printf("%-15s %-24s %10s %10s %11s  %-7s", platform, name, peak, lim, head,
+	       !n->over ? "fits" :
+	       budget   ? "over" :
+	                  "OVER");
+	if (n->over)
+		printf(" frame %llu%s%s%s", (unsigned long long)n->over_frame,
+		       n->over_scene ? " ('" : "", n->over_scene ? n->over_scene : "",
+		       n->over_scene ? "')" : "");
+	printf("\n");
+}
+
+static void gm_pf_text(const char *path, const gm_platforms_t *m, const char *error)
+{
+	char line[1024];
+	int nrec = 0;
+	printf("capture   %s%s\n", path,
+	       error ? " (damaged: the report covers what came before)" : "");
+	gm_pf_host_text(gm_platforms_host(m), gm_platforms_frames(m));
+	printf("%-15s %-24s %10s %10s %11s  %s\n", "platform", "memory", "peak", "limit",
+	       "headroom", "verdict");
+	for (int pi = 0; pi < gm_platforms_count(m); pi++) {
+		const gm_platforms_profile_t *pp = gm_platforms_profile(m, pi);
+		for (int i = 0; i < pp->nnodes; i++)
+			gm_pf_row(i == 0 ? pp->p->name : "", &pp->nodes[i], !pp->nodes[i].bank);
+		gm_pf_row("", &pp->total, 0);
+	}
+	printf("\n");
+	for (int pi = 0; pi < gm_platforms_count(m); pi++) {
+		const gm_platforms_profile_t *pp = gm_platforms_profile(m, pi);
+		printf("%-15s %s: %s\n", pp->p->name, pp->p->title,
+		       !pp->fits         ? "DOES NOT FIT" :
+		       pp->within_budget ? "fits, within the recommended budgets" :
+		                           "fits its banks, over a recommended budget");
+	}
+	for (int pi = 0; pi < gm_platforms_count(m); pi++) {
+		const gm_platforms_profile_t *pp = gm_platforms_profile(m, pi);
+		for (int i = -1; i < pp->nnodes; i++) {
+			const gm_platforms_node_t *n = i < 0 ? &pp->total : &pp->nodes[i];
+			if (!n->over)
+				continue;
+			if (!nrec++)
+				printf("\nrecommendations\n");
+			gm_pf_advice(pp, n, line, sizeof(line));
+			printf("  %s: %s.\n", pp->p->name, line);
+			if (n->ntypes || n->ntags) {
+				char sz[32];
+				printf("      at frame %llu:", (unsigned long long)n->snap_frame);
+				for (size_t k = 0; k < n->ntypes && k < 4; k++) {
+					gm_text_size(sz, sizeof(sz), (uint64_t)n->types[k].bytes);
+					printf("%s type %s %s", k ? "," : "", n->types[k].name, sz);
+				}
+				for (size_t k = 0; k < n->ntags && k < 4; k++) {
+					gm_text_size(sz, sizeof(sz), (uint64_t)n->tags[k].bytes);
+					printf(", tag %s %s", n->tags[k].name, sz);
+				}
+				printf("\n");
+			}
+		}
+	}
+}
+
+/* ---- JSON -------------------------------------------------------------------- */
+
+static void gm_pf_items_json(gm_json_t *j, const char *key, const gm_platforms_item_t *it, size_t n)
+{
+	gm_json_key(j, key);
+	gm_json_array_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		gm_json_object_begin(j);
+		gm_json_key_string(j, "name", it[i].name);
+		if (it[i].type)
+			gm_json_key_string(j, "type", it[i].type);
+		gm_json_key_i64(j, "bytes", it[i].bytes);
+		gm_json_object_end(j);
+	}
+	gm_json_array_end(j);
+}
+
+static void gm_pf_node_json(gm_json_t *j, const gm_platforms_profile_t *pp,
+                            const gm_platforms_node_t *n, const char *kind)
+{
+	char advice[1024];
+	gm_json_object_begin(j);
+	gm_json_key_string(j, "name", n->name);
+	gm_json_key_string(j, "kind", kind);
+	gm_json_key(j, "parent");
+	if (n->parent >= 0)
+		gm_json_string(j, pp->nodes[n->parent].name);
+	else
+		gm_json_null(j);
+	gm_json_key_u64(j, "limit", n->limit);
+	gm_json_key_i64(j, "peak", n->peak);
+	gm_json_key_u64(j, "peak_frame", n->peak_frame);
+	gm_json_key_i64(j, "headroom", (int64_t)n->limit - n->peak);
+	gm_json_key_bool(j, "fits", !n->over);
+	gm_json_key_u64(j, "frames_over", n->frames_over);
+	gm_json_key(j, "first_over");
+	if (!n->over) {
+		gm_json_null(j);
+		gm_json_key_null(j, "at_peak");
+	} else {
+		gm_json_object_begin(j);
+		gm_json_key_u64(j, "frame", n->over_frame);
+		gm_json_key_u64(j, "ns", n->over_ns);
+		gm_json_key_string(j, "scene", n->over_scene);
+		gm_json_object_end(j);
+		gm_json_key(j, "at_peak");
+		gm_json_object_begin(j);
+		gm_json_key_u64(j, "frame", n->snap_frame);
+		gm_json_key_string(j, "scene", n->snap_scene);
+		gm_json_key_i64(j, "live", n->snap_live);
+		gm_pf_items_json(j, "tags", n->tags, n->ntags);
+		gm_pf_items_json(j, "types", n->types, n->ntypes);
+		gm_pf_items_json(j, "assets", n->largest, n->nlargest < 16 ? n->nlargest : 16);
+		gm_pf_advice(pp, n, advice, sizeof(advice));
+		gm_json_key_string(j, "recommendation", advice);
+		gm_json_object_end(j);
+	}
+	gm_json_object_end(j);
+}
+
+static int gm_pf_json(const char *path, const gm_platforms_t *m, const char *error)
+{
+	gm_json_t j;
+	const gm_platforms_host_t *h = gm_platforms_host(m);
+	gm_json_init(&j, stdout, 1);
+	gm_json_object_begin(&j);
+	gm_json_key_string(&j, "capture", path);
+	gm_json_key_string(&j, "error", error);
+	gm_json_key_u64(&j, "frames", gm_platforms_frames(m));
+	gm_json_key(&j, "ran_under");
+	if (h->ran_under[0])
+		gm_json_string(&j, h->ran_under);
+	else
+		gm_json_null(&j);
+	gm_json_key(&j, "host");
+	if (!h->have_host) {
+		gm_json_null(&j);
+	} else {
+		static const char *const keys[GM_HOST_NVALUES] = {
+		        "cgroup_max", "cgroup_high", "cgroup_current", "cgroup_swap_max",
+		        "rlimit_as",  "rlimit_data", "mem_total",      "mem_available",
+		        "swap_total", "overcommit"};
+		gm_json_object_begin(&j);
+		for (int i = 0; i < GM_HOST_NVALUES; i++) {
+			if (!(h->host.known & (1u << i)))
+				gm_json_key_null(&j, keys[i]);
+			else if (h->host.v[i] == GM_HOST_UNLIMITED)
+				gm_json_key_string(&j, keys[i], "max");
+			else
+				gm_json_key_u64(&j, keys[i], h->host.v[i]);
+		}
+		gm_json_key_bool(&j, "cgroup_v1", (h->host.known & GM_HOST_CG_V1) != 0);
+		gm_json_object_end(&j);
+	}
+	gm_json_key(&j, "pressure");
+	gm_json_object_begin(&j);
+	gm_json_key_u64(&j, "samples", h->pressure_samples);
+	gm_json_key_u64(&j, "some_avg10_max", h->some_avg10_max);
+	gm_json_key_u64(&j, "full_avg10_max", h->full_avg10_max);
+	gm_json_key_u64(&j, "full_stall_us", h->stall_us);
+	gm_json_object_end(&j);
+	gm_json_key(&j, "failed_allocations");
+	gm_json_object_begin(&j);
+	gm_json_key_u64(&j, "count", h->failed_allocs);
+	gm_json_key_u64(&j, "first_frame", h->first_fail_frame);
+	gm_json_key_u64(&j, "first_size", h->first_fail_size);
+	gm_json_object_end(&j);
+	gm_json_key(&j, "platforms");
+	gm_json_array_begin(&j);
+	for (int pi = 0; pi < gm_platforms_count(m); pi++) {
+		const gm_platforms_profile_t *pp = gm_platforms_profile(m, pi);
+		gm_json_object_begin(&j);
+		gm_json_key_string(&j, "name", pp->p->name);
+		gm_json_key_string(&j, "title", pp->p->title);
+		gm_json_key_string(&j, "family", pp->p->family);
+		gm_json_key_string(&j, "profile", pp->p->path);
+		gm_json_key_u64(&j, "physical", pp->p->physical.bytes);
+		gm_json_key_u64(&j, "available", pp->p->available.bytes);
+		gm_json_key_bool(&j, "fits", pp->fits);
+		gm_json_key_bool(&j, "within_budgets", pp->within_budget);
+		gm_json_key(&j, "memory");
+		gm_json_array_begin(&j);
+		for (int i = 0; i < pp->nnodes; i++)
+			gm_pf_node_json(&j, pp, &pp->nodes[i],
+			                pp->nodes[i].bank ? "bank" : "budget");
+		gm_pf_node_json(&j, pp, &pp->total, "total");
+		gm_json_array_end(&j);
+		gm_json_object_end(&j);
+	}
+	gm_json_array_end(&j);
+	gm_json_object_end(&j);
+	return gm_json_finish(&j);
+}
+
+/* ---- --list ------------------------------------------------------------------ */
+
+static int gm_pf_list(int json)
+{
+	static char names[GM_PF_MAX][GM_PLATFORM_NAME], paths[GM_PF_MAX][GM_PLATFORM_PATH];
+	static gm_platform_t p;
+	char err[600], a[32], ph[32];
+	int n = gm_platform_list(names, paths, GM_PF_MAX), rc = GM_CMD_OK;
+	gm_json_t j;
+	if (json) {
+		gm_json_init(&j, stdout, 1);
+		gm_json_array_begin(&j);
+	} else {
+		printf("%-15s %-26s %-9s %10s %10s  %s\n", "name", "title", "family", "physical",
+		       "available", "banks");
+	}
+	for (int i = 0; i < n; i++) {
+		if (gm_platform_load(paths[i], &p, err, sizeof(err)) != 0) {
+			fprintf(stderr, "gmtrace platforms: %s\n", err);
+			rc = GM_CMD_FAIL;
+			continue;
+		}
+		if (json) {
+			gm_json_object_begin(&j);
+			gm_json_key_string(&j, "name", p.name);
+			gm_json_key_string(&j, "title", p.title);
+			gm_json_key_string(&j, "family", p.family);
+			gm_json_key_string(&j, "profile", p.path);
+			gm_json_key_u64(&j, "physical", p.physical.bytes);
+			gm_json_key_u64(&j, "available", p.available.bytes);
+			gm_json_key(&j, "banks");
+			gm_json_array_begin(&j);
+			for (int k = 0; k < p.nbanks; k++) {
+				gm_json_object_begin(&j);
+				gm_json_key_string(&j, "name", p.banks[k].name);
+				gm_json_key_u64(&j, "capacity", p.banks[k].capacity.bytes);
+				gm_json_key_bool(&j, "default", p.banks[k].is_default);
+				gm_json_key_string(&j, "source", p.banks[k].capacity.source);
+				gm_json_object_end(&j);
+			}
+			gm_json_array_end(&j);
+			gm_json_object_end(&j);
+			continue;
+		}
+		gm_text_size(ph, sizeof(ph), p.physical.bytes);
+		gm_text_size(a, sizeof(a), p.available.bytes);
+		printf("%-15s %-26s %-9s %10s %10s  ", p.name, p.title, p.family, ph, a);
+		for (int k = 0; k < p.nbanks; k++) {
+			gm_text_size(a, sizeof(a), p.banks[k].capacity.bytes);
+			printf("%s%s %s", k ? ", " : "", p.banks[k].name, a);
+		}
+		printf("\n                %s\n", p.path);
+	}
+	if (json && gm_json_finish(&j) < 0)
+		rc = GM_CMD_FAIL;
+	return rc;
+}
+
+/* ---- main ---------------------------------------------------------------------- */
+
+int gm_cmd_platforms(int argc, char **argv)
+{
+	static gm_pf_set_t set;
+	const char *path = NULL, *value, *error, *check = NULL;
+	const char *names[GM_PF_MAX];
+	int nnames = 0, json = 0, list = 0, rc = GM_CMD_FAIL, i, mt;
+	gm_platforms_t *m = NULL;
+	gm_reader_t *r = NULL;
+	gm_event_t ev;
+	char errbuf[512];
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			gm_cmd_platforms_usage(stdout);
+			return GM_CMD_OK;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "--list") == 0) {
+			list = 1;
+		} else if ((mt = gm_args_value(argc, argv, &i, "--check", &value)) != 0) {
+			if (mt < 0 || !*value) {
+				fprintf(stderr,
+				        "gmtrace platforms: --check takes platform names\n");
+				goto usage;
+			}
+			check = value;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "gmtrace platforms: unknown option '%s'\n", argv[i]);
+			goto usage;
+		} else if (!path && !list) {
+			path = argv[i];
+		} else if (nnames < GM_PF_MAX) {
+			names[nnames++] = argv[i];
+		} else {
+			fprintf(stderr, "gmtrace platforms: at most %d platforms\n", GM_PF_MAX);
+			goto usage;
+		}
+	}
+	if (list)
+		return gm_pf_list(json);
+	if (!path) {
+		fprintf(stderr, "gmtrace platforms: no capture given\n");
+		goto usage;
+	}
+	set.n = 0;
+	for (i = 0; i < nnames; i++)
+		if (gm_pf_load_one(&set, names[i]) != 0)
+			goto out;
+	if (check) {
+		/* the checked platforms are reported too */
+		char buf[1024], *save = NULL, *tok;
+		snprintf(buf, sizeof(buf), "%s", check);
+		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			if (gm_pf_load_one(&set, tok) != 0)
+				goto out;
+	}
+	if (set.n == 0 && gm_pf_load_all(&set) != 0)
+		goto out;
+
+	r = gm_reader_open(path, errbuf, sizeof(errbuf));
+	if (!r) {
+		fprintf(stderr, "gmtrace: %s\n", errbuf);
+		goto out;
+	}
+	m = gm_platforms_new((const gm_platform_t *const *)set.p, set.n);
+	if (!m)
+		goto oom;
+	while (gm_reader_next(r, &ev) > 0)
+		if (gm_platforms_add(m, &ev) != 0)
+			goto oom;
+	gm_platforms_finish(m);
+	error = gm_reader_error(r);
+	if (json) {
+		if (gm_pf_json(path, m, error) < 0)
+			goto write_error;
+	} else {
+		gm_pf_text(path, m, error);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		goto write_error;
+	if (error) {
+		fprintf(stderr, "gmtrace: %s\n", error);
+		goto out;
+	}
+	rc = GM_CMD_OK;
+	if (check) {
+		char buf[1024], *save = NULL, *tok;
+		snprintf(buf, sizeof(buf), "%s", check);
+		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			char want[GM_PLATFORM_PATH], err[600];
+			if (gm_platform_find(tok, want, sizeof(want), err, sizeof(err)) != 0)
+				continue;
+			for (i = 0; i < set.n; i++) {
+				const gm_platforms_profile_t *pp = gm_platforms_profile(m, i);
+				if (strcmp(pp->p->path, want) == 0 && !pp->fits) {
+					fprintf(stderr,
+					        "gmtrace platforms: the capture does not fit %s\n",
+					        pp->p->name);
+					rc = GM_CMD_FAIL;
+				}
+			}
+		}
+	}
+	goto out;
+oom:
+	fprintf(stderr, "gmtrace: %s: out of memory\n", path);
+	goto out;
+write_error:
+	fprintf(stderr, "gmtrace: cannot write the report: %s\n", strerror(errno));
+	rc = GM_CMD_FAIL;
+out:
+	gm_platforms_free(m);
+	gm_reader_free(r);
+	gm_pf_free_set(&set);
+	return rc;
+usage:
+	gm_cmd_platforms_usage(stderr);
+	return GM_CMD_USAGE;
+}
