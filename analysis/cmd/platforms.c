@@ -146,38 +146,63 @@ static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_no
 	if (len >= cap)
 		return;
 	if (type) {
-		for (i = 0; i < n->nlargest && sum < excess; i++) {
+		/* k: the largest assets of that type whose removal fits; k4: those
+		 * whose resolution halved (a quarter of the bytes) fits */
+		size_t k4 = 0;
+		int64_t sum4 = 0, run = 0;
+		for (i = 0; i < n->nlargest && (sum < excess || (!k4 && gm_pf_texture_like(type)));
+		     i++) {
 			if (!n->largest[i].type || strcmp(n->largest[i].type, type) != 0)
 				continue;
-			sum += n->largest[i].bytes;
-			k++;
+			run += n->largest[i].bytes;
+			if (sum < excess) {
+				sum = run;
+				k++;
+			}
+			if (!k4 && run * 3 / 4 >= excess) {
+				sum4 = run;
+				k4 = (size_t)(&n->largest[i] - n->largest) + 1;
+			}
+		}
+		if (k4) { /* count only that type's assets among the first k4 */
+			size_t c = 0;
+			for (i = 0; i < k4; i++)
+				c += n->largest[i].type && strcmp(n->largest[i].type, type) == 0;
+			k4 = c;
+		}
+		if (k) {
+			gm_text_size(s, sizeof(s), (uint64_t)sum);
+			len += (size_t)snprintf(buf + len, cap - len,
+			                        ": the %zu largest %s asset%s %s %s", k, type,
+			                        k == 1 ? "" : "s", k == 1 ? "is" : "are", s);
+			if (len >= cap)
+				return;
+			if (sum >= excess)
+				len += (size_t)snprintf(
+				        buf + len, cap - len,
+				        "; streaming %s (loading %s only when needed) "
+				        "would fit",
+				        k == 1 ? "it" : "them", k == 1 ? "it" : "them");
+			else {
+				gm_text_size(a, sizeof(a), (uint64_t)(excess - sum));
+				len += (size_t)snprintf(
+				        buf + len, cap - len,
+				        "; even without them it is %s over: the largest "
+				        "tag there is '%s'",
+				        a, n->ntags ? n->tags[0].name : "?");
+			}
+			if (len < cap && k4) {
+				gm_text_size(a, sizeof(a), (uint64_t)sum4);
+				snprintf(
+				        buf + len, cap - len,
+				        ", or halving the resolution of the %zu largest (%s: a quarter "
+				        "of the bytes stays) would",
+				        k4, a);
+			}
+			return;
 		}
 	}
-	if (k) {
-		gm_text_size(s, sizeof(s), (uint64_t)sum);
-		len += (size_t)snprintf(buf + len, cap - len, ": the %zu largest %s asset%s %s %s",
-		                        k, type, k == 1 ? "" : "s", k == 1 ? "is" : "are", s);
-		if (len >= cap)
-			return;
-		if (gm_pf_texture_like(type) && sum * 3 / 4 >= excess) {
-			gm_text_size(a, sizeof(a), (uint64_t)(sum * 3 / 4));
-			snprintf(
-			        buf + len, cap - len,
-			        "; halving their resolution saves %s (a quarter of the bytes stays) and "
-			        "would fit",
-			        a);
-		} else if (sum >= excess) {
-			snprintf(buf + len, cap - len,
-			         "; streaming them (or loading them later, or compressing them to "
-			         "less than %lld%%) would fit",
-			         (long long)((sum - excess) * 100 / (sum ? sum : 1)));
-		} else {
-			gm_text_size(a, sizeof(a), (uint64_t)(excess - sum));
-			snprintf(buf + len, cap - len,
-			         "; even without them it is %s over: the largest tag there is '%s'",
-			         a, n->ntags ? n->tags[0].name : "?");
-		}
-	} else if (n->ntags) {
+	if (n->ntags) {
 		gm_text_size(s, sizeof(s), (uint64_t)n->tags[0].bytes);
 		snprintf(buf + len, cap - len,
 		         ": tag '%s' holds %s there; it must shrink by %lld%% to fit",

@@ -26,7 +26,9 @@
 #include "../log/attach.h"
 #include "../log/compact.h"
 #include "../../interpose/log/format.h"
+#include "analysis/report/text.h"
 #include "cmd.h"
+#include "platforms/profile.h"
 
 #define GM_RUN_MAX 1024
 
@@ -256,6 +258,32 @@ static void gm_run_describe(const char *path, uint64_t *records, uint64_t *bytes
 	close(fd);
 }
 
+/* --platform NAME (or GMTRACE_PLATFORM): find and check the profile before
+ * the game starts, so a typo is one clear error here rather than a warning
+ * inside the game; the game gets the profile's absolute path. */
+static int gm_run_platform(void)
+{
+	static gm_platform_t p;
+	const char *name = getenv("GMTRACE_PLATFORM");
+	char path[GM_PLATFORM_PATH], real[PATH_MAX], err[600], size[32];
+	if (!name || !*name)
+		return 0;
+	if (gm_platform_find(name, path, sizeof(path), err, sizeof(err)) != 0 ||
+	    gm_platform_load(path, &p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "gmtrace run: --platform: %s\n", err);
+		return -1;
+	}
+	if (realpath(path, real))
+		setenv("GMTRACE_PLATFORM", real, 1);
+	fprintf(stderr, "gmtrace run: under platform %s (%s):", p.name, p.title);
+	for (int k = 0; k < p.nbanks; k++) {
+		gm_text_size(size, sizeof(size), p.banks[k].capacity.bytes);
+		fprintf(stderr, "%s bank %s %s", k ? "," : "", p.banks[k].name, size);
+	}
+	fprintf(stderr, ", %d budget nodes\n", p.ndefs - p.nbanks);
+	return 0;
+}
+
 int gm_cmd_run(int argc, char **argv)
 {
 	gm_options_t check;
@@ -343,6 +371,8 @@ int gm_cmd_run(int argc, char **argv)
 			setenv(env, v, 1);
 		}
 	}
+	if (gm_run_platform() != 0)
+		return GM_CMD_USAGE;
 	if (i >= argc) {
 		fprintf(stderr, "gmtrace run: no program given\n");
 		gm_run_usage(stderr);

@@ -894,8 +894,13 @@ static int gm_budget_platform(gm_thread_t *t, gm_budget_def_t **defs, int *n)
 	static gm_platform_t profile;
 	char path[GM_PLATFORM_PATH], err[512];
 	const char *name = gm_session_options.platform;
-	if (gm_platform_find(name, path, sizeof(path), err, sizeof(err)) != 0 ||
-	    gm_platform_load(path, &profile, err, sizeof(err)) != 0) {
+	int failed, busy = t->busy;
+	/* libyaml's allocations are gmtrace's own, not the game's */
+	t->busy = 1;
+	failed = gm_platform_find(name, path, sizeof(path), err, sizeof(err)) != 0 ||
+	         gm_platform_load(path, &profile, err, sizeof(err)) != 0;
+	t->busy = busy;
+	if (failed) {
 		gm_support_warn(err, "; running without the platform's limits", 0);
 		return -1;
 	}
@@ -924,8 +929,12 @@ void gm_budget_start(gm_thread_t *t)
 	} else {
 		if (!path[0])
 			return;
-		if (gm_budgetfile_load(path, defs, GM_BUDGET_MAX_NODES, &n, &strict, err,
-		                       sizeof(err)) != 0) {
+		int failed, busy = t->busy;
+		t->busy = 1; /* libyaml's allocations are gmtrace's own */
+		failed = gm_budgetfile_load(path, defs, GM_BUDGET_MAX_NODES, &n, &strict, err,
+		                            sizeof(err)) != 0;
+		t->busy = busy;
+		if (failed) {
 			gm_support_warn(err, "; running without budgets", 0);
 			return;
 		}

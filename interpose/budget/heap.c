@@ -38,6 +38,17 @@ typedef struct gm_heap {
 
 static gm_heap_t gm_heaps[GM_HEAP_MAX];
 
+/* Room a heap gets beyond its capacity for jemalloc's own overhead, which
+ * a console's allocator would not have in the same form: the arena's
+ * metadata (its first 2 MiB base block) and up to 1/64 of the capacity for
+ * the page jemalloc pads each large block with (cache-oblivious layout:
+ * 4 KiB per block, 1/64 of a 256 KiB block). Beyond that, fragmentation
+ * counts. */
+static uint64_t gm_heap_slack(uint64_t capacity)
+{
+	return (2u << 20) + capacity / 64;
+}
+
 static void gm_heap_lock(gm_heap_t *h)
 {
 	while (__atomic_exchange_n(&h->lock, 1, __ATOMIC_ACQUIRE))
@@ -174,7 +185,9 @@ int gm_heap_create(unsigned idx, uint64_t capacity)
 	h->hooks.split = gm_heap_extent_split;
 	h->hooks.merge = gm_heap_extent_merge;
 	h->lo = gm_heap_base + ((uintptr_t)idx << gm_heap_shift);
-	h->hi = h->lo + capacity;
+	h->hi = h->lo + capacity + gm_heap_slack(capacity);
+	if (h->hi > h->lo + (1ull << gm_heap_shift))
+		h->hi = h->lo + (1ull << gm_heap_shift);
 	h->next = h->lo;
 	hp = &h->hooks;
 	if (mallctl("arenas.create", &arena, &len, &hp, sizeof(hp)) != 0)

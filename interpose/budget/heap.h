@@ -3,9 +3,10 @@
  * Every budget node that receives allocations gets a heap: a jemalloc arena
  * whose extents come only from that node's slot of one address range
  * reserved at start-up (custom extent hooks; split and merge allowed, so
- * the arena can serve nearly its whole capacity in small blocks). A heap's
- * capacity is its slot: past it the arena has no memory, as a console bank
- * has none, and fragmentation inside it counts as it would there.
+ * the arena can serve nearly its whole capacity in small blocks). Past its
+ * capacity (plus an allowance for jemalloc's own metadata and padding, see
+ * heap.c) the arena has no memory, as a console bank has none, and
+ * fragmentation inside it counts as it would there.
  *
  * Slots are all the same power-of-two size, so the heap of a pointer is one
  * subtraction, one comparison and one shift: free() needs no lookup table

@@ -1,0 +1,121 @@
+"""Running under a platform profile: banks enforced by their heaps, strict
+and soft modes, split memory, and `gmtrace platforms` on what was recorded.
+
+tiny-split (profiles/tiny-split.yaml): main 8 MiB (default bank), video
+4 MiB (type texture, tag gpu), a meshes budget of 25 % of main. pf_grow
+loads one 256 KiB texture and/or one 256 KiB untagged block per frame, so
+video is full after 16 frames and main after 32: the 17th texture and the
+33rd block go over, in frames 17 and 33.
+"""
+from pf_support import (KIB, MIB, grow, gmtrace, memory, node_names, platforms_json,
+                        records)
+
+BLOCK = 256 * KIB
+
+
+def violations(recs, event):
+    names = node_names(recs)
+    return [(names[r["node"]], r["at_frame"], r["size"]) for r in recs
+            if r["type"] == "budget_violation" and r["event"] == event]
+
+
+def test_strict_fails_at_the_expected_frame_and_the_game_recovers(tmp_path):
+    line, cap = grow(tmp_path, ["split", 40],
+                     {"GMTRACE_PLATFORM": "tiny-split", "GMTRACE_BUDGET_MODE": "strict"})
+    assert line["video"] == {"blocks": 16, "null_frame": 17, "enomem": True, "recovered": True}
+    assert line["main"] == {"blocks": 32, "null_frame": 33, "enomem": True, "recovered": True}
+    recs = records(tmp_path, cap)
+    assert [r["name"] for r in recs if r["type"] == "platform"] == ["tiny-split"]
+    nodes = {r["name"]: r for r in recs if r["type"] == "budget_node"}
+    assert nodes["video"]["heap_capacity"] == 4 * MIB
+    assert nodes["main"]["heap_capacity"] == 8 * MIB
+    # each bank failed once, at its hard limit, and nothing over it
+    assert violations(recs, "failed") == [("video", 17, BLOCK), ("main", 33, BLOCK)]
+    assert violations(recs, "over_hard") == []
+    assert violations(recs, "heap_full") == []
+    fails = [(r["at_frame"], r["size"]) for r in recs if r["type"] == "fail"]
+    assert fails == [(17, BLOCK), (33, BLOCK)]
+    # the profiler kept recording after the failures: the recovery's frees
+    assert sum(r["type"] == "free" for r in recs if r["at_frame"] == 41) >= 16 + 8
+    rep = platforms_json(tmp_path, cap, "tiny-split")
+    assert rep["ran_under"] == "tiny-split"
+    assert rep["failed_allocations"] == {"count": 2, "first_frame": 17, "first_size": BLOCK}
+    # what the game held never went over: it fits, exactly full
+    assert memory(rep, "tiny-split", "video")["peak"] == 4 * MIB
+    assert memory(rep, "tiny-split", "main")["peak"] == 8 * MIB
+    assert rep["platforms"][0]["fits"] is True
+
+
+def test_soft_records_the_violation_at_the_expected_frame(tmp_path):
+    line, cap = grow(tmp_path, ["split", 40], {"GMTRACE_PLATFORM": "tiny-split"})
+    assert line["video"]["blocks"] == 40 and line["video"]["null_frame"] == 0
+    assert line["main"]["blocks"] == 40 and line["main"]["null_frame"] == 0
+    recs = records(tmp_path, cap)
+    over = violations(recs, "over_hard")
+    assert over[0] == ("video", 17, BLOCK)
+    assert [v for v in over if v[0] == "main"][0] == ("main", 33, BLOCK)
+    assert violations(recs, "failed") == []
+    rep = platforms_json(tmp_path, cap, "tiny-split")
+    video, main = memory(rep, "tiny-split", "video"), memory(rep, "tiny-split", "main")
+    assert video["first_over"]["frame"] == 17 and main["first_over"]["frame"] == 33
+    assert video["first_over"]["scene"] == "growth"
+    assert video["peak"] == 40 * BLOCK and main["peak"] == 40 * BLOCK
+    assert video["headroom"] == 4 * MIB - 40 * BLOCK
+    # the contributors name the right bank's content
+    assert video["at_peak"]["types"][0] == {"name": "texture", "bytes": 40 * BLOCK}
+    assert video["at_peak"]["tags"][0] == {"name": "render/textures", "bytes": 40 * BLOCK}
+    assert main["at_peak"]["tags"][0] == {"name": "gameplay/world", "bytes": 40 * BLOCK}
+    assert video["at_peak"]["assets"][0]["type"] == "texture"
+    assert "video exceeds the Tiny split-memory test device video bank" in \
+        video["at_peak"]["recommendation"]
+    assert "24 largest texture assets are 6.0 MiB" in video["at_peak"]["recommendation"]
+    assert rep["platforms"][0]["fits"] is False
+    # --check: exit 1 when it does not fit, 0 for a platform it fits
+    gmtrace(tmp_path, "platforms", "--check", "tiny-split", cap, rc=1)
+    gmtrace(tmp_path, "platforms", "--check", "ps3", cap, rc=0)
+    text = gmtrace(tmp_path, "platforms", cap, "tiny-split").stdout.decode()
+    assert "tiny-split      Tiny split-memory test device: DOES NOT FIT" in text
+
+
+def test_split_memory_enforces_each_bank_on_its_own(tmp_path):
+    strict = {"GMTRACE_PLATFORM": "tiny-split", "GMTRACE_BUDGET_MODE": "strict"}
+    # textures alone: video fills at 16 while main stays empty
+    line, cap = grow(tmp_path, ["video", 40], strict, name="video")
+    assert line["video"]["null_frame"] == 17 and line["main"]["blocks"] == 0
+    rep = platforms_json(tmp_path, cap, "tiny-split")
+    assert memory(rep, "tiny-split", "video")["peak"] == 4 * MIB
+    assert memory(rep, "tiny-split", "main")["peak"] == 0
+    # untagged blocks alone: main takes 32 of them though video is empty
+    line, cap = grow(tmp_path, ["main", 40], strict, name="main")
+    assert line["main"]["null_frame"] == 33 and line["video"]["blocks"] == 0
+    rep = platforms_json(tmp_path, cap, "tiny-split")
+    assert memory(rep, "tiny-split", "main")["peak"] == 8 * MIB
+    assert memory(rep, "tiny-split", "video")["peak"] == 0
+
+
+def test_the_ps3_profile_puts_textures_in_video_memory(tmp_path):
+    # 8 MiB textures: the recommended textures budget is 60 % of the 249 MiB
+    # video bank (149.4 MiB): 18 fit (144 MiB), the 19th fails
+    line, cap = grow(tmp_path, ["split", 24, 8192],
+                     {"GMTRACE_PLATFORM": "ps3", "GMTRACE_BUDGET_MODE": "strict"})
+    assert line["video"]["blocks"] == 18 and line["video"]["null_frame"] == 19
+    assert line["main"]["blocks"] == 24 and line["main"]["null_frame"] == 0
+    recs = records(tmp_path, cap)
+    assert violations(recs, "failed") == [("textures", 19, 8 * MIB)]
+    rep = platforms_json(tmp_path, cap, "ps3")
+    assert memory(rep, "ps3", "video")["peak"] == 18 * 8 * MIB
+    assert memory(rep, "ps3", "textures")["peak"] == 18 * 8 * MIB
+    assert memory(rep, "ps3", "main")["peak"] >= 24 * 8 * MIB
+
+
+def test_a_bad_platform_is_one_clear_error(tmp_path):
+    p = gmtrace(tmp_path, "run", "--platform", "gamecube", "--", "/bin/true", rc=2)
+    assert b"no platform profile 'gamecube'" in p.stderr
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("name: broken\ntitle: x\nfamily: console\nphysical: 4GiB\n"
+                   "available: {size: 1GiB, source: x}\nbanks: []\n")
+    p = gmtrace(tmp_path, "run", "--platform", bad, "--", "/bin/true", rc=2)
+    assert f"{bad}:4: expected physical as {{size: ..., source:".encode() in p.stderr
+    # under the preload alone: one warning, and the game runs without limits
+    line, cap = grow(tmp_path, ["video", 20], {"GMTRACE_PLATFORM": "gamecube"})
+    assert line["video"]["blocks"] == 20
