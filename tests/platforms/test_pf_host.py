@@ -1,0 +1,133 @@
+"""The host's real limits: recorded in the capture, and the profiler keeps
+working when the game runs out of them.
+
+RLIMIT_AS can always be lowered for a child, so those tests always run. A
+memory-limited cgroup needs a writable cgroup tree (v2, or v1's memory
+controller); where the machine does not allow one the test says why and
+skips.
+"""
+import os
+import resource
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from pf_support import MIB, grow, platforms_json, records
+
+LIMIT = 2 << 30  # RLIMIT_AS for the fixture: room for the profiler, not for 64 MiB x 40
+
+
+def lower_as():
+    resource.setrlimit(resource.RLIMIT_AS, (LIMIT, LIMIT))
+
+
+def test_the_host_record_says_what_the_machine_allows(tmp_path):
+    line, cap = grow(tmp_path, ["main", 4, 64], preexec=lower_as)
+    assert line["main"]["blocks"] == 4
+    host = [r for r in records(tmp_path, cap) if r["type"] == "host"]
+    assert len(host) == 1
+    assert host[0]["rlimit_as"] == LIMIT
+    with open("/proc/meminfo") as f:
+        total = int(f.readline().split()[1]) * 1024
+    assert host[0]["mem_total"] == total
+    with open("/proc/sys/vm/overcommit_memory") as f:
+        assert host[0]["overcommit"] == int(f.read())
+    rep = platforms_json(tmp_path, cap, "switch")
+    assert rep["host"]["rlimit_as"] == LIMIT
+    assert rep["host"]["mem_total"] == total
+
+
+def test_running_out_of_address_space_is_recorded_and_survived(tmp_path):
+    # 64 MiB blocks until RLIMIT_AS says no: the game sees NULL (ENOMEM),
+    # the profiler records the failure without the game's heap, the game
+    # frees half and allocates again, and every record is there
+    line, cap = grow(tmp_path, ["host", 40], preexec=lower_as)
+    n = line["main"]["blocks"]
+    assert 8 <= n < 32, line  # 2 GiB holds some 64 MiB blocks, not 32
+    assert line["main"]["null_frame"] == n + 1
+    assert line["main"]["enomem"] and line["main"]["recovered"]
+    recs = records(tmp_path, cap)
+    big = [r for r in recs if r["type"] == "alloc" and r["size"] == 64 * MIB]
+    assert len(big) == n + 1  # n before the failure, 1 in the recovery
+    assert all(r["at_frame"] <= n for r in big[:n])
+    fails = [(r["at_frame"], r["size"]) for r in recs if r["type"] == "fail"]
+    assert fails == [(n + 1, 64 * MIB)]
+    frees = [r for r in recs if r["type"] == "free" and r["at_frame"] > n]
+    assert len(frees) >= (n + 1) // 2 + 1
+    rep = platforms_json(tmp_path, cap, "switch")
+    assert rep["failed_allocations"] == {"count": 1, "first_frame": n + 1,
+                                         "first_size": 64 * MIB}
+
+
+def _cgroup_dir():
+    """A writable memory cgroup directory to make a child in, and its
+    version; or a reason why there is none."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            lines = f.read().splitlines()
+        with open("/proc/self/mountinfo") as f:
+            mounts = f.read().splitlines()
+    except OSError as e:
+        return None, None, f"cannot read /proc: {e}"
+    v2 = next((ln.split("::", 1)[1] for ln in lines if ln.startswith("0::")), None)
+    v1 = next((ln.split(":", 2)[2] for ln in lines
+               if "memory" in ln.split(":", 2)[1].split(",")), None)
+    for m in mounts:
+        left, right = m.split(" - ", 1)
+        fields, fstype = left.split(), right.split()[0]
+        opts = right.split()[-1].split(",")
+        if fstype == "cgroup2" and v2 is not None:
+            d = Path(fields[4] + (v2 if fields[3] == "/" else v2[len(fields[3]):]))
+            if (d / "memory.max").exists() or (d / "cgroup.subtree_control").exists():
+                if "memory" in (d / "cgroup.controllers").read_text().split():
+                    return d, 2, None
+        if fstype == "cgroup" and "memory" in opts and v1 is not None:
+            d = Path(fields[4] + (v1 if fields[3] == "/" else v1[len(fields[3]):]))
+            if (d / "memory.limit_in_bytes").exists():
+                return d, 1, None
+    return None, None, "no cgroup v2 with the memory controller and no cgroup v1 memory tree"
+
+
+def test_a_memory_limited_cgroup_is_seen(tmp_path):
+    base, version, why = _cgroup_dir()
+    if base is None:
+        pytest.skip(why)
+    child = base / f"gmtrace-test-{uuid.uuid4().hex[:8]}"
+    try:
+        child.mkdir()
+    except OSError as e:
+        pytest.skip(f"cannot make a cgroup under {base}: {e}")
+    limit = 768 * MIB
+    try:
+        try:
+            if version == 2:
+                (child / "memory.max").write_text(str(limit))
+            else:
+                (child / "memory.limit_in_bytes").write_text(str(limit))
+        except OSError as e:
+            pytest.skip(f"cannot set a memory limit in {child}: {e}")
+
+        def enter():
+            with open(child / "cgroup.procs", "w") as f:
+                f.write(str(os.getpid()))
+
+        try:
+            line, cap = grow(tmp_path, ["main", 4, 64], preexec=enter)
+        except subprocess.SubprocessError as e:
+            pytest.skip(f"cannot move a process into {child}: {e}")
+        host = [r for r in records(tmp_path, cap) if r["type"] == "host"][0]
+        assert host["cgroup_max"] == limit, host
+        assert host["cgroup_current"] > 0
+        rep = platforms_json(tmp_path, cap, "switch")
+        assert rep["host"]["cgroup_max"] == limit
+        assert rep["host"]["cgroup_v1"] == (version == 1)
+    finally:
+        for _ in range(50):
+            try:
+                child.rmdir()
+                break
+            except OSError:
+                import time
+                time.sleep(0.05)
