@@ -524,8 +524,11 @@ static int gm_pf_list(int json)
 		}
 		printf("\n                %s\n", p.path);
 	}
-	if (json && gm_json_finish(&j) < 0)
-		rc = GM_CMD_FAIL;
+	if (json) {
+		gm_json_array_end(&j);
+		if (gm_json_finish(&j) < 0)
+			rc = GM_CMD_FAIL;
+	}
 	return rc;
 }
 

@@ -38,6 +38,8 @@ typedef struct gm_heap {
 
 static gm_heap_t gm_heaps[GM_HEAP_MAX];
 
+#define GM_HEAP_LIKELY(x) __builtin_expect(!!(x), 1)
+
 /* Room a heap gets beyond its capacity for jemalloc's own overhead, which
  * a console's allocator would not have in the same form: the arena's
  * metadata (its first 2 MiB base block) and up to 1/64 of the capacity for
@@ -206,13 +208,69 @@ int gm_heap_create(unsigned idx, uint64_t capacity)
 	return 0;
 }
 
+/* Thread caches: one explicit jemalloc tcache per thread and heap, so a
+ * cached block always belongs to the heap it is handed out for (the
+ * automatic tcache mixes arenas). Without one, every small allocation and
+ * free takes the arena's bin lock, and a slab that empties on a free goes
+ * back to the arena, to be made again at the next allocation (measured
+ * here: some 250 ns per malloc+free pair). Blocks a cache holds stay in
+ * the heap, as an allocator's caches do on a device. Index + 1; UINT_MAX
+ * after the thread's exit (no more caches for it). */
+static __thread unsigned gm_heap_tc[GM_HEAP_MAX] __attribute__((tls_model("initial-exec")));
+static __thread int gm_heap_tc_gone __attribute__((tls_model("initial-exec")));
+
+static int gm_heap_tcache(unsigned idx)
+{
+	unsigned tc = gm_heap_tc[idx];
+	if (GM_HEAP_LIKELY(tc != 0))
+		return MALLOCX_TCACHE(tc - 1);
+	if (!gm_heap_tc_gone) {
+		unsigned v;
+		size_t len = sizeof(v);
+		if (mallctl("tcache.create", &v, &len, NULL, 0) == 0) {
+			gm_heap_tc[idx] = v + 1;
+			return MALLOCX_TCACHE(v);
+		}
+	}
+	return MALLOCX_TCACHE_NONE;
+}
+
+/* The flags for a block of heap idx: this thread's cache for it. */
+static int gm_heap_flags(unsigned idx)
+{
+	return MALLOCX_ARENA(gm_heaps[idx].arena) | gm_heap_tcache(idx);
+}
+
+/* Give this thread's cached blocks of heap idx back to the heap. */
+static void gm_heap_flush(unsigned idx)
+{
+	unsigned tc = gm_heap_tc[idx];
+	if (tc) {
+		unsigned v = tc - 1;
+		mallctl("tcache.flush", NULL, NULL, &v, sizeof(v));
+	}
+}
+
+void gm_heap_thread_exit(void)
+{
+	unsigned i;
+	gm_heap_tc_gone = 1;
+	for (i = 0; i < GM_HEAP_MAX; i++) {
+		if (gm_heap_tc[i]) {
+			unsigned v = gm_heap_tc[i] - 1;
+			gm_heap_tc[i] = 0;
+			mallctl("tcache.destroy", NULL, NULL, &v, sizeof(v));
+		}
+	}
+}
+
 void *gm_heap_alloc(unsigned idx, size_t n, size_t align, int zero)
 {
 	void *p;
 	int flags;
 	if (idx >= GM_HEAP_MAX || !__atomic_load_n(&gm_heaps[idx].ready, __ATOMIC_ACQUIRE))
 		return NULL;
-	flags = MALLOCX_ARENA(gm_heaps[idx].arena) | MALLOCX_TCACHE_NONE;
+	flags = gm_heap_flags(idx);
 	if (align > 1)
 		flags |= MALLOCX_ALIGN(align);
 	if (zero)
@@ -223,6 +281,7 @@ void *gm_heap_alloc(unsigned idx, size_t n, size_t align, int zero)
 		 * them only once purged: before saying the heap is full, purge
 		 * (freed space becomes whole again) and try once more */
 		char name[48];
+		gm_heap_flush(idx);
 		snprintf(name, sizeof(name), "arena.%u.purge", gm_heaps[idx].arena);
 		mallctl(name, NULL, NULL, NULL, 0);
 		p = mallocx(n ? n : 1, flags);
@@ -233,10 +292,11 @@ void *gm_heap_alloc(unsigned idx, size_t n, size_t align, int zero)
 void *gm_heap_realloc(void *p, size_t n)
 {
 	unsigned idx = gm_heap_of(p);
-	int flags = MALLOCX_ARENA(gm_heaps[idx].arena) | MALLOCX_TCACHE_NONE;
+	int flags = gm_heap_flags(idx);
 	void *q = rallocx(p, n ? n : 1, flags);
 	if (!q) {
 		char name[48];
+		gm_heap_flush(idx);
 		snprintf(name, sizeof(name), "arena.%u.purge", gm_heaps[idx].arena);
 		mallctl(name, NULL, NULL, NULL, 0);
 		q = rallocx(p, n ? n : 1, flags);
@@ -246,7 +306,7 @@ void *gm_heap_realloc(void *p, size_t n)
 
 void gm_heap_free(void *p)
 {
-	dallocx(p, MALLOCX_TCACHE_NONE);
+	dallocx(p, gm_heap_tcache(gm_heap_of(p)));
 }
 
 size_t gm_heap_usable(const void *p)

@@ -53,6 +53,9 @@ void *gm_heap_alloc(unsigned idx, size_t n, size_t align, int zero);
 void *gm_heap_realloc(void *p, size_t n);
 
 void gm_heap_free(void *p);
+
+/* The calling thread ends: its heap caches go back to their heaps. */
+void gm_heap_thread_exit(void);
 size_t gm_heap_usable(const void *p);
 
 /* Bytes of the heap's slot handed to jemalloc so far (its high-water). */

@@ -6,6 +6,8 @@
  */
 #include "thread.h"
 
+#include "../budget/heap.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
@@ -223,6 +225,7 @@ static void gm_thread_exit(void *arg)
 		return;
 	gm_thread_put(t, gm_rec_w0(t->os_tid, gm_rec_thread_end, 0), 0);
 	t->busy = 1;
+	gm_heap_thread_exit();
 	gm_thread_flush(t);
 	t->state = gm_thread_exited;
 	t->busy = 0;

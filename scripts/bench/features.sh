@@ -35,7 +35,7 @@ for n in 1000 10000 50000; do
 	awk -v n="$n" -v p="$mp" -v e="$me" -v f="$mf" 'BEGIN { printf "%-12d %10.3f %10.3f %10.3f %+12.3f %+12.3f\n", n, p, e, f, e - p, f - p }'
 done
 echo "targets: under 0.5 ms added per frame (seed); under 0.1 ms at 10,000 allocations per frame in the frames level"
-for extra in tests/pools/bench_pools.sh tests/assets/bench_assets.sh tests/budgets/bench_budgets.sh; do
+for extra in tests/pools/bench_pools.sh tests/assets/bench_assets.sh tests/budgets/bench_budgets.sh tests/platforms/bench_platforms.sh; do
 	if [ -x "$extra" ]; then
 		echo
 		echo "== $extra"
