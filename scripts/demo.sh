@@ -9,7 +9,8 @@
 #                              the pygame demo (tests/games/pygame_demo.py),
 #                              headless, with the marker module on its path
 #
-# Then the reports: summary, frames, assets, transitions, pools and budgets
+# Then the reports: summary, frames, assets, transitions, pools, budgets and
+# platforms (five of the shipped profiles; `gmtrace platforms CAPTURE` checks all)
 # (those this build has). The game marks frames, ticks, tags, assets, scenes,
 # a particle pool and a texture budget, so each has something to show.
 #
@@ -55,3 +56,4 @@ report assets --top 15
 report transitions
 report pools
 report budgets
+report platforms switch ps3 xbox-series-s ios-low web-wasm

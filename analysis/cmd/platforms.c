@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis/cmd/args.h"
 #include "analysis/cmd/cmd.h"
@@ -25,6 +26,7 @@
 static void gm_cmd_platforms_usage(FILE *f)
 {
 	fprintf(f, "usage: gmtrace platforms [--json] [--check NAME[,NAME...]] CAPTURE [NAME...]\n"
+	           "       (CAPTURE: the argument ending in .gmt or naming a file)\n"
 	           "       gmtrace platforms --list [--json]\n"
 	           "\n"
 	           "Replays one capture against platform profiles (every profile on the search\n"
@@ -287,6 +289,16 @@ static void gm_pf_row(const char *platform, const gm_platforms_node_t *n, int bu
 	printf("\n");
 }
 
+/* Node i and the nodes below it, in tree order. */
+static void gm_pf_subtree(const gm_platforms_profile_t *pp, int i, int *first)
+{
+	gm_pf_row(*first ? pp->p->name : "", &pp->nodes[i], !pp->nodes[i].bank);
+	*first = 0;
+	for (int k = 0; k < pp->nnodes; k++)
+		if (pp->nodes[k].parent == i)
+			gm_pf_subtree(pp, k, first);
+}
+
 static void gm_pf_text(const char *path, const gm_platforms_t *m, const char *error)
 {
 	char line[1024];
@@ -298,8 +310,10 @@ static void gm_pf_text(const char *path, const gm_platforms_t *m, const char *er
 	       "headroom", "verdict");
 	for (int pi = 0; pi < gm_platforms_count(m); pi++) {
 		const gm_platforms_profile_t *pp = gm_platforms_profile(m, pi);
+		int first = 1;
 		for (int i = 0; i < pp->nnodes; i++)
-			gm_pf_row(i == 0 ? pp->p->name : "", &pp->nodes[i], !pp->nodes[i].bank);
+			if (pp->nodes[i].parent < 0)
+				gm_pf_subtree(pp, i, &first);
 		gm_pf_row("", &pp->total, 0);
 	}
 	printf("\n");
@@ -532,6 +546,18 @@ static int gm_pf_list(int json)
 	return rc;
 }
 
+/* A capture, not a platform: a .gmt file, or an existing file that is not a
+ * .yaml profile; names and .yaml files are platforms. */
+static int gm_pf_is_capture(const char *a)
+{
+	size_t n = strlen(a);
+	if (n > 5 && strcmp(a + n - 5, ".yaml") == 0)
+		return 0;
+	if (n > 4 && strcmp(a + n - 4, ".gmt") == 0)
+		return 1;
+	return strchr(a, '/') != NULL || access(a, F_OK) == 0;
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 int gm_cmd_platforms(int argc, char **argv)
@@ -563,7 +589,13 @@ int gm_cmd_platforms(int argc, char **argv)
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "gmtrace platforms: unknown option '%s'\n", argv[i]);
 			goto usage;
-		} else if (!path && !list) {
+		} else if (gm_pf_is_capture(argv[i])) {
+			if (path) {
+				fprintf(stderr,
+				        "gmtrace platforms: one capture at a time ('%s' and '%s')\n",
+				        path, argv[i]);
+				goto usage;
+			}
 			path = argv[i];
 		} else if (nnames < GM_PF_MAX) {
 			names[nnames++] = argv[i];

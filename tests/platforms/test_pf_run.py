@@ -119,3 +119,23 @@ def test_a_bad_platform_is_one_clear_error(tmp_path):
     # under the preload alone: one warning, and the game runs without limits
     line, cap = grow(tmp_path, ["video", 20], {"GMTRACE_PLATFORM": "gamecube"})
     assert line["video"]["blocks"] == 20
+
+
+def test_list_shows_every_profile_on_the_search_path(tmp_path):
+    import json
+    listed = json.loads(gmtrace(tmp_path, "platforms", "--list", "--json").stdout)
+    names = [p["name"] for p in listed]
+    assert names == sorted(names)
+    for want in ("switch", "ps3", "ps4", "ps5", "xbox-one", "xbox-series-s", "xbox-series-x",
+                 "steam-deck", "ios-low", "ios-mid", "ios-high", "android-low",
+                 "android-mid", "android-high", "web-wasm", "tiny-split"):
+        assert want in names
+    tiny = next(p for p in listed if p["name"] == "tiny-split")
+    assert [(b["name"], b["capacity"], b["default"]) for b in tiny["banks"]] == \
+        [("main", 8 * MIB, True), ("video", 4 * MIB, False)]
+    # the capture may come before or after the platform names
+    line, cap = grow(tmp_path, ["video", 4])
+    a = gmtrace(tmp_path, "platforms", "--json", cap, "tiny-split").stdout
+    b = gmtrace(tmp_path, "platforms", "--json", "tiny-split", cap).stdout
+    assert a == b
+    gmtrace(tmp_path, "platforms", cap, cap, rc=2)
