@@ -66,7 +66,7 @@ def bad_input_cases(tmp_path, real_capture):
     (tmp_path / "text.gmt").write_text("this is a text file, not a gmtrace capture\n" * 10)
     cases["not_a_capture"] = tmp_path / "text.gmt"
     v9 = bytearray(data)
-    struct.pack_into("<H", v9, 8, 9)  # version_major
+    struct.pack_into("<HH", v9, 8, 9, 0)  # version_major, version_minor
     (tmp_path / "v9.gmt").write_bytes(bytes(v9))
     cases["major_9"] = tmp_path / "v9.gmt"
     return cases
