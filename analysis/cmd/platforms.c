@@ -120,7 +120,7 @@ static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_no
                          size_t cap)
 {
 	char e[32], s[32], l[32], a[32];
-	int64_t excess = n->snap_live - (int64_t)n->limit;
+	int64_t excess = n->at_peak.live - (int64_t)n->limit;
 	const char *type = NULL;
 	size_t len = 0, i, k = 0;
 	int64_t sum = 0;
@@ -128,9 +128,9 @@ static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_no
 	                   n->bank         ? "bank" :
 	                                     "budget";
 	/* the asset type that weighs most (assets over anything untyped) */
-	for (i = 0; i < n->ntypes && !type; i++)
-		if (strcmp(n->types[i].name, "(no asset)") != 0)
-			type = n->types[i].name;
+	for (i = 0; i < n->at_peak.ntypes && !type; i++)
+		if (strcmp(n->at_peak.types[i].name, "(no asset)") != 0)
+			type = n->at_peak.types[i].name;
 	gm_text_size(e, sizeof(e), (uint64_t)excess);
 	gm_text_size(l, sizeof(l), n->limit);
 	len += (size_t)snprintf(buf + len, cap - len,
@@ -152,24 +152,27 @@ static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_no
 		 * whose resolution halved (a quarter of the bytes) fits */
 		size_t k4 = 0;
 		int64_t sum4 = 0, run = 0;
-		for (i = 0; i < n->nlargest && (sum < excess || (!k4 && gm_pf_texture_like(type)));
+		for (i = 0;
+		     i < n->at_peak.nlargest && (sum < excess || (!k4 && gm_pf_texture_like(type)));
 		     i++) {
-			if (!n->largest[i].type || strcmp(n->largest[i].type, type) != 0)
+			if (!n->at_peak.largest[i].type ||
+			    strcmp(n->at_peak.largest[i].type, type) != 0)
 				continue;
-			run += n->largest[i].bytes;
+			run += n->at_peak.largest[i].bytes;
 			if (sum < excess) {
 				sum = run;
 				k++;
 			}
 			if (!k4 && run * 3 / 4 >= excess) {
 				sum4 = run;
-				k4 = (size_t)(&n->largest[i] - n->largest) + 1;
+				k4 = (size_t)(&n->at_peak.largest[i] - n->at_peak.largest) + 1;
 			}
 		}
 		if (k4) { /* count only that type's assets among the first k4 */
 			size_t c = 0;
 			for (i = 0; i < k4; i++)
-				c += n->largest[i].type && strcmp(n->largest[i].type, type) == 0;
+				c += n->at_peak.largest[i].type &&
+				     strcmp(n->at_peak.largest[i].type, type) == 0;
 			k4 = c;
 		}
 		if (k) {
@@ -191,7 +194,7 @@ static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_no
 				        buf + len, cap - len,
 				        "; even without them it is %s over: the largest "
 				        "tag there is '%s'",
-				        a, n->ntags ? n->tags[0].name : "?");
+				        a, n->at_peak.ntags ? n->at_peak.tags[0].name : "?");
 			}
 			if (len < cap && k4) {
 				gm_text_size(a, sizeof(a), (uint64_t)sum4);
@@ -204,12 +207,14 @@ static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_no
 			return;
 		}
 	}
-	if (n->ntags) {
-		gm_text_size(s, sizeof(s), (uint64_t)n->tags[0].bytes);
+	if (n->at_peak.ntags) {
+		gm_text_size(s, sizeof(s), (uint64_t)n->at_peak.tags[0].bytes);
 		snprintf(buf + len, cap - len,
 		         ": tag '%s' holds %s there; it must shrink by %lld%% to fit",
-		         n->tags[0].name, s,
-		         (long long)(n->tags[0].bytes ? excess * 100 / n->tags[0].bytes : 100));
+		         n->at_peak.tags[0].name, s,
+		         (long long)(n->at_peak.tags[0].bytes ?
+		                             excess * 100 / n->at_peak.tags[0].bytes :
+		                             100));
 	}
 }
 
@@ -289,6 +294,24 @@ static void gm_pf_row(const char *platform, const gm_platforms_node_t *n, int bu
 	printf("\n");
 }
 
+/* One line of what filled a node at a moment. */
+static void gm_pf_snap_text(const char *when, const gm_platforms_snap_t *sn)
+{
+	char sz[32];
+	if (!sn->ntypes && !sn->ntags)
+		return;
+	printf("      %s, frame %llu:", when, (unsigned long long)sn->frame);
+	for (size_t k = 0; k < sn->ntypes && k < 4; k++) {
+		gm_text_size(sz, sizeof(sz), (uint64_t)sn->types[k].bytes);
+		printf("%s type %s %s", k ? "," : "", sn->types[k].name, sz);
+	}
+	for (size_t k = 0; k < sn->ntags && k < 4; k++) {
+		gm_text_size(sz, sizeof(sz), (uint64_t)sn->tags[k].bytes);
+		printf(", tag %s %s", sn->tags[k].name, sz);
+	}
+	printf("\n");
+}
+
 /* Node i and the nodes below it, in tree order. */
 static void gm_pf_subtree(const gm_platforms_profile_t *pp, int i, int *first)
 {
@@ -334,19 +357,9 @@ static void gm_pf_text(const char *path, const gm_platforms_t *m, const char *er
 				printf("\nrecommendations\n");
 			gm_pf_advice(pp, n, line, sizeof(line));
 			printf("  %s: %s.\n", pp->p->name, line);
-			if (n->ntypes || n->ntags) {
-				char sz[32];
-				printf("      at frame %llu:", (unsigned long long)n->snap_frame);
-				for (size_t k = 0; k < n->ntypes && k < 4; k++) {
-					gm_text_size(sz, sizeof(sz), (uint64_t)n->types[k].bytes);
-					printf("%s type %s %s", k ? "," : "", n->types[k].name, sz);
-				}
-				for (size_t k = 0; k < n->ntags && k < 4; k++) {
-					gm_text_size(sz, sizeof(sz), (uint64_t)n->tags[k].bytes);
-					printf(", tag %s %s", n->tags[k].name, sz);
-				}
-				printf("\n");
-			}
+			gm_pf_snap_text("at its peak", &n->at_peak);
+			if (n->first.frame != n->at_peak.frame)
+				gm_pf_snap_text("first over", &n->first);
 		}
 	}
 }
@@ -366,6 +379,23 @@ static void gm_pf_items_json(gm_json_t *j, const char *key, const gm_platforms_i
 		gm_json_object_end(j);
 	}
 	gm_json_array_end(j);
+}
+
+static void gm_pf_snap_json(gm_json_t *j, const gm_platforms_snap_t *sn, uint64_t ns,
+                            const char *advice)
+{
+	gm_json_object_begin(j);
+	gm_json_key_u64(j, "frame", sn->frame);
+	if (ns)
+		gm_json_key_u64(j, "ns", ns);
+	gm_json_key_string(j, "scene", sn->scene);
+	gm_json_key_i64(j, "live", sn->live);
+	gm_pf_items_json(j, "tags", sn->tags, sn->ntags);
+	gm_pf_items_json(j, "types", sn->types, sn->ntypes);
+	gm_pf_items_json(j, "assets", sn->largest, sn->nlargest < 16 ? sn->nlargest : 16);
+	if (advice)
+		gm_json_key_string(j, "recommendation", advice);
+	gm_json_object_end(j);
 }
 
 static void gm_pf_node_json(gm_json_t *j, const gm_platforms_profile_t *pp,
@@ -391,22 +421,10 @@ static void gm_pf_node_json(gm_json_t *j, const gm_platforms_profile_t *pp,
 		gm_json_null(j);
 		gm_json_key_null(j, "at_peak");
 	} else {
-		gm_json_object_begin(j);
-		gm_json_key_u64(j, "frame", n->over_frame);
-		gm_json_key_u64(j, "ns", n->over_ns);
-		gm_json_key_string(j, "scene", n->over_scene);
-		gm_json_object_end(j);
+		gm_pf_snap_json(j, &n->first, n->over_ns, NULL);
 		gm_json_key(j, "at_peak");
-		gm_json_object_begin(j);
-		gm_json_key_u64(j, "frame", n->snap_frame);
-		gm_json_key_string(j, "scene", n->snap_scene);
-		gm_json_key_i64(j, "live", n->snap_live);
-		gm_pf_items_json(j, "tags", n->tags, n->ntags);
-		gm_pf_items_json(j, "types", n->types, n->ntypes);
-		gm_pf_items_json(j, "assets", n->largest, n->nlargest < 16 ? n->nlargest : 16);
 		gm_pf_advice(pp, n, advice, sizeof(advice));
-		gm_json_key_string(j, "recommendation", advice);
-		gm_json_object_end(j);
+		gm_pf_snap_json(j, &n->at_peak, 0, advice);
 	}
 	gm_json_object_end(j);
 }

@@ -205,16 +205,17 @@ static size_t gm_pf_top(gm_platforms_item_t *items, size_t count, gm_platforms_i
 
 /* What was live in node (of profile pi, root -1: every bank) when it first
  * went over. */
-static void gm_pf_snapshot(gm_platforms_t *m, int pi, gm_platforms_node_t *n, int root)
+static void gm_pf_snapshot(gm_platforms_t *m, int pi, gm_platforms_snap_t *n, int64_t live,
+                           int root)
 {
 	gm_platforms_profile_t *pp = &m->prof[pi];
 	size_t i, k, ntypes = 0;
 	gm_platforms_item_t *tags = calloc(m->ntags + 1, sizeof(*tags));
 	gm_platforms_item_t *assets = calloc(m->nassets + 1, sizeof(*assets));
 	gm_platforms_item_t *types = calloc(m->nassets + 2, sizeof(*types));
-	n->snap_frame = m->frame;
-	n->snap_live = n->live;
-	n->snap_scene = m->scene;
+	n->frame = m->frame;
+	n->live = live;
+	n->scene = m->scene;
 	if (!tags || !assets || !types) {
 		m->oom = 1;
 		goto out;
@@ -269,9 +270,10 @@ static void gm_pf_touch(gm_platforms_t *m, int pi, gm_platforms_node_t *n, int i
 		n->over_frame = m->frame;
 		n->over_ns = ns;
 		n->over_scene = m->scene;
-		gm_pf_snapshot(m, pi, n, idx);
-	} else if (n->live - n->snap_live >= (int64_t)(n->limit / 32) && n->live == n->peak) {
-		gm_pf_snapshot(m, pi, n, idx);
+		gm_pf_snapshot(m, pi, &n->first, n->live, idx);
+		n->at_peak = n->first;
+	} else if (n->live - n->at_peak.live >= (int64_t)(n->limit / 32) && n->live == n->peak) {
+		gm_pf_snapshot(m, pi, &n->at_peak, n->live, idx);
 	}
 }
 

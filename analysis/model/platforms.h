@@ -42,6 +42,18 @@ typedef struct gm_platforms_item {
 	int64_t bytes;
 } gm_platforms_item_t;
 
+/* What was live in a node at one moment: its largest tags, asset types and
+ * assets. */
+typedef struct gm_platforms_snap {
+	uint64_t frame;
+	int64_t live;
+	const char *scene;
+	gm_platforms_item_t tags[GM_PLATFORMS_TOP], types[GM_PLATFORMS_TOP];
+	size_t ntags, ntypes;
+	gm_platforms_item_t largest[GM_PLATFORMS_LARGEST]; /* assets, largest first */
+	size_t nlargest;
+} gm_platforms_snap_t;
+
 /* One node of one profile: a bank (depth 0), a budget node, or the total. */
 typedef struct gm_platforms_node {
 	const char *name;
@@ -55,16 +67,10 @@ typedef struct gm_platforms_node {
 	int over;
 	uint64_t over_frame, over_ns;
 	const char *over_scene;
-	/* what was live in the node at its peak while over (taken again each
-	 * time the peak grows by 1/32 of the limit or more, and at the end of
-	 * the replay if the peak moved since) */
-	uint64_t snap_frame;
-	int64_t snap_live;
-	const char *snap_scene;
-	gm_platforms_item_t tags[GM_PLATFORMS_TOP], types[GM_PLATFORMS_TOP];
-	size_t ntags, ntypes;
-	gm_platforms_item_t largest[GM_PLATFORMS_LARGEST]; /* assets, largest first */
-	size_t nlargest;
+	gm_platforms_snap_t first; /* at the first overrun */
+	/* at the peak while over: taken again each time the peak grows by 1/32
+	 * of the limit or more */
+	gm_platforms_snap_t at_peak;
 	uint64_t frames_over; /* frames that ended over the limit */
 } gm_platforms_node_t;
 

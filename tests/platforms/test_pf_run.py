@@ -59,6 +59,12 @@ def test_soft_records_the_violation_at_the_expected_frame(tmp_path):
     video, main = memory(rep, "tiny-split", "video"), memory(rep, "tiny-split", "main")
     assert video["first_over"]["frame"] == 17 and main["first_over"]["frame"] == 33
     assert video["first_over"]["scene"] == "growth"
+    # at its first overrun video held the 17 textures of frames 1..17
+    assert video["first_over"]["live"] == 17 * BLOCK
+    assert video["first_over"]["types"] == [{"name": "texture", "bytes": 17 * BLOCK}]
+    assert video["first_over"]["assets"][0] == {"name": "tex_001", "type": "texture",
+                                                "bytes": BLOCK}
+    assert main["first_over"]["tags"] == [{"name": "gameplay/world", "bytes": 33 * BLOCK}]
     assert video["peak"] == 40 * BLOCK and main["peak"] == 40 * BLOCK
     assert video["headroom"] == 4 * MIB - 40 * BLOCK
     # the contributors name the right bank's content
