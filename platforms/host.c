@@ -22,6 +22,10 @@ const char *const gm_host_names[GM_HOST_NVALUES] = {"cgroup memory.max",
                                                     "SwapTotal",
                                                     "overcommit mode"};
 
+const char *const gm_host_keys[GM_HOST_NVALUES] = {
+        "cgroup_max",  "cgroup_high", "cgroup_current", "cgroup_swap_max", "rlimit_as",
+        "rlimit_data", "mem_total",   "mem_available",  "swap_total",      "overcommit"};
+
 /* Read a small file whole into buf (NUL-terminated); its length or -1. */
 static long gm_host_file(const char *path, char *buf, size_t cap)
 {

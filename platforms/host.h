@@ -62,8 +62,10 @@ enum {
 	gm_host_overcommit
 };
 
-/* Names of the values, for reports: "cgroup memory.max" ... */
+/* Names of the values, for people ("cgroup memory.max") and for JSON keys
+ * ("cgroup_max"), indexed like the bits above. */
 extern const char *const gm_host_names[GM_HOST_NVALUES];
+extern const char *const gm_host_keys[GM_HOST_NVALUES];
 
 /* One PSI sample. avg figures are in hundredths of a percent. */
 typedef struct gm_pressure {

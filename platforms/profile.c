@@ -99,13 +99,6 @@ static int gm_platform_fact(gm_yaml_t *y, const yaml_node_t *v, const char *what
 	}
 }
 
-/* A text up to cap - 1 bytes; empty allowed for notes. */
-static int gm_platform_text(gm_yaml_t *y, const yaml_node_t *v, const char *what, char *dst,
-                            size_t cap)
-{
-	return gm_yaml_name(y, v, what, dst, cap);
-}
-
 typedef enum gm_platform_bank_key {
 	gm_bank_key_name,
 	gm_bank_key_capacity,
@@ -118,29 +111,6 @@ typedef enum gm_platform_bank_key {
 
 static const char *const gm_bank_keys[gm_bank_key_count] = {"name", "capacity", "default",
                                                             "tags", "types",    "note"};
-
-/* tags: / types: of a bank, into the bank's budget def. */
-static int gm_platform_binds(gm_yaml_t *y, const yaml_node_t *v, const char *key, const char *item,
-                             char *dst, size_t cap, int *n)
-{
-	yaml_node_item_t *it;
-	char shown[64];
-	if (v->type != YAML_SEQUENCE_NODE)
-		return gm_yaml_fail(y, gm_yaml_line(v),
-		                    "expected %s to be a list of names (like [a, b]), got %s", key,
-		                    gm_yaml_show(v, shown, sizeof(shown)));
-	*n = 0;
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		const yaml_node_t *e = gm_yaml_node(y, *it);
-		if (*n == GM_BUDGET_MAX_BINDS)
-			return gm_yaml_fail(y, gm_yaml_line(e), "expected at most %d %s in a bank",
-			                    GM_BUDGET_MAX_BINDS, key);
-		if (gm_yaml_name(y, e, item, dst + (size_t)*n * cap, cap))
-			return -1;
-		(*n)++;
-	}
-	return 0;
-}
 
 static int gm_platform_bank(gm_yaml_t *y, const yaml_node_t *node, gm_platform_t *p)
 {
@@ -200,17 +170,17 @@ static int gm_platform_bank(gm_yaml_t *y, const yaml_node_t *node, gm_platform_t
 					        p->banks[j].name);
 			break;
 		case gm_bank_key_tags:
-			if (gm_platform_binds(y, v, "tags", "tag name", &d->tags[0][0],
-			                      sizeof(d->tags[0]), &d->ntags))
+			if (gm_yaml_names(y, v, "tags", "tag name", "a bank", &d->tags[0][0],
+			                  sizeof(d->tags[0]), GM_BUDGET_MAX_BINDS, &d->ntags))
 				return -1;
 			break;
 		case gm_bank_key_types:
-			if (gm_platform_binds(y, v, "types", "type name", &d->types[0][0],
-			                      sizeof(d->types[0]), &d->ntypes))
+			if (gm_yaml_names(y, v, "types", "type name", "a bank", &d->types[0][0],
+			                  sizeof(d->types[0]), GM_BUDGET_MAX_BINDS, &d->ntypes))
 				return -1;
 			break;
 		case gm_bank_key_note:
-			if (gm_platform_text(y, v, "note", b->note, sizeof(b->note)))
+			if (gm_yaml_name(y, v, "note", b->note, sizeof(b->note)))
 				return -1;
 			break;
 		case gm_bank_key_count:
@@ -374,7 +344,7 @@ static int gm_platform_root(gm_yaml_t *y, const yaml_node_t *root, gm_platform_t
 	                                                   GM_BUDGET_MAX_NODES, &p->ndefs))
 		return -1;
 	if (seen[gm_pkey_notes] &&
-	    gm_platform_text(y, vals[gm_pkey_notes], "notes", p->notes, sizeof(p->notes)))
+	    gm_yaml_name(y, vals[gm_pkey_notes], "notes", p->notes, sizeof(p->notes)))
 		return -1;
 	return 0;
 }

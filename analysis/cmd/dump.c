@@ -99,11 +99,6 @@ static const char *const gm_dump_levels[] = {"events", "frames"};
 static const char *const gm_dump_states[] = {"loading", "resident", "unloading", "unloaded",
                                              "failed"};
 static const char *const gm_dump_ops[] = {"ref", "release", "touch"};
-/* host record fields, in the order of platforms/host.h */
-static const char *const gm_dump_host_keys[GM_HOST_NVALUES] = {
-        "cgroup_max",  "cgroup_high", "cgroup_current", "cgroup_swap_max", "rlimit_as",
-        "rlimit_data", "mem_total",   "mem_available",  "swap_total",      "overcommit"};
-
 static const char *const gm_dump_budget_events[] = {"over_soft", "over_hard", "failed",
                                                     "heap_full"};
 static const char *const gm_dump_codes[] = {
@@ -396,9 +391,9 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 		for (i = 0; i < GM_HOST_NVALUES; i++)
 			if (ev->a & (1u << i)) {
 				if (u[i] == UINT64_MAX)
-					gm_dump_string(l, gm_dump_host_keys[i], "max", 3);
+					gm_dump_string(l, gm_host_keys[i], "max", 3);
 				else
-					gm_dump_u64(l, gm_dump_host_keys[i], u[i]);
+					gm_dump_u64(l, gm_host_keys[i], u[i]);
 			}
 		break;
 	}

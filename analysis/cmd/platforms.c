@@ -447,18 +447,14 @@ static int gm_pf_json(const char *path, const gm_platforms_t *m, const char *err
 	if (!h->have_host) {
 		gm_json_null(&j);
 	} else {
-		static const char *const keys[GM_HOST_NVALUES] = {
-		        "cgroup_max", "cgroup_high", "cgroup_current", "cgroup_swap_max",
-		        "rlimit_as",  "rlimit_data", "mem_total",      "mem_available",
-		        "swap_total", "overcommit"};
 		gm_json_object_begin(&j);
 		for (int i = 0; i < GM_HOST_NVALUES; i++) {
 			if (!(h->host.known & (1u << i)))
-				gm_json_key_null(&j, keys[i]);
+				gm_json_key_null(&j, gm_host_keys[i]);
 			else if (h->host.v[i] == GM_HOST_UNLIMITED)
-				gm_json_key_string(&j, keys[i], "max");
+				gm_json_key_string(&j, gm_host_keys[i], "max");
 			else
-				gm_json_key_u64(&j, keys[i], h->host.v[i]);
+				gm_json_key_u64(&j, gm_host_keys[i], h->host.v[i]);
 		}
 		gm_json_key_bool(&j, "cgroup_v1", (h->host.known & GM_HOST_CG_V1) != 0);
 		gm_json_object_end(&j);

@@ -73,34 +73,6 @@ static int gm_budgetfile_find(const gm_budgetfile_ctx_t *ctx, const char *name)
 	return -1;
 }
 
-/* tags: or types: - a list of at most GM_BUDGET_MAX_BINDS names, each
- * shorter than cap, into dst (rows of cap bytes); key is "tags" or "types",
- * item names one entry ("tag name"). */
-static int gm_budgetfile_binds(gm_budgetfile_ctx_t *ctx, const yaml_node_t *v, const char *key,
-                               const char *item_name, char *dst, size_t cap, int *n)
-{
-	yaml_node_item_t *item;
-	const yaml_node_t *it;
-	char shown[64];
-
-	if (v->type != YAML_SEQUENCE_NODE)
-		return gm_yaml_fail(ctx->y, gm_yaml_line(v),
-		                    "expected %s to be a list of names (like [a, b]), got %s", key,
-		                    gm_yaml_show(v, shown, sizeof(shown)));
-	*n = 0;
-	for (item = v->data.sequence.items.start; item < v->data.sequence.items.top; item++) {
-		it = gm_yaml_node(ctx->y, *item);
-		if (*n == GM_BUDGET_MAX_BINDS)
-			return gm_yaml_fail(ctx->y, gm_yaml_line(it),
-			                    "expected at most %d %s in a node", GM_BUDGET_MAX_BINDS,
-			                    key);
-		if (gm_yaml_name(ctx->y, it, item_name, dst + (size_t)*n * cap, cap))
-			return -1;
-		(*n)++;
-	}
-	return 0;
-}
-
 /* A limit: a size, or a share of the parent's hard limit ("40%", "12.5%"),
  * kept in shares until the node is complete (the parent may come later in
  * the mapping). idx: 0 soft, 1 hard, 2 target. */
@@ -228,11 +200,11 @@ static int gm_budgetfile_value(gm_budgetfile_ctx_t *ctx, gm_budget_def_t *def,
 			                    gm_yaml_show(v, shown, sizeof(shown)));
 		return 0;
 	case gm_budgetfile_key_tags:
-		return gm_budgetfile_binds(ctx, v, "tags", "tag name", &def->tags[0][0],
-		                           sizeof(def->tags[0]), &def->ntags);
+		return gm_yaml_names(ctx->y, v, "tags", "tag name", "a node", &def->tags[0][0],
+		                     sizeof(def->tags[0]), GM_BUDGET_MAX_BINDS, &def->ntags);
 	case gm_budgetfile_key_types:
-		return gm_budgetfile_binds(ctx, v, "types", "type name", &def->types[0][0],
-		                           sizeof(def->types[0]), &def->ntypes);
+		return gm_yaml_names(ctx->y, v, "types", "type name", "a node", &def->types[0][0],
+		                     sizeof(def->types[0]), GM_BUDGET_MAX_BINDS, &def->ntypes);
 	case gm_budgetfile_key_count:
 		break;
 	}

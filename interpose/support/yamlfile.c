@@ -101,6 +101,29 @@ int gm_yaml_name(gm_yaml_t *y, const yaml_node_t *v, const char *what, char *dst
 	return 0;
 }
 
+int gm_yaml_names(gm_yaml_t *y, const yaml_node_t *v, const char *key, const char *item,
+                  const char *where, char *dst, size_t cap, int max, int *n)
+{
+	yaml_node_item_t *it;
+	char shown[64];
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return gm_yaml_fail(y, gm_yaml_line(v),
+		                    "expected %s to be a list of names (like [a, b]), got %s", key,
+		                    gm_yaml_show(v, shown, sizeof(shown)));
+	*n = 0;
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *e = gm_yaml_node(y, *it);
+		if (*n == max)
+			return gm_yaml_fail(y, gm_yaml_line(e), "expected at most %d %s in %s", max,
+			                    key, where);
+		if (gm_yaml_name(y, e, item, dst + (size_t)*n * cap, cap))
+			return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
 int gm_yaml_size(gm_yaml_t *y, const yaml_node_t *v, const char *what, uint64_t *out)
 {
 	char shown[64];

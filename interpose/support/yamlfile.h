@@ -66,6 +66,12 @@ const char *gm_yaml_show(const yaml_node_t *node, char *buf, size_t cap);
  * the error ("node name"). */
 int gm_yaml_name(gm_yaml_t *y, const yaml_node_t *v, const char *what, char *dst, size_t cap);
 
+/* A list of at most max names ("[a, b]"), each shorter than cap, into dst
+ * (rows of cap bytes); key names the list ("tags"), item one entry ("tag
+ * name"), where what holds it ("a node"). */
+int gm_yaml_names(gm_yaml_t *y, const yaml_node_t *v, const char *key, const char *item,
+                  const char *where, char *dst, size_t cap, int max, int *n);
+
 /* A size above zero: bytes, or with K/M/G/T or KiB/MiB/GiB/TiB, decimals
  * allowed with a unit ("3.5GiB"). what names it in the error. */
 int gm_yaml_size(gm_yaml_t *y, const yaml_node_t *v, const char *what, uint64_t *out);
