@@ -7,7 +7,8 @@ loads one 256 KiB texture and/or one 256 KiB untagged block per frame, so
 video is full after 16 frames and main after 32: the 17th texture and the
 33rd block go over, in frames 17 and 33.
 """
-from pf_support import (KIB, MIB, grow, gmtrace, memory, node_names, platforms_json,
+from pf_support import (GMTRACE, KIB, MIB, PROFILES, grow, gmtrace, memory, node_names,
+                        platforms_json,
                         records)
 
 BLOCK = 256 * KIB
@@ -146,3 +147,42 @@ def test_list_shows_every_profile_on_the_search_path(tmp_path):
     b = gmtrace(tmp_path, "platforms", "--json", "tiny-split", cap).stdout
     assert a == b
     gmtrace(tmp_path, "platforms", cap, cap, rc=2)
+
+
+def test_bad_input_gets_one_clear_error(tmp_path):
+    line, cap = grow(tmp_path, ["split", 20])
+    missing = tmp_path / "missing.gmt"
+    p = gmtrace(tmp_path, "platforms", missing, rc=1)
+    assert p.stderr.decode().count("\n") == 1 and "missing.gmt" in p.stderr.decode()
+    junk = tmp_path / "junk.gmt"
+    junk.write_bytes(b"not a capture at all" * 10)
+    p = gmtrace(tmp_path, "platforms", junk, "switch", rc=1)
+    assert "junk.gmt" in p.stderr.decode()
+    # a capture cut short: the report covers what came before, exit 1
+    data = cap.read_bytes()
+    cut = tmp_path / "cut.gmt"
+    cut.write_bytes(data[:len(data) * 2 // 3])
+    p = gmtrace(tmp_path, "platforms", "--json", cut, "tiny-split", rc=1)
+    import json
+    rep = json.loads(p.stdout)
+    assert rep["error"].startswith(f"{cut}: offset "), rep["error"]
+    assert rep["platforms"][0]["name"] == "tiny-split"
+    # options and names
+    assert b"unknown option" in gmtrace(tmp_path, "platforms", "--frob", cap, rc=2).stderr
+    assert b"--check takes" in gmtrace(tmp_path, "platforms", cap, "--check", rc=2).stderr
+    assert b"no capture given" in gmtrace(tmp_path, "platforms", "switch", rc=2).stderr
+    p = gmtrace(tmp_path, "platforms", cap, "gamecube", rc=1)
+    assert b"no platform profile 'gamecube'" in p.stderr
+    # a broken profile on the search path: --list names it and exits 1
+    bad = tmp_path / "profiles"
+    bad.mkdir()
+    (bad / "broken.yaml").write_text("name: broken\ntitle: x\n")
+    env = {"GMTRACE_PLATFORM_PATH": f"{bad}:{PROFILES}"}
+    import subprocess
+    from pf_support import env_for
+    p = subprocess.run([str(GMTRACE), "platforms", "--list"], env=env_for(tmp_path, env),
+                       capture_output=True)
+    assert p.returncode == 1
+    assert f"{bad}/broken.yaml:1: expected family in the profile".encode() in p.stderr
+    assert b"switch" in p.stdout
+    assert gmtrace(tmp_path, "platforms", "--help").stdout.startswith(b"usage: gmtrace platforms")

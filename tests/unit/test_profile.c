@@ -235,3 +235,53 @@ Test(profile, the_search_path_puts_a_studio_profile_first)
 	cr_expect_eq(gm_platform_find("/no/such/file.yaml", p, sizeof(p), err, sizeof(err)), -1);
 	cr_expect_str_eq(err, "/no/such/file.yaml: No such file or directory");
 }
+
+/* Every shipped profile, cut short or with bytes changed, loads or gives one
+ * error line naming the file: never a crash, never a half profile. */
+Test(profile, damaged_profiles_give_one_error_and_nothing_else)
+{
+	char src[GM_PLATFORM_PATH], err[512], *text;
+	FILE *f;
+	long len;
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	int loaded = 0, refused = 0;
+	cr_assert_eq(gm_platform_find("ps3", src, sizeof(src), err, sizeof(err)), 0, "%s", err);
+	f = fopen(src, "rb");
+	cr_assert_not_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	text = malloc((size_t)len + 1);
+	cr_assert_eq(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	text[len] = 0;
+	for (int round = 0; round < 600; round++) {
+		char *copy = malloc((size_t)len + 1);
+		long cut = len;
+		memcpy(copy, text, (size_t)len + 1);
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		if (round % 3 == 0) {
+			cut = (long)((seed >> 33) % (uint64_t)len);
+			copy[cut] = 0;
+		} else {
+			for (int k = 0; k < 1 + round % 4; k++) {
+				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+				copy[(seed >> 33) % (uint64_t)len] = (char)(seed >> 20);
+			}
+		}
+		put(path, copy);
+		if (gm_platform_load(path, &prof, err, sizeof(err)) == 0) {
+			loaded++;
+			cr_expect_geq(prof.nbanks, 1);
+		} else {
+			refused++;
+			cr_expect_eq(strncmp(err, path, strlen(path)), 0, "round %d: %s", round, err);
+			cr_expect_null(strchr(err, '\n'), "round %d: one line", round);
+			cr_expect_eq(prof.nbanks, 0, "round %d: nothing kept", round);
+		}
+		free(copy);
+	}
+	free(text);
+	cr_expect_gt(refused, 100);
+	cr_expect_gt(loaded + refused, 599);
+}
