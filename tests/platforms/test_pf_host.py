@@ -6,6 +6,7 @@ memory-limited cgroup needs a writable cgroup tree (v2, or v1's memory
 controller); where the machine does not allow one the test says why and
 skips.
 """
+import json
 import os
 import resource
 import subprocess
@@ -131,3 +132,26 @@ def test_a_memory_limited_cgroup_is_seen(tmp_path):
             except OSError:
                 import time
                 time.sleep(0.05)
+
+
+def test_memory_pressure_is_sampled_while_the_game_runs(tmp_path):
+    # the demo game paced at 120 FPS for 60 frames: about half a second
+    from pf_support import BUILD_DIR, GMTRACE, LIB, env_for
+    demo = BUILD_DIR / "tests" / "games" / "gm_demo"
+    cap = tmp_path / "demo.gmt"
+    env = env_for(tmp_path, {"LD_PRELOAD": str(LIB), "GMTRACE_OUTPUT": str(cap),
+                             "GMTRACE_QUIET": "1", "GMTRACE_PRESSURE_MS": "50",
+                             "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"})
+    p = subprocess.run([str(demo), "--frames", "60"], env=env, capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    samples = [r for r in records(tmp_path, cap) if r["type"] == "pressure"]
+    assert len(samples) >= 4, len(samples)
+    readable = os.access("/proc/pressure/memory", os.R_OK)
+    assert all(r["psi"] == int(readable) for r in samples)
+    if readable:
+        totals = [r["some_total_us"] for r in samples]
+        assert totals == sorted(totals)  # a stall counter only grows
+    assert all(r["mem_available"] > 0 for r in samples)
+    rep = json.loads(subprocess.run([str(GMTRACE), "platforms", "--json", str(cap), "switch"],
+                                    env=env_for(tmp_path), capture_output=True).stdout)
+    assert rep["pressure"]["samples"] == (len(samples) if readable else 0)
