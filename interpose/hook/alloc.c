@@ -59,13 +59,12 @@ static inline size_t gm_hook_usable(void *p)
 
 /* Budgets: an allocation made under a budgeted tag or asset is served by
  * that node's heap (budget/budget.c); under a platform, every other one by
- * the default bank's (a thread that never set a context has node 0). Evaluates to 1 with *out set when the
+ * the default bank's (gm_event_clock puts each new thread in it). Evaluates to 1 with *out set when the
  * budget served it (or failed it as the device would). */
-#define GM_HOOK_BUDGET(t, n, align, zero, out)                                                   \
-	(GM_UNLIKELY((gm_context_node_now | gm_budget_default) != 0) && !(t)->busy &&            \
-	 ((out) = gm_budget_alloc((t),                                                           \
-	                          gm_context_node_now ? gm_context_node_now : gm_budget_default, \
-	                          (n), (align), (zero))) != GM_BUDGET_UNHANDLED)
+#define GM_HOOK_BUDGET(t, n, align, zero, out)                                        \
+	(GM_UNLIKELY(gm_context_node_now != 0) && !(t)->busy &&                       \
+	 ((out) = gm_budget_alloc((t), gm_context_node_now, (n), (align), (zero))) != \
+	         GM_BUDGET_UNHANDLED)
 
 static void gm_hook_fail(gm_thread_t *t, unsigned kind, size_t n, size_t align)
 {
@@ -107,10 +106,14 @@ static inline __attribute__((always_inline)) void gm_hook_free(void *p, unsigned
 	t0 = gm_event_clock(t);
 	if (GM_HOOK_ON(t)) {
 		gm_event_free(t, p, kind, sized, gm_hook_usable(p));
-		if (GM_UNLIKELY(gm_heap_owns(p)))
+		if (GM_UNLIKELY(gm_heap_owns(p))) {
 			gm_budget_free(p);
-		else
+		} else if (GM_LIKELY(t0 == 0)) {
+			gm_real.free(p); /* the common case ends in a tail call */
+			return;
+		} else {
 			gm_real.free(p);
+		}
 		if (GM_UNLIKELY(t0 != 0))
 			gm_event_timed(t, t0);
 		return;

@@ -32,11 +32,25 @@ void gm_event_asset_bytes(uint64_t n);
 struct gm_asset;
 extern __thread struct gm_asset *gm_context_asset_now __attribute__((tls_model("initial-exec")));
 
-/* A TSC read to time this call, or 0 when the call is not sampled. */
+/* Node + 1 of a platform's default bank (budget/budget.h). */
+extern uint32_t gm_budget_default;
+extern __thread uint32_t gm_context_node_now __attribute__((tls_model("initial-exec")));
+
+/* A TSC read to time this call, or 0 when the call is not sampled. A
+ * thread's very first call (its counter still 0) is not timed: it puts the
+ * thread in the default bank, if there is one, so that the allocation hooks
+ * need look at the thread's node only. */
 static inline __attribute__((always_inline)) uint64_t gm_event_clock(gm_thread_t *t)
 {
-	if (GM_UNLIKELY(--t->sample_left == 0)) {
+	uint32_t left = t->sample_left--;
+	if (GM_UNLIKELY(left <= 1)) {
 		t->sample_left = gm_thread_sample_every;
+		if (GM_UNLIKELY(left == 0)) {
+			if (!gm_context_node_now)
+				gm_context_node_now =
+				        __atomic_load_n(&gm_budget_default, __ATOMIC_RELAXED);
+			return 0;
+		}
 		return gm_support_tsc();
 	}
 	return 0;

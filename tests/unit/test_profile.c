@@ -275,7 +275,8 @@ Test(profile, damaged_profiles_give_one_error_and_nothing_else)
 			cr_expect_geq(prof.nbanks, 1);
 		} else {
 			refused++;
-			cr_expect_eq(strncmp(err, path, strlen(path)), 0, "round %d: %s", round, err);
+			cr_expect_eq(strncmp(err, path, strlen(path)), 0, "round %d: %s", round,
+			             err);
 			cr_expect_null(strchr(err, '\n'), "round %d: one line", round);
 			cr_expect_eq(prof.nbanks, 0, "round %d: nothing kept", round);
 		}
