@@ -25,6 +25,16 @@ static void *gm_process_next(const char *name)
 	return dlsym(RTLD_NEXT, name);
 }
 
+/* Coverage builds: exec replaces the image and _exit skips the handlers
+ * that write gcov's counters, so a process that ends either way would count
+ * for nothing; write them first. */
+#ifdef GM_COVERAGE
+void __gcov_dump(void);
+#define GM_PROCESS_COVERAGE_DUMP() __gcov_dump()
+#else
+#define GM_PROCESS_COVERAGE_DUMP() ((void)0)
+#endif
+
 GMTRACE_API pid_t fork(void)
 {
 	static pid_t (*real)(void);
@@ -48,6 +58,7 @@ GMTRACE_API int execve(const char *path, char *const argv[], char *const envp[])
 		real = (int (*)(const char *, char *const[], char *const[]))gm_process_next(
 		        "execve");
 	gm_session_exec();
+	GM_PROCESS_COVERAGE_DUMP();
 	return real(path, argv, envp);
 }
 
@@ -57,6 +68,7 @@ GMTRACE_API int execv(const char *path, char *const argv[])
 	if (!real)
 		real = (int (*)(const char *, char *const[]))gm_process_next("execv");
 	gm_session_exec();
+	GM_PROCESS_COVERAGE_DUMP();
 	return real(path, argv);
 }
 
@@ -66,6 +78,7 @@ GMTRACE_API int execvp(const char *file, char *const argv[])
 	if (!real)
 		real = (int (*)(const char *, char *const[]))gm_process_next("execvp");
 	gm_session_exec();
+	GM_PROCESS_COVERAGE_DUMP();
 	return real(file, argv);
 }
 
@@ -76,6 +89,7 @@ GMTRACE_API int execvpe(const char *file, char *const argv[], char *const envp[]
 		real = (int (*)(const char *, char *const[], char *const[]))gm_process_next(
 		        "execvpe");
 	gm_session_exec();
+	GM_PROCESS_COVERAGE_DUMP();
 	return real(file, argv, envp);
 }
 
@@ -85,6 +99,7 @@ GMTRACE_API int fexecve(int fd, char *const argv[], char *const envp[])
 	if (!real)
 		real = (int (*)(int, char *const[], char *const[]))gm_process_next("fexecve");
 	gm_session_exec();
+	GM_PROCESS_COVERAGE_DUMP();
 	return real(fd, argv, envp);
 }
 
@@ -161,6 +176,7 @@ GMTRACE_API void _exit(int status)
 	if (!real)
 		real = (void (*)(int))gm_process_next("_exit");
 	gm_session_stop(status);
+	GM_PROCESS_COVERAGE_DUMP();
 	if (real)
 		real(status);
 	for (;;)
