@@ -777,10 +777,13 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 	}
 	q = gm_heap_realloc(p, n);
 	if (!q) {
+		int strict = gm_budget_strict(idx);
 		if (grow > 0)
 			gm_budget_add(idx, -grow, 1, NULL);
 		gm_budget_violation(t, idx, gm_budget_heap_full, n, gm_budget_nodes[idx].hard,
-		                    GM_BUDGET_VIOL_FAILED | GM_BUDGET_VIOL_REALLOC);
+		                    (strict ? GM_BUDGET_VIOL_FAILED : 0) | GM_BUDGET_VIOL_REALLOC);
+		if (!strict)
+			return GM_BUDGET_UNHANDLED; /* soft: the block moves to the process's heap */
 		errno = ENOMEM;
 		return NULL;
 	}

@@ -52,7 +52,9 @@ void gm_budget_tag_added(uint32_t tag, const char *name, size_t len);
  * heap full in soft mode: the caller uses the process's allocator). */
 void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int zero);
 
-/* realloc of a heap block (stays in its node). */
+/* realloc of a heap block (stays in its node). GM_BUDGET_UNHANDLED when
+ * its heap is full in soft mode: the caller moves the block to the
+ * process's allocator (and gives this one back with gm_budget_free). */
 void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n);
 
 /* free of a heap block: give its bytes back up the tree. */

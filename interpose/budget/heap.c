@@ -34,6 +34,7 @@ typedef struct gm_heap {
 	int lock;             /* spin flag; extent calls are rare */
 	unsigned arena;
 	int ready;
+	int freed; /* a block was freed since the last purge (racy hint) */
 } gm_heap_t;
 
 static gm_heap_t gm_heaps[GM_HEAP_MAX];
@@ -276,10 +277,12 @@ void *gm_heap_alloc(unsigned idx, size_t n, size_t align, int zero)
 	if (zero)
 		flags |= MALLOCX_ZERO;
 	p = mallocx(n ? n : 1, flags);
-	if (!p) {
+	if (!p && __atomic_exchange_n(&gm_heaps[idx].freed, 0, __ATOMIC_RELAXED)) {
 		/* jemalloc keeps freed pages as separate dirty extents and merges
 		 * them only once purged: before saying the heap is full, purge
-		 * (freed space becomes whole again) and try once more */
+		 * (freed space becomes whole again) and try once more. Only when
+		 * something was freed since the last purge: a full heap in soft
+		 * mode is asked on every allocation, and a purge is slow. */
 		char name[48];
 		gm_heap_flush(idx);
 		snprintf(name, sizeof(name), "arena.%u.purge", gm_heaps[idx].arena);
@@ -294,7 +297,7 @@ void *gm_heap_realloc(void *p, size_t n)
 	unsigned idx = gm_heap_of(p);
 	int flags = gm_heap_flags(idx);
 	void *q = rallocx(p, n ? n : 1, flags);
-	if (!q) {
+	if (!q && __atomic_exchange_n(&gm_heaps[idx].freed, 0, __ATOMIC_RELAXED)) {
 		char name[48];
 		gm_heap_flush(idx);
 		snprintf(name, sizeof(name), "arena.%u.purge", gm_heaps[idx].arena);
@@ -306,7 +309,10 @@ void *gm_heap_realloc(void *p, size_t n)
 
 void gm_heap_free(void *p)
 {
-	dallocx(p, gm_heap_tcache(gm_heap_of(p)));
+	unsigned idx = gm_heap_of(p);
+	dallocx(p, gm_heap_tcache(idx));
+	if (!__atomic_load_n(&gm_heaps[idx].freed, __ATOMIC_RELAXED))
+		__atomic_store_n(&gm_heaps[idx].freed, 1, __ATOMIC_RELAXED);
 }
 
 size_t gm_heap_usable(const void *p)

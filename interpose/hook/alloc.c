@@ -192,6 +192,16 @@ static void *gm_hook_realloc(void *old, size_t n, unsigned kind)
 			return NULL;
 		}
 		p = gm_budget_realloc(t, old, n);
+		if (p == GM_BUDGET_UNHANDLED) {
+			/* soft mode, the heap is full: the process's allocator
+			 * takes the block over */
+			size_t keep = gm_heap_usable(old);
+			p = gm_real.malloc(n);
+			if (p) {
+				memcpy(p, old, keep < n ? keep : n);
+				gm_budget_free(old);
+			}
+		}
 	} else if (!old && GM_HOOK_BUDGET(t, n, 0, 0, p)) {
 		/* realloc(NULL, n) is a malloc: served by the budget */
 	} else {
