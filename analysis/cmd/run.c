@@ -28,6 +28,7 @@
 #include "../../interpose/log/format.h"
 #include "analysis/report/text.h"
 #include "cmd.h"
+#include "platforms/host.h"
 #include "platforms/profile.h"
 
 #define GM_RUN_MAX 1024
@@ -281,6 +282,33 @@ static int gm_run_platform(void)
 		fprintf(stderr, "%s bank %s %s", k ? "," : "", p.banks[k].name, size);
 	}
 	fprintf(stderr, ", %d budget nodes\n", p.ndefs - p.nbanks);
+	/* the machine may hold less than the platform: say so before the game
+	 * runs into it (allocations then fail, or the kernel kills the game,
+	 * before the banks are full) */
+	{
+		gm_host_t host;
+		int which;
+		uint64_t lim, avail;
+		char have[32], want[32];
+		gm_host_read(&host, "");
+		lim = gm_host_limit(&host, &which);
+		avail = (host.known & GM_HOST_MEM_AVAILABLE) ? host.v[gm_host_mem_available] :
+		                                               GM_HOST_UNLIMITED;
+		gm_text_size(want, sizeof(want), p.available.bytes);
+		if (which >= 0 && lim < p.available.bytes) {
+			gm_text_size(have, sizeof(have), lim);
+			fprintf(stderr,
+			        "gmtrace run: warning: this machine's %s is %s, less than the %s "
+			        "%s holds for a game: the game may run out before its banks do\n",
+			        gm_host_names[which], have, want, p.title);
+		} else if (avail < p.available.bytes) {
+			gm_text_size(have, sizeof(have), avail);
+			fprintf(stderr,
+			        "gmtrace run: warning: this machine has %s available, less than the "
+			        "%s %s holds for a game\n",
+			        have, want, p.title);
+		}
+	}
 	return 0;
 }
 

@@ -155,3 +155,17 @@ def test_memory_pressure_is_sampled_while_the_game_runs(tmp_path):
     rep = json.loads(subprocess.run([str(GMTRACE), "platforms", "--json", str(cap), "switch"],
                                     env=env_for(tmp_path), capture_output=True).stdout)
     assert rep["pressure"]["samples"] == (len(samples) if readable else 0)
+
+
+def test_run_warns_when_the_machine_holds_less_than_the_platform(tmp_path):
+    from pf_support import GMTRACE, env_for
+    p = subprocess.run([str(GMTRACE), "run", "--platform", "ps5", "--output",
+                        str(tmp_path / "x.gmt"), "--", "/bin/true"], env=env_for(tmp_path),
+                       capture_output=True, text=True, preexec_fn=lower_as, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert ("gmtrace run: warning: this machine's RLIMIT_AS is 2.0 GiB, less than the "
+            "12.5 GiB PlayStation 5 holds for a game") in p.stderr
+    p = subprocess.run([str(GMTRACE), "run", "--platform", "switch", "--output",
+                        str(tmp_path / "y.gmt"), "--", "/bin/true"], env=env_for(tmp_path),
+                       capture_output=True, text=True, preexec_fn=lower_as, timeout=60)
+    assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
