@@ -165,7 +165,7 @@ def test_run_warns_when_the_machine_holds_less_than_the_platform(tmp_path):
     assert p.returncode == 0, p.stderr
     assert ("gmtrace run: warning: this machine's RLIMIT_AS is 2.0 GiB, less than the "
             "12.5 GiB PlayStation 5 holds for a game") in p.stderr
-    p = subprocess.run([str(GMTRACE), "run", "--platform", "switch", "--output",
+    p = subprocess.run([str(GMTRACE), "run", "--platform", "ios-low", "--output",
                         str(tmp_path / "y.gmt"), "--", "/bin/true"], env=env_for(tmp_path),
                        capture_output=True, text=True, preexec_fn=lower_as, timeout=60)
     assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
