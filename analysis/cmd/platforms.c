@@ -652,6 +652,19 @@ int gm_cmd_platforms(int argc, char **argv)
 			goto oom;
 	gm_platforms_finish(m);
 	error = gm_reader_error(r);
+	if (gm_platforms_host(m)->frames_level && gm_platforms_host(m)->frames_level_frame <= 1) {
+		fprintf(stderr,
+		        "gmtrace platforms: %s: the capture is at the frames level (per-frame totals, "
+		        "no allocation records): record the events level (GMTRACE_LEVEL=events) to "
+		        "see it against a platform\n",
+		        path);
+		goto out;
+	}
+	if (gm_platforms_host(m)->frames_level)
+		fprintf(stderr,
+		        "gmtrace platforms: %s: warning: from frame %llu the capture is at the frames "
+		        "level; the figures cover the frames before it\n",
+		        path, (unsigned long long)gm_platforms_host(m)->frames_level_frame);
 	if (json) {
 		if (gm_pf_json(path, m, error) < 0)
 			goto write_error;

@@ -530,6 +530,12 @@ int gm_platforms_add(gm_platforms_t *m, const gm_event_t *ev)
 			m->host.full_avg10_max = (uint32_t)ev->extra[1];
 		m->host.stall_us = ev->extra[3];
 		return 0;
+	case gm_rec_level:
+		if (ev->a == gm_level_frames && !m->host.frames_level) {
+			m->host.frames_level = 1;
+			m->host.frames_level_frame = m->frame;
+		}
+		return 0;
 	case gm_rec_platform:
 		if (ev->b <= room && ev->b < sizeof(m->host.ran_under)) {
 			memcpy(m->host.ran_under, s, ev->b);

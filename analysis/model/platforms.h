@@ -92,6 +92,8 @@ typedef struct gm_platforms_host {
 	uint64_t some_max_frame;
 	uint64_t stall_us;                /* full stall time over the capture */
 	char ran_under[GM_PLATFORM_NAME]; /* platform the game ran under ("" none) */
+	int frames_level;                 /* per-allocation records stop (frames level) ... */
+	uint64_t frames_level_frame;      /* ... from this frame on */
 	uint64_t failed_allocs;           /* allocations the game saw fail */
 	uint64_t first_fail_frame, first_fail_size;
 	int64_t live_at_first_fail;

@@ -186,3 +186,8 @@ def test_bad_input_gets_one_clear_error(tmp_path):
     assert f"{bad}/broken.yaml:1: expected family in the profile".encode() in p.stderr
     assert b"switch" in p.stdout
     assert gmtrace(tmp_path, "platforms", "--help").stdout.startswith(b"usage: gmtrace platforms")
+    # a frames-level capture has no allocation records to put in banks
+    line, flat = grow(tmp_path, ["split", 10], {"GMTRACE_LEVEL": "frames"}, name="flat")
+    p = gmtrace(tmp_path, "platforms", flat, "switch", rc=1)
+    assert p.stdout == b""
+    assert b"the capture is at the frames level" in p.stderr
