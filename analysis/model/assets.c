@@ -1588,24 +1588,33 @@ static uint64_t gm_assets_pct(const uint64_t *v, size_t n, unsigned p)
 	return v[k ? k - 1 : 0];
 }
 
+/* Total, min, median and max of n per-second figures. Most seconds move no
+ * bytes: only the others are sorted, the zeros are counted (a capture whose
+ * times say it spans months must not cost a sort of millions of zeros). */
 static int gm_assets_rate(gm_assets_rate_t *r, const uint64_t *sec, size_t n)
 {
 	uint64_t *v;
-	size_t i;
+	size_t i, nz = 0, zeros, mid;
 
 	memset(r, 0, sizeof(*r));
 	if (n == 0)
 		return 0;
-	v = malloc(n * sizeof(*v));
+	for (i = 0; i < n; i++)
+		nz += sec[i] != 0;
+	v = malloc((nz ? nz : 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	memcpy(v, sec, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), gm_assets_cmp_u64);
-	for (i = 0; i < n; i++)
+	for (i = 0, nz = 0; i < n; i++)
+		if (sec[i])
+			v[nz++] = sec[i];
+	qsort(v, nz, sizeof(*v), gm_assets_cmp_u64);
+	for (i = 0; i < nz; i++)
 		r->total += v[i];
-	r->min = v[0];
-	r->max = v[n - 1];
-	r->median = v[(n - 1) / 2];
+	zeros = n - nz;
+	mid = (n - 1) / 2;
+	r->min = zeros ? 0 : v[0];
+	r->max = nz ? v[nz - 1] : 0;
+	r->median = mid < zeros ? 0 : v[mid - zeros];
 	free(v);
 	return 0;
 }
