@@ -1933,12 +1933,12 @@ const gm_assets_point_t *gm_assets_refs_next(const gm_assets_t *m, const gm_asse
 const gm_assets_snap_type_t *gm_assets_snap_types(const gm_assets_t *m,
                                                   const gm_assets_snap_t *snap)
 {
-	return m->snaps + snap->types_first;
+	return m->snaps ? m->snaps + snap->types_first : NULL; /* none kept: NULL */
 }
 
 const uint32_t *gm_assets_kept(const gm_assets_t *m, const gm_assets_transition_t *t)
 {
-	return m->kept + t->kept_first;
+	return m->kept ? m->kept + t->kept_first : NULL; /* none kept: NULL */
 }
 
 uint64_t gm_assets_live_bytes(const gm_assets_t *m)
@@ -1998,7 +1998,7 @@ uint32_t gm_assets_heat_bins(const gm_assets_t *m)
 
 const uint64_t *gm_assets_heat_row(const gm_assets_t *m, size_t row)
 {
-	return m->heat + row * m->heat_bins;
+	return m->heat ? m->heat + row * m->heat_bins : NULL;
 }
 
 /* First frame of a bin: the smallest f with (f - 1) * bins / frames >= bin. */
