@@ -61,9 +61,12 @@ static int gm_frames_class(uint64_t size)
 
 static uint64_t gm_frames_ticks_ns(const gm_frames_t *f, uint64_t ticks)
 {
+	double ns;
 	if (f->tsc_hz <= 0)
 		return 0;
-	return (uint64_t)((double)ticks * 1e9 / f->tsc_hz + 0.5);
+	ns = (double)ticks * 1e9 / f->tsc_hz + 0.5;
+	/* a damaged capture can say anything: saturate rather than overflow */
+	return ns >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)ns;
 }
 
 /* Starts the next frame: counters zero, peak from the live bytes now. */

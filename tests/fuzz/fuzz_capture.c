@@ -56,7 +56,8 @@ static void fuzz_run(int (*cmd)(int, char **), const char *name, const char *opt
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (fuzz_fd < 0 || ftruncate(fuzz_fd, 0) != 0 || pwrite(fuzz_fd, data, size, 0) != (ssize_t)size)
+	if (fuzz_fd < 0 || ftruncate(fuzz_fd, 0) != 0 ||
+	    pwrite(fuzz_fd, data, size, 0) != (ssize_t)size)
 		return 0;
 	/* one error line per command and input would drown libFuzzer's output:
 	 * the commands' stderr goes to /dev/null (sanitizer reports go to the

@@ -59,12 +59,28 @@ ls "$out/corpus"/*.gmt >/dev/null
 # inputs that once found a fault (tests/fuzz/regressions/README.md) start the run
 cp tests/fuzz/regressions/*.gmt "$out/corpus/"
 
+# the profile and budget file readers: seeds are the shipped profiles, renamed
+# "dev" (a profile must be named after its file, and the fuzzer writes dev.yaml)
+clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-I "$root" -DGM_PLATFORM_DIR="\"$root/platforms/profiles\"" \
+	tests/fuzz/fuzz_profile.c interpose/budget/budgetfile.c \
+	interpose/support/{support,options,yamlfile}.c platforms/profile.c \
+	-lyaml -o "$out/fuzz_profile"
+mkdir -p "$out/profiles"
+rm -f "$out"/profiles/*
+for f in platforms/profiles/*.yaml tests/platforms/profiles/*.yaml; do
+	sed 's/^name: .*/name: dev/' "$f" >"$out/profiles/$(basename "$f")"
+done
+
 cd "$out"
 rm -f sanitizer.* crash-* leak-* timeout-* oom-*
 status=0
-ASAN_OPTIONS=detect_leaks=1:log_path=$out/sanitizer UBSAN_OPTIONS=print_stacktrace=1:log_path=$out/sanitizer \
-	./fuzz_capture -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+export ASAN_OPTIONS=detect_leaks=1:log_path=$out/sanitizer
+export UBSAN_OPTIONS=print_stacktrace=1:log_path=$out/sanitizer
+./fuzz_capture -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
 	-max_len=262144 -print_final_stats=1 corpus || status=$?
+./fuzz_profile -max_total_time=$(((seconds + 2) / 3)) -timeout=10 -rss_limit_mb=2048 \
+	-max_len=16384 -print_final_stats=1 profiles || status=$?
 for f in sanitizer.* crash-* leak-* timeout-* oom-*; do
 	[ -e "$f" ] || continue
 	echo "fuzz: found $out/$f" >&2
