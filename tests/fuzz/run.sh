@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# run.sh - build the capture fuzzer with clang and run it for a while
+# run.sh - build the fuzzers with clang and run them
 #
-#     tests/fuzz/run.sh [BUILD_DIR [SECONDS]]
+#     tests/fuzz/run.sh [BUILD_DIR [ci|SECONDS]]
 #
-# Builds fuzz_capture.c with the report commands, the reader and the models
-# (clang -fsanitize=fuzzer,address,undefined: libFuzzer, ASan and UBSan come
-# with Debian's clang), makes seed captures with the build's libgmtrace (a
+# Builds fuzz_capture.c (every report command on a capture) and
+# fuzz_profile.c (the profile and budget file readers) with clang
+# -fsanitize=fuzzer,address,undefined (libFuzzer, ASan and UBSan come with
+# Debian's clang). Capture seeds are tests/fuzz/seeds/ (small captures of a
 # platform run of pf_grow, the demo game with tags, assets, pools and a
-# budget, a frames-level run), then fuzzes for SECONDS (default 45). Exit 0
-# when nothing was found; else libFuzzer's report and the crashing input in
-# BUILD_DIR/tests/fuzz/. Without clang the test says so and exits 77 (ctest
-# counts it skipped).
+# budget, and a frames-level run; make new ones with --make-seeds) and every
+# input in tests/fuzz/regressions/; profile seeds are the shipped profiles
+# renamed "dev".
+#
+#   ci        (the test run, default) a fixed seed and a fixed number of runs
+#             (1,500 captures, 50,000 files): the same inputs every time,
+#             so the test cannot fail by chance
+#   SECONDS   explore: a random seed, SECONDS on captures and a third of that
+#             on files
+#
+# Exit 0 when nothing was found; else the sanitizer's report and the failing
+# input in BUILD_DIR/tests/fuzz/ (add it to regressions/ once fixed).
+# Without clang it exits 77 (ctest counts the test skipped).
+#
+#     tests/fuzz/run.sh BUILD_DIR --make-seeds   new seeds from this build
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root=$(pwd)
 build=${1:-build}
 case $build in /*) ;; *) build=$root/$build ;; esac
-seconds=${2:-45}
+mode=${2:-ci}
 out=$build/tests/fuzz
 mkdir -p "$out/corpus"
 
@@ -38,26 +50,30 @@ clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
 	-DGM_PLATFORM_DIR="\"$root/platforms/profiles\"" \
 	"${src[@]}" -lzstd -lyaml -lm -o "$out/fuzz_capture"
 
-# seeds: small captures of every kind of record the writer makes
-lib=$build/interpose/libgmtrace.so
-seed() { # name env... -- command...
-	local name=$1
-	shift
-	local envs=()
-	while [ "$1" != "--" ]; do envs+=("$1"); shift; done
-	shift
-	env "${envs[@]}" GMTRACE_QUIET=1 GMTRACE_OUTPUT="$out/corpus/$name.gmt" LD_PRELOAD="$lib" \
-		"$@" >/dev/null 2>&1 || true
-}
-rm -f "$out"/corpus/*.gmt*
-seed platform GMTRACE_PLATFORM_PATH="$root/tests/platforms/profiles" GMTRACE_PLATFORM=tiny-split \
-	GMTRACE_COMPRESS=0 -- "$build/tests/platforms/pf_grow" split 20
-seed demo SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy GMTRACE_COMPRESS=0 -- \
-	"$build/tests/games/gm_demo" --fast --frames 20
-seed frames GMTRACE_LEVEL=frames -- "$build/tests/platforms/pf_grow" split 10
-ls "$out/corpus"/*.gmt >/dev/null
-# inputs that once found a fault (tests/fuzz/regressions/README.md) start the run
-cp tests/fuzz/regressions/*.gmt "$out/corpus/"
+if [ "$mode" = --make-seeds ]; then
+	# small captures of every kind of record the writer makes
+	lib=$build/interpose/libgmtrace.so
+	seed() { # name env... -- command...
+		local name=$1
+		shift
+		local envs=()
+		while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+		shift
+		rm -f "tests/fuzz/seeds/$name.gmt"
+		env "${envs[@]}" GMTRACE_QUIET=1 GMTRACE_OUTPUT="$root/tests/fuzz/seeds/$name.gmt" \
+			LD_PRELOAD="$lib" "$@" >/dev/null 2>&1 || true
+	}
+	seed platform GMTRACE_PLATFORM_PATH="$root/tests/platforms/profiles" \
+		GMTRACE_PLATFORM=tiny-split GMTRACE_COMPRESS=0 -- "$build/tests/platforms/pf_grow" split 20
+	seed demo SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy GMTRACE_COMPRESS=0 -- \
+		"$build/tests/games/gm_demo" --fast --frames 20
+	seed frames GMTRACE_LEVEL=frames -- "$build/tests/platforms/pf_grow" split 10
+	ls -l tests/fuzz/seeds/
+	exit 0
+fi
+rm -rf "$out/corpus"
+mkdir -p "$out/corpus"
+cp tests/fuzz/seeds/*.gmt tests/fuzz/regressions/*.gmt "$out/corpus/"
 
 # the profile and budget file readers: seeds are the shipped profiles, renamed
 # "dev" (a profile must be named after its file, and the fuzzer writes dev.yaml)
@@ -77,10 +93,17 @@ rm -f sanitizer.* crash-* leak-* timeout-* oom-*
 status=0
 export ASAN_OPTIONS=detect_leaks=1:log_path=$out/sanitizer
 export UBSAN_OPTIONS=print_stacktrace=1:log_path=$out/sanitizer
-./fuzz_capture -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-	-max_len=262144 -print_final_stats=1 corpus || status=$?
-./fuzz_profile -max_total_time=$(((seconds + 2) / 3)) -timeout=10 -rss_limit_mb=2048 \
-	-max_len=16384 -print_final_stats=1 profiles || status=$?
+if [ "$mode" = ci ]; then
+	cap=(-seed=1 -runs=1500)
+	prof=(-seed=1 -runs=50000)
+else
+	cap=(-max_total_time="$mode")
+	prof=(-max_total_time=$(((mode + 2) / 3)))
+fi
+./fuzz_capture "${cap[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
+	-print_final_stats=1 corpus || status=$?
+./fuzz_profile "${prof[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+	-print_final_stats=1 profiles || status=$?
 for f in sanitizer.* crash-* leak-* timeout-* oom-*; do
 	[ -e "$f" ] || continue
 	echo "fuzz: found $out/$f" >&2
