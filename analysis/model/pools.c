@@ -906,9 +906,14 @@ static int gm_pools_pool_finish(gm_pools_t *p, gm_pools_pool_t *pool)
 	pool->demand_percentile = gm_pools_percentile(demand, (size_t)n, p->opts.percentile_milli);
 	pool->demand_recommended =
 	        gm_pools_headroom(pool->demand_percentile, p->opts.headroom_milli);
-	pool->resize_saves_bytes =
-	        (int64_t)((__int128)pool->capacity - (__int128)pool->recommended) *
-	        (int64_t)pool->object_size;
+	{
+		/* in 128 bits, saturated: a damaged capture can hold any sizes */
+		__int128 saves = ((__int128)pool->capacity - (__int128)pool->recommended) *
+		                 (__int128)pool->object_size;
+		pool->resize_saves_bytes = saves > INT64_MAX ? INT64_MAX :
+		                           saves < INT64_MIN ? INT64_MIN :
+		                                               (int64_t)saves;
+	}
 	pool->never_fills = pool->capacity > 0 && 2 * pool->peak < pool->capacity;
 	pool->overflows_every_frame =
 	        pool->used_frames > 0 && 10 * pool->overflow_frames >= 9 * pool->used_frames;
