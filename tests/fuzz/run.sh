@@ -6,23 +6,19 @@
 # Builds fuzz_capture.c (every report command on a capture) and
 # fuzz_profile.c (the profile and budget file readers) with clang
 # -fsanitize=fuzzer,address,undefined (libFuzzer, ASan and UBSan come with
-# Debian's clang). Capture seeds are tests/fuzz/seeds/ (small captures of a
-# platform run of pf_grow, the demo game with tags, assets, pools and a
-# budget, and a frames-level run; make new ones with --make-seeds) and every
-# input in tests/fuzz/regressions/; profile seeds are the shipped profiles
-# renamed "dev".
+# Debian's clang). Capture seeds are made with this build (a platform run of
+# pf_grow, the demo game with tags, assets, pools and a budget, a
+# frames-level run); profile seeds are the shipped profiles renamed "dev".
 #
 #   ci        (the test run, default) a fixed seed and a fixed number of runs
-#             (1,500 captures, 50,000 files): the same inputs every time,
-#             so the test cannot fail by chance
+#             (1,500 captures, 50,000 files); the seed captures differ only
+#             in pids and times from run to run
 #   SECONDS   explore: a random seed, SECONDS on captures and a third of that
 #             on files
 #
 # Exit 0 when nothing was found; else the sanitizer's report and the failing
-# input in BUILD_DIR/tests/fuzz/ (add it to regressions/ once fixed).
+# input in BUILD_DIR/tests/fuzz/ (regressions/README.md lists past faults).
 # Without clang it exits 77 (ctest counts the test skipped).
-#
-#     tests/fuzz/run.sh BUILD_DIR --make-seeds   new seeds from this build
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root=$(pwd)
@@ -50,30 +46,27 @@ clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
 	-DGM_PLATFORM_DIR="\"$root/platforms/profiles\"" \
 	"${src[@]}" -lzstd -lyaml -lm -o "$out/fuzz_capture"
 
-if [ "$mode" = --make-seeds ]; then
-	# small captures of every kind of record the writer makes
-	lib=$build/interpose/libgmtrace.so
-	seed() { # name env... -- command...
-		local name=$1
-		shift
-		local envs=()
-		while [ "$1" != "--" ]; do envs+=("$1"); shift; done
-		shift
-		rm -f "tests/fuzz/seeds/$name.gmt"
-		env "${envs[@]}" GMTRACE_QUIET=1 GMTRACE_OUTPUT="$root/tests/fuzz/seeds/$name.gmt" \
-			LD_PRELOAD="$lib" "$@" >/dev/null 2>&1 || true
-	}
-	seed platform GMTRACE_PLATFORM_PATH="$root/tests/platforms/profiles" \
-		GMTRACE_PLATFORM=tiny-split GMTRACE_COMPRESS=0 -- "$build/tests/platforms/pf_grow" split 20
-	seed demo SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy GMTRACE_COMPRESS=0 -- \
-		"$build/tests/games/gm_demo" --fast --frames 20
-	seed frames GMTRACE_LEVEL=frames -- "$build/tests/platforms/pf_grow" split 10
-	ls -l tests/fuzz/seeds/
-	exit 0
-fi
+# seeds: small captures of every kind of record the writer makes, made with
+# this build (a platform run of pf_grow, the demo game with tags, assets,
+# pools and a budget, a frames-level run)
 rm -rf "$out/corpus"
 mkdir -p "$out/corpus"
-cp tests/fuzz/seeds/*.gmt tests/fuzz/regressions/*.gmt "$out/corpus/"
+lib=$build/interpose/libgmtrace.so
+seed() { # name env... -- command...
+	local name=$1
+	shift
+	local envs=()
+	while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+	shift
+	env "${envs[@]}" GMTRACE_QUIET=1 GMTRACE_OUTPUT="$out/corpus/$name.gmt" \
+		LD_PRELOAD="$lib" "$@" >/dev/null 2>&1 || true
+}
+seed platform GMTRACE_PLATFORM_PATH="$root/tests/platforms/profiles" \
+	GMTRACE_PLATFORM=tiny-split GMTRACE_COMPRESS=0 -- "$build/tests/platforms/pf_grow" split 20
+seed demo SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy GMTRACE_COMPRESS=0 -- \
+	"$build/tests/games/gm_demo" --fast --frames 20
+seed frames GMTRACE_LEVEL=frames -- "$build/tests/platforms/pf_grow" split 10
+ls "$out/corpus"/*.gmt >/dev/null
 
 # the profile and budget file readers: seeds are the shipped profiles, renamed
 # "dev" (a profile must be named after its file, and the fuzzer writes dev.yaml)
