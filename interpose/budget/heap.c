@@ -265,6 +265,22 @@ void gm_heap_thread_exit(void)
 	}
 }
 
+/* A heap said it is full. jemalloc keeps freed pages as separate dirty
+ * extents and merges them only once purged: give this thread's cached
+ * blocks back and purge, so freed space becomes whole again; 1 when worth
+ * trying once more. Only when something was freed since the last purge: a
+ * full heap in soft mode is asked on every allocation, and a purge is slow. */
+static int gm_heap_reclaim(unsigned idx)
+{
+	char name[48];
+	if (!__atomic_exchange_n(&gm_heaps[idx].freed, 0, __ATOMIC_RELAXED))
+		return 0;
+	gm_heap_flush(idx);
+	snprintf(name, sizeof(name), "arena.%u.purge", gm_heaps[idx].arena);
+	mallctl(name, NULL, NULL, NULL, 0);
+	return 1;
+}
+
 void *gm_heap_alloc(unsigned idx, size_t n, size_t align, int zero)
 {
 	void *p;
@@ -277,18 +293,8 @@ void *gm_heap_alloc(unsigned idx, size_t n, size_t align, int zero)
 	if (zero)
 		flags |= MALLOCX_ZERO;
 	p = mallocx(n ? n : 1, flags);
-	if (!p && __atomic_exchange_n(&gm_heaps[idx].freed, 0, __ATOMIC_RELAXED)) {
-		/* jemalloc keeps freed pages as separate dirty extents and merges
-		 * them only once purged: before saying the heap is full, purge
-		 * (freed space becomes whole again) and try once more. Only when
-		 * something was freed since the last purge: a full heap in soft
-		 * mode is asked on every allocation, and a purge is slow. */
-		char name[48];
-		gm_heap_flush(idx);
-		snprintf(name, sizeof(name), "arena.%u.purge", gm_heaps[idx].arena);
-		mallctl(name, NULL, NULL, NULL, 0);
+	if (!p && gm_heap_reclaim(idx))
 		p = mallocx(n ? n : 1, flags);
-	}
 	return p;
 }
 
@@ -297,13 +303,8 @@ void *gm_heap_realloc(void *p, size_t n)
 	unsigned idx = gm_heap_of(p);
 	int flags = gm_heap_flags(idx);
 	void *q = rallocx(p, n ? n : 1, flags);
-	if (!q && __atomic_exchange_n(&gm_heaps[idx].freed, 0, __ATOMIC_RELAXED)) {
-		char name[48];
-		gm_heap_flush(idx);
-		snprintf(name, sizeof(name), "arena.%u.purge", gm_heaps[idx].arena);
-		mallctl(name, NULL, NULL, NULL, 0);
+	if (!q && gm_heap_reclaim(idx))
 		q = rallocx(p, n ? n : 1, flags);
-	}
 	return q;
 }
 
