@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -458,6 +459,18 @@ int gm_cmd_run(int argc, char **argv)
 		_exit(127);
 	}
 	unsetenv("LD_PRELOAD");
+	if (strcmp(drain, "internal") != 0) {
+		/* draining from here: yield to the game's threads as its own
+		 * drainer thread would (DRAIN_NICE) */
+		gm_options_t o;
+		const char *e = getenv("GMTRACE_DRAIN_NICE");
+		memset(&o, 0, sizeof(o));
+		o.drain_nice = 19;
+		if (e)
+			gm_options_set(&o, "drain_nice", e);
+		if (o.drain_nice)
+			setpriority(PRIO_PROCESS, 0, o.drain_nice > 19 ? 19 : (int)o.drain_nice);
+	}
 	/* Ctrl-C reaches the game (same process group); we stay to drain. */
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;

@@ -71,7 +71,9 @@ int64_t gm_compact_file(const char *path)
 		if (b.magic != GM_BLOCK_MAGIC ||
 		    off + sizeof(b) + b.stored_bytes > (uint64_t)st.st_size)
 			break;
-		if ((b.kind == gm_block_raw || b.kind == gm_block_packed) && b.raw_bytes >= 256) {
+		if ((b.kind == gm_block_raw || b.kind == gm_block_packed ||
+		     b.kind == gm_block_packed2) &&
+		    b.raw_bytes >= 256) {
 			any_raw = 1;
 			break;
 		}
@@ -111,7 +113,8 @@ int64_t gm_compact_file(const char *path)
 		    off + sizeof(b) + b.stored_bytes > (uint64_t)st.st_size)
 			break;
 		payload = map + off + sizeof(b);
-		if ((b.kind == gm_block_raw || b.kind == gm_block_packed) &&
+		if ((b.kind == gm_block_raw || b.kind == gm_block_packed ||
+		     b.kind == gm_block_packed2) &&
 		    gm_format_check(payload, b.stored_bytes) == b.check) {
 			/* raw records are packed first; packed ones are as they are */
 			const unsigned char *src = payload;
@@ -144,7 +147,9 @@ int64_t gm_compact_file(const char *path)
 			z = ZSTD_compress2(cctx, zbuf, zcap, src, srclen);
 			if (!ZSTD_isError(z) && z < b.stored_bytes) {
 				gm_block_t nb = b;
-				nb.kind = gm_block_packed_zstd;
+				/* form 1 stays form 1: its zstd kind says so */
+				nb.kind = b.kind == gm_block_packed ? gm_block_packed_zstd :
+				                                      gm_block_packed2_zstd;
 				nb.stored_bytes = (uint32_t)z;
 				nb.check = gm_format_check(zbuf, z);
 				if ((rc = gm_compact_write(out, &nb, sizeof(nb))) != 0 ||

@@ -187,11 +187,15 @@ int gm_drain_prepare(gm_drain_t *d, uint32_t max_block)
 	return 0;
 }
 
+/* Write data[from, *to) of chunk c as one block. When packing stops early
+ * at an unwritten slot, *to moves back to it (nothing is written when it
+ * was the first). */
 static int gm_drain_block(gm_drain_t *d, const gm_chunk_t *c, const unsigned char *data,
-                          uint32_t from, uint32_t to, uint64_t tsc_base, int compress)
+                          uint32_t from, uint32_t *top, uint64_t tsc_base, int compress)
 {
 	gm_block_t b;
 	struct iovec iov[2];
+	uint32_t to = *top;
 	const void *payload = data + from;
 	size_t stored = to - from;
 	memset(&b, 0, sizeof(b));
@@ -207,11 +211,18 @@ static int gm_drain_block(gm_drain_t *d, const gm_chunk_t *c, const unsigned cha
 	if (d->alloc &&
 	    (d->pcap >= gm_pack_bound(to - from) || gm_drain_prepare(d, to - from) == 0) &&
 	    d->pcap >= gm_pack_bound(to - from)) {
-		size_t packed = gm_pack_block(data + from, to - from, d->pbuf);
+		size_t used, packed = gm_pack_records(data + from, to - from, d->pbuf, &used);
+		if (used < to - from) {
+			to = *top = from + (uint32_t)used;
+			b.raw_bytes = (uint32_t)used;
+			stored = used;
+			if (!used)
+				return 0;
+		}
 		if (packed < stored) {
 			payload = d->pbuf;
 			stored = packed;
-			b.kind = gm_block_packed;
+			b.kind = gm_block_packed2;
 		}
 		if (compress && (d->cctx || gm_drain_prepare(d, to - from) == 0) && d->cctx &&
 		    d->zcap >= ZSTD_compressBound(packed)) {
@@ -219,7 +230,7 @@ static int gm_drain_block(gm_drain_t *d, const gm_chunk_t *c, const unsigned cha
 			if (!ZSTD_isError(z) && z < stored) {
 				payload = d->zbuf;
 				stored = z;
-				b.kind = gm_block_packed_zstd;
+				b.kind = gm_block_packed2_zstd;
 			}
 		}
 	}
@@ -265,6 +276,62 @@ static void gm_drain_sync_end(gm_drain_t *d)
 		d->file_bytes = (uint64_t)end;
 }
 
+/* The calling thread's run delay in ns (time runnable but not running),
+ * or UINT64_MAX when the kernel does not say. */
+static uint64_t gm_drain_run_delay(void)
+{
+	char buf[96];
+	ssize_t n;
+	uint64_t v = 0;
+	const char *p;
+	int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return UINT64_MAX;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return UINT64_MAX;
+	buf[n] = 0;
+	/* "<ns on CPU> <ns waiting> <timeslices>" */
+	for (p = buf; *p >= '0' && *p <= '9'; p++)
+		;
+	if (*p++ != ' ' || *p < '0' || *p > '9')
+		return UINT64_MAX;
+	for (; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	return v;
+}
+
+void gm_drain_watch_cpu(gm_drain_t *d)
+{
+	d->cpu_watch = gm_drain_run_delay() != UINT64_MAX;
+	d->cpu_wall0 = 0;
+	d->cpu_scarce = 0;
+}
+
+/* One look at the CPU watch (see gm_drain_watch_cpu). */
+static void gm_drain_cpu_look(gm_drain_t *d)
+{
+	uint64_t wall, delay;
+	if (!d->cpu_watch)
+		return;
+	wall = gm_support_mono_ns();
+	if (d->cpu_wall0 && wall - d->cpu_wall0 < 100000000ull)
+		return;
+	delay = gm_drain_run_delay();
+	if (delay == UINT64_MAX) {
+		d->cpu_watch = 0;
+		d->cpu_scarce = 0;
+		return;
+	}
+	/* another thread may have passed last (a final flush): a delay that
+	 * went backwards says nothing */
+	if (d->cpu_wall0 && delay >= d->cpu_delay0)
+		d->cpu_scarce = (delay - d->cpu_delay0) * 50 > wall - d->cpu_wall0;
+	d->cpu_wall0 = wall;
+	d->cpu_delay0 = delay;
+}
+
 long gm_drain_pass(gm_drain_t *d, int partial)
 {
 	gm_ring_t *ring = d->ring;
@@ -281,7 +348,8 @@ long gm_drain_pass(gm_drain_t *d, int partial)
 		           gm_chunk_committed;
 	/* compress only while the log is mostly free: a backlog means the
 	 * game produces faster than we compress, and waiting would stall it */
-	compress = d->compress && backlog <= n / 2;
+	gm_drain_cpu_look(d);
+	compress = d->compress && backlog <= n / 2 && !d->cpu_scarce;
 	for (i = 0; i < n; i++) {
 		gm_chunk_t *c = &ring->chunks[i];
 		uint32_t st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
@@ -297,9 +365,15 @@ long gm_drain_pass(gm_drain_t *d, int partial)
 		}
 		if (c->drained < limit) {
 			tsc = c->drained_tsc;
-			end = gm_drain_walk(data, c->drained, limit, &tsc);
+			/* a committed chunk is handed back below, so its last TSC
+			 * is never needed, and packing stops at an unwritten slot
+			 * as the walk would: only a chunk still being written (or
+			 * one with no packing buffer) is walked first */
+			end = st == gm_chunk_committed && d->pcap >= gm_pack_bound(limit) ?
+			              limit :
+			              gm_drain_walk(data, c->drained, limit, &tsc);
 			if (end > c->drained) {
-				if (gm_drain_block(d, c, data, c->drained, end, c->drained_tsc,
+				if (gm_drain_block(d, c, data, c->drained, &end, c->drained_tsc,
 				                   compress) != 0)
 					return d->error;
 				total += end - c->drained;

@@ -6,10 +6,10 @@
  *
  * Each pass writes every committed chunk (and, when asked, the written
  * prefix of chunks still owned by their threads) as blocks: packed
- * (log/pack.h, about half the size at a quarter of zstd's cost) and then
- * zstd-compressed while the log has room, packed only when a backlog
- * builds up, so that a drainer that cannot compress fast enough never
- * stalls the game for it (`gmtrace run` compresses those afterwards).
+ * (log/pack.h, form 2) and then zstd-compressed while the log has room and
+ * a core is free (gm_drain_watch_cpu), packed only when a backlog builds
+ * up or the cores are taken, so that a drainer never stalls or slows the
+ * game to compress (`gmtrace run` compresses those afterwards).
  */
 #ifndef GM_DRAIN_H
 #define GM_DRAIN_H
@@ -33,10 +33,14 @@ typedef struct gm_drain {
 	uint64_t raw_bytes;    /* record bytes drained */
 	uint64_t stored_bytes; /* payload bytes written */
 	uint64_t blocks;
-	int error;               /* first write error (negative errno), sticky */
-	uint64_t dev, ino;       /* the capture's identity: a game that closed our
+	int error;         /* first write error (negative errno), sticky */
+	uint64_t dev, ino; /* the capture's identity: a game that closed our
 	                          descriptor and reopened the number for a file
 	                          of its own must never get our blocks */
+	/* CPU watch (gm_drain_watch_cpu): zstd only while a core is free */
+	int cpu_watch;
+	int cpu_scarce; /* 1: the last window left no core for zstd */
+	uint64_t cpu_wall0, cpu_delay0;
 	void *(*alloc)(size_t);  /* memory for zbuf/cctx: the private arena in */
 	void (*release)(void *); /* the game, malloc in the CLI */
 } gm_drain_t;
@@ -46,6 +50,16 @@ typedef struct gm_drain {
  * Returns 0 (cannot fail; compression buffers are made lazily). */
 int gm_drain_init(gm_drain_t *d, gm_ring_t *ring, int fd, uint64_t file_bytes, int compress,
                   void *(*alloc)(size_t), void (*release)(void *));
+
+/* Compress only while a core is free. Every 100 ms or more a pass reads
+ * how long the draining thread waited to run (the kernel's run delay,
+ * /proc/thread-self/schedstat): when it waited more than 2% of the
+ * window, every core was taken, by the game's threads most of all, and
+ * zstd is skipped (blocks are still packed) until a window shows a free
+ * core again: compressing then would take its time from the game's own
+ * threads. Without schedstat the watch stays off and zstd follows the
+ * backlog alone. */
+void gm_drain_watch_cpu(gm_drain_t *d);
 
 /* Make the compression state now (blocks up to max_block bytes) rather
  * than on the first block, so a game's recording allocates nothing after

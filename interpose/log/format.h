@@ -26,9 +26,9 @@
 #include <stdint.h>
 
 #define GM_FORMAT_MAGIC "GMTRACE\0"
-#define GM_FORMAT_VERSION_MAJOR 2 /* readers reject a newer major (2: packed blocks) */
-#define GM_FORMAT_VERSION_MINOR \
-	1 /* additions that old readers can skip (1: host, pressure, platform) */
+#define GM_FORMAT_VERSION_MAJOR \
+	3 /* readers reject a newer major (2: packed blocks; 3: packed form 2) */
+#define GM_FORMAT_VERSION_MINOR 0 /* additions that old readers can skip */
 
 /* ---- records -----------------------------------------------------------
  *
@@ -385,11 +385,13 @@ typedef struct gm_file_header {
 } gm_file_header_t; /* 128 bytes */
 
 typedef enum gm_block_kind {
-	gm_block_raw = 1,         /* payload is records as written */
-	gm_block_zstd = 2,        /* payload is one zstd frame of the records */
-	gm_block_clock = 3,       /* payload: TSC, monotonic ns (drainer's sample) */
-	gm_block_packed = 4,      /* payload is the records packed (log/pack.h) */
-	gm_block_packed_zstd = 5, /* payload is one zstd frame of the packed records */
+	gm_block_raw = 1,          /* payload is records as written */
+	gm_block_zstd = 2,         /* payload is one zstd frame of the records */
+	gm_block_clock = 3,        /* payload: TSC, monotonic ns (drainer's sample) */
+	gm_block_packed = 4,       /* payload is the records packed (log/pack.h) */
+	gm_block_packed_zstd = 5,  /* payload is one zstd frame of the packed records */
+	gm_block_packed2 = 6,      /* payload is the records packed in form 2 (log/pack.h) */
+	gm_block_packed2_zstd = 7, /* payload is one zstd frame of form 2 records */
 	gm_block_kind_count
 } gm_block_kind_t;
 

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -388,6 +389,7 @@ static void gm_session_takeover(uint64_t now)
 	}
 	gm_drain_init(&gm_session_drain, &gm_session_log, fd, (uint64_t)end,
 	              gm_session_options.compress, gm_mem_alloc, gm_mem_free);
+	gm_drain_watch_cpu(&gm_session_drain);
 	gm_session_fd = fd;
 	gm_drain_prepare(&gm_session_drain, h->chunk_bytes);
 	gm_session_options.drain_external = 0;
@@ -457,6 +459,15 @@ static void *gm_session_agent_main(void *arg)
 	(void)arg;
 	prctl(PR_SET_NAME, "gmtrace", 0, 0, 0);
 	t->os_tid = (uint32_t)gm_support_gettid();
+	/* the drainer yields to the game's threads when every core is busy;
+	 * it still gets a share (nice, not SCHED_IDLE), so other programs
+	 * loading the machine can never starve it while the game waits on a
+	 * full log */
+	if (gm_session_options.drain_nice)
+		setpriority(PRIO_PROCESS, (id_t)t->os_tid,
+		            gm_session_options.drain_nice > 19 ?
+		                    19 :
+		                    (int)gm_session_options.drain_nice);
 	t->busy = 1; /* the agent's own calls are never recorded */
 	while (!__atomic_load_n(&gm_session_agent_stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now = gm_support_mono_ns();
@@ -670,6 +681,7 @@ void gm_session_start(void)
 	                   sizeof(gm_session_log.hdr->capture_path));
 	gm_drain_init(&gm_session_drain, &gm_session_log, fd, 0, gm_session_options.compress,
 	              gm_mem_alloc, gm_mem_free);
+	gm_drain_watch_cpu(&gm_session_drain);
 	if (gm_drain_header(&gm_session_drain, (uint32_t)getpid(), gm_session_log.name) != 0) {
 		gm_support_warn("cannot write the capture file ", gm_session_capture, "");
 		close(fd);

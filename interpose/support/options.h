@@ -31,6 +31,7 @@ typedef struct gm_options {
 	int follow_children;        /* FOLLOW_CHILDREN */
 	int compress;               /* COMPRESS */
 	uint64_t drain_interval_ms; /* DRAIN_INTERVAL_MS */
+	uint64_t drain_nice;        /* DRAIN_NICE */
 	int quiet;                  /* QUIET */
 	int level;                  /* LEVEL: events(0) | frames(1) */
 	uint64_t timing_sample;     /* TIMING_SAMPLE */

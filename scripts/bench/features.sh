@@ -6,7 +6,9 @@
 # Frames: busy ms per frame of a 60 FPS loop (scripts/bench/frames.c) with
 # 1,000 / 10,000 / 50,000 allocations per frame, without gmtrace, under
 # gmtrace at the events level and at the frames level, in the same run;
-# medians of REPS runs (default 3). Then the feature benchmarks that live
+# medians of REPS runs (default 3). Packing: what the drainer pays per
+# record in each packed form (scripts/bench/packbench.c). Then the feature
+# benchmarks that live
 # beside their tests, when present: pools, assets, budgets.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -35,6 +37,18 @@ for n in 1000 10000 50000; do
 	awk -v n="$n" -v p="$mp" -v e="$me" -v f="$mf" 'BEGIN { printf "%-12d %10.3f %10.3f %10.3f %+12.3f %+12.3f\n", n, p, e, f, e - p, f - p }'
 done
 echo "targets: under 0.5 ms added per frame (seed); under 0.1 ms at 10,000 allocations per frame in the frames level"
+
+# The drainer's share: packing the records of a capture of the bench loop
+# (scripts/bench/gameloop.c, 100 frames x 10,000 allocations, one thread).
+cc -O2 -I . scripts/bench/packbench.c interpose/log/pack.c -lzstd -o "$work/packbench"
+cc -O2 -pthread scripts/bench/gameloop.c -o "$work/gameloop"
+GMTRACE_QUIET=1 GMTRACE_OUTPUT="$work/pack.gmt" LD_PRELOAD="$lib" "$work/gameloop" --frames 100 >/dev/null
+echo
+echo "PACKING (drainer: ns and bytes per record to pack a capture of the bench loop; median of 9)"
+"$work/packbench" "$work/pack.gmt" 9 | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	printf "%-28s %8s ns  %6s B\n%-28s %8s ns  %6s B\n", "form 1 (varints, format 2.x)", v["v1_ns"], v["v1_bytes"], "form 2 (lengths, format 3)", v["v2_ns"], v["v2_bytes"] }'
+rm -f "$work"/*.gmt
+
 for extra in tests/pools/bench_pools.sh tests/assets/bench_assets.sh tests/budgets/bench_budgets.sh tests/platforms/bench_platforms.sh; do
 	if [ -x "$extra" ]; then
 		echo

@@ -86,7 +86,7 @@ def test_unreadable_capture(tmp_path, real_capture, case, message, cmd):
     line = one_error_line(r, path)
     assert message in line, line
     if case == "major_9":  # both versions named
-        assert "reads up to 2.x" in line, line
+        assert "reads up to 3.x" in line, line
     assert r.stdout == ""
 
 
