@@ -694,6 +694,11 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	int32_t over = -1;
 	void *p;
 	size_t usable;
+	/* no allocator serves more than PTRDIFF_MAX bytes: the process's own
+	 * fails the call as it would without gmtrace (and the byte counts,
+	 * signed, never see such a size) */
+	if (n > PTRDIFF_MAX)
+		return GM_BUDGET_UNHANDLED;
 	if (gm_budget_add(idx, (int64_t)n, 0, &over) != 0) {
 		int tries = 0, fit = -1;
 		/* evict, then reserve; other threads may take the room freed in

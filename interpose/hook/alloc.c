@@ -245,6 +245,7 @@ GMTRACE_API int posix_memalign(void **out, size_t align, size_t n)
 {
 	gm_thread_t *t = &gm_thread_self;
 	uint64_t t0;
+	void *bp;
 	int rc;
 	if (!gm_hook_ready()) {
 		void *p;
@@ -256,10 +257,13 @@ GMTRACE_API int posix_memalign(void **out, size_t align, size_t n)
 		return 0;
 	}
 	t0 = gm_event_clock(t);
+	/* *out changes only on success, whoever serves the call */
 	if (align >= sizeof(void *) && !(align & (align - 1)) &&
-	    GM_HOOK_BUDGET(t, n, align, 0, *out))
-		rc = *out ? 0 : ENOMEM;
-	else
+	    GM_HOOK_BUDGET(t, n, align, 0, bp)) {
+		rc = bp ? 0 : ENOMEM;
+		if (bp)
+			*out = bp;
+	} else
 		rc = gm_real.posix_memalign(out, align, n);
 	if (gm_hook_on_alloc(t)) {
 		if (rc == 0)

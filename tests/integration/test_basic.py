@@ -4,8 +4,10 @@ allocator's contracts still hold (the fixture exits 1 if one breaks), and the
 capture filtered by the size rule equals the fixture's JSON line."""
 import re
 
-from conftest import (BUILD_DIR, assert_tally, assert_valid, captures, fixture_line, fx,
-                      rule_tally, run_preloaded, shm_logs)
+import pytest
+
+from conftest import (BUILD_DIR, SOURCE_DIR, assert_tally, assert_valid, captures,
+                      fixture_line, fx, rule_tally, run_preloaded, shm_logs)
 
 # fx_basic: successful calls per entry point, as its JSON "calls" counts them
 # (free(NULL) is the one that leaves no trace of a deliberate block).
@@ -63,3 +65,47 @@ def test_cxx_capture_equals_fixture(tmp_path):
     expected = line["failed_calls"] - (1 if cxx_compiler_id() == "GNU" else 0)
     assert s["failed_allocations"] == expected
     assert not shm_logs(s["process"]["pid"])
+
+
+# ---- every entry point in every recording mode ------------------------------
+# The hooks are one inlined body per entry point, with branches for the level,
+# the timed sample, and a budget heap serving the call: the fixtures' contract
+# checks run through each of those paths. Under a platform, every allocation
+# is served by the default bank's heap (tiny-split: 8 MiB main, room for the
+# fixtures), in soft and in strict mode; failing requests must still fail the
+# way the allocator's contract says (NULL + ENOMEM, *memptr untouched).
+
+PLATFORM = str(SOURCE_DIR / "tests" / "platforms" / "profiles" / "tiny-split.yaml")
+MODES = {
+    "timed": {"GMTRACE_TIMING_SAMPLE": "1"},
+    "platform": {"GMTRACE_PLATFORM": PLATFORM},
+    "platform-strict": {"GMTRACE_PLATFORM": PLATFORM, "GMTRACE_BUDGET_MODE": "strict"},
+    "frames": {"GMTRACE_LEVEL": "frames"},
+    "frames-platform-timed": {"GMTRACE_LEVEL": "frames", "GMTRACE_PLATFORM": PLATFORM,
+                              "GMTRACE_TIMING_SAMPLE": "1"},
+}
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("name", ["basic", "cxx"])
+def test_entry_points_keep_their_contracts_in_every_mode(tmp_path, name, mode):
+    env = MODES[mode]
+    r = run_preloaded([fx(f"fx_{name}")], tmp_path, extra_env=env, timeout=30)
+    assert r.returncode == 0, f"fx_{name} ({mode}): rc {r.returncode}: {r.stderr!r}"
+    line = fixture_line(r.stdout, fixture=name)
+    caps = captures(tmp_path)
+    assert len(caps) == 1, f"expected one capture, got {caps}"
+    s = assert_valid(caps[0])
+    if env.get("GMTRACE_LEVEL") == "frames":
+        # per-frame totals only (the fixtures mark no frame): no allocation
+        # record, but every failed call is still one
+        assert s["allocations"] == 0 and s["frees"] == 0, s
+    else:
+        t = rule_tally(caps[0])
+        assert_tally(t, line, keys=TALLY_KEYS_PEAK, what=f"{mode}: ")
+    if name == "basic":
+        extra = 1 if line["aligned_alloc_nonpow2"] == "EINVAL" else 0
+        assert s["failed_allocations"] in (line["failed_calls"], line["failed_calls"] + extra)
+    else:
+        expected = line["failed_calls"] - (1 if cxx_compiler_id() == "GNU" else 0)
+        assert s["failed_allocations"] == expected
