@@ -465,7 +465,7 @@ int gm_cmd_run(int argc, char **argv)
 		gm_options_t o;
 		const char *e = getenv("GMTRACE_DRAIN_NICE");
 		memset(&o, 0, sizeof(o));
-		o.drain_nice = 19;
+		o.drain_nice = 0;
 		if (e)
 			gm_options_set(&o, "drain_nice", e);
 		if (o.drain_nice)

@@ -459,10 +459,9 @@ static void *gm_session_agent_main(void *arg)
 	(void)arg;
 	prctl(PR_SET_NAME, "gmtrace", 0, 0, 0);
 	t->os_tid = (uint32_t)gm_support_gettid();
-	/* the drainer yields to the game's threads when every core is busy;
-	 * it still gets a share (nice, not SCHED_IDLE), so other programs
-	 * loading the machine can never starve it while the game waits on a
-	 * full log */
+	/* DRAIN_NICE above 0: the drainer yields to the game's threads when
+	 * every core is busy (nice, never SCHED_IDLE: a full log makes the
+	 * game wait for the drainer, which must always get some CPU) */
 	if (gm_session_options.drain_nice)
 		setpriority(PRIO_PROCESS, (id_t)t->os_tid,
 		            gm_session_options.drain_nice > 19 ?

@@ -57,8 +57,8 @@ const gm_option_row_t gm_options_table[] = {
          "zstd-compress capture blocks while the drainer keeps up"},
         {"drain_interval_ms", gm_opt_uint, "5", NULL, GM_OPT_OFF(drain_interval_ms), 0,
          "how often the drainer looks for committed chunks when idle"},
-        {"drain_nice", gm_opt_uint, "19", NULL, GM_OPT_OFF(drain_nice), 0,
-         "nice value of the in-game drainer thread, 0-19: the game's own threads run first"},
+        {"drain_nice", gm_opt_uint, "0", NULL, GM_OPT_OFF(drain_nice), 0,
+         "nice value of the drainer (in the game or in gmtrace run), 0-19: above 0 the game's own threads run first"},
         {"quiet", gm_opt_bool, "0", NULL, GM_OPT_OFF(quiet), 0, "no start/stop messages on stderr"},
 };
 const size_t gm_options_count = sizeof(gm_options_table) / sizeof(gm_options_table[0]);
