@@ -14,6 +14,7 @@
 
 #include "analysis/log/reader.h"
 #include "interpose/log/pack.h"
+#include "failalloc.h"
 
 /* ---- capture builder ---------------------------------------------------- */
 
@@ -857,4 +858,60 @@ Test(reader, names_types_and_kinds)
 	for (unsigned k = 0; k < gm_kind_count; k++)
 		cr_expect_str_neq(gm_reader_kind_name(k), "unknown",
 		                  "kind %u has no name: add it to reader.c", k);
+}
+
+/* Out of memory at any point of opening and reading: one clear error (at
+ * open, or as damage with an offset while reading), never a crash, and the
+ * events before it are whole. */
+typedef struct oom_case {
+	const char *path;
+	size_t want; /* events when nothing fails */
+} oom_case_t;
+
+static int oom_read(long n, void *arg)
+{
+	oom_case_t *c = arg;
+	char err[256] = "";
+	gm_event_t e;
+	gm_reader_t *rd = gm_reader_open(c->path, err, sizeof(err));
+	size_t got = 0;
+	int rc;
+	if (!rd) {
+		cr_assert(n >= 0, "open failed with nothing failing: %s", err);
+		cr_assert(err[0], "allocation %ld failed: open gives no error", n);
+		return 1;
+	}
+	while (gm_reader_next(rd, &e) > 0)
+		got++;
+	rc = gm_reader_error(rd) != NULL;
+	if (!rc)
+		cr_assert_eq(got, c->want, "allocation %ld: %zu events, no error", n, got);
+	else
+		cr_assert_leq(got, c->want, "allocation %ld", n);
+	gm_reader_free(rd);
+	return rc;
+}
+
+Test(reader, out_of_memory_anywhere_is_one_clear_error)
+{
+	static const uint16_t kinds[] = {gm_block_raw, gm_block_zstd, gm_block_packed2,
+	                                 gm_block_packed_zstd, gm_block_packed2_zstd};
+	capture_t c = {0};
+	recs_t r = {0};
+	oom_case_t oc;
+	size_t k;
+	long runs;
+
+	rec_process(&r, 900, 1000, 900, 1000000000);
+	rec_alloc(&r, 1000, 0x1000, 24);
+	rec_realloc(&r, 1200, 0x2000, 48, 0x1000);
+	cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+	cap_clock(&c, 1000, 2000);
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		cap_block(&c, kinds[k], (uint32_t)k, 0, 0, 800, &r);
+	cap_clock(&c, 5000, 6000);
+	oc.path = cap_write(&c, "oom.gmt");
+	oc.want = 3 * sizeof(kinds) / sizeof(kinds[0]);
+	runs = gm_failalloc_each(oom_read, &oc, 10000);
+	cr_expect_gt(runs, 0, "the reader allocates (%ld failing runs)", runs);
 }
