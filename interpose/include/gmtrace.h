@@ -106,7 +106,7 @@ typedef struct gmtrace_budget_asset {
 } gmtrace_budget_asset_t;
 
 /* The entry table exported by libgmtrace.so. Fields are only ever added. */
-typedef struct gmtrace_api {
+typedef struct gmtrace_api_table {
 	uint32_t abi;   /* GMTRACE_ABI of the library */
 	uint32_t bytes; /* sizeof the table in the library */
 	void (*frame_mark)(void);
