@@ -194,7 +194,8 @@ static void gm_session_process_record(gm_thread_t *t)
 /* Expand %p (pid) and %e (program name) in pattern. */
 /* The program's name for captures: the executable's, except for a Python
  * interpreter running a script, where it is the script's ("game" for
- * `python3 game.py`, "python3" for `python3 -c ...`). */
+ * `python3 -X dev game.py`, the executable's, such as "python3.11", for
+ * `python3 -c ...`). */
 static void gm_session_program(char *out, size_t cap)
 {
 	const char *base = strrchr(gm_session_exe, '/');
@@ -209,10 +210,17 @@ static void gm_session_program(char *out, size_t cap)
 		return;
 	args[n] = 0;
 	{
-		/* argv[1] (after options such as -u, -X dev) when it names a .py */
+		/* argv[1] (after options such as -u, -X dev) when it names a .py;
+		 * -X, -W and --check-hash-based-pycs take the next word as their
+		 * value */
 		const char *a = args + strlen(args) + 1;
-		while (a < args + n && a[0] == '-' && a[1] != 'c' && a[1] != 'm')
+		while (a < args + n && a[0] == '-' && a[1] != 'c' && a[1] != 'm') {
+			int takes = strcmp(a, "-X") == 0 || strcmp(a, "-W") == 0 ||
+			            strcmp(a, "--check-hash-based-pycs") == 0;
 			a += strlen(a) + 1;
+			if (takes && a < args + n)
+				a += strlen(a) + 1;
+		}
 		if (a < args + n) {
 			size_t len = strlen(a);
 			const char *slash = strrchr(a, '/');

@@ -1,6 +1,7 @@
 """test_env.py - options from the environment: an invalid value is one
 warning line (`gmtrace: [pid] GMTRACE_<NAME>...`) and the default, the
 program runs and is recorded as usual; GMTRACE_ENABLED=0 records nothing."""
+import os
 import subprocess
 
 from conftest import (WARNING_RE, assert_tally, assert_valid, captures, fixture_line, fx,
@@ -33,3 +34,111 @@ def test_enabled_0_records_nothing(tmp_path):
     assert out == ref.stdout
     assert captures(tmp_path) == []
     assert shm_logs(proc.pid) == []
+
+
+# ---- where the capture goes, and what happens when it cannot --------------
+
+
+def one_warning(r, starts):
+    """The one warning line of a run, checked to start (after the pid) with
+    starts; returns the rest of the line."""
+    lines = r.stderr.decode().splitlines()
+    assert len(lines) == 1, f"one warning line expected, got {lines}"
+    m = WARNING_RE.match(lines[0])
+    assert m, lines[0]
+    assert lines[0][m.end():].startswith(starts), lines[0]
+    return lines[0][m.end():]
+
+
+def test_output_pattern_relative_with_program_and_pid(tmp_path):
+    (tmp_path / "caps").mkdir()
+    r = run_preloaded([fx("fx_basic")], tmp_path,
+                      {"GMTRACE_OUTPUT": "./caps/%e-run-%p.gmt"}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    caps = sorted((tmp_path / "caps").iterdir())
+    assert len(caps) == 1, caps
+    s = assert_valid(caps[0])
+    assert caps[0].name == f"fx_basic-run-{s['process']['pid']}.gmt"
+
+
+def test_a_taken_name_gets_a_number(tmp_path):
+    """The same name twice (no %p): the second capture is <name>.1, the
+    first is left as it was."""
+    env = {"GMTRACE_OUTPUT": str(tmp_path / "same.gmt")}
+    for _ in range(3):
+        r = run_preloaded([fx("fx_basic")], tmp_path, env, timeout=30)
+        assert r.returncode == 0, r.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["same.gmt", "same.gmt.1", "same.gmt.2"], names
+    pids = [assert_valid(tmp_path / n)["process"]["pid"] for n in names]
+    assert len(set(pids)) == 3
+
+
+def test_unwritable_output_warns_and_the_game_runs(tmp_path):
+    ref = run_plain([fx("fx_basic")], tmp_path, timeout=30)
+    out = str(tmp_path / "no" / "such" / "dir" / "x.gmt")
+    proc = subprocess.Popen([str(fx("fx_basic"))],
+                            env=preload_env(tmp_path, {"GMTRACE_OUTPUT": out}),
+                            cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out_b, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    rest = one_warning(subprocess.CompletedProcess(proc.args, 0, out_b, err),
+                       "cannot create the capture file ")
+    assert out in rest, rest
+    assert out_b == ref.stdout, "the game's own output is unchanged"
+    assert captures(tmp_path) == []
+    assert shm_logs(proc.pid) == [], "no shared-memory log left behind"
+
+
+def test_output_name_too_long_falls_back_to_the_default(tmp_path):
+    r = run_preloaded([fx("fx_basic")], tmp_path, {"GMTRACE_OUTPUT": "/" + "x" * 1100 + ".gmt"},
+                      timeout=30)
+    assert r.returncode == 0, r.stderr
+    one_warning(r, "GMTRACE_OUTPUT: invalid value, using the default ./%e.%p.gmt")
+    caps = sorted(tmp_path.iterdir())
+    assert len(caps) == 1 and caps[0].name.startswith("fx_basic."), caps
+    assert_tally(rule_tally(caps[0]), fixture_line(r.stdout, fixture="basic"))
+
+
+def test_bad_chunk_size_warns_and_uses_64k(tmp_path):
+    r = run_preloaded([fx("fx_basic")], tmp_path, {"GMTRACE_CHUNK_SIZE": "5000"}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    one_warning(r, "GMTRACE_CHUNK_SIZE must be a multiple of 4K up to 16M; using 64K")
+    caps = captures(tmp_path)
+    assert len(caps) == 1
+    assert_tally(rule_tally(caps[0]), fixture_line(r.stdout, fixture="basic"))
+
+
+def test_missing_announce_dir_drains_inside_the_game(tmp_path):
+    r = run_preloaded([fx("fx_basic")], tmp_path,
+                      {"GMTRACE_ANNOUNCE_DIR": str(tmp_path / "gone"),
+                       "GMTRACE_DRAIN": "external"}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    one_warning(r, "cannot announce the log in ")
+    caps = captures(tmp_path)
+    assert len(caps) == 1
+    assert_tally(rule_tally(caps[0]), fixture_line(r.stdout, fixture="basic"))
+
+
+def test_external_drain_without_gmtrace_run_drains_inside(tmp_path):
+    r = run_preloaded([fx("fx_basic")], tmp_path, {"GMTRACE_DRAIN": "external"}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    one_warning(r, "GMTRACE_DRAIN=external needs GMTRACE_ANNOUNCE_DIR")
+    caps = captures(tmp_path)
+    assert len(caps) == 1
+    assert_tally(rule_tally(caps[0]), fixture_line(r.stdout, fixture="basic"))
+
+
+def test_python_script_names_its_capture(tmp_path):
+    """%e is the script's name for `python3 [options] script.py`, and the
+    interpreter's own (python3.11, the executable behind the link) for
+    `python3 -c`."""
+    script = tmp_path / "my_game.py"
+    script.write_text("x = [bytearray(100) for _ in range(10)]\n")
+    env = {"GMTRACE_OUTPUT": str(tmp_path / "%e.gmt"), "PYTHONMALLOC": "malloc"}
+    for argv, name in ((["/usr/bin/python3", "-u", "-X", "dev", str(script)], "my_game.gmt"),
+                       (["/usr/bin/python3", "-c", "pass"],
+                        os.path.basename(os.path.realpath("/usr/bin/python3")) + ".gmt")):
+        r = run_preloaded(argv, tmp_path, env, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert (tmp_path / name).exists(), sorted(p.name for p in tmp_path.iterdir())
