@@ -16,6 +16,9 @@ typedef struct gm_context_stack {
 	uint32_t tags[GM_CONTEXT_DEPTH];
 	uint64_t assets[GM_CONTEXT_DEPTH];
 	uint32_t ntags, nassets;
+	/* scopes opened past GM_CONTEXT_DEPTH (reported once, at the open):
+	 * their closes pair with them silently */
+	uint32_t tag_spill, asset_spill;
 	uint32_t said_tag; /* context last written to this thread's stream */
 	uint64_t said_asset;
 	uint32_t said_gen; /* session of that record */
@@ -202,6 +205,7 @@ void gm_context_tag_push(gm_thread_t *t, uint32_t tag)
 	}
 	if (c->ntags == GM_CONTEXT_DEPTH) {
 		gm_context_valid(t, tag, gm_valid_stack_overflow, GM_CONTEXT_DEPTH);
+		c->tag_spill++;
 		return;
 	}
 	c->tags[c->ntags++] = tag;
@@ -211,6 +215,10 @@ void gm_context_tag_push(gm_thread_t *t, uint32_t tag)
 void gm_context_tag_pop(gm_thread_t *t)
 {
 	gm_context_stack_t *c = &gm_context_self;
+	if (c->tag_spill) {
+		c->tag_spill--; /* the scope that did not fit */
+		return;
+	}
 	if (c->ntags == 0) {
 		gm_context_valid(t, 0, gm_valid_tag_underflow, 0);
 		return;
@@ -281,6 +289,7 @@ static void gm_context_asset_push(gm_thread_t *t, uint64_t id)
 	gm_context_stack_t *c = &gm_context_self;
 	if (c->nassets == GM_CONTEXT_DEPTH) {
 		gm_context_valid(t, id, gm_valid_stack_overflow, GM_CONTEXT_DEPTH);
+		c->asset_spill++;
 		return;
 	}
 	c->assets[c->nassets++] = id;
@@ -288,7 +297,8 @@ static void gm_context_asset_push(gm_thread_t *t, uint64_t id)
 }
 
 /* Remove id from this thread's asset stack (the innermost occurrence);
- * returns 0, or -1 when it was not there. */
+ * returns 0, or -1 when it was not there (and no asset past the stack's
+ * depth is still open). */
 static int gm_context_asset_pop(gm_thread_t *t, uint64_t id)
 {
 	gm_context_stack_t *c = &gm_context_self;
@@ -300,6 +310,10 @@ static int gm_context_asset_pop(gm_thread_t *t, uint64_t id)
 		        (c->nassets - i - 1) * sizeof(c->assets[0]));
 		c->nassets--;
 		gm_context_update(t);
+		return 0;
+	}
+	if (c->asset_spill) {
+		c->asset_spill--; /* an asset that did not fit on the stack */
 		return 0;
 	}
 	return -1;

@@ -85,12 +85,12 @@ uint32_t gm_pool_create(gm_thread_t *t, const char *name, uint64_t object_size, 
 		return 0;
 	}
 	if (!name || !*name) {
-		gm_pool_valid(t, id, gm_valid_null_name, 0);
+		gm_pool_valid(t, id, gm_valid_null_name, name ? 1 : 0); /* format.h */
 		name = "(unnamed pool)";
 	}
-	n = strnlen(name, GM_NAME_MAX + 1);
+	n = strlen(name);
 	if (n > GM_NAME_MAX) {
-		gm_pool_valid(t, id, gm_valid_long_name, n);
+		gm_pool_valid(t, id, gm_valid_long_name, n); /* its length, as for assets */
 		n = GM_NAME_MAX;
 	}
 	memcpy(buf, words, 16);
