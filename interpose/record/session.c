@@ -349,11 +349,27 @@ static int gm_session_announce(void)
 
 /* ---- agent thread ------------------------------------------------------ */
 
+/* The drain lock for a last pass (exit, exec): the agent may hold it for
+ * the pass it is in, which takes milliseconds; giving up there loses what
+ * this pass was for (at an exec, every record not yet in the file). Waits
+ * up to 2 s; a holder that died is broken by gm_ring_drain_lock. */
+static int gm_session_drain_lock_wait(uint32_t tid)
+{
+	int tries;
+	for (tries = 0; tries < 20000; tries++) {
+		struct timespec ts = {0, 100000};
+		if (gm_ring_drain_lock(&gm_session_log, tid))
+			return 1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 static void gm_session_drain_once(int partial)
 {
 	gm_thread_t *t = &gm_thread_self;
 	uint32_t tid = t->os_tid ? t->os_tid : (uint32_t)gm_support_gettid();
-	if (gm_session_fd < 0 || !gm_ring_drain_lock(&gm_session_log, tid))
+	if (gm_session_fd < 0 || !gm_session_drain_lock_wait(tid))
 		return;
 	gm_drain_pass(&gm_session_drain, partial);
 	__atomic_store_n(&gm_session_log.hdr->drain_beat_ns, gm_support_mono_ns(),
@@ -365,7 +381,7 @@ static void gm_session_clock_sample(void)
 {
 	gm_thread_t *t = &gm_thread_self;
 	uint32_t tid = t->os_tid ? t->os_tid : (uint32_t)gm_support_gettid();
-	if (gm_session_fd < 0 || !gm_ring_drain_lock(&gm_session_log, tid))
+	if (gm_session_fd < 0 || !gm_session_drain_lock_wait(tid))
 		return;
 	gm_drain_clock(&gm_session_drain);
 	gm_ring_drain_unlock(&gm_session_log);
