@@ -82,6 +82,16 @@ static void gm_budget_valid(gm_thread_t *t, uint64_t subject, unsigned code, uin
 		gm_thread_put(t, gm_rec_w0(subject, gm_rec_validation, code), detail);
 }
 
+/* A name the API refused: NULL (detail 0), empty (1) or too long (its
+ * length), as format.h describes null_name and long_name. */
+static void gm_budget_bad_name(gm_thread_t *t, uint64_t subject, const char *name)
+{
+	if (name && *name)
+		gm_budget_valid(t, subject, gm_valid_long_name, strlen(name));
+	else
+		gm_budget_valid(t, subject, gm_valid_null_name, name ? 1 : 0);
+}
+
 static int gm_budget_strict(uint32_t idx)
 {
 	int s = gm_budget_nodes[idx].strict;
@@ -177,7 +187,7 @@ static uint32_t gm_budget_define_in(gm_thread_t *t, const char *name, const char
 	uint32_t idx, pid = 0;
 	gm_budget_node_t *b;
 	if (!name || !*name || strlen(name) >= sizeof(b->name)) {
-		gm_budget_valid(t, 0, name && *name ? gm_valid_long_name : gm_valid_null_name, 0);
+		gm_budget_bad_name(t, 0, name);
 		return 0;
 	}
 	if (parent && *parent && !(pid = gm_budget_find(parent))) {
@@ -239,12 +249,13 @@ int gm_budget_bind_tag(gm_thread_t *t, uint32_t node, const char *tag)
 		return -1;
 	}
 	if (!tag || !*tag || strlen(tag) >= sizeof(gm_budget_tag_binds[0].prefix)) {
-		gm_budget_valid(t, node, tag && *tag ? gm_valid_long_name : gm_valid_null_name, 0);
+		gm_budget_bad_name(t, node, tag);
 		return -1;
 	}
 	gm_budget_spin();
 	if (gm_budget_ntag_binds == 256) {
 		gm_budget_unspin();
+		gm_budget_valid(t, node, gm_valid_stack_overflow, 256);
 		return -1;
 	}
 	gm_support_strlcpy(gm_budget_tag_binds[gm_budget_ntag_binds].prefix, tag, 128);
@@ -286,8 +297,7 @@ int gm_budget_bind_type(gm_thread_t *t, uint32_t node, const char *type)
 		return -1;
 	}
 	if (!type || !*type || strlen(type) >= 64) {
-		gm_budget_valid(t, node, type && *type ? gm_valid_long_name : gm_valid_null_name,
-		                0);
+		gm_budget_bad_name(t, node, type);
 		return -1;
 	}
 	gm_budget_spin();
@@ -295,6 +305,8 @@ int gm_budget_bind_type(gm_thread_t *t, uint32_t node, const char *type)
 	if (slot >= 0)
 		gm_budget_types[slot].node = (uint8_t)node;
 	gm_budget_unspin();
+	if (slot < 0)
+		gm_budget_valid(t, node, gm_valid_stack_overflow, 64); /* 64 types bound */
 	return slot >= 0 ? 0 : -1;
 }
 
@@ -334,7 +346,7 @@ int gm_budget_set_type_evictor(gm_thread_t *t, const char *type, gmtrace_evict_f
 {
 	int slot;
 	if (!type || !*type || strlen(type) >= 64) {
-		gm_budget_valid(t, 0, type && *type ? gm_valid_long_name : gm_valid_null_name, 0);
+		gm_budget_bad_name(t, 0, type);
 		return -1;
 	}
 	gm_budget_spin();
@@ -344,6 +356,8 @@ int gm_budget_set_type_evictor(gm_thread_t *t, const char *type, gmtrace_evict_f
 		__atomic_store_n(&gm_budget_types[slot].fn, fn, __ATOMIC_RELEASE);
 	}
 	gm_budget_unspin();
+	if (slot < 0)
+		gm_budget_valid(t, 0, gm_valid_stack_overflow, 64);
 	return slot >= 0 ? 0 : -1;
 }
 
