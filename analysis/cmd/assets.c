@@ -368,8 +368,8 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 	char h[GM_TEXT_MAX], d[GM_TEXT_MAX], e[GM_TEXT_MAX], f1[32], f2[32];
 	unsigned k;
 
-	for (i = 0; i < o->nassets; i++)
-		if (o->assets[i].state < gm_asset_state_count)
+	for (i = 0; i < o->nassets; i++) /* as JSON: an asset never defined has no state */
+		if (o->assets[i].known && o->assets[i].state < gm_asset_state_count)
 			by_state[o->assets[i].state]++;
 	printf("capture   %s (format %u.%u), %llu frames, %s, %s\n", o->path,
 	       o->info->version_major, o->info->version_minor,

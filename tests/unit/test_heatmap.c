@@ -472,3 +472,60 @@ Test(heatmap, svg_without_columns_has_no_axis)
 	cr_expect_not_null(strstr(s, ">0 (linear;"), "and ends at 0");
 	free(s);
 }
+
+/* One column: the axis names only the first frame (no room for more), and
+ * a DEL byte in a label shows as '?' like any control byte. */
+Test(heatmap, one_column_axis_and_del_byte_in_a_label)
+{
+	static const uint64_t r0[] = {5};
+	static const uint64_t *rows[] = {r0};
+	static const char *labels[] = {"del\x7f"};
+	static const uint64_t bins[] = {3, 8};
+	gm_heatmap_t h = {.title = "one bin",
+	                  .nrows = 1,
+	                  .ncols = 1,
+	                  .labels = labels,
+	                  .rows = rows,
+	                  .col_first = bins};
+	char line[256];
+	char *t = heat_text(&h, 0);
+
+	cr_expect_eq(lines_in(t), 4, "title, 1 row, axis, legend: %s", t);
+	/* 5 of max 5: level 25, shade '@'; label width 4 */
+	cr_expect_str_eq(line_of(t, 1, line, sizeof(line)), "  del? |@| 5");
+	/* pad = 4 + 4; the one column holds "3", the last frame (7) is left out */
+	cr_expect_str_eq(line_of(t, 2, line, sizeof(line)), "        3  frames");
+	free(t);
+}
+
+/* SVG: the label column is at most 40 characters wide (7 px each) however
+ * long a label is (the label itself is written whole); DEL and bytes that
+ * start no UTF-8 sequence (0xf5..0xff) become '?'. */
+Test(heatmap, svg_label_column_is_capped_and_bad_lead_bytes_replaced)
+{
+	static const uint64_t r0[] = {1};
+	static const uint64_t r1[] = {2};
+	static const uint64_t *rows[] = {r0, r1};
+	/* 46 bytes */
+	static const char *labels[] = {"levels/forest/terrain/chunk_0042/heightmap.raw",
+	                               "x\x7fy\xf8z\xffw"};
+	static const uint64_t bins[] = {1, 5};
+	gm_heatmap_t h = {.title = "cap",
+	                  .nrows = 2,
+	                  .ncols = 1,
+	                  .labels = labels,
+	                  .rows = rows,
+	                  .col_first = bins};
+	char *s = heat_svg(&h);
+
+	cr_assert_gt(strlen(labels[0]), 40);
+	/* left = 16 + 40 * 7 + 8 = 304; cell width 960 clamped to 24; width =
+	 * 304 + 24 + 110 = 438; height = 44 + 2 * 16 + 90 = 166 */
+	cr_expect_not_null(strstr(s, "width=\"438\" height=\"166\""), "%.200s", s);
+	cr_expect_not_null(strstr(s, "<text x=\"296\" y=\"56\" text-anchor=\"end\">"
+	                             "levels/forest/terrain/chunk_0042/heightmap.raw</text>"));
+	cr_expect_not_null(strstr(s, "<text x=\"296\" y=\"72\" text-anchor=\"end\">x?y?z?w</text>"),
+	                   "DEL, 0xf8 and 0xff as '?'");
+	cr_expect_not_null(strstr(s, "<title>x?y?z?w, frames 1-4: 2</title>"));
+	free(s);
+}
