@@ -9,7 +9,7 @@ import collections
 import json
 
 from conftest import (assert_tally, assert_valid, captures, dump_events, fixture_line, fx,
-                      gmtrace, rule_tally, run_preloaded)
+                      gmtrace, rule_tally, run_plain, run_preloaded)
 
 # (code, id, detail) in the order markers.c makes them
 EXPECTED = [
@@ -51,3 +51,12 @@ def test_marker_misuse_beyond_assets(tmp_path):
     assert owned == {"depth/32": 4096 + 1771}
     assert len(rep["assets"]) == 33
     assert {a["state"] for a in rep["assets"]} == {"resident"}
+
+
+def test_marker_misuse_without_the_preload(tmp_path):
+    """Without libgmtrace every marker call is a no-op: pools get id 0, the
+    level cannot be set, and the program runs the same."""
+    r = run_plain([fx("fx_markers")], tmp_path, timeout=30)
+    assert r.returncode == 0, r.stderr
+    line = fixture_line(r.stdout, fixture="markers")
+    assert (line["pools"], line["level_set"], line["allocations"]) == (0, -1, 1)
