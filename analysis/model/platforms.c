@@ -377,7 +377,7 @@ static int gm_pf_alloc(gm_platforms_t *m, uint64_t ptr, uint64_t size, uint32_t 
 	m->blocks[s].ctx = ci;
 	m->nblocks++;
 	gm_pf_move(m, ci, (int64_t)size, ns);
-	return 0;
+	return m->oom ? -ENOMEM : 0; /* a snapshot could not be taken */
 }
 
 /* Frees the block; returns its context (or the thread's when unknown). */
@@ -487,7 +487,7 @@ int gm_platforms_add(gm_platforms_t *m, const gm_event_t *ev)
 		d = (int64_t)ev->b - m->assets[ev->a].extra;
 		m->assets[ev->a].extra = (int64_t)ev->b;
 		gm_pf_move(m, (uint32_t)ci, d, ev->ns);
-		return 0;
+		return m->oom ? -ENOMEM : 0;
 	}
 	case gm_rec_scene:
 		if (ev->b > room)

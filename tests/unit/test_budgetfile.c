@@ -288,6 +288,32 @@ static const struct {
          "got 'x%'"},
         {"nodes:\n  - name: a\n    capacity: 1.5\n", 0,
          "3: expected a size for capacity (bytes, or with K/M/G or KiB/MiB/GiB), got '1.5'"},
+        {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 40.5.5%\n", 0,
+         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "got '40.5.5%'"},
+        {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: .5%\n", 0,
+         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "got '.5%'"},
+        {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 100.5%\n", 0,
+         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "got '100.5%'"},
+        {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 12345%\n", 0,
+         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "got '12345%'"},
+        {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 1.00001%\n", 0,
+         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "got '1.00001%'"},
+        {"nodes:\n  - name: a\n    policy: [lru]\n", 0,
+         "3: expected policy lru, lfu, largest or priority, got a list"},
+        {"nodes:\n  - name: a\n    policy: \"\\x7f\"\n", 0,
+         "3: expected policy lru, lfu, largest or priority, got '?'"},
+        {"nodes:\n  - name: a\n    default: [yes]\n", 0,
+         "3: expected default true or false, got a list"},
+        {"mode: [soft]\nnodes:\n  - name: a\n", 0, "1: expected mode soft or strict, got a list"},
+        {"? [mode]\n: soft\nnodes:\n  - name: a\n", 0, "1: expected mode or nodes, got a list"},
+        {"nodes:\n  - name: a\n---\n[\n", 0,
+         "5: expected valid YAML: did not find expected node content (while parsing a flow node "
+         "from line 5)"},
         /* a long value is cut in the message */
         {"nodes:\n  - name: a\n    policy: " N63 N63 "\n", 0,
          "3: expected policy lru, lfu, largest or priority, got "
@@ -380,4 +406,45 @@ Test(budgetfile, banks_take_a_capacity_a_default_and_shares_of_their_parent)
 	cr_expect_eq(defs[1].is_default, 0);
 	cr_expect_eq(defs[2].capacity, 256ull << 20);
 	cr_expect_eq(defs[2].hard, 200ull << 20);
+}
+
+Test(budgetfile, tiny_shares_round_up_and_the_default_is_checked_against_every_node)
+{
+	int n = 0, strict = 0;
+	char err[512];
+
+	put("nodes:\n"
+	    "  - name: a\n"
+	    "    hard: 10\n"
+	    "  - name: b\n"
+	    "    parent: a\n"
+	    "    hard: 1%\n"
+	    "    target: 1M\n"
+	    "    default: true\n");
+	cr_assert_eq(
+	        gm_budgetfile_load(path, defs, GM_BUDGET_MAX_NODES, &n, &strict, err, sizeof(err)),
+	        0, "%s", err);
+	cr_assert_eq(n, 2);
+	cr_expect_eq(defs[1].hard, 1, "1 % of 10 bytes is one byte, not none");
+	cr_expect_eq(defs[1].target, 1 << 20, "a target with no soft limit is kept");
+	cr_expect_eq(defs[1].is_default, 1);
+	cr_expect_eq(gm_budgetfile_load(path, defs, GM_BUDGET_MAX_NODES, &n, &strict, NULL, 0), 0);
+}
+
+Test(budgetfile, the_yaml_helpers_take_what_they_are_given)
+{
+	gm_yaml_t y;
+	char err[4];
+
+	cr_expect_eq(gm_yaml_open(&y, path, NULL, 0), -1, "no file, no message");
+	gm_yaml_close(&y);
+	cr_expect_null(gm_yaml_root(&y));
+	cr_expect_eq(gm_yaml_is_text(NULL), 0);
+	cr_expect_eq(gm_yaml_is(NULL, "x"), 0);
+	put("a: 1\n");
+	cr_expect_eq(gm_yaml_open(&y, path, err, sizeof(err)), 0);
+	cr_expect_str_eq(err, "");
+	cr_expect_eq(gm_yaml_fail(&y, 3, "x"), -1);
+	cr_expect_str_eq(err, "/tm", "cut to the buffer");
+	gm_yaml_close(&y);
 }

@@ -172,6 +172,75 @@ static const struct {
          "12: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
          "got '150%'"},
         {HEAD "banks: []\n", "6: expected banks to be a list of banks, got a list"},
+        {HEAD "banks: main\n", "6: expected banks to be a list of banks, got 'main'"},
+        {"- dev\n", "1: expected a mapping with name, title, family, physical, available and "
+                    "banks, got a list"},
+        {HEAD "title: again\n", "6: expected title once, got it again"},
+        {"name: dev\nfamily: pc\nphysical: {size: 1GiB, " SRC "}\navailable: {size: 1GiB, " SRC
+         "}\nbanks: []\n",
+         "1: expected title in the profile"},
+        {HEAD, "1: expected banks in the profile"},
+        {"name: [dev]\ntitle: x\nfamily: pc\nphysical: {size: 1GiB, " SRC "}\n"
+         "available: {size: 1GiB, " SRC "}\nbanks: []\n",
+         "1: expected a profile name, got a list"},
+        {"name: Dev\ntitle: x\nfamily: pc\nphysical: {size: 1GiB, " SRC "}\n"
+         "available: {size: 1GiB, " SRC "}\nbanks: []\n",
+         "1: expected a profile name of a-z, 0-9, '_' and '-', got 'Dev'"},
+        {"name: dev\ntitle: [x]\nfamily: pc\nphysical: {size: 1GiB, " SRC "}\n"
+         "available: {size: 1GiB, " SRC "}\nbanks: []\n",
+         "2: expected a title, got a list"},
+        {"name: dev\ntitle: x\nfamily: {a: 1}\nphysical: {size: 1GiB, " SRC "}\n"
+         "available: {size: 1GiB, " SRC "}\nbanks: []\n",
+         "3: expected a family, got a mapping"},
+        {"name: dev\ntitle: x\nfamily: pc\nphysical: {size: 1GiB, src: x}\n"
+         "available: {size: 1GiB, " SRC "}\nbanks: []\n",
+         "4: expected size or source in physical, got 'src'"},
+        {"name: dev\ntitle: x\nfamily: pc\nphysical: {size: 1GiB, size: 2GiB, " SRC "}\n"
+         "available: {size: 1GiB, " SRC "}\nbanks: []\n",
+         "4: expected size once in physical, got it again"},
+        {"name: dev\ntitle: x\nfamily: pc\nphysical: {" SRC "}\n"
+         "available: {size: 1GiB, " SRC "}\nbanks: []\n",
+         "4: expected a size in physical"},
+        {"name: dev\ntitle: x\nfamily: pc\nphysical: {size: 1GiB, " SRC "}\n"
+         "available: {size: lots, " SRC "}\nbanks: []\n",
+         "5: expected a size for available (bytes, or with K/M/G or KiB/MiB/GiB), got 'lots'"},
+        {"name: dev\ntitle: x\nfamily: pc\nphysical: {size: 1GiB, source: [a]}\n"
+         "available: {size: 1GiB, " SRC "}\nbanks: []\n",
+         "4: expected a source of physical, got a list"},
+        {HEAD "page_size: {size: 0, " SRC "}\nbanks: []\n",
+         "6: expected a size above zero for page_size"},
+        {HEAD "banks: [main]\n", "6: expected a bank (a mapping with name and capacity), got "
+                                 "'main'"},
+        {HEAD "banks:\n  - name: a\n    name: b\n",
+         "8: expected name once in a bank, got it again"},
+        {HEAD "banks:\n  - name: [a]\n", "7: expected a bank name, got a list"},
+        {HEAD "banks:\n  - capacity: {size: 1MiB, " SRC "}\n", "7: expected a name in every bank"},
+        {HEAD "banks:\n  - name: a\n    capacity: 1MiB\n",
+         "8: expected capacity as {size: ..., source: \"where it was published\"}, got '1MiB'"},
+        {HEAD "banks:\n  - name: a\n    default: maybe\n",
+         "8: expected default true or false, got 'maybe'"},
+        {HEAD "banks:\n  - name: a\n    default: true\n    capacity: {size: 1MiB, " SRC "}\n"
+              "  - name: b\n    default: true\n",
+         "11: expected one default bank, got 'a' already"},
+        {HEAD "banks:\n  - name: a\n    tags: gpu\n",
+         "8: expected tags to be a list of names (like [a, b]), got 'gpu'"},
+        {HEAD "banks:\n  - name: a\n    types: {x: 1}\n",
+         "8: expected types to be a list of names (like [a, b]), got a mapping"},
+        {HEAD "banks:\n  - name: a\n    note: [x]\n", "8: expected a note, got a list"},
+        {HEAD "banks: [{name: a, default: true, capacity: {size: 1M, " SRC
+              "}}, {name: b, capacity: "
+              "{size: 1M, " SRC "}},\n {name: c, capacity: {size: 1M, " SRC "}}, {name: d, "
+              "capacity: {size: 1M, " SRC "}},\n {name: e, capacity: {size: 1M, " SRC
+              "}}, {name: f, capacity: {size: 1M, " SRC "}},\n {name: g, capacity: {size: 1M, " SRC
+              "}}, {name: h, capacity: {size: 1M, " SRC "}},\n {name: i, capacity: {size: 1M, " SRC
+              "}}]\n",
+         "10: expected at most 8 banks"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\nbudget: []\n",
+         "9: expected at least one node"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\nbudget: none\n",
+         "9: expected nodes to be a list of nodes, got 'none'"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\nnotes: [x]\n",
+         "9: expected a notes, got a list"},
 };
 
 Test(profile, each_error_gives_its_line_and_what_was_expected)
@@ -285,4 +354,112 @@ Test(profile, damaged_profiles_give_one_error_and_nothing_else)
 	free(text);
 	cr_expect_gt(refused, 100);
 	cr_expect_gt(loaded + refused, 599);
+}
+
+Test(profile, names_and_file_names_are_checked)
+{
+	char p[GM_PLATFORM_PATH], err[512], file[300], name65[66];
+	memset(name65, 'a', 65);
+	name65[65] = 0;
+	cr_expect(gm_platform_valid_name("a-b_9"));
+	cr_expect_not(gm_platform_valid_name(""));
+	cr_expect_not(gm_platform_valid_name(name65));
+	cr_expect_not(gm_platform_valid_name("a.b"));
+	cr_expect_eq(gm_platform_find("", p, sizeof(p), err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "expected a platform name or a profile file");
+	cr_expect_eq(gm_platform_find(NULL, p, sizeof(p), err, sizeof(err)), -1);
+	cr_expect_eq(gm_platform_find(name65, p, sizeof(p), err, sizeof(err)), -1);
+	cr_expect_not_null(strstr(err, "expected a platform name of a-z"), "%s", err);
+	/* a profile file need not end in .yaml: its name is the file's */
+	snprintf(file, sizeof(file), "%s/dev", tmpdir);
+	put(file, HEAD "banks:\n  - name: main\n    capacity: {size: 1MiB, " SRC "}\n");
+	cr_expect_eq(gm_platform_load(file, &prof, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(prof.path, file);
+	/* a file name longer than any profile name cannot match it */
+	snprintf(file, sizeof(file), "%s/%s.yaml", tmpdir, name65);
+	put(file, HEAD "banks:\n  - name: main\n    capacity: {size: 1MiB, " SRC "}\n");
+	cr_expect_eq(gm_platform_load(file, &prof, err, sizeof(err)), -1);
+	cr_expect_not_null(
+	        strstr(err, ":1: expected name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                    "aaaaaaaaaaaaaaaaa' (the file's name without .yaml), got 'dev'"),
+	        "cut to 63 bytes: %s", err);
+	/* a .yaml file given by a relative name is a file, not a name */
+	cr_assert_eq(chdir(tmpdir), 0);
+	put("mine.yaml", "x: 1\n");
+	cr_expect_eq(gm_platform_find("mine.yaml", p, sizeof(p), err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(p, "mine.yaml");
+	cr_assert_eq(chdir("/"), 0);
+}
+
+Test(profile, the_search_path_skips_empty_and_overlong_entries)
+{
+	char dirs[GM_PLATFORM_MAX_DIRS][GM_PLATFORM_PATH], env[4096], *e = env;
+	int n, i;
+	memset(env, 0, sizeof(env));
+	e += sprintf(e, "/a::/b:");
+	memset(e, 'x', 1100); /* longer than a path */
+	e += 1100;
+	e += sprintf(e, ":/c");
+	setenv("GMTRACE_PLATFORM_PATH", env, 1);
+	n = gm_platform_dirs(dirs, GM_PLATFORM_MAX_DIRS);
+	cr_assert_geq(n, 5);
+	cr_expect_str_eq(dirs[0], "/a");
+	cr_expect_str_eq(dirs[1], "/b");
+	cr_expect_str_eq(dirs[2], "/c");
+	cr_expect_eq(strncmp(dirs[3], tmpdir, strlen(tmpdir)), 0, "then XDG_CONFIG_HOME: %s",
+	             dirs[3]);
+	/* no XDG_CONFIG_HOME: ~/.config; no HOME either: none of those */
+	unsetenv("XDG_CONFIG_HOME");
+	setenv("HOME", "/home/dev", 1);
+	n = gm_platform_dirs(dirs, GM_PLATFORM_MAX_DIRS);
+	cr_expect_str_eq(dirs[3], "/home/dev/.config/gmtrace/platforms");
+	unsetenv("HOME");
+	i = gm_platform_dirs(dirs, GM_PLATFORM_MAX_DIRS);
+	cr_expect_eq(i, n - 1, "one directory less");
+	/* more entries than room: the first ones */
+	setenv("GMTRACE_PLATFORM_PATH",
+	       "/1:/2:/3:/4:/5:/6:/7:/8:/9:/10:/11:/12:/13:/14:/15:/16:/17", 1);
+	cr_expect_eq(gm_platform_dirs(dirs, GM_PLATFORM_MAX_DIRS), GM_PLATFORM_MAX_DIRS);
+	cr_expect_str_eq(dirs[15], "/16");
+	cr_expect_eq(gm_platform_dirs(dirs, 2), 2);
+}
+
+Test(profile, the_list_takes_the_first_of_each_name_and_skips_other_files)
+{
+	char names[64][GM_PLATFORM_NAME], paths[64][GM_PLATFORM_PATH], d1[128], d2[128], f[512];
+	int n, i, found = 0;
+	snprintf(d1, sizeof(d1), "%s/one", tmpdir);
+	snprintf(d2, sizeof(d2), "%s/two", tmpdir);
+	cr_assert_eq(mkdir(d1, 0700), 0);
+	cr_assert_eq(mkdir(d2, 0700), 0);
+	snprintf(f, sizeof(f), "%s/ps3.yaml", d1); /* replaces the shipped ps3 */
+	put(f, "x\n");
+	snprintf(f, sizeof(f), "%s/zz-mine.yaml", d2);
+	put(f, "x\n");
+	snprintf(f, sizeof(f), "%s/ps3.yaml", d2); /* behind d1's */
+	put(f, "x\n");
+	snprintf(f, sizeof(f), "%s/Bad Name.yaml", d2);
+	put(f, "x\n");
+	snprintf(f, sizeof(f), "%s/.yaml", d2);
+	put(f, "x\n");
+	snprintf(f, sizeof(f), "%s/readme.txt", d2);
+	put(f, "x\n");
+	snprintf(f, sizeof(f), "%s:%s:%s/none", d1, d2, tmpdir);
+	setenv("GMTRACE_PLATFORM_PATH", f, 1);
+	n = gm_platform_list(names, paths, 64);
+	for (i = 0; i < n; i++) {
+		if (i)
+			cr_expect_lt(strcmp(names[i - 1], names[i]), 0, "sorted, once each");
+		if (strcmp(names[i], "ps3") == 0) {
+			snprintf(f, sizeof(f), "%s/ps3.yaml", d1);
+			cr_expect_str_eq(paths[i], f, "the first on the path");
+			found++;
+		}
+		if (strcmp(names[i], "zz-mine") == 0)
+			found++;
+		cr_expect_null(strchr(names[i], ' '));
+		cr_expect_neq(names[i][0], 0);
+	}
+	cr_expect_eq(found, 2);
+	cr_expect_eq(gm_platform_list(names, paths, 1), 1, "at most max");
 }
