@@ -1,5 +1,7 @@
 """`gmtrace run`: how it finds the program and the library, and every way its
 command line can be wrong (one clear line, exit 2 or 127, nothing started)."""
+import json
+import os
 import subprocess
 
 from conftest import GMTRACE, LIB, clean_env
@@ -69,3 +71,75 @@ def test_a_python_script_is_known_by_its_first_line(tmp_path):
     assert r.stdout.splitlines()[-1] == "malloc"
     names = captures(tmp_path)  # named after the script, not the interpreter
     assert len(names) == 1 and names[0].startswith("game.") and "python" not in names[0], names
+
+
+def summary_json(path):
+    r = subprocess.run([str(GMTRACE), "summary", "--json", "--top", "0", str(path)],
+                       capture_output=True, text=True, timeout=60, env=clean_env())
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_options_without_double_dash_and_the_json_list(tmp_path):
+    """Options in --name=value form, then the program right after them (no
+    `--`); --json lists the one capture with its size and record units."""
+    r = run(tmp_path, "--json", "--no-compact", "--no-follow",
+            f"--output={tmp_path}/%e.%p.gmt", "/bin/sh", "-c", "exit 3")
+    assert r.returncode == 3, "the program's own exit status"
+    caps = [j for j in map(json.loads, r.stdout.splitlines())]
+    assert len(caps) == 1 and len(caps[0]["captures"]) == 1, r.stdout
+    cap = caps[0]["captures"][0]
+    exe = os.path.basename(os.path.realpath("/bin/sh"))  # named after the real file
+    assert cap["capture"] == str(tmp_path / f"{exe}.{cap['pid']}.gmt"), cap
+    s = summary_json(cap["capture"])
+    assert s["error"] is None and s["process"]["pid"] == cap["pid"]
+    assert cap["bytes"] == os.path.getsize(cap["capture"]), cap
+    # records are counted in 16-byte units: an event takes one or more
+    assert cap["records"] >= s["events"] > 0, (s["events"], cap)
+
+
+def test_a_program_killed_by_a_signal_gives_128_plus_it(tmp_path):
+    r = run(tmp_path, "--output", tmp_path / "%e.%p.gmt", "--", "/bin/sh", "-c", "kill -TERM $$")
+    assert r.returncode == 128 + 15, r.stderr
+    assert len(captures(tmp_path)) == 1
+
+
+def test_external_drain_with_a_nice_drainer(tmp_path):
+    """--drain external: `gmtrace run` drains the log itself (at nice 5 here);
+    the capture is as whole as with the game's own drainer."""
+    r = run(tmp_path, "--drain", "external", "--drain-nice", "5", "--output",
+            tmp_path / "%e.%p.gmt", "--", "/bin/ls", "/")
+    assert r.returncode == 0, r.stderr
+    names = captures(tmp_path)
+    assert len(names) == 1 and names[0].startswith("ls."), names
+    s = summary_json(tmp_path / names[0])
+    assert s["error"] is None and s["records_lost"] == 0
+    assert s["allocations"] > 0
+
+
+def test_an_existing_ld_preload_is_kept_after_the_library(tmp_path):
+    """A preload the user already had stays, after libgmtrace."""
+    script = tmp_path / "show.sh"
+    script.write_text("#!/bin/sh\necho \"$LD_PRELOAD\"\n")
+    script.chmod(0o755)
+    r = run(tmp_path, "--lib", LIB, "--output", tmp_path / "%e.%p.gmt", "--", script,
+            env={"LD_PRELOAD": "/nonexistent/libother.so"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == f"{LIB}:/nonexistent/libother.so", r.stdout
+
+
+def test_pymalloc_keeps_pythons_own_allocator(tmp_path):
+    script = tmp_path / "game.py"
+    script.write_text("#!/usr/bin/python3\nimport os\nprint(os.environ.get('PYTHONMALLOC'))\n")
+    script.chmod(0o755)
+    r = run(tmp_path, "--pymalloc", "--output", tmp_path / "%e.%p.gmt", "--", script)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == "None"
+    r = run(tmp_path, "--output", tmp_path / "%e.%p.gmt", "--", script,
+            env={"PYTHONMALLOC": "debug"})
+    assert r.stdout.splitlines()[-1] == "debug", "a PYTHONMALLOC of the user's own is kept"
+
+
+def test_run_help_short_form(tmp_path):
+    r = run(tmp_path, "-h")
+    assert r.returncode == 0 and r.stdout.startswith("usage: gmtrace run"), r.stdout

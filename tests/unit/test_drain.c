@@ -5,14 +5,19 @@
  * are checked together: what a thread writes is exactly what is read.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analysis/log/reader.h"
 #include "interpose/log/drain.h"
 #include "interpose/log/format.h"
+#include "interpose/log/pack.h"
 #include "interpose/log/ring.h"
 
 typedef struct gm_test_writer {
@@ -266,4 +271,531 @@ Test(drain, stops_at_an_unwritten_slot_in_a_committed_chunk)
 		unlink(gm_test_path);
 		gm_ring_detach(&ring, 1);
 	}
+}
+
+/* ---- write errors, memory, other drainers ------------------------------------ */
+
+/* Claims a chunk of thread t and writes n allocation records (size i,
+ * TSC t0 + i) into it; commits it with used bytes when commit is set. */
+static int gm_test_fill(gm_ring_t *ring, uint32_t t, int n, uint64_t t0, int commit)
+{
+	gm_test_writer_t w;
+	int i;
+	w.ring = ring;
+	w.chunk = gm_ring_claim(ring, t, 0, t0);
+	cr_assert(w.chunk >= 0);
+	w.pos = (uint64_t *)gm_ring_data(ring, w.chunk);
+	w.end = w.pos + ring->hdr->chunk_bytes / 8;
+	for (i = 0; i < n; i++)
+		gm_test_put(&w, gm_rec_w0(0x1000u + 32u * (unsigned)i, gm_rec_alloc, 0),
+		            (uint64_t)i, t0 + 1 + (uint64_t)i, NULL, 0);
+	if (commit)
+		gm_ring_commit(ring, w.chunk, (uint32_t)n * 16);
+	return w.chunk;
+}
+
+/* Reads the capture at path: the number of events, each checked to be
+ * allocation i of its thread (size i); damage is reported through *err. */
+static int gm_test_read_back(const char *path, int *per_thread, int nthreads)
+{
+	char err[256];
+	gm_reader_t *r = gm_reader_open(path, err, sizeof(err));
+	gm_event_t ev;
+	int n = 0;
+	cr_assert_not_null(r, "%s", err);
+	while (gm_reader_next(r, &ev) > 0) {
+		cr_assert_lt(ev.thread, (uint32_t)nthreads);
+		cr_expect_eq(ev.type, gm_rec_alloc);
+		cr_expect_eq(ev.b, (uint64_t)per_thread[ev.thread], "thread %u: allocation %d",
+		             ev.thread, per_thread[ev.thread]);
+		per_thread[ev.thread]++;
+		n++;
+	}
+	cr_expect_null(gm_reader_error(r), "no damage: %s", gm_reader_error(r));
+	gm_reader_free(r);
+	return n;
+}
+
+/* Kinds of the capture's record blocks, in file order (clock blocks left
+ * out); returns their number. */
+static int gm_test_block_kinds(int fd, uint16_t *kinds, int max)
+{
+	off_t off = sizeof(gm_file_header_t), end = lseek(fd, 0, SEEK_END);
+	int k = 0;
+	while (off + (off_t)sizeof(gm_block_t) <= end && k < max) {
+		gm_block_t b;
+		cr_assert_eq(pread(fd, &b, sizeof(b), off), (ssize_t)sizeof(b));
+		if (b.kind != gm_block_clock)
+			kinds[k++] = b.kind;
+		off += (off_t)sizeof(b) + b.stored_bytes;
+	}
+	return k;
+}
+
+/* A full disk (the file size limit here): the pass fails with the write's
+ * error, which sticks; the chunk stays committed in the log, and the
+ * capture keeps only whole blocks once a recovery cuts the half-written one. */
+Test(drain, a_write_error_sticks_and_leaves_the_chunk_in_the_log)
+{
+	static const int cut[] = {20, 48 + 10}; /* in the block header, in its payload */
+	int k;
+	signal(SIGXFSZ, SIG_IGN);
+	for (k = 0; k < 2; k++) {
+		gm_ring_t ring;
+		gm_drain_t d;
+		struct rlimit rl, lim;
+		int fd, idx, per[1] = {0};
+		long rc;
+		cr_assert_eq(gm_ring_create(&ring, 77, 4 * 4096, 4096), 0);
+		idx = gm_test_fill(&ring, 0, 20, 100, 1);
+		fd = gm_test_capture(&d, &ring, 0);
+		cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+		lim = rl;
+		lim.rlim_cur = sizeof(gm_file_header_t) + (rlim_t)cut[k];
+		cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+		rc = gm_drain_pass(&d, 0);
+		cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+		cr_expect_eq(rc, -EFBIG, "cut %d: %ld", cut[k], rc);
+		cr_expect_eq(d.error, -EFBIG);
+		cr_expect_eq(ring.chunks[idx].state, gm_chunk_committed, "the chunk stays");
+		cr_expect_eq(ring.chunks[idx].drained, 0);
+		cr_expect_eq(gm_drain_pass(&d, 0), -EFBIG, "the error sticks");
+		cr_expect_eq(gm_drain_clock(&d), -EFBIG, "no clock block after it either");
+		cr_expect_eq(gm_drain_valid_end(fd), (int64_t)sizeof(gm_file_header_t),
+		             "the half block is not valid");
+		/* a new drainer (a recovery) on the same file writes the chunk */
+		gm_drain_free(&d);
+		cr_assert_eq(ftruncate(fd, (off_t)sizeof(gm_file_header_t)), 0);
+		cr_assert_eq(lseek(fd, 0, SEEK_END), (off_t)sizeof(gm_file_header_t));
+		gm_drain_init(&d, &ring, fd, sizeof(gm_file_header_t), 0, malloc, free);
+		cr_expect_eq(gm_drain_pass(&d, 0), 20 * 16);
+		cr_expect_eq(ring.chunks[idx].state, gm_chunk_free);
+		close(fd);
+		cr_expect_eq(gm_test_read_back(gm_test_path, per, 1), 20);
+		gm_drain_free(&d);
+		unlink(gm_test_path);
+		gm_ring_detach(&ring, 1);
+	}
+}
+
+/* Without an allocator (no packing buffer) blocks are raw; a committed
+ * chunk is then walked, and a record cut short by the chunk's used bytes
+ * is left out rather than written half. */
+Test(drain, without_memory_blocks_are_raw_and_a_cut_record_is_left_out)
+{
+	gm_ring_t ring;
+	gm_drain_t d;
+	gm_test_writer_t w;
+	uint16_t kinds[4];
+	uint64_t extra[2] = {0x1000, 0};
+	int fd, per[1] = {0};
+	cr_assert_eq(gm_ring_create(&ring, 77, 4 * 4096, 4096), 0);
+	w.ring = &ring;
+	w.chunk = gm_ring_claim(&ring, 0, 0, 50);
+	w.pos = (uint64_t *)gm_ring_data(&ring, w.chunk);
+	w.end = w.pos + 4096 / 8;
+	gm_test_put(&w, gm_rec_w0(0x1000, gm_rec_alloc, 0), 0, 51, NULL, 0);
+	gm_test_put(&w, gm_rec_w0(0x2000, gm_rec_alloc, 0), 1, 52, NULL, 0);
+	gm_test_put(&w, gm_rec_w0(0x3000, gm_rec_realloc, gm_kind_realloc), 2, 53, extra, 1);
+	gm_ring_commit(&ring, w.chunk, 3 * 16); /* the realloc's second unit is cut */
+	strcpy(gm_test_path, "/tmp/gm-test-drain-XXXXXX");
+	fd = mkstemp(gm_test_path);
+	cr_assert(fd >= 0);
+	gm_drain_init(&d, &ring, fd, 0, 1, NULL, NULL);
+	cr_expect_eq(gm_drain_prepare(&d, 4096), 0, "nothing to prepare");
+	cr_assert_eq(gm_drain_header(&d, 77, ring.name), 0);
+	cr_expect_eq(gm_drain_pass(&d, 0), 2 * 16, "the two whole records");
+	cr_expect_eq(ring.chunks[w.chunk].state, gm_chunk_free);
+	cr_assert_eq(gm_test_block_kinds(fd, kinds, 4), 1);
+	cr_expect_eq(kinds[0], gm_block_raw);
+	close(fd);
+	cr_expect_eq(gm_test_read_back(gm_test_path, per, 1), 2);
+	gm_drain_free(&d);
+	unlink(gm_test_path);
+	gm_ring_detach(&ring, 1);
+}
+
+/* An allocator that fails every call from the n-th on. */
+static long gm_test_alloc_calls, gm_test_alloc_fail_from = -1;
+
+static void *gm_test_alloc(size_t n)
+{
+	if (gm_test_alloc_fail_from >= 0 && gm_test_alloc_calls++ >= gm_test_alloc_fail_from)
+		return NULL;
+	return malloc(n);
+}
+
+/* Whichever allocation of the drainer fails (packing buffer, zstd state,
+ * zstd output, the sizing probe), every record reaches the capture: raw,
+ * packed or compressed, in that order of need. */
+Test(drain, out_of_memory_anywhere_still_writes_every_record)
+{
+	long from;
+	int done = 0;
+	for (from = 0; !done && from < 200; from++) {
+		gm_ring_t ring;
+		gm_drain_t d;
+		uint16_t kinds[4];
+		int fd, per[2] = {0, 0}, prep, nk;
+		cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
+		gm_test_fill(&ring, 0, 200, 1000, 1);
+		gm_test_fill(&ring, 1, 100, 2000, 0); /* still owned: drained partially */
+		strcpy(gm_test_path, "/tmp/gm-test-drain-XXXXXX");
+		fd = mkstemp(gm_test_path);
+		cr_assert(fd >= 0);
+		gm_test_alloc_calls = 0;
+		gm_test_alloc_fail_from = from;
+		gm_drain_init(&d, &ring, fd, 0, 1, gm_test_alloc, free);
+		cr_assert_eq(gm_drain_header(&d, 77, ring.name), 0);
+		prep = gm_drain_prepare(&d, 4096);
+		cr_expect_eq(gm_drain_pass(&d, 1), 300 * 16, "failing from allocation %ld", from);
+		done = gm_test_alloc_calls <= from; /* nothing failed */
+		gm_test_alloc_fail_from = -1;
+		if (done)
+			cr_expect_eq(prep, 0);
+		nk = gm_test_block_kinds(fd, kinds, 4);
+		cr_expect_eq(nk, 2, "one block per chunk");
+		if (done) {
+			cr_expect_eq(kinds[0], gm_block_packed2_zstd);
+			cr_expect_eq(kinds[1], gm_block_packed2_zstd);
+		} else if (from == 0) {
+			cr_expect_eq(prep, -ENOMEM);
+			cr_expect_eq(kinds[0], gm_block_raw, "no packing buffer: raw");
+		}
+		close(fd);
+		cr_expect_eq(gm_test_read_back(gm_test_path, per, 2), 300, "from %ld", from);
+		cr_expect_eq(per[0], 200);
+		cr_expect_eq(per[1], 100);
+		gm_drain_free(&d);
+		unlink(gm_test_path);
+		gm_ring_detach(&ring, 1);
+	}
+	cr_expect(done, "the drainer makes fewer than 200 allocations");
+	cr_expect_gt(from, 3, "at least the packing buffer, zstd state and output");
+}
+
+/* Packing needs a buffer for the largest block: a drainer prepared for
+ * small blocks grows it for a bigger one. */
+Test(drain, grows_its_buffers_for_a_bigger_block)
+{
+	gm_ring_t ring;
+	gm_drain_t d;
+	int fd, per[1] = {0};
+	size_t small_cap;
+	cr_assert_eq(gm_ring_create(&ring, 77, 4 * 65536, 65536), 0);
+	gm_test_fill(&ring, 0, 3000, 10, 1);
+	fd = gm_test_capture(&d, &ring, 1);
+	cr_assert_eq(gm_drain_prepare(&d, 4096), 0);
+	small_cap = d.pcap;
+	cr_expect_eq(gm_drain_pass(&d, 0), 3000 * 16);
+	cr_expect_gt(d.pcap, small_cap, "packing buffer grown");
+	cr_expect_lt(d.stored_bytes, d.raw_bytes / 4);
+	close(fd);
+	cr_expect_eq(gm_test_read_back(gm_test_path, per, 1), 3000);
+	gm_drain_free(&d);
+	gm_drain_free(&d); /* twice is harmless */
+	unlink(gm_test_path);
+	gm_ring_detach(&ring, 1);
+}
+
+/* With more than half of the log committed the game is ahead of the
+ * drainer: blocks are packed, not compressed, until the backlog is gone. */
+Test(drain, a_backlog_stores_packed_blocks_without_zstd)
+{
+	gm_ring_t ring;
+	gm_drain_t d;
+	uint16_t kinds[8];
+	int fd, i, per[6] = {0}, n;
+	cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
+	for (i = 0; i < 5; i++)
+		gm_test_fill(&ring, (uint32_t)i, 200, 100 + 1000 * (uint64_t)i, 1);
+	fd = gm_test_capture(&d, &ring, 1);
+	cr_expect_eq(gm_drain_pass(&d, 0), 5 * 200 * 16);
+	gm_test_fill(&ring, 5, 200, 9000, 1);
+	cr_expect_eq(gm_drain_pass(&d, 0), 200 * 16, "one chunk: no backlog");
+	n = gm_test_block_kinds(fd, kinds, 8);
+	cr_assert_eq(n, 6);
+	for (i = 0; i < 5; i++)
+		cr_expect_eq(kinds[i], gm_block_packed2, "backlog: block %d packed", i);
+	cr_expect_eq(kinds[5], gm_block_packed2_zstd, "no backlog: zstd");
+	close(fd);
+	cr_expect_eq(gm_test_read_back(gm_test_path, per, 6), 1200);
+	gm_drain_free(&d);
+	unlink(gm_test_path);
+	gm_ring_detach(&ring, 1);
+}
+
+/* Records whose fields are all high-entropy (here module unloads: type 17
+ * takes a longer header when packed) do not shrink when packed: the block
+ * is stored raw (and zstd over it is not kept either). */
+Test(drain, records_that_do_not_shrink_are_stored_raw)
+{
+	gm_ring_t ring;
+	gm_drain_t d;
+	gm_test_writer_t w;
+	uint16_t kinds[2];
+	uint64_t x = 0x9e3779b97f4a7c15ull, raw[2 * 64];
+	unsigned char packed[2 * 64 * 8 * 2];
+	int fd, i;
+	cr_assert_eq(gm_ring_create(&ring, 77, 4 * 4096, 4096), 0);
+	w.ring = &ring;
+	w.chunk = gm_ring_claim(&ring, 0, 0, 0);
+	w.pos = (uint64_t *)gm_ring_data(&ring, w.chunk);
+	w.end = w.pos + 4096 / 8;
+	for (i = 0; i < 64; i++) {
+		uint64_t tsc;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		tsc = w.tsc + 1 + (x >> 40 & 0x7fffff);
+		gm_test_put(&w, gm_rec_w0(x, gm_rec_module_unload, 0), x >> 20, tsc, NULL, 0);
+	}
+	memcpy(raw, gm_ring_data(&ring, w.chunk), sizeof(raw));
+	cr_assert_leq(gm_pack_bound(sizeof(raw)), sizeof(packed));
+	{
+		size_t plen = gm_pack_block(raw, sizeof(raw), packed);
+		cr_assert_geq(plen, sizeof(raw),
+		              "the test's records must not shrink when packed: %zu", plen);
+	}
+	gm_ring_commit(&ring, w.chunk, sizeof(raw));
+	fd = gm_test_capture(&d, &ring, 1);
+	cr_expect_eq(gm_drain_pass(&d, 0), (long)sizeof(raw));
+	cr_assert_eq(gm_test_block_kinds(fd, kinds, 2), 1);
+	cr_expect_eq(kinds[0], gm_block_raw);
+	cr_expect_eq(d.stored_bytes, sizeof(raw));
+	close(fd);
+	{
+		char err[256];
+		gm_reader_t *r = gm_reader_open(gm_test_path, err, sizeof(err));
+		gm_event_t ev;
+		int n = 0;
+		cr_assert_not_null(r, "%s", err);
+		while (gm_reader_next(r, &ev) > 0) {
+			cr_expect_eq(ev.a, gm_rec_a(raw[2 * n]), "record %d", n);
+			cr_expect_eq(ev.b, gm_rec_b(raw[2 * n + 1]), "record %d", n);
+			n++;
+		}
+		cr_expect_eq(n, 64);
+		gm_reader_free(r);
+	}
+	gm_drain_free(&d);
+	unlink(gm_test_path);
+	gm_ring_detach(&ring, 1);
+}
+
+/* A committed chunk whose first slot was claimed and never written gives
+ * no block at all; one fully drained while owned gives none either. */
+Test(drain, chunks_with_nothing_new_write_no_block)
+{
+	gm_ring_t ring;
+	gm_drain_t d;
+	gm_test_writer_t w;
+	int fd, idx;
+	off_t size;
+	cr_assert_eq(gm_ring_create(&ring, 77, 4 * 4096, 4096), 0);
+	w.ring = &ring;
+	w.chunk = gm_ring_claim(&ring, 0, 0, 0);
+	w.pos = (uint64_t *)gm_ring_data(&ring, w.chunk);
+	w.end = w.pos + 4096 / 8;
+	w.pos += 2; /* the hole */
+	gm_test_put(&w, gm_rec_w0(0x1000, gm_rec_alloc, 0), 8, 5, NULL, 0);
+	gm_ring_commit(&ring, w.chunk, 32);
+	fd = gm_test_capture(&d, &ring, 0);
+	cr_assert_eq(gm_drain_prepare(&d, 4096), 0);
+	cr_expect_eq(gm_drain_pass(&d, 0), 0);
+	cr_expect_eq(ring.chunks[w.chunk].state, gm_chunk_free, "handed back");
+	size = lseek(fd, 0, SEEK_END);
+	cr_expect_eq(size, (off_t)sizeof(gm_file_header_t), "no block written");
+
+	idx = gm_test_fill(&ring, 1, 10, 100, 0);
+	cr_expect_eq(gm_drain_pass(&d, 1), 10 * 16, "the owned prefix");
+	gm_ring_commit(&ring, idx, 10 * 16);
+	size = lseek(fd, 0, SEEK_END);
+	cr_expect_eq(gm_drain_pass(&d, 0), 0, "committed with nothing new");
+	cr_expect_eq(ring.chunks[idx].state, gm_chunk_free);
+	cr_expect_eq(lseek(fd, 0, SEEK_END), size, "no block written");
+	close(fd);
+	gm_drain_free(&d);
+	unlink(gm_test_path);
+	gm_ring_detach(&ring, 1);
+}
+
+/* A chunk whose used count is past its size (a damaged log) is drained
+ * up to the chunk's end, never past it. */
+Test(drain, a_used_count_past_the_chunk_is_clamped)
+{
+	gm_ring_t ring;
+	gm_drain_t d;
+	int fd, idx, per[1] = {0};
+	cr_assert_eq(gm_ring_create(&ring, 77, 4 * 4096, 4096), 0);
+	idx = gm_test_fill(&ring, 0, 256, 10, 0);
+	gm_ring_commit(&ring, idx, 3 * 4096);
+	fd = gm_test_capture(&d, &ring, 0);
+	cr_expect_eq(gm_drain_pass(&d, 0), 4096);
+	close(fd);
+	cr_expect_eq(gm_test_read_back(gm_test_path, per, 1), 256);
+	gm_drain_free(&d);
+	unlink(gm_test_path);
+	gm_ring_detach(&ring, 1);
+}
+
+/* Another drainer appended to the capture (a whole block, then half of
+ * one, as if it died writing): this one cuts the half block and goes on
+ * after the whole one. */
+Test(drain, continues_after_blocks_another_drainer_appended)
+{
+	gm_ring_t ring;
+	gm_drain_t d, other;
+	int fd, fd2, per[2] = {0, 0};
+	off_t whole;
+	cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
+	fd = gm_test_capture(&d, &ring, 0);
+	gm_test_fill(&ring, 0, 30, 10, 1);
+	fd2 = open(gm_test_path, O_WRONLY | O_APPEND);
+	cr_assert(fd2 >= 0);
+	gm_drain_init(&other, &ring, fd2, 0, 0, malloc, free);
+	cr_expect_eq(gm_drain_pass(&other, 0), 30 * 16);
+	whole = lseek(fd, 0, SEEK_END);
+	cr_assert_eq(write(fd2, "GMBK\x01\x00\x00\x00half", 12), 12);
+	close(fd2);
+	gm_drain_free(&other);
+	gm_test_fill(&ring, 1, 40, 20, 1);
+	cr_expect_eq(gm_drain_pass(&d, 0), 40 * 16);
+	cr_expect_gt(lseek(fd, 0, SEEK_END), whole);
+	cr_expect_eq(gm_drain_valid_end(fd), lseek(fd, 0, SEEK_END), "no half block left");
+	cr_expect_eq(gm_drain_clock(&d), 0);
+	close(fd);
+	cr_expect_eq(gm_test_read_back(gm_test_path, per, 2), 70);
+	cr_expect_eq(per[0], 30);
+	cr_expect_eq(per[1], 40);
+	gm_drain_free(&d);
+	unlink(gm_test_path);
+	gm_ring_detach(&ring, 1);
+}
+
+/* A capture overwritten with something else is left alone: nothing is
+ * cut, and the drainer appends where it is. */
+Test(drain, does_not_cut_a_file_that_is_no_longer_a_capture)
+{
+	gm_ring_t ring;
+	gm_drain_t d;
+	int fd;
+	char junk[300];
+	cr_assert_eq(gm_ring_create(&ring, 77, 4 * 4096, 4096), 0);
+	fd = gm_test_capture(&d, &ring, 0);
+	memset(junk, 'x', sizeof(junk));
+	cr_assert_eq(pwrite(fd, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	cr_assert_eq(lseek(fd, 0, SEEK_END), (off_t)sizeof(junk));
+	gm_test_fill(&ring, 0, 5, 10, 1);
+	cr_expect_eq(gm_drain_pass(&d, 0), 5 * 16);
+	cr_expect_eq(lseek(fd, 0, SEEK_END),
+	             (off_t)(sizeof(junk) + sizeof(gm_block_t) + d.stored_bytes),
+	             "appended after the 300 bytes, nothing cut");
+	close(fd);
+	gm_drain_free(&d);
+	unlink(gm_test_path);
+	gm_ring_detach(&ring, 1);
+}
+
+/* A game that closed the drainer's descriptor, and maybe reopened the
+ * number for a file of its own, never gets a block: the drainer stops. */
+Test(drain, stops_when_its_descriptor_is_closed_or_reused)
+{
+	int reuse;
+	for (reuse = 0; reuse < 2; reuse++) {
+		gm_ring_t ring;
+		gm_drain_t d;
+		char other[64] = "/tmp/gm-test-drain-other-XXXXXX";
+		int fd, ofd = -1, idx;
+		cr_assert_eq(gm_ring_create(&ring, 77, 4 * 4096, 4096), 0);
+		fd = gm_test_capture(&d, &ring, 0);
+		idx = gm_test_fill(&ring, 0, 5, 10, 1);
+		close(fd);
+		if (reuse) {
+			ofd = mkstemp(other);
+			cr_assert(ofd >= 0);
+			cr_assert_eq(dup2(ofd, fd), fd);
+		}
+		cr_expect_eq(gm_drain_pass(&d, 0), -EBADF, "reuse=%d", reuse);
+		cr_expect_eq(gm_drain_clock(&d), -EBADF);
+		cr_expect_eq(ring.chunks[idx].state, gm_chunk_committed, "the chunk stays");
+		if (reuse) {
+			struct stat st;
+			cr_assert_eq(fstat(ofd, &st), 0);
+			cr_expect_eq(st.st_size, 0, "the game's file is untouched");
+			close(fd);
+			close(ofd);
+			unlink(other);
+		}
+		gm_drain_free(&d);
+		unlink(gm_test_path);
+		gm_ring_detach(&ring, 1);
+	}
+}
+
+Test(drain, valid_end_refuses_what_is_not_a_capture)
+{
+	gm_file_header_t h;
+	char path[64] = "/tmp/gm-test-drain-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_expect_eq(gm_drain_valid_end(-1), -EBADF);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, GM_FORMAT_MAGIC, 8);
+	h.header_bytes = 64; /* smaller than a header */
+	cr_assert_eq(pwrite(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	cr_expect_eq(gm_drain_valid_end(fd), -EINVAL);
+	h.header_bytes = sizeof(h);
+	h.magic[0] = 'X';
+	cr_assert_eq(pwrite(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	cr_expect_eq(gm_drain_valid_end(fd), -EINVAL);
+	h.magic[0] = GM_FORMAT_MAGIC[0];
+	cr_assert_eq(pwrite(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	cr_expect_eq(gm_drain_valid_end(fd), (int64_t)sizeof(h), "a header alone is valid");
+	close(fd);
+	unlink(path);
+}
+
+/* A drainer without a ring (recovery writes the header first) names no
+ * chunk size; one without a file writes nothing and says why. */
+Test(drain, header_without_a_ring_and_clock_without_a_file)
+{
+	gm_drain_t d;
+	gm_file_header_t h;
+	char path[64] = "/tmp/gm-test-drain-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	gm_drain_init(&d, NULL, fd, 0, 0, malloc, free);
+	cr_assert_eq(gm_drain_header(&d, 5, "/gmtrace.5.x"), 0);
+	cr_assert_eq(pread(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	cr_expect_eq(h.chunk_bytes, 0);
+	cr_expect_eq(h.pid, 5);
+	cr_expect_str_eq(h.shm_name, "/gmtrace.5.x");
+	cr_expect_eq(d.file_bytes, sizeof(h));
+	close(fd);
+	unlink(path);
+	gm_drain_init(&d, NULL, -1, 0, 0, malloc, free);
+	cr_expect_eq(gm_drain_clock(&d), -EBADF);
+	cr_expect_eq(d.error, -EBADF);
+}
+
+/* With the CPU watch on, a quiet machine still gets every record (packed,
+ * compressed or not as the watch decides). */
+Test(drain, cpu_watch_keeps_every_record)
+{
+	gm_ring_t ring;
+	gm_drain_t d;
+	int fd, per[3] = {0}, i;
+	long total = 0;
+	cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
+	fd = gm_test_capture(&d, &ring, 1);
+	gm_drain_watch_cpu(&d);
+	for (i = 0; i < 3; i++) {
+		gm_test_fill(&ring, (uint32_t)i, 100, 1000 * (uint64_t)i, 1);
+		total += gm_drain_pass(&d, 0);
+	}
+	cr_expect_eq(total, 3 * 100 * 16);
+	close(fd);
+	cr_expect_eq(gm_test_read_back(gm_test_path, per, 3), 300);
+	gm_drain_free(&d);
+	unlink(gm_test_path);
+	gm_ring_detach(&ring, 1);
 }

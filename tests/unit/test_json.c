@@ -234,3 +234,116 @@ Test(json, reports_too_deep_nesting)
 	buf_text(&b);
 	free(b.text);
 }
+
+Test(json, replaces_overlong_and_out_of_range_utf8_and_bad_continuations)
+{
+	static const struct {
+		const char *in;
+		size_t n;
+		const char *out;
+	} cases[] = {
+	        {"\xc3\x41", 2, "\"\\ufffdA\""},                  /* no continuation */
+	        {"\xe0\x80\xaf", 3, "\"\\ufffd\\ufffd\\ufffd\""}, /* overlong 3-byte '/' */
+	        {"\xf0\x80\x80\xaf", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* overlong 4 */
+	        {"\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* > U+10FFFF */
+	        {"\xf4\x8f\xbf\xbf", 4, "\"\xf4\x8f\xbf\xbf\""},             /* U+10FFFF itself */
+	        {"\xef\xbf\xbd", 3, "\"\xef\xbf\xbd\""},                     /* U+FFFD itself */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[64];
+		gm_json_t j;
+		buf_t b;
+
+		buf_open(&b);
+		gm_json_init(&j, b.f, 0);
+		gm_json_string_n(&j, cases[i].in, cases[i].n);
+		cr_expect_eq(gm_json_finish(&j), 0, "case %zu", i);
+		snprintf(want, sizeof(want), "%s\n", cases[i].out);
+		cr_expect_str_eq(buf_text(&b), want, "string case %zu (%s)", i, cases[i].out);
+		free(b.text);
+	}
+}
+
+/* Every kind of value written where an object wants a key, a key where no
+ * object is open, two keys in a row, a close with nothing open: each is
+ * refused without output and reported by gm_json_finish. */
+Test(json, refuses_values_and_keys_out_of_place_without_writing_them)
+{
+	static const char *const names[] = {"string",   "u64",       "i64",    "double",
+	                                    "bool",     "null",      "object", "top-level key",
+	                                    "two keys", "end at top"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		gm_json_t j;
+		buf_t b;
+		int top = i >= 7;
+
+		buf_open(&b);
+		gm_json_init(&j, b.f, 0);
+		if (!top)
+			gm_json_object_begin(&j);
+		switch (i) {
+		case 0:
+			gm_json_string(&j, "v");
+			break;
+		case 1:
+			gm_json_u64(&j, 1);
+			break;
+		case 2:
+			gm_json_i64(&j, -1);
+			break;
+		case 3:
+			gm_json_double(&j, 0.5);
+			break;
+		case 4:
+			gm_json_bool(&j, 1);
+			break;
+		case 5:
+			gm_json_null(&j);
+			break;
+		case 6:
+			gm_json_object_begin(&j);
+			break;
+		case 7:
+			gm_json_key(&j, "k");
+			break;
+		case 8:
+			gm_json_object_begin(&j);
+			gm_json_key(&j, "a");
+			gm_json_key(&j, "b");
+			break;
+		default:
+			gm_json_object_end(&j);
+			break;
+		}
+		cr_expect_eq(j.error, -EINVAL, "%s: refused", names[i]);
+		if (!top)
+			gm_json_object_end(&j);
+		cr_expect_eq(gm_json_finish(&j), -EINVAL, "%s: reported at finish", names[i]);
+		cr_expect_str_eq(buf_text(&b),
+		                 i == 8 ? "{\"a\":" :
+		                 top    ? "" :
+		                          "{}\n",
+		                 "%s: nothing written for it", names[i]);
+		free(b.text);
+	}
+}
+
+Test(json, reports_a_write_error_at_finish)
+{
+	gm_json_t j;
+	FILE *f = fopen("/dev/full", "w");
+	int i;
+
+	cr_assert_not_null(f, "/dev/full");
+	gm_json_init(&j, f, 0);
+	gm_json_array_begin(&j);
+	for (i = 0; i < 10000; i++)
+		gm_json_u64(&j, (uint64_t)i);
+	gm_json_array_end(&j);
+	cr_expect_eq(gm_json_finish(&j), -EIO, "a full disk is an error");
+	fclose(f);
+}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "analysis/model/live.h"
+#include "failalloc.h"
 
 static gm_live_entry_t entry(uint64_t ptr, uint64_t size)
 {
@@ -135,4 +136,67 @@ Test(live, removes_from_the_middle_of_colliding_runs)
 Test(live, frees_null)
 {
 	gm_live_free(NULL);
+}
+
+Test(live, sizes_the_table_for_the_capacity_asked)
+{
+	gm_live_t *live = gm_live_new(5000);
+	size_t i, cursor = 0, slots = 0;
+
+	cr_assert_not_null(live);
+	/* 5000 blocks fit without growing: no allocation while adding them */
+	gm_failalloc_arm(0);
+	for (i = 1; i <= 5000; i++) {
+		gm_live_entry_t x = entry(i * 32, 1);
+		cr_assert_eq(gm_live_add(live, &x), 0, "block %zu", i);
+	}
+	cr_expect_eq(gm_failalloc_calls(), 0, "no growth for 5000 blocks");
+	gm_failalloc_arm(-1);
+	while (gm_live_next(live, &cursor))
+		slots++;
+	cr_expect_eq(slots, 5000);
+	cr_expect_null(gm_live_find(live, 0), "0 is never a block");
+	gm_live_free(live);
+}
+
+Test(live, out_of_memory_on_growth_keeps_every_block)
+{
+	gm_live_t *live;
+	uint64_t i, added = 0;
+	int failed = 0;
+
+	/* NULL when the map itself or its table cannot be allocated */
+	for (i = 0; i < 2; i++) {
+		gm_failalloc_arm((long)i);
+		cr_expect_null(gm_live_new(0), "allocation %llu fails", (unsigned long long)i);
+		cr_expect(gm_failalloc_fired());
+	}
+	gm_failalloc_arm(-1);
+	live = gm_live_new(0);
+	cr_assert_not_null(live);
+	gm_failalloc_arm(0); /* the first growth fails */
+	for (i = 1; i <= 1000 && !failed; i++) {
+		gm_live_entry_t x = entry(i * 16, i);
+		int rc = gm_live_add(live, &x);
+		if (rc == -ENOMEM)
+			failed = 1;
+		else {
+			cr_assert_eq(rc, 0);
+			added++;
+		}
+	}
+	gm_failalloc_arm(-1);
+	cr_assert(failed, "the table grows before 1000 blocks");
+	cr_expect_eq(gm_live_count(live), added, "the refused block is not counted");
+	cr_expect_eq(gm_live_bytes(live), added * (added + 1) / 2);
+	for (i = 1; i <= added; i++)
+		cr_assert_not_null(gm_live_find(live, i * 16), "block %llu kept",
+		                   (unsigned long long)i);
+	cr_expect_null(gm_live_find(live, (added + 1) * 16), "the refused block is absent");
+	{
+		gm_live_entry_t x = entry((added + 1) * 16, added + 1);
+		cr_expect_eq(gm_live_add(live, &x), 0, "added once memory is back");
+	}
+	cr_expect_eq(gm_live_count(live), added + 1);
+	gm_live_free(live);
 }

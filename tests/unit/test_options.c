@@ -112,3 +112,65 @@ Test(options, every_row_has_a_name_default_and_meaning)
 		             r->name);
 	}
 }
+
+Test(options, sizes_keep_six_decimals_and_refuse_a_point_without_digits)
+{
+	uint64_t v = 7;
+	/* 1.1234567M: the seventh decimal is dropped, 1.123456 MiB rounded down */
+	cr_expect_eq(gm_options_parse_size("1.1234567M", &v), 0);
+	cr_expect_eq(v, 1048576 + 123456ull * 1048576 / 1000000, "got %llu", (unsigned long long)v);
+	cr_expect_eq(gm_options_parse_size("1. M", &v), -EINVAL, "space after the point");
+	cr_expect_eq(gm_options_parse_size(NULL, &v), -EINVAL, "no value");
+}
+
+Test(options, integers_reject_empty_junk_and_overflow_keeping_the_old_value)
+{
+	static const char *bad[] = {"", "-3", "12x", "99999999999999999999", "0x10"};
+	gm_options_t o;
+	size_t i;
+	gm_options_load(&o, NULL);
+	cr_assert_eq(gm_options_set(&o, "drain_interval_ms", "18446744073709551615"), 0);
+	cr_expect_eq(o.drain_interval_ms, UINT64_MAX, "the largest value is taken");
+	cr_assert_eq(gm_options_set(&o, "drain_interval_ms", "7"), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_eq(gm_options_set(&o, "drain_interval_ms", bad[i]), -EINVAL, "'%s'",
+		             bad[i]);
+		cr_expect_eq(o.drain_interval_ms, 7, "'%s' leaves the value", bad[i]);
+	}
+	cr_expect_eq(gm_options_set(&o, "enabled", "maybe"), -EINVAL);
+	cr_expect_eq(o.enabled, 1, "enabled keeps its default");
+}
+
+Test(options, ratios_are_hundredths_up_to_a_million)
+{
+	static const struct {
+		const char *in;
+		uint64_t pct;
+	} ok[] = {{"2.5", 250}, {"0", 0}, {"4", 400}, {"0.333", 33}, {"1e6", 100000000}};
+	static const char *bad[] = {"", "-1", " -1", "abc", "2x", "1000001", "1e999"};
+	gm_options_t o;
+	size_t i;
+	gm_options_load(&o, NULL);
+	cr_expect_eq(o.spike_factor_pct, 400, "default 4");
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		cr_expect_eq(gm_options_set(&o, "spike_factor", ok[i].in), 0, "'%s'", ok[i].in);
+		cr_expect_eq(o.spike_factor_pct, ok[i].pct, "'%s'", ok[i].in);
+	}
+	cr_assert_eq(gm_options_set(&o, "spike_factor", "3"), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_eq(gm_options_set(&o, "spike_factor", bad[i]), -EINVAL, "'%s'", bad[i]);
+		cr_expect_eq(o.spike_factor_pct, 300, "'%s' leaves the value", bad[i]);
+	}
+}
+
+Test(options, a_bad_environment_value_without_a_warner_keeps_the_default)
+{
+	gm_options_t o;
+	setenv("GMTRACE_SPIKE_FACTOR", "lots", 1);
+	setenv("GMTRACE_LEVEL", "FRAMES", 1);
+	gm_options_load(&o, NULL);
+	unsetenv("GMTRACE_SPIKE_FACTOR");
+	unsetenv("GMTRACE_LEVEL");
+	cr_expect_eq(o.spike_factor_pct, 400, "default kept");
+	cr_expect_eq(o.level, 1, "choices ignore case");
+}

@@ -915,3 +915,459 @@ Test(reader, out_of_memory_anywhere_is_one_clear_error)
 	runs = gm_failalloc_each(oom_read, &oc, 10000);
 	cr_expect_gt(runs, 0, "the reader allocates (%ld failing runs)", runs);
 }
+
+/* ---- more damage, edge values ----------------------------------------------- */
+
+/* One zstd frame of n bytes at p without its content size (malloc'd). */
+static void *zstd_unsized(const void *p, size_t n, size_t *out)
+{
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	size_t bound = ZSTD_compressBound(n);
+	void *z = malloc(bound);
+
+	cr_assert(cctx && z);
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
+	*out = ZSTD_compress2(cctx, z, bound, p, n);
+	cr_assert(!ZSTD_isError(*out));
+	ZSTD_freeCCtx(cctx);
+	return z;
+}
+
+Test(reader, refuses_a_header_whose_size_is_out_of_range)
+{
+	capture_t c = {0};
+	gm_file_header_t *h;
+
+	cap_header(&c, 3, 0);
+	h = (gm_file_header_t *)(void *)c.buf;
+	h->header_bytes = 64;
+	expect_open_error(cap_write(&c, "hsmall.gmt"),
+	                  "bad file header: header_bytes is 64, expected 128..128");
+	cap_header(&c, 3, 0);
+	h = (gm_file_header_t *)(void *)c.buf;
+	h->header_bytes = 4096;
+	expect_open_error(cap_write(&c, "hbig.gmt"),
+	                  "bad file header: header_bytes is 4096, expected 128..128");
+}
+
+Test(reader, refuses_a_directory_and_a_device)
+{
+	char err[256] = "x";
+
+	expect_open_error(tmpdir, "is a directory, not a capture file");
+	expect_open_error("/dev/null", "not a regular file");
+	/* no error buffer, or one too small for the path: no crash, NULL */
+	cr_expect_null(gm_reader_open("/dev/null", NULL, 0));
+	cr_expect_null(gm_reader_open("/dev/null", err, 0));
+	cr_expect_str_eq(err, "x", "a zero-length buffer is not written");
+	cr_expect_null(gm_reader_open("/dev/null", err, 4));
+	cr_expect_str_eq(err, "/de", "cut to the buffer");
+}
+
+/* Each of these damages a block header after one good block: the good
+ * block's events are delivered and the damage names the bad block. */
+Test(reader, reports_every_kind_of_bad_block_header)
+{
+	static const uint64_t ptrs[] = {0x10};
+	static const struct {
+		const char *name, *what;
+	} cases[] = {
+	        {"kind0.gmt", "unknown block kind 0"},
+	        {"kind9.gmt", "unknown block kind 9"},
+	        {"clock.gmt", "clock block of 24 bytes, expected 16"},
+	        {"rawsize.gmt", "raw block stores 32 bytes but says it holds 48"},
+	        {"units.gmt", "records of 40 bytes, not a multiple of 16"},
+	        {"thread.gmt", "thread index 1048576 out of range (max 1048575)"},
+	        {"chunk.gmt", "block covers chunk bytes 65520..65552, chunks are 65536 bytes"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		capture_t c = {0};
+		recs_t r = {0}, two = {0};
+		uint64_t v[3] = {1, 2, 3};
+		size_t at;
+
+		rec_alloc(&r, 10, 0x10, 1);
+		rec_alloc(&two, 20, 0x20, 1);
+		rec_alloc(&two, 30, 0x30, 1);
+		cap_header(&c, 3, 0);
+		cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+		switch (i) {
+		case 0:
+		case 1:
+			at = cap_block(&c, gm_block_raw, 1, 0, 0, 0, &two);
+			((gm_block_t *)(void *)(c.buf + at))->kind = i == 0 ? 0 : 9;
+			break;
+		case 2:
+			at = cap_block_bytes(&c, gm_block_clock, 0, 0, 0, 0, 0, v, sizeof(v));
+			break;
+		case 3:
+			at = cap_block_bytes(&c, gm_block_raw, 1, 0, 0, 48, 0, two.w, 32);
+			break;
+		case 4:
+			at = cap_block_bytes(&c, gm_block_zstd, 1, 0, 0, 40, 0, two.w, 32);
+			break;
+		case 5:
+			at = cap_block(&c, gm_block_raw, 1u << 20, 0, 0, 0, &two);
+			break;
+		default:
+			at = cap_block(&c, gm_block_raw, 1, 0, 65520, 0, &two);
+			break;
+		}
+		expect_damage(cap_write(&c, cases[i].name), ptrs, 1, at, cases[i].what);
+	}
+}
+
+/* A header naming no chunk size (0) does not limit block offsets; a block
+ * of no records is counted but holds nothing. */
+Test(reader, a_zero_chunk_size_and_an_empty_block_are_fine)
+{
+	capture_t c = {0};
+	recs_t r = {0};
+	gm_event_t ev[4];
+	const char *path;
+	gm_reader_t *rd;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	cap_header(&c, 3, 0);
+	((gm_file_header_t *)(void *)c.buf)->chunk_bytes = 0;
+	cap_block(&c, gm_block_raw, 0, 0, 1u << 30, 0, &r);
+	cap_block_bytes(&c, gm_block_raw, 0, 1, 0, 0, 0, r.w, 0);
+	path = cap_write(&c, "nochunk.gmt");
+	rd = open_ok(path);
+	cr_expect_eq(read_all(rd, ev, 4), 1, "%s", path);
+	cr_expect_eq(ev[0].a, 0x10);
+	cr_expect_eq(gm_reader_info(rd)->nblocks, 2, "the empty block is counted");
+	cr_expect_eq(gm_reader_info(rd)->records_bytes, 16);
+	cr_expect_null(gm_reader_error(rd));
+	gm_reader_free(rd);
+}
+
+/* Two copies of a chunk's start, the longer one first in sort order, and an
+ * exact copy further on in the file: every record once. */
+Test(reader, keeps_the_longer_of_two_copies_of_a_chunk_start)
+{
+	capture_t c = {0};
+	recs_t shortr = {0}, longr = {0};
+	gm_event_t ev[8];
+	const char *path;
+	gm_reader_t *rd;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		rec_alloc(&longr, 10 * (i + 1), 0x100 + i, i + 1);
+	rec_alloc(&shortr, 10, 0x100, 1);
+	cap_header(&c, 3, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &shortr);
+	cap_block(&c, gm_block_zstd, 0, 0, 0, 0, &longr);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &longr);
+	path = cap_write(&c, "copies.gmt");
+	rd = open_ok(path);
+	cr_assert_eq(read_all(rd, ev, 8), 3, "%s", path);
+	for (i = 0; i < 3; i++)
+		cr_expect_eq(ev[i].b, i + 1, "event %zu", i);
+	cr_expect_eq(gm_reader_info(rd)->records_bytes, 48);
+	cr_expect_null(gm_reader_error(rd));
+	gm_reader_free(rd);
+}
+
+/* Overlaps that do not fall on record boundaries are damage. */
+Test(reader, reports_overlaps_that_split_records)
+{
+	static const uint64_t ptrs1[] = {0x1, 0x2};
+	capture_t c = {0};
+	recs_t a = {0}, b = {0};
+	size_t at;
+
+	/* b starts 8 bytes into a's second record */
+	rec_alloc(&a, 10, 0x1, 1);
+	rec_alloc(&a, 20, 0x2, 1);
+	rec_alloc(&b, 30, 0x3, 1);
+	rec_alloc(&b, 40, 0x4, 1);
+	cap_header(&c, 3, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &a);
+	at = cap_block(&c, gm_block_raw, 0, 0, 24, 20, &b);
+	expect_damage(cap_write(&c, "split.gmt"), ptrs1, 2, at,
+	              "block overlaps an earlier one by 8 bytes, not whole records");
+
+	/* a covers 0..32; b (from 16) starts with a realloc covering 16..48 */
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	rec_alloc(&a, 10, 0x1, 1);
+	rec_alloc(&a, 20, 0x2, 1);
+	rec_realloc(&b, 30, 0x3, 1, 0x1);
+	rec_alloc(&b, 40, 0x4, 1);
+	cap_header(&c, 3, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &a);
+	at = cap_block(&c, gm_block_raw, 0, 0, 16, 20, &b);
+	expect_damage(cap_write(&c, "inside.gmt"), ptrs1, 2, at,
+	              "overlap with an earlier block ends inside the record at byte 0");
+}
+
+/* A raw block whose payload is not 8-byte aligned in the file (after a
+ * zstd block of odd size) reads the same. */
+Test(reader, reads_a_raw_block_at_an_unaligned_offset)
+{
+	capture_t c = {0};
+	recs_t r = {0}, z = {0};
+	gm_event_t ev[8];
+	const char *path;
+	gm_reader_t *rd;
+	size_t at;
+
+	rec_alloc(&z, 10, 0x10, 1);
+	rec_alloc(&r, 20, 0x20, 2);
+	rec_alloc(&r, 30, 0x30, 3);
+	cap_header(&c, 3, 0);
+	cap_block(&c, gm_block_zstd, 0, 0, 0, 0, &z);
+	at = cap_block(&c, gm_block_raw, 1, 0, 0, 0, &r);
+	cr_assert_neq((at + sizeof(gm_block_t)) % 8, 0, "payload at %zu should be unaligned",
+	              at + sizeof(gm_block_t));
+	path = cap_write(&c, "unaligned.gmt");
+	rd = open_ok(path);
+	cr_assert_eq(read_all(rd, ev, 8), 3);
+	cr_expect_eq(ev[1].a, 0x20);
+	cr_expect_eq(ev[2].b, 3);
+	cr_expect_null(gm_reader_error(rd));
+	gm_reader_free(rd);
+}
+
+/* zstd frames that do not say their size: fine for records (the block's
+ * size is checked after decoding), refused for packed records (their
+ * size cannot be bounded first). */
+Test(reader, zstd_frames_without_a_content_size)
+{
+	static const uint64_t ptrs[] = {0x10, 0x20};
+	capture_t c = {0};
+	recs_t r = {0};
+	unsigned char packed[256];
+	size_t n, pn, at;
+	void *z;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	rec_alloc(&r, 20, 0x20, 1);
+	cap_header(&c, 3, 0);
+	z = zstd_unsized(r.w, 32, &n);
+	cap_block_bytes(&c, gm_block_zstd, 0, 0, 0, 32, 0, z, n);
+	free(z);
+	/* an unsized frame holding 32 bytes for a block that says 48 */
+	z = zstd_unsized(r.w, 32, &n);
+	at = cap_block_bytes(&c, gm_block_zstd, 1, 0, 0, 48, 0, z, n);
+	free(z);
+	expect_damage(cap_write(&c, "unsized.gmt"), ptrs, 2, at,
+	              "zstd frame holds 32 bytes, block says 48");
+
+	cap_header(&c, 3, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	pn = gm_pack_block(r.w, 32, packed);
+	z = zstd_unsized(packed, pn, &n);
+	at = cap_block_bytes(&c, gm_block_packed2_zstd, 1, 0, 0, 32, 0, z, n);
+	free(z);
+	{
+		char what[128];
+		snprintf(what, sizeof(what), "zstd frame of packed records: size %llu for 32 bytes",
+		         (unsigned long long)ZSTD_CONTENTSIZE_UNKNOWN);
+		expect_damage(cap_write(&c, "unsized-packed.gmt"), ptrs, 2, at, what);
+	}
+}
+
+/* Packed records under zstd: a frame far larger than the records could
+ * pack to, and packed bytes that do not unpack to the block's size. */
+Test(reader, reports_bad_packed_zstd_blocks)
+{
+	static const uint64_t ptrs[] = {0x10, 0x20};
+	capture_t c = {0};
+	recs_t r = {0};
+	unsigned char big[200], packed[256];
+	size_t n, pn, at;
+	void *z;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	rec_alloc(&r, 20, 0x20, 1);
+	memset(big, 0x11, sizeof(big));
+	cap_header(&c, 3, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	z = malloc(ZSTD_compressBound(sizeof(big)));
+	n = ZSTD_compress(z, ZSTD_compressBound(sizeof(big)), big, sizeof(big), 1);
+	at = cap_block_bytes(&c, gm_block_packed2_zstd, 1, 0, 0, 32, 0, z, n);
+	free(z);
+	expect_damage(cap_write(&c, "packed-big.gmt"), ptrs, 2, at,
+	              "zstd frame of packed records: size 200 for 32 bytes");
+
+	cap_header(&c, 3, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	pn = gm_pack_block(r.w, 32, packed);
+	z = malloc(ZSTD_compressBound(pn));
+	n = ZSTD_compress(z, ZSTD_compressBound(pn), packed, pn, 1);
+	at = cap_block_bytes(&c, gm_block_packed2_zstd, 1, 0, 0, 48, 0, z, n);
+	free(z);
+	expect_damage(cap_write(&c, "packed-short.gmt"), ptrs, 2, at,
+	              "packed block does not unpack to 48 bytes of records");
+}
+
+/* Records too short for what their type needs. */
+Test(reader, reports_records_shorter_than_their_type)
+{
+	static const uint64_t ptrs[] = {0x10};
+	static const struct {
+		unsigned type, x;
+		const char *what;
+	} cases[] = {
+	        {gm_rec_frame_sum, 1, "frame_sum record at byte 16 has 2 units, needs at least 5"},
+	        {gm_rec_module, 0, "module record at byte 16 has 1 units, needs at least 2"},
+	        {gm_rec_process, 1, "process record at byte 16 has 2 units, needs at least 4"},
+	        {gm_rec_time, 0, "time record at byte 16 has no TSC unit"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		capture_t c = {0};
+		recs_t r = {0};
+		char name[32];
+		unsigned u;
+		size_t at;
+
+		rec_alloc(&r, 10, 0x10, 1);
+		rec_put(&r, gm_rec_w0(0, cases[i].type, cases[i].x));
+		rec_put(&r, gm_rec_w1(0, 20));
+		for (u = 0; u < cases[i].x; u++) {
+			rec_put(&r, 0);
+			rec_put(&r, 0);
+		}
+		cap_header(&c, 3, 0);
+		at = cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+		snprintf(name, sizeof(name), "short%zu.gmt", i);
+		expect_damage(cap_write(&c, name), ptrs, 1, at, cases[i].what);
+	}
+}
+
+/* A process record whose string lengths add past 2^64 is damage, not a
+ * wrap-around that fits. */
+Test(reader, reports_process_string_lengths_that_overflow)
+{
+	static const uint64_t ptrs[] = {0x10};
+	capture_t c = {0};
+	recs_t r = {0};
+	size_t at;
+	char what[160];
+
+	rec_alloc(&r, 10, 0x10, 1);
+	rec_put(&r, gm_rec_w0(1, gm_rec_process, 3));
+	rec_put(&r, gm_rec_w1(0, 20));
+	rec_put(&r, 1);
+	rec_put(&r, 2);
+	rec_put(&r, 3);
+	rec_put(&r, 4);
+	rec_put(&r, UINT64_MAX - 5); /* exe bytes */
+	rec_put(&r, 10);             /* argv bytes */
+	cap_header(&c, 3, 0);
+	at = cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	snprintf(what, sizeof(what),
+	         "process record at byte 16 says %llu string bytes, has room for 0",
+	         (unsigned long long)UINT64_MAX);
+	expect_damage(cap_write(&c, "pover.gmt"), ptrs, 1, at, what);
+}
+
+/* The first damage is the one reported, whichever stream meets another. */
+Test(reader, reports_only_the_first_damage)
+{
+	capture_t c = {0};
+	recs_t r = {0};
+	gm_event_t ev[4];
+	const char *path;
+	gm_reader_t *rd;
+	size_t at0;
+	char want[256];
+
+	rec_put(&r, 0);
+	rec_put(&r, 0);
+	cap_header(&c, 3, 0);
+	at0 = cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	cap_block(&c, gm_block_raw, 1, 0, 0, 0, &r);
+	path = cap_write(&c, "twice.gmt");
+	rd = open_ok(path);
+	cr_expect_eq(read_all(rd, ev, 4), 0);
+	snprintf(want, sizeof(want),
+	         "%s: offset %zu: record of type 0 at byte 0 of a 16-byte block", path, at0);
+	cr_expect_str_eq(gm_reader_error(rd), want);
+	gm_reader_free(rd);
+}
+
+/* A damage line for a path too long for it is cut, never overrun. */
+Test(reader, a_very_long_path_cuts_the_damage_line)
+{
+	capture_t c = {0};
+	recs_t r = {0};
+	gm_event_t ev[4];
+	char path[900];
+	gm_reader_t *rd;
+	size_t len;
+	int i;
+
+	rec_put(&r, 0);
+	rec_put(&r, 0);
+	cap_header(&c, 3, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	cap_write(&c, "long.gmt");
+	len = (size_t)snprintf(path, sizeof(path), "%s/", tmpdir);
+	for (i = 0; i < 300; i++)
+		len += (size_t)snprintf(path + len, sizeof(path) - len, "./");
+	snprintf(path + len, sizeof(path) - len, "long.gmt");
+	rd = open_ok(path);
+	cr_expect_eq(read_all(rd, ev, 4), 0);
+	cr_assert_not_null(gm_reader_error(rd));
+	cr_expect_eq(strlen(gm_reader_error(rd)), 511, "cut at the buffer's end");
+	cr_expect_eq(strncmp(gm_reader_error(rd), path, 511), 0);
+	gm_reader_free(rd);
+}
+
+/* Clock samples that go backwards in ns give no fit: the process record's
+ * rate is used. A process record without a sample (both 0) adds none. */
+Test(reader, falls_back_to_the_process_rate_when_samples_disagree)
+{
+	capture_t c = {0};
+	recs_t r = {0};
+	gm_event_t ev[4];
+	const char *path;
+	gm_reader_t *rd;
+
+	rec_process(&r, 1000, 0, 0, 1000000000ull); /* no (TSC, ns) pair, 1 GHz */
+	rec_alloc(&r, 3000, 0x10, 1);
+	cap_header(&c, 3, 0);
+	cap_clock(&c, 1000, 9000);
+	cap_clock(&c, 2000, 8000); /* ns went back */
+	cap_block(&c, gm_block_raw, 0, 0, 0, 900, &r);
+	path = cap_write(&c, "backwards.gmt");
+	rd = open_ok(path);
+	cr_assert_eq(read_all(rd, ev, 4), 2);
+	cr_expect_eq(gm_reader_info(rd)->tsc_hz, 1e9, "%s: the process record's rate", path);
+	cr_expect_eq(ev[1].ns, 9000 + 2000, "%s: from the lowest sample at 1 GHz", path);
+	cr_expect_eq(ev[0].ns, 9000, "%s", path);
+	gm_reader_free(rd);
+}
+
+/* Times before the first sample would be negative: they read 0; times far
+ * past it saturate rather than wrap. */
+Test(reader, clamps_times_outside_the_64_bit_range)
+{
+	capture_t c = {0};
+	recs_t r = {0};
+	gm_event_t ev[4];
+	const char *path;
+	gm_reader_t *rd;
+
+	rec_alloc(&r, 100, 0x10, 1);
+	rec_time(&r, 1ull << 62);
+	rec_alloc(&r, (1ull << 62) + 1, 0x20, 1);
+	cap_header(&c, 3, 0);
+	cap_clock(&c, 1000, 10); /* 1 tick = 1000 ns: tsc 100 is before ns 0 */
+	cap_clock(&c, 2000, 1000010);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	path = cap_write(&c, "clamp.gmt");
+	rd = open_ok(path);
+	cr_assert_eq(read_all(rd, ev, 4), 2);
+	cr_expect_eq(ev[0].ns, 0, "%s: before time 0", path);
+	cr_expect_eq(ev[1].ns, UINT64_MAX, "%s: past 2^64 ns", path);
+	gm_reader_free(rd);
+}

@@ -129,3 +129,44 @@ Test(ring, drain_lock_is_exclusive_and_broken_when_its_holder_is_gone)
 	cr_expect_eq(r.hdr->drain_lock, (uint32_t)getpid());
 	gm_ring_detach(&r, 1);
 }
+
+Test(ring, a_small_ring_still_gets_four_chunks_and_a_huge_count_is_refused)
+{
+	gm_ring_t r;
+	cr_assert_eq(gm_ring_create(&r, 1, 0, 4096), 0, "ring_size 0");
+	cr_expect_eq(r.hdr->nchunks, 4, "at least four chunks");
+	cr_expect_geq(r.hdr->segment_bytes, 4 * 4096 + r.hdr->payload_offset);
+	cr_expect_eq(gm_ring_claim(&r, 0, 0, 0) >= 0, 1, "a chunk can be claimed");
+	gm_ring_detach(&r, 1);
+	cr_expect_eq(gm_ring_create(&r, 1, ((1ull << 20) + 1) * 4096, 4096), -EINVAL,
+	             "2^20 + 1 chunks");
+}
+
+/* A segment with the log's magic whose header does not match its size
+ * (another version, or a damaged one) is refused, not mapped past its end. */
+Test(ring, attach_refuses_a_segment_whose_header_disagrees_with_its_size)
+{
+	gm_ring_t r, other;
+	uint64_t seg;
+	uint32_t nchunks;
+	cr_assert_eq(gm_ring_create(&r, 1, 4 * 4096, 4096), 0);
+	seg = r.hdr->segment_bytes;
+	nchunks = r.hdr->nchunks;
+
+	r.hdr->segment_bytes = seg + 4096;
+	cr_expect_eq(gm_ring_attach(&other, r.name), -EINVAL, "segment_bytes too large");
+	cr_expect_null(other.hdr, "nothing left mapped");
+	r.hdr->segment_bytes = seg;
+
+	r.hdr->nchunks = nchunks + 1;
+	cr_expect_eq(gm_ring_attach(&other, r.name), -EINVAL, "one chunk past the end");
+	r.hdr->nchunks = nchunks;
+
+	cr_assert_eq(gm_ring_attach(&other, r.name), 0, "the repaired header attaches");
+	cr_expect_eq(other.hdr->nchunks, nchunks);
+	gm_ring_detach(&other, 0);
+	gm_ring_detach(&other, 0); /* a second detach does nothing */
+	gm_ring_detach(&r, 1);
+	cr_expect_eq(gm_ring_attach(&other, r.name), -ENOENT, "unlinked");
+	gm_ring_detach(&other, 1); /* a failed attach leaves nothing to undo */
+}
