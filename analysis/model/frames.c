@@ -45,7 +45,8 @@ static char *gm_frames_strdup(const void *p, size_t n)
 	d = malloc(n + 1);
 	if (!d)
 		return NULL;
-	memcpy(d, s, n);
+	if (n) /* an empty name may come without its record's extra units (s NULL) */
+		memcpy(d, s, n);
 	d[n] = '\0';
 	return d;
 }

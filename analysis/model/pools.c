@@ -137,7 +137,8 @@ static char *gm_pools_strdup(const void *s, size_t n)
 
 	if (!d)
 		return NULL;
-	memcpy(d, s, n);
+	if (n) /* an empty name may come without its record's extra units (s NULL) */
+		memcpy(d, s, n);
 	d[n] = '\0';
 	while (n > 0 && d[n - 1] == '\0')
 		n--;

@@ -16,6 +16,7 @@
 
 #include "analysis/log/reader.h"
 #include "analysis/model/frames.h"
+#include "failalloc.h"
 
 /* ---- capture builder ---------------------------------------------------- */
 
@@ -603,6 +604,25 @@ Test(frames, secondary_sets_merge_by_name)
 	gm_frames_free(f);
 }
 
+Test(frames, an_empty_set_name_in_a_capture)
+{
+	/* a frame_set with no name bytes has no extra unit at all */
+	recs_t t = {0};
+	const char *path;
+	gm_frames_t *f;
+
+	r_process(&t, 1000);
+	r_frame_set(&t, 2000, 1, "");
+	r_frame(&t, 2001, 1, 1, 0);
+	r_end_events(&t, 3000, 1, 0, 0, 0);
+	path = write_capture("empty_set.gmt", &t, 1);
+	f = model(path, NULL, NULL);
+	cr_assert_eq(f->nsets, 1, "%s", path);
+	cr_expect_str_eq(f->sets[0].name, "", "%s", path);
+	cr_expect_eq(f->sets[0].frames, 1, "%s", path);
+	gm_frames_free(f);
+}
+
 Test(frames, rate_counts_empty_seconds_and_leaves_out_the_partial_last)
 {
 	recs_t t = {0};
@@ -687,4 +707,650 @@ Test(frames, damaged_capture_keeps_the_frames_before_the_damage)
 	cr_assert_eq(f->nrows, 2, "%s: frames 1 and 2 survive", path);
 	cr_expect_eq(f->rows[1].frame, 2, "%s: frame 2", path);
 	gm_frames_free(f);
+}
+
+/* ---- events fed directly (no capture): edge cases and out of memory ------ */
+
+/* A list of events with their extra words; ns is given per event. */
+typedef struct evs {
+	gm_event_t *e;
+	size_t n, cap;
+} evs_t;
+
+static void ev(evs_t *l, uint64_t ns, uint32_t thread, unsigned type, unsigned x, uint64_t a,
+               uint64_t b, const uint64_t *w, size_t nw)
+{
+	gm_event_t *e;
+	uint64_t *copy = NULL;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->e = realloc(l->e, l->cap * sizeof(*l->e));
+		cr_assert_not_null(l->e);
+	}
+	if (nw) {
+		copy = calloc((nw + 1) / 2 * 2, sizeof(*copy));
+		cr_assert_not_null(copy);
+		memcpy(copy, w, nw * sizeof(*w));
+	}
+	e = &l->e[l->n++];
+	memset(e, 0, sizeof(*e));
+	e->ns = e->tsc = ns;
+	e->thread = thread;
+	e->type = type;
+	e->x = x;
+	e->a = a;
+	e->b = b;
+	e->extra = copy;
+	e->nextra = (uint32_t)((nw + 1) / 2);
+}
+
+/* A record with a string: b = its length, the bytes as extra units. */
+static void ev_str(evs_t *l, uint64_t ns, uint32_t thread, unsigned type, uint64_t a, uint64_t b,
+                   const char *s, size_t len)
+{
+	uint64_t w[16] = {0};
+
+	cr_assert_leq(len, sizeof(w));
+	memcpy(w, s, len);
+	ev(l, ns, thread, type, (unsigned)(len + 15) / 16, a, b, w, (len + 15) / 16 * 2);
+}
+
+static void evs_free(evs_t *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free((void *)l->e[i].extra);
+	free(l->e);
+	memset(l, 0, sizeof(*l));
+}
+
+static void e_alloc(evs_t *l, uint64_t ns, uint32_t thread, uint64_t ptr, uint64_t size)
+{
+	ev(l, ns, thread, gm_rec_alloc, gm_kind_malloc, ptr, size, NULL, 0);
+}
+
+static void e_frame(evs_t *l, uint64_t ns, uint64_t frame)
+{
+	ev(l, ns, 0, gm_rec_frame, 0, frame, gm_present_marker, NULL, 0);
+}
+
+static void e_sum(evs_t *l, uint64_t ns, uint64_t frame, uint64_t nthreads, uint64_t allocs,
+                  uint64_t live, uint64_t ticks, uint64_t flags)
+{
+	uint64_t w[8] = {allocs, 0, allocs * 10, 0, live, live, ticks, flags};
+
+	ev(l, ns, 0, gm_rec_frame_sum, 4, frame, nthreads, w, 8);
+}
+
+static void e_ft(evs_t *l, uint64_t ns, uint64_t frame, uint32_t thread, uint64_t allocs)
+{
+	uint64_t w[6] = {allocs, 0, allocs * 8, 0, 0, 0};
+
+	ev(l, ns, 0, gm_rec_frame_thread, 3, frame, thread, w, 6);
+}
+
+static void e_spike(evs_t *l, uint64_t ns, uint64_t frame)
+{
+	uint64_t w[6] = {1, 0, 0, 0, 0, 0};
+
+	ev(l, ns, 0, gm_rec_spike, 3, frame, GM_SPIKE_ALLOCATIONS, w, 6);
+}
+
+static void e_ctx(evs_t *l, uint64_t ns, uint32_t thread, uint64_t asset, uint64_t tag)
+{
+	ev(l, ns, thread, gm_rec_context, 0, asset, tag, NULL, 0);
+}
+
+static gm_frames_t *model_of(const evs_t *l, const gm_frames_opts_t *opts, double hz,
+                             uint32_t nthreads)
+{
+	gm_frames_t *f = gm_frames_new(opts, hz, nthreads);
+	size_t i;
+
+	cr_assert_not_null(f);
+	for (i = 0; i < l->n; i++)
+		cr_assert_eq(gm_frames_add(f, &l->e[i]), 0, "event %zu", i);
+	cr_assert_eq(gm_frames_finish(f), 0);
+	return f;
+}
+
+Test(frames, allocator_time_without_a_tick_rate_and_absurd_figures)
+{
+	evs_t l = {0};
+	gm_frames_t *f;
+
+	e_frame(&l, 100, 1);
+	e_sum(&l, 100, 1, 1ull << 33, 0, 0, 5000, 0);
+	f = model_of(&l, NULL, 0, 1);
+	cr_assert_eq(f->nrows, 1);
+	cr_expect_eq(f->rows[0].alloc_ns, 0, "no tick rate: allocator time unknown");
+	cr_expect_eq(f->rows[0].nthreads, UINT32_MAX, "2^33 threads saturate");
+	gm_frames_free(f);
+	evs_free(&l);
+	e_frame(&l, 100, 1);
+	e_sum(&l, 100, 1, 1, 0, 0, 1ull << 62, 0);
+	f = model_of(&l, NULL, 1e-3, 1);
+	cr_expect_eq(f->rows[0].alloc_ns, UINT64_MAX, "2^62 ticks at 1 mHz saturate");
+	gm_frames_free(f);
+	gm_frames_free(NULL);
+	evs_free(&l);
+}
+
+Test(frames, odd_allocation_records_keep_live_bytes_right)
+{
+	/* malloc of NULL counts but holds nothing; an address allocated again
+	 * without a free replaces its block; a 2^40-1 byte block is in the
+	 * last size class */
+	evs_t l = {0};
+	const gm_frames_spike_t *s;
+	gm_frames_t *f;
+
+	e_alloc(&l, 10, 0, 0, 10);
+	e_alloc(&l, 20, 0, 0x10, 100);
+	e_alloc(&l, 30, 0, 0x10, 30);
+	e_alloc(&l, 40, 0, 0x20, (1ull << 40) - 1);
+	e_frame(&l, 50, 1);
+	e_spike(&l, 50, 1);
+	f = model_of(&l, NULL, 1e9, 1);
+	cr_assert_eq(f->nrows, 1);
+	cr_expect_eq(f->rows[0].allocations, 4);
+	cr_expect_eq(f->rows[0].live_bytes, 30 + (1ull << 40) - 1, "0x10 holds 30 bytes now");
+	cr_expect_eq(f->rows[0].peak_live_bytes, 30 + (1ull << 40) - 1);
+	cr_assert_eq(f->nspikes, 1);
+	s = &f->spikes[0];
+	cr_assert_eq(s->class_count, 4);
+	cr_expect_eq(f->classes[s->class_first].k, 0, "10 B");
+	cr_expect_eq(f->classes[s->class_first + 1].k, 1, "30 B");
+	cr_expect_eq(f->classes[s->class_first + 2].k, 3, "100 B");
+	cr_expect_eq(f->classes[s->class_first + 3].k, GM_FRAMES_CLASSES - 1, "2^40-1 B");
+	cr_expect_eq(s->thread_count, 0, "no frame_thread record");
+	gm_frames_free(f);
+	evs_free(&l);
+}
+
+Test(frames, frame_sums_for_other_frames_amend_their_row_once)
+{
+	/* a frame_sum for an older frame amends that row; a second one for it
+	 * is ignored; one for a frame without a row too. The last row follows
+	 * the writer's live bytes above its peak. */
+	evs_t l = {0};
+	gm_frames_t *f;
+
+	e_sum(&l, 50, 1, 1, 0, 0, 600, 0); /* before any frame: no row to amend */
+	e_frame(&l, 100, 1);
+	e_frame(&l, 200, 2);
+	e_sum(&l, 200, 1, 1, 0, 0, 700, 0);
+	e_sum(&l, 200, 1, 1, 0, 0, 900, 0);
+	e_sum(&l, 200, 9, 1, 0, 0, 800, 0);
+	e_sum(&l, 200, 2, 1, 0, 1000, 0, 0);
+	ev(&l, 300, 0, gm_rec_frame, 0, 3, 99, NULL, 0);
+	f = model_of(&l, NULL, 1e9, 1);
+	cr_assert_eq(f->nrows, 3);
+	cr_expect_eq(f->rows[0].alloc_ns, 700, "the first frame_sum of frame 1");
+	cr_expect(f->rows[0].flags & GM_FRAMES_ROW_SUM);
+	cr_expect_eq(f->rows[1].live_bytes, 1000, "the writer's live bytes");
+	cr_expect_eq(f->rows[1].peak_live_bytes, 1000, "the peak is at least the live bytes");
+	cr_expect_eq(f->rows[2].source, gm_present_count, "source 99 is not a known hook");
+	cr_expect_str_eq(gm_frames_source_name(f->rows[2].source), "unknown");
+	cr_expect_str_eq(gm_frames_level_name(7), "unknown");
+	gm_frames_free(f);
+	evs_free(&l);
+}
+
+Test(frames, per_thread_splits_stay_contiguous)
+{
+	gm_frames_opts_t opts = {.keep_threads = 1, .from = 1, .to = 10};
+	evs_t l = {0};
+	gm_frames_t *f;
+
+	e_frame(&l, 100, 1);
+	e_frame(&l, 200, 2);
+	e_ft(&l, 200, 1, 0, 5);
+	e_ft(&l, 200, 2, 0, 6);
+	e_ft(&l, 200, 1, 1, 7); /* frame 1 again after frame 2's split: dropped */
+	e_ft(&l, 200, 7, 0, 8); /* no row */
+	f = model_of(&l, &opts, 1e9, 2);
+	cr_expect_eq(f->nthreads_kept, 2);
+	cr_assert_eq(f->rows[0].thread_count, 1);
+	cr_expect_eq(f->threads[f->rows[0].thread_first].allocations, 5);
+	cr_assert_eq(f->rows[1].thread_count, 1);
+	cr_expect_eq(f->threads[f->rows[1].thread_first].allocations, 6);
+	gm_frames_free(f);
+	evs_free(&l);
+}
+
+Test(frames, spikes_about_other_frames_keep_what_is_known)
+{
+	/* a spike about an older frame: no size classes (its frame is gone),
+	 * but its threads; about a frame with no row: nothing; in the frames
+	 * level: the frame_tags owners, no classes */
+	evs_t l = {0};
+	const gm_frames_spike_t *s;
+	const gm_frames_owner_t *o;
+	uint64_t tags[4] = {0xffffff | 1ull << 24, 1000, 5 | 3ull << 24, 300};
+	gm_frames_t *f;
+
+	ev_str(&l, 10, 0, gm_rec_tag_def, 5, 2, "fx", 2);
+	e_alloc(&l, 20, 0, 0x10, 8);
+	e_frame(&l, 100, 1);
+	e_ft(&l, 100, 1, 0, 1);
+	e_frame(&l, 200, 2);
+	e_spike(&l, 200, 1);
+	e_spike(&l, 200, 9);
+	ev(&l, 250, 0, gm_rec_level, 0, gm_level_frames, 0, NULL, 0);
+	e_frame(&l, 300, 3);
+	e_sum(&l, 300, 3, 1, 4, 0, 0, GM_FRAME_FLAG_FRAMES_LEVEL);
+	ev(&l, 300, 0, gm_rec_frame_tags, 2, 3, 2, tags, 4);
+	e_spike(&l, 300, 3);
+	f = model_of(&l, NULL, 1e9, 1);
+	cr_assert_eq(f->nspikes, 3);
+	s = &f->spikes[0];
+	cr_expect_eq(s->row, 0);
+	cr_expect_not(s->has_classes, "frame 1 is not the frame that just ended");
+	cr_expect_eq(s->owner_count, 0);
+	cr_expect_eq(s->thread_count, 1, "frame 1's frame_thread record");
+	s = &f->spikes[1];
+	cr_expect_eq(s->row, SIZE_MAX);
+	cr_expect_eq(s->thread_count, 0);
+	s = &f->spikes[2];
+	cr_expect_eq(s->row, 2);
+	cr_expect_not(s->has_classes, "frames level: no sizes");
+	cr_assert_eq(s->owner_count, 2);
+	o = &f->owners[s->owner_first];
+	cr_expect_eq(o->id, UINT32_MAX, "0xffffff: a tag id too large for the record");
+	cr_expect_eq(o->bytes, 1000);
+	cr_expect_null(o->name);
+	cr_expect_eq(o[1].id, 5);
+	cr_expect_eq(o[1].count, 3);
+	cr_expect_str_eq(o[1].name, "fx");
+	gm_frames_free(f);
+	evs_free(&l);
+}
+
+Test(frames, a_spike_names_the_top_tags_and_assets_of_its_frame)
+{
+	/* 130 tags allocate i bytes each on thread 0, all under asset 1: 128
+	 * owners are tallied (tags 128..130 are dropped), the spike keeps the
+	 * 8 largest tags and the asset. Threads 40, 100 and 200 grow the
+	 * per-thread context; tag names land in a table that grows. */
+	evs_t l = {0};
+	const gm_frames_spike_t *s;
+	gm_frames_t *f;
+	uint64_t i, ns = 10;
+	uint32_t k;
+
+	ev_str(&l, ns++, 0, gm_rec_tag_def, 127, 4, "boss", 4);
+	ev_str(&l, ns++, 0, gm_rec_tag_def, 300, 4, "late", 4);
+	ev_str(&l, ns++, 0, gm_rec_tag_def, 1ull << 30, 4, "huge", 4); /* ignored */
+	ev_str(&l, ns++, 0, gm_rec_tag_def, 126, 3, "old", 3);
+	ev_str(&l, ns++, 0, gm_rec_tag_def, 126, 3, "new", 3); /* renamed */
+	ev_str(&l, ns++, 0, gm_rec_asset_new, 1, 8 | 7 << 16, "hero.pngtexture", 15);
+	for (i = 1; i <= 130; i++) {
+		e_ctx(&l, ns++, 0, 1, i);
+		e_alloc(&l, ns++, 0, 0x1000 + i * 0x100, i);
+	}
+	e_ctx(&l, ns++, 40, 0, 3);
+	e_ctx(&l, ns++, 100, 0, 4);
+	e_frame(&l, ns++, 1);
+	e_spike(&l, ns++, 1);
+	f = model_of(&l, NULL, 1e9, 1);
+	cr_expect_geq(f->ntag_names, 301);
+	cr_expect_str_eq(f->tag_names[300], "late");
+	cr_expect_str_eq(f->tag_names[126], "new");
+	cr_assert_eq(f->nspikes, 1);
+	s = &f->spikes[0];
+	cr_assert_eq(s->owner_count, 9);
+	for (k = 0; k < 8; k++) {
+		const gm_frames_owner_t *o = &f->owners[s->owner_first + k];
+
+		cr_expect_eq(o->kind, 0);
+		cr_expect_eq(o->id, 127 - k, "owner %u: the largest tags first", k);
+		cr_expect_eq(o->bytes, 127 - k);
+	}
+	cr_expect_str_eq(f->owners[s->owner_first].name, "boss");
+	cr_expect_eq(f->owners[s->owner_first + 8].kind, 1);
+	cr_expect_eq(f->owners[s->owner_first + 8].id, 1);
+	cr_expect_eq(f->owners[s->owner_first + 8].count, 130, "the asset's slot was kept");
+	cr_expect_eq(f->owners[s->owner_first + 8].bytes, 130 * 131 / 2);
+	cr_expect_str_eq(f->owners[s->owner_first + 8].name, "hero.png");
+	cr_expect_geq(f->nctx, 101);
+	gm_frames_free(f);
+	evs_free(&l);
+
+	/* allocations on threads the context never saw: tag 0; an asset
+	 * without a name */
+	e_ctx(&l, 1, 40, 9, 3);
+	e_ctx(&l, 2, 100, 0, 4);
+	e_alloc(&l, 3, 40, 0x10, 8);
+	e_alloc(&l, 4, 100, 0x20, 16);
+	e_alloc(&l, 5, 200, 0x30, 32);
+	e_frame(&l, 6, 1);
+	e_spike(&l, 6, 1);
+	f = model_of(&l, NULL, 1e9, 1);
+	s = &f->spikes[0];
+	cr_assert_eq(s->owner_count, 4);
+	cr_expect_eq(f->owners[s->owner_first].id, 0, "thread 200: no context");
+	cr_expect_eq(f->owners[s->owner_first + 1].id, 4);
+	cr_expect_eq(f->owners[s->owner_first + 2].id, 3);
+	cr_expect_eq(f->owners[s->owner_first + 3].kind, 1);
+	cr_expect_eq(f->owners[s->owner_first + 3].id, 9);
+	cr_expect_null(f->owners[s->owner_first + 3].name);
+	gm_frames_free(f);
+	evs_free(&l);
+}
+
+Test(frames, frame_tags_keep_128_tags)
+{
+	uint64_t w[2 * 150];
+	evs_t l = {0};
+	gm_frames_t *f;
+	int i;
+
+	for (i = 0; i < 150; i++) {
+		w[2 * i] = (uint64_t)(i + 1) | 1ull << 24;
+		w[2 * i + 1] = (uint64_t)(i + 1);
+	}
+	e_frame(&l, 100, 1);
+	e_sum(&l, 100, 1, 1, 150, 0, 0, GM_FRAME_FLAG_FRAMES_LEVEL);
+	ev(&l, 100, 0, gm_rec_frame_tags, 150, 1, 150, w, 300);
+	e_spike(&l, 100, 1);
+	f = model_of(&l, NULL, 1e9, 1);
+	cr_assert_eq(f->spikes[0].owner_count, GM_FRAMES_OWNER_TOP);
+	cr_expect_eq(f->owners[0].id, 128, "tags 129..150 were past the 128 slots");
+	gm_frames_free(f);
+	evs_free(&l);
+}
+
+Test(frames, level_records_that_change_nothing_and_changes_after_the_last_frame)
+{
+	evs_t l = {0};
+	gm_frames_t *f;
+
+	/* the first level record only tells the level; a change with no frame
+	 * yet is in frame 1 */
+	ev(&l, 10, 0, gm_rec_level, 0, gm_level_frames, 0, NULL, 0);
+	ev(&l, 20, 0, gm_rec_level, 0, gm_level_events, 0, NULL, 0);
+	f = model_of(&l, NULL, 1e9, 1);
+	cr_assert_eq(f->nchanges, 1);
+	cr_expect_eq(f->changes[0].frame, 1);
+	cr_expect_eq(f->changes[0].from, gm_level_frames);
+	gm_frames_free(f);
+	evs_free(&l);
+
+	/* three ticks before anything tells the level: two intervals without
+	 * allocations, settled when an allocation shows the events level */
+	ev(&l, 10, 0, gm_rec_sim_tick, 0, 1, 0, NULL, 0);
+	ev(&l, 20, 0, gm_rec_sim_tick, 0, 2, 0, NULL, 0);
+	ev(&l, 30, 0, gm_rec_sim_tick, 0, 3, 0, NULL, 0);
+	e_alloc(&l, 40, 0, 0x10, 8);
+	e_frame(&l, 100, 1);
+	ev(&l, 110, 0, gm_rec_level, 0, gm_level_events, 0, NULL, 0); /* no change */
+	ev(&l, 120, 0, gm_rec_level, 0, 7, 0, NULL, 0);               /* not a level */
+	e_frame(&l, 200, 2);
+	ev(&l, 210, 0, gm_rec_level, 0, gm_level_frames, 0, NULL, 0); /* after the last frame */
+	f = model_of(&l, NULL, 1e9, 1);
+	cr_expect_eq(f->tick_intervals, 2);
+	cr_expect_eq(f->tick_interval_allocations, 0);
+	cr_expect_eq(f->tick_interval_max, 0);
+	cr_assert_eq(f->nchanges, 1);
+	cr_expect_eq(f->changes[0].frame, 3, "the frame after the last one");
+	cr_expect_eq(f->level, gm_level_frames);
+	gm_frames_free(f);
+	evs_free(&l);
+}
+
+Test(frames, names_from_short_or_repeated_records)
+{
+	evs_t l = {0};
+	gm_frames_t *f;
+
+	ev(&l, 10, 0, gm_rec_tag_def, 1, 5, 40, (const uint64_t[2]){0x41, 0},
+	   2); /* 40 bytes in 16 */
+	ev(&l, 11, 0, gm_rec_asset_new, 1, 2, 40, (const uint64_t[2]){0x41, 0}, 2); /* likewise */
+	ev_str(&l, 12, 0, gm_rec_frame_set, 300, 4, "over", 4);
+	ev_str(&l, 13, 0, gm_rec_frame_set, 1, 7, "physics", 7);
+	ev_str(&l, 14, 0, gm_rec_frame_set, 1, 5, "audio", 5); /* id 1 is named */
+	ev_str(&l, 15, 0, gm_rec_frame_set, 2, 0, "", 0);
+	ev_str(&l, 16, 0, gm_rec_thread_start, 77, 8, "main\0\0\0\0", 8);
+	ev_str(&l, 17, 1, gm_rec_thread_start, 78, 8, "audio\0\0\0", 8);
+	ev_str(&l, 18, 5, gm_rec_thread_start, 79, 4, "gone", 4); /* no such writer thread */
+	ev(&l, 19, 0, gm_rec_frame, 1, 1, 0, NULL, 0);
+	e_frame(&l, 20, 1);
+	f = model_of(&l, NULL, 1e9, 2);
+	cr_expect_eq(f->ntag_names, 0, "a tag_def shorter than its name is ignored");
+	cr_expect_eq(f->nasset_names, 0);
+	cr_assert_eq(f->nsets, 2);
+	cr_expect_str_eq(f->sets[0].name, "physics");
+	cr_expect_eq(f->sets[0].frames, 1);
+	cr_expect_str_eq(f->sets[1].name, "", "named, with no frame");
+	cr_expect_eq(f->sets[1].frames, 0);
+	cr_expect_str_eq(f->thread_names[0], "main");
+	cr_expect_str_eq(f->thread_names[1], "audio");
+	gm_frames_free(f);
+	evs_free(&l);
+}
+
+Test(frames, statistics_on_rows_out_of_order)
+{
+	/* frame numbers 1, 5, 3 and end times that go back: frame 5 ends
+	 * before frame 1 */
+	evs_t l = {0};
+	gm_frames_rate_t rt;
+	gm_frames_t *f;
+	size_t top[3];
+	uint64_t p[4];
+
+	e_alloc(&l, 0, 0, 0x10, 8);
+	e_frame(&l, 1100000000, 1);
+	e_frame(&l, 100000000, 5);  /* ends before it starts: 0 ns */
+	e_frame(&l, 1200000000, 3); /* second 1 */
+	e_frame(&l, 200000000, 4);  /* second 0 again */
+	e_frame(&l, 2500000000, 2); /* past the whole seconds */
+	f = model_of(&l, NULL, 1e9, 1);
+	cr_assert_eq(f->nrows, 5);
+	cr_expect_eq(gm_frames_row_ns(&f->rows[1]), 0);
+	cr_expect_eq(gm_frames_value(&f->rows[0], (gm_frames_metric_t)99), 0, "no such metric");
+	cr_expect_eq(gm_frames_find(f, 3), 2, "found by a full search");
+	cr_expect_eq(gm_frames_find(f, 6), SIZE_MAX);
+	cr_assert_eq(gm_frames_top(f, gm_frames_metric_allocations, 3, top), 3);
+	cr_expect_eq(top[0], 0, "the one frame with an allocation");
+	cr_expect_eq(top[1], 1, "ties: earlier rows first");
+	cr_expect_eq(top[2], 2);
+	cr_assert_eq(gm_frames_rate(f, &rt), 0);
+	cr_expect_eq(rt.seconds, 4, "runs of seconds 1, 0, 1, 0 are four buckets");
+	cr_expect_eq(rt.max, 1);
+	cr_expect_eq(rt.min, 0);
+	cr_expect_eq(gm_frames_percentiles(f, gm_frames_metric_frame_ns, p), 0);
+	cr_expect_eq(p[0], 1100000000, "p50 of 1.1 s, 0, 1.1 s, 0, 2.3 s");
+	gm_frames_free(f);
+	evs_free(&l);
+}
+
+Test(frames, statistics_of_degenerate_captures)
+{
+	evs_t l = {0};
+	gm_frames_tick_bin_t *bins;
+	gm_frames_rate_t rt;
+	gm_frames_t *f;
+	double mean, max;
+	uint64_t p[4];
+	size_t n, top[1];
+
+	/* no rows */
+	f = model_of(&l, NULL, 1e9, 0);
+	cr_expect_eq(gm_frames_percentiles(f, gm_frames_metric_frame_ns, p), -ENOENT);
+	cr_expect_eq(gm_frames_rate(f, &rt), -ENOENT);
+	cr_expect_eq(gm_frames_top(f, gm_frames_metric_frame_ns, 1, top), 0);
+	cr_expect_eq(gm_frames_tick_histogram(f, &bins, &n), 0);
+	cr_expect_null(bins);
+	cr_expect_eq(n, 0);
+	cr_expect_eq(gm_frames_per_tick(f, &mean, &max), -ENOENT, "no ticks at all");
+	gm_frames_free(f);
+
+	/* a capture that starts with its only mark: no time, no rate */
+	e_frame(&l, 1000, 1);
+	f = model_of(&l, NULL, 1e9, 1);
+	cr_assert_eq(gm_frames_rate(f, &rt), 0);
+	cr_expect_eq(rt.allocations_per_s, 0);
+	cr_expect_eq(rt.seconds, 1);
+	gm_frames_free(f);
+	evs_free(&l);
+
+	/* every frame lasts 1 us: frame time never varies */
+	e_alloc(&l, 0, 0, 0x10, 8);
+	e_frame(&l, 1000, 1);
+	e_alloc(&l, 1500, 0, 0x20, 8);
+	e_frame(&l, 2000, 2);
+	e_frame(&l, 3000, 3);
+	f = model_of(&l, NULL, 1e9, 1);
+	cr_expect(isnan(gm_frames_pearson(f, gm_frames_metric_allocations)), "frame time is flat");
+	gm_frames_free(f);
+	evs_free(&l);
+
+	/* one tick in an events-level frame: no interval between ticks, and
+	 * exact frames are not used for the frames method */
+	e_alloc(&l, 10, 0, 0x10, 8);
+	ev(&l, 20, 0, gm_rec_sim_tick, 0, 1, 0, NULL, 0);
+	e_frame(&l, 100, 1);
+	f = model_of(&l, NULL, 1e9, 1);
+	cr_expect_eq(f->rows[0].ticks, 1);
+	cr_expect_eq(gm_frames_per_tick(f, &mean, &max), -ENOENT);
+	gm_frames_free(f);
+	evs_free(&l);
+
+	/* frames level: frames with ticks count, the per-frame ratio below the max is kept */
+	ev(&l, 10, 0, gm_rec_sim_tick, 0, 1, 0, NULL, 0);
+	e_frame(&l, 100, 1);
+	e_sum(&l, 100, 1, 1, 8, 0, 0, GM_FRAME_FLAG_FRAMES_LEVEL);
+	ev(&l, 110, 0, gm_rec_sim_tick, 0, 2, 0, NULL, 0);
+	ev(&l, 120, 0, gm_rec_sim_tick, 0, 3, 0, NULL, 0);
+	e_frame(&l, 200, 2);
+	e_sum(&l, 200, 2, 1, 2, 0, 0, GM_FRAME_FLAG_FRAMES_LEVEL);
+	f = model_of(&l, NULL, 1e9, 1);
+	cr_assert_eq(gm_frames_per_tick(f, &mean, &max), 0, "frames method");
+	cr_expect_eq(mean, 10.0 / 3);
+	cr_expect_eq(max, 8.0);
+	gm_frames_free(f);
+	evs_free(&l);
+}
+
+/* Everything the model allocates for: thread names, tag, asset and set
+ * names, contexts on thread 40, 70 frames (rows grow past 64), the
+ * per-thread split, spikes with sizes, owners and threads, a change to the
+ * frames level, a set known only by its frames. */
+static void everything(evs_t *l)
+{
+	uint64_t ns = 10, fr, ptr = 0x1000;
+	int i;
+
+	ev_str(l, ns++, 0, gm_rec_thread_start, 1, 4, "main", 4);
+	ev_str(l, ns++, 0, gm_rec_tag_def, 3, 2, "fx", 2);
+	ev_str(l, ns++, 0, gm_rec_asset_new, 2, 3 | 3 << 16, "mapbin", 6);
+	ev_str(l, ns++, 0, gm_rec_frame_set, 1, 7, "physics", 7);
+	e_ctx(l, ns++, 0, 2, 3);
+	e_ctx(l, ns++, 40, 0, 1);
+	for (fr = 1; fr <= 70; fr++) {
+		if (fr == 60)
+			ev(l, ns++, 0, gm_rec_level, 0, gm_level_frames, 0, NULL, 0);
+		for (i = 0; i < 3 && fr < 60; i++, ptr += 0x100) {
+			e_alloc(l, ns++, 0, ptr, 16u << i);
+			e_alloc(l, ns++, 40, ptr + 0x10, 24);
+		}
+		ev(l, ns++, 0, gm_rec_sim_tick, 0, fr, 0, NULL, 0);
+		ev(l, ns++, 0, gm_rec_frame, 1, fr, 0, NULL, 0);
+		ev(l, ns++, 0, gm_rec_frame, 2, fr, 0, NULL, 0);
+		e_frame(l, ns++, fr);
+		e_ft(l, ns, fr, 0, 3);
+		e_ft(l, ns, fr, 40, 3);
+		e_sum(l, ns, fr, 2, 6, 0, 100, fr < 60 ? 0 : GM_FRAME_FLAG_FRAMES_LEVEL);
+		if (fr % 10 == 0)
+			e_spike(l, ns, fr);
+		ns++;
+	}
+}
+
+typedef struct oom_case {
+	evs_t l;
+	gm_frames_opts_t opts;
+} oom_case_t;
+
+static int oom_frames(long n, void *arg)
+{
+	const oom_case_t *c = arg;
+	gm_frames_tick_bin_t *bins = NULL;
+	gm_frames_rate_t rt;
+	gm_frames_t *f = gm_frames_new(&c->opts, 1e9, 41);
+	uint64_t p[4];
+	size_t i, nb, top[5];
+	int rc = 0;
+
+	if (!f)
+		return 1;
+	for (i = 0; i < c->l.n && rc == 0; i++)
+		rc = gm_frames_add(f, &c->l.e[i]);
+	if (rc < 0) {
+		cr_assert_eq(rc, -ENOMEM, "allocation %ld", n);
+		cr_assert_eq(gm_frames_add(f, &c->l.e[0]), -ENOMEM, "refuses events after");
+		gm_frames_free(f);
+		return 1;
+	}
+	rc = gm_frames_finish(f);
+	if (rc < 0) {
+		cr_assert_eq(rc, -ENOMEM, "allocation %ld", n);
+		gm_frames_free(f);
+		return 1;
+	}
+	cr_assert_eq(f->nrows, 70, "allocation %ld: a whole model", n);
+	cr_assert_eq(f->nspikes, 7);
+	cr_assert_eq(f->nsets, 2);
+	cr_assert_str_eq(f->thread_names[0], "main");
+	/* the statistics that allocate */
+	if (gm_frames_percentiles(f, gm_frames_metric_frame_ns, p) < 0 ||
+	    gm_frames_top(f, gm_frames_metric_frame_ns, 5, top) < 0 || gm_frames_rate(f, &rt) < 0 ||
+	    gm_frames_tick_histogram(f, &bins, &nb) < 0)
+		rc = -ENOMEM;
+	else
+		cr_assert_eq(nb, 1, "one tick in every frame");
+	free(bins);
+	gm_frames_free(f);
+	return rc != 0;
+}
+
+Test(frames, out_of_memory_anywhere_is_reported_and_refuses_more)
+{
+	oom_case_t c;
+	long runs;
+
+	memset(&c, 0, sizeof(c));
+	c.opts.keep_threads = 1;
+	c.opts.from = 1;
+	c.opts.to = 100;
+	everything(&c.l);
+	runs = gm_failalloc_each(oom_frames, &c, 100000);
+	cr_expect_gt(runs, 20, "the model allocates (%ld failing runs)", runs);
+	evs_free(&c.l);
+}
+
+Test(frames, spikes_past_4096_keep_their_values_only)
+{
+	evs_t l = {0};
+	gm_frames_t *f;
+	uint64_t i;
+
+	e_alloc(&l, 10, 0, 0x10, 8);
+	e_frame(&l, 100, 1);
+	for (i = 0; i <= GM_FRAMES_SPIKE_DETAIL; i++)
+		e_spike(&l, 100, 1);
+	f = model_of(&l, NULL, 1e9, 1);
+	cr_assert_eq(f->nspikes, GM_FRAMES_SPIKE_DETAIL + 1);
+	cr_expect(f->spikes[GM_FRAMES_SPIKE_DETAIL - 1].detail);
+	cr_expect_eq(f->spikes[GM_FRAMES_SPIKE_DETAIL - 1].class_count, 1);
+	cr_expect_not(f->spikes[GM_FRAMES_SPIKE_DETAIL].detail, "spike 4097: values only");
+	cr_expect_eq(f->spikes[GM_FRAMES_SPIKE_DETAIL].class_count, 0);
+	cr_expect_eq(f->spikes[GM_FRAMES_SPIKE_DETAIL].allocations, 1);
+	cr_expect_eq(f->nclasses, GM_FRAMES_SPIKE_DETAIL, "one size class per detailed spike");
+	gm_frames_free(f);
+	evs_free(&l);
 }

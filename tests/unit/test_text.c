@@ -1,11 +1,15 @@
-/* test_text.c - the report text helpers: CSV fields (gm_text_csv), written
- * to a memory stream (open_memstream) as the CSV reports write to stdout.
+/* test_text.c - the report helpers: CSV fields (gm_text_csv) and quoted
+ * strings (gm_text_quote), written to a memory stream (open_memstream) as
+ * the reports write to stdout; sizes and durations for people
+ * (gm_text_size, gm_text_duration); the largest-blocks collector (top.h).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "analysis/report/text.h"
+#include "analysis/report/top.h"
+#include "failalloc.h"
 
 /* What gm_text_csv writes for s. */
 static char *csv_of(const char *s)
@@ -41,4 +45,167 @@ Test(text, csv_of_null_writes_nothing)
 	char *got = csv_of(NULL);
 	cr_expect_str_eq(got, "");
 	free(got);
+}
+
+/* What gm_text_quote writes for n bytes of s. */
+static char *quote_of(const char *s, size_t n)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	cr_assert_not_null(f, "open_memstream");
+	gm_text_quote(f, s, n);
+	cr_assert_eq(fclose(f), 0);
+	return text;
+}
+
+Test(text, quoted_strings_escape_what_a_terminal_would_garble)
+{
+	char *got = quote_of("a\"b\\c\nd\te\x01\x7f\xc3", 12);
+	cr_expect_str_eq(got, "\"a\\\"b\\\\c\\nd\\te\\x01\\x7f\\xc3\"");
+	free(got);
+	got = quote_of("main thread", 4);
+	cr_expect_str_eq(got, "\"main\"", "only n bytes");
+	free(got);
+}
+
+Test(text, sizes_in_binary_units_up_to_exbibytes)
+{
+	static const struct {
+		uint64_t bytes;
+		const char *want;
+	} cases[] = {
+	        {0, "0 B"},
+	        {1023, "1023 B"},
+	        {1024, "1.0 KiB"},
+	        {1536, "1.5 KiB"},
+	        {5ull << 20, "5.0 MiB"},
+	        {3ull << 30, "3.0 GiB"},
+	        {1ull << 60, "1.0 EiB"},
+	        {UINT64_MAX, "16.0 EiB"}, /* no unit above EiB */
+	};
+	char buf[GM_TEXT_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_expect_str_eq(gm_text_size(buf, sizeof(buf), cases[i].bytes), cases[i].want,
+		                 "%llu bytes", (unsigned long long)cases[i].bytes);
+}
+
+Test(text, durations_from_nanoseconds_to_minutes)
+{
+	static const struct {
+		uint64_t ns;
+		const char *want;
+	} cases[] = {
+	        {0, "0 ns"},
+	        {999, "999 ns"},
+	        {1500, "1.5 us"},
+	        {2500000, "2.50 ms"},
+	        {1500000000, "1.500 s"},
+	        {59999000000ull, "59.999 s"},
+	        {61500000000ull, "1m01.5s"},
+	        {3600000000000ull, "60m00.0s"},
+	};
+	char buf[GM_TEXT_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_expect_str_eq(gm_text_duration(buf, sizeof(buf), cases[i].ns), cases[i].want,
+		                 "%llu ns", (unsigned long long)cases[i].ns);
+	cr_expect_str_eq(gm_text_duration(buf, sizeof(buf), UINT64_MAX), "307445734m33.7s");
+}
+
+/* ---- top.h ------------------------------------------------------------------ */
+
+static gm_live_entry_t block(uint64_t size, uint64_t seq)
+{
+	gm_live_entry_t e = {.ptr = 0x1000 + seq, .size = size, .seq = seq};
+	return e;
+}
+
+Test(top, keeps_the_largest_and_earlier_on_ties_across_sorts)
+{
+	static const uint64_t sizes[] = {50, 10, 90, 50, 70, 20};
+	gm_top_t *top = gm_top_new(3);
+	const gm_live_entry_t *v;
+	gm_live_entry_t e;
+	size_t n;
+
+	cr_assert_not_null(top);
+	v = gm_top_sorted(top, &n);
+	cr_expect_eq(n, 0, "nothing offered");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		e = block(sizes[i], i);
+		gm_top_offer(top, &e);
+	}
+	v = gm_top_sorted(top, &n);
+	cr_assert_eq(n, 3);
+	cr_expect_eq(v[0].size, 90);
+	cr_expect_eq(v[1].size, 70);
+	cr_expect_eq(v[2].size, 50);
+	cr_expect_eq(v[2].seq, 0, "of the two 50-byte blocks, the earlier");
+	/* offering after a sort rebuilds the heap */
+	e = block(80, 10);
+	gm_top_offer(top, &e);
+	e = block(5, 11);
+	gm_top_offer(top, &e);
+	e = block(90, 12); /* as large as the first 90, later: ranks below it */
+	gm_top_offer(top, &e);
+	v = gm_top_sorted(top, &n);
+	cr_assert_eq(n, 3);
+	cr_expect(v[0].size == 90 && v[0].seq == 2);
+	cr_expect(v[1].size == 90 && v[1].seq == 12);
+	cr_expect_eq(v[2].size, 80);
+	v = gm_top_sorted(top, &n); /* sorted twice: the same */
+	cr_expect_eq(v[2].size, 80);
+	gm_top_free(top);
+}
+
+Test(top, one_block_or_none)
+{
+	gm_top_t *top = gm_top_new(1), *none = gm_top_new(0);
+	const gm_live_entry_t *v;
+	gm_live_entry_t e = block(7, 1), same = block(7, 1);
+	size_t n;
+
+	cr_assert_not_null(top);
+	cr_assert_not_null(none);
+	gm_top_offer(top, &e);
+	gm_top_offer(top, &same); /* the very same block: not above it */
+	gm_top_offer(none, &e);
+	v = gm_top_sorted(top, &n);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(v[0].size, 7);
+	gm_top_sorted(none, &n);
+	cr_expect_eq(n, 0, "a collector for 0 blocks keeps none");
+	gm_top_free(top);
+	/* the same block offered twice is kept twice, side by side */
+	top = gm_top_new(3);
+	cr_assert_not_null(top);
+	gm_top_offer(top, &e);
+	gm_top_offer(top, &same);
+	e = block(3, 2);
+	gm_top_offer(top, &e);
+	v = gm_top_sorted(top, &n);
+	cr_assert_eq(n, 3);
+	cr_expect(v[0].size == 7 && v[1].size == 7 && v[2].size == 3);
+	gm_top_free(top);
+	gm_top_free(none);
+	gm_top_free(NULL);
+}
+
+static int oom_top(long n, void *arg)
+{
+	gm_top_t *top = gm_top_new(4);
+	(void)n;
+	(void)arg;
+	if (!top)
+		return 1;
+	gm_top_free(top);
+	return 0;
+}
+
+Test(top, out_of_memory_is_null)
+{
+	long runs = gm_failalloc_each(oom_top, NULL, 10);
+	cr_expect_eq(runs, 2, "the collector and its items (%ld)", runs);
 }

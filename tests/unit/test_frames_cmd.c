@@ -1,0 +1,520 @@
+/* test_frames_cmd.c - `gmtrace frames` (analysis/cmd/frames.c) on synthetic captures
+ *
+ * The command runs in the test process (gm_cmd_frames) with its stdout and
+ * stderr in files; each test checks the exit status, the lines a game
+ * developer reads and the one-line errors. Captures are written as in
+ * test_frames.c: a process record at 1 GHz with TSC = ns.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis/cmd/cmd.h"
+#include "analysis/log/reader.h"
+#include "analysis/model/frames.h"
+#include "failalloc.h"
+
+/* ---- capture builder ---------------------------------------------------- */
+
+typedef struct recs {
+	uint64_t *w;
+	size_t n, cap;
+	uint64_t prev;   /* TSC of the previous record */
+	uint32_t thread; /* writer thread index of the block */
+	uint32_t seq;    /* chunk sequence number of the block */
+} recs_t;
+
+static char tmpdir[64];
+static char paths[8][128];
+static int npaths;
+
+static void cmd_setup(void)
+{
+	strcpy(tmpdir, "/tmp/gm_test_frames_cmd.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp(%s): %s", tmpdir, strerror(errno));
+	npaths = 0;
+}
+
+static void cmd_teardown(void)
+{
+	int i;
+
+	for (i = 0; i < npaths; i++)
+		unlink(paths[i]);
+	rmdir(tmpdir);
+}
+
+TestSuite(frames_cmd, .init = cmd_setup, .fini = cmd_teardown);
+
+static void put(recs_t *r, uint64_t w)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 256;
+		r->w = realloc(r->w, r->cap * sizeof(*r->w));
+		cr_assert_not_null(r->w);
+	}
+	r->w[r->n++] = w;
+}
+
+/* The first unit of a record at tsc; a time record first when the step
+ * from the previous record would not fit the 24-bit tick. */
+static void head(recs_t *r, uint64_t tsc, uint64_t w0, uint64_t b)
+{
+	uint64_t step = tsc > r->prev ? tsc - r->prev : r->prev - tsc;
+
+	if (step >= (1ull << 22)) {
+		put(r, gm_rec_w0(0, gm_rec_time, 1));
+		put(r, gm_rec_w1(0, tsc));
+		put(r, tsc);
+		put(r, 0);
+	}
+	r->prev = tsc;
+	put(r, w0);
+	put(r, gm_rec_w1(b, tsc));
+}
+
+static void r_process(recs_t *r, uint64_t tsc)
+{
+	head(r, tsc, gm_rec_w0(4242, gm_rec_process, 3), 1);
+	put(r, 1);          /* realtime ns */
+	put(r, tsc);        /* monotonic ns at start */
+	put(r, tsc);        /* TSC at start */
+	put(r, 1000000000); /* 1 GHz */
+	put(r, 0);          /* no exe, */
+	put(r, 0);          /* no argv */
+}
+
+static void r_alloc(recs_t *r, uint64_t tsc, uint64_t ptr, uint64_t size)
+{
+	head(r, tsc, gm_rec_w0(ptr, gm_rec_alloc, gm_kind_malloc), size);
+}
+
+static void r_frame(recs_t *r, uint64_t tsc, uint64_t frame, unsigned set, unsigned source)
+{
+	head(r, tsc, gm_rec_w0(frame, gm_rec_frame, set), source);
+}
+
+static void r_frame_thread(recs_t *r, uint64_t tsc, uint64_t frame, uint32_t thread,
+                           uint64_t allocs, uint64_t frees, uint64_t abytes, uint64_t fbytes,
+                           uint64_t ticks)
+{
+	head(r, tsc, gm_rec_w0(frame, gm_rec_frame_thread, 3), thread);
+	put(r, allocs);
+	put(r, frees);
+	put(r, abytes);
+	put(r, fbytes);
+	put(r, ticks);
+	put(r, 0);
+}
+
+static void r_frame_sum(recs_t *r, uint64_t tsc, uint64_t frame, uint64_t nthreads, uint64_t allocs,
+                        uint64_t frees, uint64_t abytes, uint64_t fbytes, uint64_t live,
+                        uint64_t peak, uint64_t ticks, uint64_t flags)
+{
+	head(r, tsc, gm_rec_w0(frame, gm_rec_frame_sum, 4), nthreads);
+	put(r, allocs);
+	put(r, frees);
+	put(r, abytes);
+	put(r, fbytes);
+	put(r, live);
+	put(r, peak);
+	put(r, ticks);
+	put(r, flags);
+}
+
+static void r_spike(recs_t *r, uint64_t tsc, uint64_t frame, unsigned reasons, uint64_t allocs,
+                    uint64_t limit)
+{
+	head(r, tsc, gm_rec_w0(frame, gm_rec_spike, 3), reasons);
+	put(r, allocs);
+	put(r, limit);
+	put(r, 0);
+	put(r, 0);
+	put(r, 0);
+	put(r, 0);
+}
+
+static void r_tick(recs_t *r, uint64_t tsc, uint64_t n)
+{
+	head(r, tsc, gm_rec_w0(n, gm_rec_sim_tick, 0), 0);
+}
+
+static void r_level(recs_t *r, uint64_t tsc, unsigned level)
+{
+	head(r, tsc, gm_rec_w0(level, gm_rec_level, 0), 0);
+}
+
+/* Writes the blocks (raw, one per recs_t) as a capture; returns its path. */
+static const char *write_capture(const char *name, recs_t *blocks, int nblocks)
+{
+	char *path = paths[npaths++];
+	gm_file_header_t h;
+	FILE *f;
+	int t;
+
+	snprintf(path, sizeof(paths[0]), "%s/%s", tmpdir, name);
+	f = fopen(path, "wb");
+	cr_assert_not_null(f, "fopen(%s): %s", path, strerror(errno));
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, GM_FORMAT_MAGIC, sizeof(h.magic));
+	h.version_major = GM_FORMAT_VERSION_MAJOR;
+	h.version_minor = GM_FORMAT_VERSION_MINOR;
+	h.header_bytes = sizeof(h);
+	h.pid = 4242;
+	h.chunk_bytes = 1u << 20;
+	cr_assert_eq(fwrite(&h, sizeof(h), 1, f), 1);
+	for (t = 0; t < nblocks; t++) {
+		uint32_t bytes = (uint32_t)(blocks[t].n * sizeof(uint64_t));
+		gm_block_t b;
+
+		memset(&b, 0, sizeof(b));
+		b.magic = GM_BLOCK_MAGIC;
+		b.kind = gm_block_raw;
+		b.thread = blocks[t].thread;
+		b.seq = blocks[t].seq;
+		b.raw_bytes = b.stored_bytes = bytes;
+		b.check = gm_format_check(blocks[t].w, bytes);
+		b.tsc_base = 0; /* head() starts far records with a time record */
+		cr_assert_eq(fwrite(&b, sizeof(b), 1, f), 1);
+		cr_assert_eq(fwrite(blocks[t].w, 1, bytes, f), bytes);
+		free(blocks[t].w);
+	}
+	fclose(f);
+	return path;
+}
+
+/* A record with a string after fixed words: b = its length. */
+static void r_str(recs_t *r, uint64_t tsc, unsigned type, uint64_t a, uint64_t b, const char *s,
+                  size_t len)
+{
+	uint64_t w[8] = {0};
+	size_t i, units = (len + 15) / 16;
+
+	cr_assert_leq(len, sizeof(w));
+	memcpy(w, s, len);
+	head(r, tsc, gm_rec_w0(a, type, (unsigned)units), b);
+	for (i = 0; i < units * 2; i++)
+		put(r, w[i]);
+}
+
+static void r_context(recs_t *r, uint64_t tsc, uint64_t asset, uint64_t tag)
+{
+	head(r, tsc, gm_rec_w0(asset, gm_rec_context, 0), tag);
+}
+
+/* ---- running the command ------------------------------------------------- */
+
+static char out[1 << 17], err[1 << 12];
+
+static void slurp(const char *file, char *buf, size_t n)
+{
+	FILE *f = fopen(file, "r");
+	size_t got;
+
+	cr_assert_not_null(f, "%s", file);
+	got = fread(buf, 1, n - 1, f);
+	buf[got] = '\0';
+	fclose(f);
+	unlink(file);
+}
+
+/* Runs gmtrace frames ARGS (NULL-terminated) with stdout in out (or in
+ * stdout_path, e.g. /dev/full) and stderr in err; returns the exit status. */
+static int run_v(const char *stdout_path, int n, const char *const *args)
+{
+	char *argv[160], ofile[160], efile[160];
+	int argc = 1, rc, so, se, i;
+
+	argv[0] = "frames";
+	for (i = 0; i < n && args[i]; i++) {
+		cr_assert_lt(argc, 159);
+		argv[argc++] = (char *)args[i];
+	}
+	argv[argc] = NULL;
+	snprintf(ofile, sizeof(ofile), "%s/stdout.txt", tmpdir);
+	snprintf(efile, sizeof(efile), "%s/stderr.txt", tmpdir);
+	fflush(stdout);
+	fflush(stderr);
+	so = dup(1);
+	se = dup(2);
+	cr_assert_not_null(freopen(stdout_path ? stdout_path : ofile, "w", stdout));
+	cr_assert_not_null(freopen(efile, "w", stderr));
+	rc = gm_cmd_frames(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	clearerr(stdout);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	if (stdout_path)
+		out[0] = '\0';
+	else
+		slurp(ofile, out, sizeof(out));
+	slurp(efile, err, sizeof(err));
+	return rc;
+}
+
+#define run(...) run_v(NULL, 32, (const char *const[]){__VA_ARGS__, NULL})
+#define run_full(...) run_v("/dev/full", 32, (const char *const[]){__VA_ARGS__, NULL})
+
+#define expect_in(text, s) \
+	cr_expect(strstr((text), (s)) != NULL, "missing '%s' in:\n%s", (s), (text))
+
+/* ---- captures ------------------------------------------------------------- */
+
+#define MS 1000000ull
+
+/* Two threads, three frames (ends at 2, 7 and 16 ms after the start):
+ * frame 1 (events level, marker): thread 0 "main" allocates 100 B under
+ * asset 3 and tag 7 "fx", 50 B with no tag; thread 1 (no name) 30 B.
+ * Spike: bytes and allocator time. Frame 2 (SDL_GL_SwapWindow) allocates
+ * nothing; spike: allocator time only. A spike names frame 9, which has no
+ * row. Then the frames level: frame 3 (marker) has two ticks and 6
+ * allocations (thread 0 freed 64 B). */
+static const char *cap_game(const char *name)
+{
+	recs_t t[2] = {{0}, {0}};
+	uint64_t s = 1000;
+
+	t[1].thread = 1;
+	r_process(&t[0], s);
+	r_str(&t[0], s, gm_rec_thread_start, 4242, 4, "main", 4);
+	r_str(&t[0], s, gm_rec_tag_def, 7, 2, "fx", 2);
+	r_context(&t[0], s + 10, 3, 7);
+	r_alloc(&t[0], s + 20, 0x100, 100);
+	r_context(&t[0], s + 30, 0, 0);
+	r_alloc(&t[0], s + 40, 0x200, 50);
+	r_alloc(&t[1], s + 50, 0x300, 30);
+	r_frame(&t[0], s + 2 * MS, 1, 0, gm_present_marker);
+	r_frame_thread(&t[0], s + 2 * MS, 1, 0, 2, 0, 150, 0, 0);
+	r_frame_thread(&t[0], s + 2 * MS, 1, 1, 1, 0, 30, 0, 0);
+	r_frame_sum(&t[0], s + 2 * MS, 1, 2, 3, 0, 180, 0, 0, 0, 4000, 0);
+	head(&t[0], s + 2 * MS, gm_rec_w0(1, gm_rec_spike, 3),
+	     GM_SPIKE_BYTES | GM_SPIKE_ALLOC_TIME);
+	put(&t[0], 3);
+	put(&t[0], 10);
+	put(&t[0], 180);
+	put(&t[0], 100);
+	put(&t[0], 4000);
+	put(&t[0], 1000);
+	r_frame(&t[0], s + 7 * MS, 2, 0, gm_present_sdl2_gl);
+	r_frame_sum(&t[0], s + 7 * MS, 2, 0, 0, 0, 0, 0, 0, 0, 3000, GM_FRAME_FLAG_AUTO);
+	head(&t[0], s + 7 * MS, gm_rec_w0(2, gm_rec_spike, 3), GM_SPIKE_ALLOC_TIME);
+	put(&t[0], 0);
+	put(&t[0], 10);
+	put(&t[0], 0);
+	put(&t[0], 100);
+	put(&t[0], 3000);
+	put(&t[0], 1000);
+	r_spike(&t[0], s + 7 * MS, 9, GM_SPIKE_ALLOCATIONS, 20, 10);
+	r_level(&t[0], s + 8 * MS, gm_level_frames);
+	r_tick(&t[0], s + 9 * MS, 1);
+	r_tick(&t[0], s + 10 * MS, 2);
+	r_frame(&t[0], s + 16 * MS, 3, 0, gm_present_marker);
+	r_frame_thread(&t[0], s + 16 * MS, 3, 0, 6, 1, 600, 64, 0);
+	r_frame_sum(&t[0], s + 16 * MS, 3, 1, 6, 1, 600, 64, 0, 0, 0, GM_FRAME_FLAG_FRAMES_LEVEL);
+	return write_capture(name, t, 2);
+}
+
+/* ---- usage ------------------------------------------------------------------ */
+
+Test(frames_cmd, bad_arguments_say_what_is_wrong)
+{
+	static const struct {
+		const char *args[4];
+		const char *msg;
+	} cases[] = {
+	        {{"--budget-ms", "", "x.gmt"}, "--budget-ms takes milliseconds > 0"},
+	        {{"--budget-ms", "1e999", "x.gmt"}, "--budget-ms takes milliseconds > 0"},
+	        {{"--budget-ms", "inf", "x.gmt"}, "--budget-ms takes milliseconds > 0"},
+	        {{"--budget-ms", "16ms", "x.gmt"}, "--budget-ms takes milliseconds > 0"},
+	        {{"--budget-ms", "2e9", "x.gmt"}, "--budget-ms takes milliseconds > 0"},
+	        {{"x.gmt", "--budget-ms"}, "--budget-ms takes milliseconds > 0"},
+	        {{"--alloc-share", "1.5", "x.gmt"}, "--alloc-share takes a number 0..1"},
+	        {{"--alloc-share", "-0.5", "x.gmt"}, "--alloc-share takes a number 0..1"},
+	        {{"x.gmt", "--alloc-share"}, "--alloc-share takes a number 0..1"},
+	        {{"--window", "1000001", "x.gmt"}, "--window takes a number 0..1000000"},
+	        {{"x.gmt", "--window"}, "--window takes a number 0..1000000"},
+	        {{"--top", "100001", "x.gmt"}, "--top takes a number 0..100000"},
+	        {{"x.gmt", "--top"}, "--top takes a number 0..100000"},
+	        {{"x.gmt", "--from"}, "--from takes a frame number"},
+	        {{"--to", "x", "x.gmt"}, "--to takes a frame number"},
+	        {{"x.gmt", "--transition"}, "--transition takes a frame number"},
+	        {{"--from", "5", "--to"}, "--to takes a frame number"},
+	};
+	const char *many[2 * 65 + 1];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[160];
+		int rc = run_v(NULL, 4, cases[i].args);
+
+		snprintf(want, sizeof(want), "gmtrace frames: %s", cases[i].msg);
+		cr_expect_eq(rc, GM_CMD_USAGE, "case %zu", i);
+		cr_expect_eq(strncmp(err, want, strlen(want)), 0, "case %zu: '%s'", i, err);
+		expect_in(err, "usage: gmtrace frames");
+	}
+	for (i = 0; i < 65; i++) {
+		many[2 * i] = "--transition";
+		many[2 * i + 1] = "5";
+	}
+	many[130] = "x.gmt";
+	cr_expect_eq(run_v(NULL, 131, many), GM_CMD_USAGE);
+	expect_in(err, "gmtrace frames: at most 64 --transition\n");
+	cr_expect_eq(run("--from", "5", "--to", "2", "x.gmt"), GM_CMD_USAGE);
+	expect_in(err, "gmtrace frames: --from 5 is after --to 2\n");
+	cr_expect_eq(run("-h"), GM_CMD_OK);
+	cr_expect_eq(strncmp(out, "usage: gmtrace frames", 21), 0, "%s", out);
+	cr_expect_eq(run("--help"), GM_CMD_OK);
+	cr_expect_eq(run("--alloc-share", "0", "-"), GM_CMD_FAIL, "'-' is a capture name");
+	cr_expect_eq(strncmp(err, "gmtrace: ", 9), 0, "%s", err);
+}
+
+/* ---- reports ------------------------------------------------------------------ */
+
+Test(frames_cmd, text_report_of_sources_spikes_owners_and_threads)
+{
+	const char *path = cap_game("game.gmt");
+
+	cr_assert_eq(run("--threads", path), GM_CMD_OK, "%s", err);
+	expect_in(out, "frames    3 main frames, 2 marked by gmtrace_frame_mark(); 1 found by the "
+	               "SDL_GL_SwapWindow present hook\n");
+	expect_in(out, "level     events (2 frames) and frames (1 frames); events -> frames at "
+	               "frame 3\n");
+	/* spikes */
+	expect_in(out, "  frame 1 at +2.00 ms, frame time 2.00 ms: 180 B allocated > limit 100 B; "
+	               "4.0 us in the allocator > limit 1.0 us\n");
+	expect_in(out, "    tags    fx: 1 (100 B), (no tag): 2 (80 B)\n"); /* both threads */
+	expect_in(out, "    assets  asset 3: 1 (100 B)\n");
+	expect_in(out, "    threads 0 \"main\": 2 allocations, 150 B; 1: 1 allocations, 30 B\n");
+	expect_in(out, "  frame 2 at +7.00 ms, frame time 5.00 ms: 3.0 us in the allocator > limit "
+	               "1.0 us (0 allocations, 0 B)\n");
+	expect_in(out, "  frame 9 at +7.00 ms: 20 allocations > limit 10\n");
+	/* less allocator time in longer frames: 4, 3, 0 us against 2, 5, 9 ms */
+	expect_in(out, "  allocator time explains frame time strongly, inversely (r = -0.98)\n");
+	/* frames level: allocations of frames with ticks over their ticks */
+	expect_in(out, "  allocations per tick: mean 3.00, max 3.00 (allocations of frames with "
+	               "ticks over their ticks)\n");
+	expect_in(out, "\ntransition at frame 3 (events -> frames), 30 frames each side\n");
+	/* --threads without a range: every frame, each thread's share */
+	expect_in(out, "\nframes 0..\n");
+	expect_in(out, "thread 0 \"main\": 6 allocs, 1 frees, 600 B allocated, 64 B freed, 0 ns "
+	               "in the allocator\n");
+	expect_in(out, "thread 1: 1 allocs, 0 frees, 30 B allocated, 0 ns in the allocator\n");
+	cr_assert_eq(run("--transition", "100", "--window", "2", path), GM_CMD_OK, "%s", err);
+	expect_in(out, "\ntransition at frame 100, 2 frames each side\n"
+	               "  before: 0 frames, mean 0.0 allocations, live 0 B\n"
+	               "  after:  0 frames, mean 0.0 allocations, live 0 B\n");
+}
+
+Test(frames_cmd, json_report_of_spikes_and_ticks)
+{
+	const char *path = cap_game("game.gmt");
+
+	cr_assert_eq(run("--json", "--threads", path), GM_CMD_OK, "%s", err);
+	expect_in(out, "\"level\": \"mixed\"");
+	expect_in(out, "\"frame\": 9,\n      \"ns\": ");
+	expect_in(out, "\"frame_ns\": null,");
+	expect_in(out, "\"reasons\": [\n        \"bytes\",\n        \"alloc_time\"\n      ]");
+	expect_in(out, "\"allocations_per_tick_method\": \"frames\"");
+	expect_in(out, "\"name\": \"main\"");
+	expect_in(out, "\"strength\": \"strong\"");
+}
+
+Test(frames_cmd, frames_level_capture_without_time_and_rows_out_of_order)
+{
+	recs_t t = {0};
+	const char *flat, *odd, *rows;
+	static const uint64_t order[5] = {1, 4, 5, 2, 6};
+	int i;
+
+	/* two frames-level frames at the very start: no time has passed */
+	r_process(&t, 1000);
+	for (i = 1; i <= 2; i++) {
+		r_frame(&t, 1000, (uint64_t)i, 0, gm_present_marker);
+		r_frame_sum(&t, 1000, (uint64_t)i, 1, 2, 0, 20, 0, 0, 0, 0,
+		            GM_FRAME_FLAG_FRAMES_LEVEL);
+	}
+	flat = write_capture("flat.gmt", &t, 1);
+	cr_assert_eq(run(flat), GM_CMD_OK, "%s", err);
+	expect_in(out, "level     frames (per-frame totals)\n");
+	expect_in(out, "duration  0 ns, budget 16.67 ms\n");
+	cr_assert_eq(run("--json", flat), GM_CMD_OK, "%s", err);
+	expect_in(out, "\"mean_fps\": null,");
+	expect_in(out, "\"ticks\": null,");
+
+	/* events level, frames numbered 1, 4, 5, 2, 6; one tick (no interval) */
+	memset(&t, 0, sizeof(t));
+	r_process(&t, 1000);
+	r_tick(&t, 1500, 1);
+	for (i = 0; i < 5; i++) {
+		r_alloc(&t, 2000 + 1000 * (uint64_t)i, 0x100 * (uint64_t)(i + 1), 8);
+		r_frame(&t, 2500 + 1000 * (uint64_t)i, order[i], 0, gm_present_marker);
+	}
+	odd = write_capture("odd.gmt", &t, 1);
+	cr_assert_eq(run("--json", "--from", "3", odd), GM_CMD_OK, "%s", err);
+	expect_in(out, "\"allocations_per_tick_method\": null");
+	/* the table of frames is the last key: 4, 5 and 6, not 2 */
+	for (rows = strstr(out, "\"per_frame\": ["); rows && strstr(rows + 1, "\"per_frame\": [");)
+		rows = strstr(rows + 1, "\"per_frame\": [");
+	cr_assert_not_null(rows);
+	cr_expect_null(strstr(rows, "\"frame\": 2,"), "frame 2 is before --from 3: %s", rows);
+	cr_expect_null(strstr(rows, "\"frame\": 1,"), "frame 1 is before --from 3: %s", rows);
+	expect_in(rows, "\"frame\": 4,");
+	expect_in(rows, "\"frame\": 5,");
+	expect_in(rows, "\"frame\": 6,");
+	cr_assert_eq(run("--csv", "--from", "3", odd), GM_CMD_OK, "%s", err);
+	cr_expect_eq(strncmp(out, "frame,start_ns,", 15), 0);
+}
+
+Test(frames_cmd, a_full_disk_is_one_clear_error)
+{
+	const char *path = cap_game("game.gmt");
+
+	cr_expect_eq(run_full(path), GM_CMD_FAIL);
+	cr_expect_str_eq(err, "gmtrace: frames: cannot write the report\n");
+	cr_expect_eq(run_full("--json", path), GM_CMD_FAIL);
+	cr_expect_str_eq(err, "gmtrace: frames: cannot write the report\n");
+}
+
+/* ---- out of memory -------------------------------------------------------------- */
+
+typedef struct oom_case {
+	const char *args[4];
+	const char *want; /* in stdout when nothing failed */
+} oom_case_t;
+
+static int oom_run(long n, void *arg)
+{
+	const oom_case_t *c = arg;
+	int rc = run_v(NULL, 4, c->args);
+
+	if (rc == GM_CMD_OK) {
+		cr_assert(strstr(out, c->want), "allocation %ld: no '%s' in %s", n, c->want, out);
+		return 0;
+	}
+	cr_assert_eq(rc, GM_CMD_FAIL, "allocation %ld: status %d", n, rc);
+	cr_assert_eq(strncmp(err, "gmtrace: ", 9), 0, "allocation %ld: '%s'", n, err);
+	cr_assert_eq(strchr(err, '\n') + 1, err + strlen(err), "allocation %ld: one line: %s", n,
+	             err);
+	return 1;
+}
+
+Test(frames_cmd, out_of_memory_anywhere_is_one_error_line)
+{
+	oom_case_t c = {{"--threads", NULL, NULL, NULL}, "\ntransition at frame 3"};
+	long runs;
+
+	c.args[1] = cap_game("game.gmt");
+	runs = gm_failalloc_each(oom_run, &c, 10000);
+	cr_expect_gt(runs, 10, "text report (%ld failing runs)", runs);
+	c.args[0] = "--json";
+	c.want = "\"transitions\"";
+	runs = gm_failalloc_each(oom_run, &c, 10000);
+	cr_expect_gt(runs, 10, "json report (%ld failing runs)", runs);
+}
