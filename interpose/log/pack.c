@@ -15,6 +15,16 @@ static inline unsigned char *gm_pack_varint(unsigned char *o, uint64_t v)
 	return o;
 }
 
+/* Word k of raw records: a capture's raw block payload (gmtrace run's
+ * compaction) sits at any byte offset of the file, so no alignment is
+ * assumed; on x86 this is the same single load. */
+static inline uint64_t gm_pack_word(const unsigned char *w, size_t k)
+{
+	uint64_t v;
+	memcpy(&v, w + 8 * k, 8);
+	return v;
+}
+
 static inline uint64_t gm_pack_zz(uint64_t v)
 {
 	return (v << 1) ^ (uint64_t)((int64_t)v >> 63);
@@ -34,12 +44,12 @@ static inline uint64_t gm_pack_unzz(uint64_t v)
 
 size_t gm_pack_block_v1(const void *raw, size_t n, void *out)
 {
-	const uint64_t *w = raw;
+	const unsigned char *w = raw;
 	unsigned char *o = out;
 	uint64_t pa = 0, pb = 0, pf = 0, pt = 0;
 	size_t i = 0, units = n / 16;
 	while (i < units) {
-		uint64_t w0 = w[2 * i], w1 = w[2 * i + 1];
+		uint64_t w0 = gm_pack_word(w, 2 * i), w1 = gm_pack_word(w, 2 * i + 1);
 		unsigned t = gm_rec_type(w0), x = gm_rec_x(w0), u = gm_rec_units(w0);
 		uint64_t a = gm_rec_a(w0), b = gm_rec_b(w1), tick = gm_rec_tick(w1);
 		if (i + u > units)
@@ -67,7 +77,7 @@ size_t gm_pack_block_v1(const void *raw, size_t n, void *out)
 		o = gm_pack_varint(o, (tick - pt) & GM_REC_TICK_MASK);
 		pt = tick;
 		if (u > 1) {
-			memcpy(o, &w[2 * i + 2], (size_t)(u - 1) * 16);
+			memcpy(o, w + 16 * (i + 1), (size_t)(u - 1) * 16);
 			o += (size_t)(u - 1) * 16;
 		}
 		i += u;
@@ -188,12 +198,12 @@ static inline unsigned char *gm_pack_put(unsigned char *o, uint64_t v, unsigned 
 
 size_t gm_pack_records(const void *raw, size_t n, void *out, size_t *used)
 {
-	const uint64_t *w = raw;
+	const unsigned char *w = raw;
 	unsigned char *o = out;
 	uint64_t pa = 0, pb = 0, pf = 0, pt = 0;
 	size_t i = 0, units = n / 16;
 	while (i < units) {
-		uint64_t w0 = w[2 * i], w1 = w[2 * i + 1];
+		uint64_t w0 = gm_pack_word(w, 2 * i), w1 = gm_pack_word(w, 2 * i + 1);
 		unsigned t = gm_rec_type(w0), x = gm_rec_x(w0), u, la, lb, lt;
 		if (GM_PACK_UNLIKELY(w0 == 0))
 			break; /* a slot claimed and never written */
@@ -228,7 +238,7 @@ size_t gm_pack_records(const void *raw, size_t n, void *out, size_t *used)
 		if (i + u > units)
 			u = (unsigned)(units - i); /* cannot happen for whole records */
 		if (GM_PACK_UNLIKELY(u > 1)) {
-			memcpy(o, &w[2 * i + 2], (size_t)(u - 1) * 16);
+			memcpy(o, w + 16 * (i + 1), (size_t)(u - 1) * 16);
 			o += (size_t)(u - 1) * 16;
 		}
 		i += u;

@@ -41,6 +41,7 @@ static void gm_test_raw_capture(char *path, int n, uint64_t *last_ptr)
 	}
 	gm_ring_commit(&ring, idx, (uint32_t)n * 16);
 	cr_assert_eq(gm_drain_pass(&d, 0), n * 16);
+	gm_drain_free(&d);
 	close(fd);
 	gm_ring_detach(&ring, 1);
 }
