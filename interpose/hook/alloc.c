@@ -76,7 +76,7 @@ static void gm_hook_fail(gm_thread_t *t, unsigned kind, size_t n, size_t align)
 
 /* ---- C ------------------------------------------------------------------ */
 
-GMTRACE_API void *malloc(size_t n)
+static __attribute__((noinline)) void *gm_hook_malloc_slow(size_t n)
 {
 	gm_thread_t *t = &gm_thread_self;
 	uint64_t t0;
@@ -95,9 +95,70 @@ GMTRACE_API void *malloc(size_t n)
 	return p;
 }
 
+/* What an allocation does once the real allocator returned p, outside the
+ * common case (gm_hook_record_fast). No timed sample is due here. */
+static __attribute__((noinline)) void *gm_hook_alloc_done(void *p, size_t n, unsigned kind)
+{
+	gm_thread_t *t = &gm_thread_self;
+	if (gm_hook_on_alloc(t)) {
+		if (GM_LIKELY(p != NULL))
+			gm_event_alloc(t, p, n, kind, 0, gm_hook_usable(p), 0, 0);
+		else
+			gm_hook_fail(t, kind, n, 0);
+	}
+	return p;
+}
+
+/* The common case before the real call: resolved, no timed sample due
+ * (the counter is taken here), no budget node. */
+static inline __attribute__((always_inline)) int gm_hook_fast_before(gm_thread_t *t)
+{
+	if (GM_UNLIKELY(!__atomic_load_n(&gm_real.malloc, __ATOMIC_ACQUIRE)) ||
+	    GM_UNLIKELY(t->sample_left <= 1) || GM_UNLIKELY(gm_context_node_now != 0))
+		return 0;
+	t->sample_left--;
+	return 1;
+}
+
+/* The common case after it: the allocation record of p written straight,
+ * recording at the events level on a registered thread with room in its
+ * chunk and no asset scope. Returns p, or what gm_hook_alloc_done does with
+ * it otherwise. Only n and kind are kept across the real call, so the hooks
+ * using it save few registers. */
+static inline __attribute__((always_inline)) void *gm_hook_record_fast(void *p, size_t n,
+                                                                       unsigned kind)
+{
+	gm_thread_t *t = &gm_thread_self;
+	gm_frame_acc_t *acc;
+	uint64_t *pos, now;
+	if (GM_UNLIKELY(p == NULL) || !GM_HOOK_ON(t) ||
+	    GM_UNLIKELY(gm_event_level != gm_level_events) || GM_UNLIKELY(!(acc = t->acc)) ||
+	    GM_UNLIKELY(gm_context_asset_now != NULL))
+		return gm_hook_alloc_done(p, n, kind);
+	now = gm_support_tsc();
+	pos = t->pos;
+	if (GM_UNLIKELY(pos >= t->end || now - t->last_tsc >= GM_REC_TICK_HALF))
+		return gm_hook_alloc_done(p, n, kind);
+	t->pos = pos + 2;
+	t->last_tsc = now;
+	__asm__ volatile("" ::: "memory"); /* claim the slot before filling it */
+	pos[1] = gm_rec_w1(n, now);
+	__atomic_store_n(&pos[0], gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), __ATOMIC_RELEASE);
+	GM_ACC_ADD(acc->nalloc, 1);
+	GM_ACC_ADD(acc->alloc_bytes, n);
+	return p;
+}
+
+GMTRACE_API void *malloc(size_t n)
+{
+	if (!gm_hook_fast_before(&gm_thread_self))
+		return gm_hook_malloc_slow(n);
+	return gm_hook_record_fast(gm_real.malloc(n), n, gm_kind_malloc);
+}
+
 /* free and every delete: record (kind; sized from a sized delete), then
  * give the block back to its heap (a budget node's, or the real one). */
-static inline __attribute__((always_inline)) void gm_hook_free(void *p, unsigned kind, size_t sized)
+static __attribute__((noinline)) void gm_hook_free_slow(void *p, unsigned kind, size_t sized)
 {
 	gm_thread_t *t = &gm_thread_self;
 	uint64_t t0;
@@ -122,6 +183,39 @@ static inline __attribute__((always_inline)) void gm_hook_free(void *p, unsigned
 		gm_budget_free(p);
 	else
 		gm_real.free(p);
+}
+
+/* The common free: recording, at the events level, a thread already
+ * registered, no timed sample due, room in its chunk, a block from the
+ * process's allocator. It needs no register across a call, so the hook
+ * saves none and ends in a jump to the real free; anything else goes to
+ * gm_hook_free_slow, which does the whole work. */
+static inline __attribute__((always_inline)) void gm_hook_free(void *p, unsigned kind, size_t sized)
+{
+	gm_thread_t *t = &gm_thread_self;
+	uint64_t *pos, now;
+	gm_frame_acc_t *acc;
+	if (GM_UNLIKELY(p == NULL) || GM_UNLIKELY(gm_bootstrap_owns(p)) ||
+	    GM_UNLIKELY(t->sample_left <= 1) || !GM_HOOK_ON(t) ||
+	    GM_UNLIKELY(gm_event_level != gm_level_events) || GM_UNLIKELY(!(acc = t->acc)) ||
+	    GM_UNLIKELY(gm_heap_owns(p)))
+		goto slow;
+	now = gm_support_tsc();
+	pos = t->pos;
+	if (GM_UNLIKELY(pos >= t->end || now - t->last_tsc >= GM_REC_TICK_HALF))
+		goto slow_clocked;
+	t->sample_left--;
+	t->pos = pos + 2;
+	t->last_tsc = now;
+	__asm__ volatile("" ::: "memory"); /* claim the slot before filling it */
+	pos[1] = gm_rec_w1(sized, now);
+	__atomic_store_n(&pos[0], gm_rec_w0((uintptr_t)p, gm_rec_free, kind), __ATOMIC_RELEASE);
+	GM_ACC_ADD(acc->nfree, 1);
+	gm_real.free(p);
+	return;
+slow_clocked:
+slow:
+	gm_hook_free_slow(p, kind, sized);
 }
 
 GMTRACE_API void free(void *p)
@@ -383,21 +477,39 @@ static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 }
 
 /* new: _Znwm _Znam, nothrow, aligned (std::align_val_t is a size_t) */
+/* Plain new and new[] of a size: the common case as malloc's; a failed
+ * call (the new-handler loop, the throw) goes to gm_hook_new, which asks
+ * the allocator again first. */
+static inline __attribute__((always_inline)) void *gm_hook_new_fast(size_t n, unsigned kind,
+                                                                    int nothrow)
+{
+	gm_thread_t *t = &gm_thread_self;
+	void *p;
+	if (GM_UNLIKELY(n == 0) || !gm_hook_fast_before(t))
+		return gm_hook_new(n, 0, kind, nothrow);
+	p = gm_real.malloc(n);
+	if (GM_UNLIKELY(p == NULL)) {
+		gm_thread_self.sample_left++; /* gm_hook_new counts this call */
+		return gm_hook_new(n, 0, kind, nothrow);
+	}
+	return gm_hook_record_fast(p, n, kind);
+}
+
 GMTRACE_API void *_Znwm(size_t n)
 {
-	return gm_hook_new(n, 0, gm_kind_new, 0);
+	return gm_hook_new_fast(n, gm_kind_new, 0);
 }
 GMTRACE_API void *_Znam(size_t n)
 {
-	return gm_hook_new(n, 0, gm_kind_new_array, 0);
+	return gm_hook_new_fast(n, gm_kind_new_array, 0);
 }
 GMTRACE_API void *_ZnwmRKSt9nothrow_t(size_t n, const void *nt)
 {
-	return gm_hook_new(n, 0, gm_kind_new, 1);
+	return gm_hook_new_fast(n, gm_kind_new, 1);
 }
 GMTRACE_API void *_ZnamRKSt9nothrow_t(size_t n, const void *nt)
 {
-	return gm_hook_new(n, 0, gm_kind_new_array, 1);
+	return gm_hook_new_fast(n, gm_kind_new_array, 1);
 }
 GMTRACE_API void *_ZnwmSt11align_val_t(size_t n, size_t al)
 {
