@@ -97,9 +97,18 @@ fi
 	-print_final_stats=1 corpus || status=$?
 ./fuzz_profile "${prof[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
 	-print_final_stats=1 profiles || status=$?
+# what a failing run found is kept in failed/<time>/ (the next run starts by
+# removing the previous run's files, and its seeds differ), with the seed
+# captures it mutated
+kept=
 for f in sanitizer.* crash-* leak-* timeout-* oom-*; do
 	[ -e "$f" ] || continue
-	echo "fuzz: found $out/$f" >&2
+	if [ -z "$kept" ]; then
+		kept=$out/failed/$(date +%Y%m%d-%H%M%S)
+		mkdir -p "$kept" && cp -r corpus "$kept/" 2>/dev/null
+	fi
+	cp "$f" "$kept/" 2>/dev/null
+	echo "fuzz: found $out/$f (kept in $kept)" >&2
 	case $f in sanitizer.*) cat "$f" >&2 ;; esac
 	status=1
 done
