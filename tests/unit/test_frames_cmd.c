@@ -16,6 +16,7 @@
 #include "analysis/cmd/cmd.h"
 #include "analysis/log/reader.h"
 #include "analysis/model/frames.h"
+#include "cmdrun.h"
 #include "failalloc.h"
 
 /* ---- capture builder ---------------------------------------------------- */
@@ -208,55 +209,11 @@ static void r_context(recs_t *r, uint64_t tsc, uint64_t asset, uint64_t tag)
 
 /* ---- running the command ------------------------------------------------- */
 
-static char out[1 << 17], err[1 << 12];
-
-static void slurp(const char *file, char *buf, size_t n)
-{
-	FILE *f = fopen(file, "r");
-	size_t got;
-
-	cr_assert_not_null(f, "%s", file);
-	got = fread(buf, 1, n - 1, f);
-	buf[got] = '\0';
-	fclose(f);
-	unlink(file);
-}
-
 /* Runs gmtrace frames ARGS (NULL-terminated) with stdout in out (or in
  * stdout_path, e.g. /dev/full) and stderr in err; returns the exit status. */
 static int run_v(const char *stdout_path, int n, const char *const *args)
 {
-	char *argv[160], ofile[160], efile[160];
-	int argc = 1, rc, so, se, i;
-
-	argv[0] = "frames";
-	for (i = 0; i < n && args[i]; i++) {
-		cr_assert_lt(argc, 159);
-		argv[argc++] = (char *)args[i];
-	}
-	argv[argc] = NULL;
-	snprintf(ofile, sizeof(ofile), "%s/stdout.txt", tmpdir);
-	snprintf(efile, sizeof(efile), "%s/stderr.txt", tmpdir);
-	fflush(stdout);
-	fflush(stderr);
-	so = dup(1);
-	se = dup(2);
-	cr_assert_not_null(freopen(stdout_path ? stdout_path : ofile, "w", stdout));
-	cr_assert_not_null(freopen(efile, "w", stderr));
-	rc = gm_cmd_frames(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	clearerr(stdout);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	if (stdout_path)
-		out[0] = '\0';
-	else
-		slurp(ofile, out, sizeof(out));
-	slurp(efile, err, sizeof(err));
-	return rc;
+	return gm_test_cmd(gm_cmd_frames, "frames", tmpdir, stdout_path, n, args);
 }
 
 #define run(...) run_v(NULL, 32, (const char *const[]){__VA_ARGS__, NULL})
@@ -356,8 +313,9 @@ Test(frames_cmd, bad_arguments_say_what_is_wrong)
 
 		snprintf(want, sizeof(want), "gmtrace frames: %s", cases[i].msg);
 		cr_expect_eq(rc, GM_CMD_USAGE, "case %zu", i);
-		cr_expect_eq(strncmp(err, want, strlen(want)), 0, "case %zu: '%s'", i, err);
-		expect_in(err, "usage: gmtrace frames");
+		cr_expect_eq(strncmp(gm_test_err, want, strlen(want)), 0, "case %zu: '%s'", i,
+		             gm_test_err);
+		expect_in(gm_test_err, "usage: gmtrace frames");
 	}
 	for (i = 0; i < 65; i++) {
 		many[2 * i] = "--transition";
@@ -365,14 +323,14 @@ Test(frames_cmd, bad_arguments_say_what_is_wrong)
 	}
 	many[130] = "x.gmt";
 	cr_expect_eq(run_v(NULL, 131, many), GM_CMD_USAGE);
-	expect_in(err, "gmtrace frames: at most 64 --transition\n");
+	expect_in(gm_test_err, "gmtrace frames: at most 64 --transition\n");
 	cr_expect_eq(run("--from", "5", "--to", "2", "x.gmt"), GM_CMD_USAGE);
-	expect_in(err, "gmtrace frames: --from 5 is after --to 2\n");
+	expect_in(gm_test_err, "gmtrace frames: --from 5 is after --to 2\n");
 	cr_expect_eq(run("-h"), GM_CMD_OK);
-	cr_expect_eq(strncmp(out, "usage: gmtrace frames", 21), 0, "%s", out);
+	cr_expect_eq(strncmp(gm_test_out, "usage: gmtrace frames", 21), 0, "%s", gm_test_out);
 	cr_expect_eq(run("--help"), GM_CMD_OK);
 	cr_expect_eq(run("--alloc-share", "0", "-"), GM_CMD_FAIL, "'-' is a capture name");
-	cr_expect_eq(strncmp(err, "gmtrace: ", 9), 0, "%s", err);
+	cr_expect_eq(strncmp(gm_test_err, "gmtrace: ", 9), 0, "%s", gm_test_err);
 }
 
 /* ---- reports ------------------------------------------------------------------ */
@@ -381,49 +339,61 @@ Test(frames_cmd, text_report_of_sources_spikes_owners_and_threads)
 {
 	const char *path = cap_game("game.gmt");
 
-	cr_assert_eq(run("--threads", path), GM_CMD_OK, "%s", err);
-	expect_in(out, "frames    3 main frames, 2 marked by gmtrace_frame_mark(); 1 found by the "
-	               "SDL_GL_SwapWindow present hook\n");
-	expect_in(out, "level     events (2 frames) and frames (1 frames); events -> frames at "
-	               "frame 3\n");
+	cr_assert_eq(run("--threads", path), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out,
+	          "frames    3 main frames, 2 marked by gmtrace_frame_mark(); 1 found by the "
+	          "SDL_GL_SwapWindow present hook\n");
+	expect_in(gm_test_out,
+	          "level     events (2 frames) and frames (1 frames); events -> frames at "
+	          "frame 3\n");
 	/* spikes */
-	expect_in(out, "  frame 1 at +2.00 ms, frame time 2.00 ms: 180 B allocated > limit 100 B; "
-	               "4.0 us in the allocator > limit 1.0 us\n");
-	expect_in(out, "    tags    fx: 1 (100 B), (no tag): 2 (80 B)\n"); /* both threads */
-	expect_in(out, "    assets  asset 3: 1 (100 B)\n");
-	expect_in(out, "    threads 0 \"main\": 2 allocations, 150 B; 1: 1 allocations, 30 B\n");
-	expect_in(out, "  frame 2 at +7.00 ms, frame time 5.00 ms: 3.0 us in the allocator > limit "
-	               "1.0 us (0 allocations, 0 B)\n");
-	expect_in(out, "  frame 9 at +7.00 ms: 20 allocations > limit 10\n");
+	expect_in(gm_test_out,
+	          "  frame 1 at +2.00 ms, frame time 2.00 ms: 180 B allocated > limit 100 B; "
+	          "4.0 us in the allocator > limit 1.0 us\n");
+	expect_in(gm_test_out,
+	          "    tags    fx: 1 (100 B), (no tag): 2 (80 B)\n"); /* both threads */
+	expect_in(gm_test_out, "    assets  asset 3: 1 (100 B)\n");
+	expect_in(gm_test_out,
+	          "    threads 0 \"main\": 2 allocations, 150 B; 1: 1 allocations, 30 B\n");
+	expect_in(gm_test_out,
+	          "  frame 2 at +7.00 ms, frame time 5.00 ms: 3.0 us in the allocator > limit "
+	          "1.0 us (0 allocations, 0 B)\n");
+	expect_in(gm_test_out, "  frame 9 at +7.00 ms: 20 allocations > limit 10\n");
 	/* less allocator time in longer frames: 4, 3, 0 us against 2, 5, 9 ms */
-	expect_in(out, "  allocator time explains frame time strongly, inversely (r = -0.98)\n");
+	expect_in(gm_test_out,
+	          "  allocator time explains frame time strongly, inversely (r = -0.98)\n");
 	/* frames level: allocations of frames with ticks over their ticks */
-	expect_in(out, "  allocations per tick: mean 3.00, max 3.00 (allocations of frames with "
-	               "ticks over their ticks)\n");
-	expect_in(out, "\ntransition at frame 3 (events -> frames), 30 frames each side\n");
+	expect_in(gm_test_out,
+	          "  allocations per tick: mean 3.00, max 3.00 (allocations of frames with "
+	          "ticks over their ticks)\n");
+	expect_in(gm_test_out, "\ntransition at frame 3 (events -> frames), 30 frames each side\n");
 	/* --threads without a range: every frame, each thread's share */
-	expect_in(out, "\nframes 0..\n");
-	expect_in(out, "thread 0 \"main\": 6 allocs, 1 frees, 600 B allocated, 64 B freed, 0 ns "
-	               "in the allocator\n");
-	expect_in(out, "thread 1: 1 allocs, 0 frees, 30 B allocated, 0 ns in the allocator\n");
-	cr_assert_eq(run("--transition", "100", "--window", "2", path), GM_CMD_OK, "%s", err);
-	expect_in(out, "\ntransition at frame 100, 2 frames each side\n"
-	               "  before: 0 frames, mean 0.0 allocations, live 0 B\n"
-	               "  after:  0 frames, mean 0.0 allocations, live 0 B\n");
+	expect_in(gm_test_out, "\nframes 0..\n");
+	expect_in(gm_test_out,
+	          "thread 0 \"main\": 6 allocs, 1 frees, 600 B allocated, 64 B freed, 0 ns "
+	          "in the allocator\n");
+	expect_in(gm_test_out,
+	          "thread 1: 1 allocs, 0 frees, 30 B allocated, 0 ns in the allocator\n");
+	cr_assert_eq(run("--transition", "100", "--window", "2", path), GM_CMD_OK, "%s",
+	             gm_test_err);
+	expect_in(gm_test_out, "\ntransition at frame 100, 2 frames each side\n"
+	                       "  before: 0 frames, mean 0.0 allocations, live 0 B\n"
+	                       "  after:  0 frames, mean 0.0 allocations, live 0 B\n");
 }
 
 Test(frames_cmd, json_report_of_spikes_and_ticks)
 {
 	const char *path = cap_game("game.gmt");
 
-	cr_assert_eq(run("--json", "--threads", path), GM_CMD_OK, "%s", err);
-	expect_in(out, "\"level\": \"mixed\"");
-	expect_in(out, "\"frame\": 9,\n      \"ns\": ");
-	expect_in(out, "\"frame_ns\": null,");
-	expect_in(out, "\"reasons\": [\n        \"bytes\",\n        \"alloc_time\"\n      ]");
-	expect_in(out, "\"allocations_per_tick_method\": \"frames\"");
-	expect_in(out, "\"name\": \"main\"");
-	expect_in(out, "\"strength\": \"strong\"");
+	cr_assert_eq(run("--json", "--threads", path), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, "\"level\": \"mixed\"");
+	expect_in(gm_test_out, "\"frame\": 9,\n      \"ns\": ");
+	expect_in(gm_test_out, "\"frame_ns\": null,");
+	expect_in(gm_test_out,
+	          "\"reasons\": [\n        \"bytes\",\n        \"alloc_time\"\n      ]");
+	expect_in(gm_test_out, "\"allocations_per_tick_method\": \"frames\"");
+	expect_in(gm_test_out, "\"name\": \"main\"");
+	expect_in(gm_test_out, "\"strength\": \"strong\"");
 }
 
 Test(frames_cmd, frames_level_capture_without_time_and_rows_out_of_order)
@@ -441,12 +411,12 @@ Test(frames_cmd, frames_level_capture_without_time_and_rows_out_of_order)
 		            GM_FRAME_FLAG_FRAMES_LEVEL);
 	}
 	flat = write_capture("flat.gmt", &t, 1);
-	cr_assert_eq(run(flat), GM_CMD_OK, "%s", err);
-	expect_in(out, "level     frames (per-frame totals)\n");
-	expect_in(out, "duration  0 ns, budget 16.67 ms\n");
-	cr_assert_eq(run("--json", flat), GM_CMD_OK, "%s", err);
-	expect_in(out, "\"mean_fps\": null,");
-	expect_in(out, "\"ticks\": null,");
+	cr_assert_eq(run(flat), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, "level     frames (per-frame totals)\n");
+	expect_in(gm_test_out, "duration  0 ns, budget 16.67 ms\n");
+	cr_assert_eq(run("--json", flat), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, "\"mean_fps\": null,");
+	expect_in(gm_test_out, "\"ticks\": null,");
 
 	/* events level, frames numbered 1, 4, 5, 2, 6; one tick (no interval) */
 	memset(&t, 0, sizeof(t));
@@ -457,10 +427,11 @@ Test(frames_cmd, frames_level_capture_without_time_and_rows_out_of_order)
 		r_frame(&t, 2500 + 1000 * (uint64_t)i, order[i], 0, gm_present_marker);
 	}
 	odd = write_capture("odd.gmt", &t, 1);
-	cr_assert_eq(run("--json", "--from", "3", odd), GM_CMD_OK, "%s", err);
-	expect_in(out, "\"allocations_per_tick_method\": null");
+	cr_assert_eq(run("--json", "--from", "3", odd), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, "\"allocations_per_tick_method\": null");
 	/* the table of frames is the last key: 4, 5 and 6, not 2 */
-	for (rows = strstr(out, "\"per_frame\": ["); rows && strstr(rows + 1, "\"per_frame\": [");)
+	for (rows = strstr(gm_test_out, "\"per_frame\": [");
+	     rows && strstr(rows + 1, "\"per_frame\": [");)
 		rows = strstr(rows + 1, "\"per_frame\": [");
 	cr_assert_not_null(rows);
 	cr_expect_null(strstr(rows, "\"frame\": 2,"), "frame 2 is before --from 3: %s", rows);
@@ -468,8 +439,8 @@ Test(frames_cmd, frames_level_capture_without_time_and_rows_out_of_order)
 	expect_in(rows, "\"frame\": 4,");
 	expect_in(rows, "\"frame\": 5,");
 	expect_in(rows, "\"frame\": 6,");
-	cr_assert_eq(run("--csv", "--from", "3", odd), GM_CMD_OK, "%s", err);
-	cr_expect_eq(strncmp(out, "frame,start_ns,", 15), 0);
+	cr_assert_eq(run("--csv", "--from", "3", odd), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_eq(strncmp(gm_test_out, "frame,start_ns,", 15), 0);
 }
 
 Test(frames_cmd, a_full_disk_is_one_clear_error)
@@ -477,9 +448,9 @@ Test(frames_cmd, a_full_disk_is_one_clear_error)
 	const char *path = cap_game("game.gmt");
 
 	cr_expect_eq(run_full(path), GM_CMD_FAIL);
-	cr_expect_str_eq(err, "gmtrace: frames: cannot write the report\n");
+	cr_expect_str_eq(gm_test_err, "gmtrace: frames: cannot write the report\n");
 	cr_expect_eq(run_full("--json", path), GM_CMD_FAIL);
-	cr_expect_str_eq(err, "gmtrace: frames: cannot write the report\n");
+	cr_expect_str_eq(gm_test_err, "gmtrace: frames: cannot write the report\n");
 }
 
 /* ---- out of memory -------------------------------------------------------------- */
@@ -495,13 +466,15 @@ static int oom_run(long n, void *arg)
 	int rc = run_v(NULL, 4, c->args);
 
 	if (rc == GM_CMD_OK) {
-		cr_assert(strstr(out, c->want), "allocation %ld: no '%s' in %s", n, c->want, out);
+		cr_assert(strstr(gm_test_out, c->want), "allocation %ld: no '%s' in %s", n, c->want,
+		          gm_test_out);
 		return 0;
 	}
 	cr_assert_eq(rc, GM_CMD_FAIL, "allocation %ld: status %d", n, rc);
-	cr_assert_eq(strncmp(err, "gmtrace: ", 9), 0, "allocation %ld: '%s'", n, err);
-	cr_assert_eq(strchr(err, '\n') + 1, err + strlen(err), "allocation %ld: one line: %s", n,
-	             err);
+	cr_assert_eq(strncmp(gm_test_err, "gmtrace: ", 9), 0, "allocation %ld: '%s'", n,
+	             gm_test_err);
+	cr_assert_eq(strchr(gm_test_err, '\n') + 1, gm_test_err + strlen(gm_test_err),
+	             "allocation %ld: one line: %s", n, gm_test_err);
 	return 1;
 }
 
