@@ -21,78 +21,19 @@
 
 /* ---- capture builder ---------------------------------------------------- */
 
-typedef struct recs {
-	uint64_t *w;
-	size_t n, cap;
-	uint64_t prev;   /* TSC of the previous record */
-	uint32_t thread; /* writer thread index of the block */
-	uint32_t seq;    /* chunk sequence number of the block */
-} recs_t;
-
-static char tmpdir[64];
-static char paths[8][128];
-static int npaths;
+#include "frames_capture.h"
 
 static void cmd_setup(void)
 {
-	strcpy(tmpdir, "/tmp/gm_test_frames_cmd.XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp(%s): %s", tmpdir, strerror(errno));
-	npaths = 0;
+	caps_setup("gm_test_frames_cmd");
 }
 
 static void cmd_teardown(void)
 {
-	int i;
-
-	for (i = 0; i < npaths; i++)
-		unlink(paths[i]);
-	rmdir(tmpdir);
+	caps_teardown();
 }
 
 TestSuite(frames_cmd, .init = cmd_setup, .fini = cmd_teardown);
-
-static void put(recs_t *r, uint64_t w)
-{
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 256;
-		r->w = realloc(r->w, r->cap * sizeof(*r->w));
-		cr_assert_not_null(r->w);
-	}
-	r->w[r->n++] = w;
-}
-
-/* The first unit of a record at tsc; a time record first when the step
- * from the previous record would not fit the 24-bit tick. */
-static void head(recs_t *r, uint64_t tsc, uint64_t w0, uint64_t b)
-{
-	uint64_t step = tsc > r->prev ? tsc - r->prev : r->prev - tsc;
-
-	if (step >= (1ull << 22)) {
-		put(r, gm_rec_w0(0, gm_rec_time, 1));
-		put(r, gm_rec_w1(0, tsc));
-		put(r, tsc);
-		put(r, 0);
-	}
-	r->prev = tsc;
-	put(r, w0);
-	put(r, gm_rec_w1(b, tsc));
-}
-
-static void r_process(recs_t *r, uint64_t tsc)
-{
-	head(r, tsc, gm_rec_w0(4242, gm_rec_process, 3), 1);
-	put(r, 1);          /* realtime ns */
-	put(r, tsc);        /* monotonic ns at start */
-	put(r, tsc);        /* TSC at start */
-	put(r, 1000000000); /* 1 GHz */
-	put(r, 0);          /* no exe, */
-	put(r, 0);          /* no argv */
-}
-
-static void r_alloc(recs_t *r, uint64_t tsc, uint64_t ptr, uint64_t size)
-{
-	head(r, tsc, gm_rec_w0(ptr, gm_rec_alloc, gm_kind_malloc), size);
-}
 
 static void r_frame(recs_t *r, uint64_t tsc, uint64_t frame, unsigned set, unsigned source)
 {
