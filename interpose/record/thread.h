@@ -54,7 +54,7 @@ typedef struct gm_frame_acc {
 	 * TSC ticks, for the cost of an allocation of that size */
 	uint64_t cost_n[GM_COST_CLASSES];
 	uint64_t cost_ticks[GM_COST_CLASSES];
-} gm_frame_acc_t;
+} __attribute__((aligned(64))) gm_frame_acc_t; /* a cache line of its own per thread */
 
 /* Size class of n bytes for gm_frame_acc_t.cost_*: smallest c, 2^c >= n. */
 static inline unsigned gm_thread_size_class(uint64_t n)
