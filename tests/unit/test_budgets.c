@@ -16,6 +16,7 @@
 #include "analysis/cmd/cmd.h"
 #include "analysis/log/reader.h"
 #include "analysis/model/budgets.h"
+#include "cmdrun.h"
 #include "failalloc.h"
 
 #define MiB (1ull << 20)
@@ -752,31 +753,9 @@ Test(budgets, a_capture_read_through_the_reader)
  * returns the exit status and, in out, the first bytes of what it printed. */
 static int run_cmd(const char *const *args, int nargs, char *out, size_t outlen)
 {
-	char *argv[16], file[128];
-	FILE *f;
-	size_t got;
-	int i, rc, saved;
-
-	cr_assert_lt(nargs, 15);
-	argv[0] = "budgets";
-	for (i = 0; i < nargs; i++)
-		argv[i + 1] = (char *)args[i];
-	argv[nargs + 1] = NULL;
-	snprintf(file, sizeof(file), "/tmp/gm_test_budgets_out.%ld.txt", (long)getpid());
-	fflush(stdout);
-	saved = dup(1);
-	cr_assert_not_null(freopen(file, "w", stdout));
-	rc = gm_cmd_budgets(nargs + 1, argv);
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	f = fopen(file, "r");
-	cr_assert_not_null(f);
-	got = fread(out, 1, outlen - 1, f);
-	out[got] = '\0';
-	fclose(f);
-	unlink(file);
-	return rc;
+	static char err[1 << 12];
+	return gm_test_cmd_into(gm_cmd_budgets, "budgets", "/tmp", NULL, nargs, args, out, outlen,
+	                        err, sizeof(err));
 }
 
 Test(budgets, check_fails_only_on_hard_limit_violations)
@@ -1118,48 +1097,8 @@ static void cap_rich(const char *path)
 static int run_io(const char *const *args, int nargs, const char *out_path, char *out,
                   size_t outlen, char *err, size_t errlen)
 {
-	char *argv[16], file[128], efile[128];
-	FILE *f;
-	size_t got;
-	int i, rc, saved, esaved;
-
-	cr_assert_lt(nargs, 15);
-	argv[0] = "budgets";
-	for (i = 0; i < nargs; i++)
-		argv[i + 1] = (char *)args[i];
-	argv[nargs + 1] = NULL;
-	snprintf(file, sizeof(file), "/tmp/gm_test_budgets_o.%ld.txt", (long)getpid());
-	snprintf(efile, sizeof(efile), "/tmp/gm_test_budgets_e.%ld.txt", (long)getpid());
-	fflush(stdout);
-	fflush(stderr);
-	saved = dup(1);
-	esaved = dup(2);
-	cr_assert_not_null(freopen(out_path ? out_path : file, "w", stdout));
-	cr_assert_not_null(freopen(efile, "w", stderr));
-	rc = gm_cmd_budgets(nargs + 1, argv);
-	fflush(stdout);
-	fflush(stderr);
-	clearerr(stdout);
-	dup2(saved, 1);
-	dup2(esaved, 2);
-	close(saved);
-	close(esaved);
-	out[0] = '\0';
-	if (!out_path) {
-		f = fopen(file, "r");
-		cr_assert_not_null(f);
-		got = fread(out, 1, outlen - 1, f);
-		out[got] = '\0';
-		fclose(f);
-		unlink(file);
-	}
-	f = fopen(efile, "r");
-	cr_assert_not_null(f);
-	got = fread(err, 1, errlen - 1, f);
-	err[got] = '\0';
-	fclose(f);
-	unlink(efile);
-	return rc;
+	return gm_test_cmd_into(gm_cmd_budgets, "budgets", "/tmp", out_path, nargs, args, out,
+	                        outlen, err, errlen);
 }
 
 static char rich[128];

@@ -11,6 +11,7 @@
 
 #include "analysis/cmd/cmd.h"
 #include "analysis/model/platforms.h"
+#include "cmdrun.h"
 #include "failalloc.h"
 #include "interpose/log/format.h"
 
@@ -686,49 +687,10 @@ static void cap_game(int with_host)
  * profiles. */
 static int run_pf(const char *const *args, int nargs, const char *out_path)
 {
-	char *argv[80], file[160], efile[160];
-	FILE *f;
-	size_t got;
-	int i, rc, saved, esaved;
-	cr_assert_lt(nargs, 79);
-	argv[0] = "platforms";
-	for (i = 0; i < nargs; i++)
-		argv[i + 1] = (char *)args[i];
-	argv[nargs + 1] = NULL;
 	setenv("GMTRACE_PLATFORM_PATH", dir, 1);
 	setenv("XDG_CONFIG_HOME", dir, 1);
-	snprintf(file, sizeof(file), "%s/out.txt", dir);
-	snprintf(efile, sizeof(efile), "%s/err.txt", dir);
-	fflush(stdout);
-	fflush(stderr);
-	saved = dup(1);
-	esaved = dup(2);
-	cr_assert_not_null(freopen(out_path ? out_path : file, "w", stdout));
-	cr_assert_not_null(freopen(efile, "w", stderr));
-	rc = gm_cmd_platforms(nargs + 1, argv);
-	fflush(stdout);
-	fflush(stderr);
-	clearerr(stdout);
-	dup2(saved, 1);
-	dup2(esaved, 2);
-	close(saved);
-	close(esaved);
-	out[0] = '\0';
-	if (!out_path) {
-		f = fopen(file, "r");
-		cr_assert_not_null(f);
-		got = fread(out, 1, sizeof(out) - 1, f);
-		out[got] = '\0';
-		fclose(f);
-		unlink(file);
-	}
-	f = fopen(efile, "r");
-	cr_assert_not_null(f);
-	got = fread(err, 1, sizeof(err) - 1, f);
-	err[got] = '\0';
-	fclose(f);
-	unlink(efile);
-	return rc;
+	return gm_test_cmd_into(gm_cmd_platforms, "platforms", dir, out_path, nargs, args, out,
+	                        sizeof(out), err, sizeof(err));
 }
 
 #define PF(...)                               \
