@@ -72,6 +72,45 @@ static inline void r_alloc(recs_t *r, uint64_t tsc, uint64_t ptr, uint64_t size)
 	head(r, tsc, gm_rec_w0(ptr, gm_rec_alloc, gm_kind_malloc), size);
 }
 
+/* Writes the blocks (raw, one per recs_t) as a capture; returns its path. */
+static inline const char *write_capture(const char *name, recs_t *blocks, int nblocks)
+{
+	char *path = paths[npaths++];
+	gm_file_header_t h;
+	FILE *f;
+	int t;
+
+	snprintf(path, sizeof(paths[0]), "%s/%s", tmpdir, name);
+	f = fopen(path, "wb");
+	cr_assert_not_null(f, "fopen(%s): %s", path, strerror(errno));
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, GM_FORMAT_MAGIC, sizeof(h.magic));
+	h.version_major = GM_FORMAT_VERSION_MAJOR;
+	h.version_minor = GM_FORMAT_VERSION_MINOR;
+	h.header_bytes = sizeof(h);
+	h.pid = 4242;
+	h.chunk_bytes = 1u << 20;
+	cr_assert_eq(fwrite(&h, sizeof(h), 1, f), 1);
+	for (t = 0; t < nblocks; t++) {
+		uint32_t bytes = (uint32_t)(blocks[t].n * sizeof(uint64_t));
+		gm_block_t b;
+
+		memset(&b, 0, sizeof(b));
+		b.magic = GM_BLOCK_MAGIC;
+		b.kind = gm_block_raw;
+		b.thread = blocks[t].thread;
+		b.seq = blocks[t].seq;
+		b.raw_bytes = b.stored_bytes = bytes;
+		b.check = gm_format_check(blocks[t].w, bytes);
+		b.tsc_base = 0; /* head() starts far records with a time record */
+		cr_assert_eq(fwrite(&b, sizeof(b), 1, f), 1);
+		cr_assert_eq(fwrite(blocks[t].w, 1, bytes, f), bytes);
+		free(blocks[t].w);
+	}
+	fclose(f);
+	return path;
+}
+
 /* The suite's temporary folder, named after prefix. */
 static inline void caps_setup(const char *prefix)
 {

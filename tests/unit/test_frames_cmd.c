@@ -90,45 +90,6 @@ static void r_level(recs_t *r, uint64_t tsc, unsigned level)
 	head(r, tsc, gm_rec_w0(level, gm_rec_level, 0), 0);
 }
 
-/* Writes the blocks (raw, one per recs_t) as a capture; returns its path. */
-static const char *write_capture(const char *name, recs_t *blocks, int nblocks)
-{
-	char *path = paths[npaths++];
-	gm_file_header_t h;
-	FILE *f;
-	int t;
-
-	snprintf(path, sizeof(paths[0]), "%s/%s", tmpdir, name);
-	f = fopen(path, "wb");
-	cr_assert_not_null(f, "fopen(%s): %s", path, strerror(errno));
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, GM_FORMAT_MAGIC, sizeof(h.magic));
-	h.version_major = GM_FORMAT_VERSION_MAJOR;
-	h.version_minor = GM_FORMAT_VERSION_MINOR;
-	h.header_bytes = sizeof(h);
-	h.pid = 4242;
-	h.chunk_bytes = 1u << 20;
-	cr_assert_eq(fwrite(&h, sizeof(h), 1, f), 1);
-	for (t = 0; t < nblocks; t++) {
-		uint32_t bytes = (uint32_t)(blocks[t].n * sizeof(uint64_t));
-		gm_block_t b;
-
-		memset(&b, 0, sizeof(b));
-		b.magic = GM_BLOCK_MAGIC;
-		b.kind = gm_block_raw;
-		b.thread = blocks[t].thread;
-		b.seq = blocks[t].seq;
-		b.raw_bytes = b.stored_bytes = bytes;
-		b.check = gm_format_check(blocks[t].w, bytes);
-		b.tsc_base = 0; /* head() starts far records with a time record */
-		cr_assert_eq(fwrite(&b, sizeof(b), 1, f), 1);
-		cr_assert_eq(fwrite(blocks[t].w, 1, bytes, f), bytes);
-		free(blocks[t].w);
-	}
-	fclose(f);
-	return path;
-}
-
 /* A record with a string after fixed words: b = its length. */
 static void r_str(recs_t *r, uint64_t tsc, unsigned type, uint64_t a, uint64_t b, const char *s,
                   size_t len)
