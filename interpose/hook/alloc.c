@@ -130,20 +130,12 @@ static inline __attribute__((always_inline)) void *gm_hook_record_fast(void *p, 
 {
 	gm_thread_t *t = &gm_thread_self;
 	gm_frame_acc_t *acc;
-	uint64_t *pos, now;
 	if (GM_UNLIKELY(p == NULL) || !GM_HOOK_ON(t) ||
 	    GM_UNLIKELY(gm_event_level != gm_level_events) || GM_UNLIKELY(!(acc = t->acc)) ||
-	    GM_UNLIKELY(gm_context_asset_now != NULL))
+	    GM_UNLIKELY(gm_context_asset_now != NULL) ||
+	    GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), n,
+	                                  gm_support_tsc()) != 0))
 		return gm_hook_alloc_done(p, n, kind);
-	now = gm_support_tsc();
-	pos = t->pos;
-	if (GM_UNLIKELY(pos >= t->end || now - t->last_tsc >= GM_REC_TICK_HALF))
-		return gm_hook_alloc_done(p, n, kind);
-	t->pos = pos + 2;
-	t->last_tsc = now;
-	__asm__ volatile("" ::: "memory"); /* claim the slot before filling it */
-	pos[1] = gm_rec_w1(n, now);
-	__atomic_store_n(&pos[0], gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), __ATOMIC_RELEASE);
 	GM_ACC_ADD(acc->nalloc, 1);
 	GM_ACC_ADD(acc->alloc_bytes, n);
 	return p;
@@ -193,29 +185,19 @@ static __attribute__((noinline)) void gm_hook_free_slow(void *p, unsigned kind, 
 static inline __attribute__((always_inline)) void gm_hook_free(void *p, unsigned kind, size_t sized)
 {
 	gm_thread_t *t = &gm_thread_self;
-	uint64_t *pos, now;
 	gm_frame_acc_t *acc;
 	if (GM_UNLIKELY(p == NULL) || GM_UNLIKELY(gm_bootstrap_owns(p)) ||
 	    GM_UNLIKELY(t->sample_left <= 1) || !GM_HOOK_ON(t) ||
 	    GM_UNLIKELY(gm_event_level != gm_level_events) || GM_UNLIKELY(!(acc = t->acc)) ||
-	    GM_UNLIKELY(gm_heap_owns(p)))
-		goto slow;
-	now = gm_support_tsc();
-	pos = t->pos;
-	if (GM_UNLIKELY(pos >= t->end || now - t->last_tsc >= GM_REC_TICK_HALF))
-		goto slow_clocked;
+	    GM_UNLIKELY(gm_heap_owns(p)) ||
+	    GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_free, kind), sized,
+	                                  gm_support_tsc()) != 0)) {
+		gm_hook_free_slow(p, kind, sized);
+		return;
+	}
 	t->sample_left--;
-	t->pos = pos + 2;
-	t->last_tsc = now;
-	__asm__ volatile("" ::: "memory"); /* claim the slot before filling it */
-	pos[1] = gm_rec_w1(sized, now);
-	__atomic_store_n(&pos[0], gm_rec_w0((uintptr_t)p, gm_rec_free, kind), __ATOMIC_RELEASE);
 	GM_ACC_ADD(acc->nfree, 1);
 	gm_real.free(p);
-	return;
-slow_clocked:
-slow:
-	gm_hook_free_slow(p, kind, sized);
 }
 
 GMTRACE_API void free(void *p)

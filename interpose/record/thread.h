@@ -89,22 +89,32 @@ extern int gm_thread_recording;
 void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t *extra,
                         unsigned nextra, uint64_t now);
 
+/* Append a one-unit record with fields a/type/x and b carrying the TSC now,
+ * when the chunk has room and the step from the thread's previous record
+ * fits the tick field. Returns 0, or -1 with nothing written (the slow
+ * path's case: gm_thread_put_slow, or the caller's own). */
+static inline __attribute__((always_inline)) int gm_thread_try_put(gm_thread_t *t, uint64_t w0,
+                                                                   uint64_t b, uint64_t now)
+{
+	uint64_t *p = t->pos;
+	if (GM_UNLIKELY(p >= t->end || now - t->last_tsc >= GM_REC_TICK_HALF))
+		return -1;
+	t->pos = p + 2;
+	t->last_tsc = now;
+	__asm__ volatile("" ::: "memory"); /* claim the slot before filling it */
+	p[1] = gm_rec_w1(b, now);
+	__atomic_store_n(&p[0], w0, __ATOMIC_RELEASE);
+	return 0;
+}
+
 /* Append a one-unit record with fields a/type/x and b; returns the TSC it
  * carries. */
 static inline __attribute__((always_inline)) uint64_t gm_thread_put(gm_thread_t *t, uint64_t w0,
                                                                     uint64_t b)
 {
 	uint64_t now = gm_support_tsc();
-	uint64_t *p = t->pos;
-	if (GM_UNLIKELY(p >= t->end || now - t->last_tsc >= GM_REC_TICK_HALF)) {
+	if (GM_UNLIKELY(gm_thread_try_put(t, w0, b, now) != 0))
 		gm_thread_put_slow(t, w0, b, 0, 0, now);
-		return now;
-	}
-	t->pos = p + 2;
-	t->last_tsc = now;
-	__asm__ volatile("" ::: "memory"); /* claim the slot before filling it */
-	p[1] = gm_rec_w1(b, now);
-	__atomic_store_n(&p[0], w0, __ATOMIC_RELEASE);
 	return now;
 }
 
