@@ -154,27 +154,19 @@ static __attribute__((noinline)) void gm_hook_free_slow(void *p, unsigned kind, 
 {
 	gm_thread_t *t = &gm_thread_self;
 	uint64_t t0;
+	int on;
 	if (GM_UNLIKELY(p == NULL) || GM_UNLIKELY(gm_bootstrap_owns(p)))
 		return;
 	t0 = gm_event_clock(t);
-	if (GM_HOOK_ON(t)) {
+	on = GM_HOOK_ON(t);
+	if (on)
 		gm_event_free(t, p, kind, sized, gm_hook_usable(p));
-		if (GM_UNLIKELY(gm_heap_owns(p))) {
-			gm_budget_free(p);
-		} else if (GM_LIKELY(t0 == 0)) {
-			gm_real.free(p); /* the common case ends in a tail call */
-			return;
-		} else {
-			gm_real.free(p);
-		}
-		if (GM_UNLIKELY(t0 != 0))
-			gm_event_timed(t, t0);
-		return;
-	}
-	if (GM_UNLIKELY(gm_heap_owns(p)))
+	if (gm_heap_owns(p))
 		gm_budget_free(p);
 	else
 		gm_real.free(p);
+	if (on && t0 != 0)
+		gm_event_timed(t, t0);
 }
 
 /* The common free: recording, at the events level, a thread already
@@ -458,7 +450,6 @@ static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 	gm_hook_throw_bad_alloc();
 }
 
-/* new: _Znwm _Znam, nothrow, aligned (std::align_val_t is a size_t) */
 /* Plain new and new[] of a size: the common case as malloc's; a failed
  * call (the new-handler loop, the throw) goes to gm_hook_new, which asks
  * the allocator again first. */
@@ -471,12 +462,13 @@ static inline __attribute__((always_inline)) void *gm_hook_new_fast(size_t n, un
 		return gm_hook_new(n, 0, kind, nothrow);
 	p = gm_real.malloc(n);
 	if (GM_UNLIKELY(p == NULL)) {
-		gm_thread_self.sample_left++; /* gm_hook_new counts this call */
+		t->sample_left++; /* gm_hook_new counts this call */
 		return gm_hook_new(n, 0, kind, nothrow);
 	}
 	return gm_hook_record_fast(p, n, kind);
 }
 
+/* new: _Znwm _Znam, nothrow, aligned (std::align_val_t is a size_t) */
 GMTRACE_API void *_Znwm(size_t n)
 {
 	return gm_hook_new_fast(n, gm_kind_new, 0);
