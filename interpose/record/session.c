@@ -191,7 +191,6 @@ static void gm_session_process_record(gm_thread_t *t)
 
 /* ---- capture file ------------------------------------------------------ */
 
-/* Expand %p (pid) and %e (program name) in pattern. */
 /* The program's name for captures: the executable's, except for a Python
  * interpreter running a script, where it is the script's ("game" for
  * `python3 -X dev game.py`, the executable's, such as "python3.11", for
@@ -236,6 +235,7 @@ static void gm_session_program(char *out, size_t cap)
 	}
 }
 
+/* Expand %p (pid) and %e (program name) in pattern. */
 static int gm_session_expand(char *out, size_t cap, const char *pattern)
 {
 	size_t len = 0;
@@ -365,24 +365,18 @@ static int gm_session_drain_lock_wait(uint32_t tid)
 	return 0;
 }
 
-static void gm_session_drain_once(int partial)
+/* The last pass before an exit or exec: every chunk, the written prefix
+ * of those still owned included, then a clock sample for the reader's fit,
+ * under one hold of the drain lock. */
+static void gm_session_drain_last(void)
 {
 	gm_thread_t *t = &gm_thread_self;
 	uint32_t tid = t->os_tid ? t->os_tid : (uint32_t)gm_support_gettid();
 	if (gm_session_fd < 0 || !gm_session_drain_lock_wait(tid))
 		return;
-	gm_drain_pass(&gm_session_drain, partial);
+	gm_drain_pass(&gm_session_drain, 1);
 	__atomic_store_n(&gm_session_log.hdr->drain_beat_ns, gm_support_mono_ns(),
 	                 __ATOMIC_RELAXED);
-	gm_ring_drain_unlock(&gm_session_log);
-}
-
-static void gm_session_clock_sample(void)
-{
-	gm_thread_t *t = &gm_thread_self;
-	uint32_t tid = t->os_tid ? t->os_tid : (uint32_t)gm_support_gettid();
-	if (gm_session_fd < 0 || !gm_session_drain_lock_wait(tid))
-		return;
 	gm_drain_clock(&gm_session_drain);
 	gm_ring_drain_unlock(&gm_session_log);
 }
@@ -778,8 +772,7 @@ void gm_session_stop(int status)
 	__atomic_store_n(&gm_thread_recording, 0, __ATOMIC_RELEASE);
 	gm_session_agent_end();
 	if (!gm_session_options.drain_external) {
-		gm_session_drain_once(1);
-		gm_session_clock_sample();
+		gm_session_drain_last();
 		gm_drain_free(&gm_session_drain);
 		if (gm_session_fd >= 0)
 			close(gm_session_fd);
@@ -813,8 +806,7 @@ void gm_session_exec(void)
 	t->busy = 1;
 	gm_thread_flush(t);
 	if (!gm_session_options.drain_external) {
-		gm_session_drain_once(1);
-		gm_session_clock_sample();
+		gm_session_drain_last();
 		/* the segment's name goes now: after a successful exec nobody
 		 * would remove it. If exec fails we go on with the mapping. */
 		shm_unlink(gm_session_log.name);
