@@ -504,8 +504,7 @@ static int gm_reader_load(gm_reader_t *r, gm_reader_stream_t *s)
 			s->w = s->buf;
 		}
 	} else if (b->kind == gm_block_packed || b->kind == gm_block_packed2) {
-		int (*unpack)(const void *, size_t, void *, size_t) =
-		        b->kind == gm_block_packed ? gm_unpack_block_v1 : gm_unpack_block;
+		gm_unpack_fn unpack = gm_unpack_for(b->kind);
 		if (gm_reader_reserve(s, b->raw_bytes) < 0)
 			goto nomem;
 		if (unpack(payload, b->stored_bytes, s->buf, b->raw_bytes) != 0) {
@@ -517,7 +516,8 @@ static int gm_reader_load(gm_reader_t *r, gm_reader_stream_t *s)
 		s->w = s->buf;
 	} else {
 		unsigned long long want = ZSTD_getFrameContentSize(payload, b->stored_bytes);
-		int packed = b->kind == gm_block_packed_zstd || b->kind == gm_block_packed2_zstd;
+		gm_unpack_fn unpack = gm_unpack_for(b->kind); /* NULL: zstd over raw records */
+		int packed = unpack != NULL;
 		size_t n, cap = packed ? (size_t)want : b->raw_bytes;
 		void *dst;
 
@@ -563,9 +563,7 @@ static int gm_reader_load(gm_reader_t *r, gm_reader_stream_t *s)
 			                 cap);
 			return -1;
 		}
-		if (packed && (b->kind == gm_block_packed_zstd ?
-		                       gm_unpack_block_v1 :
-		                       gm_unpack_block)(r->tmp, n, s->buf, b->raw_bytes) != 0) {
+		if (packed && unpack(r->tmp, n, s->buf, b->raw_bytes) != 0) {
 			gm_reader_damage(r, b->at,
 			                 "packed block does not unpack to %u bytes of records",
 			                 b->raw_bytes);

@@ -327,3 +327,17 @@ int gm_unpack_block(const void *in, size_t n, void *out, size_t want)
 	}
 	return units == cap ? 0 : -1;
 }
+
+gm_unpack_fn gm_unpack_for(unsigned kind)
+{
+	switch (kind) {
+	case gm_block_packed:
+	case gm_block_packed_zstd:
+		return gm_unpack_block_v1;
+	case gm_block_packed2:
+	case gm_block_packed2_zstd:
+		return gm_unpack_block;
+	default:
+		return NULL;
+	}
+}

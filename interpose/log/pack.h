@@ -56,4 +56,10 @@ int gm_unpack_block(const void *in, size_t n, void *out, size_t want);
 /* The same for form 1. */
 int gm_unpack_block_v1(const void *in, size_t n, void *out, size_t want);
 
+typedef int (*gm_unpack_fn)(const void *in, size_t n, void *out, size_t want);
+
+/* The unpacker for a block kind (gm_block_kind_t) of packed records, with
+ * or without zstd over them; NULL for every other kind. */
+gm_unpack_fn gm_unpack_for(unsigned kind);
+
 #endif

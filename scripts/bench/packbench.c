@@ -48,6 +48,7 @@ static uint64_t *pb_records(const gm_block_t *b, const unsigned char *p)
 	uint64_t *w = malloc(b->raw_bytes ? b->raw_bytes : 1);
 	unsigned char *tmp = NULL;
 	size_t n = b->stored_bytes;
+	gm_unpack_fn unpack = gm_unpack_for(b->kind);
 	int ok = 0;
 	if (!w)
 		return NULL;
@@ -62,23 +63,12 @@ static uint64_t *pb_records(const gm_block_t *b, const unsigned char *p)
 			goto out;
 		p = tmp;
 	}
-	switch (b->kind) {
-	case gm_block_raw:
-	case gm_block_zstd:
+	if (unpack) {
+		ok = unpack(p, n, w, b->raw_bytes) == 0;
+	} else if (b->kind == gm_block_raw || b->kind == gm_block_zstd) {
 		ok = n == b->raw_bytes;
 		if (ok)
 			memcpy(w, p, n);
-		break;
-	case gm_block_packed:
-	case gm_block_packed_zstd:
-		ok = gm_unpack_block_v1(p, n, w, b->raw_bytes) == 0;
-		break;
-	case gm_block_packed2:
-	case gm_block_packed2_zstd:
-		ok = gm_unpack_block(p, n, w, b->raw_bytes) == 0;
-		break;
-	default:
-		break;
 	}
 out:
 	free(tmp);
