@@ -17,13 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../../interpose/support/options.h"
+#include "../../interpose/log/drain.h"
 #include "../log/attach.h"
 #include "../log/compact.h"
 #include "../../interpose/log/format.h"
@@ -465,11 +465,9 @@ int gm_cmd_run(int argc, char **argv)
 		gm_options_t o;
 		const char *e = getenv("GMTRACE_DRAIN_NICE");
 		memset(&o, 0, sizeof(o));
-		o.drain_nice = 0;
 		if (e)
 			gm_options_set(&o, "drain_nice", e);
-		if (o.drain_nice)
-			setpriority(PRIO_PROCESS, 0, o.drain_nice > 19 ? 19 : (int)o.drain_nice);
+		gm_drain_set_nice(0, o.drain_nice);
 	}
 	/* Ctrl-C reaches the game (same process group); we stay to drain. */
 	memset(&ign, 0, sizeof(ign));

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <fcntl.h>
@@ -300,6 +301,12 @@ static uint64_t gm_drain_run_delay(void)
 	for (; *p >= '0' && *p <= '9'; p++)
 		v = v * 10 + (uint64_t)(*p - '0');
 	return v;
+}
+
+void gm_drain_set_nice(int tid, uint64_t nice)
+{
+	if (nice)
+		setpriority(PRIO_PROCESS, (id_t)tid, nice > 19 ? 19 : (int)nice);
 }
 
 void gm_drain_watch_cpu(gm_drain_t *d)

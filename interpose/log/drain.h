@@ -61,6 +61,10 @@ int gm_drain_init(gm_drain_t *d, gm_ring_t *ring, int fd, uint64_t file_bytes, i
  * backlog alone. */
 void gm_drain_watch_cpu(gm_drain_t *d);
 
+/* DRAIN_NICE: give the drainer, thread tid (0: the calling process), the
+ * nice value nice (0-19; larger is 19; 0 leaves it as it is). */
+void gm_drain_set_nice(int tid, uint64_t nice);
+
 /* Make the compression state now (blocks up to max_block bytes) rather
  * than on the first block, so a game's recording allocates nothing after
  * start-up. Returns 0 or -ENOMEM (blocks are then stored raw). */

@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
-#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -480,11 +479,7 @@ static void *gm_session_agent_main(void *arg)
 	/* DRAIN_NICE above 0: the drainer yields to the game's threads when
 	 * every core is busy (nice, never SCHED_IDLE: a full log makes the
 	 * game wait for the drainer, which must always get some CPU) */
-	if (gm_session_options.drain_nice)
-		setpriority(PRIO_PROCESS, (id_t)t->os_tid,
-		            gm_session_options.drain_nice > 19 ?
-		                    19 :
-		                    (int)gm_session_options.drain_nice);
+	gm_drain_set_nice((int)t->os_tid, gm_session_options.drain_nice);
 	t->busy = 1; /* the agent's own calls are never recorded */
 	while (!__atomic_load_n(&gm_session_agent_stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now = gm_support_mono_ns();
