@@ -82,14 +82,21 @@ static void gm_budget_valid(gm_thread_t *t, uint64_t subject, unsigned code, uin
 		gm_thread_put(t, gm_rec_w0(subject, gm_rec_validation, code), detail);
 }
 
-/* A name the API refused: NULL (detail 0), empty (1) or too long (its
- * length), as format.h describes null_name and long_name. */
-static void gm_budget_bad_name(gm_thread_t *t, uint64_t subject, const char *name)
+/* 1 when name fits a field of cap bytes (its NUL included); else 0, with
+ * the validation format.h describes: null_name with detail 0 for NULL and
+ * 1 for empty, long_name with the name's length. */
+static int gm_budget_name_ok(gm_thread_t *t, uint64_t subject, const char *name, size_t cap)
 {
-	if (name && *name)
-		gm_budget_valid(t, subject, gm_valid_long_name, strlen(name));
-	else
+	size_t n;
+	if (!name || !*name) {
 		gm_budget_valid(t, subject, gm_valid_null_name, name ? 1 : 0);
+		return 0;
+	}
+	if ((n = strlen(name)) >= cap) {
+		gm_budget_valid(t, subject, gm_valid_long_name, n);
+		return 0;
+	}
+	return 1;
 }
 
 static int gm_budget_strict(uint32_t idx)
@@ -186,10 +193,8 @@ static uint32_t gm_budget_define_in(gm_thread_t *t, const char *name, const char
 {
 	uint32_t idx, pid = 0;
 	gm_budget_node_t *b;
-	if (!name || !*name || strlen(name) >= sizeof(b->name)) {
-		gm_budget_bad_name(t, 0, name);
+	if (!gm_budget_name_ok(t, 0, name, sizeof(b->name)))
 		return 0;
-	}
 	if (parent && *parent && !(pid = gm_budget_find(parent))) {
 		gm_budget_valid(t, 0, gm_valid_unknown_node, 0);
 		return 0;
@@ -248,10 +253,8 @@ int gm_budget_bind_tag(gm_thread_t *t, uint32_t node, const char *tag)
 		gm_budget_valid(t, node, gm_valid_unknown_node, 0);
 		return -1;
 	}
-	if (!tag || !*tag || strlen(tag) >= sizeof(gm_budget_tag_binds[0].prefix)) {
-		gm_budget_bad_name(t, node, tag);
+	if (!gm_budget_name_ok(t, node, tag, sizeof(gm_budget_tag_binds[0].prefix)))
 		return -1;
-	}
 	gm_budget_spin();
 	if (gm_budget_ntag_binds == 256) {
 		gm_budget_unspin();
@@ -296,10 +299,8 @@ int gm_budget_bind_type(gm_thread_t *t, uint32_t node, const char *type)
 		gm_budget_valid(t, node, gm_valid_unknown_node, 0);
 		return -1;
 	}
-	if (!type || !*type || strlen(type) >= 64) {
-		gm_budget_bad_name(t, node, type);
+	if (!gm_budget_name_ok(t, node, type, sizeof(gm_budget_types[0].type)))
 		return -1;
-	}
 	gm_budget_spin();
 	slot = gm_budget_type_slot(type);
 	if (slot >= 0)
@@ -345,10 +346,8 @@ int gm_budget_set_evictor(gm_thread_t *t, uint32_t node, gmtrace_evict_fn fn, vo
 int gm_budget_set_type_evictor(gm_thread_t *t, const char *type, gmtrace_evict_fn fn, void *user)
 {
 	int slot;
-	if (!type || !*type || strlen(type) >= 64) {
-		gm_budget_bad_name(t, 0, type);
+	if (!gm_budget_name_ok(t, 0, type, sizeof(gm_budget_types[0].type)))
 		return -1;
-	}
 	gm_budget_spin();
 	slot = gm_budget_type_slot(type);
 	if (slot >= 0) {
