@@ -119,8 +119,9 @@ static int gm_pf_texture_like(const char *type)
 static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_node_t *n, char *buf,
                          size_t cap)
 {
+	const gm_platforms_snap_t *sn = &n->at_peak; /* advice is about the peak */
 	char e[32], s[32], l[32], a[32];
-	int64_t excess = n->at_peak.live - (int64_t)n->limit;
+	int64_t excess = sn->live - (int64_t)n->limit;
 	const char *type = NULL;
 	size_t len = 0, i, k = 0;
 	int64_t sum = 0;
@@ -128,9 +129,9 @@ static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_no
 	                   n->bank         ? "bank" :
 	                                     "budget";
 	/* the asset type that weighs most (assets over anything untyped) */
-	for (i = 0; i < n->at_peak.ntypes && !type; i++)
-		if (strcmp(n->at_peak.types[i].name, "(no asset)") != 0)
-			type = n->at_peak.types[i].name;
+	for (i = 0; i < sn->ntypes && !type; i++)
+		if (strcmp(sn->types[i].name, "(no asset)") != 0)
+			type = sn->types[i].name;
 	gm_text_size(e, sizeof(e), (uint64_t)excess);
 	gm_text_size(l, sizeof(l), n->limit);
 	len += (size_t)snprintf(buf + len, cap - len,
@@ -152,27 +153,24 @@ static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_no
 		 * whose resolution halved (a quarter of the bytes) fits */
 		size_t k4 = 0;
 		int64_t sum4 = 0, run = 0;
-		for (i = 0;
-		     i < n->at_peak.nlargest && (sum < excess || (!k4 && gm_pf_texture_like(type)));
+		for (i = 0; i < sn->nlargest && (sum < excess || (!k4 && gm_pf_texture_like(type)));
 		     i++) {
-			if (!n->at_peak.largest[i].type ||
-			    strcmp(n->at_peak.largest[i].type, type) != 0)
+			if (!sn->largest[i].type || strcmp(sn->largest[i].type, type) != 0)
 				continue;
-			run += n->at_peak.largest[i].bytes;
+			run += sn->largest[i].bytes;
 			if (sum < excess) {
 				sum = run;
 				k++;
 			}
 			if (!k4 && run * 3 / 4 >= excess) {
 				sum4 = run;
-				k4 = (size_t)(&n->at_peak.largest[i] - n->at_peak.largest) + 1;
+				k4 = (size_t)(&sn->largest[i] - sn->largest) + 1;
 			}
 		}
 		if (k4) { /* count only that type's assets among the first k4 */
 			size_t c = 0;
 			for (i = 0; i < k4; i++)
-				c += n->at_peak.largest[i].type &&
-				     strcmp(n->at_peak.largest[i].type, type) == 0;
+				c += sn->largest[i].type && strcmp(sn->largest[i].type, type) == 0;
 			k4 = c;
 		}
 		if (k) {
@@ -194,7 +192,7 @@ static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_no
 				        buf + len, cap - len,
 				        "; even without them it is %s over: the largest "
 				        "tag there is '%s'",
-				        a, n->at_peak.ntags ? n->at_peak.tags[0].name : "?");
+				        a, sn->ntags ? sn->tags[0].name : "?");
 			}
 			if (len < cap && k4) {
 				gm_text_size(a, sizeof(a), (uint64_t)sum4);
@@ -207,14 +205,12 @@ static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_no
 			return;
 		}
 	}
-	if (n->at_peak.ntags) {
-		gm_text_size(s, sizeof(s), (uint64_t)n->at_peak.tags[0].bytes);
+	if (sn->ntags) {
+		gm_text_size(s, sizeof(s), (uint64_t)sn->tags[0].bytes);
 		snprintf(buf + len, cap - len,
 		         ": tag '%s' holds %s there; it must shrink by %lld%% to fit",
-		         n->at_peak.tags[0].name, s,
-		         (long long)(n->at_peak.tags[0].bytes ?
-		                             excess * 100 / n->at_peak.tags[0].bytes :
-		                             100));
+		         sn->tags[0].name, s,
+		         (long long)(sn->tags[0].bytes ? excess * 100 / sn->tags[0].bytes : 100));
 	}
 }
 
