@@ -16,6 +16,8 @@
 #include <sys/mman.h>
 #include <jemalloc/jemalloc.h>
 
+#include "../support/support.h"
+
 /* jemalloc reads this at its start: without retained extents, freed space
  * goes back through our hooks and merges, so a heap can serve a large block
  * again after small ones were freed, and 1 MiB blocks do not each take a
@@ -38,8 +40,6 @@ typedef struct gm_heap {
 } gm_heap_t;
 
 static gm_heap_t gm_heaps[GM_HEAP_MAX];
-
-#define GM_HEAP_LIKELY(x) __builtin_expect(!!(x), 1)
 
 /* Room a heap gets beyond its capacity for jemalloc's own overhead, which
  * a console's allocator would not have in the same form: the arena's
@@ -223,7 +223,7 @@ static __thread int gm_heap_tc_gone __attribute__((tls_model("initial-exec")));
 static int gm_heap_tcache(unsigned idx)
 {
 	unsigned tc = gm_heap_tc[idx];
-	if (GM_HEAP_LIKELY(tc != 0))
+	if (GM_LIKELY(tc != 0))
 		return MALLOCX_TCACHE(tc - 1);
 	if (!gm_heap_tc_gone) {
 		unsigned v;

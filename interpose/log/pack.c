@@ -10,10 +10,8 @@
 
 #include <string.h>
 
+#include "../support/support.h"
 #include "format.h"
-
-#define GM_PACK_LIKELY(x) __builtin_expect(!!(x), 1)
-#define GM_PACK_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* Word k of raw records: a capture's raw block payload (gmtrace run's
  * compaction) sits at any byte offset of the file, so no alignment is
@@ -116,12 +114,12 @@ gm_pack_run(const unsigned char *w, size_t n, unsigned char *out, size_t *used, 
 	while (i < units) {
 		uint64_t w0 = gm_pack_word(w, 2 * i), w1 = gm_pack_word(w, 2 * i + 1), v[3];
 		unsigned t = gm_rec_type(w0), x = gm_rec_x(w0), u;
-		if (form == 2 && GM_PACK_UNLIKELY(w0 == 0))
+		if (form == 2 && GM_UNLIKELY(w0 == 0))
 			break; /* a slot claimed and never written */
 		u = gm_pack_numbers(&pv, w0, w1, v);
 		if (i + u > units)
 			u = (unsigned)(units - i); /* cannot happen for whole records */
-		if (GM_PACK_LIKELY(t < 16 && x < 16)) {
+		if (GM_LIKELY(t < 16 && x < 16)) {
 			*o++ = (unsigned char)(t << 4 | x);
 		} else {
 			*o++ = 0;
@@ -140,7 +138,7 @@ gm_pack_run(const unsigned char *w, size_t n, unsigned char *out, size_t *used, 
 			o = gm_pack_put(o, v[1], lb);
 			o = gm_pack_put(o, v[2], lt);
 		}
-		if (GM_PACK_UNLIKELY(u > 1)) {
+		if (GM_UNLIKELY(u > 1)) {
 			memcpy(o, w + 16 * (i + 1), (size_t)(u - 1) * 16);
 			o += (size_t)(u - 1) * 16;
 		}
@@ -196,7 +194,7 @@ static inline uint64_t gm_pack_get_le(const unsigned char *p, const unsigned cha
 	uint64_t v = 0;
 	unsigned i;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	if (GM_PACK_LIKELY(end - p >= 8)) {
+	if (GM_LIKELY(end - p >= 8)) {
 		memcpy(&v, p, 8);
 		return len ? v & (~0ull >> (64 - 8 * len)) : 0;
 	}
