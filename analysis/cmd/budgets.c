@@ -140,7 +140,8 @@ static void gm_cmd_budgets_spark(const gm_budgets_node_t *b, uint64_t top)
 			putchar(' ');
 			continue;
 		}
-		level = ((uint64_t)v * 8 + top - 1) / top; /* 1..8 */
+		/* 1..8; in 128 bits: a damaged capture's peak may be near 2^63 */
+		level = (uint64_t)(((unsigned __int128)v * 8 + top - 1) / top);
 		fputs(bars[level > 8 ? 7 : level - 1], stdout);
 	}
 }

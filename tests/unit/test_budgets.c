@@ -1336,6 +1336,28 @@ Test(budgets_cmd, a_capture_with_no_budget_nodes_says_so)
 	unlink(path);
 }
 
+/* A damaged capture may claim a peak near 2^63: the sparkline still draws
+ * a bar a column (it once scaled the peak in 64 bits, wrapped to level 0
+ * and read before its table of bars; found by the fuzzer). */
+Test(budgets_cmd, a_peak_near_2_to_the_63_still_draws_its_sparkline)
+{
+	static recs_t r;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/tmp/gm_test_budgets_huge.%ld.gmt", (long)getpid());
+	memset(&r, 0, sizeof(r));
+	r_node(&r, 10, 1, ROOT, 0, 4 * MiB, 4 * MiB, gm_budget_lru, 0, "world");
+	rec(&r, 100, gm_rec_frame, 0, 1, 0, NULL, 0);
+	r_point(&r, 101, 1, 1, (int64_t)MiB, (int64_t)MiB);
+	rec(&r, 200, gm_rec_frame, 0, 2, 0, NULL, 0);
+	r_point(&r, 201, 2, 1, INT64_MAX, INT64_MAX);
+	cap_write(&r, path);
+	cr_assert_eq(RUN(path), GM_CMD_OK, "%s", err);
+	/* full = the peak: frame 1 is the lowest bar, frame 2 the highest */
+	cr_expect(strstr(out, "\u2581\u2588  peak per frame, full = "), "%s", out);
+	unlink(path);
+}
+
 Test(budgets_cmd, a_damaged_capture_reports_what_came_before_and_fails)
 {
 	char path[128], want[512];
