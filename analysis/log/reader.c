@@ -106,6 +106,9 @@ struct gm_reader {
 	char error[512];
 };
 
+/* What gm_event_t.extra points at for a record with no extra units. */
+static const uint64_t gm_reader_no_extra[2];
+
 static const char *const gm_reader_type_names[gm_rec_count] = {
         [gm_rec_none] = "none",
         [gm_rec_alloc] = "alloc",
@@ -763,7 +766,9 @@ static int gm_reader_advance(gm_reader_t *r, gm_reader_stream_t *s)
 		s->w0 = p[0];
 		s->w1 = p[1];
 		s->tsc = tsc;
-		s->extra = units > 1 ? p + 2 : NULL;
+		/* never NULL: a record with no extra units (an empty name) gives
+		 * consumers a pointer they may copy 0 bytes from */
+		s->extra = units > 1 ? p + 2 : gm_reader_no_extra;
 		s->nextra = units - 1;
 		s->head_at = s->at;
 		return 1;

@@ -36,7 +36,7 @@ typedef struct gm_event {
 	uint32_t x;            /* record's x field */
 	uint64_t a;            /* record's a field (48 bits) */
 	uint64_t b;            /* record's b field (40 bits) */
-	const uint64_t *extra; /* extra units as 64-bit words (2 per unit) */
+	const uint64_t *extra; /* extra units as 64-bit words (2 per unit); never NULL */
 	uint32_t nextra;       /* number of extra units */
 	uint64_t offset;       /* file offset of the block holding the record */
 } gm_event_t;

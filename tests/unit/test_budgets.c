@@ -1358,6 +1358,26 @@ Test(budgets_cmd, a_peak_near_2_to_the_63_still_draws_its_sparkline)
 	unlink(path);
 }
 
+/* A tag defined with an empty name and no extra units: the model copies 0
+ * bytes of it (once from a NULL pointer, which UBSan flagged; found by the
+ * fuzzer) and the report still names the node. */
+Test(budgets_cmd, a_tag_with_an_empty_name_is_read)
+{
+	static recs_t r;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/tmp/gm_test_budgets_notag.%ld.gmt", (long)getpid());
+	memset(&r, 0, sizeof(r));
+	r_node(&r, 10, 1, ROOT, 0, 4 * MiB, 4 * MiB, gm_budget_lru, 0, "world");
+	rec(&r, 20, gm_rec_tag_def, 0, 3, 0, NULL, 0);
+	rec(&r, 100, gm_rec_frame, 0, 1, 0, NULL, 0);
+	r_point(&r, 101, 1, 1, (int64_t)MiB, (int64_t)MiB);
+	cap_write(&r, path);
+	cr_assert_eq(RUN(path), GM_CMD_OK, "%s", err);
+	cr_expect(strstr(out, "world"), "%s", out);
+	unlink(path);
+}
+
 Test(budgets_cmd, a_damaged_capture_reports_what_came_before_and_fails)
 {
 	char path[128], want[512];

@@ -384,6 +384,31 @@ Test(reader, reports_a_damaged_packed_block_of_either_form)
 	}
 }
 
+Test(reader, a_record_without_extra_units_still_gives_an_extra_pointer)
+{
+	/* consumers copy a record's string with memcpy(dst, extra, len): for
+	 * an empty name (no extra units) extra must still not be NULL */
+	capture_t c = {0};
+	recs_t r = {0};
+	gm_event_t ev[4];
+	const char *path;
+	gm_reader_t *rd;
+
+	rec_put(&r, gm_rec_w0(5, gm_rec_tag_def, 0));
+	rec_put(&r, gm_rec_w1(0, 1000));
+	rec_alloc(&r, 1010, 0x10, 8);
+	cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 900, &r);
+	path = cap_write(&c, "noextra.gmt");
+	rd = open_ok(path);
+	cr_assert_eq(read_all(rd, ev, 4), 2, "%s", path);
+	cr_expect_eq(ev[0].type, gm_rec_tag_def);
+	cr_expect_eq(ev[0].nextra, 0);
+	cr_expect_not_null(ev[0].extra, "tag_def without a name");
+	cr_expect_not_null(ev[1].extra, "alloc");
+	gm_reader_free(rd);
+}
+
 Test(reader, maps_tsc_to_ns_through_two_clock_samples)
 {
 	capture_t c = {0};
