@@ -76,11 +76,55 @@ static void gm_hook_fail(gm_thread_t *t, unsigned kind, size_t n, size_t align)
 
 /* ---- C ------------------------------------------------------------------ */
 
+/* A timed call is due (one in timing_sample per thread) on a thread that
+ * needs nothing else from the slow path: registered (its counter is 0
+ * until then), resolved, no budget node. */
+static inline __attribute__((always_inline)) int gm_hook_timed_due(gm_thread_t *t)
+{
+	return t->sample_left == 1 && __atomic_load_n(&gm_real.malloc, __ATOMIC_ACQUIRE) &&
+	       gm_context_node_now == 0;
+}
+
+/* The timed common case of malloc and plain new: the real malloc between
+ * two TSC reads, the second being the record's, so a timed call costs one
+ * read more than an untimed one. A NULL from new is returned unrecorded
+ * (gm_hook_new asks again, runs the new-handler and records the failure). */
+static inline __attribute__((always_inline)) void *gm_hook_alloc_timed(gm_thread_t *t, size_t n,
+                                                                       unsigned kind, int is_new)
+{
+	uint64_t t0, now;
+	gm_frame_acc_t *acc;
+	void *p;
+	t->sample_left = gm_thread_sample_every;
+	t0 = gm_support_tsc();
+	p = gm_real.malloc(n);
+	if (GM_UNLIKELY(p == NULL)) {
+		if (!is_new && gm_hook_on_alloc(t))
+			gm_hook_fail(t, kind, n, 0);
+		return NULL;
+	}
+	now = gm_support_tsc();
+	if (!GM_HOOK_ON(t) || GM_UNLIKELY(gm_event_level != gm_level_events) ||
+	    GM_UNLIKELY(!(acc = t->acc)) || GM_UNLIKELY(gm_context_asset_now != NULL) ||
+	    GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), n, now) !=
+	                0)) {
+		if (gm_hook_on_alloc(t))
+			gm_event_alloc(t, p, n, kind, t0, gm_hook_usable(p), 0, 0);
+		return p;
+	}
+	GM_ACC_ADD(acc->nalloc, 1);
+	GM_ACC_ADD(acc->alloc_bytes, n);
+	gm_event_cost(acc, n, now - t0);
+	return p;
+}
+
 static __attribute__((noinline)) void *gm_hook_malloc_slow(size_t n)
 {
 	gm_thread_t *t = &gm_thread_self;
 	uint64_t t0;
 	void *p;
+	if (gm_hook_timed_due(t))
+		return gm_hook_alloc_timed(t, n, gm_kind_malloc, 0);
 	if (!gm_hook_ready())
 		return gm_bootstrap_alloc(n, 16);
 	t0 = gm_event_clock(t);
@@ -153,10 +197,22 @@ GMTRACE_API void *malloc(size_t n)
 static __attribute__((noinline)) void gm_hook_free_slow(void *p, unsigned kind, size_t sized)
 {
 	gm_thread_t *t = &gm_thread_self;
+	gm_frame_acc_t *acc;
 	uint64_t t0;
 	int on;
 	if (GM_UNLIKELY(p == NULL) || GM_UNLIKELY(gm_bootstrap_owns(p)))
 		return;
+	/* the timed common case: the record's TSC read starts the timing */
+	if (t->sample_left == 1 && GM_HOOK_ON(t) && gm_event_level == gm_level_events &&
+	    (acc = t->acc) != NULL && !gm_heap_owns(p) &&
+	    gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_free, kind), sized,
+	                      t0 = gm_support_tsc()) == 0) {
+		t->sample_left = gm_thread_sample_every;
+		GM_ACC_ADD(acc->nfree, 1);
+		gm_real.free(p);
+		GM_ACC_ADD(acc->alloc_ticks, (gm_support_tsc() - t0) * gm_thread_sample_every);
+		return;
+	}
 	t0 = gm_event_clock(t);
 	on = GM_HOOK_ON(t);
 	if (on)
@@ -417,6 +473,8 @@ static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 	gm_thread_t *t = &gm_thread_self;
 	uint64_t t0;
 	void *p;
+	if (!align && n && gm_hook_timed_due(t) && (p = gm_hook_alloc_timed(t, n, kind, 1)) != NULL)
+		return p;
 	if (!gm_hook_ready())
 		return gm_bootstrap_alloc(n ? n : 1, align ? align : 16);
 	t0 = gm_event_clock(t);

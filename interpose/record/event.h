@@ -72,6 +72,18 @@ static inline __attribute__((always_inline)) void gm_event_live(gm_frame_acc_t *
 		__atomic_store_n(&acc->peak, live, __ATOMIC_RELAXED);
 }
 
+/* A timed allocation of n bytes that spent ticks in the allocator: it
+ * stands for gm_thread_sample_every calls in the estimate, and adds to the
+ * cost of its size class. */
+static inline __attribute__((always_inline)) void gm_event_cost(gm_frame_acc_t *acc, size_t n,
+                                                                uint64_t ticks)
+{
+	unsigned c = gm_thread_size_class(n);
+	GM_ACC_ADD(acc->alloc_ticks, ticks * gm_thread_sample_every);
+	GM_ACC_ADD(acc->cost_n[c], 1);
+	GM_ACC_ADD(acc->cost_ticks[c], ticks);
+}
+
 /* An allocation of n bytes at p (usable: its usable size, frames level
  * only); t0 from gm_event_clock. old != 0 makes it a realloc record. */
 static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t, void *p, size_t n,
@@ -111,12 +123,8 @@ static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t,
 	GM_ACC_ADD(acc->alloc_bytes, n);
 	if (GM_UNLIKELY(gm_context_asset_now != NULL))
 		gm_event_asset_bytes(n);
-	if (GM_UNLIKELY(t0 != 0)) {
-		unsigned c = gm_thread_size_class(n);
-		GM_ACC_ADD(acc->alloc_ticks, (now - t0) * gm_thread_sample_every);
-		GM_ACC_ADD(acc->cost_n[c], 1);
-		GM_ACC_ADD(acc->cost_ticks[c], now - t0);
-	}
+	if (GM_UNLIKELY(t0 != 0))
+		gm_event_cost(acc, n, now - t0);
 }
 
 /* A free of p (sized: size given by a sized delete; usable: frames level). */
