@@ -1,8 +1,12 @@
 /* drain.c - write the shared-memory log's chunks into a capture file */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #define ZSTD_STATIC_LINKING_ONLY
 #include "drain.h"
 
 #include <errno.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -277,30 +281,51 @@ static void gm_drain_sync_end(gm_drain_t *d)
 		d->file_bytes = (uint64_t)end;
 }
 
-/* The calling thread's run delay in ns (time runnable but not running),
- * or UINT64_MAX when the kernel does not say. */
-static uint64_t gm_drain_run_delay(void)
+/* Involuntary context switches so far of the game's threads: pid 0 is
+ * the calling process, less the calling thread (the drainer in the game);
+ * otherwise the threads of process pid (`gmtrace run`), from
+ * /proc/pid/task. UINT64_MAX when the kernel does not say. */
+uint64_t gm_drain_preempts(int pid)
 {
-	char buf[96];
-	ssize_t n;
-	uint64_t v = 0;
-	const char *p;
-	int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char path[96], buf[2048];
+	uint64_t sum = 0;
+	struct dirent *e;
+	DIR *dir;
+	int found = 0;
+	if (pid == 0) {
+		struct rusage all, self;
+		if (getrusage(RUSAGE_SELF, &all) != 0 || getrusage(RUSAGE_THREAD, &self) != 0 ||
+		    all.ru_nivcsw < self.ru_nivcsw)
+			return UINT64_MAX;
+		return (uint64_t)(all.ru_nivcsw - self.ru_nivcsw);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
 		return UINT64_MAX;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return UINT64_MAX;
-	buf[n] = 0;
-	/* "<ns on CPU> <ns waiting> <timeslices>" */
-	for (p = buf; *p >= '0' && *p <= '9'; p++)
-		;
-	if (*p++ != ' ' || *p < '0' || *p > '9')
-		return UINT64_MAX;
-	for (; *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (uint64_t)(*p - '0');
-	return v;
+	while ((e = readdir(dir)) != NULL) {
+		const char *p;
+		ssize_t n;
+		int fd;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/status", pid, e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* the thread ended meanwhile */
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		p = strstr(buf, "nonvoluntary_ctxt_switches:");
+		if (!p)
+			continue;
+		sum += strtoull(p + 27, NULL, 10);
+		found = 1;
+	}
+	closedir(dir);
+	return found ? sum : UINT64_MAX;
 }
 
 void gm_drain_set_nice(int tid, uint64_t nice)
@@ -309,42 +334,54 @@ void gm_drain_set_nice(int tid, uint64_t nice)
 		setpriority(PRIO_PROCESS, (id_t)tid, nice > 19 ? 19 : (int)nice);
 }
 
-void gm_drain_watch_cpu(gm_drain_t *d)
+void gm_drain_watch_cpu(gm_drain_t *d, int pid)
 {
-	d->cpu_watch = gm_drain_run_delay() != UINT64_MAX;
+	d->cpu_pid = pid;
+	d->cpu_watch = gm_drain_preempts(pid) != UINT64_MAX;
 	d->cpu_wall0 = 0;
-	d->cpu_scarce = 0;
+	__atomic_store_n(&d->cpu_scarce, 0, __ATOMIC_RELAXED);
+}
+
+int gm_drain_cpu_verdict(uint64_t preempts, uint64_t wakeups)
+{
+	return preempts >= 3 && preempts >= wakeups - wakeups / 2; /* half, rounded up */
 }
 
 /* One look at the CPU watch (see gm_drain_watch_cpu). */
 static void gm_drain_cpu_look(gm_drain_t *d)
 {
-	uint64_t wall, delay;
+	uint64_t wall, preempts;
 	if (!d->cpu_watch)
 		return;
 	wall = gm_support_mono_ns();
-	if (d->cpu_wall0 && wall - d->cpu_wall0 < 100000000ull)
+	if (d->cpu_wall0 && wall - d->cpu_wall0 < GM_DRAIN_WINDOW_NS)
 		return;
-	delay = gm_drain_run_delay();
-	if (delay == UINT64_MAX) {
+	preempts = gm_drain_preempts(d->cpu_pid);
+	if (preempts == UINT64_MAX) {
 		d->cpu_watch = 0;
-		d->cpu_scarce = 0;
+		__atomic_store_n(&d->cpu_scarce, 0, __ATOMIC_RELAXED);
 		return;
 	}
-	/* another thread may have passed last (a final flush): a delay that
-	 * went backwards says nothing */
-	if (d->cpu_wall0 && delay >= d->cpu_delay0)
-		d->cpu_scarce = (delay - d->cpu_delay0) * 50 > wall - d->cpu_wall0;
+	/* a count that went backwards (threads of `gmtrace run`'s game
+	 * ended, taking their counts along) says nothing */
+	if (d->cpu_wall0 && preempts >= d->cpu_preempts0)
+		__atomic_store_n(&d->cpu_scarce,
+		                 gm_drain_cpu_verdict(preempts - d->cpu_preempts0,
+		                                      d->wakeups - d->cpu_wakeups0),
+		                 __ATOMIC_RELAXED);
 	d->cpu_wall0 = wall;
-	d->cpu_delay0 = delay;
+	d->cpu_preempts0 = preempts;
+	d->cpu_wakeups0 = d->wakeups;
 }
 
-long gm_drain_pass(gm_drain_t *d, int partial)
+/* A pass; only >= 0 drains that thread's committed chunks alone (a
+ * producer's pass: no look at the watch, no zstd). */
+static long gm_drain_run(gm_drain_t *d, int partial, int only)
 {
 	gm_ring_t *ring = d->ring;
 	uint32_t n = ring->hdr->nchunks, cb = ring->hdr->chunk_bytes, i, backlog = 0;
 	long total = 0;
-	int compress;
+	int compress, leave = 0;
 	if (d->error)
 		return d->error;
 	gm_drain_sync_end(d);
@@ -353,16 +390,29 @@ long gm_drain_pass(gm_drain_t *d, int partial)
 	for (i = 0; i < n; i++)
 		backlog += __atomic_load_n(&ring->chunks[i].state, __ATOMIC_RELAXED) ==
 		           gm_chunk_committed;
+	if (only < 0) {
+		d->wakeups++;
+		gm_drain_cpu_look(d);
+		/* producers drain their own chunks while no core is free: this
+		 * pass takes only what waited since the last one (a thread that
+		 * stopped writing commits no more) unless a backlog builds up */
+		leave = gm_drain_helping(d) && !partial && backlog < n / 4;
+	}
 	/* compress only while the log is mostly free: a backlog means the
 	 * game produces faster than we compress, and waiting would stall it */
-	gm_drain_cpu_look(d);
-	compress = d->compress && backlog <= n / 2 && !d->cpu_scarce;
+	compress = only < 0 && d->compress && backlog <= n / 2 && !d->cpu_scarce;
 	for (i = 0; i < n; i++) {
 		gm_chunk_t *c = &ring->chunks[i];
 		uint32_t st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
 		unsigned char *data = gm_ring_data(ring, (int)i);
 		uint32_t limit, end;
 		uint64_t tsc;
+		if (only >= 0 && (st != gm_chunk_committed || c->thread != (uint32_t)only))
+			continue;
+		if (leave && st == gm_chunk_committed && !c->aged) {
+			c->aged = 1;
+			continue;
+		}
 		if (st == gm_chunk_committed) {
 			limit = c->used <= cb ? c->used : cb;
 		} else if (st == gm_chunk_owned && partial) {
@@ -391,10 +441,21 @@ long gm_drain_pass(gm_drain_t *d, int partial)
 		if (st == gm_chunk_committed) {
 			memset(data, 0, limit);
 			c->drained = 0;
+			c->aged = 0;
 			__atomic_store_n(&c->state, gm_chunk_free, __ATOMIC_RELEASE);
 		}
 	}
 	return total;
+}
+
+long gm_drain_pass(gm_drain_t *d, int partial)
+{
+	return gm_drain_run(d, partial, -1);
+}
+
+long gm_drain_help(gm_drain_t *d, uint32_t thread)
+{
+	return gm_drain_run(d, 0, (int)thread);
 }
 
 void gm_drain_free(gm_drain_t *d)

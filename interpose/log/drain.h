@@ -39,8 +39,12 @@ typedef struct gm_drain {
 	                          of its own must never get our blocks */
 	/* CPU watch (gm_drain_watch_cpu): zstd only while a core is free */
 	int cpu_watch;
-	int cpu_scarce; /* 1: the last window left no core for zstd */
-	uint64_t cpu_wall0, cpu_delay0;
+	int cpu_scarce; /* 1: the last window left no core free (read unlocked) */
+	int cpu_pid;    /* whose threads: 0 this process's, else the game's pid */
+	uint64_t cpu_wall0, cpu_preempts0, cpu_wakeups0;
+	uint64_t wakeups;        /* passes of the drainer (not of producers) */
+	int help;                /* producers drain their own chunks: 0 never, 1 while
+	           cpu_scarce, 2 always (gm_drain_helping) */
 	void *(*alloc)(size_t);  /* memory for zbuf/cctx: the private arena in */
 	void (*release)(void *); /* the game, malloc in the CLI */
 } gm_drain_t;
@@ -51,15 +55,39 @@ typedef struct gm_drain {
 int gm_drain_init(gm_drain_t *d, gm_ring_t *ring, int fd, uint64_t file_bytes, int compress,
                   void *(*alloc)(size_t), void (*release)(void *));
 
-/* Compress only while a core is free. Every 100 ms or more a pass reads
- * how long the draining thread waited to run (the kernel's run delay,
- * /proc/thread-self/schedstat): when it waited more than 2% of the
- * window, every core was taken, by the game's threads most of all, and
- * zstd is skipped (blocks are still packed) until a window shows a free
- * core again: compressing then would take its time from the game's own
- * threads. Without schedstat the watch stays off and zstd follows the
- * backlog alone. */
-void gm_drain_watch_cpu(gm_drain_t *d);
+/* Watch for a free core. Every 50 ms or more a pass counts how often
+ * the game's threads were preempted (involuntary context switches; pid 0:
+ * the calling process's threads but the drainer, the caller; else process
+ * pid's threads). A drainer that wakes when a core is free runs there and
+ * preempts nobody; when every core is taken each wake-up preempts a game
+ * thread. So when at least half the drainer's wake-ups in the window (and
+ * 3 or more) come with a preemption, no core is free: zstd is skipped
+ * (blocks are still packed), and with d->help the game's threads drain
+ * their own chunks (gm_drain_help) while the drainer takes only what
+ * waits. A drainer thread would take its time from one game thread, and
+ * the others would wait for that one at the end of the frame. The
+ * drainer's own wake-ups keep probing while producers drain, so the
+ * verdict turns back as soon as a core is free. Without the counts the
+ * watch stays off and zstd follows the backlog alone. */
+void gm_drain_watch_cpu(gm_drain_t *d, int pid);
+
+#define GM_DRAIN_WINDOW_NS 50000000ull /* the watch's window */
+
+/* Whether producers drain their own chunks now (d->help, the watch). */
+static inline int gm_drain_helping(const gm_drain_t *d)
+{
+	int h = __atomic_load_n(&d->help, __ATOMIC_RELAXED);
+	return h == 2 || (h == 1 && __atomic_load_n(&d->cpu_scarce, __ATOMIC_RELAXED));
+}
+
+/* The watch's verdict for a window with preempts preemptions of the
+ * game's threads and wakeups passes of the drainer: 1 when no core is
+ * free. */
+int gm_drain_cpu_verdict(uint64_t preempts, uint64_t wakeups);
+
+/* Involuntary context switches so far of the game's threads (see
+ * gm_drain_watch_cpu), or UINT64_MAX when the kernel does not say. */
+uint64_t gm_drain_preempts(int pid);
 
 /* DRAIN_NICE: give the drainer, thread tid (0: the calling process), the
  * nice value nice (0-19; larger is 19; 0 leaves it as it is). */
@@ -79,6 +107,11 @@ int gm_drain_header(gm_drain_t *d, uint32_t pid, const char *shm_name);
  * record bytes drained (>= 0) or a negative errno (write failed; the chunk
  * stays in the log). The caller holds the drain lock. */
 long gm_drain_pass(gm_drain_t *d, int partial);
+
+/* A producer's pass: thread's own committed chunks, packed (never zstd,
+ * which is for a free core), no look at the watch. Same return and lock
+ * as gm_drain_pass. */
+long gm_drain_help(gm_drain_t *d, uint32_t thread);
 
 /* Append a clock sample block (TSC, monotonic ns taken together). */
 int gm_drain_clock(gm_drain_t *d);

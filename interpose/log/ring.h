@@ -31,13 +31,13 @@ typedef enum gm_chunk_state {
 } gm_chunk_state_t;
 
 typedef struct gm_chunk {
-	uint32_t state;    /* gm_chunk_state_t; atomic, see above */
-	uint32_t thread;   /* owner's thread index, set after the claim */
-	uint32_t seq;      /* owner's chunk sequence number */
-	uint32_t used;     /* bytes of records; set by commit (release) */
-	uint64_t tsc_base; /* full TSC of the record before the first one */
-	uint32_t drained;  /* bytes already in the capture (drainer only) */
-	uint32_t pad0;
+	uint32_t state;       /* gm_chunk_state_t; atomic, see above */
+	uint32_t thread;      /* owner's thread index, set after the claim */
+	uint32_t seq;         /* owner's chunk sequence number */
+	uint32_t used;        /* bytes of records; set by commit (release) */
+	uint64_t tsc_base;    /* full TSC of the record before the first one */
+	uint32_t drained;     /* bytes already in the capture (drainer only) */
+	uint32_t aged;        /* drainer only: left to its producer by one pass */
 	uint64_t drained_tsc; /* full TSC of the last drained record */
 	uint64_t pad1[3];
 } gm_chunk_t; /* 64 bytes: one cache line */

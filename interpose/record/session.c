@@ -380,6 +380,14 @@ static void gm_session_drain_last(void)
 	gm_ring_drain_unlock(&gm_session_log);
 }
 
+/* DRAIN_HELP (auto, always, off) as gm_drain_t.help (1, 2, 0). */
+static int gm_session_drain_help_mode(void)
+{
+	static const int mode[] = {1, 2, 0};
+	unsigned o = (unsigned)gm_session_options.drain_help;
+	return o < 3 ? mode[o] : 1;
+}
+
 /* External drain, but nobody drained for 2 s while chunks wait (`gmtrace
  * run` was killed, or never attached): take the capture back and drain it
  * here, so the game never waits for a drainer that is gone. */
@@ -406,7 +414,8 @@ static void gm_session_takeover(uint64_t now)
 	}
 	gm_drain_init(&gm_session_drain, &gm_session_log, fd, (uint64_t)end,
 	              gm_session_options.compress, gm_mem_alloc, gm_mem_free);
-	gm_drain_watch_cpu(&gm_session_drain);
+	gm_drain_watch_cpu(&gm_session_drain, 0);
+	gm_session_drain.help = gm_session_drain_help_mode();
 	gm_session_fd = fd;
 	gm_drain_prepare(&gm_session_drain, h->chunk_bytes);
 	gm_session_options.drain_external = 0;
@@ -432,6 +441,7 @@ static void gm_session_give_up(void)
 		if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == gm_chunk_committed) {
 			memset(gm_ring_data(&gm_session_log, (int)i), 0, h->chunk_bytes);
 			c->drained = 0;
+			c->aged = 0;
 			__atomic_store_n(&c->state, gm_chunk_free, __ATOMIC_RELEASE);
 		}
 	}
@@ -693,7 +703,8 @@ void gm_session_start(void)
 	                   sizeof(gm_session_log.hdr->capture_path));
 	gm_drain_init(&gm_session_drain, &gm_session_log, fd, 0, gm_session_options.compress,
 	              gm_mem_alloc, gm_mem_free);
-	gm_drain_watch_cpu(&gm_session_drain);
+	gm_drain_watch_cpu(&gm_session_drain, 0);
+	gm_session_drain.help = gm_session_drain_help_mode();
 	if (gm_drain_header(&gm_session_drain, (uint32_t)getpid(), gm_session_log.name) != 0) {
 		gm_support_warn("cannot write the capture file ", gm_session_capture, "");
 		close(fd);
@@ -787,9 +798,20 @@ void gm_session_stop(int status)
 
 int gm_session_drain_help(void)
 {
-	/* Producers never drain: the agent (or `gmtrace run`) does. Waiting
-	 * here is the lossless policy; the caller counts it. */
-	return 0;
+	/* Only while no core is free (the watch, log/drain.h), with the
+	 * in-game drainer, and never waiting: a busy lock means another
+	 * thread drains. Otherwise the agent drains, and a producer facing a
+	 * full log waits (the lossless policy; the caller counts it). */
+	gm_thread_t *t = &gm_thread_self;
+	uint32_t expect = 0;
+	if (gm_session_fd < 0 || !t->os_tid || !gm_drain_helping(&gm_session_drain) ||
+	    !__atomic_compare_exchange_n(&gm_session_log.hdr->drain_lock, &expect, t->os_tid, 0,
+	                                 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 0;
+	if (gm_drain_help(&gm_session_drain, t->index) < 0 && gm_session_drain.error)
+		__atomic_store_n(&gm_session_drain.help, 0, __ATOMIC_RELAXED);
+	gm_ring_drain_unlock(&gm_session_log);
+	return 1;
 }
 
 void gm_session_exec(void)

@@ -88,6 +88,7 @@ static int gm_thread_room(gm_thread_t *t, unsigned units)
 		                          gm_ring_data(&gm_session_log, t->chunk)));
 		t->chunk = -1;
 		t->pos = t->end = NULL;
+		gm_session_drain_help(); /* no core free: drain it ourselves */
 	}
 	if (gm_thread_claim(t) != 0)
 		return -1;

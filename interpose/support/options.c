@@ -59,6 +59,8 @@ const gm_option_row_t gm_options_table[] = {
          "how often the drainer looks for committed chunks when idle"},
         {"drain_nice", gm_opt_uint, "0", NULL, GM_OPT_OFF(drain_nice), 0,
          "nice value of the drainer (in the game or in gmtrace run), 0-19: above 0 the game's own threads run first"},
+        {"drain_help", gm_opt_choice, "auto", "auto|always|off", GM_OPT_OFF(drain_help), 0,
+         "game threads drain their own records: auto while no core is free for the drainer, always, or off"},
         {"quiet", gm_opt_bool, "0", NULL, GM_OPT_OFF(quiet), 0, "no start/stop messages on stderr"},
 };
 const size_t gm_options_count = sizeof(gm_options_table) / sizeof(gm_options_table[0]);

@@ -32,6 +32,7 @@ typedef struct gm_options {
 	int compress;               /* COMPRESS */
 	uint64_t drain_interval_ms; /* DRAIN_INTERVAL_MS */
 	uint64_t drain_nice;        /* DRAIN_NICE */
+	int drain_help;             /* DRAIN_HELP: auto(0) | always(1) | off(2) */
 	int quiet;                  /* QUIET */
 	int level;                  /* LEVEL: events(0) | frames(1) */
 	uint64_t timing_sample;     /* TIMING_SAMPLE */

@@ -2,8 +2,13 @@
 freed by the next thread. Every deliberate block is matched by its free or
 live at exit, nothing in the whole capture is an unmatched free, nothing was
 lost, and the split per thread (each worker is known by its allocation count,
-200000 + 4 + index, and by its kernel tid) equals the fixture's."""
+200000 + 4 + index, and by its kernel tid) equals the fixture's. Both with
+the drainer thread deciding who drains (auto) and with every thread
+draining its own chunks as it fills them (always: 8 producers taking turns
+at the drain lock, the drainer thread sweeping what they left)."""
 import collections
+
+import pytest
 
 from conftest import (assert_tally, assert_valid, captures, fixture_line, fx, rule_tally,
                       run_preloaded, shm_logs, summary)
@@ -11,8 +16,10 @@ from conftest import (assert_tally, assert_valid, captures, fixture_line, fx, ru
 PER_THREAD_KEYS = ("allocations", "frees", "allocated_bytes", "freed_bytes")
 
 
-def test_threads_cross_thread_frees(tmp_path):
-    r = run_preloaded([fx("fx_threads")], tmp_path, timeout=90)
+@pytest.mark.parametrize("help_mode", ["auto", "always"])
+def test_threads_cross_thread_frees(tmp_path, help_mode):
+    r = run_preloaded([fx("fx_threads")], tmp_path, timeout=90,
+                      extra_env={"GMTRACE_DRAIN_HELP": help_mode})
     assert r.returncode == 0, f"fx_threads: rc {r.returncode}: {r.stderr!r}"
     line = fixture_line(r.stdout, fixture="threads")
     caps = captures(tmp_path)

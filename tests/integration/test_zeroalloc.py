@@ -40,6 +40,16 @@ def test_no_self_allocations_after_start_uncompressed(tmp_path):
     check_recorded(tmp_path, z)
 
 
+def test_no_self_allocations_after_start_threads_draining(tmp_path):
+    """The game's threads drain their own chunks (DRAIN_HELP=always): the
+    drain's buffers were made at start-up, so that allocates nothing either."""
+    z = report(run_preloaded([ZEROALLOC], tmp_path, {"GMTRACE_DRAIN_HELP": "always"},
+                             timeout=60))
+    assert z["enabled"] == 1
+    assert z["self_after"] == z["self_before"], z
+    check_recorded(tmp_path, z)
+
+
 def test_no_self_allocations_after_start_external_drain(tmp_path):
     r = subprocess.run([str(GMTRACE), "run", "--output", str(tmp_path / "%e.%p.gmt"), "--",
                         str(ZEROALLOC)], env=clean_env({"GMTRACE_QUIET": "1"}),

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -787,7 +788,7 @@ Test(drain, cpu_watch_keeps_every_record)
 	long total = 0;
 	cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
 	fd = gm_test_capture(&d, &ring, 1);
-	gm_drain_watch_cpu(&d);
+	gm_drain_watch_cpu(&d, 0);
 	for (i = 0; i < 3; i++) {
 		gm_test_fill(&ring, (uint32_t)i, 100, 1000 * (uint64_t)i, 1);
 		total += gm_drain_pass(&d, 0);
@@ -798,4 +799,130 @@ Test(drain, cpu_watch_keeps_every_record)
 	gm_drain_free(&d);
 	unlink(gm_test_path);
 	gm_ring_detach(&ring, 1);
+}
+
+/* ---- producers draining their own chunks ------------------------------------ */
+
+/* A producer's pass takes its own thread's committed chunks and nothing
+ * else (other threads' chunks, its chunk still being written), packed and
+ * never compressed; a drainer pass then takes the rest. */
+Test(drain, help_takes_only_its_threads_committed_chunks)
+{
+	gm_ring_t ring;
+	gm_drain_t d;
+	int fd, per[3] = {0}, k, i;
+	uint16_t kinds[8];
+	cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
+	fd = gm_test_capture(&d, &ring, 1);
+	gm_test_fill(&ring, 0, 100, 1000, 1);
+	gm_test_fill(&ring, 1, 50, 2000, 1);
+	gm_test_fill(&ring, 2, 30, 3000, 1);
+	gm_test_fill(&ring, 1, 20, 4000, 0); /* thread 1's next chunk, owned */
+	cr_expect_eq(gm_drain_help(&d, 1), 50 * 16);
+	cr_expect_eq(gm_drain_help(&d, 1), 0, "nothing more of thread 1 is committed");
+	cr_expect_eq(gm_drain_help(&d, 5), 0, "a thread with no chunk");
+	k = gm_test_block_kinds(fd, kinds, 8);
+	cr_expect_eq(k, 1);
+	cr_expect_eq(kinds[0], gm_block_packed2, "a producer never compresses");
+	cr_expect_eq(gm_drain_pass(&d, 0), (100 + 30) * 16);
+	k = gm_test_block_kinds(fd, kinds, 8);
+	cr_expect_eq(k, 3);
+	for (i = 1; i < k; i++)
+		cr_expect_eq(kinds[i], gm_block_packed2_zstd, "block %d", i);
+	close(fd);
+	cr_expect_eq(gm_test_read_back(gm_test_path, per, 3), 180);
+	cr_expect_eq(per[0], 100);
+	cr_expect_eq(per[1], 50);
+	cr_expect_eq(per[2], 30);
+	gm_drain_free(&d);
+	unlink(gm_test_path);
+	gm_ring_detach(&ring, 1);
+}
+
+/* While producers drain (help 1 with no core free, or help 2), a drainer
+ * pass takes only chunks that waited since its previous pass, unless a
+ * quarter of the log waits or the pass is a final one. */
+Test(drain, the_drainer_leaves_fresh_chunks_to_their_producers)
+{
+	static const struct {
+		int help, scarce;
+		long first; /* chunks the first pass takes */
+	} cases[] = {{0, 1, 3}, {1, 0, 3}, {1, 1, 0}, {2, 0, 0}, {2, 1, 0}};
+	size_t c;
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		gm_ring_t ring;
+		gm_drain_t d;
+		int fd, per[4] = {0};
+		cr_assert_eq(gm_ring_create(&ring, 77, 32 * 4096, 4096), 0);
+		fd = gm_test_capture(&d, &ring, 0);
+		d.help = cases[c].help;
+		d.cpu_scarce = cases[c].scarce; /* the watch is off: it stays */
+		gm_test_fill(&ring, 0, 10, 1000, 1);
+		gm_test_fill(&ring, 1, 10, 2000, 1);
+		gm_test_fill(&ring, 2, 10, 3000, 1);
+		cr_expect_eq(gm_drain_pass(&d, 0), cases[c].first * 160, "case %zu", c);
+		gm_test_fill(&ring, 3, 10, 4000, 1);
+		/* the three older chunks now waited one pass; the new one did not */
+		cr_expect_eq(gm_drain_pass(&d, 0), cases[c].first ? 160 : 3 * 160, "case %zu", c);
+		cr_expect_eq(gm_drain_pass(&d, 0), cases[c].first ? 0 : 160, "case %zu", c);
+		close(fd);
+		cr_expect_eq(gm_test_read_back(gm_test_path, per, 4), 40, "case %zu", c);
+		gm_drain_free(&d);
+		unlink(gm_test_path);
+		gm_ring_detach(&ring, 1);
+	}
+}
+
+Test(drain, a_backlog_or_a_final_pass_takes_everything)
+{
+	int final;
+	for (final = 0; final < 2; final++) {
+		gm_ring_t ring;
+		gm_drain_t d;
+		int fd, per[5] = {0}, t, n = final ? 1 : 4; /* a quarter of 16 chunks */
+		cr_assert_eq(gm_ring_create(&ring, 77, 16 * 4096, 4096), 0);
+		fd = gm_test_capture(&d, &ring, 0);
+		d.help = 2;
+		for (t = 0; t < n; t++)
+			gm_test_fill(&ring, (uint32_t)t, 10, 1000 * (uint64_t)(t + 1), 1);
+		cr_expect_eq(gm_drain_pass(&d, final), n * 160);
+		close(fd);
+		cr_expect_eq(gm_test_read_back(gm_test_path, per, 5), n * 10);
+		gm_drain_free(&d);
+		unlink(gm_test_path);
+		gm_ring_detach(&ring, 1);
+	}
+}
+
+/* The watch: no core is free when at least half the drainer's wake-ups
+ * (and 3 or more) came with a preemption of the game's threads. */
+Test(drain, cpu_verdict)
+{
+	cr_expect_eq(gm_drain_cpu_verdict(0, 0), 0);
+	cr_expect_eq(gm_drain_cpu_verdict(2, 0), 0, "too few to say");
+	cr_expect_eq(gm_drain_cpu_verdict(2, 4), 0);
+	cr_expect_eq(gm_drain_cpu_verdict(3, 0), 1);
+	cr_expect_eq(gm_drain_cpu_verdict(3, 6), 1);
+	cr_expect_eq(gm_drain_cpu_verdict(3, 7), 0);
+	cr_expect_eq(gm_drain_cpu_verdict(10, 20), 1);
+	cr_expect_eq(gm_drain_cpu_verdict(10, 21), 0);
+	cr_expect_eq(gm_drain_cpu_verdict(UINT64_MAX / 2 + 1, UINT64_MAX), 1, "no overflow");
+	cr_expect_eq(gm_drain_cpu_verdict(UINT64_MAX / 2, UINT64_MAX), 0, "no overflow");
+}
+
+/* Preemption counts: this process's (less the calling thread), another
+ * process's from /proc, none for a process that does not exist. They only
+ * grow. */
+Test(drain, preempts_of_the_game)
+{
+	uint64_t a = gm_drain_preempts(0), b = gm_drain_preempts((int)getpid()), a2, b2;
+	cr_assert_neq(a, UINT64_MAX);
+	cr_assert_neq(b, UINT64_MAX);
+	sched_yield();
+	a2 = gm_drain_preempts(0);
+	b2 = gm_drain_preempts((int)getpid());
+	cr_expect_geq(a2, a);
+	cr_expect_geq(b2, b);
+	cr_expect_eq(gm_drain_preempts(0x7ffffff0), UINT64_MAX);
+	cr_expect_eq(gm_drain_preempts(-5), UINT64_MAX);
 }
