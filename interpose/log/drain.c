@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <dirent.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,51 +282,112 @@ static void gm_drain_sync_end(gm_drain_t *d)
 		d->file_bytes = (uint64_t)end;
 }
 
-/* Involuntary context switches so far of the game's threads: pid 0 is
- * the calling process, less the calling thread (the drainer in the game);
- * otherwise the threads of process pid (`gmtrace run`), from
- * /proc/pid/task. UINT64_MAX when the kernel does not say. */
-uint64_t gm_drain_preempts(int pid)
+/* CPU time of process pid from /proc/pid/stat (utime + stime), in ns, or
+ * UINT64_MAX. */
+static uint64_t gm_drain_proc_cpu_ns(int pid)
 {
-	char path[96], buf[2048];
-	uint64_t sum = 0;
-	struct dirent *e;
-	DIR *dir;
-	int found = 0;
+	char path[64], buf[1024];
+	const char *p;
+	uint64_t v[2] = {0, 0};
+	long hz = sysconf(_SC_CLK_TCK);
+	ssize_t n;
+	int fd, field;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || hz <= 0) {
+		if (fd >= 0)
+			close(fd);
+		return UINT64_MAX;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return UINT64_MAX;
+	buf[n] = 0;
+	/* "pid (comm) state ppid ...": the name may hold anything, so count
+	 * fields from its last ')'; utime and stime are the 12th and 13th */
+	p = strrchr(buf, ')');
+	if (!p)
+		return UINT64_MAX;
+	for (field = 0; field < 13; field++) {
+		if (*++p != ' ')
+			return UINT64_MAX;
+		p++;
+		if (field >= 11) {
+			if (*p < '0' || *p > '9')
+				return UINT64_MAX;
+			for (; *p >= '0' && *p <= '9'; p++)
+				v[field - 11] = v[field - 11] * 10 + (uint64_t)(*p - '0');
+			p--;
+		} else {
+			while (p[1] && p[1] != ' ')
+				p++;
+		}
+	}
+	return (v[0] + v[1]) * (1000000000ull / (uint64_t)hz);
+}
+
+static uint64_t gm_drain_rusage_ns(const struct rusage *r)
+{
+	return (uint64_t)r->ru_utime.tv_sec * 1000000000ull +
+	       (uint64_t)r->ru_utime.tv_usec * 1000ull +
+	       (uint64_t)r->ru_stime.tv_sec * 1000000000ull +
+	       (uint64_t)r->ru_stime.tv_usec * 1000ull;
+}
+
+int gm_drain_game_look(int pid, gm_drain_game_t *g)
+{
+	cpu_set_t cpus;
+	memset(g, 0, sizeof(*g));
+	if (sched_getaffinity(pid, sizeof(cpus), &cpus) != 0 || CPU_COUNT(&cpus) < 1)
+		return -1;
+	g->ncpu = (unsigned)CPU_COUNT(&cpus);
 	if (pid == 0) {
 		struct rusage all, self;
 		if (getrusage(RUSAGE_SELF, &all) != 0 || getrusage(RUSAGE_THREAD, &self) != 0 ||
 		    all.ru_nivcsw < self.ru_nivcsw)
-			return UINT64_MAX;
-		return (uint64_t)(all.ru_nivcsw - self.ru_nivcsw);
+			return -1;
+		g->preempts = (uint64_t)(all.ru_nivcsw - self.ru_nivcsw);
+		g->cpu_ns = gm_drain_rusage_ns(&all);
+		return 0;
+	} else {
+		char path[96], buf[2048];
+		struct rusage self;
+		struct dirent *e;
+		DIR *dir;
+		int found = 0;
+		g->cpu_ns = gm_drain_proc_cpu_ns(pid);
+		if (g->cpu_ns == UINT64_MAX || getrusage(RUSAGE_THREAD, &self) != 0)
+			return -1;
+		g->cpu_ns += gm_drain_rusage_ns(&self);
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		dir = opendir(path);
+		if (!dir)
+			return -1;
+		while ((e = readdir(dir)) != NULL) {
+			const char *p;
+			ssize_t n;
+			int fd;
+			if (e->d_name[0] < '0' || e->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%.20s/status", pid, e->d_name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue; /* the thread ended meanwhile */
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n <= 0)
+				continue;
+			buf[n] = 0;
+			p = strstr(buf, "nonvoluntary_ctxt_switches:");
+			if (!p)
+				continue;
+			g->preempts += strtoull(p + 27, NULL, 10);
+			found = 1;
+		}
+		closedir(dir);
+		return found ? 0 : -1;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	dir = opendir(path);
-	if (!dir)
-		return UINT64_MAX;
-	while ((e = readdir(dir)) != NULL) {
-		const char *p;
-		ssize_t n;
-		int fd;
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/status", pid, e->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue; /* the thread ended meanwhile */
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
-		p = strstr(buf, "nonvoluntary_ctxt_switches:");
-		if (!p)
-			continue;
-		sum += strtoull(p + 27, NULL, 10);
-		found = 1;
-	}
-	closedir(dir);
-	return found ? sum : UINT64_MAX;
 }
 
 void gm_drain_set_nice(int tid, uint64_t nice)
@@ -336,41 +398,49 @@ void gm_drain_set_nice(int tid, uint64_t nice)
 
 void gm_drain_watch_cpu(gm_drain_t *d, int pid)
 {
+	gm_drain_game_t g;
 	d->cpu_pid = pid;
-	d->cpu_watch = gm_drain_preempts(pid) != UINT64_MAX;
+	d->cpu_watch = gm_drain_game_look(pid, &g) == 0;
 	d->cpu_wall0 = 0;
 	__atomic_store_n(&d->cpu_scarce, 0, __ATOMIC_RELAXED);
 }
 
-int gm_drain_cpu_verdict(uint64_t preempts, uint64_t wakeups)
+int gm_drain_cpu_verdict(uint64_t preempts, uint64_t wakeups, uint64_t cpu_ns, uint64_t wall_ns,
+                         unsigned ncpu)
 {
-	return preempts >= 3 && preempts >= wakeups - wakeups / 2; /* half, rounded up */
+	/* preempted at half the wake-ups or more (rounded up), and the game
+	 * with its drainer ran on more than ncpu - 0.9 CPUs */
+	return preempts >= 3 && preempts >= wakeups - wakeups / 2 && ncpu >= 1 &&
+	       (unsigned __int128)cpu_ns * 10 > (unsigned __int128)wall_ns * (10u * ncpu - 9u);
 }
 
 /* One look at the CPU watch (see gm_drain_watch_cpu). */
 static void gm_drain_cpu_look(gm_drain_t *d)
 {
-	uint64_t wall, preempts;
+	gm_drain_game_t g;
+	uint64_t wall;
 	if (!d->cpu_watch)
 		return;
 	wall = gm_support_mono_ns();
 	if (d->cpu_wall0 && wall - d->cpu_wall0 < GM_DRAIN_WINDOW_NS)
 		return;
-	preempts = gm_drain_preempts(d->cpu_pid);
-	if (preempts == UINT64_MAX) {
+	if (gm_drain_game_look(d->cpu_pid, &g) != 0) {
 		d->cpu_watch = 0;
 		__atomic_store_n(&d->cpu_scarce, 0, __ATOMIC_RELAXED);
 		return;
 	}
-	/* a count that went backwards (threads of `gmtrace run`'s game
-	 * ended, taking their counts along) says nothing */
-	if (d->cpu_wall0 && preempts >= d->cpu_preempts0)
+	/* counts that went backwards (threads of `gmtrace run`'s game ended,
+	 * taking theirs along) say nothing */
+	if (d->cpu_wall0 && g.preempts >= d->cpu_preempts0 && g.cpu_ns >= d->cpu_game0)
 		__atomic_store_n(&d->cpu_scarce,
-		                 gm_drain_cpu_verdict(preempts - d->cpu_preempts0,
-		                                      d->wakeups - d->cpu_wakeups0),
+		                 gm_drain_cpu_verdict(g.preempts - d->cpu_preempts0,
+		                                      d->wakeups - d->cpu_wakeups0,
+		                                      g.cpu_ns - d->cpu_game0, wall - d->cpu_wall0,
+		                                      g.ncpu),
 		                 __ATOMIC_RELAXED);
 	d->cpu_wall0 = wall;
-	d->cpu_preempts0 = preempts;
+	d->cpu_preempts0 = g.preempts;
+	d->cpu_game0 = g.cpu_ns;
 	d->cpu_wakeups0 = d->wakeups;
 }
 

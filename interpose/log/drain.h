@@ -41,7 +41,7 @@ typedef struct gm_drain {
 	int cpu_watch;
 	int cpu_scarce; /* 1: the last window left no core free (read unlocked) */
 	int cpu_pid;    /* whose threads: 0 this process's, else the game's pid */
-	uint64_t cpu_wall0, cpu_preempts0, cpu_wakeups0;
+	uint64_t cpu_wall0, cpu_preempts0, cpu_game0, cpu_wakeups0;
 	uint64_t wakeups;        /* passes of the drainer (not of producers) */
 	int help;                /* producers drain their own chunks: 0 never, 1 while
 	           cpu_scarce, 2 always (gm_drain_helping) */
@@ -55,21 +55,45 @@ typedef struct gm_drain {
 int gm_drain_init(gm_drain_t *d, gm_ring_t *ring, int fd, uint64_t file_bytes, int compress,
                   void *(*alloc)(size_t), void (*release)(void *));
 
-/* Watch for a free core. Every 50 ms or more a pass counts how often
- * the game's threads were preempted (involuntary context switches; pid 0:
- * the calling process's threads but the drainer, the caller; else process
- * pid's threads). A drainer that wakes when a core is free runs there and
- * preempts nobody; when every core is taken each wake-up preempts a game
- * thread. So when at least half the drainer's wake-ups in the window (and
- * 3 or more) come with a preemption, no core is free: zstd is skipped
- * (blocks are still packed), and with d->help the game's threads drain
- * their own chunks (gm_drain_help) while the drainer takes only what
- * waits. A drainer thread would take its time from one game thread, and
- * the others would wait for that one at the end of the frame. The
- * drainer's own wake-ups keep probing while producers drain, so the
- * verdict turns back as soon as a core is free. Without the counts the
- * watch stays off and zstd follows the backlog alone. */
+/* Watch for a free core. Every 50 ms or more a pass looks at the game's
+ * threads (pid 0: the calling process's but the caller, the drainer in
+ * the game; else process pid's): how often they were preempted
+ * (involuntary context switches), and how much CPU they and the drainer
+ * used. A drainer
+ * that wakes when a core is free runs there and preempts nobody; when
+ * every core is taken its wake-ups preempt someone. No core is free for
+ * the game when at least half the drainer's wake-ups in the window (and 3
+ * or more) came with a preemption of the game's threads and the game and
+ * its drainer ran on more than ncpu - 0.9 CPUs: they fill the machine
+ * themselves (the drainer's share counts because the game's threads wait
+ * for the one it preempted, and their own use falls with it). Then
+ * zstd is skipped (blocks are still packed), and with d->help the game's
+ * threads drain their own chunks (gm_drain_help) while the drainer takes
+ * only what waits: a drainer thread would take its time from one game
+ * thread, and the others would wait for that one at the end of the frame.
+ * Other programs taking the cores are not the game's threads: the drainer
+ * then competes with them as one thread more, which costs the game less
+ * than draining itself. The drainer's own wake-ups keep probing while
+ * producers drain, so the verdict turns back once a core is free. Without
+ * the counts the watch stays off and zstd follows the backlog alone. */
 void gm_drain_watch_cpu(gm_drain_t *d, int pid);
+
+/* The watch's verdict for a window of wall_ns in which the game's threads
+ * were preempted preempts times, the drainer woke wakeups times and the
+ * game and the drainer used cpu_ns on ncpu CPUs: 1 when no core is free. */
+int gm_drain_cpu_verdict(uint64_t preempts, uint64_t wakeups, uint64_t cpu_ns, uint64_t wall_ns,
+                         unsigned ncpu);
+
+/* What the watch reads of the game's threads, so far. */
+typedef struct gm_drain_game {
+	uint64_t preempts; /* involuntary context switches */
+	uint64_t cpu_ns;   /* user + system time, the calling thread's included */
+	unsigned ncpu;     /* CPUs the game may run on */
+} gm_drain_game_t;
+
+/* Read g for pid (see gm_drain_watch_cpu); 0, or -1 when the kernel does
+ * not say. */
+int gm_drain_game_look(int pid, gm_drain_game_t *g);
 
 #define GM_DRAIN_WINDOW_NS 50000000ull /* the watch's window */
 
@@ -79,15 +103,6 @@ static inline int gm_drain_helping(const gm_drain_t *d)
 	int h = __atomic_load_n(&d->help, __ATOMIC_RELAXED);
 	return h == 2 || (h == 1 && __atomic_load_n(&d->cpu_scarce, __ATOMIC_RELAXED));
 }
-
-/* The watch's verdict for a window with preempts preemptions of the
- * game's threads and wakeups passes of the drainer: 1 when no core is
- * free. */
-int gm_drain_cpu_verdict(uint64_t preempts, uint64_t wakeups);
-
-/* Involuntary context switches so far of the game's threads (see
- * gm_drain_watch_cpu), or UINT64_MAX when the kernel does not say. */
-uint64_t gm_drain_preempts(int pid);
 
 /* DRAIN_NICE: give the drainer, thread tid (0: the calling process), the
  * nice value nice (0-19; larger is 19; 0 leaves it as it is). */

@@ -895,34 +895,56 @@ Test(drain, a_backlog_or_a_final_pass_takes_everything)
 }
 
 /* The watch: no core is free when at least half the drainer's wake-ups
- * (and 3 or more) came with a preemption of the game's threads. */
+ * (and 3 or more) came with a preemption of the game's threads, and the
+ * game used more than ncpu - 0.9 CPUs. */
 Test(drain, cpu_verdict)
 {
-	cr_expect_eq(gm_drain_cpu_verdict(0, 0), 0);
-	cr_expect_eq(gm_drain_cpu_verdict(2, 0), 0, "too few to say");
-	cr_expect_eq(gm_drain_cpu_verdict(2, 4), 0);
-	cr_expect_eq(gm_drain_cpu_verdict(3, 0), 1);
-	cr_expect_eq(gm_drain_cpu_verdict(3, 6), 1);
-	cr_expect_eq(gm_drain_cpu_verdict(3, 7), 0);
-	cr_expect_eq(gm_drain_cpu_verdict(10, 20), 1);
-	cr_expect_eq(gm_drain_cpu_verdict(10, 21), 0);
-	cr_expect_eq(gm_drain_cpu_verdict(UINT64_MAX / 2 + 1, UINT64_MAX), 1, "no overflow");
-	cr_expect_eq(gm_drain_cpu_verdict(UINT64_MAX / 2, UINT64_MAX), 0, "no overflow");
+	const uint64_t w = 50000000; /* a 50 ms window */
+	cr_expect_eq(gm_drain_cpu_verdict(0, 0, 2 * w, w, 2), 0);
+	cr_expect_eq(gm_drain_cpu_verdict(2, 0, 2 * w, w, 2), 0, "too few to say");
+	cr_expect_eq(gm_drain_cpu_verdict(2, 4, 2 * w, w, 2), 0);
+	cr_expect_eq(gm_drain_cpu_verdict(3, 0, 2 * w, w, 2), 1);
+	cr_expect_eq(gm_drain_cpu_verdict(3, 6, 2 * w, w, 2), 1);
+	cr_expect_eq(gm_drain_cpu_verdict(3, 7, 2 * w, w, 2), 0);
+	cr_expect_eq(gm_drain_cpu_verdict(10, 20, 2 * w, w, 2), 1);
+	cr_expect_eq(gm_drain_cpu_verdict(10, 21, 2 * w, w, 2), 0);
+	/* the game's own use: over 1.1 CPUs of 2, over 0.1 of 1, over 7.1 of 8 */
+	cr_expect_eq(gm_drain_cpu_verdict(10, 10, w + w / 10, w, 2), 0, "other programs");
+	cr_expect_eq(gm_drain_cpu_verdict(10, 10, w + w / 10 + 1, w, 2), 1);
+	cr_expect_eq(gm_drain_cpu_verdict(10, 10, w / 10, w, 1), 0);
+	cr_expect_eq(gm_drain_cpu_verdict(10, 10, w / 10 + 1, w, 1), 1);
+	cr_expect_eq(gm_drain_cpu_verdict(10, 10, 7 * w + w / 10, w, 8), 0);
+	cr_expect_eq(gm_drain_cpu_verdict(10, 10, 7 * w + w / 10 + 1, w, 8), 1);
+	cr_expect_eq(gm_drain_cpu_verdict(10, 10, 2 * w, w, 0), 0, "no CPU: no verdict");
+	cr_expect_eq(gm_drain_cpu_verdict(UINT64_MAX / 2 + 1, UINT64_MAX, UINT64_MAX, w, 2), 1,
+	             "no overflow");
+	cr_expect_eq(gm_drain_cpu_verdict(UINT64_MAX / 2, UINT64_MAX, UINT64_MAX, w, 2), 0,
+	             "no overflow");
+	cr_expect_eq(gm_drain_cpu_verdict(10, 10, UINT64_MAX, UINT64_MAX, 2), 0, "no overflow");
 }
 
-/* Preemption counts: this process's (less the calling thread), another
- * process's from /proc, none for a process that does not exist. They only
- * grow. */
-Test(drain, preempts_of_the_game)
+/* What the watch reads: this process's threads (preemptions less the
+ * calling thread's), another process's from /proc, nothing for a process
+ * that does not exist. Counts only grow; the CPUs are this machine's. */
+Test(drain, game_look)
 {
-	uint64_t a = gm_drain_preempts(0), b = gm_drain_preempts((int)getpid()), a2, b2;
-	cr_assert_neq(a, UINT64_MAX);
-	cr_assert_neq(b, UINT64_MAX);
-	sched_yield();
-	a2 = gm_drain_preempts(0);
-	b2 = gm_drain_preempts((int)getpid());
-	cr_expect_geq(a2, a);
-	cr_expect_geq(b2, b);
-	cr_expect_eq(gm_drain_preempts(0x7ffffff0), UINT64_MAX);
-	cr_expect_eq(gm_drain_preempts(-5), UINT64_MAX);
+	gm_drain_game_t a, b, a2, b2;
+	volatile uint64_t spin = 0;
+	long i;
+	cr_assert_eq(gm_drain_game_look(0, &a), 0);
+	cr_assert_eq(gm_drain_game_look((int)getpid(), &b), 0);
+	cr_expect_geq(a.ncpu, 1);
+	cr_expect_eq(a.ncpu, b.ncpu);
+	for (i = 0; i < 20000000; i++)
+		spin += (uint64_t)i;
+	cr_assert_eq(gm_drain_game_look(0, &a2), 0);
+	cr_assert_eq(gm_drain_game_look((int)getpid(), &b2), 0);
+	cr_expect_geq(a2.preempts, a.preempts);
+	cr_expect_geq(b2.preempts, b.preempts);
+	/* the spin is the calling thread's: both views count it (read from
+	 * /proc, the process's time is in clock ticks) */
+	cr_expect_gt(a2.cpu_ns, a.cpu_ns + 5000000);
+	cr_expect_gt(b2.cpu_ns, b.cpu_ns + 5000000);
+	cr_expect_eq(gm_drain_game_look(0x7ffffff0, &a), -1);
+	cr_expect_eq(gm_drain_game_look(-5, &a), -1);
 }
