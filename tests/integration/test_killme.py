@@ -17,7 +17,10 @@ from conftest import (GMTRACE, TALLY_KEYS, assert_tally, assert_valid, capture_o
 
 STEP = 1000  # fx_killme publishes its counts every STEP operations
 
-LAUNCHERS = ("preload", "run")
+# preload-help: the game's thread drains its own chunks as it fills them
+# (DRAIN_HELP=always), so a death often comes while it holds the drain lock
+# or is halfway through writing a block
+LAUNCHERS = ("preload", "preload-help", "run")
 
 
 def start(tmp_path, launcher, mode, *args):
@@ -25,8 +28,9 @@ def start(tmp_path, launcher, mode, *args):
     (Popen, progress path)."""
     progress = tmp_path / "progress.json"
     argv = [str(fx("fx_killme")), mode, str(progress)] + [str(a) for a in args]
-    if launcher == "preload":
-        env = preload_env(tmp_path)
+    if launcher.startswith("preload"):
+        env = preload_env(tmp_path,
+                          {"GMTRACE_DRAIN_HELP": "always"} if launcher == "preload-help" else None)
     else:
         argv = [str(GMTRACE), "run", "--json", "--output", str(tmp_path / "%e.%p.gmt"),
                 "--"] + argv
@@ -49,7 +53,7 @@ def finish(proc, timeout=30):
 def status_of(launcher, sig=None, code=None):
     """The exit status each launcher reports for a death by sig or exit(code)."""
     if sig is not None:
-        return -sig if launcher == "preload" else 128 + sig
+        return -sig if launcher.startswith("preload") else 128 + sig
     return code
 
 
@@ -57,7 +61,7 @@ def the_capture(tmp_path, launcher, pid, out):
     """The capture of pid, finished: recovered (plain preload) or as listed by
     `gmtrace run --json`."""
     cap = capture_of(tmp_path, "fx_killme", pid)
-    if launcher == "preload":
+    if launcher.startswith("preload"):
         r = gmtrace("recover", cap, timeout=30)
         assert r.returncode == 0, f"gmtrace recover {cap}: rc {r.returncode}: {r.stderr}"
     else:
@@ -75,7 +79,7 @@ def test_sigkill_mid_run(tmp_path, launcher):
         first = wait_for(lambda: (p := read_json_file(progress)) and p["ops"] >= 5000 and p,
                          30, "fx_killme to publish 5000 operations")
         pid = first["pid"]
-        if launcher == "preload":
+        if launcher.startswith("preload"):
             assert pid == proc.pid
         else:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -87,7 +91,7 @@ def test_sigkill_mid_run(tmp_path, launcher):
     assert rc == status_of(launcher, sig=signal.SIGKILL), err
     last = read_json_file(progress)  # the last step published before death
     assert last["pid"] == pid and last["final"] is False and last["ops"] >= first["ops"]
-    if launcher == "preload":
+    if launcher.startswith("preload"):
         assert shm_logs(pid), "the dead process's log must survive for recover"
     cap = the_capture(tmp_path, launcher, pid, out)
     assert_valid(cap)
