@@ -7,7 +7,8 @@
 # 1,000 / 10,000 / 50,000 allocations per frame, without gmtrace, under
 # gmtrace at the events level and at the frames level, in the same run;
 # medians of REPS runs (default 3). Packing: what the drainer pays per
-# record in each packed form (scripts/bench/packbench.c). Then the feature
+# record in each packed form (scripts/bench/packbench.c). Draining: who
+# drains (DRAIN_HELP) with two game threads, and beside busy loops. Then the feature
 # benchmarks that live
 # beside their tests, when present: pools, assets, budgets.
 set -euo pipefail
@@ -48,6 +49,52 @@ echo "PACKING (drainer: ns and bytes per record to pack a capture of the bench l
 "$work/packbench" "$work/pack.gmt" 9 | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 	printf "%-28s %8s ns  %6s B\n%-28s %8s ns  %6s B\n", "form 1 (varints, format 2.x)", v["v1_ns"], v["v1_bytes"], "form 2 (lengths, format 3)", v["v2_ns"], v["v2_bytes"] }'
 rm -f "$work"/*.gmt
+
+# Who drains: the bench loop with two threads on this machine's cores,
+# ms per frame, interleaved runs: without gmtrace; DRAIN_HELP auto (the
+# default) and off; and the drain put off (a 256 MiB log holds the whole
+# run, the drainer sleeps through it), which leaves the hooks alone. Then
+# one thread beside four busy loops (other programs taking the cores).
+gl_ms() { "$@" --frames "$frames" --threads "$threads" | sed -n 's/^ms_per_frame=//p'; }
+drain_runs() { # NAME=ENV... per variant; prints "name median" lines
+	local -A got=()
+	local r v name
+	for ((r = 0; r < runs; r++)); do
+		for v in "$@"; do
+			name=${v%%:*}
+			if [[ $name == plain ]]; then
+				got[$name]+="$(gl_ms "$work/gameloop") "
+			else
+				# shellcheck disable=SC2086
+				got[$name]+="$(gl_ms env ${v#*:} GMTRACE_QUIET=1 \
+					GMTRACE_OUTPUT="$work/d.%p.gmt" LD_PRELOAD="$lib" "$work/gameloop") "
+				rm -f "$work"/*.gmt
+			fi
+		done
+	done
+	for v in "$@"; do
+		name=${v%%:*}
+		echo "$name $(printf '%s\n' ${got[$name]} | median)"
+	done
+}
+drain_table() {
+	awk 'NR == 1 { base = $2 } { printf "%-34s %8.4f ms  %5.2fx\n", $1, $2, $2 / base }'
+}
+echo
+frames=600 threads=2 runs=9
+echo "DRAINING (gameloop, $frames frames, $threads threads; ms per frame, median of $runs interleaved runs)"
+drain_runs plain "auto:GMTRACE_DRAIN_HELP=auto" "off:GMTRACE_DRAIN_HELP=off" \
+	"deferred:GMTRACE_RING_SIZE=256M GMTRACE_DRAIN_INTERVAL_MS=999" | drain_table
+frames=300 threads=1 runs=3
+hogs=()
+for i in 1 2 3 4; do
+	timeout 300 sh -c 'while :; do :; done' &
+	hogs+=($!)
+done
+echo "DRAINING beside 4 busy loops (gameloop, $frames frames, $threads thread; median of $runs)"
+drain_runs plain "auto:GMTRACE_DRAIN_HELP=auto" "off:GMTRACE_DRAIN_HELP=off" | drain_table
+kill "${hogs[@]}" 2>/dev/null || true
+wait "${hogs[@]}" 2>/dev/null || true
 
 for extra in tests/pools/bench_pools.sh tests/assets/bench_assets.sh tests/budgets/bench_budgets.sh tests/platforms/bench_platforms.sh; do
 	if [ -x "$extra" ]; then
