@@ -364,6 +364,24 @@ static int gm_session_drain_lock_wait(uint32_t tid)
 	return 0;
 }
 
+/* Game threads inside gm_session_drain_help: the last drain (exit, exec)
+ * turns helping off for good and waits for them to leave, so that none
+ * starts a pass after it, on freed buffers or an unmapped log, or is cut
+ * by exec halfway through a block. */
+static int gm_session_helpers;
+
+static void gm_session_helpers_end(void)
+{
+	int i;
+	__atomic_store_n(&gm_session_drain.help, 0, __ATOMIC_SEQ_CST);
+	/* a thread counted in finds help 0 and leaves at once, or is in the
+	 * middle of a pass of its own chunks (a chunk or a few) */
+	for (i = 0; i < 2000 && __atomic_load_n(&gm_session_helpers, __ATOMIC_SEQ_CST); i++) {
+		struct timespec ts = {0, 50000};
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* The last pass before an exit or exec: every chunk, the written prefix
  * of those still owned included, then a clock sample for the reader's fit,
  * under one hold of the drain lock. */
@@ -371,7 +389,10 @@ static void gm_session_drain_last(void)
 {
 	gm_thread_t *t = &gm_thread_self;
 	uint32_t tid = t->os_tid ? t->os_tid : (uint32_t)gm_support_gettid();
-	if (gm_session_fd < 0 || !gm_session_drain_lock_wait(tid))
+	if (gm_session_fd < 0)
+		return;
+	gm_session_helpers_end();
+	if (!gm_session_drain_lock_wait(tid))
 		return;
 	gm_drain_pass(&gm_session_drain, 1);
 	__atomic_store_n(&gm_session_log.hdr->drain_beat_ns, gm_support_mono_ns(),
@@ -784,8 +805,12 @@ void gm_session_stop(int status)
 			close(gm_session_fd);
 		gm_session_fd = -1;
 		__atomic_store_n(&gm_session_log.hdr->finished, 1, __ATOMIC_RELEASE);
+		/* the name goes, the mapping stays: the game's other threads may
+		 * still be running (exit() from the main loop while a streaming
+		 * thread allocates) and writing records, now dropped, into their
+		 * chunks; the process's end unmaps it */
 		if (gm_session_drain.error == 0)
-			gm_ring_detach(&gm_session_log, 1);
+			shm_unlink(gm_session_log.name);
 		else
 			gm_support_warn("the capture could not be written whole; the log stays in "
 			                "/dev/shm for `gmtrace recover`",
@@ -804,14 +829,26 @@ int gm_session_drain_help(void)
 	 * full log waits (the lossless policy; the caller counts it). */
 	gm_thread_t *t = &gm_thread_self;
 	uint32_t expect = 0;
-	if (gm_session_fd < 0 || !t->os_tid || !gm_drain_helping(&gm_session_drain) ||
-	    !__atomic_compare_exchange_n(&gm_session_log.hdr->drain_lock, &expect, t->os_tid, 0,
-	                                 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	int helped = 0;
+	if (gm_session_fd < 0 || !t->os_tid || !gm_drain_helping(&gm_session_drain))
 		return 0;
-	if (gm_drain_help(&gm_session_drain, t->index) < 0 && gm_session_drain.error)
-		__atomic_store_n(&gm_session_drain.help, 0, __ATOMIC_RELAXED);
-	gm_ring_drain_unlock(&gm_session_log);
-	return 1;
+	/* counted in before looking again: the last drain turns helping off,
+	 * then waits for the count (gm_session_helpers_end) */
+	__atomic_add_fetch(&gm_session_helpers, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&gm_session_drain.help, __ATOMIC_SEQ_CST) &&
+	    __atomic_compare_exchange_n(&gm_session_log.hdr->drain_lock, &expect, t->os_tid, 0,
+	                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		/* the last drain may have come and gone between the two */
+		if (gm_drain_helping(&gm_session_drain)) {
+			if (gm_drain_help(&gm_session_drain, t->index) < 0 &&
+			    gm_session_drain.error)
+				__atomic_store_n(&gm_session_drain.help, 0, __ATOMIC_RELAXED);
+			helped = 1;
+		}
+		gm_ring_drain_unlock(&gm_session_log);
+	}
+	__atomic_sub_fetch(&gm_session_helpers, 1, __ATOMIC_SEQ_CST);
+	return helped;
 }
 
 void gm_session_exec(void)
