@@ -639,6 +639,7 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 	if (gm_budget_evicting)
 		return; /* an evictor allocating: no eviction inside eviction */
 	gm_budget_evicting = 1;
+	t->no_help++;
 	while (rounds++ < GM_BUDGET_MAX_VICTIMS &&
 	       __atomic_load_n(&b->live, __ATOMIC_ACQUIRE) + need > (int64_t)limit) {
 		uint64_t id = gm_budget_pick(root), t0, ns;
@@ -695,6 +696,7 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 	}
 	while (ntried)
 		__atomic_store_n(&gm_context_asset(tried[--ntried])->evicting, 0, __ATOMIC_RELEASE);
+	t->no_help--;
 	gm_budget_evicting = 0;
 }
 

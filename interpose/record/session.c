@@ -830,7 +830,7 @@ int gm_session_drain_help(void)
 	gm_thread_t *t = &gm_thread_self;
 	uint32_t expect = 0;
 	int helped = 0;
-	if (gm_session_fd < 0 || !t->os_tid || !gm_drain_helping(&gm_session_drain))
+	if (gm_session_fd < 0 || !t->os_tid || t->no_help || !gm_drain_helping(&gm_session_drain))
 		return 0;
 	/* counted in before looking again: the last drain turns helping off,
 	 * then waits for the count (gm_session_helpers_end) */

@@ -76,6 +76,8 @@ typedef struct gm_thread {
 	uint32_t seq;      /* next chunk sequence number */
 	uint32_t os_tid;
 	uint32_t sample_left; /* calls until the next timed allocator call */
+	uint32_t no_help;     /* > 0: never drain here (a budget eviction: other
+	                         threads would take the room it frees meanwhile) */
 	gm_frame_acc_t *acc;  /* this thread's totals, NULL until it registers */
 } gm_thread_t;
 
