@@ -351,7 +351,7 @@ int gm_drain_game_look(int pid, gm_drain_game_t *g)
 		g->cpu_ns = gm_drain_rusage_ns(&all);
 		return 0;
 	} else {
-		char path[96], buf[2048];
+		char path[96], buf[4096]; /* a status file: about 1.5 KiB */
 		struct rusage self;
 		struct dirent *e;
 		DIR *dir;
