@@ -54,6 +54,15 @@ static int gm_test_capture(gm_drain_t *d, gm_ring_t *ring, int compress)
 	return fd;
 }
 
+/* The end of a test made with gm_test_capture: the drain's buffers, the
+ * capture file, the log. */
+static void gm_test_done(gm_drain_t *d, gm_ring_t *ring)
+{
+	gm_drain_free(d);
+	unlink(gm_test_path);
+	gm_ring_detach(ring, 1);
+}
+
 Test(drain, records_round_trip_through_capture_and_reader)
 {
 	gm_ring_t ring;
@@ -268,9 +277,7 @@ Test(drain, stops_at_an_unwritten_slot_in_a_committed_chunk)
 		cr_expect_eq(n, 2, "prepared=%d: two events read back", prepared);
 		cr_expect_null(gm_reader_error(r), "no damage: %s", gm_reader_error(r));
 		gm_reader_free(r);
-		gm_drain_free(&d);
-		unlink(gm_test_path);
-		gm_ring_detach(&ring, 1);
+		gm_test_done(&d, &ring);
 	}
 }
 
@@ -373,9 +380,7 @@ Test(drain, a_write_error_sticks_and_leaves_the_chunk_in_the_log)
 		cr_expect_eq(ring.chunks[idx].state, gm_chunk_free);
 		close(fd);
 		cr_expect_eq(gm_test_read_back(gm_test_path, per, 1), 20);
-		gm_drain_free(&d);
-		unlink(gm_test_path);
-		gm_ring_detach(&ring, 1);
+		gm_test_done(&d, &ring);
 	}
 }
 
@@ -411,9 +416,7 @@ Test(drain, without_memory_blocks_are_raw_and_a_cut_record_is_left_out)
 	cr_expect_eq(kinds[0], gm_block_raw);
 	close(fd);
 	cr_expect_eq(gm_test_read_back(gm_test_path, per, 1), 2);
-	gm_drain_free(&d);
-	unlink(gm_test_path);
-	gm_ring_detach(&ring, 1);
+	gm_test_done(&d, &ring);
 }
 
 /* An allocator that fails every call from the n-th on. */
@@ -467,9 +470,7 @@ Test(drain, out_of_memory_anywhere_still_writes_every_record)
 		cr_expect_eq(gm_test_read_back(gm_test_path, per, 2), 300, "from %ld", from);
 		cr_expect_eq(per[0], 200);
 		cr_expect_eq(per[1], 100);
-		gm_drain_free(&d);
-		unlink(gm_test_path);
-		gm_ring_detach(&ring, 1);
+		gm_test_done(&d, &ring);
 	}
 	cr_expect(done, "the drainer makes fewer than 200 allocations");
 	cr_expect_gt(from, 3, "at least the packing buffer, zstd state and output");
@@ -521,9 +522,7 @@ Test(drain, a_backlog_stores_packed_blocks_without_zstd)
 	cr_expect_eq(kinds[5], gm_block_packed2_zstd, "no backlog: zstd");
 	close(fd);
 	cr_expect_eq(gm_test_read_back(gm_test_path, per, 6), 1200);
-	gm_drain_free(&d);
-	unlink(gm_test_path);
-	gm_ring_detach(&ring, 1);
+	gm_test_done(&d, &ring);
 }
 
 /* Records whose fields are all high-entropy (here module unloads: type 17
@@ -577,9 +576,7 @@ Test(drain, records_that_do_not_shrink_are_stored_raw)
 		cr_expect_eq(n, 64);
 		gm_reader_free(r);
 	}
-	gm_drain_free(&d);
-	unlink(gm_test_path);
-	gm_ring_detach(&ring, 1);
+	gm_test_done(&d, &ring);
 }
 
 /* A committed chunk whose first slot was claimed and never written gives
@@ -614,9 +611,7 @@ Test(drain, chunks_with_nothing_new_write_no_block)
 	cr_expect_eq(ring.chunks[idx].state, gm_chunk_free);
 	cr_expect_eq(lseek(fd, 0, SEEK_END), size, "no block written");
 	close(fd);
-	gm_drain_free(&d);
-	unlink(gm_test_path);
-	gm_ring_detach(&ring, 1);
+	gm_test_done(&d, &ring);
 }
 
 /* A chunk whose used count is past its size (a damaged log) is drained
@@ -633,9 +628,7 @@ Test(drain, a_used_count_past_the_chunk_is_clamped)
 	cr_expect_eq(gm_drain_pass(&d, 0), 4096);
 	close(fd);
 	cr_expect_eq(gm_test_read_back(gm_test_path, per, 1), 256);
-	gm_drain_free(&d);
-	unlink(gm_test_path);
-	gm_ring_detach(&ring, 1);
+	gm_test_done(&d, &ring);
 }
 
 /* Another drainer appended to the capture (a whole block, then half of
@@ -667,9 +660,7 @@ Test(drain, continues_after_blocks_another_drainer_appended)
 	cr_expect_eq(gm_test_read_back(gm_test_path, per, 2), 70);
 	cr_expect_eq(per[0], 30);
 	cr_expect_eq(per[1], 40);
-	gm_drain_free(&d);
-	unlink(gm_test_path);
-	gm_ring_detach(&ring, 1);
+	gm_test_done(&d, &ring);
 }
 
 /* A capture overwritten with something else is left alone: nothing is
@@ -691,9 +682,7 @@ Test(drain, does_not_cut_a_file_that_is_no_longer_a_capture)
 	             (off_t)(sizeof(junk) + sizeof(gm_block_t) + d.stored_bytes),
 	             "appended after the 300 bytes, nothing cut");
 	close(fd);
-	gm_drain_free(&d);
-	unlink(gm_test_path);
-	gm_ring_detach(&ring, 1);
+	gm_test_done(&d, &ring);
 }
 
 /* A game that closed the drainer's descriptor, and maybe reopened the
@@ -726,9 +715,7 @@ Test(drain, stops_when_its_descriptor_is_closed_or_reused)
 			close(ofd);
 			unlink(other);
 		}
-		gm_drain_free(&d);
-		unlink(gm_test_path);
-		gm_ring_detach(&ring, 1);
+		gm_test_done(&d, &ring);
 	}
 }
 
@@ -796,9 +783,7 @@ Test(drain, cpu_watch_keeps_every_record)
 	cr_expect_eq(total, 3 * 100 * 16);
 	close(fd);
 	cr_expect_eq(gm_test_read_back(gm_test_path, per, 3), 300);
-	gm_drain_free(&d);
-	unlink(gm_test_path);
-	gm_ring_detach(&ring, 1);
+	gm_test_done(&d, &ring);
 }
 
 /* ---- producers draining their own chunks ------------------------------------ */
@@ -834,9 +819,7 @@ Test(drain, help_takes_only_its_threads_committed_chunks)
 	cr_expect_eq(per[0], 100);
 	cr_expect_eq(per[1], 50);
 	cr_expect_eq(per[2], 30);
-	gm_drain_free(&d);
-	unlink(gm_test_path);
-	gm_ring_detach(&ring, 1);
+	gm_test_done(&d, &ring);
 }
 
 /* While producers drain (help 1 with no core free, or help 2), a drainer
@@ -867,9 +850,7 @@ Test(drain, the_drainer_leaves_fresh_chunks_to_their_producers)
 		cr_expect_eq(gm_drain_pass(&d, 0), cases[c].first ? 0 : 160, "case %zu", c);
 		close(fd);
 		cr_expect_eq(gm_test_read_back(gm_test_path, per, 4), 40, "case %zu", c);
-		gm_drain_free(&d);
-		unlink(gm_test_path);
-		gm_ring_detach(&ring, 1);
+		gm_test_done(&d, &ring);
 	}
 }
 
@@ -888,9 +869,7 @@ Test(drain, a_backlog_or_a_final_pass_takes_everything)
 		cr_expect_eq(gm_drain_pass(&d, final), n * 160);
 		close(fd);
 		cr_expect_eq(gm_test_read_back(gm_test_path, per, 5), n * 10);
-		gm_drain_free(&d);
-		unlink(gm_test_path);
-		gm_ring_detach(&ring, 1);
+		gm_test_done(&d, &ring);
 	}
 }
 
