@@ -840,10 +840,13 @@ int gm_session_drain_help(void)
 	                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 		/* the last drain may have come and gone between the two */
 		if (gm_drain_helping(&gm_session_drain)) {
-			if (gm_drain_help(&gm_session_drain, t->index) < 0 &&
-			    gm_session_drain.error)
+			long got = gm_drain_help(&gm_session_drain, t->index);
+			if (got < 0 && gm_session_drain.error)
 				__atomic_store_n(&gm_session_drain.help, 0, __ATOMIC_RELAXED);
-			helped = 1;
+			/* nothing of ours to drain: say so, so that a thread
+			 * waiting for a chunk sleeps and leaves the lock to the
+			 * drainer, which takes the other threads' chunks */
+			helped = got > 0;
 		}
 		gm_ring_drain_unlock(&gm_session_log);
 	}

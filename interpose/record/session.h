@@ -26,8 +26,10 @@ void gm_session_start(void);
  * closed, log removed once everything is in the file. Idempotent. */
 void gm_session_stop(int status);
 
-/* Called by a producer waiting for a free chunk; returns 1 if it helped
- * (drained something), 0 if the caller should sleep a little. */
+/* Called by a producer that committed a chunk or waits for a free one:
+ * while no core is free for the drainer (log/drain.h), drains the
+ * thread's own committed chunks. Returns 1 if it drained something, 0 if
+ * a waiting caller should sleep a little. */
 int gm_session_drain_help(void);
 
 /* Before exec: everything written so far goes to the capture. */

@@ -2,10 +2,13 @@
 freed by the next thread. Every deliberate block is matched by its free or
 live at exit, nothing in the whole capture is an unmatched free, nothing was
 lost, and the split per thread (each worker is known by its allocation count,
-200000 + 4 + index, and by its kernel tid) equals the fixture's. Both with
-the drainer thread deciding who drains (auto) and with every thread
-draining its own chunks as it fills them (always: 8 producers taking turns
-at the drain lock, the drainer thread sweeping what they left)."""
+200000 + 4 + index, and by its kernel tid) equals the fixture's. With the
+drainer thread deciding who drains (auto); with every thread draining its
+own chunks as it fills them (always: 8 producers taking turns at the drain
+lock, the drainer thread sweeping what they left); and so with a log of 8
+chunks for 8 threads (always-tiny-log), where threads wait for a chunk
+while the others' chunks, those of threads already done included, wait
+for the drainer thread."""
 import collections
 
 import pytest
@@ -16,10 +19,16 @@ from conftest import (assert_tally, assert_valid, captures, fixture_line, fx, ru
 PER_THREAD_KEYS = ("allocations", "frees", "allocated_bytes", "freed_bytes")
 
 
-@pytest.mark.parametrize("help_mode", ["auto", "always"])
-def test_threads_cross_thread_frees(tmp_path, help_mode):
-    r = run_preloaded([fx("fx_threads")], tmp_path, timeout=90,
-                      extra_env={"GMTRACE_DRAIN_HELP": help_mode})
+MODES = {
+    "auto": {"GMTRACE_DRAIN_HELP": "auto"},
+    "always": {"GMTRACE_DRAIN_HELP": "always"},
+    "always-tiny-log": {"GMTRACE_DRAIN_HELP": "always", "GMTRACE_RING_SIZE": "512K"},
+}
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_threads_cross_thread_frees(tmp_path, mode):
+    r = run_preloaded([fx("fx_threads")], tmp_path, timeout=90, extra_env=MODES[mode])
     assert r.returncode == 0, f"fx_threads: rc {r.returncode}: {r.stderr!r}"
     line = fixture_line(r.stdout, fixture="threads")
     caps = captures(tmp_path)
