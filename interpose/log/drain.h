@@ -1,7 +1,8 @@
 /* drain.h - copy committed records from the shared-memory log to a capture
  *
- * Used in three places with the same code: the drainer thread inside the
- * game, `gmtrace run` draining from outside, and `gmtrace recover` after a
+ * Used in four places with the same code: the drainer thread inside the
+ * game, the game's own threads while no core is free for it (gm_drain_help),
+ * `gmtrace run` draining from outside, and `gmtrace recover` after a
  * crash. Only one drainer works on a log at a time (gm_ring_drain_lock).
  *
  * Each pass writes every committed chunk (and, when asked, the written
