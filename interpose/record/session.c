@@ -547,10 +547,13 @@ static void *gm_session_agent_main(void *arg)
 			last_psi = now;
 		}
 		if (got <= 0) {
-			struct timespec ts = {0, (long)gm_session_options.drain_interval_ms *
-			                                 1000000L};
-			if (ts.tv_nsec >= 1000000000L || ts.tv_nsec <= 0)
-				ts.tv_nsec = 5000000L;
+			/* DRAIN_INTERVAL_MS: 1-1000 (0 is 5, more is 1000: a full
+			 * log waits for this drainer, and so does the game) */
+			uint64_t ms = gm_session_options.drain_interval_ms;
+			struct timespec ts;
+			ms = ms == 0 ? 5 : ms > 1000 ? 1000 : ms;
+			ts.tv_sec = (time_t)(ms / 1000);
+			ts.tv_nsec = (long)(ms % 1000) * 1000000L;
 			nanosleep(&ts, NULL);
 		}
 	}

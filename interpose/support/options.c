@@ -56,7 +56,7 @@ const gm_option_row_t gm_options_table[] = {
         {"compress", gm_opt_bool, "1", NULL, GM_OPT_OFF(compress), 0,
          "zstd-compress capture blocks while the drainer keeps up"},
         {"drain_interval_ms", gm_opt_uint, "5", NULL, GM_OPT_OFF(drain_interval_ms), 0,
-         "how often the drainer looks for committed chunks when idle"},
+         "how often the drainer looks for committed chunks when idle, in ms (1-1000; 0 is 5, more is 1000)"},
         {"drain_nice", gm_opt_uint, "0", NULL, GM_OPT_OFF(drain_nice), 0,
          "nice value of the drainer (in the game or in gmtrace run), 0-19: above 0 the game's own threads run first"},
         {"drain_help", gm_opt_choice, "auto", "auto|always|off", GM_OPT_OFF(drain_help), 0,
