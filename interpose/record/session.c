@@ -659,6 +659,8 @@ static void gm_session_child(void)
 		close(gm_session_fd);
 	gm_session_fd = -1;
 	gm_drain_free(&gm_session_drain);
+	/* a parent's thread draining at the fork is not in the child */
+	__atomic_store_n(&gm_session_helpers, 0, __ATOMIC_RELAXED);
 	gm_session_agent_running = 0;
 	gm_session_started = 0;
 	gm_session_stopping = 0;
