@@ -344,10 +344,14 @@ int gm_drain_game_look(int pid, gm_drain_game_t *g)
 	g->ncpu = (unsigned)CPU_COUNT(&cpus);
 	if (pid == 0) {
 		struct rusage all, self;
-		if (getrusage(RUSAGE_SELF, &all) != 0 || getrusage(RUSAGE_THREAD, &self) != 0 ||
-		    all.ru_nivcsw < self.ru_nivcsw)
+		/* the thread's own counts first: read after them, the process's
+		 * (which include them) can only be as large or larger, even when
+		 * the thread is preempted between the two calls */
+		if (getrusage(RUSAGE_THREAD, &self) != 0 || getrusage(RUSAGE_SELF, &all) != 0)
 			return -1;
-		g->preempts = (uint64_t)(all.ru_nivcsw - self.ru_nivcsw);
+		g->preempts = all.ru_nivcsw > self.ru_nivcsw ?
+		                      (uint64_t)(all.ru_nivcsw - self.ru_nivcsw) :
+		                      0;
 		g->cpu_ns = gm_drain_rusage_ns(&all);
 		return 0;
 	} else {

@@ -52,8 +52,9 @@ rm -f "$work"/*.gmt
 
 # Who drains: the bench loop with two threads on this machine's cores,
 # ms per frame, interleaved runs: without gmtrace; DRAIN_HELP auto (the
-# default) and off; and the drain put off (a 256 MiB log holds the whole
-# run, the drainer sleeps through it), which leaves the hooks alone. Then
+# default) and off; the drain put off (a 256 MiB log holds the whole
+# run, the drainer sleeps through it), which leaves the hooks alone; and
+# `gmtrace run`, where the game's threads never drain. Then
 # one thread beside four busy loops (other programs taking the cores).
 gl_ms() { "$@" --frames "$frames" --threads "$threads" | sed -n 's/^ms_per_frame=//p'; }
 drain_runs() { # NAME=ENV... per variant; prints "name median" lines
@@ -64,6 +65,10 @@ drain_runs() { # NAME=ENV... per variant; prints "name median" lines
 			name=${v%%:*}
 			if [[ $name == plain ]]; then
 				got[$name]+="$(gl_ms "$work/gameloop") "
+			elif [[ $name == run ]]; then
+				got[$name]+="$(GMTRACE_QUIET=1 gl_ms "$build/analysis/gmtrace" run \
+					--output "$work/d.%p.gmt" -- "$work/gameloop" 2>/dev/null) "
+				rm -f "$work"/*.gmt
 			else
 				# shellcheck disable=SC2086
 				got[$name]+="$(gl_ms env ${v#*:} GMTRACE_QUIET=1 \
@@ -84,7 +89,7 @@ echo
 frames=600 threads=2 runs=9
 echo "DRAINING (gameloop, $frames frames, $threads threads; ms per frame, median of $runs interleaved runs)"
 drain_runs plain "auto:GMTRACE_DRAIN_HELP=auto" "off:GMTRACE_DRAIN_HELP=off" \
-	"deferred:GMTRACE_RING_SIZE=256M GMTRACE_DRAIN_INTERVAL_MS=999" | drain_table
+	"deferred:GMTRACE_RING_SIZE=256M GMTRACE_DRAIN_INTERVAL_MS=999" run | drain_table
 frames=300 threads=1 runs=3
 hogs=()
 for i in 1 2 3 4; do
