@@ -76,6 +76,48 @@ static void gm_hook_fail(gm_thread_t *t, unsigned kind, size_t n, size_t align)
 
 /* ---- C ------------------------------------------------------------------ */
 
+/* The record of an allocation of n bytes at p written straight into the
+ * thread's chunk, and counted: recording at the events level, on a
+ * registered thread with room in its chunk, no asset scope. *now is the
+ * TSC the record carries, read here (after those checks) when it is 0.
+ * Returns the thread's totals, or NULL with nothing written: the caller's
+ * slow path does the whole work. */
+static inline __attribute__((always_inline)) gm_frame_acc_t *
+gm_hook_alloc_record(gm_thread_t *t, void *p, size_t n, unsigned kind, uint64_t *now)
+{
+	gm_frame_acc_t *acc;
+	if (!GM_HOOK_ON(t) || GM_UNLIKELY(gm_event_level != gm_level_events) ||
+	    GM_UNLIKELY(!(acc = t->acc)) || GM_UNLIKELY(gm_context_asset_now != NULL))
+		return NULL;
+	if (!*now)
+		*now = gm_support_tsc();
+	if (GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), n,
+	                                  *now) != 0))
+		return NULL;
+	GM_ACC_ADD(acc->nalloc, 1);
+	GM_ACC_ADD(acc->alloc_bytes, n);
+	return acc;
+}
+
+/* The same for a free of p (sized: from a sized delete), which must be a
+ * block of the process's allocator; *now is read before the real free, as
+ * thread.h says it must be. */
+static inline __attribute__((always_inline)) gm_frame_acc_t *
+gm_hook_free_record(gm_thread_t *t, void *p, unsigned kind, size_t sized, uint64_t *now)
+{
+	gm_frame_acc_t *acc;
+	if (!GM_HOOK_ON(t) || GM_UNLIKELY(gm_event_level != gm_level_events) ||
+	    GM_UNLIKELY(!(acc = t->acc)) || GM_UNLIKELY(gm_heap_owns(p)))
+		return NULL;
+	if (!*now)
+		*now = gm_support_tsc();
+	if (GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_free, kind), sized,
+	                                  *now) != 0))
+		return NULL;
+	GM_ACC_ADD(acc->nfree, 1);
+	return acc;
+}
+
 /* A timed call is due (one in timing_sample per thread) on a thread that
  * needs nothing else from the slow path: registered (its counter is 0
  * until then), resolved, no budget node. */
@@ -104,16 +146,11 @@ static inline __attribute__((always_inline)) void *gm_hook_alloc_timed(gm_thread
 		return NULL;
 	}
 	now = gm_support_tsc();
-	if (!GM_HOOK_ON(t) || GM_UNLIKELY(gm_event_level != gm_level_events) ||
-	    GM_UNLIKELY(!(acc = t->acc)) || GM_UNLIKELY(gm_context_asset_now != NULL) ||
-	    GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), n, now) !=
-	                0)) {
+	if (GM_UNLIKELY(!(acc = gm_hook_alloc_record(t, p, n, kind, &now)))) {
 		if (gm_hook_on_alloc(t))
 			gm_event_alloc(t, p, n, kind, t0, gm_hook_usable(p), 0, 0);
 		return p;
 	}
-	GM_ACC_ADD(acc->nalloc, 1);
-	GM_ACC_ADD(acc->alloc_bytes, n);
 	gm_event_cost(acc, n, now - t0);
 	return p;
 }
@@ -164,24 +201,16 @@ static inline __attribute__((always_inline)) int gm_hook_fast_before(gm_thread_t
 	return 1;
 }
 
-/* The common case after it: the allocation record of p written straight,
- * recording at the events level on a registered thread with room in its
- * chunk and no asset scope. Returns p, or what gm_hook_alloc_done does with
+/* The common case after it: the allocation record of p written straight
+ * (gm_hook_alloc_record). Returns p, or what gm_hook_alloc_done does with
  * it otherwise. Only n and kind are kept across the real call, so the hooks
  * using it save few registers. */
 static inline __attribute__((always_inline)) void *gm_hook_record_fast(void *p, size_t n,
                                                                        unsigned kind)
 {
-	gm_thread_t *t = &gm_thread_self;
-	gm_frame_acc_t *acc;
-	if (GM_UNLIKELY(p == NULL) || !GM_HOOK_ON(t) ||
-	    GM_UNLIKELY(gm_event_level != gm_level_events) || GM_UNLIKELY(!(acc = t->acc)) ||
-	    GM_UNLIKELY(gm_context_asset_now != NULL) ||
-	    GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), n,
-	                                  gm_support_tsc()) != 0))
+	uint64_t now = 0;
+	if (GM_UNLIKELY(p == NULL) || !gm_hook_alloc_record(&gm_thread_self, p, n, kind, &now))
 		return gm_hook_alloc_done(p, n, kind);
-	GM_ACC_ADD(acc->nalloc, 1);
-	GM_ACC_ADD(acc->alloc_bytes, n);
 	return p;
 }
 
@@ -198,17 +227,13 @@ static __attribute__((noinline)) void gm_hook_free_slow(void *p, unsigned kind, 
 {
 	gm_thread_t *t = &gm_thread_self;
 	gm_frame_acc_t *acc;
-	uint64_t t0;
+	uint64_t t0 = 0;
 	int on;
 	if (GM_UNLIKELY(p == NULL) || GM_UNLIKELY(gm_bootstrap_owns(p)))
 		return;
 	/* the timed common case: the record's TSC read starts the timing */
-	if (t->sample_left == 1 && GM_HOOK_ON(t) && gm_event_level == gm_level_events &&
-	    (acc = t->acc) != NULL && !gm_heap_owns(p) &&
-	    gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_free, kind), sized,
-	                      t0 = gm_support_tsc()) == 0) {
+	if (t->sample_left == 1 && (acc = gm_hook_free_record(t, p, kind, sized, &t0)) != NULL) {
 		t->sample_left = gm_thread_sample_every;
-		GM_ACC_ADD(acc->nfree, 1);
 		gm_real.free(p);
 		GM_ACC_ADD(acc->alloc_ticks, (gm_support_tsc() - t0) * gm_thread_sample_every);
 		return;
@@ -233,18 +258,13 @@ static __attribute__((noinline)) void gm_hook_free_slow(void *p, unsigned kind, 
 static inline __attribute__((always_inline)) void gm_hook_free(void *p, unsigned kind, size_t sized)
 {
 	gm_thread_t *t = &gm_thread_self;
-	gm_frame_acc_t *acc;
+	uint64_t now = 0;
 	if (GM_UNLIKELY(p == NULL) || GM_UNLIKELY(gm_bootstrap_owns(p)) ||
-	    GM_UNLIKELY(t->sample_left <= 1) || !GM_HOOK_ON(t) ||
-	    GM_UNLIKELY(gm_event_level != gm_level_events) || GM_UNLIKELY(!(acc = t->acc)) ||
-	    GM_UNLIKELY(gm_heap_owns(p)) ||
-	    GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_free, kind), sized,
-	                                  gm_support_tsc()) != 0)) {
+	    GM_UNLIKELY(t->sample_left <= 1) || !gm_hook_free_record(t, p, kind, sized, &now)) {
 		gm_hook_free_slow(p, kind, sized);
 		return;
 	}
 	t->sample_left--;
-	GM_ACC_ADD(acc->nfree, 1);
 	gm_real.free(p);
 }
 
