@@ -289,19 +289,10 @@ static uint64_t gm_drain_proc_cpu_ns(int pid)
 	char path[64], buf[1024];
 	const char *p;
 	uint64_t v[2] = {0, 0};
-	long hz = sysconf(_SC_CLK_TCK);
-	ssize_t n;
-	int fd, field;
+	long hz = sysconf(_SC_CLK_TCK), n;
+	int field;
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || hz <= 0) {
-		if (fd >= 0)
-			close(fd);
-		return UINT64_MAX;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	if (hz <= 0 || (n = gm_support_read_file(path, buf, sizeof(buf) - 1)) <= 0)
 		return UINT64_MAX;
 	buf[n] = 0;
 	/* "pid (comm) state ppid ...": the name may hold anything, so count
@@ -370,18 +361,12 @@ int gm_drain_game_look(int pid, gm_drain_game_t *g)
 			return -1;
 		while ((e = readdir(dir)) != NULL) {
 			const char *p;
-			ssize_t n;
-			int fd;
+			long n;
 			if (e->d_name[0] < '0' || e->d_name[0] > '9')
 				continue;
 			snprintf(path, sizeof(path), "/proc/%d/task/%.20s/status", pid, e->d_name);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
+			if ((n = gm_support_read_file(path, buf, sizeof(buf) - 1)) <= 0)
 				continue; /* the thread ended meanwhile */
-			n = read(fd, buf, sizeof(buf) - 1);
-			close(fd);
-			if (n <= 0)
-				continue;
 			buf[n] = 0;
 			p = strstr(buf, "nonvoluntary_ctxt_switches:");
 			if (!p)
@@ -461,10 +446,12 @@ static long gm_drain_run(gm_drain_t *d, int partial, int only)
 	gm_drain_sync_end(d);
 	if (d->error)
 		return d->error;
-	for (i = 0; i < n; i++)
-		backlog += __atomic_load_n(&ring->chunks[i].state, __ATOMIC_RELAXED) ==
-		           gm_chunk_committed;
 	if (only < 0) {
+		/* the backlog decides the drainer's own pass; a producer's takes
+		 * its chunks whatever it is */
+		for (i = 0; i < n; i++)
+			backlog += __atomic_load_n(&ring->chunks[i].state, __ATOMIC_RELAXED) ==
+			           gm_chunk_committed;
 		d->wakeups++;
 		gm_drain_cpu_look(d);
 		/* producers drain their own chunks while no core is free: this
