@@ -1,46 +1,20 @@
 /* pools_capture.h - synthetic captures for the pools tests
  *
  * Shared by test_pools.c (the model) and test_pools_cmd.c (gmtrace pools):
- * records appended to a recs_t, a process record at 1 GHz with TSC = ns
+ * records appended to a words_t, a process record at 1 GHz with TSC = ns
  * (allocator ticks are nanoseconds), each record moving time by 10 ns, and
  * cap_write() putting one raw block per thread into a file of the suite's
- * temporary folder (caps_setup/caps_teardown make and remove it).
+ * temporary folder. The words_t, the capture writer and the folder
+ * (caps_setup/caps_teardown make and remove it) are in capture_common.h.
  */
 #ifndef GM_TEST_POOLS_CAPTURE_H
 #define GM_TEST_POOLS_CAPTURE_H
 
-#include <criterion/criterion.h>
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "analysis/model/pools.h"
-#include "interpose/log/format.h"
-
-typedef struct recs {
-	uint64_t *w;
-	size_t n, cap;
-	uint64_t tsc; /* TSC of the next record (each record advances it by 10) */
-} recs_t;
-
-static char tmpdir[64];
-static char paths[16][128];
-static int npaths;
-
-static inline void put(recs_t *r, uint64_t w)
-{
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 256;
-		r->w = realloc(r->w, r->cap * sizeof(*r->w));
-		cr_assert_not_null(r->w);
-	}
-	r->w[r->n++] = w;
-}
+#include "capture_common.h"
 
 /* The first unit of the next record; time moves 10 ticks per record. */
-static inline void head(recs_t *r, uint64_t w0, uint64_t b)
+static inline void head(words_t *r, uint64_t w0, uint64_t b)
 {
 	r->tsc += 10;
 	put(r, w0);
@@ -48,7 +22,7 @@ static inline void head(recs_t *r, uint64_t w0, uint64_t b)
 }
 
 /* Extra units: the words, then zeros up to a whole unit. */
-static inline void words(recs_t *r, const uint64_t *w, size_t n)
+static inline void words(words_t *r, const uint64_t *w, size_t n)
 {
 	size_t i;
 
@@ -59,7 +33,7 @@ static inline void words(recs_t *r, const uint64_t *w, size_t n)
 }
 
 /* A record with string bytes after fixed words. */
-static inline void var(recs_t *r, uint64_t a, unsigned type, uint64_t b, const uint64_t *w,
+static inline void var(words_t *r, uint64_t a, unsigned type, uint64_t b, const uint64_t *w,
                        size_t nw, const char *s, size_t len)
 {
 	size_t units = (nw + 1) / 2 + (len + 15) / 16, k;
@@ -74,19 +48,20 @@ static inline void var(recs_t *r, uint64_t a, unsigned type, uint64_t b, const u
 		put(r, buf[k]);
 }
 
-static inline void r_process(recs_t *r)
+static inline void r_process(words_t *r)
 {
 	uint64_t w[6] = {1, r->tsc + 10, r->tsc + 10, 1000000000, 0, 0};
 
 	var(r, 4242, gm_rec_process, 1, w, 6, "", 0);
 }
 
-static inline void r_frame(recs_t *r, uint64_t frame)
+static inline void r_frame(words_t *r, uint64_t frame)
 {
 	head(r, gm_rec_w0(frame, gm_rec_frame, 0), 0);
 }
 
-static inline void r_pool_def(recs_t *r, uint64_t id, const char *name, uint64_t size, uint64_t cap)
+static inline void r_pool_def(words_t *r, uint64_t id, const char *name, uint64_t size,
+                              uint64_t cap)
 {
 	uint64_t w[2] = {size, cap};
 
@@ -94,7 +69,7 @@ static inline void r_pool_def(recs_t *r, uint64_t id, const char *name, uint64_t
 }
 
 /* pool_frame: acquires, served, releases, returned, in use, high-water mark */
-static inline void r_pool_frame(recs_t *r, uint64_t frame, uint64_t id, uint64_t acq,
+static inline void r_pool_frame(words_t *r, uint64_t frame, uint64_t id, uint64_t acq,
                                 uint64_t served, uint64_t rel, uint64_t ret, uint64_t in_use,
                                 uint64_t hw)
 {
@@ -104,7 +79,7 @@ static inline void r_pool_frame(recs_t *r, uint64_t frame, uint64_t id, uint64_t
 	words(r, w, 6);
 }
 
-static inline void r_gc(recs_t *r, uint64_t gen, uint64_t ns, uint64_t collected, uint64_t unc)
+static inline void r_gc(words_t *r, uint64_t gen, uint64_t ns, uint64_t collected, uint64_t unc)
 {
 	uint64_t w[2] = {ns, unc};
 
@@ -112,7 +87,7 @@ static inline void r_gc(recs_t *r, uint64_t gen, uint64_t ns, uint64_t collected
 	words(r, w, 2);
 }
 
-static inline void r_spike(recs_t *r, uint64_t frame)
+static inline void r_spike(words_t *r, uint64_t frame)
 {
 	uint64_t w[6] = {5000, 1000, 0, 0, 0, 0};
 
@@ -121,7 +96,7 @@ static inline void r_spike(recs_t *r, uint64_t frame)
 }
 
 /* alloc_cost with classes 0..n-1: calls[c], ticks[c] */
-static inline void r_cost(recs_t *r, const uint64_t *calls, const uint64_t *ticks, unsigned n)
+static inline void r_cost(words_t *r, const uint64_t *calls, const uint64_t *ticks, unsigned n)
 {
 	uint64_t w[2 * GM_POOLS_CLASSES];
 	unsigned c;
@@ -134,7 +109,7 @@ static inline void r_cost(recs_t *r, const uint64_t *calls, const uint64_t *tick
 	words(r, w, 2 * n);
 }
 
-static inline void r_frame_sum(recs_t *r, uint64_t frame, uint64_t allocs, uint64_t ticks)
+static inline void r_frame_sum(words_t *r, uint64_t frame, uint64_t allocs, uint64_t ticks)
 {
 	uint64_t w[8] = {allocs, allocs, 0, 0, 0, 0, ticks, 1};
 
@@ -142,17 +117,17 @@ static inline void r_frame_sum(recs_t *r, uint64_t frame, uint64_t allocs, uint6
 	words(r, w, 8);
 }
 
-static inline void r_alloc(recs_t *r, uint64_t ptr, uint64_t size)
+static inline void r_alloc(words_t *r, uint64_t ptr, uint64_t size)
 {
 	head(r, gm_rec_w0(ptr, gm_rec_alloc, gm_kind_malloc), size);
 }
 
-static inline void r_free(recs_t *r, uint64_t ptr)
+static inline void r_free(words_t *r, uint64_t ptr)
 {
 	head(r, gm_rec_w0(ptr, gm_rec_free, gm_kind_free), 0);
 }
 
-static inline void r_realloc(recs_t *r, uint64_t ptr, uint64_t size, uint64_t old)
+static inline void r_realloc(words_t *r, uint64_t ptr, uint64_t size, uint64_t old)
 {
 	uint64_t w[2] = {old, 0};
 
@@ -160,69 +135,31 @@ static inline void r_realloc(recs_t *r, uint64_t ptr, uint64_t size, uint64_t ol
 	words(r, w, 2);
 }
 
-static inline void r_tag_def(recs_t *r, uint64_t id, const char *name)
+static inline void r_tag_def(words_t *r, uint64_t id, const char *name)
 {
 	var(r, id, gm_rec_tag_def, strlen(name), NULL, 0, name, strlen(name));
 }
 
-static inline void r_context(recs_t *r, uint64_t tag)
+static inline void r_context(words_t *r, uint64_t tag)
 {
 	head(r, gm_rec_w0(0, gm_rec_context, 0), tag);
 }
 
-/* Writes a capture with one raw block per recs (thread index = position). */
-static inline const char *cap_write(const char *name, recs_t *r, int nthreads)
+/* Writes a capture with one raw block per recs (thread index = position,
+ * seq 0); the recs are empty again after. */
+static inline const char *cap_write(const char *name, words_t *r, int nthreads)
 {
-	char *path = paths[npaths++];
-	gm_file_header_t h;
-	FILE *f;
+	const char *path;
 	int t;
 
-	snprintf(path, sizeof(paths[0]), "%s/%s", tmpdir, name);
-	f = fopen(path, "wb");
-	cr_assert_not_null(f, "fopen(%s): %s", path, strerror(errno));
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, GM_FORMAT_MAGIC, sizeof(h.magic));
-	h.version_major = GM_FORMAT_VERSION_MAJOR;
-	h.version_minor = GM_FORMAT_VERSION_MINOR;
-	h.header_bytes = sizeof(h);
-	h.pid = 4242;
-	h.chunk_bytes = 1 << 20;
-	cr_assert_eq(fwrite(&h, sizeof(h), 1, f), 1);
 	for (t = 0; t < nthreads; t++) {
-		gm_block_t b;
-		size_t bytes = r[t].n * sizeof(uint64_t);
-
-		memset(&b, 0, sizeof(b));
-		b.magic = GM_BLOCK_MAGIC;
-		b.kind = gm_block_raw;
-		b.thread = (uint32_t)t;
-		b.raw_bytes = b.stored_bytes = (uint32_t)bytes;
-		b.check = gm_format_check(r[t].w, bytes);
-		cr_assert_eq(fwrite(&b, sizeof(b), 1, f), 1);
-		cr_assert_eq(fwrite(r[t].w, 1, bytes, f), bytes);
-		free(r[t].w);
-		memset(&r[t], 0, sizeof(r[t]));
+		r[t].thread = (uint32_t)t;
+		r[t].seq = 0;
 	}
-	fclose(f);
+	path = write_capture(name, r, nthreads);
+	for (t = 0; t < nthreads; t++)
+		memset(&r[t], 0, sizeof(r[t]));
 	return path;
-}
-
-/* The suite's temporary folder, named after prefix. */
-static inline void caps_setup(const char *prefix)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/%s.XXXXXX", prefix);
-	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp(%s): %s", tmpdir, strerror(errno));
-	npaths = 0;
-}
-
-static inline void caps_teardown(void)
-{
-	int i;
-
-	for (i = 0; i < npaths; i++)
-		unlink(paths[i]);
-	rmdir(tmpdir);
 }
 
 #endif

@@ -7,7 +7,6 @@
  * gm_assets_build(), as `gmtrace assets` does.
  */
 #include <criterion/criterion.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "analysis/log/reader.h"
 #include "analysis/model/assets.h"
+#include "capture_file.h"
 
 #define MS 1000000ull
 #define S 1000000000ull
@@ -48,18 +48,8 @@ static feed_t feed_new(const gm_assets_opts_t *opts)
 static void put(feed_t *f, uint32_t thread, unsigned type, unsigned x, uint64_t a, uint64_t b,
                 const uint64_t *extra, uint32_t nextra)
 {
-	gm_event_t ev;
+	gm_event_t ev = event_at(f->ns, thread, type, x, a, b, extra, nextra);
 
-	memset(&ev, 0, sizeof(ev));
-	ev.ns = f->ns;
-	ev.tsc = f->ns;
-	ev.thread = thread;
-	ev.type = type;
-	ev.x = x;
-	ev.a = a;
-	ev.b = b;
-	ev.extra = extra;
-	ev.nextra = nextra;
 	f->ns += f->step;
 	cr_assert_eq(gm_assets_add(f->m, &ev), 0, "gm_assets_add of a %s record",
 	             gm_reader_type_name(type));
@@ -897,90 +887,9 @@ Test(assets, strings_longer_than_their_record_are_cut)
 
 /* ---- through a capture file ---------------------------------------------------- */
 
-typedef struct capbuf {
-	unsigned char *buf;
-	size_t len, cap;
-} capbuf_t;
-
-typedef struct recs {
-	uint64_t w[4096];
-	size_t n;
-	uint64_t tsc; /* of the last record */
-} recs_t;
-
-static void cb_put(capbuf_t *c, const void *p, size_t n)
-{
-	if (c->len + n > c->cap) {
-		c->cap = (c->len + n) * 2;
-		c->buf = realloc(c->buf, c->cap);
-		cr_assert_not_null(c->buf);
-	}
-	memcpy(c->buf + c->len, p, n);
-	c->len += n;
-}
-
-static void cb_block(capbuf_t *c, uint16_t kind, uint32_t thread, const void *p, size_t n,
-                     uint32_t raw)
-{
-	gm_block_t b;
-
-	memset(&b, 0, sizeof(b));
-	b.magic = GM_BLOCK_MAGIC;
-	b.kind = kind;
-	b.thread = thread;
-	b.raw_bytes = raw;
-	b.stored_bytes = (uint32_t)n;
-	b.check = gm_format_check(p, n);
-	cb_put(c, &b, sizeof(b));
-	cb_put(c, p, n);
-}
-
-static void rec(recs_t *r, uint64_t tsc, unsigned type, unsigned x, uint64_t a, uint64_t b,
-                const uint64_t *extra, size_t nwords)
-{
-	cr_assert_lt(r->n + 2 + nwords + 4, sizeof(r->w) / sizeof(r->w[0]));
-	if (tsc - r->tsc >= GM_REC_TICK_HALF) { /* a time record re-anchors far steps */
-		r->w[r->n++] = gm_rec_w0(0, gm_rec_time, 1);
-		r->w[r->n++] = gm_rec_w1(0, tsc);
-		r->w[r->n++] = tsc;
-		r->w[r->n++] = 0;
-	}
-	r->w[r->n++] = gm_rec_w0(a, type, x);
-	r->w[r->n++] = gm_rec_w1(b, tsc);
-	if (nwords)
-		memcpy(r->w + r->n, extra, nwords * sizeof(uint64_t));
-	r->n += nwords;
-	r->tsc = tsc;
-}
-
-static void rec_str(recs_t *r, uint64_t tsc, unsigned type, uint64_t a, uint64_t b, const char *s,
-                    size_t n)
-{
-	uint64_t w[64];
-	uint32_t units = pack(w, 64, s, n, NULL, 0);
-
-	rec(r, tsc, type, units, a, b, w, units * 2);
-}
-
-static const char *cap_write(capbuf_t *c, char *path, size_t n)
-{
-	FILE *f;
-
-	snprintf(path, n, "/tmp/gm_test_assets.%ld.gmt", (long)getpid());
-	f = fopen(path, "wb");
-	cr_assert_not_null(f, "fopen(%s): %s", path, strerror(errno));
-	cr_assert_eq(fwrite(c->buf, 1, c->len, f), c->len);
-	fclose(f);
-	free(c->buf);
-	return path;
-}
-
 Test(assets, a_capture_read_through_the_reader)
 {
-	static recs_t r0, r1;
-	capbuf_t c = {0};
-	gm_file_header_t h;
-	uint64_t clock0[2] = {0, 0}, clock1[2] = {10 * S, 10 * S}; /* ns = tsc */
+	static recs_t r[2]; /* threads 0 and 1 */
 	uint64_t w[4];
 	char path[128];
 	char text[] = "hero\0texture";
@@ -993,45 +902,35 @@ Test(assets, a_capture_read_through_the_reader)
 	size_t n;
 	int err, i;
 
-	memset(&r0, 0, sizeof(r0));
-	memset(&r1, 0, sizeof(r1));
+	memset(r, 0, sizeof(r));
 	/* thread 0: a tag, an asset loaded with a block, extra bytes, a scene, 4 frames */
-	rec_str(&r0, 100, gm_rec_tag_def, 3, 15, "render/textures", 15);
+	rec_str(&r[0], 100, gm_rec_tag_def, 3, 15, "render/textures", 15);
 	memset(w, 0, sizeof(w));
 	memcpy(w, text, sizeof(text) - 1);
-	rec(&r0, 200, gm_rec_asset_new, 1, 42, 4 | (7 << 16), w, 2);
-	rec(&r0, 300, gm_rec_context, 0, 42, 3, NULL, 0);
-	rec(&r0, 400, gm_rec_alloc, gm_kind_malloc, 0xa000, 1000, NULL, 0);
-	rec(&r0, 500, gm_rec_asset_extra, 0, 42, 1 << 20, NULL, 0);
-	rec(&r0, 510, gm_rec_asset_state, gm_asset_resident, 42, 0, NULL, 0);
-	rec(&r0, 520, gm_rec_asset_ref, gm_asset_op_ref, 42, 1, NULL, 0);
-	rec(&r0, 530, gm_rec_asset_ref, gm_asset_op_touch, 42, 0, NULL, 0);
-	rec(&r0, 540, gm_rec_validation, gm_valid_release_below_zero, 7, 0, NULL, 0);
-	rec(&r0, 600, gm_rec_context, 0, 0, 0, NULL, 0);
-	rec_str(&r0, 700, gm_rec_scene, 1, 5, "arena", 5);
+	rec(&r[0], 200, gm_rec_asset_new, 1, 42, 4 | (7 << 16), w, 2);
+	rec(&r[0], 300, gm_rec_context, 0, 42, 3, NULL, 0);
+	rec(&r[0], 400, gm_rec_alloc, gm_kind_malloc, 0xa000, 1000, NULL, 0);
+	rec(&r[0], 500, gm_rec_asset_extra, 0, 42, 1 << 20, NULL, 0);
+	rec(&r[0], 510, gm_rec_asset_state, gm_asset_resident, 42, 0, NULL, 0);
+	rec(&r[0], 520, gm_rec_asset_ref, gm_asset_op_ref, 42, 1, NULL, 0);
+	rec(&r[0], 530, gm_rec_asset_ref, gm_asset_op_touch, 42, 0, NULL, 0);
+	rec(&r[0], 540, gm_rec_validation, gm_valid_release_below_zero, 7, 0, NULL, 0);
+	rec(&r[0], 600, gm_rec_context, 0, 0, 0, NULL, 0);
+	rec_str(&r[0], 700, gm_rec_scene, 1, 5, "arena", 5);
 	for (i = 1; i <= 4; i++)
-		rec(&r0, 1000 + 9 * S / 10 * (uint64_t)i, gm_rec_frame, 0, (uint64_t)i, 0, NULL, 0);
+		rec(&r[0], 1000 + 9 * S / 10 * (uint64_t)i, gm_rec_frame, 0, (uint64_t)i, 0, NULL,
+		    0);
 	/* thread 1 (between frames 1 and 2): works for the asset, then reallocs
 	 * the asset's block outside it */
-	rec(&r1, S, gm_rec_context, 0, 42, 3, NULL, 0);
-	rec(&r1, S + 10, gm_rec_alloc, gm_kind_malloc, 0xb000, 24, NULL, 0);
-	rec(&r1, S + 20, gm_rec_context, 0, 0, 0, NULL, 0);
+	rec(&r[1], S, gm_rec_context, 0, 42, 3, NULL, 0);
+	rec(&r[1], S + 10, gm_rec_alloc, gm_kind_malloc, 0xb000, 24, NULL, 0);
+	rec(&r[1], S + 20, gm_rec_context, 0, 0, 0, NULL, 0);
 	w[0] = 0xa000;
 	w[1] = 0;
-	rec(&r1, S + 30, gm_rec_realloc, gm_kind_realloc, 0xc000, 2000, w, 2);
+	rec(&r[1], S + 30, gm_rec_realloc, gm_kind_realloc, 0xc000, 2000, w, 2);
 
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, GM_FORMAT_MAGIC, sizeof(h.magic));
-	h.version_major = GM_FORMAT_VERSION_MAJOR;
-	h.version_minor = GM_FORMAT_VERSION_MINOR;
-	h.header_bytes = sizeof(h);
-	h.chunk_bytes = 1 << 20;
-	cb_put(&c, &h, sizeof(h));
-	cb_block(&c, gm_block_clock, 0, clock0, sizeof(clock0), 0);
-	cb_block(&c, gm_block_raw, 0, r0.w, r0.n * 8, (uint32_t)(r0.n * 8));
-	cb_block(&c, gm_block_raw, 1, r1.w, r1.n * 8, (uint32_t)(r1.n * 8));
-	cb_block(&c, gm_block_clock, 0, clock1, sizeof(clock1), 0);
-	cap_write(&c, path, sizeof(path));
+	snprintf(path, sizeof(path), "/tmp/gm_test_assets.%ld.gmt", (long)getpid());
+	cap_write_recs(path, r, 2, 10 * S); /* ns = tsc */
 
 	gm_assets_opts_default(&o);
 	o.heat_by = gm_assets_by_tag;

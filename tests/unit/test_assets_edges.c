@@ -19,6 +19,7 @@
 #include "analysis/cmd/cmd.h"
 #include "analysis/log/reader.h"
 #include "analysis/model/assets.h"
+#include "capture_file.h"
 #include "failalloc.h"
 
 #define S 1000000000ull
@@ -57,16 +58,7 @@ static void put_at(feed_t *f, uint64_t ns, uint32_t thread, unsigned type, unsig
 
 	if (f->rc < 0)
 		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.ns = ns;
-	ev.tsc = ns;
-	ev.thread = thread;
-	ev.type = type;
-	ev.x = x;
-	ev.a = a;
-	ev.b = b;
-	ev.extra = extra;
-	ev.nextra = nextra;
+	ev = event_at(ns, thread, type, x, a, b, extra, nextra);
 	f->rc = gm_assets_add(f->m, &ev);
 }
 
@@ -1254,82 +1246,13 @@ Test(assets_edges, out_of_memory_in_each_kind_of_record)
 
 /* ---- a capture file, through the reader and the commands ------------------------------ */
 
-typedef struct capbuf {
-	unsigned char *buf;
-	size_t len, cap;
-} capbuf_t;
-
-typedef struct recs {
-	uint64_t w[4096];
-	size_t n;
-	uint64_t tsc;
-} recs_t;
-
-static void cb_put(capbuf_t *c, const void *p, size_t n)
-{
-	if (c->len + n > c->cap) {
-		c->cap = (c->len + n) * 2;
-		c->buf = realloc(c->buf, c->cap);
-		cr_assert_not_null(c->buf);
-	}
-	memcpy(c->buf + c->len, p, n);
-	c->len += n;
-}
-
-static void cb_block(capbuf_t *c, uint16_t kind, uint32_t thread, const void *p, size_t n,
-                     uint32_t raw)
-{
-	gm_block_t b;
-
-	memset(&b, 0, sizeof(b));
-	b.magic = GM_BLOCK_MAGIC;
-	b.kind = kind;
-	b.thread = thread;
-	b.raw_bytes = raw;
-	b.stored_bytes = (uint32_t)n;
-	b.check = gm_format_check(p, n);
-	cb_put(c, &b, sizeof(b));
-	cb_put(c, p, n);
-}
-
-static void rec(recs_t *r, uint64_t tsc, unsigned type, unsigned x, uint64_t a, uint64_t b,
-                const uint64_t *extra, size_t nwords)
-{
-	cr_assert_lt(r->n + 2 + nwords + 4, sizeof(r->w) / sizeof(r->w[0]));
-	if (tsc - r->tsc >= GM_REC_TICK_HALF) {
-		r->w[r->n++] = gm_rec_w0(0, gm_rec_time, 1);
-		r->w[r->n++] = gm_rec_w1(0, tsc);
-		r->w[r->n++] = tsc;
-		r->w[r->n++] = 0;
-	}
-	r->w[r->n++] = gm_rec_w0(a, type, x);
-	r->w[r->n++] = gm_rec_w1(b, tsc);
-	if (nwords)
-		memcpy(r->w + r->n, extra, nwords * sizeof(uint64_t));
-	r->n += nwords;
-	r->tsc = tsc;
-}
-
-static void rec_str(recs_t *r, uint64_t tsc, unsigned type, uint64_t a, uint64_t b, const char *s,
-                    size_t n)
-{
-	uint64_t w[64];
-	uint32_t u = pack(w, 64, s, n);
-
-	rec(r, tsc, type, u, a, b, w, u * 2);
-}
-
 /* A small game: two scenes, a level load, tagged asset blocks, touches,
  * a leak and a reference gone wrong; path gets the file's name. */
 static void write_capture(char *path, size_t n)
 {
 	static recs_t r0;
-	capbuf_t c = {0};
-	gm_file_header_t h;
-	uint64_t clock0[2] = {0, 0}, clock1[2] = {100 * S, 100 * S};
 	uint64_t t = 100;
 	unsigned i;
-	FILE *f;
 
 	memset(&r0, 0, sizeof(r0));
 	rec_str(&r0, t++, gm_rec_tag_def, 1, 15, "render/textures", 15);
@@ -1354,23 +1277,8 @@ static void write_capture(char *path, size_t n)
 	rec_str(&r0, t++, gm_rec_scene, 2, 6, "forest", 6);
 	rec(&r0, t++, gm_rec_frame, 0, 7, 0, NULL, 0);
 
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, GM_FORMAT_MAGIC, sizeof(h.magic));
-	h.version_major = GM_FORMAT_VERSION_MAJOR;
-	h.version_minor = GM_FORMAT_VERSION_MINOR;
-	h.header_bytes = sizeof(h);
-	h.chunk_bytes = 1 << 20;
-	cb_put(&c, &h, sizeof(h));
-	cb_block(&c, gm_block_clock, 0, clock0, sizeof(clock0), 0);
-	cb_block(&c, gm_block_raw, 0, r0.w, r0.n * 8, (uint32_t)(r0.n * 8));
-	cb_block(&c, gm_block_clock, 0, clock1, sizeof(clock1), 0);
-
 	snprintf(path, n, "/tmp/gm_test_assets_edges.%ld.gmt", (long)getpid());
-	f = fopen(path, "wb");
-	cr_assert_not_null(f, "fopen(%s): %s", path, strerror(errno));
-	cr_assert_eq(fwrite(c.buf, 1, c.len, f), c.len);
-	cr_assert_eq(fclose(f), 0);
-	free(c.buf);
+	cap_write_recs(path, &r0, 1, 100 * S);
 }
 
 static int oom_build(long n, void *arg)

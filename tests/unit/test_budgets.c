@@ -16,6 +16,7 @@
 #include "analysis/cmd/cmd.h"
 #include "analysis/log/reader.h"
 #include "analysis/model/budgets.h"
+#include "capture_file.h"
 #include "cmdrun.h"
 #include "failalloc.h"
 
@@ -46,18 +47,8 @@ static feed_t feed_new(const gm_budgets_opts_t *opts)
 static void put(feed_t *f, uint32_t thread, unsigned type, unsigned x, uint64_t a, uint64_t b,
                 const uint64_t *extra, uint32_t units)
 {
-	gm_event_t ev;
+	gm_event_t ev = event_at(f->ns, thread, type, x, a, b, extra, units);
 
-	memset(&ev, 0, sizeof(ev));
-	ev.ns = f->ns;
-	ev.tsc = f->ns;
-	ev.thread = thread;
-	ev.type = type;
-	ev.x = x;
-	ev.a = a;
-	ev.b = b;
-	ev.extra = extra;
-	ev.nextra = units;
 	f->ns += f->step;
 	cr_assert_eq(gm_budgets_add(f->m, &ev), 0, "gm_budgets_add of a %s record",
 	             gm_reader_type_name(type));
@@ -555,75 +546,6 @@ Test(budgets, a_node_filter_naming_no_node_shows_everything_and_says_so)
 
 /* ---- through a capture file ---------------------------------------------------------- */
 
-typedef struct capbuf {
-	unsigned char *buf;
-	size_t len, cap;
-} capbuf_t;
-
-typedef struct recs {
-	uint64_t w[2048];
-	size_t n;
-} recs_t;
-
-static void cb_put(capbuf_t *c, const void *p, size_t n)
-{
-	if (c->len + n > c->cap) {
-		c->cap = (c->len + n) * 2;
-		c->buf = realloc(c->buf, c->cap);
-		cr_assert_not_null(c->buf);
-	}
-	memcpy(c->buf + c->len, p, n);
-	c->len += n;
-}
-
-/* One record; tsc steps stay far below 2^23, so no time records. */
-static void rec(recs_t *r, uint64_t tsc, unsigned type, unsigned x, uint64_t a, uint64_t b,
-                const uint64_t *extra, size_t nwords)
-{
-	cr_assert_lt(r->n + 2 + nwords, sizeof(r->w) / sizeof(r->w[0]));
-	r->w[r->n++] = gm_rec_w0(a, type, x);
-	r->w[r->n++] = gm_rec_w1(b, tsc);
-	if (nwords) /* extra may be NULL then */
-		memcpy(r->w + r->n, extra, nwords * sizeof(uint64_t));
-	r->n += nwords;
-}
-
-/* Header, one raw block for thread 0, clock blocks making ns = tsc. */
-static void cap_write(const recs_t *r, const char *path)
-{
-	capbuf_t c = {0};
-	gm_file_header_t h;
-	gm_block_t b;
-	uint64_t clock0[2] = {0, 0}, clock1[2] = {1000000000, 1000000000};
-	const void *blocks[3] = {clock0, r->w, clock1};
-	size_t sizes[3] = {sizeof(clock0), r->n * 8, sizeof(clock1)};
-	FILE *f;
-	int i;
-
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, GM_FORMAT_MAGIC, sizeof(h.magic));
-	h.version_major = GM_FORMAT_VERSION_MAJOR;
-	h.version_minor = GM_FORMAT_VERSION_MINOR;
-	h.header_bytes = sizeof(h);
-	h.chunk_bytes = 1 << 20;
-	cb_put(&c, &h, sizeof(h));
-	for (i = 0; i < 3; i++) {
-		memset(&b, 0, sizeof(b));
-		b.magic = GM_BLOCK_MAGIC;
-		b.kind = i == 1 ? gm_block_raw : gm_block_clock;
-		b.raw_bytes = i == 1 ? (uint32_t)sizes[i] : 0;
-		b.stored_bytes = (uint32_t)sizes[i];
-		b.check = gm_format_check(blocks[i], sizes[i]);
-		cb_put(&c, &b, sizeof(b));
-		cb_put(&c, blocks[i], sizes[i]);
-	}
-	f = fopen(path, "wb");
-	cr_assert_not_null(f, "fopen(%s): %s", path, strerror(errno));
-	cr_assert_eq(fwrite(c.buf, 1, c.len, f), c.len);
-	fclose(f);
-	free(c.buf);
-}
-
 /* A small game: "world" (soft 3 MiB, hard 4 MiB) over "ui", three frames.
  * with_hard adds an over_hard violation on world in frame 3. */
 static void cap_game(const char *path, int with_hard)
@@ -695,7 +617,7 @@ static void cap_game(const char *path, int with_hard)
 	w[1] = 4 * MiB + 54;
 	rec(&r, 3010, gm_rec_budget_frame, 1, 3, 1, w, 2);
 	rec(&r, 3020, gm_rec_budget_frame, 1, 3, 2, w, 2);
-	cap_write(&r, path);
+	cap_write_recs(path, &r, 1, 1000000000);
 }
 
 Test(budgets, a_capture_read_through_the_reader)
@@ -1030,20 +952,6 @@ static void r_evict(recs_t *r, uint64_t tsc, uint64_t asset, uint64_t node, int6
 	rec(r, tsc, gm_rec_budget_evict, 2, asset, node, w, 4);
 }
 
-static void r_text(recs_t *r, uint64_t tsc, unsigned type, uint64_t id, const char *a,
-                   const char *b)
-{
-	uint64_t w[16];
-	size_t na = strlen(a), nb = b ? strlen(b) : 0, len = b ? na + 1 + nb : na;
-	unsigned units = (unsigned)((len + 15) / 16);
-
-	memset(w, 0, sizeof(w));
-	memcpy(w, a, na);
-	if (b)
-		memcpy((char *)w + na + 1, b, nb);
-	rec(r, tsc, type, units, id, b ? na | nb << 16 : na, w, units * 2);
-}
-
 /* world (soft 3 MiB, hard 4 MiB) over ui (strict, hard 8 MiB); quiet, with
  * no limit and no series; node 7, never defined, with a series below zero.
  * 70 frames; world's peak is 5 MiB in frame 70, 0 in frame 1. Then, in
@@ -1057,8 +965,8 @@ static void cap_rich(const char *path)
 	uint64_t t = 100, k;
 
 	memset(&r, 0, sizeof(r));
-	r_text(&r, t++, gm_rec_tag_def, 5, "ui/hud", NULL);
-	r_text(&r, t++, gm_rec_asset_new, 9, "panel", "texture");
+	rec_text(&r, t++, gm_rec_tag_def, 5, "ui/hud", NULL);
+	rec_text(&r, t++, gm_rec_asset_new, 9, "panel", "texture");
 	r_node(&r, t++, 1, ROOT, 3 * MiB, 4 * MiB, 4 * MiB, gm_budget_lru, 0, "world");
 	r_node(&r, t++, 2, 1, 0, 8 * MiB, 8 * MiB, gm_budget_lru, 1, "ui");
 	r_node(&r, t++, 3, ROOT, 0, 0, 0, gm_budget_largest, 0, "quiet");
@@ -1089,7 +997,7 @@ static void cap_rich(const char *path)
 	rec(&r, t++, gm_rec_validation, gm_valid_no_evictor, 2, 9, NULL, 0);
 	rec(&r, t++, gm_rec_validation, gm_valid_no_evictor, 0, 44, NULL, 0);
 	rec(&r, t++, gm_rec_validation, gm_valid_unknown_node, 99, 0, NULL, 0);
-	cap_write(&r, path);
+	cap_write_recs(path, &r, 1, 1000000000);
 }
 
 /* Runs gmtrace budgets with args; stdout goes to out_path (NULL: a temporary
@@ -1321,7 +1229,7 @@ Test(budgets_cmd, a_capture_with_no_budget_nodes_says_so)
 	memset(&r, 0, sizeof(r));
 	rec(&r, 100, gm_rec_frame, 0, 1, 0, NULL, 0);
 	rec(&r, 200, gm_rec_validation, gm_valid_unknown_node, 0, 3, NULL, 0);
-	cap_write(&r, path);
+	cap_write_recs(path, &r, 1, 1000000000);
 	cr_expect_eq(RUN(path), GM_CMD_OK, "%s", err);
 	cr_expect(strstr(out, "budgets   0 nodes: 0 violations"), "%s", out);
 	cr_expect(strstr(out, "\nno budget nodes (the game defined none)\n"), "%s", out);
@@ -1351,7 +1259,7 @@ Test(budgets_cmd, a_peak_near_2_to_the_63_still_draws_its_sparkline)
 	r_point(&r, 101, 1, 1, (int64_t)MiB, (int64_t)MiB);
 	rec(&r, 200, gm_rec_frame, 0, 2, 0, NULL, 0);
 	r_point(&r, 201, 2, 1, INT64_MAX, INT64_MAX);
-	cap_write(&r, path);
+	cap_write_recs(path, &r, 1, 1000000000);
 	cr_assert_eq(RUN(path), GM_CMD_OK, "%s", err);
 	/* full = the peak: frame 1 is the lowest bar, frame 2 the highest */
 	cr_expect(strstr(out, "\u2581\u2588  peak per frame, full = "), "%s", out);
@@ -1372,7 +1280,7 @@ Test(budgets_cmd, a_tag_with_an_empty_name_is_read)
 	rec(&r, 20, gm_rec_tag_def, 0, 3, 0, NULL, 0);
 	rec(&r, 100, gm_rec_frame, 0, 1, 0, NULL, 0);
 	r_point(&r, 101, 1, 1, (int64_t)MiB, (int64_t)MiB);
-	cap_write(&r, path);
+	cap_write_recs(path, &r, 1, 1000000000);
 	cr_assert_eq(RUN(path), GM_CMD_OK, "%s", err);
 	cr_expect(strstr(out, "world"), "%s", out);
 	unlink(path);
@@ -1439,17 +1347,8 @@ Test(budgets_cmd, a_report_that_cannot_be_written_fails)
 static int add(gm_budgets_t *m, uint64_t ns, uint32_t thread, unsigned type, unsigned x, uint64_t a,
                uint64_t b, const uint64_t *extra, uint32_t units)
 {
-	gm_event_t ev;
+	gm_event_t ev = event_at(ns, thread, type, x, a, b, extra, units);
 
-	memset(&ev, 0, sizeof(ev));
-	ev.ns = ev.tsc = ns;
-	ev.thread = thread;
-	ev.type = type;
-	ev.x = x;
-	ev.a = a;
-	ev.b = b;
-	ev.extra = extra;
-	ev.nextra = units;
 	return gm_budgets_add(m, &ev);
 }
 
@@ -1558,15 +1457,7 @@ static int oom_cmd(long n, void *arg)
 	const char *args[2] = {"--json", arg};
 	int rc = run_io(args, 2, NULL, out, sizeof(out), err, sizeof(err));
 
-	if (n < 0 || !gm_failalloc_fired()) {
-		cr_assert_eq(rc, GM_CMD_OK, "%s", err);
-		cr_assert(strstr(out, "\"name\": \"world\""), "%s", out);
-		return 0;
-	}
-	cr_assert_eq(rc, GM_CMD_FAIL, "allocation %ld: %s", n, err);
-	cr_assert(strstr(err, "out of memory") || strstr(err, "Cannot allocate memory"),
-	          "allocation %ld: %s", n, err);
-	return 1;
+	return oom_cmd_check(n, rc, out, err, "\"name\": \"world\"");
 }
 
 Test(budgets_cmd, out_of_memory_in_the_command_is_one_clear_error)

@@ -15,6 +15,7 @@
 #include "interpose/log/drain.h"
 #include "interpose/log/pack.h"
 #include "interpose/log/ring.h"
+#include "capture_file.h"
 #include "failalloc.h"
 
 /* A capture of one thread, n allocation records, stored raw. */
@@ -120,51 +121,12 @@ Test(compact, keeps_a_damaged_tail_and_refuses_non_captures)
 
 /* ---- captures built block by block ----------------------------------------- */
 
-typedef struct gm_test_cap {
-	unsigned char *buf;
-	size_t len, cap;
-} gm_test_cap_t;
-
-static void gm_test_put_bytes(gm_test_cap_t *c, const void *p, size_t n)
+/* Appends a file header of process 99. */
+static void gm_test_header(capbuf_t *c)
 {
-	if (c->len + n > c->cap) {
-		c->cap = (c->len + n) * 2;
-		c->buf = realloc(c->buf, c->cap);
-		cr_assert_not_null(c->buf);
-	}
-	memcpy(c->buf + c->len, p, n);
-	c->len += n;
-}
-
-static void gm_test_header(gm_test_cap_t *c)
-{
-	gm_file_header_t h;
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, GM_FORMAT_MAGIC, 8);
-	h.version_major = GM_FORMAT_VERSION_MAJOR;
-	h.version_minor = GM_FORMAT_VERSION_MINOR;
-	h.header_bytes = sizeof(h);
+	gm_file_header_t h = cap_file_header();
 	h.pid = 99;
-	h.chunk_bytes = 1 << 20;
-	gm_test_put_bytes(c, &h, sizeof(h));
-}
-
-/* Appends a block holding n stored bytes at p; returns its offset. */
-static size_t gm_test_block(gm_test_cap_t *c, uint16_t kind, uint32_t thread, uint32_t raw_bytes,
-                            const void *p, size_t n)
-{
-	size_t at = c->len;
-	gm_block_t b;
-	memset(&b, 0, sizeof(b));
-	b.magic = GM_BLOCK_MAGIC;
-	b.kind = kind;
-	b.thread = thread;
-	b.raw_bytes = raw_bytes;
-	b.stored_bytes = (uint32_t)n;
-	b.check = gm_format_check(p, n);
-	gm_test_put_bytes(c, &b, sizeof(b));
-	gm_test_put_bytes(c, p, n);
-	return at;
+	cb_put(c, &h, sizeof(h));
 }
 
 /* n allocation records of thread t (sizes 100*t + i % 9), as raw words. */
@@ -181,19 +143,19 @@ static uint64_t *gm_test_records(int n, uint32_t t)
 }
 
 /* Appends n records of thread t as a block of kind raw, packed or packed2. */
-static size_t gm_test_record_block(gm_test_cap_t *c, uint16_t kind, uint32_t t, int n)
+static size_t gm_test_record_block(capbuf_t *c, uint16_t kind, uint32_t t, int n)
 {
 	uint64_t *w = gm_test_records(n, t);
 	size_t raw = (size_t)n * 16, at;
 	if (kind == gm_block_raw) {
-		at = gm_test_block(c, kind, t, (uint32_t)raw, w, raw);
+		at = cb_block(c, kind, t, (uint32_t)raw, w, raw);
 	} else {
 		unsigned char *p = malloc(gm_pack_bound(raw));
 		size_t len;
 		cr_assert_not_null(p);
 		len = kind == gm_block_packed ? gm_pack_block_v1(w, raw, p) :
 		                                gm_pack_block(w, raw, p);
-		at = gm_test_block(c, kind, t, (uint32_t)raw, p, len);
+		at = cb_block(c, kind, t, (uint32_t)raw, p, len);
 		free(p);
 	}
 	free(w);
@@ -271,7 +233,7 @@ static void gm_test_tmp(char *path)
 
 Test(compact, packed_blocks_of_either_form_are_compressed_and_keep_their_form)
 {
-	gm_test_cap_t c = {0};
+	capbuf_t c = {0};
 	char path[64];
 	uint16_t kinds[8];
 	uint64_t before[2000], after[2000];
@@ -308,7 +270,7 @@ Test(compact, packed_blocks_of_either_form_are_compressed_and_keep_their_form)
  * not whole) or too small to shrink is copied byte for byte. */
 Test(compact, copies_damaged_and_incompressible_blocks_as_they_are)
 {
-	gm_test_cap_t c = {0};
+	capbuf_t c = {0};
 	char path[64];
 	size_t at_last;
 	uint16_t kinds[8];
@@ -319,11 +281,11 @@ Test(compact, copies_damaged_and_incompressible_blocks_as_they_are)
 	size_t bad_check;
 	gm_test_tmp(path);
 	gm_test_header(&c);
-	gm_test_block(&c, gm_block_raw, 0, 16, one, 16);             /* zstd cannot shrink it */
-	bad_check = gm_test_block(&c, gm_block_raw, 1, 640, w, 640); /* bad check, below */
-	gm_test_block(&c, gm_block_raw, 2, 320, w, 640);             /* says it holds 320 */
-	gm_test_block(&c, gm_block_raw, 3, 632, w, 632);             /* half a record */
-	at_last = gm_test_record_block(&c, gm_block_raw, 4, 300);    /* compressible */
+	cb_block(&c, gm_block_raw, 0, 16, one, 16);               /* zstd cannot shrink it */
+	bad_check = cb_block(&c, gm_block_raw, 1, 640, w, 640);   /* bad check, below */
+	cb_block(&c, gm_block_raw, 2, 320, w, 640);               /* says it holds 320 */
+	cb_block(&c, gm_block_raw, 3, 632, w, 632);               /* half a record */
+	at_last = gm_test_record_block(&c, gm_block_raw, 4, 300); /* compressible */
 	((gm_block_t *)(void *)(c.buf + bad_check))->check ^= 1;
 	gm_test_write_file(path, c.buf, c.len);
 	free(w);
@@ -348,13 +310,13 @@ Test(compact, copies_damaged_and_incompressible_blocks_as_they_are)
 
 Test(compact, leaves_files_without_raw_blocks_or_not_captures_alone)
 {
-	gm_test_cap_t c = {0};
+	capbuf_t c = {0};
 	char path[64];
 	uint64_t clock[2] = {1000, 2000};
 	gm_test_tmp(path);
 
 	gm_test_header(&c);
-	gm_test_block(&c, gm_block_clock, 0, 16, clock, 16);
+	cb_block(&c, gm_block_clock, 0, 16, clock, 16);
 	gm_test_record_block(&c, gm_block_raw, 0, 8); /* under 256 bytes: not worth it */
 	gm_test_write_file(path, c.buf, c.len);
 	cr_expect_eq(gm_compact_file(path), 0, "nothing big and raw");
@@ -392,7 +354,7 @@ Test(compact, leaves_files_without_raw_blocks_or_not_captures_alone)
 Test(compact, compacts_blocks_past_16_mib)
 {
 	char path[64];
-	gm_test_cap_t c = {0};
+	capbuf_t c = {0};
 	gm_block_t big;
 	size_t tail_at;
 	uint64_t sizes[700];
@@ -414,7 +376,7 @@ Test(compact, compacts_blocks_past_16_mib)
 		big.check = gm_format_check(zeros, big.stored_bytes);
 		free(zeros);
 	}
-	gm_test_put_bytes(&c, &big, sizeof(big));
+	cb_put(&c, &big, sizeof(big));
 	tail_at = c.len + big.stored_bytes;
 	fd = open(path, O_WRONLY | O_TRUNC);
 	cr_assert(fd >= 0);
@@ -443,7 +405,7 @@ Test(compact, compacts_blocks_past_16_mib)
  * removed. */
 Test(compact, a_write_error_leaves_the_capture_as_it_was)
 {
-	gm_test_cap_t c = {0};
+	capbuf_t c = {0};
 	char path[64], tmp[80], path2[64];
 	size_t at_big, at_small, new_small, new_len;
 	uint64_t one[2] = {gm_rec_w0(0x10, gm_rec_alloc, 0), gm_rec_w1(8, 5)};
@@ -455,8 +417,8 @@ Test(compact, a_write_error_leaves_the_capture_as_it_was)
 	snprintf(tmp, sizeof(tmp), "%s.compact", path);
 	gm_test_header(&c);
 	at_big = gm_test_record_block(&c, gm_block_raw, 0, 300);
-	at_small = gm_test_block(&c, gm_block_raw, 1, 16, one, 16);
-	gm_test_put_bytes(&c, "GMBKhalf", 8); /* a damaged tail */
+	at_small = cb_block(&c, gm_block_raw, 1, 16, one, 16);
+	cb_put(&c, "GMBKhalf", 8); /* a damaged tail */
 	gm_test_write_file(path, c.buf, c.len);
 	/* where the small block and the tail land in the compacted file */
 	gm_test_tmp(path2);
@@ -498,7 +460,7 @@ Test(compact, a_write_error_leaves_the_capture_as_it_was)
  * -ENOMEM, the capture left whole, no temporary file left. */
 Test(compact, out_of_memory_leaves_the_capture_as_it_was)
 {
-	gm_test_cap_t c = {0};
+	capbuf_t c = {0};
 	char path[64], tmp[80];
 	long n;
 	int fired = 1;

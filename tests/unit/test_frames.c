@@ -34,53 +34,20 @@ static void frames_teardown(void)
 
 TestSuite(frames, .init = frames_setup, .fini = frames_teardown);
 
-static void r_free(recs_t *r, uint64_t tsc, uint64_t ptr)
+static void r_free(words_t *r, uint64_t tsc, uint64_t ptr)
 {
 	head(r, tsc, gm_rec_w0(ptr, gm_rec_free, gm_kind_free), 0);
 }
 
-static void r_realloc(recs_t *r, uint64_t tsc, uint64_t ptr, uint64_t size, uint64_t old)
+static void r_realloc(words_t *r, uint64_t tsc, uint64_t ptr, uint64_t size, uint64_t old)
 {
 	head(r, tsc, gm_rec_w0(ptr, gm_rec_realloc, gm_kind_realloc), size);
 	put(r, old);
 	put(r, 0);
 }
 
-static void r_frame(recs_t *r, uint64_t tsc, uint64_t frame, unsigned set, unsigned source)
-{
-	head(r, tsc, gm_rec_w0(frame, gm_rec_frame, set), source);
-}
-
-static void r_frame_thread(recs_t *r, uint64_t tsc, uint64_t frame, uint32_t thread,
-                           uint64_t allocs, uint64_t frees, uint64_t abytes, uint64_t fbytes,
-                           uint64_t ticks)
-{
-	head(r, tsc, gm_rec_w0(frame, gm_rec_frame_thread, 3), thread);
-	put(r, allocs);
-	put(r, frees);
-	put(r, abytes);
-	put(r, fbytes);
-	put(r, ticks);
-	put(r, 0);
-}
-
-static void r_frame_sum(recs_t *r, uint64_t tsc, uint64_t frame, uint64_t nthreads, uint64_t allocs,
-                        uint64_t frees, uint64_t abytes, uint64_t fbytes, uint64_t live,
-                        uint64_t peak, uint64_t ticks, uint64_t flags)
-{
-	head(r, tsc, gm_rec_w0(frame, gm_rec_frame_sum, 4), nthreads);
-	put(r, allocs);
-	put(r, frees);
-	put(r, abytes);
-	put(r, fbytes);
-	put(r, live);
-	put(r, peak);
-	put(r, ticks);
-	put(r, flags);
-}
-
 /* An events-level frame end: frame, one frame_thread of thread 0, frame_sum. */
-static void r_end_events(recs_t *r, uint64_t tsc, uint64_t frame, uint64_t allocs, uint64_t abytes,
+static void r_end_events(words_t *r, uint64_t tsc, uint64_t frame, uint64_t allocs, uint64_t abytes,
                          uint64_t ticks)
 {
 	r_frame(r, tsc, frame, 0, gm_present_marker);
@@ -89,29 +56,7 @@ static void r_end_events(recs_t *r, uint64_t tsc, uint64_t frame, uint64_t alloc
 	r_frame_sum(r, tsc, frame, allocs != 0, allocs, 0, abytes, 0, 0, 0, ticks, 0);
 }
 
-static void r_spike(recs_t *r, uint64_t tsc, uint64_t frame, unsigned reasons, uint64_t allocs,
-                    uint64_t limit)
-{
-	head(r, tsc, gm_rec_w0(frame, gm_rec_spike, 3), reasons);
-	put(r, allocs);
-	put(r, limit);
-	put(r, 0);
-	put(r, 0);
-	put(r, 0);
-	put(r, 0);
-}
-
-static void r_tick(recs_t *r, uint64_t tsc, uint64_t n)
-{
-	head(r, tsc, gm_rec_w0(n, gm_rec_sim_tick, 0), 0);
-}
-
-static void r_level(recs_t *r, uint64_t tsc, unsigned level)
-{
-	head(r, tsc, gm_rec_w0(level, gm_rec_level, 0), 0);
-}
-
-static void r_frame_set(recs_t *r, uint64_t tsc, unsigned id, const char *name)
+static void r_frame_set(words_t *r, uint64_t tsc, unsigned id, const char *name)
 {
 	uint64_t w[4] = {0};
 	size_t len = strlen(name), units = (len + 15) / 16, i;
@@ -150,7 +95,7 @@ static gm_frames_t *model(const char *path, const gm_frames_opts_t *opts, int *d
 
 Test(frames, events_level_counts_exactly_from_the_records)
 {
-	recs_t t = {0};
+	words_t t = {0};
 	const gm_frames_row_t *row;
 	const char *path;
 	gm_frames_t *f;
@@ -207,7 +152,7 @@ Test(frames, events_level_counts_exactly_from_the_records)
 
 Test(frames, frames_level_takes_everything_from_frame_sum)
 {
-	recs_t t = {0};
+	words_t t = {0};
 	const char *path;
 	gm_frames_t *f;
 
@@ -242,7 +187,7 @@ Test(frames, frames_level_takes_everything_from_frame_sum)
 
 Test(frames, level_changes_keep_live_bytes_running_and_name_their_frame)
 {
-	recs_t t = {0};
+	words_t t = {0};
 	const char *path;
 	gm_frames_t *f;
 	uint64_t minus48 = (uint64_t)-48;
@@ -293,7 +238,7 @@ Test(frames, level_changes_keep_live_bytes_running_and_name_their_frame)
  * bytes; frame 20 spent 5 us in the allocator. */
 static gm_frames_t *twenty_frames(void)
 {
-	recs_t t = {0};
+	words_t t = {0};
 	uint64_t end = 1000, ptr = 0x1000;
 	const char *path;
 	int i, k;
@@ -356,7 +301,7 @@ Test(frames, pearson_top_and_over_budget)
 
 Test(frames, pearson_is_nan_without_variation)
 {
-	recs_t t = {0};
+	words_t t = {0};
 	const char *path;
 	gm_frames_t *f;
 	int i;
@@ -373,7 +318,7 @@ Test(frames, pearson_is_nan_without_variation)
 
 Test(frames, spike_lists_size_classes_and_threads_of_its_frame)
 {
-	recs_t t[2] = {{0}, {0}};
+	words_t t[2] = {{0}, {0}};
 	const gm_frames_spike_t *s;
 	const char *path;
 	gm_frames_t *f;
@@ -416,7 +361,7 @@ Test(frames, spike_lists_size_classes_and_threads_of_its_frame)
 
 Test(frames, ticks_per_frame_and_allocations_per_tick_in_events_level)
 {
-	recs_t t = {0};
+	words_t t = {0};
 	gm_frames_tick_bin_t *bins;
 	const char *path;
 	gm_frames_t *f;
@@ -451,7 +396,7 @@ Test(frames, ticks_per_frame_and_allocations_per_tick_in_events_level)
 
 Test(frames, allocations_per_tick_in_frames_level)
 {
-	recs_t t = {0};
+	words_t t = {0};
 	const char *path;
 	gm_frames_t *f;
 	double mean, max;
@@ -479,7 +424,7 @@ Test(frames, allocations_per_tick_in_frames_level)
 
 Test(frames, secondary_sets_merge_by_name)
 {
-	recs_t t = {0};
+	words_t t = {0};
 	const char *path;
 	gm_frames_t *f;
 
@@ -509,7 +454,7 @@ Test(frames, secondary_sets_merge_by_name)
 Test(frames, an_empty_set_name_in_a_capture)
 {
 	/* a frame_set with no name bytes has no extra unit at all */
-	recs_t t = {0};
+	words_t t = {0};
 	const char *path;
 	gm_frames_t *f;
 
@@ -527,7 +472,7 @@ Test(frames, an_empty_set_name_in_a_capture)
 
 Test(frames, rate_counts_empty_seconds_and_leaves_out_the_partial_last)
 {
-	recs_t t = {0};
+	words_t t = {0};
 	const uint64_t ends[4] = {500000000, 900000000, 2500000000, 3200001000};
 	const uint64_t allocs[4] = {10, 5, 7, 1};
 	gm_frames_rate_t rt;
@@ -558,7 +503,7 @@ Test(frames, rate_counts_empty_seconds_and_leaves_out_the_partial_last)
 Test(frames, threads_are_kept_only_for_the_range)
 {
 	gm_frames_opts_t opts = {.keep_threads = 1, .from = 2, .to = 2};
-	recs_t t = {0};
+	words_t t = {0};
 	const char *path;
 	gm_frames_t *f;
 	int i;
@@ -584,7 +529,7 @@ Test(frames, threads_are_kept_only_for_the_range)
 
 Test(frames, damaged_capture_keeps_the_frames_before_the_damage)
 {
-	recs_t t[2] = {{0}, {0}};
+	words_t t[2] = {{0}, {0}};
 	const char *path;
 	gm_frames_t *f;
 	int damaged = 0;
@@ -613,39 +558,7 @@ Test(frames, damaged_capture_keeps_the_frames_before_the_damage)
 
 /* ---- events fed directly (no capture): edge cases and out of memory ------ */
 
-/* A list of events with their extra words; ns is given per event. */
-typedef struct evs {
-	gm_event_t *e;
-	size_t n, cap;
-} evs_t;
-
-static void ev(evs_t *l, uint64_t ns, uint32_t thread, unsigned type, unsigned x, uint64_t a,
-               uint64_t b, const uint64_t *w, size_t nw)
-{
-	gm_event_t *e;
-	uint64_t *copy = NULL;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->e = realloc(l->e, l->cap * sizeof(*l->e));
-		cr_assert_not_null(l->e);
-	}
-	if (nw) {
-		copy = calloc((nw + 1) / 2 * 2, sizeof(*copy));
-		cr_assert_not_null(copy);
-		memcpy(copy, w, nw * sizeof(*w));
-	}
-	e = &l->e[l->n++];
-	memset(e, 0, sizeof(*e));
-	e->ns = e->tsc = ns;
-	e->thread = thread;
-	e->type = type;
-	e->x = x;
-	e->a = a;
-	e->b = b;
-	e->extra = copy;
-	e->nextra = (uint32_t)((nw + 1) / 2);
-}
+/* The event list (evs_t, ev(), evs_free()) is in capture_common.h. */
 
 /* A record with a string: b = its length, the bytes as extra units. */
 static void ev_str(evs_t *l, uint64_t ns, uint32_t thread, unsigned type, uint64_t a, uint64_t b,
@@ -656,16 +569,6 @@ static void ev_str(evs_t *l, uint64_t ns, uint32_t thread, unsigned type, uint64
 	cr_assert_leq(len, sizeof(w));
 	memcpy(w, s, len);
 	ev(l, ns, thread, type, (unsigned)(len + 15) / 16, a, b, w, (len + 15) / 16 * 2);
-}
-
-static void evs_free(evs_t *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free((void *)l->e[i].extra);
-	free(l->e);
-	memset(l, 0, sizeof(*l));
 }
 
 static void e_alloc(evs_t *l, uint64_t ns, uint32_t thread, uint64_t ptr, uint64_t size)

@@ -35,63 +35,8 @@ static void cmd_teardown(void)
 
 TestSuite(frames_cmd, .init = cmd_setup, .fini = cmd_teardown);
 
-static void r_frame(recs_t *r, uint64_t tsc, uint64_t frame, unsigned set, unsigned source)
-{
-	head(r, tsc, gm_rec_w0(frame, gm_rec_frame, set), source);
-}
-
-static void r_frame_thread(recs_t *r, uint64_t tsc, uint64_t frame, uint32_t thread,
-                           uint64_t allocs, uint64_t frees, uint64_t abytes, uint64_t fbytes,
-                           uint64_t ticks)
-{
-	head(r, tsc, gm_rec_w0(frame, gm_rec_frame_thread, 3), thread);
-	put(r, allocs);
-	put(r, frees);
-	put(r, abytes);
-	put(r, fbytes);
-	put(r, ticks);
-	put(r, 0);
-}
-
-static void r_frame_sum(recs_t *r, uint64_t tsc, uint64_t frame, uint64_t nthreads, uint64_t allocs,
-                        uint64_t frees, uint64_t abytes, uint64_t fbytes, uint64_t live,
-                        uint64_t peak, uint64_t ticks, uint64_t flags)
-{
-	head(r, tsc, gm_rec_w0(frame, gm_rec_frame_sum, 4), nthreads);
-	put(r, allocs);
-	put(r, frees);
-	put(r, abytes);
-	put(r, fbytes);
-	put(r, live);
-	put(r, peak);
-	put(r, ticks);
-	put(r, flags);
-}
-
-static void r_spike(recs_t *r, uint64_t tsc, uint64_t frame, unsigned reasons, uint64_t allocs,
-                    uint64_t limit)
-{
-	head(r, tsc, gm_rec_w0(frame, gm_rec_spike, 3), reasons);
-	put(r, allocs);
-	put(r, limit);
-	put(r, 0);
-	put(r, 0);
-	put(r, 0);
-	put(r, 0);
-}
-
-static void r_tick(recs_t *r, uint64_t tsc, uint64_t n)
-{
-	head(r, tsc, gm_rec_w0(n, gm_rec_sim_tick, 0), 0);
-}
-
-static void r_level(recs_t *r, uint64_t tsc, unsigned level)
-{
-	head(r, tsc, gm_rec_w0(level, gm_rec_level, 0), 0);
-}
-
 /* A record with a string after fixed words: b = its length. */
-static void r_str(recs_t *r, uint64_t tsc, unsigned type, uint64_t a, uint64_t b, const char *s,
+static void r_str(words_t *r, uint64_t tsc, unsigned type, uint64_t a, uint64_t b, const char *s,
                   size_t len)
 {
 	uint64_t w[8] = {0};
@@ -104,7 +49,7 @@ static void r_str(recs_t *r, uint64_t tsc, unsigned type, uint64_t a, uint64_t b
 		put(r, w[i]);
 }
 
-static void r_context(recs_t *r, uint64_t tsc, uint64_t asset, uint64_t tag)
+static void r_context(words_t *r, uint64_t tsc, uint64_t asset, uint64_t tag)
 {
 	head(r, tsc, gm_rec_w0(asset, gm_rec_context, 0), tag);
 }
@@ -137,7 +82,7 @@ static int run_v(const char *stdout_path, int n, const char *const *args)
  * allocations (thread 0 freed 64 B). */
 static const char *cap_game(const char *name)
 {
-	recs_t t[2] = {{0}, {0}};
+	words_t t[2] = {{0}, {0}};
 	uint64_t s = 1000;
 
 	t[1].thread = 1;
@@ -209,16 +154,8 @@ Test(frames_cmd, bad_arguments_say_what_is_wrong)
 	const char *many[2 * 65 + 1];
 	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char want[160];
-		int rc = run_v(NULL, 4, cases[i].args);
-
-		snprintf(want, sizeof(want), "gmtrace frames: %s", cases[i].msg);
-		cr_expect_eq(rc, GM_CMD_USAGE, "case %zu", i);
-		cr_expect_eq(strncmp(gm_test_err, want, strlen(want)), 0, "case %zu: '%s'", i,
-		             gm_test_err);
-		expect_in(gm_test_err, "usage: gmtrace frames");
-	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		gm_test_expect_usage(run_v(NULL, 4, cases[i].args), "frames", cases[i].msg, i);
 	for (i = 0; i < 65; i++) {
 		many[2 * i] = "--transition";
 		many[2 * i + 1] = "5";
@@ -300,7 +237,7 @@ Test(frames_cmd, json_report_of_spikes_and_ticks)
 
 Test(frames_cmd, frames_level_capture_without_time_and_rows_out_of_order)
 {
-	recs_t t = {0};
+	words_t t = {0};
 	const char *flat, *odd, *rows;
 	static const uint64_t order[5] = {1, 4, 5, 2, 6};
 	int i;
@@ -365,19 +302,8 @@ typedef struct oom_case {
 static int oom_run(long n, void *arg)
 {
 	const oom_case_t *c = arg;
-	int rc = run_v(NULL, 4, c->args);
 
-	if (rc == GM_CMD_OK) {
-		cr_assert(strstr(gm_test_out, c->want), "allocation %ld: no '%s' in %s", n, c->want,
-		          gm_test_out);
-		return 0;
-	}
-	cr_assert_eq(rc, GM_CMD_FAIL, "allocation %ld: status %d", n, rc);
-	cr_assert_eq(strncmp(gm_test_err, "gmtrace: ", 9), 0, "allocation %ld: '%s'", n,
-	             gm_test_err);
-	cr_assert_eq(strchr(gm_test_err, '\n') + 1, gm_test_err + strlen(gm_test_err),
-	             "allocation %ld: one line: %s", n, gm_test_err);
-	return 1;
+	return gm_test_oom_outcome(n, run_v(NULL, 4, c->args), c->want);
 }
 
 Test(frames_cmd, out_of_memory_anywhere_is_one_error_line)

@@ -11,6 +11,7 @@
 
 #include "analysis/cmd/cmd.h"
 #include "analysis/model/platforms.h"
+#include "capture_file.h"
 #include "cmdrun.h"
 #include "failalloc.h"
 #include "interpose/log/format.h"
@@ -92,18 +93,9 @@ static feed_t feed_new(void)
 }
 
 static void put(feed_t *f, uint32_t thread, unsigned type, unsigned x, uint64_t a, uint64_t b,
-                const void *extra, uint32_t units)
+                const uint64_t *extra, uint32_t units)
 {
-	gm_event_t ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.ns = ev.tsc = f->ns += 100;
-	ev.thread = thread;
-	ev.type = type;
-	ev.x = x;
-	ev.a = a;
-	ev.b = b;
-	ev.extra = extra;
-	ev.nextra = units;
+	gm_event_t ev = event_at(f->ns += 100, thread, type, x, a, b, extra, units);
 	cr_assert_eq(gm_platforms_add(f->m, &ev), 0);
 }
 
@@ -501,17 +493,9 @@ Test(platforms, the_snapshot_keeps_the_eight_largest_tags)
 /* ---- out of memory ------------------------------------------------------------------- */
 
 static int add_ev(gm_platforms_t *m, uint32_t thread, unsigned type, unsigned x, uint64_t a,
-                  uint64_t b, const void *extra, uint32_t units)
+                  uint64_t b, const uint64_t *extra, uint32_t units)
 {
-	gm_event_t ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.thread = thread;
-	ev.type = type;
-	ev.x = x;
-	ev.a = a;
-	ev.b = b;
-	ev.extra = extra;
-	ev.nextra = units;
+	gm_event_t ev = event_at(0, thread, type, x, a, b, extra, units);
 	return gm_platforms_add(m, &ev);
 }
 
@@ -565,64 +549,17 @@ Test(platforms, out_of_memory_anywhere_is_enomem_never_a_half_report)
 
 /* ---- the command on a capture file ------------------------------------------------- */
 
-typedef struct recs {
-	uint64_t w[4096];
-	size_t n;
-	uint64_t tsc;
-} recs_t;
-
-/* One record; tsc steps stay far below 2^23, so no time records. */
-static void rec(recs_t *r, unsigned type, unsigned x, uint64_t a, uint64_t b, const void *extra,
-                size_t nwords)
+/* One record, 10 ticks after the last. */
+static void rec_next(recs_t *r, unsigned type, unsigned x, uint64_t a, uint64_t b,
+                     const uint64_t *extra, size_t nwords)
 {
-	cr_assert_lt(r->n + 2 + nwords, sizeof(r->w) / sizeof(r->w[0]));
-	r->tsc += 10;
-	r->w[r->n++] = gm_rec_w0(a, type, x);
-	r->w[r->n++] = gm_rec_w1(b, r->tsc);
-	if (nwords)
-		memcpy(r->w + r->n, extra, nwords * sizeof(uint64_t));
-	r->n += nwords;
+	rec(r, r->tsc + 10, type, x, a, b, extra, nwords);
 }
 
+/* A record with strings a, or a, a NUL and b, 10 ticks after the last. */
 static void r_name(recs_t *r, unsigned type, uint64_t id, const char *a, const char *b)
 {
-	uint64_t w[16] = {0};
-	size_t na = strlen(a), nb = b ? strlen(b) : 0, len = b ? na + 1 + nb : na;
-	unsigned units = (unsigned)((len + 15) / 16);
-	memcpy(w, a, na);
-	if (b)
-		memcpy((char *)w + na + 1, b, nb);
-	rec(r, type, units, id, b ? na | nb << 16 : na, w, units * 2);
-}
-
-/* Header, one raw block for thread 0, clock blocks making ns = tsc. */
-static void cap_write(const recs_t *r, const char *file)
-{
-	gm_file_header_t h;
-	gm_block_t b;
-	uint64_t clock0[2] = {0, 0}, clock1[2] = {1000000000, 1000000000};
-	const void *blocks[3] = {clock0, r->w, clock1};
-	size_t sizes[3] = {sizeof(clock0), r->n * 8, sizeof(clock1)};
-	FILE *f = fopen(file, "wb");
-	cr_assert_not_null(f, "fopen(%s): %s", file, strerror(errno));
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, GM_FORMAT_MAGIC, sizeof(h.magic));
-	h.version_major = GM_FORMAT_VERSION_MAJOR;
-	h.version_minor = GM_FORMAT_VERSION_MINOR;
-	h.header_bytes = sizeof(h);
-	h.chunk_bytes = 1 << 20;
-	fwrite(&h, sizeof(h), 1, f);
-	for (int i = 0; i < 3; i++) {
-		memset(&b, 0, sizeof(b));
-		b.magic = GM_BLOCK_MAGIC;
-		b.kind = i == 1 ? gm_block_raw : gm_block_clock;
-		b.raw_bytes = i == 1 ? (uint32_t)sizes[i] : 0;
-		b.stored_bytes = (uint32_t)sizes[i];
-		b.check = gm_format_check(blocks[i], sizes[i]);
-		fwrite(&b, sizeof(b), 1, f);
-		fwrite(blocks[i], 1, sizes[i], f);
-	}
-	cr_assert_eq(fclose(f), 0);
+	rec_text(r, r->tsc + 10, type, id, a, b);
 }
 
 static char cap[160], out[1 << 18], err[8192];
@@ -645,9 +582,10 @@ static void cap_game(int with_host)
 	memset(&r, 0, sizeof(r));
 	if (with_host) {
 		r_name(&r, gm_rec_platform, 0, "dev", NULL);
-		rec(&r, gm_rec_host, 5,
-		    GM_HOST_CG_MAX | GM_HOST_RLIMIT_AS | GM_HOST_MEM_TOTAL | GM_HOST_OVERCOMMIT, 0,
-		    host, 10);
+		rec_next(&r, gm_rec_host, 5,
+		         GM_HOST_CG_MAX | GM_HOST_RLIMIT_AS | GM_HOST_MEM_TOTAL |
+		                 GM_HOST_OVERCOMMIT,
+		         0, host, 10);
 	}
 	r_name(&r, gm_rec_tag_def, 1, "ui/icons", NULL);
 	r_name(&r, gm_rec_tag_def, 2, "render", NULL);
@@ -657,29 +595,29 @@ static void cap_game(int with_host)
 	r_name(&r, gm_rec_asset_new, 5, "mesh1", "mesh");
 	r_name(&r, gm_rec_asset_new, 6, "moon", "texture");
 	r_name(&r, gm_rec_scene, 1, "forest", NULL);
-	rec(&r, gm_rec_context, 0, 3, 2, NULL, 0);
-	rec(&r, gm_rec_alloc, 0, 0x1000000, 6 * MiB, NULL, 0);
-	rec(&r, gm_rec_context, 0, 4, 2, NULL, 0);
-	rec(&r, gm_rec_alloc, 0, 0x2000000, 4 * MiB, NULL, 0);
-	rec(&r, gm_rec_context, 0, 0, 1, NULL, 0);
-	rec(&r, gm_rec_alloc, 0, 0x3000000, 2 * MiB, NULL, 0);
+	rec_next(&r, gm_rec_context, 0, 3, 2, NULL, 0);
+	rec_next(&r, gm_rec_alloc, 0, 0x1000000, 6 * MiB, NULL, 0);
+	rec_next(&r, gm_rec_context, 0, 4, 2, NULL, 0);
+	rec_next(&r, gm_rec_alloc, 0, 0x2000000, 4 * MiB, NULL, 0);
+	rec_next(&r, gm_rec_context, 0, 0, 1, NULL, 0);
+	rec_next(&r, gm_rec_alloc, 0, 0x3000000, 2 * MiB, NULL, 0);
 	if (with_host)
-		rec(&r, gm_rec_pressure, 3, 0, 1, p1, 6);
-	rec(&r, gm_rec_frame, 0, 1, 0, NULL, 0);
-	rec(&r, gm_rec_context, 0, 6, 2, NULL, 0);
-	rec(&r, gm_rec_alloc, 0, 0x4000000, MiB, NULL, 0);
-	rec(&r, gm_rec_context, 0, 0, 3, NULL, 0);
-	rec(&r, gm_rec_alloc, 0, 0x5000000, 5 * MiB, NULL, 0);
-	rec(&r, gm_rec_context, 0, 5, 3, NULL, 0);
-	rec(&r, gm_rec_alloc, 0, 0x6000000, 100 * KiB, NULL, 0);
-	rec(&r, gm_rec_context, 0, 0, 0, NULL, 0);
-	rec(&r, gm_rec_alloc, 0, 0x7000000, 26 * MiB, NULL, 0);
+		rec_next(&r, gm_rec_pressure, 3, 0, 1, p1, 6);
+	rec_next(&r, gm_rec_frame, 0, 1, 0, NULL, 0);
+	rec_next(&r, gm_rec_context, 0, 6, 2, NULL, 0);
+	rec_next(&r, gm_rec_alloc, 0, 0x4000000, MiB, NULL, 0);
+	rec_next(&r, gm_rec_context, 0, 0, 3, NULL, 0);
+	rec_next(&r, gm_rec_alloc, 0, 0x5000000, 5 * MiB, NULL, 0);
+	rec_next(&r, gm_rec_context, 0, 5, 3, NULL, 0);
+	rec_next(&r, gm_rec_alloc, 0, 0x6000000, 100 * KiB, NULL, 0);
+	rec_next(&r, gm_rec_context, 0, 0, 0, NULL, 0);
+	rec_next(&r, gm_rec_alloc, 0, 0x7000000, 26 * MiB, NULL, 0);
 	if (with_host) {
-		rec(&r, gm_rec_pressure, 3, 0, 1, p2, 6);
-		rec(&r, gm_rec_fail, gm_kind_malloc, 0, 0, (uint64_t[2]){64 * MiB, 0}, 2);
+		rec_next(&r, gm_rec_pressure, 3, 0, 1, p2, 6);
+		rec_next(&r, gm_rec_fail, gm_kind_malloc, 0, 0, (uint64_t[2]){64 * MiB, 0}, 2);
 	}
-	rec(&r, gm_rec_frame, 0, 2, 0, NULL, 0);
-	cap_write(&r, cap);
+	rec_next(&r, gm_rec_frame, 0, 2, 0, NULL, 0);
+	cap_write_recs(cap, &r, 1, 1000000000);
 }
 
 /* Runs gmtrace platforms with args, stdout to out_path (NULL: kept in out),
@@ -882,18 +820,18 @@ Test(platforms_cmd, frames_level_captures_are_refused_or_reported_up_to_the_swit
 	static recs_t r;
 	char want[300];
 	memset(&r, 0, sizeof(r));
-	rec(&r, gm_rec_level, 0, gm_level_frames, 0, NULL, 0);
-	rec(&r, gm_rec_frame, 0, 1, 0, NULL, 0);
-	cap_write(&r, cap);
+	rec_next(&r, gm_rec_level, 0, gm_level_frames, 0, NULL, 0);
+	rec_next(&r, gm_rec_frame, 0, 1, 0, NULL, 0);
+	cap_write_recs(cap, &r, 1, 1000000000);
 	cr_expect_eq(PF(cap, "dev"), GM_CMD_FAIL);
 	cr_expect(strstr(err, "the capture is at the frames level"), "%s", err);
 	cr_expect_str_eq(out, "");
 	memset(&r, 0, sizeof(r));
-	rec(&r, gm_rec_alloc, 0, 0x1000, MiB, NULL, 0);
-	rec(&r, gm_rec_frame, 0, 1, 0, NULL, 0);
-	rec(&r, gm_rec_frame, 0, 2, 0, NULL, 0);
-	rec(&r, gm_rec_level, 0, gm_level_frames, 0, NULL, 0);
-	cap_write(&r, cap);
+	rec_next(&r, gm_rec_alloc, 0, 0x1000, MiB, NULL, 0);
+	rec_next(&r, gm_rec_frame, 0, 1, 0, NULL, 0);
+	rec_next(&r, gm_rec_frame, 0, 2, 0, NULL, 0);
+	rec_next(&r, gm_rec_level, 0, gm_level_frames, 0, NULL, 0);
+	cap_write_recs(cap, &r, 1, 1000000000);
 	cr_expect_eq(PF(cap, "dev"), GM_CMD_OK, "%s", err);
 	snprintf(want, sizeof(want),
 	         "gmtrace platforms: %s: warning: from frame 3 the capture is at the frames level; "
@@ -925,15 +863,7 @@ static int oom_cmd(long n, void *arg)
 	const char *args[3] = {"--json", cap, path};
 	int rc = run_pf(args, 3, NULL);
 	(void)arg;
-	if (n < 0 || !gm_failalloc_fired()) {
-		cr_assert_eq(rc, GM_CMD_OK, "%s", err);
-		cr_assert(strstr(out, "\"recommendation\": \"tex exceeds"), "%s", out);
-		return 0;
-	}
-	cr_assert_eq(rc, GM_CMD_FAIL, "allocation %ld: %s", n, err);
-	cr_assert(strstr(err, "out of memory") || strstr(err, "Cannot allocate memory"),
-	          "allocation %ld: %s", n, err);
-	return 1;
+	return oom_cmd_check(n, rc, out, err, "\"recommendation\": \"tex exceeds");
 }
 
 Test(platforms_cmd, out_of_memory_in_the_command_is_one_clear_error)
@@ -955,22 +885,22 @@ Test(platforms_cmd, a_budget_over_with_banks_that_fit_gets_a_plan_for_several_as
 	const char *list[3] = {"--list", "--json"}, *chk[3] = {"--check", "dev", cap};
 	char cwd[1024], *old = getcwd(cwd, sizeof(cwd));
 	memset(&r, 0, sizeof(r));
-	rec(&r, gm_rec_host, 5, 0x3ff & ~GM_HOST_CG_SWAP_MAX, 0, host, 10);
+	rec_next(&r, gm_rec_host, 5, 0x3ff & ~GM_HOST_CG_SWAP_MAX, 0, host, 10);
 	r_name(&r, gm_rec_tag_def, 1, "gpu", NULL);
 	r_name(&r, gm_rec_asset_new, 20, "target", "render_target");
-	rec(&r, gm_rec_context, 0, 20, 1, NULL, 0);
-	rec(&r, gm_rec_alloc, 0, 0x100, MiB, NULL, 0);
+	rec_next(&r, gm_rec_context, 0, 20, 1, NULL, 0);
+	rec_next(&r, gm_rec_alloc, 0, 0x100, MiB, NULL, 0);
 	for (uint64_t i = 1; i <= 12; i++) {
 		char name[8];
 		snprintf(name, sizeof(name), "t%02llu", (unsigned long long)i);
 		r_name(&r, gm_rec_asset_new, i, name, "texture");
-		rec(&r, gm_rec_context, 0, i, 0, NULL, 0);
-		rec(&r, gm_rec_alloc, 0, 0x1000000 * i, MiB, NULL, 0);
+		rec_next(&r, gm_rec_context, 0, i, 0, NULL, 0);
+		rec_next(&r, gm_rec_alloc, 0, 0x1000000 * i, MiB, NULL, 0);
 	}
-	rec(&r, gm_rec_fail, gm_kind_malloc, 0, 0, (uint64_t[2]){MiB, 0}, 2);
-	rec(&r, gm_rec_fail, gm_kind_malloc, 0, 0, (uint64_t[2]){MiB, 0}, 2);
-	rec(&r, gm_rec_frame, 0, 1, 0, NULL, 0);
-	cap_write(&r, cap);
+	rec_next(&r, gm_rec_fail, gm_kind_malloc, 0, 0, (uint64_t[2]){MiB, 0}, 2);
+	rec_next(&r, gm_rec_fail, gm_kind_malloc, 0, 0, (uint64_t[2]){MiB, 0}, 2);
+	rec_next(&r, gm_rec_frame, 0, 1, 0, NULL, 0);
+	cap_write_recs(cap, &r, 1, 1000000000);
 	cr_expect_eq(PF(cap, "dev"), GM_CMD_OK, "%s", err);
 	cr_expect(strstr(out, "MemAvailable 8 B, SwapTotal 9 B, overcommit mode 0\npressure") ||
 	                  strstr(out, "overcommit mode 0\nfailures"),

@@ -113,7 +113,7 @@ Test(pools, frames_without_a_record_carry_the_in_use_count)
 {
 	/* pool "ships" (capacity 10, 16-byte objects) defined in frame 1;
 	 * records for frames 1, 2 and 4; frame 3 and 5 had no call. */
-	recs_t r = {0};
+	words_t r = {0};
 	const gm_pools_pool_t *q;
 	static const uint64_t in_use[5] = {4, 6, 6, 2, 2}, hw[5] = {5, 9, 6, 7, 2};
 	gm_pools_walk_t w;
@@ -184,7 +184,7 @@ Test(pools, resize_and_destroy_bound_the_pool_and_its_capacity)
 {
 	/* "rocks" (capacity 8, 32 B) from frame 2; resized to 4 in frame 3,
 	 * destroyed in frame 4 of 6; a pool created in the tail has no frame. */
-	recs_t r = {0};
+	words_t r = {0};
 	const gm_pools_pool_t *q, *late;
 	gm_pools_walk_t w;
 	gm_pools_row_t row;
@@ -236,7 +236,7 @@ Test(pools, resize_and_destroy_bound_the_pool_and_its_capacity)
 
 Test(pools, a_pool_without_definition_is_kept_under_its_id)
 {
-	recs_t r = {0};
+	words_t r = {0};
 	gm_pools_t *p;
 
 	r_process(&r);
@@ -259,7 +259,7 @@ Test(pools, flags_at_their_boundaries)
 	/* "full": used in 10 frames, overflows in 9 (90%): flagged.
 	 * "most": used in 10 frames, overflows in 8: not. "half": capacity 10,
 	 * peak 5 (not under half): not never_fills. "tiny": peak 4: flagged. */
-	recs_t r = {0};
+	words_t r = {0};
 	gm_pools_t *p;
 	uint64_t f;
 
@@ -288,7 +288,7 @@ Test(pools, time_saved_uses_the_latest_cost_of_the_object_size_class)
 {
 	/* classes: 6 (<= 64 B) 40 calls / 1200 ticks (30 ns each) in the
 	 * latest record; an earlier record said 10 ns. Class 5 never timed. */
-	recs_t r = {0};
+	words_t r = {0};
 	uint64_t calls[8] = {0}, ticks[8] = {0};
 	const gm_pools_pool_t *q;
 	gm_pools_t *p;
@@ -332,7 +332,7 @@ Test(pools, candidates_group_by_tag_and_dominant_size_with_exact_peaks)
 	 * Thread 1, untagged: 96-byte blocks too (another group), one per
 	 * frame, never freed (long-lived); and one block of 40 B reallocated
 	 * to 48 and freed in frame 1. */
-	recs_t r[2] = {{0}, {0}};
+	words_t r[2] = {{0}, {0}};
 	gm_pools_opts_t o = {GM_POOLS_PERCENTILE_DEFAULT, GM_POOLS_HEADROOM_DEFAULT, 3, 1};
 	uint64_t calls[8] = {0}, ticks[8] = {0}, f, i, ptr = 0x1000;
 	const gm_pools_group_t *g;
@@ -425,7 +425,7 @@ Test(pools, churn_frames_decides_what_is_short_lived)
 	 * K = 3, not for K = 2. */
 	gm_pools_opts_t o = {GM_POOLS_PERCENTILE_DEFAULT, GM_POOLS_HEADROOM_DEFAULT, 3, 1};
 	const char *path;
-	recs_t r = {0};
+	words_t r = {0};
 	gm_pools_t *p;
 	uint64_t f, i;
 
@@ -457,7 +457,7 @@ Test(pools, churn_frames_decides_what_is_short_lived)
 
 Test(pools, no_candidates_without_allocation_events)
 {
-	recs_t r = {0};
+	words_t r = {0};
 	gm_pools_t *p;
 
 	r_process(&r);
@@ -481,7 +481,7 @@ Test(pools, gc_runs_per_frame_and_generation_and_spike_frames)
 	/* frame 1: gen 0 (100 ns), gen 2 (300 ns); frame 2: none (spike);
 	 * frame 3: gen 1 (50 ns, spike); frame 4: gen 9 (counted as the last
 	 * generation kept). */
-	recs_t r = {0};
+	words_t r = {0};
 	gm_pools_t *p;
 
 	r_process(&r);
@@ -519,54 +519,13 @@ Test(pools, gc_runs_per_frame_and_generation_and_spike_frames)
 
 /* ---- events fed directly (no capture): edge cases and out of memory ------ */
 
-/* A list of events with their extra words, fed to the model by the tests
- * below; ns moves 10 per event. */
-typedef struct evs {
-	gm_event_t *e;
-	size_t n, cap;
-	uint64_t ns;
-} evs_t;
-
+/* Appends an event 10 ns after the last one (evs_t, ev() and evs_free()
+ * are in capture_common.h). */
 static void ev_push(evs_t *l, uint32_t thread, unsigned type, unsigned x, uint64_t a, uint64_t b,
                     const uint64_t *w, size_t nw)
 {
-	gm_event_t *e;
-	uint64_t *copy = NULL;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->e = realloc(l->e, l->cap * sizeof(*l->e));
-		cr_assert_not_null(l->e);
-	}
-	if (nw) {
-		size_t words = (nw + 1) / 2 * 2;
-
-		copy = calloc(words, sizeof(*copy));
-		cr_assert_not_null(copy);
-		memcpy(copy, w, nw * sizeof(*w));
-	}
-	e = &l->e[l->n++];
-	memset(e, 0, sizeof(*e));
 	l->ns += 10;
-	e->ns = l->ns;
-	e->tsc = l->ns;
-	e->thread = thread;
-	e->type = type;
-	e->x = x;
-	e->a = a;
-	e->b = b;
-	e->extra = copy;
-	e->nextra = (uint32_t)((nw + 1) / 2);
-}
-
-static void evs_free(evs_t *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free((void *)l->e[i].extra);
-	free(l->e);
-	memset(l, 0, sizeof(*l));
+	ev(l, l->ns, thread, type, x, a, b, w, nw);
 }
 
 static void e_frame(evs_t *l, uint64_t frame)
@@ -670,7 +629,7 @@ static int feed(gm_pools_t *p, const evs_t *l)
 Test(pools, an_empty_tag_name_in_a_capture)
 {
 	/* a tag_def with no name bytes has no extra unit at all */
-	recs_t r = {0};
+	words_t r = {0};
 	gm_pools_t *p;
 
 	r_process(&r);
@@ -1231,7 +1190,7 @@ static int oom_read(long n, void *arg)
 
 Test(pools, out_of_memory_while_reading_a_capture)
 {
-	recs_t r = {0};
+	words_t r = {0};
 	const char *path;
 	long runs;
 	uint64_t f;

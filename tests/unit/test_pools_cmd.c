@@ -72,7 +72,7 @@ static int run_to(const char *stdout_path, const char *arg0, ...)
  * spike. Allocations of <= 16 B cost 100 ns. */
 static const char *cap_game(const char *name, int nthreads)
 {
-	recs_t r[2] = {{0}, {0}};
+	words_t r[2] = {{0}, {0}};
 	uint64_t calls[8] = {0}, ticks[8] = {0}, f, ptr = 0x10000;
 
 	r_process(&r[0]);
@@ -116,7 +116,7 @@ static const char *cap_game(const char *name, int nthreads)
  * allocations and ticks ns of allocator time per frame), no pool. */
 static const char *cap_frames_t(const char *name, int frames, uint64_t allocs, uint64_t ticks)
 {
-	recs_t r = {0};
+	words_t r = {0};
 	int f;
 
 	r_process(&r);
@@ -173,15 +173,10 @@ Test(pools_cmd, bad_arguments_say_what_is_wrong)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char want[160];
 		int rc = run_to(NULL, cases[i].args[0], cases[i].args[1], cases[i].args[2],
 		                cases[i].args[3], (const char *)NULL);
 
-		snprintf(want, sizeof(want), "gmtrace pools: %s", cases[i].msg);
-		cr_expect_eq(rc, GM_CMD_USAGE, "case %zu", i);
-		cr_expect_eq(strncmp(gm_test_err, want, strlen(want)), 0, "case %zu: '%s'", i,
-		             gm_test_err);
-		expect_in(gm_test_err, "usage: gmtrace pools");
+		gm_test_expect_usage(rc, "pools", cases[i].msg, i);
 	}
 	cr_expect_eq(run("--compare", "a", "b", "--compare", "c", "d"), GM_CMD_USAGE);
 	expect_in(gm_test_err, "--compare takes two captures");
@@ -237,7 +232,7 @@ Test(pools_cmd, text_report_of_pools_candidates_and_gc)
 Test(pools_cmd, text_report_without_pools_events_or_cost)
 {
 	const char *frames = cap_frames("frames.gmt", 2, 10);
-	recs_t r = {0};
+	words_t r = {0};
 	const char *kept;
 
 	cr_assert_eq(run(frames), GM_CMD_OK, "%s", gm_test_err);
@@ -359,18 +354,7 @@ static int oom_run(long n, void *arg)
 	int rc = run_to(NULL, c->args[0], c->args[1], c->args[2], c->args[3], c->args[4],
 	                (const char *)NULL);
 
-	if (rc == GM_CMD_OK) {
-		cr_assert(strstr(gm_test_out, c->want), "allocation %ld: no '%s' in %s", n, c->want,
-		          gm_test_out);
-		return 0;
-	}
-	cr_assert_eq(rc, GM_CMD_FAIL, "allocation %ld: status %d", n, rc);
-	cr_assert_eq(strncmp(gm_test_err, "gmtrace: ", 9), 0, "allocation %ld: '%s'", n,
-	             gm_test_err);
-	cr_assert_not_null(strchr(gm_test_err, '\n'), "allocation %ld: one line", n);
-	cr_assert_eq(strchr(gm_test_err, '\n') + 1, gm_test_err + strlen(gm_test_err),
-	             "allocation %ld: one line: %s", n, gm_test_err);
-	return 1;
+	return gm_test_oom_outcome(n, rc, c->want);
 }
 
 Test(pools_cmd, out_of_memory_anywhere_is_one_error_line)

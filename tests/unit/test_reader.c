@@ -14,20 +14,10 @@
 
 #include "analysis/log/reader.h"
 #include "interpose/log/pack.h"
+#include "capture_file.h"
 #include "failalloc.h"
 
 /* ---- capture builder ---------------------------------------------------- */
-
-typedef struct capture {
-	unsigned char *buf;
-	size_t len, cap;
-} capture_t;
-
-/* Records of one block, as 64-bit words. */
-typedef struct recs {
-	uint64_t w[512];
-	size_t n;
-} recs_t;
 
 static char tmpdir[64];
 static char paths[16][128];
@@ -50,54 +40,17 @@ static void reader_teardown(void)
 
 TestSuite(reader, .init = reader_setup, .fini = reader_teardown);
 
-static void cap_put(capture_t *c, const void *p, size_t n)
+static void cap_header(capbuf_t *c, uint16_t major, uint16_t minor)
 {
-	if (c->len + n > c->cap) {
-		c->cap = (c->len + n) * 2;
-		c->buf = realloc(c->buf, c->cap);
-		cr_assert_not_null(c->buf);
-	}
-	memcpy(c->buf + c->len, p, n);
-	c->len += n;
-}
+	gm_file_header_t h = cap_file_header();
 
-static void cap_header(capture_t *c, uint16_t major, uint16_t minor)
-{
-	gm_file_header_t h;
-
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, GM_FORMAT_MAGIC, sizeof(h.magic));
 	h.version_major = major;
 	h.version_minor = minor;
-	h.header_bytes = sizeof(h);
 	h.pid = 4242;
 	h.chunk_bytes = 65536;
 	h.created_ns = 77;
 	strcpy(h.shm_name, "/gmtrace-test");
-	cap_put(c, &h, sizeof(h));
-}
-
-/* Appends a block whose payload is n stored bytes at p; returns its offset. */
-static size_t cap_block_bytes(capture_t *c, uint16_t kind, uint32_t thread, uint32_t seq,
-                              uint32_t offset, uint32_t raw_bytes, uint64_t tsc_base, const void *p,
-                              size_t n)
-{
-	size_t at = c->len;
-	gm_block_t b;
-
-	memset(&b, 0, sizeof(b));
-	b.magic = GM_BLOCK_MAGIC;
-	b.kind = kind;
-	b.thread = thread;
-	b.seq = seq;
-	b.offset = offset;
-	b.raw_bytes = raw_bytes;
-	b.stored_bytes = (uint32_t)n;
-	b.check = gm_format_check(p, n);
-	b.tsc_base = tsc_base;
-	cap_put(c, &b, sizeof(b));
-	cap_put(c, p, n);
-	return at;
+	cb_put(c, &h, sizeof(h));
 }
 
 /* The records as one zstd frame (malloc'd); *n is its size. */
@@ -114,7 +67,7 @@ static void *zstd_of(const recs_t *r, size_t *n)
 
 /* Appends the records as a block of any kind (raw, zstd, packed in either
  * form, with or without zstd over it); returns the block's offset. */
-static size_t cap_block(capture_t *c, uint16_t kind, uint32_t thread, uint32_t seq, uint32_t offset,
+static size_t cap_block(capbuf_t *c, uint16_t kind, uint32_t thread, uint32_t seq, uint32_t offset,
                         uint64_t tsc_base, const recs_t *r)
 {
 	size_t raw = r->n * sizeof(uint64_t), at, n;
@@ -129,8 +82,8 @@ static size_t cap_block(capture_t *c, uint16_t kind, uint32_t thread, uint32_t s
 		cr_assert_not_null(p);
 		n = v1 ? gm_pack_block_v1(r->w, raw, p) : gm_pack_block(r->w, raw, p);
 		if (kind == gm_block_packed || kind == gm_block_packed2) {
-			at = cap_block_bytes(c, kind, thread, seq, offset, (uint32_t)raw, tsc_base,
-			                     p, n);
+			at = cb_block_at(c, kind, thread, seq, offset, (uint32_t)raw, tsc_base, p,
+			                 n);
 			free(p);
 			return at;
 		}
@@ -139,8 +92,7 @@ static size_t cap_block(capture_t *c, uint16_t kind, uint32_t thread, uint32_t s
 		cr_assert_not_null(z);
 		bound = ZSTD_compress(z, bound, p, n, 3);
 		cr_assert(!ZSTD_isError(bound));
-		at = cap_block_bytes(c, kind, thread, seq, offset, (uint32_t)raw, tsc_base, z,
-		                     bound);
+		at = cb_block_at(c, kind, thread, seq, offset, (uint32_t)raw, tsc_base, z, bound);
 		free(z);
 		free(p);
 		return at;
@@ -148,34 +100,27 @@ static size_t cap_block(capture_t *c, uint16_t kind, uint32_t thread, uint32_t s
 	if (kind == gm_block_zstd) {
 		void *z = zstd_of(r, &n);
 
-		at = cap_block_bytes(c, kind, thread, seq, offset, (uint32_t)raw, tsc_base, z, n);
+		at = cb_block_at(c, kind, thread, seq, offset, (uint32_t)raw, tsc_base, z, n);
 		free(z);
 		return at;
 	}
-	return cap_block_bytes(c, kind, thread, seq, offset, (uint32_t)raw, tsc_base, r->w, raw);
+	return cb_block_at(c, kind, thread, seq, offset, (uint32_t)raw, tsc_base, r->w, raw);
 }
 
-static size_t cap_clock(capture_t *c, uint64_t tsc, uint64_t ns)
+static size_t cap_clock(capbuf_t *c, uint64_t tsc, uint64_t ns)
 {
 	uint64_t v[2] = {tsc, ns};
 
-	return cap_block_bytes(c, gm_block_clock, 0, 0, 0, 0, 0, v, sizeof(v));
+	return cb_block(c, gm_block_clock, 0, 0, v, sizeof(v));
 }
 
 /* Writes the capture under name in the temp dir; returns the path. */
-static const char *cap_write(capture_t *c, const char *name)
+static const char *cap_write(capbuf_t *c, const char *name)
 {
 	char *path = paths[npaths++];
-	FILE *f;
 
 	snprintf(path, sizeof(paths[0]), "%s/%s", tmpdir, name);
-	f = fopen(path, "wb");
-	cr_assert_not_null(f, "fopen(%s): %s", path, strerror(errno));
-	if (c->len)
-		cr_assert_eq(fwrite(c->buf, 1, c->len, f), c->len, "writing %s", path);
-	fclose(f);
-	free(c->buf);
-	memset(c, 0, sizeof(*c));
+	cb_write(c, path);
 	return path;
 }
 
@@ -267,7 +212,7 @@ Test(reader, merges_three_threads_in_tsc_order_ties_by_thread)
 	/* thread t allocates ptr 0x100*t + i at TSC 100*(3*i + t + 1); all three
 	 * threads then allocate at TSC 2000 (a tie). Blocks are written out of
 	 * order: seq 1 before seq 0, threads reversed. */
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r[3][2];
 	gm_event_t ev[32];
 	const char *path;
@@ -319,7 +264,7 @@ Test(reader, reads_every_block_kind_to_the_same_events)
 	                                 gm_block_packed,  gm_block_packed_zstd,
 	                                 gm_block_packed2, gm_block_packed2_zstd};
 	const size_t nk = sizeof(kinds) / sizeof(kinds[0]);
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	gm_event_t ev[64];
 	const char *path;
@@ -358,7 +303,7 @@ Test(reader, reports_a_damaged_packed_block_of_either_form)
 	static const uint16_t kinds[] = {gm_block_packed, gm_block_packed2};
 	size_t k;
 	for (k = 0; k < 2; k++) {
-		capture_t c = {0};
+		capbuf_t c = {0};
 		recs_t r = {0};
 		gm_event_t ev[8];
 		const char *path;
@@ -388,7 +333,7 @@ Test(reader, a_record_without_extra_units_still_gives_an_extra_pointer)
 {
 	/* consumers copy a record's string with memcpy(dst, extra, len): for
 	 * an empty name (no extra units) extra must still not be NULL */
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	gm_event_t ev[4];
 	const char *path;
@@ -411,7 +356,7 @@ Test(reader, a_record_without_extra_units_still_gives_an_extra_pointer)
 
 Test(reader, maps_tsc_to_ns_through_two_clock_samples)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	gm_event_t ev[4];
 	const char *path;
@@ -436,7 +381,7 @@ Test(reader, maps_tsc_to_ns_through_two_clock_samples)
 
 Test(reader, maps_tsc_to_ns_with_process_record_rate_when_one_sample)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	gm_event_t ev[4];
 	const char *path;
@@ -458,7 +403,7 @@ Test(reader, maps_tsc_to_ns_with_process_record_rate_when_one_sample)
 
 Test(reader, rebuilds_tsc_across_wraps_and_time_records)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	gm_event_t ev[8];
 	const char *path;
@@ -482,7 +427,7 @@ Test(reader, rebuilds_tsc_across_wraps_and_time_records)
 
 Test(reader, drops_a_block_seen_twice)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0}, r2 = {0};
 	gm_event_t ev[8];
 	const char *path;
@@ -510,7 +455,7 @@ Test(reader, drops_a_block_seen_twice)
 
 Test(reader, skips_the_already_seen_prefix_of_an_overlapping_block)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t a = {0}, b = {0};
 	gm_event_t ev[8];
 	const char *path;
@@ -541,7 +486,7 @@ Test(reader, skips_the_already_seen_prefix_of_an_overlapping_block)
 
 Test(reader, skips_and_counts_unknown_records_and_sums_lost_ones)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	gm_event_t ev[8];
 	const char *path;
@@ -579,7 +524,7 @@ Test(reader, skips_and_counts_unknown_records_and_sums_lost_ones)
 
 Test(reader, opens_an_empty_capture_with_no_events)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	gm_event_t ev;
 	const char *path;
 	gm_reader_t *rd;
@@ -613,27 +558,27 @@ Test(reader, refuses_a_missing_file)
 
 Test(reader, refuses_an_empty_file)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 
 	expect_open_error(cap_write(&c, "empty.gmt"), "empty file, not a gmtrace capture");
 }
 
 Test(reader, refuses_a_file_without_the_magic)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 
 	cap_header(&c, 1, 0);
 	c.buf[0] = 'X';
 	expect_open_error(cap_write(&c, "magic.gmt"),
 	                  "not a gmtrace capture (no GMTRACE magic at offset 0)");
-	cap_put(&c, "GMT", 3);
+	cb_put(&c, "GMT", 3);
 	expect_open_error(cap_write(&c, "short.gmt"),
 	                  "not a gmtrace capture (no GMTRACE magic at offset 0)");
 }
 
 Test(reader, refuses_a_truncated_file_header)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 
 	cap_header(&c, 1, 0);
 	c.len = 100;
@@ -643,7 +588,7 @@ Test(reader, refuses_a_truncated_file_header)
 
 Test(reader, refuses_a_newer_major_version_naming_both)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 
 	cap_header(&c, GM_FORMAT_VERSION_MAJOR + 1, 0);
 	expect_open_error(cap_write(&c, "vnext.gmt"),
@@ -676,7 +621,7 @@ static void expect_damage(const char *path, const uint64_t *ptrs, size_t nptrs, 
 Test(reader, reports_a_truncated_block_and_keeps_what_came_before)
 {
 	static const uint64_t ptrs[] = {0x10, 0x20};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	size_t at;
 
@@ -696,7 +641,7 @@ Test(reader, reports_a_truncated_block_and_keeps_what_came_before)
 Test(reader, reports_a_truncated_block_header)
 {
 	static const uint64_t ptrs[] = {0x10};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	size_t at;
 
@@ -704,7 +649,7 @@ Test(reader, reports_a_truncated_block_header)
 	cap_header(&c, 1, 0);
 	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
 	at = c.len;
-	cap_put(&c, "GMBKxxxx", 8);
+	cb_put(&c, "GMBKxxxx", 8);
 	expect_damage(cap_write(&c, "header-cut.gmt"), ptrs, 1, at,
 	              "truncated block header: expected 48 bytes, 8 left");
 }
@@ -712,7 +657,7 @@ Test(reader, reports_a_truncated_block_header)
 Test(reader, reports_a_bad_block_magic)
 {
 	static const uint64_t ptrs[] = {0x10};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	size_t at;
 
@@ -728,7 +673,7 @@ Test(reader, reports_a_bad_block_magic)
 Test(reader, reports_a_bad_check_value)
 {
 	static const uint64_t ptrs[] = {0x10};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	char what[128];
 	uint32_t good, bad;
@@ -750,7 +695,7 @@ Test(reader, reports_a_bad_check_value)
 Test(reader, reports_a_record_running_past_its_block_and_goes_on_with_other_threads)
 {
 	static const uint64_t ptrs[] = {0x10, 0x99};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0}, other = {0};
 	size_t at;
 
@@ -768,7 +713,7 @@ Test(reader, reports_a_record_running_past_its_block_and_goes_on_with_other_thre
 Test(reader, reports_a_type_0_record_inside_a_block)
 {
 	static const uint64_t ptrs[] = {0x10};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	size_t at;
 
@@ -784,7 +729,7 @@ Test(reader, reports_a_type_0_record_inside_a_block)
 Test(reader, reports_a_string_longer_than_its_record)
 {
 	static const uint64_t ptrs[] = {0x10};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	size_t at;
 
@@ -803,14 +748,14 @@ Test(reader, reports_a_bad_zstd_frame)
 {
 	static const uint64_t ptrs[] = {0x10};
 	static const unsigned char junk[24] = "this is not zstd at all";
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	size_t at;
 
 	rec_alloc(&r, 10, 0x10, 1);
 	cap_header(&c, 1, 0);
 	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
-	at = cap_block_bytes(&c, gm_block_zstd, 0, 1, 0, 16, 0, junk, sizeof(junk));
+	at = cb_block_at(&c, gm_block_zstd, 0, 1, 0, 16, 0, junk, sizeof(junk));
 	expect_damage(cap_write(&c, "zstd.gmt"), ptrs, 1, at,
 	              "bad zstd frame: not a zstd frame header");
 }
@@ -818,7 +763,7 @@ Test(reader, reports_a_bad_zstd_frame)
 Test(reader, reports_a_zstd_frame_of_the_wrong_size)
 {
 	static const uint64_t ptrs[] = {0x10};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	size_t at, start;
 	gm_block_t b;
@@ -840,7 +785,7 @@ Test(reader, reports_a_zstd_frame_of_the_wrong_size)
 Test(reader, reports_a_cut_zstd_frame)
 {
 	static const uint64_t ptrs[] = {0x10};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0}, big = {0};
 	gm_event_t ev[64];
 	gm_reader_t *rd;
@@ -855,8 +800,8 @@ Test(reader, reports_a_cut_zstd_frame)
 	z = zstd_of(&big, &n);
 	cap_header(&c, 1, 0);
 	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
-	at = cap_block_bytes(&c, gm_block_zstd, 0, 1, 0, (uint32_t)(big.n * sizeof(uint64_t)), 10,
-	                     z, n - 3); /* the frame's last 3 bytes are missing */
+	at = cb_block_at(&c, gm_block_zstd, 0, 1, 0, (uint32_t)(big.n * sizeof(uint64_t)), 10, z,
+	                 n - 3); /* the frame's last 3 bytes are missing */
 	free(z);
 	path = cap_write(&c, "zstd-cut.gmt");
 	rd = open_ok(path);
@@ -921,7 +866,7 @@ Test(reader, out_of_memory_anywhere_is_one_clear_error)
 {
 	static const uint16_t kinds[] = {gm_block_raw, gm_block_zstd, gm_block_packed2,
 	                                 gm_block_packed_zstd, gm_block_packed2_zstd};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	oom_case_t oc;
 	size_t k;
@@ -960,7 +905,7 @@ static void *zstd_unsized(const void *p, size_t n, size_t *out)
 
 Test(reader, refuses_a_header_whose_size_is_out_of_range)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	gm_file_header_t *h;
 
 	cap_header(&c, 3, 0);
@@ -1008,7 +953,7 @@ Test(reader, reports_every_kind_of_bad_block_header)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		capture_t c = {0};
+		capbuf_t c = {0};
 		recs_t r = {0}, two = {0};
 		uint64_t v[3] = {1, 2, 3};
 		size_t at;
@@ -1025,13 +970,13 @@ Test(reader, reports_every_kind_of_bad_block_header)
 			((gm_block_t *)(void *)(c.buf + at))->kind = i == 0 ? 0 : 9;
 			break;
 		case 2:
-			at = cap_block_bytes(&c, gm_block_clock, 0, 0, 0, 0, 0, v, sizeof(v));
+			at = cb_block_at(&c, gm_block_clock, 0, 0, 0, 0, 0, v, sizeof(v));
 			break;
 		case 3:
-			at = cap_block_bytes(&c, gm_block_raw, 1, 0, 0, 48, 0, two.w, 32);
+			at = cb_block_at(&c, gm_block_raw, 1, 0, 0, 48, 0, two.w, 32);
 			break;
 		case 4:
-			at = cap_block_bytes(&c, gm_block_zstd, 1, 0, 0, 40, 0, two.w, 32);
+			at = cb_block_at(&c, gm_block_zstd, 1, 0, 0, 40, 0, two.w, 32);
 			break;
 		case 5:
 			at = cap_block(&c, gm_block_raw, 1u << 20, 0, 0, 0, &two);
@@ -1048,7 +993,7 @@ Test(reader, reports_every_kind_of_bad_block_header)
  * of no records is counted but holds nothing. */
 Test(reader, a_zero_chunk_size_and_an_empty_block_are_fine)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	gm_event_t ev[4];
 	const char *path;
@@ -1058,7 +1003,7 @@ Test(reader, a_zero_chunk_size_and_an_empty_block_are_fine)
 	cap_header(&c, 3, 0);
 	((gm_file_header_t *)(void *)c.buf)->chunk_bytes = 0;
 	cap_block(&c, gm_block_raw, 0, 0, 1u << 30, 0, &r);
-	cap_block_bytes(&c, gm_block_raw, 0, 1, 0, 0, 0, r.w, 0);
+	cb_block_at(&c, gm_block_raw, 0, 1, 0, 0, 0, r.w, 0);
 	path = cap_write(&c, "nochunk.gmt");
 	rd = open_ok(path);
 	cr_expect_eq(read_all(rd, ev, 4), 1, "%s", path);
@@ -1073,7 +1018,7 @@ Test(reader, a_zero_chunk_size_and_an_empty_block_are_fine)
  * exact copy further on in the file: every record once. */
 Test(reader, keeps_the_longer_of_two_copies_of_a_chunk_start)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t shortr = {0}, longr = {0};
 	gm_event_t ev[8];
 	const char *path;
@@ -1101,7 +1046,7 @@ Test(reader, keeps_the_longer_of_two_copies_of_a_chunk_start)
 Test(reader, reports_overlaps_that_split_records)
 {
 	static const uint64_t ptrs1[] = {0x1, 0x2};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t a = {0}, b = {0};
 	size_t at;
 
@@ -1134,7 +1079,7 @@ Test(reader, reports_overlaps_that_split_records)
  * zstd block of odd size) reads the same. */
 Test(reader, reads_a_raw_block_at_an_unaligned_offset)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0}, z = {0};
 	gm_event_t ev[8];
 	const char *path;
@@ -1164,7 +1109,7 @@ Test(reader, reads_a_raw_block_at_an_unaligned_offset)
 Test(reader, zstd_frames_without_a_content_size)
 {
 	static const uint64_t ptrs[] = {0x10, 0x20};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	unsigned char packed[256];
 	size_t n, pn, at;
@@ -1174,11 +1119,11 @@ Test(reader, zstd_frames_without_a_content_size)
 	rec_alloc(&r, 20, 0x20, 1);
 	cap_header(&c, 3, 0);
 	z = zstd_unsized(r.w, 32, &n);
-	cap_block_bytes(&c, gm_block_zstd, 0, 0, 0, 32, 0, z, n);
+	cb_block_at(&c, gm_block_zstd, 0, 0, 0, 32, 0, z, n);
 	free(z);
 	/* an unsized frame holding 32 bytes for a block that says 48 */
 	z = zstd_unsized(r.w, 32, &n);
-	at = cap_block_bytes(&c, gm_block_zstd, 1, 0, 0, 48, 0, z, n);
+	at = cb_block_at(&c, gm_block_zstd, 1, 0, 0, 48, 0, z, n);
 	free(z);
 	expect_damage(cap_write(&c, "unsized.gmt"), ptrs, 2, at,
 	              "zstd frame holds 32 bytes, block says 48");
@@ -1187,7 +1132,7 @@ Test(reader, zstd_frames_without_a_content_size)
 	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
 	pn = gm_pack_block(r.w, 32, packed);
 	z = zstd_unsized(packed, pn, &n);
-	at = cap_block_bytes(&c, gm_block_packed2_zstd, 1, 0, 0, 32, 0, z, n);
+	at = cb_block_at(&c, gm_block_packed2_zstd, 1, 0, 0, 32, 0, z, n);
 	free(z);
 	{
 		char what[128];
@@ -1202,7 +1147,7 @@ Test(reader, zstd_frames_without_a_content_size)
 Test(reader, reports_bad_packed_zstd_blocks)
 {
 	static const uint64_t ptrs[] = {0x10, 0x20};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	unsigned char big[200], packed[256];
 	size_t n, pn, at;
@@ -1215,7 +1160,7 @@ Test(reader, reports_bad_packed_zstd_blocks)
 	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
 	z = malloc(ZSTD_compressBound(sizeof(big)));
 	n = ZSTD_compress(z, ZSTD_compressBound(sizeof(big)), big, sizeof(big), 1);
-	at = cap_block_bytes(&c, gm_block_packed2_zstd, 1, 0, 0, 32, 0, z, n);
+	at = cb_block_at(&c, gm_block_packed2_zstd, 1, 0, 0, 32, 0, z, n);
 	free(z);
 	expect_damage(cap_write(&c, "packed-big.gmt"), ptrs, 2, at,
 	              "zstd frame of packed records: size 200 for 32 bytes");
@@ -1225,7 +1170,7 @@ Test(reader, reports_bad_packed_zstd_blocks)
 	pn = gm_pack_block(r.w, 32, packed);
 	z = malloc(ZSTD_compressBound(pn));
 	n = ZSTD_compress(z, ZSTD_compressBound(pn), packed, pn, 1);
-	at = cap_block_bytes(&c, gm_block_packed2_zstd, 1, 0, 0, 48, 0, z, n);
+	at = cb_block_at(&c, gm_block_packed2_zstd, 1, 0, 0, 48, 0, z, n);
 	free(z);
 	expect_damage(cap_write(&c, "packed-short.gmt"), ptrs, 2, at,
 	              "packed block does not unpack to 48 bytes of records");
@@ -1247,7 +1192,7 @@ Test(reader, reports_records_shorter_than_their_type)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		capture_t c = {0};
+		capbuf_t c = {0};
 		recs_t r = {0};
 		char name[32];
 		unsigned u;
@@ -1272,7 +1217,7 @@ Test(reader, reports_records_shorter_than_their_type)
 Test(reader, reports_process_string_lengths_that_overflow)
 {
 	static const uint64_t ptrs[] = {0x10};
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	size_t at;
 	char what[160];
@@ -1297,7 +1242,7 @@ Test(reader, reports_process_string_lengths_that_overflow)
 /* The first damage is the one reported, whichever stream meets another. */
 Test(reader, reports_only_the_first_damage)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	gm_event_t ev[4];
 	const char *path;
@@ -1322,7 +1267,7 @@ Test(reader, reports_only_the_first_damage)
 /* A damage line for a path too long for it is cut, never overrun. */
 Test(reader, a_very_long_path_cuts_the_damage_line)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	gm_event_t ev[4];
 	char path[900];
@@ -1351,7 +1296,7 @@ Test(reader, a_very_long_path_cuts_the_damage_line)
  * rate is used. A process record without a sample (both 0) adds none. */
 Test(reader, falls_back_to_the_process_rate_when_samples_disagree)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	gm_event_t ev[4];
 	const char *path;
@@ -1376,7 +1321,7 @@ Test(reader, falls_back_to_the_process_rate_when_samples_disagree)
  * past it saturate rather than wrap. */
 Test(reader, clamps_times_outside_the_64_bit_range)
 {
-	capture_t c = {0};
+	capbuf_t c = {0};
 	recs_t r = {0};
 	gm_event_t ev[4];
 	const char *path;
