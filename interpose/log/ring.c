@@ -175,12 +175,12 @@ void gm_ring_commit(gm_ring_t *ring, int idx, uint32_t used)
 
 int gm_ring_drain_lock(gm_ring_t *ring, uint32_t tid)
 {
-	uint32_t expect = 0;
-	if (__atomic_compare_exchange_n(&ring->hdr->drain_lock, &expect, tid, 0, __ATOMIC_ACQUIRE,
-	                                __ATOMIC_RELAXED))
+	uint32_t expect;
+	if (gm_ring_drain_trylock(ring, tid))
 		return 1;
 	/* holder gone (killed drainer)? tids are pids of threads: kill(tid, 0)
 	 * tells whether it still exists. */
+	expect = __atomic_load_n(&ring->hdr->drain_lock, __ATOMIC_RELAXED);
 	if (expect != 0 && kill((pid_t)expect, 0) != 0 && errno == ESRCH) {
 		if (__atomic_compare_exchange_n(&ring->hdr->drain_lock, &expect, tid, 0,
 		                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))

@@ -101,6 +101,15 @@ static inline unsigned char *gm_ring_data(const gm_ring_t *ring, int idx)
 /* Try to become the only drainer (tid is the caller's); returns 1 or 0. A
  * lock held by a thread of a process that no longer exists is broken. */
 int gm_ring_drain_lock(gm_ring_t *ring, uint32_t tid);
+
+/* The same without looking at the holder (one compare-and-swap, no
+ * syscall): for a game thread that drains only when nobody else does. */
+static inline int gm_ring_drain_trylock(gm_ring_t *ring, uint32_t tid)
+{
+	uint32_t expect = 0;
+	return __atomic_compare_exchange_n(&ring->hdr->drain_lock, &expect, tid, 0,
+	                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
 void gm_ring_drain_unlock(gm_ring_t *ring);
 
 #endif

@@ -833,26 +833,26 @@ int gm_session_drain_help(void)
 	 * thread drains. Otherwise the agent drains, and a producer facing a
 	 * full log waits (the lossless policy; the caller counts it). */
 	gm_thread_t *t = &gm_thread_self;
-	uint32_t expect = 0;
 	int helped = 0;
 	if (gm_session_fd < 0 || !t->os_tid || t->no_help || !gm_drain_helping(&gm_session_drain))
 		return 0;
-	/* counted in before looking again: the last drain turns helping off,
-	 * then waits for the count (gm_session_helpers_end) */
+	/* counted in, then looking again: the last drain turns helping off,
+	 * then waits for the count (gm_session_helpers_end), so a thread that
+	 * still sees it on drains before that last drain starts */
 	__atomic_add_fetch(&gm_session_helpers, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&gm_session_drain.help, __ATOMIC_SEQ_CST) &&
-	    __atomic_compare_exchange_n(&gm_session_log.hdr->drain_lock, &expect, t->os_tid, 0,
-	                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-		/* the last drain may have come and gone between the two */
-		if (gm_drain_helping(&gm_session_drain)) {
-			long got = gm_drain_help(&gm_session_drain, t->index);
-			if (got < 0 && gm_session_drain.error)
-				__atomic_store_n(&gm_session_drain.help, 0, __ATOMIC_RELAXED);
-			/* nothing of ours to drain: say so, so that a thread
-			 * waiting for a chunk sleeps and leaves the lock to the
-			 * drainer, which takes the other threads' chunks */
-			helped = got > 0;
-		}
+	    gm_ring_drain_trylock(&gm_session_log, t->os_tid)) {
+		/* the last drain stops waiting after 100 ms: a thread held up
+		 * longer than that between the two finds helping off here */
+		long got = __atomic_load_n(&gm_session_drain.help, __ATOMIC_ACQUIRE) ?
+		                   gm_drain_help(&gm_session_drain, t->index) :
+		                   0;
+		if (got < 0 && gm_session_drain.error)
+			__atomic_store_n(&gm_session_drain.help, 0, __ATOMIC_RELAXED);
+		/* nothing of ours to drain: say so, so that a thread waiting for
+		 * a chunk sleeps and leaves the lock to the drainer, which takes
+		 * the other threads' chunks */
+		helped = got > 0;
 		gm_ring_drain_unlock(&gm_session_log);
 	}
 	__atomic_sub_fetch(&gm_session_helpers, 1, __ATOMIC_SEQ_CST);
