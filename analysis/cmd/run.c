@@ -461,12 +461,10 @@ int gm_cmd_run(int argc, char **argv)
 	unsetenv("LD_PRELOAD");
 	if (strcmp(drain, "internal") != 0) {
 		/* draining from here: yield to the game's threads as its own
-		 * drainer thread would (DRAIN_NICE) */
+		 * drainer thread would (DRAIN_NICE, from the environment the
+		 * game got; the game warns about a bad value) */
 		gm_options_t o;
-		const char *e = getenv("GMTRACE_DRAIN_NICE");
-		memset(&o, 0, sizeof(o));
-		if (e)
-			gm_options_set(&o, "drain_nice", e);
+		gm_options_load(&o, NULL);
 		gm_drain_set_nice(0, o.drain_nice);
 	}
 	/* Ctrl-C reaches the game (same process group); we stay to drain. */
