@@ -31,6 +31,13 @@ static int gm_compact_write(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* Blocks of records with no zstd over them: raw, or packed in either form
+ * (the ones compaction compresses). */
+static int gm_compact_uncompressed(unsigned kind)
+{
+	return kind == gm_block_raw || kind == gm_block_packed || kind == gm_block_packed2;
+}
+
 int64_t gm_compact_file(const char *path)
 {
 	struct stat st;
@@ -71,9 +78,7 @@ int64_t gm_compact_file(const char *path)
 		if (b.magic != GM_BLOCK_MAGIC ||
 		    off + sizeof(b) + b.stored_bytes > (uint64_t)st.st_size)
 			break;
-		if ((b.kind == gm_block_raw || b.kind == gm_block_packed ||
-		     b.kind == gm_block_packed2) &&
-		    b.raw_bytes >= 256) {
+		if (gm_compact_uncompressed(b.kind) && b.raw_bytes >= 256) {
 			any_raw = 1;
 			break;
 		}
@@ -113,8 +118,7 @@ int64_t gm_compact_file(const char *path)
 		    off + sizeof(b) + b.stored_bytes > (uint64_t)st.st_size)
 			break;
 		payload = map + off + sizeof(b);
-		if ((b.kind == gm_block_raw || b.kind == gm_block_packed ||
-		     b.kind == gm_block_packed2) &&
+		if (gm_compact_uncompressed(b.kind) &&
 		    gm_format_check(payload, b.stored_bytes) == b.check) {
 			/* raw records are packed first; packed ones are as they are */
 			const unsigned char *src = payload;
