@@ -42,17 +42,19 @@ static int gm_budget_mode_strict;
 static int gm_budget_lock;                         /* definitions and bindings */
 static uint8_t gm_budget_tag_node[GM_BUDGET_TAGS]; /* tag id -> node + 1 */
 static uint8_t gm_budget_heap_node[GM_HEAP_MAX];   /* heap -> node */
+#define GM_BUDGET_TAG_BINDS 256                    /* tag prefixes bound to nodes */
+#define GM_BUDGET_TYPES 64                         /* asset types bound to nodes or evictors */
 static struct {
 	char prefix[128];
 	uint8_t node; /* + 1 */
-} gm_budget_tag_binds[256];
+} gm_budget_tag_binds[GM_BUDGET_TAG_BINDS];
 static uint32_t gm_budget_ntag_binds;
 static struct {
 	char type[64];
 	uint8_t node; /* + 1 */
 	gmtrace_evict_fn fn;
 	void *user;
-} gm_budget_types[64];
+} gm_budget_types[GM_BUDGET_TYPES];
 static uint32_t gm_budget_ntypes;
 static __thread int gm_budget_evicting __attribute__((tls_model("initial-exec")));
 /* budget heap bytes this thread freed minus those it allocated: an
@@ -256,9 +258,9 @@ int gm_budget_bind_tag(gm_thread_t *t, uint32_t node, const char *tag)
 	if (!gm_budget_name_ok(t, node, tag, sizeof(gm_budget_tag_binds[0].prefix)))
 		return -1;
 	gm_budget_spin();
-	if (gm_budget_ntag_binds == 256) {
+	if (gm_budget_ntag_binds == GM_BUDGET_TAG_BINDS) {
 		gm_budget_unspin();
-		gm_budget_valid(t, node, gm_valid_stack_overflow, 256);
+		gm_budget_valid(t, node, gm_valid_stack_overflow, GM_BUDGET_TAG_BINDS);
 		return -1;
 	}
 	gm_support_strlcpy(gm_budget_tag_binds[gm_budget_ntag_binds].prefix, tag, 128);
@@ -284,7 +286,7 @@ static int gm_budget_type_slot(const char *type)
 	for (i = 0; i < gm_budget_ntypes; i++)
 		if (strcmp(gm_budget_types[i].type, type) == 0)
 			return (int)i;
-	if (gm_budget_ntypes == 64)
+	if (gm_budget_ntypes == GM_BUDGET_TYPES)
 		return -1;
 	memset(&gm_budget_types[gm_budget_ntypes], 0, sizeof(gm_budget_types[0]));
 	gm_support_strlcpy(gm_budget_types[gm_budget_ntypes].type, type, 64);
@@ -307,7 +309,7 @@ int gm_budget_bind_type(gm_thread_t *t, uint32_t node, const char *type)
 		gm_budget_types[slot].node = (uint8_t)node;
 	gm_budget_unspin();
 	if (slot < 0)
-		gm_budget_valid(t, node, gm_valid_stack_overflow, 64); /* 64 types bound */
+		gm_budget_valid(t, node, gm_valid_stack_overflow, GM_BUDGET_TYPES);
 	return slot >= 0 ? 0 : -1;
 }
 
@@ -356,7 +358,7 @@ int gm_budget_set_type_evictor(gm_thread_t *t, const char *type, gmtrace_evict_f
 	}
 	gm_budget_unspin();
 	if (slot < 0)
-		gm_budget_valid(t, 0, gm_valid_stack_overflow, 64);
+		gm_budget_valid(t, 0, gm_valid_stack_overflow, GM_BUDGET_TYPES);
 	return slot >= 0 ? 0 : -1;
 }
 
