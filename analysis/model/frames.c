@@ -125,6 +125,8 @@ void gm_frames_free(gm_frames_t *f)
 	free(f->spike_threads);
 	free(f->changes);
 	free(f->scratch);
+	free(f->thr);
+	free(f->thr_seen);
 	gm_live_free(f->live);
 	free(f);
 }
@@ -237,12 +239,93 @@ static int gm_frames_owner_cmp(const void *pa, const void *pb)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
+static int gm_frames_keep_thread(const gm_frames_t *f, uint64_t frame)
+{
+	return f->opts.keep_threads && frame >= f->opts.from && frame <= f->opts.to;
+}
+
+/* Largest writer thread index given a per-thread split from events; a
+ * damaged capture's larger indexes are counted in the row only. */
+#define GM_FRAMES_SPLIT_THREADS (1u << 16)
+
+/* The per-thread tally of the frame being read for `thread` (NULL when
+ * splits are not kept or the index is out of reach), -ENOMEM in *rc. */
+static gm_frames_thread_t *gm_frames_thr(gm_frames_t *f, uint32_t thread, int *rc)
+{
+	gm_frames_thread_t *t;
+
+	if (!f->opts.keep_threads || thread >= GM_FRAMES_SPLIT_THREADS)
+		return NULL;
+	if (thread >= f->thr_cap) {
+		size_t cap = f->thr_cap ? f->thr_cap : 16;
+		gm_frames_thread_t *g;
+		while (cap <= thread)
+			cap *= 2;
+		g = realloc(f->thr, cap * sizeof(*g));
+		if (!g) {
+			*rc = -ENOMEM;
+			return NULL;
+		}
+		memset(g + f->thr_cap, 0, (cap - f->thr_cap) * sizeof(*g));
+		f->thr = g;
+		f->thr_cap = cap;
+	}
+	t = &f->thr[thread];
+	if (t->allocations == 0 && t->frees == 0) {
+		if (GM_FRAMES_GROW(f->thr_seen, f->thr_seen_cap, f->nthr_seen + 1) < 0) {
+			*rc = -ENOMEM;
+			return NULL;
+		}
+		f->thr_seen[f->nthr_seen++] = thread;
+		t->thread = thread;
+	}
+	return t;
+}
+
+static int gm_frames_thread_cmp(const void *pa, const void *pb)
+{
+	const gm_frames_thread_t *a = pa, *b = pb;
+	return a->thread < b->thread ? -1 : a->thread > b->thread;
+}
+
+/* The frame that ended as row i: its split from the tallies, when kept
+ * and counted from events; the tallies start again either way. */
+static int gm_frames_split_events(gm_frames_t *f, size_t i, int from_events)
+{
+	gm_frames_row_t *row = &f->rows[i];
+	size_t k, n = f->nthr_seen;
+
+	if (from_events && gm_frames_keep_thread(f, row->frame) && n <= UINT32_MAX &&
+	    f->nthreads_kept + n <= UINT32_MAX) {
+		if (GM_FRAMES_GROW(f->threads, f->threads_cap, f->nthreads_kept + n) < 0)
+			return -ENOMEM;
+		row->thread_first = (uint32_t)f->nthreads_kept;
+		row->thread_count = (uint32_t)n;
+		row->flags |= GM_FRAMES_ROW_SPLIT_EVENTS;
+		for (k = 0; k < n; k++)
+			f->threads[f->nthreads_kept + k] = f->thr[f->thr_seen[k]];
+		qsort(f->threads + f->nthreads_kept, n, sizeof(*f->threads), gm_frames_thread_cmp);
+		f->nthreads_kept += n;
+	}
+	for (k = 0; k < n; k++)
+		memset(&f->thr[f->thr_seen[k]], 0, sizeof(*f->thr));
+	f->nthr_seen = 0;
+	return 0;
+}
+
 static int gm_frames_alloc(gm_frames_t *f, const gm_event_t *ev, uint64_t ptr, uint64_t size)
 {
 	gm_live_entry_t e = {.ptr = ptr, .size = size, .ns = ev->ns, .thread = ev->thread};
 	gm_live_entry_t old;
-	int k = gm_frames_class(size);
+	int k = gm_frames_class(size), rc = 0;
+	gm_frames_thread_t *t = gm_frames_thr(f, ev->thread, &rc);
 
+	if (rc < 0)
+		return rc;
+	if (t) {
+		t->allocations++;
+		t->allocated_bytes += size;
+	}
 	f->allocs_total++;
 	f->cur.allocations++;
 	f->cur.allocated_bytes += size;
@@ -268,15 +351,23 @@ static int gm_frames_alloc(gm_frames_t *f, const gm_event_t *ev, uint64_t ptr, u
 	return 0;
 }
 
-static void gm_frames_release(gm_frames_t *f, uint64_t ptr)
+static int gm_frames_release(gm_frames_t *f, const gm_event_t *ev, uint64_t ptr)
 {
 	gm_live_entry_t e;
+	gm_frames_thread_t *t;
+	int rc = 0;
 
 	if (ptr == 0 || gm_live_remove(f->live, ptr, &e) < 0)
-		return; /* free(NULL), or a block this capture never saw allocated */
+		return 0; /* free(NULL), or a block this capture never saw allocated */
+	t = gm_frames_thr(f, ev->thread, &rc);
+	if (t) {
+		t->frees++;
+		t->freed_bytes += e.size;
+	}
 	f->cur.frees++;
 	f->cur.freed_bytes += e.size;
 	f->est_live -= (int64_t)e.size;
+	return rc;
 }
 
 static int gm_frames_frame(gm_frames_t *f, const gm_event_t *ev)
@@ -313,12 +404,8 @@ static int gm_frames_frame(gm_frames_t *f, const gm_event_t *ev)
 	f->nown[f->own_cur] = 0;
 	f->last_row_est = f->est_live;
 	gm_frames_cur_reset(f);
-	return 0;
-}
-
-static int gm_frames_keep_thread(const gm_frames_t *f, uint64_t frame)
-{
-	return f->opts.keep_threads && frame >= f->opts.from && frame <= f->opts.to;
+	return gm_frames_split_events(
+	        f, f->nrows - 1, f->level == gm_level_events && (row->flags & GM_FRAMES_ROW_EXACT));
 }
 
 static int gm_frames_frame_thread(gm_frames_t *f, const gm_event_t *ev)
@@ -347,6 +434,15 @@ static int gm_frames_frame_thread(gm_frames_t *f, const gm_event_t *ev)
 	i = gm_frames_find(f, ev->a);
 	if (i == SIZE_MAX)
 		return 0;
+	if (f->rows[i].flags & GM_FRAMES_ROW_SPLIT_EVENTS) {
+		/* the counts came from the events: only the time is the record's */
+		gm_frames_thread_t *s = f->threads + f->rows[i].thread_first;
+		uint32_t k;
+		for (k = 0; k < f->rows[i].thread_count; k++)
+			if (s[k].thread == t.thread)
+				s[k].alloc_ns = t.alloc_ns;
+		return 0;
+	}
 	/* a row's split is contiguous: the frame end writes it in one go */
 	if (f->rows[i].thread_count != 0 &&
 	    f->rows[i].thread_first + f->rows[i].thread_count != f->nthreads_kept)
@@ -361,7 +457,32 @@ static int gm_frames_frame_thread(gm_frames_t *f, const gm_event_t *ev)
 	return 0;
 }
 
-static void gm_frames_frame_sum(gm_frames_t *f, const gm_event_t *ev)
+/* Row i's split from events no longer matches its counts (frame_sum said
+ * the frames level): the frame_thread records in scratch replace it, when it
+ * is still the last split kept. */
+static int gm_frames_split_records(gm_frames_t *f, size_t i)
+{
+	gm_frames_row_t *row = &f->rows[i];
+	size_t n = f->scratch_frame == row->frame ? f->nscratch : 0;
+
+	row->flags &= (uint8_t)~GM_FRAMES_ROW_SPLIT_EVENTS;
+	if ((size_t)row->thread_first + row->thread_count != f->nthreads_kept) {
+		row->thread_count = 0;
+		return 0;
+	}
+	f->nthreads_kept = row->thread_first;
+	row->thread_count = 0;
+	if (n == 0 || n > UINT32_MAX || f->nthreads_kept + n > UINT32_MAX)
+		return 0;
+	if (GM_FRAMES_GROW(f->threads, f->threads_cap, f->nthreads_kept + n) < 0)
+		return -ENOMEM;
+	memcpy(f->threads + f->nthreads_kept, f->scratch, n * sizeof(*f->scratch));
+	row->thread_count = (uint32_t)n;
+	f->nthreads_kept += n;
+	return 0;
+}
+
+static int gm_frames_frame_sum(gm_frames_t *f, const gm_event_t *ev)
 {
 	uint64_t flags = ev->extra[7];
 	int level = (flags & GM_FRAME_FLAG_FRAMES_LEVEL) ? gm_level_frames : gm_level_events;
@@ -382,7 +503,7 @@ static void gm_frames_frame_sum(gm_frames_t *f, const gm_event_t *ev)
 	if (i == SIZE_MAX)
 		i = gm_frames_find(f, ev->a);
 	if (i == SIZE_MAX || (f->rows[i].flags & GM_FRAMES_ROW_SUM))
-		return;
+		return 0;
 	row = &f->rows[i];
 	row->flags |= GM_FRAMES_ROW_SUM;
 	row->level = (uint8_t)level;
@@ -411,6 +532,9 @@ static void gm_frames_frame_sum(gm_frames_t *f, const gm_event_t *ev)
 		row->allocated_bytes = ev->extra[2];
 		row->freed_bytes += ev->extra[3]; /* the writer's part: frames level only */
 	}
+	if ((row->flags & GM_FRAMES_ROW_SPLIT_EVENTS) && !(row->flags & GM_FRAMES_ROW_EXACT))
+		return gm_frames_split_records(f, i);
+	return 0;
 }
 
 static int gm_frames_spike(gm_frames_t *f, const gm_event_t *ev)
@@ -567,12 +691,12 @@ int gm_frames_add(gm_frames_t *f, const gm_event_t *ev)
 		break;
 	case gm_rec_free:
 		gm_frames_level_known(f, gm_level_events);
-		gm_frames_release(f, ev->a);
+		rc = gm_frames_release(f, ev, ev->a);
 		break;
 	case gm_rec_realloc:
 		gm_frames_level_known(f, gm_level_events);
-		gm_frames_release(f, ev->extra[0]);
-		if (ev->a != 0) /* a == 0: realloc(p, 0) only freed */
+		rc = gm_frames_release(f, ev, ev->extra[0]);
+		if (rc == 0 && ev->a != 0) /* a == 0: realloc(p, 0) only freed */
 			rc = gm_frames_alloc(f, ev, ev->a, ev->b);
 		break;
 	case gm_rec_frame:
@@ -582,7 +706,7 @@ int gm_frames_add(gm_frames_t *f, const gm_event_t *ev)
 		rc = gm_frames_frame_thread(f, ev);
 		break;
 	case gm_rec_frame_sum:
-		gm_frames_frame_sum(f, ev);
+		rc = gm_frames_frame_sum(f, ev);
 		break;
 	case gm_rec_spike:
 		rc = gm_frames_spike(f, ev);

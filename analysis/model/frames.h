@@ -9,7 +9,8 @@
  *                 from the alloc/free/realloc records (requested sizes; a
  *                 realloc is a free of the old block and an allocation of
  *                 the new one; a free of an address that is not live is not
- *                 counted). Only the allocator time comes from frame_sum.
+ *                 counted). Only the allocator time comes from frame_sum
+ *                 (and a thread's share of it from frame_thread).
  *   frames level  everything comes from the frame_sum record (usable sizes
  *                 for freed, live and peak bytes, as the writer measures).
  *
@@ -46,6 +47,7 @@
 #define GM_FRAMES_ROW_EXACT 2u         /* counts come from events (events level throughout) */
 #define GM_FRAMES_ROW_LEVEL_CHANGED 4u /* a level record fell inside the frame */
 #define GM_FRAMES_ROW_PEAK_APPROX 8u   /* writer: several threads, peak is an upper bound */
+#define GM_FRAMES_ROW_SPLIT_EVENTS 16u /* its per-thread split counts events, not frame_thread */
 
 /* One displayed frame. frame_ns is end_ns - start_ns. */
 typedef struct gm_frames_row {
@@ -65,7 +67,12 @@ typedef struct gm_frames_row {
 	uint8_t flags;            /* GM_FRAMES_ROW_* */
 } gm_frames_row_t;
 
-/* One thread's share of a frame (a frame_thread record). */
+/* One thread's share of a frame. In the events level the counts come from
+ * the events, like the row's, and only alloc_ns from the thread's
+ * frame_thread record: the writer reads a thread's counters at the frame end,
+ * and an allocation whose record is already written (so timed inside the
+ * frame) may reach its counter just after. Otherwise the frame_thread record
+ * gives it all. */
 typedef struct gm_frames_thread {
 	uint32_t thread; /* writer thread index */
 	uint64_t allocations, frees, allocated_bytes, freed_bytes, alloc_ns;
@@ -178,7 +185,11 @@ typedef struct gm_frames {
 		uint64_t class_count[GM_FRAMES_CLASSES], class_bytes[GM_FRAMES_CLASSES];
 	} cur, last; /* last: the frame that ended most recently */
 	int has_last;
-	int64_t last_row_est;   /* est_live when the last row ended */
+	int64_t last_row_est;    /* est_live when the last row ended */
+	gm_frames_thread_t *thr; /* keep_threads: the frame being read, by thread index */
+	size_t thr_cap;
+	uint32_t *thr_seen; /* the thread indexes counted in thr, in first-event order */
+	size_t nthr_seen, thr_seen_cap;
 	uint64_t scratch_frame; /* frame of the frame_thread records in scratch */
 	gm_frames_thread_t *scratch;
 	size_t nscratch, scratch_cap;

@@ -9,8 +9,8 @@ thread over the run and the main thread's exact share of every frame.
 """
 import pytest
 
-from fr_support import (DumpFrames, first_mismatch, frames_json, per_frame_column,
-                        run_fixture)
+from fr_support import (DumpFrames, dump_events, first_mismatch, frames_json,
+                        per_frame_column, run_fixture)
 
 KEYS = ("allocations", "frees", "allocated_bytes", "freed_bytes")
 TALLY = ("allocations", "frees", "allocated_bytes", "freed_bytes", "live_at_exit_count")
@@ -169,19 +169,26 @@ def test_openworld_frames_report(openworld_run):
 
 
 def test_strategy_thread_split_counts_realloc_frees(strategy_run):
-    """Events level: each frame's per-thread split (gmtrace frames --threads,
-    from the frame_thread records) adds up to the frame's counts from the
-    events, reallocs included (one free + one allocation). Until 3ccc9fb the
-    events level's counters skipped a moving realloc's free (frames 113 and
-    209 said 1 free where the events say 2)."""
+    """Events level, one thread: the writer's frame_thread records count what
+    the events count, reallocs included (one free + one allocation); so does
+    the per-thread split of gmtrace frames --threads. Until 3ccc9fb the
+    writer's counters skipped a moving realloc's free (frames 113 and 209
+    said 1 free where the events say 2)."""
     run, _ = strategy_run
-    rep, _ = frames_json(run.capture, "--threads")
     pf = run.line["per_frame"]
+    want = {n: {k: pf[k][n - 1] for k in ("allocations", "frees")}
+            for n in range(1, run.line["frames"] + 1)}
+    records = {ev["frame"]: {k: ev[k] for k in ("allocations", "frees")}
+               for ev in dump_events(run.capture)
+               if ev["type"] == "frame_thread" and ev["thread_index"] == 0}
+    bad = [(n, records.get(n), w) for n, w in want.items()
+           if n > 1 and records.get(n, {"allocations": 0, "frees": 0}) != w]
+    assert bad == [], f"frames whose frame_thread record differs: {bad[:5]}"
+    rep, _ = frames_json(run.capture, "--threads")
     bad = []
     for row in rep["per_frame"][1:]:
         n = row["frame"]
         split = {k: sum(t[k] for t in row["threads"]) for k in ("allocations", "frees")}
-        want = {k: pf[k][n - 1] for k in ("allocations", "frees")}
-        if split != want:
-            bad.append((n, split, want))
+        if split != want[n]:
+            bad.append((n, split, want[n]))
     assert bad == [], f"frames whose thread split differs: {bad[:5]}"

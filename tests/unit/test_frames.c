@@ -726,6 +726,76 @@ Test(frames, per_thread_splits_stay_contiguous)
 	evs_free(&l);
 }
 
+/* The race fr_openworld runs into: thread 1's allocation is timed inside
+ * frame 1, but its counter grew only after the main thread read it at the
+ * frame end, so frame_thread says it in frame 2. The events level splits by
+ * the events, as the row counts; the records give the allocator time. */
+Test(frames, events_level_split_counts_the_events_not_the_late_counters)
+{
+	gm_frames_opts_t opts = {.keep_threads = 1, .from = 1, .to = 10};
+	uint64_t w0[6] = {1, 1, 8, 8, 3000, 0};
+	uint64_t w2[6] = {0, 0, 0, 0, 0, 0}, w3[6] = {1, 0, 8, 0, 7000, 0};
+	evs_t l = {0};
+	gm_frames_t *f;
+	const gm_frames_thread_t *t;
+
+	e_alloc(&l, 100, 0, 0x10, 8);
+	e_alloc(&l, 110, 1, 0x20, 8);
+	ev(&l, 120, 0, gm_rec_free, gm_kind_free, 0x10, 0, NULL, 0);
+	e_alloc(&l, 150, 1, 0x30, 8); /* the late one */
+	e_frame(&l, 200, 1);
+	ev(&l, 200, 0, gm_rec_frame_thread, 3, 1, 0, w0, 6);
+	ev(&l, 200, 0, gm_rec_frame_thread, 3, 1, 1, w3, 6); /* 1 of its 2 */
+	e_sum(&l, 200, 1, 2, 3, 0, 0, 0);
+	e_frame(&l, 300, 2);
+	ev(&l, 300, 0, gm_rec_frame_thread, 3, 2, 0, w2, 6);
+	ev(&l, 300, 0, gm_rec_frame_thread, 3, 2, 1, w3, 6); /* the late one, no event */
+	e_sum(&l, 300, 2, 1, 1, 0, 0, 0);
+	f = model_of(&l, &opts, 1e9, 2);
+	cr_assert_eq(f->nrows, 2);
+	cr_expect_eq(f->rows[0].allocations, 3);
+	cr_assert_eq(f->rows[0].thread_count, 2, "both threads allocated in frame 1");
+	t = f->threads + f->rows[0].thread_first;
+	cr_expect_eq(t[0].thread, 0);
+	cr_expect_eq(t[0].allocations, 1);
+	cr_expect_eq(t[0].frees, 1);
+	cr_expect_eq(t[0].freed_bytes, 8);
+	cr_expect_eq(t[0].alloc_ns, 3000, "the time is the record's");
+	cr_expect_eq(t[1].thread, 1);
+	cr_expect_eq(t[1].allocations, 2, "the events say 2 where the counter said 1");
+	cr_expect_eq(t[1].allocated_bytes, 16);
+	cr_expect_eq(t[1].alloc_ns, 7000);
+	cr_expect_eq(f->rows[1].allocations, 0);
+	cr_expect_eq(f->rows[1].thread_count, 0, "no event in frame 2: no share");
+	gm_frames_free(f);
+	evs_free(&l);
+}
+
+/* A frame_sum that says the frames level after events were counted: the
+ * row takes its counts from the sum, and the split from the records. */
+Test(frames, split_from_records_when_the_sum_says_frames_level)
+{
+	gm_frames_opts_t opts = {.keep_threads = 1, .from = 1, .to = 10};
+	evs_t l = {0};
+	gm_frames_t *f;
+
+	e_alloc(&l, 100, 0, 0x10, 8);
+	e_frame(&l, 200, 1);
+	e_ft(&l, 200, 1, 0, 4);
+	e_ft(&l, 200, 1, 2, 5);
+	e_sum(&l, 200, 1, 2, 9, 0, 0, GM_FRAME_FLAG_FRAMES_LEVEL);
+	f = model_of(&l, &opts, 1e9, 3);
+	cr_assert_eq(f->nrows, 1);
+	cr_expect_eq(f->rows[0].allocations, 9, "the sum's count");
+	cr_assert_eq(f->rows[0].thread_count, 2, "the records' split");
+	cr_expect_eq(f->threads[f->rows[0].thread_first].allocations, 4);
+	cr_expect_eq(f->threads[f->rows[0].thread_first + 1].thread, 2);
+	cr_expect_eq(f->threads[f->rows[0].thread_first + 1].allocations, 5);
+	cr_expect_eq(f->nthreads_kept, 2);
+	gm_frames_free(f);
+	evs_free(&l);
+}
+
 Test(frames, spikes_about_other_frames_keep_what_is_known)
 {
 	/* a spike about an older frame: no size classes (its frame is gone),
