@@ -46,6 +46,9 @@ int gm_attach_open(gm_attach_t *a, const char *shm_name, const char *capture, ch
 	 * gm_attach_reposition runs once we hold the drain lock */
 	gm_drain_init(&a->drain, &a->ring, a->fd, (uint64_t)end, 1, malloc, free);
 	gm_drain_watch_cpu(&a->drain, (int)a->ring.hdr->pid);
+	/* the game's DRAIN_HELP: while the watch finds no core free, its
+	 * threads drain their own chunks and our passes leave them those */
+	a->drain.help = (int)(a->ring.hdr->help_mode <= 2 ? a->ring.hdr->help_mode : 0);
 	return 0;
 err:
 	if (a->fd >= 0)

@@ -273,7 +273,12 @@ static void gm_drain_sync_end(gm_drain_t *d)
 	}
 	if ((uint64_t)st.st_size == d->file_bytes)
 		return;
-	end = gm_drain_valid_end(d->fd);
+	/* drainers append whole blocks after the valid end, ours included:
+	 * only what came after our end needs a look (a walk from the start
+	 * each time would make drainers taking turns quadratic) */
+	end = (uint64_t)st.st_size > d->file_bytes && d->file_bytes > 0 ?
+	              gm_drain_valid_end_from(d->fd, (int64_t)d->file_bytes) :
+	              gm_drain_valid_end(d->fd);
 	if (end <= 0)
 		return;
 	if (end != st.st_size && ftruncate(d->fd, end) != 0)
@@ -416,17 +421,19 @@ static void gm_drain_cpu_look(gm_drain_t *d)
 	if (gm_drain_game_look(d->cpu_pid, &g) != 0) {
 		d->cpu_watch = 0;
 		__atomic_store_n(&d->cpu_scarce, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->ring->hdr->help_now, 0, __ATOMIC_RELAXED);
 		return;
 	}
 	/* counts that went backwards (threads of `gmtrace run`'s game ended,
 	 * taking theirs along) say nothing */
-	if (d->cpu_wall0 && g.preempts >= d->cpu_preempts0 && g.cpu_ns >= d->cpu_game0)
-		__atomic_store_n(&d->cpu_scarce,
-		                 gm_drain_cpu_verdict(g.preempts - d->cpu_preempts0,
-		                                      d->wakeups - d->cpu_wakeups0,
-		                                      g.cpu_ns - d->cpu_game0, wall - d->cpu_wall0,
-		                                      g.ncpu),
-		                 __ATOMIC_RELAXED);
+	if (d->cpu_wall0 && g.preempts >= d->cpu_preempts0 && g.cpu_ns >= d->cpu_game0) {
+		int scarce = gm_drain_cpu_verdict(
+		        g.preempts - d->cpu_preempts0, d->wakeups - d->cpu_wakeups0,
+		        g.cpu_ns - d->cpu_game0, wall - d->cpu_wall0, g.ncpu);
+		__atomic_store_n(&d->cpu_scarce, scarce, __ATOMIC_RELAXED);
+		/* for the game's threads when this drainer is `gmtrace run` */
+		__atomic_store_n(&d->ring->hdr->help_now, (uint32_t)scarce, __ATOMIC_RELAXED);
+	}
 	d->cpu_wall0 = wall;
 	d->cpu_preempts0 = g.preempts;
 	d->cpu_game0 = g.cpu_ns;
@@ -536,18 +543,30 @@ void gm_drain_free(gm_drain_t *d)
 
 int64_t gm_drain_valid_end(int fd)
 {
+	return gm_drain_valid_end_from(fd, 0);
+}
+
+int64_t gm_drain_valid_end_from(int fd, int64_t from)
+{
 	gm_file_header_t h;
 	struct stat st;
+	ssize_t got;
 	int64_t off;
 	if (fstat(fd, &st) != 0)
 		return -errno;
-	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-	    memcmp(h.magic, GM_FORMAT_MAGIC, 8) != 0 || h.header_bytes < sizeof(h))
+	got = pread(fd, &h, sizeof(h), 0);
+	if (got < 0)
+		return -errno;
+	if (got != (ssize_t)sizeof(h) || memcmp(h.magic, GM_FORMAT_MAGIC, 8) != 0 ||
+	    h.header_bytes < sizeof(h))
 		return -EINVAL;
-	off = h.header_bytes;
+	off = from > (int64_t)h.header_bytes ? from : (int64_t)h.header_bytes;
 	for (;;) {
 		gm_block_t b;
-		if (pread(fd, &b, sizeof(b), off) != (ssize_t)sizeof(b))
+		got = pread(fd, &b, sizeof(b), off);
+		if (got < 0)
+			return -errno; /* unreadable is not an end to cut at */
+		if (got != (ssize_t)sizeof(b))
 			break;
 		if (b.magic != GM_BLOCK_MAGIC ||
 		    off + (int64_t)sizeof(b) + (int64_t)b.stored_bytes > (int64_t)st.st_size)

@@ -98,11 +98,14 @@ int gm_drain_game_look(int pid, gm_drain_game_t *g);
 
 #define GM_DRAIN_WINDOW_NS 50000000ull /* the watch's window */
 
-/* Whether producers drain their own chunks now (d->help, the watch). */
+/* Whether producers drain their own chunks now: d->help, and the verdict
+ * of the watch of whichever drainer runs it, this one or `gmtrace run`'s
+ * (published in the log's header as help_now). */
 static inline int gm_drain_helping(const gm_drain_t *d)
 {
 	int h = __atomic_load_n(&d->help, __ATOMIC_RELAXED);
-	return h == 2 || (h == 1 && __atomic_load_n(&d->cpu_scarce, __ATOMIC_RELAXED));
+	return h == 2 || (h == 1 && (__atomic_load_n(&d->cpu_scarce, __ATOMIC_RELAXED) ||
+	                             __atomic_load_n(&d->ring->hdr->help_now, __ATOMIC_RELAXED)));
 }
 
 /* DRAIN_NICE: give the drainer, thread tid (0: the calling process), the
@@ -139,5 +142,11 @@ void gm_drain_free(gm_drain_t *d);
  * recovery can truncate a half-written tail; returns it, or a negative
  * errno when the file is not a capture. */
 int64_t gm_drain_valid_end(int fd);
+
+/* The same, walking from from (past the header), an offset known to start
+ * a block or to be the end: the blocks other drainers appended since.
+ * Returns from when nothing whole follows it, a negative errno when fd
+ * cannot be read or is not a capture. */
+int64_t gm_drain_valid_end_from(int fd, int64_t from);
 
 #endif

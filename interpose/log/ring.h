@@ -60,7 +60,13 @@ typedef struct gm_ring_header {
 	uint64_t drain_beat_ns;  /* atomic: monotonic ns of the drainer's last pass */
 	uint64_t tsc0, mono0;    /* clock sample taken when the segment was made */
 	char capture_path[1024]; /* where the capture goes */
-	char pad[64];
+	/* producers draining their own chunks (log/drain.h, gm_drain_helping):
+	 * help_mode is the game's DRAIN_HELP as gm_drain_t.help (0 off, 1
+	 * auto, 2 always), set by the game before it announces the log;
+	 * help_now is the CPU watch's verdict of the drainer at work, in the
+	 * game or in `gmtrace run` (1: no core free for it) */
+	uint32_t help_mode, help_now;
+	char pad[56];
 } gm_ring_header_t;
 
 typedef struct gm_ring {

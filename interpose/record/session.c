@@ -294,7 +294,8 @@ static int gm_session_create_file(void)
 			gm_support_append(cand, sizeof(cand), &len, ".");
 			gm_support_append(cand, sizeof(cand), &len, num);
 		}
-		fd = open(cand, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		/* read too: a drainer finds the end other drainers left */
+		fd = open(cand, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			/* out of the way of the game's own low descriptor numbers */
 			int high = fcntl(fd, F_DUPFD_CLOEXEC, 900);
@@ -428,6 +429,13 @@ static void gm_session_takeover(uint64_t now)
 	fd = open(gm_session_capture, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return;
+	/* the game's threads stop draining into the descriptor they had while
+	 * the drainer goes over to the new one (helping resumes after it) */
+	gm_session_helpers_end();
+	if (gm_session_drain.fd >= 0)
+		close(gm_session_drain.fd);
+	gm_session_drain.fd = -1;
+	__atomic_store_n(&h->help_now, 0, __ATOMIC_RELAXED);
 	end = gm_drain_valid_end(fd);
 	if (end < 0 || ftruncate(fd, end) != 0 || lseek(fd, end, SEEK_SET) < 0) {
 		close(fd);
@@ -636,6 +644,18 @@ static void gm_session_unfollow(void)
 
 /* ---- fork -------------------------------------------------------------- */
 
+/* The capture descriptors: the drainer's, and in the external drain the
+ * one the game's threads drain into while no core is free. */
+static void gm_session_close_files(void)
+{
+	if (gm_session_drain.fd >= 0 && gm_session_drain.fd != gm_session_fd)
+		close(gm_session_drain.fd);
+	if (gm_session_fd >= 0)
+		close(gm_session_fd);
+	gm_session_fd = -1;
+	gm_session_drain.fd = -1;
+}
+
 static void gm_session_child(void)
 {
 	gm_thread_t *t = &gm_thread_self;
@@ -646,18 +666,14 @@ static void gm_session_child(void)
 		gm_thread_reset(t);
 		if (gm_session_log.hdr)
 			gm_ring_detach(&gm_session_log, 0);
-		if (gm_session_fd >= 0)
-			close(gm_session_fd);
-		gm_session_fd = -1;
+		gm_session_close_files();
 		gm_session_agent_running = 0;
 		return;
 	}
 	gm_thread_reset(t);
 	if (gm_session_log.hdr)
 		gm_ring_detach(&gm_session_log, 0);
-	if (gm_session_fd >= 0)
-		close(gm_session_fd);
-	gm_session_fd = -1;
+	gm_session_close_files();
 	gm_drain_free(&gm_session_drain);
 	/* a parent's thread draining at the fork is not in the child */
 	__atomic_store_n(&gm_session_helpers, 0, __ATOMIC_RELAXED);
@@ -752,14 +768,25 @@ void gm_session_start(void)
 		gm_session_options.drain_external = 0;
 		gm_session_log.hdr->external = 0;
 	}
+	gm_session_drain.fd = fd;
 	if (gm_session_options.drain_external) {
-		close(fd);
+		/* `gmtrace run` drains; while its watch finds no core free, the
+		 * game's threads drain their own chunks into the capture too
+		 * (DRAIN_HELP), packed, never compressed */
+		gm_session_drain.compress = 0;
+		if (gm_session_drain.help == 0 ||
+		    gm_drain_prepare(&gm_session_drain, (uint32_t)gm_session_options.chunk_size) !=
+		            0) {
+			gm_session_drain.help = 0;
+			close(fd);
+			gm_session_drain.fd = -1;
+		}
+		gm_session_log.hdr->help_mode = (uint32_t)gm_session_drain.help;
 		fd = -1;
+	} else {
+		gm_drain_prepare(&gm_session_drain, (uint32_t)gm_session_options.chunk_size);
 	}
 	gm_session_fd = fd;
-	gm_session_drain.fd = fd;
-	if (!gm_session_options.drain_external)
-		gm_drain_prepare(&gm_session_drain, (uint32_t)gm_session_options.chunk_size);
 	if (!gm_session_options.follow_children)
 		gm_session_unfollow();
 
@@ -821,6 +848,8 @@ void gm_session_stop(int status)
 			                "/dev/shm for `gmtrace recover`",
 			                0, 0);
 	} else {
+		/* no thread of ours writes a block once `gmtrace run` sees the end */
+		gm_session_helpers_end();
 		__atomic_store_n(&gm_session_log.hdr->finished, 1, __ATOMIC_RELEASE);
 	}
 	t->busy = 0;
@@ -834,7 +863,8 @@ int gm_session_drain_help(void)
 	 * full log waits (the lossless policy; the caller counts it). */
 	gm_thread_t *t = &gm_thread_self;
 	int helped = 0;
-	if (gm_session_fd < 0 || !t->os_tid || t->no_help || !gm_drain_helping(&gm_session_drain))
+	if (gm_session_drain.fd < 0 || !t->os_tid || t->no_help ||
+	    !gm_drain_helping(&gm_session_drain))
 		return 0;
 	/* counted in, then looking again: the last drain turns helping off,
 	 * then waits for the count (gm_session_helpers_end), so a thread that
@@ -872,6 +902,9 @@ void gm_session_exec(void)
 		/* the segment's name goes now: after a successful exec nobody
 		 * would remove it. If exec fails we go on with the mapping. */
 		shm_unlink(gm_session_log.name);
+	} else {
+		/* no thread of ours is cut halfway through a block */
+		gm_session_helpers_end();
 	}
 	t->busy = 0;
 }

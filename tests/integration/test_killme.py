@@ -17,10 +17,11 @@ from conftest import (GMTRACE, TALLY_KEYS, assert_tally, assert_valid, capture_o
 
 STEP = 1000  # fx_killme publishes its counts every STEP operations
 
-# preload-help: the game's thread drains its own chunks as it fills them
-# (DRAIN_HELP=always), so a death often comes while it holds the drain lock
-# or is halfway through writing a block
-LAUNCHERS = ("preload", "preload-help", "run")
+# preload-help, run-help: the game's thread drains its own chunks as it fills
+# them (DRAIN_HELP=always), so a death often comes while it holds the drain
+# lock or is halfway through writing a block; under `gmtrace run` the run
+# breaks the dead game's hold and goes on after its last whole block
+LAUNCHERS = ("preload", "preload-help", "run", "run-help")
 
 
 def start(tmp_path, launcher, mode, *args):
@@ -34,7 +35,8 @@ def start(tmp_path, launcher, mode, *args):
     else:
         argv = [str(GMTRACE), "run", "--json", "--output", str(tmp_path / "%e.%p.gmt"),
                 "--"] + argv
-        env = clean_env({"GMTRACE_QUIET": "1"})
+        env = clean_env({"GMTRACE_QUIET": "1", **({"GMTRACE_DRAIN_HELP": "always"}
+                                                   if launcher == "run-help" else {})})
     proc = subprocess.Popen(argv, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     return proc, progress

@@ -8,13 +8,14 @@ own chunks as it fills them (always: 8 producers taking turns at the drain
 lock, the drainer thread sweeping what they left); and so with a log of 8
 chunks for 8 threads (always-tiny-log), where threads wait for a chunk
 while the others' chunks, those of threads already done included, wait
-for the drainer thread."""
+for the drainer thread. The run-* modes do the same under `gmtrace run`,
+whose passes take turns at the capture with the game's threads."""
 import collections
 
 import pytest
 
-from conftest import (assert_tally, assert_valid, captures, fixture_line, fx, rule_tally,
-                      run_preloaded, shm_logs, summary)
+from conftest import (assert_tally, assert_valid, captures, fixture_line, fx, gmtrace,
+                      rule_tally, run_preloaded, shm_logs, summary)
 
 PER_THREAD_KEYS = ("allocations", "frees", "allocated_bytes", "freed_bytes")
 
@@ -23,12 +24,20 @@ MODES = {
     "auto": {"GMTRACE_DRAIN_HELP": "auto"},
     "always": {"GMTRACE_DRAIN_HELP": "always"},
     "always-tiny-log": {"GMTRACE_DRAIN_HELP": "always", "GMTRACE_RING_SIZE": "512K"},
+    # `gmtrace run` drains from outside and the game's threads drain their
+    # own chunks into the same capture, taking turns with it
+    "run-always": {"GMTRACE_DRAIN_HELP": "always"},
+    "run-always-tiny-log": {"GMTRACE_DRAIN_HELP": "always", "GMTRACE_RING_SIZE": "512K"},
 }
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_threads_cross_thread_frees(tmp_path, mode):
-    r = run_preloaded([fx("fx_threads")], tmp_path, timeout=90, extra_env=MODES[mode])
+    if mode.startswith("run-"):
+        r = gmtrace("run", "--output", str(tmp_path / "%e.%p.gmt"), "--", str(fx("fx_threads")),
+                    timeout=90, cwd=str(tmp_path), extra_env={"GMTRACE_QUIET": "1", **MODES[mode]})
+    else:
+        r = run_preloaded([fx("fx_threads")], tmp_path, timeout=90, extra_env=MODES[mode])
     assert r.returncode == 0, f"fx_threads: rc {r.returncode}: {r.stderr!r}"
     line = fixture_line(r.stdout, fixture="threads")
     caps = captures(tmp_path)

@@ -663,6 +663,69 @@ Test(drain, continues_after_blocks_another_drainer_appended)
 	gm_test_done(&d, &ring);
 }
 
+/* `gmtrace run` and the game's threads take turns at one capture, each
+ * with a descriptor of its own: every pass goes on after the other's
+ * blocks, found by a walk from its own end only, and cuts a half block
+ * the other left. */
+Test(drain, drainers_taking_turns_append_after_each_other)
+{
+	gm_ring_t ring;
+	gm_drain_t d[2];
+	int fd[2], per[40] = {0}, round;
+	cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
+	fd[0] = gm_test_capture(&d[0], &ring, 0);
+	fd[1] = open(gm_test_path, O_RDWR);
+	cr_assert(fd[1] >= 0);
+	gm_drain_init(&d[1], &ring, fd[1], 0, 0, malloc, free);
+	for (round = 0; round < 40; round++) {
+		int k = round & 1;
+		off_t end = lseek(fd[k], 0, SEEK_END);
+		/* thread `round` writes a chunk; drainer k takes it */
+		gm_test_fill(&ring, (uint32_t)round, 7, 1000 * (uint64_t)(round + 1), 1);
+		if (round % 10 == 9) /* the other one died halfway through a block */
+			cr_assert_eq(pwrite(fd[k], "GMBK\x06\x00\x00\x00half", 12, end), 12);
+		cr_expect_eq(k ? gm_drain_help(&d[k], (uint32_t)round) : gm_drain_pass(&d[k], 0),
+		             7 * 16, "round %d", round);
+		cr_expect_eq(gm_drain_valid_end(fd[k]), lseek(fd[k], 0, SEEK_END), "round %d",
+		             round);
+	}
+	close(fd[1]);
+	gm_drain_free(&d[1]);
+	close(fd[0]);
+	cr_expect_eq(gm_test_read_back(gm_test_path, per, 40), 40 * 7);
+	for (round = 0; round < 40; round++)
+		cr_expect_eq(per[round], 7, "thread %d", round);
+	gm_test_done(&d[0], &ring);
+}
+
+Test(drain, valid_end_from_an_offset)
+{
+	gm_ring_t ring;
+	gm_drain_t d;
+	int fd, wfd;
+	int64_t first, end;
+	cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
+	fd = gm_test_capture(&d, &ring, 0);
+	gm_test_fill(&ring, 0, 5, 10, 1);
+	gm_drain_pass(&d, 0);
+	first = lseek(fd, 0, SEEK_END);
+	gm_test_fill(&ring, 1, 5, 20, 1);
+	gm_drain_pass(&d, 0);
+	end = lseek(fd, 0, SEEK_END);
+	cr_expect_eq(gm_drain_valid_end_from(fd, first), end, "one block after it");
+	cr_expect_eq(gm_drain_valid_end_from(fd, end), end, "nothing after the end");
+	cr_expect_eq(gm_drain_valid_end_from(fd, first + 1), first + 1,
+	             "not a block start: nothing whole follows");
+	wfd = open(gm_test_path, O_WRONLY);
+	cr_assert(wfd >= 0);
+	cr_expect_eq(gm_drain_valid_end_from(wfd, first), -EBADF,
+	             "unreadable is an error, not an end to cut at");
+	cr_expect_eq(gm_drain_valid_end_from(-1, first), -EBADF);
+	close(wfd);
+	close(fd);
+	gm_test_done(&d, &ring);
+}
+
 /* A capture overwritten with something else is left alone: nothing is
  * cut, and the drainer appends where it is. */
 Test(drain, does_not_cut_a_file_that_is_no_longer_a_capture)
@@ -822,15 +885,17 @@ Test(drain, help_takes_only_its_threads_committed_chunks)
 	gm_test_done(&d, &ring);
 }
 
-/* While producers drain (help 1 with no core free, or help 2), a drainer
- * pass takes only chunks that waited since its previous pass, unless a
- * quarter of the log waits or the pass is a final one. */
+/* While producers drain (help 1 with no core free, by this drainer's
+ * watch or by the verdict another drainer published in the log, or help
+ * 2), a drainer pass takes only chunks that waited since its previous
+ * pass, unless a quarter of the log waits or the pass is a final one. */
 Test(drain, the_drainer_leaves_fresh_chunks_to_their_producers)
 {
 	static const struct {
-		int help, scarce;
+		int help, scarce, published;
 		long first; /* chunks the first pass takes */
-	} cases[] = {{0, 1, 3}, {1, 0, 3}, {1, 1, 0}, {2, 0, 0}, {2, 1, 0}};
+	} cases[] = {{0, 1, 1, 3}, {1, 0, 0, 3}, {1, 1, 0, 0},
+	             {1, 0, 1, 0}, {2, 0, 0, 0}, {2, 1, 0, 0}};
 	size_t c;
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		gm_ring_t ring;
@@ -840,6 +905,7 @@ Test(drain, the_drainer_leaves_fresh_chunks_to_their_producers)
 		fd = gm_test_capture(&d, &ring, 0);
 		d.help = cases[c].help;
 		d.cpu_scarce = cases[c].scarce; /* the watch is off: it stays */
+		ring.hdr->help_now = (uint32_t)cases[c].published;
 		gm_test_fill(&ring, 0, 10, 1000, 1);
 		gm_test_fill(&ring, 1, 10, 2000, 1);
 		gm_test_fill(&ring, 2, 10, 3000, 1);
