@@ -205,7 +205,7 @@ run_one() {
 # ---- 1. time: plain, gmtrace, heaptrack, interleaved run by run ------------
 variants_pair=(plain gm)
 variants_gl1=(plain gm ext)
-variants_gl2=(plain gm)
+variants_gl2=(plain gm ext)
 if ((heaptrack)); then
 	variants_pair+=(ht) variants_gl1+=(ht) variants_gl2+=(ht)
 fi

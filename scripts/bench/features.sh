@@ -54,19 +54,23 @@ rm -f "$work"/*.gmt
 # ms per frame, interleaved runs: without gmtrace; DRAIN_HELP auto (the
 # default) and off; the drain put off (a 256 MiB log holds the whole
 # run, the drainer sleeps through it), which leaves the hooks alone; and
-# `gmtrace run`, where the game's threads never drain. Then
+# `gmtrace run` with DRAIN_HELP auto and off (its drainer a process of its
+# own, the game's threads draining into the same capture). Then
 # one thread beside four busy loops (other programs taking the cores).
 gl_ms() { "$@" --frames "$frames" --threads "$threads" | sed -n 's/^ms_per_frame=//p'; }
 drain_runs() { # NAME=ENV... per variant; prints "name median" lines
 	local -A got=()
-	local r v name
+	local r v name envs
 	for ((r = 0; r < runs; r++)); do
 		for v in "$@"; do
 			name=${v%%:*}
 			if [[ $name == plain ]]; then
 				got[$name]+="$(gl_ms "$work/gameloop") "
-			elif [[ $name == run ]]; then
-				got[$name]+="$(GMTRACE_QUIET=1 gl_ms "$build/analysis/gmtrace" run \
+			elif [[ $name == run* ]]; then
+				envs=
+				[[ $v == *:* ]] && envs=${v#*:}
+				# shellcheck disable=SC2086
+				got[$name]+="$(gl_ms env $envs GMTRACE_QUIET=1 "$build/analysis/gmtrace" run \
 					--output "$work/d.%p.gmt" -- "$work/gameloop" 2>/dev/null) "
 				rm -f "$work"/*.gmt
 			else
@@ -89,7 +93,8 @@ echo
 frames=600 threads=2 runs=9
 echo "DRAINING (gameloop, $frames frames, $threads threads; ms per frame, median of $runs interleaved runs)"
 drain_runs plain "auto:GMTRACE_DRAIN_HELP=auto" "off:GMTRACE_DRAIN_HELP=off" \
-	"deferred:GMTRACE_RING_SIZE=256M GMTRACE_DRAIN_INTERVAL_MS=999" run | drain_table
+	"deferred:GMTRACE_RING_SIZE=256M GMTRACE_DRAIN_INTERVAL_MS=999" \
+	"run:GMTRACE_DRAIN_HELP=auto" "run-off:GMTRACE_DRAIN_HELP=off" | drain_table
 frames=300 threads=1 runs=3
 hogs=()
 for i in 1 2 3 4; do

@@ -207,8 +207,14 @@ def main():
          tgt="< +%g ms" % TARGET_FRAME_MS, res=res)
     trow("gameloop 1 thread, `gmtrace run`: ms", "gl1", "total_ms", variant="ext")
     trow("  ms per frame", "gl1", "total_ms", scale=1.0 / frames, variant="ext")
+    trow("gameloop 2 threads, `gmtrace run`: ms", "gl2", "total_ms", variant="ext")
+    trow("  ms per frame", "gl2", "total_ms", scale=1.0 / frames, variant="ext")
+    # CPU time of the game's process during the loop (its drainer thread
+    # included): what recording costs in all, wherever it runs
+    trow("gameloop 1 thread: CPU ms per frame", "gl1", "cpu_ms", scale=1.0 / frames)
+    trow("gameloop 2 threads: CPU ms per frame", "gl2", "cpu_ms", scale=1.0 / frames)
     for case, vs in (("pair", ("plain", "gm", "ht")), ("gl1", ("plain", "gm", "ext", "ht")),
-                     ("gl2", ("plain", "gm", "ht"))):
+                     ("gl2", ("plain", "gm", "ext", "ht"))):
         n = failnote("time", case, vs)
         if n:
             out("  ! %s: %s (logs in %s/bench/logs)" % (case, n, meta["build"]))
@@ -247,7 +253,8 @@ def main():
     if waits:
         parts = []
         names = {"pair.gm": "pair", "gl1.gm": "gameloop 1t", "gl2.gm": "gameloop 2t",
-                 "gl1.ext": "gameloop 1t `gmtrace run`"}
+                 "gl1.ext": "gameloop 1t `gmtrace run`",
+                 "gl2.ext": "gameloop 2t `gmtrace run`"}
         for r in waits:
             f = r["figures"]
             parts.append("%s %d waits, %.0f ms" % (names.get(r["case"], r["case"]),
