@@ -21,12 +21,12 @@
 
 static void gm_recover_usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: gmtrace recover [--force] [CAPTURE...]\n"
-	        "\n"
-	        "Write the records a dead process left in its shared-memory log into its\n"
-	        "capture. With no CAPTURE, recover every orphaned log in /dev/shm.\n"
-	        "  --force   recover even if the process still runs (its later records are lost)\n");
+	fprintf(f, "usage: gmtrace recover [--force] [CAPTURE...]\n"
+	           "\n"
+	           "Write the records a dead process left in its shared-memory log into its\n"
+	           "capture. With no CAPTURE, recover every orphaned log in /dev/shm.\n"
+	           "  --force   recover even if the process still runs: what it wrote so far goes\n"
+	           "            into the capture now, and its drainer goes on after it\n");
 }
 
 static int gm_recover_log(const char *shm, const char *capture, int force)
