@@ -117,6 +117,7 @@ int gm_attach_close(gm_attach_t *a)
 	gm_attach_reposition(a);
 	gm_drain_pass(&a->drain, 1);
 	gm_drain_clock(&a->drain);
+	gm_drain_trim(&a->drain);
 	gm_ring_drain_unlock(&a->ring);
 	rc = a->drain.error;
 	gm_drain_free(&a->drain);

@@ -46,6 +46,8 @@ typedef struct gm_drain {
 	uint64_t wakeups;        /* passes of the drainer (not of producers) */
 	int help;                /* producers drain their own chunks: 0 never, 1 while
 	           cpu_scarce, 2 always (gm_drain_helping) */
+	uint64_t prealloc_end;   /* disk reserved up to here (gm_drain_trim) */
+	int prealloc_off;        /* the file system would not reserve */
 	void *(*alloc)(size_t);  /* memory for zbuf/cctx: the private arena in */
 	void (*release)(void *); /* the game, malloc in the CLI */
 } gm_drain_t;
@@ -131,6 +133,13 @@ long gm_drain_pass(gm_drain_t *d, int partial);
  * which is for a free core), no look at the watch. Same return and lock
  * as gm_drain_pass. */
 long gm_drain_help(gm_drain_t *d, uint32_t thread);
+
+/* Disk space is reserved ahead of the capture's end, GM_DRAIN_PREALLOC at a
+ * time (it does not change the file's size). Trim gives back what lies
+ * past the end, whoever reserved it: the caller holds the drain lock, after
+ * its last pass. */
+#define GM_DRAIN_PREALLOC (4u << 20)
+void gm_drain_trim(gm_drain_t *d);
 
 /* Append a clock sample block (TSC, monotonic ns taken together). */
 int gm_drain_clock(gm_drain_t *d);

@@ -399,6 +399,7 @@ static void gm_session_drain_last(void)
 	__atomic_store_n(&gm_session_log.hdr->drain_beat_ns, gm_support_mono_ns(),
 	                 __ATOMIC_RELAXED);
 	gm_drain_clock(&gm_session_drain);
+	gm_drain_trim(&gm_session_drain);
 	gm_ring_drain_unlock(&gm_session_log);
 }
 

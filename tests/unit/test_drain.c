@@ -698,6 +698,47 @@ Test(drain, drainers_taking_turns_append_after_each_other)
 	gm_test_done(&d[0], &ring);
 }
 
+/* Disk is reserved ahead of the end as blocks go in, and trim gives it
+ * back without touching the size; a trim while another drainer's blocks
+ * lie past ours cuts nothing. */
+Test(drain, reserves_disk_ahead_and_trims_it_at_the_end)
+{
+	gm_ring_t ring;
+	gm_drain_t d;
+	struct stat st;
+	int fd, fd2;
+	off_t size;
+	cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
+	fd = gm_test_capture(&d, &ring, 0);
+	gm_test_fill(&ring, 0, 100, 10, 1);
+	cr_assert_eq(gm_drain_pass(&d, 0), 100 * 16);
+	cr_assert_eq(fstat(fd, &st), 0);
+	size = st.st_size;
+	cr_expect_eq((uint64_t)size, d.file_bytes);
+	if (!d.prealloc_off) {
+		cr_expect_eq(d.prealloc_end, GM_DRAIN_PREALLOC, "reserved from the header on");
+		cr_expect_geq((uint64_t)st.st_blocks * 512, (uint64_t)GM_DRAIN_PREALLOC / 2,
+		              "the reservation holds disk");
+	}
+	/* another drainer appends: our end is not the file's, nothing is cut */
+	fd2 = open(gm_test_path, O_RDWR | O_APPEND);
+	cr_assert(fd2 >= 0);
+	cr_assert_eq(write(fd2, "GMBK", 4), 4);
+	gm_drain_trim(&d);
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_expect_eq(st.st_size, size + 4);
+	cr_assert_eq(ftruncate(fd2, size), 0);
+	close(fd2);
+	gm_drain_trim(&d);
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_expect_eq(st.st_size, size, "the size stays");
+	cr_expect_leq((uint64_t)st.st_blocks * 512, ((uint64_t)size + 65535) & ~65535ull,
+	              "what lay past the end is given back");
+	cr_expect_eq(d.prealloc_end, 0);
+	close(fd);
+	gm_test_done(&d, &ring);
+}
+
 Test(drain, valid_end_from_an_offset)
 {
 	gm_ring_t ring;
