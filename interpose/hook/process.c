@@ -54,53 +54,68 @@ GMTRACE_API pid_t fork(void)
 GMTRACE_API int execve(const char *path, char *const argv[], char *const envp[])
 {
 	static int (*real)(const char *, char *const[], char *const[]);
+	int rc;
 	if (!real)
 		real = (int (*)(const char *, char *const[], char *const[]))gm_process_next(
 		        "execve");
 	gm_session_exec();
 	GM_PROCESS_COVERAGE_DUMP();
-	return real(path, argv, envp);
+	rc = real(path, argv, envp);
+	gm_session_exec_failed(); /* it returned: it failed */
+	return rc;
 }
 
 GMTRACE_API int execv(const char *path, char *const argv[])
 {
 	static int (*real)(const char *, char *const[]);
+	int rc;
 	if (!real)
 		real = (int (*)(const char *, char *const[]))gm_process_next("execv");
 	gm_session_exec();
 	GM_PROCESS_COVERAGE_DUMP();
-	return real(path, argv);
+	rc = real(path, argv);
+	gm_session_exec_failed(); /* it returned: it failed */
+	return rc;
 }
 
 GMTRACE_API int execvp(const char *file, char *const argv[])
 {
 	static int (*real)(const char *, char *const[]);
+	int rc;
 	if (!real)
 		real = (int (*)(const char *, char *const[]))gm_process_next("execvp");
 	gm_session_exec();
 	GM_PROCESS_COVERAGE_DUMP();
-	return real(file, argv);
+	rc = real(file, argv);
+	gm_session_exec_failed(); /* it returned: it failed */
+	return rc;
 }
 
 GMTRACE_API int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	static int (*real)(const char *, char *const[], char *const[]);
+	int rc;
 	if (!real)
 		real = (int (*)(const char *, char *const[], char *const[]))gm_process_next(
 		        "execvpe");
 	gm_session_exec();
 	GM_PROCESS_COVERAGE_DUMP();
-	return real(file, argv, envp);
+	rc = real(file, argv, envp);
+	gm_session_exec_failed(); /* it returned: it failed */
+	return rc;
 }
 
 GMTRACE_API int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	static int (*real)(int, char *const[], char *const[]);
+	int rc;
 	if (!real)
 		real = (int (*)(int, char *const[], char *const[]))gm_process_next("fexecve");
 	gm_session_exec();
 	GM_PROCESS_COVERAGE_DUMP();
-	return real(fd, argv, envp);
+	rc = real(fd, argv, envp);
+	gm_session_exec_failed(); /* it returned: it failed */
+	return rc;
 }
 
 /* execl, execlp, execle: gather the variadic list on the stack and go

@@ -890,6 +890,16 @@ int gm_session_drain_help(void)
 	return helped;
 }
 
+void gm_session_exec_failed(void)
+{
+	int saved = errno;
+	if (__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) && gm_session_drain.fd >= 0 &&
+	    !gm_session_drain.error)
+		__atomic_store_n(&gm_session_drain.help, gm_session_drain_help_mode(),
+		                 __ATOMIC_RELEASE);
+	errno = saved;
+}
+
 void gm_session_exec(void)
 {
 	gm_thread_t *t = &gm_thread_self;

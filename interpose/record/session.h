@@ -35,6 +35,11 @@ int gm_session_drain_help(void);
 /* Before exec: everything written so far goes to the capture. */
 void gm_session_exec(void);
 
+/* The exec that gm_session_exec prepared for failed: the process goes on
+ * recording into the same log, and its threads drain as before (DRAIN_HELP).
+ * Leaves errno as the exec set it. */
+void gm_session_exec_failed(void);
+
 /* Fork hooks (pthread_atfork); the parent also records the child's pid. */
 void gm_session_fork_parent(int child_pid);
 

@@ -3,7 +3,11 @@ the eight exec entry points (execve, execv, execvp, execvpe, fexecve, execl,
 execlp, execle). The preload follows every exec: nine captures, one per image,
 named <program>.<pid>.gmt then .1 to .8; images 0..7 each end with an exec
 record and their own block live, the last one with nothing live."""
-from conftest import assert_valid, dump_events, fixture_line, fx, rule_tally, run_preloaded
+import errno
+import struct
+
+from conftest import (assert_tally, assert_valid, dump_events, fixture_line, fx, rule_tally,
+                      run_preloaded)
 
 SIZE = [4096 * k + 1771 for k in range(1, 10)]
 
@@ -31,3 +35,44 @@ def test_every_exec_entry_point_is_followed(tmp_path):
             assert live == (1, SIZE[step]), (step, live)
         else:
             assert execs == [] and live == (0, 0), (step, execs, live)
+
+
+def record_block_kinds(path):
+    """The kinds of a capture's record blocks in file order (clock blocks
+    left out), read from the block headers (interpose/log/FORMAT.md)."""
+    data = path.read_bytes()
+    off = struct.unpack_from("<I", data, 12)[0]
+    kinds = []
+    while off + 48 <= len(data):
+        magic, kind = struct.unpack_from("<IH", data, off)
+        assert magic == 0x4B424D47, f"{path}: no block at offset {off}"
+        stored = struct.unpack_from("<I", data, off + 24)[0]
+        if kind != 3:
+            kinds.append(kind)
+        off += 48 + stored
+    assert off == len(data), f"{path}: {len(data) - off} bytes past the last block"
+    return kinds
+
+
+def test_a_failed_exec_leaves_recording_and_draining_as_they_were(tmp_path):
+    """fx_execs fail: the exec finds no program; the process goes on, and so
+    does its recording: one exec record, then every allocation after it.
+    The exec turned the game's threads' draining off for its last drain;
+    it is on again after the failure (DRAIN_HELP=always: the thread drains
+    the chunks it fills, packed and never compressed, kind 6, where the
+    drainer thread, with a core free, compresses them, kind 7). Until
+    the hooks said so, draining stayed off for the rest of the process."""
+    r = run_preloaded([fx("fx_execs"), "fail"], tmp_path,
+                      {"GMTRACE_OUTPUT": str(tmp_path / "%e.%p.gmt"),
+                       "GMTRACE_DRAIN_HELP": "always"}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    line = fixture_line(r.stdout, fixture="execs")
+    assert line["exec_errno"] == errno.ENOENT
+    caps = sorted(tmp_path.glob("*.gmt*"))
+    assert len(caps) == 1, caps
+    assert_valid(caps[0])
+    assert [e["type"] for e in dump_events(caps[0])].count("exec") == 1
+    assert_tally(rule_tally(caps[0]), line)
+    kinds = record_block_kinds(caps[0])
+    own = kinds.count(6)
+    assert own >= 0.8 * len(kinds), f"block kinds {kinds}: the thread drained {own}"
