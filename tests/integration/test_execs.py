@@ -6,8 +6,10 @@ record and their own block live, the last one with nothing live."""
 import errno
 import struct
 
-from conftest import (assert_tally, assert_valid, dump_events, fixture_line, fx, rule_tally,
-                      run_preloaded)
+import pytest
+
+from conftest import (assert_tally, assert_valid, dump_events, fixture_line, fx, gmtrace,
+                      rule_tally, run_preloaded)
 
 SIZE = [4096 * k + 1771 for k in range(1, 10)]
 
@@ -54,17 +56,24 @@ def record_block_kinds(path):
     return kinds
 
 
-def test_a_failed_exec_leaves_recording_and_draining_as_they_were(tmp_path):
+@pytest.mark.parametrize("launcher", ["preload", "run"])
+def test_a_failed_exec_leaves_recording_and_draining_as_they_were(tmp_path, launcher):
     """fx_execs fail: the exec finds no program; the process goes on, and so
     does its recording: one exec record, then every allocation after it.
     The exec turned the game's threads' draining off for its last drain;
     it is on again after the failure (DRAIN_HELP=always: the thread drains
     the chunks it fills, packed and never compressed, kind 6, where the
-    drainer thread, with a core free, compresses them, kind 7). Until
-    the hooks said so, draining stayed off for the rest of the process."""
-    r = run_preloaded([fx("fx_execs"), "fail"], tmp_path,
-                      {"GMTRACE_OUTPUT": str(tmp_path / "%e.%p.gmt"),
-                       "GMTRACE_DRAIN_HELP": "always"}, timeout=60)
+    drainer, the game's thread or `gmtrace run`, compresses them while a
+    core is free, kind 7). Until the hooks said so, draining stayed off for
+    the rest of the process."""
+    env = {"GMTRACE_OUTPUT": str(tmp_path / "%e.%p.gmt"), "GMTRACE_DRAIN_HELP": "always"}
+    if launcher == "run":
+        env["GMTRACE_QUIET"] = "1"
+        # --no-compact: the run would compress the thread's blocks at the end
+        r = gmtrace("run", "--no-compact", "--", fx("fx_execs"), "fail", cwd=tmp_path,
+                    extra_env=env)
+    else:
+        r = run_preloaded([fx("fx_execs"), "fail"], tmp_path, env, timeout=60)
     assert r.returncode == 0, r.stderr
     line = fixture_line(r.stdout, fixture="execs")
     assert line["exec_errno"] == errno.ENOENT
@@ -76,3 +85,17 @@ def test_a_failed_exec_leaves_recording_and_draining_as_they_were(tmp_path):
     kinds = record_block_kinds(caps[0])
     own = kinds.count(6)
     assert own >= 0.8 * len(kinds), f"block kinds {kinds}: the thread drained {own}"
+
+
+def test_run_with_draining_off_leaves_it_to_the_run(tmp_path):
+    """DRAIN_HELP=off under `gmtrace run`: the game keeps no descriptor on
+    the capture, `gmtrace run` writes every block, and the capture is whole."""
+    r = gmtrace("run", "--", fx("fx_execs"), "fail", cwd=tmp_path,
+                extra_env={"GMTRACE_OUTPUT": str(tmp_path / "%e.%p.gmt"),
+                           "GMTRACE_DRAIN_HELP": "off", "GMTRACE_QUIET": "1"})
+    assert r.returncode == 0, r.stderr
+    line = fixture_line(r.stdout, fixture="execs")
+    caps = sorted(tmp_path.glob("*.gmt*"))
+    assert len(caps) == 1, caps
+    assert_valid(caps[0])
+    assert_tally(rule_tally(caps[0]), line)
