@@ -18,13 +18,18 @@ def launch(tmp_path, launcher, args):
     argv = [fx("fx_forker")] + args
     if launcher == "preload":
         return run_preloaded(argv, tmp_path, timeout=30)
+    # run-help: the game's threads drain into their capture too (DRAIN_HELP=
+    # always); the child drops the parent's descriptor and opens its own
+    env = {"GMTRACE_QUIET": "1"}
+    if launcher == "run-help":
+        env["GMTRACE_DRAIN_HELP"] = "always"
     return subprocess.run([str(GMTRACE), "run", "--json", "--output",
                            str(tmp_path / "%e.%p.gmt"), "--"] + [str(a) for a in argv],
-                          env=clean_env({"GMTRACE_QUIET": "1"}), cwd=str(tmp_path),
+                          env=clean_env(env), cwd=str(tmp_path),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
 
 
-@pytest.mark.parametrize("launcher", ("preload", "run"))
+@pytest.mark.parametrize("launcher", ("preload", "run", "run-help"))
 @pytest.mark.parametrize("exec_", (False, True), ids=("exit", "exec"))
 def test_parent_and_child_captures(tmp_path, launcher, exec_):
     r = launch(tmp_path, launcher, ["exec"] if exec_ else [])
@@ -55,7 +60,7 @@ def test_parent_and_child_captures(tmp_path, launcher, exec_):
         assert ts["process"]["pid"] == child["pid"]
         expected.add(tcap.name)
     assert {p.name for p in tmp_path.glob("*.gmt*")} == expected
-    if launcher == "run":
+    if launcher.startswith("run"):
         listed = run_captures_json(r.stdout)
         assert sorted(c["capture"] for c in listed) == sorted(str(tmp_path / n)
                                                               for n in expected)
