@@ -51,72 +51,34 @@ GMTRACE_API pid_t fork(void)
 	return pid;
 }
 
-GMTRACE_API int execve(const char *path, char *const argv[], char *const envp[])
-{
-	static int (*real)(const char *, char *const[], char *const[]);
-	int rc;
-	if (!real)
-		real = (int (*)(const char *, char *const[], char *const[]))gm_process_next(
-		        "execve");
-	gm_session_exec();
-	GM_PROCESS_COVERAGE_DUMP();
-	rc = real(path, argv, envp);
-	gm_session_exec_failed(); /* it returned: it failed */
-	return rc;
-}
+/* An exec hook: the capture is flushed and closed first (the new image
+ * starts a capture of its own), and when the call comes back it failed and
+ * the process goes on recording. params and types are the function's
+ * parameters and their types, args the names passed on. */
+#define GM_PROCESS_EXEC(name, params, types, args)                   \
+	GMTRACE_API int name params                                  \
+	{                                                            \
+		static int(*real) types;                             \
+		int rc;                                              \
+		if (!real)                                           \
+			real = (int(*) types)gm_process_next(#name); \
+		gm_session_exec();                                   \
+		GM_PROCESS_COVERAGE_DUMP();                          \
+		rc = real args;                                      \
+		gm_session_exec_failed();                            \
+		return rc;                                           \
+	}
 
-GMTRACE_API int execv(const char *path, char *const argv[])
-{
-	static int (*real)(const char *, char *const[]);
-	int rc;
-	if (!real)
-		real = (int (*)(const char *, char *const[]))gm_process_next("execv");
-	gm_session_exec();
-	GM_PROCESS_COVERAGE_DUMP();
-	rc = real(path, argv);
-	gm_session_exec_failed(); /* it returned: it failed */
-	return rc;
-}
-
-GMTRACE_API int execvp(const char *file, char *const argv[])
-{
-	static int (*real)(const char *, char *const[]);
-	int rc;
-	if (!real)
-		real = (int (*)(const char *, char *const[]))gm_process_next("execvp");
-	gm_session_exec();
-	GM_PROCESS_COVERAGE_DUMP();
-	rc = real(file, argv);
-	gm_session_exec_failed(); /* it returned: it failed */
-	return rc;
-}
-
-GMTRACE_API int execvpe(const char *file, char *const argv[], char *const envp[])
-{
-	static int (*real)(const char *, char *const[], char *const[]);
-	int rc;
-	if (!real)
-		real = (int (*)(const char *, char *const[], char *const[]))gm_process_next(
-		        "execvpe");
-	gm_session_exec();
-	GM_PROCESS_COVERAGE_DUMP();
-	rc = real(file, argv, envp);
-	gm_session_exec_failed(); /* it returned: it failed */
-	return rc;
-}
-
-GMTRACE_API int fexecve(int fd, char *const argv[], char *const envp[])
-{
-	static int (*real)(int, char *const[], char *const[]);
-	int rc;
-	if (!real)
-		real = (int (*)(int, char *const[], char *const[]))gm_process_next("fexecve");
-	gm_session_exec();
-	GM_PROCESS_COVERAGE_DUMP();
-	rc = real(fd, argv, envp);
-	gm_session_exec_failed(); /* it returned: it failed */
-	return rc;
-}
+GM_PROCESS_EXEC(execve, (const char *path, char *const argv[], char *const envp[]),
+                (const char *, char *const[], char *const[]), (path, argv, envp))
+GM_PROCESS_EXEC(execv, (const char *path, char *const argv[]), (const char *, char *const[]),
+                (path, argv))
+GM_PROCESS_EXEC(execvp, (const char *file, char *const argv[]), (const char *, char *const[]),
+                (file, argv))
+GM_PROCESS_EXEC(execvpe, (const char *file, char *const argv[], char *const envp[]),
+                (const char *, char *const[], char *const[]), (file, argv, envp))
+GM_PROCESS_EXEC(fexecve, (int fd, char *const argv[], char *const envp[]),
+                (int, char *const[], char *const[]), (fd, argv, envp))
 
 /* execl, execlp, execle: gather the variadic list on the stack and go
  * through the vector forms above (glibc's own execl calls execve

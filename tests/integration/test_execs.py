@@ -65,7 +65,7 @@ def test_a_failed_exec_leaves_recording_and_draining_as_they_were(tmp_path, laun
     the chunks it fills, packed and never compressed, kind 6, where the
     drainer, the game's thread or `gmtrace run`, compresses them while a
     core is free, kind 7). Until the hooks said so, draining stayed off for
-    the rest of the process."""
+    the rest of the process, and every block was kind 7."""
     env = {"GMTRACE_OUTPUT": str(tmp_path / "%e.%p.gmt"), "GMTRACE_DRAIN_HELP": "always"}
     if launcher == "run":
         env["GMTRACE_QUIET"] = "1"
@@ -82,9 +82,11 @@ def test_a_failed_exec_leaves_recording_and_draining_as_they_were(tmp_path, laun
     assert_valid(caps[0])
     assert [e["type"] for e in dump_events(caps[0])].count("exec") == 1
     assert_tally(rule_tally(caps[0]), line)
+    # the thread takes the drain lock only when it is free, so under load
+    # (a drainer preempted while it holds the lock) many chunks can still
+    # go to the drainer; with draining left off the thread wrote none
     kinds = record_block_kinds(caps[0])
-    own = kinds.count(6)
-    assert own >= 0.8 * len(kinds), f"block kinds {kinds}: the thread drained {own}"
+    assert kinds.count(6) > 0, f"block kinds {kinds}: the thread drained none"
 
 
 def test_run_with_draining_off_leaves_it_to_the_run(tmp_path):
