@@ -755,6 +755,10 @@ void gm_session_start(void)
 		goto off;
 	}
 	gm_drain_clock(&gm_session_drain);
+	/* said before the log is announced: `gmtrace run` reads it as it
+	 * attaches (set to 0 below if the game's threads cannot drain) */
+	if (gm_session_options.drain_external)
+		gm_session_log.hdr->help_mode = (uint32_t)gm_session_drain.help;
 	if (gm_session_options.announce_dir[0] && gm_session_announce() != 0) {
 		gm_support_warn("cannot announce the log in ", gm_session_options.announce_dir,
 		                "; draining inside the game");
