@@ -77,12 +77,14 @@ long gm_attach_pass(gm_attach_t *a, int partial)
 {
 	uint64_t now = gm_support_mono_ns();
 	long got;
+	/* the beat says this drainer is alive, whoever holds the lock: the
+	 * game's threads draining their own chunks may hold it at every look */
+	__atomic_store_n(&a->ring.hdr->drain_beat_ns, now, __ATOMIC_RELAXED);
 	if (!gm_ring_drain_lock(&a->ring, (uint32_t)getpid()))
 		return 0; /* another drainer is at work */
 	if (!a->positioned)
 		gm_attach_reposition(a);
 	got = gm_drain_pass(&a->drain, partial);
-	__atomic_store_n(&a->ring.hdr->drain_beat_ns, now, __ATOMIC_RELAXED);
 	if (now - a->last_clock_ns > 200000000ull) {
 		gm_drain_clock(&a->drain);
 		a->last_clock_ns = now;

@@ -411,10 +411,14 @@ static int gm_session_drain_help_mode(void)
 	return o < 3 ? mode[o] : 1;
 }
 
-/* External drain, but nobody drained for 2 s while chunks wait (`gmtrace
- * run` was killed, or never attached): take the capture back and drain it
- * here, so the game never waits for a drainer that is gone. */
-static void gm_session_takeover(uint64_t now)
+/* External drain, but `gmtrace run` gave no sign of life for 2 s (it beats
+ * at every look, whether it drained or not) while chunks wait: it was
+ * killed, or never attached. Take the capture back and drain it here, so
+ * the game never waits for a drainer that is gone. While the
+ * game's threads drain their own chunks no chunk waits, and at the exit
+ * none need: then the silence alone says it, or the capture would miss
+ * what nobody drained (the last records, the clock samples). */
+static void gm_session_takeover(uint64_t now, int at_exit)
 {
 	gm_ring_header_t *h = gm_session_log.hdr;
 	uint32_t i, backlog = 0;
@@ -425,7 +429,7 @@ static void gm_session_takeover(uint64_t now)
 	for (i = 0; i < h->nchunks; i++)
 		backlog += __atomic_load_n(&gm_session_log.chunks[i].state, __ATOMIC_RELAXED) ==
 		           gm_chunk_committed;
-	if (backlog == 0)
+	if (backlog == 0 && !at_exit && !gm_drain_helping(&gm_session_drain))
 		return;
 	fd = open(gm_session_capture, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
@@ -525,7 +529,7 @@ static void *gm_session_agent_main(void *arg)
 		uint64_t now = gm_support_mono_ns();
 		long got = 0;
 		if (gm_session_options.drain_external)
-			gm_session_takeover(now);
+			gm_session_takeover(now, 0);
 		if (!gm_session_options.drain_external) {
 			gm_thread_t *self = t;
 			uint32_t tid = self->os_tid;
@@ -835,6 +839,8 @@ void gm_session_stop(int status)
 	gm_thread_flush(t);
 	__atomic_store_n(&gm_thread_recording, 0, __ATOMIC_RELEASE);
 	gm_session_agent_end();
+	if (gm_session_options.drain_external)
+		gm_session_takeover(gm_support_mono_ns(), 1);
 	if (!gm_session_options.drain_external) {
 		gm_session_drain_last();
 		gm_drain_free(&gm_session_drain);
@@ -860,6 +866,26 @@ void gm_session_stop(int status)
 	t->busy = 0;
 }
 
+/* The agent writes records of its own (module loads, pressure samples).
+ * With the log full it must not wait for a drainer: it is the drainer in
+ * the game, and under `gmtrace run` the thread that takes the drain back
+ * once the run is gone. So it drains, or looks for the run, and says
+ * whether that made room. */
+static int gm_session_agent_room(void)
+{
+	gm_thread_t *t = &gm_thread_self;
+	long got = 0;
+	if (gm_session_options.drain_external)
+		gm_session_takeover(gm_support_mono_ns(), 0);
+	if (gm_session_options.drain_external || gm_session_fd < 0)
+		return 0;
+	if (gm_ring_drain_lock(&gm_session_log, t->os_tid)) {
+		got = gm_drain_pass(&gm_session_drain, 0);
+		gm_ring_drain_unlock(&gm_session_log);
+	}
+	return got > 0;
+}
+
 int gm_session_drain_help(void)
 {
 	/* Only while no core is free (the watch, log/drain.h), with the
@@ -868,6 +894,9 @@ int gm_session_drain_help(void)
 	 * full log waits (the lossless policy; the caller counts it). */
 	gm_thread_t *t = &gm_thread_self;
 	int helped = 0;
+	if (__atomic_load_n(&gm_session_agent_running, __ATOMIC_ACQUIRE) &&
+	    pthread_equal(pthread_self(), gm_session_agent))
+		return gm_session_agent_room();
 	if (gm_session_drain.fd < 0 || !t->os_tid || t->no_help ||
 	    !gm_drain_helping(&gm_session_drain))
 		return 0;

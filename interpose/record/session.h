@@ -29,7 +29,10 @@ void gm_session_stop(int status);
 /* Called by a producer that committed a chunk or waits for a free one:
  * while no core is free for the drainer (log/drain.h), drains the
  * thread's own committed chunks. Returns 1 if it drained something, 0 if
- * a waiting caller should sleep a little. */
+ * a waiting caller should sleep a little. The agent thread, writing a
+ * record of its own, drains the whole log instead (or, under `gmtrace
+ * run`, takes the drain back if the run is gone): it never waits for
+ * itself. */
 int gm_session_drain_help(void);
 
 /* Before exec: everything written so far goes to the capture. */

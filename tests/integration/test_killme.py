@@ -8,12 +8,14 @@ shared-memory log of the dead process is left behind, and nothing hangs."""
 import os
 import signal
 import subprocess
+import time
 
 import pytest
 
 from conftest import (GMTRACE, TALLY_KEYS, assert_tally, assert_valid, capture_of,
-                      clean_env, fixture_line, fx, gmtrace, kill_if_alive, preload_env,
-                      read_json_file, rule_tally, run_captures_json, shm_logs, wait_for)
+                      clean_env, dump_events, fixture_line, fx, gmtrace, kill_if_alive,
+                      preload_env, read_json_file, rule_tally, run_captures_json, shm_logs,
+                      wait_for)
 
 STEP = 1000  # fx_killme publishes its counts every STEP operations
 
@@ -137,3 +139,81 @@ def test_deliberate_ending(tmp_path, launcher, mode):
     assert_tally(t, final, what=f"{mode}: ")
     if code is not None:  # a normal end leaves its status in the log
         assert [e["status"] for e in t.events if e["type"] == "exit"] == [code]
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("help_", ("auto", "always"))
+def test_the_game_drains_itself_once_gmtrace_run_is_killed(tmp_path, help_):
+    """`gmtrace run` killed, the game left running: 2 s later the game takes
+    the drain back (one warning line) and ends its capture itself, whole,
+    with its log gone from /dev/shm. With DRAIN_HELP=always the game's
+    thread drains every chunk it fills, so no chunk waits: the game must
+    still see that nobody drains behind it."""
+    progress = tmp_path / "progress.json"
+    argv = [str(GMTRACE), "run", "--output", str(tmp_path / "%e.%p.gmt"), "--",
+            str(fx("fx_killme")), "loop", str(progress), "1500000"]
+    proc = subprocess.Popen(argv, env=clean_env({"GMTRACE_QUIET": "1",
+                                                 "GMTRACE_DRAIN_HELP": help_}),
+                            cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        first = wait_for(lambda: (p := read_json_file(progress)) and p["ops"] >= 100000 and p,
+                         30, "fx_killme to publish 100000 operations")
+        pid = first["pid"]
+        proc.kill()  # `gmtrace run` only: the game goes on
+        proc.wait(timeout=10)
+        wait_for(lambda: not alive(pid), 120, "the game to end")
+        err = proc.stderr.read().decode()
+    finally:
+        kill_if_alive(proc)
+        proc.stdout.close()
+        proc.stderr.close()
+    final = read_json_file(progress)
+    assert final["final"] is True and final["pid"] == pid, final
+    assert "the outside drainer stopped; the game drains its own log again" in err, err
+    cap = capture_of(tmp_path, "fx_killme", pid)
+    assert_valid(cap)
+    assert_tally(rule_tally(cap), final)
+    assert shm_logs(pid) == [], f"log of {pid} left in /dev/shm"
+
+
+def test_an_idle_game_ends_its_capture_itself_once_gmtrace_run_is_gone(tmp_path):
+    """`gmtrace run` killed while the game (a Python script here) sleeps: no
+    chunk waits, so nothing is taken back while it sleeps; at its exit the
+    game sees that nobody has drained for 2 s and ends the capture itself,
+    its last records included, instead of leaving them in /dev/shm."""
+    script = tmp_path / "idle.py"
+    script.write_text("import os, sys, time\n"
+                      "open(sys.argv[1] + '.tmp', 'w').write(str(os.getpid()))\n"
+                      "os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n"
+                      "kept = [bytearray(100) for _ in range(1000)]\n"
+                      "time.sleep(4)\n")
+    pidfile = tmp_path / "pid"
+    proc = subprocess.Popen([str(GMTRACE), "run", "--output", str(tmp_path / "%e.%p.gmt"), "--",
+                             "/usr/bin/python3", str(script), str(pidfile)],
+                            env=clean_env({"GMTRACE_QUIET": "1"}), cwd=str(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        pid = int(wait_for(lambda: pidfile.exists() and pidfile.read_text(), 30,
+                           "the script to start"))
+        time.sleep(0.5)  # the run drains what start-up committed: no chunk waits
+        proc.kill()
+        proc.wait(timeout=10)
+        wait_for(lambda: not alive(pid), 60, "the script to end")
+        err = proc.stderr.read().decode()
+    finally:
+        kill_if_alive(proc)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert "the outside drainer stopped; the game drains its own log again" in err, err
+    cap = capture_of(tmp_path, "idle", pid)
+    s = assert_valid(cap)
+    assert s["process"]["pid"] == pid
+    assert any(e["type"] == "exit" for e in dump_events(cap)), "the last records are in"
+    assert shm_logs(pid) == [], f"log of {pid} left in /dev/shm"
