@@ -257,18 +257,12 @@ static gm_frames_thread_t *gm_frames_thr(gm_frames_t *f, uint32_t thread, int *r
 	if (!f->opts.keep_threads || thread >= GM_FRAMES_SPLIT_THREADS)
 		return NULL;
 	if (thread >= f->thr_cap) {
-		size_t cap = f->thr_cap ? f->thr_cap : 16;
-		gm_frames_thread_t *g;
-		while (cap <= thread)
-			cap *= 2;
-		g = realloc(f->thr, cap * sizeof(*g));
-		if (!g) {
+		size_t had = f->thr_cap;
+		if (GM_FRAMES_GROW(f->thr, f->thr_cap, (size_t)thread + 1) < 0) {
 			*rc = -ENOMEM;
 			return NULL;
 		}
-		memset(g + f->thr_cap, 0, (cap - f->thr_cap) * sizeof(*g));
-		f->thr = g;
-		f->thr_cap = cap;
+		memset(f->thr + had, 0, (f->thr_cap - had) * sizeof(*f->thr));
 	}
 	t = &f->thr[thread];
 	if (t->allocations == 0 && t->frees == 0) {
