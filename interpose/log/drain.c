@@ -288,9 +288,8 @@ static void gm_drain_sync_end(gm_drain_t *d)
 	/* drainers append whole blocks after the valid end, ours included:
 	 * only what came after our end needs a look (a walk from the start
 	 * each time would make drainers taking turns quadratic) */
-	end = (uint64_t)st.st_size > d->file_bytes && d->file_bytes > 0 ?
-	              gm_drain_valid_end_from(d->fd, (int64_t)d->file_bytes) :
-	              gm_drain_valid_end(d->fd);
+	end = gm_drain_valid_end_from(
+	        d->fd, (uint64_t)st.st_size > d->file_bytes ? (int64_t)d->file_bytes : 0);
 	if (end <= 0)
 		return;
 	if (end != st.st_size && ftruncate(d->fd, end) != 0)
