@@ -411,6 +411,18 @@ static int gm_session_drain_help_mode(void)
 	return o < 3 ? mode[o] : 1;
 }
 
+/* The capture descriptors: the drainer's, and in the external drain the
+ * one the game's threads drain into while no core is free. */
+static void gm_session_close_files(void)
+{
+	if (gm_session_drain.fd >= 0 && gm_session_drain.fd != gm_session_fd)
+		close(gm_session_drain.fd);
+	if (gm_session_fd >= 0)
+		close(gm_session_fd);
+	gm_session_fd = -1;
+	gm_session_drain.fd = -1;
+}
+
 /* External drain, but `gmtrace run` gave no sign of life for 2 s (it beats
  * at every look, whether it drained or not) while chunks wait: it was
  * killed, or never attached. Take the capture back and drain it here, so
@@ -437,9 +449,7 @@ static void gm_session_takeover(uint64_t now, int at_exit)
 	/* the game's threads stop draining into the descriptor they had while
 	 * the drainer goes over to the new one (helping resumes after it) */
 	gm_session_helpers_end();
-	if (gm_session_drain.fd >= 0)
-		close(gm_session_drain.fd);
-	gm_session_drain.fd = -1;
+	gm_session_close_files();
 	__atomic_store_n(&h->help_now, 0, __ATOMIC_RELAXED);
 	end = gm_drain_valid_end(fd);
 	if (end < 0 || ftruncate(fd, end) != 0 || lseek(fd, end, SEEK_SET) < 0) {
@@ -513,10 +523,38 @@ static void gm_session_pressure(gm_thread_t *t)
 	gm_thread_put_var(t, gm_rec_pressure, 0, (uint64_t)ps.ok, w, sizeof(w));
 }
 
+/* The agent's drain, at each look and whenever it finds the log full while
+ * writing a record of its own (it must not wait for itself): under
+ * `gmtrace run`, take the drain back if the run is gone; draining in the
+ * game, one pass with the beat and, every 200 ms, a clock sample. Returns
+ * what the pass drained (< 0: the capture cannot be written, and recording
+ * stops). */
+static long gm_session_agent_drain(uint64_t now)
+{
+	static uint64_t last_clock;
+	long got = 0;
+	if (gm_session_options.drain_external)
+		gm_session_takeover(now, 0);
+	if (gm_session_options.drain_external || gm_session_fd < 0)
+		return 0;
+	if (gm_ring_drain_lock(&gm_session_log, gm_thread_self.os_tid)) {
+		got = gm_drain_pass(&gm_session_drain, 0);
+		__atomic_store_n(&gm_session_log.hdr->drain_beat_ns, now, __ATOMIC_RELAXED);
+		if (now - last_clock > 200000000ull) {
+			gm_drain_clock(&gm_session_drain);
+			last_clock = now;
+		}
+		gm_ring_drain_unlock(&gm_session_log);
+	}
+	if (gm_session_drain.error && got < 0)
+		gm_session_give_up();
+	return got;
+}
+
 static void *gm_session_agent_main(void *arg)
 {
 	gm_thread_t *t = &gm_thread_self;
-	uint64_t last_clock = 0, last_mod = 0, last_psi = gm_support_mono_ns();
+	uint64_t last_mod = 0, last_psi = gm_support_mono_ns();
 	(void)arg;
 	prctl(PR_SET_NAME, "gmtrace", 0, 0, 0);
 	t->os_tid = (uint32_t)gm_support_gettid();
@@ -527,25 +565,7 @@ static void *gm_session_agent_main(void *arg)
 	t->busy = 1; /* the agent's own calls are never recorded */
 	while (!__atomic_load_n(&gm_session_agent_stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now = gm_support_mono_ns();
-		long got = 0;
-		if (gm_session_options.drain_external)
-			gm_session_takeover(now, 0);
-		if (!gm_session_options.drain_external) {
-			gm_thread_t *self = t;
-			uint32_t tid = self->os_tid;
-			if (gm_ring_drain_lock(&gm_session_log, tid)) {
-				got = gm_drain_pass(&gm_session_drain, 0);
-				__atomic_store_n(&gm_session_log.hdr->drain_beat_ns, now,
-				                 __ATOMIC_RELAXED);
-				if (now - last_clock > 200000000ull) {
-					gm_drain_clock(&gm_session_drain);
-					last_clock = now;
-				}
-				gm_ring_drain_unlock(&gm_session_log);
-			}
-			if (gm_session_drain.error && got < 0)
-				gm_session_give_up();
-		}
+		long got = gm_session_agent_drain(now);
 		if (now - last_mod > 50000000ull) {
 			t->busy = 0;
 			gm_session_modules_poll(t);
@@ -648,18 +668,6 @@ static void gm_session_unfollow(void)
 }
 
 /* ---- fork -------------------------------------------------------------- */
-
-/* The capture descriptors: the drainer's, and in the external drain the
- * one the game's threads drain into while no core is free. */
-static void gm_session_close_files(void)
-{
-	if (gm_session_drain.fd >= 0 && gm_session_drain.fd != gm_session_fd)
-		close(gm_session_drain.fd);
-	if (gm_session_fd >= 0)
-		close(gm_session_fd);
-	gm_session_fd = -1;
-	gm_session_drain.fd = -1;
-}
 
 static void gm_session_child(void)
 {
@@ -844,9 +852,7 @@ void gm_session_stop(int status)
 	if (!gm_session_options.drain_external) {
 		gm_session_drain_last();
 		gm_drain_free(&gm_session_drain);
-		if (gm_session_fd >= 0)
-			close(gm_session_fd);
-		gm_session_fd = -1;
+		gm_session_close_files();
 		__atomic_store_n(&gm_session_log.hdr->finished, 1, __ATOMIC_RELEASE);
 		/* the name goes, the mapping stays: the game's other threads may
 		 * still be running (exit() from the main loop while a streaming
@@ -866,26 +872,6 @@ void gm_session_stop(int status)
 	t->busy = 0;
 }
 
-/* The agent writes records of its own (module loads, pressure samples).
- * With the log full it must not wait for a drainer: it is the drainer in
- * the game, and under `gmtrace run` the thread that takes the drain back
- * once the run is gone. So it drains, or looks for the run, and says
- * whether that made room. */
-static int gm_session_agent_room(void)
-{
-	gm_thread_t *t = &gm_thread_self;
-	long got = 0;
-	if (gm_session_options.drain_external)
-		gm_session_takeover(gm_support_mono_ns(), 0);
-	if (gm_session_options.drain_external || gm_session_fd < 0)
-		return 0;
-	if (gm_ring_drain_lock(&gm_session_log, t->os_tid)) {
-		got = gm_drain_pass(&gm_session_drain, 0);
-		gm_ring_drain_unlock(&gm_session_log);
-	}
-	return got > 0;
-}
-
 int gm_session_drain_help(void)
 {
 	/* Only while no core is free (the watch, log/drain.h), with the
@@ -896,7 +882,7 @@ int gm_session_drain_help(void)
 	int helped = 0;
 	if (__atomic_load_n(&gm_session_agent_running, __ATOMIC_ACQUIRE) &&
 	    pthread_equal(pthread_self(), gm_session_agent))
-		return gm_session_agent_room();
+		return gm_session_agent_drain(gm_support_mono_ns()) > 0;
 	if (gm_session_drain.fd < 0 || !t->os_tid || t->no_help ||
 	    !gm_drain_helping(&gm_session_drain))
 		return 0;
