@@ -450,6 +450,7 @@ static void gm_session_takeover(uint64_t now, int at_exit)
 	 * the drainer goes over to the new one (helping resumes after it) */
 	gm_session_helpers_end();
 	gm_session_close_files();
+	gm_drain_free(&gm_session_drain); /* their packing buffer: made again below */
 	__atomic_store_n(&h->help_now, 0, __ATOMIC_RELAXED);
 	end = gm_drain_valid_end(fd);
 	if (end < 0 || ftruncate(fd, end) != 0 || lseek(fd, end, SEEK_SET) < 0) {
