@@ -149,6 +149,31 @@ def alive(pid):
     return True
 
 
+TAKEOVER = "the outside drainer stopped; the game drains its own log again"
+
+
+def kill_the_run(tmp_path, argv, env, started, settle=0.0, timeout=120):
+    """Starts `gmtrace run --output ... -- argv`; once started() gives the
+    game's pid (and settle s more), kills the run only and waits for the
+    game to end. Returns the pid and what the run and the game wrote on
+    stderr."""
+    proc = subprocess.Popen([str(GMTRACE), "run", "--output", str(tmp_path / "%e.%p.gmt"), "--"]
+                            + [str(a) for a in argv], env=clean_env(env), cwd=str(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        pid = wait_for(started, 30, "the game to start")
+        time.sleep(settle)
+        proc.kill()  # `gmtrace run` only: the game goes on
+        proc.wait(timeout=10)
+        wait_for(lambda: not alive(pid), timeout, "the game to end")
+        err = proc.stderr.read().decode()
+    finally:
+        kill_if_alive(proc)
+        proc.stdout.close()
+        proc.stderr.close()
+    return pid, err
+
+
 @pytest.mark.parametrize("help_", ("auto", "always"))
 def test_the_game_drains_itself_once_gmtrace_run_is_killed(tmp_path, help_):
     """`gmtrace run` killed, the game left running: 2 s later the game takes
@@ -157,26 +182,13 @@ def test_the_game_drains_itself_once_gmtrace_run_is_killed(tmp_path, help_):
     thread drains every chunk it fills, so no chunk waits: the game must
     still see that nobody drains behind it."""
     progress = tmp_path / "progress.json"
-    argv = [str(GMTRACE), "run", "--output", str(tmp_path / "%e.%p.gmt"), "--",
-            str(fx("fx_killme")), "loop", str(progress), "1500000"]
-    proc = subprocess.Popen(argv, env=clean_env({"GMTRACE_QUIET": "1",
-                                                 "GMTRACE_DRAIN_HELP": help_}),
-                            cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        first = wait_for(lambda: (p := read_json_file(progress)) and p["ops"] >= 100000 and p,
-                         30, "fx_killme to publish 100000 operations")
-        pid = first["pid"]
-        proc.kill()  # `gmtrace run` only: the game goes on
-        proc.wait(timeout=10)
-        wait_for(lambda: not alive(pid), 120, "the game to end")
-        err = proc.stderr.read().decode()
-    finally:
-        kill_if_alive(proc)
-        proc.stdout.close()
-        proc.stderr.close()
+    pid, err = kill_the_run(
+        tmp_path, [fx("fx_killme"), "loop", progress, "1500000"],
+        {"GMTRACE_QUIET": "1", "GMTRACE_DRAIN_HELP": help_},
+        lambda: (p := read_json_file(progress)) and p["ops"] >= 100000 and p["pid"])
     final = read_json_file(progress)
     assert final["final"] is True and final["pid"] == pid, final
-    assert "the outside drainer stopped; the game drains its own log again" in err, err
+    assert TAKEOVER in err, err
     cap = capture_of(tmp_path, "fx_killme", pid)
     assert_valid(cap)
     assert_tally(rule_tally(cap), final)
@@ -195,23 +207,12 @@ def test_an_idle_game_ends_its_capture_itself_once_gmtrace_run_is_gone(tmp_path)
                       "kept = [bytearray(100) for _ in range(1000)]\n"
                       "time.sleep(4)\n")
     pidfile = tmp_path / "pid"
-    proc = subprocess.Popen([str(GMTRACE), "run", "--output", str(tmp_path / "%e.%p.gmt"), "--",
-                             "/usr/bin/python3", str(script), str(pidfile)],
-                            env=clean_env({"GMTRACE_QUIET": "1"}), cwd=str(tmp_path),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        pid = int(wait_for(lambda: pidfile.exists() and pidfile.read_text(), 30,
-                           "the script to start"))
-        time.sleep(0.5)  # the run drains what start-up committed: no chunk waits
-        proc.kill()
-        proc.wait(timeout=10)
-        wait_for(lambda: not alive(pid), 60, "the script to end")
-        err = proc.stderr.read().decode()
-    finally:
-        kill_if_alive(proc)
-        proc.stdout.close()
-        proc.stderr.close()
-    assert "the outside drainer stopped; the game drains its own log again" in err, err
+    # settle: the run drains what start-up committed, so no chunk waits
+    pid, err = kill_the_run(tmp_path, ["/usr/bin/python3", script, pidfile],
+                            {"GMTRACE_QUIET": "1"},
+                            lambda: pidfile.exists() and int(pidfile.read_text()), settle=0.5,
+                            timeout=60)
+    assert TAKEOVER in err, err
     cap = capture_of(tmp_path, "idle", pid)
     s = assert_valid(cap)
     assert s["process"]["pid"] == pid
