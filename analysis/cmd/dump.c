@@ -126,6 +126,28 @@ static void gm_dump_string(gm_dump_line_t *l, const char *name, const void *p, u
 	gm_dump_put(l, name, gm_dump_field_string, 0, s, (size_t)n);
 }
 
+/* A stack's return addresses: JSON gets an array of "0x..." strings, text
+ * one comma-separated list, innermost first. */
+static void gm_dump_frames(gm_dump_line_t *l, const uint64_t *pcs, uint64_t n)
+{
+	uint64_t i;
+	char hex[24];
+
+	if (l->json) {
+		gm_json_key(l->j, "frames");
+		gm_json_array_begin(l->j);
+		for (i = 0; i < n; i++) {
+			snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)pcs[i]);
+			gm_json_string(l->j, hex);
+		}
+		gm_json_array_end(l->j);
+		return;
+	}
+	fputs(" frames=", stdout);
+	for (i = 0; i < n; i++)
+		printf("%s0x%llx", i ? "," : "", (unsigned long long)pcs[i]);
+}
+
 /* argv: NUL-separated strings; JSON gets an array, text one quoted string each. */
 static void gm_dump_argv(gm_dump_line_t *l, const char *s, uint64_t n)
 {
@@ -410,6 +432,13 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 		break;
 	case gm_rec_platform:
 		gm_dump_string(l, "name", u, ev->b);
+		break;
+	case gm_rec_stack:
+		gm_dump_u64(l, "id", ev->a);
+		gm_dump_frames(l, u, ev->b);
+		break;
+	case gm_rec_site:
+		gm_dump_u64(l, "stack", ev->a);
 		break;
 	default: /* gm_rec_exec has no fields */
 		break;

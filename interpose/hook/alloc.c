@@ -86,7 +86,7 @@ static inline __attribute__((always_inline)) gm_frame_acc_t *
 gm_hook_alloc_record(gm_thread_t *t, void *p, size_t n, unsigned kind, uint64_t *now)
 {
 	gm_frame_acc_t *acc;
-	if (!GM_HOOK_ON(t) || GM_UNLIKELY(gm_event_level != gm_level_events) ||
+	if (!GM_HOOK_ON(t) || GM_UNLIKELY(gm_event_alloc_level != gm_level_events) ||
 	    GM_UNLIKELY(!(acc = t->acc)) || GM_UNLIKELY(gm_context_asset_now != NULL))
 		return NULL;
 	if (!*now)

@@ -28,7 +28,7 @@
 #define GM_FORMAT_MAGIC "GMTRACE\0"
 #define GM_FORMAT_VERSION_MAJOR \
 	3 /* readers reject a newer major (2: packed blocks; 3: packed form 2) */
-#define GM_FORMAT_VERSION_MINOR 0 /* additions that old readers can skip */
+#define GM_FORMAT_VERSION_MINOR 1 /* additions that old readers can skip (1: stacks) */
 
 /* ---- records -----------------------------------------------------------
  *
@@ -154,6 +154,13 @@ typedef enum gm_rec {
 	gm_rec_platform = 45,         /* a=0 x=n units b=name bytes; +name: the game runs
 	                          under this platform profile's banks and budgets
 	                          (the budget_node records that follow) */
+	gm_rec_stack = 46,            /* a=stack id x=n units b=frames; +frames (return
+	                          addresses, innermost first, 8 bytes each): a call
+	                          stack, defined once per capture by the thread
+	                          that met it first (option stacks) */
+	gm_rec_site = 47,             /* a=stack id (0: not kept, the writer's table was
+	                          full): the next allocation or realloc record of
+	                          this thread was made at that stack */
 	gm_rec_count
 } gm_rec_t;
 
@@ -348,6 +355,7 @@ static inline unsigned gm_rec_units(uint64_t w0)
 	case gm_rec_host:
 	case gm_rec_pressure:
 	case gm_rec_platform:
+	case gm_rec_stack:
 		return 1 + gm_rec_x(w0);
 	default:
 		return t < gm_rec_count ? 1 : 1 + gm_rec_x(w0);

@@ -11,9 +11,15 @@
 #ifndef GM_EVENT_H
 #define GM_EVENT_H
 
+#include "stack.h"
 #include "thread.h"
 
-extern int gm_event_level;              /* gm_level_t in force */
+extern int gm_event_level; /* gm_level_t in force */
+/* The level the allocation hooks' common case looks at: gm_event_level, or
+ * -1 while call stacks are recorded, so that every allocation takes the
+ * path that notes its stack (record/stack.h) at no cost to the common
+ * case otherwise. Set with gm_event_level (record/frame.c). */
+extern int gm_event_alloc_level;
 extern uint32_t gm_thread_sample_every; /* timing sample period */
 extern uint64_t gm_frame_number;        /* frames ended so far (main set) */
 extern __thread uint32_t gm_context_tag_now __attribute__((tls_model("initial-exec")));
@@ -99,6 +105,8 @@ static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t,
 			return;
 	}
 	if (GM_LIKELY(gm_event_level == gm_level_events)) {
+		if (GM_UNLIKELY(gm_stack_depth != 0))
+			gm_stack_note(t);
 		if (is_realloc) {
 			now = gm_thread_put2(t, gm_rec_w0((uintptr_t)p, gm_rec_realloc, kind), n,
 			                     old, 0);

@@ -19,6 +19,7 @@
 extern gm_frame_acc_t gm_thread_accs[];
 
 int gm_event_level;
+int gm_event_alloc_level;
 uint64_t gm_frame_number;
 int gm_frame_explicit;
 
@@ -103,6 +104,7 @@ void gm_frame_configure(void)
 	gm_frame_stderr = o->spike_stderr;
 	gm_thread_sample_every = o->timing_sample ? (uint32_t)o->timing_sample : 1;
 	gm_event_level = o->level;
+	gm_event_alloc_level = gm_event_level; /* until gm_stack_start */
 }
 
 void gm_frame_reset(void)
@@ -374,6 +376,7 @@ int gm_frame_level_set(gm_thread_t *t, int level)
 	if (level < 0 || level >= gm_level_count)
 		return -EINVAL;
 	__atomic_store_n(&gm_event_level, level, __ATOMIC_RELAXED);
+	__atomic_store_n(&gm_event_alloc_level, gm_stack_depth ? -1 : level, __ATOMIC_RELAXED);
 	if (__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy)
 		gm_thread_put(t, gm_rec_w0((uint64_t)level, gm_rec_level, 0), 0);
 	return 0;

@@ -47,6 +47,7 @@ typedef struct gm_options {
 	int budget_stderr;          /* BUDGET_STDERR */
 	char platform[1024];        /* PLATFORM */
 	uint64_t pressure_ms;       /* PRESSURE_MS */
+	uint64_t stacks;            /* STACKS: frames per allocation, 0 = off */
 } gm_options_t;
 
 typedef struct gm_option_row {
@@ -57,6 +58,7 @@ typedef struct gm_option_row {
 	size_t offset;       /* field in gm_options_t */
 	size_t cap;          /* for strings: field size */
 	const char *help;
+	uint64_t max; /* gm_opt_uint: largest value taken (0: no limit) */
 } gm_option_row_t;
 
 extern const gm_option_row_t gm_options_table[];

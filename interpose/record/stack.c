@@ -1,0 +1,117 @@
+/* stack.c - call stacks of allocations: unwinding and the stack table */
+#define _GNU_SOURCE
+#include "stack.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <string.h>
+
+#include "../support/mem.h"
+#include "../support/support.h"
+
+int gm_stack_depth;
+
+static gm_stack_table_t gm_stack_table;
+static int (*gm_stack_unwind)(void **pcs, int n);    /* libunwind's unw_backtrace */
+static uintptr_t gm_stack_self_lo, gm_stack_self_hi; /* libgmtrace's own code */
+
+/* Table of 2^16 slots and 4 MiB of frames: about 29,000 stacks of 16
+ * frames, 4.25 MiB of the profiler's memory, made only when STACKS is on. */
+#define GM_STACK_BITS 16
+#define GM_STACK_WORDS (512u * 1024u)
+
+/* ---- the session's stacks ------------------------------------------------ */
+
+static int gm_stack_self_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t me = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
+	int k;
+	(void)size;
+	for (k = 0; k < info->dlpi_phnum; k++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (a < lo)
+			lo = a;
+		if (a + ph->p_memsz > hi)
+			hi = a + ph->p_memsz;
+	}
+	if (me < lo || me >= hi)
+		return 0;
+	gm_stack_self_lo = lo;
+	gm_stack_self_hi = hi;
+	return 1;
+}
+
+void gm_stack_start(unsigned depth)
+{
+	void *lib;
+	gm_stack_depth = 0;
+	if (depth == 0)
+		return;
+	if (depth > GM_STACK_MAX)
+		depth = GM_STACK_MAX;
+	if (!gm_stack_unwind) {
+		int (*policy)(void *, int);
+		void **space;
+		lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+		if (!lib) {
+			gm_support_warn("GMTRACE_STACKS: cannot load libunwind.so.8 (", dlerror(),
+			                "); stacks are not recorded");
+			return;
+		}
+		/* a per-thread cache of unwind info: no lock while unwinding */
+		policy = (int (*)(void *, int))dlsym(lib, "_ULx86_64_set_caching_policy");
+		space = dlsym(lib, "_ULx86_64_local_addr_space");
+		if (policy && space)
+			policy(*space, 2 /* UNW_CACHE_PER_THREAD */);
+		gm_stack_unwind = (int (*)(void **, int))dlsym(lib, "unw_backtrace");
+		if (!gm_stack_unwind) {
+			gm_support_warn("GMTRACE_STACKS: libunwind.so.8 has no unw_backtrace; ",
+			                "stacks are not recorded", 0);
+			return;
+		}
+		dl_iterate_phdr(gm_stack_self_cb, (void *)(uintptr_t)&gm_stack_start);
+	}
+	if (!gm_stack_table.slots) {
+		if (gm_stack_table_make(&gm_stack_table, GM_STACK_BITS, GM_STACK_WORDS,
+		                        gm_mem_alloc) != 0) {
+			gm_support_warn("GMTRACE_STACKS: no memory for the stack table; ",
+			                "stacks are not recorded", 0);
+			return;
+		}
+	} else {
+		gm_stack_table_clear(&gm_stack_table);
+	}
+	gm_stack_depth = (int)depth;
+}
+
+void gm_stack_note(gm_thread_t *t)
+{
+	void *raw[GM_STACK_MAX + 16];
+	uint64_t pcs[GM_STACK_MAX];
+	int n, i = 0, k = 0, is_new;
+	uint32_t id = 0;
+	t->busy++; /* whatever the unwinder allocates is not the game's */
+	n = gm_stack_unwind(raw, gm_stack_depth + 16);
+	t->busy--;
+	while (i < n && (uintptr_t)raw[i] >= gm_stack_self_lo &&
+	       (uintptr_t)raw[i] < gm_stack_self_hi)
+		i++;
+	for (; i < n && k < gm_stack_depth; i++)
+		pcs[k++] = (uint64_t)(uintptr_t)raw[i];
+	if (k > 0) {
+		id = gm_stack_intern(&gm_stack_table, pcs, (unsigned)k, &is_new);
+		if (is_new)
+			gm_thread_put_var(t, gm_rec_stack, id, (uint64_t)k, pcs, (uint64_t)k * 8);
+	}
+	gm_thread_put(t, gm_rec_w0(id, gm_rec_site, 0), 0);
+}
+
+uint64_t gm_stack_not_kept(void)
+{
+	return gm_stack_table.slots ? __atomic_load_n(&gm_stack_table.not_kept, __ATOMIC_RELAXED) :
+	                              0;
+}

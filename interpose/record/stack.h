@@ -1,0 +1,65 @@
+/* stack.h - where allocations were made: call stacks (option STACKS)
+ *
+ * With STACKS=N (N frames, 0 = off, the default) every allocation and
+ * realloc record of the events level is preceded by a site record naming
+ * the call stack it was made at. A stack is recorded once, by the thread
+ * that first meets it (gm_rec_stack), and named by its id after that; the
+ * reader matches ids to stacks wherever in the capture they were defined.
+ *
+ * The unwinder is libunwind, loaded with dlopen(RTLD_LOCAL) only when
+ * stacks are asked for: libunwind.so exports _Unwind_* and backtrace, and
+ * a library the game's C++ exceptions would meet before libgcc_s must not
+ * be in the global scope. Stacks are kept in a table made at start (no
+ * allocation later, lock-free: a new stack is a compare-and-swap into an
+ * open-addressed table, its frames in a store handed out by fetch-add).
+ * When the table or the store is full, new stacks are recorded as id 0
+ * ("not kept") and counted. Frames inside libgmtrace are left out.
+ */
+#ifndef GM_STACK_H
+#define GM_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "thread.h"
+
+#define GM_STACK_MAX 128 /* most frames kept per stack (option STACKS) */
+
+/* A table of interned stacks. */
+typedef struct gm_stack_table {
+	uint32_t *slots;    /* 1 + word offset of an entry in store; 0: empty */
+	uint32_t mask;      /* slots - 1 (a power of two) */
+	uint64_t *store;    /* entries: [hash], [frames], frames... */
+	uint64_t words;     /* size of store in 64-bit words (under 2^32) */
+	uint64_t used;      /* words handed out (atomic) */
+	uint64_t not_kept;  /* stacks met when the table was full (atomic) */
+	uint64_t published; /* entries in the table (atomic) */
+} gm_stack_table_t;
+
+/* Frames kept per allocation; 0 while stacks are off. */
+extern int gm_stack_depth;
+
+/* Make t's table (2^bits slots, words of store) from mem_alloc; returns 0
+ * or -ENOMEM. */
+int gm_stack_table_make(gm_stack_table_t *t, unsigned bits, uint64_t words,
+                        void *(*mem_alloc)(size_t));
+
+/* Forget every stack (a fork child: the parent's capture has them). */
+void gm_stack_table_clear(gm_stack_table_t *t);
+
+/* Id of the stack pcs[0, n) (n >= 1), interned on first sight (*is_new
+ * set); 0 when it is new and the table or store is full. */
+uint32_t gm_stack_intern(gm_stack_table_t *t, const uint64_t *pcs, unsigned n, int *is_new);
+
+/* Session start (option STACKS): load the unwinder and make the table, or
+ * clear it (fork child). On failure, one warning and stacks stay off. */
+void gm_stack_start(unsigned depth);
+
+/* Before an allocation record of t (not busy): the site record, and the
+ * stack's definition when it is new. */
+void gm_stack_note(gm_thread_t *t);
+
+/* Stacks met that were not kept (table full), for the exit warning. */
+uint64_t gm_stack_not_kept(void);
+
+#endif
