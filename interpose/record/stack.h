@@ -39,8 +39,9 @@ typedef struct gm_stack_table {
 /* Frames kept per allocation; 0 while stacks are off. */
 extern int gm_stack_depth;
 
-/* Make t's table (2^bits slots, words of store) from mem_alloc; returns 0
- * or -ENOMEM. */
+/* Make t's table (2^bits slots, words of store) from mem_alloc; returns 0,
+ * -EINVAL (bits over 30, words 2^32 or more) or -ENOMEM (then slots or
+ * store may be set: the caller frees them). */
 int gm_stack_table_make(gm_stack_table_t *t, unsigned bits, uint64_t words,
                         void *(*mem_alloc)(size_t));
 

@@ -7,10 +7,11 @@
 int gm_stack_table_make(gm_stack_table_t *t, unsigned bits, uint64_t words,
                         void *(*mem_alloc)(size_t))
 {
-	size_t nslots = (size_t)1 << bits;
+	size_t nslots;
 	memset(t, 0, sizeof(*t));
 	if (bits > 30 || words >= (1ull << 32))
 		return -EINVAL;
+	nslots = (size_t)1 << bits;
 	t->slots = mem_alloc(nslots * sizeof(uint32_t));
 	t->store = mem_alloc((size_t)words * sizeof(uint64_t));
 	if (!t->slots || !t->store)
@@ -54,11 +55,16 @@ uint32_t gm_stack_intern(gm_stack_table_t *t, const uint64_t *pcs, unsigned n, i
 		uint32_t s = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
 		if (s == 0) {
 			if (!mine) {
-				/* fill an entry first, then publish it with one CAS */
-				uint64_t off = __atomic_fetch_add(&t->used, (uint64_t)n + 2,
-				                                  __ATOMIC_RELAXED);
-				if (off + n + 2 > t->words)
-					break;
+				/* take room for an entry (only if it fits: a stack
+				 * refused leaves the rest to smaller ones), fill it,
+				 * then publish it with one CAS */
+				uint64_t off = __atomic_load_n(&t->used, __ATOMIC_RELAXED);
+				do {
+					if (off + n + 2 > t->words)
+						goto full;
+				} while (!__atomic_compare_exchange_n(&t->used, &off, off + n + 2,
+				                                      1, __ATOMIC_RELAXED,
+				                                      __ATOMIC_RELAXED));
 				t->store[off] = h;
 				t->store[off + 1] = n;
 				memcpy(t->store + off + 2, pcs, (size_t)n * 8);
@@ -75,6 +81,9 @@ uint32_t gm_stack_intern(gm_stack_table_t *t, const uint64_t *pcs, unsigned n, i
 		if (gm_stack_same(t->store + s - 1, h, pcs, n))
 			return s; /* (an entry of ours filled meanwhile stays unused) */
 	}
+full:
+	/* (a thread publishing this very stack meanwhile may make it found
+	 * next time: this call counts it as not kept) */
 	__atomic_add_fetch(&t->not_kept, 1, __ATOMIC_RELAXED);
 	return 0;
 }

@@ -744,6 +744,117 @@ Test(reader, reports_a_string_longer_than_its_record)
 	              "thread_start record at byte 16 says 17 string bytes, has room for 16");
 }
 
+/* A stack record names at least one frame and no more than its extra units
+ * hold (two 8-byte frames a unit); the records after a bad one are lost. */
+Test(reader, reports_a_stack_record_with_no_frames_or_too_many)
+{
+	static const uint64_t ptrs[] = {0x10};
+	static const struct {
+		unsigned x;
+		uint64_t frames;
+		const char *what;
+	} cases[] = {
+	        {1, 0, "stack record at byte 16 says 0 frames, has room for 2"},
+	        {0, 0, "stack record at byte 16 says 0 frames, has room for 0"},
+	        {1, 3, "stack record at byte 16 says 3 frames, has room for 2"},
+	        {0, 1, "stack record at byte 16 says 1 frames, has room for 0"},
+	        {2, 5, "stack record at byte 16 says 5 frames, has room for 4"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		capbuf_t c = {0};
+		recs_t r = {0};
+		char name[32];
+		unsigned u;
+		size_t at;
+
+		rec_alloc(&r, 10, 0x10, 1);
+		rec_put(&r, gm_rec_w0(1, gm_rec_stack, cases[i].x));
+		rec_put(&r, gm_rec_w1(cases[i].frames, 20));
+		for (u = 0; u < cases[i].x; u++) {
+			rec_put(&r, 0x401000 + 16 * u);
+			rec_put(&r, 0x401008 + 16 * u);
+		}
+		rec_alloc(&r, 30, 0x30, 1); /* after the damage: not delivered */
+		cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+		at = cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+		snprintf(name, sizeof(name), "badstack%zu.gmt", i);
+		expect_damage(cap_write(&c, name), ptrs, 1, at, cases[i].what);
+	}
+}
+
+/* A stack record, then site records naming it (and naming "not kept"),
+ * then the allocation they describe, in every record-carrying block kind. */
+Test(reader, delivers_stack_and_site_records_with_their_frames)
+{
+	static const uint16_t kinds[] = {gm_block_raw,     gm_block_zstd,
+	                                 gm_block_packed,  gm_block_packed_zstd,
+	                                 gm_block_packed2, gm_block_packed2_zstd};
+	static const uint64_t frames[3] = {0x7f0000401000ull, 0x55550000beefull, 0x401234};
+	size_t k;
+
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		capbuf_t c = {0};
+		recs_t r = {0};
+		gm_event_t ev[8];
+		char name[32];
+		const char *path;
+		gm_reader_t *rd;
+		size_t n;
+
+		rec_put(&r, gm_rec_w0(6, gm_rec_stack, 2)); /* 3 frames in 2 units */
+		rec_put(&r, gm_rec_w1(3, 1000));
+		rec_put(&r, frames[0]);
+		rec_put(&r, frames[1]);
+		rec_put(&r, frames[2]);
+		rec_put(&r, 0);
+		rec_put(&r, gm_rec_w0(6, gm_rec_site, 0));
+		rec_put(&r, gm_rec_w1(0, 1001));
+		rec_alloc(&r, 1002, 0x7f0000002000ull, 64);
+		rec_put(&r, gm_rec_w0(0, gm_rec_site, 0)); /* not kept */
+		rec_put(&r, gm_rec_w1(0, 1003));
+		rec_alloc(&r, 1004, 0x7f0000003000ull, 32);
+		cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+		cap_block(&c, kinds[k], 0, 0, 0, 900, &r);
+		snprintf(name, sizeof(name), "stack%zu.gmt", k);
+		path = cap_write(&c, name);
+		rd = open_ok(path);
+		n = read_all(rd, ev, 8);
+		cr_expect_null(gm_reader_error(rd), "%s: no damage: %s", path, gm_reader_error(rd));
+		cr_assert_eq(n, 5, "%s: 5 events, got %zu", path, n);
+
+		cr_expect_eq(ev[0].type, gm_rec_stack, "%s: type %u", path, ev[0].type);
+		cr_expect_str_eq(gm_reader_type_name(ev[0].type), "stack");
+		cr_expect_eq(ev[0].a, 6, "%s: stack id", path);
+		cr_expect_eq(ev[0].b, 3, "%s: frames", path);
+		cr_expect_eq(ev[0].x, 2, "%s: x", path);
+		cr_expect_eq(ev[0].nextra, 2, "%s: extra units", path);
+		cr_expect_eq(ev[0].tsc, 1000, "%s: tsc", path);
+		cr_expect_eq(ev[0].extra[0], frames[0], "%s: frame 0", path);
+		cr_expect_eq(ev[0].extra[1], frames[1], "%s: frame 1", path);
+		cr_expect_eq(ev[0].extra[2], frames[2], "%s: frame 2", path);
+
+		cr_expect_eq(ev[1].type, gm_rec_site, "%s: type %u", path, ev[1].type);
+		cr_expect_str_eq(gm_reader_type_name(ev[1].type), "site");
+		cr_expect_eq(ev[1].a, 6, "%s: site names the stack", path);
+		cr_expect_eq(ev[1].nextra, 0, "%s: a site is one unit", path);
+		cr_expect_eq(ev[1].tsc, 1001, "%s", path);
+
+		cr_expect_eq(ev[2].type, gm_rec_alloc, "%s", path);
+		cr_expect_eq(ev[2].a, 0x7f0000002000ull, "%s", path);
+		cr_expect_eq(ev[2].b, 64, "%s", path);
+
+		cr_expect_eq(ev[3].type, gm_rec_site, "%s", path);
+		cr_expect_eq(ev[3].a, 0, "%s: not kept", path);
+
+		cr_expect_eq(ev[4].type, gm_rec_alloc, "%s", path);
+		cr_expect_eq(ev[4].a, 0x7f0000003000ull, "%s", path);
+		cr_expect_eq(ev[4].b, 32, "%s", path);
+		gm_reader_free(rd);
+	}
+}
+
 Test(reader, reports_a_bad_zstd_frame)
 {
 	static const uint64_t ptrs[] = {0x10};
