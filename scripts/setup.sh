@@ -16,7 +16,7 @@ packages=(
 	# toolchain and build
 	cmake make pkg-config gcc g++ libc6-dev clang clang-format
 	# libraries linked by libgmtrace and the analysis side
-	libjemalloc-dev libunwind-dev libzstd-dev libyaml-dev
+	libjemalloc-dev libunwind-dev libzstd-dev libyaml-dev libdw-dev
 	# tests: Criterion unit tests, pytest end-to-end tests with pygame
 	libcriterion-dev python3 python3-pytest python3-pygame
 	# SDL fixtures (frame hooks on SDL2 and SDL 1.2 presents)

@@ -33,6 +33,10 @@ int gm_cmd_assets(int argc, char **argv);
  * or level change. */
 int gm_cmd_transitions(int argc, char **argv);
 
+/* gmtrace stacks [--json | --folded] [--by K] [--top N] [--depth D] CAPTURE:
+ * allocations by call stack (recorded with GMTRACE_STACKS). */
+int gm_cmd_stacks(int argc, char **argv);
+
 /* gmtrace run [...] -- PROGRAM: record a program (cmd/run.c, GM_HAVE_RUN). */
 int gm_cmd_run(int argc, char **argv);
 

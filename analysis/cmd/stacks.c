@@ -1,0 +1,476 @@
+/* stacks.c - gmtrace stacks: where the memory was allocated, by call stack
+ *
+ * One pass over the events into model/stacks.h, then the call stacks
+ * ranked by allocated bytes, allocations or bytes live at the end, each with
+ * its frames named by model/symbols.h. --folded writes one line per stack,
+ * outermost frame first, for flame-graph tools.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/cmd/args.h"
+#include "analysis/cmd/cmd.h"
+#include "analysis/log/reader.h"
+#include "analysis/model/stacks.h"
+#include "analysis/model/symbols.h"
+#include "analysis/report/json.h"
+#include "analysis/report/text.h"
+
+#define GM_STACKS_TOP_DEFAULT 10
+#define GM_STACKS_TOP_MAX 1000000
+
+typedef enum gm_stacks_by {
+	gm_by_bytes,
+	gm_by_count,
+	gm_by_live,
+	gm_by_count_
+} gm_stacks_by_t;
+
+static const char *const gm_stacks_by_names[] = {"bytes", "count", "live"};
+
+/* One row of the report: the stacks whose shown frames name the same
+ * places (a loop unrolled by the compiler calls from several addresses of
+ * one line), summed; s.id and s.frames are the first stack's. */
+typedef struct gm_stacks_row {
+	gm_stack_site_t s;
+	uint32_t merged; /* stacks in the row */
+	char *key;       /* the shown frames, by name */
+} gm_stacks_row_t;
+
+static void gm_stacks_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: gmtrace stacks [--json | --folded] [--by bytes|count|live] [--top N]\n"
+	        "                      [--depth D] CAPTURE\n"
+	        "\n"
+	        "Where a capture's memory was allocated: the call stacks of its\n"
+	        "allocations (recorded with GMTRACE_STACKS=N or `gmtrace run --stacks N`),\n"
+	        "each with its allocations, bytes, largest block and what was still live\n"
+	        "at the end, its frames named from the game's files (function, file:line).\n"
+	        "\n"
+	        "  --by K      rank by allocated bytes (default), allocation count, or\n"
+	        "              bytes live at the end (leaks)\n"
+	        "  --top N     list N stacks (default %d, all with --folded; 0: all)\n"
+	        "  --depth D   show D frames of each stack (default: all recorded)\n"
+	        "  --json      one JSON object (keys: analysis/README.md, \"stacks --json\")\n"
+	        "  --folded    one line per stack, \"outer;...;inner VALUE\", VALUE by --by\n"
+	        "  --help      this text\n"
+	        "\n"
+	        "Exit status: 0 ok, 1 capture unreadable or damaged (the report covers\n"
+	        "everything before the damage), 2 bad usage.\n",
+	        GM_STACKS_TOP_DEFAULT);
+}
+
+static uint64_t gm_stacks_value(const gm_stack_site_t *s, gm_stacks_by_t by)
+{
+	return by == gm_by_count ? s->allocations :
+	       by == gm_by_live  ? s->live_bytes :
+	                           s->allocated_bytes;
+}
+
+static gm_stacks_by_t gm_stacks_sort_by;
+
+static int gm_stacks_cmp(const void *a, const void *b)
+{
+	const gm_stack_site_t *x = &(*(gm_stacks_row_t *const *)a)->s;
+	const gm_stack_site_t *y = &(*(gm_stacks_row_t *const *)b)->s;
+	uint64_t vx = gm_stacks_value(x, gm_stacks_sort_by);
+	uint64_t vy = gm_stacks_value(y, gm_stacks_sort_by);
+	if (vx != vy)
+		return vx > vy ? -1 : 1;
+	if (x->allocated_bytes != y->allocated_bytes)
+		return x->allocated_bytes > y->allocated_bytes ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int gm_stacks_key_cmp(const void *a, const void *b)
+{
+	const gm_stacks_row_t *x = *(gm_stacks_row_t *const *)a;
+	const gm_stacks_row_t *y = *(gm_stacks_row_t *const *)b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : x->s.id < y->s.id ? -1 : x->s.id > y->s.id;
+}
+
+static unsigned gm_stacks_shown(const gm_stack_site_t *s, uint64_t depth);
+
+/* The key of a stack's shown frames: function, file and line of each, or
+ * module and offset where no name is known; a stack with no frames is its
+ * own row. NULL when out of memory. */
+static char *gm_stacks_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_t depth)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	unsigned k, nf = gm_stacks_shown(s, depth);
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	if (nf == 0)
+		fprintf(f, "#%u", s->id);
+	for (k = 0; k < nf; k++) {
+		gm_symbol_t y;
+		gm_symbols_lookup(sy, s->frames[k], &y);
+		if (y.function)
+			fprintf(f, "%s\x1f%s\x1f%d\x1e", y.function, y.file ? y.file : "", y.line);
+		else
+			fprintf(f, "%s+%llx\x1e", y.module ? y.module : "",
+			        (unsigned long long)(y.module ? y.offset : s->frames[k]));
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Rows from the model's stacks, merged by key; *nrows set. NULL when out
+ * of memory. */
+static gm_stacks_row_t **gm_stacks_rows(gm_stacks_t *st, gm_symbols_t *sy, uint64_t depth,
+                                        size_t *nrows)
+{
+	size_t n = gm_stacks_count(st), k, m = 0;
+	gm_stacks_row_t **rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows)
+		return NULL;
+	for (k = 0; k < n; k++) {
+		if (!(rows[k] = calloc(1, sizeof(**rows))))
+			goto nomem;
+		rows[k]->s = *gm_stacks_site(st, k);
+		rows[k]->merged = 1;
+		if (!(rows[k]->key = gm_stacks_key(sy, &rows[k]->s, depth)))
+			goto nomem;
+	}
+	qsort(rows, n, sizeof(*rows), gm_stacks_key_cmp);
+	for (k = 0; k < n; k++) {
+		gm_stacks_row_t *r = rows[k];
+		if (m > 0 && strcmp(rows[m - 1]->key, r->key) == 0) {
+			gm_stack_site_t *d = &rows[m - 1]->s;
+			d->allocations += r->s.allocations;
+			d->allocated_bytes += r->s.allocated_bytes;
+			d->live_count += r->s.live_count;
+			d->live_bytes += r->s.live_bytes;
+			if (r->s.largest > d->largest)
+				d->largest = r->s.largest;
+			rows[m - 1]->merged++;
+			free(r->key);
+			free(r);
+			continue;
+		}
+		rows[m++] = r;
+	}
+	*nrows = m;
+	return rows;
+nomem:
+	for (k = 0; k < n; k++)
+		if (rows[k]) {
+			free(rows[k]->key);
+			free(rows[k]);
+		}
+	free(rows);
+	return NULL;
+}
+
+static void gm_stacks_rows_free(gm_stacks_row_t **rows, size_t n)
+{
+	size_t k;
+	for (k = 0; rows && k < n; k++) {
+		free(rows[k]->key);
+		free(rows[k]);
+	}
+	free(rows);
+}
+
+static const char *gm_stacks_base(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	return slash ? slash + 1 : path;
+}
+
+/* One frame for people: "function (file:line)  module", or what is known. */
+static void gm_stacks_frame_text(const gm_symbol_t *y, uint64_t pc)
+{
+	if (y->function)
+		printf("      %s", y->function);
+	else
+		printf("      0x%llx", (unsigned long long)pc);
+	if (y->file)
+		printf(" (%s:%d)", gm_stacks_base(y->file), y->line);
+	if (y->module)
+		printf("  %s+0x%llx", gm_stacks_base(y->module), (unsigned long long)y->offset);
+	putchar('\n');
+}
+
+static unsigned gm_stacks_shown(const gm_stack_site_t *s, uint64_t depth)
+{
+	return depth && depth < s->nframes ? (unsigned)depth : s->nframes;
+}
+
+static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_stacks_t *st,
+                           gm_symbols_t *sy, gm_stacks_row_t *const *order, size_t n, uint64_t top,
+                           uint64_t depth, gm_stacks_by_t by, const char *error)
+{
+	const gm_stacks_totals_t *t = gm_stacks_totals(st);
+	char b1[32], b2[32], b3[32];
+	size_t i, shown = top && top < n ? (size_t)top : n;
+	printf("capture   %s (format %u.%u)\n", path, info->version_major, info->version_minor);
+	printf("stacks    %zu call stacks, %llu of %llu allocations with a stack (%s of %s)\n",
+	       gm_stacks_count(st), (unsigned long long)(t->allocations - t->unattributed),
+	       (unsigned long long)t->allocations,
+	       gm_text_size(b1, sizeof(b1), t->allocated_bytes - t->unattributed_bytes),
+	       gm_text_size(b2, sizeof(b2), t->allocated_bytes));
+	if (t->definitions == 0 && t->allocations > 0)
+		printf("          no call stacks recorded: record with GMTRACE_STACKS=16 "
+		       "(or `gmtrace run --stacks 16`)\n");
+	if (t->undefined)
+		printf("          %llu stacks used but not defined in the capture (lost records)\n",
+		       (unsigned long long)t->undefined);
+	if (shown)
+		printf("\nby %s, top %zu of %zu (stacks naming the same places are one row):\n",
+		       by == gm_by_bytes ? "allocated bytes" :
+		       by == gm_by_count ? "allocation count" :
+		                           "bytes live at the end",
+		       shown, n);
+	for (i = 0; i < shown; i++) {
+		const gm_stack_site_t *s = &order[i]->s;
+		unsigned k, nf = gm_stacks_shown(s, depth);
+		printf("\n#%zu  %s in %llu allocation%s (largest %s), %llu live at the end (%s)",
+		       i + 1, gm_text_size(b1, sizeof(b1), s->allocated_bytes),
+		       (unsigned long long)s->allocations, s->allocations == 1 ? "" : "s",
+		       gm_text_size(b2, sizeof(b2), s->largest), (unsigned long long)s->live_count,
+		       gm_text_size(b3, sizeof(b3), s->live_bytes));
+		if (order[i]->merged > 1)
+			printf(", %u stacks", order[i]->merged);
+		putchar('\n');
+		if (s->id == 0)
+			printf("      (stack not kept: the game's stack table was full)\n");
+		else if (s->nframes == 0)
+			printf("      (stack %u: no definition in the capture)\n", s->id);
+		for (k = 0; k < nf; k++) {
+			gm_symbol_t y;
+			gm_symbols_lookup(sy, s->frames[k], &y);
+			gm_stacks_frame_text(&y, s->frames[k]);
+		}
+		if (nf < s->nframes)
+			printf("      ... %u more\n", s->nframes - nf);
+	}
+	if (error)
+		printf("\ndamaged: %s\n", error);
+}
+
+/* A frame's name for a folded line: no ';' or ' ' inside. */
+static void gm_stacks_folded_name(const gm_symbol_t *y, uint64_t pc)
+{
+	char buf[64];
+	const char *p;
+	if (!y->function) {
+		if (y->module)
+			snprintf(buf, sizeof(buf), "%s+0x%llx", gm_stacks_base(y->module),
+			         (unsigned long long)y->offset);
+		else
+			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)pc);
+		p = buf;
+	} else {
+		p = y->function;
+	}
+	for (; *p; p++)
+		putchar(*p == ';' || *p == ' ' ? '_' : *p);
+}
+
+static void gm_stacks_folded(gm_symbols_t *sy, gm_stacks_row_t *const *order, size_t n,
+                             uint64_t top, uint64_t depth, gm_stacks_by_t by)
+{
+	size_t i, shown = top && top < n ? (size_t)top : n;
+	for (i = 0; i < shown; i++) {
+		const gm_stack_site_t *s = &order[i]->s;
+		uint64_t v = gm_stacks_value(s, by);
+		unsigned k = gm_stacks_shown(s, depth);
+		if (v == 0)
+			continue;
+		if (k == 0)
+			printf(s->id ? "[stack %u]" : "[not kept]", s->id);
+		while (k-- > 0) {
+			gm_symbol_t y;
+			gm_symbols_lookup(sy, s->frames[k], &y);
+			gm_stacks_folded_name(&y, s->frames[k]);
+			if (k)
+				putchar(';');
+		}
+		printf(" %llu\n", (unsigned long long)v);
+	}
+}
+
+static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
+                          gm_stacks_row_t *const *order, size_t n, uint64_t top, uint64_t depth,
+                          gm_stacks_by_t by, const char *error)
+{
+	const gm_stacks_totals_t *t = gm_stacks_totals(st);
+	gm_json_t j;
+	size_t i, shown = top && top < n ? (size_t)top : n;
+	char hex[24];
+	gm_json_init(&j, stdout, 1);
+	gm_json_object_begin(&j);
+	gm_json_key_string(&j, "capture", path);
+	gm_json_key_string(&j, "by", gm_stacks_by_names[by]);
+	gm_json_key_u64(&j, "allocations", t->allocations);
+	gm_json_key_u64(&j, "allocated_bytes", t->allocated_bytes);
+	gm_json_key_u64(&j, "without_stack", t->unattributed);
+	gm_json_key_u64(&j, "without_stack_bytes", t->unattributed_bytes);
+	gm_json_key_u64(&j, "stacks_recorded", gm_stacks_count(st));
+	gm_json_key_u64(&j, "rows", n);
+	gm_json_key_u64(&j, "undefined", t->undefined);
+	gm_json_key(&j, "stacks");
+	gm_json_array_begin(&j);
+	for (i = 0; i < shown; i++) {
+		const gm_stack_site_t *s = &order[i]->s;
+		unsigned k, nf = gm_stacks_shown(s, depth);
+		gm_json_object_begin(&j);
+		gm_json_key_u64(&j, "id", s->id);
+		gm_json_key_u64(&j, "merged", order[i]->merged);
+		gm_json_key_u64(&j, "allocations", s->allocations);
+		gm_json_key_u64(&j, "allocated_bytes", s->allocated_bytes);
+		gm_json_key_u64(&j, "largest", s->largest);
+		gm_json_key_u64(&j, "live_count", s->live_count);
+		gm_json_key_u64(&j, "live_bytes", s->live_bytes);
+		gm_json_key_u64(&j, "depth", s->nframes);
+		gm_json_key(&j, "frames");
+		gm_json_array_begin(&j);
+		for (k = 0; k < nf; k++) {
+			gm_symbol_t y;
+			gm_symbols_lookup(sy, s->frames[k], &y);
+			snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)s->frames[k]);
+			gm_json_object_begin(&j);
+			gm_json_key_string(&j, "address", hex);
+			gm_json_key_string(&j, "function", y.function);
+			gm_json_key_string(&j, "file", y.file);
+			gm_json_key_u64(&j, "line", (uint64_t)(y.line > 0 ? y.line : 0));
+			gm_json_key_string(&j, "module", y.module);
+			gm_json_key_u64(&j, "offset", y.offset);
+			gm_json_object_end(&j);
+		}
+		gm_json_array_end(&j);
+		gm_json_object_end(&j);
+	}
+	gm_json_array_end(&j);
+	if (error)
+		gm_json_key_string(&j, "error", error);
+	else
+		gm_json_key_null(&j, "error");
+	gm_json_object_end(&j);
+	return gm_json_finish(&j);
+}
+
+int gm_cmd_stacks(int argc, char **argv)
+{
+	gm_reader_t *r = NULL;
+	gm_stacks_t *st = NULL;
+	gm_symbols_t *sy = NULL;
+	gm_stacks_row_t **order = NULL;
+	const char *path = NULL, *value, *error;
+	uint64_t top = GM_STACKS_TOP_DEFAULT, depth = 0;
+	gm_stacks_by_t by = gm_by_bytes;
+	int json = 0, folded = 0, top_given = 0, rc = GM_CMD_FAIL, i, m, werr;
+	size_t n = 0;
+	char err[512];
+	gm_event_t ev;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			gm_stacks_usage(stdout);
+			return GM_CMD_OK;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "--folded") == 0) {
+			folded = 1;
+		} else if ((m = gm_args_value(argc, argv, &i, "--by", &value)) != 0) {
+			if (m < 0)
+				value = "";
+			for (by = 0; by < gm_by_count_; by++)
+				if (strcmp(value, gm_stacks_by_names[by]) == 0)
+					break;
+			if (by == gm_by_count_) {
+				fprintf(stderr,
+				        "gmtrace stacks: --by takes bytes, count or live\n");
+				goto usage;
+			}
+		} else if ((m = gm_args_value(argc, argv, &i, "--top", &value)) != 0) {
+			if (m < 0 || gm_args_u64(value, &top) < 0 || top > GM_STACKS_TOP_MAX) {
+				fprintf(stderr, "gmtrace stacks: --top takes a number 0..%d\n",
+				        GM_STACKS_TOP_MAX);
+				goto usage;
+			}
+			top_given = 1;
+		} else if ((m = gm_args_value(argc, argv, &i, "--depth", &value)) != 0) {
+			if (m < 0 || gm_args_u64(value, &depth) < 0 || depth > 1000) {
+				fprintf(stderr, "gmtrace stacks: --depth takes a number 0..1000\n");
+				goto usage;
+			}
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "gmtrace stacks: unknown option '%s'\n", argv[i]);
+			goto usage;
+		} else if (path) {
+			fprintf(stderr, "gmtrace stacks: one capture at a time ('%s' and '%s')\n",
+			        path, argv[i]);
+			goto usage;
+		} else {
+			path = argv[i];
+		}
+	}
+	if (json && folded) {
+		fprintf(stderr, "gmtrace stacks: --json and --folded do not go together\n");
+		goto usage;
+	}
+	if (!path) {
+		fprintf(stderr, "gmtrace stacks: no capture given\n");
+		goto usage;
+	}
+	if (folded && !top_given)
+		top = 0; /* a flame graph wants every stack */
+
+	r = gm_reader_open(path, err, sizeof(err));
+	if (!r) {
+		fprintf(stderr, "gmtrace: %s\n", err);
+		return GM_CMD_FAIL;
+	}
+	if (!(st = gm_stacks_new()))
+		goto nomem;
+	while (gm_reader_next(r, &ev))
+		if (gm_stacks_event(st, &ev) < 0)
+			goto nomem;
+	if (gm_stacks_finish(st) < 0 || !(sy = gm_symbols_new(st)))
+		goto nomem;
+	if (!(order = gm_stacks_rows(st, sy, depth, &n)))
+		goto nomem;
+	gm_stacks_sort_by = by;
+	qsort(order, n, sizeof(*order), gm_stacks_cmp);
+
+	error = gm_reader_error(r);
+	werr = 0;
+	if (json)
+		werr = gm_stacks_json(path, st, sy, order, n, top, depth, by, error) < 0;
+	else if (folded)
+		gm_stacks_folded(sy, order, n, top, depth, by);
+	else
+		gm_stacks_text(path, gm_reader_info(r), st, sy, order, n, top, depth, by, error);
+	if (werr || fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "gmtrace: stacks: cannot write the report\n");
+		goto out;
+	}
+	if (error) {
+		fprintf(stderr, "gmtrace: %s\n", error);
+		goto out;
+	}
+	rc = GM_CMD_OK;
+	goto out;
+nomem:
+	fprintf(stderr, "gmtrace: %s: out of memory\n", path);
+out:
+	gm_stacks_rows_free(order, n);
+	gm_symbols_free(sy);
+	gm_stacks_free(st);
+	gm_reader_free(r);
+	return rc;
+usage:
+	gm_stacks_usage(stderr);
+	return GM_CMD_USAGE;
+}

@@ -1,0 +1,291 @@
+/* stacks.c - allocations per call stack (stacks.h) */
+#include "analysis/model/stacks.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/model/live.h"
+
+/* id -> index map, open addressing; slot holds index + 1 (0: empty). */
+typedef struct gm_stacks_map {
+	uint32_t *keys;
+	uint32_t *vals;
+	size_t cap, n; /* cap a power of two */
+} gm_stacks_map_t;
+
+typedef struct gm_stacks_def {
+	uint32_t id, nframes;
+	uint64_t *frames;
+} gm_stacks_def_t;
+
+struct gm_stacks {
+	gm_stack_site_t *sites;
+	size_t nsites, capsites;
+	gm_stacks_map_t site_of; /* stack id -> site index */
+	gm_stacks_def_t *defs;
+	size_t ndefs, capdefs;
+	gm_stacks_map_t def_of; /* stack id -> def index */
+	uint64_t *pending;      /* per thread: 1 + stack id of its next allocation */
+	size_t npending;
+	gm_live_t *live; /* live blocks; seq = 1 + site index (0: no site) */
+	gm_stack_module_t *mods;
+	size_t nmods, capmods;
+	gm_stacks_totals_t totals;
+};
+
+static int gm_stacks_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 16;
+	void *q;
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	q = realloc(*p, n * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static size_t gm_stacks_slot(uint32_t id, size_t cap)
+{
+	return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+}
+
+/* The value for id, or -1. */
+static long gm_stacks_map_get(const gm_stacks_map_t *m, uint32_t id)
+{
+	size_t i;
+	if (!m->cap)
+		return -1;
+	for (i = gm_stacks_slot(id, m->cap); m->vals[i]; i = (i + 1) & (m->cap - 1))
+		if (m->keys[i] == id)
+			return (long)m->vals[i] - 1;
+	return -1;
+}
+
+static int gm_stacks_map_put(gm_stacks_map_t *m, uint32_t id, uint32_t val)
+{
+	size_t i;
+	if ((m->n + 1) * 4 > m->cap * 3) {
+		gm_stacks_map_t g = {0};
+		g.cap = m->cap ? m->cap * 2 : 64;
+		g.keys = calloc(g.cap, sizeof(uint32_t));
+		g.vals = calloc(g.cap, sizeof(uint32_t));
+		if (!g.keys || !g.vals) {
+			free(g.keys);
+			free(g.vals);
+			return -ENOMEM;
+		}
+		for (i = 0; i < m->cap; i++)
+			if (m->vals[i]) {
+				size_t j = gm_stacks_slot(m->keys[i], g.cap);
+				while (g.vals[j])
+					j = (j + 1) & (g.cap - 1);
+				g.keys[j] = m->keys[i];
+				g.vals[j] = m->vals[i];
+			}
+		g.n = m->n;
+		free(m->keys);
+		free(m->vals);
+		*m = g;
+	}
+	for (i = gm_stacks_slot(id, m->cap); m->vals[i]; i = (i + 1) & (m->cap - 1))
+		;
+	m->keys[i] = id;
+	m->vals[i] = val + 1;
+	m->n++;
+	return 0;
+}
+
+gm_stacks_t *gm_stacks_new(void)
+{
+	gm_stacks_t *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	if (!(s->live = gm_live_new(0))) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void gm_stacks_free(gm_stacks_t *s)
+{
+	size_t i;
+	if (!s)
+		return;
+	for (i = 0; i < s->ndefs; i++)
+		free(s->defs[i].frames);
+	for (i = 0; i < s->nmods; i++)
+		free(s->mods[i].path);
+	free(s->defs);
+	free(s->sites);
+	free(s->site_of.keys);
+	free(s->site_of.vals);
+	free(s->def_of.keys);
+	free(s->def_of.vals);
+	free(s->pending);
+	free(s->mods);
+	gm_live_free(s->live);
+	free(s);
+}
+
+/* Index + 1 of the site of stack id, made on first use. */
+static int gm_stacks_site_for(gm_stacks_t *s, uint32_t id, uint64_t *seq)
+{
+	long k = gm_stacks_map_get(&s->site_of, id);
+	if (k < 0) {
+		if (gm_stacks_grow((void **)&s->sites, &s->capsites, s->nsites + 1,
+		                   sizeof(*s->sites)) != 0 ||
+		    gm_stacks_map_put(&s->site_of, id, (uint32_t)s->nsites) != 0)
+			return -ENOMEM;
+		memset(&s->sites[s->nsites], 0, sizeof(s->sites[0]));
+		s->sites[s->nsites].id = id;
+		k = (long)s->nsites++;
+	}
+	*seq = (uint64_t)k + 1;
+	return 0;
+}
+
+static int gm_stacks_alloc(gm_stacks_t *s, const gm_event_t *ev, uint64_t ptr, uint64_t size)
+{
+	gm_live_entry_t e = {.ptr = ptr, .size = size, .ns = ev->ns, .thread = ev->thread};
+	uint64_t pend = ev->thread < s->npending ? s->pending[ev->thread] : 0;
+	s->totals.allocations++;
+	s->totals.allocated_bytes += size;
+	if (pend) {
+		gm_stack_site_t *site;
+		s->pending[ev->thread] = 0;
+		if (gm_stacks_site_for(s, (uint32_t)(pend - 1), &e.seq) != 0)
+			return -ENOMEM;
+		site = &s->sites[e.seq - 1];
+		site->allocations++;
+		site->allocated_bytes += size;
+		if (size > site->largest)
+			site->largest = size;
+	} else {
+		s->totals.unattributed++;
+		s->totals.unattributed_bytes += size;
+	}
+	if (!ptr)
+		return 0;
+	gm_live_remove(s->live, ptr, NULL); /* a free we never saw */
+	return gm_live_add(s->live, &e) == -ENOMEM ? -ENOMEM : 0;
+}
+
+int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
+{
+	switch (ev->type) {
+	case gm_rec_site: {
+		size_t had = s->npending;
+		if (gm_stacks_grow((void **)&s->pending, &s->npending, (size_t)ev->thread + 1,
+		                   sizeof(*s->pending)) != 0)
+			return -ENOMEM;
+		memset(s->pending + had, 0, (s->npending - had) * sizeof(*s->pending));
+		s->pending[ev->thread] = ev->a + 1;
+		return 0;
+	}
+	case gm_rec_stack: {
+		gm_stacks_def_t *d;
+		if (gm_stacks_map_get(&s->def_of, (uint32_t)ev->a) >= 0)
+			return 0; /* defined once; a second definition is ignored */
+		if (gm_stacks_grow((void **)&s->defs, &s->capdefs, s->ndefs + 1,
+		                   sizeof(*s->defs)) != 0)
+			return -ENOMEM;
+		d = &s->defs[s->ndefs];
+		d->id = (uint32_t)ev->a;
+		d->nframes = (uint32_t)ev->b; /* the reader checked it fits */
+		d->frames = malloc((size_t)ev->b * sizeof(uint64_t));
+		if (!d->frames || gm_stacks_map_put(&s->def_of, d->id, (uint32_t)s->ndefs) != 0) {
+			free(d->frames);
+			return -ENOMEM;
+		}
+		memcpy(d->frames, ev->extra, (size_t)ev->b * sizeof(uint64_t));
+		s->ndefs++;
+		s->totals.definitions++;
+		if (d->nframes > s->totals.max_frames)
+			s->totals.max_frames = d->nframes;
+		return 0;
+	}
+	case gm_rec_alloc:
+		return gm_stacks_alloc(s, ev, ev->a, ev->b);
+	case gm_rec_realloc:
+		if (ev->extra[0])
+			gm_live_remove(s->live, ev->extra[0], NULL);
+		return gm_stacks_alloc(s, ev, ev->a, ev->b);
+	case gm_rec_free:
+		gm_live_remove(s->live, ev->a, NULL);
+		return 0;
+	case gm_rec_module: {
+		gm_stack_module_t *m;
+		size_t n = (size_t)ev->a;
+		if (gm_stacks_grow((void **)&s->mods, &s->capmods, s->nmods + 1,
+		                   sizeof(*s->mods)) != 0)
+			return -ENOMEM;
+		m = &s->mods[s->nmods];
+		m->base = ev->extra[0];
+		m->size = ev->extra[1];
+		while (n > 0 && ((const char *)(ev->extra + 2))[n - 1] == '\0')
+			n--;
+		if (!(m->path = malloc(n + 1)))
+			return -ENOMEM;
+		memcpy(m->path, ev->extra + 2, n);
+		m->path[n] = '\0';
+		s->nmods++;
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+int gm_stacks_finish(gm_stacks_t *s)
+{
+	const gm_live_entry_t *e;
+	size_t cursor = 0, i;
+	while ((e = gm_live_next(s->live, &cursor)) != NULL) {
+		if (!e->seq)
+			continue;
+		s->sites[e->seq - 1].live_count++;
+		s->sites[e->seq - 1].live_bytes += e->size;
+	}
+	for (i = 0; i < s->nsites; i++) {
+		long d = gm_stacks_map_get(&s->def_of, s->sites[i].id);
+		if (d >= 0) {
+			s->sites[i].frames = s->defs[d].frames;
+			s->sites[i].nframes = s->defs[d].nframes;
+		} else if (s->sites[i].id != 0) {
+			s->totals.undefined++;
+		}
+	}
+	return 0;
+}
+
+size_t gm_stacks_count(const gm_stacks_t *s)
+{
+	return s->nsites;
+}
+
+const gm_stack_site_t *gm_stacks_site(const gm_stacks_t *s, size_t i)
+{
+	return i < s->nsites ? &s->sites[i] : NULL;
+}
+
+const gm_stacks_totals_t *gm_stacks_totals(const gm_stacks_t *s)
+{
+	return &s->totals;
+}
+
+size_t gm_stacks_nmodules(const gm_stacks_t *s)
+{
+	return s->nmods;
+}
+
+const gm_stack_module_t *gm_stacks_module(const gm_stacks_t *s, size_t i)
+{
+	return i < s->nmods ? &s->mods[i] : NULL;
+}

@@ -1,0 +1,72 @@
+/* stacks.h - where a capture's memory was allocated: its call stacks
+ *
+ * Fed every event of a capture recorded with GMTRACE_STACKS, the model
+ * gathers, per call stack (the writer's stack id), the allocations made
+ * there, their bytes, the largest, and the blocks still live at the end of
+ * the capture. A site record names the stack of the next allocation or
+ * realloc of its thread; a stack's definition may come later in the merged
+ * order than its first use (another thread defined it), so frames are
+ * matched to ids only when the model is finished. Allocations without a
+ * site record (stacks off, or a thread's record lost) are counted apart,
+ * as are those at stack id 0 (the writer's table was full).
+ *
+ * Modules (path, address range) are kept as recorded, for symbols.h.
+ */
+#ifndef GM_STACKS_H
+#define GM_STACKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis/log/reader.h"
+
+typedef struct gm_stack_site {
+	uint32_t id;              /* the writer's stack id (0: not kept) */
+	uint32_t nframes;         /* 0 when no definition was seen */
+	const uint64_t *frames;   /* return addresses, innermost first */
+	uint64_t allocations;     /* allocations and reallocs made there */
+	uint64_t allocated_bytes; /* their requested sizes */
+	uint64_t largest;         /* the largest of them */
+	uint64_t live_count;      /* of them, live at the end of the capture */
+	uint64_t live_bytes;
+} gm_stack_site_t;
+
+typedef struct gm_stack_module {
+	uint64_t base, size;
+	char *path;
+} gm_stack_module_t;
+
+typedef struct gm_stacks gm_stacks_t;
+
+/* An empty model, or NULL when out of memory. */
+gm_stacks_t *gm_stacks_new(void);
+
+/* Frees the model; NULL is allowed. */
+void gm_stacks_free(gm_stacks_t *s);
+
+/* Takes one event. Returns 0, or -ENOMEM (the model is then incomplete). */
+int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev);
+
+/* Matches definitions to sites and counts the live blocks; call once after
+ * the last event. Returns 0 or -ENOMEM. */
+int gm_stacks_finish(gm_stacks_t *s);
+
+/* Sites, in the order they were first used. */
+size_t gm_stacks_count(const gm_stacks_t *s);
+const gm_stack_site_t *gm_stacks_site(const gm_stacks_t *s, size_t i);
+
+/* Totals: every allocation and realloc; those with no site record. */
+typedef struct gm_stacks_totals {
+	uint64_t allocations, allocated_bytes;
+	uint64_t unattributed, unattributed_bytes; /* no site record before them */
+	uint64_t definitions;                      /* stack records */
+	uint64_t undefined;                        /* sites used but never defined */
+	uint32_t max_frames;                       /* deepest stack defined */
+} gm_stacks_totals_t;
+const gm_stacks_totals_t *gm_stacks_totals(const gm_stacks_t *s);
+
+/* Modules recorded, in record order. */
+size_t gm_stacks_nmodules(const gm_stacks_t *s);
+const gm_stack_module_t *gm_stacks_module(const gm_stacks_t *s, size_t i);
+
+#endif

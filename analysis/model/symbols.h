@@ -1,0 +1,37 @@
+/* symbols.h - return addresses to function, file and line
+ *
+ * The capture's module records say which file was mapped where; symbols
+ * are read from those files (and their separate debug files, found by
+ * build id) with elfutils' libdwfl, after the run, on the machine that ran
+ * the game. C++ names are demangled. An address outside every module, or in
+ * a file that is gone or has no symbols, still gets its module and offset
+ * when they are known.
+ */
+#ifndef GM_SYMBOLS_H
+#define GM_SYMBOLS_H
+
+#include <stdint.h>
+
+#include "analysis/model/stacks.h"
+
+typedef struct gm_symbol {
+	const char *function; /* NULL when unknown */
+	const char *file;     /* source file, NULL when unknown */
+	int line;             /* 0 when unknown */
+	const char *module;   /* path of the module holding it, NULL if none */
+	uint64_t offset;      /* address minus the module's base */
+} gm_symbol_t;
+
+typedef struct gm_symbols gm_symbols_t;
+
+/* Symbols for the modules the model recorded, or NULL when out of memory.
+ * Files that cannot be read are left out, not an error. */
+gm_symbols_t *gm_symbols_new(const gm_stacks_t *s);
+
+/* Frees them; every string handed out goes too. NULL is allowed. */
+void gm_symbols_free(gm_symbols_t *y);
+
+/* What the return address pc points into (the call before it). */
+void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, gm_symbol_t *out);
+
+#endif

@@ -1,0 +1,196 @@
+"""test_stacks.py - fx_stacks under GMTRACE_STACKS: `gmtrace stacks` finds
+every call site of the fixture by function, file and line, with its exact
+allocations, bytes and blocks live at the end (tests/fixtures/stacks.c)."""
+import json
+
+import pytest
+
+from conftest import (assert_valid, captures, fixture_line, fx, gmtrace, run_captures_json,
+                      run_preloaded)
+
+
+def stacks_json(path, *args, expect_rc=0):
+    r = gmtrace("stacks", "--json", "--top", 0, *args, path)
+    assert r.returncode == expect_rc, f"gmtrace stacks {path}: rc {r.returncode}: {r.stderr}"
+    return json.loads(r.stdout)
+
+
+def run_stacks(tmp_path, depth="16"):
+    r = run_preloaded([fx("fx_stacks")], tmp_path, extra_env={"GMTRACE_STACKS": depth},
+                      timeout=30)
+    assert r.returncode == 0, f"fx_stacks: rc {r.returncode}: {r.stderr!r}"
+    (cap,) = captures(tmp_path)
+    return fixture_line(r.stdout, fixture="stacks"), cap
+
+
+def functions(row, n=3):
+    return tuple(f["function"] for f in row["frames"][:n])
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    line, cap = run_stacks(tmp_path_factory.mktemp("stacks"))
+    return line, cap, stacks_json(cap, "--depth", 3)
+
+
+def test_every_allocation_has_a_stack(recorded):
+    line, cap, rep = recorded
+    s = assert_valid(cap)
+    assert rep["error"] is None
+    assert rep["without_stack"] == 0
+    assert rep["undefined"] == 0
+    assert rep["allocations"] == s["allocations"]
+    assert rep["allocated_bytes"] == s["allocated_bytes"]
+    assert sum(r["allocations"] for r in rep["stacks"]) == s["allocations"]
+    assert sum(r["live_count"] for r in rep["stacks"]) == s["live_at_exit_count"]
+    assert sum(r["live_bytes"] for r in rep["stacks"]) == s["live_at_exit_bytes"]
+
+
+def test_sites_by_function_with_exact_counts(recorded):
+    line, _, rep = recorded
+    rows = {functions(r): r for r in rep["stacks"]}
+    tex = rows[("fx_stacks_alloc", "load_texture", "load_level")]
+    assert (tex["allocations"], tex["allocated_bytes"], tex["largest"]) == \
+        (line["textures"], line["textures"] * line["texture_size"], line["texture_size"])
+    assert (tex["live_count"], tex["live_bytes"]) == \
+        (line["textures"], line["textures"] * line["texture_size"]), "the textures leak"
+    par = rows[("fx_stacks_alloc", "spawn_particles", "main")]
+    assert (par["allocations"], par["allocated_bytes"], par["live_count"]) == \
+        (line["particles"], line["particles"] * line["particle_size"], 0)
+    wrk = rows[("fx_stacks_alloc", "worker", "start_thread")]
+    assert (wrk["allocations"], wrk["allocated_bytes"], wrk["live_count"]) == \
+        (line["worker"], line["worker"] * line["worker_size"], 0)
+
+
+def test_frames_name_file_and_line(recorded):
+    line, _, rep = recorded
+    rows = {functions(r): r for r in rep["stacks"]}
+    for key, want in ((("fx_stacks_alloc", "load_texture", "load_level"), "line_texture"),
+                      (("fx_stacks_alloc", "spawn_particles", "main"), "line_particle"),
+                      (("fx_stacks_alloc", "worker", "start_thread"), "line_worker")):
+        caller = rows[key]["frames"][1]
+        assert caller["file"].endswith("tests/fixtures/stacks.c"), caller
+        assert caller["line"] == line[want], (key, caller)
+        assert caller["module"].endswith("/fx_stacks"), caller
+
+
+def test_each_realloc_call_is_its_own_site(recorded):
+    line, _, rep = recorded
+    grow = {r["frames"][0]["line"]: r for r in rep["stacks"]
+            if r["frames"] and r["frames"][0]["function"] == "grow_buffer"}
+    assert sorted(grow) == sorted([line["line_grow1"], line["line_grow2"]])
+    g1, g2 = grow[line["line_grow1"]], grow[line["line_grow2"]]
+    assert (g1["allocations"], g1["allocated_bytes"], g1["live_count"]) == \
+        (1, line["grow_sizes_1"], 0)
+    assert (g2["allocations"], g2["allocated_bytes"], g2["live_count"]) == \
+        (1, line["grow_sizes_2"], 0)
+
+
+def test_ranking_by_live_bytes_puts_the_leak_first(recorded):
+    line, cap, _ = recorded
+    rep = stacks_json(cap, "--depth", 3, "--by", "live")
+    assert rep["by"] == "live"
+    assert functions(rep["stacks"][0]) == ("fx_stacks_alloc", "load_texture", "load_level")
+    counts = stacks_json(cap, "--depth", 3, "--by", "count")
+    assert functions(counts["stacks"][0]) == ("fx_stacks_alloc", "spawn_particles", "main")
+
+
+def test_folded_lines_for_flame_graphs(recorded):
+    line, cap, _ = recorded
+    r = gmtrace("stacks", "--folded", "--depth", 3, cap)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert f"load_level;load_texture;fx_stacks_alloc {3 * line['texture_size']}" in lines
+    assert f"main;spawn_particles;fx_stacks_alloc {50 * line['particle_size']}" in lines
+    live = gmtrace("stacks", "--folded", "--depth", 3, "--by", "live", cap).stdout.splitlines()
+    assert f"load_level;load_texture;fx_stacks_alloc {3 * line['texture_size']}" in live
+    assert not any(x.startswith("main;spawn_particles;") for x in live), "no live bytes there"
+
+
+def test_text_report_names_the_sites(recorded):
+    line, cap, _ = recorded
+    r = gmtrace("stacks", "--depth", 2, cap)
+    assert r.returncode == 0, r.stderr
+    assert f"load_texture (stacks.c:{line['line_texture']})" in r.stdout
+    assert "3 live at the end" in r.stdout
+
+
+def test_depth_one_merges_by_allocating_line(tmp_path):
+    line, cap = run_stacks(tmp_path, depth="1")
+    rep = stacks_json(cap)
+    rows = [r for r in rep["stacks"] if functions(r, 1) == ("fx_stacks_alloc",)]
+    assert len(rows) == 1, "one frame kept: every call of fx_stacks_alloc is one site"
+    r = rows[0]
+    want = (line["textures"] * line["texture_size"] + line["particles"] * line["particle_size"]
+            + line["worker"] * line["worker_size"])
+    assert r["depth"] == 1
+    assert (r["allocations"], r["allocated_bytes"]) == \
+        (line["textures"] + line["particles"] + line["worker"], want)
+
+
+def test_off_by_default_and_said_so(tmp_path):
+    r = run_preloaded([fx("fx_stacks")], tmp_path, timeout=30)
+    assert r.returncode == 0
+    (cap,) = captures(tmp_path)
+    rep = stacks_json(cap)
+    assert rep["stacks"] == []
+    assert rep["without_stack"] == rep["allocations"] > 0
+    text = gmtrace("stacks", cap)
+    assert text.returncode == 0
+    assert "no call stacks recorded: record with GMTRACE_STACKS=16" in text.stdout
+
+
+def test_a_depth_out_of_range_warns_and_records_none(tmp_path):
+    r = run_preloaded([fx("fx_stacks")], tmp_path, extra_env={"GMTRACE_STACKS": "500"},
+                      timeout=30)
+    assert r.returncode == 0
+    assert b"GMTRACE_STACKS" in r.stderr, r.stderr
+    (cap,) = captures(tmp_path)
+    assert stacks_json(cap)["stacks"] == []
+
+
+def test_gmtrace_run_takes_the_option(tmp_path):
+    r = gmtrace("run", "--json", "--output", tmp_path / "%e.%p.gmt", "--stacks", "8", "--",
+                fx("fx_stacks"), cwd=tmp_path, timeout=60)
+    assert r.returncode == 0, r.stderr
+    (cap,) = run_captures_json(r.stdout)
+    rep = stacks_json(cap["capture"], "--depth", 3)
+    assert rep["without_stack"] == 0
+    assert ("fx_stacks_alloc", "load_texture", "load_level") in \
+        {functions(x) for x in rep["stacks"]}
+
+
+def test_forked_child_defines_its_own_stacks(tmp_path):
+    r = run_preloaded([fx("fx_forker")], tmp_path, extra_env={"GMTRACE_STACKS": "8"},
+                      timeout=30)
+    assert r.returncode == 0, r.stderr
+    caps = captures(tmp_path)
+    assert len(caps) == 2, caps
+    for cap in caps:
+        rep = stacks_json(cap)
+        assert rep["undefined"] == 0, f"{cap.name}: a site whose stack is in the other capture"
+        assert rep["without_stack"] == 0
+        assert rep["stacks"], cap.name
+
+
+def test_bad_options(recorded):
+    _, cap, _ = recorded
+    for args in (["--by", "size"], ["--top", "x"], ["--depth", "-1"], ["--json", "--folded"],
+                 ["--nonsense"], []):
+        r = gmtrace("stacks", *args, *([cap] if args else []))
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+        assert r.stderr.startswith("gmtrace stacks: "), (args, r.stderr)
+
+
+def test_damaged_capture_reports_what_came_before(tmp_path):
+    # small chunks, stored raw: many blocks, so a cut leaves whole ones before it
+    r = run_preloaded([fx("fx_stacks")], tmp_path, timeout=30, extra_env={
+        "GMTRACE_STACKS": "16", "GMTRACE_CHUNK_SIZE": "4K", "GMTRACE_COMPRESS": "0"})
+    assert r.returncode == 0, r.stderr
+    (cap,) = captures(tmp_path)
+    data = cap.read_bytes()
+    cut = tmp_path / "cut.gmt"
+    cut.write_bytes(data[:len(data) * 2 // 3])
+    rep = stacks_json(cut, expect_rc=1)
+    assert rep["error"] and "offset" in rep["error"], rep["error"]
+    assert rep["allocations"] > 0
