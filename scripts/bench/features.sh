@@ -8,7 +8,8 @@
 # gmtrace at the events level and at the frames level, in the same run;
 # medians of REPS runs (default 3). Packing: what the drainer pays per
 # record in each packed form (scripts/bench/packbench.c). Draining: who
-# drains (DRAIN_HELP) with two game threads, and beside busy loops. Then the feature
+# drains (DRAIN_HELP) with two game threads, and beside busy loops. Call
+# stacks (stacks.sh): their cost beside heaptrack's. Then the feature
 # benchmarks that live
 # beside their tests, when present: pools, assets, budgets.
 set -euo pipefail
@@ -105,6 +106,9 @@ echo "DRAINING beside 4 busy loops (gameloop, $frames frames, $threads thread; m
 drain_runs plain "auto:GMTRACE_DRAIN_HELP=auto" "off:GMTRACE_DRAIN_HELP=off" | drain_table
 kill "${hogs[@]}" 2>/dev/null || true
 wait "${hogs[@]}" 2>/dev/null || true
+
+echo
+scripts/bench/stacks.sh "$build" "$((reps < 3 ? 3 : reps))"
 
 for extra in tests/pools/bench_pools.sh tests/assets/bench_assets.sh tests/budgets/bench_budgets.sh tests/platforms/bench_platforms.sh; do
 	if [ -x "$extra" ]; then

@@ -61,6 +61,19 @@ def test_no_self_allocations_after_start_external_drain(tmp_path):
     check_recorded(tmp_path, z)
 
 
+def test_stacks_allocate_once_per_thread_then_nothing(tmp_path):
+    """GMTRACE_STACKS: libunwind is loaded with dlopen, so its thread-local
+    variables live in dynamic TLS, which the loader allocates with malloc
+    the first time a thread touches them (seen with gdb: __tls_get_addr ->
+    allocate_dtv_entry under unw_backtrace). That block comes from the
+    game's heap inside gmtrace's guard and is counted: one per thread that
+    unwinds, then nothing, for 4 x 100,000 pairs."""
+    z = report(run_preloaded([ZEROALLOC], tmp_path, {"GMTRACE_STACKS": "16"}, timeout=60))
+    assert z["enabled"] == 1
+    assert z["self_after"] == z["self_before"] + 4, z
+    check_recorded(tmp_path, z)
+
+
 def test_disabled_without_the_preload(tmp_path):
     z = report(run_plain([ZEROALLOC, 2, 1000], tmp_path, timeout=60))
     assert z == {"enabled": 0, "self_before": 0, "self_after": 0, "footprint_bytes": 0,
