@@ -9,9 +9,9 @@
 #                              the pygame demo (tests/games/pygame_demo.py),
 #                              headless, with the marker module on its path
 #
-# Then the reports: summary, frames, assets, transitions, pools, budgets and
+# Then the reports: summary, frames, assets, transitions, pools, budgets,
 # platforms (five of the shipped profiles; `gmtrace platforms CAPTURE` checks all)
-# (those this build has). The game marks frames, ticks, tags, assets, scenes,
+# and, for the C demo, recorded with call stacks, stacks (those this build has). The game marks frames, ticks, tags, assets, scenes,
 # a particle pool and a texture budget, so each has something to show.
 #
 # Captures go to build/demo/. Everything the report says can be looked at
@@ -33,7 +33,7 @@ if [[ ${1:-} == --python ]]; then
 	capture=$(ls -t "$out"/pygame_demo.*.gmt | head -n 1)
 else
 	echo "== playing the demo game under gmtrace: gm_demo${*:+ $*} =="
-	"$gmtrace" run --output "$out/%e.%p.gmt" -- build/tests/games/gm_demo "$@"
+	"$gmtrace" run --stacks 12 --output "$out/%e.%p.gmt" -- build/tests/games/gm_demo "$@"
 	capture=$(ls -t "$out"/gm_demo.*.gmt | head -n 1)
 fi
 
@@ -57,3 +57,4 @@ report transitions
 report pools
 report budgets
 report platforms switch ps3 xbox-series-s ios-low web-wasm
+report stacks --top 5 --depth 6

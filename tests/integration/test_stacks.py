@@ -158,6 +158,9 @@ def test_gmtrace_run_takes_the_option(tmp_path):
     assert rep["without_stack"] == 0
     assert ("fx_stacks_alloc", "load_texture", "load_level") in \
         {functions(x) for x in rep["stacks"]}
+    bad = gmtrace("run", "--stacks", "129", "--", "/bin/true", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "gmtrace run: --stacks: invalid value '129'" in bad.stderr
 
 
 def test_forked_child_defines_its_own_stacks(tmp_path):
