@@ -222,6 +222,11 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 	if (t->definitions == 0 && t->allocations > 0)
 		printf("          no call stacks recorded: record with GMTRACE_STACKS=16 "
 		       "(or `gmtrace run --stacks 16`)\n");
+	if (t->not_kept)
+		printf("          %llu allocations (%s) at stacks the game could not keep "
+		       "(its stack table was full)\n",
+		       (unsigned long long)t->not_kept,
+		       gm_text_size(b3, sizeof(b3), t->not_kept_bytes));
 	if (t->undefined)
 		printf("          %llu stacks used but not defined in the capture (lost records)\n",
 		       (unsigned long long)t->undefined);
@@ -319,6 +324,8 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	gm_json_key_u64(&j, "stacks_recorded", gm_stacks_count(st));
 	gm_json_key_u64(&j, "rows", n);
 	gm_json_key_u64(&j, "undefined", t->undefined);
+	gm_json_key_u64(&j, "not_kept", t->not_kept);
+	gm_json_key_u64(&j, "not_kept_bytes", t->not_kept_bytes);
 	gm_json_key(&j, "stacks");
 	gm_json_array_begin(&j);
 	for (i = 0; i < shown; i++) {

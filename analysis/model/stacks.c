@@ -163,6 +163,10 @@ static int gm_stacks_alloc(gm_stacks_t *s, const gm_event_t *ev, uint64_t ptr, u
 		if (gm_stacks_site_for(s, (uint32_t)(pend - 1), &e.seq) != 0)
 			return -ENOMEM;
 		site = &s->sites[e.seq - 1];
+		if (pend == 1) { /* stack id 0 */
+			s->totals.not_kept++;
+			s->totals.not_kept_bytes += size;
+		}
 		site->allocations++;
 		site->allocated_bytes += size;
 		if (size > site->largest)

@@ -59,6 +59,8 @@ const gm_stack_site_t *gm_stacks_site(const gm_stacks_t *s, size_t i);
 typedef struct gm_stacks_totals {
 	uint64_t allocations, allocated_bytes;
 	uint64_t unattributed, unattributed_bytes; /* no site record before them */
+	uint64_t not_kept, not_kept_bytes;         /* at stack id 0: the writer's
+	                                              table was full */
 	uint64_t definitions;                      /* stack records */
 	uint64_t undefined;                        /* sites used but never defined */
 	uint32_t max_frames;                       /* deepest stack defined */

@@ -4,6 +4,7 @@
 #include <elfutils/libdwfl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* libstdc++'s demangler has a C linkage name. */
@@ -43,13 +44,17 @@ gm_symbols_t *gm_symbols_new(const gm_stacks_t *s)
 	for (i = 0; i < n; i++) {
 		const gm_stack_module_t *m = gm_stacks_module(s, i);
 		const char *slash = strrchr(m->path, '/');
+		struct stat st;
 		int later = 0;
 		/* a range mapped again later belongs to the later module */
 		for (j = i + 1; j < n && !later; j++) {
 			const gm_stack_module_t *o = gm_stacks_module(s, j);
 			later = o->base < m->base + m->size && m->base < o->base + o->size;
 		}
-		if (later || m->path[0] != '/' || access(m->path, R_OK) != 0)
+		/* only regular files: a capture is not trusted, and a FIFO or a
+		 * device named as a module would block the report */
+		if (later || m->path[0] != '/' || stat(m->path, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    access(m->path, R_OK) != 0)
 			continue;
 		/* the recorded base is where the file's lowest segment lies */
 		dwfl_report_elf(y->dwfl, slash ? slash + 1 : m->path, m->path, -1, m->base, false);

@@ -98,15 +98,18 @@ static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t,
                                                                  int is_realloc)
 {
 	gm_frame_acc_t *acc = t->acc;
-	uint64_t now;
+	uint64_t now, done = 0;
 	if (GM_UNLIKELY(acc == NULL)) {
 		gm_thread_attach(t);
 		if (!(acc = t->acc))
 			return;
 	}
 	if (GM_LIKELY(gm_event_level == gm_level_events)) {
-		if (GM_UNLIKELY(gm_stack_depth != 0))
+		if (GM_UNLIKELY(gm_stack_depth != 0)) {
+			if (t0) /* a timed call's end: the allocator's, not the unwinder's */
+				done = gm_support_tsc();
 			gm_stack_note(t);
+		}
 		if (is_realloc) {
 			now = gm_thread_put2(t, gm_rec_w0((uintptr_t)p, gm_rec_realloc, kind), n,
 			                     old, 0);
@@ -132,7 +135,7 @@ static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t,
 	if (GM_UNLIKELY(gm_context_asset_now != NULL))
 		gm_event_asset_bytes(n);
 	if (GM_UNLIKELY(t0 != 0))
-		gm_event_cost(acc, n, now - t0);
+		gm_event_cost(acc, n, (done ? done : now) - t0);
 }
 
 /* A free of p (sized: size given by a sized delete; usable: frames level). */

@@ -844,6 +844,12 @@ void gm_session_stop(int status)
 	    !__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
 		return;
 	gm_session_stopping = 1;
+	if (gm_stack_not_kept()) {
+		char n[24];
+		gm_support_u64(n, gm_stack_not_kept());
+		gm_support_warn("GMTRACE_STACKS: the stack table was full: allocations at ", n,
+		                " new stacks were recorded as \"not kept\"");
+	}
 	gm_frame_cost(t);
 	gm_thread_put(t, gm_rec_w0((uint64_t)(uint32_t)status, gm_rec_exit, 0),
 	              __atomic_load_n(&gm_session_log.hdr->stalls, __ATOMIC_RELAXED));

@@ -78,6 +78,9 @@ void gm_stack_start(unsigned depth)
 	if (!gm_stack_table.slots) {
 		if (gm_stack_table_make(&gm_stack_table, GM_STACK_BITS, GM_STACK_WORDS,
 		                        gm_mem_alloc) != 0) {
+			gm_mem_free(gm_stack_table.slots);
+			gm_mem_free(gm_stack_table.store);
+			memset(&gm_stack_table, 0, sizeof(gm_stack_table));
 			gm_support_warn("GMTRACE_STACKS: no memory for the stack table; ",
 			                "stacks are not recorded", 0);
 			return;

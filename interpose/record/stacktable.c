@@ -54,6 +54,11 @@ uint32_t gm_stack_intern(gm_stack_table_t *t, const uint64_t *pcs, unsigned n, i
 	for (probes = 0; probes <= t->mask; probes++, i = (i + 1) & t->mask) {
 		uint32_t s = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
 		if (s == 0) {
+			/* a table kept under 3/4 full keeps every probe short,
+			 * also for stacks it will not take */
+			if (__atomic_load_n(&t->published, __ATOMIC_RELAXED) >=
+			    (uint64_t)t->mask + 1 - ((uint64_t)t->mask + 1) / 4)
+				goto full;
 			if (!mine) {
 				/* take room for an entry (only if it fits: a stack
 				 * refused leaves the rest to smaller ones), fill it,

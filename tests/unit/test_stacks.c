@@ -151,29 +151,30 @@ Test(stacks, a_refused_stack_leaves_the_rest_of_the_store_to_smaller_ones)
 	table_free(&t);
 }
 
-Test(stacks, a_full_table_refuses_the_fifth_stack)
+Test(stacks, a_table_three_quarters_full_refuses_new_stacks)
 {
 	static const uint64_t s[5][1] = {{0x1000}, {0x2000}, {0x3000}, {0x4000}, {0x5000}};
 	gm_stack_table_t t;
 	unsigned i;
 
-	table_make(&t, 2, 4096); /* 4 slots */
-	for (i = 0; i < 4; i++)
-		expect_intern(&t, s[i], 1, 1 + 3 * i, 1, "one of the first four");
-	cr_expect_eq(t.published, 4);
-	cr_expect_eq(slots_in_use(&t), 4);
+	table_make(&t, 2, 4096); /* 4 slots: 3 kept at most, so a probe ends */
+	for (i = 0; i < 3; i++)
+		expect_intern(&t, s[i], 1, 1 + 3 * i, 1, "one of the first three");
+	cr_expect_eq(t.published, 3);
+	cr_expect_eq(slots_in_use(&t), 3);
 
-	expect_intern(&t, s[4], 1, 0, 0, "the fifth");
+	expect_intern(&t, s[3], 1, 0, 0, "the fourth");
 	cr_expect_eq(t.not_kept, 1);
-	cr_expect_eq(t.used, 12, "a full table hands out no store: %llu",
+	cr_expect_eq(t.used, 9, "a full table hands out no store: %llu",
 	             (unsigned long long)t.used);
-	cr_expect_eq(t.published, 4);
+	cr_expect_eq(t.published, 3);
+	cr_expect_eq(slots_in_use(&t), 3, "one slot stays empty");
 
-	for (i = 0; i < 4; i++)
-		expect_intern(&t, s[i], 1, 1 + 3 * i, 0, "one of the first four, again");
+	for (i = 0; i < 3; i++)
+		expect_intern(&t, s[i], 1, 1 + 3 * i, 0, "one of the first three, again");
 	cr_expect_eq(t.not_kept, 1, "found stacks are not refusals");
 
-	expect_intern(&t, s[4], 1, 0, 0, "the fifth again");
+	expect_intern(&t, s[4], 1, 0, 0, "the fifth");
 	cr_expect_eq(t.not_kept, 2);
 	table_free(&t);
 }
@@ -185,12 +186,12 @@ Test(stacks, clear_forgets_every_stack_and_counter)
 	gm_stack_table_t t;
 	unsigned i;
 
-	table_make(&t, 2, 4096);
-	for (i = 0; i < 4; i++)
+	table_make(&t, 2, 4096); /* 3 stacks kept at most */
+	for (i = 0; i < 3; i++)
 		expect_intern(&t, s[i], 2, 1 + 4 * i, 1, "before clear");
 	expect_intern(&t, s[4], 2, 0, 0, "table full"); /* not_kept 1 */
-	cr_expect_eq(t.used, 16);
-	cr_expect_eq(t.published, 4);
+	cr_expect_eq(t.used, 12);
+	cr_expect_eq(t.published, 3);
 	cr_expect_eq(t.not_kept, 1);
 
 	gm_stack_table_clear(&t);
@@ -201,14 +202,14 @@ Test(stacks, clear_forgets_every_stack_and_counter)
 	cr_expect_eq(t.mask, 3, "the table keeps its size");
 	cr_expect_eq(t.words, 4096);
 
-	/* the stack that was id 13 is new again, at the start of the store */
-	expect_intern(&t, s[3], 2, 1, 1, "s3 after clear");
-	expect_intern(&t, s[3], 2, 1, 0, "s3 again");
+	/* the stack that was id 9 is new again, at the start of the store */
+	expect_intern(&t, s[2], 2, 1, 1, "s2 after clear");
+	expect_intern(&t, s[2], 2, 1, 0, "s2 again");
 	expect_intern(&t, s[4], 2, 5, 1, "s4 has room now");
 	cr_expect_eq(t.used, 8);
 	cr_expect_eq(t.published, 2);
 	cr_expect_eq(t.not_kept, 0);
-	expect_entry(&t, 1, s[3], 2);
+	expect_entry(&t, 1, s[2], 2);
 	expect_entry(&t, 5, s[4], 2);
 	table_free(&t);
 }
@@ -330,10 +331,10 @@ Test(stacks, four_threads_agree_in_the_same_order)
 	race(12, 0, 300);
 }
 
-/* 500 stacks in 512 slots: long probe runs, many CAS races on a slot */
-Test(stacks, four_threads_agree_on_a_nearly_full_table)
+/* 500 stacks in 1024 slots (768 kept at most): long probe runs, many CAS races */
+Test(stacks, four_threads_agree_on_a_table_near_its_limit)
 {
-	race(9, NSTACKS / NTHREADS, 300);
+	race(10, NSTACKS / NTHREADS, 300);
 }
 
 Test(stacks, make_rejects_sizes_out_of_range)
