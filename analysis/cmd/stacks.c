@@ -110,7 +110,7 @@ static char *gm_stacks_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_t 
 		fprintf(f, "#%u", s->id);
 	for (k = 0; k < nf; k++) {
 		gm_symbol_t y;
-		gm_symbols_lookup(sy, s->frames[k], &y);
+		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
 		if (y.function)
 			fprintf(f, "%s\x1f%s\x1f%d\x1e", y.function, y.file ? y.file : "", y.line);
 		else
@@ -253,7 +253,7 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 			printf("      (stack %u: no definition in the capture)\n", s->id);
 		for (k = 0; k < nf; k++) {
 			gm_symbol_t y;
-			gm_symbols_lookup(sy, s->frames[k], &y);
+			gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
 			gm_stacks_frame_text(&y, s->frames[k]);
 		}
 		if (nf < s->nframes)
@@ -296,7 +296,7 @@ static void gm_stacks_folded(gm_symbols_t *sy, gm_stacks_row_t *const *order, si
 			printf(s->id ? "[stack %u]" : "[not kept]", s->id);
 		while (k-- > 0) {
 			gm_symbol_t y;
-			gm_symbols_lookup(sy, s->frames[k], &y);
+			gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
 			gm_stacks_folded_name(&y, s->frames[k]);
 			if (k)
 				putchar(';');
@@ -344,7 +344,7 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 		gm_json_array_begin(&j);
 		for (k = 0; k < nf; k++) {
 			gm_symbol_t y;
-			gm_symbols_lookup(sy, s->frames[k], &y);
+			gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
 			snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)s->frames[k]);
 			gm_json_object_begin(&j);
 			gm_json_key_string(&j, "address", hex);

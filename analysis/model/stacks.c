@@ -17,6 +17,7 @@ typedef struct gm_stacks_map {
 typedef struct gm_stacks_def {
 	uint32_t id, nframes;
 	uint64_t *frames;
+	uint64_t at; /* event number */
 } gm_stacks_def_t;
 
 struct gm_stacks {
@@ -32,6 +33,7 @@ struct gm_stacks {
 	gm_stack_module_t *mods;
 	size_t nmods, capmods;
 	gm_stacks_totals_t totals;
+	uint64_t nevents; /* events taken so far */
 };
 
 static int gm_stacks_grow(void **p, size_t *cap, size_t need, size_t size)
@@ -183,6 +185,7 @@ static int gm_stacks_alloc(gm_stacks_t *s, const gm_event_t *ev, uint64_t ptr, u
 
 int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 {
+	s->nevents++;
 	switch (ev->type) {
 	case gm_rec_site: {
 		size_t had = s->npending;
@@ -202,6 +205,7 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 			return -ENOMEM;
 		d = &s->defs[s->ndefs];
 		d->id = (uint32_t)ev->a;
+		d->at = s->nevents;
 		d->nframes = (uint32_t)ev->b; /* the reader checked it fits */
 		d->frames = malloc((size_t)ev->b * sizeof(uint64_t));
 		if (!d->frames || gm_stacks_map_put(&s->def_of, d->id, (uint32_t)s->ndefs) != 0) {
@@ -222,7 +226,13 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 			gm_live_remove(s->live, ev->extra[0], NULL);
 		return gm_stacks_alloc(s, ev, ev->a, ev->b);
 	case gm_rec_free:
-		gm_live_remove(s->live, ev->a, NULL);
+	case gm_rec_fail:
+		/* a realloc's site comes before its call, which may end as a free
+		 * (realloc to 0) or fail: the site goes with it */
+		if (ev->thread < s->npending)
+			s->pending[ev->thread] = 0;
+		if (ev->type == gm_rec_free)
+			gm_live_remove(s->live, ev->a, NULL);
 		return 0;
 	case gm_rec_module: {
 		gm_stack_module_t *m;
@@ -233,6 +243,8 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		m = &s->mods[s->nmods];
 		m->base = ev->extra[0];
 		m->size = ev->extra[1];
+		m->loaded_at = s->nevents;
+		m->unloaded_at = UINT64_MAX;
 		while (n > 0 && ((const char *)(ev->extra + 2))[n - 1] == '\0')
 			n--;
 		if (!(m->path = malloc(n + 1)))
@@ -242,9 +254,35 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		s->nmods++;
 		return 0;
 	}
+	case gm_rec_module_unload: {
+		size_t i = s->nmods;
+		while (i-- > 0)
+			if (s->mods[i].base == ev->a && s->mods[i].unloaded_at == UINT64_MAX) {
+				s->mods[i].unloaded_at = s->nevents;
+				break;
+			}
+		return 0;
+	}
 	default:
 		return 0;
 	}
+}
+
+long gm_stacks_module_at(const gm_stacks_t *s, uint64_t pc, uint64_t when)
+{
+	long then = -1, after = -1, last = -1;
+	size_t i;
+	for (i = 0; i < s->nmods; i++) {
+		const gm_stack_module_t *m = &s->mods[i];
+		if (pc < m->base || pc - m->base >= m->size)
+			continue;
+		last = (long)i;
+		if (m->loaded_at <= when && when < m->unloaded_at)
+			then = (long)i;
+		else if (m->loaded_at > when && after < 0)
+			after = (long)i;
+	}
+	return then >= 0 ? then : after >= 0 ? after : last;
 }
 
 int gm_stacks_finish(gm_stacks_t *s)
@@ -262,6 +300,7 @@ int gm_stacks_finish(gm_stacks_t *s)
 		if (d >= 0) {
 			s->sites[i].frames = s->defs[d].frames;
 			s->sites[i].nframes = s->defs[d].nframes;
+			s->sites[i].defined_at = s->defs[d].at;
 		} else if (s->sites[i].id != 0) {
 			s->totals.undefined++;
 		}

@@ -29,10 +29,14 @@ typedef struct gm_stack_site {
 	uint64_t largest;         /* the largest of them */
 	uint64_t live_count;      /* of them, live at the end of the capture */
 	uint64_t live_bytes;
+	uint64_t defined_at; /* event number of its definition (modules then mapped) */
 } gm_stack_site_t;
 
+/* A module as recorded: mapped from event number loaded_at (its module
+ * record) until unloaded_at (its module_unload record, UINT64_MAX if none). */
 typedef struct gm_stack_module {
 	uint64_t base, size;
+	uint64_t loaded_at, unloaded_at;
 	char *path;
 } gm_stack_module_t;
 
@@ -70,5 +74,11 @@ const gm_stacks_totals_t *gm_stacks_totals(const gm_stacks_t *s);
 /* Modules recorded, in record order. */
 size_t gm_stacks_nmodules(const gm_stacks_t *s);
 const gm_stack_module_t *gm_stacks_module(const gm_stacks_t *s, size_t i);
+
+/* Index of the module that held address pc at event number when: the one
+ * mapped then; else the first one recorded after (the game records new
+ * modules every 50 ms, so a stack may come before its module's record);
+ * else the last one that held it. -1 when no module ever held pc. */
+long gm_stacks_module_at(const gm_stacks_t *s, uint64_t pc, uint64_t when);
 
 #endif

@@ -16,8 +16,10 @@ typedef struct gm_symbols_name {
 } gm_symbols_name_t;
 
 struct gm_symbols {
-	Dwfl *dwfl;
 	const gm_stacks_t *stacks;
+	Dwfl **dwfl;          /* per module, made at its first lookup */
+	unsigned char *tried; /* per module: 1 once its Dwfl was tried */
+	size_t nmods;
 	gm_symbols_name_t *names; /* demangled names handed out */
 };
 
@@ -33,34 +35,48 @@ static const Dwfl_Callbacks gm_symbols_callbacks = {
 gm_symbols_t *gm_symbols_new(const gm_stacks_t *s)
 {
 	gm_symbols_t *y = calloc(1, sizeof(*y));
-	size_t i, j, n = gm_stacks_nmodules(s);
 	if (!y)
 		return NULL;
 	y->stacks = s;
-	y->dwfl = dwfl_begin(&gm_symbols_callbacks);
-	if (!y->dwfl)
-		return y; /* no symbols: modules and offsets only */
-	dwfl_report_begin(y->dwfl);
-	for (i = 0; i < n; i++) {
-		const gm_stack_module_t *m = gm_stacks_module(s, i);
-		const char *slash = strrchr(m->path, '/');
-		struct stat st;
-		int later = 0;
-		/* a range mapped again later belongs to the later module */
-		for (j = i + 1; j < n && !later; j++) {
-			const gm_stack_module_t *o = gm_stacks_module(s, j);
-			later = o->base < m->base + m->size && m->base < o->base + o->size;
-		}
-		/* only regular files: a capture is not trusted, and a FIFO or a
-		 * device named as a module would block the report */
-		if (later || m->path[0] != '/' || stat(m->path, &st) != 0 || !S_ISREG(st.st_mode) ||
-		    access(m->path, R_OK) != 0)
-			continue;
-		/* the recorded base is where the file's lowest segment lies */
-		dwfl_report_elf(y->dwfl, slash ? slash + 1 : m->path, m->path, -1, m->base, false);
+	y->nmods = gm_stacks_nmodules(s);
+	y->dwfl = calloc(y->nmods ? y->nmods : 1, sizeof(*y->dwfl));
+	y->tried = calloc(y->nmods ? y->nmods : 1, 1);
+	if (!y->dwfl || !y->tried) {
+		free(y->dwfl);
+		free(y->tried);
+		free(y);
+		return NULL;
 	}
-	dwfl_report_end(y->dwfl, NULL, NULL);
 	return y;
+}
+
+/* Module i's own libdwfl session, its file placed at its recorded base: one
+ * session per module, so modules mapped at the same addresses at different
+ * times (a plugin unloaded, another loaded) each keep their names. NULL when
+ * the file cannot be read. */
+static Dwfl *gm_symbols_dwfl(gm_symbols_t *y, size_t i)
+{
+	const gm_stack_module_t *m = gm_stacks_module(y->stacks, i);
+	const char *slash = strrchr(m->path, '/');
+	struct stat st;
+	Dwfl *d;
+	if (y->tried[i])
+		return y->dwfl[i];
+	y->tried[i] = 1;
+	/* only regular files: a capture is not trusted, and a FIFO or a device
+	 * named as a module would block the report */
+	if (m->path[0] != '/' || stat(m->path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    access(m->path, R_OK) != 0 || !(d = dwfl_begin(&gm_symbols_callbacks)))
+		return NULL;
+	dwfl_report_begin(d);
+	/* the recorded base is where the file's lowest segment lies */
+	if (!dwfl_report_elf(d, slash ? slash + 1 : m->path, m->path, -1, m->base, false)) {
+		dwfl_end(d);
+		return NULL;
+	}
+	dwfl_report_end(d, NULL, NULL);
+	y->dwfl[i] = d;
+	return d;
 }
 
 void gm_symbols_free(gm_symbols_t *y)
@@ -73,8 +89,11 @@ void gm_symbols_free(gm_symbols_t *y)
 		free(n->demangled);
 		free(n);
 	}
-	if (y->dwfl)
-		dwfl_end(y->dwfl);
+	for (size_t i = 0; i < y->nmods; i++)
+		if (y->dwfl[i])
+			dwfl_end(y->dwfl[i]);
+	free(y->dwfl);
+	free(y->tried);
 	free(y);
 }
 
@@ -103,21 +122,18 @@ static const char *gm_symbols_demangle(gm_symbols_t *y, const char *name)
 	return d;
 }
 
-void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, gm_symbol_t *out)
+void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t *out)
 {
-	size_t i = gm_stacks_nmodules(y->stacks);
+	long i = gm_stacks_module_at(y->stacks, pc, when);
 	uint64_t at = pc ? pc - 1 : 0; /* the call instruction, not the one after */
+	Dwfl *d;
 	memset(out, 0, sizeof(*out));
-	while (i-- > 0) {
-		const gm_stack_module_t *m = gm_stacks_module(y->stacks, i);
-		if (pc >= m->base && pc - m->base < m->size) {
-			out->module = m->path;
-			out->offset = pc - m->base;
-			break;
-		}
-	}
-	if (y->dwfl) {
-		Dwfl_Module *mod = dwfl_addrmodule(y->dwfl, at);
+	if (i < 0)
+		return;
+	out->module = gm_stacks_module(y->stacks, (size_t)i)->path;
+	out->offset = pc - gm_stacks_module(y->stacks, (size_t)i)->base;
+	if ((d = gm_symbols_dwfl(y, (size_t)i)) != NULL) {
+		Dwfl_Module *mod = dwfl_addrmodule(d, at);
 		if (mod) {
 			const char *name = dwfl_module_addrname(mod, at);
 			Dwfl_Line *line = dwfl_module_getsrc(mod, at);

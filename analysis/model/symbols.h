@@ -3,7 +3,9 @@
  * The capture's module records say which file was mapped where; symbols
  * are read from those files (and their separate debug files, found by
  * build id) with elfutils' libdwfl, after the run, on the machine that ran
- * the game. C++ names are demangled. An address outside every module, or in
+ * the game, each module in a libdwfl session of its own, so that modules
+ * mapped at the same addresses one after the other keep their own names.
+ * C++ names are demangled. An address outside every module, or in
  * a file that is gone or has no symbols, still gets its module and offset
  * when they are known.
  */
@@ -31,7 +33,8 @@ gm_symbols_t *gm_symbols_new(const gm_stacks_t *s);
 /* Frees them; every string handed out goes too. NULL is allowed. */
 void gm_symbols_free(gm_symbols_t *y);
 
-/* What the return address pc points into (the call before it). */
-void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, gm_symbol_t *out);
+/* What the return address pc of a stack defined at event number when
+ * points into (the call before it), in the module mapped there then. */
+void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t *out);
 
 #endif

@@ -322,6 +322,15 @@ static void *gm_hook_realloc(void *old, size_t n, unsigned kind)
 	}
 	if (GM_UNLIKELY(old && gm_bootstrap_owns(old)))
 		return gm_hook_realloc_bootstrap(old, n);
+	/* with stacks, a realloc's site is written before the call: once it
+	 * returns the old block is free, and another thread could be given it
+	 * and record it while this one unwinds */
+	if (GM_UNLIKELY(gm_stack_depth != 0) && gm_event_level == gm_level_events &&
+	    GM_HOOK_ON(t)) {
+		if (!t->acc)
+			gm_thread_attach(t);
+		gm_stack_note(t);
+	}
 	t0 = gm_event_clock(t);
 	if (GM_UNLIKELY(gm_event_level != gm_level_events) && old)
 		old_usable = gm_hook_usable(old);

@@ -105,7 +105,8 @@ static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t,
 			return;
 	}
 	if (GM_LIKELY(gm_event_level == gm_level_events)) {
-		if (GM_UNLIKELY(gm_stack_depth != 0)) {
+		if (GM_UNLIKELY(gm_stack_depth != 0) && !is_realloc) {
+			/* (a realloc's site was written before its call) */
 			if (t0) /* a timed call's end: the allocator's, not the unwinder's */
 				done = gm_support_tsc();
 			gm_stack_note(t);

@@ -78,8 +78,11 @@ def test_each_realloc_call_is_its_own_site(recorded):
     line, _, rep = recorded
     grow = {r["frames"][0]["line"]: r for r in rep["stacks"]
             if r["frames"] and r["frames"][0]["function"] == "grow_buffer"}
-    assert sorted(grow) == sorted([line["line_grow1"], line["line_grow2"]])
-    g1, g2 = grow[line["line_grow1"]], grow[line["line_grow2"]]
+    # a realloc that fails, and realloc(p, 0), are no allocation at any site
+    assert sorted(grow) == sorted([line["line_grow1"], line["line_grow2"], line["line_grow3"]])
+    g1, g2, g3 = grow[line["line_grow1"]], grow[line["line_grow2"]], grow[line["line_grow3"]]
+    assert (g3["allocations"], g3["allocated_bytes"], g3["live_count"]) == \
+        (1, line["grow_sizes_3"], 0)
     assert (g1["allocations"], g1["allocated_bytes"], g1["live_count"]) == \
         (1, line["grow_sizes_1"], 0)
     assert (g2["allocations"], g2["allocated_bytes"], g2["live_count"]) == \
