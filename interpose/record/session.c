@@ -61,17 +61,32 @@ static int gm_session_atfork_done;
 
 typedef struct gm_session_module {
 	uint64_t base, size;
-	uint32_t seen; /* generation of the last walk that saw it */
+	uint64_t path_hash; /* a module unloaded and another loaded at its base
+	                       between two walks is another module */
+	uint32_t seen;      /* generation of the last walk that saw it */
 } gm_session_module_t;
+
+static uint64_t gm_session_path_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	while (s && *s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h;
+}
 
 static gm_session_module_t *gm_session_mods;
 static uint32_t gm_session_mods_cap;
 static uint32_t gm_session_gen;
 
+/* 0 on a poll's first walk (marks the modules still there), 1 on its
+ * second (records the new ones, after the unloads: a module loaded where
+ * another was unloaded comes after that one's end). */
+static int gm_session_mods_adding;
+
 static int gm_session_module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	gm_thread_t *t = arg;
-	uint64_t lo = UINT64_MAX, hi = 0, words[2];
+	uint64_t lo = UINT64_MAX, hi = 0, words[2], ph_hash = gm_session_path_hash(info->dlpi_name);
 	const char *path = info->dlpi_name;
 	char buf[2 * GM_REC_MAX_EXTRA * 8];
 	size_t plen;
@@ -92,11 +107,14 @@ static int gm_session_module_cb(struct dl_phdr_info *info, size_t size, void *ar
 	lo += info->dlpi_addr;
 	hi += info->dlpi_addr;
 	for (i = 0; i < gm_session_nmodules; i++) {
-		if (gm_session_mods[i].base == lo) {
+		if (gm_session_mods[i].base == lo && gm_session_mods[i].size == hi - lo &&
+		    gm_session_mods[i].path_hash == ph_hash) {
 			gm_session_mods[i].seen = gm_session_gen;
 			return 0;
 		}
 	}
+	if (!gm_session_mods_adding)
+		return 0;
 	if (gm_session_nmodules == gm_session_mods_cap) {
 		uint32_t cap = gm_session_mods_cap ? gm_session_mods_cap * 2 : 64;
 		gm_session_module_t *m = gm_mem_alloc(cap * sizeof(*m));
@@ -111,6 +129,7 @@ static int gm_session_module_cb(struct dl_phdr_info *info, size_t size, void *ar
 	}
 	gm_session_mods[gm_session_nmodules].base = lo;
 	gm_session_mods[gm_session_nmodules].size = hi - lo;
+	gm_session_mods[gm_session_nmodules].path_hash = ph_hash;
 	gm_session_mods[gm_session_nmodules].seen = gm_session_gen;
 	gm_session_nmodules++;
 	if (!path || !*path)
@@ -143,6 +162,7 @@ static void gm_session_modules_poll(gm_thread_t *t)
 		return;
 	gm_session_known_adds = adds;
 	gm_session_gen++;
+	gm_session_mods_adding = 0;
 	dl_iterate_phdr(gm_session_module_cb, t);
 	for (i = 0, j = 0; i < gm_session_nmodules; i++) {
 		if (gm_session_mods[i].seen != gm_session_gen) {
@@ -153,6 +173,8 @@ static void gm_session_modules_poll(gm_thread_t *t)
 		gm_session_mods[j++] = gm_session_mods[i];
 	}
 	gm_session_nmodules = j;
+	gm_session_mods_adding = 1;
+	dl_iterate_phdr(gm_session_module_cb, t);
 }
 
 uint32_t gm_session_modules(void)

@@ -23,6 +23,12 @@ def run_stacks(tmp_path, depth="16"):
     return fixture_line(r.stdout, fixture="stacks"), cap
 
 
+def json_dump(path):
+    r = gmtrace("dump", "--json", path)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(x) for x in r.stdout.splitlines()]
+
+
 def functions(row, n=3):
     return tuple(f["function"] for f in row["frames"][:n])
 
@@ -200,3 +206,28 @@ def test_damaged_capture_reports_what_came_before(tmp_path):
     rep = stacks_json(cut, expect_rc=1)
     assert rep["error"] and "offset" in rep["error"], rep["error"]
     assert rep["allocations"] > 0
+
+
+def test_a_plugin_reloaded_at_the_same_addresses_keeps_its_names(tmp_path):
+    """fx_reload: plugin a is loaded, allocates, is unloaded; plugin b (the
+    same code, other names) is loaded at the same addresses and allocates.
+    Each plugin's stacks are named from its own file."""
+    r = run_preloaded([fx("fx_reload")], tmp_path, extra_env={"GMTRACE_STACKS": "8"},
+                      timeout=30)
+    assert r.returncode == 0, r.stderr
+    line = fixture_line(r.stdout, fixture="reload")
+    assert line["a_entry"] == line["b_entry"], "the loader put b where a was: the case tested"
+    (cap,) = captures(tmp_path)
+    mods = [e for e in json_dump(cap) if e["type"] in ("module", "module_unload")
+            and "reload_" in e.get("path", "reload_")]
+    assert [m["type"] for m in mods] == ["module", "module_unload", "module", "module_unload"]
+    assert mods[0]["base"] == mods[2]["base"]
+    rows = {functions(x, 2): x for x in stacks_json(cap, "--depth", 2)["stacks"]}
+    a = rows[("plugin_make_a", "fx_plugin_make")]
+    b = rows[("plugin_make_b", "fx_plugin_make")]
+    assert (a["allocations"], a["allocated_bytes"], a["live_count"]) == \
+        (line["a_blocks"], line["a_blocks"] * line["a_size"], line["a_blocks"])
+    assert (b["allocations"], b["allocated_bytes"], b["live_count"]) == \
+        (line["b_blocks"], line["b_blocks"] * line["b_size"], line["b_blocks"])
+    assert a["frames"][0]["module"].endswith("/fx_reload_a.so")
+    assert b["frames"][0]["module"].endswith("/fx_reload_b.so")
