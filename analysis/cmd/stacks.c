@@ -43,7 +43,7 @@ static void gm_stacks_usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: gmtrace stacks [--json | --folded] [--by bytes|count|live] [--top N]\n"
-	        "                      [--depth D] CAPTURE\n"
+	        "                      [--depth D] [--no-symbols] CAPTURE\n"
 	        "\n"
 	        "Where a capture's memory was allocated: the call stacks of its\n"
 	        "allocations (recorded with GMTRACE_STACKS=N or `gmtrace run --stacks N`),\n"
@@ -54,6 +54,7 @@ static void gm_stacks_usage(FILE *f)
 	        "              bytes live at the end (leaks)\n"
 	        "  --top N     list N stacks (default %d, all with --folded; 0: all)\n"
 	        "  --depth D   show D frames of each stack (default: all recorded)\n"
+	        "  --no-symbols  name frames by module and offset only (no file is read)\n"
 	        "  --json      one JSON object (keys: analysis/README.md, \"stacks --json\")\n"
 	        "  --folded    one line per stack, \"outer;...;inner VALUE\", VALUE by --by\n"
 	        "  --help      this text\n"
@@ -376,7 +377,7 @@ int gm_cmd_stacks(int argc, char **argv)
 	const char *path = NULL, *value, *error;
 	uint64_t top = GM_STACKS_TOP_DEFAULT, depth = 0;
 	gm_stacks_by_t by = gm_by_bytes;
-	int json = 0, folded = 0, top_given = 0, rc = GM_CMD_FAIL, i, m, werr;
+	int json = 0, folded = 0, top_given = 0, names = 1, rc = GM_CMD_FAIL, i, m, werr;
 	size_t n = 0;
 	char err[512];
 	gm_event_t ev;
@@ -389,6 +390,8 @@ int gm_cmd_stacks(int argc, char **argv)
 			json = 1;
 		} else if (strcmp(argv[i], "--folded") == 0) {
 			folded = 1;
+		} else if (strcmp(argv[i], "--no-symbols") == 0) {
+			names = 0;
 		} else if ((m = gm_args_value(argc, argv, &i, "--by", &value)) != 0) {
 			if (m < 0)
 				value = "";
@@ -444,7 +447,7 @@ int gm_cmd_stacks(int argc, char **argv)
 	while (gm_reader_next(r, &ev))
 		if (gm_stacks_event(st, &ev) < 0)
 			goto nomem;
-	if (gm_stacks_finish(st) < 0 || !(sy = gm_symbols_new(st)))
+	if (gm_stacks_finish(st) < 0 || !(sy = gm_symbols_new(st, names)))
 		goto nomem;
 	if (!(order = gm_stacks_rows(st, sy, depth, &n)))
 		goto nomem;

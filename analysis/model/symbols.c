@@ -20,6 +20,7 @@ struct gm_symbols {
 	Dwfl **dwfl;          /* per module, made at its first lookup */
 	unsigned char *tried; /* per module: 1 once its Dwfl was tried */
 	size_t nmods;
+	int read_files;
 	gm_symbols_name_t *names; /* demangled names handed out */
 };
 
@@ -32,12 +33,13 @@ static const Dwfl_Callbacks gm_symbols_callbacks = {
         .debuginfo_path = &gm_symbols_debuginfo_path,
 };
 
-gm_symbols_t *gm_symbols_new(const gm_stacks_t *s)
+gm_symbols_t *gm_symbols_new(const gm_stacks_t *s, int read_files)
 {
 	gm_symbols_t *y = calloc(1, sizeof(*y));
 	if (!y)
 		return NULL;
 	y->stacks = s;
+	y->read_files = read_files;
 	y->nmods = gm_stacks_nmodules(s);
 	y->dwfl = calloc(y->nmods ? y->nmods : 1, sizeof(*y->dwfl));
 	y->tried = calloc(y->nmods ? y->nmods : 1, 1);
@@ -60,7 +62,7 @@ static Dwfl *gm_symbols_dwfl(gm_symbols_t *y, size_t i)
 	const char *slash = strrchr(m->path, '/');
 	struct stat st;
 	Dwfl *d;
-	if (y->tried[i])
+	if (y->tried[i] || !y->read_files)
 		return y->dwfl[i];
 	y->tried[i] = 1;
 	/* only regular files: a capture is not trusted, and a FIFO or a device

@@ -27,8 +27,9 @@ typedef struct gm_symbol {
 typedef struct gm_symbols gm_symbols_t;
 
 /* Symbols for the modules the model recorded, or NULL when out of memory.
- * Files that cannot be read are left out, not an error. */
-gm_symbols_t *gm_symbols_new(const gm_stacks_t *s);
+ * Files that cannot be read are left out, not an error. With read_files 0
+ * no file is opened: lookups give modules and offsets only. */
+gm_symbols_t *gm_symbols_new(const gm_stacks_t *s, int read_files);
 
 /* Frees them; every string handed out goes too. NULL is allowed. */
 void gm_symbols_free(gm_symbols_t *y);

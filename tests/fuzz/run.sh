@@ -34,9 +34,9 @@ if ! command -v clang >/dev/null; then
 fi
 
 src=(tests/fuzz/fuzz_capture.c
-	analysis/cmd/{args,summary,dump,frames,assets,transitions,pools,budgets,platforms}.c
+	analysis/cmd/{args,summary,dump,frames,assets,transitions,pools,budgets,platforms,stacks}.c
 	analysis/log/reader.c analysis/log/compact.c
-	analysis/model/{live,frames,pools,assets,budgets,platforms}.c
+	analysis/model/{live,frames,pools,assets,budgets,platforms,stacks,symbols}.c
 	analysis/report/{json,text,top,heatmap}.c
 	interpose/log/pack.c interpose/budget/budgetfile.c
 	interpose/support/{support,options,yamlfile}.c
@@ -44,7 +44,7 @@ src=(tests/fuzz/fuzz_capture.c
 clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I "$root" -I "$root/interpose/include" \
 	-DGM_PLATFORM_DIR="\"$root/platforms/profiles\"" \
-	"${src[@]}" -lzstd -lyaml -lm -o "$out/fuzz_capture"
+	"${src[@]}" -lzstd -lyaml -ldw -lstdc++ -lm -o "$out/fuzz_capture"
 
 # seeds: small captures of every kind of record the writer makes, made with
 # this build (a platform run of pf_grow, the demo game with tags, assets,
@@ -66,6 +66,7 @@ seed platform GMTRACE_PLATFORM_PATH="$root/tests/platforms/profiles" \
 seed demo SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy GMTRACE_COMPRESS=0 -- \
 	"$build/tests/games/gm_demo" --fast --frames 20
 seed frames GMTRACE_LEVEL=frames -- "$build/tests/platforms/pf_grow" split 10
+seed stacks GMTRACE_STACKS=8 GMTRACE_COMPRESS=0 -- "$build/tests/integration/fixtures/fx_stacks"
 ls "$out/corpus"/*.gmt >/dev/null
 
 # the profile and budget file readers: seeds are the shipped profiles, renamed

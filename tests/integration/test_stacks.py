@@ -231,3 +231,18 @@ def test_a_plugin_reloaded_at_the_same_addresses_keeps_its_names(tmp_path):
         (line["b_blocks"], line["b_blocks"] * line["b_size"], line["b_blocks"])
     assert a["frames"][0]["module"].endswith("/fx_reload_a.so")
     assert b["frames"][0]["module"].endswith("/fx_reload_b.so")
+
+
+def test_no_symbols_names_frames_by_module_and_offset(recorded):
+    line, cap, rep = recorded
+    bare = stacks_json(cap, "--depth", 3, "--no-symbols")
+    assert sum(r["allocations"] for r in bare["stacks"]) == rep["allocations"]
+    for r in bare["stacks"]:
+        for f in r["frames"]:
+            assert f["function"] is None and f["file"] is None and f["line"] == 0, f
+    # the same places, only unnamed: fx_stacks_alloc's return address in the
+    # program is module + offset in both reports
+    named = {(f["module"], f["offset"]) for r in rep["stacks"] for f in r["frames"]
+             if f["function"] == "fx_stacks_alloc"}
+    bare_frames = {(f["module"], f["offset"]) for r in bare["stacks"] for f in r["frames"]}
+    assert named and named <= bare_frames
