@@ -36,6 +36,7 @@ typedef struct gm_summary {
 	uint64_t nevents;
 	uint64_t allocations, frees, allocated_bytes, freed_bytes;
 	uint64_t unmatched_frees, failed_allocations, frames;
+	uint64_t stacks; /* stack records: recorded with GMTRACE_STACKS */
 	uint64_t peak_bytes, peak_ns, peak_frame;
 	int has_peak;
 	uint64_t first_ns, last_ns;
@@ -179,6 +180,9 @@ static int gm_summary_event(gm_summary_t *s, const gm_event_t *ev)
 	case gm_rec_frame:
 		if (ev->x == 0)
 			s->frames++;
+		return 0;
+	case gm_rec_stack:
+		s->stacks++;
 		return 0;
 	case gm_rec_thread_start:
 		t->os_tid = ev->a;
@@ -342,6 +346,10 @@ static void gm_summary_text(const gm_summary_t *s, const char *error)
 	}
 	gm_summary_blocks_text(s, "largest blocks live at exit", s->live_largest);
 	gm_summary_blocks_text(s, "largest allocations", s->largest);
+	if (s->stacks)
+		printf("\ncall stacks: %llu recorded; where the live blocks were allocated: "
+		       "gmtrace stacks --by live %s\n",
+		       (unsigned long long)s->stacks, s->path);
 }
 
 /* ---- JSON ------------------------------------------------------------- */
@@ -441,6 +449,7 @@ static int gm_summary_json(const gm_summary_t *s, const char *error)
 	gm_summary_blocks_json(&j, "largest_allocations", s->largest);
 	gm_json_key_u64(&j, "records_lost", info->records_lost);
 	gm_json_key_u64(&j, "unknown_records", info->unknown_records);
+	gm_json_key_u64(&j, "stacks", s->stacks);
 
 	gm_json_key(&j, "threads");
 	gm_json_array_begin(&j);

@@ -47,6 +47,7 @@ def test_every_allocation_has_a_stack(recorded):
     assert rep["undefined"] == 0
     assert rep["allocations"] == s["allocations"]
     assert rep["allocated_bytes"] == s["allocated_bytes"]
+    assert s["stacks"] == rep["stacks_recorded"] > 0, "every stack used was defined once"
     assert sum(r["allocations"] for r in rep["stacks"]) == s["allocations"]
     assert sum(r["live_count"] for r in rep["stacks"]) == s["live_at_exit_count"]
     assert sum(r["live_bytes"] for r in rep["stacks"]) == s["live_at_exit_bytes"]
@@ -144,6 +145,7 @@ def test_off_by_default_and_said_so(tmp_path):
     rep = stacks_json(cap)
     assert rep["stacks"] == []
     assert rep["without_stack"] == rep["allocations"] > 0
+    assert assert_valid(cap)["stacks"] == 0
     text = gmtrace("stacks", cap)
     assert text.returncode == 0
     assert "no call stacks recorded: record with GMTRACE_STACKS=16" in text.stdout
