@@ -47,7 +47,9 @@ def test_every_allocation_has_a_stack(recorded):
     assert rep["undefined"] == 0
     assert rep["allocations"] == s["allocations"]
     assert rep["allocated_bytes"] == s["allocated_bytes"]
-    assert s["stacks"] == rep["stacks_recorded"] > 0, "every stack used was defined once"
+    # every stack defined once; two of them only by the realloc that fails and
+    # realloc(p, 0), whose sites (written before the call) make no allocation
+    assert s["stacks"] == rep["stacks_recorded"] + 2
     assert sum(r["allocations"] for r in rep["stacks"]) == s["allocations"]
     assert sum(r["live_count"] for r in rep["stacks"]) == s["live_at_exit_count"]
     assert sum(r["live_bytes"] for r in rep["stacks"]) == s["live_at_exit_bytes"]
