@@ -151,6 +151,7 @@ static gm_stacks_row_t **gm_stacks_rows(gm_stacks_t *st, gm_symbols_t *sy, uint6
 			d->allocated_bytes += r->s.allocated_bytes;
 			d->live_count += r->s.live_count;
 			d->live_bytes += r->s.live_bytes;
+			d->failures += r->s.failures;
 			if (r->s.largest > d->largest)
 				d->largest = r->s.largest;
 			rows[m - 1]->merged++;
@@ -245,6 +246,8 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 		       (unsigned long long)s->allocations, s->allocations == 1 ? "" : "s",
 		       gm_text_size(b2, sizeof(b2), s->largest), (unsigned long long)s->live_count,
 		       gm_text_size(b3, sizeof(b3), s->live_bytes));
+		if (s->failures)
+			printf(", %llu failed", (unsigned long long)s->failures);
 		if (order[i]->merged > 1)
 			printf(", %u stacks", order[i]->merged);
 		putchar('\n');
@@ -325,6 +328,7 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	gm_json_key_u64(&j, "stacks_recorded", gm_stacks_count(st));
 	gm_json_key_u64(&j, "rows", n);
 	gm_json_key_u64(&j, "undefined", t->undefined);
+	gm_json_key_u64(&j, "failed", t->failures);
 	gm_json_key_u64(&j, "not_kept", t->not_kept);
 	gm_json_key_u64(&j, "not_kept_bytes", t->not_kept_bytes);
 	gm_json_key(&j, "stacks");
@@ -340,6 +344,7 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 		gm_json_key_u64(&j, "largest", s->largest);
 		gm_json_key_u64(&j, "live_count", s->live_count);
 		gm_json_key_u64(&j, "live_bytes", s->live_bytes);
+		gm_json_key_u64(&j, "failed", s->failures);
 		gm_json_key_u64(&j, "depth", s->nframes);
 		gm_json_key(&j, "frames");
 		gm_json_array_begin(&j);

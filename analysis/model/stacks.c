@@ -225,14 +225,25 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		if (ev->extra[0])
 			gm_live_remove(s->live, ev->extra[0], NULL);
 		return gm_stacks_alloc(s, ev, ev->a, ev->b);
+	case gm_rec_fail: {
+		/* a failed allocation at its site (a realloc's site comes before
+		 * its call, which may fail) */
+		uint64_t pend = ev->thread < s->npending ? s->pending[ev->thread] : 0, k;
+		s->totals.failures++;
+		if (!pend)
+			return 0;
+		s->pending[ev->thread] = 0;
+		if (gm_stacks_site_for(s, (uint32_t)(pend - 1), &k) != 0)
+			return -ENOMEM;
+		s->sites[k - 1].failures++;
+		return 0;
+	}
 	case gm_rec_free:
-	case gm_rec_fail:
 		/* a realloc's site comes before its call, which may end as a free
-		 * (realloc to 0) or fail: the site goes with it */
+		 * (realloc to 0): the site goes with it */
 		if (ev->thread < s->npending)
 			s->pending[ev->thread] = 0;
-		if (ev->type == gm_rec_free)
-			gm_live_remove(s->live, ev->a, NULL);
+		gm_live_remove(s->live, ev->a, NULL);
 		return 0;
 	case gm_rec_module: {
 		gm_stack_module_t *m;

@@ -30,6 +30,7 @@ typedef struct gm_stack_site {
 	uint64_t live_count;      /* of them, live at the end of the capture */
 	uint64_t live_bytes;
 	uint64_t defined_at; /* event number of its definition (modules then mapped) */
+	uint64_t failures;   /* allocations that failed there (NULL, ENOMEM) */
 } gm_stack_site_t;
 
 /* A module as recorded: mapped from event number loaded_at (its module
@@ -65,6 +66,7 @@ typedef struct gm_stacks_totals {
 	uint64_t unattributed, unattributed_bytes; /* no site record before them */
 	uint64_t not_kept, not_kept_bytes;         /* at stack id 0: the writer's
 	                                              table was full */
+	uint64_t failures;                         /* fail records */
 	uint64_t definitions;                      /* stack records */
 	uint64_t undefined;                        /* sites used but never defined */
 	uint32_t max_frames;                       /* deepest stack defined */

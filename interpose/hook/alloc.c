@@ -66,12 +66,24 @@ static inline size_t gm_hook_usable(void *p)
 	 ((out) = gm_budget_alloc((t), gm_context_node_now, (n), (align), (zero))) != \
 	         GM_BUDGET_UNHANDLED)
 
-static void gm_hook_fail(gm_thread_t *t, unsigned kind, size_t n, size_t align)
+/* A failed allocation's record; with stacks, after its site (noted: the
+ * site was written already, as a realloc's is before its call). */
+static void gm_hook_fail_noted(gm_thread_t *t, unsigned kind, size_t n, size_t align, int noted)
 {
 	int saved = errno;
+	if (GM_UNLIKELY(gm_stack_depth != 0) && !noted && gm_event_level == gm_level_events) {
+		if (!t->acc)
+			gm_thread_attach(t);
+		gm_stack_note(t);
+	}
 	if (gm_event_level == gm_level_events || t->acc)
 		gm_thread_put2(t, gm_rec_w0(0, gm_rec_fail, kind), 0, n, align);
 	errno = saved;
+}
+
+static void gm_hook_fail(gm_thread_t *t, unsigned kind, size_t n, size_t align)
+{
+	gm_hook_fail_noted(t, kind, n, align, 0);
 }
 
 /* ---- C ------------------------------------------------------------------ */
@@ -368,7 +380,7 @@ static void *gm_hook_realloc(void *old, size_t n, unsigned kind)
 		} else if (n == 0 && old) {
 			gm_event_free(t, old, kind, 0, old_usable); /* realloc(p, 0) freed p */
 		} else {
-			gm_hook_fail(t, kind, n, 0);
+			gm_hook_fail_noted(t, kind, n, 0, 1); /* its site came before the call */
 		}
 	}
 	return p;

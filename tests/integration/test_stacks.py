@@ -47,9 +47,10 @@ def test_every_allocation_has_a_stack(recorded):
     assert rep["undefined"] == 0
     assert rep["allocations"] == s["allocations"]
     assert rep["allocated_bytes"] == s["allocated_bytes"]
-    # every stack defined once; two of them only by the realloc that fails and
-    # realloc(p, 0), whose sites (written before the call) make no allocation
-    assert s["stacks"] == rep["stacks_recorded"] + 2
+    # every stack defined once; one of them only by realloc(p, 0), whose site
+    # (written before the call) goes with a free
+    assert s["stacks"] == rep["stacks_recorded"] + 1
+    assert rep["failed"] == s["failed_allocations"] == 3
     assert sum(r["allocations"] for r in rep["stacks"]) == s["allocations"]
     assert sum(r["live_count"] for r in rep["stacks"]) == s["live_at_exit_count"]
     assert sum(r["live_bytes"] for r in rep["stacks"]) == s["live_at_exit_bytes"]
@@ -87,15 +88,27 @@ def test_each_realloc_call_is_its_own_site(recorded):
     line, _, rep = recorded
     grow = {r["frames"][0]["line"]: r for r in rep["stacks"]
             if r["frames"] and r["frames"][0]["function"] == "grow_buffer"}
-    # a realloc that fails, and realloc(p, 0), are no allocation at any site
-    assert sorted(grow) == sorted([line["line_grow1"], line["line_grow2"], line["line_grow3"]])
+    # a realloc that fails is a site with a failure, realloc(p, 0) none
+    assert sorted(grow) == sorted([line["line_grow1"], line["line_grow2"], line["line_grow3"],
+                                   line["line_grow_fail"]])
     g1, g2, g3 = grow[line["line_grow1"]], grow[line["line_grow2"]], grow[line["line_grow3"]]
+    gf = grow[line["line_grow_fail"]]
+    assert (gf["allocations"], gf["failed"], gf["allocated_bytes"]) == (0, 1, 0)
+    assert g1["failed"] == g2["failed"] == g3["failed"] == 0
     assert (g3["allocations"], g3["allocated_bytes"], g3["live_count"]) == \
         (1, line["grow_sizes_3"], 0)
     assert (g1["allocations"], g1["allocated_bytes"], g1["live_count"]) == \
         (1, line["grow_sizes_1"], 0)
     assert (g2["allocations"], g2["allocated_bytes"], g2["live_count"]) == \
         (1, line["grow_sizes_2"], 0)
+
+
+def test_failed_allocations_at_their_site(recorded):
+    line, _, rep = recorded
+    (row,) = [r for r in rep["stacks"] if r["frames"] and
+              r["frames"][0]["function"] == "ask_too_much"]
+    assert row["frames"][0]["line"] == line["line_too_much"]
+    assert (row["allocations"], row["failed"], row["allocated_bytes"]) == (0, 2, 0)
 
 
 def test_ranking_by_live_bytes_puts_the_leak_first(recorded):
