@@ -18,6 +18,8 @@
 #include "analysis/cmd/cmd.h"
 #include "analysis/log/reader.h"
 #include "analysis/model/pools.h"
+#include "analysis/model/stacks.h"
+#include "analysis/model/symbols.h"
 #include "analysis/report/json.h"
 #include "analysis/report/text.h"
 
@@ -38,7 +40,79 @@ typedef struct gm_pools_cmd {
 	int json, csv;
 	uint64_t ncandidates;
 	gm_pools_opts_t opts;
+	gm_stacks_t *stacks;   /* the capture's call stacks, when it has sites */
+	gm_symbols_t *symbols; /* their names */
 } gm_pools_cmd_t;
+
+#define GM_POOLS_CMD_SITE_FRAMES 4 /* frames shown of a candidate's call site */
+
+/* A candidate's call site for people: "f (file:line) < caller (file:line)
+ * < ...", innermost first. */
+static void gm_pools_cmd_site_text(const gm_pools_cmd_t *c, uint32_t id)
+{
+	const uint64_t *frames;
+	uint64_t when;
+	uint32_t n, k;
+	if (!c->stacks || !gm_stacks_defined(c->stacks, id, &frames, &n, &when)) {
+		printf(id ? "stack %u (no definition in the capture)" : "(stack not kept)", id);
+		return;
+	}
+	for (k = 0; k < n && k < GM_POOLS_CMD_SITE_FRAMES; k++) {
+		gm_symbol_t y;
+		const char *f;
+		gm_symbols_lookup(c->symbols, frames[k], when, &y);
+		printf("%s", k ? " < " : "");
+		if (y.function)
+			printf("%s", y.function);
+		else if (y.module)
+			printf("%s+0x%llx", (f = strrchr(y.module, '/')) ? f + 1 : y.module,
+			       (unsigned long long)y.offset);
+		else
+			printf("0x%llx", (unsigned long long)frames[k]);
+		if (y.file)
+			printf(" (%s:%d)", (f = strrchr(y.file, '/')) ? f + 1 : y.file, y.line);
+	}
+}
+
+static void gm_pools_cmd_sites_json(gm_json_t *j, const gm_pools_cmd_t *c,
+                                    const gm_pools_group_t *g, int has_sites)
+{
+	unsigned i;
+	char hex[24];
+	gm_json_key(j, "call_sites");
+	if (!has_sites) {
+		gm_json_null(j);
+		return;
+	}
+	gm_json_array_begin(j);
+	for (i = 0; i < g->nsites; i++) {
+		const uint64_t *frames = NULL;
+		uint64_t when = 0;
+		uint32_t n = 0, k;
+		gm_json_object_begin(j);
+		gm_json_key_u64(j, "stack", g->site_ids[i]);
+		gm_json_key_u64(j, "allocations", g->site_counts[i]);
+		gm_json_key(j, "frames");
+		gm_json_array_begin(j);
+		if (c->stacks)
+			gm_stacks_defined(c->stacks, g->site_ids[i], &frames, &n, &when);
+		for (k = 0; k < n && k < GM_POOLS_CMD_SITE_FRAMES; k++) {
+			gm_symbol_t y;
+			gm_symbols_lookup(c->symbols, frames[k], when, &y);
+			snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)frames[k]);
+			gm_json_object_begin(j);
+			gm_json_key_string(j, "address", hex);
+			gm_json_key_string(j, "function", y.function);
+			gm_json_key_string(j, "file", y.file);
+			gm_json_key_u64(j, "line", (uint64_t)(y.line > 0 ? y.line : 0));
+			gm_json_key_string(j, "module", y.module);
+			gm_json_object_end(j);
+		}
+		gm_json_array_end(j);
+		gm_json_object_end(j);
+	}
+	gm_json_array_end(j);
+}
 
 /* One capture read for --compare. */
 typedef struct gm_pools_side {
@@ -282,9 +356,11 @@ static void gm_pools_cmd_candidates_text(const gm_pools_cmd_t *c, const gm_pools
 		return;
 	}
 	printf("  short-lived groups of allocations (same tag and size, most blocks freed\n"
-	       "  within %u frame%s), ranked by the allocator time a pool would save.\n"
-	       "  Call sites come later: no stacks are recorded yet, so find them by tag and size.\n",
-	       p->opts.churn_frames, p->opts.churn_frames == 1 ? "" : "s");
+	       "  within %u frame%s), ranked by the allocator time a pool would save.\n%s",
+	       p->opts.churn_frames, p->opts.churn_frames == 1 ? "" : "s",
+	       p->has_sites ? "" :
+	                      "  No call stacks in this capture (record with GMTRACE_STACKS=16 "
+	                      "for call sites):\n  find them by tag and size.\n");
 	if (n == 0) {
 		printf("  none: no group of allocations is short-lived\n");
 		return;
@@ -307,6 +383,20 @@ static void gm_pools_cmd_candidates_text(const gm_pools_cmd_t *c, const gm_pools
 	       gm_pools_cmd_where(p, &p->groups[p->ranked[0]], where, sizeof(where)),
 	       (unsigned long long)p->groups[p->ranked[0]].suggested,
 	       (unsigned long long)p->groups[p->ranked[0]].size);
+	if (p->has_sites) {
+		unsigned k;
+		printf("\n  where the candidates are allocated (most allocations first):\n");
+		for (i = 0; i < n; i++) {
+			const gm_pools_group_t *g = &p->groups[p->ranked[i]];
+			snprintf(tag, sizeof(tag), "%zu", i + 1);
+			for (k = 0; k < g->nsites; k++) {
+				printf("  %3s  %llu at ", k ? "" : tag,
+				       (unsigned long long)g->site_counts[k]);
+				gm_pools_cmd_site_text(c, g->site_ids[k]);
+				putchar('\n');
+			}
+		}
+	}
 }
 
 static void gm_pools_cmd_gc_text(const gm_pools_t *p)
@@ -664,10 +754,13 @@ static void gm_pools_cmd_candidates_json(gm_json_t *j, const gm_pools_cmd_t *c, 
 	gm_json_object_begin(j);
 	gm_json_key_bool(j, "available", p->candidates_done);
 	gm_json_key_string(j, "note",
-	                   p->candidates_done ?
-	                           "call sites come later: no stacks are recorded yet; find the "
-	                           "allocations by tag and size" :
-	                           "needs allocation events: record at the events level");
+	                   !p->candidates_done ?
+	                           "needs allocation events: record at the events level" :
+	                   p->has_sites ? "call_sites: where most of each group's allocations "
+	                                  "were made (the capture's call stacks)" :
+	                                  "no call stacks in this capture (record with "
+	                                  "GMTRACE_STACKS=16 for call sites): find the "
+	                                  "allocations by tag and size");
 	gm_json_key_u64(j, "churn_frames", p->opts.churn_frames);
 	gm_json_key_u64(j, "groups", p->ngroups);
 	gm_json_key_u64(j, "churn_groups", p->nranked);
@@ -696,7 +789,7 @@ static void gm_pools_cmd_candidates_json(gm_json_t *j, const gm_pools_cmd_t *c, 
 		                        g->cost_known ? g->saved_ns : NAN);
 		gm_pools_cmd_key_double(j, "alloc_time_saved_ns_per_frame",
 		                        g->cost_known ? g->saved_ns_per_frame : NAN);
-		gm_json_key_null(j, "call_sites");
+		gm_pools_cmd_sites_json(j, c, g, p->has_sites);
 		gm_json_key_string(j, "where", gm_pools_cmd_where(p, g, where, sizeof(where)));
 		gm_json_object_end(j);
 	}
@@ -1170,6 +1263,19 @@ int gm_cmd_pools(int argc, char **argv)
 		fprintf(stderr, "gmtrace: %s: out of memory\n", c.path);
 		goto out;
 	}
+	if (p->has_sites && !c.csv) {
+		/* one more pass for the stacks the candidates' call sites name */
+		gm_event_t ev;
+		c.stacks = gm_stacks_new();
+		if (!c.stacks)
+			goto nomem;
+		gm_reader_rewind(r);
+		while (gm_reader_next(r, &ev))
+			if (gm_stacks_event(c.stacks, &ev) < 0)
+				goto nomem;
+		if (gm_stacks_finish(c.stacks) < 0 || !(c.symbols = gm_symbols_new(c.stacks, 1)))
+			goto nomem;
+	}
 	error = gm_reader_error(r);
 	if (c.json)
 		out = gm_pools_cmd_json(&c, p, gm_reader_info(r), error);
@@ -1186,7 +1292,12 @@ int gm_cmd_pools(int argc, char **argv)
 		goto out;
 	}
 	rc = GM_CMD_OK;
+	goto out;
+nomem:
+	fprintf(stderr, "gmtrace: %s: out of memory\n", c.path);
 out:
+	gm_symbols_free(c.symbols);
+	gm_stacks_free(c.stacks);
 	gm_pools_free(p);
 	gm_reader_free(r);
 	return rc;

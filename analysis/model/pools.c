@@ -268,6 +268,8 @@ void gm_pools_free(gm_pools_t *p)
 	gm_pools_map_free(p->sizes);
 	gm_pools_map_free(p->domin);
 	gm_pools_map_free(p->gindex);
+	gm_pools_map_free(p->gsites);
+	free(p->thread_site);
 	gm_live_free(p->live);
 	free(p);
 }
@@ -655,9 +657,38 @@ static void gm_pools_release(gm_pools_t *p, uint64_t ptr, int counted)
 		g->short_lived++;
 }
 
+/* The site record pending on a thread (1 + stack id, 0: none), taken. */
+static uint64_t gm_pools_take_site(gm_pools_t *p, uint32_t thread)
+{
+	uint64_t s = 0;
+	if (thread < p->nthread_sites) {
+		s = p->thread_site[thread];
+		p->thread_site[thread] = 0;
+	}
+	return s;
+}
+
+static int gm_pools_site(gm_pools_t *p, const gm_event_t *ev)
+{
+	if (ev->thread >= p->nthread_sites) {
+		size_t n = p->nthread_sites ? p->nthread_sites : 8;
+		uint64_t *t;
+		while (n <= ev->thread)
+			n *= 2;
+		if (!(t = realloc(p->thread_site, n * sizeof(*t))))
+			return -ENOMEM;
+		memset(t + p->nthread_sites, 0, (n - p->nthread_sites) * sizeof(*t));
+		p->thread_site = t;
+		p->nthread_sites = n;
+	}
+	p->thread_site[ev->thread] = ev->a + 1;
+	p->has_sites = 1;
+	return 0;
+}
+
 static int gm_pools_allocation(gm_pools_t *p, const gm_event_t *ev, uint64_t ptr, uint64_t size)
 {
-	uint64_t frame = p->last_mark + 1;
+	uint64_t frame = p->last_mark + 1, site = gm_pools_take_site(p, ev->thread), *n;
 	gm_pools_group_t *g;
 	gm_live_entry_t e;
 	size_t gi;
@@ -665,6 +696,12 @@ static int gm_pools_allocation(gm_pools_t *p, const gm_event_t *ev, uint64_t ptr
 	g = gm_pools_group(p, gm_pools_thread_tag(p, ev->thread), size, &gi);
 	if (!g)
 		return -ENOMEM;
+	if (site) {
+		if ((!p->gsites && !(p->gsites = gm_pools_map_new())) ||
+		    !(n = gm_pools_map_get(p->gsites, gi, site - 1, 1)))
+			return -ENOMEM;
+		n[0]++;
+	}
 	g->allocations++;
 	g->allocated_bytes += size;
 	if (frame <= p->end_mark)
@@ -709,7 +746,14 @@ int gm_pools_candidates_add(gm_pools_t *p, const gm_event_t *ev)
 	case gm_rec_alloc:
 		rc = gm_pools_allocation(p, ev, ev->a, ev->b);
 		break;
+	case gm_rec_site:
+		rc = gm_pools_site(p, ev);
+		break;
+	case gm_rec_fail:
+		gm_pools_take_site(p, ev->thread);
+		break;
 	case gm_rec_free:
+		gm_pools_take_site(p, ev->thread); /* a realloc to 0 */
 		gm_pools_release(p, ev->a, 1);
 		break;
 	case gm_rec_realloc:
@@ -948,10 +992,46 @@ static int gm_pools_cmp_group(const void *x, const void *y)
 	return a->size < b->size ? -1 : a->size > b->size;
 }
 
+/* Each group's most frequent call sites, from the (group, stack) counts. */
+static void gm_pools_candidates_sites(gm_pools_t *p)
+{
+	size_t k;
+	for (k = 0; k < p->ngroups; k++)
+		p->groups[k].nsites = 0;
+	if (!p->gsites)
+		return;
+	for (k = 0; k < p->gsites->cap; k++) {
+		const gm_pools_slot_t *s = &p->gsites->slots[k];
+		gm_pools_group_t *g;
+		unsigned j;
+		if (!s->used || s->a >= p->ngroups)
+			continue;
+		g = &p->groups[s->a];
+		/* insert (stack s->b, count) in the group's top list: more first,
+		 * then the lower id, so the order does not depend on the map */
+		for (j = g->nsites; j > 0; j--) {
+			uint64_t c = g->site_counts[j - 1];
+			if (c > s->v[0] || (c == s->v[0] && g->site_ids[j - 1] < s->b))
+				break;
+			if (j < GM_POOLS_SITES) {
+				g->site_counts[j] = c;
+				g->site_ids[j] = g->site_ids[j - 1];
+			}
+		}
+		if (j < GM_POOLS_SITES) {
+			g->site_counts[j] = s->v[0];
+			g->site_ids[j] = (uint32_t)s->b;
+			if (g->nsites < GM_POOLS_SITES)
+				g->nsites++;
+		}
+	}
+}
+
 static int gm_pools_candidates_finish(gm_pools_t *p)
 {
 	size_t i;
 
+	gm_pools_candidates_sites(p);
 	for (i = 0; i < p->ngroups; i++) {
 		gm_pools_group_t *g = &p->groups[i];
 

@@ -118,6 +118,8 @@ typedef struct gm_pools_walk {
 } gm_pools_walk_t;
 
 /* A group of allocations that could be a pool: one tag and one size. */
+#define GM_POOLS_SITES 3 /* call sites kept per candidate group */
+
 typedef struct gm_pools_group {
 	uint32_t tag;  /* tag id (0: untagged) */
 	int exact;     /* one requested size: size; else sizes of class cls */
@@ -133,6 +135,11 @@ typedef struct gm_pools_group {
 	int cost_known;
 	double cost_ns, saved_ns; /* allocations x cost_ns */
 	double saved_ns_per_frame;
+	/* call sites (captures with stacks): the GM_POOLS_SITES stacks that
+	 * made most of its allocations, most first */
+	uint32_t site_ids[GM_POOLS_SITES]; /* writer stack ids */
+	uint64_t site_counts[GM_POOLS_SITES];
+	unsigned nsites;
 } gm_pools_group_t;
 
 /* GC in one frame (frames with at least one run). */
@@ -198,6 +205,7 @@ typedef struct gm_pools {
 	size_t *ranked; /* churn groups, best first (after finish) */
 	size_t nranked;
 	int candidates_done; /* the second pass ran */
+	int has_sites;       /* the capture records call stacks (site records) */
 
 	/* private */
 	size_t by_id[256]; /* pool ids < 256: index + 1 of the pool with that id now */
@@ -207,6 +215,9 @@ typedef struct gm_pools {
 	gm_pools_map_t *sizes;  /* (tag, size) -> allocations, first pass */
 	gm_pools_map_t *domin;  /* (tag, class) -> dominant size + 1 */
 	gm_pools_map_t *gindex; /* (tag, size key) -> group index + 1 */
+	gm_pools_map_t *gsites; /* (group index, stack id) -> allocations */
+	uint64_t *thread_site;  /* per thread: 1 + stack id of its next allocation */
+	size_t nthread_sites;
 	gm_live_t *live;
 	int pass; /* 1 or 2 */
 	int failed;

@@ -319,6 +319,18 @@ int gm_stacks_finish(gm_stacks_t *s)
 	return 0;
 }
 
+int gm_stacks_defined(const gm_stacks_t *s, uint32_t id, const uint64_t **frames, uint32_t *n,
+                      uint64_t *defined_at)
+{
+	long d = gm_stacks_map_get(&s->def_of, id);
+	if (d < 0)
+		return 0;
+	*frames = s->defs[d].frames;
+	*n = s->defs[d].nframes;
+	*defined_at = s->defs[d].at;
+	return 1;
+}
+
 size_t gm_stacks_count(const gm_stacks_t *s)
 {
 	return s->nsites;

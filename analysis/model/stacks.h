@@ -73,6 +73,11 @@ typedef struct gm_stacks_totals {
 } gm_stacks_totals_t;
 const gm_stacks_totals_t *gm_stacks_totals(const gm_stacks_t *s);
 
+/* The frames of stack id, when a stack record defined it: 1 with *frames,
+ * *n and *defined_at set, else 0. */
+int gm_stacks_defined(const gm_stacks_t *s, uint32_t id, const uint64_t **frames, uint32_t *n,
+                      uint64_t *defined_at);
+
 /* Modules recorded, in record order. */
 size_t gm_stacks_nmodules(const gm_stacks_t *s);
 const gm_stack_module_t *gm_stacks_module(const gm_stacks_t *s, size_t i);

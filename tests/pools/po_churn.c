@@ -50,8 +50,10 @@ static void *po_streaming[PO_MAX_FRAMES];
 static void *po_meshes[50];
 
 static uint64_t po_live, po_peak, po_peak_frame;
+static unsigned po_particle_line; /* the source line of the particles' po_alloc call */
 
-static void *po_alloc(size_t n)
+/* A frame of its own, so that call stacks name it (GMTRACE_STACKS runs). */
+static __attribute__((noinline)) void *po_alloc(size_t n)
 {
 	void *p = malloc(n);
 
@@ -99,7 +101,9 @@ int main(int argc, char **argv)
 		gmtrace_tag_push_id(t_particles);
 		for (i = 0; i < PO_PARTICLES; i++) {
 			uint64_t life = (7 * i + f) % 3;
-			void *p = po_alloc(PO_PARTICLE_BYTES);
+			void *p;
+			po_particle_line = __LINE__ + 1;
+			p = po_alloc(PO_PARTICLE_BYTES);
 
 			if (++po_live > po_peak) {
 				po_peak = po_live;
@@ -168,6 +172,7 @@ int main(int argc, char **argv)
 	fx_json_u64("particle_allocations", PO_PARTICLES * frames);
 	fx_json_u64("particle_peak_live", po_peak);
 	fx_json_u64("particle_peak_frame", po_peak_frame);
+	fx_json_u64("particle_line", po_particle_line);
 	fx_json_u64("suggested_capacity", po_headroom(po_peak, 10));
 	fx_json_u64("untagged_96_per_frame", PO_UNTAGGED);
 	fx_json_u64("particle_other_size", 100);

@@ -10,7 +10,10 @@ sizes, long-lived blocks and a few short-lived odd sizes. Checked:
  - the same size under no tag, and the tag's other size, are other groups;
    long-lived blocks are no candidate;
  - --churn-frames decides what is short-lived; --candidates N cuts the list;
- - the frames level has no allocation events: no candidates, and it says so.
+ - the frames level has no allocation events: no candidates, and it says so;
+ - recorded with call stacks, each candidate names where its allocations
+   were made: the particles' one call site, po_alloc called from main at
+   the line the fixture prints, with every particle allocation.
 """
 import pytest
 
@@ -35,7 +38,7 @@ def test_particles_are_the_first_candidate_with_the_exact_peak(run):
     assert rep["pools"] == []
     c = rep["candidates"]
     assert c["available"] is True and c["churn_frames"] == 3
-    assert "call sites come later" in c["note"]
+    assert "no call stacks in this capture" in c["note"]
     first = groups(rep)[0]
     assert first["rank"] == 1
     assert first["tag_name"] == line["particle_tag"] == "gameplay/particles"
@@ -93,7 +96,7 @@ def test_text_names_the_best_candidate(run):
     res = gmtrace("pools", r.capture)
     assert res.returncode == 0, res.stderr
     assert "best: tag gameplay/particles, 96-byte blocks, 2000 per frame" in res.stdout
-    assert "no stacks are recorded yet" in res.stdout
+    assert "No call stacks in this capture" in res.stdout
 
 
 def test_frames_level_has_no_candidates(tmp_path):
@@ -102,3 +105,26 @@ def test_frames_level_has_no_candidates(tmp_path):
     assert rep["candidates"]["available"] is False
     assert rep["candidates"]["list"] == []
     assert "events level" in rep["candidates"]["note"]
+
+
+def test_candidates_name_their_call_sites_when_stacks_are_recorded(tmp_path):
+    r = run_fixture("po_churn", [F], tmp_path, {"GMTRACE_STACKS": "8"})
+    rep = pools_json(r.capture)
+    c = rep["candidates"]
+    assert "call_sites" in c["note"]
+    first = groups(rep)[0]
+    assert first["tag_name"] == "gameplay/particles" and first["exact"] is True
+    (site,) = first["call_sites"]
+    assert site["allocations"] == first["allocations"] == 2000 * F
+    f0, f1 = site["frames"][:2]
+    assert f0["function"] == "po_alloc"
+    assert (f1["function"], f1["line"]) == ("main", r.line["particle_line"])
+    assert f1["file"].endswith("tests/pools/po_churn.c")
+    # the group of the other sizes under the tag comes from the same line
+    rest = [x for x in groups(rep) if x["tag_name"] == "gameplay/particles" and not x["exact"]]
+    assert [s["allocations"] for s in rest[0]["call_sites"]] == \
+        [r.line["particle_other_per_frame"] * F]
+    text = gmtrace("pools", r.capture)
+    assert text.returncode == 0, text.stderr
+    assert f"{2000 * F} at po_alloc (po_churn.c:" in text.stdout
+    assert f"< main (po_churn.c:{r.line['particle_line']})" in text.stdout
