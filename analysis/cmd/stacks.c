@@ -43,7 +43,7 @@ static void gm_stacks_usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: gmtrace stacks [--json | --folded] [--by bytes|count|live] [--top N]\n"
-	        "                      [--depth D] [--no-symbols] CAPTURE\n"
+	        "                      [--depth D] [--from F] [--to F] [--no-symbols] CAPTURE\n"
 	        "\n"
 	        "Where a capture's memory was allocated: the call stacks of its\n"
 	        "allocations (recorded with GMTRACE_STACKS=N or `gmtrace run --stacks N`),\n"
@@ -54,6 +54,8 @@ static void gm_stacks_usage(FILE *f)
 	        "              bytes live at the end (leaks)\n"
 	        "  --top N     list N stacks (default %d, all with --folded; 0: all)\n"
 	        "  --depth D   show D frames of each stack (default: all recorded)\n"
+	        "  --from F, --to F  only allocations made in frames F..T (a spike's frame:\n"
+	        "              --from F --to F); live means still live at the end\n"
 	        "  --no-symbols  name frames by module and offset only (no file is read)\n"
 	        "  --json      one JSON object (keys: analysis/README.md, \"stacks --json\")\n"
 	        "  --folded    one line per stack, \"outer;...;inner VALUE\", VALUE by --by\n"
@@ -72,6 +74,8 @@ static uint64_t gm_stacks_value(const gm_stack_site_t *s, gm_stacks_by_t by)
 }
 
 static gm_stacks_by_t gm_stacks_sort_by;
+/* --from/--to as given (0: not given), for the report's header */
+static uint64_t gm_stacks_from_given, gm_stacks_to_given;
 
 static int gm_stacks_cmp(const void *a, const void *b)
 {
@@ -216,6 +220,15 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 	char b1[32], b2[32], b3[32];
 	size_t i, shown = top && top < n ? (size_t)top : n;
 	printf("capture   %s (format %u.%u)\n", path, info->version_major, info->version_minor);
+	if (gm_stacks_from_given || gm_stacks_to_given) {
+		printf("frames    ");
+		if (gm_stacks_from_given)
+			printf("from %llu ", (unsigned long long)gm_stacks_from_given);
+		if (gm_stacks_to_given)
+			printf("to %llu ", (unsigned long long)gm_stacks_to_given);
+		printf("(of %llu marks): allocations made there only\n",
+		       (unsigned long long)t->marks);
+	}
 	printf("stacks    %zu call stacks, %llu of %llu allocations with a stack (%s of %s)\n",
 	       gm_stacks_count(st), (unsigned long long)(t->allocations - t->unattributed),
 	       (unsigned long long)t->allocations,
@@ -321,6 +334,15 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	gm_json_object_begin(&j);
 	gm_json_key_string(&j, "capture", path);
 	gm_json_key_string(&j, "by", gm_stacks_by_names[by]);
+	if (gm_stacks_from_given)
+		gm_json_key_u64(&j, "from", gm_stacks_from_given);
+	else
+		gm_json_key_null(&j, "from");
+	if (gm_stacks_to_given)
+		gm_json_key_u64(&j, "to", gm_stacks_to_given);
+	else
+		gm_json_key_null(&j, "to");
+	gm_json_key_u64(&j, "frames", t->marks);
 	gm_json_key_u64(&j, "allocations", t->allocations);
 	gm_json_key_u64(&j, "allocated_bytes", t->allocated_bytes);
 	gm_json_key_u64(&j, "without_stack", t->unattributed);
@@ -380,7 +402,8 @@ int gm_cmd_stacks(int argc, char **argv)
 	gm_symbols_t *sy = NULL;
 	gm_stacks_row_t **order = NULL;
 	const char *path = NULL, *value, *error;
-	uint64_t top = GM_STACKS_TOP_DEFAULT, depth = 0;
+	uint64_t top = GM_STACKS_TOP_DEFAULT, depth = 0, from = 1, to = UINT64_MAX;
+	int has_from = 0, has_to = 0;
 	gm_stacks_by_t by = gm_by_bytes;
 	int json = 0, folded = 0, top_given = 0, names = 1, rc = GM_CMD_FAIL, i, m, werr;
 	size_t n = 0;
@@ -415,6 +438,20 @@ int gm_cmd_stacks(int argc, char **argv)
 				goto usage;
 			}
 			top_given = 1;
+		} else if ((m = gm_args_value(argc, argv, &i, "--from", &value)) != 0) {
+			if (m < 0 || gm_args_u64(value, &from) < 0 || from == 0) {
+				fprintf(stderr,
+				        "gmtrace stacks: --from takes a frame number 1 or more\n");
+				goto usage;
+			}
+			has_from = 1;
+		} else if ((m = gm_args_value(argc, argv, &i, "--to", &value)) != 0) {
+			if (m < 0 || gm_args_u64(value, &to) < 0 || to == 0) {
+				fprintf(stderr,
+				        "gmtrace stacks: --to takes a frame number 1 or more\n");
+				goto usage;
+			}
+			has_to = 1;
 		} else if ((m = gm_args_value(argc, argv, &i, "--depth", &value)) != 0) {
 			if (m < 0 || gm_args_u64(value, &depth) < 0 || depth > 1000) {
 				fprintf(stderr, "gmtrace stacks: --depth takes a number 0..1000\n");
@@ -430,6 +467,11 @@ int gm_cmd_stacks(int argc, char **argv)
 		} else {
 			path = argv[i];
 		}
+	}
+	if (from > to) {
+		fprintf(stderr, "gmtrace stacks: --from %llu is after --to %llu\n",
+		        (unsigned long long)from, (unsigned long long)to);
+		goto usage;
 	}
 	if (json && folded) {
 		fprintf(stderr, "gmtrace stacks: --json and --folded do not go together\n");
@@ -449,6 +491,9 @@ int gm_cmd_stacks(int argc, char **argv)
 	}
 	if (!(st = gm_stacks_new()))
 		goto nomem;
+	gm_stacks_frames(st, from, to);
+	gm_stacks_from_given = has_from ? from : 0;
+	gm_stacks_to_given = has_to ? to : 0;
 	while (gm_reader_next(r, &ev))
 		if (gm_stacks_event(st, &ev) < 0)
 			goto nomem;

@@ -33,7 +33,8 @@ struct gm_stacks {
 	gm_stack_module_t *mods;
 	size_t nmods, capmods;
 	gm_stacks_totals_t totals;
-	uint64_t nevents; /* events taken so far */
+	uint64_t nevents;  /* events taken so far */
+	uint64_t from, to; /* frames counted (gm_stacks_frames) */
 };
 
 static int gm_stacks_grow(void **p, size_t *cap, size_t need, size_t size)
@@ -112,7 +113,15 @@ gm_stacks_t *gm_stacks_new(void)
 		free(s);
 		return NULL;
 	}
+	s->from = 1;
+	s->to = UINT64_MAX;
 	return s;
+}
+
+void gm_stacks_frames(gm_stacks_t *s, uint64_t from, uint64_t to)
+{
+	s->from = from;
+	s->to = to;
 }
 
 void gm_stacks_free(gm_stacks_t *s)
@@ -157,6 +166,15 @@ static int gm_stacks_alloc(gm_stacks_t *s, const gm_event_t *ev, uint64_t ptr, u
 {
 	gm_live_entry_t e = {.ptr = ptr, .size = size, .ns = ev->ns, .thread = ev->thread};
 	uint64_t pend = ev->thread < s->npending ? s->pending[ev->thread] : 0;
+	uint64_t frame = s->totals.marks + 1;
+	if (frame < s->from || frame > s->to) {
+		/* outside the frames asked for: not counted, and its site taken */
+		if (pend)
+			s->pending[ev->thread] = 0;
+		if (ptr)
+			gm_live_remove(s->live, ptr, NULL);
+		return 0;
+	}
 	s->totals.allocations++;
 	s->totals.allocated_bytes += size;
 	if (pend) {
@@ -229,10 +247,14 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		/* a failed allocation at its site (a realloc's site comes before
 		 * its call, which may fail) */
 		uint64_t pend = ev->thread < s->npending ? s->pending[ev->thread] : 0, k;
+		uint64_t frame = s->totals.marks + 1;
+		if (pend)
+			s->pending[ev->thread] = 0;
+		if (frame < s->from || frame > s->to)
+			return 0;
 		s->totals.failures++;
 		if (!pend)
 			return 0;
-		s->pending[ev->thread] = 0;
 		if (gm_stacks_site_for(s, (uint32_t)(pend - 1), &k) != 0)
 			return -ENOMEM;
 		s->sites[k - 1].failures++;
@@ -265,6 +287,10 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		s->nmods++;
 		return 0;
 	}
+	case gm_rec_frame:
+		if (ev->x == 0)
+			s->totals.marks++;
+		return 0;
 	case gm_rec_module_unload: {
 		size_t i = s->nmods;
 		while (i-- > 0)

@@ -49,6 +49,12 @@ gm_stacks_t *gm_stacks_new(void);
 /* Frees the model; NULL is allowed. */
 void gm_stacks_free(gm_stacks_t *s);
 
+/* Count only allocations made in frames from..to (1-based: frame i is what
+ * happened after main frame mark i-1 up to mark i; events after the last
+ * mark are in frame marks+1). Call before the first event; the default is
+ * every allocation. */
+void gm_stacks_frames(gm_stacks_t *s, uint64_t from, uint64_t to);
+
 /* Takes one event. Returns 0, or -ENOMEM (the model is then incomplete). */
 int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev);
 
@@ -70,6 +76,7 @@ typedef struct gm_stacks_totals {
 	uint64_t definitions;                      /* stack records */
 	uint64_t undefined;                        /* sites used but never defined */
 	uint32_t max_frames;                       /* deepest stack defined */
+	uint64_t marks;                            /* main frame marks seen */
 } gm_stacks_totals_t;
 const gm_stacks_totals_t *gm_stacks_totals(const gm_stacks_t *s);
 

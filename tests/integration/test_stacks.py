@@ -263,3 +263,28 @@ def test_no_symbols_names_frames_by_module_and_offset(recorded):
              if f["function"] == "fx_stacks_alloc"}
     bare_frames = {(f["module"], f["offset"]) for r in bare["stacks"] for f in r["frames"]}
     assert named and named <= bare_frames
+
+
+def test_frames_from_to_count_the_allocations_made_there(recorded):
+    """fx_stacks marks a frame after each of its 5 particle bursts: frame 1
+    holds the level's textures and 10 particles, frames 2..5 10 particles
+    each, frame 6 the rest."""
+    line, cap, _ = recorded
+    rep = stacks_json(cap, "--depth", 3, "--from", 2, "--to", 3)
+    assert (rep["from"], rep["to"], rep["frames"]) == (2, 3, 5)
+    rows = {functions(r): r for r in rep["stacks"]}
+    assert list(rows) == [("fx_stacks_alloc", "spawn_particles", "main")]
+    (par,) = rows.values()
+    assert (par["allocations"], par["allocated_bytes"], par["live_count"]) == \
+        (20, 20 * line["particle_size"], 0)
+    assert rep["allocations"] == 20
+    first = {functions(r): r for r in stacks_json(cap, "--depth", 3, "--to", 1)["stacks"]}
+    assert first[("fx_stacks_alloc", "load_texture", "load_level")]["live_count"] == 3
+    assert first[("fx_stacks_alloc", "spawn_particles", "main")]["allocations"] == 10
+    last = stacks_json(cap, "--depth", 3, "--from", 6)
+    names = {functions(r) for r in last["stacks"]}
+    assert ("fx_stacks_alloc", "worker", "start_thread") in names
+    assert not any("spawn_particles" in n or "load_texture" in n for n in names)
+    assert last["failed"] == 3
+    bad = gmtrace("stacks", "--from", 4, "--to", 3, cap)
+    assert bad.returncode == 2 and "--from 4 is after --to 3" in bad.stderr
