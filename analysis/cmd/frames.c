@@ -39,6 +39,7 @@ typedef struct gm_frames_cmd {
 	int ntransitions;
 	size_t *worst, *most; /* row indices */
 	long nworst, nmost;
+	uint64_t stacks; /* stack records: the capture has call stacks */
 } gm_frames_cmd_t;
 
 /* The rows around a transition and the means before and after it. */
@@ -468,6 +469,9 @@ static void gm_frames_cmd_spikes_text(const gm_frames_cmd_t *c)
 			if (said)
 				putchar('\n');
 		}
+		if (c->stacks)
+			printf("    call sites: gmtrace stacks --from %llu --to %llu %s\n",
+			       (unsigned long long)s->frame, (unsigned long long)s->frame, c->path);
 		if (s->thread_count) {
 			printf("    threads");
 			for (k = 0; k < s->thread_count; k++) {
@@ -1192,9 +1196,11 @@ int gm_cmd_frames(int argc, char **argv)
 	c.f = gm_frames_new(&opts, c.info->tsc_hz, c.info->nthreads);
 	if (!c.f)
 		goto nomem;
-	while (gm_reader_next(r, &ev))
+	while (gm_reader_next(r, &ev)) {
 		if (gm_frames_add(c.f, &ev) < 0)
 			goto nomem;
+		c.stacks += ev.type == gm_rec_stack;
+	}
 	if (gm_frames_finish(c.f) < 0)
 		goto nomem;
 	c.worst = malloc((c.top ? c.top : 1) * sizeof(*c.worst));

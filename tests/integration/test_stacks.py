@@ -288,3 +288,28 @@ def test_frames_from_to_count_the_allocations_made_there(recorded):
     assert last["failed"] == 3
     bad = gmtrace("stacks", "--from", 4, "--to", 3, cap)
     assert bad.returncode == 2 and "--from 4 is after --to 3" in bad.stderr
+
+
+def test_frames_report_points_spikes_to_their_call_sites(tmp_path):
+    """With stacks, each spike of `gmtrace frames` names the `gmtrace stacks`
+    command for its frame, and that command counts the frame's allocations
+    as the frames report does."""
+    r = run_preloaded([fx("fx_stacks")], tmp_path, timeout=30, extra_env={
+        "GMTRACE_STACKS": "8", "GMTRACE_SPIKE_ALLOCATIONS": "11"})
+    assert r.returncode == 0, r.stderr
+    (cap,) = captures(tmp_path)
+    text = gmtrace("frames", cap)
+    assert text.returncode == 0, text.stderr
+    assert f"call sites: gmtrace stacks --from 1 --to 1 {cap}" in text.stdout
+    assert "--from 2 --to 2" not in text.stdout, "10 allocations: no spike"
+    rows = json.loads(gmtrace("frames", "--json", "--from", 1, "--to", 1, cap).stdout)
+    (row,) = rows["per_frame"]
+    rep = stacks_json(cap, "--from", 1, "--to", 1)
+    assert rep["allocations"] == row["allocations"] == 13
+    assert rep["allocated_bytes"] == row["allocated_bytes"]
+    (tmp_path / "plain").mkdir()
+    plain = run_preloaded([fx("fx_stacks")], tmp_path / "plain", timeout=30,
+                          extra_env={"GMTRACE_SPIKE_ALLOCATIONS": "11"})
+    assert plain.returncode == 0
+    (pcap,) = captures(tmp_path / "plain")
+    assert "call sites:" not in gmtrace("frames", pcap).stdout
