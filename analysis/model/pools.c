@@ -681,7 +681,8 @@ static int gm_pools_site(gm_pools_t *p, const gm_event_t *ev)
 		p->thread_site = t;
 		p->nthread_sites = n;
 	}
-	p->thread_site[ev->thread] = ev->a + 1;
+	/* ids are 32-bit: a larger one (a damaged capture) names no stack */
+	p->thread_site[ev->thread] = ev->a <= UINT32_MAX ? ev->a + 1 : 0;
 	p->has_sites = 1;
 	return 0;
 }
@@ -753,13 +754,16 @@ int gm_pools_candidates_add(gm_pools_t *p, const gm_event_t *ev)
 		gm_pools_take_site(p, ev->thread);
 		break;
 	case gm_rec_free:
-		gm_pools_take_site(p, ev->thread); /* a realloc to 0 */
+		if (ev->x == gm_kind_realloc || ev->x == gm_kind_reallocarray)
+			gm_pools_take_site(p, ev->thread); /* a realloc to 0 */
 		gm_pools_release(p, ev->a, 1);
 		break;
 	case gm_rec_realloc:
 		gm_pools_release(p, ev->extra[0], 1);
 		if (ev->a != 0)
 			rc = gm_pools_allocation(p, ev, ev->a, ev->b);
+		else
+			gm_pools_take_site(p, ev->thread);
 		break;
 	default:
 		break;

@@ -33,8 +33,9 @@ struct gm_stacks {
 	gm_stack_module_t *mods;
 	size_t nmods, capmods;
 	gm_stacks_totals_t totals;
-	uint64_t nevents;  /* events taken so far */
-	uint64_t from, to; /* frames counted (gm_stacks_frames) */
+	uint64_t nevents;   /* events taken so far */
+	uint64_t from, to;  /* frames counted (gm_stacks_frames) */
+	uint64_t last_mark; /* frame number of the last main mark */
 };
 
 static int gm_stacks_grow(void **p, size_t *cap, size_t need, size_t size)
@@ -166,7 +167,7 @@ static int gm_stacks_alloc(gm_stacks_t *s, const gm_event_t *ev, uint64_t ptr, u
 {
 	gm_live_entry_t e = {.ptr = ptr, .size = size, .ns = ev->ns, .thread = ev->thread};
 	uint64_t pend = ev->thread < s->npending ? s->pending[ev->thread] : 0;
-	uint64_t frame = s->totals.marks + 1;
+	uint64_t frame = s->last_mark + 1;
 	if (frame < s->from || frame > s->to) {
 		/* outside the frames asked for: not counted, and its site taken */
 		if (pend)
@@ -211,7 +212,8 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		                   sizeof(*s->pending)) != 0)
 			return -ENOMEM;
 		memset(s->pending + had, 0, (s->npending - had) * sizeof(*s->pending));
-		s->pending[ev->thread] = ev->a + 1;
+		/* ids are 32-bit: a larger one (a damaged capture) names no stack */
+		s->pending[ev->thread] = ev->a <= UINT32_MAX ? ev->a + 1 : 0;
 		return 0;
 	}
 	case gm_rec_stack: {
@@ -247,7 +249,7 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		/* a failed allocation at its site (a realloc's site comes before
 		 * its call, which may fail) */
 		uint64_t pend = ev->thread < s->npending ? s->pending[ev->thread] : 0, k;
-		uint64_t frame = s->totals.marks + 1;
+		uint64_t frame = s->last_mark + 1;
 		if (pend)
 			s->pending[ev->thread] = 0;
 		if (frame < s->from || frame > s->to)
@@ -262,8 +264,10 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 	}
 	case gm_rec_free:
 		/* a realloc's site comes before its call, which may end as a free
-		 * (realloc to 0): the site goes with it */
-		if (ev->thread < s->npending)
+		 * (realloc to 0, recorded with the realloc's kind): the site goes
+		 * with it; other frees leave it be */
+		if (ev->thread < s->npending &&
+		    (ev->x == gm_kind_realloc || ev->x == gm_kind_reallocarray))
 			s->pending[ev->thread] = 0;
 		gm_live_remove(s->live, ev->a, NULL);
 		return 0;
@@ -288,8 +292,10 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		return 0;
 	}
 	case gm_rec_frame:
-		if (ev->x == 0)
+		if (ev->x == 0) { /* frames numbered as gmtrace frames does: by the marks' a */
 			s->totals.marks++;
+			s->last_mark = ev->a;
+		}
 		return 0;
 	case gm_rec_module_unload: {
 		size_t i = s->nmods;

@@ -324,7 +324,7 @@ static void *gm_hook_realloc(void *old, size_t n, unsigned kind)
 {
 	gm_thread_t *t = &gm_thread_self;
 	size_t old_usable = 0;
-	uint64_t t0;
+	uint64_t t0, *noted_at = NULL; /* where the record after the site goes */
 	void *p;
 	if (!gm_hook_ready()) {
 		void *q = gm_bootstrap_alloc(n, 16);
@@ -342,6 +342,7 @@ static void *gm_hook_realloc(void *old, size_t n, unsigned kind)
 		if (!t->acc)
 			gm_thread_attach(t);
 		gm_stack_note(t);
+		noted_at = t->pos;
 	}
 	t0 = gm_event_clock(t);
 	if (GM_UNLIKELY(gm_event_level != gm_level_events) && old)
@@ -372,6 +373,11 @@ static void *gm_hook_realloc(void *old, size_t n, unsigned kind)
 	} else {
 		p = gm_real.realloc(old, n);
 	}
+	/* a budget's evictor or violation callback may have recorded on this
+	 * thread during the call: the site is written again, right before the
+	 * record it belongs to */
+	if (GM_UNLIKELY(noted_at != NULL) && t->pos != noted_at && GM_HOOK_ON(t))
+		gm_stack_note(t);
 	if (gm_hook_on_alloc(t)) {
 		if (GM_LIKELY(p != NULL)) {
 			if (old && gm_event_level != gm_level_events)

@@ -313,3 +313,24 @@ def test_frames_report_points_spikes_to_their_call_sites(tmp_path):
     assert plain.returncode == 0
     (pcap,) = captures(tmp_path / "plain")
     assert "call sites:" not in gmtrace("frames", pcap).stdout
+
+
+def test_a_realloc_keeps_its_site_when_its_eviction_runs_game_code(tmp_path):
+    """fx_stacks_evict: a realloc in a budget node goes over the hard limit;
+    the evictor, called inside that realloc on the same thread, frees a
+    block and makes one of its own. The realloc is still counted at its own
+    line, and the evictor's block at the evictor's."""
+    r = run_preloaded([fx("fx_stacks_evict")], tmp_path, extra_env={"GMTRACE_STACKS": "8"},
+                      timeout=30)
+    assert r.returncode == 0, r.stderr
+    line = fixture_line(r.stdout, fixture="stacks_evict")
+    assert line["evicted"] == 1 and line["realloc_ok"] is True
+    (cap,) = captures(tmp_path)
+    rep = stacks_json(cap, "--depth", 1)
+    assert rep["without_stack"] == 0
+    at = {(x["frames"][0]["function"], x["frames"][0]["line"]): x for x in rep["stacks"]
+          if x["frames"]}
+    assert (at[("grow_b", line["line_realloc"])]["allocations"],
+            at[("grow_b", line["line_realloc"])]["allocated_bytes"]) == (1, line["big_size"])
+    assert at[("grow_b", line["line_malloc"])]["allocated_bytes"] == line["small_size"]
+    assert at[("fx_evict", line["line_evictor"])]["allocated_bytes"] == line["scratch_size"]

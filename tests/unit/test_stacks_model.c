@@ -524,3 +524,57 @@ Test(stacks_model, many_sites_survive_map_growth)
 	}
 	gm_stacks_free(s);
 }
+
+Test(stacks_model, only_a_realloc_kind_free_takes_a_pending_site)
+{
+	gm_stacks_t *s = make();
+	gm_event_t ev = {.thread = 0, .type = gm_rec_free, .a = 0x500, .extra = no_extra};
+
+	/* an evictor's free (kind free) between a realloc's site and its record */
+	site(s, 0, 4);
+	ev.x = gm_kind_free;
+	cr_assert_eq(gm_stacks_event(s, &ev), 0);
+	reallocate(s, 0, 0, 0x600, 96);
+	/* a realloc to 0, recorded as a free of the realloc's kind */
+	site(s, 0, 5);
+	ev.x = gm_kind_realloc;
+	cr_assert_eq(gm_stacks_event(s, &ev), 0);
+	alloc(s, 0, 0x700, 8);
+	cr_assert_eq(gm_stacks_finish(s), 0);
+	cr_expect_eq(site_of(s, 4)->allocations, 1, "the realloc kept its site");
+	cr_expect_eq(gm_stacks_count(s), 1, "stack 5 went with the free, no site made");
+	cr_expect_eq(gm_stacks_totals(s)->unattributed, 1, "the next alloc has no site");
+	gm_stacks_free(s);
+}
+
+Test(stacks_model, frames_are_numbered_by_the_marks_frame_numbers)
+{
+	gm_stacks_t *s = make();
+	gm_event_t other = {.type = gm_rec_frame, .a = 7, .x = 1, .extra = no_extra};
+
+	gm_stacks_frames(s, 11, 11);
+	feed(s, 0, gm_rec_frame, 10, 0); /* a game whose marks start at 10 */
+	site(s, 0, 1);
+	alloc(s, 0, 0x100, 10); /* frame 11 */
+	feed(s, 0, gm_rec_frame, 11, 0);
+	cr_assert_eq(gm_stacks_event(s, &other), 0); /* frame set 1: not a main mark */
+	site(s, 0, 1);
+	alloc(s, 0, 0x200, 20); /* frame 12 */
+	cr_assert_eq(gm_stacks_finish(s), 0);
+	cr_expect_eq(gm_stacks_totals(s)->marks, 2);
+	cr_expect_eq(gm_stacks_totals(s)->allocations, 1);
+	cr_expect_eq(site_of(s, 1)->allocated_bytes, 10);
+	gm_stacks_free(s);
+}
+
+Test(stacks_model, a_site_id_over_32_bits_names_no_stack)
+{
+	gm_stacks_t *s = make();
+
+	site(s, 0, (1ull << 32) + 5);
+	alloc(s, 0, 0x100, 10);
+	cr_assert_eq(gm_stacks_finish(s), 0);
+	cr_expect_eq(gm_stacks_count(s), 0);
+	cr_expect_eq(gm_stacks_totals(s)->unattributed, 1);
+	gm_stacks_free(s);
+}
