@@ -43,7 +43,8 @@ static void gm_stacks_usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: gmtrace stacks [--json | --folded] [--by bytes|count|live] [--top N]\n"
-	        "                      [--depth D] [--from F] [--to F] [--no-symbols] CAPTURE\n"
+	        "                      [--depth D] [--from F] [--to F] [--tag NAME] [--asset NAME]\n"
+	        "                      [--no-symbols] CAPTURE\n"
 	        "\n"
 	        "Where a capture's memory was allocated: the call stacks of its\n"
 	        "allocations (recorded with GMTRACE_STACKS=N or `gmtrace run --stacks N`),\n"
@@ -54,6 +55,8 @@ static void gm_stacks_usage(FILE *f)
 	        "              bytes live at the end (leaks)\n"
 	        "  --top N     list N stacks (default %d, all with --folded; 0: all)\n"
 	        "  --depth D   show D frames of each stack (default: all recorded)\n"
+	        "  --tag NAME  only allocations made under tag NAME or a tag below it\n"
+	        "  --asset NAME  only allocations made in the scopes of asset NAME\n"
 	        "  --from F, --to F  only allocations made in frames F..T (a spike's frame:\n"
 	        "              --from F --to F); live means still live at the end\n"
 	        "  --no-symbols  name frames by module and offset only (no file is read)\n"
@@ -76,6 +79,7 @@ static uint64_t gm_stacks_value(const gm_stack_site_t *s, gm_stacks_by_t by)
 static gm_stacks_by_t gm_stacks_sort_by;
 /* --from/--to as given (0: not given), for the report's header */
 static uint64_t gm_stacks_from_given, gm_stacks_to_given;
+static const char *gm_stacks_tag, *gm_stacks_asset; /* --tag, --asset (NULL: any) */
 
 static int gm_stacks_cmp(const void *a, const void *b)
 {
@@ -229,6 +233,11 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 		printf("(of %llu marks): allocations made there only\n",
 		       (unsigned long long)t->marks);
 	}
+	if (gm_stacks_tag)
+		printf("tag       %s (and the tags under it): allocations made under it only\n",
+		       gm_stacks_tag);
+	if (gm_stacks_asset)
+		printf("asset     %s: allocations made in its scopes only\n", gm_stacks_asset);
 	printf("stacks    %zu call stacks, %llu of %llu allocations with a stack (%s of %s)\n",
 	       gm_stacks_count(st), (unsigned long long)(t->allocations - t->unattributed),
 	       (unsigned long long)t->allocations,
@@ -343,6 +352,8 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	else
 		gm_json_key_null(&j, "to");
 	gm_json_key_u64(&j, "frames", t->marks);
+	gm_json_key_string(&j, "tag", gm_stacks_tag);
+	gm_json_key_string(&j, "asset", gm_stacks_asset);
 	gm_json_key_u64(&j, "allocations", t->allocations);
 	gm_json_key_u64(&j, "allocated_bytes", t->allocated_bytes);
 	gm_json_key_u64(&j, "without_stack", t->unattributed);
@@ -408,6 +419,11 @@ int gm_cmd_stacks(int argc, char **argv)
 	int json = 0, folded = 0, top_given = 0, names = 1, rc = GM_CMD_FAIL, i, m, werr;
 	size_t n = 0;
 	char err[512];
+
+	/* (the report's settings live in this file's statics: a new call starts
+	 * from none, as tests and the fuzzer call it many times) */
+	gm_stacks_tag = gm_stacks_asset = NULL;
+	gm_stacks_from_given = gm_stacks_to_given = 0;
 	gm_event_t ev;
 
 	for (i = 1; i < argc; i++) {
@@ -452,6 +468,18 @@ int gm_cmd_stacks(int argc, char **argv)
 				goto usage;
 			}
 			has_to = 1;
+		} else if ((m = gm_args_value(argc, argv, &i, "--tag", &value)) != 0) {
+			if (m < 0 || !*value) {
+				fprintf(stderr, "gmtrace stacks: --tag takes a tag name\n");
+				goto usage;
+			}
+			gm_stacks_tag = value;
+		} else if ((m = gm_args_value(argc, argv, &i, "--asset", &value)) != 0) {
+			if (m < 0 || !*value) {
+				fprintf(stderr, "gmtrace stacks: --asset takes an asset name\n");
+				goto usage;
+			}
+			gm_stacks_asset = value;
 		} else if ((m = gm_args_value(argc, argv, &i, "--depth", &value)) != 0) {
 			if (m < 0 || gm_args_u64(value, &depth) < 0 || depth > 1000) {
 				fprintf(stderr, "gmtrace stacks: --depth takes a number 0..1000\n");
@@ -492,6 +520,7 @@ int gm_cmd_stacks(int argc, char **argv)
 	if (!(st = gm_stacks_new()))
 		goto nomem;
 	gm_stacks_frames(st, from, to);
+	gm_stacks_filter(st, gm_stacks_tag, gm_stacks_asset);
 	gm_stacks_from_given = has_from ? from : 0;
 	gm_stacks_to_given = has_to ? to : 0;
 	while (gm_reader_next(r, &ev))

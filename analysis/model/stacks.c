@@ -36,6 +36,13 @@ struct gm_stacks {
 	uint64_t nevents;   /* events taken so far */
 	uint64_t from, to;  /* frames counted (gm_stacks_frames) */
 	uint64_t last_mark; /* frame number of the last main mark */
+	/* gm_stacks_filter: the names, the tag and asset ids that match them,
+	 * and each thread's context (tag id, asset id) */
+	const char *ftag, *fasset;
+	uint64_t *tag_ids, *asset_ids;
+	size_t ntag_ids, cap_tag_ids, nasset_ids, cap_asset_ids;
+	uint64_t (*ctx)[2];
+	size_t nctx;
 };
 
 static int gm_stacks_grow(void **p, size_t *cap, size_t need, size_t size)
@@ -125,6 +132,58 @@ void gm_stacks_frames(gm_stacks_t *s, uint64_t from, uint64_t to)
 	s->to = to;
 }
 
+void gm_stacks_filter(gm_stacks_t *s, const char *tag, const char *asset)
+{
+	s->ftag = tag;
+	s->fasset = asset;
+}
+
+static int gm_stacks_has(const uint64_t *ids, size_t n, uint64_t id)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
+
+/* Notes id as matching the filter when name (n bytes) is want, or under it
+ * (prefix: "want/..."). */
+static int gm_stacks_match(uint64_t **ids, size_t *nids, size_t *cap, uint64_t id, const char *name,
+                           size_t n, const char *want, int prefix)
+{
+	size_t w = strlen(want);
+	if (n < w || memcmp(name, want, w) != 0 || (n > w && (!prefix || name[w] != '/')))
+		return 0;
+	if (gm_stacks_has(*ids, *nids, id))
+		return 0;
+	if (gm_stacks_grow((void **)ids, cap, *nids + 1, sizeof(**ids)) != 0)
+		return -ENOMEM;
+	(*ids)[(*nids)++] = id;
+	return 0;
+}
+
+/* 1 when an allocation on thread now passes the tag and asset filters. */
+static int gm_stacks_wanted(const gm_stacks_t *s, uint32_t thread)
+{
+	uint64_t tag = thread < s->nctx ? s->ctx[thread][0] : 0;
+	uint64_t asset = thread < s->nctx ? s->ctx[thread][1] : 0;
+	if (s->ftag && !gm_stacks_has(s->tag_ids, s->ntag_ids, tag))
+		return 0;
+	if (s->fasset && !gm_stacks_has(s->asset_ids, s->nasset_ids, asset))
+		return 0;
+	return 1;
+}
+
+/* Names without the NULs that pad them. */
+static size_t gm_stacks_name_len(const void *p, size_t n)
+{
+	const char *c = p;
+	while (n > 0 && c[n - 1] == '\0')
+		n--;
+	return n;
+}
+
 void gm_stacks_free(gm_stacks_t *s)
 {
 	size_t i;
@@ -142,6 +201,9 @@ void gm_stacks_free(gm_stacks_t *s)
 	free(s->def_of.vals);
 	free(s->pending);
 	free(s->mods);
+	free(s->tag_ids);
+	free(s->asset_ids);
+	free(s->ctx);
 	gm_live_free(s->live);
 	free(s);
 }
@@ -168,8 +230,9 @@ static int gm_stacks_alloc(gm_stacks_t *s, const gm_event_t *ev, uint64_t ptr, u
 	gm_live_entry_t e = {.ptr = ptr, .size = size, .ns = ev->ns, .thread = ev->thread};
 	uint64_t pend = ev->thread < s->npending ? s->pending[ev->thread] : 0;
 	uint64_t frame = s->last_mark + 1;
-	if (frame < s->from || frame > s->to) {
-		/* outside the frames asked for: not counted, and its site taken */
+	if (frame < s->from || frame > s->to || !gm_stacks_wanted(s, ev->thread)) {
+		/* outside the frames, tag or asset asked for: not counted, and its
+		 * site taken */
 		if (pend)
 			s->pending[ev->thread] = 0;
 		if (ptr)
@@ -252,7 +315,7 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		uint64_t frame = s->last_mark + 1;
 		if (pend)
 			s->pending[ev->thread] = 0;
-		if (frame < s->from || frame > s->to)
+		if (frame < s->from || frame > s->to || !gm_stacks_wanted(s, ev->thread))
 			return 0;
 		s->totals.failures++;
 		if (!pend)
@@ -291,6 +354,29 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		s->nmods++;
 		return 0;
 	}
+	case gm_rec_context: {
+		size_t had = s->nctx;
+		if (gm_stacks_grow((void **)&s->ctx, &s->nctx, (size_t)ev->thread + 1,
+		                   sizeof(*s->ctx)) != 0)
+			return -ENOMEM;
+		memset(s->ctx + had, 0, (s->nctx - had) * sizeof(*s->ctx));
+		s->ctx[ev->thread][0] = ev->b;
+		s->ctx[ev->thread][1] = ev->a;
+		return 0;
+	}
+	case gm_rec_tag_def: /* the reader checked that b name bytes fit */
+		return s->ftag ? gm_stacks_match(&s->tag_ids, &s->ntag_ids, &s->cap_tag_ids, ev->a,
+		                                 (const char *)ev->extra,
+		                                 gm_stacks_name_len(ev->extra, (size_t)ev->b),
+		                                 s->ftag, 1) :
+		                 0;
+	case gm_rec_asset_new:
+		return s->fasset ? gm_stacks_match(
+		                           &s->asset_ids, &s->nasset_ids, &s->cap_asset_ids, ev->a,
+		                           (const char *)ev->extra,
+		                           gm_stacks_name_len(ev->extra, (size_t)(ev->b & 0xffff)),
+		                           s->fasset, 0) :
+		                   0;
 	case gm_rec_frame:
 		if (ev->x == 0) { /* frames numbered as gmtrace frames does: by the marks' a */
 			s->totals.marks++;

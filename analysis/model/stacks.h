@@ -55,6 +55,12 @@ void gm_stacks_free(gm_stacks_t *s);
  * every allocation. */
 void gm_stacks_frames(gm_stacks_t *s, uint64_t from, uint64_t to);
 
+/* Count only allocations made under a tag (tag: its name, or a parent's:
+ * "render" takes "render/textures") and/or in an asset's scope (asset: its
+ * name), as the thread's context records say; NULL for any. The strings
+ * must outlive the model. Call before the first event. */
+void gm_stacks_filter(gm_stacks_t *s, const char *tag, const char *asset);
+
 /* Takes one event. Returns 0, or -ENOMEM (the model is then incomplete). */
 int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev);
 

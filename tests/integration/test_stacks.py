@@ -334,3 +334,24 @@ def test_a_realloc_keeps_its_site_when_its_eviction_runs_game_code(tmp_path):
             at[("grow_b", line["line_realloc"])]["allocated_bytes"]) == (1, line["big_size"])
     assert at[("grow_b", line["line_malloc"])]["allocated_bytes"] == line["small_size"]
     assert at[("fx_evict", line["line_evictor"])]["allocated_bytes"] == line["scratch_size"]
+
+
+def test_asset_and_tag_filters(tmp_path):
+    """fx_stacks_evict: asset a is one malloc in main, asset b grow_b's malloc
+    and realloc; the evictor's own block is in no asset."""
+    r = run_preloaded([fx("fx_stacks_evict")], tmp_path, extra_env={"GMTRACE_STACKS": "8"},
+                      timeout=30)
+    assert r.returncode == 0, r.stderr
+    line = fixture_line(r.stdout, fixture="stacks_evict")
+    (cap,) = captures(tmp_path)
+    a = stacks_json(cap, "--depth", 1, "--asset", "a")
+    assert a["asset"] == "a" and a["tag"] is None
+    assert [(x["frames"][0]["function"], x["allocated_bytes"]) for x in a["stacks"]] == \
+        [("main", line["big_size"])]
+    b = stacks_json(cap, "--depth", 1, "--asset", "b")
+    assert sorted((x["frames"][0]["line"], x["allocated_bytes"]) for x in b["stacks"]) == \
+        sorted([(line["line_malloc"], line["small_size"]), (line["line_realloc"], line["big_size"])])
+    assert stacks_json(cap, "--asset", "nosuch")["allocations"] == 0
+    assert stacks_json(cap, "--tag", "nosuch")["allocations"] == 0
+    bad = gmtrace("stacks", "--tag", "", cap)
+    assert bad.returncode == 2 and "--tag takes a tag name" in bad.stderr

@@ -15,6 +15,8 @@ sizes, long-lived blocks and a few short-lived odd sizes. Checked:
    were made: the particles' one call site, po_alloc called from main at
    the line the fixture prints, with every particle allocation.
 """
+import json
+
 import pytest
 
 from po_support import gmtrace, pools_json, run_fixture
@@ -124,6 +126,15 @@ def test_candidates_name_their_call_sites_when_stacks_are_recorded(tmp_path):
     rest = [x for x in groups(rep) if x["tag_name"] == "gameplay/particles" and not x["exact"]]
     assert [s["allocations"] for s in rest[0]["call_sites"]] == \
         [r.line["particle_other_per_frame"] * F]
+    # the same capture by tag in gmtrace stacks: a tag takes the tags under it
+    def tagged(tag):
+        res = gmtrace("stacks", "--json", "--tag", tag, r.capture)
+        assert res.returncode == 0, res.stderr
+        return json.loads(res.stdout)["allocations"]
+    particles = 2000 * F + r.line["particle_other_per_frame"] * F
+    assert tagged("gameplay") == tagged("gameplay/particles") == particles
+    assert tagged("gameplay/part") == 0, "a tag's parent ends at a '/'"
+    assert tagged("audio") == 10 * F
     text = gmtrace("pools", r.capture)
     assert text.returncode == 0, text.stderr
     assert f"{2000 * F} at po_alloc (po_churn.c:" in text.stdout
