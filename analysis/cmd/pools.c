@@ -1287,6 +1287,8 @@ int gm_cmd_pools(int argc, char **argv)
 		fprintf(stderr, "gmtrace: pools: cannot write the report\n");
 		goto out;
 	}
+	if (gm_symbols_failed(c.symbols))
+		goto nomem;
 	if (error) {
 		fprintf(stderr, "gmtrace: %s\n", error);
 		goto out;

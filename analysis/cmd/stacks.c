@@ -121,7 +121,9 @@ static char *gm_stacks_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_t 
 		gm_symbol_t y;
 		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
 		if (y.function)
-			fprintf(f, "%s\x1f%s\x1f%d\x1e", y.function, y.file ? y.file : "", y.line);
+			fprintf(f, "%s\x1f%s\x1f%d\x1f%s\x1e", y.function, y.file ? y.file : "",
+			        y.line,
+			        y.module ? y.module : ""); /* same names in two libraries differ */
 		else
 			fprintf(f, "%s+%llx\x1e", y.module ? y.module : "",
 			        (unsigned long long)(y.module ? y.offset : s->frames[k]));
@@ -290,22 +292,22 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 }
 
 /* A frame's name for a folded line: no ';' or ' ' inside. */
-static void gm_stacks_folded_name(const gm_symbol_t *y, uint64_t pc)
+static void gm_stacks_folded_text(const char *p)
 {
-	char buf[64];
-	const char *p;
-	if (!y->function) {
-		if (y->module)
-			snprintf(buf, sizeof(buf), "%s+0x%llx", gm_stacks_base(y->module),
-			         (unsigned long long)y->offset);
-		else
-			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)pc);
-		p = buf;
-	} else {
-		p = y->function;
-	}
 	for (; *p; p++)
 		putchar(*p == ';' || *p == ' ' ? '_' : *p);
+}
+
+static void gm_stacks_folded_name(const gm_symbol_t *y, uint64_t pc)
+{
+	if (y->function) {
+		gm_stacks_folded_text(y->function);
+	} else if (y->module) {
+		gm_stacks_folded_text(gm_stacks_base(y->module));
+		printf("+0x%llx", (unsigned long long)y->offset);
+	} else {
+		printf("0x%llx", (unsigned long long)pc);
+	}
 }
 
 static void gm_stacks_folded(gm_symbols_t *sy, gm_stacks_row_t *const *order, size_t n,
@@ -545,6 +547,8 @@ int gm_cmd_stacks(int argc, char **argv)
 		fprintf(stderr, "gmtrace: stacks: cannot write the report\n");
 		goto out;
 	}
+	if (gm_symbols_failed(sy))
+		goto nomem;
 	if (error) {
 		fprintf(stderr, "gmtrace: %s\n", error);
 		goto out;

@@ -10,9 +10,11 @@
 /* libstdc++'s demangler has a C linkage name. */
 extern char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
+/* A name as libdwfl gave it (a pointer that stays valid while its session
+ * lives) and as people read it. */
 typedef struct gm_symbols_name {
-	struct gm_symbols_name *next;
-	char *demangled;
+	const char *raw;
+	char *shown;
 } gm_symbols_name_t;
 
 struct gm_symbols {
@@ -21,7 +23,9 @@ struct gm_symbols {
 	unsigned char *tried; /* per module: 1 once its Dwfl was tried */
 	size_t nmods;
 	int read_files;
-	gm_symbols_name_t *names; /* demangled names handed out */
+	gm_symbols_name_t *names; /* names rewritten so far, open addressing by raw */
+	size_t nnames, capnames;  /* capnames a power of two, or 0 */
+	int failed;               /* out of memory once: a name was left as it was */
 };
 
 static char *gm_symbols_debuginfo_path;
@@ -85,12 +89,9 @@ void gm_symbols_free(gm_symbols_t *y)
 {
 	if (!y)
 		return;
-	while (y->names) {
-		gm_symbols_name_t *n = y->names;
-		y->names = n->next;
-		free(n->demangled);
-		free(n);
-	}
+	for (size_t i = 0; i < y->capnames; i++)
+		free(y->names[i].shown);
+	free(y->names);
 	for (size_t i = 0; i < y->nmods; i++)
 		if (y->dwfl[i])
 			dwfl_end(y->dwfl[i]);
@@ -101,27 +102,79 @@ void gm_symbols_free(gm_symbols_t *y)
 
 /* A function's name for people: C++ names demangled, C names without the
  * symbol version ("__libc_start_main@@GLIBC_2.34"). */
+static size_t gm_symbols_slot(const char *raw, size_t cap)
+{
+	return (size_t)(((uintptr_t)raw * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
+}
+
+/* Keeps shown as raw's name (a table that grows at 3/4); 0 or -1 (no memory). */
+static int gm_symbols_keep(gm_symbols_t *y, const char *raw, char *shown)
+{
+	size_t i;
+	if ((y->nnames + 1) * 4 > y->capnames * 3) {
+		size_t cap = y->capnames ? y->capnames * 2 : 64, k;
+		gm_symbols_name_t *t = calloc(cap, sizeof(*t));
+		if (!t)
+			return -1;
+		for (k = 0; k < y->capnames; k++)
+			if (y->names[k].raw) {
+				i = gm_symbols_slot(y->names[k].raw, cap);
+				while (t[i].raw)
+					i = (i + 1) & (cap - 1);
+				t[i] = y->names[k];
+			}
+		free(y->names);
+		y->names = t;
+		y->capnames = cap;
+	}
+	i = gm_symbols_slot(raw, y->capnames);
+	while (y->names[i].raw)
+		i = (i + 1) & (y->capnames - 1);
+	y->names[i].raw = raw;
+	y->names[i].shown = shown;
+	y->nnames++;
+	return 0;
+}
+
+/* A function's name for people: C++ names demangled, C names without the
+ * symbol version ("__libc_start_main@@GLIBC_2.34"); each rewritten once. */
 static const char *gm_symbols_demangle(gm_symbols_t *y, const char *name)
 {
-	gm_symbols_name_t *n;
 	int status = -1;
-	const char *at;
+	const char *at = NULL;
 	char *d;
-	if (strncmp(name, "_Z", 2) != 0) {
-		if (!(at = strchr(name, '@')) || !(d = strndup(name, (size_t)(at - name))))
-			return name;
-		status = 0;
+	size_t i;
+	if (strncmp(name, "_Z", 2) != 0 && !(at = strchr(name, '@')))
+		return name;
+	for (i = y->capnames ? gm_symbols_slot(name, y->capnames) : 0;
+	     y->capnames && y->names[i].raw; i = (i + 1) & (y->capnames - 1))
+		if (y->names[i].raw == name)
+			return y->names[i].shown;
+	if (at) {
+		d = strndup(name, (size_t)(at - name));
+		status = d ? 0 : -1;
+		if (!d)
+			y->failed = 1;
 	} else {
 		d = __cxa_demangle(name, NULL, NULL, &status);
+		if (status == -1) /* the demangler's "out of memory" */
+			y->failed = 1;
 	}
-	if (!d || status != 0 || !(n = malloc(sizeof(*n)))) {
+	if (!d || status != 0) {
 		free(d);
+		return name; /* (not a valid mangled name: shown as it is) */
+	}
+	if (gm_symbols_keep(y, name, d) != 0) {
+		free(d);
+		y->failed = 1;
 		return name;
 	}
-	n->demangled = d;
-	n->next = y->names;
-	y->names = n;
 	return d;
+}
+
+int gm_symbols_failed(const gm_symbols_t *y)
+{
+	return y && y->failed;
 }
 
 void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t *out)

@@ -38,4 +38,8 @@ void gm_symbols_free(gm_symbols_t *y);
  * points into (the call before it), in the module mapped there then. */
 void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t *out);
 
+/* 1 when a lookup ran out of memory (a name was left unrewritten): the
+ * report is not whole. */
+int gm_symbols_failed(const gm_symbols_t *y);
+
 #endif
