@@ -213,6 +213,7 @@ struct gm_assets {
 	uint64_t total_live, asset_live, extra_total;
 
 	uint64_t nevents, first_ns, last_ns;
+	uint64_t stacks;     /* stack records: the capture has call stacks */
 	uint64_t frame;      /* frame of the events now arriving */
 	uint64_t last_frame; /* frame of the last event (a mark is in the frame it ends) */
 	uint64_t frames;     /* main frame marks read */
@@ -1447,6 +1448,7 @@ int gm_assets_add(gm_assets_t *m, const gm_event_t *ev)
 		m->last_ns = ev->ns;
 	m->nevents++;
 	m->last_frame = m->frame;
+	m->stacks += ev->type == gm_rec_stack;
 	switch (ev->type) {
 	case gm_rec_alloc:
 		return gm_assets_block_alloc(m, ev, ev->a, ev->b);
@@ -1866,6 +1868,11 @@ gm_assets_t *gm_assets_build(gm_reader_t *r, const gm_assets_opts_t *opts, int *
 }
 
 /* ---- results -------------------------------------------------------------------- */
+
+uint64_t gm_assets_stacks(const gm_assets_t *m)
+{
+	return m->stacks;
+}
 
 const gm_assets_asset_t *gm_assets_assets(const gm_assets_t *m, size_t *n)
 {

@@ -279,6 +279,9 @@ gm_assets_t *gm_assets_build(gm_reader_t *r, const gm_assets_opts_t *opts, int *
 
 /* ---- results (after gm_assets_finish) ---------------------------------- */
 
+/* Stack records read: non-zero when the capture has call stacks. */
+uint64_t gm_assets_stacks(const gm_assets_t *m);
+
 const gm_assets_asset_t *gm_assets_assets(const gm_assets_t *m, size_t *n);
 const gm_assets_type_t *gm_assets_types(const gm_assets_t *m, size_t *n);
 const gm_assets_tag_t *gm_assets_tags(const gm_assets_t *m, size_t *n);

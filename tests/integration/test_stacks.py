@@ -355,3 +355,22 @@ def test_asset_and_tag_filters(tmp_path):
     assert stacks_json(cap, "--tag", "nosuch")["allocations"] == 0
     bad = gmtrace("stacks", "--tag", "", cap)
     assert bad.returncode == 2 and "--tag takes a tag name" in bad.stderr
+
+
+def test_assets_points_a_leak_to_its_call_sites(tmp_path):
+    """fx_stacks_evict unloads asset b and keeps its block: the leak check of
+    `gmtrace assets` names the stacks command, which finds the block at
+    grow_b's realloc."""
+    r = run_preloaded([fx("fx_stacks_evict")], tmp_path, extra_env={"GMTRACE_STACKS": "8"},
+                      timeout=30)
+    assert r.returncode == 0, r.stderr
+    line = fixture_line(r.stdout, fixture="stacks_evict")
+    (cap,) = captures(tmp_path)
+    text = gmtrace("assets", "--check", cap)
+    assert text.returncode == 1, "the leak check fires"
+    assert f'call sites: gmtrace stacks --by live --asset "b" {cap}' in text.stdout, text.stdout
+    rep = stacks_json(cap, "--by", "live", "--asset", "b", "--depth", 1)
+    top = rep["stacks"][0]
+    assert (top["frames"][0]["function"], top["frames"][0]["line"]) == \
+        ("grow_b", line["line_realloc"])
+    assert (top["live_count"], top["live_bytes"]) == (1, line["big_size"])
