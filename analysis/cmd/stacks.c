@@ -240,8 +240,9 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 		       gm_stacks_tag);
 	if (gm_stacks_asset)
 		printf("asset     %s: allocations made in its scopes only\n", gm_stacks_asset);
-	printf("stacks    %zu call stacks, %llu of %llu allocations with a stack (%s of %s)\n",
-	       gm_stacks_count(st), (unsigned long long)(t->allocations - t->unattributed),
+	printf("stacks    %zu call stack%s, %llu of %llu allocations with a stack (%s of %s)\n",
+	       gm_stacks_count(st), gm_stacks_count(st) == 1 ? "" : "s",
+	       (unsigned long long)(t->allocations - t->unattributed),
 	       (unsigned long long)t->allocations,
 	       gm_text_size(b1, sizeof(b1), t->allocated_bytes - t->unattributed_bytes),
 	       gm_text_size(b2, sizeof(b2), t->allocated_bytes));
@@ -249,13 +250,13 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 		printf("          no call stacks recorded: record with GMTRACE_STACKS=16 "
 		       "(or `gmtrace run --stacks 16`)\n");
 	if (t->not_kept)
-		printf("          %llu allocations (%s) at stacks the game could not keep "
+		printf("          %llu allocation%s (%s) at stacks the game could not keep "
 		       "(its stack table was full)\n",
-		       (unsigned long long)t->not_kept,
+		       (unsigned long long)t->not_kept, t->not_kept == 1 ? "" : "s",
 		       gm_text_size(b3, sizeof(b3), t->not_kept_bytes));
 	if (t->undefined)
-		printf("          %llu stacks used but not defined in the capture (lost records)\n",
-		       (unsigned long long)t->undefined);
+		printf("          %llu stack%s used but not defined in the capture (lost records)\n",
+		       (unsigned long long)t->undefined, t->undefined == 1 ? "" : "s");
 	if (shown)
 		printf("\nby %s, top %zu of %zu (stacks naming the same places are one row):\n",
 		       by == gm_by_bytes ? "allocated bytes" :

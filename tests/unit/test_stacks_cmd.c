@@ -376,10 +376,10 @@ Test(stacks_cmd, text_ranked_by_bytes)
 	expect_not_in(gm_test_out, "\nframes    ");
 	expect_in(gm_test_out, "\nstacks    6 call stacks, 12 of 13 allocations with a stack "
 	                       "(7.9 KiB of 9.8 KiB)\n");
-	expect_in(gm_test_out, "\n          1 allocations (300 B) at stacks the game could not "
+	expect_in(gm_test_out, "\n          1 allocation (300 B) at stacks the game could not "
 	                       "keep (its stack table was full)\n");
 	expect_in(gm_test_out,
-	          "\n          1 stacks used but not defined in the capture (lost records)\n");
+	          "\n          1 stack used but not defined in the capture (lost records)\n");
 	expect_not_in(gm_test_out, "no call stacks recorded");
 	expect_in(gm_test_out, "\nby allocated bytes, top 5 of 5 (stacks naming the same places "
 	                       "are one row):\n");
@@ -731,7 +731,7 @@ Test(stacks_cmd, from_and_to_count_the_frames_asked_for)
 
 	cr_assert_eq(run("--to", "1", path), GM_CMD_OK, "%s", gm_test_err);
 	expect_in(gm_test_out, "\nframes    to 1 (of 3 marks): allocations made there only\n"
-	                       "stacks    1 call stacks, 3 of 3 allocations with a stack "
+	                       "stacks    1 call stack, 3 of 3 allocations with a stack "
 	                       "(3.4 KiB of 3.4 KiB)\n");
 
 	/* frames after the last mark: nothing there */
@@ -842,7 +842,7 @@ Test(stacks_cmd, tag_and_asset_count_the_allocations_made_there)
 	/* an asset by its name, not its type nor a longer name */
 	cr_assert_eq(run("--asset", "level1", path), GM_CMD_OK, "%s", gm_test_err);
 	expect_in(gm_test_out, "\nasset     level1: allocations made in its scopes only\n"
-	                       "stacks    1 call stacks, 1 of 1 allocations with a stack "
+	                       "stacks    1 call stack, 1 of 1 allocations with a stack "
 	                       "(800 B of 800 B)\n");
 	expect_not_in(gm_test_out, "\ntag ");
 	cr_assert_eq(run("--folded", "--asset", "level10", path), GM_CMD_OK, "%s", gm_test_err);
@@ -856,7 +856,7 @@ Test(stacks_cmd, tag_and_asset_count_the_allocations_made_there)
 	expect_in(gm_test_out, "\ntag       audio (and the tags under it): allocations made "
 	                       "under it only\n"
 	                       "asset     level1: allocations made in its scopes only\n"
-	                       "stacks    1 call stacks, 1 of 1 allocations with a stack");
+	                       "stacks    1 call stack, 1 of 1 allocations with a stack");
 	cr_assert_eq(run("--json", "--asset=level10", "--tag=render", path), GM_CMD_OK, "%s",
 	             gm_test_err);
 	expect_in(gm_test_out, "  \"tag\": \"render\",\n  \"asset\": \"level10\",\n"
