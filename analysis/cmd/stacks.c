@@ -45,6 +45,8 @@ static void gm_stacks_usage(FILE *f)
 	        "usage: gmtrace stacks [--json | --folded] [--by bytes|count|live] [--top N]\n"
 	        "                      [--depth D] [--from F] [--to F] [--tag NAME] [--asset NAME]\n"
 	        "                      [--no-symbols] CAPTURE\n"
+	        "       gmtrace stacks [--json] [--by K] [--top N] [--depth D] [filters]\n"
+	        "                      [--check-growth N] --compare A B\n"
 	        "\n"
 	        "Where a capture's memory was allocated: the call stacks of its\n"
 	        "allocations (recorded with GMTRACE_STACKS=N or `gmtrace run --stacks N`),\n"
@@ -60,12 +62,17 @@ static void gm_stacks_usage(FILE *f)
 	        "  --from F, --to F  only allocations made in frames F..T (a spike's frame:\n"
 	        "              --from F --to F); live means still live at the end\n"
 	        "  --no-symbols  name frames by module and offset only (no file is read)\n"
+	        "  --compare A B  call sites of capture A against B (the same game before\n"
+	        "              and after a change), matched by the places they name, most\n"
+	        "              changed first (by --by); --check-growth N exits 1 when one\n"
+	        "              grew by more than N (bytes, or allocations with --by count)\n"
 	        "  --json      one JSON object (keys: analysis/README.md, \"stacks --json\")\n"
 	        "  --folded    one line per stack, \"outer;...;inner VALUE\", VALUE by --by\n"
 	        "  --help      this text\n"
 	        "\n"
 	        "Exit status: 0 ok, 1 capture unreadable or damaged (the report covers\n"
-	        "everything before the damage), 2 bad usage.\n",
+	        "everything before the damage) or a call site grew past --check-growth,\n"
+	        "2 bad usage.\n",
 	        GM_STACKS_TOP_DEFAULT);
 }
 
@@ -334,6 +341,30 @@ static void gm_stacks_folded(gm_symbols_t *sy, gm_stacks_row_t *const *order, si
 	}
 }
 
+/* "frames": the first nf frames of s, named. */
+static void gm_stacks_frames_json(gm_json_t *j, gm_symbols_t *sy, const gm_stack_site_t *s,
+                                  unsigned nf)
+{
+	char hex[24];
+	unsigned k;
+	gm_json_key(j, "frames");
+	gm_json_array_begin(j);
+	for (k = 0; k < nf; k++) {
+		gm_symbol_t y;
+		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
+		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)s->frames[k]);
+		gm_json_object_begin(j);
+		gm_json_key_string(j, "address", hex);
+		gm_json_key_string(j, "function", y.function);
+		gm_json_key_string(j, "file", y.file);
+		gm_json_key_u64(j, "line", (uint64_t)(y.line > 0 ? y.line : 0));
+		gm_json_key_string(j, "module", y.module);
+		gm_json_key_u64(j, "offset", y.offset);
+		gm_json_object_end(j);
+	}
+	gm_json_array_end(j);
+}
+
 static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
                           gm_stacks_row_t *const *order, size_t n, uint64_t top, uint64_t depth,
                           gm_stacks_by_t by, const char *error)
@@ -341,7 +372,6 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	const gm_stacks_totals_t *t = gm_stacks_totals(st);
 	gm_json_t j;
 	size_t i, shown = top && top < n ? (size_t)top : n;
-	char hex[24];
 	gm_json_init(&j, stdout, 1);
 	gm_json_object_begin(&j);
 	gm_json_key_string(&j, "capture", path);
@@ -371,7 +401,7 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	gm_json_array_begin(&j);
 	for (i = 0; i < shown; i++) {
 		const gm_stack_site_t *s = &order[i]->s;
-		unsigned k, nf = gm_stacks_shown(s, depth);
+		unsigned nf = gm_stacks_shown(s, depth);
 		gm_json_object_begin(&j);
 		gm_json_key_u64(&j, "id", s->id);
 		gm_json_key_u64(&j, "merged", order[i]->merged);
@@ -382,22 +412,7 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 		gm_json_key_u64(&j, "live_bytes", s->live_bytes);
 		gm_json_key_u64(&j, "failed", s->failures);
 		gm_json_key_u64(&j, "depth", s->nframes);
-		gm_json_key(&j, "frames");
-		gm_json_array_begin(&j);
-		for (k = 0; k < nf; k++) {
-			gm_symbol_t y;
-			gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
-			snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)s->frames[k]);
-			gm_json_object_begin(&j);
-			gm_json_key_string(&j, "address", hex);
-			gm_json_key_string(&j, "function", y.function);
-			gm_json_key_string(&j, "file", y.file);
-			gm_json_key_u64(&j, "line", (uint64_t)(y.line > 0 ? y.line : 0));
-			gm_json_key_string(&j, "module", y.module);
-			gm_json_key_u64(&j, "offset", y.offset);
-			gm_json_object_end(&j);
-		}
-		gm_json_array_end(&j);
+		gm_stacks_frames_json(&j, sy, s, nf);
 		gm_json_object_end(&j);
 	}
 	gm_json_array_end(&j);
@@ -409,6 +424,233 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	return gm_json_finish(&j);
 }
 
+/* ---- --compare A B ------------------------------------------------------- */
+
+/* One capture of a comparison: its model, names and rows (by key). */
+typedef struct gm_stacks_side {
+	const char *path;
+	gm_reader_t *r;
+	gm_stacks_t *st;
+	gm_symbols_t *sy;
+	gm_stacks_row_t **rows;
+	size_t n;
+	const char *error;
+} gm_stacks_side_t;
+
+/* One call site in A, B or both. */
+typedef struct gm_stacks_pair {
+	const gm_stacks_row_t *a, *b;
+	int64_t delta; /* B's value minus A's, by --by */
+} gm_stacks_pair_t;
+
+static void gm_stacks_side_free(gm_stacks_side_t *s)
+{
+	gm_stacks_rows_free(s->rows, s->n);
+	gm_symbols_free(s->sy);
+	gm_stacks_free(s->st);
+	gm_reader_free(s->r);
+}
+
+/* Reads a capture into its rows. 0; 1 when it cannot be opened (said);
+ * -ENOMEM. */
+static int gm_stacks_side_load(gm_stacks_side_t *s, uint64_t from, uint64_t to, int names,
+                               uint64_t depth)
+{
+	char err[512];
+	gm_event_t ev;
+	if (!(s->r = gm_reader_open(s->path, err, sizeof(err)))) {
+		fprintf(stderr, "gmtrace: %s\n", err);
+		return 1;
+	}
+	if (!(s->st = gm_stacks_new()))
+		return -ENOMEM;
+	gm_stacks_frames(s->st, from, to);
+	gm_stacks_filter(s->st, gm_stacks_tag, gm_stacks_asset);
+	while (gm_reader_next(s->r, &ev))
+		if (gm_stacks_event(s->st, &ev) < 0)
+			return -ENOMEM;
+	if (gm_stacks_finish(s->st) < 0 || !(s->sy = gm_symbols_new(s->st, names)) ||
+	    !(s->rows = gm_stacks_rows(s->st, s->sy, depth, &s->n)))
+		return -ENOMEM;
+	s->error = gm_reader_error(s->r);
+	return 0;
+}
+
+static int gm_stacks_pair_cmp(const void *x, const void *y)
+{
+	const gm_stacks_pair_t *a = x, *b = y;
+	uint64_t da = a->delta < 0 ? 0 - (uint64_t)a->delta : (uint64_t)a->delta;
+	uint64_t db = b->delta < 0 ? 0 - (uint64_t)b->delta : (uint64_t)b->delta;
+	if (da != db)
+		return da > db ? -1 : 1;
+	if (a->delta != b->delta)
+		return a->delta > b->delta ? -1 : 1; /* growth before shrinkage */
+	return strcmp((a->b ? a->b : a->a)->key, (b->b ? b->b : b->a)->key);
+}
+
+/* Rows of both sides matched by key (both are in key order), changed first. */
+static gm_stacks_pair_t *gm_stacks_pairs(const gm_stacks_side_t *a, const gm_stacks_side_t *b,
+                                         gm_stacks_by_t by, size_t *np)
+{
+	gm_stacks_pair_t *p = malloc((a->n + b->n + 1) * sizeof(*p));
+	size_t i = 0, k = 0, n = 0;
+	if (!p)
+		return NULL;
+	while (i < a->n || k < b->n) {
+		int c = i == a->n ? 1 : k == b->n ? -1 : strcmp(a->rows[i]->key, b->rows[k]->key);
+		p[n].a = c <= 0 ? a->rows[i++] : NULL;
+		p[n].b = c >= 0 ? b->rows[k++] : NULL;
+		p[n].delta = (int64_t)((p[n].b ? gm_stacks_value(&p[n].b->s, by) : 0) -
+		                       (p[n].a ? gm_stacks_value(&p[n].a->s, by) : 0));
+		n++;
+	}
+	qsort(p, n, sizeof(*p), gm_stacks_pair_cmp);
+	*np = n;
+	return p;
+}
+
+static void gm_stacks_compare_side_text(const char *name, const gm_stacks_row_t *r)
+{
+	char b1[32], b2[32];
+	if (!r) {
+		printf("%s: none", name);
+		return;
+	}
+	printf("%s: %s in %llu, %llu live (%s)", name,
+	       gm_text_size(b1, sizeof(b1), r->s.allocated_bytes),
+	       (unsigned long long)r->s.allocations, (unsigned long long)r->s.live_count,
+	       gm_text_size(b2, sizeof(b2), r->s.live_bytes));
+}
+
+static void gm_stacks_compare_side_json(gm_json_t *j, const char *key, const gm_stacks_row_t *r)
+{
+	gm_json_key(j, key);
+	if (!r) {
+		gm_json_null(j);
+		return;
+	}
+	gm_json_object_begin(j);
+	gm_json_key_u64(j, "allocations", r->s.allocations);
+	gm_json_key_u64(j, "allocated_bytes", r->s.allocated_bytes);
+	gm_json_key_u64(j, "live_count", r->s.live_count);
+	gm_json_key_u64(j, "live_bytes", r->s.live_bytes);
+	gm_json_key_u64(j, "failed", r->s.failures);
+	gm_json_object_end(j);
+}
+
+/* gmtrace stacks --compare A B: what changed, call site by call site. */
+static int gm_stacks_compare(const char *pa, const char *pb, int json, uint64_t top, uint64_t depth,
+                             gm_stacks_by_t by, uint64_t from, uint64_t to, int names, int check,
+                             uint64_t limit)
+{
+	gm_stacks_side_t a = {.path = pa}, b = {.path = pb};
+	gm_stacks_pair_t *p = NULL;
+	size_t n = 0, i, shown, changed = 0, grew = 0;
+	int rc = GM_CMD_FAIL, ra, rb, werr = 0;
+	char d[32], sz[32];
+
+	ra = gm_stacks_side_load(&a, from, to, names, depth);
+	rb = ra ? 0 : gm_stacks_side_load(&b, from, to, names, depth);
+	if (ra > 0 || rb > 0)
+		goto out;
+	if (ra < 0 || rb < 0 || !(p = gm_stacks_pairs(&a, &b, by, &n)))
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		changed += p[i].delta != 0;
+		grew += p[i].delta > 0 && (uint64_t)p[i].delta > limit;
+	}
+	shown = top && top < changed ? (size_t)top : changed;
+	if (json) {
+		gm_json_t j;
+		gm_json_init(&j, stdout, 1);
+		gm_json_object_begin(&j);
+		gm_json_key_string(&j, "a", pa);
+		gm_json_key_string(&j, "b", pb);
+		gm_json_key_string(&j, "by", gm_stacks_by_names[by]);
+		gm_json_key_u64(&j, "sites", n);
+		gm_json_key_u64(&j, "changed", changed);
+		if (check)
+			gm_json_key_u64(&j, "check_growth", limit);
+		else
+			gm_json_key_null(&j, "check_growth");
+		gm_json_key_u64(&j, "grew", grew);
+		gm_json_key(&j, "rows");
+		gm_json_array_begin(&j);
+		for (i = 0; i < shown; i++) {
+			const gm_stacks_row_t *r = p[i].b ? p[i].b : p[i].a;
+			gm_json_object_begin(&j);
+			gm_json_key_i64(&j, "delta", p[i].delta);
+			gm_stacks_compare_side_json(&j, "in_a", p[i].a);
+			gm_stacks_compare_side_json(&j, "in_b", p[i].b);
+			gm_stacks_frames_json(&j, p[i].b ? b.sy : a.sy, &r->s,
+			                      gm_stacks_shown(&r->s, depth));
+			gm_json_object_end(&j);
+		}
+		gm_json_array_end(&j);
+		gm_json_key_string(&j, "error_a", a.error);
+		gm_json_key_string(&j, "error_b", b.error);
+		gm_json_object_end(&j);
+		werr = gm_json_finish(&j) < 0;
+	} else {
+		printf("compare   %s -> %s\n", pa, pb);
+		printf("sites     %zu call sites, %zu changed by %s", n, changed,
+		       by == gm_by_bytes ? "allocated bytes" :
+		       by == gm_by_count ? "allocation count" :
+		                           "bytes live at the end");
+		if (check)
+			printf(", %zu grew by more than %llu", grew, (unsigned long long)limit);
+		printf("\n");
+		for (i = 0; i < shown; i++) {
+			const gm_stacks_row_t *r = p[i].b ? p[i].b : p[i].a;
+			gm_stacks_side_t *s = p[i].b ? &b : &a;
+			unsigned k, nf = gm_stacks_shown(&r->s, depth);
+			if (by == gm_by_count)
+				snprintf(d, sizeof(d), "%+lld", (long long)p[i].delta);
+			else
+				snprintf(d, sizeof(d), "%s%s", p[i].delta < 0 ? "-" : "+",
+				         gm_text_size(sz, sizeof(sz),
+				                      p[i].delta < 0 ? 0 - (uint64_t)p[i].delta :
+				                                       (uint64_t)p[i].delta));
+			printf("\n#%zu  %s  (", i + 1, d);
+			gm_stacks_compare_side_text("A", p[i].a);
+			printf("; ");
+			gm_stacks_compare_side_text("B", p[i].b);
+			printf(")\n");
+			for (k = 0; k < nf; k++) {
+				gm_symbol_t y;
+				gm_symbols_lookup(s->sy, r->s.frames[k], r->s.defined_at, &y);
+				gm_stacks_frame_text(&y, r->s.frames[k]);
+			}
+		}
+		if (a.error)
+			printf("\ndamaged: %s\n", a.error);
+		if (b.error)
+			printf("\ndamaged: %s\n", b.error);
+	}
+	if (werr || fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "gmtrace: stacks: cannot write the report\n");
+		goto out;
+	}
+	if (gm_symbols_failed(a.sy) || gm_symbols_failed(b.sy))
+		goto nomem;
+	if (a.error || b.error) {
+		if (a.error)
+			fprintf(stderr, "gmtrace: %s\n", a.error);
+		if (b.error)
+			fprintf(stderr, "gmtrace: %s\n", b.error);
+		goto out;
+	}
+	rc = check && grew ? GM_CMD_FAIL : GM_CMD_OK;
+	goto out;
+nomem:
+	fprintf(stderr, "gmtrace: %s: out of memory\n", ra < 0 || !a.rows ? pa : pb);
+out:
+	free(p);
+	gm_stacks_side_free(&a);
+	gm_stacks_side_free(&b);
+	return rc;
+}
+
 int gm_cmd_stacks(int argc, char **argv)
 {
 	gm_reader_t *r = NULL;
@@ -416,8 +658,9 @@ int gm_cmd_stacks(int argc, char **argv)
 	gm_symbols_t *sy = NULL;
 	gm_stacks_row_t **order = NULL;
 	const char *path = NULL, *value, *error;
-	uint64_t top = GM_STACKS_TOP_DEFAULT, depth = 0, from = 1, to = UINT64_MAX;
-	int has_from = 0, has_to = 0;
+	uint64_t top = GM_STACKS_TOP_DEFAULT, depth = 0, from = 1, to = UINT64_MAX, limit = 0;
+	int has_from = 0, has_to = 0, check = 0;
+	const char *cmp_a = NULL, *cmp_b = NULL;
 	gm_stacks_by_t by = gm_by_bytes;
 	int json = 0, folded = 0, top_given = 0, names = 1, rc = GM_CMD_FAIL, i, m, werr;
 	size_t n = 0;
@@ -439,6 +682,20 @@ int gm_cmd_stacks(int argc, char **argv)
 			folded = 1;
 		} else if (strcmp(argv[i], "--no-symbols") == 0) {
 			names = 0;
+		} else if (strcmp(argv[i], "--compare") == 0) {
+			if (i + 2 >= argc || cmp_a) {
+				fprintf(stderr,
+				        "gmtrace stacks: --compare takes two captures, once\n");
+				goto usage;
+			}
+			cmp_a = argv[++i];
+			cmp_b = argv[++i];
+		} else if ((m = gm_args_value(argc, argv, &i, "--check-growth", &value)) != 0) {
+			if (m < 0 || gm_args_u64(value, &limit) < 0) {
+				fprintf(stderr, "gmtrace stacks: --check-growth takes a number\n");
+				goto usage;
+			}
+			check = 1;
 		} else if ((m = gm_args_value(argc, argv, &i, "--by", &value)) != 0) {
 			if (m < 0)
 				value = "";
@@ -506,6 +763,21 @@ int gm_cmd_stacks(int argc, char **argv)
 	}
 	if (json && folded) {
 		fprintf(stderr, "gmtrace stacks: --json and --folded do not go together\n");
+		goto usage;
+	}
+	if (cmp_a) {
+		if (path || folded) {
+			fprintf(stderr, "gmtrace stacks: --compare A B takes no other capture "
+			                "and no --folded\n");
+			goto usage;
+		}
+		gm_stacks_from_given = has_from ? from : 0;
+		gm_stacks_to_given = has_to ? to : 0;
+		return gm_stacks_compare(cmp_a, cmp_b, json, top, depth, by, from, to, names, check,
+		                         limit);
+	}
+	if (check) {
+		fprintf(stderr, "gmtrace stacks: --check-growth goes with --compare A B\n");
 		goto usage;
 	}
 	if (!path) {

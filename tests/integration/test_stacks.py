@@ -374,3 +374,41 @@ def test_assets_points_a_leak_to_its_call_sites(tmp_path):
     assert (top["frames"][0]["function"], top["frames"][0]["line"]) == \
         ("grow_b", line["line_realloc"])
     assert (top["live_count"], top["live_bytes"]) == (1, line["big_size"])
+
+
+def test_compare_two_captures_by_call_site(tmp_path):
+    """fx_stacks with 5 and with 8 particle frames: one call site changed,
+    by 30 particles; --check-growth exits 1 when that is over its limit."""
+    caps = []
+    for frames in (5, 8):
+        d = tmp_path / str(frames)
+        d.mkdir()
+        r = run_preloaded([fx("fx_stacks"), frames], d, extra_env={"GMTRACE_STACKS": "8"},
+                          timeout=30)
+        assert r.returncode == 0, r.stderr
+        line = fixture_line(r.stdout, fixture="stacks")
+        caps += captures(d)
+    a, b = caps
+    rep = json.loads(gmtrace("stacks", "--json", "--depth", 3, "--compare", a, b).stdout)
+    assert (rep["a"], rep["b"], rep["by"], rep["changed"]) == (str(a), str(b), "bytes", 1)
+    (row,) = rep["rows"]
+    assert row["delta"] == 30 * line["particle_size"]
+    assert (row["in_a"]["allocations"], row["in_b"]["allocations"]) == (50, 80)
+    assert [f["function"] for f in row["frames"]] == ["fx_stacks_alloc", "spawn_particles", "main"]
+    back = json.loads(gmtrace("stacks", "--json", "--by", "count", "--depth", 3,
+                              "--compare", b, a).stdout)
+    assert back["rows"][0]["delta"] == -30
+    for limit, rc in ((29, 1), (30, 0)):
+        r = gmtrace("stacks", "--by", "count", "--depth", 3, "--check-growth", limit,
+                    "--compare", a, b)
+        assert r.returncode == rc, (limit, r.stdout, r.stderr)
+        assert f"1 changed by allocation count, {1 if rc else 0} grew by more than {limit}" \
+            in r.stdout
+    text = gmtrace("stacks", "--depth", 3, "--compare", a, b).stdout
+    assert "(A: 286.5 KiB in 50, 0 live (0 B); B: 458.4 KiB in 80, 0 live (0 B))" in text
+    for args in (["--compare", a], ["--compare", a, b, a], ["--folded", "--compare", a, b],
+                 ["--check-growth", "5", a]):
+        r = gmtrace("stacks", *args)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+    missing = gmtrace("stacks", "--compare", a, tmp_path / "none.gmt")
+    assert missing.returncode == 1 and "none.gmt" in missing.stderr
