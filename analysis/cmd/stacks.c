@@ -498,6 +498,8 @@ static gm_stacks_pair_t *gm_stacks_pairs(const gm_stacks_side_t *a, const gm_sta
 		return NULL;
 	while (i < a->n || k < b->n) {
 		int c = i == a->n ? 1 : k == b->n ? -1 : strcmp(a->rows[i]->key, b->rows[k]->key);
+		if (c == 0 && a->rows[i]->key[0] == '#')
+			c = -1; /* no frames: its id means nothing in the other run */
 		p[n].a = c <= 0 ? a->rows[i++] : NULL;
 		p[n].b = c >= 0 ? b->rows[k++] : NULL;
 		p[n].delta = (int64_t)((p[n].b ? gm_stacks_value(&p[n].b->s, by) : 0) -
@@ -547,12 +549,14 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, uint64_t 
 	gm_stacks_pair_t *p = NULL;
 	size_t n = 0, i, shown, changed = 0, grew = 0;
 	int rc = GM_CMD_FAIL, ra, rb, werr = 0;
+	const char *oom = NULL; /* what ran out of memory: a capture, or the comparison */
 	char d[32], sz[32];
 
 	ra = gm_stacks_side_load(&a, from, to, names, depth);
 	rb = ra ? 0 : gm_stacks_side_load(&b, from, to, names, depth);
 	if (ra > 0 || rb > 0)
 		goto out;
+	oom = ra < 0 ? pa : rb < 0 ? pb : "stacks --compare";
 	if (ra < 0 || rb < 0 || !(p = gm_stacks_pairs(&a, &b, by, &n)))
 		goto nomem;
 	for (i = 0; i < n; i++) {
@@ -616,11 +620,17 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, uint64_t 
 			printf("; ");
 			gm_stacks_compare_side_text("B", p[i].b);
 			printf(")\n");
+			if (r->s.id == 0)
+				printf("      (stack not kept: the game's stack table was full)\n");
+			else if (r->s.nframes == 0)
+				printf("      (stack %u: no definition in the capture)\n", r->s.id);
 			for (k = 0; k < nf; k++) {
 				gm_symbol_t y;
 				gm_symbols_lookup(s->sy, r->s.frames[k], r->s.defined_at, &y);
 				gm_stacks_frame_text(&y, r->s.frames[k]);
 			}
+			if (nf < r->s.nframes)
+				printf("      ... %u more\n", r->s.nframes - nf);
 		}
 		if (a.error)
 			printf("\ndamaged: %s\n", a.error);
@@ -631,8 +641,10 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, uint64_t 
 		fprintf(stderr, "gmtrace: stacks: cannot write the report\n");
 		goto out;
 	}
-	if (gm_symbols_failed(a.sy) || gm_symbols_failed(b.sy))
+	if (gm_symbols_failed(a.sy) || gm_symbols_failed(b.sy)) {
+		oom = gm_symbols_failed(a.sy) ? pa : pb;
 		goto nomem;
+	}
 	if (a.error || b.error) {
 		if (a.error)
 			fprintf(stderr, "gmtrace: %s\n", a.error);
@@ -643,7 +655,7 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, uint64_t 
 	rc = check && grew ? GM_CMD_FAIL : GM_CMD_OK;
 	goto out;
 nomem:
-	fprintf(stderr, "gmtrace: %s: out of memory\n", ra < 0 || !a.rows ? pa : pb);
+	fprintf(stderr, "gmtrace: %s: out of memory\n", oom);
 out:
 	free(p);
 	gm_stacks_side_free(&a);

@@ -1352,3 +1352,692 @@ Test(stacks_cmd, folded_names_are_never_cut)
 	                 "libAVeryLongModuleNameForAGameEngineRuntime_linux_x86_64.so+0x100;"
 	                 "libAVeryLongModuleNameForAGameEngineRuntime_linux_x86_64.so+0x200 100\n");
 }
+
+/* ---- --compare A B ------------------------------------------------------------- */
+
+#define LIB_A 0x7f0000100000ull /* libgame.so in A */
+#define LIB_B 0x7f0000500000ull /* the same library in B, at another base */
+
+/* The call sites of the comparison, by the places they name (libgame.so
+ * does not exist: its frames are keyed by module and offset; the bare
+ * addresses are in no module):
+ *   S1 [lib+0x100, lib+0x200]  A: 2 x 500 B, 1 live;  B: 4 x 1000 B, all live
+ *   S2 [0x5000]                A: 3 x 1000 B, freed;  B: 1 x 1000 B, freed
+ *   S3 [0x8000]                only in B: 2 x 1000 B, 1 live, and a failure
+ *   S4 [lib+0x300]             only in A: 700 B, live
+ *   S5 [0x6000, 0x7000]        A and B: 100 B, live (unchanged)
+ *   S6 [lib+0x400]             A: 100 B, live;  B: 800 B, live
+ *   S7 [0x9000]                A: 2 x 400 B, freed;  B: 100 B, freed
+ *   S8 [lib+0x100, lib+0x900]  only in B: 500 B, live (S1 at --depth 1)
+ * Stack ids differ between the two captures. */
+static const char *cap_cmp_a(const char *name)
+{
+	words_t r = {0};
+	static const uint64_t s1[2] = {LIB_A + 0x100, LIB_A + 0x200};
+	static const uint64_t s2[1] = {0x5000};
+	static const uint64_t s4[1] = {LIB_A + 0x300};
+	static const uint64_t s5[2] = {0x6000, 0x7000};
+	static const uint64_t s6[1] = {LIB_A + 0x400};
+	static const uint64_t s7[1] = {0x9000};
+	int i;
+
+	r_process(&r, 10);
+	s_module(&r, "/nonexistent/gm/libgame.so", LIB_A, 0x100000);
+	s_stack(&r, 1, s1, 2);
+	s_stack(&r, 2, s2, 1);
+	s_stack(&r, 3, s4, 1);
+	s_stack(&r, 4, s5, 2);
+	s_stack(&r, 5, s6, 1);
+	s_stack(&r, 6, s7, 1);
+	s_site(&r, 1);
+	s_alloc(&r, 0x1000, 500);
+	s_site(&r, 1);
+	s_alloc(&r, 0x2000, 500);
+	s_free(&r, 0x1000);
+	for (i = 0; i < 3; i++) {
+		s_site(&r, 2);
+		s_alloc(&r, 0x3000, 1000);
+		s_free(&r, 0x3000);
+	}
+	s_site(&r, 3);
+	s_alloc(&r, 0x4000, 700);
+	s_site(&r, 4);
+	s_alloc(&r, 0x5000, 100);
+	s_site(&r, 5);
+	s_alloc(&r, 0x6000, 100);
+	for (i = 0; i < 2; i++) {
+		s_site(&r, 6);
+		s_alloc(&r, 0x7000, 400);
+		s_free(&r, 0x7000);
+	}
+	s_mark(&r, 1, 0);
+	return write_capture(name, &r, 1);
+}
+
+/* B; with damaged, a second thread's block whose last bytes are then cut
+ * (the reader drops that block: the report is the same, and says so). */
+static const char *cap_cmp_b(const char *name, int damaged)
+{
+	words_t r[2] = {{0}, {0}};
+	static const uint64_t s8[2] = {LIB_B + 0x100, LIB_B + 0x900};
+	static const uint64_t s1[2] = {LIB_B + 0x100, LIB_B + 0x200};
+	static const uint64_t s2[1] = {0x5000};
+	static const uint64_t s3[1] = {0x8000};
+	static const uint64_t s5[2] = {0x6000, 0x7000};
+	static const uint64_t s6[1] = {LIB_B + 0x400};
+	static const uint64_t s7[1] = {0x9000};
+	const char *path;
+	uint64_t i;
+
+	r_process(&r[0], 10);
+	s_module(&r[0], "/nonexistent/gm/libgame.so", LIB_B, 0x100000);
+	s_stack(&r[0], 21, s8, 2);
+	s_stack(&r[0], 22, s1, 2);
+	s_stack(&r[0], 23, s2, 1);
+	s_stack(&r[0], 24, s3, 1);
+	s_stack(&r[0], 25, s5, 2);
+	s_stack(&r[0], 26, s6, 1);
+	s_stack(&r[0], 27, s7, 1);
+	for (i = 0; i < 4; i++) {
+		s_site(&r[0], 22);
+		s_alloc(&r[0], 0x10000 + 0x1000 * i, 1000);
+	}
+	s_site(&r[0], 23);
+	s_alloc(&r[0], 0x20000, 1000);
+	s_free(&r[0], 0x20000);
+	s_site(&r[0], 24);
+	s_alloc(&r[0], 0x21000, 1000);
+	s_site(&r[0], 24);
+	s_alloc(&r[0], 0x22000, 1000);
+	s_free(&r[0], 0x21000);
+	s_site(&r[0], 24);
+	s_fail(&r[0], 1u << 30);
+	s_site(&r[0], 25);
+	s_alloc(&r[0], 0x23000, 100);
+	s_site(&r[0], 26);
+	s_alloc(&r[0], 0x24000, 800);
+	s_site(&r[0], 27);
+	s_alloc(&r[0], 0x25000, 100);
+	s_free(&r[0], 0x25000);
+	s_site(&r[0], 21);
+	s_alloc(&r[0], 0x26000, 500);
+	s_mark(&r[0], 1, 0);
+	if (!damaged)
+		return write_capture(name, r, 1);
+	r[1].thread = 1;
+	r[1].tsc = r[0].tsc;
+	s_site(&r[1], 22);
+	s_alloc(&r[1], 0x30000, 5000);
+	s_alloc(&r[1], 0x31000, 5000);
+	path = write_capture(name, r, 2);
+	damage(path);
+	return path;
+}
+
+/* The rows by allocated bytes, every frame (A's frames where only A has the
+ * site). */
+#define CMP_BYTES_ROWS                                                                          \
+	"\n#1  +2.9 KiB  (A: 1000 B in 2, 1 live (500 B); B: 3.9 KiB in 4, 4 live (3.9 KiB))\n" \
+	"      0x7f0000500100  libgame.so+0x100\n"                                              \
+	"      0x7f0000500200  libgame.so+0x200\n"                                              \
+	"\n#2  +2.0 KiB  (A: none; B: 2.0 KiB in 2, 1 live (1000 B))\n"                         \
+	"      0x8000\n"                                                                        \
+	"\n#3  -2.0 KiB  (A: 2.9 KiB in 3, 0 live (0 B); B: 1000 B in 1, 0 live (0 B))\n"       \
+	"      0x5000\n"                                                                        \
+	"\n#4  +700 B  (A: 100 B in 1, 1 live (100 B); B: 800 B in 1, 1 live (800 B))\n"        \
+	"      0x7f0000500400  libgame.so+0x400\n"                                              \
+	"\n#5  -700 B  (A: 800 B in 2, 0 live (0 B); B: 100 B in 1, 0 live (0 B))\n"            \
+	"      0x9000\n"                                                                        \
+	"\n#6  -700 B  (A: 700 B in 1, 1 live (700 B); B: none)\n"                              \
+	"      0x7f0000100300  libgame.so+0x300\n"                                              \
+	"\n#7  +500 B  (A: none; B: 500 B in 1, 1 live (500 B))\n"                              \
+	"      0x7f0000500100  libgame.so+0x100\n"                                              \
+	"      0x7f0000500900  libgame.so+0x900\n"
+
+/* want: "compare   A -> B\n" then head, then rows. */
+static void expect_compare(const char *pa, const char *pb, const char *head, const char *rows)
+{
+	char want[4096];
+
+	snprintf(want, sizeof(want), "compare   %s -> %s\n%s%s", pa, pb, head, rows);
+	cr_expect_str_eq(gm_test_out, want);
+}
+
+Test(stacks_cmd, compare_text_most_changed_first)
+{
+	const char *pa = cap_cmp_a("a.gmt"), *pb = cap_cmp_b("b.gmt", 0);
+
+	cr_assert_eq(run("--compare", pa, pb), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_str_eq(gm_test_err, "");
+	/* largest change first, growth before shrinkage at equal size (#2, #3),
+	 * then by the places named (a bare address before a module's, #5, #6);
+	 * S5 unchanged is counted, not listed */
+	expect_compare(pa, pb, "sites     8 call sites, 7 changed by allocated bytes\n",
+	               CMP_BYTES_ROWS);
+
+	/* the options may come before or after --compare */
+	cr_assert_eq(run("--compare", pa, pb, "--top", "0", "--by=bytes"), GM_CMD_OK, "%s",
+	             gm_test_err);
+	expect_compare(pa, pb, "sites     8 call sites, 7 changed by allocated bytes\n",
+	               CMP_BYTES_ROWS);
+	/* --no-symbols changes nothing: no module can be read */
+	cr_assert_eq(run("--no-symbols", "--compare", pa, pb), GM_CMD_OK, "%s", gm_test_err);
+	expect_compare(pa, pb, "sites     8 call sites, 7 changed by allocated bytes\n",
+	               CMP_BYTES_ROWS);
+
+	/* B against A: every change the other way; only-in-A and only-in-B swap */
+	cr_assert_eq(run("--compare", pb, pa, "--top", "3"), GM_CMD_OK, "%s", gm_test_err);
+	expect_compare(pb, pa, "sites     8 call sites, 7 changed by allocated bytes\n",
+	               "\n#1  -2.9 KiB  (A: 3.9 KiB in 4, 4 live (3.9 KiB); B: 1000 B in 2, 1 "
+	               "live (500 B))\n"
+	               "      0x7f0000100100  libgame.so+0x100\n"
+	               "      0x7f0000100200  libgame.so+0x200\n"
+	               "\n#2  +2.0 KiB  (A: 1000 B in 1, 0 live (0 B); B: 2.9 KiB in 3, 0 live "
+	               "(0 B))\n"
+	               "      0x5000\n"
+	               "\n#3  -2.0 KiB  (A: 2.0 KiB in 2, 1 live (1000 B); B: none)\n"
+	               "      0x8000\n");
+
+	/* a capture against itself: nothing changed */
+	cr_assert_eq(run("--compare", pa, pa), GM_CMD_OK, "%s", gm_test_err);
+	expect_compare(pa, pa, "sites     6 call sites, 0 changed by allocated bytes\n", "");
+}
+
+Test(stacks_cmd, compare_by_count_and_live)
+{
+	const char *pa = cap_cmp_a("a.gmt"), *pb = cap_cmp_b("b.gmt", 0);
+
+	/* S6 has one allocation on each side: unchanged by count; equal
+	 * changes by the places named (S3's bare address before S1's module) */
+	cr_assert_eq(run("--by", "count", "--compare", pa, pb), GM_CMD_OK, "%s", gm_test_err);
+	expect_compare(pa, pb, "sites     8 call sites, 6 changed by allocation count\n",
+	               "\n#1  +2  (A: none; B: 2.0 KiB in 2, 1 live (1000 B))\n"
+	               "      0x8000\n"
+	               "\n#2  +2  (A: 1000 B in 2, 1 live (500 B); B: 3.9 KiB in 4, 4 live "
+	               "(3.9 KiB))\n"
+	               "      0x7f0000500100  libgame.so+0x100\n"
+	               "      0x7f0000500200  libgame.so+0x200\n"
+	               "\n#3  -2  (A: 2.9 KiB in 3, 0 live (0 B); B: 1000 B in 1, 0 live (0 B))\n"
+	               "      0x5000\n"
+	               "\n#4  +1  (A: none; B: 500 B in 1, 1 live (500 B))\n"
+	               "      0x7f0000500100  libgame.so+0x100\n"
+	               "      0x7f0000500900  libgame.so+0x900\n"
+	               "\n#5  -1  (A: 800 B in 2, 0 live (0 B); B: 100 B in 1, 0 live (0 B))\n"
+	               "      0x9000\n"
+	               "\n#6  -1  (A: 700 B in 1, 1 live (700 B); B: none)\n"
+	               "      0x7f0000100300  libgame.so+0x300\n");
+
+	/* by bytes live at the end: S2 and S7 (all freed) unchanged */
+	cr_assert_eq(run("--compare", pa, pb, "--by", "live"), GM_CMD_OK, "%s", gm_test_err);
+	expect_compare(pa, pb, "sites     8 call sites, 5 changed by bytes live at the end\n",
+	               "\n#1  +3.4 KiB  (A: 1000 B in 2, 1 live (500 B); B: 3.9 KiB in 4, 4 live "
+	               "(3.9 KiB))\n"
+	               "      0x7f0000500100  libgame.so+0x100\n"
+	               "      0x7f0000500200  libgame.so+0x200\n"
+	               "\n#2  +1000 B  (A: none; B: 2.0 KiB in 2, 1 live (1000 B))\n"
+	               "      0x8000\n"
+	               "\n#3  +700 B  (A: 100 B in 1, 1 live (100 B); B: 800 B in 1, 1 live "
+	               "(800 B))\n"
+	               "      0x7f0000500400  libgame.so+0x400\n"
+	               "\n#4  -700 B  (A: 700 B in 1, 1 live (700 B); B: none)\n"
+	               "      0x7f0000100300  libgame.so+0x300\n"
+	               "\n#5  +500 B  (A: none; B: 500 B in 1, 1 live (500 B))\n"
+	               "      0x7f0000500100  libgame.so+0x100\n"
+	               "      0x7f0000500900  libgame.so+0x900\n");
+}
+
+Test(stacks_cmd, compare_top_and_depth)
+{
+	const char *pa = cap_cmp_a("a.gmt"), *pb = cap_cmp_b("b.gmt", 0);
+
+	/* --top: the first rows; the header still counts every site */
+	cr_assert_eq(run("--top", "2", "--compare", pa, pb), GM_CMD_OK, "%s", gm_test_err);
+	expect_compare(pa, pb, "sites     8 call sites, 7 changed by allocated bytes\n",
+	               "\n#1  +2.9 KiB  (A: 1000 B in 2, 1 live (500 B); B: 3.9 KiB in 4, 4 live "
+	               "(3.9 KiB))\n"
+	               "      0x7f0000500100  libgame.so+0x100\n"
+	               "      0x7f0000500200  libgame.so+0x200\n"
+	               "\n#2  +2.0 KiB  (A: none; B: 2.0 KiB in 2, 1 live (1000 B))\n"
+	               "      0x8000\n");
+	cr_assert_eq(run("--top=1", "--by", "count", "--compare", pa, pb), GM_CMD_OK, "%s",
+	             gm_test_err);
+	expect_compare(pa, pb, "sites     8 call sites, 6 changed by allocation count\n",
+	               "\n#1  +2  (A: none; B: 2.0 KiB in 2, 1 live (1000 B))\n"
+	               "      0x8000\n");
+	/* more than there are, and 0: every changed site */
+	cr_assert_eq(run("--top", "1000000", "--compare", pa, pb), GM_CMD_OK, "%s", gm_test_err);
+	expect_compare(pa, pb, "sites     8 call sites, 7 changed by allocated bytes\n",
+	               CMP_BYTES_ROWS);
+	cr_assert_eq(run("--top", "0", "--compare", pa, pb), GM_CMD_OK, "%s", gm_test_err);
+	expect_compare(pa, pb, "sites     8 call sites, 7 changed by allocated bytes\n",
+	               CMP_BYTES_ROWS);
+
+	/* --depth 1: S1 and S8 (one innermost frame) are one site; S5 is still
+	 * unchanged; one frame per row */
+	cr_assert_eq(run("--compare", pa, pb, "--depth", "1"), GM_CMD_OK, "%s", gm_test_err);
+	expect_compare(pa, pb, "sites     7 call sites, 6 changed by allocated bytes\n",
+	               "\n#1  +3.4 KiB  (A: 1000 B in 2, 1 live (500 B); B: 4.4 KiB in 5, 5 live "
+	               "(4.4 KiB))\n"
+	               "      0x7f0000500100  libgame.so+0x100\n"
+	               "      ... 1 more\n" /* the first stack's second frame */
+	               "\n#2  +2.0 KiB  (A: none; B: 2.0 KiB in 2, 1 live (1000 B))\n"
+	               "      0x8000\n"
+	               "\n#3  -2.0 KiB  (A: 2.9 KiB in 3, 0 live (0 B); B: 1000 B in 1, 0 live "
+	               "(0 B))\n"
+	               "      0x5000\n"
+	               "\n#4  +700 B  (A: 100 B in 1, 1 live (100 B); B: 800 B in 1, 1 live "
+	               "(800 B))\n"
+	               "      0x7f0000500400  libgame.so+0x400\n"
+	               "\n#5  -700 B  (A: 800 B in 2, 0 live (0 B); B: 100 B in 1, 0 live (0 B))\n"
+	               "      0x9000\n"
+	               "\n#6  -700 B  (A: 700 B in 1, 1 live (700 B); B: none)\n"
+	               "      0x7f0000100300  libgame.so+0x300\n");
+	/* --depth 2 is every frame here */
+	cr_assert_eq(run("--compare", pa, pb, "--depth=2"), GM_CMD_OK, "%s", gm_test_err);
+	expect_compare(pa, pb, "sites     8 call sites, 7 changed by allocated bytes\n",
+	               CMP_BYTES_ROWS);
+	cr_assert_eq(run("--depth", "1", "--by", "count", "--top", "1", "--compare", pa, pb),
+	             GM_CMD_OK, "%s", gm_test_err);
+	expect_compare(pa, pb, "sites     7 call sites, 5 changed by allocation count\n",
+	               "\n#1  +3  (A: 1000 B in 2, 1 live (500 B); B: 4.4 KiB in 5, 5 live "
+	               "(4.4 KiB))\n"
+	               "      0x7f0000500100  libgame.so+0x100\n"
+	               "      ... 1 more\n");
+}
+
+/* One row of the JSON report, as written. */
+#define CMP_JSON_SIDE(ind, key, allocs, bytes, lcount, lbytes, failed)                        \
+	ind "\"" key "\": {\n" ind "  \"allocations\": " #allocs ",\n" ind                    \
+	    "  \"allocated_bytes\": " #bytes ",\n" ind "  \"live_count\": " #lcount ",\n" ind \
+	    "  \"live_bytes\": " #lbytes ",\n" ind "  \"failed\": " #failed "\n" ind "},\n"
+#define CMP_JSON_FRAME(addr, module, offset)     \
+	"        {\n"                            \
+	"          \"address\": \"" addr "\",\n" \
+	"          \"function\": null,\n"        \
+	"          \"file\": null,\n"            \
+	"          \"line\": 0,\n"               \
+	"          \"module\": " module ",\n"    \
+	"          \"offset\": " #offset "\n"    \
+	"        }"
+
+Test(stacks_cmd, compare_json_keys_and_rows)
+{
+	const char *pa = cap_cmp_a("a.gmt"), *pb = cap_cmp_b("b.gmt", 0);
+	char want[4096];
+
+	cr_assert_eq(run("--json", "--top", "2", "--compare", pa, pb), GM_CMD_OK, "%s",
+	             gm_test_err);
+	cr_expect_str_eq(gm_test_err, "");
+	snprintf(
+	        want, sizeof(want),
+	        "{\n"
+	        "  \"a\": \"%s\",\n"
+	        "  \"b\": \"%s\",\n"
+	        "  \"by\": \"bytes\",\n"
+	        "  \"sites\": 8,\n"
+	        "  \"changed\": 7,\n"
+	        "  \"check_growth\": null,\n"
+	        "  \"grew\": 4,\n"
+	        "  \"rows\": [\n"
+	        "    {\n"
+	        "      \"delta\": 3000,\n" CMP_JSON_SIDE("      ", "in_a", 2, 1000, 1, 500, 0)
+	                CMP_JSON_SIDE("      ", "in_b", 4, 4000, 4, 4000, 0) "      \"frames\": [\n" CMP_JSON_FRAME(
+	                        "0x7f0000500100", "\"/nonexistent/gm/libgame.so\"",
+	                        256) ",\n" CMP_JSON_FRAME("0x7f0000500200",
+	                                                  "\"/nonexistent/gm/libgame.so\"",
+	                                                  512) "\n"
+	                                                       "      ]\n"
+	                                                       "    },\n"
+	                                                       "    {\n"
+	                                                       "      \"delta\": 2000,\n"
+	                                                       "      \"in_a\": null,\n" CMP_JSON_SIDE(
+	                                                               "      ", "in_b", 2, 2000, 1,
+	                                                               1000,
+	                                                               1) "      \"frames\": [\n" CMP_JSON_FRAME("0x8000",
+	                                                                                                         "null",
+	                                                                                                         0) "\n"
+	                                                                                                            "      ]\n"
+	                                                                                                            "    }\n"
+	                                                                                                            "  ],\n"
+	                                                                                                            "  \"error_a\": null,\n"
+	                                                                                                            "  \"error_b\": null\n"
+	                                                                                                            "}\n",
+	        pa, pb);
+	cr_expect_str_eq(gm_test_out, want);
+
+	/* every row; a shrinkage has a negative delta; a site only in A has
+	 * in_b null and A's frames */
+	cr_assert_eq(run("--json", "--compare", pa, pb), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_eq(count_of(gm_test_out, "\"delta\": "), 7, "%s", gm_test_out);
+	expect_in(gm_test_out,
+	          "      \"delta\": -2000,\n" CMP_JSON_SIDE("      ", "in_a", 3, 3000, 0, 0, 0)
+	                  CMP_JSON_SIDE("      ", "in_b", 1, 1000, 0, 0, 0));
+	expect_in(gm_test_out,
+	          "      \"delta\": -700,\n" CMP_JSON_SIDE(
+	                  "      ", "in_a", 1, 700, 1, 700,
+	                  0) "      \"in_b\": null,\n"
+	                     "      \"frames\": [\n" CMP_JSON_FRAME(
+	                             "0x7f0000100300", "\"/nonexistent/gm/libgame.so\"",
+	                             768) "\n"
+	                                  "      ]\n"
+	                                  "    },\n");
+	cr_expect(ends_with(gm_test_out, "  ],\n  \"error_a\": null,\n  \"error_b\": null\n}\n"),
+	          "%s", gm_test_out);
+	/* the order of the deltas */
+	{
+		const char *d[7] = {"\"delta\": 3000,", "\"delta\": 2000,", "\"delta\": -2000,",
+		                    "\"delta\": 700,",  "\"delta\": -700,", "\"in_b\": null,",
+		                    "\"delta\": 500,"};
+		const char *at = gm_test_out;
+		int k;
+
+		for (k = 0; k < 7; k++) {
+			const char *p = strstr(at, d[k]);
+
+			cr_expect_not_null(p, "%d: %s", k, gm_test_out);
+			if (p)
+				at = p + 1;
+		}
+	}
+
+	/* --by count, --depth 1, --check-growth: the number given; grew over it */
+	cr_assert_eq(run("--json", "--by", "count", "--depth", "1", "--top", "1", "--check-growth",
+	                 "2", "--compare", pa, pb),
+	             GM_CMD_FAIL, "%s", gm_test_err);
+	cr_expect_str_eq(gm_test_err, "");
+	snprintf(
+	        want, sizeof(want),
+	        "{\n"
+	        "  \"a\": \"%s\",\n"
+	        "  \"b\": \"%s\",\n"
+	        "  \"by\": \"count\",\n"
+	        "  \"sites\": 7,\n"
+	        "  \"changed\": 5,\n"
+	        "  \"check_growth\": 2,\n"
+	        "  \"grew\": 1,\n"
+	        "  \"rows\": [\n"
+	        "    {\n"
+	        "      \"delta\": 3,\n" CMP_JSON_SIDE("      ", "in_a", 2, 1000, 1, 500, 0) CMP_JSON_SIDE(
+	                "      ", "in_b", 5, 4500, 5, 4500,
+	                0) "      \"frames\": [\n" CMP_JSON_FRAME("0x7f0000500100",
+	                                                          "\"/nonexistent/gm/libgame.so\"",
+	                                                          256) "\n"
+	                                                               "      ]\n"
+	                                                               "    }\n"
+	                                                               "  ],\n"
+	                                                               "  \"error_a\": null,\n"
+	                                                               "  \"error_b\": null\n"
+	                                                               "}\n",
+	        pa, pb);
+	cr_expect_str_eq(gm_test_out, want);
+
+	/* --by live; --check-growth 0 counts every growth */
+	cr_assert_eq(run("--json", "--by", "live", "--top", "0", "--check-growth=0", "--compare",
+	                 pa, pb),
+	             GM_CMD_FAIL, "%s", gm_test_err);
+	expect_in(gm_test_out, "  \"by\": \"live\",\n  \"sites\": 8,\n  \"changed\": 5,\n"
+	                       "  \"check_growth\": 0,\n  \"grew\": 4,\n  \"rows\": [\n");
+	cr_expect_eq(count_of(gm_test_out, "\"delta\": "), 5, "%s", gm_test_out);
+	expect_in(gm_test_out, "\"delta\": 3500,");
+
+	/* nothing changed: no rows */
+	cr_assert_eq(run("--json", "--compare", pb, pb), GM_CMD_OK, "%s", gm_test_err);
+	snprintf(want, sizeof(want),
+	         "{\n  \"a\": \"%s\",\n  \"b\": \"%s\",\n  \"by\": \"bytes\",\n  \"sites\": 7,\n"
+	         "  \"changed\": 0,\n  \"check_growth\": null,\n  \"grew\": 0,\n  \"rows\": [],\n"
+	         "  \"error_a\": null,\n  \"error_b\": null\n}\n",
+	         pb, pb);
+	cr_expect_str_eq(gm_test_out, want);
+}
+
+Test(stacks_cmd, compare_check_growth_gates_on_the_largest_growth)
+{
+	const char *pa = cap_cmp_a("a.gmt"), *pb = cap_cmp_b("b.gmt", 0);
+
+	/* S1 grew by 3000 B: over 2999, not over 3000 */
+	cr_expect_eq(run("--check-growth", "2999", "--compare", pa, pb), GM_CMD_FAIL);
+	cr_expect_str_eq(gm_test_err, "");
+	expect_compare(pa, pb,
+	               "sites     8 call sites, 7 changed by allocated bytes, 1 grew by more "
+	               "than 2999\n",
+	               CMP_BYTES_ROWS);
+	cr_expect_eq(run("--compare", pa, pb, "--check-growth", "3000"), GM_CMD_OK, "%s",
+	             gm_test_err);
+	cr_expect_str_eq(gm_test_err, "");
+	expect_compare(pa, pb,
+	               "sites     8 call sites, 7 changed by allocated bytes, 0 grew by more "
+	               "than 3000\n",
+	               CMP_BYTES_ROWS);
+	/* S3 grew by exactly 2000: S1 only */
+	cr_expect_eq(run("--compare", pa, pb, "--check-growth=2000"), GM_CMD_FAIL);
+	expect_in(gm_test_out, ", 7 changed by allocated bytes, 1 grew by more than 2000\n");
+	cr_expect_eq(run("--compare", pa, pb, "--check-growth=1999"), GM_CMD_FAIL);
+	expect_in(gm_test_out, ", 7 changed by allocated bytes, 2 grew by more than 1999\n");
+	/* shrinkage never counts */
+	cr_expect_eq(run("--compare", pb, pa, "--check-growth", "2000"), GM_CMD_OK, "%s",
+	             gm_test_err);
+	expect_in(gm_test_out, ", 7 changed by allocated bytes, 0 grew by more than 2000\n");
+	cr_expect_eq(run("--compare", pb, pa, "--check-growth", "1999"), GM_CMD_FAIL);
+	expect_in(gm_test_out, ", 1 grew by more than 1999\n");
+
+	/* by count: allocations; S1 and S3 grew by 2 */
+	cr_expect_eq(run("--by", "count", "--check-growth", "1", "--top", "1", "--compare", pa, pb),
+	             GM_CMD_FAIL);
+	expect_compare(pa, pb,
+	               "sites     8 call sites, 6 changed by allocation count, 2 grew by more "
+	               "than 1\n",
+	               "\n#1  +2  (A: none; B: 2.0 KiB in 2, 1 live (1000 B))\n"
+	               "      0x8000\n");
+	cr_expect_eq(run("--by", "count", "--check-growth", "2", "--top", "1", "--compare", pa, pb),
+	             GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, ", 6 changed by allocation count, 0 grew by more than 2\n");
+	/* by live: S1 grew by 3500 B */
+	cr_expect_eq(run("--by", "live", "--check-growth", "3499", "--compare", pa, pb),
+	             GM_CMD_FAIL);
+	expect_in(gm_test_out, ", 5 changed by bytes live at the end, 1 grew by more than 3499\n");
+	cr_expect_eq(run("--by", "live", "--check-growth", "3500", "--compare", pa, pb), GM_CMD_OK,
+	             "%s", gm_test_err);
+	expect_in(gm_test_out, ", 5 changed by bytes live at the end, 0 grew by more than 3500\n");
+	/* the largest number there is */
+	cr_expect_eq(run("--check-growth", "18446744073709551615", "--compare", pa, pb), GM_CMD_OK,
+	             "%s", gm_test_err);
+	expect_in(gm_test_out, ", 0 grew by more than 18446744073709551615\n");
+}
+
+Test(stacks_cmd, compare_a_damaged_capture_still_reports)
+{
+	const char *pa = cap_cmp_a("a.gmt"), *pb = cap_cmp_b("b.gmt", 1);
+	const char *nl;
+	char want[4096], msg[sizeof(gm_test_err)];
+
+	cr_expect_eq(run("--compare", pa, pb), GM_CMD_FAIL);
+	/* one line on stderr, the same words as the report's last line */
+	cr_expect_eq(strncmp(gm_test_err, "gmtrace: ", 9), 0, "%s", gm_test_err);
+	cr_expect_eq(count_of(gm_test_err, "\n"), 1, "one line: %s", gm_test_err);
+	expect_in(gm_test_err, pb);
+	strcpy(msg, gm_test_err + 9);
+	snprintf(want, sizeof(want), "%s\ndamaged: %s", CMP_BYTES_ROWS, msg);
+	expect_compare(pa, pb, "sites     8 call sites, 7 changed by allocated bytes\n", want);
+	nl = strstr(gm_test_out, "\ndamaged: ");
+	cr_assert_not_null(nl);
+	cr_expect_str_eq(nl + 10, msg);
+
+	/* JSON: error_b, the same words */
+	cr_expect_eq(run("--json", "--top", "1", "--compare", pa, pb), GM_CMD_FAIL);
+	msg[strlen(msg) - 1] = '\0';
+	snprintf(want, sizeof(want), "  ],\n  \"error_a\": null,\n  \"error_b\": \"%s\"\n}\n", msg);
+	cr_expect(ends_with(gm_test_out, want), "%s", gm_test_out);
+	expect_in(gm_test_out, "  \"sites\": 8,\n  \"changed\": 7,\n");
+	cr_expect_eq(count_of(gm_test_err, "\n"), 1, "one line: %s", gm_test_err);
+
+	/* the damaged one as A: error_a; a growth over --check-growth too:
+	 * still exit 1, the damage said */
+	cr_expect_eq(run("--json", "--top", "1", "--check-growth", "0", "--compare", pb, pa),
+	             GM_CMD_FAIL);
+	snprintf(want, sizeof(want), "  ],\n  \"error_a\": \"%s\",\n  \"error_b\": null\n}\n", msg);
+	cr_expect(ends_with(gm_test_out, want), "%s", gm_test_out);
+	cr_expect_eq(count_of(gm_test_err, "\n"), 1, "one line: %s", gm_test_err);
+	cr_expect_eq(run("--compare", pb, pa), GM_CMD_FAIL);
+	snprintf(want, sizeof(want), "\n      0x7f0000500900  libgame.so+0x900\n\ndamaged: %s\n",
+	         msg);
+	cr_expect(ends_with(gm_test_out, want), "%s", gm_test_out);
+
+	/* both damaged: two lines each */
+	cr_expect_eq(run("--compare", pb, pb), GM_CMD_FAIL);
+	snprintf(want, sizeof(want), "\ndamaged: %s\n\ndamaged: %s\n", msg, msg);
+	cr_expect(ends_with(gm_test_out, want), "%s", gm_test_out);
+	snprintf(want, sizeof(want), "gmtrace: %s\ngmtrace: %s\n", msg, msg);
+	cr_expect_str_eq(gm_test_err, want);
+}
+
+Test(stacks_cmd, compare_a_missing_capture_is_one_error_line)
+{
+	const char *pb = cap_cmp_b("b.gmt", 0);
+	char missing[200], missing2[200];
+
+	snprintf(missing, sizeof(missing), "%s/missing.gmt", tmpdir);
+	snprintf(missing2, sizeof(missing2), "%s/missing2.gmt", tmpdir);
+	/* A missing: B is not read (a missing B would be a second line) */
+	cr_expect_eq(run("--compare", missing, missing2), GM_CMD_FAIL);
+	cr_expect_eq(strncmp(gm_test_err, "gmtrace: ", 9), 0, "%s", gm_test_err);
+	cr_expect_eq(count_of(gm_test_err, "\n"), 1, "one line: %s", gm_test_err);
+	expect_in(gm_test_err, "missing.gmt");
+	expect_not_in(gm_test_err, "missing2.gmt");
+	cr_expect_str_eq(gm_test_out, "");
+	cr_expect_eq(run("--json", "--check-growth", "0", "--compare", missing, pb), GM_CMD_FAIL);
+	cr_expect_eq(count_of(gm_test_err, "\n"), 1, "one line: %s", gm_test_err);
+	expect_in(gm_test_err, "missing.gmt");
+	cr_expect_str_eq(gm_test_out, "");
+
+	/* B missing */
+	cr_expect_eq(run("--compare", pb, missing2), GM_CMD_FAIL);
+	cr_expect_eq(strncmp(gm_test_err, "gmtrace: ", 9), 0, "%s", gm_test_err);
+	cr_expect_eq(count_of(gm_test_err, "\n"), 1, "one line: %s", gm_test_err);
+	expect_in(gm_test_err, "missing2.gmt");
+	cr_expect_str_eq(gm_test_out, "");
+	cr_expect_eq(run("--json", "--compare", pb, missing2), GM_CMD_FAIL);
+	cr_expect_eq(count_of(gm_test_err, "\n"), 1, "one line: %s", gm_test_err);
+	cr_expect_str_eq(gm_test_out, "");
+}
+
+Test(stacks_cmd, compare_bad_arguments_say_what_is_wrong)
+{
+	static const struct {
+		const char *args[7];
+		const char *msg;
+	} cases[] = {
+	        {{"--compare"}, "--compare takes two captures, once"},
+	        {{"--compare", "a.gmt"}, "--compare takes two captures, once"},
+	        {{"--json", "--compare", "a.gmt"}, "--compare takes two captures, once"},
+	        {{"--compare", "a.gmt", "b.gmt", "--compare", "c.gmt", "d.gmt"},
+	         "--compare takes two captures, once"},
+	        {{"--compare", "a.gmt", "b.gmt", "--compare", "a.gmt", "b.gmt"},
+	         "--compare takes two captures, once"},
+	        {{"--compare", "a.gmt", "b.gmt", "c.gmt"},
+	         "--compare A B takes no other capture and no --folded"},
+	        {{"c.gmt", "--compare", "a.gmt", "b.gmt"},
+	         "--compare A B takes no other capture and no --folded"},
+	        {{"--folded", "--compare", "a.gmt", "b.gmt"},
+	         "--compare A B takes no other capture and no --folded"},
+	        {{"--compare", "a.gmt", "b.gmt", "--folded"},
+	         "--compare A B takes no other capture and no --folded"},
+	        {{"--check-growth", "10", "x.gmt"}, "--check-growth goes with --compare A B"},
+	        {{"--check-growth=0", "x.gmt"}, "--check-growth goes with --compare A B"},
+	        {{"--check-growth", "10"}, "--check-growth goes with --compare A B"},
+	        {{"--check-growth", "x", "--compare", "a.gmt", "b.gmt"},
+	         "--check-growth takes a number"},
+	        {{"--check-growth", "-1", "--compare", "a.gmt", "b.gmt"},
+	         "--check-growth takes a number"},
+	        {{"--check-growth", "1.5", "--compare", "a.gmt", "b.gmt"},
+	         "--check-growth takes a number"},
+	        {{"--check-growth=", "--compare", "a.gmt", "b.gmt"},
+	         "--check-growth takes a number"},
+	        {{"--check-growth", "18446744073709551616", "--compare", "a.gmt", "b.gmt"},
+	         "--check-growth takes a number"},
+	        {{"--compare", "a.gmt", "b.gmt", "--check-growth"},
+	         "--check-growth takes a number"},
+	        /* the other options are checked as without --compare */
+	        {{"--compare", "a.gmt", "b.gmt", "--by", "size"},
+	         "--by takes bytes, count or live"},
+	        {{"--compare", "a.gmt", "b.gmt", "--top", "x"}, "--top takes a number 0..1000000"},
+	        {{"--compare", "a.gmt", "b.gmt", "--depth", "1001"},
+	         "--depth takes a number 0..1000"},
+	        {{"--compare", "a.gmt", "b.gmt", "--from", "3", "--to", "2"},
+	         "--from 3 is after --to 2"},
+	        {{"--compare", "a.gmt", "b.gmt", "--json", "--folded"},
+	         "--json and --folded do not go together"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = run_v(NULL, 7, cases[i].args);
+
+		gm_test_expect_usage(rc, "stacks", cases[i].msg, i);
+		cr_expect(strstr(gm_test_err, "\nusage: gmtrace stacks [--json | --folded]") !=
+		                  NULL,
+		          "case %zu: %s", i, gm_test_err);
+		cr_expect(strstr(gm_test_err, "[--check-growth N] --compare A B\n") != NULL,
+		          "case %zu: %s", i, gm_test_err);
+		cr_expect_str_eq(gm_test_out, "", "case %zu: nothing on stdout", i);
+	}
+}
+
+Test(stacks_cmd, compare_a_full_disk_is_one_clear_error)
+{
+	const char *pa = cap_cmp_a("a.gmt"), *pb = cap_cmp_b("b.gmt", 0);
+
+	cr_expect_eq(run_full("--compare", pa, pb), GM_CMD_FAIL);
+	cr_expect_str_eq(gm_test_err, "gmtrace: stacks: cannot write the report\n");
+	cr_expect_eq(run_full("--json", "--compare", pa, pb), GM_CMD_FAIL);
+	cr_expect_str_eq(gm_test_err, "gmtrace: stacks: cannot write the report\n");
+}
+
+Test(stacks_cmd, compare_out_of_memory_anywhere_is_one_error_line)
+{
+	oom_case_t *c = &oom_c;
+	long runs;
+
+	c->args[0] = "--compare";
+	c->args[1] = cap_cmp_a("a.gmt");
+	c->args[2] = cap_cmp_b("b.gmt", 0);
+	c->want = "\n      0x7f0000500900  libgame.so+0x900\n";
+	runs = oom_each(c);
+	cr_expect_gt(runs, 20, "text report (%ld failing runs)", runs);
+	cr_expect_eq(c->other, 0, "%s", c->sample);
+	cr_expect(ends_with(c->full, CMP_BYTES_ROWS), "%s", c->full);
+
+	c->args[0] = "--json";
+	c->args[1] = "--compare";
+	c->args[2] = cap_cmp_a("a2.gmt");
+	c->args[3] = cap_cmp_b("b2.gmt", 0);
+	c->want = "\"delta\": 500,";
+	runs = oom_each(c);
+	cr_expect_gt(runs, 20, "json report (%ld failing runs)", runs);
+	cr_expect_eq(c->other, 0, "%s", c->sample);
+	cr_expect(ends_with(c->full, "\"error_b\": null\n}\n"), "%s", c->full);
+}
+
+/* Sites with no frames (a stack never defined) are not matched across two
+ * captures by their ids, which mean nothing from one run to the next. */
+Test(stacks_cmd, compare_never_matches_sites_without_frames)
+{
+	words_t r[2] = {{0}, {0}};
+	const char *pa, *pb;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		r_process(&r[k], 10);
+		s_site(&r[k], 9);
+		s_alloc(&r[k], 0x10000, 100 * (uint64_t)(k + 1));
+	}
+	pa = write_capture("nf_a.gmt", &r[0], 1);
+	pb = write_capture("nf_b.gmt", &r[1], 1);
+	cr_assert_eq(run("--json", "--compare", pa, pb), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, "\"sites\": 2,");
+	expect_in(gm_test_out, "\"changed\": 2,");
+	cr_assert_eq(run("--compare", pa, pb), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, "\n#1  +200 B  (A: none; B: 200 B in 1, 1 live (200 B))\n"
+	                       "      (stack 9: no definition in the capture)\n"
+	                       "\n#2  -100 B  (A: 100 B in 1, 1 live (100 B); B: none)\n"
+	                       "      (stack 9: no definition in the capture)\n");
+}
