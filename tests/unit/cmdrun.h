@@ -9,7 +9,7 @@
  * exit status. Used by the command tests that link analysis/cmd/<cmd>.c.
  * gm_test_expect_usage checks a run stopped at its arguments;
  * gm_test_oom_outcome and oom_cmd_check judge a run under
- * gm_failalloc_each (failalloc.h).
+ * gm_failalloc_each (failalloc.h); gm_test_damage cuts a capture's end.
  */
 #ifndef GM_TEST_CMDRUN_H
 #define GM_TEST_CMDRUN_H
@@ -23,6 +23,19 @@
 #include "failalloc.h"
 
 static char gm_test_out[1 << 17], gm_test_err[1 << 12];
+
+/* Cuts the last 8 bytes of a capture: its last block is damaged. */
+static inline void gm_test_damage(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long size;
+
+	cr_assert_not_null(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fclose(f);
+	cr_assert_eq(truncate(path, size - 8), 0);
+}
 
 /* The file's text into buf (cut to n - 1 bytes); the file goes. */
 static inline void gm_test_slurp(const char *file, char *buf, size_t n)

@@ -134,17 +134,6 @@ static const char *cap_frames(const char *name, int frames, uint64_t allocs)
 }
 
 /* Cuts the last 8 bytes of a capture: its last block is damaged. */
-static void damage(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	long size;
-
-	cr_assert_not_null(f);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fclose(f);
-	cr_assert_eq(truncate(path, size - 8), 0);
-}
 
 /* ---- usage ------------------------------------------------------------------ */
 
@@ -282,7 +271,7 @@ Test(pools_cmd, a_damaged_capture_is_reported_after_the_report)
 {
 	const char *path = cap_game("damaged.gmt", 2);
 
-	damage(path);
+	gm_test_damage(path);
 	cr_expect_eq(run(path), GM_CMD_FAIL);
 	expect_in(gm_test_out, "\ndamaged   ");
 	expect_in(gm_test_out, "pool 1 \"ships\"");

@@ -874,17 +874,6 @@ Test(stacks_cmd, tag_and_asset_count_the_allocations_made_there)
 /* ---- damage and write errors --------------------------------------------------------- */
 
 /* Cuts the last 8 bytes of a capture: its last block is damaged. */
-static void damage(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	long size;
-
-	cr_assert_not_null(f);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fclose(f);
-	cr_assert_eq(truncate(path, size - 8), 0);
-}
 
 Test(stacks_cmd, a_damaged_capture_still_reports_what_came_before)
 {
@@ -903,7 +892,7 @@ Test(stacks_cmd, a_damaged_capture_still_reports_what_came_before)
 	s_alloc(&r[1], 0x200, 8);
 	s_alloc(&r[1], 0x300, 8);
 	path = write_capture("damaged.gmt", r, 2);
-	damage(path);
+	gm_test_damage(path);
 
 	cr_expect_eq(run(path), GM_CMD_FAIL);
 	expect_in(gm_test_out, "\n#1  40 B in 1 allocation (largest 40 B), 1 live at the end "
@@ -1470,7 +1459,7 @@ static const char *cap_cmp_b(const char *name, int damaged)
 	s_alloc(&r[1], 0x30000, 5000);
 	s_alloc(&r[1], 0x31000, 5000);
 	path = write_capture(name, r, 2);
-	damage(path);
+	gm_test_damage(path);
 	return path;
 }
 
