@@ -1837,7 +1837,8 @@ Test(stacks_cmd, compare_a_damaged_capture_still_reports)
 {
 	const char *pa = cap_cmp_a("a.gmt"), *pb = cap_cmp_b("b.gmt", 1);
 	const char *nl;
-	char want[4096], msg[sizeof(gm_test_err)];
+	/* room for two messages and the rows around them */
+	char want[2 * sizeof(gm_test_err) + 4096], msg[sizeof(gm_test_err)];
 
 	cr_expect_eq(run("--compare", pa, pb), GM_CMD_FAIL);
 	/* one line on stderr, the same words as the report's last line */
