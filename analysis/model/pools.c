@@ -269,7 +269,7 @@ void gm_pools_free(gm_pools_t *p)
 	gm_pools_map_free(p->domin);
 	gm_pools_map_free(p->gindex);
 	gm_pools_map_free(p->gsites);
-	free(p->thread_site);
+	gm_sites_free(&p->sites_now);
 	gm_live_free(p->live);
 	free(p);
 }
@@ -657,39 +657,11 @@ static void gm_pools_release(gm_pools_t *p, uint64_t ptr, int counted)
 		g->short_lived++;
 }
 
-/* The site record pending on a thread (1 + stack id, 0: none), taken. */
-static uint64_t gm_pools_take_site(gm_pools_t *p, uint32_t thread)
+/* An allocation of size bytes at ptr (site: its site, from gm_sites_event). */
+static int gm_pools_allocation(gm_pools_t *p, const gm_event_t *ev, uint64_t ptr, uint64_t size,
+                               uint64_t site)
 {
-	uint64_t s = 0;
-	if (thread < p->nthread_sites) {
-		s = p->thread_site[thread];
-		p->thread_site[thread] = 0;
-	}
-	return s;
-}
-
-static int gm_pools_site(gm_pools_t *p, const gm_event_t *ev)
-{
-	if (ev->thread >= p->nthread_sites) {
-		size_t n = p->nthread_sites ? p->nthread_sites : 8;
-		uint64_t *t;
-		while (n <= ev->thread)
-			n *= 2;
-		if (!(t = realloc(p->thread_site, n * sizeof(*t))))
-			return -ENOMEM;
-		memset(t + p->nthread_sites, 0, (n - p->nthread_sites) * sizeof(*t));
-		p->thread_site = t;
-		p->nthread_sites = n;
-	}
-	/* ids are 32-bit: a larger one (a damaged capture) names no stack */
-	p->thread_site[ev->thread] = ev->a <= UINT32_MAX ? ev->a + 1 : 0;
-	p->has_sites = 1;
-	return 0;
-}
-
-static int gm_pools_allocation(gm_pools_t *p, const gm_event_t *ev, uint64_t ptr, uint64_t size)
-{
-	uint64_t frame = p->last_mark + 1, site = gm_pools_take_site(p, ev->thread), *n;
+	uint64_t frame = p->last_mark + 1, *n;
 	gm_pools_group_t *g;
 	gm_live_entry_t e;
 	size_t gi;
@@ -731,12 +703,17 @@ static int gm_pools_allocation(gm_pools_t *p, const gm_event_t *ev, uint64_t ptr
 /* Second pass (see pools.h). Returns 0 or -ENOMEM. */
 int gm_pools_candidates_add(gm_pools_t *p, const gm_event_t *ev)
 {
+	uint64_t site;
 	int rc = 0;
 
 	if (p->failed)
 		return -ENOMEM;
 	if (p->pass != 2)
 		return 0;
+	if (gm_sites_event(&p->sites_now, ev, &site) != 0) {
+		p->failed = 1;
+		return -ENOMEM;
+	}
 	switch (ev->type) {
 	case gm_rec_frame:
 		rc = gm_pools_frame_mark(p, ev);
@@ -745,25 +722,18 @@ int gm_pools_candidates_add(gm_pools_t *p, const gm_event_t *ev)
 		rc = gm_pools_context(p, ev);
 		break;
 	case gm_rec_alloc:
-		rc = gm_pools_allocation(p, ev, ev->a, ev->b);
+		rc = gm_pools_allocation(p, ev, ev->a, ev->b, site);
 		break;
 	case gm_rec_site:
-		rc = gm_pools_site(p, ev);
-		break;
-	case gm_rec_fail:
-		gm_pools_take_site(p, ev->thread);
+		p->has_sites = 1;
 		break;
 	case gm_rec_free:
-		if (ev->x == gm_kind_realloc || ev->x == gm_kind_reallocarray)
-			gm_pools_take_site(p, ev->thread); /* a realloc to 0 */
 		gm_pools_release(p, ev->a, 1);
 		break;
 	case gm_rec_realloc:
 		gm_pools_release(p, ev->extra[0], 1);
 		if (ev->a != 0)
-			rc = gm_pools_allocation(p, ev, ev->a, ev->b);
-		else
-			gm_pools_take_site(p, ev->thread);
+			rc = gm_pools_allocation(p, ev, ev->a, ev->b, site);
 		break;
 	default:
 		break;

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "analysis/log/reader.h"
+#include "analysis/model/stacks.h"
 #include "analysis/model/live.h"
 
 /* Allocator cost size classes read from alloc_cost records: class c holds
@@ -216,8 +217,7 @@ typedef struct gm_pools {
 	gm_pools_map_t *domin;  /* (tag, class) -> dominant size + 1 */
 	gm_pools_map_t *gindex; /* (tag, size key) -> group index + 1 */
 	gm_pools_map_t *gsites; /* (group index, stack id) -> allocations */
-	uint64_t *thread_site;  /* per thread: 1 + stack id of its next allocation */
-	size_t nthread_sites;
+	gm_sites_t sites_now;   /* each thread's pending site (model/stacks.h) */
 	gm_live_t *live;
 	int pass; /* 1 or 2 */
 	int failed;

@@ -27,9 +27,8 @@ struct gm_stacks {
 	gm_stacks_def_t *defs;
 	size_t ndefs, capdefs;
 	gm_stacks_map_t def_of; /* stack id -> def index */
-	uint64_t *pending;      /* per thread: 1 + stack id of its next allocation */
-	size_t npending;
-	gm_live_t *live; /* live blocks; seq = 1 + site index (0: no site) */
+	gm_sites_t sites_now;   /* each thread's pending site */
+	gm_live_t *live;        /* live blocks; seq = 1 + site index (0: no site) */
 	gm_stack_module_t *mods;
 	size_t nmods, capmods;
 	gm_stacks_totals_t totals;
@@ -199,7 +198,7 @@ void gm_stacks_free(gm_stacks_t *s)
 	free(s->site_of.vals);
 	free(s->def_of.keys);
 	free(s->def_of.vals);
-	free(s->pending);
+	gm_sites_free(&s->sites_now);
 	free(s->mods);
 	free(s->tag_ids);
 	free(s->asset_ids);
@@ -225,16 +224,14 @@ static int gm_stacks_site_for(gm_stacks_t *s, uint32_t id, uint64_t *seq)
 	return 0;
 }
 
-static int gm_stacks_alloc(gm_stacks_t *s, const gm_event_t *ev, uint64_t ptr, uint64_t size)
+/* An allocation (pend: its site, from gm_sites_event). */
+static int gm_stacks_alloc(gm_stacks_t *s, const gm_event_t *ev, uint64_t ptr, uint64_t size,
+                           uint64_t pend)
 {
 	gm_live_entry_t e = {.ptr = ptr, .size = size, .ns = ev->ns, .thread = ev->thread};
-	uint64_t pend = ev->thread < s->npending ? s->pending[ev->thread] : 0;
 	uint64_t frame = s->last_mark + 1;
 	if (frame < s->from || frame > s->to || !gm_stacks_wanted(s, ev->thread)) {
-		/* outside the frames, tag or asset asked for: not counted, and its
-		 * site taken */
-		if (pend)
-			s->pending[ev->thread] = 0;
+		/* outside the frames, tag or asset asked for: not counted */
 		if (ptr)
 			gm_live_remove(s->live, ptr, NULL);
 		return 0;
@@ -243,7 +240,6 @@ static int gm_stacks_alloc(gm_stacks_t *s, const gm_event_t *ev, uint64_t ptr, u
 	s->totals.allocated_bytes += size;
 	if (pend) {
 		gm_stack_site_t *site;
-		s->pending[ev->thread] = 0;
 		if (gm_stacks_site_for(s, (uint32_t)(pend - 1), &e.seq) != 0)
 			return -ENOMEM;
 		site = &s->sites[e.seq - 1];
@@ -265,20 +261,54 @@ static int gm_stacks_alloc(gm_stacks_t *s, const gm_event_t *ev, uint64_t ptr, u
 	return gm_live_add(s->live, &e) == -ENOMEM ? -ENOMEM : 0;
 }
 
-int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
+int gm_sites_event(gm_sites_t *s, const gm_event_t *ev, uint64_t *site)
 {
-	s->nevents++;
+	*site = 0;
 	switch (ev->type) {
 	case gm_rec_site: {
-		size_t had = s->npending;
-		if (gm_stacks_grow((void **)&s->pending, &s->npending, (size_t)ev->thread + 1,
+		size_t had = s->n;
+		if (gm_stacks_grow((void **)&s->pending, &s->n, (size_t)ev->thread + 1,
 		                   sizeof(*s->pending)) != 0)
 			return -ENOMEM;
-		memset(s->pending + had, 0, (s->npending - had) * sizeof(*s->pending));
-		/* ids are 32-bit: a larger one (a damaged capture) names no stack */
+		memset(s->pending + had, 0, (s->n - had) * sizeof(*s->pending));
 		s->pending[ev->thread] = ev->a <= UINT32_MAX ? ev->a + 1 : 0;
 		return 0;
 	}
+	case gm_rec_free:
+		/* a realloc's site comes before its call, which may end as a free
+		 * (realloc to 0, recorded with the realloc's kind); other frees
+		 * (an evictor's, inside the call) leave it be */
+		if (ev->x != gm_kind_realloc && ev->x != gm_kind_reallocarray)
+			return 0;
+		break;
+	case gm_rec_alloc:
+	case gm_rec_realloc:
+	case gm_rec_fail:
+		break;
+	default:
+		return 0;
+	}
+	if (ev->thread < s->n) {
+		*site = s->pending[ev->thread];
+		s->pending[ev->thread] = 0;
+	}
+	return 0;
+}
+
+void gm_sites_free(gm_sites_t *s)
+{
+	free(s->pending);
+	s->pending = NULL;
+	s->n = 0;
+}
+
+int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
+{
+	uint64_t pend;
+	s->nevents++;
+	if (gm_sites_event(&s->sites_now, ev, &pend) != 0)
+		return -ENOMEM;
+	switch (ev->type) {
 	case gm_rec_stack: {
 		gm_stacks_def_t *d;
 		if (gm_stacks_map_get(&s->def_of, (uint32_t)ev->a) >= 0)
@@ -303,18 +333,14 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		return 0;
 	}
 	case gm_rec_alloc:
-		return gm_stacks_alloc(s, ev, ev->a, ev->b);
+		return gm_stacks_alloc(s, ev, ev->a, ev->b, pend);
 	case gm_rec_realloc:
 		if (ev->extra[0])
 			gm_live_remove(s->live, ev->extra[0], NULL);
-		return gm_stacks_alloc(s, ev, ev->a, ev->b);
+		return gm_stacks_alloc(s, ev, ev->a, ev->b, pend);
 	case gm_rec_fail: {
-		/* a failed allocation at its site (a realloc's site comes before
-		 * its call, which may fail) */
-		uint64_t pend = ev->thread < s->npending ? s->pending[ev->thread] : 0, k;
-		uint64_t frame = s->last_mark + 1;
-		if (pend)
-			s->pending[ev->thread] = 0;
+		/* a failed allocation at its site */
+		uint64_t frame = s->last_mark + 1, k;
 		if (frame < s->from || frame > s->to || !gm_stacks_wanted(s, ev->thread))
 			return 0;
 		s->totals.failures++;
@@ -326,12 +352,6 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		return 0;
 	}
 	case gm_rec_free:
-		/* a realloc's site comes before its call, which may end as a free
-		 * (realloc to 0, recorded with the realloc's kind): the site goes
-		 * with it; other frees leave it be */
-		if (ev->thread < s->npending &&
-		    (ev->x == gm_kind_realloc || ev->x == gm_kind_reallocarray))
-			s->pending[ev->thread] = 0;
 		gm_live_remove(s->live, ev->a, NULL);
 		return 0;
 	case gm_rec_module: {

@@ -20,6 +20,25 @@
 
 #include "analysis/log/reader.h"
 
+/* The site record pending on each thread: the stack its next allocation
+ * was made at (FORMAT.md, "Call stacks"). Every model that counts by call
+ * site reads sites through this, so the rules live in one place. Zeroed
+ * to start. */
+typedef struct gm_sites {
+	uint64_t *pending; /* per thread: 1 + stack id, 0: none */
+	size_t n;
+} gm_sites_t;
+
+/* Takes one event. A site record is noted; an alloc, a realloc, a fail or a
+ * realloc-kind free (a realloc to 0) takes its thread's pending site into
+ * *site (1 + stack id, 0: none); any other event sets *site to 0. Stack ids
+ * are 32-bit: a larger one (a damaged capture) names no stack. Returns 0 or
+ * -ENOMEM. */
+int gm_sites_event(gm_sites_t *s, const gm_event_t *ev, uint64_t *site);
+
+/* Frees the table; the tracker is zeroed again. */
+void gm_sites_free(gm_sites_t *s);
+
 typedef struct gm_stack_site {
 	uint32_t id;              /* the writer's stack id (0: not kept) */
 	uint32_t nframes;         /* 0 when no definition was seen */
