@@ -20,6 +20,7 @@
 #include "analysis/model/pools.h"
 #include "analysis/model/stacks.h"
 #include "analysis/model/symbols.h"
+#include "analysis/report/callsite.h"
 #include "analysis/report/json.h"
 #include "analysis/report/text.h"
 
@@ -59,18 +60,17 @@ static void gm_pools_cmd_site_text(const gm_pools_cmd_t *c, uint32_t id)
 	}
 	for (k = 0; k < n && k < GM_POOLS_CMD_SITE_FRAMES; k++) {
 		gm_symbol_t y;
-		const char *f;
 		gm_symbols_lookup(c->symbols, frames[k], when, &y);
 		printf("%s", k ? " < " : "");
 		if (y.function)
 			printf("%s", y.function);
 		else if (y.module)
-			printf("%s+0x%llx", (f = strrchr(y.module, '/')) ? f + 1 : y.module,
+			printf("%s+0x%llx", gm_callsite_base(y.module),
 			       (unsigned long long)y.offset);
 		else
 			printf("0x%llx", (unsigned long long)frames[k]);
 		if (y.file)
-			printf(" (%s:%d)", (f = strrchr(y.file, '/')) ? f + 1 : y.file, y.line);
+			printf(" (%s:%d)", gm_callsite_base(y.file), y.line);
 	}
 }
 
@@ -78,7 +78,6 @@ static void gm_pools_cmd_sites_json(gm_json_t *j, const gm_pools_cmd_t *c,
                                     const gm_pools_group_t *g, int has_sites)
 {
 	unsigned i;
-	char hex[24];
 	gm_json_key(j, "call_sites");
 	if (!has_sites) {
 		gm_json_null(j);
@@ -88,27 +87,15 @@ static void gm_pools_cmd_sites_json(gm_json_t *j, const gm_pools_cmd_t *c,
 	for (i = 0; i < g->nsites; i++) {
 		const uint64_t *frames = NULL;
 		uint64_t when = 0;
-		uint32_t n = 0, k;
+		uint32_t n = 0;
 		gm_json_object_begin(j);
 		gm_json_key_u64(j, "stack", g->site_ids[i]);
 		gm_json_key_u64(j, "allocations", g->site_counts[i]);
-		gm_json_key(j, "frames");
-		gm_json_array_begin(j);
 		if (c->stacks)
 			gm_stacks_defined(c->stacks, g->site_ids[i], &frames, &n, &when);
-		for (k = 0; k < n && k < GM_POOLS_CMD_SITE_FRAMES; k++) {
-			gm_symbol_t y;
-			gm_symbols_lookup(c->symbols, frames[k], when, &y);
-			snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)frames[k]);
-			gm_json_object_begin(j);
-			gm_json_key_string(j, "address", hex);
-			gm_json_key_string(j, "function", y.function);
-			gm_json_key_string(j, "file", y.file);
-			gm_json_key_u64(j, "line", (uint64_t)(y.line > 0 ? y.line : 0));
-			gm_json_key_string(j, "module", y.module);
-			gm_json_object_end(j);
-		}
-		gm_json_array_end(j);
+		gm_callsite_frames_json(j, c->symbols, frames,
+		                        n < GM_POOLS_CMD_SITE_FRAMES ? n : GM_POOLS_CMD_SITE_FRAMES,
+		                        when);
 		gm_json_object_end(j);
 	}
 	gm_json_array_end(j);

@@ -15,6 +15,7 @@
 #include "analysis/log/reader.h"
 #include "analysis/model/stacks.h"
 #include "analysis/model/symbols.h"
+#include "analysis/report/callsite.h"
 #include "analysis/report/json.h"
 #include "analysis/report/text.h"
 
@@ -200,12 +201,6 @@ static void gm_stacks_rows_free(gm_stacks_row_t **rows, size_t n)
 	free(rows);
 }
 
-static const char *gm_stacks_base(const char *path)
-{
-	const char *slash = path ? strrchr(path, '/') : NULL;
-	return slash ? slash + 1 : path;
-}
-
 /* One frame for people: "function (file:line)  module", or what is known. */
 static void gm_stacks_frame_text(const gm_symbol_t *y, uint64_t pc)
 {
@@ -214,9 +209,9 @@ static void gm_stacks_frame_text(const gm_symbol_t *y, uint64_t pc)
 	else
 		printf("      0x%llx", (unsigned long long)pc);
 	if (y->file)
-		printf(" (%s:%d)", gm_stacks_base(y->file), y->line);
+		printf(" (%s:%d)", gm_callsite_base(y->file), y->line);
 	if (y->module)
-		printf("  %s+0x%llx", gm_stacks_base(y->module), (unsigned long long)y->offset);
+		printf("  %s+0x%llx", gm_callsite_base(y->module), (unsigned long long)y->offset);
 	putchar('\n');
 }
 
@@ -311,7 +306,7 @@ static void gm_stacks_folded_name(const gm_symbol_t *y, uint64_t pc)
 	if (y->function) {
 		gm_stacks_folded_text(y->function);
 	} else if (y->module) {
-		gm_stacks_folded_text(gm_stacks_base(y->module));
+		gm_stacks_folded_text(gm_callsite_base(y->module));
 		printf("+0x%llx", (unsigned long long)y->offset);
 	} else {
 		printf("0x%llx", (unsigned long long)pc);
@@ -339,30 +334,6 @@ static void gm_stacks_folded(gm_symbols_t *sy, gm_stacks_row_t *const *order, si
 		}
 		printf(" %llu\n", (unsigned long long)v);
 	}
-}
-
-/* "frames": the first nf frames of s, named. */
-static void gm_stacks_frames_json(gm_json_t *j, gm_symbols_t *sy, const gm_stack_site_t *s,
-                                  unsigned nf)
-{
-	char hex[24];
-	unsigned k;
-	gm_json_key(j, "frames");
-	gm_json_array_begin(j);
-	for (k = 0; k < nf; k++) {
-		gm_symbol_t y;
-		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
-		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)s->frames[k]);
-		gm_json_object_begin(j);
-		gm_json_key_string(j, "address", hex);
-		gm_json_key_string(j, "function", y.function);
-		gm_json_key_string(j, "file", y.file);
-		gm_json_key_u64(j, "line", (uint64_t)(y.line > 0 ? y.line : 0));
-		gm_json_key_string(j, "module", y.module);
-		gm_json_key_u64(j, "offset", y.offset);
-		gm_json_object_end(j);
-	}
-	gm_json_array_end(j);
 }
 
 static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
@@ -412,7 +383,7 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 		gm_json_key_u64(&j, "live_bytes", s->live_bytes);
 		gm_json_key_u64(&j, "failed", s->failures);
 		gm_json_key_u64(&j, "depth", s->nframes);
-		gm_stacks_frames_json(&j, sy, s, nf);
+		gm_callsite_frames_json(&j, sy, s->frames, nf, s->defined_at);
 		gm_json_object_end(&j);
 	}
 	gm_json_array_end(&j);
@@ -586,8 +557,8 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, uint64_t 
 			gm_json_key_i64(&j, "delta", p[i].delta);
 			gm_stacks_compare_side_json(&j, "in_a", p[i].a);
 			gm_stacks_compare_side_json(&j, "in_b", p[i].b);
-			gm_stacks_frames_json(&j, p[i].b ? b.sy : a.sy, &r->s,
-			                      gm_stacks_shown(&r->s, depth));
+			gm_callsite_frames_json(&j, p[i].b ? b.sy : a.sy, r->s.frames,
+			                        gm_stacks_shown(&r->s, depth), r->s.defined_at);
 			gm_json_object_end(&j);
 		}
 		gm_json_array_end(&j);

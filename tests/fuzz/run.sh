@@ -37,7 +37,7 @@ src=(tests/fuzz/fuzz_capture.c
 	analysis/cmd/{args,summary,dump,frames,assets,transitions,pools,budgets,platforms,stacks}.c
 	analysis/log/reader.c analysis/log/compact.c
 	analysis/model/{live,frames,pools,assets,budgets,platforms,stacks,symbols}.c
-	analysis/report/{json,text,top,heatmap}.c
+	analysis/report/{json,text,top,heatmap,callsite}.c
 	interpose/log/pack.c interpose/budget/budgetfile.c
 	interpose/support/{support,options,yamlfile}.c
 	platforms/{profile,host}.c)
