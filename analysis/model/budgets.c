@@ -6,6 +6,7 @@
  * arena stops moving.
  */
 #include "analysis/model/budgets.h"
+#include "analysis/model/grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -60,22 +61,6 @@ struct gm_budgets {
 };
 
 /* ---- small containers ------------------------------------------------------- */
-
-/* Makes room for one more element in *v (n used, *cap allocated). */
-static int gm_budgets_grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t c = *cap ? *cap * 2 : 16;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = realloc(*v, c * size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = c;
-	return 0;
-}
 
 static size_t gm_budgets_slot(const gm_budgets_map_t *map, uint64_t key)
 {
@@ -181,7 +166,7 @@ static uint32_t gm_budgets_node(gm_budgets_t *m, uint64_t id)
 	if (v)
 		return *v;
 	if (m->nnodes >= GM_BUDGETS_NONE - 1 ||
-	    gm_budgets_grow((void **)&m->nodes, &m->cap_nodes, m->nnodes, sizeof(*m->nodes)) < 0)
+	    gm_grow((void **)&m->nodes, &m->cap_nodes, m->nnodes + 1, sizeof(*m->nodes)) < 0)
 		return GM_BUDGETS_NONE;
 	idx = (uint32_t)m->nnodes;
 	if (gm_budgets_map_put(&m->node_map, id, idx) < 0)
@@ -204,8 +189,7 @@ static gm_budgets_asset_t *gm_budgets_asset(gm_budgets_t *m, uint64_t id)
 	if (v)
 		return &m->assets[*v];
 	if (m->nassets >= GM_BUDGETS_NONE - 1 ||
-	    gm_budgets_grow((void **)&m->assets, &m->cap_assets, m->nassets, sizeof(*m->assets)) <
-	            0 ||
+	    gm_grow((void **)&m->assets, &m->cap_assets, m->nassets + 1, sizeof(*m->assets)) < 0 ||
 	    gm_budgets_map_put(&m->asset_map, id, (uint32_t)m->nassets) < 0)
 		return NULL;
 	a = &m->assets[m->nassets++];
@@ -293,7 +277,7 @@ static int gm_budgets_point(gm_budgets_t *m, const gm_event_t *ev)
 	b->points_seen++;
 	if (!gm_budgets_in_range(m, ev->a))
 		return 0;
-	if (gm_budgets_grow((void **)&b->series, &b->cap, b->npoints, sizeof(*b->series)) < 0)
+	if (gm_grow((void **)&b->series, &b->cap, b->npoints + 1, sizeof(*b->series)) < 0)
 		return -ENOMEM;
 	p = &b->series[b->npoints];
 	p->frame = ev->a;
@@ -339,8 +323,8 @@ static int gm_budgets_violation(gm_budgets_t *m, const gm_event_t *ev, gm_budget
 	}
 	if (!gm_budgets_in_range(m, frame))
 		return 0;
-	if (gm_budgets_grow((void **)&m->violations, &m->cap_violations, m->nviolations,
-	                    sizeof(*m->violations)) < 0)
+	if (gm_grow((void **)&m->violations, &m->cap_violations, m->nviolations + 1,
+	            sizeof(*m->violations)) < 0)
 		return -ENOMEM;
 	v = &m->violations[m->nviolations++];
 	v->node = idx;
@@ -391,8 +375,8 @@ static int gm_budgets_evict(gm_budgets_t *m, const gm_event_t *ev, gm_budgets_th
 	}
 	if (!gm_budgets_in_range(m, frame))
 		return 0;
-	if (gm_budgets_grow((void **)&m->evictions, &m->cap_evictions, m->nevictions,
-	                    sizeof(*m->evictions)) < 0)
+	if (gm_grow((void **)&m->evictions, &m->cap_evictions, m->nevictions + 1,
+	            sizeof(*m->evictions)) < 0)
 		return -ENOMEM;
 	e = &m->evictions[m->nevictions++];
 	e->node = idx;
@@ -441,8 +425,7 @@ static int gm_budgets_validation(gm_budgets_t *m, const gm_event_t *ev, uint64_t
 	}
 	if (!gm_budgets_in_range(m, frame))
 		return 0;
-	if (gm_budgets_grow((void **)&m->valids, &m->cap_valids, m->nvalids, sizeof(*m->valids)) <
-	    0)
+	if (gm_grow((void **)&m->valids, &m->cap_valids, m->nvalids + 1, sizeof(*m->valids)) < 0)
 		return -ENOMEM;
 	v = &m->valids[m->nvalids++];
 	v->code = ev->x;
@@ -470,7 +453,7 @@ static int gm_budgets_tag_def(gm_budgets_t *m, const gm_event_t *ev)
 		m->tag_names[*v] = off;
 		return 0;
 	}
-	if (gm_budgets_grow((void **)&m->tag_names, &m->cap_tags, m->ntags, sizeof(*m->tag_names)) <
+	if (gm_grow((void **)&m->tag_names, &m->cap_tags, m->ntags + 1, sizeof(*m->tag_names)) <
 	            0 ||
 	    gm_budgets_map_put(&m->tag_map, ev->a, (uint32_t)m->ntags) < 0)
 		return -ENOMEM;

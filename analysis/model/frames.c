@@ -8,32 +8,13 @@
  * being read.
  */
 #include "analysis/model/frames.h"
+#include "analysis/model/grow.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Grows *p (of *cap elements of size sz) to hold at least n. 0 or -ENOMEM. */
-static int gm_frames_grow(void **p, size_t *cap, size_t n, size_t sz)
-{
-	size_t c = *cap ? *cap : 64;
-	void *q;
-
-	if (n <= *cap)
-		return 0;
-	while (c < n)
-		c *= 2;
-	q = realloc(*p, c * sz);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
-#define GM_FRAMES_GROW(arr, cap, n) gm_frames_grow((void **)&(arr), &(cap), (n), sizeof(*(arr)))
 
 static char *gm_frames_strdup(const void *p, size_t n)
 {
@@ -258,7 +239,7 @@ static gm_frames_thread_t *gm_frames_thr(gm_frames_t *f, uint32_t thread, int *r
 		return NULL;
 	if (thread >= f->thr_cap) {
 		size_t had = f->thr_cap;
-		if (GM_FRAMES_GROW(f->thr, f->thr_cap, (size_t)thread + 1) < 0) {
+		if (GM_GROW(f->thr, f->thr_cap, (size_t)thread + 1) < 0) {
 			*rc = -ENOMEM;
 			return NULL;
 		}
@@ -266,7 +247,7 @@ static gm_frames_thread_t *gm_frames_thr(gm_frames_t *f, uint32_t thread, int *r
 	}
 	t = &f->thr[thread];
 	if (t->allocations == 0 && t->frees == 0) {
-		if (GM_FRAMES_GROW(f->thr_seen, f->thr_seen_cap, f->nthr_seen + 1) < 0) {
+		if (GM_GROW(f->thr_seen, f->thr_seen_cap, f->nthr_seen + 1) < 0) {
 			*rc = -ENOMEM;
 			return NULL;
 		}
@@ -291,7 +272,7 @@ static int gm_frames_split_events(gm_frames_t *f, size_t i, int from_events)
 
 	if (from_events && gm_frames_keep_thread(f, row->frame) && n <= UINT32_MAX &&
 	    f->nthreads_kept + n <= UINT32_MAX) {
-		if (GM_FRAMES_GROW(f->threads, f->threads_cap, f->nthreads_kept + n) < 0)
+		if (GM_GROW(f->threads, f->threads_cap, f->nthreads_kept + n) < 0)
 			return -ENOMEM;
 		row->thread_first = (uint32_t)f->nthreads_kept;
 		row->thread_count = (uint32_t)n;
@@ -372,7 +353,7 @@ static int gm_frames_frame(gm_frames_t *f, const gm_event_t *ev)
 		f->sets[ev->x].frames++;
 		return 0;
 	}
-	if (GM_FRAMES_GROW(f->rows, f->rows_cap, f->nrows + 1) < 0)
+	if (GM_GROW(f->rows, f->rows_cap, f->nrows + 1) < 0)
 		return -ENOMEM;
 	row = &f->rows[f->nrows];
 	memset(row, 0, sizeof(*row));
@@ -419,7 +400,7 @@ static int gm_frames_frame_thread(gm_frames_t *f, const gm_event_t *ev)
 		f->nscratch = 0;
 		f->scratch_frame = ev->a;
 	}
-	if (GM_FRAMES_GROW(f->scratch, f->scratch_cap, f->nscratch + 1) < 0)
+	if (GM_GROW(f->scratch, f->scratch_cap, f->nscratch + 1) < 0)
 		return -ENOMEM;
 	f->scratch[f->nscratch++] = t;
 
@@ -442,7 +423,7 @@ static int gm_frames_frame_thread(gm_frames_t *f, const gm_event_t *ev)
 	    f->rows[i].thread_first + f->rows[i].thread_count != f->nthreads_kept)
 		return 0;
 	if (f->nthreads_kept >= UINT32_MAX ||
-	    GM_FRAMES_GROW(f->threads, f->threads_cap, f->nthreads_kept + 1) < 0)
+	    GM_GROW(f->threads, f->threads_cap, f->nthreads_kept + 1) < 0)
 		return -ENOMEM;
 	if (f->rows[i].thread_count == 0)
 		f->rows[i].thread_first = (uint32_t)f->nthreads_kept;
@@ -468,7 +449,7 @@ static int gm_frames_split_records(gm_frames_t *f, size_t i)
 	row->thread_count = 0;
 	if (n == 0 || n > UINT32_MAX || f->nthreads_kept + n > UINT32_MAX)
 		return 0;
-	if (GM_FRAMES_GROW(f->threads, f->threads_cap, f->nthreads_kept + n) < 0)
+	if (GM_GROW(f->threads, f->threads_cap, f->nthreads_kept + n) < 0)
 		return -ENOMEM;
 	memcpy(f->threads + f->nthreads_kept, f->scratch, n * sizeof(*f->scratch));
 	row->thread_count = (uint32_t)n;
@@ -536,7 +517,7 @@ static int gm_frames_spike(gm_frames_t *f, const gm_event_t *ev)
 	gm_frames_spike_t *s;
 	size_t row = gm_frames_find(f, ev->a);
 
-	if (GM_FRAMES_GROW(f->spikes, f->spikes_cap, f->nspikes + 1) < 0)
+	if (GM_GROW(f->spikes, f->spikes_cap, f->nspikes + 1) < 0)
 		return -ENOMEM;
 	s = &f->spikes[f->nspikes];
 	memset(s, 0, sizeof(*s));
@@ -565,7 +546,7 @@ static int gm_frames_spike(gm_frames_t *f, const gm_event_t *ev)
 		for (k = 0; k < GM_FRAMES_CLASSES; k++) {
 			if (f->last.class_count[k] == 0)
 				continue;
-			if (GM_FRAMES_GROW(f->classes, f->classes_cap, f->nclasses + 1) < 0)
+			if (GM_GROW(f->classes, f->classes_cap, f->nclasses + 1) < 0)
 				return -ENOMEM;
 			f->classes[f->nclasses].k = (uint32_t)k;
 			f->classes[f->nclasses].count = f->last.class_count[k];
@@ -588,15 +569,15 @@ static int gm_frames_spike(gm_frames_t *f, const gm_event_t *ev)
 				o.name = f->tag_names[o.id];
 			else if (o.kind == 1 && o.id < f->nasset_names)
 				o.name = f->asset_names[o.id];
-			if (GM_FRAMES_GROW(f->owners, f->owners_cap, f->nowners + 1) < 0)
+			if (GM_GROW(f->owners, f->owners_cap, f->nowners + 1) < 0)
 				return -ENOMEM;
 			f->owners[f->nowners++] = o;
 			s->owner_count++;
 		}
 	}
 	if (f->nscratch && f->scratch_frame == ev->a) {
-		if (GM_FRAMES_GROW(f->spike_threads, f->spike_threads_cap,
-		                   f->nspike_threads + f->nscratch) < 0)
+		if (GM_GROW(f->spike_threads, f->spike_threads_cap,
+		            f->nspike_threads + f->nscratch) < 0)
 			return -ENOMEM;
 		memcpy(f->spike_threads + f->nspike_threads, f->scratch,
 		       f->nscratch * sizeof(*f->scratch));
@@ -643,7 +624,7 @@ static int gm_frames_level(gm_frames_t *f, const gm_event_t *ev)
 	}
 	if (to == f->level)
 		return 0;
-	if (GM_FRAMES_GROW(f->changes, f->changes_cap, f->nchanges + 1) < 0)
+	if (GM_GROW(f->changes, f->changes_cap, f->nchanges + 1) < 0)
 		return -ENOMEM;
 	c = &f->changes[f->nchanges++];
 	c->ns = ev->ns;

@@ -11,6 +11,7 @@
  * how many frames its blocks lived are exact. See pools.h.
  */
 #include "analysis/model/pools.h"
+#include "analysis/model/grow.h"
 
 #include <errno.h>
 #include <math.h>
@@ -105,30 +106,11 @@ static uint64_t *gm_pools_map_get(gm_pools_map_t *m, uint64_t a, uint64_t b, int
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* arr with room for one more element of size elem (n used, *cap held):
- * arr itself, a larger copy, or NULL when out of memory (arr unchanged). */
-static void *gm_pools_grow(void *arr, size_t *cap, size_t n, size_t elem)
-{
-	void *p;
-	size_t c;
-
-	if (n < *cap)
-		return arr;
-	c = *cap ? *cap * 2 : 16;
-	p = realloc(arr, c * elem);
-	if (!p)
-		return NULL;
-	*cap = c;
-	return p;
-}
-
 /* GM_POOLS_PUSH(arr, cap, n): room for arr[n], or goto nomem. */
-#define GM_POOLS_PUSH(arr, cap, n)                                                \
-	do {                                                                      \
-		void *grown_ = gm_pools_grow((arr), &(cap), (n), sizeof(*(arr))); \
-		if (!grown_)                                                      \
-			goto nomem;                                               \
-		(arr) = grown_;                                                   \
+#define GM_POOLS_PUSH(arr, cap, n)                   \
+	do {                                         \
+		if (GM_GROW(arr, cap, (n) + 1) != 0) \
+			goto nomem;                  \
 	} while (0)
 
 static char *gm_pools_strdup(const void *s, size_t n)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/model/grow.h"
 #include "analysis/model/live.h"
 
 /* id -> index map, open addressing; slot holds index + 1 (0: empty). */
@@ -43,22 +44,6 @@ struct gm_stacks {
 	uint64_t (*ctx)[2];
 	size_t nctx;
 };
-
-static int gm_stacks_grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 16;
-	void *q;
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
-}
 
 static size_t gm_stacks_slot(uint32_t id, size_t cap)
 {
@@ -156,7 +141,7 @@ static int gm_stacks_match(uint64_t **ids, size_t *nids, size_t *cap, uint64_t i
 		return 0;
 	if (gm_stacks_has(*ids, *nids, id))
 		return 0;
-	if (gm_stacks_grow((void **)ids, cap, *nids + 1, sizeof(**ids)) != 0)
+	if (gm_grow((void **)ids, cap, *nids + 1, sizeof(**ids)) != 0)
 		return -ENOMEM;
 	(*ids)[(*nids)++] = id;
 	return 0;
@@ -212,8 +197,8 @@ static int gm_stacks_site_for(gm_stacks_t *s, uint32_t id, uint64_t *seq)
 {
 	long k = gm_stacks_map_get(&s->site_of, id);
 	if (k < 0) {
-		if (gm_stacks_grow((void **)&s->sites, &s->capsites, s->nsites + 1,
-		                   sizeof(*s->sites)) != 0 ||
+		if (gm_grow((void **)&s->sites, &s->capsites, s->nsites + 1, sizeof(*s->sites)) !=
+		            0 ||
 		    gm_stacks_map_put(&s->site_of, id, (uint32_t)s->nsites) != 0)
 			return -ENOMEM;
 		memset(&s->sites[s->nsites], 0, sizeof(s->sites[0]));
@@ -267,8 +252,8 @@ int gm_sites_event(gm_sites_t *s, const gm_event_t *ev, uint64_t *site)
 	switch (ev->type) {
 	case gm_rec_site: {
 		size_t had = s->n;
-		if (gm_stacks_grow((void **)&s->pending, &s->n, (size_t)ev->thread + 1,
-		                   sizeof(*s->pending)) != 0)
+		if (gm_grow((void **)&s->pending, &s->n, (size_t)ev->thread + 1,
+		            sizeof(*s->pending)) != 0)
 			return -ENOMEM;
 		memset(s->pending + had, 0, (s->n - had) * sizeof(*s->pending));
 		s->pending[ev->thread] = ev->a <= UINT32_MAX ? ev->a + 1 : 0;
@@ -313,8 +298,7 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		gm_stacks_def_t *d;
 		if (gm_stacks_map_get(&s->def_of, (uint32_t)ev->a) >= 0)
 			return 0; /* defined once; a second definition is ignored */
-		if (gm_stacks_grow((void **)&s->defs, &s->capdefs, s->ndefs + 1,
-		                   sizeof(*s->defs)) != 0)
+		if (gm_grow((void **)&s->defs, &s->capdefs, s->ndefs + 1, sizeof(*s->defs)) != 0)
 			return -ENOMEM;
 		d = &s->defs[s->ndefs];
 		d->id = (uint32_t)ev->a;
@@ -357,8 +341,7 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 	case gm_rec_module: {
 		gm_stack_module_t *m;
 		size_t n = (size_t)ev->a;
-		if (gm_stacks_grow((void **)&s->mods, &s->capmods, s->nmods + 1,
-		                   sizeof(*s->mods)) != 0)
+		if (gm_grow((void **)&s->mods, &s->capmods, s->nmods + 1, sizeof(*s->mods)) != 0)
 			return -ENOMEM;
 		m = &s->mods[s->nmods];
 		m->base = ev->extra[0];
@@ -376,8 +359,8 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 	}
 	case gm_rec_context: {
 		size_t had = s->nctx;
-		if (gm_stacks_grow((void **)&s->ctx, &s->nctx, (size_t)ev->thread + 1,
-		                   sizeof(*s->ctx)) != 0)
+		if (gm_grow((void **)&s->ctx, &s->nctx, (size_t)ev->thread + 1, sizeof(*s->ctx)) !=
+		    0)
 			return -ENOMEM;
 		memset(s->ctx + had, 0, (s->nctx - had) * sizeof(*s->ctx));
 		s->ctx[ev->thread][0] = ev->b;
