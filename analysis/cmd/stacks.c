@@ -84,10 +84,17 @@ static uint64_t gm_stacks_value(const gm_stack_site_t *s, gm_stacks_by_t by)
 	                           s->allocated_bytes;
 }
 
-static gm_stacks_by_t gm_stacks_sort_by;
-/* --from/--to as given (0: not given), for the report's header */
-static uint64_t gm_stacks_from_given, gm_stacks_to_given;
-static const char *gm_stacks_tag, *gm_stacks_asset; /* --tag, --asset (NULL: any) */
+/* What the command was asked for. */
+typedef struct gm_stacks_opts {
+	gm_stacks_by_t by;
+	uint64_t top, depth;
+	uint64_t from, to;             /* frames counted (1..UINT64_MAX: every one) */
+	uint64_t from_given, to_given; /* --from/--to as given (0: not), for the header */
+	const char *tag, *asset;       /* --tag, --asset (NULL: any) */
+	int names;                     /* 0: --no-symbols */
+} gm_stacks_opts_t;
+
+static gm_stacks_by_t gm_stacks_sort_by; /* (qsort takes no context) */
 
 static int gm_stacks_cmp(const void *a, const void *b)
 {
@@ -221,27 +228,29 @@ static unsigned gm_stacks_shown(const gm_stack_site_t *s, uint64_t depth)
 }
 
 static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_stacks_t *st,
-                           gm_symbols_t *sy, gm_stacks_row_t *const *order, size_t n, uint64_t top,
-                           uint64_t depth, gm_stacks_by_t by, const char *error)
+                           gm_symbols_t *sy, gm_stacks_row_t *const *order, size_t n,
+                           const gm_stacks_opts_t *o, const char *error)
 {
+	uint64_t top = o->top, depth = o->depth;
+	gm_stacks_by_t by = o->by;
 	const gm_stacks_totals_t *t = gm_stacks_totals(st);
 	char b1[32], b2[32], b3[32];
 	size_t i, shown = top && top < n ? (size_t)top : n;
 	printf("capture   %s (format %u.%u)\n", path, info->version_major, info->version_minor);
-	if (gm_stacks_from_given || gm_stacks_to_given) {
+	if (o->from_given || o->to_given) {
 		printf("frames    ");
-		if (gm_stacks_from_given)
-			printf("from %llu ", (unsigned long long)gm_stacks_from_given);
-		if (gm_stacks_to_given)
-			printf("to %llu ", (unsigned long long)gm_stacks_to_given);
+		if (o->from_given)
+			printf("from %llu ", (unsigned long long)o->from_given);
+		if (o->to_given)
+			printf("to %llu ", (unsigned long long)o->to_given);
 		printf("(of %llu marks): allocations made there only\n",
 		       (unsigned long long)t->marks);
 	}
-	if (gm_stacks_tag)
+	if (o->tag)
 		printf("tag       %s (and the tags under it): allocations made under it only\n",
-		       gm_stacks_tag);
-	if (gm_stacks_asset)
-		printf("asset     %s: allocations made in its scopes only\n", gm_stacks_asset);
+		       o->tag);
+	if (o->asset)
+		printf("asset     %s: allocations made in its scopes only\n", o->asset);
 	printf("stacks    %zu call stack%s, %llu of %llu allocations with a stack (%s of %s)\n",
 	       gm_stacks_count(st), gm_stacks_count(st) == 1 ? "" : "s",
 	       (unsigned long long)(t->allocations - t->unattributed),
@@ -314,8 +323,10 @@ static void gm_stacks_folded_name(const gm_symbol_t *y, uint64_t pc)
 }
 
 static void gm_stacks_folded(gm_symbols_t *sy, gm_stacks_row_t *const *order, size_t n,
-                             uint64_t top, uint64_t depth, gm_stacks_by_t by)
+                             const gm_stacks_opts_t *o)
 {
+	uint64_t top = o->top, depth = o->depth;
+	gm_stacks_by_t by = o->by;
 	size_t i, shown = top && top < n ? (size_t)top : n;
 	for (i = 0; i < shown; i++) {
 		const gm_stack_site_t *s = &order[i]->s;
@@ -337,9 +348,11 @@ static void gm_stacks_folded(gm_symbols_t *sy, gm_stacks_row_t *const *order, si
 }
 
 static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
-                          gm_stacks_row_t *const *order, size_t n, uint64_t top, uint64_t depth,
-                          gm_stacks_by_t by, const char *error)
+                          gm_stacks_row_t *const *order, size_t n, const gm_stacks_opts_t *o,
+                          const char *error)
 {
+	uint64_t top = o->top, depth = o->depth;
+	gm_stacks_by_t by = o->by;
 	const gm_stacks_totals_t *t = gm_stacks_totals(st);
 	gm_json_t j;
 	size_t i, shown = top && top < n ? (size_t)top : n;
@@ -347,17 +360,17 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	gm_json_object_begin(&j);
 	gm_json_key_string(&j, "capture", path);
 	gm_json_key_string(&j, "by", gm_stacks_by_names[by]);
-	if (gm_stacks_from_given)
-		gm_json_key_u64(&j, "from", gm_stacks_from_given);
+	if (o->from_given)
+		gm_json_key_u64(&j, "from", o->from_given);
 	else
 		gm_json_key_null(&j, "from");
-	if (gm_stacks_to_given)
-		gm_json_key_u64(&j, "to", gm_stacks_to_given);
+	if (o->to_given)
+		gm_json_key_u64(&j, "to", o->to_given);
 	else
 		gm_json_key_null(&j, "to");
 	gm_json_key_u64(&j, "frames", t->marks);
-	gm_json_key_string(&j, "tag", gm_stacks_tag);
-	gm_json_key_string(&j, "asset", gm_stacks_asset);
+	gm_json_key_string(&j, "tag", o->tag);
+	gm_json_key_string(&j, "asset", o->asset);
 	gm_json_key_u64(&j, "allocations", t->allocations);
 	gm_json_key_u64(&j, "allocated_bytes", t->allocated_bytes);
 	gm_json_key_u64(&j, "without_stack", t->unattributed);
@@ -397,7 +410,7 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 
 /* ---- --compare A B ------------------------------------------------------- */
 
-/* One capture of a comparison: its model, names and rows (by key). */
+/* One capture read: its model, names and rows (in key order until sorted). */
 typedef struct gm_stacks_side {
 	const char *path;
 	gm_reader_t *r;
@@ -422,10 +435,9 @@ static void gm_stacks_side_free(gm_stacks_side_t *s)
 	gm_reader_free(s->r);
 }
 
-/* Reads a capture into its rows. 0; 1 when it cannot be opened (said);
- * -ENOMEM. */
-static int gm_stacks_side_load(gm_stacks_side_t *s, uint64_t from, uint64_t to, int names,
-                               uint64_t depth)
+/* Reads a capture into its rows (in key order), as o asks. 0; 1 when it
+ * cannot be opened (said); -ENOMEM. */
+static int gm_stacks_side_load(gm_stacks_side_t *s, const gm_stacks_opts_t *o)
 {
 	char err[512];
 	gm_event_t ev;
@@ -435,13 +447,13 @@ static int gm_stacks_side_load(gm_stacks_side_t *s, uint64_t from, uint64_t to, 
 	}
 	if (!(s->st = gm_stacks_new()))
 		return -ENOMEM;
-	gm_stacks_frames(s->st, from, to);
-	gm_stacks_filter(s->st, gm_stacks_tag, gm_stacks_asset);
+	gm_stacks_frames(s->st, o->from, o->to);
+	gm_stacks_filter(s->st, o->tag, o->asset);
 	while (gm_reader_next(s->r, &ev))
 		if (gm_stacks_event(s->st, &ev) < 0)
 			return -ENOMEM;
-	if (gm_stacks_finish(s->st) < 0 || !(s->sy = gm_symbols_new(s->st, names)) ||
-	    !(s->rows = gm_stacks_rows(s->st, s->sy, depth, &s->n)))
+	if (gm_stacks_finish(s->st) < 0 || !(s->sy = gm_symbols_new(s->st, o->names)) ||
+	    !(s->rows = gm_stacks_rows(s->st, s->sy, o->depth, &s->n)))
 		return -ENOMEM;
 	s->error = gm_reader_error(s->r);
 	return 0;
@@ -512,10 +524,11 @@ static void gm_stacks_compare_side_json(gm_json_t *j, const char *key, const gm_
 }
 
 /* gmtrace stacks --compare A B: what changed, call site by call site. */
-static int gm_stacks_compare(const char *pa, const char *pb, int json, uint64_t top, uint64_t depth,
-                             gm_stacks_by_t by, uint64_t from, uint64_t to, int names, int check,
-                             uint64_t limit)
+static int gm_stacks_compare(const char *pa, const char *pb, int json, const gm_stacks_opts_t *o,
+                             int check, uint64_t limit)
 {
+	uint64_t top = o->top, depth = o->depth;
+	gm_stacks_by_t by = o->by;
 	gm_stacks_side_t a = {.path = pa}, b = {.path = pb};
 	gm_stacks_pair_t *p = NULL;
 	size_t n = 0, i, shown, changed = 0, grew = 0;
@@ -523,8 +536,8 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, uint64_t 
 	const char *oom = NULL; /* what ran out of memory: a capture, or the comparison */
 	char d[32], sz[32];
 
-	ra = gm_stacks_side_load(&a, from, to, names, depth);
-	rb = ra ? 0 : gm_stacks_side_load(&b, from, to, names, depth);
+	ra = gm_stacks_side_load(&a, o);
+	rb = ra ? 0 : gm_stacks_side_load(&b, o);
 	if (ra > 0 || rb > 0)
 		goto out;
 	oom = ra < 0 ? pa : rb < 0 ? pb : "stacks --compare";
@@ -636,24 +649,17 @@ out:
 
 int gm_cmd_stacks(int argc, char **argv)
 {
-	gm_reader_t *r = NULL;
-	gm_stacks_t *st = NULL;
-	gm_symbols_t *sy = NULL;
-	gm_stacks_row_t **order = NULL;
-	const char *path = NULL, *value, *error;
-	uint64_t top = GM_STACKS_TOP_DEFAULT, depth = 0, from = 1, to = UINT64_MAX, limit = 0;
-	int has_from = 0, has_to = 0, check = 0;
+	gm_stacks_opts_t o = {.by = gm_by_bytes,
+	                      .top = GM_STACKS_TOP_DEFAULT,
+	                      .from = 1,
+	                      .to = UINT64_MAX,
+	                      .names = 1};
+	gm_stacks_side_t s = {0};
+	const char *path = NULL, *value;
+	uint64_t limit = 0;
+	int check = 0;
 	const char *cmp_a = NULL, *cmp_b = NULL;
-	gm_stacks_by_t by = gm_by_bytes;
-	int json = 0, folded = 0, top_given = 0, names = 1, rc = GM_CMD_FAIL, i, m, werr;
-	size_t n = 0;
-	char err[512];
-
-	/* (the report's settings live in this file's statics: a new call starts
-	 * from none, as tests and the fuzzer call it many times) */
-	gm_stacks_tag = gm_stacks_asset = NULL;
-	gm_stacks_from_given = gm_stacks_to_given = 0;
-	gm_event_t ev;
+	int json = 0, folded = 0, top_given = 0, rc = GM_CMD_FAIL, i, m, werr = 0, loaded;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -664,7 +670,7 @@ int gm_cmd_stacks(int argc, char **argv)
 		} else if (strcmp(argv[i], "--folded") == 0) {
 			folded = 1;
 		} else if (strcmp(argv[i], "--no-symbols") == 0) {
-			names = 0;
+			o.names = 0;
 		} else if (strcmp(argv[i], "--compare") == 0) {
 			if (i + 2 >= argc || cmp_a) {
 				fprintf(stderr,
@@ -682,49 +688,49 @@ int gm_cmd_stacks(int argc, char **argv)
 		} else if ((m = gm_args_value(argc, argv, &i, "--by", &value)) != 0) {
 			if (m < 0)
 				value = "";
-			for (by = 0; by < gm_by_count_; by++)
-				if (strcmp(value, gm_stacks_by_names[by]) == 0)
+			for (o.by = 0; o.by < gm_by_count_; o.by++)
+				if (strcmp(value, gm_stacks_by_names[o.by]) == 0)
 					break;
-			if (by == gm_by_count_) {
+			if (o.by == gm_by_count_) {
 				fprintf(stderr,
 				        "gmtrace stacks: --by takes bytes, count or live\n");
 				goto usage;
 			}
 		} else if ((m = gm_args_value(argc, argv, &i, "--top", &value)) != 0) {
-			if (m < 0 || gm_args_u64(value, &top) < 0 || top > GM_STACKS_TOP_MAX) {
+			if (m < 0 || gm_args_u64(value, &o.top) < 0 || o.top > GM_STACKS_TOP_MAX) {
 				fprintf(stderr, "gmtrace stacks: --top takes a number 0..%d\n",
 				        GM_STACKS_TOP_MAX);
 				goto usage;
 			}
 			top_given = 1;
 		} else if ((m = gm_args_value(argc, argv, &i, "--from", &value)) != 0) {
-			if (m < 0 || gm_args_u64(value, &from) < 0 || from == 0) {
+			if (m < 0 || gm_args_u64(value, &o.from) < 0 || o.from == 0) {
 				fprintf(stderr,
 				        "gmtrace stacks: --from takes a frame number 1 or more\n");
 				goto usage;
 			}
-			has_from = 1;
+			o.from_given = o.from;
 		} else if ((m = gm_args_value(argc, argv, &i, "--to", &value)) != 0) {
-			if (m < 0 || gm_args_u64(value, &to) < 0 || to == 0) {
+			if (m < 0 || gm_args_u64(value, &o.to) < 0 || o.to == 0) {
 				fprintf(stderr,
 				        "gmtrace stacks: --to takes a frame number 1 or more\n");
 				goto usage;
 			}
-			has_to = 1;
+			o.to_given = o.to;
 		} else if ((m = gm_args_value(argc, argv, &i, "--tag", &value)) != 0) {
 			if (m < 0 || !*value) {
 				fprintf(stderr, "gmtrace stacks: --tag takes a tag name\n");
 				goto usage;
 			}
-			gm_stacks_tag = value;
+			o.tag = value;
 		} else if ((m = gm_args_value(argc, argv, &i, "--asset", &value)) != 0) {
 			if (m < 0 || !*value) {
 				fprintf(stderr, "gmtrace stacks: --asset takes an asset name\n");
 				goto usage;
 			}
-			gm_stacks_asset = value;
+			o.asset = value;
 		} else if ((m = gm_args_value(argc, argv, &i, "--depth", &value)) != 0) {
-			if (m < 0 || gm_args_u64(value, &depth) < 0 || depth > 1000) {
+			if (m < 0 || gm_args_u64(value, &o.depth) < 0 || o.depth > 1000) {
 				fprintf(stderr, "gmtrace stacks: --depth takes a number 0..1000\n");
 				goto usage;
 			}
@@ -739,9 +745,9 @@ int gm_cmd_stacks(int argc, char **argv)
 			path = argv[i];
 		}
 	}
-	if (from > to) {
+	if (o.from > o.to) {
 		fprintf(stderr, "gmtrace stacks: --from %llu is after --to %llu\n",
-		        (unsigned long long)from, (unsigned long long)to);
+		        (unsigned long long)o.from, (unsigned long long)o.to);
 		goto usage;
 	}
 	if (json && folded) {
@@ -754,10 +760,7 @@ int gm_cmd_stacks(int argc, char **argv)
 			                "and no --folded\n");
 			goto usage;
 		}
-		gm_stacks_from_given = has_from ? from : 0;
-		gm_stacks_to_given = has_to ? to : 0;
-		return gm_stacks_compare(cmp_a, cmp_b, json, top, depth, by, from, to, names, check,
-		                         limit);
+		return gm_stacks_compare(cmp_a, cmp_b, json, &o, check, limit);
 	}
 	if (check) {
 		fprintf(stderr, "gmtrace stacks: --check-growth goes with --compare A B\n");
@@ -768,45 +771,31 @@ int gm_cmd_stacks(int argc, char **argv)
 		goto usage;
 	}
 	if (folded && !top_given)
-		top = 0; /* a flame graph wants every stack */
+		o.top = 0; /* a flame graph wants every stack */
 
-	r = gm_reader_open(path, err, sizeof(err));
-	if (!r) {
-		fprintf(stderr, "gmtrace: %s\n", err);
+	s.path = path;
+	loaded = gm_stacks_side_load(&s, &o);
+	if (loaded > 0)
 		return GM_CMD_FAIL;
-	}
-	if (!(st = gm_stacks_new()))
+	if (loaded < 0)
 		goto nomem;
-	gm_stacks_frames(st, from, to);
-	gm_stacks_filter(st, gm_stacks_tag, gm_stacks_asset);
-	gm_stacks_from_given = has_from ? from : 0;
-	gm_stacks_to_given = has_to ? to : 0;
-	while (gm_reader_next(r, &ev))
-		if (gm_stacks_event(st, &ev) < 0)
-			goto nomem;
-	if (gm_stacks_finish(st) < 0 || !(sy = gm_symbols_new(st, names)))
-		goto nomem;
-	if (!(order = gm_stacks_rows(st, sy, depth, &n)))
-		goto nomem;
-	gm_stacks_sort_by = by;
-	qsort(order, n, sizeof(*order), gm_stacks_cmp);
+	gm_stacks_sort_by = o.by;
+	qsort(s.rows, s.n, sizeof(*s.rows), gm_stacks_cmp);
 
-	error = gm_reader_error(r);
-	werr = 0;
 	if (json)
-		werr = gm_stacks_json(path, st, sy, order, n, top, depth, by, error) < 0;
+		werr = gm_stacks_json(path, s.st, s.sy, s.rows, s.n, &o, s.error) < 0;
 	else if (folded)
-		gm_stacks_folded(sy, order, n, top, depth, by);
+		gm_stacks_folded(s.sy, s.rows, s.n, &o);
 	else
-		gm_stacks_text(path, gm_reader_info(r), st, sy, order, n, top, depth, by, error);
+		gm_stacks_text(path, gm_reader_info(s.r), s.st, s.sy, s.rows, s.n, &o, s.error);
 	if (werr || fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "gmtrace: stacks: cannot write the report\n");
 		goto out;
 	}
-	if (gm_symbols_failed(sy))
+	if (gm_symbols_failed(s.sy))
 		goto nomem;
-	if (error) {
-		fprintf(stderr, "gmtrace: %s\n", error);
+	if (s.error) {
+		fprintf(stderr, "gmtrace: %s\n", s.error);
 		goto out;
 	}
 	rc = GM_CMD_OK;
@@ -814,10 +803,7 @@ int gm_cmd_stacks(int argc, char **argv)
 nomem:
 	fprintf(stderr, "gmtrace: %s: out of memory\n", path);
 out:
-	gm_stacks_rows_free(order, n);
-	gm_symbols_free(sy);
-	gm_stacks_free(st);
-	gm_reader_free(r);
+	gm_stacks_side_free(&s);
 	return rc;
 usage:
 	gm_stacks_usage(stderr);
