@@ -71,11 +71,8 @@ static inline size_t gm_hook_usable(void *p)
 static void gm_hook_fail_noted(gm_thread_t *t, unsigned kind, size_t n, size_t align, int noted)
 {
 	int saved = errno;
-	if (GM_UNLIKELY(gm_stack_depth != 0) && !noted && gm_event_level == gm_level_events) {
-		if (!t->acc)
-			gm_thread_attach(t);
+	if (GM_UNLIKELY(gm_stack_depth != 0) && !noted && gm_event_level == gm_level_events)
 		gm_stack_note(t);
-	}
 	if (gm_event_level == gm_level_events || t->acc)
 		gm_thread_put2(t, gm_rec_w0(0, gm_rec_fail, kind), 0, n, align);
 	errno = saved;
@@ -339,8 +336,6 @@ static void *gm_hook_realloc(void *old, size_t n, unsigned kind)
 	 * and record it while this one unwinds */
 	if (GM_UNLIKELY(gm_stack_depth != 0) && gm_event_level == gm_level_events &&
 	    GM_HOOK_ON(t)) {
-		if (!t->acc)
-			gm_thread_attach(t);
 		gm_stack_note(t);
 		noted_at = t->pos;
 	}

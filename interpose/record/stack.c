@@ -97,6 +97,8 @@ void gm_stack_note(gm_thread_t *t)
 	uint64_t pcs[GM_STACK_MAX];
 	int n, i = 0, k = 0, is_new;
 	uint32_t id = 0;
+	if (!t->acc) /* a thread's first record (a realloc's or a failure's site) */
+		gm_thread_attach(t);
 	t->busy++; /* whatever the unwinder allocates is not the game's */
 	n = gm_stack_unwind(raw, gm_stack_depth + 16);
 	t->busy--;

@@ -56,8 +56,8 @@ uint32_t gm_stack_intern(gm_stack_table_t *t, const uint64_t *pcs, unsigned n, i
  * clear it (fork child). On failure, one warning and stacks stay off. */
 void gm_stack_start(unsigned depth);
 
-/* Before an allocation record of t (not busy): the site record, and the
- * stack's definition when it is new. */
+/* Before an allocation record of t (not busy; registered here if new): the
+ * site record, and the stack's definition when it is new. */
 void gm_stack_note(gm_thread_t *t);
 
 /* Stacks met that were not kept (table full), for the exit warning. */
