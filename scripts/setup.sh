@@ -18,7 +18,7 @@ packages=(
 	# libraries linked by libgmtrace and the analysis side
 	libjemalloc-dev libunwind-dev libzstd-dev libyaml-dev libdw-dev
 	# tests: Criterion unit tests, pytest end-to-end tests with pygame
-	libcriterion-dev python3 python3-pytest python3-pygame
+	libcriterion-dev python3 python3-dev python3-pytest python3-pygame
 	# SDL fixtures (frame hooks on SDL2 and SDL 1.2 presents)
 	libsdl2-dev libsdl1.2-dev
 	# coverage and the reference tools results are compared against

@@ -126,6 +126,17 @@ static void gm_dump_string(gm_dump_line_t *l, const char *name, const void *p, u
 	gm_dump_put(l, name, gm_dump_field_string, 0, s, (size_t)n);
 }
 
+/* A frame: "0x..." for a return address, "py<code id>:<line>" for a
+ * Python frame (FORMAT.md, "Call stacks"). */
+static void gm_dump_frame_text(char *out, size_t cap, uint64_t pc)
+{
+	if (pc & GM_PYFRAME_BIT)
+		snprintf(out, cap, "py%u:%u", (unsigned)((pc >> 32) & 0x7fffffffu),
+		         (unsigned)(pc & 0xffffffffu));
+	else
+		snprintf(out, cap, "0x%llx", (unsigned long long)pc);
+}
+
 /* A stack's return addresses: JSON gets an array of "0x..." strings, text
  * one comma-separated list, innermost first. */
 static void gm_dump_frames(gm_dump_line_t *l, const uint64_t *pcs, uint64_t n)
@@ -137,15 +148,17 @@ static void gm_dump_frames(gm_dump_line_t *l, const uint64_t *pcs, uint64_t n)
 		gm_json_key(l->j, "frames");
 		gm_json_array_begin(l->j);
 		for (i = 0; i < n; i++) {
-			snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)pcs[i]);
+			gm_dump_frame_text(hex, sizeof(hex), pcs[i]);
 			gm_json_string(l->j, hex);
 		}
 		gm_json_array_end(l->j);
 		return;
 	}
 	fputs(" frames=", stdout);
-	for (i = 0; i < n; i++)
-		printf("%s0x%llx", i ? "," : "", (unsigned long long)pcs[i]);
+	for (i = 0; i < n; i++) {
+		gm_dump_frame_text(hex, sizeof(hex), pcs[i]);
+		printf("%s%s", i ? "," : "", hex);
+	}
 }
 
 /* argv: NUL-separated strings; JSON gets an array, text one quoted string each. */
@@ -440,6 +453,14 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 	case gm_rec_site:
 		gm_dump_u64(l, "stack", ev->a);
 		break;
+	case gm_rec_pycode: { /* the reader checked the lengths */
+		uint64_t name = u[0] >> 32;
+		gm_dump_u64(l, "id", ev->a);
+		gm_dump_u64(l, "first_line", u[0] & 0xffffffffu);
+		gm_dump_string(l, "name", (const char *)u + 8, name);
+		gm_dump_string(l, "file", (const char *)u + 8 + name, ev->b - 8 - name);
+		break;
+	}
 	default: /* gm_rec_exec has no fields */
 		break;
 	}

@@ -213,6 +213,8 @@ static void gm_stacks_frame_text(const gm_symbol_t *y, uint64_t pc)
 {
 	if (y->function)
 		printf("      %s", y->function);
+	else if (y->python) /* (its code record was lost) */
+		printf("      <python code %u>", (unsigned)(pc >> 32) & 0x7fffffffu);
 	else
 		printf("      0x%llx", (unsigned long long)pc);
 	if (y->file)

@@ -158,6 +158,7 @@ static const char *const gm_reader_type_names[gm_rec_count] = {
         [gm_rec_platform] = "platform",
         [gm_rec_stack] = "stack",
         [gm_rec_site] = "site",
+        [gm_rec_pycode] = "pycode",
 };
 
 static const char *const gm_reader_kind_names[gm_kind_count] = {
@@ -660,6 +661,18 @@ static int gm_reader_check(gm_reader_t *r, gm_reader_stream_t *s, const uint64_t
 			return -1;
 		}
 		return 0;
+	case gm_rec_pycode: /* b bytes: [first line, name bytes] name file */
+		if (gm_rec_b(p[1]) < 8 || (units >= 2 && (p[2] >> 32) > gm_rec_b(p[1]) - 8)) {
+			gm_reader_damage(r, s->at,
+			                 "pycode record at byte %zu has %llu bytes, too few for "
+			                 "its first line and a name of %llu bytes",
+			                 at * sizeof(uint64_t), (unsigned long long)gm_rec_b(p[1]),
+			                 (unsigned long long)(units >= 2 ? p[2] >> 32 : 0));
+			return -1;
+		}
+		fixed = 1;
+		need = gm_rec_b(p[1]);
+		break;
 	case gm_rec_tag_def:
 	case gm_rec_scene:
 		fixed = 1;

@@ -21,6 +21,12 @@ typedef struct gm_stacks_def {
 	uint64_t at; /* event number */
 } gm_stacks_def_t;
 
+/* A Python code object (pycode record). */
+typedef struct gm_stacks_pycode {
+	uint32_t id, first_line;
+	char *name, *file;
+} gm_stacks_pycode_t;
+
 struct gm_stacks {
 	gm_stack_site_t *sites;
 	size_t nsites, capsites;
@@ -28,8 +34,11 @@ struct gm_stacks {
 	gm_stacks_def_t *defs;
 	size_t ndefs, capdefs;
 	gm_stacks_map_t def_of; /* stack id -> def index */
-	gm_sites_t sites_now;   /* each thread's pending site */
-	gm_live_t *live;        /* live blocks; seq = 1 + site index (0: no site) */
+	gm_stacks_pycode_t *pycodes;
+	size_t npycodes, cappycodes;
+	gm_stacks_map_t pycode_of; /* code id -> pycodes index */
+	gm_sites_t sites_now;      /* each thread's pending site */
+	gm_live_t *live;           /* live blocks; seq = 1 + site index (0: no site) */
 	gm_stack_module_t *mods;
 	size_t nmods, capmods;
 	gm_stacks_totals_t totals;
@@ -177,6 +186,13 @@ void gm_stacks_free(gm_stacks_t *s)
 		free(s->defs[i].frames);
 	for (i = 0; i < s->nmods; i++)
 		free(s->mods[i].path);
+	for (i = 0; i < s->npycodes; i++) {
+		free(s->pycodes[i].name);
+		free(s->pycodes[i].file);
+	}
+	free(s->pycodes);
+	free(s->pycode_of.keys);
+	free(s->pycode_of.vals);
 	free(s->defs);
 	free(s->sites);
 	free(s->site_of.keys);
@@ -287,6 +303,45 @@ void gm_sites_free(gm_sites_t *s)
 	s->n = 0;
 }
 
+/* A pycode record: [first line, name bytes] name file (the reader checked
+ * the lengths). Ids past 31 bits name no frame. */
+static int gm_stacks_pycode_def(gm_stacks_t *s, const gm_event_t *ev)
+{
+	const char *text = (const char *)ev->extra + 8;
+	uint64_t nname = ev->extra[0] >> 32, nfile = ev->b - 8 - nname;
+	gm_stacks_pycode_t *c;
+	if (ev->a > 0x7fffffffu || gm_stacks_map_get(&s->pycode_of, (uint32_t)ev->a) >= 0)
+		return 0; /* defined once */
+	if (gm_grow((void **)&s->pycodes, &s->cappycodes, s->npycodes + 1, sizeof(*s->pycodes)) !=
+	    0)
+		return -ENOMEM;
+	c = &s->pycodes[s->npycodes];
+	c->id = (uint32_t)ev->a;
+	c->first_line = (uint32_t)ev->extra[0];
+	c->name = strndup(text, (size_t)nname);
+	c->file = strndup(text + nname, (size_t)nfile);
+	if (!c->name || !c->file ||
+	    gm_stacks_map_put(&s->pycode_of, c->id, (uint32_t)s->npycodes) != 0) {
+		free(c->name);
+		free(c->file);
+		return -ENOMEM;
+	}
+	s->npycodes++;
+	return 0;
+}
+
+int gm_stacks_pycode(const gm_stacks_t *s, uint32_t id, const char **name, const char **file,
+                     uint32_t *first_line)
+{
+	long k = gm_stacks_map_get(&s->pycode_of, id);
+	if (k < 0)
+		return 0;
+	*name = s->pycodes[k].name;
+	*file = s->pycodes[k].file;
+	*first_line = s->pycodes[k].first_line;
+	return 1;
+}
+
 int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 {
 	uint64_t pend;
@@ -316,6 +371,8 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 			s->totals.max_frames = d->nframes;
 		return 0;
 	}
+	case gm_rec_pycode:
+		return gm_stacks_pycode_def(s, ev);
 	case gm_rec_alloc:
 		return gm_stacks_alloc(s, ev, ev->a, ev->b, pend);
 	case gm_rec_realloc:

@@ -110,6 +110,12 @@ const gm_stacks_totals_t *gm_stacks_totals(const gm_stacks_t *s);
 int gm_stacks_defined(const gm_stacks_t *s, uint32_t id, const uint64_t **frames, uint32_t *n,
                       uint64_t *defined_at);
 
+/* The Python code object id (named by frames with GM_PYFRAME_BIT): 1 with
+ * its qualified name, file and first line when a pycode record defined it,
+ * else 0. */
+int gm_stacks_pycode(const gm_stacks_t *s, uint32_t id, const char **name, const char **file,
+                     uint32_t *first_line);
+
 /* Modules recorded, in record order. */
 size_t gm_stacks_nmodules(const gm_stacks_t *s);
 const gm_stack_module_t *gm_stacks_module(const gm_stacks_t *s, size_t i);

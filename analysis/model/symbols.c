@@ -179,11 +179,20 @@ int gm_symbols_failed(const gm_symbols_t *y)
 
 void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t *out)
 {
-	long i = gm_stacks_module_at(y->stacks, pc, when);
+	long i;
 	uint64_t at = pc ? pc - 1 : 0; /* the call instruction, not the one after */
 	Dwfl *d;
 	memset(out, 0, sizeof(*out));
-	if (i < 0)
+	if (pc & GM_PYFRAME_BIT) { /* named by the capture itself */
+		uint32_t first;
+		uint32_t line = (uint32_t)pc;
+		if (gm_stacks_pycode(y->stacks, (uint32_t)(pc >> 32) & 0x7fffffffu, &out->function,
+		                     &out->file, &first))
+			out->line = line <= INT32_MAX ? (int)line : 0;
+		out->python = 1;
+		return;
+	}
+	if ((i = gm_stacks_module_at(y->stacks, pc, when)) < 0)
 		return;
 	out->module = gm_stacks_module(y->stacks, (size_t)i)->path;
 	out->offset = pc - gm_stacks_module(y->stacks, (size_t)i)->base;

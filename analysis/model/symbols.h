@@ -5,7 +5,8 @@
  * build id) with elfutils' libdwfl, after the run, on the machine that ran
  * the game, each module in a libdwfl session of its own, so that modules
  * mapped at the same addresses one after the other keep their own names.
- * C++ names are demangled. An address outside every module, or in
+ * C++ names are demangled. Python frames are named by the capture's pycode
+ * records, with or without files. An address outside every module, or in
  * a file that is gone or has no symbols, still gets its module and offset
  * when they are known.
  */
@@ -22,6 +23,8 @@ typedef struct gm_symbol {
 	int line;             /* 0 when unknown */
 	const char *module;   /* path of the module holding it, NULL if none */
 	uint64_t offset;      /* address minus the module's base */
+	int python;           /* 1: a Python frame (function, file and line of
+	                         the game's Python code, from the capture) */
 } gm_symbol_t;
 
 typedef struct gm_symbols gm_symbols_t;

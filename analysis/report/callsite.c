@@ -22,12 +22,13 @@ void gm_callsite_frames_json(gm_json_t *j, gm_symbols_t *sy, const uint64_t *pcs
 		gm_symbols_lookup(sy, pcs[k], when, &y);
 		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)pcs[k]);
 		gm_json_object_begin(j);
-		gm_json_key_string(j, "address", hex);
+		gm_json_key_string(j, "address", y.python ? NULL : hex);
 		gm_json_key_string(j, "function", y.function);
 		gm_json_key_string(j, "file", y.file);
 		gm_json_key_u64(j, "line", (uint64_t)(y.line > 0 ? y.line : 0));
 		gm_json_key_string(j, "module", y.module);
 		gm_json_key_u64(j, "offset", y.offset);
+		gm_json_key_bool(j, "python", y.python);
 		gm_json_object_end(j);
 	}
 	gm_json_array_end(j);

@@ -13,8 +13,9 @@
 const char *gm_callsite_base(const char *path);
 
 /* "frames": the n return addresses pcs of a stack defined at event number
- * when, each {address, function, file, line, module, offset} (null
- * strings, line 0, where unknown). */
+ * when, each {address, function, file, line, module, offset, python} (null
+ * strings, line 0, where unknown; a Python frame has python true, no
+ * address and no module). */
 void gm_callsite_frames_json(gm_json_t *j, gm_symbols_t *sy, const uint64_t *pcs, unsigned n,
                              uint64_t when);
 

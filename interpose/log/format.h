@@ -28,7 +28,8 @@
 #define GM_FORMAT_MAGIC "GMTRACE\0"
 #define GM_FORMAT_VERSION_MAJOR \
 	3 /* readers reject a newer major (2: packed blocks; 3: packed form 2) */
-#define GM_FORMAT_VERSION_MINOR 1 /* additions that old readers can skip (1: stacks) */
+#define GM_FORMAT_VERSION_MINOR \
+	2 /* additions that old readers can skip (1: stacks, 2: Python frames) */
 
 /* ---- records -----------------------------------------------------------
  *
@@ -161,8 +162,17 @@ typedef enum gm_rec {
 	gm_rec_site = 47,             /* a=stack id (0: not kept, the writer's table was
 	                          full): the next allocation or realloc record of
 	                          this thread was made at that stack */
+	gm_rec_pycode = 48,           /* a=code id x=n units b=bytes; +[first line (4
+	                          bytes), name bytes (4)] name file: a Python code
+	                          object, named by the Python frames of stack
+	                          records (option stacks, a CPython game) */
 	gm_rec_count
 } gm_rec_t;
+
+/* A frame of a stack record with this bit set is a Python frame: the code
+ * id (a pycode record) in bits 32-62, the line in bits 0-31 (0: unknown).
+ * No return address has it. */
+#define GM_PYFRAME_BIT (1ull << 63)
 
 /* How an allocation was requested or a block released (the x field). */
 typedef enum gm_kind {
@@ -356,6 +366,7 @@ static inline unsigned gm_rec_units(uint64_t w0)
 	case gm_rec_pressure:
 	case gm_rec_platform:
 	case gm_rec_stack:
+	case gm_rec_pycode:
 		return 1 + gm_rec_x(w0);
 	default:
 		return t < gm_rec_count ? 1 : 1 + gm_rec_x(w0);

@@ -754,7 +754,7 @@ void gm_session_start(void)
 	}
 	if (gm_thread_init() != 0)
 		gm_support_warn("no thread-exit hook; thread ends are committed at exit", 0, 0);
-	gm_stack_start((unsigned)gm_session_options.stacks);
+	gm_stack_start((unsigned)gm_session_options.stacks, gm_session_options.python_stacks);
 	if (gm_stack_depth)
 		__atomic_store_n(&gm_event_alloc_level, -1, __ATOMIC_RELAXED);
 	if (gm_session_options.chunk_size < 4096 || gm_session_options.chunk_size > (1u << 24) ||

@@ -23,9 +23,10 @@ static uintptr_t gm_stack_self_lo, gm_stack_self_hi; /* libgmtrace's own code */
 
 /* ---- the session's stacks ------------------------------------------------ */
 
-static int gm_stack_self_cb(struct dl_phdr_info *info, size_t size, void *arg)
+/* The module holding address arg[0]: its range into arg[1], arg[2]. */
+static int gm_stack_module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	uintptr_t me = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
+	uintptr_t *range = arg, me = range[0], lo = UINTPTR_MAX, hi = 0;
 	int k;
 	(void)size;
 	for (k = 0; k < info->dlpi_phnum; k++) {
@@ -40,15 +41,26 @@ static int gm_stack_self_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	}
 	if (me < lo || me >= hi)
 		return 0;
-	gm_stack_self_lo = lo;
-	gm_stack_self_hi = hi;
+	range[1] = lo;
+	range[2] = hi;
 	return 1;
 }
 
-void gm_stack_start(unsigned depth)
+int gm_stack_module_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi)
+{
+	uintptr_t range[3] = {pc, 0, 0};
+	if (!dl_iterate_phdr(gm_stack_module_cb, range))
+		return 0;
+	*lo = range[1];
+	*hi = range[2];
+	return 1;
+}
+
+void gm_stack_start(unsigned depth, int python)
 {
 	void *lib;
 	gm_stack_depth = 0;
+	gm_pystack_mode = python;
 	if (depth == 0)
 		return;
 	if (depth > GM_STACK_MAX)
@@ -73,7 +85,8 @@ void gm_stack_start(unsigned depth)
 			                "stacks are not recorded", 0);
 			return;
 		}
-		dl_iterate_phdr(gm_stack_self_cb, (void *)(uintptr_t)&gm_stack_start);
+		gm_stack_module_range((uintptr_t)&gm_stack_start, &gm_stack_self_lo,
+		                      &gm_stack_self_hi);
 	}
 	if (!gm_stack_table.slots) {
 		if (gm_stack_table_make(&gm_stack_table, GM_STACK_BITS, GM_STACK_WORDS,
@@ -87,26 +100,32 @@ void gm_stack_start(unsigned depth)
 		}
 	} else {
 		gm_stack_table_clear(&gm_stack_table);
+		gm_pystack_clear();
 	}
 	gm_stack_depth = (int)depth;
+	gm_pystack_find();
 }
 
 void gm_stack_note(gm_thread_t *t)
 {
-	void *raw[GM_STACK_MAX + 16];
+	void *raw[4 * GM_STACK_MAX + 16];
 	uint64_t pcs[GM_STACK_MAX];
 	int n, i = 0, k = 0, is_new;
 	uint32_t id = 0;
 	if (!t->acc) /* a thread's first record (a realloc's or a failure's site) */
 		gm_thread_attach(t);
 	t->busy++; /* whatever the unwinder allocates is not the game's */
-	n = gm_stack_unwind(raw, gm_stack_depth + 16);
+	/* Python frames take the place of many C frames: look further */
+	n = gm_stack_unwind(raw, gm_pystack_on ? 4 * gm_stack_depth + 16 : gm_stack_depth + 16);
 	t->busy--;
 	while (i < n && (uintptr_t)raw[i] >= gm_stack_self_lo &&
 	       (uintptr_t)raw[i] < gm_stack_self_hi)
 		i++;
-	for (; i < n && k < gm_stack_depth; i++)
-		pcs[k++] = (uint64_t)(uintptr_t)raw[i];
+	if (__atomic_load_n(&gm_pystack_on, __ATOMIC_ACQUIRE))
+		k = gm_pystack_splice(t, raw + i, n - i, pcs, gm_stack_depth);
+	else
+		for (; i < n && k < gm_stack_depth; i++)
+			pcs[k++] = (uint64_t)(uintptr_t)raw[i];
 	if (k > 0) {
 		id = gm_stack_intern(&gm_stack_table, pcs, (unsigned)k, &is_new);
 		if (is_new)

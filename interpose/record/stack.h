@@ -52,13 +52,45 @@ void gm_stack_table_clear(gm_stack_table_t *t);
  * set); 0 when it is new and the table or store is full. */
 uint32_t gm_stack_intern(gm_stack_table_t *t, const uint64_t *pcs, unsigned n, int *is_new);
 
-/* Session start (option STACKS): load the unwinder and make the table, or
- * clear it (fork child). On failure, one warning and stacks stay off. */
-void gm_stack_start(unsigned depth);
+/* Session start (options STACKS and PYTHON_STACKS): load the unwinder and
+ * make the table, or clear it (fork child). On failure, one warning and
+ * stacks stay off. */
+void gm_stack_start(unsigned depth, int python);
+
+/* The address range of the module holding pc: 1, or 0 when none does. */
+int gm_stack_module_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi);
 
 /* Before an allocation record of t (not busy; registered here if new): the
  * site record, and the stack's definition when it is new. */
 void gm_stack_note(gm_thread_t *t);
+
+/* Python frames (record/pystack.c): on once the process's CPython, of the
+ * version gmtrace was built against, is found; then the C frames of its
+ * evaluation function are replaced by the Python frames they ran. A
+ * Python frame is GM_PYFRAME_BIT | code id << 32 | line (log/format.h). */
+extern int gm_pystack_on;
+/* Option PYTHON_STACKS: gm_pystack_python (the Python frames and the C
+ * frames of other libraries, not the interpreter's own but the innermost),
+ * gm_pystack_mixed (every C frame too) or gm_pystack_c (no Python frames). */
+enum {
+	gm_pystack_python,
+	gm_pystack_mixed,
+	gm_pystack_c
+};
+extern int gm_pystack_mode;
+
+/* Looks for CPython in the process (at start, and when gmtrace.py is
+ * imported by an interpreter loaded later); one warning when it is another
+ * version. Needs stacks on. */
+void gm_pystack_find(void);
+
+/* Writes the n unwound return addresses raw, with the Python frames each
+ * evaluation call ran in place of its C frame, into pcs (at most depth);
+ * returns the count. Code objects met first are defined in t's log. */
+int gm_pystack_splice(gm_thread_t *t, void *const *raw, int n, uint64_t *pcs, int depth);
+
+/* Forgets the code objects defined (a fork child). */
+void gm_pystack_clear(void);
 
 /* Stacks met that were not kept (table full), for the exit warning. */
 uint64_t gm_stack_not_kept(void);

@@ -48,6 +48,7 @@ typedef struct gm_options {
 	char platform[1024];        /* PLATFORM */
 	uint64_t pressure_ms;       /* PRESSURE_MS */
 	uint64_t stacks;            /* STACKS: frames per allocation, 0 = off */
+	int python_stacks;          /* PYTHON_STACKS: python(0) | mixed(1) | c(2) */
 } gm_options_t;
 
 typedef struct gm_option_row {

@@ -666,7 +666,8 @@ Test(stacks_cmd, json_keys_and_rows)
 	               "      \"depth\": 2,\n      \"frames\": [\n");
 	expect_in(row, "\"address\": \"0x5010\",\n          \"function\": null,\n"
 	               "          \"file\": null,\n          \"line\": 0,\n"
-	               "          \"module\": null,\n          \"offset\": 0\n");
+	               "          \"module\": null,\n          \"offset\": 0,\n"
+	               "          \"python\": false\n");
 	/* stack 1 */
 	expect_in(row,
 	          "\"id\": 1,\n      \"merged\": 1,\n      \"allocations\": 3,\n"
@@ -676,11 +677,12 @@ Test(stacks_cmd, json_keys_and_rows)
 	expect_in(row, "\"address\": \"0x7f0000102345\",\n          \"function\": null,\n"
 	               "          \"file\": null,\n          \"line\": 0,\n"
 	               "          \"module\": \"/nonexistent/gm/libgame.so\",\n"
-	               "          \"offset\": 9029\n");
+	               "          \"offset\": 9029,\n          \"python\": false\n");
 	/* not kept, at stack id 0 */
 	expect_in(row, "\"id\": 0,\n      \"merged\": 1,\n      \"allocations\": 1,\n"
 	               "      \"allocated_bytes\": 300,");
-	expect_in(row, "\"module\": \"/nonexistent/gm/my lib;v2.so\",\n          \"offset\": 64\n");
+	expect_in(row, "\"module\": \"/nonexistent/gm/my lib;v2.so\",\n          \"offset\": 64,\n"
+	               "          \"python\": false\n");
 	expect_in(row, "\"live_count\": 5,\n      \"live_bytes\": 50,\n      \"failed\": 1,\n"
 	               "      \"depth\": 2,");
 	/* stack 9: no frames */
@@ -1646,7 +1648,8 @@ Test(stacks_cmd, compare_top_and_depth)
 	"          \"file\": null,\n"            \
 	"          \"line\": 0,\n"               \
 	"          \"module\": " module ",\n"    \
-	"          \"offset\": " #offset "\n"    \
+	"          \"offset\": " #offset ",\n"   \
+	"          \"python\": false\n"          \
 	"        }"
 
 Test(stacks_cmd, compare_json_keys_and_rows)

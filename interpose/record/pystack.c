@@ -1,0 +1,317 @@
+/* pystack.c - the Python frames of a call stack (stack.h)
+ *
+ * A Python game's allocations are made under the interpreter's C frames,
+ * which say little: every Python function runs in _PyEval_EvalFrameDefault.
+ * When the process runs the CPython that gmtrace was built against, each
+ * stack's frames in that function are replaced by the Python frames it was
+ * running (function, file and line of the game's code), read from the
+ * thread's own interpreter frames. Since 3.11 one call of the evaluation
+ * function runs Python-to-Python calls itself: its frames are those from the
+ * thread's current frame back to the one marked is_entry, and the next call
+ * of the function (further out) takes the frames after that.
+ *
+ * The reading makes no allocation and takes no lock: a thread's frames are
+ * changed by that thread only, so they can be read without the GIL (a C
+ * extension that released it still allocates under its caller's frames).
+ * The struct layouts come from the interpreter's headers; another version of
+ * CPython (a game shipping its own) is recognised by Py_Version and keeps
+ * its C frames, with one warning.
+ *
+ * A Python frame is a 64-bit word in the stack: bit 63 set (no return
+ * address has it), the code's id in bits 32-62, the line in bits 0-31. A
+ * code object is defined once per capture by a pycode record (its name,
+ * file and first line), by the thread that meets it first.
+ */
+#define _GNU_SOURCE 1 /* (as the interpreter's pyconfig.h has it) */
+#include "stack.h"
+
+#ifdef GM_PYFRAMES
+
+#include <Python.h>
+#define Py_BUILD_CORE 1
+#include <internal/pycore_frame.h>
+#undef Py_BUILD_CORE
+
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+
+#include "../support/mem.h"
+#include "../support/support.h"
+
+#define GM_PY_STR2(x) #x
+#define GM_PY_STR(x) GM_PY_STR2(x)
+#define GM_PY_BUILT GM_PY_STR(PY_MAJOR_VERSION) "." GM_PY_STR(PY_MINOR_VERSION)
+#define GM_PYCODE_TEXT 1024 /* bytes kept of a name or a file name */
+
+int gm_pystack_on;
+int gm_pystack_mode;
+
+static struct {
+	PyThreadState *(*this_thread)(void);
+	int (*addr2line)(PyCodeObject *co, int byte_offset);
+	int (*initialized)(void);
+	uintptr_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault's code */
+	uintptr_t self_lo, self_hi; /* the interpreter's module */
+	int tried_version;          /* the version warning was given */
+} gm_py;
+
+/* Code objects seen: keys [code, filename, qualname, first line]. A code
+ * object freed and another made at its address with the same names and
+ * line is the same function to the reader. 2^14 slots, 12,288 codes. */
+static gm_stack_table_t gm_pycode_table;
+#define GM_PYCODE_BITS 14
+#define GM_PYCODE_WORDS (6u << GM_PYCODE_BITS)
+
+/* Text of a str object as UTF-8 into out (cap bytes, cut there); "?" for
+ * anything else. Reads the object's own storage: no allocation. */
+static size_t gm_pystack_text(PyObject *o, char *out, size_t cap)
+{
+	size_t k = 0;
+	Py_ssize_t i, n;
+	unsigned kind;
+	const void *data;
+	if (!o || !PyUnicode_Check(o) || !PyUnicode_IS_READY(o)) {
+		out[0] = '?';
+		return 1;
+	}
+	kind = PyUnicode_KIND(o);
+	data = PyUnicode_DATA(o);
+	n = PyUnicode_GET_LENGTH(o);
+	for (i = 0; i < n; i++) {
+		Py_UCS4 c = PyUnicode_READ(kind, data, i);
+		unsigned char u[4];
+		size_t m;
+		if (c < 0x80) {
+			u[0] = (unsigned char)c;
+			m = 1;
+		} else if (c < 0x800) {
+			u[0] = (unsigned char)(0xc0 | (c >> 6));
+			u[1] = (unsigned char)(0x80 | (c & 0x3f));
+			m = 2;
+		} else if (c < 0x10000) {
+			if (c >= 0xd800 && c < 0xe000) /* a lone surrogate (a bad file name) */
+				c = 0xfffd;
+			u[0] = (unsigned char)(0xe0 | (c >> 12));
+			u[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+			u[2] = (unsigned char)(0x80 | (c & 0x3f));
+			m = 3;
+		} else {
+			u[0] = (unsigned char)(0xf0 | (c >> 18));
+			u[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3f));
+			u[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+			u[3] = (unsigned char)(0x80 | (c & 0x3f));
+			m = 4;
+		}
+		if (k + m > cap)
+			break;
+		memcpy(out + k, u, m);
+		k += m;
+	}
+	return k;
+}
+
+/* The id of code object co, defined in the capture at first sight (0: the
+ * table is full). */
+static uint32_t gm_pystack_code(gm_thread_t *t, PyCodeObject *co)
+{
+	uint64_t key[4] = {(uintptr_t)co, (uintptr_t)co->co_filename, (uintptr_t)co->co_qualname,
+	                   (uint64_t)(uint32_t)co->co_firstlineno};
+	char def[8 + 2 * GM_PYCODE_TEXT];
+	uint32_t id, first = (uint32_t)co->co_firstlineno;
+	size_t nname, nfile;
+	int is_new;
+	id = gm_stack_intern(&gm_pycode_table, key, 4, &is_new);
+	if (!is_new)
+		return id;
+	/* [first line, name bytes] name file */
+	nname = gm_pystack_text(co->co_qualname, def + 8, GM_PYCODE_TEXT);
+	nfile = gm_pystack_text(co->co_filename, def + 8 + nname, GM_PYCODE_TEXT);
+	memcpy(def, &first, 4);
+	memcpy(def + 4, &(uint32_t){(uint32_t)nname}, 4);
+	gm_thread_put_var(t, gm_rec_pycode, id, 8 + nname + nfile, def, 8 + nname + nfile);
+	return id;
+}
+
+/* This thread's Python frames, innermost first, into py (at most max
+ * words): frame words, and 0 after the last frame of each call of the
+ * evaluation function (an is_entry frame). Returns the count. */
+static int gm_pystack_read(gm_thread_t *t, uint64_t *py, int max)
+{
+	PyThreadState *ts;
+	_PyInterpreterFrame *f;
+	int k = 0;
+	t->busy++; /* (neither allocates; a hook reached from them forwards) */
+	ts = gm_py.initialized() ? gm_py.this_thread() : NULL;
+	t->busy--;
+	if (!ts || !ts->cframe)
+		return 0;
+	for (f = ts->cframe->current_frame; f && k < max - 1; f = f->previous) {
+		PyCodeObject *co = f->f_code;
+		if (!_PyFrame_IsIncomplete(f)) {
+			uint32_t id = gm_pystack_code(t, co);
+			int line;
+			t->busy++;
+			line = gm_py.addr2line(co, _PyInterpreterFrame_LASTI(f) *
+			                                   (int)sizeof(_Py_CODEUNIT));
+			t->busy--;
+			py[k++] = GM_PYFRAME_BIT | ((uint64_t)(id & 0x7fffffffu) << 32) |
+			          (uint32_t)(line > 0 ? line : 0);
+		}
+		if (f->is_entry)
+			py[k++] = 0;
+	}
+	return k;
+}
+
+/* A stack with no Python frame: its C frames as they are. */
+static int gm_pystack_copy(void *const *raw, int n, uint64_t *pcs, int depth)
+{
+	int k;
+	for (k = 0; k < n && k < depth; k++)
+		pcs[k] = (uintptr_t)raw[k];
+	return k;
+}
+
+int gm_pystack_splice(gm_thread_t *t, void *const *raw, int n, uint64_t *pcs, int depth)
+{
+	uint64_t py[2 * GM_STACK_MAX];
+	int i, j = 0, k = 0, npy, mixed = gm_pystack_mode == gm_pystack_mixed, inner = 0;
+	for (i = 0; i < n; i++)
+		if ((uintptr_t)raw[i] >= gm_py.eval_lo && (uintptr_t)raw[i] < gm_py.eval_hi)
+			break;
+	if (i == n || (npy = gm_pystack_read(t, py, 2 * GM_STACK_MAX)) == 0)
+		return gm_pystack_copy(raw, n, pcs, depth);
+	for (i = 0; i < n && k < depth; i++) {
+		uintptr_t pc = (uintptr_t)raw[i];
+		if (pc >= gm_py.eval_lo && pc < gm_py.eval_hi) {
+			int had = k;
+			while (j < npy && py[j] != 0 && k < depth)
+				pcs[k++] = py[j++];
+			while (j < npy && py[j] != 0)
+				j++;
+			if (j < npy)
+				j++; /* the next call's frames start after the 0 */
+			if (!mixed && j >= npy)
+				break; /* past the outermost Python frame: the interpreter's
+				          start, or a thread's */
+			if (k == had && mixed)
+				pcs[k++] = pc; /* (no frame of its own yet) */
+			continue;
+		}
+		/* the interpreter's own C frames say little once its Python frames
+		 * are there and vary most (its recursions): only the innermost,
+		 * the function that made the object, is kept */
+		if (!mixed && pc >= gm_py.self_lo && pc < gm_py.self_hi && (inner || j > 0))
+			continue;
+		if (pc >= gm_py.self_lo && pc < gm_py.self_hi)
+			inner = 1;
+		pcs[k++] = pc;
+	}
+	return k;
+}
+
+/* dlsym without leaving the error message of a missing name to the game's
+ * next dlerror (it is allocated: gmtrace's own block). */
+static void *gm_pystack_sym(gm_thread_t *t, const char *name)
+{
+	void *p;
+	t->busy++;
+	p = dlsym(RTLD_DEFAULT, name);
+	if (!p) {
+		dlerror();
+		dlerror();
+	}
+	t->busy--;
+	return p;
+}
+
+void gm_pystack_find(void)
+{
+	gm_thread_t *t = &gm_thread_self;
+	const unsigned long *version;
+	const ElfW(Sym) *sym = NULL;
+	Dl_info info;
+	void *eval;
+	int ok;
+	if (__atomic_load_n(&gm_pystack_on, __ATOMIC_ACQUIRE) || gm_stack_depth == 0 ||
+	    gm_pystack_mode == gm_pystack_c)
+		return;
+	version = gm_pystack_sym(t, "Py_Version");
+	if (!version)
+		return; /* no CPython here (or one before 3.11) */
+	if ((*version >> 16) != (PY_VERSION_HEX >> 16)) {
+		if (!gm_py.tried_version) {
+			/* "3.x" by hand: snprintf may allocate, in a hook's path */
+			char v[8] = "3.", *e = v + 2;
+			unsigned minor = (unsigned)((*version >> 16) & 0xff);
+			gm_py.tried_version = 1;
+			v[0] = (char)('0' + ((*version >> 24) & 0xf));
+			if (minor >= 10)
+				*e++ = (char)('0' + minor / 10 % 10);
+			*e++ = (char)('0' + minor % 10);
+			*e = 0;
+			gm_support_warn("GMTRACE_STACKS: this game runs Python ", v,
+			                ", and gmtrace reads the frames of Python " GM_PY_BUILT
+			                " only: its stacks show the interpreter's C frames");
+		}
+		return;
+	}
+	*(void **)&gm_py.this_thread = gm_pystack_sym(t, "PyGILState_GetThisThreadState");
+	*(void **)&gm_py.addr2line = gm_pystack_sym(t, "PyCode_Addr2Line");
+	*(void **)&gm_py.initialized = gm_pystack_sym(t, "Py_IsInitialized");
+	eval = gm_pystack_sym(t, "_PyEval_EvalFrameDefault");
+	t->busy++;
+	ok = eval && dladdr1(eval, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size;
+	t->busy--;
+	if (!gm_py.this_thread || !gm_py.addr2line || !gm_py.initialized || !ok) {
+		gm_support_warn("GMTRACE_STACKS: the Python interpreter's functions are not ",
+		                "all found; its stacks show the interpreter's C frames", 0);
+		return;
+	}
+	gm_py.eval_lo = (uintptr_t)eval;
+	gm_py.eval_hi = (uintptr_t)eval + sym->st_size;
+	if (!gm_stack_module_range(gm_py.eval_lo, &gm_py.self_lo, &gm_py.self_hi))
+		gm_py.self_lo = gm_py.self_hi = 0;
+	if (!gm_pycode_table.slots && gm_stack_table_make(&gm_pycode_table, GM_PYCODE_BITS,
+	                                                  GM_PYCODE_WORDS, gm_mem_alloc) != 0) {
+		gm_mem_free(gm_pycode_table.slots);
+		gm_mem_free(gm_pycode_table.store);
+		memset(&gm_pycode_table, 0, sizeof(gm_pycode_table));
+		gm_support_warn("GMTRACE_STACKS: no memory for Python's code table; ",
+		                "stacks show the interpreter's C frames", 0);
+		return;
+	}
+	__atomic_store_n(&gm_pystack_on, 1, __ATOMIC_RELEASE);
+}
+
+void gm_pystack_clear(void)
+{
+	if (gm_pycode_table.slots)
+		gm_stack_table_clear(&gm_pycode_table);
+}
+
+#else /* built without the interpreter's headers */
+
+int gm_pystack_on;
+int gm_pystack_mode;
+
+int gm_pystack_splice(gm_thread_t *t, void *const *raw, int n, uint64_t *pcs, int depth)
+{
+	(void)t;
+	(void)raw;
+	(void)n;
+	(void)pcs;
+	(void)depth;
+	return 0;
+}
+
+void gm_pystack_find(void)
+{
+}
+
+void gm_pystack_clear(void)
+{
+}
+
+#endif
