@@ -453,6 +453,9 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 	case gm_rec_site:
 		gm_dump_u64(l, "stack", ev->a);
 		break;
+	case gm_rec_site_frames:
+		gm_dump_frames(l, u, ev->b);
+		break;
 	case gm_rec_pycode: { /* the reader checked the lengths */
 		uint64_t name = u[0] >> 32;
 		gm_dump_u64(l, "id", ev->a);

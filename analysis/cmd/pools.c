@@ -64,6 +64,8 @@ static void gm_pools_cmd_site_text(const gm_pools_cmd_t *c, uint32_t id)
 		printf("%s", k ? " < " : "");
 		if (y.function)
 			printf("%s", y.function);
+		else if (y.python)
+			printf("<python code %u>", (unsigned)(frames[k] >> 32) & 0x7fffffffu);
 		else if (y.module)
 			printf("%s+0x%llx", gm_callsite_base(y.module),
 			       (unsigned long long)y.offset);

@@ -259,7 +259,7 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 	       (unsigned long long)t->allocations,
 	       gm_text_size(b1, sizeof(b1), t->allocated_bytes - t->unattributed_bytes),
 	       gm_text_size(b2, sizeof(b2), t->allocated_bytes));
-	if (t->definitions == 0 && t->allocations > 0)
+	if (t->definitions == 0 && t->whole == 0 && t->allocations > 0)
 		printf("          no call stacks recorded: record with GMTRACE_STACKS=16 "
 		       "(or `gmtrace run --stacks 16`)\n");
 	if (t->not_kept)
@@ -267,6 +267,11 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 		       "(its stack table was full)\n",
 		       (unsigned long long)t->not_kept, t->not_kept == 1 ? "" : "s",
 		       gm_text_size(b3, sizeof(b3), t->not_kept_bytes));
+	if (t->whole)
+		printf("          %llu allocation%s (%s) carry their whole stack in the capture "
+		       "(the game's stack table was full)\n",
+		       (unsigned long long)t->whole, t->whole == 1 ? "" : "s",
+		       gm_text_size(b3, sizeof(b3), t->whole_bytes));
 	if (t->undefined)
 		printf("          %llu stack%s used but not defined in the capture (lost records)\n",
 		       (unsigned long long)t->undefined, t->undefined == 1 ? "" : "s");
@@ -316,6 +321,8 @@ static void gm_stacks_folded_name(const gm_symbol_t *y, uint64_t pc)
 {
 	if (y->function) {
 		gm_stacks_folded_text(y->function);
+	} else if (y->python) {
+		printf("<python_code_%u>", (unsigned)(pc >> 32) & 0x7fffffffu);
 	} else if (y->module) {
 		gm_stacks_folded_text(gm_callsite_base(y->module));
 		printf("+0x%llx", (unsigned long long)y->offset);
@@ -383,6 +390,8 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	gm_json_key_u64(&j, "failed", t->failures);
 	gm_json_key_u64(&j, "not_kept", t->not_kept);
 	gm_json_key_u64(&j, "not_kept_bytes", t->not_kept_bytes);
+	gm_json_key_u64(&j, "written_whole", t->whole);
+	gm_json_key_u64(&j, "written_whole_bytes", t->whole_bytes);
 	gm_json_key(&j, "stacks");
 	gm_json_array_begin(&j);
 	for (i = 0; i < shown; i++) {

@@ -159,6 +159,7 @@ static const char *const gm_reader_type_names[gm_rec_count] = {
         [gm_rec_stack] = "stack",
         [gm_rec_site] = "site",
         [gm_rec_pycode] = "pycode",
+        [gm_rec_site_frames] = "site_frames",
 };
 
 static const char *const gm_reader_kind_names[gm_kind_count] = {
@@ -652,12 +653,12 @@ static int gm_reader_check(gm_reader_t *r, gm_reader_stream_t *s, const uint64_t
 		need = gm_rec_b(p[1]);
 		break;
 	case gm_rec_stack: /* b frames of 8 bytes; at least one */
+	case gm_rec_site_frames:
 		if (gm_rec_b(p[1]) == 0 || gm_rec_b(p[1]) > (uint64_t)(units - 1) * 2) {
-			gm_reader_damage(
-			        r, s->at,
-			        "stack record at byte %zu says %llu frames, has room for %u",
-			        at * sizeof(uint64_t), (unsigned long long)gm_rec_b(p[1]),
-			        (units - 1) * 2);
+			gm_reader_damage(r, s->at,
+			                 "%s record at byte %zu says %llu frames, has room for %u",
+			                 gm_reader_type_name(type), at * sizeof(uint64_t),
+			                 (unsigned long long)gm_rec_b(p[1]), (units - 1) * 2);
 			return -1;
 		}
 		return 0;

@@ -707,6 +707,7 @@ int gm_pools_candidates_add(gm_pools_t *p, const gm_event_t *ev)
 		rc = gm_pools_allocation(p, ev, ev->a, ev->b, site);
 		break;
 	case gm_rec_site:
+	case gm_rec_site_frames:
 		p->has_sites = 1;
 		break;
 	case gm_rec_free:

@@ -247,6 +247,9 @@ static int gm_stacks_alloc(gm_stacks_t *s, const gm_event_t *ev, uint64_t ptr, u
 		if (pend == 1) { /* stack id 0 */
 			s->totals.not_kept++;
 			s->totals.not_kept_bytes += size;
+		} else if (pend - 1 >= GM_SITES_WHOLE) {
+			s->totals.whole++;
+			s->totals.whole_bytes += size;
 		}
 		site->allocations++;
 		site->allocated_bytes += size;
@@ -262,17 +265,82 @@ static int gm_stacks_alloc(gm_stacks_t *s, const gm_event_t *ev, uint64_t ptr, u
 	return gm_live_add(s->live, &e) == -ENOMEM ? -ENOMEM : 0;
 }
 
+static uint64_t gm_sites_hash(const uint64_t *pcs, uint64_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, i;
+	for (i = 0; i < n; i++) {
+		h = (h ^ pcs[i]) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+/* The id of a stack written whole, interned on first sight; 0 when out of
+ * memory. */
+static uint32_t gm_sites_whole_id(gm_sites_t *s, const uint64_t *pcs, uint64_t n)
+{
+	size_t i, mask;
+	uint64_t *w;
+	if ((s->nwhole + 1) * 4 > s->whole_cap * 3) { /* grow at 3/4 */
+		size_t cap = s->whole_cap ? s->whole_cap * 2 : 256, k;
+		uint32_t *t = calloc(cap, sizeof(*t));
+		if (!t)
+			return 0;
+		for (k = 0; k < s->nwhole; k++) {
+			const uint64_t *e = s->whole[k];
+			i = gm_sites_hash(e + 1, e[0]) & (cap - 1);
+			while (t[i])
+				i = (i + 1) & (cap - 1);
+			t[i] = (uint32_t)k + 1;
+		}
+		free(s->whole_slots);
+		s->whole_slots = t;
+		s->whole_cap = cap;
+	}
+	mask = s->whole_cap - 1;
+	for (i = gm_sites_hash(pcs, n) & mask; s->whole_slots[i]; i = (i + 1) & mask) {
+		const uint64_t *e = s->whole[s->whole_slots[i] - 1];
+		if (e[0] == n && memcmp(e + 1, pcs, (size_t)n * 8) == 0)
+			return GM_SITES_WHOLE + s->whole_slots[i] - 1;
+	}
+	if (s->nwhole >= UINT32_MAX - GM_SITES_WHOLE ||
+	    gm_grow((void **)&s->whole, &s->capwhole, s->nwhole + 1, sizeof(*s->whole)) != 0 ||
+	    !(w = malloc((size_t)(n + 1) * 8)))
+		return 0;
+	w[0] = n;
+	memcpy(w + 1, pcs, (size_t)n * 8);
+	s->whole[s->nwhole] = w;
+	s->whole_slots[i] = (uint32_t)++s->nwhole;
+	return GM_SITES_WHOLE + (uint32_t)s->nwhole - 1;
+}
+
+int gm_sites_whole(const gm_sites_t *s, uint32_t id, const uint64_t **frames, uint32_t *n)
+{
+	if (id < GM_SITES_WHOLE || id - GM_SITES_WHOLE >= s->nwhole)
+		return 0;
+	*n = (uint32_t)s->whole[id - GM_SITES_WHOLE][0];
+	*frames = s->whole[id - GM_SITES_WHOLE] + 1;
+	return 1;
+}
+
 int gm_sites_event(gm_sites_t *s, const gm_event_t *ev, uint64_t *site)
 {
 	*site = 0;
 	switch (ev->type) {
-	case gm_rec_site: {
+	case gm_rec_site:
+	case gm_rec_site_frames: {
 		size_t had = s->n;
+		uint64_t id = ev->a;
 		if (gm_grow((void **)&s->pending, &s->n, (size_t)ev->thread + 1,
 		            sizeof(*s->pending)) != 0)
 			return -ENOMEM;
 		memset(s->pending + had, 0, (s->n - had) * sizeof(*s->pending));
-		s->pending[ev->thread] = ev->a <= UINT32_MAX ? ev->a + 1 : 0;
+		/* (the reader checked a whole stack's frame count) */
+		if (ev->type == gm_rec_site_frames &&
+		    !(id = gm_sites_whole_id(s, ev->extra, ev->b)))
+			return -ENOMEM;
+		s->pending[ev->thread] =
+		        id < GM_SITES_WHOLE || ev->type == gm_rec_site_frames ? id + 1 : 0;
 		return 0;
 	}
 	case gm_rec_free:
@@ -298,9 +366,13 @@ int gm_sites_event(gm_sites_t *s, const gm_event_t *ev, uint64_t *site)
 
 void gm_sites_free(gm_sites_t *s)
 {
+	size_t i;
+	for (i = 0; i < s->nwhole; i++)
+		free(s->whole[i]);
+	free(s->whole);
+	free(s->whole_slots);
 	free(s->pending);
-	s->pending = NULL;
-	s->n = 0;
+	memset(s, 0, sizeof(*s));
 }
 
 /* A pycode record: [first line, name bytes] name file (the reader checked
@@ -342,6 +414,28 @@ int gm_stacks_pycode(const gm_stacks_t *s, uint32_t id, const char **name, const
 	return 1;
 }
 
+/* Stack id's frames (n of them: the reader checked they fit). */
+static int gm_stacks_define(gm_stacks_t *s, uint32_t id, const uint64_t *frames, uint32_t n)
+{
+	gm_stacks_def_t *d;
+	if (gm_grow((void **)&s->defs, &s->capdefs, s->ndefs + 1, sizeof(*s->defs)) != 0)
+		return -ENOMEM;
+	d = &s->defs[s->ndefs];
+	d->id = id;
+	d->at = s->nevents;
+	d->nframes = n;
+	d->frames = malloc((size_t)n * sizeof(uint64_t));
+	if (!d->frames || gm_stacks_map_put(&s->def_of, d->id, (uint32_t)s->ndefs) != 0) {
+		free(d->frames);
+		return -ENOMEM;
+	}
+	memcpy(d->frames, frames, (size_t)n * sizeof(uint64_t));
+	s->ndefs++;
+	if (d->nframes > s->totals.max_frames)
+		s->totals.max_frames = d->nframes;
+	return 0;
+}
+
 int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 {
 	uint64_t pend;
@@ -349,27 +443,19 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 	if (gm_sites_event(&s->sites_now, ev, &pend) != 0)
 		return -ENOMEM;
 	switch (ev->type) {
-	case gm_rec_stack: {
-		gm_stacks_def_t *d;
-		if (gm_stacks_map_get(&s->def_of, (uint32_t)ev->a) >= 0)
+	case gm_rec_stack:
+		/* (writer ids stay under GM_SITES_WHOLE: a larger one is damage) */
+		if (ev->a >= GM_SITES_WHOLE || gm_stacks_map_get(&s->def_of, (uint32_t)ev->a) >= 0)
 			return 0; /* defined once; a second definition is ignored */
-		if (gm_grow((void **)&s->defs, &s->capdefs, s->ndefs + 1, sizeof(*s->defs)) != 0)
+		if (gm_stacks_define(s, (uint32_t)ev->a, ev->extra, (uint32_t)ev->b) != 0)
 			return -ENOMEM;
-		d = &s->defs[s->ndefs];
-		d->id = (uint32_t)ev->a;
-		d->at = s->nevents;
-		d->nframes = (uint32_t)ev->b; /* the reader checked it fits */
-		d->frames = malloc((size_t)ev->b * sizeof(uint64_t));
-		if (!d->frames || gm_stacks_map_put(&s->def_of, d->id, (uint32_t)s->ndefs) != 0) {
-			free(d->frames);
-			return -ENOMEM;
-		}
-		memcpy(d->frames, ev->extra, (size_t)ev->b * sizeof(uint64_t));
-		s->ndefs++;
 		s->totals.definitions++;
-		if (d->nframes > s->totals.max_frames)
-			s->totals.max_frames = d->nframes;
 		return 0;
+	case gm_rec_site_frames: { /* a stack written whole: defined at first sight */
+		uint64_t id = ev->thread < s->sites_now.n ? s->sites_now.pending[ev->thread] : 0;
+		if (id-- == 0 || gm_stacks_map_get(&s->def_of, (uint32_t)id) >= 0)
+			return 0;
+		return gm_stacks_define(s, (uint32_t)id, ev->extra, (uint32_t)ev->b);
 	}
 	case gm_rec_pycode:
 		return gm_stacks_pycode_def(s, ev);

@@ -27,17 +27,33 @@
 typedef struct gm_sites {
 	uint64_t *pending; /* per thread: 1 + stack id, 0: none */
 	size_t n;
+	/* stacks written whole with their allocation (site_frames records:
+	 * the writer's table was full), interned by their frames; stack id
+	 * GM_SITES_WHOLE + index, so every model that reads a capture in order
+	 * gives them the same ids */
+	uint64_t **whole; /* each: [frame count] frames... */
+	size_t nwhole, capwhole;
+	uint32_t *whole_slots; /* open addressing by frames: 1 + index */
+	size_t whole_cap;      /* a power of two, or 0 */
 } gm_sites_t;
 
-/* Takes one event. A site record is noted; an alloc, a realloc, a fail or a
- * realloc-kind free (a realloc to 0) takes its thread's pending site into
- * *site (1 + stack id, 0: none); any other event sets *site to 0. Stack ids
- * are 32-bit: a larger one (a damaged capture) names no stack. Returns 0 or
- * -ENOMEM. */
+/* Ids from here on name stacks written whole (site_frames records). */
+#define GM_SITES_WHOLE 0x80000000u
+
+/* Takes one event. A site record is noted (a site_frames record too, its
+ * stack interned); an alloc, a realloc, a fail or a realloc-kind free (a
+ * realloc to 0) takes its thread's pending site into *site (1 + stack id,
+ * 0: none); any other event sets *site to 0. The writer's stack ids stay
+ * under GM_SITES_WHOLE: a larger one (a damaged capture) names no stack.
+ * Returns 0 or -ENOMEM. */
 int gm_sites_event(gm_sites_t *s, const gm_event_t *ev, uint64_t *site);
 
 /* Frees the table; the tracker is zeroed again. */
 void gm_sites_free(gm_sites_t *s);
+
+/* The frames of a stack written whole (id from GM_SITES_WHOLE): 1 with
+ * *frames and *n set, else 0. */
+int gm_sites_whole(const gm_sites_t *s, uint32_t id, const uint64_t **frames, uint32_t *n);
 
 typedef struct gm_stack_site {
 	uint32_t id;              /* the writer's stack id (0: not kept) */
@@ -96,7 +112,10 @@ typedef struct gm_stacks_totals {
 	uint64_t allocations, allocated_bytes;
 	uint64_t unattributed, unattributed_bytes; /* no site record before them */
 	uint64_t not_kept, not_kept_bytes;         /* at stack id 0: the writer's
-	                                              table was full */
+	                                              table was full (before
+	                                              format 3.2) */
+	uint64_t whole, whole_bytes;               /* at stacks written whole: the
+	                                              writer's table was full */
 	uint64_t failures;                         /* fail records */
 	uint64_t definitions;                      /* stack records */
 	uint64_t undefined;                        /* sites used but never defined */

@@ -17,6 +17,16 @@ typedef struct gm_symbols_name {
 	char *shown;
 } gm_symbols_name_t;
 
+/* A return address already named (in module mod): libdwfl's lookups are
+ * slow (a search of the symbol table each) and the same addresses come
+ * back in stack after stack. */
+typedef struct gm_symbols_hit {
+	uint64_t pc;
+	long mod; /* -1: an empty slot */
+	const char *function, *file;
+	int line;
+} gm_symbols_hit_t;
+
 struct gm_symbols {
 	const gm_stacks_t *stacks;
 	Dwfl **dwfl;          /* per module, made at its first lookup */
@@ -26,7 +36,50 @@ struct gm_symbols {
 	gm_symbols_name_t *names; /* names rewritten so far, open addressing by raw */
 	size_t nnames, capnames;  /* capnames a power of two, or 0 */
 	int failed;               /* out of memory once: a name was left as it was */
+	gm_symbols_hit_t *hits;   /* open addressing by (pc, mod) */
+	size_t nhits, caphits;    /* caphits a power of two, or 0 */
 };
+
+static size_t gm_symbols_hit_slot(uint64_t pc, long mod, size_t cap)
+{
+	return (size_t)(((pc ^ ((uint64_t)mod << 48)) * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+}
+
+/* The slot of (pc, mod): its entry, or the empty slot to take. */
+static gm_symbols_hit_t *gm_symbols_hit_find(gm_symbols_t *y, uint64_t pc, long mod)
+{
+	size_t i = gm_symbols_hit_slot(pc, mod, y->caphits);
+	while (y->hits[i].mod != -1 && (y->hits[i].pc != pc || y->hits[i].mod != mod))
+		i = (i + 1) & (y->caphits - 1);
+	return &y->hits[i];
+}
+
+/* Keeps what (pc, mod) was named; without memory it is only not kept. */
+static void gm_symbols_hit_keep(gm_symbols_t *y, uint64_t pc, long mod, const gm_symbol_t *out)
+{
+	gm_symbols_hit_t *h;
+	if ((y->nhits + 1) * 4 > y->caphits * 3) {
+		size_t cap = y->caphits ? y->caphits * 2 : 1024, k, had = y->caphits;
+		gm_symbols_hit_t *old = y->hits, *t = malloc(cap * sizeof(*t));
+		if (!t)
+			return;
+		for (k = 0; k < cap; k++)
+			t[k].mod = -1;
+		y->hits = t;
+		y->caphits = cap;
+		for (k = 0; k < had; k++)
+			if (old[k].mod != -1)
+				*gm_symbols_hit_find(y, old[k].pc, old[k].mod) = old[k];
+		free(old);
+	}
+	h = gm_symbols_hit_find(y, pc, mod);
+	h->pc = pc;
+	h->mod = mod;
+	h->function = out->function;
+	h->file = out->file;
+	h->line = out->line;
+	y->nhits++;
+}
 
 static char *gm_symbols_debuginfo_path;
 
@@ -92,6 +145,7 @@ void gm_symbols_free(gm_symbols_t *y)
 	for (size_t i = 0; i < y->capnames; i++)
 		free(y->names[i].shown);
 	free(y->names);
+	free(y->hits);
 	for (size_t i = 0; i < y->nmods; i++)
 		if (y->dwfl[i])
 			dwfl_end(y->dwfl[i]);
@@ -196,6 +250,15 @@ void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t 
 		return;
 	out->module = gm_stacks_module(y->stacks, (size_t)i)->path;
 	out->offset = pc - gm_stacks_module(y->stacks, (size_t)i)->base;
+	if (y->caphits) {
+		const gm_symbols_hit_t *h = gm_symbols_hit_find(y, pc, i);
+		if (h->mod == i) {
+			out->function = h->function;
+			out->file = h->file;
+			out->line = h->line;
+			return;
+		}
+	}
 	if ((d = gm_symbols_dwfl(y, (size_t)i)) != NULL) {
 		Dwfl_Module *mod = dwfl_addrmodule(d, at);
 		if (mod) {
@@ -206,5 +269,6 @@ void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t 
 			if (line)
 				out->file = dwfl_lineinfo(line, NULL, &out->line, NULL, NULL, NULL);
 		}
+		gm_symbols_hit_keep(y, pc, i, out);
 	}
 }

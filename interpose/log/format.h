@@ -166,6 +166,11 @@ typedef enum gm_rec {
 	                          bytes), name bytes (4)] name file: a Python code
 	                          object, named by the Python frames of stack
 	                          records (option stacks, a CPython game) */
+	gm_rec_site_frames = 49,      /* a=0 x=n units b=frames; +frames (as in a stack
+	                          record): a site and its stack in one, for a stack
+	                          the writer's table had no room for; the next
+	                          allocation or realloc record of this thread was
+	                          made there */
 	gm_rec_count
 } gm_rec_t;
 
@@ -367,6 +372,7 @@ static inline unsigned gm_rec_units(uint64_t w0)
 	case gm_rec_platform:
 	case gm_rec_stack:
 	case gm_rec_pycode:
+	case gm_rec_site_frames:
 		return 1 + gm_rec_x(w0);
 	default:
 		return t < gm_rec_count ? 1 : 1 + gm_rec_x(w0);

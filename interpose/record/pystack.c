@@ -60,6 +60,20 @@ static struct {
  * object freed and another made at its address with the same names and
  * line is the same function to the reader. 2^14 slots, 12,288 codes. */
 static gm_stack_table_t gm_pycode_table;
+static uint32_t gm_pycode_gen = 1; /* a new table (a fork child): ids cached before are gone */
+
+/* The frames a thread met last, by code object and instruction: finding a
+ * line walks the code's line table from its start (most of the time spent
+ * in a Python game's stacks, uncached), and a game loop meets the same
+ * frames over and over. The name is compared too: another code object at
+ * a freed one's address has other names or the same lines. */
+typedef struct gm_pyline {
+	uintptr_t code, name;
+	uint32_t lasti, line, id, gen;
+} gm_pyline_t;
+#define GM_PYLINE_SLOTS 128
+static __thread gm_pyline_t gm_pyline_cache[GM_PYLINE_SLOTS]
+        __attribute__((tls_model("initial-exec")));
 #define GM_PYCODE_BITS 14
 #define GM_PYCODE_WORDS (6u << GM_PYCODE_BITS)
 
@@ -149,14 +163,26 @@ static int gm_pystack_read(gm_thread_t *t, uint64_t *py, int max)
 	for (f = ts->cframe->current_frame; f && k < max - 1; f = f->previous) {
 		PyCodeObject *co = f->f_code;
 		if (!_PyFrame_IsIncomplete(f)) {
-			uint32_t id = gm_pystack_code(t, co);
-			int line;
-			t->busy++;
-			line = gm_py.addr2line(co, _PyInterpreterFrame_LASTI(f) *
-			                                   (int)sizeof(_Py_CODEUNIT));
-			t->busy--;
-			py[k++] = GM_PYFRAME_BIT | ((uint64_t)(id & 0x7fffffffu) << 32) |
-			          (uint32_t)(line > 0 ? line : 0);
+			uint32_t lasti = (uint32_t)_PyInterpreterFrame_LASTI(f),
+			         gen = gm_pycode_gen;
+			gm_pyline_t *e =
+			        &gm_pyline_cache[(((uintptr_t)co >> 4) ^ (lasti * 0x9e37u)) &
+			                         (GM_PYLINE_SLOTS - 1)];
+			if (e->code != (uintptr_t)co || e->lasti != lasti || e->gen != gen ||
+			    e->name != (uintptr_t)co->co_qualname) {
+				int line;
+				e->id = gm_pystack_code(t, co);
+				t->busy++;
+				line = gm_py.addr2line(co, (int)lasti * (int)sizeof(_Py_CODEUNIT));
+				t->busy--;
+				e->line = line > 0 ? (uint32_t)line : 0;
+				e->code = (uintptr_t)co;
+				e->name = (uintptr_t)co->co_qualname;
+				e->lasti = lasti;
+				e->gen = gen;
+			}
+			py[k++] =
+			        GM_PYFRAME_BIT | ((uint64_t)(e->id & 0x7fffffffu) << 32) | e->line;
 		}
 		if (f->is_entry)
 			py[k++] = 0;
@@ -289,6 +315,7 @@ void gm_pystack_clear(void)
 {
 	if (gm_pycode_table.slots)
 		gm_stack_table_clear(&gm_pycode_table);
+	gm_pycode_gen++;
 }
 
 #else /* built without the interpreter's headers */

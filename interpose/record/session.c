@@ -869,8 +869,9 @@ void gm_session_stop(int status)
 	if (gm_stack_not_kept()) {
 		char n[24];
 		gm_support_u64(n, gm_stack_not_kept());
-		gm_support_warn("GMTRACE_STACKS: the stack table was full: allocations at ", n,
-		                " new stacks were recorded as \"not kept\"");
+		gm_support_warn("GMTRACE_STACKS: the stack table was full: ", n,
+		                " allocations carry their whole stack in the capture (a larger "
+		                "capture; fewer frames in GMTRACE_STACKS keep more stacks)");
 	}
 	gm_frame_cost(t);
 	gm_thread_put(t, gm_rec_w0((uint64_t)(uint32_t)status, gm_rec_exit, 0),

@@ -128,8 +128,15 @@ void gm_stack_note(gm_thread_t *t)
 			pcs[k++] = (uint64_t)(uintptr_t)raw[i];
 	if (k > 0) {
 		id = gm_stack_intern(&gm_stack_table, pcs, (unsigned)k, &is_new);
-		if (is_new)
+		if (is_new) {
 			gm_thread_put_var(t, gm_rec_stack, id, (uint64_t)k, pcs, (uint64_t)k * 8);
+		} else if (id == 0) {
+			/* no room in the table: the stack goes with this one
+			 * allocation, so nothing is lost but capture space */
+			gm_thread_put_var(t, gm_rec_site_frames, 0, (uint64_t)k, pcs,
+			                  (uint64_t)k * 8);
+			return;
+		}
 	}
 	gm_thread_put(t, gm_rec_w0(id, gm_rec_site, 0), 0);
 }

@@ -12,8 +12,8 @@
  * be in the global scope. Stacks are kept in a table made at start (no
  * allocation later, lock-free: a new stack is a compare-and-swap into an
  * open-addressed table, its frames in a store handed out by fetch-add).
- * When the table or the store is full, new stacks are recorded as id 0
- * ("not kept") and counted. Frames inside libgmtrace are left out.
+ * When the table or the store is full, a new stack is written whole with
+ * its allocation (gm_rec_site_frames), each time it is met, and counted. Frames inside libgmtrace are left out.
  */
 #ifndef GM_STACK_H
 #define GM_STACK_H
@@ -92,7 +92,8 @@ int gm_pystack_splice(gm_thread_t *t, void *const *raw, int n, uint64_t *pcs, in
 /* Forgets the code objects defined (a fork child). */
 void gm_pystack_clear(void);
 
-/* Stacks met that were not kept (table full), for the exit warning. */
+/* Allocations whose stack the table had no room for (written whole with
+ * them), for the exit warning. */
 uint64_t gm_stack_not_kept(void);
 
 #endif

@@ -855,6 +855,102 @@ Test(reader, delivers_stack_and_site_records_with_their_frames)
 	}
 }
 
+/* A Python game's records: a pycode record (code 3, first line 12, name
+ * "run", file "g.py") and a site_frames record (two frames: a Python frame
+ * of code 3 and a return address) before an allocation, through every
+ * block kind; then a pycode record whose name is longer than its bytes, a
+ * pycode record too short for its first line, and a site_frames record
+ * with no frames or more than it holds: each one clear error. */
+Test(reader, delivers_pycode_and_site_frames_records)
+{
+	static const uint16_t kinds[] = {gm_block_raw,     gm_block_zstd,
+	                                 gm_block_packed,  gm_block_packed_zstd,
+	                                 gm_block_packed2, gm_block_packed2_zstd};
+	const uint64_t pyf = GM_PYFRAME_BIT | (3ull << 32) | 14;
+	size_t k;
+
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		capbuf_t c = {0};
+		recs_t r = {0};
+		gm_event_t ev[4];
+		char name[32];
+		const char *path;
+		gm_reader_t *rd;
+		size_t n;
+
+		rec_put(&r, gm_rec_w0(3, gm_rec_pycode, 1)); /* 8 + 3 + 4 bytes in 1 unit */
+		rec_put(&r, gm_rec_w1(15, 1000));
+		rec_put(&r, 12 | (3ull << 32));
+		rec_put(&r, 0x79702e676e7572ull); /* "run" "g.py" */
+		rec_put(&r, gm_rec_w0(0, gm_rec_site_frames, 1));
+		rec_put(&r, gm_rec_w1(2, 1001));
+		rec_put(&r, pyf);
+		rec_put(&r, 0x401234);
+		rec_alloc(&r, 1002, 0x7f0000002000ull, 64);
+		cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+		cap_block(&c, kinds[k], 0, 0, 0, 900, &r);
+		snprintf(name, sizeof(name), "py%zu.gmt", k);
+		path = cap_write(&c, name);
+		rd = open_ok(path);
+		n = read_all(rd, ev, 4);
+		cr_expect_null(gm_reader_error(rd), "%s: no damage: %s", path, gm_reader_error(rd));
+		cr_assert_eq(n, 3, "%s: 3 events, got %zu", path, n);
+		cr_expect_str_eq(gm_reader_type_name(ev[0].type), "pycode");
+		cr_expect_eq(ev[0].a, 3, "%s: code id", path);
+		cr_expect_eq(ev[0].b, 15, "%s: bytes", path);
+		cr_expect_eq(ev[0].extra[0], 12 | (3ull << 32), "%s: first line, name bytes", path);
+		cr_expect_eq(memcmp(&ev[0].extra[1], "rung.py", 7), 0, "%s: name and file", path);
+		cr_expect_str_eq(gm_reader_type_name(ev[1].type), "site_frames");
+		cr_expect_eq(ev[1].b, 2, "%s: frames", path);
+		cr_expect_eq(ev[1].extra[0], pyf, "%s: the Python frame", path);
+		cr_expect_eq(ev[1].extra[1], 0x401234, "%s: the return address", path);
+		cr_expect_eq(ev[2].type, gm_rec_alloc, "%s", path);
+		gm_reader_free(rd);
+	}
+}
+
+Test(reader, reports_bad_pycode_and_site_frames_records)
+{
+	static const uint64_t ptrs[] = {0x10};
+	static const struct {
+		unsigned type, x;
+		uint64_t b, w;
+		const char *what;
+	} cases[] = {
+	        {gm_rec_pycode, 1, 15, 12 | (8ull << 32),
+	         "pycode record at byte 16 has 15 bytes, too few for its first line and a "
+	         "name of 8 bytes"},
+	        {gm_rec_pycode, 1, 4, 12,
+	         "pycode record at byte 16 has 4 bytes, too few for its first line and a "
+	         "name of 0 bytes"},
+	        {gm_rec_pycode, 1, 17, 12 | (1ull << 32),
+	         "pycode record at byte 16 says 17 string bytes, has room for 16"},
+	        {gm_rec_site_frames, 1, 0, 0,
+	         "site_frames record at byte 16 says 0 frames, has room for 2"},
+	        {gm_rec_site_frames, 1, 3, 0,
+	         "site_frames record at byte 16 says 3 frames, has room for 2"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		capbuf_t c = {0};
+		recs_t r = {0};
+		char name[32];
+		size_t at;
+
+		rec_alloc(&r, 10, 0x10, 1);
+		rec_put(&r, gm_rec_w0(1, cases[i].type, cases[i].x));
+		rec_put(&r, gm_rec_w1(cases[i].b, 20));
+		rec_put(&r, cases[i].w);
+		rec_put(&r, 0x401000);
+		rec_alloc(&r, 30, 0x30, 1); /* after the damage: not delivered */
+		cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+		at = cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+		snprintf(name, sizeof(name), "badpy%zu.gmt", i);
+		expect_damage(cap_write(&c, name), ptrs, 1, at, cases[i].what);
+	}
+}
+
 Test(reader, reports_a_bad_zstd_frame)
 {
 	static const uint64_t ptrs[] = {0x10};

@@ -92,6 +92,41 @@ static void s_stack(words_t *r, uint64_t id, const uint64_t *frames, unsigned n)
 		put(r, 0);
 }
 
+/* A stack written whole with the thread's next allocation (the writer's
+ * table was full). */
+static void s_site_frames(words_t *r, const uint64_t *frames, unsigned n)
+{
+	unsigned k;
+
+	head(r, step(r), gm_rec_w0(0, gm_rec_site_frames, (n + 1) / 2), n);
+	for (k = 0; k < n; k++)
+		put(r, frames[k]);
+	if (n % 2)
+		put(r, 0);
+}
+
+/* A Python code object: id, first line, qualified name, file. */
+static void s_pycode(words_t *r, uint64_t id, uint32_t first, const char *name, const char *file)
+{
+	unsigned char b[256] = {0};
+	size_t nn = strlen(name), nf = strlen(file), len = 8 + nn + nf, units = (len + 15) / 16, k;
+	uint32_t n32 = (uint32_t)nn;
+	uint64_t w;
+
+	memcpy(b, &first, 4);
+	memcpy(b + 4, &n32, 4);
+	memcpy(b + 8, name, nn);
+	memcpy(b + 8 + nn, file, nf);
+	head(r, step(r), gm_rec_w0(id, gm_rec_pycode, units), len);
+	for (k = 0; k < units * 2; k++) {
+		memcpy(&w, b + 8 * k, 8);
+		put(r, w);
+	}
+}
+
+/* A Python frame: code id, line. */
+#define PYF(id, line) (GM_PYFRAME_BIT | ((uint64_t)(id) << 32) | (line))
+
 /* A module record: path mapped at [base, base + size). */
 static void s_module(words_t *r, const char *path, uint64_t base, uint64_t size)
 {
@@ -637,6 +672,85 @@ Test(stacks_cmd, folded_lines_outermost_first)
 	cr_expect_str_eq(gm_test_out, "0x6020;0x5010 4196\n");
 }
 
+/* ---- Python frames, stacks written whole ---------------------------------------- */
+
+/* A Python game's capture: stack 1 ends in two Python frames of code 5;
+ * three allocations carry their stack whole (two of one stack, one of
+ * another), one of them at a Python frame of a code never defined. */
+static const char *cap_python(const char *name)
+{
+	words_t r = {0};
+	static const uint64_t f1[3] = {0x5010, PYF(5, 42), PYF(6, 7)};
+	static const uint64_t w1[2] = {PYF(5, 50), 0x6000};
+	static const uint64_t w2[1] = {PYF(9, 3)};
+
+	r_process(&r, 10);
+	s_pycode(&r, 5, 40, "Game.update", "/home/dev/game/game.py");
+	s_stack(&r, 1, f1, 3);
+	s_site(&r, 1);
+	s_alloc(&r, 0x1000, 100);
+	s_site_frames(&r, w1, 2);
+	s_alloc(&r, 0x2000, 200);
+	s_site_frames(&r, w2, 1);
+	s_alloc(&r, 0x3000, 50);
+	s_site_frames(&r, w1, 2);
+	s_alloc(&r, 0x4000, 300);
+	s_free(&r, 0x4000);
+	s_pycode(&r, 6, 1, "<module>", "/home/dev/game/main.py");
+	return write_capture(name, &r, 1);
+}
+
+Test(stacks_cmd, python_frames_and_whole_stacks_text)
+{
+	const char *path = cap_python("py.gmt");
+
+	cr_assert_eq(run("--no-symbols", path), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_str_eq(gm_test_err, "");
+	expect_in(gm_test_out, "stacks    3 call stacks, 4 of 4 allocations with a stack "
+	                       "(650 B of 650 B)\n"
+	                       "          3 allocations (550 B) carry their whole stack in the "
+	                       "capture (the game's stack table was full)\n");
+	expect_in(gm_test_out, "#1  500 B in 2 allocations (largest 300 B), 1 live at the end "
+	                       "(200 B)\n"
+	                       "      Game.update (game.py:50)\n"
+	                       "      0x6000\n");
+	expect_in(gm_test_out, "#2  100 B in 1 allocation (largest 100 B), 1 live at the end "
+	                       "(100 B)\n"
+	                       "      0x5010\n"
+	                       "      Game.update (game.py:42)\n"
+	                       "      <module> (main.py:7)\n");
+	expect_in(gm_test_out, "#3  50 B in 1 allocation (largest 50 B), 1 live at the end "
+	                       "(50 B)\n"
+	                       "      <python code 9>\n");
+}
+
+Test(stacks_cmd, python_frames_and_whole_stacks_json_folded)
+{
+	const char *path = cap_python("py.gmt");
+
+	cr_assert_eq(run("--json", "--no-symbols", path), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, "  \"written_whole\": 3,\n  \"written_whole_bytes\": 550,\n");
+	/* stacks written whole get ids from 2^31, in the order first met */
+	expect_in(gm_test_out, "\"id\": 2147483648,\n      \"merged\": 1,\n"
+	                       "      \"allocations\": 2,\n      \"allocated_bytes\": 500,");
+	expect_in(gm_test_out, "\"id\": 2147483649,\n      \"merged\": 1,\n"
+	                       "      \"allocations\": 1,\n      \"allocated_bytes\": 50,");
+	expect_in(gm_test_out, "          \"address\": null,\n"
+	                       "          \"function\": \"Game.update\",\n"
+	                       "          \"file\": \"/home/dev/game/game.py\",\n"
+	                       "          \"line\": 42,\n"
+	                       "          \"module\": null,\n"
+	                       "          \"offset\": 0,\n"
+	                       "          \"python\": true\n");
+	expect_in(gm_test_out, "          \"address\": \"0x6000\",\n"
+	                       "          \"function\": null,\n");
+
+	cr_assert_eq(run("--folded", "--no-symbols", path), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_str_eq(gm_test_out, "0x6000;Game.update 500\n"
+	                              "<module>;Game.update;0x5010 100\n"
+	                              "<python_code_9> 50\n");
+}
+
 /* ---- JSON ----------------------------------------------------------------------- */
 
 Test(stacks_cmd, json_keys_and_rows)
@@ -655,6 +769,7 @@ Test(stacks_cmd, json_keys_and_rows)
 	                       "  \"without_stack\": 1,\n  \"without_stack_bytes\": 2000,\n"
 	                       "  \"stacks_recorded\": 6,\n  \"rows\": 5,\n  \"undefined\": 1,\n"
 	                       "  \"failed\": 2,\n  \"not_kept\": 1,\n  \"not_kept_bytes\": 300,\n"
+	                       "  \"written_whole\": 0,\n  \"written_whole_bytes\": 0,\n"
 	                       "  \"stacks\": [\n");
 	cr_expect_eq(count_of(gm_test_out, "\"id\": "), 5, "%s", gm_test_out);
 	/* the first row: stacks 2 and 3 */
@@ -1302,6 +1417,14 @@ Test(stacks_cmd, out_of_memory_anywhere_is_one_error_line)
 	c->want = "[stack 9] 20\n";
 	runs = oom_each(c);
 	cr_expect_gt(runs, 20, "folded report (%ld failing runs)", runs);
+	cr_expect_eq(c->other, 0, "%s", c->sample);
+
+	/* Python frames' names, stacks written whole */
+	c->args[0] = "--json";
+	c->args[1] = cap_python("py.gmt");
+	c->want = "\"written_whole_bytes\": 550,";
+	runs = oom_each(c);
+	cr_expect_gt(runs, 10, "python report (%ld failing runs)", runs);
 	cr_expect_eq(c->other, 0, "%s", c->sample);
 }
 
