@@ -45,7 +45,7 @@ static void gm_stacks_usage(FILE *f)
 	fprintf(f,
 	        "usage: gmtrace stacks [--json | --folded] [--by bytes|count|live] [--top N]\n"
 	        "                      [--depth D] [--from F] [--to F] [--tag NAME] [--asset NAME]\n"
-	        "                      [--no-symbols] CAPTURE\n"
+	        "                      [--match TEXT] [--no-symbols] CAPTURE\n"
 	        "       gmtrace stacks [--json] [--by K] [--top N] [--depth D] [filters]\n"
 	        "                      [--check-growth N] --compare A B\n"
 	        "\n"
@@ -60,6 +60,8 @@ static void gm_stacks_usage(FILE *f)
 	        "  --depth D   show D frames of each stack (default: all recorded)\n"
 	        "  --tag NAME  only allocations made under tag NAME or a tag below it\n"
 	        "  --asset NAME  only allocations made in the scopes of asset NAME\n"
+	        "  --match TEXT  only stacks with a frame whose function or file has TEXT\n"
+	        "              in it (a Python game's own code: --match mygame/)\n"
 	        "  --from F, --to F  only allocations made in frames F..T (a spike's frame:\n"
 	        "              --from F --to F); live means still live at the end\n"
 	        "  --no-symbols  name frames by module and offset only (no file is read)\n"
@@ -91,6 +93,7 @@ typedef struct gm_stacks_opts {
 	uint64_t from, to;             /* frames counted (1..UINT64_MAX: every one) */
 	uint64_t from_given, to_given; /* --from/--to as given (0: not), for the header */
 	const char *tag, *asset;       /* --tag, --asset (NULL: any) */
+	const char *match;             /* --match (NULL: every stack) */
 	int names;                     /* 0: --no-symbols */
 } gm_stacks_opts_t;
 
@@ -150,22 +153,40 @@ static char *gm_stacks_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_t 
 	return buf;
 }
 
-/* Rows from the model's stacks, merged by key; *nrows set. NULL when out
- * of memory. */
-static gm_stacks_row_t **gm_stacks_rows(gm_stacks_t *st, gm_symbols_t *sy, uint64_t depth,
-                                        size_t *nrows)
+/* 1 when a frame of s (shown or not) names text in its function or file. */
+static int gm_stacks_matches(gm_symbols_t *sy, const gm_stack_site_t *s, const char *text)
 {
-	size_t n = gm_stacks_count(st), k, m = 0;
+	uint32_t k;
+	for (k = 0; k < s->nframes; k++) {
+		gm_symbol_t y;
+		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
+		if ((y.function && strstr(y.function, text)) || (y.file && strstr(y.file, text)))
+			return 1;
+	}
+	return 0;
+}
+
+/* Rows from the model's stacks (those naming match, when not NULL), merged
+ * by key; *nrows set. NULL when out of memory. */
+static gm_stacks_row_t **gm_stacks_rows(gm_stacks_t *st, gm_symbols_t *sy, uint64_t depth,
+                                        const char *match, size_t *nrows)
+{
+	size_t n = gm_stacks_count(st), k, m = 0, i;
 	gm_stacks_row_t **rows = calloc(n ? n : 1, sizeof(*rows));
 	if (!rows)
 		return NULL;
-	for (k = 0; k < n; k++) {
+	for (k = 0, i = 0; i < gm_stacks_count(st); i++) {
+		if (match && !gm_stacks_matches(sy, gm_stacks_site(st, i), match)) {
+			n--;
+			continue;
+		}
 		if (!(rows[k] = calloc(1, sizeof(**rows))))
 			goto nomem;
-		rows[k]->s = *gm_stacks_site(st, k);
+		rows[k]->s = *gm_stacks_site(st, i);
 		rows[k]->merged = 1;
 		if (!(rows[k]->key = gm_stacks_key(sy, &rows[k]->s, depth)))
 			goto nomem;
+		k++;
 	}
 	qsort(rows, n, sizeof(*rows), gm_stacks_key_cmp);
 	for (k = 0; k < n; k++) {
@@ -253,6 +274,8 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 		       o->tag);
 	if (o->asset)
 		printf("asset     %s: allocations made in its scopes only\n", o->asset);
+	if (o->match)
+		printf("match     %s: stacks with a function or file naming it only\n", o->match);
 	printf("stacks    %zu call stack%s, %llu of %llu allocations with a stack (%s of %s)\n",
 	       gm_stacks_count(st), gm_stacks_count(st) == 1 ? "" : "s",
 	       (unsigned long long)(t->allocations - t->unattributed),
@@ -380,6 +403,7 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	gm_json_key_u64(&j, "frames", t->marks);
 	gm_json_key_string(&j, "tag", o->tag);
 	gm_json_key_string(&j, "asset", o->asset);
+	gm_json_key_string(&j, "match", o->match);
 	gm_json_key_u64(&j, "allocations", t->allocations);
 	gm_json_key_u64(&j, "allocated_bytes", t->allocated_bytes);
 	gm_json_key_u64(&j, "without_stack", t->unattributed);
@@ -464,7 +488,7 @@ static int gm_stacks_side_load(gm_stacks_side_t *s, const gm_stacks_opts_t *o)
 		if (gm_stacks_event(s->st, &ev) < 0)
 			return -ENOMEM;
 	if (gm_stacks_finish(s->st) < 0 || !(s->sy = gm_symbols_new(s->st, o->names)) ||
-	    !(s->rows = gm_stacks_rows(s->st, s->sy, o->depth, &s->n)))
+	    !(s->rows = gm_stacks_rows(s->st, s->sy, o->depth, o->match, &s->n)))
 		return -ENOMEM;
 	s->error = gm_reader_error(s->r);
 	return 0;
@@ -740,6 +764,14 @@ int gm_cmd_stacks(int argc, char **argv)
 				goto usage;
 			}
 			o.asset = value;
+		} else if ((m = gm_args_value(argc, argv, &i, "--match", &value)) != 0) {
+			if (m < 0 || !*value) {
+				fprintf(stderr,
+				        "gmtrace stacks: --match takes a function or file name "
+				        "(or part of one)\n");
+				goto usage;
+			}
+			o.match = value;
 		} else if ((m = gm_args_value(argc, argv, &i, "--depth", &value)) != 0) {
 			if (m < 0 || gm_args_u64(value, &o.depth) < 0 || o.depth > 1000) {
 				fprintf(stderr, "gmtrace stacks: --depth takes a number 0..1000\n");
