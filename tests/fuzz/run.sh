@@ -48,7 +48,8 @@ clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
 
 # seeds: small captures of every kind of record the writer makes, made with
 # this build (a platform run of pf_grow, the demo game with tags, assets,
-# pools and a budget, a frames-level run)
+# pools and a budget, a frames-level run, call stacks of a C fixture and of
+# Python code)
 rm -rf "$out/corpus"
 mkdir -p "$out/corpus"
 lib=$build/interpose/libgmtrace.so
@@ -67,6 +68,8 @@ seed demo SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy GMTRACE_COMPRESS=0 -- \
 	"$build/tests/games/gm_demo" --fast --frames 20
 seed frames GMTRACE_LEVEL=frames -- "$build/tests/platforms/pf_grow" split 10
 seed stacks GMTRACE_STACKS=8 GMTRACE_COMPRESS=0 -- "$build/tests/integration/fixtures/fx_stacks"
+seed python GMTRACE_STACKS=6 GMTRACE_COMPRESS=0 -- \
+	/usr/bin/python3 -S -c "x = [bytearray(1000 + i) for i in range(3)]"
 ls "$out/corpus"/*.gmt >/dev/null
 
 # the profile and budget file readers: seeds are the shipped profiles, renamed
