@@ -5,10 +5,12 @@
 #
 # In one run, so the ratios compare like with like on this machine:
 #   - the frame time of tests/games/pygame_demo.py (--fast, FRAMES frames,
-#     default 600): without gmtrace, with it (events level) and with it at the
-#     frames level; each the median of 3 runs of the demo's mean flip-to-flip
-#     time, the three configurations interleaved. PYTHONMALLOC=malloc in all
-#     of them, so only gmtrace differs.
+#     default 600): without gmtrace, with it (events level), at the frames
+#     level, with call stacks of 16 frames (GMTRACE_STACKS=16: Python frames,
+#     the default; and PYTHON_STACKS=c: C frames only) and under heaptrack
+#     (when installed; it records C stacks); each the median of 3 runs of the
+#     demo's mean flip-to-flip time, the configurations interleaved.
+#     PYTHONMALLOC=malloc in all of them, so only the profiler differs.
 #   - the cost of one marker call through gmtrace.py (timeit, best of 5):
 #     `with gmtrace.tag("x"): pass`, `gmtrace.frame()`, `asset.touch()`,
 #     `pool.acquire()` + `pool.release()`, with and without the preload.
@@ -32,6 +34,9 @@ export SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy PYGAME_HIDE_SUPPORT_PROMPT=1
 export PYTHONMALLOC=malloc PYTHONDONTWRITEBYTECODE=1
 unset LD_PRELOAD PYTHONPATH GMTRACE_LEVEL 2>/dev/null || true
 
+configs="off events frames stacks stacks_c"
+command -v heaptrack >/dev/null && configs="$configs heaptrack"
+
 # run_demo CONFIG: one demo run; prints its mean frame time in ms
 run_demo() {
 	case $1 in
@@ -40,12 +45,18 @@ run_demo() {
 		$py "$demo" --fast --frames "$frames" ;;
 	frames) LD_PRELOAD=$lib GMTRACE_QUIET=1 GMTRACE_LEVEL=frames \
 		GMTRACE_OUTPUT=$tmp/%p.gmt $py "$demo" --fast --frames "$frames" ;;
-	esac | $py -c 'import json, sys; print(json.loads(sys.stdin.read())["frame_ms_mean"])'
-	rm -f "$tmp"/*.gmt
+	stacks) LD_PRELOAD=$lib GMTRACE_QUIET=1 GMTRACE_STACKS=16 \
+		GMTRACE_OUTPUT=$tmp/%p.gmt $py "$demo" --fast --frames "$frames" 2>/dev/null ;;
+	stacks_c) LD_PRELOAD=$lib GMTRACE_QUIET=1 GMTRACE_STACKS=16 GMTRACE_PYTHON_STACKS=c \
+		GMTRACE_OUTPUT=$tmp/%p.gmt $py "$demo" --fast --frames "$frames" 2>/dev/null ;;
+	heaptrack) prlimit --as=$((8 << 30)) heaptrack -o "$tmp/ht" \
+		$py "$demo" --fast --frames "$frames" 2>/dev/null ;;
+	esac | grep '^{' | $py -c 'import json, sys; print(json.loads(sys.stdin.read())["frame_ms_mean"])'
+	rm -f "$tmp"/*.gmt "$tmp"/ht*
 }
 
 for round in 1 2 3; do
-	for config in off events frames; do
+	for config in $configs; do
 		run_demo $config >>"$tmp/demo.$config"
 	done
 done
@@ -53,15 +64,23 @@ done
 $py - "$tmp" "$frames" <<'EOF'
 import statistics, sys
 tmp, frames = sys.argv[1], sys.argv[2]
+import os
 med = {}
-for config in ("off", "events", "frames"):
-    with open("%s/demo.%s" % (tmp, config)) as f:
-        med[config] = statistics.median(float(l) for l in f if l.strip())
+names = {"events": "with gmtrace, events level", "frames": "with gmtrace, frames level",
+         "stacks": "with gmtrace, STACKS=16 (Python frames)",
+         "stacks_c": "with gmtrace, STACKS=16 PYTHON_STACKS=c (C frames)",
+         "heaptrack": "under heaptrack"}
+for config in ("off",) + tuple(names):
+    path = "%s/demo.%s" % (tmp, config)
+    if os.path.exists(path):
+        with open(path) as f:
+            med[config] = statistics.median(float(l) for l in f if l.strip())
 print("demo frame time without gmtrace: %.3f ms (median of 3 runs, %s frames, --fast)"
       % (med["off"], frames))
-for config in ("events", "frames"):
-    print("demo frame time with gmtrace, %s level: %.3f ms (x%.2f)"
-          % (config, med[config], med[config] / med["off"]))
+for config, name in names.items():
+    if config in med:
+        print("demo frame time %s: %.3f ms (x%.2f)"
+              % (name, med[config], med[config] / med["off"]))
 EOF
 
 # The marker calls, timed inside one process per configuration.
