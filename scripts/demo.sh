@@ -11,8 +11,10 @@
 #
 # Then the reports: summary, frames, assets, transitions, pools, budgets,
 # platforms (five of the shipped profiles; `gmtrace platforms CAPTURE` checks all)
-# and, for the C demo, recorded with call stacks, stacks (those this build has). The game marks frames, ticks, tags, assets, scenes,
-# a particle pool and a texture budget, so each has something to show.
+# and stacks (both demos are recorded with call stacks; the pygame demo's name
+# its Python lines): those this build has. The game marks frames, ticks, tags,
+# assets, scenes, a particle pool and a texture budget, so each has something
+# to show.
 #
 # Captures go to build/demo/. Everything the report says can be looked at
 # again with build/analysis/gmtrace <command> build/demo/<capture>.
@@ -29,12 +31,16 @@ if [[ ${1:-} == --python ]]; then
 	shift
 	echo "== playing the pygame demo under gmtrace: pygame_demo.py${*:+ $*} =="
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy PYTHONPATH=interpose/python \
-		"$gmtrace" run --output "$out/%e.%p.gmt" -- /usr/bin/python3 tests/games/pygame_demo.py "$@"
+		"$gmtrace" run --stacks 16 --output "$out/%e.%p.gmt" -- \
+		/usr/bin/python3 tests/games/pygame_demo.py "$@"
 	capture=$(ls -t "$out"/pygame_demo.*.gmt | head -n 1)
+	# the game's own Python lines, not the interpreter's imports
+	stacks_args=(--top 5 --match pygame_demo.py)
 else
 	echo "== playing the demo game under gmtrace: gm_demo${*:+ $*} =="
 	"$gmtrace" run --stacks 12 --output "$out/%e.%p.gmt" -- build/tests/games/gm_demo "$@"
 	capture=$(ls -t "$out"/gm_demo.*.gmt | head -n 1)
+	stacks_args=(--top 5 --depth 6)
 fi
 
 # Each report that this build of gmtrace has (its help lists the commands),
@@ -57,4 +63,4 @@ report transitions
 report pools
 report budgets
 report platforms switch ps3 xbox-series-s ios-low web-wasm
-report stacks --top 5 --depth 6
+report stacks "${stacks_args[@]}"

@@ -202,7 +202,7 @@ static int gm_pystack_copy(void *const *raw, int n, uint64_t *pcs, int depth)
 int gm_pystack_splice(gm_thread_t *t, void *const *raw, int n, uint64_t *pcs, int depth)
 {
 	uint64_t py[2 * GM_STACK_MAX];
-	int i, j = 0, k = 0, npy, mixed = gm_pystack_mode == gm_pystack_mixed, inner = 0;
+	int i, j = 0, k = 0, npy, mixed = gm_pystack_mode == gm_pystack_mixed;
 	for (i = 0; i < n; i++)
 		if ((uintptr_t)raw[i] >= gm_py.eval_lo && (uintptr_t)raw[i] < gm_py.eval_hi)
 			break;
@@ -226,12 +226,11 @@ int gm_pystack_splice(gm_thread_t *t, void *const *raw, int n, uint64_t *pcs, in
 			continue;
 		}
 		/* the interpreter's own C frames say little once its Python frames
-		 * are there and vary most (its recursions): only the innermost,
-		 * the function that made the object, is kept */
-		if (!mixed && pc >= gm_py.self_lo && pc < gm_py.self_hi && (inner || j > 0))
+		 * are there (calls into C, its recursions) and vary most: only the
+		 * stack's innermost frame is kept when it is one, the function
+		 * that made the object (a bytearray's, a list's) */
+		if (!mixed && i > 0 && pc >= gm_py.self_lo && pc < gm_py.self_hi)
 			continue;
-		if (pc >= gm_py.self_lo && pc < gm_py.self_hi)
-			inner = 1;
 		pcs[k++] = pc;
 	}
 	return k;
