@@ -219,6 +219,18 @@ nomem:
 	return NULL;
 }
 
+/* Allocations and their bytes over rows. */
+static void gm_stacks_rows_sum(gm_stacks_row_t *const *rows, size_t n, uint64_t *allocs,
+                               uint64_t *bytes)
+{
+	size_t i;
+	*allocs = *bytes = 0;
+	for (i = 0; i < n; i++) {
+		*allocs += rows[i]->s.allocations;
+		*bytes += rows[i]->s.allocated_bytes;
+	}
+}
+
 static void gm_stacks_rows_free(gm_stacks_row_t **rows, size_t n)
 {
 	size_t k;
@@ -274,8 +286,14 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 		       o->tag);
 	if (o->asset)
 		printf("asset     %s: allocations made in its scopes only\n", o->asset);
-	if (o->match)
-		printf("match     %s: stacks with a function or file naming it only\n", o->match);
+	if (o->match) {
+		uint64_t na, nb;
+		gm_stacks_rows_sum(order, n, &na, &nb);
+		printf("match     %s: %llu allocation%s (%s) at stacks with a function or file "
+		       "naming it; the figures below are the whole capture's\n",
+		       o->match, (unsigned long long)na, na == 1 ? "" : "s",
+		       gm_text_size(b1, sizeof(b1), nb));
+	}
 	printf("stacks    %zu call stack%s, %llu of %llu allocations with a stack (%s of %s)\n",
 	       gm_stacks_count(st), gm_stacks_count(st) == 1 ? "" : "s",
 	       (unsigned long long)(t->allocations - t->unattributed),
@@ -404,6 +422,15 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	gm_json_key_string(&j, "tag", o->tag);
 	gm_json_key_string(&j, "asset", o->asset);
 	gm_json_key_string(&j, "match", o->match);
+	if (o->match) {
+		uint64_t na, nb;
+		gm_stacks_rows_sum(order, n, &na, &nb);
+		gm_json_key_u64(&j, "matched_allocations", na);
+		gm_json_key_u64(&j, "matched_allocated_bytes", nb);
+	} else {
+		gm_json_key_null(&j, "matched_allocations");
+		gm_json_key_null(&j, "matched_allocated_bytes");
+	}
 	gm_json_key_u64(&j, "allocations", t->allocations);
 	gm_json_key_u64(&j, "allocated_bytes", t->allocated_bytes);
 	gm_json_key_u64(&j, "without_stack", t->unattributed);
