@@ -55,7 +55,7 @@ static void gm_pools_cmd_site_text(const gm_pools_cmd_t *c, uint32_t id)
 	uint64_t when;
 	uint32_t n, k;
 	if (!c->stacks || !gm_stacks_defined(c->stacks, id, &frames, &n, &when)) {
-		printf(id ? "stack %u (no definition in the capture)" : "(stack not kept)", id);
+		printf(id ? "stack %u (no definition in the capture)" : "(no stack)", id);
 		return;
 	}
 	for (k = 0; k < n && k < GM_POOLS_CMD_SITE_FRAMES; k++) {

@@ -304,8 +304,8 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 		printf("          no call stacks recorded: record with GMTRACE_STACKS=16 "
 		       "(or `gmtrace run --stacks 16`)\n");
 	if (t->not_kept)
-		printf("          %llu allocation%s (%s) at stacks the game could not keep "
-		       "(its stack table was full)\n",
+		printf("          %llu allocation%s (%s) with no stack (the game's stack table "
+		       "was full, before format 3.2, or no frame could be taken)\n",
 		       (unsigned long long)t->not_kept, t->not_kept == 1 ? "" : "s",
 		       gm_text_size(b3, sizeof(b3), t->not_kept_bytes));
 	if (t->whole)
@@ -336,7 +336,8 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 			printf(", %u stacks", order[i]->merged);
 		putchar('\n');
 		if (s->id == 0)
-			printf("      (stack not kept: the game's stack table was full)\n");
+			printf("      (no stack: the table was full, before format 3.2, or no frame "
+			       "could be taken)\n");
 		else if (s->nframes == 0)
 			printf("      (stack %u: no definition in the capture)\n", s->id);
 		for (k = 0; k < nf; k++) {
@@ -667,7 +668,8 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, const gm_
 			gm_stacks_compare_side_text("B", p[i].b);
 			printf(")\n");
 			if (r->s.id == 0)
-				printf("      (stack not kept: the game's stack table was full)\n");
+				printf("      (no stack: the table was full, before format 3.2, or no frame "
+				       "could be taken)\n");
 			else if (r->s.nframes == 0)
 				printf("      (stack %u: no definition in the capture)\n", r->s.id);
 			for (k = 0; k < nf; k++) {

@@ -79,6 +79,8 @@ GMTRACE_API int gmtrace_python_arenas(void)
 	t->busy--;
 	if (!get || !set)
 		return -1;
+	/* an interpreter loaded after start: its frames in stacks too */
+	gm_pystack_find();
 	get(&now);
 	if (now.alloc == gm_py_arena_alloc)
 		return 0;

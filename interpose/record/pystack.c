@@ -33,6 +33,7 @@
 #undef Py_BUILD_CORE
 
 #include <dlfcn.h>
+#include <libunwind.h> /* (its types only: the library is loaded by stack.c) */
 #include <link.h>
 #include <string.h>
 
@@ -42,7 +43,7 @@
 #define GM_PY_STR2(x) #x
 #define GM_PY_STR(x) GM_PY_STR2(x)
 #define GM_PY_BUILT GM_PY_STR(PY_MAJOR_VERSION) "." GM_PY_STR(PY_MINOR_VERSION)
-#define GM_PYCODE_TEXT 1024 /* bytes kept of a name or a file name */
+#define GM_PYCODE_TEXT 512 /* bytes kept of a name or a file name */
 
 int gm_pystack_on;
 int gm_pystack_mode;
@@ -51,7 +52,9 @@ static struct {
 	PyThreadState *(*this_thread)(void);
 	int (*addr2line)(PyCodeObject *co, int byte_offset);
 	int (*initialized)(void);
+	int (*finalizing)(void);
 	uintptr_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault's code */
+	uintptr_t cold_lo, cold_hi; /* and its cold part, when it has one */
 	uintptr_t self_lo, self_hi; /* the interpreter's module */
 	int tried_version;          /* the version warning was given */
 } gm_py;
@@ -60,16 +63,16 @@ static struct {
  * object freed and another made at its address with the same names and
  * line is the same function to the reader. 2^14 slots, 12,288 codes. */
 static gm_stack_table_t gm_pycode_table;
-static uint32_t gm_pycode_gen = 1; /* a new table (a fork child): ids cached before are gone */
 
 /* The frames a thread met last, by code object and instruction: finding a
  * line walks the code's line table from its start (most of the time spent
  * in a Python game's stacks, uncached), and a game loop meets the same
- * frames over and over. The name is compared too: another code object at
- * a freed one's address has other names or the same lines. */
+ * frames over and over. The code's name, line table and first line are
+ * compared too: a code object made at a freed one's address (a reloaded
+ * script) has a line table of its own. */
 typedef struct gm_pyline {
-	uintptr_t code, name;
-	uint32_t lasti, line, id, gen;
+	uintptr_t code, name, table;
+	uint32_t lasti, line, id, first;
 } gm_pyline_t;
 #define GM_PYLINE_SLOTS 128
 static __thread gm_pyline_t gm_pyline_cache[GM_PYLINE_SLOTS]
@@ -126,24 +129,31 @@ static size_t gm_pystack_text(PyObject *o, char *out, size_t cap)
 }
 
 /* The id of code object co, defined in the capture at first sight (0: the
- * table is full). */
-static uint32_t gm_pystack_code(gm_thread_t *t, PyCodeObject *co)
+ * table is full, counted). Out of line: its buffer is on the stack only
+ * when a frame misses the thread's cache. */
+static __attribute__((noinline)) uint32_t gm_pystack_code(gm_thread_t *t, PyCodeObject *co)
 {
 	uint64_t key[4] = {(uintptr_t)co, (uintptr_t)co->co_filename, (uintptr_t)co->co_qualname,
 	                   (uint64_t)(uint32_t)co->co_firstlineno};
-	char def[8 + 2 * GM_PYCODE_TEXT];
-	uint32_t id, first = (uint32_t)co->co_firstlineno;
-	size_t nname, nfile;
+	uint64_t def[(8 + 2 * GM_PYCODE_TEXT + 15) / 16 * 2];
+	char *text = (char *)def;
+	uint32_t id, first = (uint32_t)co->co_firstlineno, n32;
+	size_t nname, nfile, len, units;
 	int is_new;
 	id = gm_stack_intern(&gm_pycode_table, key, 4, &is_new);
 	if (!is_new)
 		return id;
-	/* [first line, name bytes] name file */
-	nname = gm_pystack_text(co->co_qualname, def + 8, GM_PYCODE_TEXT);
-	nfile = gm_pystack_text(co->co_filename, def + 8 + nname, GM_PYCODE_TEXT);
-	memcpy(def, &first, 4);
-	memcpy(def + 4, &(uint32_t){(uint32_t)nname}, 4);
-	gm_thread_put_var(t, gm_rec_pycode, id, 8 + nname + nfile, def, 8 + nname + nfile);
+	/* [first line, name bytes] name file, padded to whole units */
+	nname = gm_pystack_text(co->co_qualname, text + 8, GM_PYCODE_TEXT);
+	nfile = gm_pystack_text(co->co_filename, text + 8 + nname, GM_PYCODE_TEXT);
+	len = 8 + nname + nfile;
+	units = (len + 15) / 16;
+	memset(text + len, 0, units * 16 - len);
+	n32 = (uint32_t)nname;
+	memcpy(text, &first, 4);
+	memcpy(text + 4, &n32, 4);
+	gm_thread_put_units(t, gm_rec_w0(id, gm_rec_pycode, (unsigned)units), len, def,
+	                    (unsigned)units);
 	return id;
 }
 
@@ -155,21 +165,25 @@ static int gm_pystack_read(gm_thread_t *t, uint64_t *py, int max)
 	PyThreadState *ts;
 	_PyInterpreterFrame *f;
 	int k = 0;
-	t->busy++; /* (neither allocates; a hook reached from them forwards) */
-	ts = gm_py.initialized() ? gm_py.this_thread() : NULL;
+	/* (none of them allocates; a hook reached from them forwards). Once
+	 * the interpreter finalizes, other threads' states are freed: their
+	 * stacks keep their C frames then */
+	t->busy++;
+	ts = gm_py.initialized() && !gm_py.finalizing() ? gm_py.this_thread() : NULL;
 	t->busy--;
 	if (!ts || !ts->cframe)
 		return 0;
 	for (f = ts->cframe->current_frame; f && k < max - 1; f = f->previous) {
 		PyCodeObject *co = f->f_code;
 		if (!_PyFrame_IsIncomplete(f)) {
-			uint32_t lasti = (uint32_t)_PyInterpreterFrame_LASTI(f),
-			         gen = gm_pycode_gen;
+			uint32_t lasti = (uint32_t)_PyInterpreterFrame_LASTI(f);
 			gm_pyline_t *e =
 			        &gm_pyline_cache[(((uintptr_t)co >> 4) ^ (lasti * 0x9e37u)) &
 			                         (GM_PYLINE_SLOTS - 1)];
-			if (e->code != (uintptr_t)co || e->lasti != lasti || e->gen != gen ||
-			    e->name != (uintptr_t)co->co_qualname) {
+			if (e->code != (uintptr_t)co || e->lasti != lasti ||
+			    e->name != (uintptr_t)co->co_qualname ||
+			    e->table != (uintptr_t)co->co_linetable ||
+			    e->first != (uint32_t)co->co_firstlineno) {
 				int line;
 				e->id = gm_pystack_code(t, co);
 				t->busy++;
@@ -178,8 +192,9 @@ static int gm_pystack_read(gm_thread_t *t, uint64_t *py, int max)
 				e->line = line > 0 ? (uint32_t)line : 0;
 				e->code = (uintptr_t)co;
 				e->name = (uintptr_t)co->co_qualname;
+				e->table = (uintptr_t)co->co_linetable;
+				e->first = (uint32_t)co->co_firstlineno;
 				e->lasti = lasti;
-				e->gen = gen;
 			}
 			py[k++] =
 			        GM_PYFRAME_BIT | ((uint64_t)(e->id & 0x7fffffffu) << 32) | e->line;
@@ -199,26 +214,104 @@ static int gm_pystack_copy(void *const *raw, int n, uint64_t *pcs, int depth)
 	return k;
 }
 
+static int gm_pystack_is_eval(const void *pc)
+{
+	return ((uintptr_t)pc >= gm_py.eval_lo && (uintptr_t)pc < gm_py.eval_hi) ||
+	       ((uintptr_t)pc >= gm_py.cold_lo && (uintptr_t)pc < gm_py.cold_hi);
+}
+
+/* The cold part of the evaluation function: a build with profile feedback
+ * (Debian's) moves its rare paths (errors, some calls) into a fragment of
+ * their own, elsewhere in the file and under no symbol, and a return
+ * address there is an evaluation frame too. The fragment is the code the
+ * function jumps to most outside itself (hundreds of near jumps; a tail call
+ * to another function is one or two), and its bounds are those of its own
+ * call-frame information, which libunwind finds. x86-64 only: elsewhere,
+ * and when nothing is found, only the function itself is known. */
+static void gm_pystack_find_cold(void)
+{
+#if defined(__x86_64__)
+	typedef int (*proc_info_fn)(unw_addr_space_t, unw_word_t, unw_proc_info_t *, int, void *);
+	proc_info_fn info = (proc_info_fn)gm_stack_unwinder("_ULx86_64_get_proc_info_by_ip");
+	unw_addr_space_t *space = gm_stack_unwinder("_ULx86_64_local_addr_space");
+	struct {
+		uintptr_t lo, hi;
+		unsigned jumps;
+	} seen[32];
+	unsigned nseen = 0, best = 0, k;
+	const unsigned char *c = (const unsigned char *)gm_py.eval_lo;
+	uintptr_t at;
+	if (!info || !space)
+		return;
+	for (at = gm_py.eval_lo; at + 6 <= gm_py.eval_hi; at++, c++) {
+		int32_t rel;
+		uintptr_t to;
+		if (c[0] == 0x0f && (c[1] & 0xf0) == 0x80) { /* jcc rel32 */
+			memcpy(&rel, c + 2, 4);
+			to = at + 6 + (uintptr_t)(intptr_t)rel;
+		} else if (c[0] == 0xe9) { /* jmp rel32 */
+			memcpy(&rel, c + 1, 4);
+			to = at + 5 + (uintptr_t)(intptr_t)rel;
+		} else {
+			continue;
+		}
+		if ((to >= gm_py.eval_lo && to < gm_py.eval_hi) || to < gm_py.self_lo ||
+		    to >= gm_py.self_hi)
+			continue;
+		for (k = 0; k < nseen; k++)
+			if (to >= seen[k].lo && to < seen[k].hi)
+				break;
+		if (k == nseen) {
+			unw_proc_info_t pi;
+			if (nseen == sizeof(seen) / sizeof(seen[0]) ||
+			    info(*space, (unw_word_t)to, &pi, 0, NULL) != 0 ||
+			    pi.end_ip <= pi.start_ip)
+				continue;
+			seen[k].lo = (uintptr_t)pi.start_ip;
+			seen[k].hi = (uintptr_t)pi.end_ip;
+			seen[k].jumps = 0;
+			nseen++;
+		}
+		seen[k].jumps++;
+	}
+	for (k = 0; k < nseen; k++)
+		if (seen[k].jumps > best && seen[k].jumps >= 16 &&
+		    (seen[k].hi <= gm_py.eval_lo || seen[k].lo >= gm_py.eval_hi)) {
+			best = seen[k].jumps;
+			gm_py.cold_lo = seen[k].lo;
+			gm_py.cold_hi = seen[k].hi;
+		}
+#endif
+}
+
 int gm_pystack_splice(gm_thread_t *t, void *const *raw, int n, uint64_t *pcs, int depth)
 {
-	uint64_t py[2 * GM_STACK_MAX];
-	int i, j = 0, k = 0, npy, mixed = gm_pystack_mode == gm_pystack_mixed;
+	uint64_t py[2 * depth + 2];
+	int i, j = 0, k = 0, npy, last = -1, mixed = gm_pystack_mode == gm_pystack_mixed;
 	for (i = 0; i < n; i++)
-		if ((uintptr_t)raw[i] >= gm_py.eval_lo && (uintptr_t)raw[i] < gm_py.eval_hi)
-			break;
-	if (i == n || (npy = gm_pystack_read(t, py, 2 * GM_STACK_MAX)) == 0)
+		if (gm_pystack_is_eval(raw[i]))
+			last = i;
+	if (last < 0 || (npy = gm_pystack_read(t, py, 2 * depth + 2)) == 0)
 		return gm_pystack_copy(raw, n, pcs, depth);
 	for (i = 0; i < n && k < depth; i++) {
 		uintptr_t pc = (uintptr_t)raw[i];
-		if (pc >= gm_py.eval_lo && pc < gm_py.eval_hi) {
+		if (gm_pystack_is_eval(raw[i])) {
 			int had = k;
-			while (j < npy && py[j] != 0 && k < depth)
-				pcs[k++] = py[j++];
+			/* this call's frames, up to the 0 after them; at the last
+			 * call seen, every frame left: a call running the
+			 * function's cold part (its error paths, which the compiler
+			 * moved out of it) is not known by its address, and its
+			 * frames would be lost or go with the wrong C frames */
+			while (j < npy && k < depth && (py[j] != 0 || i == last)) {
+				if (py[j] != 0)
+					pcs[k++] = py[j];
+				j++;
+			}
 			while (j < npy && py[j] != 0)
 				j++;
 			if (j < npy)
 				j++; /* the next call's frames start after the 0 */
-			if (!mixed && j >= npy)
+			if (!mixed && i == last)
 				break; /* past the outermost Python frame: the interpreter's
 				          start, or a thread's */
 			if (k == had && mixed)
@@ -285,11 +378,13 @@ void gm_pystack_find(void)
 	*(void **)&gm_py.this_thread = gm_pystack_sym(t, "PyGILState_GetThisThreadState");
 	*(void **)&gm_py.addr2line = gm_pystack_sym(t, "PyCode_Addr2Line");
 	*(void **)&gm_py.initialized = gm_pystack_sym(t, "Py_IsInitialized");
+	*(void **)&gm_py.finalizing = gm_pystack_sym(t, "_Py_IsFinalizing");
 	eval = gm_pystack_sym(t, "_PyEval_EvalFrameDefault");
 	t->busy++;
 	ok = eval && dladdr1(eval, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size;
 	t->busy--;
-	if (!gm_py.this_thread || !gm_py.addr2line || !gm_py.initialized || !ok) {
+	if (!gm_py.this_thread || !gm_py.addr2line || !gm_py.initialized || !gm_py.finalizing ||
+	    !ok) {
 		gm_support_warn("GMTRACE_STACKS: the Python interpreter's functions are not ",
 		                "all found; its stacks show the interpreter's C frames", 0);
 		return;
@@ -298,6 +393,9 @@ void gm_pystack_find(void)
 	gm_py.eval_hi = (uintptr_t)eval + sym->st_size;
 	if (!gm_stack_module_range(gm_py.eval_lo, &gm_py.self_lo, &gm_py.self_hi))
 		gm_py.self_lo = gm_py.self_hi = 0;
+	t->busy++; /* (libunwind may allocate the first time it reads the file) */
+	gm_pystack_find_cold();
+	t->busy--;
 	if (!gm_pycode_table.slots && gm_stack_table_make(&gm_pycode_table, GM_PYCODE_BITS,
 	                                                  GM_PYCODE_WORDS, gm_mem_alloc) != 0) {
 		gm_mem_free(gm_pycode_table.slots);
@@ -314,7 +412,15 @@ void gm_pystack_clear(void)
 {
 	if (gm_pycode_table.slots)
 		gm_stack_table_clear(&gm_pycode_table);
-	gm_pycode_gen++;
+	/* (a fork child: the forking thread is the only one left) */
+	memset(gm_pyline_cache, 0, sizeof(gm_pyline_cache));
+}
+
+uint64_t gm_pystack_not_kept(void)
+{
+	return gm_pycode_table.slots ?
+	               __atomic_load_n(&gm_pycode_table.not_kept, __ATOMIC_RELAXED) :
+	               0;
 }
 
 #else /* built without the interpreter's headers */
@@ -338,6 +444,11 @@ void gm_pystack_find(void)
 
 void gm_pystack_clear(void)
 {
+}
+
+uint64_t gm_pystack_not_kept(void)
+{
+	return 0;
 }
 
 #endif

@@ -873,6 +873,12 @@ void gm_session_stop(int status)
 		                " allocations carry their whole stack in the capture (a larger "
 		                "capture; fewer frames in GMTRACE_STACKS keep more stacks)");
 	}
+	if (gm_pystack_not_kept()) {
+		char n[24];
+		gm_support_u64(n, gm_pystack_not_kept());
+		gm_support_warn("GMTRACE_STACKS: the Python code table was full: ", n,
+		                " Python frames name no function (code id 0), only their line");
+	}
 	gm_frame_cost(t);
 	gm_thread_put(t, gm_rec_w0((uint64_t)(uint32_t)status, gm_rec_exit, 0),
 	              __atomic_load_n(&gm_session_log.hdr->stalls, __ATOMIC_RELAXED));

@@ -14,6 +14,7 @@ int gm_stack_depth;
 
 static gm_stack_table_t gm_stack_table;
 static int (*gm_stack_unwind)(void **pcs, int n);    /* libunwind's unw_backtrace */
+static void *gm_stack_libunwind;                     /* its handle */
 static uintptr_t gm_stack_self_lo, gm_stack_self_hi; /* libgmtrace's own code */
 
 /* Table of 2^16 slots and 4 MiB of frames: about 29,000 stacks of 16
@@ -46,6 +47,11 @@ static int gm_stack_module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
+void *gm_stack_unwinder(const char *name)
+{
+	return gm_stack_libunwind ? dlsym(gm_stack_libunwind, name) : NULL;
+}
+
 int gm_stack_module_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi)
 {
 	uintptr_t range[3] = {pc, 0, 0};
@@ -68,7 +74,7 @@ void gm_stack_start(unsigned depth, int python)
 	if (!gm_stack_unwind) {
 		int (*policy)(void *, int);
 		void **space;
-		lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+		gm_stack_libunwind = lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 		if (!lib) {
 			gm_support_warn("GMTRACE_STACKS: cannot load libunwind.so.8 (", dlerror(),
 			                "); stacks are not recorded");
@@ -108,36 +114,44 @@ void gm_stack_start(unsigned depth, int python)
 
 void gm_stack_note(gm_thread_t *t)
 {
-	void *raw[4 * GM_STACK_MAX + 16];
-	uint64_t pcs[GM_STACK_MAX];
+	/* Python frames take the place of many C frames: look further. The
+	 * arrays are sized for the depth asked for (a game's small stacks, a
+	 * signal handler's, meet this too) */
+	int python = __atomic_load_n(&gm_pystack_on, __ATOMIC_ACQUIRE), depth = gm_stack_depth;
+	int want = python ? 4 * depth + 16 : depth + 16;
+	void *raw[want];
+	uint64_t pcs[depth + 1]; /* (+1: a record's last unit padded) */
 	int n, i = 0, k = 0, is_new;
 	uint32_t id = 0;
 	if (!t->acc) /* a thread's first record (a realloc's or a failure's site) */
 		gm_thread_attach(t);
 	t->busy++; /* whatever the unwinder allocates is not the game's */
-	/* Python frames take the place of many C frames: look further */
-	n = gm_stack_unwind(raw, gm_pystack_on ? 4 * gm_stack_depth + 16 : gm_stack_depth + 16);
+	n = gm_stack_unwind(raw, want);
 	t->busy--;
 	while (i < n && (uintptr_t)raw[i] >= gm_stack_self_lo &&
 	       (uintptr_t)raw[i] < gm_stack_self_hi)
 		i++;
-	if (__atomic_load_n(&gm_pystack_on, __ATOMIC_ACQUIRE))
-		k = gm_pystack_splice(t, raw + i, n - i, pcs, gm_stack_depth);
+	if (python)
+		k = gm_pystack_splice(t, raw + i, n - i, pcs, depth);
 	else
-		for (; i < n && k < gm_stack_depth; i++)
+		for (; i < n && k < depth; i++)
 			pcs[k++] = (uint64_t)(uintptr_t)raw[i];
 	if (k > 0) {
+		unsigned units = ((unsigned)k + 1) / 2;
+		pcs[k] = 0;
 		id = gm_stack_intern(&gm_stack_table, pcs, (unsigned)k, &is_new);
 		if (is_new) {
-			gm_thread_put_var(t, gm_rec_stack, id, (uint64_t)k, pcs, (uint64_t)k * 8);
+			gm_thread_put_units(t, gm_rec_w0(id, gm_rec_stack, units), (uint64_t)k, pcs,
+			                    units);
 		} else if (id == 0) {
 			/* no room in the table: the stack goes with this one
 			 * allocation, so nothing is lost but capture space */
-			gm_thread_put_var(t, gm_rec_site_frames, 0, (uint64_t)k, pcs,
-			                  (uint64_t)k * 8);
+			gm_thread_put_units(t, gm_rec_w0(0, gm_rec_site_frames, units), (uint64_t)k,
+			                    pcs, units);
 			return;
 		}
 	}
+	/* (0: no frame could be taken) */
 	gm_thread_put(t, gm_rec_w0(id, gm_rec_site, 0), 0);
 }
 

@@ -57,6 +57,10 @@ uint32_t gm_stack_intern(gm_stack_table_t *t, const uint64_t *pcs, unsigned n, i
  * stacks stay off. */
 void gm_stack_start(unsigned depth, int python);
 
+/* A libunwind function, once stacks are on (NULL otherwise or if it has
+ * none of that name). */
+void *gm_stack_unwinder(const char *name);
+
 /* The address range of the module holding pc: 1, or 0 when none does. */
 int gm_stack_module_range(uintptr_t pc, uintptr_t *lo, uintptr_t *hi);
 
@@ -80,8 +84,8 @@ enum {
 extern int gm_pystack_mode;
 
 /* Looks for CPython in the process (at start, and when gmtrace.py is
- * imported by an interpreter loaded later); one warning when it is another
- * version. Needs stacks on. */
+ * imported by an interpreter loaded later: hook/python.c); one warning when
+ * it is another version. Needs stacks on. */
 void gm_pystack_find(void);
 
 /* Writes the n unwound return addresses raw, with the Python frames each
@@ -91,6 +95,10 @@ int gm_pystack_splice(gm_thread_t *t, void *const *raw, int n, uint64_t *pcs, in
 
 /* Forgets the code objects defined (a fork child). */
 void gm_pystack_clear(void);
+
+/* Python frames named by no code (the code table was full: 12,288 code
+ * objects), for the exit warning. */
+uint64_t gm_pystack_not_kept(void);
 
 /* Allocations whose stack the table had no room for (written whole with
  * them), for the exit warning. */

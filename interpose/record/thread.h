@@ -141,6 +141,17 @@ gm_thread_put2(gm_thread_t *t, uint64_t w0, uint64_t b, uint64_t e0, uint64_t e1
 	return now;
 }
 
+/* Append a record of n extra units laid out by the caller (16 bytes each,
+ * padding included; at most 255): rare records too long to copy on the
+ * stack (stacks). Nothing while not recording or busy. */
+static inline void gm_thread_put_units(gm_thread_t *t, uint64_t w0, uint64_t b,
+                                       const uint64_t *units, unsigned n)
+{
+	if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) || t->busy)
+		return;
+	gm_thread_put_slow(t, w0, b, units, n, gm_support_tsc());
+}
+
 /* Append a record with n extra units of data (at most 255 units; longer
  * data is cut). Always takes the slow path: for rare records only. */
 void gm_thread_put_var(gm_thread_t *t, unsigned type, uint64_t a, uint64_t b, const void *data,

@@ -12,6 +12,9 @@ finds them by their "# @name" comments):
   Particles.spawn  K particles of PARTICLE bytes a frame, dropped the next
                 frame, the last frame's at the end
   make_surfaces SURFACES pygame surfaces of 64 x 32 pixels (SDL's pixels)
+  trip          an UnboundLocalError a frame, caught: its message is made by
+                the interpreter's error path, which the compiler moved out of
+                the evaluation function (the stack must still name the line)
 Prints one JSON line with the counts.
 """
 import argparse
@@ -45,6 +48,15 @@ class Particles:
         self.live = [bytearray(PARTICLE) for _ in range(k)]  # @particle
 
 
+def trip():
+    try:
+        del unbound_here  # @unbound
+    except UnboundLocalError:
+        pass
+    unbound_here = 1
+    return unbound_here
+
+
 def loader(out):
     out.extend(load_level(LOADER, TEXTURE + 100))  # @loader
 
@@ -67,6 +79,7 @@ def main():
         for _ in pygame.event.get():
             pass
         particles.spawn(args.particles)  # @frame
+        trip()
         screen.fill((0, 0, 0))
         pygame.display.flip()
     print(json.dumps({"script": "stacks_game", "frames": args.frames,

@@ -94,6 +94,20 @@ def test_particles_every_frame(recorded):
     assert row["largest"] == line["particle"] + 1
 
 
+def test_error_path_of_the_evaluation_loop(recorded):
+    """The UnboundLocalError's message is made under the evaluation
+    function's cold part (its error paths, under no symbol): that frame is
+    known too, so the allocations still name the game's line."""
+    run, rep = recorded
+    at = [("trip", "stacks_game.py", marks()["unbound"])]
+    # the message, once per raise (other allocations of the raise take other paths)
+    rows = rows_at(rep, at, "PyUnicode_FromFormatV")
+    assert sum(r["allocations"] for r in rows) == FRAMES, \
+        [(r["frames"][0]["function"], r["allocations"]) for r in rows_at(rep, at, None)]
+    for r in rows:
+        assert python_frames(r)[1] == ("main", "stacks_game.py", marks()["frame"] + 1)
+
+
 def test_surfaces_under_pygame_and_sdl(recorded):
     run, rep = recorded
     rows = rows_at(rep, [("make_surfaces.<locals>.<listcomp>", "stacks_game.py",

@@ -411,8 +411,8 @@ Test(stacks_cmd, text_ranked_by_bytes)
 	expect_not_in(gm_test_out, "\nframes    ");
 	expect_in(gm_test_out, "\nstacks    6 call stacks, 12 of 13 allocations with a stack "
 	                       "(7.9 KiB of 9.8 KiB)\n");
-	expect_in(gm_test_out, "\n          1 allocation (300 B) at stacks the game could not "
-	                       "keep (its stack table was full)\n");
+	expect_in(gm_test_out, "\n          1 allocation (300 B) with no stack (the game's stack "
+	                       "table was full, before format 3.2, or no frame could be taken)\n");
 	expect_in(gm_test_out,
 	          "\n          1 stack used but not defined in the capture (lost records)\n");
 	expect_not_in(gm_test_out, "no call stacks recorded");
@@ -428,7 +428,8 @@ Test(stacks_cmd, text_ranked_by_bytes)
 	          "      0x7f0000102345  libgame.so+0x2345\n"
 	          "      0x7f0000103456  libgame.so+0x3456\n"
 	          "\n#3  300 B in 1 allocation (largest 300 B), 1 live at the end (300 B)\n"
-	          "      (stack not kept: the game's stack table was full)\n"
+	          "      (no stack: the table was full, before format 3.2, or no frame could be "
+	          "taken)\n"
 	          "\n#4  50 B in 5 allocations (largest 10 B), 5 live at the end (50 B), 1 failed\n"
 	          "      0x7f0000400040  my lib;v2.so+0x40\n"
 	          "      0x7f0000103456  libgame.so+0x3456\n"
