@@ -199,3 +199,31 @@ def test_same_output_without_gmtrace(tmp_path, recorded):
     plain = run_script(GAME, ["--frames", FRAMES, "--particles", PARTICLES], tmp_path,
                        preload=False)
     assert plain.line == run.line
+
+
+def test_code_table_full_is_said(tmp_path):
+    """13,000 functions, each made by exec and run once: the writer's code
+    table holds 12,288, so some frames name no function (code id 0, their
+    line kept) and the exit warning says how many."""
+    game = tmp_path / "many_codes.py"
+    game.write_text("import json\n"
+                    "keep = []\n"
+                    "for i in range(13000):\n"
+                    "    ns = {}\n"
+                    "    exec('def f%d():\\n    return bytearray(700)\\n' % i, ns)\n"
+                    "    keep.append(ns['f%d' % i]())\n"
+                    "print(json.dumps({'functions': len(keep)}))\n")
+    run = run_script(game, [], tmp_path, env={"GMTRACE_STACKS": "4", "GMTRACE_QUIET": "0"},
+                     pymalloc=False)
+    assert run.line == {"functions": 13000}
+    assert "GMTRACE_STACKS: the Python code table was full: " in run.stderr, run.stderr
+    rep = gmtrace_json("stacks", "--json", "--top", 0, "--no-symbols", run.capture)
+    named = unnamed = 0
+    for r in rep["stacks"]:
+        py = [f for f in r["frames"] if f["python"]]
+        if py and py[0]["line"] == 2 and r["largest"] == 701:
+            if py[0]["function"] is None:
+                unnamed += r["allocations"]
+            else:
+                named += r["allocations"]
+    assert named + unnamed == 13000 and 0 < unnamed < 13000 - 12000, (named, unnamed)

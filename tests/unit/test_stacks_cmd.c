@@ -722,7 +722,7 @@ Test(stacks_cmd, python_frames_and_whole_stacks_text)
 	                       "      <module> (main.py:7)\n");
 	expect_in(gm_test_out, "#3  50 B in 1 allocation (largest 50 B), 1 live at the end "
 	                       "(50 B)\n"
-	                       "      <python code 9>\n");
+	                       "      <python code 9> (line 3)\n");
 }
 
 Test(stacks_cmd, python_frames_and_whole_stacks_json_folded)
