@@ -37,6 +37,9 @@ int gm_cmd_transitions(int argc, char **argv);
  * allocations by call stack (recorded with GMTRACE_STACKS). */
 int gm_cmd_stacks(int argc, char **argv);
 
+/* gmtrace trace: the capture as a Trace Event Format timeline (Perfetto). */
+int gm_cmd_trace(int argc, char **argv);
+
 /* gmtrace run [...] -- PROGRAM: record a program (cmd/run.c, GM_HAVE_RUN). */
 int gm_cmd_run(int argc, char **argv);
 

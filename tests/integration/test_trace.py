@@ -1,0 +1,105 @@
+"""test_trace.py - `gmtrace trace` on the bundled demo game: the timeline holds
+what the other reports say, event for event
+
+The demo (tests/games/demo.c: frames, level loads with scenes and assets, a
+texture budget with evictions) runs under the preload; its trace must be
+JSON in the Trace Event Format, with one frame slice per row of `gmtrace
+frames --csv` carrying that row's figures, contiguous in time, and one
+event per scene, asset load, unload, budget violation and eviction record
+of the capture.
+"""
+import csv
+import io
+import json
+
+import pytest
+
+from conftest import BUILD_DIR, captures, dump_events, gmtrace, run_preloaded
+
+DEMO = BUILD_DIR / "tests" / "games" / "gm_demo"
+FRAMES = 240
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("trace")
+    r = run_preloaded([str(DEMO), "--fast", "--frames", str(FRAMES)], out, timeout=120)
+    assert r.returncode == 0, r.stderr
+    (cap,) = captures(out)
+    t = gmtrace("trace", "--output", str(out / "demo.json"), str(cap))
+    assert t.returncode == 0 and t.stdout == "" and t.stderr == "", t.stderr
+    with open(out / "demo.json") as f:
+        trace = json.load(f)
+    return cap, trace
+
+
+def events(trace, ph, tid=None):
+    return [e for e in trace["traceEvents"] if e["ph"] == ph and (tid is None or e.get("tid") == tid)]
+
+
+def test_well_formed(demo):
+    _, trace = demo
+    assert trace["displayTimeUnit"] == "ns"
+    assert trace["otherData"]["producer"] == "gmtrace trace" and trace["otherData"]["error"] is None
+    for e in trace["traceEvents"]:
+        assert e["ph"] in ("M", "X", "C", "i", "b", "e"), e
+        assert isinstance(e["pid"], int) and isinstance(e["name"], str), e
+        if e["ph"] != "M":
+            assert e["ts"] >= 0, e
+        if e["ph"] == "X":
+            assert e["dur"] >= 0, e
+    tracks = {e["tid"]: e["args"]["name"] for e in events(trace, "M") if e["name"] == "thread_name"}
+    assert tracks == {1: "frames", 2: "spikes", 3: "scenes", 4: "asset loads", 5: "budgets",
+                      6: "garbage collector", 7: "capture"}
+
+
+def test_frames_are_the_frames_report_rows(demo):
+    cap, trace = demo
+    r = gmtrace("frames", "--csv", str(cap))
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    slices = events(trace, "X", 1)
+    assert len(slices) == len(rows) == trace["otherData"]["frames"] == FRAMES
+    for s, row in zip(slices, rows):
+        a = s["args"]
+        assert s["name"] == "frame %s" % row["frame"]
+        for key in ("allocations", "frees", "allocated_bytes", "freed_bytes", "live_bytes",
+                    "peak_live_bytes"):
+            assert a[key] == int(row[key]), (key, a, row)
+    # one after the other: a frame starts where the previous one ended
+    for prev, cur in zip(slices, slices[1:]):
+        assert cur["ts"] == pytest.approx(prev["ts"] + prev["dur"], abs=0.002)
+    live = [c for c in events(trace, "C") if c["name"] == "live bytes"]
+    assert [c["args"]["live"] for c in live] == [int(row["live_bytes"]) for row in rows]
+
+
+def test_one_event_per_record(demo):
+    cap, trace = demo
+    recs = dump_events(cap)
+    kinds = {}
+    for ev in recs:
+        kinds.setdefault(ev["type"], []).append(ev)
+    scenes = events(trace, "X", 3)
+    assert [s["name"] for s in scenes] == ["scene " + e["name"] for e in kinds["scene"]]
+    loads = events(trace, "b", 4)
+    ends = events(trace, "e", 4)
+    done = [e for e in kinds["asset_state"] if e["state"] in ("resident", "failed")]
+    assert len(loads) == len(ends) == len(done) > 0
+    unloads = [e for e in events(trace, "i", 4) if e["name"].startswith("unload ")]
+    assert len(unloads) == len([e for e in kinds["asset_state"] if e["state"] == "unloaded"])
+    budget = events(trace, "X", 5) + events(trace, "i", 5)
+    assert len([e for e in budget if e["name"].startswith("evict ")]) == \
+        len(kinds.get("budget_evict", []))
+    assert len([e for e in budget if not e["name"].startswith("evict ")]) == \
+        len(kinds.get("budget_violation", []))
+    assert len(kinds.get("budget_evict", [])) > 0, "the demo's texture budget evicts"
+
+
+def test_to_standard_output_and_errors(demo, tmp_path):
+    cap, trace = demo
+    r = gmtrace("trace", str(cap))
+    assert r.returncode == 0 and json.loads(r.stdout) == trace
+    r = gmtrace("trace", str(tmp_path / "missing.gmt"))
+    assert r.returncode == 1 and r.stderr.startswith("gmtrace: ")
+    r = gmtrace("trace", "--bogus", str(cap))
+    assert r.returncode == 2 and "unknown option --bogus" in r.stderr

@@ -1,0 +1,231 @@
+/* test_trace_cmd.c - `gmtrace trace` (analysis/cmd/trace.c) on a synthetic capture
+ *
+ * One capture at 1 GHz (TSC = ns) with three frames, a scene, an asset's
+ * load and unload, a garbage-collector run, a budget node with a violation
+ * and an eviction, a spike and a level change, each at a known time: the
+ * trace must hold each as the Trace Event Format says, one event per line,
+ * in microseconds from the first event (1000 ns). Then the options, a
+ * damaged capture, a file that cannot be written, and out of memory at
+ * every allocation.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/cmd/cmd.h"
+#include "analysis/log/reader.h"
+#include "cmdrun.h"
+#include "failalloc.h"
+#include "frames_capture.h"
+
+static void cmd_setup(void)
+{
+	caps_setup("gm_test_trace_cmd");
+}
+
+static void cmd_teardown(void)
+{
+	caps_teardown();
+}
+
+TestSuite(trace_cmd, .init = cmd_setup, .fini = cmd_teardown);
+
+/* A record whose extra units are the bytes given (padded with zeros). */
+static void t_rec(words_t *r, uint64_t tsc, uint64_t a, unsigned type, uint64_t b, const void *data,
+                  size_t n)
+{
+	unsigned char buf[256] = {0};
+	size_t units = (n + 15) / 16, k;
+	uint64_t w;
+
+	memcpy(buf, data, n);
+	head(r, tsc, gm_rec_w0(a, type, (unsigned)units), b);
+	for (k = 0; k < units * 2; k++) {
+		memcpy(&w, buf + 8 * k, 8);
+		put(r, w);
+	}
+}
+
+static const char *cap_game(const char *name)
+{
+	words_t r = {0};
+	uint64_t gc[2] = {500, 1};                            /* 500 ns, 1 uncollectable */
+	uint64_t node[6] = {0xffffffff, 1000, 2000, 0, 0, 0}; /* then "textures" */
+	uint64_t viol[6] = {2100, 2000, 300, 0, 0, 0};        /* live, limit, requested */
+	uint64_t evict[4] = {gm_budget_over_hard, 200, 400, 0};
+	unsigned char nodebuf[64], asset[] = "rock.png\0texture";
+
+	memcpy(nodebuf, node, sizeof(node));
+	memcpy(nodebuf + sizeof(node), "textures", 8);
+	r_process(&r, 1000);
+	r_alloc(&r, 2000, 0x10000, 100);
+	r_frame(&r, 11000, 1, 0, gm_present_marker);
+	t_rec(&r, 12000, 1, gm_rec_scene, 6, "forest", 6);
+	t_rec(&r, 13000, 7, gm_rec_asset_new, 8 | (7u << 16), asset, sizeof(asset) - 1);
+	r_alloc(&r, 14000, 0x20000, 200);
+	head(&r, 15000, gm_rec_w0(7, gm_rec_asset_state, gm_asset_resident), 0);
+	r_frame(&r, 21000, 2, 0, gm_present_marker);
+	t_rec(&r, 22000, 2, gm_rec_gc, 5, gc, sizeof(gc));
+	t_rec(&r, 23000, 1, gm_rec_budget_node, 8, nodebuf, sizeof(node) + 8);
+	t_rec(&r, 23500, 1, gm_rec_budget_violation, gm_budget_over_hard, viol, sizeof(viol));
+	t_rec(&r, 24000, 7, gm_rec_budget_evict, 1, evict, sizeof(evict));
+	head(&r, 25000, gm_rec_w0(7, gm_rec_asset_state, gm_asset_unloaded), 0);
+	r_level(&r, 26000, gm_level_frames);
+	r_spike(&r, 30500, 3, GM_SPIKE_ALLOCATIONS, 9, 4);
+	r_frame(&r, 31000, 3, 0, gm_present_marker);
+	return write_capture(name, &r, 1);
+}
+
+static int run_v(const char *stdout_path, int n, const char *const *args)
+{
+	return gm_test_cmd(gm_cmd_trace, "trace", tmpdir, stdout_path, n, args);
+}
+
+#define run(...) run_v(NULL, 32, (const char *const[]){__VA_ARGS__, NULL})
+
+#define expect_in(text, s) \
+	cr_expect(strstr((text), (s)) != NULL, "missing '%s' in:\n%s", (s), (text))
+
+static size_t count_of(const char *text, const char *s)
+{
+	size_t n = 0;
+	for (const char *p = strstr(text, s); p; p = strstr(p + 1, s))
+		n++;
+	return n;
+}
+
+Test(trace_cmd, every_kind_of_event_at_its_time)
+{
+	const char *path = cap_game("game.gmt");
+	char want[512];
+
+	cr_assert_eq(run(path), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_str_eq(gm_test_err, "");
+	snprintf(want, sizeof(want),
+	         "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"capture\":\"%s\","
+	         "\"producer\":\"gmtrace trace\",\"frames\":3,\"error\":null}\n"
+	         ",\"traceEvents\":[\n"
+	         "{\"ph\":\"M\",\"pid\":4242,\"name\":\"process_name\","
+	         "\"args\":{\"name\":\"game (pid 4242)\"}}\n",
+	         path);
+	cr_expect_eq(strncmp(gm_test_out, want, strlen(want)), 0, "%s", gm_test_out);
+	expect_in(gm_test_out, ",{\"ph\":\"M\",\"pid\":4242,\"tid\":4,\"name\":\"thread_name\","
+	                       "\"args\":{\"name\":\"asset loads\"}}\n");
+	/* frames: slices from the first event (1000 ns) to mark 1, then mark to mark */
+	expect_in(gm_test_out,
+	          ",{\"ph\":\"X\",\"pid\":4242,\"tid\":1,\"name\":\"frame 1\",\"ts\":0,\"dur\":10,"
+	          "\"cat\":\"frame\",\"args\":{\"frame\":1,\"allocations\":1,\"frees\":0,"
+	          "\"allocated_bytes\":100,\"freed_bytes\":0,\"live_bytes\":100,"
+	          "\"peak_live_bytes\":100,\"alloc_ns\":0,\"ticks\":0,"
+	          "\"presented_by\":\"marker\",\"level\":\"events\"}}\n");
+	expect_in(gm_test_out,
+	          ",{\"ph\":\"X\",\"pid\":4242,\"tid\":1,\"name\":\"frame 2\",\"ts\":10,"
+	          "\"dur\":10,\"cat\":\"frame\",\"args\":{\"frame\":2,\"allocations\":1,");
+	expect_in(gm_test_out, "\"allocated_bytes\":200,\"freed_bytes\":0,\"live_bytes\":300,");
+	expect_in(gm_test_out,
+	          ",{\"ph\":\"X\",\"pid\":4242,\"tid\":1,\"name\":\"frame 3\",\"ts\":20,"
+	          "\"dur\":10,");
+	/* counters: per-frame figures at the frame's start, live bytes at its end */
+	expect_in(gm_test_out, ",{\"ph\":\"C\",\"pid\":4242,\"name\":\"allocations per frame\","
+	                       "\"ts\":10,\"args\":{\"allocations\":1,\"frees\":0}}\n");
+	expect_in(gm_test_out, ",{\"ph\":\"C\",\"pid\":4242,\"name\":\"live bytes\",\"ts\":20,"
+	                       "\"args\":{\"live\":300,\"peak in the frame\":300}}\n");
+	expect_in(gm_test_out, ",{\"ph\":\"C\",\"pid\":4242,\"name\":\"allocator time per frame "
+	                       "(us)\",\"ts\":0,\"args\":{\"time\":0}}\n");
+	cr_expect_eq(count_of(gm_test_out, "\"ph\":\"C\""), 9);
+	/* the spike */
+	expect_in(gm_test_out,
+	          ",{\"ph\":\"i\",\"pid\":4242,\"tid\":2,\"name\":\"spike: frame 3\",\"ts\":29.5,"
+	          "\"s\":\"t\",\"args\":{\"frame\":3,\"reasons\":[\"allocations\"],"
+	          "\"allocations\":9,\"allocated_bytes\":0,\"alloc_ns\":0}}\n");
+	/* the scene, from its record to the last event */
+	expect_in(gm_test_out, ",{\"ph\":\"X\",\"pid\":4242,\"tid\":3,\"name\":\"scene forest\","
+	                       "\"ts\":11,\"dur\":19,\"args\":{\"scene\":1}}\n");
+	/* the asset: its load (from asset_new to resident) as an async slice, its unload */
+	expect_in(gm_test_out,
+	          ",{\"ph\":\"b\",\"pid\":4242,\"tid\":4,\"name\":\"rock.png\",\"ts\":12,"
+	          "\"cat\":\"asset\",\"id\":7,\"args\":{\"asset\":7,\"type\":\"texture\","
+	          "\"state\":\"resident\"}}\n"
+	          ",{\"ph\":\"e\",\"pid\":4242,\"tid\":4,\"name\":\"rock.png\",\"ts\":14,"
+	          "\"cat\":\"asset\",\"id\":7}\n");
+	expect_in(gm_test_out, ",{\"ph\":\"i\",\"pid\":4242,\"tid\":4,\"name\":\"unload rock.png\","
+	                       "\"ts\":24,\"s\":\"t\",\"args\":{\"asset\":7,\"type\":\"texture\","
+	                       "\"state\":\"unloaded\"}}\n");
+	/* the collector's run ends at its record */
+	expect_in(gm_test_out, ",{\"ph\":\"X\",\"pid\":4242,\"tid\":6,\"name\":\"gc generation 2\","
+	                       "\"ts\":20.5,\"dur\":0.5,\"args\":{\"collected\":5,"
+	                       "\"uncollectable\":1}}\n");
+	/* budgets */
+	expect_in(gm_test_out,
+	          ",{\"ph\":\"i\",\"pid\":4242,\"tid\":5,\"name\":\"over_hard: textures\","
+	          "\"ts\":22.5,\"s\":\"t\",\"args\":{\"node\":1,\"live_bytes\":2100,"
+	          "\"limit\":2000,\"requested\":300}}\n");
+	expect_in(gm_test_out,
+	          ",{\"ph\":\"X\",\"pid\":4242,\"tid\":5,\"name\":\"evict rock.png\","
+	          "\"ts\":22.6,\"dur\":0.4,\"args\":{\"asset\":7,\"node\":\"textures\","
+	          "\"because\":\"over_hard\",\"reclaimed_bytes\":200}}\n");
+	/* the level change */
+	expect_in(gm_test_out, ",{\"ph\":\"i\",\"pid\":4242,\"tid\":7,\"name\":\"level: frames\","
+	                       "\"ts\":25,\"s\":\"t\",\"args\":{}}\n");
+	cr_expect_eq(strcmp(gm_test_out + strlen(gm_test_out) - 3, "]}\n"), 0, "%s", gm_test_out);
+}
+
+Test(trace_cmd, output_file_and_usage)
+{
+	const char *path = cap_game("game.gmt");
+	char out[256], *text = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(out, sizeof(out), "%s/game.json", tmpdir);
+	cr_assert_eq(run("--output", out, path), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_str_eq(gm_test_out, "");
+	cr_assert_not_null(f = fopen(out, "r"));
+	cr_assert_gt(getdelim(&text, &n, '\0', f), 0);
+	fclose(f);
+	expect_in(text, "\"name\":\"frame 3\"");
+	free(text);
+
+	cr_expect_eq(run("--output", "/nonexistent/dir/x.json", path), GM_CMD_FAIL);
+	expect_in(gm_test_err, "gmtrace trace: cannot write /nonexistent/dir/x.json: ");
+	cr_expect_eq(run_v("/dev/full", 3, (const char *const[]){path, NULL}), GM_CMD_FAIL);
+	expect_in(gm_test_err, "gmtrace trace: cannot write the trace");
+
+	gm_test_expect_usage(run("--output"), "trace", "--output takes a file name", 0);
+	gm_test_expect_usage(run("--frobnicate", path), "trace", "unknown option --frobnicate", 1);
+	gm_test_expect_usage(run(path, path), "trace", "one capture only", 2);
+	gm_test_expect_usage(run_v(NULL, 0, (const char *const[]){NULL}), "trace",
+	                     "no capture given", 3);
+	cr_expect_eq(run("--help"), GM_CMD_OK);
+	expect_in(gm_test_out, "usage: gmtrace trace [--output FILE] CAPTURE");
+	cr_expect_eq(run("/nonexistent/x.gmt"), GM_CMD_FAIL);
+	expect_in(gm_test_err, "gmtrace: ");
+}
+
+Test(trace_cmd, damaged_capture_keeps_what_came_before)
+{
+	const char *path = cap_game("game.gmt");
+
+	gm_test_damage(path);
+	cr_expect_eq(run(path), GM_CMD_FAIL);
+	expect_in(gm_test_err, "gmtrace: ");
+	/* the trace is still whole JSON, its error said inside */
+	cr_expect_eq(strcmp(gm_test_out + strlen(gm_test_out) - 3, "]}\n"), 0, "%s", gm_test_out);
+	cr_expect_eq(strstr(gm_test_out, "\"error\":null"), NULL, "%s", gm_test_out);
+}
+
+static int oom_run(long n, void *arg)
+{
+	const char *path = arg;
+	int rc = run(path);
+	return gm_test_oom_outcome(n, rc, "\"name\":\"level: frames\"");
+}
+
+Test(trace_cmd, out_of_memory_anywhere_is_one_error_line)
+{
+	long runs = gm_failalloc_each(oom_run, (void *)cap_game("game.gmt"), 10000);
+	cr_expect_gt(runs, 10, "%ld failing runs", runs);
+}
