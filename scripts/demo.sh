@@ -16,6 +16,9 @@
 # assets, scenes, a particle pool and a texture budget, so each has something
 # to show.
 #
+# Last, the capture as a timeline: build/demo/<capture>.json, for
+# ui.perfetto.dev or chrome://tracing.
+#
 # Captures go to build/demo/. Everything the report says can be looked at
 # again with build/analysis/gmtrace <command> build/demo/<capture>.
 set -euo pipefail
@@ -64,3 +67,10 @@ report pools
 report budgets
 report platforms switch ps3 xbox-series-s ios-low web-wasm
 report stacks "${stacks_args[@]}"
+
+# The timeline, for Perfetto (this build's `gmtrace trace`, when it has one).
+if grep -q "^ *trace " <<<"$commands"; then
+	"$gmtrace" trace --output "${capture%.gmt}.json" "$capture"
+	echo
+	echo "== timeline: ${capture%.gmt}.json (open it in ui.perfetto.dev or chrome://tracing) =="
+fi
