@@ -16,8 +16,8 @@
 # assets, scenes, a particle pool and a texture budget, so each has something
 # to show.
 #
-# Last, the capture as a timeline: build/demo/<capture>.json, for
-# ui.perfetto.dev or chrome://tracing.
+# Last, the capture as a timeline, build/demo/<capture>.json, for
+# ui.perfetto.dev or chrome://tracing, and as a page, build/demo/<capture>.html.
 #
 # Captures go to build/demo/. Everything the report says can be looked at
 # again with build/analysis/gmtrace <command> build/demo/<capture>.
@@ -68,9 +68,14 @@ report budgets
 report platforms switch ps3 xbox-series-s ios-low web-wasm
 report stacks "${stacks_args[@]}"
 
-# The timeline, for Perfetto (this build's `gmtrace trace`, when it has one).
+# The timeline, for Perfetto, and the page (this build's `gmtrace trace` and
+# `gmtrace html`, when it has them).
 if grep -q "^ *trace " <<<"$commands"; then
 	"$gmtrace" trace --output "${capture%.gmt}.json" "$capture"
 	echo
 	echo "== timeline: ${capture%.gmt}.json (open it in ui.perfetto.dev or chrome://tracing) =="
+fi
+if grep -q "^ *html " <<<"$commands"; then
+	"$gmtrace" html --output "${capture%.gmt}.html" "$capture"
+	echo "== page: ${capture%.gmt}.html (open it in a browser) =="
 fi

@@ -40,6 +40,9 @@ int gm_cmd_stacks(int argc, char **argv);
 /* gmtrace trace: the capture as a Trace Event Format timeline (Perfetto). */
 int gm_cmd_trace(int argc, char **argv);
 
+/* gmtrace html: one capture as a self-contained HTML page. */
+int gm_cmd_html(int argc, char **argv);
+
 /* gmtrace run [...] -- PROGRAM: record a program (cmd/run.c, GM_HAVE_RUN). */
 int gm_cmd_run(int argc, char **argv);
 

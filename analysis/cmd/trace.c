@@ -71,6 +71,10 @@ typedef struct gm_trace {
 	uint64_t scene_ns; /* 1 + start of the scene in force, 0: none */
 	size_t scene_mark; /* its mark */
 	uint64_t t0;       /* earliest event's ns */
+	uint64_t new_id;   /* the asset whose asset_new is its thread's last record */
+	uint32_t new_thread;
+	int new_pending;
+	int level; /* the level in force (-1: not known yet) */
 	int have_t0;
 	uint32_t pid;
 	char *exe;
@@ -148,6 +152,33 @@ static gm_trace_mark_t *gm_trace_mark(gm_trace_t *t, uint32_t track, const gm_ev
 	return m;
 }
 
+/* Loads still open at the end of the capture end there, unfinished. */
+static int gm_trace_loads_end(gm_trace_t *t, uint64_t ns)
+{
+	gm_event_t ev = {.type = gm_rec_asset_state, .x = gm_asset_loading};
+	size_t id;
+	for (id = 0; id < t->nloading; id++)
+		if (t->loading[id]) {
+			uint64_t start = t->loading[id] - 1;
+			gm_trace_mark_t *m;
+			ev.a = id;
+			if (!(m = gm_trace_mark(t, gm_trace_assets, &ev, start,
+			                        ns > start ? ns - start : 0, 0)))
+				return -ENOMEM;
+			m->c = gm_asset_loading;
+			t->loading[id] = 0;
+		}
+	return 0;
+}
+
+/* A slice of d ns that ended at the record (a collector's run, an eviction). */
+static gm_trace_mark_t *gm_trace_ending(gm_trace_t *t, uint32_t track, const gm_event_t *ev,
+                                        uint64_t d)
+{
+	uint64_t start = d < ev->ns ? ev->ns - d : 0;
+	return gm_trace_mark(t, track, ev, start, ev->ns - start, 0);
+}
+
 /* The scene in force ends at ns. */
 static void gm_trace_scene_end(gm_trace_t *t, uint64_t ns)
 {
@@ -163,6 +194,13 @@ static int gm_trace_event(gm_trace_t *t, const gm_event_t *ev)
 {
 	const char *text = (const char *)ev->extra;
 	gm_trace_mark_t *m;
+	/* a fork child's capture says an asset again on its first use there:
+	 * asset_new, then at once (its thread's next record) the state it is
+	 * in. That state is not the end of a load */
+	int again = t->new_pending && ev->thread == t->new_thread &&
+	            ev->type == gm_rec_asset_state && ev->a == t->new_id;
+	if (ev->thread == t->new_thread)
+		t->new_pending = 0;
 	switch (ev->type) {
 	case gm_rec_process: /* +[exe bytes, argv bytes] in the third unit */
 		t->pid = (uint32_t)ev->a;
@@ -174,10 +212,18 @@ static int gm_trace_event(gm_trace_t *t, const gm_event_t *ev)
 		    gm_trace_name_set(&t->asset_types, ev->a, text + (ev->b & 0xffff) + 1,
 		                      ev->b >> 16) != 0)
 			return -ENOMEM;
+		t->new_pending = 1;
+		t->new_thread = ev->thread;
+		t->new_id = ev->a;
 		/* fall through */
 	case gm_rec_asset_state:
 		if (ev->a >= GM_TRACE_MAX_ID)
 			return 0;
+		if (again && ev->x != gm_asset_loading) {
+			if (ev->a < t->nloading)
+				t->loading[ev->a] = 0;
+			return 0;
+		}
 		if (ev->type == gm_rec_asset_new || ev->x == gm_asset_loading) {
 			size_t had = t->nloading;
 			if (ev->a >= t->nloading) {
@@ -188,10 +234,13 @@ static int gm_trace_event(gm_trace_t *t, const gm_event_t *ev)
 				       (t->nloading - had) * sizeof(*t->loading));
 			}
 			t->loading[ev->a] = ev->ns + 1;
-		} else if ((ev->x == gm_asset_resident || ev->x == gm_asset_failed) &&
+		} else if ((ev->x == gm_asset_resident || ev->x == gm_asset_failed ||
+		            ev->x == gm_asset_unloading) &&
 		           ev->a < t->nloading && t->loading[ev->a]) {
+			/* a load's end; unloading from loading: a load given up */
 			uint64_t start = t->loading[ev->a] - 1;
-			if (!(m = gm_trace_mark(t, gm_trace_assets, ev, start, ev->ns - start, 0)))
+			if (!(m = gm_trace_mark(t, gm_trace_assets, ev, start,
+			                        ev->ns > start ? ev->ns - start : 0, 0)))
 				return -ENOMEM;
 			m->c = ev->x;
 			t->loading[ev->a] = 0;
@@ -211,9 +260,7 @@ static int gm_trace_event(gm_trace_t *t, const gm_event_t *ev)
 		t->scene_mark = t->nmarks - 1;
 		return 0;
 	case gm_rec_gc: /* written when the run ended: [duration, uncollectable] */
-		if (!(m = gm_trace_mark(t, gm_trace_gc, ev,
-		                        ev->ns > ev->extra[0] ? ev->ns - ev->extra[0] : 0,
-		                        ev->ns > ev->extra[0] ? ev->extra[0] : ev->ns, 0)))
+		if (!(m = gm_trace_ending(t, gm_trace_gc, ev, ev->extra[0])))
 			return -ENOMEM;
 		m->c = ev->extra[1];
 		return 0;
@@ -227,15 +274,17 @@ static int gm_trace_event(gm_trace_t *t, const gm_event_t *ev)
 		m->e = ev->extra[2]; /* bytes requested */
 		return 0;
 	case gm_rec_budget_evict: /* [event, bytes reclaimed], [ns taken, ...] */
-		if (!(m = gm_trace_mark(t, gm_trace_budgets, ev,
-		                        ev->ns > ev->extra[2] ? ev->ns - ev->extra[2] : 0,
-		                        ev->ns > ev->extra[2] ? ev->extra[2] : ev->ns, 0)))
+		if (!(m = gm_trace_ending(t, gm_trace_budgets, ev, ev->extra[2])))
 			return -ENOMEM;
 		m->c = ev->extra[0];
 		m->d = ev->extra[1];
 		return 0;
-	case gm_rec_level:
-		return gm_trace_mark(t, gm_trace_capture, ev, ev->ns, 0, 1) ? 0 : -ENOMEM;
+	case gm_rec_level: /* (each session says its level at start: not a change) */
+		if (t->level >= 0 && ev->a != (uint64_t)t->level &&
+		    !gm_trace_mark(t, gm_trace_capture, ev, ev->ns, 0, 1))
+			return -ENOMEM;
+		t->level = (int)(ev->a & 0xff);
+		return 0;
 	default:
 		return 0;
 	}
@@ -339,7 +388,7 @@ static int gm_trace_frames_out(gm_trace_t *t, int *first)
 		gm_json_t j;
 		snprintf(name, sizeof(name), "frame %llu", (unsigned long long)r->frame);
 		gm_trace_begin(t, &j, "X", gm_trace_frames, name, r->start_ns, first);
-		gm_trace_key_num(&j, "dur", (double)(r->end_ns - r->start_ns) / 1000.0);
+		gm_trace_key_num(&j, "dur", (double)gm_frames_row_ns(r) / 1000.0);
 		gm_json_key_string(&j, "cat", "frame");
 		gm_json_key(&j, "args");
 		gm_json_object_begin(&j);
@@ -391,11 +440,33 @@ static int gm_trace_frames_out(gm_trace_t *t, int *first)
 	return rc;
 }
 
-/* An async slice's category and id (an asset's load). */
-static void gm_trace_async_id(gm_json_t *j, uint64_t id)
+/* An async slice's category and id (an asset's load, an eviction: the
+ * mark's index, unique). */
+static void gm_trace_async_id(gm_json_t *j, uint32_t type, size_t id)
 {
-	gm_json_key_string(j, "cat", "asset");
+	gm_json_key_string(j, "cat", type == gm_rec_budget_evict ? "eviction" : "asset");
 	gm_json_key_u64(j, "id", id);
+}
+
+/* A mark's phase: an instant, an async slice's beginning, or a slice. */
+static const char *gm_trace_phase(int instant, int async)
+{
+	return instant ? "i" : async ? "b" : "X";
+}
+
+/* How a load ended, for its name. */
+static const char *gm_trace_load_end(uint64_t state)
+{
+	switch (state) {
+	case gm_asset_failed:
+		return " (failed)";
+	case gm_asset_unloading:
+		return " (given up)";
+	case gm_asset_loading:
+		return " (unfinished)";
+	default:
+		return "";
+	}
 }
 
 static const char *const gm_trace_asset_states[] = {"loading", "resident", "unloading", "unloaded",
@@ -405,6 +476,7 @@ static int gm_trace_marks_out(gm_trace_t *t, int *first)
 {
 	char name[600];
 	size_t i;
+	uint64_t ns, dur;
 	int rc = 0, async;
 	for (i = 0; i < t->nmarks; i++) {
 		const gm_trace_mark_t *m = &t->marks[i];
@@ -417,7 +489,7 @@ static int gm_trace_marks_out(gm_trace_t *t, int *first)
 				snprintf(name, sizeof(name), "unload %s", s ? s : "(unnamed)");
 			else
 				snprintf(name, sizeof(name), "%s%s", s ? s : "(unnamed)",
-				         m->c == gm_asset_failed ? " (failed)" : "");
+				         gm_trace_load_end(m->c));
 			break;
 		case gm_rec_scene:
 			snprintf(name, sizeof(name), "scene %s", m->name);
@@ -439,20 +511,21 @@ static int gm_trace_marks_out(gm_trace_t *t, int *first)
 			snprintf(name, sizeof(name), "level: %s", gm_frames_level_name((int)m->a));
 			break;
 		}
-		/* loads overlap (a level loads its textures; loader threads): each
-		 * is an async slice of its own, the others stack on their track */
-		async = m->type == gm_rec_asset_state && !m->instant;
-		gm_trace_begin(t, &j,
-		               m->instant ? "i" :
-		               async      ? "b" :
-		                            "X",
-		               m->track, name, m->ns, first);
+		/* loads overlap (a level loads its textures; loader threads) and so
+		 * do evictions (each thread runs its own): each is an async slice
+		 * of its own; the others nest on their track */
+		async = (m->type == gm_rec_asset_state || m->type == gm_rec_budget_evict) &&
+		        !m->instant;
+		/* (a slice that began before the capture's first event: from it) */
+		ns = m->ns < t->t0 ? t->t0 : m->ns;
+		dur = m->dur > ns - m->ns ? m->dur - (ns - m->ns) : 0;
+		gm_trace_begin(t, &j, gm_trace_phase(m->instant, async), m->track, name, ns, first);
 		if (m->instant)
 			gm_json_key_string(&j, "s", "t");
 		else if (async)
-			gm_trace_async_id(&j, m->a);
+			gm_trace_async_id(&j, m->type, i);
 		else
-			gm_trace_key_num(&j, "dur", (double)m->dur / 1000.0);
+			gm_trace_key_num(&j, "dur", (double)dur / 1000.0);
 		gm_json_key(&j, "args");
 		gm_json_object_begin(&j);
 		switch (m->type) {
@@ -487,11 +560,19 @@ static int gm_trace_marks_out(gm_trace_t *t, int *first)
 		gm_json_object_end(&j);
 		rc |= gm_trace_end(&j);
 		if (async) {
-			gm_trace_begin(t, &j, "e", m->track, name, m->ns + m->dur, first);
-			gm_trace_async_id(&j, m->a);
+			gm_trace_begin(t, &j, "e", m->track, name, ns + dur, first);
+			gm_trace_async_id(&j, m->type, i);
 			rc |= gm_trace_end(&j);
 		}
 	}
+	return rc;
+}
+
+/* Closes *f (a file of ours) and forgets it: 0 or EOF. */
+static int gm_trace_close(FILE **f)
+{
+	int rc = fclose(*f);
+	*f = NULL;
 	return rc;
 }
 
@@ -530,6 +611,7 @@ int gm_cmd_trace(int argc, char **argv)
 	gm_event_t ev;
 
 	memset(&t, 0, sizeof(t));
+	t.level = -1;
 	for (i = 1; i < argc; i++) { /* (argv[0] is "trace") */
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			gm_trace_usage(stdout);
@@ -575,8 +657,12 @@ int gm_cmd_trace(int argc, char **argv)
 	}
 	if (gm_frames_finish(t.frames) < 0)
 		goto nomem;
-	if (t.have_t0)
-		gm_trace_scene_end(&t, t.frames->last_ns > t.t0 ? t.frames->last_ns : t.t0);
+	if (t.have_t0) {
+		uint64_t end = t.frames->last_ns > t.t0 ? t.frames->last_ns : t.t0;
+		gm_trace_scene_end(&t, end);
+		if (gm_trace_loads_end(&t, end) < 0)
+			goto nomem;
+	}
 	error = gm_reader_error(r);
 
 	if (t.output && !(t.out = fopen(t.output, "w"))) {
@@ -586,9 +672,9 @@ int gm_cmd_trace(int argc, char **argv)
 	if (!t.out)
 		t.out = stdout;
 	if (gm_trace_write(&t, error) != 0 || fflush(t.out) != 0 || ferror(t.out) ||
-	    (t.out != stdout && fclose(t.out) != 0)) {
-		if (t.out != stdout)
-			t.out = NULL; /* (closed, or failed closing) */
+	    (t.out != stdout && gm_trace_close(&t.out) != 0)) {
+		if (t.out && t.out != stdout) /* (a write failed before the close) */
+			gm_trace_close(&t.out);
 		fprintf(stderr, "gmtrace trace: cannot write the trace%s%s\n",
 		        t.output ? " to " : "", t.output ? t.output : "");
 		goto done;

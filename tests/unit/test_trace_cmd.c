@@ -1,4 +1,5 @@
-/* test_trace_cmd.c - `gmtrace trace` (analysis/cmd/trace.c) on a synthetic capture
+/* test_trace_cmd.c - `gmtrace trace` and `gmtrace html` (analysis/cmd/trace.c,
+ * html.c) on a synthetic capture
  *
  * One capture at 1 GHz (TSC = ns) with three frames, a scene, an asset's
  * load and unload, a garbage-collector run, a budget node with a violation
@@ -6,7 +7,8 @@
  * trace must hold each as the Trace Event Format says, one event per line,
  * in microseconds from the first event (1000 ns). Then the options, a
  * damaged capture, a file that cannot be written, and out of memory at
- * every allocation.
+ * every allocation. The HTML page of the same capture: its figures, its
+ * sections, names from the capture escaped.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -57,16 +59,19 @@ static const char *cap_game(const char *name)
 	uint64_t viol[6] = {2100, 2000, 300, 0, 0, 0};        /* live, limit, requested */
 	uint64_t evict[4] = {gm_budget_over_hard, 200, 400, 0};
 	unsigned char nodebuf[64], asset[] = "rock.png\0texture";
+	static const unsigned char evil[] = "<b>&\"x'\0texture";
 
 	memcpy(nodebuf, node, sizeof(node));
 	memcpy(nodebuf + sizeof(node), "textures", 8);
 	r_process(&r, 1000);
+	r_level(&r, 1500, gm_level_events); /* each session says its level first */
 	r_alloc(&r, 2000, 0x10000, 100);
 	r_frame(&r, 11000, 1, 0, gm_present_marker);
 	t_rec(&r, 12000, 1, gm_rec_scene, 6, "forest", 6);
 	t_rec(&r, 13000, 7, gm_rec_asset_new, 8 | (7u << 16), asset, sizeof(asset) - 1);
 	r_alloc(&r, 14000, 0x20000, 200);
 	head(&r, 15000, gm_rec_w0(7, gm_rec_asset_state, gm_asset_resident), 0);
+	t_rec(&r, 15500, 8, gm_rec_asset_new, 7 | (7u << 16), evil, sizeof(evil) - 1);
 	r_frame(&r, 21000, 2, 0, gm_present_marker);
 	t_rec(&r, 22000, 2, gm_rec_gc, 5, gc, sizeof(gc));
 	t_rec(&r, 23000, 1, gm_rec_budget_node, 8, nodebuf, sizeof(node) + 8);
@@ -147,10 +152,10 @@ Test(trace_cmd, every_kind_of_event_at_its_time)
 	/* the asset: its load (from asset_new to resident) as an async slice, its unload */
 	expect_in(gm_test_out,
 	          ",{\"ph\":\"b\",\"pid\":4242,\"tid\":4,\"name\":\"rock.png\",\"ts\":12,"
-	          "\"cat\":\"asset\",\"id\":7,\"args\":{\"asset\":7,\"type\":\"texture\","
+	          "\"cat\":\"asset\",\"id\":1,\"args\":{\"asset\":7,\"type\":\"texture\","
 	          "\"state\":\"resident\"}}\n"
 	          ",{\"ph\":\"e\",\"pid\":4242,\"tid\":4,\"name\":\"rock.png\",\"ts\":14,"
-	          "\"cat\":\"asset\",\"id\":7}\n");
+	          "\"cat\":\"asset\",\"id\":1}\n");
 	expect_in(gm_test_out, ",{\"ph\":\"i\",\"pid\":4242,\"tid\":4,\"name\":\"unload rock.png\","
 	                       "\"ts\":24,\"s\":\"t\",\"args\":{\"asset\":7,\"type\":\"texture\","
 	                       "\"state\":\"unloaded\"}}\n");
@@ -164,13 +169,52 @@ Test(trace_cmd, every_kind_of_event_at_its_time)
 	          "\"ts\":22.5,\"s\":\"t\",\"args\":{\"node\":1,\"live_bytes\":2100,"
 	          "\"limit\":2000,\"requested\":300}}\n");
 	expect_in(gm_test_out,
-	          ",{\"ph\":\"X\",\"pid\":4242,\"tid\":5,\"name\":\"evict rock.png\","
-	          "\"ts\":22.6,\"dur\":0.4,\"args\":{\"asset\":7,\"node\":\"textures\","
-	          "\"because\":\"over_hard\",\"reclaimed_bytes\":200}}\n");
+	          ",{\"ph\":\"b\",\"pid\":4242,\"tid\":5,\"name\":\"evict rock.png\","
+	          "\"ts\":22.6,\"cat\":\"eviction\",\"id\":4,\"args\":{\"asset\":7,"
+	          "\"node\":\"textures\",\"because\":\"over_hard\",\"reclaimed_bytes\":200}}\n"
+	          ",{\"ph\":\"e\",\"pid\":4242,\"tid\":5,\"name\":\"evict rock.png\","
+	          "\"ts\":23,\"cat\":\"eviction\",\"id\":4}\n");
+	/* a load that never ended (the capture ended first) */
+	expect_in(gm_test_out, ",{\"ph\":\"b\",\"pid\":4242,\"tid\":4,"
+	                       "\"name\":\"<b>&\\\"x' (unfinished)\",\"ts\":14.5,");
 	/* the level change */
 	expect_in(gm_test_out, ",{\"ph\":\"i\",\"pid\":4242,\"tid\":7,\"name\":\"level: frames\","
 	                       "\"ts\":25,\"s\":\"t\",\"args\":{}}\n");
 	cr_expect_eq(strcmp(gm_test_out + strlen(gm_test_out) - 3, "]}\n"), 0, "%s", gm_test_out);
+}
+
+/* A fork child's capture says asset 9 again (asset_new, then at once its
+ * state): no load. Asset 10 loads (an allocation between), asset 11 is
+ * unloaded while loading (given up); the level record at start is no
+ * change. */
+Test(trace_cmd, loads_not_announcements)
+{
+	words_t r = {0};
+	static const unsigned char a9[] = "nine\0t", a10[] = "ten\0t", a11[] = "eleven\0t";
+	const char *path;
+
+	r_process(&r, 1000);
+	r_level(&r, 1100, gm_level_events);
+	t_rec(&r, 2000, 9, gm_rec_asset_new, 4 | (1u << 16), a9, sizeof(a9) - 1);
+	head(&r, 2001, gm_rec_w0(9, gm_rec_asset_state, gm_asset_resident), 0);
+	t_rec(&r, 3000, 10, gm_rec_asset_new, 3 | (1u << 16), a10, sizeof(a10) - 1);
+	r_alloc(&r, 3500, 0x1000, 64);
+	head(&r, 4000, gm_rec_w0(10, gm_rec_asset_state, gm_asset_resident), 0);
+	t_rec(&r, 5000, 11, gm_rec_asset_new, 6 | (1u << 16), a11, sizeof(a11) - 1);
+	head(&r, 5000, gm_rec_w0(1, gm_rec_context, 0), 0);
+	head(&r, 6000, gm_rec_w0(11, gm_rec_asset_state, gm_asset_unloading), 0);
+	r_frame(&r, 7000, 1, 0, gm_present_marker);
+	path = write_capture("fork.gmt", &r, 1);
+
+	cr_assert_eq(run(path), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_eq(count_of(gm_test_out, "\"ph\":\"b\""), 2, "%s", gm_test_out);
+	cr_expect_eq(strstr(gm_test_out, "\"name\":\"nine\""), NULL, "%s", gm_test_out);
+	expect_in(gm_test_out, ",{\"ph\":\"b\",\"pid\":4242,\"tid\":4,\"name\":\"ten\","
+	                       "\"ts\":2,");
+	expect_in(gm_test_out, ",{\"ph\":\"e\",\"pid\":4242,\"tid\":4,\"name\":\"ten\","
+	                       "\"ts\":3,");
+	expect_in(gm_test_out, "\"name\":\"eleven (given up)\",\"ts\":4,");
+	cr_expect_eq(strstr(gm_test_out, "level:"), NULL, "%s", gm_test_out);
 }
 
 Test(trace_cmd, output_file_and_usage)
@@ -228,4 +272,81 @@ Test(trace_cmd, out_of_memory_anywhere_is_one_error_line)
 {
 	long runs = gm_failalloc_each(oom_run, (void *)cap_game("game.gmt"), 10000);
 	cr_expect_gt(runs, 10, "%ld failing runs", runs);
+}
+
+/* ---- gmtrace html ---------------------------------------------------------------- */
+
+static int html_v(const char *stdout_path, int n, const char *const *args)
+{
+	return gm_test_cmd(gm_cmd_html, "html", tmpdir, stdout_path, n, args);
+}
+
+#define html(...) html_v(NULL, 32, (const char *const[]){__VA_ARGS__, NULL})
+
+Test(trace_cmd, html_page_of_the_capture)
+{
+	const char *path = cap_game("game.gmt");
+
+	cr_assert_eq(html(path), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_str_eq(gm_test_err, "");
+	cr_expect_eq(strncmp(gm_test_out, "<!DOCTYPE html>\n<html lang=\"en\">", 31), 0, "%s",
+	             gm_test_out);
+	expect_in(gm_test_out, "<title>gmtrace: game (pid 4242)</title>");
+	expect_in(gm_test_out, "(format 3.2), 30.0 us from the first event to the last, frames "
+	                       "level.</p>");
+	expect_in(gm_test_out, "<tr><th>frames</th><td>3</td></tr>\n");
+	/* frame times 10 us each; allocations 1, 1, 0; bytes 100, 200, 0 */
+	expect_in(gm_test_out, "<tr><th>frame time p50 / p95 / p99 / max</th>"
+	                       "<td>0.010 / 0.010 / 0.010 / 0.010 ms</td></tr>\n");
+	expect_in(gm_test_out, "<tr><th>allocations per frame p50 / p95 / p99 / max</th>"
+	                       "<td>1 / 1 / 1 / 1</td></tr>\n");
+	expect_in(gm_test_out, "<tr><th>peak live bytes</th><td>300 B (frame 2)</td></tr>\n");
+	expect_in(gm_test_out, "<tr><th>spikes</th><td>1</td></tr>\n");
+	cr_expect_eq(count_of(gm_test_out, "<svg "), 3);
+	expect_in(gm_test_out, "<h2>Spikes</h2>\n<p>1 frame allocated over the spike limits.</p>");
+	expect_in(gm_test_out, "<tr><td>3</td><td>allocations </td><td>9</td>");
+	expect_in(gm_test_out, "<p>No call stacks in this capture:");
+	/* the assets, the one with markup in its name escaped */
+	expect_in(gm_test_out, "<p>2 assets;");
+	expect_in(gm_test_out, "<tr><td>&lt;b&gt;&amp;&quot;x&#39;</td><td>texture</td>");
+	cr_expect_eq(strstr(gm_test_out, "<b>&"), NULL, "markup from the capture got through");
+	expect_in(gm_test_out, "<h2>Budgets</h2>");
+	expect_in(gm_test_out, "<td style=\"padding-left:6px\">textures</td><td>1000 B</td>"
+	                       "<td>2.0 KiB</td><td>0 B</td><td>0</td><td>1</td><td>1</td>");
+	cr_expect_eq(strcmp(gm_test_out + strlen(gm_test_out) - 15, "</body></html>\n"), 0);
+}
+
+Test(trace_cmd, html_options_damage_and_memory)
+{
+	const char *path = cap_game("game.gmt");
+	char out[256];
+
+	snprintf(out, sizeof(out), "%s/game.html", tmpdir);
+	cr_assert_eq(html("--output", out, path), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_str_eq(gm_test_out, "");
+	cr_expect_eq(html("--output", "/nonexistent/dir/x.html", path), GM_CMD_FAIL);
+	expect_in(gm_test_err, "gmtrace html: cannot write /nonexistent/dir/x.html: ");
+	cr_expect_eq(html_v("/dev/full", 3, (const char *const[]){path, NULL}), GM_CMD_FAIL);
+	expect_in(gm_test_err, "gmtrace html: cannot write the page");
+	gm_test_expect_usage(html("--output"), "html", "--output takes a file name", 0);
+	gm_test_expect_usage(html("-x", path), "html", "unknown option -x", 1);
+	gm_test_expect_usage(html(path, path), "html", "one capture only", 2);
+	gm_test_expect_usage(html_v(NULL, 0, (const char *const[]){NULL}), "html",
+	                     "no capture given", 3);
+
+	gm_test_damage(path);
+	cr_expect_eq(html(path), GM_CMD_FAIL);
+	expect_in(gm_test_out, "<p class=\"damaged\">The capture is damaged: ");
+	expect_in(gm_test_out, "</body></html>\n");
+}
+
+static int html_oom_run(long n, void *arg)
+{
+	return gm_test_oom_outcome(n, html((const char *)arg), "</body></html>");
+}
+
+Test(trace_cmd, html_out_of_memory_anywhere_is_one_error_line)
+{
+	long runs = gm_failalloc_each(html_oom_run, (void *)cap_game("game.gmt"), 20000);
+	cr_expect_gt(runs, 20, "%ld failing runs", runs);
 }

@@ -1,0 +1,581 @@
+/* html.c - gmtrace html: one capture as a page to read and pass around
+ *
+ * A self-contained HTML file (no script, no outside resource): the game and
+ * the capture, frame time and allocation statistics, three charts drawn as
+ * inline SVG (frame time, live bytes, allocations per frame), the spikes,
+ * the call sites that allocated most (with call stacks), the assets that
+ * held most, and the budget nodes. One pass over the capture feeds the
+ * frames, stacks, assets and budgets models (analysis/model/), the same figures
+ * `gmtrace frames`, `stacks`, `assets` and `budgets` print. Every name from
+ * the capture is escaped: a capture is not trusted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/cmd/args.h"
+#include "analysis/cmd/cmd.h"
+#include "analysis/log/reader.h"
+#include "analysis/model/assets.h"
+#include "analysis/model/budgets.h"
+#include "analysis/model/frames.h"
+#include "analysis/model/stacks.h"
+#include "analysis/model/symbols.h"
+#include "analysis/report/callsite.h"
+#include "analysis/report/text.h"
+
+#define GM_HTML_SPIKES 50  /* spikes listed */
+#define GM_HTML_SITES 10   /* call sites listed */
+#define GM_HTML_DEPTH 8    /* frames shown per call site */
+#define GM_HTML_ASSETS 20  /* assets listed */
+#define GM_HTML_POINTS 800 /* chart columns at most */
+
+typedef struct gm_html {
+	const char *path, *output;
+	FILE *out;
+	const gm_reader_info_t *info;
+	gm_frames_t *frames;
+	gm_stacks_t *stacks;
+	gm_symbols_t *symbols;
+	gm_assets_t *assets;
+	gm_budgets_t *budgets;
+	char *exe;
+	uint64_t stack_records;
+} gm_html_t;
+
+static void gm_html_usage(FILE *f)
+{
+	fprintf(f, "usage: gmtrace html [--output FILE] CAPTURE\n"
+	           "\n"
+	           "One capture as a self-contained HTML page (no script, nothing fetched):\n"
+	           "frame time and allocations per frame (percentiles and charts), live\n"
+	           "bytes, spikes, the call sites that allocated most (recorded with\n"
+	           "GMTRACE_STACKS), the assets that held most and the budget nodes.\n"
+	           "\n"
+	           "  --output FILE  write the page there (default: standard output)\n"
+	           "  --help         this text\n"
+	           "\n"
+	           "Exit status: 0 ok, 1 capture unreadable or damaged (the page covers\n"
+	           "everything before the damage, and says so) or the page cannot be\n"
+	           "written, 2 bad usage.\n");
+}
+
+/* Text with &, <, >, " and ' escaped (NULL: a dash). */
+static void gm_html_text(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("&#8211;", f);
+		return;
+	}
+	for (; *s; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+static const char *gm_html_size(char *buf, size_t n, uint64_t v)
+{
+	return gm_text_size(buf, n, v);
+}
+
+static const char *gm_html_ms(char *buf, size_t n, uint64_t ns)
+{
+	snprintf(buf, n, "%.3f ms", (double)ns / 1e6);
+	return buf;
+}
+
+/* A table row of a label and a value. */
+static void gm_html_kv(FILE *f, const char *k, const char *v)
+{
+	fputs("<tr><th>", f);
+	gm_html_text(f, k);
+	fputs("</th><td>", f);
+	gm_html_text(f, v);
+	fputs("</td></tr>\n", f);
+}
+
+/* ---- charts ---------------------------------------------------------------- */
+
+/* A chart of one value per frame: columns of at most GM_HTML_POINTS, each
+ * the largest value of its frames, as an SVG polyline; a dashed line at
+ * mark when it is not 0 (the frame budget). */
+static void gm_html_chart(gm_html_t *h, const char *title, gm_frames_metric_t metric, int live,
+                          uint64_t mark, const char *mark_label)
+{
+	const gm_frames_t *fr = h->frames;
+	size_t n = fr->nrows, cols = n < GM_HTML_POINTS ? n : GM_HTML_POINTS, c, i;
+	const double w = 800, ht = 160;
+	uint64_t top = mark, big = 0, v;
+	FILE *f = h->out;
+	char a[32];
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		v = live ? fr->rows[i].peak_live_bytes : gm_frames_value(&fr->rows[i], metric);
+		if (v > big)
+			big = v;
+	}
+	if (big > top)
+		top = big;
+	if (top == 0)
+		top = 1;
+	fputs("<figure><figcaption>", f);
+	gm_html_text(f, title);
+	fprintf(f, ", frames 1 to %llu; largest ", (unsigned long long)fr->rows[n - 1].frame);
+	gm_html_text(f, live || metric == gm_frames_metric_allocated_bytes ?
+	                        gm_html_size(a, sizeof(a), big) :
+	                metric == gm_frames_metric_frame_ns ?
+	                        gm_html_ms(a, sizeof(a), big) :
+	                        (snprintf(a, sizeof(a), "%llu", (unsigned long long)big), a));
+	fprintf(f,
+	        "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
+	        "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">\n"
+	        "<rect width=\"%.0f\" height=\"%.0f\" fill=\"#fafafa\" stroke=\"#ccc\"/>\n"
+	        "<polyline fill=\"none\" stroke=\"#1f6fb2\" stroke-width=\"1\" points=\"",
+	        w, ht, w, ht, w, ht);
+	for (c = 0; c < cols; c++) {
+		size_t lo = c * n / cols, hi = (c + 1) * n / cols;
+		uint64_t best = 0;
+		for (i = lo; i < hi; i++) {
+			v = live ? fr->rows[i].live_bytes : gm_frames_value(&fr->rows[i], metric);
+			if (v > best)
+				best = v;
+		}
+		fprintf(f, "%s%.1f,%.1f", c ? " " : "",
+		        cols > 1 ? (double)c * (w - 1) / (double)(cols - 1) : 0,
+		        ht - 1 - (double)best * (ht - 2) / (double)top);
+	}
+	fputs("\"/>\n", f);
+	if (mark) {
+		double y = ht - 1 - (double)mark * (ht - 2) / (double)top;
+		fprintf(f,
+		        "<line x1=\"0\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#c0392b\" "
+		        "stroke-dasharray=\"4 3\"/><text x=\"4\" y=\"%.1f\" font-size=\"11\" "
+		        "fill=\"#c0392b\">",
+		        w, y, y, y > 14 ? y - 3 : y + 12);
+		gm_html_text(f, mark_label);
+		fputs("</text>\n", f);
+	}
+	fputs("</svg></figure>\n", f);
+}
+
+/* ---- sections ---------------------------------------------------------------- */
+
+static void gm_html_frames(gm_html_t *h)
+{
+	const gm_frames_t *fr = h->frames;
+	FILE *f = h->out;
+	uint64_t p[4], peak = 0, peak_frame = 0;
+	char a[64], b[64];
+	size_t i;
+	fputs("<h2>Frames</h2>\n", f);
+	if (fr->nrows == 0) {
+		fputs("<p>No frame in this capture: the game presented nothing gmtrace hooks and "
+		      "marked no frame.</p>\n",
+		      f);
+		return;
+	}
+	for (i = 0; i < fr->nrows; i++)
+		if (fr->rows[i].peak_live_bytes > peak) {
+			peak = fr->rows[i].peak_live_bytes;
+			peak_frame = fr->rows[i].frame;
+		}
+	fputs("<table class=\"kv\">\n", f);
+	snprintf(a, sizeof(a), "%zu", fr->nrows);
+	gm_html_kv(f, "frames", a);
+	if (gm_frames_percentiles(fr, gm_frames_metric_frame_ns, p) == 0) {
+		snprintf(a, sizeof(a), "%.3f / %.3f / %.3f / %.3f ms", (double)p[0] / 1e6,
+		         (double)p[1] / 1e6, (double)p[2] / 1e6, (double)p[3] / 1e6);
+		gm_html_kv(f, "frame time p50 / p95 / p99 / max", a);
+	}
+	if (gm_frames_percentiles(fr, gm_frames_metric_allocations, p) == 0) {
+		snprintf(a, sizeof(a), "%llu / %llu / %llu / %llu", (unsigned long long)p[0],
+		         (unsigned long long)p[1], (unsigned long long)p[2],
+		         (unsigned long long)p[3]);
+		gm_html_kv(f, "allocations per frame p50 / p95 / p99 / max", a);
+	}
+	if (gm_frames_percentiles(fr, gm_frames_metric_allocated_bytes, p) == 0) {
+		char c[32], d[32], e[32], g[32];
+		snprintf(a, sizeof(a), "%s / %s / %s / %s", gm_html_size(c, sizeof(c), p[0]),
+		         gm_html_size(d, sizeof(d), p[1]), gm_html_size(e, sizeof(e), p[2]),
+		         gm_html_size(g, sizeof(g), p[3]));
+		gm_html_kv(f, "bytes allocated per frame p50 / p95 / p99 / max", a);
+	}
+	snprintf(a, sizeof(a), "%s (frame %llu)", gm_html_size(b, sizeof(b), peak),
+	         (unsigned long long)peak_frame);
+	gm_html_kv(f, "peak live bytes", a);
+	gm_html_kv(f, "live bytes at the last frame's end",
+	           gm_html_size(a, sizeof(a), fr->rows[fr->nrows - 1].live_bytes));
+	snprintf(a, sizeof(a), "%zu", fr->nspikes);
+	gm_html_kv(f, "spikes", a);
+	fputs("</table>\n", f);
+	gm_html_chart(h, "Frame time", gm_frames_metric_frame_ns, 0, 16666667, "16.7 ms (60 FPS)");
+	gm_html_chart(h, "Live bytes at each frame's end", gm_frames_metric_count, 1, 0, NULL);
+	gm_html_chart(h, "Allocations per frame", gm_frames_metric_allocations, 0, 0, NULL);
+}
+
+static void gm_html_spikes(gm_html_t *h)
+{
+	const gm_frames_t *fr = h->frames;
+	FILE *f = h->out;
+	size_t i;
+	char a[32], b[32];
+	if (fr->nspikes == 0)
+		return;
+	fprintf(f, "<h2>Spikes</h2>\n<p>%zu frame%s allocated over the spike limits", fr->nspikes,
+	        fr->nspikes == 1 ? "" : "s");
+	if (fr->nspikes > GM_HTML_SPIKES)
+		fprintf(f, " (the first %d listed)", GM_HTML_SPIKES);
+	fputs(".</p>\n<table>\n<tr><th>frame</th><th>why</th><th>allocations</th>"
+	      "<th>bytes</th><th>allocator time</th><th>who allocated most</th></tr>\n",
+	      f);
+	for (i = 0; i < fr->nspikes && i < GM_HTML_SPIKES; i++) {
+		const gm_frames_spike_t *s = &fr->spikes[i];
+		uint32_t k;
+		fprintf(f,
+		        "<tr><td>%llu</td><td>%s%s%s</td><td>%llu</td><td>%s</td><td>%s</td><td>",
+		        (unsigned long long)s->frame,
+		        s->reasons & GM_SPIKE_ALLOCATIONS ? "allocations " : "",
+		        s->reasons & GM_SPIKE_BYTES ? "bytes " : "",
+		        s->reasons & GM_SPIKE_ALLOC_TIME ? "allocator time" : "",
+		        (unsigned long long)s->allocations,
+		        gm_html_size(a, sizeof(a), s->allocated_bytes),
+		        gm_html_ms(b, sizeof(b), s->alloc_ns));
+		for (k = 0; k < s->owner_count && k < 3; k++) {
+			const gm_frames_owner_t *o = &fr->owners[s->owner_first + k];
+			fputs(k ? ", " : "", f);
+			gm_html_text(f, o->name ? o->name :
+			                o->kind ? "(unnamed asset)" :
+			                          "(no tag)");
+			fprintf(f, " %s", gm_html_size(a, sizeof(a), o->bytes));
+		}
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+static int gm_html_site_cmp(const void *x, const void *y)
+{
+	const gm_stack_site_t *a = *(const gm_stack_site_t *const *)x;
+	const gm_stack_site_t *b = *(const gm_stack_site_t *const *)y;
+	if (a->allocated_bytes != b->allocated_bytes)
+		return a->allocated_bytes > b->allocated_bytes ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int gm_html_stacks(gm_html_t *h)
+{
+	FILE *f = h->out;
+	size_t n = gm_stacks_count(h->stacks), i, shown;
+	const gm_stack_site_t **order;
+	char a[32], b[32];
+	fputs("<h2>Call sites</h2>\n", f);
+	if (h->stack_records == 0) {
+		fputs("<p>No call stacks in this capture: record with <code>GMTRACE_STACKS=16</code> "
+		      "(or <code>gmtrace run --stacks 16</code>) to see where memory is "
+		      "allocated.</p>\n",
+		      f);
+		return 0;
+	}
+	if (!(order = malloc((n ? n : 1) * sizeof(*order))))
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		order[i] = gm_stacks_site(h->stacks, i);
+	qsort(order, n, sizeof(*order), gm_html_site_cmp);
+	shown = n < GM_HTML_SITES ? n : GM_HTML_SITES;
+	fprintf(f,
+	        "<p>The %zu call stacks that allocated most bytes, of %zu (<code>gmtrace stacks</code> "
+	        "lists them all).</p>\n",
+	        shown, n);
+	for (i = 0; i < shown; i++) {
+		const gm_stack_site_t *s = order[i];
+		uint32_t k;
+		fprintf(f,
+		        "<details%s><summary>#%zu %s in %llu allocation%s, %s live at the end</summary>\n"
+		        "<ol class=\"stack\">\n",
+		        i < 3 ? " open" : "", i + 1, gm_html_size(a, sizeof(a), s->allocated_bytes),
+		        (unsigned long long)s->allocations, s->allocations == 1 ? "" : "s",
+		        gm_html_size(b, sizeof(b), s->live_bytes));
+		if (s->nframes == 0)
+			fputs("<li>(no frames: the stack was not recorded)</li>\n", f);
+		for (k = 0; k < s->nframes && k < GM_HTML_DEPTH; k++) {
+			gm_symbol_t y;
+			gm_symbols_lookup(h->symbols, s->frames[k], s->defined_at, &y);
+			fputs("<li>", f);
+			if (y.function)
+				gm_html_text(f, y.function);
+			else
+				fprintf(f, "0x%llx", (unsigned long long)s->frames[k]);
+			if (y.file) {
+				fputs(" <span class=\"where\">(", f);
+				gm_html_text(f, gm_callsite_base(y.file));
+				fprintf(f, ":%d)</span>", y.line);
+			}
+			if (y.module) {
+				fputs(" <span class=\"mod\">", f);
+				gm_html_text(f, gm_callsite_base(y.module));
+				fputs("</span>", f);
+			}
+			fputs("</li>\n", f);
+		}
+		fputs("</ol></details>\n", f);
+	}
+	free(order);
+	return 0;
+}
+
+static int gm_html_asset_cmp(const void *x, const void *y)
+{
+	const gm_assets_asset_t *a = *(const gm_assets_asset_t *const *)x;
+	const gm_assets_asset_t *b = *(const gm_assets_asset_t *const *)y;
+	if (a->peak_bytes != b->peak_bytes)
+		return a->peak_bytes > b->peak_bytes ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int gm_html_assets(gm_html_t *h)
+{
+	FILE *f = h->out;
+	size_t n, ntypes, nchecks, i;
+	const gm_assets_asset_t *assets = gm_assets_assets(h->assets, &n);
+	const gm_assets_type_t *types = gm_assets_types(h->assets, &ntypes);
+	const gm_assets_asset_t **order;
+	char a[32], b[32];
+	if (n == 0)
+		return 0;
+	gm_assets_checks(h->assets, &nchecks);
+	if (!(order = malloc(n * sizeof(*order))))
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		order[i] = &assets[i];
+	qsort(order, n, sizeof(*order), gm_html_asset_cmp);
+	fprintf(f,
+	        "<h2>Assets</h2>\n<p>%zu asset%s; %zu check%s fired (<code>gmtrace assets</code> "
+	        "says which).</p>\n<table>\n<tr><th>asset</th><th>type</th><th>state at the "
+	        "end</th><th>peak</th><th>allocated</th><th>live at the end</th></tr>\n",
+	        n, n == 1 ? "" : "s", nchecks, nchecks == 1 ? "" : "s");
+	for (i = 0; i < n && i < GM_HTML_ASSETS; i++) {
+		const gm_assets_asset_t *s = order[i];
+		fputs("<tr><td>", f);
+		gm_html_text(f, s->name ? s->name : "(unnamed)");
+		fputs("</td><td>", f);
+		gm_html_text(f, s->type < ntypes ? types[s->type].name : NULL);
+		fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+		        gm_assets_state_name(s->state), gm_html_size(a, sizeof(a), s->peak_bytes),
+		        gm_html_size(b, sizeof(b), s->allocated_bytes),
+		        gm_html_size((char[32]){0}, 32, s->live_bytes));
+	}
+	fputs("</table>\n", f);
+	free(order);
+	return 0;
+}
+
+static void gm_html_budgets(gm_html_t *h)
+{
+	FILE *f = h->out;
+	size_t n, i;
+	const gm_budgets_node_t *nodes = gm_budgets_nodes(h->budgets, &n);
+	char a[32], b[32], c[32];
+	if (n == 0)
+		return;
+	fputs("<h2>Budgets</h2>\n<table>\n<tr><th>node</th><th>soft</th><th>hard</th>"
+	      "<th>peak</th><th>frames over soft</th><th>violations</th><th>evictions</th></tr>\n",
+	      f);
+	for (i = 0; i < n; i++) {
+		const gm_budgets_node_t *d = &nodes[i];
+		uint64_t v = 0;
+		unsigned e;
+		for (e = 0; e < gm_budget_event_count; e++)
+			v += d->violations[e];
+		fprintf(f, "<tr><td style=\"padding-left:%upx\">", 6 + 14 * d->depth);
+		gm_html_text(f, d->name ? d->name : "(undefined)");
+		fprintf(f,
+		        "</td><td>%s</td><td>%s</td><td>%s</td><td>%llu</td><td>%llu</td>"
+		        "<td>%llu</td></tr>\n",
+		        d->soft ? gm_html_size(a, sizeof(a), d->soft) : "&#8211;",
+		        d->hard ? gm_html_size(b, sizeof(b), d->hard) : "&#8211;",
+		        gm_html_size(c, sizeof(c), d->peak > 0 ? (uint64_t)d->peak : 0),
+		        (unsigned long long)d->frames_over_soft, (unsigned long long)v,
+		        (unsigned long long)d->evictions);
+	}
+	fputs("</table>\n", f);
+}
+
+static int gm_html_write(gm_html_t *h, const char *error)
+{
+	FILE *f = h->out;
+	char title[600], d[32];
+	snprintf(title, sizeof(title), "%s (pid %u)", h->exe && *h->exe ? h->exe : "game",
+	         h->info->pid);
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>gmtrace: ",
+	      f);
+	gm_html_text(f, title);
+	fputs("</title>\n<style>\n"
+	      "body{font-family:system-ui,sans-serif;margin:2em;max-width:60em;color:#222}\n"
+	      "table{border-collapse:collapse;margin:.5em 0}\n"
+	      "td,th{border:1px solid #ddd;padding:.2em .6em;text-align:left;"
+	      "font-variant-numeric:tabular-nums}\n"
+	      "table.kv th{background:#f4f4f4;font-weight:normal}\n"
+	      "figure{margin:1em 0}figcaption{font-size:.9em;color:#555}\n"
+	      ".stack{font-family:monospace;font-size:.9em}.where{color:#1f6fb2}.mod{color:#888}\n"
+	      ".damaged{background:#fde8e8;padding:.5em;border:1px solid #c0392b}\n"
+	      "</style></head><body>\n<h1>",
+	      f);
+	gm_html_text(f, title);
+	fputs("</h1>\n<p>Capture <code>", f);
+	gm_html_text(f, h->path);
+	fprintf(f, "</code> (format %u.%u), %s from the first event to the last, %s level.</p>\n",
+	        h->info->version_major, h->info->version_minor,
+	        gm_text_duration(d, sizeof(d),
+	                         h->frames->last_ns > h->frames->first_ns ?
+	                                 h->frames->last_ns - h->frames->first_ns :
+	                                 0),
+	        gm_frames_level_name(h->frames->level));
+	if (error) {
+		fputs("<p class=\"damaged\">The capture is damaged: ", f);
+		gm_html_text(f, error);
+		fputs(". This page covers everything before the damage.</p>\n", f);
+	}
+	gm_html_frames(h);
+	gm_html_spikes(h);
+	if (gm_html_stacks(h) < 0 || gm_html_assets(h) < 0)
+		return -ENOMEM;
+	gm_html_budgets(h);
+	fputs("<p><small>Written by <code>gmtrace html</code>.</small></p>\n</body></html>\n", f);
+	return 0;
+}
+
+/* Closes *f (a file of ours) and forgets it: 0 or EOF. */
+static int gm_html_close(FILE **f)
+{
+	int rc = fclose(*f);
+	*f = NULL;
+	return rc;
+}
+
+int gm_cmd_html(int argc, char **argv)
+{
+	gm_html_t h;
+	gm_frames_opts_t fo;
+	gm_assets_opts_t ao;
+	gm_budgets_opts_t bo;
+	gm_reader_t *r = NULL;
+	const char *error = NULL, *value;
+	int i, m, rc = GM_CMD_FAIL, w;
+	char err[512];
+	gm_event_t ev;
+
+	memset(&h, 0, sizeof(h));
+	for (i = 1; i < argc; i++) { /* (argv[0] is "html") */
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			gm_html_usage(stdout);
+			return GM_CMD_OK;
+		} else if ((m = gm_args_value(argc, argv, &i, "--output", &value)) != 0) {
+			if (m < 0 || !*value) {
+				fprintf(stderr, "gmtrace html: --output takes a file name\n");
+				goto usage;
+			}
+			h.output = value;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "gmtrace html: unknown option %s\n", argv[i]);
+			goto usage;
+		} else if (h.path) {
+			fprintf(stderr, "gmtrace html: one capture only\n");
+			goto usage;
+		} else {
+			h.path = argv[i];
+		}
+	}
+	if (!h.path) {
+		fprintf(stderr, "gmtrace html: no capture given\n");
+		goto usage;
+	}
+	if (!(r = gm_reader_open(h.path, err, sizeof(err)))) {
+		fprintf(stderr, "gmtrace: %s\n", err);
+		return GM_CMD_FAIL;
+	}
+	h.info = gm_reader_info(r);
+	memset(&fo, 0, sizeof(fo));
+	fo.to = UINT64_MAX;
+	gm_assets_opts_default(&ao);
+	gm_budgets_opts_default(&bo);
+	if (!(h.frames = gm_frames_new(&fo, h.info->tsc_hz, h.info->nthreads)) ||
+	    !(h.stacks = gm_stacks_new()) || !(h.assets = gm_assets_new(&ao, h.info->nthreads)) ||
+	    !(h.budgets = gm_budgets_new(&bo)))
+		goto nomem;
+	while (gm_reader_next(r, &ev)) {
+		if (gm_frames_add(h.frames, &ev) < 0 || gm_stacks_event(h.stacks, &ev) < 0 ||
+		    gm_assets_add(h.assets, &ev) < 0 || gm_budgets_add(h.budgets, &ev) < 0)
+			goto nomem;
+		h.stack_records += ev.type == gm_rec_stack || ev.type == gm_rec_site_frames;
+		if (ev.type == gm_rec_process) { /* +[exe bytes, argv bytes] in the third unit */
+			free(h.exe);
+			if (!(h.exe = strndup((const char *)ev.extra + 48, (size_t)ev.extra[4])))
+				goto nomem;
+		}
+	}
+	if (gm_frames_finish(h.frames) < 0 || gm_stacks_finish(h.stacks) < 0 ||
+	    gm_assets_finish(h.assets) < 0 || gm_budgets_finish(h.budgets) < 0 ||
+	    !(h.symbols = gm_symbols_new(h.stacks, 1)))
+		goto nomem;
+	error = gm_reader_error(r);
+
+	if (h.output && !(h.out = fopen(h.output, "w"))) {
+		fprintf(stderr, "gmtrace html: cannot write %s: %s\n", h.output, strerror(errno));
+		goto done;
+	}
+	if (!h.out)
+		h.out = stdout;
+	w = gm_html_write(&h, error);
+	if (w == -ENOMEM || gm_symbols_failed(h.symbols))
+		goto nomem;
+	if (fflush(h.out) != 0 || ferror(h.out) ||
+	    (h.out != stdout && gm_html_close(&h.out) != 0)) {
+		if (h.out && h.out != stdout) /* (a write failed before the close) */
+			gm_html_close(&h.out);
+		fprintf(stderr, "gmtrace html: cannot write the page%s%s\n", h.output ? " to " : "",
+		        h.output ? h.output : "");
+		goto done;
+	}
+	h.out = NULL;
+	if (error) {
+		fprintf(stderr, "gmtrace: %s\n", error);
+		goto done;
+	}
+	rc = GM_CMD_OK;
+	goto done;
+usage:
+	gm_html_usage(stderr);
+	return GM_CMD_USAGE;
+nomem:
+	fprintf(stderr, "gmtrace: %s: out of memory\n", h.path);
+done:
+	if (h.out && h.out != stdout)
+		fclose(h.out);
+	free(h.exe);
+	gm_symbols_free(h.symbols);
+	gm_budgets_free(h.budgets);
+	gm_assets_free(h.assets);
+	gm_stacks_free(h.stacks);
+	gm_frames_free(h.frames);
+	gm_reader_free(r);
+	return rc;
+}
