@@ -227,3 +227,33 @@ def test_code_table_full_is_said(tmp_path):
             else:
                 named += r["allocations"]
     assert named + unnamed == 13000 and 0 < unnamed < 13000 - 12000, (named, unnamed)
+
+
+def test_non_ascii_names_and_a_fork_child(tmp_path):
+    """A function and a file named in other scripts (UTF-8 in the capture),
+    and a fork child: its own capture defines the code objects it names."""
+    game = tmp_path / "jeu_éè.py"
+    game.write_text("import json, os\n"
+                    "def créer_Ωmega(n):\n"
+                    "    return bytearray(n)  # @make\n"
+                    "keep = créer_Ωmega(30001)\n"
+                    "pid = os.fork()\n"
+                    "if pid == 0:\n"
+                    "    k2 = créer_Ωmega(30002)\n"
+                    "    os._exit(0)\n"
+                    "os.waitpid(pid, 0)\n"
+                    "print(json.dumps({'done': 1}))\n", encoding="utf-8")
+    run_script(game, [], tmp_path, env={"GMTRACE_STACKS": "8"}, pymalloc=False, check=False)
+    caps = sorted(tmp_path.glob("*.gmt"))
+    assert len(caps) == 2, caps
+    seen = {}
+    for cap in caps:
+        rep = gmtrace_json("stacks", "--json", "--top", 0, "--no-symbols", "--match",
+                           "créer_Ωmega", cap)
+        for r in rep["stacks"]:
+            py = [f for f in r["frames"] if f["python"]]
+            if r["largest"] in (30002, 30003):
+                seen[r["largest"]] = (py[0]["function"], os.path.basename(py[0]["file"]),
+                                      py[0]["line"])
+    assert seen == {30002: ("créer_Ωmega", "jeu_éè.py", 3),
+                    30003: ("créer_Ωmega", "jeu_éè.py", 3)}, seen
