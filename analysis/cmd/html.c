@@ -20,16 +20,18 @@
 #include "analysis/model/assets.h"
 #include "analysis/model/budgets.h"
 #include "analysis/model/frames.h"
+#include "analysis/model/platforms.h"
 #include "analysis/model/stacks.h"
 #include "analysis/model/symbols.h"
 #include "analysis/report/callsite.h"
 #include "analysis/report/text.h"
 
-#define GM_HTML_SPIKES 50  /* spikes listed */
-#define GM_HTML_SITES 10   /* call sites listed */
-#define GM_HTML_DEPTH 8    /* frames shown per call site */
-#define GM_HTML_ASSETS 20  /* assets listed */
-#define GM_HTML_POINTS 800 /* chart columns at most */
+#define GM_HTML_SPIKES 50   /* spikes listed */
+#define GM_HTML_SITES 10    /* call sites listed */
+#define GM_HTML_DEPTH 8     /* frames shown per call site */
+#define GM_HTML_ASSETS 20   /* assets listed */
+#define GM_HTML_POINTS 800  /* chart columns at most */
+#define GM_HTML_PROFILES 64 /* platform profiles read at most */
 
 typedef struct gm_html {
 	const char *path, *output;
@@ -40,6 +42,10 @@ typedef struct gm_html {
 	gm_symbols_t *symbols;
 	gm_assets_t *assets;
 	gm_budgets_t *budgets;
+	gm_platforms_t *platforms;
+	gm_platform_t *profiles[GM_HTML_PROFILES];
+	int nprofiles;
+	char profile_err[600]; /* the first profile that could not be read */
 	char *exe;
 	uint64_t stack_records;
 } gm_html_t;
@@ -419,6 +425,73 @@ static void gm_html_budgets(gm_html_t *h)
 	fputs("</table>\n", f);
 }
 
+/* The profiles on the search path (platforms/README.md); one that cannot be
+ * read is named on the page and left out. -ENOMEM or 0. */
+static int gm_html_profiles(gm_html_t *h)
+{
+	static char names[GM_HTML_PROFILES][GM_PLATFORM_NAME];
+	static char paths[GM_HTML_PROFILES][GM_PLATFORM_PATH];
+	int n = gm_platform_list(names, paths, GM_HTML_PROFILES), i;
+	for (i = 0; i < n; i++) {
+		gm_platform_t *p = malloc(sizeof(*p));
+		char err[600];
+		if (!p)
+			return -ENOMEM;
+		if (gm_platform_load(paths[i], p, err, sizeof(err)) != 0) {
+			if (!h->profile_err[0])
+				snprintf(h->profile_err, sizeof(h->profile_err), "%s", err);
+			free(p);
+			continue;
+		}
+		h->profiles[h->nprofiles++] = p;
+	}
+	return 0;
+}
+
+static void gm_html_platforms(gm_html_t *h)
+{
+	FILE *f = h->out;
+	int i, k;
+	char a[32], b[32];
+	if (!h->platforms || gm_platforms_count(h->platforms) == 0)
+		return;
+	fputs("<h2>Platforms</h2>\n<p>Would this capture fit each platform profile: its live "
+	      "bytes routed to the profile's banks as libgmtrace routes them when the game runs "
+	      "under it (<code>gmtrace platforms</code> says where it would not, and what to "
+	      "change).</p>\n",
+	      f);
+	if (h->profile_err[0]) {
+		fputs("<p>A profile could not be read: ", f);
+		gm_html_text(f, h->profile_err);
+		fputs("</p>\n", f);
+	}
+	fputs("<table>\n<tr><th>platform</th><th>fits</th><th>peak, all banks</th>"
+	      "<th>available to a game</th><th>first over its limit</th></tr>\n",
+	      f);
+	for (i = 0; i < gm_platforms_count(h->platforms); i++) {
+		const gm_platforms_profile_t *pp = gm_platforms_profile(h->platforms, i);
+		const gm_platforms_node_t *over = NULL;
+		fputs("<tr><td>", f);
+		gm_html_text(f, pp->p->title[0] ? pp->p->title : pp->p->name);
+		fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td><td>", pp->fits ? "yes" : "no",
+		        gm_html_size(a, sizeof(a),
+		                     pp->total.peak > 0 ? (uint64_t)pp->total.peak : 0),
+		        pp->total.limit ? gm_html_size(b, sizeof(b), pp->total.limit) : "&#8211;");
+		for (k = 0; k < pp->nnodes; k++)
+			if (pp->nodes[k].bank && pp->nodes[k].over &&
+			    (!over || pp->nodes[k].over_ns < over->over_ns))
+				over = &pp->nodes[k];
+		if (!over && pp->total.over)
+			over = &pp->total;
+		if (over) {
+			gm_html_text(f, over == &pp->total ? "all banks" : over->name);
+			fprintf(f, " at frame %llu", (unsigned long long)over->over_frame);
+		}
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
 static int gm_html_write(gm_html_t *h, const char *error)
 {
 	FILE *f = h->out;
@@ -459,6 +532,7 @@ static int gm_html_write(gm_html_t *h, const char *error)
 	if (gm_html_stacks(h) < 0 || gm_html_assets(h) < 0)
 		return -ENOMEM;
 	gm_html_budgets(h);
+	gm_html_platforms(h);
 	fputs("<p><small>Written by <code>gmtrace html</code>.</small></p>\n</body></html>\n", f);
 	return 0;
 }
@@ -519,11 +593,14 @@ int gm_cmd_html(int argc, char **argv)
 	gm_budgets_opts_default(&bo);
 	if (!(h.frames = gm_frames_new(&fo, h.info->tsc_hz, h.info->nthreads)) ||
 	    !(h.stacks = gm_stacks_new()) || !(h.assets = gm_assets_new(&ao, h.info->nthreads)) ||
-	    !(h.budgets = gm_budgets_new(&bo)))
+	    !(h.budgets = gm_budgets_new(&bo)) || gm_html_profiles(&h) < 0 ||
+	    (h.nprofiles && !(h.platforms = gm_platforms_new(
+	                              (const gm_platform_t *const *)h.profiles, h.nprofiles))))
 		goto nomem;
 	while (gm_reader_next(r, &ev)) {
 		if (gm_frames_add(h.frames, &ev) < 0 || gm_stacks_event(h.stacks, &ev) < 0 ||
-		    gm_assets_add(h.assets, &ev) < 0 || gm_budgets_add(h.budgets, &ev) < 0)
+		    gm_assets_add(h.assets, &ev) < 0 || gm_budgets_add(h.budgets, &ev) < 0 ||
+		    (h.platforms && gm_platforms_add(h.platforms, &ev) < 0))
 			goto nomem;
 		h.stack_records += ev.type == gm_rec_stack || ev.type == gm_rec_site_frames;
 		if (ev.type == gm_rec_process) { /* +[exe bytes, argv bytes] in the third unit */
@@ -536,6 +613,8 @@ int gm_cmd_html(int argc, char **argv)
 	    gm_assets_finish(h.assets) < 0 || gm_budgets_finish(h.budgets) < 0 ||
 	    !(h.symbols = gm_symbols_new(h.stacks, 1)))
 		goto nomem;
+	if (h.platforms)
+		gm_platforms_finish(h.platforms);
 	error = gm_reader_error(r);
 
 	if (h.output && !(h.out = fopen(h.output, "w"))) {
@@ -573,6 +652,9 @@ done:
 	free(h.exe);
 	gm_symbols_free(h.symbols);
 	gm_budgets_free(h.budgets);
+	gm_platforms_free(h.platforms);
+	for (i = 0; i < h.nprofiles; i++)
+		free(h.profiles[i]);
 	gm_assets_free(h.assets);
 	gm_stacks_free(h.stacks);
 	gm_frames_free(h.frames);

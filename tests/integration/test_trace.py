@@ -11,13 +11,14 @@ order), have its sections, and give the frames, spikes and top call site
 that `gmtrace frames` and `gmtrace stacks` give.
 """
 import csv
+import html
 import html.parser
 import io
 import json
 
 import pytest
 
-from conftest import BUILD_DIR, captures, dump_events, gmtrace, run_preloaded
+from conftest import BUILD_DIR, SOURCE_DIR, captures, dump_events, gmtrace, run_preloaded
 
 DEMO = BUILD_DIR / "tests" / "games" / "gm_demo"
 FRAMES = 240
@@ -154,12 +155,30 @@ def page_of(cap, tmp_path):
 def test_html_page_agrees_with_the_reports(demo, tmp_path):
     cap, _ = demo
     p = page_of(cap, tmp_path)
-    assert p.h2 == ["Frames", "Spikes", "Call sites", "Assets", "Budgets"]
+    assert p.h2 == ["Frames", "Spikes", "Call sites", "Assets", "Budgets", "Platforms"]
     frames = json.loads(gmtrace("frames", "--json", str(cap)).stdout)
     cells = dict(zip(p.cells[0::2], p.cells[1::2]))
     assert cells["frames"] == str(frames["frames"]) == str(FRAMES)
     assert cells["spikes"] == str(len(frames["spikes"]))
     assert "No call stacks in this capture" in "".join(p.text)
+
+
+def test_html_platforms_are_the_platforms_report(demo, tmp_path):
+    """The test profiles (tests/platforms/profiles: tiny ones the demo does not
+    fit in) on the search path: the page's fit column is `gmtrace platforms`'."""
+    cap, _ = demo
+    env = {"GMTRACE_PLATFORM_PATH": str(SOURCE_DIR / "tests" / "platforms" / "profiles")}
+    out = tmp_path / "page.html"
+    r = gmtrace("html", "--output", str(out), str(cap), extra_env=env)
+    assert r.returncode == 0, r.stderr
+    pf = json.loads(gmtrace("platforms", "--json", str(cap), extra_env=env).stdout)
+    page = out.read_text()
+    rows = page[page.index("<h2>Platforms</h2>"):]
+    for p in pf["platforms"]:
+        cell = "<tr><td>%s</td><td>%s</td>" % (html.escape(p["title"] or p["name"], quote=True),
+                                               "yes" if p["fits"] else "no")
+        assert cell in rows, (cell, rows[:3000])
+    assert any(not p["fits"] for p in pf["platforms"]), "a test profile the demo overflows"
 
 
 def test_html_call_sites_are_the_stacks_reports(tmp_path):

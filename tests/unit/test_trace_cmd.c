@@ -313,6 +313,10 @@ Test(trace_cmd, html_page_of_the_capture)
 	expect_in(gm_test_out, "<h2>Budgets</h2>");
 	expect_in(gm_test_out, "<td style=\"padding-left:6px\">textures</td><td>1000 B</td>"
 	                       "<td>2.0 KiB</td><td>0 B</td><td>0</td><td>1</td><td>1</td>");
+	/* the shipped platform profiles: 2.5 KiB fits everywhere */
+	expect_in(gm_test_out, "<h2>Platforms</h2>");
+	expect_in(gm_test_out, "<tr><td>Nintendo Switch</td><td>yes</td><td>300 B</td>");
+	cr_expect_eq(count_of(gm_test_out, "</td><td>yes</td>"), 15, "%s", gm_test_out);
 	cr_expect_eq(strcmp(gm_test_out + strlen(gm_test_out) - 15, "</body></html>\n"), 0);
 }
 
