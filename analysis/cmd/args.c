@@ -2,6 +2,7 @@
 #include "analysis/cmd/args.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Parses a decimal number (see args.h). Returns 0, -EINVAL or -ERANGE. */
@@ -43,4 +44,59 @@ int gm_args_value(int argc, char **argv, int *i, const char *name, const char **
 		return -EINVAL;
 	*value = argv[++*i];
 	return 1;
+}
+
+int gm_args_capture_output(int argc, char **argv, const char *name, const char **path,
+                           const char **output)
+{
+	const char *value;
+	int i, m;
+	*path = *output = NULL;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+		if ((m = gm_args_value(argc, argv, &i, "--output", &value)) != 0) {
+			if (m < 0 || !*value) {
+				fprintf(stderr, "gmtrace %s: --output takes a file name\n", name);
+				return -1;
+			}
+			*output = value;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "gmtrace %s: unknown option %s\n", name, argv[i]);
+			return -1;
+		} else if (*path) {
+			fprintf(stderr, "gmtrace %s: one capture only\n", name);
+			return -1;
+		} else {
+			*path = argv[i];
+		}
+	}
+	if (!*path) {
+		fprintf(stderr, "gmtrace %s: no capture given\n", name);
+		return -1;
+	}
+	return 0;
+}
+
+FILE *gm_args_output_open(const char *name, const char *output)
+{
+	FILE *f;
+	if (!output)
+		return stdout;
+	if (!(f = fopen(output, "w")))
+		fprintf(stderr, "gmtrace %s: cannot write %s: %s\n", name, output, strerror(errno));
+	return f;
+}
+
+int gm_args_output_end(FILE *f, int failed, const char *name, const char *what, const char *output)
+{
+	if (fflush(f) != 0 || ferror(f))
+		failed = 1;
+	if (f != stdout && fclose(f) != 0)
+		failed = 1;
+	if (!failed)
+		return 0;
+	fprintf(stderr, "gmtrace %s: cannot write the %s%s%s\n", name, what, output ? " to " : "",
+	        output ? output : "");
+	return -1;
 }

@@ -6,6 +6,7 @@
 #define GM_ARGS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* Parses a whole decimal number with no sign. Returns 0 and sets *out, or
  * -EINVAL (empty, not a number, trailing text) or -ERANGE (too large). */
@@ -15,5 +16,20 @@ int gm_args_u64(const char *s, uint64_t *out);
  * (and *i moved past a separate value) when it matches, 0 when argv[*i] is
  * another argument, or -EINVAL when it matches but the value is missing. */
 int gm_args_value(int argc, char **argv, int *i, const char *name, const char **value);
+
+/* `gmtrace NAME [--output FILE] CAPTURE` (argv[0] is NAME): 1 when --help
+ * was asked, 0 with *path and *output (NULL: none) set, or -1 after one
+ * line "gmtrace NAME: ..." on stderr (the caller adds its usage). */
+int gm_args_capture_output(int argc, char **argv, const char *name, const char **path,
+                           const char **output);
+
+/* Where a report goes: the file output, or standard output when NULL; NULL
+ * after one line "gmtrace NAME: cannot write FILE: why" on stderr. */
+FILE *gm_args_output_open(const char *name, const char *output);
+
+/* Ends a report written to f (failed: writing it failed already): flushes,
+ * closes a file (not standard output). 0, or -1 after one line "gmtrace
+ * NAME: cannot write the WHAT[ to FILE]" on stderr. f is closed either way. */
+int gm_args_output_end(FILE *f, int failed, const char *name, const char *what, const char *output);
 
 #endif

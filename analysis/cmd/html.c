@@ -537,14 +537,6 @@ static int gm_html_write(gm_html_t *h, const char *error)
 	return 0;
 }
 
-/* Closes *f (a file of ours) and forgets it: 0 or EOF. */
-static int gm_html_close(FILE **f)
-{
-	int rc = fclose(*f);
-	*f = NULL;
-	return rc;
-}
-
 int gm_cmd_html(int argc, char **argv)
 {
 	gm_html_t h;
@@ -552,35 +544,16 @@ int gm_cmd_html(int argc, char **argv)
 	gm_assets_opts_t ao;
 	gm_budgets_opts_t bo;
 	gm_reader_t *r = NULL;
-	const char *error = NULL, *value;
-	int i, m, rc = GM_CMD_FAIL, w;
+	const char *error = NULL;
+	int i, m, rc = GM_CMD_FAIL;
+	FILE *out;
 	char err[512];
 	gm_event_t ev;
 
 	memset(&h, 0, sizeof(h));
-	for (i = 1; i < argc; i++) { /* (argv[0] is "html") */
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			gm_html_usage(stdout);
-			return GM_CMD_OK;
-		} else if ((m = gm_args_value(argc, argv, &i, "--output", &value)) != 0) {
-			if (m < 0 || !*value) {
-				fprintf(stderr, "gmtrace html: --output takes a file name\n");
-				goto usage;
-			}
-			h.output = value;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "gmtrace html: unknown option %s\n", argv[i]);
-			goto usage;
-		} else if (h.path) {
-			fprintf(stderr, "gmtrace html: one capture only\n");
-			goto usage;
-		} else {
-			h.path = argv[i];
-		}
-	}
-	if (!h.path) {
-		fprintf(stderr, "gmtrace html: no capture given\n");
-		goto usage;
+	if ((m = gm_args_capture_output(argc, argv, "html", &h.path, &h.output)) != 0) {
+		gm_html_usage(m > 0 ? stdout : stderr);
+		return m > 0 ? GM_CMD_OK : GM_CMD_USAGE;
 	}
 	if (!(r = gm_reader_open(h.path, err, sizeof(err)))) {
 		fprintf(stderr, "gmtrace: %s\n", err);
@@ -617,33 +590,20 @@ int gm_cmd_html(int argc, char **argv)
 		gm_platforms_finish(h.platforms);
 	error = gm_reader_error(r);
 
-	if (h.output && !(h.out = fopen(h.output, "w"))) {
-		fprintf(stderr, "gmtrace html: cannot write %s: %s\n", h.output, strerror(errno));
+	if (!(h.out = gm_args_output_open("html", h.output)))
 		goto done;
-	}
-	if (!h.out)
-		h.out = stdout;
-	w = gm_html_write(&h, error);
-	if (w == -ENOMEM || gm_symbols_failed(h.symbols))
+	if (gm_html_write(&h, error) == -ENOMEM || gm_symbols_failed(h.symbols))
 		goto nomem;
-	if (fflush(h.out) != 0 || ferror(h.out) ||
-	    (h.out != stdout && gm_html_close(&h.out) != 0)) {
-		if (h.out && h.out != stdout) /* (a write failed before the close) */
-			gm_html_close(&h.out);
-		fprintf(stderr, "gmtrace html: cannot write the page%s%s\n", h.output ? " to " : "",
-		        h.output ? h.output : "");
-		goto done;
-	}
+	out = h.out;
 	h.out = NULL;
+	if (gm_args_output_end(out, 0, "html", "page", h.output) != 0)
+		goto done;
 	if (error) {
 		fprintf(stderr, "gmtrace: %s\n", error);
 		goto done;
 	}
 	rc = GM_CMD_OK;
 	goto done;
-usage:
-	gm_html_usage(stderr);
-	return GM_CMD_USAGE;
 nomem:
 	fprintf(stderr, "gmtrace: %s: out of memory\n", h.path);
 done:

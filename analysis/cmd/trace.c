@@ -568,14 +568,6 @@ static int gm_trace_marks_out(gm_trace_t *t, int *first)
 	return rc;
 }
 
-/* Closes *f (a file of ours) and forgets it: 0 or EOF. */
-static int gm_trace_close(FILE **f)
-{
-	int rc = fclose(*f);
-	*f = NULL;
-	return rc;
-}
-
 static int gm_trace_write(gm_trace_t *t, const char *error)
 {
 	int first = 1, rc = 0;
@@ -605,38 +597,18 @@ int gm_cmd_trace(int argc, char **argv)
 	gm_frames_opts_t opts;
 	gm_reader_t *r = NULL;
 	const gm_reader_info_t *info;
-	const char *error = NULL, *value;
-	int i, m, rc = GM_CMD_FAIL;
+	const char *error = NULL;
+	int m, rc = GM_CMD_FAIL;
+	FILE *out;
 	char err[512];
 	gm_event_t ev;
 
 	memset(&t, 0, sizeof(t));
 	t.level = -1;
-	for (i = 1; i < argc; i++) { /* (argv[0] is "trace") */
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			gm_trace_usage(stdout);
-			return GM_CMD_OK;
-		} else if ((m = gm_args_value(argc, argv, &i, "--output", &value)) != 0) {
-			if (m < 0 || !*value) {
-				fprintf(stderr, "gmtrace trace: --output takes a file name\n");
-				goto usage;
-			}
-			t.output = value;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "gmtrace trace: unknown option %s\n", argv[i]);
-			goto usage;
-		} else if (t.path) {
-			fprintf(stderr, "gmtrace trace: one capture only\n");
-			goto usage;
-		} else {
-			t.path = argv[i];
-		}
+	if ((m = gm_args_capture_output(argc, argv, "trace", &t.path, &t.output)) != 0) {
+		gm_trace_usage(m > 0 ? stdout : stderr);
+		return m > 0 ? GM_CMD_OK : GM_CMD_USAGE;
 	}
-	if (!t.path) {
-		fprintf(stderr, "gmtrace trace: no capture given\n");
-		goto usage;
-	}
-
 	if (!(r = gm_reader_open(t.path, err, sizeof(err)))) {
 		fprintf(stderr, "gmtrace: %s\n", err);
 		return GM_CMD_FAIL;
@@ -665,35 +637,22 @@ int gm_cmd_trace(int argc, char **argv)
 	}
 	error = gm_reader_error(r);
 
-	if (t.output && !(t.out = fopen(t.output, "w"))) {
-		fprintf(stderr, "gmtrace trace: cannot write %s: %s\n", t.output, strerror(errno));
+	if (!(t.out = gm_args_output_open("trace", t.output)))
 		goto done;
-	}
-	if (!t.out)
-		t.out = stdout;
-	if (gm_trace_write(&t, error) != 0 || fflush(t.out) != 0 || ferror(t.out) ||
-	    (t.out != stdout && gm_trace_close(&t.out) != 0)) {
-		if (t.out && t.out != stdout) /* (a write failed before the close) */
-			gm_trace_close(&t.out);
-		fprintf(stderr, "gmtrace trace: cannot write the trace%s%s\n",
-		        t.output ? " to " : "", t.output ? t.output : "");
-		goto done;
-	}
+	m = gm_trace_write(&t, error) != 0;
+	out = t.out;
 	t.out = NULL;
+	if (gm_args_output_end(out, m, "trace", "trace", t.output) != 0)
+		goto done;
 	if (error) {
 		fprintf(stderr, "gmtrace: %s\n", error);
 		goto done;
 	}
 	rc = GM_CMD_OK;
 	goto done;
-usage:
-	gm_trace_usage(stderr);
-	return GM_CMD_USAGE;
 nomem:
 	fprintf(stderr, "gmtrace: %s: out of memory\n", t.path);
 done:
-	if (t.out && t.out != stdout)
-		fclose(t.out);
 	for (size_t k = 0; k < t.nmarks; k++)
 		free(t.marks[k].name);
 	free(t.marks);
