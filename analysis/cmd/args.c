@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Parses a decimal number (see args.h). Returns 0, -EINVAL or -ERANGE. */
 int gm_args_u64(const char *s, uint64_t *out)
@@ -78,11 +79,17 @@ int gm_args_capture_output(int argc, char **argv, const char *name, const char *
 	return 0;
 }
 
-FILE *gm_args_output_open(const char *name, const char *output)
+FILE *gm_args_output_open(const char *name, const char *output, const char *capture)
 {
+	struct stat a, b;
 	FILE *f;
 	if (!output)
 		return stdout;
+	if (stat(output, &a) == 0 && stat(capture, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino) {
+		fprintf(stderr, "gmtrace %s: --output %s is the capture itself\n", name, output);
+		return NULL;
+	}
 	if (!(f = fopen(output, "w")))
 		fprintf(stderr, "gmtrace %s: cannot write %s: %s\n", name, output, strerror(errno));
 	return f;

@@ -23,9 +23,10 @@ int gm_args_value(int argc, char **argv, int *i, const char *name, const char **
 int gm_args_capture_output(int argc, char **argv, const char *name, const char **path,
                            const char **output);
 
-/* Where a report goes: the file output, or standard output when NULL; NULL
- * after one line "gmtrace NAME: cannot write FILE: why" on stderr. */
-FILE *gm_args_output_open(const char *name, const char *output);
+/* Where a report of capture goes: the file output, or standard output when
+ * NULL; NULL after one line "gmtrace NAME: ..." on stderr (it cannot be
+ * written, or it is the capture itself, which it would destroy). */
+FILE *gm_args_output_open(const char *name, const char *output, const char *capture);
 
 /* Ends a report written to f (failed: writing it failed already): flushes,
  * closes a file (not standard output). 0, or -1 after one line "gmtrace

@@ -3,11 +3,13 @@
  * A self-contained HTML file (no script, no outside resource): the game and
  * the capture, frame time and allocation statistics, three charts drawn as
  * inline SVG (frame time, live bytes, allocations per frame), the spikes,
- * the call sites that allocated most (with call stacks), the assets that
- * held most, and the budget nodes. One pass over the capture feeds the
- * frames, stacks, assets and budgets models (analysis/model/), the same figures
- * `gmtrace frames`, `stacks`, `assets` and `budgets` print. Every name from
- * the capture is escaped: a capture is not trusted.
+ * the call stacks that allocated most, the assets that held most, the
+ * budget nodes, and whether the capture fits each platform profile. One pass
+ * over the capture feeds the frames, stacks, assets, budgets and platforms
+ * models (analysis/model/), the figures `gmtrace frames`, `stacks`, `assets`,
+ * `budgets` and `platforms` print (call stacks one by one: `gmtrace stacks`
+ * merges those that name the same places into one row). Every name from the
+ * capture or a profile is escaped: neither is trusted.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,7 +47,8 @@ typedef struct gm_html {
 	gm_platforms_t *platforms;
 	gm_platform_t *profiles[GM_HTML_PROFILES];
 	int nprofiles;
-	char profile_err[600]; /* the first profile that could not be read */
+	char *profile_errs[GM_HTML_PROFILES]; /* profiles that could not be read, why */
+	int nprofile_errs;
 	char *exe;
 	uint64_t stack_records;
 } gm_html_t;
@@ -56,8 +59,9 @@ static void gm_html_usage(FILE *f)
 	           "\n"
 	           "One capture as a self-contained HTML page (no script, nothing fetched):\n"
 	           "frame time and allocations per frame (percentiles and charts), live\n"
-	           "bytes, spikes, the call sites that allocated most (recorded with\n"
-	           "GMTRACE_STACKS), the assets that held most and the budget nodes.\n"
+	           "bytes, spikes, the call stacks that allocated most (recorded with\n"
+	           "GMTRACE_STACKS), the assets that held most, the budget nodes, and\n"
+	           "whether the capture fits each platform profile.\n"
 	           "\n"
 	           "  --output FILE  write the page there (default: standard output)\n"
 	           "  --help         this text\n"
@@ -135,7 +139,7 @@ static void gm_html_chart(gm_html_t *h, const char *title, gm_frames_metric_t me
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++) {
-		v = live ? fr->rows[i].peak_live_bytes : gm_frames_value(&fr->rows[i], metric);
+		v = live ? fr->rows[i].live_bytes : gm_frames_value(&fr->rows[i], metric);
 		if (v > big)
 			big = v;
 	}
@@ -145,7 +149,8 @@ static void gm_html_chart(gm_html_t *h, const char *title, gm_frames_metric_t me
 		top = 1;
 	fputs("<figure><figcaption>", f);
 	gm_html_text(f, title);
-	fprintf(f, ", frames 1 to %llu; largest ", (unsigned long long)fr->rows[n - 1].frame);
+	fprintf(f, ", frames %llu to %llu; largest ", (unsigned long long)fr->rows[0].frame,
+	        (unsigned long long)fr->rows[n - 1].frame);
 	gm_html_text(f, live || metric == gm_frames_metric_allocated_bytes ?
 	                        gm_html_size(a, sizeof(a), big) :
 	                metric == gm_frames_metric_frame_ns ?
@@ -168,6 +173,9 @@ static void gm_html_chart(gm_html_t *h, const char *title, gm_frames_metric_t me
 		fprintf(f, "%s%.1f,%.1f", c ? " " : "",
 		        cols > 1 ? (double)c * (w - 1) / (double)(cols - 1) : 0,
 		        ht - 1 - (double)best * (ht - 2) / (double)top);
+		if (cols == 1) /* (one point draws nothing: a level line) */
+			fprintf(f, " %.1f,%.1f", w - 1,
+			        ht - 1 - (double)best * (ht - 2) / (double)top);
 	}
 	fputs("\"/>\n", f);
 	if (mark) {
@@ -185,11 +193,17 @@ static void gm_html_chart(gm_html_t *h, const char *title, gm_frames_metric_t me
 
 /* ---- sections ---------------------------------------------------------------- */
 
-static void gm_html_frames(gm_html_t *h)
+/* Percentiles of m into p: 0, or -ENOMEM (there are rows). */
+static int gm_html_percentiles(const gm_frames_t *fr, gm_frames_metric_t m, uint64_t p[4])
+{
+	return gm_frames_percentiles(fr, m, p) == -ENOMEM ? -ENOMEM : 0;
+}
+
+static int gm_html_frames(gm_html_t *h)
 {
 	const gm_frames_t *fr = h->frames;
 	FILE *f = h->out;
-	uint64_t p[4], peak = 0, peak_frame = 0;
+	uint64_t p[4], q[4], r[4], peak = 0, peak_frame = 0;
 	char a[64], b[64];
 	size_t i;
 	fputs("<h2>Frames</h2>\n", f);
@@ -197,8 +211,12 @@ static void gm_html_frames(gm_html_t *h)
 		fputs("<p>No frame in this capture: the game presented nothing gmtrace hooks and "
 		      "marked no frame.</p>\n",
 		      f);
-		return;
+		return 0;
 	}
+	if (gm_html_percentiles(fr, gm_frames_metric_frame_ns, p) < 0 ||
+	    gm_html_percentiles(fr, gm_frames_metric_allocations, q) < 0 ||
+	    gm_html_percentiles(fr, gm_frames_metric_allocated_bytes, r) < 0)
+		return -ENOMEM;
 	for (i = 0; i < fr->nrows; i++)
 		if (fr->rows[i].peak_live_bytes > peak) {
 			peak = fr->rows[i].peak_live_bytes;
@@ -207,22 +225,17 @@ static void gm_html_frames(gm_html_t *h)
 	fputs("<table class=\"kv\">\n", f);
 	snprintf(a, sizeof(a), "%zu", fr->nrows);
 	gm_html_kv(f, "frames", a);
-	if (gm_frames_percentiles(fr, gm_frames_metric_frame_ns, p) == 0) {
-		snprintf(a, sizeof(a), "%.3f / %.3f / %.3f / %.3f ms", (double)p[0] / 1e6,
-		         (double)p[1] / 1e6, (double)p[2] / 1e6, (double)p[3] / 1e6);
-		gm_html_kv(f, "frame time p50 / p95 / p99 / max", a);
-	}
-	if (gm_frames_percentiles(fr, gm_frames_metric_allocations, p) == 0) {
-		snprintf(a, sizeof(a), "%llu / %llu / %llu / %llu", (unsigned long long)p[0],
-		         (unsigned long long)p[1], (unsigned long long)p[2],
-		         (unsigned long long)p[3]);
-		gm_html_kv(f, "allocations per frame p50 / p95 / p99 / max", a);
-	}
-	if (gm_frames_percentiles(fr, gm_frames_metric_allocated_bytes, p) == 0) {
+	snprintf(a, sizeof(a), "%.3f / %.3f / %.3f / %.3f ms", (double)p[0] / 1e6,
+	         (double)p[1] / 1e6, (double)p[2] / 1e6, (double)p[3] / 1e6);
+	gm_html_kv(f, "frame time p50 / p95 / p99 / max", a);
+	snprintf(a, sizeof(a), "%llu / %llu / %llu / %llu", (unsigned long long)q[0],
+	         (unsigned long long)q[1], (unsigned long long)q[2], (unsigned long long)q[3]);
+	gm_html_kv(f, "allocations per frame p50 / p95 / p99 / max", a);
+	{
 		char c[32], d[32], e[32], g[32];
-		snprintf(a, sizeof(a), "%s / %s / %s / %s", gm_html_size(c, sizeof(c), p[0]),
-		         gm_html_size(d, sizeof(d), p[1]), gm_html_size(e, sizeof(e), p[2]),
-		         gm_html_size(g, sizeof(g), p[3]));
+		snprintf(a, sizeof(a), "%s / %s / %s / %s", gm_html_size(c, sizeof(c), r[0]),
+		         gm_html_size(d, sizeof(d), r[1]), gm_html_size(e, sizeof(e), r[2]),
+		         gm_html_size(g, sizeof(g), r[3]));
 		gm_html_kv(f, "bytes allocated per frame p50 / p95 / p99 / max", a);
 	}
 	snprintf(a, sizeof(a), "%s (frame %llu)", gm_html_size(b, sizeof(b), peak),
@@ -236,6 +249,7 @@ static void gm_html_frames(gm_html_t *h)
 	gm_html_chart(h, "Frame time", gm_frames_metric_frame_ns, 0, 16666667, "16.7 ms (60 FPS)");
 	gm_html_chart(h, "Live bytes at each frame's end", gm_frames_metric_count, 1, 0, NULL);
 	gm_html_chart(h, "Allocations per frame", gm_frames_metric_allocations, 0, 0, NULL);
+	return 0;
 }
 
 static void gm_html_spikes(gm_html_t *h)
@@ -265,8 +279,21 @@ static void gm_html_spikes(gm_html_t *h)
 		        (unsigned long long)s->allocations,
 		        gm_html_size(a, sizeof(a), s->allocated_bytes),
 		        gm_html_ms(b, sizeof(b), s->alloc_ns));
-		for (k = 0; k < s->owner_count && k < 3; k++) {
+		/* the three largest, tags and assets together (kept as tags,
+		 * then assets, each largest first) */
+		const gm_frames_owner_t *top[3] = {NULL, NULL, NULL};
+		for (k = 0; k < s->owner_count; k++) {
 			const gm_frames_owner_t *o = &fr->owners[s->owner_first + k];
+			int j;
+			for (j = 0; j < 3 && top[j] && top[j]->bytes >= o->bytes; j++)
+				;
+			if (j < 3) {
+				memmove(top + j + 1, top + j, (size_t)(2 - j) * sizeof(top[0]));
+				top[j] = o;
+			}
+		}
+		for (k = 0; k < 3 && top[k]; k++) {
+			const gm_frames_owner_t *o = top[k];
 			fputs(k ? ", " : "", f);
 			gm_html_text(f, o->name ? o->name :
 			                o->kind ? "(unnamed asset)" :
@@ -309,7 +336,8 @@ static int gm_html_stacks(gm_html_t *h)
 	shown = n < GM_HTML_SITES ? n : GM_HTML_SITES;
 	fprintf(f,
 	        "<p>The %zu call stacks that allocated most bytes, of %zu (<code>gmtrace stacks</code> "
-	        "lists them all).</p>\n",
+	        "lists them all, the stacks that name the same places merged into one "
+	        "row).</p>\n",
 	        shown, n);
 	for (i = 0; i < shown; i++) {
 		const gm_stack_site_t *s = order[i];
@@ -326,19 +354,25 @@ static int gm_html_stacks(gm_html_t *h)
 			gm_symbol_t y;
 			gm_symbols_lookup(h->symbols, s->frames[k], s->defined_at, &y);
 			fputs("<li>", f);
+			/* as gmtrace stacks writes a frame */
 			if (y.function)
 				gm_html_text(f, y.function);
+			else if (y.python)
+				fprintf(f, "&lt;python code %u&gt;",
+				        (unsigned)(s->frames[k] >> 32) & 0x7fffffffu);
 			else
 				fprintf(f, "0x%llx", (unsigned long long)s->frames[k]);
 			if (y.file) {
 				fputs(" <span class=\"where\">(", f);
 				gm_html_text(f, gm_callsite_base(y.file));
 				fprintf(f, ":%d)</span>", y.line);
+			} else if (y.python && y.line) {
+				fprintf(f, " <span class=\"where\">(line %d)</span>", y.line);
 			}
 			if (y.module) {
 				fputs(" <span class=\"mod\">", f);
 				gm_html_text(f, gm_callsite_base(y.module));
-				fputs("</span>", f);
+				fprintf(f, "+0x%llx</span>", (unsigned long long)y.offset);
 			}
 			fputs("</li>\n", f);
 		}
@@ -399,14 +433,15 @@ static void gm_html_budgets(gm_html_t *h)
 	FILE *f = h->out;
 	size_t n, i;
 	const gm_budgets_node_t *nodes = gm_budgets_nodes(h->budgets, &n);
+	const uint32_t *tree = gm_budgets_tree(h->budgets, &n);
 	char a[32], b[32], c[32];
 	if (n == 0)
 		return;
 	fputs("<h2>Budgets</h2>\n<table>\n<tr><th>node</th><th>soft</th><th>hard</th>"
 	      "<th>peak</th><th>frames over soft</th><th>violations</th><th>evictions</th></tr>\n",
 	      f);
-	for (i = 0; i < n; i++) {
-		const gm_budgets_node_t *d = &nodes[i];
+	for (i = 0; i < n; i++) { /* (in tree order: each node under its parent) */
+		const gm_budgets_node_t *d = &nodes[tree[i]];
 		uint64_t v = 0;
 		unsigned e;
 		for (e = 0; e < gm_budget_event_count; e++)
@@ -418,7 +453,9 @@ static void gm_html_budgets(gm_html_t *h)
 		        "<td>%llu</td></tr>\n",
 		        d->soft ? gm_html_size(a, sizeof(a), d->soft) : "&#8211;",
 		        d->hard ? gm_html_size(b, sizeof(b), d->hard) : "&#8211;",
-		        gm_html_size(c, sizeof(c), d->peak > 0 ? (uint64_t)d->peak : 0),
+		        d->npoints == 0 ?
+		                "&#8211;" :
+		                gm_html_size(c, sizeof(c), d->peak > 0 ? (uint64_t)d->peak : 0),
 		        (unsigned long long)d->frames_over_soft, (unsigned long long)v,
 		        (unsigned long long)d->evictions);
 	}
@@ -438,9 +475,10 @@ static int gm_html_profiles(gm_html_t *h)
 		if (!p)
 			return -ENOMEM;
 		if (gm_platform_load(paths[i], p, err, sizeof(err)) != 0) {
-			if (!h->profile_err[0])
-				snprintf(h->profile_err, sizeof(h->profile_err), "%s", err);
 			free(p);
+			if (!(h->profile_errs[h->nprofile_errs] = strdup(err)))
+				return -ENOMEM;
+			h->nprofile_errs++;
 			continue;
 		}
 		h->profiles[h->nprofiles++] = p;
@@ -453,18 +491,33 @@ static void gm_html_platforms(gm_html_t *h)
 	FILE *f = h->out;
 	int i, k;
 	char a[32], b[32];
-	if (!h->platforms || gm_platforms_count(h->platforms) == 0)
+	if (h->nprofiles == 0 && h->nprofile_errs == 0)
 		return;
 	fputs("<h2>Platforms</h2>\n<p>Would this capture fit each platform profile: its live "
 	      "bytes routed to the profile's banks as libgmtrace routes them when the game runs "
 	      "under it (<code>gmtrace platforms</code> says where it would not, and what to "
 	      "change).</p>\n",
 	      f);
-	if (h->profile_err[0]) {
+	for (i = 0; i < h->nprofile_errs; i++) {
 		fputs("<p>A profile could not be read: ", f);
-		gm_html_text(f, h->profile_err);
+		gm_html_text(f, h->profile_errs[i]);
 		fputs("</p>\n", f);
 	}
+	if (!h->platforms)
+		return;
+	if (gm_platforms_host(h->platforms)->frames_level &&
+	    gm_platforms_host(h->platforms)->frames_level_frame <= 1) {
+		fputs("<p>The capture is at the frames level (per-frame totals, no allocation "
+		      "records): record the events level (<code>GMTRACE_LEVEL=events</code>) to see "
+		      "it against a platform.</p>\n",
+		      f);
+		return;
+	}
+	if (gm_platforms_host(h->platforms)->frames_level)
+		fprintf(f,
+		        "<p>From frame %llu the capture is at the frames level: the figures cover "
+		        "the frames before it.</p>\n",
+		        (unsigned long long)gm_platforms_host(h->platforms)->frames_level_frame);
 	fputs("<table>\n<tr><th>platform</th><th>fits</th><th>peak, all banks</th>"
 	      "<th>available to a game</th><th>first over its limit</th></tr>\n",
 	      f);
@@ -527,7 +580,8 @@ static int gm_html_write(gm_html_t *h, const char *error)
 		gm_html_text(f, error);
 		fputs(". This page covers everything before the damage.</p>\n", f);
 	}
-	gm_html_frames(h);
+	if (gm_html_frames(h) < 0)
+		return -ENOMEM;
 	gm_html_spikes(h);
 	if (gm_html_stacks(h) < 0 || gm_html_assets(h) < 0)
 		return -ENOMEM;
@@ -590,7 +644,7 @@ int gm_cmd_html(int argc, char **argv)
 		gm_platforms_finish(h.platforms);
 	error = gm_reader_error(r);
 
-	if (!(h.out = gm_args_output_open("html", h.output)))
+	if (!(h.out = gm_args_output_open("html", h.output, h.path)))
 		goto done;
 	if (gm_html_write(&h, error) == -ENOMEM || gm_symbols_failed(h.symbols))
 		goto nomem;
@@ -615,6 +669,8 @@ done:
 	gm_platforms_free(h.platforms);
 	for (i = 0; i < h.nprofiles; i++)
 		free(h.profiles[i]);
+	for (i = 0; i < h.nprofile_errs; i++)
+		free(h.profile_errs[i]);
 	gm_assets_free(h.assets);
 	gm_stacks_free(h.stacks);
 	gm_frames_free(h.frames);

@@ -637,7 +637,7 @@ int gm_cmd_trace(int argc, char **argv)
 	}
 	error = gm_reader_error(r);
 
-	if (!(t.out = gm_args_output_open("trace", t.output)))
+	if (!(t.out = gm_args_output_open("trace", t.output, t.path)))
 		goto done;
 	m = gm_trace_write(&t, error) != 0;
 	out = t.out;

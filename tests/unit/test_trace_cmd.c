@@ -91,6 +91,13 @@ static int run_v(const char *stdout_path, int n, const char *const *args)
 
 #define run(...) run_v(NULL, 32, (const char *const[]){__VA_ARGS__, NULL})
 
+static int html_v(const char *stdout_path, int n, const char *const *args)
+{
+	return gm_test_cmd(gm_cmd_html, "html", tmpdir, stdout_path, n, args);
+}
+
+#define html(...) html_v(NULL, 32, (const char *const[]){__VA_ARGS__, NULL})
+
 #define expect_in(text, s) \
 	cr_expect(strstr((text), (s)) != NULL, "missing '%s' in:\n%s", (s), (text))
 
@@ -233,6 +240,10 @@ Test(trace_cmd, output_file_and_usage)
 	expect_in(text, "\"name\":\"frame 3\"");
 	free(text);
 
+	cr_expect_eq(run("--output", path, path), GM_CMD_FAIL);
+	expect_in(gm_test_err, "is the capture itself");
+	cr_expect_eq(html("--output", path, path), GM_CMD_FAIL);
+	expect_in(gm_test_err, "gmtrace html: --output ");
 	cr_expect_eq(run("--output", "/nonexistent/dir/x.json", path), GM_CMD_FAIL);
 	expect_in(gm_test_err, "gmtrace trace: cannot write /nonexistent/dir/x.json: ");
 	cr_expect_eq(run_v("/dev/full", 3, (const char *const[]){path, NULL}), GM_CMD_FAIL);
@@ -276,13 +287,6 @@ Test(trace_cmd, out_of_memory_anywhere_is_one_error_line)
 
 /* ---- gmtrace html ---------------------------------------------------------------- */
 
-static int html_v(const char *stdout_path, int n, const char *const *args)
-{
-	return gm_test_cmd(gm_cmd_html, "html", tmpdir, stdout_path, n, args);
-}
-
-#define html(...) html_v(NULL, 32, (const char *const[]){__VA_ARGS__, NULL})
-
 Test(trace_cmd, html_page_of_the_capture)
 {
 	const char *path = cap_game("game.gmt");
@@ -312,7 +316,7 @@ Test(trace_cmd, html_page_of_the_capture)
 	cr_expect_eq(strstr(gm_test_out, "<b>&"), NULL, "markup from the capture got through");
 	expect_in(gm_test_out, "<h2>Budgets</h2>");
 	expect_in(gm_test_out, "<td style=\"padding-left:6px\">textures</td><td>1000 B</td>"
-	                       "<td>2.0 KiB</td><td>0 B</td><td>0</td><td>1</td><td>1</td>");
+	                       "<td>2.0 KiB</td><td>&#8211;</td><td>0</td><td>1</td><td>1</td>");
 	/* the shipped platform profiles: 2.5 KiB fits everywhere */
 	expect_in(gm_test_out, "<h2>Platforms</h2>");
 	expect_in(gm_test_out, "<tr><td>Nintendo Switch</td><td>yes</td><td>300 B</td>");
