@@ -29,6 +29,7 @@ static const gm_main_cmd_t gm_main_cmds[] = {
         {"assets", gm_cmd_assets, "per-asset, per-type and per-tag memory, checks, heat maps"},
         {"transitions", gm_cmd_transitions, "memory before, during and after each scene change"},
         {"stacks", gm_cmd_stacks, "allocations and leaks by call stack, flame-graph lines"},
+        {"live", gm_cmd_live, "follow a running game's capture: a line of frame figures a second"},
         {"html", gm_cmd_html, "one capture as a self-contained HTML page with charts"},
         {"trace", gm_cmd_trace, "the capture as a timeline for Perfetto (Trace Event JSON)"},
         {"dump", gm_cmd_dump, "print every event of a capture, one per line"},

@@ -43,6 +43,9 @@ int gm_cmd_trace(int argc, char **argv);
 /* gmtrace html: one capture as a self-contained HTML page. */
 int gm_cmd_html(int argc, char **argv);
 
+/* gmtrace live: a running game's capture followed, a line per interval. */
+int gm_cmd_live(int argc, char **argv);
+
 /* gmtrace run [...] -- PROGRAM: record a program (cmd/run.c, GM_HAVE_RUN). */
 int gm_cmd_run(int argc, char **argv);
 

@@ -1,0 +1,55 @@
+"""test_live.py - `gmtrace live` follows the demo game while it runs
+
+The demo (tests/games/demo.c, paced at 120 frames a second) runs under the
+preload for 240 frames while `gmtrace live` follows its capture: the lines
+must cover frames 1 to 240 once each, in order, the last one saying the game
+ended; --once on the finished capture gives one line over every frame; bad
+options exit 2 and a capture that never comes exits 1.
+"""
+import re
+import subprocess
+import time
+
+from conftest import BUILD_DIR, GMTRACE, clean_env, gmtrace, preload_env
+
+DEMO = BUILD_DIR / "tests" / "games" / "gm_demo"
+LINE = re.compile(r"^(live|end |now ) frames (\d+)-(\d+): (\d+) at ")
+
+
+def test_follows_the_game_to_its_end(tmp_path):
+    cap = tmp_path / "demo.gmt"
+    env = preload_env(tmp_path, {"GMTRACE_OUTPUT": str(cap)})
+    game = subprocess.Popen([str(DEMO), "--frames", "240"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        live = subprocess.run([str(GMTRACE), "live", "--interval", "300", str(cap)],
+                              env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    finally:
+        game.wait(timeout=60)
+    assert game.returncode == 0
+    assert live.returncode == 0, live.stderr
+    lines = [m.groups() for m in map(LINE.match, live.stdout.splitlines()) if m]
+    assert len(lines) >= 2, live.stdout   # the game runs 2 s: more than one line
+    assert lines[-1][0] == "end "
+    nxt = 1
+    for kind, lo, hi, n in lines:
+        assert int(lo) == nxt and int(n) == int(hi) - int(lo) + 1, live.stdout
+        nxt = int(hi) + 1
+    assert nxt == 241, live.stdout
+
+    once = gmtrace("live", "--once", str(cap))
+    assert once.returncode == 0, once.stderr
+    assert once.stdout.startswith("end  frames 1-240: 240 at "), once.stdout
+
+
+def test_bad_options_and_no_capture(tmp_path):
+    for args, what in ((["--interval", "5", "x.gmt"], "--interval takes milliseconds"),
+                       (["--bogus", "x.gmt"], "unknown option --bogus"),
+                       (["a.gmt", "b.gmt"], "one capture only"), ([], "no capture given")):
+        r = gmtrace("live", *args)
+        assert r.returncode == 2 and what in r.stderr, (args, r.stderr)
+    t0 = time.monotonic()
+    r = gmtrace("live", "--once", str(tmp_path / "never.gmt"))
+    assert r.returncode == 1 and r.stderr.startswith("gmtrace: "), r.stderr
+    assert time.monotonic() - t0 < 5, "--once does not wait for the capture"
