@@ -2,7 +2,7 @@
  *
  * Each input is written to a memory file and given, as a capture path, to
  * `gmtrace summary`, `dump`, `frames`, `assets`, `transitions`, `pools`,
- * `budgets`, `platforms`, `stacks --no-symbols`, `trace` and `html` (text and JSON), called in this process the way
+ * `budgets`, `platforms`, `stacks --no-symbols`, `trace`, `html` and `live --once` (text and JSON), called in this process the way
  * main.c calls them. The contract under test: a capture that is not one, is
  * cut short, has a wrong version or corrupt records gets an error and an
  * exit status, never a crash, a leak, undefined behaviour or a hang
@@ -75,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_run(gm_cmd_stacks, "stacks", "--no-symbols");
 	fuzz_run(gm_cmd_trace, "trace", NULL);
 	fuzz_run(gm_cmd_html, "html", NULL);
+	fuzz_run(gm_cmd_live, "live", "--once");
 	fflush(stdout);
 	fflush(stderr);
 	dup2(fuzz_stderr, 2);
