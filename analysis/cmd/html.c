@@ -7,8 +7,8 @@
  * budget nodes, and whether the capture fits each platform profile. One pass
  * over the capture feeds the frames, stacks, assets, budgets and platforms
  * models (analysis/model/), the figures `gmtrace frames`, `stacks`, `assets`,
- * `budgets` and `platforms` print (call stacks one by one: `gmtrace stacks`
- * merges those that name the same places into one row). Every name from the
+ * `budgets` and `platforms` print (call sites as the rows of `gmtrace
+ * stacks`, report/callsite.h). Every name from the
  * capture or a profile is escaped: neither is trusted.
  */
 #include <errno.h>
@@ -305,10 +305,10 @@ static void gm_html_spikes(gm_html_t *h)
 	fputs("</table>\n", f);
 }
 
-static int gm_html_site_cmp(const void *x, const void *y)
+static int gm_html_row_cmp(const void *x, const void *y)
 {
-	const gm_stack_site_t *a = *(const gm_stack_site_t *const *)x;
-	const gm_stack_site_t *b = *(const gm_stack_site_t *const *)y;
+	const gm_stack_site_t *a = &(*(gm_callsite_row_t *const *)x)->s;
+	const gm_stack_site_t *b = &(*(gm_callsite_row_t *const *)y)->s;
 	if (a->allocated_bytes != b->allocated_bytes)
 		return a->allocated_bytes > b->allocated_bytes ? -1 : 1;
 	return a->id < b->id ? -1 : a->id > b->id;
@@ -317,8 +317,8 @@ static int gm_html_site_cmp(const void *x, const void *y)
 static int gm_html_stacks(gm_html_t *h)
 {
 	FILE *f = h->out;
-	size_t n = gm_stacks_count(h->stacks), i, shown;
-	const gm_stack_site_t **order;
+	size_t n, i, shown;
+	gm_callsite_row_t **rows;
 	char a[32], b[32];
 	fputs("<h2>Call sites</h2>\n", f);
 	if (h->stack_records == 0) {
@@ -328,19 +328,17 @@ static int gm_html_stacks(gm_html_t *h)
 		      f);
 		return 0;
 	}
-	if (!(order = malloc((n ? n : 1) * sizeof(*order))))
+	/* the rows of gmtrace stacks: the stacks that name the same places are one */
+	if (!(rows = gm_callsite_rows(h->stacks, h->symbols, 0, NULL, &n)))
 		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		order[i] = gm_stacks_site(h->stacks, i);
-	qsort(order, n, sizeof(*order), gm_html_site_cmp);
+	qsort(rows, n, sizeof(*rows), gm_html_row_cmp);
 	shown = n < GM_HTML_SITES ? n : GM_HTML_SITES;
 	fprintf(f,
-	        "<p>The %zu call stacks that allocated most bytes, of %zu (<code>gmtrace stacks</code> "
-	        "lists them all, the stacks that name the same places merged into one "
-	        "row).</p>\n",
+	        "<p>The %zu call sites that allocated most bytes, of %zu (<code>gmtrace stacks</code> "
+	        "lists them all).</p>\n",
 	        shown, n);
 	for (i = 0; i < shown; i++) {
-		const gm_stack_site_t *s = order[i];
+		const gm_stack_site_t *s = &rows[i]->s;
 		uint32_t k;
 		fprintf(f,
 		        "<details%s><summary>#%zu %s in %llu allocation%s, %s live at the end</summary>\n"
@@ -378,7 +376,7 @@ static int gm_html_stacks(gm_html_t *h)
 		}
 		fputs("</ol></details>\n", f);
 	}
-	free(order);
+	gm_callsite_rows_free(rows, n);
 	return 0;
 }
 

@@ -31,15 +31,6 @@ typedef enum gm_stacks_by {
 
 static const char *const gm_stacks_by_names[] = {"bytes", "count", "live"};
 
-/* One row of the report: the stacks whose shown frames name the same
- * places (a loop unrolled by the compiler calls from several addresses of
- * one line), summed; s.id and s.frames are the first stack's. */
-typedef struct gm_stacks_row {
-	gm_stack_site_t s;
-	uint32_t merged; /* stacks in the row */
-	char *key;       /* the shown frames, by name */
-} gm_stacks_row_t;
-
 static void gm_stacks_usage(FILE *f)
 {
 	fprintf(f,
@@ -101,8 +92,8 @@ static gm_stacks_by_t gm_stacks_sort_by; /* (qsort takes no context) */
 
 static int gm_stacks_cmp(const void *a, const void *b)
 {
-	const gm_stack_site_t *x = &(*(gm_stacks_row_t *const *)a)->s;
-	const gm_stack_site_t *y = &(*(gm_stacks_row_t *const *)b)->s;
+	const gm_stack_site_t *x = &(*(gm_callsite_row_t *const *)a)->s;
+	const gm_stack_site_t *y = &(*(gm_callsite_row_t *const *)b)->s;
 	uint64_t vx = gm_stacks_value(x, gm_stacks_sort_by);
 	uint64_t vy = gm_stacks_value(y, gm_stacks_sort_by);
 	if (vx != vy)
@@ -110,135 +101,6 @@ static int gm_stacks_cmp(const void *a, const void *b)
 	if (x->allocated_bytes != y->allocated_bytes)
 		return x->allocated_bytes > y->allocated_bytes ? -1 : 1;
 	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static int gm_stacks_key_cmp(const void *a, const void *b)
-{
-	const gm_stacks_row_t *x = *(gm_stacks_row_t *const *)a;
-	const gm_stacks_row_t *y = *(gm_stacks_row_t *const *)b;
-	int c = strcmp(x->key, y->key);
-	return c ? c : x->s.id < y->s.id ? -1 : x->s.id > y->s.id;
-}
-
-static unsigned gm_stacks_shown(const gm_stack_site_t *s, uint64_t depth);
-
-/* The key of a stack's shown frames: function, file and line of each, or
- * module and offset where no name is known; a stack with no frames is its
- * own row. NULL when out of memory. */
-static char *gm_stacks_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_t depth)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	unsigned k, nf = gm_stacks_shown(s, depth);
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
-	if (nf == 0)
-		fprintf(f, "#%u", s->id);
-	for (k = 0; k < nf; k++) {
-		gm_symbol_t y;
-		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
-		if (y.function)
-			fprintf(f, "%s\x1f%s\x1f%d\x1f%s\x1e", y.function, y.file ? y.file : "",
-			        y.line,
-			        y.module ? y.module : ""); /* same names in two libraries differ */
-		else
-			fprintf(f, "%s+%llx\x1e", y.module ? y.module : "",
-			        (unsigned long long)(y.module ? y.offset : s->frames[k]));
-	}
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-/* 1 when a frame of s (shown or not) names text in its function or file. */
-static int gm_stacks_matches(gm_symbols_t *sy, const gm_stack_site_t *s, const char *text)
-{
-	uint32_t k;
-	for (k = 0; k < s->nframes; k++) {
-		gm_symbol_t y;
-		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
-		if ((y.function && strstr(y.function, text)) || (y.file && strstr(y.file, text)))
-			return 1;
-	}
-	return 0;
-}
-
-/* Rows from the model's stacks (those naming match, when not NULL), merged
- * by key; *nrows set. NULL when out of memory. */
-static gm_stacks_row_t **gm_stacks_rows(gm_stacks_t *st, gm_symbols_t *sy, uint64_t depth,
-                                        const char *match, size_t *nrows)
-{
-	size_t n = gm_stacks_count(st), k, m = 0, i;
-	gm_stacks_row_t **rows = calloc(n ? n : 1, sizeof(*rows));
-	if (!rows)
-		return NULL;
-	for (k = 0, i = 0; i < gm_stacks_count(st); i++) {
-		if (match && !gm_stacks_matches(sy, gm_stacks_site(st, i), match)) {
-			n--;
-			continue;
-		}
-		if (!(rows[k] = calloc(1, sizeof(**rows))))
-			goto nomem;
-		rows[k]->s = *gm_stacks_site(st, i);
-		rows[k]->merged = 1;
-		if (!(rows[k]->key = gm_stacks_key(sy, &rows[k]->s, depth)))
-			goto nomem;
-		k++;
-	}
-	qsort(rows, n, sizeof(*rows), gm_stacks_key_cmp);
-	for (k = 0; k < n; k++) {
-		gm_stacks_row_t *r = rows[k];
-		if (m > 0 && strcmp(rows[m - 1]->key, r->key) == 0) {
-			gm_stack_site_t *d = &rows[m - 1]->s;
-			d->allocations += r->s.allocations;
-			d->allocated_bytes += r->s.allocated_bytes;
-			d->live_count += r->s.live_count;
-			d->live_bytes += r->s.live_bytes;
-			d->failures += r->s.failures;
-			if (r->s.largest > d->largest)
-				d->largest = r->s.largest;
-			rows[m - 1]->merged++;
-			free(r->key);
-			free(r);
-			continue;
-		}
-		rows[m++] = r;
-	}
-	*nrows = m;
-	return rows;
-nomem:
-	for (k = 0; k < n; k++)
-		if (rows[k]) {
-			free(rows[k]->key);
-			free(rows[k]);
-		}
-	free(rows);
-	return NULL;
-}
-
-/* Allocations and their bytes over rows. */
-static void gm_stacks_rows_sum(gm_stacks_row_t *const *rows, size_t n, uint64_t *allocs,
-                               uint64_t *bytes)
-{
-	size_t i;
-	*allocs = *bytes = 0;
-	for (i = 0; i < n; i++) {
-		*allocs += rows[i]->s.allocations;
-		*bytes += rows[i]->s.allocated_bytes;
-	}
-}
-
-static void gm_stacks_rows_free(gm_stacks_row_t **rows, size_t n)
-{
-	size_t k;
-	for (k = 0; rows && k < n; k++) {
-		free(rows[k]->key);
-		free(rows[k]);
-	}
-	free(rows);
 }
 
 /* One frame for people: "function (file:line)  module", or what is known. */
@@ -259,13 +121,8 @@ static void gm_stacks_frame_text(const gm_symbol_t *y, uint64_t pc)
 	putchar('\n');
 }
 
-static unsigned gm_stacks_shown(const gm_stack_site_t *s, uint64_t depth)
-{
-	return depth && depth < s->nframes ? (unsigned)depth : s->nframes;
-}
-
 static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_stacks_t *st,
-                           gm_symbols_t *sy, gm_stacks_row_t *const *order, size_t n,
+                           gm_symbols_t *sy, gm_callsite_row_t *const *order, size_t n,
                            const gm_stacks_opts_t *o, const char *error)
 {
 	uint64_t top = o->top, depth = o->depth;
@@ -290,7 +147,7 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 		printf("asset     %s: allocations made in its scopes only\n", o->asset);
 	if (o->match) {
 		uint64_t na, nb;
-		gm_stacks_rows_sum(order, n, &na, &nb);
+		gm_callsite_rows_sum(order, n, &na, &nb);
 		printf("match     %s: %llu allocation%s (%s) at stacks with a function or file "
 		       "naming it; the figures below are the whole capture's\n",
 		       o->match, (unsigned long long)na, na == 1 ? "" : "s",
@@ -326,7 +183,7 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 		       shown, n);
 	for (i = 0; i < shown; i++) {
 		const gm_stack_site_t *s = &order[i]->s;
-		unsigned k, nf = gm_stacks_shown(s, depth);
+		unsigned k, nf = gm_callsite_shown(s, depth);
 		printf("\n#%zu  %s in %llu allocation%s (largest %s), %llu live at the end (%s)",
 		       i + 1, gm_text_size(b1, sizeof(b1), s->allocated_bytes),
 		       (unsigned long long)s->allocations, s->allocations == 1 ? "" : "s",
@@ -375,7 +232,7 @@ static void gm_stacks_folded_name(const gm_symbol_t *y, uint64_t pc)
 	}
 }
 
-static void gm_stacks_folded(gm_symbols_t *sy, gm_stacks_row_t *const *order, size_t n,
+static void gm_stacks_folded(gm_symbols_t *sy, gm_callsite_row_t *const *order, size_t n,
                              const gm_stacks_opts_t *o)
 {
 	uint64_t top = o->top, depth = o->depth;
@@ -384,7 +241,7 @@ static void gm_stacks_folded(gm_symbols_t *sy, gm_stacks_row_t *const *order, si
 	for (i = 0; i < shown; i++) {
 		const gm_stack_site_t *s = &order[i]->s;
 		uint64_t v = gm_stacks_value(s, by);
-		unsigned k = gm_stacks_shown(s, depth);
+		unsigned k = gm_callsite_shown(s, depth);
 		if (v == 0)
 			continue;
 		if (k == 0)
@@ -401,7 +258,7 @@ static void gm_stacks_folded(gm_symbols_t *sy, gm_stacks_row_t *const *order, si
 }
 
 static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
-                          gm_stacks_row_t *const *order, size_t n, const gm_stacks_opts_t *o,
+                          gm_callsite_row_t *const *order, size_t n, const gm_stacks_opts_t *o,
                           const char *error)
 {
 	uint64_t top = o->top, depth = o->depth;
@@ -427,7 +284,7 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	gm_json_key_string(&j, "match", o->match);
 	if (o->match) {
 		uint64_t na, nb;
-		gm_stacks_rows_sum(order, n, &na, &nb);
+		gm_callsite_rows_sum(order, n, &na, &nb);
 		gm_json_key_u64(&j, "matched_allocations", na);
 		gm_json_key_u64(&j, "matched_allocated_bytes", nb);
 	} else {
@@ -450,7 +307,7 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	gm_json_array_begin(&j);
 	for (i = 0; i < shown; i++) {
 		const gm_stack_site_t *s = &order[i]->s;
-		unsigned nf = gm_stacks_shown(s, depth);
+		unsigned nf = gm_callsite_shown(s, depth);
 		gm_json_object_begin(&j);
 		gm_json_key_u64(&j, "id", s->id);
 		gm_json_key_u64(&j, "merged", order[i]->merged);
@@ -481,20 +338,20 @@ typedef struct gm_stacks_side {
 	gm_reader_t *r;
 	gm_stacks_t *st;
 	gm_symbols_t *sy;
-	gm_stacks_row_t **rows;
+	gm_callsite_row_t **rows;
 	size_t n;
 	const char *error;
 } gm_stacks_side_t;
 
 /* One call site in A, B or both. */
 typedef struct gm_stacks_pair {
-	const gm_stacks_row_t *a, *b;
+	const gm_callsite_row_t *a, *b;
 	int64_t delta; /* B's value minus A's, by --by */
 } gm_stacks_pair_t;
 
 static void gm_stacks_side_free(gm_stacks_side_t *s)
 {
-	gm_stacks_rows_free(s->rows, s->n);
+	gm_callsite_rows_free(s->rows, s->n);
 	gm_symbols_free(s->sy);
 	gm_stacks_free(s->st);
 	gm_reader_free(s->r);
@@ -518,7 +375,7 @@ static int gm_stacks_side_load(gm_stacks_side_t *s, const gm_stacks_opts_t *o)
 		if (gm_stacks_event(s->st, &ev) < 0)
 			return -ENOMEM;
 	if (gm_stacks_finish(s->st) < 0 || !(s->sy = gm_symbols_new(s->st, o->names)) ||
-	    !(s->rows = gm_stacks_rows(s->st, s->sy, o->depth, o->match, &s->n)))
+	    !(s->rows = gm_callsite_rows(s->st, s->sy, o->depth, o->match, &s->n)))
 		return -ENOMEM;
 	s->error = gm_reader_error(s->r);
 	return 0;
@@ -559,7 +416,7 @@ static gm_stacks_pair_t *gm_stacks_pairs(const gm_stacks_side_t *a, const gm_sta
 	return p;
 }
 
-static void gm_stacks_compare_side_text(const char *name, const gm_stacks_row_t *r)
+static void gm_stacks_compare_side_text(const char *name, const gm_callsite_row_t *r)
 {
 	char b1[32], b2[32];
 	if (!r) {
@@ -572,7 +429,7 @@ static void gm_stacks_compare_side_text(const char *name, const gm_stacks_row_t 
 	       gm_text_size(b2, sizeof(b2), r->s.live_bytes));
 }
 
-static void gm_stacks_compare_side_json(gm_json_t *j, const char *key, const gm_stacks_row_t *r)
+static void gm_stacks_compare_side_json(gm_json_t *j, const char *key, const gm_callsite_row_t *r)
 {
 	gm_json_key(j, key);
 	if (!r) {
@@ -630,13 +487,13 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, const gm_
 		gm_json_key(&j, "rows");
 		gm_json_array_begin(&j);
 		for (i = 0; i < shown; i++) {
-			const gm_stacks_row_t *r = p[i].b ? p[i].b : p[i].a;
+			const gm_callsite_row_t *r = p[i].b ? p[i].b : p[i].a;
 			gm_json_object_begin(&j);
 			gm_json_key_i64(&j, "delta", p[i].delta);
 			gm_stacks_compare_side_json(&j, "in_a", p[i].a);
 			gm_stacks_compare_side_json(&j, "in_b", p[i].b);
 			gm_callsite_frames_json(&j, p[i].b ? b.sy : a.sy, r->s.frames,
-			                        gm_stacks_shown(&r->s, depth), r->s.defined_at);
+			                        gm_callsite_shown(&r->s, depth), r->s.defined_at);
 			gm_json_object_end(&j);
 		}
 		gm_json_array_end(&j);
@@ -654,9 +511,9 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, const gm_
 			printf(", %zu grew by more than %llu", grew, (unsigned long long)limit);
 		printf("\n");
 		for (i = 0; i < shown; i++) {
-			const gm_stacks_row_t *r = p[i].b ? p[i].b : p[i].a;
+			const gm_callsite_row_t *r = p[i].b ? p[i].b : p[i].a;
 			gm_stacks_side_t *s = p[i].b ? &b : &a;
-			unsigned k, nf = gm_stacks_shown(&r->s, depth);
+			unsigned k, nf = gm_callsite_shown(&r->s, depth);
 			if (by == gm_by_count)
 				snprintf(d, sizeof(d), "%+lld", (long long)p[i].delta);
 			else

@@ -1,7 +1,10 @@
-/* callsite.c - a call stack's frames written out (callsite.h) */
+/* callsite.c - call stacks for reports: their frames written out, and rows
+ * of stacks that name the same places (callsite.h) */
+#define _GNU_SOURCE /* open_memstream */
 #include "analysis/report/callsite.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *gm_callsite_base(const char *path)
@@ -32,4 +35,138 @@ void gm_callsite_frames_json(gm_json_t *j, gm_symbols_t *sy, const uint64_t *pcs
 		gm_json_object_end(j);
 	}
 	gm_json_array_end(j);
+}
+
+static int gm_callsite_key_cmp(const void *a, const void *b)
+{
+	const gm_callsite_row_t *x = *(gm_callsite_row_t *const *)a;
+	const gm_callsite_row_t *y = *(gm_callsite_row_t *const *)b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : x->s.id < y->s.id ? -1 : x->s.id > y->s.id;
+}
+
+unsigned gm_callsite_shown(const gm_stack_site_t *s, uint64_t depth);
+
+/* The key of a stack's shown frames: function, file and line of each, or
+ * module and offset where no name is known; a stack with no frames is its
+ * own row. NULL when out of memory. */
+static char *gm_callsite_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_t depth)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	unsigned k, nf = gm_callsite_shown(s, depth);
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	if (nf == 0)
+		fprintf(f, "#%u", s->id);
+	for (k = 0; k < nf; k++) {
+		gm_symbol_t y;
+		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
+		if (y.function)
+			fprintf(f, "%s\x1f%s\x1f%d\x1f%s\x1e", y.function, y.file ? y.file : "",
+			        y.line,
+			        y.module ? y.module : ""); /* same names in two libraries differ */
+		else
+			fprintf(f, "%s+%llx\x1e", y.module ? y.module : "",
+			        (unsigned long long)(y.module ? y.offset : s->frames[k]));
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* 1 when a frame of s (shown or not) names text in its function or file. */
+static int gm_callsite_matches(gm_symbols_t *sy, const gm_stack_site_t *s, const char *text)
+{
+	uint32_t k;
+	for (k = 0; k < s->nframes; k++) {
+		gm_symbol_t y;
+		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
+		if ((y.function && strstr(y.function, text)) || (y.file && strstr(y.file, text)))
+			return 1;
+	}
+	return 0;
+}
+
+/* Rows from the model's stacks (those naming match, when not NULL), merged
+ * by key; *nrows set. NULL when out of memory. */
+gm_callsite_row_t **gm_callsite_rows(gm_stacks_t *st, gm_symbols_t *sy, uint64_t depth,
+                                     const char *match, size_t *nrows)
+{
+	size_t n = gm_stacks_count(st), k, m = 0, i;
+	gm_callsite_row_t **rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows)
+		return NULL;
+	for (k = 0, i = 0; i < gm_stacks_count(st); i++) {
+		if (match && !gm_callsite_matches(sy, gm_stacks_site(st, i), match)) {
+			n--;
+			continue;
+		}
+		if (!(rows[k] = calloc(1, sizeof(**rows))))
+			goto nomem;
+		rows[k]->s = *gm_stacks_site(st, i);
+		rows[k]->merged = 1;
+		if (!(rows[k]->key = gm_callsite_key(sy, &rows[k]->s, depth)))
+			goto nomem;
+		k++;
+	}
+	qsort(rows, n, sizeof(*rows), gm_callsite_key_cmp);
+	for (k = 0; k < n; k++) {
+		gm_callsite_row_t *r = rows[k];
+		if (m > 0 && strcmp(rows[m - 1]->key, r->key) == 0) {
+			gm_stack_site_t *d = &rows[m - 1]->s;
+			d->allocations += r->s.allocations;
+			d->allocated_bytes += r->s.allocated_bytes;
+			d->live_count += r->s.live_count;
+			d->live_bytes += r->s.live_bytes;
+			d->failures += r->s.failures;
+			if (r->s.largest > d->largest)
+				d->largest = r->s.largest;
+			rows[m - 1]->merged++;
+			free(r->key);
+			free(r);
+			continue;
+		}
+		rows[m++] = r;
+	}
+	*nrows = m;
+	return rows;
+nomem:
+	for (k = 0; k < n; k++)
+		if (rows[k]) {
+			free(rows[k]->key);
+			free(rows[k]);
+		}
+	free(rows);
+	return NULL;
+}
+
+/* Allocations and their bytes over rows. */
+void gm_callsite_rows_sum(gm_callsite_row_t *const *rows, size_t n, uint64_t *allocs,
+                          uint64_t *bytes)
+{
+	size_t i;
+	*allocs = *bytes = 0;
+	for (i = 0; i < n; i++) {
+		*allocs += rows[i]->s.allocations;
+		*bytes += rows[i]->s.allocated_bytes;
+	}
+}
+
+void gm_callsite_rows_free(gm_callsite_row_t **rows, size_t n)
+{
+	size_t k;
+	for (k = 0; rows && k < n; k++) {
+		free(rows[k]->key);
+		free(rows[k]);
+	}
+	free(rows);
+}
+
+unsigned gm_callsite_shown(const gm_stack_site_t *s, uint64_t depth)
+{
+	return depth && depth < s->nframes ? (unsigned)depth : s->nframes;
 }
