@@ -7,13 +7,15 @@
  * line (but the newest 100 ms of them: other threads' records of a frame can
  * be drained later, a log chunk at a time): how many, their rate, frame time p50 and max, allocations and bytes
  * per frame, live bytes at the last one's end, the peak, spikes. It stops
- * when the capture ends (the game's exit record), or after --once. Reading
+ * when the capture ends (the game's exit record), when the game is gone
+ * without one (SIGKILL), or after --once. Reading
  * again costs the capture's size each time: at the events level a long
  * session grows fast, and the frames level (GMTRACE_LEVEL=frames) suits
  * watching a game for hours.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +42,8 @@ static void gm_live_usage(FILE *f)
 	        "Follow a running game's capture: every interval (default %d ms) one line\n"
 	        "for the frames that ended since the last line: their count and rate,\n"
 	        "frame time p50 and max, allocations and bytes per frame, live bytes at\n"
-	        "the last one's end, the peak, spikes. Stops when the game ends.\n"
+	        "the last one's end, the peak, spikes. Stops when the game ends, or is\n"
+	        "gone without an end (killed: `gmtrace recover` writes its last records).\n"
 	        "The capture is read again each time: for hours-long sessions record the\n"
 	        "frames level (GMTRACE_LEVEL=frames).\n"
 	        "\n"
@@ -48,8 +51,8 @@ static void gm_live_usage(FILE *f)
 	        "  --once         one line for every frame so far, then stop\n"
 	        "  --help         this text\n"
 	        "\n"
-	        "Exit status: 0 the game ended (or --once), 1 the capture cannot be read,\n"
-	        "2 bad usage.\n",
+	        "Exit status: 0 the game ended (or --once), 1 the capture cannot be read\n"
+	        "or the game is gone without an end, 2 bad usage.\n",
 	        GM_LIVE_INTERVAL_MS);
 }
 
@@ -67,6 +70,7 @@ typedef struct gm_live_read {
 	gm_live_sum_t *sums;
 	size_t nsums, capsums;
 	int ended;
+	uint32_t pid; /* the game's */
 } gm_live_read_t;
 
 static void gm_live_read_free(gm_live_read_t *lr)
@@ -101,6 +105,7 @@ static int gm_live_read(const char *path, gm_live_read_t *lr, char *err, size_t 
 	if (!r)
 		return 1;
 	info = gm_reader_info(r);
+	lr->pid = info->pid;
 	memset(&fo, 0, sizeof(fo));
 	fo.to = UINT64_MAX;
 	if (!(lr->frames = gm_frames_new(&fo, info->tsc_hz, info->nthreads)))
@@ -195,7 +200,7 @@ int gm_cmd_live(int argc, char **argv)
 {
 	const char *path = NULL, *value;
 	uint64_t interval = GM_LIVE_INTERVAL_MS, waited = 0;
-	int i, m, once = 0, rc, ended;
+	int i, m, once = 0, rc, ended, gone, suspect = 0;
 	size_t from = 0;
 	char err[512];
 
@@ -245,12 +250,17 @@ int gm_cmd_live(int argc, char **argv)
 		/* (a capture read again may have fewer rows: a block rewritten) */
 		if (from > lr.frames->nrows)
 			from = lr.frames->nrows;
-		rc = gm_live_line(&lr, &from,
-		                  lr.ended ? "end " :
-		                  once     ? "now " :
-		                             "live",
-		                  once || lr.ended);
 		ended = lr.ended;
+		/* a game killed (SIGKILL) never writes its end. Gone without one
+		 * twice in a row (the first time, its last drain may have landed
+		 * just after the read) is the end */
+		gone = !ended && !once && lr.pid && kill((pid_t)lr.pid, 0) != 0 && errno == ESRCH;
+		rc = gm_live_line(&lr, &from,
+		                  ended           ? "end " :
+		                  once            ? "now " :
+		                  gone && suspect ? "gone" :
+		                                    "live",
+		                  once || ended || (gone && suspect));
 		gm_live_read_free(&lr);
 		if (rc == -ENOMEM) {
 			fprintf(stderr, "gmtrace: %s: out of memory\n", path);
@@ -259,6 +269,17 @@ int gm_cmd_live(int argc, char **argv)
 		if (rc < 0) {
 			fprintf(stderr, "gmtrace live: cannot write\n");
 			return GM_CMD_FAIL;
+		}
+		if (gone && suspect) {
+			fprintf(stderr,
+			        "gmtrace live: the game is gone and its capture has no end: "
+			        "`gmtrace recover %s` writes the records still in its log\n",
+			        path);
+			return GM_CMD_FAIL;
+		}
+		if (gone) {
+			suspect = 1;
+			continue;
 		}
 		if (once || ended)
 			return GM_CMD_OK;

@@ -13,7 +13,7 @@ import time
 from conftest import BUILD_DIR, GMTRACE, clean_env, gmtrace, preload_env
 
 DEMO = BUILD_DIR / "tests" / "games" / "gm_demo"
-LINE = re.compile(r"^(live|end |now ) frames (\d+)-(\d+): (\d+) at ")
+LINE = re.compile(r"^(live|end |now |gone) frames (\d+)-(\d+): (\d+) at ")
 
 
 def test_follows_the_game_to_its_end(tmp_path):
@@ -53,3 +53,29 @@ def test_bad_options_and_no_capture(tmp_path):
     r = gmtrace("live", "--once", str(tmp_path / "never.gmt"))
     assert r.returncode == 1 and r.stderr.startswith("gmtrace: "), r.stderr
     assert time.monotonic() - t0 < 5, "--once does not wait for the capture"
+
+
+def test_a_killed_game_ends_the_view(tmp_path):
+    """SIGKILL leaves no exit record: the game being gone ends the view, with
+    a line for the frames left and a pointer to `gmtrace recover`."""
+    cap = tmp_path / "killed.gmt"
+    env = preload_env(tmp_path, {"GMTRACE_OUTPUT": str(cap)})
+    game = subprocess.Popen([str(DEMO), "--frames", "6000"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    live = subprocess.Popen([str(GMTRACE), "live", "--interval", "200", str(cap)],
+                            env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        time.sleep(1.5)
+        game.kill()
+        game.wait(timeout=30)
+        out, err = live.communicate(timeout=30)
+    finally:
+        for p in (game, live):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert live.returncode == 1, (out, err)
+    assert "the game is gone and its capture has no end: `gmtrace recover" in err, err
+    kinds = [m.group(1) for m in map(LINE.match, out.splitlines()) if m]
+    assert "live" in kinds and out.splitlines()[-1].startswith("gone "), out
