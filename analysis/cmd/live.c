@@ -70,7 +70,8 @@ typedef struct gm_live_read {
 	gm_live_sum_t *sums;
 	size_t nsums, capsums;
 	int ended;
-	uint32_t pid; /* the game's */
+	uint32_t pid;        /* the game's */
+	uint64_t created_ns; /* the capture's (another game's capture: another value) */
 } gm_live_read_t;
 
 static void gm_live_read_free(gm_live_read_t *lr)
@@ -106,6 +107,7 @@ static int gm_live_read(const char *path, gm_live_read_t *lr, char *err, size_t 
 		return 1;
 	info = gm_reader_info(r);
 	lr->pid = info->pid;
+	lr->created_ns = info->created_ns;
 	memset(&fo, 0, sizeof(fo));
 	fo.to = UINT64_MAX;
 	if (!(lr->frames = gm_frames_new(&fo, info->tsc_hz, info->nthreads)))
@@ -150,8 +152,21 @@ static int gm_live_line(const gm_live_read_t *lr, size_t *from, const char *labe
 	size_t n = f->nrows, k, i, s;
 	uint64_t *ns, span, allocs = 0, bytes = 0, peak = 0, spikes = 0;
 	char a[32], b[32], c[32], d[32], e[32];
-	while (!final && n > *from && f->rows[n - 1].end_ns + GM_LIVE_SETTLE_NS > f->last_ns)
-		n--;
+	if (!final) {
+		/* a frame's own records (frame_sum, spike) follow its mark on the
+		 * marking thread and can reach the capture a chunk later: the
+		 * newest row waits for the next mark, a row without its frame_sum
+		 * waits, and so do rows of the newest 100 ms (other threads) */
+		if (n > *from)
+			n--;
+		for (i = *from; i < n; i++)
+			if (!(f->rows[i].flags & GM_FRAMES_ROW_SUM) && i + 8 >= n) {
+				n = i;
+				break;
+			}
+		while (n > *from && f->rows[n - 1].end_ns + GM_LIVE_SETTLE_NS > f->last_ns)
+			n--;
+	}
 	k = n - *from;
 	if (k == 0) {
 		printf("%s no frame ended%s\n", label, f->nrows ? " since the last line" : " yet");
@@ -189,6 +204,27 @@ static int gm_live_line(const gm_live_read_t *lr, size_t *from, const char *labe
 	return fflush(stdout) == 0 ? 0 : -EIO;
 }
 
+/* Index of the first row after frame number last. */
+static size_t gm_live_after(const gm_frames_t *f, uint64_t last)
+{
+	size_t lo = 0, hi = f->nrows;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->rows[mid].frame <= last)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static uint64_t gm_live_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void gm_live_sleep(uint64_t ms)
 {
 	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
@@ -199,7 +235,7 @@ static void gm_live_sleep(uint64_t ms)
 int gm_cmd_live(int argc, char **argv)
 {
 	const char *path = NULL, *value;
-	uint64_t interval = GM_LIVE_INTERVAL_MS, waited = 0;
+	uint64_t interval = GM_LIVE_INTERVAL_MS, missing_since = 0, last = 0, created = 0;
 	int i, m, once = 0, rc, ended, gone, suspect = 0;
 	size_t from = 0;
 	char err[512];
@@ -239,17 +275,25 @@ int gm_cmd_live(int argc, char **argv)
 			return GM_CMD_FAIL;
 		}
 		if (rc == 1) { /* not there yet (the game is starting), or not a capture */
-			if (once || waited >= GM_LIVE_WAIT_MS) {
+			if (!missing_since)
+				missing_since = gm_live_now_ms();
+			if (once || gm_live_now_ms() - missing_since >= GM_LIVE_WAIT_MS) {
 				fprintf(stderr, "gmtrace: %s\n", err);
 				return GM_CMD_FAIL;
 			}
-			waited += interval;
 			gm_live_sleep(interval);
 			continue;
 		}
-		/* (a capture read again may have fewer rows: a block rewritten) */
-		if (from > lr.frames->nrows)
-			from = lr.frames->nrows;
+		missing_since = 0;
+		if (created && lr.created_ns != created) { /* the file is another game's now */
+			printf("new  capture of process %u\n", lr.pid);
+			last = 0;
+			suspect = 0;
+		}
+		created = lr.created_ns;
+		/* on from the frame after the last one printed (rows move when a
+		 * block comes late or the capture is rewritten) */
+		from = gm_live_after(lr.frames, last);
 		ended = lr.ended;
 		/* a game killed (SIGKILL) never writes its end. Gone without one
 		 * twice in a row (the first time, its last drain may have landed
@@ -261,6 +305,8 @@ int gm_cmd_live(int argc, char **argv)
 		                  gone && suspect ? "gone" :
 		                                    "live",
 		                  once || ended || (gone && suspect));
+		if (from > 0 && lr.frames->rows[from - 1].frame > last)
+			last = lr.frames->rows[from - 1].frame;
 		gm_live_read_free(&lr);
 		if (rc == -ENOMEM) {
 			fprintf(stderr, "gmtrace: %s: out of memory\n", path);
