@@ -230,16 +230,17 @@ def test_code_table_full_is_said(tmp_path):
 
 
 def test_non_ascii_names_and_a_fork_child(tmp_path):
-    """A function and a file named in other scripts (UTF-8 in the capture),
-    and a fork child: its own capture defines the code objects it names."""
-    game = tmp_path / "jeu_éè.py"
+    """A function and a file named in other scripts (UTF-8 of two, three and
+    four bytes in the capture), and a fork child: its own capture defines the
+    code objects it names."""
+    game = tmp_path / "jeu_éè_🎮.py"
     game.write_text("import json, os\n"
-                    "def créer_Ωmega(n):\n"
+                    "def créer_Ωmega_游戏(n):\n"
                     "    return bytearray(n)  # @make\n"
-                    "keep = créer_Ωmega(30001)\n"
+                    "keep = créer_Ωmega_游戏(30001)\n"
                     "pid = os.fork()\n"
                     "if pid == 0:\n"
-                    "    k2 = créer_Ωmega(30002)\n"
+                    "    k2 = créer_Ωmega_游戏(30002)\n"
                     "    os._exit(0)\n"
                     "os.waitpid(pid, 0)\n"
                     "print(json.dumps({'done': 1}))\n", encoding="utf-8")
@@ -249,11 +250,11 @@ def test_non_ascii_names_and_a_fork_child(tmp_path):
     seen = {}
     for cap in caps:
         rep = gmtrace_json("stacks", "--json", "--top", 0, "--no-symbols", "--match",
-                           "créer_Ωmega", cap)
+                           "créer_Ωmega_游戏", cap)
         for r in rep["stacks"]:
             py = [f for f in r["frames"] if f["python"]]
             if r["largest"] in (30002, 30003):
                 seen[r["largest"]] = (py[0]["function"], os.path.basename(py[0]["file"]),
                                       py[0]["line"])
-    assert seen == {30002: ("créer_Ωmega", "jeu_éè.py", 3),
-                    30003: ("créer_Ωmega", "jeu_éè.py", 3)}, seen
+    assert seen == {30002: ("créer_Ωmega_游戏", "jeu_éè_🎮.py", 3),
+                    30003: ("créer_Ωmega_游戏", "jeu_éè_🎮.py", 3)}, seen
