@@ -292,15 +292,6 @@ static int gm_trace_event(gm_trace_t *t, const gm_event_t *ev)
 
 /* ---- the trace ------------------------------------------------------------ */
 
-/* A number: whole ones as integers ("10", not "1e+01"). */
-static void gm_trace_key_num(gm_json_t *j, const char *key, double v)
-{
-	if (v >= 0 && v < 9007199254740992.0 && v == (double)(uint64_t)v)
-		gm_json_key_u64(j, key, (uint64_t)v);
-	else
-		gm_json_key_double(j, key, v);
-}
-
 /* Microseconds from the earliest event. */
 static double gm_trace_us(const gm_trace_t *t, uint64_t ns)
 {
@@ -323,7 +314,7 @@ static void gm_trace_begin(gm_trace_t *t, gm_json_t *j, const char *ph, uint32_t
 		gm_json_key_u64(j, "tid", track);
 	gm_json_key_string(j, "name", name);
 	if (ph[0] != 'M')
-		gm_trace_key_num(j, "ts", gm_trace_us(t, ns));
+		gm_json_key_double(j, "ts", gm_trace_us(t, ns));
 }
 
 static int gm_trace_end(gm_json_t *j)
@@ -370,9 +361,9 @@ static int gm_trace_counter(gm_trace_t *t, const char *name, uint64_t ns, const 
 	gm_trace_begin(t, &j, "C", 0, name, ns, first);
 	gm_json_key(&j, "args");
 	gm_json_object_begin(&j);
-	gm_trace_key_num(&j, k1, v1);
+	gm_json_key_double(&j, k1, v1);
 	if (k2)
-		gm_trace_key_num(&j, k2, v2);
+		gm_json_key_double(&j, k2, v2);
 	gm_json_object_end(&j);
 	return gm_trace_end(&j);
 }
@@ -388,7 +379,7 @@ static int gm_trace_frames_out(gm_trace_t *t, int *first)
 		gm_json_t j;
 		snprintf(name, sizeof(name), "frame %llu", (unsigned long long)r->frame);
 		gm_trace_begin(t, &j, "X", gm_trace_frames, name, r->start_ns, first);
-		gm_trace_key_num(&j, "dur", (double)gm_frames_row_ns(r) / 1000.0);
+		gm_json_key_double(&j, "dur", (double)gm_frames_row_ns(r) / 1000.0);
 		gm_json_key_string(&j, "cat", "frame");
 		gm_json_key(&j, "args");
 		gm_json_object_begin(&j);
@@ -525,7 +516,7 @@ static int gm_trace_marks_out(gm_trace_t *t, int *first)
 		else if (async)
 			gm_trace_async_id(&j, m->type, i);
 		else
-			gm_trace_key_num(&j, "dur", (double)dur / 1000.0);
+			gm_json_key_double(&j, "dur", (double)dur / 1000.0);
 		gm_json_key(&j, "args");
 		gm_json_object_begin(&j);
 		switch (m->type) {

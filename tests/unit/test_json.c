@@ -146,6 +146,8 @@ Test(json, writes_doubles_shortest_and_non_finite_as_null)
 	        {1.5, "1.5\n"},
 	        {-2, "-2\n"},
 	        {1e300, "1e+300\n"},
+	        {10, "10\n"},
+	        {1500, "1500\n"},
 	        {1.0 / 3.0, "0.3333333333333333\n"},
 	};
 	size_t i;
