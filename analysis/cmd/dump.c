@@ -131,8 +131,8 @@ static void gm_dump_string(gm_dump_line_t *l, const char *name, const void *p, u
 static void gm_dump_frame_text(char *out, size_t cap, uint64_t pc)
 {
 	if (pc & GM_PYFRAME_BIT)
-		snprintf(out, cap, "py%u:%u", (unsigned)((pc >> 32) & 0x7fffffffu),
-		         (unsigned)(pc & 0xffffffffu));
+		snprintf(out, cap, "py%u:%u", (unsigned)GM_PYFRAME_CODE(pc),
+		         (unsigned)GM_PYFRAME_LINE(pc));
 	else
 		snprintf(out, cap, "0x%llx", (unsigned long long)pc);
 }

@@ -350,14 +350,14 @@ static int gm_html_stacks(gm_html_t *h)
 			fputs("<li>(no frames: the stack was not recorded)</li>\n", f);
 		for (k = 0; k < s->nframes && k < GM_HTML_DEPTH; k++) {
 			gm_symbol_t y;
+			char buf[32];
+			const char *name;
 			gm_symbols_lookup(h->symbols, s->frames[k], s->defined_at, &y);
+			name = gm_callsite_name(&y, s->frames[k], buf, sizeof(buf));
 			fputs("<li>", f);
 			/* as gmtrace stacks writes a frame */
-			if (y.function)
-				gm_html_text(f, y.function);
-			else if (y.python)
-				fprintf(f, "&lt;python code %u&gt;",
-				        (unsigned)(s->frames[k] >> 32) & 0x7fffffffu);
+			if (name)
+				gm_html_text(f, name);
 			else
 				fprintf(f, "0x%llx", (unsigned long long)s->frames[k]);
 			if (y.file) {

@@ -60,12 +60,13 @@ static void gm_pools_cmd_site_text(const gm_pools_cmd_t *c, uint32_t id)
 	}
 	for (k = 0; k < n && k < GM_POOLS_CMD_SITE_FRAMES; k++) {
 		gm_symbol_t y;
+		char buf[32];
+		const char *name;
 		gm_symbols_lookup(c->symbols, frames[k], when, &y);
+		name = gm_callsite_name(&y, frames[k], buf, sizeof(buf));
 		printf("%s", k ? " < " : "");
-		if (y.function)
-			printf("%s", y.function);
-		else if (y.python)
-			printf("<python code %u>", (unsigned)(frames[k] >> 32) & 0x7fffffffu);
+		if (name)
+			printf("%s", name);
 		else if (y.module)
 			printf("%s+0x%llx", gm_callsite_base(y.module),
 			       (unsigned long long)y.offset);

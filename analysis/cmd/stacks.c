@@ -106,10 +106,10 @@ static int gm_stacks_cmp(const void *a, const void *b)
 /* One frame for people: "function (file:line)  module", or what is known. */
 static void gm_stacks_frame_text(const gm_symbol_t *y, uint64_t pc)
 {
-	if (y->function)
-		printf("      %s", y->function);
-	else if (y->python) /* (its code record was lost) */
-		printf("      <python code %u>", (unsigned)(pc >> 32) & 0x7fffffffu);
+	char buf[32];
+	const char *name = gm_callsite_name(y, pc, buf, sizeof(buf));
+	if (name)
+		printf("      %s", name);
 	else
 		printf("      0x%llx", (unsigned long long)pc);
 	if (y->file)
@@ -220,10 +220,10 @@ static void gm_stacks_folded_text(const char *p)
 
 static void gm_stacks_folded_name(const gm_symbol_t *y, uint64_t pc)
 {
-	if (y->function) {
-		gm_stacks_folded_text(y->function);
-	} else if (y->python) {
-		printf("<python_code_%u>", (unsigned)(pc >> 32) & 0x7fffffffu);
+	char buf[32];
+	const char *name = gm_callsite_name(y, pc, buf, sizeof(buf));
+	if (name) {
+		gm_stacks_folded_text(name);
 	} else if (y->module) {
 		gm_stacks_folded_text(gm_callsite_base(y->module));
 		printf("+0x%llx", (unsigned long long)y->offset);

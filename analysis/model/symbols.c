@@ -239,11 +239,11 @@ void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t 
 	memset(out, 0, sizeof(*out));
 	if (pc & GM_PYFRAME_BIT) { /* named by the capture itself */
 		uint32_t first;
-		uint32_t line = (uint32_t)pc;
+		uint32_t line = GM_PYFRAME_LINE(pc);
 		/* (a code the writer's table had no room for, id 0, or one whose
 		 * record was lost, still has its line) */
-		gm_stacks_pycode(y->stacks, (uint32_t)(pc >> 32) & 0x7fffffffu, &out->function,
-		                 &out->file, &first);
+		gm_stacks_pycode(y->stacks, GM_PYFRAME_CODE(pc), &out->function, &out->file,
+		                 &first);
 		out->line = line <= INT32_MAX ? (int)line : 0;
 		out->python = 1;
 		return;

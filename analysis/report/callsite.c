@@ -7,6 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *gm_callsite_name(const gm_symbol_t *y, uint64_t pc, char *buf, size_t cap)
+{
+	if (y->function)
+		return y->function;
+	if (!y->python)
+		return NULL;
+	snprintf(buf, cap, "<python code %u>", (unsigned)GM_PYFRAME_CODE(pc));
+	return buf;
+}
+
 const char *gm_callsite_base(const char *path)
 {
 	const char *slash = path ? strrchr(path, '/') : NULL;

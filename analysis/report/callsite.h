@@ -12,6 +12,11 @@
 #include "analysis/model/symbols.h"
 #include "analysis/report/json.h"
 
+/* A frame's name for people: its function, "<python code N>" for a Python
+ * frame whose code is not named in the capture (in buf, cap bytes), or NULL
+ * (each view shows the module and offset, or the address, its own way). */
+const char *gm_callsite_name(const gm_symbol_t *y, uint64_t pc, char *buf, size_t cap);
+
 /* The last component of a path: a module's or a source file's name. */
 const char *gm_callsite_base(const char *path);
 

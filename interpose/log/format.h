@@ -178,6 +178,10 @@ typedef enum gm_rec {
  * id (a pycode record) in bits 32-62, the line in bits 0-31 (0: unknown).
  * No return address has it. */
 #define GM_PYFRAME_BIT (1ull << 63)
+#define GM_PYFRAME(code, line) \
+	(GM_PYFRAME_BIT | ((uint64_t)((code)&0x7fffffffu) << 32) | (uint32_t)(line))
+#define GM_PYFRAME_CODE(w) ((uint32_t)((w) >> 32) & 0x7fffffffu)
+#define GM_PYFRAME_LINE(w) ((uint32_t)(w))
 
 /* How an allocation was requested or a block released (the x field). */
 typedef enum gm_kind {

@@ -196,8 +196,7 @@ static int gm_pystack_read(gm_thread_t *t, uint64_t *py, int max)
 				e->first = (uint32_t)co->co_firstlineno;
 				e->lasti = lasti;
 			}
-			py[k++] =
-			        GM_PYFRAME_BIT | ((uint64_t)(e->id & 0x7fffffffu) << 32) | e->line;
+			py[k++] = GM_PYFRAME(e->id, e->line);
 		}
 		if (f->is_entry)
 			py[k++] = 0;
