@@ -628,9 +628,11 @@ int gm_cmd_html(int argc, char **argv)
 		    (h.platforms && gm_platforms_add(h.platforms, &ev) < 0))
 			goto nomem;
 		h.stack_records += ev.type == gm_rec_stack || ev.type == gm_rec_site_frames;
-		if (ev.type == gm_rec_process) { /* +[exe bytes, argv bytes] in the third unit */
+		if (ev.type == gm_rec_process) {
+			size_t n;
+			const char *exe = gm_event_process_exe(&ev, &n);
 			free(h.exe);
-			if (!(h.exe = strndup((const char *)ev.extra + 48, (size_t)ev.extra[4])))
+			if (!(h.exe = strndup(exe, n)))
 				goto nomem;
 		}
 	}

@@ -154,6 +154,7 @@ static int gm_summary_event(gm_summary_t *s, const gm_event_t *ev)
 {
 	gm_summary_thread_t *t = &s->threads[ev->thread];
 	const char *str;
+	size_t n;
 
 	if (s->nevents == 0 || ev->ns < s->first_ns)
 		s->first_ns = ev->ns;
@@ -196,9 +197,9 @@ static int gm_summary_event(gm_summary_t *s, const gm_event_t *ev)
 		s->has_process = 1;
 		s->pid = ev->a;
 		s->ppid = ev->b;
-		str = (const char *)(ev->extra + 6);
-		s->exe = gm_summary_strdup(str, ev->extra[4], &s->exe_len);
-		s->argv = gm_summary_strdup(str + ev->extra[4], ev->extra[5], &s->argv_len);
+		str = gm_event_process_exe(ev, &n);
+		s->exe = gm_summary_strdup(str, n, &s->exe_len);
+		s->argv = gm_summary_strdup(str + n, ev->extra[5], &s->argv_len);
 		return s->exe && s->argv ? 0 : -ENOMEM;
 	default:
 		return 0;

@@ -202,11 +202,14 @@ static int gm_trace_event(gm_trace_t *t, const gm_event_t *ev)
 	if (ev->thread == t->new_thread)
 		t->new_pending = 0;
 	switch (ev->type) {
-	case gm_rec_process: /* +[exe bytes, argv bytes] in the third unit */
+	case gm_rec_process: {
+		size_t n;
+		const char *exe = gm_event_process_exe(ev, &n);
 		t->pid = (uint32_t)ev->a;
 		free(t->exe);
-		t->exe = strndup(text + 48, (size_t)ev->extra[4]);
+		t->exe = strndup(exe, n);
 		return t->exe ? 0 : -ENOMEM;
+	}
 	case gm_rec_asset_new: /* name, NUL, type: its load begins */
 		if (gm_trace_name_set(&t->assets, ev->a, text, ev->b & 0xffff) != 0 ||
 		    gm_trace_name_set(&t->asset_types, ev->a, text + (ev->b & 0xffff) + 1,

@@ -57,6 +57,15 @@ typedef struct gm_reader_info {
 	double tsc_hz;            /* tick rate used for ns (0 if no clock: ns = tsc) */
 } gm_reader_info_t;
 
+/* The program of a process record (ev->type gm_rec_process; the reader
+ * checked its lengths): its bytes in the record, *len of them, not
+ * NUL-terminated; its arguments follow (NUL-separated, ev->extra[5] bytes). */
+static inline const char *gm_event_process_exe(const gm_event_t *ev, size_t *len)
+{
+	*len = (size_t)ev->extra[4]; /* +[exe bytes, argv bytes] in the third unit */
+	return (const char *)(ev->extra + 6);
+}
+
 /* Open and index a capture. Returns a reader, or NULL with a one-line
  * message in err (missing file, not a capture, newer major version). A
  * capture damaged after its header still opens; see gm_reader_error(). */
