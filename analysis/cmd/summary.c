@@ -301,6 +301,8 @@ static void gm_summary_text(const gm_summary_t *s, const char *error)
 	gm_summary_row("failed allocations", s->failed_allocations, NULL);
 	gm_summary_row("live at exit", gm_live_count(s->live), &live_bytes);
 	gm_summary_row("records lost", info->records_lost, NULL);
+	if (info->reordered)
+		gm_summary_row("reordered records", info->reordered, NULL);
 	if (s->has_peak)
 		printf("  %-20s %12s  %10s  (%llu bytes) at %s, frame %llu\n", "peak live", "",
 		       gm_text_size(h, sizeof(h), s->peak_bytes), (unsigned long long)s->peak_bytes,
@@ -450,6 +452,7 @@ static int gm_summary_json(const gm_summary_t *s, const char *error)
 	gm_summary_blocks_json(&j, "largest_allocations", s->largest);
 	gm_json_key_u64(&j, "records_lost", info->records_lost);
 	gm_json_key_u64(&j, "unknown_records", info->unknown_records);
+	gm_json_key_u64(&j, "reordered_records", info->reordered);
 	gm_json_key_u64(&j, "stacks", s->stacks);
 
 	gm_json_key(&j, "threads");

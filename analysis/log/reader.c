@@ -13,6 +13,21 @@
  * head was just handed out is advanced only on the following call, so the
  * event's extra pointer stays valid until then.
  *
+ * Causal repair: the writer reads the TSC after an allocation returns and
+ * before a free starts, but rdtsc is not serializing and cores' counters
+ * may disagree by a little, so two threads' records a few hundred ticks
+ * apart can come out in the wrong order: thread B's free of a block thread
+ * A handed it (A's allocation record a little later), or A's allocation of
+ * an address B's free had just given back. The reader keeps the set of
+ * live addresses. A record that cannot apply yet (a free of an address not
+ * live, an allocation of one still live) looks ahead in the other threads'
+ * records up to GM_READER_SLACK_NS past it for the one that would make it
+ * apply. If there is one, it waits, its thread paused, and comes right
+ * after that record; if not (a real unmatched free, a lost free), it comes
+ * as it is, at once. Each event keeps its own TSC, so a repaired one may
+ * carry a time a little before the event delivered ahead of it (as a
+ * thread's first records may: the process record carries the start TSC).
+ *
  * Time: clock samples (TSC, CLOCK_MONOTONIC ns) come from gm_block_clock
  * blocks and from the gm_rec_process record; see gm_reader_clock_fit().
  */
@@ -42,6 +57,10 @@ _Static_assert(sizeof(gm_block_t) == 48, "gm_block_t is 48 bytes");
  * reason to allocate millions of streams. */
 #define GM_READER_MAX_THREADS (1u << 20)
 #define GM_READER_NONE UINT32_MAX
+/* How long a record may wait for the other thread's record that makes it
+ * apply (causal repair, above); in ticks when the capture has no clock. */
+#define GM_READER_SLACK_NS 2000u
+#define GM_READER_SLACK_TICKS 4096u
 
 /* One record block as indexed (clock blocks are not kept here). */
 typedef struct gm_reader_block {
@@ -83,6 +102,22 @@ typedef struct gm_reader_sample {
 	uint64_t tsc, ns;
 } gm_reader_sample_t;
 
+/* The addresses live at the point of the merge: open addressing, linear
+ * probing, 0 = empty slot (address 0 is never live). */
+typedef struct gm_reader_ptrs {
+	uint64_t *slot;
+	size_t cap, n; /* cap: a power of two, or 0 */
+} gm_reader_ptrs_t;
+
+/* A stream whose head record waits (causal repair): for an allocation of
+ * ptr (want_alloc) or a free of it, by another thread, until tsc + slack. */
+typedef struct gm_reader_wait {
+	uint32_t stream;
+	int want_alloc;
+	uint64_t ptr;
+	uint64_t until;
+} gm_reader_wait_t;
+
 struct gm_reader {
 	char *path;
 	const unsigned char *map;
@@ -97,6 +132,13 @@ struct gm_reader {
 	uint32_t nheap;
 	uint32_t pending; /* stream to advance on the next call, or NONE */
 	int complete;     /* a pass reached the end: counters are final */
+	/* causal repair (see the top of this file) */
+	int repair;     /* on: more than one thread, memory for the set */
+	uint64_t slack; /* ticks a record may wait */
+	gm_reader_ptrs_t live;
+	gm_reader_wait_t *waits; /* at most one per stream */
+	uint32_t nwaits;
+	uint32_t ready; /* waiting stream made to apply: delivered next, or NONE */
 	gm_reader_sample_t *samples;
 	size_t nsamples, samples_cap;
 	gm_reader_clock_t clock;
@@ -458,7 +500,8 @@ static int gm_reader_order(gm_reader_t *r)
 		return 0;
 	r->streams = calloc(r->nstreams, sizeof(*r->streams));
 	r->heap = calloc(r->nstreams, sizeof(*r->heap));
-	if (!r->streams || !r->heap)
+	r->waits = calloc(r->nstreams, sizeof(*r->waits));
+	if (!r->streams || !r->heap || !r->waits)
 		return -ENOMEM;
 	for (i = 0; i < r->nblocks;) {
 		gm_reader_stream_t *s = &r->streams[r->blocks[i].thread];
@@ -853,9 +896,16 @@ void gm_reader_rewind(gm_reader_t *r)
 
 	r->nheap = 0;
 	r->pending = GM_READER_NONE;
+	r->ready = GM_READER_NONE;
+	r->nwaits = 0;
+	r->repair = r->nstreams > 1;
+	r->live.n = 0;
+	if (r->live.cap)
+		memset(r->live.slot, 0, r->live.cap * sizeof(*r->live.slot));
 	if (!r->complete) {
 		r->info.records_lost = 0;
 		r->info.unknown_records = 0;
+		r->info.reordered = 0;
 	}
 	for (t = 0; t < r->nstreams; t++) {
 		gm_reader_stream_t *s = &r->streams[t];
@@ -1005,16 +1055,241 @@ gm_reader_t *gm_reader_open(const char *path, char *err, size_t errlen)
 	gm_reader_rewind(r);
 	hz = gm_reader_process_clock(r);
 	gm_reader_clock_fit(r, hz);
+	r->slack = r->info.tsc_hz > 0 ? (uint64_t)(r->info.tsc_hz * GM_READER_SLACK_NS / 1e9) :
+	                                GM_READER_SLACK_TICKS;
 	return r;
 err:
 	gm_reader_free(r);
 	return NULL;
 }
 
-/* Next event in time order: 1 and *ev filled, 0 at the end. */
+/* ---- causal repair ---------------------------------------------------- */
+
+static size_t gm_reader_ptrs_home(const gm_reader_ptrs_t *p, uint64_t ptr)
+{
+	return (size_t)((ptr >> 4) * 0x9e3779b97f4a7c15ull >> 17) & (p->cap - 1);
+}
+
+/* The slot holding ptr, or the empty slot where it would go. */
+static size_t gm_reader_ptrs_find(const gm_reader_ptrs_t *p, uint64_t ptr)
+{
+	size_t i = gm_reader_ptrs_home(p, ptr);
+
+	while (p->slot[i] != 0 && p->slot[i] != ptr)
+		i = (i + 1) & (p->cap - 1);
+	return i;
+}
+
+static int gm_reader_ptrs_has(const gm_reader_ptrs_t *p, uint64_t ptr)
+{
+	return p->cap && p->slot[gm_reader_ptrs_find(p, ptr)] == ptr;
+}
+
+/* Adds ptr (non-zero). Returns 0, or -ENOMEM with the set unchanged. */
+static int gm_reader_ptrs_add(gm_reader_ptrs_t *p, uint64_t ptr)
+{
+	size_t i;
+
+	if ((p->n + 1) * 2 > p->cap) {
+		gm_reader_ptrs_t big = {.cap = p->cap ? p->cap * 2 : 1024};
+
+		big.slot = calloc(big.cap, sizeof(*big.slot));
+		if (!big.slot)
+			return -ENOMEM;
+		for (i = 0; i < p->cap; i++)
+			if (p->slot[i])
+				big.slot[gm_reader_ptrs_find(&big, p->slot[i])] = p->slot[i];
+		big.n = p->n;
+		free(p->slot);
+		*p = big;
+	}
+	i = gm_reader_ptrs_find(p, ptr);
+	if (p->slot[i] == 0) {
+		p->slot[i] = ptr;
+		p->n++;
+	}
+	return 0;
+}
+
+/* Removes ptr if present, moving back the entries probing past its slot. */
+static void gm_reader_ptrs_remove(gm_reader_ptrs_t *p, uint64_t ptr)
+{
+	size_t i, j, mask = p->cap - 1;
+
+	if (!p->cap || p->slot[i = gm_reader_ptrs_find(p, ptr)] != ptr)
+		return;
+	p->n--;
+	for (j = (i + 1) & mask; p->slot[j] != 0; j = (j + 1) & mask) {
+		size_t h = gm_reader_ptrs_home(p, p->slot[j]);
+
+		/* the entry at j may move to i if its home is not in (i, j] */
+		if (((j - h) & mask) >= ((j - i) & mask)) {
+			p->slot[i] = p->slot[j];
+			i = j;
+		}
+	}
+	p->slot[i] = 0;
+}
+
+/* A record's effect on addresses: *freed (0: none) stops being live, then
+ * *made (0: none) becomes live. */
+static void gm_reader_effect(const gm_reader_stream_t *s, uint64_t *freed, uint64_t *made)
+{
+	unsigned type = gm_rec_type(s->w0);
+
+	*freed = *made = 0;
+	if (type == gm_rec_alloc)
+		*made = gm_rec_a(s->w0);
+	else if (type == gm_rec_free)
+		*freed = gm_rec_a(s->w0);
+	else if (type == gm_rec_realloc) {
+		*freed = s->extra[0];
+		*made = gm_rec_a(s->w0);
+	}
+}
+
+/* Whether a record (w0, its extra words, units) by another thread is the
+ * one a wait needs: an allocation of ptr (want_alloc), or a free of it. */
+static int gm_reader_wanted(uint64_t w0, const uint64_t *extra, unsigned units, int want_alloc,
+                            uint64_t ptr)
+{
+	unsigned type = gm_rec_type(w0);
+	uint64_t a = gm_rec_a(w0), old = type == gm_rec_realloc && units >= 2 ? extra[0] : 0;
+
+	if (want_alloc)
+		return (type == gm_rec_alloc || type == gm_rec_realloc) && a == ptr;
+	return ((type == gm_rec_free && a == ptr) || (old == ptr && a != ptr));
+}
+
+/* Whether a thread other than t has the record a wait needs among its
+ * records up to TSC until: its head, then the rest of its loaded block
+ * (a record past the block is not looked for). */
+static int gm_reader_look_ahead(const gm_reader_t *r, uint32_t t, int want_alloc, uint64_t ptr,
+                                uint64_t until)
+{
+	uint32_t u;
+
+	for (u = 0; u < r->nstreams; u++) {
+		const gm_reader_stream_t *s = &r->streams[u];
+		uint64_t prev = s->prev;
+		size_t pos = s->pos;
+
+		if (u == t || s->done || r->pending == u || s->tsc > until)
+			continue;
+		if (gm_reader_wanted(s->w0, s->extra, s->nextra + 1, want_alloc, ptr))
+			return 1;
+		while (s->w && pos < s->nw) {
+			const uint64_t *p = s->w + pos;
+			unsigned type = gm_rec_type(p[0]), units = gm_rec_units(p[0]);
+			uint64_t tsc = gm_rec_tsc_rebuild(prev, gm_rec_tick(p[1]));
+
+			if (type == gm_rec_none || (size_t)units * 2 > s->nw - pos)
+				break; /* damage: gm_reader_advance reports it */
+			if (type == gm_rec_time && units >= 2)
+				tsc = p[2];
+			if (tsc > until)
+				break;
+			if (pos >= s->skipw &&
+			    gm_reader_wanted(p[0], p + 2, units, want_alloc, ptr))
+				return 1;
+			prev = tsc;
+			pos += (size_t)units * 2;
+		}
+	}
+	return 0;
+}
+
+/* Whether stream t's head must wait: it cannot apply yet (a free or
+ * realloc of an address not live, an allocation of one still live, not a
+ * realloc in place) and another thread's record within the slack would
+ * make it apply. Fills *w. */
+static int gm_reader_must_wait(const gm_reader_t *r, uint32_t t, gm_reader_wait_t *w)
+{
+	const gm_reader_stream_t *s = &r->streams[t];
+	uint64_t freed, made;
+
+	gm_reader_effect(s, &freed, &made);
+	w->stream = t;
+	w->until = s->tsc + r->slack;
+	if (freed && !gm_reader_ptrs_has(&r->live, freed)) {
+		w->want_alloc = 1;
+		w->ptr = freed;
+	} else if (made && made != freed && gm_reader_ptrs_has(&r->live, made)) {
+		w->want_alloc = 0;
+		w->ptr = made;
+	} else
+		return 0;
+	return gm_reader_look_ahead(r, t, w->want_alloc, w->ptr, w->until);
+}
+
+/* The delivered head of stream t updates the live set and may let a
+ * waiting stream of another thread apply (r->ready). */
+static void gm_reader_applied(gm_reader_t *r, uint32_t t)
+{
+	uint64_t freed, made;
+	uint32_t i;
+
+	gm_reader_effect(&r->streams[t], &freed, &made);
+	if (freed)
+		gm_reader_ptrs_remove(&r->live, freed);
+	if (made && gm_reader_ptrs_add(&r->live, made) < 0) {
+		/* without memory for the set, records come in TSC order alone:
+		 * the waiting streams go back to the merge */
+		r->repair = 0;
+		while (r->nwaits > 0)
+			gm_reader_heap_push(r, r->waits[--r->nwaits].stream);
+		return;
+	}
+	/* (r->ready is NONE here: a ready stream is the next delivered) */
+	for (i = 0; i < r->nwaits; i++) {
+		const gm_reader_wait_t *w = &r->waits[i];
+
+		if (w->stream != t && w->ptr == (w->want_alloc ? made : freed) &&
+		    (w->want_alloc || made != freed)) {
+			r->ready = w->stream;
+			break;
+		}
+	}
+}
+
+/* Takes stream t out of the waiting list (it is delivered now). */
+static void gm_reader_unwait(gm_reader_t *r, uint32_t t)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->nwaits; i++)
+		if (r->waits[i].stream == t) {
+			r->waits[i] = r->waits[--r->nwaits];
+			return;
+		}
+}
+
+/* The waiting stream whose wait is over: the merge's next record is past
+ * its slack (or there is none). Earliest first; NONE if no wait is over. */
+static uint32_t gm_reader_wait_over(const gm_reader_t *r)
+{
+	uint64_t next = r->nheap ? r->streams[r->heap[0]].tsc : UINT64_MAX;
+	uint32_t i, best = GM_READER_NONE;
+	uint64_t best_tsc = UINT64_MAX;
+
+	for (i = 0; i < r->nwaits; i++) {
+		const gm_reader_wait_t *w = &r->waits[i];
+		uint64_t tsc = r->streams[w->stream].tsc;
+
+		if ((r->nheap == 0 || next > w->until) &&
+		    (best == GM_READER_NONE || tsc < best_tsc)) {
+			best = w->stream;
+			best_tsc = tsc;
+		}
+	}
+	return best;
+}
+
+/* Next event in causal, then time, order: 1 and *ev filled, 0 at the end. */
 int gm_reader_next(gm_reader_t *r, gm_event_t *ev)
 {
 	const gm_reader_stream_t *s;
+	gm_reader_wait_t w;
 	uint32_t t;
 
 	if (r->pending != GM_READER_NONE) {
@@ -1023,12 +1298,30 @@ int gm_reader_next(gm_reader_t *r, gm_event_t *ev)
 		if (gm_reader_advance(r, &r->streams[t]))
 			gm_reader_heap_push(r, t);
 	}
-	if (r->nheap == 0) {
-		r->complete = 1;
-		return 0;
+	for (;;) {
+		if ((t = r->ready) != GM_READER_NONE) {
+			r->ready = GM_READER_NONE;
+			gm_reader_unwait(r, t);
+			if (!r->complete)
+				r->info.reordered++;
+			break;
+		}
+		if (r->nwaits && (t = gm_reader_wait_over(r)) != GM_READER_NONE) {
+			gm_reader_unwait(r, t);
+			break;
+		}
+		if (r->nheap == 0) {
+			r->complete = 1;
+			return 0;
+		}
+		t = gm_reader_heap_pop(r);
+		if (!r->repair || !gm_reader_must_wait(r, t, &w))
+			break;
+		r->waits[r->nwaits++] = w; /* its stream stays out of the heap */
 	}
-	t = gm_reader_heap_pop(r);
 	s = &r->streams[t];
+	if (r->repair)
+		gm_reader_applied(r, t);
 	ev->ns = gm_reader_ns(r, s->tsc);
 	ev->tsc = s->tsc;
 	ev->thread = t;
@@ -1071,6 +1364,8 @@ void gm_reader_free(gm_reader_t *r)
 	free(r->tmp);
 	free(r->streams);
 	free(r->heap);
+	free(r->waits);
+	free(r->live.slot);
 	free(r->blocks);
 	free(r->samples);
 	free(r->path);

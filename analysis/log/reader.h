@@ -54,6 +54,9 @@ typedef struct gm_reader_info {
 	                            seen twice (duplicate blocks) counted once */
 	uint64_t records_lost;    /* sum of gm_rec_lost counts (known after the end) */
 	uint64_t unknown_records; /* records of types this reader does not know */
+	uint64_t reordered;       /* records delivered after another thread's
+	                             later-TSC record they depend on (causal
+	                             repair; known after the end) */
 	double tsc_hz;            /* tick rate used for ns (0 if no clock: ns = tsc) */
 } gm_reader_info_t;
 
@@ -71,7 +74,10 @@ static inline const char *gm_event_process_exe(const gm_event_t *ev, size_t *len
  * capture damaged after its header still opens; see gm_reader_error(). */
 gm_reader_t *gm_reader_open(const char *path, char *err, size_t errlen);
 
-/* Next event in time order: 1 and *ev filled, 0 at the end. */
+/* Next event: 1 and *ev filled, 0 at the end. Events come in TSC order,
+ * except that a free or allocation the TSC put before the other thread's
+ * record it depends on comes right after that record (reader.c, causal
+ * repair), keeping its own TSC. */
 int gm_reader_next(gm_reader_t *r, gm_event_t *ev);
 
 /* Rewind to the first event (for reports that need two passes). The

@@ -9,8 +9,12 @@
  * (not serializing) rdtsc. Measured here, a second clock read per
  * malloc+free pair costs ~10 ns while the first hides behind the call into
  * the allocator (~2.5 ns), and reading the TSC *after* an allocation returns
- * and *before* a free starts orders every cross-thread pair exactly: thread B
- * can only free what thread A's malloc returned after A read its TSC. So the
+ * and *before* a free starts orders cross-thread pairs: thread B can only
+ * free what thread A's malloc returned after A read its TSC. Only nearly:
+ * the CPU may run a plain rdtsc a few hundred cycles early, and cores'
+ * counters may differ a little; the reader repairs such pairs from the
+ * addresses (analysis/log/reader.c, causal repair), which costs the game
+ * nothing, where lfence before each read cost ~20 ns per pair here. So the
  * capture keeps one TSC per event; the 24-bit field keeps records at 16
  * bytes, and a gm_rec_time record (full TSC) is written when the gap since
  * the thread's previous record reaches 2^23 ticks.

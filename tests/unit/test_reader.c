@@ -144,6 +144,12 @@ static void rec_realloc(recs_t *r, uint64_t tsc, uint64_t ptr, uint64_t size, ui
 	rec_put(r, 0);
 }
 
+static void rec_free(recs_t *r, uint64_t tsc, uint64_t ptr)
+{
+	rec_put(r, gm_rec_w0(ptr, gm_rec_free, gm_kind_free));
+	rec_put(r, gm_rec_w1(0, tsc));
+}
+
 static void rec_time(recs_t *r, uint64_t tsc)
 {
 	rec_put(r, gm_rec_w0(0, gm_rec_time, 1));
@@ -259,26 +265,32 @@ Test(reader, merges_three_threads_in_tsc_order_ties_by_thread)
 Test(reader, reads_every_block_kind_to_the_same_events)
 {
 	/* the same records stored in each of the six record-carrying block
-	 * kinds, one per thread: every thread reads back the same events */
+	 * kinds, one per thread, at addresses of its own (k << 24 apart; no
+	 * two threads hold one address): every thread reads back the same
+	 * events */
 	static const uint16_t kinds[] = {gm_block_raw,     gm_block_zstd,
 	                                 gm_block_packed,  gm_block_packed_zstd,
 	                                 gm_block_packed2, gm_block_packed2_zstd};
 	const size_t nk = sizeof(kinds) / sizeof(kinds[0]);
 	capbuf_t c = {0};
-	recs_t r = {0};
+	recs_t r[6];
 	gm_event_t ev[64];
 	const char *path;
 	gm_reader_t *rd;
 	size_t n, i, k;
 
-	rec_alloc(&r, 1000, 0x7f0000001000ull, 24);
-	rec_alloc(&r, 1010, 0x7f0000000040ull, 1ull << 39);
-	rec_realloc(&r, 1200, 0x7f0000002000ull, 48, 0x7f0000001000ull);
-	rec_time(&r, 1000 + (1ull << 30));
-	rec_alloc(&r, 1000 + (1ull << 30) + 5, 16, 0);
+	memset(r, 0, sizeof(r));
 	cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
-	for (k = 0; k < nk; k++)
-		cap_block(&c, kinds[k], (uint32_t)k, 0, 0, 900, &r);
+	for (k = 0; k < nk; k++) {
+		uint64_t at = (uint64_t)k << 24;
+
+		rec_alloc(&r[k], 1000, 0x7f0000001000ull + at, 24);
+		rec_alloc(&r[k], 1010, 0x7f0000000040ull + at, 1ull << 39);
+		rec_realloc(&r[k], 1200, 0x7f0000002000ull + at, 48, 0x7f0000001000ull + at);
+		rec_time(&r[k], 1000 + (1ull << 30));
+		rec_alloc(&r[k], 1000 + (1ull << 30) + 5, 16 + at, 0);
+		cap_block(&c, kinds[k], (uint32_t)k, 0, 0, 900, &r[k]);
+	}
 	path = cap_write(&c, "kinds.gmt");
 	rd = open_ok(path);
 	n = read_all(rd, ev, 64);
@@ -288,11 +300,12 @@ Test(reader, reads_every_block_kind_to_the_same_events)
 		/* ties in time go by thread index: event i is record i / nk of
 		 * thread i % nk */
 		size_t j = i / nk;
+		uint64_t at = (uint64_t)(i % nk) << 24;
 		static const uint64_t want_a[] = {0x7f0000001000ull, 0x7f0000000040ull,
 		                                  0x7f0000002000ull, 16};
 		static const uint64_t want_b[] = {24, 1ull << 39, 48, 0};
 		cr_expect_eq(ev[i].thread, i % nk, "event %zu thread", i);
-		cr_expect_eq(ev[i].a, want_a[j], "event %zu (kind %u) a", i, kinds[i % nk]);
+		cr_expect_eq(ev[i].a, want_a[j] + at, "event %zu (kind %u) a", i, kinds[i % nk]);
 		cr_expect_eq(ev[i].b, want_b[j], "event %zu (kind %u) b", i, kinds[i % nk]);
 	}
 	gm_reader_free(rd);
@@ -399,6 +412,251 @@ Test(reader, maps_tsc_to_ns_with_process_record_rate_when_one_sample)
 	cr_expect_eq(ev[1].ns, 1001000, "%s: 2000 ticks at 2 GHz = 1000 ns", path);
 	cr_expect_eq(gm_reader_info(rd)->tsc_hz, 2e9, "%s: tsc_hz from the process record", path);
 	gm_reader_free(rd);
+}
+
+/* ---- causal repair ------------------------------------------------------- */
+
+typedef struct want_ev {
+	uint32_t thread, type;
+	uint64_t a, tsc;
+} want_ev_t;
+
+/* Writes one raw block per thread (records in r[0..nt)), reads the
+ * capture back and expects exactly the events in want, in that order. */
+static void expect_order(const char *name, recs_t *r, uint32_t nt, const want_ev_t *want,
+                         size_t nwant, uint64_t reordered)
+{
+	capbuf_t c = {0};
+	gm_event_t ev[32];
+	const char *path;
+	gm_reader_t *rd;
+	size_t n, i;
+	uint32_t t;
+
+	cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+	for (t = 0; t < nt; t++)
+		cap_block(&c, gm_block_raw, t, 0, 0, 0, &r[t]);
+	path = cap_write(&c, name);
+	rd = open_ok(path);
+	n = read_all(rd, ev, 32);
+	cr_expect_null(gm_reader_error(rd), "%s: no damage", path);
+	cr_assert_eq(n, nwant, "%s: %zu events, want %zu", path, n, nwant);
+	for (i = 0; i < n; i++) {
+		cr_expect_eq(ev[i].thread, want[i].thread, "%s: event %zu thread", path, i);
+		cr_expect_eq(ev[i].type, want[i].type, "%s: event %zu type", path, i);
+		cr_expect_eq(ev[i].a, want[i].a, "%s: event %zu address", path, i);
+		cr_expect_eq(ev[i].tsc, want[i].tsc, "%s: event %zu tsc", path, i);
+	}
+	cr_expect_eq(gm_reader_info(rd)->reordered, reordered, "%s: records reordered", path);
+	gm_reader_free(rd);
+}
+
+Test(reader, a_free_read_before_the_other_threads_allocation_comes_after_it)
+{
+	/* thread 0 allocates 0x5000 at 992, then 0x1000 at 1000 and hands it
+	 * over; thread 1's free of it carries 990 (rdtsc run early), then
+	 * thread 1 allocates 0x2000 at 995. The free comes after the
+	 * allocation, keeping its own time, and each thread's own order stays. */
+	recs_t r[2];
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 992, 0x5000, 8);
+	rec_alloc(&r[0], 1000, 0x1000, 8);
+	rec_alloc(&r[0], 1500, 0x3000, 8);
+	rec_free(&r[1], 990, 0x1000);
+	rec_alloc(&r[1], 995, 0x2000, 8);
+	static const want_ev_t want[] = {
+	        {0, gm_rec_alloc, 0x5000, 992},  {0, gm_rec_alloc, 0x1000, 1000},
+	        {1, gm_rec_free, 0x1000, 990},   {1, gm_rec_alloc, 0x2000, 995},
+	        {0, gm_rec_alloc, 0x3000, 1500},
+	};
+	expect_order("handoff.gmt", r, 2, want, 5, 1);
+}
+
+Test(reader, an_allocation_read_before_the_free_that_gave_its_address_back_comes_after_it)
+{
+	/* thread 0 allocates 0x1000 at 100; thread 1 frees it at 2000 and
+	 * thread 0 gets the address again, its record carrying 1995; thread 0
+	 * frees it at 3000. Every free matches its block. */
+	recs_t r[2];
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 100, 0x1000, 8);
+	rec_alloc(&r[0], 1995, 0x1000, 16);
+	rec_free(&r[0], 3000, 0x1000);
+	rec_free(&r[1], 2000, 0x1000);
+	static const want_ev_t want[] = {
+	        {0, gm_rec_alloc, 0x1000, 100},
+	        {1, gm_rec_free, 0x1000, 2000},
+	        {0, gm_rec_alloc, 0x1000, 1995},
+	        {0, gm_rec_free, 0x1000, 3000},
+	};
+	expect_order("reuse.gmt", r, 2, want, 4, 1);
+}
+
+Test(reader, a_realloc_of_a_block_read_before_its_allocation_comes_after_it)
+{
+	recs_t r[2];
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 1000, 0x1000, 8);
+	rec_realloc(&r[1], 900, 0x2000, 64, 0x1000);
+	static const want_ev_t want[] = {
+	        {0, gm_rec_alloc, 0x1000, 1000},
+	        {1, gm_rec_realloc, 0x2000, 900},
+	};
+	expect_order("realloc.gmt", r, 2, want, 2, 1);
+}
+
+Test(reader, an_unmatched_free_or_a_lost_free_comes_at_once)
+{
+	/* no clock: the slack is 4096 ticks. Thread 1's free of 0x1000 at
+	 * 1000 matches nothing within it (thread 0 allocates 0x1000 only at
+	 * 6000): it comes at once, at its time, as do the free and the
+	 * allocation of one address on one thread (0x4000), and thread 0's
+	 * allocation of 0x2000 again, its free lost, with no other thread
+	 * freeing it. */
+	recs_t r[2];
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 1500, 0x2000, 8);
+	rec_alloc(&r[0], 3000, 0x2000, 8);
+	rec_alloc(&r[0], 6000, 0x1000, 8);
+	rec_free(&r[1], 1000, 0x1000);
+	rec_free(&r[1], 2000, 0x4000);
+	rec_alloc(&r[1], 2010, 0x4000, 8);
+	rec_alloc(&r[1], 2020, 0x6000, 8);
+	static const want_ev_t want[] = {
+	        {1, gm_rec_free, 0x1000, 1000},  {0, gm_rec_alloc, 0x2000, 1500},
+	        {1, gm_rec_free, 0x4000, 2000},  {1, gm_rec_alloc, 0x4000, 2010},
+	        {1, gm_rec_alloc, 0x6000, 2020}, {0, gm_rec_alloc, 0x2000, 3000},
+	        {0, gm_rec_alloc, 0x1000, 6000},
+	};
+	expect_order("unmatched.gmt", r, 2, want, 7, 0);
+}
+
+Test(reader, two_threads_waiting_for_each_other_end_with_the_earlier_record)
+{
+	/* a capture no program makes: each thread frees the address the other
+	 * allocates next. Both wait; with nothing else to read, the earlier
+	 * waiting record comes as it is, and the other then matches. */
+	recs_t r[2];
+	memset(r, 0, sizeof(r));
+	rec_free(&r[0], 1000, 0x2000);
+	rec_alloc(&r[0], 1001, 0x1000, 8);
+	rec_free(&r[1], 999, 0x1000);
+	rec_alloc(&r[1], 1002, 0x2000, 8);
+	static const want_ev_t want[] = {
+	        {1, gm_rec_free, 0x1000, 999},
+	        {1, gm_rec_alloc, 0x2000, 1002},
+	        {0, gm_rec_free, 0x2000, 1000},
+	        {0, gm_rec_alloc, 0x1000, 1001},
+	};
+	expect_order("cycle.gmt", r, 2, want, 4, 1);
+}
+
+Test(reader, repairs_again_after_a_rewind)
+{
+	capbuf_t c = {0};
+	recs_t r[2];
+	gm_event_t ev[4];
+	const char *path;
+	gm_reader_t *rd;
+	int pass;
+
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 1000, 0x1000, 8);
+	rec_free(&r[1], 990, 0x1000);
+	cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r[0]);
+	cap_block(&c, gm_block_raw, 1, 0, 0, 0, &r[1]);
+	path = cap_write(&c, "rewind.gmt");
+	rd = open_ok(path);
+	for (pass = 0; pass < 2; pass++) {
+		cr_assert_eq(read_all(rd, ev, 4), 2, "%s: pass %d", path, pass);
+		cr_expect_eq(ev[0].type, gm_rec_alloc, "%s: pass %d: the allocation first", path,
+		             pass);
+		cr_expect_eq(ev[1].type, gm_rec_free, "%s: pass %d: then the free", path, pass);
+		gm_reader_rewind(rd);
+	}
+	gm_reader_free(rd);
+}
+
+/* Thread 0 keeps 1,500 blocks live (the set grows past its first size),
+ * then allocates 500 more that thread 1 frees, each free's record a tick
+ * before its allocation's; thread 2's free of block 512 waits for its
+ * allocation, the one that grows the set (from 1,024 slots at 512 live).
+ * Returns the capture's path. */
+static const char *many_capture(void)
+{
+	static recs_t r[3];
+	capbuf_t c = {0};
+	size_t i;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 1500; i++)
+		rec_alloc(&r[0], 100 + 10 * i, 0x10000 + 16 * i, 8);
+	for (i = 0; i < 500; i++) {
+		rec_alloc(&r[0], 50000 + 10 * i, 0x100000 + 16 * i, 8);
+		rec_free(&r[1], 50000 + 10 * i - 1, 0x100000 + 16 * i);
+	}
+	rec_free(&r[2], 100 + 10 * 512 - 1, 0x10000 + 16 * 512);
+	cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+	for (i = 0; i < 3; i++)
+		cap_block(&c, gm_block_raw, (uint32_t)i, 0, 0, 0, &r[i]);
+	return cap_write(&c, "many.gmt");
+}
+
+Test(reader, keeps_every_address_of_a_large_capture_in_its_set)
+{
+	gm_event_t e;
+	const char *path = many_capture();
+	gm_reader_t *rd = open_ok(path);
+	size_t n = 0, bad = 0, frees = 0;
+	uint64_t prev_tsc = 0;
+
+	for (; gm_reader_next(rd, &e); prev_tsc = e.tsc) {
+		n++;
+		if (e.type == gm_rec_free && e.thread == 2) {
+			/* comes right after block 512's allocation */
+			cr_expect_eq(n, 514, "%s: thread 2's free is event %zu", path, n);
+		} else if (e.type == gm_rec_free) {
+			/* the free of block i comes right after its allocation */
+			frees++;
+			if (e.tsc != 50000 + 10 * (e.a - 0x100000) / 16 - 1 ||
+			    prev_tsc != e.tsc + 1)
+				bad++;
+		}
+	}
+	cr_expect_eq(n, 2501, "%s: every record", path);
+	cr_expect_eq(frees, 500, "%s: every free", path);
+	cr_expect_eq(bad, 0, "%s: every free right after its allocation", path);
+	cr_expect_eq(gm_reader_info(rd)->reordered, 501, "%s: records reordered", path);
+	gm_reader_free(rd);
+}
+
+/* Without memory for the set at any point, every record still comes. */
+static int oom_many(long n, void *arg)
+{
+	const char *path = arg;
+	char err[256] = "";
+	gm_event_t e;
+	gm_reader_t *rd = gm_reader_open(path, err, sizeof(err));
+	size_t got = 0;
+
+	if (!rd) {
+		cr_assert(err[0], "allocation %ld failed: open gives no error", n);
+		return 1;
+	}
+	while (gm_reader_next(rd, &e) > 0)
+		got++;
+	cr_assert_null(gm_reader_error(rd), "allocation %ld: %s", n, gm_reader_error(rd));
+	cr_assert_eq(got, 2501, "allocation %ld: %zu events", n, got);
+	gm_reader_free(rd);
+	return 0;
+}
+
+Test(reader, delivers_every_record_when_the_set_cannot_grow)
+{
+	long runs = gm_failalloc_each(oom_many, (void *)many_capture(), 10000);
+
+	cr_expect_gt(runs, 0, "the reader allocates (%ld failing runs)", runs);
 }
 
 Test(reader, rebuilds_tsc_across_wraps_and_time_records)
