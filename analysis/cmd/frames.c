@@ -15,6 +15,7 @@
 
 #include "analysis/cmd/args.h"
 #include "analysis/cmd/cmd.h"
+#include "analysis/cmd/framescmp.h"
 #include "analysis/log/reader.h"
 #include "analysis/model/frames.h"
 #include "analysis/report/json.h"
@@ -39,7 +40,10 @@ typedef struct gm_frames_cmd {
 	int ntransitions;
 	size_t *worst, *most; /* row indices */
 	long nworst, nmost;
-	uint64_t stacks; /* stack records: the capture has call stacks */
+	uint64_t stacks;           /* stack records: the capture has call stacks */
+	const char *cmp_a, *cmp_b; /* --compare A B */
+	int check;                 /* --check-growth given */
+	double growth;             /* its percent */
 } gm_frames_cmd_t;
 
 /* The rows around a transition and the means before and after it. */
@@ -58,6 +62,7 @@ static void gm_frames_cmd_usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: gmtrace frames [--json | --csv] [options] CAPTURE\n"
+	        "       gmtrace frames [--json] [--check-growth PCT] --compare A B\n"
 	        "\n"
 	        "Frame times against what the game allocated in them: percentiles,\n"
 	        "worst frames, spikes, correlation, frames over budget, simulation\n"
@@ -76,10 +81,17 @@ static void gm_frames_cmd_usage(FILE *f)
 	        "                    change in the capture)\n"
 	        "  --window K        frames on each side of a transition (default %d)\n"
 	        "  --threads         each frame's split by thread (text table, JSON rows)\n"
+	        "  --compare A B     capture A against B (the same game before and after a\n"
+	        "                    change): frame time, allocations, bytes and allocator\n"
+	        "                    time per frame (p50..max), peak and final live bytes\n"
+	        "  --check-growth PCT  with --compare: exit 1 when a memory figure\n"
+	        "                    (allocations, bytes, live bytes) grew by more than\n"
+	        "                    PCT percent (times are shown, never checked)\n"
 	        "  --help            this text\n"
 	        "\n"
 	        "Exit status: 0 ok, 1 capture unreadable or damaged (the report covers\n"
-	        "everything before the damage), 2 bad usage.\n",
+	        "everything before the damage) or a figure grew past --check-growth,\n"
+	        "2 bad usage.\n",
 	        GM_FRAMES_CMD_TOP_DEFAULT, GM_FRAMES_CMD_BUDGET_MS, GM_FRAMES_CMD_SHARE,
 	        GM_FRAMES_CMD_WINDOW);
 }
@@ -97,6 +109,23 @@ static int gm_frames_cmd_double(const char *s, double *out)
 	if (*end != '\0' || errno != 0 || !isfinite(v))
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+/* A percent >= 0: "5", "2.5" or "5%". Returns 0 or -EINVAL. */
+static int gm_frames_cmd_percent(const char *s, double *out)
+{
+	char buf[64];
+	size_t len = strlen(s);
+
+	if (len > 0 && s[len - 1] == '%')
+		len--;
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (gm_frames_cmd_double(buf, out) < 0 || *out < 0 || *out > 1e9)
+		return -EINVAL;
 	return 0;
 }
 
@@ -1076,6 +1105,21 @@ static int gm_frames_cmd_args(gm_frames_cmd_t *c, int argc, char **argv, int *js
 			*csv = 1;
 		} else if (strcmp(argv[i], "--threads") == 0) {
 			c->threads = 1;
+		} else if (strcmp(argv[i], "--compare") == 0) {
+			if (c->cmp_a || i + 2 >= argc) {
+				fprintf(stderr,
+				        "gmtrace frames: --compare takes two captures, once\n");
+				return -EINVAL;
+			}
+			c->cmp_a = argv[++i];
+			c->cmp_b = argv[++i];
+		} else if ((m = gm_args_value(argc, argv, &i, "--check-growth", &value)) != 0) {
+			if (m < 0 || gm_frames_cmd_percent(value, &c->growth) < 0) {
+				fprintf(stderr, "gmtrace frames: --check-growth takes a percent "
+				                ">= 0 (e.g. 5 or 2.5%%)\n");
+				return -EINVAL;
+			}
+			c->check = 1;
 		} else if ((m = gm_args_value(argc, argv, &i, "--top", &value)) != 0) {
 			if (m < 0 || gm_args_u64(value, &c->top) < 0 ||
 			    c->top > GM_FRAMES_CMD_TOP_MAX) {
@@ -1144,6 +1188,18 @@ static int gm_frames_cmd_args(gm_frames_cmd_t *c, int argc, char **argv, int *js
 		fprintf(stderr, "gmtrace frames: --json or --csv, not both\n");
 		return -EINVAL;
 	}
+	if (c->cmp_a) {
+		if (c->path || *csv || c->threads || c->ranged || c->ntransitions) {
+			fprintf(stderr, "gmtrace frames: --compare A B takes no other capture "
+			                "and only --json and --check-growth\n");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (c->check) {
+		fprintf(stderr, "gmtrace frames: --check-growth goes with --compare A B\n");
+		return -EINVAL;
+	}
 	if (c->from > c->to) {
 		fprintf(stderr, "gmtrace frames: --from %llu is after --to %llu\n",
 		        (unsigned long long)c->from, (unsigned long long)c->to);
@@ -1182,6 +1238,8 @@ int gm_cmd_frames(int argc, char **argv)
 		gm_frames_cmd_usage(stderr);
 		return GM_CMD_USAGE;
 	}
+	if (c.cmp_a)
+		return gm_frames_compare(c.cmp_a, c.cmp_b, json, c.check, c.growth);
 
 	r = gm_reader_open(c.path, err, sizeof(err));
 	if (!r) {

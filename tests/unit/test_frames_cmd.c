@@ -150,6 +150,17 @@ Test(frames_cmd, bad_arguments_say_what_is_wrong)
 	        {{"--to", "x", "x.gmt"}, "--to takes a frame number"},
 	        {{"x.gmt", "--transition"}, "--transition takes a frame number"},
 	        {{"--from", "5", "--to"}, "--to takes a frame number"},
+	        {{"--compare", "a.gmt"}, "--compare takes two captures, once"},
+	        {{"--compare", "a.gmt", "b.gmt", "--compare"},
+	         "--compare takes two captures, once"},
+	        {{"--compare", "a.gmt", "b.gmt", "c.gmt"}, "--compare A B takes no other capture"},
+	        {{"--threads", "--compare", "a.gmt", "b.gmt"},
+	         "--compare A B takes no other capture"},
+	        {{"--check-growth", "5", "x.gmt"}, "--check-growth goes with --compare A B"},
+	        {{"--check-growth", "%", "x.gmt"}, "--check-growth takes a percent >= 0"},
+	        {{"--check-growth", "-2", "x.gmt"}, "--check-growth takes a percent >= 0"},
+	        {{"--check-growth", "5%%", "x.gmt"}, "--check-growth takes a percent >= 0"},
+	        {{"x.gmt", "--check-growth"}, "--check-growth takes a percent >= 0"},
 	};
 	const char *many[2 * 65 + 1];
 	size_t i;
@@ -292,6 +303,144 @@ Test(frames_cmd, a_full_disk_is_one_clear_error)
 	cr_expect_str_eq(gm_test_err, "gmtrace: frames: cannot write the report\n");
 }
 
+/* ---- --compare A B ------------------------------------------------------------------ */
+
+/* Three frames ending 1, 3 and 6 ms after the start (1 GHz, TSC = ns):
+ * frame 1 allocates 100 B, frame 2 200 B and frees frame 1's block,
+ * frame 3 50 B; with more, frame 3 also allocates 60 B and a spike
+ * record names it. With damaged, a second thread's block is cut short. */
+static const char *cap_cmp(const char *name, int more, int damaged)
+{
+	words_t t[2] = {{0}, {0}};
+	uint64_t s = 1000;
+
+	t[1].thread = 1;
+	r_process(&t[0], s);
+	r_alloc(&t[0], s + 10, 0x100, 100);
+	r_frame(&t[0], s + 1 * MS, 1, 0, gm_present_marker);
+	r_alloc(&t[0], s + 1 * MS + 10, 0x200, 200);
+	head(&t[0], s + 1 * MS + 20, gm_rec_w0(0x100, gm_rec_free, gm_kind_free), 0);
+	r_frame(&t[0], s + 3 * MS, 2, 0, gm_present_marker);
+	r_alloc(&t[0], s + 3 * MS + 10, 0x300, 50);
+	if (more)
+		r_alloc(&t[0], s + 3 * MS + 20, 0x400, 60);
+	r_frame(&t[0], s + 6 * MS, 3, 0, gm_present_marker);
+	if (more)
+		r_spike(&t[0], s + 6 * MS, 3, GM_SPIKE_ALLOCATIONS, 2, 1);
+	r_alloc(&t[1], s + 7 * MS, 0x500, 8);
+	r_alloc(&t[1], s + 7 * MS + 10, 0x600, 8);
+	if (damaged)
+		gm_test_damage(write_capture(name, t, 2));
+	return damaged ? paths[npaths - 1] : write_capture(name, t, 2);
+}
+
+/* The text line of a figure (from its label to the line's end). */
+static const char *cmp_line(const char *label)
+{
+	static char line[256];
+	const char *p = strstr(gm_test_out, label);
+	size_t n;
+
+	cr_assert_not_null(p, "no '%s' in:\n%s", label, gm_test_out);
+	n = strcspn(p, "\n");
+	cr_assert_lt(n, sizeof(line));
+	memcpy(line, p, n);
+	line[n] = '\0';
+	return line;
+}
+
+Test(frames_cmd, compare_gives_each_figure_in_a_and_b_and_checks_memory_growth)
+{
+	const char *a = cap_cmp("a.gmt", 0, 0), *b = cap_cmp("b.gmt", 1, 0);
+
+	cr_assert_eq(run("--compare", a, b), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_str_eq(gm_test_err, "");
+	expect_in(gm_test_out, "compare   ");
+	cr_expect_str_eq(cmp_line("frame time p50"),
+	                 "frame time p50                  2.00 ms        2.00 ms              0"
+	                 "     +0.0%");
+	cr_expect_str_eq(cmp_line("allocations/frame p95"),
+	                 "allocations/frame p95                 1              2             +1"
+	                 "   +100.0%");
+	cr_expect_str_eq(cmp_line("bytes/frame p50"),
+	                 "bytes/frame p50                   100 B          110 B          +10 B"
+	                 "    +10.0%");
+	cr_expect_str_eq(cmp_line("peak live bytes"),
+	                 "peak live bytes                   300 B          310 B          +10 B"
+	                 "     +3.3%");
+	cr_expect_str_eq(cmp_line("live bytes at the end"),
+	                 "live bytes at the end             250 B          310 B          +60 B"
+	                 "    +24.0%");
+	cr_expect_str_eq(cmp_line("spikes"),
+	                 "spikes                                0              1             +1"
+	                 "       new");
+	expect_in(gm_test_out, "\n(--check-growth PCT makes a memory figure growing by more than "
+	                       "PCT% exit 1)\n");
+
+	/* 5 %: allocations p95, p99, max, bytes p50 and the live bytes at the
+	 * end grew past it; the peak (3.3 %) did not */
+	cr_assert_eq(run("--check-growth", "5", "--compare", a, b), GM_CMD_FAIL);
+	cr_expect_str_eq(gm_test_err, "");
+	cr_expect(strstr(cmp_line("live bytes at the end"), "  grew") != NULL);
+	cr_expect(strstr(cmp_line("peak live bytes"), "grew") == NULL);
+	cr_expect(strstr(cmp_line("spikes"), "grew") == NULL, "spikes are not checked");
+	expect_in(gm_test_out, "\ncheck     memory figures growing by more than 5%: 5, failed\n");
+	cr_assert_eq(run("--check-growth", "25%", "--compare", a, b), GM_CMD_FAIL, "+100 %%");
+	expect_in(gm_test_out, "more than 25%: 3, failed\n");
+	cr_assert_eq(run("--check-growth", "100", "--compare", a, b), GM_CMD_OK);
+	expect_in(gm_test_out, "more than 100%: none, passed\n");
+	cr_assert_eq(run("--check-growth", "0", "--compare", b, a), GM_CMD_OK, "nothing grew");
+
+	cr_assert_eq(run("--json", "--check-growth", "5", "--compare", a, b), GM_CMD_FAIL);
+	expect_in(gm_test_out, "\"name\": \"allocations_p95\",\n      \"a\": 1,\n      \"b\": 2,\n"
+	                       "      \"change\": 1,\n      \"change_pct\": 100,\n"
+	                       "      \"checked\": true,\n      \"grew\": true");
+	expect_in(gm_test_out,
+	          "\"name\": \"end_live_bytes\",\n      \"a\": 250,\n      \"b\": 310,\n"
+	          "      \"change\": 60,\n      \"change_pct\": 24,\n");
+	expect_in(gm_test_out, "\"name\": \"spikes\",\n      \"a\": 0,\n      \"b\": 1,\n"
+	                       "      \"change\": 1,\n      \"change_pct\": null,\n"
+	                       "      \"checked\": false,\n      \"grew\": false");
+	expect_in(gm_test_out, "\"check_growth\": 5,\n  \"grew\": 5,\n  \"passed\": false,\n"
+	                       "  \"error_a\": null,\n  \"error_b\": null\n}\n");
+	cr_assert_eq(run("--json", "--compare", b, a), GM_CMD_OK);
+	expect_in(gm_test_out, "\"name\": \"allocations_p95\",\n      \"a\": 2,\n      \"b\": 1,\n"
+	                       "      \"change\": -1,\n      \"change_pct\": -50,\n");
+	expect_in(gm_test_out, "\"check_growth\": null,\n  \"grew\": 0,\n  \"passed\": null,");
+}
+
+Test(frames_cmd, compare_says_what_it_cannot_read)
+{
+	words_t t[1] = {{0}};
+	const char *a = cap_cmp("a.gmt", 0, 0), *cut = cap_cmp("cut.gmt", 1, 1), *none;
+	char want[512];
+
+	r_process(&t[0], 1000);
+	r_alloc(&t[0], 2000, 0x100, 100);
+	none = write_capture("none.gmt", t, 1);
+	cr_expect_eq(run("--compare", a, none), GM_CMD_FAIL);
+	snprintf(want, sizeof(want),
+	         "gmtrace: %s: no frame to compare (no frame mark in the capture)\n", none);
+	cr_expect_str_eq(gm_test_err, want);
+	cr_expect_str_eq(gm_test_out, "");
+	cr_expect_eq(run("--compare", "missing.gmt", a), GM_CMD_FAIL);
+	cr_expect_eq(strncmp(gm_test_err, "gmtrace: missing.gmt: ", 22), 0, "%s", gm_test_err);
+
+	/* damage after the frames: the report, then the damage, exit 1 */
+	cr_expect_eq(run("--compare", a, cut), GM_CMD_FAIL);
+	expect_in(gm_test_out, "\ndamaged: ");
+	expect_in(cmp_line("frames  "), "3              3");
+	cr_expect_eq(strncmp(gm_test_err, "gmtrace: ", 9), 0, "%s", gm_test_err);
+	expect_in(gm_test_err, "cut.gmt: offset ");
+	cr_expect_eq(run("--json", "--compare", cut, a), GM_CMD_FAIL);
+	expect_in(gm_test_out, "\"error_a\": \"");
+
+	cr_expect_eq(run_full("--compare", a, a), GM_CMD_FAIL);
+	cr_expect_str_eq(gm_test_err, "gmtrace: frames: cannot write the report\n");
+	cr_expect_eq(run_full("--json", "--compare", a, a), GM_CMD_FAIL);
+	cr_expect_str_eq(gm_test_err, "gmtrace: frames: cannot write the report\n");
+}
+
 /* ---- out of memory -------------------------------------------------------------- */
 
 typedef struct oom_case {
@@ -318,4 +467,22 @@ Test(frames_cmd, out_of_memory_anywhere_is_one_error_line)
 	c.want = "\"transitions\"";
 	runs = gm_failalloc_each(oom_run, &c, 10000);
 	cr_expect_gt(runs, 10, "json report (%ld failing runs)", runs);
+}
+
+Test(frames_cmd, out_of_memory_in_a_comparison_is_one_error_line)
+{
+	oom_case_t c = {{"--compare", NULL, NULL, NULL}, "\n  live bytes at the end "};
+	long runs;
+
+	c.args[1] = cap_cmp("a.gmt", 0, 0);
+	c.args[2] = cap_cmp("b.gmt", 1, 0);
+	runs = gm_failalloc_each(oom_run, &c, 10000);
+	cr_expect_gt(runs, 10, "text (%ld failing runs)", runs);
+	c.args[0] = "--json";
+	c.args[1] = "--compare";
+	c.args[2] = cap_cmp("a2.gmt", 0, 0);
+	c.args[3] = cap_cmp("b2.gmt", 1, 0);
+	c.want = "\"end_live_bytes\"";
+	runs = gm_failalloc_each(oom_run, &c, 10000);
+	cr_expect_gt(runs, 10, "json (%ld failing runs)", runs);
 }
