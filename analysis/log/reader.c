@@ -22,9 +22,10 @@
  * live addresses. A record that cannot apply yet (a free of an address not
  * live, an allocation of one still live) looks ahead in the other threads'
  * records up to GM_READER_SLACK_NS past it for the one that would make it
- * apply. If there is one, it waits, its thread paused, and comes right
- * after that record; if not (a real unmatched free, a lost free), it comes
- * as it is, at once. Each event keeps its own TSC, so a repaired one may
+ * apply, and is not about a block of that thread's own (see
+ * gm_reader_look_stream). If there is one, it waits, its thread paused, and
+ * comes right after that record; if not (a real unmatched free, a lost
+ * free), it comes as it is, at once. Each event keeps its own TSC, so a repaired one may
  * carry a time a little before the event delivered ahead of it (as a
  * thread's first records may: the process record carries the start TSC).
  *
@@ -59,8 +60,9 @@ _Static_assert(sizeof(gm_block_t) == 48, "gm_block_t is 48 bytes");
 #define GM_READER_NONE UINT32_MAX
 /* How long a record may wait for the other thread's record that makes it
  * apply (causal repair, above); in ticks when the capture has no clock. */
-#define GM_READER_SLACK_NS 2000u
-#define GM_READER_SLACK_TICKS 4096u
+#define GM_READER_SLACK_NS 1000u
+#define GM_READER_SLACK_TICKS 2048u
+#define GM_READER_SLACK_MAX 1000000000ull /* ticks, whatever a hostile clock says */
 
 /* One record block as indexed (clock blocks are not kept here). */
 typedef struct gm_reader_block {
@@ -134,6 +136,7 @@ struct gm_reader {
 	int complete;     /* a pass reached the end: counters are final */
 	/* causal repair (see the top of this file) */
 	int repair;     /* on: more than one thread, memory for the set */
+	int repair_off; /* the set ran out of memory: off for every pass */
 	uint64_t slack; /* ticks a record may wait */
 	gm_reader_ptrs_t live;
 	gm_reader_wait_t *waits; /* at most one per stream */
@@ -898,7 +901,7 @@ void gm_reader_rewind(gm_reader_t *r)
 	r->pending = GM_READER_NONE;
 	r->ready = GM_READER_NONE;
 	r->nwaits = 0;
-	r->repair = r->nstreams > 1;
+	r->repair = r->nstreams > 1 && !r->repair_off;
 	r->live.n = 0;
 	if (r->live.cap)
 		memset(r->live.slot, 0, r->live.cap * sizeof(*r->live.slot));
@@ -1055,8 +1058,13 @@ gm_reader_t *gm_reader_open(const char *path, char *err, size_t errlen)
 	gm_reader_rewind(r);
 	hz = gm_reader_process_clock(r);
 	gm_reader_clock_fit(r, hz);
-	r->slack = r->info.tsc_hz > 0 ? (uint64_t)(r->info.tsc_hz * GM_READER_SLACK_NS / 1e9) :
-	                                GM_READER_SLACK_TICKS;
+	{
+		double slack = r->info.tsc_hz * GM_READER_SLACK_NS / 1e9;
+
+		r->slack = !(r->info.tsc_hz > 0)       ? GM_READER_SLACK_TICKS :
+		           slack < GM_READER_SLACK_MAX ? (uint64_t)slack :
+		                                         GM_READER_SLACK_MAX;
+	}
 	return r;
 err:
 	gm_reader_free(r);
@@ -1148,54 +1156,101 @@ static void gm_reader_effect(const gm_reader_stream_t *s, uint64_t *freed, uint6
 	}
 }
 
-/* Whether a record (w0, its extra words, units) by another thread is the
- * one a wait needs: an allocation of ptr (want_alloc), or a free of it. */
-static int gm_reader_wanted(uint64_t w0, const uint64_t *extra, unsigned units, int want_alloc,
-                            uint64_t ptr)
+/* Whether a record (w0, its extra words, units) makes ptr live (an alloc
+ * or realloc result), or stops it being live (a free, or a realloc moving
+ * away from it). */
+static int gm_reader_makes(uint64_t w0, uint64_t ptr)
 {
 	unsigned type = gm_rec_type(w0);
-	uint64_t a = gm_rec_a(w0), old = type == gm_rec_realloc && units >= 2 ? extra[0] : 0;
 
-	if (want_alloc)
-		return (type == gm_rec_alloc || type == gm_rec_realloc) && a == ptr;
-	return ((type == gm_rec_free && a == ptr) || (old == ptr && a != ptr));
+	return (type == gm_rec_alloc || type == gm_rec_realloc) && gm_rec_a(w0) == ptr;
 }
 
-/* Whether a thread other than t has the record a wait needs among its
- * records up to TSC until: its head, then the rest of its loaded block
- * (a record past the block is not looked for). */
+static int gm_reader_frees(uint64_t w0, const uint64_t *extra, unsigned units, uint64_t ptr)
+{
+	unsigned type = gm_rec_type(w0);
+
+	if (type == gm_rec_free)
+		return gm_rec_a(w0) == ptr;
+	return type == gm_rec_realloc && units >= 2 && extra[0] == ptr && gm_rec_a(w0) != ptr;
+}
+
+/* Whether stream s (another thread's) holds the record a wait for ptr
+ * needs, by TSC until, among its head and the rest of its loaded block (a
+ * record past the block is not looked for):
+ *  - for an allocation of ptr: one that s does not free itself further
+ *    on, before it allocates ptr again (a block its own thread frees was
+ *    not the one the waiting thread freed: that free matched nothing);
+ *  - for a free of ptr: one that comes before any allocation of ptr by s
+ *    (a free of a block s allocated after is not the one that was due). */
+static int gm_reader_look_stream(const gm_reader_stream_t *s, int want_alloc, uint64_t ptr,
+                                 uint64_t until)
+{
+	uint64_t w0 = s->w0, tsc = s->tsc, prev = s->tsc;
+	const uint64_t *extra = s->extra;
+	unsigned units = s->nextra + 1;
+	size_t at = s->pos;
+	int found = 0;
+
+	for (;;) {
+		int makes = gm_reader_makes(w0, ptr),
+		    frees = gm_reader_frees(w0, extra, units, ptr);
+
+		if (found) {
+			if (frees)
+				return 0;
+			if (makes)
+				return 1;
+		} else if (tsc > until) {
+			return 0;
+		} else if (want_alloc && makes) {
+			found = 1;
+		} else if (!want_alloc && frees) {
+			return 1;
+		} else if (!want_alloc && makes) {
+			return 0;
+		}
+		/* the next record of the loaded block (time records move prev) */
+		for (;;) {
+			const uint64_t *q;
+			unsigned type;
+
+			if (!s->w || at >= s->nw)
+				return found;
+			q = s->w + at;
+			type = gm_rec_type(q[0]);
+			units = gm_rec_units(q[0]);
+			if (type == gm_rec_none || (size_t)units * 2 > s->nw - at)
+				return found; /* damage: gm_reader_advance reports it */
+			tsc = type == gm_rec_time && units >= 2 ?
+			              q[2] :
+			              gm_rec_tsc_rebuild(prev, gm_rec_tick(q[1]));
+			prev = tsc;
+			at += (size_t)units * 2;
+			if (type != gm_rec_time && at - (size_t)units * 2 >= s->skipw) {
+				w0 = q[0];
+				extra = q + 2;
+				break;
+			}
+		}
+	}
+}
+
+/* Whether a thread other than t, among the streams in the merge and those
+ * waiting, holds the record a wait needs (gm_reader_look_stream). */
 static int gm_reader_look_ahead(const gm_reader_t *r, uint32_t t, int want_alloc, uint64_t ptr,
                                 uint64_t until)
 {
-	uint32_t u;
+	uint32_t i;
 
-	for (u = 0; u < r->nstreams; u++) {
-		const gm_reader_stream_t *s = &r->streams[u];
-		uint64_t prev = s->prev;
-		size_t pos = s->pos;
-
-		if (u == t || s->done || r->pending == u || s->tsc > until)
-			continue;
-		if (gm_reader_wanted(s->w0, s->extra, s->nextra + 1, want_alloc, ptr))
+	for (i = 0; i < r->nheap; i++)
+		if (r->heap[i] != t &&
+		    gm_reader_look_stream(&r->streams[r->heap[i]], want_alloc, ptr, until))
 			return 1;
-		while (s->w && pos < s->nw) {
-			const uint64_t *p = s->w + pos;
-			unsigned type = gm_rec_type(p[0]), units = gm_rec_units(p[0]);
-			uint64_t tsc = gm_rec_tsc_rebuild(prev, gm_rec_tick(p[1]));
-
-			if (type == gm_rec_none || (size_t)units * 2 > s->nw - pos)
-				break; /* damage: gm_reader_advance reports it */
-			if (type == gm_rec_time && units >= 2)
-				tsc = p[2];
-			if (tsc > until)
-				break;
-			if (pos >= s->skipw &&
-			    gm_reader_wanted(p[0], p + 2, units, want_alloc, ptr))
-				return 1;
-			prev = tsc;
-			pos += (size_t)units * 2;
-		}
-	}
+	for (i = 0; i < r->nwaits; i++)
+		if (r->waits[i].stream != t &&
+		    gm_reader_look_stream(&r->streams[r->waits[i].stream], want_alloc, ptr, until))
+			return 1;
 	return 0;
 }
 
@@ -1236,6 +1291,7 @@ static void gm_reader_applied(gm_reader_t *r, uint32_t t)
 		/* without memory for the set, records come in TSC order alone:
 		 * the waiting streams go back to the merge */
 		r->repair = 0;
+		r->repair_off = 1;
 		while (r->nwaits > 0)
 			gm_reader_heap_push(r, r->waits[--r->nwaits].stream);
 		return;
