@@ -42,6 +42,7 @@ typedef struct gm_frames_cmd {
 	long nworst, nmost;
 	uint64_t stacks;           /* stack records: the capture has call stacks */
 	const char *cmp_a, *cmp_b; /* --compare A B */
+	const char *view;          /* an option of the one-capture report, or NULL */
 	int check;                 /* --check-growth given */
 	double growth;             /* its percent */
 } gm_frames_cmd_t;
@@ -112,7 +113,8 @@ static int gm_frames_cmd_double(const char *s, double *out)
 	return 0;
 }
 
-/* A percent >= 0: "5", "2.5" or "5%". Returns 0 or -EINVAL. */
+/* A percent >= 0 in decimal digits: "5", "2.5" or "5%". Returns 0 or
+ * -EINVAL. */
 static int gm_frames_cmd_percent(const char *s, double *out)
 {
 	char buf[64];
@@ -120,7 +122,7 @@ static int gm_frames_cmd_percent(const char *s, double *out)
 
 	if (len > 0 && s[len - 1] == '%')
 		len--;
-	if (len == 0 || len >= sizeof(buf))
+	if (len == 0 || len >= sizeof(buf) || strspn(s, "0123456789.") != len)
 		return -EINVAL;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
@@ -1096,6 +1098,18 @@ static int gm_frames_cmd_args(gm_frames_cmd_t *c, int argc, char **argv, int *js
 	int i, m;
 
 	for (i = 1; i < argc; i++) {
+		static const char *const view[] = {"--csv",         "--threads", "--top",
+		                                   "--from",        "--to",      "--budget-ms",
+		                                   "--alloc-share", "--window",  "--transition"};
+		size_t k;
+
+		for (k = 0; k < sizeof(view) / sizeof(view[0]); k++) {
+			size_t len = strlen(view[k]);
+
+			if (strncmp(argv[i], view[k], len) == 0 &&
+			    (argv[i][len] == '\0' || argv[i][len] == '='))
+				c->view = view[k];
+		}
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			gm_frames_cmd_usage(stdout);
 			return 1;
@@ -1106,7 +1120,8 @@ static int gm_frames_cmd_args(gm_frames_cmd_t *c, int argc, char **argv, int *js
 		} else if (strcmp(argv[i], "--threads") == 0) {
 			c->threads = 1;
 		} else if (strcmp(argv[i], "--compare") == 0) {
-			if (c->cmp_a || i + 2 >= argc) {
+			if (c->cmp_a || i + 2 >= argc || argv[i + 1][0] == '-' ||
+			    argv[i + 2][0] == '-') {
 				fprintf(stderr,
 				        "gmtrace frames: --compare takes two captures, once\n");
 				return -EINVAL;
@@ -1189,9 +1204,18 @@ static int gm_frames_cmd_args(gm_frames_cmd_t *c, int argc, char **argv, int *js
 		return -EINVAL;
 	}
 	if (c->cmp_a) {
-		if (c->path || *csv || c->threads || c->ranged || c->ntransitions) {
-			fprintf(stderr, "gmtrace frames: --compare A B takes no other capture "
-			                "and only --json and --check-growth\n");
+		if (c->path) {
+			fprintf(stderr,
+			        "gmtrace frames: --compare A B takes no other capture "
+			        "('%s')\n",
+			        c->path);
+			return -EINVAL;
+		}
+		if (c->view) {
+			fprintf(stderr,
+			        "gmtrace frames: --compare A B takes only --json and "
+			        "--check-growth, not %s\n",
+			        c->view);
 			return -EINVAL;
 		}
 		return 0;

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,9 +107,12 @@ static int gm_fcmp_load(gm_fcmp_side_t *s)
 		return -ENOMEM;
 	s->error = gm_reader_error(s->r);
 	if (s->f->nrows == 0) {
-		fprintf(stderr, "gmtrace: %s: no frame to compare%s%s\n", s->path,
-		        s->error ? ": " : " (no frame mark in the capture)",
-		        s->error ? s->error : "");
+		if (s->error)
+			fprintf(stderr, "gmtrace: %s (no frame before it to compare)\n", s->error);
+		else
+			fprintf(stderr,
+			        "gmtrace: %s: no frame to compare (no frame mark in the capture)\n",
+			        s->path);
 		return 1;
 	}
 	for (m = 0; m < gm_frames_metric_count; m++)
@@ -229,7 +233,13 @@ static int gm_fcmp_json(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int ch
 		gm_json_key_string(&j, "name", def->key);
 		gm_json_key_u64(&j, "a", a->v[i]);
 		gm_json_key_u64(&j, "b", b->v[i]);
-		gm_json_key_i64(&j, "change", (int64_t)(b->v[i] - a->v[i]));
+		if (b->v[i] >= a->v[i] ? b->v[i] - a->v[i] <= (uint64_t)INT64_MAX :
+		                         a->v[i] - b->v[i] <= (uint64_t)INT64_MAX)
+			gm_json_key_i64(&j, "change",
+			                b->v[i] >= a->v[i] ? (int64_t)(b->v[i] - a->v[i]) :
+			                                     -(int64_t)(a->v[i] - b->v[i]));
+		else /* beyond 63 bits: a damaged or hostile capture */
+			gm_json_key_double(&j, "change", (double)b->v[i] - (double)a->v[i]);
 		if (isnan(pct))
 			gm_json_key_null(&j, "change_pct");
 		else

@@ -126,7 +126,9 @@ def test_bad_usage_and_a_missing_capture(runs, tmp_path):
     for args, want in (
             (["--compare", a], "--compare takes two captures, once"),
             (["--compare", a, a, a], "--compare A B takes no other capture"),
-            (["--compare", a, a, "--csv"], "--compare A B takes no other capture"),
+            (["--compare", a, a, "--csv"],
+             "--compare A B takes only --json and --check-growth, not --csv"),
+            (["--compare", a, "--json"], "--compare takes two captures, once"),
             (["--check-growth", "5", a], "--check-growth goes with --compare A B"),
             (["--check-growth", "-1", "--compare", a, a], "--check-growth takes a percent"),
             (["--check-growth", "x%", "--compare", a, a], "--check-growth takes a percent")):
