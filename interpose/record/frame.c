@@ -27,6 +27,7 @@ static int gm_frame_lock;                          /* spin flag: one frame end a
 static uint64_t gm_frame_ticks;                    /* ticks so far */
 static gm_frame_acc_t gm_frame_snap[16384];        /* totals at the previous frame end */
 static int64_t gm_frame_live;                      /* process live bytes at the last frame end */
+static uint64_t gm_frame_end_tsc;                  /* TSC of the last frame end; 0 before one */
 static uint64_t gm_frame_hist[3][GM_FRAME_WINDOW]; /* allocations, bytes, ns */
 static uint64_t gm_frame_nhist;
 static gmtrace_spike_fn gm_frame_cb;
@@ -119,6 +120,7 @@ void gm_frame_reset(void)
 	gm_event_tag_acc = NULL;
 	gm_frame_nhist = 0;
 	gm_frame_live = 0;
+	gm_frame_end_tsc = 0;
 	gm_frame_number = 0;
 	gm_frame_ticks = 0;
 	gm_frame_lock = 0;
@@ -249,7 +251,7 @@ void gm_frame_cost(gm_thread_t *t)
 
 void gm_frame_end(gm_thread_t *t, unsigned source)
 {
-	uint64_t frame, sum[6] = {0}, nthreads, i, active = 0, ticks_total = 0;
+	uint64_t frame, sum[6] = {0}, nthreads, i, active = 0, ticks_total = 0, at, length;
 	int64_t live = 0, peak_growth = 0;
 	uint32_t flags = 0;
 	gmtrace_spike_t spike;
@@ -266,7 +268,11 @@ void gm_frame_end(gm_thread_t *t, unsigned source)
 	while (__atomic_exchange_n(&gm_frame_lock, 1, __ATOMIC_ACQUIRE))
 		__builtin_ia32_pause();
 	frame = __atomic_add_fetch(&gm_frame_number, 1, __ATOMIC_RELAXED);
-	gm_thread_put(t, gm_rec_w0(frame, gm_rec_frame, 0), source);
+	at = gm_thread_put(t, gm_rec_w0(frame, gm_rec_frame, 0), source);
+	/* a thread's allocator estimate is at most the frame's length: one timed
+	 * call preempted would otherwise count timing_sample times over */
+	length = gm_frame_end_tsc && at > gm_frame_end_tsc ? at - gm_frame_end_tsc : UINT64_MAX;
+	gm_frame_end_tsc = at;
 	nthreads = __atomic_load_n(&gm_session_log.hdr->nthreads, __ATOMIC_RELAXED);
 	if (nthreads > 16384)
 		nthreads = 16384;
@@ -287,6 +293,8 @@ void gm_frame_end(gm_thread_t *t, unsigned source)
 		d[2] = now.alloc_bytes - s->alloc_bytes;
 		d[3] = now.free_bytes - s->free_bytes;
 		d[4] = now.alloc_ticks - s->alloc_ticks;
+		if (d[4] > length)
+			d[4] = length;
 		live += now.live;
 		/* growth above the live bytes this thread began the frame with */
 		if (pf == frame - 1 && peak > s->live)

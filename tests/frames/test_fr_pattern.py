@@ -8,7 +8,8 @@ previous frame's (fr_pattern.c); frame S adds a burst of 5000. Checked:
  - `gmtrace frames --json` per_frame rows (all allocations) equal them too;
  - spikes: absolute limit alone, relative limit alone; the callback;
  - GMTRACE_LEVEL=frames: no allocation records, one frame_sum per frame, and
-   per-frame counts equal to the events run's, usable-size bytes exact.
+   per-frame counts equal to the events run's, usable-size bytes exact;
+ - with one call in 1,000 timed, no frame's allocator time exceeds its length.
 """
 import pytest
 
@@ -176,3 +177,24 @@ def test_frames_level_counts_equal_events_run(events_run, frames_run):
     assert [v - base for v in peak][1:] == usable["peak_live_bytes"][1:], (
         "peak_live_bytes: " + first_mismatch([v - base for v in peak][1:],
                                              usable["peak_live_bytes"][1:]))
+
+
+@pytest.mark.parametrize("level", ["events", "frames"])
+def test_allocator_time_never_exceeds_the_frame(tmp_path, level):
+    """One call in 1,000 timed (GMTRACE_TIMING_SAMPLE=1000) counts 1,000
+    times: a timed call of some tens of ns would stand for tens of µs in a
+    frame of a few µs. A thread's estimate is cut to the frame's length,
+    so no frame after the first (whose start is not a frame end) reports
+    more time in the allocator than it lasted; a few frames still have
+    some. The bound is in TSC ticks, frame_ns comes from the clock fit:
+    they may differ by a nanosecond or two."""
+    run = run_fixture("fr_pattern", [F, S], tmp_path,
+                      {"GMTRACE_TIMING_SAMPLE": "1000", "GMTRACE_LEVEL": level,
+                       "GMTRACE_SPIKE_FACTOR": "0"})
+    rep, _ = frames_json(run.capture)
+    frame_ns = per_frame_column(rep, "frame_ns")
+    alloc_ns = per_frame_column(rep, "alloc_ns")
+    over = [(n + 1, f, a) for n, (f, a) in enumerate(zip(frame_ns, alloc_ns))
+            if n > 0 and a > f + f // 1000 + 2]
+    assert over == [], f"frames whose allocator time exceeds their length: {over[:5]}"
+    assert sum(1 for a in alloc_ns if a > 0) >= 3, alloc_ns
