@@ -100,6 +100,19 @@ int gm_drain_game_look(int pid, gm_drain_game_t *g);
 
 #define GM_DRAIN_WINDOW_NS 50000000ull /* the watch's window */
 
+/* How long an outside drainer may stay silent before the game takes its
+ * capture back (its beat: gm_ring_header_t.drain_beat_ns). */
+#define GM_DRAIN_SILENCE_NS 2000000000ull
+
+/* Whether a drainer whose last beat was at beat_ns has been silent for
+ * GM_DRAIN_SILENCE_NS at now_ns (both CLOCK_MONOTONIC). A beat after now
+ * (written while the caller was on its way from reading the clock) is a
+ * drainer alive, not 2^64 ns of silence. */
+static inline int gm_drain_silent(uint64_t now_ns, uint64_t beat_ns)
+{
+	return beat_ns < now_ns && now_ns - beat_ns >= GM_DRAIN_SILENCE_NS;
+}
+
 /* Whether producers drain their own chunks now: d->help, and the verdict
  * of the watch of whichever drainer runs it, this one or `gmtrace run`'s
  * (published in the log's header as help_now). */

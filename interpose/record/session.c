@@ -455,19 +455,28 @@ static void gm_session_close_files(void)
 static void gm_session_takeover(uint64_t now, int at_exit)
 {
 	gm_ring_header_t *h = gm_session_log.hdr;
-	uint32_t i, backlog = 0;
+	uint32_t i, backlog = 0, tid;
 	int64_t end;
 	int fd;
-	if (now - __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED) < 2000000000ull)
+	if (!gm_drain_silent(now, __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED)))
 		return;
 	for (i = 0; i < h->nchunks; i++)
 		backlog += __atomic_load_n(&gm_session_log.chunks[i].state, __ATOMIC_RELAXED) ==
 		           gm_chunk_committed;
 	if (backlog == 0 && !at_exit && !gm_drain_helping(&gm_session_drain))
 		return;
-	fd = open(gm_session_capture, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	/* under the drain lock: a drainer slow, not gone, may be writing a
+	 * block, which the cut below would lose; and once it has the lock the
+	 * silence must still hold */
+	tid = gm_thread_self.os_tid ? gm_thread_self.os_tid : (uint32_t)gm_support_gettid();
+	if (!gm_session_drain_lock_wait(tid))
 		return;
+	if (!gm_drain_silent(gm_support_mono_ns(),
+	                     __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED)) ||
+	    (fd = open(gm_session_capture, O_RDWR | O_CLOEXEC)) < 0) {
+		gm_ring_drain_unlock(&gm_session_log);
+		return;
+	}
 	/* the game's threads stop draining into the descriptor they had while
 	 * the drainer goes over to the new one (helping resumes after it) */
 	gm_session_helpers_end();
@@ -477,6 +486,7 @@ static void gm_session_takeover(uint64_t now, int at_exit)
 	end = gm_drain_valid_end(fd);
 	if (end < 0 || ftruncate(fd, end) != 0 || lseek(fd, end, SEEK_SET) < 0) {
 		close(fd);
+		gm_ring_drain_unlock(&gm_session_log);
 		return;
 	}
 	gm_drain_init(&gm_session_drain, &gm_session_log, fd, (uint64_t)end,
@@ -487,6 +497,7 @@ static void gm_session_takeover(uint64_t now, int at_exit)
 	gm_drain_prepare(&gm_session_drain, h->chunk_bytes);
 	gm_session_options.drain_external = 0;
 	h->external = 0;
+	gm_ring_drain_unlock(&gm_session_log);
 	gm_support_warn("the outside drainer stopped; the game drains its own log again", 0, 0);
 }
 
