@@ -67,6 +67,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_run(gm_cmd_dump, "dump", "--json");
 	fuzz_run(gm_cmd_frames, "frames", NULL);
 	fuzz_run(gm_cmd_frames, "frames", "--json");
+	{
+		/* the capture against itself: both sides read, every figure */
+		char *argv[] = {(char *)"frames", (char *)"--compare", fuzz_path, fuzz_path, NULL};
+		gm_cmd_frames(4, argv);
+	}
 	fuzz_run(gm_cmd_assets, "assets", "--json");
 	fuzz_run(gm_cmd_transitions, "transitions", NULL);
 	fuzz_run(gm_cmd_pools, "pools", "--json");

@@ -34,7 +34,7 @@ if ! command -v clang >/dev/null; then
 fi
 
 src=(tests/fuzz/fuzz_capture.c
-	analysis/cmd/{args,summary,dump,frames,assets,transitions,pools,budgets,platforms,stacks,trace,html,live}.c
+	analysis/cmd/{args,summary,dump,frames,framescmp,assets,transitions,pools,budgets,platforms,stacks,trace,html,live}.c
 	analysis/log/reader.c analysis/log/compact.c
 	analysis/model/{live,frames,pools,assets,budgets,platforms,stacks,symbols}.c
 	analysis/report/{json,text,top,heatmap,callsite}.c
