@@ -584,7 +584,7 @@ static int gm_frames_cmd_rate_text(const gm_frames_cmd_t *c)
 	if (rc < 0)
 		return rc;
 	printf("\nallocation rate (per second of game time): %.1f allocations/s, %s/s\n",
-	       rt.allocations_per_s, gm_text_size(a, sizeof(a), (uint64_t)rt.bytes_per_s));
+	       rt.allocations_per_s, gm_text_size(a, sizeof(a), gm_text_whole(rt.bytes_per_s)));
 	printf("  per wall-clock second (%llu s): allocations min %llu, median %llu, max %llu;",
 	       (unsigned long long)rt.seconds, (unsigned long long)rt.min,
 	       (unsigned long long)rt.median, (unsigned long long)rt.max);

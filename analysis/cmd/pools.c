@@ -301,7 +301,7 @@ static void gm_pools_cmd_pool_text(const gm_pools_t *p, const gm_pools_pool_t *p
 		printf(", %.1f per second", pool->overflows_per_s);
 	putchar('\n');
 	printf("  idle memory  mean %s, %s at the peak\n",
-	       gm_text_size(a, sizeof(a), (uint64_t)(pool->idle_bytes_mean + 0.5)),
+	       gm_text_size(a, sizeof(a), gm_text_whole(pool->idle_bytes_mean)),
 	       gm_text_size(b, sizeof(b), pool->idle_bytes_at_peak));
 	printf("  avoided      %llu allocations", (unsigned long long)pool->served);
 	if (pool->cost_known)

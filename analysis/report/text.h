@@ -13,6 +13,18 @@
 /* Enough room for any gm_text_size() or gm_text_duration() result. */
 #define GM_TEXT_MAX 32
 
+/* A computed figure (a mean, a rate) as a whole number to show, rounded:
+ * 0 below 0 or NaN, UINT64_MAX from 2^64 on (a damaged capture can make
+ * any figure; converting such a double is undefined behaviour in C). */
+static inline uint64_t gm_text_whole(double v)
+{
+	if (!(v > 0))
+		return 0;
+	if (v >= 18446744073709551615.0) /* the literal is 2^64 as a double */
+		return UINT64_MAX;
+	return (uint64_t)(v + 0.5); /* below 2^64 still: from 2^53 on, + 0.5 rounds to v */
+}
+
 /* Writes bytes in binary units: "512 B", "1.5 KiB", "3.0 GiB". Returns buf;
  * the text is cut to n bytes (GM_TEXT_MAX is always enough). */
 const char *gm_text_size(char *buf, size_t n, uint64_t bytes);

@@ -69,6 +69,20 @@ Test(text, quoted_strings_escape_what_a_terminal_would_garble)
 	free(got);
 }
 
+Test(text, whole_numbers_of_computed_figures_saturate)
+{
+	cr_expect_eq(gm_text_whole(0.0 / 0.0), 0, "NaN");
+	cr_expect_eq(gm_text_whole(-5.0), 0);
+	cr_expect_eq(gm_text_whole(0.49), 0);
+	cr_expect_eq(gm_text_whole(0.5), 1);
+	cr_expect_eq(gm_text_whole(1234.6), 1235);
+	cr_expect_eq(gm_text_whole(18446744073709549568.0), 18446744073709549568ull,
+	             "the largest double below 2^64");
+	cr_expect_eq(gm_text_whole(18446744073709551616.0), UINT64_MAX, "2^64");
+	cr_expect_eq(gm_text_whole(3.6e19), UINT64_MAX, "a rate a damaged capture made");
+	cr_expect_eq(gm_text_whole(1.0 / 0.0), UINT64_MAX);
+}
+
 Test(text, sizes_in_binary_units_up_to_exbibytes)
 {
 	static const struct {
