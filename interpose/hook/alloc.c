@@ -160,7 +160,7 @@ static inline __attribute__((always_inline)) void *gm_hook_alloc_timed(gm_thread
 			gm_event_alloc(t, p, n, kind, t0, gm_hook_usable(p), 0, 0);
 		return p;
 	}
-	gm_event_cost(acc, n, now - t0);
+	gm_event_cost(acc, n, gm_event_ticks(t0, now));
 	return p;
 }
 
@@ -244,7 +244,8 @@ static __attribute__((noinline)) void gm_hook_free_slow(void *p, unsigned kind, 
 	if (t->sample_left == 1 && (acc = gm_hook_free_record(t, p, kind, sized, &t0)) != NULL) {
 		t->sample_left = gm_thread_sample_every;
 		gm_real.free(p);
-		GM_ACC_ADD(acc->alloc_ticks, (gm_support_tsc() - t0) * gm_thread_sample_every);
+		GM_ACC_ADD(acc->alloc_ticks,
+		           gm_event_ticks(t0, gm_support_tsc()) * gm_thread_sample_every);
 		return;
 	}
 	t0 = gm_event_clock(t);

@@ -62,6 +62,13 @@ static inline __attribute__((always_inline)) uint64_t gm_event_clock(gm_thread_t
 	return 0;
 }
 
+/* Ticks from t0 to t1 of a timed call; 0 when the counter went back (the
+ * thread moved to a CPU whose counter runs behind), not 2^64 - a few. */
+static inline __attribute__((always_inline)) uint64_t gm_event_ticks(uint64_t t0, uint64_t t1)
+{
+	return t1 > t0 ? t1 - t0 : 0;
+}
+
 /* Frames level: this thread's live bytes moved by delta (usable size). */
 static inline __attribute__((always_inline)) void gm_event_live(gm_frame_acc_t *acc, int64_t delta)
 {
@@ -136,7 +143,7 @@ static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t,
 	if (GM_UNLIKELY(gm_context_asset_now != NULL))
 		gm_event_asset_bytes(n);
 	if (GM_UNLIKELY(t0 != 0))
-		gm_event_cost(acc, n, (done ? done : now) - t0);
+		gm_event_cost(acc, n, gm_event_ticks(t0, done ? done : now));
 }
 
 /* A free of p (sized: size given by a sized delete; usable: frames level). */
@@ -162,7 +169,8 @@ gm_event_free(gm_thread_t *t, void *p, unsigned kind, size_t sized, size_t usabl
 static inline void gm_event_timed(gm_thread_t *t, uint64_t t0)
 {
 	if (t->acc)
-		GM_ACC_ADD(t->acc->alloc_ticks, (gm_support_tsc() - t0) * gm_thread_sample_every);
+		GM_ACC_ADD(t->acc->alloc_ticks,
+		           gm_event_ticks(t0, gm_support_tsc()) * gm_thread_sample_every);
 }
 
 #endif
