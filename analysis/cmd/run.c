@@ -478,6 +478,12 @@ int gm_cmd_run(int argc, char **argv)
 		long got = 0;
 		int all_over = 1;
 		gm_run_scan(dir, procs, &nprocs);
+		/* every game hears from us each round, also while closing another
+		 * one's capture takes seconds */
+		for (int k = 0; k < nprocs; k++)
+			if (procs[k].attached && !procs[k].log.done &&
+			    strcmp(drain, "internal") != 0)
+				gm_attach_beat(&procs[k].log);
 		for (int k = 0; k < nprocs; k++) {
 			gm_run_proc_t *p = &procs[k];
 			if (!p->attached || p->log.done)

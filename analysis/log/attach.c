@@ -64,13 +64,20 @@ err:
 static void gm_attach_reposition(gm_attach_t *a)
 {
 	int64_t end = gm_drain_valid_end(a->fd);
-	if (end > 0 && (uint64_t)end != a->drain.file_bytes) {
-		if (ftruncate(a->fd, end) == 0 && lseek(a->fd, end, SEEK_SET) == end)
-			a->drain.file_bytes = (uint64_t)end;
-	} else if (end > 0) {
-		lseek(a->fd, end, SEEK_SET);
-	}
+	if (end > 0 && (uint64_t)end != a->drain.file_bytes && ftruncate(a->fd, end) != 0)
+		end = -1;
+	/* no valid end to go to: at least never write over what is there */
+	end = end > 0 ? lseek(a->fd, end, SEEK_SET) : lseek(a->fd, 0, SEEK_END);
+	if (end >= 0)
+		a->drain.file_bytes = (uint64_t)end;
 	a->positioned = 1;
+}
+
+void gm_attach_beat(gm_attach_t *a)
+{
+	if (a->ring.hdr && !a->done)
+		__atomic_store_n(&a->ring.hdr->drain_beat_ns, gm_support_mono_ns(),
+		                 __ATOMIC_RELAXED);
 }
 
 long gm_attach_pass(gm_attach_t *a, int partial)
@@ -89,6 +96,9 @@ long gm_attach_pass(gm_attach_t *a, int partial)
 		gm_drain_clock(&a->drain);
 		a->last_clock_ns = now;
 	}
+	/* and again after the pass, which may have taken long (a full log,
+	 * the disk): the game must not take a live drainer for a gone one */
+	gm_attach_beat(a);
 	gm_ring_drain_unlock(&a->ring);
 	return got;
 }
@@ -120,6 +130,7 @@ int gm_attach_close(gm_attach_t *a)
 	gm_drain_pass(&a->drain, 1);
 	gm_drain_clock(&a->drain);
 	gm_drain_trim(&a->drain);
+	gm_attach_beat(a);
 	gm_ring_drain_unlock(&a->ring);
 	rc = a->drain.error;
 	gm_drain_free(&a->drain);

@@ -32,8 +32,13 @@ typedef struct gm_attach {
 int gm_attach_open(gm_attach_t *a, const char *shm_name, const char *capture, char *err,
                    size_t errlen);
 
+/* Says to the game that this drainer is alive (its beat, in the log's
+ * header): a game that hears none for 2 s drains its own log again. */
+void gm_attach_beat(gm_attach_t *a);
+
 /* One drain pass (partial: also the prefixes of chunks still being
- * written). Returns bytes drained or a negative errno. */
+ * written), with a beat before and after. Returns bytes drained or a
+ * negative errno. */
 long gm_attach_pass(gm_attach_t *a, int partial);
 
 /* 1 if the process that writes the log ended (cleanly or not). */

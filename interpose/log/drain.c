@@ -290,10 +290,10 @@ static void gm_drain_sync_end(gm_drain_t *d)
 	 * each time would make drainers taking turns quadratic) */
 	end = gm_drain_valid_end_from(
 	        d->fd, (uint64_t)st.st_size > d->file_bytes ? (int64_t)d->file_bytes : 0);
-	if (end <= 0)
-		return;
-	if (end != st.st_size && ftruncate(d->fd, end) != 0)
-		return;
+	/* no valid end to go to (the file is no longer a capture, a read or
+	 * the cut failed): at least never write over what others appended */
+	if (end <= 0 || (end != st.st_size && ftruncate(d->fd, end) != 0))
+		end = st.st_size;
 	if (lseek(d->fd, end, SEEK_SET) == end)
 		d->file_bytes = (uint64_t)end;
 }

@@ -455,7 +455,7 @@ static void gm_session_close_files(void)
 static void gm_session_takeover(uint64_t now, int at_exit)
 {
 	gm_ring_header_t *h = gm_session_log.hdr;
-	uint32_t i, backlog = 0, tid;
+	uint32_t i, backlog = 0, tid, tries;
 	int64_t end;
 	int fd;
 	if (!gm_drain_silent(now, __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED)))
@@ -466,16 +466,32 @@ static void gm_session_takeover(uint64_t now, int at_exit)
 	if (backlog == 0 && !at_exit && !gm_drain_helping(&gm_session_drain))
 		return;
 	/* under the drain lock: a drainer slow, not gone, may be writing a
-	 * block, which the cut below would lose; and once it has the lock the
-	 * silence must still hold */
+	 * block, which the cut below would lose. Waiting for it (up to 2 s; a
+	 * dead holder's lock is broken) ends as soon as it beats again. */
 	tid = gm_thread_self.os_tid ? gm_thread_self.os_tid : (uint32_t)gm_support_gettid();
-	if (!gm_session_drain_lock_wait(tid))
-		return;
-	if (!gm_drain_silent(gm_support_mono_ns(),
-	                     __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED)) ||
-	    (fd = open(gm_session_capture, O_RDWR | O_CLOEXEC)) < 0) {
-		gm_ring_drain_unlock(&gm_session_log);
-		return;
+	for (tries = 0; !gm_ring_drain_lock(&gm_session_log, tid); tries++) {
+		struct timespec ts = {0, 100000};
+		if (tries == 20000 ||
+		    !gm_drain_silent(gm_support_mono_ns(),
+		                     __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED)))
+			return;
+		nanosleep(&ts, NULL);
+	}
+	/* with the lock: still silent, and not taken back already (the agent
+	 * and the exiting thread may both come here) */
+	if (!gm_session_options.drain_external ||
+	    !gm_drain_silent(gm_support_mono_ns(),
+	                     __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED)))
+		goto unlock;
+	/* the new descriptor at the capture's valid end first: if that fails,
+	 * nothing of the drainer in place has changed */
+	fd = open(gm_session_capture, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		goto unlock;
+	end = gm_drain_valid_end(fd);
+	if (end < 0 || ftruncate(fd, end) != 0 || lseek(fd, end, SEEK_SET) < 0) {
+		close(fd);
+		goto unlock;
 	}
 	/* the game's threads stop draining into the descriptor they had while
 	 * the drainer goes over to the new one (helping resumes after it) */
@@ -483,12 +499,6 @@ static void gm_session_takeover(uint64_t now, int at_exit)
 	gm_session_close_files();
 	gm_drain_free(&gm_session_drain); /* their packing buffer: made again below */
 	__atomic_store_n(&h->help_now, 0, __ATOMIC_RELAXED);
-	end = gm_drain_valid_end(fd);
-	if (end < 0 || ftruncate(fd, end) != 0 || lseek(fd, end, SEEK_SET) < 0) {
-		close(fd);
-		gm_ring_drain_unlock(&gm_session_log);
-		return;
-	}
 	gm_drain_init(&gm_session_drain, &gm_session_log, fd, (uint64_t)end,
 	              gm_session_options.compress, gm_mem_alloc, gm_mem_free);
 	gm_drain_watch_cpu(&gm_session_drain, 0);
@@ -499,6 +509,9 @@ static void gm_session_takeover(uint64_t now, int at_exit)
 	h->external = 0;
 	gm_ring_drain_unlock(&gm_session_log);
 	gm_support_warn("the outside drainer stopped; the game drains its own log again", 0, 0);
+	return;
+unlock:
+	gm_ring_drain_unlock(&gm_session_log);
 }
 
 /* The capture cannot be written (disk full, the game closed our file
