@@ -980,15 +980,12 @@ Test(drain, a_backlog_or_a_final_pass_takes_everything)
 	}
 }
 
-/* The watch: no core is free when at least half the drainer's wake-ups
- * (and 3 or more) came with a preemption of the game's threads, and the
- * game used more than ncpu - 0.9 CPUs. */
 Test(drain, an_outside_drainer_is_silent_after_two_seconds_without_a_beat)
 {
 	const uint64_t s = 1000000000ull, now = 100 * s;
 	cr_expect_eq(gm_drain_silent(now, now - 2 * s), 1);
 	cr_expect_eq(gm_drain_silent(now, now - 2 * s + 1), 0);
-	cr_expect_eq(gm_drain_silent(now, 0), 1, "never beat since the log's clock sample");
+	cr_expect_eq(gm_drain_silent(now, 0), 1);
 	cr_expect_eq(gm_drain_silent(now, now), 0);
 	/* the drainer beat after the caller read the clock: alive (the
 	 * difference must not wrap around to 2^64 ns of silence) */
@@ -996,6 +993,9 @@ Test(drain, an_outside_drainer_is_silent_after_two_seconds_without_a_beat)
 	cr_expect_eq(gm_drain_silent(now, now + 3 * s), 0);
 }
 
+/* The watch: no core is free when at least half the drainer's wake-ups
+ * (and 3 or more) came with a preemption of the game's threads, and the
+ * game used more than ncpu - 0.9 CPUs. */
 Test(drain, cpu_verdict)
 {
 	const uint64_t w = 50000000; /* a 50 ms window */
