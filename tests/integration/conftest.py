@@ -138,9 +138,23 @@ def run_captures_json(stdout):
     return found[0]["captures"]
 
 
+# When this test run began: a log in /dev/shm older than that belongs to an
+# earlier process that had the same pid (pids come round again, 32768 of them
+# by default), left there by some earlier run, not to the process under test.
+_RUN_STARTED = time.time()
+
+
 def shm_logs(pid):
-    """Shared-memory logs /dev/shm/gmtrace.<pid>.* left for pid."""
-    return sorted(glob.glob(f"/dev/shm/gmtrace.{pid}.*"))
+    """Shared-memory logs /dev/shm/gmtrace.<pid>.* left for pid by a process
+    of this test run."""
+    logs = []
+    for path in glob.glob(f"/dev/shm/gmtrace.{pid}.*"):
+        try:
+            if os.stat(path).st_mtime >= _RUN_STARTED - 1:
+                logs.append(path)
+        except FileNotFoundError:
+            pass
+    return sorted(logs)
 
 
 def wait_for(predicate, timeout, what, interval=0.01):
