@@ -1139,40 +1139,29 @@ static void gm_reader_ptrs_remove(gm_reader_ptrs_t *p, uint64_t ptr)
 	p->slot[i] = 0;
 }
 
-/* A record's effect on addresses: *freed (0: none) stops being live, then
- * *made (0: none) becomes live. */
-static void gm_reader_effect(const gm_reader_stream_t *s, uint64_t *freed, uint64_t *made)
+/* A record's effect on addresses (w0, its extra words, units): *freed
+ * (0: none) stops being live, then *made (0: none) becomes live; a realloc
+ * in place has both equal. */
+static void gm_reader_effect(uint64_t w0, const uint64_t *extra, unsigned units, uint64_t *freed,
+                             uint64_t *made)
 {
-	unsigned type = gm_rec_type(s->w0);
+	unsigned type = gm_rec_type(w0);
 
 	*freed = *made = 0;
-	if (type == gm_rec_alloc)
-		*made = gm_rec_a(s->w0);
-	else if (type == gm_rec_free)
-		*freed = gm_rec_a(s->w0);
-	else if (type == gm_rec_realloc) {
-		*freed = s->extra[0];
-		*made = gm_rec_a(s->w0);
-	}
-}
-
-/* Whether a record (w0, its extra words, units) makes ptr live (an alloc
- * or realloc result), or stops it being live (a free, or a realloc moving
- * away from it). */
-static int gm_reader_makes(uint64_t w0, uint64_t ptr)
-{
-	unsigned type = gm_rec_type(w0);
-
-	return (type == gm_rec_alloc || type == gm_rec_realloc) && gm_rec_a(w0) == ptr;
-}
-
-static int gm_reader_frees(uint64_t w0, const uint64_t *extra, unsigned units, uint64_t ptr)
-{
-	unsigned type = gm_rec_type(w0);
-
+	if (type == gm_rec_alloc || type == gm_rec_realloc)
+		*made = gm_rec_a(w0);
 	if (type == gm_rec_free)
-		return gm_rec_a(w0) == ptr;
-	return type == gm_rec_realloc && units >= 2 && extra[0] == ptr && gm_rec_a(w0) != ptr;
+		*freed = gm_rec_a(w0);
+	else if (type == gm_rec_realloc && units >= 2)
+		*freed = extra[0];
+}
+
+/* Whether a record of those effects is what a wait for ptr needs: an
+ * allocation of ptr (want_alloc: an alloc or realloc result), or a free of
+ * it (a free, or a realloc moving away from it). */
+static int gm_reader_wanted(uint64_t freed, uint64_t made, int want_alloc, uint64_t ptr)
+{
+	return want_alloc ? made == ptr : freed == ptr && made != ptr;
 }
 
 /* Whether stream s (another thread's) holds the record a wait for ptr
@@ -1186,15 +1175,18 @@ static int gm_reader_frees(uint64_t w0, const uint64_t *extra, unsigned units, u
 static int gm_reader_look_stream(const gm_reader_stream_t *s, int want_alloc, uint64_t ptr,
                                  uint64_t until)
 {
-	uint64_t w0 = s->w0, tsc = s->tsc, prev = s->tsc;
+	uint64_t w0 = s->w0, tsc = s->tsc, prev = s->tsc, freed, made;
 	const uint64_t *extra = s->extra;
 	unsigned units = s->nextra + 1;
 	size_t at = s->pos;
 	int found = 0;
 
 	for (;;) {
-		int makes = gm_reader_makes(w0, ptr),
-		    frees = gm_reader_frees(w0, extra, units, ptr);
+		int makes, frees;
+
+		gm_reader_effect(w0, extra, units, &freed, &made);
+		makes = gm_reader_wanted(freed, made, 1, ptr);
+		frees = gm_reader_wanted(freed, made, 0, ptr);
 
 		if (found) {
 			if (frees)
@@ -1263,7 +1255,7 @@ static int gm_reader_must_wait(const gm_reader_t *r, uint32_t t, gm_reader_wait_
 	const gm_reader_stream_t *s = &r->streams[t];
 	uint64_t freed, made;
 
-	gm_reader_effect(s, &freed, &made);
+	gm_reader_effect(s->w0, s->extra, s->nextra + 1, &freed, &made);
 	w->stream = t;
 	w->until = s->tsc + r->slack;
 	if (freed && !gm_reader_ptrs_has(&r->live, freed)) {
@@ -1284,7 +1276,8 @@ static void gm_reader_applied(gm_reader_t *r, uint32_t t)
 	uint64_t freed, made;
 	uint32_t i;
 
-	gm_reader_effect(&r->streams[t], &freed, &made);
+	gm_reader_effect(r->streams[t].w0, r->streams[t].extra, r->streams[t].nextra + 1, &freed,
+	                 &made);
 	if (freed)
 		gm_reader_ptrs_remove(&r->live, freed);
 	if (made && gm_reader_ptrs_add(&r->live, made) < 0) {
@@ -1300,8 +1293,7 @@ static void gm_reader_applied(gm_reader_t *r, uint32_t t)
 	for (i = 0; i < r->nwaits; i++) {
 		const gm_reader_wait_t *w = &r->waits[i];
 
-		if (w->stream != t && w->ptr == (w->want_alloc ? made : freed) &&
-		    (w->want_alloc || made != freed)) {
+		if (w->stream != t && gm_reader_wanted(freed, made, w->want_alloc, w->ptr)) {
 			r->ready = w->stream;
 			break;
 		}
