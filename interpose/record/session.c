@@ -374,14 +374,21 @@ static int gm_session_announce(void)
 /* The drain lock for a last pass (exit, exec): the agent may hold it for
  * the pass it is in, which takes milliseconds; giving up there loses what
  * this pass was for (at an exec, every record not yet in the file). Waits
- * up to 2 s; a holder that died is broken by gm_ring_drain_lock. */
-static int gm_session_drain_lock_wait(uint32_t tid)
+ * up to 2 s; a holder that died is broken by gm_ring_drain_lock. For a
+ * takeover (while_silent), it gives up as soon as the outside drainer
+ * beats again. */
+static int gm_session_drain_lock_wait(uint32_t tid, int while_silent)
 {
 	int tries;
 	for (tries = 0; tries < 20000; tries++) {
 		struct timespec ts = {0, 100000};
 		if (gm_ring_drain_lock(&gm_session_log, tid))
 			return 1;
+		if (while_silent &&
+		    !gm_drain_silent(
+		            gm_support_mono_ns(),
+		            __atomic_load_n(&gm_session_log.hdr->drain_beat_ns, __ATOMIC_RELAXED)))
+			return 0;
 		nanosleep(&ts, NULL);
 	}
 	return 0;
@@ -415,7 +422,7 @@ static void gm_session_drain_last(void)
 	if (gm_session_fd < 0)
 		return;
 	gm_session_helpers_end();
-	if (!gm_session_drain_lock_wait(tid))
+	if (!gm_session_drain_lock_wait(tid, 0))
 		return;
 	gm_drain_pass(&gm_session_drain, 1);
 	__atomic_store_n(&gm_session_log.hdr->drain_beat_ns, gm_support_mono_ns(),
@@ -455,7 +462,7 @@ static void gm_session_close_files(void)
 static void gm_session_takeover(uint64_t now, int at_exit)
 {
 	gm_ring_header_t *h = gm_session_log.hdr;
-	uint32_t i, backlog = 0, tid, tries;
+	uint32_t i, backlog = 0, tid;
 	int64_t end;
 	int fd;
 	if (!gm_drain_silent(now, __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED)))
@@ -469,14 +476,8 @@ static void gm_session_takeover(uint64_t now, int at_exit)
 	 * block, which the cut below would lose. Waiting for it (up to 2 s; a
 	 * dead holder's lock is broken) ends as soon as it beats again. */
 	tid = gm_thread_self.os_tid ? gm_thread_self.os_tid : (uint32_t)gm_support_gettid();
-	for (tries = 0; !gm_ring_drain_lock(&gm_session_log, tid); tries++) {
-		struct timespec ts = {0, 100000};
-		if (tries == 20000 ||
-		    !gm_drain_silent(gm_support_mono_ns(),
-		                     __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED)))
-			return;
-		nanosleep(&ts, NULL);
-	}
+	if (!gm_session_drain_lock_wait(tid, 1))
+		return;
 	/* with the lock: still silent, and not taken back already (the agent
 	 * and the exiting thread may both come here) */
 	if (!gm_session_options.drain_external ||
