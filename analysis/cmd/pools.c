@@ -238,8 +238,7 @@ static const char *gm_pools_cmd_ns(double ns, char *buf, size_t n)
 	else if (ns < 1000)
 		snprintf(buf, n, "%.1f ns", ns);
 	else
-		gm_text_duration(buf, n,
-		                 ns >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)(ns + 0.5));
+		gm_text_duration(buf, n, gm_text_whole(ns));
 	return buf;
 }
 
