@@ -85,8 +85,9 @@ long gm_attach_pass(gm_attach_t *a, int partial)
 	uint64_t now = gm_support_mono_ns();
 	long got;
 	/* the beat says this drainer is alive, whoever holds the lock: the
-	 * game's threads draining their own chunks may hold it at every look */
-	__atomic_store_n(&a->ring.hdr->drain_beat_ns, now, __ATOMIC_RELAXED);
+	 * game's threads draining their own chunks may hold it at every look;
+	 * and closing another game's capture may just have taken seconds */
+	gm_attach_beat(a);
 	if (!gm_ring_drain_lock(&a->ring, (uint32_t)getpid()))
 		return 0; /* another drainer is at work */
 	if (!a->positioned)
