@@ -105,7 +105,10 @@ typedef struct gm_reader_sample {
 } gm_reader_sample_t;
 
 /* The addresses live at the point of the merge: open addressing, linear
- * probing, 0 = empty slot (address 0 is never live). */
+ * probing, 0 = empty slot (address 0 is never live). The same scheme as
+ * model/live.h's map of live blocks, kept to addresses alone: every
+ * command pays for this set besides its own map, 16 bytes a live block here
+ * against about 53 for the map's entries. */
 typedef struct gm_reader_ptrs {
 	uint64_t *slot;
 	size_t cap, n; /* cap: a power of two, or 0 */
