@@ -93,6 +93,12 @@ typedef struct gm_reader_stream {
 	uint64_t w0, w1, tsc, head_at;
 	const uint64_t *extra;
 	uint32_t nextra;
+	/* its next block decoded ahead by a look-ahead (gm_reader_peek), taken
+	 * over when the stream gets there: peek_block is the block's index + 1,
+	 * or 0 */
+	uint64_t *peek_buf;
+	size_t peek_cap, peek_block;
+	const uint64_t *peek_w;
 } gm_reader_stream_t;
 
 /* TSC -> ns: ns = ns0 + (tsc - tsc0) * num / den, or ns = tsc when den == 0. */
@@ -523,119 +529,155 @@ static int gm_reader_order(gm_reader_t *r)
 }
 
 /* Makes room for n bytes in a stream's decode buffer. Returns 0 or -ENOMEM. */
-static int gm_reader_reserve(gm_reader_stream_t *s, size_t n)
+static int gm_reader_reserve(uint64_t **buf, size_t *cap, size_t n)
 {
-	uint64_t *buf;
+	uint64_t *p;
 
-	if (n <= s->cap)
+	if (n <= *cap)
 		return 0;
-	buf = realloc(s->buf, n);
-	if (!buf)
+	p = realloc(*buf, n);
+	if (!p)
 		return -ENOMEM;
-	s->buf = buf;
-	s->cap = n;
+	*buf = p;
+	*cap = n;
 	return 0;
 }
 
-/* Loads a stream's next block. Returns 0, or -1 after noting the damage. */
-static int gm_reader_load(gm_reader_t *r, gm_reader_stream_t *s)
+/* Damage found decoding a block: noted when note is set (a stream loading
+ * it), not when a look-ahead reads it early (the stream notes it when it
+ * gets there). */
+#define GM_READER_DECODE_FAIL(...)                               \
+	do {                                                     \
+		if (note)                                        \
+			gm_reader_damage(r, b->at, __VA_ARGS__); \
+		return NULL;                                     \
+	} while (0)
+
+/* Block b's records as words: in place (raw, 8-byte aligned) or decoded
+ * into *buf (of *cap bytes, grown as needed). NULL when the block is
+ * damaged or memory runs out. */
+static const uint64_t *gm_reader_decode(gm_reader_t *r, const gm_reader_block_t *b, uint64_t **buf,
+                                        size_t *cap, int note)
 {
-	const gm_reader_block_t *b = &r->blocks[s->next++];
 	const unsigned char *payload = r->map + b->payload;
 
-	s->w = NULL;
-	if (b->skip % GM_REC_UNIT != 0) {
-		gm_reader_damage(r, b->at,
-		                 "block overlaps an earlier one by %u bytes, not whole records",
-		                 b->skip);
-		return -1;
-	}
+	if (b->skip % GM_REC_UNIT != 0)
+		GM_READER_DECODE_FAIL(
+		        "block overlaps an earlier one by %u bytes, not whole records", b->skip);
 	if (b->kind == gm_block_raw) {
-		if (((uintptr_t)payload & (sizeof(uint64_t) - 1)) == 0) {
-			s->w = (const uint64_t *)(const void *)payload;
-		} else {
-			if (gm_reader_reserve(s, b->raw_bytes) < 0)
-				goto nomem;
-			memcpy(s->buf, payload, b->raw_bytes);
-			s->w = s->buf;
-		}
-	} else if (b->kind == gm_block_packed || b->kind == gm_block_packed2) {
-		gm_unpack_fn unpack = gm_unpack_for(b->kind);
-		if (gm_reader_reserve(s, b->raw_bytes) < 0)
+		if (((uintptr_t)payload & (sizeof(uint64_t) - 1)) == 0)
+			return (const uint64_t *)(const void *)payload;
+		if (gm_reader_reserve(buf, cap, b->raw_bytes) < 0)
 			goto nomem;
-		if (unpack(payload, b->stored_bytes, s->buf, b->raw_bytes) != 0) {
-			gm_reader_damage(r, b->at,
-			                 "packed block does not unpack to %u bytes of records",
-			                 b->raw_bytes);
-			return -1;
-		}
-		s->w = s->buf;
-	} else {
+		memcpy(*buf, payload, b->raw_bytes);
+		return *buf;
+	}
+	if (b->kind == gm_block_packed || b->kind == gm_block_packed2) {
+		gm_unpack_fn unpack = gm_unpack_for(b->kind);
+		if (gm_reader_reserve(buf, cap, b->raw_bytes) < 0)
+			goto nomem;
+		if (unpack(payload, b->stored_bytes, *buf, b->raw_bytes) != 0)
+			GM_READER_DECODE_FAIL("packed block does not unpack to %u bytes of records",
+			                      b->raw_bytes);
+		return *buf;
+	}
+	{
 		unsigned long long want = ZSTD_getFrameContentSize(payload, b->stored_bytes);
 		gm_unpack_fn unpack = gm_unpack_for(b->kind); /* NULL: zstd over raw records */
 		int packed = unpack != NULL;
-		size_t n, cap = packed ? (size_t)want : b->raw_bytes;
+		size_t n, zcap = packed ? (size_t)want : b->raw_bytes;
 		void *dst;
 
-		if (want == ZSTD_CONTENTSIZE_ERROR) {
-			gm_reader_damage(r, b->at, "bad zstd frame: not a zstd frame header");
-			return -1;
-		}
+		if (want == ZSTD_CONTENTSIZE_ERROR)
+			GM_READER_DECODE_FAIL("bad zstd frame: not a zstd frame header");
 		if (packed && (want == ZSTD_CONTENTSIZE_UNKNOWN ||
-		               want > (unsigned long long)b->raw_bytes + b->raw_bytes / 4 + 16)) {
-			gm_reader_damage(r, b->at,
-			                 "zstd frame of packed records: size %llu for %u bytes",
-			                 want, b->raw_bytes);
-			return -1;
-		}
-		if (!packed && want != ZSTD_CONTENTSIZE_UNKNOWN && want != b->raw_bytes) {
-			gm_reader_damage(r, b->at, "zstd frame holds %llu bytes, block says %u",
-			                 want, b->raw_bytes);
-			return -1;
-		}
-		if (gm_reader_reserve(s, b->raw_bytes) < 0)
+		               want > (unsigned long long)b->raw_bytes + b->raw_bytes / 4 + 16))
+			GM_READER_DECODE_FAIL(
+			        "zstd frame of packed records: size %llu for %u bytes", want,
+			        b->raw_bytes);
+		if (!packed && want != ZSTD_CONTENTSIZE_UNKNOWN && want != b->raw_bytes)
+			GM_READER_DECODE_FAIL("zstd frame holds %llu bytes, block says %u", want,
+			                      b->raw_bytes);
+		if (gm_reader_reserve(buf, cap, b->raw_bytes) < 0)
 			goto nomem;
 		if (packed) {
-			if (r->tmp_cap < cap) {
-				void *t = realloc(r->tmp, cap);
+			if (r->tmp_cap < zcap) {
+				void *t = realloc(r->tmp, zcap);
 				if (!t)
 					goto nomem;
 				r->tmp = t;
-				r->tmp_cap = cap;
+				r->tmp_cap = zcap;
 			}
 			dst = r->tmp;
 		} else {
-			dst = s->buf;
+			dst = *buf;
 		}
 		if (!r->dctx && !(r->dctx = ZSTD_createDCtx()))
 			goto nomem;
-		n = ZSTD_decompressDCtx(r->dctx, dst, cap, payload, b->stored_bytes);
-		if (ZSTD_isError(n)) {
-			gm_reader_damage(r, b->at, "bad zstd frame: %s", ZSTD_getErrorName(n));
-			return -1;
-		}
-		if (n != cap) {
-			gm_reader_damage(r, b->at, "zstd frame holds %zu bytes, block says %zu", n,
-			                 cap);
-			return -1;
-		}
-		if (packed && unpack(r->tmp, n, s->buf, b->raw_bytes) != 0) {
-			gm_reader_damage(r, b->at,
-			                 "packed block does not unpack to %u bytes of records",
-			                 b->raw_bytes);
-			return -1;
-		}
-		s->w = s->buf;
+		n = ZSTD_decompressDCtx(r->dctx, dst, zcap, payload, b->stored_bytes);
+		if (ZSTD_isError(n))
+			GM_READER_DECODE_FAIL("bad zstd frame: %s", ZSTD_getErrorName(n));
+		if (n != zcap)
+			GM_READER_DECODE_FAIL("zstd frame holds %zu bytes, block says %zu", n,
+			                      zcap);
+		if (packed && unpack(r->tmp, n, *buf, b->raw_bytes) != 0)
+			GM_READER_DECODE_FAIL("packed block does not unpack to %u bytes of records",
+			                      b->raw_bytes);
+		return *buf;
 	}
+nomem:
+	GM_READER_DECODE_FAIL("out of memory decoding a block of %u bytes", b->raw_bytes);
+}
+
+#undef GM_READER_DECODE_FAIL
+
+/* Loads a stream's next block: the one a look-ahead decoded already, or
+ * decoded now. Returns 0, or -1 after noting the damage. */
+static int gm_reader_load(gm_reader_t *r, gm_reader_stream_t *s)
+{
+	const gm_reader_block_t *b = &r->blocks[s->next];
+
+	if (s->peek_block == s->next + 1) {
+		/* take the decoded block over; its buffer becomes the next peek's */
+		uint64_t *buf = s->buf;
+		size_t cap = s->cap;
+
+		s->w = s->peek_w;
+		s->buf = s->peek_buf;
+		s->cap = s->peek_cap;
+		s->peek_buf = buf;
+		s->peek_cap = cap;
+	} else {
+		s->w = gm_reader_decode(r, b, &s->buf, &s->cap, 1);
+	}
+	s->peek_block = 0;
+	s->next++;
+	if (!s->w)
+		return -1;
 	s->nw = b->raw_bytes / sizeof(uint64_t);
 	s->pos = 0;
 	s->skipw = b->skip / sizeof(uint64_t);
 	s->prev = b->tsc_base;
 	s->at = b->at;
 	return 0;
-nomem:
-	gm_reader_damage(r, b->at, "out of memory decoding a block of %u bytes", b->raw_bytes);
-	return -1;
+}
+
+/* The records of stream s's next block, decoded ahead for a look-ahead,
+ * or NULL (no next block, damage, no memory: a look-ahead just stops). */
+static const uint64_t *gm_reader_peek(gm_reader_t *r, gm_reader_stream_t *s)
+{
+	const uint64_t *w;
+
+	if (s->next >= s->end)
+		return NULL;
+	if (s->peek_block == s->next + 1)
+		return s->peek_w;
+	s->peek_block = 0;
+	if (!(w = gm_reader_decode(r, &r->blocks[s->next], &s->peek_buf, &s->peek_cap, 0)))
+		return NULL;
+	s->peek_w = w;
+	s->peek_block = s->next + 1;
+	return w;
 }
 
 /* Checks the fixed units and string lengths of known variable-length
@@ -1168,21 +1210,22 @@ static int gm_reader_wanted(uint64_t freed, uint64_t made, int want_alloc, uint6
 }
 
 /* Whether stream s (another thread's) holds the record a wait for ptr
- * needs, by TSC until, among its head and the rest of its loaded block (a
- * record past the block is not looked for):
+ * needs, by TSC until, among its head, the rest of its loaded block and
+ * its next block (decoded ahead, gm_reader_peek; a record further on is not
+ * looked for):
  *  - for an allocation of ptr: one that s does not free itself further
  *    on, before it allocates ptr again (a block its own thread frees was
  *    not the one the waiting thread freed: that free matched nothing);
  *  - for a free of ptr: one that comes before any allocation of ptr by s
  *    (a free of a block s allocated after is not the one that was due). */
-static int gm_reader_look_stream(const gm_reader_stream_t *s, int want_alloc, uint64_t ptr,
-                                 uint64_t until)
+static int gm_reader_look_stream(gm_reader_t *r, gm_reader_stream_t *s, int want_alloc,
+                                 uint64_t ptr, uint64_t until)
 {
 	uint64_t w0 = s->w0, tsc = s->tsc, prev = s->tsc, freed, made;
-	const uint64_t *extra = s->extra;
+	const uint64_t *extra = s->extra, *w = s->w;
 	unsigned units = s->nextra + 1;
-	size_t at = s->pos;
-	int found = 0;
+	size_t at = s->pos, nw = s->nw, skipw = s->skipw;
+	int found = 0, crossed = 0;
 
 	for (;;) {
 		int makes, frees;
@@ -1205,24 +1248,38 @@ static int gm_reader_look_stream(const gm_reader_stream_t *s, int want_alloc, ui
 		} else if (!want_alloc && makes) {
 			return 0;
 		}
-		/* the next record of the loaded block (time records move prev) */
+		/* the next record of the loaded block, or of the next one (time
+		 * records move prev) */
 		for (;;) {
 			const uint64_t *q;
 			unsigned type;
 
-			if (!s->w || at >= s->nw)
+			if (!w)
 				return found;
-			q = s->w + at;
+			if (at >= nw) {
+				const gm_reader_block_t *b;
+
+				if (crossed || !(w = gm_reader_peek(r, s)))
+					return found;
+				b = &r->blocks[s->next];
+				crossed = 1;
+				nw = b->raw_bytes / sizeof(uint64_t);
+				skipw = b->skip / sizeof(uint64_t);
+				prev = b->tsc_base;
+				at = 0;
+				continue;
+			}
+			q = w + at;
 			type = gm_rec_type(q[0]);
 			units = gm_rec_units(q[0]);
-			if (type == gm_rec_none || (size_t)units * 2 > s->nw - at)
+			if (type == gm_rec_none || (size_t)units * 2 > nw - at)
 				return found; /* damage: gm_reader_advance reports it */
 			tsc = type == gm_rec_time && units >= 2 ?
 			              q[2] :
 			              gm_rec_tsc_rebuild(prev, gm_rec_tick(q[1]));
 			prev = tsc;
 			at += (size_t)units * 2;
-			if (type != gm_rec_time && at - (size_t)units * 2 >= s->skipw) {
+			if (type != gm_rec_time && at - (size_t)units * 2 >= skipw) {
 				w0 = q[0];
 				extra = q + 2;
 				break;
@@ -1233,18 +1290,19 @@ static int gm_reader_look_stream(const gm_reader_stream_t *s, int want_alloc, ui
 
 /* Whether a thread other than t, among the streams in the merge and those
  * waiting, holds the record a wait needs (gm_reader_look_stream). */
-static int gm_reader_look_ahead(const gm_reader_t *r, uint32_t t, int want_alloc, uint64_t ptr,
+static int gm_reader_look_ahead(gm_reader_t *r, uint32_t t, int want_alloc, uint64_t ptr,
                                 uint64_t until)
 {
 	uint32_t i;
 
 	for (i = 0; i < r->nheap; i++)
 		if (r->heap[i] != t &&
-		    gm_reader_look_stream(&r->streams[r->heap[i]], want_alloc, ptr, until))
+		    gm_reader_look_stream(r, &r->streams[r->heap[i]], want_alloc, ptr, until))
 			return 1;
 	for (i = 0; i < r->nwaits; i++)
 		if (r->waits[i].stream != t &&
-		    gm_reader_look_stream(&r->streams[r->waits[i].stream], want_alloc, ptr, until))
+		    gm_reader_look_stream(r, &r->streams[r->waits[i].stream], want_alloc, ptr,
+		                          until))
 			return 1;
 	return 0;
 }
@@ -1253,7 +1311,7 @@ static int gm_reader_look_ahead(const gm_reader_t *r, uint32_t t, int want_alloc
  * realloc of an address not live, an allocation of one still live, not a
  * realloc in place) and another thread's record within the slack would
  * make it apply. Fills *w. */
-static int gm_reader_must_wait(const gm_reader_t *r, uint32_t t, gm_reader_wait_t *w)
+static int gm_reader_must_wait(gm_reader_t *r, uint32_t t, gm_reader_wait_t *w)
 {
 	const gm_reader_stream_t *s = &r->streams[t];
 	uint64_t freed, made;
@@ -1407,8 +1465,10 @@ void gm_reader_free(gm_reader_t *r)
 
 	if (!r)
 		return;
-	for (t = 0; t < r->nstreams && r->streams; t++)
+	for (t = 0; t < r->nstreams && r->streams; t++) {
 		free(r->streams[t].buf);
+		free(r->streams[t].peek_buf);
+	}
 	if (r->map)
 		munmap((void *)r->map, r->size);
 	ZSTD_freeDCtx(r->dctx);

@@ -664,6 +664,135 @@ Test(reader, repairs_again_after_a_rewind)
 	gm_reader_free(rd);
 }
 
+Test(reader, finds_the_record_a_free_waits_for_in_the_next_block)
+{
+	/* thread 0's first block ends with its allocation of 0x5000 at 992;
+	 * its next block (each kind) begins with the allocation of 0x1000 at
+	 * 1000 that it hands over; thread 1's free of 0x1000 reads 990. The
+	 * look-ahead reads the next block before the stream gets there, and
+	 * the stream then takes that block over. */
+	static const uint16_t kinds[] = {gm_block_raw, gm_block_zstd, gm_block_packed2,
+	                                 gm_block_packed2_zstd};
+	static const want_ev_t want[] = {
+	        {0, gm_rec_alloc, 0x5000, 992},  {0, gm_rec_alloc, 0x1000, 1000},
+	        {1, gm_rec_free, 0x1000, 990},   {1, gm_rec_alloc, 0x2000, 995},
+	        {0, gm_rec_alloc, 0x3000, 1500},
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		capbuf_t c = {0};
+		recs_t r[3];
+		gm_event_t ev[8];
+		char name[64];
+		const char *path;
+		gm_reader_t *rd;
+		size_t n, i;
+
+		memset(r, 0, sizeof(r));
+		rec_alloc(&r[0], 992, 0x5000, 8);
+		rec_alloc(&r[2], 1000, 0x1000, 8);
+		rec_alloc(&r[2], 1500, 0x3000, 8);
+		rec_free(&r[1], 990, 0x1000);
+		rec_alloc(&r[1], 995, 0x2000, 8);
+		cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+		cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r[0]);
+		cap_block(&c, gm_block_raw, 1, 0, 0, 0, &r[1]);
+		cap_block(&c, kinds[k], 0, 1, 0, 992, &r[2]);
+		snprintf(name, sizeof(name), "next_block_%u.gmt", kinds[k]);
+		path = cap_write(&c, name);
+		rd = open_ok(path);
+		n = read_all(rd, ev, 8);
+		cr_expect_null(gm_reader_error(rd), "%s: no damage", path);
+		cr_assert_eq(n, 5, "%s: %zu events", path, n);
+		for (i = 0; i < n; i++) {
+			cr_expect_eq(ev[i].thread, want[i].thread, "%s: event %zu thread", path, i);
+			cr_expect_eq(ev[i].type, want[i].type, "%s: event %zu type", path, i);
+			cr_expect_eq(ev[i].a, want[i].a, "%s: event %zu address", path, i);
+			cr_expect_eq(ev[i].tsc, want[i].tsc, "%s: event %zu tsc", path, i);
+		}
+		cr_expect_eq(gm_reader_info(rd)->reordered, 1, "%s: records reordered", path);
+		gm_reader_free(rd);
+	}
+}
+
+Test(reader, looks_no_further_than_the_next_block)
+{
+	/* the same, with the handed-over block's allocation two blocks on:
+	 * thread 1's free comes at once, unmatched */
+	capbuf_t c = {0};
+	recs_t r[4];
+	static const want_ev_t want[] = {
+	        {1, gm_rec_free, 0x1000, 990},   {0, gm_rec_alloc, 0x5000, 992},
+	        {0, gm_rec_alloc, 0x6000, 994},  {1, gm_rec_alloc, 0x2000, 995},
+	        {0, gm_rec_alloc, 0x1000, 1000},
+	};
+	gm_event_t ev[8];
+	const char *path;
+	gm_reader_t *rd;
+	size_t n, i;
+
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 992, 0x5000, 8);
+	rec_alloc(&r[2], 994, 0x6000, 8);
+	rec_alloc(&r[3], 1000, 0x1000, 8);
+	rec_free(&r[1], 990, 0x1000);
+	rec_alloc(&r[1], 995, 0x2000, 8);
+	cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r[0]);
+	cap_block(&c, gm_block_raw, 1, 0, 0, 0, &r[1]);
+	cap_block(&c, gm_block_zstd, 0, 1, 0, 992, &r[2]);
+	cap_block(&c, gm_block_raw, 0, 2, 0, 994, &r[3]);
+	path = cap_write(&c, "two_blocks_on.gmt");
+	rd = open_ok(path);
+	n = read_all(rd, ev, 8);
+	cr_expect_null(gm_reader_error(rd), "%s: no damage", path);
+	cr_assert_eq(n, 5, "%s: %zu events", path, n);
+	for (i = 0; i < n; i++) {
+		cr_expect_eq(ev[i].thread, want[i].thread, "%s: event %zu thread", path, i);
+		cr_expect_eq(ev[i].a, want[i].a, "%s: event %zu address", path, i);
+	}
+	cr_expect_eq(gm_reader_info(rd)->reordered, 0, "%s: records reordered", path);
+	gm_reader_free(rd);
+}
+
+Test(reader, a_damaged_next_block_stops_the_look_ahead_and_is_reported_when_reached)
+{
+	/* thread 0's next block does not unpack: the look-ahead finds nothing
+	 * there, thread 1's free comes at once, and the damage is reported at
+	 * that block's offset once thread 0 gets there */
+	static const unsigned char junk[16] = {0x21, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	static const uint64_t ptrs[] = {0x1000, 0x5000, 0x2000};
+	capbuf_t c = {0};
+	recs_t r[2];
+	gm_event_t ev[8];
+	const char *path;
+	gm_reader_t *rd;
+	char want[256];
+	size_t n, i, at;
+
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 992, 0x5000, 8);
+	rec_free(&r[1], 990, 0x1000);
+	rec_alloc(&r[1], 995, 0x2000, 8);
+	cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r[0]);
+	cap_block(&c, gm_block_raw, 1, 0, 0, 0, &r[1]);
+	at = cb_block_at(&c, gm_block_packed2, 0, 1, 0, 32, 992, junk, sizeof(junk));
+	path = cap_write(&c, "next_damaged.gmt");
+	rd = open_ok(path);
+	n = read_all(rd, ev, 8);
+	cr_assert_eq(n, 3, "%s: %zu events", path, n);
+	for (i = 0; i < n; i++)
+		cr_expect_eq(ev[i].a, ptrs[i], "%s: event %zu address", path, i);
+	snprintf(want, sizeof(want),
+	         "%s: offset %zu: packed block does not unpack to 32 bytes of records", path, at);
+	cr_assert_not_null(gm_reader_error(rd), "%s: damage expected", path);
+	cr_expect_str_eq(gm_reader_error(rd), want, "%s: damage line", path);
+	cr_expect_eq(gm_reader_info(rd)->reordered, 0, "%s: records reordered", path);
+	gm_reader_free(rd);
+}
+
 /* Thread 0 keeps 1,500 blocks live (the set grows past its first size),
  * then allocates 500 more that thread 1 frees, each free's record a tick
  * before its allocation's; thread 2's free of block 512 waits for its
