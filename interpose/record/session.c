@@ -517,7 +517,12 @@ unlock:
 
 /* The capture cannot be written (disk full, the game closed our file
  * descriptor): stop recording with one warning, and hand every chunk back
- * so no thread waits for a drainer that cannot drain. The game goes on. */
+ * so no thread waits for a drainer that cannot drain. The game goes on.
+ * The log's name goes too: what is left in it (the chunks threads still
+ * hold, those before them given back unwritten) would not make a capture
+ * that reads on, and gm_session_stop, with recording off, never unlinks
+ * it.
+ * Called with the drain lock held. */
 static void gm_session_give_up(void)
 {
 	gm_ring_header_t *h = gm_session_log.hdr;
@@ -537,6 +542,7 @@ static void gm_session_give_up(void)
 			__atomic_store_n(&c->state, gm_chunk_free, __ATOMIC_RELEASE);
 		}
 	}
+	shm_unlink(gm_session_log.name);
 }
 
 /* ---- host limits and memory pressure ---------------------------------------- */
@@ -592,10 +598,12 @@ static long gm_session_agent_drain(uint64_t now)
 			gm_drain_clock(&gm_session_drain);
 			last_clock = now;
 		}
+		/* under the lock: no game thread drains (gm_session_drain_help)
+		 * a chunk that giving up frees */
+		if (gm_session_drain.error && got < 0)
+			gm_session_give_up();
 		gm_ring_drain_unlock(&gm_session_log);
 	}
-	if (gm_session_drain.error && got < 0)
-		gm_session_give_up();
 	return got;
 }
 

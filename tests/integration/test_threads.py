@@ -11,11 +11,15 @@ while the others' chunks, those of threads already done included, wait
 for the drainer thread. The run-* modes do the same under `gmtrace run`,
 whose passes take turns at the capture with the game's threads."""
 import collections
+import errno
+import resource
+import signal
+import subprocess
 
 import pytest
 
 from conftest import (assert_tally, assert_valid, captures, fixture_line, fx, gmtrace,
-                      rule_tally, run_preloaded, shm_logs, summary)
+                      preload_env, rule_tally, run_preloaded, shm_logs, summary)
 
 PER_THREAD_KEYS = ("allocations", "frees", "allocated_bytes", "freed_bytes")
 
@@ -76,3 +80,35 @@ def test_threads_cross_thread_frees(tmp_path, mode):
     assert {idx: kept[idx] for idx, _ in got.values()} == \
         {idx: line["threads"][index]["kept"] for index, (idx, _) in got.items()}
     assert not shm_logs(s["process"]["pid"])
+
+
+@pytest.mark.parametrize("help_mode", ["off", "always"])
+def test_threads_capture_that_cannot_be_written(tmp_path, help_mode):
+    """The capture's file reaches the size limit (RLIMIT_FSIZE, SIGXFSZ
+    ignored, as a full disk would stop it) while 8 threads record: one
+    warning, recording stops, every thread runs to its end, and the capture
+    holds the blocks written before the limit, whole. With DRAIN_HELP=always
+    the game's threads drain too, so giving up (which hands every chunk
+    back) must wait for the drain lock like any drain."""
+    limit = 3 << 20
+
+    def limited():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = preload_env(tmp_path, {"GMTRACE_DRAIN_HELP": help_mode, "GMTRACE_RING_SIZE": "1M",
+                                 "GMTRACE_COMPRESS": "0"})
+    r = subprocess.run([str(fx("fx_threads"))], env=env, cwd=str(tmp_path), preexec_fn=limited,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=90)
+    assert r.returncode == 0, f"fx_threads: rc {r.returncode}: {r.stderr!r}"
+    line = fixture_line(r.stdout, fixture="threads")
+    warned = [x for x in r.stderr.decode().splitlines() if "cannot write the capture" in x]
+    assert len(warned) == 1, r.stderr
+    assert f"(errno {errno.EFBIG})" in warned[0], warned
+    caps = captures(tmp_path)
+    assert len(caps) == 1, caps
+    assert caps[0].stat().st_size <= limit
+    s = summary(caps[0])  # whole: no damage
+    assert 0 < s["allocations"] < sum(w["allocations"] for w in line["threads"])
+    pid = int(caps[0].name.split(".")[-2])
+    assert not shm_logs(pid)
