@@ -596,13 +596,15 @@ static uint64_t gm_budget_pick(uint32_t root)
 }
 
 /* 1 if some asset under root can still go: resident, unreferenced, not
- * pinned (whether or not another thread is evicting it now). */
+ * pinned, not left alone until the next frame end (whether or not another
+ * thread is evicting it now). */
 static int gm_budget_has_victim(uint32_t root)
 {
 	uint64_t id, lim = gm_context_asset_limit();
 	for (id = 1; id < lim; id++) {
 		gm_asset_t *a = gm_context_asset(id);
 		if (a && !a->pinned &&
+		    a->stuck_frame != __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1 &&
 		    __atomic_load_n(&a->state, __ATOMIC_RELAXED) == gm_asset_resident &&
 		    __atomic_load_n(&a->refs, __ATOMIC_RELAXED) <= 0 &&
 		    gm_budget_in_subtree(a->node, root))
@@ -631,7 +633,9 @@ static int gm_budget_others_evicting(uint32_t root, const uint64_t *tried, unsig
 	return 0;
 }
 
-/* Evict under root until its live bytes plus need fit under limit. */
+/* Evict under root until its live bytes plus need fit under limit. An
+ * asset with no evictor is a validation and, like one whose evictor freed
+ * nothing, left alone until the next frame end; the next victim is tried. */
 static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_t limit,
                             unsigned why)
 {
@@ -666,8 +670,9 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 		fn = gm_budget_evictor_for(a, &user);
 		if (!fn) {
 			gm_budget_valid(t, root + 1, gm_valid_no_evictor, id);
+			a->stuck_frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1;
 			__atomic_store_n(&a->evicting, 0, __ATOMIC_RELEASE);
-			break;
+			continue;
 		}
 		before = gm_budget_freed_here;
 		/* what the heap should get back: extra (GPU) bytes are not in it */
@@ -702,6 +707,14 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 	gm_budget_evicting = 0;
 }
 
+/* Whether evicting under node over can make room for a block of n bytes:
+ * not when n alone is over its hard limit (emptying the cache would not
+ * help). */
+static int gm_budget_room_possible(int32_t over, int64_t n)
+{
+	return n <= (int64_t)gm_budget_nodes[over].hard;
+}
+
 /* ---- allocation ------------------------------------------------------------ */
 
 void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int zero)
@@ -720,7 +733,7 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 		int tries = 0, fit = -1;
 		/* evict, then reserve; other threads may take the room freed in
 		 * between, so go again while evicting still frees something */
-		do {
+		while (gm_budget_room_possible(over, (int64_t)n) && tries++ < 64) {
 			gm_budget_evict(t, (uint32_t)over, (int64_t)n, gm_budget_nodes[over].hard,
 			                gm_budget_over_hard);
 			fit = gm_budget_add(idx, (int64_t)n, 0, &over);
@@ -728,7 +741,7 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 			 * evicted by another thread counts as left: its bytes come) */
 			if (fit == 0 || gm_budget_evicting || !gm_budget_has_victim((uint32_t)over))
 				break;
-		} while (++tries < 64);
+		}
 		if (fit != 0) {
 			if (gm_budget_strict((uint32_t)over)) {
 				gm_budget_violation(t, (uint32_t)over, gm_budget_failed, n,
@@ -782,8 +795,9 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 	int32_t over = -1;
 	void *q;
 	if (grow > 0 && gm_budget_add(idx, grow, 0, &over) != 0) {
-		gm_budget_evict(t, (uint32_t)over, grow, gm_budget_nodes[over].hard,
-		                gm_budget_over_hard);
+		if (n <= PTRDIFF_MAX && gm_budget_room_possible(over, (int64_t)n))
+			gm_budget_evict(t, (uint32_t)over, grow, gm_budget_nodes[over].hard,
+			                gm_budget_over_hard);
 		if (gm_budget_add(idx, grow, 0, &over) != 0) {
 			if (gm_budget_strict((uint32_t)over)) {
 				gm_budget_violation(t, (uint32_t)over, gm_budget_failed, n,
