@@ -40,11 +40,22 @@ typedef struct bu_asset {
 	void *mem;
 } bu_asset_t;
 
-enum { T1, T2, T3, T4, T5, T6, M1, M2, M3, HUGE_T };
+enum {
+	T1,
+	T2,
+	T3,
+	T4,
+	T5,
+	T6,
+	M1,
+	M2,
+	M3,
+	HUGE_T
+};
 static bu_asset_t bu_assets[BU_NASSETS] = {
-        {"T1", "texture", 0, NULL}, {"T2", "texture", 0, NULL}, {"T3", "texture", 0, NULL},
-        {"T4", "texture", 0, NULL}, {"T5", "texture", 0, NULL}, {"T6", "texture", 0, NULL},
-        {"M1", "mesh", 0, NULL},    {"M2", "mesh", 0, NULL},    {"M3", "mesh", 0, NULL},
+        {"T1", "texture", 0, NULL},   {"T2", "texture", 0, NULL}, {"T3", "texture", 0, NULL},
+        {"T4", "texture", 0, NULL},   {"T5", "texture", 0, NULL}, {"T6", "texture", 0, NULL},
+        {"M1", "mesh", 0, NULL},      {"M2", "mesh", 0, NULL},    {"M3", "mesh", 0, NULL},
         {"huge", "texture", 0, NULL},
 };
 static uint32_t bu_node;
