@@ -148,6 +148,23 @@ static uint64_t gm_run_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Why process pid recorded nothing, as libgmtrace left it in
+ * <dir>/<pid>.off (its warning's words, one line); "" when it did not. */
+static void gm_run_off_reason(const char *dir, pid_t pid, char *out, size_t cap)
+{
+	char path[PATH_MAX];
+	size_t n = 0;
+	FILE *f;
+	out[0] = 0;
+	snprintf(path, sizeof(path), "%s/%d.off", dir, (int)pid);
+	if (!(f = fopen(path, "r")))
+		return;
+	n = fread(out, 1, cap - 1, f);
+	fclose(f);
+	out[n] = 0;
+	out[strcspn(out, "\n")] = 0;
+}
+
 /* Pick up new announcements. */
 static void gm_run_scan(const char *dir, gm_run_proc_t *procs, int *nprocs)
 {
@@ -317,6 +334,7 @@ int gm_cmd_run(int argc, char **argv)
 {
 	gm_options_t check;
 	char lib[PATH_MAX], exe[PATH_MAX], dir[] = "/tmp/gmtrace-run.XXXXXX", preload[PATH_MAX * 2];
+	char off_reason[1024];
 	const char *libarg = NULL, *drain = "external";
 	int i, json = 0, follow = 1, status = 0, nprocs = 0, child_done = 0, rc, compact = 1;
 	int pymalloc = 0;
@@ -388,7 +406,10 @@ int gm_cmd_run(int argc, char **argv)
 			return GM_CMD_USAGE;
 		}
 		if (rc != 0) {
-			fprintf(stderr, "gmtrace run: --%s: invalid value '%s'\n", name, v);
+			char what[160];
+			gm_options_expected(gm_options_row(name), what, sizeof(what));
+			fprintf(stderr, "gmtrace run: --%s: invalid value '%s' (expected %s)\n",
+			        name, v, what);
 			return GM_CMD_USAGE;
 		}
 		{
@@ -521,6 +542,7 @@ int gm_cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	gm_run_off_reason(dir, child, off_reason, sizeof(off_reason));
 	gm_run_rmdir(dir);
 	/* blocks the drainer stored raw to keep up with the game: compress
 	 * them now that the game is gone */
@@ -556,7 +578,10 @@ int gm_cmd_run(int argc, char **argv)
 		}
 		if (json)
 			printf("]}\n");
-		if (!root_seen)
+		if (!root_seen && off_reason[0])
+			fprintf(stderr, "gmtrace: the program (pid %d) recorded nothing: %s\n",
+			        (int)child, off_reason);
+		else if (!root_seen)
 			fprintf(stderr,
 			        "gmtrace: the program (pid %d) produced no capture: it may be "
 			        "set-user/group-ID behind a launcher, statically linked, or it "

@@ -1,4 +1,5 @@
 /* ring.c - create, attach and claim chunks of the shared-memory log */
+#define _GNU_SOURCE /* fallocate */
 #include "ring.h"
 
 #include <errno.h>
@@ -79,6 +80,13 @@ int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t 
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, (off_t)total) != 0) {
+		rc = -errno;
+		goto err;
+	}
+	/* the segment's pages, reserved now: a full /dev/shm is an error here,
+	 * not SIGBUS at the first store into a page it cannot give (a file
+	 * system without fallocate is left to chance) */
+	if (fallocate(fd, 0, 0, (off_t)total) != 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
 		rc = -errno;
 		goto err;
 	}

@@ -288,10 +288,13 @@ static int gm_session_expand(char *out, size_t cap, const char *pattern)
 static int gm_session_create_file(void)
 {
 	char path[1024];
+	const char *out = gm_session_options.output[0] ? gm_session_options.output : "%e.%p.gmt";
+	struct stat st;
 	int i, fd;
 	size_t plen = 0;
 	path[0] = 0;
-	if (gm_session_options.output[0] != '/') {
+	gm_support_strlcpy(gm_session_capture, out, sizeof(gm_session_capture));
+	if (out[0] != '/') {
 		/* absolute, so `gmtrace recover` finds it from any folder */
 		if (!getcwd(path, sizeof(path) - 16))
 			return -ENAMETOOLONG;
@@ -300,11 +303,13 @@ static int gm_session_create_file(void)
 			path[plen++] = '/';
 	}
 	if (gm_session_expand(path + plen, sizeof(path) - 8 - plen,
-	                      gm_session_options.output[0] == '.' &&
-	                                      gm_session_options.output[1] == '/' ?
-	                              gm_session_options.output + 2 :
-	                              gm_session_options.output) != 0)
+	                      out[0] == '.' && out[1] == '/' ? out + 2 : out) != 0)
 		return -ENAMETOOLONG;
+	gm_support_strlcpy(gm_session_capture, path, sizeof(gm_session_capture));
+	/* a device or a folder by that name is not taken over, nor is a
+	 * capture made beside it (/dev/null.1) */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return -ENOTSUP;
 	for (i = 0; i < 100; i++) {
 		char cand[1024];
 		size_t len = 0;
@@ -332,6 +337,40 @@ static int gm_session_create_file(void)
 			return -errno;
 	}
 	return -EEXIST;
+}
+
+/* This process records nothing: one warning, a b c, and under `gmtrace
+ * run` the same words in <dir>/<pid>.off, so that the run says why the
+ * program left no capture instead of guessing. */
+static void gm_session_not_recording(const char *a, const char *b, const char *c)
+{
+	char path[1200], body[1200], num[24];
+	size_t pl = 0, bl = 0;
+	const char *dir = gm_session_options.announce_dir;
+	int fd;
+	gm_support_warn(a, b, c);
+	if (!dir[0])
+		return;
+	gm_support_u64(num, (uint64_t)getpid());
+	path[0] = body[0] = 0;
+	if (gm_support_append(path, sizeof(path), &pl, dir) ||
+	    gm_support_append(path, sizeof(path), &pl, "/") ||
+	    gm_support_append(path, sizeof(path), &pl, num) ||
+	    gm_support_append(path, sizeof(path), &pl, ".off"))
+		return;
+	/* cut, not refused, when too long: the warning above was whole */
+	gm_support_append(body, sizeof(body) - 1, &bl, a ? a : "");
+	gm_support_append(body, sizeof(body) - 1, &bl, b ? b : "");
+	gm_support_append(body, sizeof(body) - 1, &bl, c ? c : "");
+	bl = strlen(body);
+	body[bl++] = '\n';
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, body, bl) < 0) {
+		/* nothing more to say: the warning went to stderr */
+	}
+	close(fd);
 }
 
 /* Tell `gmtrace run` about this log: <dir>/<pid>.<name>.ann holds the
@@ -782,7 +821,8 @@ void gm_session_start(void)
 	n = readlink("/proc/self/exe", gm_session_exe, sizeof(gm_session_exe) - 1);
 	gm_session_exe[n > 0 ? n : 0] = 0;
 	if (gm_mem_init() != 0) {
-		gm_support_warn("cannot create the profiler's memory arena; not recording", 0, 0);
+		gm_session_not_recording("cannot create the profiler's memory arena; not recording",
+		                         0, 0);
 		goto off;
 	}
 	if (gm_thread_init() != 0)
@@ -799,8 +839,12 @@ void gm_session_start(void)
 	rc = gm_ring_create(&gm_session_log, (uint32_t)getpid(), gm_session_options.ring_size,
 	                    (uint32_t)gm_session_options.chunk_size);
 	if (rc != 0) {
-		gm_support_warn("cannot create the shared-memory log: ", strerror(-rc),
-		                "; not recording");
+		gm_session_not_recording(
+		        "cannot create the shared-memory log: ", strerror(-rc),
+		        rc == -ENOSPC ? " (in /dev/shm: logs of games that died may fill it; "
+		                        "`gmtrace recover` writes them out and removes them); "
+		                        "not recording" :
+		                        "; not recording");
 		goto off;
 	}
 	gm_session_log.hdr->tsc0 = gm_support_tsc();
@@ -809,7 +853,16 @@ void gm_session_start(void)
 	gm_session_log.hdr->external = (uint32_t)gm_session_options.drain_external;
 	fd = gm_session_create_file();
 	if (fd < 0) {
-		gm_support_warn("cannot create the capture file ", gm_session_options.output, "");
+		char why[160];
+		size_t wl = 0;
+		why[0] = 0;
+		gm_support_append(why, sizeof(why), &wl, ": ");
+		gm_support_append(why, sizeof(why), &wl,
+		                  fd == -ENOTSUP ? "it exists and is not a regular file" :
+		                                   strerror(-fd));
+		gm_support_append(why, sizeof(why), &wl, "; not recording");
+		gm_session_not_recording("cannot create the capture file ", gm_session_capture,
+		                         why);
 		gm_ring_detach(&gm_session_log, 1);
 		goto off;
 	}
@@ -820,7 +873,8 @@ void gm_session_start(void)
 	gm_drain_watch_cpu(&gm_session_drain, 0);
 	gm_session_drain.help = gm_session_drain_help_mode();
 	if (gm_drain_header(&gm_session_drain, (uint32_t)getpid(), gm_session_log.name) != 0) {
-		gm_support_warn("cannot write the capture file ", gm_session_capture, "");
+		gm_session_not_recording("cannot write the capture file ", gm_session_capture,
+		                         "; not recording");
 		close(fd);
 		gm_ring_detach(&gm_session_log, 1);
 		goto off;

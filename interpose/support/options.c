@@ -25,7 +25,8 @@ const gm_option_row_t gm_options_table[] = {
          "stacks of a CPython game: python (its Python frames, and the C frames of other libraries), mixed (also the interpreter's own C frames) or c (C frames only)",
          0},
         {"timing_sample", gm_opt_uint, "16", NULL, GM_OPT_OFF(timing_sample), 0,
-         "time one allocator call in N per thread for the allocator-time estimate (1: all)", 0},
+         "time one allocator call in N per thread for the allocator-time estimate (1: all)",
+         1000000},
         {"spike_allocations", gm_opt_uint, "0", NULL, GM_OPT_OFF(spike_allocations), 0,
          "a frame with more allocations than this is a spike (0: no absolute limit)", 0},
         {"spike_bytes", gm_opt_size, "0", NULL, GM_OPT_OFF(spike_bytes), 0,
@@ -51,9 +52,9 @@ const gm_option_row_t gm_options_table[] = {
         {"pressure_ms", gm_opt_uint, "1000", NULL, GM_OPT_OFF(pressure_ms), 0,
          "sample the host's memory pressure (PSI) this often, in ms (0: never)", 0},
         {"ring_size", gm_opt_size, "8M", NULL, GM_OPT_OFF(ring_size), 0,
-         "shared-memory log size per process", 0},
+         "shared-memory log size per process", 64ull << 30},
         {"chunk_size", gm_opt_size, "64K", NULL, GM_OPT_OFF(chunk_size), 0,
-         "size of the slices of the log a thread claims at a time", 0},
+         "size of the slices of the log a thread claims at a time", 16u << 20},
         {"drain", gm_opt_choice, "internal", "internal|external", GM_OPT_OFF(drain_external), 0,
          "who writes the capture: a thread in the game, or `gmtrace run` outside it", 0},
         {"announce_dir", gm_opt_string, "", NULL, GM_OPT_OFF(announce_dir),
@@ -68,7 +69,7 @@ const gm_option_row_t gm_options_table[] = {
          0},
         {"drain_nice", gm_opt_uint, "0", NULL, GM_OPT_OFF(drain_nice), 0,
          "nice value of the drainer (in the game or in gmtrace run), 0-19: above 0 the game's own threads run first",
-         0},
+         19},
         {"drain_help", gm_opt_choice, "auto", "auto|always|off", GM_OPT_OFF(drain_help), 0,
          "game threads drain their own records: auto while no core is free for the drainer, always, or off",
          0},
@@ -158,7 +159,7 @@ static int gm_options_apply(gm_options_t *o, const gm_option_row_t *row, const c
 	case gm_opt_uint: {
 		uint64_t v;
 		if (row->type == gm_opt_size) {
-			if (gm_options_parse_size(value, &v))
+			if (gm_options_parse_size(value, &v) || (row->max && v > row->max))
 				return -EINVAL;
 		} else {
 			char *end;
@@ -179,7 +180,7 @@ static int gm_options_apply(gm_options_t *o, const gm_option_row_t *row, const c
 			return -EINVAL;
 		errno = 0;
 		d = strtod(value, &end);
-		if (errno || *end || d < 0 || d > 1e6)
+		if (errno || *end || !(d >= 0 && d <= 1e6)) /* NaN too */
 			return -EINVAL;
 		*(uint64_t *)field = (uint64_t)(d * 100.0 + 0.5);
 		return 0;
@@ -214,12 +215,83 @@ static int gm_options_apply(gm_options_t *o, const gm_option_row_t *row, const c
 
 int gm_options_set(gm_options_t *o, const char *name, const char *value)
 {
-	size_t i;
-	for (i = 0; i < gm_options_count; i++) {
-		if (strcmp(gm_options_table[i].name, name) == 0)
-			return gm_options_apply(o, &gm_options_table[i], value);
+	const gm_option_row_t *row = gm_options_row(name);
+	return row ? gm_options_apply(o, row, value) : -ENOENT;
+}
+
+/* What row takes, in words ("events|frames", "a whole number up to 19"). */
+void gm_options_expected(const gm_option_row_t *row, char *buf, size_t cap)
+{
+	char num[24];
+	size_t len = 0;
+	buf[0] = 0;
+	switch (row->type) {
+	case gm_opt_bool:
+		gm_support_append(buf, cap, &len, "1/0, true/false, yes/no or on/off");
+		break;
+	case gm_opt_uint:
+		gm_support_append(buf, cap, &len, "a whole number");
+		break;
+	case gm_opt_size:
+		gm_support_append(buf, cap, &len, "a size in bytes, or with K, M, G or T");
+		break;
+	case gm_opt_ratio:
+		gm_support_append(buf, cap, &len, "a number from 0 to 1000000");
+		break;
+	case gm_opt_string:
+		gm_support_u64(num, (uint64_t)(row->cap - 1));
+		gm_support_append(buf, cap, &len, "at most ");
+		gm_support_append(buf, cap, &len, num);
+		gm_support_append(buf, cap, &len, " bytes");
+		break;
+	case gm_opt_choice:
+		gm_support_append(buf, cap, &len, row->choices);
+		break;
+	default:
+		break;
 	}
-	return -ENOENT;
+	if (row->max && (row->type == gm_opt_uint || row->type == gm_opt_size)) {
+		static const char units[] = "KMGT";
+		uint64_t m = row->max;
+		int u = -1;
+		while (row->type == gm_opt_size && u < 3 && m >= 1024 && m % 1024 == 0) {
+			m /= 1024;
+			u++;
+		}
+		gm_support_u64(num, m);
+		gm_support_append(buf, cap, &len, " up to ");
+		gm_support_append(buf, cap, &len, num);
+		if (u >= 0) {
+			char unit[2] = {units[u], 0};
+			gm_support_append(buf, cap, &len, unit);
+		}
+	}
+}
+
+const gm_option_row_t *gm_options_row(const char *name)
+{
+	size_t i;
+	for (i = 0; i < gm_options_count; i++)
+		if (strcmp(gm_options_table[i].name, name) == 0)
+			return &gm_options_table[i];
+	return NULL;
+}
+
+/* ": invalid value "<given>" (expected <what row takes>); using the default "
+ * into buf: the middle of a warning about row. */
+static void gm_options_invalid(const gm_option_row_t *row, const char *given, char *buf, size_t cap)
+{
+	char cut[44], what[160];
+	size_t len = 0;
+	buf[0] = 0;
+	gm_support_strlcpy(cut, given, sizeof(cut));
+	gm_options_expected(row, what, sizeof(what));
+	gm_support_append(buf, cap, &len, ": invalid value \"");
+	gm_support_append(buf, cap, &len, cut);
+	gm_support_append(buf, cap, &len,
+	                  strlen(given) >= sizeof(cut) ? "...\" (expected " : "\" (expected ");
+	gm_support_append(buf, cap, &len, what);
+	gm_support_append(buf, cap, &len, "); using the default ");
 }
 
 void gm_options_load(gm_options_t *o, void (*warn)(const char *a, const char *b, const char *c))
@@ -240,9 +312,10 @@ void gm_options_load(gm_options_t *o, void (*warn)(const char *a, const char *b,
 		if (!v)
 			continue;
 		if (gm_options_apply(o, &gm_options_table[i], v) != 0) {
+			char why[256];
+			gm_options_invalid(&gm_options_table[i], v, why, sizeof(why));
 			if (warn)
-				warn(env, ": invalid value, using the default ",
-				     gm_options_table[i].def);
+				warn(env, why, gm_options_table[i].def);
 			gm_options_apply(o, &gm_options_table[i], gm_options_table[i].def);
 		}
 	}

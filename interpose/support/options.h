@@ -59,7 +59,7 @@ typedef struct gm_option_row {
 	size_t offset;       /* field in gm_options_t */
 	size_t cap;          /* for strings: field size */
 	const char *help;
-	uint64_t max; /* gm_opt_uint: largest value taken (0: no limit) */
+	uint64_t max; /* gm_opt_uint, gm_opt_size: largest value taken (0: no limit) */
 } gm_option_row_t;
 
 extern const gm_option_row_t gm_options_table[];
@@ -73,6 +73,13 @@ void gm_options_load(gm_options_t *o, void (*warn)(const char *a, const char *b,
 /* Set one row from text; returns 0, -ENOENT (no such option) or -EINVAL
  * (bad value, *o unchanged for that row). */
 int gm_options_set(gm_options_t *o, const char *name, const char *value);
+
+/* The row of the option called name, or NULL. */
+const gm_option_row_t *gm_options_row(const char *name);
+
+/* What row takes, in words, into buf ("events|frames", "a whole number up
+ * to 19"), for messages about a value it refused. */
+void gm_options_expected(const gm_option_row_t *row, char *buf, size_t cap);
 
 /* Parse helpers shared with the CLI: return 0 or -EINVAL. */
 int gm_options_parse_bool(const char *s, int *out);

@@ -4,8 +4,10 @@ program runs and is recorded as usual; GMTRACE_ENABLED=0 records nothing."""
 import os
 import subprocess
 
-from conftest import (WARNING_RE, assert_tally, assert_valid, captures, fixture_line, fx,
-                      preload_env, rule_tally, run_plain, run_preloaded, shm_logs)
+import pytest
+
+from conftest import (WARNING_RE, assert_tally, assert_valid, captures, clean_env, fixture_line,
+                      fx, preload_env, rule_tally, run_plain, run_preloaded, shm_logs)
 
 
 def test_invalid_ring_size_warns_once_and_records(tmp_path):
@@ -94,7 +96,8 @@ def test_output_name_too_long_falls_back_to_the_default(tmp_path):
     r = run_preloaded([fx("fx_basic")], tmp_path, {"GMTRACE_OUTPUT": "/" + "x" * 1100 + ".gmt"},
                       timeout=30)
     assert r.returncode == 0, r.stderr
-    one_warning(r, "GMTRACE_OUTPUT: invalid value, using the default ./%e.%p.gmt")
+    one_warning(r, 'GMTRACE_OUTPUT: invalid value "/' + "x" * 42 + '..." (expected at most '
+                "1023 bytes); using the default ./%e.%p.gmt")
     caps = sorted(tmp_path.iterdir())
     assert len(caps) == 1 and caps[0].name.startswith("fx_basic."), caps
     assert_tally(rule_tally(caps[0]), fixture_line(r.stdout, fixture="basic"))
@@ -142,3 +145,60 @@ def test_python_script_names_its_capture(tmp_path):
         r = run_preloaded(argv, tmp_path, env, timeout=60)
         assert r.returncode == 0, r.stderr
         assert (tmp_path / name).exists(), sorted(p.name for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name,value,expected", [
+    ("LEVEL", "bogus", "events|frames"),
+    ("RING_SIZE", "1T", "a size in bytes, or with K, M, G or T up to 64G"),
+    ("SPIKE_FACTOR", "nan", "a number from 0 to 1000000"),
+    ("TIMING_SAMPLE", "4294967296", "a whole number up to 1000000"),
+    ("DRAIN_NICE", "20", "a whole number up to 19"),
+    ("SPIKE_STDERR", "maybe", "1/0, true/false, yes/no or on/off"),
+])
+def test_an_invalid_value_says_what_was_expected(tmp_path, name, value, expected):
+    """One warning naming the value and what the option takes; the default
+    is used and the game is recorded."""
+    r = run_preloaded([fx("fx_basic")], tmp_path, {f"GMTRACE_{name}": value}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    one_warning(r, f'GMTRACE_{name}: invalid value "{value}" (expected {expected}); '
+                   "using the default ")
+    caps = captures(tmp_path)
+    assert len(caps) == 1
+    assert_tally(rule_tally(caps[0]), fixture_line(r.stdout, fixture="basic"))
+
+
+@pytest.mark.parametrize("output", ["/dev/null", "{tmp}"])
+def test_output_that_is_not_a_file_is_refused(tmp_path, output):
+    """A device or a folder as GMTRACE_OUTPUT: one warning, nothing made
+    beside it (no /dev/null.1), the game runs."""
+    output = output.format(tmp=tmp_path)
+    r = run_preloaded([fx("fx_basic")], tmp_path, {"GMTRACE_OUTPUT": output}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    one_warning(r, f"cannot create the capture file {output}: it exists and is not a regular "
+                   "file; not recording")
+    assert not os.path.exists(output + ".1")
+    assert captures(tmp_path) == []
+
+
+def test_empty_output_is_the_default(tmp_path):
+    r = run_preloaded([fx("fx_basic")], tmp_path, {"GMTRACE_OUTPUT": ""}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    caps = captures(tmp_path)
+    assert len(caps) == 1 and caps[0].name.startswith("fx_basic."), caps
+
+
+def test_full_dev_shm_is_one_warning_not_a_crash(tmp_path):
+    """/dev/shm without room for the log (a private 1 MiB tmpfs, the log
+    8 MiB): one warning, the game runs to its end. Needs a mount namespace
+    of its own (root)."""
+    game = " ".join(f"{k}='{v}'" for k, v in preload_env(tmp_path).items()
+                    if k == "LD_PRELOAD" or k.startswith("GMTRACE_"))
+    script = (f"mount -t tmpfs -o size=1M tmpfs /dev/shm || exit 99; "
+              f"exec env {game} {fx('fx_basic')}")
+    r = subprocess.run(["unshare", "-m", "sh", "-c", script], env=clean_env(), cwd=str(tmp_path),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    if r.returncode == 99 or b"unshare failed" in r.stderr or b"Operation not permitted" in r.stderr:
+        pytest.skip(f"no private mount namespace here: {r.stderr!r}")
+    assert r.returncode == 0, r.stderr
+    one_warning(r, "cannot create the shared-memory log: No space left on device")
+    assert captures(tmp_path) == []

@@ -44,7 +44,12 @@ def test_bad_command_lines_start_nothing(tmp_path):
         (("--",), "gmtrace run: no program given\n"),
         (("--frobnicate", "1", "--", "/bin/true"), "gmtrace run: unknown option --frobnicate"),
         (("--level", "everything", "--", "/bin/true"),
-         "gmtrace run: --level: invalid value 'everything'\n"),
+         "gmtrace run: --level: invalid value 'everything' (expected events|frames)\n"),
+        (("--ring-size", "1T", "--", "/bin/true"),
+         "gmtrace run: --ring_size: invalid value '1T' (expected a size in bytes, or with K, "
+         "M, G or T up to 64G)\n"),
+        (("--drain-nice", "20", "--", "/bin/true"),
+         "gmtrace run: --drain_nice: invalid value '20' (expected a whole number up to 19)\n"),
         (("--ring-size",), "gmtrace run: --ring-size needs a value\n"),
         (("-x", "--", "/bin/true"), "gmtrace run: unknown option -x\n"),
     ]
@@ -143,3 +148,15 @@ def test_pymalloc_keeps_pythons_own_allocator(tmp_path):
 def test_run_help_short_form(tmp_path):
     r = run(tmp_path, "-h")
     assert r.returncode == 0 and r.stdout.startswith("usage: gmtrace run"), r.stdout
+
+
+def test_a_program_that_cannot_record_says_why(tmp_path):
+    """The game's own reason for recording nothing (a folder that does not
+    exist for its capture) is what `gmtrace run` says, not a guess."""
+    out = tmp_path / "no" / "such" / "x.gmt"
+    r = run(tmp_path, "--output", out, "--", "/bin/true")
+    assert r.returncode == 0, r.stderr
+    assert (f"recorded nothing: cannot create the capture file {out}: No such file or "
+            "directory; not recording") in r.stderr, r.stderr
+    assert "set-user/group-ID" not in r.stderr
+    assert captures(tmp_path) == []
