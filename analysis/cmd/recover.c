@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../interpose/log/format.h"
@@ -61,10 +62,16 @@ static int gm_recover_log(const char *shm, const char *capture, int force)
 static int gm_recover_capture(const char *path, int force)
 {
 	gm_file_header_t h;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO: refused, not waited on */
+	struct stat st;
 	ssize_t n;
 	if (fd < 0) {
 		fprintf(stderr, "gmtrace recover: %s: %s\n", path, strerror(errno));
+		return GM_CMD_FAIL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "gmtrace recover: %s: not a regular file\n", path);
+		close(fd);
 		return GM_CMD_FAIL;
 	}
 	n = read(fd, &h, sizeof(h));

@@ -256,7 +256,7 @@ static void gm_run_describe(const char *path, uint64_t *records, uint64_t *bytes
 	gm_block_t b;
 	struct stat st;
 	off_t off;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	*records = 0;
 	*bytes = 0;
 	if (fd < 0)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../interpose/support/support.h"
@@ -30,11 +31,21 @@ int gm_attach_open(gm_attach_t *a, const char *shm_name, const char *capture, ch
 	a->pid = a->ring.hdr->pid;
 	gm_support_strlcpy(a->capture, capture ? capture : a->ring.hdr->capture_path,
 	                   sizeof(a->capture));
-	a->fd = open(a->capture, O_RDWR | O_CLOEXEC);
+	a->fd = open(a->capture, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (a->fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", a->capture, strerror(errno));
 		goto err;
+	}
+	{
+		struct stat st;
+		if (fstat(a->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			rc = -EINVAL;
+			snprintf(err, errlen, "%s: not a regular file", a->capture);
+			goto err;
+		}
+		/* writes to it wait for the disk as usual */
+		fcntl(a->fd, F_SETFL, fcntl(a->fd, F_GETFL) & ~O_NONBLOCK);
 	}
 	end = gm_drain_valid_end(a->fd);
 	if (end < 0) {

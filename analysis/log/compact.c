@@ -50,10 +50,11 @@ int64_t gm_compact_file(const char *path)
 	ZSTD_CCtx *cctx = NULL;
 	const gm_file_header_t *h;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(gm_file_header_t)) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size < sizeof(gm_file_header_t)) {
 		rc = -EINVAL;
 		goto err;
 	}

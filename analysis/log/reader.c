@@ -1062,7 +1062,8 @@ gm_reader_t *gm_reader_open(const char *path, char *err, size_t errlen)
 		goto err;
 	}
 	r->pending = GM_READER_NONE;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* non-blocking: a FIFO is refused below, not waited on */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		gm_reader_fail(err, errlen, path, "%s", strerror(errno));
 		goto err;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "options.h"
@@ -207,9 +208,19 @@ int gm_yaml_open(gm_yaml_t *y, const char *path, char *err, size_t errlen)
 	y->errlen = errlen;
 	if (err && errlen)
 		err[0] = '\0';
-	y->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* non-blocking: a FIFO by that name is refused below, not waited on */
+	y->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (y->fd < 0)
 		return gm_yaml_fail(y, 0, "%s", strerror(errno));
+	{
+		struct stat st;
+		if (fstat(y->fd, &st) != 0)
+			return gm_yaml_fail(y, 0, "%s", strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return gm_yaml_fail(y, 0, "%s",
+			                    S_ISDIR(st.st_mode) ? "is a directory, not a file" :
+			                                          "not a regular file");
+	}
 	if (!yaml_parser_initialize(&parser))
 		return gm_yaml_fail(y, 0, "%s", strerror(ENOMEM));
 	yaml_parser_set_input(&parser, gm_yaml_read, y);

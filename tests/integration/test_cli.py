@@ -5,6 +5,7 @@ inside the file, the offset of the block concerned), a non-zero status,
 never a crash; for damage the report still covers what came before it.
 --help on every subcommand exits 0; an unknown subcommand or option exits 2."""
 import json
+import os
 import struct
 import subprocess
 
@@ -359,3 +360,35 @@ def test_a_lone_dash_is_a_file_name(tmp_path):
     r = gmtrace("summary", "-", cwd=tmp_path, timeout=30)
     assert r.returncode == 1
     assert r.stderr == "gmtrace: -: No such file or directory\n", r.stderr
+
+
+@pytest.mark.parametrize("cmd", (["summary"], ["frames"], ["dump"], ["stacks"], ["live", "--once"],
+                                 ["frames", "--compare", "{fifo}"], ["recover"]),
+                         ids=("summary", "frames", "dump", "stacks", "live", "compare", "recover"))
+def test_a_fifo_is_refused_not_waited_on(tmp_path, cmd):
+    """A named pipe given as a capture: one error line, exit 1, at once (no
+    writer ever comes: opening it for reading would wait forever)."""
+    fifo = tmp_path / "pipe.gmt"
+    os.mkfifo(fifo)
+    r = gmtrace(*[a.format(fifo=fifo) for a in cmd], fifo, timeout=10)
+    assert r.returncode == 1, r.stderr
+    assert f"{fifo}: not a regular file" in r.stderr, r.stderr
+
+
+def test_a_fifo_as_budget_file_or_platform_is_refused(tmp_path):
+    """GMTRACE_BUDGETS or GMTRACE_PLATFORM naming a named pipe, and one on
+    the platform search path: a warning (an error in the CLI), never a hang
+    before the game's main()."""
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    for var, rest in (("GMTRACE_BUDGETS", "running without budgets"),
+                      ("GMTRACE_PLATFORM", "running without the platform's limits")):
+        r = run_preloaded([fx("fx_basic")], tmp_path, {var: str(fifo)}, timeout=10)
+        assert r.returncode == 0, r.stderr
+        assert f"{fifo}: not a regular file; {rest}" in r.stderr.decode(), r.stderr
+    path_dir = tmp_path / "profiles"
+    path_dir.mkdir()
+    os.mkfifo(path_dir / "evil.yaml")
+    r = subprocess.run([str(GMTRACE), "platforms", "--list"], capture_output=True, text=True,
+                       timeout=10, env={**os.environ, "GMTRACE_PLATFORM_PATH": str(path_dir)})
+    assert f"{path_dir / 'evil.yaml'}: not a regular file" in r.stderr, r.stderr
