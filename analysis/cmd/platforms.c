@@ -87,18 +87,21 @@ static int gm_pf_load_one(gm_pf_set_t *set, const char *name)
 	return 0;
 }
 
+/* Every profile on the search path; one that cannot be read is one error
+ * line and left out, the others are reported. Returns -1 when none could be
+ * read, else the number left out. */
 static int gm_pf_load_all(gm_pf_set_t *set)
 {
 	static char names[GM_PF_MAX][GM_PLATFORM_NAME], paths[GM_PF_MAX][GM_PLATFORM_PATH];
-	int n = gm_platform_list(names, paths, GM_PF_MAX);
+	int n = gm_platform_list(names, paths, GM_PF_MAX), bad = 0;
 	if (n == 0) {
 		fprintf(stderr, "gmtrace platforms: no profile on the search path\n");
 		return -1;
 	}
 	for (int i = 0; i < n; i++)
 		if (gm_pf_load_one(set, paths[i]) != 0)
-			return -1;
-	return 0;
+			bad++;
+	return set->n ? bad : -1;
 }
 
 static void gm_pf_free_set(gm_pf_set_t *set)
@@ -575,7 +578,7 @@ int gm_cmd_platforms(int argc, char **argv)
 	static gm_pf_set_t set;
 	const char *path = NULL, *value, *error, *check = NULL;
 	const char *names[GM_PF_MAX];
-	int nnames = 0, json = 0, list = 0, rc = GM_CMD_FAIL, i, mt;
+	int nnames = 0, json = 0, list = 0, rc = GM_CMD_FAIL, i, mt, bad_profiles = 0;
 	gm_platforms_t *m = NULL;
 	gm_reader_t *r = NULL;
 	gm_event_t ev;
@@ -632,7 +635,7 @@ int gm_cmd_platforms(int argc, char **argv)
 			if (gm_pf_load_one(&set, tok) != 0)
 				goto out;
 	}
-	if (set.n == 0 && gm_pf_load_all(&set) != 0)
+	if (set.n == 0 && (bad_profiles = gm_pf_load_all(&set)) < 0)
 		goto out;
 
 	r = gm_reader_open(path, errbuf, sizeof(errbuf));
@@ -673,7 +676,9 @@ int gm_cmd_platforms(int argc, char **argv)
 		fprintf(stderr, "gmtrace: %s\n", error);
 		goto out;
 	}
-	rc = GM_CMD_OK;
+	/* the profiles that could not be read were named above; the report
+	 * covers the others, and the status says something was left out */
+	rc = bad_profiles > 0 ? GM_CMD_FAIL : GM_CMD_OK;
 	if (check) {
 		char buf[1024], *save = NULL, *tok;
 		snprintf(buf, sizeof(buf), "%s", check);

@@ -7,6 +7,8 @@ loads one 256 KiB texture and/or one 256 KiB untagged block per frame, so
 video is full after 16 frames and main after 32: the 17th texture and the
 33rd block go over, in frames 17 and 33.
 """
+import json
+
 from pf_support import (GMTRACE, KIB, MIB, PROFILES, grow, gmtrace, memory, node_names,
                         platforms_json,
                         records)
@@ -191,3 +193,18 @@ def test_bad_input_gets_one_clear_error(tmp_path):
     p = gmtrace(tmp_path, "platforms", flat, "switch", rc=1)
     assert p.stdout == b""
     assert b"the capture is at the frames level" in p.stderr
+
+
+def test_a_broken_profile_on_the_search_path_leaves_the_others_reported(tmp_path):
+    """A user profile that cannot be read: one error line naming its file and
+    line, exit 1, and the report of every other profile on the path."""
+    line, cap = grow(tmp_path, ["split", 4])
+    user = tmp_path / "config" / "gmtrace" / "platforms"
+    user.mkdir(parents=True)
+    (user / "broken.yaml").write_text("name: broken\ntitle: Broken\nfamily: console\n")
+    p = gmtrace(tmp_path, "platforms", "--json", cap, rc=1)
+    err = p.stderr.decode().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"gmtrace platforms: {user / 'broken.yaml'}:"), err
+    rep = json.loads(p.stdout)
+    names = {q["name"] for q in rep["platforms"]}
+    assert "tiny-split" in names and "broken" not in names and len(names) > 1
