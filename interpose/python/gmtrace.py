@@ -14,7 +14,11 @@ The same markers as interpose/include/gmtrace.h, for games written in Python
 Run the game under libgmtrace (LD_PRELOAD=libgmtrace.so python3 game.py, or
 `gmtrace run -- python3 game.py`) and the markers are recorded. Without the
 preload every call is a cheap no-op that returns a neutral value (0, False,
-None, an empty snapshot, an Asset whose id is 0) and never raises: the module
+None, an empty snapshot, an Asset whose id is 0) and never raises. Under the
+preload a call with an argument it cannot take (a size that is not a whole
+number of bytes, a negative count, an id out of range) does not raise either:
+it is ignored, and the first such call of each kind is one line on stderr.
+So a game behaves the same with and without gmtrace. The module
 never loads the library itself, it only looks for it in the running process
 (ctypes.CDLL(None), then gmtrace_api_get: the versioned entry table). Entries
 newer than the library's ABI are no-ops too.
@@ -266,6 +270,40 @@ def _name(s):
     return str(s).encode("utf-8", "replace")
 
 
+_I32 = (-(1 << 31), (1 << 31) - 1)
+_U32 = (0, (1 << 32) - 1)
+_U64 = (0, _U64_MAX)
+_warned = set()
+
+
+def _bad(what, value, expected):
+    """A call ignored for an argument it cannot take: one line on stderr the
+    first time for each what (under gmtrace only: without it nothing is
+    said, as nothing is done); returns None."""
+    if _fns and what not in _warned:
+        _warned.add(what)
+        try:
+            shown = repr(value)
+        except Exception:  # a repr that raises is the game's, not ours to pass on
+            shown = "<%s>" % type(value).__name__
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        sys.stderr.write("gmtrace: [%d] %s: expected %s, got %s; ignored (further such "
+                         "calls are not reported)\n" % (_os_pid(), what, expected, shown))
+    return None
+
+
+def _whole(value, what, bounds=_U64):
+    """value as an int within bounds (an int, or a float with no fraction),
+    or None after _bad."""
+    lo, hi = bounds
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and lo <= value <= hi:
+        return int(value)
+    return _bad(what, value, "a whole number from %d to %d" % (lo, hi))
+
+
 def available():
     """True when libgmtrace is in this process (the markers do something)."""
     return bool(_fns)
@@ -302,7 +340,7 @@ def level(which):
     free) or "frames" (per-frame totals), or LEVEL_EVENTS/LEVEL_FRAMES.
     Returns True when switched (False: unknown level, or without gmtrace)."""
     lv = _LEVELS.get(which, which) if isinstance(which, str) else which
-    if not isinstance(lv, int):
+    if not isinstance(lv, int) or lv not in (LEVEL_EVENTS, LEVEL_FRAMES):
         return False
     return _level_set(lv) == 0
 
@@ -383,6 +421,9 @@ def tag(name):
     """
     if not _fns:
         return _NULL_TAG
+    if name is not None and not isinstance(name, (str, bytes)):
+        _bad("tag", name, "a name (str or bytes)")
+        return _NULL_TAG
     t = _tags.get(name)
     if t is None:
         t = _Tag(name, _tag_id(_name(name)))
@@ -402,7 +443,8 @@ class Asset:
     __slots__ = ("id", "name", "type", "_loading")
 
     def __init__(self, name=None, type=None, id=0):
-        self.name, self.type, self.id = name, type, int(id)
+        self.name, self.type = name, type
+        self.id = _whole(id, "Asset(id=)") or 0
         self._loading = False
 
     def __enter__(self):
@@ -456,13 +498,15 @@ class Asset:
 
     def extra_bytes(self, nbytes):
         """Memory the asset holds that the heap cannot see (GPU uploads): the total."""
-        if self.id:
-            _extra_bytes(self.id, int(nbytes))
+        n = _whole(nbytes, "Asset.extra_bytes") if self.id else None
+        if n is not None:
+            _extra_bytes(self.id, n)
 
     def priority(self, value):
         """Eviction priority under the "priority" policy: lowest goes first."""
-        if self.id:
-            _asset_priority(self.id, int(value))
+        v = _whole(value, "Asset.priority", _I32) if self.id else None
+        if v is not None:
+            _asset_priority(self.id, v)
 
     def pin(self, pinned=True):
         """A pinned asset is never evicted."""
@@ -498,7 +542,9 @@ def asset(name, type="unknown"):
 
 
 def _asset_id(a):
-    return a.id if isinstance(a, Asset) else int(a or 0)
+    if isinstance(a, Asset):
+        return a.id
+    return _whole(a or 0, "attach") or 0
 
 
 class attach:
@@ -540,7 +586,12 @@ class Pool:
 
     def __init__(self, name, object_size, capacity):
         self.name = name
-        self.id = _pool_create(_name(name), int(object_size), int(capacity)) if _fns else 0
+        self.id = 0
+        if _fns:
+            size = _whole(object_size, "Pool object_size")
+            cap = _whole(capacity, "Pool capacity")
+            if size is not None and cap is not None:
+                self.id = _pool_create(_name(name), size, cap)
 
     def acquire(self, from_pool=True):
         """An object taken: from the pool, or (from_pool=False) from the heap."""
@@ -553,8 +604,9 @@ class Pool:
             _pool_release(self.id, 1 if to_pool else 0)
 
     def resize(self, capacity):
-        if self.id:
-            _pool_resize(self.id, int(capacity))
+        cap = _whole(capacity, "Pool.resize") if self.id else None
+        if cap is not None:
+            _pool_resize(self.id, cap)
 
     def destroy(self):
         if self.id:
@@ -567,7 +619,14 @@ class Pool:
 
 def gc_record(generation, duration_ns, collected, uncollectable=0):
     """One garbage-collector run (done automatically for Python's gc)."""
-    _gc(int(generation), int(duration_ns), int(collected), int(uncollectable))
+    if not _fns:
+        return
+    g = _whole(generation, "gc_record generation", (0, _I32[1]))
+    ns = _whole(duration_ns, "gc_record duration_ns")
+    n = _whole(collected, "gc_record collected")
+    u = _whole(uncollectable, "gc_record uncollectable")
+    if None not in (g, ns, n, u):
+        _gc(g, ns, n, u)
 
 
 _gc_t0 = 0
@@ -637,15 +696,20 @@ class Budget:
     __slots__ = ("id", "name")
 
     def __init__(self, id=0, name=None):
-        self.id, self.name = int(id), name
+        self.id, self.name = _whole(id, "Budget(id=)", _U32) or 0, name
 
     @classmethod
     def define(cls, name, parent=None, soft=0, hard=0):
         """A node under parent (a Budget, a name, or None for a root)."""
         if isinstance(parent, Budget):
             parent = parent.name
-        node = _budget_define(_name(name), _name(parent), int(soft), int(hard)) if _fns else 0
-        return cls(node, name)
+        if not _fns:
+            return cls(0, name)
+        lo = _whole(soft, "Budget.define soft")
+        hi = _whole(hard, "Budget.define hard")
+        if lo is None or hi is None:
+            return cls(0, name)
+        return cls(_budget_define(_name(name), _name(parent), lo, hi), name)
 
     @classmethod
     def find(cls, name):
@@ -673,9 +737,15 @@ class Budget:
         limit), and strict: True fails allocations at the hard limit, False
         lets them through and records a violation, None uses the process's
         mode (GMTRACE_BUDGET_MODE)."""
-        p = _POLICIES.get(policy, -1) if isinstance(policy, str) else int(policy)
+        if not self.id:
+            return False
+        p = _POLICIES.get(policy, -1) if isinstance(policy, str) else \
+            _whole(policy, "Budget.policy policy", _I32)
+        t = _whole(target, "Budget.policy target")
+        if p is None or t is None:
+            return False
         s = -1 if strict is None else (1 if strict else 0)
-        return bool(self.id) and _budget_policy(self.id, p, int(target), s) == 0
+        return _budget_policy(self.id, p, t, s) == 0
 
     def evictor(self, fn):
         """fn(asset_id) unloads one asset of this node (None removes it)."""

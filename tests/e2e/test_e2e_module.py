@@ -189,3 +189,39 @@ def test_with_preload_the_capture_has_every_record(preloaded):
     # the two deliberate misuses, and nothing else
     # an unknown policy is a bad_state (the node exists), the second unload a double_unload
     assert sorted(e["code"] for e in by["validation"]) == ["bad_state", "double_unload"]
+
+
+MISUSES = {
+    # the call: its stderr line's subject under the preload, and its result
+    "asset_id_none": ("Asset(id=)", 0), "asset_id_negative": ("Asset(id=)", 0),
+    "attach_text": ("attach", 0), "gc_none": ("gc_record generation", None),
+    "policy_none": ("Budget.policy policy", False), "tag_list": ("tag", 0),
+    "extra_none": ("Asset.extra_bytes", None), "extra_negative": ("Asset.extra_bytes", None),
+    "priority_text": ("Asset.priority", None), "priority_huge": ("Asset.priority", None),
+    "pool_none": ("Pool object_size", 0), "pool_negative": ("Pool object_size", 0),
+    "define_text": ("Budget.define soft", 0), "level_huge": (None, False),
+}
+
+
+@pytest.mark.parametrize("preload", (False, True), ids=("plain", "preloaded"))
+def test_bad_arguments_never_raise(tmp_path, preload):
+    """The same calls with bad arguments raise nothing with or without
+    gmtrace and give the same neutral results; under gmtrace each kind is
+    one line on stderr, once, and nothing absurd reaches the capture."""
+    run = run_script(script("misuse_game.py"), [], tmp_path, preload=preload)
+    assert run.line["raised"] == [], run.line["raised"]
+    assert run.line["results"] == {k: v for k, (_, v) in MISUSES.items()}
+    if not preload:
+        assert run.stderr == "", run.stderr
+        return
+    lines = run.stderr.splitlines()
+    # Pool("misuse/neg", -1, -1): its capacity is a kind of its own
+    subjects = sorted({w for w, _ in MISUSES.values() if w} | {"Pool capacity"})
+    for subject in subjects:
+        said = [x for x in lines if f"] {subject}: expected " in x]
+        assert len(said) == 1, (subject, lines)
+    assert len(lines) == len(subjects), lines
+    pools = dump(run.capture, {"pool_def"})
+    assert pools == [], pools
+    extra = dump(run.capture, {"asset_extra"})
+    assert extra == [], extra

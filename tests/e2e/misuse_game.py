@@ -1,0 +1,56 @@
+"""misuse_game.py - gmtrace.py given arguments it cannot take
+
+    misuse_game.py
+
+Each call below passes a value of the wrong type or out of range. None may
+raise, with or without the preload; under it each kind of call is one line
+on stderr the first time and the call is ignored (no absurd figure reaches
+the capture: no pool of 2^64 - 1 bytes, no extra bytes of -5). Each call
+is made twice, so the second one shows the warning is not repeated. Prints
+one JSON line: the calls that raised (none expected) and what the neutral
+results were.
+"""
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "interpose" / "python"))
+import gmtrace  # noqa: E402
+
+
+def main():
+    raised = []
+    results = {}
+    with gmtrace.asset("misuse/tex", "texture") as tex:
+        pixels = bytearray(1000)
+    calls = {
+        "asset_id_none": lambda: gmtrace.Asset(id=None).id,
+        "asset_id_negative": lambda: gmtrace.Asset(id=-1).id,
+        "attach_text": lambda: gmtrace.attach("abc").id,
+        "gc_none": lambda: gmtrace.gc_record(None, 1, 1),
+        "policy_none": lambda: gmtrace.Budget(id=1).policy(None),
+        "tag_list": lambda: gmtrace.tag(["a"]).id,
+        "extra_none": lambda: tex.extra_bytes(None),
+        "extra_negative": lambda: tex.extra_bytes(-5),
+        "priority_text": lambda: tex.priority("hi"),
+        "priority_huge": lambda: tex.priority(1 << 40),
+        "pool_none": lambda: gmtrace.Pool("misuse/p", None, 4).id,
+        "pool_negative": lambda: gmtrace.Pool("misuse/neg", -1, -1).id,
+        "define_text": lambda: gmtrace.Budget.define("misuse/b", soft="1M").id,
+        "level_huge": lambda: gmtrace.level(1 << 32),
+    }
+    for name, call in calls.items():
+        for _ in range(2):
+            try:
+                results[name] = call()
+            except BaseException as e:  # what the game would have seen
+                raised.append("%s: %s" % (name, type(e).__name__))
+                break
+    gmtrace.frame()
+    del pixels
+    print(json.dumps({"raised": raised, "results": results, "tex": tex.id != 0}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
