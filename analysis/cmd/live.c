@@ -5,7 +5,7 @@
  * still being written at the end is damage, and what came before it
  * counts), and prints one line for the frames that ended since the last
  * line (but the newest 100 ms of them: other threads' records of a frame can
- * be drained later, a log chunk at a time): how many, their rate, frame time p50 and max, allocations and bytes
+ * be drained later; every thread's are at least every 200 ms): how many, their rate, frame time p50 and max, allocations and bytes
  * per frame, live bytes at the last one's end, the peak, spikes. It stops
  * when the capture ends (the game's exit record), when the game is gone
  * without one (SIGKILL), or after --once. Reading

@@ -39,7 +39,8 @@ typedef struct gm_run_proc {
 	gm_attach_t log;
 	int attached;
 	int failed;
-	uint64_t seen_ns; /* when the announcement appeared */
+	uint64_t seen_ns;    /* when the announcement appeared */
+	uint64_t partial_ns; /* last pass that took what threads still hold */
 } gm_run_proc_t;
 
 static void gm_run_usage(FILE *f)
@@ -518,7 +519,14 @@ int gm_cmd_run(int argc, char **argv)
 			}
 			all_over = 0;
 			if (strcmp(drain, "internal") != 0) {
-				long n = gm_attach_pass(&p->log, 0);
+				/* every 200 ms also what threads wrote into chunks they
+				 * still hold: a game that allocates little fills one in
+				 * seconds, and `gmtrace live` would lag that long */
+				uint64_t now = gm_run_now();
+				int partial = now - p->partial_ns >= 200000000ull;
+				long n = gm_attach_pass(&p->log, partial);
+				if (partial)
+					p->partial_ns = now;
 				if (n > 0)
 					got += n;
 			}

@@ -619,9 +619,11 @@ static void gm_session_pressure(gm_thread_t *t)
 /* The agent's drain, at each look and whenever it finds the log full while
  * writing a record of its own (it must not wait for itself): under
  * `gmtrace run`, take the drain back if the run is gone; draining in the
- * game, one pass with the beat and, every 200 ms, a clock sample. Returns
- * what the pass drained (< 0: the capture cannot be written, and recording
- * stops). */
+ * game, one pass with the beat and, every 200 ms, a clock sample and what
+ * threads wrote into chunks they still hold (a game that allocates little
+ * fills a chunk in seconds: the capture, and `gmtrace live`, would lag that
+ * long). Returns what the pass drained (< 0: the capture cannot be written,
+ * and recording stops). */
 static long gm_session_agent_drain(uint64_t now)
 {
 	static uint64_t last_clock;
@@ -631,9 +633,10 @@ static long gm_session_agent_drain(uint64_t now)
 	if (gm_session_options.drain_external || gm_session_fd < 0)
 		return 0;
 	if (gm_ring_drain_lock(&gm_session_log, gm_thread_self.os_tid)) {
-		got = gm_drain_pass(&gm_session_drain, 0);
+		int every = now - last_clock > 200000000ull;
+		got = gm_drain_pass(&gm_session_drain, every);
 		__atomic_store_n(&gm_session_log.hdr->drain_beat_ns, now, __ATOMIC_RELAXED);
-		if (now - last_clock > 200000000ull) {
+		if (every) {
 			gm_drain_clock(&gm_session_drain);
 			last_clock = now;
 		}

@@ -10,7 +10,7 @@ import re
 import subprocess
 import time
 
-from conftest import BUILD_DIR, GMTRACE, clean_env, gmtrace, preload_env
+from conftest import BUILD_DIR, GMTRACE, SOURCE_DIR, clean_env, gmtrace, preload_env
 
 DEMO = BUILD_DIR / "tests" / "games" / "gm_demo"
 LINE = re.compile(r"^(live|end |now |gone) frames (\d+)-(\d+): (\d+) at ")
@@ -79,3 +79,64 @@ def test_a_killed_game_ends_the_view(tmp_path):
     assert "the game is gone and its capture has no end: `gmtrace recover" in err, err
     kinds = [m.group(1) for m in map(LINE.match, out.splitlines()) if m]
     assert "live" in kinds and out.splitlines()[-1].startswith("gone "), out
+
+
+LIGHT_GAME = r"""
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import gmtrace
+progress = sys.argv[2]
+for n in range(1, 601):
+    gmtrace.frame()
+    if n % 10 == 0:
+        with open(progress, "w") as f:
+            f.write(str(n))
+    time.sleep(0.01)
+"""
+
+
+def _light_game_seen_live(tmp_path, under_run):
+    """A game that allocates almost nothing (CPython with its own small-object
+    allocator, 100 frames a second): its thread fills no log chunk for
+    seconds. Once it reached frame 100, `gmtrace live --once` a little later
+    must see at least those 100 frames: the drainer takes what threads still
+    hold every 200 ms."""
+    cap = tmp_path / "light.gmt"
+    progress = tmp_path / "progress"
+    script = tmp_path / "light.py"
+    script.write_text(LIGHT_GAME)
+    argv = ["/usr/bin/python3", str(script), str(SOURCE_DIR / "interpose" / "python"),
+            str(progress)]
+    if under_run:
+        # --pymalloc: `gmtrace run` would otherwise have CPython use malloc
+        game = subprocess.Popen([str(GMTRACE), "run", "--output", str(cap), "--quiet", "1",
+                                 "--pymalloc", "--", *argv], env=clean_env(),
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    else:
+        game = subprocess.Popen(argv, env=preload_env(tmp_path, {"GMTRACE_OUTPUT": str(cap)}),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if progress.exists() and progress.read_text().strip() not in ("", "0") and \
+                    int(progress.read_text()) >= 100:
+                break
+            time.sleep(0.05)
+        time.sleep(0.6)
+        live = gmtrace("live", "--once", str(cap))
+    finally:
+        game.kill()
+        game.wait(timeout=30)
+    assert live.returncode == 0, live.stderr
+    lines = [m.groups() for m in map(LINE.match, live.stdout.splitlines()) if m]
+    assert len(lines) == 1, live.stdout
+    assert int(lines[0][1]) == 1 and int(lines[0][2]) >= 100, live.stdout
+
+
+def test_a_game_that_allocates_little_is_seen_live(tmp_path):
+    _light_game_seen_live(tmp_path, under_run=False)
+
+
+def test_a_game_that_allocates_little_is_seen_live_under_run(tmp_path):
+    _light_game_seen_live(tmp_path, under_run=True)
