@@ -50,6 +50,18 @@ typedef struct gm_summary {
 	uint64_t pid, ppid;
 	char *exe, *argv;
 	size_t exe_len, argv_len;
+	/* how the capture ends: its exit record (status), an exec, or neither
+	 * (killed, crashed, or the capture could not be written) */
+	enum {
+		gm_summary_no_end,
+		gm_summary_exit,
+		gm_summary_exec
+	} end;
+	uint64_t exit_status;
+	/* frames-level stretches (GMTRACE_LEVEL=frames, a level switch): no
+	 * allocation records there, so the counts above leave them out */
+	int frames_level;
+	uint64_t frames_level_from; /* frames ended before the first one began */
 } gm_summary_t;
 
 static void gm_summary_usage(FILE *f)
@@ -185,6 +197,19 @@ static int gm_summary_event(gm_summary_t *s, const gm_event_t *ev)
 	case gm_rec_stack:
 		s->stacks++;
 		return 0;
+	case gm_rec_exit:
+		s->end = gm_summary_exit;
+		s->exit_status = ev->a;
+		return 0;
+	case gm_rec_exec:
+		s->end = gm_summary_exec;
+		return 0;
+	case gm_rec_level:
+		if (ev->a == gm_level_frames && !s->frames_level) {
+			s->frames_level = 1;
+			s->frames_level_from = s->frames;
+		}
+		return 0;
 	case gm_rec_thread_start:
 		t->os_tid = ev->a;
 		t->has_tid = 1;
@@ -293,6 +318,14 @@ static void gm_summary_text(const gm_summary_t *s, const char *error)
 	       (unsigned long long)s->frames, (unsigned long long)s->nevents);
 	if (error)
 		printf("damaged   %s\n", error);
+	if (s->end == gm_summary_no_end)
+		printf("ended     without an exit record: the game was killed or crashed, or its "
+		       "capture could not be written; what it did after the last block written is "
+		       "missing (`gmtrace recover` adds what its log in /dev/shm still holds)\n");
+	if (s->frames_level)
+		printf("level     frames from frame %llu: per-frame totals only, no allocation "
+		       "records; the counts below leave that part out (`gmtrace frames` has it)\n",
+		       (unsigned long long)s->frames_level_from + 1);
 
 	printf("\n  %-20s %12s  %10s\n", "", "count", "bytes");
 	gm_summary_row("allocations", s->allocations, &s->allocated_bytes);
@@ -419,6 +452,18 @@ static int gm_summary_json(const gm_summary_t *s, const char *error)
 	gm_json_object_end(&j);
 
 	gm_json_key_u64(&j, "events", s->nevents);
+	gm_json_key_string(&j, "ended",
+	                   s->end == gm_summary_exit ? "exit" :
+	                   s->end == gm_summary_exec ? "exec" :
+	                                               NULL);
+	if (s->end == gm_summary_exit)
+		gm_json_key_u64(&j, "exit_status", s->exit_status);
+	else
+		gm_json_key_null(&j, "exit_status");
+	if (s->frames_level)
+		gm_json_key_u64(&j, "frames_level_from_frame", s->frames_level_from + 1);
+	else
+		gm_json_key_null(&j, "frames_level_from_frame");
 	gm_json_key_u64(&j, "start_ns", s->first_ns);
 	gm_json_key_u64(&j, "duration_ns", s->last_ns - s->first_ns);
 	gm_json_key_u64(&j, "frames", s->frames);

@@ -265,6 +265,13 @@ def test_summary_of_a_hand_built_capture(hand_capture):
     assert s["error"] is None
     assert s["process"] == {"pid": 4242, "ppid": 1, "exe": "/bin/game", "argv": ["game", "-x"]}
     assert (s["events"], s["start_ns"], s["duration_ns"]) == (17, 100, 1900)
+    # no exit record, every record at the events level
+    assert (s["ended"], s["exit_status"], s["frames_level_from_frame"]) == (None, None, None)
+    text = gmtrace("summary", hand_capture, timeout=30).stdout.splitlines()
+    assert [x for x in text if x.startswith("ended ")] == [
+        "ended     without an exit record: the game was killed or crashed, or its capture "
+        "could not be written; what it did after the last block written is missing "
+        "(`gmtrace recover` adds what its log in /dev/shm still holds)"]
     assert (s["frames"], s["failed_allocations"], s["unmatched_frees"]) == (1, 1, 1)
     assert (s["allocations"], s["allocated_bytes"]) == (8, 100 + 5000 + 64 + 32 + 10 + 7 + 2000 + 16)
     # realloc(0x1000, 0) frees 100 bytes; realloc of an unknown block frees 0

@@ -6,8 +6,9 @@ import subprocess
 
 import pytest
 
-from conftest import (WARNING_RE, assert_tally, assert_valid, captures, clean_env, fixture_line,
-                      fx, preload_env, rule_tally, run_plain, run_preloaded, shm_logs)
+from conftest import (GMTRACE, WARNING_RE, assert_tally, assert_valid, captures, clean_env,
+                      fixture_line, fx, preload_env, rule_tally, run_plain, run_preloaded,
+                      shm_logs)
 
 
 def test_invalid_ring_size_warns_once_and_records(tmp_path):
@@ -202,3 +203,18 @@ def test_full_dev_shm_is_one_warning_not_a_crash(tmp_path):
     assert r.returncode == 0, r.stderr
     one_warning(r, "cannot create the shared-memory log: No space left on device")
     assert captures(tmp_path) == []
+
+
+def test_summary_says_how_the_capture_ends_and_its_level(tmp_path):
+    """fx_basic returns from main: an exit record (status 0). At the frames
+    level from the start, summary says its counts leave that part out."""
+    r = run_preloaded([fx("fx_basic")], tmp_path, {"GMTRACE_LEVEL": "frames"}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    (cap,) = captures(tmp_path)
+    s = assert_valid(cap)
+    assert (s["ended"], s["exit_status"], s["frames_level_from_frame"]) == ("exit", 0, 1)
+    assert s["allocations"] == 0
+    text = subprocess.run([str(GMTRACE), "summary", str(cap)], capture_output=True, text=True,
+                          timeout=30).stdout
+    assert "level     frames from frame 1: per-frame totals only" in text, text
+    assert "ended " not in text, text
