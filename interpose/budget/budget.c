@@ -1,6 +1,7 @@
 /* budget.c - budget tree, limits, heaps per node, eviction */
 #define _GNU_SOURCE
 #include "budget.h"
+#include "owner.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -785,6 +786,8 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	if (usable != n)
 		gm_budget_add(idx, (int64_t)usable - (int64_t)n, 1, NULL);
 	gm_budget_freed_here -= (int64_t)usable;
+	if (gm_context_asset_now)
+		gm_owner_note((uintptr_t)p, gm_context_asset_now->id, n);
 	return p;
 }
 
@@ -793,6 +796,8 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 	uint32_t idx = gm_budget_heap_node[gm_heap_of(p)];
 	int64_t old = (int64_t)gm_heap_usable(p), grow = (int64_t)n - old;
 	int32_t over = -1;
+	uint64_t owner, owned;
+	int noted;
 	void *q;
 	if (grow > 0 && gm_budget_add(idx, grow, 0, &over) != 0) {
 		if (n <= PTRDIFF_MAX && gm_budget_room_possible(over, (int64_t)n))
@@ -811,7 +816,10 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 			gm_budget_add(idx, grow, 1, NULL);
 		}
 	}
+	noted = gm_owner_take((uintptr_t)p, &owner, &owned);
 	q = gm_heap_realloc(p, n);
+	if (!q && noted)
+		gm_owner_note((uintptr_t)p, owner, owned); /* still there, still its */
 	if (!q) {
 		int strict = gm_budget_strict(idx);
 		if (grow > 0)
@@ -826,6 +834,10 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 	/* settle on the real sizes */
 	gm_budget_add(idx, (int64_t)gm_heap_usable(q) - old - (grow > 0 ? grow : 0), 1, NULL);
 	gm_budget_freed_here -= (int64_t)gm_heap_usable(q) - old;
+	if (noted)
+		gm_owner_credit(owner, owned);
+	if (gm_context_asset_now)
+		gm_owner_note((uintptr_t)q, gm_context_asset_now->id, n);
 	return q;
 }
 
@@ -833,6 +845,7 @@ void gm_budget_free(void *p)
 {
 	uint32_t idx = gm_budget_heap_node[gm_heap_of(p)];
 	int64_t usable = (int64_t)gm_heap_usable(p);
+	gm_owner_forget((uintptr_t)p);
 	gm_heap_free(p);
 	gm_budget_add(idx, -usable, 1, NULL);
 	gm_budget_freed_here += usable;

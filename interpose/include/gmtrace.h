@@ -99,7 +99,9 @@ typedef struct gmtrace_budget_asset {
 	uint64_t id;
 	uint32_t state; /* 0 loading, 1 resident, 2 unloading, 3 unloaded, 4 failed */
 	int32_t refs;
-	uint64_t bytes;            /* allocated in its scopes, plus declared extra bytes */
+	uint64_t bytes; /* held: allocated in its scopes and not freed yet (an asset whose
+	                   type is bound to a budget; other assets: all they allocated),
+	                   plus declared extra bytes */
 	uint64_t last_touch_frame; /* UINT64_MAX: never touched */
 	uint32_t node;             /* budget node of its type (0: none) */
 	int32_t priority;

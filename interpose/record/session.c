@@ -36,6 +36,7 @@
 #include "frame.h"
 #include "pool.h"
 #include "../budget/budget.h"
+#include "../budget/owner.h"
 #include "platforms/host.h"
 #include "thread.h"
 
@@ -938,6 +939,9 @@ void gm_session_start(void)
 		gm_support_warn("cannot start the drainer thread; the capture is written at exit",
 		                0, 0);
 	if (!gm_session_atfork_done) {
+		/* the owner table first, then the session: handlers registered
+		 * later run their child part later */
+		pthread_atfork(gm_owner_fork_prepare, gm_owner_fork_done, gm_owner_fork_done);
 		pthread_atfork(NULL, NULL, gm_session_child);
 		gm_session_atfork_done = 1;
 	}

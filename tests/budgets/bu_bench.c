@@ -10,6 +10,11 @@
  * up the tree), in alternating order; per pair the median over rounds of
  * each, and the difference: what the budget adds.
  *
+ * Then 64 B pairs in the load scope of an asset whose type is bound to a
+ * second node ("bench_assets", hard 64 MiB) against pairs under the tag,
+ * alternating, ROUNDS times: what noting each block's owner adds (the
+ * asset's bytes are what it holds, budget/owner.h).
+ *
  * Then 10,000 assets (type bound to the node, resident, no blocks) and
  * the median time of gmtrace_budget_snapshot() over them (nodes and
  * assets), and of one allocation that evicts (the victim search walks
@@ -90,7 +95,7 @@ int main(int argc, char **argv)
 	uint64_t rounds = fx_arg_u64(argc > 1 ? argv[1] : NULL, 11);
 	uint64_t pairs = fx_arg_u64(argc > 2 ? argv[2] : NULL, 20000);
 	double plain[BU_MAX_ROUNDS], budgeted[BU_MAX_ROUNDS], added[BU_MAX_ROUNDS];
-	double res[2][2][3], snap_us, evict_us;
+	double res[2][2][3], snap_us, evict_us, scope[3];
 	uint32_t node, small;
 	uint32_t tag;
 
@@ -136,6 +141,26 @@ int main(int argc, char **argv)
 	FX_CHECK(gmtrace_budget_bind_type(small, "bench") == 0, "type bound");
 	FX_CHECK(gmtrace_budget_evictor(small, bu_evict, NULL) == 0, "evictor");
 	FX_CHECK(gmtrace_budget_policy(small, GMTRACE_EVICT_LARGEST, 0, -1) == 0, "policy");
+	{
+		double in_tag[BU_MAX_ROUNDS], in_asset[BU_MAX_ROUNDS], diff[BU_MAX_ROUNDS];
+		FX_CHECK(gmtrace_level_set(0) == 0, "level");
+		for (uint64_t r = 0; r <= rounds; r++) { /* round 0 warms both */
+			uint64_t id = gmtrace_asset_load_begin("scope", "bench");
+			double a = bu_pairs(64, pairs), b;
+			gmtrace_asset_load_end(id, 1);
+			gmtrace_tag_push_id(tag);
+			b = bu_pairs(64, pairs);
+			gmtrace_tag_pop();
+			if (r) {
+				in_asset[r - 1] = a;
+				in_tag[r - 1] = b;
+				diff[r - 1] = a - b;
+			}
+		}
+		scope[0] = bu_median(in_tag, (int)rounds);
+		scope[1] = bu_median(in_asset, (int)rounds);
+		scope[2] = bu_median(diff, (int)rounds);
+	}
 	for (int i = 0; i < BU_ASSETS; i++) {
 		bu_ids[i] = gmtrace_asset_load_begin("a", "bench");
 		gmtrace_asset_load_end(bu_ids[i], 1);
@@ -181,6 +206,9 @@ int main(int argc, char **argv)
 			       "added %.1f ns per pair (medians of %llu rounds x %llu pairs)\n",
 			       levels[l], sizes[s], res[l][s][0], res[l][s][1], res[l][s][2],
 			       (unsigned long long)rounds, (unsigned long long)pairs);
+	printf("budgets.alloc_free.asset_scope.64: under the tag %.1f ns, in an asset's scope "
+	       "%.1f ns, added %.1f ns per pair (medians of %llu rounds x %llu pairs)\n",
+	       scope[0], scope[1], scope[2], (unsigned long long)rounds, (unsigned long long)pairs);
 	printf("budgets.snapshot.10000_assets: %.1f us (median)\n", snap_us);
 	printf("budgets.evict.10000_assets: %.1f us per evicting allocation (median)\n", evict_us);
 	fflush(stdout);
@@ -201,6 +229,11 @@ int main(int argc, char **argv)
 			fx_json_close('}');
 		}
 	fx_json_close(']');
+	fx_json_open("asset_scope", '{');
+	fx_json_u64("tag_ns_x10", (uint64_t)(scope[0] * 10 + 0.5));
+	fx_json_u64("asset_ns_x10", (uint64_t)(scope[1] * 10 + 0.5));
+	fx_json_i64("added_ns_x10", (int64_t)(scope[2] * 10 + (scope[2] < 0 ? -0.5 : 0.5)));
+	fx_json_close('}');
 	fx_json_u64("snapshot_us_x10", (uint64_t)(snap_us * 10 + 0.5));
 	fx_json_u64("evict_us_x10", (uint64_t)(evict_us * 10 + 0.5));
 	return fx_json_write(1) == 0 ? 0 : 1;
