@@ -415,6 +415,17 @@ static int gm_reader_index(gm_reader_t *r, uint64_t off)
 			                 bh.raw_bytes, GM_REC_UNIT);
 			break;
 		}
+		/* no records, yet a payload: the size was damaged (the check
+		 * value covers the payload, not the header); a zstd frame of
+		 * nothing is the one payload an empty block may have */
+		if (bh.raw_bytes == 0 && bh.stored_bytes > 0 &&
+		    ((bh.kind != gm_block_zstd && bh.kind != gm_block_packed_zstd &&
+		      bh.kind != gm_block_packed2_zstd) ||
+		     ZSTD_getFrameContentSize(payload, bh.stored_bytes) != 0)) {
+			gm_reader_damage(r, off, "block of no records stores %u bytes",
+			                 bh.stored_bytes);
+			break;
+		}
 		if (bh.thread >= GM_READER_MAX_THREADS) {
 			gm_reader_damage(r, off, "thread index %u out of range (max %u)", bh.thread,
 			                 GM_READER_MAX_THREADS - 1);

@@ -218,7 +218,7 @@ int gm_yaml_open(gm_yaml_t *y, const char *path, char *err, size_t errlen)
 			return gm_yaml_fail(y, 0, "%s", strerror(errno));
 		if (!S_ISREG(st.st_mode))
 			return gm_yaml_fail(y, 0, "%s",
-			                    S_ISDIR(st.st_mode) ? "is a directory, not a file" :
+			                    S_ISDIR(st.st_mode) ? strerror(EISDIR) :
 			                                          "not a regular file");
 	}
 	if (!yaml_parser_initialize(&parser))

@@ -1143,6 +1143,35 @@ Test(reader, reports_a_bad_block_magic)
 	              "bad block magic 0x58585858, expected 0x4b424d47");
 }
 
+Test(reader, reports_a_block_of_no_records_with_a_payload)
+{
+	/* a packed block whose raw_bytes was damaged to 0, its check value
+	 * still right: not dropped in silence; an empty zstd frame of no
+	 * records reads as nothing */
+	static const uint64_t ptrs[] = {0x10};
+	capbuf_t c = {0};
+	recs_t r = {0};
+	char what[64];
+	uint32_t stored;
+	size_t at, zn;
+	void *z;
+
+	rec_alloc(&r, 10, 0x10, 1);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	z = malloc(ZSTD_compressBound(0));
+	cr_assert_not_null(z);
+	zn = ZSTD_compress(z, ZSTD_compressBound(0), "", 0, 3);
+	cr_assert(!ZSTD_isError(zn));
+	cb_block_at(&c, gm_block_zstd, 0, 1, 16, 0, 10, z, zn);
+	free(z);
+	at = cap_block(&c, gm_block_packed2, 1, 0, 0, 0, &r);
+	memset(c.buf + at + offsetof(gm_block_t, raw_bytes), 0, sizeof(uint32_t));
+	memcpy(&stored, c.buf + at + offsetof(gm_block_t, stored_bytes), sizeof(stored));
+	snprintf(what, sizeof(what), "block of no records stores %u bytes", stored);
+	expect_damage(cap_write(&c, "no_records.gmt"), ptrs, 1, at, what);
+}
+
 Test(reader, reports_a_bad_check_value)
 {
 	static const uint64_t ptrs[] = {0x10};
