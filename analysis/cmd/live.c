@@ -72,6 +72,9 @@ typedef struct gm_live_read {
 	int ended;
 	uint32_t pid;        /* the game's */
 	uint64_t created_ns; /* the capture's (another game's capture: another value) */
+	/* damage before the file's last block: not a block being written but
+	 * a damaged capture, whose rest cannot be read (the reader's line) */
+	char damage[512];
 } gm_live_read_t;
 
 static void gm_live_read_free(gm_live_read_t *lr)
@@ -129,6 +132,8 @@ static int gm_live_read(const char *path, gm_live_read_t *lr, char *err, size_t 
 	}
 	if (gm_frames_finish(lr->frames) < 0)
 		goto nomem;
+	if (gm_reader_error(r) && !gm_reader_info(r)->damage_at_end)
+		snprintf(lr->damage, sizeof(lr->damage), "%s", gm_reader_error(r));
 	gm_reader_free(r);
 	return 0;
 nomem:
@@ -303,10 +308,17 @@ int gm_cmd_live(int argc, char **argv)
 		                  ended           ? "end " :
 		                  once            ? "now " :
 		                  gone && suspect ? "gone" :
+		                  lr.damage[0]    ? "now " :
 		                                    "live",
-		                  once || ended || (gone && suspect));
+		                  once || ended || (gone && suspect) || lr.damage[0]);
 		if (from > 0 && lr.frames->rows[from - 1].frame > last)
 			last = lr.frames->rows[from - 1].frame;
+		if (lr.damage[0] && rc == 0) {
+			/* what follows the damage will never be read: stop */
+			fprintf(stderr, "gmtrace: %s\n", lr.damage);
+			gm_live_read_free(&lr);
+			return GM_CMD_FAIL;
+		}
 		gm_live_read_free(&lr);
 		if (rc == -ENOMEM) {
 			fprintf(stderr, "gmtrace: %s: out of memory\n", path);

@@ -275,6 +275,14 @@ __attribute__((format(printf, 3, 4))) static void gm_reader_damage(gm_reader_t *
 
 	if (r->error[0])
 		return;
+	r->info.damage_at = at;
+	r->info.damage_at_end = 1;
+	if (at + sizeof(gm_block_t) <= r->size) {
+		gm_block_t bh;
+
+		memcpy(&bh, r->map + at, sizeof(bh));
+		r->info.damage_at_end = at + sizeof(bh) + bh.stored_bytes >= r->size;
+	}
 	n = snprintf(r->error, sizeof(r->error), "%s: offset %llu: ", r->path,
 	             (unsigned long long)at);
 	if (n < 0 || (size_t)n >= sizeof(r->error))

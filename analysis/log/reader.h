@@ -58,6 +58,11 @@ typedef struct gm_reader_info {
 	                             later-TSC record they depend on (causal
 	                             repair; known after the end) */
 	double tsc_hz;            /* tick rate used for ns (0 if no clock: ns = tsc) */
+	/* the first damage (gm_reader_error): its block's file offset, and
+	 * whether that block reaches the end of the file, as the block a
+	 * drainer is writing does (a capture read while its game runs) */
+	uint64_t damage_at;
+	int damage_at_end;
 } gm_reader_info_t;
 
 /* The program of a process record (ev->type gm_rec_process; the reader

@@ -140,3 +140,23 @@ def test_a_game_that_allocates_little_is_seen_live(tmp_path):
 
 def test_a_game_that_allocates_little_is_seen_live_under_run(tmp_path):
     _light_game_seen_live(tmp_path, under_run=True)
+
+
+def test_damage_inside_the_capture_stops_the_view(tmp_path):
+    """A damaged block before the capture's last one is not a block being
+    written: `live` says where, once, and exits 1 (with --once and while
+    following), instead of waiting for the rest."""
+    cap = tmp_path / "demo.gmt"
+    env = preload_env(tmp_path, {"GMTRACE_OUTPUT": str(cap)})
+    r = subprocess.run([str(DEMO), "--frames", "30"], env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
+    assert r.returncode == 0
+    data = bytearray(cap.read_bytes())
+    data[128 + 48 + 4] ^= 0xff  # the first block's payload (a clock sample)
+    cap.write_bytes(bytes(data))
+    for args in (["--once"], ["--interval", "100"]):
+        live = gmtrace("live", *args, str(cap), timeout=30)
+        assert live.returncode == 1, (args, live.stdout, live.stderr)
+        assert live.stderr.startswith(f"gmtrace: {cap}: offset 128: bad check value"), \
+            live.stderr
+        assert len(live.stderr.splitlines()) == 1, live.stderr
