@@ -579,6 +579,32 @@ static inline void gmtrace__tag_scope_end(int *unused)
 
 #else /* GMTRACE_DISABLE */
 
+/* The neutral results of the calls below, from functions so that a call
+ * used as a statement is not a value computed and left unused
+ * (-Wunused-value under -Werror). */
+static inline int gmtrace__off_int(void)
+{
+	return -1;
+}
+static inline int gmtrace__off_false(void)
+{
+	return 0;
+}
+static inline uint32_t gmtrace__off_u32(void)
+{
+	return 0;
+}
+static inline uint64_t gmtrace__off_u64(void)
+{
+	return 0;
+}
+static inline size_t gmtrace__off_snapshot(size_t *nassets)
+{
+	if (nassets)
+		*nassets = 0;
+	return 0;
+}
+
 #define GMTRACE_FRAME() ((void)0)
 #define GMTRACE_FRAME_N(set) ((void)(set))
 #define GMTRACE_TICK() ((void)0)
@@ -586,19 +612,19 @@ static inline void gmtrace__tag_scope_end(int *unused)
 #define gmtrace_frame_mark() ((void)0)
 #define gmtrace_frame_mark_n(set) ((void)(set))
 #define gmtrace_tick() ((void)0)
-#define gmtrace_level_set(level) ((void)(level), (-1))
+#define gmtrace_level_set(level) ((void)(level), gmtrace__off_int())
 #define gmtrace_spike_callback(fn, user) ((void)(fn), (void)(user))
-#define gmtrace_enabled() 0
-#define gmtrace_self_allocations() ((uint64_t)0)
+#define gmtrace_enabled() gmtrace__off_false()
+#define gmtrace_self_allocations() gmtrace__off_u64()
 #define GMTRACE_TAG_PUSH(name) ((void)(name))
 #define GMTRACE_TAG_POP() ((void)0)
 #define GMTRACE_TAG_SCOPE(name) ((void)(name))
 #define GMTRACE_SCENE(name) ((void)(name))
-#define gmtrace_tag_id(name) ((void)(name), ((uint32_t)0))
+#define gmtrace_tag_id(name) ((void)(name), gmtrace__off_u32())
 #define gmtrace_tag_push(name) ((void)(name))
 #define gmtrace_tag_push_id(tag) ((void)(tag))
 #define gmtrace_tag_pop() ((void)0)
-#define gmtrace_asset_load_begin(name, type) ((void)(name), (void)(type), ((uint64_t)0))
+#define gmtrace_asset_load_begin(name, type) ((void)(name), (void)(type), gmtrace__off_u64())
 #define gmtrace_asset_load_end(asset, ok) ((void)(asset), (void)(ok))
 #define gmtrace_asset_attach(asset) ((void)(asset))
 #define gmtrace_asset_detach(asset) ((void)(asset))
@@ -611,29 +637,31 @@ static inline void gmtrace__tag_scope_end(int *unused)
 #define gmtrace_asset_extra_bytes(asset, bytes) ((void)(asset), (void)(bytes))
 #define gmtrace_scene_begin(name) ((void)(name))
 #define gmtrace_pool_create(name, size, capacity) \
-	((void)(name), (void)(size), (void)(capacity), ((uint32_t)0))
+	((void)(name), (void)(size), (void)(capacity), gmtrace__off_u32())
 #define gmtrace_pool_acquire(pool, from_pool) ((void)(pool), (void)(from_pool))
 #define gmtrace_pool_release(pool, to_pool) ((void)(pool), (void)(to_pool))
 #define gmtrace_pool_resize(pool, capacity) ((void)(pool), (void)(capacity))
 #define gmtrace_pool_destroy(pool) ((void)(pool))
 #define gmtrace_budget_define(name, parent, soft, hard) \
-	((void)(name), (void)(parent), (void)(soft), (void)(hard), ((uint32_t)0))
-#define gmtrace_budget_bind_tag(node, tag) ((void)(node), (void)(tag), (-1))
-#define gmtrace_budget_bind_type(node, type) ((void)(node), (void)(type), (-1))
+	((void)(name), (void)(parent), (void)(soft), (void)(hard), gmtrace__off_u32())
+#define gmtrace_budget_bind_tag(node, tag) ((void)(node), (void)(tag), gmtrace__off_int())
+#define gmtrace_budget_bind_type(node, type) ((void)(node), (void)(type), gmtrace__off_int())
 #define gmtrace_budget_policy(node, policy, target, strict) \
-	((void)(node), (void)(policy), (void)(target), (void)(strict), (-1))
-#define gmtrace_budget_evictor(node, fn, user) ((void)(node), (void)(fn), (void)(user), (-1))
-#define gmtrace_budget_evictor_type(type, fn, user) ((void)(type), (void)(fn), (void)(user), (-1))
-#define gmtrace_budget_find(name) ((void)(name), ((uint32_t)0))
+	((void)(node), (void)(policy), (void)(target), (void)(strict), gmtrace__off_int())
+#define gmtrace_budget_evictor(node, fn, user) \
+	((void)(node), (void)(fn), (void)(user), gmtrace__off_int())
+#define gmtrace_budget_evictor_type(type, fn, user) \
+	((void)(type), (void)(fn), (void)(user), gmtrace__off_int())
+#define gmtrace_budget_find(name) ((void)(name), gmtrace__off_u32())
 #define gmtrace_budget_snapshot(nodes, max_nodes, assets, max_assets, nassets) \
 	((void)(nodes), (void)(max_nodes), (void)(assets), (void)(max_assets), \
-	 (nassets) ? (void)(*(nassets) = 0) : (void)0, ((size_t)0))
+	 gmtrace__off_snapshot(nassets))
 #define gmtrace_asset_priority(asset, priority) ((void)(asset), (void)(priority))
 #define gmtrace_asset_pin(asset, pinned) ((void)(asset), (void)(pinned))
 #define gmtrace_budget_violation_callback(fn, user) ((void)(fn), (void)(user))
 #define gmtrace_gc(gen, ns, collected, uncollectable) \
 	((void)(gen), (void)(ns), (void)(collected), (void)(uncollectable))
-#define gmtrace_footprint_bytes() ((uint64_t)0)
+#define gmtrace_footprint_bytes() gmtrace__off_u64()
 
 #endif /* GMTRACE_DISABLE */
 
