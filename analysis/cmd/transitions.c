@@ -279,9 +279,10 @@ int gm_cmd_transitions(int argc, char **argv)
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
 		} else if ((mt = gm_args_value(argc, argv, &i, "--window", &value)) != 0) {
-			if (mt < 0 || gm_args_u64(value, &opts.window_frames) < 0) {
-				fprintf(stderr,
-				        "gmtrace transitions: --window takes a number of frames\n");
+			if (mt < 0 || gm_args_u64(value, &opts.window_frames) < 0 ||
+			    opts.window_frames == 0) {
+				fprintf(stderr, "gmtrace transitions: --window takes a number of "
+				                "frames, at least 1\n");
 				goto usage;
 			}
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {

@@ -1015,7 +1015,9 @@ static int gm_assets_trans_begin(gm_assets_t *m, const gm_event_t *ev, int scene
 	t->name_ix = GM_ASSETS_NONE;
 	t->ns = ev->ns;
 	t->frame = m->frame;
-	t->window_end = m->frame + m->opts.window_frames;
+	/* the frame in progress is the window's first: N frames end with the
+	 * end of frame m->frame + N - 1 (a window of 0 is taken as 1) */
+	t->window_end = m->frame + (m->opts.window_frames ? m->opts.window_frames - 1 : 0);
 	if (gm_assets_snap(m, &t->before) < 0)
 		return -ENOMEM;
 	m->open = *index;

@@ -75,7 +75,8 @@ typedef struct gm_assets_opts {
 	uint64_t orphan_frames; /* orphan: resident, no reference, for more frames */
 	uint64_t stale_frames;  /* stale: resident, untouched, for more frames */
 	uint64_t thrash_frames; /* thrash: reloaded at most this many frames after unload */
-	uint64_t window_frames; /* transitions end at most this many frames after the change */
+	uint64_t window_frames; /* transitions span at most this many frames, the
+	                           change's own included (at least 1) */
 	gm_assets_by_t heat_by; /* rows of the heat map (none: no heat map) */
 	gm_assets_heat_t heat_value;
 	uint32_t heat_bins; /* columns asked for (fewer when the capture has fewer frames) */

@@ -287,11 +287,12 @@ def test_usage_errors_and_help(odd, cmd):
     assert r.returncode == 1 and r.stderr.startswith("gmtrace: ") and "usage" not in r.stderr
 
 
-@pytest.mark.parametrize("args", [["--window"], ["--window", "x"]])
+@pytest.mark.parametrize("args", [["--window"], ["--window", "x"], ["--window", "0"]])
 def test_transitions_window_takes_a_number(odd, args):
     r = run("transitions", odd, *args)
     assert r.returncode == 2
-    assert r.stderr.splitlines()[0] == "gmtrace transitions: --window takes a number of frames"
+    assert r.stderr.splitlines()[0] == \
+        "gmtrace transitions: --window takes a number of frames, at least 1"
     r = run("transitions", "--frames", odd)
     assert r.returncode == 2
     assert r.stderr.splitlines()[0] == "gmtrace transitions: unknown option '--frames'"

@@ -857,7 +857,7 @@ Test(assets, level_asset_and_scene_in_one_frame_make_one_transition)
 	cr_expect_eq(t[1].has_scene, 1);
 	cr_expect_eq(gm_assets_assets(f.m, &n)[t[1].level_asset].id, 2);
 	cr_expect_eq(t[1].end, gm_assets_end_window);
-	cr_expect_eq(t[1].end_frame, 6, "frames 3..6");
+	cr_expect_eq(t[1].end_frame, 5, "frames 3..5: a window of three frames");
 	cr_expect_eq(t[1].nkept, 1, "menu survived untouched");
 	gm_assets_free(f.m);
 }
