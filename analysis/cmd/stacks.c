@@ -462,6 +462,19 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, const gm_
 	rb = ra ? 0 : gm_stacks_side_load(&b, o);
 	if (ra > 0 || rb > 0)
 		goto out;
+	/* a side with allocations and not one stack: every call site of the
+	 * other would look new, or gone; say why instead */
+	for (i = 0; !ra && !rb && i < 2; i++) {
+		const gm_stacks_side_t *s = i ? &b : &a;
+		const gm_stacks_totals_t *t = gm_stacks_totals(s->st);
+		if (t->definitions == 0 && t->whole == 0 && t->allocations > 0) {
+			fprintf(stderr,
+			        "gmtrace stacks: %s has no call stacks: record it with "
+			        "GMTRACE_STACKS=16 (or `gmtrace run --stacks 16`) to compare it\n",
+			        s->path);
+			goto out;
+		}
+	}
 	oom = ra < 0 ? pa : rb < 0 ? pb : "stacks --compare";
 	if (ra < 0 || rb < 0 || !(p = gm_stacks_pairs(&a, &b, by, &n)))
 		goto nomem;

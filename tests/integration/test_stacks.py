@@ -412,3 +412,14 @@ def test_compare_two_captures_by_call_site(tmp_path):
         assert r.returncode == 2, (args, r.stdout, r.stderr)
     missing = gmtrace("stacks", "--compare", a, tmp_path / "none.gmt")
     assert missing.returncode == 1 and "none.gmt" in missing.stderr
+    # a baseline recorded without stacks: said, not every call site "grew"
+    d = tmp_path / "nostacks"
+    d.mkdir()
+    r = run_preloaded([fx("fx_stacks"), 5], d, timeout=30)
+    assert r.returncode == 0, r.stderr
+    (plain,) = captures(d)
+    for pair in ((plain, b), (a, plain)):
+        r = gmtrace("stacks", "--check-growth", 0, "--compare", *pair)
+        assert r.returncode == 1 and r.stdout == "", (r.stdout, r.stderr)
+        assert r.stderr == (f"gmtrace stacks: {plain} has no call stacks: record it with "
+                            "GMTRACE_STACKS=16 (or `gmtrace run --stacks 16`) to compare it\n")
