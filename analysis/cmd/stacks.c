@@ -462,12 +462,13 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, const gm_
 	rb = ra ? 0 : gm_stacks_side_load(&b, o);
 	if (ra > 0 || rb > 0)
 		goto out;
-	/* a side with allocations and not one stack: every call site of the
-	 * other would look new, or gone; say why instead */
+	/* a side with allocations and not one of them at a stack (recorded
+	 * without stacks): every call site of the other would look new, or
+	 * gone; say why instead */
 	for (i = 0; !ra && !rb && i < 2; i++) {
 		const gm_stacks_side_t *s = i ? &b : &a;
 		const gm_stacks_totals_t *t = gm_stacks_totals(s->st);
-		if (t->definitions == 0 && t->whole == 0 && t->allocations > 0) {
+		if (t->allocations > 0 && t->unattributed == t->allocations && !t->not_kept) {
 			fprintf(stderr,
 			        "gmtrace stacks: %s has no call stacks: record it with "
 			        "GMTRACE_STACKS=16 (or `gmtrace run --stacks 16`) to compare it\n",
