@@ -56,6 +56,14 @@ static int gm_recover_log(const char *shm, const char *capture, int force)
 	printf("recovered %s: %llu bytes of records for process %u (%llu bytes added)\n", a.capture,
 	       (unsigned long long)a.drain.raw_bytes, a.pid,
 	       (unsigned long long)(a.drain.file_bytes - before));
+	if (a.drain.damaged_chunks) {
+		fprintf(stderr,
+		        "gmtrace recover: %s: %llu chunk%s of the log left out: written over "
+		        "(no thread owns them)\n",
+		        a.capture, (unsigned long long)a.drain.damaged_chunks,
+		        a.drain.damaged_chunks == 1 ? "" : "s");
+		return GM_CMD_FAIL;
+	}
 	return GM_CMD_OK;
 }
 

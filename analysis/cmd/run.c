@@ -515,6 +515,13 @@ int gm_cmd_run(int argc, char **argv)
 					fprintf(stderr,
 					        "gmtrace: %s: the capture could not be written whole\n",
 					        p->log.capture);
+				else if (p->log.drain.damaged_chunks)
+					fprintf(stderr,
+					        "gmtrace: %s: %llu chunk%s of the log left out: "
+					        "written over (no thread owns them)\n",
+					        p->log.capture,
+					        (unsigned long long)p->log.drain.damaged_chunks,
+					        p->log.drain.damaged_chunks == 1 ? "" : "s");
 				continue;
 			}
 			all_over = 0;

@@ -56,7 +56,7 @@ _Static_assert(sizeof(gm_block_t) == 48, "gm_block_t is 48 bytes");
 
 /* A thread index above this is taken as a damaged block header, not as a
  * reason to allocate millions of streams. */
-#define GM_READER_MAX_THREADS (1u << 20)
+#define GM_READER_MAX_THREADS GM_FORMAT_MAX_THREADS
 #define GM_READER_NONE UINT32_MAX
 /* How long a record may wait for the other thread's record that makes it
  * apply (causal repair, above); in ticks when the capture has no clock. */

@@ -488,6 +488,23 @@ static long gm_drain_run(gm_drain_t *d, int partial, int only)
 		uint64_t tsc;
 		if (only >= 0 && (st != gm_chunk_committed || c->thread != (uint32_t)only))
 			continue;
+		if ((st == gm_chunk_committed || st == gm_chunk_owned) &&
+		    c->thread >= GM_FORMAT_MAX_THREADS) {
+			/* no thread has that index: the log was written over (a
+			 * dying game's stray stores); a block naming it would stop
+			 * every reader of the capture there */
+			if (c->drained != UINT32_MAX) {
+				d->damaged_chunks++;
+				c->drained = UINT32_MAX; /* counted once */
+			}
+			if (st == gm_chunk_committed) {
+				memset(data, 0, cb);
+				c->drained = 0;
+				c->aged = 0;
+				__atomic_store_n(&c->state, gm_chunk_free, __ATOMIC_RELEASE);
+			}
+			continue;
+		}
 		if (leave && st == gm_chunk_committed && !c->aged) {
 			c->aged = 1;
 			continue;

@@ -34,8 +34,10 @@ typedef struct gm_drain {
 	uint64_t raw_bytes;    /* record bytes drained */
 	uint64_t stored_bytes; /* payload bytes written */
 	uint64_t blocks;
-	int error;         /* first write error (negative errno), sticky */
-	uint64_t dev, ino; /* the capture's identity: a game that closed our
+	uint64_t damaged_chunks; /* chunks left out: their owner field was not a
+	                            thread (a log a dying game wrote over) */
+	int error;               /* first write error (negative errno), sticky */
+	uint64_t dev, ino;       /* the capture's identity: a game that closed our
 	                          descriptor and reopened the number for a file
 	                          of its own must never get our blocks */
 	/* CPU watch (gm_drain_watch_cpu): zstd only while a core is free */

@@ -303,6 +303,11 @@ typedef enum gm_present {
 } gm_present_t;
 
 #define GM_REC_UNIT 16u
+
+/* Thread indices run below this in every capture: a block naming a higher
+ * one is damage (a reader refuses to make streams for it), and a drainer
+ * leaves out a log chunk whose owner field says more (the log damaged). */
+#define GM_FORMAT_MAX_THREADS (1u << 20)
 #define GM_REC_PTR_MASK ((1ull << 48) - 1)
 #define GM_REC_SIZE_MASK ((1ull << 40) - 1)
 #define GM_REC_TICK_BITS 24

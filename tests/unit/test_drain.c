@@ -631,6 +631,38 @@ Test(drain, a_used_count_past_the_chunk_is_clamped)
 	gm_test_done(&d, &ring);
 }
 
+/* A chunk whose owner field was written over (no thread has that index):
+ * left out, counted once, handed back; the other threads' chunks are
+ * written and the capture reads whole. */
+Test(drain, a_chunk_owned_by_no_thread_is_left_out)
+{
+	gm_ring_t ring;
+	gm_drain_t d;
+	char err[256];
+	gm_reader_t *r;
+	int fd, bad, owned, per[2] = {0, 0};
+	cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
+	gm_test_fill(&ring, 0, 20, 10, 1);
+	bad = gm_test_fill(&ring, 1, 30, 10, 1);
+	ring.chunks[bad].thread = 0x3c000000u;
+	owned = gm_test_fill(&ring, 1, 5, 10, 0);
+	ring.chunks[owned].thread = GM_FORMAT_MAX_THREADS;
+	fd = gm_test_capture(&d, &ring, 1);
+	cr_expect_eq(gm_drain_pass(&d, 1), 20 * 16, "only the good chunk");
+	cr_expect_eq(d.damaged_chunks, 2);
+	cr_expect_eq(ring.chunks[bad].state, gm_chunk_free,
+	             "the bad committed chunk is handed back");
+	cr_expect_eq(gm_drain_pass(&d, 1), 0);
+	cr_expect_eq(d.damaged_chunks, 2, "counted once");
+	close(fd);
+	cr_expect_eq(gm_test_read_back(gm_test_path, per, 2), 20);
+	r = gm_reader_open(gm_test_path, err, sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	cr_expect_null(gm_reader_error(r), "no damage in the capture");
+	gm_reader_free(r);
+	gm_test_done(&d, &ring);
+}
+
 /* Another drainer appended to the capture (a whole block, then half of
  * one, as if it died writing): this one cuts the half block and goes on
  * after the whole one. */
