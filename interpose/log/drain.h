@@ -6,7 +6,7 @@
  * crash. Only one drainer works on a log at a time (gm_ring_drain_lock).
  *
  * Each pass writes every committed chunk (and, when asked, the written
- * prefix of chunks still owned by their threads) as blocks: packed
+ * prefix of chunks still owned by their threads, packed only) as blocks: packed
  * (log/pack.h, form 2) and then zstd-compressed while the log has room and
  * a core is free (gm_drain_watch_cpu), packed only when a backlog builds
  * up or the cores are taken, so that a drainer never stalls or slows the
