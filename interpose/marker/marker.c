@@ -29,8 +29,14 @@ static uint32_t gm_marker_gen = 1;     /* bumped for a fork child's session */
 
 GMTRACE_API void gmtrace_frame_mark(void)
 {
-	/* the game marks its own frames: present hooks stand down for good */
-	__atomic_store_n(&gm_frame_explicit, 1, __ATOMIC_RELAXED);
+	/* the game marks its own frames: present hooks stand down for good.
+	 * When presents were ending frames, the first mark only takes over:
+	 * the frame since the last present ends at the next mark, so a loop
+	 * that presents and then marks has no frame of the few instructions
+	 * between the two */
+	if (!__atomic_exchange_n(&gm_frame_explicit, 1, __ATOMIC_RELAXED) &&
+	    __atomic_load_n(&gm_frame_auto_ended, __ATOMIC_RELAXED))
+		return;
 	gm_frame_end(&gm_thread_self, gm_present_marker);
 }
 

@@ -22,6 +22,7 @@ int gm_event_level;
 int gm_event_alloc_level;
 uint64_t gm_frame_number;
 int gm_frame_explicit;
+int gm_frame_auto_ended;
 
 static int gm_frame_lock;                          /* spin flag: one frame end at a time */
 static uint64_t gm_frame_ticks;                    /* ticks so far */
@@ -268,6 +269,8 @@ void gm_frame_end(gm_thread_t *t, unsigned source)
 	while (__atomic_exchange_n(&gm_frame_lock, 1, __ATOMIC_ACQUIRE))
 		__builtin_ia32_pause();
 	frame = __atomic_add_fetch(&gm_frame_number, 1, __ATOMIC_RELAXED);
+	if (source != gm_present_marker)
+		__atomic_store_n(&gm_frame_auto_ended, 1, __ATOMIC_RELAXED);
 	at = gm_thread_put(t, gm_rec_w0(frame, gm_rec_frame, 0), source);
 	/* a thread's allocator estimate is at most the frame's length: one timed
 	 * call preempted would otherwise count timing_sample times over */

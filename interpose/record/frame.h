@@ -24,6 +24,9 @@ void gm_frame_end(gm_thread_t *t, unsigned source);
 
 /* 1 once the game called gmtrace_frame_mark: present hooks stand down. */
 extern int gm_frame_explicit;
+/* 1 once a present call ended a frame (before any mark): the first mark
+ * then takes over the frame in progress instead of ending it */
+extern int gm_frame_auto_ended;
 
 /* A simulation tick (fixed-timestep update). */
 void gm_frame_tick(gm_thread_t *t);

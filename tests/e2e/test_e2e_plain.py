@@ -8,7 +8,7 @@ exit 0 and print what it printed without gmtrace.
 """
 import pytest
 
-from e2e_support import gmtrace_json, main_frames, needs_pygame, run_script, script
+from e2e_support import MODULE_DIR, gmtrace_json, main_frames, needs_pygame, run_script, script
 
 pytestmark = needs_pygame
 FRAMES = 240
@@ -51,3 +51,31 @@ def test_without_pythonmalloc_still_frames(tmp_path):
     # seen, frames just the same
     run = run_script(script("plain_loop.py"), ["--frames", 60], tmp_path, pymalloc=False)
     assert main_frames(run.capture) == 61
+
+
+PRESENT_THEN_MARK = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+import json, pygame, gmtrace
+pygame.display.init()
+screen = pygame.display.set_mode((64, 48))
+for i in range(25):
+    pygame.event.pump()
+    screen.fill((i, 0, 0))
+    pygame.display.flip()
+    gmtrace.frame()
+print(json.dumps({"marks": 25}))
+"""
+
+
+def test_a_game_that_presents_and_marks_gets_no_extra_frame(tmp_path):
+    """set_mode's present, then 25 loops of flip and gmtrace.frame(): the
+    first mark takes over the frame the first flip began, so there are 26
+    frames (two ended by presents, 24 by marks), not 27 with one of the few
+    instructions between a flip and the first mark."""
+    path = tmp_path / "present_then_mark.py"
+    path.write_text(PRESENT_THEN_MARK)
+    run = run_script(path, [MODULE_DIR], tmp_path)
+    frames = gmtrace_json("frames", "--json", run.capture)
+    assert frames["frames"] == 26, frames["frame_sources"]
+    assert frames["frame_sources"] == {"SDL_UpdateWindowSurface": 2, "marker": 24}
