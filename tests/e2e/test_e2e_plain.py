@@ -79,3 +79,13 @@ def test_a_game_that_presents_and_marks_gets_no_extra_frame(tmp_path):
     frames = gmtrace_json("frames", "--json", run.capture)
     assert frames["frames"] == 26, frames["frame_sources"]
     assert frames["frame_sources"] == {"SDL_UpdateWindowSurface": 2, "marker": 24}
+
+
+def test_partial_updates_without_event_pumps_are_frames(tmp_path):
+    """A loop of display.update(rects) that never pumps events (only
+    pygame's set_mode pumped, once): one frame per update, not one frame
+    for the whole run."""
+    run = run_script(script("plain_loop.py"), ["--frames", 40, "--present", "rects",
+                                               "--no-pump"], tmp_path)
+    frames = gmtrace_json("frames", "--json", run.capture)
+    assert frames["frames"] == 40 + run.line["windows"], frames["frame_sources"]
