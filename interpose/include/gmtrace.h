@@ -91,6 +91,10 @@ typedef struct gmtrace_budget_node {
 	int64_t live_bytes;  /* now, children included */
 	int64_t peak_bytes;
 	uint64_t soft_limit, hard_limit;
+	/* evictor calls; limits crossed (over_soft, over_hard, heap_full) that
+	 * let the allocation through; allocations failed (strict mode). A
+	 * failure is not also a violation here, where the budgets report and the
+	 * violation callback list it as a "failed" violation */
 	uint64_t evictions, violations, failures;
 } gmtrace_budget_node_t;
 
