@@ -415,10 +415,16 @@ int gm_platform_find(const char *name, char *path, size_t cap, char *err, size_t
 		return 0;
 	}
 	if (!gm_platform_valid_name(name)) {
-		snprintf(err, errlen,
-		         "expected a platform name of a-z, 0-9, '_' and '-' (or a .yaml file), got "
-		         "'%.64s'",
-		         name);
+		if (len >= GM_PLATFORM_NAME)
+			snprintf(err, errlen,
+			         "expected a platform name of at most %d characters (or a .yaml "
+			         "file), got one of %zu",
+			         GM_PLATFORM_NAME - 1, len);
+		else
+			snprintf(err, errlen,
+			         "expected a platform name of a-z, 0-9, '_' and '-' (or a .yaml "
+			         "file), got '%.64s'",
+			         name);
 		return -1;
 	}
 	n = gm_platform_dirs(dirs, GM_PLATFORM_MAX_DIRS);

@@ -105,6 +105,9 @@ static int gm_run_find_lib(const char *given, char *out, size_t cap)
 static int gm_run_which(const char *cmd, char *out, size_t cap)
 {
 	const char *path = getenv("PATH");
+	struct stat st;
+	if (!*cmd)
+		return -ENOENT;
 	if (strchr(cmd, '/')) {
 		snprintf(out, cap, "%s", cmd);
 		return access(out, X_OK) == 0 ? 0 : -errno;
@@ -115,7 +118,7 @@ static int gm_run_which(const char *cmd, char *out, size_t cap)
 		const char *colon = strchr(path, ':');
 		size_t len = colon ? (size_t)(colon - path) : strlen(path);
 		snprintf(out, cap, "%.*s/%s", (int)len, len ? path : ".", cmd);
-		if (access(out, X_OK) == 0)
+		if (access(out, X_OK) == 0 && stat(out, &st) == 0 && !S_ISDIR(st.st_mode))
 			return 0;
 		path += len + (colon ? 1 : 0);
 	}
@@ -424,7 +427,7 @@ int gm_cmd_run(int argc, char **argv)
 	}
 	if (gm_run_platform() != 0)
 		return GM_CMD_USAGE;
-	if (i >= argc) {
+	if (i >= argc || !argv[i][0]) {
 		fprintf(stderr, "gmtrace run: no program given\n");
 		gm_run_usage(stderr);
 		return GM_CMD_USAGE;

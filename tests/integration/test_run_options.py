@@ -42,6 +42,7 @@ def test_bad_command_lines_start_nothing(tmp_path):
     cases = [
         ((), "gmtrace run: no program given\n"),
         (("--",), "gmtrace run: no program given\n"),
+        (("--", ""), "gmtrace run: no program given\n"),
         (("--frobnicate", "1", "--", "/bin/true"), "gmtrace run: unknown option --frobnicate"),
         (("--level", "everything", "--", "/bin/true"),
          "gmtrace run: --level: invalid value 'everything' (expected events|frames)\n"),

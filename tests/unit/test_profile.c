@@ -369,6 +369,10 @@ Test(profile, names_and_file_names_are_checked)
 	cr_expect_str_eq(err, "expected a platform name or a profile file");
 	cr_expect_eq(gm_platform_find(NULL, p, sizeof(p), err, sizeof(err)), -1);
 	cr_expect_eq(gm_platform_find(name65, p, sizeof(p), err, sizeof(err)), -1);
+	cr_expect_str_eq(err,
+	                 "expected a platform name of at most 63 characters (or a .yaml file), "
+	                 "got one of 65");
+	cr_expect_eq(gm_platform_find("a.b", p, sizeof(p), err, sizeof(err)), -1);
 	cr_expect_not_null(strstr(err, "expected a platform name of a-z"), "%s", err);
 	/* a profile file need not end in .yaml: its name is the file's */
 	snprintf(file, sizeof(file), "%s/dev", tmpdir);
