@@ -277,6 +277,27 @@ static int gm_budgetfile_node(gm_budgetfile_ctx_t *ctx, const yaml_node_t *node)
 		                    "expected target <= soft, got target %s > soft %s",
 		                    gm_yaml_text(vals[gm_budgetfile_key_target]),
 		                    gm_yaml_text(vals[gm_budgetfile_key_soft]));
+	/* a tag or type bound to two nodes: only one could serve it */
+	for (i = ctx->first; i < ctx->ndefs; i++) {
+		const gm_budget_def_t *o = &ctx->defs[i];
+		int a, b;
+		for (a = 0; a < def->ntags; a++)
+			for (b = 0; b < o->ntags; b++)
+				if (strcmp(def->tags[a], o->tags[b]) == 0)
+					return gm_yaml_fail(
+					        ctx->y, gm_yaml_line(keys[gm_budgetfile_key_tags]),
+					        "expected each tag bound to one node, got '%s' bound to "
+					        "'%s' already",
+					        def->tags[a], o->name);
+		for (a = 0; a < def->ntypes; a++)
+			for (b = 0; b < o->ntypes; b++)
+				if (strcmp(def->types[a], o->types[b]) == 0)
+					return gm_yaml_fail(
+					        ctx->y, gm_yaml_line(keys[gm_budgetfile_key_types]),
+					        "expected each type bound to one node, got '%s' bound to "
+					        "'%s' already",
+					        def->types[a], o->name);
+	}
 	ctx->ndefs++;
 	return 0;
 }

@@ -16,6 +16,7 @@
  *         strict: true           # optional, overrides mode for this node
  *         tags: [render/textures]  # allocations under these tags (and below)
  *         types: [texture]       # allocations of assets of these types
+ *                                  # (a tag or a type is bound to one node)
  *       - name: main
  *         capacity: 3GiB         # a memory bank: its heap holds this much and
  *                                # no more (fragmentation counts); hard

@@ -185,6 +185,11 @@ static const struct {
         {"nodes:\n  - name: a\nlimits: 3\n", 0, "3: expected mode or nodes, got 'limits'"},
         {"nodes: total\n", 0, "1: expected nodes to be a list of nodes, got 'total'"},
         {"nodes: []\n", 0, "1: expected at least one node"},
+        {"nodes:\n  - name: a\n    tags: [ui, render]\n  - name: b\n    tags: [render]\n", 0,
+         "5: expected each tag bound to one node, got 'render' bound to 'a' already"},
+        {"nodes:\n  - name: a\n    types: [mesh]\n  - name: b\n    hard: 1M\n"
+         "    types: [texture, mesh]\n",
+         0, "6: expected each type bound to one node, got 'mesh' bound to 'a' already"},
         {"nodes:\n  - name: a\n  - name: b\n  - name: c\n", 2, "4: expected at most 2 nodes"},
         {"nodes:\n  - name: a\n---\nnodes:\n  - name: b\n", 0,
          "3: expected one document, got a second one"},
