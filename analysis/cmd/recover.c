@@ -58,8 +58,9 @@ static int gm_recover_log(const char *shm, const char *capture, int force)
 	       (unsigned long long)(a.drain.file_bytes - before));
 	if (a.drain.damaged_chunks) {
 		fprintf(stderr,
-		        "gmtrace recover: %s: %llu chunk%s of the log left out: written over "
-		        "(no thread owns them)\n",
+		        "gmtrace recover: %s: %llu chunk%s of the log left out: their owner is "
+		        "no thread index the format allows (the log written over, or more "
+		        "threads than the format's 1048576)\n",
 		        a.capture, (unsigned long long)a.drain.damaged_chunks,
 		        a.drain.damaged_chunks == 1 ? "" : "s");
 		return GM_CMD_FAIL;

@@ -521,7 +521,9 @@ int gm_cmd_run(int argc, char **argv)
 				else if (p->log.drain.damaged_chunks)
 					fprintf(stderr,
 					        "gmtrace: %s: %llu chunk%s of the log left out: "
-					        "written over (no thread owns them)\n",
+					        "their owner is no thread index the format allows "
+					        "(the log written over, or more threads than the "
+					        "format's 1048576)\n",
 					        p->log.capture,
 					        (unsigned long long)p->log.drain.damaged_chunks,
 					        p->log.drain.damaged_chunks == 1 ? "" : "s");

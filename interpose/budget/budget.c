@@ -718,6 +718,14 @@ static int gm_budget_room_possible(int32_t over, int64_t n)
 
 /* ---- allocation ------------------------------------------------------------ */
 
+/* Whether a block served now belongs to the thread's current asset: there
+ * is one, and the hook counts the block's bytes on it (recording is on;
+ * the budget serves on when it is off, the bytes go uncounted). */
+static int gm_budget_owned_here(void)
+{
+	return gm_context_asset_now && __atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE);
+}
+
 void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int zero)
 {
 	uint32_t idx = node - 1;
@@ -786,7 +794,7 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	if (usable != n)
 		gm_budget_add(idx, (int64_t)usable - (int64_t)n, 1, NULL);
 	gm_budget_freed_here -= (int64_t)usable;
-	if (gm_context_asset_now)
+	if (gm_budget_owned_here())
 		gm_owner_note((uintptr_t)p, gm_context_asset_now->id, n);
 	return p;
 }
@@ -834,10 +842,21 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 	/* settle on the real sizes */
 	gm_budget_add(idx, (int64_t)gm_heap_usable(q) - old - (grow > 0 ? grow : 0), 1, NULL);
 	gm_budget_freed_here -= (int64_t)gm_heap_usable(q) - old;
-	if (noted)
-		gm_owner_credit(owner, owned);
-	if (gm_context_asset_now)
+	if (gm_budget_owned_here()) {
+		/* the block is the current asset's now (its n bytes counted by
+		 * the hook); the old one's bytes leave their owner */
+		if (noted)
+			gm_owner_credit(owner, owned);
 		gm_owner_note((uintptr_t)q, gm_context_asset_now->id, n);
+	} else if (noted) {
+		/* outside any asset's scope: the block stays its owner's, at its
+		 * new size */
+		gm_owner_note((uintptr_t)q, owner, n);
+		if (n >= owned)
+			gm_owner_charge(owner, n - owned);
+		else
+			gm_owner_credit(owner, owned - n);
+	}
 	return q;
 }
 

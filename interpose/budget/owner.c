@@ -28,6 +28,7 @@ typedef struct gm_owner_stripe {
 
 static gm_owner_stripe_t gm_owner_stripes[GM_OWNER_STRIPES];
 static __thread int gm_owner_inside __attribute__((tls_model("initial-exec")));
+static int gm_owner_forking; /* the forking thread holds every stripe */
 
 static uint64_t gm_owner_hash(uint64_t p)
 {
@@ -149,6 +150,13 @@ int gm_owner_take(uintptr_t p, uint64_t *id, uint64_t *n)
 	return found;
 }
 
+void gm_owner_charge(uint64_t id, uint64_t n)
+{
+	gm_asset_t *a = gm_context_asset(id);
+	if (a)
+		__atomic_add_fetch(&a->bytes, n, __ATOMIC_RELAXED);
+}
+
 void gm_owner_forget(uintptr_t p)
 {
 	uint64_t id, n;
@@ -159,14 +167,22 @@ void gm_owner_forget(uintptr_t p)
 void gm_owner_fork_prepare(void)
 {
 	size_t k;
+	/* (a fork from a signal handler that interrupted this thread inside
+	 * the table would wait for itself: the stripes are left as they are) */
+	if (gm_owner_inside)
+		return;
 	for (k = 0; k < GM_OWNER_STRIPES; k++)
 		while (__atomic_exchange_n(&gm_owner_stripes[k].lock, 1, __ATOMIC_ACQUIRE))
 			__builtin_ia32_pause();
+	gm_owner_forking = 1;
 }
 
 void gm_owner_fork_done(void)
 {
 	size_t k;
+	if (!gm_owner_forking)
+		return;
+	gm_owner_forking = 0;
 	for (k = 0; k < GM_OWNER_STRIPES; k++)
 		__atomic_store_n(&gm_owner_stripes[k].lock, 0, __ATOMIC_RELEASE);
 }

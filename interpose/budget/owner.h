@@ -32,6 +32,13 @@ void gm_owner_forget(uintptr_t p);
 int gm_owner_take(uintptr_t p, uint64_t *id, uint64_t *n);
 void gm_owner_credit(uint64_t id, uint64_t n);
 
+/* n more on asset id's bytes (a block of its grown outside its scopes). */
+void gm_owner_charge(uint64_t id, uint64_t n);
+
+/* Not followed: a free or realloc made by a signal handler that
+ * interrupted its thread inside this table (the entry stays; its bytes stay
+ * on the asset until the address is noted again). */
+
 /* Around fork (pthread_atfork): every stripe taken before, given back
  * after, in the parent and the child, so the child never inherits a stripe
  * another thread held. The child keeps the table: asset ids go on. */

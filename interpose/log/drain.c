@@ -526,13 +526,15 @@ static long gm_drain_run(gm_drain_t *d, int partial, int only)
 			              limit :
 			              gm_drain_walk(data, c->drained, limit, &tsc);
 			if (end > c->drained) {
-				/* the prefix of a chunk still being written is packed,
-				 * never compressed: small, it would gain little, and
-				 * zstd, given blocks far smaller than the chunk it was
-				 * sized for, resizes its tables (allocations, which the
-				 * game's threads never wait on, but counted as ours) */
+				/* only a whole chunk is compressed; a prefix of one still
+				 * being written, and what follows it once committed,
+				 * are packed: small, they would gain little, and zstd,
+				 * given blocks far smaller than the chunk it was sized
+				 * for, resizes its tables (allocations, which the game's
+				 * threads never wait on, but counted as ours) */
 				if (gm_drain_block(d, c, data, c->drained, &end, c->drained_tsc,
-				                   compress && st == gm_chunk_committed) != 0)
+				                   compress && st == gm_chunk_committed &&
+				                           c->drained == 0) != 0)
 					return d->error;
 				total += end - c->drained;
 				c->drained_tsc = tsc;

@@ -86,10 +86,13 @@ int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t 
 	/* the segment's pages, reserved now: a full /dev/shm is an error here,
 	 * not SIGBUS at the first store into a page it cannot give (a file
 	 * system without fallocate is left to chance) */
-	if (fallocate(fd, 0, 0, (off_t)total) != 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
+	while ((rc = fallocate(fd, 0, 0, (off_t)total)) != 0 && errno == EINTR)
+		;
+	if (rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
 		rc = -errno;
 		goto err;
 	}
+	rc = 0;
 	if ((rc = gm_ring_map(ring, fd, total, 1)) != 0)
 		goto err;
 	close(fd);
@@ -158,7 +161,7 @@ int gm_ring_claim(gm_ring_t *ring, uint32_t thread, uint32_t seq, uint64_t tsc_b
 		uint32_t expect = gm_chunk_free;
 		if (__atomic_load_n(&c->state, __ATOMIC_RELAXED) != gm_chunk_free)
 			continue;
-		if (!__atomic_compare_exchange_n(&c->state, &expect, gm_chunk_owned, 0,
+		if (!__atomic_compare_exchange_n(&c->state, &expect, gm_chunk_claiming, 0,
 		                                 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			continue;
 		c->thread = thread;
@@ -167,8 +170,10 @@ int gm_ring_claim(gm_ring_t *ring, uint32_t thread, uint32_t seq, uint64_t tsc_b
 		c->tsc_base = tsc_base;
 		c->drained = 0;
 		c->drained_tsc = tsc_base;
-		/* the header must be visible before any record of the chunk */
-		__atomic_thread_fence(__ATOMIC_RELEASE);
+		/* owned only once the header is written: a drainer taking the
+		 * written prefix of owned chunks reads it (drained_tsc, thread)
+		 * before the records, and must never see the last owner's */
+		__atomic_store_n(&c->state, gm_chunk_owned, __ATOMIC_RELEASE);
 		return (int)idx;
 	}
 	return -EAGAIN;

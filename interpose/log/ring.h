@@ -9,7 +9,8 @@
  * moment they are written, they survive the process dying at any instant.
  *
  * Chunk states, and who moves them:
- *   free --producer CAS--> owned --producer commit--> committed
+ *   free --producer CAS--> claiming --header written, release--> owned
+ *   owned --producer commit--> committed
  *   committed --drainer, after the data is in the file and the chunk is
  *   zeroed--> free
  * The drainer may also copy the written prefix of an owned chunk (records
@@ -27,6 +28,7 @@ typedef enum gm_chunk_state {
 	gm_chunk_free = 0,
 	gm_chunk_owned = 1,
 	gm_chunk_committed = 2,
+	gm_chunk_claiming = 3, /* its header being written: no drainer looks at it */
 	gm_chunk_state_count
 } gm_chunk_state_t;
 

@@ -65,6 +65,7 @@ Exceptions raised by an evictor are printed to stderr and dropped.
 import atexit
 import ctypes
 import gc
+import operator
 import sys
 import threading
 import time
@@ -299,7 +300,12 @@ def _whole(value, what, bounds=_U64):
     lo, hi = bounds
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, int) and lo <= value <= hi:
+    elif not isinstance(value, int):
+        try:  # numpy's integers, anything with __index__
+            value = operator.index(value)
+        except Exception:
+            return _bad(what, value, "a whole number from %d to %d" % (lo, hi))
+    if lo <= value <= hi:
         return int(value)
     return _bad(what, value, "a whole number from %d to %d" % (lo, hi))
 

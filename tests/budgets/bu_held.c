@@ -15,7 +15,8 @@
  * the frame's end the node is over its soft limit: "largest" picks B (B
  * and C hold the most; the lower id goes first), whose eviction takes the
  * node to 320 KiB. Had the allocated bytes counted, A (1152 KiB) would
- * have gone first and given back 64 KiB.
+ * have gone first and given back 64 KiB. Then C's block grows to 512 KiB
+ * by a realloc outside any scope: C holds 512 KiB.
  *
  * JSON: ids {A, B, C}, snapshot {A, B, C} (bytes), live_after_loads,
  * evicted (asset ids in call order), live_end, verdicts.
@@ -105,7 +106,13 @@ int main(void)
 	GMTRACE_FRAME();
 	bu_expect("one eviction", 1, bu_nevicted);
 	bu_expect("the victim is B", (int64_t)bu_ids[1], (int64_t)bu_evicted[0]);
-	bu_expect("node live at the end", (int64_t)BU_KIB(320), bu_live(bu_node));
+	bu_expect("node live after the eviction", (int64_t)BU_KIB(320), bu_live(bu_node));
+
+	/* C's block grown outside any scope: still C's, at its new size */
+	grow = realloc(bu_keep[2], BU_KIB(512));
+	FX_CHECK(grow != NULL, "C's block grown again");
+	bu_keep[2] = grow;
+	bu_expect("C holds 512 KiB", (int64_t)BU_KIB(512), bu_held(bu_ids[2]));
 
 	fx_json_begin();
 	fx_json_open("ids", '{');
@@ -124,6 +131,7 @@ int main(void)
 		fx_json_u64(NULL, bu_evicted[k]);
 	fx_json_close(']');
 	fx_json_i64("live_end", bu_live(bu_node));
+	fx_json_i64("c_after_realloc", bu_held(bu_ids[2]));
 	bu_json_verdicts();
 	return fx_json_write(1) == 0 ? 0 : 1;
 }

@@ -25,7 +25,8 @@ def test_snapshot_and_victim(held):
     ids = r.line["ids"]
     assert r.line["snapshot"] == {"A": 64 * KIB, "B": 256 * KIB, "C": 256 * KIB}
     assert r.line["evicted"] == [ids["B"]]
-    assert (r.line["live_after_loads"], r.line["live_end"]) == (576 * KIB, 320 * KIB)
+    assert (r.line["live_after_loads"], r.line["live_end"]) == (576 * KIB, 576 * KIB)
+    assert r.line["c_after_realloc"] == 512 * KIB
 
 
 def test_eviction_record_and_report(held):

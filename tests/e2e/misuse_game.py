@@ -21,8 +21,13 @@ import gmtrace  # noqa: E402
 def main():
     raised = []
     results = {}
+    class Index:  # an integer type of another library (numpy's): taken
+        def __index__(self):
+            return 4096
+
     with gmtrace.asset("misuse/tex", "texture") as tex:
         pixels = bytearray(1000)
+    tex.extra_bytes(Index())
     calls = {
         "asset_id_none": lambda: gmtrace.Asset(id=None).id,
         "asset_id_negative": lambda: gmtrace.Asset(id=-1).id,
