@@ -57,9 +57,11 @@ static int gm_callsite_key_cmp(const void *a, const void *b)
 
 unsigned gm_callsite_shown(const gm_stack_site_t *s, uint64_t depth);
 
-/* The key of a stack's shown frames: function, file and line of each, or
- * module and offset where no name is known; a stack with no frames is its
- * own row. NULL when out of memory. */
+/* The key of a stack's shown frames: function, file name and line of each,
+ * or module name and offset where no name is known; a stack with no frames
+ * is its own row. Names, not paths: one program built or run in another
+ * folder (a CI workspace of another name) matches. NULL when out of
+ * memory. */
 static char *gm_callsite_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_t depth)
 {
 	char *buf = NULL;
@@ -74,11 +76,12 @@ static char *gm_callsite_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_
 		gm_symbol_t y;
 		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
 		if (y.function)
-			fprintf(f, "%s\x1f%s\x1f%d\x1f%s\x1e", y.function, y.file ? y.file : "",
-			        y.line,
-			        y.module ? y.module : ""); /* same names in two libraries differ */
+			/* (the module: same names in two libraries differ) */
+			fprintf(f, "%s\x1f%s\x1f%d\x1f%s\x1e", y.function,
+			        y.file ? gm_callsite_base(y.file) : "", y.line,
+			        y.module ? gm_callsite_base(y.module) : "");
 		else
-			fprintf(f, "%s+%llx\x1e", y.module ? y.module : "",
+			fprintf(f, "%s+%llx\x1e", y.module ? gm_callsite_base(y.module) : "",
 			        (unsigned long long)(y.module ? y.offset : s->frames[k]));
 	}
 	if (fclose(f) != 0) {

@@ -2,6 +2,7 @@
 every call site of the fixture by function, file and line, with its exact
 allocations, bytes and blocks live at the end (tests/fixtures/stacks.c)."""
 import json
+import shutil
 
 import pytest
 
@@ -412,6 +413,18 @@ def test_compare_two_captures_by_call_site(tmp_path):
         assert r.returncode == 2, (args, r.stdout, r.stderr)
     missing = gmtrace("stacks", "--compare", a, tmp_path / "none.gmt")
     assert missing.returncode == 1 and "none.gmt" in missing.stderr
+    # the same program run from another folder (a CI workspace of another
+    # name): its call sites match by names, not paths
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    shutil.copy2(fx("fx_stacks"), moved / "fx_stacks")
+    r = run_preloaded([moved / "fx_stacks", 5], moved, extra_env={"GMTRACE_STACKS": "8"},
+                      timeout=30)
+    assert r.returncode == 0, r.stderr
+    (c,) = captures(moved)
+    same = json.loads(gmtrace("stacks", "--json", "--compare", a, c).stdout)
+    assert same["changed"] == 0, same["rows"][:2]
+    assert gmtrace("stacks", "--check-growth", 0, "--compare", a, c).returncode == 0
     # a baseline recorded without stacks: said, not every call site "grew"
     d = tmp_path / "nostacks"
     d.mkdir()
