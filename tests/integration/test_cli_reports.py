@@ -1115,8 +1115,11 @@ def transitions_text_check(text, rep):
                        f"{human_size(t['kept_bytes'])}"]
 
 
-@pytest.mark.parametrize("window,end1", [(None, (11, "next_transition")), (0, (1, "window")),
-                                         (5, (6, "window")), (10, (11, "next_transition"))])
+# a window of N frames counts the change's own frame: A begins in frame 1,
+# B in frame 11
+@pytest.mark.parametrize("window,end1", [(None, (11, "next_transition")), (1, (1, "window")),
+                                         (5, (5, "window")), (10, (10, "window")),
+                                         (11, (11, "next_transition"))])
 def test_transitions_of_the_levels_fixture(levels, window, end1):
     args = [] if window is None else ["--window", window]
     rep = js("transitions", "--json", *args, levels.capture)
