@@ -80,6 +80,16 @@ static void gm_dump_u64(gm_dump_line_t *l, const char *name, uint64_t v)
 	gm_dump_put(l, name, gm_dump_field_u64, v, NULL, 0);
 }
 
+/* A field with no value: null in JSON, '-' in text. */
+static void gm_dump_null(gm_dump_line_t *l, const char *name)
+{
+	if (l->json) {
+		gm_json_key_null(l->j, name);
+		return;
+	}
+	printf(" %s=-", name);
+}
+
 static void gm_dump_ptr(gm_dump_line_t *l, const char *name, uint64_t v)
 {
 	gm_dump_put(l, name, gm_dump_field_ptr, v, NULL, 0);
@@ -252,7 +262,10 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 		gm_dump_u64(l, "child_pid", ev->a);
 		break;
 	case gm_rec_exit:
-		gm_dump_u64(l, "status", ev->a);
+		if (ev->x == 1)
+			gm_dump_u64(l, "status", ev->a);
+		else
+			gm_dump_null(l, "status");
 		break;
 	case gm_rec_lost:
 		gm_dump_u64(l, "records", ev->a);

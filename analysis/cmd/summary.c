@@ -58,6 +58,7 @@ typedef struct gm_summary {
 		gm_summary_exec
 	} end;
 	uint64_t exit_status;
+	int exit_known; /* the status is the process's (its exit record says so) */
 	/* frames-level stretches (GMTRACE_LEVEL=frames, a level switch): no
 	 * allocation records there, so the counts above leave them out */
 	int frames_level;
@@ -199,6 +200,7 @@ static int gm_summary_event(gm_summary_t *s, const gm_event_t *ev)
 		return 0;
 	case gm_rec_exit:
 		s->end = gm_summary_exit;
+		s->exit_known = ev->x == 1;
 		s->exit_status = ev->a;
 		return 0;
 	case gm_rec_exec:
@@ -462,7 +464,7 @@ static int gm_summary_json(const gm_summary_t *s, const char *error)
 	                   s->end == gm_summary_exit ? "exit" :
 	                   s->end == gm_summary_exec ? "exec" :
 	                                               NULL);
-	if (s->end == gm_summary_exit)
+	if (s->end == gm_summary_exit && s->exit_known)
 		gm_json_key_u64(&j, "exit_status", s->exit_status);
 	else
 		gm_json_key_null(&j, "exit_status");

@@ -15,6 +15,7 @@
 
 gm_real_t gm_real;
 int gm_bootstrap_status;
+int gm_bootstrap_status_known;
 
 #define GM_BOOTSTRAP_CAP (256 * 1024)
 unsigned char gm_bootstrap_buf[GM_BOOTSTRAP_CAP] __attribute__((aligned(4096)));
@@ -102,5 +103,5 @@ __attribute__((constructor)) static void gm_bootstrap_ctor(void)
 
 __attribute__((destructor)) static void gm_bootstrap_dtor(void)
 {
-	gm_session_stop(gm_bootstrap_status);
+	gm_session_stop(gm_bootstrap_status, gm_bootstrap_status_known);
 }

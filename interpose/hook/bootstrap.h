@@ -57,7 +57,9 @@ static inline int gm_bootstrap_owns(const void *p)
 /* Usable size of a bootstrap block. */
 size_t gm_bootstrap_size(const void *p);
 
-/* Exit status seen by the exit hook (0 if none). */
+/* Exit status seen by the exit hook (0 if none), and whether it saw one:
+ * returning from main calls exit inside the C library, past the hook. */
 extern int gm_bootstrap_status;
+extern int gm_bootstrap_status_known;
 
 #endif

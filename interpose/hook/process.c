@@ -142,6 +142,7 @@ GMTRACE_API void exit(int status)
 	if (!real)
 		real = (void (*)(int))gm_process_next("exit");
 	gm_bootstrap_status = status;
+	gm_bootstrap_status_known = 1;
 	if (real)
 		real(status);
 	_exit(status);
@@ -152,7 +153,7 @@ GMTRACE_API void _exit(int status)
 	static void (*real)(int);
 	if (!real)
 		real = (void (*)(int))gm_process_next("_exit");
-	gm_session_stop(status);
+	gm_session_stop(status, 1);
 	GM_PROCESS_COVERAGE_DUMP();
 	if (real)
 		real(status);

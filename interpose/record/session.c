@@ -953,7 +953,7 @@ off:
 	t->busy = 0;
 }
 
-void gm_session_stop(int status)
+void gm_session_stop(int status, int known)
 {
 	gm_thread_t *t = &gm_thread_self;
 	if (!gm_session_started || gm_session_stopping ||
@@ -974,7 +974,7 @@ void gm_session_stop(int status)
 		                " Python frames name no function (code id 0), only their line");
 	}
 	gm_frame_cost(t);
-	gm_thread_put(t, gm_rec_w0((uint64_t)(uint32_t)status, gm_rec_exit, 0),
+	gm_thread_put(t, gm_rec_w0((uint64_t)(uint32_t)status, gm_rec_exit, known ? 1u : 0u),
 	              __atomic_load_n(&gm_session_log.hdr->stalls, __ATOMIC_RELAXED));
 	t->busy = 1;
 	gm_thread_flush(t);

@@ -23,8 +23,9 @@ extern gm_options_t gm_session_options;
 void gm_session_start(void);
 
 /* End the session at process exit: final records, last drain, capture
- * closed, log removed once everything is in the file. Idempotent. */
-void gm_session_stop(int status);
+ * closed, log removed once everything is in the file. known: the status is
+ * the one the process exits with (exit or _exit seen). Idempotent. */
+void gm_session_stop(int status, int known);
 
 /* Called by a producer that committed a chunk or waits for a free one:
  * while no core is free for the drainer (log/drain.h), drains the

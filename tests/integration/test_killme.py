@@ -134,7 +134,10 @@ def test_deliberate_ending(tmp_path, launcher, mode):
     assert final["final"] is True and final["mode"] == mode
     assert read_json_file(progress) == final
     cap = the_capture(tmp_path, launcher, final["pid"], out)
-    assert_valid(cap)
+    s = assert_valid(cap)
+    # exit() and _exit() are seen: their status is known
+    assert (s["ended"], s["exit_status"]) == (("exit", code) if code is not None
+                                              else (None, None)), s
     t = rule_tally(cap)
     assert_tally(t, final, what=f"{mode}: ")
     if code is not None:  # a normal end leaves its status in the log
