@@ -213,6 +213,7 @@ struct gm_assets {
 	uint64_t total_live, asset_live, extra_total;
 
 	uint64_t nevents, first_ns, last_ns;
+	uint64_t start_ns; /* the earliest event's time */
 	uint64_t stacks;     /* stack records: the capture has call stacks */
 	uint64_t frame;      /* frame of the events now arriving */
 	uint64_t last_frame; /* frame of the last event (a mark is in the frame it ends) */
@@ -1444,8 +1445,13 @@ static int gm_assets_on_frame(gm_assets_t *m, const gm_event_t *ev)
 /* Feeds one event (see assets.h). Returns 0 or -ENOMEM. */
 int gm_assets_add(gm_assets_t *m, const gm_event_t *ev)
 {
+	/* seconds are counted from the first event read; the start reported is
+	 * the earliest time, as every report takes it (the process record comes
+	 * after its thread's first record and carries the earlier time) */
 	if (m->nevents == 0)
 		m->first_ns = ev->ns;
+	if (m->nevents == 0 || ev->ns < m->start_ns)
+		m->start_ns = ev->ns;
 	if (ev->ns > m->last_ns || m->nevents == 0)
 		m->last_ns = ev->ns;
 	m->nevents++;
@@ -1977,12 +1983,12 @@ uint64_t gm_assets_last_frame(const gm_assets_t *m)
 
 uint64_t gm_assets_start_ns(const gm_assets_t *m)
 {
-	return m->first_ns;
+	return m->start_ns;
 }
 
 uint64_t gm_assets_duration_ns(const gm_assets_t *m)
 {
-	return m->last_ns - m->first_ns;
+	return m->last_ns - m->start_ns;
 }
 
 int gm_assets_exact(const gm_assets_t *m)

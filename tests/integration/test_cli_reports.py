@@ -1230,7 +1230,8 @@ def parse_dump_line(line):
             end = rest.find(" ", i)
             end = len(rest) if end < 0 else end
             v = rest[i:end]
-            ev[key] = v if v.startswith("0x") else int(v) if re.fullmatch(r"-?\d+", v) else v
+            ev[key] = (v if v.startswith("0x") else int(v) if re.fullmatch(r"-?\d+", v)
+                       else None if v == "-" else v)
             i = end
     return ev
 
