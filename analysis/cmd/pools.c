@@ -460,10 +460,12 @@ static void gm_pools_cmd_text(const gm_pools_cmd_t *c, const gm_pools_t *p, cons
 
 /* ---- CSV -------------------------------------------------------------------- */
 
+/* as in the JSON: the shortest form that reads back; empty when not finite */
 static void gm_pools_cmd_csv_double(double v)
 {
-	if (!isnan(v) && !isinf(v))
-		printf("%.17g", v);
+	char buf[40];
+	if (gm_json_number(buf, sizeof(buf), v))
+		fputs(buf, stdout);
 }
 
 /* Starts table name: returns 0 when --table leaves it out. */
@@ -498,7 +500,7 @@ static void gm_pools_cmd_csv(const gm_pools_cmd_t *c, const gm_pools_t *p)
 	            "idle_bytes_mean,idle_bytes_at_peak,allocations_avoided,cost_class_bytes,alloc_cost_ns,"
 	            "alloc_time_saved_ns,high_water_percentile,recommended_capacity,"
 	            "resize_saves_bytes,demand_percentile,demand_recommended_capacity,never_fills,"
-	            "overflows_every_frame,destroyed_frame")) {
+	            "overflows_every_frame,created_frame,destroyed_frame")) {
 		for (i = 0; i < p->npools; i++) {
 			const gm_pools_pool_t *q = &p->pools[i];
 
@@ -539,6 +541,9 @@ static void gm_pools_cmd_csv(const gm_pools_cmd_t *c, const gm_pools_t *p)
 			       (unsigned long long)q->demand_percentile,
 			       (unsigned long long)q->demand_recommended, q->never_fills,
 			       q->overflows_every_frame);
+			if (q->defined)
+				printf("%llu", (unsigned long long)q->def_frame);
+			putchar(',');
 			if (q->destroyed)
 				printf("%llu", (unsigned long long)q->destroy_frame);
 			putchar('\n');

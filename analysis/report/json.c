@@ -255,29 +255,36 @@ void gm_json_i64(gm_json_t *j, int64_t v)
 	gm_json_after(j);
 }
 
-/* Writes a number in the shortest form that reads back as v, a whole one
- * under 2^53 as an integer ("10", not "1e+01"); null when v is not finite
- * (JSON has no NaN or infinity). */
+int gm_json_number(char *buf, size_t cap, double v)
+{
+	int prec;
+
+	if (!isfinite(v) || cap == 0)
+		return 0;
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		snprintf(buf, cap, "%.0f", v);
+	} else {
+		for (prec = 1; prec <= 17; prec++) {
+			snprintf(buf, cap, "%.*g", prec, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
+	}
+	return 1;
+}
+
+/* Writes v as gm_json_number has it; null when v is not finite (JSON has
+ * no NaN or infinity). */
 void gm_json_double(gm_json_t *j, double v)
 {
 	char buf[40];
-	int prec;
 
-	if (!isfinite(v)) {
+	if (!gm_json_number(buf, sizeof(buf), v)) {
 		gm_json_null(j);
 		return;
 	}
 	if (gm_json_before(j, 0) < 0)
 		return;
-	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-		snprintf(buf, sizeof(buf), "%.0f", v);
-	} else {
-		for (prec = 1; prec <= 17; prec++) {
-			snprintf(buf, sizeof(buf), "%.*g", prec, v);
-			if (strtod(buf, NULL) == v)
-				break;
-		}
-	}
 	fputs(buf, j->f);
 	gm_json_after(j);
 }

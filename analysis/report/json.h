@@ -59,6 +59,10 @@ void gm_json_string(gm_json_t *j, const char *s); /* NULL writes null */
 void gm_json_string_n(gm_json_t *j, const char *s, size_t n);
 void gm_json_u64(gm_json_t *j, uint64_t v);
 void gm_json_i64(gm_json_t *j, int64_t v);
+/* v in the shortest form that reads back as v, a whole one under 2^53 as
+ * an integer ("10", not "1e+01"), into buf (40 bytes do); 0 when v is not
+ * finite (nothing written). For CSV as for JSON. */
+int gm_json_number(char *buf, size_t cap, double v);
 void gm_json_double(gm_json_t *j, double v);
 void gm_json_bool(gm_json_t *j, int v);
 void gm_json_null(gm_json_t *j);

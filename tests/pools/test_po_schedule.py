@@ -13,6 +13,7 @@ them with the default percentile (99) and headroom (10%). Checked:
  - --percentile / --headroom change the advice as defined;
  - the CSV tables say what the JSON says; the text names the flags.
 """
+import json
 import math
 
 import pytest
@@ -149,6 +150,12 @@ def test_csv_tables_say_what_the_json_says(run):
             assert int(row[key]) == p[key], f"{p['name']} {key}"
         assert float(row["hit_rate"]) == p["hit_rate"]
         assert float(row["utilization_mean"]) == p["utilization_mean"]
+        # numbers as the JSON writes them (the shortest form that reads back)
+        for key in ("hit_rate", "utilization_mean", "overflows_per_s", "in_use_mean"):
+            if p[key] is not None:
+                assert row[key] == json.dumps(p[key]).removesuffix(".0"), (key, row[key])
+        assert row["created_frame"] == ("" if p["created_frame"] is None
+                                        else str(p["created_frame"]))
         assert int(row["recommended_capacity"]) == p["sizing"]["recommended_capacity"]
         assert int(row["never_fills"]) == p["sizing"]["never_fills"]
     frames = [(int(x["pool"]), int(x["frame"]), int(x["in_use"]), int(x["high_water"]))
