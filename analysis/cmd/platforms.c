@@ -411,7 +411,10 @@ static void gm_pf_node_json(gm_json_t *j, const gm_platforms_profile_t *pp,
 		gm_json_null(j);
 	gm_json_key_u64(j, "limit", n->limit);
 	gm_json_key_i64(j, "peak", n->peak);
-	gm_json_key_u64(j, "peak_frame", n->peak_frame);
+	if (n->peak > 0)
+		gm_json_key_u64(j, "peak_frame", n->peak_frame);
+	else
+		gm_json_key_null(j, "peak_frame"); /* never used: no frame had a peak */
 	gm_json_key_i64(j, "headroom", (int64_t)n->limit - n->peak);
 	gm_json_key_bool(j, "fits", !n->over);
 	gm_json_key_u64(j, "frames_over", n->frames_over);

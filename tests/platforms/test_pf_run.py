@@ -47,6 +47,9 @@ def test_strict_fails_at_the_expected_frame_and_the_game_recovers(tmp_path):
     assert memory(rep, "tiny-split", "video")["peak"] == 4 * MIB
     assert memory(rep, "tiny-split", "main")["peak"] == 8 * MIB
     assert rep["platforms"][0]["fits"] is True
+    # no mesh in this game: its budget never held a byte, so no peak frame
+    meshes = memory(rep, "tiny-split", "meshes")
+    assert (meshes["peak"], meshes["peak_frame"]) == (0, None)
 
 
 def test_soft_records_the_violation_at_the_expected_frame(tmp_path):
