@@ -82,6 +82,7 @@ typedef struct gm_fcmp_side {
 	gm_frames_t *f;
 	const char *error; /* damage, or NULL */
 	uint64_t v[GM_FCMP_N];
+	const char *level; /* "events", "frames" or "mixed": what its rows count */
 } gm_fcmp_side_t;
 
 /* Reads a capture and takes its figures. Returns 0; 1 when it cannot be
@@ -124,6 +125,9 @@ static int gm_fcmp_load(gm_fcmp_side_t *s)
 	s->v[GM_FCMP_END_LIVE] = s->f->rows[s->f->nrows - 1].live_bytes;
 	s->v[GM_FCMP_FRAMES] = s->f->nrows;
 	s->v[GM_FCMP_SPIKES] = s->f->nspikes;
+	for (i = 0, m = 0; i < s->f->nrows; i++)
+		m += (s->f->rows[i].flags & GM_FRAMES_ROW_EXACT) != 0;
+	s->level = m == s->f->nrows ? "events" : m == 0 ? "frames" : "mixed";
 	return 0;
 }
 
@@ -281,6 +285,12 @@ int gm_frames_compare(const char *pa, const char *pb, int json, int check, doubl
 		goto nomem;
 	if (ra > 0 || rb > 0)
 		goto done;
+	if (strcmp(a.level, b.level) != 0)
+		fprintf(stderr,
+		        "gmtrace frames: warning: %s is at the %s level and %s at the %s level: "
+		        "bytes are requested sizes at the events level and usable ones (rounded "
+		        "up by the allocator) at the frames level\n",
+		        pa, a.level, pb, b.level);
 	for (i = 0; i < GM_FCMP_N; i++)
 		ngrew += check && gm_fcmp_defs[i].checked && gm_fcmp_grew(a.v[i], b.v[i], limit);
 	if (json)

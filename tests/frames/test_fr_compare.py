@@ -140,3 +140,18 @@ def test_bad_usage_and_a_missing_capture(runs, tmp_path):
     r = gmtrace("frames", "--compare", a, missing)
     assert r.returncode == 1
     assert r.stderr.count("\n") == 1 and str(missing) in r.stderr
+
+
+def test_a_frames_level_capture_against_an_events_level_one_is_warned(runs, tmp_path):
+    """Bytes are requested sizes at the events level and usable ones at the
+    frames level: comparing the two is said on stderr, once; runs at one
+    level compare without a word."""
+    f = run_fixture("fr_pattern", [300, S], tmp_path / "f",
+                    {"GMTRACE_SPIKE_FACTOR": "0", "GMTRACE_LEVEL": "frames"})
+    rc, rep, err = compare(runs["a"], f)
+    assert rep is not None and rc == 0, err
+    assert err.splitlines() == [
+        f"gmtrace frames: warning: {runs['a'].capture} is at the events level and "
+        f"{f.capture} at the frames level: bytes are requested sizes at the events level "
+        "and usable ones (rounded up by the allocator) at the frames level"]
+    assert compare(runs["a"], runs["a2"])[2] == ""
