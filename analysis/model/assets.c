@@ -213,7 +213,7 @@ struct gm_assets {
 	uint64_t total_live, asset_live, extra_total;
 
 	uint64_t nevents, first_ns, last_ns;
-	uint64_t start_ns; /* the earliest event's time */
+	uint64_t start_ns;   /* the earliest event's time */
 	uint64_t stacks;     /* stack records: the capture has call stacks */
 	uint64_t frame;      /* frame of the events now arriving */
 	uint64_t last_frame; /* frame of the last event (a mark is in the frame it ends) */
