@@ -526,15 +526,17 @@ static long gm_drain_run(gm_drain_t *d, int partial, int only)
 			              limit :
 			              gm_drain_walk(data, c->drained, limit, &tsc);
 			if (end > c->drained) {
-				/* only a whole chunk is compressed; a prefix of one still
-				 * being written, and what follows it once committed,
-				 * are packed: small, they would gain little, and zstd,
-				 * given blocks far smaller than the chunk it was sized
-				 * for, resizes its tables (allocations, which the game's
-				 * threads never wait on, but counted as ours) */
+				/* in the game only a whole chunk is compressed; a prefix
+				 * of one still being written, and what follows it once
+				 * committed, are packed: zstd, given blocks far smaller
+				 * than the chunk it was sized for, resizes its tables
+				 * (allocations, which the game's threads never wait on,
+				 * but counted as ours). `gmtrace run` compresses them:
+				 * its captures need no compaction at the end */
 				if (gm_drain_block(d, c, data, c->drained, &end, c->drained_tsc,
-				                   compress && st == gm_chunk_committed &&
-				                           c->drained == 0) != 0)
+				                   compress && (d->compress_parts ||
+				                                (st == gm_chunk_committed &&
+				                                 c->drained == 0))) != 0)
 					return d->error;
 				total += end - c->drained;
 				c->drained_tsc = tsc;

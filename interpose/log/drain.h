@@ -25,6 +25,10 @@ typedef struct gm_drain {
 	gm_ring_t *ring;
 	int fd;
 	int compress;        /* 1: zstd when there is no backlog */
+	int compress_parts;  /* 1: also the prefix of a chunk still being written and
+	                        what follows it (a drainer outside the game, where
+	                        zstd resizing its tables costs the game nothing; in
+	                        the game those stay packed) */
 	void *cctx;          /* ZSTD_CCtx, made on first use */
 	unsigned char *zbuf; /* compression output */
 	size_t zcap;
