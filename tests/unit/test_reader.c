@@ -421,24 +421,14 @@ typedef struct want_ev {
 	uint64_t a, tsc;
 } want_ev_t;
 
-/* Writes one raw block per thread (records in r[0..nt)), reads the
- * capture back and expects exactly the events in want, in that order. */
-static void expect_order(const char *name, recs_t *r, uint32_t nt, const want_ev_t *want,
-                         size_t nwant, uint64_t reordered)
+/* Reads the capture at path and expects exactly the events in want, in
+ * that order, no damage, and reordered records repaired. */
+static void expect_events(const char *path, const want_ev_t *want, size_t nwant, uint64_t reordered)
 {
-	capbuf_t c = {0};
 	gm_event_t ev[32];
-	const char *path;
-	gm_reader_t *rd;
-	size_t n, i;
-	uint32_t t;
+	gm_reader_t *rd = open_ok(path);
+	size_t n = read_all(rd, ev, 32), i;
 
-	cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
-	for (t = 0; t < nt; t++)
-		cap_block(&c, gm_block_raw, t, 0, 0, 0, &r[t]);
-	path = cap_write(&c, name);
-	rd = open_ok(path);
-	n = read_all(rd, ev, 32);
 	cr_expect_null(gm_reader_error(rd), "%s: no damage", path);
 	cr_assert_eq(n, nwant, "%s: %zu events, want %zu", path, n, nwant);
 	for (i = 0; i < n; i++) {
@@ -449,6 +439,20 @@ static void expect_order(const char *name, recs_t *r, uint32_t nt, const want_ev
 	}
 	cr_expect_eq(gm_reader_info(rd)->reordered, reordered, "%s: records reordered", path);
 	gm_reader_free(rd);
+}
+
+/* Writes one raw block per thread (records in r[0..nt)), reads the
+ * capture back and expects exactly the events in want, in that order. */
+static void expect_order(const char *name, recs_t *r, uint32_t nt, const want_ev_t *want,
+                         size_t nwant, uint64_t reordered)
+{
+	capbuf_t c = {0};
+	uint32_t t;
+
+	cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+	for (t = 0; t < nt; t++)
+		cap_block(&c, gm_block_raw, t, 0, 0, 0, &r[t]);
+	expect_events(cap_write(&c, name), want, nwant, reordered);
 }
 
 Test(reader, a_free_read_before_the_other_threads_allocation_comes_after_it)
@@ -683,11 +687,7 @@ Test(reader, finds_the_record_a_free_waits_for_in_the_next_block)
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		capbuf_t c = {0};
 		recs_t r[3];
-		gm_event_t ev[8];
 		char name[64];
-		const char *path;
-		gm_reader_t *rd;
-		size_t n, i;
 
 		memset(r, 0, sizeof(r));
 		rec_alloc(&r[0], 992, 0x5000, 8);
@@ -700,19 +700,7 @@ Test(reader, finds_the_record_a_free_waits_for_in_the_next_block)
 		cap_block(&c, gm_block_raw, 1, 0, 0, 0, &r[1]);
 		cap_block(&c, kinds[k], 0, 1, 0, 992, &r[2]);
 		snprintf(name, sizeof(name), "next_block_%u.gmt", kinds[k]);
-		path = cap_write(&c, name);
-		rd = open_ok(path);
-		n = read_all(rd, ev, 8);
-		cr_expect_null(gm_reader_error(rd), "%s: no damage", path);
-		cr_assert_eq(n, 5, "%s: %zu events", path, n);
-		for (i = 0; i < n; i++) {
-			cr_expect_eq(ev[i].thread, want[i].thread, "%s: event %zu thread", path, i);
-			cr_expect_eq(ev[i].type, want[i].type, "%s: event %zu type", path, i);
-			cr_expect_eq(ev[i].a, want[i].a, "%s: event %zu address", path, i);
-			cr_expect_eq(ev[i].tsc, want[i].tsc, "%s: event %zu tsc", path, i);
-		}
-		cr_expect_eq(gm_reader_info(rd)->reordered, 1, "%s: records reordered", path);
-		gm_reader_free(rd);
+		expect_events(cap_write(&c, name), want, 5, 1);
 	}
 }
 
@@ -727,10 +715,6 @@ Test(reader, looks_no_further_than_the_next_block)
 	        {0, gm_rec_alloc, 0x6000, 994},  {1, gm_rec_alloc, 0x2000, 995},
 	        {0, gm_rec_alloc, 0x1000, 1000},
 	};
-	gm_event_t ev[8];
-	const char *path;
-	gm_reader_t *rd;
-	size_t n, i;
 
 	memset(r, 0, sizeof(r));
 	rec_alloc(&r[0], 992, 0x5000, 8);
@@ -743,17 +727,7 @@ Test(reader, looks_no_further_than_the_next_block)
 	cap_block(&c, gm_block_raw, 1, 0, 0, 0, &r[1]);
 	cap_block(&c, gm_block_zstd, 0, 1, 0, 992, &r[2]);
 	cap_block(&c, gm_block_raw, 0, 2, 0, 994, &r[3]);
-	path = cap_write(&c, "two_blocks_on.gmt");
-	rd = open_ok(path);
-	n = read_all(rd, ev, 8);
-	cr_expect_null(gm_reader_error(rd), "%s: no damage", path);
-	cr_assert_eq(n, 5, "%s: %zu events", path, n);
-	for (i = 0; i < n; i++) {
-		cr_expect_eq(ev[i].thread, want[i].thread, "%s: event %zu thread", path, i);
-		cr_expect_eq(ev[i].a, want[i].a, "%s: event %zu address", path, i);
-	}
-	cr_expect_eq(gm_reader_info(rd)->reordered, 0, "%s: records reordered", path);
-	gm_reader_free(rd);
+	expect_events(cap_write(&c, "two_blocks_on.gmt"), want, 5, 0);
 }
 
 Test(reader, a_damaged_next_block_stops_the_look_ahead_and_is_reported_when_reached)
