@@ -45,6 +45,7 @@ typedef struct gm_frames_cmd {
 	const char *view;          /* an option of the one-capture report, or NULL */
 	int check;                 /* --check-growth given */
 	double growth;             /* its percent */
+	const char *only;          /* --check FIGURES: the figures it looks at */
 } gm_frames_cmd_t;
 
 /* The rows around a transition and the means before and after it. */
@@ -63,7 +64,8 @@ static void gm_frames_cmd_usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: gmtrace frames [--json | --csv] [options] CAPTURE\n"
-	        "       gmtrace frames [--json] [--check-growth PCT] --compare A B\n"
+	        "       gmtrace frames [--json] [--check-growth PCT [--check FIGURES]] --compare "
+	        "A B\n"
 	        "\n"
 	        "Frame times against what the game allocated in them: percentiles,\n"
 	        "worst frames, spikes, correlation, frames over budget, simulation\n"
@@ -88,6 +90,9 @@ static void gm_frames_cmd_usage(FILE *f)
 	        "  --check-growth PCT  with --compare: exit 1 when a memory figure\n"
 	        "                    (allocations, bytes, live bytes) grew by more than\n"
 	        "                    PCT percent (times are shown, never checked)\n"
+	        "  --check FIGURES   with --check-growth: only these figures (their JSON\n"
+	        "                    names, comma separated: peak_live_bytes,end_live_bytes\n"
+	        "                    for a game whose threads allocate in any frame)\n"
 	        "  --help            this text\n"
 	        "\n"
 	        "Exit status: 0 ok, 1 capture unreadable or damaged (the report covers\n"
@@ -1135,6 +1140,15 @@ static int gm_frames_cmd_args(gm_frames_cmd_t *c, int argc, char **argv, int *js
 				return -EINVAL;
 			}
 			c->check = 1;
+		} else if ((m = gm_args_value(argc, argv, &i, "--check", &value)) != 0) {
+			unsigned mask;
+			if (m < 0) {
+				fprintf(stderr, "gmtrace frames: --check takes figure names\n");
+				return -EINVAL;
+			}
+			if (gm_frames_compare_checked(value, &mask) < 0)
+				return -EINVAL;
+			c->only = value;
 		} else if ((m = gm_args_value(argc, argv, &i, "--top", &value)) != 0) {
 			if (m < 0 || gm_args_u64(value, &c->top) < 0 ||
 			    c->top > GM_FRAMES_CMD_TOP_MAX) {
@@ -1220,8 +1234,9 @@ static int gm_frames_cmd_args(gm_frames_cmd_t *c, int argc, char **argv, int *js
 		}
 		return 0;
 	}
-	if (c->check) {
-		fprintf(stderr, "gmtrace frames: --check-growth goes with --compare A B\n");
+	if (c->check || c->only) {
+		fprintf(stderr, "gmtrace frames: %s goes with --compare A B\n",
+		        c->check ? "--check-growth" : "--check");
 		return -EINVAL;
 	}
 	if (c->from > c->to) {
@@ -1262,8 +1277,16 @@ int gm_cmd_frames(int argc, char **argv)
 		gm_frames_cmd_usage(stderr);
 		return GM_CMD_USAGE;
 	}
-	if (c.cmp_a)
-		return gm_frames_compare(c.cmp_a, c.cmp_b, json, c.check, c.growth);
+	if (c.cmp_a) {
+		unsigned mask;
+		if (c.only && !c.check) {
+			fprintf(stderr, "gmtrace frames: --check goes with --check-growth PCT\n");
+			gm_frames_cmd_usage(stderr);
+			return GM_CMD_USAGE;
+		}
+		gm_frames_compare_checked(c.only, &mask); /* (checked when parsed) */
+		return gm_frames_compare(c.cmp_a, c.cmp_b, json, c.check, c.growth, mask);
+	}
 
 	r = gm_reader_open(c.path, err, sizeof(err));
 	if (!r) {

@@ -179,8 +179,17 @@ static const char *gm_fcmp_change(char *buf, size_t n, gm_fcmp_unit_t unit, uint
 	return buf;
 }
 
+/* Every memory figure: what --check-growth looks at without --check. */
+static unsigned gm_fcmp_memory_mask(void)
+{
+	unsigned mask = 0, i;
+	for (i = 0; i < GM_FCMP_N; i++)
+		mask |= (unsigned)gm_fcmp_defs[i].checked << i;
+	return mask;
+}
+
 static void gm_fcmp_text(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int check, double limit,
-                         size_t ngrew)
+                         unsigned mask, size_t ngrew)
 {
 	char va[GM_TEXT_MAX], vb[GM_TEXT_MAX], d[GM_TEXT_MAX + 2];
 	size_t i;
@@ -190,7 +199,7 @@ static void gm_fcmp_text(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int c
 	for (i = 0; i < GM_FCMP_N; i++) {
 		const gm_fcmp_def_t *def = &gm_fcmp_defs[i];
 		double pct = gm_fcmp_pct(a->v[i], b->v[i]);
-		int grew = check && def->checked && gm_fcmp_grew(a->v[i], b->v[i], limit);
+		int grew = check && (mask >> i & 1) && gm_fcmp_grew(a->v[i], b->v[i], limit);
 
 		printf("  %-24s %14s %14s %14s", def->label,
 		       gm_fcmp_value(va, sizeof(va), def->unit, a->v[i]),
@@ -203,7 +212,18 @@ static void gm_fcmp_text(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int c
 		printf("%s\n", grew ? "  grew" : "");
 	}
 	if (check) {
-		printf("\ncheck     memory figures growing by more than %g%%: ", limit);
+		if (mask == gm_fcmp_memory_mask()) {
+			printf("\ncheck     memory figures growing by more than %g%%: ", limit);
+		} else {
+			const char *sep = "";
+			printf("\ncheck     ");
+			for (i = 0; i < GM_FCMP_N; i++)
+				if (mask >> i & 1) {
+					printf("%s%s", sep, gm_fcmp_defs[i].key);
+					sep = ", ";
+				}
+			printf(" growing by more than %g%%: ", limit);
+		}
 		if (ngrew == 0)
 			printf("none, passed\n");
 		else
@@ -218,7 +238,7 @@ static void gm_fcmp_text(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int c
 }
 
 static int gm_fcmp_json(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int check, double limit,
-                        size_t ngrew)
+                        unsigned mask, size_t ngrew)
 {
 	gm_json_t j;
 	size_t i;
@@ -248,9 +268,9 @@ static int gm_fcmp_json(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int ch
 			gm_json_key_null(&j, "change_pct");
 		else
 			gm_json_key_double(&j, "change_pct", pct);
-		gm_json_key_bool(&j, "checked", def->checked);
+		gm_json_key_bool(&j, "checked", (int)(mask >> i & 1));
 		gm_json_key_bool(&j, "grew",
-		                 check && def->checked && gm_fcmp_grew(a->v[i], b->v[i], limit));
+		                 check && (mask >> i & 1) && gm_fcmp_grew(a->v[i], b->v[i], limit));
 		gm_json_object_end(&j);
 	}
 	gm_json_array_end(&j);
@@ -269,7 +289,36 @@ static int gm_fcmp_json(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int ch
 	return gm_json_finish(&j);
 }
 
-int gm_frames_compare(const char *pa, const char *pb, int json, int check, double limit)
+int gm_frames_compare_checked(const char *list, unsigned *mask)
+{
+	const char *p = list;
+	*mask = gm_fcmp_memory_mask();
+	if (!list)
+		return 0;
+	*mask = 0;
+	for (;;) {
+		size_t n = strcspn(p, ","), i;
+		for (i = 0; i < GM_FCMP_N; i++)
+			if (strlen(gm_fcmp_defs[i].key) == n &&
+			    strncmp(gm_fcmp_defs[i].key, p, n) == 0)
+				break;
+		if (i == GM_FCMP_N || !gm_fcmp_defs[i].checked) {
+			fprintf(stderr,
+			        "gmtrace frames: --check takes memory figures (allocations_p50..max, "
+			        "allocated_bytes_p50..max, peak_live_bytes, end_live_bytes), "
+			        "comma separated, not '%.*s'\n",
+			        (int)n, p);
+			return -1;
+		}
+		*mask |= 1u << i;
+		if (!p[n])
+			return 0;
+		p += n + 1;
+	}
+}
+
+int gm_frames_compare(const char *pa, const char *pb, int json, int check, double limit,
+                      unsigned mask)
 {
 	gm_fcmp_side_t a = {.path = pa}, b = {.path = pb};
 	const char *oom = pa;
@@ -292,11 +341,11 @@ int gm_frames_compare(const char *pa, const char *pb, int json, int check, doubl
 		        "up by the allocator) at the frames level\n",
 		        pa, a.level, pb, b.level);
 	for (i = 0; i < GM_FCMP_N; i++)
-		ngrew += check && gm_fcmp_defs[i].checked && gm_fcmp_grew(a.v[i], b.v[i], limit);
+		ngrew += check && (mask >> i & 1) && gm_fcmp_grew(a.v[i], b.v[i], limit);
 	if (json)
-		out = gm_fcmp_json(&a, &b, check, limit, ngrew);
+		out = gm_fcmp_json(&a, &b, check, limit, mask, ngrew);
 	else {
-		gm_fcmp_text(&a, &b, check, limit, ngrew);
+		gm_fcmp_text(&a, &b, check, limit, mask, ngrew);
 		out = 0;
 	}
 	if (out < 0 || fflush(stdout) != 0 || ferror(stdout)) {

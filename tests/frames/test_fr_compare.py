@@ -155,3 +155,31 @@ def test_a_frames_level_capture_against_an_events_level_one_is_warned(runs, tmp_
         f"{f.capture} at the frames level: bytes are requested sizes at the events level "
         "and usable ones (rounded up by the allocator) at the frames level"]
     assert compare(runs["a"], runs["a2"])[2] == ""
+
+
+def test_check_looks_at_the_figures_named(runs):
+    """--check names the figures --check-growth looks at: the longer run
+    grows its end live bytes only, so checking the peak alone passes and
+    the end live bytes alone fails; a figure that is not a memory one (or
+    no figure at all) is bad usage."""
+    rc, rep, err = compare(runs["a"], runs["b"], "--check-growth", "5", "--check",
+                           "peak_live_bytes")
+    assert rc == 0, err
+    assert [f["name"] for f in rep["figures"] if f["checked"]] == ["peak_live_bytes"]
+    rc, rep, err = compare(runs["a"], runs["b"], "--check-growth", "5", "--check",
+                           "end_live_bytes,allocations_p50")
+    assert rc == 1 and rep["grew"] == 1, err
+    assert [f["name"] for f in rep["figures"] if f["grew"]] == ["end_live_bytes"]
+    text = gmtrace("frames", "--check-growth", "5", "--check", "end_live_bytes", "--compare",
+                   runs["a"].capture, runs["b"].capture)
+    assert text.returncode == 1
+    assert "check     end_live_bytes growing by more than 5%: 1, failed" in text.stdout
+    for args in (["--check", "frame_ns_p50"], ["--check", "end_live_bytes,"],
+                 ["--check", "nothing"]):
+        r = gmtrace("frames", "--check-growth", "5", *args, "--compare", runs["a"].capture,
+                    runs["b"].capture)
+        assert r.returncode == 2 and r.stderr.startswith("gmtrace frames: --check takes"), \
+            (args, r.stderr)
+    r = gmtrace("frames", "--check", "end_live_bytes", "--compare", runs["a"].capture,
+                runs["b"].capture)
+    assert r.returncode == 2 and "--check goes with --check-growth" in r.stderr
