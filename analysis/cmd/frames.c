@@ -1227,8 +1227,8 @@ static int gm_frames_cmd_args(gm_frames_cmd_t *c, int argc, char **argv, int *js
 		}
 		if (c->view) {
 			fprintf(stderr,
-			        "gmtrace frames: --compare A B takes only --json and "
-			        "--check-growth, not %s\n",
+			        "gmtrace frames: --compare A B takes only --json, "
+			        "--check-growth and --check, not %s\n",
 			        c->view);
 			return -EINVAL;
 		}

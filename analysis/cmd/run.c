@@ -27,6 +27,7 @@
 #include "../log/attach.h"
 #include "../log/compact.h"
 #include "../../interpose/log/format.h"
+#include "analysis/report/json.h"
 #include "analysis/report/text.h"
 #include "cmd.h"
 #include "platforms/host.h"
@@ -577,9 +578,14 @@ int gm_cmd_run(int argc, char **argv)
 
 	{
 		int root_seen = 0;
-		if (json)
-			printf("{\"captures\":[");
-		else
+		gm_json_t j;
+		if (json) {
+			/* one line, the paths escaped (a name may hold quotes) */
+			gm_json_init(&j, stdout, 0);
+			gm_json_object_begin(&j);
+			gm_json_key(&j, "captures");
+			gm_json_array_begin(&j);
+		} else
 			fprintf(stderr, "gmtrace: %d process%s recorded:\n", nprocs,
 			        nprocs == 1 ? "" : "es");
 		for (int k = 0; k < nprocs; k++) {
@@ -587,17 +593,23 @@ int gm_cmd_run(int argc, char **argv)
 			if (procs[k].log.pid == (uint32_t)child)
 				root_seen = 1;
 			gm_run_describe(procs[k].log.capture, &events, &bytes);
-			if (json)
-				printf("%s{\"pid\":%u,\"capture\":\"%s\",\"records\":%llu,\"bytes\":%llu}",
-				       k ? "," : "", procs[k].log.pid, procs[k].log.capture,
-				       (unsigned long long)events, (unsigned long long)bytes);
-			else
+			if (json) {
+				gm_json_object_begin(&j);
+				gm_json_key_u64(&j, "pid", procs[k].log.pid);
+				gm_json_key_string(&j, "capture", procs[k].log.capture);
+				gm_json_key_u64(&j, "records", events);
+				gm_json_key_u64(&j, "bytes", bytes);
+				gm_json_object_end(&j);
+			} else
 				fprintf(stderr, "  pid %-7u %s  (%llu records, %llu bytes)\n",
 				        procs[k].log.pid, procs[k].log.capture,
 				        (unsigned long long)events, (unsigned long long)bytes);
 		}
-		if (json)
-			printf("]}\n");
+		if (json) {
+			gm_json_array_end(&j);
+			gm_json_object_end(&j);
+			gm_json_finish(&j);
+		}
 		if (!root_seen && off_reason[0])
 			fprintf(stderr, "gmtrace: the program (pid %d) recorded nothing: %s\n",
 			        (int)child, off_reason);

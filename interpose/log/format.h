@@ -70,7 +70,7 @@ typedef enum gm_rec {
 	gm_rec_stall = 12,         /* a=number of waits b=ns spent waiting for a free chunk */
 	gm_rec_fork = 13,          /* a=child pid: this process forked */
 	gm_rec_exec = 14,          /* a=0: this process is about to exec; its log ends */
-	gm_rec_exit = 15,          /* a=exit status if known, b=waits for a free chunk in the
+	gm_rec_exit = 15,          /* a=exit status unless x=1, b=waits for a free chunk in the
 	                          whole session: the log ends cleanly */
 	gm_rec_lost = 16,          /* a=records the writer could not store; reserved: this
 	                          writer stops recording instead (one warning) */

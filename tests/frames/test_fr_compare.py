@@ -127,7 +127,7 @@ def test_bad_usage_and_a_missing_capture(runs, tmp_path):
             (["--compare", a], "--compare takes two captures, once"),
             (["--compare", a, a, a], "--compare A B takes no other capture"),
             (["--compare", a, a, "--csv"],
-             "--compare A B takes only --json and --check-growth, not --csv"),
+             "--compare A B takes only --json, --check-growth and --check, not --csv"),
             (["--compare", a, "--json"], "--compare takes two captures, once"),
             (["--check-growth", "5", a], "--check-growth goes with --compare A B"),
             (["--check-growth", "-1", "--compare", a, a], "--check-growth takes a percent"),

@@ -219,3 +219,13 @@ def test_summary_says_how_the_capture_ends_and_its_level(tmp_path):
                           timeout=30).stdout
     assert "level     frames from frame 1: per-frame totals only" in text, text
     assert "ended " not in text, text
+
+
+def test_exit_status_is_what_the_parent_sees(tmp_path):
+    """_exit(300) ends a process with status 44 (8 bits): the capture says 44."""
+    r = run_preloaded(["/usr/bin/python3", "-c", "import os; os._exit(300)"], tmp_path,
+                      timeout=30)
+    assert r.returncode == 300 & 0xff, r.stderr
+    (cap,) = captures(tmp_path)
+    s = assert_valid(cap)
+    assert (s["ended"], s["exit_status"]) == ("exit", 44)

@@ -161,3 +161,14 @@ def test_a_program_that_cannot_record_says_why(tmp_path):
             "directory; not recording") in r.stderr, r.stderr
     assert "set-user/group-ID" not in r.stderr
     assert captures(tmp_path) == []
+
+
+def test_json_list_escapes_capture_names(tmp_path):
+    """A capture name with a quote (from --output, or a program's name) is
+    escaped in `gmtrace run --json`, which CI scripts parse."""
+    out = tmp_path / 'say "hi".%p.gmt'
+    r = run(tmp_path, "--json", "--output", out, "--", "/bin/true")
+    assert r.returncode == 0, r.stderr
+    (line,) = [l for l in r.stdout.splitlines() if l.startswith("{")]
+    caps = json.loads(line)["captures"]
+    assert len(caps) == 1 and caps[0]["capture"].startswith(str(tmp_path / 'say "hi".'))
