@@ -497,12 +497,8 @@ static long gm_drain_run(gm_drain_t *d, int partial, int only)
 				d->damaged_chunks++;
 				c->drained = UINT32_MAX; /* counted once */
 			}
-			if (st == gm_chunk_committed) {
-				memset(data, 0, cb);
-				c->drained = 0;
-				c->aged = 0;
-				__atomic_store_n(&c->state, gm_chunk_free, __ATOMIC_RELEASE);
-			}
+			if (st == gm_chunk_committed)
+				gm_ring_release(ring, (int)i, cb);
 			continue;
 		}
 		if (leave && st == gm_chunk_committed && !c->aged) {
@@ -543,12 +539,8 @@ static long gm_drain_run(gm_drain_t *d, int partial, int only)
 				__atomic_store_n(&c->drained, end, __ATOMIC_RELEASE);
 			}
 		}
-		if (st == gm_chunk_committed) {
-			memset(data, 0, limit);
-			c->drained = 0;
-			c->aged = 0;
-			__atomic_store_n(&c->state, gm_chunk_free, __ATOMIC_RELEASE);
-		}
+		if (st == gm_chunk_committed)
+			gm_ring_release(ring, (int)i, limit);
 	}
 	return total;
 }

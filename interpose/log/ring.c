@@ -186,6 +186,15 @@ void gm_ring_commit(gm_ring_t *ring, int idx, uint32_t used)
 	__atomic_store_n(&c->state, gm_chunk_committed, __ATOMIC_RELEASE);
 }
 
+void gm_ring_release(gm_ring_t *ring, int idx, uint32_t bytes)
+{
+	gm_chunk_t *c = &ring->chunks[idx];
+	memset(gm_ring_data(ring, idx), 0, bytes);
+	c->drained = 0;
+	c->aged = 0;
+	__atomic_store_n(&c->state, gm_chunk_free, __ATOMIC_RELEASE);
+}
+
 int gm_ring_drain_lock(gm_ring_t *ring, uint32_t tid)
 {
 	uint32_t expect;

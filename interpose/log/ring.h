@@ -100,6 +100,11 @@ int gm_ring_claim(gm_ring_t *ring, uint32_t thread, uint32_t seq, uint64_t tsc_b
 /* Mark chunk idx committed with used bytes of records. */
 void gm_ring_commit(gm_ring_t *ring, int idx, uint32_t used);
 
+/* Hand committed chunk idx back (free), its first bytes of data zeroed
+ * (the records in it; a producer's unwritten slots are zero). A drainer's,
+ * once the records are in the capture, or left out. */
+void gm_ring_release(gm_ring_t *ring, int idx, uint32_t bytes);
+
 /* Start of chunk idx's records. */
 static inline unsigned char *gm_ring_data(const gm_ring_t *ring, int idx)
 {

@@ -573,15 +573,10 @@ static void gm_session_give_up(void)
 	gm_support_u64(reason, (uint64_t)-gm_session_drain.error);
 	gm_support_warn("cannot write the capture (errno ", reason,
 	                "); recording stopped, the game goes on");
-	for (i = 0; i < h->nchunks; i++) {
-		gm_chunk_t *c = &gm_session_log.chunks[i];
-		if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == gm_chunk_committed) {
-			memset(gm_ring_data(&gm_session_log, (int)i), 0, h->chunk_bytes);
-			c->drained = 0;
-			c->aged = 0;
-			__atomic_store_n(&c->state, gm_chunk_free, __ATOMIC_RELEASE);
-		}
-	}
+	for (i = 0; i < h->nchunks; i++)
+		if (__atomic_load_n(&gm_session_log.chunks[i].state, __ATOMIC_ACQUIRE) ==
+		    gm_chunk_committed)
+			gm_ring_release(&gm_session_log, (int)i, h->chunk_bytes);
 	shm_unlink(gm_session_log.name);
 }
 
