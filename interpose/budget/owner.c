@@ -29,6 +29,7 @@ typedef struct gm_owner_stripe {
 static gm_owner_stripe_t gm_owner_stripes[GM_OWNER_STRIPES];
 static __thread int gm_owner_inside __attribute__((tls_model("initial-exec")));
 static int gm_owner_forking; /* the forking thread holds every stripe */
+static int gm_owner_used;    /* 1 once a block was noted (atomic) */
 
 static uint64_t gm_owner_hash(uint64_t p)
 {
@@ -55,12 +56,19 @@ static size_t gm_owner_home(uint64_t h, size_t cap)
 	return (size_t)(h >> 16) & (cap - 1);
 }
 
+/* The slot holding p in a table of cap slots, or the empty one ending its
+ * run (where it goes). h: p's hash. */
+static size_t gm_owner_find(const gm_owner_slot_t *slot, size_t cap, uint64_t h, uint64_t p)
+{
+	size_t i = gm_owner_home(h, cap);
+	while (slot[i].p && slot[i].p != p)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
 static void gm_owner_put(gm_owner_slot_t *slot, size_t cap, const gm_owner_slot_t *e)
 {
-	size_t i = gm_owner_home(gm_owner_hash(e->p), cap);
-	while (slot[i].p && slot[i].p != e->p)
-		i = (i + 1) & (cap - 1);
-	slot[i] = *e;
+	slot[gm_owner_find(slot, cap, gm_owner_hash(e->p), e->p)] = *e;
 }
 
 /* Doubles s's table; -1 when the arena has no room. */
@@ -87,12 +95,13 @@ void gm_owner_note(uintptr_t p, uint64_t id, uint64_t n)
 	gm_owner_slot_t e = {p, id, n};
 	if (!p || !id || gm_owner_inside)
 		return;
+	/* (before the block is handed out: whoever frees it sees the table in use) */
+	if (!__atomic_load_n(&gm_owner_used, __ATOMIC_RELAXED))
+		__atomic_store_n(&gm_owner_used, 1, __ATOMIC_RELAXED);
 	gm_owner_inside = 1;
 	s = gm_owner_enter(h);
 	if ((s->n + 1) * 2 <= s->cap || gm_owner_grow(s) == 0) {
-		size_t i = gm_owner_home(h, s->cap);
-		while (s->slot[i].p && s->slot[i].p != p)
-			i = (i + 1) & (s->cap - 1);
+		size_t i = gm_owner_find(s->slot, s->cap, h, p);
 		s->n += !s->slot[i].p;
 		s->slot[i] = e;
 	}
@@ -120,14 +129,15 @@ int gm_owner_take(uintptr_t p, uint64_t *id, uint64_t *n)
 	size_t i, j;
 	int found = 0;
 	*id = *n = 0;
-	if (!p || gm_owner_inside)
+	/* nothing noted yet (budgets served by tags alone, a platform's banks
+	 * with no asset bound): every free of a budget heap passes here, and
+	 * need not take a stripe */
+	if (!p || gm_owner_inside || !__atomic_load_n(&gm_owner_used, __ATOMIC_RELAXED))
 		return 0;
 	gm_owner_inside = 1;
 	s = gm_owner_enter(h);
 	if (s->cap) {
-		for (i = gm_owner_home(h, s->cap); s->slot[i].p && s->slot[i].p != p;
-		     i = (i + 1) & (s->cap - 1))
-			;
+		i = gm_owner_find(s->slot, s->cap, h, p);
 		if (s->slot[i].p) {
 			found = 1;
 			*id = s->slot[i].id;
