@@ -540,21 +540,37 @@ static gmtrace_evict_fn gm_budget_evictor_for(gm_asset_t *a, void **user)
 	return NULL;
 }
 
+/* The frame an asset left alone now is left alone until (its stuck_frame):
+ * the next frame end's. */
+static uint64_t gm_budget_next_frame(void)
+{
+	return __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1;
+}
+
+/* Whether asset a can go to make room under root: resident, unreferenced,
+ * not pinned, not left alone this frame (whether or not a thread is
+ * evicting it now). The one test of gm_budget_pick and gm_budget_has_victim:
+ * were they to disagree, an allocation would retry for nothing. */
+static int gm_budget_candidate(const gm_asset_t *a, uint32_t root, uint64_t next_frame)
+{
+	return a && !a->pinned && a->stuck_frame != next_frame &&
+	       __atomic_load_n(&a->state, __ATOMIC_RELAXED) == gm_asset_resident &&
+	       __atomic_load_n(&a->refs, __ATOMIC_RELAXED) <= 0 &&
+	       gm_budget_in_subtree(a->node, root);
+}
+
 /* The best victim under root by its policy, claimed (evicting = 1); 0 when
  * none is evictable. */
 static uint64_t gm_budget_pick(uint32_t root)
 {
-	uint64_t id, lim = gm_context_asset_limit(), best = 0;
+	uint64_t id, lim = gm_context_asset_limit(), best = 0, next = gm_budget_next_frame();
 	uint64_t best_key = UINT64_MAX;
 	int policy = gm_budget_nodes[root].policy;
 	for (id = 1; id < lim; id++) {
 		gm_asset_t *a = gm_context_asset(id);
 		uint64_t key;
-		if (!a || a->pinned || __atomic_load_n(&a->evicting, __ATOMIC_RELAXED) ||
-		    a->stuck_frame == __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1 ||
-		    __atomic_load_n(&a->state, __ATOMIC_RELAXED) != gm_asset_resident ||
-		    __atomic_load_n(&a->refs, __ATOMIC_RELAXED) > 0 ||
-		    !gm_budget_in_subtree(a->node, root))
+		if (!gm_budget_candidate(a, root, next) ||
+		    __atomic_load_n(&a->evicting, __ATOMIC_RELAXED))
 			continue;
 		switch (policy) {
 		case gm_budget_lfu:
@@ -601,16 +617,10 @@ static uint64_t gm_budget_pick(uint32_t root)
  * thread is evicting it now). */
 static int gm_budget_has_victim(uint32_t root)
 {
-	uint64_t id, lim = gm_context_asset_limit();
-	for (id = 1; id < lim; id++) {
-		gm_asset_t *a = gm_context_asset(id);
-		if (a && !a->pinned &&
-		    a->stuck_frame != __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1 &&
-		    __atomic_load_n(&a->state, __ATOMIC_RELAXED) == gm_asset_resident &&
-		    __atomic_load_n(&a->refs, __ATOMIC_RELAXED) <= 0 &&
-		    gm_budget_in_subtree(a->node, root))
+	uint64_t id, lim = gm_context_asset_limit(), next = gm_budget_next_frame();
+	for (id = 1; id < lim; id++)
+		if (gm_budget_candidate(gm_context_asset(id), root, next))
 			return 1;
-	}
 	return 0;
 }
 
@@ -671,7 +681,7 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 		fn = gm_budget_evictor_for(a, &user);
 		if (!fn) {
 			gm_budget_valid(t, root + 1, gm_valid_no_evictor, id);
-			a->stuck_frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1;
+			a->stuck_frame = gm_budget_next_frame();
 			__atomic_store_n(&a->evicting, 0, __ATOMIC_RELEASE);
 			continue;
 		}
@@ -694,7 +704,7 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 		if (reclaimed <= 0) {
 			gm_budget_valid(t, id, gm_valid_evictor_no_progress, extra[3]);
 			/* not this asset again until the next frame */
-			a->stuck_frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1;
+			a->stuck_frame = gm_budget_next_frame();
 		}
 		/* keep it out of this round's choices; free it for later rounds */
 		if (ntried < 64)
