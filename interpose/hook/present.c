@@ -34,9 +34,8 @@
 #include "../support/support.h"
 
 static __thread int gm_present_depth __attribute__((tls_model("initial-exec")));
-static int gm_present_pumps;        /* event pumps seen (atomic) */
 static int gm_present_pumped;       /* a pump since the last counted partial update */
-static uint64_t gm_present_pump_ns; /* when the last pump came (atomic) */
+static uint64_t gm_present_pump_ns; /* when the last event pump came, 0: none (atomic) */
 static void *gm_present_run_site;   /* call site that began the current run */
 
 /* A game that pumps events does so every frame: without a pump for this
@@ -130,9 +129,8 @@ static void gm_present_leave(int outer, unsigned source)
 /* A partial update: does it begin a new displayed frame? */
 static int gm_present_partial(void *site)
 {
-	if (__atomic_load_n(&gm_present_pumps, __ATOMIC_RELAXED) > 0 &&
-	    gm_support_mono_ns() - __atomic_load_n(&gm_present_pump_ns, __ATOMIC_RELAXED) <
-	            GM_PRESENT_PUMP_GAP_NS) {
+	uint64_t pump = __atomic_load_n(&gm_present_pump_ns, __ATOMIC_RELAXED);
+	if (pump && gm_support_mono_ns() - pump < GM_PRESENT_PUMP_GAP_NS) {
 		if (!__atomic_exchange_n(&gm_present_pumped, 0, __ATOMIC_RELAXED))
 			return 0;
 		gm_present_run_site = site;
@@ -147,7 +145,6 @@ static int gm_present_partial(void *site)
 
 static void gm_present_pump(void)
 {
-	__atomic_add_fetch(&gm_present_pumps, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&gm_present_pump_ns, gm_support_mono_ns(), __ATOMIC_RELAXED);
 	__atomic_store_n(&gm_present_pumped, 1, __ATOMIC_RELAXED);
 }
