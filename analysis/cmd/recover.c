@@ -56,16 +56,7 @@ static int gm_recover_log(const char *shm, const char *capture, int force)
 	printf("recovered %s: %llu bytes of records for process %u (%llu bytes added)\n", a.capture,
 	       (unsigned long long)a.drain.raw_bytes, a.pid,
 	       (unsigned long long)(a.drain.file_bytes - before));
-	if (a.drain.damaged_chunks) {
-		fprintf(stderr,
-		        "gmtrace recover: %s: %llu chunk%s of the log left out: their owner is "
-		        "no thread index the format allows (the log written over, or more "
-		        "threads than the format's 1048576)\n",
-		        a.capture, (unsigned long long)a.drain.damaged_chunks,
-		        a.drain.damaged_chunks == 1 ? "" : "s");
-		return GM_CMD_FAIL;
-	}
-	return GM_CMD_OK;
+	return gm_attach_say_damaged(&a, "gmtrace recover") ? GM_CMD_FAIL : GM_CMD_OK;
 }
 
 static int gm_recover_capture(const char *path, int force)

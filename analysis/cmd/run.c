@@ -519,15 +519,8 @@ int gm_cmd_run(int argc, char **argv)
 					fprintf(stderr,
 					        "gmtrace: %s: the capture could not be written whole\n",
 					        p->log.capture);
-				else if (p->log.drain.damaged_chunks)
-					fprintf(stderr,
-					        "gmtrace: %s: %llu chunk%s of the log left out: "
-					        "their owner is no thread index the format allows "
-					        "(the log written over, or more threads than the "
-					        "format's 1048576)\n",
-					        p->log.capture,
-					        (unsigned long long)p->log.drain.damaged_chunks,
-					        p->log.drain.damaged_chunks == 1 ? "" : "s");
+				else
+					gm_attach_say_damaged(&p->log, "gmtrace");
 				continue;
 			}
 			all_over = 0;

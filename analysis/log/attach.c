@@ -153,3 +153,15 @@ int gm_attach_close(gm_attach_t *a)
 	a->done = 1;
 	return rc;
 }
+
+int gm_attach_say_damaged(const gm_attach_t *a, const char *who)
+{
+	uint64_t n = a->drain.damaged_chunks;
+	if (!n)
+		return 0;
+	fprintf(stderr,
+	        "%s: %s: %llu chunk%s of the log left out: their owner is no thread index the "
+	        "format allows (the log written over, or more threads than the format's %u)\n",
+	        who, a->capture, (unsigned long long)n, n == 1 ? "" : "s", GM_FORMAT_MAX_THREADS);
+	return 1;
+}

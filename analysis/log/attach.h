@@ -48,4 +48,9 @@ int gm_attach_ended(const gm_attach_t *a);
  * drainer's first error (0 if none). */
 int gm_attach_close(gm_attach_t *a);
 
+/* When the drain left chunks out (their owner no thread: gm_drain_t's
+ * damaged_chunks), one line on stderr, "<who>: <capture>: ..."; returns
+ * whether it said so. */
+int gm_attach_say_damaged(const gm_attach_t *a, const char *who);
+
 #endif
