@@ -45,7 +45,8 @@ typedef struct gm_frames_cmd {
 	const char *view;          /* an option of the one-capture report, or NULL */
 	int check;                 /* --check-growth given */
 	double growth;             /* its percent */
-	const char *only;          /* --check FIGURES: the figures it looks at */
+	int only;                  /* --check FIGURES given */
+	unsigned mask;             /* the figures --check-growth looks at */
 } gm_frames_cmd_t;
 
 /* The rows around a transition and the means before and after it. */
@@ -1141,14 +1142,13 @@ static int gm_frames_cmd_args(gm_frames_cmd_t *c, int argc, char **argv, int *js
 			}
 			c->check = 1;
 		} else if ((m = gm_args_value(argc, argv, &i, "--check", &value)) != 0) {
-			unsigned mask;
 			if (m < 0) {
 				fprintf(stderr, "gmtrace frames: --check takes figure names\n");
 				return -EINVAL;
 			}
-			if (gm_frames_compare_checked(value, &mask) < 0)
+			if (gm_frames_compare_checked(value, &c->mask) < 0)
 				return -EINVAL;
-			c->only = value;
+			c->only = 1;
 		} else if ((m = gm_args_value(argc, argv, &i, "--top", &value)) != 0) {
 			if (m < 0 || gm_args_u64(value, &c->top) < 0 ||
 			    c->top > GM_FRAMES_CMD_TOP_MAX) {
@@ -1232,6 +1232,10 @@ static int gm_frames_cmd_args(gm_frames_cmd_t *c, int argc, char **argv, int *js
 			        c->view);
 			return -EINVAL;
 		}
+		if (c->only && !c->check) {
+			fprintf(stderr, "gmtrace frames: --check goes with --check-growth PCT\n");
+			return -EINVAL;
+		}
 		return 0;
 	}
 	if (c->check || c->only) {
@@ -1270,6 +1274,7 @@ int gm_cmd_frames(int argc, char **argv)
 	c.share = GM_FRAMES_CMD_SHARE;
 	c.window = GM_FRAMES_CMD_WINDOW;
 	c.to = UINT64_MAX;
+	gm_frames_compare_checked(NULL, &c.mask); /* every memory figure */
 	out = gm_frames_cmd_args(&c, argc, argv, &json, &csv);
 	if (out > 0)
 		return GM_CMD_OK;
@@ -1277,16 +1282,8 @@ int gm_cmd_frames(int argc, char **argv)
 		gm_frames_cmd_usage(stderr);
 		return GM_CMD_USAGE;
 	}
-	if (c.cmp_a) {
-		unsigned mask;
-		if (c.only && !c.check) {
-			fprintf(stderr, "gmtrace frames: --check goes with --check-growth PCT\n");
-			gm_frames_cmd_usage(stderr);
-			return GM_CMD_USAGE;
-		}
-		gm_frames_compare_checked(c.only, &mask); /* (checked when parsed) */
-		return gm_frames_compare(c.cmp_a, c.cmp_b, json, c.check, c.growth, mask);
-	}
+	if (c.cmp_a)
+		return gm_frames_compare(c.cmp_a, c.cmp_b, json, c.check, c.growth, c.mask);
 
 	r = gm_reader_open(c.path, err, sizeof(err));
 	if (!r) {

@@ -189,7 +189,7 @@ static unsigned gm_fcmp_memory_mask(void)
 }
 
 static void gm_fcmp_text(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int check, double limit,
-                         unsigned mask, size_t ngrew)
+                         unsigned mask, unsigned grew, size_t ngrew)
 {
 	char va[GM_TEXT_MAX], vb[GM_TEXT_MAX], d[GM_TEXT_MAX + 2];
 	size_t i;
@@ -199,7 +199,6 @@ static void gm_fcmp_text(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int c
 	for (i = 0; i < GM_FCMP_N; i++) {
 		const gm_fcmp_def_t *def = &gm_fcmp_defs[i];
 		double pct = gm_fcmp_pct(a->v[i], b->v[i]);
-		int grew = check && (mask >> i & 1) && gm_fcmp_grew(a->v[i], b->v[i], limit);
 
 		printf("  %-24s %14s %14s %14s", def->label,
 		       gm_fcmp_value(va, sizeof(va), def->unit, a->v[i]),
@@ -209,7 +208,7 @@ static void gm_fcmp_text(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int c
 			printf(" %+8.1f%%", pct);
 		else if (b->v[i] != a->v[i])
 			printf(" %9s", "new");
-		printf("%s\n", grew ? "  grew" : "");
+		printf("%s\n", grew >> i & 1 ? "  grew" : "");
 	}
 	if (check) {
 		if (mask == gm_fcmp_memory_mask()) {
@@ -238,7 +237,7 @@ static void gm_fcmp_text(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int c
 }
 
 static int gm_fcmp_json(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int check, double limit,
-                        unsigned mask, size_t ngrew)
+                        unsigned mask, unsigned grew, size_t ngrew)
 {
 	gm_json_t j;
 	size_t i;
@@ -269,8 +268,7 @@ static int gm_fcmp_json(const gm_fcmp_side_t *a, const gm_fcmp_side_t *b, int ch
 		else
 			gm_json_key_double(&j, "change_pct", pct);
 		gm_json_key_bool(&j, "checked", (int)(mask >> i & 1));
-		gm_json_key_bool(&j, "grew",
-		                 check && (mask >> i & 1) && gm_fcmp_grew(a->v[i], b->v[i], limit));
+		gm_json_key_bool(&j, "grew", (int)(grew >> i & 1));
 		gm_json_object_end(&j);
 	}
 	gm_json_array_end(&j);
@@ -323,6 +321,7 @@ int gm_frames_compare(const char *pa, const char *pb, int json, int check, doubl
 	gm_fcmp_side_t a = {.path = pa}, b = {.path = pb};
 	const char *oom = pa;
 	size_t i, ngrew = 0;
+	unsigned grew = 0; /* the figures that grew past the check */
 	int rc = GM_CMD_FAIL, ra, rb = 0, out;
 
 	ra = gm_fcmp_load(&a);
@@ -341,11 +340,14 @@ int gm_frames_compare(const char *pa, const char *pb, int json, int check, doubl
 		        "up by the allocator) at the frames level\n",
 		        pa, a.level, pb, b.level);
 	for (i = 0; i < GM_FCMP_N; i++)
-		ngrew += check && (mask >> i & 1) && gm_fcmp_grew(a.v[i], b.v[i], limit);
+		if (check && (mask >> i & 1) && gm_fcmp_grew(a.v[i], b.v[i], limit)) {
+			grew |= 1u << i;
+			ngrew++;
+		}
 	if (json)
-		out = gm_fcmp_json(&a, &b, check, limit, mask, ngrew);
+		out = gm_fcmp_json(&a, &b, check, limit, mask, grew, ngrew);
 	else {
-		gm_fcmp_text(&a, &b, check, limit, mask, ngrew);
+		gm_fcmp_text(&a, &b, check, limit, mask, grew, ngrew);
 		out = 0;
 	}
 	if (out < 0 || fflush(stdout) != 0 || ferror(stdout)) {
