@@ -155,7 +155,7 @@ struct gm_reader {
 	size_t nsamples, samples_cap;
 	gm_reader_clock_t clock;
 	ZSTD_DCtx *dctx;
-	void *tmp; /* packed records out of a zstd frame, before unpacking */
+	uint64_t *tmp; /* packed records out of a zstd frame, before unpacking */
 	size_t tmp_cap;
 	char error[512];
 };
@@ -620,13 +620,8 @@ static const uint64_t *gm_reader_decode(gm_reader_t *r, const gm_reader_block_t 
 		if (gm_reader_reserve(buf, cap, b->raw_bytes) < 0)
 			goto nomem;
 		if (packed) {
-			if (r->tmp_cap < zcap) {
-				void *t = realloc(r->tmp, zcap);
-				if (!t)
-					goto nomem;
-				r->tmp = t;
-				r->tmp_cap = zcap;
-			}
+			if (gm_reader_reserve(&r->tmp, &r->tmp_cap, zcap) < 0)
+				goto nomem;
 			dst = r->tmp;
 		} else {
 			dst = *buf;
