@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../../interpose/support/options.h"
+#include "../../interpose/support/support.h"
 #include "../../interpose/log/drain.h"
 #include "../log/attach.h"
 #include "../log/compact.h"
@@ -158,15 +159,10 @@ static uint64_t gm_run_now(void)
 static void gm_run_off_reason(const char *dir, pid_t pid, char *out, size_t cap)
 {
 	char path[PATH_MAX];
-	size_t n = 0;
-	FILE *f;
-	out[0] = 0;
+	long n;
 	snprintf(path, sizeof(path), "%s/%d.off", dir, (int)pid);
-	if (!(f = fopen(path, "r")))
-		return;
-	n = fread(out, 1, cap - 1, f);
-	fclose(f);
-	out[n] = 0;
+	n = gm_support_read_file(path, out, cap - 1);
+	out[n > 0 ? n : 0] = 0;
 	out[strcspn(out, "\n")] = 0;
 }
 
