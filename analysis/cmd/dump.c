@@ -262,7 +262,7 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 		gm_dump_u64(l, "child_pid", ev->a);
 		break;
 	case gm_rec_exit:
-		if (ev->x != 1)
+		if (ev->x != GM_EXIT_STATUS_UNKNOWN)
 			gm_dump_u64(l, "status", ev->a);
 		else
 			gm_dump_null(l, "status");

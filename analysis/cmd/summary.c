@@ -200,7 +200,7 @@ static int gm_summary_event(gm_summary_t *s, const gm_event_t *ev)
 		return 0;
 	case gm_rec_exit:
 		s->end = gm_summary_exit;
-		s->exit_known = ev->x != 1;
+		s->exit_known = ev->x != GM_EXIT_STATUS_UNKNOWN;
 		s->exit_status = ev->a;
 		return 0;
 	case gm_rec_exec:

@@ -304,6 +304,10 @@ typedef enum gm_present {
 
 #define GM_REC_UNIT 16u
 
+/* x of an exit record whose status is not the process's (it returned from
+ * main); 0, as before the mark, is a status seen. */
+#define GM_EXIT_STATUS_UNKNOWN 1u
+
 /* Thread indices run below this in every capture: a block naming a higher
  * one is damage (a reader refuses to make streams for it), and a drainer
  * leaves out a log chunk whose owner field says more (the log damaged). */

@@ -972,7 +972,8 @@ void gm_session_stop(int status, int known)
 	/* x: 1 when the status is not the process's (0, as in captures before
 	 * the field, when it is); the status as the parent sees it, 8 bits */
 	gm_thread_put(t,
-	              gm_rec_w0((uint64_t)((uint32_t)status & 0xffu), gm_rec_exit, known ? 0u : 1u),
+	              gm_rec_w0((uint64_t)((uint32_t)status & 0xffu), gm_rec_exit,
+	                        known ? 0u : GM_EXIT_STATUS_UNKNOWN),
 	              __atomic_load_n(&gm_session_log.hdr->stalls, __ATOMIC_RELAXED));
 	t->busy = 1;
 	gm_thread_flush(t);
