@@ -340,15 +340,14 @@ static void gm_summary_text(const gm_summary_t *s, const char *error)
 		gm_summary_row("reordered records", info->reordered, NULL);
 	/* the frame numbered as every other report numbers it: from 1, frame k
 	 * ending at the k-th mark (JSON keeps frames ended before the peak) */
-	if (s->has_peak && s->frames)
-		printf("  %-20s %12s  %10s  (%llu bytes) at %s, frame %llu\n", "peak live", "",
-		       gm_text_size(h, sizeof(h), s->peak_bytes), (unsigned long long)s->peak_bytes,
-		       gm_summary_at(at, sizeof(at), s, s->peak_ns),
-		       (unsigned long long)s->peak_frame + 1);
-	else if (s->has_peak)
-		printf("  %-20s %12s  %10s  (%llu bytes) at %s\n", "peak live", "",
+	if (s->has_peak) {
+		printf("  %-20s %12s  %10s  (%llu bytes) at %s", "peak live", "",
 		       gm_text_size(h, sizeof(h), s->peak_bytes), (unsigned long long)s->peak_bytes,
 		       gm_summary_at(at, sizeof(at), s, s->peak_ns));
+		if (s->frames)
+			printf(", frame %llu", (unsigned long long)s->peak_frame + 1);
+		putchar('\n');
+	}
 
 	printf("\nthreads\n  %6s %8s %12s %12s %24s %24s  %s\n", "thread", "os_tid", "allocations",
 	       "frees", "allocated", "freed", "name");
