@@ -375,6 +375,18 @@ static void gm_budget_max(int64_t *where, int64_t v)
 
 /* Add n bytes to idx and its ancestors. Unless force, stop at the first
  * node that would go over its hard limit: undo, set *over, return -1. */
+/* The live bytes of idx and its ancestors now, as their peaks. */
+static void gm_budget_peaks(uint32_t idx)
+{
+	int32_t i;
+	for (i = (int32_t)idx; i >= 0; i = gm_budget_nodes[i].parent) {
+		gm_budget_node_t *b = &gm_budget_nodes[i];
+		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
+		gm_budget_max(&b->peak, live);
+		gm_budget_max(&b->frame_peak, live);
+	}
+}
+
 static int gm_budget_add(uint32_t idx, int64_t n, int force, int32_t *over)
 {
 	int32_t i, j;
@@ -404,15 +416,12 @@ static int gm_budget_add(uint32_t idx, int64_t n, int force, int32_t *over)
 		(void)now;
 	}
 	/* peaks only once the whole chain took the bytes: a reservation an
-	 * ancestor refused was never live */
-	if (n > 0) {
-		for (i = (int32_t)idx; i >= 0; i = gm_budget_nodes[i].parent) {
-			gm_budget_node_t *b = &gm_budget_nodes[i];
-			int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
-			gm_budget_max(&b->peak, live);
-			gm_budget_max(&b->frame_peak, live);
-		}
-	}
+	 * ancestor refused was never live. A forced add (a soft node let over
+	 * its hard limit, a size settled) waits for the block to be served:
+	 * gm_budget_peaks then, so a block no allocator could serve (a 1 PiB
+	 * request) never shows as a peak. */
+	if (n > 0 && !force)
+		gm_budget_peaks(idx);
 	return 0;
 }
 
@@ -559,6 +568,12 @@ static int gm_budget_candidate(const gm_asset_t *a, uint32_t root, uint64_t next
 	       gm_budget_in_subtree(a->node, root);
 }
 
+/* An asset's evicting field: 0 free to pick; GM_BUDGET_CLAIMED held by an
+ * eviction call (picked, or tried already and kept out of its later
+ * choices); GM_BUDGET_RUNNING while its evictor runs. */
+#define GM_BUDGET_CLAIMED 1u
+#define GM_BUDGET_RUNNING 2u
+
 /* The scans over the asset table below read its end again when they reach
  * it and go on over the assets created meanwhile. A thread paused in a scan
  * (descheduled for milliseconds under load) while others load and evict
@@ -609,13 +624,15 @@ static uint64_t gm_budget_pick(uint32_t root)
 	if (best) {
 		uint32_t zero = 0;
 		gm_asset_t *a = gm_context_asset(best);
-		if (!__atomic_compare_exchange_n(&a->evicting, &zero, 1, 0, __ATOMIC_ACQ_REL,
-		                                 __ATOMIC_RELAXED))
+		if (!__atomic_compare_exchange_n(&a->evicting, &zero, GM_BUDGET_CLAIMED, 0,
+		                                 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			return gm_budget_pick(root); /* another thread took it: look again */
-		/* it may have been evicted (and let go) between our look and the
-		 * claim: only a still resident, unreferenced asset goes */
+		/* it may have been evicted (and let go), referenced or pinned
+		 * between our look and the claim: only a still resident,
+		 * unreferenced, unpinned asset goes */
 		if (__atomic_load_n(&a->state, __ATOMIC_ACQUIRE) != gm_asset_resident ||
-		    __atomic_load_n(&a->refs, __ATOMIC_ACQUIRE) > 0) {
+		    __atomic_load_n(&a->refs, __ATOMIC_ACQUIRE) > 0 ||
+		    __atomic_load_n(&a->pinned, __ATOMIC_ACQUIRE)) {
 			__atomic_store_n(&a->evicting, 0, __ATOMIC_RELEASE);
 			return gm_budget_pick(root);
 		}
@@ -635,24 +652,50 @@ static int gm_budget_has_victim(uint32_t root)
 	return 0;
 }
 
-/* 1 if an asset under root is being evicted by another thread (not one of
- * the tried ones, which this call holds). */
-static int gm_budget_others_evicting(uint32_t root, const uint64_t *tried, unsigned ntried)
+/* 1 if another thread's evictor runs on an asset under root now: its frees
+ * are about to come. An asset another call evicted already and still holds
+ * (tried) is no reason to wait: its bytes came back, or never will. */
+static int gm_budget_others_evicting(uint32_t root)
 {
 	uint64_t id, lim;
 	GM_BUDGET_EACH_ASSET (id, lim) {
 		gm_asset_t *a = gm_context_asset(id);
-		unsigned k;
-		int mine = 0;
-		if (!a || !__atomic_load_n(&a->evicting, __ATOMIC_ACQUIRE) ||
-		    !gm_budget_in_subtree(a->node, root))
-			continue;
-		for (k = 0; k < ntried; k++)
-			mine |= tried[k] == id;
-		if (!mine)
+		if (a && __atomic_load_n(&a->evicting, __ATOMIC_ACQUIRE) == GM_BUDGET_RUNNING &&
+		    gm_budget_in_subtree(a->node, root))
 			return 1;
 	}
 	return 0;
+}
+
+/* What one gm_budget_evict call holds, given back when the call ends,
+ * whether it returns or a C++ evictor's exception unwinds through it
+ * (budget.c is built with -fexceptions, so the cleanup runs then too): the
+ * assets it tried, the evictor's asset and the thread's scopes around it,
+ * and the thread's eviction flags. */
+typedef struct gm_budget_round {
+	gm_thread_t *t;
+	uint64_t tried[64];
+	unsigned ntried;
+	uint64_t running; /* the asset whose evictor runs, 0: none */
+	uint64_t depths;  /* the thread's scope depths before it ran */
+} gm_budget_round_t;
+
+static void gm_budget_round_end(gm_budget_round_t *r)
+{
+	if (r->running) {
+		/* its evictor threw: what it opened is closed, the asset is
+		 * left alone until the next frame end, as one that freed
+		 * nothing */
+		gm_asset_t *a = gm_context_asset(r->running);
+		gm_context_unwind(r->t, r->depths);
+		a->stuck_frame = gm_budget_next_frame();
+		__atomic_store_n(&a->evicting, 0, __ATOMIC_RELEASE);
+	}
+	while (r->ntried)
+		__atomic_store_n(&gm_context_asset(r->tried[--r->ntried])->evicting, 0,
+		                 __ATOMIC_RELEASE);
+	r->t->no_help--;
+	gm_budget_evicting = 0;
 }
 
 /* Evict under root until its live bytes plus need fit under limit. An
@@ -661,13 +704,13 @@ static int gm_budget_others_evicting(uint32_t root, const uint64_t *tried, unsig
 static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_t limit,
                             unsigned why)
 {
-	uint64_t tried[64];
-	unsigned ntried = 0, rounds = 0, waits = 0;
+	unsigned rounds = 0, waits = 0;
 	gm_budget_node_t *b = &gm_budget_nodes[root];
 	if (gm_budget_evicting)
 		return; /* an evictor allocating: no eviction inside eviction */
 	gm_budget_evicting = 1;
 	t->no_help++;
+	gm_budget_round_t r __attribute__((cleanup(gm_budget_round_end))) = {.t = t};
 	while (rounds++ < GM_BUDGET_MAX_VICTIMS &&
 	       __atomic_load_n(&b->live, __ATOMIC_ACQUIRE) + need > (int64_t)limit) {
 		uint64_t id = gm_budget_pick(root), t0, ns;
@@ -680,7 +723,7 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 			/* nothing to pick, but other threads may be evicting under
 			 * this node right now: their frees are about to come; wait
 			 * for them a little (at most ~20 ms) rather than fail */
-			if (waits < 400 && gm_budget_others_evicting(root, tried, ntried)) {
+			if (waits < 400 && gm_budget_others_evicting(root)) {
 				struct timespec ts = {0, 50000};
 				waits++;
 				nanosleep(&ts, NULL);
@@ -700,9 +743,14 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 		/* what the heap should get back: extra (GPU) bytes are not in it */
 		extra[3] = __atomic_load_n(&a->bytes, __ATOMIC_RELAXED);
 		t0 = gm_support_mono_ns();
+		r.depths = gm_context_depths();
+		r.running = id;
+		__atomic_store_n(&a->evicting, GM_BUDGET_RUNNING, __ATOMIC_RELEASE);
 		gm_context_neutral_push(t);
 		fn(id, user);
 		gm_context_neutral_pop(t);
+		__atomic_store_n(&a->evicting, GM_BUDGET_CLAIMED, __ATOMIC_RELEASE);
+		r.running = 0;
 		ns = gm_support_mono_ns() - t0;
 		reclaimed = gm_budget_freed_here - before;
 		__atomic_add_fetch(&b->evictions, 1, __ATOMIC_RELAXED);
@@ -718,15 +766,12 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 			a->stuck_frame = gm_budget_next_frame();
 		}
 		/* keep it out of this round's choices; free it for later rounds */
-		if (ntried < 64)
-			tried[ntried++] = id;
+		if (r.ntried < 64)
+			r.tried[r.ntried++] = id;
 		else
 			__atomic_store_n(&a->evicting, 0, __ATOMIC_RELEASE);
 	}
-	while (ntried)
-		__atomic_store_n(&gm_context_asset(tried[--ntried])->evicting, 0, __ATOMIC_RELEASE);
-	t->no_help--;
-	gm_budget_evicting = 0;
+	/* r's cleanup gives back what the call holds */
 }
 
 /* Whether evicting under node over can make room for a block of n bytes:
@@ -738,6 +783,42 @@ static int gm_budget_room_possible(int32_t over, int64_t n)
 }
 
 /* ---- allocation ------------------------------------------------------------ */
+
+/* Reserves grow bytes on idx and its ancestors for a block of block bytes
+ * (n asked for; realloc: vflags GM_BUDGET_VIOL_REALLOC). Where a node's
+ * hard limit refuses, evicts under it and tries again: another thread may
+ * take the room freed in between, so it goes on while something evictable
+ * is left under the node (being evicted by another thread counts: its
+ * bytes come), 64 rounds at most. Returns 0 reserved, 1 reserved over the
+ * limit after an over_hard violation (soft mode: the peaks wait for the
+ * block, gm_budget_peaks), or -1 with errno ENOMEM after a failed
+ * violation (strict mode). */
+static int gm_budget_reserve(gm_thread_t *t, uint32_t idx, int64_t grow, int64_t block, size_t n,
+                             unsigned vflags)
+{
+	int32_t over = -1;
+	int tries = 0;
+	if (gm_budget_add(idx, grow, 0, &over) == 0)
+		return 0;
+	while (gm_budget_room_possible(over, block) && tries++ < 64) {
+		gm_budget_evict(t, (uint32_t)over, grow, gm_budget_nodes[over].hard,
+		                gm_budget_over_hard);
+		if (gm_budget_add(idx, grow, 0, &over) == 0)
+			return 0;
+		if (gm_budget_evicting || !gm_budget_has_victim((uint32_t)over))
+			break;
+	}
+	if (gm_budget_strict((uint32_t)over)) {
+		gm_budget_violation(t, (uint32_t)over, gm_budget_failed, n,
+		                    gm_budget_nodes[over].hard, GM_BUDGET_VIOL_FAILED | vflags);
+		errno = ENOMEM;
+		return -1;
+	}
+	gm_budget_violation(t, (uint32_t)over, gm_budget_over_hard, n, gm_budget_nodes[over].hard,
+	                    vflags);
+	gm_budget_add(idx, grow, 1, NULL);
+	return 1;
+}
 
 /* Whether a block served now belongs to the thread's current asset: there
  * is one, and the hook counts the block's bytes on it (recording is on;
@@ -751,43 +832,23 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 {
 	uint32_t idx = node - 1;
 	gm_budget_node_t *b = &gm_budget_nodes[idx];
-	int32_t over = -1;
 	void *p;
-	size_t usable;
+	size_t usable, want = n;
+	int forced;
 	/* no allocator serves more than PTRDIFF_MAX bytes: the process's own
 	 * fails the call as it would without gmtrace (and the byte counts,
 	 * signed, never see such a size) */
 	if (n > PTRDIFF_MAX)
 		return GM_BUDGET_UNHANDLED;
-	if (gm_budget_add(idx, (int64_t)n, 0, &over) != 0) {
-		int tries = 0, fit = -1;
-		/* evict, then reserve; other threads may take the room freed in
-		 * between, so go again while evicting still frees something */
-		while (gm_budget_room_possible(over, (int64_t)n) && tries++ < 64) {
-			gm_budget_evict(t, (uint32_t)over, (int64_t)n, gm_budget_nodes[over].hard,
-			                gm_budget_over_hard);
-			fit = gm_budget_add(idx, (int64_t)n, 0, &over);
-			/* stop when nothing evictable is left under the node (being
-			 * evicted by another thread counts as left: its bytes come) */
-			if (fit == 0 || gm_budget_evicting || !gm_budget_has_victim((uint32_t)over))
-				break;
-		}
-		if (fit != 0) {
-			if (gm_budget_strict((uint32_t)over)) {
-				gm_budget_violation(t, (uint32_t)over, gm_budget_failed, n,
-				                    gm_budget_nodes[over].hard,
-				                    GM_BUDGET_VIOL_FAILED);
-				errno = ENOMEM;
-				return NULL;
-			}
-			gm_budget_violation(t, (uint32_t)over, gm_budget_over_hard, n,
-			                    gm_budget_nodes[over].hard, 0);
-			gm_budget_add(idx, (int64_t)n, 1, NULL);
-		}
-	}
+	/* the limits hold for what the block takes from the heap: its size
+	 * class (5 MiB + 1 takes 6 MiB), not only the bytes asked for */
+	if (b->heap >= 0 && (usable = gm_heap_size_for(n, align)) > n && usable <= PTRDIFF_MAX)
+		want = usable;
+	if ((forced = gm_budget_reserve(t, idx, (int64_t)want, (int64_t)want, n, 0)) < 0)
+		return NULL;
 	if (b->heap < 0) {
 		/* a node without a heap of its own: counted, served as usual */
-		gm_budget_add(idx, -(int64_t)n, 1, NULL);
+		gm_budget_add(idx, -(int64_t)want, 1, NULL);
 		return GM_BUDGET_UNHANDLED;
 	}
 	p = gm_heap_alloc((unsigned)b->heap, n, align, zero);
@@ -795,14 +856,14 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	 * least the bytes asked for, try again, a few rounds at most */
 	for (int round = 0; !p && !gm_budget_evicting && round < 8; round++) {
 		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
-		int64_t goal = live - (int64_t)n; /* live holds the reservation for n already */
+		int64_t goal = live - (int64_t)want; /* live holds the reservation already */
 		gm_budget_evict(t, idx, 0, goal > 0 ? (uint64_t)goal : 0, gm_budget_heap_full);
 		p = gm_heap_alloc((unsigned)b->heap, n, align, zero);
 		if (!p && __atomic_load_n(&b->live, __ATOMIC_ACQUIRE) >= live)
 			break; /* nothing left to evict */
 	}
 	if (!p) {
-		gm_budget_add(idx, -(int64_t)n, 1, NULL);
+		gm_budget_add(idx, -(int64_t)want, 1, NULL);
 		gm_budget_violation(t, idx, gm_budget_heap_full, n, b->hard,
 		                    gm_budget_strict(idx) ? GM_BUDGET_VIOL_FAILED : 0);
 		if (gm_budget_strict(idx)) {
@@ -812,8 +873,10 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 		return GM_BUDGET_UNHANDLED; /* soft: the process's allocator serves it */
 	}
 	usable = gm_heap_usable(p);
-	if (usable != n)
-		gm_budget_add(idx, (int64_t)usable - (int64_t)n, 1, NULL);
+	if (usable != want)
+		gm_budget_add(idx, (int64_t)usable - (int64_t)want, 1, NULL);
+	if (forced || usable > want)
+		gm_budget_peaks(idx);
 	gm_budget_freed_here -= (int64_t)usable;
 	if (gm_budget_owned_here())
 		gm_owner_note((uintptr_t)p, gm_context_asset_now->id, n);
@@ -823,28 +886,17 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 {
 	uint32_t idx = gm_budget_heap_node[gm_heap_of(p)];
-	int64_t old = (int64_t)gm_heap_usable(p), grow = (int64_t)n - old;
-	int32_t over = -1;
+	/* the new block's size class, as gm_budget_alloc reserves (0: past
+	 * the largest, which the heap refuses below) */
+	size_t want = n <= PTRDIFF_MAX ? gm_heap_size_for(n, 0) : 0;
+	int64_t old = (int64_t)gm_heap_usable(p);
+	int64_t grow = (want >= n && want <= PTRDIFF_MAX ? (int64_t)want : (int64_t)n) - old;
 	uint64_t owner, owned;
-	int noted;
+	int noted, forced = 0;
 	void *q;
-	if (grow > 0 && gm_budget_add(idx, grow, 0, &over) != 0) {
-		if (n <= PTRDIFF_MAX && gm_budget_room_possible(over, (int64_t)n))
-			gm_budget_evict(t, (uint32_t)over, grow, gm_budget_nodes[over].hard,
-			                gm_budget_over_hard);
-		if (gm_budget_add(idx, grow, 0, &over) != 0) {
-			if (gm_budget_strict((uint32_t)over)) {
-				gm_budget_violation(t, (uint32_t)over, gm_budget_failed, n,
-				                    gm_budget_nodes[over].hard,
-				                    GM_BUDGET_VIOL_FAILED | GM_BUDGET_VIOL_REALLOC);
-				errno = ENOMEM;
-				return NULL;
-			}
-			gm_budget_violation(t, (uint32_t)over, gm_budget_over_hard, n,
-			                    gm_budget_nodes[over].hard, GM_BUDGET_VIOL_REALLOC);
-			gm_budget_add(idx, grow, 1, NULL);
-		}
-	}
+	if (grow > 0 && n <= PTRDIFF_MAX &&
+	    (forced = gm_budget_reserve(t, idx, grow, old + grow, n, GM_BUDGET_VIOL_REALLOC)) < 0)
+		return NULL;
 	noted = gm_owner_take((uintptr_t)p, &owner, &owned);
 	q = gm_heap_realloc(p, n);
 	if (!q && noted)
@@ -862,6 +914,8 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 	}
 	/* settle on the real sizes */
 	gm_budget_add(idx, (int64_t)gm_heap_usable(q) - old - (grow > 0 ? grow : 0), 1, NULL);
+	if (forced || (int64_t)gm_heap_usable(q) - old > (grow > 0 ? grow : 0))
+		gm_budget_peaks(idx);
 	gm_budget_freed_here -= (int64_t)gm_heap_usable(q) - old;
 	if (gm_budget_owned_here()) {
 		/* the block is the current asset's now (its n bytes counted by

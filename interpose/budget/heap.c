@@ -316,6 +316,11 @@ void gm_heap_free(void *p)
 		__atomic_store_n(&gm_heaps[idx].freed, 1, __ATOMIC_RELAXED);
 }
 
+size_t gm_heap_size_for(size_t n, size_t align)
+{
+	return nallocx(n ? n : 1, align > 1 ? MALLOCX_ALIGN(align) : 0);
+}
+
 size_t gm_heap_usable(const void *p)
 {
 	return sallocx(p, 0);

@@ -54,6 +54,10 @@ void *gm_heap_realloc(void *p, size_t n);
 
 void gm_heap_free(void *p);
 
+/* The usable size of a block of n bytes aligned to align (0: default) that
+ * a heap would serve: what a budget reserves for it. 0 past the largest. */
+size_t gm_heap_size_for(size_t n, size_t align);
+
 /* The calling thread ends: its heap caches go back to their heaps. */
 void gm_heap_thread_exit(void);
 size_t gm_heap_usable(const void *p);

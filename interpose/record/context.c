@@ -571,6 +571,22 @@ void gm_context_neutral_push(gm_thread_t *t)
 	gm_context_update(t);
 }
 
+uint64_t gm_context_depths(void)
+{
+	gm_context_stack_t *c = &gm_context_self;
+	return (uint64_t)c->ntags << 32 | c->nassets;
+}
+
+void gm_context_unwind(gm_thread_t *t, uint64_t depths)
+{
+	gm_context_stack_t *c = &gm_context_self;
+	if (c->ntags > (uint32_t)(depths >> 32))
+		c->ntags = (uint32_t)(depths >> 32);
+	if (c->nassets > (uint32_t)depths)
+		c->nassets = (uint32_t)depths;
+	gm_context_update(t);
+}
+
 void gm_context_neutral_pop(gm_thread_t *t)
 {
 	gm_context_stack_t *c = &gm_context_self;

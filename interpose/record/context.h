@@ -50,6 +50,11 @@ const char *gm_context_tag_name(uint32_t id, size_t *len);
 /* Around an evictor: no tag and no asset while it runs, then back. */
 void gm_context_neutral_push(gm_thread_t *t);
 void gm_context_neutral_pop(gm_thread_t *t);
+/* The thread's scope depths (tags, assets), and back to depths taken
+ * before: the scopes opened since are dropped (an evictor's that a C++
+ * exception left open). */
+uint64_t gm_context_depths(void);
+void gm_context_unwind(gm_thread_t *t, uint64_t depths);
 
 /* Work out this thread's budget node again (bindings changed). */
 void gm_context_refresh(void);

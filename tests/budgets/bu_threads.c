@@ -11,8 +11,9 @@
  * atomic exchange, so a chunk is freed once.
  *
  * Four (THREADS) loader threads each load LOADS chunks of 448 KiB (a size
- * class): load scope, malloc, both ends written, block published in the
- * table, load end, touch. A monitor thread takes node snapshots in a loop and
+ * class): load scope, malloc (every other chunk: malloc of 64 KiB grown by
+ * realloc), both ends written, block published in the table, load end,
+ * touch. A monitor thread takes node snapshots in a loop and
  * ends a frame every 64 snapshots (frame ends evict too: soft limit),
  * until the loaders are done. The stress test runs it with a smaller budget
  * and more threads.
@@ -104,6 +105,8 @@ static void bu_evict(uint64_t asset, void *user)
 	gmtrace_asset_unload_end(asset);
 }
 
+static void *(*volatile bu_realloc)(void *, size_t) = realloc;
+
 static void *bu_loader(void *arg)
 {
 	int k = (int)(intptr_t)arg;
@@ -118,7 +121,11 @@ static void *bu_loader(void *arg)
 		strcpy(name + 3, d);
 		uint64_t id = gmtrace_asset_load_begin(name, "chunk");
 		FX_CHECK(id > 0 && id < BU_MAX_IDS, "chunk ids fit the table");
-		void *p = bu_malloc(BU_CHUNK);
+		/* every other chunk grows from 64 KiB by realloc: its reservation
+		 * races the others' as a malloc's does */
+		void *p = (i & 1) ? bu_malloc(BU_KIB(64)) : bu_malloc(BU_CHUNK);
+		if (p && (i & 1))
+			p = bu_realloc(p, BU_CHUNK);
 		FX_CHECK(p != NULL, "a chunk allocation succeeds (evictable chunks remain)");
 		fx_touch(p, BU_CHUNK);
 		int64_t held = __atomic_add_fetch(&bu_held, (int64_t)BU_CHUNK, __ATOMIC_ACQ_REL);
