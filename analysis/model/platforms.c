@@ -489,6 +489,17 @@ int gm_platforms_add(gm_platforms_t *m, const gm_event_t *ev)
 		gm_pf_move(m, (uint32_t)ci, d, ev->ns);
 		return m->oom ? -ENOMEM : 0;
 	}
+	case gm_rec_asset_state:
+		/* declared extra (GPU) bytes go with the asset when it is
+		 * unloaded, as `gmtrace assets` counts them */
+		if (ev->x != gm_asset_unloaded || !gm_pf_asset(m, ev->a) || !m->assets[ev->a].extra)
+			return 0;
+		ci = gm_pf_ctx_of(m, 0, ev->a);
+		if (ci < 0)
+			return -ENOMEM;
+		gm_pf_move(m, (uint32_t)ci, -m->assets[ev->a].extra, ev->ns);
+		m->assets[ev->a].extra = 0;
+		return m->oom ? -ENOMEM : 0;
 	case gm_rec_scene:
 		if (ev->b > room)
 			return 0;

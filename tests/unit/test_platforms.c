@@ -203,6 +203,27 @@ Test(platforms, extra_bytes_count_in_the_assets_node)
 	gm_platforms_free(f.m);
 }
 
+Test(platforms, extra_bytes_go_with_the_unloaded_asset)
+{
+	feed_t f = feed_new();
+	/* one texture at a time, loaded four times: its GPU copy is in the
+	 * bank only while it is loaded */
+	for (uint64_t k = 0; k < 4; k++) {
+		asset(&f, 5 + k, "hero.png", "texture");
+		put(&f, 0, gm_rec_asset_extra, 0, 5 + k, MiB, NULL, 0);
+		cr_expect_eq(live(&f, TEX), (int64_t)MiB, "load %d", (int)k);
+		put(&f, 0, gm_rec_asset_state, gm_asset_unloading, 5 + k, 0, NULL, 0);
+		cr_expect_eq(live(&f, TEX), (int64_t)MiB, "still there while unloading");
+		put(&f, 0, gm_rec_asset_state, gm_asset_unloaded, 5 + k, 0, NULL, 0);
+		cr_expect_eq(live(&f, TEX), 0, "unload %d", (int)k);
+	}
+	cr_expect_eq(gm_platforms_profile(f.m, 0)->total.peak, (int64_t)MiB);
+	put(&f, 0, gm_rec_asset_state, gm_asset_unloaded, 5, 0, NULL, 0);  /* twice: nothing */
+	put(&f, 0, gm_rec_asset_state, gm_asset_unloaded, 99, 0, NULL, 0); /* unknown */
+	cr_expect_eq(gm_platforms_profile(f.m, 0)->total.live, 0);
+	gm_platforms_free(f.m);
+}
+
 Test(platforms, the_first_overrun_names_its_frame_scene_and_contributors)
 {
 	feed_t f = feed_new();
