@@ -324,10 +324,18 @@ static int gm_pools_def(gm_pools_t *p, const gm_event_t *ev)
 	return 0;
 }
 
+/* A pool_frame's in-use or high-water word: signed; below zero (more
+ * releases than acquires, written by writers before pool_underflow) is 0. */
+static uint64_t gm_pools_count(uint64_t word)
+{
+	return (int64_t)word < 0 ? 0 : word;
+}
+
 static int gm_pools_pool_rec(gm_pools_t *p, const gm_event_t *ev)
 {
 	gm_pools_pool_t *pool = gm_pools_pool(p, ev->b, 0);
 	gm_pools_rec_t *r;
+	uint64_t in_use = gm_pools_count(ev->extra[4]), high = gm_pools_count(ev->extra[5]);
 
 	if (!pool)
 		return -ENOMEM;
@@ -338,9 +346,9 @@ static int gm_pools_pool_rec(gm_pools_t *p, const gm_event_t *ev)
 		r->served += ev->extra[1];
 		r->releases += ev->extra[2];
 		r->returned += ev->extra[3];
-		r->in_use = ev->extra[4];
-		if (ev->extra[5] > r->high_water)
-			r->high_water = ev->extra[5];
+		r->in_use = in_use;
+		if (high > r->high_water)
+			r->high_water = high;
 		return 0;
 	}
 	GM_POOLS_PUSH(pool->recs, pool->recs_cap, pool->nrecs);
@@ -350,8 +358,8 @@ static int gm_pools_pool_rec(gm_pools_t *p, const gm_event_t *ev)
 	r->served = ev->extra[1];
 	r->releases = ev->extra[2];
 	r->returned = ev->extra[3];
-	r->in_use = ev->extra[4];
-	r->high_water = ev->extra[5];
+	r->in_use = in_use;
+	r->high_water = high;
 	return 0;
 nomem:
 	return -ENOMEM;

@@ -244,7 +244,9 @@ typedef enum gm_valid {
 	gm_valid_detach_mismatch = 10,   /* detach of an asset not attached on this thread */
 	gm_valid_unknown_tag = 11,       /* a tag id nobody interned: "no tag" is pushed */
 	gm_valid_unknown_pool = 12,      /* a pool id never created, or destroyed */
-	gm_valid_pool_underflow = 13,    /* reserved: over-returns show as negative in use */
+	gm_valid_pool_underflow = 13,    /* a=pool: more objects released than acquired (in
+	                                    use below zero at two frame ends in a row),
+	                                    b = how many; in use counts from 0 again */
 	gm_valid_evictor_no_progress = 14, /* a=asset: its evictor reclaimed nothing,
 	                                      b = bytes the asset was holding */
 	gm_valid_unknown_node = 15,        /* a budget node id or name nobody defined */

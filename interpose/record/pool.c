@@ -19,6 +19,14 @@ static struct {
 	char name[64];
 } gm_pool_defs[GM_POOL_MAX]; /* to define the pools again in a fork child's capture */
 static int64_t gm_pool_in_use[GM_POOL_MAX]; /* all threads, at the last frame end */
+/* Releases with no acquire: a pool whose objects in use, summed over the
+ * threads, stay below zero at two frame ends in a row gets one
+ * pool_underflow validation and its count is taken as 0 from then on (the
+ * bias). One frame end is not enough: the sum reads the threads one after
+ * the other, and an object acquired on one thread and released on another
+ * meanwhile can make it -1 for that moment. */
+static int64_t gm_pool_bias[GM_POOL_MAX];
+static uint8_t gm_pool_short[GM_POOL_MAX];
 static uint32_t gm_pool_next = 1;
 __thread gm_pool_tls_t gm_pool_self __attribute__((tls_model("initial-exec")));
 uint32_t gm_pool_gen = 1;
@@ -151,7 +159,7 @@ void gm_pool_destroy(gm_thread_t *t, uint32_t pool)
 void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
 {
 	uint64_t sum[GM_POOL_MAX][4];
-	int64_t growth[GM_POOL_MAX], in_use[GM_POOL_MAX];
+	int64_t growth[GM_POOL_MAX], in_use[GM_POOL_MAX], under[GM_POOL_MAX];
 	uint8_t moved[GM_POOL_MAX];
 	uint32_t nthreads = __atomic_load_n(&gm_pool_nthreads, __ATOMIC_ACQUIRE), i, p;
 	uint32_t npools = __atomic_load_n(&gm_pool_next, __ATOMIC_RELAXED);
@@ -162,6 +170,7 @@ void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
 	memset(sum, 0, npools * sizeof(sum[0]));
 	memset(growth, 0, npools * sizeof(growth[0]));
 	memset(in_use, 0, npools * sizeof(in_use[0]));
+	memset(under, 0, npools * sizeof(under[0]));
 	memset(moved, 0, npools);
 	for (i = 0; i < nthreads; i++) {
 		gm_pool_acc_t *acc = __atomic_load_n(&gm_pool_threads[i], __ATOMIC_ACQUIRE), *snap;
@@ -197,6 +206,18 @@ void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
 	for (p = 1; p < npools; p++) {
 		int64_t peak;
 		uint64_t extra[6];
+		in_use[p] += gm_pool_bias[p];
+		if (in_use[p] >= 0) {
+			gm_pool_short[p] = 0;
+		} else if (!gm_pool_short[p]) {
+			gm_pool_short[p] = 1;
+			in_use[p] = 0;
+		} else {
+			under[p] = -in_use[p]; /* its record follows the pool_frame ones */
+			gm_pool_bias[p] -= in_use[p];
+			gm_pool_short[p] = 0;
+			in_use[p] = 0;
+		}
 		if (!moved[p])
 			continue;
 		peak = gm_pool_in_use[p] + growth[p];
@@ -211,6 +232,9 @@ void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
 		gm_thread_put_var(t, gm_rec_pool_frame, frame, p, extra, sizeof(extra));
 		gm_pool_in_use[p] = in_use[p];
 	}
+	for (p = 1; p < npools; p++)
+		if (under[p])
+			gm_pool_valid(t, p, gm_valid_pool_underflow, (uint64_t)under[p]);
 }
 
 void gm_pool_gc(gm_thread_t *t, int generation, uint64_t ns, uint64_t collected,
@@ -232,6 +256,8 @@ void gm_pool_reset(void)
 			memset(gm_pool_threads[i], 0, 2 * GM_POOL_MAX * sizeof(gm_pool_acc_t));
 	}
 	memset(gm_pool_in_use, 0, sizeof(gm_pool_in_use));
+	memset(gm_pool_bias, 0, sizeof(gm_pool_bias));
+	memset(gm_pool_short, 0, sizeof(gm_pool_short));
 	gm_pool_nthreads = 0;
 	/* the fork child's only thread: its counters start again */
 	gm_pool_self.acc = NULL;
