@@ -199,7 +199,9 @@ static inline void gmtrace_frame_mark(void)
 		a->frame_mark();
 }
 
-/* End of one frame of a named secondary frame set ("physics", "audio"). */
+/* End of one frame of a named secondary frame set ("physics", "audio"). A
+ * NULL or empty name marks nothing (a null_name validation): the main
+ * frames are gmtrace_frame_mark()'s. */
 static inline void gmtrace_frame_mark_n(const char *set)
 {
 	const gmtrace_api_t *a = gmtrace_api();

@@ -88,8 +88,11 @@ GMTRACE_API void gmtrace_frame_mark_n(const char *set)
 	unsigned id;
 	uint64_t n;
 	if (!set || !*set) {
-		/* no name: the main frames, as the header documents */
-		gmtrace_frame_mark();
+		/* no name: a mistake (an unset subsystem name, say), not the main
+		 * frames, whose count it would shift: one null_name, no mark */
+		if (__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy)
+			gm_thread_put(t, gm_rec_w0(0, gm_rec_validation, gm_valid_null_name),
+			              set ? 1 : 0);
 		return;
 	}
 	id = gm_marker_set_id(set);

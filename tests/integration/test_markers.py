@@ -4,7 +4,8 @@ empty and too long, the 256th pool, tags and assets nested past the thread's
 32 levels, the 256th named frame set. Each leaves exactly the validation
 records listed in markers.c, in order, and nothing else changes: the block made
 inside the deepest tag that fit belongs to it, every named set that fit marks
-its frame, a negative GC generation is recorded as 0."""
+its frame, a NULL or empty set name marks no frame, a negative GC generation
+is recorded as 0."""
 import collections
 import json
 
@@ -23,6 +24,8 @@ EXPECTED = [
     ("stack_overflow", 33, 32),    # 8 tag 33 past 32 levels (its pop pairs)
     ("stack_overflow", 33, 32),    # 9 asset 33 past 32 levels (its end pairs)
     ("stack_overflow", 0, 256),    # 10 the 256th named frame set
+    ("null_name", 0, 0),           # 11 frame set NULL: no mark
+    ("null_name", 0, 1),           # 12 frame set "": no mark
 ]
 
 
