@@ -2073,6 +2073,10 @@ const char *gm_assets_valid_name(unsigned code)
 	        [gm_valid_unknown_tag] = "unknown_tag",
 	        [gm_valid_unknown_pool] = "unknown_pool",
 	        [gm_valid_pool_underflow] = "pool_underflow",
+	        [gm_valid_evictor_no_progress] = "evictor_no_progress",
+	        [gm_valid_unknown_node] = "unknown_node",
+	        [gm_valid_no_evictor] = "no_evictor",
+	        [gm_valid_node_redefined] = "node_redefined",
 	};
 
 	return code < gm_valid_count && names[code] ? names[code] : "unknown";

@@ -31,6 +31,7 @@ typedef struct gm_budget_node {
 	gmtrace_evict_fn evictor;
 	void *evict_user;
 	uint64_t evictions, violations, failures; /* atomic */
+	int redefined_said; /* a different definition was warned about */
 } gm_budget_node_t;
 
 #define GM_BUDGET_TAGS 32769
@@ -203,9 +204,25 @@ static uint32_t gm_budget_define_in(gm_thread_t *t, const char *name, const char
 		return 0;
 	}
 	gm_budget_spin();
-	if (gm_budget_find(name)) {
+	if ((idx = gm_budget_find(name)) != 0) {
+		/* defined already (each level load may define it again): the
+		 * first definition stays; other limits or another parent are
+		 * said, once per node, as the game's own would be lost unseen
+		 * under a platform profile that has a node of that name */
+		int same, warn;
+		b = &gm_budget_nodes[idx - 1];
+		same = b->parent == (pid ? (int32_t)pid - 1 : -1) && b->soft == soft && b->hard == hard;
+		warn = !same && !b->redefined_said;
+		if (warn)
+			b->redefined_said = 1;
 		gm_budget_unspin();
-		return gm_budget_find(name);
+		if (!same)
+			gm_budget_valid(t, idx, gm_valid_node_redefined, hard);
+		if (warn)
+			gm_support_warn("budget \"", b->name,
+			                "\" is defined already (by the platform profile or an "
+			                "earlier call): its first limits and parent stay");
+		return idx;
 	}
 	idx = __atomic_load_n(&gm_budget_n, __ATOMIC_RELAXED);
 	if (idx >= GM_BUDGET_MAX_NODES) {

@@ -252,6 +252,10 @@ typedef enum gm_valid {
 	gm_valid_unknown_node = 15,        /* a budget node id or name nobody defined */
 	gm_valid_no_evictor = 16,          /* over a limit with evictable assets but no
 	                                 evictor registered (a = node) */
+	gm_valid_node_redefined = 17,      /* a = node: its name defined again with another
+	                                      parent or other limits (a platform's node,
+	                                      say); b = the hard limit asked; the first
+	                                      definition stays */
 	gm_valid_count
 } gm_valid_t;
 

@@ -9,7 +9,11 @@
  *    node to 8.5 MiB: NULL, ENOMEM; malloc(5 MiB) fits (7.5 MiB);
  *    realloc(2.5 MiB block, 2.5 MiB + 1), class 3 MiB, fits exactly (8 MiB);
  *    realloc to 3 MiB + 1, class 3.5 MiB, does not: NULL, ENOMEM, the block
- *    unchanged. Two failures, no violation, peak 8 MiB.
+ *    unchanged. Two failures, no violation, peak 8 MiB. Before that the
+ *    node is defined again three times: with its own limits (nothing
+ *    said), with hard 16 MiB and with soft 1 MiB (a node_redefined
+ *    validation each, b = the hard limit asked, one warning on stderr);
+ *    the first limits stay.
  * 2. "soft": a soft node, hard 8 MiB, tag "soft": malloc(1 MiB), then
  *    malloc(1 PiB), which no allocator serves (NULL). The node's peak stays
  *    1 MiB, in the snapshot and in the next frame's budget_frame record.
@@ -72,6 +76,15 @@ static void bu_sizes(void)
 	FX_CHECK(node != 0, "sizes defined");
 	FX_CHECK(gmtrace_budget_policy(node, GMTRACE_EVICT_LRU, 0, 1) == 0, "sizes strict");
 	FX_CHECK(gmtrace_budget_bind_tag(node, "sizes") == 0, "sizes bound");
+	/* defined again: the same limits say nothing; others are a
+	 * node_redefined validation each time (a warning once), the first
+	 * definition stays */
+	uint32_t again = gmtrace_budget_define("sizes", NULL, 0, BU_MIB(8));
+	uint32_t other = gmtrace_budget_define("sizes", NULL, 0, BU_MIB(16));
+	uint32_t other2 = gmtrace_budget_define("sizes", NULL, BU_MIB(1), BU_MIB(8));
+	bu_expect("defined again: the same id", node, again);
+	bu_expect("other limits: the same id", node, other);
+	bu_expect("other limits again: the same id", node, other2);
 	gmtrace_tag_push("sizes");
 	void *a = bu_malloc(BU_KIB(2560));
 	FX_CHECK(a != NULL, "2.5 MiB");

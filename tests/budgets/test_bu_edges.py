@@ -32,6 +32,15 @@ def test_limit_holds_for_size_classes(edges):
     assert failed == [(5 * MIB + 1, 2 * MIB + MIB // 2), (3 * MIB + 1, 8 * MIB)]
 
 
+def test_defined_again(edges):
+    r, events = edges
+    got = [(e["id"], e["detail"]) for e in events
+           if e["type"] == "validation" and e["code"] == "node_redefined"]
+    assert got == [(1, 16 * MIB), (1, 8 * MIB)]
+    lines = [s for s in r.stderr.decode().splitlines() if "defined already" in s]
+    assert len(lines) == 1 and '"sizes"' in lines[0], r.stderr
+
+
 def test_failed_huge_request_is_no_peak(edges):
     r, events = edges
     s = r.line["soft"]
