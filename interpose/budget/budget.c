@@ -31,7 +31,7 @@ typedef struct gm_budget_node {
 	gmtrace_evict_fn evictor;
 	void *evict_user;
 	uint64_t evictions, violations, failures; /* atomic */
-	int redefined_said; /* a different definition was warned about */
+	int redefined_said;                       /* a different definition was warned about */
 } gm_budget_node_t;
 
 #define GM_BUDGET_TAGS 32769
@@ -211,7 +211,8 @@ static uint32_t gm_budget_define_in(gm_thread_t *t, const char *name, const char
 		 * under a platform profile that has a node of that name */
 		int same, warn;
 		b = &gm_budget_nodes[idx - 1];
-		same = b->parent == (pid ? (int32_t)pid - 1 : -1) && b->soft == soft && b->hard == hard;
+		same = b->parent == (pid ? (int32_t)pid - 1 : -1) && b->soft == soft &&
+		       b->hard == hard;
 		warn = !same && !b->redefined_said;
 		if (warn)
 			b->redefined_said = 1;

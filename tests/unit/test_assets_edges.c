@@ -705,7 +705,9 @@ Test(assets_edges, results_before_finish_and_with_nothing_kept)
 	cr_expect_str_eq(gm_assets_check_name(gm_assets_check_tag_growth), "tag_growth");
 	cr_expect_str_eq(gm_assets_check_name(99), "unknown");
 	cr_expect_str_eq(gm_assets_valid_name(gm_valid_none), "none");
-	cr_expect_str_eq(gm_assets_valid_name(gm_valid_no_evictor), "unknown",
+	cr_expect_str_eq(gm_assets_valid_name(gm_valid_no_evictor), "no_evictor");
+	cr_expect_str_eq(gm_assets_valid_name(gm_valid_node_redefined), "node_redefined");
+	cr_expect_str_eq(gm_assets_valid_name(gm_valid_count), "unknown",
 	                 "a code newer than the names");
 	cr_expect_str_eq(gm_assets_end_name(gm_assets_end_capture), "capture_end");
 	cr_expect_str_eq(gm_assets_end_name(99), "unknown");
