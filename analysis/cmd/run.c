@@ -54,7 +54,8 @@ static void gm_run_usage(FILE *f)
 	        "Run PROGRAM with libgmtrace preloaded and write one capture per process\n"
 	        "(PROGRAM, and the processes it starts: launcher scripts, helpers).\n"
 	        "\n"
-	        "  --output PATTERN   capture path; %%p = pid, %%e = program (default ./%%e.%%p.gmt)\n"
+	        "  --output PATTERN   capture path; %%p = pid, %%e = program (default ./%%e.%%p.gmt);\n"
+	        "                     a relative one is from this folder, wherever the game goes\n"
 	        "  --no-follow        record only the first process\n"
 	        "  --no-compact       leave blocks stored raw under load as they are\n"
 	        "  --pymalloc         Python: keep pymalloc (default: PYTHONMALLOC=malloc, so\n"
@@ -456,6 +457,21 @@ int gm_cmd_run(int argc, char **argv)
 		const char *old = getenv("LD_PRELOAD");
 		snprintf(preload, sizeof(preload), "%s%s%s", lib, old && *old ? ":" : "",
 		         old ? old : "");
+	}
+	{
+		/* captures land in the folder `gmtrace run` was started in,
+		 * whatever folder the game or its launcher script moves to:
+		 * the pattern is made absolute here, not in each process */
+		const char *o = getenv("GMTRACE_OUTPUT");
+		char cwd[PATH_MAX], full[PATH_MAX];
+		if (!o || !*o)
+			o = "%e.%p.gmt";
+		if (o[0] == '.' && o[1] == '/')
+			o += 2;
+		if (o[0] != '/' && getcwd(cwd, sizeof(cwd)) &&
+		    snprintf(full, sizeof(full), "%s/%s", strcmp(cwd, "/") ? cwd : "", o) <
+		            (int)sizeof(full))
+			setenv("GMTRACE_OUTPUT", full, 1);
 	}
 	setenv("LD_PRELOAD", preload, 1);
 	setenv("GMTRACE_ANNOUNCE_DIR", dir, 1);

@@ -172,3 +172,23 @@ def test_json_list_escapes_capture_names(tmp_path):
     (line,) = [l for l in r.stdout.splitlines() if l.startswith("{")]
     caps = json.loads(line)["captures"]
     assert len(caps) == 1 and caps[0]["capture"].startswith(str(tmp_path / 'say "hi".'))
+
+
+def test_relative_output_is_from_where_run_started(tmp_path):
+    """A launcher that changes folder before it execs the game: the default
+    capture name, and a relative --output, land where `gmtrace run` was
+    started, not in the game's folder."""
+    sub = tmp_path / "game"
+    sub.mkdir()
+    script = f"cd {sub} && exec /bin/true"
+    # the shell's capture (made before the cd) and the exec'd program's
+    r = run(tmp_path, "--", "/bin/sh", "-c", script)
+    assert r.returncode == 0, r.stderr
+    names = captures(tmp_path)
+    assert len(names) == 2 and sum(n.startswith("true.") for n in names) == 1, names
+    assert list(sub.iterdir()) == []
+    (tmp_path / "rel").mkdir()
+    r = run(tmp_path, "--output", "rel/%p.gmt", "--", "/bin/sh", "-c", script)
+    assert r.returncode == 0, r.stderr
+    assert len(list((tmp_path / "rel").glob("*.gmt*"))) == 2
+    assert list(sub.iterdir()) == []
