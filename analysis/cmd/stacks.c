@@ -50,7 +50,8 @@ static void gm_stacks_usage(FILE *f)
 	        "  --top N     list N stacks (default %d, all with --folded; 0: all)\n"
 	        "  --depth D   show D frames of each stack (default: all recorded)\n"
 	        "  --tag NAME  only allocations made under tag NAME or a tag below it\n"
-	        "  --asset NAME  only allocations made in the scopes of asset NAME\n"
+	        "  --asset NAME  only allocations made in the scopes of asset NAME (or of\n"
+	        "                those under it: levels/harbor takes levels/harbor/terrain)\n"
 	        "  --match TEXT  only stacks with a frame whose function or file has TEXT\n"
 	        "              in it (a Python game's own code: --match mygame/)\n"
 	        "  --from F, --to F  only allocations made in frames F..T (a spike's frame:\n"
@@ -378,6 +379,19 @@ static int gm_stacks_side_load(gm_stacks_side_t *s, const gm_stacks_opts_t *o)
 	    !(s->rows = gm_callsite_rows(s->st, s->sy, o->depth, o->match, &s->n)))
 		return -ENOMEM;
 	s->error = gm_reader_error(s->r);
+	{
+		/* a name that matched nothing: an empty report would look like
+		 * "no allocation there" */
+		size_t ntags, nassets;
+		gm_stacks_filter_matched(s->st, &ntags, &nassets);
+		if (o->tag && !ntags)
+			fprintf(stderr, "gmtrace stacks: %s: no tag named \"%s\" (nor under it)\n",
+			        s->path, o->tag);
+		if (o->asset && !nassets)
+			fprintf(stderr,
+			        "gmtrace stacks: %s: no asset named \"%s\" (nor under \"%s/\")\n",
+			        s->path, o->asset, o->asset);
+	}
 	return 0;
 }
 

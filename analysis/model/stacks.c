@@ -156,6 +156,12 @@ static int gm_stacks_match(uint64_t **ids, size_t *nids, size_t *cap, uint64_t i
 	return 0;
 }
 
+void gm_stacks_filter_matched(const gm_stacks_t *s, size_t *ntags, size_t *nassets)
+{
+	*ntags = s->ntag_ids;
+	*nassets = s->nasset_ids;
+}
+
 /* 1 when an allocation on thread now passes the tag and asset filters. */
 static int gm_stacks_wanted(const gm_stacks_t *s, uint32_t thread)
 {
@@ -521,7 +527,7 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		                           &s->asset_ids, &s->nasset_ids, &s->cap_asset_ids, ev->a,
 		                           (const char *)ev->extra,
 		                           gm_stacks_name_len(ev->extra, (size_t)(ev->b & 0xffff)),
-		                           s->fasset, 0) :
+		                           s->fasset, 1) :
 		                   0;
 	case gm_rec_frame:
 		if (ev->x == 0) { /* frames numbered as gmtrace frames does: by the marks' a */

@@ -92,9 +92,14 @@ void gm_stacks_frames(gm_stacks_t *s, uint64_t from, uint64_t to);
 
 /* Count only allocations made under a tag (tag: its name, or a parent's:
  * "render" takes "render/textures") and/or in an asset's scope (asset: its
- * name), as the thread's context records say; NULL for any. The strings
- * must outlive the model. Call before the first event. */
+ * name, or a folder of names: "levels/harbor" takes "levels/harbor/terrain"),
+ * as the thread's context records say; NULL for any. The strings must
+ * outlive the model. Call before the first event. */
 void gm_stacks_filter(gm_stacks_t *s, const char *tag, const char *asset);
+
+/* How many tags and assets the filter's names matched in the events so
+ * far (0 for a filter not set). */
+void gm_stacks_filter_matched(const gm_stacks_t *s, size_t *ntags, size_t *nassets);
 
 /* Takes one event. Returns 0, or -ENOMEM (the model is then incomplete). */
 int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev);

@@ -352,8 +352,15 @@ def test_asset_and_tag_filters(tmp_path):
     b = stacks_json(cap, "--depth", 1, "--asset", "b")
     assert sorted((x["frames"][0]["line"], x["allocated_bytes"]) for x in b["stacks"]) == \
         sorted([(line["line_malloc"], line["small_size"]), (line["line_realloc"], line["big_size"])])
-    assert stacks_json(cap, "--asset", "nosuch")["allocations"] == 0
-    assert stacks_json(cap, "--tag", "nosuch")["allocations"] == 0
+    # a folder of asset names: "pack" takes "pack/c", "pac" nothing
+    for name in ("pack", "pack/c"):
+        c = stacks_json(cap, "--depth", 1, "--asset", name)
+        assert (c["allocations"], c["allocated_bytes"]) == (1, line["c_size"]), name
+    for args in (("--asset", "pac"), ("--asset", "nosuch"), ("--tag", "nosuch")):
+        r = gmtrace("stacks", "--json", *args, cap)
+        assert r.returncode == 0 and json.loads(r.stdout)["allocations"] == 0, args
+        what = "asset" if args[0] == "--asset" else "tag"
+        assert f'no {what} named "{args[1]}"' in r.stderr, (args, r.stderr)
     bad = gmtrace("stacks", "--tag", "", cap)
     assert bad.returncode == 2 and "--tag takes a tag name" in bad.stderr
 
