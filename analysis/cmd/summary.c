@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis/cmd/args.h"
 #include "analysis/cmd/cmd.h"
@@ -320,10 +321,19 @@ static void gm_summary_text(const gm_summary_t *s, const char *error)
 	       (unsigned long long)s->frames, (unsigned long long)s->nevents);
 	if (error)
 		printf("damaged   %s\n", error);
-	if (s->end == gm_summary_no_end)
+	if (s->end == gm_summary_no_end) {
+		/* recover only helps while the log is still there */
+		char shm[80];
+		snprintf(shm, sizeof(shm), "/dev/shm%s%.47s", info->shm_name[0] == '/' ? "" : "/",
+		         info->shm_name);
 		printf("ended     without an exit record: the game was killed or crashed, or its "
 		       "capture could not be written; what it did after the last block written is "
-		       "missing (`gmtrace recover` adds what its log in /dev/shm still holds)\n");
+		       "missing %s\n",
+		       info->shm_name[0] && access(shm, F_OK) == 0 ?
+		               "(`gmtrace recover` adds what its log in /dev/shm still holds)" :
+		               "(its log is no longer in /dev/shm: recovered already, or gone "
+		               "with a restart)");
+	}
 	if (s->frames_level)
 		printf("level     frames from frame %llu: per-frame totals only, no allocation "
 		       "records; the counts below leave that part out (`gmtrace frames` has it)\n",

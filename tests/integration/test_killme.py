@@ -97,8 +97,14 @@ def test_sigkill_mid_run(tmp_path, launcher):
     assert last["pid"] == pid and last["final"] is False and last["ops"] >= first["ops"]
     if launcher.startswith("preload"):
         assert shm_logs(pid), "the dead process's log must survive for recover"
+        # the summary points at recover while the log is there, not after
+        before = gmtrace("summary", capture_of(tmp_path, "fx_killme", pid), timeout=30).stdout
+        assert "(`gmtrace recover` adds what its log in /dev/shm still holds)" in before
     cap = the_capture(tmp_path, launcher, pid, out)
     assert_valid(cap)
+    after = gmtrace("summary", cap, timeout=30).stdout
+    assert "(its log is no longer in /dev/shm: recovered already, or gone with a restart)" \
+        in after, after
 
     t = rule_tally(cap, snapshot_at=last["ops"])
     assert last["allocations"] <= t.allocations <= last["allocations"] + STEP
