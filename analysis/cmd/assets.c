@@ -381,7 +381,7 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 	       (unsigned long long)gm_assets_frames(m),
 	       gm_text_duration(d, sizeof(d), gm_assets_duration_ns(m)),
 	       gm_assets_exact(m) ? "events level (exact bytes)" :
-	                            "frames level in part (bytes from sampled events)");
+	                            "frames level in part (asset bytes not recorded there)");
 	if (error)
 		printf("damaged   %s\n", error);
 	printf("assets    %zu: %zu loading, %zu resident, %zu unloading, %zu unloaded, %zu failed\n",

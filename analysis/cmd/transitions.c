@@ -86,7 +86,8 @@ static void gm_cmd_transitions_text(const char *path, const gm_assets_t *m, cons
 	       gm_text_duration(d, sizeof(d), gm_assets_duration_ns(m)), ntrans,
 	       (unsigned long long)gm_assets_options(m)->window_frames);
 	if (!gm_assets_exact(m))
-		printf("note      part of the capture is in the frames level: bytes are sampled\n");
+		printf("note      part of the capture is in the frames level: asset bytes are not "
+		       "recorded there\n");
 	if (error)
 		printf("damaged   %s\n", error);
 	for (i = 0; i < ntrans; i++) {

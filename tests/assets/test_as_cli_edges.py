@@ -387,7 +387,7 @@ def test_every_finding_in_text(findings):
             findings)
     assert r.returncode == 0, r.stderr
     text = r.stdout
-    assert "frames level in part (bytes from sampled events)" in text.splitlines()[0]
+    assert "frames level in part (asset bytes not recorded there)" in text.splitlines()[0]
     assert "  thrash    1 reloads within 3 frames of an unload" in text
     assert '    "rock" unloaded at frame 2 (id 2), loaded again at frame 3 (id 3)' in text
     checks = text[text.index("checks: "):]
@@ -418,7 +418,7 @@ def test_transition_of_a_scene_and_a_level_load_together(findings):
     assert (t["source"], t["scene"], t["name"], t["level_asset"], t["frame"]) == (
         "scene+level", 1, "cave", 5, 4)
     text = run("transitions", findings).stdout
-    assert "note      part of the capture is in the frames level: bytes are sampled" in text
+    assert "note      part of the capture is in the frames level: asset bytes are not recorded there" in text
     assert 'transition 1: "cave" (scene+level 1) at frame 4' in text
 
 

@@ -874,10 +874,10 @@ def test_assets_check_exit_status(levels, streaming, game_assets):
 def test_assets_frames_level_is_not_exact(tmp_path):
     cap = run_game(tmp_path, "assets", {"GMTRACE_LEVEL": "frames"})
     assert js("assets", "--json", cap)["exact"] is False
-    assert ("frames level in part (bytes from sampled events)"
+    assert ("frames level in part (asset bytes not recorded there)"
             in ok("assets", cap).splitlines()[0])
     assert js("transitions", "--json", cap)["exact"] is False
-    assert ("note      part of the capture is in the frames level: bytes are sampled"
+    assert ("note      part of the capture is in the frames level: asset bytes are not recorded there"
             in ok("transitions", cap).splitlines())
 
 
