@@ -198,6 +198,9 @@ static void gm_session_process_record(gm_thread_t *t)
 		elen = room / 2;
 	if ((size_t)alen > room - elen)
 		alen = (long)(room - elen);
+	/* registered first: the thread's start record comes before this one
+	 * in time too (put_var reads its TSC before it would register) */
+	gm_thread_attach(t);
 	w[0] = gm_support_real_ns();
 	w[1] = gm_support_mono_ns();
 	w[2] = gm_support_tsc();

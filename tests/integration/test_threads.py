@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from conftest import (assert_tally, assert_valid, captures, fixture_line, fx, gmtrace,
+from conftest import (assert_tally, assert_valid, captures, dump_events, fixture_line, fx, gmtrace,
                       preload_env, rule_tally, run_preloaded, shm_logs, summary)
 
 PER_THREAD_KEYS = ("allocations", "frees", "allocated_bytes", "freed_bytes")
@@ -70,6 +70,19 @@ def test_threads_cross_thread_frees(tmp_path, mode):
         assert counts == {k: w[k] for k in PER_THREAD_KEYS}, f"worker {index}"
         assert t.os_tid.get(idx) == w["tid"], f"worker {index}: os_tid"
     assert sum(w["received"] for w in line["threads"]) == line["cross_thread_frees"]
+
+    # each thread's first record is its thread_start (after the wait for log
+    # room it may have had to make: a stall), and nothing of a thread is
+    # before it in time (the process record, the first thread's second, was
+    # a few us before it)
+    start = {}
+    for e in dump_events(caps[0]):
+        if e["thread"] not in start:
+            if e["type"] == "stall":
+                continue
+            assert e["type"] == "thread_start", e
+            start[e["thread"]] = e["ns"]
+        assert e["ns"] >= start[e["thread"]], e
 
     # the blocks live at exit are the kept ones (the largest live blocks: the
     # runtime's are smaller), each on the thread that made it
