@@ -467,11 +467,16 @@ void gm_context_asset_touch(gm_thread_t *t, uint64_t id)
 		gm_thread_put(t, gm_rec_w0(id, gm_rec_asset_ref, gm_asset_op_touch), frame);
 }
 
+/* The unknown id this thread's last unload begin named: its unload end is
+ * the same misuse (gmtrace_asset_unload is the two), said once. */
+static __thread uint64_t gm_context_unknown_unload __attribute__((tls_model("initial-exec")));
+
 void gm_context_asset_unload_begin(gm_thread_t *t, uint64_t id)
 {
 	gm_asset_t *a = gm_context_known(t, id);
 	uint32_t was;
 	int32_t refs;
+	gm_context_unknown_unload = a ? 0 : id;
 	if (!a)
 		return;
 	gm_context_asset_define(t, id, a);
@@ -491,9 +496,13 @@ void gm_context_asset_unload_begin(gm_thread_t *t, uint64_t id)
 
 void gm_context_asset_unload_end(gm_thread_t *t, uint64_t id)
 {
-	gm_asset_t *a = gm_context_known(t, id);
+	gm_asset_t *a;
 	uint32_t was;
-	if (!a)
+	if (id != 0 && id == gm_context_unknown_unload) {
+		gm_context_unknown_unload = 0;
+		return;
+	}
+	if (!(a = gm_context_known(t, id)))
 		return;
 	was = gm_context_move(a, 1u << gm_asset_unloading, gm_asset_unloaded);
 	if (was != gm_asset_unloading) {

@@ -11,6 +11,7 @@
  *    1 release_unknown    release(999999)                 unknown_asset
  *    2 touch_unknown      touch(999999)                   unknown_asset
  *    3 unload_unknown     unload_begin(999999)            unknown_asset
+ *   3b unload_unknown_1   unload(999999): begin and end   unknown_asset, once
  *    4 double_unload      unload(d) twice (begin + end    double_unload
  *                         each time: the second end is
  *                         part of the same misuse)
@@ -30,7 +31,7 @@
  * and get load_end, as a game that does not know its name was refused.
  * Then the fixture checks that gmtrace still works: tag "after" and asset
  * "after" (data) with one block FX_SIZE(1), unloaded (its block freed).
- * Expected: 13 validation records, 2 allocations (k = 1 and 2), 2 frees.
+ * Expected: 14 validation records, 2 allocations (k = 1 and 2), 2 frees.
  * Not covered: stack_overflow (needs more than the internal nesting depth).
  */
 #define _GNU_SOURCE
@@ -93,6 +94,8 @@ int main(void)
 	as_did("touch_unknown", "unknown_asset", AS_UNKNOWN, -1);
 	gmtrace_asset_unload_begin(AS_UNKNOWN);
 	as_did("unload_unknown", "unknown_asset", AS_UNKNOWN, -1);
+	gmtrace_asset_unload(AS_UNKNOWN);
+	as_did("unload_unknown_once", "unknown_asset", AS_UNKNOWN, -1);
 
 	as_quick_load(&as_double);
 	as_unload(&as_double, NULL, 0);
