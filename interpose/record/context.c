@@ -197,8 +197,10 @@ void gm_context_tag_push(gm_thread_t *t, uint32_t tag)
 	gm_tag_t *def;
 	if (tag == 0 || tag > GM_TAG_MAX ||
 	    !(def = __atomic_load_n(&gm_tag_by_id[tag], __ATOMIC_ACQUIRE))) {
-		/* an id nobody interned: push "no tag" so the pop still pairs */
-		gm_context_valid(t, tag, gm_valid_unknown_tag, 0);
+		/* an id nobody interned: push "no tag" so the pop still pairs
+		 * (GM_CONTEXT_NO_TAG: a name already refused, said once) */
+		if (tag != GM_CONTEXT_NO_TAG)
+			gm_context_valid(t, tag, gm_valid_unknown_tag, 0);
 		tag = 0;
 	} else {
 		gm_context_tag_define(t, def);

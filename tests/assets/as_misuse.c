@@ -26,12 +26,14 @@
  *   12 detach_mismatch    detach of a resident asset      detach_mismatch
  *                         this thread never attached
  *   13 load_end_twice     load_end(v, 1) a second time    bad_state, b=1 (resident)
+ *   14 tag_null_name      tag_push(NULL), tag_pop()       null_name (0), b=0, only: no
+ *                                                         unknown_tag, the pop pairs
  *
  * Assets 6..8 still load (gmtrace names them "(unnamed)" or cuts the name)
  * and get load_end, as a game that does not know its name was refused.
  * Then the fixture checks that gmtrace still works: tag "after" and asset
  * "after" (data) with one block FX_SIZE(1), unloaded (its block freed).
- * Expected: 14 validation records, 2 allocations (k = 1 and 2), 2 frees.
+ * Expected: 15 validation records, 2 allocations (k = 1 and 2), 2 frees.
  * Not covered: stack_overflow (needs more than the internal nesting depth).
  */
 #define _GNU_SOURCE
@@ -133,6 +135,9 @@ int main(void)
 	as_quick_load(&as_twice);
 	gmtrace_asset_load_end(as_twice.id, 1);
 	as_did("load_end_twice", "bad_state", as_twice.id, 1);
+	gmtrace_tag_push(NULL);
+	gmtrace_tag_pop();
+	as_did("tag_null_name", "null_name", 0, 0);
 
 	/* gmtrace still attributes correctly after all that */
 	gmtrace_tag_push("after");
