@@ -899,8 +899,12 @@ static int gm_pools_pool_finish(gm_pools_t *p, gm_pools_pool_t *pool)
 		pool->utilization_peak = util_peak;
 	}
 	pool->idle_bytes_mean = (double)idle / (double)n;
-	if (pool->peak_capacity > pool->peak)
-		pool->idle_bytes_at_peak = (pool->peak_capacity - pool->peak) * pool->object_size;
+	if (pool->peak_capacity > pool->peak) {
+		/* saturated, as the savings below: a game can declare any sizes */
+		unsigned __int128 b = (unsigned __int128)(pool->peak_capacity - pool->peak) *
+		                      pool->object_size;
+		pool->idle_bytes_at_peak = b > UINT64_MAX ? UINT64_MAX : (uint64_t)b;
+	}
 	pool->overflows_per_frame = (double)pool->overflows / (double)n;
 	pool->overflow_frame_fraction = (double)pool->overflow_frames / (double)n;
 	end_ns = gm_pools_mark_ns(p, pool->last_frame);

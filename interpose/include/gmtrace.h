@@ -79,7 +79,11 @@ typedef struct gmtrace_budget_violation {
 	uint64_t limit_bytes;
 	uint64_t size;  /* bytes requested (0 at a frame end) */
 	uint64_t asset; /* asset being allocated for (0: none) */
-	int failed;     /* 1 if the allocation failed */
+	/* 1 if gmtrace failed the allocation (strict mode). In soft mode a
+	 * block the node's heap cannot serve goes to the process's allocator,
+	 * which may still fail it (a request of 1 PiB): 0 here, NULL for the
+	 * game, a failed-allocation record in the capture */
+	int failed;
 } gmtrace_budget_violation_t;
 
 typedef void (*gmtrace_budget_violation_fn)(const gmtrace_budget_violation_t *v, void *user);

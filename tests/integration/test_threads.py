@@ -12,13 +12,14 @@ for the drainer thread. The run-* modes do the same under `gmtrace run`,
 whose passes take turns at the capture with the game's threads."""
 import collections
 import errno
+import json
 import resource
 import signal
 import subprocess
 
 import pytest
 
-from conftest import (assert_tally, assert_valid, captures, dump_events, fixture_line, fx, gmtrace,
+from conftest import (assert_tally, assert_valid, captures, fixture_line, fx, gmtrace,
                       preload_env, rule_tally, run_preloaded, shm_logs, summary)
 
 PER_THREAD_KEYS = ("allocations", "frees", "allocated_bytes", "freed_bytes")
@@ -71,18 +72,13 @@ def test_threads_cross_thread_frees(tmp_path, mode):
         assert t.os_tid.get(idx) == w["tid"], f"worker {index}: os_tid"
     assert sum(w["received"] for w in line["threads"]) == line["cross_thread_frees"]
 
-    # each thread's first record is its thread_start (after the wait for log
-    # room it may have had to make: a stall), and nothing of a thread is
-    # before it in time (the process record, the first thread's second, was
-    # a few us before it)
-    start = {}
-    for e in dump_events(caps[0]):
-        if e["thread"] not in start:
-            if e["type"] == "stall":
-                continue
-            assert e["type"] == "thread_start", e
-            start[e["thread"]] = e["ns"]
-        assert e["ns"] >= start[e["thread"]], e
+    # the first thread's start, then its process record, in time order (the
+    # process record was a few us before the start it follows)
+    head = [json.loads(s) for s in gmtrace("dump", "--json", "--limit", 4, caps[0]).stdout
+            .splitlines()]
+    head = [e for e in head if e["thread"] == 0 and e["type"] != "stall"]
+    assert [e["type"] for e in head[:2]] == ["thread_start", "process"], head
+    assert head[1]["ns"] >= head[0]["ns"], head
 
     # the blocks live at exit are the kept ones (the largest live blocks: the
     # runtime's are smaller), each on the thread that made it

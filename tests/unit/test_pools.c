@@ -896,6 +896,8 @@ Test(pools, sizing_saturates_for_absurd_figures)
 	cr_assert_eq(feed(p, &l), 0);
 	cr_expect_eq(pool_named(p, "huge")->resize_saves_bytes, INT64_MAX);
 	cr_expect_eq(pool_named(p, "tiny")->resize_saves_bytes, INT64_MIN);
+	/* and the idle bytes at the peak at the uint64 one, not wrapped */
+	cr_expect_eq(pool_named(p, "huge")->idle_bytes_at_peak, UINT64_MAX);
 	gm_pools_free(p);
 	evs_free(&l);
 }
