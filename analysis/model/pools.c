@@ -901,8 +901,8 @@ static int gm_pools_pool_finish(gm_pools_t *p, gm_pools_pool_t *pool)
 	pool->idle_bytes_mean = (double)idle / (double)n;
 	if (pool->peak_capacity > pool->peak) {
 		/* saturated, as the savings below: a game can declare any sizes */
-		unsigned __int128 b = (unsigned __int128)(pool->peak_capacity - pool->peak) *
-		                      pool->object_size;
+		unsigned __int128 b =
+		        (unsigned __int128)(pool->peak_capacity - pool->peak) * pool->object_size;
 		pool->idle_bytes_at_peak = b > UINT64_MAX ? UINT64_MAX : (uint64_t)b;
 	}
 	pool->overflows_per_frame = (double)pool->overflows / (double)n;
