@@ -846,6 +846,19 @@ static int gm_budget_owned_here(void)
 	return gm_context_asset_now && __atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE);
 }
 
+/* A reservation an evictor's C++ exception would leave behind: the bank-full
+ * evictions below run while it is held. */
+typedef struct gm_budget_held {
+	uint32_t idx;
+	int64_t bytes; /* 0: none held */
+} gm_budget_held_t;
+
+static void gm_budget_held_end(gm_budget_held_t *h)
+{
+	if (h->bytes)
+		gm_budget_add(h->idx, -h->bytes, 1, NULL);
+}
+
 void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int zero)
 {
 	uint32_t idx = node - 1;
@@ -871,7 +884,11 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	}
 	p = gm_heap_alloc((unsigned)b->heap, n, align, zero);
 	/* the bank is full (fragmentation counts, as on the device): evict at
-	 * least the bytes asked for, try again, a few rounds at most */
+	 * least the bytes asked for, try again, a few rounds at most; an
+	 * evictor that throws takes the reservation back with it */
+	gm_budget_held_t held __attribute__((cleanup(gm_budget_held_end))) = {idx, 0};
+	if (!p)
+		held.bytes = (int64_t)want;
 	for (int round = 0; !p && !gm_budget_evicting && round < 8; round++) {
 		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
 		int64_t goal = live - (int64_t)want; /* live holds the reservation already */
@@ -880,6 +897,7 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 		if (!p && __atomic_load_n(&b->live, __ATOMIC_ACQUIRE) >= live)
 			break; /* nothing left to evict */
 	}
+	held.bytes = 0; /* returned: the code below settles the reservation */
 	if (!p) {
 		gm_budget_add(idx, -(int64_t)want, 1, NULL);
 		gm_budget_violation(t, idx, gm_budget_heap_full, n, b->hard,

@@ -150,7 +150,7 @@ GMTRACE_API void gmtrace_tag_push(const char *name)
 	gm_thread_t *t = &gm_thread_self;
 	uint32_t id = gm_context_tag_id(t, name);
 	/* a NULL or empty name is one null_name, not also an unknown tag */
-	gm_context_tag_push(t, id == 0 && (!name || !*name) ? GM_CONTEXT_NO_TAG : id);
+	gm_context_tag_push_said(t, id, id == 0 && (!name || !*name));
 }
 
 GMTRACE_API void gmtrace_tag_push_id(uint32_t tag)

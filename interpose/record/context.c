@@ -191,15 +191,15 @@ uint32_t gm_context_tag_id(gm_thread_t *t, const char *name)
 	return 0;
 }
 
-void gm_context_tag_push(gm_thread_t *t, uint32_t tag)
+void gm_context_tag_push_said(gm_thread_t *t, uint32_t tag, int said)
 {
 	gm_context_stack_t *c = &gm_context_self;
 	gm_tag_t *def;
 	if (tag == 0 || tag > GM_TAG_MAX ||
 	    !(def = __atomic_load_n(&gm_tag_by_id[tag], __ATOMIC_ACQUIRE))) {
 		/* an id nobody interned: push "no tag" so the pop still pairs
-		 * (GM_CONTEXT_NO_TAG: a name already refused, said once) */
-		if (tag != GM_CONTEXT_NO_TAG)
+		 * (said: a name already refused, reported once) */
+		if (!said)
 			gm_context_valid(t, tag, gm_valid_unknown_tag, 0);
 		tag = 0;
 	} else {
@@ -212,6 +212,11 @@ void gm_context_tag_push(gm_thread_t *t, uint32_t tag)
 	}
 	c->tags[c->ntags++] = tag;
 	gm_context_update(t);
+}
+
+void gm_context_tag_push(gm_thread_t *t, uint32_t tag)
+{
+	gm_context_tag_push_said(t, tag, 0);
 }
 
 void gm_context_tag_pop(gm_thread_t *t)

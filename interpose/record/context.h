@@ -65,10 +65,11 @@ uint64_t gm_context_asset_limit(void);
 /* Interned id of a tag name (0 for NULL/empty, with a validation record). */
 uint32_t gm_context_tag_id(gm_thread_t *t, const char *name);
 /* Push tag (an id nobody interned is an unknown_tag validation, and "no
- * tag" is pushed so the pop pairs); GM_CONTEXT_NO_TAG pushes "no tag" with
- * no validation, for a name gm_context_tag_id refused and said already. */
-#define GM_CONTEXT_NO_TAG UINT32_MAX
+ * tag" is pushed so the pop pairs); with said, an unknown id is pushed as
+ * "no tag" without the validation: a name gm_context_tag_id refused and
+ * reported already. */
 void gm_context_tag_push(gm_thread_t *t, uint32_t tag);
+void gm_context_tag_push_said(gm_thread_t *t, uint32_t tag, int said);
 void gm_context_tag_pop(gm_thread_t *t);
 
 uint64_t gm_context_asset_load_begin(gm_thread_t *t, const char *name, const char *type);

@@ -23,6 +23,7 @@
  *                         end): the unload still happens
  *   10 tag_underflow      tag_pop() with no tag pushed    tag_underflow
  *   11 unknown_tag        tag_push_id(777777), tag_pop()  unknown_tag (the pop pairs)
+ *  11b unknown_tag_max    the same with UINT32_MAX        unknown_tag
  *   12 detach_mismatch    detach of a resident asset      detach_mismatch
  *                         this thread never attached
  *   13 load_end_twice     load_end(v, 1) a second time    bad_state, b=1 (resident)
@@ -33,7 +34,7 @@
  * and get load_end, as a game that does not know its name was refused.
  * Then the fixture checks that gmtrace still works: tag "after" and asset
  * "after" (data) with one block FX_SIZE(1), unloaded (its block freed).
- * Expected: 15 validation records, 2 allocations (k = 1 and 2), 2 frees.
+ * Expected: 16 validation records, 2 allocations (k = 1 and 2), 2 frees.
  * Not covered: stack_overflow (needs more than the internal nesting depth).
  */
 #define _GNU_SOURCE
@@ -127,6 +128,9 @@ int main(void)
 	gmtrace_tag_push_id(777777);
 	gmtrace_tag_pop();
 	as_did("unknown_tag", "unknown_tag", 777777, -1);
+	gmtrace_tag_push_id(UINT32_MAX); /* a game's "unset" id */
+	gmtrace_tag_pop();
+	as_did("unknown_tag_max", "unknown_tag", UINT32_MAX, -1);
 
 	as_quick_load(&as_detached);
 	gmtrace_asset_detach(as_detached.id);

@@ -27,8 +27,16 @@
  *    FX_SIZE(7) bytes is allocated outside any asset: its tag must be
  *    "world" (the evictor's neutral scope is gone).
  *
- * JSON: sizes {...}, soft {...}, cache {...} with what was seen, and the
- * verdicts (bu_common.h).
+ * 4. "bank" (only when GMTRACE_BUDGETS defines it: hard 4 MiB, capacity
+ *    4 MiB, LRU, type "slab"): slabs of 512 KiB, 1 MiB, 512 KiB, 1 MiB and
+ *    512 KiB, then the first and third unloaded: 2.5 MiB live, room for
+ *    1.5 MiB by the count but no 1.5 MiB hole in the bank. Loading 1.5 MiB
+ *    evicts for room in the bank while its reservation is held, and the
+ *    evictor throws (the game catches it): the reservation goes with the
+ *    exception, so after everything is unloaded the bank's live bytes are 0.
+ *
+ * JSON: sizes {...}, soft {...}, cache {...}, bank {...} (when run) with
+ * what was seen, and the verdicts (bu_common.h).
  */
 #include <cerrno>
 #include <cstdint>
@@ -233,6 +241,79 @@ static void bu_cache(void)
 	fx_json_close('}');
 }
 
+/* ---- 4. a throw while a reservation is held ------------------------------------ */
+
+static void *bu_slab[8];
+static uint64_t bu_slab_id[8];
+static int bu_slab_throws = 1;
+
+static void bu_slab_evict(uint64_t asset, void *)
+{
+	if (bu_slab_throws) {
+		bu_slab_throws = 0;
+		throw std::runtime_error("the evictor failed");
+	}
+	for (int k = 0; k < 8; k++)
+		if (bu_slab_id[k] == asset && bu_slab[k]) {
+			gmtrace_asset_unload_begin(asset);
+			bu_free(bu_slab[k]);
+			bu_slab[k] = NULL;
+			gmtrace_asset_unload_end(asset);
+		}
+}
+
+static int bu_slab_load(int k, size_t size)
+{
+	static const char *const names[8] = {"s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"};
+	int caught = 0;
+	bu_slab_id[k] = gmtrace_asset_load_begin(names[k], "slab");
+	try {
+		bu_slab[k] = bu_malloc(size);
+	} catch (const std::runtime_error &) {
+		caught = 1;
+	}
+	gmtrace_asset_load_end(bu_slab_id[k], bu_slab[k] != NULL);
+	return caught;
+}
+
+static void bu_slab_unload(int k)
+{
+	if (!bu_slab[k])
+		return;
+	gmtrace_asset_unload_begin(bu_slab_id[k]);
+	bu_free(bu_slab[k]);
+	bu_slab[k] = NULL;
+	gmtrace_asset_unload_end(bu_slab_id[k]);
+}
+
+static void bu_bank(void)
+{
+	uint32_t node = gmtrace_budget_find("bank");
+	int caught;
+	if (!node)
+		return; /* run without the budget file */
+	FX_CHECK(gmtrace_budget_evictor(node, bu_slab_evict, NULL) == 0, "bank evictor");
+	bu_slab_load(0, BU_KIB(512));
+	bu_slab_load(1, BU_MIB(1));
+	bu_slab_load(2, BU_KIB(512));
+	bu_slab_load(3, BU_MIB(1));
+	bu_slab_load(4, BU_KIB(512));
+	bu_slab_unload(0);
+	bu_slab_unload(2);
+	int64_t before = bu_live(node);
+	caught = bu_slab_load(5, BU_KIB(1536));
+	int64_t after = bu_live(node);
+	for (int k = 0; k < 8; k++)
+		bu_slab_unload(k);
+	bu_expect("bank: nothing left counted", 0, bu_live(node));
+	fx_json_open("bank", '{');
+	fx_json_i64("caught", caught);
+	fx_json_i64("live_before", before);
+	fx_json_i64("live_after_throw", after);
+	fx_json_i64("live_end", bu_live(node));
+	fx_json_close('}');
+}
+
 int main(void)
 {
 	fx_name = "bu_edges";
@@ -241,6 +322,7 @@ int main(void)
 	bu_sizes();
 	bu_soft();
 	bu_cache();
+	bu_bank();
 	bu_json_verdicts();
 	return fx_json_write(1) == 0 ? 0 : 1;
 }

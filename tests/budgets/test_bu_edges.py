@@ -68,6 +68,28 @@ def test_evictor_that_throws(edges):
     assert not [e for e in events if e["type"] == "budget_violation" and e["node"] == 3]
 
 
+BANK_YAML = """nodes:
+  - name: bank
+    hard: 4M
+    capacity: 4M
+    policy: lru
+    types: [slab]
+"""
+
+
+def test_throw_while_a_reservation_is_held(tmp_path):
+    """The bank has the room by its count but no hole large enough: the
+    evictions for room in the heap run while the block's reservation is
+    held, and the evictor's exception takes it back."""
+    budgets = tmp_path / "bank.yaml"
+    budgets.write_text(BANK_YAML)
+    r = run("edges", tmp_path / "run", env={"GMTRACE_BUDGETS": str(budgets)})
+    verdicts_ok(r.line)
+    b = r.line["bank"]
+    assert (b["caught"], b["live_before"], b["live_after_throw"], b["live_end"]) == \
+        (1, 5 * MIB // 2, 5 * MIB // 2, 0), b
+
+
 def test_scopes_after_the_exception(edges):
     """The block allocated right after the caught exception is the game's
     tag "world" and no asset's: the evictor's neutral scope is gone."""
