@@ -246,7 +246,7 @@ typedef enum gm_valid {
 	gm_valid_unknown_pool = 12,      /* a pool id never created, or destroyed */
 	gm_valid_pool_underflow = 13,    /* a=pool: more objects released than acquired (in
 	                                    use below zero at two frame ends in a row),
-	                                    b = how many; in use counts from 0 again */
+	                                    b = how many; once per stretch below zero */
 	gm_valid_evictor_no_progress = 14, /* a=asset: its evictor reclaimed nothing,
 	                                      b = bytes the asset was holding */
 	gm_valid_unknown_node = 15,        /* a budget node id or name nobody defined */

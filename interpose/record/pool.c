@@ -20,12 +20,15 @@ static struct {
 } gm_pool_defs[GM_POOL_MAX]; /* to define the pools again in a fork child's capture */
 static int64_t gm_pool_in_use[GM_POOL_MAX]; /* all threads, at the last frame end */
 /* Releases with no acquire: a pool whose objects in use, summed over the
- * threads, stay below zero at two frame ends in a row gets one
- * pool_underflow validation and its count is taken as 0 from then on (the
- * bias). One frame end is not enough: the sum reads the threads one after
+ * threads, are below zero at two frame ends in a row gets one
+ * pool_underflow validation (and no other until the sum is back at zero or
+ * more). One frame end is not enough: the sum reads the threads one after
  * the other, and an object acquired on one thread and released on another
- * meanwhile can make it -1 for that moment. */
-static int64_t gm_pool_bias[GM_POOL_MAX];
+ * meanwhile can make it -1 for that moment. The records never say less
+ * than 0 in use; the counts themselves are left as the game's calls made
+ * them, so a reading that was such a moment changes nothing after it.
+ * gm_pool_short: 0 not below zero at the last frame end, 1 below once,
+ * 2 below and said. */
 static uint8_t gm_pool_short[GM_POOL_MAX];
 static uint32_t gm_pool_next = 1;
 __thread gm_pool_tls_t gm_pool_self __attribute__((tls_model("initial-exec")));
@@ -206,16 +209,13 @@ void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
 	for (p = 1; p < npools; p++) {
 		int64_t peak;
 		uint64_t extra[6];
-		in_use[p] += gm_pool_bias[p];
 		if (in_use[p] >= 0) {
 			gm_pool_short[p] = 0;
-		} else if (!gm_pool_short[p]) {
-			gm_pool_short[p] = 1;
-			in_use[p] = 0;
 		} else {
-			under[p] = -in_use[p]; /* its record follows the pool_frame ones */
-			gm_pool_bias[p] -= in_use[p];
-			gm_pool_short[p] = 0;
+			if (gm_pool_short[p] == 1)
+				under[p] = -in_use[p]; /* said after the pool_frame records */
+			if (gm_pool_short[p] < 2)
+				gm_pool_short[p]++;
 			in_use[p] = 0;
 		}
 		if (!moved[p])
@@ -256,7 +256,6 @@ void gm_pool_reset(void)
 			memset(gm_pool_threads[i], 0, 2 * GM_POOL_MAX * sizeof(gm_pool_acc_t));
 	}
 	memset(gm_pool_in_use, 0, sizeof(gm_pool_in_use));
-	memset(gm_pool_bias, 0, sizeof(gm_pool_bias));
 	memset(gm_pool_short, 0, sizeof(gm_pool_short));
 	gm_pool_nthreads = 0;
 	/* the fork child's only thread: its counters start again */

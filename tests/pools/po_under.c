@@ -7,8 +7,9 @@
  * Frame 3 acquires 1, frame 4 releases it. gmtrace never reports a
  * negative count: frame 1's pool_frame says 0 in use; at frame 2's end the
  * count is below zero for the second frame end in a row, so one
- * pool_underflow validation (b = 1) follows, and from then on the pool
- * counts from 0: 1 in use after frame 3, 0 after frame 4.
+ * pool_underflow validation (b = 1) follows. The counts stay the game's:
+ * 0 in use after frame 3, -1 (shown as 0) after frame 4, the first frame
+ * end of a new stretch below zero, which says nothing yet.
  */
 #define _GNU_SOURCE
 #include "po_common.h"
