@@ -54,7 +54,7 @@ static void gm_run_usage(FILE *f)
 	        "Run PROGRAM with libgmtrace preloaded and write one capture per process\n"
 	        "(PROGRAM, and the processes it starts: launcher scripts, helpers).\n"
 	        "\n"
-	        "  --output PATTERN   capture path; %%p = pid, %%e = program (default ./%%e.%%p.gmt);\n"
+	        "  --output PATTERN   capture path; %%p = pid, %%e = program, %%%% = %% (default ./%%e.%%p.gmt);\n"
 	        "                     a relative one is from this folder, wherever the game goes\n"
 	        "  --no-follow        record only the first process\n"
 	        "  --no-compact       leave blocks stored raw under load as they are\n"
@@ -463,15 +463,24 @@ int gm_cmd_run(int argc, char **argv)
 		 * whatever folder the game or its launcher script moves to:
 		 * the pattern is made absolute here, not in each process */
 		const char *o = getenv("GMTRACE_OUTPUT");
-		char cwd[PATH_MAX], full[PATH_MAX];
+		char cwd[PATH_MAX], full[2 * PATH_MAX];
 		if (!o || !*o)
 			o = "%e.%p.gmt";
 		if (o[0] == '.' && o[1] == '/')
 			o += 2;
-		if (o[0] != '/' && getcwd(cwd, sizeof(cwd)) &&
-		    snprintf(full, sizeof(full), "%s/%s", strcmp(cwd, "/") ? cwd : "", o) <
-		            (int)sizeof(full))
-			setenv("GMTRACE_OUTPUT", full, 1);
+		if (o[0] != '/' && getcwd(cwd, sizeof(cwd))) {
+			/* the folder's own % signs are no pattern: %% */
+			size_t len = 0;
+			for (const char *c = strcmp(cwd, "/") ? cwd : ""; *c && len < PATH_MAX;
+			     c++) {
+				if (*c == '%')
+					full[len++] = '%';
+				full[len++] = *c;
+			}
+			if (len < PATH_MAX && snprintf(full + len, sizeof(full) - len, "/%s", o) <
+			                              (int)(sizeof(full) - len))
+				setenv("GMTRACE_OUTPUT", full, 1);
+		}
 	}
 	setenv("LD_PRELOAD", preload, 1);
 	setenv("GMTRACE_ANNOUNCE_DIR", dir, 1);

@@ -260,7 +260,7 @@ static void gm_session_program(char *out, size_t cap)
 	}
 }
 
-/* Expand %p (pid) and %e (program name) in pattern. */
+/* Expand %p (pid), %e (program name) and %% (one %) in pattern. */
 static int gm_session_expand(char *out, size_t cap, const char *pattern)
 {
 	size_t len = 0;
@@ -277,6 +277,9 @@ static int gm_session_expand(char *out, size_t cap, const char *pattern)
 			p++;
 		} else if (p[0] == '%' && p[1] == 'e') {
 			rc = gm_support_append(out, cap, &len, *base ? base : "program");
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			rc = gm_support_append(out, cap, &len, "%");
 			p++;
 		} else {
 			rc = gm_support_append(out, cap, &len, one);

@@ -15,7 +15,7 @@ const gm_option_row_t gm_options_table[] = {
         {"enabled", gm_opt_bool, "1", NULL, GM_OPT_OFF(enabled), 0,
          "record this process (0: the library only forwards calls)", 0},
         {"output", gm_opt_string, "./%e.%p.gmt", NULL, GM_OPT_OFF(output), GM_OPT_CAP(output),
-         "capture file; %p is the pid, %e the program name", 0},
+         "capture file; %p is the pid, %e the program name, %% one %", 0},
         {"level", gm_opt_choice, "events", "events|frames", GM_OPT_OFF(level), 0,
          "what is recorded: events (every allocation and free) or frames (per-frame totals)", 0},
         {"stacks", gm_opt_uint, "0", NULL, GM_OPT_OFF(stacks), 0,

@@ -192,3 +192,10 @@ def test_relative_output_is_from_where_run_started(tmp_path):
     assert r.returncode == 0, r.stderr
     assert len(list((tmp_path / "rel").glob("*.gmt*"))) == 2
     assert list(sub.iterdir()) == []
+    # a % in the folder's name is the folder's, not a pattern; %% is one %
+    odd = tmp_path / "100%perf"
+    odd.mkdir()
+    r = run(odd, "--output", "x%%%p.gmt", "--", "/bin/true")
+    assert r.returncode == 0, r.stderr
+    got = [p.name for p in odd.iterdir()]
+    assert len(got) == 1 and got[0].startswith("x%") and got[0][2:-4].isdigit(), got
