@@ -433,13 +433,9 @@ static int gm_budget_add(uint32_t idx, int64_t n, int force, int32_t *over)
 		}
 		(void)now;
 	}
-	/* peaks only once the whole chain took the bytes: a reservation an
-	 * ancestor refused was never live. A forced add (a soft node let over
-	 * its hard limit, a size settled) waits for the block to be served:
-	 * gm_budget_peaks then, so a block no allocator could serve (a 1 PiB
-	 * request) never shows as a peak. */
-	if (n > 0 && !force)
-		gm_budget_peaks(idx);
+	/* no peak here: a reservation the heap then cannot serve (a bank
+	 * with no hole that large, a 1 PiB request) was never live; the
+	 * callers take the peaks once the block is served (gm_budget_peaks) */
 	return 0;
 }
 
@@ -865,7 +861,6 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	gm_budget_node_t *b = &gm_budget_nodes[idx];
 	void *p;
 	size_t usable, want = n;
-	int forced;
 	/* no allocator serves more than PTRDIFF_MAX bytes: the process's own
 	 * fails the call as it would without gmtrace (and the byte counts,
 	 * signed, never see such a size) */
@@ -875,7 +870,7 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	 * class (5 MiB + 1 takes 6 MiB), not only the bytes asked for */
 	if (b->heap >= 0 && (usable = gm_heap_size_for(n, align)) > n && usable <= PTRDIFF_MAX)
 		want = usable;
-	if ((forced = gm_budget_reserve(t, idx, (int64_t)want, (int64_t)want, n, 0)) < 0)
+	if (gm_budget_reserve(t, idx, (int64_t)want, (int64_t)want, n, 0) < 0)
 		return NULL;
 	if (b->heap < 0) {
 		/* a node without a heap of its own: counted, served as usual */
@@ -911,8 +906,7 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	usable = gm_heap_usable(p);
 	if (usable != want)
 		gm_budget_add(idx, (int64_t)usable - (int64_t)want, 1, NULL);
-	if (forced || usable > want)
-		gm_budget_peaks(idx);
+	gm_budget_peaks(idx);
 	gm_budget_freed_here -= (int64_t)usable;
 	if (gm_budget_owned_here())
 		gm_owner_note((uintptr_t)p, gm_context_asset_now->id, n);
@@ -928,10 +922,10 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 	int64_t old = (int64_t)gm_heap_usable(p);
 	int64_t grow = (want >= n && want <= PTRDIFF_MAX ? (int64_t)want : (int64_t)n) - old;
 	uint64_t owner, owned;
-	int noted, forced = 0;
+	int noted;
 	void *q;
 	if (grow > 0 && n <= PTRDIFF_MAX &&
-	    (forced = gm_budget_reserve(t, idx, grow, old + grow, n, GM_BUDGET_VIOL_REALLOC)) < 0)
+	    gm_budget_reserve(t, idx, grow, old + grow, n, GM_BUDGET_VIOL_REALLOC) < 0)
 		return NULL;
 	noted = gm_owner_take((uintptr_t)p, &owner, &owned);
 	q = gm_heap_realloc(p, n);
@@ -950,7 +944,7 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 	}
 	/* settle on the real sizes */
 	gm_budget_add(idx, (int64_t)gm_heap_usable(q) - old - (grow > 0 ? grow : 0), 1, NULL);
-	if (forced || (int64_t)gm_heap_usable(q) - old > (grow > 0 ? grow : 0))
+	if ((int64_t)gm_heap_usable(q) > old)
 		gm_budget_peaks(idx);
 	gm_budget_freed_here -= (int64_t)gm_heap_usable(q) - old;
 	if (gm_budget_owned_here()) {

@@ -33,7 +33,9 @@
  *    1.5 MiB by the count but no 1.5 MiB hole in the bank. Loading 1.5 MiB
  *    evicts for room in the bank while its reservation is held, and the
  *    evictor throws (the game catches it): the reservation goes with the
- *    exception, so after everything is unloaded the bank's live bytes are 0.
+ *    exception, so after everything is unloaded the bank's live bytes are 0;
+ *    its peak is the 3.5 MiB the five slabs took, not the 4 MiB of the
+ *    reservation the bank could not serve.
  *
  * JSON: sizes {...}, soft {...}, cache {...}, bank {...} (when run) with
  * what was seen, and the verdicts (bu_common.h).
@@ -311,6 +313,9 @@ static void bu_bank(void)
 	fx_json_i64("live_before", before);
 	fx_json_i64("live_after_throw", after);
 	fx_json_i64("live_end", bu_live(node));
+	/* the 1.5 MiB reservation the bank could not serve is no peak: the
+	 * most ever served is the five slabs, 3.5 MiB */
+	fx_json_i64("peak", bu_node_now(node).peak);
 	fx_json_close('}');
 }
 

@@ -88,6 +88,7 @@ def test_throw_while_a_reservation_is_held(tmp_path):
     b = r.line["bank"]
     assert (b["caught"], b["live_before"], b["live_after_throw"], b["live_end"]) == \
         (1, 5 * MIB // 2, 5 * MIB // 2, 0), b
+    assert b["peak"] == 7 * MIB // 2, b
 
 
 def test_scopes_after_the_exception(edges):
