@@ -122,9 +122,12 @@ static int gm_pf_texture_like(const char *type)
 static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_node_t *n, char *buf,
                          size_t cap)
 {
-	const gm_platforms_snap_t *sn = &n->at_peak; /* advice is about the peak */
+	/* advice is about the peak: its excess is the peak's own; what was
+	 * there is the snapshot nearest below it (taken again each time the
+	 * peak grew by 1/32 of the limit) */
+	const gm_platforms_snap_t *sn = &n->at_peak;
 	char e[32], s[32], l[32], a[32];
-	int64_t excess = sn->live - (int64_t)n->limit;
+	int64_t excess = n->peak - (int64_t)n->limit;
 	const char *type = NULL;
 	size_t len = 0, i, k = 0;
 	int64_t sum = 0;
