@@ -40,7 +40,9 @@ static void gm_cmd_platforms_usage(FILE *f)
 	           "\n"
 	           "  --json          one JSON object (analysis/README.md, \"platforms --json\")\n"
 	           "  --check NAMES   exit 1 unless the capture fits every bank of these\n"
-	           "                  platforms and their memory available to a game\n"
+	           "                  platforms and their memory available to a game (and,\n"
+	           "                  for the platform the game ran under, none of its\n"
+	           "                  allocations failed)\n"
 	           "  --list          the profiles on the search path and where they are\n"
 	           "  --help          this text\n"
 	           "\n"
@@ -694,10 +696,22 @@ int gm_cmd_platforms(int argc, char **argv)
 				continue;
 			for (i = 0; i < set.n; i++) {
 				const gm_platforms_profile_t *pp = gm_platforms_profile(m, i);
-				if (strcmp(pp->p->path, want) == 0 && !pp->fits) {
+				const gm_platforms_host_t *h = gm_platforms_host(m);
+				if (strcmp(pp->p->path, want) != 0)
+					continue;
+				if (!pp->fits) {
 					fprintf(stderr,
 					        "gmtrace platforms: the capture does not fit %s\n",
 					        pp->p->name);
+					rc = GM_CMD_FAIL;
+				} else if (h->failed_allocs &&
+				           strcmp(h->ran_under, pp->p->name) == 0) {
+					/* by its counts it fits, but it ran under that
+					 * platform and allocations failed there */
+					fprintf(stderr,
+					        "gmtrace platforms: the game ran under %s and %llu "
+					        "allocations failed\n",
+					        pp->p->name, (unsigned long long)h->failed_allocs);
 					rc = GM_CMD_FAIL;
 				}
 			}

@@ -595,6 +595,8 @@ static char cap[160], out[1 << 18], err[8192];
  *     (33.1 MiB) and all banks together (44.1 MiB) too; a failed 64 MiB
  *     allocation
  * with a host record, two pressure samples and the platform it ran under. */
+static const char *cap_ran_under = "dev"; /* the platform record's, with a host */
+
 static void cap_game(int with_host)
 {
 	static recs_t r;
@@ -602,7 +604,7 @@ static void cap_game(int with_host)
 	uint64_t p1[6] = {1234, 50, 0, 777, 0, 0}, p2[6] = {99, 10, 0, 777, 0, 0};
 	memset(&r, 0, sizeof(r));
 	if (with_host) {
-		r_name(&r, gm_rec_platform, 0, "dev", NULL);
+		r_name(&r, gm_rec_platform, 0, cap_ran_under, NULL);
 		rec_next(&r, gm_rec_host, 5,
 		         GM_HOST_CG_MAX | GM_HOST_RLIMIT_AS | GM_HOST_MEM_TOTAL |
 		                 GM_HOST_OVERCOMMIT,
@@ -773,6 +775,14 @@ Test(platforms_cmd, check_fails_only_for_a_platform_the_capture_does_not_fit)
 	cr_expect_eq(PF("--check", "ps5,gamecube", cap), GM_CMD_FAIL);
 	cr_expect(strstr(err, "no platform profile 'gamecube'"), "%s", err);
 	cr_expect_str_eq(out, "");
+	/* ps5 fits by the counts, but the game ran under it and an allocation
+	 * failed there: a gate must not pass it */
+	cap_ran_under = "ps5";
+	cap_game(1);
+	cap_ran_under = "dev";
+	cr_expect_eq(PF("--check", "ps5", cap), GM_CMD_FAIL, "%s", out);
+	cr_expect_str_eq(err,
+	                 "gmtrace platforms: the game ran under ps5 and 1 allocations failed\n");
 }
 
 Test(platforms_cmd, bad_arguments_and_profiles_are_one_clear_error)
