@@ -31,6 +31,7 @@
 #include "analysis/report/json.h"
 #include "analysis/report/text.h"
 #include "cmd.h"
+#include "interpose/budget/budgetfile.h"
 #include "platforms/host.h"
 #include "platforms/profile.h"
 
@@ -279,6 +280,30 @@ static void gm_run_describe(const char *path, uint64_t *records, uint64_t *bytes
 	close(fd);
 }
 
+/* --budgets FILE (or GMTRACE_BUDGETS): read before the game starts, as a
+ * platform profile is: a broken file is one clear error here, not a game
+ * that runs unbudgeted behind one warning (and a budgets --check that
+ * passes for want of nodes); the game gets the file's absolute path, so
+ * it finds it from whatever folder it moves to. Under a platform the
+ * profile's budgets are the ones (the library says the file is ignored). */
+static int gm_run_budgets(void)
+{
+	static gm_budget_def_t defs[GM_BUDGET_MAX_NODES];
+	const char *path = getenv("GMTRACE_BUDGETS"), *platform = getenv("GMTRACE_PLATFORM");
+	char real[PATH_MAX], err[600];
+	int n = 0, strict = 0;
+	if (!path || !*path || (platform && *platform))
+		return 0;
+	if (gm_budgetfile_load(path, defs, GM_BUDGET_MAX_NODES, &n, &strict, err, sizeof(err)) !=
+	    0) {
+		fprintf(stderr, "gmtrace run: --budgets: %s\n", err);
+		return -1;
+	}
+	if (realpath(path, real))
+		setenv("GMTRACE_BUDGETS", real, 1);
+	return 0;
+}
+
 /* --platform NAME (or GMTRACE_PLATFORM): find and check the profile before
  * the game starts, so a typo is one clear error here rather than a warning
  * inside the game; the game gets the profile's absolute path. */
@@ -423,7 +448,7 @@ int gm_cmd_run(int argc, char **argv)
 			setenv(env, v, 1);
 		}
 	}
-	if (gm_run_platform() != 0)
+	if (gm_run_platform() != 0 || gm_run_budgets() != 0)
 		return GM_CMD_USAGE;
 	if (i >= argc || !argv[i][0]) {
 		fprintf(stderr, "gmtrace run: no program given\n");

@@ -131,8 +131,8 @@ int gm_yaml_size(gm_yaml_t *y, const yaml_node_t *v, const char *what, uint64_t 
 
 	if (!gm_yaml_is_text(v) || gm_options_parse_size(gm_yaml_text(v), out) != 0)
 		return gm_yaml_fail(y, gm_yaml_line(v),
-		                    "expected a size for %s (bytes, or with K/M/G or "
-		                    "KiB/MiB/GiB), got %s",
+		                    "expected a size for %s (bytes, or with K/M/G/T or "
+		                    "KiB/MiB/GiB/TiB), got %s",
 		                    what, gm_yaml_show(v, shown, sizeof(shown)));
 	if (*out == 0)
 		return gm_yaml_fail(y, gm_yaml_line(v), "expected a size above zero for %s", what);

@@ -199,3 +199,23 @@ def test_relative_output_is_from_where_run_started(tmp_path):
     assert r.returncode == 0, r.stderr
     got = [p.name for p in odd.iterdir()]
     assert len(got) == 1 and got[0].startswith("x%") and got[0][2:-4].isdigit(), got
+
+
+def test_a_broken_budget_file_starts_nothing(tmp_path):
+    """As a broken platform profile does: one line naming the file, the line
+    and what was expected, exit 2, no game run and no capture (it used to run
+    the game unbudgeted, and budgets --check then passed)."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("nodes:\n  - name: x\n    hard: lots\n")
+    marker = tmp_path / "ran"
+    r = run(tmp_path, "--budgets", bad, "--", "/bin/sh", "-c", f"touch {marker}")
+    assert r.returncode == 2, r.stderr
+    assert r.stderr == (f"gmtrace run: --budgets: {bad}:3: expected a size for hard (bytes, "
+                        "or with K/M/G/T or KiB/MiB/GiB/TiB), got 'lots'\n")
+    assert not marker.exists() and captures(tmp_path) == []
+    # a good one, relative, is found by the game from another folder
+    (tmp_path / "good.yaml").write_text("nodes:\n  - name: x\n    hard: 1M\n")
+    sub = tmp_path / "game"
+    sub.mkdir()
+    r = run(tmp_path, "--budgets", "good.yaml", "--", "/bin/sh", "-c", f"cd {sub} && exec /bin/true")
+    assert r.returncode == 0 and "running without budgets" not in r.stderr, r.stderr

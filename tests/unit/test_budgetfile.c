@@ -231,13 +231,13 @@ static const struct {
         {"nodes:\n  - name: a\n    parent:\n", 0, "3: expected a non-empty parent name"},
         /* sizes */
         {"nodes:\n  - name: a\n\n    soft: 12X\n", 0,
-         "4: expected a size for soft (bytes, or with K/M/G or KiB/MiB/GiB), got '12X'"},
+         "4: expected a size for soft (bytes, or with K/M/G/T or KiB/MiB/GiB/TiB), got '12X'"},
         {"nodes:\n  - name: a\n    hard:\n", 0,
-         "3: expected a size for hard (bytes, or with K/M/G or KiB/MiB/GiB), got nothing"},
+         "3: expected a size for hard (bytes, or with K/M/G/T or KiB/MiB/GiB/TiB), got nothing"},
         {"nodes:\n  - name: a\n    target: [1M]\n", 0,
-         "3: expected a size for target (bytes, or with K/M/G or KiB/MiB/GiB), got a list"},
+         "3: expected a size for target (bytes, or with K/M/G/T or KiB/MiB/GiB/TiB), got a list"},
         {"nodes:\n  - name: a\n    soft: -1M\n", 0,
-         "3: expected a size for soft (bytes, or with K/M/G or KiB/MiB/GiB), got '-1M'"},
+         "3: expected a size for soft (bytes, or with K/M/G/T or KiB/MiB/GiB/TiB), got '-1M'"},
         {"nodes:\n  - name: a\n    hard: 0\n", 0, "3: expected a size above zero for hard"},
         {"nodes:\n  - name: a\n    hard: 200M\n    soft: 300M\n", 0,
          "4: expected soft <= hard, got soft 300M > hard 200M"},
@@ -292,7 +292,7 @@ static const struct {
          "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
          "got 'x%'"},
         {"nodes:\n  - name: a\n    capacity: 1.5\n", 0,
-         "3: expected a size for capacity (bytes, or with K/M/G or KiB/MiB/GiB), got '1.5'"},
+         "3: expected a size for capacity (bytes, or with K/M/G/T or KiB/MiB/GiB/TiB), got '1.5'"},
         {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 40.5.5%\n", 0,
          "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
          "got '40.5.5%'"},

@@ -203,7 +203,7 @@ static const struct {
          "4: expected a size in physical"},
         {"name: dev\ntitle: x\nfamily: pc\nphysical: {size: 1GiB, " SRC "}\n"
          "available: {size: lots, " SRC "}\nbanks: []\n",
-         "5: expected a size for available (bytes, or with K/M/G or KiB/MiB/GiB), got 'lots'"},
+         "5: expected a size for available (bytes, or with K/M/G/T or KiB/MiB/GiB/TiB), got 'lots'"},
         {"name: dev\ntitle: x\nfamily: pc\nphysical: {size: 1GiB, source: [a]}\n"
          "available: {size: 1GiB, " SRC "}\nbanks: []\n",
          "4: expected a source of physical, got a list"},
