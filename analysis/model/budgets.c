@@ -420,6 +420,11 @@ static int gm_budgets_validation(gm_budgets_t *m, const gm_event_t *ev, uint64_t
 		break;
 	case gm_valid_unknown_node:
 		break;
+	case gm_valid_node_redefined:
+		/* the node defined again (a platform's, say): its own */
+		found = ev->a ? gm_budgets_map_find(&m->node_map, ev->a) : NULL;
+		node = found ? *found : GM_BUDGETS_NONE;
+		break;
 	default:
 		return 0;
 	}
@@ -821,6 +826,8 @@ const char *gm_budgets_valid_name(unsigned code)
 		return "unknown_node";
 	case gm_valid_no_evictor:
 		return "no_evictor";
+	case gm_valid_node_redefined:
+		return "node_redefined";
 	default:
 		return "unknown";
 	}

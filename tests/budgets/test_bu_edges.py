@@ -39,6 +39,10 @@ def test_defined_again(edges):
     assert got == [(1, 16 * MIB), (1, 8 * MIB)]
     lines = [s for s in r.stderr.decode().splitlines() if "defined already" in s]
     assert len(lines) == 1 and '"sizes"' in lines[0], r.stderr
+    # gmtrace budgets lists them with the node's name
+    rep = gmtrace_json("budgets", "--json", r.capture)
+    assert [(v["code"], v["detail"]) for v in rep["validations"]] == \
+        [("node_redefined", 16 * MIB), ("node_redefined", 8 * MIB)], rep["validations"]
 
 
 def test_failed_huge_request_is_no_peak(edges):
