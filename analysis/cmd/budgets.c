@@ -164,7 +164,8 @@ static void gm_cmd_budgets_violation_text(const gm_cmd_budgets_out_t *o,
 	       gm_cmd_budgets_at(at, sizeof(at), o, v->ns), gm_budgets_event_name(v->event),
 	       gm_cmd_budgets_bytes(l, sizeof(l), v->live, 0),
 	       gm_text_size(lim, sizeof(lim), v->limit),
-	       gm_cmd_budgets_bytes(over, sizeof(over), v->live - (int64_t)v->limit, 1),
+	       gm_cmd_budgets_bytes(over, sizeof(over),
+	                            v->live + (int64_t)v->requested - (int64_t)v->limit, 1),
 	       gm_text_size(req, sizeof(req), v->requested));
 	if (tag)
 		gm_text_quote(stdout, tag, strlen(tag));
