@@ -274,7 +274,17 @@ def _name(s):
 _I32 = (-(1 << 31), (1 << 31) - 1)
 _U32 = (0, (1 << 32) - 1)
 _U64 = (0, _U64_MAX)
+_POOL_BOUNDS = (0, 1 << 40)
 _warned = set()
+
+
+def _callable(fn, what):
+    """True when fn can be called (or is None: removes a callback); else
+    False after _bad (one line on stderr, the call ignored)."""
+    if fn is None or callable(fn):
+        return True
+    _bad(what, fn, "a function or None")
+    return False
 
 
 def _bad(what, value, expected):
@@ -296,8 +306,11 @@ def _bad(what, value, expected):
 
 def _whole(value, what, bounds=_U64):
     """value as an int within bounds (an int, or a float with no fraction),
-    or None after _bad."""
+    or None after _bad. A bool is not a number here: True as an asset id
+    or a size is a mistake."""
     lo, hi = bounds
+    if isinstance(value, bool):
+        return _bad(what, value, "a whole number from %d to %d" % (lo, hi))
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     elif not isinstance(value, int):
@@ -345,9 +358,14 @@ def level(which):
     """Switch what is recorded from now on: "events" (every allocation and
     free) or "frames" (per-frame totals), or LEVEL_EVENTS/LEVEL_FRAMES.
     Returns True when switched (False: unknown level, or without gmtrace)."""
-    lv = _LEVELS.get(which, which) if isinstance(which, str) else which
-    if not isinstance(lv, int) or lv not in (LEVEL_EVENTS, LEVEL_FRAMES):
-        return False
+    if isinstance(which, str):
+        lv = _LEVELS.get(which)
+        if lv is None:  # an unknown name: False, as Budget.policy's
+            return False
+    else:
+        lv = _whole(which, "level", (LEVEL_EVENTS, LEVEL_FRAMES))
+        if lv is None:
+            return False
     return _level_set(lv) == 0
 
 
@@ -356,8 +374,9 @@ def level(which):
 
 class _Tag:
     """A tag scope: pushes on enter, pops on exit; as a decorator, wraps a
-    function in the scope. Holds no per-use state, so one object serves
-    every thread and any nesting."""
+    function in the scope (a generator function: each step of its body, as
+    the body runs at next(), not at the call). Holds no per-use state, so
+    one object serves every thread and any nesting."""
     __slots__ = ("id", "name")
 
     def __init__(self, name, tag_id):
@@ -374,7 +393,40 @@ class _Tag:
 
     def __call__(self, fn):
         import functools
+        import inspect
         tid = self.id
+
+        if inspect.isgeneratorfunction(fn):
+            # a generator's body runs at each next(), not at the call: the
+            # tag is pushed around each step it makes
+            @functools.wraps(fn)
+            def tagged_steps(*args, **kwargs):
+                gen = fn(*args, **kwargs)
+                sent, thrown = None, None
+                while True:
+                    _tag_push_id(tid)
+                    try:
+                        if thrown is not None:
+                            exc, thrown = thrown, None
+                            value = gen.throw(exc)
+                        else:
+                            value = gen.send(sent)
+                    except StopIteration as stop:
+                        return stop.value
+                    finally:
+                        _tag_pop()
+                    try:
+                        sent = yield value
+                    except GeneratorExit:
+                        _tag_push_id(tid)
+                        try:
+                            gen.close()
+                        finally:
+                            _tag_pop()
+                        raise
+                    except BaseException as e:  # thrown in: on to the body
+                        sent, thrown = None, e
+            return tagged_steps
 
         @functools.wraps(fn)
         def tagged(*args, **kwargs):
@@ -594,8 +646,10 @@ class Pool:
         self.name = name
         self.id = 0
         if _fns:
-            size = _whole(object_size, "Pool object_size")
-            cap = _whole(capacity, "Pool capacity")
+            # a pool of more than a TiB of objects, or of objects of more
+            # than a TiB, is a mistake (the reports would say exabytes)
+            size = _whole(object_size, "Pool object_size", _POOL_BOUNDS)
+            cap = _whole(capacity, "Pool capacity", _POOL_BOUNDS)
             if size is not None and cap is not None:
                 self.id = _pool_create(_name(name), size, cap)
 
@@ -610,7 +664,7 @@ class Pool:
             _pool_release(self.id, 1 if to_pool else 0)
 
     def resize(self, capacity):
-        cap = _whole(capacity, "Pool.resize") if self.id else None
+        cap = _whole(capacity, "Pool.resize", _POOL_BOUNDS) if self.id else None
         if cap is not None:
             _pool_resize(self.id, cap)
 
@@ -755,7 +809,7 @@ class Budget:
 
     def evictor(self, fn):
         """fn(asset_id) unloads one asset of this node (None removes it)."""
-        if not self.id:
+        if not self.id or not _callable(fn, "Budget.evictor fn"):
             return False
         cb = _evict_callback(fn) if fn is not None else None
         _hold(("node", self.id), cb)
@@ -765,8 +819,10 @@ class Budget:
     def evictor_type(asset_type, fn):
         """fn(asset_id) unloads assets of this type, whatever their node
         (takes precedence over the node's evictor; None removes it)."""
-        if not _fns:
+        if not _fns or not _callable(fn, "Budget.evictor_type fn"):
             return False
+        if not isinstance(asset_type, (str, bytes)):
+            return _bad("Budget.evictor_type asset_type", asset_type, "a type name") or False
         cb = _evict_callback(fn) if fn is not None else None
         _hold(("type", asset_type), cb)
         return _budget_evictor_type(_name(asset_type), cb or _EVICT_NONE, None) == 0
@@ -830,7 +886,7 @@ def spike_callback(fn):
     """fn(spike) for every frame over the spike limits (GMTRACE_SPIKE_*), on
     the thread that ended the frame; spike is a dict (frame, reasons,
     allocations, allocated_bytes, alloc_ns, limit_*). None removes it."""
-    if _spike_callback is _noop:
+    if _spike_callback is _noop or not _callable(fn, "spike_callback fn"):
         return False
     if fn is None:
         _spike_callback(_SPIKE_NONE, None)
@@ -855,7 +911,7 @@ def budget_violation_callback(fn):
     violation is a dict (node, event: over_soft | over_hard | failed |
     heap_full, name, live_bytes, limit_bytes, size, asset, failed). None
     removes it. Returns False without gmtrace (or an older one)."""
-    if _violation_callback is _noop:
+    if _violation_callback is _noop or not _callable(fn, "budget_violation_callback fn"):
         return False
     if fn is None:
         _violation_callback(_VIOLATION_NONE, None)

@@ -43,6 +43,11 @@ def main():
         "pool_negative": lambda: gmtrace.Pool("misuse/neg", -1, -1).id,
         "define_text": lambda: gmtrace.Budget.define("misuse/b", soft="1M").id,
         "level_huge": lambda: gmtrace.level(1 << 32),
+        "level_bool": lambda: gmtrace.level(True),
+        "pool_huge": lambda: gmtrace.Pool("misuse/huge", (1 << 64) - 1, (1 << 64) - 1).id,
+        "evictor_type_list": lambda: gmtrace.Budget.evictor_type(["texture"], lambda a: None),
+        "spike_not_callable": lambda: gmtrace.spike_callback(5),
+        "violation_not_callable": lambda: gmtrace.budget_violation_callback("x"),
     }
     for name, call in calls.items():
         for _ in range(2):

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from e2e_support import MODULE_DIR, dump, run_script, script
+from e2e_support import MODULE_DIR, dump, gmtrace_json, run_script, script
 
 sys.path.insert(0, str(MODULE_DIR))
 import gmtrace  # noqa: E402  (not preloaded here: the no-op module)
@@ -199,7 +199,11 @@ MISUSES = {
     "extra_none": ("Asset.extra_bytes", None), "extra_negative": ("Asset.extra_bytes", None),
     "priority_text": ("Asset.priority", None), "priority_huge": ("Asset.priority", None),
     "pool_none": ("Pool object_size", 0), "pool_negative": ("Pool object_size", 0),
-    "define_text": ("Budget.define soft", 0), "level_huge": (None, False),
+    "define_text": ("Budget.define soft", 0), "level_huge": ("level", False),
+    "level_bool": ("level", False), "pool_huge": ("Pool object_size", 0),
+    "evictor_type_list": ("Budget.evictor_type asset_type", False),
+    "spike_not_callable": ("spike_callback fn", False),
+    "violation_not_callable": ("budget_violation_callback fn", False),
 }
 
 
@@ -226,3 +230,31 @@ def test_bad_arguments_never_raise(tmp_path, preload):
     # only the call with an integer of another type (__index__) went through
     extra = dump(run.capture, {"asset_extra"})
     assert [e["bytes"] for e in extra] == [4096], extra
+
+
+GEN_GAME = """\
+import json, sys
+sys.path.insert(0, %r)
+import gmtrace
+
+@gmtrace.tag("gen/body")
+def chunks():
+    for i in range(3):
+        yield bytearray(300000 + 4096 * i)  # allocated at next(), not at the call
+
+got = [len(c) for c in chunks()]
+print(json.dumps({"chunks": got}), flush=True)
+"""
+
+
+def test_a_tagged_generator_tags_its_body(tmp_path):
+    """@gmtrace.tag on a generator function: what the body allocates at
+    each next() is under the tag (it was pushed and popped at the call,
+    before the body ran)."""
+    game = tmp_path / "gen_game.py"
+    game.write_text(GEN_GAME % str(MODULE_DIR))
+    run = run_script(game, [], tmp_path / "run")
+    assert run.line["chunks"] == [300000, 304096, 308192]
+    tags = {t["tag"]: t for t in gmtrace_json("assets", "--json", run.capture)["tags"]}
+    assert "gen/body" in tags, sorted(tags)
+    assert tags["gen/body"]["allocated_bytes"] >= 300000 + 304096 + 308192, tags["gen/body"]
