@@ -73,6 +73,22 @@ static int gm_budgetfile_find(const gm_budgetfile_ctx_t *ctx, const char *name)
 	return -1;
 }
 
+/* 1 when def's parent chain reaches the node named name. */
+static int gm_budgetfile_under(const gm_budgetfile_ctx_t *ctx, const gm_budget_def_t *def,
+                               const char *name)
+{
+	const char *p = def->parent;
+	for (int hops = 0; *p && hops <= ctx->ndefs; hops++) {
+		int k;
+		if (strcmp(p, name) == 0)
+			return 1;
+		if ((k = gm_budgetfile_find(ctx, p)) < 0)
+			return 0;
+		p = ctx->defs[k].parent;
+	}
+	return 0;
+}
+
 /* A limit: a size, or a share of the parent's hard limit ("40%", "12.5%"),
  * kept in shares until the node is complete (the parent may come later in
  * the mapping). idx: 0 soft, 1 hard, 2 target. */
@@ -277,10 +293,15 @@ static int gm_budgetfile_node(gm_budgetfile_ctx_t *ctx, const yaml_node_t *node)
 		                    "expected target <= soft, got target %s > soft %s",
 		                    gm_yaml_text(vals[gm_budgetfile_key_target]),
 		                    gm_yaml_text(vals[gm_budgetfile_key_soft]));
-	/* a tag or type bound to two nodes: only one could serve it */
-	for (i = ctx->first; i < ctx->ndefs; i++) {
+	/* a tag or type bound to two nodes: only one could serve it. A
+	 * profile's bank (i < first) may bind what a node under it binds too
+	 * (the node refines it), not what a node under another bank binds:
+	 * that bank would never see it */
+	for (i = 0; i < ctx->ndefs; i++) {
 		const gm_budget_def_t *o = &ctx->defs[i];
 		int a, b;
+		if (i < ctx->first && gm_budgetfile_under(ctx, def, o->name))
+			continue;
 		for (a = 0; a < def->ntags; a++)
 			for (b = 0; b < o->ntags; b++)
 				if (strcmp(def->tags[a], o->tags[b]) == 0)

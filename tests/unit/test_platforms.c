@@ -301,8 +301,8 @@ Test(platforms, a_bank_over_its_capacity_makes_the_platform_unfit)
 static gm_platform_t order; /* large: static */
 
 /* main (default) and gpu banks; "icons" binds ui/icons before "ui" binds
- * the shorter ui; texture is bound twice (the last wins: vram2); ui has no
- * hard limit. */
+ * the shorter ui; texture is bound to vram2, mesh to vram1 (a type bound to
+ * two banks is an error of the profile); ui has no hard limit. */
 static void load_order(void)
 {
 	char p[160], err[512];
@@ -315,7 +315,7 @@ static void load_order(void)
 	      "physical: {size: 64MiB, source: test}\navailable: {size: 48MiB, source: test}\n"
 	      "banks:\n"
 	      "  - name: main\n    default: true\n    capacity: {size: 32MiB, source: test}\n"
-	      "  - name: vram1\n    capacity: {size: 8MiB, source: test}\n    types: [texture]\n"
+	      "  - name: vram1\n    capacity: {size: 8MiB, source: test}\n    types: [mesh]\n"
 	      "  - name: vram2\n    capacity: {size: 8MiB, source: test}\n    types: [texture]\n"
 	      "budget:\n"
 	      "  - name: icons\n    parent: main\n    hard: 1MiB\n    tags: [ui/icons]\n"
@@ -334,7 +334,7 @@ enum {
 	O_UI
 };
 
-Test(platforms, the_longest_prefix_and_the_last_type_binding_win_whatever_the_order)
+Test(platforms, the_longest_prefix_wins_whatever_the_order)
 {
 	const gm_platform_t *list[2];
 	feed_t f;
@@ -362,7 +362,7 @@ Test(platforms, the_longest_prefix_and_the_last_type_binding_win_whatever_the_or
 	cr_expect_eq(pp->nodes[O_ICONS].live, 100, "ui/icons beats ui, though ui comes later");
 	cr_expect_eq(pp->nodes[O_UI].live, 200);
 	cr_expect_eq(pp->nodes[O_MAIN].live, 300, "the children count in their bank");
-	cr_expect_eq(pp->nodes[O_VRAM2].live, 300, "the last texture binding");
+	cr_expect_eq(pp->nodes[O_VRAM2].live, 300, "texture's bank");
 	cr_expect_eq(pp->nodes[O_VRAM1].live, 0);
 	cr_expect_eq(pp->nodes[O_UI].limit, 0);
 	cr_expect_eq(pp->nodes[O_UI].frames_over, 0, "no limit: never over");

@@ -171,6 +171,13 @@ static const struct {
               "budget:\n  - name: tex\n    parent: a\n    hard: 150%\n",
          "12: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
          "got '150%'"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n    types: [tex]\n"
+              "  - name: b\n    capacity: {size: 1MiB, " SRC "}\n    types: [tex]\n",
+         "12: expected each type bound to one bank, got 'tex' bound to 'a' already"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n    types: [tex]\n"
+              "  - name: b\n    capacity: {size: 1MiB, " SRC "}\n    default: true\n"
+              "budget:\n  - name: t\n    parent: b\n    types: [tex]\n",
+         "16: expected each type bound to one node, got 'tex' bound to 'a' already"},
         {HEAD "banks: []\n", "6: expected banks to be a list of banks, got a list"},
         {HEAD "banks: main\n", "6: expected banks to be a list of banks, got 'main'"},
         {"- dev\n", "1: expected a mapping with name, title, family, physical, available and "
