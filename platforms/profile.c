@@ -192,6 +192,11 @@ static int gm_platform_bank(gm_yaml_t *y, const yaml_node_t *node, gm_platform_t
 	if (!seen[gm_bank_key_capacity])
 		return gm_yaml_fail(y, gm_yaml_line(node), "expected a capacity in bank '%s'",
 		                    b->name);
+	if (b->capacity.bytes > GM_BUDGET_MAX_CAPACITY)
+		return gm_yaml_fail(
+		        y, gm_yaml_line(seen[gm_bank_key_capacity]),
+		        "expected a bank of at most 64GiB (a bank's heap), got %llu bytes",
+		        (unsigned long long)b->capacity.bytes);
 	if (p->physical.bytes && b->capacity.bytes > p->physical.bytes)
 		return gm_yaml_fail(
 		        y, gm_yaml_line(seen[gm_bank_key_capacity]),

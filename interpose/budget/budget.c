@@ -249,8 +249,9 @@ static uint32_t gm_budget_define_in(gm_thread_t *t, const char *name, const char
 	 * jemalloc's own metadata (it takes the first 2 MiB) nor fragmentation
 	 * makes a node fail before its limits. A platform's bank sets a real
 	 * capacity: then fragmentation counts as on the device. */
-	b->capacity = capacity && capacity < (1ull << 36) ? capacity : 1ull << 36;
-	if (gm_heap_reserve(GM_HEAP_MAX, 1ull << 36) == 0 &&
+	b->capacity =
+	        capacity && capacity < GM_BUDGET_MAX_CAPACITY ? capacity : GM_BUDGET_MAX_CAPACITY;
+	if (gm_heap_reserve(GM_HEAP_MAX, GM_BUDGET_MAX_CAPACITY) == 0 &&
 	    gm_heap_create(idx, b->capacity) == 0) {
 		b->heap = (int)idx;
 		gm_budget_heap_node[idx] = (uint8_t)idx;

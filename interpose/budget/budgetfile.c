@@ -272,6 +272,10 @@ static int gm_budgetfile_node(gm_budgetfile_ctx_t *ctx, const yaml_node_t *node)
 		return gm_yaml_fail(ctx->y, gm_yaml_line(node), "expected a name in every node");
 	if (gm_budgetfile_resolve(ctx, def, &shares))
 		return -1;
+	if (def->capacity > GM_BUDGET_MAX_CAPACITY)
+		return gm_yaml_fail(ctx->y, gm_yaml_line(keys[gm_budgetfile_key_capacity]),
+		                    "expected a capacity of at most 64GiB (a bank's heap), got %s",
+		                    gm_yaml_text(vals[gm_budgetfile_key_capacity]));
 	/* a node with a capacity (a memory bank) never holds more than it */
 	if (def->capacity && def->hard > def->capacity)
 		return gm_yaml_fail(ctx->y, gm_yaml_line(keys[gm_budgetfile_key_hard]),

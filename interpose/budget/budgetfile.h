@@ -38,6 +38,9 @@
 #include "../support/yamlfile.h"
 
 #define GM_BUDGET_MAX_NODES 64
+/* A node's heap is one slot of the range gmtrace reserves: a memory bank
+ * (capacity) holds at most this much. */
+#define GM_BUDGET_MAX_CAPACITY (1ull << 36)
 #define GM_BUDGET_MAX_BINDS 16
 
 typedef struct gm_budget_def {

@@ -291,6 +291,8 @@ static const struct {
         {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: x%\n", 0,
          "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
          "got 'x%'"},
+        {"nodes:\n  - name: a\n    capacity: 100GiB\n", 0,
+         "3: expected a capacity of at most 64GiB (a bank's heap), got 100GiB"},
         {"nodes:\n  - name: a\n    capacity: 1.5\n", 0,
          "3: expected a size for capacity (bytes, or with K/M/G/T or KiB/MiB/GiB/TiB), got '1.5'"},
         {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 40.5.5%\n", 0,

@@ -178,6 +178,10 @@ static const struct {
               "  - name: b\n    capacity: {size: 1MiB, " SRC "}\n    default: true\n"
               "budget:\n  - name: t\n    parent: b\n    types: [tex]\n",
          "16: expected each type bound to one node, got 'tex' bound to 'a' already"},
+        {"name: dev\ntitle: x\nfamily: pc\nphysical: {size: 200GiB, " SRC "}\n"
+         "available: {size: 200GiB, " SRC "}\n"
+         "banks:\n  - name: a\n    capacity: {size: 100GiB, " SRC "}\n",
+         "8: expected a bank of at most 64GiB (a bank's heap), got 107374182400 bytes"},
         {HEAD "banks: []\n", "6: expected banks to be a list of banks, got a list"},
         {HEAD "banks: main\n", "6: expected banks to be a list of banks, got 'main'"},
         {"- dev\n", "1: expected a mapping with name, title, family, physical, available and "
