@@ -482,6 +482,10 @@ def tag(name):
     if name is not None and not isinstance(name, (str, bytes)):
         _bad("tag", name, "a name (str or bytes)")
         return _NULL_TAG
+    if name is not None and ("\0" in name if isinstance(name, str) else b"\0" in name):
+        # C would stop at the NUL and merge it with the shorter tag
+        _bad("tag", name, "a name without NUL characters")
+        return _NULL_TAG
     t = _tags.get(name)
     if t is None:
         t = _Tag(name, _tag_id(_name(name)))
@@ -768,6 +772,12 @@ class Budget:
         lo = _whole(soft, "Budget.define soft")
         hi = _whole(hard, "Budget.define hard")
         if lo is None or hi is None:
+            return cls(0, name)
+        if hi and lo > hi:  # as a budgets file says: soft <= hard
+            _bad("Budget.define soft", lo, "a soft limit at most the hard one (%d)" % hi)
+            return cls(0, name)
+        if parent is not None and not _budget_find(_name(parent)):
+            _bad("Budget.define parent", parent, "a node defined before")
             return cls(0, name)
         return cls(_budget_define(_name(name), _name(parent), lo, hi), name)
 
