@@ -73,7 +73,8 @@ const gm_option_row_t gm_options_table[] = {
         {"drain_help", gm_opt_choice, "auto", "auto|always|off", GM_OPT_OFF(drain_help), 0,
          "game threads drain their own records: auto while no core is free for the drainer, always, or off",
          0},
-        {"quiet", gm_opt_bool, "0", NULL, GM_OPT_OFF(quiet), 0, "no start/stop messages on stderr",
+        {"quiet", gm_opt_bool, "0", NULL, GM_OPT_OFF(quiet), 0,
+         "no start/stop messages from the library on stderr (gmtrace run still lists the captures)",
          0},
 };
 const size_t gm_options_count = sizeof(gm_options_table) / sizeof(gm_options_table[0]);
