@@ -392,8 +392,6 @@ static void gm_budget_max(int64_t *where, int64_t v)
 		;
 }
 
-/* Add n bytes to idx and its ancestors. Unless force, stop at the first
- * node that would go over its hard limit: undo, set *over, return -1. */
 /* The live bytes of idx and its ancestors now, as their peaks. */
 static void gm_budget_peaks(uint32_t idx)
 {
@@ -406,6 +404,8 @@ static void gm_budget_peaks(uint32_t idx)
 	}
 }
 
+/* Add n bytes to idx and its ancestors. Unless force, stop at the first
+ * node that would go over its hard limit: undo, set *over, return -1. */
 static int gm_budget_add(uint32_t idx, int64_t n, int force, int32_t *over)
 {
 	int32_t i, j;
@@ -804,10 +804,9 @@ static int gm_budget_room_possible(int32_t over, int64_t n)
  * hard limit refuses, evicts under it and tries again: another thread may
  * take the room freed in between, so it goes on while something evictable
  * is left under the node (being evicted by another thread counts: its
- * bytes come), 64 rounds at most. Returns 0 reserved, 1 reserved over the
- * limit after an over_hard violation (soft mode: the peaks wait for the
- * block, gm_budget_peaks), or -1 with errno ENOMEM after a failed
- * violation (strict mode). */
+ * bytes come), 64 rounds at most. Returns 0 reserved (in soft mode over the
+ * limit after an over_hard violation), or -1 with errno ENOMEM after a
+ * failed violation (strict mode). */
 static int gm_budget_reserve(gm_thread_t *t, uint32_t idx, int64_t grow, int64_t block, size_t n,
                              unsigned vflags)
 {
@@ -832,7 +831,7 @@ static int gm_budget_reserve(gm_thread_t *t, uint32_t idx, int64_t grow, int64_t
 	gm_budget_violation(t, (uint32_t)over, gm_budget_over_hard, n, gm_budget_nodes[over].hard,
 	                    vflags);
 	gm_budget_add(idx, grow, 1, NULL);
-	return 1;
+	return 0;
 }
 
 /* Whether a block served now belongs to the thread's current asset: there
@@ -917,11 +916,11 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 {
 	uint32_t idx = gm_budget_heap_node[gm_heap_of(p)];
-	/* the new block's size class, as gm_budget_alloc reserves (0: past
+	/* the new block's size class, as gm_budget_alloc reserves (n past
 	 * the largest, which the heap refuses below) */
 	size_t want = n <= PTRDIFF_MAX ? gm_heap_size_for(n, 0) : 0;
-	int64_t old = (int64_t)gm_heap_usable(p);
-	int64_t grow = (want >= n && want <= PTRDIFF_MAX ? (int64_t)want : (int64_t)n) - old;
+	int64_t old = (int64_t)gm_heap_usable(p), now;
+	int64_t grow = (int64_t)(want >= n && want <= PTRDIFF_MAX ? want : n) - old;
 	uint64_t owner, owned;
 	int noted;
 	void *q;
@@ -944,10 +943,11 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 		return NULL;
 	}
 	/* settle on the real sizes */
-	gm_budget_add(idx, (int64_t)gm_heap_usable(q) - old - (grow > 0 ? grow : 0), 1, NULL);
-	if ((int64_t)gm_heap_usable(q) > old)
+	now = (int64_t)gm_heap_usable(q);
+	gm_budget_add(idx, now - old - (grow > 0 ? grow : 0), 1, NULL);
+	if (now > old)
 		gm_budget_peaks(idx);
-	gm_budget_freed_here -= (int64_t)gm_heap_usable(q) - old;
+	gm_budget_freed_here -= now - old;
 	if (gm_budget_owned_here()) {
 		/* the block is the current asset's now (its n bytes counted by
 		 * the hook); the old one's bytes leave their owner */
