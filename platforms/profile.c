@@ -206,23 +206,14 @@ static int gm_platform_bank(gm_yaml_t *y, const yaml_node_t *node, gm_platform_t
 		        (unsigned long long)b->capacity.bytes);
 	/* a tag or type bound to two banks: only one could serve it */
 	for (int j = 0; j < p->nbanks; j++) {
-		const gm_budget_def_t *o = &p->defs[j];
-		for (int a = 0; a < d->ntypes; a++)
-			for (int k = 0; k < o->ntypes; k++)
-				if (strcmp(d->types[a], o->types[k]) == 0)
-					return gm_yaml_fail(
-					        y, gm_yaml_line(seen[gm_bank_key_types]),
-					        "expected each type bound to one bank, got "
-					        "'%s' bound to '%s' already",
-					        d->types[a], o->name);
-		for (int a = 0; a < d->ntags; a++)
-			for (int k = 0; k < o->ntags; k++)
-				if (strcmp(d->tags[a], o->tags[k]) == 0)
-					return gm_yaml_fail(
-					        y, gm_yaml_line(seen[gm_bank_key_tags]),
-					        "expected each tag bound to one bank, got "
-					        "'%s' bound to '%s' already",
-					        d->tags[a], o->name);
+		int is_type;
+		const char *both = gm_budget_def_clash(d, &p->defs[j], &is_type);
+		if (both)
+			return gm_yaml_fail(
+			        y,
+			        gm_yaml_line(seen[is_type ? gm_bank_key_types : gm_bank_key_tags]),
+			        "expected each %s bound to one bank, got '%s' bound to '%s' already",
+			        is_type ? "type" : "tag", both, p->defs[j].name);
 	}
 	gm_support_strlcpy(d->name, b->name, sizeof(d->name));
 	d->capacity = b->capacity.bytes;

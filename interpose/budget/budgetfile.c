@@ -303,28 +303,38 @@ static int gm_budgetfile_node(gm_budgetfile_ctx_t *ctx, const yaml_node_t *node)
 	 * that bank would never see it */
 	for (i = 0; i < ctx->ndefs; i++) {
 		const gm_budget_def_t *o = &ctx->defs[i];
-		int a, b;
+		const char *both;
+		int is_type;
 		if (i < ctx->first && gm_budgetfile_under(ctx, def, o->name))
 			continue;
-		for (a = 0; a < def->ntags; a++)
-			for (b = 0; b < o->ntags; b++)
-				if (strcmp(def->tags[a], o->tags[b]) == 0)
-					return gm_yaml_fail(
-					        ctx->y, gm_yaml_line(keys[gm_budgetfile_key_tags]),
-					        "expected each tag bound to one node, got '%s' bound to "
-					        "'%s' already",
-					        def->tags[a], o->name);
-		for (a = 0; a < def->ntypes; a++)
-			for (b = 0; b < o->ntypes; b++)
-				if (strcmp(def->types[a], o->types[b]) == 0)
-					return gm_yaml_fail(
-					        ctx->y, gm_yaml_line(keys[gm_budgetfile_key_types]),
-					        "expected each type bound to one node, got '%s' bound to "
-					        "'%s' already",
-					        def->types[a], o->name);
+		if ((both = gm_budget_def_clash(def, o, &is_type)) != NULL)
+			return gm_yaml_fail(
+			        ctx->y,
+			        gm_yaml_line(keys[is_type ? gm_budgetfile_key_types :
+			                                    gm_budgetfile_key_tags]),
+			        "expected each %s bound to one node, got '%s' bound to '%s' already",
+			        is_type ? "type" : "tag", both, o->name);
 	}
 	ctx->ndefs++;
 	return 0;
+}
+
+const char *gm_budget_def_clash(const gm_budget_def_t *a, const gm_budget_def_t *b, int *is_type)
+{
+	int i, j;
+	for (i = 0; i < a->ntags; i++)
+		for (j = 0; j < b->ntags; j++)
+			if (strcmp(a->tags[i], b->tags[j]) == 0) {
+				*is_type = 0;
+				return a->tags[i];
+			}
+	for (i = 0; i < a->ntypes; i++)
+		for (j = 0; j < b->ntypes; j++)
+			if (strcmp(a->types[i], b->types[j]) == 0) {
+				*is_type = 1;
+				return a->types[i];
+			}
+	return NULL;
 }
 
 /* nodes: - a non-empty list of at most ctx->max nodes. */

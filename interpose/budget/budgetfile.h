@@ -58,6 +58,11 @@ typedef struct gm_budget_def {
 	int is_default;    /* serves allocations no tag or type binds elsewhere */
 } gm_budget_def_t;
 
+/* The first tag or type a binds that b binds too (one could serve it), or
+ * NULL; *is_type says which. The one test of budget files and platform
+ * profiles' banks. */
+const char *gm_budget_def_clash(const gm_budget_def_t *a, const gm_budget_def_t *b, int *is_type);
+
 /* Parse the file at path into defs (at most max); *n gets the number of
  * nodes and *strict the file's mode (0 soft, 1 strict). Returns 0, or -1
  * with one line in err: "<path>:<line>: <what was expected>" (a missing
