@@ -81,13 +81,9 @@ static int gm_recover_capture(const char *path, int force)
 		return GM_CMD_FAIL;
 	}
 	h.shm_name[sizeof(h.shm_name) - 1] = 0;
-	{
-		char shm[64];
-		snprintf(shm, sizeof(shm), "/dev/shm%s", h.shm_name);
-		if (access(shm, F_OK) != 0) {
-			printf("%s: complete, nothing to recover\n", path);
-			return GM_CMD_OK;
-		}
+	if (!gm_attach_log_present(h.shm_name)) {
+		printf("%s: complete, nothing to recover\n", path);
+		return GM_CMD_OK;
 	}
 	return gm_recover_log(h.shm_name, path, force);
 }

@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "analysis/cmd/args.h"
 #include "analysis/cmd/cmd.h"
+#include "analysis/log/attach.h"
 #include "analysis/log/reader.h"
 #include "analysis/model/live.h"
 #include "analysis/report/json.h"
@@ -323,13 +323,10 @@ static void gm_summary_text(const gm_summary_t *s, const char *error)
 		printf("damaged   %s\n", error);
 	if (s->end == gm_summary_no_end) {
 		/* recover only helps while the log is still there */
-		char shm[80];
-		snprintf(shm, sizeof(shm), "/dev/shm%s%.47s", info->shm_name[0] == '/' ? "" : "/",
-		         info->shm_name);
 		printf("ended     without an exit record: the game was killed or crashed, or its "
 		       "capture could not be written; what it did after the last block written is "
 		       "missing %s\n",
-		       info->shm_name[0] && access(shm, F_OK) == 0 ?
+		       info->shm_name[0] && gm_attach_log_present(info->shm_name) ?
 		               "(`gmtrace recover` adds what its log in /dev/shm still holds)" :
 		               "(its log is no longer in /dev/shm: recovered already, or gone "
 		               "with a restart)");
