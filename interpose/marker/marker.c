@@ -90,16 +90,12 @@ GMTRACE_API void gmtrace_frame_mark_n(const char *set)
 	if (!set || !*set) {
 		/* no name: a mistake (an unset subsystem name, say), not the main
 		 * frames, whose count it would shift: one null_name, no mark */
-		if (__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy)
-			gm_thread_put(t, gm_rec_w0(0, gm_rec_validation, gm_valid_null_name),
-			              set ? 1 : 0);
+		gm_context_valid(t, 0, gm_valid_null_name, set ? 1 : 0);
 		return;
 	}
 	id = gm_marker_set_id(set);
 	if (id == 0) {
-		if (__atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy)
-			gm_thread_put(t, gm_rec_w0(0, gm_rec_validation, gm_valid_stack_overflow),
-			              256);
+		gm_context_valid(t, 0, gm_valid_stack_overflow, 256);
 		return;
 	}
 	n = __atomic_add_fetch(&gm_marker_frames[id], 1, __ATOMIC_RELAXED);

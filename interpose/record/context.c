@@ -35,7 +35,7 @@ static int gm_context_on(gm_thread_t *t)
 	return __atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy;
 }
 
-static void gm_context_valid(gm_thread_t *t, uint64_t subject, unsigned code, uint64_t detail)
+void gm_context_valid(gm_thread_t *t, uint64_t subject, unsigned code, uint64_t detail)
 {
 	if (gm_context_on(t))
 		gm_thread_put(t, gm_rec_w0(subject, gm_rec_validation, code), detail);

@@ -62,6 +62,10 @@ void gm_context_refresh(void);
 /* Number of asset ids handed out + 1 (for scans: ids 1 .. n-1). */
 uint64_t gm_context_asset_limit(void);
 
+/* A validation record (gm_valid_t code about subject), while this process
+ * records and the thread is not inside gmtrace. */
+void gm_context_valid(gm_thread_t *t, uint64_t subject, unsigned code, uint64_t detail);
+
 /* Interned id of a tag name (0 for NULL/empty, with a validation record). */
 uint32_t gm_context_tag_id(gm_thread_t *t, const char *name);
 /* Push tag (an id nobody interned is an unknown_tag validation, and "no
