@@ -346,25 +346,33 @@ static int gm_session_create_file(void)
 	return -EEXIST;
 }
 
+/* <announce dir>/<pid><a><b> into out (cap bytes): 0, or -ENAMETOOLONG. */
+static int gm_session_announce_name(char *out, size_t cap, const char *a, const char *b)
+{
+	char num[24];
+	size_t len = 0;
+	gm_support_u64(num, (uint64_t)getpid());
+	out[0] = 0;
+	if (gm_support_append(out, cap, &len, gm_session_options.announce_dir) ||
+	    gm_support_append(out, cap, &len, "/") || gm_support_append(out, cap, &len, num) ||
+	    gm_support_append(out, cap, &len, a) || gm_support_append(out, cap, &len, b))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 /* This process records nothing: one warning, a b c, and under `gmtrace
  * run` the same words in <dir>/<pid>.off, so that the run says why the
  * program left no capture instead of guessing. */
 static void gm_session_not_recording(const char *a, const char *b, const char *c)
 {
-	char path[1200], body[1200], num[24];
-	size_t pl = 0, bl = 0;
-	const char *dir = gm_session_options.announce_dir;
+	char path[1200], body[1200];
+	size_t bl = 0;
 	int fd;
 	gm_support_warn(a, b, c);
-	if (!dir[0])
+	if (!gm_session_options.announce_dir[0] ||
+	    gm_session_announce_name(path, sizeof(path), ".off", ""))
 		return;
-	gm_support_u64(num, (uint64_t)getpid());
-	path[0] = body[0] = 0;
-	if (gm_support_append(path, sizeof(path), &pl, dir) ||
-	    gm_support_append(path, sizeof(path), &pl, "/") ||
-	    gm_support_append(path, sizeof(path), &pl, num) ||
-	    gm_support_append(path, sizeof(path), &pl, ".off"))
-		return;
+	body[0] = 0;
 	/* cut, not refused, when too long: the warning above was whole */
 	gm_support_append(body, sizeof(body) - 1, &bl, a ? a : "");
 	gm_support_append(body, sizeof(body) - 1, &bl, b ? b : "");
@@ -384,17 +392,11 @@ static void gm_session_not_recording(const char *a, const char *b, const char *c
  * segment name and the capture path; written whole, then renamed. */
 static int gm_session_announce(void)
 {
-	char tmp[1200], fin[1200], body[1200], num[24];
-	size_t tl = 0, fl = 0, bl = 0;
-	const char *dir = gm_session_options.announce_dir;
+	char tmp[1200], fin[1200], body[1200];
+	size_t tl = 0, bl = 0;
 	int fd, rc = 0;
-	gm_support_u64(num, (uint64_t)getpid());
-	tmp[0] = fin[0] = body[0] = 0;
-	if (gm_support_append(fin, sizeof(fin), &fl, dir) ||
-	    gm_support_append(fin, sizeof(fin), &fl, "/") ||
-	    gm_support_append(fin, sizeof(fin), &fl, num) ||
-	    gm_support_append(fin, sizeof(fin), &fl, gm_session_log.name + 8) ||
-	    gm_support_append(fin, sizeof(fin), &fl, ".ann"))
+	tmp[0] = body[0] = 0;
+	if (gm_session_announce_name(fin, sizeof(fin), gm_session_log.name + 8, ".ann"))
 		return -ENAMETOOLONG;
 	gm_support_append(tmp, sizeof(tmp), &tl, fin);
 	if (gm_support_append(tmp, sizeof(tmp), &tl, ".tmp"))
