@@ -92,7 +92,6 @@ int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t 
 		rc = -errno;
 		goto err;
 	}
-	rc = 0;
 	if ((rc = gm_ring_map(ring, fd, total, 1)) != 0)
 		goto err;
 	close(fd);
