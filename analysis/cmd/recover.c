@@ -18,6 +18,7 @@
 
 #include "../../interpose/log/format.h"
 #include "../log/attach.h"
+#include "../log/reader.h"
 #include "cmd.h"
 
 static void gm_recover_usage(FILE *f)
@@ -81,7 +82,7 @@ static int gm_recover_capture(const char *path, int force)
 		return GM_CMD_FAIL;
 	}
 	h.shm_name[sizeof(h.shm_name) - 1] = 0;
-	if (!gm_attach_log_present(h.shm_name)) {
+	if (!gm_reader_log_present(h.shm_name)) {
 		printf("%s: complete, nothing to recover\n", path);
 		return GM_CMD_OK;
 	}

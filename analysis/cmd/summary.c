@@ -12,7 +12,6 @@
 
 #include "analysis/cmd/args.h"
 #include "analysis/cmd/cmd.h"
-#include "analysis/log/attach.h"
 #include "analysis/log/reader.h"
 #include "analysis/model/live.h"
 #include "analysis/report/json.h"
@@ -326,7 +325,7 @@ static void gm_summary_text(const gm_summary_t *s, const char *error)
 		printf("ended     without an exit record: the game was killed or crashed, or its "
 		       "capture could not be written; what it did after the last block written is "
 		       "missing %s\n",
-		       info->shm_name[0] && gm_attach_log_present(info->shm_name) ?
+		       info->shm_name[0] && gm_reader_log_present(info->shm_name) ?
 		               "(`gmtrace recover` adds what its log in /dev/shm still holds)" :
 		               "(its log is no longer in /dev/shm: recovered already, or gone "
 		               "with a restart)");

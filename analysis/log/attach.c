@@ -116,13 +116,6 @@ long gm_attach_pass(gm_attach_t *a, int partial)
 	return got;
 }
 
-int gm_attach_log_present(const char *shm_name)
-{
-	char path[80];
-	snprintf(path, sizeof(path), "/dev/shm%s%.47s", shm_name[0] == '/' ? "" : "/", shm_name);
-	return access(path, F_OK) == 0;
-}
-
 int gm_attach_ended(const gm_attach_t *a)
 {
 	if (__atomic_load_n(&a->ring.hdr->finished, __ATOMIC_ACQUIRE))

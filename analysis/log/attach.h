@@ -41,10 +41,6 @@ void gm_attach_beat(gm_attach_t *a);
  * negative errno. */
 long gm_attach_pass(gm_attach_t *a, int partial);
 
-/* 1 if the shared-memory log named shm_name (a capture header's, "/name")
- * is still in /dev/shm: gmtrace recover can read it. */
-int gm_attach_log_present(const char *shm_name);
-
 /* 1 if the process that writes the log ended (cleanly or not). */
 int gm_attach_ended(const gm_attach_t *a);
 

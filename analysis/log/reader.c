@@ -1474,6 +1474,13 @@ const gm_reader_info_t *gm_reader_info(const gm_reader_t *r)
 }
 
 /* Unmaps the capture and frees the reader; NULL is allowed. */
+int gm_reader_log_present(const char *shm_name)
+{
+	char path[80];
+	snprintf(path, sizeof(path), "/dev/shm%s%.47s", shm_name[0] == '/' ? "" : "/", shm_name);
+	return access(path, F_OK) == 0;
+}
+
 void gm_reader_free(gm_reader_t *r)
 {
 	uint32_t t;

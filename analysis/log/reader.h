@@ -95,6 +95,10 @@ const char *gm_reader_error(const gm_reader_t *r);
 /* Facts about the capture; never NULL. */
 const gm_reader_info_t *gm_reader_info(const gm_reader_t *r);
 
+/* 1 if the shared-memory log a capture names (gm_reader_info's shm_name,
+ * "/name") is still in /dev/shm: gmtrace recover can read it. */
+int gm_reader_log_present(const char *shm_name);
+
 /* Unmaps the capture and frees everything; NULL is allowed. */
 void gm_reader_free(gm_reader_t *r);
 
