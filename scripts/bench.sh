@@ -15,6 +15,8 @@
 #   gameloop.c  F frames x 10,000 mixed allocations, some living a few frames,
 #               on 1 or 2 threads
 #   peakrss.c   runs a command and reports that process's own peak RSS
+#   clock.c     ns per read of the TSC and of clock_gettime on this machine:
+#               the events level reads the TSC once per event
 # Variants: plain; gmtrace = LD_PRELOAD=libgmtrace.so (drainer thread in the
 # game, the default); gmtrace run = `gmtrace run` drains from outside; heaptrack.
 # Instruction counts come from valgrind --tool=callgrind (perf's hardware
@@ -121,7 +123,7 @@ raw=$work/raw.txt
 : >"$raw"
 failures=0
 
-for w in pair gameloop peakrss; do
+for w in pair gameloop peakrss clock; do
 	cc -O2 -Wall -Wextra -pthread -o "$bin/$w" "scripts/bench/$w.c"
 done
 
@@ -211,6 +213,9 @@ if ((heaptrack)); then
 fi
 start=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+clock_out=$("$bin/clock")
+clock_tsc_ns=$(sed -n 's/^tsc_ns=//p' <<<"$clock_out")
+clock_mono_ns=$(sed -n 's/^mono_ns=//p' <<<"$clock_out")
 note "bench: $reps runs of each; pair $pairs pairs + $reallocs reallocs; gameloop $frames frames x $allocs_per_frame allocations"
 for ((rep = 1; rep <= reps; rep++)); do
 	note "bench: run $rep/$reps ($(($(date +%s) - start)) s)"
@@ -345,6 +350,8 @@ ring_size=${GMTRACE_RING_SIZE:-8M (default)}
 heaptrack=$( ((heaptrack)) && heaptrack --version 2>/dev/null | head -1 || echo off)
 perf_instructions=$( ((perf_ok)) && echo supported || echo 'not supported (perf stat -e instructions: <not supported>)')
 elapsed_s=$elapsed
+clock_tsc_ns=$clock_tsc_ns
+clock_mono_ns=$clock_mono_ns
 failures=$failures
 EOF
 python3 scripts/bench/report.py "$raw" "$work/meta.txt" "$out/results.txt" "$out/results.json"

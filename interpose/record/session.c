@@ -825,6 +825,11 @@ void gm_session_start(void)
 	if (!gm_session_options.enabled)
 		goto off;
 	gm_frame_configure();
+#ifdef GM_BENCH_COUNTER_CLOCK
+	gm_support_warn("a measurement build (GM_BENCH_COUNTER_CLOCK): a counter stands in for the "
+	                "clock, and the capture's times mean nothing",
+	                0, 0);
+#endif
 	n = readlink("/proc/self/exe", gm_session_exe, sizeof(gm_session_exe) - 1);
 	gm_session_exe[n > 0 ? n : 0] = 0;
 	if (gm_mem_init() != 0) {

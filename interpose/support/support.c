@@ -117,6 +117,10 @@ long gm_support_read_file(const char *path, char *buf, size_t cap)
 	return total;
 }
 
+#ifdef GM_BENCH_COUNTER_CLOCK
+__thread uint64_t gm_support_counter_clock __attribute__((tls_model("initial-exec")));
+#endif
+
 uint64_t gm_support_mono_ns(void)
 {
 	struct timespec ts;

@@ -45,11 +45,23 @@ long gm_support_read_file(const char *path, char *buf, size_t cap);
 uint64_t gm_support_mono_ns(void);
 uint64_t gm_support_real_ns(void);
 
+#ifdef GM_BENCH_COUNTER_CLOCK
+/* A measurement build only (cmake -DGM_BENCH_COUNTER_CLOCK=ON, made by
+ * scripts/bench/features.sh): a per-thread counter stands in for the TSC,
+ * to show what reading the clock costs the hooks. Its captures' times mean
+ * nothing, and the library says so when it starts. */
+extern __thread uint64_t gm_support_counter_clock __attribute__((tls_model("initial-exec")));
+static inline uint64_t gm_support_tsc(void)
+{
+	return gm_support_counter_clock += 3;
+}
+#else
 /* The time-stamp counter: not serializing, see record/thread.h for why. */
 static inline uint64_t gm_support_tsc(void)
 {
 	return __builtin_ia32_rdtsc();
 }
+#endif
 
 /* OS thread id (one syscall). */
 int gm_support_gettid(void);

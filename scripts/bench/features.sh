@@ -8,7 +8,8 @@
 # gmtrace at the events level and at the frames level, in the same run;
 # medians of REPS runs (default 3). Packing: what the drainer pays per
 # record in each packed form (scripts/bench/packbench.c). Draining: who
-# drains (DRAIN_HELP) with two game threads, and beside busy loops. Call
+# drains (DRAIN_HELP) with two game threads, and beside busy loops. Clock:
+# the hooks with a counter in place of the TSC (a build of its own). Call
 # stacks (stacks.sh): their cost beside heaptrack's. Then the feature
 # benchmarks that live
 # beside their tests, when present: pools, assets, budgets.
@@ -106,6 +107,42 @@ echo "DRAINING beside 4 busy loops (gameloop, $frames frames, $threads thread; m
 drain_runs plain "auto:GMTRACE_DRAIN_HELP=auto" "off:GMTRACE_DRAIN_HELP=off" | drain_table
 kill "${hogs[@]}" 2>/dev/null || true
 wait "${hogs[@]}" 2>/dev/null || true
+
+# What reading the clock costs the hooks: the library built again with a
+# counter in place of the TSC (GM_BENCH_COUNTER_CLOCK: a measurement build,
+# its captures' times mean nothing), beside the real one, on the pair loop
+# and the 1-thread game loop; 7 interleaved runs, medians.
+echo
+cc -O2 scripts/bench/pair.c -o "$work/pair"
+cc -O2 scripts/bench/clock.c -o "$work/clock"
+btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+if cmake -S . -B "$work/counter" -DCMAKE_BUILD_TYPE="${btype:-RelWithDebInfo}" \
+	-DGM_BENCH_COUNTER_CLOCK=ON >"$work/counter.log" 2>&1 &&
+	cmake --build "$work/counter" --target gmtrace_preload --parallel "$(nproc)" \
+		>>"$work/counter.log" 2>&1; then
+	counter=$work/counter/interpose/libgmtrace.so
+	echo "CLOCK (one thread; medians of 7 interleaved runs; counter: the library with a counter in place of the TSC)"
+	"$work/clock" | tr '\n' ' ' | awk '{ print "this machine: " $0 "(ns per read, scripts/bench/clock.c)" }'
+	declare -A clk_pair=() clk_gl=()
+	for ((r = 0; r < 7; r++)); do
+		for v in plain events counter; do
+			pre=()
+			[[ $v == events ]] && pre=(env GMTRACE_QUIET=1 GMTRACE_OUTPUT="$work/c.%p.gmt" LD_PRELOAD="$lib")
+			[[ $v == counter ]] && pre=(env GMTRACE_QUIET=1 GMTRACE_OUTPUT="$work/c.%p.gmt" LD_PRELOAD="$counter")
+			clk_pair[$v]+="$("${pre[@]}" "$work/pair" --pairs 5000000 --reallocs 0 2>/dev/null | sed -n 's/^pair_ns=//p') "
+			rm -f "$work"/*.gmt
+			clk_gl[$v]+="$("${pre[@]}" "$work/gameloop" --frames 600 --threads 1 2>/dev/null | sed -n 's/^ms_per_frame=//p') "
+			rm -f "$work"/*.gmt
+		done
+	done
+	printf '%-12s %10s %10s %10s %8s\n' variant ns/pair +ns/pair ms/frame ratio
+	for v in plain events counter; do
+		echo "$v $(printf '%s\n' ${clk_pair[$v]} | median) $(printf '%s\n' ${clk_gl[$v]} | median)"
+	done | awk 'NR == 1 { p = $2; f = $3 } { printf "%-12s %10.2f %+10.2f %10.3f %7.2fx\n", $1, $2, $2 - p, $3, $3 / f }'
+else
+	echo "CLOCK: the counter build failed, skipped ($work/counter.log):"
+	tail -5 "$work/counter.log"
+fi
 
 echo
 scripts/bench/stacks.sh "$build" "$((reps < 3 ? 3 : reps))"

@@ -144,6 +144,9 @@ def main():
     out("medians of %s runs per figure (memory: %s runs), variants interleaved run by run;"
         % (meta["reps"], meta["mem_reps"]))
     out("times are measured inside the workload (clock_gettime around the loop).")
+    out("this machine's clock: a TSC read costs %s ns (back to back, scripts/bench/clock.c), "
+        "clock_gettime %s ns;" % (meta.get("clock_tsc_ns", "?"), meta.get("clock_mono_ns", "?")))
+    out("  the events level reads the TSC once per event: twice per malloc+free pair.")
     out("gmtrace = LD_PRELOAD=libgmtrace.so, drainer thread in the game (default); "
         "gmtrace run = drained from outside.")
     out()
