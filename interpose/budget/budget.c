@@ -17,6 +17,16 @@
 #include "heap.h"
 #include "platforms/profile.h"
 
+/* An evictor and its user pointer, which a game may replace while other
+ * threads evict: set together under a sequence count (odd while being
+ * written; writers hold gm_budget_lock), so no thread ever calls one
+ * evictor with another's user pointer. */
+typedef struct gm_budget_evict {
+	uint32_t seq;
+	gmtrace_evict_fn fn;
+	void *user;
+} gm_budget_evict_t;
+
 typedef struct gm_budget_node {
 	char name[64];
 	int32_t parent; /* index, -1 for a root */
@@ -28,8 +38,7 @@ typedef struct gm_budget_node {
 	int64_t frame_peak; /* atomic max of live since the last frame end */
 	int heap;           /* heap index, -1: none */
 	uint64_t capacity;  /* of the heap: its bank */
-	gmtrace_evict_fn evictor;
-	void *evict_user;
+	gm_budget_evict_t evict;
 	uint64_t evictions, violations, failures; /* atomic */
 	int redefined_said;                       /* a different definition was warned about */
 } gm_budget_node_t;
@@ -54,8 +63,7 @@ static uint32_t gm_budget_ntag_binds;
 static struct {
 	char type[64];
 	uint8_t node; /* + 1 */
-	gmtrace_evict_fn fn;
-	void *user;
+	gm_budget_evict_t evict;
 } gm_budget_types[GM_BUDGET_TYPES];
 static uint32_t gm_budget_ntypes;
 static __thread int gm_budget_evicting __attribute__((tls_model("initial-exec")));
@@ -73,6 +81,37 @@ static void gm_budget_spin(void)
 static void gm_budget_unspin(void)
 {
 	__atomic_store_n(&gm_budget_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Set e to fn and user; the caller holds gm_budget_lock. */
+static void gm_budget_evict_set(gm_budget_evict_t *e, gmtrace_evict_fn fn, void *user)
+{
+	uint32_t seq = e->seq;
+	__atomic_store_n(&e->seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&e->fn, fn, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->user, user, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+/* e's evictor, its user pointer in *user: a pair set together. */
+static gmtrace_evict_fn gm_budget_evict_get(gm_budget_evict_t *e, void **user)
+{
+	uint32_t s0, s1;
+	gmtrace_evict_fn fn;
+	void *u;
+	for (;;) {
+		s0 = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+		fn = __atomic_load_n(&e->fn, __ATOMIC_RELAXED);
+		u = __atomic_load_n(&e->user, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s1 = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
+		if (!(s0 & 1) && s0 == s1)
+			break;
+		__builtin_ia32_pause();
+	}
+	*user = u;
+	return fn;
 }
 
 static int gm_budget_on(gm_thread_t *t)
@@ -360,8 +399,9 @@ int gm_budget_set_evictor(gm_thread_t *t, uint32_t node, gmtrace_evict_fn fn, vo
 		return -1;
 	}
 	b = &gm_budget_nodes[node - 1];
-	b->evict_user = user;
-	__atomic_store_n(&b->evictor, fn, __ATOMIC_RELEASE);
+	gm_budget_spin();
+	gm_budget_evict_set(&b->evict, fn, user);
+	gm_budget_unspin();
 	return 0;
 }
 
@@ -372,10 +412,8 @@ int gm_budget_set_type_evictor(gm_thread_t *t, const char *type, gmtrace_evict_f
 		return -1;
 	gm_budget_spin();
 	slot = gm_budget_type_slot(type);
-	if (slot >= 0) {
-		gm_budget_types[slot].user = user;
-		__atomic_store_n(&gm_budget_types[slot].fn, fn, __ATOMIC_RELEASE);
-	}
+	if (slot >= 0)
+		gm_budget_evict_set(&gm_budget_types[slot].evict, fn, user);
 	gm_budget_unspin();
 	if (slot < 0)
 		gm_budget_valid(t, 0, gm_valid_stack_overflow, GM_BUDGET_TYPES);
@@ -546,20 +584,15 @@ static gmtrace_evict_fn gm_budget_evictor_for(gm_asset_t *a, void **user)
 	uint32_t i, n = __atomic_load_n(&gm_budget_ntypes, __ATOMIC_ACQUIRE);
 	int32_t k;
 	for (i = 0; i < n; i++) {
-		gmtrace_evict_fn fn = __atomic_load_n(&gm_budget_types[i].fn, __ATOMIC_ACQUIRE);
+		gmtrace_evict_fn fn = gm_budget_evict_get(&gm_budget_types[i].evict, user);
 		if (fn && strlen(gm_budget_types[i].type) == a->type_len &&
-		    memcmp(gm_budget_types[i].type, a->text + a->name_len + 1, a->type_len) == 0) {
-			*user = gm_budget_types[i].user;
+		    memcmp(gm_budget_types[i].type, a->text + a->name_len + 1, a->type_len) == 0)
 			return fn;
-		}
 	}
 	for (k = (int32_t)a->node - 1; k >= 0; k = gm_budget_nodes[k].parent) {
-		gmtrace_evict_fn fn =
-		        __atomic_load_n(&gm_budget_nodes[k].evictor, __ATOMIC_ACQUIRE);
-		if (fn) {
-			*user = gm_budget_nodes[k].evict_user;
+		gmtrace_evict_fn fn = gm_budget_evict_get(&gm_budget_nodes[k].evict, user);
+		if (fn)
 			return fn;
-		}
 	}
 	return NULL;
 }

@@ -15,7 +15,9 @@
  * realloc), both ends written, block published in the table, load end,
  * touch. A monitor thread takes node snapshots in a loop and
  * ends a frame every 64 snapshots (frame ends evict too: soft limit),
- * until the loaders are done. The stress test runs it with a smaller budget
+ * until the loaders are done; between snapshots it replaces stream's
+ * evictor with the other of two, each with a user pointer of its own (a
+ * game swapping evictors while others evict). The stress test runs it with a smaller budget
  * and more threads.
  *
  * Checks:
@@ -26,7 +28,8 @@
  *   - at the end (threads joined): stream's and chunks' live bytes == held
  *     == 448 KiB x chunks in the table == the bytes of the snapshot's
  *     resident chunk assets; every chunk's snapshot state matches the table;
- *     evictions counted by gmtrace == evictor calls; no failure.
+ *     evictions counted by gmtrace == evictor calls; no failure; no
+ *     evictor called with the other evictor's user pointer.
  *
  * Reported, not checked (the test decides): held (the fixture's own count
  * of chunk bytes it holds: added after malloc returns, taken away before
@@ -37,7 +40,8 @@
  * JSON: threads, loads_per_thread, chunk_bytes, hard_limit, chunks_hard,
  * evictions, node_evictions, resident, held, live_stream, live_chunks,
  * snapshot_resident_bytes, max_live_seen, max_excess, over_limit_snapshots,
- * snapshots, frames, double_evictions, held_over_limit, max_held,
+ * snapshots, frames, double_evictions, evictor_swaps, wrong_user,
+ * held_over_limit, max_held,
  * violations (over_soft and over_hard together), failures, verdicts.
  */
 #define _GNU_SOURCE
@@ -87,10 +91,25 @@ static void bu_watch(void)
 	               live >= 0 && live <= (int64_t)(bu_hard + bu_nthreads * BU_CHUNK));
 }
 
+/* Two evictors, each with a user pointer of its own, which the monitor
+ * swaps all the time: an evictor must never be called with the other's. */
+static int bu_user_a, bu_user_b;
+static uint64_t bu_swaps, bu_wrong_user; /* atomic */
+
+static void bu_evict(uint64_t asset, void *user);
+
+static void bu_evict_b(uint64_t asset, void *user)
+{
+	if (user != &bu_user_b)
+		__atomic_add_fetch(&bu_wrong_user, 1, __ATOMIC_RELAXED);
+	bu_evict(asset, &bu_user_a);
+}
+
 static void bu_evict(uint64_t asset, void *user)
 {
 	void *p;
-	(void)user;
+	if (user != &bu_user_a)
+		__atomic_add_fetch(&bu_wrong_user, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&bu_evictions, 1, __ATOMIC_RELAXED);
 	if (!bu_expect_true("evictor: a chunk id", asset > 0 && asset < BU_MAX_IDS))
 		return;
@@ -146,6 +165,11 @@ static void *bu_monitor(void *arg)
 	uint64_t n = 0;
 	while (!__atomic_load_n(&bu_done, __ATOMIC_ACQUIRE)) {
 		bu_watch();
+		if (n & 1)
+			gmtrace_budget_evictor(bu_stream, bu_evict_b, &bu_user_b);
+		else
+			gmtrace_budget_evictor(bu_stream, bu_evict, &bu_user_a);
+		__atomic_add_fetch(&bu_swaps, 1, __ATOMIC_RELAXED);
 		if (++n % 64 == 0) {
 			GMTRACE_FRAME();
 			bu_frames++;
@@ -181,7 +205,7 @@ int main(int argc, char **argv)
 	FX_CHECK(bu_stream && bu_chunks, "nodes defined");
 	FX_CHECK(gmtrace_budget_policy(bu_stream, GMTRACE_EVICT_LRU, bu_target, -1) == 0, "policy");
 	FX_CHECK(gmtrace_budget_bind_type(bu_chunks, "chunk") == 0, "type bound");
-	FX_CHECK(gmtrace_budget_evictor(bu_stream, bu_evict, NULL) == 0, "evictor");
+	FX_CHECK(gmtrace_budget_evictor(bu_stream, bu_evict, &bu_user_a) == 0, "evictor");
 
 	FX_CHECK(pthread_create(&monitor, NULL, bu_monitor, NULL) == 0, "monitor thread");
 	for (int k = 0; k < bu_nthreads; k++)
@@ -219,6 +243,8 @@ int main(int argc, char **argv)
 	bu_expect("end: evictions counted == evictor calls", (int64_t)bu_evictions,
 	          (int64_t)(s->evictions + c->evictions));
 	bu_expect("end: no failure (soft mode)", 0, (int64_t)(s->failures + c->failures));
+	bu_expect("end: no evictor called with the other's user pointer", 0,
+	          (int64_t)bu_wrong_user);
 
 	fx_json_begin();
 	fx_json_u64("threads", (uint64_t)bu_nthreads);
@@ -244,6 +270,8 @@ int main(int argc, char **argv)
 	fx_json_u64("snapshots", bu_snapshots);
 	fx_json_u64("frames", bu_frames);
 	fx_json_u64("double_evictions", bu_double);
+	fx_json_u64("evictor_swaps", bu_swaps);
+	fx_json_u64("wrong_user", bu_wrong_user);
 	fx_json_u64("held_over_limit", bu_held_over);
 	fx_json_i64("max_held", bu_max_held);
 	fx_json_u64("violations", s->violations + c->violations);
