@@ -64,7 +64,9 @@ static void gm_run_usage(FILE *f)
 	        "  --drain MODE       external (default: this command drains the logs, so a\n"
 	        "                     crash loses nothing) or internal (a thread in the game)\n"
 	        "  --lib PATH         libgmtrace.so to preload (default: next to gmtrace)\n"
-	        "  --json             list the captures as JSON on stdout\n"
+	        "  --json             list the captures as JSON on stdout, after the game's\n"
+	        "                     own output there\n"
+	        "  --json-file FILE   the same list into FILE only (for a game that prints)\n"
 	        "  --<option> VALUE   any library option below (same as GMTRACE_<OPTION>)\n"
 	        "\nLibrary options:\n");
 	for (i = 0; i < gm_options_count; i++)
@@ -365,6 +367,8 @@ int gm_cmd_run(int argc, char **argv)
 	const char *libarg = NULL, *drain = "external";
 	int i, json = 0, follow = 1, status = 0, nprocs = 0, child_done = 0, rc, compact = 1;
 	int pymalloc = 0;
+	const char *json_file = NULL;
+	FILE *jf = stdout;
 	static gm_run_proc_t procs[GM_RUN_MAX];
 	struct stat st;
 	pid_t child;
@@ -387,6 +391,14 @@ int gm_cmd_run(int argc, char **argv)
 		}
 		if (strcmp(a, "--json") == 0) {
 			json = 1;
+			continue;
+		}
+		if (strcmp(a, "--json-file") == 0 || strncmp(a, "--json-file=", 12) == 0) {
+			json_file = a[11] == '=' ? a + 12 : i + 1 < argc ? argv[++i] : NULL;
+			if (!json_file || !*json_file) {
+				fprintf(stderr, "gmtrace run: --json-file needs a file name\n");
+				return GM_CMD_USAGE;
+			}
 			continue;
 		}
 		if (strcmp(a, "--no-follow") == 0) {
@@ -459,6 +471,14 @@ int gm_cmd_run(int argc, char **argv)
 		fprintf(stderr,
 		        "gmtrace run: cannot find libgmtrace.so (use --lib or GMTRACE_LIB)\n");
 		return GM_CMD_USAGE;
+	}
+	if (json_file) { /* opened now: a name that cannot be written stops the run */
+		if (!(jf = fopen(json_file, "we"))) { /* not the game's */
+			fprintf(stderr, "gmtrace run: cannot write %s: %s\n", json_file,
+			        strerror(errno));
+			return GM_CMD_USAGE;
+		}
+		json = 1;
 	}
 	if (gm_run_which(argv[i], exe, sizeof(exe)) != 0) {
 		fprintf(stderr, "gmtrace run: %s: no such program\n", argv[i]);
@@ -620,7 +640,7 @@ int gm_cmd_run(int argc, char **argv)
 		gm_json_t j;
 		if (json) {
 			/* one line, the paths escaped (a name may hold quotes) */
-			gm_json_init(&j, stdout, 0);
+			gm_json_init(&j, jf, 0);
 			gm_json_object_begin(&j);
 			gm_json_key(&j, "captures");
 			gm_json_array_begin(&j);
@@ -648,6 +668,9 @@ int gm_cmd_run(int argc, char **argv)
 			gm_json_array_end(&j);
 			gm_json_object_end(&j);
 			gm_json_finish(&j);
+			if (jf != stdout && fclose(jf) != 0)
+				fprintf(stderr, "gmtrace run: cannot write %s: %s\n", json_file,
+				        strerror(errno));
 		}
 		if (!root_seen && off_reason[0])
 			fprintf(stderr, "gmtrace: the program (pid %d) recorded nothing: %s\n",

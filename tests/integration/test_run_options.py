@@ -219,3 +219,24 @@ def test_a_broken_budget_file_starts_nothing(tmp_path):
     sub.mkdir()
     r = run(tmp_path, "--budgets", "good.yaml", "--", "/bin/sh", "-c", f"cd {sub} && exec /bin/true")
     assert r.returncode == 0 and "running without budgets" not in r.stderr, r.stderr
+
+
+def test_json_file_keeps_the_list_apart_from_the_games_output(tmp_path):
+    """`--json-file FILE`: the capture list goes to FILE, and stdout holds
+    only what the game printed (here text without a newline, which `--json`
+    on stdout would run into the list); a FILE that cannot be written stops
+    the run before the game starts, and the game does not inherit it."""
+    listing = tmp_path / "captures.json"
+    r = run(tmp_path, "--json-file", listing, "--output", tmp_path / "%e.%p.gmt", "--",
+            "/bin/sh", "-c", "ls -l /proc/$$/fd | grep -c captures.json; printf abc")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "0\nabc", r.stdout
+    caps = json.loads(listing.read_text())["captures"]
+    assert [c["capture"] for c in caps] == [str(p) for p in sorted(tmp_path.glob("*.gmt"))]
+    r = run(tmp_path, "--json-file", tmp_path / "no" / "such.json", "--", "/bin/sh", "-c",
+            "echo ran")
+    assert r.returncode == 2 and r.stdout == "", (r.stdout, r.stderr)
+    assert r.stderr == (f"gmtrace run: cannot write {tmp_path / 'no' / 'such.json'}: "
+                        "No such file or directory\n")
+    r = run(tmp_path, "--json-file")
+    assert (r.returncode, r.stderr) == (2, "gmtrace run: --json-file needs a file name\n")
