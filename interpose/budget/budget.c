@@ -83,6 +83,14 @@ static void gm_budget_unspin(void)
 	__atomic_store_n(&gm_budget_lock, 0, __ATOMIC_RELEASE);
 }
 
+/* A limit as given (0: none), or none for one no live count can reach
+ * (2^63 bytes or more: UINT64_MAX as "unlimited", say), which as a signed
+ * count would be below every other. */
+static uint64_t gm_budget_limit(uint64_t limit)
+{
+	return limit > (uint64_t)INT64_MAX ? 0 : limit;
+}
+
 /* Set e to fn and user; the caller holds gm_budget_lock. */
 static void gm_budget_evict_set(gm_budget_evict_t *e, gmtrace_evict_fn fn, void *user)
 {
@@ -236,6 +244,8 @@ static uint32_t gm_budget_define_in(gm_thread_t *t, const char *name, const char
 {
 	uint32_t idx, pid = 0;
 	gm_budget_node_t *b;
+	soft = gm_budget_limit(soft);
+	hard = gm_budget_limit(hard);
 	if (!gm_budget_name_ok(t, 0, name, sizeof(b->name)))
 		return 0;
 	if (parent && *parent && !(pid = gm_budget_find(parent))) {
@@ -279,9 +289,6 @@ static uint32_t gm_budget_define_in(gm_thread_t *t, const char *name, const char
 	b->target = soft;
 	b->strict = -1;
 	b->heap = -1;
-	/* a heap when the address range could be reserved and the node has a
-	 * hard limit (its capacity, as a bank's); without one the node still
-	 * counts, served by the process's allocator */
 	/* every node gets a heap: its allocations and frees are then counted
 	 * exactly (free finds the heap by address). The limits are enforced by
 	 * those counts; the heap itself is as large as a slot, so neither
@@ -385,6 +392,7 @@ int gm_budget_set_policy(gm_thread_t *t, uint32_t node, int policy, uint64_t tar
 	}
 	b = &gm_budget_nodes[node - 1];
 	b->policy = policy;
+	target = gm_budget_limit(target);
 	b->target = target ? target : b->soft;
 	b->strict = strict < 0 ? -1 : strict != 0;
 	gm_budget_record_node(t, node - 1);

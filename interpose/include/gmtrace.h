@@ -452,7 +452,8 @@ static inline void gmtrace_gc(int generation, uint64_t duration_ns, uint64_t col
  * A tree of nodes with soft and hard limits, bound to tags and asset types;
  * also read from the file GMTRACE_BUDGETS names. Node ids start at 1. */
 
-/* A node under parent (NULL: a root); limits 0 = none. Returns its id, or 0
+/* A node under parent (NULL: a root); limits 0 = none, and so is a limit of
+ * 2^63 bytes or more (UINT64_MAX, say). Returns its id, or 0
  * (bad name, unknown parent, too many nodes, or without gmtrace). */
 static inline uint32_t gmtrace_budget_define(const char *name, const char *parent, uint64_t soft,
                                              uint64_t hard)
@@ -476,7 +477,8 @@ static inline int gmtrace_budget_bind_type(uint32_t node, const char *type)
 }
 
 /* Victim policy (GMTRACE_EVICT_*), the target soft evictions go down to
- * (0: the soft limit), strict 1 (fail at the hard limit), 0 (violate), -1
+ * (0, or 2^63 bytes or more: the soft limit), strict 1 (fail at the hard
+ * limit), 0 (violate), -1
  * (the process's mode). */
 static inline int gmtrace_budget_policy(uint32_t node, int policy, uint64_t target, int strict)
 {

@@ -37,7 +37,12 @@
  *    its peak is the 3.5 MiB the five slabs took, not the 4 MiB of the
  *    reservation the bank could not serve.
  *
- * JSON: sizes {...}, soft {...}, cache {...}, bank {...} (when run) with
+ * 5. "unlimited": soft, hard and target UINT64_MAX (as a game says
+ *    "unlimited"), strict, type "blob", an evictor that counts its calls:
+ *    a 1000-byte blob is loaded and a frame ends. No limit: the block is
+ *    served, no evictor call, no violation, no failure.
+ *
+ * JSON: sizes {...}, soft {...}, cache {...}, bank {...} (when run), unlimited {...} with
  * what was seen, and the verdicts (bu_common.h).
  */
 #include <cerrno>
@@ -319,6 +324,40 @@ static void bu_bank(void)
 	fx_json_close('}');
 }
 
+/* ---- 5. limits past any count: none ---------------------------------------- */
+
+static int bu_unlimited_calls;
+
+static void bu_unlimited_evict(uint64_t, void *)
+{
+	bu_unlimited_calls++;
+}
+
+static void bu_unlimited(void)
+{
+	uint32_t node = gmtrace_budget_define("unlimited", NULL, UINT64_MAX, UINT64_MAX);
+	FX_CHECK(node != 0, "unlimited defined");
+	FX_CHECK(gmtrace_budget_policy(node, GMTRACE_EVICT_LRU, UINT64_MAX, 1) == 0,
+	         "unlimited policy");
+	FX_CHECK(gmtrace_budget_bind_type(node, "blob") == 0, "blob bound");
+	FX_CHECK(gmtrace_budget_evictor(node, bu_unlimited_evict, NULL) == 0, "blob evictor");
+	uint64_t id = gmtrace_asset_load_begin("blob0", "blob");
+	void *p = bu_malloc(1000);
+	gmtrace_asset_load_end(id, p != NULL);
+	GMTRACE_FRAME();
+	bu_seen_t s = bu_node_now(node);
+	fx_json_open("unlimited", '{');
+	fx_json_bool("served", p != NULL);
+	fx_json_i64("evictor_calls", bu_unlimited_calls);
+	bu_json_seen(&s);
+	fx_json_close('}');
+	if (p) {
+		gmtrace_asset_unload_begin(id);
+		bu_free(p);
+		gmtrace_asset_unload_end(id);
+	}
+}
+
 int main(void)
 {
 	fx_name = "bu_edges";
@@ -328,6 +367,7 @@ int main(void)
 	bu_soft();
 	bu_cache();
 	bu_bank();
+	bu_unlimited();
 	bu_json_verdicts();
 	return fx_json_write(1) == 0 ? 0 : 1;
 }

@@ -111,3 +111,16 @@ def test_scopes_after_the_exception(edges):
     else:
         pytest.fail("the FX_SIZE(7) block is not in the capture")
     assert (tags.get(tag), asset) == ("world", 0)
+
+
+def test_limits_past_any_count_are_none(edges):
+    """UINT64_MAX (a game's "unlimited") as soft, hard and target limits is
+    no limit: as a signed count it was below every live count, so a 1000 B
+    blob called the evictor and, strict, failed."""
+    u = edges[0].line["unlimited"]
+    assert u["served"] and u["evictor_calls"] == 0, u
+    assert (u["violations"], u["failures"], u["evictions"]) == (0, 0, 0), u
+    rep = gmtrace_json("budgets", "--json", edges[0].capture, expect_rc=0)
+    (node,) = [n for n in rep["nodes"] if n["name"] == "unlimited"]
+    assert (node["soft_limit_bytes"], node["hard_limit_bytes"], node["target_bytes"]) == (0, 0, 0)
+    assert (node["nviolations"], node["nevictions"], node["nfailed"]) == (0, 0, 0)
