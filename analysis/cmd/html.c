@@ -71,14 +71,32 @@ static void gm_html_usage(FILE *f)
 	           "written, 2 bad usage.\n");
 }
 
-/* Text with &, <, >, " and ' escaped (NULL: a dash). */
-static void gm_html_text(FILE *f, const char *s)
+/* Text with &, <, >, " and ' escaped (NULL: a dash); bytes that are not
+ * UTF-8, and control characters HTML does not allow, as U+FFFD. */
+static void gm_html_text(FILE *f, const char *str)
 {
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n, len;
 	if (!s) {
 		fputs("&#8211;", f);
 		return;
 	}
-	for (; *s; s++) {
+	n = strlen(str);
+	for (; *s; s++, n--) {
+		if ((*s < 0x20 && *s != '\t' && *s != '\n') || *s == 0x7f) {
+			fputs("&#xfffd;", f);
+			continue;
+		}
+		if (*s >= 0x80) {
+			if ((len = gm_text_utf8_len(s, n)) == 0) {
+				fputs("&#xfffd;", f);
+				continue;
+			}
+			fwrite(s, 1, len, f);
+			s += len - 1;
+			n -= len - 1;
+			continue;
+		}
 		switch (*s) {
 		case '&':
 			fputs("&amp;", f);

@@ -4,6 +4,7 @@
  * it already has a member; that is all comma placement needs. See json.h.
  */
 #include "analysis/report/json.h"
+#include "analysis/report/text.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -126,39 +127,6 @@ void gm_json_array_end(gm_json_t *j)
 	gm_json_close(j, 0);
 }
 
-/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t gm_json_utf8(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t c;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
-		return 0; /* overlong, surrogate or beyond Unicode */
-	return len;
-}
-
 static void gm_json_quote(gm_json_t *j, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -190,7 +158,7 @@ static void gm_json_quote(gm_json_t *j, const char *str, size_t n)
 				fprintf(j->f, "\\u%04x", c);
 				break;
 			}
-			len = gm_json_utf8(s + i, n - i);
+			len = gm_text_utf8_len(s + i, n - i);
 			if (len == 0) {
 				fputs("\\ufffd", j->f);
 				break;

@@ -63,20 +63,63 @@ void gm_text_quote(FILE *f, const char *s, size_t n)
 	fputc('"', f);
 }
 
+/* Length of a UTF-8 sequence (see text.h). */
+size_t gm_text_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0; /* overlong, surrogate or beyond Unicode */
+	return len;
+}
+
 /* One CSV field (see text.h). */
 void gm_text_csv(FILE *f, const char *s)
 {
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n, i = 0, len;
+	int quote;
 	if (!s)
 		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	putc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
+	n = strlen(s);
+	quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		putc('"', f);
+	while (i < n) {
+		if (u[i] == '"')
 			putc('"', f);
-		putc(*s, f);
+		len = gm_text_utf8_len(u + i, n - i);
+		if (len == 0) { /* not UTF-8: U+FFFD, as in the JSON */
+			fputs("\xef\xbf\xbd", f);
+			i++;
+			continue;
+		}
+		fwrite(u + i, 1, len, f);
+		i += len;
 	}
-	putc('"', f);
+	if (quote)
+		putc('"', f);
 }

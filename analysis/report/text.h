@@ -39,7 +39,13 @@ const char *gm_text_duration(char *buf, size_t n, uint64_t ns);
 void gm_text_quote(FILE *f, const char *s, size_t n);
 
 /* Writes s as one CSV field: as it is, or in double quotes (quotes doubled)
- * when it holds a comma, a quote or a line break. NULL writes nothing. */
+ * when it holds a comma, a quote or a line break; bytes that are not UTF-8
+ * become U+FFFD, as in the JSON. NULL writes nothing. */
 void gm_text_csv(FILE *f, const char *s);
+
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes, n > 0):
+ * 1 to 4, or 0 when it is not one (a stray byte, an overlong form, a
+ * surrogate, beyond U+10FFFF, cut short). */
+size_t gm_text_utf8_len(const unsigned char *s, size_t n);
 
 #endif

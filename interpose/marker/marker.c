@@ -63,7 +63,7 @@ static unsigned gm_marker_set_id(const char *set)
 	size_t len;
 	len = strnlen(set, sizeof(gm_marker_sets[0]));
 	if (len >= sizeof(gm_marker_sets[0]))
-		len = sizeof(gm_marker_sets[0]) - 1;
+		len = gm_support_utf8_cut(set, sizeof(gm_marker_sets[0]) - 1);
 	n = __atomic_load_n(&gm_marker_nsets, __ATOMIC_ACQUIRE);
 	if (n > 256)
 		n = 256;

@@ -92,7 +92,7 @@ static size_t gm_context_name(gm_thread_t *t, const char *name, const char *fall
 	n = strnlen(name, GM_NAME_MAX + 1);
 	if (n > GM_NAME_MAX) {
 		gm_context_valid(t, subject, gm_valid_long_name, strnlen(name, 1u << 20));
-		n = GM_NAME_MAX;
+		n = gm_support_utf8_cut(name, GM_NAME_MAX);
 	}
 	*out = name;
 	return n;

@@ -102,14 +102,17 @@ uint32_t gm_pool_create(gm_thread_t *t, const char *name, uint64_t object_size, 
 	n = strlen(name);
 	if (n > GM_NAME_MAX) {
 		gm_pool_valid(t, id, gm_valid_long_name, n); /* its length, as for assets */
-		n = GM_NAME_MAX;
+		n = gm_support_utf8_cut(name, GM_NAME_MAX);
 	}
 	memcpy(buf, words, 16);
 	memcpy(buf + 16, name, n);
 	gm_pool_defs[id].object_size = object_size;
 	gm_pool_defs[id].capacity = capacity;
-	memcpy(gm_pool_defs[id].name, name, n < 63 ? n : 63);
-	gm_pool_defs[id].name[n < 63 ? n : 63] = 0;
+	{
+		size_t k = n < 63 ? n : gm_support_utf8_cut(name, 63);
+		memcpy(gm_pool_defs[id].name, name, k);
+		gm_pool_defs[id].name[k] = 0;
+	}
 	__atomic_store_n(&gm_pool_live[id], 1, __ATOMIC_RELEASE);
 	if (gm_pool_on(t))
 		gm_thread_put_var(t, gm_rec_pool_def, id, n, buf, 16 + n);

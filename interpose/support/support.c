@@ -10,6 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
+size_t gm_support_utf8_cut(const char *s, size_t n)
+{
+	size_t k = n;
+	/* back over continuation bytes (at most 3: a sequence's longest
+	 * tail) to the byte that begins their sequence, which goes too */
+	while (k > 0 && n - k < 4 && ((unsigned char)s[k] & 0xc0) == 0x80)
+		k--;
+	return n - k < 4 ? k : n;
+}
+
 size_t gm_support_strlcpy(char *dst, const char *src, size_t cap)
 {
 	size_t n = 0;

@@ -18,6 +18,11 @@
  * the length written. */
 size_t gm_support_strlcpy(char *dst, const char *src, size_t cap);
 
+/* Where to cut s (at least n + 1 bytes long) to keep at most n bytes
+ * without splitting a UTF-8 sequence: n, or less when s[n] continues a
+ * sequence begun before it. */
+size_t gm_support_utf8_cut(const char *s, size_t n);
+
 /* Append src at dst[*len], keeping a NUL; returns 0 or -ENAMETOOLONG. */
 int gm_support_append(char *dst, size_t cap, size_t *len, const char *src);
 

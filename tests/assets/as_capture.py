@@ -87,7 +87,8 @@ class Capture:
         self.rec(ns, CONTEXT, a=asset, b=tag, thread=thread)
 
     def asset_new(self, ns, asset, name, type_):
-        n, t = name.encode(), type_.encode()
+        n = name.encode() if isinstance(name, str) else name
+        t = type_.encode() if isinstance(type_, str) else type_
         self.rec(ns, ASSET_NEW, a=asset, b=len(n) | (len(t) << 16), extra=n + b"\0" + t)
 
     def state(self, ns, asset, s):

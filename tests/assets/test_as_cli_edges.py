@@ -432,3 +432,31 @@ def test_a_damaged_capture_is_reported_after_what_it_held(findings, tmp_path, cm
     damaged = [s for s in r.stdout.splitlines() if s.startswith("damaged   ")]
     assert len(damaged) == 1, r.stdout
     assert r.stderr.startswith("gmtrace: ") and damaged[0][10:] in r.stderr
+
+
+def test_names_that_are_not_utf8_in_csv_and_html(tmp_path):
+    """Names are the game's bytes: CSV and the HTML page (which says it is
+    UTF-8) show bytes that are not UTF-8 as U+FFFD, as the JSON does, and
+    the page has no control characters."""
+    c = cap.Capture(1)
+    c.tag_def(MS, 1, b"tag\x01\x1b[31m")
+    c.asset_new(2 * MS, 1, b"bad\xff\xfe\xc3(", b"tex\x7f")
+    c.context(3 * MS, 1, 1)
+    c.alloc(4 * MS, 0x1000, 1000)
+    c.context(5 * MS, 0, 0)
+    c.state(6 * MS, 1, cap.RESIDENT)
+    c.frame(7 * MS, 1)
+    path = c.write(tmp_path / "bytes.gmt")
+    r = subprocess.run([str(GMTRACE), "assets", "--csv", str(path)], env=clean_env(),
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout.decode("utf-8"))))
+    (row,) = [x for x in rows if x["id"] == "1"]
+    assert row["name"] == "bad\ufffd\ufffd\ufffd(", row
+    page = tmp_path / "bytes.html"
+    r = subprocess.run([str(GMTRACE), "html", "--output", str(page), str(path)],
+                       env=clean_env(), capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    text = page.read_bytes().decode("utf-8")
+    assert "bad&#xfffd;&#xfffd;&#xfffd;(" in text
+    assert not [ch for ch in text if (ord(ch) < 0x20 and ch not in "\t\n") or ord(ch) == 0x7f]

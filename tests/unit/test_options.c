@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "interpose/support/options.h"
+#include "interpose/support/support.h"
 
 Test(options, booleans_take_every_documented_spelling)
 {
@@ -173,4 +174,21 @@ Test(options, a_bad_environment_value_without_a_warner_keeps_the_default)
 	unsetenv("GMTRACE_LEVEL");
 	cr_expect_eq(o.spike_factor_pct, 400, "default kept");
 	cr_expect_eq(o.level, 1, "choices ignore case");
+}
+
+/* A name cut to n bytes never ends inside a UTF-8 sequence. */
+Test(support, utf8_cut_keeps_whole_sequences)
+{
+	/* "ab" then U+00E9 (2 bytes), U+20AC (3), U+1F600 (4) */
+	const char *s = "ab\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z";
+	cr_expect_eq(gm_support_utf8_cut(s, 2), 2);
+	cr_expect_eq(gm_support_utf8_cut(s, 3), 2); /* inside U+00E9 */
+	cr_expect_eq(gm_support_utf8_cut(s, 4), 4);
+	cr_expect_eq(gm_support_utf8_cut(s, 5), 4); /* inside U+20AC */
+	cr_expect_eq(gm_support_utf8_cut(s, 6), 4);
+	cr_expect_eq(gm_support_utf8_cut(s, 7), 7);
+	cr_expect_eq(gm_support_utf8_cut(s, 10), 7); /* inside U+1F600 */
+	cr_expect_eq(gm_support_utf8_cut(s, 11), 11);
+	/* not UTF-8: four continuation bytes in a row are cut where asked */
+	cr_expect_eq(gm_support_utf8_cut("a\x80\x80\x80\x80\x80", 5), 5);
 }

@@ -223,3 +223,13 @@ Test(top, out_of_memory_is_null)
 	long runs = gm_failalloc_each(oom_top, NULL, 10);
 	cr_expect_eq(runs, 2, "the collector and its items (%ld)", runs);
 }
+
+Test(text, csv_fields_show_bytes_that_are_not_utf8_as_replacement_characters)
+{
+	char *s = csv_of("bad\xff\xfe\xc3(");
+	cr_expect_str_eq(s, "bad\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd(");
+	free(s);
+	s = csv_of("caf\xc3\xa9,\xe2\x82\xac");
+	cr_expect_str_eq(s, "\"caf\xc3\xa9,\xe2\x82\xac\"");
+	free(s);
+}
