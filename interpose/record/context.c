@@ -126,11 +126,28 @@ static void gm_context_tag_define(gm_thread_t *t, gm_tag_t *tag)
 {
 	uint32_t gen = __atomic_load_n(&gm_context_gen, __ATOMIC_RELAXED);
 	uint32_t old = __atomic_load_n(&tag->gen, __ATOMIC_RELAXED);
-	if (old == gen || !gm_context_on(t))
+	uint32_t id = __atomic_load_n(&tag->id, __ATOMIC_ACQUIRE);
+	/* (an id pushed before its interning thread published it: the
+	 * definition is written at the next use) */
+	if (old == gen || !gm_context_on(t) || id == 0 || id > GM_TAG_MAX)
 		return;
 	if (__atomic_compare_exchange_n(&tag->gen, &old, gen, 0, __ATOMIC_RELAXED,
 	                                __ATOMIC_RELAXED))
-		gm_thread_put_var(t, gm_rec_tag_def, tag->id, tag->len, tag->name, tag->len);
+		gm_thread_put_var(t, gm_rec_tag_def, id, tag->len, tag->name, tag->len);
+}
+
+/* A tag the full table could not take: its slot stays, with this id. */
+#define GM_TAG_NONE UINT32_MAX
+
+/* The id of cur, a tag another thread is interning: once that thread has
+ * published it (its gm_tag_by_id entry first, so a push of the id finds
+ * it); 0 for a tag the full table could not take. */
+static uint32_t gm_context_tag_wait(gm_tag_t *cur)
+{
+	uint32_t id;
+	while (!(id = __atomic_load_n(&cur->id, __ATOMIC_ACQUIRE)))
+		__builtin_ia32_pause();
+	return id == GM_TAG_NONE ? 0 : id;
 }
 
 uint32_t gm_context_tag_id(gm_thread_t *t, const char *name)
@@ -162,30 +179,35 @@ uint32_t gm_context_tag_id(gm_thread_t *t, const char *name)
 				if (cur->hash == h && cur->len == n &&
 				    memcmp(cur->name, use, n) == 0) {
 					gm_mem_free(mine);
-					gm_context_tag_define(t, cur);
-					return cur->id;
+					if ((id = gm_context_tag_wait(cur)) != 0)
+						gm_context_tag_define(t, cur);
+					return id;
 				}
 				continue;
 			}
 			id = __atomic_add_fetch(&gm_tag_count, 1, __ATOMIC_RELAXED);
 			if (id > GM_TAG_MAX) {
-				/* table full: the slot stays taken, the tag is not usable */
+				/* table full: the slot stays taken, the tag is not usable
+				 * (and threads asking for it again get 0, not a wait) */
+				__atomic_store_n(&mine->id, GM_TAG_NONE, __ATOMIC_RELEASE);
 				return 0;
 			}
+			/* by id first: another thread returns the id as soon as it
+			 * sees it, and its push looks the id up */
+			__atomic_store_n(&gm_tag_by_id[id], mine, __ATOMIC_RELEASE);
 			gm_budget_tag_added(id, mine->name, mine->len);
 			__atomic_store_n(&mine->id, id, __ATOMIC_RELEASE);
-			__atomic_store_n(&gm_tag_by_id[id], mine, __ATOMIC_RELEASE);
 			gm_context_tag_define(t, mine);
 			return id;
 		}
 		if (cur->hash == h && cur->len == n && memcmp(cur->name, use, n) == 0) {
 			/* the winner may not have published its id yet */
-			while (!__atomic_load_n(&cur->id, __ATOMIC_ACQUIRE))
-				__builtin_ia32_pause();
+			uint32_t id = gm_context_tag_wait(cur);
 			if (mine)
 				gm_mem_free(mine);
-			gm_context_tag_define(t, cur);
-			return cur->id;
+			if (id)
+				gm_context_tag_define(t, cur);
+			return id;
 		}
 	}
 	return 0;
