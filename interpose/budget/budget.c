@@ -754,16 +754,25 @@ static void gm_budget_round_end(gm_budget_round_t *r)
 	gm_budget_evicting = 0;
 }
 
+/* How long one allocation (or one frame end) waits, in all, for other
+ * threads' evictors to give bytes back. Past it, it goes on without them:
+ * an evictor may wait for a lock the waiting thread holds (a loader
+ * holding the game's asset lock while it allocates). */
+#define GM_BUDGET_WAIT_NS 20000000ull
+
 /* Evict under root until its live bytes plus need fit under limit. An
  * asset with no evictor is a validation and, like one whose evictor freed
- * nothing, left alone until the next frame end; the next victim is tried. */
-static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_t limit,
-                            unsigned why)
+ * nothing, left alone until the next frame end; the next victim is tried.
+ * With nothing to pick while other threads evict under root, waits for
+ * them until *wait_until (set to GM_BUDGET_WAIT_NS from now at the first
+ * wait of the caller's rounds). Returns the evictors called. */
+static unsigned gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_t limit,
+                                unsigned why, uint64_t *wait_until)
 {
-	unsigned rounds = 0, waits = 0;
+	unsigned rounds = 0, calls = 0;
 	gm_budget_node_t *b = &gm_budget_nodes[root];
 	if (gm_budget_evicting)
-		return; /* an evictor allocating: no eviction inside eviction */
+		return 0; /* an evictor allocating: no eviction inside eviction */
 	gm_budget_evicting = 1;
 	t->no_help++;
 	gm_budget_round_t r __attribute__((cleanup(gm_budget_round_end))) = {.t = t};
@@ -778,12 +787,16 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 		if (!id) {
 			/* nothing to pick, but other threads may be evicting under
 			 * this node right now: their frees are about to come; wait
-			 * for them a little (at most ~20 ms) rather than fail */
-			if (waits < 400 && gm_budget_others_evicting(root)) {
-				struct timespec ts = {0, 50000};
-				waits++;
-				nanosleep(&ts, NULL);
-				continue;
+			 * for them a little rather than fail */
+			if (gm_budget_others_evicting(root)) {
+				uint64_t now = gm_support_mono_ns();
+				if (!*wait_until)
+					*wait_until = now + GM_BUDGET_WAIT_NS;
+				if (now < *wait_until) {
+					struct timespec ts = {0, 50000};
+					nanosleep(&ts, NULL);
+					continue;
+				}
 			}
 			break;
 		}
@@ -803,6 +816,7 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 		r.running = id;
 		__atomic_store_n(&a->evicting, GM_BUDGET_RUNNING, __ATOMIC_RELEASE);
 		gm_context_neutral_push(t);
+		calls++;
 		fn(id, user);
 		gm_context_neutral_pop(t);
 		__atomic_store_n(&a->evicting, GM_BUDGET_CLAIMED, __ATOMIC_RELEASE);
@@ -828,6 +842,7 @@ static void gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_
 			__atomic_store_n(&a->evicting, 0, __ATOMIC_RELEASE);
 	}
 	/* r's cleanup gives back what the call holds */
+	return calls;
 }
 
 /* Whether evicting under node over can make room for a block of n bytes:
@@ -853,14 +868,20 @@ static int gm_budget_reserve(gm_thread_t *t, uint32_t idx, int64_t grow, int64_t
 {
 	int32_t over = -1;
 	int tries = 0;
+	uint64_t wait_until = 0;
 	if (gm_budget_add(idx, grow, 0, &over) == 0)
 		return 0;
 	while (gm_budget_room_possible(over, block) && tries++ < 64) {
-		gm_budget_evict(t, (uint32_t)over, grow, gm_budget_nodes[over].hard,
-		                gm_budget_over_hard);
+		unsigned calls =
+		        gm_budget_evict(t, (uint32_t)over, grow, gm_budget_nodes[over].hard,
+		                        gm_budget_over_hard, &wait_until);
 		if (gm_budget_add(idx, grow, 0, &over) == 0)
 			return 0;
 		if (gm_budget_evicting || !gm_budget_has_victim((uint32_t)over))
+			break;
+		/* the victims left are other threads' evictions, waited for
+		 * long enough (they may wait for this thread) */
+		if (calls == 0 && wait_until && gm_support_mono_ns() >= wait_until)
 			break;
 	}
 	if (gm_budget_strict((uint32_t)over)) {
@@ -925,10 +946,12 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	gm_budget_held_t held __attribute__((cleanup(gm_budget_held_end))) = {idx, 0};
 	if (!p)
 		held.bytes = (int64_t)want;
+	uint64_t wait_until = 0;
 	for (int round = 0; !p && !gm_budget_evicting && round < 8; round++) {
 		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
 		int64_t goal = live - (int64_t)want; /* live holds the reservation already */
-		gm_budget_evict(t, idx, 0, goal > 0 ? (uint64_t)goal : 0, gm_budget_heap_full);
+		gm_budget_evict(t, idx, 0, goal > 0 ? (uint64_t)goal : 0, gm_budget_heap_full,
+		                &wait_until);
 		p = gm_heap_alloc((unsigned)b->heap, n, align, zero);
 		if (!p && __atomic_load_n(&b->live, __ATOMIC_ACQUIRE) >= live)
 			break; /* nothing left to evict */
@@ -1022,13 +1045,14 @@ void gm_budget_free(void *p)
 void gm_budget_frame(gm_thread_t *t, uint64_t frame)
 {
 	uint32_t i, n = __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE);
+	uint64_t wait_until = 0;
 	for (i = 0; i < n; i++) {
 		gm_budget_node_t *b = &gm_budget_nodes[i];
 		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
 		if (b->soft && live > (int64_t)b->soft) {
 			gm_budget_violation(t, i, gm_budget_over_soft, 0, b->soft, 0);
 			gm_budget_evict(t, i, 0, b->target ? b->target : b->soft,
-			                gm_budget_over_soft);
+			                gm_budget_over_soft, &wait_until);
 		}
 	}
 	for (i = 0; i < n; i++) {
