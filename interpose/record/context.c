@@ -41,8 +41,15 @@ void gm_context_valid(gm_thread_t *t, uint64_t subject, unsigned code, uint64_t 
 		gm_thread_put(t, gm_rec_w0(subject, gm_rec_validation, code), detail);
 }
 
+struct gm_tag;
+static void gm_context_tag_define(gm_thread_t *t, struct gm_tag *tag);
+static void gm_context_asset_define(gm_thread_t *t, uint64_t id, gm_asset_t *a);
+static struct gm_tag *gm_context_tag_def(uint32_t id);
+
 /* Write a context record if the innermost tag/asset differs from what this
- * thread's stream last said. */
+ * thread's stream last said; the tag and the asset it names are defined in
+ * this session's capture first (a fork child restating what it inherited:
+ * the definitions are in the parent's capture only). */
 static void gm_context_update(gm_thread_t *t)
 {
 	gm_context_stack_t *c = &gm_context_self;
@@ -56,6 +63,13 @@ static void gm_context_update(gm_thread_t *t)
 		return;
 	if (!gm_context_on(t))
 		return;
+	if (tag) {
+		struct gm_tag *def = gm_context_tag_def(tag);
+		if (def)
+			gm_context_tag_define(t, def);
+	}
+	if (a)
+		gm_context_asset_define(t, asset, a);
 	gm_thread_put(t, gm_rec_w0(asset, gm_rec_context, 0), tag);
 	c->said_tag = tag;
 	c->said_asset = asset;
@@ -120,6 +134,11 @@ static uint64_t gm_context_hash(const char *s, size_t n)
 	while (n--)
 		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
 	return h ? h : 1;
+}
+
+static struct gm_tag *gm_context_tag_def(uint32_t id)
+{
+	return id && id <= GM_TAG_MAX ? __atomic_load_n(&gm_tag_by_id[id], __ATOMIC_ACQUIRE) : NULL;
 }
 
 static void gm_context_tag_define(gm_thread_t *t, gm_tag_t *tag)
