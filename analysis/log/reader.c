@@ -324,9 +324,10 @@ static uint64_t gm_reader_header(gm_reader_t *r, char *err, size_t errlen)
 		return 0;
 	}
 	if (r->size < sizeof(h)) {
-		gm_reader_fail(err, errlen, r->path,
-		               "truncated file header: expected %zu bytes, file has %zu", sizeof(h),
-		               r->size);
+		gm_reader_fail(
+		        err, errlen, r->path,
+		        "truncated file header at offset %zu: expected %zu bytes, file has %zu",
+		        r->size, sizeof(h), r->size);
 		return 0;
 	}
 	memcpy(&h, r->map, sizeof(h));

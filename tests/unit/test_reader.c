@@ -1030,7 +1030,7 @@ Test(reader, refuses_a_truncated_file_header)
 	cap_header(&c, 1, 0);
 	c.len = 100;
 	expect_open_error(cap_write(&c, "header.gmt"),
-	                  "truncated file header: expected 128 bytes, file has 100");
+	                  "truncated file header at offset 100: expected 128 bytes, file has 100");
 }
 
 Test(reader, refuses_a_newer_major_version_naming_both)
