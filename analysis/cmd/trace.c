@@ -537,7 +537,8 @@ static int gm_trace_marks_out(gm_trace_t *t, int *first)
 			gm_json_key_u64(&j, "uncollectable", m->c);
 			break;
 		case gm_rec_budget_violation:
-			gm_json_key_u64(&j, "node", m->a);
+			gm_json_key_string(&j, "node", gm_trace_name(&t->nodes, m->a));
+			gm_json_key_u64(&j, "node_id", m->a);
 			gm_json_key_u64(&j, "live_bytes", m->c);
 			gm_json_key_u64(&j, "limit", m->d);
 			gm_json_key_u64(&j, "requested", m->e);
@@ -545,6 +546,7 @@ static int gm_trace_marks_out(gm_trace_t *t, int *first)
 		case gm_rec_budget_evict:
 			gm_json_key_u64(&j, "asset", m->a);
 			gm_json_key_string(&j, "node", gm_trace_name(&t->nodes, m->b));
+			gm_json_key_u64(&j, "node_id", m->b);
 			gm_json_key_string(&j, "because", gm_budgets_event_name((unsigned)m->c));
 			gm_json_key_i64(&j, "reclaimed_bytes", (int64_t)m->d);
 			break;

@@ -173,14 +173,15 @@ Test(trace_cmd, every_kind_of_event_at_its_time)
 	/* budgets */
 	expect_in(gm_test_out,
 	          ",{\"ph\":\"i\",\"pid\":4242,\"tid\":5,\"name\":\"over_hard: textures\","
-	          "\"ts\":22.5,\"s\":\"t\",\"args\":{\"node\":1,\"live_bytes\":2100,"
+	          "\"ts\":22.5,\"s\":\"t\",\"args\":{\"node\":\"textures\",\"node_id\":1,"
+	          "\"live_bytes\":2100,"
 	          "\"limit\":2000,\"requested\":300}}\n");
-	expect_in(gm_test_out,
-	          ",{\"ph\":\"b\",\"pid\":4242,\"tid\":5,\"name\":\"evict rock.png\","
-	          "\"ts\":22.6,\"cat\":\"eviction\",\"id\":4,\"args\":{\"asset\":7,"
-	          "\"node\":\"textures\",\"because\":\"over_hard\",\"reclaimed_bytes\":200}}\n"
-	          ",{\"ph\":\"e\",\"pid\":4242,\"tid\":5,\"name\":\"evict rock.png\","
-	          "\"ts\":23,\"cat\":\"eviction\",\"id\":4}\n");
+	expect_in(gm_test_out, ",{\"ph\":\"b\",\"pid\":4242,\"tid\":5,\"name\":\"evict rock.png\","
+	                       "\"ts\":22.6,\"cat\":\"eviction\",\"id\":4,\"args\":{\"asset\":7,"
+	                       "\"node\":\"textures\",\"node_id\":1,\"because\":\"over_hard\","
+	                       "\"reclaimed_bytes\":200}}\n"
+	                       ",{\"ph\":\"e\",\"pid\":4242,\"tid\":5,\"name\":\"evict rock.png\","
+	                       "\"ts\":23,\"cat\":\"eviction\",\"id\":4}\n");
 	/* a load that never ended (the capture ended first) */
 	expect_in(gm_test_out, ",{\"ph\":\"b\",\"pid\":4242,\"tid\":4,"
 	                       "\"name\":\"<b>&\\\"x' (unfinished)\",\"ts\":14.5,");
