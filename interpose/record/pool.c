@@ -214,6 +214,9 @@ void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
 		uint64_t extra[6];
 		if (in_use[p] >= 0) {
 			gm_pool_short[p] = 0;
+		} else if (!__atomic_load_n(&gm_pool_live[p], __ATOMIC_RELAXED) && !moved[p]) {
+			/* destroyed, and no call since: its count is over */
+			in_use[p] = 0;
 		} else {
 			if (gm_pool_short[p] == 1)
 				under[p] = -in_use[p]; /* said after the pool_frame records */

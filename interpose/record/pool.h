@@ -65,16 +65,18 @@ static inline void gm_pool_count(gm_pool_acc_t *a, int acquire, int pooled)
 	}
 }
 
-/* First call of a thread, unknown pools (validation), fork children. */
+/* First call of a thread, unknown or destroyed pools (validation), fork
+ * children. */
 void gm_pool_count_slow(gm_thread_t *t, uint32_t pool, int acquire, int pooled);
 
 /* A pool call: a few stores into this thread's counters. */
 static inline void gm_pool_call(gm_thread_t *t, uint32_t pool, int acquire, int pooled)
 {
 	gm_pool_acc_t *a = gm_pool_self.acc;
-	/* calls on a destroyed pool still count into its slot; the analysis
-	 * sees them after the destroy record */
-	if (GM_UNLIKELY(a == NULL || pool - 1u >= GM_POOL_MAX - 1u)) {
+	/* a call on a destroyed pool is an unknown_pool validation, not
+	 * counted (the slow path says so) */
+	if (GM_UNLIKELY(a == NULL || pool - 1u >= GM_POOL_MAX - 1u) ||
+	    GM_UNLIKELY(!__atomic_load_n(&gm_pool_live[pool], __ATOMIC_RELAXED))) {
 		gm_pool_count_slow(t, pool, acquire, pooled);
 		return;
 	}

@@ -9,7 +9,9 @@
  * count is below zero for the second frame end in a row, so one
  * pool_underflow validation (b = 1) follows. The counts stay the game's:
  * 0 in use after frame 3, -1 (shown as 0) after frame 4, the first frame
- * end of a new stretch below zero, which says nothing yet.
+ * end of a new stretch below zero, which says nothing yet. Then the pool
+ * is destroyed and acquired once more (frame 5): a call on a destroyed
+ * pool is one unknown_pool validation and is not counted.
  */
 #define _GNU_SOURCE
 #include "po_common.h"
@@ -34,9 +36,12 @@ int main(void)
 	GMTRACE_FRAME();
 	gmtrace_pool_release(pool, 1);
 	GMTRACE_FRAME();
+	gmtrace_pool_destroy(pool);
+	gmtrace_pool_acquire(pool, 1); /* destroyed */
+	GMTRACE_FRAME();
 
 	fx_json_begin();
 	fx_json_u64("pool", pool);
-	fx_json_u64("frames", 4);
+	fx_json_u64("frames", 5);
 	return fx_json_write(1) == 0 ? 0 : 1;
 }

@@ -4,7 +4,8 @@ A release with no acquire never shows as a negative count (nor as 2^64 - 1
 objects at the peak): the pool's frame records say 0 in use at the least,
 and one pool_underflow validation follows the second frame end in a row that
 finds the count below zero; none follows frame 4's, the first of a new
-stretch below zero.
+stretch below zero. A call on the pool once destroyed is one unknown_pool
+validation and counts nothing.
 """
 import json
 import subprocess
@@ -37,7 +38,8 @@ def test_one_underflow_after_the_second_frame_end(run):
              for e in events if e["type"] in ("frame", "validation")]
     assert kinds == [("frame", 1, None, None), ("frame", 2, None, None),
                      ("validation", None, "pool_underflow", 1),
-                     ("frame", 3, None, None), ("frame", 4, None, None)]
+                     ("frame", 3, None, None), ("frame", 4, None, None),
+                     ("validation", None, "unknown_pool", 0), ("frame", 5, None, None)]
 
 
 def test_report_figures(run):
