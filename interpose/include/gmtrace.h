@@ -379,7 +379,8 @@ static inline void gmtrace_asset_unload(uint64_t asset)
 	gmtrace_asset_unload_end(asset);
 }
 
-/* Memory the asset holds that the heap cannot see (GPU uploads): the total. */
+/* Memory the asset holds that the heap cannot see (GPU uploads): the total
+ * (up to 1 TiB - 1; more counts as that). */
 static inline void gmtrace_asset_extra_bytes(uint64_t asset, uint64_t bytes)
 {
 	const gmtrace_api_t *a = gmtrace_api();

@@ -568,6 +568,8 @@ void gm_context_asset_extra(gm_thread_t *t, uint64_t id, uint64_t bytes)
 	if (!a)
 		return;
 	gm_context_asset_define(t, id, a);
+	if (bytes > GM_REC_SIZE_MASK) /* the record's field: 1 TiB - 1 at most */
+		bytes = GM_REC_SIZE_MASK;
 	__atomic_store_n(&a->extra, bytes, __ATOMIC_RELAXED);
 	if (gm_context_on(t))
 		gm_thread_put(t, gm_rec_w0(id, gm_rec_asset_extra, 0), bytes);

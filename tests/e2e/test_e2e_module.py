@@ -259,3 +259,25 @@ def test_a_tagged_generator_tags_its_body(tmp_path):
     tags = {t["tag"]: t for t in gmtrace_json("assets", "--json", run.capture)["tags"]}
     assert "gen/body" in tags, sorted(tags)
     assert tags["gen/body"]["allocated_bytes"] >= 300000 + 304096 + 308192, tags["gen/body"]
+
+
+EXTRA_GAME = """\
+import json, sys
+sys.path.insert(0, %r)
+import gmtrace
+
+with gmtrace.asset("huge", "texture") as a:
+    pass
+a.extra_bytes(1 << 41)
+print(json.dumps({"asset": a.id}), flush=True)
+"""
+
+
+def test_extra_bytes_past_the_field_saturate(tmp_path):
+    """Extra bytes of 2 TiB are kept as 1 TiB - 1 (the record's 40-bit
+    field), not cut to their low 40 bits (0)."""
+    game = tmp_path / "extra_game.py"
+    game.write_text(EXTRA_GAME % str(MODULE_DIR))
+    run = run_script(game, [], tmp_path / "run")
+    extra = dump(run.capture, {"asset_extra"})
+    assert [e["bytes"] for e in extra] == [(1 << 40) - 1], extra
