@@ -304,6 +304,16 @@ def _bad(what, value, expected):
     return None
 
 
+def _nul(name, what):
+    """True (after _bad) for a name with a NUL character, which C would cut
+    there: the call is ignored, as for a tag, rather than made with another
+    name."""
+    if isinstance(name, str) and "\0" in name or isinstance(name, bytes) and b"\0" in name:
+        _bad(what, name, "a name without NUL characters")
+        return True
+    return False
+
+
 def _whole(value, what, bounds=_U64):
     """value as an int within bounds (an int, or a float with no fraction),
     or None after _bad. A bool is not a number here: True as an asset id
@@ -346,7 +356,8 @@ def frame():
 
 def frame_set(name):
     """End of one frame of a named secondary frame set ("physics", "audio")."""
-    _frame_mark_n(_name(name))
+    if not _nul(name, "frame_set"):
+        _frame_mark_n(_name(name))
 
 
 def tick():
@@ -512,7 +523,8 @@ class Asset:
     def __enter__(self):
         # an Asset that has an id already (Asset(id=n), a second `with`)
         # does not load again: the block is then no load scope
-        if _fns and not self.id:
+        if _fns and not self.id and not _nul(self.name, "asset") and \
+                not _nul(self.type, "asset type"):
             self.id = _load_begin(_name(self.name), _name(self.type))
             self._loading = self.id != 0
         return self
@@ -634,7 +646,8 @@ class attach:
 
 def scene(name):
     """A level or scene begins (transitions are measured between these)."""
-    _scene_begin(_name(name))
+    if not _nul(name, "scene"):
+        _scene_begin(_name(name))
 
 
 # ---- pools, garbage collection ---------------------------------------------------------
@@ -654,7 +667,7 @@ class Pool:
             # than a TiB, is a mistake (the reports would say exabytes)
             size = _whole(object_size, "Pool object_size", _POOL_BOUNDS)
             cap = _whole(capacity, "Pool capacity", _POOL_BOUNDS)
-            if size is not None and cap is not None:
+            if size is not None and cap is not None and not _nul(name, "Pool"):
                 self.id = _pool_create(_name(name), size, cap)
 
     def acquire(self, from_pool=True):
@@ -771,7 +784,8 @@ class Budget:
             return cls(0, name)
         lo = _whole(soft, "Budget.define soft")
         hi = _whole(hard, "Budget.define hard")
-        if lo is None or hi is None:
+        if lo is None or hi is None or _nul(name, "Budget.define") or \
+                _nul(parent, "Budget.define parent"):
             return cls(0, name)
         if hi and lo > hi:  # as a budgets file says: soft <= hard
             _bad("Budget.define soft", lo, "a soft limit at most the hard one (%d)" % hi)
@@ -795,11 +809,13 @@ class Budget:
 
     def bind_tag(self, tag_name):
         """Allocations under this tag (and the tags below it) count here."""
-        return bool(self.id) and _budget_bind_tag(self.id, _name(tag_name)) == 0
+        return bool(self.id) and not _nul(tag_name, "Budget.bind_tag") and \
+            _budget_bind_tag(self.id, _name(tag_name)) == 0
 
     def bind_type(self, asset_type):
         """Allocations of assets of this type count here."""
-        return bool(self.id) and _budget_bind_type(self.id, _name(asset_type)) == 0
+        return bool(self.id) and not _nul(asset_type, "Budget.bind_type") and \
+            _budget_bind_type(self.id, _name(asset_type)) == 0
 
     def policy(self, policy="lru", target=0, strict=None):
         """Which asset leaves first ("lru", "lfu", "largest", "priority" or
@@ -833,6 +849,8 @@ class Budget:
             return False
         if not isinstance(asset_type, (str, bytes)):
             return _bad("Budget.evictor_type asset_type", asset_type, "a type name") or False
+        if _nul(asset_type, "Budget.evictor_type asset_type"):
+            return False
         cb = _evict_callback(fn) if fn is not None else None
         _hold(("type", asset_type), cb)
         return _budget_evictor_type(_name(asset_type), cb or _EVICT_NONE, None) == 0

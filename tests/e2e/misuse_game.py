@@ -51,6 +51,12 @@ def main():
         "evictor_type_list": lambda: gmtrace.Budget.evictor_type(["texture"], lambda a: None),
         "spike_not_callable": lambda: gmtrace.spike_callback(5),
         "violation_not_callable": lambda: gmtrace.budget_violation_callback("x"),
+        # a NUL would cut the name in C: ignored, as for a tag
+        "asset_nul": lambda: (lambda a: (a.__enter__(), a.__exit__(None, None, None),
+                                         a.id)[2])(gmtrace.asset("misuse/a\0b", "texture")),
+        "pool_nul": lambda: gmtrace.Pool("misuse/p\0q", 8, 8).id,
+        "scene_nul": lambda: gmtrace.scene("misuse/s\0t"),
+        "define_nul": lambda: gmtrace.Budget.define("misuse/n\0m").id,
     }
     for name, call in calls.items():
         for _ in range(2):

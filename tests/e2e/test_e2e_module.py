@@ -205,6 +205,8 @@ MISUSES = {
     "evictor_type_list": ("Budget.evictor_type asset_type", False),
     "spike_not_callable": ("spike_callback fn", False),
     "violation_not_callable": ("budget_violation_callback fn", False),
+    "asset_nul": ("asset", 0), "pool_nul": ("Pool", 0), "scene_nul": ("scene", None),
+    "define_nul": ("Budget.define", 0),
 }
 
 
