@@ -4,8 +4,11 @@
  * table below: name, function, one line of help. The function gets the
  * arguments from its own name on and returns the exit status (cmd/cmd.h).
  */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis/cmd/cmd.h"
 #include "interpose/log/format.h"
@@ -61,6 +64,52 @@ static const gm_main_cmd_t *gm_main_find(const char *name)
 	return NULL;
 }
 
+/* Reports for people print the game's names as the game gave them, and a
+ * name is any bytes: control characters in one (an escape sequence, say)
+ * would reach the terminal or the CI log as such. Their standard output
+ * goes through this filter: control characters other than tab and line
+ * breaks, and DEL, become '?'. JSON escapes them itself and CSV is data,
+ * so --json and --csv output is left alone. Returns what was taken from
+ * buf, 0 on a write error (errno set). */
+static ssize_t gm_main_text_write(void *cookie, const char *buf, size_t n)
+{
+	char out[4096];
+	size_t done = 0;
+	(void)cookie;
+	while (done < n) {
+		size_t k = n - done < sizeof(out) ? n - done : sizeof(out), i, w = 0;
+		for (i = 0; i < k; i++) {
+			unsigned char c = (unsigned char)buf[done + i];
+			int ctl = (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
+			out[i] = ctl ? '?' : (char)c;
+		}
+		while (w < k) {
+			ssize_t r = write(STDOUT_FILENO, out + w, k - w);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return 0;
+			w += (size_t)r;
+		}
+		done += k;
+	}
+	return (ssize_t)n;
+}
+
+/* Whether cmd with its arguments writes a report for people to stdout. */
+static int gm_main_text_report(const char *cmd, int argc, char **argv)
+{
+	static const char *const others[] = {"run", "recover", "html", "trace"};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (strcmp(cmd, others[i]) == 0)
+			return 0;
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--csv") == 0 ||
+		    strncmp(argv[i], "--json=", 7) == 0 || strncmp(argv[i], "--csv=", 6) == 0)
+			return 0;
+	return 1;
+}
+
 /* gmtrace <command> [args]: runs the command and returns its exit status;
  * 2 for a missing or unknown command. */
 int main(int argc, char **argv)
@@ -103,6 +152,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gmtrace: unknown command '%s' (gmtrace --help lists them)\n",
 		        name);
 		return GM_CMD_USAGE;
+	}
+	if (gm_main_text_report(name, argc, argv)) {
+		cookie_io_functions_t io = {.write = gm_main_text_write};
+		FILE *text = fopencookie(NULL, "w", io);
+		if (text)
+			stdout = text; /* flushed at exit, with the other streams */
 	}
 	return cmd->run(argc - 1, argv + 1);
 }

@@ -460,3 +460,30 @@ def test_names_that_are_not_utf8_in_csv_and_html(tmp_path):
     text = page.read_bytes().decode("utf-8")
     assert "bad&#xfffd;&#xfffd;&#xfffd;(" in text
     assert not [ch for ch in text if (ord(ch) < 0x20 and ch not in "\t\n") or ord(ch) == 0x7f]
+
+
+def test_text_reports_show_control_characters_as_question_marks(tmp_path):
+    """A name's control characters (an escape sequence) never reach the
+    terminal or a CI log from a text report: each is a '?'; --json escapes
+    them and --csv keeps them (data)."""
+    c = cap.Capture(1)
+    c.tag_def(MS, 1, b"tag\x01\x1b[31m")
+    c.asset_new(2 * MS, 1, b"red\x1b[31m", b"tex\x7f")
+    c.context(3 * MS, 1, 1)
+    c.alloc(4 * MS, 0x1000, 1000)
+    c.context(5 * MS, 0, 0)
+    c.state(6 * MS, 1, cap.RESIDENT)
+    c.frame(7 * MS, 1)
+    path = c.write(tmp_path / "esc.gmt")
+    for cmd in ("assets", "summary", "transitions", "frames"):
+        r = subprocess.run([str(GMTRACE), cmd, str(path)], env=clean_env(),
+                           capture_output=True, timeout=60)
+        assert r.returncode == 0, (cmd, r.stderr)
+        assert not [b for b in r.stdout if (b < 0x20 and b not in b"\t\n\r") or b == 0x7f], cmd
+    r = run("assets", path)
+    assert "red?[31m" in r.stdout and "tex?" in r.stdout and "tag??[31m" in r.stdout
+    rep = json.loads(run("assets", "--json", path).stdout)
+    assert rep["assets"][0]["name"] == "red\x1b[31m"
+    r = subprocess.run([str(GMTRACE), "assets", "--csv", str(path)], env=clean_env(),
+                       capture_output=True, timeout=60)
+    assert b"red\x1b[31m" in r.stdout
