@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis/cmd/args.h"
 #include "analysis/cmd/cmd.h"
 #include "interpose/log/format.h"
 
@@ -156,8 +157,10 @@ int main(int argc, char **argv)
 	if (gm_main_text_report(name, argc, argv)) {
 		cookie_io_functions_t io = {.write = gm_main_text_write};
 		FILE *text = fopencookie(NULL, "w", io);
-		if (text)
+		if (text) {
+			gm_args_raw_stdout = stdout;
 			stdout = text; /* flushed at exit, with the other streams */
+		}
 	}
 	return cmd->run(argc - 1, argv + 1);
 }

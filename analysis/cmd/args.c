@@ -79,6 +79,8 @@ int gm_args_capture_output(int argc, char **argv, const char *name, const char *
 	return 0;
 }
 
+FILE *gm_args_raw_stdout;
+
 FILE *gm_args_output_open(const char *name, const char *output, const char *capture)
 {
 	struct stat a, b;

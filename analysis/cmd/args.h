@@ -23,6 +23,13 @@ int gm_args_value(int argc, char **argv, int *i, const char *name, const char **
 int gm_args_capture_output(int argc, char **argv, const char *name, const char **path,
                            const char **output);
 
+/* Standard output as it was before gmtrace's main put the filter of the
+ * reports for people in front of it (main.c: a name's control characters
+ * print as '?'), for what writes escape sequences of its own (the heat
+ * map's colours); NULL when there is no filter. Flush stdout before
+ * writing to it, and it after. */
+extern FILE *gm_args_raw_stdout;
+
 /* Where a report of capture goes: the file output, or standard output when
  * NULL; NULL after one line "gmtrace NAME: ..." on stderr (it cannot be
  * written, or it is the capture itself, which it would destroy). */

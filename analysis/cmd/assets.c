@@ -1160,8 +1160,15 @@ int gm_cmd_assets(int argc, char **argv)
 			goto nomem;
 		gm_cmd_assets_heat_map(&o, &opts, &h, rows, title, sizeof(title));
 		if (!json && !csv) {
+			/* its colours are escape sequences of its own, past the
+			 * filter of names (its labels are made safe in it) */
+			FILE *raw = gm_args_raw_stdout ? gm_args_raw_stdout : stdout;
 			putchar('\n');
-			gm_heatmap_text(stdout, &h, !(nc && *nc));
+			if (raw != stdout)
+				fflush(stdout);
+			gm_heatmap_text(raw, &h, !(nc && *nc));
+			if (raw != stdout && fflush(raw) != 0)
+				fprintf(stderr, "gmtrace assets: cannot write the heat map\n");
 		}
 		if (svg && gm_cmd_assets_svg(svg, &h) < 0) {
 			free(rows);
