@@ -809,7 +809,7 @@ static void gm_cmd_budgets_csv(const gm_cmd_budgets_out_t *o)
 	}
 
 	printf("\n# evictions\nnode,node_id,asset,asset_name,asset_type,event,frame,ns,thread,"
-	       "reclaimed_bytes,asset_bytes,duration_ns,leaky\n");
+	       "reclaimed_bytes,asset_bytes,reclaimed_fraction,duration_ns,leaky\n");
 	for (k = 0; k < o->nevictions; k++) {
 		const gm_budgets_evict_t *e = &o->evictions[k];
 
@@ -817,10 +817,16 @@ static void gm_cmd_budgets_csv(const gm_cmd_budgets_out_t *o)
 			continue;
 		gm_cmd_budgets_csv_node(o, e->node);
 		gm_cmd_budgets_csv_asset(o, e->asset);
-		printf(",%s,%llu,%llu,%u,%lld,%llu,%llu,%u\n", gm_budgets_event_name(e->event),
+		printf(",%s,%llu,%llu,%u,%lld,%llu,", gm_budgets_event_name(e->event),
 		       (unsigned long long)e->frame, (unsigned long long)e->ns, e->thread,
-		       (long long)e->reclaimed, (unsigned long long)e->asset_bytes,
-		       (unsigned long long)e->duration_ns, e->leaky);
+		       (long long)e->reclaimed, (unsigned long long)e->asset_bytes);
+		if (e->asset_bytes) { /* as in the JSON; empty for null */
+			char num[40];
+			if (gm_json_number(num, sizeof(num),
+			                   (double)e->reclaimed / (double)e->asset_bytes))
+				fputs(num, stdout);
+		}
+		printf(",%llu,%u\n", (unsigned long long)e->duration_ns, e->leaky);
 	}
 
 	printf("\n# validations\nnode,node_id,code,code_number,frame,ns,thread,subject,detail,asset,"

@@ -574,7 +574,7 @@ static void gm_pools_cmd_csv(const gm_pools_cmd_t *c, const gm_pools_t *p)
 	if (gm_pools_cmd_csv_table(
 	            c, "candidates", &first,
 	            "rank,tag,tag_name,exact,object_size,size_class_bytes,allocations,"
-	            "allocations_per_frame,short_lived,peak_live,peak_frame,"
+	            "allocated_bytes,allocations_per_frame,frees,short_lived,peak_live,peak_frame,"
 	            "suggested_capacity,alloc_cost_ns,alloc_time_saved_ns,"
 	            "alloc_time_saved_ns_per_frame,where")) {
 		n = p->nranked < c->ncandidates ? p->nranked : (size_t)c->ncandidates;
@@ -584,13 +584,14 @@ static void gm_pools_cmd_csv(const gm_pools_cmd_t *c, const gm_pools_t *p)
 
 			printf("%zu,%u,", i + 1, g->tag);
 			gm_text_csv(stdout, gm_pools_cmd_tag(p, g->tag, tag, sizeof(tag)));
-			printf(",%d,%llu,%llu,%llu,", g->exact, (unsigned long long)g->size,
+			printf(",%d,%llu,%llu,%llu,%llu,", g->exact, (unsigned long long)g->size,
 			       (unsigned long long)(1ull << g->cls),
-			       (unsigned long long)g->allocations);
+			       (unsigned long long)g->allocations,
+			       (unsigned long long)g->allocated_bytes);
 			gm_pools_cmd_csv_double(g->per_frame);
-			printf(",%llu,%llu,%llu,%llu,", (unsigned long long)g->short_lived,
-			       (unsigned long long)g->peak_live, (unsigned long long)g->peak_frame,
-			       (unsigned long long)g->suggested);
+			printf(",%llu,%llu,%llu,%llu,%llu,", (unsigned long long)g->frees,
+			       (unsigned long long)g->short_lived, (unsigned long long)g->peak_live,
+			       (unsigned long long)g->peak_frame, (unsigned long long)g->suggested);
 			gm_pools_cmd_csv_double(g->cost_known ? g->cost_ns : NAN);
 			putchar(',');
 			gm_pools_cmd_csv_double(g->cost_known ? g->saved_ns : NAN);
@@ -1027,7 +1028,7 @@ static int gm_pools_cmd_compare_out(const gm_pools_cmd_t *c, const gm_pools_side
 		if (gm_pools_cmd_csv_table(
 		            c, "compare", &first,
 		            "side,file,frames,allocations,allocations_per_frame,alloc_ns,"
-		            "alloc_ns_per_frame,gc_runs,gc_pause_ns,pools,"
+		            "alloc_ns_per_frame,gc_runs,gc_pause_ns,gc_pause_ns_per_frame,pools,"
 		            "pool_allocations_avoided")) {
 			for (k = 0; k < 2; k++) {
 				printf("%c,", 'A' + k);
@@ -1041,18 +1042,30 @@ static int gm_pools_cmd_compare_out(const gm_pools_cmd_t *c, const gm_pools_side
 				putchar(',');
 				gm_pools_cmd_csv_double(
 				        gm_pools_cmd_per_frame(s[k].alloc_ns, s[k].frames));
-				printf(",%llu,%llu,%zu,%llu\n", (unsigned long long)s[k].p->gc_runs,
-				       (unsigned long long)s[k].p->gc_pause_ns, s[k].p->npools,
+				printf(",%llu,%llu,", (unsigned long long)s[k].p->gc_runs,
+				       (unsigned long long)s[k].p->gc_pause_ns);
+				gm_pools_cmd_csv_double(gm_pools_cmd_per_frame(
+				        (double)s[k].p->gc_pause_ns, s[k].frames));
+				printf(",%zu,%llu\n", s[k].p->npools,
 				       (unsigned long long)s[k].served);
 			}
-			printf("difference,,,,");
+			/* A - B, as the JSON's difference (allocations: the
+			 * avoided_allocations of runs of as many frames) */
+			printf("difference,,,");
+			if (s[0].frames == s[1].frames)
+				printf("%lld", (long long)(s[0].allocations - s[1].allocations));
+			putchar(',');
 			gm_pools_cmd_csv_double(avoided);
 			putchar(',');
 			gm_pools_cmd_csv_double(s[0].alloc_ns - s[1].alloc_ns);
 			putchar(',');
 			gm_pools_cmd_csv_double(saved);
-			printf(",%lld,%lld,,\n", (long long)(s[0].p->gc_runs - s[1].p->gc_runs),
+			printf(",%lld,%lld,", (long long)(s[0].p->gc_runs - s[1].p->gc_runs),
 			       (long long)(s[0].p->gc_pause_ns - s[1].p->gc_pause_ns));
+			gm_pools_cmd_csv_double(
+			        gm_pools_cmd_diff((double)s[0].p->gc_pause_ns, s[0].frames,
+			                          (double)s[1].p->gc_pause_ns, s[1].frames));
+			printf(",,\n");
 		}
 		return 0;
 	}

@@ -15,6 +15,8 @@ sizes, long-lived blocks and a few short-lived odd sizes. Checked:
    were made: the particles' one call site, po_alloc called from main at
    the line the fixture prints, with every particle allocation.
 """
+import csv
+import io
 import json
 
 import pytest
@@ -139,3 +141,19 @@ def test_candidates_name_their_call_sites_when_stacks_are_recorded(tmp_path):
     assert text.returncode == 0, text.stderr
     assert f"{2000 * F} at po_alloc (po_churn.c:" in text.stdout
     assert f"< main (po_churn.c:{r.line['particle_line']})" in text.stdout
+
+
+def test_candidates_csv_has_the_json_keys(run):
+    """The candidates table's columns are the JSON list's keys (call_sites,
+    a list, aside), with the same values."""
+    r, rep = run
+    res = gmtrace("pools", "--csv", "--table", "candidates", r.capture)
+    assert res.returncode == 0, res.stderr
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))  # one table: no "# name" line
+    want = groups(rep)
+    assert len(rows) == len(want) > 0
+    keys = set(want[0]) - {"call_sites"}
+    assert keys <= set(rows[0]), keys - set(rows[0])
+    for row, g in zip(rows, want):
+        for k in ("allocations", "allocated_bytes", "frees", "short_lived", "peak_live"):
+            assert int(row[k]) == g[k], (k, row, g)

@@ -48,6 +48,9 @@ def test_compare_text_and_csv(runs):
     assert [r["side"] for r in rows] == ["A", "B", "difference"]
     assert float(rows[2]["allocations_per_frame"]) == 2000
     assert int(rows[0]["allocations"]) - int(rows[1]["allocations"]) == 2000 * F
+    # the difference row is the JSON's difference: allocations avoided too
+    assert int(rows[2]["allocations"]) == 2000 * F
+    assert "gc_pause_ns_per_frame" in rows[0]
 
 
 def test_the_pool_run_serves_every_particle(runs):

@@ -1168,7 +1168,8 @@ Test(budgets_cmd, csv_with_a_node_filter_keeps_only_that_subtree)
 	cr_expect(strstr(out, "\nui,2,heap_full,71,"), "%s", out);
 	cr_expect(strstr(out,
 	                 "# evictions\nnode,node_id,asset,asset_name,asset_type,event,frame,ns,"
-	                 "thread,reclaimed_bytes,asset_bytes,duration_ns,leaky\n\n"),
+	                 "thread,reclaimed_bytes,asset_bytes,reclaimed_fraction,duration_ns,"
+	                 "leaky\n\n"),
 	          "world's evictions are left out: %s", out);
 	cr_expect(strstr(out, "\n,,evictor_no_progress,14,71,"), "%s", out);
 	cr_expect(strstr(out, ",0,66,1,66,,\n"), "%s", out);

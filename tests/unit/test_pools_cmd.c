@@ -323,7 +323,7 @@ Test(pools_cmd, compare_with_more_allocations_in_b_or_no_frames)
 	expect_in(gm_test_out, "no frames to compare (frame_sum records) in A or B\n");
 	cr_assert_eq(run("--csv", "--compare", a, none), GM_CMD_OK, "%s", gm_test_err);
 	expect_in(gm_test_out, "\nB,");
-	expect_in(gm_test_out, ",0,0,,0,,0,0,0,0\n");
+	expect_in(gm_test_out, ",0,0,,0,,0,0,,0,0\n");
 	cr_assert_eq(run("--csv", "--table", "pools", "--compare", a, b), GM_CMD_OK);
 	cr_expect_str_eq(gm_test_out, "", "the compare table only");
 	cr_expect_eq(run("--compare", a, "missing.gmt"), GM_CMD_FAIL);
