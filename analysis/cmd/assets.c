@@ -924,11 +924,25 @@ static void gm_cmd_assets_csv(const gm_assets_out_t *o)
 			printf("%llu", (unsigned long long)a->last_touch_frame);
 		putchar(',');
 		tags[0] = '\0';
-		for (k = 0; k < n && len < sizeof(tags); k++) {
+		for (k = 0; k < n && len + 1 < sizeof(tags); k++) {
+			/* a name's ';' and '\' as "\;" and "\\", and a tag named
+			 * "(untagged)" as "\(untagged)": the list splits back */
 			const char *t = o->tags[pairs[k].tag].name;
-
-			len += (size_t)snprintf(tags + len, sizeof(tags) - len, "%s%s",
-			                        k ? ";" : "", t ? t : "(untagged)");
+			if (k)
+				tags[len++] = ';';
+			if (!t)
+				t = "(untagged)";
+			else if (strcmp(t, "(untagged)") == 0 && len + 1 < sizeof(tags))
+				tags[len++] = '\\';
+			for (; *t; t++) {
+				int esc = *t == ';' || *t == '\\';
+				if (len + (size_t)esc + 1 >= sizeof(tags))
+					break; /* cut: at most sizeof(tags) - 1 bytes */
+				if (esc)
+					tags[len++] = '\\';
+				tags[len++] = *t;
+			}
+			tags[len] = '\0';
 		}
 		gm_text_csv(stdout, tags);
 		putchar('\n');

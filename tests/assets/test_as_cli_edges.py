@@ -487,3 +487,38 @@ def test_text_reports_show_control_characters_as_question_marks(tmp_path):
     r = subprocess.run([str(GMTRACE), "assets", "--csv", str(path)], env=clean_env(),
                        capture_output=True, timeout=60)
     assert b"red\x1b[31m" in r.stdout
+
+
+def test_csv_tags_column_splits_back(tmp_path):
+    """The tags column joins names with ';': a name's own ';' and '\\' are
+    escaped, and a tag named "(untagged)" is told from bytes under none."""
+    c = cap.Capture(1)
+    for tag, name in ((1, "x;y"), (2, "x"), (3, "y"), (4, "(untagged)"), (5, "a\\b")):
+        c.tag_def(tag * MS, tag, name)
+    t = [10 * MS]
+
+    def T():
+        t[0] += MS
+        return t[0]
+
+    def asset(aid, name, tags):
+        c.asset_new(T(), aid, name, "tex")
+        for k, tag in enumerate(tags):
+            c.context(T(), aid, tag)
+            c.alloc(T(), 0x1000 * (aid * 16 + k + 1), 100 * (k + 1))
+        c.context(T(), 0, 0)
+        c.state(T(), aid, cap.RESIDENT)
+
+    asset(1, "A", [1])
+    asset(2, "B", [2, 3])
+    asset(3, "C", [4, 0])
+    asset(4, "D", [5])
+    c.frame(T(), 1)
+    path = c.write(tmp_path / "semi.gmt")
+    r = run("assets", "--csv", path)
+    assert r.returncode == 0, r.stderr
+    rows = {row["name"]: row["tags"] for row in csv.DictReader(io.StringIO(r.stdout))}
+    assert rows["A"] == "x\\;y"
+    assert sorted(rows["B"].split(";")) == ["x", "y"]
+    assert sorted(rows["C"].split(";")) == ["(untagged)", "\\(untagged)"]
+    assert rows["D"] == "a\\\\b"
