@@ -158,6 +158,9 @@ int main(int argc, char **argv)
 		cookie_io_functions_t io = {.write = gm_main_text_write};
 		FILE *text = fopencookie(NULL, "w", io);
 		if (text) {
+			/* on a terminal a line at a time, as stdout itself */
+			if (isatty(STDOUT_FILENO))
+				setvbuf(text, NULL, _IOLBF, 0);
 			gm_args_raw_stdout = stdout;
 			stdout = text; /* flushed at exit, with the other streams */
 		}
