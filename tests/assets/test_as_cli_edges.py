@@ -434,19 +434,25 @@ def test_a_damaged_capture_is_reported_after_what_it_held(findings, tmp_path, cm
     assert r.stderr.startswith("gmtrace: ") and damaged[0][10:] in r.stderr
 
 
-def test_names_that_are_not_utf8_in_csv_and_html(tmp_path):
-    """Names are the game's bytes: CSV and the HTML page (which says it is
-    UTF-8) show bytes that are not UTF-8 as U+FFFD, as the JSON does, and
-    the page has no control characters."""
+def one_named_asset(path, name):
+    """A capture of one resident asset named name (bytes), of type
+    b"tex\\x7f", with one 1000-byte block under tag b"tag\\x01\\x1b[31m"."""
     c = cap.Capture(1)
     c.tag_def(MS, 1, b"tag\x01\x1b[31m")
-    c.asset_new(2 * MS, 1, b"bad\xff\xfe\xc3(", b"tex\x7f")
+    c.asset_new(2 * MS, 1, name, b"tex\x7f")
     c.context(3 * MS, 1, 1)
     c.alloc(4 * MS, 0x1000, 1000)
     c.context(5 * MS, 0, 0)
     c.state(6 * MS, 1, cap.RESIDENT)
     c.frame(7 * MS, 1)
-    path = c.write(tmp_path / "bytes.gmt")
+    return c.write(path)
+
+
+def test_names_that_are_not_utf8_in_csv_and_html(tmp_path):
+    """Names are the game's bytes: CSV and the HTML page (which says it is
+    UTF-8) show bytes that are not UTF-8 as U+FFFD, as the JSON does, and
+    the page has no control characters."""
+    path = one_named_asset(tmp_path / "bytes.gmt", b"bad\xff\xfe\xc3(")
     r = subprocess.run([str(GMTRACE), "assets", "--csv", str(path)], env=clean_env(),
                        capture_output=True, timeout=60)
     assert r.returncode == 0, r.stderr
@@ -466,15 +472,7 @@ def test_text_reports_show_control_characters_as_question_marks(tmp_path):
     """A name's control characters (an escape sequence) never reach the
     terminal or a CI log from a text report: each is a '?'; --json escapes
     them and --csv keeps them (data)."""
-    c = cap.Capture(1)
-    c.tag_def(MS, 1, b"tag\x01\x1b[31m")
-    c.asset_new(2 * MS, 1, b"red\x1b[31m", b"tex\x7f")
-    c.context(3 * MS, 1, 1)
-    c.alloc(4 * MS, 0x1000, 1000)
-    c.context(5 * MS, 0, 0)
-    c.state(6 * MS, 1, cap.RESIDENT)
-    c.frame(7 * MS, 1)
-    path = c.write(tmp_path / "esc.gmt")
+    path = one_named_asset(tmp_path / "esc.gmt", b"red\x1b[31m")
     for cmd in ("assets", "summary", "transitions", "frames"):
         r = subprocess.run([str(GMTRACE), cmd, str(path)], env=clean_env(),
                            capture_output=True, timeout=60)
