@@ -18,13 +18,19 @@
 #include "platforms/profile.h"
 
 /* An evictor and its user pointer, which a game may replace while other
- * threads evict: set together under a sequence count (odd while being
- * written; writers hold gm_budget_lock), so no thread ever calls one
- * evictor with another's user pointer. */
+ * threads evict: two slots, the current one gen & 1. A new pair is written
+ * into the other slot, then gen moves on; a reader takes gen, the slot's
+ * pair, and gen again, and reads again if it moved. So no thread calls one
+ * evictor with another's user pointer, and a reader never waits for a
+ * writer: a signal handler that allocates (and evicts) while its thread
+ * is in the middle of setting an evictor reads the pair before it. */
 typedef struct gm_budget_evict {
-	uint32_t seq;
-	gmtrace_evict_fn fn;
-	void *user;
+	uint32_t gen;
+	uint32_t writing; /* one writer at a time (a flag, not gm_budget_lock) */
+	struct {
+		gmtrace_evict_fn fn;
+		void *user;
+	} slot[2];
 } gm_budget_evict_t;
 
 typedef struct gm_budget_node {
@@ -91,32 +97,46 @@ static uint64_t gm_budget_limit(uint64_t limit)
 	return limit > (uint64_t)INT64_MAX ? 0 : limit;
 }
 
-/* Set e to fn and user; the caller holds gm_budget_lock. */
+/* Set e to fn and user. Writers take turns by a flag; one that finds it
+ * taken for long (its own thread interrupted in the middle of a set, by a
+ * signal handler that sets one too) goes on: at worst two racing sets
+ * leave one of the two pairs, never a wait without end. */
 static void gm_budget_evict_set(gm_budget_evict_t *e, gmtrace_evict_fn fn, void *user)
 {
-	uint32_t seq = e->seq;
-	__atomic_store_n(&e->seq, seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&e->fn, fn, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->user, user, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
+	uint32_t gen;
+	int held = 0;
+	for (int spins = 0; spins < 100000; spins++) {
+		uint32_t free_flag = 0;
+		if (__atomic_compare_exchange_n(&e->writing, &free_flag, 1, 0, __ATOMIC_ACQUIRE,
+		                                __ATOMIC_RELAXED)) {
+			held = 1;
+			break;
+		}
+		__builtin_ia32_pause();
+	}
+	gen = __atomic_load_n(&e->gen, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->slot[(gen + 1) & 1].fn, fn, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->slot[(gen + 1) & 1].user, user, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->gen, gen + 1, __ATOMIC_RELEASE);
+	if (held)
+		__atomic_store_n(&e->writing, 0, __ATOMIC_RELEASE);
 }
 
-/* e's evictor, its user pointer in *user: a pair set together. */
+/* e's evictor, its user pointer in *user: a pair set together. Reads
+ * again while gen moves under it (two sets in that time could have
+ * rewritten the slot it read), a few times at most: never waits. */
 static gmtrace_evict_fn gm_budget_evict_get(gm_budget_evict_t *e, void **user)
 {
-	uint32_t s0, s1;
 	gmtrace_evict_fn fn;
 	void *u;
-	for (;;) {
-		s0 = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-		fn = __atomic_load_n(&e->fn, __ATOMIC_RELAXED);
-		u = __atomic_load_n(&e->user, __ATOMIC_RELAXED);
+	for (int tries = 0;; tries++) {
+		uint32_t g0 = __atomic_load_n(&e->gen, __ATOMIC_ACQUIRE), g1;
+		fn = __atomic_load_n(&e->slot[g0 & 1].fn, __ATOMIC_RELAXED);
+		u = __atomic_load_n(&e->slot[g0 & 1].user, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		s1 = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
-		if (!(s0 & 1) && s0 == s1)
+		g1 = __atomic_load_n(&e->gen, __ATOMIC_RELAXED);
+		if (g1 == g0 || tries >= 8)
 			break;
-		__builtin_ia32_pause();
 	}
 	*user = u;
 	return fn;
@@ -407,9 +427,7 @@ int gm_budget_set_evictor(gm_thread_t *t, uint32_t node, gmtrace_evict_fn fn, vo
 		return -1;
 	}
 	b = &gm_budget_nodes[node - 1];
-	gm_budget_spin();
 	gm_budget_evict_set(&b->evict, fn, user);
-	gm_budget_unspin();
 	return 0;
 }
 
