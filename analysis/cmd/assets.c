@@ -1177,12 +1177,17 @@ int gm_cmd_assets(int argc, char **argv)
 			/* its colours are escape sequences of its own, past the
 			 * filter of names (its labels are made safe in it) */
 			FILE *raw = gm_args_raw_stdout ? gm_args_raw_stdout : stdout;
+			int bad;
 			putchar('\n');
 			if (raw != stdout)
 				fflush(stdout);
-			gm_heatmap_text(raw, &h, !(nc && *nc));
-			if (raw != stdout && fflush(raw) != 0)
-				fprintf(stderr, "gmtrace assets: cannot write the heat map\n");
+			bad = gm_heatmap_text(raw, &h, !(nc && *nc)) < 0;
+			if (raw != stdout)
+				bad |= fflush(raw) != 0 || ferror(raw);
+			if (bad) {
+				free(rows);
+				goto write_error;
+			}
 		}
 		if (svg && gm_cmd_assets_svg(svg, &h) < 0) {
 			free(rows);

@@ -520,3 +520,27 @@ def test_csv_tags_column_splits_back(tmp_path):
     assert sorted(rows["B"].split(";")) == ["x", "y"]
     assert sorted(rows["C"].split(";")) == ["(untagged)", "\\(untagged)"]
     assert rows["D"] == "a\\\\b"
+
+
+def test_heat_map_that_cannot_be_written_fails(odd, tmp_path):
+    """The text heat map goes to standard output past the names' filter: a
+    write of it that fails is the report's failure (exit 1), as any other.
+    Here the file may grow to just past the text before the heat map."""
+    import resource
+    import signal
+    whole = run("assets", "--heatmap", "live", odd).stdout.encode()
+    before = whole.index(b"\nlive bytes by asset") + 1  # the heat map's title
+    limit = before + 16
+
+    def small_file():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    out = tmp_path / "report.txt"
+    with open(out, "wb") as f:
+        r = subprocess.run([str(GMTRACE), "assets", "--heatmap", "live", str(odd)],
+                           env=clean_env(), stdout=f, stderr=subprocess.PIPE, text=True,
+                           timeout=60, preexec_fn=small_file)
+    assert out.stat().st_size == limit
+    assert r.returncode == 1, r.stderr
+    assert "cannot write the report" in r.stderr
