@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,33 +67,96 @@ static const gm_main_cmd_t *gm_main_find(const char *name)
 }
 
 /* Reports for people print the game's names as the game gave them, and a
- * name is any bytes: control characters in one (an escape sequence, say)
- * would reach the terminal or the CI log as such. Their standard output
- * goes through this filter: control characters other than tab and line
- * breaks, and DEL, become '?'. JSON escapes them itself and CSV is data,
- * so --json and --csv output is left alone. Returns what was taken from
- * buf, 0 on a write error (errno set). */
+ * name is any bytes: control characters in one (an escape sequence, a
+ * carriage return that rewrites a line) would reach the terminal or the CI
+ * log as such. Their standard output goes through this filter: C0 controls
+ * but tab and line feed, DEL, the C1 controls (U+0080 to U+009F, CSI among
+ * them) and bytes that are not UTF-8 each become '?'. JSON escapes such
+ * characters itself and CSV is data, so --json and --csv are left alone. */
+static unsigned char gm_main_held[4]; /* a sequence cut by the end of a write */
+static size_t gm_main_nheld;
+
+/* Writes n bytes of out to standard output; 0, or -1 (errno set). */
+static int gm_main_put(const char *out, size_t n)
+{
+	size_t w = 0;
+	while (w < n) {
+		ssize_t r = write(STDOUT_FILENO, out + w, n - w);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		w += (size_t)r;
+	}
+	return 0;
+}
+
+/* The filtered form of the character at s (avail bytes there) into out
+ * (*wrote bytes): returns the bytes it took, or 0 when avail ends inside a
+ * sequence that may still be whole (more bytes needed). */
+static size_t gm_main_text_one(const unsigned char *s, size_t avail, char *out, size_t *wrote)
+{
+	unsigned char c = s[0];
+	size_t len = c >= 0xc2 && c <= 0xdf ? 2 :
+	             c >= 0xe0 && c <= 0xef ? 3 :
+	             c >= 0xf0 && c <= 0xf4 ? 4 :
+	                                      0;
+	uint32_t cp;
+	*wrote = 1;
+	if (c < 0x80) {
+		out[0] = (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ? '?' : (char)c;
+		return 1;
+	}
+	out[0] = '?';
+	if (len == 0)
+		return 1; /* a byte no sequence begins with */
+	for (size_t k = 1; k < len; k++) {
+		if (k >= avail)
+			return 0;
+		if ((s[k] & 0xc0) != 0x80)
+			return 1; /* cut short: its lead is a '?', what follows is read again */
+	}
+	cp = len == 2 ? c & 0x1fu : len == 3 ? c & 0x0fu : c & 0x07u;
+	for (size_t k = 1; k < len; k++)
+		cp = (cp << 6) | (s[k] & 0x3fu);
+	if ((len == 2 && cp <= 0x9f) ||
+	    (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return len; /* a C1 control, or not UTF-8: one '?' */
+	memcpy(out, s, len);
+	*wrote = len;
+	return len;
+}
+
+/* fopencookie's write: takes all n bytes (a sequence cut at the end is
+ * held for the next write), or returns 0 on a write error (errno set). */
 static ssize_t gm_main_text_write(void *cookie, const char *buf, size_t n)
 {
-	char out[4096];
-	size_t done = 0;
+	unsigned char in[4096 + 4];
+	char out[4096 + 4];
+	size_t taken = 0;
 	(void)cookie;
-	while (done < n) {
-		size_t k = n - done < sizeof(out) ? n - done : sizeof(out), i, w = 0;
-		for (i = 0; i < k; i++) {
-			unsigned char c = (unsigned char)buf[done + i];
-			int ctl = (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
-			out[i] = ctl ? '?' : (char)c;
+	while (taken < n) {
+		size_t m = gm_main_nheld, i = 0, o = 0, chunk = n - taken;
+		if (chunk > 4096)
+			chunk = 4096;
+		memcpy(in, gm_main_held, m);
+		memcpy(in + m, buf + taken, chunk);
+		taken += chunk;
+		m += chunk;
+		gm_main_nheld = 0;
+		while (i < m) {
+			size_t wrote, used = gm_main_text_one(in + i, m - i, out + o, &wrote);
+			if (used == 0) { /* the rest may be a whole sequence: later */
+				memcpy(gm_main_held, in + i, m - i);
+				gm_main_nheld = m - i;
+				break;
+			}
+			i += used;
+			o += wrote;
 		}
-		while (w < k) {
-			ssize_t r = write(STDOUT_FILENO, out + w, k - w);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				return 0;
-			w += (size_t)r;
-		}
-		done += k;
+		if (o && gm_main_put(out, o) < 0)
+			return 0;
 	}
 	return (ssize_t)n;
 }

@@ -404,9 +404,13 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 			char name[32], lp[GM_TEXT_MAX], ld[GM_TEXT_MAX], t1[32], t2[32], t3[32];
 
 			snprintf(name, sizeof(name), "%s", a->name ? a->name : "-");
-			if (a->name && strlen(a->name) > 28)
-				snprintf(name, sizeof(name), "..%s",
-				         a->name + strlen(a->name) - 26);
+			if (a->name && strlen(a->name) > 28) {
+				/* the end, from a character's first byte */
+				const char *tail = a->name + strlen(a->name) - 26;
+				while (((unsigned char)*tail & 0xc0) == 0x80)
+					tail++;
+				snprintf(name, sizeof(name), "..%s", tail);
+			}
 			if (a->ready_ns)
 				gm_text_duration(ld, sizeof(ld), gm_cmd_assets_load_ns(a));
 			else

@@ -78,9 +78,29 @@ static void gm_heatmap_label(FILE *f, const char *s, size_t width)
 		s += n - (width - 2);
 		n = width - 2;
 		width -= 2; /* the two dots take part of the column */
+		while (n > 0 && ((unsigned char)*s & 0xc0) == 0x80) {
+			s++; /* from a character's first byte (the column is padded) */
+			n--;
+		}
 	}
-	for (i = 0; i < n; i++)
-		fputc((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f ? '?' : s[i], f);
+	/* (the heat map is written past the names' filter of the reports for
+	 * people: C1 controls, CSI among them, and bytes that are not UTF-8
+	 * are '?' here too) */
+	for (i = 0; i < n;) {
+		const unsigned char *u = (const unsigned char *)s + i;
+		size_t len = u[0] < 0x80 ? 1 : gm_text_utf8_len(u, n - i);
+		if (len == 0 || (len == 2 && u[0] == 0xc2 && u[1] <= 0x9f)) {
+			fputc('?', f);
+			width += len ? len - 1 : 0; /* the column counts bytes */
+			i += len ? len : 1;
+			continue;
+		}
+		if (len == 1)
+			fputc(u[0] < 0x20 || u[0] == 0x7f ? '?' : (char)u[0], f);
+		else
+			fwrite(u, 1, len, f);
+		i += len;
+	}
 	for (; i < width; i++)
 		fputc(' ', f);
 }

@@ -480,6 +480,16 @@ def test_text_reports_show_control_characters_as_question_marks(tmp_path):
         assert not [b for b in r.stdout if (b < 0x20 and b not in b"\t\n\r") or b == 0x7f], cmd
     r = run("assets", path)
     assert "red?[31m" in r.stdout and "tex?" in r.stdout and "tag??[31m" in r.stdout
+    # C1 controls (CSI as U+009B, and as a lone 0x9b byte), a carriage
+    # return and bytes that are not UTF-8: each a '?', and the report is UTF-8
+    for name, shown in ((b"csi\xc2\x9b31m", "csi?31m"), (b"raw\x9bx", "raw?x"),
+                        (b"cr\rover", "cr?over"), (b"ok\xc3\xa9\xe2\x82\xac", "ok\u00e9\u20ac")):
+        p = one_named_asset(tmp_path / "c1.gmt", name)
+        out = subprocess.run([str(GMTRACE), "assets", "--heatmap", "live", str(p)],
+                             env=clean_env({"NO_COLOR": "1"}), capture_output=True,
+                             timeout=60).stdout.decode("utf-8")
+        assert shown in out, (name, out)
+        assert not [ch for ch in out if 0x80 <= ord(ch) <= 0x9f or ch == "\r"], name
     rep = json.loads(run("assets", "--json", path).stdout)
     assert rep["assets"][0]["name"] == "red\x1b[31m"
     r = subprocess.run([str(GMTRACE), "assets", "--csv", str(path)], env=clean_env(),
