@@ -878,28 +878,28 @@ static int gm_budget_room_possible(int32_t over, int64_t n)
  * hard limit refuses, evicts under it and tries again: another thread may
  * take the room freed in between, so it goes on while something evictable
  * is left under the node (being evicted by another thread counts: its
- * bytes come), 64 rounds at most. Returns 0 reserved (in soft mode over the
+ * bytes come), 64 rounds at most, waiting for other threads' evictions
+ * until *wait_until (the caller's, shared with its other rounds). Returns 0 reserved (in soft mode over the
  * limit after an over_hard violation), or -1 with errno ENOMEM after a
  * failed violation (strict mode). */
 static int gm_budget_reserve(gm_thread_t *t, uint32_t idx, int64_t grow, int64_t block, size_t n,
-                             unsigned vflags)
+                             unsigned vflags, uint64_t *wait_until)
 {
 	int32_t over = -1;
 	int tries = 0;
-	uint64_t wait_until = 0;
 	if (gm_budget_add(idx, grow, 0, &over) == 0)
 		return 0;
 	while (gm_budget_room_possible(over, block) && tries++ < 64) {
 		unsigned calls =
 		        gm_budget_evict(t, (uint32_t)over, grow, gm_budget_nodes[over].hard,
-		                        gm_budget_over_hard, &wait_until);
+		                        gm_budget_over_hard, wait_until);
 		if (gm_budget_add(idx, grow, 0, &over) == 0)
 			return 0;
 		if (gm_budget_evicting || !gm_budget_has_victim((uint32_t)over))
 			break;
 		/* the victims left are other threads' evictions, waited for
 		 * long enough (they may wait for this thread) */
-		if (calls == 0 && wait_until && gm_support_mono_ns() >= wait_until)
+		if (calls == 0 && *wait_until && gm_support_mono_ns() >= *wait_until)
 			break;
 	}
 	if (gm_budget_strict((uint32_t)over)) {
@@ -950,7 +950,10 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	 * class (5 MiB + 1 takes 6 MiB), not only the bytes asked for */
 	if (b->heap >= 0 && (usable = gm_heap_size_for(n, align)) > n && usable <= PTRDIFF_MAX)
 		want = usable;
-	if (gm_budget_reserve(t, idx, (int64_t)want, (int64_t)want, n, 0) < 0)
+	/* one wait for other threads' evictions in all: the reservation's
+	 * rounds and the bank-full ones below share it */
+	uint64_t wait_until = 0;
+	if (gm_budget_reserve(t, idx, (int64_t)want, (int64_t)want, n, 0, &wait_until) < 0)
 		return NULL;
 	if (b->heap < 0) {
 		/* a node without a heap of its own: counted, served as usual */
@@ -964,7 +967,6 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 	gm_budget_held_t held __attribute__((cleanup(gm_budget_held_end))) = {idx, 0};
 	if (!p)
 		held.bytes = (int64_t)want;
-	uint64_t wait_until = 0;
 	for (int round = 0; !p && !gm_budget_evicting && round < 8; round++) {
 		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
 		int64_t goal = live - (int64_t)want; /* live holds the reservation already */
@@ -1006,8 +1008,9 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 	uint64_t owner, owned;
 	int noted;
 	void *q;
+	uint64_t wait_until = 0;
 	if (grow > 0 && n <= PTRDIFF_MAX &&
-	    gm_budget_reserve(t, idx, grow, old + grow, n, GM_BUDGET_VIOL_REALLOC) < 0)
+	    gm_budget_reserve(t, idx, grow, old + grow, n, GM_BUDGET_VIOL_REALLOC, &wait_until) < 0)
 		return NULL;
 	noted = gm_owner_take((uintptr_t)p, &owner, &owned);
 	q = gm_heap_realloc(p, n);
