@@ -928,24 +928,34 @@ static void gm_cmd_assets_csv(const gm_assets_out_t *o)
 			printf("%llu", (unsigned long long)a->last_touch_frame);
 		putchar(',');
 		tags[0] = '\0';
-		for (k = 0; k < n && len + 1 < sizeof(tags); k++) {
+		for (k = 0; k < n; k++) {
 			/* a name's ';' and '\' as "\;" and "\\", and a tag named
-			 * "(untagged)" as "\(untagged)": the list splits back */
+			 * "(untagged)" or "\u2026" with a '\' first: the list splits
+			 * back. Whole names only: a list that does not fit ends with
+			 * ";\u2026" after the last name that does */
+			char one[2 * 256 + 4];
+			size_t m = 0;
 			const char *t = o->tags[pairs[k].tag].name;
-			if (k)
-				tags[len++] = ';';
 			if (!t)
 				t = "(untagged)";
-			else if (strcmp(t, "(untagged)") == 0 && len + 1 < sizeof(tags))
-				tags[len++] = '\\';
-			for (; *t; t++) {
-				int esc = *t == ';' || *t == '\\';
-				if (len + (size_t)esc + 1 >= sizeof(tags))
-					break; /* cut: at most sizeof(tags) - 1 bytes */
-				if (esc)
-					tags[len++] = '\\';
-				tags[len++] = *t;
+			else if (strcmp(t, "(untagged)") == 0 || strcmp(t, "\u2026") == 0)
+				one[m++] = '\\';
+			for (; *t && m + 2 < sizeof(one); t++) {
+				if (*t == ';' || *t == '\\')
+					one[m++] = '\\';
+				one[m++] = *t;
 			}
+			/* room for it, its ';' and a last ";\u2026" (4 bytes) */
+			if (len + (k ? 1 : 0) + m + (k + 1 < n ? 4 : 0) >= sizeof(tags)) {
+				memcpy(tags + len, k ? ";\u2026" : "\u2026", k ? 4 : 3);
+				len += k ? 4 : 3;
+				tags[len] = '\0';
+				break;
+			}
+			if (k)
+				tags[len++] = ';';
+			memcpy(tags + len, one, m);
+			len += m;
 			tags[len] = '\0';
 		}
 		gm_text_csv(stdout, tags);
