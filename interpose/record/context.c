@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "context.h"
 
+#include <sched.h>
 #include <string.h>
 
 #include "../log/format.h"
@@ -160,12 +161,21 @@ static void gm_context_tag_define(gm_thread_t *t, gm_tag_t *tag)
 
 /* The id of cur, a tag another thread is interning: once that thread has
  * published it (its gm_tag_by_id entry first, so a push of the id finds
- * it); 0 for a tag the full table could not take. */
+ * it); 0 for a tag the full table could not take, and 0 after a while
+ * without it: the interning may be this very thread's, interrupted by a
+ * signal handler that asks for the same name (or a fork child's copy of
+ * another thread's, which never ends). */
 static uint32_t gm_context_tag_wait(gm_tag_t *cur)
 {
 	uint32_t id;
-	while (!(id = __atomic_load_n(&cur->id, __ATOMIC_ACQUIRE)))
-		__builtin_ia32_pause();
+	for (unsigned spins = 0; !(id = __atomic_load_n(&cur->id, __ATOMIC_ACQUIRE)); spins++) {
+		if (spins < 1000)
+			__builtin_ia32_pause();
+		else if (spins < 1000 + 20000)
+			sched_yield(); /* the interning thread was preempted */
+		else
+			return 0;
+	}
 	return id == GM_TAG_NONE ? 0 : id;
 }
 
