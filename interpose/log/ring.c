@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,6 +41,7 @@ static void gm_ring_point(gm_ring_t *ring)
 
 int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t chunk_bytes)
 {
+	struct rlimit lim;
 	unsigned char rnd[8];
 	size_t len = 0, page = gm_ring_page(), i;
 	uint64_t nchunks, meta, total;
@@ -56,6 +58,20 @@ int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t 
 	meta = sizeof(gm_ring_header_t) + nchunks * sizeof(gm_chunk_t);
 	meta = (meta + page - 1) / page * page;
 	total = meta + nchunks * chunk_bytes;
+	/* a file-size limit (ulimit -f) holds for the segment too: sizing it
+	 * past the limit would kill the process (SIGXFSZ). Fewer chunks, then,
+	 * four at least */
+	if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+	    total > lim.rlim_cur) {
+		while (nchunks > 4 && total > lim.rlim_cur) {
+			nchunks--;
+			meta = sizeof(gm_ring_header_t) + nchunks * sizeof(gm_chunk_t);
+			meta = (meta + page - 1) / page * page;
+			total = meta + nchunks * chunk_bytes;
+		}
+		if (total > lim.rlim_cur)
+			return -EFBIG;
+	}
 
 	memset(ring, 0, sizeof(*ring));
 	for (tries = 0; tries < 8; tries++) {

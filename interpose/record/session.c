@@ -856,9 +856,17 @@ void gm_session_start(void)
 		        rc == -ENOSPC ? " (in /dev/shm: logs of games that died may fill it; "
 		                        "`gmtrace recover` writes them out and removes them); "
 		                        "not recording" :
+		        rc == -EFBIG  ? " (the file-size limit, ulimit -f, is below the smallest "
+		                        "log); not recording" :
 		                        "; not recording");
 		goto off;
 	}
+	if ((uint64_t)gm_session_log.hdr->nchunks * gm_session_log.hdr->chunk_bytes <
+	    gm_session_options.ring_size / 2)
+		gm_support_warn("the file-size limit (ulimit -f) makes the shared-memory log "
+		                "smaller than GMTRACE_RING_SIZE: the game may wait for the drainer "
+		                "more often",
+		                0, 0);
 	gm_session_log.hdr->tsc0 = gm_support_tsc();
 	gm_session_log.hdr->mono0 = gm_support_mono_ns();
 	gm_session_log.hdr->drain_beat_ns = gm_session_log.hdr->mono0;
