@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,11 @@ int gm_drain_init(gm_drain_t *d, gm_ring_t *ring, int fd, uint64_t file_bytes, i
 	d->compress = compress;
 	d->alloc = alloc;
 	d->release = release;
+	{
+		struct rlimit lim;
+		d->fsize_limited =
+		        getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY;
+	}
 	if (fd >= 0) {
 		struct stat st;
 		if (fstat(fd, &st) == 0) {
@@ -53,7 +60,34 @@ int gm_drain_init(gm_drain_t *d, gm_ring_t *ring, int fd, uint64_t file_bytes, i
 	return 0;
 }
 
+static int gm_drain_writev_all(gm_drain_t *d, struct iovec *iov, int n);
+
+/* Append the n buffers of iov to the capture, whole or not at all. Under a
+ * file-size limit the thread writing (the drainer, or a game thread
+ * draining its own chunks) holds SIGXFSZ back meanwhile: past the limit the
+ * write fails (EFBIG) and says so once, where the signal would kill the
+ * game. */
 static int gm_drain_writev(gm_drain_t *d, struct iovec *iov, int n)
+{
+	sigset_t xfsz, old;
+	int rc, masked = 0;
+	if (!d->fsize_limited)
+		return gm_drain_writev_all(d, iov, n);
+	sigemptyset(&xfsz);
+	sigaddset(&xfsz, SIGXFSZ);
+	masked = pthread_sigmask(SIG_BLOCK, &xfsz, &old) == 0;
+	rc = gm_drain_writev_all(d, iov, n);
+	if (rc == -EFBIG && masked) {
+		struct timespec now = {0, 0};
+		while (sigtimedwait(&xfsz, NULL, &now) == SIGXFSZ)
+			; /* the signal the failed write raised: taken, not delivered */
+	}
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static int gm_drain_writev_all(gm_drain_t *d, struct iovec *iov, int n)
 {
 	size_t total = 0;
 	int i;
@@ -74,11 +108,17 @@ static int gm_drain_writev(gm_drain_t *d, struct iovec *iov, int n)
 	while (n > 0) {
 		ssize_t w = writev(d->fd, iov, n);
 		if (w < 0) {
-			if (errno == EINTR)
+			int e = errno;
+			if (e == EINTR)
 				continue;
+			/* a full disk or a file-size limit in the middle of a
+			 * block: the part written goes, so the capture ends with
+			 * the blocks before it, whole */
+			if (ftruncate(d->fd, (off_t)d->file_bytes) == 0)
+				(void)lseek(d->fd, (off_t)d->file_bytes, SEEK_SET);
 			if (!d->error)
-				d->error = -errno;
-			return -errno;
+				d->error = -e;
+			return -e;
 		}
 		while (n > 0 && (size_t)w >= iov[0].iov_len) {
 			w -= (ssize_t)iov[0].iov_len;

@@ -6,7 +6,7 @@ runs either way, leaving nothing in /dev/shm."""
 import resource
 import subprocess
 
-from conftest import captures, preload_env, shm_logs
+from conftest import GMTRACE, captures, fx, preload_env, shm_logs
 
 
 def run_limited(tmp_path, limit):
@@ -36,3 +36,25 @@ def test_a_limit_below_the_smallest_log_records_nothing(tmp_path):
     assert "cannot create the shared-memory log: File too large (the file-size limit" in err
     assert captures(tmp_path) == []
     assert shm_logs(pid) == []
+
+
+def test_a_capture_cut_by_the_limit_ends_with_whole_blocks(tmp_path):
+    """The capture reaches the limit in the middle of a block: the part of
+    the block written goes, and the capture reads to its end without damage
+    (it ended with half a block, which every report called damage)."""
+    import signal
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, 2 << 20))
+
+    env = preload_env(tmp_path, {"GMTRACE_RING_SIZE": "1M"})
+    r = subprocess.run([str(fx("fx_threads"))], env=env, cwd=str(tmp_path),
+                       capture_output=True, timeout=120, preexec_fn=small_files)
+    assert r.returncode == 0, r.stderr
+    assert b"cannot write the capture (errno 27)" in r.stderr
+    (cap,) = captures(tmp_path)
+    assert 1 << 20 < cap.stat().st_size <= 2 << 20
+    s = subprocess.run([str(GMTRACE), "summary", "--json", str(cap)], capture_output=True,
+                       timeout=60)
+    assert s.returncode == 0, s.stderr
