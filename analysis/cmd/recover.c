@@ -50,6 +50,9 @@ static int gm_recover_log(const char *shm, const char *capture, int force)
 		return GM_CMD_FAIL;
 	}
 	before = a.drain.file_bytes;
+	/* a process still running (--force) keeps its log: its drainer goes on
+	 * after this, and a crash later is recovered from it as any other */
+	a.keep = !gm_attach_ended(&a);
 	if (gm_attach_close(&a) != 0) {
 		fprintf(stderr, "gmtrace recover: %s: write failed\n", a.capture);
 		return GM_CMD_FAIL;

@@ -149,7 +149,7 @@ int gm_attach_close(gm_attach_t *a)
 	gm_drain_free(&a->drain);
 	close(a->fd);
 	a->fd = -1;
-	gm_ring_detach(&a->ring, rc == 0);
+	gm_ring_detach(&a->ring, rc == 0 && !a->keep);
 	a->done = 1;
 	return rc;
 }

@@ -23,6 +23,7 @@ typedef struct gm_attach {
 	uint64_t last_clock_ns;
 	int positioned; /* the file offset is after the last whole block */
 	int done;
+	int keep; /* gm_attach_close leaves the log in place (its process runs on) */
 } gm_attach_t;
 
 /* Attach to the log named shm_name and open its capture for appending

@@ -227,3 +227,30 @@ def test_an_idle_game_ends_its_capture_itself_once_gmtrace_run_is_gone(tmp_path)
     assert s["process"]["pid"] == pid
     assert any(e["type"] == "exit" for e in dump_events(cap)), "the last records are in"
     assert shm_logs(pid) == [], f"log of {pid} left in /dev/shm"
+
+
+def test_recover_force_on_a_running_game_keeps_its_log(tmp_path):
+    """`gmtrace recover --force` on a game that runs on writes what it has
+    so far and leaves the log in /dev/shm: the game's drainer goes on, and a
+    crash after it is recovered as any other (the log was removed, and the
+    records written after it were lost)."""
+    proc, progress = start(tmp_path, "preload", "loop")
+    try:
+        wait_for(lambda: (p := read_json_file(progress)) and p["ops"] >= 5000 and p,
+                 30, "fx_killme to publish 5000 operations")
+        cap = capture_of(tmp_path, "fx_killme", proc.pid)
+        r = gmtrace("recover", "--force", cap, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert shm_logs(proc.pid), "the running game's log must stay"
+        first = read_json_file(progress)
+        wait_for(lambda: (p := read_json_file(progress)) and p["ops"] >= first["ops"] + 5000,
+                 30, "fx_killme to go on after the recover")
+        os.kill(proc.pid, signal.SIGKILL)
+        finish(proc)
+    finally:
+        kill_if_alive(proc)
+    last = read_json_file(progress)
+    cap = the_capture(tmp_path, "preload", proc.pid, b"")
+    t = rule_tally(cap, snapshot_at=last["ops"])
+    assert last["allocations"] <= t.allocations <= last["allocations"] + STEP
+    assert t.snapshot == {k: last[k] for k in TALLY_KEYS}
