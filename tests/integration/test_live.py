@@ -75,6 +75,8 @@ def test_a_killed_game_ends_the_view(tmp_path):
             if p.poll() is None:
                 p.kill()
                 p.wait()
+    # the killed game's log, left for recover: taken now, not left in /dev/shm
+    assert gmtrace("recover", str(cap)).returncode == 0
     assert live.returncode == 1, (out, err)
     assert "the game is gone and its capture has no end: `gmtrace recover" in err, err
     kinds = [m.group(1) for m in map(LINE.match, out.splitlines()) if m]
@@ -128,6 +130,8 @@ def _light_game_seen_live(tmp_path, under_run):
     finally:
         game.kill()
         game.wait(timeout=30)
+        if not under_run:  # the killed game's log, left for recover: taken now
+            gmtrace("recover", str(cap))
     assert live.returncode == 0, live.stderr
     lines = [m.groups() for m in map(LINE.match, live.stdout.splitlines()) if m]
     assert len(lines) == 1, live.stdout
