@@ -109,8 +109,20 @@ void gm_text_csv(FILE *f, const char *s)
 	if (quote)
 		putc('"', f);
 	while (i < n) {
-		if (u[i] == '"')
-			putc('"', f);
+		/* ASCII but for quotes, the common case, in one write */
+		size_t run = i;
+		while (run < n && u[run] < 0x80 && u[run] != '"')
+			run++;
+		if (run > i) {
+			fwrite(u + i, 1, run - i, f);
+			i = run;
+			continue;
+		}
+		if (u[i] == '"') {
+			fputs("\"\"", f);
+			i++;
+			continue;
+		}
 		len = gm_text_utf8_len(u + i, n - i);
 		if (len == 0) { /* not UTF-8: U+FFFD, as in the JSON */
 			fputs("\xef\xbf\xbd", f);
