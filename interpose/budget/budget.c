@@ -879,9 +879,9 @@ static int gm_budget_room_possible(int32_t over, int64_t n)
  * take the room freed in between, so it goes on while something evictable
  * is left under the node (being evicted by another thread counts: its
  * bytes come), 64 rounds at most, waiting for other threads' evictions
- * until *wait_until (the caller's, shared with its other rounds). Returns 0 reserved (in soft mode over the
- * limit after an over_hard violation), or -1 with errno ENOMEM after a
- * failed violation (strict mode). */
+ * until *wait_until (the caller's, shared with its other rounds). Returns
+ * 0 reserved (in soft mode over the limit after an over_hard violation),
+ * or -1 with errno ENOMEM after a failed violation (strict mode). */
 static int gm_budget_reserve(gm_thread_t *t, uint32_t idx, int64_t grow, int64_t block, size_t n,
                              unsigned vflags, uint64_t *wait_until)
 {
