@@ -359,6 +359,24 @@ static int gm_run_platform(void)
 	return 0;
 }
 
+/* The capture list of a run that started no program: empty, so that a
+ * script reading --json or --json-file finds a list either way. */
+static void gm_run_json_none(FILE *jf, int json)
+{
+	gm_json_t j;
+	if (!json)
+		return;
+	gm_json_init(&j, jf, 0);
+	gm_json_object_begin(&j);
+	gm_json_key(&j, "captures");
+	gm_json_array_begin(&j);
+	gm_json_array_end(&j);
+	gm_json_object_end(&j);
+	gm_json_finish(&j);
+	if (jf != stdout)
+		fclose(jf);
+}
+
 int gm_cmd_run(int argc, char **argv)
 {
 	gm_options_t check;
@@ -482,6 +500,7 @@ int gm_cmd_run(int argc, char **argv)
 	}
 	if (gm_run_which(argv[i], exe, sizeof(exe)) != 0) {
 		fprintf(stderr, "gmtrace run: %s: no such program\n", argv[i]);
+		gm_run_json_none(jf, json);
 		return 127;
 	}
 	if (stat(exe, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))) {
@@ -492,10 +511,12 @@ int gm_cmd_run(int argc, char **argv)
 		        "    cp %s /tmp/game && gmtrace run -- /tmp/game ...\n",
 		        exe, (st.st_mode & S_ISUID) ? "user" : "group",
 		        (unsigned)(st.st_mode & 07777), exe);
+		gm_run_json_none(jf, json);
 		return GM_CMD_USAGE;
 	}
 	if (!mkdtemp(dir)) {
 		fprintf(stderr, "gmtrace run: cannot make a folder in /tmp: %s\n", strerror(errno));
+		gm_run_json_none(jf, json);
 		return GM_CMD_FAIL;
 	}
 	{
@@ -543,6 +564,7 @@ int gm_cmd_run(int argc, char **argv)
 	if (child < 0) {
 		fprintf(stderr, "gmtrace run: fork: %s\n", strerror(errno));
 		gm_run_rmdir(dir);
+		gm_run_json_none(jf, json);
 		return GM_CMD_FAIL;
 	}
 	if (child == 0) {

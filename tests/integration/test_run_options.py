@@ -240,3 +240,9 @@ def test_json_file_keeps_the_list_apart_from_the_games_output(tmp_path):
                         "No such file or directory\n")
     r = run(tmp_path, "--json-file")
     assert (r.returncode, r.stderr) == (2, "gmtrace run: --json-file needs a file name\n")
+    # a program that is not there: the list is there, and empty
+    r = run(tmp_path, "--json-file", listing, "--", "no-such-game-here")
+    assert r.returncode == 127, r.stderr
+    assert json.loads(listing.read_text()) == {"captures": []}
+    r = run(tmp_path, "--json", "--", "no-such-game-here")
+    assert (r.returncode, json.loads(r.stdout)) == (127, {"captures": []})
