@@ -35,6 +35,11 @@ void __gcov_dump(void);
 #define GM_PROCESS_COVERAGE_DUMP() ((void)0)
 #endif
 
+/* 1 once a thread has called exit() */
+static int gm_process_exiting;
+/* 1 on a thread inside exit() (an exit handler may call exit() again) */
+static __thread int gm_process_in_exit __attribute__((tls_model("initial-exec")));
+
 GMTRACE_API pid_t fork(void)
 {
 	static pid_t (*real)(void);
@@ -48,6 +53,8 @@ GMTRACE_API pid_t fork(void)
 	pid = real();
 	if (pid > 0)
 		gm_session_fork_parent(pid);
+	else if (pid == 0) /* a child forked by an exit handler exits on its own */
+		__atomic_store_n(&gm_process_exiting, gm_process_in_exit, __ATOMIC_RELAXED);
 	return pid;
 }
 
@@ -141,6 +148,19 @@ GMTRACE_API void exit(int status)
 	static void (*real)(int);
 	if (!real)
 		real = (void (*)(int))gm_process_next("exit");
+	if (!gm_process_in_exit) {
+		gm_process_in_exit = 1;
+		if (__atomic_exchange_n(&gm_process_exiting, 1, __ATOMIC_ACQ_REL)) {
+			/* a second thread in exit(): whichever ends the process
+			 * first sets its status, which the capture cannot know */
+			if (status != gm_bootstrap_status)
+				gm_bootstrap_status_known = 0;
+			gm_session_exit_wait();
+			if (real)
+				real(status);
+			_exit(status);
+		}
+	}
 	gm_bootstrap_status = status;
 	gm_bootstrap_status_known = 1;
 	if (real)

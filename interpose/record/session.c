@@ -48,7 +48,10 @@ void gm_marker_new_session(void); /* marker/marker.c */
 static gm_drain_t gm_session_drain;
 static int gm_session_fd = -1;
 static int gm_session_started;
+/* 0 recording, 1 stopping (gm_session_stop runs), 2 stopped */
 static int gm_session_stopping;
+/* 1 on the thread that runs gm_session_stop */
+static __thread int gm_session_stopper __attribute__((tls_model("initial-exec")));
 static pthread_t gm_session_agent;
 static int gm_session_agent_running;
 static int gm_session_agent_stop;
@@ -795,6 +798,7 @@ static void gm_session_child(void)
 	gm_session_agent_running = 0;
 	gm_session_started = 0;
 	gm_session_stopping = 0;
+	gm_session_stopper = 0;
 	gm_session_nmodules = 0;
 	gm_session_known_adds = 0;
 	gm_frame_reset();
@@ -972,10 +976,25 @@ off:
 void gm_session_stop(int status, int known)
 {
 	gm_thread_t *t = &gm_thread_self;
-	if (!gm_session_started || gm_session_stopping ||
-	    !__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
+	int idle = 0;
+	if (!gm_session_started)
 		return;
-	gm_session_stopping = 1;
+	if (__atomic_load_n(&gm_session_stopping, __ATOMIC_ACQUIRE) != 0) {
+		/* another thread stops the session (two threads in exit(), or
+		 * _exit() during another's exit): the process must not end
+		 * before that stop has finished */
+		if (!gm_session_stopper)
+			gm_session_exit_wait();
+		return;
+	}
+	if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) ||
+	    !__atomic_compare_exchange_n(&gm_session_stopping, &idle, 1, 0, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE)) {
+		if (idle == 1 && !gm_session_stopper)
+			gm_session_exit_wait();
+		return;
+	}
+	gm_session_stopper = 1;
 	if (gm_stack_not_kept()) {
 		char n[24];
 		gm_support_u64(n, gm_stack_not_kept());
@@ -1022,7 +1041,30 @@ void gm_session_stop(int status, int known)
 		gm_session_helpers_end();
 		__atomic_store_n(&gm_session_log.hdr->finished, 1, __ATOMIC_RELEASE);
 	}
+	__atomic_store_n(&gm_session_stopping, 2, __ATOMIC_RELEASE);
 	t->busy = 0;
+}
+
+void gm_session_exit_wait(void)
+{
+	gm_thread_t *t = &gm_thread_self;
+	struct timespec ms = {0, 1000000};
+	int saved = errno;
+	if (!gm_session_started || gm_session_stopper)
+		return;
+	if (!t->busy && t->chunk >= 0 && __atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE)) {
+		/* what this thread wrote reaches the last drain */
+		t->busy = 1;
+		gm_thread_flush(t);
+		t->busy = 0;
+	}
+	for (int k = 0; k < GM_SESSION_EXIT_WAIT_MS; k++) {
+		int s = __atomic_load_n(&gm_session_stopping, __ATOMIC_ACQUIRE);
+		if (s == 2 || (s == 0 && !__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE)))
+			break;
+		nanosleep(&ms, NULL);
+	}
+	errno = saved;
 }
 
 int gm_session_drain_help(void)

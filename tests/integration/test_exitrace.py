@@ -38,3 +38,23 @@ def test_exit_while_threads_allocate(tmp_path, help_mode):
         # the workers' first OPS operations each happened before exit()
         assert s["allocations"] >= THREADS * OPS, s
         assert not shm_logs(s["process"]["pid"]), f"run {i}: log left in /dev/shm"
+
+
+def test_two_threads_exit_at_once(tmp_path):
+    """Two threads call exit(0) at the same instant while eight workers
+    allocate: the second caller waits for the first one's exit to finish
+    the session, so the capture ends with its exit record, reads whole and
+    leaves no log behind. Without the wait every run here left its log in
+    /dev/shm and a capture with no end (`gmtrace recover` needed)."""
+    for i in range(RUNS // 5):
+        out = tmp_path / f"run{i}"
+        out.mkdir()
+        r = run_preloaded([fx("fx_exitrace"), THREADS, OPS, 2], out, timeout=30,
+                          extra_env={"GCOV_PREFIX": str(tmp_path / "gcov")})
+        assert r.returncode == 0, f"run {i}: rc {r.returncode}: {r.stderr!r}"
+        caps = captures(out)
+        assert len(caps) == 1, caps
+        s = assert_valid(caps[0])
+        assert (s["ended"], s["exit_status"]) == ("exit", 0), f"run {i}: {s['ended']}"
+        assert s["allocations"] >= THREADS * OPS, s
+        assert not shm_logs(s["process"]["pid"]), f"run {i}: log left in /dev/shm"
