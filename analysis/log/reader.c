@@ -1225,37 +1225,127 @@ static int gm_reader_wanted(uint64_t freed, uint64_t made, int want_alloc, uint6
 	return want_alloc ? made == ptr : freed == ptr && made != ptr;
 }
 
-/* Whether stream s (another thread's) holds the record a wait for ptr
- * needs, by TSC until, among its head, the rest of its loaded block and
- * its next block (decoded ahead, gm_reader_peek; a record further on is not
- * looked for):
+/* A walk over a stream's records from its head on, through the rest of its
+ * loaded block and its next block (decoded ahead, gm_reader_peek; records
+ * further on are not looked at), time records skipped. */
+typedef struct gm_reader_scan {
+	gm_reader_stream_t *s;
+	const uint64_t *w, *extra;
+	uint64_t w0, tsc, prev;
+	size_t at, nw, skipw;
+	unsigned units;
+	int crossed;
+} gm_reader_scan_t;
+
+static void gm_reader_scan_begin(gm_reader_scan_t *it, gm_reader_stream_t *s)
+{
+	it->s = s;
+	it->w0 = s->w0;
+	it->tsc = it->prev = s->tsc;
+	it->extra = s->extra;
+	it->units = s->nextra + 1;
+	it->w = s->w;
+	it->at = s->pos;
+	it->nw = s->nw;
+	it->skipw = s->skipw;
+	it->crossed = 0;
+}
+
+/* Moves to the next record: 1, or 0 past what can be looked at (or at
+ * damage, which gm_reader_advance reports). */
+static int gm_reader_scan_next(gm_reader_t *r, gm_reader_scan_t *it)
+{
+	for (;;) {
+		const uint64_t *q;
+		unsigned type, units;
+
+		if (!it->w)
+			return 0;
+		if (it->at >= it->nw) {
+			const gm_reader_block_t *b;
+
+			if (it->crossed || !(it->w = gm_reader_peek(r, it->s)))
+				return 0;
+			b = &r->blocks[it->s->next];
+			it->crossed = 1;
+			it->nw = b->raw_bytes / sizeof(uint64_t);
+			it->skipw = b->skip / sizeof(uint64_t);
+			it->prev = b->tsc_base;
+			it->at = 0;
+			continue;
+		}
+		q = it->w + it->at;
+		type = gm_rec_type(q[0]);
+		units = gm_rec_units(q[0]);
+		if (type == gm_rec_none || (size_t)units * 2 > it->nw - it->at)
+			return 0;
+		it->tsc = type == gm_rec_time && units >= 2 ?
+		                  q[2] :
+		                  gm_rec_tsc_rebuild(it->prev, gm_rec_tick(q[1]));
+		it->prev = it->tsc;
+		it->at += (size_t)units * 2;
+		if (type != gm_rec_time && it->at - (size_t)units * 2 >= it->skipw) {
+			it->w0 = q[0];
+			it->extra = q + 2;
+			it->units = units;
+			return 1;
+		}
+	}
+}
+
+/* Whether stream s, after its head, allocates ptr again by TSC limit,
+ * before it frees ptr. */
+static int gm_reader_makes_again(gm_reader_t *r, gm_reader_stream_t *s, uint64_t ptr,
+                                 uint64_t limit)
+{
+	gm_reader_scan_t it;
+	uint64_t freed, made;
+
+	gm_reader_scan_begin(&it, s);
+	while (gm_reader_scan_next(r, &it) && it.tsc <= limit) {
+		gm_reader_effect(it.w0, it.extra, it.units, &freed, &made);
+		if (gm_reader_wanted(freed, made, 1, ptr))
+			return 1;
+		if (gm_reader_wanted(freed, made, 0, ptr))
+			return 0;
+	}
+	return 0;
+}
+
+/* Whether stream s (another thread's) holds the record that stream t's
+ * wait for ptr needs, by TSC until, among the records gm_reader_scan_next
+ * reaches:
  *  - for an allocation of ptr: one that s does not free itself further
  *    on, before it allocates ptr again (a block its own thread frees was
- *    not the one the waiting thread freed: that free matched nothing);
+ *    not the one the waiting thread freed: that free matched nothing),
+ *    unless t allocates ptr again first, within the slack of that free:
+ *    a block handed back and forth between threads, its address reused
+ *    (thread t frees what s allocated, allocates the same address anew
+ *    and hands that to s, which frees it);
  *  - for a free of ptr: one that comes before any allocation of ptr by s
  *    (a free of a block s allocated after is not the one that was due). */
-static int gm_reader_look_stream(gm_reader_t *r, gm_reader_stream_t *s, int want_alloc,
+static int gm_reader_look_stream(gm_reader_t *r, gm_reader_stream_t *s, uint32_t t, int want_alloc,
                                  uint64_t ptr, uint64_t until)
 {
-	uint64_t w0 = s->w0, tsc = s->tsc, prev = s->tsc, freed, made;
-	const uint64_t *extra = s->extra, *w = s->w;
-	unsigned units = s->nextra + 1;
-	size_t at = s->pos, nw = s->nw, skipw = s->skipw;
-	int found = 0, crossed = 0;
+	gm_reader_scan_t it;
+	uint64_t freed, made;
+	int found = 0;
 
-	for (;;) {
+	gm_reader_scan_begin(&it, s);
+	do {
 		int makes, frees;
 
-		gm_reader_effect(w0, extra, units, &freed, &made);
+		gm_reader_effect(it.w0, it.extra, it.units, &freed, &made);
 		makes = gm_reader_wanted(freed, made, 1, ptr);
 		frees = gm_reader_wanted(freed, made, 0, ptr);
 
 		if (found) {
 			if (frees)
-				return 0;
+				return gm_reader_makes_again(r, &r->streams[t], ptr,
+				                             it.tsc + r->slack);
 			if (makes)
 				return 1;
-		} else if (tsc > until) {
+		} else if (it.tsc > until) {
 			return 0;
 		} else if (want_alloc && makes) {
 			found = 1;
@@ -1264,44 +1354,8 @@ static int gm_reader_look_stream(gm_reader_t *r, gm_reader_stream_t *s, int want
 		} else if (!want_alloc && makes) {
 			return 0;
 		}
-		/* the next record of the loaded block, or of the next one (time
-		 * records move prev) */
-		for (;;) {
-			const uint64_t *q;
-			unsigned type;
-
-			if (!w)
-				return found;
-			if (at >= nw) {
-				const gm_reader_block_t *b;
-
-				if (crossed || !(w = gm_reader_peek(r, s)))
-					return found;
-				b = &r->blocks[s->next];
-				crossed = 1;
-				nw = b->raw_bytes / sizeof(uint64_t);
-				skipw = b->skip / sizeof(uint64_t);
-				prev = b->tsc_base;
-				at = 0;
-				continue;
-			}
-			q = w + at;
-			type = gm_rec_type(q[0]);
-			units = gm_rec_units(q[0]);
-			if (type == gm_rec_none || (size_t)units * 2 > nw - at)
-				return found; /* damage: gm_reader_advance reports it */
-			tsc = type == gm_rec_time && units >= 2 ?
-			              q[2] :
-			              gm_rec_tsc_rebuild(prev, gm_rec_tick(q[1]));
-			prev = tsc;
-			at += (size_t)units * 2;
-			if (type != gm_rec_time && at - (size_t)units * 2 >= skipw) {
-				w0 = q[0];
-				extra = q + 2;
-				break;
-			}
-		}
-	}
+	} while (gm_reader_scan_next(r, &it));
+	return found;
 }
 
 /* Whether a thread other than t, among the streams in the merge and those
@@ -1313,11 +1367,11 @@ static int gm_reader_look_ahead(gm_reader_t *r, uint32_t t, int want_alloc, uint
 
 	for (i = 0; i < r->nheap; i++)
 		if (r->heap[i] != t &&
-		    gm_reader_look_stream(r, &r->streams[r->heap[i]], want_alloc, ptr, until))
+		    gm_reader_look_stream(r, &r->streams[r->heap[i]], t, want_alloc, ptr, until))
 			return 1;
 	for (i = 0; i < r->nwaits; i++)
 		if (r->waits[i].stream != t &&
-		    gm_reader_look_stream(r, &r->streams[r->waits[i].stream], want_alloc, ptr,
+		    gm_reader_look_stream(r, &r->streams[r->waits[i].stream], t, want_alloc, ptr,
 		                          until))
 			return 1;
 	return 0;

@@ -573,6 +573,30 @@ Test(reader, a_handed_over_block_is_matched_though_its_address_comes_back_later)
 	expect_order("comes_back.gmt", r, 2, want, 4, 1);
 }
 
+Test(reader, a_block_handed_back_and_forth_at_one_address_is_matched_each_time)
+{
+	/* thread 0 allocates 0x2000 and hands it over; thread 1 frees it,
+	 * allocates 0x1000 and hands that back; thread 0's free of it reads
+	 * 1080 (before thread 1's allocation at 1100), then thread 0 gets
+	 * 0x1000 again and hands it over, and thread 1 frees it at 1400.
+	 * Thread 1 freeing 0x1000 itself later does not make thread 0's free
+	 * unmatched: thread 0 allocated the address anew before that. */
+	recs_t r[2];
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 1000, 0x2000, 8);
+	rec_free(&r[0], 1080, 0x1000);
+	rec_alloc(&r[0], 1300, 0x1000, 8);
+	rec_free(&r[1], 1050, 0x2000);
+	rec_alloc(&r[1], 1100, 0x1000, 8);
+	rec_free(&r[1], 1400, 0x1000);
+	static const want_ev_t want[] = {
+	        {0, gm_rec_alloc, 0x2000, 1000}, {1, gm_rec_free, 0x2000, 1050},
+	        {1, gm_rec_alloc, 0x1000, 1100}, {0, gm_rec_free, 0x1000, 1080},
+	        {0, gm_rec_alloc, 0x1000, 1300}, {1, gm_rec_free, 0x1000, 1400},
+	};
+	expect_order("back_and_forth.gmt", r, 2, want, 6, 1);
+}
+
 Test(reader, an_allocation_does_not_wait_for_a_free_of_the_other_threads_own_block)
 {
 	/* thread 0 allocates 0x1000 at 100 and again at 1000 (its free was
