@@ -1,0 +1,111 @@
+/* bu_feeder.c - an evictor that loads a replacement for every asset it evicts
+ *
+ *     bu_feeder
+ *
+ * One node, "cache": soft 128 KiB, hard 16 MiB, LRU, type "tile" bound to
+ * it. The game loads T1, T2, T3 (64 KiB each, touched) in frame 1. The
+ * evictor, as a streaming system that swaps a tile for a lower-detail one
+ * of the same size might, loads R<n> (64 KiB, type "tile", not touched)
+ * before it unloads its victim: the node gets nothing back.
+ *
+ * At the end of frame 1 the node (192 KiB) is over its soft limit: T1, T2
+ * and T3 are evicted once each (3 calls, each an evictor_no_progress
+ * validation) and the frame ends. R1..R3, loaded while that eviction ran,
+ * are no victims of it: never touched, LRU would take each first, and each
+ * of their evictions would load the next, 4096 evictions and 256 MiB in
+ * one frame end (the game looked hung). At the end of frame 2 R1..R3 are
+ * the node's, and are evicted (3 calls, loading R4..R6).
+ *
+ * JSON: ids {T1..T3}, evicted (asset ids in call order, frame 1 then 2),
+ * calls_frame1, calls_frame2, live_end, verdicts.
+ */
+#define _GNU_SOURCE
+#include "bu_common.h"
+
+#include <stdio.h>
+
+#define BU_TILE BU_KIB(64)
+#define BU_MAX 64
+
+static uint32_t bu_node;
+static struct {
+	uint64_t id;
+	void *mem;
+} bu_tiles[BU_MAX];
+static int bu_ntiles, bu_nreplacements;
+static uint64_t bu_evicted[BU_MAX];
+static int bu_nevicted;
+
+static uint64_t bu_load(const char *name, int touch)
+{
+	uint64_t id = gmtrace_asset_load_begin(name, "tile");
+	void *p = bu_malloc(BU_TILE);
+	FX_CHECK(p != NULL && bu_ntiles < BU_MAX, "a tile loads");
+	fx_touch(p, BU_TILE);
+	gmtrace_asset_load_end(id, 1);
+	if (touch)
+		gmtrace_asset_touch(id);
+	bu_tiles[bu_ntiles].id = id;
+	bu_tiles[bu_ntiles++].mem = p;
+	return id;
+}
+
+static void bu_evict(uint64_t id, void *user)
+{
+	char name[8];
+	(void)user;
+	if (bu_nevicted < BU_MAX)
+		bu_evicted[bu_nevicted++] = id;
+	snprintf(name, sizeof(name), "R%d", ++bu_nreplacements);
+	bu_load(name, 0);
+	for (int k = 0; k < bu_ntiles; k++)
+		if (bu_tiles[k].id == id && bu_tiles[k].mem) {
+			gmtrace_asset_unload_begin(id);
+			bu_free(bu_tiles[k].mem);
+			gmtrace_asset_unload_end(id);
+			bu_tiles[k].mem = NULL;
+		}
+}
+
+int main(void)
+{
+	uint64_t t[3];
+	int frame1;
+
+	fx_name = "bu_feeder";
+	FX_CHECK(gmtrace_enabled(), "runs under libgmtrace");
+	bu_node = gmtrace_budget_define("cache", NULL, BU_KIB(128), BU_MIB(16));
+	FX_CHECK(bu_node != 0, "node defined");
+	FX_CHECK(gmtrace_budget_bind_type(bu_node, "tile") == 0, "tile bound");
+	FX_CHECK(gmtrace_budget_policy(bu_node, GMTRACE_EVICT_LRU, 0, -1) == 0, "policy");
+	FX_CHECK(gmtrace_budget_evictor(bu_node, bu_evict, NULL) == 0, "evictor");
+
+	t[0] = bu_load("T1", 1);
+	t[1] = bu_load("T2", 1);
+	t[2] = bu_load("T3", 1);
+	bu_expect("node live after the loads", (int64_t)(3 * BU_TILE), bu_live(bu_node));
+	GMTRACE_FRAME();
+	frame1 = bu_nevicted;
+	bu_expect("frame 1: T1, T2, T3 evicted once each", 3, frame1);
+	for (int k = 0; k < 3 && k < frame1; k++)
+		bu_expect("frame 1: victims oldest first", (int64_t)t[k], (int64_t)bu_evicted[k]);
+	bu_expect("node live after frame 1: R1..R3", (int64_t)(3 * BU_TILE), bu_live(bu_node));
+	GMTRACE_FRAME();
+	bu_expect("frame 2: R1, R2, R3 evicted", 3, bu_nevicted - frame1);
+
+	fx_json_begin();
+	fx_json_open("ids", '{');
+	fx_json_u64("T1", t[0]);
+	fx_json_u64("T2", t[1]);
+	fx_json_u64("T3", t[2]);
+	fx_json_close('}');
+	fx_json_open("evicted", '[');
+	for (int k = 0; k < bu_nevicted && k < BU_MAX; k++)
+		fx_json_u64(NULL, bu_evicted[k]);
+	fx_json_close(']');
+	fx_json_u64("calls_frame1", (uint64_t)frame1);
+	fx_json_u64("calls_frame2", (uint64_t)(bu_nevicted - frame1));
+	fx_json_i64("live_end", bu_live(bu_node));
+	bu_json_verdicts();
+	return fx_json_write(1) == 0 ? 0 : 1;
+}

@@ -1,0 +1,28 @@
+"""test_bu_feeder.py - bu_feeder: an evictor that loads a replacement for each
+asset it evicts gets each resident asset once per frame end, not the ones it
+loaded itself in that eviction (which fed it for thousands of calls a frame
+end before, the game looking hung)."""
+import pytest
+
+from bu_support import Budgets, run, verdicts_ok
+
+KIB = 1 << 10
+
+
+@pytest.fixture(scope="module")
+def feeder(tmp_path_factory):
+    r = run("feeder", tmp_path_factory.mktemp("feeder"), timeout=60)
+    return r, Budgets(r.capture)
+
+
+def test_each_frame_end_evicts_what_was_there_before_it(feeder):
+    r, b = feeder
+    verdicts_ok(r.line)
+    ids = r.line["ids"]
+    assert (r.line["calls_frame1"], r.line["calls_frame2"]) == (3, 3)
+    assert r.line["evicted"][:3] == [ids["T1"], ids["T2"], ids["T3"]]
+    # frame 2's victims are the replacements frame 1's evictions loaded
+    assert [b.assets[i].name for i in r.line["evicted"][3:]] == ["R1", "R2", "R3"]
+    assert r.line["live_end"] == 3 * 64 * KIB
+    assert [e["asset"] for e in b.evictions] == r.line["evicted"]
+    assert [v["code"] for v in b.validations] == ["evictor_no_progress"] * 6
