@@ -630,6 +630,11 @@ static uint64_t gm_budget_next_frame(void)
 	return __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1;
 }
 
+uint64_t gm_budget_born_stuck(void)
+{
+	return gm_budget_evicting ? gm_budget_next_frame() : 0;
+}
+
 /* Whether asset a can go to make room under root: resident, unreferenced,
  * not pinned, not left alone this frame (whether or not a thread is
  * evicting it now). The one test of gm_budget_pick and gm_budget_has_victim:
@@ -661,7 +666,7 @@ static int gm_budget_candidate(const gm_asset_t *a, uint32_t root, uint64_t next
 
 /* The best victim under root by its policy, claimed (evicting = 1); 0 when
  * none is evictable. */
-static uint64_t gm_budget_pick(uint32_t root, uint64_t below)
+static uint64_t gm_budget_pick(uint32_t root)
 {
 	uint64_t id, lim, best = 0, next = gm_budget_next_frame();
 	uint64_t best_key = UINT64_MAX;
@@ -669,7 +674,7 @@ static uint64_t gm_budget_pick(uint32_t root, uint64_t below)
 	GM_BUDGET_EACH_ASSET (id, lim) {
 		gm_asset_t *a = gm_context_asset(id);
 		uint64_t key;
-		if (id >= below || !gm_budget_candidate(a, root, next) ||
+		if (!gm_budget_candidate(a, root, next) ||
 		    __atomic_load_n(&a->evicting, __ATOMIC_RELAXED))
 			continue;
 		switch (policy) {
@@ -700,7 +705,7 @@ static uint64_t gm_budget_pick(uint32_t root, uint64_t below)
 		gm_asset_t *a = gm_context_asset(best);
 		if (!__atomic_compare_exchange_n(&a->evicting, &zero, GM_BUDGET_CLAIMED, 0,
 		                                 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-			return gm_budget_pick(root, below); /* another thread took it: look again */
+			return gm_budget_pick(root); /* another thread took it: look again */
 		/* it may have been evicted (and let go), referenced or pinned
 		 * between our look and the claim: only a still resident,
 		 * unreferenced, unpinned asset goes */
@@ -708,7 +713,7 @@ static uint64_t gm_budget_pick(uint32_t root, uint64_t below)
 		    __atomic_load_n(&a->refs, __ATOMIC_ACQUIRE) > 0 ||
 		    __atomic_load_n(&a->pinned, __ATOMIC_ACQUIRE)) {
 			__atomic_store_n(&a->evicting, 0, __ATOMIC_RELEASE);
-			return gm_budget_pick(root, below);
+			return gm_budget_pick(root);
 		}
 	}
 	return best;
@@ -785,9 +790,10 @@ static void gm_budget_round_end(gm_budget_round_t *r)
 /* Evict under root until its live bytes plus need fit under limit. An
  * asset with no evictor is a validation and, like one whose evictor freed
  * nothing, left alone until the next frame end; the next victim is tried.
- * Assets loaded while the call runs are not victims of it (an evictor
- * that loads a replacement would otherwise feed it for good), and
- * GM_BUDGET_MAX_FRUITLESS evictions in a row that give nothing back end it.
+ * Assets an evictor loads are no victims until the next frame end
+ * (gm_budget_born_stuck: one that loads a replacement would otherwise
+ * feed the call for good), and GM_BUDGET_MAX_FRUITLESS evictions in a row
+ * that give nothing back end it.
  * With nothing to pick while other threads evict under root, waits for
  * them until *wait_until (set to GM_BUDGET_WAIT_NS from now at the first
  * wait of the caller's rounds). Returns the evictors called. */
@@ -796,7 +802,6 @@ static unsigned gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uin
 {
 	unsigned rounds = 0, calls = 0, fruitless = 0;
 	gm_budget_node_t *b = &gm_budget_nodes[root];
-	uint64_t below = gm_context_asset_limit();
 	if (gm_budget_evicting)
 		return 0; /* an evictor allocating: no eviction inside eviction */
 	gm_budget_evicting = 1;
@@ -804,7 +809,7 @@ static unsigned gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uin
 	gm_budget_round_t r __attribute__((cleanup(gm_budget_round_end))) = {.t = t};
 	while (rounds++ < GM_BUDGET_MAX_VICTIMS &&
 	       __atomic_load_n(&b->live, __ATOMIC_ACQUIRE) + need > (int64_t)limit) {
-		uint64_t id = gm_budget_pick(root, below), t0, ns;
+		uint64_t id = gm_budget_pick(root), t0, ns;
 		int64_t before, reclaimed;
 		gm_asset_t *a;
 		gmtrace_evict_fn fn;
