@@ -573,13 +573,18 @@ int gm_cmd_run(int argc, char **argv)
 		_exit(127);
 	}
 	unsetenv("LD_PRELOAD");
-	if (strcmp(drain, "internal") != 0) {
-		/* draining from here: yield to the game's threads as its own
-		 * drainer thread would (DRAIN_NICE, from the environment the
-		 * game got; the game warns about a bad value) */
+	{
+		/* the game's options, from the environment it got (the game
+		 * warns about a bad value) */
 		gm_options_t o;
 		gm_options_load(&o, NULL);
-		gm_drain_set_nice(0, o.drain_nice);
+		/* draining from here: yield to the game's threads as its own
+		 * drainer thread would (DRAIN_NICE) */
+		if (strcmp(drain, "internal") != 0)
+			gm_drain_set_nice(0, o.drain_nice);
+		/* COMPRESS off: no zstd block, compacted or not */
+		if (!o.compress)
+			compact = 0;
 	}
 	/* Ctrl-C reaches the game (same process group); we stay to drain. */
 	memset(&ign, 0, sizeof(ign));

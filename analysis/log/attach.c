@@ -55,7 +55,8 @@ int gm_attach_open(gm_attach_t *a, const char *shm_name, const char *capture, ch
 	}
 	/* no truncation yet: a drainer in the game may still be writing;
 	 * gm_attach_reposition runs once we hold the drain lock */
-	gm_drain_init(&a->drain, &a->ring, a->fd, (uint64_t)end, 1, malloc, free);
+	gm_drain_init(&a->drain, &a->ring, a->fd, (uint64_t)end, !a->ring.hdr->no_compress, malloc,
+	              free);
 	a->drain.compress_parts = 1;
 	gm_drain_watch_cpu(&a->drain, (int)a->ring.hdr->pid);
 	/* the game's DRAIN_HELP: while the watch finds no core free, its

@@ -68,7 +68,11 @@ typedef struct gm_ring_header {
 	 * help_now is the CPU watch's verdict of the drainer at work, in the
 	 * game or in `gmtrace run` (1: no core free for it) */
 	uint32_t help_mode, help_now;
-	char pad[56];
+	/* 1: the game's COMPRESS is off, so a drainer outside it (`gmtrace
+	 * run`, `gmtrace recover`) writes no zstd blocks either (0 in logs of
+	 * libraries before the field: compress, as they did) */
+	uint32_t no_compress;
+	char pad[52];
 } gm_ring_header_t;
 
 typedef struct gm_ring {

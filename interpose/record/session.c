@@ -906,6 +906,7 @@ void gm_session_start(void)
 	gm_drain_clock(&gm_session_drain);
 	/* said before the log is announced: `gmtrace run` reads it as it
 	 * attaches (set to 0 below if the game's threads cannot drain) */
+	gm_session_log.hdr->no_compress = !gm_session_options.compress;
 	if (gm_session_options.drain_external)
 		gm_session_log.hdr->help_mode = (uint32_t)gm_session_drain.help;
 	if (gm_session_options.announce_dir[0] && gm_session_announce() != 0) {

@@ -246,3 +246,22 @@ def test_json_file_keeps_the_list_apart_from_the_games_output(tmp_path):
     assert json.loads(listing.read_text()) == {"captures": []}
     r = run(tmp_path, "--json", "--", "no-such-game-here")
     assert (r.returncode, json.loads(r.stdout)) == (127, {"captures": []})
+
+
+def test_compress_off_reaches_the_drain_outside_the_game(tmp_path):
+    """`--compress 0` under `gmtrace run`: the run drains and compacts the
+    capture itself, and wrote zstd blocks all the same (it compressed
+    whatever the game said). Now no block is zstd; by default some are."""
+    from conftest import fx
+    from test_cli import blocks
+    zstd_kinds = {2, 5, 7}  # gm_block_zstd, packed_zstd, packed2_zstd
+    kinds = {}
+    for name, extra in (("off", ["--compress", "0"]), ("on", [])):
+        d = tmp_path / name
+        d.mkdir()
+        r = run(d, *extra, "--output", d / "game.gmt", "--", fx("fx_killme"), "loop",
+                d / "progress.json", 200000)
+        assert r.returncode == 0, r.stderr
+        kinds[name] = {k for _, k, _ in blocks((d / "game.gmt").read_bytes())}
+    assert kinds["off"] and not kinds["off"] & zstd_kinds, kinds
+    assert kinds["on"] & zstd_kinds, kinds
