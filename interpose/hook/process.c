@@ -185,3 +185,19 @@ GMTRACE_API void _Exit(int status)
 {
 	_exit(status);
 }
+
+/* quick_exit runs the at_quick_exit handlers, then ends the process inside
+ * the C library (no _exit call a hook sees): the status is noted here, and
+ * the session ends in the handler gmtrace registered first, which runs
+ * after the game's (gm_bootstrap_ctor). */
+GMTRACE_API void quick_exit(int status)
+{
+	static void (*real)(int);
+	if (!real)
+		real = (void (*)(int))gm_process_next("quick_exit");
+	gm_bootstrap_status = status;
+	gm_bootstrap_status_known = 1;
+	if (real)
+		real(status);
+	_exit(status);
+}

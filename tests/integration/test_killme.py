@@ -1,5 +1,6 @@
 """test_killme.py - a game that dies: SIGKILL mid-run, abort, SIGSEGV, SIGINT
-re-raised by its handler, exit() inside a signal handler, _exit(). Under plain
+re-raised by its handler, exit() inside a signal handler, _exit(),
+quick_exit() (whose end no _exit hook sees). Under plain
 LD_PRELOAD `gmtrace recover` finishes the capture; under `gmtrace run` the
 run does it. The capture then holds what the fixture published (fx_killme
 writes its counts every 1000 operations): exactly, for the deliberate endings;
@@ -123,6 +124,7 @@ ENDINGS = {
     "sigint": (signal.SIGINT, None),
     "exit-in-handler": (None, 3),
     "_exit": (None, 0),
+    "quick_exit": (None, 5),
 }
 
 
@@ -141,7 +143,7 @@ def test_deliberate_ending(tmp_path, launcher, mode):
     assert read_json_file(progress) == final
     cap = the_capture(tmp_path, launcher, final["pid"], out)
     s = assert_valid(cap)
-    # exit() and _exit() are seen: their status is known
+    # exit(), _exit() and quick_exit() are seen: their status is known
     assert (s["ended"], s["exit_status"]) == (("exit", code) if code is not None
                                               else (None, None)), s
     t = rule_tally(cap)
