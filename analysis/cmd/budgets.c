@@ -48,7 +48,7 @@ static void gm_cmd_budgets_usage(FILE *f)
 	        "violations (when, what, by how much, what was allocating); evictions (asset,\n"
 	        "why, bytes reclaimed against bytes held, time) and leaky unloads; failed\n"
 	        "allocations; budget validations (evictor_no_progress, unknown_node,\n"
-	        "no_evictor, node_redefined). Totals across the nodes.\n"
+	        "no_evictor, node_redefined, bad_policy). Totals across the nodes.\n"
 	        "\n"
 	        "  --json          one JSON object (analysis/README.md, \"gmtrace budgets\")\n"
 	        "  --csv           the tables nodes, series, violations, evictions, validations\n"
@@ -342,6 +342,12 @@ static void gm_cmd_budgets_valid_text(const gm_cmd_budgets_out_t *o, const gm_bu
 		printf("node %s defined again (hard limit %s asked): its first definition stays\n",
 		       gm_cmd_budgets_node_name(o, v->node, nn, sizeof(nn)),
 		       gm_text_size(h, sizeof(h), v->detail));
+		break;
+	case gm_valid_bad_policy:
+		printf("node %s: policy %llu is none of lru, lfu, largest, priority: its policy "
+		       "stays\n",
+		       gm_cmd_budgets_node_name(o, v->node, nn, sizeof(nn)),
+		       (unsigned long long)(uint32_t)v->detail);
 		break;
 	case gm_valid_no_evictor:
 		printf("node %s: over a limit, evictable asset ",

@@ -116,7 +116,7 @@ static const char *const gm_dump_codes[] = {
         "null_name",      "long_name",      "unload_with_refs",    "tag_underflow",
         "stack_overflow", "bad_state",      "detach_mismatch",     "unknown_tag",
         "unknown_pool",   "pool_underflow", "evictor_no_progress", "unknown_node",
-        "no_evictor",     "node_redefined"};
+        "no_evictor",     "node_redefined", "bad_policy"};
 
 /* An enum value by name ("unknown" past the table). */
 static void gm_dump_name(gm_dump_line_t *l, const char *name, const char *const *names,

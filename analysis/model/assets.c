@@ -2077,6 +2077,7 @@ const char *gm_assets_valid_name(unsigned code)
 	        [gm_valid_unknown_node] = "unknown_node",
 	        [gm_valid_no_evictor] = "no_evictor",
 	        [gm_valid_node_redefined] = "node_redefined",
+	        [gm_valid_bad_policy] = "bad_policy",
 	};
 
 	return code < gm_valid_count && names[code] ? names[code] : "unknown";

@@ -421,7 +421,9 @@ static int gm_budgets_validation(gm_budgets_t *m, const gm_event_t *ev, uint64_t
 	case gm_valid_unknown_node:
 		break;
 	case gm_valid_node_redefined:
-		/* the node defined again (a platform's, say): its own */
+	case gm_valid_bad_policy:
+		/* the node defined again (a platform's, say), or given a
+		 * policy that is none: its own */
 		found = ev->a ? gm_budgets_map_find(&m->node_map, ev->a) : NULL;
 		node = found ? *found : GM_BUDGETS_NONE;
 		break;
@@ -828,6 +830,8 @@ const char *gm_budgets_valid_name(unsigned code)
 		return "no_evictor";
 	case gm_valid_node_redefined:
 		return "node_redefined";
+	case gm_valid_bad_policy:
+		return "bad_policy";
 	default:
 		return "unknown";
 	}

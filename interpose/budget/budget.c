@@ -407,7 +407,7 @@ int gm_budget_set_policy(gm_thread_t *t, uint32_t node, int policy, uint64_t tar
 		return -1;
 	}
 	if (policy < 0 || policy >= gm_budget_policy_count) {
-		gm_budget_valid(t, node, gm_valid_bad_state, (uint64_t)(uint32_t)policy);
+		gm_budget_valid(t, node, gm_valid_bad_policy, (uint64_t)(uint32_t)policy);
 		return -1;
 	}
 	b = &gm_budget_nodes[node - 1];

@@ -256,6 +256,9 @@ typedef enum gm_valid {
 	                                      parent or other limits (a platform's node,
 	                                      say); b = the hard limit asked; the first
 	                                      definition stays */
+	gm_valid_bad_policy = 18,          /* a = node: a policy that is none of
+	                                      gm_budget_policy_t, b = it (32 bits);
+	                                      the node's policy stays */
 	gm_valid_count
 } gm_valid_t;
 

@@ -187,8 +187,8 @@ def test_with_preload_the_capture_has_every_record(preloaded):
     small = [e for e in by["budget_node"] if e["name"] == "calls/small"]
     assert small and small[-1]["hard"] == 1 << 20, small
     # the two deliberate misuses, and nothing else
-    # an unknown policy is a bad_state (the node exists), the second unload a double_unload
-    assert sorted(e["code"] for e in by["validation"]) == ["bad_state", "double_unload"]
+    # an unknown policy is a bad_policy (the node exists), the second unload a double_unload
+    assert sorted(e["code"] for e in by["validation"]) == ["bad_policy", "double_unload"]
 
 
 MISUSES = {

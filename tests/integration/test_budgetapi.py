@@ -16,7 +16,7 @@ EXPECTED = [  # (code, id, detail)
     ("null_name", ROOT, 0), ("null_name", ROOT, 1), ("long_name", ROOT, 200),  # 6
     ("unknown_node", 0, 0),                                                # 7 bind_type
     ("null_name", ROOT, 0), ("long_name", ROOT, 80),                       # 8
-    ("unknown_node", 99, 0), ("bad_state", ROOT, 7),                       # 9 policy
+    ("unknown_node", 99, 0), ("bad_policy", ROOT, 7),                      # 9 policy
     ("unknown_node", 0, 0),                                                # 10 evictor
     ("null_name", 0, 0), ("long_name", 0, 80),                             # 11 evictor_type
     ("stack_overflow", 0, 64),                                             # 12 nodes

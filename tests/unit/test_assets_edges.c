@@ -707,6 +707,7 @@ Test(assets_edges, results_before_finish_and_with_nothing_kept)
 	cr_expect_str_eq(gm_assets_valid_name(gm_valid_none), "none");
 	cr_expect_str_eq(gm_assets_valid_name(gm_valid_no_evictor), "no_evictor");
 	cr_expect_str_eq(gm_assets_valid_name(gm_valid_node_redefined), "node_redefined");
+	cr_expect_str_eq(gm_assets_valid_name(gm_valid_bad_policy), "bad_policy");
 	cr_expect_str_eq(gm_assets_valid_name(gm_valid_count), "unknown",
 	                 "a code newer than the names");
 	cr_expect_str_eq(gm_assets_end_name(gm_assets_end_capture), "capture_end");
