@@ -265,10 +265,17 @@ _asset_pin = _entry("asset_pin")
 
 
 def _name(s):
-    """A name as bytes for C (gmtrace copies it); None stays None (NULL)."""
+    """A name as bytes for C (gmtrace copies it); None stays None (NULL).
+    An object whose str() raises is a name the game could not give: None
+    after _bad (the call goes on as with a None name: a null_name
+    validation and a stand-in name), never the game's exception."""
     if s is None or isinstance(s, bytes):
         return s
-    return str(s).encode("utf-8", "replace")
+    try:
+        return str(s).encode("utf-8", "replace")
+    except Exception:  # the game's __str__, not ours to pass on
+        _bad("a name", s, "an object str() converts", "a stand-in name is used")
+        return None
 
 
 _I32 = (-(1 << 31), (1 << 31) - 1)
@@ -287,10 +294,10 @@ def _callable(fn, what):
     return False
 
 
-def _bad(what, value, expected):
-    """A call ignored for an argument it cannot take: one line on stderr the
-    first time for each what (under gmtrace only: without it nothing is
-    said, as nothing is done); returns None."""
+def _bad(what, value, expected, then="ignored"):
+    """A call ignored (or made as then says) for an argument it cannot
+    take: one line on stderr the first time for each what (under gmtrace
+    only: without it nothing is said, as nothing is done); returns None."""
     if _fns and what not in _warned:
         _warned.add(what)
         try:
@@ -299,8 +306,8 @@ def _bad(what, value, expected):
             shown = "<%s>" % type(value).__name__
         if len(shown) > 60:
             shown = shown[:57] + "..."
-        sys.stderr.write("gmtrace: [%d] %s: expected %s, got %s; ignored (further such "
-                         "calls are not reported)\n" % (_os_pid(), what, expected, shown))
+        sys.stderr.write("gmtrace: [%d] %s: expected %s, got %s; %s (further such "
+                         "calls are not reported)\n" % (_os_pid(), what, expected, shown, then))
     return None
 
 

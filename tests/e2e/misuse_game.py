@@ -25,6 +25,10 @@ def main():
         def __index__(self):
             return 4096
 
+    class NoStr:  # a name whose str() raises: a stand-in name, not the game's exception
+        def __str__(self):
+            raise ValueError("no name")
+
     with gmtrace.asset("misuse/tex", "texture") as tex:
         pixels = bytearray(1000)
     tex.extra_bytes(Index())
@@ -57,6 +61,8 @@ def main():
         "pool_nul": lambda: gmtrace.Pool("misuse/p\0q", 8, 8).id,
         "scene_nul": lambda: gmtrace.scene("misuse/s\0t"),
         "define_nul": lambda: gmtrace.Budget.define("misuse/n\0m").id,
+        "scene_no_str": lambda: gmtrace.scene(NoStr()),
+        "find_no_str": lambda: gmtrace.Budget.find(NoStr()),
     }
     for name, call in calls.items():
         for _ in range(2):

@@ -207,6 +207,7 @@ MISUSES = {
     "violation_not_callable": ("budget_violation_callback fn", False),
     "asset_nul": ("asset", 0), "pool_nul": ("Pool", 0), "scene_nul": ("scene", None),
     "define_nul": ("Budget.define", 0),
+    "scene_no_str": ("a name", None), "find_no_str": ("a name", None),
 }
 
 
