@@ -734,8 +734,37 @@ _keep_lock = threading.Lock()
 _evict_local = threading.local()
 
 
+_REPORTS_SHOWN = 3  # tracebacks shown per callback; later ones are one line at most
+_reported = {}  # id(callback function) -> exceptions it raised
+
+
 def _report(what, fn):
+    """A callback (called from C, where no exception can go) raised: its
+    traceback on stderr for the first _REPORTS_SHOWN times, then one line
+    saying later ones are not shown. A SystemExit or a KeyboardInterrupt
+    (Ctrl-C landing in the callback) cannot leave it: Python cannot raise
+    through the allocation or the frame end that called it (and a signal
+    raised again here would be taken before the callback returns). Each is
+    said in one line, and ignored."""
     import traceback
+    exc = sys.exc_info()[1]
+    if isinstance(exc, KeyboardInterrupt):
+        sys.stderr.write("gmtrace: [%d] Ctrl-C came while %s %r ran, inside an allocation "
+                         "or a frame end, where Python cannot raise it: ignored (press it "
+                         "again)\n" % (_os_pid(), what, fn))
+        return
+    n = _reported[id(fn)] = _reported.get(id(fn), 0) + 1
+    if n > _REPORTS_SHOWN + 1:
+        return
+    if n == _REPORTS_SHOWN + 1:
+        sys.stderr.write("gmtrace: [%d] %s %r raised again; further exceptions from it are "
+                         "not shown\n" % (_os_pid(), what, fn))
+        return
+    if isinstance(exc, SystemExit):
+        sys.stderr.write("gmtrace: [%d] %s %r called sys.exit(%r); a callback of gmtrace "
+                         "runs inside an allocation or a frame end and cannot end the game: "
+                         "ignored\n" % (_os_pid(), what, fn, exc.code))
+        return
     sys.stderr.write("gmtrace: [%d] %s %r raised; ignored:\n" % (_os_pid(), what, fn))
     traceback.print_exc()
 

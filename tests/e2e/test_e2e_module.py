@@ -95,6 +95,28 @@ def test_evictor_exception_stays_in_the_callback(capfd):
     cb(3, None)  # must not raise
     err = capfd.readouterr().err
     assert "evictor broke on 3" in err and "gmtrace: [" in err, err
+    # a frame end calls a broken evictor once per victim: three tracebacks,
+    # then one line, then nothing
+    for k in range(4, 10):
+        cb(k, None)
+    err = capfd.readouterr().err
+    assert [k for k in range(4, 10) if "evictor broke on %d" % k in err] == [4, 5], err
+    assert err.count("further exceptions from it are not shown") == 1, err
+
+
+def test_evictor_sys_exit_and_ctrl_c_are_said_in_one_line(capfd):
+    def leave(asset_id):
+        sys.exit(3)
+
+    def interrupted(asset_id):
+        raise KeyboardInterrupt
+
+    gmtrace._evict_callback(leave)(1, None)  # must not raise, nor end the test
+    gmtrace._evict_callback(interrupted)(1, None)
+    err = capfd.readouterr().err.splitlines()
+    assert len(err) == 2, err
+    assert "called sys.exit(3)" in err[0] and "cannot end the game" in err[0], err
+    assert "Ctrl-C came while evictor" in err[1] and "press it again" in err[1], err
 
 
 @pytest.fixture(scope="module")
