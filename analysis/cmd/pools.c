@@ -1300,6 +1300,14 @@ int gm_cmd_pools(int argc, char **argv)
 		fprintf(stderr, "gmtrace: %s\n", error);
 		goto out;
 	}
+	if (p->bad_frame) {
+		fprintf(stderr,
+		        "gmtrace: %s: pool %u names frame %llu, past the %llu frames the capture "
+		        "has (a damaged frame number): its frames are cut there\n",
+		        c.path, (unsigned)p->bad_frames_pool, (unsigned long long)p->bad_frame,
+		        (unsigned long long)p->nmarks);
+		goto out;
+	}
 	rc = GM_CMD_OK;
 	goto out;
 nomem:

@@ -840,6 +840,18 @@ static int gm_pools_pool_finish(gm_pools_t *p, gm_pools_pool_t *pool)
 	pool->nframes = pool->first_frame >= 1 && pool->last_frame >= pool->first_frame ?
 	                        pool->last_frame - pool->first_frame + 1 :
 	                        0;
+	if (pool->nframes > p->nmarks + 2) {
+		/* main frames are numbered one after another, one frame record
+		 * each: a life longer than the records (and the frame in
+		 * progress) is a damaged number, which would make the walk
+		 * below gigabytes long */
+		if (!p->bad_frame) {
+			p->bad_frames_pool = pool->id;
+			p->bad_frame = pool->last_frame;
+		}
+		pool->nframes = p->nmarks + 2;
+		pool->last_frame = pool->first_frame + pool->nframes - 1;
+	}
 	pool->cost_class = gm_pools_size_class(pool->object_size);
 	pool->cost_known =
 	        pool->object_size > 0 && gm_pools_cost(p, pool->cost_class, &pool->cost_ns);

@@ -170,8 +170,14 @@ typedef struct gm_pools {
 	double tsc_hz;
 
 	/* frames */
-	uint64_t last_mark;     /* number of the last main frame record */
-	uint64_t nmarks;        /* main frame records */
+	uint64_t last_mark; /* number of the last main frame record */
+	uint64_t nmarks;    /* main frame records */
+	/* a pool whose frames ran past what the capture can hold (a damaged
+	 * frame number: its life would be millions of frames of a few marks):
+	 * the first such pool's id and the frame named, 0 if none; its life
+	 * is cut to the frames the capture has */
+	uint32_t bad_frames_pool;
+	uint64_t bad_frame;
 	gm_pools_mark_t *marks; /* main frame records in order */
 	size_t marks_cap;
 	uint64_t nevents, first_ns, last_ns;

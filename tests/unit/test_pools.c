@@ -180,6 +180,34 @@ Test(pools, frames_without_a_record_carry_the_in_use_count)
 	gm_pools_free(p);
 }
 
+Test(pools, a_frame_number_past_the_capture_cuts_the_pools_life)
+{
+	/* a damaged pool_frame (frame 2^31 - 1 after 3 frames) made the pool
+	 * 2^31 frames long: 32 GiB of per-frame arrays. Its life is cut to
+	 * the frames the capture has (3 records + the frame in progress + 1),
+	 * and the model says which pool and frame. */
+	words_t r = {0};
+	const gm_pools_pool_t *q;
+	gm_pools_t *p;
+
+	r_process(&r);
+	r_pool_def(&r, 1, "ships", 16, 10);
+	r_pool_frame(&r, 1, 1, 5, 5, 1, 1, 4, 5);
+	r_frame(&r, 1);
+	r_frame(&r, 2);
+	r_pool_frame(&r, 0x7fffffff, 1, 1, 1, 0, 0, 1, 1);
+	r_frame(&r, 3);
+	p = model_of(cap_write("hugeframe.gmt", &r, 1), NULL);
+	q = pool_named(p, "ships");
+	cr_expect_eq(q->first_frame, 1);
+	cr_expect_eq(q->nframes, 5);
+	cr_expect_eq(q->last_frame, 5);
+	cr_expect_eq(q->acquires, 5, "the record past the cut is not counted");
+	cr_expect_eq(p->bad_frames_pool, 1);
+	cr_expect_eq(p->bad_frame, 0x7fffffff);
+	gm_pools_free(p);
+}
+
 Test(pools, resize_and_destroy_bound_the_pool_and_its_capacity)
 {
 	/* "rocks" (capacity 8, 32 B) from frame 2; resized to 4 in frame 3,
@@ -902,8 +930,10 @@ Test(pools, sizing_saturates_for_absurd_figures)
 	evs_free(&l);
 }
 
-Test(pools, a_frame_number_no_memory_holds_is_an_error_not_a_crash)
+Test(pools, a_frame_number_no_memory_holds_is_cut_not_walked)
 {
+	/* 2^62 frames could not be walked (it was an out-of-memory error):
+	 * the pool's life is cut to the one frame record and the frame after */
 	evs_t l = {0};
 	gm_pools_t *p = gm_pools_new(NULL, 1e9);
 
@@ -911,8 +941,10 @@ Test(pools, a_frame_number_no_memory_holds_is_an_error_not_a_crash)
 	e_def(&l, 1, "p", 1, 8, 4);
 	e_pframe(&l, 1ull << 62, 1, 1, 1, 1, 1);
 	e_frame(&l, 1);
-	cr_expect_eq(feed(p, &l), -ENOMEM, "2^62 frames cannot be walked");
-	cr_expect_eq(gm_pools_add(p, &l.e[0]), -ENOMEM, "the model refuses more events");
+	cr_expect_eq(feed(p, &l), 0);
+	cr_expect_eq(p->bad_frame, 1ull << 62);
+	cr_expect_eq(p->bad_frames_pool, 1);
+	cr_expect_eq(p->pools[0].nframes, 3);
 	gm_pools_free(p);
 	evs_free(&l);
 }
