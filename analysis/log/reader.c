@@ -1,8 +1,10 @@
 /* reader.c - the streaming capture reader: index, order, decode, merge
  *
  * gm_reader_open() maps the capture and walks the block headers once. Each
- * header and its check value are verified; the first damage stops the walk
- * and is remembered, everything before it stays usable. Record blocks are
+ * header and its check value are verified; the first damage is remembered.
+ * A damaged block whose stored size leads to another block header (or the
+ * end) is left out and the walk goes on (gm_reader_resync); other damage
+ * stops it, everything before it staying usable. Record blocks are
  * then sorted per writer thread by (seq, offset) and byte ranges already
  * covered by an earlier block of the same chunk are dropped or trimmed.
  *
@@ -355,12 +357,43 @@ static uint64_t gm_reader_header(gm_reader_t *r, char *err, size_t errlen)
 	return h.header_bytes;
 }
 
-/* Walks the block headers from off; stops at the first damage. Returns 0,
- * or -ENOMEM. */
+/* Whether a block whose header ends its payload at next can be left out
+ * and the walk go on there: the file ends there, or another block's magic
+ * starts there (a damaged payload, or a damaged field the check value does
+ * not cover, leaves the stored size to trust only when the next header is
+ * where it says). */
+static int gm_reader_resync(const gm_reader_t *r, uint64_t next)
+{
+	uint32_t magic;
+
+	if (next == r->size)
+		return 1;
+	if (next > r->size || r->size - next < sizeof(gm_block_t))
+		return 0;
+	memcpy(&magic, r->map + next, sizeof(magic));
+	return magic == GM_BLOCK_MAGIC;
+}
+
+/* Walks the block headers from off. Damage in a block whose size can be
+ * trusted (gm_reader_resync) leaves that block out and the walk goes on;
+ * other damage stops it. The first damage is remembered. Returns 0, or
+ * -ENOMEM. */
 static int gm_reader_index(gm_reader_t *r, uint64_t off)
 {
 	uint32_t chunk_bytes = r->chunk_bytes;
 	size_t cap = 0;
+
+/* a block left out past the check of its stored size: the walk goes on
+ * after it when it can */
+#define GM_READER_SKIP()                                             \
+	{                                                            \
+		uint64_t next_ = off + sizeof(bh) + bh.stored_bytes; \
+		if (!gm_reader_resync(r, next_))                     \
+			break;                                       \
+		r->info.skipped_blocks++;                            \
+		off = next_;                                         \
+		continue;                                            \
+	}
 
 	while (off < r->size) {
 		uint64_t left = r->size - off;
@@ -397,7 +430,7 @@ static int gm_reader_index(gm_reader_t *r, uint64_t off)
 			gm_reader_damage(r, off,
 			                 "bad check value: block says 0x%08x, payload gives 0x%08x",
 			                 bh.check, check);
-			break;
+			GM_READER_SKIP();
 		}
 		if (bh.kind == gm_block_clock) {
 			uint64_t v[2];
@@ -405,7 +438,7 @@ static int gm_reader_index(gm_reader_t *r, uint64_t off)
 			if (bh.stored_bytes != sizeof(v)) {
 				gm_reader_damage(r, off, "clock block of %u bytes, expected %zu",
 				                 bh.stored_bytes, sizeof(v));
-				break;
+				GM_READER_SKIP();
 			}
 			memcpy(v, payload, sizeof(v));
 			if (gm_reader_sample_add(r, v[0], v[1]) < 0)
@@ -417,12 +450,12 @@ static int gm_reader_index(gm_reader_t *r, uint64_t off)
 		if (bh.kind == gm_block_raw && bh.raw_bytes != bh.stored_bytes) {
 			gm_reader_damage(r, off, "raw block stores %u bytes but says it holds %u",
 			                 bh.stored_bytes, bh.raw_bytes);
-			break;
+			GM_READER_SKIP();
 		}
 		if (bh.raw_bytes % GM_REC_UNIT != 0) {
 			gm_reader_damage(r, off, "records of %u bytes, not a multiple of %u",
 			                 bh.raw_bytes, GM_REC_UNIT);
-			break;
+			GM_READER_SKIP();
 		}
 		/* no records, yet a payload: the size was damaged (the check
 		 * value covers the payload, not the header); a zstd frame of
@@ -433,19 +466,19 @@ static int gm_reader_index(gm_reader_t *r, uint64_t off)
 		     ZSTD_getFrameContentSize(payload, bh.stored_bytes) != 0)) {
 			gm_reader_damage(r, off, "block of no records stores %u bytes",
 			                 bh.stored_bytes);
-			break;
+			GM_READER_SKIP();
 		}
 		if (bh.thread >= GM_READER_MAX_THREADS) {
 			gm_reader_damage(r, off, "thread index %u out of range (max %u)", bh.thread,
 			                 GM_READER_MAX_THREADS - 1);
-			break;
+			GM_READER_SKIP();
 		}
 		if (chunk_bytes && (uint64_t)bh.offset + bh.raw_bytes > chunk_bytes) {
 			gm_reader_damage(r, off,
 			                 "block covers chunk bytes %u..%llu, chunks are %u bytes",
 			                 bh.offset, (unsigned long long)bh.offset + bh.raw_bytes,
 			                 chunk_bytes);
-			break;
+			GM_READER_SKIP();
 		}
 		r->info.nblocks++;
 		if (bh.raw_bytes > 0) {
@@ -475,6 +508,7 @@ static int gm_reader_index(gm_reader_t *r, uint64_t off)
 		}
 		off += sizeof(bh) + bh.stored_bytes;
 	}
+#undef GM_READER_SKIP
 	return 0;
 }
 

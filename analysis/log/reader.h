@@ -48,7 +48,8 @@ typedef struct gm_reader_info {
 	uint64_t created_ns;
 	char shm_name[48];
 	uint64_t file_bytes;
-	uint64_t nblocks;         /* blocks indexed before any damage, clock blocks included */
+	uint64_t nblocks;         /* blocks indexed, clock blocks included */
+	uint64_t skipped_blocks;  /* damaged blocks left out, the walk going on after them */
 	uint32_t nthreads;        /* highest thread index + 1 */
 	uint64_t records_bytes;   /* sum of raw_bytes of all record blocks, bytes
 	                            seen twice (duplicate blocks) counted once */

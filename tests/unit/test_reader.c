@@ -1192,6 +1192,70 @@ Test(reader, reports_a_bad_check_value)
 	expect_damage(cap_write(&c, "check.gmt"), ptrs, 1, at, what);
 }
 
+Test(reader, leaves_out_a_block_with_a_bad_check_value_and_reads_on)
+{
+	/* thread 0's first block, thread 1's block with a flipped payload bit,
+	 * thread 0's second block: the damaged block alone is left out (the
+	 * next header is where its size says), the line names it, and thread
+	 * 0's later block is read (every later block was lost before) */
+	static const uint64_t ptrs[] = {0x10, 0x30};
+	capbuf_t c = {0};
+	recs_t r0 = {0}, r1 = {0}, r2 = {0};
+	char what[128];
+	uint32_t good, bad;
+	size_t at;
+	gm_reader_t *rd;
+	const char *path;
+
+	rec_alloc(&r0, 10, 0x10, 1);
+	rec_alloc(&r1, 20, 0x20, 1);
+	rec_alloc(&r2, 30, 0x30, 1);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r0);
+	at = cap_block(&c, gm_block_raw, 1, 0, 0, 0, &r1);
+	cap_block(&c, gm_block_raw, 0, 1, 0, 0, &r2);
+	good = gm_format_check(r1.w, 16);
+	c.buf[at + sizeof(gm_block_t)] ^= 0x01;
+	bad = gm_format_check(c.buf + at + sizeof(gm_block_t), 16);
+	snprintf(what, sizeof(what), "bad check value: block says 0x%08x, payload gives 0x%08x",
+	         good, bad);
+	path = cap_write(&c, "skip.gmt");
+	expect_damage(path, ptrs, 2, at, what);
+	rd = open_ok(path);
+	cr_expect_eq(gm_reader_info(rd)->skipped_blocks, 1);
+	gm_reader_free(rd);
+}
+
+Test(reader, stops_at_a_damaged_block_whose_size_leads_nowhere)
+{
+	/* the same flip, and the next header's magic damaged too: the size
+	 * cannot be trusted, so the walk stops at the first damage */
+	static const uint64_t ptrs[] = {0x10};
+	capbuf_t c = {0};
+	recs_t r0 = {0}, r1 = {0}, r2 = {0};
+	size_t at, at2;
+	gm_reader_t *rd;
+	const char *path;
+	gm_event_t ev[4];
+
+	rec_alloc(&r0, 10, 0x10, 1);
+	rec_alloc(&r1, 20, 0x20, 1);
+	rec_alloc(&r2, 30, 0x30, 1);
+	cap_header(&c, 1, 0);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r0);
+	at = cap_block(&c, gm_block_raw, 1, 0, 0, 0, &r1);
+	at2 = cap_block(&c, gm_block_raw, 0, 1, 0, 0, &r2);
+	c.buf[at + sizeof(gm_block_t)] ^= 0x01;
+	c.buf[at2] ^= 0x01;
+	path = cap_write(&c, "noskip.gmt");
+	rd = open_ok(path);
+	cr_expect_eq(read_all(rd, ev, 4), 1);
+	cr_expect_eq(ev[0].a, ptrs[0]);
+	cr_expect_eq(gm_reader_info(rd)->damage_at, at);
+	cr_expect_eq(gm_reader_info(rd)->skipped_blocks, 0);
+	gm_reader_free(rd);
+}
+
 Test(reader, reports_a_record_running_past_its_block_and_goes_on_with_other_threads)
 {
 	static const uint64_t ptrs[] = {0x10, 0x99};
