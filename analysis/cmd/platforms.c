@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analysis/cmd/args.h"
@@ -569,14 +570,26 @@ static int gm_pf_list(int json)
 
 /* A capture, not a platform: a .gmt file, or an existing file that is not a
  * .yaml profile; names and .yaml files are platforms. */
-static int gm_pf_is_capture(const char *a)
+static int gm_pf_ends_gmt(const char *a)
 {
 	size_t n = strlen(a);
+	return n > 4 && strcmp(a + n - 4, ".gmt") == 0;
+}
+
+/* Whether argument a is the capture: one ending in .gmt; else, when no
+ * argument ends so (any_gmt 0), a path or a file that is there and is not
+ * a folder (a profile's name that is also a folder here is a name). */
+static int gm_pf_is_capture(const char *a, int any_gmt)
+{
+	size_t n = strlen(a);
+	struct stat st;
 	if (n > 5 && strcmp(a + n - 5, ".yaml") == 0)
 		return 0;
-	if (n > 4 && strcmp(a + n - 4, ".gmt") == 0)
+	if (gm_pf_ends_gmt(a))
 		return 1;
-	return strchr(a, '/') != NULL || access(a, F_OK) == 0;
+	if (any_gmt)
+		return 0;
+	return strchr(a, '/') != NULL || (stat(a, &st) == 0 && !S_ISDIR(st.st_mode));
 }
 
 /* ---- main ---------------------------------------------------------------------- */
@@ -586,12 +599,14 @@ int gm_cmd_platforms(int argc, char **argv)
 	static gm_pf_set_t set;
 	const char *path = NULL, *value, *error, *check = NULL;
 	const char *names[GM_PF_MAX];
-	int nnames = 0, json = 0, list = 0, rc = GM_CMD_FAIL, i, mt, bad_profiles = 0;
+	int nnames = 0, json = 0, list = 0, rc = GM_CMD_FAIL, i, mt, bad_profiles = 0, any_gmt = 0;
 	gm_platforms_t *m = NULL;
 	gm_reader_t *r = NULL;
 	gm_event_t ev;
 	char errbuf[512];
 
+	for (i = 1; i < argc; i++)
+		any_gmt |= argv[i][0] != '-' && gm_pf_ends_gmt(argv[i]);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			gm_cmd_platforms_usage(stdout);
@@ -610,7 +625,7 @@ int gm_cmd_platforms(int argc, char **argv)
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "gmtrace platforms: unknown option '%s'\n", argv[i]);
 			goto usage;
-		} else if (gm_pf_is_capture(argv[i])) {
+		} else if (gm_pf_is_capture(argv[i], any_gmt)) {
 			if (path) {
 				fprintf(stderr,
 				        "gmtrace platforms: one capture at a time ('%s' and '%s')\n",
@@ -632,17 +647,21 @@ int gm_cmd_platforms(int argc, char **argv)
 		goto usage;
 	}
 	set.n = 0;
+	/* a profile that cannot be read is one error line and left out; the
+	 * others are reported, and the status says something was left out */
 	for (i = 0; i < nnames; i++)
 		if (gm_pf_load_one(&set, names[i]) != 0)
-			goto out;
+			bad_profiles++;
 	if (check) {
 		/* the checked platforms are reported too */
 		char buf[1024], *save = NULL, *tok;
 		snprintf(buf, sizeof(buf), "%s", check);
 		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 			if (gm_pf_load_one(&set, tok) != 0)
-				goto out;
+				bad_profiles++;
 	}
+	if (set.n == 0 && bad_profiles)
+		goto out;
 	if (set.n == 0 && (bad_profiles = gm_pf_load_all(&set)) < 0)
 		goto out;
 

@@ -8,10 +8,10 @@ video is full after 16 frames and main after 32: the 17th texture and the
 33rd block go over, in frames 17 and 33.
 """
 import json
+import subprocess
 
-from pf_support import (GMTRACE, KIB, MIB, PROFILES, grow, gmtrace, memory, node_names,
-                        platforms_json,
-                        records)
+from pf_support import (GMTRACE, KIB, MIB, PROFILES, env_for, grow, gmtrace, memory,
+                        node_names, platforms_json, records)
 
 BLOCK = 256 * KIB
 
@@ -211,3 +211,20 @@ def test_a_broken_profile_on_the_search_path_leaves_the_others_reported(tmp_path
     rep = json.loads(p.stdout)
     names = {q["name"] for q in rep["platforms"]}
     assert "tiny-split" in names and "broken" not in names and len(names) > 1
+
+
+def test_a_broken_named_profile_leaves_the_named_others_reported(tmp_path):
+    """Named on the command line, a profile that cannot be read is one error
+    line and exit 1, and the other named profiles are reported (nothing was
+    before); a folder named like a profile is no second capture."""
+    line, cap = grow(tmp_path, ["split", 4])
+    (tmp_path / "broken.yaml").write_text("name: broken\n")
+    p = gmtrace(tmp_path, "platforms", "--json", cap, "switch", tmp_path / "broken.yaml", rc=1)
+    err = p.stderr.decode().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"gmtrace platforms: {tmp_path / 'broken.yaml'}:"), err
+    assert [q["name"] for q in json.loads(p.stdout)["platforms"]] == ["switch"]
+    (tmp_path / "ps5").mkdir()
+    p = subprocess.run([str(GMTRACE), "platforms", "--json", cap, "ps5"], cwd=tmp_path,
+                       env=env_for(tmp_path), capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert [q["name"] for q in json.loads(p.stdout)["platforms"]] == ["ps5"]
