@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "analysis/cmd/args.h"
@@ -280,6 +281,12 @@ int gm_cmd_live(int argc, char **argv)
 			return GM_CMD_FAIL;
 		}
 		if (rc == 1) { /* not there yet (the game is starting), or not a capture */
+			struct stat st;
+			/* a folder, a device or a pipe never becomes one: at once */
+			if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+				fprintf(stderr, "gmtrace: %s\n", err);
+				return GM_CMD_FAIL;
+			}
 			if (!missing_since)
 				missing_since = gm_live_now_ms();
 			if (once || gm_live_now_ms() - missing_since >= GM_LIVE_WAIT_MS) {

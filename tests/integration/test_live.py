@@ -53,6 +53,11 @@ def test_bad_options_and_no_capture(tmp_path):
     r = gmtrace("live", "--once", str(tmp_path / "never.gmt"))
     assert r.returncode == 1 and r.stderr.startswith("gmtrace: "), r.stderr
     assert time.monotonic() - t0 < 5, "--once does not wait for the capture"
+    # a folder never becomes a capture: no 10 s wait for it
+    t0 = time.monotonic()
+    r = gmtrace("live", str(tmp_path))
+    assert r.returncode == 1 and "is a directory" in r.stderr, r.stderr
+    assert time.monotonic() - t0 < 5, "a folder is refused at once"
 
 
 def test_a_killed_game_ends_the_view(tmp_path):
