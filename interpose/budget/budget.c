@@ -1181,10 +1181,11 @@ static int gm_budget_platform(gm_thread_t *t, gm_budget_def_t **defs, int *n)
 	         gm_platform_load(path, &profile, err, sizeof(err)) != 0;
 	t->busy = busy;
 	if (failed) {
-		gm_support_warn(err, "; running without the platform's limits", 0);
+		if (!gm_session_forked)
+			gm_support_warn(err, "; running without the platform's limits", 0);
 		return -1;
 	}
-	if (gm_session_options.budgets[0])
+	if (gm_session_options.budgets[0] && !gm_session_forked)
 		gm_support_warn("GMTRACE_BUDGETS is ignored: the budgets are those of platform ",
 		                profile.name, 0);
 	if (gm_budget_on(t))
@@ -1215,7 +1216,8 @@ void gm_budget_start(gm_thread_t *t)
 		                            sizeof(err)) != 0;
 		t->busy = busy;
 		if (failed) {
-			gm_support_warn(err, "; running without budgets", 0);
+			if (!gm_session_forked)
+				gm_support_warn(err, "; running without budgets", 0);
 			return;
 		}
 		if (!getenv("GMTRACE_BUDGET_MODE"))

@@ -774,6 +774,8 @@ static void gm_session_unfollow(void)
 
 /* ---- fork -------------------------------------------------------------- */
 
+int gm_session_forked;
+
 static void gm_session_child(void)
 {
 	gm_thread_t *t = &gm_thread_self;
@@ -805,6 +807,7 @@ static void gm_session_child(void)
 	gm_pool_reset();
 	gm_context_new_session();
 	gm_marker_new_session();
+	gm_session_forked = 1;
 	gm_session_start();
 }
 
@@ -825,7 +828,7 @@ void gm_session_start(void)
 		return;
 	gm_session_started = 1;
 	t->busy = 1;
-	gm_options_load(&gm_session_options, gm_support_warn);
+	gm_options_load(&gm_session_options, gm_session_forked ? NULL : gm_support_warn);
 	if (!gm_session_options.enabled)
 		goto off;
 	gm_frame_configure();

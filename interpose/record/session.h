@@ -16,6 +16,10 @@
 
 extern gm_ring_t gm_session_log;
 extern gm_options_t gm_session_options;
+/* 1 in a fork child's session: warnings about the environment (a bad
+ * option, a budget file or profile that cannot be read) were the parent's
+ * to give, and are not given again */
+extern int gm_session_forked;
 
 /* Start recording this process: options, private arena, log, capture file,
  * agent thread, process and module records. On any failure it warns once

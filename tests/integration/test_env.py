@@ -229,3 +229,14 @@ def test_exit_status_is_what_the_parent_sees(tmp_path):
     (cap,) = captures(tmp_path)
     s = assert_valid(cap)
     assert (s["ended"], s["exit_status"]) == ("exit", 44)
+
+
+def test_a_fork_child_does_not_warn_again(tmp_path):
+    """The child of a fork starts a session of its own from the same
+    environment: a bad value was the parent's to say, once; the child is
+    recorded all the same (it said the warning again before)."""
+    r = run_preloaded([fx("fx_forker")], tmp_path, {"GMTRACE_LEVEL": "bogus"}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    one_warning(r, 'GMTRACE_LEVEL: invalid value "bogus" (expected events|frames); '
+                   "using the default ")
+    assert len(captures(tmp_path)) == 2
