@@ -851,8 +851,12 @@ void gm_session_start(void)
 		__atomic_store_n(&gm_event_alloc_level, -1, __ATOMIC_RELAXED);
 	if (gm_session_options.chunk_size < 4096 || gm_session_options.chunk_size > (1u << 24) ||
 	    (gm_session_options.chunk_size & 4095)) {
-		gm_support_warn("GMTRACE_CHUNK_SIZE must be a multiple of 4K up to 16M; using 64K",
-		                0, 0);
+		const char *v = getenv("GMTRACE_CHUNK_SIZE");
+		if (!gm_session_forked)
+			gm_support_warn(
+			        "GMTRACE_CHUNK_SIZE: invalid value \"", v ? v : "",
+			        "\" (expected a multiple of 4K up to 16M); using the default "
+			        "64K");
 		gm_session_options.chunk_size = 65536;
 	}
 	rc = gm_ring_create(&gm_session_log, (uint32_t)getpid(), gm_session_options.ring_size,

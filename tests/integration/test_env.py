@@ -107,7 +107,8 @@ def test_output_name_too_long_falls_back_to_the_default(tmp_path):
 def test_bad_chunk_size_warns_and_uses_64k(tmp_path):
     r = run_preloaded([fx("fx_basic")], tmp_path, {"GMTRACE_CHUNK_SIZE": "5000"}, timeout=30)
     assert r.returncode == 0, r.stderr
-    one_warning(r, "GMTRACE_CHUNK_SIZE must be a multiple of 4K up to 16M; using 64K")
+    one_warning(r, 'GMTRACE_CHUNK_SIZE: invalid value "5000" (expected a multiple of 4K up to '
+                   '16M); using the default 64K')
     caps = captures(tmp_path)
     assert len(caps) == 1
     assert_tally(rule_tally(caps[0]), fixture_line(r.stdout, fixture="basic"))
