@@ -73,6 +73,7 @@ typedef struct gm_live_read {
 	int ended;
 	uint32_t pid;        /* the game's */
 	uint64_t created_ns; /* the capture's (another game's capture: another value) */
+	int log_left;        /* the game's log is still in /dev/shm */
 	/* damage before the file's last block: not a block being written but
 	 * a damaged capture, whose rest cannot be read (the reader's line) */
 	char damage[512];
@@ -112,6 +113,7 @@ static int gm_live_read(const char *path, gm_live_read_t *lr, char *err, size_t 
 	info = gm_reader_info(r);
 	lr->pid = info->pid;
 	lr->created_ns = info->created_ns;
+	lr->log_left = info->shm_name[0] && gm_reader_log_present(info->shm_name);
 	memset(&fo, 0, sizeof(fo));
 	fo.to = UINT64_MAX;
 	if (!(lr->frames = gm_frames_new(&fo, info->tsc_hz, info->nthreads)))
@@ -273,6 +275,7 @@ int gm_cmd_live(int argc, char **argv)
 		fprintf(stderr, "gmtrace live: no capture given\n");
 		goto usage;
 	}
+	int log_left = 0;
 	for (;;) {
 		gm_live_read_t lr;
 		rc = gm_live_read(path, &lr, err, sizeof(err));
@@ -326,6 +329,7 @@ int gm_cmd_live(int argc, char **argv)
 			gm_live_read_free(&lr);
 			return GM_CMD_FAIL;
 		}
+		log_left = lr.log_left;
 		gm_live_read_free(&lr);
 		if (rc == -ENOMEM) {
 			fprintf(stderr, "gmtrace: %s: out of memory\n", path);
@@ -336,10 +340,17 @@ int gm_cmd_live(int argc, char **argv)
 			return GM_CMD_FAIL;
 		}
 		if (gone && suspect) {
-			fprintf(stderr,
-			        "gmtrace live: the game is gone and its capture has no end: "
-			        "`gmtrace recover %s` writes the records still in its log\n",
-			        path);
+			/* killed or crashed: under `gmtrace run` (or after a
+			 * recover) its log was drained whole and is gone */
+			if (log_left)
+				fprintf(stderr,
+				        "gmtrace live: the game is gone and its capture has no end: "
+				        "`gmtrace recover %s` writes the records still in its log\n",
+				        path);
+			else
+				fprintf(stderr,
+				        "gmtrace live: the game is gone without an exit record (killed "
+				        "or crashed); its log was drained into the capture\n");
 			return GM_CMD_FAIL;
 		}
 		if (gone) {

@@ -322,13 +322,15 @@ static void gm_summary_text(const gm_summary_t *s, const char *error)
 		printf("damaged   %s\n", error);
 	if (s->end == gm_summary_no_end) {
 		/* recover only helps while the log is still there */
-		printf("ended     without an exit record: the game was killed or crashed, or its "
-		       "capture could not be written; what it did after the last block written is "
-		       "missing %s\n",
-		       info->shm_name[0] && gm_reader_log_present(info->shm_name) ?
-		               "(`gmtrace recover` adds what its log in /dev/shm still holds)" :
-		               "(its log is no longer in /dev/shm: recovered already, or gone "
-		               "with a restart)");
+		if (info->shm_name[0] && gm_reader_log_present(info->shm_name))
+			printf("ended     without an exit record: the game was killed or crashed, or "
+			       "its capture could not be written; its log is still in /dev/shm: "
+			       "`gmtrace recover` adds what it did after the last block written\n");
+		else
+			printf("ended     without an exit record: the game was killed or crashed, or "
+			       "its capture could not be written; its log is no longer in /dev/shm "
+			       "(drained whole by `gmtrace run` or `gmtrace recover`, or gone with a "
+			       "restart)\n");
 	}
 	if (s->frames_level)
 		printf("level     frames from frame %llu: per-frame totals only, no allocation "

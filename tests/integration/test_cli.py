@@ -270,8 +270,8 @@ def test_summary_of_a_hand_built_capture(hand_capture):
     text = gmtrace("summary", hand_capture, timeout=30).stdout.splitlines()
     assert [x for x in text if x.startswith("ended ")] == [
         "ended     without an exit record: the game was killed or crashed, or its capture "
-        "could not be written; what it did after the last block written is missing "
-        "(its log is no longer in /dev/shm: recovered already, or gone with a restart)"]
+        "could not be written; its log is no longer in /dev/shm (drained whole by "
+        "`gmtrace run` or `gmtrace recover`, or gone with a restart)"]
     assert (s["frames"], s["failed_allocations"], s["unmatched_frees"]) == (1, 1, 1)
     assert (s["allocations"], s["allocated_bytes"]) == (8, 100 + 5000 + 64 + 32 + 10 + 7 + 2000 + 16)
     # realloc(0x1000, 0) frees 100 bytes; realloc of an unknown block frees 0

@@ -88,6 +88,32 @@ def test_a_killed_game_ends_the_view(tmp_path):
     assert "live" in kinds and out.splitlines()[-1].startswith("gone "), out
 
 
+def test_a_game_killed_under_run_ends_the_view_without_pointing_at_recover(tmp_path):
+    """Under `gmtrace run` a killed game's log is drained whole by the run:
+    the view ends saying so, not sending the user to a recover that has
+    nothing to do."""
+    cap = tmp_path / "killed.gmt"
+    run = subprocess.Popen([str(GMTRACE), "run", "--output", str(cap), "--", str(DEMO),
+                            "--frames", "6000"], env=clean_env(), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    live = subprocess.Popen([str(GMTRACE), "live", "--interval", "200", str(cap)],
+                            env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        time.sleep(1.5)
+        subprocess.run(["pkill", "-KILL", "-P", str(run.pid)], check=False)
+        assert run.wait(timeout=30) == 128 + 9
+        out, err = live.communicate(timeout=30)
+    finally:
+        for p in (run, live):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert live.returncode == 1, (out, err)
+    assert "gone without an exit record (killed or crashed); its log was drained" in err, err
+    assert "recover" not in err, err
+
+
 LIGHT_GAME = r"""
 import sys, time
 sys.path.insert(0, sys.argv[1])
