@@ -381,6 +381,8 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 	       (unsigned long long)gm_assets_frames(m),
 	       gm_text_duration(d, sizeof(d), gm_assets_duration_ns(m)),
 	       gm_assets_exact(m) ? "events level (exact bytes)" :
+	       gm_assets_frames_level_whole(m) ?
+	                            "frames level (asset bytes not recorded)" :
 	                            "frames level in part (asset bytes not recorded there)");
 	if (error)
 		printf("damaged   %s\n", error);

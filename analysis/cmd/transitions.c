@@ -85,7 +85,10 @@ static void gm_cmd_transitions_text(const char *path, const gm_assets_t *m, cons
 	       (unsigned long long)gm_assets_frames(m),
 	       gm_text_duration(d, sizeof(d), gm_assets_duration_ns(m)), ntrans,
 	       (unsigned long long)gm_assets_options(m)->window_frames);
-	if (!gm_assets_exact(m))
+	if (gm_assets_frames_level_whole(m))
+		printf("note      the capture is in the frames level: asset bytes are not "
+		       "recorded\n");
+	else if (!gm_assets_exact(m))
 		printf("note      part of the capture is in the frames level: asset bytes are not "
 		       "recorded there\n");
 	if (error)

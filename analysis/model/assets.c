@@ -218,7 +218,8 @@ struct gm_assets {
 	uint64_t frame;      /* frame of the events now arriving */
 	uint64_t last_frame; /* frame of the last event (a mark is in the frame it ends) */
 	uint64_t frames;     /* main frame marks read */
-	int frames_level;
+	int frames_level;    /* some of the capture is at the frames level */
+	int events_level;    /* some of it is at the events level */
 
 	uint64_t *sec_loaded, *sec_unloaded;
 	size_t nsec, sec_cap, sec_cap2;
@@ -1457,6 +1458,10 @@ int gm_assets_add(gm_assets_t *m, const gm_event_t *ev)
 	m->nevents++;
 	m->last_frame = m->frame;
 	m->stacks += ev->type == gm_rec_stack;
+	/* allocation records are the events level's (a capture may have no
+	 * level record of its start: written by hand, or before there was one) */
+	if (ev->type == gm_rec_alloc || ev->type == gm_rec_free || ev->type == gm_rec_realloc)
+		m->events_level = 1;
 	switch (ev->type) {
 	case gm_rec_alloc:
 		return gm_assets_block_alloc(m, ev, ev->a, ev->b);
@@ -1471,6 +1476,8 @@ int gm_assets_add(gm_assets_t *m, const gm_event_t *ev)
 	case gm_rec_level:
 		if (ev->a == gm_level_frames)
 			m->frames_level = 1;
+		else
+			m->events_level = 1;
 		return 0;
 	case gm_rec_tag_def:
 		return gm_assets_on_tag_def(m, ev);
@@ -1994,6 +2001,11 @@ uint64_t gm_assets_duration_ns(const gm_assets_t *m)
 int gm_assets_exact(const gm_assets_t *m)
 {
 	return !m->frames_level;
+}
+
+int gm_assets_frames_level_whole(const gm_assets_t *m)
+{
+	return m->frames_level && !m->events_level;
 }
 
 const gm_assets_opts_t *gm_assets_options(const gm_assets_t *m)

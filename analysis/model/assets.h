@@ -325,6 +325,9 @@ uint64_t gm_assets_duration_ns(const gm_assets_t *m);
 /* 1 when every event was recorded in the events level (no level record
  * switched to the frames level): byte figures are exact. */
 int gm_assets_exact(const gm_assets_t *m);
+/* Whether the whole capture is at the frames level (level records say
+ * frames only), not a part of it. */
+int gm_assets_frames_level_whole(const gm_assets_t *m);
 
 /* The options the model was built with. */
 const gm_assets_opts_t *gm_assets_options(const gm_assets_t *m);

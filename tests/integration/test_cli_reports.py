@@ -874,10 +874,11 @@ def test_assets_check_exit_status(levels, streaming, game_assets):
 def test_assets_frames_level_is_not_exact(tmp_path):
     cap = run_game(tmp_path, "assets", {"GMTRACE_LEVEL": "frames"})
     assert js("assets", "--json", cap)["exact"] is False
-    assert ("frames level in part (asset bytes not recorded there)"
+    # the whole capture: not "in part"
+    assert ("frames level (asset bytes not recorded)"
             in ok("assets", cap).splitlines()[0])
     assert js("transitions", "--json", cap)["exact"] is False
-    assert ("note      part of the capture is in the frames level: asset bytes are not recorded there"
+    assert ("note      the capture is in the frames level: asset bytes are not recorded"
             in ok("transitions", cap).splitlines())
 
 
