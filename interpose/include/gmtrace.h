@@ -110,7 +110,10 @@ typedef struct gmtrace_budget_asset {
 	uint64_t bytes; /* held: allocated in its scopes and not freed yet (an asset whose
 	                   type is bound to a budget; other assets: all they allocated),
 	                   plus declared extra bytes */
-	uint64_t last_touch_frame; /* UINT64_MAX: never touched */
+	/* main frames ended before its last touch (0: in the first frame; the
+	 * reports number frames from 1, so their frame 18 is 17 here);
+	 * UINT64_MAX: never touched */
+	uint64_t last_touch_frame;
 	uint32_t node;             /* budget node of its type (0: none) */
 	int32_t priority;
 } gmtrace_budget_asset_t;

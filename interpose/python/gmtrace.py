@@ -911,6 +911,10 @@ def snapshot(assets=True):
                      "last_touch_frame" (None: never touched), "node",
                      "priority"}, ...]}
 
+    last_touch_frame counts the main frames ended before the touch (0 in the
+    first frame): the reports number frames from 1, so their frame 18 is 17
+    here. A node's "violations" leave out its "failures" (strict mode), which
+    the reports and the violation callback list as "failed" violations.
     Both lists are empty without gmtrace."""
     out = {"nodes": [], "assets": []}
     if _budget_snapshot is _noop:
