@@ -468,14 +468,15 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 		       gm_text_size(lo, sizeof(lo), t->loose_bytes), t->growth);
 	}
 
-	printf("\nstreaming (asset bytes per wall-clock second, %llu second%s)\n",
+	printf("\nstreaming (asset bytes per wall-clock second, %llu second%s; freed: by an "
+	       "unload or not, the game's frees at exit included)\n",
 	       (unsigned long long)st->seconds, st->seconds == 1 ? "" : "s");
 	for (k = 0; k < 2; k++) {
 		const gm_assets_rate_t *r = k ? &st->unloaded : &st->loaded;
 		char mn[GM_TEXT_MAX], md[GM_TEXT_MAX], mx[GM_TEXT_MAX];
 
 		printf("  %-9s total %s; per second min %s, median %s, max %s\n",
-		       k ? "unloaded" : "loaded", gm_text_size(h, sizeof(h), r->total),
+		       k ? "freed" : "allocated", gm_text_size(h, sizeof(h), r->total),
 		       gm_text_size(mn, sizeof(mn), r->min),
 		       gm_text_size(md, sizeof(md), r->median),
 		       gm_text_size(mx, sizeof(mx), r->max));
