@@ -413,6 +413,10 @@ class _Tag:
         import functools
         import inspect
         tid = self.id
+        if not callable(fn):
+            # what the decorator gets back without gmtrace: the same object
+            _bad("tag decorator", fn, "a function")
+            return fn
 
         if inspect.isgeneratorfunction(fn):
             # a generator's body runs at each next(), not at the call: the

@@ -62,6 +62,7 @@ def main():
         "scene_nul": lambda: gmtrace.scene("misuse/s\0t"),
         "define_nul": lambda: gmtrace.Budget.define("misuse/n\0m").id,
         "scene_no_str": lambda: gmtrace.scene(NoStr()),
+        "tag_decorates_5": lambda: gmtrace.tag("misuse/t")(5),
         "find_no_str": lambda: gmtrace.Budget.find(NoStr()),
     }
     for name, call in calls.items():

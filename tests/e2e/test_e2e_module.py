@@ -230,6 +230,7 @@ MISUSES = {
     "asset_nul": ("asset", 0), "pool_nul": ("Pool", 0), "scene_nul": ("scene", None),
     "define_nul": ("Budget.define", 0),
     "scene_no_str": ("a name", None), "find_no_str": ("a name", None),
+    "tag_decorates_5": ("tag decorator", 5),
 }
 
 
