@@ -186,6 +186,27 @@ GMTRACE_API void _Exit(int status)
 	_exit(status);
 }
 
+/* dlclose: the modules are walked before (the one going is recorded,
+ * however short its life) and after (its unload is recorded at once), so
+ * a plugin reloaded at the same addresses right after is named as itself.
+ * dlopen is not hooked: the loader resolves a relative name and $ORIGIN
+ * from its caller, which a hook would replace; the 50 ms walk and the next
+ * dlclose record loads. */
+GMTRACE_API int dlclose(void *handle)
+{
+	static int (*real)(void *);
+	int rc;
+	if (!real)
+		real = (int (*)(void *))gm_process_next("dlclose");
+	if (!real)
+		return -1;
+	gm_session_modules_changed();
+	rc = real(handle);
+	if (rc == 0)
+		gm_session_modules_changed();
+	return rc;
+}
+
 /* quick_exit runs the at_quick_exit handlers, then ends the process inside
  * the C library (no _exit call a hook sees): the status is noted here, and
  * the session ends in the handler gmtrace registered first, which runs

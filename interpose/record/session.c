@@ -16,8 +16,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -138,6 +140,17 @@ static int gm_session_module_cb(struct dl_phdr_info *info, size_t size, void *ar
 	gm_session_nmodules++;
 	if (!path || !*path)
 		path = gm_session_exe; /* the main program has no name here */
+	if (path[0] != '/') {
+		/* dlopen("./plugin.so"): the loader keeps the name as given,
+		 * relative to the folder the game was in then (now, most
+		 * likely); the capture's readers only trust a full path */
+		static char full[PATH_MAX];
+		int busy = t->busy;
+		t->busy = 1; /* (realpath's own allocations are gmtrace's) */
+		if (realpath(path, full))
+			path = full;
+		t->busy = busy;
+	}
 	plen = strlen(path);
 	if (plen > sizeof(buf) - 16)
 		plen = sizeof(buf) - 16;
@@ -156,8 +169,9 @@ static int gm_session_adds_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1; /* the counters are the same in every entry: stop at the first */
 }
 
-/* Record modules loaded or unloaded since the last call. */
-static void gm_session_modules_poll(gm_thread_t *t)
+/* Record modules loaded or unloaded since the last call; one thread at a
+ * time (gm_session_modules_poll). */
+static void gm_session_modules_poll_locked(gm_thread_t *t)
 {
 	uint64_t adds = 0;
 	uint32_t i, j;
@@ -172,6 +186,9 @@ static void gm_session_modules_poll(gm_thread_t *t)
 		if (gm_session_mods[i].seen != gm_session_gen) {
 			gm_thread_put(
 			        t, gm_rec_w0(gm_session_mods[i].base, gm_rec_module_unload, 0), 0);
+			/* another module may come at its addresses: stacks met
+			 * from now on get records of their own */
+			gm_stack_modules_gone();
 			continue;
 		}
 		gm_session_mods[j++] = gm_session_mods[i];
@@ -179,6 +196,28 @@ static void gm_session_modules_poll(gm_thread_t *t)
 	gm_session_nmodules = j;
 	gm_session_mods_adding = 1;
 	dl_iterate_phdr(gm_session_module_cb, t);
+}
+
+/* The agent's walk every 50 ms, a dlclose's (hook/process.c) and the
+ * session start's: one at a time. */
+static int gm_session_mods_lock;
+
+static void gm_session_modules_poll(gm_thread_t *t)
+{
+	while (__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+	gm_session_modules_poll_locked(t);
+	__atomic_store_n(&gm_session_mods_lock, 0, __ATOMIC_RELEASE);
+}
+
+void gm_session_modules_changed(void)
+{
+	gm_thread_t *t = &gm_thread_self;
+	int saved = errno;
+	if (__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) && !t->busy &&
+	    gm_session_started)
+		gm_session_modules_poll(t);
+	errno = saved;
 }
 
 uint32_t gm_session_modules(void)
@@ -801,6 +840,7 @@ static void gm_session_child(void)
 	gm_session_started = 0;
 	gm_session_stopping = 0;
 	gm_session_stopper = 0;
+	gm_session_mods_lock = 0; /* a walk of the parent's other thread is not here */
 	gm_session_nmodules = 0;
 	gm_session_known_adds = 0;
 	gm_frame_reset();

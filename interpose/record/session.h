@@ -59,6 +59,11 @@ void gm_session_exec_failed(void);
 /* Fork hooks (pthread_atfork); the parent also records the child's pid. */
 void gm_session_fork_parent(int child_pid);
 
+/* Walk the modules now (around a dlclose), not at the next 50 ms walk:
+ * a module's load and unload are recorded however short its life, and a
+ * plugin loaded at its addresses right after is named as itself. */
+void gm_session_modules_changed(void);
+
 /* Number of modules recorded so far (for tests and the agent). */
 uint32_t gm_session_modules(void);
 

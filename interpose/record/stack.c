@@ -155,6 +155,12 @@ void gm_stack_note(gm_thread_t *t)
 	gm_thread_put(t, gm_rec_w0(id, gm_rec_site, 0), 0);
 }
 
+void gm_stack_modules_gone(void)
+{
+	if (gm_stack_table.slots)
+		gm_stack_table_new_gen(&gm_stack_table);
+}
+
 uint64_t gm_stack_not_kept(void)
 {
 	return gm_stack_table.slots ? __atomic_load_n(&gm_stack_table.not_kept, __ATOMIC_RELAXED) :

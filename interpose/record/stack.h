@@ -34,6 +34,12 @@ typedef struct gm_stack_table {
 	uint64_t used;      /* words handed out (atomic) */
 	uint64_t not_kept;  /* stacks met when the table was full (atomic) */
 	uint64_t published; /* entries in the table (atomic) */
+	/* bumped when a module goes (gm_stack_table_new_gen): a stack met
+	 * after it is interned anew, with a record of its own, though its
+	 * addresses are those of a stack met before (a plugin unloaded and
+	 * another loaded at its addresses: the reader names each stack from
+	 * the modules mapped when its record came) (atomic) */
+	uint64_t gen;
 } gm_stack_table_t;
 
 /* Frames kept per allocation; 0 while stacks are off. */
@@ -48,9 +54,16 @@ int gm_stack_table_make(gm_stack_table_t *t, unsigned bits, uint64_t words,
 /* Forget every stack (a fork child: the parent's capture has them). */
 void gm_stack_table_clear(gm_stack_table_t *t);
 
-/* Id of the stack pcs[0, n) (n >= 1), interned on first sight (*is_new
- * set); 0 when it is new and the table or store is full. */
+/* Id of the stack pcs[0, n) (n >= 1) in the table's current generation,
+ * interned on first sight (*is_new set); 0 when it is new and the table or
+ * store is full. */
 uint32_t gm_stack_intern(gm_stack_table_t *t, const uint64_t *pcs, unsigned n, int *is_new);
+
+/* A new generation of t: stacks are interned again from now on. */
+void gm_stack_table_new_gen(gm_stack_table_t *t);
+
+/* A module was unloaded: the process's table starts a new generation. */
+void gm_stack_modules_gone(void);
 
 /* Session start (options STACKS and PYTHON_STACKS): load the unwinder and
  * make the table, or clear it (fork child). On failure, one warning and

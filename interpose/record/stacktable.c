@@ -46,9 +46,18 @@ static int gm_stack_same(const uint64_t *e, uint64_t h, const uint64_t *pcs, uns
 	return e[0] == h && e[1] == n && memcmp(e + 2, pcs, (size_t)n * 8) == 0;
 }
 
+void gm_stack_table_new_gen(gm_stack_table_t *t)
+{
+	__atomic_add_fetch(&t->gen, 1, __ATOMIC_RELEASE);
+}
+
 uint32_t gm_stack_intern(gm_stack_table_t *t, const uint64_t *pcs, unsigned n, int *is_new)
 {
-	uint64_t h = gm_stack_hash(pcs, n), mine = 0; /* 1 + offset of our entry */
+	/* the generation is part of the key, through the hash kept whole in
+	 * each entry */
+	uint64_t h = gm_stack_hash(pcs, n) ^
+	             __atomic_load_n(&t->gen, __ATOMIC_ACQUIRE) * 0xc2b2ae3d27d4eb4full;
+	uint64_t mine = 0; /* 1 + offset of our entry */
 	uint32_t i = (uint32_t)h & t->mask, probes;
 	*is_new = 0;
 	for (probes = 0; probes <= t->mask; probes++, i = (i + 1) & t->mask) {
