@@ -85,7 +85,7 @@ static void gm_cmd_assets_usage(FILE *f)
 	        "validation, tag_growth (analysis/README.md says when each fires).\n"
 	        "\n"
 	        "Exit status: 0 ok, 1 capture unreadable or damaged (the report covers\n"
-	        "everything before the damage) or, with --check, a check fired; 2 bad usage.\n",
+	        "what could be read) or, with --check, a check fired; 2 bad usage.\n",
 	        GM_ASSETS_TOP_DEFAULT, GM_ASSETS_ORPHAN_FRAMES, GM_ASSETS_STALE_FRAMES,
 	        GM_ASSETS_THRASH_FRAMES, GM_ASSETS_BINS);
 }

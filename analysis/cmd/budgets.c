@@ -60,7 +60,7 @@ static void gm_cmd_budgets_usage(FILE *f)
 	        "  --help          this text\n"
 	        "\n"
 	        "Exit status: 0 ok, 1 capture unreadable or damaged (the report covers\n"
-	        "everything before the damage) or, with --check, a hard-limit violation;\n"
+	        "what could be read) or, with --check, a hard-limit violation;\n"
 	        "2 bad usage or no node of that name.\n");
 }
 

@@ -97,7 +97,7 @@ static void gm_frames_cmd_usage(FILE *f)
 	        "  --help            this text\n"
 	        "\n"
 	        "Exit status: 0 ok, 1 capture unreadable or damaged (the report covers\n"
-	        "everything before the damage) or a figure grew past --check-growth,\n"
+	        "what could be read) or a figure grew past --check-growth,\n"
 	        "2 bad usage.\n",
 	        GM_FRAMES_CMD_TOP_DEFAULT, GM_FRAMES_CMD_BUDGET_MS, GM_FRAMES_CMD_SHARE,
 	        GM_FRAMES_CMD_WINDOW);

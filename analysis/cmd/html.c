@@ -67,7 +67,7 @@ static void gm_html_usage(FILE *f)
 	           "  --help         this text\n"
 	           "\n"
 	           "Exit status: 0 ok, 1 capture unreadable or damaged (the page covers\n"
-	           "everything before the damage, and says so) or the page cannot be\n"
+	           "what could be read, and says so) or the page cannot be\n"
 	           "written, 2 bad usage.\n");
 }
 
@@ -594,7 +594,9 @@ static int gm_html_write(gm_html_t *h, const char *error)
 	if (error) {
 		fputs("<p class=\"damaged\">The capture is damaged: ", f);
 		gm_html_text(f, error);
-		fputs(". This page covers everything before the damage.</p>\n", f);
+		fputs(". This page covers what could be read: everything before the damage, and "
+		      "the blocks after it that could be found.</p>\n",
+		      f);
 	}
 	if (gm_html_frames(h) < 0)
 		return -ENOMEM;

@@ -142,7 +142,7 @@ static void gm_pools_cmd_usage(FILE *f)
 	        "  --help              this text\n"
 	        "\n"
 	        "Exit status: 0 ok, 1 capture unreadable or damaged (the report covers\n"
-	        "everything before the damage), 2 bad usage.\n",
+	        "what could be read), 2 bad usage.\n",
 	        GM_POOLS_CMD_CANDIDATES_DEFAULT, GM_POOLS_CHURN_FRAMES_DEFAULT);
 }
 

@@ -66,7 +66,7 @@ static void gm_stacks_usage(FILE *f)
 	        "  --help      this text\n"
 	        "\n"
 	        "Exit status: 0 ok, 1 capture unreadable or damaged (the report covers\n"
-	        "everything before the damage) or a call site grew past --check-growth,\n"
+	        "what could be read) or a call site grew past --check-growth,\n"
 	        "2 bad usage.\n",
 	        GM_STACKS_TOP_DEFAULT);
 }

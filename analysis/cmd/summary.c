@@ -79,7 +79,7 @@ static void gm_summary_usage(FILE *f)
 	        "  --help     this text\n"
 	        "\n"
 	        "Exit status: 0 ok, 1 capture unreadable or damaged (the report covers\n"
-	        "everything before the damage), 2 bad usage.\n",
+	        "what could be read), 2 bad usage.\n",
 	        GM_SUMMARY_TOP_DEFAULT);
 }
 

@@ -96,7 +96,7 @@ static void gm_trace_usage(FILE *f)
 	           "  --help         this text\n"
 	           "\n"
 	           "Exit status: 0 ok, 1 capture unreadable or damaged (the trace covers\n"
-	           "everything before the damage) or the trace cannot be written, 2 bad usage.\n");
+	           "what could be read) or the trace cannot be written, 2 bad usage.\n");
 }
 
 /* ---- the pass ------------------------------------------------------------ */

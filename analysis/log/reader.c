@@ -1352,10 +1352,15 @@ static int gm_reader_makes_again(gm_reader_t *r, gm_reader_stream_t *s, uint64_t
  *  - for an allocation of ptr: one that s does not free itself further
  *    on, before it allocates ptr again (a block its own thread frees was
  *    not the one the waiting thread freed: that free matched nothing),
- *    unless t allocates ptr again first, within the slack of that free:
- *    a block handed back and forth between threads, its address reused
- *    (thread t frees what s allocated, allocates the same address anew
- *    and hands that to s, which frees it);
+ *    unless t allocates ptr again before that free (by TSC, within the
+ *    slack): a block handed back and forth between threads, its address
+ *    reused (thread t frees what s allocated, allocates the same address
+ *    anew and hands that to s, which frees it). The slack is needed (the
+ *    two threads' readings are out of order both ways in such a game), and
+ *    costs this: a t whose free matched nothing (a block from before
+ *    recording) and that gets the address back within the slack after s
+ *    freed it is taken for the hand-over, its free matching s's block and
+ *    s's free its new one (analysis/README.md, "Order");
  *  - for a free of ptr: one that comes before any allocation of ptr by s
  *    (a free of a block s allocated after is not the one that was due). */
 static int gm_reader_look_stream(gm_reader_t *r, gm_reader_stream_t *s, uint32_t t, int want_alloc,

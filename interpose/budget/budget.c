@@ -630,9 +630,14 @@ static uint64_t gm_budget_next_frame(void)
 	return __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1;
 }
 
-uint64_t gm_budget_born_stuck(void)
+/* The eviction call this thread is in (gm_budget_evict), 0 if none; every
+ * call has a number of its own. */
+static uint64_t gm_budget_evict_serial_next;
+static __thread uint64_t gm_budget_evict_serial __attribute__((tls_model("initial-exec")));
+
+uint64_t gm_budget_born_in(void)
 {
-	return gm_budget_evicting ? gm_budget_next_frame() : 0;
+	return gm_budget_evicting ? gm_budget_evict_serial : 0;
 }
 
 /* Whether asset a can go to make room under root: resident, unreferenced,
@@ -676,6 +681,10 @@ static uint64_t gm_budget_pick(uint32_t root)
 		uint64_t key;
 		if (!gm_budget_candidate(a, root, next) ||
 		    __atomic_load_n(&a->evicting, __ATOMIC_RELAXED))
+			continue;
+		/* an asset this very eviction's evictor loaded (a replacement)
+		 * is no victim of it; of any other eviction, yes */
+		if (a->born_evict && a->born_evict == gm_budget_evict_serial)
 			continue;
 		switch (policy) {
 		case gm_budget_lfu:
@@ -775,6 +784,7 @@ static void gm_budget_round_end(gm_budget_round_t *r)
 		                 __ATOMIC_RELEASE);
 	r->t->no_help--;
 	gm_budget_evicting = 0;
+	gm_budget_evict_serial = 0;
 }
 
 /* How long one allocation (or one frame end) waits, in all, for other
@@ -790,10 +800,9 @@ static void gm_budget_round_end(gm_budget_round_t *r)
 /* Evict under root until its live bytes plus need fit under limit. An
  * asset with no evictor is a validation and, like one whose evictor freed
  * nothing, left alone until the next frame end; the next victim is tried.
- * Assets an evictor loads are no victims until the next frame end
- * (gm_budget_born_stuck: one that loads a replacement would otherwise
- * feed the call for good), and GM_BUDGET_MAX_FRUITLESS evictions in a row
- * that give nothing back end it.
+ * Assets its evictors load are no victims of it (gm_budget_born_in: one
+ * that loads a replacement would otherwise feed the call for good), and
+ * GM_BUDGET_MAX_FRUITLESS evictions in a row that give nothing back end it.
  * With nothing to pick while other threads evict under root, waits for
  * them until *wait_until (set to GM_BUDGET_WAIT_NS from now at the first
  * wait of the caller's rounds). Returns the evictors called. */
@@ -805,6 +814,8 @@ static unsigned gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uin
 	if (gm_budget_evicting)
 		return 0; /* an evictor allocating: no eviction inside eviction */
 	gm_budget_evicting = 1;
+	gm_budget_evict_serial =
+	        __atomic_add_fetch(&gm_budget_evict_serial_next, 1, __ATOMIC_RELAXED);
 	t->no_help++;
 	gm_budget_round_t r __attribute__((cleanup(gm_budget_round_end))) = {.t = t};
 	while (rounds++ < GM_BUDGET_MAX_VICTIMS &&

@@ -64,10 +64,10 @@ void gm_budget_free(void *p);
  * peak bytes. Called outside the frame lock. */
 void gm_budget_frame(gm_thread_t *t, uint64_t frame);
 
-/* The stuck_frame of an asset defined now: an asset an evictor loads (a
- * lower-detail replacement) is no victim until the next frame end, nor of
- * the eviction that made it; 0 otherwise. */
-uint64_t gm_budget_born_stuck(void);
+/* The born_evict of an asset defined now: the number of the eviction call
+ * whose evictor loads it (a lower-detail replacement), which does not take
+ * it as a victim; 0 outside an eviction. */
+uint64_t gm_budget_born_in(void);
 
 /* Marker API (include/gmtrace.h). */
 uint32_t gm_budget_define(gm_thread_t *t, const char *name, const char *parent, uint64_t soft,

@@ -426,7 +426,8 @@ uint64_t gm_context_asset_load_begin(gm_thread_t *t, const char *name, const cha
 	a->priority = 0;
 	a->pinned = 0;
 	a->evicting = 0;
-	a->stuck_frame = gm_budget_born_stuck();
+	a->stuck_frame = 0;
+	a->born_evict = gm_budget_born_in();
 	a->id = id;
 	a->node = (uint8_t)gm_budget_node_for_type(ty, tl);
 	__atomic_store_n(&a->text, text, __ATOMIC_RELEASE);

@@ -36,6 +36,7 @@ typedef struct gm_asset {
 	uint32_t evicting; /* 1 while an evictor works on it (atomic) */
 	uint64_t id;
 	uint64_t stuck_frame; /* its evictor freed nothing in frame stuck_frame - 1 */
+	uint64_t born_evict;  /* the eviction call whose evictor defined it, 0: none */
 } gm_asset_t;
 
 /* This thread's innermost asset (NULL: none) and budget node + 1 (0: none):

@@ -821,12 +821,18 @@ static void gm_session_child(void)
 	/* the parent's log and capture are not ours: drop them untouched */
 	__atomic_store_n(&gm_thread_recording, 0, __ATOMIC_RELEASE);
 	if (!gm_session_options.follow_children) {
-		/* only the first process is recorded: the child runs unwatched */
+		/* only the first process is recorded: the child runs unwatched,
+		 * with no session (a stop another thread of the parent was in
+		 * is not the child's to wait for) */
 		gm_thread_reset(t);
 		if (gm_session_log.hdr)
 			gm_ring_detach(&gm_session_log, 0);
 		gm_session_close_files();
 		gm_session_agent_running = 0;
+		gm_session_started = 0;
+		gm_session_stopping = 0;
+		gm_session_stopper = 0;
+		gm_session_mods_lock = 0;
 		return;
 	}
 	gm_thread_reset(t);
@@ -1027,6 +1033,16 @@ void gm_session_stop(int status, int known)
 	int idle = 0;
 	if (!gm_session_started)
 		return;
+	/* a vfork child's _exit (its exec failed) runs on its parent's memory:
+	 * the session is the parent's */
+	if (gm_session_log.hdr && gm_session_log.hdr->pid != (uint32_t)getpid())
+		return;
+	/* inside gmtrace on this thread: a signal handler that ends the process
+	 * (exit, _exit, quick_exit) interrupted a slow path, which may hold the
+	 * private arena's lock or the drain lock. Stopping here could wait for
+	 * good; the log stays for `gmtrace recover` (or `gmtrace run`) instead */
+	if (t->busy && !gm_session_stopper)
+		return;
 	if (__atomic_load_n(&gm_session_stopping, __ATOMIC_ACQUIRE) != 0) {
 		/* another thread stops the session (two threads in exit(), or
 		 * _exit() during another's exit): the process must not end
@@ -1095,17 +1111,16 @@ void gm_session_stop(int status, int known)
 
 void gm_session_exit_wait(void)
 {
-	gm_thread_t *t = &gm_thread_self;
 	struct timespec ms = {0, 1000000};
 	int saved = errno;
 	if (!gm_session_started || gm_session_stopper)
 		return;
-	if (!t->busy && t->chunk >= 0 && __atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE)) {
-		/* what this thread wrote reaches the last drain */
-		t->busy = 1;
-		gm_thread_flush(t);
-		t->busy = 0;
-	}
+	if (gm_session_log.hdr && gm_session_log.hdr->pid != (uint32_t)getpid())
+		return; /* a vfork child: the parent's session */
+	/* (this thread's chunk is not committed here: called from a signal
+	 * handler it could commit a record the interrupted code had claimed
+	 * and not written yet; the last drain takes what a chunk still held
+	 * holds, up to its first unwritten record) */
 	for (int k = 0; k < GM_SESSION_EXIT_WAIT_MS; k++) {
 		int s = __atomic_load_n(&gm_session_stopping, __ATOMIC_ACQUIRE);
 		if (s == 2 || (s == 0 && !__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE)))

@@ -31,9 +31,9 @@ void gm_session_start(void);
  * the one the process exits with (exit or _exit seen). Idempotent. */
 void gm_session_stop(int status, int known);
 
-/* A thread calling exit() while another thread is already in it: commits
- * this thread's chunk, then waits (at most GM_SESSION_EXIT_WAIT_MS) for
- * the other's exit to finish the session. Without the wait, the C library
+/* A thread calling exit() while another thread is already in it: waits
+ * (at most GM_SESSION_EXIT_WAIT_MS) for the other's exit to finish the
+ * session. Without the wait, the C library
  * lets the second caller end the process as soon as it finds no exit
  * handler left to run, cutting the first one's last drain short. */
 #define GM_SESSION_EXIT_WAIT_MS 5000
