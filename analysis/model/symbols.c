@@ -1,6 +1,7 @@
 /* symbols.c - return addresses to names with libdwfl (symbols.h) */
 #include "analysis/model/symbols.h"
 
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,36 @@ gm_symbols_t *gm_symbols_new(const gm_stacks_t *s, int read_files)
 		return NULL;
 	}
 	return y;
+}
+
+/* The file and line of at when libdwfl finds no compile unit for it: clang
+ * writes no .debug_aranges, from which libdwfl looks units up, so a game
+ * built with clang -g had function names and no lines. Each unit's own
+ * ranges are asked instead (a walk over the units, once per address: the
+ * caller keeps what it finds). */
+static void gm_symbols_line_by_units(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_t *out)
+{
+	Dwarf_Addr bias = 0;
+	Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
+	Dwarf_CU *cu = NULL;
+	Dwarf_Die cudie;
+	Dwarf_Half version;
+	uint8_t type;
+	if (!dw || at < bias)
+		return;
+	while (dwarf_get_units(dw, cu, &cu, &version, &type, &cudie, NULL) == 0) {
+		Dwarf_Line *l;
+		int line = 0;
+		if ((type != DW_UT_compile && type != DW_UT_partial) ||
+		    dwarf_haspc(&cudie, at - bias) <= 0)
+			continue;
+		if ((l = dwarf_getsrc_die(&cudie, at - bias)) != NULL &&
+		    dwarf_lineno(l, &line) == 0 && line > 0) {
+			out->file = dwarf_linesrc(l, NULL, NULL);
+			out->line = line;
+		}
+		return;
+	}
 }
 
 /* Module i's own libdwfl session, its file placed at its recorded base: one
@@ -270,6 +301,8 @@ void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t 
 				out->function = gm_symbols_demangle(y, name);
 			if (line)
 				out->file = dwfl_lineinfo(line, NULL, &out->line, NULL, NULL, NULL);
+			else
+				gm_symbols_line_by_units(mod, at, out);
 		}
 		gm_symbols_hit_keep(y, pc, i, out);
 	}

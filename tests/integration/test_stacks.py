@@ -3,6 +3,7 @@ every call site of the fixture by function, file and line, with its exact
 allocations, bytes and blocks live at the end (tests/fixtures/stacks.c)."""
 import json
 import shutil
+import subprocess
 
 import pytest
 
@@ -448,3 +449,39 @@ def test_compare_two_captures_by_call_site(tmp_path):
         assert r.returncode == 1 and r.stdout == "", (r.stdout, r.stderr)
         assert r.stderr == (f"gmtrace stacks: {plain} has no call stacks: record it with "
                             "GMTRACE_STACKS=16 (or `gmtrace run --stacks 16`) to compare it\n")
+
+
+CLANG_GAME = """\
+#include <stdlib.h>
+static void *volatile keep;
+__attribute__((noinline)) void *load_tile(size_t n)
+{
+	return malloc(n); /* the line the test looks for: 5 */
+}
+int main(void)
+{
+	for (int i = 0; i < 10; i++)
+		keep = load_tile(4096 + (size_t)i);
+	return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang") is None, reason="no clang")
+def test_a_clang_build_is_named_with_its_lines(tmp_path):
+    """clang -g writes no .debug_aranges, from which libdwfl looks compile
+    units up: a clang build had its functions named and no file:line. The
+    units' own ranges are asked instead."""
+    src = tmp_path / "tile.c"
+    src.write_text(CLANG_GAME)
+    exe = tmp_path / "tile"
+    subprocess.run(["clang", "-g", "-O1", "-o", str(exe), str(src)], check=True, timeout=60)
+    r = run_preloaded([exe], tmp_path, extra_env={"GMTRACE_STACKS": "4"}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    (cap,) = captures(tmp_path)
+    rows = [x for x in stacks_json(cap, "--depth", 1)["stacks"]
+            if x["frames"][0]["function"] == "load_tile"]
+    assert len(rows) == 1, stacks_json(cap, "--depth", 1)["stacks"]
+    frame = rows[0]["frames"][0]
+    assert (frame["file"].endswith("tile.c"), frame["line"], rows[0]["allocations"]) == \
+        (True, 5, 10), frame
