@@ -660,6 +660,7 @@ int gm_cmd_html(int argc, char **argv)
 	    gm_assets_finish(h.assets) < 0 || gm_budgets_finish(h.budgets) < 0 ||
 	    !(h.symbols = gm_symbols_new(h.stacks, 1)))
 		goto nomem;
+	gm_symbols_since(h.symbols, gm_reader_info(r)->created_ns, h.path);
 	if (h.platforms)
 		gm_platforms_finish(h.platforms);
 	error = gm_reader_error(r);

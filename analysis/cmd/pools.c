@@ -1282,6 +1282,7 @@ int gm_cmd_pools(int argc, char **argv)
 				goto nomem;
 		if (gm_stacks_finish(c.stacks) < 0 || !(c.symbols = gm_symbols_new(c.stacks, 1)))
 			goto nomem;
+		gm_symbols_since(c.symbols, gm_reader_info(r)->created_ns, c.path);
 	}
 	error = gm_reader_error(r);
 	if (c.json)

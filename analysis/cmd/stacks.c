@@ -375,8 +375,10 @@ static int gm_stacks_side_load(gm_stacks_side_t *s, const gm_stacks_opts_t *o)
 	while (gm_reader_next(s->r, &ev))
 		if (gm_stacks_event(s->st, &ev) < 0)
 			return -ENOMEM;
-	if (gm_stacks_finish(s->st) < 0 || !(s->sy = gm_symbols_new(s->st, o->names)) ||
-	    !(s->rows = gm_callsite_rows(s->st, s->sy, o->depth, o->match, &s->n)))
+	if (gm_stacks_finish(s->st) < 0 || !(s->sy = gm_symbols_new(s->st, o->names)))
+		return -ENOMEM;
+	gm_symbols_since(s->sy, gm_reader_info(s->r)->created_ns, s->path);
+	if (!(s->rows = gm_callsite_rows(s->st, s->sy, o->depth, o->match, &s->n)))
 		return -ENOMEM;
 	s->error = gm_reader_error(s->r);
 	{

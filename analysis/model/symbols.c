@@ -3,6 +3,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,7 +40,17 @@ struct gm_symbols {
 	int failed;               /* out of memory once: a name was left as it was */
 	gm_symbols_hit_t *hits;   /* open addressing by (pc, mod) */
 	size_t nhits, caphits;    /* caphits a power of two, or 0 */
+	uint64_t since;           /* gm_symbols_since: the capture's creation, 0: none */
+	const char *capture;
 };
+
+void gm_symbols_since(gm_symbols_t *y, uint64_t created_ns, const char *capture)
+{
+	if (!y)
+		return;
+	y->since = created_ns;
+	y->capture = capture;
+}
 
 static size_t gm_symbols_hit_slot(uint64_t pc, long mod, size_t cap)
 {
@@ -158,6 +169,10 @@ static Dwfl *gm_symbols_dwfl(gm_symbols_t *y, size_t i)
 	if (m->path[0] != '/' || stat(m->path, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    access(m->path, R_OK) != 0 || !(d = dwfl_begin(&gm_symbols_callbacks)))
 		return NULL;
+	if (y->since &&
+	    (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec > y->since)
+		fprintf(stderr, "gmtrace: %s changed after %s was made: its names may be wrong\n",
+		        m->path, y->capture ? y->capture : "the capture");
 	dwfl_report_begin(d);
 	/* the recorded base is where the file's lowest segment lies */
 	if (!dwfl_report_elf(d, slash ? slash + 1 : m->path, m->path, -1, m->base, false)) {

@@ -34,6 +34,13 @@ typedef struct gm_symbols gm_symbols_t;
  * no file is opened: lookups give modules and offsets only. */
 gm_symbols_t *gm_symbols_new(const gm_stacks_t *s, int read_files);
 
+/* The capture was made at created_ns (CLOCK_REALTIME, its header's): a
+ * module file changed after that (a rebuilt game) names frames with
+ * another build's names, so each one is said once on stderr, as
+ * "gmtrace: FILE changed after CAPTURE was made: its names may be wrong".
+ * Without this call nothing is checked. */
+void gm_symbols_since(gm_symbols_t *y, uint64_t created_ns, const char *capture);
+
 /* Frees them; every string handed out goes too. NULL is allowed. */
 void gm_symbols_free(gm_symbols_t *y);
 

@@ -2,6 +2,7 @@
 every call site of the fixture by function, file and line, with its exact
 allocations, bytes and blocks live at the end (tests/fixtures/stacks.c)."""
 import json
+import os
 import shutil
 import subprocess
 
@@ -485,3 +486,24 @@ def test_a_clang_build_is_named_with_its_lines(tmp_path):
     frame = rows[0]["frames"][0]
     assert (frame["file"].endswith("tile.c"), frame["line"], rows[0]["allocations"]) == \
         (True, 5, 10), frame
+
+
+def test_a_game_rebuilt_after_its_capture_is_said(tmp_path):
+    """Names come from the game's files as they are when the report runs: a
+    game rebuilt since (its file newer than the capture) gave another
+    build's names without a word. Now the report says so, once per file."""
+    src = tmp_path / "tile.c"
+    src.write_text(CLANG_GAME)
+    exe = tmp_path / "tile"
+    subprocess.run(["cc", "-g", "-O1", "-o", str(exe), str(src)], check=True, timeout=60)
+    r = run_preloaded([exe], tmp_path, extra_env={"GMTRACE_STACKS": "4"}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    (cap,) = captures(tmp_path)
+    r = gmtrace("stacks", "--depth", 1, cap)
+    assert r.returncode == 0 and "changed after" not in r.stderr, r.stderr
+    later = os.stat(cap).st_mtime + 60
+    os.utime(exe, (later, later))  # "rebuilt" a minute after the capture
+    r = gmtrace("stacks", "--depth", 1, cap)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count(f"gmtrace: {exe} changed after {cap} was made: its names may be "
+                          "wrong\n") == 1, r.stderr
