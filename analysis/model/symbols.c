@@ -312,8 +312,17 @@ void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t 
 		if (mod) {
 			const char *name = dwfl_module_addrname(mod, at);
 			Dwfl_Line *line = dwfl_module_getsrc(mod, at);
+			Dwarf_Addr bias = 0;
+			Dwarf_Die *cu;
 			if (name)
 				out->function = gm_symbols_demangle(y, name);
+			/* an address past a unit's last line row (_start, from a
+			 * file built without -g) gets that row from libdwfl: a line
+			 * of another file */
+			if (line && (cu = dwfl_linecu(line)) != NULL &&
+			    dwfl_module_getdwarf(mod, &bias) && at >= bias &&
+			    dwarf_haspc(cu, at - bias) == 0)
+				line = NULL;
 			if (line)
 				out->file = dwfl_lineinfo(line, NULL, &out->line, NULL, NULL, NULL);
 			else

@@ -477,7 +477,7 @@ def test_a_clang_build_is_named_with_its_lines(tmp_path):
     src.write_text(CLANG_GAME)
     exe = tmp_path / "tile"
     subprocess.run(["clang", "-g", "-O1", "-o", str(exe), str(src)], check=True, timeout=60)
-    r = run_preloaded([exe], tmp_path, extra_env={"GMTRACE_STACKS": "4"}, timeout=30)
+    r = run_preloaded([exe], tmp_path, extra_env={"GMTRACE_STACKS": "8"}, timeout=30)
     assert r.returncode == 0, r.stderr
     (cap,) = captures(tmp_path)
     rows = [x for x in stacks_json(cap, "--depth", 1)["stacks"]
@@ -486,6 +486,11 @@ def test_a_clang_build_is_named_with_its_lines(tmp_path):
     frame = rows[0]["frames"][0]
     assert (frame["file"].endswith("tile.c"), frame["line"], rows[0]["allocations"]) == \
         (True, 5, 10), frame
+    # _start (crt1.o, no line table of its own) has no line: not the last
+    # row of the unit before it
+    starts = [f for x in stacks_json(cap)["stacks"] for f in x["frames"]
+              if f["function"] == "_start"]
+    assert starts and all(f["file"] is None and f["line"] == 0 for f in starts), starts
 
 
 def test_a_game_rebuilt_after_its_capture_is_said(tmp_path):
