@@ -581,6 +581,27 @@ static int gm_frames_spike(gm_frames_t *f, const gm_event_t *ev)
 			return -ENOMEM;
 		memcpy(f->spike_threads + f->nspike_threads, f->scratch,
 		       f->nscratch * sizeof(*f->scratch));
+		{
+			/* at the events level the writer keeps no freed bytes (its
+			 * frame_thread says 0): the row's split from the events has
+			 * them, and the counts the frame row itself shows */
+			size_t i = gm_frames_find(f, ev->a), k;
+			if (i != SIZE_MAX && (f->rows[i].flags & GM_FRAMES_ROW_SPLIT_EVENTS))
+				for (k = 0; k < f->nscratch; k++) {
+					gm_frames_thread_t *o =
+					        &f->spike_threads[f->nspike_threads + k];
+					const gm_frames_thread_t *e =
+					        f->threads + f->rows[i].thread_first;
+					uint32_t j;
+					for (j = 0; j < f->rows[i].thread_count; j++)
+						if (e[j].thread == o->thread) {
+							o->allocations = e[j].allocations;
+							o->frees = e[j].frees;
+							o->allocated_bytes = e[j].allocated_bytes;
+							o->freed_bytes = e[j].freed_bytes;
+						}
+				}
+		}
 		f->nspike_threads += f->nscratch;
 		s->thread_count = (uint32_t)f->nscratch;
 	}

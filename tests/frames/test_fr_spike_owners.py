@@ -28,3 +28,16 @@ def test_spike_lists_its_tags_and_assets(level, tmp_path):
     else:
         # the frames level keeps allocations per tag, not per asset
         assert spikes[0]["assets"] == []
+
+
+def test_spike_threads_with_threads_have_the_events_freed_bytes(tmp_path):
+    """In the events level the writer keeps no freed bytes per thread: a
+    spike's threads said 0 freed bytes beside 3000 frees. With --threads
+    they are the events' figures, as the frame row's split is."""
+    run = run_fixture("fr_spike_owners", [60, 40], tmp_path,
+                      {"GMTRACE_SPIKE_ALLOCATIONS": "1000", "GMTRACE_SPIKE_FACTOR": "0"})
+    line = run.line
+    rep, _ = frames_json(run.capture, "--threads")
+    (spike,) = rep["spikes"]
+    (t,) = spike["threads"]
+    assert (t["frees"], t["freed_bytes"]) == (line["particles"], line["particle_bytes"]), t
