@@ -58,7 +58,9 @@ static int gm_callsite_key_cmp(const void *a, const void *b)
 unsigned gm_callsite_shown(const gm_stack_site_t *s, uint64_t depth);
 
 /* The key of a stack's shown frames: function, file name and line of each,
- * or module name and offset where no name is known; a stack with no frames
+ * function and offset where no line is known (a build without -g: across
+ * two builds its call sites then match only where the code did not move),
+ * module name and offset where no name is; a stack with no frames
  * is its own row. Names, not paths: one program built or run in another
  * folder (a CI workspace of another name) matches. NULL when out of
  * memory. */
@@ -75,10 +77,16 @@ static char *gm_callsite_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_
 	for (k = 0; k < nf; k++) {
 		gm_symbol_t y;
 		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
-		if (y.function)
+		if (y.function && (y.file || y.python))
 			/* (the module: same names in two libraries differ) */
 			fprintf(f, "%s\x1f%s\x1f%d\x1f%s\x1e", y.function,
 			        y.file ? gm_callsite_base(y.file) : "", y.line,
+			        y.module ? gm_callsite_base(y.module) : "");
+		else if (y.function)
+			/* no line (a build without -g): the function alone would
+			 * make one row of all its call sites, a leak among them */
+			fprintf(f, "%s\x1f+%llx\x1f%s\x1e", y.function,
+			        (unsigned long long)(y.module ? y.offset : s->frames[k]),
 			        y.module ? gm_callsite_base(y.module) : "");
 		else
 			fprintf(f, "%s+%llx\x1e", y.module ? gm_callsite_base(y.module) : "",

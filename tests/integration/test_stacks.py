@@ -512,3 +512,33 @@ def test_a_game_rebuilt_after_its_capture_is_said(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stderr.count(f"gmtrace: {exe} changed after {cap} was made: its names may be "
                           "wrong\n") == 1, r.stderr
+
+
+NOG_GAME = """\
+#include <stdlib.h>
+static void *volatile keep;
+int main(void)
+{
+	for (int i = 0; i < 10; i++)
+		free(malloc(100));
+	keep = malloc(12345); /* a leak, at its own call site */
+	return 0;
+}
+"""
+
+
+def test_a_build_without_debug_lines_keeps_call_sites_apart(tmp_path):
+    """Without -g a function has a name and no lines: its call sites made
+    one row (main: 11 allocations, 1 live), the leak hidden among them.
+    They are kept apart by offset."""
+    src = tmp_path / "nog.c"
+    src.write_text(NOG_GAME)
+    exe = tmp_path / "nog"
+    subprocess.run(["cc", "-O0", "-o", str(exe), str(src)], check=True, timeout=60)
+    r = run_preloaded([exe], tmp_path, extra_env={"GMTRACE_STACKS": "4"}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    (cap,) = captures(tmp_path)
+    rows = sorted((x["allocations"], x["live_count"]) for x in
+                  stacks_json(cap, "--depth", 1)["stacks"]
+                  if x["frames"][0]["function"] == "main")
+    assert rows == [(1, 1), (10, 0)], rows
