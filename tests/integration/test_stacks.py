@@ -468,23 +468,31 @@ int main(void)
 """
 
 
+def build_and_record(tmp_path, source, compile_cmd, depth):
+    """Writes source to tmp_path/game.c, builds it with compile_cmd (the
+    compiler and its flags), runs it with depth frames of stacks; returns
+    the executable and its capture."""
+    src = tmp_path / "game.c"
+    src.write_text(source)
+    exe = tmp_path / "game"
+    subprocess.run(compile_cmd + ["-o", str(exe), str(src)], check=True, timeout=60)
+    r = run_preloaded([exe], tmp_path, extra_env={"GMTRACE_STACKS": str(depth)}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    (cap,) = captures(tmp_path)
+    return exe, cap
+
+
 @pytest.mark.skipif(shutil.which("clang") is None, reason="no clang")
 def test_a_clang_build_is_named_with_its_lines(tmp_path):
     """clang -g writes no .debug_aranges, from which libdwfl looks compile
     units up: a clang build had its functions named and no file:line. The
     units' own ranges are asked instead."""
-    src = tmp_path / "tile.c"
-    src.write_text(CLANG_GAME)
-    exe = tmp_path / "tile"
-    subprocess.run(["clang", "-g", "-O1", "-o", str(exe), str(src)], check=True, timeout=60)
-    r = run_preloaded([exe], tmp_path, extra_env={"GMTRACE_STACKS": "8"}, timeout=30)
-    assert r.returncode == 0, r.stderr
-    (cap,) = captures(tmp_path)
+    _, cap = build_and_record(tmp_path, CLANG_GAME, ["clang", "-g", "-O1"], 8)
     rows = [x for x in stacks_json(cap, "--depth", 1)["stacks"]
             if x["frames"][0]["function"] == "load_tile"]
     assert len(rows) == 1, stacks_json(cap, "--depth", 1)["stacks"]
     frame = rows[0]["frames"][0]
-    assert (frame["file"].endswith("tile.c"), frame["line"], rows[0]["allocations"]) == \
+    assert (frame["file"].endswith("game.c"), frame["line"], rows[0]["allocations"]) == \
         (True, 5, 10), frame
     # _start (crt1.o, no line table of its own) has no line: not the last
     # row of the unit before it
@@ -497,13 +505,7 @@ def test_a_game_rebuilt_after_its_capture_is_said(tmp_path):
     """Names come from the game's files as they are when the report runs: a
     game rebuilt since (its file newer than the capture) gave another
     build's names without a word. Now the report says so, once per file."""
-    src = tmp_path / "tile.c"
-    src.write_text(CLANG_GAME)
-    exe = tmp_path / "tile"
-    subprocess.run(["cc", "-g", "-O1", "-o", str(exe), str(src)], check=True, timeout=60)
-    r = run_preloaded([exe], tmp_path, extra_env={"GMTRACE_STACKS": "4"}, timeout=30)
-    assert r.returncode == 0, r.stderr
-    (cap,) = captures(tmp_path)
+    exe, cap = build_and_record(tmp_path, CLANG_GAME, ["cc", "-g", "-O1"], 4)
     r = gmtrace("stacks", "--depth", 1, cap)
     assert r.returncode == 0 and "changed after" not in r.stderr, r.stderr
     later = os.stat(cap).st_mtime + 60
@@ -531,13 +533,7 @@ def test_a_build_without_debug_lines_keeps_call_sites_apart(tmp_path):
     """Without -g a function has a name and no lines: its call sites made
     one row (main: 11 allocations, 1 live), the leak hidden among them.
     They are kept apart by offset."""
-    src = tmp_path / "nog.c"
-    src.write_text(NOG_GAME)
-    exe = tmp_path / "nog"
-    subprocess.run(["cc", "-O0", "-o", str(exe), str(src)], check=True, timeout=60)
-    r = run_preloaded([exe], tmp_path, extra_env={"GMTRACE_STACKS": "4"}, timeout=30)
-    assert r.returncode == 0, r.stderr
-    (cap,) = captures(tmp_path)
+    _, cap = build_and_record(tmp_path, NOG_GAME, ["cc", "-O0"], 4)
     rows = sorted((x["allocations"], x["live_count"]) for x in
                   stacks_json(cap, "--depth", 1)["stacks"]
                   if x["frames"][0]["function"] == "main")
