@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -175,6 +176,34 @@ static int gm_main_text_report(const char *cmd, int argc, char **argv)
 	return 1;
 }
 
+/* "--" ends a report command's options (not run's, whose "--" comes before
+ * the program and its own options): it goes, and each argument after it
+ * that starts with '-' becomes "./" + it, the same file, which no command
+ * takes for an option. argv is rewritten in place (argv[argc] stays NULL);
+ * returns the new argc. */
+static int gm_main_operands(int argc, char **argv)
+{
+	int i, at = -1;
+	for (i = 2; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			at = i;
+			break;
+		}
+	if (at < 0)
+		return argc;
+	for (i = at + 1; i < argc; i++) {
+		char *a = argv[i], *p;
+		if (a[0] == '-' && (p = malloc(strlen(a) + 3)) != NULL) {
+			memcpy(p, "./", 2);
+			memcpy(p + 2, a, strlen(a) + 1);
+			a = p; /* (kept until exit) */
+		}
+		argv[i - 1] = a;
+	}
+	argv[argc - 1] = NULL;
+	return argc - 1;
+}
+
 /* gmtrace <command> [args]: runs the command and returns its exit status;
  * 2 for a missing or unknown command. */
 int main(int argc, char **argv)
@@ -218,6 +247,8 @@ int main(int argc, char **argv)
 		        name);
 		return GM_CMD_USAGE;
 	}
+	if (strcmp(name, "run") != 0)
+		argc = gm_main_operands(argc, argv);
 	if (gm_main_text_report(name, argc, argv)) {
 		cookie_io_functions_t io = {.write = gm_main_text_write};
 		FILE *text = fopencookie(NULL, "w", io);

@@ -399,3 +399,17 @@ def test_a_fifo_as_budget_file_or_platform_is_refused(tmp_path):
     r = subprocess.run([str(GMTRACE), "platforms", "--list"], capture_output=True, text=True,
                        timeout=10, env={**os.environ, "GMTRACE_PLATFORM_PATH": str(path_dir)})
     assert f"{path_dir / 'evil.yaml'}: not a regular file" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("cmd", ["summary", "dump", "frames", "assets", "stacks", "pools",
+                                 "budgets", "transitions", "trace", "html"])
+def test_double_dash_ends_the_options(tmp_path, real_capture, cmd):
+    """`--` ends a report's options, as everywhere: a capture named "-x.gmt"
+    (run's --output can make one) is reached as `gmtrace CMD -- -x.gmt`,
+    where it was an unknown option; before `--` it still is one."""
+    odd = tmp_path / "-x.gmt"
+    odd.write_bytes(real_capture.read_bytes())
+    r = gmtrace(cmd, "--", odd.name, cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout, (cmd, r.returncode, r.stderr)
+    r = gmtrace(cmd, odd.name, cwd=tmp_path)
+    assert r.returncode == 2 and "-x.gmt" in r.stderr.splitlines()[0], r.stderr
