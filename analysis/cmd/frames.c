@@ -109,7 +109,8 @@ static int gm_frames_cmd_double(const char *s, double *out)
 	char *end;
 	double v;
 
-	if (!s || !*s)
+	/* decimal only: strtod also reads " 5", "0x10" (hex) and "inf" */
+	if (!s || ((*s < '0' || *s > '9') && *s != '.') || s[strspn(s, "0123456789.eE+-")])
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);

@@ -110,7 +110,9 @@ int gm_options_parse_size(const char *s, uint64_t *out)
 	unsigned long long v;
 	uint64_t mul = 1, frac = 0, scale = 1;
 	size_t u, k;
-	if (!s || !*s || *s == '-')
+	/* digits first: strtoull would also take leading blanks, a sign, or
+	 * (with base 0) hex */
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -164,7 +166,7 @@ static int gm_options_apply(gm_options_t *o, const gm_option_row_t *row, const c
 				return -EINVAL;
 		} else {
 			char *end;
-			if (!*value || *value == '-')
+			if (*value < '0' || *value > '9') /* not " 7", "+7" or "-7" */
 				return -EINVAL;
 			errno = 0;
 			v = strtoull(value, &end, 10);
@@ -177,7 +179,10 @@ static int gm_options_apply(gm_options_t *o, const gm_option_row_t *row, const c
 	case gm_opt_ratio: {
 		char *end;
 		double d;
-		if (!*value || *value == '-')
+		/* a decimal number: not " 4", "+4", "0x10" (strtod reads hex) or
+		 * "inf" */
+		if (((*value < '0' || *value > '9') && *value != '.') ||
+		    value[strspn(value, "0123456789.eE+-")] != '\0')
 			return -EINVAL;
 		errno = 0;
 		d = strtod(value, &end);

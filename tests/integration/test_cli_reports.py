@@ -703,6 +703,8 @@ def test_frames_damaged_and_missing_captures(game_frames, tmp_path):
     (["--budget-ms", "0"], "--budget-ms"),
     (["--budget-ms", "abc"], "--budget-ms"),
     (["--budget-ms", "inf"], "--budget-ms"),
+    (["--budget-ms", "0x10"], "--budget-ms"),
+    (["--budget-ms", " 5"], "--budget-ms"),
     (["--budget-ms", "2e9"], "--budget-ms"),
     (["--alloc-share", "1.5"], "--alloc-share"),
     (["--alloc-share", "-0.1"], "--alloc-share"),

@@ -38,7 +38,8 @@ Test(options, sizes_take_suffixes_and_reject_junk)
 	          {"1.5M", 3u << 19}, {"3.2GiB", 3435973836ull},
 	          {"2T", 2ull << 40}, {"0.25KiB", 256}};
 	static const char *bad[] = {"",    "-1",  "12Q", "K",      "99999999999999999999",
-	                            "1.5", "1.M", ".5M", "1.5.5M", "18446744073709551615G"};
+	                            "1.5", "1.M", ".5M", "1.5.5M", "18446744073709551615G",
+	                            " 8M", "+8M"};
 	size_t i;
 	uint64_t v;
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -126,7 +127,7 @@ Test(options, sizes_keep_six_decimals_and_refuse_a_point_without_digits)
 
 Test(options, integers_reject_empty_junk_and_overflow_keeping_the_old_value)
 {
-	static const char *bad[] = {"", "-3", "12x", "99999999999999999999", "0x10"};
+	static const char *bad[] = {"", "-3", "12x", "99999999999999999999", "0x10", " 7", "+7"};
 	gm_options_t o;
 	size_t i;
 	gm_options_load(&o, NULL);
@@ -148,7 +149,8 @@ Test(options, ratios_are_hundredths_up_to_a_million)
 		const char *in;
 		uint64_t pct;
 	} ok[] = {{"2.5", 250}, {"0", 0}, {"4", 400}, {"0.333", 33}, {"1e6", 100000000}};
-	static const char *bad[] = {"", "-1", " -1", "abc", "2x", "1000001", "1e999"};
+	static const char *bad[] = {"",      "-1", " -1", "abc",  "2x",  "1000001",
+	                            "1e999", " 4", "+4",  "0x10", "inf", "nan"};
 	gm_options_t o;
 	size_t i;
 	gm_options_load(&o, NULL);
