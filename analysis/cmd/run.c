@@ -301,6 +301,20 @@ static int gm_run_budgets(void)
 		fprintf(stderr, "gmtrace run: --budgets: %s\n", err);
 		return -1;
 	}
+	/* legal, but likely a slip: a parent counts its children, so its own
+	 * hard limit is reached first and the child's never is */
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < n && defs[i].parent[0]; k++)
+			if (strcmp(defs[k].name, defs[i].parent) == 0 && defs[k].hard &&
+			    defs[i].hard > defs[k].hard) {
+				char a[GM_TEXT_MAX], b[GM_TEXT_MAX];
+				fprintf(stderr,
+				        "gmtrace run: --budgets: %s: node '%s' has a hard limit of %s, "
+				        "above the %s of its parent '%s', which is reached first\n",
+				        path, defs[i].name,
+				        gm_text_size(a, sizeof(a), defs[i].hard),
+				        gm_text_size(b, sizeof(b), defs[k].hard), defs[k].name);
+			}
 	if (realpath(path, real))
 		setenv("GMTRACE_BUDGETS", real, 1);
 	return 0;

@@ -265,3 +265,15 @@ def test_compress_off_reaches_the_drain_outside_the_game(tmp_path):
         kinds[name] = {k for _, k, _ in blocks((d / "game.gmt").read_bytes())}
     assert kinds["off"] and not kinds["off"] & zstd_kinds, kinds
     assert kinds["on"] & zstd_kinds, kinds
+
+
+def test_a_child_over_its_parents_hard_limit_is_said(tmp_path):
+    """A child node with a hard limit above its parent's is legal (the
+    parent counts its children, so its own limit is reached first) but
+    most likely a slip: one line says so, and the game runs with it."""
+    (tmp_path / "b.yaml").write_text("nodes:\n  - name: total\n    hard: 1M\n"
+                                     "  - name: tex\n    parent: total\n    hard: 2M\n")
+    r = run(tmp_path, "--budgets", "b.yaml", "--output", tmp_path / "g.gmt", "--", "/bin/true")
+    assert r.returncode == 0, r.stderr
+    assert ("gmtrace run: --budgets: b.yaml: node 'tex' has a hard limit of 2.0 MiB, above the "
+            "1.0 MiB of its parent 'total', which is reached first") in r.stderr.splitlines()
