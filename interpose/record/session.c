@@ -199,13 +199,17 @@ static void gm_session_modules_poll_locked(gm_thread_t *t)
 }
 
 /* The agent's walk every 50 ms, a dlclose's (hook/process.c) and the
- * session start's: one at a time. */
+ * session start's: one at a time, and none waits for another. A walk
+ * taken already is left to its walker (the agent walks again 50 ms
+ * later): a dlclose inside a dl_iterate_phdr callback holds the loader's
+ * lock, which the other walker may be waiting for, and a walker whose
+ * record waits for a free chunk waits for the agent to drain. */
 static int gm_session_mods_lock;
 
 static void gm_session_modules_poll(gm_thread_t *t)
 {
-	while (__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_ACQUIRE))
-		sched_yield();
+	if (__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_ACQUIRE))
+		return;
 	gm_session_modules_poll_locked(t);
 	__atomic_store_n(&gm_session_mods_lock, 0, __ATOMIC_RELEASE);
 }

@@ -538,3 +538,51 @@ def test_a_build_without_debug_lines_keeps_call_sites_apart(tmp_path):
                   stacks_json(cap, "--depth", 1)["stacks"]
                   if x["frames"][0]["function"] == "main")
     assert rows == [(1, 1), (10, 0)], rows
+
+
+WALK_GAME = """\
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <link.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+static int calls;
+/* a callback of the loader's walk that works a while (gmtrace's own
+ * module walk, every 50 ms, then waits for the loader's lock), then
+ * closes a library, as gmtrace's present hooks do inside such a walk */
+static int visit(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct timespec pause = {0, 200 * 1000 * 1000};
+	void *h;
+	(void)info, (void)size, (void)arg;
+	if (calls++)
+		return 1;
+	nanosleep(&pause, NULL);
+	if ((h = dlopen("libm.so.6", RTLD_LAZY | RTLD_NOLOAD)) != NULL)
+		dlclose(h);
+	return 1;
+}
+int main(int argc, char **argv)
+{
+	free(malloc(10));
+	dl_iterate_phdr(visit, NULL);
+	printf("%g\\n", sqrt((double)argc)); /* (libm linked, so loaded) */
+	return 0;
+}
+"""
+
+
+def test_a_dlclose_inside_the_loaders_walk_does_not_hang(tmp_path):
+    """gmtrace's dlclose hook walks the modules; inside a dl_iterate_phdr
+    callback the thread holds the loader's lock, which gmtrace's own 50 ms
+    walk may be waiting for while it holds the walk's: the two waited for
+    each other for good. A walk taken already is now left to its walker."""
+    src = tmp_path / "walk.c"
+    src.write_text(WALK_GAME)
+    exe = tmp_path / "walk"
+    subprocess.run(["cc", "-O1", "-o", str(exe), str(src), "-lm"], check=True, timeout=60)
+    for _ in range(3):
+        r = run_preloaded([exe], tmp_path, timeout=30)
+        assert r.returncode == 0 and r.stdout == b"1\n", r.stderr
