@@ -630,14 +630,41 @@ static uint64_t gm_budget_next_frame(void)
 	return __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1;
 }
 
-/* The eviction call this thread is in (gm_budget_evict), 0 if none; every
- * call has a number of its own. */
-static uint64_t gm_budget_evict_serial_next;
-static __thread uint64_t gm_budget_evict_serial __attribute__((tls_model("initial-exec")));
+/* The budget operation this thread is in (an allocation's, a realloc's, a
+ * frame end's: GM_BUDGET_OP), 0 if none; each has a number of its own,
+ * which its every eviction call shares (an allocation evicts in up to 64
+ * calls: a replacement one loads is no victim of the next). */
+static uint64_t gm_budget_op_next;
+static __thread uint64_t gm_budget_op_serial __attribute__((tls_model("initial-exec")));
+
+typedef struct gm_budget_op {
+	int outer; /* 1: this scope began the operation */
+} gm_budget_op_t;
+
+static gm_budget_op_t gm_budget_op_begin(void)
+{
+	gm_budget_op_t o = {0};
+	if (!gm_budget_op_serial) {
+		gm_budget_op_serial = __atomic_add_fetch(&gm_budget_op_next, 1, __ATOMIC_RELAXED);
+		o.outer = 1;
+	}
+	return o;
+}
+
+/* (a cleanup: an evictor's C++ exception through the scope ends it too) */
+static void gm_budget_op_end(gm_budget_op_t *o)
+{
+	if (o->outer)
+		gm_budget_op_serial = 0;
+}
+
+#define GM_BUDGET_OP()                                                            \
+	gm_budget_op_t gm_budget_op_ __attribute__((cleanup(gm_budget_op_end))) = \
+	        gm_budget_op_begin()
 
 uint64_t gm_budget_born_in(void)
 {
-	return gm_budget_evicting ? gm_budget_evict_serial : 0;
+	return gm_budget_evicting ? gm_budget_op_serial : 0;
 }
 
 /* Whether asset a can go to make room under root: resident, unreferenced,
@@ -684,7 +711,7 @@ static uint64_t gm_budget_pick(uint32_t root)
 			continue;
 		/* an asset this very eviction's evictor loaded (a replacement)
 		 * is no victim of it; of any other eviction, yes */
-		if (a->born_evict && a->born_evict == gm_budget_evict_serial)
+		if (a->born_evict && a->born_evict == gm_budget_op_serial)
 			continue;
 		switch (policy) {
 		case gm_budget_lfu:
@@ -784,7 +811,6 @@ static void gm_budget_round_end(gm_budget_round_t *r)
 		                 __ATOMIC_RELEASE);
 	r->t->no_help--;
 	gm_budget_evicting = 0;
-	gm_budget_evict_serial = 0;
 }
 
 /* How long one allocation (or one frame end) waits, in all, for other
@@ -800,8 +826,9 @@ static void gm_budget_round_end(gm_budget_round_t *r)
 /* Evict under root until its live bytes plus need fit under limit. An
  * asset with no evictor is a validation and, like one whose evictor freed
  * nothing, left alone until the next frame end; the next victim is tried.
- * Assets its evictors load are no victims of it (gm_budget_born_in: one
- * that loads a replacement would otherwise feed the call for good), and
+ * Assets its evictors load are no victims of it, nor of the other calls of
+ * the same allocation or frame end (gm_budget_born_in: one that loads a
+ * replacement would otherwise feed them for good), and
  * GM_BUDGET_MAX_FRUITLESS evictions in a row that give nothing back end it.
  * With nothing to pick while other threads evict under root, waits for
  * them until *wait_until (set to GM_BUDGET_WAIT_NS from now at the first
@@ -814,8 +841,6 @@ static unsigned gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uin
 	if (gm_budget_evicting)
 		return 0; /* an evictor allocating: no eviction inside eviction */
 	gm_budget_evicting = 1;
-	gm_budget_evict_serial =
-	        __atomic_add_fetch(&gm_budget_evict_serial_next, 1, __ATOMIC_RELAXED);
 	t->no_help++;
 	gm_budget_round_t r __attribute__((cleanup(gm_budget_round_end))) = {.t = t};
 	while (rounds++ < GM_BUDGET_MAX_VICTIMS &&
@@ -965,6 +990,7 @@ static void gm_budget_held_end(gm_budget_held_t *h)
 
 void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int zero)
 {
+	GM_BUDGET_OP();
 	uint32_t idx = node - 1;
 	gm_budget_node_t *b = &gm_budget_nodes[idx];
 	void *p;
@@ -1027,6 +1053,7 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 
 void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 {
+	GM_BUDGET_OP();
 	uint32_t idx = gm_budget_heap_node[gm_heap_of(p)];
 	/* the new block's size class, as gm_budget_alloc reserves (n past
 	 * the largest, which the heap refuses below) */
@@ -1093,6 +1120,7 @@ void gm_budget_free(void *p)
 
 void gm_budget_frame(gm_thread_t *t, uint64_t frame)
 {
+	GM_BUDGET_OP();
 	uint32_t i, n = __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE);
 	uint64_t wait_until = 0;
 	for (i = 0; i < n; i++) {

@@ -64,9 +64,10 @@ void gm_budget_free(void *p);
  * peak bytes. Called outside the frame lock. */
 void gm_budget_frame(gm_thread_t *t, uint64_t frame);
 
-/* The born_evict of an asset defined now: the number of the eviction call
- * whose evictor loads it (a lower-detail replacement), which does not take
- * it as a victim; 0 outside an eviction. */
+/* The born_evict of an asset defined now: the number of the allocation or
+ * frame end whose eviction's evictor loads it (a lower-detail
+ * replacement), whose evictions do not take it as a victim; 0 outside an
+ * eviction. */
 uint64_t gm_budget_born_in(void);
 
 /* Marker API (include/gmtrace.h). */

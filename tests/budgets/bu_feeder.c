@@ -16,8 +16,14 @@
  * one frame end (the game looked hung). At the end of frame 2 R1..R3 are
  * the node's, and are evicted (3 calls, loading R4..R6).
  *
+ * Then node "strip" (hard 192 KiB, type "strip", the same evictor): S1..S3
+ * fill it; loading S4 evicts S1, S2, S3 (3 calls, each loading a
+ * replacement over the limit, soft mode) and goes over: the replacements
+ * are no victims of that allocation, whose eviction calls (up to 64) fed
+ * on them before, one replacement evicted for the next.
+ *
  * JSON: ids {T1..T3}, evicted (asset ids in call order, frame 1 then 2),
- * calls_frame1, calls_frame2, live_end, verdicts.
+ * calls_frame1, calls_frame2, calls_hard, live_end, verdicts.
  */
 #define _GNU_SOURCE
 #include "bu_common.h"
@@ -27,7 +33,8 @@
 #define BU_TILE BU_KIB(64)
 #define BU_MAX 64
 
-static uint32_t bu_node;
+static uint32_t bu_node, bu_strip;
+static const char *bu_type = "tile";
 static struct {
 	uint64_t id;
 	void *mem;
@@ -38,7 +45,7 @@ static int bu_nevicted;
 
 static uint64_t bu_load(const char *name, int touch)
 {
-	uint64_t id = gmtrace_asset_load_begin(name, "tile");
+	uint64_t id = gmtrace_asset_load_begin(name, bu_type);
 	void *p = bu_malloc(BU_TILE);
 	FX_CHECK(p != NULL && bu_ntiles < BU_MAX, "a tile loads");
 	fx_touch(p, BU_TILE);
@@ -70,7 +77,7 @@ static void bu_evict(uint64_t id, void *user)
 int main(void)
 {
 	uint64_t t[3];
-	int frame1;
+	int frame1, frame2;
 
 	fx_name = "bu_feeder";
 	FX_CHECK(gmtrace_enabled(), "runs under libgmtrace");
@@ -93,6 +100,19 @@ int main(void)
 	GMTRACE_FRAME();
 	bu_expect("frame 2: R1, R2, R3 evicted", 3, bu_nevicted - frame1);
 
+	/* a hard limit: one allocation's eviction calls */
+	bu_strip = gmtrace_budget_define("strip", NULL, 0, BU_KIB(192));
+	FX_CHECK(bu_strip != 0, "strip defined");
+	FX_CHECK(gmtrace_budget_bind_type(bu_strip, "strip") == 0, "strip bound");
+	FX_CHECK(gmtrace_budget_evictor(bu_strip, bu_evict, NULL) == 0, "strip evictor");
+	bu_type = "strip";
+	bu_load("S1", 1);
+	bu_load("S2", 1);
+	bu_load("S3", 1);
+	frame2 = bu_nevicted;
+	bu_load("S4", 1);
+	bu_expect("S4's load: S1, S2, S3 evicted, no replacement", 3, bu_nevicted - frame2);
+
 	fx_json_begin();
 	fx_json_open("ids", '{');
 	fx_json_u64("T1", t[0]);
@@ -104,7 +124,8 @@ int main(void)
 		fx_json_u64(NULL, bu_evicted[k]);
 	fx_json_close(']');
 	fx_json_u64("calls_frame1", (uint64_t)frame1);
-	fx_json_u64("calls_frame2", (uint64_t)(bu_nevicted - frame1));
+	fx_json_u64("calls_frame2", (uint64_t)(frame2 - frame1));
+	fx_json_u64("calls_hard", (uint64_t)(bu_nevicted - frame2));
 	fx_json_i64("live_end", bu_live(bu_node));
 	bu_json_verdicts();
 	return fx_json_write(1) == 0 ? 0 : 1;

@@ -19,10 +19,12 @@ def test_each_frame_end_evicts_what_was_there_before_it(feeder):
     r, b = feeder
     verdicts_ok(r.line)
     ids = r.line["ids"]
-    assert (r.line["calls_frame1"], r.line["calls_frame2"]) == (3, 3)
+    assert (r.line["calls_frame1"], r.line["calls_frame2"], r.line["calls_hard"]) == (3, 3, 3)
     assert r.line["evicted"][:3] == [ids["T1"], ids["T2"], ids["T3"]]
     # frame 2's victims are the replacements frame 1's evictions loaded
-    assert [b.assets[i].name for i in r.line["evicted"][3:]] == ["R1", "R2", "R3"]
+    assert [b.assets[i].name for i in r.line["evicted"][3:6]] == ["R1", "R2", "R3"]
     assert r.line["live_end"] == 3 * 64 * KIB
     assert [e["asset"] for e in b.evictions] == r.line["evicted"]
-    assert [v["code"] for v in b.validations] == ["evictor_no_progress"] * 6
+    # S4's load: S1, S2, S3, never a replacement of that same allocation
+    assert [b.assets[i].name for i in r.line["evicted"][6:]] == ["S1", "S2", "S3"]
+    assert [v["code"] for v in b.validations] == ["evictor_no_progress"] * 9
