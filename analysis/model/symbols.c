@@ -27,6 +27,7 @@ typedef struct gm_symbols_hit {
 	long mod; /* -1: an empty slot */
 	const char *function, *file;
 	int line;
+	uint64_t fn_offset;
 } gm_symbols_hit_t;
 
 struct gm_symbols {
@@ -90,6 +91,7 @@ static void gm_symbols_hit_keep(gm_symbols_t *y, uint64_t pc, long mod, const gm
 	h->function = out->function;
 	h->file = out->file;
 	h->line = out->line;
+	h->fn_offset = out->fn_offset;
 	y->nhits++;
 }
 
@@ -304,18 +306,24 @@ void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t 
 			out->function = h->function;
 			out->file = h->file;
 			out->line = h->line;
+			out->fn_offset = h->fn_offset;
 			return;
 		}
 	}
 	if ((d = gm_symbols_dwfl(y, (size_t)i)) != NULL) {
 		Dwfl_Module *mod = dwfl_addrmodule(d, at);
 		if (mod) {
-			const char *name = dwfl_module_addrname(mod, at);
+			GElf_Off in_fn = 0;
+			GElf_Sym sym;
+			const char *name =
+			        dwfl_module_addrinfo(mod, at, &in_fn, &sym, NULL, NULL, NULL);
 			Dwfl_Line *line = dwfl_module_getsrc(mod, at);
 			Dwarf_Addr bias = 0;
 			Dwarf_Die *cu;
-			if (name)
+			if (name) {
 				out->function = gm_symbols_demangle(y, name);
+				out->fn_offset = in_fn;
+			}
 			/* an address past a unit's last line row (_start, from a
 			 * file built without -g) gets that row from libdwfl: a line
 			 * of another file */

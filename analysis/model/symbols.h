@@ -23,6 +23,7 @@ typedef struct gm_symbol {
 	int line;             /* 0 when unknown */
 	const char *module;   /* path of the module holding it, NULL if none */
 	uint64_t offset;      /* address minus the module's base */
+	uint64_t fn_offset;   /* address minus its function's start (function known) */
 	int python;           /* 1: a Python frame (function, file and line of
 	                         the game's Python code, from the capture) */
 } gm_symbol_t;

@@ -58,8 +58,9 @@ static int gm_callsite_key_cmp(const void *a, const void *b)
 unsigned gm_callsite_shown(const gm_stack_site_t *s, uint64_t depth);
 
 /* The key of a stack's shown frames: function, file name and line of each,
- * function and offset where no line is known (a build without -g: across
- * two builds its call sites then match only where the code did not move),
+ * function and the offset in it where no line is known (a build without
+ * -g: across two builds a call site then matches where its function's
+ * code did not change),
  * module name and offset where no name is; a stack with no frames
  * is its own row. Names, not paths: one program built or run in another
  * folder (a CI workspace of another name) matches. NULL when out of
@@ -84,9 +85,11 @@ static char *gm_callsite_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_
 			        y.module ? gm_callsite_base(y.module) : "");
 		else if (y.function)
 			/* no line (a build without -g): the function alone would
-			 * make one row of all its call sites, a leak among them */
+			 * make one row of all its call sites, a leak among them;
+			 * the offset in the function, which code added elsewhere
+			 * does not move */
 			fprintf(f, "%s\x1f+%llx\x1f%s\x1e", y.function,
-			        (unsigned long long)(y.module ? y.offset : s->frames[k]),
+			        (unsigned long long)y.fn_offset,
 			        y.module ? gm_callsite_base(y.module) : "");
 		else
 			fprintf(f, "%s+%llx\x1e", y.module ? gm_callsite_base(y.module) : "",
