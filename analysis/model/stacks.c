@@ -28,6 +28,7 @@ typedef struct gm_stacks_pycode {
 } gm_stacks_pycode_t;
 
 struct gm_stacks {
+	uint64_t first_ns; /* the first event's time */
 	gm_stack_site_t *sites;
 	size_t nsites, capsites;
 	gm_stacks_map_t site_of; /* stack id -> site index */
@@ -445,7 +446,8 @@ static int gm_stacks_define(gm_stacks_t *s, uint32_t id, const uint64_t *frames,
 int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 {
 	uint64_t pend;
-	s->nevents++;
+	if (s->nevents++ == 0)
+		s->first_ns = ev->ns;
 	if (gm_sites_event(&s->sites_now, ev, &pend) != 0)
 		return -ENOMEM;
 	switch (ev->type) {
@@ -497,6 +499,7 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		m->size = ev->extra[1];
 		m->loaded_at = s->nevents;
 		m->unloaded_at = UINT64_MAX;
+		m->loaded_after_ns = ev->ns > s->first_ns ? ev->ns - s->first_ns : 0;
 		while (n > 0 && ((const char *)(ev->extra + 2))[n - 1] == '\0')
 			n--;
 		if (!(m->path = malloc(n + 1)))

@@ -73,6 +73,9 @@ typedef struct gm_stack_site {
 typedef struct gm_stack_module {
 	uint64_t base, size;
 	uint64_t loaded_at, unloaded_at;
+	/* time of its module record from the capture's first event, in ns (a
+	 * module loaded after start-up, a hot-reloaded plugin say) */
+	uint64_t loaded_after_ns;
 	char *path;
 } gm_stack_module_t;
 

@@ -32,8 +32,9 @@ typedef struct gm_symbols_hit {
 
 struct gm_symbols {
 	const gm_stacks_t *stacks;
-	Dwfl **dwfl;          /* per module, made at its first lookup */
-	unsigned char *tried; /* per module: 1 once its Dwfl was tried */
+	Dwfl **dwfl;           /* per module, made at its first lookup */
+	unsigned char *tried;  /* per module: 1 once its Dwfl was tried */
+	unsigned char *warned; /* per module: 1 once its file was found changed */
 	size_t nmods;
 	int read_files;
 	gm_symbols_name_t *names; /* names rewritten so far, open addressing by raw */
@@ -114,9 +115,11 @@ gm_symbols_t *gm_symbols_new(const gm_stacks_t *s, int read_files)
 	y->nmods = gm_stacks_nmodules(s);
 	y->dwfl = calloc(y->nmods ? y->nmods : 1, sizeof(*y->dwfl));
 	y->tried = calloc(y->nmods ? y->nmods : 1, 1);
-	if (!y->dwfl || !y->tried) {
+	y->warned = calloc(y->nmods ? y->nmods : 1, 1);
+	if (!y->dwfl || !y->tried || !y->warned) {
 		free(y->dwfl);
 		free(y->tried);
+		free(y->warned);
 		free(y);
 		return NULL;
 	}
@@ -171,10 +174,22 @@ static Dwfl *gm_symbols_dwfl(gm_symbols_t *y, size_t i)
 	if (m->path[0] != '/' || stat(m->path, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    access(m->path, R_OK) != 0 || !(d = dwfl_begin(&gm_symbols_callbacks)))
 		return NULL;
-	if (y->since &&
-	    (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec > y->since)
-		fprintf(stderr, "gmtrace: %s changed after %s was made: its names may be wrong\n",
-		        m->path, y->capture ? y->capture : "the capture");
+	/* changed after it was loaded (the capture's creation, the wall clock,
+	 * plus the time its record came after the first event; a second's
+	 * margin for file systems with coarse times), said once per file */
+	if (y->since && (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec >
+	                        y->since + m->loaded_after_ns + 1000000000ull) {
+		size_t j;
+		for (j = 0; j < i; j++)
+			if (y->warned[j] &&
+			    strcmp(gm_stacks_module(y->stacks, j)->path, m->path) == 0)
+				break;
+		if (j == i)
+			fprintf(stderr,
+			        "gmtrace: %s changed after %s was made: its names may be wrong\n",
+			        m->path, y->capture ? y->capture : "the capture");
+		y->warned[i] = 1;
+	}
 	dwfl_report_begin(d);
 	/* the recorded base is where the file's lowest segment lies */
 	if (!dwfl_report_elf(d, slash ? slash + 1 : m->path, m->path, -1, m->base, false)) {
@@ -199,6 +214,7 @@ void gm_symbols_free(gm_symbols_t *y)
 			dwfl_end(y->dwfl[i]);
 	free(y->dwfl);
 	free(y->tried);
+	free(y->warned);
 	free(y);
 }
 
