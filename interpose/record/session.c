@@ -1186,6 +1186,10 @@ void gm_session_exec(void)
 	gm_thread_t *t = &gm_thread_self;
 	if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
 		return;
+	/* a vfork child's exec runs on its parent's memory: the session, the
+	 * log and the capture are the parent's, which goes on */
+	if (gm_session_log.hdr && gm_session_log.hdr->pid != (uint32_t)getpid())
+		return;
 	gm_thread_put(t, gm_rec_w0(0, gm_rec_exec, 0), 0);
 	t->busy = 1;
 	gm_thread_flush(t);
