@@ -1031,15 +1031,19 @@ off:
 	t->busy = 0;
 }
 
+/* Whether the session is this process's: not in a vfork child, whose
+ * _exit or exec runs on its parent's memory (the session, the log and the
+ * capture are the parent's, which goes on). */
+static int gm_session_ours(void)
+{
+	return !gm_session_log.hdr || gm_session_log.hdr->pid == (uint32_t)getpid();
+}
+
 void gm_session_stop(int status, int known)
 {
 	gm_thread_t *t = &gm_thread_self;
 	int idle = 0;
-	if (!gm_session_started)
-		return;
-	/* a vfork child's _exit (its exec failed) runs on its parent's memory:
-	 * the session is the parent's */
-	if (gm_session_log.hdr && gm_session_log.hdr->pid != (uint32_t)getpid())
+	if (!gm_session_started || !gm_session_ours())
 		return;
 	/* inside gmtrace on this thread: a signal handler that ends the process
 	 * (exit, _exit, quick_exit) interrupted a slow path, which may hold the
@@ -1047,17 +1051,15 @@ void gm_session_stop(int status, int known)
 	 * good; the log stays for `gmtrace recover` (or `gmtrace run`) instead */
 	if (t->busy && !gm_session_stopper)
 		return;
-	if (__atomic_load_n(&gm_session_stopping, __ATOMIC_ACQUIRE) != 0) {
+	/* never recording, and nobody stopping: nothing to end */
+	if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&gm_session_stopping, __ATOMIC_ACQUIRE))
+		return;
+	if (!__atomic_compare_exchange_n(&gm_session_stopping, &idle, 1, 0, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE)) {
 		/* another thread stops the session (two threads in exit(), or
 		 * _exit() during another's exit): the process must not end
 		 * before that stop has finished */
-		if (!gm_session_stopper)
-			gm_session_exit_wait();
-		return;
-	}
-	if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) ||
-	    !__atomic_compare_exchange_n(&gm_session_stopping, &idle, 1, 0, __ATOMIC_ACQ_REL,
-	                                 __ATOMIC_ACQUIRE)) {
 		if (idle == 1 && !gm_session_stopper)
 			gm_session_exit_wait();
 		return;
@@ -1117,10 +1119,8 @@ void gm_session_exit_wait(void)
 {
 	struct timespec ms = {0, 1000000};
 	int saved = errno;
-	if (!gm_session_started || gm_session_stopper)
+	if (!gm_session_started || gm_session_stopper || !gm_session_ours())
 		return;
-	if (gm_session_log.hdr && gm_session_log.hdr->pid != (uint32_t)getpid())
-		return; /* a vfork child: the parent's session */
 	/* (this thread's chunk is not committed here: called from a signal
 	 * handler it could commit a record the interrupted code had claimed
 	 * and not written yet; the last drain takes what a chunk still held
@@ -1184,11 +1184,7 @@ void gm_session_exec_failed(void)
 void gm_session_exec(void)
 {
 	gm_thread_t *t = &gm_thread_self;
-	if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
-		return;
-	/* a vfork child's exec runs on its parent's memory: the session, the
-	 * log and the capture are the parent's, which goes on */
-	if (gm_session_log.hdr && gm_session_log.hdr->pid != (uint32_t)getpid())
+	if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) || !gm_session_ours())
 		return;
 	gm_thread_put(t, gm_rec_w0(0, gm_rec_exec, 0), 0);
 	t->busy = 1;
