@@ -92,29 +92,12 @@ int gm_bootstrap_resolve(void)
 
 int gmtrace_python_arenas(void);
 
-/* Coverage builds: quick_exit skips the handlers that write gcov's
- * counters (as hook/process.c does for _exit). */
-#ifdef GM_COVERAGE
-void __gcov_dump(void);
-#define GM_BOOTSTRAP_COVERAGE_DUMP() __gcov_dump()
-#else
-#define GM_BOOTSTRAP_COVERAGE_DUMP() ((void)0)
-#endif
-
-/* The last at_quick_exit handler to run (the first registered): the
- * session ends after the game's own handlers (hook/process.c). */
-static void gm_bootstrap_quick_exit(void)
-{
-	gm_session_stop(gm_bootstrap_status, gm_bootstrap_status_known);
-	GM_BOOTSTRAP_COVERAGE_DUMP();
-}
-
 __attribute__((constructor)) static void gm_bootstrap_ctor(void)
 {
 	if (gm_bootstrap_resolve() != 0)
 		return;
 	gm_session_start();
-	at_quick_exit(gm_bootstrap_quick_exit);
+	at_quick_exit(gm_process_quick_exit_end);
 	/* a CPython game: its arenas are recorded from the interpreter's
 	 * start (hook/python.c); nothing happens in other programs */
 	gmtrace_python_arenas();

@@ -62,4 +62,8 @@ size_t gm_bootstrap_size(const void *p);
 extern int gm_bootstrap_status;
 extern int gm_bootstrap_status_known;
 
+/* The at_quick_exit handler the constructor registers first, so that it
+ * runs after the game's own: ends the session (hook/process.c). */
+void gm_process_quick_exit_end(void);
+
 #endif

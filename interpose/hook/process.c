@@ -210,7 +210,13 @@ GMTRACE_API int dlclose(void *handle)
 /* quick_exit runs the at_quick_exit handlers, then ends the process inside
  * the C library (no _exit call a hook sees): the status is noted here, and
  * the session ends in the handler gmtrace registered first, which runs
- * after the game's (gm_bootstrap_ctor). */
+ * after the game's (gm_bootstrap_ctor), as _exit's hook ends it. */
+void gm_process_quick_exit_end(void)
+{
+	gm_session_stop(gm_bootstrap_status, gm_bootstrap_status_known);
+	GM_PROCESS_COVERAGE_DUMP();
+}
+
 GMTRACE_API void quick_exit(int status)
 {
 	static void (*real)(int);
