@@ -17,8 +17,12 @@
 #   peakrss.c   runs a command and reports that process's own peak RSS
 #   clock.c     ns per read of the TSC and of clock_gettime on this machine:
 #               the events level reads the TSC once per event
+#   naive.c     the reference recorder, preloaded: one 32-byte record
+#               and one TSC read per event, written to a file (naive) or to
+#               /dev/null (naive, no writing: the recording alone)
 # Variants: plain; gmtrace = LD_PRELOAD=libgmtrace.so (drainer thread in the
-# game, the default); gmtrace run = `gmtrace run` drains from outside; heaptrack.
+# game, the default); gmtrace run = `gmtrace run` drains from outside; naive;
+# heaptrack.
 # Instruction counts come from valgrind --tool=callgrind (perf's hardware
 # counters are not available on these virtual machines; the script checks).
 #
@@ -126,6 +130,7 @@ failures=0
 for w in pair gameloop peakrss clock; do
 	cc -O2 -Wall -Wextra -pthread -o "$bin/$w" "scripts/bench/$w.c"
 done
+cc -O2 -Wall -Wextra -shared -fPIC -pthread -o "$bin/naive.so" scripts/bench/naive.c -ldl
 
 note() { printf '%s\n' "$*" >&2; }
 
@@ -163,7 +168,8 @@ except Exception:
 }
 
 # run_one CASE VARIANT REP ARGS...: one timed run of a workload.
-#   CASE is pair, gl1 or gl2; VARIANT plain, gm, ext or ht.
+#   CASE is pair, gl1 or gl2; VARIANT plain, gm, ext, nv (naive recorder
+#   writing its records to a file), nvnull (the same to /dev/null) or ht.
 run_one() {
 	local case=$1 variant=$2 rep=$3
 	shift 3
@@ -179,6 +185,13 @@ run_one() {
 		;;
 	ext)
 		timeout $run_timeout "$cli" run --lib "$lib" --quiet 1 --output "$cap" -- "$prog" "$@" >"$log" 2>&1 || rc=$?
+		;;
+	nv | nvnull)
+		local records=$work/naive.out
+		[[ $variant == nv ]] || records=/dev/null
+		timeout $run_timeout env NAIVE_OUTPUT="$records" LD_PRELOAD="$bin/naive.so" \
+			"$prog" "$@" >"$log" 2>&1 || rc=$?
+		rm -f "$work/naive.out"
 		;;
 	ht)
 		rm -f "$work"/ht.*
@@ -205,9 +218,9 @@ run_one() {
 }
 
 # ---- 1. time: plain, gmtrace, heaptrack, interleaved run by run ------------
-variants_pair=(plain gm)
-variants_gl1=(plain gm ext)
-variants_gl2=(plain gm ext)
+variants_pair=(plain gm nv nvnull)
+variants_gl1=(plain gm ext nv nvnull)
+variants_gl2=(plain gm ext nv nvnull)
 if ((heaptrack)); then
 	variants_pair+=(ht) variants_gl1+=(ht) variants_gl2+=(ht)
 fi

@@ -6,8 +6,9 @@
 RAW has one line per run: "SECTION CASE VARIANT REP key=value ...", where
 SECTION is time, mem, cg or stall; CASE pair, gl1 (gameloop, 1 thread), gl2
 (2 threads), or a callgrind run name; VARIANT plain, gm (LD_PRELOAD, drainer
-thread in the game), ext (`gmtrace run`, drained from outside) or ht
-(heaptrack). A run that failed has "failed=RC" instead of figures. META is
+thread in the game), ext (`gmtrace run`, drained from outside), nv and nvnull
+(the naive reference recorder, scripts/bench/naive.c, writing its records to
+a file or to /dev/null) or ht (heaptrack). A run that failed has "failed=RC" instead of figures. META is
 key=value lines describing the run. Every figure is a median over the runs;
 ratios are ratios of medians. The table is printed and written to
 RESULTS_TXT; the same figures, the targets and every run go to RESULTS_JSON.
@@ -216,8 +217,9 @@ def main():
     # included): what recording costs in all, wherever it runs
     trow("gameloop 1 thread: CPU ms per frame", "gl1", "cpu_ms", scale=1.0 / frames)
     trow("gameloop 2 threads: CPU ms per frame", "gl2", "cpu_ms", scale=1.0 / frames)
-    for case, vs in (("pair", ("plain", "gm", "ht")), ("gl1", ("plain", "gm", "ext", "ht")),
-                     ("gl2", ("plain", "gm", "ext", "ht"))):
+    for case, vs in (("pair", ("plain", "gm", "nv", "nvnull", "ht")),
+                     ("gl1", ("plain", "gm", "ext", "nv", "nvnull", "ht")),
+                     ("gl2", ("plain", "gm", "ext", "nv", "nvnull", "ht"))):
         n = failnote("time", case, vs)
         if n:
             out("  ! %s: %s (logs in %s/bench/logs)" % (case, n, meta["build"]))
@@ -225,7 +227,8 @@ def main():
     for case, key, label in (("pair", "pair_ns", "pair"), ("gl1", "total_ms", "gameloop 1t"),
                              ("gl2", "total_ms", "gameloop 2t")):
         parts = []
-        for v, vl in (("plain", "plain"), ("gm", "gmtrace"), ("ext", "run"), ("ht", "heaptrack")):
+        for v, vl in (("plain", "plain"), ("gm", "gmtrace"), ("ext", "run"), ("nv", "naive"),
+                      ("ht", "heaptrack")):
             vals = F.values("time", case, v, key)
             if len(vals) > 1 and min(vals) > 0:
                 parts.append("%s %.2f" % (vl, max(vals) / min(vals)))
@@ -264,6 +267,43 @@ def main():
                                                    f.get("stall_waits", 0),
                                                    f.get("stall_ns", 0) / 1e6))
         out("ring full, game waited for the drainer (last run of each): " + "; ".join(parts))
+    out()
+
+    # ---- the naive recorder, on this machine -----------------------------------
+    out("NAIVE RECORDER (scripts/bench/naive.c, preloaded into the same workloads in the same runs:")
+    out("one 32-byte record and one TSC read per event, in a per-thread buffer that the thread")
+    out("writes to a file when full; 'no writing': the same, its file being /dev/null)")
+    nhdr = "%-44s %9s %16s %16s %16s"
+    out(nhdr % ("", "plain", "naive", "no writing", "gmtrace"))
+
+    def ncell(g, p, spec, added):
+        """g, and beside it what it adds to p (added) or its ratio to p."""
+        if g is None:
+            return "-"
+        if p is None:
+            return spec % g
+        return (spec % g) + (" (%+.1f)" % (g - p) if added else " (%.2fx)" % (g / p))
+
+    pp = F.med("time", "pair", "plain", "pair_ns")
+    cells = [ncell(F.med("time", "pair", v, "pair_ns"), pp, "%.1f", True)
+             for v in ("nv", "nvnull", "gm")]
+    out(nhdr % ("malloc+free, ns per pair", fmt(pp, "%.2f"), *cells))
+    for case, label in (("gl1", "gameloop 1 thread, ms per frame"),
+                        ("gl2", "gameloop 2 threads, ms per frame")):
+        pl = F.med("time", case, "plain", "total_ms")
+        pl = None if pl is None else pl / frames
+        cells = []
+        for v in ("nv", "nvnull", "gm"):
+            g = F.med("time", case, v, "total_ms")
+            cells.append(ncell(None if g is None else g / frames, pl, "%.3f", False))
+        out(nhdr % (label, fmt(pl, "%.3f"), *cells))
+    dn = diff(F.med("time", "pair", "nv", "pair_ns"), pp)
+    dg = diff(F.med("time", "pair", "gm", "pair_ns"), pp)
+    res = target("pair.added_vs_naive_ns", diff(dg, dn),
+                 "ns per pair, gmtrace's added minus the naive recorder's", "< 0",
+                 None if dn is None or dg is None else dg < dn)
+    out("gmtrace against the naive recorder, ns added per pair: %s against %s: %s"
+        % (fmt(dg, "%+.1f"), fmt(dn, "%+.1f"), res))
     out()
 
     # ---- instructions ---------------------------------------------------------
