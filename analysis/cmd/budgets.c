@@ -36,6 +36,7 @@ typedef struct gm_cmd_budgets_out {
 	const gm_budgets_valid_t *valids;
 	size_t nvalids;
 	uint64_t over_hard, failed, heap_full; /* what --check counts (heap_full: failed ones) */
+	uint64_t unenforced; /* nodes without a heap: nothing counted, nothing enforced */
 } gm_cmd_budgets_out_t;
 
 static void gm_cmd_budgets_usage(FILE *f)
@@ -53,14 +54,16 @@ static void gm_cmd_budgets_usage(FILE *f)
 	        "  --json          one JSON object (analysis/README.md, \"gmtrace budgets\")\n"
 	        "  --csv           the tables nodes, series, violations, evictions, validations\n"
 	        "  --check         exit 1 on a hard-limit violation (CI): over_hard, failed,\n"
-	        "                  or heap_full on a strict node (the allocation failed)\n"
+	        "                  or heap_full on a strict node (the allocation failed); or\n"
+	        "                  when the limits were not enforced (nodes without a heap)\n"
 	        "  --node NAME     only that node and the nodes below it\n"
 	        "  --from F        only frames F and later\n"
 	        "  --to F          only frames up to F\n"
 	        "  --help          this text\n"
 	        "\n"
 	        "Exit status: 0 ok, 1 capture unreadable or damaged (the report covers\n"
-	        "what could be read) or, with --check, a hard-limit violation;\n"
+	        "what could be read) or, with --check, a hard-limit violation or limits\n"
+	        "not enforced;\n"
 	        "2 bad usage or no node of that name.\n");
 }
 
@@ -403,8 +406,14 @@ static void gm_cmd_budgets_text(const gm_cmd_budgets_out_t *o, const char *error
 		       "an allocation\n",
 		       (unsigned long long)o->over_hard, (unsigned long long)o->failed,
 		       (unsigned long long)o->heap_full);
-	else
+	else if (!o->unenforced)
 		printf("check     passed: no hard-limit violation\n");
+	if (o->unenforced)
+		printf("check     FAILED: %llu node%s had no heap, so nothing was counted or "
+		       "enforced during the run (the heaps' address space could not be reserved: "
+		       "a lower RLIMIT_AS, ulimit -v?); gmtrace platforms checks a profile's banks "
+		       "on the capture\n",
+		       (unsigned long long)o->unenforced, o->unenforced == 1 ? "" : "s");
 
 	if (tot->nodes) {
 		printf("\n  %-24s %10s %10s %10s %-8s %-6s %10s %10s %10s %7s %10s\n", "node",
@@ -649,10 +658,12 @@ static int gm_cmd_budgets_json(const gm_cmd_budgets_out_t *o, const char *error)
 
 	gm_json_key(&j, "check");
 	gm_json_object_begin(&j);
-	gm_json_key_bool(&j, "passed", o->over_hard + o->failed + o->heap_full == 0);
+	gm_json_key_bool(&j, "passed",
+	                 o->over_hard + o->failed + o->heap_full + o->unenforced == 0);
 	gm_json_key_u64(&j, "over_hard", o->over_hard);
 	gm_json_key_u64(&j, "failed", o->failed);
 	gm_json_key_u64(&j, "heap_full", o->heap_full);
+	gm_json_key_u64(&j, "not_enforced", o->unenforced);
 	gm_json_object_end(&j);
 
 	gm_json_key(&j, "totals");
@@ -962,6 +973,8 @@ int gm_cmd_budgets(int argc, char **argv)
 		o.failed += v->event == gm_budget_failed;
 		o.heap_full += v->event == gm_budget_heap_full && v->failure;
 	}
+	for (k = 0; k < o.nnodes; k++)
+		o.unenforced += o.nodes[k].shown && o.nodes[k].definitions && !o.nodes[k].capacity;
 
 	error = gm_reader_error(r);
 	if (json) {
@@ -986,6 +999,13 @@ int gm_cmd_budgets(int argc, char **argv)
 		        "%llu heap_full that failed an allocation)\n",
 		        (unsigned long long)n, n == 1 ? "" : "s", (unsigned long long)o.over_hard,
 		        (unsigned long long)o.failed, (unsigned long long)o.heap_full);
+		goto out;
+	}
+	if (check && o.unenforced) {
+		fprintf(stderr,
+		        "gmtrace budgets: %llu node%s had no heap: the limits were not enforced in "
+		        "this run\n",
+		        (unsigned long long)o.unenforced, o.unenforced == 1 ? "" : "s");
 		goto out;
 	}
 	rc = GM_CMD_OK;

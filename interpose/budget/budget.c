@@ -53,8 +53,9 @@ typedef struct gm_budget_node {
 #define GM_BUDGET_MAX_VICTIMS 4096 /* evictions tried by one call at most */
 
 static gm_budget_node_t gm_budget_nodes[GM_BUDGET_MAX_NODES];
-static uint32_t gm_budget_n; /* nodes defined (atomic, append only) */
-uint32_t gm_budget_default;  /* node + 1 of the default bank (0: none) */
+static uint32_t gm_budget_n;        /* nodes defined (atomic, append only) */
+static int gm_budget_heapless_said; /* the no-heap warning was given (atomic) */
+uint32_t gm_budget_default;         /* node + 1 of the default bank (0: none) */
 static int gm_budget_mode_strict;
 static int gm_budget_lock;                         /* definitions and bindings */
 static uint8_t gm_budget_tag_node[GM_BUDGET_TAGS]; /* tag id -> node + 1 */
@@ -321,6 +322,16 @@ static uint32_t gm_budget_define_in(gm_thread_t *t, const char *name, const char
 	    gm_heap_create(idx, b->capacity) == 0) {
 		b->heap = (int)idx;
 		gm_budget_heap_node[idx] = (uint8_t)idx;
+	} else if (!__atomic_exchange_n(&gm_budget_heapless_said, 1, __ATOMIC_RELAXED)) {
+		/* a free finds its node by the heap's address: without heaps
+		 * nothing is counted, so nothing can be enforced (the capture's
+		 * node records say heap_capacity 0; gmtrace budgets --check
+		 * fails on them) */
+		gm_support_warn("budget \"", b->name,
+		                "\" has no heap: the address space of the budgets' heaps "
+		                "(4 TiB, reserved, never touched) could not be reserved (a lower "
+		                "RLIMIT_AS, ulimit -v?), so no budget or bank limit is enforced "
+		                "in this run; gmtrace platforms still checks the capture");
 	}
 	__atomic_store_n(&gm_budget_n, idx + 1, __ATOMIC_RELEASE);
 	gm_budget_unspin();

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pf_support import MIB, grow, platforms_json, records
+from pf_support import MIB, grow, memory, platforms_json, records
 
 LIMIT = 2 << 30  # RLIMIT_AS for the fixture: room for the profiler, not for 64 MiB x 40
 
@@ -169,3 +169,38 @@ def test_run_warns_when_the_machine_holds_less_than_the_platform(tmp_path):
                         str(tmp_path / "y.gmt"), "--", "/bin/true"], env=env_for(tmp_path),
                        capture_output=True, text=True, preexec_fn=lower_as, timeout=60)
     assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
+
+
+def test_banks_without_heaps_say_that_nothing_was_enforced(tmp_path):
+    # Under a 2 GiB RLIMIT_AS the heaps' address space (64 slots of 64 GiB)
+    # cannot be reserved: a free could not be told to belong to a bank, so
+    # nothing is counted and the strict 8 MiB main bank lets all 40 blocks of
+    # 256 KiB through. The game says so at start, the node records carry heap
+    # capacity 0, and budgets --check fails instead of passing on zeros.
+    from pf_support import GMTRACE, LIB, PF_GROW, env_for
+    cap = tmp_path / "noheap.gmt"
+    child = env_for(tmp_path, {"GMTRACE_PLATFORM": "tiny-split", "GMTRACE_BUDGET_MODE": "strict",
+                               "LD_PRELOAD": str(LIB), "GMTRACE_OUTPUT": str(cap)})
+    p = subprocess.run([str(PF_GROW), "main", "40"], env=child, capture_output=True, text=True,
+                       timeout=40, preexec_fn=lower_as)
+    assert p.returncode == 0, p.stderr
+    line = json.loads(next(s for s in p.stdout.splitlines() if s.startswith("{")))
+    assert (line["main"]["blocks"], line["main"]["null_frame"]) == (40, 0)
+    warned = [s for s in p.stderr.splitlines() if "has no heap" in s]
+    assert len(warned) == 1, p.stderr
+    assert "no budget or bank limit is enforced in this run" in warned[0]
+    nodes = {r["name"]: r["heap_capacity"] for r in records(tmp_path, cap)
+             if r["type"] == "budget_node"}
+    assert nodes == {"main": 0, "video": 0, "meshes": 0}
+    run = subprocess.run([str(GMTRACE), "budgets", "--check", str(cap)], env=env_for(tmp_path),
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1, run.stderr
+    assert "3 nodes had no heap: the limits were not enforced" in run.stderr
+    assert "check     FAILED: 3 nodes had no heap" in run.stdout
+    rep = json.loads(subprocess.run([str(GMTRACE), "budgets", "--json", str(cap)],
+                                    env=env_for(tmp_path), capture_output=True).stdout)
+    assert rep["check"] == {"passed": False, "over_hard": 0, "failed": 0, "heap_full": 0,
+                            "not_enforced": 3}
+    # the replay after the run still finds the bank over its capacity
+    assert memory(platforms_json(tmp_path, cap, "tiny-split"), "tiny-split",
+                  "main")["peak"] == 40 * 256 * 1024

@@ -21,6 +21,7 @@
 #include "failalloc.h"
 
 #define MiB (1ull << 20)
+#define GiB (1ull << 30)
 #define ROOT 0xffffffffull /* parent id of a root, as the writer puts it */
 
 /* ---- feeding events --------------------------------------------------------- */
@@ -969,7 +970,7 @@ static void cap_rich(const char *path)
 	rec_text(&r, t++, gm_rec_asset_new, 9, "panel", "texture");
 	r_node(&r, t++, 1, ROOT, 3 * MiB, 4 * MiB, 4 * MiB, gm_budget_lru, 0, "world");
 	r_node(&r, t++, 2, 1, 0, 8 * MiB, 8 * MiB, gm_budget_lru, 1, "ui");
-	r_node(&r, t++, 3, ROOT, 0, 0, 0, gm_budget_largest, 0, "quiet");
+	r_node(&r, t++, 3, ROOT, 0, 0, 64 * GiB, gm_budget_largest, 0, "quiet");
 	for (k = 1; k <= 70; k++) {
 		t = 1000 * k;
 		rec(&r, t++, gm_rec_frame, 0, k, 0, NULL, 0);
@@ -1051,9 +1052,10 @@ Test(budgets_cmd, the_text_report_shows_every_node_event_and_validation)
 	cr_expect(strstr(out, "\n  ui (id 2, under world)\n  limits     soft -, hard 8.0 MiB, "
 	                      "target -, lru, strict mode, heap 8.0 MiB\n"),
 	          "%s", out);
-	cr_expect(strstr(out, "\nquiet (id 3)\n  limits     soft -, hard -, target -, largest, "
-	                      "soft mode, heap none\n  live       no budget_frame record\n  over "
-	                      "soft  - (no soft limit)\n  violations none\n"),
+	cr_expect(strstr(out,
+	                 "\nquiet (id 3)\n  limits     soft -, hard -, target -, largest, "
+	                 "soft mode, heap 64.0 GiB\n  live       no budget_frame record\n  over "
+	                 "soft  - (no soft limit)\n  violations none\n"),
 	          "%s", out);
 	cr_expect(strstr(out, "\nnode#7 (id 7)\n  limits     unknown (no budget_node record)\n"),
 	          "%s", out);
