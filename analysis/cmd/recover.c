@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,6 +63,41 @@ static int gm_recover_log(const char *shm, const char *capture, int force)
 	       (unsigned long long)a.drain.raw_bytes, a.pid,
 	       (unsigned long long)(a.drain.file_bytes - before));
 	return gm_attach_say_damaged(&a, "gmtrace recover") ? GM_CMD_FAIL : GM_CMD_OK;
+}
+
+/* A log in /dev/shm that is not one: when its name's process is gone and
+ * its first page is all zeros, the process was killed (SIGKILL) between
+ * creating the log and writing its header; no record can be in it. It is
+ * removed, said in one line; 1 when it was. */
+static int gm_recover_empty(const char *name)
+{
+	char path[320], page[4096];
+	unsigned long pid;
+	char *end;
+	ssize_t n, i;
+	int fd;
+	errno = 0;
+	pid = strtoul(name + 9, &end, 10); /* name: "/gmtrace.<pid>.<random>" */
+	if (errno || end == name + 9 || *end != '.' || pid == 0 || pid > INT32_MAX ||
+	    !(kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+		return 0;
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	n = read(fd, page, sizeof(page));
+	close(fd);
+	if (n < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (page[i])
+			return 0;
+	if (unlink(path) != 0)
+		return 0;
+	printf("removed %s: process %lu ended before its log had a header; it held no "
+	       "record\n",
+	       path, pid);
+	return 1;
 }
 
 static int gm_recover_capture(const char *path, int force)
@@ -130,7 +167,11 @@ int gm_cmd_recover(int argc, char **argv)
 				continue;
 			snprintf(name, sizeof(name), "/%s", e->d_name);
 			if (gm_ring_attach(&ring, name) != 0) {
-				fprintf(stderr, "gmtrace recover: %s: not a gmtrace log\n", name);
+				if (gm_recover_empty(name))
+					found++;
+				else
+					fprintf(stderr, "gmtrace recover: %s: not a gmtrace log\n",
+					        name);
 				continue;
 			}
 			pid = ring.hdr->pid;

@@ -109,10 +109,15 @@ void gm_frame_configure(void)
 	gm_event_alloc_level = gm_event_level; /* until gm_stack_start */
 }
 
-void gm_frame_reset(void)
+void gm_frame_reset(uint32_t nthreads)
 {
-	memset(gm_thread_accs, 0, 16384 * sizeof(gm_frame_acc_t));
-	memset(gm_frame_snap, 0, sizeof(gm_frame_snap));
+	/* the used slots only: the two tables are 11 MiB each, and zeroing all
+	 * of them wrote every page (a fork child took ~6,000 page faults and
+	 * 20 ms to start, and 23 MiB more of memory) */
+	if (nthreads > 16384)
+		nthreads = 16384;
+	memset(gm_thread_accs, 0, nthreads * sizeof(gm_frame_acc_t));
+	memset(gm_frame_snap, 0, nthreads * sizeof(gm_frame_acc_t));
 	memset(gm_frame_hist, 0, sizeof(gm_frame_hist));
 	for (uint32_t i = 0; i < 16384; i++)
 		if (gm_frame_tag_accs[i])

@@ -44,7 +44,8 @@ void gm_frame_configure(void);
  * every 1024 frames and at the end of the session. */
 void gm_frame_cost(gm_thread_t *t);
 
-/* Forget everything (fork child). */
-void gm_frame_reset(void);
+/* Forget everything (fork child); nthreads: the threads the parent's log
+ * had, the only totals slots that can be other than zero. */
+void gm_frame_reset(uint32_t nthreads);
 
 #endif

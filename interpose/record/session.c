@@ -822,6 +822,10 @@ int gm_session_forked;
 static void gm_session_child(void)
 {
 	gm_thread_t *t = &gm_thread_self;
+	uint32_t parent_threads =
+	        gm_session_log.hdr ?
+	                __atomic_load_n(&gm_session_log.hdr->nthreads, __ATOMIC_RELAXED) :
+	                16384;
 	/* the parent's log and capture are not ours: drop them untouched */
 	__atomic_store_n(&gm_thread_recording, 0, __ATOMIC_RELEASE);
 	if (!gm_session_options.follow_children) {
@@ -853,7 +857,7 @@ static void gm_session_child(void)
 	gm_session_mods_lock = 0; /* a walk of the parent's other thread is not here */
 	gm_session_nmodules = 0;
 	gm_session_known_adds = 0;
-	gm_frame_reset();
+	gm_frame_reset(parent_threads);
 	gm_pool_reset();
 	gm_context_new_session();
 	gm_marker_new_session();

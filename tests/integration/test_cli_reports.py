@@ -1457,6 +1457,36 @@ kill -9 $live
     assert_tally(rule_tally(cap), aborted, what="recovered abort capture: ")
 
 
+def test_recover_scan_removes_the_empty_log_of_a_process_killed_while_starting(tmp_path):
+    # A process killed (SIGKILL) between creating its log and writing the
+    # header leaves a file of zeros named for it: with its process gone it
+    # holds no record, and the scan removes it. A live process's, or one
+    # with anything in it, stays.
+    script = f"""
+sh -c 'echo $$ > {tmp_path}/dead.pid'
+dead=$(cat {tmp_path}/dead.pid)
+head -c 8400896 /dev/zero > /dev/shm/gmtrace.$dead.0123456789abcdef
+head -c 8192 /dev/zero > /dev/shm/gmtrace.$$.0123456789abcdef
+(head -c 100 /dev/zero; echo x) > /dev/shm/gmtrace.$dead.fedcba9876543210
+echo $dead
+{GMTRACE} recover
+echo "rc=$?"
+ls /dev/shm | sed 's/^/left /'
+echo $$
+"""
+    r = private_shm(script, tmp_path)
+    lines = r.stdout.splitlines()
+    dead, me = lines[0], lines[-1]
+    assert lines[1:3] == [
+        f"removed /dev/shm/gmtrace.{dead}.0123456789abcdef: process {dead} ended before its "
+        "log had a header; it held no record", "rc=0"], r.stdout
+    assert sorted(lines[3:-1]) == sorted([f"left gmtrace.{dead}.fedcba9876543210",
+                                          f"left gmtrace.{me}.0123456789abcdef"]), r.stdout
+    assert sorted(r.stderr.splitlines()) == sorted([
+        f"gmtrace recover: /gmtrace.{dead}.fedcba9876543210: not a gmtrace log",
+        f"gmtrace recover: /gmtrace.{me}.0123456789abcdef: not a gmtrace log"])
+
+
 def test_recover_capture_naming_a_bad_log(tmp_path, game_assets):
     bad = tmp_path / "bad.gmt"
     data = bytearray(game_assets.read_bytes())
