@@ -112,6 +112,15 @@ Test(profile, split_memory_profiles_have_their_banks)
 	cr_assert_eq(prof.nbanks, 2);
 	cr_expect_eq(prof.banks[0].capacity.bytes + prof.banks[1].capacity.bytes,
 	             (27ull << 30) / 2); /* 13.5 GiB for games */
+
+	/* ESRAM is outside the 8 GB: a game has its 32 MiB besides the 5 GiB of
+	 * DDR3, and one filling both banks fits (it was "over" by 32 MiB) */
+	cr_assert_eq(gm_platform_find("xbox-one", p, sizeof(p), err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(gm_platform_load(p, &prof, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(prof.nbanks, 2);
+	cr_expect_eq(prof.banks[0].capacity.bytes, 5ull << 30);
+	cr_expect_eq(prof.banks[1].capacity.bytes, 32ull << 20);
+	cr_expect_eq(prof.available.bytes, (5ull << 30) + (32ull << 20));
 }
 
 #define SRC "source: \"test\""
