@@ -27,7 +27,7 @@ typedef struct gm_budgets_asset {
 } gm_budgets_asset_t;
 
 /* What a thread wrote last: an over_soft violation or eviction (a frame's
- * end) whose frame a validation right after it inherits. */
+ * end) whose frame the validations right after it inherit. */
 typedef struct gm_budgets_thread {
 	uint64_t frame;
 	int end_pass;
@@ -497,9 +497,11 @@ int gm_budgets_add(gm_budgets_t *m, const gm_event_t *ev)
 	if (m->nevents == 0 || ev->ns > m->last_ns)
 		m->last_ns = ev->ns;
 	m->nevents++;
-	/* a validation inherits a frame end only from the record right before it */
+	/* a validation inherits a frame end only from the record right before
+	 * it, or from the validations of the same pass before it (one per
+	 * asset without an evictor: the pass's whole run is its frame's) */
 	end_frame = t->end_pass ? t->frame : 0;
-	t->end_pass = 0;
+	t->end_pass = end_frame && ev->type == gm_rec_validation;
 	switch (ev->type) {
 	case gm_rec_frame:
 		if (ev->x == 0) {

@@ -300,7 +300,9 @@ Test(budgets, events_at_a_frame_end_belong_to_the_frame_that_ended)
 	violation(&f, 0, 1, gm_budget_over_soft, 150, 100, 0, 0, 0);
 	evict(&f, 0, 7, 1, gm_budget_over_soft, 0, 10, 40);
 	valid(&f, 0, gm_valid_evictor_no_progress, 7, 40); /* right after: frame 1 */
-	valid(&f, 1, gm_valid_no_evictor, 1, 8);           /* another thread: frame 2 */
+	valid(&f, 0, gm_valid_no_evictor, 1, 5);           /* the same pass's run: frame 1 */
+	valid(&f, 0, gm_valid_no_evictor, 1, 6);
+	valid(&f, 1, gm_valid_no_evictor, 1, 8); /* another thread: frame 2 */
 	bframe(&f, 1, 1, 150, 150);
 	valid(&f, 0, gm_valid_no_evictor, 1, 8); /* after a budget_frame: frame 2 */
 	violation(&f, 0, 1, gm_budget_over_hard, 190, 200, 20, 0, 0);
@@ -313,15 +315,17 @@ Test(budgets, events_at_a_frame_end_belong_to_the_frame_that_ended)
 	val = gm_budgets_valids(f.m, &nval);
 	cr_assert_eq(nv, 2);
 	cr_assert_eq(ne, 2);
-	cr_assert_eq(nval, 4);
+	cr_assert_eq(nval, 6);
 	cr_expect_eq(v[0].frame, 1, "over_soft: at the end of frame 1");
 	cr_expect_eq(e[0].frame, 1, "its eviction too");
 	cr_expect_eq(val[0].frame, 1, "and the validation right after it");
-	cr_expect_eq(val[1].frame, 2, "another thread's validation is in the next frame");
-	cr_expect_eq(val[2].frame, 2);
+	cr_expect_eq(val[1].frame, 1, "and every validation of the pass after that one");
+	cr_expect_eq(val[2].frame, 1);
+	cr_expect_eq(val[3].frame, 2, "another thread's validation is in the next frame");
+	cr_expect_eq(val[4].frame, 2);
 	cr_expect_eq(v[1].frame, 2, "over_hard: inside an allocation of frame 2");
 	cr_expect_eq(e[1].frame, 2);
-	cr_expect_eq(val[3].frame, 2);
+	cr_expect_eq(val[5].frame, 2);
 	gm_budgets_free(f.m);
 }
 
