@@ -1154,6 +1154,24 @@ void gm_budget_frame(gm_thread_t *t, uint64_t frame)
 	}
 }
 
+/* A run that ended no frame (a tool, a test, a game without frame marks)
+ * would have no point: each node's live and peak bytes at the end, as frame
+ * 1's, so its report has the figures (without the frame end's eviction:
+ * nothing is evicted on the way out). */
+void gm_budget_exit(gm_thread_t *t)
+{
+	uint32_t i, n = __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) != 0 || !gm_budget_on(t))
+		return;
+	for (i = 0; i < n; i++) {
+		gm_budget_node_t *b = &gm_budget_nodes[i];
+		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
+		int64_t peak = __atomic_load_n(&b->frame_peak, __ATOMIC_ACQUIRE);
+		uint64_t extra[2] = {(uint64_t)live, (uint64_t)(peak > live ? peak : live)};
+		gm_thread_put_var(t, gm_rec_budget_frame, 1, i + 1, extra, sizeof(extra));
+	}
+}
+
 /* ---- snapshot, priorities ---------------------------------------------------- */
 
 size_t gm_budget_snapshot(gmtrace_budget_node_t *nodes, size_t max_nodes,

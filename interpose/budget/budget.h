@@ -64,6 +64,10 @@ void gm_budget_free(void *p);
  * peak bytes. Called outside the frame lock. */
 void gm_budget_frame(gm_thread_t *t, uint64_t frame);
 
+/* At the session's end: when no frame ended, each node's point for the
+ * whole run (as frame 1). */
+void gm_budget_exit(gm_thread_t *t);
+
 /* The born_evict of an asset defined now: the number of the allocation or
  * frame end whose eviction's evictor loads it (a lower-detail
  * replacement), whose evictions do not take it as a victim; 0 outside an

@@ -131,7 +131,8 @@ typedef enum gm_rec {
 	                          heap (0: none)], +name: a budget node exists */
 	gm_rec_budget_frame = 40,  /* a=frame number x=1 b=node id; +[live bytes at frame
 	                          end, peak live bytes in the frame] (signed; a node
-	                          counts its children) */
+	                          counts its children); a session that ended no frame
+	                          writes frame 1's at its end */
 	gm_rec_budget_violation = 41, /* a=node id x=3 b=gm_budget_event; +[live bytes,
 	                          limit], [bytes requested, tag id], [asset id, flags:
 	                          1 the allocation failed, 2 a realloc]; tag and asset

@@ -1083,6 +1083,7 @@ void gm_session_stop(int status, int known)
 		                " Python frames name no function (code id 0), only their line");
 	}
 	gm_frame_cost(t);
+	gm_budget_exit(t);
 	/* x: 1 when the status is not the process's (0, as in captures before
 	 * the field, when it is); the status as the parent sees it, 8 bits */
 	gm_thread_put(t,

@@ -45,6 +45,13 @@ def test_budget_api_misuse(tmp_path):
     rep = json.loads(rep.stdout)
     assert [n["name"] for n in rep["nodes"]] == ["root"] + [f"node{i}" for i in range(63)]
     assert {n["parent"] for n in rep["nodes"][1:]} == {"root"}
+    # no frame ended: each node has one point for the whole run, written at
+    # the end, so the report has its live and peak bytes: root held the
+    # FX_SIZE(1) block (5867 bytes, its heap's 6144-byte class), then none
+    points = [(e["frame"], e["node"], e["live_bytes"], e["peak_live_bytes"])
+              for e in dump_events(caps[0]) if e["type"] == "budget_frame"]
+    assert points == [(1, 1, 0, 6144)] + [(1, node, 0, 0) for node in range(2, 65)]
+    assert (rep["nodes"][0]["peak_live_bytes"], rep["nodes"][0]["live_bytes"]) == (6144, 0)
 
 
 def test_budget_api_without_the_preload(tmp_path):
