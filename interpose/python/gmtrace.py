@@ -740,6 +740,11 @@ _evict_local = threading.local()
 
 _REPORTS_SHOWN = 3  # tracebacks shown per callback; later ones are one line at most
 _reported = {}  # id(callback function) -> exceptions it raised
+# Evictors raise on loader threads and at frame ends at once: each report is
+# one write under this lock, so two tracebacks never interleave line by line.
+# Reentrant: writing to stderr allocates, and an allocation may call another
+# callback on this thread that raises too.
+_report_lock = threading.RLock()
 
 
 def _report(what, fn):
@@ -749,28 +754,30 @@ def _report(what, fn):
     (Ctrl-C landing in the callback) cannot leave it: Python cannot raise
     through the allocation or the frame end that called it (and a signal
     raised again here would be taken before the callback returns). Each is
-    said in one line, and ignored."""
+    said in one line, and ignored. Every report is one write."""
     import traceback
     exc = sys.exc_info()[1]
     if isinstance(exc, KeyboardInterrupt):
-        sys.stderr.write("gmtrace: [%d] Ctrl-C came while %s %r ran, inside an allocation "
-                         "or a frame end, where Python cannot raise it: ignored (press it "
-                         "again)\n" % (_os_pid(), what, fn))
-        return
-    n = _reported[id(fn)] = _reported.get(id(fn), 0) + 1
-    if n > _REPORTS_SHOWN + 1:
-        return
-    if n == _REPORTS_SHOWN + 1:
-        sys.stderr.write("gmtrace: [%d] %s %r raised again; further exceptions from it are "
-                         "not shown\n" % (_os_pid(), what, fn))
-        return
-    if isinstance(exc, SystemExit):
-        sys.stderr.write("gmtrace: [%d] %s %r called sys.exit(%r); a callback of gmtrace "
-                         "runs inside an allocation or a frame end and cannot end the game: "
-                         "ignored\n" % (_os_pid(), what, fn, exc.code))
-        return
-    sys.stderr.write("gmtrace: [%d] %s %r raised; ignored:\n" % (_os_pid(), what, fn))
-    traceback.print_exc()
+        text = ("gmtrace: [%d] Ctrl-C came while %s %r ran, inside an allocation or a frame "
+                "end, where Python cannot raise it: ignored (press it again)\n"
+                % (_os_pid(), what, fn))
+    else:
+        with _report_lock:
+            n = _reported[id(fn)] = _reported.get(id(fn), 0) + 1
+        if n > _REPORTS_SHOWN + 1:
+            return
+        if n == _REPORTS_SHOWN + 1:
+            text = ("gmtrace: [%d] %s %r raised again; further exceptions from it are not "
+                    "shown\n" % (_os_pid(), what, fn))
+        elif isinstance(exc, SystemExit):
+            text = ("gmtrace: [%d] %s %r called sys.exit(%r); a callback of gmtrace runs "
+                    "inside an allocation or a frame end and cannot end the game: ignored\n"
+                    % (_os_pid(), what, fn, exc.code))
+        else:
+            text = "gmtrace: [%d] %s %r raised; ignored:\n%s" % (
+                _os_pid(), what, fn, traceback.format_exc())
+    with _report_lock:
+        sys.stderr.write(text)
 
 
 def _os_pid():

@@ -11,6 +11,8 @@ import ast
 import collections
 import gc
 import sys
+import threading
+import time
 
 import pytest
 
@@ -102,6 +104,63 @@ def test_evictor_exception_stays_in_the_callback(capfd):
     err = capfd.readouterr().err
     assert [k for k in range(4, 10) if "evictor broke on %d" % k in err] == [4, 5], err
     assert err.count("further exceptions from it are not shown") == 1, err
+
+
+class _Writes:
+    """A stderr that keeps each write() apart and counts writes that began
+    while another was still going on (each one lasts a few milliseconds)."""
+
+    def __init__(self):
+        self.texts, self.inside, self.overlaps = [], 0, 0
+        self.lock = threading.Lock()
+
+    def write(self, text):
+        with self.lock:
+            self.inside += 1
+            self.overlaps += self.inside > 1
+        time.sleep(0.002)
+        with self.lock:
+            self.inside -= 1
+            self.texts.append(text)
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def test_evictor_reports_from_several_threads_do_not_interleave(monkeypatch):
+    # four loader threads whose evictors raise at the same moment, five
+    # times each: every report (header and traceback, or the "not shown"
+    # line) is one write, and no write starts while another is going on
+    err = _Writes()
+    monkeypatch.setattr(sys, "stderr", err)
+    start = threading.Barrier(4)
+
+    def loader(k):
+        def evict(asset_id):
+            raise RuntimeError("evictor %d broke on %d" % (k, asset_id))
+        cb = gmtrace._evict_callback(evict)
+        start.wait()
+        for asset_id in range(5):
+            cb(asset_id, None)
+
+    threads = [threading.Thread(target=loader, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert err.overlaps == 0, err.texts
+    assert len(err.texts) == 4 * 4, err.texts  # 3 tracebacks and 1 line per evictor
+    for k in range(4):
+        reports = sorted(t for t in err.texts if "RuntimeError: evictor %d broke" % k in t)
+        assert len(reports) == 3, (k, err.texts)
+        for asset_id, text in enumerate(reports):
+            lines = text.splitlines()
+            assert lines[0].startswith("gmtrace: [") and lines[0].endswith("raised; ignored:")
+            assert lines[1] == "Traceback (most recent call last):", text
+            assert lines[-1] == "RuntimeError: evictor %d broke on %d" % (k, asset_id), text
+    said = [t for t in err.texts if t.endswith("further exceptions from it are not shown\n")]
+    assert len(said) == 4 and all(t.count("\n") == 1 for t in said), err.texts
 
 
 def test_evictor_sys_exit_and_ctrl_c_are_said_in_one_line(capfd):
