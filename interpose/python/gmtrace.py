@@ -28,7 +28,8 @@ CPython serves small objects from its own arenas (mmap), out of gmtrace's sight.
 
 What is here (names as in the C header, Python-shaped):
     frame(), frame_set(name), tick(), level("events"|"frames"), enabled()
-    tag(name)                 context manager and decorator
+    tag(name)                 context manager and decorator (functions,
+                              generators, coroutines, async generators)
     asset(name, type)         load scope (context manager) -> Asset
     Asset: ref release touch unload unloading() extra_bytes priority pin
     attach(asset)             a worker thread works for an asset (context manager)
@@ -42,6 +43,14 @@ is imported under gmtrace (one gmtrace_gc record per collection). pymalloc's
 arenas are allocation records of kind pymalloc_arena (PYTHONMALLOC=pymalloc):
 libgmtrace wraps the arena allocator when the interpreter starts, and the
 import makes sure for an interpreter embedded after start-up.
+
+Scopes (tag, asset, attach, unloading) are per thread, as in C: an
+allocation belongs to the innermost scope open on its thread. Coroutines
+that interleave on one thread inside `with` scopes therefore charge each
+other's allocations to whichever scope was entered last; the first scope
+that ends while one entered after it is still open is said on stderr (once)
+and its end takes off its own tag, not the other's. @tag on an `async def`
+keeps the tag, and the scopes its body opens, to that coroutine's own steps.
 
 Calls keep the GIL (ctypes.PYFUNCTYPE): a marker is a few stores, and
 releasing the GIL around each one would cost more than the call and hand the
@@ -387,13 +396,94 @@ def level(which):
     return _level_set(lv) == 0
 
 
+# ---- scopes open on this thread ---------------------------------------------------
+# libgmtrace keeps a tag stack and an asset stack per thread, and its tag pop
+# takes off whatever tag is on top. Two coroutines (or generators) that
+# interleave on one thread inside `with` scopes break that nesting: the first
+# one's exit would pop the second one's tag and leave its own on for good.
+# So the module keeps the same stacks in Python (the scope objects, innermost
+# last), which costs a thread-local lookup and a list append or pop per scope:
+# an exit that is not the innermost is said once and repaired (the scopes
+# above it put back), and a decorated generator or coroutine takes its own
+# scopes off the thread between its steps (_Steps). The list grows before a
+# scope's begin call and shrinks after its end call: under PYTHONMALLOC=malloc
+# its buffer is a malloc, which must not be charged to the game's scope.
+
+_here = threading.local()  # .scopes: this thread's open scopes
+
+
+def _scopes():
+    try:
+        return _here.scopes
+    except AttributeError:
+        _here.scopes = []
+        return _here.scopes
+
+
+def _scope_name(scope):
+    if isinstance(scope, _Tag):
+        return "tag %r" % (scope.name,)
+    if isinstance(scope, Asset):
+        return "the load of asset %r" % (scope.name,)
+    if isinstance(scope, _Unload):
+        return "the unload of asset %d" % scope.id
+    return "attach(asset %d)" % scope.id
+
+
+def _misnested(scope):
+    """scope ends while it is not the innermost scope open on this thread.
+    Takes it out of the thread's stack and returns the scopes entered after
+    it (which stay open), or None when it is not open on this thread at all
+    (entered on another thread, or ended twice): its end call must then not
+    be made here. The first time of each case is one line on stderr."""
+    scopes = _scopes()
+    for i in range(len(scopes) - 1, -1, -1):
+        if scopes[i] is scope:
+            break
+    else:
+        _say("scope thread", "%s ended on a thread where it is not open (entered on "
+             "another thread, or ended twice)%s" % (_scope_name(scope), ": no tag popped"
+                                                     if isinstance(scope, _Tag) else ""))
+        return None
+    above = scopes[i + 1:]
+    del scopes[i:]
+    scopes.extend(above)
+    _say("scope order", "%s ended while %s, entered after it on this thread, was still "
+         "open: marker scopes are per thread, so coroutines (or generators) interleaving on "
+         "one thread inside scopes charge each other's allocations to the scope entered "
+         "last%s; decorate a coroutine with @gmtrace.tag(...) to keep its scopes to its own "
+         "steps" % (_scope_name(scope), _scope_name(above[-1]), " (the end takes off its "
+                    "own tag, not the other's)" if isinstance(scope, _Tag) else ""))
+    return above
+
+
+def _scope_ends(scope):
+    """An asset scope ended (its end call made: libgmtrace takes an asset
+    off by its id, wherever it is in the thread's stack): out of the
+    thread's stack here too."""
+    scopes = _scopes()
+    if scopes and scopes[-1] is scope:
+        scopes.pop()
+    else:
+        _misnested(scope)
+
+
+def _say(key, text):
+    """One line on stderr, the first time for key."""
+    if key not in _warned:
+        _warned.add(key)
+        sys.stderr.write("gmtrace: [%d] %s (further such cases are not reported)\n"
+                         % (_os_pid(), text))
+
+
 # ---- tags ------------------------------------------------------------------------
 
 
 class _Tag:
     """A tag scope: pushes on enter, pops on exit; as a decorator, wraps a
-    function in the scope (a generator function: each step of its body, as
-    the body runs at next(), not at the call). Holds no per-use state, so
+    function in the scope (a generator function, a coroutine function or an
+    async generator function: each step of its body, as the body runs at
+    next(), send() or await, not at the call). Holds no per-use state, so
     one object serves every thread and any nesting."""
     __slots__ = ("id", "name")
 
@@ -402,65 +492,169 @@ class _Tag:
         self.id = tag_id
 
     def __enter__(self):
+        try:
+            _here.scopes.append(self)
+        except AttributeError:
+            _here.scopes = [self]
         _tag_push_id(self.id)
         return self
 
     def __exit__(self, et, ev, tb):
-        _tag_pop()
+        try:
+            scopes = _here.scopes
+            if scopes[-1] is self:
+                _tag_pop()
+                scopes.pop()
+                return False
+        except (AttributeError, IndexError):
+            pass
+        above = _misnested(self)
+        if above is not None:
+            # the C stack only pops its top: the tags entered after this
+            # one come off, this one goes, and they go back on
+            above = [s for s in above if isinstance(s, _Tag)]
+            for _ in range(len(above) + 1):
+                _tag_pop()
+            for t in above:
+                _tag_push_id(t.id)
         return False
+
+    def _on(self):
+        _tag_push_id(self.id)
+
+    def _off(self):
+        _tag_pop()
 
     def __call__(self, fn):
         import functools
         import inspect
-        tid = self.id
         if not callable(fn):
             # what the decorator gets back without gmtrace: the same object
             _bad("tag decorator", fn, "a function")
             return fn
+        tag = self
 
         if inspect.isgeneratorfunction(fn):
-            # a generator's body runs at each next(), not at the call: the
-            # tag is pushed around each step it makes
+            # a generator's body runs at each next(), not at the call
             @functools.wraps(fn)
             def tagged_steps(*args, **kwargs):
-                gen = fn(*args, **kwargs)
+                return (yield from _steps(_Steps(tag), fn(*args, **kwargs)))
+            return tagged_steps
+
+        if inspect.iscoroutinefunction(fn):
+            # the body runs at each step the event loop makes; between two,
+            # other tasks run on this thread and must not be charged
+            @functools.wraps(fn)
+            async def tagged_coroutine(*args, **kwargs):
+                return await _Awaiting(_steps(_Steps(tag), fn(*args, **kwargs)))
+            return tagged_coroutine
+
+        if inspect.isasyncgenfunction(fn):
+            @functools.wraps(fn)
+            async def tagged_async_steps(*args, **kwargs):
+                own = _Steps(tag)
+                agen = fn(*args, **kwargs)
                 sent, thrown = None, None
                 while True:
-                    _tag_push_id(tid)
                     try:
                         if thrown is not None:
                             exc, thrown = thrown, None
-                            value = gen.throw(exc)
+                            value = await _Awaiting(_steps(own, agen.athrow(exc)))
                         else:
-                            value = gen.send(sent)
-                    except StopIteration as stop:
-                        return stop.value
-                    finally:
-                        _tag_pop()
+                            value = await _Awaiting(_steps(own, agen.asend(sent)))
+                    except StopAsyncIteration:
+                        return
                     try:
                         sent = yield value
-                    except GeneratorExit:
-                        _tag_push_id(tid)
-                        try:
-                            gen.close()
-                        finally:
-                            _tag_pop()
+                    except GeneratorExit:  # aclose(): the body's finally runs tagged
+                        await _Awaiting(_steps(own, agen.aclose()))
                         raise
-                    except BaseException as e:  # thrown in: on to the body
+                    except BaseException as e:  # athrow(): on to the body
                         sent, thrown = None, e
-            return tagged_steps
+            return tagged_async_steps
 
         @functools.wraps(fn)
         def tagged(*args, **kwargs):
-            _tag_push_id(tid)
-            try:
+            with tag:
                 return fn(*args, **kwargs)
-            finally:
-                _tag_pop()
         return tagged
 
     def __repr__(self):
         return "gmtrace.tag(%r, id=%d)" % (self.name, self.id)
+
+
+class _Steps:
+    """The scopes of one decorated generator or coroutine: its tag, and the
+    scopes its body entered and has not ended yet. They are on the thread
+    while a step of the body runs and off it in between, so a body suspended
+    at a yield or an await leaves nothing on the thread for whatever runs
+    next there (another task of the event loop), and its `with` scopes that
+    span an await charge its own steps only."""
+    __slots__ = ("saved", "depth")
+
+    def __init__(self, tag):
+        self.saved = [tag]
+        self.depth = 0
+
+    def enter(self):
+        scopes = _scopes()
+        self.depth = len(scopes)
+        scopes.extend(self.saved)
+        for s in self.saved:
+            s._on()
+
+    def leave(self):
+        # off the thread first: the list made here is no allocation of theirs
+        scopes = _scopes()
+        depth = min(self.depth, len(scopes))
+        i = len(scopes)
+        while i > depth:
+            i -= 1
+            scopes[i]._off()
+        self.saved = scopes[depth:]
+        del scopes[depth:]
+
+
+def _steps(own, it):
+    """Runs the generator or coroutine (or an async generator's asend,
+    athrow or aclose) it one step at a time with its scopes on the thread,
+    passing on what is sent and thrown in (a task's CancelledError) and
+    close(); returns what it returns."""
+    sent, thrown = None, None
+    while True:
+        own.enter()
+        try:
+            if thrown is not None:
+                exc, thrown = thrown, None
+                value = it.throw(exc)
+            else:
+                value = it.send(sent)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            own.leave()
+        try:
+            sent = yield value
+        except GeneratorExit:
+            own.enter()
+            try:
+                it.close()
+            finally:
+                own.leave()
+            raise
+        except BaseException as e:  # thrown in: on to the body
+            sent, thrown = None, e
+
+
+class _Awaiting:
+    """An awaitable over a _steps generator (what `await` needs)."""
+    __slots__ = ("steps",)
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def __await__(self):
+        return self.steps
 
 
 class _NullTag:
@@ -536,15 +730,26 @@ class Asset:
         # does not load again: the block is then no load scope
         if _fns and not self.id and not _nul(self.name, "asset") and \
                 not _nul(self.type, "asset type"):
+            scopes = _scopes()
+            scopes.append(self)
             self.id = _load_begin(_name(self.name), _name(self.type))
             self._loading = self.id != 0
+            if not self._loading:
+                scopes.pop()
         return self
 
     def __exit__(self, et, ev, tb):
         if self._loading:
             self._loading = False
             _load_end(self.id, 1 if et is None else 0)
+            _scope_ends(self)
         return False
+
+    def _on(self):  # a load scope taken off the thread (_Steps) and put back
+        _attach(self.id)
+
+    def _off(self):
+        _detach(self.id)
 
     def __bool__(self):
         return self.id != 0
@@ -606,14 +811,22 @@ class _Unload:
         self.id = asset_id
 
     def __enter__(self):
-        if self.id:
+        if self.id and _fns:
+            _scopes().append(self)
             _unload_begin(self.id)
         return self
 
     def __exit__(self, et, ev, tb):
-        if self.id:
+        if self.id and _fns:
             _unload_end(self.id)
+            _scope_ends(self)
         return False
+
+    def _on(self):
+        _attach(self.id)
+
+    def _off(self):
+        _detach(self.id)
 
 
 def asset(name, type="unknown"):
@@ -645,14 +858,22 @@ class attach:
         self.id = _asset_id(asset)
 
     def __enter__(self):
-        if self.id:
+        if self.id and _fns:
+            _scopes().append(self)
             _attach(self.id)
         return self
 
     def __exit__(self, et, ev, tb):
-        if self.id:
+        if self.id and _fns:
             _detach(self.id)
+            _scope_ends(self)
         return False
+
+    def _on(self):
+        _attach(self.id)
+
+    def _off(self):
+        _detach(self.id)
 
 
 def scene(name):
