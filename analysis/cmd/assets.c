@@ -310,7 +310,10 @@ static void gm_cmd_assets_check_text(const gm_assets_out_t *o, const gm_assets_c
 		}
 		break;
 	case gm_assets_check_never_unloaded:
-		printf("resident since frame %llu, %s live, %s extra\n",
+		printf("%s since frame %llu, %s live, %s extra\n",
+		       c->v[2] == gm_asset_loading   ? "still loading (its load never ended)" :
+		       c->v[2] == gm_asset_unloading ? "still unloading (its unload never ended)" :
+		                                       "resident",
 		       (unsigned long long)c->frame, gm_text_size(h, sizeof(h), c->v[0]),
 		       gm_text_size(until, sizeof(until), c->v[1]));
 		break;
@@ -660,6 +663,10 @@ static void gm_cmd_assets_json_check(gm_json_t *j, const gm_assets_out_t *o,
 	case gm_assets_check_never_unloaded:
 		gm_json_key_u64(j, "live_bytes", c->v[0]);
 		gm_json_key_u64(j, "extra_bytes", c->v[1]);
+		gm_json_key_string(j, "state",
+		                   c->v[2] == gm_asset_loading   ? "loading" :
+		                   c->v[2] == gm_asset_unloading ? "unloading" :
+		                                                   "resident");
 		break;
 	case gm_assets_check_orphan:
 	case gm_assets_check_stale:

@@ -1815,13 +1815,21 @@ int gm_assets_finish(gm_assets_t *m)
 			c->v[1] = a->live_blocks;
 			c->v[2] = a->state == gm_asset_failed ? a->ready_bytes : a->unloaded_bytes;
 		}
-		if (a->state == gm_asset_resident) {
+		/* a load or an unload that never ended (its thread ended in the
+		 * scope, or the game exited there) holds its memory as a resident
+		 * asset does, and is said with the state it was left in */
+		if (a->state == gm_asset_resident ||
+		    (a->known &&
+		     (a->state == gm_asset_loading || a->state == gm_asset_unloading))) {
 			c = gm_assets_check_add(m, gm_assets_check_never_unloaded, (uint32_t)i,
-			                        a->ready_frame);
+			                        a->state == gm_asset_loading   ? a->new_frame :
+			                        a->state == gm_asset_unloading ? a->unload_frame :
+			                                                         a->ready_frame);
 			if (!c)
 				return -ENOMEM;
 			c->v[0] = a->live_bytes;
 			c->v[1] = a->extra_bytes;
+			c->v[2] = a->state;
 		}
 	}
 	for (i = 0; i < m->ntypes; i++)

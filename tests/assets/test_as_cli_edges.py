@@ -116,7 +116,10 @@ def test_text_names_unknown_unnamed_and_unfinished_assets(odd):
     types = lines_after(text, "types")
     assert any(s.split()[:3] == ['""', "1", "1"] for s in types), types
     checks = text[text.index("checks: "):]
-    assert "checks: 8" in checks
+    assert "checks: 9" in checks
+    # a load that never ended holds what it loaded as a resident asset does
+    assert ('"streaming.pak" (id 3, pack): still loading (its load never ended) since frame 1, '
+            '0 B live, 0 B extra') in checks
     assert ('"broken" (id 4, texture): 400 B (400 bytes) in 1 blocks still live, failed at '
             'frame 1 (400 bytes live then)') in checks
     assert ('"hero" (id 1, texture): 1000 B (1000 bytes) in 1 blocks still live, unloaded at '
@@ -138,6 +141,8 @@ def test_json_gives_nulls_for_what_an_asset_never_had(odd):
     assert (u["name"], u["type"], u["state"], u["load_frame"], u["load_ns"]) == (
         None, None, "unknown", None, None)
     assert (u["live_bytes"], u["refs"]) == (900, 0)
+    never = {c["asset"]: c["state"] for c in rep["checks"] if c["check"] == "never_unloaded"}
+    assert never == {2: "resident", 3: "loading"}, "asset 9, never defined, is in no state"
     p = by[3]
     assert (p["state"], p["ready_frame"], p["load_duration_ns"], p["resident_bytes"]) == (
         "loading", None, None, None)
