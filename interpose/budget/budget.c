@@ -273,6 +273,11 @@ static uint32_t gm_budget_define_in(gm_thread_t *t, const char *name, const char
 		gm_budget_valid(t, 0, gm_valid_unknown_node, 0);
 		return 0;
 	}
+	/* under a platform all of a game's memory is in its banks: a node the
+	 * game makes a root is the default bank's child, else its bytes would
+	 * escape every bank's limit (a strict 64 MiB device held 96 MiB) */
+	if (!pid && !capacity)
+		pid = __atomic_load_n(&gm_budget_default, __ATOMIC_ACQUIRE);
 	gm_budget_spin();
 	if ((idx = gm_budget_find(name)) != 0) {
 		/* defined already (each level load may define it again): the

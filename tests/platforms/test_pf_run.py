@@ -228,3 +228,24 @@ def test_a_broken_named_profile_leaves_the_named_others_reported(tmp_path):
                        env=env_for(tmp_path), capture_output=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert [q["name"] for q in json.loads(p.stdout)["platforms"]] == ["ps5"]
+
+
+def test_a_node_the_game_makes_a_root_is_in_the_default_bank(tmp_path):
+    # fx_budgetapi defines "root" without a parent and allocates one
+    # FX_SIZE(1) block (5867 bytes, a 6144-byte class) under a tag bound to
+    # it. Under a platform all of a game's memory is in the banks: "root" is
+    # main's child, and main holds the block (it escaped every bank before).
+    from pf_support import BUILD_DIR, LIB
+    cap = tmp_path / "api.gmt"
+    env = env_for(tmp_path, {"GMTRACE_PLATFORM": "tiny-split", "LD_PRELOAD": str(LIB),
+                             "GMTRACE_OUTPUT": str(cap), "GMTRACE_QUIET": "1"})
+    p = subprocess.run([str(BUILD_DIR / "tests" / "integration" / "fixtures" / "fx_budgetapi")],
+                       env=env, capture_output=True, text=True, timeout=40)
+    assert p.returncode == 0, p.stderr
+    recs = records(tmp_path, cap)
+    names = node_names(recs)
+    parents = {r["name"]: r["parent"] for r in recs if r["type"] == "budget_node"}
+    assert names[parents["root"]] == "main"
+    assert {names[parents[f"node{i}"]] for i in range(3)} == {"root"}
+    peaks = {names[r["node"]]: r["peak_live_bytes"] for r in recs if r["type"] == "budget_frame"}
+    assert (peaks["root"], peaks["main"], peaks["video"]) == (6144, 6144, 0)
