@@ -458,9 +458,8 @@ static inline void gmtrace_gc(int generation, uint64_t duration_ns, uint64_t col
 
 /* A node under parent (NULL: a root; under a platform profile, the default
  * bank's child, as all of a game's memory is in its banks); limits 0 = none,
- * and so is a limit of
- * 2^63 bytes or more (UINT64_MAX, say). Returns its id, or 0
- * (bad name, unknown parent, too many nodes, or without gmtrace). */
+ * and so is a limit of 2^63 bytes or more (UINT64_MAX, say). Returns its id,
+ * or 0 (bad name, unknown parent, too many nodes, or without gmtrace). */
 static inline uint32_t gmtrace_budget_define(const char *name, const char *parent, uint64_t soft,
                                              uint64_t hard)
 {
