@@ -539,7 +539,13 @@ int gm_platforms_add(gm_platforms_t *m, const gm_event_t *ev)
 		}
 		if (ev->extra[1] > m->host.full_avg10_max)
 			m->host.full_avg10_max = (uint32_t)ev->extra[1];
-		m->host.stall_us = ev->extra[3];
+		/* the kernel's total runs from boot (or the cgroup's start): the
+		 * capture's share is what it grew by between the samples */
+		if (m->host.pressure_samples == 1)
+			m->host.stall_first_us = ev->extra[3];
+		m->host.stall_us = ev->extra[3] > m->host.stall_first_us ?
+		                           ev->extra[3] - m->host.stall_first_us :
+		                           0;
 		return 0;
 	case gm_rec_level:
 		if (ev->a == gm_level_frames && !m->host.frames_level) {

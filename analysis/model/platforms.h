@@ -90,7 +90,9 @@ typedef struct gm_platforms_host {
 	uint64_t pressure_samples;
 	uint32_t some_avg10_max, full_avg10_max; /* hundredths of a percent */
 	uint64_t some_max_frame;
-	uint64_t stall_us;                /* full stall time over the capture */
+	uint64_t stall_us;                /* full stall time over the capture: the
+	                                     last sample's total less the first's */
+	uint64_t stall_first_us;          /* the first sample's total (since boot) */
 	char ran_under[GM_PLATFORM_NAME]; /* platform the game ran under ("" none) */
 	int frames_level;                 /* per-allocation records stop (frames level) ... */
 	uint64_t frames_level_frame;      /* ... from this frame on */
