@@ -275,9 +275,10 @@ int gm_cmd_live(int argc, char **argv)
 		fprintf(stderr, "gmtrace live: no capture given\n");
 		goto usage;
 	}
-	int log_left = 0;
+	int log_left = 0, slow_said = 0;
 	for (;;) {
 		gm_live_read_t lr;
+		uint64_t read_at = gm_live_now_ms(), took;
 		rc = gm_live_read(path, &lr, err, sizeof(err));
 		if (rc == -ENOMEM) {
 			fprintf(stderr, "gmtrace: %s: out of memory\n", path);
@@ -359,7 +360,20 @@ int gm_cmd_live(int argc, char **argv)
 		}
 		if (once || ended)
 			return GM_CMD_OK;
-		gm_live_sleep(interval);
+		/* a line every interval, the read included; a read longer than
+		 * that (the capture grew: each read is of all of it) is said once,
+		 * as the lines then come further apart */
+		took = gm_live_now_ms() - read_at;
+		if (took >= interval && !slow_said) {
+			slow_said = 1;
+			fprintf(stderr,
+			        "gmtrace live: reading the capture took %llu ms, more than the %llu ms "
+			        "interval: lines come further apart as it grows (each read is of the "
+			        "whole capture; GMTRACE_LEVEL=frames keeps it small)\n",
+			        (unsigned long long)took, (unsigned long long)interval);
+		}
+		if (took < interval)
+			gm_live_sleep(interval - took);
 	}
 usage:
 	gm_live_usage(stderr);
