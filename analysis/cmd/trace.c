@@ -76,6 +76,10 @@ typedef struct gm_trace {
 	int new_pending;
 	int level; /* the level in force (-1: not known yet) */
 	int have_t0;
+	/* --from/--to: frames kept, and the span of time they cover (other
+	 * events are kept when they overlap it) */
+	uint64_t from, to, win_lo, win_hi;
+	int ranged;
 	uint32_t pid;
 	char *exe;
 	FILE *out;
@@ -83,7 +87,7 @@ typedef struct gm_trace {
 
 static void gm_trace_usage(FILE *f)
 {
-	fprintf(f, "usage: gmtrace trace [--output FILE] CAPTURE\n"
+	fprintf(f, "usage: gmtrace trace [--output FILE] [--from F] [--to F] CAPTURE\n"
 	           "\n"
 	           "The capture as a timeline in the Trace Event Format (JSON), which\n"
 	           "ui.perfetto.dev and chrome://tracing open: a track of frames (each a slice\n"
@@ -93,6 +97,9 @@ static void gm_trace_usage(FILE *f)
 	           "garbage-collector runs and level changes.\n"
 	           "\n"
 	           "  --output FILE  write the trace there (default: standard output)\n"
+	           "  --from F       only frames F and later, and what overlaps them\n"
+	           "  --to F         only frames up to F (a long session's trace is large:\n"
+	           "                 about 650 bytes a frame; viewers slow past ~250 MB)\n"
 	           "  --help         this text\n"
 	           "\n"
 	           "Exit status: 0 ok, 1 capture unreadable or damaged (the trace covers\n"
@@ -380,6 +387,8 @@ static int gm_trace_frames_out(gm_trace_t *t, int *first)
 	for (i = 0; i < f->nrows; i++) {
 		const gm_frames_row_t *r = &f->rows[i];
 		gm_json_t j;
+		if (r->frame < t->from || r->frame > t->to)
+			continue;
 		snprintf(name, sizeof(name), "frame %llu", (unsigned long long)r->frame);
 		gm_trace_begin(t, &j, "X", gm_trace_frames, name, r->start_ns, first);
 		gm_json_key_double(&j, "dur", (double)gm_frames_row_ns(r) / 1000.0);
@@ -410,6 +419,8 @@ static int gm_trace_frames_out(gm_trace_t *t, int *first)
 	for (i = 0; i < f->nspikes; i++) {
 		const gm_frames_spike_t *s = &f->spikes[i];
 		gm_json_t j;
+		if (s->frame < t->from || s->frame > t->to)
+			continue;
 		snprintf(name, sizeof(name), "spike: frame %llu", (unsigned long long)s->frame);
 		gm_trace_begin(t, &j, "i", gm_trace_spikes, name, s->ns, first);
 		gm_json_key_string(&j, "s", "t");
@@ -476,6 +487,8 @@ static int gm_trace_marks_out(gm_trace_t *t, int *first)
 		const gm_trace_mark_t *m = &t->marks[i];
 		const char *s;
 		gm_json_t j;
+		if (t->ranged && (m->ns > t->win_hi || m->ns + m->dur < t->win_lo))
+			continue;
 		switch (m->type) {
 		case gm_rec_asset_state:
 			s = gm_trace_name(&t->assets, m->a);
@@ -575,6 +588,10 @@ static int gm_trace_write(gm_trace_t *t, const char *error)
 		gm_json_key_string(&j, "capture", t->path);
 		gm_json_key_string(&j, "producer", "gmtrace trace");
 		gm_json_key_u64(&j, "frames", t->frames->nrows);
+		if (t->ranged) {
+			gm_json_key_u64(&j, "from", t->from);
+			gm_json_key_u64(&j, "to", t->to);
+		}
 		gm_json_key_string(&j, "error", error);
 		gm_json_object_end(&j);
 		rc |= gm_json_finish(&j);
@@ -585,6 +602,78 @@ static int gm_trace_write(gm_trace_t *t, const char *error)
 	rc |= gm_trace_marks_out(t, &first);
 	fprintf(t->out, "]}\n");
 	return rc;
+}
+
+/* Options: 1 for --help, 0, or -1 after one line on stderr. */
+static int gm_trace_args(gm_trace_t *t, int argc, char **argv)
+{
+	const char *value;
+	int i, m;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+		if ((m = gm_args_value(argc, argv, &i, "--output", &value)) != 0) {
+			if (m < 0 || !*value) {
+				fprintf(stderr, "gmtrace trace: --output takes a file name\n");
+				return -1;
+			}
+			t->output = value;
+		} else if ((m = gm_args_value(argc, argv, &i, "--from", &value)) != 0) {
+			if (m < 0 || gm_args_u64(value, &t->from) < 0) {
+				fprintf(stderr, "gmtrace trace: --from takes a frame number\n");
+				return -1;
+			}
+			t->ranged = 1;
+		} else if ((m = gm_args_value(argc, argv, &i, "--to", &value)) != 0) {
+			if (m < 0 || gm_args_u64(value, &t->to) < 0) {
+				fprintf(stderr, "gmtrace trace: --to takes a frame number\n");
+				return -1;
+			}
+			t->ranged = 1;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "gmtrace trace: unknown option %s\n", argv[i]);
+			return -1;
+		} else if (t->path) {
+			fprintf(stderr, "gmtrace trace: one capture only\n");
+			return -1;
+		} else {
+			t->path = argv[i];
+		}
+	}
+	if (!t->path) {
+		fprintf(stderr, "gmtrace trace: no capture given\n");
+		return -1;
+	}
+	if (t->from > t->to) {
+		fprintf(stderr, "gmtrace trace: --from %llu is after --to %llu\n",
+		        (unsigned long long)t->from, (unsigned long long)t->to);
+		return -1;
+	}
+	return 0;
+}
+
+/* The span of the frames kept: from the first one's start (the capture's
+ * start when the range begins at its first frame) to the last one's end
+ * (the capture's end when it runs to its last); nothing when no frame is
+ * in the range. */
+static void gm_trace_window(gm_trace_t *t)
+{
+	const gm_frames_t *f = t->frames;
+	size_t i, lo = f->nrows, hi = 0;
+	for (i = 0; i < f->nrows; i++) {
+		if (f->rows[i].frame < t->from || f->rows[i].frame > t->to)
+			continue;
+		if (lo == f->nrows)
+			lo = i;
+		hi = i;
+	}
+	if (lo == f->nrows) {
+		t->win_lo = 1;
+		t->win_hi = 0;
+		return;
+	}
+	t->win_lo = lo == 0 ? 0 : f->rows[lo].start_ns;
+	t->win_hi = hi + 1 == f->nrows ? UINT64_MAX : f->rows[hi].end_ns;
 }
 
 int gm_cmd_trace(int argc, char **argv)
@@ -601,7 +690,8 @@ int gm_cmd_trace(int argc, char **argv)
 
 	memset(&t, 0, sizeof(t));
 	t.level = -1;
-	if ((m = gm_args_capture_output(argc, argv, "trace", &t.path, &t.output)) != 0) {
+	t.to = UINT64_MAX;
+	if ((m = gm_trace_args(&t, argc, argv)) != 0) {
 		gm_trace_usage(m > 0 ? stdout : stderr);
 		return m > 0 ? GM_CMD_OK : GM_CMD_USAGE;
 	}
@@ -625,6 +715,8 @@ int gm_cmd_trace(int argc, char **argv)
 	}
 	if (gm_frames_finish(t.frames) < 0)
 		goto nomem;
+	if (t.ranged)
+		gm_trace_window(&t);
 	if (t.have_t0) {
 		uint64_t end = t.frames->last_ns > t.t0 ? t.frames->last_ns : t.t0;
 		gm_trace_scene_end(&t, end);

@@ -256,9 +256,53 @@ Test(trace_cmd, output_file_and_usage)
 	gm_test_expect_usage(run_v(NULL, 0, (const char *const[]){NULL}), "trace",
 	                     "no capture given", 3);
 	cr_expect_eq(run("--help"), GM_CMD_OK);
-	expect_in(gm_test_out, "usage: gmtrace trace [--output FILE] CAPTURE");
+	expect_in(gm_test_out, "usage: gmtrace trace [--output FILE] [--from F] [--to F] CAPTURE");
+	gm_test_expect_usage(run("--from", "x", path), "trace", "--from takes a frame number", 4);
+	gm_test_expect_usage(run("--to", "-1", path), "trace", "--to takes a frame number", 5);
+	gm_test_expect_usage(run("--from", "3", "--to", "2", path), "trace",
+	                     "--from 3 is after --to 2", 6);
 	cr_expect_eq(run("/nonexistent/x.gmt"), GM_CMD_FAIL);
 	expect_in(gm_test_err, "gmtrace: ");
+}
+
+/* --from/--to: the frames in the range, and the other events that overlap
+ * the time those frames cover (frame 2: 10 to 20 us from the start). */
+Test(trace_cmd, a_frame_range_keeps_its_frames_and_what_overlaps_them)
+{
+	const char *path = cap_game("game.gmt");
+	char want[512];
+
+	cr_assert_eq(run("--from", "2", "--to", "2", path), GM_CMD_OK, "%s", gm_test_err);
+	snprintf(want, sizeof(want),
+	         "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"capture\":\"%s\","
+	         "\"producer\":\"gmtrace trace\",\"frames\":3,\"from\":2,\"to\":2,"
+	         "\"error\":null}\n",
+	         path);
+	cr_expect_eq(strncmp(gm_test_out, want, strlen(want)), 0, "%s", gm_test_out);
+	cr_expect_eq(count_of(gm_test_out, "\"cat\":\"frame\""), 1, "%s", gm_test_out);
+	expect_in(gm_test_out, "\"name\":\"frame 2\",\"ts\":10,\"dur\":10,");
+	cr_expect_eq(count_of(gm_test_out, "\"ph\":\"C\""), 3, "one frame's counters");
+	cr_expect_eq(count_of(gm_test_out, "spike: frame"), 0, "frame 3's spike is out");
+	/* the scene and both loads began in frame 2 (one runs to the end) */
+	expect_in(gm_test_out, "\"name\":\"scene forest\",\"ts\":11,\"dur\":19,");
+	expect_in(gm_test_out, "\"name\":\"rock.png\",\"ts\":12,");
+	expect_in(gm_test_out, "\"name\":\"<b>&\\\"x' (unfinished)\",\"ts\":14.5,");
+	/* frame 3's: the collector, the budget events, the unload, the level */
+	cr_expect_eq(count_of(gm_test_out, "gc generation"), 0);
+	cr_expect_eq(count_of(gm_test_out, "over_hard: textures"), 0);
+	cr_expect_eq(count_of(gm_test_out, "evict rock.png"), 0);
+	cr_expect_eq(count_of(gm_test_out, "unload rock.png"), 0);
+	cr_expect_eq(count_of(gm_test_out, "level: frames"), 0);
+
+	/* from the first frame: the events before its mark are in */
+	cr_assert_eq(run("--to", "1", path), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_eq(count_of(gm_test_out, "\"cat\":\"frame\""), 1);
+	expect_in(gm_test_out, "\"name\":\"frame 1\",\"ts\":0,\"dur\":10,");
+	cr_expect_eq(count_of(gm_test_out, "scene forest"), 0, "it began after frame 1");
+	/* a range with no frame: the process and its tracks only */
+	cr_assert_eq(run("--from", "9", path), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_eq(count_of(gm_test_out, "\"ph\":\"X\""), 0, "%s", gm_test_out);
+	cr_expect_eq(count_of(gm_test_out, "\"ph\":\"b\""), 0, "%s", gm_test_out);
 }
 
 Test(trace_cmd, damaged_capture_keeps_what_came_before)
