@@ -347,10 +347,17 @@ static void gm_pf_text(const char *path, const gm_platforms_t *m, const char *er
 	printf("\n");
 	for (int pi = 0; pi < gm_platforms_count(m); pi++) {
 		const gm_platforms_profile_t *pp = gm_platforms_profile(m, pi);
-		printf("%-15s %s: %s\n", pp->p->name, pp->p->title,
+		const gm_platforms_host_t *h = gm_platforms_host(m);
+		printf("%-15s %s: %s", pp->p->name, pp->p->title,
 		       !pp->fits         ? "DOES NOT FIT" :
 		       pp->within_budget ? "fits, within the recommended budgets" :
 		                           "fits its banks, over a recommended budget");
+		/* what it held fit because the device said no (strict mode) */
+		if (pp->fits && h->failed_allocs && strcmp(h->ran_under, pp->p->name) == 0)
+			printf(", but only with %llu allocation%s failed: it ran under it",
+			       (unsigned long long)h->failed_allocs,
+			       h->failed_allocs == 1 ? "" : "s");
+		printf("\n");
 	}
 	for (int pi = 0; pi < gm_platforms_count(m); pi++) {
 		const gm_platforms_profile_t *pp = gm_platforms_profile(m, pi);
@@ -437,7 +444,8 @@ static void gm_pf_node_json(gm_json_t *j, const gm_platforms_profile_t *pp,
 	gm_json_object_end(j);
 }
 
-static int gm_pf_json(const char *path, const gm_platforms_t *m, const char *error)
+static int gm_pf_json(const char *path, const gm_platforms_t *m, const char *error,
+                      int bad_profiles)
 {
 	gm_json_t j;
 	const gm_platforms_host_t *h = gm_platforms_host(m);
@@ -445,6 +453,9 @@ static int gm_pf_json(const char *path, const gm_platforms_t *m, const char *err
 	gm_json_object_begin(&j);
 	gm_json_key_string(&j, "capture", path);
 	gm_json_key_string(&j, "error", error);
+	/* profiles named, or on the search path, that could not be read (each
+	 * said on stderr; the exit status is 1) */
+	gm_json_key_u64(&j, "profiles_not_read", (uint64_t)bad_profiles);
 	gm_json_key_u64(&j, "frames", gm_platforms_frames(m));
 	gm_json_key(&j, "ran_under");
 	if (h->ran_under[0])
@@ -692,7 +703,7 @@ int gm_cmd_platforms(int argc, char **argv)
 		        "level; the figures cover the frames before it\n",
 		        path, (unsigned long long)gm_platforms_host(m)->frames_level_frame);
 	if (json) {
-		if (gm_pf_json(path, m, error) < 0)
+		if (gm_pf_json(path, m, error, bad_profiles) < 0)
 			goto write_error;
 	} else {
 		gm_pf_text(path, m, error);

@@ -783,6 +783,16 @@ Test(platforms_cmd, check_fails_only_for_a_platform_the_capture_does_not_fit)
 	cr_expect_eq(PF("--check", "ps5", cap), GM_CMD_FAIL, "%s", out);
 	cr_expect_str_eq(err,
 	                 "gmtrace platforms: the game ran under ps5 and 1 allocations failed\n");
+	/* and the verdict says so (it read "fits" alone) */
+	cr_expect(strstr(out,
+	                 "PlayStation 5: fits, within the recommended budgets, but only with 1 "
+	                 "allocation failed: it ran under it\n"),
+	          "%s", out);
+	/* a profile that could not be read is counted in the JSON too */
+	cr_expect_eq(PF("--json", cap, "ps5", "gamecube"), GM_CMD_FAIL);
+	cr_expect(strstr(out, "\"profiles_not_read\": 1,"), "%s", out);
+	cr_expect_eq(PF("--json", cap, "ps5"), GM_CMD_OK, "%s", err);
+	cr_expect(strstr(out, "\"profiles_not_read\": 0,"), "%s", out);
 }
 
 Test(platforms_cmd, bad_arguments_and_profiles_are_one_clear_error)
