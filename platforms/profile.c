@@ -231,11 +231,13 @@ static int gm_platform_banks(gm_yaml_t *y, const yaml_node_t *v, gm_platform_t *
 	char shown[64];
 	int i, ndefault = 0;
 
-	if (v->type != YAML_SEQUENCE_NODE ||
-	    v->data.sequence.items.start == v->data.sequence.items.top)
+	if (v->type != YAML_SEQUENCE_NODE)
 		return gm_yaml_fail(y, gm_yaml_line(v),
 		                    "expected banks to be a list of banks, got %s",
 		                    gm_yaml_show(v, shown, sizeof(shown)));
+	if (v->data.sequence.items.start == v->data.sequence.items.top)
+		return gm_yaml_fail(y, gm_yaml_line(v),
+		                    "expected at least one bank in banks, got an empty list");
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		const yaml_node_t *e = gm_yaml_node(y, *it);
 		if (p->nbanks == GM_PLATFORM_MAX_BANKS)

@@ -245,6 +245,11 @@ static const struct {
          "3: expected soft <= hard, got soft 300M > hard 200M"},
         {"nodes:\n  - name: a\n    target: 200M\n    soft: 100M\n", 0,
          "3: expected target <= soft, got target 200M > soft 100M"},
+        {"nodes:\n  - name: a\n    hard: 100M\n    target: 50M\n", 0,
+         "4: expected soft with target (target is where an eviction at a frame end over soft "
+         "stops), got target 50M and no soft"},
+        {"nodes:\n  - name: a\n    hard: 8388608T\n", 0,
+         "3: expected a size below 8 EiB (2^63 bytes) for hard, got '8388608T'"},
         /* policy and strict */
         {"nodes:\n  - name: a\n    policy: fifo\n", 0,
          "3: expected policy lru, lfu, largest or priority, got 'fifo'"},
@@ -426,14 +431,16 @@ Test(budgetfile, tiny_shares_round_up_and_the_default_is_checked_against_every_n
 	    "  - name: b\n"
 	    "    parent: a\n"
 	    "    hard: 1%\n"
-	    "    target: 1M\n"
+	    "    soft: 1%\n"
+	    "    target: 1\n"
 	    "    default: true\n");
 	cr_assert_eq(
 	        gm_budgetfile_load(path, defs, GM_BUDGET_MAX_NODES, &n, &strict, err, sizeof(err)),
 	        0, "%s", err);
 	cr_assert_eq(n, 2);
 	cr_expect_eq(defs[1].hard, 1, "1 % of 10 bytes is one byte, not none");
-	cr_expect_eq(defs[1].target, 1 << 20, "a target with no soft limit is kept");
+	cr_expect_eq(defs[1].soft, 1, "a share rounds up to a byte for soft too");
+	cr_expect_eq(defs[1].target, 1);
 	cr_expect_eq(defs[1].is_default, 1);
 	cr_expect_eq(gm_budgetfile_load(path, defs, GM_BUDGET_MAX_NODES, &n, &strict, NULL, 0), 0);
 }

@@ -191,7 +191,7 @@ static const struct {
          "available: {size: 200GiB, " SRC "}\n"
          "banks:\n  - name: a\n    capacity: {size: 100GiB, " SRC "}\n",
          "8: expected a bank of at most 64GiB (a bank's heap), got 107374182400 bytes"},
-        {HEAD "banks: []\n", "6: expected banks to be a list of banks, got a list"},
+        {HEAD "banks: []\n", "6: expected at least one bank in banks, got an empty list"},
         {HEAD "banks: main\n", "6: expected banks to be a list of banks, got 'main'"},
         {"- dev\n", "1: expected a mapping with name, title, family, physical, available and "
                     "banks, got a list"},
