@@ -334,7 +334,7 @@ static uint32_t gm_budget_define_in(gm_thread_t *t, const char *name, const char
 		 * fails on them) */
 		gm_support_warn("budget \"", b->name,
 		                "\" has no heap: the address space of the budgets' heaps "
-		                "(4 TiB, reserved, never touched) could not be reserved (a lower "
+		                "(8 TiB, reserved, never touched) could not be reserved (a lower "
 		                "RLIMIT_AS, ulimit -v?), so no budget or bank limit is enforced "
 		                "in this run; gmtrace platforms still checks the capture");
 	}

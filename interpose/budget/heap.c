@@ -143,14 +143,17 @@ static bool gm_heap_extent_merge(extent_hooks_t *hooks, void *addr_a, size_t siz
 int gm_heap_reserve(unsigned nheaps, uint64_t max_capacity)
 {
 	unsigned shift = 21; /* at least 2 MiB per slot */
+	uint64_t need = max_capacity + gm_heap_slack(max_capacity);
 	void *p;
 	if (nheaps == 0 || nheaps > GM_HEAP_MAX)
 		return -EINVAL;
 	if (gm_heap_span)
 		return 0;
-	while (shift < 46 && (1ull << shift) < max_capacity)
+	/* a slot holds the largest capacity and its slack: a 64 GiB bank in a
+	 * 64 GiB slot lost its slack and could not be filled */
+	while (shift < 47 && (1ull << shift) < need)
 		shift++;
-	if ((1ull << shift) < max_capacity)
+	if ((1ull << shift) < need)
 		return -ENOMEM;
 	/* one more slot of room, to align the base to a slot */
 	p = mmap(NULL, ((uint64_t)nheaps + 1) << shift, PROT_READ | PROT_WRITE,

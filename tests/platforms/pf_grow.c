@@ -4,7 +4,9 @@
  *
  * KIND: video (one texture asset per frame, tag render/textures), main (one
  * untagged block per frame, tag gameplay/world), split (both each frame),
- * or host (64 MiB blocks, no tag, until the machine says no: RLIMIT_AS).
+ * or host (64 MiB blocks, no tag, until the machine says no: RLIMIT_AS),
+ * or reserve (main's blocks, never written: a bank's address space filled
+ * with blocks larger than the machine's memory).
  * Each block is BLOCK_KIB KiB (default 256), allocated with malloc and
  * written. A kind stops at its first NULL (its frame and count kept); the
  * run goes on for FRAMES frames. Then the game recovers as a real one
@@ -39,6 +41,7 @@ typedef struct pf_kind {
 
 static pf_kind_t pf_video = {.name = "video"}, pf_main = {.name = "main"};
 static size_t pf_block = 256 << 10;
+static int pf_write = 1; /* 0: reserve, blocks left untouched */
 
 static void pf_grow(pf_kind_t *k, int frame, int texture)
 {
@@ -65,7 +68,8 @@ static void pf_grow(pf_kind_t *k, int frame, int texture)
 		k->enomem = errno == ENOMEM;
 		return;
 	}
-	memset(p, frame, pf_block);
+	if (pf_write)
+		memset(p, frame, pf_block);
 	k->assets[k->n] = asset;
 	k->blocks[k->n++] = p;
 }
@@ -93,7 +97,8 @@ static void pf_recover(pf_kind_t *k, int texture)
 	}
 	k->recovered = p != NULL;
 	if (p) {
-		memset(p, 1, pf_block);
+		if (pf_write)
+			memset(p, 1, pf_block);
 		free(p);
 	}
 }
@@ -112,13 +117,16 @@ int main(int argc, char **argv)
 	const char *kind = argc > 1 ? argv[1] : "";
 	int frames = argc > 2 ? atoi(argv[2]) : 0, f, i;
 	int video = !strcmp(kind, "video") || !strcmp(kind, "split");
-	int mainb = !strcmp(kind, "main") || !strcmp(kind, "split") || !strcmp(kind, "host");
+	int mainb = !strcmp(kind, "main") || !strcmp(kind, "split") || !strcmp(kind, "host") ||
+	            !strcmp(kind, "reserve");
 	char buf[1024];
 	size_t len;
 	if ((!video && !mainb) || frames <= 0 || frames > PF_MAX) {
-		fprintf(stderr, "usage: pf_grow video|main|split|host FRAMES [BLOCK_KIB]\n");
+		fprintf(stderr,
+		        "usage: pf_grow video|main|split|host|reserve FRAMES [BLOCK_KIB]\n");
 		return 2;
 	}
+	pf_write = strcmp(kind, "reserve") != 0;
 	if (!strcmp(kind, "host"))
 		pf_block = (size_t)64 << 20;
 	if (argc > 3)

@@ -249,3 +249,18 @@ def test_a_node_the_game_makes_a_root_is_in_the_default_bank(tmp_path):
     assert {names[parents[f"node{i}"]] for i in range(3)} == {"root"}
     peaks = {names[r["node"]]: r["peak_live_bytes"] for r in recs if r["type"] == "budget_frame"}
     assert (peaks["root"], peaks["main"], peaks["video"]) == (6144, 6144, 0)
+
+
+def test_a_bank_of_the_largest_capacity_can_be_filled(tmp_path):
+    # huge-bank: one 64 GiB bank (the largest a profile may give), strict.
+    # Four 16 GiB blocks fill it exactly (never written: address space only)
+    # and the fifth fails in frame 5; its heap's slot used to be 64 GiB, with
+    # no room left for jemalloc's overhead, and the fourth failed.
+    line, cap = grow(tmp_path, ["reserve", 5, 16 << 20],
+                     {"GMTRACE_PLATFORM": "huge-bank", "GMTRACE_BUDGET_MODE": "strict"})
+    assert line["main"] == {"blocks": 4, "null_frame": 5, "enomem": True, "recovered": True}
+    recs = records(tmp_path, cap)
+    assert violations(recs, "failed") == [("main", 5, 16 << 30)]
+    assert violations(recs, "heap_full") == []
+    rep = platforms_json(tmp_path, cap, "huge-bank")
+    assert memory(rep, "huge-bank", "main")["peak"] == 64 << 30
