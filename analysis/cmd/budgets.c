@@ -381,9 +381,14 @@ static void gm_cmd_budgets_text(const gm_cmd_budgets_out_t *o, const char *error
 	if (error)
 		printf("damaged   %s\n", error);
 	if (opts->from || opts->to != UINT64_MAX) {
+		/* records after the last mark are in frame marks + 1 */
+		uint64_t marks = gm_budgets_frames(o->m);
 		printf("range     frames %llu..", (unsigned long long)opts->from);
 		if (opts->to != UINT64_MAX)
 			printf("%llu", (unsigned long long)opts->to);
+		if (opts->from > marks + 1)
+			printf(": past the capture's end (%llu frame marks), nothing in it",
+			       (unsigned long long)marks);
 		putchar('\n');
 	}
 	printf("budgets   %llu node%s%s%s: %llu violations (%llu over_soft, %llu over_hard, "

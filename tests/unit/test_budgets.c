@@ -1126,6 +1126,10 @@ Test(budgets_cmd, a_frame_range_is_shown_and_limits_what_is_counted)
 	cr_expect_eq(RUN("--from=70", rich), GM_CMD_OK, "%s", err);
 	cr_expect(strstr(out, "\nrange     frames 70..\n"), "%s", out);
 	cr_expect(strstr(out, "budgets   4 nodes: 14 violations"), "%s", out);
+	cr_expect_eq(RUN("--from", "72", rich), GM_CMD_OK, "%s", err);
+	cr_expect(strstr(out, "\nrange     frames 72..: past the capture's end (70 frame marks), "
+	                      "nothing in it\n"),
+	          "%s", out);
 }
 
 Test(budgets_cmd, json_says_null_for_what_is_unknown)
