@@ -282,6 +282,26 @@ static void gm_run_describe(const char *path, uint64_t *records, uint64_t *bytes
 	close(fd);
 }
 
+/* Nodes whose hard limit is above their parent's: legal, but likely a slip
+ * (a parent counts its children, so its own hard limit is reached first and
+ * the child's never is); one line each. what: "--budgets" or "--platform". */
+static void gm_run_hard_above(const char *what, const char *path, const gm_budget_def_t *defs,
+                              int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < n && defs[i].parent[0]; k++)
+			if (strcmp(defs[k].name, defs[i].parent) == 0 && defs[k].hard &&
+			    defs[i].hard > defs[k].hard) {
+				char a[GM_TEXT_MAX], b[GM_TEXT_MAX];
+				fprintf(stderr,
+				        "gmtrace run: %s: %s: node '%s' has a hard limit of %s, "
+				        "above the %s of its parent '%s', which is reached first\n",
+				        what, path, defs[i].name,
+				        gm_text_size(a, sizeof(a), defs[i].hard),
+				        gm_text_size(b, sizeof(b), defs[k].hard), defs[k].name);
+			}
+}
+
 /* --budgets FILE (or GMTRACE_BUDGETS): read before the game starts, as a
  * platform profile is: a broken file is one clear error here, not a game
  * that runs unbudgeted behind one warning (and a budgets --check that
@@ -301,20 +321,7 @@ static int gm_run_budgets(void)
 		fprintf(stderr, "gmtrace run: --budgets: %s\n", err);
 		return -1;
 	}
-	/* legal, but likely a slip: a parent counts its children, so its own
-	 * hard limit is reached first and the child's never is */
-	for (int i = 0; i < n; i++)
-		for (int k = 0; k < n && defs[i].parent[0]; k++)
-			if (strcmp(defs[k].name, defs[i].parent) == 0 && defs[k].hard &&
-			    defs[i].hard > defs[k].hard) {
-				char a[GM_TEXT_MAX], b[GM_TEXT_MAX];
-				fprintf(stderr,
-				        "gmtrace run: --budgets: %s: node '%s' has a hard limit of %s, "
-				        "above the %s of its parent '%s', which is reached first\n",
-				        path, defs[i].name,
-				        gm_text_size(a, sizeof(a), defs[i].hard),
-				        gm_text_size(b, sizeof(b), defs[k].hard), defs[k].name);
-			}
+	gm_run_hard_above("--budgets", path, defs, n);
 	if (realpath(path, real))
 		setenv("GMTRACE_BUDGETS", real, 1);
 	return 0;
@@ -343,6 +350,7 @@ static int gm_run_platform(void)
 		fprintf(stderr, "%s bank %s %s", k ? "," : "", p.banks[k].name, size);
 	}
 	fprintf(stderr, ", %d budget nodes\n", p.ndefs - p.nbanks);
+	gm_run_hard_above("--platform", path, p.defs, p.ndefs);
 	/* the machine may hold less than the platform: say so before the game
 	 * runs into it (allocations then fail, or the kernel kills the game,
 	 * before the banks are full) */

@@ -277,3 +277,19 @@ def test_a_child_over_its_parents_hard_limit_is_said(tmp_path):
     assert r.returncode == 0, r.stderr
     assert ("gmtrace run: --budgets: b.yaml: node 'tex' has a hard limit of 2.0 MiB, above the "
             "1.0 MiB of its parent 'total', which is reached first") in r.stderr.splitlines()
+
+
+def test_a_profile_node_over_its_banks_capacity_is_said(tmp_path):
+    """The same for a platform profile's budget tree: a node under a bank
+    with a hard limit above the bank's capacity (its hard limit)."""
+    (tmp_path / "big.yaml").write_text(
+        "name: big\ntitle: T\nfamily: console\n"
+        "physical: {size: 1GiB, source: \"t\"}\navailable: {size: 1GiB, source: \"t\"}\n"
+        "banks:\n  - name: main\n    capacity: {size: 256MiB, source: \"t\"}\n"
+        "budget:\n  - name: tex\n    parent: main\n    hard: 1GiB\n")
+    r = run(tmp_path, "--platform", tmp_path / "big.yaml", "--output", tmp_path / "g.gmt", "--",
+            "/bin/true")
+    assert r.returncode == 0, r.stderr
+    assert (f"gmtrace run: --platform: {tmp_path / 'big.yaml'}: node 'tex' has a hard limit of "
+            "1.0 GiB, above the 256.0 MiB of its parent 'main', which is reached first"
+            ) in r.stderr.splitlines(), r.stderr
