@@ -117,6 +117,11 @@ static void gm_stacks_frame_text(const gm_symbol_t *y, uint64_t pc)
 		printf(" (%s:%d)", gm_callsite_base(y->file), y->line);
 	else if (y->python && y->line)
 		printf(" (line %d)", y->line);
+	if (y->inlined) {
+		printf(" in inlined %s", y->inlined);
+		if (y->inlined_file)
+			printf(" (%s:%d)", gm_callsite_base(y->inlined_file), y->inlined_line);
+	}
 	if (y->module)
 		printf("  %s+0x%llx", gm_callsite_base(y->module), (unsigned long long)y->offset);
 	putchar('\n');

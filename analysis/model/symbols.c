@@ -28,6 +28,8 @@ typedef struct gm_symbols_hit {
 	const char *function, *file;
 	int line;
 	uint64_t fn_offset;
+	const char *inlined, *inlined_file;
+	int inlined_line;
 } gm_symbols_hit_t;
 
 struct gm_symbols {
@@ -93,6 +95,9 @@ static void gm_symbols_hit_keep(gm_symbols_t *y, uint64_t pc, long mod, const gm
 	h->file = out->file;
 	h->line = out->line;
 	h->fn_offset = out->fn_offset;
+	h->inlined = out->inlined;
+	h->inlined_file = out->inlined_file;
+	h->inlined_line = out->inlined_line;
 	y->nhits++;
 }
 
@@ -154,6 +159,47 @@ static void gm_symbols_line_by_units(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_
 		}
 		return;
 	}
+}
+
+/* When at is in code inlined into its function: the file and line become
+ * the call site in the function itself (the outermost inlined scope's
+ * DW_AT_call_file and DW_AT_call_line), and the line found so far is kept
+ * as the inlined code's, with the innermost inlined function's name. A
+ * wrapper inlined at three call sites gave one frame, its own line, for
+ * all three: a leak hidden among the others' allocations. */
+static void gm_symbols_inline_site(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_t *out)
+{
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, at, &bias), *scopes = NULL;
+	Dwarf_Attribute attr;
+	Dwarf_Word file_ix, line;
+	Dwarf_Files *files;
+	size_t nfiles;
+	const char *file, *name = NULL;
+	int n, i, inner = -1, outer = -1;
+	if (!cu || at < bias || (n = dwarf_getscopes(cu, at - bias, &scopes)) <= 0)
+		return;
+	for (i = 0; i < n; i++) /* innermost first */
+		if (dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine) {
+			if (inner < 0)
+				inner = i;
+			outer = i;
+		}
+	if (outer >= 0 &&
+	    dwarf_formudata(dwarf_attr(&scopes[outer], DW_AT_call_line, &attr), &line) == 0 &&
+	    line > 0 && line <= INT32_MAX &&
+	    dwarf_formudata(dwarf_attr(&scopes[outer], DW_AT_call_file, &attr), &file_ix) == 0 &&
+	    dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && file_ix < nfiles &&
+	    (file = dwarf_filesrc(files, file_ix, NULL, NULL)) != NULL) {
+		/* (its name is on the abstract instance the scope points to) */
+		name = dwarf_formstring(dwarf_attr_integrate(&scopes[inner], DW_AT_name, &attr));
+		out->inlined = name ? name : "?";
+		out->inlined_file = out->file;
+		out->inlined_line = out->line;
+		out->file = file;
+		out->line = (int)line;
+	}
+	free(scopes);
 }
 
 /* Module i's own libdwfl session, its file placed at its recorded base: one
@@ -323,6 +369,9 @@ void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t 
 			out->file = h->file;
 			out->line = h->line;
 			out->fn_offset = h->fn_offset;
+			out->inlined = h->inlined;
+			out->inlined_file = h->inlined_file;
+			out->inlined_line = h->inlined_line;
 			return;
 		}
 	}
@@ -351,6 +400,8 @@ void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t 
 				out->file = dwfl_lineinfo(line, NULL, &out->line, NULL, NULL, NULL);
 			else
 				gm_symbols_line_by_units(mod, at, out);
+			if (out->file)
+				gm_symbols_inline_site(mod, at, out);
 		}
 		gm_symbols_hit_keep(y, pc, i, out);
 	}

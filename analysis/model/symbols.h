@@ -26,6 +26,14 @@ typedef struct gm_symbol {
 	uint64_t fn_offset;   /* address minus its function's start (function known) */
 	int python;           /* 1: a Python frame (function, file and line of
 	                         the game's Python code, from the capture) */
+	/* The address is in code the compiler inlined into function (an
+	 * allocation wrapper at -O2): file and line are then the call site in
+	 * function itself, so each call of the wrapper is a frame of its own,
+	 * and these say where inside the inlined code it was. NULL and 0 when
+	 * the address is not in inlined code. */
+	const char *inlined;      /* the innermost inlined function */
+	const char *inlined_file; /* and its file and line there */
+	int inlined_line;
 } gm_symbol_t;
 
 typedef struct gm_symbols gm_symbols_t;

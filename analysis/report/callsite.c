@@ -42,6 +42,17 @@ void gm_callsite_frames_json(gm_json_t *j, gm_symbols_t *sy, const uint64_t *pcs
 		gm_json_key_string(j, "module", y.module);
 		gm_json_key_u64(j, "offset", y.offset);
 		gm_json_key_bool(j, "python", y.python);
+		gm_json_key(j, "inlined");
+		if (y.inlined) {
+			gm_json_object_begin(j);
+			gm_json_key_string(j, "function", y.inlined);
+			gm_json_key_string(j, "file", y.inlined_file);
+			gm_json_key_u64(j, "line",
+			                (uint64_t)(y.inlined_line > 0 ? y.inlined_line : 0));
+			gm_json_object_end(j);
+		} else {
+			gm_json_null(j);
+		}
 		gm_json_object_end(j);
 	}
 	gm_json_array_end(j);

@@ -742,7 +742,8 @@ Test(stacks_cmd, python_frames_and_whole_stacks_json_folded)
 	                       "          \"line\": 42,\n"
 	                       "          \"module\": null,\n"
 	                       "          \"offset\": 0,\n"
-	                       "          \"python\": true\n");
+	                       "          \"python\": true,\n"
+	                       "          \"inlined\": null\n");
 	expect_in(gm_test_out, "          \"address\": \"0x6000\",\n"
 	                       "          \"function\": null,\n");
 
@@ -799,7 +800,7 @@ Test(stacks_cmd, json_keys_and_rows)
 	expect_in(row, "\"address\": \"0x5010\",\n          \"function\": null,\n"
 	               "          \"file\": null,\n          \"line\": 0,\n"
 	               "          \"module\": null,\n          \"offset\": 0,\n"
-	               "          \"python\": false\n");
+	               "          \"python\": false,\n          \"inlined\": null\n");
 	/* stack 1 */
 	expect_in(row,
 	          "\"id\": 1,\n      \"merged\": 1,\n      \"allocations\": 3,\n"
@@ -809,12 +810,13 @@ Test(stacks_cmd, json_keys_and_rows)
 	expect_in(row, "\"address\": \"0x7f0000102345\",\n          \"function\": null,\n"
 	               "          \"file\": null,\n          \"line\": 0,\n"
 	               "          \"module\": \"/nonexistent/gm/libgame.so\",\n"
-	               "          \"offset\": 9029,\n          \"python\": false\n");
+	               "          \"offset\": 9029,\n          \"python\": false,\n"
+	               "          \"inlined\": null\n");
 	/* not kept, at stack id 0 */
 	expect_in(row, "\"id\": 0,\n      \"merged\": 1,\n      \"allocations\": 1,\n"
 	               "      \"allocated_bytes\": 300,");
 	expect_in(row, "\"module\": \"/nonexistent/gm/my lib;v2.so\",\n          \"offset\": 64,\n"
-	               "          \"python\": false\n");
+	               "          \"python\": false,\n          \"inlined\": null\n");
 	expect_in(row, "\"live_count\": 5,\n      \"live_bytes\": 50,\n      \"failed\": 1,\n"
 	               "      \"depth\": 2,");
 	/* stack 9: no frames */
@@ -1797,7 +1799,8 @@ Test(stacks_cmd, compare_top_and_depth)
 	"          \"line\": 0,\n"               \
 	"          \"module\": " module ",\n"    \
 	"          \"offset\": " #offset ",\n"   \
-	"          \"python\": false\n"          \
+	"          \"python\": false,\n"         \
+	"          \"inlined\": null\n"          \
 	"        }"
 
 Test(stacks_cmd, compare_json_keys_and_rows)
