@@ -10,14 +10,11 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "../record/session.h"
-#include "../record/thread.h"
 #include "../support/support.h"
 #include "bootstrap.h"
 
@@ -43,48 +40,22 @@ static int gm_process_exiting;
 /* 1 on a thread inside exit() (an exit handler may call exit() again) */
 static __thread int gm_process_in_exit __attribute__((tls_model("initial-exec")));
 
-/* A child that records starts its own log inside fork (its atfork handler:
- * a ring of its own, the capture file, the announcement), ~2-10 ms. A
- * SIGTERM in that time killed it with no log, or with a shared-memory file
- * of zeros nobody would remove (a process pool's terminate() after a short
- * job did it). The asynchronous signals wait while fork runs, then arrive
- * as before, to a child whose log is there for recover. Faults are left
- * alone: they are the thread's own. */
-static int gm_process_fork_block(sigset_t *saved)
-{
-	sigset_t set;
-	if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) ||
-	    !gm_session_options.follow_children)
-		return 0;
-	sigfillset(&set);
-	sigdelset(&set, SIGSEGV);
-	sigdelset(&set, SIGBUS);
-	sigdelset(&set, SIGFPE);
-	sigdelset(&set, SIGILL);
-	sigdelset(&set, SIGTRAP);
-	sigdelset(&set, SIGSYS);
-	sigdelset(&set, SIGABRT);
-	return pthread_sigmask(SIG_BLOCK, &set, saved) == 0;
-}
-
 GMTRACE_API pid_t fork(void)
 {
 	static pid_t (*real)(void);
-	sigset_t saved;
 	pid_t pid;
-	int blocked, saved_errno;
 	if (!real)
 		real = (pid_t(*)(void))gm_process_next("fork");
 	if (!real) {
 		errno = ENOSYS;
 		return -1;
 	}
-	blocked = gm_process_fork_block(&saved);
+	/* (signals are not held while the child starts its log: a mask over
+	 * the whole fork covers the atfork prepare handlers too, and a
+	 * collector that stops threads with a signal (Boehm, Mono) then never
+	 * hears back from the forking thread. A child killed at once may die
+	 * without a log, or with a log of zeros that recover removes.) */
 	pid = real();
-	saved_errno = errno;
-	if (blocked)
-		pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	errno = saved_errno;
 	if (pid > 0)
 		gm_session_fork_parent(pid);
 	else if (pid == 0) /* a child forked by an exit handler exits on its own */

@@ -78,29 +78,3 @@ def test_the_child_starts_its_log_without_touching_the_parents_tables(tmp_path):
     child = fixture_line(r.stdout, role="child")
     ring_pages = (8 << 20) // 4096
     assert 0 <= child["minor_faults"] < ring_pages + 1024, child
-
-
-@pytest.mark.parametrize("launcher", ("preload", "run"))
-def test_a_child_killed_as_fork_returns_still_has_its_capture(tmp_path, launcher):
-    # SIGTERM sent the moment fork returns in the parent reached the child
-    # while gmtrace was starting its log inside fork: it died with no log
-    # (or left a shared-memory file of zeros). Signals wait until the child's
-    # log is there; it dies then, its capture holding its start.
-    r = launch(tmp_path, launcher, ["term"])
-    assert r.returncode == 0, f"fx_forker: rc {r.returncode}: {r.stderr!r}"
-    parent = fixture_line(r.stdout, role="parent")
-    assert parent["child_signal"] == 15
-    ccap = capture_of(tmp_path, "fx_forker", parent["child_pid"])
-    if launcher == "preload":  # a killed game's log waits for recover
-        rec = subprocess.run([str(GMTRACE), "recover", str(ccap)], env=clean_env(),
-                             capture_output=True, text=True, timeout=30)
-        assert rec.returncode == 0, rec.stderr
-    cs = assert_valid(ccap)
-    assert cs["process"]["pid"] == parent["child_pid"]
-    assert (cs["allocations"], cs["frees"]) == (0, 0)
-    pt = rule_tally(capture_of(tmp_path, "fx_forker", parent["pid"]))
-    assert_tally(pt, parent, keys=KEYS, what="parent: ")
-    if launcher == "run":
-        assert len(run_captures_json(r.stdout)) == 2
-    for pid in (parent["pid"], parent["child_pid"]):
-        assert shm_logs(pid) == [], f"log of {pid} left in /dev/shm"
