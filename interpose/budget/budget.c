@@ -55,6 +55,7 @@ typedef struct gm_budget_node {
 static gm_budget_node_t gm_budget_nodes[GM_BUDGET_MAX_NODES];
 static uint32_t gm_budget_n;        /* nodes defined (atomic, append only) */
 static int gm_budget_heapless_said; /* the no-heap warning was given (atomic) */
+static int gm_budget_on_platform;   /* the nodes are a platform profile's (atomic) */
 uint32_t gm_budget_default;         /* node + 1 of the default bank (0: none) */
 static int gm_budget_mode_strict;
 static int gm_budget_lock;                         /* definitions and bindings */
@@ -276,7 +277,7 @@ static uint32_t gm_budget_define_in(gm_thread_t *t, const char *name, const char
 	/* under a platform all of a game's memory is in its banks: a node the
 	 * game makes a root is the default bank's child, else its bytes would
 	 * escape every bank's limit (a strict 64 MiB device held 96 MiB) */
-	if (!pid && !capacity)
+	if (!pid && !capacity && __atomic_load_n(&gm_budget_on_platform, __ATOMIC_ACQUIRE))
 		pid = __atomic_load_n(&gm_budget_default, __ATOMIC_ACQUIRE);
 	gm_budget_spin();
 	if ((idx = gm_budget_find(name)) != 0) {
@@ -333,10 +334,11 @@ static uint32_t gm_budget_define_in(gm_thread_t *t, const char *name, const char
 		 * node records say heap_capacity 0; gmtrace budgets --check
 		 * fails on them) */
 		gm_support_warn("budget \"", b->name,
-		                "\" has no heap: the address space of the budgets' heaps "
-		                "(8 TiB, reserved, never touched) could not be reserved (a lower "
-		                "RLIMIT_AS, ulimit -v?), so no budget or bank limit is enforced "
-		                "in this run; gmtrace platforms still checks the capture");
+		                "\" has no heap: the budgets' heaps (8 TiB of address space, "
+		                "reserved, never touched) could not be set up (a lower RLIMIT_AS, "
+		                "ulimit -v?), so its limits are not enforced in this run, nor "
+		                "those of any node without one; gmtrace platforms still checks "
+		                "the capture");
 	}
 	__atomic_store_n(&gm_budget_n, idx + 1, __ATOMIC_RELEASE);
 	gm_budget_unspin();
@@ -1266,6 +1268,7 @@ static int gm_budget_platform(gm_thread_t *t, gm_budget_def_t **defs, int *n)
 		                  strlen(profile.name));
 	*defs = profile.defs;
 	*n = profile.ndefs;
+	__atomic_store_n(&gm_budget_on_platform, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -1276,7 +1279,14 @@ void gm_budget_start(gm_thread_t *t)
 	char err[512];
 	int n = 0, strict = 0, i, k;
 	const char *path = gm_session_options.budgets;
+	uint32_t had = __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE);
 	gm_budget_mode_strict = gm_session_options.budget_mode;
+	/* a fork child's nodes (its parent's): its first frame's peak starts
+	 * from what it holds, not from the parent's frame */
+	for (i = 0; i < (int)had; i++)
+		__atomic_store_n(&gm_budget_nodes[i].frame_peak,
+		                 __atomic_load_n(&gm_budget_nodes[i].live, __ATOMIC_ACQUIRE),
+		                 __ATOMIC_RELEASE);
 	if (gm_session_options.platform[0]) {
 		if (gm_budget_platform(t, &defs, &n) != 0)
 			return;

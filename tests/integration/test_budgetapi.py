@@ -60,3 +60,20 @@ def test_budget_api_without_the_preload(tmp_path):
     line = fixture_line(r.stdout, fixture="budgetapi")
     assert (line["root"], line["nodes"], line["tag_binds"], line["type_binds"],
             line["snapshot_nodes"]) == (0, 1, 0, 0, 0)
+
+
+def test_a_root_node_stays_a_root_under_a_budgets_file(tmp_path):
+    # Only a platform's default bank takes the game's root nodes as its
+    # children: a budgets file's `default: true` node is an ordinary node,
+    # and "root" stays a root beside it (it went under "misc" and its
+    # allocations failed at misc's 1 KiB).
+    (tmp_path / "b.yaml").write_text("nodes:\n  - name: misc\n    hard: 1K\n"
+                                     "    default: true\n")
+    r = run_preloaded([fx("fx_budgetapi")], tmp_path,
+                      extra_env={"GMTRACE_BUDGETS": str(tmp_path / "b.yaml"),
+                                 "GMTRACE_BUDGET_MODE": "strict"}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    (cap,) = captures(tmp_path)
+    nodes = {e["name"]: e for e in dump_events(cap) if e["type"] == "budget_node"}
+    assert nodes["root"]["parent"] == 0, nodes["root"]
+    assert "defined already" not in r.stderr.decode()
