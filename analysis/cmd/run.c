@@ -282,12 +282,28 @@ static void gm_run_describe(const char *path, uint64_t *records, uint64_t *bytes
 	close(fd);
 }
 
-/* Nodes whose hard limit is above their parent's: legal, but likely a slip
- * (a parent counts its children, so its own hard limit is reached first and
- * the child's never is); one line each. what: "--budgets" or "--platform". */
-static void gm_run_hard_above(const char *what, const char *path, const gm_budget_def_t *defs,
-                              int n)
+/* Limits that are legal but likely a slip, one line each: a hard limit
+ * above the parent's (a parent counts its children, so its own hard limit is
+ * reached first and the child's never is); a target without a soft limit
+ * (the target is where a frame end's eviction over soft stops: it does
+ * nothing then); a limit of 2^63 bytes or more (it means none). what:
+ * "--budgets" or "--platform". */
+static void gm_run_limit_notes(const char *what, const char *path, const gm_budget_def_t *defs,
+                               int n)
 {
+	for (int i = 0; i < n; i++) {
+		if (defs[i].target && !defs[i].soft)
+			fprintf(stderr,
+			        "gmtrace run: %s: %s: node '%s' has a target but no soft limit: the "
+			        "target does nothing (it is where an eviction at a frame end over the "
+			        "soft limit stops)\n",
+			        what, path, defs[i].name);
+		if (defs[i].hard >= 1ull << 63 || defs[i].soft >= 1ull << 63)
+			fprintf(stderr,
+			        "gmtrace run: %s: %s: node '%s' has a limit of 8 EiB (2^63 bytes) or "
+			        "more, which means no limit\n",
+			        what, path, defs[i].name);
+	}
 	for (int i = 0; i < n; i++)
 		for (int k = 0; k < n && defs[i].parent[0]; k++)
 			if (strcmp(defs[k].name, defs[i].parent) == 0 && defs[k].hard &&
@@ -321,7 +337,7 @@ static int gm_run_budgets(void)
 		fprintf(stderr, "gmtrace run: --budgets: %s\n", err);
 		return -1;
 	}
-	gm_run_hard_above("--budgets", path, defs, n);
+	gm_run_limit_notes("--budgets", path, defs, n);
 	if (realpath(path, real))
 		setenv("GMTRACE_BUDGETS", real, 1);
 	return 0;
@@ -350,7 +366,7 @@ static int gm_run_platform(void)
 		fprintf(stderr, "%s bank %s %s", k ? "," : "", p.banks[k].name, size);
 	}
 	fprintf(stderr, ", %d budget nodes\n", p.ndefs - p.nbanks);
-	gm_run_hard_above("--platform", path, p.defs, p.ndefs);
+	gm_run_limit_notes("--platform", path, p.defs, p.ndefs);
 	/* the machine may hold less than the platform: say so before the game
 	 * runs into it (allocations then fail, or the kernel kills the game,
 	 * before the banks are full) */

@@ -292,13 +292,6 @@ static int gm_budgetfile_node(gm_budgetfile_ctx_t *ctx, const yaml_node_t *node)
 		                    gm_yaml_text(vals[gm_budgetfile_key_hard] ?
 		                                         vals[gm_budgetfile_key_hard] :
 		                                         vals[gm_budgetfile_key_capacity]));
-	/* target is where a frame end's eviction over soft stops: without
-	 * soft there is none, and the target would do nothing unseen */
-	if (def->target && !def->soft && keys[gm_budgetfile_key_target])
-		return gm_yaml_fail(ctx->y, gm_yaml_line(keys[gm_budgetfile_key_target]),
-		                    "expected soft with target (target is where an eviction at "
-		                    "a frame end over soft stops), got target %s and no soft",
-		                    gm_yaml_text(vals[gm_budgetfile_key_target]));
 	if (def->target && def->soft && def->target > def->soft)
 		return gm_yaml_fail(ctx->y, gm_yaml_line(keys[gm_budgetfile_key_target]),
 		                    "expected target <= soft, got target %s > soft %s",

@@ -10,7 +10,7 @@
  *       - name: textures
  *         parent: total          # must be defined above
  *         soft: 200M             # evict down to target at the next frame end
- *         target: 180M           # default: soft; needs soft (else an error)
+ *         target: 180M           # default: soft (without soft: no effect)
  *         hard: 256M             # never exceeded (evict, then fail or violate)
  *         policy: lru            # lru | lfu | largest | priority
  *         strict: true           # optional, overrides mode for this node

@@ -293,3 +293,19 @@ def test_a_profile_node_over_its_banks_capacity_is_said(tmp_path):
     assert (f"gmtrace run: --platform: {tmp_path / 'big.yaml'}: node 'tex' has a hard limit of "
             "1.0 GiB, above the 256.0 MiB of its parent 'main', which is reached first"
             ) in r.stderr.splitlines(), r.stderr
+
+
+def test_limits_that_do_nothing_are_said(tmp_path):
+    """A target without a soft limit does nothing, and a limit of 2^63
+    bytes or more means none: both are legal (files from before are still
+    read) and each gets one line."""
+    (tmp_path / "b.yaml").write_text("nodes:\n  - name: a\n    hard: 1M\n    target: 512K\n"
+                                     "  - name: b\n    hard: 8388608T\n")
+    r = run(tmp_path, "--budgets", "b.yaml", "--output", tmp_path / "g.gmt", "--", "/bin/true")
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    assert ("gmtrace run: --budgets: b.yaml: node 'a' has a target but no soft limit: the "
+            "target does nothing (it is where an eviction at a frame end over the soft limit "
+            "stops)") in lines, r.stderr
+    assert ("gmtrace run: --budgets: b.yaml: node 'b' has a limit of 8 EiB (2^63 bytes) or "
+            "more, which means no limit") in lines, r.stderr

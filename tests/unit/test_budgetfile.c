@@ -245,11 +245,7 @@ static const struct {
          "3: expected soft <= hard, got soft 300M > hard 200M"},
         {"nodes:\n  - name: a\n    target: 200M\n    soft: 100M\n", 0,
          "3: expected target <= soft, got target 200M > soft 100M"},
-        {"nodes:\n  - name: a\n    hard: 100M\n    target: 50M\n", 0,
-         "4: expected soft with target (target is where an eviction at a frame end over soft "
-         "stops), got target 50M and no soft"},
-        {"nodes:\n  - name: a\n    hard: 8388608T\n", 0,
-         "3: expected a size below 8 EiB (2^63 bytes) for hard, got '8388608T'"},
+
         /* policy and strict */
         {"nodes:\n  - name: a\n    policy: fifo\n", 0,
          "3: expected policy lru, lfu, largest or priority, got 'fifo'"},
