@@ -364,12 +364,13 @@ int gm_cmd_live(int argc, char **argv)
 		 * that (the capture grew: each read is of all of it) is said once,
 		 * as the lines then come further apart */
 		took = gm_live_now_ms() - read_at;
-		if (took >= interval && !slow_said) {
+		if (took > interval && !slow_said) {
 			slow_said = 1;
 			fprintf(stderr,
-			        "gmtrace live: reading the capture took %llu ms, more than the %llu ms "
-			        "interval: lines come further apart as it grows (each read is of the "
-			        "whole capture; GMTRACE_LEVEL=frames keeps it small)\n",
+			        "gmtrace live: reading the capture and writing the line took %llu ms, "
+			        "more than the %llu ms interval: lines come further apart as it grows "
+			        "(each read is of the whole capture; GMTRACE_LEVEL=frames keeps it "
+			        "small)\n",
 			        (unsigned long long)took, (unsigned long long)interval);
 		}
 		if (took < interval)

@@ -73,18 +73,28 @@ static int gm_recover_empty(const char *name)
 {
 	char path[320], page[4096];
 	unsigned long pid;
+	struct stat st;
 	char *end;
 	ssize_t n, i;
 	int fd;
 	errno = 0;
-	pid = strtoul(name + 9, &end, 10); /* name: "/gmtrace.<pid>.<random>" */
-	if (errno || end == name + 9 || *end != '.' || pid == 0 || pid > INT32_MAX ||
+	/* name: "/gmtrace.<pid>.<random>", the pid in digits only */
+	if (name[9] < '0' || name[9] > '9')
+		return 0;
+	pid = strtoul(name + 9, &end, 10);
+	if (errno || *end != '.' || pid == 0 || pid > INT32_MAX ||
 	    !(kill((pid_t)pid, 0) != 0 && errno == ESRCH))
 		return 0;
 	snprintf(path, sizeof(path), "/dev/shm%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return 0;
+	/* a log is a file of its ring's size: a FIFO, a device or an empty
+	 * file is something else, left alone */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(page)) {
+		close(fd);
+		return 0;
+	}
 	n = read(fd, page, sizeof(page));
 	close(fd);
 	if (n < 0)

@@ -1468,6 +1468,8 @@ dead=$(cat {tmp_path}/dead.pid)
 head -c 8400896 /dev/zero > /dev/shm/gmtrace.$dead.0123456789abcdef
 head -c 8192 /dev/zero > /dev/shm/gmtrace.$$.0123456789abcdef
 (head -c 100 /dev/zero; echo x) > /dev/shm/gmtrace.$dead.fedcba9876543210
+mkfifo /dev/shm/gmtrace.$dead.f1f0
+head -c 8192 /dev/zero > "/dev/shm/gmtrace.+$dead.0123456789abcdef"
 echo $dead
 {GMTRACE} recover
 echo "rc=$?"
@@ -1480,11 +1482,16 @@ echo $$
     assert lines[1:3] == [
         f"removed /dev/shm/gmtrace.{dead}.0123456789abcdef: process {dead} ended before its "
         "log had a header; it held no record", "rc=0"], r.stdout
+    # (a FIFO, and a pid not in plain digits, are not a log of zeros)
     assert sorted(lines[3:-1]) == sorted([f"left gmtrace.{dead}.fedcba9876543210",
-                                          f"left gmtrace.{me}.0123456789abcdef"]), r.stdout
+                                          f"left gmtrace.{me}.0123456789abcdef",
+                                          f"left gmtrace.{dead}.f1f0",
+                                          f"left gmtrace.+{dead}.0123456789abcdef"]), r.stdout
     assert sorted(r.stderr.splitlines()) == sorted([
         f"gmtrace recover: /gmtrace.{dead}.fedcba9876543210: not a gmtrace log",
-        f"gmtrace recover: /gmtrace.{me}.0123456789abcdef: not a gmtrace log"])
+        f"gmtrace recover: /gmtrace.{me}.0123456789abcdef: not a gmtrace log",
+        f"gmtrace recover: /gmtrace.{dead}.f1f0: not a gmtrace log",
+        f"gmtrace recover: /gmtrace.+{dead}.0123456789abcdef: not a gmtrace log"])
 
 
 def test_recover_capture_naming_a_bad_log(tmp_path, game_assets):
