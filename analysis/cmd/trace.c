@@ -58,6 +58,10 @@ typedef struct gm_trace_mark {
 	int instant;
 	uint64_t a, b, c, d, e; /* the record's figures, by type */
 	char *name;             /* owned (scene names), or NULL */
+	/* a frame end's budget events (over_soft) are the ended frame's, as
+	 * gmtrace budgets counts them: --from/--to keep them by it; 0: the
+	 * mark is kept by its time */
+	uint64_t end_frame;
 } gm_trace_mark_t;
 
 typedef struct gm_trace {
@@ -80,6 +84,7 @@ typedef struct gm_trace {
 	 * events are kept when they overlap it) */
 	uint64_t from, to, win_lo, win_hi;
 	int ranged;
+	uint64_t mark; /* the last main frame mark read */
 	uint32_t pid;
 	char *exe;
 	FILE *out;
@@ -276,9 +281,15 @@ static int gm_trace_event(gm_trace_t *t, const gm_event_t *ev)
 		return 0;
 	case gm_rec_budget_node: /* +3 units, then the name */
 		return gm_trace_name_set(&t->nodes, ev->a, text + 48, (size_t)ev->b);
+	case gm_rec_frame:
+		if (ev->x == 0 && ev->a > t->mark)
+			t->mark = ev->a;
+		return 0;
 	case gm_rec_budget_violation:
 		if (!(m = gm_trace_mark(t, gm_trace_budgets, ev, ev->ns, 0, 1)))
 			return -ENOMEM;
+		if (ev->b == gm_budget_over_soft)
+			m->end_frame = t->mark ? t->mark : 1;
 		m->c = ev->extra[0]; /* live bytes */
 		m->d = ev->extra[1]; /* limit */
 		m->e = ev->extra[2]; /* bytes requested */
@@ -286,6 +297,8 @@ static int gm_trace_event(gm_trace_t *t, const gm_event_t *ev)
 	case gm_rec_budget_evict: /* [event, bytes reclaimed], [ns taken, ...] */
 		if (!(m = gm_trace_ending(t, gm_trace_budgets, ev, ev->extra[2])))
 			return -ENOMEM;
+		if (ev->extra[0] == gm_budget_over_soft)
+			m->end_frame = t->mark ? t->mark : 1;
 		m->c = ev->extra[0];
 		m->d = ev->extra[1];
 		return 0;
@@ -487,7 +500,8 @@ static int gm_trace_marks_out(gm_trace_t *t, int *first)
 		const gm_trace_mark_t *m = &t->marks[i];
 		const char *s;
 		gm_json_t j;
-		if (t->ranged && (m->ns > t->win_hi || m->ns + m->dur < t->win_lo))
+		if (t->ranged && (m->end_frame ? m->end_frame < t->from || m->end_frame > t->to :
+		                                 m->ns > t->win_hi || m->ns + m->dur < t->win_lo))
 			continue;
 		switch (m->type) {
 		case gm_rec_asset_state:
@@ -590,7 +604,10 @@ static int gm_trace_write(gm_trace_t *t, const char *error)
 		gm_json_key_u64(&j, "frames", t->frames->nrows);
 		if (t->ranged) {
 			gm_json_key_u64(&j, "from", t->from);
-			gm_json_key_u64(&j, "to", t->to);
+			if (t->to != UINT64_MAX)
+				gm_json_key_u64(&j, "to", t->to);
+			else
+				gm_json_key_null(&j, "to");
 		}
 		gm_json_key_string(&j, "error", error);
 		gm_json_object_end(&j);

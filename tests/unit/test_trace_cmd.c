@@ -303,6 +303,43 @@ Test(trace_cmd, a_frame_range_keeps_its_frames_and_what_overlaps_them)
 	cr_assert_eq(run("--from", "9", path), GM_CMD_OK, "%s", gm_test_err);
 	cr_expect_eq(count_of(gm_test_out, "\"ph\":\"X\""), 0, "%s", gm_test_out);
 	cr_expect_eq(count_of(gm_test_out, "\"ph\":\"b\""), 0, "%s", gm_test_out);
+	expect_in(gm_test_out, "\"from\":9,\"to\":null,");
+}
+
+/* A frame end's budget pass comes after its mark, in time the next frame's:
+ * its over_soft violation and eviction are the ended frame's in a range,
+ * as `gmtrace budgets` counts them; an over_hard one (inside an
+ * allocation) is in the frame by its time. */
+Test(trace_cmd, a_frame_ends_budget_events_are_in_its_range)
+{
+	words_t r = {0};
+	uint64_t node[6] = {0xffffffff, 1000, 2000, 0, 0, 0};
+	uint64_t soft[6] = {1500, 1000, 0, 0, 0, 0}, hard[6] = {2100, 2000, 300, 0, 0, 0};
+	uint64_t evict[4] = {gm_budget_over_soft, 200, 400, 0};
+	unsigned char nodebuf[64];
+	const char *path;
+
+	memcpy(nodebuf, node, sizeof(node));
+	memcpy(nodebuf + sizeof(node), "textures", 8);
+	r_process(&r, 1000);
+	t_rec(&r, 1500, 1, gm_rec_budget_node, 8, nodebuf, sizeof(node) + 8);
+	r_frame(&r, 11000, 1, 0, gm_present_marker);
+	r_frame(&r, 21000, 2, 0, gm_present_marker);
+	t_rec(&r, 21100, 1, gm_rec_budget_violation, gm_budget_over_soft, soft, sizeof(soft));
+	t_rec(&r, 21500, 7, gm_rec_budget_evict, 1, evict, sizeof(evict));
+	t_rec(&r, 25000, 1, gm_rec_budget_violation, gm_budget_over_hard, hard, sizeof(hard));
+	r_frame(&r, 31000, 3, 0, gm_present_marker);
+	path = write_capture("ends.gmt", &r, 1);
+
+	cr_assert_eq(run("--from", "2", "--to", "2", path), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_eq(count_of(gm_test_out, "over_soft: textures"), 1, "%s", gm_test_out);
+	cr_expect_eq(count_of(gm_test_out, "\"ph\":\"b\",\"pid\":4242,\"tid\":5"), 1,
+	             "the eviction: %s", gm_test_out);
+	cr_expect_eq(count_of(gm_test_out, "over_hard: textures"), 0, "%s", gm_test_out);
+	cr_assert_eq(run("--from", "3", "--to", "3", path), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_eq(count_of(gm_test_out, "over_soft: textures"), 0, "%s", gm_test_out);
+	cr_expect_eq(count_of(gm_test_out, "\"tid\":5,\"name\":\"evict"), 0, "%s", gm_test_out);
+	cr_expect_eq(count_of(gm_test_out, "over_hard: textures"), 1, "%s", gm_test_out);
 }
 
 Test(trace_cmd, damaged_capture_keeps_what_came_before)
