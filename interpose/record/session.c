@@ -702,7 +702,9 @@ static long gm_session_agent_drain(uint64_t now)
 static void *gm_session_agent_main(void *arg)
 {
 	gm_thread_t *t = &gm_thread_self;
-	uint64_t last_mod = 0, last_psi = gm_support_mono_ns();
+	/* (the first pressure sample at once: the stall totals count from it,
+	 * and the start, a game's first loads, is what they should see) */
+	uint64_t last_mod = 0, last_psi = 0;
 	(void)arg;
 	prctl(PR_SET_NAME, "gmtrace", 0, 0, 0);
 	t->os_tid = (uint32_t)gm_support_gettid();
