@@ -170,21 +170,38 @@ static void gm_symbols_line_by_units(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_
 static void gm_symbols_inline_site(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_t *out)
 {
 	Dwarf_Addr bias = 0;
-	Dwarf_Die *cu = dwfl_module_addrdie(mod, at, &bias), *scopes = NULL;
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, at, &bias), *scopes = NULL, inner_die;
+	Dwarf *dw;
 	Dwarf_Attribute attr;
 	Dwarf_Word file_ix, line;
 	Dwarf_Files *files;
 	size_t nfiles;
-	const char *file, *name = NULL;
+	const char *file, *name;
 	int n, i, inner = -1, outer = -1;
 	if (!cu || at < bias || (n = dwarf_getscopes(cu, at - bias, &scopes)) <= 0)
 		return;
-	for (i = 0; i < n; i++) /* innermost first */
-		if (dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine) {
+	/* the scopes of a pc go from an inlined instance to its abstract
+	 * origin's; the chain of the concrete tree, the instance inside the
+	 * instance it was inlined into, is the innermost scope's parents */
+	dw = dwfl_module_getdwarf(mod, &bias);
+	if (!dw || !dwarf_offdie(dw, dwarf_dieoffset(&scopes[0]), &inner_die)) {
+		free(scopes);
+		return;
+	}
+	free(scopes);
+	scopes = NULL;
+	if ((n = dwarf_getscopes_die(&inner_die, &scopes)) <= 0)
+		return;
+	for (i = 0; i < n; i++) { /* innermost first, up to the real function */
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag == DW_TAG_subprogram)
+			break;
+		if (tag == DW_TAG_inlined_subroutine) {
 			if (inner < 0)
 				inner = i;
 			outer = i;
 		}
+	}
 	if (outer >= 0 &&
 	    dwarf_formudata(dwarf_attr(&scopes[outer], DW_AT_call_line, &attr), &line) == 0 &&
 	    line > 0 && line <= INT32_MAX &&

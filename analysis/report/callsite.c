@@ -90,10 +90,12 @@ static char *gm_callsite_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_
 		gm_symbol_t y;
 		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
 		if (y.function && (y.file || y.python))
-			/* (the module: same names in two libraries differ) */
-			fprintf(f, "%s\x1f%s\x1f%d\x1f%s\x1e", y.function,
+			/* (the module: same names in two libraries differ; the
+			 * inlined code too: two constructors inlined on one line) */
+			fprintf(f, "%s\x1f%s\x1f%d\x1f%s\x1f%s\x1f%d\x1e", y.function,
 			        y.file ? gm_callsite_base(y.file) : "", y.line,
-			        y.module ? gm_callsite_base(y.module) : "");
+			        y.module ? gm_callsite_base(y.module) : "",
+			        y.inlined ? y.inlined : "", y.inlined_line);
 		else if (y.function)
 			/* no line (a build without -g): the function alone would
 			 * make one row of all its call sites, a leak among them;

@@ -600,29 +600,37 @@ def test_a_dlclose_inside_the_loaders_walk_does_not_hang(tmp_path):
 
 def test_an_inlined_wrapper_is_named_at_each_call_site(tmp_path):
     # fx_inlined (built -O2): its allocation wrapper is inlined into main at
-    # three call sites, so every malloc returns into main inside the
-    # wrapper's code. Each site is a row of its own at its line in main,
-    # the wrapper named as the inlined code (its three sites were one row,
-    # at the wrapper's line, the leak hidden among the churn).
+    # three call sites, and a helper into it that calls malloc: every malloc
+    # returns into main two inlined levels down. Each site is a row of its
+    # own at its line in main (the outer inlined call's), the innermost
+    # inlined code named beside it (its three sites were one row, at the
+    # wrapper's line, the leak hidden among the churn).
     r = run_preloaded([fx("fx_inlined")], tmp_path, extra_env={"GMTRACE_STACKS": "4"},
                       timeout=30)
     assert r.returncode == 0, r.stderr
     line = fixture_line(r.stdout, fixture="inlined")
     (cap,) = captures(tmp_path)
     rep = stacks_json(cap, "--depth", 1, "--by", "live")
-    rows = {(f["function"], f["line"]): row for row in rep["stacks"]
+    rows = {(f["function"], f["line"], f["inlined"]["function"]): row for row in rep["stacks"]
             for f in row["frames"][:1]}
-    assert set(rows) == {("main", line["line_churn"]), ("main", line["line_leak"]),
-                         ("main", line["line_more"])}, rows.keys()
+    raw = "fx_inlined_raw"
+    assert set(rows) == {("main", line["line_churn"], raw), ("main", line["line_leak"], raw),
+                         ("main", line["line_more"], raw), ("main", line["line_pair"], raw),
+                         ("main", line["line_pair"], "fx_inlined_other")}, rows.keys()
+    # two functions inlined on one line are two rows
+    other = rows["main", line["line_pair"], "fx_inlined_other"]
+    assert (other["allocated_bytes"], other["frames"][0]["inlined"]["line"]) == (
+        22251, line["line_other"])
+    assert rows["main", line["line_pair"], raw]["allocated_bytes"] == 18155
     for key, size, live in ((line["line_churn"], 5867, 0), (line["line_leak"], 9963, 100),
                             (line["line_more"], 14059, 0)):
-        row = rows["main", key]
+        row = rows["main", key, raw]
         assert (row["allocations"], row["allocated_bytes"], row["live_count"]) == (
             100, 100 * size, live), row
         inl = row["frames"][0]["inlined"]
-        assert inl["function"] == "fx_inlined_alloc" and inl["line"] == line["line_malloc"]
+        assert inl["function"] == "fx_inlined_raw" and inl["line"] == line["line_malloc"]
         assert inl["file"].endswith("tests/fixtures/inlined.c")
     assert rep["stacks"][0]["frames"][0]["line"] == line["line_leak"], "the leak ranks first"
     text = gmtrace("stacks", "--depth", 1, "--by", "live", cap).stdout
-    assert (f"main (inlined.c:{line['line_leak']}) in inlined fx_inlined_alloc "
+    assert (f"main (inlined.c:{line['line_leak']}) in inlined fx_inlined_raw "
             f"(inlined.c:{line['line_malloc']})") in text, text
