@@ -511,9 +511,28 @@ __attribute__((noreturn)) static void gm_hook_throw_bad_alloc(void)
 	abort();
 }
 
+/* A failed operator new whose new-handler gives up by throwing (as a
+ * handler that frees a reserve once, then throws, does): its failure is
+ * recorded as the exception leaves (this file is built with -fexceptions
+ * so that cleanups run then). */
+typedef struct gm_hook_failing {
+	gm_thread_t *t;
+	size_t n, align;
+	unsigned kind;
+	int armed; /* 1 while the handler runs */
+} gm_hook_failing_t;
+
+static void gm_hook_failing_end(gm_hook_failing_t *f)
+{
+	if (f->armed && GM_HOOK_ON(f->t))
+		gm_hook_fail(f->t, f->kind, f->n, f->align);
+}
+
 static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 {
 	gm_thread_t *t = &gm_thread_self;
+	gm_hook_failing_t failing
+	        __attribute__((cleanup(gm_hook_failing_end))) = {t, n, align, kind, 0};
 	uint64_t t0;
 	void *p;
 	if (!align && n && gm_hook_timed_due(t) && (p = gm_hook_alloc_timed(t, n, kind, 1)) != NULL)
@@ -541,7 +560,9 @@ static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 			gm_new_handler_t h = gm_hook_new_handler();
 			if (!h)
 				break;
+			failing.armed = 1;
 			h(); /* may free memory, throw, or abort */
+			failing.armed = 0;
 		}
 	}
 	if (GM_HOOK_ON(t))
@@ -569,6 +590,99 @@ static inline __attribute__((always_inline)) void *gm_hook_new_fast(size_t n, un
 	return gm_hook_record_fast(p, n, kind);
 }
 
+/* A game may define global operator new and delete itself (an engine's
+ * allocator with a header before each block, or its own arena): the
+ * forms it defines win over these (the executable comes first in lookup
+ * order), the others would come here and miss its allocator, while the
+ * C++ library's defaults of the other forms call the four it may define
+ * (new, delete, and their aligned forms): `delete p` at -O2, the sized
+ * form, freed the game's block with free() and the game aborted. When the
+ * base form of a family is not ours, the family's other forms go on to
+ * the next definition, the C++ library's, which calls the game's; its
+ * blocks are recorded by the malloc family under it, if it uses it. */
+enum {
+	gm_hook_cxx_new,
+	gm_hook_cxx_delete,
+	gm_hook_cxx_new_aligned,
+	gm_hook_cxx_delete_aligned,
+	gm_hook_cxx_count
+};
+static int gm_hook_cxx_base[gm_hook_cxx_count]; /* 0 not looked up, 1 ours, 2 another's */
+
+static __attribute__((noinline)) int gm_hook_cxx_lookup(int family)
+{
+	static const char *const base[gm_hook_cxx_count] = {
+	        "_Znwm", "_ZdlPv", "_ZnwmSt11align_val_t", "_ZdlPvSt11align_val_t"};
+	gm_thread_t *t = &gm_thread_self;
+	Dl_info def, self;
+	int busy = t->busy, state;
+	void *p;
+	t->busy = 1; /* (what the loader allocates here is gmtrace's, not the game's) */
+	p = dlsym(RTLD_DEFAULT, base[family]);
+	state = p && dladdr(p, &def) && dladdr((void *)gm_hook_cxx_lookup, &self) &&
+	                        def.dli_fbase != self.dli_fbase ?
+	                2 :
+	                1;
+	t->busy = busy;
+	__atomic_store_n(&gm_hook_cxx_base[family], state, __ATOMIC_RELAXED);
+	return state;
+}
+
+/* 1 when the game defines the base form of family itself. */
+static inline __attribute__((always_inline)) int gm_hook_cxx_games(int family)
+{
+	int state = __atomic_load_n(&gm_hook_cxx_base[family], __ATOMIC_RELAXED);
+	if (GM_LIKELY(state == 1))
+		return 0;
+	return (state ? state : gm_hook_cxx_lookup(family)) == 2;
+}
+
+/* The C++ library's own definition of name (its default, which calls the
+ * game's base form), looked up once; NULL when no C++ library is loaded
+ * (then ours serves). Asked of the library itself, not RTLD_NEXT: the next
+ * definition after gmtrace can be jemalloc's (the jemalloc trap above). */
+static __attribute__((noinline)) void *gm_hook_cxx_next(void **slot, const char *name)
+{
+	static const char *const libs[] = {"libstdc++.so.6", "libc++.so.1"};
+	gm_thread_t *t = &gm_thread_self;
+	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	int busy = t->busy;
+	t->busy = 1; /* (what the loader allocates here is gmtrace's) */
+	for (size_t i = 0; !f && i < sizeof(libs) / sizeof(libs[0]); i++) {
+		/* (the handle is kept: a C++ library is never unloaded, and
+		 * gmtrace's dlclose hook has no business inside a delete) */
+		void *lib = dlopen(libs[i], RTLD_LAZY | RTLD_NOLOAD);
+		if (lib)
+			f = dlsym(lib, name);
+	}
+	t->busy = busy;
+	if (f)
+		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
+	return f;
+}
+
+/* In form sym of family: to the next definition when the game defines the
+ * family's base form (GM_HOOK_CXX_NEXT in the new forms, which return its
+ * block; GM_HOOK_CXX_NEXT_VOID in the deletes). */
+#define GM_HOOK_CXX_NEXT(family, sym, type, ...)                         \
+	do {                                                             \
+		static void *next_;                                      \
+		__typeof__(type) f_;                                     \
+		if (GM_UNLIKELY(gm_hook_cxx_games(family)) &&            \
+		    (f_ = (type)gm_hook_cxx_next(&next_, #sym)) != NULL) \
+			return f_(__VA_ARGS__);                          \
+	} while (0)
+#define GM_HOOK_CXX_NEXT_VOID(family, sym, type, ...)                      \
+	do {                                                               \
+		static void *next_;                                        \
+		__typeof__(type) f_;                                       \
+		if (GM_UNLIKELY(gm_hook_cxx_games(family)) &&              \
+		    (f_ = (type)gm_hook_cxx_next(&next_, #sym)) != NULL) { \
+			f_(__VA_ARGS__);                                   \
+			return;                                            \
+		}                                                          \
+	} while (0)
+
 /* new: _Znwm _Znam, nothrow, aligned (std::align_val_t is a size_t) */
 GMTRACE_API void *_Znwm(size_t n)
 {
@@ -576,14 +690,19 @@ GMTRACE_API void *_Znwm(size_t n)
 }
 GMTRACE_API void *_Znam(size_t n)
 {
+	GM_HOOK_CXX_NEXT(gm_hook_cxx_new, _Znam, void *(*)(size_t), n);
 	return gm_hook_new_fast(n, gm_kind_new_array, 0);
 }
 GMTRACE_API void *_ZnwmRKSt9nothrow_t(size_t n, const void *nt)
 {
+	GM_HOOK_CXX_NEXT(gm_hook_cxx_new, _ZnwmRKSt9nothrow_t, void *(*)(size_t, const void *), n,
+	                 nt);
 	return gm_hook_new_fast(n, gm_kind_new, 1);
 }
 GMTRACE_API void *_ZnamRKSt9nothrow_t(size_t n, const void *nt)
 {
+	GM_HOOK_CXX_NEXT(gm_hook_cxx_new, _ZnamRKSt9nothrow_t, void *(*)(size_t, const void *), n,
+	                 nt);
 	return gm_hook_new_fast(n, gm_kind_new_array, 1);
 }
 GMTRACE_API void *_ZnwmSt11align_val_t(size_t n, size_t al)
@@ -592,14 +711,20 @@ GMTRACE_API void *_ZnwmSt11align_val_t(size_t n, size_t al)
 }
 GMTRACE_API void *_ZnamSt11align_val_t(size_t n, size_t al)
 {
+	GM_HOOK_CXX_NEXT(gm_hook_cxx_new_aligned, _ZnamSt11align_val_t, void *(*)(size_t, size_t),
+	                 n, al);
 	return gm_hook_new(n, al, gm_kind_new_array, 0);
 }
 GMTRACE_API void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
 {
+	GM_HOOK_CXX_NEXT(gm_hook_cxx_new_aligned, _ZnwmSt11align_val_tRKSt9nothrow_t,
+	                 void *(*)(size_t, size_t, const void *), n, al, nt);
 	return gm_hook_new(n, al, gm_kind_new, 1);
 }
 GMTRACE_API void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
 {
+	GM_HOOK_CXX_NEXT(gm_hook_cxx_new_aligned, _ZnamSt11align_val_tRKSt9nothrow_t,
+	                 void *(*)(size_t, size_t, const void *), n, al, nt);
 	return gm_hook_new(n, al, gm_kind_new_array, 1);
 }
 
@@ -610,14 +735,17 @@ GMTRACE_API void _ZdlPv(void *p)
 }
 GMTRACE_API void _ZdaPv(void *p)
 {
+	GM_HOOK_CXX_NEXT_VOID(gm_hook_cxx_delete, _ZdaPv, void (*)(void *), p);
 	gm_hook_free(p, gm_kind_delete_array, 0);
 }
 GMTRACE_API void _ZdlPvm(void *p, size_t n)
 {
+	GM_HOOK_CXX_NEXT_VOID(gm_hook_cxx_delete, _ZdlPvm, void (*)(void *, size_t), p, n);
 	gm_hook_free(p, gm_kind_delete, n);
 }
 GMTRACE_API void _ZdaPvm(void *p, size_t n)
 {
+	GM_HOOK_CXX_NEXT_VOID(gm_hook_cxx_delete, _ZdaPvm, void (*)(void *, size_t), p, n);
 	gm_hook_free(p, gm_kind_delete_array, n);
 }
 GMTRACE_API void _ZdlPvSt11align_val_t(void *p, size_t al)
@@ -626,29 +754,43 @@ GMTRACE_API void _ZdlPvSt11align_val_t(void *p, size_t al)
 }
 GMTRACE_API void _ZdaPvSt11align_val_t(void *p, size_t al)
 {
+	GM_HOOK_CXX_NEXT_VOID(gm_hook_cxx_delete_aligned, _ZdaPvSt11align_val_t,
+	                      void (*)(void *, size_t), p, al);
 	gm_hook_free(p, gm_kind_delete_array, 0);
 }
 GMTRACE_API void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t al)
 {
+	GM_HOOK_CXX_NEXT_VOID(gm_hook_cxx_delete_aligned, _ZdlPvmSt11align_val_t,
+	                      void (*)(void *, size_t, size_t), p, n, al);
 	gm_hook_free(p, gm_kind_delete, n);
 }
 GMTRACE_API void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t al)
 {
+	GM_HOOK_CXX_NEXT_VOID(gm_hook_cxx_delete_aligned, _ZdaPvmSt11align_val_t,
+	                      void (*)(void *, size_t, size_t), p, n, al);
 	gm_hook_free(p, gm_kind_delete_array, n);
 }
 GMTRACE_API void _ZdlPvRKSt9nothrow_t(void *p, const void *nt)
 {
+	GM_HOOK_CXX_NEXT_VOID(gm_hook_cxx_delete, _ZdlPvRKSt9nothrow_t,
+	                      void (*)(void *, const void *), p, nt);
 	gm_hook_free(p, gm_kind_delete, 0);
 }
 GMTRACE_API void _ZdaPvRKSt9nothrow_t(void *p, const void *nt)
 {
+	GM_HOOK_CXX_NEXT_VOID(gm_hook_cxx_delete, _ZdaPvRKSt9nothrow_t,
+	                      void (*)(void *, const void *), p, nt);
 	gm_hook_free(p, gm_kind_delete_array, 0);
 }
 GMTRACE_API void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *nt)
 {
+	GM_HOOK_CXX_NEXT_VOID(gm_hook_cxx_delete_aligned, _ZdlPvSt11align_val_tRKSt9nothrow_t,
+	                      void (*)(void *, size_t, const void *), p, al, nt);
 	gm_hook_free(p, gm_kind_delete, 0);
 }
 GMTRACE_API void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *nt)
 {
+	GM_HOOK_CXX_NEXT_VOID(gm_hook_cxx_delete_aligned, _ZdaPvSt11align_val_tRKSt9nothrow_t,
+	                      void (*)(void *, size_t, const void *), p, al, nt);
 	gm_hook_free(p, gm_kind_delete_array, 0);
 }

@@ -1,0 +1,50 @@
+"""test_cxx_own.py - C++ games that do their own thing with operator new
+
+fx_ownnew defines global operator new and delete itself (a header before
+each block) and nothing else: under the preload the other forms (the sized
+delete of a delete-expression, new[], delete[], nothrow new) must reach its
+two operators as the C++ library's defaults do, or its blocks are freed
+without their header and the game aborts. fx_newhandler's new-handler
+gives up by throwing: each failed operator new is still a failure in the
+capture (tests/fixtures/ownnew.cpp, newhandler.cpp)."""
+import collections
+import json
+
+from conftest import assert_tally, captures, fixture_line, fx, gmtrace, rule_tally, run_plain, \
+    run_preloaded
+
+
+def dump(path):
+    r = gmtrace("dump", "--json", path)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(x) for x in r.stdout.splitlines()]
+
+
+def test_a_games_own_operator_new_and_delete_get_every_form(tmp_path):
+    plain = run_plain([fx("fx_ownnew")], tmp_path, timeout=30)
+    assert plain.returncode == 0, plain.stderr
+    r = run_preloaded([fx("fx_ownnew")], tmp_path, timeout=30)
+    assert r.returncode == 0, f"fx_ownnew under the preload: rc {r.returncode}: {r.stderr!r}"
+    line = fixture_line(r.stdout, fixture="ownnew")
+    assert (line["game_new"], line["game_delete"]) == (12, 12)
+    assert line == fixture_line(plain.stdout, fixture="ownnew")
+    (cap,) = captures(tmp_path)
+    # the game's operators are built on malloc and free: its blocks are
+    # recorded there, header included (Obj: 24 B + 16; Obj[3]: 72 + 16)
+    got = collections.Counter((e["type"], e["kind"], e.get("size", 0)) for e in dump(cap)
+                              if e["type"] in ("alloc", "free"))
+    assert got == {("alloc", "malloc", 40): 8, ("alloc", "malloc", 88): 4,
+                   ("free", "free", 0): 12}, got
+
+
+def test_a_new_handler_that_throws_leaves_its_failures(tmp_path):
+    r = run_preloaded([fx("fx_newhandler")], tmp_path, timeout=30)
+    assert r.returncode == 0, r.stderr
+    line = fixture_line(r.stdout, fixture="newhandler")
+    assert line["caught"] == 3
+    (cap,) = captures(tmp_path)
+    assert_tally(rule_tally(cap), line)
+    fails = [(e["kind"], e["size"]) for e in dump(cap) if e["type"] == "fail"]
+    assert fails == [("new", 1 << 46)] * 3
+    summary = json.loads(gmtrace("summary", "--json", cap).stdout)
+    assert summary["failed_allocations"] == 3, summary
