@@ -702,9 +702,7 @@ static long gm_session_agent_drain(uint64_t now)
 static void *gm_session_agent_main(void *arg)
 {
 	gm_thread_t *t = &gm_thread_self;
-	/* (the first pressure sample at once: the stall totals count from it,
-	 * and the start, a game's first loads, is what they should see) */
-	uint64_t last_mod = 0, last_psi = 0;
+	uint64_t last_mod = 0, last_psi = gm_support_mono_ns();
 	(void)arg;
 	prctl(PR_SET_NAME, "gmtrace", 0, 0, 0);
 	t->os_tid = (uint32_t)gm_support_gettid();
@@ -1012,6 +1010,11 @@ void gm_session_start(void)
 	t->busy = 0;
 	gm_session_process_record(t);
 	gm_session_host_record(t);
+	/* the first pressure sample at the start, by the starting thread (the
+	 * agent's come one interval apart): the stall totals count from it,
+	 * and the start, a game's first loads, is what they should see */
+	if (gm_session_options.pressure_ms)
+		gm_session_pressure(t);
 	/* the level in force from the start, so a capture says it even
 	 * before its first frame */
 	gm_thread_put(t, gm_rec_w0((uint64_t)gm_event_level, gm_rec_level, 0), 0);
