@@ -116,6 +116,10 @@ static int gm_run_which(const char *cmd, char *out, size_t cap)
 		return -ENOENT;
 	if (strchr(cmd, '/')) {
 		snprintf(out, cap, "%s", cmd);
+		if (stat(out, &st) != 0)
+			return -errno;
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
 		return access(out, X_OK) == 0 ? 0 : -errno;
 	}
 	if (!path)
@@ -415,6 +419,18 @@ static void gm_run_json_none(FILE *jf, int json)
 		fclose(jf);
 }
 
+/* The game, for gm_run_pass_on. */
+static volatile pid_t gm_run_child;
+
+/* SIGTERM or SIGHUP to the run: to the game (kill is async-signal-safe). */
+static void gm_run_pass_on(int sig)
+{
+	int saved = errno;
+	if (gm_run_child > 0)
+		kill(gm_run_child, sig);
+	errno = saved;
+}
+
 int gm_cmd_run(int argc, char **argv)
 {
 	gm_options_t check;
@@ -428,7 +444,7 @@ int gm_cmd_run(int argc, char **argv)
 	static gm_run_proc_t procs[GM_RUN_MAX];
 	struct stat st;
 	pid_t child;
-	struct sigaction ign, old_int, old_quit, old_term;
+	struct sigaction ign, fwd, old_int, old_quit, old_term, old_hup;
 
 	memset(&check, 0, sizeof(check));
 	for (i = 1; i < argc; i++) {
@@ -536,10 +552,18 @@ int gm_cmd_run(int argc, char **argv)
 		}
 		json = 1;
 	}
-	if (gm_run_which(argv[i], exe, sizeof(exe)) != 0) {
-		fprintf(stderr, "gmtrace run: %s: no such program\n", argv[i]);
+	if ((rc = gm_run_which(argv[i], exe, sizeof(exe))) != 0) {
+		/* as a shell says it: 127 for no such program, 126 for one
+		 * that is there and cannot be run */
+		if (rc == -ENOENT || rc == -ENOTDIR)
+			fprintf(stderr, "gmtrace run: %s: no such program\n", argv[i]);
+		else
+			fprintf(stderr, "gmtrace run: %s: cannot run it: %s\n", argv[i],
+			        rc == -EISDIR ? "a folder" :
+			        rc == -EACCES ? "not executable" :
+			                        strerror(-rc));
 		gm_run_json_none(jf, json);
-		return 127;
+		return rc == -ENOENT || rc == -ENOTDIR ? 127 : 126;
 	}
 	if (stat(exe, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))) {
 		fprintf(stderr,
@@ -607,9 +631,10 @@ int gm_cmd_run(int argc, char **argv)
 	}
 	if (child == 0) {
 		execv(exe, argv + i);
-		fprintf(stderr, "gmtrace run: %s: %s\n", exe, strerror(errno));
-		_exit(127);
+		fprintf(stderr, "gmtrace run: %s: cannot run it: %s\n", exe, strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
 	}
+	gm_run_child = child;
 	unsetenv("LD_PRELOAD");
 	{
 		/* the game's options, from the environment it got (the game
@@ -624,12 +649,19 @@ int gm_cmd_run(int argc, char **argv)
 		if (!o.compress)
 			compact = 0;
 	}
-	/* Ctrl-C reaches the game (same process group); we stay to drain. */
+	/* Ctrl-C reaches the game (same process group); we stay to drain. A
+	 * SIGTERM or SIGHUP sent to this process (a CI job cancelled, a
+	 * `kill` of the run) is passed on to the game, and we stay to drain
+	 * what it leaves: ignored, it left the game running and the run
+	 * waiting for it */
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
-	sigaction(SIGTERM, &ign, &old_term);
+	memset(&fwd, 0, sizeof(fwd));
+	fwd.sa_handler = gm_run_pass_on;
+	sigaction(SIGTERM, &fwd, &old_term);
+	sigaction(SIGHUP, &fwd, &old_hup);
 
 	for (;;) {
 		long got = 0;
@@ -687,6 +719,7 @@ int gm_cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 	gm_run_off_reason(dir, child, off_reason, sizeof(off_reason));
 	gm_run_rmdir(dir);
 	/* blocks the drainer stored raw to keep up with the game: compress
@@ -740,7 +773,9 @@ int gm_cmd_run(int argc, char **argv)
 		if (!root_seen && off_reason[0])
 			fprintf(stderr, "gmtrace: the program (pid %d) recorded nothing: %s\n",
 			        (int)child, off_reason);
-		else if (!root_seen)
+		else if (!root_seen && !(WIFEXITED(status) && (WEXITSTATUS(status) == 126 ||
+		                                               WEXITSTATUS(status) == 127)))
+			/* (126, 127: it could not be run, said above) */
 			fprintf(stderr,
 			        "gmtrace: the program (pid %d) produced no capture: it may be "
 			        "set-user/group-ID behind a launcher, statically linked, or it "

@@ -309,3 +309,48 @@ def test_limits_that_do_nothing_are_said(tmp_path):
             "stops)") in lines, r.stderr
     assert ("gmtrace run: --budgets: b.yaml: node 'b' has a limit of 8 EiB (2^63 bytes) or "
             "more, which means no limit") in lines, r.stderr
+
+
+def test_a_sigterm_to_the_run_reaches_the_game(tmp_path):
+    """A CI job cancelled sends SIGTERM to `gmtrace run`: the game gets it
+    (it was ignored, and game and run went on for good), dies of it, and
+    the run drains what it left and exits as the game did (143)."""
+    import signal
+    import time
+    from conftest import fx
+    progress = tmp_path / "progress.json"
+    p = subprocess.Popen([str(GMTRACE), "run", "--json", "--output", str(tmp_path / "g.gmt"),
+                          "--", str(fx("fx_killme")), "loop", str(progress)],
+                         env=clean_env({"CI": "true"}), cwd=str(tmp_path),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.time() + 30
+        while not progress.exists() and time.time() < deadline:
+            time.sleep(0.02)
+        assert progress.exists(), "the game never started"
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:  # (the run and the game: their own session)
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    assert p.returncode == 128 + signal.SIGTERM, (p.returncode, err)
+    listed = [j for j in (json.loads(s) for s in out.splitlines() if s.startswith("{"))
+              if "captures" in j]
+    assert len(listed) == 1 and len(listed[0]["captures"]) == 1, out
+    s = subprocess.run([str(GMTRACE), "summary", "--json", listed[0]["captures"][0]["capture"]],
+                       env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert s.returncode == 0 and json.loads(s.stdout)["allocations"] > 0, s.stderr
+
+
+def test_a_program_that_cannot_be_run_is_126_and_one_line(tmp_path):
+    (tmp_path / "notexec").write_text("x\n")
+    for prog, rc, line in (("./notexec", 126, "gmtrace run: ./notexec: cannot run it: not "
+                            "executable"),
+                           (str(tmp_path), 126, f"gmtrace run: {tmp_path}: cannot run it: a "
+                            "folder"),
+                           ("./nosuch", 127, "gmtrace run: ./nosuch: no such program")):
+        r = run(tmp_path, "--json", "--", prog)
+        assert (r.returncode, r.stderr.splitlines(), r.stdout) == (rc, [line],
+                                                                   '{"captures":[]}\n'), prog
