@@ -72,7 +72,9 @@ static void gm_run_usage(FILE *f)
 	for (i = 0; i < gm_options_count; i++)
 		fprintf(f, "  --%-20s %s (default %s)\n", gm_options_table[i].name,
 		        gm_options_table[i].help, gm_options_table[i].def);
-	fprintf(f, "\nExit status: the program's (128+N if killed by signal N); 2 on bad usage.\n");
+	fprintf(f, "\nExit status: the program's (128+N if killed by signal N); 127 no such\n"
+	           "program, 126 a program that cannot be run; 2 on bad usage. A SIGTERM or\n"
+	           "SIGHUP sent to gmtrace run is passed on to the program.\n");
 }
 
 /* Find libgmtrace.so: --lib, $GMTRACE_LIB, then beside this executable in a
