@@ -160,10 +160,6 @@ typedef struct gm_assets_strtab {
 /* Per thread: the current context, resolved to a pair. */
 typedef struct gm_assets_ctx {
 	uint32_t asset, tag, pair;
-	/* the frame whose end the thread's last records were (an over_soft
-	 * violation or eviction, then validations): a validation right after
-	 * them is that frame's, not the next one's; 0: none */
-	uint64_t end_frame;
 } gm_assets_ctx_t;
 
 /* Least-squares sums of a tag's loose live bytes over frame ends. */
@@ -693,7 +689,6 @@ static gm_assets_ctx_t *gm_assets_thread(gm_assets_t *m, uint32_t thread)
 			m->threads[i].asset = GM_ASSETS_NONE;
 			m->threads[i].tag = 0;
 			m->threads[i].pair = GM_ASSETS_NONE;
-			m->threads[i].end_frame = 0;
 		}
 		m->nthreads = (size_t)thread + 1;
 	}
@@ -1391,15 +1386,20 @@ static int gm_assets_valid_on_asset(unsigned code)
 	       code == gm_valid_detach_mismatch;
 }
 
-static int gm_assets_on_validation(gm_assets_t *m, const gm_event_t *ev, uint64_t end_frame)
+static int gm_assets_on_validation(gm_assets_t *m, const gm_event_t *ev)
 {
 	uint32_t ai = GM_ASSETS_NONE;
 	gm_assets_check_t *c;
 
+	/* the budgets' codes are gmtrace budgets' findings (its --check decides
+	 * on them): a soft limit's no_evictor, which budgets lets pass, failed
+	 * the assets gate 483 times over, a leak buried among them */
+	if (ev->x >= gm_valid_evictor_no_progress && ev->x <= gm_valid_bad_policy)
+		return 0;
+
 	if (gm_assets_valid_on_asset(ev->x) && ev->a != 0)
 		ai = gm_assets_map_get(&m->asset_ids, ev->a);
-	c = gm_assets_check_add(m, gm_assets_check_validation, ai,
-	                        end_frame ? end_frame : m->frame);
+	c = gm_assets_check_add(m, gm_assets_check_validation, ai, m->frame);
 	if (!c)
 		return -ENOMEM;
 	c->v[0] = ev->x;
@@ -1449,38 +1449,9 @@ static int gm_assets_on_frame(gm_assets_t *m, const gm_event_t *ev)
 	return gm_assets_trans_frame(m, ev->ns, ev->a);
 }
 
-/* The frame end a budget pass of ev's thread is in, as `gmtrace budgets`
- * counts it: set by a frame end's over_soft violation or eviction, kept by
- * the validations that follow it, ended by any other record. *inherited:
- * the frame a validation takes from it, or 0. Returns 0 or -ENOMEM. */
-static int gm_assets_end_pass(gm_assets_t *m, const gm_event_t *ev, uint64_t *inherited)
-{
-	int starts = (ev->type == gm_rec_budget_violation && ev->b == gm_budget_over_soft) ||
-	             (ev->type == gm_rec_budget_evict && ev->nextra >= 1 &&
-	              ev->extra[0] == gm_budget_over_soft);
-	gm_assets_ctx_t *c;
-
-	*inherited = 0;
-	if (!starts && ev->type != gm_rec_validation) {
-		if (ev->thread < m->nthreads)
-			m->threads[ev->thread].end_frame = 0;
-		return 0;
-	}
-	c = gm_assets_thread(m, ev->thread);
-	if (!c)
-		return -ENOMEM;
-	if (starts)
-		c->end_frame = m->frame > 1 ? m->frame - 1 : 1; /* the last mark's */
-	else
-		*inherited = c->end_frame;
-	return 0;
-}
-
 /* Feeds one event (see assets.h). Returns 0 or -ENOMEM. */
 int gm_assets_add(gm_assets_t *m, const gm_event_t *ev)
 {
-	uint64_t end_frame;
-
 	/* seconds are counted from the first event read; the start reported is
 	 * the earliest time, as every report takes it (the process record comes
 	 * after its thread's first record and carries the earlier time) */
@@ -1491,8 +1462,6 @@ int gm_assets_add(gm_assets_t *m, const gm_event_t *ev)
 	if (ev->ns > m->last_ns || m->nevents == 0)
 		m->last_ns = ev->ns;
 	m->nevents++;
-	if (gm_assets_end_pass(m, ev, &end_frame) < 0)
-		return -ENOMEM;
 	m->last_frame = m->frame;
 	m->stacks += ev->type == gm_rec_stack;
 	/* allocation records are the events level's (a capture may have no
@@ -1529,7 +1498,7 @@ int gm_assets_add(gm_assets_t *m, const gm_event_t *ev)
 	case gm_rec_asset_extra:
 		return gm_assets_on_extra(m, ev);
 	case gm_rec_validation:
-		return gm_assets_on_validation(m, ev, end_frame);
+		return gm_assets_on_validation(m, ev);
 	case gm_rec_scene:
 		return gm_assets_on_scene(m, ev);
 	default:
