@@ -358,6 +358,18 @@ int gm_frames_compare(const char *pa, const char *pb, int json, int check, doubl
 		fprintf(stderr, "gmtrace: %s\n", a.error);
 	if (b.error)
 		fprintf(stderr, "gmtrace: %s\n", b.error);
+	if (ngrew) {
+		/* the gate's verdict in the log too (stdout may be a JSON file) */
+		const char *sep = "";
+		fprintf(stderr, "gmtrace frames: %zu figure%s grew by more than %g%%:", ngrew,
+		        ngrew == 1 ? "" : "s", limit);
+		for (i = 0; i < GM_FCMP_N; i++)
+			if (grew >> i & 1) {
+				fprintf(stderr, "%s %s", sep, gm_fcmp_defs[i].key);
+				sep = ",";
+			}
+		fprintf(stderr, "\n");
+	}
 	if (!a.error && !b.error && ngrew == 0)
 		rc = GM_CMD_OK;
 	goto done;

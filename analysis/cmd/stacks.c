@@ -594,6 +594,11 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, const gm_
 			fprintf(stderr, "gmtrace: %s\n", b.error);
 		goto out;
 	}
+	if (check && grew) /* the verdict in the log too: stdout may be a JSON file */
+		fprintf(stderr,
+		        "gmtrace stacks: %zu call site%s grew by more than %llu (the report "
+		        "ranks them)\n",
+		        grew, grew == 1 ? "" : "s", (unsigned long long)limit);
 	rc = check && grew ? GM_CMD_FAIL : GM_CMD_OK;
 	goto out;
 nomem:

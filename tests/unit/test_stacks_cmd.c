@@ -1887,7 +1887,9 @@ Test(stacks_cmd, compare_json_keys_and_rows)
 	cr_assert_eq(run("--json", "--by", "count", "--depth", "1", "--top", "1", "--check-growth",
 	                 "2", "--compare", pa, pb),
 	             GM_CMD_FAIL, "%s", gm_test_err);
-	cr_expect_str_eq(gm_test_err, "");
+	cr_expect_str_eq(
+	        gm_test_err,
+	        "gmtrace stacks: 1 call site grew by more than 2 (the report ranks them)\n");
 	snprintf(
 	        want, sizeof(want),
 	        "{\n"
@@ -1939,7 +1941,8 @@ Test(stacks_cmd, compare_check_growth_gates_on_the_largest_growth)
 
 	/* S1 grew by 3000 B: over 2999, not over 3000 */
 	cr_expect_eq(run("--check-growth", "2999", "--compare", pa, pb), GM_CMD_FAIL);
-	cr_expect_str_eq(gm_test_err, "");
+	cr_expect_str_eq(gm_test_err, "gmtrace stacks: 1 call site grew by more than 2999 (the "
+	                              "report ranks them)\n");
 	expect_compare(pa, pb,
 	               "sites     8 call sites, 7 changed by allocated bytes, 1 grew by more "
 	               "than 2999\n",
