@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis/cmd/args.h"
 #include "analysis/cmd/cmd.h"
@@ -1205,7 +1206,8 @@ int gm_cmd_assets(int argc, char **argv)
 			putchar('\n');
 			if (raw != stdout)
 				fflush(stdout);
-			bad = gm_heatmap_text(raw, &h, !(nc && *nc)) < 0;
+			/* colours for a terminal; shades in a file or a CI log */
+			bad = gm_heatmap_text(raw, &h, !(nc && *nc) && isatty(fileno(raw))) < 0;
 			if (raw != stdout)
 				bad |= fflush(raw) != 0 || ferror(raw);
 			if (bad) {

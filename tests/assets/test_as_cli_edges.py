@@ -199,6 +199,12 @@ def test_heat_map_rows_leave_out_unknown_assets(odd, tmp_path):
     heat = r.stdout[r.stdout.index("touches by type"):]
     assert heat.splitlines()[0].startswith("touches by type, 1 frame bins (frames 1-5), top 1 of 3")
     assert heat.splitlines()[1].split("|")[-1].strip() == "1"
+    # into a pipe (a CI log), with NO_COLOR unset: shades, no escape codes
+    env = {k: v for k, v in clean_env().items() if k != "NO_COLOR"}
+    r = subprocess.run([str(GMTRACE), "assets", "--heatmap", "live", str(odd)], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "scale: 1 B ...:::" in r.stdout, r.stderr
+    assert "\x1b[" not in r.stdout
 
 
 def test_tag_tree_puts_children_right_after_their_parent(odd):
