@@ -1136,6 +1136,22 @@ void gm_budget_free(void *p)
 
 /* ---- frame ends ------------------------------------------------------------ */
 
+/* Each node's point of frame: its live bytes now and the most it held
+ * since the last point (that peak starts again from now). */
+static void gm_budget_points(gm_thread_t *t, uint64_t frame)
+{
+	uint32_t i, n = __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n; i++) {
+		gm_budget_node_t *b = &gm_budget_nodes[i];
+		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
+		int64_t peak = __atomic_exchange_n(&b->frame_peak, live, __ATOMIC_ACQ_REL);
+		uint64_t extra[2] = {(uint64_t)live, (uint64_t)(peak > live ? peak : live)};
+		if (gm_budget_on(t))
+			gm_thread_put_var(t, gm_rec_budget_frame, frame, i + 1, extra,
+			                  sizeof(extra));
+	}
+}
+
 void gm_budget_frame(gm_thread_t *t, uint64_t frame)
 {
 	GM_BUDGET_OP();
@@ -1150,15 +1166,7 @@ void gm_budget_frame(gm_thread_t *t, uint64_t frame)
 			                gm_budget_over_soft, &wait_until);
 		}
 	}
-	for (i = 0; i < n; i++) {
-		gm_budget_node_t *b = &gm_budget_nodes[i];
-		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
-		int64_t peak = __atomic_exchange_n(&b->frame_peak, live, __ATOMIC_ACQ_REL);
-		uint64_t extra[2] = {(uint64_t)live, (uint64_t)(peak > live ? peak : live)};
-		if (gm_budget_on(t))
-			gm_thread_put_var(t, gm_rec_budget_frame, frame, i + 1, extra,
-			                  sizeof(extra));
-	}
+	gm_budget_points(t, frame);
 }
 
 /* A run that ended no frame (a tool, a test, a game without frame marks)
@@ -1167,16 +1175,8 @@ void gm_budget_frame(gm_thread_t *t, uint64_t frame)
  * nothing is evicted on the way out). */
 void gm_budget_exit(gm_thread_t *t)
 {
-	uint32_t i, n = __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) != 0 || !gm_budget_on(t))
-		return;
-	for (i = 0; i < n; i++) {
-		gm_budget_node_t *b = &gm_budget_nodes[i];
-		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
-		int64_t peak = __atomic_load_n(&b->frame_peak, __ATOMIC_ACQUIRE);
-		uint64_t extra[2] = {(uint64_t)live, (uint64_t)(peak > live ? peak : live)};
-		gm_thread_put_var(t, gm_rec_budget_frame, 1, i + 1, extra, sizeof(extra));
-	}
+	if (__atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) == 0)
+		gm_budget_points(t, 1);
 }
 
 /* ---- snapshot, priorities ---------------------------------------------------- */
