@@ -24,12 +24,8 @@ typedef struct gm_symbols_name {
  * back in stack after stack. */
 typedef struct gm_symbols_hit {
 	uint64_t pc;
-	long mod; /* -1: an empty slot */
-	const char *function, *file;
-	int line;
-	uint64_t fn_offset;
-	const char *inlined, *inlined_file;
-	int inlined_line;
+	long mod;         /* -1: an empty slot */
+	gm_symbol_t name; /* what the lookup gave */
 } gm_symbols_hit_t;
 
 struct gm_symbols {
@@ -91,13 +87,7 @@ static void gm_symbols_hit_keep(gm_symbols_t *y, uint64_t pc, long mod, const gm
 	h = gm_symbols_hit_find(y, pc, mod);
 	h->pc = pc;
 	h->mod = mod;
-	h->function = out->function;
-	h->file = out->file;
-	h->line = out->line;
-	h->fn_offset = out->fn_offset;
-	h->inlined = out->inlined;
-	h->inlined_file = out->inlined_file;
-	h->inlined_line = out->inlined_line;
+	h->name = *out;
 	y->nhits++;
 }
 
@@ -382,13 +372,7 @@ void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t 
 	if (y->caphits) {
 		const gm_symbols_hit_t *h = gm_symbols_hit_find(y, pc, i);
 		if (h->mod == i) {
-			out->function = h->function;
-			out->file = h->file;
-			out->line = h->line;
-			out->fn_offset = h->fn_offset;
-			out->inlined = h->inlined;
-			out->inlined_file = h->inlined_file;
-			out->inlined_line = h->inlined_line;
+			*out = h->name; /* (its module and offset are this pc's too) */
 			return;
 		}
 	}
