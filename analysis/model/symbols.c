@@ -161,7 +161,6 @@ static void gm_symbols_inline_site(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_t 
 {
 	Dwarf_Addr bias = 0;
 	Dwarf_Die *cu = dwfl_module_addrdie(mod, at, &bias), *scopes = NULL, inner_die;
-	Dwarf *dw;
 	Dwarf_Attribute attr;
 	Dwarf_Word file_ix, line;
 	Dwarf_Files *files;
@@ -173,11 +172,7 @@ static void gm_symbols_inline_site(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_t 
 	/* the scopes of a pc go from an inlined instance to its abstract
 	 * origin's; the chain of the concrete tree, the instance inside the
 	 * instance it was inlined into, is the innermost scope's parents */
-	dw = dwfl_module_getdwarf(mod, &bias);
-	if (!dw || !dwarf_offdie(dw, dwarf_dieoffset(&scopes[0]), &inner_die)) {
-		free(scopes);
-		return;
-	}
+	inner_die = scopes[0];
 	free(scopes);
 	scopes = NULL;
 	if ((n = dwarf_getscopes_die(&inner_die, &scopes)) <= 0)
