@@ -597,9 +597,9 @@ static inline __attribute__((always_inline)) void *gm_hook_new_fast(size_t n, un
  * C++ library's defaults of the other forms call the four it may define
  * (new, delete, and their aligned forms): `delete p` at -O2, the sized
  * form, freed the game's block with free() and the game aborted. When the
- * base form of a family is not ours, the family's other forms go on to
- * the next definition, the C++ library's, which calls the game's; its
- * blocks are recorded by the malloc family under it, if it uses it. */
+ * base form of a family is not ours, the family's other forms go to the
+ * C++ library's definitions, which call the game's; its blocks are
+ * recorded by the malloc family under it, if it uses it. */
 enum {
 	gm_hook_cxx_new,
 	gm_hook_cxx_delete,
@@ -661,8 +661,8 @@ static __attribute__((noinline)) void *gm_hook_cxx_next(void **slot, const char 
 	return f;
 }
 
-/* In form sym of family: to the next definition when the game defines the
- * family's base form (GM_HOOK_CXX_NEXT in the new forms, which return its
+/* In form sym of family: to the C++ library's definition when the game
+ * defines the family's base form (GM_HOOK_CXX_NEXT in the new forms, which return its
  * block; GM_HOOK_CXX_NEXT_VOID in the deletes). */
 #define GM_HOOK_CXX_NEXT(family, sym, type, ...)                         \
 	do {                                                             \
