@@ -153,7 +153,9 @@ failed() {
 	note "  $2 $3 run $4: exit $5 (log: $keep)"
 }
 
-# capture_stats CAPTURE: "cap_bytes=N allocations=N frees=N", or nothing.
+# capture_stats CAPTURE: "cap_bytes=N allocations=N frees=N bursts=N
+# bursts_over=N" (burst allocations, and those known only past 1 us), or
+# nothing.
 capture_stats() {
 	local cap=$1 size
 	[[ -s $cap ]] || return 0
@@ -162,7 +164,8 @@ capture_stats() {
 import json, sys
 try:
     d = json.load(sys.stdin)
-    print("allocations=%d frees=%d" % (d["allocations"], d["frees"]))
+    print("allocations=%d frees=%d bursts=%d bursts_over=%d" % (d["allocations"], d["frees"],
+          d["burst_records"], d["burst_records_over_1us"]))
 except Exception:
     pass' | sed "s/^/cap_bytes=$size /"
 }

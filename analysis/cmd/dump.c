@@ -211,6 +211,8 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 		gm_dump_put(l, "kind", gm_dump_field_kind, ev->x, NULL, 0);
 		gm_dump_ptr(l, "ptr", ev->a);
 		gm_dump_u64(l, "size", ev->b);
+		if (ev->burst) /* its time: the reading of its thread's record before */
+			gm_dump_u64(l, "burst", 1);
 		break;
 	case gm_rec_realloc:
 		gm_dump_put(l, "kind", gm_dump_field_kind, ev->x, NULL, 0);

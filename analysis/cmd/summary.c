@@ -346,6 +346,10 @@ static void gm_summary_text(const gm_summary_t *s, const char *error)
 	gm_summary_row("records lost", info->records_lost, NULL);
 	if (info->reordered)
 		gm_summary_row("reordered records", info->reordered, NULL);
+	if (info->burst_records)
+		printf("  %-20s %12llu  (%llu of them known only to more than 1 us)\n",
+		       "burst allocations", (unsigned long long)info->burst_records,
+		       (unsigned long long)info->burst_over_us);
 	/* the frame numbered as every other report numbers it: from 1, frame k
 	 * ending at the k-th mark (JSON keeps frames ended before the peak) */
 	if (s->has_peak) {
@@ -513,6 +517,8 @@ static int gm_summary_json(const gm_summary_t *s, const char *error)
 	gm_json_key_u64(&j, "records_lost", info->records_lost);
 	gm_json_key_u64(&j, "unknown_records", info->unknown_records);
 	gm_json_key_u64(&j, "reordered_records", info->reordered);
+	gm_json_key_u64(&j, "burst_records", info->burst_records);
+	gm_json_key_u64(&j, "burst_records_over_1us", info->burst_over_us);
 	gm_json_key_u64(&j, "stacks", s->stacks);
 
 	gm_json_key(&j, "threads");

@@ -65,6 +65,9 @@ _Static_assert(sizeof(gm_block_t) == 48, "gm_block_t is 48 bytes");
 #define GM_READER_SLACK_NS 1000u
 #define GM_READER_SLACK_TICKS 2048u
 #define GM_READER_SLACK_MAX 1000000000ull /* ticks, whatever a hostile clock says */
+/* How far a burst's records are looked through for the reading that ends
+ * it (gm_reader_latest): the recorder reuses a reading for a few records. */
+#define GM_READER_BURST_MAX 64u
 
 /* One record block as indexed (clock blocks are not kept here). */
 typedef struct gm_reader_block {
@@ -89,10 +92,15 @@ typedef struct gm_reader_stream {
 	const uint64_t *w;     /* current block's records as words, or NULL */
 	size_t nw, pos, skipw; /* words in block, next word, words to suppress */
 	uint64_t prev;         /* full TSC of the previous record */
-	uint64_t at;           /* current block's file offset */
+	int prev_time;         /* the previous record was a time record */
+	/* delivered records since the thread's last reading that carry it
+	 * (a burst's allocations), and that reading */
+	uint64_t burst_n, burst_tsc;
+	uint64_t at; /* current block's file offset */
 	int done;
 	/* the head record, valid while the stream is in the heap */
 	uint64_t w0, w1, tsc, head_at;
+	int reused; /* the head carries the previous record's reading */
 	const uint64_t *extra;
 	uint32_t nextra;
 	/* its next block decoded ahead by a look-ahead (gm_reader_peek), taken
@@ -707,6 +715,7 @@ static int gm_reader_load(gm_reader_t *r, gm_reader_stream_t *s)
 	s->pos = 0;
 	s->skipw = b->skip / sizeof(uint64_t);
 	s->prev = b->tsc_base;
+	s->prev_time = 0;
 	s->at = b->at;
 	return 0;
 }
@@ -857,6 +866,24 @@ static int gm_reader_check(gm_reader_t *r, gm_reader_stream_t *s, const uint64_t
 	return 0;
 }
 
+/* Counts a delivered record that carries its thread's previous reading
+ * (reused), and when a reading of its own ends such records, those whose
+ * reading came more than the repair's slack (1 us) before it. */
+static void gm_reader_burst(gm_reader_t *r, gm_reader_stream_t *s, int reused, uint64_t tsc)
+{
+	if (r->complete)
+		return;
+	if (reused) {
+		r->info.burst_records++;
+		if (s->burst_n++ == 0)
+			s->burst_tsc = tsc;
+	} else if (s->burst_n) {
+		if (tsc - s->burst_tsc > r->slack)
+			r->info.burst_over_us += s->burst_n;
+		s->burst_n = 0;
+	}
+}
+
 /* Moves a stream to its next deliverable record. Returns 1 with the head
  * set, or 0 when the stream has ended (cleanly or at damage). */
 static int gm_reader_advance(gm_reader_t *r, gm_reader_stream_t *s)
@@ -866,6 +893,7 @@ static int gm_reader_advance(gm_reader_t *r, gm_reader_stream_t *s)
 		unsigned type, units;
 		uint64_t tsc;
 		size_t at;
+		int reused;
 
 		if (!s->w || s->pos >= s->nw) {
 			if (s->next >= s->end || gm_reader_load(r, s) < 0)
@@ -904,7 +932,9 @@ static int gm_reader_advance(gm_reader_t *r, gm_reader_stream_t *s)
 			}
 			tsc = p[2];
 		}
+		reused = tsc == s->prev && !s->prev_time;
 		s->prev = tsc;
+		s->prev_time = type == gm_rec_time;
 		if (at < s->skipw) {
 			if (s->pos > s->skipw) {
 				gm_reader_damage(r, s->at,
@@ -927,11 +957,13 @@ static int gm_reader_advance(gm_reader_t *r, gm_reader_stream_t *s)
 			s->done = 1;
 			break;
 		}
+		gm_reader_burst(r, s, reused, tsc);
 		if (type == gm_rec_lost && !r->complete)
 			r->info.records_lost += gm_rec_a(p[0]);
 		s->w0 = p[0];
 		s->w1 = p[1];
 		s->tsc = tsc;
+		s->reused = reused;
 		/* never NULL: a record with no extra units (an empty name) gives
 		 * consumers a pointer they may copy 0 bytes from */
 		s->extra = units > 1 ? p + 2 : gm_reader_no_extra;
@@ -939,6 +971,9 @@ static int gm_reader_advance(gm_reader_t *r, gm_reader_stream_t *s)
 		s->head_at = s->at;
 		return 1;
 	}
+	if (s->burst_n && !r->complete) /* no reading after them: no bound */
+		r->info.burst_over_us += s->burst_n;
+	s->burst_n = 0;
 	return 0;
 }
 
@@ -1003,6 +1038,8 @@ void gm_reader_rewind(gm_reader_t *r)
 		r->info.records_lost = 0;
 		r->info.unknown_records = 0;
 		r->info.reordered = 0;
+		r->info.burst_records = 0;
+		r->info.burst_over_us = 0;
 	}
 	for (t = 0; t < r->nstreams; t++) {
 		gm_reader_stream_t *s = &r->streams[t];
@@ -1011,6 +1048,7 @@ void gm_reader_rewind(gm_reader_t *r)
 		s->w = NULL;
 		s->nw = s->pos = s->skipw = 0;
 		s->done = 0;
+		s->burst_n = 0;
 		if (gm_reader_advance(r, s))
 			gm_reader_heap_push(r, t);
 	}
@@ -1416,6 +1454,25 @@ static int gm_reader_look_ahead(gm_reader_t *r, uint32_t t, int want_alloc, uint
 	return 0;
 }
 
+/* The latest TSC stream t's head may have happened at: its own when its
+ * thread read the clock for it, or else (a record of a burst, carrying the
+ * reading of the one before) the next reading its thread took, as far as
+ * gm_reader_scan_next reaches. */
+static uint64_t gm_reader_latest(gm_reader_t *r, uint32_t t)
+{
+	gm_reader_stream_t *s = &r->streams[t];
+	gm_reader_scan_t it;
+	unsigned n = 0;
+
+	if (!s->reused)
+		return s->tsc;
+	gm_reader_scan_begin(&it, s);
+	while (gm_reader_scan_next(r, &it) && n++ < GM_READER_BURST_MAX)
+		if (it.tsc != s->tsc)
+			return it.tsc;
+	return s->tsc;
+}
+
 /* Whether stream t's head must wait: it cannot apply yet (a free or
  * realloc of an address not live, an allocation of one still live, not a
  * realloc in place) and another thread's record within the slack would
@@ -1427,7 +1484,6 @@ static int gm_reader_must_wait(gm_reader_t *r, uint32_t t, gm_reader_wait_t *w)
 
 	gm_reader_effect(s->w0, s->extra, s->nextra + 1, &freed, &made);
 	w->stream = t;
-	w->until = s->tsc + r->slack;
 	if (freed && !gm_reader_ptrs_has(&r->live, freed)) {
 		w->want_alloc = 1;
 		w->ptr = freed;
@@ -1436,6 +1492,7 @@ static int gm_reader_must_wait(gm_reader_t *r, uint32_t t, gm_reader_wait_t *w)
 		w->ptr = made;
 	} else
 		return 0;
+	w->until = gm_reader_latest(r, t) + r->slack;
 	return gm_reader_look_ahead(r, t, w->want_alloc, w->ptr, w->until);
 }
 
@@ -1550,6 +1607,7 @@ int gm_reader_next(gm_reader_t *r, gm_event_t *ev)
 	ev->extra = s->extra;
 	ev->nextra = s->nextra;
 	ev->offset = s->head_at;
+	ev->burst = s->reused;
 	r->pending = t;
 	return 1;
 }

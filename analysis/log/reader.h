@@ -39,6 +39,9 @@ typedef struct gm_event {
 	const uint64_t *extra; /* extra units as 64-bit words (2 per unit); never NULL */
 	uint32_t nextra;       /* number of extra units */
 	uint64_t offset;       /* file offset of the block holding the record */
+	int burst;             /* the record carries its thread's previous
+	                          reading (an allocation in a burst, see
+	                          interpose/log/FORMAT.md, Time) */
 } gm_event_t;
 
 /* Facts about the capture known after gm_reader_open(). */
@@ -58,6 +61,12 @@ typedef struct gm_reader_info {
 	uint64_t reordered;       /* records delivered after another thread's
 	                             later-TSC record they depend on (causal
 	                             repair; known after the end) */
+	uint64_t burst_records;   /* records carrying their thread's previous
+	                             reading (a burst's allocations; known
+	                             after the end) */
+	uint64_t burst_over_us;   /* of those, the ones whose thread's next
+	                             reading came more than 1 us later, or
+	                             never: placed less closely than 1 us */
 	double tsc_hz;            /* tick rate used for ns (0 if no clock: ns = tsc) */
 	/* the first damage (gm_reader_error): its block's file offset, and
 	 * whether that block reaches the end of the file, as the block a

@@ -88,7 +88,9 @@ static void gm_hook_fail(gm_thread_t *t, unsigned kind, size_t n, size_t align)
 /* The record of an allocation of n bytes at p written straight into the
  * thread's chunk, and counted: recording at the events level, on a
  * registered thread with room in its chunk, no asset scope. *now is the
- * TSC the record carries, read here (after those checks) when it is 0.
+ * TSC the record carries, taken here (after those checks) when it is 0: in
+ * a burst, the thread's previous reading (record/thread.h,
+ * gm_thread_alloc_tsc).
  * Returns the thread's totals, or NULL with nothing written: the caller's
  * slow path does the whole work. */
 static inline __attribute__((always_inline)) gm_frame_acc_t *
@@ -99,7 +101,7 @@ gm_hook_alloc_record(gm_thread_t *t, void *p, size_t n, unsigned kind, uint64_t 
 	    GM_UNLIKELY(!(acc = t->acc)) || GM_UNLIKELY(gm_context_asset_now != NULL))
 		return NULL;
 	if (!*now)
-		*now = gm_support_tsc();
+		*now = gm_thread_alloc_tsc(t);
 	if (GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), n,
 	                                  *now) != 0))
 		return NULL;

@@ -148,6 +148,7 @@ void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t 
 		return;
 	saved_errno = errno; /* hooks must leave errno as the allocator set it */
 	t->busy = 1;
+	t->reuse_left = 0; /* a record of the slow path ends a burst */
 	if (t->state == gm_thread_new) {
 		gm_thread_register(t);
 	} else if (t->state == gm_thread_exited) {

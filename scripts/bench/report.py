@@ -427,6 +427,29 @@ def main():
             out(shdr % (label, "%d" % hb, "%d" % pe[2], "%.3f" % (hb / pe[2]), "(context)", ""))
     out()
 
+    # ---- bursts ------------------------------------------------------------------
+    out("BURSTS (allocations carrying their thread's previous reading, median of the runs;"
+        " bound: the thread's next reading)")
+    bhdr = "%-44s %16s %18s"
+    out(bhdr % ("", "of allocations", "bound within 1 us"))
+    for case, variant, label in (("pair", "gm", "pair, gmtrace"),
+                                 ("gl1", "gm", "gameloop 1 thread, gmtrace"),
+                                 ("gl2", "gm", "gameloop 2 threads, gmtrace"),
+                                 ("gl1", "ext", "gameloop 1 thread, `gmtrace run`")):
+        share, within = [], []
+        for r in F.runs:
+            f = r["figures"]
+            if (r["section"], r["case"], r["variant"]) != ("time", case, variant):
+                continue
+            if all(isinstance(f.get(k), float) for k in ("bursts", "bursts_over", "allocations")):
+                if f["allocations"] > 0:
+                    share.append(100.0 * f["bursts"] / f["allocations"])
+                if f["bursts"] > 0:
+                    within.append(100.0 * (1.0 - f["bursts_over"] / f["bursts"]))
+        out(bhdr % (label, fmt(statistics.median(share) if share else None, "%.1f %%"),
+                    fmt(statistics.median(within) if within else None, "%.2f %%")))
+    out()
+
     out("REFERENCE (earlier measurement, context only)")
     for r in REFERENCE:
         out("  " + r)

@@ -509,6 +509,64 @@ Test(reader, a_realloc_of_a_block_read_before_its_allocation_comes_after_it)
 	expect_order("realloc.gmt", r, 2, want, 2, 1);
 }
 
+Test(reader, a_burst_allocation_waits_up_to_its_threads_next_reading)
+{
+	/* thread 0 allocates 0x7000 at 500, then 0x1000 in the same burst: its
+	 * record carries 500 again, and its thread's next reading is 9000.
+	 * Thread 1 frees 0x1000 (allocated by thread 0 at 100) at 5000, past
+	 * 500 + the slack (2048 ticks, no clock): the burst allocation may
+	 * have come as late as 9000, so it waits for that free. */
+	recs_t r[2];
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 100, 0x1000, 8);
+	rec_alloc(&r[0], 500, 0x7000, 8);
+	rec_alloc(&r[0], 500, 0x1000, 16);
+	rec_free(&r[0], 9000, 0x7000);
+	rec_free(&r[1], 5000, 0x1000);
+	static const want_ev_t want[] = {
+	        {0, gm_rec_alloc, 0x1000, 100}, {0, gm_rec_alloc, 0x7000, 500},
+	        {1, gm_rec_free, 0x1000, 5000}, {0, gm_rec_alloc, 0x1000, 500},
+	        {0, gm_rec_free, 0x7000, 9000},
+	};
+	expect_order("burst.gmt", r, 2, want, 5, 1);
+}
+
+Test(reader, counts_burst_records_and_those_known_only_past_a_microsecond)
+{
+	/* no clock: the slack is 2048 ticks. Thread 0: a reading at 100, two
+	 * records carrying it, the next reading at 1000 (within); a reading at
+	 * 2000, one record carrying it, the next at 9000 (past); a time record
+	 * and a record of the same TSC (a reading of its own); a last record
+	 * carrying the one before it, with no reading after it (no bound). */
+	capbuf_t c = {0};
+	recs_t r = {0};
+	gm_event_t ev[16];
+	const char *path;
+	gm_reader_t *rd;
+
+	rec_alloc(&r, 100, 0x10, 1);
+	rec_alloc(&r, 100, 0x20, 1);
+	rec_alloc(&r, 100, 0x30, 1);
+	rec_free(&r, 1000, 0x10);
+	rec_alloc(&r, 2000, 0x40, 1);
+	rec_alloc(&r, 2000, 0x50, 1);
+	rec_free(&r, 9000, 0x20);
+	rec_time(&r, 1ull << 30);
+	rec_alloc(&r, 1ull << 30, 0x60, 1);
+	rec_alloc(&r, 1ull << 30, 0x70, 1);
+	cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+	path = cap_write(&c, "bursts.gmt");
+	rd = open_ok(path);
+	cr_assert_eq(read_all(rd, ev, 16), 9, "%s: events", path);
+	cr_expect_eq(gm_reader_info(rd)->burst_records, 4, "%s: burst records", path);
+	cr_expect_eq(gm_reader_info(rd)->burst_over_us, 2, "%s: known only past 1 us", path);
+	gm_reader_rewind(rd);
+	cr_assert_eq(read_all(rd, ev, 16), 9, "%s: events again", path);
+	cr_expect_eq(gm_reader_info(rd)->burst_records, 4, "%s: counted once", path);
+	gm_reader_free(rd);
+}
+
 Test(reader, an_unmatched_free_or_a_lost_free_comes_at_once)
 {
 	/* no clock: the slack is 2048 ticks. Thread 1's free of 0x1000 at

@@ -1,0 +1,71 @@
+"""test_bursts.py - fx_bursts: allocations back to back, the recorder's bursts.
+
+In a burst (a clock reading less than 1024 ticks after the thread's record
+before it) a thread's next allocations, at most 7, carry the reading of the
+record before each of them instead of reading the clock (record/thread.h,
+gm_thread_alloc_tsc). Checked on the capture, from what the reader says of
+each record (`burst` in `gmtrace dump --json`):
+- only allocations are burst records (frees read the clock before they
+  start, so another thread's free of a block always comes after it);
+- a burst record carries exactly the time of its thread's record before it;
+- at most 7 burst allocations follow an allocation that read the clock;
+- the allocation after a tag record or a frame mark reads the clock (every
+  record other than an allocation or a free ends a burst);
+- the summary counts exactly the burst records the dump shows, and the
+  fixture's counts come out exact.
+How many allocations are burst records depends on the machine's speed (the
+allocations of fx_bursts come far closer together than 1024 ticks, and most
+are); that some are is checked, not how many."""
+from conftest import assert_valid, captures, dump_events, fixture_line, fx, run_preloaded
+
+FRAMES = 20
+REUSE = 7
+
+
+def test_burst_allocations_carry_the_reading_before_them(tmp_path):
+    r = run_preloaded([fx("fx_bursts"), FRAMES], tmp_path, timeout=60)
+    assert r.returncode == 0, r.stderr
+    line = fixture_line(r.stdout, fixture="bursts")
+    assert line["allocations"] == 1010 * FRAMES
+    assert line["allocated_bytes"] == 136128 * FRAMES
+    caps = captures(tmp_path)
+    assert len(caps) == 1, caps
+    s = assert_valid(caps[0])
+    assert s["allocations"] == line["allocations"]
+    assert s["allocated_bytes"] == line["allocated_bytes"]
+    assert s["frees"] == line["allocations"]
+    assert s["live_at_exit_count"] == 0
+
+    bursts = 0
+    prev_ns = {}
+    since_read = {}  # burst allocations since the thread's last reading allocation
+    after_other = {}  # the thread's last record was neither an allocation nor a free
+    tagged_reads = frame_reads = 0
+    prev_type = {}
+    for ev in dump_events(caps[0]):
+        t, typ = ev["thread"], ev["type"]
+        if ev.get("burst"):
+            bursts += 1
+            assert typ == "alloc", ev
+            assert ev["ns"] == prev_ns[t], ev
+            assert not after_other.get(t), ev
+            since_read[t] = since_read.get(t, 0) + 1
+            assert since_read[t] <= REUSE, ev
+        elif typ == "alloc":
+            since_read[t] = 0
+            if prev_type.get(t) == "context":
+                tagged_reads += 1
+            elif prev_type.get(t) == "frame_sum":
+                frame_reads += 1
+        prev_ns[t] = ev["ns"]
+        prev_type[t] = typ
+        after_other[t] = typ not in ("alloc", "free")
+    assert bursts > 0
+    assert s["burst_records"] == bursts
+    # each tag push is followed by the tagged allocation, each pop but the
+    # frame's last by the burst's next allocation: 19 allocations right
+    # after a tag record a frame, every one reading the clock; and each
+    # frame but the last is followed by the next one's first allocation,
+    # after the frame end's records and the pause: it reads the clock
+    assert tagged_reads == 19 * FRAMES
+    assert frame_reads == FRAMES - 1
