@@ -932,7 +932,7 @@ static int gm_reader_advance(gm_reader_t *r, gm_reader_stream_t *s)
 			}
 			tsc = p[2];
 		}
-		reused = tsc == s->prev && !s->prev_time;
+		reused = type == gm_rec_alloc && tsc == s->prev && !s->prev_time;
 		s->prev = tsc;
 		s->prev_time = type == gm_rec_time;
 		if (at < s->skipw) {
