@@ -115,6 +115,7 @@ static void gm_thread_store(gm_thread_t *t, uint64_t w0, uint64_t b, const uint6
 #define GM_THREAD_MAX_ACC 16384
 gm_frame_acc_t gm_thread_accs[GM_THREAD_MAX_ACC];
 uint32_t gm_thread_sample_every = 16;
+uint32_t gm_thread_burst = GM_THREAD_BURST_REUSE;
 
 static void gm_thread_register(gm_thread_t *t)
 {

@@ -118,10 +118,12 @@ static inline __attribute__((always_inline)) int gm_thread_try_put(gm_thread_t *
 
 /* Bursts: a reading taken less than GM_THREAD_BURST_TICKS after the
  * thread's previous record (about 0.3-0.5 us at 2-3.5 GHz) lets the
- * thread's next GM_THREAD_BURST_REUSE allocations carry the reading of the
+ * thread's next gm_thread_burst allocations (option burst_allocations,
+ * GM_THREAD_BURST_REUSE by default, at most 15) carry the reading of the
  * record before each of them instead of a read of their own. */
 #define GM_THREAD_BURST_TICKS 1024u
 #define GM_THREAD_BURST_REUSE 7u
+extern uint32_t gm_thread_burst;
 
 /* The TSC an allocation's record carries, taken after the allocation
  * returned. In a burst it is the thread's previous record's (a reading
@@ -142,7 +144,7 @@ static inline __attribute__((always_inline)) uint64_t gm_thread_alloc_tsc(gm_thr
 	}
 	now = gm_support_tsc();
 	if (now - t->last_tsc < GM_THREAD_BURST_TICKS)
-		t->reuse_left = GM_THREAD_BURST_REUSE;
+		t->reuse_left = gm_thread_burst;
 	return now;
 }
 

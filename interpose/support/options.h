@@ -36,6 +36,7 @@ typedef struct gm_options {
 	int quiet;                  /* QUIET */
 	int level;                  /* LEVEL: events(0) | frames(1) */
 	uint64_t timing_sample;     /* TIMING_SAMPLE */
+	uint64_t burst_allocations; /* BURST_ALLOCATIONS */
 	uint64_t spike_allocations; /* SPIKE_ALLOCATIONS */
 	uint64_t spike_bytes;       /* SPIKE_BYTES */
 	uint64_t spike_alloc_ns;    /* SPIKE_ALLOC_NS */

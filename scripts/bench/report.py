@@ -147,7 +147,8 @@ def main():
     out("times are measured inside the workload (clock_gettime around the loop).")
     out("this machine's clock: a TSC read costs %s ns (back to back, scripts/bench/clock.c), "
         "clock_gettime %s ns;" % (meta.get("clock_tsc_ns", "?"), meta.get("clock_mono_ns", "?")))
-    out("  the events level reads the TSC once per event: twice per malloc+free pair.")
+    out("  the events level reads the TSC for every free and, in a burst, for one allocation"
+        " in eight (BURSTS below).")
     out("gmtrace = LD_PRELOAD=libgmtrace.so, drainer thread in the game (default); "
         "gmtrace run = drained from outside.")
     out()

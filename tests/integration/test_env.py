@@ -155,6 +155,7 @@ def test_python_script_names_its_capture(tmp_path):
     ("SPIKE_FACTOR", "nan", "a number from 0 to 1000000"),
     ("TIMING_SAMPLE", "4294967296", "a whole number up to 1000000"),
     ("DRAIN_NICE", "20", "a whole number up to 19"),
+    ("BURST_ALLOCATIONS", "16", "a whole number up to 15"),
     ("SPIKE_STDERR", "maybe", "1/0, true/false, yes/no or on/off"),
 ])
 def test_an_invalid_value_says_what_was_expected(tmp_path, name, value, expected):
