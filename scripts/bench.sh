@@ -16,7 +16,8 @@
 #               on 1 or 2 threads
 #   peakrss.c   runs a command and reports that process's own peak RSS
 #   clock.c     ns per read of the TSC and of clock_gettime on this machine:
-#               the events level reads the TSC once per event
+#               the events level reads it for every free and, in a
+#               burst, for one allocation in eight
 #   naive.c     the reference recorder, preloaded: one 32-byte record
 #               and one TSC read per event, written to a file (naive) or to
 #               /dev/null (naive, no writing: the recording alone)
