@@ -16,8 +16,9 @@
 #               on 1 or 2 threads
 #   peakrss.c   runs a command and reports that process's own peak RSS
 #   clock.c     ns per read of the TSC and of clock_gettime on this machine:
-#               the events level reads it for every free and, in a
-#               burst, for one allocation in eight
+#               the events level reads it once per event (with
+#               BURST_ALLOCATIONS=7, for every free and one allocation in
+#               eight in a burst)
 #   naive.c     the issue's reference recorder, preloaded: one 32-byte record
 #               and one TSC read per event, written to a file (naive) or to
 #               /dev/null (naive, no writing: the recording alone)
@@ -172,7 +173,8 @@ except Exception:
 }
 
 # run_one CASE VARIANT REP ARGS...: one timed run of a workload.
-#   CASE is pair, gl1 or gl2; VARIANT plain, gm, ext, nv (naive recorder
+#   CASE is pair, gl1 or gl2; VARIANT plain, gm, gmb (BURST_ALLOCATIONS=7),
+#   ext, nv (naive recorder
 #   writing its records to a file), nvnull (the same to /dev/null) or ht.
 run_one() {
 	local case=$1 variant=$2 rep=$3
@@ -186,6 +188,10 @@ run_one() {
 	gm)
 		timeout $run_timeout env GMTRACE_QUIET=1 GMTRACE_OUTPUT="$cap" LD_PRELOAD="$lib" \
 			"$prog" "$@" >"$log" 2>&1 || rc=$?
+		;;
+	gmb)
+		timeout $run_timeout env GMTRACE_QUIET=1 GMTRACE_BURST_ALLOCATIONS=7 GMTRACE_OUTPUT="$cap" \
+			LD_PRELOAD="$lib" "$prog" "$@" >"$log" 2>&1 || rc=$?
 		;;
 	ext)
 		timeout $run_timeout "$cli" run --lib "$lib" --quiet 1 --output "$cap" -- "$prog" "$@" >"$log" 2>&1 || rc=$?
@@ -210,7 +216,7 @@ run_one() {
 		return 0
 	fi
 	case $variant in
-	gm | ext) extra=$(capture_stats "$cap") ;;
+	gm | gmb | ext) extra=$(capture_stats "$cap") ;;
 	ht) extra="cap_bytes=$(cat "$work"/ht."$case"* 2>/dev/null | wc -c)" ;;
 	esac
 	record time "$case" "$variant" "$rep" "$log" $extra
@@ -222,9 +228,9 @@ run_one() {
 }
 
 # ---- 1. time: plain, gmtrace, heaptrack, interleaved run by run ------------
-variants_pair=(plain gm nv nvnull)
-variants_gl1=(plain gm ext nv nvnull)
-variants_gl2=(plain gm ext nv nvnull)
+variants_pair=(plain gm gmb nv nvnull)
+variants_gl1=(plain gm gmb ext nv nvnull)
+variants_gl2=(plain gm gmb ext nv nvnull)
 if ((heaptrack)); then
 	variants_pair+=(ht) variants_gl1+=(ht) variants_gl2+=(ht)
 fi

@@ -135,6 +135,8 @@ typedef struct gm_reader_ptrs {
 typedef struct gm_reader_wait {
 	uint32_t stream;
 	int want_alloc;
+	int burst;      /* a burst allocation: waits until its bound, whatever comes */
+	uint64_t since; /* r->delivered when it began waiting */
 	uint64_t ptr;
 	uint64_t until;
 } gm_reader_wait_t;
@@ -154,9 +156,10 @@ struct gm_reader {
 	uint32_t pending; /* stream to advance on the next call, or NONE */
 	int complete;     /* a pass reached the end: counters are final */
 	/* causal repair (see the top of this file) */
-	int repair;     /* on: more than one thread, memory for the set */
-	int repair_off; /* the set ran out of memory: off for every pass */
-	uint64_t slack; /* ticks a record may wait */
+	int repair;         /* on: more than one thread, memory for the set */
+	uint64_t delivered; /* events delivered in this pass */
+	int repair_off;     /* the set ran out of memory: off for every pass */
+	uint64_t slack;     /* ticks a record may wait */
 	gm_reader_ptrs_t live;
 	gm_reader_wait_t *waits; /* at most one per stream */
 	uint32_t nwaits;
@@ -1030,6 +1033,7 @@ void gm_reader_rewind(gm_reader_t *r)
 	r->pending = GM_READER_NONE;
 	r->ready = GM_READER_NONE;
 	r->nwaits = 0;
+	r->delivered = 0;
 	r->repair = r->nstreams > 1 && !r->repair_off;
 	r->live.n = 0;
 	if (r->live.cap)
@@ -1493,6 +1497,15 @@ static int gm_reader_must_wait(gm_reader_t *r, uint32_t t, gm_reader_wait_t *w)
 	} else
 		return 0;
 	w->until = gm_reader_latest(r, t) + r->slack;
+	/* a burst allocation of an address still live happened at its bound
+	 * at the latest: every other thread's record up to there comes first
+	 * (a free of that address made during the burst may be any of several,
+	 * or out of the look-ahead's reach), and it comes when the merge passes
+	 * its bound, the address then freed */
+	w->burst = s->reused && !w->want_alloc && w->until > s->tsc + r->slack;
+	w->since = r->delivered;
+	if (w->burst)
+		return 1;
 	return gm_reader_look_ahead(r, t, w->want_alloc, w->ptr, w->until);
 }
 
@@ -1520,23 +1533,28 @@ static void gm_reader_applied(gm_reader_t *r, uint32_t t)
 	for (i = 0; i < r->nwaits; i++) {
 		const gm_reader_wait_t *w = &r->waits[i];
 
-		if (w->stream != t && gm_reader_wanted(freed, made, w->want_alloc, w->ptr)) {
+		if (w->stream != t && !w->burst &&
+		    gm_reader_wanted(freed, made, w->want_alloc, w->ptr)) {
 			r->ready = w->stream;
 			break;
 		}
 	}
 }
 
-/* Takes stream t out of the waiting list (it is delivered now). */
-static void gm_reader_unwait(gm_reader_t *r, uint32_t t)
+/* Takes stream t out of the waiting list (it is delivered now). Returns
+ * 1 for a burst allocation's wait during which other events came. */
+static int gm_reader_unwait(gm_reader_t *r, uint32_t t)
 {
 	uint32_t i;
 
 	for (i = 0; i < r->nwaits; i++)
 		if (r->waits[i].stream == t) {
+			int held = r->waits[i].burst && r->waits[i].since != r->delivered;
+
 			r->waits[i] = r->waits[--r->nwaits];
-			return;
+			return held;
 		}
+	return 0;
 }
 
 /* The waiting stream whose wait is over: the merge's next record is past
@@ -1582,7 +1600,8 @@ int gm_reader_next(gm_reader_t *r, gm_event_t *ev)
 			break;
 		}
 		if (r->nwaits && (t = gm_reader_wait_over(r)) != GM_READER_NONE) {
-			gm_reader_unwait(r, t);
+			if (gm_reader_unwait(r, t) && !r->complete)
+				r->info.reordered++; /* a burst allocation held back */
 			break;
 		}
 		if (r->nheap == 0) {
@@ -1608,6 +1627,7 @@ int gm_reader_next(gm_reader_t *r, gm_event_t *ev)
 	ev->nextra = s->nextra;
 	ev->offset = s->head_at;
 	ev->burst = s->reused;
+	r->delivered++;
 	r->pending = t;
 	return 1;
 }

@@ -97,14 +97,19 @@ static inline __attribute__((always_inline)) gm_frame_acc_t *
 gm_hook_alloc_record(gm_thread_t *t, void *p, size_t n, unsigned kind, uint64_t *now)
 {
 	gm_frame_acc_t *acc;
+	uint64_t before;
+	int fresh = 0;
 	if (!GM_HOOK_ON(t) || GM_UNLIKELY(gm_event_alloc_level != gm_level_events) ||
 	    GM_UNLIKELY(!(acc = t->acc)) || GM_UNLIKELY(gm_context_asset_now != NULL))
 		return NULL;
+	before = t->last_tsc;
 	if (!*now)
-		*now = gm_thread_alloc_tsc(t);
+		*now = gm_thread_alloc_tsc(t, &fresh);
 	if (GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), n,
 	                                  *now) != 0))
 		return NULL;
+	if (fresh)
+		gm_thread_burst_arm(t, before, *now);
 	GM_ACC_ADD(acc->nalloc, 1);
 	GM_ACC_ADD(acc->alloc_bytes, n);
 	return acc;
@@ -117,14 +122,25 @@ static inline __attribute__((always_inline)) gm_frame_acc_t *
 gm_hook_free_record(gm_thread_t *t, void *p, unsigned kind, size_t sized, uint64_t *now)
 {
 	gm_frame_acc_t *acc;
+	uint64_t before;
+	uint32_t burst;
 	if (!GM_HOOK_ON(t) || GM_UNLIKELY(gm_event_level != gm_level_events) ||
 	    GM_UNLIKELY(!(acc = t->acc)) || GM_UNLIKELY(gm_heap_owns(p)))
 		return NULL;
+	/* the burst is off while this record is made (a signal handler's
+	 * allocation meanwhile reads the clock), and goes on after it only if
+	 * this free came soon after the record before it */
+	burst = t->reuse_left;
+	t->reuse_left = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	before = t->last_tsc;
 	if (!*now)
 		*now = gm_support_tsc();
 	if (GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_free, kind), sized,
 	                                  *now) != 0))
 		return NULL;
+	if (*now - before < GM_THREAD_BURST_TICKS)
+		t->reuse_left = burst;
 	GM_ACC_ADD(acc->nfree, 1);
 	return acc;
 }

@@ -278,9 +278,13 @@ void gm_frame_end(gm_thread_t *t, unsigned source)
 		return;
 	while (__atomic_exchange_n(&gm_frame_lock, 1, __ATOMIC_ACQUIRE))
 		__builtin_ia32_pause();
-	frame = __atomic_add_fetch(&gm_frame_number, 1, __ATOMIC_RELAXED);
+	frame = __atomic_add_fetch(&gm_frame_number, 1, __ATOMIC_SEQ_CST);
 	if (source != gm_present_marker)
 		__atomic_store_n(&gm_frame_auto_ended, 1, __ATOMIC_RELAXED);
+	/* the mark's reading after the new number is seen by every thread: an
+	 * allocation that still saw the old one (and may carry a reading of a
+	 * burst, record/thread.h) was made before the mark */
+	__builtin_ia32_lfence();
 	at = gm_thread_put(t, gm_rec_w0(frame, gm_rec_frame, 0), source);
 	/* a thread's allocator estimate is at most the frame's length: one timed
 	 * call preempted would otherwise count timing_sample times over */

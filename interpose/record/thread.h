@@ -83,6 +83,7 @@ typedef struct gm_thread {
 	uint32_t sample_left; /* calls until the next timed allocator call */
 	uint32_t reuse_left;  /* allocations left that may carry last_tsc
 	                         (gm_thread_alloc_tsc) */
+	uint64_t burst_frame; /* gm_frame_number when reuse_left was set */
 	uint32_t no_help;     /* > 0: never drain here (a budget eviction: other
 	                         threads would take the room it frees meanwhile) */
 	gm_frame_acc_t *acc;  /* this thread's totals, NULL until it registers */
@@ -119,33 +120,54 @@ static inline __attribute__((always_inline)) int gm_thread_try_put(gm_thread_t *
 /* Bursts: a reading taken less than GM_THREAD_BURST_TICKS after the
  * thread's previous record (about 0.3-0.5 us at 2-3.5 GHz) lets the
  * thread's next gm_thread_burst allocations (option burst_allocations,
- * GM_THREAD_BURST_REUSE by default, at most 15) carry the reading of the
+ * 0 by default: off, at most 15) carry the reading of the
  * record before each of them instead of a read of their own. */
 #define GM_THREAD_BURST_TICKS 1024u
-#define GM_THREAD_BURST_REUSE 7u
+#define GM_THREAD_BURST_REUSE 0u
 extern uint32_t gm_thread_burst;
 
+/* Frames ended so far (record/frame.c): a burst ends at a frame mark. */
+extern uint64_t gm_frame_number;
+
 /* The TSC an allocation's record carries, taken after the allocation
- * returned. In a burst it is the thread's previous record's (a reading
- * from before the call): the allocation comes after that record by
- * position, and before the thread's next reading, which the reader takes
- * as its bound (analysis/log/reader.c, gm_reader_latest). Frees always
- * read the clock before they start, and every record other than a hot
- * allocation or free ends the burst (gm_thread_put, gm_thread_put_slow):
- * so a block's free on another thread still carries a later reading than
- * its allocation, and a frame mark, tag or asset record starts the next
- * allocation on a reading of its own. */
-static inline __attribute__((always_inline)) uint64_t gm_thread_alloc_tsc(gm_thread_t *t)
+ * returned (*fresh = 1), or in a burst the thread's previous record's (a
+ * reading from before the call, *fresh = 0): the allocation comes after
+ * that record by position, and before the thread's next reading, which
+ * the reader takes as its bound (analysis/log/reader.c, gm_reader_latest).
+ * A burst ends at a frame mark on any thread (so a burst allocation never
+ * carries a reading from before the frame it was made in), at a free that
+ * reads the clock more than GM_THREAD_BURST_TICKS after the record before
+ * it (gm_thread_free_tsc), and at every other record (gm_thread_put,
+ * gm_thread_put2, gm_thread_put_slow). Frees always read the clock, so a
+ * block's free on another thread still carries a later reading than its
+ * allocation. The burst is armed only once the record that read the clock
+ * is written (gm_thread_burst_arm): a signal handler allocating before
+ * that reads the clock itself. */
+static inline __attribute__((always_inline)) uint64_t gm_thread_alloc_tsc(gm_thread_t *t,
+                                                                          int *fresh)
 {
-	uint64_t now;
-	if (t->reuse_left) {
+	if (t->reuse_left &&
+	    t->burst_frame == __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED)) {
 		t->reuse_left--;
+		*fresh = 0;
 		return t->last_tsc;
 	}
-	now = gm_support_tsc();
-	if (now - t->last_tsc < GM_THREAD_BURST_TICKS)
+	t->reuse_left = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	*fresh = 1;
+	return gm_support_tsc();
+}
+
+/* After a record carrying now, read fresh, was written: a burst starts
+ * when the thread's record before it (at before) was less than
+ * GM_THREAD_BURST_TICKS earlier. */
+static inline __attribute__((always_inline)) void gm_thread_burst_arm(gm_thread_t *t,
+                                                                      uint64_t before, uint64_t now)
+{
+	if (now - before < GM_THREAD_BURST_TICKS) {
 		t->reuse_left = gm_thread_burst;
-	return now;
+		t->burst_frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED);
+	}
 }
 
 /* Append a one-unit record with fields a/type/x and b; returns the TSC it
@@ -166,6 +188,7 @@ gm_thread_put2(gm_thread_t *t, uint64_t w0, uint64_t b, uint64_t e0, uint64_t e1
 {
 	uint64_t now = gm_support_tsc();
 	uint64_t *p = t->pos;
+	t->reuse_left = 0;
 	if (GM_UNLIKELY(p + 4 > t->end || now - t->last_tsc >= GM_REC_TICK_HALF)) {
 		uint64_t extra[2] = {e0, e1};
 		gm_thread_put_slow(t, w0, b, extra, 1, now);

@@ -27,7 +27,7 @@ const gm_option_row_t gm_options_table[] = {
         {"timing_sample", gm_opt_uint, "16", NULL, GM_OPT_OFF(timing_sample), 0,
          "time one allocator call in N per thread for the allocator-time estimate (1: all)",
          1000000},
-        {"burst_allocations", gm_opt_uint, "7", NULL, GM_OPT_OFF(burst_allocations), 0,
+        {"burst_allocations", gm_opt_uint, "0", NULL, GM_OPT_OFF(burst_allocations), 0,
          "in a burst (a reading within 1024 ticks of the thread's record before), the next N allocations carry the reading of the record before each instead of reading the clock (0: every allocation reads it; at most 15)",
          15},
         {"spike_allocations", gm_opt_uint, "0", NULL, GM_OPT_OFF(spike_allocations), 0,

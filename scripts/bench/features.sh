@@ -111,9 +111,9 @@ wait "${hogs[@]}" 2>/dev/null || true
 # What reading the clock costs the hooks: the library built again with a
 # counter in place of the TSC (GM_BENCH_COUNTER_CLOCK: a measurement build,
 # its captures' times mean nothing), beside the real one, on the pair loop
-# and the 1-thread game loop; and the real one with bursts off
-# (BURST_ALLOCATIONS=0: every allocation reads the clock); 7 interleaved
-# runs, medians.
+# and the 1-thread game loop; and the real one with bursts on
+# (BURST_ALLOCATIONS=7: most allocations in a burst reuse a reading); 7
+# interleaved runs, medians.
 echo
 cc -O2 scripts/bench/pair.c -o "$work/pair"
 cc -O2 scripts/bench/clock.c -o "$work/clock"
@@ -123,15 +123,15 @@ if cmake -S . -B "$work/counter" -DCMAKE_BUILD_TYPE="${btype:-RelWithDebInfo}" \
 	cmake --build "$work/counter" --target gmtrace_preload --parallel "$(nproc)" \
 		>>"$work/counter.log" 2>&1; then
 	counter=$work/counter/interpose/libgmtrace.so
-	echo "CLOCK (one thread; medians of 7 interleaved runs; counter: the library with a counter in place of the TSC; nobursts: BURST_ALLOCATIONS=0)"
+	echo "CLOCK (one thread; medians of 7 interleaved runs; counter: the library with a counter in place of the TSC; bursts: BURST_ALLOCATIONS=7)"
 	"$work/clock" | tr '\n' ' ' | awk '{ print "this machine: " $0 "(ns per read, scripts/bench/clock.c)" }'
 	declare -A clk_pair=() clk_gl=()
 	for ((r = 0; r < 7; r++)); do
-		for v in plain events counter nobursts; do
+		for v in plain events counter bursts; do
 			pre=()
 			[[ $v == events ]] && pre=(env GMTRACE_QUIET=1 GMTRACE_OUTPUT="$work/c.%p.gmt" LD_PRELOAD="$lib")
 			[[ $v == counter ]] && pre=(env GMTRACE_QUIET=1 GMTRACE_OUTPUT="$work/c.%p.gmt" LD_PRELOAD="$counter")
-			[[ $v == nobursts ]] && pre=(env GMTRACE_QUIET=1 GMTRACE_BURST_ALLOCATIONS=0 GMTRACE_OUTPUT="$work/c.%p.gmt" LD_PRELOAD="$lib")
+			[[ $v == bursts ]] && pre=(env GMTRACE_QUIET=1 GMTRACE_BURST_ALLOCATIONS=7 GMTRACE_OUTPUT="$work/c.%p.gmt" LD_PRELOAD="$lib")
 			clk_pair[$v]+="$("${pre[@]}" "$work/pair" --pairs 5000000 --reallocs 0 2>/dev/null | sed -n 's/^pair_ns=//p') "
 			rm -f "$work"/*.gmt
 			clk_gl[$v]+="$("${pre[@]}" "$work/gameloop" --frames 600 --threads 1 2>/dev/null | sed -n 's/^ms_per_frame=//p') "
@@ -139,7 +139,7 @@ if cmake -S . -B "$work/counter" -DCMAKE_BUILD_TYPE="${btype:-RelWithDebInfo}" \
 		done
 	done
 	printf '%-12s %10s %10s %10s %8s\n' variant ns/pair +ns/pair ms/frame ratio
-	for v in plain events counter nobursts; do
+	for v in plain events counter bursts; do
 		echo "$v $(printf '%s\n' ${clk_pair[$v]} | median) $(printf '%s\n' ${clk_gl[$v]} | median)"
 	done | awk 'NR == 1 { p = $2; f = $3 } { printf "%-12s %10.2f %+10.2f %10.3f %7.2fx\n", $1, $2, $2 - p, $3, $3 / f }'
 else

@@ -147,8 +147,8 @@ def main():
     out("times are measured inside the workload (clock_gettime around the loop).")
     out("this machine's clock: a TSC read costs %s ns (back to back, scripts/bench/clock.c), "
         "clock_gettime %s ns;" % (meta.get("clock_tsc_ns", "?"), meta.get("clock_mono_ns", "?")))
-    out("  the events level reads the TSC for every free and, in a burst, for one allocation"
-        " in eight (BURSTS below).")
+    out("  the events level reads the TSC once per event; with BURST_ALLOCATIONS=7 (bursts),"
+        " for every free and one allocation in eight in a burst (BURSTS below).")
     out("gmtrace = LD_PRELOAD=libgmtrace.so, drainer thread in the game (default); "
         "gmtrace run = drained from outside.")
     out()
@@ -210,6 +210,11 @@ def main():
                  "< %g" % TARGET_FRAME_MS, None if a2 is None else a2 < TARGET_FRAME_MS)
     trow("  ms per frame (10,000 allocations)", "gl2", "total_ms", scale=1.0 / frames,
          tgt="< +%g ms" % TARGET_FRAME_MS, res=res)
+    trow("pair, bursts (BURST_ALLOCATIONS=7): ns", "pair", "pair_ns", variant="gmb")
+    trow("gameloop 1 thread, bursts: ms", "gl1", "total_ms", variant="gmb")
+    trow("  ms per frame", "gl1", "total_ms", scale=1.0 / frames, variant="gmb")
+    trow("gameloop 2 threads, bursts: ms", "gl2", "total_ms", variant="gmb")
+    trow("  ms per frame", "gl2", "total_ms", scale=1.0 / frames, variant="gmb")
     trow("gameloop 1 thread, `gmtrace run`: ms", "gl1", "total_ms", variant="ext")
     trow("  ms per frame", "gl1", "total_ms", scale=1.0 / frames, variant="ext")
     trow("gameloop 2 threads, `gmtrace run`: ms", "gl2", "total_ms", variant="ext")
@@ -429,14 +434,13 @@ def main():
     out()
 
     # ---- bursts ------------------------------------------------------------------
-    out("BURSTS (allocations carrying their thread's previous reading, median of the runs;"
-        " bound: the thread's next reading)")
+    out("BURSTS (BURST_ALLOCATIONS=7: allocations carrying their thread's previous reading,"
+        " median of the runs; bound: the thread's next reading)")
     bhdr = "%-44s %16s %18s"
     out(bhdr % ("", "of allocations", "bound within 1 us"))
-    for case, variant, label in (("pair", "gm", "pair, gmtrace"),
-                                 ("gl1", "gm", "gameloop 1 thread, gmtrace"),
-                                 ("gl2", "gm", "gameloop 2 threads, gmtrace"),
-                                 ("gl1", "ext", "gameloop 1 thread, `gmtrace run`")):
+    for case, variant, label in (("pair", "gmb", "pair, bursts"),
+                                 ("gl1", "gmb", "gameloop 1 thread, bursts"),
+                                 ("gl2", "gmb", "gameloop 2 threads, bursts")):
         share, within = [], []
         for r in F.runs:
             f = r["figures"]

@@ -1,14 +1,14 @@
 """test_bursts.py - fx_bursts: allocations back to back, the recorder's bursts.
 
 In a burst (a clock reading less than 1024 ticks after the thread's record
-before it) a thread's next allocations, at most 7, carry the reading of the
-record before each of them instead of reading the clock (record/thread.h,
+before it) a thread's next allocations, at most GMTRACE_BURST_ALLOCATIONS
+(0 to 15, 0 by default: bursts off), carry the reading of the record before each of them instead of reading the clock (record/thread.h,
 gm_thread_alloc_tsc). Checked on the capture, from what the reader says of
 each record (`burst` in `gmtrace dump --json`):
 - only allocations are burst records (frees read the clock before they
   start, so another thread's free of a block always comes after it);
 - a burst record carries exactly the time of its thread's record before it;
-- at most 7 burst allocations follow an allocation that read the clock;
+- at most that many burst allocations follow an allocation that read the clock;
 - the allocation after a tag record or a frame mark reads the clock (every
   record other than an allocation or a free ends a burst);
 - the summary counts exactly the burst records the dump shows, and the
@@ -16,18 +16,22 @@ each record (`burst` in `gmtrace dump --json`):
 How many allocations are burst records depends on the machine's speed (the
 allocations of fx_bursts come far closer together than 1024 ticks, and most
 are); that some are is checked, not how many. GMTRACE_BURST_ALLOCATIONS
-sets the most (7 by default); 0 turns bursts off."""
+sets the most; bursts are off by default (0)."""
+import csv
+import io
+
 import pytest
 
-from conftest import assert_valid, captures, dump_events, fixture_line, fx, run_preloaded
+from conftest import (assert_valid, captures, dump_events, fixture_line, fx, gmtrace,
+                      run_preloaded)
 
 FRAMES = 20
 
 
-@pytest.mark.parametrize("reuse", [None, 3, 0])
+@pytest.mark.parametrize("reuse", [7, 15, 3, 0, None])
 def test_burst_allocations_carry_the_reading_before_them(tmp_path, reuse):
     env = None if reuse is None else {"GMTRACE_BURST_ALLOCATIONS": str(reuse)}
-    most = 7 if reuse is None else reuse
+    most = 0 if reuse is None else reuse
     r = run_preloaded([fx("fx_bursts"), FRAMES], tmp_path, extra_env=env, timeout=60)
     assert r.returncode == 0, r.stderr
     line = fixture_line(r.stdout, fixture="bursts")
@@ -74,3 +78,25 @@ def test_burst_allocations_carry_the_reading_before_them(tmp_path, reuse):
     # after the frame end's records and the pause: it reads the clock
     assert tagged_reads == 19 * FRAMES
     assert frame_reads == FRAMES - 1
+
+
+@pytest.mark.parametrize("reuse", [7, 0])
+def test_a_burst_after_a_frame_mark_belongs_to_the_new_frame(tmp_path, reuse):
+    """A worker whose last record (a free) came before the main thread's
+    frame mark allocates right after it: a burst never carries a reading
+    from before the frame it is made in, so each frame holds exactly the
+    worker's 4 allocations (with a reading reused across the mark, a frame
+    held 8 and the next 0)."""
+    env = {"GMTRACE_BURST_ALLOCATIONS": str(reuse)}
+    r = run_preloaded([fx("fx_bursts"), FRAMES, "worker"], tmp_path, extra_env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    line = fixture_line(r.stdout, fixture="bursts")
+    caps = captures(tmp_path)
+    assert len(caps) == 1, caps
+    assert_valid(caps[0])
+    out = gmtrace("frames", "--csv", caps[0])
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert len(rows) == line["frames"]
+    assert [int(x["allocations"]) for x in rows[1:]] == [4] * FRAMES
+    assert [int(x["frees"]) for x in rows[1:]] == [4] * FRAMES
