@@ -108,7 +108,7 @@ gm_hook_alloc_record(gm_thread_t *t, void *p, size_t n, unsigned kind, uint64_t 
 	if (GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_alloc, kind), n,
 	                                  *now) != 0))
 		return NULL;
-	if (fresh)
+	if (fresh) /* (0 for a timed call: its reading is its own) */
 		gm_thread_burst_arm(t, before, *now);
 	GM_ACC_ADD(acc->nalloc, 1);
 	GM_ACC_ADD(acc->alloc_bytes, n);
@@ -131,15 +131,17 @@ gm_hook_free_record(gm_thread_t *t, void *p, unsigned kind, size_t sized, uint64
 	 * allocation meanwhile reads the clock), and goes on after it only if
 	 * this free came soon after the record before it */
 	burst = t->reuse_left;
-	t->reuse_left = 0;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (GM_UNLIKELY(burst != 0)) {
+		t->reuse_left = 0;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	}
 	before = t->last_tsc;
 	if (!*now)
 		*now = gm_support_tsc();
 	if (GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_free, kind), sized,
 	                                  *now) != 0))
 		return NULL;
-	if (*now - before < GM_THREAD_BURST_TICKS)
+	if (GM_UNLIKELY(burst != 0) && *now - before < GM_THREAD_BURST_TICKS)
 		t->reuse_left = burst;
 	GM_ACC_ADD(acc->nfree, 1);
 	return acc;

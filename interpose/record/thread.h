@@ -146,14 +146,15 @@ extern uint64_t gm_frame_number;
 static inline __attribute__((always_inline)) uint64_t gm_thread_alloc_tsc(gm_thread_t *t,
                                                                           int *fresh)
 {
-	if (t->reuse_left &&
-	    t->burst_frame == __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED)) {
-		t->reuse_left--;
-		*fresh = 0;
-		return t->last_tsc;
+	if (GM_UNLIKELY(t->reuse_left)) {
+		if (t->burst_frame == __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED)) {
+			t->reuse_left--;
+			*fresh = 0;
+			return t->last_tsc;
+		}
+		t->reuse_left = 0; /* a frame ended since the burst began */
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	}
-	t->reuse_left = 0;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	*fresh = 1;
 	return gm_support_tsc();
 }
@@ -164,7 +165,7 @@ static inline __attribute__((always_inline)) uint64_t gm_thread_alloc_tsc(gm_thr
 static inline __attribute__((always_inline)) void gm_thread_burst_arm(gm_thread_t *t,
                                                                       uint64_t before, uint64_t now)
 {
-	if (now - before < GM_THREAD_BURST_TICKS) {
+	if (GM_UNLIKELY(gm_thread_burst != 0) && now - before < GM_THREAD_BURST_TICKS) {
 		t->reuse_left = gm_thread_burst;
 		t->burst_frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED);
 	}
