@@ -141,7 +141,7 @@ gm_hook_free_record(gm_thread_t *t, void *p, unsigned kind, size_t sized, uint64
 	if (GM_UNLIKELY(gm_thread_try_put(t, gm_rec_w0((uintptr_t)p, gm_rec_free, kind), sized,
 	                                  *now) != 0))
 		return NULL;
-	if (GM_UNLIKELY(burst != 0) && *now - before < GM_THREAD_BURST_TICKS)
+	if (GM_UNLIKELY(burst != 0) && gm_thread_bursting(before, *now))
 		t->reuse_left = burst;
 	GM_ACC_ADD(acc->nfree, 1);
 	return acc;

@@ -159,13 +159,20 @@ static inline __attribute__((always_inline)) uint64_t gm_thread_alloc_tsc(gm_thr
 	return gm_support_tsc();
 }
 
+/* Whether a reading at now came soon enough after the thread's record
+ * before it (at before) to start or go on with a burst. */
+static inline __attribute__((always_inline)) int gm_thread_bursting(uint64_t before, uint64_t now)
+{
+	return now - before < GM_THREAD_BURST_TICKS;
+}
+
 /* After a record carrying now, read fresh, was written: a burst starts
  * when the thread's record before it (at before) was less than
  * GM_THREAD_BURST_TICKS earlier. */
 static inline __attribute__((always_inline)) void gm_thread_burst_arm(gm_thread_t *t,
                                                                       uint64_t before, uint64_t now)
 {
-	if (GM_UNLIKELY(gm_thread_burst != 0) && now - before < GM_THREAD_BURST_TICKS) {
+	if (GM_UNLIKELY(gm_thread_burst != 0) && gm_thread_bursting(before, now)) {
 		t->reuse_left = gm_thread_burst;
 		t->burst_frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED);
 	}

@@ -28,6 +28,13 @@ from conftest import (assert_valid, captures, dump_events, fixture_line, fx, gmt
 FRAMES = 20
 
 
+def frame_rows(cap):
+    """`gmtrace frames --csv CAP` as a list of dicts, one per frame."""
+    out = gmtrace("frames", "--csv", cap)
+    assert out.returncode == 0, out.stderr
+    return list(csv.DictReader(io.StringIO(out.stdout)))
+
+
 @pytest.mark.parametrize("reuse", [7, 15, 3, 0, None])
 def test_burst_allocations_carry_the_reading_before_them(tmp_path, reuse):
     env = None if reuse is None else {"GMTRACE_BURST_ALLOCATIONS": str(reuse)}
@@ -43,9 +50,7 @@ def test_burst_allocations_carry_the_reading_before_them(tmp_path, reuse):
     # frames 2..F hold exactly one iteration each (frame 1 also holds the
     # process's start, and what comes after the last mark its end: a
     # coverage build's runtime allocates there)
-    out = gmtrace("frames", "--csv", caps[0])
-    assert out.returncode == 0, out.stderr
-    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    rows = frame_rows(caps[0])
     assert len(rows) >= FRAMES
     for row in rows[1:FRAMES]:
         assert int(row["allocations"]) == 1010, row
@@ -104,9 +109,7 @@ def test_a_burst_after_a_frame_mark_belongs_to_the_new_frame(tmp_path, reuse):
     caps = captures(tmp_path)
     assert len(caps) == 1, caps
     assert_valid(caps[0])
-    out = gmtrace("frames", "--csv", caps[0])
-    assert out.returncode == 0, out.stderr
-    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    rows = frame_rows(caps[0])
     assert len(rows) == line["frames"]
     assert [int(x["allocations"]) for x in rows[1:]] == [4] * FRAMES
     assert [int(x["frees"]) for x in rows[1:]] == [4] * FRAMES
