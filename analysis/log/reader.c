@@ -139,6 +139,7 @@ typedef struct gm_reader_wait {
 	uint64_t since; /* r->delivered when it began waiting */
 	uint64_t ptr;
 	uint64_t until;
+	uint64_t bound; /* a burst allocation's bound (the thread's next reading) */
 } gm_reader_wait_t;
 
 struct gm_reader {
@@ -1458,6 +1459,40 @@ static int gm_reader_look_ahead(gm_reader_t *r, uint32_t t, int want_alloc, uint
 	return 0;
 }
 
+/* Whether stream s allocates ptr by TSC until, among the records
+ * gm_reader_scan_next reaches from its head on. */
+static int gm_reader_makes_by(gm_reader_t *r, gm_reader_stream_t *s, uint64_t ptr, uint64_t until)
+{
+	gm_reader_scan_t it;
+	uint64_t freed, made;
+
+	gm_reader_scan_begin(&it, s);
+	do {
+		if (it.tsc > until)
+			return 0;
+		gm_reader_effect(it.w0, it.extra, it.units, &freed, &made);
+		if (gm_reader_wanted(freed, made, 1, ptr))
+			return 1;
+	} while (gm_reader_scan_next(r, &it));
+	return 0;
+}
+
+/* Whether a thread other than t, among the streams in the merge and those
+ * waiting, allocates ptr by TSC until (gm_reader_makes_by). */
+static int gm_reader_made_elsewhere(gm_reader_t *r, uint32_t t, uint64_t ptr, uint64_t until)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->nheap; i++)
+		if (r->heap[i] != t && gm_reader_makes_by(r, &r->streams[r->heap[i]], ptr, until))
+			return 1;
+	for (i = 0; i < r->nwaits; i++)
+		if (r->waits[i].stream != t &&
+		    gm_reader_makes_by(r, &r->streams[r->waits[i].stream], ptr, until))
+			return 1;
+	return 0;
+}
+
 /* The latest TSC stream t's head may have happened at: its own when its
  * thread read the clock for it, or else (a record of a burst, carrying the
  * reading of the one before) the next reading its thread took, as far as
@@ -1486,24 +1521,48 @@ static int gm_reader_must_wait(gm_reader_t *r, uint32_t t, gm_reader_wait_t *w)
 	const gm_reader_stream_t *s = &r->streams[t];
 	uint64_t freed, made;
 
+	uint32_t i;
+
 	gm_reader_effect(s->w0, s->extra, s->nextra + 1, &freed, &made);
 	w->stream = t;
+	w->since = r->delivered;
 	if (freed && !gm_reader_ptrs_has(&r->live, freed)) {
 		w->want_alloc = 1;
 		w->ptr = freed;
+		/* a burst allocation of that address held back (below) was
+		 * the block this free gives back: it comes first */
+		for (i = 0; i < r->nwaits; i++)
+			if (r->waits[i].burst && r->waits[i].ptr == freed) {
+				r->ready = r->waits[i].stream;
+				w->until = s->tsc + r->slack;
+				w->burst = 0;
+				return 1;
+			}
 	} else if (made && made != freed && gm_reader_ptrs_has(&r->live, made)) {
 		w->want_alloc = 0;
 		w->ptr = made;
+	} else if (made && made != freed && s->reused) {
+		/* a burst allocation of an address free here, which another
+		 * thread allocates before its bound: that thread's use of the
+		 * block (the allocator may hand it out several times during the
+		 * burst) came first, and it comes when the merge passes its
+		 * bound, or when a free of the address finds it not live */
+		w->want_alloc = 0;
+		w->ptr = made;
+		w->bound = gm_reader_latest(r, t);
+		w->until = w->bound + r->slack;
+		w->burst = w->until > s->tsc + r->slack;
+		return w->burst && gm_reader_made_elsewhere(r, t, made, w->until);
 	} else
 		return 0;
-	w->until = gm_reader_latest(r, t) + r->slack;
+	w->bound = gm_reader_latest(r, t);
+	w->until = w->bound + r->slack;
 	/* a burst allocation of an address still live happened at its bound
 	 * at the latest: every other thread's record up to there comes first
 	 * (a free of that address made during the burst may be any of several,
 	 * or out of the look-ahead's reach), and it comes when the merge passes
 	 * its bound, the address then freed */
 	w->burst = s->reused && !w->want_alloc && w->until > s->tsc + r->slack;
-	w->since = r->delivered;
 	if (w->burst)
 		return 1;
 	return gm_reader_look_ahead(r, t, w->want_alloc, w->ptr, w->until);
@@ -1557,22 +1616,43 @@ static int gm_reader_unwait(gm_reader_t *r, uint32_t t)
 	return 0;
 }
 
+/* Whether a burst allocation's wait w is over, the merge's next record
+ * (of stream h) at next being past its bound: the records of its thread
+ * after it carry readings from there on, and must not come after other
+ * threads' later ones. Only a free of the address it waits for, within the
+ * slack (two cores' readings a little apart), still comes first. */
+static int gm_reader_burst_over(const gm_reader_t *r, const gm_reader_wait_t *w, uint32_t h,
+                                uint64_t next)
+{
+	uint64_t freed, made;
+
+	if (next <= w->bound)
+		return 0;
+	gm_reader_effect(r->streams[h].w0, r->streams[h].extra, r->streams[h].nextra + 1, &freed,
+	                 &made);
+	return !gm_reader_wanted(freed, made, 0, w->ptr);
+}
+
 /* The waiting stream whose wait is over: the merge's next record is past
- * its slack (or there is none). Earliest first; NONE if no wait is over. */
+ * its slack (or there is none; a burst allocation's, gm_reader_burst_over).
+ * The one whose record may have happened earliest at the latest first
+ * (its until: a burst allocation's bound comes after its reading, and two
+ * threads' waits may each hold what the other waits for); NONE if no wait
+ * is over. */
 static uint32_t gm_reader_wait_over(const gm_reader_t *r)
 {
 	uint64_t next = r->nheap ? r->streams[r->heap[0]].tsc : UINT64_MAX;
 	uint32_t i, best = GM_READER_NONE;
-	uint64_t best_tsc = UINT64_MAX;
+	uint64_t best_until = UINT64_MAX;
 
 	for (i = 0; i < r->nwaits; i++) {
 		const gm_reader_wait_t *w = &r->waits[i];
-		uint64_t tsc = r->streams[w->stream].tsc;
 
-		if ((r->nheap == 0 || next > w->until) &&
-		    (best == GM_READER_NONE || tsc < best_tsc)) {
+		if ((r->nheap == 0 || next > w->until ||
+		     (w->burst && gm_reader_burst_over(r, w, r->heap[0], next))) &&
+		    (best == GM_READER_NONE || w->until < best_until)) {
 			best = w->stream;
-			best_tsc = tsc;
+			best_until = w->until;
 		}
 	}
 	return best;

@@ -531,6 +531,104 @@ Test(reader, a_burst_allocation_waits_up_to_its_threads_next_reading)
 	expect_order("burst.gmt", r, 2, want, 5, 1);
 }
 
+Test(reader, a_burst_allocation_of_a_free_address_comes_after_another_threads_use_of_it)
+{
+	/* 0x1000 is free when thread 0 allocates it in a burst (carrying 500,
+	 * its next reading 9000); thread 1 allocates and frees it at 3000 and
+	 * 4000, within that bound: the allocator gave the address to thread 1
+	 * first, so thread 0's allocation comes after that free. */
+	recs_t r[2];
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 500, 0x7000, 8);
+	rec_alloc(&r[0], 500, 0x1000, 16);
+	rec_free(&r[0], 9000, 0x7000);
+	rec_alloc(&r[1], 3000, 0x1000, 8);
+	rec_free(&r[1], 4000, 0x1000);
+	static const want_ev_t want[] = {
+	        {0, gm_rec_alloc, 0x7000, 500}, {1, gm_rec_alloc, 0x1000, 3000},
+	        {1, gm_rec_free, 0x1000, 4000}, {0, gm_rec_alloc, 0x1000, 500},
+	        {0, gm_rec_free, 0x7000, 9000},
+	};
+	expect_order("burst_free_addr.gmt", r, 2, want, 5, 1);
+}
+
+Test(reader, a_free_of_an_address_not_live_takes_the_burst_allocation_held_for_it_first)
+{
+	/* as above, and thread 2 frees thread 0's new block at 6000, before
+	 * thread 0's bound: that free is of the block the held allocation
+	 * made, which comes right before it. */
+	recs_t r[3];
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 500, 0x7000, 8);
+	rec_alloc(&r[0], 500, 0x1000, 16);
+	rec_free(&r[0], 9000, 0x7000);
+	rec_alloc(&r[1], 3000, 0x1000, 8);
+	rec_free(&r[1], 4000, 0x1000);
+	rec_free(&r[2], 6000, 0x1000);
+	static const want_ev_t want[] = {
+	        {0, gm_rec_alloc, 0x7000, 500}, {1, gm_rec_alloc, 0x1000, 3000},
+	        {1, gm_rec_free, 0x1000, 4000}, {0, gm_rec_alloc, 0x1000, 500},
+	        {2, gm_rec_free, 0x1000, 6000}, {0, gm_rec_free, 0x7000, 9000},
+	};
+	expect_order("burst_freed_by_other.gmt", r, 3, want, 6, 2);
+}
+
+Test(reader, a_held_burst_allocation_is_let_go_once_the_merge_passes_its_bound)
+{
+	/* thread 0's burst allocation of 0x1000 (live until thread 1 frees it
+	 * at 700) carries 500; its thread's next reading is 1000, a free of
+	 * 0x3000, which it allocates again at 1100 and thread 1 frees at 1500.
+	 * The held allocation goes once the merge is past 1000, not past 1000
+	 * + the slack: thread 0's records from 1000 on come before thread 1's
+	 * at 1500. */
+	recs_t r[2];
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 50, 0x1000, 8);
+	rec_alloc(&r[0], 60, 0x3000, 8);
+	rec_alloc(&r[0], 500, 0x7000, 8);
+	rec_alloc(&r[0], 500, 0x1000, 16);
+	rec_free(&r[0], 1000, 0x3000);
+	rec_alloc(&r[0], 1100, 0x3000, 16);
+	rec_free(&r[1], 700, 0x1000);
+	rec_free(&r[1], 1500, 0x3000);
+	static const want_ev_t want[] = {
+	        {0, gm_rec_alloc, 0x1000, 50},   {0, gm_rec_alloc, 0x3000, 60},
+	        {0, gm_rec_alloc, 0x7000, 500},  {1, gm_rec_free, 0x1000, 700},
+	        {0, gm_rec_alloc, 0x1000, 500},  {0, gm_rec_free, 0x3000, 1000},
+	        {0, gm_rec_alloc, 0x3000, 1100}, {1, gm_rec_free, 0x3000, 1500},
+	};
+	expect_order("burst_bound.gmt", r, 2, want, 8, 1);
+}
+
+Test(reader, two_held_burst_allocations_go_in_the_order_of_their_bounds)
+{
+	/* thread 0's burst (reading 100, bound 9000) allocates 0x1000, live
+	 * (thread 1's), then 0x2000; thread 1's burst (reading 200, bound 300)
+	 * allocates 0x2000, which thread 0 allocates too: each holds what the
+	 * other waits for. Thread 1's bound comes first, so its allocation and
+	 * frees do, and thread 0's allocations follow. */
+	recs_t r[2];
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 100, 0x7000, 8);
+	rec_alloc(&r[0], 100, 0x1000, 16);
+	rec_alloc(&r[0], 100, 0x2000, 16);
+	rec_free(&r[0], 9000, 0x7000);
+	rec_alloc(&r[1], 50, 0x1000, 8);
+	rec_alloc(&r[1], 200, 0x6000, 8);
+	rec_alloc(&r[1], 200, 0x2000, 8);
+	rec_free(&r[1], 300, 0x2000);
+	rec_free(&r[1], 400, 0x1000);
+	rec_free(&r[1], 9500, 0x6000);
+	static const want_ev_t want[] = {
+	        {1, gm_rec_alloc, 0x1000, 50},  {0, gm_rec_alloc, 0x7000, 100},
+	        {1, gm_rec_alloc, 0x6000, 200}, {1, gm_rec_alloc, 0x2000, 200},
+	        {1, gm_rec_free, 0x2000, 300},  {1, gm_rec_free, 0x1000, 400},
+	        {0, gm_rec_alloc, 0x1000, 100}, {0, gm_rec_alloc, 0x2000, 100},
+	        {0, gm_rec_free, 0x7000, 9000}, {1, gm_rec_free, 0x6000, 9500},
+	};
+	expect_order("burst_cross.gmt", r, 2, want, 10, 1);
+}
+
 Test(reader, counts_burst_records_and_those_known_only_past_a_microsecond)
 {
 	/* no clock: the slack is 2048 ticks. Thread 0: a reading at 100, two
