@@ -105,7 +105,9 @@ void gm_frame_configure(void)
 	gm_frame_factor = (double)o->spike_factor_pct / 100.0;
 	gm_frame_stderr = o->spike_stderr;
 	gm_thread_sample_every = o->timing_sample ? (uint32_t)o->timing_sample : 1;
-	gm_thread_burst = (uint32_t)o->burst_allocations;
+	/* bursts need the kernel to say when a thread was preempted */
+	gm_thread_burst =
+	        o->burst_allocations && gm_thread_rseq_probe() ? (uint32_t)o->burst_allocations : 0;
 	gm_event_level = o->level;
 	gm_event_alloc_level = gm_event_level; /* until gm_stack_start */
 }

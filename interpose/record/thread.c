@@ -10,9 +10,16 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <sys/prctl.h>
+#if defined(__x86_64__) && defined(__has_include)
+#if __has_include(<sys/rseq.h>)
+#include <sys/rseq.h>
+#define GM_THREAD_HAVE_RSEQ 1
+#endif
+#endif
 
 #include "context.h"
 #include "session.h"
@@ -116,12 +123,62 @@ static void gm_thread_store(gm_thread_t *t, uint64_t w0, uint64_t b, const uint6
 gm_frame_acc_t gm_thread_accs[GM_THREAD_MAX_ACC];
 uint32_t gm_thread_sample_every = 16;
 uint32_t gm_thread_burst = GM_THREAD_BURST_REUSE;
+uint64_t gm_thread_rseq_mark;
+
+#ifdef GM_THREAD_HAVE_RSEQ
+/* The kernel accepts a descriptor only if the four bytes before its abort
+ * address hold the signature the thread registered with (glibc's
+ * RSEQ_SIG); the section itself is empty (start 0, length 0), so the
+ * kernel never aborts into it and only ever clears the word. */
+static const uint32_t gm_thread_rseq_sig[2] __attribute__((aligned(8))) = {RSEQ_SIG, 0};
+static struct rseq_cs gm_thread_rseq_desc;
+
+/* The calling thread's rseq_cs word, or NULL when glibc registered no
+ * rseq area for it (an old kernel, glibc.pthread.rseq=0). */
+static uint64_t *gm_thread_rseq_word(void)
+{
+	char *tp;
+	struct rseq *area;
+	if (__rseq_size < offsetof(struct rseq, rseq_cs) + sizeof(uint64_t))
+		return NULL;
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	area = (struct rseq *)(void *)(tp + __rseq_offset);
+	if ((int32_t)__atomic_load_n(&area->cpu_id, __ATOMIC_RELAXED) < 0)
+		return NULL; /* not registered, or registration failed */
+	return (uint64_t *)(void *)((char *)area + offsetof(struct rseq, rseq_cs));
+}
+
+int gm_thread_rseq_probe(void)
+{
+	if (!gm_thread_rseq_word())
+		return 0;
+	gm_thread_rseq_desc.version = 0;
+	gm_thread_rseq_desc.flags = 0;
+	gm_thread_rseq_desc.start_ip = 0;
+	gm_thread_rseq_desc.post_commit_offset = 0;
+	gm_thread_rseq_desc.abort_ip = (uint64_t)(uintptr_t)&gm_thread_rseq_sig[1];
+	gm_thread_rseq_mark = (uint64_t)(uintptr_t)&gm_thread_rseq_desc;
+	return 1;
+}
+#else
+static uint64_t *gm_thread_rseq_word(void)
+{
+	return NULL;
+}
+
+int gm_thread_rseq_probe(void)
+{
+	return 0;
+}
+#endif
 
 static void gm_thread_register(gm_thread_t *t)
 {
 	char name[16] = {0};
 	uint64_t words[2] = {0, 0};
 	t->index = __atomic_fetch_add(&gm_session_log.hdr->nthreads, 1, __ATOMIC_RELAXED);
+	t->rseq_cs = gm_thread_rseq_mark ? gm_thread_rseq_word() : NULL;
+	t->burst_n = t->rseq_cs ? gm_thread_burst : 0;
 	t->acc = &gm_thread_accs[t->index < GM_THREAD_MAX_ACC ? t->index : GM_THREAD_MAX_ACC - 1];
 	t->sample_left = gm_thread_sample_every;
 	t->seq = 0;

@@ -84,6 +84,9 @@ typedef struct gm_thread {
 	uint32_t reuse_left;  /* allocations left that may carry last_tsc
 	                         (gm_thread_alloc_tsc) */
 	uint64_t burst_frame; /* gm_frame_number when reuse_left was set */
+	uint64_t *rseq_cs;    /* the rseq_cs word of this thread's rseq area
+	                         (gm_thread_rseq_mark), NULL without one */
+	uint32_t burst_n;     /* gm_thread_burst, or 0 without an rseq area */
 	uint32_t no_help;     /* > 0: never drain here (a budget eviction: other
 	                         threads would take the room it frees meanwhile) */
 	gm_frame_acc_t *acc;  /* this thread's totals, NULL until it registers */
@@ -121,10 +124,29 @@ static inline __attribute__((always_inline)) int gm_thread_try_put(gm_thread_t *
  * thread's previous record (about 0.3-0.5 us at 2-3.5 GHz) lets the
  * thread's next gm_thread_burst allocations (option burst_allocations,
  * 0 by default: off, at most 15) carry the reading of the
- * record before each of them instead of a read of their own. */
+ * record before each of them instead of a read of their own, as long as
+ * the thread was not preempted meanwhile (below). */
 #define GM_THREAD_BURST_TICKS 1024u
 #define GM_THREAD_BURST_REUSE 0u
 extern uint32_t gm_thread_burst;
+
+/* Whether the thread was preempted: the kernel's restartable-sequences
+ * area. glibc registers one per thread; its rseq_cs word names the
+ * critical section the thread is in, and the kernel sets it to 0 when it
+ * preempts the thread or delivers it a signal while it runs outside that
+ * section (and at some other switches, a sleep or a wait in a lock: not
+ * at all of them, and the kernel promises none). Arming a burst stores
+ * gm_thread_rseq_mark there (the address of a descriptor of an empty
+ * section, which nothing can run inside); the word still holding it at
+ * an allocation means the thread was neither preempted nor signalled
+ * since, so a burst never carries a reading across a preemption. The
+ * order of the capture does not rest on it: the reader places a burst
+ * allocation from its thread's next reading (analysis/log/reader.c). */
+extern uint64_t gm_thread_rseq_mark;
+
+/* 1 when the calling thread has an rseq area (gm_thread_rseq_mark is then
+ * set); 0 otherwise, and bursts stay off. */
+int gm_thread_rseq_probe(void);
 
 /* Frames ended so far (record/frame.c): a burst ends at a frame mark. */
 extern uint64_t gm_frame_number;
@@ -134,8 +156,10 @@ extern uint64_t gm_frame_number;
  * reading from before the call, *fresh = 0): the allocation comes after
  * that record by position, and before the thread's next reading, which
  * the reader takes as its bound (analysis/log/reader.c, gm_reader_latest).
- * A burst ends at a frame mark on any thread (so a burst allocation never
- * carries a reading from before the frame it was made in), at a free that
+ * A burst ends when the thread was preempted or took a signal since it was
+ * armed (gm_thread_rseq_mark), at a frame mark on any thread (so a burst
+ * allocation never carries a reading from before the frame it was made
+ * in), at a free that
  * reads the clock more than GM_THREAD_BURST_TICKS after the record before
  * it (gm_thread_free_tsc), and at every other record (gm_thread_put,
  * gm_thread_put2, gm_thread_put_slow). Frees always read the clock, so a
@@ -147,12 +171,13 @@ static inline __attribute__((always_inline)) uint64_t gm_thread_alloc_tsc(gm_thr
                                                                           int *fresh)
 {
 	if (GM_UNLIKELY(t->reuse_left)) {
-		if (t->burst_frame == __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED)) {
+		if (t->burst_frame == __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) &&
+		    __atomic_load_n(t->rseq_cs, __ATOMIC_RELAXED) == gm_thread_rseq_mark) {
 			t->reuse_left--;
 			*fresh = 0;
 			return t->last_tsc;
 		}
-		t->reuse_left = 0; /* a frame ended since the burst began */
+		t->reuse_left = 0; /* a frame ended, or the thread was preempted */
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	}
 	*fresh = 1;
@@ -172,9 +197,11 @@ static inline __attribute__((always_inline)) int gm_thread_bursting(uint64_t bef
 static inline __attribute__((always_inline)) void gm_thread_burst_arm(gm_thread_t *t,
                                                                       uint64_t before, uint64_t now)
 {
-	if (GM_UNLIKELY(gm_thread_burst != 0) && gm_thread_bursting(before, now)) {
-		t->reuse_left = gm_thread_burst;
+	if (GM_UNLIKELY(t->burst_n != 0) && gm_thread_bursting(before, now)) {
+		__atomic_store_n(t->rseq_cs, gm_thread_rseq_mark, __ATOMIC_RELAXED);
 		t->burst_frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST); /* armed once all is set */
+		t->reuse_left = t->burst_n;
 	}
 }
 
