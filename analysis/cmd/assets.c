@@ -286,6 +286,56 @@ static const char *gm_cmd_assets_frame(char *buf, size_t n, uint64_t frame)
 	return buf;
 }
 
+/* What a check is about, to f: its asset (name, or #id), its tag, or the
+ * validation's name. */
+static void gm_cmd_assets_subject(FILE *f, const gm_assets_out_t *o, const gm_assets_check_t *c)
+{
+	const gm_assets_asset_t *a = c->asset < o->nassets ? &o->assets[c->asset] : NULL;
+
+	if (a && a->name)
+		gm_text_quote(f, a->name, strlen(a->name));
+	else if (a)
+		fprintf(f, "#%llu", (unsigned long long)a->id);
+	else if (c->tag < o->ntags && o->tags[c->tag].name)
+		gm_text_quote(f, o->tags[c->tag].name, strlen(o->tags[c->tag].name));
+	else if (c->kind == gm_assets_check_validation)
+		fputs(gm_assets_valid_name((unsigned)c->v[0]), f);
+	else
+		fputc('-', f);
+}
+
+/* The checks that fired, to f, by kind: ": N leak (NAME, NAME, ...), N
+ * orphan (...)", at most GM_CMD_ASSETS_NAMED subjects a kind, then how many
+ * more. */
+#define GM_CMD_ASSETS_NAMED 4
+static void gm_cmd_assets_fired(FILE *f, const gm_assets_out_t *o, const gm_assets_check_t *checks,
+                                size_t n)
+{
+	unsigned k;
+	size_t i;
+	int kinds = 0;
+
+	for (k = 0; k < gm_assets_check_kind_count; k++) {
+		size_t count = 0, named = 0;
+
+		for (i = 0; i < n; i++)
+			count += checks[i].kind == k;
+		if (!count)
+			continue;
+		fprintf(f, "%s%zu %s (", kinds++ ? ", " : ": ", count, gm_assets_check_name(k));
+		for (i = 0; i < n && named < GM_CMD_ASSETS_NAMED; i++) {
+			if (checks[i].kind != k)
+				continue;
+			if (named++)
+				fputs(", ", f);
+			gm_cmd_assets_subject(f, o, &checks[i]);
+		}
+		if (count > named)
+			fprintf(f, ", %zu more", count - named);
+		fputc(')', f);
+	}
+}
+
 static void gm_cmd_assets_check_text(const gm_assets_out_t *o, const gm_assets_check_t *c)
 {
 	const gm_assets_asset_t *a = c->asset != GM_ASSETS_NONE ? &o->assets[c->asset] : NULL;
@@ -1230,10 +1280,11 @@ int gm_cmd_assets(int argc, char **argv)
 	if (check) {
 		size_t n;
 
-		gm_assets_checks(m, &n);
+		const gm_assets_check_t *fired = gm_assets_checks(m, &n);
 		if (n > 0) {
-			fprintf(stderr, "gmtrace assets: %zu check%s fired\n", n,
-			        n == 1 ? "" : "s");
+			fprintf(stderr, "gmtrace assets: %zu check%s fired", n, n == 1 ? "" : "s");
+			gm_cmd_assets_fired(stderr, &o, fired, n);
+			fputc('\n', stderr);
 			goto out;
 		}
 	}

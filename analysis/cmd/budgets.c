@@ -113,6 +113,89 @@ static const char *gm_cmd_budgets_node_name(const gm_cmd_budgets_out_t *o, uint3
 	return buf;
 }
 
+/* What --check fails on, by node: ": NAME N over_hard, N failed, N
+ * heap_full from frame F; ..." to f, nodes in tree order, at most
+ * GM_CMD_BUDGETS_NAMED of them and then how many more. The counts are per
+ * node, the frame its first such violation's. */
+#define GM_CMD_BUDGETS_NAMED 8
+static void gm_cmd_budgets_failing(FILE *f, const gm_cmd_budgets_out_t *o)
+{
+	static const char *const kinds[3] = {"over_hard", "failed", "heap_full"};
+	uint64_t(*per)[4] = calloc(o->nnodes ? o->nnodes : 1, sizeof(*per));
+	size_t k, named = 0, more = 0;
+
+	if (!per)
+		return; /* the counts above still say it */
+	for (k = 0; k < o->nnodes; k++)
+		per[k][3] = UINT64_MAX;
+	for (k = 0; k < o->nviolations; k++) {
+		const gm_budgets_violation_t *v = &o->violations[k];
+		int kind = v->event == gm_budget_over_hard               ? 0 :
+		           v->event == gm_budget_failed                  ? 1 :
+		           v->event == gm_budget_heap_full && v->failure ? 2 :
+		                                                           -1;
+
+		if (kind < 0 || v->node >= o->nnodes || !o->nodes[v->node].shown)
+			continue;
+		per[v->node][kind]++;
+		if (v->frame < per[v->node][3])
+			per[v->node][3] = v->frame;
+	}
+	for (k = 0; k < o->nnodes; k++) {
+		uint32_t n = o->tree[k];
+		const char *name;
+		char nn[32];
+		int i, first = 1;
+
+		if (per[n][0] + per[n][1] + per[n][2] == 0)
+			continue;
+		if (named == GM_CMD_BUDGETS_NAMED) {
+			more++;
+			continue;
+		}
+		name = gm_cmd_budgets_node_name(o, n, nn, sizeof(nn));
+		fputs(named++ ? "; " : ": ", f);
+		gm_text_quote(f, name, strlen(name));
+		for (i = 0; i < 3; i++)
+			if (per[n][i]) {
+				fprintf(f, "%s %llu %s", first ? "" : ",",
+				        (unsigned long long)per[n][i], kinds[i]);
+				first = 0;
+			}
+		fprintf(f, " from frame %llu", (unsigned long long)per[n][3]);
+	}
+	if (more)
+		fprintf(f, "; and %zu more node%s", more, more == 1 ? "" : "s");
+	free(per);
+}
+
+/* The nodes without a heap (nothing counted or enforced) to f: " (NAME,
+ * NAME ...)", at most GM_CMD_BUDGETS_NAMED and how many more. */
+static void gm_cmd_budgets_unenforced(FILE *f, const gm_cmd_budgets_out_t *o)
+{
+	size_t k, named = 0, more = 0;
+
+	for (k = 0; k < o->nnodes; k++) {
+		const gm_budgets_node_t *b = &o->nodes[o->tree[k]];
+		const char *name;
+		char nn[32];
+
+		if (!b->shown || !b->definitions || b->capacity)
+			continue;
+		if (named == GM_CMD_BUDGETS_NAMED) {
+			more++;
+			continue;
+		}
+		name = gm_cmd_budgets_node_name(o, o->tree[k], nn, sizeof(nn));
+		fputs(named++ ? ", " : " (", f);
+		gm_text_quote(f, name, strlen(name));
+	}
+	if (more)
+		fprintf(f, " and %zu more", more);
+	if (named)
+		fputc(')', f);
+}
+
 static void gm_cmd_budgets_quote(const char *s)
 {
 	if (s)
@@ -406,19 +489,23 @@ static void gm_cmd_budgets_text(const gm_cmd_budgets_out_t *o, const char *error
 	       gm_cmd_budgets_bytes(r, sizeof(r), tot->reclaimed, 0),
 	       (unsigned long long)tot->leaky, (unsigned long long)tot->failed,
 	       (unsigned long long)tot->validations);
-	if (o->over_hard + o->failed + o->heap_full)
+	if (o->over_hard + o->failed + o->heap_full) {
 		printf("check     FAILED: %llu over_hard, %llu failed, %llu heap_full that failed "
-		       "an allocation\n",
+		       "an allocation",
 		       (unsigned long long)o->over_hard, (unsigned long long)o->failed,
 		       (unsigned long long)o->heap_full);
-	else if (!o->unenforced)
+		gm_cmd_budgets_failing(stdout, o);
+		putchar('\n');
+	} else if (!o->unenforced)
 		printf("check     passed: no hard-limit violation\n");
-	if (o->unenforced)
-		printf("check     FAILED: %llu node%s had no heap, so nothing was counted or "
-		       "enforced during the run (the heaps' address space could not be reserved: "
-		       "a lower RLIMIT_AS, ulimit -v?); gmtrace platforms checks a profile's banks "
-		       "on the capture\n",
+	if (o->unenforced) {
+		printf("check     FAILED: %llu node%s had no heap",
 		       (unsigned long long)o->unenforced, o->unenforced == 1 ? "" : "s");
+		gm_cmd_budgets_unenforced(stdout, o);
+		printf(", so nothing was counted or enforced during the run (the heaps' address "
+		       "space could not be reserved: a lower RLIMIT_AS, ulimit -v?); gmtrace "
+		       "platforms checks a profile's banks on the capture\n");
+	}
 
 	if (tot->nodes) {
 		printf("\n  %-24s %10s %10s %10s %-8s %-6s %10s %10s %10s %7s %10s\n", "node",
@@ -1001,16 +1088,18 @@ int gm_cmd_budgets(int argc, char **argv)
 
 		fprintf(stderr,
 		        "gmtrace budgets: %llu hard-limit violation%s (%llu over_hard, %llu failed, "
-		        "%llu heap_full that failed an allocation)\n",
+		        "%llu heap_full that failed an allocation)",
 		        (unsigned long long)n, n == 1 ? "" : "s", (unsigned long long)o.over_hard,
 		        (unsigned long long)o.failed, (unsigned long long)o.heap_full);
+		gm_cmd_budgets_failing(stderr, &o);
+		fputc('\n', stderr);
 		goto out;
 	}
 	if (check && o.unenforced) {
-		fprintf(stderr,
-		        "gmtrace budgets: %llu node%s had no heap: the limits were not enforced in "
-		        "this run\n",
+		fprintf(stderr, "gmtrace budgets: %llu node%s had no heap",
 		        (unsigned long long)o.unenforced, o.unenforced == 1 ? "" : "s");
+		gm_cmd_budgets_unenforced(stderr, &o);
+		fprintf(stderr, ": the limits were not enforced in this run\n");
 		goto out;
 	}
 	rc = GM_CMD_OK;

@@ -274,6 +274,34 @@ static void gm_pf_host_text(const gm_platforms_host_t *h, uint64_t frames)
 	printf("frames    %llu\n\n", (unsigned long long)frames);
 }
 
+/* Where a profile does not fit, to f: ": bank NAME peaks at X of Y from
+ * frame F; ..." for each bank over its size, then "all banks together
+ * peak at ..." when they are over what the platform has available. */
+static void gm_pf_overruns(FILE *f, const gm_platforms_profile_t *pp)
+{
+	const gm_platforms_node_t *n;
+	char peak[32], lim[32];
+	int i, named = 0;
+
+	for (i = 0; i <= pp->nnodes; i++) {
+		n = i < pp->nnodes ? &pp->nodes[i] : &pp->total;
+		if (!n->over || (i < pp->nnodes && !n->bank))
+			continue;
+		gm_text_size(peak, sizeof(peak), n->peak > 0 ? (uint64_t)n->peak : 0);
+		gm_text_size(lim, sizeof(lim), n->limit);
+		fputs(named++ ? "; " : ": ", f);
+		if (i < pp->nnodes) {
+			fputs("bank ", f);
+			gm_text_quote(f, n->name, strlen(n->name));
+			fputs(" peaks", f);
+		} else {
+			fputs("all banks together peak", f);
+		}
+		fprintf(f, " at %s of %s from frame %llu", peak, lim,
+		        (unsigned long long)n->over_frame);
+	}
+}
+
 static void gm_pf_row(const char *platform, const gm_platforms_node_t *n, int budget)
 {
 	char peak[32], lim[32], head[32], name[80];
@@ -731,8 +759,10 @@ int gm_cmd_platforms(int argc, char **argv)
 					continue;
 				if (!pp->fits) {
 					fprintf(stderr,
-					        "gmtrace platforms: the capture does not fit %s\n",
+					        "gmtrace platforms: the capture does not fit %s",
 					        pp->p->name);
+					gm_pf_overruns(stderr, pp);
+					fputc('\n', stderr);
 					rc = GM_CMD_FAIL;
 				} else if (h->failed_allocs &&
 				           strcmp(h->ran_under, pp->p->name) == 0) {

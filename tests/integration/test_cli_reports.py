@@ -888,10 +888,14 @@ def test_assets_limits_and_top(levels, streaming):
 
 def test_assets_check_exit_status(levels, streaming, game_assets):
     r = gmtrace("assets", "--check", levels.capture)
-    assert (r.returncode, r.stderr) == (1, "gmtrace assets: 7 checks fired\n")
+    assert (r.returncode, r.stderr) == (
+        1, 'gmtrace assets: 7 checks fired: 7 never_unloaded ("ui_font", "a4", "a5", "a6", '
+        '3 more)\n')
     assert "checks: 7" in r.stdout, "the report is printed either way"
     r = gmtrace("assets", "--check", "--json", game_assets)
-    assert (r.returncode, r.stderr) == (1, "gmtrace assets: 6 checks fired\n")
+    assert (r.returncode, r.stderr) == (
+        1, 'gmtrace assets: 6 checks fired: 2 leak ("broken", "leaky"), 4 never_unloaded '
+        '("font", "orphan", "world_1", "world_2")\n')
     assert json.loads(r.stdout)["checks_by_kind"]["leak"] == 2
     r = gmtrace("assets", "--check", "--csv", streaming.capture)
     assert (r.returncode, r.stderr) == (0, "")

@@ -1047,7 +1047,8 @@ Test(budgets_cmd, the_text_report_shows_every_node_event_and_validation)
 	          "%s", out);
 	cr_expect(strstr(out,
 	                 "check     FAILED: 12 over_hard, 1 failed, 1 heap_full that failed an "
-	                 "allocation\n"),
+	                 "allocation: \"world\" 12 over_hard from frame 71; \"ui\" 1 failed, 1 "
+	                 "heap_full from frame 71\n"),
 	          "%s", out);
 	/* tree order: world, ui below it, quiet, then the placeholder */
 	cr_expect(strstr(out, "\nworld (id 1)\n  limits     soft 3.0 MiB, hard 4.0 MiB, target 3.0 "
@@ -1096,12 +1097,49 @@ Test(budgets_cmd, the_text_report_shows_every_node_event_and_validation)
 	cr_expect(strstr(out, "node id 99 (0: by name), detail 0: no such node\n"), "%s", out);
 }
 
+Test(budgets_cmd, check_names_the_first_eight_failing_nodes_and_counts_the_rest)
+{
+	/* ten roots, node i over its hard limit i + 1 times right after frame
+	 * mark i + 1 (in frame i + 2: frame 1 is the one before the first
+	 * mark), and one more whose
+	 * only violation is over its soft limit: --check names eight of the
+	 * ten in tree order and counts two more */
+	static recs_t r;
+	char path[128], name[8];
+	uint64_t t = 100, i, k;
+
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < 11; i++) {
+		snprintf(name, sizeof(name), "n%llu", (unsigned long long)i);
+		r_node(&r, t++, 1 + i, ROOT, MiB, 2 * MiB, 2 * MiB, gm_budget_lru, 0, name);
+	}
+	for (i = 0; i < 10; i++) {
+		rec(&r, t++, gm_rec_frame, 0, i + 1, 0, NULL, 0);
+		for (k = 0; k <= i; k++)
+			r_viol(&r, t++, 1 + i, gm_budget_over_hard, (int64_t)(3 * MiB), 2 * MiB, 64,
+			       0, 0);
+	}
+	r_viol(&r, t++, 11, gm_budget_over_soft, (int64_t)(3 * MiB / 2), MiB, 64, 0, 0);
+	snprintf(path, sizeof(path), "/tmp/gm_test_budgets_ten.%ld.gmt", (long)getpid());
+	cap_write_recs(path, &r, 1, 1000000000);
+	cr_expect_eq(RUN("--check", path), GM_CMD_FAIL);
+	cr_expect_str_eq(err,
+	                 "gmtrace budgets: 55 hard-limit violations (55 over_hard, 0 failed, 0 "
+	                 "heap_full that failed an allocation): \"n0\" 1 over_hard from frame 2; "
+	                 "\"n1\" 2 over_hard from frame 3; \"n2\" 3 over_hard from frame 4; "
+	                 "\"n3\" 4 over_hard from frame 5; \"n4\" 5 over_hard from frame 6; "
+	                 "\"n5\" 6 over_hard from frame 7; \"n6\" 7 over_hard from frame 8; "
+	                 "\"n7\" 8 over_hard from frame 9; and 2 more nodes\n");
+	unlink(path);
+}
+
 Test(budgets_cmd, check_counts_a_strict_heap_full_as_a_failure)
 {
 	cr_expect_eq(RUN("--check", rich), GM_CMD_FAIL);
 	cr_expect_str_eq(err,
 	                 "gmtrace budgets: 14 hard-limit violations (12 over_hard, 1 failed, 1 "
-	                 "heap_full that failed an allocation)\n");
+	                 "heap_full that failed an allocation): \"world\" 12 over_hard from frame "
+	                 "71; \"ui\" 1 failed, 1 heap_full from frame 71\n");
 	cr_expect_eq(RUN("--check", "--node", "quiet", rich), GM_CMD_OK, "%s", err);
 	cr_expect(strstr(out, "budgets   1 node under quiet: 0 violations"), "%s", out);
 	cr_expect(strstr(out, "check     passed: no hard-limit violation\n"), "%s", out);

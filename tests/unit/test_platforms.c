@@ -766,9 +766,15 @@ Test(platforms_cmd, check_fails_only_for_a_platform_the_capture_does_not_fit)
 {
 	cap_game(0);
 	cr_expect_eq(PF("--check", "dev", cap), GM_CMD_FAIL);
-	cr_expect_str_eq(err, "gmtrace platforms: the capture does not fit dev\n");
+	cr_expect_str_eq(err,
+	                 "gmtrace platforms: the capture does not fit dev: bank \"main\" peaks "
+	                 "at 33.1 MiB of 32.0 MiB from frame 2; all banks together peak at "
+	                 "44.1 MiB of 40.0 MiB from frame 2\n");
 	cr_expect_eq(PF("--check=ps5,dev", cap, "ps5", path), GM_CMD_FAIL, "%s", err);
-	cr_expect_str_eq(err, "gmtrace platforms: the capture does not fit dev\n",
+	cr_expect_str_eq(err,
+	                 "gmtrace platforms: the capture does not fit dev: bank \"main\" peaks at "
+	                 "33.1 MiB of 32.0 MiB from frame 2; all banks together peak at 44.1 MiB "
+	                 "of 40.0 MiB from frame 2\n",
 	                 "ps5 fits; dev is named twice and loaded once");
 	cr_expect_eq(PF("--check", "ps5", cap), GM_CMD_OK, "%s", err);
 	cr_expect(strstr(out, "ps5 "), "a checked platform is reported: %s", out);
