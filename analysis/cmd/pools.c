@@ -350,6 +350,12 @@ static void gm_pools_cmd_candidates_text(const gm_pools_cmd_t *c, const gm_pools
 	       p->has_sites ? "" :
 	                      "  No call stacks in this capture (record with GMTRACE_STACKS=16 "
 	                      "for call sites):\n  find them by tag and size.\n");
+	if (p->overflow_allocations)
+		printf("  Left out: %llu allocation%s the pools' overflows took from the heap\n"
+		       "  (where a pool of S-byte objects overflowed n times in a frame, the\n"
+		       "  frame's first n allocations of S bytes).\n",
+		       (unsigned long long)p->overflow_allocations,
+		       p->overflow_allocations == 1 ? "" : "s");
 	if (n == 0) {
 		printf("  none: no group of allocations is short-lived\n");
 		return;
@@ -759,6 +765,7 @@ static void gm_pools_cmd_candidates_json(gm_json_t *j, const gm_pools_cmd_t *c, 
 	gm_json_key_u64(j, "churn_frames", p->opts.churn_frames);
 	gm_json_key_u64(j, "groups", p->ngroups);
 	gm_json_key_u64(j, "churn_groups", p->nranked);
+	gm_json_key_u64(j, "overflow_allocations", p->overflow_allocations);
 	gm_json_key(j, "list");
 	gm_json_array_begin(j);
 	for (i = 0; i < n; i++) {

@@ -251,6 +251,7 @@ void gm_pools_free(gm_pools_t *p)
 	gm_pools_map_free(p->domin);
 	gm_pools_map_free(p->gindex);
 	gm_pools_map_free(p->gsites);
+	gm_pools_map_free(p->overflow);
 	gm_sites_free(&p->sites_now);
 	gm_live_free(p->live);
 	free(p);
@@ -583,6 +584,25 @@ int gm_pools_candidates_begin(gm_pools_t *p)
 			d[2] = s->b;
 		}
 	}
+	/* what each frame's pool overflows took from the heap */
+	for (i = 0; i < p->npools; i++) {
+		const gm_pools_pool_t *pool = &p->pools[i];
+		size_t k;
+
+		if (!pool->object_size)
+			continue;
+		for (k = 0; k < pool->nrecs; k++) {
+			const gm_pools_rec_t *rec = &pool->recs[k];
+			uint64_t *n;
+
+			if (rec->acquires <= rec->served)
+				continue;
+			if ((!p->overflow && !(p->overflow = gm_pools_map_new())) ||
+			    !(n = gm_pools_map_get(p->overflow, pool->object_size, rec->frame, 1)))
+				goto nomem;
+			n[0] += rec->acquires - rec->served;
+		}
+	}
 	p->end_mark = p->last_mark;
 	p->last_mark = 0;
 	if (p->thread_tag)
@@ -656,6 +676,14 @@ static int gm_pools_allocation(gm_pools_t *p, const gm_event_t *ev, uint64_t ptr
 	gm_live_entry_t e;
 	size_t gi;
 
+	if (ev->type == gm_rec_alloc && p->overflow &&
+	    (n = gm_pools_map_get(p->overflow, size, frame, 0)) && n[0] > 0) {
+		n[0]--; /* a pool's overflow: pooled already */
+		p->overflow_allocations++;
+		if (ptr)
+			gm_pools_release(p, ptr, 0); /* a block still live here lost its free */
+		return 0;
+	}
 	g = gm_pools_group(p, gm_pools_thread_tag(p, ev->thread), size, &gi);
 	if (!g)
 		return -ENOMEM;

@@ -212,18 +212,24 @@ typedef struct gm_pools {
 	size_t *ranked; /* churn groups, best first (after finish) */
 	size_t nranked;
 	int candidates_done; /* the second pass ran */
-	int has_sites;       /* the capture records call stacks (site records) */
+	/* allocations taken for a pool's overflows and left out of the groups:
+	 * in a frame where pools of object size S overflowed n times, the
+	 * first n allocations of exactly S bytes (the game's pool gave them
+	 * out from the heap; they are pooled already) */
+	uint64_t overflow_allocations;
+	int has_sites; /* the capture records call stacks (site records) */
 
 	/* private */
 	size_t by_id[256]; /* pool ids < 256: index + 1 of the pool with that id now */
 	uint64_t end_mark; /* last_mark at the end of the first pass */
 	uint32_t *thread_tag;
 	uint32_t nthread_tags;
-	gm_pools_map_t *sizes;  /* (tag, size) -> allocations, first pass */
-	gm_pools_map_t *domin;  /* (tag, class) -> dominant size + 1 */
-	gm_pools_map_t *gindex; /* (tag, size key) -> group index + 1 */
-	gm_pools_map_t *gsites; /* (group index, stack id) -> allocations */
-	gm_sites_t sites_now;   /* each thread's pending site (model/stacks.h) */
+	gm_pools_map_t *sizes;    /* (tag, size) -> allocations, first pass */
+	gm_pools_map_t *domin;    /* (tag, class) -> dominant size + 1 */
+	gm_pools_map_t *gindex;   /* (tag, size key) -> group index + 1 */
+	gm_pools_map_t *gsites;   /* (group index, stack id) -> allocations */
+	gm_pools_map_t *overflow; /* (object size, frame) -> pool overflows left */
+	gm_sites_t sites_now;     /* each thread's pending site (model/stacks.h) */
 	gm_live_t *live;
 	int pass; /* 1 or 2 */
 	int failed;

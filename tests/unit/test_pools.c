@@ -972,6 +972,47 @@ Test(pools, secondary_frames_and_a_wide_cost_record)
 	evs_free(&l);
 }
 
+Test(pools, a_pools_overflow_allocations_are_not_candidates)
+{
+	/* pool 7 "bullets" of 4 objects of 64 B overflows twice a frame in
+	 * frames 1..3: the game takes those two from the heap (64 B each) and
+	 * frees them in the frame; three more 64-byte blocks a frame come from
+	 * elsewhere, freed in the frame too. The first two 64-byte allocations
+	 * of each frame are the pool's; the group holds the other nine. A
+	 * frame without an overflow (4) leaves its 64-byte blocks in. */
+	gm_pools_opts_t o = {GM_POOLS_PERCENTILE_DEFAULT, GM_POOLS_HEADROOM_DEFAULT, 3, 1};
+	evs_t l = {0};
+	gm_pools_t *p = gm_pools_new(&o, 1e9);
+	uint64_t f, i;
+	size_t k;
+	int found = 0;
+
+	cr_assert_not_null(p);
+	e_def(&l, 7, "bullets", 7, 64, 4);
+	for (f = 1; f <= 4; f++) {
+		for (i = 0; i < 5; i++)
+			e_alloc(&l, 0, 0x1000 * f + 0x40 * i, 64);
+		for (i = 0; i < 5; i++)
+			e_free(&l, 0, 0x1000 * f + 0x40 * i);
+		e_frame(&l, f);
+		e_pframe(&l, f, 7, f < 4 ? 6 : 4, 4, 0, 4);
+	}
+	cr_assert_eq(feed(p, &l), 0);
+	cr_expect_eq(p->overflow_allocations, 6);
+	for (k = 0; k < p->ngroups; k++) {
+		const gm_pools_group_t *g = &p->groups[k];
+
+		if (g->exact && g->size == 64) {
+			found = 1;
+			cr_expect_eq(g->allocations, 9 + 5, "3 a frame in 1..3, all 5 in frame 4");
+			cr_expect_eq(g->frees, 14);
+		}
+	}
+	cr_expect(found, "the 64-byte group");
+	gm_pools_free(p);
+	evs_free(&l);
+}
+
 Test(pools, candidates_from_odd_allocation_records)
 {
 	/* malloc returning NULL (ptr 0) still counts as an allocation of its
