@@ -30,11 +30,20 @@ def test_a_games_own_operator_new_and_delete_get_every_form(tmp_path):
     assert line == fixture_line(plain.stdout, fixture="ownnew")
     (cap,) = captures(tmp_path)
     # the game's operators are built on malloc and free: its blocks are
-    # recorded there, header included (Obj: 24 B + 16; Obj[3]: 72 + 16)
-    got = collections.Counter((e["type"], e["kind"], e.get("size", 0)) for e in dump(cap)
-                              if e["type"] in ("alloc", "free"))
+    # recorded there, header included (Obj: 24 B + 16; Obj[3]: 72 + 16).
+    # The rounds are frame 2, between the fixture's two marks (before the
+    # first is the process's start, after the second its exit, where a
+    # coverage build's runtime allocates).
+    events = dump(cap)
+    marks = [i for i, e in enumerate(events) if e["type"] == "frame"]
+    assert [events[i]["frame"] for i in marks] == [1, 2], marks
+    got = collections.Counter((e["type"], e["kind"], e.get("size", 0))
+                              for e in events[marks[0]:marks[1]]
+                              if e["type"] in ("alloc", "free", "realloc", "fail"))
     assert got == {("alloc", "malloc", 40): 8, ("alloc", "malloc", 88): 4,
                    ("free", "free", 0): 12}, got
+    (sum2,) = [e for e in events if e["type"] == "frame_sum" and e["frame"] == 2]
+    assert (sum2["allocations"], sum2["frees"], sum2["allocated_bytes"]) == (12, 12, 672), sum2
 
 
 def test_a_new_handler_that_throws_leaves_its_failures(tmp_path):
