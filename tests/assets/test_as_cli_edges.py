@@ -492,9 +492,17 @@ def test_text_reports_show_control_characters_as_question_marks(tmp_path):
     r = run("assets", path)
     assert "red?[31m" in r.stdout and "tex?" in r.stdout and "tag??[31m" in r.stdout
     # C1 controls (CSI as U+009B, and as a lone 0x9b byte), a carriage
-    # return and bytes that are not UTF-8: each a '?', and the report is UTF-8
+    # return and bytes that are not UTF-8: each a '?', and the report is UTF-8.
+    # Not UTF-8: overlong forms (3 and 4 bytes: one '?' each), a surrogate,
+    # a code point past U+10FFFF, bytes no sequence begins with (a '?'
+    # each), a sequence cut short by an ASCII byte (its lead and its
+    # continuation byte a '?' each); whole sequences of 2, 3 and 4 bytes stay
     for name, shown in ((b"csi\xc2\x9b31m", "csi?31m"), (b"raw\x9bx", "raw?x"),
-                        (b"cr\rover", "cr?over"), (b"ok\xc3\xa9\xe2\x82\xac", "ok\u00e9\u20ac")):
+                        (b"cr\rover", "cr?over"), (b"ok\xc3\xa9\xe2\x82\xac", "ok\u00e9\u20ac"),
+                        (b"ov3\xe0\x80\xafx", "ov3?x"), (b"ov4\xf0\x8f\xbf\xbfx", "ov4?x"),
+                        (b"sur\xed\xa0\x80x", "sur?x"), (b"big\xf4\x90\x80\x80x", "big?x"),
+                        (b"lead\xc0\xaf\xffx", "lead???x"), (b"cut\xe2\x82x", "cut??x"),
+                        (b"pad\xf0\x9f\x8e\xae!", "pad\U0001f3ae!")):
         p = one_named_asset(tmp_path / "c1.gmt", name)
         out = subprocess.run([str(GMTRACE), "assets", "--heatmap", "live", str(p)],
                              env=clean_env({"NO_COLOR": "1"}), capture_output=True,
