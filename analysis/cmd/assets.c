@@ -264,9 +264,12 @@ static void gm_cmd_assets_heat_map(const gm_assets_out_t *o, const gm_assets_opt
 
 /* ---- text ------------------------------------------------------------------------ */
 
-static const char *gm_cmd_assets_type_name(const gm_assets_out_t *o, const gm_assets_asset_t *a)
+/* An asset's type name for a report for people (buf: room for a copy
+ * without control characters, gm_text_line). */
+static const char *gm_cmd_assets_type_name(const gm_assets_out_t *o, const gm_assets_asset_t *a,
+                                           char *buf, size_t n)
 {
-	return a->type != GM_ASSETS_NONE ? o->types[a->type].name : "-";
+	return a->type != GM_ASSETS_NONE ? gm_text_line(buf, n, o->types[a->type].name) : "-";
 }
 
 static void gm_cmd_assets_name_text(const gm_assets_asset_t *a)
@@ -339,13 +342,13 @@ static void gm_cmd_assets_fired(FILE *f, const gm_assets_out_t *o, const gm_asse
 static void gm_cmd_assets_check_text(const gm_assets_out_t *o, const gm_assets_check_t *c)
 {
 	const gm_assets_asset_t *a = c->asset != GM_ASSETS_NONE ? &o->assets[c->asset] : NULL;
-	char h[GM_TEXT_MAX], until[32];
+	char h[GM_TEXT_MAX], until[32], type[64], tag[256];
 
 	printf("    ");
 	if (a) {
 		gm_cmd_assets_name_text(a);
 		printf(" (id %llu, %s): ", (unsigned long long)a->id,
-		       gm_cmd_assets_type_name(o, a));
+		       gm_cmd_assets_type_name(o, a, type, sizeof(type)));
 	}
 	switch (c->kind) {
 	case gm_assets_check_leak:
@@ -407,9 +410,9 @@ static void gm_cmd_assets_check_text(const gm_assets_out_t *o, const gm_assets_c
 	case gm_assets_check_tag_growth:
 		printf("%s: loose bytes grow %.1f bytes/frame from frame %llu; %s (%llu bytes) in "
 		       "%llu blocks live at exit\n",
-		       o->tags[c->tag].name, c->rate, (unsigned long long)c->frame,
-		       gm_text_size(h, sizeof(h), c->v[0]), (unsigned long long)c->v[0],
-		       (unsigned long long)c->v[1]);
+		       gm_text_line(tag, sizeof(tag), o->tags[c->tag].name), c->rate,
+		       (unsigned long long)c->frame, gm_text_size(h, sizeof(h), c->v[0]),
+		       (unsigned long long)c->v[0], (unsigned long long)c->v[1]);
 		break;
 	default:
 		putchar('\n');
@@ -457,7 +460,8 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 		       "refs", "touches", "last");
 		for (i = 0; i < o->nassets && i < o->top; i++) {
 			const gm_assets_asset_t *a = &o->assets[o->order[i]];
-			char name[32], lp[GM_TEXT_MAX], ld[GM_TEXT_MAX], t1[32], t2[32], t3[32];
+			char name[32], shown[32], type[64], lp[GM_TEXT_MAX], ld[GM_TEXT_MAX],
+			        t1[32], t2[32], t3[32];
 
 			snprintf(name, sizeof(name), "%s", a->name ? a->name : "-");
 			if (a->name && strlen(a->name) > 28) {
@@ -472,7 +476,8 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 			else
 				snprintf(ld, sizeof(ld), "-");
 			printf("  %8llu %-28s %-10s %-9s %10s %10s %10s %10s %7s %7s %5lld %8llu %6s\n",
-			       (unsigned long long)a->id, name, gm_cmd_assets_type_name(o, a),
+			       (unsigned long long)a->id, gm_text_line(shown, sizeof(shown), name),
+			       gm_cmd_assets_type_name(o, a, type, sizeof(type)),
 			       a->known ? gm_assets_state_name(a->state) : "unknown",
 			       gm_text_size(h, sizeof(h), a->live_bytes),
 			       gm_text_size(lp, sizeof(lp), a->peak_bytes),
@@ -489,11 +494,11 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 		       "resident", "live", "peak", "extra", "allocated");
 		for (i = 0; i < o->ntypes; i++) {
 			const gm_assets_type_t *t = &o->types[i];
-			char p[GM_TEXT_MAX], al[GM_TEXT_MAX];
+			char p[GM_TEXT_MAX], al[GM_TEXT_MAX], type[64];
 
 			printf("  %-16s %7llu %8llu %10s %10s %10s %10s\n",
-			       t->name[0] ? t->name : "\"\"", (unsigned long long)t->assets,
-			       (unsigned long long)t->resident,
+			       t->name[0] ? gm_text_line(type, sizeof(type), t->name) : "\"\"",
+			       (unsigned long long)t->assets, (unsigned long long)t->resident,
 			       gm_text_size(h, sizeof(h), t->live_bytes),
 			       gm_text_size(p, sizeof(p), t->peak_bytes),
 			       gm_text_size(e, sizeof(e), t->extra_bytes),
@@ -506,7 +511,8 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 	       "tree live", "tree peak", "loose live", "loose/frame");
 	for (i = 0; i < o->ntags; i++) {
 		const gm_assets_tag_t *t = &o->tags[o->tag_order[i]];
-		char label[64], p[GM_TEXT_MAX], tl[GM_TEXT_MAX], tp[GM_TEXT_MAX], lo[GM_TEXT_MAX];
+		char label[64], shown[64], p[GM_TEXT_MAX], tl[GM_TEXT_MAX], tp[GM_TEXT_MAX],
+		        lo[GM_TEXT_MAX];
 		const char *leaf;
 
 		if (t->own.allocated_bytes == 0 && t->rollup.allocated_bytes == 0)
@@ -514,7 +520,8 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 		leaf = t->name ? strrchr(t->name, '/') : NULL;
 		leaf = leaf && t->depth ? leaf + 1 : t->name ? t->name : "(untagged)";
 		snprintf(label, sizeof(label), "%*s%s", (int)(2 * t->depth), "", leaf);
-		printf("  %-32s %10s %10s %10s %10s %10s %12.1f\n", label,
+		printf("  %-32s %10s %10s %10s %10s %10s %12.1f\n",
+		       gm_text_line(shown, sizeof(shown), label),
 		       gm_text_size(h, sizeof(h), t->own.live_bytes),
 		       gm_text_size(p, sizeof(p), t->own.peak_bytes),
 		       gm_text_size(tl, sizeof(tl), t->rollup.live_bytes),

@@ -107,8 +107,8 @@ static const char *gm_cmd_budgets_node_name(const gm_cmd_budgets_out_t *o, uint3
 {
 	if (i == GM_BUDGETS_NONE)
 		return "-";
-	if (o->nodes[i].name)
-		return o->nodes[i].name;
+	if (o->nodes[i].name) /* (reports for people only: no control character) */
+		return gm_text_line(buf, n, o->nodes[i].name);
 	snprintf(buf, n, "node#%llu", (unsigned long long)o->nodes[i].id);
 	return buf;
 }

@@ -489,7 +489,7 @@ static void gm_frames_cmd_spikes_text(const gm_frames_cmd_t *c)
 			int said = 0;
 			for (k = 0; k < s->owner_count; k++) {
 				const gm_frames_owner_t *o = &f->owners[s->owner_first + k];
-				char idname[32];
+				char idname[32], owner[256];
 				if ((int)o->kind != kind)
 					continue;
 				if (!said++)
@@ -501,7 +501,9 @@ static void gm_frames_cmd_spikes_text(const gm_frames_cmd_t *c)
 					                      "tag %llu",
 					         (unsigned long long)o->id);
 				printf("%s %s: %llu (%s)", said > 1 ? "," : "",
-				       o->name ? o->name : idname, (unsigned long long)o->count,
+				       o->name ? gm_text_line(owner, sizeof(owner), o->name) :
+				                 idname,
+				       (unsigned long long)o->count,
 				       gm_text_size(x, sizeof(x), o->bytes));
 			}
 			if (said)

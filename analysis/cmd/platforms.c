@@ -330,17 +330,18 @@ static void gm_pf_row(const char *platform, const gm_platforms_node_t *n, int bu
 /* One line of what filled a node at a moment. */
 static void gm_pf_snap_text(const char *when, const gm_platforms_snap_t *sn)
 {
-	char sz[32];
+	char sz[32], shown[256];
 	if (!sn->ntypes && !sn->ntags)
 		return;
 	printf("      %s, frame %llu:", when, (unsigned long long)sn->frame);
 	for (size_t k = 0; k < sn->ntypes && k < 4; k++) {
 		gm_text_size(sz, sizeof(sz), (uint64_t)sn->types[k].bytes);
-		printf("%s type %s %s", k ? "," : "", sn->types[k].name, sz);
+		printf("%s type %s %s", k ? "," : "",
+		       gm_text_line(shown, sizeof(shown), sn->types[k].name), sz);
 	}
 	for (size_t k = 0; k < sn->ntags && k < 4; k++) {
 		gm_text_size(sz, sizeof(sz), (uint64_t)sn->tags[k].bytes);
-		printf(", tag %s %s", sn->tags[k].name, sz);
+		printf(", tag %s %s", gm_text_line(shown, sizeof(shown), sn->tags[k].name), sz);
 	}
 	printf("\n");
 }

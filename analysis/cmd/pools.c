@@ -260,11 +260,11 @@ static double gm_pools_cmd_hit_rate(const gm_pools_pool_t *pool)
 
 static void gm_pools_cmd_pool_text(const gm_pools_t *p, const gm_pools_pool_t *pool)
 {
-	char name[32], a[GM_TEXT_MAX], b[GM_TEXT_MAX], c[GM_TEXT_MAX], d[GM_TEXT_MAX];
+	char name[32], shown[64], a[GM_TEXT_MAX], b[GM_TEXT_MAX], c[GM_TEXT_MAX], d[GM_TEXT_MAX];
 	size_t i;
 
 	printf("\npool %u \"%s\": %llu-byte objects, capacity %llu", pool->id,
-	       gm_pools_cmd_pool_name(pool, name, sizeof(name)),
+	       gm_text_line(shown, sizeof(shown), gm_pools_cmd_pool_name(pool, name, sizeof(name))),
 	       (unsigned long long)pool->object_size, (unsigned long long)pool->capacity);
 	if (pool->nresizes > 0) {
 		printf(" (created with %llu; resized", (unsigned long long)pool->capacity_initial);
@@ -335,7 +335,8 @@ static void gm_pools_cmd_pool_text(const gm_pools_t *p, const gm_pools_pool_t *p
 
 static void gm_pools_cmd_candidates_text(const gm_pools_cmd_t *c, const gm_pools_t *p)
 {
-	char tag[64], size[64], rate[32], a[GM_TEXT_MAX], b[GM_TEXT_MAX], where[256];
+	char tag[64], shown[64], size[64], rate[32], a[GM_TEXT_MAX], b[GM_TEXT_MAX], where[256],
+	        clean[256];
 	size_t i, n = p->nranked < c->ncandidates ? p->nranked : (size_t)c->ncandidates;
 
 	printf("\npool candidates\n");
@@ -366,7 +367,8 @@ static void gm_pools_cmd_candidates_text(const gm_pools_cmd_t *c, const gm_pools
 		const gm_pools_group_t *g = &p->groups[p->ranked[i]];
 
 		printf("  %3zu  %-24s %-28s %10s %10llu %10llu %12s %12s\n", i + 1,
-		       gm_pools_cmd_tag(p, g->tag, tag, sizeof(tag)),
+		       gm_text_line(shown, sizeof(shown),
+		                    gm_pools_cmd_tag(p, g->tag, tag, sizeof(tag))),
 		       gm_pools_cmd_group_size(g, size, sizeof(size)),
 		       gm_pools_cmd_rate(g->per_frame, rate, sizeof(rate)),
 		       (unsigned long long)g->peak_live, (unsigned long long)g->suggested,
@@ -375,7 +377,8 @@ static void gm_pools_cmd_candidates_text(const gm_pools_cmd_t *c, const gm_pools
 		       g->cost_known ? gm_pools_cmd_ns(g->saved_ns, b, sizeof(b)) : "-");
 	}
 	printf("\n  best: %s; a pool of %llu objects of %llu bytes\n",
-	       gm_pools_cmd_where(p, &p->groups[p->ranked[0]], where, sizeof(where)),
+	       gm_text_line(clean, sizeof(clean),
+	                    gm_pools_cmd_where(p, &p->groups[p->ranked[0]], where, sizeof(where))),
 	       (unsigned long long)p->groups[p->ranked[0]].suggested,
 	       (unsigned long long)p->groups[p->ranked[0]].size);
 	if (p->has_sites) {

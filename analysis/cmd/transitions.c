@@ -61,11 +61,13 @@ static void gm_cmd_transitions_types_text(const gm_assets_t *m, const gm_assets_
 	for (i = 0; i < t->after.ntypes && i < ntypes; i++) {
 		uint64_t before = i < t->before.ntypes ? b[i].live_bytes + b[i].extra_bytes : 0;
 		uint64_t after = a[i].live_bytes + a[i].extra_bytes;
-		char x[GM_TEXT_MAX], y[GM_TEXT_MAX];
+		char x[GM_TEXT_MAX], y[GM_TEXT_MAX], shown[64];
 
 		if (before == 0 && after == 0)
 			continue;
-		printf("    %-16s %10s -> %10s\n", types[i].name[0] ? types[i].name : "\"\"",
+		printf("    %-16s %10s -> %10s\n",
+		       types[i].name[0] ? gm_text_line(shown, sizeof(shown), types[i].name) :
+		                          "\"\"",
 		       gm_text_size(x, sizeof(x), before), gm_text_size(y, sizeof(y), after));
 	}
 }
@@ -131,11 +133,14 @@ static void gm_cmd_transitions_text(const char *path, const gm_assets_t *m, cons
 		       t->nkept, gm_text_size(b, sizeof(b), t->kept_bytes));
 		for (k = 0; k < t->nkept; k++) {
 			const gm_assets_asset_t *x = &assets[kept[k]];
+			char type[64];
 
 			printf("    ");
 			gm_text_quote(stdout, x->name, strlen(x->name));
 			printf(" (id %llu, %s) %s", (unsigned long long)x->id,
-			       x->type < ntypes ? types[x->type].name : "-",
+			       x->type < ntypes ?
+			               gm_text_line(type, sizeof(type), types[x->type].name) :
+			               "-",
 			       gm_text_size(b, sizeof(b), x->ready_bytes + x->extra_peak));
 			if (x->last_touch_frame)
 				printf(", last touched at frame %llu\n",

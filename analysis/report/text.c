@@ -40,6 +40,24 @@ const char *gm_text_duration(char *buf, size_t n, uint64_t ns)
 	return buf;
 }
 
+const char *gm_text_line(char *buf, size_t n, const char *s)
+{
+	size_t i;
+
+	if (!s)
+		return "-";
+	for (i = 0; s[i] && (unsigned char)s[i] >= 0x20; i++)
+		;
+	if (!s[i])
+		return s;
+	if (n == 0)
+		return "?";
+	for (i = 0; s[i] && i + 1 < n; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 /* Quoted string with C escapes (see text.h). */
 void gm_text_quote(FILE *f, const char *s, size_t n)
 {

@@ -38,6 +38,14 @@ const char *gm_text_duration(char *buf, size_t n, uint64_t ns);
  * fail; write errors show up in ferror(f). */
 void gm_text_quote(FILE *f, const char *s, size_t n);
 
+/* A name for one cell or one line of a report for people: s itself when
+ * it holds no control character below 0x20, else a copy in buf (n bytes,
+ * cut) with each of them (a line break, a tab) as '?', so that a name
+ * cannot break a table's rows or columns (the standard output filter,
+ * analysis/main.c, keeps the report's own line breaks and tabs and takes
+ * care of every other unprintable byte). NULL gives "-". */
+const char *gm_text_line(char *buf, size_t n, const char *s);
+
 /* Writes s as one CSV field: as it is, or in double quotes (quotes doubled)
  * when it holds a comma, a quote or a line break; bytes that are not UTF-8
  * become U+FFFD, as in the JSON. NULL writes nothing. */
