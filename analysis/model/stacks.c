@@ -29,6 +29,7 @@ typedef struct gm_stacks_pycode {
 
 struct gm_stacks {
 	uint64_t first_ns; /* the first event's time */
+	char *exe;         /* the program's path (the first process record), or NULL */
 	gm_stack_site_t *sites;
 	size_t nsites, capsites;
 	gm_stacks_map_t site_of; /* stack id -> site index */
@@ -193,6 +194,7 @@ void gm_stacks_free(gm_stacks_t *s)
 		free(s->defs[i].frames);
 	for (i = 0; i < s->nmods; i++)
 		free(s->mods[i].path);
+	free(s->exe);
 	for (i = 0; i < s->npycodes; i++) {
 		free(s->pycodes[i].name);
 		free(s->pycodes[i].file);
@@ -489,6 +491,18 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 	case gm_rec_free:
 		gm_live_remove(s->live, ev->a, NULL);
 		return 0;
+	case gm_rec_process: /* the reader checked its lengths */
+		if (!s->exe) {
+			size_t n;
+			const char *exe = gm_event_process_exe(ev, &n);
+			if (n && !(s->exe = malloc(n + 1)))
+				return -ENOMEM;
+			if (n) {
+				memcpy(s->exe, exe, n);
+				s->exe[n] = '\0';
+			}
+		}
+		return 0;
 	case gm_rec_module: {
 		gm_stack_module_t *m;
 		size_t n = (size_t)ev->a;
@@ -617,6 +631,11 @@ const gm_stack_site_t *gm_stacks_site(const gm_stacks_t *s, size_t i)
 const gm_stacks_totals_t *gm_stacks_totals(const gm_stacks_t *s)
 {
 	return &s->totals;
+}
+
+const char *gm_stacks_exe(const gm_stacks_t *s)
+{
+	return s->exe;
 }
 
 size_t gm_stacks_nmodules(const gm_stacks_t *s)

@@ -147,6 +147,9 @@ int gm_stacks_pycode(const gm_stacks_t *s, uint32_t id, const char **name, const
 size_t gm_stacks_nmodules(const gm_stacks_t *s);
 const gm_stack_module_t *gm_stacks_module(const gm_stacks_t *s, size_t i);
 
+/* The path of the program (its process record's), NULL before one. */
+const char *gm_stacks_exe(const gm_stacks_t *s);
+
 /* Index of the module that held address pc at event number when: the one
  * mapped then; else the first one recorded after (the game records new
  * modules every 50 ms, so a stack may come before its module's record);

@@ -68,15 +68,28 @@ static int gm_callsite_key_cmp(const void *a, const void *b)
 
 unsigned gm_callsite_shown(const gm_stack_site_t *s, uint64_t depth);
 
+/* A module's part of a key: its file name, or for the program itself a
+ * name of its own (two builds of one game named apart, game-1.2 and
+ * game-1.3, are still one program). */
+static const char *gm_callsite_module_key(const char *module, const char *exe)
+{
+	if (!module)
+		return "";
+	if (exe && strcmp(module, exe) == 0)
+		return "\x01program";
+	return gm_callsite_base(module);
+}
+
 /* The key of a stack's shown frames: function, file name and line of each,
  * function and the offset in it where no line is known (a build without
  * -g: across two builds a call site then matches where its function's
  * code did not change),
  * module name and offset where no name is; a stack with no frames
  * is its own row. Names, not paths: one program built or run in another
- * folder (a CI workspace of another name) matches. NULL when out of
- * memory. */
-static char *gm_callsite_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_t depth)
+ * folder (a CI workspace of another name) matches, and the program's own
+ * module (exe: its path) matches under any name. NULL when out of memory. */
+static char *gm_callsite_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_t depth,
+                             const char *exe)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -94,8 +107,8 @@ static char *gm_callsite_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_
 			 * inlined code too: two constructors inlined on one line) */
 			fprintf(f, "%s\x1f%s\x1f%d\x1f%s\x1f%s\x1f%d\x1e", y.function,
 			        y.file ? gm_callsite_base(y.file) : "", y.line,
-			        y.module ? gm_callsite_base(y.module) : "",
-			        y.inlined ? y.inlined : "", y.inlined_line);
+			        gm_callsite_module_key(y.module, exe), y.inlined ? y.inlined : "",
+			        y.inlined_line);
 		else if (y.function)
 			/* no line (a build without -g): the function alone would
 			 * make one row of all its call sites, a leak among them;
@@ -103,9 +116,9 @@ static char *gm_callsite_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_
 			 * does not move */
 			fprintf(f, "%s\x1f+%llx\x1f%s\x1e", y.function,
 			        (unsigned long long)y.fn_offset,
-			        y.module ? gm_callsite_base(y.module) : "");
+			        gm_callsite_module_key(y.module, exe));
 		else
-			fprintf(f, "%s+%llx\x1e", y.module ? gm_callsite_base(y.module) : "",
+			fprintf(f, "%s+%llx\x1e", gm_callsite_module_key(y.module, exe),
 			        (unsigned long long)(y.module ? y.offset : s->frames[k]));
 	}
 	if (fclose(f) != 0) {
@@ -146,7 +159,7 @@ gm_callsite_row_t **gm_callsite_rows(gm_stacks_t *st, gm_symbols_t *sy, uint64_t
 			goto nomem;
 		rows[k]->s = *gm_stacks_site(st, i);
 		rows[k]->merged = 1;
-		if (!(rows[k]->key = gm_callsite_key(sy, &rows[k]->s, depth)))
+		if (!(rows[k]->key = gm_callsite_key(sy, &rows[k]->s, depth, gm_stacks_exe(st))))
 			goto nomem;
 		k++;
 	}

@@ -142,6 +142,25 @@ static void s_module(words_t *r, const char *path, uint64_t base, uint64_t size)
 		put(r, w[k]);
 }
 
+/* A process record naming its program exe (no arguments). */
+static void s_process_exe(words_t *r, const char *exe)
+{
+	uint64_t w[32] = {0};
+	size_t len = strlen(exe), units = (len + 15) / 16, k;
+
+	cr_assert_leq(len, sizeof(w));
+	memcpy(w, exe, len);
+	head(r, 10, gm_rec_w0(4242, gm_rec_process, (unsigned)(3 + units)), 1);
+	put(r, 1);          /* realtime ns */
+	put(r, 10);         /* monotonic ns at start */
+	put(r, 10);         /* TSC at start */
+	put(r, 1000000000); /* 1 GHz */
+	put(r, len);
+	put(r, 0);
+	for (k = 0; k < units * 2; k++)
+		put(r, w[k]);
+}
+
 static void s_unload(words_t *r, uint64_t base)
 {
 	head(r, step(r), gm_rec_w0(base, gm_rec_module_unload, 0), 0);
@@ -2187,4 +2206,35 @@ Test(stacks_cmd, compare_never_matches_sites_without_frames)
 	                       "      (stack 9: no definition in the capture)\n"
 	                       "\n#2  -100 B  (A: 100 B in 1, 1 live (100 B); B: none)\n"
 	                       "      (stack 9: no definition in the capture)\n");
+}
+
+/* Two builds of one game named apart (game-1.2, game-1.3: no symbols, so
+ * frames are keyed by module and offset): the program's own frames match
+ * across them, a library's by its file name. Without that every row of
+ * the program would read as gone from A and new in B. */
+static const char *cap_renamed(const char *name, const char *exe, uint64_t base, uint64_t bytes)
+{
+	words_t r = {0};
+	const uint64_t in_exe[2] = {base + 0x1234, base + 0x2000};
+
+	s_process_exe(&r, exe);
+	s_module(&r, exe, base, 0x100000);
+	s_stack(&r, 1, in_exe, 2);
+	s_site(&r, 1);
+	s_alloc(&r, 0x1000, bytes);
+	s_mark(&r, 1, 0);
+	return write_capture(name, &r, 1);
+}
+
+Test(stacks_cmd, compare_matches_the_program_under_another_name)
+{
+	char pa[256], pb[256];
+
+	snprintf(pa, sizeof(pa), "%s",
+	         cap_renamed("renamed_a.gmt", "/nonexistent/gm/game-1.2", 0x400000, 500));
+	snprintf(pb, sizeof(pb), "%s",
+	         cap_renamed("renamed_b.gmt", "/other/gm/game-1.3", 0x500000, 800));
+	cr_assert_eq(run("--compare", pa, pb), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect(strstr(gm_test_out, "sites     1 call sites, 1 changed by allocated bytes\n"),
+	          "one row for the program's call site in both: %s", gm_test_out);
 }
