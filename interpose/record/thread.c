@@ -18,6 +18,10 @@
 #if __has_include(<sys/rseq.h>)
 #include <sys/rseq.h>
 #define GM_THREAD_HAVE_RSEQ 1
+/* weak: a C library older than 2.35 has no rseq area to tell of, and the
+ * preload must still load there (bursts then stay off) */
+#pragma weak __rseq_offset
+#pragma weak __rseq_size
 #endif
 #endif
 
@@ -139,7 +143,8 @@ static uint64_t *gm_thread_rseq_word(void)
 {
 	char *tp;
 	struct rseq *area;
-	if (__rseq_size < offsetof(struct rseq, rseq_cs) + sizeof(uint64_t))
+	if (!&__rseq_size || !&__rseq_offset ||
+	    __rseq_size < offsetof(struct rseq, rseq_cs) + sizeof(uint64_t))
 		return NULL;
 	__asm__("mov %%fs:0, %0" : "=r"(tp));
 	area = (struct rseq *)(void *)(tp + __rseq_offset);
