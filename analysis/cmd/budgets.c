@@ -153,7 +153,8 @@ static void gm_cmd_budgets_failing(FILE *f, const gm_cmd_budgets_out_t *o)
 			more++;
 			continue;
 		}
-		name = gm_cmd_budgets_node_name(o, n, nn, sizeof(nn));
+		name = o->nodes[n].name ? o->nodes[n].name :
+		                          gm_cmd_budgets_node_name(o, n, nn, sizeof(nn));
 		fputs(named++ ? "; " : ": ", f);
 		gm_text_quote(f, name, strlen(name));
 		for (i = 0; i < 3; i++)
@@ -186,7 +187,7 @@ static void gm_cmd_budgets_unenforced(FILE *f, const gm_cmd_budgets_out_t *o)
 			more++;
 			continue;
 		}
-		name = gm_cmd_budgets_node_name(o, o->tree[k], nn, sizeof(nn));
+		name = b->name ? b->name : gm_cmd_budgets_node_name(o, o->tree[k], nn, sizeof(nn));
 		fputs(named++ ? ", " : " (", f);
 		gm_text_quote(f, name, strlen(name));
 	}

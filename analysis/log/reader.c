@@ -140,6 +140,8 @@ typedef struct gm_reader_wait {
 	uint64_t ptr;
 	uint64_t until;
 	uint64_t bound; /* a burst allocation's bound (the thread's next reading) */
+	int free_due;   /* a burst allocation's wait past its bound: -1 not looked
+	                   yet; 1 another thread frees ptr by until, 0 not */
 } gm_reader_wait_t;
 
 struct gm_reader {
@@ -1459,9 +1461,10 @@ static int gm_reader_look_ahead(gm_reader_t *r, uint32_t t, int want_alloc, uint
 	return 0;
 }
 
-/* Whether stream s allocates ptr by TSC until, among the records
- * gm_reader_scan_next reaches from its head on. */
-static int gm_reader_makes_by(gm_reader_t *r, gm_reader_stream_t *s, uint64_t ptr, uint64_t until)
+/* Whether stream s allocates ptr (want_alloc) or frees it by TSC until,
+ * among the records gm_reader_scan_next reaches from its head on. */
+static int gm_reader_does_by(gm_reader_t *r, gm_reader_stream_t *s, int want_alloc, uint64_t ptr,
+                             uint64_t until)
 {
 	gm_reader_scan_t it;
 	uint64_t freed, made;
@@ -1471,26 +1474,31 @@ static int gm_reader_makes_by(gm_reader_t *r, gm_reader_stream_t *s, uint64_t pt
 		if (it.tsc > until)
 			return 0;
 		gm_reader_effect(it.w0, it.extra, it.units, &freed, &made);
-		if (gm_reader_wanted(freed, made, 1, ptr))
+		if (gm_reader_wanted(freed, made, want_alloc, ptr))
 			return 1;
 	} while (gm_reader_scan_next(r, &it));
 	return 0;
 }
 
-/* Whether a thread other than t, among the streams in the merge and those
- * waiting, allocates ptr by TSC until (gm_reader_makes_by). */
-static int gm_reader_made_elsewhere(gm_reader_t *r, uint32_t t, uint64_t ptr, uint64_t until)
+/* Whether threads other than t, among the streams in the merge and those
+ * waiting, allocate ptr and free it by TSC until: a whole use of the
+ * address elsewhere (gm_reader_does_by; the allocations looked for first,
+ * the frees only when there is one). */
+static int gm_reader_used_elsewhere(gm_reader_t *r, uint32_t t, uint64_t ptr, uint64_t until)
 {
-	uint32_t i;
+	uint32_t i, s;
+	int want;
 
-	for (i = 0; i < r->nheap; i++)
-		if (r->heap[i] != t && gm_reader_makes_by(r, &r->streams[r->heap[i]], ptr, until))
-			return 1;
-	for (i = 0; i < r->nwaits; i++)
-		if (r->waits[i].stream != t &&
-		    gm_reader_makes_by(r, &r->streams[r->waits[i].stream], ptr, until))
-			return 1;
-	return 0;
+	for (want = 1; want >= 0; want--) {
+		for (i = 0; i < r->nheap + r->nwaits; i++) {
+			s = i < r->nheap ? r->heap[i] : r->waits[i - r->nheap].stream;
+			if (s != t && gm_reader_does_by(r, &r->streams[s], want, ptr, until))
+				break;
+		}
+		if (i == r->nheap + r->nwaits)
+			return 0;
+	}
+	return 1;
 }
 
 /* The latest TSC stream t's head may have happened at: its own when its
@@ -1542,21 +1550,25 @@ static int gm_reader_must_wait(gm_reader_t *r, uint32_t t, gm_reader_wait_t *w)
 		w->want_alloc = 0;
 		w->ptr = made;
 	} else if (made && made != freed && s->reused) {
-		/* a burst allocation of an address free here, which another
-		 * thread allocates before its bound: that thread's use of the
-		 * block (the allocator may hand it out several times during the
-		 * burst) came first, and it comes when the merge passes its
-		 * bound, or when a free of the address finds it not live */
+		/* a burst allocation of an address free here whose bound is
+		 * more than the slack away (it waited, in the allocator's lock
+		 * say), and which other threads allocate and free again before
+		 * that: their use of the block (the allocator may hand it out
+		 * several times meanwhile) came first, and it comes when the
+		 * merge passes its bound, or when a free of the address finds it
+		 * not live */
 		w->want_alloc = 0;
 		w->ptr = made;
 		w->bound = gm_reader_latest(r, t);
 		w->until = w->bound + r->slack;
-		w->burst = w->until > s->tsc + r->slack;
-		return w->burst && gm_reader_made_elsewhere(r, t, made, w->until);
+		w->burst = w->bound > s->tsc + r->slack;
+		w->free_due = -1;
+		return w->burst && gm_reader_used_elsewhere(r, t, made, w->until);
 	} else
 		return 0;
 	w->bound = gm_reader_latest(r, t);
 	w->until = w->bound + r->slack;
+	w->free_due = -1;
 	/* a burst allocation of an address still live happened at its bound
 	 * at the latest: every other thread's record up to there comes first
 	 * (a free of that address made during the burst may be any of several,
@@ -1592,8 +1604,9 @@ static void gm_reader_applied(gm_reader_t *r, uint32_t t)
 	for (i = 0; i < r->nwaits; i++) {
 		const gm_reader_wait_t *w = &r->waits[i];
 
-		if (w->stream != t && !w->burst &&
-		    gm_reader_wanted(freed, made, w->want_alloc, w->ptr)) {
+		if (w->stream != t &&
+		    (!w->burst ? gm_reader_wanted(freed, made, w->want_alloc, w->ptr) :
+		                 w->free_due == 1 && gm_reader_wanted(freed, made, 0, w->ptr))) {
 			r->ready = w->stream;
 			break;
 		}
@@ -1617,20 +1630,18 @@ static int gm_reader_unwait(gm_reader_t *r, uint32_t t)
 }
 
 /* Whether a burst allocation's wait w is over, the merge's next record
- * (of stream h) at next being past its bound: the records of its thread
- * after it carry readings from there on, and must not come after other
- * threads' later ones. Only a free of the address it waits for, within the
- * slack (two cores' readings a little apart), still comes first. */
-static int gm_reader_burst_over(const gm_reader_t *r, const gm_reader_wait_t *w, uint32_t h,
-                                uint64_t next)
+ * being past its bound (at next): the records of its thread after it carry
+ * readings from there on, and must not come after other threads' later
+ * ones. Only a free of the address it waits for by its until (two cores'
+ * readings a little apart), which another thread holds, still comes
+ * first: the wait then ends with that free (gm_reader_applied). */
+static int gm_reader_burst_over(gm_reader_t *r, gm_reader_wait_t *w, uint64_t next)
 {
-	uint64_t freed, made;
-
 	if (next <= w->bound)
 		return 0;
-	gm_reader_effect(r->streams[h].w0, r->streams[h].extra, r->streams[h].nextra + 1, &freed,
-	                 &made);
-	return !gm_reader_wanted(freed, made, 0, w->ptr);
+	if (w->free_due < 0)
+		w->free_due = gm_reader_look_ahead(r, w->stream, 0, w->ptr, w->until);
+	return !w->free_due;
 }
 
 /* The waiting stream whose wait is over: the merge's next record is past
@@ -1639,17 +1650,17 @@ static int gm_reader_burst_over(const gm_reader_t *r, const gm_reader_wait_t *w,
  * (its until: a burst allocation's bound comes after its reading, and two
  * threads' waits may each hold what the other waits for); NONE if no wait
  * is over. */
-static uint32_t gm_reader_wait_over(const gm_reader_t *r)
+static uint32_t gm_reader_wait_over(gm_reader_t *r)
 {
 	uint64_t next = r->nheap ? r->streams[r->heap[0]].tsc : UINT64_MAX;
 	uint32_t i, best = GM_READER_NONE;
 	uint64_t best_until = UINT64_MAX;
 
 	for (i = 0; i < r->nwaits; i++) {
-		const gm_reader_wait_t *w = &r->waits[i];
+		gm_reader_wait_t *w = &r->waits[i];
 
 		if ((r->nheap == 0 || next > w->until ||
-		     (w->burst && gm_reader_burst_over(r, w, r->heap[0], next))) &&
+		     (w->burst && gm_reader_burst_over(r, w, next))) &&
 		    (best == GM_READER_NONE || w->until < best_until)) {
 			best = w->stream;
 			best_until = w->until;

@@ -629,6 +629,54 @@ Test(reader, two_held_burst_allocations_go_in_the_order_of_their_bounds)
 	expect_order("burst_cross.gmt", r, 2, want, 10, 1);
 }
 
+Test(reader, a_burst_allocation_its_own_thread_frees_by_its_bound_is_not_held)
+{
+	/* thread 0's burst allocation of 0x1000 carries 500, and its thread
+	 * frees 0x1000 itself at 600 (its bound). Thread 1 allocates 0x1000 at
+	 * 550 (its rdtsc 50 ticks early, or cores 50 ticks apart) and frees it
+	 * at 5000: no whole use of the address elsewhere before the bound, so
+	 * thread 0's allocation is not held, and thread 1's comes after thread
+	 * 0's free. */
+	recs_t r[2];
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 500, 0x7000, 8);
+	rec_alloc(&r[0], 500, 0x1000, 16);
+	rec_free(&r[0], 600, 0x1000);
+	rec_alloc(&r[1], 550, 0x1000, 8);
+	rec_free(&r[1], 5000, 0x1000);
+	static const want_ev_t want[] = {
+	        {0, gm_rec_alloc, 0x7000, 500}, {0, gm_rec_alloc, 0x1000, 500},
+	        {0, gm_rec_free, 0x1000, 600},  {1, gm_rec_alloc, 0x1000, 550},
+	        {1, gm_rec_free, 0x1000, 5000},
+	};
+	expect_order("burst_own_free.gmt", r, 2, want, 5, 1);
+}
+
+Test(reader, a_held_burst_allocation_of_a_live_address_waits_for_its_free_within_the_slack)
+{
+	/* thread 1 holds 0x1000 from 50 and frees it at 1200 (no clock: slack
+	 * 2048). Thread 0's burst allocation of 0x1000 carries 500, its bound
+	 * 1000: its address is live, it is held. Thread 2 allocates 0x9000 at
+	 * 1100, past the bound but before thread 1's free: the held allocation
+	 * waits for that free, within the slack, and comes after it. */
+	recs_t r[3];
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 500, 0x7000, 8);
+	rec_alloc(&r[0], 500, 0x1000, 16);
+	rec_free(&r[0], 1000, 0x7000);
+	rec_free(&r[0], 5000, 0x1000);
+	rec_alloc(&r[1], 50, 0x1000, 8);
+	rec_free(&r[1], 1200, 0x1000);
+	rec_alloc(&r[2], 1100, 0x9000, 8);
+	static const want_ev_t want[] = {
+	        {1, gm_rec_alloc, 0x1000, 50},   {0, gm_rec_alloc, 0x7000, 500},
+	        {2, gm_rec_alloc, 0x9000, 1100}, {1, gm_rec_free, 0x1000, 1200},
+	        {0, gm_rec_alloc, 0x1000, 500},  {0, gm_rec_free, 0x7000, 1000},
+	        {0, gm_rec_free, 0x1000, 5000},
+	};
+	expect_order("burst_live_slack.gmt", r, 3, want, 7, 1);
+}
+
 Test(reader, counts_burst_records_and_those_known_only_past_a_microsecond)
 {
 	/* no clock: the slack is 2048 ticks. Thread 0: a reading at 100, two
