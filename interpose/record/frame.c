@@ -96,6 +96,8 @@ static uint64_t gm_frame_limit_allocs, gm_frame_limit_bytes, gm_frame_limit_ns;
 static double gm_frame_factor;
 static int gm_frame_stderr;
 
+static int gm_frame_said_bursts;
+
 void gm_frame_configure(void)
 {
 	gm_options_t *o = &gm_session_options;
@@ -108,6 +110,12 @@ void gm_frame_configure(void)
 	/* bursts need the kernel to say when a thread was preempted */
 	gm_thread_burst =
 	        o->burst_allocations && gm_thread_rseq_probe() ? (uint32_t)o->burst_allocations : 0;
+	if (o->burst_allocations && !gm_thread_burst && !gm_frame_said_bursts) {
+		gm_frame_said_bursts = 1; /* (once: a fork child inherits it) */
+		gm_support_warn("GMTRACE_BURST_ALLOCATIONS: no restartable-sequences area for ",
+		                "this thread (glibc 2.35 and Linux 4.18 or later register one)",
+		                "; bursts are off");
+	}
 	gm_event_level = o->level;
 	gm_event_alloc_level = gm_event_level; /* until gm_stack_start */
 }

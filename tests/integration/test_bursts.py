@@ -146,3 +146,18 @@ def test_a_burst_ends_when_its_thread_takes_a_signal(tmp_path, reuse):
         assert before > 0  # a burst was going on at the signal
     else:
         assert s["burst_records"] == 0
+
+
+def test_bursts_asked_for_without_an_rseq_area_are_off_and_said(tmp_path):
+    """With glibc told not to register restartable sequences, bursts cannot
+    see a preemption: asking for them gives one warning and none happen."""
+    env = {"GMTRACE_BURST_ALLOCATIONS": "7", "GLIBC_TUNABLES": "glibc.pthread.rseq=0"}
+    r = run_preloaded([fx("fx_bursts"), 3], tmp_path, extra_env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    line = fixture_line(r.stdout, fixture="bursts")
+    assert line["rseq"] == 0
+    said = [s for s in r.stderr.decode().splitlines() if "GMTRACE_BURST_ALLOCATIONS" in s]
+    assert len(said) == 1 and said[0].endswith("; bursts are off"), r.stderr
+    caps = captures(tmp_path)
+    assert len(caps) == 1, caps
+    assert assert_valid(caps[0])["burst_records"] == 0
