@@ -70,7 +70,8 @@ def test_cxx_capture_equals_fixture(tmp_path):
 # ---- every entry point in every recording mode ------------------------------
 # The hooks are one inlined body per entry point, with branches for the level,
 # the timed sample, and a budget heap serving the call: the fixtures' contract
-# checks run through each of those paths. Under a platform, every allocation
+# checks run through each of those paths (and those of call stacks and of
+# bursts). Under a platform, every allocation
 # is served by the default bank's heap (tiny-split: 8 MiB main, room for the
 # fixtures), in soft and in strict mode; failing requests must still fail the
 # way the allocator's contract says (NULL + ENOMEM, *memptr untouched).
@@ -83,6 +84,10 @@ MODES = {
     "frames": {"GMTRACE_LEVEL": "frames"},
     "frames-platform-timed": {"GMTRACE_LEVEL": "frames", "GMTRACE_PLATFORM": PLATFORM,
                               "GMTRACE_TIMING_SAMPLE": "1"},
+    "stacks": {"GMTRACE_STACKS": "8"},
+    "bursts": {"GMTRACE_BURST_ALLOCATIONS": "7"},
+    "stacks-bursts-platform": {"GMTRACE_STACKS": "8", "GMTRACE_BURST_ALLOCATIONS": "15",
+                               "GMTRACE_PLATFORM": PLATFORM},
 }
 
 
