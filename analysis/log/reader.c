@@ -161,6 +161,7 @@ struct gm_reader {
 	/* causal repair (see the top of this file) */
 	int repair;         /* on: more than one thread, memory for the set */
 	uint64_t delivered; /* events delivered in this pass */
+	uint64_t latest;    /* the latest TSC delivered in this pass */
 	int repair_off;     /* the set ran out of memory: off for every pass */
 	uint64_t slack;     /* ticks a record may wait */
 	gm_reader_ptrs_t live;
@@ -1037,6 +1038,7 @@ void gm_reader_rewind(gm_reader_t *r)
 	r->ready = GM_READER_NONE;
 	r->nwaits = 0;
 	r->delivered = 0;
+	r->latest = 0;
 	r->repair = r->nstreams > 1 && !r->repair_off;
 	r->live.n = 0;
 	if (r->live.cap)
@@ -1686,12 +1688,12 @@ int gm_reader_next(gm_reader_t *r, gm_event_t *ev)
 		if ((t = r->ready) != GM_READER_NONE) {
 			r->ready = GM_READER_NONE;
 			gm_reader_unwait(r, t);
-			if (!r->complete)
+			if (!r->complete && r->streams[t].tsc < r->latest)
 				r->info.reordered++;
 			break;
 		}
 		if (r->nwaits && (t = gm_reader_wait_over(r)) != GM_READER_NONE) {
-			if (gm_reader_unwait(r, t) && !r->complete)
+			if (gm_reader_unwait(r, t) && !r->complete && r->streams[t].tsc < r->latest)
 				r->info.reordered++; /* a burst allocation held back */
 			break;
 		}
@@ -1719,6 +1721,8 @@ int gm_reader_next(gm_reader_t *r, gm_event_t *ev)
 	ev->offset = s->head_at;
 	ev->burst = s->reused;
 	r->delivered++;
+	if (s->tsc > r->latest)
+		r->latest = s->tsc;
 	r->pending = t;
 	return 1;
 }
