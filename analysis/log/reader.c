@@ -722,7 +722,11 @@ static int gm_reader_load(gm_reader_t *r, gm_reader_stream_t *s)
 	s->pos = 0;
 	s->skipw = b->skip / sizeof(uint64_t);
 	s->prev = b->tsc_base;
-	s->prev_time = 0;
+	/* a block's first record never counts as carrying the reading before
+	 * it: the record before, at the end of the block before, may have been
+	 * a time record (a drainer's prefix of a chunk can end right after one,
+	 * and the next record carries the same TSC) */
+	s->prev_time = 1;
 	s->at = b->at;
 	return 0;
 }
@@ -1544,8 +1548,9 @@ static int gm_reader_must_wait(gm_reader_t *r, uint32_t t, gm_reader_wait_t *w)
 		for (i = 0; i < r->nwaits; i++)
 			if (r->waits[i].burst && r->waits[i].ptr == freed) {
 				r->ready = r->waits[i].stream;
-				w->until = s->tsc + r->slack;
+				w->until = w->bound = s->tsc + r->slack;
 				w->burst = 0;
+				w->free_due = -1;
 				return 1;
 			}
 	} else if (made && made != freed && gm_reader_ptrs_has(&r->live, made)) {
@@ -1565,6 +1570,11 @@ static int gm_reader_must_wait(gm_reader_t *r, uint32_t t, gm_reader_wait_t *w)
 		w->until = w->bound + r->slack;
 		w->burst = w->bound > s->tsc + r->slack;
 		w->free_due = -1;
+		/* another thread's free of the address already waits for an
+		 * allocation of it: this one, which comes now */
+		for (i = 0; i < r->nwaits; i++)
+			if (r->waits[i].want_alloc && r->waits[i].ptr == made)
+				return 0;
 		return w->burst && gm_reader_used_elsewhere(r, t, made, w->until);
 	} else
 		return 0;
@@ -1648,24 +1658,29 @@ static int gm_reader_burst_over(gm_reader_t *r, gm_reader_wait_t *w, uint64_t ne
 
 /* The waiting stream whose wait is over: the merge's next record is past
  * its slack (or there is none; a burst allocation's, gm_reader_burst_over).
- * The one whose record may have happened earliest at the latest first
- * (its until: a burst allocation's bound comes after its reading, and two
- * threads' waits may each hold what the other waits for); NONE if no wait
- * is over. */
+ * Held burst allocations first (a free that waits may wait for a record
+ * behind one of them), the one whose bound comes first first (two threads'
+ * held records may each hold what the other waits for); then the others,
+ * earliest first. NONE if no wait is over. */
 static uint32_t gm_reader_wait_over(gm_reader_t *r)
 {
 	uint64_t next = r->nheap ? r->streams[r->heap[0]].tsc : UINT64_MAX;
 	uint32_t i, best = GM_READER_NONE;
-	uint64_t best_until = UINT64_MAX;
+	uint64_t best_key = UINT64_MAX;
+	int best_burst = 0;
 
 	for (i = 0; i < r->nwaits; i++) {
 		gm_reader_wait_t *w = &r->waits[i];
+		uint64_t key = w->burst ? w->until : r->streams[w->stream].tsc;
 
-		if ((r->nheap == 0 || next > w->until ||
-		     (w->burst && gm_reader_burst_over(r, w, next))) &&
-		    (best == GM_READER_NONE || w->until < best_until)) {
+		if (!(r->nheap == 0 || next > w->until ||
+		      (w->burst && gm_reader_burst_over(r, w, next))))
+			continue;
+		if (best == GM_READER_NONE || (w->burst && !best_burst) ||
+		    (w->burst == best_burst && key < best_key)) {
 			best = w->stream;
-			best_until = w->until;
+			best_key = key;
+			best_burst = w->burst;
 		}
 	}
 	return best;

@@ -677,6 +677,97 @@ Test(reader, a_held_burst_allocation_of_a_live_address_waits_for_its_free_within
 	expect_order("burst_live_slack.gmt", r, 3, want, 7, 1);
 }
 
+Test(reader, a_waiting_free_of_the_address_takes_the_burst_allocation_it_waits_for)
+{
+	/* thread 0's free of 0x4000 (900) waits for thread 3's allocation of
+	 * it (1000); meanwhile thread 1's free of 0x1000 (980) waits for an
+	 * allocation of 0x1000: thread 0's burst allocation of it (reading 900,
+	 * bound 9000), which comes then, not held for thread 2's use of the
+	 * address at 3000 and 4000. */
+	recs_t r[4];
+	memset(r, 0, sizeof(r));
+	rec_free(&r[0], 900, 0x4000);
+	rec_alloc(&r[0], 900, 0x1000, 16);
+	rec_free(&r[0], 9000, 0x9999);
+	rec_free(&r[1], 980, 0x1000);
+	rec_alloc(&r[2], 3000, 0x1000, 8);
+	rec_free(&r[2], 4000, 0x1000);
+	rec_alloc(&r[3], 1000, 0x4000, 8);
+	static const want_ev_t want[] = {
+	        {3, gm_rec_alloc, 0x4000, 1000}, {0, gm_rec_free, 0x4000, 900},
+	        {0, gm_rec_alloc, 0x1000, 900},  {1, gm_rec_free, 0x1000, 980},
+	        {2, gm_rec_alloc, 0x1000, 3000}, {2, gm_rec_free, 0x1000, 4000},
+	        {0, gm_rec_free, 0x9999, 9000},
+	};
+	expect_order("burst_waiting_free.gmt", r, 4, want, 7, 2);
+}
+
+Test(reader, a_free_of_a_held_bursts_later_allocation_waits_for_it_when_nothing_else_is_left)
+{
+	/* thread 0's burst (reading 500, bound 9000): 0x1000 live (thread
+	 * 2's, freed at 1500) so held, then 0x2000, which thread 1 frees at
+	 * 2000. With every stream waiting, the held burst goes first, and
+	 * thread 1's free after thread 0's allocation of 0x2000. */
+	recs_t r[3];
+	memset(r, 0, sizeof(r));
+	rec_alloc(&r[0], 500, 0x7000, 8);
+	rec_alloc(&r[0], 500, 0x1000, 16);
+	rec_alloc(&r[0], 500, 0x2000, 16);
+	rec_free(&r[0], 9000, 0x7000);
+	rec_free(&r[1], 2000, 0x2000);
+	rec_alloc(&r[1], 6000, 0x5000, 8);
+	rec_alloc(&r[2], 100, 0x1000, 8);
+	rec_free(&r[2], 1500, 0x1000);
+	static const want_ev_t want[] = {
+	        {2, gm_rec_alloc, 0x1000, 100},  {0, gm_rec_alloc, 0x7000, 500},
+	        {2, gm_rec_free, 0x1000, 1500},  {0, gm_rec_alloc, 0x1000, 500},
+	        {0, gm_rec_alloc, 0x2000, 500},  {1, gm_rec_free, 0x2000, 2000},
+	        {1, gm_rec_alloc, 0x5000, 6000}, {0, gm_rec_free, 0x7000, 9000},
+	};
+	expect_order("burst_later_free.gmt", r, 3, want, 8, 1);
+}
+
+Test(reader, a_blocks_first_record_is_no_burst_record)
+{
+	/* thread 0's first block ends with a time record (a drainer's prefix
+	 * of a chunk), and its next block begins with an allocation carrying
+	 * that same TSC: not a burst record (nothing says the record before it
+	 * was not that time record), so it is ordered by its own time as any
+	 * other: before thread 1's free of its block at T - 20 would be wrong,
+	 * it comes with the usual repair, and thread 2's use of the address
+	 * after. */
+	capbuf_t c = {0};
+	recs_t a = {0}, b = {0}, r1 = {0}, r2 = {0};
+	gm_event_t ev[32];
+	const uint64_t T = 20000000;
+	gm_reader_t *rd;
+	const char *path;
+	size_t n;
+
+	rec_alloc(&a, 100, 0x7000, 8);
+	rec_time(&a, T);
+	rec_alloc(&b, T, 0x1000, 16);
+	rec_free(&b, T + 9000, 0x7000);
+	rec_free(&r1, T - 20, 0x1000);
+	rec_alloc(&r2, T + 3000, 0x1000, 8);
+	rec_free(&r2, T + 4000, 0x1000);
+	cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &a);
+	cap_block(&c, gm_block_raw, 0, 0, (uint32_t)(a.n * 8), T, &b);
+	cap_block(&c, gm_block_raw, 1, 0, 0, T - 100, &r1);
+	cap_block(&c, gm_block_raw, 2, 0, 0, T - 100, &r2);
+	path = cap_write(&c, "block_first.gmt");
+	rd = open_ok(path);
+	n = read_all(rd, ev, 32);
+	cr_expect_eq(gm_reader_info(rd)->burst_records, 0, "%s: no burst record", path);
+	cr_assert_eq(n, 6, "%s: events", path);
+	cr_expect_eq(ev[1].burst, 0);
+	cr_expect(ev[1].thread == 0 && ev[1].a == 0x1000, "%s: thread 0's allocation", path);
+	cr_expect(ev[2].thread == 1 && ev[2].type == gm_rec_free, "%s: then thread 1's free", path);
+	cr_expect(ev[3].thread == 2 && ev[3].type == gm_rec_alloc, "%s: then thread 2's", path);
+	gm_reader_free(rd);
+}
+
 Test(reader, counts_burst_records_and_those_known_only_past_a_microsecond)
 {
 	/* no clock: the slack is 2048 ticks. Thread 0: a reading at 100, two
