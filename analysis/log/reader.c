@@ -1534,61 +1534,57 @@ static int gm_reader_must_wait(gm_reader_t *r, uint32_t t, gm_reader_wait_t *w)
 {
 	const gm_reader_stream_t *s = &r->streams[t];
 	uint64_t freed, made;
-
 	uint32_t i;
+	int live = 0;
 
 	gm_reader_effect(s->w0, s->extra, s->nextra + 1, &freed, &made);
-	w->stream = t;
-	w->since = r->delivered;
 	if (freed && !gm_reader_ptrs_has(&r->live, freed)) {
 		w->want_alloc = 1;
 		w->ptr = freed;
+	} else if (made && made != freed &&
+	           ((live = gm_reader_ptrs_has(&r->live, made)) || s->reused)) {
+		w->want_alloc = 0;
+		w->ptr = made;
+	} else
+		return 0;
+	w->stream = t;
+	w->since = r->delivered;
+	w->free_due = -1;
+	w->bound = gm_reader_latest(r, t);
+	w->until = w->bound + r->slack;
+	w->burst = 0;
+	if (w->want_alloc) {
 		/* a burst allocation of that address held back (below) was
 		 * the block this free gives back: it comes first */
 		for (i = 0; i < r->nwaits; i++)
 			if (r->waits[i].burst && r->waits[i].ptr == freed) {
 				r->ready = r->waits[i].stream;
-				w->until = w->bound = s->tsc + r->slack;
-				w->burst = 0;
-				w->free_due = -1;
 				return 1;
 			}
-	} else if (made && made != freed && gm_reader_ptrs_has(&r->live, made)) {
-		w->want_alloc = 0;
-		w->ptr = made;
-	} else if (made && made != freed && s->reused) {
+	} else if (!live) {
 		/* a burst allocation of an address free here whose bound is
 		 * more than the slack away (it waited, in the allocator's lock
 		 * say), and which other threads allocate and free again before
 		 * that: their use of the block (the allocator may hand it out
 		 * several times meanwhile) came first, and it comes when the
 		 * merge passes its bound, or when a free of the address finds it
-		 * not live */
-		w->want_alloc = 0;
-		w->ptr = made;
-		w->bound = gm_reader_latest(r, t);
-		w->until = w->bound + r->slack;
+		 * not live; but another thread's free of the address that already
+		 * waits for an allocation of it waits for this one, which comes
+		 * now */
 		w->burst = w->bound > s->tsc + r->slack;
-		w->free_due = -1;
-		/* another thread's free of the address already waits for an
-		 * allocation of it: this one, which comes now */
 		for (i = 0; i < r->nwaits; i++)
 			if (r->waits[i].want_alloc && r->waits[i].ptr == made)
 				return 0;
 		return w->burst && gm_reader_used_elsewhere(r, t, made, w->until);
-	} else
-		return 0;
-	w->bound = gm_reader_latest(r, t);
-	w->until = w->bound + r->slack;
-	w->free_due = -1;
-	/* a burst allocation of an address still live happened at its bound
-	 * at the latest: every other thread's record up to there comes first
-	 * (a free of that address made during the burst may be any of several,
-	 * or out of the look-ahead's reach), and it comes when the merge passes
-	 * its bound, the address then freed */
-	w->burst = s->reused && !w->want_alloc && w->until > s->tsc + r->slack;
-	if (w->burst)
+	} else if (s->reused && w->bound > s->tsc) {
+		/* a burst allocation of an address still live happened at its
+		 * bound at the latest: every other thread's record up to there
+		 * comes first (a free of that address made during the burst may
+		 * be any of several, or out of the look-ahead's reach), and it
+		 * comes when the merge passes its bound, the address then freed */
+		w->burst = 1;
 		return 1;
+	}
 	return gm_reader_look_ahead(r, t, w->want_alloc, w->ptr, w->until);
 }
 
