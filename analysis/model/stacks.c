@@ -495,12 +495,8 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		if (!s->exe) {
 			size_t n;
 			const char *exe = gm_event_process_exe(ev, &n);
-			if (n && !(s->exe = malloc(n + 1)))
+			if (n && !(s->exe = strndup(exe, n)))
 				return -ENOMEM;
-			if (n) {
-				memcpy(s->exe, exe, n);
-				s->exe[n] = '\0';
-			}
 		}
 		return 0;
 	case gm_rec_module: {
