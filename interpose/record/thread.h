@@ -159,9 +159,9 @@ extern uint64_t gm_frame_number;
  * A burst ends when the thread was preempted or took a signal since it was
  * armed (gm_thread_rseq_mark), at a frame mark on any thread (so a burst
  * allocation never carries a reading from before the frame it was made
- * in), at a free that
- * reads the clock more than GM_THREAD_BURST_TICKS after the record before
- * it (gm_thread_free_tsc), and at every other record (gm_thread_put,
+ * in), at a free that reads the clock GM_THREAD_BURST_TICKS or more after
+ * the record before it (hook/alloc.c, gm_hook_free_record), and at every
+ * other record (gm_thread_put,
  * gm_thread_put2, gm_thread_put_slow). Frees always read the clock, so a
  * block's free on another thread still carries a later reading than its
  * allocation. The burst is armed only once the record that read the clock
