@@ -113,6 +113,16 @@ static const char *gm_cmd_budgets_node_name(const gm_cmd_budgets_out_t *o, uint3
 	return buf;
 }
 
+/* What --check counts a violation as: 0 over_hard, 1 failed, 2 heap_full
+ * that failed the allocation (a strict node), -1 nothing it fails on. */
+static int gm_cmd_budgets_check_kind(const gm_budgets_violation_t *v)
+{
+	return v->event == gm_budget_over_hard               ? 0 :
+	       v->event == gm_budget_failed                  ? 1 :
+	       v->event == gm_budget_heap_full && v->failure ? 2 :
+	                                                       -1;
+}
+
 /* What --check fails on, by node: ": NAME N over_hard, N failed, N
  * heap_full from frame F; ..." to f, nodes in tree order, at most
  * GM_CMD_BUDGETS_NAMED of them and then how many more. The counts are per
@@ -130,10 +140,7 @@ static void gm_cmd_budgets_failing(FILE *f, const gm_cmd_budgets_out_t *o)
 		per[k][3] = UINT64_MAX;
 	for (k = 0; k < o->nviolations; k++) {
 		const gm_budgets_violation_t *v = &o->violations[k];
-		int kind = v->event == gm_budget_over_hard               ? 0 :
-		           v->event == gm_budget_failed                  ? 1 :
-		           v->event == gm_budget_heap_full && v->failure ? 2 :
-		                                                           -1;
+		int kind = gm_cmd_budgets_check_kind(v);
 
 		if (kind < 0 || v->node >= o->nnodes || !o->nodes[v->node].shown)
 			continue;
@@ -1060,11 +1067,13 @@ int gm_cmd_budgets(int argc, char **argv)
 	for (k = 0; k < o.nviolations; k++) {
 		const gm_budgets_violation_t *v = &o.violations[k];
 
+		int kind = gm_cmd_budgets_check_kind(v);
+
 		if (!o.nodes[v->node].shown)
 			continue;
-		o.over_hard += v->event == gm_budget_over_hard;
-		o.failed += v->event == gm_budget_failed;
-		o.heap_full += v->event == gm_budget_heap_full && v->failure;
+		o.over_hard += kind == 0;
+		o.failed += kind == 1;
+		o.heap_full += kind == 2;
 	}
 	for (k = 0; k < o.nnodes; k++)
 		o.unenforced += o.nodes[k].shown && o.nodes[k].definitions && !o.nodes[k].capacity;
