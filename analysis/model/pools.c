@@ -676,12 +676,11 @@ static int gm_pools_allocation(gm_pools_t *p, const gm_event_t *ev, uint64_t ptr
 	gm_live_entry_t e;
 	size_t gi;
 
+	gm_pools_release(p, ptr, 0); /* a block still live here lost its free */
 	if (ev->type == gm_rec_alloc && p->overflow &&
 	    (n = gm_pools_map_get(p->overflow, size, frame, 0)) && n[0] > 0) {
 		n[0]--; /* a pool's overflow: pooled already */
 		p->overflow_allocations++;
-		if (ptr)
-			gm_pools_release(p, ptr, 0); /* a block still live here lost its free */
 		return 0;
 	}
 	g = gm_pools_group(p, gm_pools_thread_tag(p, ev->thread), size, &gi);
@@ -699,7 +698,6 @@ static int gm_pools_allocation(gm_pools_t *p, const gm_event_t *ev, uint64_t ptr
 		g->allocations_in_frames++;
 	if (ptr == 0)
 		return 0;
-	gm_pools_release(p, ptr, 0); /* a block still live here lost its free */
 	memset(&e, 0, sizeof(e));
 	e.ptr = ptr;
 	e.size = size;
