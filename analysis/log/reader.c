@@ -1430,8 +1430,12 @@ static int gm_reader_look_stream(gm_reader_t *r, gm_reader_stream_t *s, uint32_t
 		frees = gm_reader_wanted(freed, made, 0, ptr);
 
 		if (found) {
+			/* (an own free past the slack says nothing: the waiting
+			 * free came between, and the allocation is the only one
+			 * it can be of) */
 			if (frees)
-				return gm_reader_makes_again(r, &r->streams[t], ptr,
+				return it.tsc > until ||
+				       gm_reader_makes_again(r, &r->streams[t], ptr,
 				                             it.tsc + r->slack);
 			if (makes)
 				return 1;

@@ -768,6 +768,49 @@ Test(reader, a_blocks_first_record_is_no_burst_record)
 	gm_reader_free(rd);
 }
 
+Test(reader, a_free_read_early_takes_the_allocation_whose_own_free_comes_long_after)
+{
+	/* thread 0 allocates 0x1000 at 1000 and hands it over; thread 1's
+	 * free of it carries 990 (rdtsc early). Long after, thread 1
+	 * allocates 0x1000 again (at 50000, two blocks on: out of the
+	 * look-ahead's reach) and thread 0 frees that one at 50100. Thread
+	 * 0's own free of the address, far past thread 1's free, does not
+	 * make its block "never handed over": thread 1's free matches it. */
+	capbuf_t c = {0};
+	recs_t t0 = {0}, a = {0}, b = {0}, d = {0};
+	gm_event_t ev[16];
+	const char *path;
+	gm_reader_t *rd;
+	size_t n, i;
+
+	rec_alloc(&t0, 1000, 0x1000, 8);
+	rec_free(&t0, 50100, 0x1000);
+	rec_free(&a, 990, 0x1000);
+	rec_alloc(&b, 20000, 0x2000, 8);
+	rec_alloc(&d, 50000, 0x1000, 8);
+	cap_header(&c, GM_FORMAT_VERSION_MAJOR, GM_FORMAT_VERSION_MINOR);
+	cap_block(&c, gm_block_raw, 0, 0, 0, 0, &t0);
+	cap_block(&c, gm_block_raw, 1, 0, 0, 0, &a);
+	cap_block(&c, gm_block_raw, 1, 1, 0, 10000, &b);
+	cap_block(&c, gm_block_raw, 1, 2, 0, 40000, &d);
+	path = cap_write(&c, "early_free_far_own.gmt");
+	rd = open_ok(path);
+	n = read_all(rd, ev, 16);
+	cr_assert_eq(n, 5, "%s: events", path);
+	static const want_ev_t want[] = {
+	        {0, gm_rec_alloc, 0x1000, 1000},  {1, gm_rec_free, 0x1000, 990},
+	        {1, gm_rec_alloc, 0x2000, 20000}, {1, gm_rec_alloc, 0x1000, 50000},
+	        {0, gm_rec_free, 0x1000, 50100},
+	};
+	for (i = 0; i < n; i++) {
+		cr_expect_eq(ev[i].thread, want[i].thread, "%s: event %zu thread", path, i);
+		cr_expect_eq(ev[i].type, want[i].type, "%s: event %zu type", path, i);
+		cr_expect_eq(ev[i].a, want[i].a, "%s: event %zu address", path, i);
+	}
+	cr_expect_eq(gm_reader_info(rd)->records_lost, 0);
+	gm_reader_free(rd);
+}
+
 Test(reader, counts_burst_records_and_those_known_only_past_a_microsecond)
 {
 	/* no clock: the slack is 2048 ticks. Thread 0: a reading at 100, two
