@@ -439,8 +439,10 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 	       gm_text_duration(d, sizeof(d), gm_assets_duration_ns(m)),
 	       gm_assets_exact(m) ? "events level (exact bytes)" :
 	       gm_assets_frames_level_whole(m) ?
-	                            "frames level (asset bytes not recorded)" :
-	                            "frames level in part (asset bytes not recorded there)");
+	                            "frames level (asset bytes not recorded, a touch "
+	                            "recorded once in 60 frames)" :
+	                            "frames level in part (asset bytes not recorded there, a "
+	                            "touch once in 60 frames)");
 	if (error)
 		printf("damaged   %s\n", error);
 	printf("assets    %zu: %zu loading, %zu resident, %zu unloading, %zu unloaded, %zu failed\n",

@@ -417,6 +417,7 @@ uint64_t gm_context_asset_load_begin(gm_thread_t *t, const char *name, const cha
 	a->state = gm_asset_loading;
 	a->refs = 0;
 	a->last_touch = UINT64_MAX;
+	a->touch_said = UINT64_MAX;
 	a->extra = 0;
 	a->name_len = (uint16_t)nl;
 	a->type_len = (uint16_t)tl;
@@ -507,20 +508,25 @@ void gm_context_asset_ref(gm_thread_t *t, uint64_t id, int add)
 void gm_context_asset_touch(gm_thread_t *t, uint64_t id)
 {
 	gm_asset_t *a = gm_context_known(t, id);
-	uint64_t frame, last;
+	uint64_t frame, last, said;
 	if (!a)
 		return;
 	frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED);
 	last = __atomic_load_n(&a->last_touch, __ATOMIC_RELAXED);
-	/* one record per frame; in the frames level one per 60 frames is
-	 * enough for heat maps of hour-long sessions */
-	if (last != UINT64_MAX &&
-	    (last == frame || (gm_event_level == gm_level_frames && frame - last < 60)))
+	/* once per frame: what the eviction policies read (LRU the frame,
+	 * LFU the count), the same at every level */
+	if (last != UINT64_MAX && last == frame)
 		return;
 	if (!__atomic_compare_exchange_n(&a->last_touch, &last, frame, 0, __ATOMIC_RELAXED,
 	                                 __ATOMIC_RELAXED))
-		return; /* another thread recorded this frame's touch */
+		return; /* another thread counted this frame's touch */
 	__atomic_add_fetch(&a->touches, 1, __ATOMIC_RELAXED);
+	/* one record per frame; in the frames level one per 60 frames is
+	 * enough for heat maps of hour-long sessions */
+	said = __atomic_load_n(&a->touch_said, __ATOMIC_RELAXED);
+	if (said != UINT64_MAX && gm_event_level == gm_level_frames && frame - said < 60)
+		return;
+	__atomic_store_n(&a->touch_said, frame, __ATOMIC_RELAXED);
 	gm_context_asset_define(t, id, a);
 	if (gm_context_on(t))
 		gm_thread_put(t, gm_rec_w0(id, gm_rec_asset_ref, gm_asset_op_touch), frame);

@@ -22,13 +22,13 @@
 typedef struct gm_asset {
 	uint32_t state;      /* gm_asset_state_t (atomic) */
 	int32_t refs;        /* references held (atomic) */
-	uint64_t last_touch; /* frame of the last touch record (atomic) */
+	uint64_t last_touch; /* frame of the last touch, UINT64_MAX: none (atomic) */
 	uint64_t extra;      /* declared bytes the heap cannot see */
 	uint32_t gen;        /* session that last recorded its definition */
 	uint16_t name_len, type_len;
 	char *text;       /* name, NUL, type, NUL (private arena) */
 	uint64_t bytes;   /* bytes allocated in its scopes (atomic) */
-	uint64_t touches; /* touch records (atomic) */
+	uint64_t touches; /* frames it was touched in (atomic) */
 	int32_t priority; /* game-given; lowest goes first (priority policy) */
 	uint8_t pinned;   /* never evicted */
 	uint8_t node;     /* budget node + 1 its type is bound to (0: none) */
@@ -37,6 +37,9 @@ typedef struct gm_asset {
 	uint64_t id;
 	uint64_t stuck_frame; /* its evictor freed nothing in frame stuck_frame - 1 */
 	uint64_t born_evict;  /* the eviction call whose evictor defined it, 0: none */
+	uint64_t touch_said;  /* frame of the last touch record, UINT64_MAX: none
+	                         (the frames level records one per 60 frames; the
+	                         policies read last_touch and touches, every frame's) */
 } gm_asset_t;
 
 /* This thread's innermost asset (NULL: none) and budget node + 1 (0: none):

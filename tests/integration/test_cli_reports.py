@@ -906,7 +906,7 @@ def test_assets_frames_level_is_not_exact(tmp_path):
     cap = run_game(tmp_path, "assets", {"GMTRACE_LEVEL": "frames"})
     assert js("assets", "--json", cap)["exact"] is False
     # the whole capture: not "in part"
-    assert ("frames level (asset bytes not recorded)"
+    assert ("frames level (asset bytes not recorded, a touch recorded once in 60 frames)"
             in ok("assets", cap).splitlines()[0])
     assert js("transitions", "--json", cap)["exact"] is False
     assert ("note      the capture is in the frames level: asset bytes are not recorded"
