@@ -68,10 +68,15 @@ static void gm_run_usage(FILE *f)
 	        "                     own output there\n"
 	        "  --json-file FILE   the same list into FILE only (for a game that prints)\n"
 	        "  --<option> VALUE   any library option below (same as GMTRACE_<OPTION>)\n"
-	        "\nLibrary options:\n");
-	for (i = 0; i < gm_options_count; i++)
+	        "\nLibrary options (defaults: the library's; --output and --drain are above):\n");
+	for (i = 0; i < gm_options_count; i++) {
+		/* run's own defaults differ from the library's (and show above) */
+		if (!strcmp(gm_options_table[i].name, "output") ||
+		    !strcmp(gm_options_table[i].name, "drain"))
+			continue;
 		fprintf(f, "  --%-20s %s (default %s)\n", gm_options_table[i].name,
 		        gm_options_table[i].help, gm_options_table[i].def);
+	}
 	fprintf(f, "\nExit status: the program's (128+N if killed by signal N); 127 no such\n"
 	           "program, 126 a program that cannot be run; 2 on bad usage. A SIGTERM or\n"
 	           "SIGHUP sent to gmtrace run is passed on to the program.\n");

@@ -66,6 +66,11 @@ def test_help_lists_every_option(tmp_path):
     assert r.returncode == 0
     for opt in ("--output", "--platform", "--budget-mode", "--pressure-ms", "--level"):
         assert opt.replace("-", "_")[2:] in r.stdout.replace("-", "_"), opt
+    # one default each: run's own --output and --drain are not listed again
+    # with the library's (internal drain), which run does not use
+    for opt in ("--output", "--drain "):
+        assert sum(line.lstrip().startswith(opt) for line in r.stdout.splitlines()) == 1, opt
+    assert "(default internal)" not in r.stdout
 
 
 def test_a_python_script_is_known_by_its_first_line(tmp_path):
