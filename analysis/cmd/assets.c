@@ -65,8 +65,9 @@ static void gm_cmd_assets_usage(FILE *f)
 	        "usage: gmtrace assets [options] CAPTURE\n"
 	        "\n"
 	        "Per asset: state, bytes attributed (live, peak, at unload), declared extra\n"
-	        "bytes, load time, load and unload frames, references, touches, tags. Per\n"
-	        "type and per tag (with roll-ups) totals; checks; streaming figures; heat maps.\n"
+	        "bytes (at their peak), load time, load and unload frames, references,\n"
+	        "touches, tags. Per type and per tag (with roll-ups) totals; checks;\n"
+	        "streaming figures; heat maps.\n"
 	        "\n"
 	        "  --json               one JSON object (analysis/README.md, \"assets --json\")\n"
 	        "  --csv                one CSV row per asset\n"
@@ -458,8 +459,8 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 		printf("\nassets by %s (top %zu of %zu)\n", gm_assets_sort_names[gm_cmd_assets_key],
 		       o->top < o->nassets ? o->top : o->nassets, o->nassets);
 		printf("  %8s %-28s %-10s %-9s %10s %10s %10s %10s %7s %7s %5s %8s %6s\n", "id",
-		       "name", "type", "state", "live", "peak", "extra", "load", "loaded", "unload",
-		       "refs", "touches", "last");
+		       "name", "type", "state", "live", "peak", "peak extra", "load", "loaded",
+		       "unload", "refs", "touches", "last");
 		for (i = 0; i < o->nassets && i < o->top; i++) {
 			const gm_assets_asset_t *a = &o->assets[o->order[i]];
 			char name[32], shown[32], type[64], lp[GM_TEXT_MAX], ld[GM_TEXT_MAX],
@@ -483,7 +484,7 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 			       a->known ? gm_assets_state_name(a->state) : "unknown",
 			       gm_text_size(h, sizeof(h), a->live_bytes),
 			       gm_text_size(lp, sizeof(lp), a->peak_bytes),
-			       gm_text_size(e, sizeof(e), a->extra_bytes), ld,
+			       gm_text_size(e, sizeof(e), a->extra_peak), ld,
 			       gm_cmd_assets_frame(t1, sizeof(t1), a->new_frame),
 			       gm_cmd_assets_frame(t2, sizeof(t2), a->unload_frame),
 			       (long long)a->refs, (unsigned long long)a->touches,

@@ -111,7 +111,7 @@ def load(name, typ, k, ok=1):
 def assets_game():
     # frame 2: scene "menu", font (size 2), leaky (3), orphan (1, one
     # reference), broken (5, fails); 3: orphan released, font declares 1 MiB
-    # extra; 4: leaky unloaded with its block; 5: scene "world" + level
+    # extra, leaky 4 KiB; 4: leaky unloaded with its block; 5: scene "world" + level
     # world_1 (4); 6-10: font touched; 8: level world_2 (6) without a scene
     mark()
     scene(b"menu")
@@ -122,6 +122,7 @@ def assets_game():
     mark()
     release(orphan)
     extra(font, 1 << 20)
+    extra(leaky, 1 << 12)  # gone at its unload: its peak stays in the text table
     mark()
     unload_begin(leaky)
     unload_end(leaky)
@@ -844,7 +845,9 @@ def test_assets_text_summarises_the_game(game_assets):
         assert (int(f[0]), f[1], f[2], f[3]) == (a["id"], a["name"], a["type"], a["state"])
         assert " ".join(f[4:10]) == " ".join([human_size(a["live_bytes"]),
                                              human_size(a["peak_live_bytes"]),
-                                             human_size(a["extra_bytes"])]), line
+                                             human_size(a["peak_extra_bytes"])]), line
+    assert [(a["name"], a["extra_bytes"], a["peak_extra_bytes"]) for a in rep["assets"]
+            if a["peak_extra_bytes"]] == [("font", 1 << 20, 1 << 20), ("leaky", 0, 1 << 12)]
     types = section(text, "types")[2:]
     assert [l.split()[0] for l in types] == [t["type"] for t in rep["types"]]
     chk = section(text, "checks: 7")
@@ -1189,9 +1192,10 @@ def test_transitions_scene_level_and_level_sources(game_assets):
                    (2, "scene+level", 2, "world", "menu", 5, 5, 8, "next_transition"),
                    (3, "level", None, "world_2", "world", 6, 8, 11, "capture_end")]
     t1, t2, t3 = rep["transitions"]
-    # loaded: the four blocks and the font's declared extra bytes
+    # loaded: the four blocks and the font's and leaky's declared extra bytes
+    # (leaky's gone with it before the scene's end)
     assert (t1["loaded_bytes"], t1["after"]["asset_bytes"], t1["after"]["extra_bytes"]) == (
-        sum(size_of(k) for k in (2, 3, 1, 5)) + (1 << 20),
+        sum(size_of(k) for k in (2, 3, 1, 5)) + (1 << 20) + (1 << 12),
         sum(size_of(k) for k in (2, 3, 1, 5)), 1 << 20)
     assert [(b["type"], b["live_bytes"], b["extra_bytes"]) for b in t1["after"]["by_type"]] == [
         ("font", size_of(2), 1 << 20), ("sound", size_of(3), 0), ("texture", size_of(1), 0),
