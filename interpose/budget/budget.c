@@ -189,6 +189,12 @@ uint32_t gm_budget_route(uint32_t tag, uint32_t asset_node)
 	return node ? node : __atomic_load_n(&gm_budget_default, __ATOMIC_RELAXED);
 }
 
+uint32_t gm_budget_node_for_tag(uint32_t tag)
+{
+	return tag < GM_BUDGET_TAGS ? __atomic_load_n(&gm_budget_tag_node[tag], __ATOMIC_RELAXED) :
+	                              0;
+}
+
 uint32_t gm_budget_node_for_type(const char *type, size_t len)
 {
 	uint32_t i, n = __atomic_load_n(&gm_budget_ntypes, __ATOMIC_ACQUIRE);

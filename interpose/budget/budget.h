@@ -36,6 +36,10 @@ extern uint32_t gm_budget_default;
  * (the longest bound prefix of its name); 0 when neither is bound. */
 uint32_t gm_budget_route(uint32_t tag, uint32_t asset_node);
 
+/* Node + 1 bound to a tag (the longest bound prefix of its name); 0: none
+ * (the default bank is no tag's). */
+uint32_t gm_budget_node_for_tag(uint32_t tag);
+
 /* Node + 1 an asset type is bound to (0: none). */
 uint32_t gm_budget_node_for_type(const char *type, size_t len);
 

@@ -114,7 +114,8 @@ typedef struct gmtrace_budget_asset {
 	 * reports number frames from 1, so their frame 18 is 17 here);
 	 * UINT64_MAX: never touched */
 	uint64_t last_touch_frame;
-	uint32_t node; /* budget node of its type (0: none) */
+	uint32_t node; /* budget node of its type, else of the tag it was loaded
+	                  under (0: none) */
 	int32_t priority;
 } gmtrace_budget_asset_t;
 

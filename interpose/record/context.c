@@ -430,7 +430,12 @@ uint64_t gm_context_asset_load_begin(gm_thread_t *t, const char *name, const cha
 	a->stuck_frame = 0;
 	a->born_evict = gm_budget_born_in();
 	a->id = id;
+	/* its type's node; else the node of the tag it is loaded under, whose
+	 * heap serves and counts its blocks: either way the node's evictions
+	 * can take it */
 	a->node = (uint8_t)gm_budget_node_for_type(ty, tl);
+	if (!a->node)
+		a->node = (uint8_t)gm_budget_node_for_tag(gm_context_tag_now);
 	__atomic_store_n(&a->text, text, __ATOMIC_RELEASE);
 	gm_context_asset_define(t, id, a);
 	gm_context_asset_push(t, id);

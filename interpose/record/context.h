@@ -31,7 +31,8 @@ typedef struct gm_asset {
 	uint64_t touches; /* frames it was touched in (atomic) */
 	int32_t priority; /* game-given; lowest goes first (priority policy) */
 	uint8_t pinned;   /* never evicted */
-	uint8_t node;     /* budget node + 1 its type is bound to (0: none) */
+	uint8_t node;     /* budget node + 1 of its type, else of the tag it was
+	                     loaded under (0: none) */
 	uint16_t pad;
 	uint32_t evicting; /* 1 while an evictor works on it (atomic) */
 	uint64_t id;

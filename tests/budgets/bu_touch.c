@@ -1,9 +1,10 @@
 /* bu_touch.c - the eviction policies read every frame's touches, at every level
  *
- *     bu_touch lru|lfu
+ *     bu_touch lru|lfu [tag]
  *
- * One node, "textures", hard limit 3 MiB, texture type bound to it, the
- * policy given. Frame 1 loads A and B (1 MiB each) and touches both; frames
+ * One node, "textures", hard limit 3 MiB, texture type bound to it (with
+ * "tag": the tag "render/textures" instead, every load made under it, the
+ * assets' type "blob" bound to nothing), the policy given. Frame 1 loads A and B (1 MiB each) and touches both; frames
  * 2..30 touch A alone (twice a frame); frame 31 loads C (1 MiB), touches
  * it, and loads D (1 MiB): D does not fit, and the victim must be B under
  * both policies: touched in one frame and longest ago, where A was touched
@@ -53,13 +54,19 @@ static void bu_evict(uint64_t asset, void *user)
 	}
 }
 
+static int bu_by_tag;
+
 static void bu_load(int i)
 {
-	bu_ids[i] = gmtrace_asset_load_begin(bu_names[i], "texture");
+	if (bu_by_tag)
+		gmtrace_tag_push("render/textures");
+	bu_ids[i] = gmtrace_asset_load_begin(bu_names[i], bu_by_tag ? "blob" : "texture");
 	bu_mem[i] = bu_malloc(BU_TEX);
 	FX_CHECK(bu_mem[i] != NULL, "a texture fits after an eviction");
 	fx_touch(bu_mem[i], BU_TEX);
 	gmtrace_asset_load_end(bu_ids[i], 1);
+	if (bu_by_tag)
+		gmtrace_tag_pop();
 }
 
 int main(int argc, char **argv)
@@ -67,13 +74,17 @@ int main(int argc, char **argv)
 	int lfu;
 	uint32_t node;
 	fx_name = "bu_touch";
-	FX_CHECK(argc == 2 && (!strcmp(argv[1], "lru") || !strcmp(argv[1], "lfu")),
-	         "usage: bu_touch lru|lfu");
+	FX_CHECK((argc == 2 || (argc == 3 && !strcmp(argv[2], "tag"))) &&
+	                 (!strcmp(argv[1], "lru") || !strcmp(argv[1], "lfu")),
+	         "usage: bu_touch lru|lfu [tag]");
 	lfu = !strcmp(argv[1], "lfu");
+	bu_by_tag = argc == 3;
 	FX_CHECK(gmtrace_enabled(), "runs under libgmtrace");
 	node = gmtrace_budget_define("textures", NULL, 0, 3 * BU_TEX);
 	FX_CHECK(node != 0, "budget node defined");
-	FX_CHECK(gmtrace_budget_bind_type(node, "texture") == 0, "type bound");
+	FX_CHECK((bu_by_tag ? gmtrace_budget_bind_tag(node, "render/textures") :
+	                      gmtrace_budget_bind_type(node, "texture")) == 0,
+	         "type or tag bound");
 	FX_CHECK(gmtrace_budget_policy(node, lfu ? GMTRACE_EVICT_LFU : GMTRACE_EVICT_LRU, 0, -1) ==
 	                 0,
 	         "policy set");

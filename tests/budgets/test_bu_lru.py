@@ -189,13 +189,17 @@ def test_budgets_report(lru):
     assert gmtrace("budgets", "--check", r.capture).returncode == 0
 
 
+@pytest.mark.parametrize("bind", ["type", "tag"])
 @pytest.mark.parametrize("level", ["events", "frames"])
 @pytest.mark.parametrize("policy", ["lru", "lfu"])
-def test_policies_read_every_frames_touch(policy, level, tmp_path):
+def test_policies_read_every_frames_touch(policy, level, bind, tmp_path):
     """bu_touch: A touched in frames 1-30, B in frame 1, C in frame 31 when
     D does not fit: B goes under LRU and LFU, at both levels (the frames
-    level records one touch per 60 frames; the policies count them all)."""
-    r = run("touch", tmp_path, args=(policy,), env={"GMTRACE_LEVEL": level})
+    level records one touch per 60 frames; the policies count them all),
+    whether the node is bound to the assets' type or to the tag they are
+    loaded under."""
+    args = (policy,) if bind == "type" else (policy, "tag")
+    r = run("touch", tmp_path, args=args, env={"GMTRACE_LEVEL": level})
     verdicts_ok(r.line)
     assert r.line["evicted"] == ["B"]
     # main frames ended before the last touch: A's in frame 30, B's in frame 1
