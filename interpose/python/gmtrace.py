@@ -330,6 +330,17 @@ def _nul(name, what):
     return False
 
 
+def _truth(value, what, default):
+    """value's truth (1 or 0); default after _bad when asking raises (a
+    numpy array's "truth value is ambiguous"), which is the game's value's
+    exception, not one for the marker call to pass on."""
+    try:
+        return 1 if value else 0
+    except Exception:
+        _bad(what, value, "a true or false value", "the default is used")
+        return default
+
+
 def _whole(value, what, bounds=_U64):
     """value as an int within bounds (an int, or a float with no fraction),
     or None after _bad. A bool is not a number here: True as an asset id
@@ -740,6 +751,11 @@ class Asset:
 
     def __exit__(self, et, ev, tb):
         if self._loading:
+            if not any(s is self for s in _scopes()):
+                # entered on another thread: its load stays open there (as
+                # its allocations' scope) until that thread ends it
+                _misnested(self)
+                return False
             self._loading = False
             _load_end(self.id, 1 if et is None else 0)
             _scope_ends(self)
@@ -801,7 +817,7 @@ class Asset:
     def pin(self, pinned=True):
         """A pinned asset is never evicted."""
         if self.id:
-            _asset_pin(self.id, 1 if pinned else 0)
+            _asset_pin(self.id, _truth(pinned, "Asset.pin", 1))
 
 
 class _Unload:
@@ -842,7 +858,7 @@ def asset(name, type="unknown"):
 def _asset_id(a):
     if isinstance(a, Asset):
         return a.id
-    return _whole(a or 0, "attach") or 0
+    return 0 if a is None else _whole(a, "attach") or 0
 
 
 class attach:
@@ -905,12 +921,12 @@ class Pool:
     def acquire(self, from_pool=True):
         """An object taken: from the pool, or (from_pool=False) from the heap."""
         if self.id:
-            _pool_acquire(self.id, 1 if from_pool else 0)
+            _pool_acquire(self.id, _truth(from_pool, "Pool.acquire from_pool", 1))
 
     def release(self, to_pool=True):
         """An object given back: to the pool, or (to_pool=False) to the heap."""
         if self.id:
-            _pool_release(self.id, 1 if to_pool else 0)
+            _pool_release(self.id, _truth(to_pool, "Pool.release to_pool", 1))
 
     def resize(self, capacity):
         cap = _whole(capacity, "Pool.resize", _POOL_BOUNDS) if self.id else None
@@ -1066,7 +1082,7 @@ class Budget:
     @classmethod
     def find(cls, name):
         """The node of that name (defined here or in GMTRACE_BUDGETS), or None."""
-        node = _budget_find(_name(name)) if _fns else 0
+        node = _budget_find(_name(name)) if _fns and not _nul(name, "Budget.find") else 0
         return cls(node, name) if node else None
 
     def __bool__(self):
@@ -1098,7 +1114,7 @@ class Budget:
         t = _whole(target, "Budget.policy target")
         if p is None or t is None:
             return False
-        s = -1 if strict is None else (1 if strict else 0)
+        s = -1 if strict is None else _truth(strict, "Budget.policy strict", -1)
         return _budget_policy(self.id, p, t, s) == 0
 
     def evictor(self, fn):
@@ -1151,7 +1167,7 @@ def snapshot(assets=True):
     out = {"nodes": [], "assets": []}
     if _budget_snapshot is _noop:
         return out
-    want_assets = assets
+    want_assets = _truth(assets, "snapshot assets", 1)
     count = _c.c_size_t(0)
     for _ in range(4):  # nodes and assets may appear between the calls: retry
         nnodes = _budget_snapshot(None, 0, None, 0, _c.byref(count))

@@ -29,6 +29,15 @@ def main():
         def __str__(self):
             raise ValueError("no name")
 
+    class Ambiguous:  # a value whose truth raises (a numpy array's): the default
+        def __bool__(self):
+            raise ValueError("the truth value is ambiguous")
+
+        def __index__(self):
+            raise TypeError("not an integer")
+
+    pool = gmtrace.Pool("misuse/ok", 8, 8)
+    node = gmtrace.Budget.define("misuse/ok", hard=1 << 30)
     with gmtrace.asset("misuse/tex", "texture") as tex:
         pixels = bytearray(1000)
     tex.extra_bytes(Index())
@@ -64,6 +73,13 @@ def main():
         "scene_no_str": lambda: gmtrace.scene(NoStr()),
         "tag_decorates_5": lambda: gmtrace.tag("misuse/t")(5),
         "find_no_str": lambda: gmtrace.Budget.find(NoStr()),
+        "find_nul": lambda: gmtrace.Budget.find("misuse/ok\0junk"),
+        "attach_ambiguous": lambda: gmtrace.attach(Ambiguous()).id,
+        "pin_ambiguous": lambda: tex.pin(Ambiguous()),
+        "acquire_ambiguous": lambda: pool.acquire(Ambiguous()),
+        "release_ambiguous": lambda: pool.release(Ambiguous()),
+        "strict_ambiguous": lambda: (node.policy("lru", 0, Ambiguous()), None)[1],
+        "snapshot_ambiguous": lambda: type(gmtrace.snapshot(Ambiguous())).__name__,
     }
     for name, call in calls.items():
         for _ in range(2):

@@ -290,6 +290,11 @@ MISUSES = {
     "define_nul": ("Budget.define", 0),
     "scene_no_str": ("a name", None), "find_no_str": ("a name", None),
     "tag_decorates_5": ("tag decorator", 5),
+    "find_nul": ("Budget.find", None), "attach_ambiguous": ("attach", 0),
+    "pin_ambiguous": ("Asset.pin", None), "acquire_ambiguous": ("Pool.acquire from_pool", None),
+    "release_ambiguous": ("Pool.release to_pool", None),
+    "strict_ambiguous": ("Budget.policy strict", None),
+    "snapshot_ambiguous": ("snapshot assets", "dict"),
 }
 
 
@@ -312,7 +317,10 @@ def test_bad_arguments_never_raise(tmp_path, preload):
         assert len(said) == 1, (subject, lines)
     assert len(lines) == len(subjects), lines
     pools = dump(run.capture, {"pool_def"})
-    assert pools == [], pools
+    assert [(p["object_size"], p["capacity"]) for p in pools] == [(8, 8)], pools  # misuse/ok
+    # the ambiguous flags took their defaults: from the pool, to the pool
+    frames = dump(run.capture, {"pool_frame"})
+    assert [(f["acquires"], f["served"], f["releases"]) for f in frames] == [(2, 2, 2)], frames
     # only the call with an integer of another type (__index__) went through
     extra = dump(run.capture, {"asset_extra"})
     assert [e["bytes"] for e in extra] == [4096], extra
@@ -366,3 +374,40 @@ def test_extra_bytes_past_the_field_saturate(tmp_path):
     run = run_script(game, [], tmp_path / "run")
     extra = dump(run.capture, {"asset_extra"})
     assert [e["bytes"] for e in extra] == [(1 << 40) - 1], extra
+
+
+FOREIGN_EXIT_GAME = """\
+import json, sys, threading
+sys.path.insert(0, %r)
+import gmtrace
+
+keep = []
+a = gmtrace.asset("x/asset", "blob")
+a.__enter__()
+keep.append(bytearray(111110))
+t = threading.Thread(target=lambda: a.__exit__(None, None, None))
+t.start()
+t.join()
+keep.append(bytearray(444443))  # still inside its load: the scope is this thread's
+state = [s["state"] for s in gmtrace.snapshot()["assets"] if s["id"] == a.id]
+a.__exit__(None, None, None)  # the owner ends it
+keep.append(bytearray(333333))  # after the load: not the asset's
+gmtrace.frame()
+after = [s["state"] for s in gmtrace.snapshot()["assets"] if s["id"] == a.id]
+print(json.dumps({"during": state, "after": after}), flush=True)
+"""
+
+
+def test_an_asset_scope_ended_on_another_thread_stays_open_on_its_own(tmp_path):
+    """A load scope's end on a thread where it is not open ends nothing
+    (one line on stderr): the load stays open on the thread that began it,
+    which can still end it; no detach_mismatch validation."""
+    game = tmp_path / "foreign_exit.py"
+    game.write_text(FOREIGN_EXIT_GAME % str(MODULE_DIR))
+    run = run_script(game, [], tmp_path / "run")
+    assert run.line == {"during": ["loading"], "after": ["resident"]}
+    assert "ended on a thread where it is not open" in run.stderr, run.stderr
+    assert dump(run.capture, {"validation"}) == []
+    (asset,) = [x for x in gmtrace_json("assets", "--json", run.capture)["assets"]
+                if x["name"] == "x/asset"]
+    assert 111111 + 444444 <= asset["allocated_bytes"] < 111111 + 444444 + 333334, asset
