@@ -265,12 +265,13 @@ static void gm_cmd_assets_heat_map(const gm_assets_out_t *o, const gm_assets_opt
 
 /* ---- text ------------------------------------------------------------------------ */
 
-/* An asset's type name for a report for people (buf: room for a copy
- * without control characters, gm_text_line). */
+/* An asset's type name for a column width characters wide of a report
+ * for people (buf: room for the shown form, gm_text_cell). */
 static const char *gm_cmd_assets_type_name(const gm_assets_out_t *o, const gm_assets_asset_t *a,
-                                           char *buf, size_t n)
+                                           char *buf, size_t n, size_t width)
 {
-	return a->type != GM_ASSETS_NONE ? gm_text_line(buf, n, o->types[a->type].name) : "-";
+	return a->type != GM_ASSETS_NONE ? gm_text_cell(buf, n, o->types[a->type].name, width) :
+	                                   "-";
 }
 
 static void gm_cmd_assets_name_text(const gm_assets_asset_t *a)
@@ -349,7 +350,7 @@ static void gm_cmd_assets_check_text(const gm_assets_out_t *o, const gm_assets_c
 	if (a) {
 		gm_cmd_assets_name_text(a);
 		printf(" (id %llu, %s): ", (unsigned long long)a->id,
-		       gm_cmd_assets_type_name(o, a, type, sizeof(type)));
+		       gm_cmd_assets_type_name(o, a, type, sizeof(type), 0));
 	}
 	switch (c->kind) {
 	case gm_assets_check_leak:
@@ -463,24 +464,17 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 		       "unload", "refs", "touches", "last");
 		for (i = 0; i < o->nassets && i < o->top; i++) {
 			const gm_assets_asset_t *a = &o->assets[o->order[i]];
-			char name[32], shown[32], type[64], lp[GM_TEXT_MAX], ld[GM_TEXT_MAX],
+			char shown[4 * 28 + 1], type[4 * 10 + 1], lp[GM_TEXT_MAX], ld[GM_TEXT_MAX],
 			        t1[32], t2[32], t3[32];
 
-			snprintf(name, sizeof(name), "%s", a->name ? a->name : "-");
-			if (a->name && strlen(a->name) > 28) {
-				/* the end, from a character's first byte */
-				const char *tail = a->name + strlen(a->name) - 26;
-				while (((unsigned char)*tail & 0xc0) == 0x80)
-					tail++;
-				snprintf(name, sizeof(name), "..%s", tail);
-			}
 			if (a->ready_ns)
 				gm_text_duration(ld, sizeof(ld), gm_cmd_assets_load_ns(a));
 			else
 				snprintf(ld, sizeof(ld), "-");
 			printf("  %8llu %-28s %-10s %-9s %10s %10s %10s %10s %7s %7s %5lld %8llu %6s\n",
-			       (unsigned long long)a->id, gm_text_line(shown, sizeof(shown), name),
-			       gm_cmd_assets_type_name(o, a, type, sizeof(type)),
+			       (unsigned long long)a->id,
+			       gm_text_cell(shown, sizeof(shown), a->name, 28),
+			       gm_cmd_assets_type_name(o, a, type, sizeof(type), 10),
 			       a->known ? gm_assets_state_name(a->state) : "unknown",
 			       gm_text_size(h, sizeof(h), a->live_bytes),
 			       gm_text_size(lp, sizeof(lp), a->peak_bytes),
@@ -497,10 +491,10 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 		       "resident", "live", "peak", "extra", "allocated");
 		for (i = 0; i < o->ntypes; i++) {
 			const gm_assets_type_t *t = &o->types[i];
-			char p[GM_TEXT_MAX], al[GM_TEXT_MAX], type[64];
+			char p[GM_TEXT_MAX], al[GM_TEXT_MAX], type[4 * 16 + 1];
 
 			printf("  %-16s %7llu %8llu %10s %10s %10s %10s\n",
-			       t->name[0] ? gm_text_line(type, sizeof(type), t->name) : "\"\"",
+			       t->name[0] ? gm_text_cell(type, sizeof(type), t->name, 16) : "\"\"",
 			       (unsigned long long)t->assets, (unsigned long long)t->resident,
 			       gm_text_size(h, sizeof(h), t->live_bytes),
 			       gm_text_size(p, sizeof(p), t->peak_bytes),
@@ -514,17 +508,20 @@ static void gm_cmd_assets_text(const gm_assets_out_t *o, const char *error)
 	       "tree live", "tree peak", "loose live", "loose/frame");
 	for (i = 0; i < o->ntags; i++) {
 		const gm_assets_tag_t *t = &o->tags[o->tag_order[i]];
-		char label[64], shown[64], p[GM_TEXT_MAX], tl[GM_TEXT_MAX], tp[GM_TEXT_MAX],
-		        lo[GM_TEXT_MAX];
+		char label[4 * 32 + 8], shown[4 * 32 + 1], p[GM_TEXT_MAX], tl[GM_TEXT_MAX],
+		        tp[GM_TEXT_MAX], lo[GM_TEXT_MAX];
 		const char *leaf;
+		size_t indent;
 
 		if (t->own.allocated_bytes == 0 && t->rollup.allocated_bytes == 0)
 			continue;
 		leaf = t->name ? strrchr(t->name, '/') : NULL;
 		leaf = leaf && t->depth ? leaf + 1 : t->name ? t->name : "(untagged)";
-		snprintf(label, sizeof(label), "%*s%s", (int)(2 * t->depth), "", leaf);
-		printf("  %-32s %10s %10s %10s %10s %10s %12.1f\n",
-		       gm_text_line(shown, sizeof(shown), label),
+		/* indented by depth; a long leaf cut to what is left of the column */
+		indent = 2 * (size_t)t->depth < 24 ? 2 * (size_t)t->depth : 24;
+		snprintf(label, sizeof(label), "%*s%s", (int)indent, "",
+		         gm_text_cell(shown, sizeof(shown), leaf, 32 - indent));
+		printf("  %-32s %10s %10s %10s %10s %10s %12.1f\n", label,
 		       gm_text_size(h, sizeof(h), t->own.live_bytes),
 		       gm_text_size(p, sizeof(p), t->own.peak_bytes),
 		       gm_text_size(tl, sizeof(tl), t->rollup.live_bytes),

@@ -58,6 +58,34 @@ const char *gm_text_line(char *buf, size_t n, const char *s)
 	return buf;
 }
 
+const char *gm_text_cell(char *buf, size_t n, const char *s, size_t width)
+{
+	size_t chars = 0, i, len, tail;
+
+	if (!s)
+		return "-";
+	for (i = 0; s[i]; i++)
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+	if (chars <= width || width < 3 || n < 3)
+		return gm_text_line(buf, n, s);
+	/* the start of the last width - 2 characters */
+	len = i;
+	for (tail = len, chars = 0; tail > 0 && chars < width - 2;) {
+		tail--;
+		chars += ((unsigned char)s[tail] & 0xc0) != 0x80;
+	}
+	while (len - tail + 3 > n) { /* a short buf: fewer characters */
+		tail++;
+		while (tail < len && ((unsigned char)s[tail] & 0xc0) == 0x80)
+			tail++;
+	}
+	buf[0] = buf[1] = '.';
+	for (i = 0; tail + i < len; i++)
+		buf[2 + i] = (unsigned char)s[tail + i] < 0x20 ? '?' : s[tail + i];
+	buf[2 + i] = '\0';
+	return buf;
+}
+
 /* Quoted string with C escapes (see text.h). */
 void gm_text_quote(FILE *f, const char *s, size_t n)
 {

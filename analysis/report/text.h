@@ -46,6 +46,14 @@ void gm_text_quote(FILE *f, const char *s, size_t n);
  * care of every other unprintable byte). NULL gives "-". */
 const char *gm_text_line(char *buf, size_t n, const char *s);
 
+/* gm_text_line for a column width characters wide (UTF-8 characters
+ * counted, width >= 3): a longer name is shown as ".." and its last
+ * width - 2 characters (a name's end tells most: "textures/rock.png"), so
+ * that it cannot push the row's other columns right (width 0: never cut).
+ * buf: n bytes, at least 4 * width + 1 for the cut form (less: cut
+ * shorter). */
+const char *gm_text_cell(char *buf, size_t n, const char *s, size_t width);
+
 /* Writes s as one CSV field: as it is, or in double quotes (quotes doubled)
  * when it holds a comma, a quote or a line break; bytes that are not UTF-8
  * become U+FFFD, as in the JSON. NULL writes nothing. */

@@ -28,6 +28,11 @@ def main():
             keep.append(bytearray(100000))
         with gmtrace.asset("asset\nwith newline %d" % f, "tex\nture"):
             keep.append(bytearray(50000))
+        # names longer than their columns (cut, not pushing the row right)
+        with gmtrace.tag("engine/" + "streaming_" * 6 + "tag"):
+            with gmtrace.asset("levels/" + "sector_" * 8 + "%d.map" % f,
+                               "engine_" * 6 + "texture2d_array"):
+                keep.append(bytearray(20000))
         for i in range(4):
             pool.acquire(i < 2)
         for i in range(4):

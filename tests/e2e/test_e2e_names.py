@@ -43,6 +43,26 @@ def test_names_show_as_question_marks_in_tables(capture):
     assert '"sce\\nne 0" (scene 1)' in gmtrace("transitions", capture).stdout
 
 
+def test_long_names_are_cut_to_their_columns(capture):
+    """A name longer than its column shows as ".." and its end, so the
+    row's other columns stay where the header puts them."""
+    text = gmtrace("assets", capture).stdout.splitlines()
+    for title in ("assets by bytes", "types", "tags"):
+        i = next(k for k, line in enumerate(text) if line.startswith(title))
+        header, rows = text[i + 1], []
+        for line in text[i + 2:]:
+            if not line.startswith("  "):
+                break
+            rows.append(line)
+        assert rows, title
+        assert max(len(r) for r in rows) <= len(header), (title, header, rows)
+    joined = "\n".join(text)
+    assert "..sector_sector_sector_0.map " in joined  # the name's end: 28 columns
+    assert "..2d_array " in joined  # the type's end: 10 columns in the asset rows
+    assert "..exture2d_array " in joined  # 16 in the types table
+    assert "    ..ming_streaming_streaming_tag " in joined  # a tag's leaf, indented under "engine"
+
+
 def test_json_keeps_the_names(capture):
     assets = gmtrace_json("assets", "--json", capture)
     assert "asset\nwith newline 0" in [a["name"] for a in assets["assets"]]

@@ -233,3 +233,33 @@ Test(text, csv_fields_show_bytes_that_are_not_utf8_as_replacement_characters)
 	cr_expect_str_eq(s, "\"caf\xc3\xa9,\xe2\x82\xac\"");
 	free(s);
 }
+
+Test(text, cells_cut_long_names_to_their_last_characters)
+{
+	char buf[4 * 10 + 1], small[6];
+	const char *s;
+	/* fits: the name itself (no copy) */
+	s = "texture";
+	cr_expect_eq(gm_text_cell(buf, sizeof(buf), s, 10), s);
+	cr_expect_str_eq(gm_text_cell(buf, sizeof(buf), "0123456789", 10), "0123456789");
+	/* too long: ".." and the last 8 characters */
+	cr_expect_str_eq(gm_text_cell(buf, sizeof(buf), "0123456789a", 10), "..3456789a");
+	cr_expect_str_eq(gm_text_cell(buf, sizeof(buf), "engine/texture2d_array", 10),
+	                 "..2d_array");
+	/* characters, not bytes: the cut starts at a character's first byte */
+	cr_expect_str_eq(gm_text_cell(buf, sizeof(buf), "caf\xc3\xa9-caf\xc3\xa9-caf\xc3\xa9", 10),
+	                 "..af\xc3\xa9-caf\xc3\xa9");
+	cr_expect_str_eq(gm_text_cell(buf, sizeof(buf),
+	                              "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	                              "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+	                              10),
+	                 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	                 "\xc3\xa9");
+	/* control characters become '?', cut or not */
+	cr_expect_str_eq(gm_text_cell(buf, sizeof(buf), "a\nb", 10), "a?b");
+	cr_expect_str_eq(gm_text_cell(buf, sizeof(buf), "0123456789\tbc", 10), "..56789?bc");
+	/* width 0: never cut; a buffer too small for the cut form: fewer characters */
+	cr_expect_str_eq(gm_text_cell(buf, sizeof(buf), "0123456789abc", 0), "0123456789abc");
+	cr_expect_str_eq(gm_text_cell(small, sizeof(small), "0123456789abc", 10), "..abc");
+	cr_expect_str_eq(gm_text_cell(buf, sizeof(buf), NULL, 10), "-");
+}
