@@ -157,6 +157,7 @@ int64_t gm_compact_file(const char *path)
 				                                      gm_block_packed2_zstd;
 				nb.stored_bytes = (uint32_t)z;
 				nb.check = gm_format_check(zbuf, z);
+				gm_format_seal(&nb);
 				if ((rc = gm_compact_write(out, &nb, sizeof(nb))) != 0 ||
 				    (rc = gm_compact_write(out, zbuf, z)) != 0)
 					goto err;

@@ -397,6 +397,8 @@ static int gm_reader_index(gm_reader_t *r, uint64_t off)
 {
 	uint32_t chunk_bytes = r->chunk_bytes;
 	size_t cap = 0;
+	int header_checks = r->info.version_major > 3 ||
+	                    (r->info.version_major == 3 && r->info.version_minor >= 3);
 
 /* a block left out past the check of its stored size: the walk goes on
  * after it when it can */
@@ -426,6 +428,21 @@ static int gm_reader_index(gm_reader_t *r, uint64_t off)
 		if (bh.magic != GM_BLOCK_MAGIC) {
 			gm_reader_damage(r, off, "bad block magic 0x%08x, expected 0x%08x",
 			                 bh.magic, GM_BLOCK_MAGIC);
+			break;
+		}
+		/* the header's own check (3.3 on; 0 when not written): a header
+		 * that fails it is left out whole, as its fields (thread, sizes)
+		 * are not to be trusted, when its size still leads to a block or
+		 * the end */
+		if (header_checks && bh.header_check &&
+		    bh.header_check != gm_format_header_check(&bh)) {
+			gm_reader_damage(r, off,
+			                 "bad block header check: header says 0x%llx, its fields "
+			                 "give 0x%llx",
+			                 (unsigned long long)bh.header_check,
+			                 (unsigned long long)gm_format_header_check(&bh));
+			if (bh.stored_bytes <= left - sizeof(bh))
+				GM_READER_SKIP();
 			break;
 		}
 		if (bh.kind < gm_block_raw || bh.kind >= gm_block_kind_count) {

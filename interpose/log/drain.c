@@ -169,6 +169,7 @@ int gm_drain_clock(gm_drain_t *d)
 	b.kind = gm_block_clock;
 	b.raw_bytes = b.stored_bytes = sizeof(sample);
 	b.check = gm_format_check(sample, sizeof(sample));
+	gm_format_seal(&b);
 	iov[0].iov_base = &b;
 	iov[0].iov_len = sizeof(b);
 	iov[1].iov_base = sample;
@@ -294,6 +295,7 @@ static int gm_drain_block(gm_drain_t *d, const gm_chunk_t *c, const unsigned cha
 	}
 	b.stored_bytes = (uint32_t)stored;
 	b.check = gm_format_check(payload, stored);
+	gm_format_seal(&b);
 	iov[0].iov_base = &b;
 	iov[0].iov_len = sizeof(b);
 	iov[1].iov_base = (void *)payload;

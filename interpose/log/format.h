@@ -29,7 +29,8 @@
 #define GM_FORMAT_VERSION_MAJOR \
 	3 /* readers reject a newer major (2: packed blocks; 3: packed form 2) */
 #define GM_FORMAT_VERSION_MINOR \
-	2 /* additions that old readers can skip (1: stacks, 2: Python frames) */
+	3 /* additions that old readers can skip (1: stacks, 2: Python frames, 3: block
+	     header check) */
 
 /* ---- records -----------------------------------------------------------
  *
@@ -456,8 +457,8 @@ typedef struct gm_block {
 	uint32_t stored_bytes; /* payload size in the file */
 	uint32_t check;        /* gm_format_check() of the stored payload */
 	uint64_t tsc_base;     /* full TSC of the record before the first one */
-	uint64_t reserved;
-} gm_block_t; /* 48 bytes */
+	uint64_t header_check; /* gm_format_header_check() (3.3); 0: none (before) */
+} gm_block_t;                  /* 48 bytes */
 
 /* Fast 32-bit check value of a byte range (not cryptographic). */
 static inline uint32_t gm_format_check(const void *data, uint64_t n)
@@ -477,6 +478,25 @@ static inline uint32_t gm_format_check(const void *data, uint64_t n)
 	}
 	h ^= h >> 29;
 	return (uint32_t)h;
+}
+
+/* A block header's own check word (format 3.3): gm_format_check() of its
+ * 48 bytes with this word 0, bit 32 set so that the word is never 0 (0 is
+ * a header written before 3.3, which readers take as it is). It covers
+ * what the payload's check cannot: a flipped bit in the thread, seq,
+ * offset, sizes or tsc_base. */
+#define GM_BLOCK_HEADER_CHECKED (1ull << 32)
+static inline uint64_t gm_format_header_check(const gm_block_t *b)
+{
+	gm_block_t c = *b;
+	c.header_check = 0;
+	return GM_BLOCK_HEADER_CHECKED | gm_format_check(&c, sizeof(c));
+}
+
+/* Sets b's header check, once every other field (check included) is final. */
+static inline void gm_format_seal(gm_block_t *b)
+{
+	b->header_check = gm_format_header_check(b);
 }
 
 #endif

@@ -88,9 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 /* Mutate as libFuzzer does, then give every block whose header still
- * stands the check value of its payload: without that nearly every mutation
- * is caught by the block check, and the records inside (packed varints,
- * types, lengths, strings) would hardly be fuzzed. */
+ * stands the check value of its payload (and of its header): without that
+ * nearly every mutation is caught by the block checks, and the records
+ * inside (packed varints, types, lengths, strings) would hardly be fuzzed. */
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 {
 	size_t at = sizeof(gm_file_header_t);
@@ -102,6 +102,8 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 		if (b.magic != GM_BLOCK_MAGIC || b.stored_bytes > size - at - sizeof(b))
 			break;
 		b.check = gm_format_check(data + at + sizeof(b), b.stored_bytes);
+		if (b.header_check) /* (a header of 3.3: sealed again) */
+			gm_format_seal(&b);
 		memcpy(data + at, &b, sizeof(b));
 		at += sizeof(b) + b.stored_bytes;
 	}

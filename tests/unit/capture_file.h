@@ -78,6 +78,7 @@ static inline size_t cb_block_at(capbuf_t *c, uint16_t kind, uint32_t thread, ui
 	b.stored_bytes = (uint32_t)n;
 	b.check = gm_format_check(p, n);
 	b.tsc_base = tsc_base;
+	gm_format_seal(&b);
 	cb_put(c, &b, sizeof(b));
 	cb_put(c, p, n);
 	return at;

@@ -331,6 +331,7 @@ Test(reader, reports_a_damaged_packed_block_of_either_form)
 		{
 			gm_block_t *b = (gm_block_t *)(void *)(c.buf + at);
 			b->raw_bytes += 16;
+			gm_format_seal(b); /* as a writer would have written it */
 		}
 		path = cap_write(&c, "badpack.gmt");
 		rd = open_ok(path);
@@ -2449,4 +2450,58 @@ Test(reader, clamps_times_outside_the_64_bit_range)
 	cr_expect_eq(ev[0].ns, 0, "%s: before time 0", path);
 	cr_expect_eq(ev[1].ns, UINT64_MAX, "%s: past 2^64 ns", path);
 	gm_reader_free(rd);
+}
+
+/* A flipped bit in a block header's thread field: a 3.3 header's own check
+ * finds it, and only that block is left out (its records would otherwise
+ * have been given to a thread that never was); the same flip in a 3.2
+ * capture, whose headers have no check, goes unseen as before. */
+Test(reader, a_flipped_header_bit_fails_the_header_check_from_3_3)
+{
+	unsigned minor;
+
+	for (minor = 2; minor <= 3; minor++) {
+		capbuf_t c = {0};
+		recs_t r = {0}, two = {0}, three = {0};
+		gm_event_t ev[8];
+		gm_reader_t *rd;
+		const char *path;
+		char want[256];
+		size_t at, n;
+		gm_block_t *b;
+
+		rec_alloc(&r, 10, 0x10, 1);
+		rec_alloc(&two, 20, 0x20, 1);
+		rec_alloc(&three, 30, 0x30, 1);
+		cap_header(&c, 3, (uint16_t)minor);
+		cap_block(&c, gm_block_raw, 0, 0, 0, 0, &r);
+		at = cap_block(&c, gm_block_raw, 0, 1, 0, 0, &two);
+		cap_block(&c, gm_block_raw, 0, 2, 0, 0, &three);
+		b = (gm_block_t *)(void *)(c.buf + at);
+		cr_assert(b->header_check & GM_BLOCK_HEADER_CHECKED, "the writer sealed it");
+		if (minor == 2)
+			b->header_check = 0; /* a 3.2 writer's header */
+		b->thread ^= 1u << 4;        /* thread 0 becomes 16 */
+		path = cap_write(&c, minor == 2 ? "flip32.gmt" : "flip33.gmt");
+		rd = open_ok(path);
+		n = read_all(rd, ev, 8);
+		if (minor == 2) {
+			cr_expect_eq(n, 3, "3.2: every record, one on a thread of its own");
+			cr_expect_null(gm_reader_error(rd), "3.2: no damage seen");
+			cr_expect_eq(gm_reader_info(rd)->nthreads, 17);
+		} else {
+			cr_expect_eq(n, 2, "3.3: the other blocks' records");
+			cr_expect(n == 2 && ev[0].a == 0x10 && ev[1].a == 0x30);
+			snprintf(want, sizeof(want),
+			         "%s: offset %zu: bad block header check: header says "
+			         "0x%llx, its fields give 0x%llx",
+			         path, at, (unsigned long long)b->header_check,
+			         (unsigned long long)gm_format_header_check(b));
+			cr_assert_not_null(gm_reader_error(rd));
+			cr_expect_str_eq(gm_reader_error(rd), want);
+			cr_expect_eq(gm_reader_info(rd)->skipped_blocks, 1);
+			cr_expect_eq(gm_reader_info(rd)->nthreads, 1);
+		}
+		gm_reader_free(rd);
+	}
 }
