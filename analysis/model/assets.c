@@ -51,6 +51,11 @@ static int gm_assets_reserve(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
+/* Asset bytes that arrived and left in one second since the first event. */
+typedef struct gm_assets_sec {
+	uint64_t s, loaded, unloaded;
+} gm_assets_sec_t;
+
 #define GM_ASSETS_RESERVE(arr, cap, need) \
 	gm_assets_reserve_typed((void *)&(arr), &(cap), (need), sizeof(*(arr)))
 
@@ -221,8 +226,11 @@ struct gm_assets {
 	int frames_level;    /* some of the capture is at the frames level */
 	int events_level;    /* some of it is at the events level */
 
-	uint64_t *sec_loaded, *sec_unloaded;
-	size_t nsec, sec_cap, sec_cap2;
+	/* asset bytes moved per wall-clock second: only the seconds that saw
+	 * some, in order (a damaged timestamp decades away costs one entry,
+	 * not an array up to it); nsec: the seconds the capture spans so far */
+	gm_assets_sec_t *secs;
+	size_t nsecs, secs_cap, nsec;
 
 	gm_assets_check_t *checks;
 	size_t nchecks, checks_cap;
@@ -765,16 +773,39 @@ static int gm_assets_moved(gm_assets_t *m, uint64_t ns, uint64_t loaded, uint64_
 {
 	uint64_t s = ns > m->first_ns ? (ns - m->first_ns) / GM_ASSETS_NS_PER_S : 0;
 
+	gm_assets_sec_t *e;
+	size_t lo = 0, hi = m->nsecs;
+
 	if (s >= GM_ASSETS_MAX_SECONDS)
 		s = GM_ASSETS_MAX_SECONDS - 1;
-	if (s >= m->nsec) {
-		if (GM_ASSETS_RESERVE(m->sec_loaded, m->sec_cap, s + 1) < 0 ||
-		    GM_ASSETS_RESERVE(m->sec_unloaded, m->sec_cap2, s + 1) < 0)
-			return -ENOMEM;
+	if (s >= m->nsec)
 		m->nsec = s + 1;
+	if (loaded == 0 && unloaded == 0)
+		return 0;
+	/* events come in time order: the last second, or a new one after it;
+	 * an earlier one (causal repair across a second's edge) is searched */
+	if (m->nsecs && m->secs[m->nsecs - 1].s <= s) {
+		lo = m->secs[m->nsecs - 1].s == s ? m->nsecs - 1 : m->nsecs;
+	} else {
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (m->secs[mid].s < s)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
 	}
-	m->sec_loaded[s] += loaded;
-	m->sec_unloaded[s] += unloaded;
+	if (lo == m->nsecs || m->secs[lo].s != s) {
+		if (GM_ASSETS_RESERVE(m->secs, m->secs_cap, m->nsecs + 1) < 0)
+			return -ENOMEM;
+		memmove(&m->secs[lo + 1], &m->secs[lo], (m->nsecs - lo) * sizeof(*m->secs));
+		m->nsecs++;
+		memset(&m->secs[lo], 0, sizeof(*m->secs));
+		m->secs[lo].s = s;
+	}
+	e = &m->secs[lo];
+	e->loaded += loaded;
+	e->unloaded += unloaded;
 	if (m->open != GM_ASSETS_NONE) {
 		m->run_loaded += loaded;
 		m->run_unloaded += unloaded;
@@ -1578,8 +1609,7 @@ void gm_assets_free(gm_assets_t *m)
 	gm_assets_map_free(&m->pair_ids);
 	free(m->threads);
 	gm_live_free(m->live);
-	free(m->sec_loaded);
-	free(m->sec_unloaded);
+	free(m->secs);
 	free(m->checks);
 	free(m->thrash);
 	free(m->trans);
@@ -1614,7 +1644,8 @@ static uint64_t gm_assets_pct(const uint64_t *v, size_t n, unsigned p)
 /* Total, min, median and max of n per-second figures. Most seconds move no
  * bytes: only the others are sorted, the zeros are counted (a capture whose
  * times say it spans months must not cost a sort of millions of zeros). */
-static int gm_assets_rate(gm_assets_rate_t *r, const uint64_t *sec, size_t n)
+static int gm_assets_rate(gm_assets_rate_t *r, const gm_assets_sec_t *secs, size_t nsecs, size_t n,
+                          int unloaded)
 {
 	uint64_t *v;
 	size_t i, nz = 0, zeros, mid;
@@ -1622,14 +1653,14 @@ static int gm_assets_rate(gm_assets_rate_t *r, const uint64_t *sec, size_t n)
 	memset(r, 0, sizeof(*r));
 	if (n == 0)
 		return 0;
-	for (i = 0; i < n; i++)
-		nz += sec[i] != 0;
-	v = malloc((nz ? nz : 1) * sizeof(*v));
+	v = malloc((nsecs ? nsecs : 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (i = 0, nz = 0; i < n; i++)
-		if (sec[i])
-			v[nz++] = sec[i];
+	for (i = 0; i < nsecs; i++) {
+		uint64_t b = unloaded ? secs[i].unloaded : secs[i].loaded;
+		if (b)
+			v[nz++] = b;
+	}
 	qsort(v, nz, sizeof(*v), gm_assets_cmp_u64);
 	for (i = 0; i < nz; i++)
 		r->total += v[i];
@@ -1651,15 +1682,11 @@ static int gm_assets_finish_stream(gm_assets_t *m)
 	secs = m->nevents ? (size_t)((m->last_ns - m->first_ns) / GM_ASSETS_NS_PER_S) + 1 : 0;
 	if (secs > GM_ASSETS_MAX_SECONDS)
 		secs = GM_ASSETS_MAX_SECONDS;
-	if (secs > m->nsec) {
-		if (GM_ASSETS_RESERVE(m->sec_loaded, m->sec_cap, secs) < 0 ||
-		    GM_ASSETS_RESERVE(m->sec_unloaded, m->sec_cap2, secs) < 0)
-			return -ENOMEM;
+	if (secs > m->nsec)
 		m->nsec = secs;
-	}
 	s->seconds = m->nsec;
-	if (gm_assets_rate(&s->loaded, m->sec_loaded, m->nsec) < 0 ||
-	    gm_assets_rate(&s->unloaded, m->sec_unloaded, m->nsec) < 0)
+	if (gm_assets_rate(&s->loaded, m->secs, m->nsecs, m->nsec, 0) < 0 ||
+	    gm_assets_rate(&s->unloaded, m->secs, m->nsecs, m->nsec, 1) < 0)
 		return -ENOMEM;
 
 	d = malloc((m->nassets ? m->nassets : 1) * sizeof(*d));

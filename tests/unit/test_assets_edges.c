@@ -9,6 +9,7 @@
  * (failalloc.h): every failure must end in one clear error, never a crash
  * or a report built on half the data.
  */
+#include <sys/resource.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -515,6 +516,13 @@ Test(assets_edges, an_event_months_later_counts_in_the_last_second_kept)
 	cr_expect_eq(s->loaded.max, 100);
 	cr_expect_eq(s->loaded.min, 0);
 	gm_assets_free(f.m);
+	/* the seconds between cost nothing: only seconds that moved bytes are
+	 * kept (an array of every second took 256 MiB here) */
+	{
+		struct rusage ru;
+		cr_assert_eq(getrusage(RUSAGE_SELF, &ru), 0);
+		cr_expect_lt(ru.ru_maxrss, 64 * 1024, "peak RSS %ld KiB", ru.ru_maxrss);
+	}
 }
 
 /* ---- transitions --------------------------------------------------------------- */
