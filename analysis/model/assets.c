@@ -1480,6 +1480,24 @@ static int gm_assets_on_frame(gm_assets_t *m, const gm_event_t *ev)
 	return gm_assets_trans_frame(m, ev->ns, ev->a);
 }
 
+/* An eviction's record, right after the unload it made. One over a soft
+ * limit ran at a frame's end, after that frame's mark: its unload belongs
+ * to the frame that ended, as gmtrace budgets has it, not to the next. */
+static void gm_assets_on_evict(gm_assets_t *m, const gm_event_t *ev)
+{
+	uint32_t ai;
+	gm_assets_asset_t *a;
+
+	if (ev->nextra < 1 || ev->extra[0] != gm_budget_over_soft || m->frame < 2 ||
+	    (ai = gm_assets_map_get(&m->asset_ids, ev->a)) == GM_ASSETS_NONE)
+		return;
+	a = &m->assets[ai];
+	if (a->unload_frame == m->frame)
+		a->unload_frame = m->frame - 1;
+	if (a->unloaded_frame == m->frame)
+		a->unloaded_frame = m->frame - 1;
+}
+
 /* Feeds one event (see assets.h). Returns 0 or -ENOMEM. */
 int gm_assets_add(gm_assets_t *m, const gm_event_t *ev)
 {
@@ -1532,6 +1550,9 @@ int gm_assets_add(gm_assets_t *m, const gm_event_t *ev)
 		return gm_assets_on_validation(m, ev);
 	case gm_rec_scene:
 		return gm_assets_on_scene(m, ev);
+	case gm_rec_budget_evict:
+		gm_assets_on_evict(m, ev);
+		return 0;
 	default:
 		return 0;
 	}

@@ -96,3 +96,19 @@ def test_budgets_report(tree):
     sub = gmtrace_json("budgets", "--json", "--node", "gameplay", r.capture)
     assert [n["name"] for n in sub["nodes"]] == ["gameplay", "particles"]
     assert sub["totals"]["evictions"] == 5
+
+
+def test_assets_unload_in_the_frame_budgets_evicts_in(tree):
+    """An eviction over a soft limit runs at a frame's end, after its mark:
+    `gmtrace assets` has the unload in that frame, as `gmtrace budgets` has
+    the eviction (not in the next one); over a hard limit, both have the
+    frame of the allocation."""
+    r, _ = tree
+    rep = gmtrace_json("budgets", "--json", r.capture)
+    evictions = [(e["asset"], e["frame"], e["event"]) for n in rep["nodes"]
+                 for e in n["evictions"]]
+    assert {ev for _, _, ev in evictions} == {"over_soft", "over_hard"}, evictions
+    unloads = {a["id"]: (a["unload_frame"], a["unloaded_frame"])
+               for a in gmtrace_json("assets", "--json", r.capture)["assets"]}
+    for asset, frame, _ in evictions:
+        assert unloads[asset] == (frame, frame), (asset, frame, unloads[asset])
