@@ -439,7 +439,8 @@ static void gm_frames_cmd_spikes_text(const gm_frames_cmd_t *c)
 
 	if (f->nspikes == 0)
 		return;
-	printf("\nspikes: %zu frames over the game's limits", f->nspikes);
+	printf("\nspikes: %zu frame%s over the game's limits", f->nspikes,
+	       f->nspikes == 1 ? "" : "s");
 	if (shown < f->nspikes)
 		printf(" (first %zu shown; --top, --json for all)", shown);
 	putchar('\n');
@@ -548,7 +549,7 @@ static void gm_frames_cmd_correlation_text(const gm_frames_cmd_t *c)
 	printf("\nover budget (%s): %llu of %zu frames",
 	       gm_text_duration(b, sizeof(b), c->budget_ns), (unsigned long long)over, f->nrows);
 	if (over)
-		printf("; in %llu of them (%.1f%%) the allocator alone took more than %.0f%% of "
+		printf("; in %llu of them (%.1f%%) the allocator alone took more than %g%% of "
 		       "the budget (%s)",
 		       (unsigned long long)alloc_over, 100.0 * (double)alloc_over / (double)over,
 		       100.0 * c->share,

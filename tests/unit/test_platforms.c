@@ -799,6 +799,12 @@ Test(platforms_cmd, check_fails_only_for_a_platform_the_capture_does_not_fit)
 	cr_expect(strstr(out, "\"profiles_not_read\": 1,"), "%s", out);
 	cr_expect_eq(PF("--json", cap, "ps5"), GM_CMD_OK, "%s", err);
 	cr_expect(strstr(out, "\"profiles_not_read\": 0,"), "%s", out);
+	/* none could be read: the object still comes, with no platform */
+	cr_expect_eq(PF("--json", cap, "gamecube"), GM_CMD_FAIL);
+	cr_expect(strstr(out, "\"profiles_not_read\": 1,"), "%s", out);
+	cr_expect(strstr(out, "\"platforms\": []"), "%s", out);
+	cr_expect_eq(PF(cap, "gamecube"), GM_CMD_FAIL);
+	cr_expect(strstr(out, "platforms none: no profile named could be read"), "%s", out);
 }
 
 Test(platforms_cmd, bad_arguments_and_profiles_are_one_clear_error)
