@@ -52,8 +52,9 @@ static void gm_stacks_usage(FILE *f)
 	        "  --tag NAME  only allocations made under tag NAME or a tag below it\n"
 	        "  --asset NAME  only allocations made in the scopes of asset NAME (or of\n"
 	        "                those under it: levels/harbor takes levels/harbor/terrain)\n"
-	        "  --match TEXT  only stacks with a frame whose function or file has TEXT\n"
-	        "              in it (a Python game's own code: --match mygame/)\n"
+	        "  --match TEXT  only stacks with a frame whose function or file (or\n"
+	        "              inlined function or file) has TEXT in it (a Python\n"
+	        "              game's own code: --match mygame/)\n"
 	        "  --from F, --to F  only allocations made in frames F..T (a spike's frame:\n"
 	        "              --from F --to F); live means still live at the end\n"
 	        "  --no-symbols  name frames by module and offset only (no file is read)\n"
@@ -503,6 +504,18 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, const gm_
 	for (i = 0; i < n; i++) {
 		changed += p[i].delta != 0;
 		grew += p[i].delta > 0 && (uint64_t)p[i].delta > limit;
+	}
+	/* a gate's failures first, in their order: --top keeps them shown
+	 * whatever shrank more (stable: a partition moving each one up) */
+	if (check && grew) {
+		size_t k = 0;
+		for (i = 0; i < n; i++) {
+			if (p[i].delta > 0 && (uint64_t)p[i].delta > limit) {
+				gm_stacks_pair_t up = p[i];
+				memmove(&p[k + 1], &p[k], (i - k) * sizeof(*p));
+				p[k++] = up;
+			}
+		}
 	}
 	shown = top && top < changed ? (size_t)top : changed;
 	if (json) {

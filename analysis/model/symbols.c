@@ -126,28 +126,35 @@ gm_symbols_t *gm_symbols_new(const gm_stacks_t *s, int read_files)
  * built with clang -g had function names and no lines. Each unit's own
  * ranges are asked instead (a walk over the units, once per address: the
  * caller keeps what it finds). */
+/* The compile unit holding at, found by a walk over the units' own ranges
+ * (into *die); NULL when none has it. */
+static Dwarf_Die *gm_symbols_unit_walk(Dwfl_Module *mod, Dwarf_Addr at, Dwarf_Die *die,
+                                       Dwarf_Addr *bias)
+{
+	Dwarf *dw = dwfl_module_getdwarf(mod, bias);
+	Dwarf_CU *cu = NULL;
+	Dwarf_Half version;
+	uint8_t type;
+	if (!dw || at < *bias)
+		return NULL;
+	while (dwarf_get_units(dw, cu, &cu, &version, &type, die, NULL) == 0)
+		if ((type == DW_UT_compile || type == DW_UT_partial) &&
+		    dwarf_haspc(die, at - *bias) > 0)
+			return die;
+	return NULL;
+}
+
 static void gm_symbols_line_by_units(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_t *out)
 {
 	Dwarf_Addr bias = 0;
-	Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
-	Dwarf_CU *cu = NULL;
 	Dwarf_Die cudie;
-	Dwarf_Half version;
-	uint8_t type;
-	if (!dw || at < bias)
-		return;
-	while (dwarf_get_units(dw, cu, &cu, &version, &type, &cudie, NULL) == 0) {
-		Dwarf_Line *l;
-		int line = 0;
-		if ((type != DW_UT_compile && type != DW_UT_partial) ||
-		    dwarf_haspc(&cudie, at - bias) <= 0)
-			continue;
-		if ((l = dwarf_getsrc_die(&cudie, at - bias)) != NULL &&
-		    dwarf_lineno(l, &line) == 0 && line > 0) {
-			out->file = dwarf_linesrc(l, NULL, NULL);
-			out->line = line;
-		}
-		return;
+	Dwarf_Line *l;
+	int line = 0;
+	if (gm_symbols_unit_walk(mod, at, &cudie, &bias) &&
+	    (l = dwarf_getsrc_die(&cudie, at - bias)) != NULL && dwarf_lineno(l, &line) == 0 &&
+	    line > 0) {
+		out->file = dwarf_linesrc(l, NULL, NULL);
+		out->line = line;
 	}
 }
 
@@ -156,17 +163,20 @@ static void gm_symbols_line_by_units(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_
  * DW_AT_call_file and DW_AT_call_line), and the line found so far is kept
  * as the inlined code's, with the innermost inlined function's name. A
  * wrapper inlined at three call sites gave one frame, its own line, for
- * all three: a leak hidden among the others' allocations. */
+ * all three: a leak hidden among the others' allocations. The unit is
+ * libdwfl's, or (clang writes no .debug_aranges) the units' own ranges'. */
 static void gm_symbols_inline_site(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_t *out)
 {
 	Dwarf_Addr bias = 0;
-	Dwarf_Die *cu = dwfl_module_addrdie(mod, at, &bias), *scopes = NULL, inner_die;
+	Dwarf_Die unit, *cu = dwfl_module_addrdie(mod, at, &bias), *scopes = NULL, inner_die;
 	Dwarf_Attribute attr;
 	Dwarf_Word file_ix, line;
 	Dwarf_Files *files;
 	size_t nfiles;
 	const char *file, *name;
 	int n, i, inner = -1, outer = -1;
+	if (!cu)
+		cu = gm_symbols_unit_walk(mod, at, &unit, &bias);
 	if (!cu || at < bias || (n = dwarf_getscopes(cu, at - bias, &scopes)) <= 0)
 		return;
 	/* the scopes of a pc go from an inlined instance to its abstract

@@ -135,7 +135,11 @@ static int gm_callsite_matches(gm_symbols_t *sy, const gm_stack_site_t *s, const
 	for (k = 0; k < s->nframes; k++) {
 		gm_symbol_t y;
 		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
-		if ((y.function && strstr(y.function, text)) || (y.file && strstr(y.file, text)))
+		/* the names a frame shows: its function and file, and the
+		 * inlined code's ("load_level in inlined game_alloc") */
+		if ((y.function && strstr(y.function, text)) || (y.file && strstr(y.file, text)) ||
+		    (y.inlined && strstr(y.inlined, text)) ||
+		    (y.inlined_file && strstr(y.inlined_file, text)))
 			return 1;
 	}
 	return 0;

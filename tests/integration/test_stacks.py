@@ -501,6 +501,39 @@ def test_a_clang_build_is_named_with_its_lines(tmp_path):
     assert starts and all(f["file"] is None and f["line"] == 0 for f in starts), starts
 
 
+INLINED_GAME = """\
+#include <stdlib.h>
+void *keep[4];
+void *volatile sink;
+static inline void *game_alloc(size_t n) {
+    return malloc(n);
+}
+__attribute__((noinline)) void load_level(void) {
+    void *mesh = game_alloc(1000);
+    sink = mesh;
+    keep[0] = game_alloc(5000);
+    free(mesh);
+}
+int main(void) { load_level(); return 0; }
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang") is None, reason="no clang")
+def test_a_clang_build_names_each_inlined_call_site(tmp_path):
+    """clang -O2 inlines game_alloc at lines 8 and 10 of load_level; with no
+    .debug_aranges the inlined scopes were not found either, and both sites
+    were one row at the wrapper's line 5 (the leak among the freed)."""
+    _, cap = build_and_record(tmp_path, INLINED_GAME, ["clang", "-g", "-O2"], 4)
+    rows = {(x["frames"][0]["line"], x["frames"][0]["inlined"]["function"],
+             x["frames"][0]["inlined"]["line"]): (x["allocated_bytes"], x["live_count"])
+            for x in stacks_json(cap, "--depth", 1)["stacks"]
+            if x["frames"][0]["function"] == "load_level"}
+    assert rows == {(8, "game_alloc", 5): (1000, 0), (10, "game_alloc", 5): (5000, 1)}, rows
+    # --match finds the inlined function the frames name
+    rep = stacks_json(cap, "--depth", 1, "--match", "game_alloc")
+    assert (rep["matched_allocations"], rep["matched_allocated_bytes"]) == (2, 6000), rep
+
+
 def test_a_game_rebuilt_after_its_capture_is_said(tmp_path):
     """Names come from the game's files as they are when the report runs: a
     game rebuilt since (its file newer than the capture) gave another

@@ -2238,3 +2238,28 @@ Test(stacks_cmd, compare_matches_the_program_under_another_name)
 	cr_expect(strstr(gm_test_out, "sites     1 call sites, 1 changed by allocated bytes\n"),
 	          "one row for the program's call site in both: %s", gm_test_out);
 }
+
+/* With --check-growth, the call sites that grew past it come first, so that
+ * --top keeps them: by bytes, +3000, +2000, -2000, +700, -700, +500; past 600
+ * the first three shown are +3000, +2000 and +700 (-2000 was third). */
+Test(stacks_cmd, compare_check_growth_puts_the_failures_first)
+{
+	const char *pa = cap_cmp_a("a.gmt"), *pb = cap_cmp_b("b.gmt", 0);
+	const char *at, *d[3] = {"\"delta\": 3000,", "\"delta\": 2000,", "\"delta\": 700,"};
+	int k;
+
+	cr_expect_eq(run("--json", "--compare", pa, pb, "--check-growth", "600", "--top", "3"),
+	             GM_CMD_FAIL);
+	cr_expect_eq(count_of(gm_test_out, "\"delta\": "), 3, "%s", gm_test_out);
+	for (k = 0, at = gm_test_out; k < 3; k++) {
+		const char *p = strstr(at, d[k]);
+		cr_expect_not_null(p, "%d: %s", k, gm_test_out);
+		if (p)
+			at = p + 1;
+	}
+	cr_expect_str_eq(gm_test_err, "gmtrace stacks: 3 call sites grew by more than 600 (the "
+	                              "report ranks them)\n");
+	/* without the gate, the largest changes as before */
+	cr_expect_eq(run("--json", "--compare", pa, pb, "--top", "3"), GM_CMD_OK);
+	expect_in(gm_test_out, "\"delta\": -2000,");
+}
