@@ -1089,6 +1089,10 @@ void gm_session_stop(int status, int known)
 	}
 	gm_frame_cost(t);
 	gm_budget_exit(t);
+	/* with stacks, the modules loaded since the agent's last walk (up to
+	 * 50 ms ago: a plugin loaded just before the end) are named too */
+	if (gm_stack_depth != 0)
+		gm_session_modules_poll(t);
 	/* x: 1 when the status is not the process's (0, as in captures before
 	 * the field, when it is); the status as the parent sees it, 8 bits */
 	gm_thread_put(t,

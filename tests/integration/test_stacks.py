@@ -534,6 +534,52 @@ def test_a_clang_build_names_each_inlined_call_site(tmp_path):
     assert (rep["matched_allocations"], rep["matched_allocated_bytes"]) == (2, 6000), rep
 
 
+LATE_PLUGIN = """\
+#include <stdlib.h>
+void *late_keep;
+__attribute__((noinline)) void late_make(void) { late_keep = malloc(12345); }
+"""
+LATE_HOST = """\
+#include <dlfcn.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+    void *h = dlopen(argv[1], RTLD_NOW);
+    void (*make)(void);
+    if (!h)
+        return 1;
+    *(void **)&make = dlsym(h, "late_make");
+    make();
+    return 0; /* no dlclose: gone with the process, a few us after its load */
+}
+"""
+
+
+def test_a_plugin_loaded_just_before_the_end_is_named(tmp_path):
+    """The agent walks the modules every 50 ms (and around a dlclose): a
+    plugin loaded and used just before exit, never closed, had no module
+    record, and its frames were bare addresses. The session's end walks
+    them once more."""
+    plugin, host = tmp_path / "libfxlate.so", tmp_path / "late"
+    (tmp_path / "late.c").write_text(LATE_PLUGIN)
+    (tmp_path / "host.c").write_text(LATE_HOST)
+    subprocess.run(["cc", "-g", "-O1", "-shared", "-fPIC", "-o", str(plugin),
+                    str(tmp_path / "late.c")], check=True, timeout=60)
+    subprocess.run(["cc", "-g", "-O1", "-o", str(host), str(tmp_path / "host.c"), "-ldl"],
+                   check=True, timeout=60)
+    for _ in range(3):  # (before: 2 runs in 3 lost it)
+        for old in captures(tmp_path):
+            os.unlink(old)
+        r = run_preloaded([host, plugin], tmp_path, extra_env={"GMTRACE_STACKS": "4"},
+                          timeout=30)
+        assert r.returncode == 0, r.stderr
+        (cap,) = captures(tmp_path)
+        rows = [x for x in stacks_json(cap, "--depth", 1)["stacks"]
+                if x["allocated_bytes"] == 12345]
+        assert len(rows) == 1, stacks_json(cap, "--depth", 1)["stacks"]
+        frame = rows[0]["frames"][0]
+        assert (frame["function"], frame["module"]) == ("late_make", str(plugin)), frame
+
+
 def test_a_game_rebuilt_after_its_capture_is_said(tmp_path):
     """Names come from the game's files as they are when the report runs: a
     game rebuilt since (its file newer than the capture) gave another
