@@ -67,13 +67,14 @@ GMTRACE_API pid_t fork(void)
  * starts a capture of its own), and when the call comes back it failed and
  * the process goes on recording. params and types are the function's
  * parameters and their types, args the names passed on. */
-#define GM_PROCESS_EXEC(name, params, types, args)                   \
+#define GM_PROCESS_EXEC(name, params, types, args, file, search)     \
 	GMTRACE_API int name params                                  \
 	{                                                            \
 		static int(*real) types;                             \
 		int rc;                                              \
 		if (!real)                                           \
 			real = (int(*) types)gm_process_next(#name); \
+		gm_session_exec_check(file, search);                 \
 		gm_session_exec();                                   \
 		GM_PROCESS_COVERAGE_DUMP();                          \
 		rc = real args;                                      \
@@ -82,15 +83,15 @@ GMTRACE_API pid_t fork(void)
 	}
 
 GM_PROCESS_EXEC(execve, (const char *path, char *const argv[], char *const envp[]),
-                (const char *, char *const[], char *const[]), (path, argv, envp))
+                (const char *, char *const[], char *const[]), (path, argv, envp), path, 0)
 GM_PROCESS_EXEC(execv, (const char *path, char *const argv[]), (const char *, char *const[]),
-                (path, argv))
+                (path, argv), path, 0)
 GM_PROCESS_EXEC(execvp, (const char *file, char *const argv[]), (const char *, char *const[]),
-                (file, argv))
+                (file, argv), file, 1)
 GM_PROCESS_EXEC(execvpe, (const char *file, char *const argv[], char *const envp[]),
-                (const char *, char *const[], char *const[]), (file, argv, envp))
+                (const char *, char *const[], char *const[]), (file, argv, envp), file, 1)
 GM_PROCESS_EXEC(fexecve, (int fd, char *const argv[], char *const envp[]),
-                (int, char *const[], char *const[]), (fd, argv, envp))
+                (int, char *const[], char *const[]), (fd, argv, envp), NULL, 0)
 
 /* execl, execlp, execle: gather the variadic list on the stack and go
  * through the vector forms above (glibc's own execl calls execve

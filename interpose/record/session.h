@@ -51,6 +51,13 @@ int gm_session_drain_help(void);
 /* Before exec: everything written so far goes to the capture. */
 void gm_session_exec(void);
 
+/* Before an exec of file (search: looked up on PATH when it has no '/', as
+ * execvp does): a program the loader will run in secure mode (set-user-ID
+ * or set-group-ID to another user or group) ignores LD_PRELOAD, so it
+ * would not be recorded; said on stderr, with what to do, when children
+ * are followed (a launcher script that execs a set-group-ID game). */
+void gm_session_exec_check(const char *file, int search);
+
 /* The exec that gm_session_exec prepared for failed: the process goes on
  * recording into the same log, and its threads drain as before (DRAIN_HELP).
  * Leaves errno as the exec set it. */
