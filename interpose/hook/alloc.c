@@ -38,8 +38,12 @@ static inline int gm_hook_on_alloc(gm_thread_t *t)
 {
 	if (GM_LIKELY(GM_HOOK_ON(t)))
 		return 1;
-	if (t->busy && __atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED))
-		__atomic_add_fetch(&gm_hook_self_allocs, 1, __ATOMIC_RELAXED);
+	if (t->busy && __atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED)) {
+		if (t->in_slow) /* a signal handler's, not ours */
+			gm_thread_busy_call(t);
+		else
+			__atomic_add_fetch(&gm_hook_self_allocs, 1, __ATOMIC_RELAXED);
+	}
 	return 0;
 }
 
@@ -270,6 +274,8 @@ static __attribute__((noinline)) void gm_hook_free_slow(void *p, unsigned kind, 
 	}
 	t0 = gm_event_clock(t);
 	on = GM_HOOK_ON(t);
+	if (!on && t->busy)
+		gm_thread_busy_call(t);
 	if (on)
 		gm_event_free(t, p, kind, sized, gm_hook_usable(p));
 	if (gm_heap_owns(p))
@@ -548,6 +554,37 @@ static void gm_hook_failing_end(gm_hook_failing_t *f)
 		gm_hook_fail(f->t, f->kind, f->n, f->align);
 }
 
+static void *gm_hook_cxx_next(void **slot, const char *name);
+
+/* A nothrow form whose new-handler may throw: the C++ library's own
+ * nothrow definition, which calls the throwing form (ours) inside a
+ * try/catch and returns NULL for whatever the handler throws (C cannot
+ * catch it: it went through to std::terminate). NULL without a C++
+ * library. */
+static void *gm_hook_new_nothrow_lib(size_t n, size_t align, unsigned kind, int *done)
+{
+	static void *slots[4];
+	static const char *const names[4] = {"_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t",
+	                                     "_ZnwmSt11align_val_tRKSt9nothrow_t",
+	                                     "_ZnamSt11align_val_tRKSt9nothrow_t"};
+	static const char tag = 0; /* std::nothrow's value is never read */
+	int i = (kind == gm_kind_new_array) + 2 * (align != 0);
+	void *f = gm_hook_cxx_next(&slots[i], names[i]);
+	*done = f != NULL;
+	if (!f)
+		return NULL;
+	if (align) {
+		void *(*fa)(size_t, size_t, const void *);
+		memcpy(&fa, &f, sizeof(fa));
+		return fa(n, align, &tag);
+	}
+	{
+		void *(*fn)(size_t, const void *);
+		memcpy(&fn, &f, sizeof(fn));
+		return fn(n, &tag);
+	}
+}
+
 static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 {
 	gm_thread_t *t = &gm_thread_self;
@@ -578,8 +615,16 @@ static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 		}
 		{
 			gm_new_handler_t h = gm_hook_new_handler();
+			int done = 0;
 			if (!h)
 				break;
+			if (nothrow) {
+				/* the library's nothrow form runs the handler; its
+				 * call of the throwing form records the outcome */
+				void *q = gm_hook_new_nothrow_lib(n, align, kind, &done);
+				if (done)
+					return q;
+			}
 			failing.armed = 1;
 			h(); /* may free memory, throw, or abort */
 			failing.armed = 0;

@@ -94,8 +94,9 @@ static int gm_thread_room(gm_thread_t *t, unsigned units)
 	if (t->pos && t->pos + 2 * units <= t->end)
 		return 0;
 	if (t->chunk >= 0) {
+		/* (pos may be past the end: gm_thread_claim_slot) */
 		gm_ring_commit(&gm_session_log, t->chunk,
-		               (uint32_t)((unsigned char *)t->pos -
+		               (uint32_t)((unsigned char *)(t->pos < t->end ? t->pos : t->end) -
 		                          gm_ring_data(&gm_session_log, t->chunk)));
 		t->chunk = -1;
 		t->pos = t->end = NULL;
@@ -203,23 +204,49 @@ static void gm_thread_register(gm_thread_t *t)
 	t->busy = 1;
 }
 
+/* in_slow moved by d in one instruction (a signal handler on this thread
+ * sees it before or after, never half done), between compiler barriers. */
+static inline void gm_thread_slow_mark(gm_thread_t *t, int d)
+{
+	__asm__ volatile("" ::: "memory");
+#if defined(__x86_64__)
+	__asm__ volatile("addl %1, %0" : "+m"(t->in_slow) : "ri"(d) : "memory");
+#else
+	__atomic_add_fetch(&t->in_slow, (uint32_t)d, __ATOMIC_RELAXED);
+#endif
+	__asm__ volatile("" ::: "memory");
+}
+
 void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t *extra,
                         unsigned nextra, uint64_t now)
 {
 	int saved_errno;
 	if (t->busy || !__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
 		return;
+	/* while busy here nothing of ours allocates or frees (but
+	 * registering, below): a call that arrives then is a signal
+	 * handler's, counted (gm_thread_busy_call). in_slow goes up before
+	 * busy and down after it, each in one instruction, so no moment of
+	 * busy is uncovered (a handler between the two records as usual, its
+	 * own slow path nesting in_slow) */
+	gm_thread_slow_mark(t, 1);
 	saved_errno = errno; /* hooks must leave errno as the allocator set it */
 	t->busy = 1;
 	t->reuse_left = 0; /* a record of the slow path ends a burst */
-	if (t->state == gm_thread_new) {
-		gm_thread_register(t);
-	} else if (t->state == gm_thread_exited) {
-		/* records after the exit destructor: keep them, and have the
-		 * destructor run once more to commit them */
-		t->state = gm_thread_active;
-		if (gm_thread_key_ok)
-			pthread_setspecific(gm_thread_key, t);
+	if (t->state != gm_thread_active) {
+		/* (the thread's first record: the C library may allocate for
+		 * the key, and that is gmtrace's own) */
+		gm_thread_slow_mark(t, -1);
+		if (t->state == gm_thread_new) {
+			gm_thread_register(t);
+		} else if (t->state == gm_thread_exited) {
+			/* records after the exit destructor: keep them, and have
+			 * the destructor run once more to commit them */
+			t->state = gm_thread_active;
+			if (gm_thread_key_ok)
+				pthread_setspecific(gm_thread_key, t);
+		}
+		gm_thread_slow_mark(t, 1);
 	}
 	/* room for a time record (2 units) and the record itself */
 	if (gm_thread_room(t, 3 + nextra) != 0)
@@ -229,8 +256,23 @@ void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t 
 		gm_thread_store(t, gm_rec_w0(0, gm_rec_time, 1), 0, full, 1, now);
 	}
 	gm_thread_store(t, w0, b, extra, nextra, now);
+	/* handlers' calls that went unrecorded meanwhile: one lost record
+	 * (those arriving after the last look are in the next one) */
+	for (;;) {
+		uint64_t lost = __atomic_exchange_n(&t->lost, 0, __ATOMIC_RELAXED);
+		if (!lost || gm_thread_room(t, 1) != 0) {
+			if (lost)
+				__atomic_add_fetch(&t->lost, lost, __ATOMIC_RELAXED);
+			break;
+		}
+		gm_thread_store(
+		        t,
+		        gm_rec_w0(lost < GM_REC_PTR_MASK ? lost : GM_REC_PTR_MASK, gm_rec_lost, 0),
+		        0, NULL, 0, now);
+	}
 out:
 	t->busy = 0;
+	gm_thread_slow_mark(t, -1);
 	errno = saved_errno;
 }
 
@@ -264,11 +306,19 @@ void gm_thread_put_var(gm_thread_t *t, unsigned type, uint64_t a, uint64_t b, co
 
 void gm_thread_flush(gm_thread_t *t)
 {
+	uint64_t lost;
 	if (t->chunk < 0 || !gm_session_log.hdr)
 		return;
-	gm_ring_commit(
-	        &gm_session_log, t->chunk,
-	        (uint32_t)((unsigned char *)t->pos - gm_ring_data(&gm_session_log, t->chunk)));
+	/* a handler's calls counted after the last switch's look */
+	lost = __atomic_exchange_n(&t->lost, 0, __ATOMIC_RELAXED);
+	if (lost && t->pos && t->pos + 2 <= t->end)
+		gm_thread_store(
+		        t,
+		        gm_rec_w0(lost < GM_REC_PTR_MASK ? lost : GM_REC_PTR_MASK, gm_rec_lost, 0),
+		        0, NULL, 0, gm_support_tsc());
+	gm_ring_commit(&gm_session_log, t->chunk,
+	               (uint32_t)((unsigned char *)(t->pos < t->end ? t->pos : t->end) -
+	                          gm_ring_data(&gm_session_log, t->chunk)));
 	t->chunk = -1;
 	t->pos = t->end = NULL;
 }
@@ -279,6 +329,8 @@ void gm_thread_reset(gm_thread_t *t)
 	t->pos = t->end = NULL;
 	t->state = gm_thread_new;
 	t->busy = 0;
+	t->in_slow = 0;
+	t->lost = 0; /* (the parent's to write) */
 	t->acc = NULL;
 }
 

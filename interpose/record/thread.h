@@ -22,8 +22,11 @@
  *
  * Signal safety: a slot is claimed (pos advanced) before it is written, so a
  * signal handler that allocates between the two gets the next slot and both
- * records survive; a record's first word is stored last with release order
- * so a concurrent drainer never sees half a record.
+ * records survive; the claim is one instruction (gm_thread_claim_slot), so a
+ * handler cannot cut it in two either (reading pos, then storing it moved:
+ * a handler's record in between was written over, a thousand of 37,000
+ * frees in a timer handler lost). A record's first word is stored last with
+ * release order so a concurrent drainer never sees half a record.
  */
 #ifndef GM_THREAD_H
 #define GM_THREAD_H
@@ -89,6 +92,11 @@ typedef struct gm_thread {
 	uint32_t burst_n;     /* gm_thread_burst, or 0 without an rseq area */
 	uint32_t no_help;     /* > 0: never drain here (a budget eviction: other
 	                         threads would take the room it frees meanwhile) */
+	uint32_t in_slow;     /* > 0 while gm_thread_put_slow switches chunks: a
+	                         call arriving then, the thread busy, is a signal
+	                         handler's (that code allocates nothing),
+	                         forwarded unrecorded */
+	uint64_t lost;        /* such calls, written as a gm_rec_lost record */
 	gm_frame_acc_t *acc;  /* this thread's totals, NULL until it registers */
 } gm_thread_t;
 
@@ -97,10 +105,39 @@ extern __thread gm_thread_t gm_thread_self __attribute__((tls_model("initial-exe
 /* 1 while this process records; read on every hook call. */
 extern int gm_thread_recording;
 
+/* A hook's call that is not recorded because t is busy: counted as a lost
+ * record when it came from a signal handler that interrupted the slow path
+ * (t->in_slow), which writes the count once its own record is stored. */
+static inline void gm_thread_busy_call(gm_thread_t *t)
+{
+	if (GM_UNLIKELY(t->in_slow))
+		__atomic_add_fetch(&t->lost, 1, __ATOMIC_RELAXED); /* (a nested
+		                                                      handler's too) */
+}
+
 /* Slow path of gm_thread_put*: registers the thread, switches chunks,
  * writes time records, waits (counted) when the log is full. */
 void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t *extra,
                         unsigned nextra, uint64_t now);
+
+/* Moves t->pos on by words and returns where it was, in one instruction
+ * (x86-64: xadd without lock, the position being this thread's alone), so
+ * that a signal handler on this thread claims the slot after, never the
+ * same one; elsewhere an atomic add. pos may go past end (a handler filled
+ * the chunk between the caller's look and the claim): the caller then
+ * takes the slow path, which commits the chunk up to its end. */
+static inline __attribute__((always_inline)) uint64_t *gm_thread_claim_slot(gm_thread_t *t,
+                                                                            unsigned words)
+{
+#if defined(__x86_64__)
+	uintptr_t at = (uintptr_t)words * 8;
+	__asm__ volatile("xaddq %0, %1" : "+r"(at), "+m"(t->pos) : : "memory");
+	return (uint64_t *)at;
+#else
+	return (uint64_t *)__atomic_fetch_add((uintptr_t *)(void *)&t->pos, (uintptr_t)words * 8,
+	                                      __ATOMIC_RELAXED);
+#endif
+}
 
 /* Append a one-unit record with fields a/type/x and b carrying the TSC now,
  * when the chunk has room and the step from the thread's previous record
@@ -112,9 +149,10 @@ static inline __attribute__((always_inline)) int gm_thread_try_put(gm_thread_t *
 	uint64_t *p = t->pos;
 	if (GM_UNLIKELY(p >= t->end || now - t->last_tsc >= GM_REC_TICK_HALF))
 		return -1;
-	t->pos = p + 2;
+	p = gm_thread_claim_slot(t, 2); /* claim the slot before filling it */
+	if (GM_UNLIKELY(p + 2 > t->end))
+		return -1;
 	t->last_tsc = now;
-	__asm__ volatile("" ::: "memory"); /* claim the slot before filling it */
 	p[1] = gm_rec_w1(b, now);
 	__atomic_store_n(&p[0], w0, __ATOMIC_RELEASE);
 	return 0;
@@ -224,14 +262,13 @@ gm_thread_put2(gm_thread_t *t, uint64_t w0, uint64_t b, uint64_t e0, uint64_t e1
 	uint64_t now = gm_support_tsc();
 	uint64_t *p = t->pos;
 	t->reuse_left = 0;
-	if (GM_UNLIKELY(p + 4 > t->end || now - t->last_tsc >= GM_REC_TICK_HALF)) {
+	if (GM_UNLIKELY(p + 4 > t->end || now - t->last_tsc >= GM_REC_TICK_HALF) ||
+	    GM_UNLIKELY((p = gm_thread_claim_slot(t, 4)) + 4 > t->end)) {
 		uint64_t extra[2] = {e0, e1};
 		gm_thread_put_slow(t, w0, b, extra, 1, now);
 		return now;
 	}
-	t->pos = p + 4;
 	t->last_tsc = now;
-	__asm__ volatile("" ::: "memory");
 	p[1] = gm_rec_w1(b, now);
 	p[2] = e0;
 	p[3] = e1;

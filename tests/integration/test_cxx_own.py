@@ -51,9 +51,12 @@ def test_a_new_handler_that_throws_leaves_its_failures(tmp_path):
     assert r.returncode == 0, r.stderr
     line = fixture_line(r.stdout, fixture="newhandler")
     assert line["caught"] == 3
+    # the nothrow forms return NULL when the handler throws, as without
+    # gmtrace (they went to std::terminate), and record their failures
+    assert line["nothrow_nulls"] == 4
     (cap,) = captures(tmp_path)
     assert_tally(rule_tally(cap), line)
     fails = [(e["kind"], e["size"]) for e in dump(cap) if e["type"] == "fail"]
-    assert fails == [("new", 1 << 46)] * 3
+    assert fails == [("new", 1 << 46)] * 3 + [("new", 1 << 46), ("new_array", 1 << 46)] * 2
     summary = json.loads(gmtrace("summary", "--json", cap).stdout)
-    assert summary["failed_allocations"] == 3, summary
+    assert summary["failed_allocations"] == 7, summary
