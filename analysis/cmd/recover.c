@@ -133,7 +133,9 @@ static int gm_recover_capture(const char *path, int force)
 	}
 	h.shm_name[sizeof(h.shm_name) - 1] = 0;
 	if (!gm_reader_log_present(h.shm_name)) {
-		printf("%s: complete, nothing to recover\n", path);
+		/* (the log is what recovery reads; whether the capture reads
+		 * whole is gmtrace summary's to say: it may have been cut) */
+		printf("%s: its log is gone, nothing to recover\n", path);
 		return GM_CMD_OK;
 	}
 	return gm_recover_log(h.shm_name, path, force);

@@ -1362,7 +1362,7 @@ def test_dump_bad_usage(tmp_path, args, mention):
 def test_recover_a_complete_capture_and_bad_paths(tmp_path, game_assets):
     r = gmtrace("recover", game_assets)
     assert (r.returncode, r.stdout, r.stderr) == (
-        0, f"{game_assets}: complete, nothing to recover\n", "")
+        0, f"{game_assets}: its log is gone, nothing to recover\n", "")
     missing, text = tmp_path / "missing.gmt", tmp_path / "text.gmt"
     text.write_text("not a capture\n" * 20)
     r = gmtrace("recover", missing)
@@ -1373,7 +1373,7 @@ def test_recover_a_complete_capture_and_bad_paths(tmp_path, game_assets):
         f"gmtrace recover: {text}: offset 0: not a gmtrace capture")
     # every capture given is handled; one failure fails the run
     r = gmtrace("recover", missing, game_assets)
-    assert r.returncode == 1 and r.stdout == f"{game_assets}: complete, nothing to recover\n"
+    assert r.returncode == 1 and r.stdout == f"{game_assets}: its log is gone, nothing to recover\n"
     r = gmtrace("recover", "-x")
     assert r.returncode == 2 and r.stderr.startswith("gmtrace recover: unknown option -x\n")
 
@@ -1418,7 +1418,7 @@ def test_recover_force_on_a_running_process(forced):
     assert s["process"]["pid"] == pid and s["unknown_records"] == 0
     assert s["allocations"] >= before["allocations"], "what was published before is there"
     r = gmtrace("recover", cap)
-    assert (r.returncode, r.stdout) == (0, f"{cap}: complete, nothing to recover\n")
+    assert (r.returncode, r.stdout) == (0, f"{cap}: its log is gone, nothing to recover\n")
 
 
 def test_recover_force_leaves_no_silent_hole(forced):
