@@ -572,12 +572,8 @@ int gm_cmd_run(int argc, char **argv)
 		gm_run_json_none(jf, json);
 		return rc == -ENOENT || rc == -ENOTDIR ? 127 : 126;
 	}
-	/* the loader's secure mode, which drops LD_PRELOAD: the bit takes the
-	 * program to another user or group than the one running it (a set-ID
-	 * program of one's own user or group runs as usual) */
-	if (stat(exe, &st) == 0 && (((st.st_mode & S_ISUID) && st.st_uid != getuid()) ||
-	                            ((st.st_mode & S_ISGID) && st.st_gid != getgid()))) {
-		int uid = (st.st_mode & S_ISUID) && st.st_uid != getuid();
+	if (stat(exe, &st) == 0 && gm_support_secure_bit(&st)) {
+		int uid = gm_support_secure_bit(&st) == S_ISUID;
 		fprintf(stderr,
 		        "gmtrace run: %s is set-%s-ID (mode %04o): the dynamic loader ignores "
 		        "LD_PRELOAD for such programs, so nothing would be recorded.\n"

@@ -1195,28 +1195,23 @@ void gm_session_exec_failed(void)
 	errno = saved;
 }
 
-/* Whether path is a program the loader runs in secure mode (the rule of
- * its AT_SECURE, file capabilities aside); *gid: by its group. */
-static int gm_session_exec_secure(const char *path, int *gid)
+/* gm_support_secure_bit of the program at path; 0 when it is not one. */
+static unsigned gm_session_exec_secure(const char *path)
 {
 	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return 0;
-	*gid = !((st.st_mode & S_ISUID) && st.st_uid != getuid());
-	return ((st.st_mode & S_ISUID) && st.st_uid != getuid()) ||
-	       ((st.st_mode & S_ISGID) && st.st_gid != getgid());
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? gm_support_secure_bit(&st) : 0;
 }
 
 void gm_session_exec_check(const char *file, int search)
 {
 	char path[4096];
 	const char *dirs, *p;
-	int gid = 0, found = 0;
+	unsigned found = 0;
 	if (!file || !*file || !gm_session_started || !gm_session_options.follow_children ||
 	    !__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
 		return;
 	if (!search || strchr(file, '/')) {
-		found = gm_session_exec_secure(file, &gid);
+		found = gm_session_exec_secure(file);
 		snprintf(path, sizeof(path), "%s", file);
 	} else {
 		/* the first entry of PATH where it is, as execvp takes it (no
@@ -1228,7 +1223,7 @@ void gm_session_exec_check(const char *file, int search)
 			int len = snprintf(path, sizeof(path), "%.*s%s%s", (int)n, p, n ? "/" : "",
 			                   file);
 			if (len > 0 && (size_t)len < sizeof(path) && access(path, X_OK) == 0) {
-				found = gm_session_exec_secure(path, &gid);
+				found = gm_session_exec_secure(path);
 				break;
 			}
 			p = colon ? colon + 1 : NULL;
@@ -1237,12 +1232,13 @@ void gm_session_exec_check(const char *file, int search)
 	if (found)
 		gm_support_warn(
 		        path,
-		        gid ? " is set-group-ID: the dynamic loader ignores LD_PRELOAD for "
-		              "it, so it will not be recorded; run a copy of it without the "
-		              "bit (cp, then chmod g-s)" :
-		              " is set-user-ID: the dynamic loader ignores LD_PRELOAD for "
-		              "it, so it will not be recorded; run a copy of it without the "
-		              "bit (cp, then chmod u-s)",
+		        found == S_ISGID ?
+		                " is set-group-ID: the dynamic loader ignores LD_PRELOAD for "
+		                "it, so it will not be recorded; run a copy of it without the "
+		                "bit (cp, then chmod g-s)" :
+		                " is set-user-ID: the dynamic loader ignores LD_PRELOAD for "
+		                "it, so it will not be recorded; run a copy of it without the "
+		                "bit (cp, then chmod u-s)",
 		        0);
 }
 

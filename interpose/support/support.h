@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define GM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define GM_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -73,5 +75,19 @@ int gm_support_gettid(void);
 
 /* Fill buf with n random bytes from getrandom(2); returns 0 or -errno. */
 int gm_support_random(void *buf, size_t n);
+
+/* The set-ID bit that makes the loader run a program in secure mode, where
+ * it ignores LD_PRELOAD (its AT_SECURE rule, file capabilities aside):
+ * S_ISUID when the program runs as another user than the caller's,
+ * S_ISGID when as another group; 0 when neither (a set-ID program of the
+ * caller's own user and group runs as usual). */
+static inline unsigned gm_support_secure_bit(const struct stat *st)
+{
+	if ((st->st_mode & S_ISUID) && st->st_uid != getuid())
+		return S_ISUID;
+	if ((st->st_mode & S_ISGID) && st->st_gid != getgid())
+		return S_ISGID;
+	return 0;
+}
 
 #endif
