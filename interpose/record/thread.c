@@ -88,16 +88,21 @@ static int gm_thread_claim(gm_thread_t *t)
 	return 0;
 }
 
+/* Bytes of t's chunk in use: up to pos, which may be past the end
+ * (gm_thread_claim_slot). */
+static uint32_t gm_thread_used(const gm_thread_t *t)
+{
+	return (uint32_t)((unsigned char *)(t->pos < t->end ? t->pos : t->end) -
+	                  gm_ring_data(&gm_session_log, t->chunk));
+}
+
 /* Make room for units more units, switching chunks if needed. */
 static int gm_thread_room(gm_thread_t *t, unsigned units)
 {
 	if (t->pos && t->pos + 2 * units <= t->end)
 		return 0;
 	if (t->chunk >= 0) {
-		/* (pos may be past the end: gm_thread_claim_slot) */
-		gm_ring_commit(&gm_session_log, t->chunk,
-		               (uint32_t)((unsigned char *)(t->pos < t->end ? t->pos : t->end) -
-		                          gm_ring_data(&gm_session_log, t->chunk)));
+		gm_ring_commit(&gm_session_log, t->chunk, gm_thread_used(t));
 		t->chunk = -1;
 		t->pos = t->end = NULL;
 		gm_session_drain_help(); /* no core free: drain it ourselves */
@@ -120,6 +125,14 @@ static void gm_thread_store(gm_thread_t *t, uint64_t w0, uint64_t b, const uint6
 		p[2 + i] = extra[i];
 	p[1] = gm_rec_w1(b, now);
 	__atomic_store_n(&p[0], w0, __ATOMIC_RELEASE);
+}
+
+/* A lost record of lost calls (gm_thread_busy_call) into reserved room. */
+static void gm_thread_store_lost(gm_thread_t *t, uint64_t lost, uint64_t now)
+{
+	gm_thread_store(t,
+	                gm_rec_w0(lost < GM_REC_PTR_MASK ? lost : GM_REC_PTR_MASK, gm_rec_lost, 0),
+	                0, NULL, 0, now);
 }
 
 /* Totals slots, indexed by thread index; threads past the table share the
@@ -265,10 +278,7 @@ void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t 
 				__atomic_add_fetch(&t->lost, lost, __ATOMIC_RELAXED);
 			break;
 		}
-		gm_thread_store(
-		        t,
-		        gm_rec_w0(lost < GM_REC_PTR_MASK ? lost : GM_REC_PTR_MASK, gm_rec_lost, 0),
-		        0, NULL, 0, now);
+		gm_thread_store_lost(t, lost, now);
 	}
 out:
 	t->busy = 0;
@@ -312,13 +322,8 @@ void gm_thread_flush(gm_thread_t *t)
 	/* a handler's calls counted after the last switch's look */
 	lost = __atomic_exchange_n(&t->lost, 0, __ATOMIC_RELAXED);
 	if (lost && t->pos && t->pos + 2 <= t->end)
-		gm_thread_store(
-		        t,
-		        gm_rec_w0(lost < GM_REC_PTR_MASK ? lost : GM_REC_PTR_MASK, gm_rec_lost, 0),
-		        0, NULL, 0, gm_support_tsc());
-	gm_ring_commit(&gm_session_log, t->chunk,
-	               (uint32_t)((unsigned char *)(t->pos < t->end ? t->pos : t->end) -
-	                          gm_ring_data(&gm_session_log, t->chunk)));
+		gm_thread_store_lost(t, lost, gm_support_tsc());
+	gm_ring_commit(&gm_session_log, t->chunk, gm_thread_used(t));
 	t->chunk = -1;
 	t->pos = t->end = NULL;
 }
