@@ -136,7 +136,11 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 	gm_stacks_by_t by = o->by;
 	const gm_stacks_totals_t *t = gm_stacks_totals(st);
 	char b1[32], b2[32], b3[32];
-	size_t i, shown = top && top < n ? (size_t)top : n;
+	size_t i, shown, ranked = n;
+	if (by == gm_by_live) /* rows with nothing live left rank last: not listed */
+		while (ranked > 0 && order[ranked - 1]->s.live_bytes == 0)
+			ranked--;
+	shown = top && top < ranked ? (size_t)top : ranked;
 	printf("capture   %s (format %u.%u)\n", path, info->version_major, info->version_minor);
 	if (o->from_given || o->to_given) {
 		printf("frames    ");
@@ -187,7 +191,10 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 		       by == gm_by_bytes ? "allocated bytes" :
 		       by == gm_by_count ? "allocation count" :
 		                           "bytes live at the end",
-		       shown, n);
+		       shown, ranked);
+	if (ranked < n)
+		printf("%s%zu row%s with nothing live at the end not listed\n", shown ? "" : "\n",
+		       n - ranked, n - ranked == 1 ? "" : "s");
 	for (i = 0; i < shown; i++) {
 		const gm_stack_site_t *s = &order[i]->s;
 		unsigned k, nf = gm_callsite_shown(s, depth);
