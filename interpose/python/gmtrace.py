@@ -50,7 +50,9 @@ that interleave on one thread inside `with` scopes therefore charge each
 other's allocations to whichever scope was entered last; the first scope
 that ends while one entered after it is still open is said on stderr (once)
 and its end takes off its own tag, not the other's. @tag on an `async def`
-keeps the tag, and the scopes its body opens, to that coroutine's own steps.
+keeps the tag, and the scopes its body opens, to that coroutine's own steps
+(so does @tag on a generator, and on a @types.coroutine generator, which
+stays awaitable).
 
 Calls keep the GIL (ctypes.PYFUNCTYPE): a marker is a few stores, and
 releasing the GIL around each one would cost more than the call and hand the
@@ -550,6 +552,10 @@ class _Tag:
             @functools.wraps(fn)
             def tagged_steps(*args, **kwargs):
                 return (yield from _steps(_Steps(tag), fn(*args, **kwargs)))
+            if _code_flags(fn) & inspect.CO_ITERABLE_COROUTINE:
+                # a @types.coroutine generator is awaited: so must its wrapper be
+                import types
+                return types.coroutine(tagged_steps)
             return tagged_steps
 
         if inspect.iscoroutinefunction(fn):
@@ -592,6 +598,19 @@ class _Tag:
 
     def __repr__(self):
         return "gmtrace.tag(%r, id=%d)" % (self.name, self.id)
+
+
+def _code_flags(fn):
+    """The flags of the code a function (a bound method's, a partial's) runs."""
+    import functools
+    import inspect
+    while True:
+        if inspect.ismethod(fn):
+            fn = fn.__func__
+        elif isinstance(fn, functools.partial):
+            fn = fn.func
+        else:
+            return getattr(getattr(fn, "__code__", None), "co_flags", 0)
 
 
 class _Steps:

@@ -11,7 +11,8 @@ deco    two tasks of tag-decorated coroutines interleaving, a plain task
         between their steps, a decorated coroutine awaiting another, `with`
         tag and asset scopes spanning awaits inside decorated coroutines, a
         decorated async generator (asend, athrow, aclose), a cancellation
-        thrown into a decorated coroutine, a return value and an exception;
+        thrown into a decorated coroutine, a return value and an exception,
+        a decorated generator-based coroutine (@types.coroutine) awaited;
         and a decorated (plain) generator with a `with` tag spanning a yield
 with    two plain coroutines interleaving inside `with gmtrace.tag` scopes
 assets  two plain coroutines interleaving inside `with gmtrace.asset` scopes
@@ -22,6 +23,7 @@ import inspect
 import json
 import os
 import sys
+import types
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                 "interpose", "python"))
@@ -85,6 +87,16 @@ async def outer():
     got = await inner()
     block(404000)
     return got * 6
+
+
+@gmtrace.tag("deco/legacy")
+@types.coroutine
+def legacy():
+    # a generator-based coroutine, awaited like an `async def`
+    block(411000)
+    yield  # (a bare yield: the event loop runs other tasks, then this one)
+    block(412000)
+    return 9
 
 
 @gmtrace.tag("deco/loader")
@@ -162,6 +174,7 @@ async def deco():
     await asyncio.gather(ta, tb, plain(4))
     out["results"] = [ta.result(), tb.result()]
     out["outer"] = await outer()
+    out["legacy"] = await legacy()
     await asyncio.gather(loader("a.png", 500000), loader("b.png", 510000))
     got = []
     agen = frames_of(3)

@@ -11,7 +11,8 @@ context records of the capture (`gmtrace dump --json`).
   an async generator are each charged their own. `with` tag and asset
   scopes inside a decorated body stay with it across its awaits (and
   across a decorated generator's yields). Results, exceptions, a
-  cancellation and aclose() pass through.
+  cancellation and aclose() pass through. A decorated @types.coroutine
+  generator can still be awaited.
 - Plain coroutines interleaving inside `with` scopes: the first scope to end
   while the other is still open is said once on stderr, naming both; a tag
   scope's end takes off its own tag, not the other one's.
@@ -75,6 +76,8 @@ DECO = {
     # a decorated coroutine awaiting another
     401000: ("deco/inner", None), 402000: ("deco/inner", None),
     403000: ("deco/outer", None), 404000: ("deco/outer", None),
+    # a decorated generator-based coroutine (@types.coroutine), awaited
+    411000: ("deco/legacy", None), 412000: ("deco/legacy", None),
     # two asset loads spanning awaits, interleaving
     501000: ("deco/loader", "a.png"), 502000: ("deco/loader", "a.png"),
     503000: ("deco/loader", "a.png"),
@@ -100,7 +103,7 @@ def test_decorated_coroutines_tag_their_own_steps(tmp_path):
     assert got == DECO, {k: v for k, v in got.items() if DECO[k] != v}
     assert run.line == {
         "case": "deco", "coroutine_function": True, "async_generator_function": True,
-        "name": "task_a", "results": ["a done", "b done"], "outer": 42, "agen": [0, -1, 1],
+        "name": "task_a", "results": ["a done", "b done"], "outer": 42, "legacy": 9, "agen": [0, -1, 1],
         "cancelled": True, "raised": "from the body", "rows": [1, 2]}
     assert gmtrace_lines(run.stderr) == [], run.stderr
     # taking scopes off between steps and putting them back is no misuse
