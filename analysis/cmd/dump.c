@@ -471,6 +471,16 @@ static void gm_dump_fields(gm_dump_line_t *l, const gm_event_t *ev)
 	case gm_rec_site_frames:
 		gm_dump_frames(l, u, ev->b);
 		break;
+	case gm_rec_module_id: { /* the reader checked that b bytes fit */
+		char hex[2 * 64 + 1];
+		uint64_t i, n = ev->b < 64 ? ev->b : 64;
+		for (i = 0; i < n; i++)
+			snprintf(hex + 2 * i, 3, "%02x", ((const unsigned char *)u)[i]);
+		hex[2 * n] = '\0';
+		gm_dump_ptr(l, "base", ev->a);
+		gm_dump_string(l, "build_id", hex, 2 * n);
+		break;
+	}
 	case gm_rec_pycode: { /* the reader checked the lengths */
 		uint64_t name = u[0] >> 32;
 		gm_dump_u64(l, "id", ev->a);

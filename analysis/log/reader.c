@@ -231,6 +231,7 @@ static const char *const gm_reader_type_names[gm_rec_count] = {
         [gm_rec_site] = "site",
         [gm_rec_pycode] = "pycode",
         [gm_rec_site_frames] = "site_frames",
+        [gm_rec_module_id] = "module_id",
 };
 
 static const char *const gm_reader_kind_names[gm_kind_count] = {
@@ -853,6 +854,7 @@ static int gm_reader_check(gm_reader_t *r, gm_reader_stream_t *s, const uint64_t
 		break;
 	case gm_rec_tag_def:
 	case gm_rec_scene:
+	case gm_rec_module_id:
 		fixed = 1;
 		need = gm_rec_b(p[1]);
 		break;

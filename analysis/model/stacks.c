@@ -516,7 +516,18 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 			return -ENOMEM;
 		memcpy(m->path, ev->extra + 2, n);
 		m->path[n] = '\0';
+		m->id_len = 0;
 		s->nmods++;
+		return 0;
+	}
+	case gm_rec_module_id: { /* the module record just before, at that base */
+		size_t i = s->nmods;
+		while (i > 0 && s->mods[i - 1].base != ev->a)
+			i--;
+		if (i > 0 && ev->b > 0 && ev->b <= sizeof(s->mods[i - 1].id)) {
+			memcpy(s->mods[i - 1].id, ev->extra, (size_t)ev->b);
+			s->mods[i - 1].id_len = (unsigned)ev->b;
+		}
 		return 0;
 	}
 	case gm_rec_context: {

@@ -77,6 +77,10 @@ typedef struct gm_stack_module {
 	 * module loaded after start-up, a hot-reloaded plugin say) */
 	uint64_t loaded_after_ns;
 	char *path;
+	/* the GNU build ID of the file the game mapped (its module_id record;
+	 * id_len 0: none recorded, a capture before format 3.4 say) */
+	unsigned char id[64];
+	unsigned id_len;
 } gm_stack_module_t;
 
 typedef struct gm_stacks gm_stacks_t;

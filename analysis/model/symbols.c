@@ -214,6 +214,21 @@ static void gm_symbols_inline_site(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_t 
 	free(scopes);
 }
 
+/* Says what is wrong with module i's file ("gmtrace: FILE before CAPTURE
+ * after"), once per file (a module loaded twice is one warning). */
+static void gm_symbols_say(gm_symbols_t *y, size_t i, const char *before, const char *after)
+{
+	const char *path = gm_stacks_module(y->stacks, i)->path;
+	size_t j;
+	for (j = 0; j < i; j++)
+		if (y->warned[j] && strcmp(gm_stacks_module(y->stacks, j)->path, path) == 0)
+			break;
+	if (j == i)
+		fprintf(stderr, "gmtrace: %s %s %s%s\n", path, before,
+		        y->capture ? y->capture : "the capture", after);
+	y->warned[i] = 1;
+}
+
 /* Module i's own libdwfl session, its file placed at its recorded base: one
  * session per module, so modules mapped at the same addresses at different
  * times (a plugin unloaded, another loaded) each keep their names. NULL when
@@ -222,6 +237,9 @@ static Dwfl *gm_symbols_dwfl(gm_symbols_t *y, size_t i)
 {
 	const gm_stack_module_t *m = gm_stacks_module(y->stacks, i);
 	const char *slash = strrchr(m->path, '/');
+	const unsigned char *id;
+	GElf_Addr id_at;
+	Dwfl_Module *mod;
 	struct stat st;
 	Dwfl *d;
 	if (y->tried[i] || !y->read_files)
@@ -232,29 +250,33 @@ static Dwfl *gm_symbols_dwfl(gm_symbols_t *y, size_t i)
 	if (m->path[0] != '/' || stat(m->path, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    access(m->path, R_OK) != 0 || !(d = dwfl_begin(&gm_symbols_callbacks)))
 		return NULL;
-	/* changed after it was loaded (the capture's creation, the wall clock,
-	 * plus the time its record came after the first event; a second's
-	 * margin for file systems with coarse times), said once per file */
-	if (y->since && (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec >
-	                        y->since + m->loaded_after_ns + 1000000000ull) {
-		size_t j;
-		for (j = 0; j < i; j++)
-			if (y->warned[j] &&
-			    strcmp(gm_stacks_module(y->stacks, j)->path, m->path) == 0)
-				break;
-		if (j == i)
-			fprintf(stderr,
-			        "gmtrace: %s changed after %s was made: its names may be wrong\n",
-			        m->path, y->capture ? y->capture : "the capture");
-		y->warned[i] = 1;
-	}
 	dwfl_report_begin(d);
 	/* the recorded base is where the file's lowest segment lies */
-	if (!dwfl_report_elf(d, slash ? slash + 1 : m->path, m->path, -1, m->base, false)) {
+	if (!(mod = dwfl_report_elf(d, slash ? slash + 1 : m->path, m->path, -1, m->base, false))) {
 		dwfl_end(d);
 		return NULL;
 	}
 	dwfl_report_end(d, NULL, NULL);
+	if (m->id_len) {
+		/* the file the game mapped had this build ID: another file (the
+		 * game rebuilt since) would give wrong names, so it gives none */
+		if (dwfl_module_build_id(mod, &id, &id_at) != (int)m->id_len ||
+		    memcmp(id, m->id, m->id_len) != 0) {
+			gm_symbols_say(
+			        y, i, "is not the file the game ran in",
+			        " (its build ID differs): its frames are shown as addresses");
+			dwfl_end(d);
+			return NULL;
+		}
+	} else if (y->since &&
+	           (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec >
+	                   y->since + m->loaded_after_ns + 1000000000ull) {
+		/* no build ID to go by: changed after it was loaded (the capture's
+		 * creation, the wall clock, plus the time its record came after
+		 * the first event; a second's margin for file systems with coarse
+		 * times) */
+		gm_symbols_say(y, i, "changed after", " was made: its names may be wrong");
+	}
 	y->dwfl[i] = d;
 	return d;
 }

@@ -40,12 +40,18 @@ typedef struct gm_symbols gm_symbols_t;
 
 /* Symbols for the modules the model recorded, or NULL when out of memory.
  * Files that cannot be read are left out, not an error. With read_files 0
- * no file is opened: lookups give modules and offsets only. */
+ * no file is opened: lookups give modules and offsets only. A module whose
+ * build ID was recorded (format 3.4) is named from its file only when the
+ * file's build ID is the same (a rebuilt game's file would name its frames
+ * wrongly); otherwise its frames are addresses, said once on stderr as
+ * "gmtrace: FILE is not the file the game ran in CAPTURE (its build ID
+ * differs): its frames are shown as addresses". */
 gm_symbols_t *gm_symbols_new(const gm_stacks_t *s, int read_files);
 
 /* The capture was made at created_ns (CLOCK_REALTIME, its header's): a
- * module file changed after that (a rebuilt game) names frames with
- * another build's names, so each one is said once on stderr, as
+ * module file with no recorded build ID changed after that (a rebuilt
+ * game) may name frames with another build's names, so each one is said
+ * once on stderr, as
  * "gmtrace: FILE changed after CAPTURE was made: its names may be wrong".
  * Without this call nothing is checked. */
 void gm_symbols_since(gm_symbols_t *y, uint64_t created_ns, const char *capture);

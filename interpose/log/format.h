@@ -29,8 +29,8 @@
 #define GM_FORMAT_VERSION_MAJOR \
 	3 /* readers reject a newer major (2: packed blocks; 3: packed form 2) */
 #define GM_FORMAT_VERSION_MINOR \
-	3 /* additions that old readers can skip (1: stacks, 2: Python frames, 3: block
-	     header check) */
+	4 /* additions that old readers can skip (1: stacks, 2: Python frames, 3: block
+	     header check, 4: module build IDs) */
 
 /* ---- records -----------------------------------------------------------
  *
@@ -173,6 +173,10 @@ typedef enum gm_rec {
 	                          the writer's table had no room for; the next
 	                          allocation or realloc record of this thread was
 	                          made there */
+	gm_rec_module_id = 50,        /* a=base address x=n units b=id bytes; +id: the GNU
+	                          build ID of the module just recorded at that base
+	                          (its note in memory), so a reader can tell the file
+	                          on disk from the one the game ran */
 	gm_rec_count
 } gm_rec_t;
 
@@ -397,6 +401,7 @@ static inline unsigned gm_rec_units(uint64_t w0)
 	case gm_rec_stack:
 	case gm_rec_pycode:
 	case gm_rec_site_frames:
+	case gm_rec_module_id:
 		return 1 + gm_rec_x(w0);
 	default:
 		return t < gm_rec_count ? 1 : 1 + gm_rec_x(w0);

@@ -89,6 +89,46 @@ static uint32_t gm_session_gen;
  * another was unloaded comes after that one's end). */
 static int gm_session_mods_adding;
 
+/* The GNU build ID among module info's notes, read in memory (a note that
+ * a loaded segment holds); its length (0: none, or longer than 64 bytes),
+ * *id set to it. */
+static size_t gm_session_build_id(const struct dl_phdr_info *info, const unsigned char **id)
+{
+	int k, j;
+	for (k = 0; k < info->dlpi_phnum; k++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+		size_t align = ph->p_align == 8 ? 8 : 4, at = 0;
+		const unsigned char *notes = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+		if (ph->p_type != PT_NOTE)
+			continue;
+		for (j = 0; j < info->dlpi_phnum; j++) /* mapped, not only in the file */
+			if (info->dlpi_phdr[j].p_type == PT_LOAD &&
+			    ph->p_vaddr >= info->dlpi_phdr[j].p_vaddr &&
+			    ph->p_vaddr + ph->p_filesz <=
+			            info->dlpi_phdr[j].p_vaddr + info->dlpi_phdr[j].p_filesz)
+				break;
+		if (j == info->dlpi_phnum)
+			continue;
+		while (ph->p_filesz - at >= sizeof(ElfW(Nhdr))) {
+			ElfW(Nhdr) n;
+			size_t left = ph->p_filesz - at - sizeof(n), name, desc;
+			memcpy(&n, notes + at, sizeof(n));
+			name = ((size_t)n.n_namesz + align - 1) & ~(align - 1);
+			desc = ((size_t)n.n_descsz + align - 1) & ~(align - 1);
+			if (name > left || desc > left - name)
+				break;
+			if (n.n_type == NT_GNU_BUILD_ID && n.n_namesz == 4 &&
+			    memcmp(notes + at + sizeof(n), "GNU", 4) == 0 && n.n_descsz > 0 &&
+			    n.n_descsz <= 64) {
+				*id = notes + at + sizeof(n) + name;
+				return n.n_descsz;
+			}
+			at += sizeof(n) + name + desc;
+		}
+	}
+	return 0;
+}
+
 static int gm_session_module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	gm_thread_t *t = arg;
@@ -159,6 +199,12 @@ static int gm_session_module_cb(struct dl_phdr_info *info, size_t size, void *ar
 	memcpy(buf, words, 16);
 	memcpy(buf + 16, path, plen);
 	gm_thread_put_var(t, gm_rec_module, plen, 0, buf, 16 + plen);
+	{
+		const unsigned char *id;
+		size_t idlen = gm_session_build_id(info, &id);
+		if (idlen)
+			gm_thread_put_var(t, gm_rec_module_id, lo, idlen, id, idlen);
+	}
 	return 0;
 }
 

@@ -336,7 +336,7 @@ def test_a_report_that_cannot_be_written_is_an_error(hand_capture):
 
 def test_version_and_help_forms():
     r = gmtrace("--version")
-    assert r.returncode == 0 and r.stdout == "gmtrace, capture format 3.3\n", r.stdout
+    assert r.returncode == 0 and r.stdout == "gmtrace, capture format 3.4\n", r.stdout
     for args in (["-h"], ["help"]):
         r = gmtrace(*args)
         assert r.returncode == 0 and all(c in r.stdout for c in SUBCOMMANDS), (args, r.stdout)

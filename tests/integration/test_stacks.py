@@ -582,17 +582,60 @@ def test_a_plugin_loaded_just_before_the_end_is_named(tmp_path):
 
 def test_a_game_rebuilt_after_its_capture_is_said(tmp_path):
     """Names come from the game's files as they are when the report runs: a
-    game rebuilt since (its file newer than the capture) gave another
-    build's names without a word. Now the report says so, once per file."""
+    game rebuilt since gave another build's names without a word. The
+    capture keeps each module's build ID (format 3.4): a file whose build
+    ID differs names nothing (its frames are addresses), said once; the same
+    file touched since is still the game's. A file with no build ID is
+    judged by its time: newer than the capture is said."""
     exe, cap = build_and_record(tmp_path, CLANG_GAME, ["cc", "-g", "-O1"], 4)
     r = gmtrace("stacks", "--depth", 1, cap)
-    assert r.returncode == 0 and "changed after" not in r.stderr, r.stderr
+    assert r.returncode == 0 and "gmtrace: " not in r.stderr, r.stderr
+    # the build ID recorded is the file's (as readelf reads it)
+    recs = [json.loads(x) for x in gmtrace("dump", "--json", cap).stdout.splitlines()]
+    (base,) = {x["base"] for x in recs if x["type"] == "module" and x["path"] == str(exe)}
+    notes = subprocess.run(["readelf", "-n", str(exe)], capture_output=True, text=True,
+                           check=True).stdout
+    want = notes.split("Build ID:")[1].split()[0]
+    assert [x["build_id"] for x in recs if x["type"] == "module_id" and x["base"] == base] \
+        == [want], notes
     later = os.stat(cap).st_mtime + 60
-    os.utime(exe, (later, later))  # "rebuilt" a minute after the capture
+    os.utime(exe, (later, later))  # touched a minute after the capture
+    r = gmtrace("stacks", "--depth", 1, cap)
+    assert r.returncode == 0 and "gmtrace: " not in r.stderr, r.stderr
+    assert "load_tile" in r.stdout, r.stdout
+
+    # rebuilt: another function at another place
+    (tmp_path / "game.c").write_text(CLANG_GAME.replace("load_tile", "load_tile_v2")
+                                     .replace("#include <stdlib.h>\n",
+                                              "#include <stdlib.h>\nint pad[64];\n"))
+    subprocess.run(["cc", "-g", "-O1", "-o", str(exe), str(tmp_path / "game.c")],
+                   check=True, timeout=60)
+    r = gmtrace("stacks", "--depth", 1, cap)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count(f"gmtrace: {exe} is not the file the game ran in {cap} (its "
+                          "build ID differs): its frames are shown as addresses\n") == 1, \
+        r.stderr
+    assert "load_tile" not in r.stdout and "game.c" not in r.stdout, r.stdout
+    assert f"game+0x" in r.stdout, r.stdout
+
+    # no build ID: the file's time
+    for old in captures(tmp_path):
+        os.unlink(old)
+    exe, cap = build_and_record(tmp_path, CLANG_GAME,
+                                ["cc", "-g", "-O1", "-Wl,--build-id=none"], 4)
+    recs = [json.loads(x) for x in gmtrace("dump", "--json", cap).stdout.splitlines()]
+    bases = {x["base"] for x in recs if x["type"] == "module" and x["path"] == str(exe)}
+    with_id = {x["base"] for x in recs if x["type"] == "module_id"}
+    assert len(bases) == 1 and not bases & with_id and with_id, (bases, with_id)
+    r = gmtrace("stacks", "--depth", 1, cap)
+    assert r.returncode == 0 and "gmtrace: " not in r.stderr, r.stderr
+    later = os.stat(cap).st_mtime + 60
+    os.utime(exe, (later, later))
     r = gmtrace("stacks", "--depth", 1, cap)
     assert r.returncode == 0, r.stderr
     assert r.stderr.count(f"gmtrace: {exe} changed after {cap} was made: its names may be "
                           "wrong\n") == 1, r.stderr
+    assert "load_tile" in r.stdout, r.stdout
 
 
 NOG_GAME = """\

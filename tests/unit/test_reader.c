@@ -1832,6 +1832,8 @@ Test(reader, reports_bad_pycode_and_site_frames_records)
 	         "site_frames record at byte 16 says 0 frames, has room for 2"},
 	        {gm_rec_site_frames, 1, 3, 0,
 	         "site_frames record at byte 16 says 3 frames, has room for 2"},
+	        {gm_rec_module_id, 1, 17, 0,
+	         "module_id record at byte 16 says 17 string bytes, has room for 16"},
 	};
 	size_t i;
 

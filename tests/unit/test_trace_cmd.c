@@ -378,7 +378,7 @@ Test(trace_cmd, html_page_of_the_capture)
 	cr_expect_eq(strncmp(gm_test_out, "<!DOCTYPE html>\n<html lang=\"en\">", 31), 0, "%s",
 	             gm_test_out);
 	expect_in(gm_test_out, "<title>gmtrace: game (pid 4242)</title>");
-	expect_in(gm_test_out, "(format 3.3), 30.0 us from the first event to the last, frames "
+	expect_in(gm_test_out, "(format 3.4), 30.0 us from the first event to the last, frames "
 	                       "level.</p>");
 	expect_in(gm_test_out, "<tr><th>frames</th><td>3</td></tr>\n");
 	/* frame times 10 us each; allocations 1, 1, 0; bytes 100, 200, 0 */
