@@ -158,6 +158,8 @@ static void gm_symbols_line_by_units(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_
 	}
 }
 
+static const char *gm_symbols_demangle(gm_symbols_t *y, const char *name);
+
 /* When at is in code inlined into its function: the file and line become
  * the call site in the function itself (the outermost inlined scope's
  * DW_AT_call_file and DW_AT_call_line), and the line found so far is kept
@@ -165,7 +167,8 @@ static void gm_symbols_line_by_units(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_
  * wrapper inlined at three call sites gave one frame, its own line, for
  * all three: a leak hidden among the others' allocations. The unit is
  * libdwfl's, or (clang writes no .debug_aranges) the units' own ranges'. */
-static void gm_symbols_inline_site(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_t *out)
+static void gm_symbols_inline_site(gm_symbols_t *y, Dwfl_Module *mod, Dwarf_Addr at,
+                                   gm_symbol_t *out)
 {
 	Dwarf_Addr bias = 0;
 	Dwarf_Die unit, *cu = dwfl_module_addrdie(mod, at, &bias), *scopes = NULL, inner_die;
@@ -203,8 +206,21 @@ static void gm_symbols_inline_site(Dwfl_Module *mod, Dwarf_Addr at, gm_symbol_t 
 	    dwarf_formudata(dwarf_attr(&scopes[outer], DW_AT_call_file, &attr), &file_ix) == 0 &&
 	    dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && file_ix < nfiles &&
 	    (file = dwarf_filesrc(files, file_ix, NULL, NULL)) != NULL) {
-		/* (its name is on the abstract instance the scope points to) */
-		name = dwarf_formstring(dwarf_attr_integrate(&scopes[inner], DW_AT_name, &attr));
+		/* (its name is on the abstract instance the scope points to, or
+		 * the declaration that one completes: its linkage name, demangled
+		 * as the functions' are, gives a C++ method its class and
+		 * template arguments, "Pool<Particle>::grab(unsigned long)"
+		 * where DW_AT_name has "grab") */
+		name = dwarf_formstring(
+		        dwarf_attr_integrate(&scopes[inner], DW_AT_linkage_name, &attr));
+		if (!name)
+			name = dwarf_formstring(dwarf_attr_integrate(
+			        &scopes[inner], DW_AT_MIPS_linkage_name, &attr));
+		if (name)
+			name = gm_symbols_demangle(y, name);
+		else
+			name = dwarf_formstring(
+			        dwarf_attr_integrate(&scopes[inner], DW_AT_name, &attr));
 		out->inlined = name ? name : "?";
 		out->inlined_file = out->file;
 		out->inlined_line = out->line;
@@ -429,7 +445,7 @@ void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t 
 			else
 				gm_symbols_line_by_units(mod, at, out);
 			if (out->file)
-				gm_symbols_inline_site(mod, at, out);
+				gm_symbols_inline_site(y, mod, at, out);
 		}
 		gm_symbols_hit_keep(y, pc, i, out);
 	}

@@ -534,6 +534,44 @@ def test_a_clang_build_names_each_inlined_call_site(tmp_path):
     assert (rep["matched_allocations"], rep["matched_allocated_bytes"]) == (2, 6000), rep
 
 
+TEMPLATE_GAME = """\
+#include <cstdlib>
+template <class T> struct Pool {
+	T *grab(unsigned long n) { return static_cast<T *>(std::malloc(n * sizeof(T))); }
+};
+struct Particle { float x, y, z; };
+static void *volatile keep;
+int main()
+{
+	Pool<Particle> p;
+	for (int i = 0; i < 5; i++)
+		keep = p.grab(10 + i);
+	return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("cxx", ("g++", "clang++"))
+def test_an_inlined_method_is_named_with_its_class(tmp_path, cxx):
+    """A C++ method inlined at -O2 was named by its DWARF name alone
+    ("grab"): which class, which template? Its linkage name, demangled as
+    the functions' are, says it all."""
+    if shutil.which(cxx) is None:
+        pytest.skip(f"no {cxx}")
+    src = tmp_path / "game.cc"
+    src.write_text(TEMPLATE_GAME)
+    exe = tmp_path / "game"
+    subprocess.run([cxx, "-g", "-O2", "-o", str(exe), str(src)], check=True, timeout=60)
+    r = run_preloaded([exe], tmp_path, extra_env={"GMTRACE_STACKS": "4"}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    (cap,) = captures(tmp_path)
+    rows = [x for x in stacks_json(cap, "--depth", 1, "--match", "game.cc")["stacks"]]
+    assert [(x["frames"][0]["function"], x["frames"][0]["line"],
+             x["frames"][0]["inlined"]["function"], x["frames"][0]["inlined"]["line"],
+             x["allocations"], x["allocated_bytes"]) for x in rows] == \
+        [("main", 11, "Pool<Particle>::grab(unsigned long)", 3, 5, 720)], rows
+
+
 LATE_PLUGIN = """\
 #include <stdlib.h>
 void *late_keep;
