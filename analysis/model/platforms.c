@@ -18,6 +18,7 @@ typedef struct gm_pf_ctx {
 typedef struct gm_pf_asset {
 	char *name, *type;
 	int64_t extra;
+	uint32_t load_tag; /* the tag its load began under (its thread's then) */
 } gm_pf_asset_t;
 
 typedef struct gm_pf_block {
@@ -74,17 +75,21 @@ static char *gm_pf_strndup(const void *s, size_t n)
 
 /* ---- routing ---------------------------------------------------------------- */
 
-/* Node of profile p for a context, as libgmtrace routes it. */
-static int gm_pf_route(const gm_platform_t *p, const char *tag, const char *type)
+/* The default bank of profile p (the first bank without one marked). */
+static int gm_pf_default_bank(const gm_platform_t *p)
 {
-	int i, k, best = -1, def = 0;
+	int i, def = 0;
+	for (i = 0; i < p->nbanks; i++)
+		if (p->defs[i].is_default)
+			def = i;
+	return def;
+}
+
+/* Node of profile p bound to tag (the longest bound prefix), -1 if none. */
+static int gm_pf_route_tag(const gm_platform_t *p, const char *tag)
+{
+	int i, k, best = -1;
 	size_t best_len = 0, len = tag ? strlen(tag) : 0;
-	for (i = 0; type && i < p->ndefs; i++)
-		for (k = 0; k < p->defs[i].ntypes; k++)
-			if (strcmp(p->defs[i].types[k], type) == 0)
-				best = i; /* the last binding wins */
-	if (best >= 0)
-		return best;
 	for (i = 0; tag && i < p->ndefs; i++) {
 		for (k = 0; k < p->defs[i].ntags; k++) {
 			const char *pre = p->defs[i].tags[k];
@@ -97,12 +102,25 @@ static int gm_pf_route(const gm_platform_t *p, const char *tag, const char *type
 			}
 		}
 	}
-	if (best >= 0)
+	return best;
+}
+
+/* Node of profile p for a context, as libgmtrace routes it: an asset's
+ * node is its type's, else the node of the tag its load began under
+ * (load_tag, NULL outside an asset); else the tag's now; else the default
+ * bank. */
+static int gm_pf_route(const gm_platform_t *p, const char *tag, const char *type,
+                       const char *load_tag)
+{
+	int i, k, best = -1;
+	for (i = 0; type && i < p->ndefs; i++)
+		for (k = 0; k < p->defs[i].ntypes; k++)
+			if (strcmp(p->defs[i].types[k], type) == 0)
+				best = i; /* the last binding wins */
+	if (best >= 0 || (best = gm_pf_route_tag(p, load_tag)) >= 0 ||
+	    (best = gm_pf_route_tag(p, tag)) >= 0)
 		return best;
-	for (i = 0; i < p->nbanks; i++)
-		if (p->defs[i].is_default)
-			def = i;
-	return def;
+	return gm_pf_default_bank(p);
 }
 
 /* ---- contexts ----------------------------------------------------------------- */
@@ -168,7 +186,8 @@ static long gm_pf_ctx_of(gm_platforms_t *m, uint32_t tag, uint64_t asset)
 	a = gm_pf_asset(m, asset);
 	for (int i = 0; i < m->nprof; i++)
 		c->route[i] =
-		        (uint8_t)gm_pf_route(m->prof[i].p, gm_pf_tag(m, tag), a ? a->type : NULL);
+		        (uint8_t)gm_pf_route(m->prof[i].p, gm_pf_tag(m, tag), a ? a->type : NULL,
+		                             a ? gm_pf_tag(m, a->load_tag) : NULL);
 	m->ctx_hash[s] = (uint32_t)m->nctx + 1;
 	return (long)m->nctx++;
 }
@@ -475,6 +494,7 @@ int gm_platforms_add(gm_platforms_t *m, const gm_event_t *ev)
 		free(a->type);
 		a->name = gm_pf_strndup(s, nl);
 		a->type = gm_pf_strndup(s + nl + 1, tl);
+		a->load_tag = m->ctx[gm_pf_thread_ctx(m, ev->thread)].tag;
 		return a->name && a->type ? 0 : -ENOMEM;
 	}
 	case gm_rec_asset_extra: {
@@ -589,7 +609,9 @@ gm_platforms_t *gm_platforms_new(const gm_platform_t *const *profiles, int n)
 			nd->name = p->defs[i].name;
 			nd->bank = i < p->nbanks;
 			nd->limit = p->defs[i].hard;
-			nd->parent = -1;
+			/* a budget node with no parent goes in the default bank, as
+			 * the library defines it under a platform */
+			nd->parent = i < p->nbanks ? -1 : gm_pf_default_bank(p);
 			for (int k = 0; p->defs[i].parent[0] && k < i; k++)
 				if (strcmp(p->defs[k].name, p->defs[i].parent) == 0)
 					nd->parent = k;

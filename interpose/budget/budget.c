@@ -1250,7 +1250,23 @@ void gm_budget_asset_pin(gm_thread_t *t, uint64_t asset, int pinned)
 
 /* GMTRACE_PLATFORM: a profile's banks and budget tree, in place of a
  * budgets file. The profile is recorded (its name) before its nodes. */
-static int gm_budget_platform(gm_thread_t *t, gm_budget_def_t **defs, int *n)
+/* Under a platform whose banks add up to more than what one game may use
+ * (banks that share memory), a root node "total" holds them, limited to
+ * that: its limit, or 0 when the banks alone keep the game within it. */
+static uint64_t gm_budget_total_limit(const gm_platform_t *p)
+{
+	uint64_t sum = 0;
+	int i;
+	for (i = 0; i < p->nbanks && i < p->ndefs; i++)
+		sum += p->defs[i].hard;
+	for (i = 0; i < p->ndefs; i++)
+		if (strcmp(p->defs[i].name, "total") == 0)
+			return 0; /* (a profile's own node of that name: left alone) */
+	return p->available.bytes < sum ? p->available.bytes : 0;
+}
+
+static int gm_budget_platform(gm_thread_t *t, gm_budget_def_t **defs, int *n, int *nbanks,
+                              uint64_t *total)
 {
 	static gm_platform_t profile;
 	char path[GM_PLATFORM_PATH], err[512];
@@ -1274,6 +1290,8 @@ static int gm_budget_platform(gm_thread_t *t, gm_budget_def_t **defs, int *n)
 		                  strlen(profile.name));
 	*defs = profile.defs;
 	*n = profile.ndefs;
+	*nbanks = profile.nbanks;
+	*total = gm_budget_total_limit(&profile);
 	__atomic_store_n(&gm_budget_on_platform, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -1283,8 +1301,9 @@ void gm_budget_start(gm_thread_t *t)
 	static gm_budget_def_t file_defs[GM_BUDGET_MAX_NODES];
 	gm_budget_def_t *defs = file_defs;
 	char err[512];
-	int n = 0, strict = 0, i, k;
-	const char *path = gm_session_options.budgets;
+	int n = 0, strict = 0, i, k, nbanks = 0;
+	uint64_t total = 0;
+	const char *path = gm_session_options.budgets, *bank_parent = NULL;
 	uint32_t had = __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE);
 	gm_budget_mode_strict = gm_session_options.budget_mode;
 	/* a fork child's nodes (its parent's): its first frame's peak starts
@@ -1294,8 +1313,10 @@ void gm_budget_start(gm_thread_t *t)
 		                 __atomic_load_n(&gm_budget_nodes[i].live, __ATOMIC_ACQUIRE),
 		                 __ATOMIC_RELEASE);
 	if (gm_session_options.platform[0]) {
-		if (gm_budget_platform(t, &defs, &n) != 0)
+		if (gm_budget_platform(t, &defs, &n, &nbanks, &total) != 0)
 			return;
+		if (total && gm_budget_define_in(t, "total", NULL, 0, total, 0))
+			bank_parent = "total";
 	} else {
 		if (!path[0])
 			return;
@@ -1314,7 +1335,9 @@ void gm_budget_start(gm_thread_t *t)
 	}
 	for (i = 0; i < n; i++) {
 		uint32_t id = gm_budget_define_in(t, defs[i].name,
-		                                  defs[i].parent[0] ? defs[i].parent : NULL,
+		                                  defs[i].parent[0] ? defs[i].parent :
+		                                  i < nbanks        ? bank_parent :
+		                                                      NULL,
 		                                  defs[i].soft, defs[i].hard, defs[i].capacity);
 		if (!id)
 			continue;

@@ -106,6 +106,29 @@ def test_split_memory_enforces_each_bank_on_its_own(tmp_path):
     assert memory(rep, "tiny-split", "video")["peak"] == 0
 
 
+def test_banks_that_share_memory_are_held_to_what_the_game_may_use(tmp_path):
+    # tiny-shared: main 8 MiB and video 4 MiB, 10 MiB for the game in all.
+    # One texture and one block a frame: video is full after 16 frames (8
+    # MiB in all), and the banks together after main's 24th block (10 MiB):
+    # its 25th fails in frame 25 though main holds only 6 MiB of its 8
+    strict = {"GMTRACE_PLATFORM": "tiny-shared", "GMTRACE_BUDGET_MODE": "strict"}
+    line, cap = grow(tmp_path, ["split", 40], strict)
+    assert (line["video"]["blocks"], line["video"]["null_frame"]) == (16, 17), line
+    assert (line["main"]["blocks"], line["main"]["null_frame"]) == (24, 25), line
+    recs = records(tmp_path, cap)
+    names = node_names(recs)
+    parents = {r["name"]: r["parent"] for r in recs if r["type"] == "budget_node"}
+    assert parents["total"] not in names and names[parents["main"]] == "total" \
+        and names[parents["video"]] == "total" and names[parents["meshes"]] == "main", parents
+    assert [v for v in violations(recs, "failed") if v[0] != "video"] == \
+        [("total", 25, BLOCK)], violations(recs, "failed")
+    rep = platforms_json(tmp_path, cap, "tiny-shared")
+    assert memory(rep, "tiny-shared", "main")["peak"] == 24 * BLOCK
+    # banks whose capacities fit what the game may use get no such node
+    line, cap = grow(tmp_path, ["main", 4], {"GMTRACE_PLATFORM": "tiny-split"}, name="split")
+    assert "total" not in node_names(records(tmp_path, cap)).values()
+
+
 def test_the_ps3_profile_puts_textures_in_video_memory(tmp_path):
     # 8 MiB textures: the recommended textures budget is 60 % of the 249 MiB
     # video bank (149.4 MiB): 18 fit (144 MiB), the 19th fails

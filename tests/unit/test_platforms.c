@@ -169,6 +169,70 @@ Test(platforms, routing_takes_the_type_first_then_the_longest_tag_then_the_defau
 	gm_platforms_free(f.m);
 }
 
+Test(platforms, an_asset_of_an_unbound_type_goes_where_its_load_began)
+{
+	/* as libgmtrace routes it: an asset whose type no node binds belongs
+	 * to the node of the tag its load began under, for every block made
+	 * in its scopes, on any thread, under any tag */
+	feed_t f = feed_new();
+	tag(&f, 1, "gpu");
+	tag(&f, 2, "ui");
+	asset(&f, 9, "boot.bin", "blob"); /* begun with no tag: its blocks go by tag */
+	ctx(&f, 0, 1, 0);                 /* thread 0 under gpu */
+	asset(&f, 7, "vbuf", "blob");     /* begun under gpu */
+	ctx(&f, 0, 1, 7);
+	alloc(&f, 0, 0x1000, 100);
+	ctx(&f, 0, 0, 0);
+	ctx(&f, 1, 0, 7); /* a loader thread attached, no tag */
+	alloc(&f, 1, 0x2000, 200);
+	ctx(&f, 1, 2, 7); /* under ui inside the asset's scope */
+	alloc(&f, 1, 0x3000, 300);
+	put(&f, 1, gm_rec_asset_extra, 0, 7, 400, NULL, 0);
+	ctx(&f, 1, 2, 9); /* boot.bin, begun untagged, now under ui: ui's */
+	alloc(&f, 1, 0x4000, 50);
+	gm_platforms_finish(f.m);
+	cr_expect_eq(live(&f, VRAM), 100 + 200 + 300 + 400);
+	cr_expect_eq(live(&f, UI), 50);
+	cr_expect_eq(live(&f, MAIN), 50);
+	gm_platforms_free(f.m);
+}
+
+Test(platforms, a_budget_node_without_a_parent_is_in_the_default_bank)
+{
+	/* the library defines a profile's parentless node in the default bank
+	 * under a platform: so does the replay */
+	static const char text[] = "name: dev\n"
+	                           "title: Dev kit\n"
+	                           "family: console\n"
+	                           "physical: {size: 64MiB, source: test}\n"
+	                           "available: {size: 48MiB, source: test}\n"
+	                           "banks:\n"
+	                           "  - name: main\n"
+	                           "    capacity: {size: 32MiB, source: test}\n"
+	                           "  - name: vram\n"
+	                           "    default: true\n"
+	                           "    capacity: {size: 16MiB, source: test}\n"
+	                           "budget:\n"
+	                           "  - name: textures\n"
+	                           "    hard: 12MiB\n"
+	                           "    types: [texture]\n";
+	static gm_platform_t p2;
+	const gm_platform_t *const list[1] = {&p2};
+	char err[256];
+	FILE *fp = fopen(path, "w");
+	gm_platforms_t *m;
+	cr_assert(fp);
+	fputs(text, fp);
+	fclose(fp);
+	cr_assert_eq(gm_platform_load(path, &p2, err, sizeof(err)), 0, "%s", err);
+	m = gm_platforms_new(list, 1);
+	cr_assert(m);
+	cr_expect_eq(gm_platforms_profile(m, 0)->nodes[2].parent, 1, "textures in vram");
+	cr_expect_eq(gm_platforms_profile(m, 0)->nodes[2].depth, 1);
+	cr_expect_eq(gm_platforms_profile(m, 0)->nodes[0].parent, -1, "banks are roots");
+	gm_platforms_free(m);
+}
+
 Test(platforms, blocks_keep_their_context_through_realloc_and_other_threads)
 {
 	feed_t f = feed_new();
