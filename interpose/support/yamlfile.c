@@ -120,6 +120,18 @@ int gm_yaml_names(gm_yaml_t *y, const yaml_node_t *v, const char *key, const cha
 			                    key, where);
 		if (gm_yaml_name(y, e, item, dst + (size_t)*n * cap, cap))
 			return -1;
+		/* a tag binds the tags under it ("render" takes "render/ui"):
+		 * "render/" or "/render" would bind no tag a game can push */
+		if (strcmp(key, "tags") == 0) {
+			const char *tag = dst + (size_t)*n * cap;
+			size_t len = strlen(tag);
+			if (len == 0 || tag[0] == '/' || tag[len - 1] == '/' || strstr(tag, "//"))
+				return gm_yaml_fail(y, gm_yaml_line(e),
+				                    "expected a tag name like render or "
+				                    "render/textures in %s (it binds the tags "
+				                    "under it too), got '%s'",
+				                    key, tag);
+		}
 		(*n)++;
 	}
 	return 0;

@@ -185,6 +185,15 @@ static const struct {
         {"nodes:\n  - name: a\nlimits: 3\n", 0, "3: expected mode or nodes, got 'limits'"},
         {"nodes: total\n", 0, "1: expected nodes to be a list of nodes, got 'total'"},
         {"nodes: []\n", 0, "1: expected at least one node"},
+        {"nodes:\n  - name: a\n    tags: [ui, render/]\n", 0,
+         "3: expected a tag name like render or render/textures in tags (it binds the tags "
+         "under it too), got 'render/'"},
+        {"nodes:\n  - name: a\n    tags:\n      - ui\n      - /ui\n", 0,
+         "5: expected a tag name like render or render/textures in tags (it binds the tags "
+         "under it too), got '/ui'"},
+        {"nodes:\n  - name: a\n    tags: [ui//x]\n", 0,
+         "3: expected a tag name like render or render/textures in tags (it binds the tags "
+         "under it too), got 'ui//x'"},
         {"nodes:\n  - name: a\n    tags: [ui, render]\n  - name: b\n    tags: [render]\n", 0,
          "5: expected each tag bound to one node, got 'render' bound to 'a' already"},
         {"nodes:\n  - name: a\n    types: [mesh]\n  - name: b\n    hard: 1M\n"
