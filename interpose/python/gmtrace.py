@@ -1128,8 +1128,16 @@ class Budget:
         mode (GMTRACE_BUDGET_MODE)."""
         if not self.id:
             return False
-        p = _POLICIES.get(policy, -1) if isinstance(policy, str) else \
-            _whole(policy, "Budget.policy policy", _I32)
+        if isinstance(policy, str):
+            # any case, as in a budgets file; an unknown one still reaches
+            # the library, which records it (bad_policy) and keeps the node's
+            p = _POLICIES.get(policy.lower(), -1)
+            if p < 0:
+                _bad("Budget.policy policy", policy,
+                     '"lru", "lfu", "largest" or "priority" (any case) or an EVICT_* value',
+                     "the node keeps its policy")
+        else:
+            p = _whole(policy, "Budget.policy policy", _I32)
         t = _whole(target, "Budget.policy target")
         if p is None or t is None:
             return False

@@ -96,6 +96,7 @@ def main():
     out["budget_missing"] = gmtrace.Budget.find("no-such-node")
     out["bind_tag"] = node.bind_tag("calls/budgeted")
     out["bind_type"] = node.bind_type("calls-type")
+    out["policy_upper"] = node.policy("LRU", 0, False)
     out["policy"] = node.policy("priority", 0, False)
     out["policy_bogus"] = node.policy("bogus")
     evicted = []

@@ -27,7 +27,7 @@ NEUTRAL = {
     "asset_id": 0, "asset_bool": False, "raised": "decode error", "failed_id": 0,
     "pool_id": 0, "pool_id_after_destroy": 0, "budget_id": 0, "budget_bool": False,
     "budget_found": None, "budget_missing": None, "bind_tag": False, "bind_type": False,
-    "policy": False, "policy_bogus": False, "evictor": False, "evictor_type": False,
+    "policy": False, "policy_bogus": False, "policy_upper": False, "evictor": False, "evictor_type": False,
     "evictor_removed": False, "node_snapshot": None, "snapshot_nodes": [],
     "snapshot_assets": {}, "snapshot_hero": [], "unloaded_again": None,
     "spike_callback": False, "spike_removed": False, "self_allocations": 0,
@@ -194,7 +194,7 @@ def test_with_preload_every_call_answers(preloaded):
     assert got["pool_id"] > 0 and got["pool_id_after_destroy"] == 0
     assert got["budget_id"] > 0 and got["budget_found"] == got["budget_id"]
     assert got["budget_missing"] is None
-    for k in ("bind_tag", "bind_type", "policy", "evictor", "evictor_type",
+    for k in ("bind_tag", "bind_type", "policy", "policy_upper", "evictor", "evictor_type",
               "evictor_removed", "spike_callback", "spike_removed", "violation_callback",
               "violation_removed"):
         assert got[k] is True, k
@@ -216,7 +216,12 @@ def test_with_preload_every_call_answers(preloaded):
     assert (v["event"], v["name"], v["limit_bytes"], v["size"], v["failed"]) == (
         "over_hard", "calls/small", 1 << 20, (700 << 10) + 1, False), v
     assert 700 << 10 <= v["live_bytes"] <= 1 << 20 < v["live_bytes"] + v["size"], v
-    assert preloaded.stderr == "", preloaded.stderr
+    # policy("bogus"), said once
+    lines = preloaded.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].endswith(
+        "] Budget.policy policy: expected \"lru\", \"lfu\", \"largest\" or \"priority\" (any "
+        "case) or an EVICT_* value, got 'bogus'; the node keeps its policy (further such "
+        "calls are not reported)"), lines
 
 
 def test_with_preload_the_capture_has_every_record(preloaded):
