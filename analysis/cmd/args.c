@@ -81,14 +81,19 @@ int gm_args_capture_output(int argc, char **argv, const char *name, const char *
 
 FILE *gm_args_raw_stdout;
 
+int gm_args_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 FILE *gm_args_output_open(const char *name, const char *output, const char *capture)
 {
-	struct stat a, b;
 	FILE *f;
 	if (!output)
 		return stdout;
-	if (stat(output, &a) == 0 && stat(capture, &b) == 0 && a.st_dev == b.st_dev &&
-	    a.st_ino == b.st_ino) {
+	if (gm_args_same_file(output, capture)) {
 		fprintf(stderr, "gmtrace %s: --output %s is the capture itself\n", name, output);
 		return NULL;
 	}

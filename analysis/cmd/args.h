@@ -30,6 +30,10 @@ int gm_args_capture_output(int argc, char **argv, const char *name, const char *
  * writing to it, and it after. */
 extern FILE *gm_args_raw_stdout;
 
+/* 1 when paths a and b name one file that exists (a report's output that
+ * would write over its own capture), else 0. */
+int gm_args_same_file(const char *a, const char *b);
+
 /* Where a report of capture goes: the file output, or standard output when
  * NULL; NULL after one line "gmtrace NAME: ..." on stderr (it cannot be
  * written, or it is the capture itself, which it would destroy). */

@@ -1204,6 +1204,10 @@ int gm_cmd_assets(int argc, char **argv)
 		goto usage;
 	}
 	opts.heat_bins = (uint32_t)bins;
+	if (svg && gm_args_same_file(svg, path)) { /* (it would be gone) */
+		fprintf(stderr, "gmtrace assets: --svg %s is the capture itself\n", svg);
+		return GM_CMD_FAIL;
+	}
 
 	r = gm_reader_open(path, errbuf, sizeof(errbuf));
 	if (!r) {

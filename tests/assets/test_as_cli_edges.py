@@ -332,6 +332,18 @@ def test_an_svg_that_cannot_be_written(odd, tmp_path):
     assert r.stderr.startswith("gmtrace assets: cannot write ")
 
 
+def test_an_svg_named_as_the_capture_is_refused(odd, tmp_path):
+    # a slip in a script wrote the heat map over the capture it was reading
+    link = tmp_path / "same.gmt"
+    os.symlink(odd, link)
+    before = open(odd, "rb").read()
+    for svg in (odd, link):
+        r = run("assets", "--heatmap", "live", "--svg", svg, odd)
+        assert (r.returncode, r.stdout) == (1, ""), r
+        assert r.stderr == f"gmtrace assets: --svg {svg} is the capture itself\n", r.stderr
+    assert open(odd, "rb").read() == before
+
+
 # ---- every kind of finding in text, cut by --top; damaged captures ----------------------
 
 
