@@ -385,6 +385,15 @@ static int gm_html_stacks(gm_html_t *h)
 			} else if (y.python && y.line) {
 				fprintf(f, " <span class=\"where\">(line %d)</span>", y.line);
 			}
+			if (y.inlined) { /* the line that allocates, in the code inlined there */
+				fputs(" in inlined ", f);
+				gm_html_text(f, y.inlined);
+				if (y.inlined_file) {
+					fputs(" <span class=\"where\">(", f);
+					gm_html_text(f, gm_callsite_base(y.inlined_file));
+					fprintf(f, ":%d)</span>", y.inlined_line);
+				}
+			}
 			if (y.module) {
 				fputs(" <span class=\"mod\">", f);
 				gm_html_text(f, gm_callsite_base(y.module));

@@ -799,3 +799,10 @@ def test_an_inlined_wrapper_is_named_at_each_call_site(tmp_path):
     text = gmtrace("stacks", "--depth", 1, "--by", "live", cap).stdout
     assert (f"main (inlined.c:{line['line_leak']}) in inlined fx_inlined_raw "
             f"(inlined.c:{line['line_malloc']})") in text, text
+    # the HTML page names them as stacks does (it showed main's lines only:
+    # rows that looked alike, and no allocating line)
+    page = gmtrace("html", cap).stdout
+    for key in ("line_churn", "line_leak", "line_more"):
+        assert (f"main <span class=\"where\">(inlined.c:{line[key]})</span> in inlined "
+                f"fx_inlined_raw <span class=\"where\">(inlined.c:{line['line_malloc']})"
+                "</span>") in page, page[page.index("Call sites"):]
