@@ -1247,6 +1247,14 @@ int gm_cmd_assets(int argc, char **argv)
 			goto write_error;
 	} else if (csv) {
 		gm_cmd_assets_csv(&o);
+		/* the table has no column for it (JSON's exact): said beside it */
+		if (!gm_assets_exact(m))
+			fprintf(stderr,
+			        "gmtrace assets: %s in the frames level: asset bytes are not "
+			        "recorded%s, its byte columns are 0\n",
+			        gm_assets_frames_level_whole(m) ? "the capture is" :
+			                                          "part of the capture is",
+			        gm_assets_frames_level_whole(m) ? "" : " there");
 	} else {
 		gm_cmd_assets_text(&o, error);
 	}

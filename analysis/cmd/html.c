@@ -434,19 +434,30 @@ static int gm_html_assets(gm_html_t *h)
 	qsort(order, n, sizeof(*order), gm_html_asset_cmp);
 	fprintf(f,
 	        "<h2>Assets</h2>\n<p>%zu asset%s; %zu check%s fired (<code>gmtrace assets</code> "
-	        "says which).</p>\n<table>\n<tr><th>asset</th><th>type</th><th>state at the "
+	        "says which).%s</p>\n<table>\n<tr><th>asset</th><th>type</th><th>state at the "
 	        "end</th><th>peak</th><th>allocated</th><th>live at the end</th></tr>\n",
-	        n, n == 1 ? "" : "s", nchecks, nchecks == 1 ? "" : "s");
+	        n, n == 1 ? "" : "s", nchecks, nchecks == 1 ? "" : "s",
+	        gm_assets_exact(h->assets) ? "" :
+	        gm_assets_frames_level_whole(h->assets) ?
+	                                     " The capture is in the frames level: asset bytes are "
+	                                     "not recorded, the byte columns are empty." :
+	                                     " Part of the capture is in the frames level: asset "
+	                                     "bytes are not recorded there.");
 	for (i = 0; i < n && i < GM_HTML_ASSETS; i++) {
 		const gm_assets_asset_t *s = order[i];
 		fputs("<tr><td>", f);
 		gm_html_text(f, s->name ? s->name : "(unnamed)");
 		fputs("</td><td>", f);
 		gm_html_text(f, s->type < ntypes ? types[s->type].name : NULL);
-		fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-		        gm_assets_state_name(s->state), gm_html_size(a, sizeof(a), s->peak_bytes),
-		        gm_html_size(b, sizeof(b), s->allocated_bytes),
-		        gm_html_size((char[32]){0}, 32, s->live_bytes));
+		if (gm_assets_frames_level_whole(h->assets)) /* (no figures, not 0 B) */
+			fprintf(f, "</td><td>%s</td><td></td><td></td><td></td></tr>\n",
+			        gm_assets_state_name(s->state));
+		else
+			fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			        gm_assets_state_name(s->state),
+			        gm_html_size(a, sizeof(a), s->peak_bytes),
+			        gm_html_size(b, sizeof(b), s->allocated_bytes),
+			        gm_html_size((char[32]){0}, 32, s->live_bytes));
 	}
 	fputs("</table>\n", f);
 	free(order);

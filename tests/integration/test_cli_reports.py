@@ -914,6 +914,19 @@ def test_assets_frames_level_is_not_exact(tmp_path):
     assert js("transitions", "--json", cap)["exact"] is False
     assert ("note      the capture is in the frames level: asset bytes are not recorded"
             in ok("transitions", cap).splitlines())
+    # a CSV has no column to say so: stderr does; the HTML page says it and
+    # leaves the byte cells empty (every asset showed 0 B)
+    r = gmtrace("assets", "--csv", cap)
+    assert r.returncode == 0 and r.stderr == (
+        "gmtrace assets: the capture is in the frames level: asset bytes are not recorded, "
+        "its byte columns are 0\n"), r.stderr
+    page = ok("html", cap)
+    assets = page[page.index("<h2>Assets</h2>"):]
+    assets = assets[:assets.index("</table>")]
+    assert "The capture is in the frames level: asset bytes are not recorded" in assets
+    assert " B</td>" not in assets and "<td></td><td></td><td></td></tr>" in assets, assets
+    r = gmtrace("assets", "--csv", run_game(tmp_path / "ev", "assets", {}))
+    assert r.returncode == 0 and r.stderr == "", r.stderr
 
 
 # ---- heat maps -----------------------------------------------------------------------
