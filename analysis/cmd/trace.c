@@ -447,7 +447,7 @@ static int gm_trace_frames_out(gm_trace_t *t, int *first)
 		if (s->reasons & GM_SPIKE_BYTES)
 			gm_json_string(&j, "bytes");
 		if (s->reasons & GM_SPIKE_ALLOC_TIME)
-			gm_json_string(&j, "allocator_time");
+			gm_json_string(&j, "alloc_time"); /* (as frames --json says it) */
 		gm_json_array_end(&j);
 		gm_json_key_u64(&j, "allocations", s->allocations);
 		gm_json_key_u64(&j, "allocated_bytes", s->allocated_bytes);

@@ -79,7 +79,7 @@ static const char *cap_game(const char *name)
 	t_rec(&r, 24000, 7, gm_rec_budget_evict, 1, evict, sizeof(evict));
 	head(&r, 25000, gm_rec_w0(7, gm_rec_asset_state, gm_asset_unloaded), 0);
 	r_level(&r, 26000, gm_level_frames);
-	r_spike(&r, 30500, 3, GM_SPIKE_ALLOCATIONS, 9, 4);
+	r_spike(&r, 30500, 3, GM_SPIKE_ALLOCATIONS | GM_SPIKE_ALLOC_TIME, 9, 4);
 	r_frame(&r, 31000, 3, 0, gm_present_marker);
 	return write_capture(name, &r, 1);
 }
@@ -151,7 +151,7 @@ Test(trace_cmd, every_kind_of_event_at_its_time)
 	/* the spike */
 	expect_in(gm_test_out,
 	          ",{\"ph\":\"i\",\"pid\":4242,\"tid\":2,\"name\":\"spike: frame 3\",\"ts\":29.5,"
-	          "\"s\":\"t\",\"args\":{\"frame\":3,\"reasons\":[\"allocations\"],"
+	          "\"s\":\"t\",\"args\":{\"frame\":3,\"reasons\":[\"allocations\",\"alloc_time\"],"
 	          "\"allocations\":9,\"allocated_bytes\":0,\"alloc_ns\":0}}\n");
 	/* the scene, from its record to the last event */
 	expect_in(gm_test_out, ",{\"ph\":\"X\",\"pid\":4242,\"tid\":3,\"name\":\"scene forest\","
@@ -390,7 +390,7 @@ Test(trace_cmd, html_page_of_the_capture)
 	expect_in(gm_test_out, "<tr><th>spikes</th><td>1</td></tr>\n");
 	cr_expect_eq(count_of(gm_test_out, "<svg "), 3);
 	expect_in(gm_test_out, "<h2>Spikes</h2>\n<p>1 frame allocated over the spike limits.</p>");
-	expect_in(gm_test_out, "<tr><td>3</td><td>allocations </td><td>9</td>");
+	expect_in(gm_test_out, "<tr><td>3</td><td>allocations, allocator time</td><td>9</td>");
 	expect_in(gm_test_out, "<p>No call stacks in this capture:");
 	/* the assets, the one with markup in its name escaped */
 	expect_in(gm_test_out, "<p>2 assets;");
