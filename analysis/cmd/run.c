@@ -42,6 +42,7 @@ typedef struct gm_run_proc {
 	gm_attach_t log;
 	int attached;
 	int failed;
+	int gave_up;         /* its capture could not be written: left to the game */
 	uint64_t seen_ns;    /* when the announcement appeared */
 	uint64_t partial_ns; /* last pass that took what threads still hold */
 } gm_run_proc_t;
@@ -677,7 +678,7 @@ int gm_cmd_run(int argc, char **argv)
 		/* every game hears from us each round, also while closing another
 		 * one's capture takes seconds */
 		for (int k = 0; k < nprocs; k++)
-			if (procs[k].attached && !procs[k].log.done &&
+			if (procs[k].attached && !procs[k].log.done && !procs[k].gave_up &&
 			    strcmp(drain, "internal") != 0)
 				gm_attach_beat(&procs[k].log);
 		for (int k = 0; k < nprocs; k++) {
@@ -694,7 +695,7 @@ int gm_cmd_run(int argc, char **argv)
 				continue;
 			}
 			all_over = 0;
-			if (strcmp(drain, "internal") != 0) {
+			if (strcmp(drain, "internal") != 0 && !p->gave_up) {
 				/* every 200 ms also what threads wrote into chunks they
 				 * still hold: a game that allocates little fills one in
 				 * seconds, and `gmtrace live` would lag that long */
@@ -705,6 +706,18 @@ int gm_cmd_run(int argc, char **argv)
 					p->partial_ns = now;
 				if (n > 0)
 					got += n;
+				if (p->log.drain.error) {
+					/* a full disk, a file-size limit: the game's threads
+					 * would wait for room in the log for ever. Without
+					 * our beat the game takes its log back within 2 s
+					 * and, unable to write either, stops recording with
+					 * one warning and goes on */
+					p->gave_up = 1;
+					fprintf(stderr,
+					        "gmtrace run: %s: cannot write the capture: %s; the game "
+					        "takes its log back\n",
+					        p->log.capture, strerror(-p->log.drain.error));
+				}
 			}
 		}
 		if (!child_done) {

@@ -63,3 +63,33 @@ def test_a_capture_cut_by_the_limit_ends_with_whole_blocks(tmp_path):
     s = subprocess.run([str(GMTRACE), "summary", "--json", str(cap)], capture_output=True,
                        timeout=60)
     assert s.returncode == 0, s.stderr
+
+
+def test_a_full_disk_under_gmtrace_run_stops_recording_not_the_game(tmp_path):
+    """Under `gmtrace run` the run writes the capture: when it cannot (a
+    full disk, the file-size limit), the game's threads waited for room in
+    the log for ever while the run kept beating. Now the run says so and
+    stops beating: the game takes its log back, cannot write either, and
+    stops recording with one warning and goes on."""
+    import signal
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, 2 << 20))
+
+    env = preload_env(tmp_path, {"GMTRACE_RING_SIZE": "1M"})
+    del env["LD_PRELOAD"]
+    p = subprocess.Popen([str(GMTRACE), "run", "--", str(fx("fx_threads"))], env=env,
+                         cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         preexec_fn=small_files)
+    out, err = p.communicate(timeout=120)
+    (cap,) = captures(tmp_path)
+    assert shm_logs(int(cap.name.split(".")[-2])) == [], "the game removed its log"
+    assert p.returncode == 0, err
+    err = err.decode()
+    assert ": cannot write the capture: File too large; the game takes its log back\n" in err
+    assert "cannot write the capture (errno 27); recording stopped, the game goes on" in err
+    assert cap.stat().st_size <= 2 << 20
+    s = subprocess.run([str(GMTRACE), "summary", "--json", str(cap)], capture_output=True,
+                       timeout=60)
+    assert s.returncode in (0, 1), s.stderr
