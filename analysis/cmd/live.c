@@ -28,6 +28,7 @@
 #include "analysis/model/frames.h"
 #include "analysis/model/grow.h"
 #include "analysis/report/text.h"
+#include "interpose/support/support.h"
 
 #define GM_LIVE_INTERVAL_MS 1000
 #define GM_LIVE_WAIT_MS 10000 /* for a capture not there yet */
@@ -314,7 +315,7 @@ int gm_cmd_live(int argc, char **argv)
 		/* a game killed (SIGKILL) never writes its end. Gone without one
 		 * twice in a row (the first time, its last drain may have landed
 		 * just after the read) is the end */
-		gone = !ended && !once && lr.pid && kill((pid_t)lr.pid, 0) != 0 && errno == ESRCH;
+		gone = !ended && !once && lr.pid && gm_support_pid_gone((int)lr.pid);
 		rc = gm_live_line(&lr, &from,
 		                  ended           ? "end " :
 		                  once            ? "now " :

@@ -21,6 +21,7 @@
 #include "../../interpose/log/format.h"
 #include "../log/attach.h"
 #include "../log/reader.h"
+#include "../../interpose/support/support.h"
 #include "cmd.h"
 
 static void gm_recover_usage(FILE *f)
@@ -82,8 +83,7 @@ static int gm_recover_empty(const char *name)
 	if (name[9] < '0' || name[9] > '9')
 		return 0;
 	pid = strtoul(name + 9, &end, 10);
-	if (errno || *end != '.' || pid == 0 || pid > INT32_MAX ||
-	    !(kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+	if (errno || *end != '.' || pid == 0 || pid > INT32_MAX || !gm_support_pid_gone((int)pid))
 		return 0;
 	snprintf(path, sizeof(path), "/dev/shm%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -190,7 +190,7 @@ int gm_cmd_recover(int argc, char **argv)
 			finished = (int)__atomic_load_n(&ring.hdr->finished, __ATOMIC_ACQUIRE);
 			gm_ring_detach(&ring, 0);
 			/* a log whose process still runs is being written: not orphaned */
-			if (!finished && !force && !(kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+			if (!finished && !force && !gm_support_pid_gone((int)pid))
 				continue;
 			found++;
 			if (gm_recover_log(name, NULL, force) != GM_CMD_OK) {

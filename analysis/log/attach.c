@@ -121,7 +121,7 @@ int gm_attach_ended(const gm_attach_t *a)
 {
 	if (__atomic_load_n(&a->ring.hdr->finished, __ATOMIC_ACQUIRE))
 		return 1;
-	return kill((pid_t)a->pid, 0) != 0 && errno == ESRCH;
+	return gm_support_pid_gone((int)a->pid);
 }
 
 int gm_attach_close(gm_attach_t *a)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -148,6 +149,35 @@ uint64_t gm_support_real_ns(void)
 int gm_support_gettid(void)
 {
 	return (int)syscall(SYS_gettid);
+}
+
+int gm_support_pid_gone(int id)
+{
+	char path[32] = "/proc/", digits[12], buf[512];
+	const char *end;
+	size_t len = 6, k = 0;
+	unsigned v = (unsigned)id;
+	ssize_t n;
+	int fd;
+	if (id <= 0 || (kill((pid_t)id, 0) != 0 && errno == ESRCH))
+		return id > 0;
+	/* "pid (comm) S ...": the state follows the last ')' (comm may hold
+	 * one); /proc/ID/stat also answers for a thread id */
+	do
+		digits[k++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (k > 0)
+		path[len++] = digits[--k];
+	memcpy(path + len, "/stat", 6);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	end = strrchr(buf, ')');
+	return end && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X');
 }
 
 int gm_support_random(void *buf, size_t n)

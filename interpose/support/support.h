@@ -73,6 +73,12 @@ static inline uint64_t gm_support_tsc(void)
 /* OS thread id (one syscall). */
 int gm_support_gettid(void);
 
+/* 1 when process (or thread) id is gone: no such process, or one that
+ * ended and waits for its parent to reap it (a zombie: kill(id, 0) still
+ * succeeds for it, and an editor or a harness may not reap it for long);
+ * 0 while it runs. No allocation, no stdio. */
+int gm_support_pid_gone(int id);
+
 /* Fill buf with n random bytes from getrandom(2); returns 0 or -errno. */
 int gm_support_random(void *buf, size_t n);
 

@@ -258,3 +258,35 @@ def test_recover_force_on_a_running_game_keeps_its_log(tmp_path):
     t = rule_tally(cap, snapshot_at=last["ops"])
     assert last["allocations"] <= t.allocations <= last["allocations"] + STEP
     assert t.snapshot == {k: last[k] for k in TALLY_KEYS}
+
+
+def test_a_dead_game_its_parent_has_not_reaped_is_recovered(tmp_path):
+    """A game killed while its parent (an editor, a harness) has not reaped
+    it yet is a zombie, which kill(pid, 0) still finds: recover called it
+    running and listed no orphaned log, and live followed it for ever."""
+    proc, progress = start(tmp_path, "preload", "loop")
+    try:
+        wait_for(lambda: (p := read_json_file(progress)) and p["ops"] >= 5000 and p,
+                 30, "fx_killme to publish 5000 operations")
+        cap = capture_of(tmp_path, "fx_killme", proc.pid)
+        live = subprocess.Popen([str(GMTRACE), "live", str(cap)], env=clean_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.kill(proc.pid, signal.SIGKILL)
+        # not reaped: Popen.poll() would; /proc says when it is a zombie
+        wait_for(lambda: open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1][1] == "Z",
+                 30, "the game to be a zombie")
+        try:
+            out, err = live.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            kill_if_alive(live)
+            pytest.fail("gmtrace live still follows a dead game")
+        assert live.returncode == 1 and b"gone" in out + err, (out, err)
+        r = gmtrace("recover", cwd=str(tmp_path), timeout=30)
+        assert r.returncode == 0 and f"fx_killme.{proc.pid}.gmt" in r.stdout + r.stderr, r
+        assert shm_logs(proc.pid) == []
+    finally:
+        kill_if_alive(proc)
+        proc.wait()
+    last = read_json_file(progress)
+    t = rule_tally(cap)
+    assert last["allocations"] <= t.allocations <= last["allocations"] + STEP

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "interpose/log/ring.h"
+#include "interpose/support/support.h"
 
 Test(ring, creates_a_private_exclusive_segment)
 {
@@ -169,4 +171,37 @@ Test(ring, attach_refuses_a_segment_whose_header_disagrees_with_its_size)
 	gm_ring_detach(&r, 1);
 	cr_expect_eq(gm_ring_attach(&other, r.name), -ENOENT, "unlinked");
 	gm_ring_detach(&other, 1); /* a failed attach leaves nothing to undo */
+}
+
+/* A process that ended but was not reaped (a zombie: kill(pid, 0) still
+ * succeeds) is gone for every reader that asks whether a game still runs;
+ * a running one is not, nor is the caller. */
+Test(ring, a_zombie_is_gone_a_running_process_is_not)
+{
+	int fds[2];
+	char c;
+	pid_t ended, running;
+	cr_assert_eq(pipe(fds), 0);
+	ended = fork();
+	if (ended == 0)
+		_exit(0);
+	running = fork();
+	if (running == 0) {
+		close(fds[1]);
+		(void)!read(fds[0], &c, 1); /* until the test closes its end */
+		_exit(0);
+	}
+	close(fds[0]);
+	for (int i = 0; i < 2000 && !gm_support_pid_gone((int)ended); i++)
+		usleep(1000); /* (it may take a moment to end) */
+	cr_expect_eq(kill(ended, 0), 0, "a zombie still answers kill(pid, 0)");
+	cr_expect_eq(gm_support_pid_gone((int)ended), 1, "an unreaped process is gone");
+	cr_expect_eq(gm_support_pid_gone((int)running), 0);
+	cr_expect_eq(gm_support_pid_gone((int)getpid()), 0);
+	cr_expect_eq(gm_support_pid_gone(gm_support_gettid()), 0, "a thread id too");
+	cr_expect_eq(gm_support_pid_gone(0), 0, "no id is no answer");
+	close(fds[1]);
+	waitpid(ended, NULL, 0);
+	waitpid(running, NULL, 0);
+	cr_expect_eq(gm_support_pid_gone((int)ended), 1, "reaped: no such process");
 }
