@@ -221,12 +221,20 @@ static void gm_run_scan(const char *dir, gm_run_proc_t *procs, int *nprocs)
 				*nl2 = 0;
 			snprintf(p->ann, sizeof(p->ann), "%s", e->d_name);
 			p->seen_ns = gm_run_now();
-			if (gm_attach_open(&p->log, body, cap, err, sizeof(err)) == 0) {
+			int rc = gm_attach_open(&p->log, body, cap, err, sizeof(err));
+			if (rc == 0) {
 				p->attached = 1;
 			} else {
+				unsigned pid = 0;
 				p->failed = 1;
 				snprintf(p->log.capture, sizeof(p->log.capture), "%s", cap);
-				fprintf(stderr, "gmtrace: cannot attach: %s\n", err);
+				/* its pid is in the log's name, "/gmtrace.PID.RANDOM" */
+				if (sscanf(body, "/gmtrace.%u.", &pid) == 1)
+					p->log.pid = pid;
+				/* a log gone before we looked: a short process whose
+				 * capture is complete (internal drain), no error */
+				if (rc != -ENOENT || access(cap, F_OK) != 0)
+					fprintf(stderr, "gmtrace: cannot attach: %s\n", err);
 			}
 			(*nprocs)++;
 		}

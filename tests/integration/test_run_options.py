@@ -359,3 +359,20 @@ def test_a_program_that_cannot_be_run_is_126_and_one_line(tmp_path):
         r = run(tmp_path, "--json", "--", prog)
         assert (r.returncode, r.stderr.splitlines(), r.stdout) == (rc, [line],
                                                                    '{"captures":[]}\n'), prog
+
+
+def test_internal_drain_lists_short_processes_with_their_pids(tmp_path):
+    """--drain internal: a process that ended before the run looked had its
+    log gone already: the run said "cannot attach" and listed it as pid 0."""
+    script = tmp_path / "two.sh"
+    script.write_text("#!/bin/sh\n" + "/bin/true\n" * 20)  # (each may end before a look)
+    script.chmod(0o755)
+    r = subprocess.run([str(GMTRACE), "run", "--drain", "internal", "--json", "--",
+                        str(script)], env=clean_env({"GMTRACE_QUIET": "1"}), cwd=str(tmp_path),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "cannot attach" not in r.stderr, r.stderr
+    listed = json.loads(r.stdout)["captures"]
+    assert len(listed) == 21, listed
+    for c in listed:
+        assert c["pid"] > 0 and os.path.basename(c["capture"]).split(".")[-2] == \
+            str(c["pid"]), listed
