@@ -145,14 +145,23 @@ static double gm_fcmp_pct(uint64_t a, uint64_t b)
 	return ((double)b - (double)a) * 100.0 / (double)a;
 }
 
-/* Whether b grew past a by more than limit percent (any growth from 0). */
+/* Whether b grew past a by more than limit percent (any growth from 0).
+ * Exactly: the limit as typed ("0.7") is no binary fraction, and in
+ * doubles 11000 x 0.7 / 100 is 76.99999...: a growth of exactly 77 B failed
+ * the gate. So the limit is taken in billionths of a percent (what a typed
+ * decimal holds), and the sides compared as integers. */
 static int gm_fcmp_grew(uint64_t a, uint64_t b, double limit)
 {
+	unsigned __int128 lhs, rhs;
 	if (b <= a)
 		return 0;
 	if (a == 0)
 		return 1;
-	return (double)(b - a) > (double)a * limit / 100.0;
+	if (limit >= 1e9) /* (past any growth a 64-bit figure can show, near enough) */
+		return (double)(b - a) > (double)a * (limit / 100.0);
+	lhs = (unsigned __int128)(b - a) * 100u * 1000000000u;
+	rhs = (unsigned __int128)a * (uint64_t)llround(limit * 1e9);
+	return lhs > rhs;
 }
 
 /* A figure's value for people, in its unit. */

@@ -418,6 +418,35 @@ Test(frames_cmd, compare_gives_each_figure_in_a_and_b_and_checks_memory_growth)
 	expect_in(gm_test_out, "\"check_growth\": null,\n  \"grew\": 0,\n  \"passed\": null,");
 }
 
+/* One frame with one live block of size bytes. */
+static const char *cap_one_block(const char *name, uint64_t size)
+{
+	words_t t[1] = {{0}};
+	r_process(&t[0], 1000);
+	r_alloc(&t[0], 1010, 0x100, size);
+	r_frame(&t[0], 1000 + MS, 1, 0, gm_present_marker);
+	return write_capture(name, t, 1);
+}
+
+Test(frames_cmd, compare_growth_exactly_at_the_limit_passes)
+{
+	/* 11000 -> 11077 B is +0.7 % exactly, 375 -> 444 B +18.4 %: "more
+	 * than" those passes (in doubles 11000 x 0.7 / 100 is 76.999..., and
+	 * the gate failed) */
+	const char *a = cap_one_block("a7.gmt", 11000), *b = cap_one_block("b7.gmt", 11077);
+	const char *c = cap_one_block("c7.gmt", 375), *d = cap_one_block("d7.gmt", 444);
+	cr_expect_eq(run("--check-growth", "0.7", "--check", "peak_live_bytes", "--compare", a, b),
+	             GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_eq(run("--check-growth", "0.69", "--check", "peak_live_bytes", "--compare", a, b),
+	             GM_CMD_FAIL);
+	cr_expect_eq(run("--check-growth", "0.7%", "--compare", a, b), GM_CMD_OK, "%s",
+	             gm_test_err);
+	cr_expect_eq(run("--check-growth", "18.4", "--compare", c, d), GM_CMD_OK, "%s",
+	             gm_test_err);
+	cr_expect_eq(run("--check-growth", "18.39", "--compare", c, d), GM_CMD_FAIL);
+	cr_expect_eq(run("--check-growth", "1000000000", "--compare", c, d), GM_CMD_OK);
+}
+
 Test(frames_cmd, compare_says_what_it_cannot_read)
 {
 	words_t t[1] = {{0}};
