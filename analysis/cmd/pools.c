@@ -340,9 +340,13 @@ static void gm_pools_cmd_candidates_text(const gm_pools_cmd_t *c, const gm_pools
 	size_t i, n = p->nranked < c->ncandidates ? p->nranked : (size_t)c->ncandidates;
 
 	printf("\npool candidates\n");
-	if (p->alloc_events == 0) {
+	if (!p->candidates_done) {
 		printf("  none looked for: the capture has no allocation events (frames level);\n"
 		       "  record at the events level (GMTRACE_LEVEL=events) to find candidates\n");
+		return;
+	}
+	if (p->alloc_events == 0) {
+		printf("  none: the capture has no allocation\n");
 		return;
 	}
 	printf("  short-lived groups of allocations (same tag and size, most blocks freed\n"
@@ -760,6 +764,7 @@ static void gm_pools_cmd_candidates_json(gm_json_t *j, const gm_pools_cmd_t *c, 
 	gm_json_key_string(j, "note",
 	                   !p->candidates_done ?
 	                           "needs allocation events: record at the events level" :
+	                   p->alloc_events == 0 ? "no allocation in the capture" :
 	                   p->has_sites ? "call_sites: where most of each group's allocations "
 	                                  "were made (the capture's call stacks)" :
 	                                  "no call stacks in this capture (record with "

@@ -509,6 +509,10 @@ int gm_pools_add(gm_pools_t *p, const gm_event_t *ev)
 		GM_POOLS_PUSH(p->spikes, p->spikes_cap, p->nspikes);
 		p->spikes[p->nspikes++] = ev->a;
 		break;
+	case gm_rec_level:
+		if (ev->a == gm_level_frames)
+			p->frames_level = 1;
+		break;
 	case gm_rec_frame_sum:
 		p->sum_frames++;
 		p->sum_allocations += ev->extra[0];
@@ -768,7 +772,11 @@ int gm_pools_read(gm_pools_t *p, gm_reader_t *r)
 	while (gm_reader_next(r, &ev))
 		if (gm_pools_add(p, &ev) < 0)
 			return -ENOMEM;
-	if (p->opts.candidates && p->alloc_events > 0) {
+	/* (an events-level capture with no allocation: looked for, none; the
+	 * frames level: a level record, or frames that allocated, said by
+	 * their sums, with no allocation record) */
+	if (p->opts.candidates &&
+	    (p->alloc_events > 0 || (!p->frames_level && p->sum_allocations == 0))) {
 		if (gm_pools_candidates_begin(p) < 0)
 			return -ENOMEM;
 		gm_reader_rewind(r);

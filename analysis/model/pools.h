@@ -206,7 +206,9 @@ typedef struct gm_pools {
 	size_t ntags, tags_cap;
 
 	/* candidates */
-	uint64_t alloc_events; /* alloc and realloc records (0: not an events-level capture) */
+	uint64_t alloc_events; /* alloc and realloc records */
+	int frames_level;      /* a level record put the capture in the frames level,
+	                          where allocations are not recorded one by one */
 	gm_pools_group_t *groups;
 	size_t ngroups, groups_cap;
 	size_t *ranked; /* churn groups, best first (after finish) */

@@ -238,6 +238,18 @@ Test(pools_cmd, text_report_without_pools_events_or_cost)
 	kept = cap_write("kept.gmt", &r, 1);
 	cr_assert_eq(run(kept), GM_CMD_OK, "%s", gm_test_err);
 	expect_in(gm_test_out, "  none: no group of allocations is short-lived\n");
+	/* events level, and no allocation at all: looked for, none (it said
+	 * "frames level" and to record at the events level) */
+	memset(&r, 0, sizeof(r));
+	r_process(&r);
+	r_frame(&r, 1);
+	r_frame(&r, 2);
+	kept = cap_write("none.gmt", &r, 1);
+	cr_assert_eq(run(kept), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, "pool candidates\n  none: the capture has no allocation\n");
+	cr_assert_eq(run("--json", kept), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out,
+	          "\"available\": true,\n    \"note\": \"no allocation in the capture\"");
 }
 
 Test(pools_cmd, csv_tables_and_json)
