@@ -543,6 +543,15 @@ static long gm_drain_run(gm_drain_t *d, int partial, int only)
 				gm_ring_release(ring, (int)i, cb);
 			continue;
 		}
+		if (only < 0 && st == gm_chunk_owned &&
+		    __atomic_load_n(&c->late_tid, __ATOMIC_ACQUIRE) != 0 &&
+		    gm_support_pid_gone((int)c->late_tid)) {
+			/* written after its owner's exit destructor, by a thread
+			 * now gone: nobody else will commit it (record/thread.c) */
+			uint64_t t2 = c->drained_tsc;
+			gm_ring_commit(ring, (int)i, gm_drain_walk(data, c->drained, cb, &t2));
+			st = gm_chunk_committed;
+		}
 		if (leave && st == gm_chunk_committed && !c->aged) {
 			c->aged = 1;
 			continue;

@@ -185,6 +185,7 @@ int gm_ring_claim(gm_ring_t *ring, uint32_t thread, uint32_t seq, uint64_t tsc_b
 		c->tsc_base = tsc_base;
 		c->drained = 0;
 		c->drained_tsc = tsc_base;
+		c->late_tid = 0;
 		/* owned only once the header is written: a drainer taking the
 		 * written prefix of owned chunks reads it (drained_tsc, thread)
 		 * before the records, and must never see the last owner's */

@@ -41,7 +41,11 @@ typedef struct gm_chunk {
 	uint32_t drained;     /* bytes already in the capture (drainer only) */
 	uint32_t aged;        /* drainer only: left to its producer by one pass */
 	uint64_t drained_tsc; /* full TSC of the last drained record */
-	uint64_t pad1[3];
+	uint32_t late_tid;    /* 0, or the owner's OS thread id when it wrote after
+	                         its exit destructor: once that thread is gone a
+	                         drainer commits the chunk (thread.c, late records) */
+	uint32_t pad0;
+	uint64_t pad1[2];
 } gm_chunk_t; /* 64 bytes: one cache line */
 
 typedef struct gm_ring_header {

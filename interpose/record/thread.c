@@ -253,9 +253,15 @@ void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t 
 		if (t->state == gm_thread_new) {
 			gm_thread_register(t);
 		} else if (t->state == gm_thread_exited) {
-			/* records after the exit destructor: keep them, and have
-			 * the destructor run once more to commit them */
+			/* records after the exit destructor (another key's
+			 * destructor): keep them, and have the destructor run once
+			 * more to commit them. The C library runs four rounds of
+			 * key destructors at most: a record of the last round left
+			 * the chunk the thread's for good (one a thread, and then
+			 * every thread waited for room), so its chunks carry its id
+			 * from now on, and a drainer commits them once it is gone */
 			t->state = gm_thread_active;
+			t->late = 1;
 			if (gm_thread_key_ok)
 				pthread_setspecific(gm_thread_key, t);
 		}
@@ -280,6 +286,9 @@ void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t 
 		}
 		gm_thread_store_lost(t, lost, now);
 	}
+	if (GM_UNLIKELY(t->late) && t->chunk >= 0)
+		__atomic_store_n(&gm_session_log.chunks[t->chunk].late_tid, t->os_tid,
+		                 __ATOMIC_RELEASE);
 out:
 	t->busy = 0;
 	gm_thread_slow_mark(t, -1);

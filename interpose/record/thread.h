@@ -98,6 +98,8 @@ typedef struct gm_thread {
 	                         forwarded unrecorded */
 	uint64_t lost;        /* such calls, written as a gm_rec_lost record */
 	gm_frame_acc_t *acc;  /* this thread's totals, NULL until it registers */
+	uint32_t late;        /* 1 once it recorded after its exit destructor: its
+	                         chunks carry its id (gm_chunk_t.late_tid) */
 } gm_thread_t;
 
 extern __thread gm_thread_t gm_thread_self __attribute__((tls_model("initial-exec")));

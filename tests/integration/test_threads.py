@@ -121,3 +121,19 @@ def test_threads_capture_that_cannot_be_written(tmp_path, help_mode):
     assert 0 < s["allocations"] < sum(w["allocations"] for w in line["threads"])
     pid = int(caps[0].name.split(".")[-2])
     assert not shm_logs(pid)
+
+
+def test_key_destructors_that_allocate_to_the_last_round(tmp_path):
+    """fx_keydtor: each thread's key destructor allocates in every round the
+    C library runs, the last one included, after gmtrace's own destructor.
+    A record of the last round left the thread's chunk claimed for good:
+    with a small log, a few threads in, every thread waited for room for
+    ever. Now a drainer commits such a chunk once its thread is gone, and
+    the capture holds every record."""
+    r = run_preloaded([fx("fx_keydtor"), 200], tmp_path,
+                      extra_env={"GMTRACE_RING_SIZE": "256K"}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    line = fixture_line(r.stdout, fixture="keydtor")
+    assert (line["allocations"], line["frees"], line["live_at_exit_count"]) == (1000, 1000, 0)
+    (cap,) = captures(tmp_path)
+    assert_tally(rule_tally(cap), line)
