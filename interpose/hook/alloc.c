@@ -664,7 +664,11 @@ static inline __attribute__((always_inline)) void *gm_hook_new_fast(size_t n, un
  * form, freed the game's block with free() and the game aborted. When the
  * base form of a family is not ours, the family's other forms go to the
  * C++ library's definitions, which call the game's; its blocks are
- * recorded by the malloc family under it, if it uses it. */
+ * recorded by the malloc family under it, if it uses it. An engine's
+ * library that defines them (libengine.so) comes after gmtrace in lookup
+ * order: the calls reach these, which pass them on to its definitions
+ * (each form to its own, if it has one), found past gmtrace (RTLD_NEXT)
+ * in a library that is neither a C++ runtime nor an allocator's. */
 enum {
 	gm_hook_cxx_new,
 	gm_hook_cxx_delete,
@@ -673,6 +677,29 @@ enum {
 	gm_hook_cxx_count
 };
 static int gm_hook_cxx_base[gm_hook_cxx_count]; /* 0 not looked up, 1 ours, 2 another's */
+/* the base form of a game's library, found past gmtrace (NULL: the
+ * executable's, which its calls reach without us, or none) */
+static void *gm_hook_cxx_game_base[gm_hook_cxx_count];
+
+/* The game's own definition of name past gmtrace in lookup order: one in a
+ * library that is no C++ runtime's (whose defaults call the base forms)
+ * and no allocator's (jemalloc, tcmalloc: operator new of their own, under
+ * which malloc would not be called); NULL otherwise. t is busy. */
+static void *gm_hook_cxx_game_def(const char *name)
+{
+	static const char *const runtimes[] = {"libstdc++",   "libc++",      "libjemalloc",
+	                                       "libtcmalloc", "libmimalloc", "libgmtrace"};
+	Dl_info def;
+	const char *base;
+	void *p = dlsym(RTLD_NEXT, name);
+	if (!p || !dladdr(p, &def) || !def.dli_fname)
+		return NULL;
+	base = strrchr(def.dli_fname, '/') ? strrchr(def.dli_fname, '/') + 1 : def.dli_fname;
+	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
+		if (strncmp(base, runtimes[i], strlen(runtimes[i])) == 0)
+			return NULL;
+	return p;
+}
 
 static __attribute__((noinline)) int gm_hook_cxx_lookup(int family)
 {
@@ -681,13 +708,17 @@ static __attribute__((noinline)) int gm_hook_cxx_lookup(int family)
 	gm_thread_t *t = &gm_thread_self;
 	Dl_info def, self;
 	int busy = t->busy, state;
-	void *p;
+	void *p, *lib = NULL;
 	t->busy = 1; /* (what the loader allocates here is gmtrace's, not the game's) */
 	p = dlsym(RTLD_DEFAULT, base[family]);
 	state = p && dladdr(p, &def) && dladdr((void *)gm_hook_cxx_lookup, &self) &&
 	                        def.dli_fbase != self.dli_fbase ?
 	                2 :
 	                1;
+	if (state == 1 && (lib = gm_hook_cxx_game_def(base[family])) != NULL) {
+		__atomic_store_n(&gm_hook_cxx_game_base[family], lib, __ATOMIC_RELEASE);
+		state = 2;
+	}
 	t->busy = busy;
 	__atomic_store_n(&gm_hook_cxx_base[family], state, __ATOMIC_RELAXED);
 	return state;
@@ -713,6 +744,8 @@ static __attribute__((noinline)) void *gm_hook_cxx_next(void **slot, const char 
 	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 	int busy = t->busy;
 	t->busy = 1; /* (what the loader allocates here is gmtrace's) */
+	if (!f)      /* the game's library's own definition of this form first */
+		f = gm_hook_cxx_game_def(name);
 	for (size_t i = 0; !f && i < sizeof(libs) / sizeof(libs[0]); i++) {
 		/* (the handle is kept: a C++ library is never unloaded, and
 		 * gmtrace's dlclose hook has no business inside a delete) */
@@ -748,9 +781,31 @@ static __attribute__((noinline)) void *gm_hook_cxx_next(void **slot, const char 
 		}                                                          \
 	} while (0)
 
+/* In the base form of family: to the game's library's definition, when it
+ * has one (gm_hook_cxx_game_base). */
+#define GM_HOOK_CXX_BASE(family, type, ...)                                     \
+	do {                                                                    \
+		__typeof__(type) f_;                                            \
+		if (GM_UNLIKELY(gm_hook_cxx_games(family)) &&                   \
+		    (f_ = (type)__atomic_load_n(&gm_hook_cxx_game_base[family], \
+		                                __ATOMIC_ACQUIRE)) != NULL)     \
+			return f_(__VA_ARGS__);                                 \
+	} while (0)
+#define GM_HOOK_CXX_BASE_VOID(family, type, ...)                                \
+	do {                                                                    \
+		__typeof__(type) f_;                                            \
+		if (GM_UNLIKELY(gm_hook_cxx_games(family)) &&                   \
+		    (f_ = (type)__atomic_load_n(&gm_hook_cxx_game_base[family], \
+		                                __ATOMIC_ACQUIRE)) != NULL) {   \
+			f_(__VA_ARGS__);                                        \
+			return;                                                 \
+		}                                                               \
+	} while (0)
+
 /* new: _Znwm _Znam, nothrow, aligned (std::align_val_t is a size_t) */
 GMTRACE_API void *_Znwm(size_t n)
 {
+	GM_HOOK_CXX_BASE(gm_hook_cxx_new, void *(*)(size_t), n);
 	return gm_hook_new_fast(n, gm_kind_new, 0);
 }
 GMTRACE_API void *_Znam(size_t n)
@@ -772,6 +827,7 @@ GMTRACE_API void *_ZnamRKSt9nothrow_t(size_t n, const void *nt)
 }
 GMTRACE_API void *_ZnwmSt11align_val_t(size_t n, size_t al)
 {
+	GM_HOOK_CXX_BASE(gm_hook_cxx_new_aligned, void *(*)(size_t, size_t), n, al);
 	return gm_hook_new(n, al, gm_kind_new, 0);
 }
 GMTRACE_API void *_ZnamSt11align_val_t(size_t n, size_t al)
@@ -796,6 +852,7 @@ GMTRACE_API void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const 
 /* delete: plain, sized, aligned, sized+aligned, nothrow, for both forms */
 GMTRACE_API void _ZdlPv(void *p)
 {
+	GM_HOOK_CXX_BASE_VOID(gm_hook_cxx_delete, void (*)(void *), p);
 	gm_hook_free(p, gm_kind_delete, 0);
 }
 GMTRACE_API void _ZdaPv(void *p)
@@ -815,6 +872,7 @@ GMTRACE_API void _ZdaPvm(void *p, size_t n)
 }
 GMTRACE_API void _ZdlPvSt11align_val_t(void *p, size_t al)
 {
+	GM_HOOK_CXX_BASE_VOID(gm_hook_cxx_delete_aligned, void (*)(void *, size_t), p, al);
 	gm_hook_free(p, gm_kind_delete, 0);
 }
 GMTRACE_API void _ZdaPvSt11align_val_t(void *p, size_t al)

@@ -9,6 +9,7 @@ gives up by throwing: each failed operator new is still a failure in the
 capture (tests/fixtures/ownnew.cpp, newhandler.cpp)."""
 import collections
 import json
+import subprocess
 
 from conftest import assert_tally, captures, fixture_line, fx, gmtrace, rule_tally, run_plain, \
     run_preloaded
@@ -60,3 +61,87 @@ def test_a_new_handler_that_throws_leaves_its_failures(tmp_path):
     assert fails == [("new", 1 << 46)] * 3 + [("new", 1 << 46), ("new_array", 1 << 46)] * 2
     summary = json.loads(gmtrace("summary", "--json", cap).stdout)
     assert summary["failed_allocations"] == 7, summary
+
+
+ENGINE_LIB = r"""
+#include <new>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+extern "C" long eng_live, eng_count;
+long eng_live, eng_count;
+void *operator new(std::size_t n)
+{
+    char *p = (char *)std::malloc(n + 16);
+    if (!p)
+        throw std::bad_alloc();
+    std::memcpy(p, &n, 8);
+    std::memcpy(p + 8, "ENGINE!", 8);
+    eng_live += (long)n;
+    eng_count++;
+    return p + 16;
+}
+void operator delete(void *q) noexcept
+{
+    if (!q)
+        return;
+    char *p = (char *)q - 16;
+    if (std::memcmp(p + 8, "ENGINE!", 8)) {
+        std::fputs("engine: foreign block\n", stderr);
+        std::abort();
+    }
+    std::size_t n;
+    std::memcpy(&n, p, 8);
+    eng_live -= (long)n;
+    std::free(p);
+}
+void operator delete(void *q, std::size_t) noexcept { operator delete(q); }
+struct Entity { int hp[10]; };
+Entity *spawn() { return new Entity(); }
+void despawn(Entity *e) { delete e; }
+"""
+ENGINE_MAIN = r"""
+#include <cstdio>
+#include <vector>
+struct Entity { int hp[10]; };
+Entity *spawn();
+void despawn(Entity *);
+extern "C" long eng_live, eng_count;
+int main()
+{
+    Entity *e = spawn();
+    delete e;                /* the engine's block, deleted here */
+    Entity *f = new Entity(); /* here, deleted in the engine */
+    despawn(f);
+    std::vector<int> v(100);
+    std::printf("live=%ld count=%ld\n", eng_live, eng_count);
+    return 0;
+}
+"""
+
+
+def test_an_engine_library_that_defines_operator_new_keeps_it(tmp_path):
+    """libengine.so defines global new and delete: it comes after the
+    preload in lookup order, so every new and delete reached gmtrace's and
+    missed the engine's allocator (live=0 count=0); built with
+    -Bsymbolic-functions, its own new bound to itself and the game's delete
+    to gmtrace's, which freed the engine's block past its header: a crash.
+    Now gmtrace's forms pass the calls on to the engine's."""
+    (tmp_path / "eng.cc").write_text(ENGINE_LIB)
+    (tmp_path / "main.cc").write_text(ENGINE_MAIN)
+    for flags in ([], ["-Wl,-Bsymbolic-functions"]):
+        out = tmp_path / ("sym" if flags else "plain")
+        out.mkdir()
+        subprocess.run(["g++", "-O2", "-shared", "-fPIC", *flags, "-o",
+                        str(out / "libengine.so"), str(tmp_path / "eng.cc")], check=True,
+                       timeout=120)
+        subprocess.run(["g++", "-O2", "-o", str(out / "game"), str(tmp_path / "main.cc"),
+                        f"-L{out}", "-lengine", f"-Wl,-rpath,{out}"], check=True, timeout=120)
+        plain = run_plain([out / "game"], out, timeout=30)
+        assert (plain.returncode, plain.stdout) == (0, b"live=400 count=3\n"), plain
+        r = run_preloaded([out / "game"], out, timeout=30)
+        assert (r.returncode, r.stdout) == (0, plain.stdout), (flags, r)
+        # the engine's blocks come from malloc: 40 B entities + its 16 B header
+        (cap,) = captures(out)
+        ents = [e for e in dump(cap) if e["type"] == "alloc" and e["size"] == 56]
+        assert [e["kind"] for e in ents] == ["malloc", "malloc"], (flags, ents)
