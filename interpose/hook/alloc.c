@@ -597,7 +597,10 @@ static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 	if (!gm_hook_ready())
 		return gm_bootstrap_alloc(n ? n : 1, align ? align : 16);
 	t0 = gm_event_clock(t);
-	for (;;) {
+	/* an alignment that is no power of two fails at once, the new-handler
+	 * not called, as the C++ library does (a handler that returned looped
+	 * for ever) */
+	for (; !align || (align & (align - 1)) == 0;) {
 		if (GM_HOOK_BUDGET(t, n ? n : 1, align, 0, p)) {
 			/* served by a budget heap, or refused by it as the device would */
 		} else if (align) {

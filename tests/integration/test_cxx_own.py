@@ -145,3 +145,41 @@ def test_an_engine_library_that_defines_operator_new_keeps_it(tmp_path):
         (cap,) = captures(out)
         ents = [e for e in dump(cap) if e["type"] == "alloc" and e["size"] == 56]
         assert [e["kind"] for e in ents] == ["malloc", "malloc"], (flags, ents)
+
+
+BAD_ALIGN = r"""
+#include <new>
+#include <cstdio>
+static long calls;
+static void handler() { calls++; } /* returns: "try again" */
+int main()
+{
+    std::set_new_handler(handler);
+    try {
+        void *p = ::operator new(64, std::align_val_t(48));
+        std::printf("got %p\n", p);
+    } catch (std::bad_alloc &) {
+        std::printf("bad_alloc, handler calls=%ld\n", calls);
+    }
+    void *q = ::operator new(64, std::align_val_t(48), std::nothrow);
+    std::printf("nothrow %s, handler calls=%ld\n", q ? "a block" : "NULL", calls);
+    return 0;
+}
+"""
+
+
+def test_aligned_new_with_no_power_of_two_fails_at_once(tmp_path):
+    """An alignment that is no power of two: the C++ library throws (or
+    gives NULL) at once; gmtrace called the new-handler, and one that
+    returns looped for ever."""
+    (tmp_path / "a.cc").write_text(BAD_ALIGN)
+    exe = tmp_path / "badalign"
+    subprocess.run(["g++", "-std=c++17", "-O1", "-o", str(exe), str(tmp_path / "a.cc")],
+                   check=True, timeout=120)
+    plain = run_plain([exe], tmp_path, timeout=30)
+    assert plain.stdout == b"bad_alloc, handler calls=0\nnothrow NULL, handler calls=0\n"
+    r = run_preloaded([exe], tmp_path, timeout=30)
+    assert (r.returncode, r.stdout) == (0, plain.stdout), r
+    (cap,) = captures(tmp_path)
+    fails = [(e["kind"], e["size"], e["alignment"]) for e in dump(cap) if e["type"] == "fail"]
+    assert fails == [("new", 64, 48), ("new", 64, 48)], fails
