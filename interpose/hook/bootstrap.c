@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../record/session.h"
+#include "../record/thread.h"
 #include "../support/support.h"
 
 gm_real_t gm_real;
@@ -92,18 +93,53 @@ int gm_bootstrap_resolve(void)
 
 int gmtrace_python_arenas(void);
 
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+
+/* The session's end at exit, after every library's destructors: the C
+ * library runs exit handlers newest first and ends with the loader's,
+ * which runs the libraries' destructors in load order, gmtrace's (loaded
+ * right after the program) before those of the game's own libraries. A
+ * C++ library's static objects, or its atexit handlers, freed their
+ * blocks after the end: leaks in the capture that were none. This handler
+ * is registered when the loader's is not yet (libraries are initialised
+ * before the program starts), so it runs after it; with no library's
+ * handle (a library's handlers also run when it is finalised). */
+static int gm_bootstrap_exit_registered;
+
+static void gm_bootstrap_exit_end(void *arg)
+{
+	(void)arg;
+	gm_session_stop(gm_bootstrap_status, gm_bootstrap_status_known);
+}
+
 __attribute__((constructor)) static void gm_bootstrap_ctor(void)
 {
+	gm_thread_t *t = &gm_thread_self;
+	Dl_info self;
+	int busy;
 	if (gm_bootstrap_resolve() != 0)
 		return;
 	gm_session_start();
+	/* never unloaded (the exit handler is here): a preload never is,
+	 * a dlopen'ed libgmtrace must not be either. What the loader and the
+	 * C library allocate for these two is gmtrace's, not the game's */
+	busy = t->busy;
+	t->busy = 1;
+	if (dladdr((void *)gm_bootstrap_ctor, &self) && self.dli_fname)
+		dlopen(self.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+	gm_bootstrap_exit_registered = __cxa_atexit(gm_bootstrap_exit_end, NULL, NULL) == 0;
+	t->busy = busy;
 	at_quick_exit(gm_process_quick_exit_end);
 	/* a CPython game: its arenas are recorded from the interpreter's
 	 * start (hook/python.c); nothing happens in other programs */
 	gmtrace_python_arenas();
 }
 
+/* Only when no exit handler could be registered (a libgmtrace loaded
+ * with dlopen once the program runs has its handler run before the
+ * loader's, which is then as good as this). */
 __attribute__((destructor)) static void gm_bootstrap_dtor(void)
 {
-	gm_session_stop(gm_bootstrap_status, gm_bootstrap_status_known);
+	if (!gm_bootstrap_exit_registered)
+		gm_session_stop(gm_bootstrap_status, gm_bootstrap_status_known);
 }

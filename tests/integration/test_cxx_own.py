@@ -183,3 +183,64 @@ def test_aligned_new_with_no_power_of_two_fails_at_once(tmp_path):
     (cap,) = captures(tmp_path)
     fails = [(e["kind"], e["size"], e["alignment"]) for e in dump(cap) if e["type"] == "fail"]
     assert fails == [("new", 64, 48), ("new", 64, 48)], fails
+
+
+REGISTRY_LIB = r"""
+#include <cstdlib>
+#include <string>
+#include <vector>
+static std::vector<std::string> registry; /* destroyed at exit */
+static void *block;
+static void cleanup() { std::free(block); }
+__attribute__((constructor)) static void registry_init() { std::atexit(cleanup); }
+void registry_add(int i)
+{
+    registry.push_back(std::string(64 + i, 'r'));
+    if (!block)
+        block = std::malloc(1111); /* freed by cleanup, at exit */
+}
+"""
+REGISTRY_MAIN = r"""
+#include <cstdio>
+void registry_add(int);
+int main()
+{
+    for (int i = 0; i < 100; i++)
+        registry_add(i);
+    std::puts("ok");
+    return 0;
+}
+"""
+
+
+def test_what_a_library_frees_at_exit_is_no_leak(tmp_path):
+    """A library's static objects and its atexit handlers are destroyed
+    after gmtrace's own destructor (the loader finalises libraries in load
+    order, the preload first): its 100 strings and its block were live at
+    exit in the capture, as leaks. The session now ends after them: the
+    same code in a library or in the program gives the same capture."""
+    (tmp_path / "reg.cc").write_text(REGISTRY_LIB)
+    (tmp_path / "main.cc").write_text(REGISTRY_MAIN)
+    subprocess.run(["g++", "-O1", "-shared", "-fPIC", "-o", str(tmp_path / "libreg.so"),
+                    str(tmp_path / "reg.cc")], check=True, timeout=120)
+    subprocess.run(["g++", "-O1", "-o", str(tmp_path / "inlib"), str(tmp_path / "main.cc"),
+                    f"-L{tmp_path}", "-lreg", f"-Wl,-rpath,{tmp_path}"], check=True,
+                   timeout=120)
+    subprocess.run(["g++", "-O1", "-o", str(tmp_path / "inexe"), str(tmp_path / "main.cc"),
+                    str(tmp_path / "reg.cc")], check=True, timeout=120)
+    got = {}
+    for prog in ("inlib", "inexe"):
+        run = tmp_path / f"run-{prog}"
+        run.mkdir()
+        r = run_preloaded([tmp_path / prog], run, timeout=30)
+        assert (r.returncode, r.stdout) == (0, b"ok\n"), r
+        (cap,) = captures(run)
+        events = dump(cap)
+        live = {}
+        for e in events:
+            if e["type"] == "alloc":
+                live[e["ptr"]] = e["size"]
+            elif e["type"] == "free":
+                live.pop(e["ptr"], None)
+        got[prog] = sorted(s for s in live.values() if s == 1111 or 64 <= s - 1 <= 163)
+    assert got["inlib"] == got["inexe"] == [], got
