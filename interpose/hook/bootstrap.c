@@ -7,6 +7,7 @@
 #include "bootstrap.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,24 @@ __attribute__((constructor)) static void gm_bootstrap_ctor(void)
 	if (dladdr((void *)gm_bootstrap_ctor, &self) && self.dli_fname)
 		dlopen(self.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
 	gm_bootstrap_exit_registered = __cxa_atexit(gm_bootstrap_exit_end, NULL, NULL) == 0;
+	{
+		/* a program that defines malloc itself (jemalloc or tcmalloc
+		 * linked in statically) comes first in lookup order: its calls
+		 * never reach gmtrace, and the capture would be empty in silence */
+		void *first = dlsym(RTLD_DEFAULT, "malloc");
+		const ElfW(Sym) *sym = NULL;
+		Dl_info def;
+		/* (a program that takes malloc's address has a stub of its own
+		 * in its PLT, an undefined symbol: no malloc of its own) */
+		if (first && dladdr1(first, &def, (void **)&sym, RTLD_DL_SYMENT) && sym &&
+		    sym->st_shndx != SHN_UNDEF && self.dli_fname &&
+		    def.dli_fbase != self.dli_fbase && def.dli_fname &&
+		    !strstr(def.dli_fname, "libc.so"))
+			gm_support_warn("the program has a malloc of its own (",
+			                def.dli_fname[0] ? def.dli_fname : "the executable",
+			                "; an allocator linked in statically): its allocations do "
+			                "not reach gmtrace and are not recorded");
+	}
 	t->busy = busy;
 	at_quick_exit(gm_process_quick_exit_end);
 	/* a CPython game: its arenas are recorded from the interpreter's

@@ -3,11 +3,12 @@ allocation entry point is seen with its requested size and kind, the
 allocator's contracts still hold (the fixture exits 1 if one breaks), and the
 capture filtered by the size rule equals the fixture's JSON line."""
 import re
+import subprocess
 
 import pytest
 
 from conftest import (BUILD_DIR, SOURCE_DIR, assert_tally, assert_valid, captures,
-                      fixture_line, fx, rule_tally, run_preloaded, shm_logs)
+                      fixture_line, fx, preload_env, rule_tally, run_preloaded, shm_logs)
 
 # fx_basic: successful calls per entry point, as its JSON "calls" counts them
 # (free(NULL) is the one that leaves no trace of a deliberate block).
@@ -114,3 +115,74 @@ def test_entry_points_keep_their_contracts_in_every_mode(tmp_path, name, mode):
     else:
         expected = line["failed_calls"] - (1 if cxx_compiler_id() == "GNU" else 0)
         assert s["failed_allocations"] == expected
+
+
+OWN_MALLOC = r"""
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+/* the program's own allocator: a bump arena (what a statically linked
+ * jemalloc or tcmalloc is to the loader: malloc defined in the program) */
+static char arena[1 << 22] __attribute__((aligned(16)));
+static size_t used;
+void *malloc(size_t n)
+{
+    void *p;
+    n = (n + 15) & ~(size_t)15;
+    if (n > sizeof(arena) - used)
+        return NULL;
+    p = arena + used;
+    used += n;
+    return p;
+}
+void free(void *p) { (void)p; }
+void *calloc(size_t a, size_t b)
+{
+    void *p = a && b > (size_t)-1 / a ? NULL : malloc(a * b);
+    if (p)
+        memset(p, 0, a * b);
+    return p;
+}
+void *realloc(void *p, size_t n)
+{
+    void *q = malloc(n);
+    if (q && p)
+        memcpy(q, p, n); /* (the arena reads past the old block at worst) */
+    return q;
+}
+int main(void)
+{
+    for (int i = 0; i < 100; i++) {
+        char *volatile p = malloc(100);
+        p[0] = 1;
+        free(p);
+    }
+    puts("ok");
+    return 0;
+}
+"""
+
+
+def test_a_program_with_a_malloc_of_its_own_is_said(tmp_path):
+    """A program that defines malloc itself (an allocator linked in
+    statically) comes first in lookup order: nothing reaches gmtrace, and
+    the capture was empty in silence. One warning says why."""
+    src = tmp_path / "own.c"
+    src.write_text(OWN_MALLOC)
+    exe = tmp_path / "own"
+    subprocess.run(["cc", "-O1", "-o", str(exe), str(src)], check=True, timeout=60)
+    env = preload_env(tmp_path)
+    del env["GMTRACE_QUIET"]
+    r = subprocess.run([str(exe)], env=env, cwd=str(tmp_path), capture_output=True,
+                       timeout=30)
+    assert (r.returncode, r.stdout) == (0, b"ok\n"), r
+    said = [x for x in r.stderr.decode().splitlines() if "a malloc of its own" in x]
+    assert said == [f"gmtrace: [{said[0].split('[')[1].split(']')[0]}] the program has a "
+                    f"malloc of its own ({exe}; an allocator linked in statically): its "
+                    "allocations do not reach gmtrace and are not recorded"], r.stderr
+    # a program that only takes malloc's address (a stub in its own PLT) is no such
+    # program: python3 here, and every fixture
+    env["PYTHONMALLOC"] = "malloc"
+    r = subprocess.run(["/usr/bin/python3", "-c", "pass"], env=env, cwd=str(tmp_path),
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0 and b"of its own" not in r.stderr, r.stderr
