@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -454,6 +455,8 @@ int gm_cmd_run(int argc, char **argv)
 	char off_reason[1024];
 	const char *libarg = NULL, *drain = "external";
 	int i, json = 0, follow = 1, status = 0, nprocs = 0, child_done = 0, rc, compact = 1;
+	int left = 0;
+	uint64_t done_ns = 0, seen_ns = 0;
 	int pymalloc = 0;
 	const char *json_file = NULL;
 	FILE *jf = stdout;
@@ -638,6 +641,10 @@ int gm_cmd_run(int argc, char **argv)
 	if (!pymalloc && !getenv("PYTHONMALLOC") && gm_run_is_python(exe))
 		setenv("PYTHONMALLOC", "malloc", 1);
 
+	/* the game's processes that outlive their parent (a launcher that
+	 * starts the game in the background and exits) become ours, not
+	 * init's: the run waits for them and drains them */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	child = fork();
 	if (child < 0) {
 		fprintf(stderr, "gmtrace run: fork: %s\n", strerror(errno));
@@ -728,18 +735,33 @@ int gm_cmd_run(int argc, char **argv)
 				}
 			}
 		}
-		if (!child_done) {
-			pid_t w = waitpid(child, &status, WNOHANG);
-			if (w == child)
-				child_done = 1;
+		{
+			/* the program, and the processes of the game left to us */
+			int wst;
+			pid_t w;
+			while ((w = waitpid(-1, &wst, WNOHANG)) > 0)
+				if (w == child) {
+					status = wst;
+					child_done = 1;
+					done_ns = gm_run_now();
+				}
+			left = w == 0; /* (-1: ECHILD, none left) */
 		}
 		if (child_done && all_over) {
 			/* a last look: processes that announced as we finished */
 			int before = nprocs;
 			gm_run_scan(dir, procs, &nprocs);
-			if (nprocs == before)
+			if (nprocs != before) {
+				seen_ns = gm_run_now();
+				continue;
+			}
+			/* processes of the game still running, none of them ours
+			 * yet: one just started may announce in a moment (a game a
+			 * launcher put in the background before it exited); 2 s,
+			 * then those left are not recorded (no preload) */
+			if (!left ||
+			    gm_run_now() - (seen_ns > done_ns ? seen_ns : done_ns) > 2000000000ull)
 				break;
-			continue;
 		}
 		if (got == 0)
 			usleep(2000);

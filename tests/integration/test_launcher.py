@@ -79,3 +79,27 @@ def test_no_follow_records_only_the_first_process(tmp_path):
     s = assert_valid(listed[0]["capture"])
     assert s["process"]["ppid"] == run_pid, "the capture is the first process's"
     assert s["process"]["exe"] != str(fx("fx_frames"))
+
+
+def test_a_game_a_launcher_leaves_in_the_background_is_recorded(tmp_path):
+    """The launcher starts the game in the background and exits at once:
+    the run ended with the launcher, before the game announced its log, and
+    the game drained itself unlisted (a SIGKILL then lost its records). The
+    run is the subreaper of the game's processes now, and waits for them."""
+    script = tmp_path / "bg.sh"
+    script.write_text(f"#!/bin/sh\n(sleep 0.3; exec {fx('fx_frames')}) &\nexit 0\n")
+    script.chmod(0o755)
+    proc = subprocess.Popen([str(GMTRACE), "run", "--json", "--output",
+                             str(tmp_path / "%e.%p.gmt"), "--", str(script)],
+                            env=clean_env({"GMTRACE_QUIET": "1"}), cwd=str(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        kill_if_alive(proc)
+    assert proc.returncode == 0, err
+    assert b"draining inside the game" not in err, err
+    game = fixture_line(out, fixture="frames")
+    sums = check_listing(tmp_path, run_captures_json(out))
+    (cap,) = [p for p, s in sums.items() if s["process"]["exe"] == str(fx("fx_frames"))]
+    assert assert_valid(cap)["frames"] == game["frames"] == 100
