@@ -95,6 +95,7 @@ int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t 
 	}
 	if (fd < 0)
 		return -errno;
+	gm_support_owner_rw(fd);
 	if (ftruncate(fd, (off_t)total) != 0) {
 		rc = -errno;
 		goto err;

@@ -423,6 +423,7 @@ static int gm_session_create_file(void)
 		/* read too: a drainer finds the end other drainers left */
 		fd = open(cand, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd >= 0) {
+			gm_support_owner_rw(fd);
 			/* out of the way of the game's own low descriptor numbers */
 			int high = fcntl(fd, F_DUPFD_CLOEXEC, 900);
 			if (high >= 0) {
@@ -474,6 +475,7 @@ static void gm_session_not_recording(const char *a, const char *b, const char *c
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
+	gm_support_owner_rw(fd);
 	if (write(fd, body, bl) < 0) {
 		/* nothing more to say: the warning went to stderr */
 	}
@@ -501,6 +503,7 @@ static int gm_session_announce(void)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
+	gm_support_owner_rw(fd);
 	if (write(fd, body, bl) != (ssize_t)bl)
 		rc = -EIO;
 	close(fd);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,6 +150,13 @@ uint64_t gm_support_real_ns(void)
 int gm_support_gettid(void)
 {
 	return (int)syscall(SYS_gettid);
+}
+
+void gm_support_owner_rw(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && (st.st_mode & 0600) != 0600)
+		(void)fchmod(fd, (st.st_mode & 07777) | 0600);
 }
 
 int gm_support_pid_gone(int id)

@@ -73,6 +73,11 @@ static inline uint64_t gm_support_tsc(void)
 /* OS thread id (one syscall). */
 int gm_support_gettid(void);
 
+/* Gives a file gmtrace just made read and write for its owner, whatever
+ * the game's umask took away (a game that sets umask(0777) made captures
+ * and logs nobody could read); the other bits stay as the umask left them. */
+void gm_support_owner_rw(int fd);
+
 /* 1 when process (or thread) id is gone: no such process, or one that
  * ended and waits for its parent to reap it (a zombie: kill(id, 0) still
  * succeeds for it, and an editor or a harness may not reap it for long);

@@ -3,12 +3,14 @@ valid capture matching their own JSON line (the child's starts at the fork:
 the 5 blocks it inherits are neither its allocations nor freed by it). With
 `exec`, the child's capture ends at the exec and /bin/true gets a capture of
 its own, under the same pid."""
+import os
 import subprocess
 
 import pytest
 
-from conftest import (GMTRACE, assert_tally, assert_valid, capture_of, clean_env, fixture_line,
-                      fx, rule_tally, run_captures_json, run_preloaded, shm_logs)
+from conftest import (GMTRACE, assert_tally, assert_valid, capture_of, captures, clean_env,
+                      fixture_line, fx, rule_tally, run_captures_json, run_preloaded,
+                      shm_logs)
 
 KEYS = ("allocations", "frees", "allocated_bytes", "freed_bytes", "live_at_exit_count",
         "live_at_exit_bytes")
@@ -78,3 +80,46 @@ def test_the_child_starts_its_log_without_touching_the_parents_tables(tmp_path):
     child = fixture_line(r.stdout, role="child")
     ring_pages = (8 << 20) // 4096
     assert 0 <= child["minor_faults"] < ring_pages + 1024, child
+
+
+UMASK_GAME = r"""
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void *volatile keep[100];
+int main(void)
+{
+    umask(0777); /* a game that takes every permission from what it makes */
+    pid_t p = fork();
+    for (int i = 0; i < 100; i++)
+        keep[i] = malloc(16);
+    if (!p)
+        _exit(0);
+    waitpid(p, 0, 0);
+    return 0;
+}
+"""
+
+
+START_UMASK = os.umask(0o022)
+os.umask(START_UMASK)
+
+
+def test_a_game_that_sets_its_umask_leaves_readable_captures(tmp_path):
+    """umask(0777) before a fork: the child's capture and log were made with
+    no permission at all (mode 000): its own user could not read them, and
+    `gmtrace run` could not drain it. Owner read and write are kept."""
+    src = tmp_path / "um.c"
+    src.write_text(UMASK_GAME)
+    exe = tmp_path / "um"
+    subprocess.run(["cc", "-O1", "-o", str(exe), str(src)], check=True, timeout=60)
+    r = run_preloaded([exe], tmp_path, timeout=30)
+    assert r.returncode == 0, r.stderr
+    caps = captures(tmp_path)
+    assert len(caps) == 2, caps
+    # the parent's, made before the umask, as the umask then said; the child's 0600
+    modes = sorted(os.stat(cap).st_mode & 0o777 for cap in caps)
+    assert modes == sorted([0o600, 0o644 & ~START_UMASK]), [oct(m) for m in modes]
+    for cap in caps:
+        assert_valid(cap, forked=True)
