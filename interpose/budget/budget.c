@@ -1315,8 +1315,18 @@ void gm_budget_start(gm_thread_t *t)
 	if (gm_session_options.platform[0]) {
 		if (gm_budget_platform(t, &defs, &n, &nbanks, &total) != 0)
 			return;
-		if (total && gm_budget_define_in(t, "total", NULL, 0, total, 0))
-			bank_parent = "total";
+		if (total) {
+			/* a fork child has its parent's nodes, "total" among them:
+			 * recorded in its own capture, not defined again (now with a
+			 * default bank to go in, it would be called redefined) */
+			uint32_t id = gm_budget_find("total");
+			if (id)
+				gm_budget_record_node(t, id - 1);
+			else
+				id = gm_budget_define_in(t, "total", NULL, 0, total, 0);
+			if (id)
+				bank_parent = "total";
+		}
 	} else {
 		if (!path[0])
 			return;
