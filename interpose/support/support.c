@@ -162,15 +162,18 @@ void gm_support_owner_rw(int fd)
 int gm_support_pid_gone(int id)
 {
 	char path[32] = "/proc/", digits[12], buf[512];
-	const char *end;
+	const char *at;
 	size_t len = 6, k = 0;
 	unsigned v = (unsigned)id;
 	ssize_t n;
-	int fd;
-	if (id <= 0 || (kill((pid_t)id, 0) != 0 && errno == ESRCH))
-		return id > 0;
-	/* "pid (comm) S ...": the state follows the last ')' (comm may hold
-	 * one); /proc/ID/stat also answers for a thread id */
+	int fd, field;
+	if (id <= 0)
+		return 0;
+	if (kill((pid_t)id, 0) != 0)
+		return errno == ESRCH;
+	/* "pid (comm) S ppid ...": the state follows the last ')' (comm may
+	 * hold one); /proc/ID/stat also answers for a thread id. Nothing to
+	 * read (no /proc in a sandbox): it runs, as kill(2) says */
 	do
 		digits[k++] = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
@@ -178,14 +181,21 @@ int gm_support_pid_gone(int id)
 		path[len++] = digits[--k];
 	memcpy(path + len, "/stat", 6);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT;
+		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	end = strrchr(buf, ')');
-	return end && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X');
+	at = strrchr(buf, ')');
+	if (!at || at[1] != ' ' || (at[2] != 'Z' && at[2] != 'X'))
+		return 0;
+	/* a process whose main thread called pthread_exit shows Z while its
+	 * other threads run: gone only with one thread left (field 20, the
+	 * state being field 3) */
+	for (at += 2, field = 3; field < 20 && (at = strchr(at, ' ')) != NULL; field++)
+		at++;
+	return at && strtol(at, NULL, 10) <= 1;
 }
 
 int gm_support_random(void *buf, size_t n)

@@ -81,7 +81,9 @@ void gm_support_owner_rw(int fd);
 /* 1 when process (or thread) id is gone: no such process, or one that
  * ended and waits for its parent to reap it (a zombie: kill(id, 0) still
  * succeeds for it, and an editor or a harness may not reap it for long);
- * 0 while it runs. No allocation, no stdio. */
+ * 0 while it runs, also while its main thread has ended and others run
+ * (it shows as a zombie then), and when /proc cannot say. No allocation,
+ * no stdio. */
 int gm_support_pid_gone(int id);
 
 /* Fill buf with n random bytes from getrandom(2); returns 0 or -errno. */

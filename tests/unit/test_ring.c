@@ -173,9 +173,17 @@ Test(ring, attach_refuses_a_segment_whose_header_disagrees_with_its_size)
 	gm_ring_detach(&other, 1); /* a failed attach leaves nothing to undo */
 }
 
+static void *fx_ring_worker(void *arg)
+{
+	char c;
+	(void)!read(*(int *)arg, &c, 1); /* until the test closes its end */
+	_exit(0);
+}
+
 /* A process that ended but was not reaped (a zombie: kill(pid, 0) still
  * succeeds) is gone for every reader that asks whether a game still runs;
- * a running one is not, nor is the caller. */
+ * a running one is not, nor is the caller, nor a process whose main
+ * thread ended while another runs (/proc calls it a zombie too). */
 Test(ring, a_zombie_is_gone_a_running_process_is_not)
 {
 	int fds[2];
@@ -204,4 +212,24 @@ Test(ring, a_zombie_is_gone_a_running_process_is_not)
 	waitpid(ended, NULL, 0);
 	waitpid(running, NULL, 0);
 	cr_expect_eq(gm_support_pid_gone((int)ended), 1, "reaped: no such process");
+
+	/* its main thread gone by pthread_exit, a worker running */
+	cr_assert_eq(pipe(fds), 0);
+	running = fork();
+	if (running == 0) {
+		pthread_t w;
+		close(fds[1]);
+		if (pthread_create(&w, NULL, fx_ring_worker, &fds[0]) != 0)
+			_exit(1);
+		pthread_exit(NULL);
+	}
+	close(fds[0]);
+	for (int i = 0; i < 200; i++)
+		usleep(1000); /* (time for its main thread to end) */
+	cr_expect_eq(gm_support_pid_gone((int)running), 0, "a worker still runs");
+	close(fds[1]);
+	for (int i = 0; i < 2000 && !gm_support_pid_gone((int)running); i++)
+		usleep(1000);
+	cr_expect_eq(gm_support_pid_gone((int)running), 1, "ended, not reaped");
+	waitpid(running, NULL, 0);
 }
