@@ -456,7 +456,7 @@ int gm_cmd_run(int argc, char **argv)
 	const char *libarg = NULL, *drain = "external";
 	int i, json = 0, follow = 1, status = 0, nprocs = 0, child_done = 0, rc, compact = 1;
 	int left = 0;
-	uint64_t done_ns = 0, seen_ns = 0;
+	uint64_t quiet_ns = 0; /* since when the program is done and every log over */
 	int pymalloc = 0;
 	const char *json_file = NULL;
 	FILE *jf = stdout;
@@ -743,24 +743,27 @@ int gm_cmd_run(int argc, char **argv)
 				if (w == child) {
 					status = wst;
 					child_done = 1;
-					done_ns = gm_run_now();
 				}
 			left = w == 0; /* (-1: ECHILD, none left) */
 		}
-		if (child_done && all_over) {
+		if (!child_done || !all_over)
+			quiet_ns = 0;
+		else {
 			/* a last look: processes that announced as we finished */
 			int before = nprocs;
 			gm_run_scan(dir, procs, &nprocs);
 			if (nprocs != before) {
-				seen_ns = gm_run_now();
+				quiet_ns = 0;
 				continue;
 			}
 			/* processes of the game still running, none of them ours
 			 * yet: one just started may announce in a moment (a game a
-			 * launcher put in the background before it exited); 2 s,
-			 * then those left are not recorded (no preload) */
-			if (!left ||
-			    gm_run_now() - (seen_ns > done_ns ? seen_ns : done_ns) > 2000000000ull)
+			 * launcher put in the background before it exited); 2 s
+			 * from when all was quiet, then those left are not recorded
+			 * (no preload) */
+			if (!quiet_ns)
+				quiet_ns = gm_run_now();
+			if (!left || gm_run_now() - quiet_ns > 2000000000ull)
 				break;
 		}
 		if (got == 0)

@@ -81,13 +81,18 @@ def test_no_follow_records_only_the_first_process(tmp_path):
     assert s["process"]["exe"] != str(fx("fx_frames"))
 
 
-def test_a_game_a_launcher_leaves_in_the_background_is_recorded(tmp_path):
+@pytest.mark.parametrize("late", (False, True), ids=("at-once", "after-a-while"))
+def test_a_game_a_launcher_leaves_in_the_background_is_recorded(tmp_path, late):
     """The launcher starts the game in the background and exits at once:
     the run ended with the launcher, before the game announced its log, and
     the game drained itself unlisted (a SIGKILL then lost its records). The
-    run is the subreaper of the game's processes now, and waits for them."""
+    run is the subreaper of the game's processes now, and waits for them;
+    also for one started in the background by a process that ran a while
+    (the wait for a process to announce counts from when all was quiet)."""
     script = tmp_path / "bg.sh"
-    script.write_text(f"#!/bin/sh\n(sleep 0.3; exec {fx('fx_frames')}) &\nexit 0\n")
+    game = f"(sleep 0.3; exec {fx('fx_frames')}) &"
+    script.write_text("#!/bin/sh\n" + (f"(sleep 2.5; {game}) &" if late else game) +
+                      "\nexit 0\n")
     script.chmod(0o755)
     proc = subprocess.Popen([str(GMTRACE), "run", "--json", "--output",
                              str(tmp_path / "%e.%p.gmt"), "--", str(script)],
