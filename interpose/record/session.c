@@ -748,6 +748,30 @@ static long gm_session_agent_drain(uint64_t now)
 	return got;
 }
 
+/* 1 when the main thread has ended (pthread_exit: the process shows as a
+ * zombie) and the calling thread is the only other one left (/proc/self/
+ * stat's field 20 counts the main thread until the process ends). */
+static int gm_session_alone(void)
+{
+	char buf[512];
+	const char *at;
+	int field;
+	ssize_t n;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (!(at = strrchr(buf, ')')) || at[1] != ' ' || at[2] != 'Z')
+		return 0;
+	for (at += 2, field = 3; field < 20 && (at = strchr(at, ' ')) != NULL; field++)
+		at++;
+	return at && strtol(at, NULL, 10) == 2;
+}
+
 static void *gm_session_agent_main(void *arg)
 {
 	gm_thread_t *t = &gm_thread_self;
@@ -768,6 +792,16 @@ static void *gm_session_agent_main(void *arg)
 			gm_session_modules_poll(t);
 			t->busy = 1;
 			last_mod = now;
+			/* the game's main thread called pthread_exit and its last
+			 * thread has ended: the C library would end the process
+			 * there with exit(0), but the agent keeps it alive. It does
+			 * what the last thread would have done (the exit handlers,
+			 * the session's end among them, run here) */
+			if (gm_session_alone()) {
+				__atomic_store_n(&gm_session_agent_running, 0, __ATOMIC_RELEASE);
+				t->busy = 0;
+				exit(0);
+			}
 		}
 		if (gm_session_options.pressure_ms &&
 		    now - last_psi >= gm_session_options.pressure_ms * 1000000ull) {

@@ -137,3 +137,49 @@ def test_key_destructors_that_allocate_to_the_last_round(tmp_path):
     assert (line["allocations"], line["frees"], line["live_at_exit_count"]) == (1000, 1000, 0)
     (cap,) = captures(tmp_path)
     assert_tally(rule_tally(cap), line)
+
+
+MAIN_EXITS = r"""
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+static void *volatile keep;
+static void *worker(void *a)
+{
+    for (int i = 0; i < 30; i++) {
+        keep = malloc(5867); /* (the fixtures' size rule) */
+        free(keep);
+        usleep(2000);
+    }
+    keep = malloc(9963);
+    return a; /* the last thread: the C library ends the process, exit(0) */
+}
+int main(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, worker, NULL);
+    pthread_exit(NULL);
+}
+"""
+
+
+def test_a_game_whose_main_thread_calls_pthread_exit_ends(tmp_path):
+    """main calls pthread_exit and the game's other thread returns: the C
+    library ends the process when its last thread ends, but gmtrace's agent
+    thread was one more, and the process never ended (SIGTERM blocked by
+    the agent, only SIGKILL). The agent now ends it as the last thread
+    would, with exit(0), and the capture is whole."""
+    src = tmp_path / "mainexit.c"
+    src.write_text(MAIN_EXITS)
+    exe = tmp_path / "mainexit"
+    subprocess.run(["cc", "-O1", "-pthread", "-fno-builtin", "-o", str(exe), str(src)],
+                   check=True, timeout=60)
+    r = run_preloaded([exe], tmp_path, timeout=30)
+    assert r.returncode == 0, r.stderr
+    (cap,) = captures(tmp_path)
+    s = summary(cap)
+    assert s["exit_status"] == 0, s
+    events = [json.loads(x) for x in gmtrace("dump", "--json", cap).stdout.splitlines()]
+    mine = [(e["type"], e.get("size")) for e in events
+            if e["type"] in ("alloc", "free") and e.get("size") in (5867, 9963)]
+    assert mine.count(("alloc", 5867)) == 30 and mine.count(("alloc", 9963)) == 1, mine
