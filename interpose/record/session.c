@@ -753,23 +753,9 @@ static long gm_session_agent_drain(uint64_t now)
  * stat's field 20 counts the main thread until the process ends). */
 static int gm_session_alone(void)
 {
-	char buf[512];
-	const char *at;
-	int field;
-	ssize_t n;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if (!(at = strrchr(buf, ')')) || at[1] != ' ' || at[2] != 'Z')
-		return 0;
-	for (at += 2, field = 3; field < 20 && (at = strchr(at, ' ')) != NULL; field++)
-		at++;
-	return at && strtol(at, NULL, 10) == 2;
+	char state;
+	long threads;
+	return gm_support_proc_stat(0, &state, &threads) == 0 && state == 'Z' && threads == 2;
 }
 
 static void *gm_session_agent_main(void *arg)

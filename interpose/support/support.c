@@ -159,7 +159,7 @@ void gm_support_owner_rw(int fd)
 		(void)fchmod(fd, (st.st_mode & 07777) | 0600);
 }
 
-int gm_support_pid_gone(int id)
+int gm_support_proc_stat(int id, char *state, long *threads)
 {
 	char path[32] = "/proc/", digits[12], buf[512];
 	const char *at;
@@ -167,35 +167,53 @@ int gm_support_pid_gone(int id)
 	unsigned v = (unsigned)id;
 	ssize_t n;
 	int fd, field;
+	if (id > 0) {
+		do
+			digits[k++] = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		while (k > 0)
+			path[len++] = digits[--k];
+	} else {
+		memcpy(path + len, "self", 4);
+		len += 4;
+	}
+	memcpy(path + len, "/stat", 6);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "pid (comm) S ppid ...": the state follows the last ')' (comm may
+	 * hold one), the number of threads is field 20 (the state field 3) */
+	at = strrchr(buf, ')');
+	if (!at || at[1] != ' ' || !at[2])
+		return -1;
+	*state = at[2];
+	for (at += 2, field = 3; field < 20 && (at = strchr(at, ' ')) != NULL; field++)
+		at++;
+	if (!at)
+		return -1;
+	*threads = strtol(at, NULL, 10);
+	return 0;
+}
+
+int gm_support_pid_gone(int id)
+{
+	char state;
+	long threads;
 	if (id <= 0)
 		return 0;
 	if (kill((pid_t)id, 0) != 0)
 		return errno == ESRCH;
-	/* "pid (comm) S ppid ...": the state follows the last ')' (comm may
-	 * hold one); /proc/ID/stat also answers for a thread id. Nothing to
-	 * read (no /proc in a sandbox): it runs, as kill(2) says */
-	do
-		digits[k++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	while (k > 0)
-		path[len++] = digits[--k];
-	memcpy(path + len, "/stat", 6);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* kill(2) finds a zombie too. Nothing to read (no /proc in a
+	 * sandbox): it runs, as kill(2) says. A process whose main thread
+	 * called pthread_exit shows Z while its other threads run: gone only
+	 * with one thread left */
+	if (gm_support_proc_stat(id, &state, &threads) != 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	at = strrchr(buf, ')');
-	if (!at || at[1] != ' ' || (at[2] != 'Z' && at[2] != 'X'))
-		return 0;
-	/* a process whose main thread called pthread_exit shows Z while its
-	 * other threads run: gone only with one thread left (field 20, the
-	 * state being field 3) */
-	for (at += 2, field = 3; field < 20 && (at = strchr(at, ' ')) != NULL; field++)
-		at++;
-	return at && strtol(at, NULL, 10) <= 1;
+	return (state == 'Z' || state == 'X') && threads <= 1;
 }
 
 int gm_support_random(void *buf, size_t n)

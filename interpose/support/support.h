@@ -78,6 +78,11 @@ int gm_support_gettid(void);
  * and logs nobody could read); the other bits stay as the umask left them. */
 void gm_support_owner_rw(int fd);
 
+/* The state letter and the number of threads of process (or thread) id,
+ * 0 for the calling process, from /proc/ID/stat; 0, or -1 when it cannot
+ * be read. No allocation, no stdio. */
+int gm_support_proc_stat(int id, char *state, long *threads);
+
 /* 1 when process (or thread) id is gone: no such process, or one that
  * ended and waits for its parent to reap it (a zombie: kill(id, 0) still
  * succeeds for it, and an editor or a harness may not reap it for long);
