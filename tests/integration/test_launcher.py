@@ -11,13 +11,12 @@ from conftest import (GMTRACE, assert_tally, assert_valid, captures, clean_env, 
                       fx, kill_if_alive, rule_tally, run_captures_json, shm_logs)
 
 
-def run_launcher(tmp_path, *options):
-    """gmtrace run [options] -- launcher.sh fx_frames; returns the game's JSON
-    line, the captures listed, and the pid of `gmtrace run` (the first
-    process's parent)."""
+def run_json(tmp_path, options, argv):
+    """gmtrace run --json [options] -- argv, captures in tmp_path; returns
+    the game's (fx_frames') JSON line, the captures listed, the run's stderr
+    and the pid of `gmtrace run` (the first process's parent)."""
     proc = subprocess.Popen([str(GMTRACE), "run", "--json", *options, "--output",
-                             str(tmp_path / "%e.%p.gmt"), "--", str(fx("launcher.sh")),
-                             str(fx("fx_frames"))],
+                             str(tmp_path / "%e.%p.gmt"), "--", *[str(a) for a in argv]],
                             env=clean_env({"GMTRACE_QUIET": "1"}), cwd=str(tmp_path),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -25,9 +24,13 @@ def run_launcher(tmp_path, *options):
     finally:
         kill_if_alive(proc)
     assert proc.returncode == 0, f"gmtrace run: rc {proc.returncode}: {err!r}"
-    game = fixture_line(out, fixture="frames")
-    listed = run_captures_json(out)
-    return game, listed, proc.pid
+    return fixture_line(out, fixture="frames"), run_captures_json(out), err, proc.pid
+
+
+def run_launcher(tmp_path, *options):
+    """gmtrace run [options] -- launcher.sh fx_frames (see run_json)."""
+    game, listed, _, pid = run_json(tmp_path, options, [fx("launcher.sh"), fx("fx_frames")])
+    return game, listed, pid
 
 
 def check_listing(tmp_path, listed):
@@ -94,17 +97,8 @@ def test_a_game_a_launcher_leaves_in_the_background_is_recorded(tmp_path, late):
     script.write_text("#!/bin/sh\n" + (f"(sleep 2.5; {game}) &" if late else game) +
                       "\nexit 0\n")
     script.chmod(0o755)
-    proc = subprocess.Popen([str(GMTRACE), "run", "--json", "--output",
-                             str(tmp_path / "%e.%p.gmt"), "--", str(script)],
-                            env=clean_env({"GMTRACE_QUIET": "1"}), cwd=str(tmp_path),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        out, err = proc.communicate(timeout=60)
-    finally:
-        kill_if_alive(proc)
-    assert proc.returncode == 0, err
+    game, listed, err, _ = run_json(tmp_path, (), [script])
     assert b"draining inside the game" not in err, err
-    game = fixture_line(out, fixture="frames")
-    sums = check_listing(tmp_path, run_captures_json(out))
+    sums = check_listing(tmp_path, listed)
     (cap,) = [p for p, s in sums.items() if s["process"]["exe"] == str(fx("fx_frames"))]
     assert assert_valid(cap)["frames"] == game["frames"] == 100
