@@ -38,12 +38,10 @@ static inline int gm_hook_on_alloc(gm_thread_t *t)
 {
 	if (GM_LIKELY(GM_HOOK_ON(t)))
 		return 1;
-	if (t->busy && __atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED)) {
-		if (t->in_slow) /* a signal handler's, not ours */
-			gm_thread_busy_call(t);
-		else
-			__atomic_add_fetch(&gm_hook_self_allocs, 1, __ATOMIC_RELAXED);
-	}
+	/* (a signal handler's call is counted lost; the others are ours) */
+	if (t->busy && __atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) &&
+	    !gm_thread_busy_call(t))
+		__atomic_add_fetch(&gm_hook_self_allocs, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 

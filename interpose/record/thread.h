@@ -109,12 +109,14 @@ extern int gm_thread_recording;
 
 /* A hook's call that is not recorded because t is busy: counted as a lost
  * record when it came from a signal handler that interrupted the slow path
- * (t->in_slow), which writes the count once its own record is stored. */
-static inline void gm_thread_busy_call(gm_thread_t *t)
+ * (t->in_slow), which writes the count once its own record is stored.
+ * Returns 1 when it was counted so, 0 when the call is gmtrace's own. */
+static inline int gm_thread_busy_call(gm_thread_t *t)
 {
-	if (GM_UNLIKELY(t->in_slow))
-		__atomic_add_fetch(&t->lost, 1, __ATOMIC_RELAXED); /* (a nested
-		                                                      handler's too) */
+	if (GM_LIKELY(!t->in_slow))
+		return 0;
+	__atomic_add_fetch(&t->lost, 1, __ATOMIC_RELAXED); /* (a nested handler's too) */
+	return 1;
 }
 
 /* Slow path of gm_thread_put*: registers the thread, switches chunks,
