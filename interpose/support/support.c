@@ -161,23 +161,16 @@ void gm_support_owner_rw(int fd)
 
 int gm_support_proc_stat(int id, char *state, long *threads)
 {
-	char path[32] = "/proc/", digits[12], buf[512];
+	char path[48] = "", num[24], buf[512];
 	const char *at;
-	size_t len = 6, k = 0;
-	unsigned v = (unsigned)id;
+	size_t len = 0;
 	ssize_t n;
 	int fd, field;
-	if (id > 0) {
-		do
-			digits[k++] = (char)('0' + v % 10);
-		while ((v /= 10) != 0);
-		while (k > 0)
-			path[len++] = digits[--k];
-	} else {
-		memcpy(path + len, "self", 4);
-		len += 4;
-	}
-	memcpy(path + len, "/stat", 6);
+	if (id > 0)
+		gm_support_u64(num, (uint64_t)id);
+	gm_support_append(path, sizeof(path), &len, "/proc/");
+	gm_support_append(path, sizeof(path), &len, id > 0 ? num : "self");
+	gm_support_append(path, sizeof(path), &len, "/stat");
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
