@@ -73,17 +73,11 @@ static int gm_recover_log(const char *shm, const char *capture, int force)
 static int gm_recover_empty(const char *name)
 {
 	char path[320], page[4096];
-	unsigned long pid;
+	uint32_t pid = gm_ring_name_pid(name);
 	struct stat st;
-	char *end;
 	ssize_t n, i;
 	int fd;
-	errno = 0;
-	/* name: "/gmtrace.<pid>.<random>", the pid in digits only */
-	if (name[9] < '0' || name[9] > '9')
-		return 0;
-	pid = strtoul(name + 9, &end, 10);
-	if (errno || *end != '.' || pid == 0 || pid > INT32_MAX || !gm_support_pid_gone((int)pid))
+	if (!pid || !gm_support_pid_gone((int)pid))
 		return 0;
 	snprintf(path, sizeof(path), "/dev/shm%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -104,9 +98,9 @@ static int gm_recover_empty(const char *name)
 			return 0;
 	if (unlink(path) != 0)
 		return 0;
-	printf("removed %s: process %lu ended before its log had a header; it held no "
+	printf("removed %s: process %u ended before its log had a header; it held no "
 	       "record\n",
-	       path, pid);
+	       path, (unsigned)pid);
 	return 1;
 }
 

@@ -226,12 +226,9 @@ static void gm_run_scan(const char *dir, gm_run_proc_t *procs, int *nprocs)
 			if (rc == 0) {
 				p->attached = 1;
 			} else {
-				unsigned pid = 0;
 				p->failed = 1;
 				snprintf(p->log.capture, sizeof(p->log.capture), "%s", cap);
-				/* its pid is in the log's name, "/gmtrace.PID.RANDOM" */
-				if (sscanf(body, "/gmtrace.%u.", &pid) == 1)
-					p->log.pid = pid;
+				p->log.pid = gm_ring_name_pid(body); /* (in the log's name) */
 				/* a log gone before we looked: a short process whose
 				 * capture is complete (internal drain), no error */
 				if (rc != -ENOENT || access(cap, F_OK) != 0)

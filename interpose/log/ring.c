@@ -39,6 +39,17 @@ static void gm_ring_point(gm_ring_t *ring)
 	ring->payload = (unsigned char *)ring->hdr + ring->hdr->payload_offset;
 }
 
+uint32_t gm_ring_name_pid(const char *name)
+{
+	uint64_t pid = 0;
+	const char *p;
+	if (strncmp(name, "/gmtrace.", 9) != 0)
+		return 0;
+	for (p = name + 9; *p >= '0' && *p <= '9' && pid <= INT32_MAX; p++)
+		pid = pid * 10 + (uint64_t)(*p - '0');
+	return *p == '.' && pid > 0 && pid <= INT32_MAX ? (uint32_t)pid : 0;
+}
+
 int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t chunk_bytes)
 {
 	struct rlimit lim;

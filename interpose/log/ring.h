@@ -93,6 +93,10 @@ typedef struct gm_ring {
  * or a negative errno and leaves nothing behind. */
 int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t chunk_bytes);
 
+/* The pid in a log's name, "/gmtrace.PID.RANDOM" (gm_ring_create makes
+ * them), or 0 when name is no such name. */
+uint32_t gm_ring_name_pid(const char *name);
+
 /* Map an existing segment by name (for drainers outside the game); returns
  * 0, -ENOENT, or -EINVAL if it is not a gmtrace log. */
 int gm_ring_attach(gm_ring_t *ring, const char *name);

@@ -233,3 +233,20 @@ Test(ring, a_zombie_is_gone_a_running_process_is_not)
 	cr_expect_eq(gm_support_pid_gone((int)running), 1, "ended, not reaped");
 	waitpid(running, NULL, 0);
 }
+
+Test(ring, the_pid_in_a_logs_name)
+{
+	gm_ring_t r;
+	cr_assert_eq(gm_ring_create(&r, 4242, 1 << 20, 64 << 10), 0);
+	cr_expect_eq(gm_ring_name_pid(r.name), 4242, "%s", r.name);
+	gm_ring_detach(&r, 1);
+	cr_expect_eq(gm_ring_name_pid("/gmtrace.17.00ff"), 17);
+	cr_expect_eq(gm_ring_name_pid("/gmtrace.2147483647.a"), 2147483647u);
+	cr_expect_eq(gm_ring_name_pid("/gmtrace.2147483648.a"), 0, "past a pid");
+	cr_expect_eq(gm_ring_name_pid("/gmtrace.99999999999999999999.a"), 0);
+	cr_expect_eq(gm_ring_name_pid("/gmtrace.0.a"), 0);
+	cr_expect_eq(gm_ring_name_pid("/gmtrace.17"), 0, "no random part");
+	cr_expect_eq(gm_ring_name_pid("/gmtrace. 17.a"), 0);
+	cr_expect_eq(gm_ring_name_pid("/gmtrace.x.a"), 0);
+	cr_expect_eq(gm_ring_name_pid("/other.17.a"), 0);
+}
