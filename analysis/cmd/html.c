@@ -287,16 +287,18 @@ static void gm_html_spikes(gm_html_t *h)
 	      f);
 	for (i = 0; i < fr->nspikes && i < GM_HTML_SPIKES; i++) {
 		const gm_frames_spike_t *s = &fr->spikes[i];
-		/* the reasons, comma-separated */
-		int na = (s->reasons & GM_SPIKE_ALLOCATIONS) != 0,
-		    nb = (s->reasons & GM_SPIKE_BYTES) != 0;
-		uint32_t k;
-		fprintf(f,
-		        "<tr><td>%llu</td><td>%s%s%s%s%s</td><td>%llu</td><td>%s</td><td>%s</td><td>",
-		        (unsigned long long)s->frame, na ? "allocations" : "",
-		        na && (nb || (s->reasons & GM_SPIKE_ALLOC_TIME)) ? ", " : "",
-		        nb ? "bytes" : "", nb && (s->reasons & GM_SPIKE_ALLOC_TIME) ? ", " : "",
-		        s->reasons & GM_SPIKE_ALLOC_TIME ? "allocator time" : "",
+		const char *why[3];
+		uint32_t k, nwhy = 0;
+		if (s->reasons & GM_SPIKE_ALLOCATIONS)
+			why[nwhy++] = "allocations";
+		if (s->reasons & GM_SPIKE_BYTES)
+			why[nwhy++] = "bytes";
+		if (s->reasons & GM_SPIKE_ALLOC_TIME)
+			why[nwhy++] = "allocator time";
+		fprintf(f, "<tr><td>%llu</td><td>", (unsigned long long)s->frame);
+		for (k = 0; k < nwhy; k++) /* the reasons, comma-separated */
+			fprintf(f, "%s%s", k ? ", " : "", why[k]);
+		fprintf(f, "</td><td>%llu</td><td>%s</td><td>%s</td><td>",
 		        (unsigned long long)s->allocations,
 		        gm_html_size(a, sizeof(a), s->allocated_bytes),
 		        gm_html_ms(b, sizeof(b), s->alloc_ns));

@@ -116,7 +116,7 @@ static void gm_bootstrap_exit_end(void *arg)
 __attribute__((constructor)) static void gm_bootstrap_ctor(void)
 {
 	gm_thread_t *t = &gm_thread_self;
-	Dl_info self;
+	Dl_info self = {0}; /* (read below even when dladdr finds nothing) */
 	int busy;
 	if (gm_bootstrap_resolve() != 0)
 		return;
