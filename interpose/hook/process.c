@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../record/session.h"
+#include "../record/thread.h"
 #include "../support/support.h"
 #include "bootstrap.h"
 
@@ -31,6 +32,20 @@ static void *gm_process_next(const char *name)
 #ifdef GM_COVERAGE
 void __gcov_dump(void);
 #define GM_PROCESS_COVERAGE_DUMP() __gcov_dump()
+
+/* The write at exit, from this library's destructors (the linker sends
+ * their calls here: --wrap, interpose/CMakeLists.txt): its allocations are
+ * gcov's, not the game's, and the session records until after the
+ * destructors run. */
+void __real___gcov_exit(void);
+void __wrap___gcov_exit(void);
+void __wrap___gcov_exit(void)
+{
+	gm_thread_t *t = &gm_thread_self;
+	t->busy++;
+	__real___gcov_exit();
+	t->busy--;
+}
 #else
 #define GM_PROCESS_COVERAGE_DUMP() ((void)0)
 #endif
