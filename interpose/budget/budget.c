@@ -79,6 +79,11 @@ static __thread int gm_budget_evicting __attribute__((tls_model("initial-exec"))
  * eviction's reclaimed bytes are what its evictor gave back, whatever other
  * threads allocate meanwhile */
 static __thread int64_t gm_budget_freed_here __attribute__((tls_model("initial-exec")));
+/* the asset whose evictor this thread runs, 0: none. An evictor may have
+ * another thread free the asset's blocks (an engine's resource thread,
+ * waited for): those bytes are counted on the asset (freed_away) and are
+ * the eviction's too */
+static __thread uint64_t gm_budget_running_here __attribute__((tls_model("initial-exec")));
 
 static void gm_budget_spin(void)
 {
@@ -826,6 +831,7 @@ static void gm_budget_round_end(gm_budget_round_t *r)
 		 * left alone until the next frame end, as one that freed
 		 * nothing */
 		gm_asset_t *a = gm_context_asset(r->running);
+		gm_budget_running_here = 0;
 		gm_context_unwind(r->t, r->depths);
 		a->stuck_frame = gm_budget_next_frame();
 		__atomic_store_n(&a->evicting, 0, __ATOMIC_RELEASE);
@@ -871,6 +877,7 @@ static unsigned gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uin
 	       __atomic_load_n(&b->live, __ATOMIC_ACQUIRE) + need > (int64_t)limit) {
 		uint64_t id = gm_budget_pick(root), t0, ns;
 		int64_t before, reclaimed;
+		uint64_t away;
 		gm_asset_t *a;
 		gmtrace_evict_fn fn;
 		void *user = NULL;
@@ -900,6 +907,7 @@ static unsigned gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uin
 			continue;
 		}
 		before = gm_budget_freed_here;
+		away = __atomic_load_n(&a->freed_away, __ATOMIC_RELAXED);
 		/* what the heap should get back: extra (GPU) bytes are not in it */
 		extra[3] = __atomic_load_n(&a->bytes, __ATOMIC_RELAXED);
 		t0 = gm_support_mono_ns();
@@ -908,12 +916,15 @@ static unsigned gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uin
 		__atomic_store_n(&a->evicting, GM_BUDGET_RUNNING, __ATOMIC_RELEASE);
 		gm_context_neutral_push(t);
 		calls++;
+		gm_budget_running_here = id;
 		fn(id, user);
+		gm_budget_running_here = 0;
 		gm_context_neutral_pop(t);
 		__atomic_store_n(&a->evicting, GM_BUDGET_CLAIMED, __ATOMIC_RELEASE);
 		r.running = 0;
 		ns = gm_support_mono_ns() - t0;
-		reclaimed = gm_budget_freed_here - before;
+		reclaimed = gm_budget_freed_here - before +
+		            (int64_t)(__atomic_load_n(&a->freed_away, __ATOMIC_RELAXED) - away);
 		__atomic_add_fetch(&b->evictions, 1, __ATOMIC_RELAXED);
 		extra[0] = why;
 		extra[1] = (uint64_t)reclaimed;
@@ -1134,10 +1145,15 @@ void gm_budget_free(void *p)
 {
 	uint32_t idx = gm_budget_heap_node[gm_heap_of(p)];
 	int64_t usable = (int64_t)gm_heap_usable(p);
-	gm_owner_forget((uintptr_t)p);
+	uint64_t owner = gm_owner_forget((uintptr_t)p);
 	gm_heap_free(p);
 	gm_budget_add(idx, -usable, 1, NULL);
 	gm_budget_freed_here += usable;
+	if (owner && owner != gm_budget_running_here) {
+		gm_asset_t *a = gm_context_asset(owner);
+		if (a && __atomic_load_n(&a->evicting, __ATOMIC_ACQUIRE) == GM_BUDGET_RUNNING)
+			__atomic_add_fetch(&a->freed_away, (uint64_t)usable, __ATOMIC_RELAXED);
+	}
 }
 
 /* ---- frame ends ------------------------------------------------------------ */

@@ -167,11 +167,13 @@ void gm_owner_charge(uint64_t id, uint64_t n)
 		__atomic_add_fetch(&a->bytes, n, __ATOMIC_RELAXED);
 }
 
-void gm_owner_forget(uintptr_t p)
+uint64_t gm_owner_forget(uintptr_t p)
 {
 	uint64_t id, n;
-	if (gm_owner_take(p, &id, &n))
-		gm_owner_credit(id, n);
+	if (!gm_owner_take(p, &id, &n))
+		return 0;
+	gm_owner_credit(id, n);
+	return id;
 }
 
 void gm_owner_fork_prepare(void)

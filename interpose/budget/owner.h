@@ -23,8 +23,9 @@ void gm_owner_note(uintptr_t p, uint64_t id, uint64_t n);
 
 /* Block p is about to be freed: its bytes come off its asset, if it was
  * noted. Before the free, so that the address, given out again to another
- * thread, is not forgotten in its place. */
-void gm_owner_forget(uintptr_t p);
+ * thread, is not forgotten in its place. Returns the asset's id, 0 if the
+ * block was not noted. */
+uint64_t gm_owner_forget(uintptr_t p);
 
 /* The two halves of gm_owner_forget, for a realloc that may fail: take p's
  * entry out (1 if there was one, its asset and bytes in *id, *n), then

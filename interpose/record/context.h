@@ -34,7 +34,10 @@ typedef struct gm_asset {
 	uint8_t node;     /* budget node + 1 of its type, else of the tag it was
 	                     loaded under (0: none) */
 	uint16_t pad;
-	uint32_t evicting; /* 1 while an evictor works on it (atomic) */
+	uint32_t evicting;   /* 1 while an evictor works on it (atomic) */
+	uint64_t freed_away; /* budget heap bytes of its blocks that threads
+	                         other than its evictor's freed while the evictor
+	                         ran (atomic; budget/budget.c) */
 	uint64_t id;
 	uint64_t stuck_frame; /* its evictor freed nothing in frame stuck_frame - 1 */
 	uint64_t born_evict;  /* the eviction call whose evictor defined it, 0: none */

@@ -1,6 +1,11 @@
 /* bu_lru.c - 100 textures of 10 MiB streamed through a 256 MiB texture budget, LRU eviction
  *
- *     bu_lru [TEXTURE_KIB [HARD_MIB]]       (defaults 10240 and 256)
+ *     bu_lru [TEXTURE_KIB [HARD_MIB [helper]]]     (defaults 10240 and 256)
+ *
+ * With "helper" the evictor hands the texture's block to a resource thread
+ * (started before the first load) and waits until that thread freed it, as
+ * an engine whose resource thread does the freeing: the eviction still gave
+ * the texture's bytes back.
  *
  * One budget node, "textures": hard limit 256 MiB, no soft limit, policy
  * LRU, asset type "texture" bound to it, an evictor that unloads the asset
@@ -40,6 +45,9 @@
  * id of texture i at i - 1).
  */
 #define _GNU_SOURCE
+#include <pthread.h>
+#include <semaphore.h>
+
 #include "bu_common.h"
 
 #define BU_N 100
@@ -75,6 +83,33 @@ static int bu_nevictions;
 static int bu_points[BU_N + 1]; /* victims per load frame */
 
 static gmtrace_budget_asset_t bu_assets[BU_N + 16];
+static int bu_helper; /* the evictor frees on the resource thread */
+static pthread_t bu_helper_thread;
+static sem_t bu_helper_go, bu_helper_done;
+static void *bu_helper_mem; /* the block to free; NULL: the thread ends */
+
+static void *bu_helper_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		while (sem_wait(&bu_helper_go) != 0)
+			;
+		if (!bu_helper_mem)
+			return NULL;
+		bu_free(bu_helper_mem);
+		sem_post(&bu_helper_done);
+	}
+}
+
+/* mem freed by the resource thread (NULL: it ends) */
+static void bu_helper_free(void *mem)
+{
+	bu_helper_mem = mem;
+	sem_post(&bu_helper_go);
+	if (mem)
+		while (sem_wait(&bu_helper_done) != 0)
+			;
+}
 
 static int bu_is_textures(uint32_t node)
 {
@@ -142,7 +177,10 @@ static void bu_evict(uint64_t asset, void *user)
 	if (i == 0 || !bu_tex[i].resident)
 		return;
 	gmtrace_asset_unload_begin(asset);
-	bu_free(bu_tex[i].mem);
+	if (bu_helper)
+		bu_helper_free(bu_tex[i].mem);
+	else
+		bu_free(bu_tex[i].mem);
 	bu_tex[i].mem = NULL;
 	gmtrace_asset_unload_end(asset);
 	bu_tex[i].resident = 0;
@@ -181,6 +219,14 @@ int main(int argc, char **argv)
 	fx_name = "bu_lru";
 	bu_tex_bytes = BU_KIB(fx_arg_u64(argc > 1 ? argv[1] : NULL, 10240));
 	bu_hard = BU_MIB(fx_arg_u64(argc > 2 ? argv[2] : NULL, 256));
+	bu_helper = argc > 3 && strcmp(argv[3], "helper") == 0;
+	FX_CHECK(argc <= 3 || bu_helper, "the third argument is helper");
+	if (bu_helper) {
+		FX_CHECK(sem_init(&bu_helper_go, 0, 0) == 0 && sem_init(&bu_helper_done, 0, 0) == 0,
+		         "semaphores");
+		FX_CHECK(pthread_create(&bu_helper_thread, NULL, bu_helper_main, NULL) == 0,
+		         "resource thread started");
+	}
 	FX_CHECK(bu_tex_bytes >= BU_KIB(64) && bu_hard >= 4 * bu_tex_bytes, "sizes");
 	FX_CHECK(gmtrace_enabled(), "runs under libgmtrace");
 	bu_node = gmtrace_budget_define("textures", NULL, 0, bu_hard);
@@ -286,6 +332,10 @@ int main(int argc, char **argv)
 	fx_json_u64("node_evictions", b->evictions);
 	fx_json_u64("node_violations", b->violations);
 	fx_json_u64("node_failures", b->failures);
+	if (bu_helper) {
+		bu_helper_free(NULL);
+		FX_CHECK(pthread_join(bu_helper_thread, NULL) == 0, "resource thread joined");
+	}
 	bu_json_verdicts();
 	return fx_json_write(1) == 0 ? 0 : 1;
 }

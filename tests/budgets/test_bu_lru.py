@@ -189,6 +189,25 @@ def test_budgets_report(lru):
     assert gmtrace("budgets", "--check", r.capture).returncode == 0
 
 
+def test_an_evictor_that_frees_on_a_helper_thread(tmp_path):
+    """An engine whose resource thread frees what the evictor unloads (the
+    evictor starts it and joins it): each eviction gave its texture's bytes
+    back all the same; no call is fruitless, no unload leaky."""
+    r = run("lru", tmp_path, args=(1024, 64, "helper"))
+    line = r.line
+    verdicts_ok(line)
+    tex = line["texture_bytes"]
+    n = len(line["evictions"])
+    assert n == line["textures"] - line["final_resident"] > 0
+    b = Budgets(r.capture, node_of={"texture": line["node"]})
+    assert [e["asset"] for e in b.evictions] == [e["asset"] for e in line["evictions"]]
+    assert [e["reclaimed_bytes"] for e in b.evictions] == [tex] * n
+    assert [v for v in b.validations if v["code"] == "evictor_no_progress"] == []
+    (node,) = gmtrace_json("budgets", "--json", r.capture)["nodes"]
+    assert node["reclaimed_bytes"] == tex * n
+    assert node["nleaky_unloads"] == 0 and node["nviolations"] == 0
+
+
 @pytest.mark.parametrize("bind", ["type", "tag"])
 @pytest.mark.parametrize("level", ["events", "frames"])
 @pytest.mark.parametrize("policy", ["lru", "lfu"])
