@@ -1336,6 +1336,7 @@ static int gm_assets_on_ref(gm_assets_t *m, const gm_event_t *ev)
 {
 	gm_assets_asset_t *a;
 	uint32_t ai;
+	int32_t after;
 	int was;
 
 	if (ev->a == 0)
@@ -1363,18 +1364,23 @@ static int gm_assets_on_ref(gm_assets_t *m, const gm_event_t *ev)
 	if (ev->x != gm_asset_op_ref && ev->x != gm_asset_op_release)
 		return 0;
 	was = gm_assets_orphaned(a);
-	if (ev->x == gm_asset_op_release && a->refs <= 0) {
-		/* a release the stream shows going below zero */
+	/* the count after, as the writer kept it (a signed 32-bit count) */
+	after = (int32_t)(uint32_t)ev->b;
+	if (ev->x == gm_asset_op_release && after < 0) {
+		/* a release the record shows going below zero (libgmtrace refuses
+		 * one with a validation record instead, and writes no release).
+		 * Not the count the stream had before it: another thread's ref
+		 * and release, made in one order, can be read in the other */
 		gm_assets_check_t *c =
 		        gm_assets_check_add(m, gm_assets_check_refcount, ai, m->frame);
 
 		if (!c)
 			return -ENOMEM;
 		c->v[0] = gm_valid_release_below_zero;
-		c->v[1] = 0;
+		c->v[1] = (uint32_t)(after + 1); /* the count before, as validations give it */
 		c->v[2] = 0;
 	}
-	a->refs = (int64_t)(uint32_t)ev->b; /* the count after, as the writer kept it */
+	a->refs = after;
 	a->ever_refd = 1;
 	if (a->refs > 0 && (uint64_t)a->refs > a->refs_max)
 		a->refs_max = (uint64_t)a->refs;

@@ -64,7 +64,9 @@ def odd_capture(path):
     c.context(T(), 9, 0, thread=1)
     c.alloc(T(), 0x9000, 900, thread=1)
     c.context(T(), 0, 0, thread=1)
-    c.ref(T(), 9, cap.OP_RELEASE, 0)  # below zero: the stream says so
+    # below zero: the record says so (its count after is -1; libgmtrace
+    # would refuse it with a validation record)
+    c.ref(T(), 9, cap.OP_RELEASE, 0xFFFFFFFF)
     c.frame(T(), 1)
     c.valid(T(), cap.VALID_RELEASE_BELOW_ZERO, 1, 0)
     c.ref(T(), 1, cap.OP_REF, 2)
@@ -140,7 +142,7 @@ def test_json_gives_nulls_for_what_an_asset_never_had(odd):
     u = by[9]
     assert (u["name"], u["type"], u["state"], u["load_frame"], u["load_ns"]) == (
         None, None, "unknown", None, None)
-    assert (u["live_bytes"], u["refs"]) == (900, 0)
+    assert (u["live_bytes"], u["refs"]) == (900, -1)  # as its release record says
     never = {c["asset"]: c["state"] for c in rep["checks"] if c["check"] == "never_unloaded"}
     assert never == {2: "resident", 3: "loading"}, "asset 9, never defined, is in no state"
     p = by[3]

@@ -594,6 +594,28 @@ Test(assets, validation_records_and_refcount_findings)
 	gm_assets_free(f.m);
 }
 
+/* Two threads' ref and release, read in the other order than they were made
+ * (each record's time is taken after its count changed): a release whose
+ * record says the count went to 0 came from 1, whatever the stream had
+ * before it. A record whose count after is below zero is one. */
+Test(assets, a_release_is_below_zero_by_its_record_not_the_stream)
+{
+	feed_t f = feed_new(NULL);
+	const gm_assets_check_t *c;
+
+	load(&f, 1, "shared", "texture", 0x10, 10);
+	ref(&f, 1, gm_asset_op_release, 0); /* thread B: 1 -> 0, read first */
+	ref(&f, 1, gm_asset_op_ref, 1);     /* thread A: 0 -> 1, made first */
+	ref(&f, 1, gm_asset_op_release, 0);
+	frame(&f);
+	ref(&f, 1, gm_asset_op_release, UINT32_MAX); /* -1 after: a writer that let it */
+	finish(&f);
+	cr_assert_eq(checks_of(f.m, gm_assets_check_refcount, &c), 1, "the record below zero only");
+	cr_expect(c[0].frame == 2 && c[0].v[0] == gm_valid_release_below_zero && c[0].v[1] == 0 &&
+	          c[0].v[2] == 0);
+	gm_assets_free(f.m);
+}
+
 Test(assets, duplicate_loads_and_thrash)
 {
 	gm_assets_opts_t o;
