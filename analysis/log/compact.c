@@ -123,7 +123,7 @@ int64_t gm_compact_file(const char *path)
 		    gm_format_check(payload, b.stored_bytes) == b.check) {
 			/* raw records are packed first; packed ones are as they are */
 			const unsigned char *src = payload;
-			size_t srclen = b.stored_bytes, need, z;
+			size_t srclen = b.stored_bytes, need, z, used;
 			if (b.kind == gm_block_raw) {
 				if (b.raw_bytes != b.stored_bytes || b.raw_bytes % GM_REC_UNIT)
 					goto copy;
@@ -136,7 +136,10 @@ int64_t gm_compact_file(const char *path)
 						goto err;
 					}
 				}
-				srclen = gm_pack_block(payload, b.raw_bytes, pbuf);
+				srclen = gm_pack_records(payload, b.raw_bytes, pbuf, &used);
+				if (used != b.raw_bytes)
+					goto copy; /* a word of type 0: packed, the block
+					              would lose what follows it */
 				src = pbuf;
 			}
 			need = ZSTD_compressBound(srclen);

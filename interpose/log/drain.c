@@ -178,7 +178,10 @@ int gm_drain_clock(gm_drain_t *d)
 }
 
 /* Walk records of data[from, limit) as far as they are whole and written;
- * returns the end offset and the full TSC of the last record in *tsc. */
+ * returns the end offset and the full TSC of the last record in *tsc. A
+ * first word of type 0 ends them as an unwritten one does: no record has
+ * it (a dying game's stray store), and a block holding it would be refused
+ * whole by every reader (the packer stops there too). */
 static uint32_t gm_drain_walk(const unsigned char *data, uint32_t from, uint32_t limit,
                               uint64_t *tsc)
 {
@@ -188,7 +191,7 @@ static uint32_t gm_drain_walk(const unsigned char *data, uint32_t from, uint32_t
 		const uint64_t *p = (const uint64_t *)(data + off);
 		uint64_t w0 = __atomic_load_n(&p[0], __ATOMIC_ACQUIRE);
 		unsigned units;
-		if (w0 == 0)
+		if (gm_rec_type(w0) == 0)
 			break;
 		units = gm_rec_units(w0);
 		if (off + units * GM_REC_UNIT > limit)

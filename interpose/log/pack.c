@@ -114,8 +114,8 @@ gm_pack_run(const unsigned char *w, size_t n, unsigned char *out, size_t *used, 
 	while (i < units) {
 		uint64_t w0 = gm_pack_word(w, 2 * i), w1 = gm_pack_word(w, 2 * i + 1), v[3];
 		unsigned t = gm_rec_type(w0), x = gm_rec_x(w0), u;
-		if (form == 2 && GM_UNLIKELY(w0 == 0))
-			break; /* a slot claimed and never written */
+		if (form == 2 && GM_UNLIKELY(t == 0))
+			break; /* a slot claimed and never written (or a stray word) */
 		u = gm_pack_numbers(&pv, w0, w1, v);
 		if (i + u > units)
 			u = (unsigned)(units - i); /* cannot happen for whole records */

@@ -43,8 +43,9 @@ static inline size_t gm_pack_bound(size_t n)
 size_t gm_pack_block(const void *raw, size_t n, void *out);
 
 /* The same, stopping before a record whose first word is 0 (a slot claimed
- * and never written: a thread killed between the two). *used gets the
- * bytes of raw packed, a multiple of 16. */
+ * and never written: a thread killed between the two), or of type 0 (no
+ * record has it, and form 2 cannot hold it). *used gets the bytes of raw
+ * packed, a multiple of 16. */
 size_t gm_pack_records(const void *raw, size_t n, void *out, size_t *used);
 
 /* The same in form 1 (for tests and tools that make old captures). */

@@ -277,18 +277,21 @@ Test(compact, copies_damaged_and_incompressible_blocks_as_they_are)
 	/* one record of high-entropy fields: packed and framed it is larger */
 	uint64_t one[2] = {gm_rec_w0(0x7f3a5c9e1b2dull, gm_rec_alloc, 0),
 	                   gm_rec_w1(0xa5c3e1f2b4ull, 0xd3b2a1)};
-	uint64_t *w = gm_test_records(40, 0);
+	uint64_t *w = gm_test_records(40, 0), *stray = gm_test_records(40, 5);
 	size_t bad_check;
+	stray[40] = 5; /* record 20's first word: type 0, a stray store */
 	gm_test_tmp(path);
 	gm_test_header(&c);
-	cb_block(&c, gm_block_raw, 0, 16, one, 16);               /* zstd cannot shrink it */
-	bad_check = cb_block(&c, gm_block_raw, 1, 640, w, 640);   /* bad check, below */
-	cb_block(&c, gm_block_raw, 2, 320, w, 640);               /* says it holds 320 */
-	cb_block(&c, gm_block_raw, 3, 632, w, 632);               /* half a record */
+	cb_block(&c, gm_block_raw, 0, 16, one, 16);             /* zstd cannot shrink it */
+	bad_check = cb_block(&c, gm_block_raw, 1, 640, w, 640); /* bad check, below */
+	cb_block(&c, gm_block_raw, 2, 320, w, 640);             /* says it holds 320 */
+	cb_block(&c, gm_block_raw, 3, 632, w, 632);             /* half a record */
+	cb_block(&c, gm_block_raw, 5, 640, stray, 640); /* packed it would end at the word */
 	at_last = gm_test_record_block(&c, gm_block_raw, 4, 300); /* compressible */
 	((gm_block_t *)(void *)(c.buf + bad_check))->check ^= 1;
 	gm_test_write_file(path, c.buf, c.len);
 	free(w);
+	free(stray);
 	cr_expect_gt(gm_compact_file(path), 0, "the last block shrinks");
 	cr_expect(gm_test_same(path, c.buf, at_last) == 0, "the file changed");
 	{
@@ -297,13 +300,14 @@ Test(compact, copies_damaged_and_incompressible_blocks_as_they_are)
 		cr_assert(fd >= 0 && p);
 		cr_assert_eq(read(fd, p, at_last), (ssize_t)at_last);
 		cr_expect_eq(memcmp(p, c.buf, at_last), 0,
-		             "the header and the first four blocks are as they were");
+		             "the header and the first five blocks are as they were");
 		close(fd);
 		free(p);
 	}
-	cr_assert_eq(gm_test_kinds(path, kinds, 8), 5);
+	cr_assert_eq(gm_test_kinds(path, kinds, 8), 6);
 	cr_expect_eq(kinds[0], gm_block_raw);
-	cr_expect_eq(kinds[4], gm_block_packed2_zstd);
+	cr_expect_eq(kinds[4], gm_block_raw);
+	cr_expect_eq(kinds[5], gm_block_packed2_zstd);
 	free(c.buf);
 	unlink(path);
 }
