@@ -48,6 +48,11 @@ size_t gm_pack_block(const void *raw, size_t n, void *out);
  * packed, a multiple of 16. */
 size_t gm_pack_records(const void *raw, size_t n, void *out, size_t *used);
 
+/* For tests: form 2 packs with lzcnt where the CPU has it (the default),
+ * or on = 0 without; the output is the same either way. Returns 1 when
+ * lzcnt is used from now on. */
+int gm_pack_prefer_lzcnt(int on);
+
 /* The same in form 1 (for tests and tools that make old captures). */
 size_t gm_pack_block_v1(const void *raw, size_t n, void *out);
 

@@ -8,7 +8,10 @@
  * (varints) and in form 2 (lengths up front) and prints the median ns per
  * record and the packed bytes per record of each:
  *
- *   records=...  v1_ns=...  v2_ns=...  v1_bytes=...  v2_bytes=...
+ *   records=...  v1_ns=...  v2_ns=...  v1_bytes=...  v2_bytes=...  v2_sum=...
+ *
+ * v2_sum is a hash of the form-2 output: a change to the packer that must
+ * not change the format keeps it.
  *
  * Built by scripts/bench/features.sh with the project's pack.c; a capture
  * of the bench loop makes the records real (pointers from the allocator,
@@ -89,6 +92,7 @@ int main(int argc, char **argv)
 	size_t nb = 0, cap = 0, off, records = 0, i, bytes[2] = {0, 0}, maxn = 0;
 	int reps = argc > 2 ? atoi(argv[2]) : 9, r, form;
 	double *ns[2];
+	uint64_t sum = 0xcbf29ce484222325ull;
 	if (argc < 2 || reps < 1) {
 		fprintf(stderr, "usage: packbench CAPTURE [REPS]\n");
 		return 2;
@@ -152,10 +156,17 @@ int main(int argc, char **argv)
 			bytes[form] = total;
 		}
 	}
+	/* FNV-1a over every block form 2 packs: the same bytes whatever the
+	 * packer's code, or its output changed */
+	for (i = 0; i < nb; i++) {
+		size_t k, m = gm_pack_block(blocks[i].w, blocks[i].n, out);
+		for (k = 0; k < m; k++)
+			sum = (sum ^ out[k]) * 0x100000001b3ull;
+	}
 	qsort(ns[0], (size_t)reps, sizeof(double), pb_cmp);
 	qsort(ns[1], (size_t)reps, sizeof(double), pb_cmp);
-	printf("records=%zu v1_ns=%.2f v2_ns=%.2f v1_bytes=%.2f v2_bytes=%.2f\n", records,
-	       ns[0][reps / 2], ns[1][reps / 2], (double)bytes[0] / (double)records,
-	       (double)bytes[1] / (double)records);
+	printf("records=%zu v1_ns=%.2f v2_ns=%.2f v1_bytes=%.2f v2_bytes=%.2f v2_sum=%016llx\n",
+	       records, ns[0][reps / 2], ns[1][reps / 2], (double)bytes[0] / (double)records,
+	       (double)bytes[1] / (double)records, (unsigned long long)sum);
 	return 0;
 }
