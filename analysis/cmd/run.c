@@ -80,8 +80,9 @@ static void gm_run_usage(FILE *f)
 		        gm_options_table[i].help, gm_options_table[i].def);
 	}
 	fprintf(f, "\nExit status: the program's (128+N if killed by signal N); 127 no such\n"
-	           "program, 126 a program that cannot be run; 2 on bad usage. A SIGTERM or\n"
-	           "SIGHUP sent to gmtrace run is passed on to the program.\n");
+	           "program, 126 a program that cannot be run; 2 on bad usage; 1 when the\n"
+	           "program exited 0 but the capture list (--json) could not be written. A\n"
+	           "SIGTERM or SIGHUP sent to gmtrace run is passed on to the program.\n");
 }
 
 /* Find libgmtrace.so: --lib, $GMTRACE_LIB, then beside this executable in a
@@ -452,7 +453,7 @@ int gm_cmd_run(int argc, char **argv)
 	char off_reason[1024];
 	const char *libarg = NULL, *drain = "external";
 	int i, json = 0, follow = 1, status = 0, nprocs = 0, child_done = 0, rc, compact = 1;
-	int left = 0;
+	int left = 0, list_lost = 0;
 	uint64_t quiet_ns = 0; /* since when the program is done and every log over */
 	int pymalloc = 0;
 	const char *json_file = NULL;
@@ -813,12 +814,20 @@ int gm_cmd_run(int argc, char **argv)
 				        (unsigned long long)events, (unsigned long long)bytes);
 		}
 		if (json) {
+			int e = 0;
 			gm_json_array_end(&j);
 			gm_json_object_end(&j);
-			gm_json_finish(&j);
-			if (jf != stdout && fclose(jf) != 0)
-				fprintf(stderr, "gmtrace run: cannot write %s: %s\n", json_file,
-				        strerror(errno));
+			if (gm_json_finish(&j) != 0)
+				e = errno ? errno : EIO;
+			if (jf != stdout && fclose(jf) != 0 && !e)
+				e = errno;
+			if (e) {
+				/* a CI script reads the captures' names there */
+				fprintf(stderr,
+				        "gmtrace run: cannot write the capture list to %s: %s\n",
+				        json_file ? json_file : "standard output", strerror(e));
+				list_lost = 1;
+			}
 		}
 		if (!root_seen && off_reason[0])
 			fprintf(stderr, "gmtrace: the program (pid %d) recorded nothing: %s\n",
@@ -834,5 +843,7 @@ int gm_cmd_run(int argc, char **argv)
 	}
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
+	if (list_lost && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return GM_CMD_FAIL;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : GM_CMD_FAIL;
 }

@@ -251,6 +251,14 @@ def test_json_file_keeps_the_list_apart_from_the_games_output(tmp_path):
     assert json.loads(listing.read_text()) == {"captures": []}
     r = run(tmp_path, "--json", "--", "no-such-game-here")
     assert (r.returncode, json.loads(r.stdout)) == (127, {"captures": []})
+    # a list that cannot be written once the game ended (a full disk): one
+    # line, and a game that exited 0 does not make the run succeed
+    for code in (0, 3):
+        r = run(tmp_path, "--json-file", "/dev/full", "--output", tmp_path / "full.%p.gmt",
+                "--quiet", "1", "--", "/bin/sh", "-c", f"exit {code}")
+        assert (r.returncode, r.stderr) == (
+            code or 1, "gmtrace run: cannot write the capture list to /dev/full: "
+            "No space left on device\n"), r.stderr
 
 
 def test_compress_off_reaches_the_drain_outside_the_game(tmp_path):
