@@ -85,6 +85,53 @@ static void gm_run_usage(FILE *f)
 	           "SIGTERM or SIGHUP sent to gmtrace run is passed on to the program.\n");
 }
 
+/* The capture names (--output, or GMTRACE_OUTPUT from the environment)
+ * checked before the game starts, as --json-file is: a folder that is not
+ * there or cannot be written, or a name that is there and is no regular
+ * file (/dev/null), would have the game run unrecorded. A folder with an
+ * escape in it (%e) is known only once the program is. Returns 0 or -1
+ * with one line said. */
+static int gm_run_output_check(int given)
+{
+	const char *out = getenv("GMTRACE_OUTPUT"), *slash;
+	char dir[PATH_MAX];
+	struct stat st;
+	if (!out)
+		return 0;
+	if (!*out) {
+		if (!given)
+			return 0; /* an empty variable: the default, as the library takes it */
+		fprintf(stderr, "gmtrace run: --output needs a file name\n");
+		return -1;
+	}
+	slash = strrchr(out, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == out)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out), out);
+	if (!strchr(dir, '%')) {
+		const char *why = NULL;
+		if (stat(dir, &st) != 0)
+			why = strerror(errno);
+		else if (!S_ISDIR(st.st_mode))
+			why = "not a folder";
+		else if (access(dir, W_OK | X_OK) != 0)
+			why = strerror(errno);
+		if (why) {
+			fprintf(stderr, "gmtrace run: cannot write captures in %s: %s\n", dir, why);
+			return -1;
+		}
+	}
+	if (!strchr(out, '%') && stat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "gmtrace run: cannot write a capture to %s: not a regular file\n",
+		        out);
+		return -1;
+	}
+	return 0;
+}
+
 /* Find libgmtrace.so: --lib, $GMTRACE_LIB, then beside this executable in a
  * build tree (../interpose/) or an install (../lib/). */
 static int gm_run_find_lib(const char *given, char *out, size_t cap)
@@ -453,7 +500,7 @@ int gm_cmd_run(int argc, char **argv)
 	char off_reason[1024];
 	const char *libarg = NULL, *drain = "external";
 	int i, json = 0, follow = 1, status = 0, nprocs = 0, child_done = 0, rc, compact = 1;
-	int left = 0, list_lost = 0;
+	int left = 0, list_lost = 0, output_given = 0;
 	uint64_t quiet_ns = 0; /* since when the program is done and every log over */
 	int pymalloc = 0;
 	const char *json_file = NULL;
@@ -526,6 +573,8 @@ int gm_cmd_run(int argc, char **argv)
 		}
 		if (strcmp(name, "drain") == 0)
 			drain = v;
+		if (strcmp(name, "output") == 0)
+			output_given = 1;
 		rc = gm_options_set(&check, name, v);
 		if (rc == -ENOENT) {
 			fprintf(stderr,
@@ -549,7 +598,8 @@ int gm_cmd_run(int argc, char **argv)
 			setenv(env, v, 1);
 		}
 	}
-	if (gm_run_platform() != 0 || gm_run_budgets() != 0)
+	if (gm_run_platform() != 0 || gm_run_budgets() != 0 ||
+	    gm_run_output_check(output_given) != 0)
 		return GM_CMD_USAGE;
 	if (i >= argc || !argv[i][0]) {
 		fprintf(stderr, "gmtrace run: no program given\n");

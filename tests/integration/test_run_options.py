@@ -158,14 +158,35 @@ def test_run_help_short_form(tmp_path):
 
 def test_a_program_that_cannot_record_says_why(tmp_path):
     """The game's own reason for recording nothing (a folder that does not
-    exist for its capture) is what `gmtrace run` says, not a guess."""
-    out = tmp_path / "no" / "such" / "x.gmt"
+    exist for its capture, named after the program) is what `gmtrace run`
+    says, not a guess."""
+    out = tmp_path / "%e" / "x.gmt"
     r = run(tmp_path, "--output", out, "--", "/bin/true")
     assert r.returncode == 0, r.stderr
-    assert (f"recorded nothing: cannot create the capture file {out}: No such file or "
-            "directory; not recording") in r.stderr, r.stderr
+    assert (f"recorded nothing: cannot create the capture file {tmp_path}/true/x.gmt: No such "
+            "file or directory; not recording") in r.stderr, r.stderr
     assert "set-user/group-ID" not in r.stderr
     assert captures(tmp_path) == []
+
+
+def test_an_output_that_cannot_be_written_stops_the_run_first(tmp_path):
+    """As for --json-file: a capture folder that is not there or is no
+    folder, a name that is no regular file, an empty name: one line, exit
+    2, and the game does not run (it would run unrecorded)."""
+    (tmp_path / "file").write_text("")
+    cases = [(tmp_path / "no" / "such" / "x.gmt",
+              f"cannot write captures in {tmp_path}/no/such: No such file or directory"),
+             (tmp_path / "file" / "x.gmt", f"cannot write captures in {tmp_path}/file: not a folder"),
+             ("/dev/null", "cannot write a capture to /dev/null: not a regular file"),
+             (tmp_path, f"cannot write a capture to {tmp_path}: not a regular file"),
+             ("", "--output needs a file name")]
+    for out, said in cases:
+        r = run(tmp_path, "--output", out, "--", "/bin/sh", "-c", "echo ran")
+        assert (r.returncode, r.stdout, r.stderr) == (2, "", f"gmtrace run: {said}\n"), out
+    # the same name from the environment
+    r = run(tmp_path, "--", "/bin/sh", "-c", "echo ran",
+            env={"GMTRACE_OUTPUT": str(tmp_path / "no" / "x.gmt")})
+    assert (r.returncode, r.stdout) == (2, ""), r.stderr
 
 
 def test_json_list_escapes_capture_names(tmp_path):
