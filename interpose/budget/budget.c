@@ -1026,9 +1026,14 @@ static void gm_budget_held_end(gm_budget_held_t *h)
 void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int zero)
 {
 	GM_BUDGET_OP();
-	uint32_t idx = node - 1;
-	gm_budget_node_t *b = &gm_budget_nodes[idx];
+	uint32_t idx;
+	gm_budget_node_t *b;
 	void *p;
+	/* a scope another thread ended routes no more */
+	if (gm_context_asset_now && gm_context_scope_check(t) && (node = gm_context_node_now) == 0)
+		return GM_BUDGET_UNHANDLED;
+	idx = node - 1;
+	b = &gm_budget_nodes[idx];
 	size_t usable, want = n;
 	/* no allocator serves more than PTRDIFF_MAX bytes: the process's own
 	 * fails the call as it would without gmtrace (and the byte counts,

@@ -304,7 +304,10 @@ static inline void gmtrace_tag_pop(void)
  * An asset's life: loading -> resident -> unloading -> unloaded (or failed).
  * Allocations made on a thread between load_begin and load_end belong to the
  * asset; a worker thread doing part of the load calls attach/detach around
- * its work. Ids are never reused; 0 means "no asset" and is ignored. Wrong
+ * its work. A load or unload is ended on the thread that began it; ended on
+ * another (a resource thread finishing it), the scope still ends on the
+ * first thread, and a validation says so. Ids are never reused; 0 means
+ * "no asset" and is ignored. Wrong
  * calls (unknown id, double unload, release below zero, NULL names) are
  * recorded as validation events and otherwise ignored. */
 

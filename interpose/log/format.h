@@ -247,7 +247,9 @@ typedef enum gm_valid {
 	gm_valid_stack_overflow = 8,     /* scopes nested deeper than the thread stack, or a
 	                                 257th named frame set (a=0, b=256) */
 	gm_valid_bad_state = 9,          /* b = the state the asset was in */
-	gm_valid_detach_mismatch = 10,   /* detach of an asset not attached on this thread */
+	gm_valid_detach_mismatch = 10,   /* detach of an asset not attached on this thread,
+	                                    or a load or unload ended on a thread that did
+	                                    not begin it */
 	gm_valid_unknown_tag = 11,       /* a tag id nobody interned: "no tag" is pushed */
 	gm_valid_unknown_pool = 12,      /* a pool id never created, or destroyed */
 	gm_valid_pool_underflow = 13,    /* a=pool: more objects released than acquired (in

@@ -13,9 +13,18 @@
 
 /* ---- per-thread stacks --------------------------------------------------- */
 
+/* What opened an asset's scope on a thread's stack: its load, its unload
+ * (either may be ended on another thread), an attach. */
+enum {
+	gm_scope_attach = 0,
+	gm_scope_load = 1,
+	gm_scope_unload = 2
+};
+
 typedef struct gm_context_stack {
 	uint32_t tags[GM_CONTEXT_DEPTH];
 	uint64_t assets[GM_CONTEXT_DEPTH];
+	uint8_t asset_scope[GM_CONTEXT_DEPTH]; /* gm_scope_* of each */
 	uint32_t ntags, nassets;
 	/* scopes opened past GM_CONTEXT_DEPTH (reported once, at the open):
 	 * their closes pair with them silently */
@@ -342,7 +351,7 @@ static void gm_context_state(gm_thread_t *t, uint64_t id, unsigned state)
 		gm_thread_put(t, gm_rec_w0(id, gm_rec_asset_state, state), 0);
 }
 
-static void gm_context_asset_push(gm_thread_t *t, uint64_t id)
+static void gm_context_asset_push(gm_thread_t *t, uint64_t id, unsigned scope)
 {
 	gm_context_stack_t *c = &gm_context_self;
 	if (c->nassets == GM_CONTEXT_DEPTH) {
@@ -350,8 +359,31 @@ static void gm_context_asset_push(gm_thread_t *t, uint64_t id)
 		c->asset_spill++;
 		return;
 	}
+	c->asset_scope[c->nassets] = (uint8_t)scope;
 	c->assets[c->nassets++] = id;
 	gm_context_update(t);
+}
+
+int gm_context_scope_check(gm_thread_t *t)
+{
+	gm_context_stack_t *c = &gm_context_self;
+	int changed = 0;
+	while (c->nassets) {
+		uint32_t i = c->nassets - 1, scope = c->asset_scope[i], st;
+		gm_asset_t *a;
+		if (scope == gm_scope_attach || c->assets[i] == 0)
+			break; /* (0: an evictor's neutral scope) */
+		a = gm_context_asset(c->assets[i]);
+		st = a ? __atomic_load_n(&a->state, __ATOMIC_ACQUIRE) : gm_asset_unloaded;
+		if ((scope == gm_scope_load && st == gm_asset_loading) ||
+		    (scope == gm_scope_unload && st == gm_asset_unloading))
+			break;
+		c->nassets--;
+		changed = 1;
+	}
+	if (changed)
+		gm_context_update(t);
+	return changed;
 }
 
 /* Remove id from this thread's asset stack (the innermost occurrence);
@@ -366,6 +398,8 @@ static int gm_context_asset_pop(gm_thread_t *t, uint64_t id)
 			continue;
 		memmove(&c->assets[i], &c->assets[i + 1],
 		        (c->nassets - i - 1) * sizeof(c->assets[0]));
+		memmove(&c->asset_scope[i], &c->asset_scope[i + 1],
+		        (c->nassets - i - 1) * sizeof(c->asset_scope[0]));
 		c->nassets--;
 		gm_context_update(t);
 		return 0;
@@ -427,6 +461,7 @@ uint64_t gm_context_asset_load_begin(gm_thread_t *t, const char *name, const cha
 	a->priority = 0;
 	a->pinned = 0;
 	a->evicting = 0;
+	a->freed_away = 0;
 	a->stuck_frame = 0;
 	a->born_evict = gm_budget_born_in();
 	a->id = id;
@@ -438,7 +473,7 @@ uint64_t gm_context_asset_load_begin(gm_thread_t *t, const char *name, const cha
 		a->node = (uint8_t)gm_budget_node_for_tag(gm_context_tag_now);
 	__atomic_store_n(&a->text, text, __ATOMIC_RELEASE);
 	gm_context_asset_define(t, id, a);
-	gm_context_asset_push(t, id);
+	gm_context_asset_push(t, id, gm_scope_load);
 	return id;
 }
 
@@ -477,7 +512,7 @@ void gm_context_asset_attach(gm_thread_t *t, uint64_t id)
 	if (!a)
 		return;
 	gm_context_asset_define(t, id, a);
-	gm_context_asset_push(t, id);
+	gm_context_asset_push(t, id, gm_scope_attach);
 }
 
 void gm_context_asset_detach(gm_thread_t *t, uint64_t id)
@@ -561,7 +596,7 @@ void gm_context_asset_unload_begin(gm_thread_t *t, uint64_t id)
 	if (refs > 0)
 		gm_context_valid(t, id, gm_valid_unload_with_refs, (uint64_t)refs);
 	gm_context_state(t, id, gm_asset_unloading);
-	gm_context_asset_push(t, id);
+	gm_context_asset_push(t, id, gm_scope_unload);
 }
 
 void gm_context_asset_unload_end(gm_thread_t *t, uint64_t id)
@@ -581,7 +616,11 @@ void gm_context_asset_unload_end(gm_thread_t *t, uint64_t id)
 		return;
 	}
 	gm_context_state(t, id, gm_asset_unloaded);
-	gm_context_asset_pop(t, id);
+	/* ended on another thread than the one that began it: said, and the
+	 * scope leaves that thread's stack at its next allocation
+	 * (gm_context_scope_check) */
+	if (gm_context_asset_pop(t, id) != 0)
+		gm_context_valid(t, id, gm_valid_detach_mismatch, 0);
 }
 
 void gm_context_asset_extra(gm_thread_t *t, uint64_t id, uint64_t bytes)
@@ -647,8 +686,10 @@ void gm_context_neutral_push(gm_thread_t *t)
 	 * the evictor's, not the allocation's it interrupted */
 	if (c->ntags < GM_CONTEXT_DEPTH)
 		c->tags[c->ntags++] = 0;
-	if (c->nassets < GM_CONTEXT_DEPTH)
+	if (c->nassets < GM_CONTEXT_DEPTH) {
+		c->asset_scope[c->nassets] = gm_scope_attach;
 		c->assets[c->nassets++] = 0;
+	}
 	gm_context_update(t);
 }
 

@@ -93,6 +93,11 @@ void gm_context_asset_touch(gm_thread_t *t, uint64_t id);
 void gm_context_asset_unload_begin(gm_thread_t *t, uint64_t id);
 void gm_context_asset_unload_end(gm_thread_t *t, uint64_t id);
 void gm_context_asset_extra(gm_thread_t *t, uint64_t id, uint64_t bytes);
+/* Load and unload scopes of this thread's that another thread ended (its
+ * load_end or unload_end called there) leave the stack, innermost first;
+ * returns 1 when the innermost asset changed. Called where an allocation
+ * in an asset's scope is attributed. */
+int gm_context_scope_check(gm_thread_t *t);
 void gm_context_scene(gm_thread_t *t, const char *name);
 
 /* The asset with this id, or NULL. */

@@ -37,6 +37,7 @@ void gm_event_tag_acc_make(gm_thread_t *t);
 void gm_event_asset_bytes(uint64_t n);
 struct gm_asset;
 extern __thread struct gm_asset *gm_context_asset_now __attribute__((tls_model("initial-exec")));
+int gm_context_scope_check(gm_thread_t *t); /* record/context.h */
 
 /* Node + 1 of a platform's default bank (budget/budget.h). */
 extern uint32_t gm_budget_default;
@@ -106,6 +107,8 @@ static inline __attribute__((always_inline)) void gm_event_alloc(gm_thread_t *t,
 {
 	gm_frame_acc_t *acc = t->acc;
 	uint64_t now, done = 0;
+	if (GM_UNLIKELY(gm_context_asset_now != NULL))
+		gm_context_scope_check(t); /* a scope another thread ended */
 	if (GM_UNLIKELY(acc == NULL)) {
 		gm_thread_attach(t);
 		if (!(acc = t->acc))
