@@ -218,13 +218,16 @@ struct gm_assets {
 	uint64_t total_live, asset_live, extra_total;
 
 	uint64_t nevents, first_ns, last_ns;
-	uint64_t start_ns;   /* the earliest event's time */
-	uint64_t stacks;     /* stack records: the capture has call stacks */
-	uint64_t frame;      /* frame of the events now arriving */
-	uint64_t last_frame; /* frame of the last event (a mark is in the frame it ends) */
-	uint64_t frames;     /* main frame marks read */
-	int frames_level;    /* some of the capture is at the frames level */
-	int events_level;    /* some of it is at the events level */
+	uint64_t start_ns;       /* the earliest event's time */
+	uint64_t stacks;         /* stack records: the capture has call stacks */
+	uint64_t frame;          /* frame of the events now arriving */
+	uint64_t last_frame;     /* frame of the last event (a mark is in the frame it ends) */
+	uint64_t frames;         /* main frame marks read */
+	int frames_level;        /* some of the capture is at the frames level */
+	int events_level;        /* some of it is at the events level */
+	uint64_t frames_from_ns; /* the last switch to the frames level (0: none):
+	                            a block allocated before it may have been freed
+	                            unrecorded, and is no leak */
 
 	/* asset bytes moved per wall-clock second: only the seconds that saw
 	 * some, in order (a damaged timestamp decades away costs one entry,
@@ -1535,9 +1538,10 @@ int gm_assets_add(gm_assets_t *m, const gm_event_t *ev)
 	case gm_rec_frame:
 		return gm_assets_on_frame(m, ev);
 	case gm_rec_level:
-		if (ev->a == gm_level_frames)
+		if (ev->a == gm_level_frames) {
 			m->frames_level = 1;
-		else
+			m->frames_from_ns = ev->ns ? ev->ns : 1;
+		} else
 			m->events_level = 1;
 		return 0;
 	case gm_rec_tag_def:
@@ -1797,6 +1801,27 @@ static int gm_assets_cmp_pair(const void *pa, const void *pb)
 	return a->tag < b->tag ? -1 : a->tag > b->tag;
 }
 
+/* The live blocks of each asset allocated before the capture last went to
+ * the frames level, whose frees that level does not record: their fate is
+ * unknown, and they are no leak. */
+static int gm_assets_unsure(gm_assets_t *m)
+{
+	const gm_live_entry_t *e;
+	size_t cursor = 0;
+
+	if (!m->frames_from_ns)
+		return 0;
+	while ((e = gm_live_next(m->live, &cursor)) != NULL) {
+		uint32_t ai = m->pairs[e->seq].asset;
+
+		if (ai == GM_ASSETS_NONE || e->ns >= m->frames_from_ns)
+			continue;
+		m->assets[ai].unsure_bytes += e->size;
+		m->assets[ai].unsure_blocks++;
+	}
+	return 0;
+}
+
 /* Ends the pass (see assets.h). Returns 0 or -ENOMEM. */
 int gm_assets_finish(gm_assets_t *m)
 {
@@ -1811,6 +1836,8 @@ int gm_assets_finish(gm_assets_t *m)
 		return -ENOMEM;
 
 	if (gm_assets_heat_finish(m) < 0)
+		return -ENOMEM;
+	if (gm_assets_unsure(m) < 0)
 		return -ENOMEM;
 
 	for (i = 0; i < m->nassets; i++) {
@@ -1828,14 +1855,14 @@ int gm_assets_finish(gm_assets_t *m)
 		if (gm_assets_stale_update(m, a, 0) < 0)
 			return -ENOMEM;
 		if ((a->state == gm_asset_unloaded || a->state == gm_asset_failed) &&
-		    a->live_blocks) {
+		    a->live_blocks > a->unsure_blocks) {
 			c = gm_assets_check_add(m, gm_assets_check_leak, (uint32_t)i,
 			                        a->state == gm_asset_failed ? a->ready_frame :
 			                                                      a->unloaded_frame);
 			if (!c)
 				return -ENOMEM;
-			c->v[0] = a->live_bytes;
-			c->v[1] = a->live_blocks;
+			c->v[0] = a->live_bytes - a->unsure_bytes;
+			c->v[1] = a->live_blocks - a->unsure_blocks;
 			c->v[2] = a->state == gm_asset_failed ? a->ready_bytes : a->unloaded_bytes;
 		}
 		/* a load or an unload that never ended (its thread ended in the

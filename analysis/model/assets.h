@@ -101,6 +101,9 @@ typedef struct gm_assets_asset {
 	uint64_t allocated_bytes, allocations;    /* everything ever attributed */
 	uint64_t ready_bytes;                     /* live_bytes when it became resident */
 	uint64_t unloaded_bytes, unloaded_blocks; /* live when it became unloaded */
+	uint64_t unsure_bytes, unsure_blocks;     /* of live_*, blocks allocated before the
+	                                             capture last went to the frames level
+	                                             (their frees unrecorded; after finish) */
 	uint64_t extra_bytes, extra_peak;         /* declared extra: now, largest */
 	int64_t refs;                             /* reference count now */
 	uint64_t refs_max;
@@ -170,8 +173,10 @@ typedef enum gm_assets_check_kind {
 } gm_assets_check_kind_t;
 
 /* One finding. frame and v[] by kind:
- *   leak            frame: unloaded (failed) frame; v: live bytes, live blocks,
- *                   bytes live when it became unloaded
+ *   leak            frame: unloaded (failed) frame; v: live bytes, live blocks
+ *                   (but those allocated before the capture last went to the
+ *                   frames level: freed or not, unknown), bytes live when it
+ *                   became unloaded
  *   never_unloaded  frame: resident frame; v: live bytes, extra bytes
  *   orphan          frame: since; v: until frame (0: still at exit), frames
  *   refcount        frame; v: gm_valid_t (release_below_zero or

@@ -616,6 +616,38 @@ Test(assets, a_release_is_below_zero_by_its_record_not_the_stream)
 	gm_assets_free(f.m);
 }
 
+/* A block allocated at the events level and freed while the capture was at
+ * the frames level (which records no free) may be gone: no leak. One
+ * allocated after the switch back and never freed is. */
+Test(assets, a_block_from_before_the_frames_level_is_no_leak)
+{
+	feed_t f = feed_new(NULL);
+	const gm_assets_check_t *c;
+	size_t n;
+
+	load(&f, 1, "A", "texture", 0x10, 1000);
+	frame(&f);
+	put(&f, 0, gm_rec_level, 0, gm_level_frames, 0, NULL, 0);
+	frame(&f);
+	state(&f, 0, 1, gm_asset_unloading); /* its block freed meanwhile, unrecorded */
+	state(&f, 0, 1, gm_asset_unloaded);
+	frame(&f);
+	put(&f, 0, gm_rec_level, 0, gm_level_events, 0, NULL, 0);
+	load(&f, 2, "B", "texture", 0x20, 2000);
+	alloc(&f, 0, 0x30, 300); /* no asset's */
+	state(&f, 0, 2, gm_asset_unloading);
+	state(&f, 0, 2, gm_asset_unloaded); /* its block still live */
+	frame(&f);
+	finish(&f);
+	cr_assert_eq(checks_of(f.m, gm_assets_check_leak, &c), 1, "B's leak only");
+	cr_expect_str_eq(gm_assets_assets(f.m, &n)[c[0].asset].name, "B");
+	cr_expect(c[0].v[0] == 2000 && c[0].v[1] == 1 && c[0].v[2] == 2000);
+	cr_expect_eq(asset_named(f.m, "A")->unsure_blocks, 1);
+	cr_expect_eq(asset_named(f.m, "A")->unsure_bytes, 1000);
+	cr_expect_eq(asset_named(f.m, "B")->unsure_blocks, 0);
+	gm_assets_free(f.m);
+}
+
 Test(assets, duplicate_loads_and_thrash)
 {
 	gm_assets_opts_t o;
