@@ -359,10 +359,9 @@ static void gm_cmd_assets_check_text(const gm_assets_out_t *o, const gm_assets_c
 		       gm_text_size(h, sizeof(h), c->v[0]), (unsigned long long)c->v[0],
 		       (unsigned long long)c->v[1], a && a->failed ? "failed" : "unloaded",
 		       (unsigned long long)c->frame, (unsigned long long)c->v[2]);
-		if (a && a->name && gm_assets_stacks(o->m)) {
-			printf("      call sites: gmtrace stacks --by live --asset ");
-			gm_text_quote(stdout, a->name, strlen(a->name));
-			printf(" %s\n", o->path);
+		if (a && a->known && gm_assets_stacks(o->m)) {
+			printf("      call sites: gmtrace stacks --by live --asset-id %llu %s\n",
+			       (unsigned long long)a->id, o->path);
 		}
 		break;
 	case gm_assets_check_never_unloaded:

@@ -52,6 +52,8 @@ static void gm_stacks_usage(FILE *f)
 	        "  --tag NAME  only allocations made under tag NAME or a tag below it\n"
 	        "  --asset NAME  only allocations made in the scopes of asset NAME (or of\n"
 	        "                those under it: levels/harbor takes levels/harbor/terrain)\n"
+	        "  --asset-id ID  only allocations made in the scopes of the asset with id\n"
+	        "                ID (as gmtrace assets lists it: one of several of a name)\n"
 	        "  --match TEXT  only stacks with a frame whose function or file (or\n"
 	        "              inlined function or file) has TEXT in it (a Python\n"
 	        "              game's own code: --match mygame/)\n"
@@ -86,6 +88,7 @@ typedef struct gm_stacks_opts {
 	uint64_t from, to;             /* frames counted (1..UINT64_MAX: every one) */
 	uint64_t from_given, to_given; /* --from/--to as given (0: not), for the header */
 	const char *tag, *asset;       /* --tag, --asset (NULL: any) */
+	uint64_t asset_id;             /* --asset-id (0: any) */
 	const char *match;             /* --match (NULL: every stack) */
 	int names;                     /* 0: --no-symbols */
 } gm_stacks_opts_t;
@@ -156,6 +159,9 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 		       o->tag);
 	if (o->asset)
 		printf("asset     %s: allocations made in its scopes only\n", o->asset);
+	if (o->asset_id)
+		printf("asset     id %llu: allocations made in its scopes only\n",
+		       (unsigned long long)o->asset_id);
 	if (o->match) {
 		uint64_t na, nb;
 		gm_callsite_rows_sum(order, n, &na, &nb);
@@ -295,6 +301,10 @@ static int gm_stacks_json(const char *path, gm_stacks_t *st, gm_symbols_t *sy,
 	gm_json_key_u64(&j, "frames", t->marks);
 	gm_json_key_string(&j, "tag", o->tag);
 	gm_json_key_string(&j, "asset", o->asset);
+	if (o->asset_id)
+		gm_json_key_u64(&j, "asset_id", o->asset_id);
+	else
+		gm_json_key_null(&j, "asset_id");
 	gm_json_key_string(&j, "match", o->match);
 	if (o->match) {
 		uint64_t na, nb;
@@ -385,6 +395,8 @@ static int gm_stacks_side_load(gm_stacks_side_t *s, const gm_stacks_opts_t *o)
 		return -ENOMEM;
 	gm_stacks_frames(s->st, o->from, o->to);
 	gm_stacks_filter(s->st, o->tag, o->asset);
+	if (o->asset_id)
+		gm_stacks_filter_asset_id(s->st, o->asset_id);
 	while (gm_reader_next(s->r, &ev))
 		if (gm_stacks_event(s->st, &ev) < 0)
 			return -ENOMEM;
@@ -406,6 +418,9 @@ static int gm_stacks_side_load(gm_stacks_side_t *s, const gm_stacks_opts_t *o)
 			fprintf(stderr,
 			        "gmtrace stacks: %s: no asset named \"%s\" (nor under \"%s/\")\n",
 			        s->path, o->asset, o->asset);
+		else if (o->asset_id && !nassets)
+			fprintf(stderr, "gmtrace stacks: %s: no asset with id %llu\n", s->path,
+			        (unsigned long long)o->asset_id);
 	}
 	return 0;
 }
@@ -712,6 +727,12 @@ int gm_cmd_stacks(int argc, char **argv)
 				goto usage;
 			}
 			o.asset = value;
+		} else if ((m = gm_args_value(argc, argv, &i, "--asset-id", &value)) != 0) {
+			if (m < 0 || gm_args_u64(value, &o.asset_id) < 0 || o.asset_id == 0) {
+				fprintf(stderr,
+				        "gmtrace stacks: --asset-id takes an asset id 1 or more\n");
+				goto usage;
+			}
 		} else if ((m = gm_args_value(argc, argv, &i, "--match", &value)) != 0) {
 			if (m < 0 || !*value) {
 				fprintf(stderr,

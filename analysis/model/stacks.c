@@ -50,6 +50,7 @@ struct gm_stacks {
 	/* gm_stacks_filter: the names, the tag and asset ids that match them,
 	 * and each thread's context (tag id, asset id) */
 	const char *ftag, *fasset;
+	uint64_t fasset_id; /* gm_stacks_filter_asset_id (0: none) */
 	uint64_t *tag_ids, *asset_ids;
 	size_t ntag_ids, cap_tag_ids, nasset_ids, cap_asset_ids;
 	uint64_t (*ctx)[2];
@@ -133,6 +134,11 @@ void gm_stacks_filter(gm_stacks_t *s, const char *tag, const char *asset)
 	s->fasset = asset;
 }
 
+void gm_stacks_filter_asset_id(gm_stacks_t *s, uint64_t id)
+{
+	s->fasset_id = id;
+}
+
 static int gm_stacks_has(const uint64_t *ids, size_t n, uint64_t id)
 {
 	size_t i;
@@ -171,7 +177,7 @@ static int gm_stacks_wanted(const gm_stacks_t *s, uint32_t thread)
 	uint64_t asset = thread < s->nctx ? s->ctx[thread][1] : 0;
 	if (s->ftag && !gm_stacks_has(s->tag_ids, s->ntag_ids, tag))
 		return 0;
-	if (s->fasset && !gm_stacks_has(s->asset_ids, s->nasset_ids, asset))
+	if ((s->fasset || s->fasset_id) && !gm_stacks_has(s->asset_ids, s->nasset_ids, asset))
 		return 0;
 	return 1;
 }
@@ -547,6 +553,16 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		                                 s->ftag, 1) :
 		                 0;
 	case gm_rec_asset_new:
+		if (s->fasset_id) {
+			if (ev->a != s->fasset_id ||
+			    gm_stacks_has(s->asset_ids, s->nasset_ids, ev->a))
+				return 0;
+			if (gm_grow((void **)&s->asset_ids, &s->cap_asset_ids, s->nasset_ids + 1,
+			            sizeof(*s->asset_ids)) != 0)
+				return -ENOMEM;
+			s->asset_ids[s->nasset_ids++] = ev->a;
+			return 0;
+		}
 		return s->fasset ? gm_stacks_match(
 		                           &s->asset_ids, &s->nasset_ids, &s->cap_asset_ids, ev->a,
 		                           (const char *)ev->extra,

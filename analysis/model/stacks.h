@@ -104,6 +104,10 @@ void gm_stacks_frames(gm_stacks_t *s, uint64_t from, uint64_t to);
  * outlive the model. Call before the first event. */
 void gm_stacks_filter(gm_stacks_t *s, const char *tag, const char *asset);
 
+/* Count only allocations made in the scopes of the asset with this id
+ * (one of several assets of a name), in place of a name filter. */
+void gm_stacks_filter_asset_id(gm_stacks_t *s, uint64_t id);
+
 /* How many tags and assets the filter's names matched in the events so
  * far (0 for a filter not set). */
 void gm_stacks_filter_matched(const gm_stacks_t *s, size_t *ntags, size_t *nassets);

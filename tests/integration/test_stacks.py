@@ -383,12 +383,22 @@ def test_assets_points_a_leak_to_its_call_sites(tmp_path):
     (cap,) = captures(tmp_path)
     text = gmtrace("assets", "--check", cap)
     assert text.returncode == 1, "the leak check fires"
-    assert f'call sites: gmtrace stacks --by live --asset "b" {cap}' in text.stdout, text.stdout
-    rep = stacks_json(cap, "--by", "live", "--asset", "b", "--depth", 1)
-    top = rep["stacks"][0]
-    assert (top["frames"][0]["function"], top["frames"][0]["line"]) == \
-        ("grow_b", line["line_realloc"])
-    assert (top["live_count"], top["live_bytes"]) == (1, line["big_size"])
+    # by id: another asset of the same name would be counted under --asset
+    (b_id,) = [a["id"] for a in json.loads(gmtrace("assets", "--json", cap).stdout)["assets"]
+               if a["name"] == "b"]
+    assert f"call sites: gmtrace stacks --by live --asset-id {b_id} {cap}" in text.stdout, \
+        text.stdout
+    for how in (("--asset", "b"), ("--asset-id", b_id)):
+        rep = stacks_json(cap, "--by", "live", *how, "--depth", 1)
+        top = rep["stacks"][0]
+        assert (top["frames"][0]["function"], top["frames"][0]["line"]) == \
+            ("grow_b", line["line_realloc"])
+        assert (top["live_count"], top["live_bytes"]) == (1, line["big_size"])
+    assert rep["asset_id"] == b_id
+    r = gmtrace("stacks", "--asset-id", 999999, cap)
+    assert f"no asset with id 999999" in r.stderr, r.stderr
+    bad = gmtrace("stacks", "--asset-id", 0, cap)
+    assert bad.returncode == 2 and "--asset-id takes an asset id 1 or more" in bad.stderr
 
 
 def test_compare_two_captures_by_call_site(tmp_path):
