@@ -541,9 +541,14 @@ class _Tag:
     def __call__(self, fn):
         import functools
         import inspect
-        if not callable(fn):
+        if isinstance(fn, (staticmethod, classmethod)):
+            # its function is tagged, and it stays a static or class method
+            # (wrapped in a plain function it would bind the instance)
+            return type(fn)(self(fn.__func__))
+        if not callable(fn) or isinstance(fn, type):
             # what the decorator gets back without gmtrace: the same object
-            _bad("tag decorator", fn, "a function")
+            # (a class, wrapped in a function, would no longer be one)
+            _bad("tag decorator", fn, "a function (or a method)")
             return fn
         tag = self
 
@@ -590,6 +595,11 @@ class _Tag:
                         sent, thrown = None, e
             return tagged_async_steps
 
+        if not inspect.isfunction(fn) and not inspect.ismethod(fn):
+            # a builtin, a partial, an object with __call__: none binds as
+            # a method in a class body, and neither does its tagged call
+            return _TaggedCall(tag, fn)
+
         @functools.wraps(fn)
         def tagged(*args, **kwargs):
             with tag:
@@ -598,6 +608,26 @@ class _Tag:
 
     def __repr__(self):
         return "gmtrace.tag(%r, id=%d)" % (self.name, self.id)
+
+
+class _TaggedCall:
+    """A callable that is not a function, called under a tag; like it, and
+    unlike a function, it does not bind as a method."""
+
+    def __init__(self, tag, fn):
+        import functools
+        try:
+            functools.update_wrapper(self, fn)
+        except Exception:  # attributes an object will not give or take
+            pass
+        self._tag, self._fn = tag, fn
+
+    def __call__(self, *args, **kwargs):
+        with self._tag:
+            return self._fn(*args, **kwargs)
+
+    def __repr__(self):
+        return "<tagged %r under %r>" % (self._fn, self._tag)
 
 
 def _code_flags(fn):

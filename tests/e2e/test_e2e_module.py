@@ -359,6 +359,65 @@ def test_a_tagged_generator_tags_its_body(tmp_path):
     assert tags["gen/body"]["allocated_bytes"] >= 300000 + 304096 + 308192, tags["gen/body"]
 
 
+DECORATED_GAME = """\
+import functools, json, sys
+sys.path.insert(0, %r)
+import gmtrace
+
+keep = []
+
+@gmtrace.tag("dec/class")
+class Foo:
+    pass
+
+class Bar:
+    @gmtrace.tag("dec/static")
+    @staticmethod
+    def s(x):
+        keep.append(bytearray(200000))
+        return x * 2
+
+    @gmtrace.tag("dec/cls")
+    @classmethod
+    def c(cls, x):
+        keep.append(bytearray(300000))
+        return cls.__name__ + str(x)
+
+    class Call:
+        def __call__(self, *a):
+            keep.append(bytearray(400000))
+            return len(a)
+    called = gmtrace.tag("dec/object")(Call())
+    maxed = gmtrace.tag("dec/builtin")(max)
+
+b = Bar()
+print(json.dumps({"isinstance": isinstance(Foo(), Foo), "static": [Bar.s(21), b.s(21)],
+                  "cls": [Bar.c(1), b.c(2)], "object": b.called(1, 2),
+                  "builtin": b.maxed(3, 9),
+                  "partial": gmtrace.tag("dec/partial")(functools.partial(max, 4))(2)}),
+      flush=True)
+"""
+
+
+def test_tagged_methods_and_callables_behave_as_without_gmtrace(tmp_path):
+    """@gmtrace.tag on a static or class method, a callable object or a
+    builtin in a class body, and on a class: the game behaves as without
+    gmtrace (a plain function in their place would bind the instance, and a
+    class would no longer be one); the methods' and objects' bodies are
+    under their tags; the class is left as it is, said once."""
+    game = tmp_path / "decorated.py"
+    game.write_text(DECORATED_GAME % str(MODULE_DIR))
+    plain = run_script(game, [], tmp_path / "plain", preload=False)
+    run = run_script(game, [], tmp_path / "run")
+    assert run.line == plain.line == {
+        "isinstance": True, "static": [42, 42], "cls": ["Bar1", "Bar2"], "object": 2,
+        "builtin": 9, "partial": 4}
+    assert "tag decorator: expected a function (or a method), got <class" in run.stderr
+    tags = {t["tag"]: t for t in gmtrace_json("assets", "--json", run.capture)["tags"]}
+    for name, least in (("dec/static", 400000), ("dec/cls", 600000), ("dec/object", 400000)):
+        assert least <= tags[name]["allocated_bytes"] < least + 4096, (name, tags[name])
+
+
 EXTRA_GAME = """\
 import json, sys
 sys.path.insert(0, %r)
