@@ -31,6 +31,17 @@ static int64_t gm_pool_in_use[GM_POOL_MAX]; /* all threads, at the last frame en
  * 2 below and said. */
 static uint8_t gm_pool_short[GM_POOL_MAX];
 static uint32_t gm_pool_next = 1;
+/* Ids of destroyed pools are given to new ones once every id has been used
+ * (a game that makes a pool per level or per emitter makes more than 255 in
+ * a session), to pools made in a later frame than the destroy (the old
+ * pool's last pool_frame record, at the end of the destroy's frame, comes
+ * first): gm_pool_gone[id] is the destroy's frame + 1 until the id is taken
+ * again; gm_pool_base[id] is the objects in use its counters, summed over
+ * the threads, held then (what the old pool never got back), which the new
+ * pool's in-use count leaves out. A capture's reader takes a second
+ * definition of an id as a new pool. */
+static uint64_t gm_pool_gone[GM_POOL_MAX];
+static int64_t gm_pool_base[GM_POOL_MAX];
 __thread gm_pool_tls_t gm_pool_self __attribute__((tls_model("initial-exec")));
 uint32_t gm_pool_gen = 1;
 
@@ -84,6 +95,36 @@ static int gm_pool_known(gm_thread_t *t, uint32_t pool)
 	return 1;
 }
 
+/* A destroyed pool's id, taken for a new pool (its base counted), or 0. */
+static uint32_t gm_pool_reuse(void)
+{
+	uint64_t frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED);
+	uint32_t p, i;
+	for (p = 1; p < GM_POOL_MAX; p++) {
+		uint64_t gone = __atomic_load_n(&gm_pool_gone[p], __ATOMIC_ACQUIRE);
+		int64_t base = 0;
+		if (gone == 0 || gone - 1 >= frame ||
+		    !__atomic_compare_exchange_n(&gm_pool_gone[p], &gone, 0, 0, __ATOMIC_ACQ_REL,
+		                                 __ATOMIC_RELAXED))
+			continue;
+		/* no thread counts on it now: calls on a destroyed pool are not
+		 * counted (gm_pool_known) */
+		for (i = 0; i < __atomic_load_n(&gm_pool_nthreads, __ATOMIC_ACQUIRE); i++) {
+			gm_pool_acc_t *acc = __atomic_load_n(&gm_pool_threads[i], __ATOMIC_ACQUIRE);
+			if (acc)
+				base += (int64_t)(__atomic_load_n(&acc[p].taken_pool,
+				                                  __ATOMIC_RELAXED) -
+				                  __atomic_load_n(&acc[p].given_pool,
+				                                  __ATOMIC_RELAXED));
+		}
+		__atomic_store_n(&gm_pool_base[p], base, __ATOMIC_RELAXED);
+		__atomic_store_n(&gm_pool_in_use[p], 0, __ATOMIC_RELAXED);
+		gm_pool_short[p] = 0;
+		return p;
+	}
+	return 0;
+}
+
 uint32_t gm_pool_create(gm_thread_t *t, const char *name, uint64_t object_size, uint64_t capacity)
 {
 	uint64_t words[2] = {object_size, capacity};
@@ -92,7 +133,16 @@ uint32_t gm_pool_create(gm_thread_t *t, const char *name, uint64_t object_size, 
 	uint32_t id = __atomic_fetch_add(&gm_pool_next, 1, __ATOMIC_RELAXED);
 	if (id >= GM_POOL_MAX) {
 		__atomic_store_n(&gm_pool_next, GM_POOL_MAX, __ATOMIC_RELAXED);
-		gm_pool_valid(t, id, gm_valid_unknown_pool, GM_POOL_MAX);
+		id = gm_pool_reuse();
+	}
+	if (id == 0) {
+		static int said;
+		if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+			gm_support_warn(
+			        "more than 255 pools exist at once: the pools made past them "
+			        "are not recorded",
+			        NULL, NULL);
+		gm_pool_valid(t, GM_POOL_MAX, gm_valid_unknown_pool, GM_POOL_MAX);
 		return 0;
 	}
 	if (!name || !*name) {
@@ -160,6 +210,8 @@ void gm_pool_destroy(gm_thread_t *t, uint32_t pool)
 	__atomic_store_n(&gm_pool_live[pool], 0, __ATOMIC_RELEASE);
 	if (gm_pool_on(t))
 		gm_thread_put(t, gm_rec_w0(pool, gm_rec_pool_destroy, 0), 0);
+	__atomic_store_n(&gm_pool_gone[pool],
+	                 __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
 }
 
 void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
@@ -212,6 +264,7 @@ void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
 	for (p = 1; p < npools; p++) {
 		int64_t peak;
 		uint64_t extra[6];
+		in_use[p] -= __atomic_load_n(&gm_pool_base[p], __ATOMIC_RELAXED);
 		if (in_use[p] >= 0) {
 			gm_pool_short[p] = 0;
 		} else if (!__atomic_load_n(&gm_pool_live[p], __ATOMIC_RELAXED) && !moved[p]) {
@@ -263,6 +316,7 @@ void gm_pool_reset(void)
 	}
 	memset(gm_pool_in_use, 0, sizeof(gm_pool_in_use));
 	memset(gm_pool_short, 0, sizeof(gm_pool_short));
+	memset(gm_pool_base, 0, sizeof(gm_pool_base));
 	gm_pool_nthreads = 0;
 	/* the fork child's only thread: its counters start again */
 	gm_pool_self.acc = NULL;

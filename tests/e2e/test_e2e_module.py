@@ -418,6 +418,53 @@ def test_tagged_methods_and_callables_behave_as_without_gmtrace(tmp_path):
         assert least <= tags[name]["allocated_bytes"] < least + 4096, (name, tags[name])
 
 
+POOLS_GAME = """\
+import json, sys
+sys.path.insert(0, %r)
+import gmtrace
+
+ids = []
+for level in range(300):
+    p = gmtrace.Pool("level%%03d/bullets" %% level, 64, 100)
+    ids.append(p.id)
+    p.acquire()
+    p.acquire()
+    p.release()  # one bullet never comes back
+    gmtrace.frame()
+    p.destroy()
+gmtrace.frame()  # (an id is given again in a later frame than its destroy)
+live = [gmtrace.Pool("live%%03d" %% i, 8, 8).id for i in range(256)]  # one too many
+print(json.dumps({"zero": ids.count(0), "distinct": len(set(ids)),
+                  "live_zero": live.count(0), "live_distinct": len(set(live) - {0})}),
+      flush=True)
+"""
+
+
+def test_a_pool_per_level_past_255_pools(tmp_path):
+    """A pool made and destroyed per level, 300 levels: the ids of destroyed
+    pools are given again once all 255 were used, every pool is recorded,
+    and a reused id's pool starts with none in use (its predecessor's
+    bullet that never came back is not its own). 256 pools at once: the
+    last is not recorded, said once on stderr and by one validation."""
+    game = tmp_path / "pools.py"
+    game.write_text(POOLS_GAME % str(MODULE_DIR))
+    run = run_script(game, [], tmp_path / "run")
+    assert run.line == {"zero": 0, "distinct": 255, "live_zero": 1, "live_distinct": 255}
+    assert run.stderr.count("more than 255 pools exist at once") == 1, run.stderr
+    pools = gmtrace_json("pools", "--json", run.capture)["pools"]
+    assert sorted(p["name"] for p in pools) == sorted(
+        ["level%03d/bullets" % i for i in range(300)] + ["live%03d" % i for i in range(255)])
+    for p in pools:
+        if p["name"].startswith("live"):
+            continue
+        got = (p["acquires"], p["served"], p["releases"], p["peak"], p["in_use_end"],
+               p["created_frame"], p["destroyed_frame"])
+        level = int(p["name"][5:8])
+        assert got == (2, 2, 1, 2, 1, level + 1, level + 2), p
+    assert [(v["code"], v["detail"]) for v in dump(run.capture, {"validation"})] == [
+        ("unknown_pool", 256)]
+
+
 EXTRA_GAME = """\
 import json, sys
 sys.path.insert(0, %r)
