@@ -126,6 +126,7 @@ static size_t gm_context_name(gm_thread_t *t, const char *name, const char *fall
 
 #define GM_TAG_SLOTS 65536 /* open addressing; at most half used */
 #define GM_TAG_MAX (GM_TAG_SLOTS / 2)
+static int gm_tag_full; /* 1 once a name found the table full */
 
 typedef struct gm_tag {
 	uint64_t hash;
@@ -226,8 +227,16 @@ uint32_t gm_context_tag_id(gm_thread_t *t, const char *name)
 			id = __atomic_add_fetch(&gm_tag_count, 1, __ATOMIC_RELAXED);
 			if (id > GM_TAG_MAX) {
 				/* table full: the slot stays taken, the tag is not usable
-				 * (and threads asking for it again get 0, not a wait) */
+				 * (and threads asking for it again get 0, not a wait);
+				 * said once, and its pushes push "no tag" unsaid */
 				__atomic_store_n(&mine->id, GM_TAG_NONE, __ATOMIC_RELEASE);
+				if (!__atomic_exchange_n(&gm_tag_full, 1, __ATOMIC_RELAXED)) {
+					gm_support_warn(
+					        "more than 32768 tag names: the names past them "
+					        "are recorded as no tag",
+					        NULL, NULL);
+					gm_context_valid(t, 0, gm_valid_unknown_tag, GM_TAG_MAX);
+				}
 				return 0;
 			}
 			/* by id first: another thread returns the id as soon as it
@@ -258,8 +267,9 @@ void gm_context_tag_push_said(gm_thread_t *t, uint32_t tag, int said)
 	if (tag == 0 || tag > GM_TAG_MAX ||
 	    !(def = __atomic_load_n(&gm_tag_by_id[tag], __ATOMIC_ACQUIRE))) {
 		/* an id nobody interned: push "no tag" so the pop still pairs
-		 * (said: a name already refused, reported once) */
-		if (!said)
+		 * (said: a name already refused, reported once; 0 once the
+		 * table is full: the id of every name past it, said then) */
+		if (!said && !(tag == 0 && __atomic_load_n(&gm_tag_full, __ATOMIC_RELAXED)))
 			gm_context_valid(t, tag, gm_valid_unknown_tag, 0);
 		tag = 0;
 	} else {

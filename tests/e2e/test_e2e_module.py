@@ -465,6 +465,32 @@ def test_a_pool_per_level_past_255_pools(tmp_path):
         ("unknown_pool", 256)]
 
 
+TAGS_GAME = """\
+import json, sys
+sys.path.insert(0, %r)
+import gmtrace
+
+for i in range(40000):
+    with gmtrace.tag("enemy/%%d" %% i):
+        pass
+for i in range(39990, 40000):  # names past the table, again
+    with gmtrace.tag("enemy/%%d" %% i):
+        pass
+print(json.dumps({"ok": True}), flush=True)
+"""
+
+
+def test_tag_names_past_the_table(tmp_path):
+    """40,000 tag names: the table holds 32,768; the names past it are no
+    tag, said once on stderr and by one validation, not one per use."""
+    game = tmp_path / "tags.py"
+    game.write_text(TAGS_GAME % str(MODULE_DIR))
+    run = run_script(game, [], tmp_path / "run")
+    assert run.stderr.count("more than 32768 tag names") == 1, run.stderr
+    assert [(v["code"], v["id"], v["detail"]) for v in dump(run.capture, {"validation"})] == [
+        ("unknown_tag", 0, 32768)]
+
+
 EXTRA_GAME = """\
 import json, sys
 sys.path.insert(0, %r)
