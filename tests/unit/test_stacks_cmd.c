@@ -806,16 +806,17 @@ Test(stacks_cmd, json_keys_and_rows)
 	cr_expect_str_eq(gm_test_err, "");
 	snprintf(want, sizeof(want), "{\n  \"capture\": \"%s\",\n  \"by\": \"bytes\",\n", path);
 	cr_expect_eq(strncmp(gm_test_out, want, strlen(want)), 0, "%s", gm_test_out);
-	expect_in(gm_test_out,
-	          "  \"from\": null,\n  \"to\": null,\n  \"frames\": 3,\n"
-	          "  \"tag\": null,\n  \"asset\": null,\n  \"match\": null,\n"
-	          "  \"matched_allocations\": null,\n  \"matched_allocated_bytes\": null,\n"
-	          "  \"allocations\": 13,\n  \"allocated_bytes\": 10066,\n"
-	          "  \"without_stack\": 1,\n  \"without_stack_bytes\": 2000,\n"
-	          "  \"stacks_recorded\": 6,\n  \"rows\": 5,\n  \"undefined\": 1,\n"
-	          "  \"failed\": 2,\n  \"not_kept\": 1,\n  \"not_kept_bytes\": 300,\n"
-	          "  \"written_whole\": 0,\n  \"written_whole_bytes\": 0,\n"
-	          "  \"stacks\": [\n");
+	expect_in(
+	        gm_test_out,
+	        "  \"from\": null,\n  \"to\": null,\n  \"frames\": 3,\n"
+	        "  \"tag\": null,\n  \"asset\": null,\n  \"asset_id\": null,\n  \"match\": null,\n"
+	        "  \"matched_allocations\": null,\n  \"matched_allocated_bytes\": null,\n"
+	        "  \"allocations\": 13,\n  \"allocated_bytes\": 10066,\n"
+	        "  \"without_stack\": 1,\n  \"without_stack_bytes\": 2000,\n"
+	        "  \"stacks_recorded\": 6,\n  \"rows\": 5,\n  \"undefined\": 1,\n"
+	        "  \"failed\": 2,\n  \"not_kept\": 1,\n  \"not_kept_bytes\": 300,\n"
+	        "  \"written_whole\": 0,\n  \"written_whole_bytes\": 0,\n"
+	        "  \"stacks\": [\n");
 	cr_expect_eq(count_of(gm_test_out, "\"id\": "), 5, "%s", gm_test_out);
 	/* the first row: stacks 2 and 3 */
 	row = strstr(gm_test_out, "\"stacks\": [");
@@ -903,11 +904,12 @@ Test(stacks_cmd, from_and_to_count_the_frames_asked_for)
 	expect_not_in(gm_test_out, "\nby ");
 
 	cr_assert_eq(run("--json", "--from", "2", "--to", "3", path), GM_CMD_OK, "%s", gm_test_err);
-	expect_in(gm_test_out,
-	          "  \"from\": 2,\n  \"to\": 3,\n  \"frames\": 3,\n"
-	          "  \"tag\": null,\n  \"asset\": null,\n  \"match\": null,\n"
-	          "  \"matched_allocations\": null,\n  \"matched_allocated_bytes\": null,\n"
-	          "  \"allocations\": 10,\n  \"allocated_bytes\": 6566,\n");
+	expect_in(
+	        gm_test_out,
+	        "  \"from\": 2,\n  \"to\": 3,\n  \"frames\": 3,\n"
+	        "  \"tag\": null,\n  \"asset\": null,\n  \"asset_id\": null,\n  \"match\": null,\n"
+	        "  \"matched_allocations\": null,\n  \"matched_allocated_bytes\": null,\n"
+	        "  \"allocations\": 10,\n  \"allocated_bytes\": 6566,\n");
 	expect_in(gm_test_out, "  \"failed\": 2,\n");
 	cr_assert_eq(run("--json", "--to", "2", path), GM_CMD_OK, "%s", gm_test_err);
 	expect_in(gm_test_out, "  \"from\": null,\n  \"to\": 2,\n  \"frames\": 3,\n");
@@ -996,10 +998,11 @@ Test(stacks_cmd, tag_and_asset_count_the_allocations_made_there)
 	cr_assert_eq(run("--tag", "rend", path), GM_CMD_OK, "%s", gm_test_err);
 	expect_in(gm_test_out, "stacks    0 call stacks, 0 of 0 allocations with a stack");
 	cr_assert_eq(run("--json", "--tag", "render", path), GM_CMD_OK, "%s", gm_test_err);
-	expect_in(gm_test_out,
-	          "  \"tag\": \"render\",\n  \"asset\": null,\n  \"match\": null,\n"
-	          "  \"matched_allocations\": null,\n  \"matched_allocated_bytes\": null,\n"
-	          "  \"allocations\": 3,\n  \"allocated_bytes\": 1900,\n");
+	expect_in(
+	        gm_test_out,
+	        "  \"tag\": \"render\",\n  \"asset\": null,\n  \"asset_id\": null,\n  \"match\": null,\n"
+	        "  \"matched_allocations\": null,\n  \"matched_allocated_bytes\": null,\n"
+	        "  \"allocations\": 3,\n  \"allocated_bytes\": 1900,\n");
 	expect_in(gm_test_out, "  \"failed\": 1,\n");
 
 	/* by count: one allocation each, the larger first */
@@ -1026,20 +1029,22 @@ Test(stacks_cmd, tag_and_asset_count_the_allocations_made_there)
 	                       "stacks    1 call stack, 1 of 1 allocations with a stack");
 	cr_assert_eq(run("--json", "--asset=level10", "--tag=render", path), GM_CMD_OK, "%s",
 	             gm_test_err);
-	expect_in(gm_test_out,
-	          "  \"tag\": \"render\",\n  \"asset\": \"level10\",\n  \"match\": null,\n"
-	          "  \"matched_allocations\": null,\n  \"matched_allocated_bytes\": null,\n"
-	          "  \"allocations\": 1,\n  \"allocated_bytes\": 1600,\n");
+	expect_in(
+	        gm_test_out,
+	        "  \"tag\": \"render\",\n  \"asset\": \"level10\",\n  \"asset_id\": null,\n  \"match\": null,\n"
+	        "  \"matched_allocations\": null,\n  \"matched_allocated_bytes\": null,\n"
+	        "  \"allocations\": 1,\n  \"allocated_bytes\": 1600,\n");
 	cr_assert_eq(run("--json", "--asset", "level1", "--tag", "render", path), GM_CMD_OK, "%s",
 	             gm_test_err);
 	expect_in(gm_test_out, "  \"allocations\": 0,\n");
 
 	/* the settings of one run do not stay for the next */
 	cr_assert_eq(run("--json", path), GM_CMD_OK, "%s", gm_test_err);
-	expect_in(gm_test_out,
-	          "  \"tag\": null,\n  \"asset\": null,\n  \"match\": null,\n"
-	          "  \"matched_allocations\": null,\n  \"matched_allocated_bytes\": null,\n"
-	          "  \"allocations\": 6,\n");
+	expect_in(
+	        gm_test_out,
+	        "  \"tag\": null,\n  \"asset\": null,\n  \"asset_id\": null,\n  \"match\": null,\n"
+	        "  \"matched_allocations\": null,\n  \"matched_allocated_bytes\": null,\n"
+	        "  \"allocations\": 6,\n");
 }
 
 /* ---- damage and write errors --------------------------------------------------------- */
