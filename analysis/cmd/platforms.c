@@ -606,8 +606,11 @@ static int gm_pf_list(int json)
 	}
 	if (json) {
 		gm_json_array_end(&j);
-		if (gm_json_finish(&j) < 0)
-			rc = GM_CMD_FAIL;
+		gm_json_finish(&j);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "gmtrace: cannot write the report: %s\n", strerror(errno));
+		rc = GM_CMD_FAIL;
 	}
 	return rc;
 }
@@ -660,9 +663,19 @@ int gm_cmd_platforms(int argc, char **argv)
 		} else if (strcmp(argv[i], "--list") == 0) {
 			list = 1;
 		} else if ((mt = gm_args_value(argc, argv, &i, "--check", &value)) != 0) {
+			size_t n = mt < 0 ? 0 : strlen(value);
 			if (mt < 0 || !*value) {
 				fprintf(stderr,
 				        "gmtrace platforms: --check takes platform names\n");
+				goto usage;
+			}
+			/* an empty name would check nothing, and a CI gate pass */
+			if (value[0] == ',' || value[n - 1] == ',' || strstr(value, ",,") ||
+			    n >= 1024) {
+				fprintf(stderr,
+				        "gmtrace platforms: --check takes platform names separated by "
+				        "single commas, under 1024 bytes in all (got '%s')\n",
+				        value);
 				goto usage;
 			}
 			check = value;
@@ -683,6 +696,10 @@ int gm_cmd_platforms(int argc, char **argv)
 			fprintf(stderr, "gmtrace platforms: at most %d platforms\n", GM_PF_MAX);
 			goto usage;
 		}
+	}
+	if (list && (path || nnames || check)) {
+		fprintf(stderr, "gmtrace platforms: --list takes no capture and no platform\n");
+		goto usage;
 	}
 	if (list)
 		return gm_pf_list(json);

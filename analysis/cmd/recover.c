@@ -199,5 +199,11 @@ int gm_cmd_recover(int argc, char **argv)
 		if (!found)
 			printf("no orphaned gmtrace logs in /dev/shm\n");
 	}
+	/* what was recovered is said on stdout: a script reads it there */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "gmtrace recover: cannot write to standard output: %s\n",
+		        strerror(errno));
+		rc = GM_CMD_FAIL;
+	}
 	return rc;
 }

@@ -1389,6 +1389,12 @@ def test_recover_a_complete_capture_and_bad_paths(tmp_path, game_assets):
     assert r.returncode == 1 and r.stdout == f"{game_assets}: its log is gone, nothing to recover\n"
     r = gmtrace("recover", "-x")
     assert r.returncode == 2 and r.stderr.startswith("gmtrace recover: unknown option -x\n")
+    # what it did is said on stdout, for scripts: one that cannot be written fails
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([str(GMTRACE), "recover", str(game_assets)], stdout=full,
+                           stderr=subprocess.PIPE, text=True, env=clean_env())
+    assert (r.returncode, r.stderr) == (
+        1, "gmtrace recover: cannot write to standard output: No space left on device\n")
 
 
 @pytest.fixture(scope="module")

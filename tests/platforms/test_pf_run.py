@@ -221,6 +221,12 @@ def test_bad_input_gets_one_clear_error(tmp_path):
     # options and names
     assert b"unknown option" in gmtrace(tmp_path, "platforms", "--frob", cap, rc=2).stderr
     assert b"--check takes" in gmtrace(tmp_path, "platforms", cap, "--check", rc=2).stderr
+    # an empty name in --check would check nothing: a CI gate would pass
+    for names in (",,", "switch,", ",switch", "switch,,tiny-split"):
+        p = gmtrace(tmp_path, "platforms", cap, "--check", names, rc=2)
+        assert b"--check takes platform names separated by single commas" in p.stderr, names
+    assert b"--list takes no capture" in gmtrace(tmp_path, "platforms", "--list", cap,
+                                                  rc=2).stderr
     assert b"no capture given" in gmtrace(tmp_path, "platforms", "switch", rc=2).stderr
     p = gmtrace(tmp_path, "platforms", cap, "gamecube", rc=1)
     assert b"no platform profile 'gamecube'" in p.stderr
@@ -236,6 +242,11 @@ def test_bad_input_gets_one_clear_error(tmp_path):
     assert p.returncode == 1
     assert f"{bad}/broken.yaml:1: expected family in the profile".encode() in p.stderr
     assert b"switch" in p.stdout
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([str(GMTRACE), "platforms", "--list"], stdout=full,
+                           stderr=subprocess.PIPE, env=env_for(tmp_path))
+    assert (p.returncode, p.stderr) == (
+        1, b"gmtrace: cannot write the report: No space left on device\n")
     assert gmtrace(tmp_path, "platforms", "--help").stdout.startswith(b"usage: gmtrace platforms")
     # a frames-level capture has no allocation records to put in banks
     line, flat = grow(tmp_path, ["split", 10], {"GMTRACE_LEVEL": "frames"}, name="flat")
