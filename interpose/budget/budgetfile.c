@@ -124,8 +124,8 @@ static int gm_budgetfile_limit(gm_budgetfile_ctx_t *ctx, const yaml_node_t *v, c
 	shares->ppm[idx] = whole * 10000 + frac * 10000 / scale;
 	if (whole > 100 || shares->ppm[idx] == 0 || shares->ppm[idx] > 1000000)
 		return gm_yaml_fail(ctx->y, gm_yaml_line(v),
-		                    "expected a share of the parent's hard limit for %s (above 0%% "
-		                    "and at most 100%%), got %s",
+		                    "expected a share of the parent's hard limit for %s (0.0001%% "
+		                    "to 100%%, at most 4 decimals), got %s",
 		                    what, gm_yaml_show(v, shown, sizeof(shown)));
 	shares->at[idx] = v;
 	*out = 0;

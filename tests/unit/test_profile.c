@@ -178,8 +178,12 @@ static const struct {
          "10: expected a unique node name, got 'a' again"},
         {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n"
               "budget:\n  - name: tex\n    parent: a\n    hard: 150%\n",
-         "12: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
-         "got '150%'"},
+         "12: expected a share of the parent's hard limit for hard (0.0001% to 100%, at most 4 "
+         "decimals), got '150%'"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n"
+              "budget:\n  - name: tex\n    parent: a\n    hard: 0.00001%\n",
+         "12: expected a share of the parent's hard limit for hard (0.0001% to 100%, at most 4 "
+         "decimals), got '0.00001%'"},
         {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n    types: [tex]\n"
               "  - name: b\n    capacity: {size: 1MiB, " SRC "}\n    types: [tex]\n",
          "12: expected each type bound to one bank, got 'tex' bound to 'a' already"},
