@@ -373,9 +373,9 @@ static void gm_cmd_assets_check_text(const gm_assets_out_t *o, const gm_assets_c
 		       gm_text_size(until, sizeof(until), c->v[1]));
 		break;
 	case gm_assets_check_orphan:
-		snprintf(until, sizeof(until), "%llu", (unsigned long long)c->v[0]);
-		printf("no reference since frame %llu, still resident %s (%llu frames)\n",
-		       (unsigned long long)c->frame, c->v[0] ? until : "at exit",
+		snprintf(until, sizeof(until), "until frame %llu", (unsigned long long)c->v[0]);
+		printf("no reference since frame %llu, %s (%llu frames)\n",
+		       (unsigned long long)c->frame, c->v[0] ? until : "still resident at exit",
 		       (unsigned long long)c->v[1]);
 		break;
 	case gm_assets_check_refcount:

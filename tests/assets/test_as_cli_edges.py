@@ -421,7 +421,7 @@ def test_every_finding_in_text(findings):
             'frame 1) was still loaded') in checks
     assert ('"rock" (id 3, mesh): loaded at frame 3 while id 1 of the same name (loaded at '
             'frame 1) was still loaded') in checks
-    assert ('"rock" (id 1, mesh): no reference since frame 2, still resident 9 (7 frames)'
+    assert ('"rock" (id 1, mesh): no reference since frame 2, until frame 9 (7 frames)'
             in checks)
     # the level record after mark 12 is the last event: frame 13
     assert ('"rock" (id 3, mesh): no reference since frame 3, still resident at exit '
