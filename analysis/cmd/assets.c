@@ -344,7 +344,7 @@ static void gm_cmd_assets_fired(FILE *f, const gm_assets_out_t *o, const gm_asse
 static void gm_cmd_assets_check_text(const gm_assets_out_t *o, const gm_assets_check_t *c)
 {
 	const gm_assets_asset_t *a = c->asset != GM_ASSETS_NONE ? &o->assets[c->asset] : NULL;
-	char h[GM_TEXT_MAX], until[32], type[64], tag[256];
+	char h[GM_TEXT_MAX], until[48], type[64], tag[256];
 
 	printf("    ");
 	if (a) {
