@@ -1179,8 +1179,12 @@ class Budget:
         if not self.id or not _callable(fn, "Budget.evictor fn"):
             return False
         cb = _evict_callback(fn) if fn is not None else None
+        # held only once gmtrace took it: a node it does not know keeps
+        # nothing (its unknown_node is said once, not again at exit)
+        if _budget_evictor(self.id, cb or _EVICT_NONE, None) != 0:
+            return False
         _hold(("node", self.id), cb)
-        return _budget_evictor(self.id, cb or _EVICT_NONE, None) == 0
+        return True
 
     @staticmethod
     def evictor_type(asset_type, fn):
@@ -1193,8 +1197,10 @@ class Budget:
         if _nul(asset_type, "Budget.evictor_type asset_type"):
             return False
         cb = _evict_callback(fn) if fn is not None else None
+        if _budget_evictor_type(_name(asset_type), cb or _EVICT_NONE, None) != 0:
+            return False
         _hold(("type", asset_type), cb)
-        return _budget_evictor_type(_name(asset_type), cb or _EVICT_NONE, None) == 0
+        return True
 
     def snapshot(self):
         """This node's dict from snapshot() (live_bytes, evictions...), or None."""

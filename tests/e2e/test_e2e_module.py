@@ -491,6 +491,27 @@ def test_tag_names_past_the_table(tmp_path):
         ("unknown_tag", 0, 32768)]
 
 
+UNKNOWN_NODE_GAME = """\
+import json, sys
+sys.path.insert(0, %r)
+import gmtrace
+
+print(json.dumps({"set": gmtrace.Budget(id=98).evictor(lambda asset: None)}), flush=True)
+"""
+
+
+def test_an_evictor_for_an_unknown_node_is_said_once(tmp_path):
+    """An evictor given to a node gmtrace does not know: False, one
+    unknown_node validation (the callback is not kept, so the module's
+    clean-up at exit does not name the node again)."""
+    game = tmp_path / "unknown_node.py"
+    game.write_text(UNKNOWN_NODE_GAME % str(MODULE_DIR))
+    run = run_script(game, [], tmp_path / "run")
+    assert run.line == {"set": False}
+    assert [(v["code"], v["id"]) for v in dump(run.capture, {"validation"})] == [
+        ("unknown_node", 98)]
+
+
 EXTRA_GAME = """\
 import json, sys
 sys.path.insert(0, %r)
