@@ -308,8 +308,8 @@ static int gm_pools_def(gm_pools_t *p, const gm_event_t *ev)
 
 	if (!pool)
 		return -ENOMEM;
-	/* a second definition of an id: a new pool (ids are not reused by one
-	 * process, but a capture is never trusted) */
+	/* a second definition of an id: a new pool (libgmtrace gives a
+	 * destroyed pool's id again once all 255 were used) */
 	if (pool->defined && !(pool = gm_pools_pool(p, ev->a, 1)))
 		return -ENOMEM;
 	free(pool->name);

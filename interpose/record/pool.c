@@ -33,14 +33,16 @@ static uint8_t gm_pool_short[GM_POOL_MAX];
 static uint32_t gm_pool_next = 1;
 /* Ids of destroyed pools are given to new ones once every id has been used
  * (a game that makes a pool per level or per emitter makes more than 255 in
- * a session), to pools made in a later frame than the destroy (the old
- * pool's last pool_frame record, at the end of the destroy's frame, comes
- * first): gm_pool_gone[id] is the destroy's frame + 1 until the id is taken
+ * a session), once a frame end has written its pool records since the
+ * destroy (the old pool's last pool_frame record, at the end of the
+ * destroy's frame, comes before the new pool's definition):
+ * gm_pool_gone[id] is gm_pool_ends at the destroy + 1 until the id is taken
  * again; gm_pool_base[id] is the objects in use its counters, summed over
  * the threads, held then (what the old pool never got back), which the new
  * pool's in-use count leaves out. A capture's reader takes a second
  * definition of an id as a new pool. */
 static uint64_t gm_pool_gone[GM_POOL_MAX];
+static uint64_t gm_pool_ends; /* gm_pool_frame_end calls that wrote their records */
 static int64_t gm_pool_base[GM_POOL_MAX];
 __thread gm_pool_tls_t gm_pool_self __attribute__((tls_model("initial-exec")));
 uint32_t gm_pool_gen = 1;
@@ -98,12 +100,12 @@ static int gm_pool_known(gm_thread_t *t, uint32_t pool)
 /* A destroyed pool's id, taken for a new pool (its base counted), or 0. */
 static uint32_t gm_pool_reuse(void)
 {
-	uint64_t frame = __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED);
+	uint64_t ends = __atomic_load_n(&gm_pool_ends, __ATOMIC_ACQUIRE);
 	uint32_t p, i;
 	for (p = 1; p < GM_POOL_MAX; p++) {
 		uint64_t gone = __atomic_load_n(&gm_pool_gone[p], __ATOMIC_ACQUIRE);
 		int64_t base = 0;
-		if (gone == 0 || gone - 1 >= frame ||
+		if (gone == 0 || gone > ends ||
 		    !__atomic_compare_exchange_n(&gm_pool_gone[p], &gone, 0, 0, __ATOMIC_ACQ_REL,
 		                                 __ATOMIC_RELAXED))
 			continue;
@@ -139,8 +141,9 @@ uint32_t gm_pool_create(gm_thread_t *t, const char *name, uint64_t object_size, 
 		static int said;
 		if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
 			gm_support_warn(
-			        "more than 255 pools exist at once: the pools made past them "
-			        "are not recorded",
+			        "more than 255 pools exist at once (those destroyed in this "
+			        "frame count until it ends): the pools made past them are not "
+			        "recorded",
 			        NULL, NULL);
 		gm_pool_valid(t, GM_POOL_MAX, gm_valid_unknown_pool, GM_POOL_MAX);
 		return 0;
@@ -210,8 +213,8 @@ void gm_pool_destroy(gm_thread_t *t, uint32_t pool)
 	__atomic_store_n(&gm_pool_live[pool], 0, __ATOMIC_RELEASE);
 	if (gm_pool_on(t))
 		gm_thread_put(t, gm_rec_w0(pool, gm_rec_pool_destroy, 0), 0);
-	__atomic_store_n(&gm_pool_gone[pool],
-	                 __atomic_load_n(&gm_frame_number, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&gm_pool_gone[pool], __atomic_load_n(&gm_pool_ends, __ATOMIC_ACQUIRE) + 1,
+	                 __ATOMIC_RELEASE);
 }
 
 void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
@@ -223,8 +226,10 @@ void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
 	uint32_t npools = __atomic_load_n(&gm_pool_next, __ATOMIC_RELAXED);
 	if (npools > GM_POOL_MAX)
 		npools = GM_POOL_MAX;
-	if (nthreads == 0 || npools <= 1)
+	if (nthreads == 0 || npools <= 1) {
+		__atomic_add_fetch(&gm_pool_ends, 1, __ATOMIC_RELEASE);
 		return;
+	}
 	memset(sum, 0, npools * sizeof(sum[0]));
 	memset(growth, 0, npools * sizeof(growth[0]));
 	memset(in_use, 0, npools * sizeof(in_use[0]));
@@ -294,6 +299,7 @@ void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
 	for (p = 1; p < npools; p++)
 		if (under[p])
 			gm_pool_valid(t, p, gm_valid_pool_underflow, (uint64_t)under[p]);
+	__atomic_add_fetch(&gm_pool_ends, 1, __ATOMIC_RELEASE);
 }
 
 void gm_pool_gc(gm_thread_t *t, int generation, uint64_t ns, uint64_t collected,
@@ -317,6 +323,12 @@ void gm_pool_reset(void)
 	memset(gm_pool_in_use, 0, sizeof(gm_pool_in_use));
 	memset(gm_pool_short, 0, sizeof(gm_pool_short));
 	memset(gm_pool_base, 0, sizeof(gm_pool_base));
+	/* the parent's destroyed ids are free now: the child's counters start
+	 * again and its frames have written nothing of them */
+	for (i = 1; i < GM_POOL_MAX; i++)
+		if (gm_pool_gone[i])
+			gm_pool_gone[i] = 1;
+	gm_pool_ends = 1;
 	gm_pool_nthreads = 0;
 	/* the fork child's only thread: its counters start again */
 	gm_pool_self.acc = NULL;
