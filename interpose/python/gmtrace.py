@@ -551,6 +551,11 @@ class _Tag:
             _bad("tag decorator", fn, "a function (or a method)")
             return fn
         tag = self
+        # a function binds as a method in a class body; a bound method, a
+        # builtin, a partial or an object with __call__ does not, and
+        # neither may what is given back for it
+        binds = hasattr(type(fn), "__get__")
+        keep = (lambda wrapper: wrapper) if binds else _Unbound
 
         if inspect.isgeneratorfunction(fn):
             # a generator's body runs at each next(), not at the call
@@ -560,8 +565,8 @@ class _Tag:
             if _code_flags(fn) & inspect.CO_ITERABLE_COROUTINE:
                 # a @types.coroutine generator is awaited: so must its wrapper be
                 import types
-                return types.coroutine(tagged_steps)
-            return tagged_steps
+                return keep(types.coroutine(tagged_steps))
+            return keep(tagged_steps)
 
         if inspect.iscoroutinefunction(fn):
             # the body runs at each step the event loop makes; between two,
@@ -569,7 +574,7 @@ class _Tag:
             @functools.wraps(fn)
             async def tagged_coroutine(*args, **kwargs):
                 return await _Awaiting(_steps(_Steps(tag), fn(*args, **kwargs)))
-            return tagged_coroutine
+            return keep(tagged_coroutine)
 
         if inspect.isasyncgenfunction(fn):
             @functools.wraps(fn)
@@ -593,41 +598,34 @@ class _Tag:
                         raise
                     except BaseException as e:  # athrow(): on to the body
                         sent, thrown = None, e
-            return tagged_async_steps
-
-        if not inspect.isfunction(fn) and not inspect.ismethod(fn):
-            # a builtin, a partial, an object with __call__: none binds as
-            # a method in a class body, and neither does its tagged call
-            return _TaggedCall(tag, fn)
+            return keep(tagged_async_steps)
 
         @functools.wraps(fn)
         def tagged(*args, **kwargs):
             with tag:
                 return fn(*args, **kwargs)
-        return tagged
+        return keep(tagged)
 
     def __repr__(self):
         return "gmtrace.tag(%r, id=%d)" % (self.name, self.id)
 
 
-class _TaggedCall:
-    """A callable that is not a function, called under a tag; like it, and
-    unlike a function, it does not bind as a method."""
+class _Unbound:
+    """A tag decorator's wrapper for a callable that does not bind as a
+    method (a bound method, a builtin, a partial, an object with
+    __call__): it calls the wrapper, and, unlike a function, does not bind
+    either."""
 
-    def __init__(self, tag, fn):
+    def __init__(self, wrapper):
         import functools
         try:
-            functools.update_wrapper(self, fn)
+            functools.update_wrapper(self, wrapper)
         except Exception:  # attributes an object will not give or take
             pass
-        self._tag, self._fn = tag, fn
+        self._call = wrapper
 
     def __call__(self, *args, **kwargs):
-        with self._tag:
-            return self._fn(*args, **kwargs)
-
-    def __repr__(self):
-        return "<tagged %r under %r>" % (self._fn, self._tag)
+        return self._call(*args, **kwargs)
 
 
 def _code_flags(fn):

@@ -390,11 +390,25 @@ class Bar:
     called = gmtrace.tag("dec/object")(Call())
     maxed = gmtrace.tag("dec/builtin")(max)
 
+def gen(n):
+    for i in range(n):
+        keep.append(bytearray(100000))
+        yield i
+
+class Holder:
+    def meth(self):
+        return "meth"
+
+class D:  # a bound method and a partial generator in a class body bind nothing
+    m = gmtrace.tag("dec/bound")(Holder().meth)
+    g = gmtrace.tag("dec/pgen")(functools.partial(gen, 2))
+
 b = Bar()
 print(json.dumps({"isinstance": isinstance(Foo(), Foo), "static": [Bar.s(21), b.s(21)],
                   "cls": [Bar.c(1), b.c(2)], "object": b.called(1, 2),
                   "builtin": b.maxed(3, 9),
-                  "partial": gmtrace.tag("dec/partial")(functools.partial(max, 4))(2)}),
+                  "partial": gmtrace.tag("dec/partial")(functools.partial(max, 4))(2),
+                  "bound": D().m(), "pgen": list(D().g())}),
       flush=True)
 """
 
@@ -411,10 +425,11 @@ def test_tagged_methods_and_callables_behave_as_without_gmtrace(tmp_path):
     run = run_script(game, [], tmp_path / "run")
     assert run.line == plain.line == {
         "isinstance": True, "static": [42, 42], "cls": ["Bar1", "Bar2"], "object": 2,
-        "builtin": 9, "partial": 4}
+        "builtin": 9, "partial": 4, "bound": "meth", "pgen": [0, 1]}
     assert "tag decorator: expected a function (or a method), got <class" in run.stderr
     tags = {t["tag"]: t for t in gmtrace_json("assets", "--json", run.capture)["tags"]}
-    for name, least in (("dec/static", 400000), ("dec/cls", 600000), ("dec/object", 400000)):
+    for name, least in (("dec/static", 400000), ("dec/cls", 600000), ("dec/object", 400000),
+                        ("dec/pgen", 200000)):
         assert least <= tags[name]["allocated_bytes"] < least + 4096, (name, tags[name])
 
 
