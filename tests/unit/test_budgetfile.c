@@ -293,32 +293,32 @@ static const struct {
         {"nodes:\n  - name: a\n  - name: b\n    parent: a\n    soft: 10%\n", 0,
          "5: expected a parent with a hard limit for soft 10%"},
         {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 140%\n", 0,
-         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "6: expected a share of the parent's hard limit for hard (0.0001% to 100%, at most 4 decimals), "
          "got '140%'"},
         {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 0%\n", 0,
-         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "6: expected a share of the parent's hard limit for hard (0.0001% to 100%, at most 4 decimals), "
          "got '0%'"},
         {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: x%\n", 0,
-         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "6: expected a share of the parent's hard limit for hard (0.0001% to 100%, at most 4 decimals), "
          "got 'x%'"},
         {"nodes:\n  - name: a\n    capacity: 100GiB\n", 0,
          "3: expected a capacity of at most 64GiB (a bank's heap), got 100GiB"},
         {"nodes:\n  - name: a\n    capacity: 1.5\n", 0,
          "3: expected a size for capacity (bytes, or with K/M/G/T or KiB/MiB/GiB/TiB), got '1.5'"},
         {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 40.5.5%\n", 0,
-         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "6: expected a share of the parent's hard limit for hard (0.0001% to 100%, at most 4 decimals), "
          "got '40.5.5%'"},
         {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: .5%\n", 0,
-         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "6: expected a share of the parent's hard limit for hard (0.0001% to 100%, at most 4 decimals), "
          "got '.5%'"},
         {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 100.5%\n", 0,
-         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "6: expected a share of the parent's hard limit for hard (0.0001% to 100%, at most 4 decimals), "
          "got '100.5%'"},
         {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 12345%\n", 0,
-         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "6: expected a share of the parent's hard limit for hard (0.0001% to 100%, at most 4 decimals), "
          "got '12345%'"},
         {"nodes:\n  - name: a\n    hard: 1G\n  - name: b\n    parent: a\n    hard: 1.00001%\n", 0,
-         "6: expected a share of the parent's hard limit for hard (above 0% and at most 100%), "
+         "6: expected a share of the parent's hard limit for hard (0.0001% to 100%, at most 4 decimals), "
          "got '1.00001%'"},
         {"nodes:\n  - name: a\n    policy: [lru]\n", 0,
          "3: expected policy lru, lfu, largest or priority, got a list"},
