@@ -356,6 +356,10 @@ static void *gm_hook_realloc(void *old, size_t n, unsigned kind)
 	}
 	if (GM_UNLIKELY(old && gm_bootstrap_owns(old)))
 		return gm_hook_realloc_bootstrap(old, n);
+	/* a scope another thread ended: off the stack before the budget's
+	 * realloc notes the block to its asset (gm_event_alloc would after) */
+	if (GM_UNLIKELY(gm_context_asset_now != NULL) && !t->busy)
+		gm_context_scope_check(t);
 	/* with stacks, a realloc's site is written before the call: once it
 	 * returns the old block is free, and another thread could be given it
 	 * and record it while this one unwinds */

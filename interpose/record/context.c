@@ -40,6 +40,30 @@ __thread gm_asset_t *gm_context_asset_now __attribute__((tls_model("initial-exec
 __thread uint32_t gm_context_node_now __attribute__((tls_model("initial-exec")));
 static uint32_t gm_context_gen = 1; /* session generation (fork children) */
 
+/* > 0 while a marker call changes this thread's stacks: a signal handler's
+ * allocation meanwhile (gm_context_scope_check) leaves them alone, as the
+ * call is half way through (a load_end that moved the state, not yet its
+ * scope off the stack) */
+static __thread int gm_context_in_op __attribute__((tls_model("initial-exec")));
+
+static int gm_context_op_begin(void)
+{
+	gm_context_in_op++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return 0;
+}
+
+static void gm_context_op_end(int *unused)
+{
+	(void)unused;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	gm_context_in_op--;
+}
+
+#define GM_CONTEXT_OP()                                                          \
+	int gm_context_op_ __attribute__((cleanup(gm_context_op_end), unused)) = \
+	        gm_context_op_begin()
+
 static int gm_context_on(gm_thread_t *t)
 {
 	return __atomic_load_n(&gm_thread_recording, __ATOMIC_RELAXED) && !t->busy;
@@ -229,8 +253,11 @@ uint32_t gm_context_tag_id(gm_thread_t *t, const char *name)
 				/* table full: the slot stays taken, the tag is not usable
 				 * (and threads asking for it again get 0, not a wait);
 				 * said once, and its pushes push "no tag" unsaid */
+				/* (full before the slot says so: a thread that finds
+				 * it pushes no tag unsaid) */
+				int said = __atomic_exchange_n(&gm_tag_full, 1, __ATOMIC_ACQ_REL);
 				__atomic_store_n(&mine->id, GM_TAG_NONE, __ATOMIC_RELEASE);
-				if (!__atomic_exchange_n(&gm_tag_full, 1, __ATOMIC_RELAXED)) {
+				if (!said) {
 					gm_support_warn(
 					        "more than 32768 tag names: the names past them "
 					        "are recorded as no tag",
@@ -262,6 +289,7 @@ uint32_t gm_context_tag_id(gm_thread_t *t, const char *name)
 
 void gm_context_tag_push_said(gm_thread_t *t, uint32_t tag, int said)
 {
+	GM_CONTEXT_OP();
 	gm_context_stack_t *c = &gm_context_self;
 	gm_tag_t *def;
 	if (tag == 0 || tag > GM_TAG_MAX ||
@@ -291,6 +319,7 @@ void gm_context_tag_push(gm_thread_t *t, uint32_t tag)
 
 void gm_context_tag_pop(gm_thread_t *t)
 {
+	GM_CONTEXT_OP();
 	gm_context_stack_t *c = &gm_context_self;
 	if (c->tag_spill) {
 		c->tag_spill--; /* the scope that did not fit */
@@ -378,6 +407,8 @@ int gm_context_scope_check(gm_thread_t *t)
 {
 	gm_context_stack_t *c = &gm_context_self;
 	int changed = 0;
+	if (gm_context_in_op)
+		return 0;
 	while (c->nassets) {
 		uint32_t i = c->nassets - 1, scope = c->asset_scope[i], st;
 		gm_asset_t *a;
@@ -423,6 +454,7 @@ static int gm_context_asset_pop(gm_thread_t *t, uint64_t id)
 
 uint64_t gm_context_asset_load_begin(gm_thread_t *t, const char *name, const char *type)
 {
+	GM_CONTEXT_OP();
 	const char *n, *ty;
 	size_t nl, tl;
 	uint64_t id;
@@ -502,6 +534,7 @@ static uint32_t gm_context_move(gm_asset_t *a, uint32_t mask, uint32_t next)
 
 void gm_context_asset_load_end(gm_thread_t *t, uint64_t id, int ok)
 {
+	GM_CONTEXT_OP();
 	gm_asset_t *a = gm_context_known(t, id);
 	uint32_t was, next = ok ? gm_asset_resident : gm_asset_failed;
 	if (!a)
@@ -518,6 +551,7 @@ void gm_context_asset_load_end(gm_thread_t *t, uint64_t id, int ok)
 
 void gm_context_asset_attach(gm_thread_t *t, uint64_t id)
 {
+	GM_CONTEXT_OP();
 	gm_asset_t *a = gm_context_known(t, id);
 	if (!a)
 		return;
@@ -527,6 +561,7 @@ void gm_context_asset_attach(gm_thread_t *t, uint64_t id)
 
 void gm_context_asset_detach(gm_thread_t *t, uint64_t id)
 {
+	GM_CONTEXT_OP();
 	if (gm_context_asset_pop(t, id) != 0)
 		gm_context_valid(t, id, gm_valid_detach_mismatch, 0);
 }
@@ -588,6 +623,7 @@ static __thread uint64_t gm_context_unknown_unload __attribute__((tls_model("ini
 
 void gm_context_asset_unload_begin(gm_thread_t *t, uint64_t id)
 {
+	GM_CONTEXT_OP();
 	gm_asset_t *a = gm_context_known(t, id);
 	uint32_t was;
 	int32_t refs;
@@ -611,6 +647,7 @@ void gm_context_asset_unload_begin(gm_thread_t *t, uint64_t id)
 
 void gm_context_asset_unload_end(gm_thread_t *t, uint64_t id)
 {
+	GM_CONTEXT_OP();
 	gm_asset_t *a;
 	uint32_t was;
 	if (id != 0 && id == gm_context_unknown_unload) {
@@ -691,6 +728,7 @@ void gm_context_refresh(void)
 
 void gm_context_neutral_push(gm_thread_t *t)
 {
+	GM_CONTEXT_OP();
 	gm_context_stack_t *c = &gm_context_self;
 	/* "no tag, no asset" as the innermost scope: what the evictor does is
 	 * the evictor's, not the allocation's it interrupted */
@@ -711,6 +749,7 @@ uint64_t gm_context_depths(void)
 
 void gm_context_unwind(gm_thread_t *t, uint64_t depths)
 {
+	GM_CONTEXT_OP();
 	gm_context_stack_t *c = &gm_context_self;
 	if (c->ntags > (uint32_t)(depths >> 32))
 		c->ntags = (uint32_t)(depths >> 32);
@@ -721,6 +760,7 @@ void gm_context_unwind(gm_thread_t *t, uint64_t depths)
 
 void gm_context_neutral_pop(gm_thread_t *t)
 {
+	GM_CONTEXT_OP();
 	gm_context_stack_t *c = &gm_context_self;
 	/* the evictor's own scopes are closed by now; drop our two zeros */
 	if (c->ntags && c->tags[c->ntags - 1] == 0)
