@@ -778,6 +778,10 @@ int gm_cmd_stacks(int argc, char **argv)
 		fprintf(stderr, "gmtrace stacks: --check-growth goes with --compare A B\n");
 		goto usage;
 	}
+	if (o.asset && o.asset_id) {
+		fprintf(stderr, "gmtrace stacks: --asset and --asset-id: one or the other\n");
+		goto usage;
+	}
 	if (!path) {
 		fprintf(stderr, "gmtrace stacks: no capture given\n");
 		goto usage;

@@ -399,6 +399,8 @@ def test_assets_points_a_leak_to_its_call_sites(tmp_path):
     assert f"no asset with id 999999" in r.stderr, r.stderr
     bad = gmtrace("stacks", "--asset-id", 0, cap)
     assert bad.returncode == 2 and "--asset-id takes an asset id 1 or more" in bad.stderr
+    bad = gmtrace("stacks", "--asset", "b", "--asset-id", b_id, cap)
+    assert bad.returncode == 2 and "--asset and --asset-id: one or the other" in bad.stderr
 
 
 def test_compare_two_captures_by_call_site(tmp_path):
