@@ -117,8 +117,9 @@ gm_pack_run(const unsigned char *w, size_t n, unsigned char *out, size_t *used, 
 		if (form == 2 && GM_UNLIKELY(t == 0))
 			break; /* a slot claimed and never written (or a stray word) */
 		u = gm_pack_numbers(&pv, w0, w1, v);
-		if (i + u > units)
-			u = (unsigned)(units - i); /* cannot happen for whole records */
+		if (GM_UNLIKELY(i + u > units))
+			break; /* its extra units cut off (a chunk's used count cut a
+			          record): packed, no reader could unpack the block */
 		if (GM_LIKELY(t < 16 && x < 16)) {
 			*o++ = (unsigned char)(t << 4 | x);
 		} else {

@@ -44,8 +44,8 @@ size_t gm_pack_block(const void *raw, size_t n, void *out);
 
 /* The same, stopping before a record whose first word is 0 (a slot claimed
  * and never written: a thread killed between the two), or of type 0 (no
- * record has it, and form 2 cannot hold it). *used gets the bytes of raw
- * packed, a multiple of 16. */
+ * record has it, and form 2 cannot hold it), or whose extra units run past
+ * n. *used gets the bytes of raw packed, a multiple of 16. */
 size_t gm_pack_records(const void *raw, size_t n, void *out, size_t *used);
 
 /* For tests: form 2 packs with lzcnt where the CPU has it (the default),

@@ -121,6 +121,37 @@ Test(pack, damaged_input_is_refused)
 	free(p);
 }
 
+/* gm_pack_records, with lzcnt and without: it stops at a record whose first
+ * word is 0 or of type 0, and at a record whose extra units the bytes
+ * given do not hold; what it packed unpacks to the records before. */
+Test(pack, records_stop_at_a_hole_a_stray_word_and_a_cut_record)
+{
+	uint64_t w[12], back[12];
+	unsigned char out[256];
+	size_t used, packed;
+	int lz, k;
+	for (lz = 0; lz < 2; lz++) {
+		gm_pack_prefer_lzcnt(lz);
+		for (k = 0; k < 3; k++) {
+			memset(w, 0, sizeof(w));
+			w[0] = gm_rec_w0(0x1000, gm_rec_alloc, 0);
+			w[1] = gm_rec_w1(16, 5);
+			w[2] = gm_rec_w0(0x1000, gm_rec_free, 0);
+			w[3] = gm_rec_w1(0, 6);
+			w[4] = k == 0 ? 0 : k == 1 ? 5 : gm_rec_w0(0x2000, gm_rec_realloc, 0);
+			w[5] = gm_rec_w1(32, 7);
+			w[6] = 0x1000; /* a realloc's extra unit: cut off below when k == 2 */
+			w[7] = 0;
+			packed = gm_pack_records(w, k == 2 ? 5 * 8 + 8 * 1 + 8 : 8 * 8, out, &used);
+			cr_expect_eq(used, 32, "lzcnt %d, case %d: two records packed", lz, k);
+			cr_expect_eq(gm_unpack_block(out, packed, back, used), 0,
+			             "lzcnt %d, case %d: they unpack", lz, k);
+			cr_expect_eq(memcmp(back, w, used), 0, "lzcnt %d, case %d", lz, k);
+		}
+	}
+	gm_pack_prefer_lzcnt(1);
+}
+
 /* The packed forms written out the slow, obvious way from their description
  * in pack.h: what gm_pack_block (form 2) and gm_pack_block_v1 (form 1) must
  * produce byte for byte. */
