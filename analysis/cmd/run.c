@@ -606,9 +606,15 @@ int gm_cmd_run(int argc, char **argv)
 		gm_run_usage(stderr);
 		return GM_CMD_USAGE;
 	}
-	if (gm_run_find_lib(libarg, lib, sizeof(lib)) != 0) {
-		fprintf(stderr,
-		        "gmtrace run: cannot find libgmtrace.so (use --lib or GMTRACE_LIB)\n");
+	if ((rc = gm_run_find_lib(libarg, lib, sizeof(lib))) != 0) {
+		const char *given = libarg ? libarg : getenv("GMTRACE_LIB");
+		if (given)
+			fprintf(stderr, "gmtrace run: %s %s: %s\n",
+			        libarg ? "--lib" : "GMTRACE_LIB", given, strerror(-rc));
+		else
+			fprintf(stderr,
+			        "gmtrace run: cannot find libgmtrace.so beside gmtrace (use "
+			        "--lib or GMTRACE_LIB)\n");
 		return GM_CMD_USAGE;
 	}
 	if (json_file) { /* opened now: a name that cannot be written stops the run */

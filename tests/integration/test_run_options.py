@@ -33,9 +33,13 @@ def test_the_library_comes_from_lib_or_gmtrace_lib(tmp_path):
             env={"GMTRACE_LIB": str(LIB)})
     assert r.returncode == 0, r.stderr
     assert captures(tmp_path) == ["a.gmt", "b.gmt"]
+    # the path given is the one named
     r = run(tmp_path, "--lib", tmp_path / "missing.so", "--", "/bin/true")
-    assert r.returncode == 2
-    assert "cannot find libgmtrace.so" in r.stderr
+    assert (r.returncode, r.stderr) == (
+        2, f"gmtrace run: --lib {tmp_path}/missing.so: No such file or directory\n")
+    r = run(tmp_path, "--", "/bin/true", env={"GMTRACE_LIB": str(tmp_path / "nope.so")})
+    assert (r.returncode, r.stderr) == (
+        2, f"gmtrace run: GMTRACE_LIB {tmp_path}/nope.so: No such file or directory\n")
 
 
 def test_bad_command_lines_start_nothing(tmp_path):
