@@ -10,6 +10,8 @@
 #include "heap.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,6 +94,24 @@ static void *gm_heap_extent_alloc(extent_hooks_t *hooks, void *new_addr, size_t 
 	*zero = true;   /* never handed out before: untouched anonymous pages */
 	*commit = true; /* the whole range is readable and writable */
 	return (void *)p;
+}
+
+/* mallctl with every signal held back on this thread: it takes jemalloc's
+ * control mutex, and a signal handler that allocates from a heap meanwhile
+ * on the same thread (its scope is the interrupted code's, and its first
+ * block of a heap makes a cache, below) would wait for that mutex for ever,
+ * and every thread after it (seen: a game's 50 us timer whose handler
+ * mallocs, loader threads filling a budget). */
+static int gm_heap_mallctl(const char *name, void *old, size_t *oldlen, void *new, size_t newlen)
+{
+	sigset_t all, was;
+	int rc, masked;
+	sigfillset(&all);
+	masked = pthread_sigmask(SIG_SETMASK, &all, &was) == 0;
+	rc = mallctl(name, old, oldlen, new, newlen);
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &was, NULL);
+	return rc;
 }
 
 /* Keep every extent: jemalloc retains it and reuses it for this arena. */
@@ -196,7 +216,7 @@ int gm_heap_create(unsigned idx, uint64_t capacity)
 		h->hi = h->lo + (1ull << gm_heap_shift);
 	h->next = h->lo;
 	hp = &h->hooks;
-	if (mallctl("arenas.create", &arena, &len, &hp, sizeof(hp)) != 0)
+	if (gm_heap_mallctl("arenas.create", &arena, &len, &hp, sizeof(hp)) != 0)
 		return -ENOMEM;
 	h->arena = arena;
 	/* jemalloc grows its retained space geometrically (asking for ever
@@ -206,7 +226,7 @@ int gm_heap_create(unsigned idx, uint64_t capacity)
 		char name[64];
 		size_t limit = 2u << 20;
 		snprintf(name, sizeof(name), "arena.%u.retain_grow_limit", arena);
-		mallctl(name, NULL, NULL, &limit, sizeof(limit));
+		gm_heap_mallctl(name, NULL, NULL, &limit, sizeof(limit));
 	}
 	__atomic_store_n(&h->ready, 1, __ATOMIC_RELEASE);
 	return 0;
@@ -231,10 +251,19 @@ static int gm_heap_tcache(unsigned idx)
 	if (!gm_heap_tc_gone) {
 		unsigned v;
 		size_t len = sizeof(v);
-		if (mallctl("tcache.create", &v, &len, NULL, 0) == 0) {
+		sigset_t all, was;
+		int masked, made;
+		/* signals held back until the cache is this thread's: a handler
+		 * meanwhile would make one more (see gm_heap_mallctl) */
+		sigfillset(&all);
+		masked = pthread_sigmask(SIG_SETMASK, &all, &was) == 0;
+		made = mallctl("tcache.create", &v, &len, NULL, 0) == 0;
+		if (made)
 			gm_heap_tc[idx] = v + 1;
+		if (masked)
+			pthread_sigmask(SIG_SETMASK, &was, NULL);
+		if (made)
 			return MALLOCX_TCACHE(v);
-		}
 	}
 	return MALLOCX_TCACHE_NONE;
 }
@@ -251,7 +280,7 @@ static void gm_heap_flush(unsigned idx)
 	unsigned tc = gm_heap_tc[idx];
 	if (tc) {
 		unsigned v = tc - 1;
-		mallctl("tcache.flush", NULL, NULL, &v, sizeof(v));
+		gm_heap_mallctl("tcache.flush", NULL, NULL, &v, sizeof(v));
 	}
 }
 
@@ -263,7 +292,7 @@ void gm_heap_thread_exit(void)
 		if (gm_heap_tc[i]) {
 			unsigned v = gm_heap_tc[i] - 1;
 			gm_heap_tc[i] = 0;
-			mallctl("tcache.destroy", NULL, NULL, &v, sizeof(v));
+			gm_heap_mallctl("tcache.destroy", NULL, NULL, &v, sizeof(v));
 		}
 	}
 }
@@ -280,7 +309,7 @@ static int gm_heap_reclaim(unsigned idx)
 		return 0;
 	gm_heap_flush(idx);
 	snprintf(name, sizeof(name), "arena.%u.purge", gm_heaps[idx].arena);
-	mallctl(name, NULL, NULL, NULL, 0);
+	gm_heap_mallctl(name, NULL, NULL, NULL, 0);
 	return 1;
 }
 
