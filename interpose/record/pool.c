@@ -36,13 +36,14 @@ static uint32_t gm_pool_next = 1;
  * a session), once a frame end has written its pool records since the
  * destroy (the old pool's last pool_frame record, at the end of the
  * destroy's frame, comes before the new pool's definition):
- * gm_pool_gone[id] is gm_pool_ends at the destroy + 1 until the id is taken
+ * gm_pool_gone[id] is gm_pool_begun at the destroy + 1 until the id is taken
  * again; gm_pool_base[id] is the objects in use its counters, summed over
  * the threads, held then (what the old pool never got back), which the new
  * pool's in-use count leaves out. A capture's reader takes a second
  * definition of an id as a new pool. */
 static uint64_t gm_pool_gone[GM_POOL_MAX];
-static uint64_t gm_pool_ends; /* gm_pool_frame_end calls that wrote their records */
+static uint64_t gm_pool_ends;  /* gm_pool_frame_end calls that wrote their records */
+static uint64_t gm_pool_begun; /* ... that began: a destroy during one waits for the next */
 static int64_t gm_pool_base[GM_POOL_MAX];
 __thread gm_pool_tls_t gm_pool_self __attribute__((tls_model("initial-exec")));
 uint32_t gm_pool_gen = 1;
@@ -213,7 +214,9 @@ void gm_pool_destroy(gm_thread_t *t, uint32_t pool)
 	__atomic_store_n(&gm_pool_live[pool], 0, __ATOMIC_RELEASE);
 	if (gm_pool_on(t))
 		gm_thread_put(t, gm_rec_w0(pool, gm_rec_pool_destroy, 0), 0);
-	__atomic_store_n(&gm_pool_gone[pool], __atomic_load_n(&gm_pool_ends, __ATOMIC_ACQUIRE) + 1,
+	/* a frame end that began already may have read this pool's counters
+	 * before the calls this frame made: the one after it writes them */
+	__atomic_store_n(&gm_pool_gone[pool], __atomic_load_n(&gm_pool_begun, __ATOMIC_ACQUIRE) + 1,
 	                 __ATOMIC_RELEASE);
 }
 
@@ -226,6 +229,7 @@ void gm_pool_frame_end(gm_thread_t *t, uint64_t frame)
 	uint32_t npools = __atomic_load_n(&gm_pool_next, __ATOMIC_RELAXED);
 	if (npools > GM_POOL_MAX)
 		npools = GM_POOL_MAX;
+	__atomic_add_fetch(&gm_pool_begun, 1, __ATOMIC_ACQ_REL);
 	if (nthreads == 0 || npools <= 1) {
 		__atomic_add_fetch(&gm_pool_ends, 1, __ATOMIC_RELEASE);
 		return;
@@ -328,7 +332,7 @@ void gm_pool_reset(void)
 	for (i = 1; i < GM_POOL_MAX; i++)
 		if (gm_pool_gone[i])
 			gm_pool_gone[i] = 1;
-	gm_pool_ends = 1;
+	gm_pool_ends = gm_pool_begun = 1;
 	gm_pool_nthreads = 0;
 	/* the fork child's only thread: its counters start again */
 	gm_pool_self.acc = NULL;
