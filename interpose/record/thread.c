@@ -48,6 +48,8 @@ int gm_thread_init(void)
 	return 0;
 }
 
+static void gm_thread_commit_pending(gm_thread_t *t);
+
 /* Claim a chunk for t, waiting while the log is full. Returns 0, or -1 if
  * recording stopped meanwhile. The wait is counted in the log header and
  * written as a gm_rec_stall record at the start of the new chunk. */
@@ -60,8 +62,11 @@ static int gm_thread_claim(gm_thread_t *t)
 		struct timespec ts = {0, 50000};
 		if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
 			return -1;
-		if (waits == 0)
+		if (waits == 0) {
 			start = gm_support_mono_ns();
+			/* a full log: our own full chunk goes to the drainer now */
+			gm_thread_commit_pending(t);
+		}
 		waits++;
 		if (!gm_session_drain_help())
 			nanosleep(&ts, NULL);
@@ -96,13 +101,32 @@ static uint32_t gm_thread_used(const gm_thread_t *t)
 	                  gm_ring_data(&gm_session_log, t->chunk));
 }
 
-/* Make room for units more units, switching chunks if needed. */
+static void gm_thread_commit_pending(gm_thread_t *t)
+{
+	if (t->pending) {
+		gm_ring_commit(&gm_session_log, t->pending - 1, t->pending_used);
+		t->pending = 0;
+	}
+}
+
+/* Make room for units more units, switching chunks if needed. A full chunk
+ * is committed at the next switch, not at this one: the switch may be a
+ * signal handler's, which found the chunk full because the code it
+ * interrupted had just claimed the chunk's last slot and not yet written
+ * it. That write lands after the handler returns; committed now, the chunk
+ * could be drained (to the hole: the record lost, uncounted) and handed to
+ * another thread before it. */
 static int gm_thread_room(gm_thread_t *t, unsigned units)
 {
 	if (t->pos && t->pos + 2 * units <= t->end)
 		return 0;
 	if (t->chunk >= 0) {
-		gm_ring_commit(&gm_session_log, t->chunk, gm_thread_used(t));
+		gm_thread_commit_pending(t);
+		t->pending = t->chunk + 1;
+		t->pending_used = gm_thread_used(t);
+		if (GM_UNLIKELY(t->late))
+			__atomic_store_n(&gm_session_log.chunks[t->chunk].late_tid, t->os_tid,
+			                 __ATOMIC_RELEASE);
 		t->chunk = -1;
 		t->pos = t->end = NULL;
 		gm_session_drain_help(); /* no core free: drain it ourselves */
@@ -326,7 +350,10 @@ void gm_thread_put_var(gm_thread_t *t, unsigned type, uint64_t a, uint64_t b, co
 void gm_thread_flush(gm_thread_t *t)
 {
 	uint64_t lost;
-	if (t->chunk < 0 || !gm_session_log.hdr)
+	if (!gm_session_log.hdr)
+		return;
+	gm_thread_commit_pending(t);
+	if (t->chunk < 0)
 		return;
 	/* a handler's calls counted after the last switch's look */
 	lost = __atomic_exchange_n(&t->lost, 0, __ATOMIC_RELAXED);
@@ -340,6 +367,7 @@ void gm_thread_flush(gm_thread_t *t)
 void gm_thread_reset(gm_thread_t *t)
 {
 	t->chunk = -1;
+	t->pending = 0; /* (the parent's chunk) */
 	t->pos = t->end = NULL;
 	t->state = gm_thread_new;
 	t->busy = 0;

@@ -80,8 +80,11 @@ typedef struct gm_thread {
 	int busy;          /* recursion guard: hooks forward without recording */
 	int state;         /* gm_thread_state_t */
 	int chunk;         /* current chunk index, -1 if none */
-	uint32_t index;    /* thread index in this process's log */
-	uint32_t seq;      /* next chunk sequence number */
+	int pending;       /* index + 1 of the chunk before it, full, committed at
+	                      the next switch (0: none): see gm_thread_room */
+	uint32_t pending_used;
+	uint32_t index; /* thread index in this process's log */
+	uint32_t seq;   /* next chunk sequence number */
 	uint32_t os_tid;
 	uint32_t sample_left; /* calls until the next timed allocator call */
 	uint32_t reuse_left;  /* allocations left that may carry last_tsc
