@@ -102,15 +102,25 @@ static void *gm_heap_extent_alloc(extent_hooks_t *hooks, void *new_addr, size_t 
  * block of a heap makes a cache, below) would wait for that mutex for ever,
  * and every thread after it (seen: a game's 50 us timer whose handler
  * mallocs, loader threads filling a budget). */
+static int gm_heap_signals_hold(sigset_t *was)
+{
+	sigset_t all;
+	sigfillset(&all);
+	return pthread_sigmask(SIG_SETMASK, &all, was) == 0;
+}
+
+static void gm_heap_signals_back(int held, const sigset_t *was)
+{
+	if (held)
+		pthread_sigmask(SIG_SETMASK, was, NULL);
+}
+
 static int gm_heap_mallctl(const char *name, void *old, size_t *oldlen, void *new, size_t newlen)
 {
-	sigset_t all, was;
-	int rc, masked;
-	sigfillset(&all);
-	masked = pthread_sigmask(SIG_SETMASK, &all, &was) == 0;
+	sigset_t was;
+	int held = gm_heap_signals_hold(&was), rc;
 	rc = mallctl(name, old, oldlen, new, newlen);
-	if (masked)
-		pthread_sigmask(SIG_SETMASK, &was, NULL);
+	gm_heap_signals_back(held, &was);
 	return rc;
 }
 
@@ -251,17 +261,14 @@ static int gm_heap_tcache(unsigned idx)
 	if (!gm_heap_tc_gone) {
 		unsigned v;
 		size_t len = sizeof(v);
-		sigset_t all, was;
-		int masked, made;
+		sigset_t was;
 		/* signals held back until the cache is this thread's: a handler
 		 * meanwhile would make one more (see gm_heap_mallctl) */
-		sigfillset(&all);
-		masked = pthread_sigmask(SIG_SETMASK, &all, &was) == 0;
+		int held = gm_heap_signals_hold(&was), made;
 		made = mallctl("tcache.create", &v, &len, NULL, 0) == 0;
 		if (made)
 			gm_heap_tc[idx] = v + 1;
-		if (masked)
-			pthread_sigmask(SIG_SETMASK, &was, NULL);
+		gm_heap_signals_back(held, &was);
 		if (made)
 			return MALLOCX_TCACHE(v);
 	}
