@@ -252,9 +252,9 @@ uint32_t gm_context_tag_id(gm_thread_t *t, const char *name)
 			if (id > GM_TAG_MAX) {
 				/* table full: the slot stays taken, the tag is not usable
 				 * (and threads asking for it again get 0, not a wait);
-				 * said once, and its pushes push "no tag" unsaid */
-				/* (full before the slot says so: a thread that finds
-				 * it pushes no tag unsaid) */
+				 * said once, and its pushes push "no tag" unsaid (the
+				 * flag set before the slot says so: a thread that finds
+				 * the slot finds the flag) */
 				int said = __atomic_exchange_n(&gm_tag_full, 1, __ATOMIC_ACQ_REL);
 				__atomic_store_n(&mine->id, GM_TAG_NONE, __ATOMIC_RELEASE);
 				if (!said) {
