@@ -539,8 +539,6 @@ class _Tag:
         _tag_pop()
 
     def __call__(self, fn):
-        import functools
-        import inspect
         if isinstance(fn, (staticmethod, classmethod)):
             # its function is tagged, and it stays a static or class method
             # (wrapped in a plain function it would bind the instance)
@@ -550,12 +548,18 @@ class _Tag:
             # (a class, wrapped in a function, would no longer be one)
             _bad("tag decorator", fn, "a function (or a method)")
             return fn
-        tag = self
+        wrapper = self._wrap(fn)
         # a function binds as a method in a class body; a bound method, a
         # builtin, a partial or an object with __call__ does not, and
         # neither may what is given back for it
-        binds = hasattr(type(fn), "__get__")
-        keep = (lambda wrapper: wrapper) if binds else _Unbound
+        return wrapper if hasattr(type(fn), "__get__") else _Unbound(wrapper)
+
+    def _wrap(self, fn):
+        """fn's body run under this tag, step by step for a generator or
+        coroutine function (see __call__)."""
+        import functools
+        import inspect
+        tag = self
 
         if inspect.isgeneratorfunction(fn):
             # a generator's body runs at each next(), not at the call
@@ -565,8 +569,8 @@ class _Tag:
             if _code_flags(fn) & inspect.CO_ITERABLE_COROUTINE:
                 # a @types.coroutine generator is awaited: so must its wrapper be
                 import types
-                return keep(types.coroutine(tagged_steps))
-            return keep(tagged_steps)
+                return types.coroutine(tagged_steps)
+            return tagged_steps
 
         if inspect.iscoroutinefunction(fn):
             # the body runs at each step the event loop makes; between two,
@@ -574,7 +578,7 @@ class _Tag:
             @functools.wraps(fn)
             async def tagged_coroutine(*args, **kwargs):
                 return await _Awaiting(_steps(_Steps(tag), fn(*args, **kwargs)))
-            return keep(tagged_coroutine)
+            return tagged_coroutine
 
         if inspect.isasyncgenfunction(fn):
             @functools.wraps(fn)
@@ -598,13 +602,13 @@ class _Tag:
                         raise
                     except BaseException as e:  # athrow(): on to the body
                         sent, thrown = None, e
-            return keep(tagged_async_steps)
+            return tagged_async_steps
 
         @functools.wraps(fn)
         def tagged(*args, **kwargs):
             with tag:
                 return fn(*args, **kwargs)
-        return keep(tagged)
+        return tagged
 
     def __repr__(self):
         return "gmtrace.tag(%r, id=%d)" % (self.name, self.id)
