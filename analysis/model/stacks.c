@@ -148,6 +148,17 @@ static int gm_stacks_has(const uint64_t *ids, size_t n, uint64_t id)
 	return 0;
 }
 
+/* Notes id as matching the filter (once). */
+static int gm_stacks_note(uint64_t **ids, size_t *nids, size_t *cap, uint64_t id)
+{
+	if (gm_stacks_has(*ids, *nids, id))
+		return 0;
+	if (gm_grow((void **)ids, cap, *nids + 1, sizeof(**ids)) != 0)
+		return -ENOMEM;
+	(*ids)[(*nids)++] = id;
+	return 0;
+}
+
 /* Notes id as matching the filter when name (n bytes) is want, or under it
  * (prefix: "want/..."). */
 static int gm_stacks_match(uint64_t **ids, size_t *nids, size_t *cap, uint64_t id, const char *name,
@@ -156,12 +167,7 @@ static int gm_stacks_match(uint64_t **ids, size_t *nids, size_t *cap, uint64_t i
 	size_t w = strlen(want);
 	if (n < w || memcmp(name, want, w) != 0 || (n > w && (!prefix || name[w] != '/')))
 		return 0;
-	if (gm_stacks_has(*ids, *nids, id))
-		return 0;
-	if (gm_grow((void **)ids, cap, *nids + 1, sizeof(**ids)) != 0)
-		return -ENOMEM;
-	(*ids)[(*nids)++] = id;
-	return 0;
+	return gm_stacks_note(ids, nids, cap, id);
 }
 
 void gm_stacks_filter_matched(const gm_stacks_t *s, size_t *ntags, size_t *nassets)
@@ -553,16 +559,10 @@ int gm_stacks_event(gm_stacks_t *s, const gm_event_t *ev)
 		                                 s->ftag, 1) :
 		                 0;
 	case gm_rec_asset_new:
-		if (s->fasset_id) {
-			if (ev->a != s->fasset_id ||
-			    gm_stacks_has(s->asset_ids, s->nasset_ids, ev->a))
-				return 0;
-			if (gm_grow((void **)&s->asset_ids, &s->cap_asset_ids, s->nasset_ids + 1,
-			            sizeof(*s->asset_ids)) != 0)
-				return -ENOMEM;
-			s->asset_ids[s->nasset_ids++] = ev->a;
-			return 0;
-		}
+		if (s->fasset_id)
+			return ev->a == s->fasset_id ? gm_stacks_note(&s->asset_ids, &s->nasset_ids,
+			                                              &s->cap_asset_ids, ev->a) :
+			                               0;
 		return s->fasset ? gm_stacks_match(
 		                           &s->asset_ids, &s->nasset_ids, &s->cap_asset_ids, ev->a,
 		                           (const char *)ev->extra,
