@@ -63,7 +63,7 @@ int gm_args_capture_output(int argc, char **argv, const char *name, const char *
 			}
 			*output = value;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "gmtrace %s: unknown option %s\n", name, argv[i]);
+			fprintf(stderr, "gmtrace %s: unknown option '%s'\n", name, argv[i]);
 			return -1;
 		} else if (*path) {
 			fprintf(stderr, "gmtrace %s: one capture only\n", name);

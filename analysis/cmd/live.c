@@ -263,7 +263,7 @@ int gm_cmd_live(int argc, char **argv)
 				goto usage;
 			}
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "gmtrace live: unknown option %s\n", argv[i]);
+			fprintf(stderr, "gmtrace live: unknown option '%s'\n", argv[i]);
 			goto usage;
 		} else if (path) {
 			fprintf(stderr, "gmtrace live: one capture only\n");

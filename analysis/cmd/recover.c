@@ -148,7 +148,7 @@ int gm_cmd_recover(int argc, char **argv)
 			continue;
 		}
 		if (argv[i][0] == '-') {
-			fprintf(stderr, "gmtrace recover: unknown option %s\n", argv[i]);
+			fprintf(stderr, "gmtrace recover: unknown option '%s'\n", argv[i]);
 			gm_recover_usage(stderr);
 			return GM_CMD_USAGE;
 		}

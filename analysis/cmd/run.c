@@ -550,7 +550,7 @@ int gm_cmd_run(int argc, char **argv)
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0) {
-			fprintf(stderr, "gmtrace run: unknown option %s\n", a);
+			fprintf(stderr, "gmtrace run: unknown option '%s'\n", a);
 			return GM_CMD_USAGE;
 		}
 		eq = strchr(a, '=');
@@ -578,7 +578,7 @@ int gm_cmd_run(int argc, char **argv)
 		rc = gm_options_set(&check, name, v);
 		if (rc == -ENOENT) {
 			fprintf(stderr,
-			        "gmtrace run: unknown option --%s (see gmtrace run --help)\n",
+			        "gmtrace run: unknown option '--%s' (see gmtrace run --help)\n",
 			        name);
 			return GM_CMD_USAGE;
 		}

@@ -648,7 +648,7 @@ static int gm_trace_args(gm_trace_t *t, int argc, char **argv)
 			}
 			t->ranged = 1;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "gmtrace trace: unknown option %s\n", argv[i]);
+			fprintf(stderr, "gmtrace trace: unknown option '%s'\n", argv[i]);
 			return -1;
 		} else if (t->path) {
 			fprintf(stderr, "gmtrace trace: one capture only\n");

@@ -1388,7 +1388,7 @@ def test_recover_a_complete_capture_and_bad_paths(tmp_path, game_assets):
     r = gmtrace("recover", missing, game_assets)
     assert r.returncode == 1 and r.stdout == f"{game_assets}: its log is gone, nothing to recover\n"
     r = gmtrace("recover", "-x")
-    assert r.returncode == 2 and r.stderr.startswith("gmtrace recover: unknown option -x\n")
+    assert r.returncode == 2 and r.stderr.startswith("gmtrace recover: unknown option '-x'\n")
     # what it did is said on stdout, for scripts: one that cannot be written fails
     with open("/dev/full", "w") as full:
         r = subprocess.run([str(GMTRACE), "recover", str(game_assets)], stdout=full,

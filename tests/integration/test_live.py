@@ -45,7 +45,7 @@ def test_follows_the_game_to_its_end(tmp_path):
 
 def test_bad_options_and_no_capture(tmp_path):
     for args, what in ((["--interval", "5", "x.gmt"], "--interval takes milliseconds"),
-                       (["--bogus", "x.gmt"], "unknown option --bogus"),
+                       (["--bogus", "x.gmt"], "unknown option '--bogus'"),
                        (["a.gmt", "b.gmt"], "one capture only"), ([], "no capture given")):
         r = gmtrace("live", *args)
         assert r.returncode == 2 and what in r.stderr, (args, r.stderr)

@@ -47,7 +47,7 @@ def test_bad_command_lines_start_nothing(tmp_path):
         ((), "gmtrace run: no program given\n"),
         (("--",), "gmtrace run: no program given\n"),
         (("--", ""), "gmtrace run: no program given\n"),
-        (("--frobnicate", "1", "--", "/bin/true"), "gmtrace run: unknown option --frobnicate"),
+        (("--frobnicate", "1", "--", "/bin/true"), "gmtrace run: unknown option '--frobnicate'"),
         (("--level", "everything", "--", "/bin/true"),
          "gmtrace run: --level: invalid value 'everything' (expected events|frames)\n"),
         (("--ring-size", "1T", "--", "/bin/true"),
@@ -56,7 +56,7 @@ def test_bad_command_lines_start_nothing(tmp_path):
         (("--drain-nice", "20", "--", "/bin/true"),
          "gmtrace run: --drain_nice: invalid value '20' (expected a whole number up to 19)\n"),
         (("--ring-size",), "gmtrace run: --ring-size needs a value\n"),
-        (("-x", "--", "/bin/true"), "gmtrace run: unknown option -x\n"),
+        (("-x", "--", "/bin/true"), "gmtrace run: unknown option '-x'\n"),
     ]
     for args, want in cases:
         r = run(tmp_path, *args)

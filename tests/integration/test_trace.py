@@ -106,7 +106,7 @@ def test_to_standard_output_and_errors(demo, tmp_path):
     r = gmtrace("trace", str(tmp_path / "missing.gmt"))
     assert r.returncode == 1 and r.stderr.startswith("gmtrace: ")
     r = gmtrace("trace", "--bogus", str(cap))
-    assert r.returncode == 2 and "unknown option --bogus" in r.stderr
+    assert r.returncode == 2 and "unknown option '--bogus'" in r.stderr
 
 
 class Page(html.parser.HTMLParser):

@@ -120,7 +120,7 @@ Test(live_cmd, bad_arguments_say_what_is_wrong)
 	        {{"--interval", "60001", "x.gmt"}, "--interval takes milliseconds, 10..60000"},
 	        {{"--interval=1s", "x.gmt"}, "--interval takes milliseconds, 10..60000"},
 	        {{"x.gmt", "--interval"}, "--interval takes milliseconds, 10..60000"},
-	        {{"--twice", "x.gmt"}, "unknown option --twice"},
+	        {{"--twice", "x.gmt"}, "unknown option '--twice'"},
 	        {{"a.gmt", "b.gmt"}, "one capture only"},
 	        {{"--once"}, "no capture given"},
 	};

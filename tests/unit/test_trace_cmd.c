@@ -251,7 +251,8 @@ Test(trace_cmd, output_file_and_usage)
 	expect_in(gm_test_err, "gmtrace trace: cannot write the trace");
 
 	gm_test_expect_usage(run("--output"), "trace", "--output takes a file name", 0);
-	gm_test_expect_usage(run("--frobnicate", path), "trace", "unknown option --frobnicate", 1);
+	gm_test_expect_usage(run("--frobnicate", path), "trace", "unknown option '--frobnicate'",
+	                     1);
 	gm_test_expect_usage(run(path, path), "trace", "one capture only", 2);
 	gm_test_expect_usage(run_v(NULL, 0, (const char *const[]){NULL}), "trace",
 	                     "no capture given", 3);
@@ -419,7 +420,7 @@ Test(trace_cmd, html_options_damage_and_memory)
 	cr_expect_eq(html_v("/dev/full", 3, (const char *const[]){path, NULL}), GM_CMD_FAIL);
 	expect_in(gm_test_err, "gmtrace html: cannot write the page");
 	gm_test_expect_usage(html("--output"), "html", "--output takes a file name", 0);
-	gm_test_expect_usage(html("-x", path), "html", "unknown option -x", 1);
+	gm_test_expect_usage(html("-x", path), "html", "unknown option '-x'", 1);
 	gm_test_expect_usage(html(path, path), "html", "one capture only", 2);
 	gm_test_expect_usage(html_v(NULL, 0, (const char *const[]){NULL}), "html",
 	                     "no capture given", 3);
