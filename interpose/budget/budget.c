@@ -849,9 +849,18 @@ static void gm_budget_round_end(gm_budget_round_t *r)
  * holding the game's asset lock while it allocates). */
 #define GM_BUDGET_WAIT_NS 20000000ull
 
-/* Evictions in a row that give nothing back before an eviction call
- * stops (the next frame end or allocation tries again). */
+/* Evictions in a row that give nothing back before an eviction stops:
+ * the rounds of one allocation count together (the next frame end or
+ * allocation tries again). */
 #define GM_BUDGET_MAX_FRUITLESS 16
+
+/* What the eviction rounds of one allocation (or of one node at a frame
+ * end) share: the end of their wait for other threads' evictions (0: not
+ * begun) and the evictions in a row that gave nothing back. */
+typedef struct gm_budget_pass {
+	uint64_t wait_until;
+	unsigned fruitless;
+} gm_budget_pass_t;
 
 /* Evict under root until its live bytes plus need fit under limit. An
  * asset with no evictor is a validation and, like one whose evictor freed
@@ -859,21 +868,22 @@ static void gm_budget_round_end(gm_budget_round_t *r)
  * Assets its evictors load are no victims of it, nor of the other calls of
  * the same allocation or frame end (gm_budget_born_in: one that loads a
  * replacement would otherwise feed them for good), and
- * GM_BUDGET_MAX_FRUITLESS evictions in a row that give nothing back end it.
+ * GM_BUDGET_MAX_FRUITLESS evictions in a row that give nothing back, in
+ * this call and the caller's rounds before it (pass->fruitless), end it.
  * With nothing to pick while other threads evict under root, waits for
- * them until *wait_until (set to GM_BUDGET_WAIT_NS from now at the first
- * wait of the caller's rounds). Returns the evictors called. */
+ * them until pass->wait_until (set to GM_BUDGET_WAIT_NS from now at the
+ * first wait of the caller's rounds). Returns the evictors called. */
 static unsigned gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uint64_t limit,
-                                unsigned why, uint64_t *wait_until)
+                                unsigned why, gm_budget_pass_t *pass)
 {
-	unsigned rounds = 0, calls = 0, fruitless = 0;
+	unsigned rounds = 0, calls = 0;
 	gm_budget_node_t *b = &gm_budget_nodes[root];
 	if (gm_budget_evicting)
 		return 0; /* an evictor allocating: no eviction inside eviction */
 	gm_budget_evicting = 1;
 	t->no_help++;
 	gm_budget_round_t r __attribute__((cleanup(gm_budget_round_end))) = {.t = t};
-	while (rounds++ < GM_BUDGET_MAX_VICTIMS &&
+	while (rounds++ < GM_BUDGET_MAX_VICTIMS && pass->fruitless < GM_BUDGET_MAX_FRUITLESS &&
 	       __atomic_load_n(&b->live, __ATOMIC_ACQUIRE) + need > (int64_t)limit) {
 		uint64_t id = gm_budget_pick(root), t0, ns;
 		int64_t before, reclaimed;
@@ -888,9 +898,9 @@ static unsigned gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uin
 			 * for them a little rather than fail */
 			if (gm_budget_others_evicting(root)) {
 				uint64_t now = gm_support_mono_ns();
-				if (!*wait_until)
-					*wait_until = now + GM_BUDGET_WAIT_NS;
-				if (now < *wait_until) {
+				if (!pass->wait_until)
+					pass->wait_until = now + GM_BUDGET_WAIT_NS;
+				if (now < pass->wait_until) {
 					struct timespec ts = {0, 50000};
 					nanosleep(&ts, NULL);
 					continue;
@@ -936,15 +946,15 @@ static unsigned gm_budget_evict(gm_thread_t *t, uint32_t root, int64_t need, uin
 			gm_budget_valid(t, id, gm_valid_evictor_no_progress, extra[3]);
 			/* not this asset again until the next frame */
 			a->stuck_frame = gm_budget_next_frame();
-			fruitless++;
+			pass->fruitless++;
 		} else
-			fruitless = 0;
+			pass->fruitless = 0;
 		/* keep it out of this round's choices; free it for later rounds */
 		if (r.ntried < 64)
 			r.tried[r.ntried++] = id;
 		else
 			__atomic_store_n(&a->evicting, 0, __ATOMIC_RELEASE);
-		if (fruitless >= GM_BUDGET_MAX_FRUITLESS)
+		if (pass->fruitless >= GM_BUDGET_MAX_FRUITLESS)
 			break;
 	}
 	/* r's cleanup gives back what the call holds */
@@ -966,12 +976,13 @@ static int gm_budget_room_possible(int32_t over, int64_t n)
  * hard limit refuses, evicts under it and tries again: another thread may
  * take the room freed in between, so it goes on while something evictable
  * is left under the node (being evicted by another thread counts: its
- * bytes come), 64 rounds at most, waiting for other threads' evictions
- * until *wait_until (the caller's, shared with its other rounds). Returns
+ * bytes come), 64 rounds at most and GM_BUDGET_MAX_FRUITLESS fruitless
+ * evictions in all, waiting for other threads' evictions until
+ * pass->wait_until (the caller's, shared with its other rounds). Returns
  * 0 reserved (in soft mode over the limit after an over_hard violation),
  * or -1 with errno ENOMEM after a failed violation (strict mode). */
 static int gm_budget_reserve(gm_thread_t *t, uint32_t idx, int64_t grow, int64_t block, size_t n,
-                             unsigned vflags, uint64_t *wait_until)
+                             unsigned vflags, gm_budget_pass_t *pass)
 {
 	int32_t over = -1;
 	int tries = 0;
@@ -980,14 +991,15 @@ static int gm_budget_reserve(gm_thread_t *t, uint32_t idx, int64_t grow, int64_t
 	while (gm_budget_room_possible(over, block) && tries++ < 64) {
 		unsigned calls =
 		        gm_budget_evict(t, (uint32_t)over, grow, gm_budget_nodes[over].hard,
-		                        gm_budget_over_hard, wait_until);
+		                        gm_budget_over_hard, pass);
 		if (gm_budget_add(idx, grow, 0, &over) == 0)
 			return 0;
-		if (gm_budget_evicting || !gm_budget_has_victim((uint32_t)over))
+		if (gm_budget_evicting || !gm_budget_has_victim((uint32_t)over) ||
+		    pass->fruitless >= GM_BUDGET_MAX_FRUITLESS)
 			break;
 		/* the victims left are other threads' evictions, waited for
 		 * long enough (they may wait for this thread) */
-		if (calls == 0 && *wait_until && gm_support_mono_ns() >= *wait_until)
+		if (calls == 0 && pass->wait_until && gm_support_mono_ns() >= pass->wait_until)
 			break;
 	}
 	if (gm_budget_strict((uint32_t)over)) {
@@ -1046,8 +1058,8 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 		want = usable;
 	/* one wait for other threads' evictions in all: the reservation's
 	 * rounds and the bank-full ones below share it */
-	uint64_t wait_until = 0;
-	if (gm_budget_reserve(t, idx, (int64_t)want, (int64_t)want, n, 0, &wait_until) < 0)
+	gm_budget_pass_t pass = {0, 0};
+	if (gm_budget_reserve(t, idx, (int64_t)want, (int64_t)want, n, 0, &pass) < 0)
 		return NULL;
 	if (b->heap < 0) {
 		/* a node without a heap of its own: counted, served as usual */
@@ -1065,7 +1077,7 @@ void *gm_budget_alloc(gm_thread_t *t, uint32_t node, size_t n, size_t align, int
 		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
 		int64_t goal = live - (int64_t)want; /* live holds the reservation already */
 		gm_budget_evict(t, idx, 0, goal > 0 ? (uint64_t)goal : 0, gm_budget_heap_full,
-		                &wait_until);
+		                &pass);
 		p = gm_heap_alloc((unsigned)b->heap, n, align, zero);
 		if (!p && __atomic_load_n(&b->live, __ATOMIC_ACQUIRE) >= live)
 			break; /* nothing left to evict */
@@ -1103,9 +1115,9 @@ void *gm_budget_realloc(gm_thread_t *t, void *p, size_t n)
 	uint64_t owner, owned;
 	int noted;
 	void *q;
-	uint64_t wait_until = 0;
+	gm_budget_pass_t pass = {0, 0};
 	if (grow > 0 && n <= PTRDIFF_MAX &&
-	    gm_budget_reserve(t, idx, grow, old + grow, n, GM_BUDGET_VIOL_REALLOC, &wait_until) < 0)
+	    gm_budget_reserve(t, idx, grow, old + grow, n, GM_BUDGET_VIOL_REALLOC, &pass) < 0)
 		return NULL;
 	noted = gm_owner_take((uintptr_t)p, &owner, &owned);
 	q = gm_heap_realloc(p, n);
@@ -1183,14 +1195,15 @@ void gm_budget_frame(gm_thread_t *t, uint64_t frame)
 {
 	GM_BUDGET_OP();
 	uint32_t i, n = __atomic_load_n(&gm_budget_n, __ATOMIC_ACQUIRE);
-	uint64_t wait_until = 0;
+	gm_budget_pass_t pass = {0, 0};
 	for (i = 0; i < n; i++) {
 		gm_budget_node_t *b = &gm_budget_nodes[i];
 		int64_t live = __atomic_load_n(&b->live, __ATOMIC_ACQUIRE);
 		if (b->soft && live > (int64_t)b->soft) {
 			gm_budget_violation(t, i, gm_budget_over_soft, 0, b->soft, 0);
+			pass.fruitless = 0; /* each node's eviction its own 16 (one wait for all) */
 			gm_budget_evict(t, i, 0, b->target ? b->target : b->soft,
-			                gm_budget_over_soft, &wait_until);
+			                gm_budget_over_soft, &pass);
 		}
 	}
 	gm_budget_points(t, frame);

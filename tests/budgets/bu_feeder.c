@@ -22,8 +22,16 @@
  * are no victims of that allocation, whose eviction calls (up to 64) fed
  * on them before, one replacement evicted for the next.
  *
+ * Last, node "still" (hard 40 x 64 KiB, type "still") with an evictor that
+ * frees nothing: U1..U40 fill it; each load after them calls the evictor
+ * 16 times at most, all the allocation's rounds together (each round
+ * stopped at 16 before, and one allocation called it for every asset
+ * there, 40 calls): U41's load tries U1..U16 and goes over, U42's
+ * U17..U32, U43's U33..U40 and U41, U42 (10: nothing else is left).
+ *
  * JSON: ids {T1..T3}, evicted (asset ids in call order, frame 1 then 2),
- * calls_frame1, calls_frame2, calls_hard, live_end, verdicts.
+ * calls_frame1, calls_frame2, calls_hard, live_end, still_calls [per load
+ * of U41..U43], still_victims (asset ids in call order), verdicts.
  */
 #define _GNU_SOURCE
 #include "bu_common.h"
@@ -31,7 +39,8 @@
 #include <stdio.h>
 
 #define BU_TILE BU_KIB(64)
-#define BU_MAX 64
+#define BU_MAX 128
+#define BU_STILL 40 /* assets that fill node still */
 
 static uint32_t bu_node, bu_strip;
 static const char *bu_type = "tile";
@@ -42,6 +51,8 @@ static struct {
 static int bu_ntiles, bu_nreplacements;
 static uint64_t bu_evicted[BU_MAX];
 static int bu_nevicted;
+static uint64_t bu_still_victims[BU_MAX];
+static int bu_nstill;
 
 static uint64_t bu_load(const char *name, int touch)
 {
@@ -72,6 +83,15 @@ static void bu_evict(uint64_t id, void *user)
 			gmtrace_asset_unload_end(id);
 			bu_tiles[k].mem = NULL;
 		}
+}
+
+/* node still's evictor: frees nothing */
+static void bu_still_evict(uint64_t id, void *user)
+{
+	(void)user;
+	if (bu_nstill < BU_MAX)
+		bu_still_victims[bu_nstill] = id;
+	bu_nstill++;
 }
 
 int main(void)
@@ -113,6 +133,25 @@ int main(void)
 	bu_load("S4", 1);
 	bu_expect("S4's load: S1, S2, S3 evicted, no replacement", 3, bu_nevicted - frame2);
 
+	/* an evictor that frees nothing: 16 calls an allocation */
+	uint32_t still = gmtrace_budget_define("still", NULL, 0, BU_STILL * BU_TILE);
+	int still_calls[3];
+	FX_CHECK(still != 0, "still defined");
+	FX_CHECK(gmtrace_budget_bind_type(still, "still") == 0, "still bound");
+	FX_CHECK(gmtrace_budget_evictor(still, bu_still_evict, NULL) == 0, "still evictor");
+	bu_type = "still";
+	for (int k = 1; k <= BU_STILL + 3; k++) {
+		char name[8];
+		int before = bu_nstill;
+		snprintf(name, sizeof(name), "U%d", k);
+		bu_load(name, 1);
+		if (k > BU_STILL)
+			still_calls[k - BU_STILL - 1] = bu_nstill - before;
+	}
+	bu_expect("U41's load: 16 calls", 16, still_calls[0]);
+	bu_expect("U42's load: 16 calls", 16, still_calls[1]);
+	bu_expect("U43's load: the 10 assets left", 10, still_calls[2]);
+
 	fx_json_begin();
 	fx_json_open("ids", '{');
 	fx_json_u64("T1", t[0]);
@@ -127,6 +166,14 @@ int main(void)
 	fx_json_u64("calls_frame2", (uint64_t)(frame2 - frame1));
 	fx_json_u64("calls_hard", (uint64_t)(bu_nevicted - frame2));
 	fx_json_i64("live_end", bu_live(bu_node));
+	fx_json_open("still_calls", '[');
+	for (int k = 0; k < 3; k++)
+		fx_json_u64(NULL, (uint64_t)still_calls[k]);
+	fx_json_close(']');
+	fx_json_open("still_victims", '[');
+	for (int k = 0; k < bu_nstill && k < BU_MAX; k++)
+		fx_json_u64(NULL, bu_still_victims[k]);
+	fx_json_close(']');
 	bu_json_verdicts();
 	return fx_json_write(1) == 0 ? 0 : 1;
 }
