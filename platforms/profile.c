@@ -148,6 +148,12 @@ static int gm_platform_bank(gm_yaml_t *y, const yaml_node_t *node, gm_platform_t
 		case gm_bank_key_name:
 			if (gm_yaml_name(y, v, "bank name", b->name, sizeof(b->name)))
 				return -1;
+			if (strcmp(b->name, GM_BUDGET_TOTAL) == 0)
+				return gm_yaml_fail(
+				        y, gm_yaml_line(v),
+				        "expected a bank name other than '%s' (the node "
+				        "over banks that share memory)",
+				        b->name);
 			for (int j = 0; j < p->nbanks; j++)
 				if (strcmp(p->banks[j].name, b->name) == 0)
 					return gm_yaml_fail(

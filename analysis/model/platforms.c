@@ -617,7 +617,7 @@ gm_platforms_t *gm_platforms_new(const gm_platform_t *const *profiles, int n)
 					nd->parent = k;
 			nd->depth = nd->parent >= 0 ? pp->nodes[nd->parent].depth + 1 : 0;
 		}
-		pp->total.name = "total";
+		pp->total.name = GM_BUDGET_TOTAL;
 		pp->total.parent = -1;
 		pp->total.limit = p->available.bytes;
 	}

@@ -1293,9 +1293,7 @@ static uint64_t gm_budget_total_limit(const gm_platform_t *p)
 	int i;
 	for (i = 0; i < p->nbanks && i < p->ndefs; i++)
 		sum += p->defs[i].hard;
-	for (i = 0; i < p->ndefs; i++)
-		if (strcmp(p->defs[i].name, "total") == 0)
-			return 0; /* (a profile's own node of that name: left alone) */
+	/* (no bank or node of the profile has the name: its loader refuses it) */
 	return p->available.bytes < sum ? p->available.bytes : 0;
 }
 
@@ -1353,13 +1351,13 @@ void gm_budget_start(gm_thread_t *t)
 			/* a fork child has its parent's nodes, "total" among them:
 			 * recorded in its own capture, not defined again (now with a
 			 * default bank to go in, it would be called redefined) */
-			uint32_t id = gm_budget_find("total");
+			uint32_t id = gm_budget_find(GM_BUDGET_TOTAL);
 			if (id)
 				gm_budget_record_node(t, id - 1);
 			else
-				id = gm_budget_define_in(t, "total", NULL, 0, total, 0);
+				id = gm_budget_define_in(t, GM_BUDGET_TOTAL, NULL, 0, total, 0);
 			if (id)
-				bank_parent = "total";
+				bank_parent = GM_BUDGET_TOTAL;
 		}
 	} else {
 		if (!path[0])

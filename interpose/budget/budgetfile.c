@@ -172,6 +172,13 @@ static int gm_budgetfile_value(gm_budgetfile_ctx_t *ctx, gm_budget_def_t *def,
 			return gm_yaml_fail(ctx->y, gm_yaml_line(v),
 			                    "expected a unique node name, got '%s' again",
 			                    def->name);
+		/* a profile's node (after its banks): "total" is the root gmtrace
+		 * puts over banks that share memory (budget.c) */
+		if (ctx->first > 0 && strcmp(def->name, GM_BUDGET_TOTAL) == 0)
+			return gm_yaml_fail(ctx->y, gm_yaml_line(v),
+			                    "expected a node name other than '%s' (under a "
+			                    "platform, the node over its banks)",
+			                    def->name);
 		return 0;
 	case gm_budgetfile_key_parent:
 		if (gm_yaml_name(ctx->y, v, "parent name", def->parent, sizeof(def->parent)))

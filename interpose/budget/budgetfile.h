@@ -42,6 +42,8 @@
  * (capacity) holds at most this much. */
 #define GM_BUDGET_MAX_CAPACITY (1ull << 36)
 #define GM_BUDGET_MAX_BINDS 16
+/* Under a platform whose banks share memory, the root node over them. */
+#define GM_BUDGET_TOTAL "total"
 
 typedef struct gm_budget_def {
 	char name[64];

@@ -176,6 +176,15 @@ static const struct {
         {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n"
               "budget:\n  - name: a\n",
          "10: expected a unique node name, got 'a' again"},
+        /* "total" is the node gmtrace puts over banks that share memory:
+         * a profile's own (bank or node) took its limit away */
+        {HEAD "banks:\n  - name: total\n    capacity: {size: 1MiB, " SRC "}\n",
+         "7: expected a bank name other than 'total' (the node over banks that share "
+         "memory)"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n"
+              "budget:\n  - name: total\n    parent: a\n",
+         "10: expected a node name other than 'total' (under a platform, the node over its "
+         "banks)"},
         {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n"
               "budget:\n  - name: tex\n    parent: a\n    hard: 150%\n",
          "12: expected a share of the parent's hard limit for hard (0.0001% to 100%, at most 4 "
