@@ -89,6 +89,13 @@ static int gm_budgetfile_under(const gm_budgetfile_ctx_t *ctx, const gm_budget_d
 	return 0;
 }
 
+/* Whether tag is below prefix ("gpu/ui" below "gpu"). */
+static int gm_budgetfile_tag_below(const char *tag, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	return strncmp(tag, prefix, pl) == 0 && tag[pl] == '/';
+}
+
 /* A limit: a size, or a share of the parent's hard limit ("40%", "12.5%"),
  * kept in shares until the node is complete (the parent may come later in
  * the mapping). idx: 0 soft, 1 hard, 2 target. */
@@ -306,13 +313,16 @@ static int gm_budgetfile_node(gm_budgetfile_ctx_t *ctx, const yaml_node_t *node)
 		                    gm_yaml_text(vals[gm_budgetfile_key_soft]));
 	/* a tag or type bound to two nodes: only one could serve it. A
 	 * profile's bank (i < first) may bind what a node under it binds too
-	 * (the node refines it), not what a node under another bank binds:
-	 * that bank would never see it */
+	 * (the node refines it; a node without a parent goes under the
+	 * default bank), not what a node under another bank binds, nor a tag
+	 * below one of its tags (the longest bound prefix wins): that bank
+	 * would never see it */
 	for (i = 0; i < ctx->ndefs; i++) {
 		const gm_budget_def_t *o = &ctx->defs[i];
 		const char *both;
 		int is_type;
-		if (i < ctx->first && gm_budgetfile_under(ctx, def, o->name))
+		if (i < ctx->first &&
+		    (gm_budgetfile_under(ctx, def, o->name) || (!def->parent[0] && o->is_default)))
 			continue;
 		if ((both = gm_budget_def_clash(def, o, &is_type)) != NULL)
 			return gm_yaml_fail(
@@ -321,6 +331,14 @@ static int gm_budgetfile_node(gm_budgetfile_ctx_t *ctx, const yaml_node_t *node)
 			                                    gm_budgetfile_key_tags]),
 			        "expected each %s bound to one node, got '%s' bound to '%s' already",
 			        is_type ? "type" : "tag", both, o->name);
+		for (int t = 0; i < ctx->first && t < def->ntags; t++)
+			for (int j = 0; j < o->ntags; j++)
+				if (gm_budgetfile_tag_below(def->tags[t], o->tags[j]))
+					return gm_yaml_fail(
+					        ctx->y, gm_yaml_line(keys[gm_budgetfile_key_tags]),
+					        "expected the tags of a node outside bank '%s' not to "
+					        "be below its tag '%s', got '%s'",
+					        o->name, o->tags[j], def->tags[t]);
 	}
 	ctx->ndefs++;
 	return 0;

@@ -200,6 +200,18 @@ static const struct {
               "  - name: b\n    capacity: {size: 1MiB, " SRC "}\n    default: true\n"
               "budget:\n  - name: t\n    parent: b\n    types: [tex]\n",
          "16: expected each type bound to one node, got 'tex' bound to 'a' already"},
+        /* the longest bound prefix serves a tag: a node outside bank a that
+         * binds a tag below a's took it from a's memory */
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n    tags: [gpu]\n"
+              "  - name: b\n    capacity: {size: 1MiB, " SRC "}\n    default: true\n"
+              "budget:\n  - name: ui\n    parent: b\n    tags: [gpu/ui]\n",
+         "16: expected the tags of a node outside bank 'a' not to be below its tag 'gpu', got "
+         "'gpu/ui'"},
+        {HEAD "banks:\n  - name: a\n    capacity: {size: 1MiB, " SRC "}\n    tags: [gpu]\n"
+              "  - name: b\n    capacity: {size: 1MiB, " SRC "}\n    default: true\n"
+              "budget:\n  - name: ui\n    tags: [x, gpu/ui/icons]\n",
+         "15: expected the tags of a node outside bank 'a' not to be below its tag 'gpu', got "
+         "'gpu/ui/icons'"},
         {"name: dev\ntitle: x\nfamily: pc\nphysical: {size: 200GiB, " SRC "}\n"
          "available: {size: 200GiB, " SRC "}\n"
          "banks:\n  - name: a\n    capacity: {size: 100GiB, " SRC "}\n",
@@ -297,12 +309,14 @@ Test(profile, a_good_profile_becomes_a_budget_tree)
 	               "  - name: vram\n    capacity: {size: 128MiB, " SRC "}\n"
 	               "    types: [texture]\n    tags: [gpu]\n    note: fast\n"
 	               "budget:\n  - name: tex\n    parent: vram\n    hard: 50%\n    soft: 40%\n"
-	               "    types: [texture]\nnotes: |\n  two banks\n");
+	               "    types: [texture]\n  - name: ui\n    parent: vram\n    tags: [gpu/ui]\n"
+	               "  - name: gpux\n    tags: [gpux, main/x]\nnotes: |\n  two banks\n");
 	cr_assert_eq(gm_platform_load(path, &prof, err, sizeof(err)), 0, "%s", err);
 	cr_expect_str_eq(prof.title, "Dev kit");
 	cr_expect_eq(prof.page_size.bytes, 16384);
 	cr_expect_eq(prof.nbanks, 2);
-	cr_expect_eq(prof.ndefs, 3);
+	cr_expect_eq(prof.ndefs, 5,
+	             "a node under vram refines its tag gpu; gpux is no tag below it");
 	cr_expect_eq(prof.defs[0].is_default, 1);
 	cr_expect_eq(prof.defs[0].capacity, 384ull << 20);
 	cr_expect_eq(prof.defs[1].is_default, 0);
