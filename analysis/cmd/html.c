@@ -686,8 +686,11 @@ int gm_cmd_html(int argc, char **argv)
 	    !(h.symbols = gm_symbols_new(h.stacks, 1)))
 		goto nomem;
 	gm_symbols_since(h.symbols, gm_reader_info(r)->created_ns, h.path);
-	if (h.platforms)
+	if (h.platforms) {
 		gm_platforms_finish(h.platforms);
+		if (!(h.platforms = gm_platforms_exact(h.platforms, r)))
+			goto nomem;
+	}
 	error = gm_reader_error(r);
 
 	if (!(h.out = gm_args_output_open("html", h.output, h.path)))

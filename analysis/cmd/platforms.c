@@ -125,9 +125,8 @@ static int gm_pf_texture_like(const char *type)
 static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_node_t *n, char *buf,
                          size_t cap)
 {
-	/* advice is about the peak: its excess is the peak's own; what was
-	 * there is the snapshot nearest below it (taken again each time the
-	 * peak grew by 1/32 of the limit) */
+	/* advice is about the peak: its excess and what was there
+	 * (gm_platforms_exact) */
 	const gm_platforms_snap_t *sn = &n->at_peak;
 	char e[32], s[32], l[32], a[32];
 	int64_t excess = n->peak - (int64_t)n->limit;
@@ -215,11 +214,20 @@ static void gm_pf_advice(const gm_platforms_profile_t *pp, const gm_platforms_no
 		}
 	}
 	if (sn->ntags) {
-		gm_text_size(s, sizeof(s), (uint64_t)sn->tags[0].bytes);
-		snprintf(buf + len, cap - len,
-		         ": tag '%s' holds %s there; it must shrink by %lld%% to fit",
-		         sn->tags[0].name, s,
-		         (long long)(sn->tags[0].bytes ? excess * 100 / sn->tags[0].bytes : 100));
+		/* shares rounded up: shrinking by them fits */
+		int64_t tb = sn->tags[0].bytes;
+		gm_text_size(s, sizeof(s), (uint64_t)tb);
+		if (tb >= excess)
+			snprintf(buf + len, cap - len,
+			         ": tag '%s' holds %s there; it must shrink by %lld%% to fit",
+			         sn->tags[0].name, s, (long long)((excess * 100 + tb - 1) / tb));
+		else
+			snprintf(buf + len, cap - len,
+			         ": its largest tag, '%s', holds %s there, less than the excess; "
+			         "what it holds must shrink by %lld%% to fit",
+			         sn->tags[0].name, s,
+			         (long long)(n->peak > 0 ? (excess * 100 + n->peak - 1) / n->peak :
+			                                   100));
 	}
 }
 
@@ -280,7 +288,7 @@ static void gm_pf_host_text(const gm_platforms_host_t *h, uint64_t frames)
 static void gm_pf_overruns(FILE *f, const gm_platforms_profile_t *pp)
 {
 	const gm_platforms_node_t *n;
-	char peak[32], lim[32];
+	char peak[32], lim[32], over[32];
 	int i, named = 0;
 
 	for (i = 0; i <= pp->nnodes; i++) {
@@ -289,6 +297,8 @@ static void gm_pf_overruns(FILE *f, const gm_platforms_profile_t *pp)
 			continue;
 		gm_text_size(peak, sizeof(peak), n->peak > 0 ? (uint64_t)n->peak : 0);
 		gm_text_size(lim, sizeof(lim), n->limit);
+		gm_text_size(over, sizeof(over),
+		             n->peak > (int64_t)n->limit ? (uint64_t)n->peak - n->limit : 0);
 		fputs(named++ ? "; " : ": ", f);
 		if (i < pp->nnodes) {
 			fputs("bank ", f);
@@ -297,7 +307,7 @@ static void gm_pf_overruns(FILE *f, const gm_platforms_profile_t *pp)
 		} else {
 			fputs("all banks together peak", f);
 		}
-		fprintf(f, " at %s of %s from frame %llu", peak, lim,
+		fprintf(f, " at %s of %s (%s over) from frame %llu", peak, lim, over,
 		        (unsigned long long)n->over_frame);
 	}
 }
@@ -739,6 +749,8 @@ int gm_cmd_platforms(int argc, char **argv)
 		if (gm_platforms_add(m, &ev) != 0)
 			goto oom;
 	gm_platforms_finish(m);
+	if (!(m = gm_platforms_exact(m, r)))
+		goto oom;
 	error = gm_reader_error(r);
 	if (gm_platforms_host(m)->frames_level && gm_platforms_host(m)->frames_level_frame <= 1) {
 		fprintf(stderr,

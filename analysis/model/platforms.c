@@ -53,6 +53,7 @@ struct gm_platforms {
 	size_t nscenes, cap_scenes;
 	int64_t live;
 	int oom;
+	int again; /* made by gm_platforms_again: at_peak at each node's aim */
 };
 
 static uint64_t gm_pf_mix(uint64_t h)
@@ -291,6 +292,16 @@ static void gm_pf_touch(gm_platforms_t *m, int pi, gm_platforms_node_t *n, int i
 		n->over_scene = m->scene;
 		gm_pf_snapshot(m, pi, &n->first, n->live, idx);
 		n->at_peak = n->first;
+	}
+	if (m->again) {
+		/* the peak the first replay found, reached the first time */
+		if (n->aim && !n->aimed && n->live == n->aim) {
+			n->aimed = 1;
+			if (n->live == n->first.live)
+				n->at_peak = n->first;
+			else
+				gm_pf_snapshot(m, pi, &n->at_peak, n->live, idx);
+		}
 	} else if (n->live - n->at_peak.live >= (int64_t)(n->limit / 32) && n->live == n->peak) {
 		gm_pf_snapshot(m, pi, &n->at_peak, n->live, idx);
 	}
@@ -643,6 +654,63 @@ void gm_platforms_finish(gm_platforms_t *m)
 		}
 		pp->within_budget &= pp->fits;
 	}
+}
+
+static int gm_pf_over(const gm_platforms_t *m)
+{
+	for (int pi = 0; pi < m->nprof; pi++) {
+		const gm_platforms_profile_t *pp = &m->prof[pi];
+		if (pp->total.over)
+			return 1;
+		for (int i = 0; i < pp->nnodes; i++)
+			if (pp->nodes[i].over)
+				return 1;
+	}
+	return 0;
+}
+
+/* A model for first's profiles that takes at_peak at first's peaks. */
+static gm_platforms_t *gm_pf_again(const gm_platforms_t *first)
+{
+	const gm_platform_t **p = calloc((size_t)first->nprof + 1, sizeof(*p));
+	gm_platforms_t *m;
+	if (!p)
+		return NULL;
+	for (int pi = 0; pi < first->nprof; pi++)
+		p[pi] = first->prof[pi].p;
+	m = gm_platforms_new(p, first->nprof);
+	free(p);
+	if (!m)
+		return NULL;
+	m->again = 1;
+	for (int pi = 0; pi < first->nprof; pi++) {
+		const gm_platforms_profile_t *fp = &first->prof[pi];
+		gm_platforms_profile_t *pp = &m->prof[pi];
+		for (int i = 0; i < pp->nnodes; i++)
+			pp->nodes[i].aim = fp->nodes[i].over ? fp->nodes[i].peak : 0;
+		pp->total.aim = fp->total.over ? fp->total.peak : 0;
+	}
+	return m;
+}
+
+gm_platforms_t *gm_platforms_exact(gm_platforms_t *m, gm_reader_t *r)
+{
+	gm_platforms_t *again;
+	gm_event_t ev;
+	if (!gm_pf_over(m))
+		return m;
+	again = gm_pf_again(m);
+	gm_platforms_free(m);
+	if (!again)
+		return NULL;
+	gm_reader_rewind(r);
+	while (gm_reader_next(r, &ev) > 0)
+		if (gm_platforms_add(again, &ev) != 0) {
+			gm_platforms_free(again);
+			return NULL;
+		}
+	gm_platforms_finish(again);
+	return again;
 }
 
 void gm_platforms_free(gm_platforms_t *m)

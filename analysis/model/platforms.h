@@ -68,9 +68,12 @@ typedef struct gm_platforms_node {
 	uint64_t over_frame, over_ns;
 	const char *over_scene;
 	gm_platforms_snap_t first; /* at the first overrun */
-	/* at the peak while over: taken again each time the peak grows by 1/32
-	 * of the limit or more */
+	/* at the peak while over: in a first replay taken again each time the
+	 * peak grows by 1/32 of the limit or more; in a replay made by
+	 * gm_platforms_again, at the peak itself */
 	gm_platforms_snap_t at_peak;
+	int64_t aim;          /* gm_platforms_again: the peak to take at_peak at (0: none) */
+	int aimed;            /* ... taken */
 	uint64_t frames_over; /* frames that ended over the limit */
 } gm_platforms_node_t;
 
@@ -105,6 +108,12 @@ typedef struct gm_platforms_host {
 gm_platforms_t *gm_platforms_new(const gm_platform_t *const *profiles, int n);
 int gm_platforms_add(gm_platforms_t *m, const gm_event_t *ev); /* 0 or -ENOMEM */
 void gm_platforms_finish(gm_platforms_t *m);
+/* When a node of the finished model m went over: the events of r once
+ * more (rewound), each such node's at_peak taken when its live bytes first
+ * reach its peak, not the snapshot within 1/32 of the limit below it.
+ * Returns that finished model, m freed; m itself when nothing went over;
+ * NULL when out of memory (m freed). */
+gm_platforms_t *gm_platforms_exact(gm_platforms_t *m, gm_reader_t *r);
 void gm_platforms_free(gm_platforms_t *m);
 
 int gm_platforms_count(const gm_platforms_t *m);

@@ -776,12 +776,16 @@ Test(platforms_cmd, the_text_report_names_each_overrun_and_what_to_change)
 	                 "its peak, frame 1 (first over at frame 1 during level 'forest'): tag "
 	                 "'ui/icons' holds 2.0 MiB there; it must shrink by 50% to fit.\n"),
 	          "%s", out);
-	/* ui's snapshot is from its overrun (7 MiB): the mesh came after and
-	 * grew it by less than 1/32 of 4 MiB; the excess is the peak's own
-	 * (7.1 MiB), not the snapshot's */
+	/* ui's contributors are its peak's (7.1 MiB), the mesh that came after
+	 * its overrun (7 MiB) among them, though it grew ui by less than 1/32
+	 * of 4 MiB */
 	cr_expect(strstr(out, "  dev: ui exceeds the Dev kit ui budget (4.0 MiB) by 3.1 MiB at its "
-	                      "peak, frame 2 (first over at frame 2 during level 'forest'): tag "
-	                      "'ui/menu' holds 5.0 MiB there; it must shrink by 61% to fit.\n"),
+	                      "peak, frame 2 (first over at frame 2 during level 'forest'): the 1 "
+	                      "largest mesh asset is 100.0 KiB; even without them it is 3.0 MiB "
+	                      "over: the largest tag there is 'ui/menu'.\n"),
+	          "%s", out);
+	cr_expect(strstr(out, "      at its peak, frame 2: type (no asset) 7.0 MiB, type mesh "
+	                      "100.0 KiB, tag ui/menu 5.1 MiB, tag ui/icons 2.0 MiB\n"),
 	          "%s", out);
 	/* main: the mesh is its only asset, far from the 1.1 MiB over */
 	cr_expect(strstr(out,
@@ -795,6 +799,71 @@ Test(platforms_cmd, the_text_report_names_each_overrun_and_what_to_change)
 	                 "game (40.0 MiB) by 4.1 MiB at its peak, frame 2 (first over at frame 2 "
 	                 "during level 'forest'): the 1 largest texture asset is 6.0 MiB; "),
 	          "%s", out);
+}
+
+/* Against dev: frame 1: 1.5 MiB under ui/icons (icons, 1 MiB, goes over)
+ * and 1 MiB under each of ui/a, ui/b, ui/c (ui, 4 MiB, goes over at 4.5
+ * MiB); frame 2: 64 KiB more under ui/a (ui's peak, 4.5625 MiB, less than
+ * 1/32 of 4 MiB above its overrun), then 3.5 MiB under each of lvl/a ..
+ * lvl/i, untagged for ui, in main (main peaks at 36.0625 MiB: 4.0625 MiB
+ * over, more than any one tag holds). */
+Test(platforms_cmd, advice_is_about_the_very_peak_and_rounds_shares_up)
+{
+	static recs_t r;
+	const char *names[] = {"ui/icons", "ui/a", "ui/b", "ui/c"};
+	memset(&r, 0, sizeof(r));
+	for (uint64_t i = 0; i < 4; i++)
+		r_name(&r, gm_rec_tag_def, i + 1, names[i], NULL);
+	for (uint64_t i = 0; i < 9; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "lvl/%c", (char)('a' + i));
+		r_name(&r, gm_rec_tag_def, 10 + i, name, NULL);
+	}
+	rec_next(&r, gm_rec_context, 0, 0, 1, NULL, 0);
+	rec_next(&r, gm_rec_alloc, 0, 0x1000000, MiB + MiB / 2, NULL, 0);
+	for (uint64_t i = 2; i <= 4; i++) {
+		rec_next(&r, gm_rec_context, 0, 0, i, NULL, 0);
+		rec_next(&r, gm_rec_alloc, 0, 0x1000000 * i, MiB, NULL, 0);
+	}
+	rec_next(&r, gm_rec_frame, 0, 1, 0, NULL, 0);
+	rec_next(&r, gm_rec_context, 0, 0, 2, NULL, 0);
+	rec_next(&r, gm_rec_alloc, 0, 0x9000000, 64 * KiB, NULL, 0);
+	for (uint64_t i = 0; i < 9; i++) {
+		rec_next(&r, gm_rec_context, 0, 0, 10 + i, NULL, 0);
+		rec_next(&r, gm_rec_alloc, 0, 0x10000000 * (i + 1), 3 * MiB + MiB / 2, NULL, 0);
+	}
+	rec_next(&r, gm_rec_frame, 0, 2, 0, NULL, 0);
+	cap_write_recs(cap, &r, 1, 1000000000);
+	cr_expect_eq(PF(cap, "dev"), GM_CMD_OK, "%s", err);
+	/* 0.5 of 1.5 MiB is 33.3 %: 33 % would leave it over */
+	cr_expect(strstr(out,
+	                 "  dev: icons exceeds the Dev kit icons budget (1.0 MiB) by 512.0 KiB "
+	                 "at its peak, frame 1 (first over at frame 1): tag 'ui/icons' holds "
+	                 "1.5 MiB there; it must shrink by 34% to fit.\n"),
+	          "%s", out);
+	/* 0.5625 of 1.5 MiB is 37.5 %; the contributors are frame 2's */
+	cr_expect(strstr(out,
+	                 "  dev: ui exceeds the Dev kit ui budget (4.0 MiB) by 576.0 KiB at its "
+	                 "peak, frame 2 (first over at frame 1): tag 'ui/icons' holds 1.5 MiB "
+	                 "there; it must shrink by 38% to fit.\n"),
+	          "%s", out);
+	cr_expect(strstr(out, "      at its peak, frame 2: type (no asset) 4.6 MiB, tag ui/icons "
+	                      "1.5 MiB, tag ui/a 1.1 MiB, tag ui/b 1.0 MiB, tag ui/c 1.0 MiB\n"),
+	          "%s", out);
+	cr_expect(strstr(out, "      first over, frame 1: type (no asset) 4.5 MiB, tag ui/icons "
+	                      "1.5 MiB, tag ui/a 1.0 MiB, tag ui/b 1.0 MiB, tag ui/c 1.0 MiB\n"),
+	          "%s", out);
+	/* 4.0625 MiB over, each tag 3.5 MiB: 4.0625 of 36.0625 is 11.3 % */
+	cr_expect(strstr(out,
+	                 "  dev: main exceeds the Dev kit main bank (32.0 MiB) by 4.1 MiB at "
+	                 "its peak, frame 2 (first over at frame 2): its largest tag, 'lvl/a', "
+	                 "holds 3.5 MiB there, less than the excess; what it holds must shrink "
+	                 "by 12% to fit.\n"),
+	          "%s", out);
+	cr_expect_eq(PF("--check", "dev", cap), GM_CMD_FAIL);
+	cr_expect_str_eq(err,
+	                 "gmtrace platforms: the capture does not fit dev: bank \"main\" peaks "
+	                 "at 36.1 MiB of 32.0 MiB (4.1 MiB over) from frame 2\n");
 }
 
 Test(platforms_cmd, json_has_the_host_and_every_node)
@@ -832,13 +901,13 @@ Test(platforms_cmd, check_fails_only_for_a_platform_the_capture_does_not_fit)
 	cr_expect_eq(PF("--check", "dev", cap), GM_CMD_FAIL);
 	cr_expect_str_eq(err,
 	                 "gmtrace platforms: the capture does not fit dev: bank \"main\" peaks "
-	                 "at 33.1 MiB of 32.0 MiB from frame 2; all banks together peak at "
-	                 "44.1 MiB of 40.0 MiB from frame 2\n");
+	                 "at 33.1 MiB of 32.0 MiB (1.1 MiB over) from frame 2; all banks together "
+	                 "peak at 44.1 MiB of 40.0 MiB (4.1 MiB over) from frame 2\n");
 	cr_expect_eq(PF("--check=ps5,dev", cap, "ps5", path), GM_CMD_FAIL, "%s", err);
 	cr_expect_str_eq(err,
 	                 "gmtrace platforms: the capture does not fit dev: bank \"main\" peaks at "
-	                 "33.1 MiB of 32.0 MiB from frame 2; all banks together peak at 44.1 MiB "
-	                 "of 40.0 MiB from frame 2\n",
+	                 "33.1 MiB of 32.0 MiB (1.1 MiB over) from frame 2; all banks together "
+	                 "peak at 44.1 MiB of 40.0 MiB (4.1 MiB over) from frame 2\n",
 	                 "ps5 fits; dev is named twice and loaded once");
 	cr_expect_eq(PF("--check", "ps5", cap), GM_CMD_OK, "%s", err);
 	cr_expect(strstr(out, "ps5 "), "a checked platform is reported: %s", out);
