@@ -642,6 +642,19 @@ static void *gm_hook_new(size_t n, size_t align, unsigned kind, int nothrow)
 	gm_hook_throw_bad_alloc();
 }
 
+/* An aligned new of alignment 0 (no power of two; gm_hook_new takes 0 for
+ * the plain forms): fails at once, the new-handler not called, as the C++
+ * library's does. */
+static void *gm_hook_new_align0(size_t n, unsigned kind, int nothrow)
+{
+	gm_thread_t *t = &gm_thread_self;
+	if (gm_hook_ready() && GM_HOOK_ON(t))
+		gm_hook_fail(t, kind, n, 0);
+	if (nothrow)
+		return NULL;
+	gm_hook_throw_bad_alloc();
+}
+
 /* Plain new and new[] of a size: the common case as malloc's; a failed
  * call (the new-handler loop, the throw) goes to gm_hook_new, which asks
  * the allocator again first. */
@@ -833,24 +846,32 @@ GMTRACE_API void *_ZnamRKSt9nothrow_t(size_t n, const void *nt)
 GMTRACE_API void *_ZnwmSt11align_val_t(size_t n, size_t al)
 {
 	GM_HOOK_CXX_BASE(gm_hook_cxx_new_aligned, void *(*)(size_t, size_t), n, al);
+	if (GM_UNLIKELY(!al))
+		return gm_hook_new_align0(n, gm_kind_new, 0);
 	return gm_hook_new(n, al, gm_kind_new, 0);
 }
 GMTRACE_API void *_ZnamSt11align_val_t(size_t n, size_t al)
 {
 	GM_HOOK_CXX_NEXT(gm_hook_cxx_new_aligned, _ZnamSt11align_val_t, void *(*)(size_t, size_t),
 	                 n, al);
+	if (GM_UNLIKELY(!al))
+		return gm_hook_new_align0(n, gm_kind_new_array, 0);
 	return gm_hook_new(n, al, gm_kind_new_array, 0);
 }
 GMTRACE_API void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
 {
 	GM_HOOK_CXX_NEXT(gm_hook_cxx_new_aligned, _ZnwmSt11align_val_tRKSt9nothrow_t,
 	                 void *(*)(size_t, size_t, const void *), n, al, nt);
+	if (GM_UNLIKELY(!al))
+		return gm_hook_new_align0(n, gm_kind_new, 1);
 	return gm_hook_new(n, al, gm_kind_new, 1);
 }
 GMTRACE_API void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *nt)
 {
 	GM_HOOK_CXX_NEXT(gm_hook_cxx_new_aligned, _ZnamSt11align_val_tRKSt9nothrow_t,
 	                 void *(*)(size_t, size_t, const void *), n, al, nt);
+	if (GM_UNLIKELY(!al))
+		return gm_hook_new_align0(n, gm_kind_new_array, 1);
 	return gm_hook_new(n, al, gm_kind_new_array, 1);
 }
 

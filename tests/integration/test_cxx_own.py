@@ -163,6 +163,15 @@ int main()
     }
     void *q = ::operator new(64, std::align_val_t(48), std::nothrow);
     std::printf("nothrow %s, handler calls=%ld\n", q ? "a block" : "NULL", calls);
+    /* 0 is no power of two either (gmtrace served it as a plain new) */
+    try {
+        void *p = ::operator new[](32, std::align_val_t(0));
+        std::printf("got %p\n", p);
+    } catch (std::bad_alloc &) {
+        std::printf("bad_alloc, handler calls=%ld\n", calls);
+    }
+    q = ::operator new(32, std::align_val_t(0), std::nothrow);
+    std::printf("nothrow %s, handler calls=%ld\n", q ? "a block" : "NULL", calls);
     return 0;
 }
 """
@@ -177,12 +186,12 @@ def test_aligned_new_with_no_power_of_two_fails_at_once(tmp_path):
     subprocess.run(["g++", "-std=c++17", "-O1", "-o", str(exe), str(tmp_path / "a.cc")],
                    check=True, timeout=120)
     plain = run_plain([exe], tmp_path, timeout=30)
-    assert plain.stdout == b"bad_alloc, handler calls=0\nnothrow NULL, handler calls=0\n"
+    assert plain.stdout == b"bad_alloc, handler calls=0\nnothrow NULL, handler calls=0\n" * 2
     r = run_preloaded([exe], tmp_path, timeout=30)
     assert (r.returncode, r.stdout) == (0, plain.stdout), r
     (cap,) = captures(tmp_path)
     fails = [(e["kind"], e["size"], e["alignment"]) for e in dump(cap) if e["type"] == "fail"]
-    assert fails == [("new", 64, 48), ("new", 64, 48)], fails
+    assert fails == [("new", 64, 48), ("new", 64, 48), ("new_array", 32, 0), ("new", 32, 0)], fails
 
 
 REGISTRY_LIB = r"""
