@@ -501,7 +501,7 @@ static void gm_drain_cpu_look(gm_drain_t *d)
 static long gm_drain_run(gm_drain_t *d, int partial, int only)
 {
 	gm_ring_t *ring = d->ring;
-	uint32_t n = ring->hdr->nchunks, cb = ring->hdr->chunk_bytes, i, backlog = 0;
+	uint32_t n = gm_ring_nchunks(ring), cb = ring->hdr->chunk_bytes, i, backlog = 0;
 	long total = 0;
 	int compress, leave = 0;
 	if (d->error)

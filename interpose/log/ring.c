@@ -20,17 +20,57 @@ static size_t gm_ring_page(void)
 	return p > 0 ? (size_t)p : 4096;
 }
 
-static int gm_ring_map(gm_ring_t *ring, int fd, size_t bytes, int create)
+/* Chunks a log may grow to, at least (gm_ring_grow): 4 times those it
+ * starts with, and 256 MiB of them. */
+#define GM_RING_GROW_FACTOR 4
+#define GM_RING_GROW_BYTES (256ull << 20)
+
+static int gm_ring_map(gm_ring_t *ring, int fd, size_t bytes)
 {
-	/* the game's segment is populated up front: a page fault on a fresh
-	 * page while recording costs more than the records in it */
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-	               MAP_SHARED | (create ? MAP_POPULATE : 0), fd, 0);
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	ring->hdr = (gm_ring_header_t *)p;
 	ring->bytes = bytes;
 	return 0;
+}
+
+/* Map the pages of [p, p + len) of the game's segment writable now: a page
+ * fault on a fresh page while recording costs more than the records in it.
+ * -EFAULT when a page cannot be had (a full /dev/shm: the store would have
+ * been SIGBUS). Kernels before 5.14 have no MADV_POPULATE_WRITE: the
+ * pages are reserved (fallocate, by the segment's name) and touched. */
+static int gm_ring_populate(const gm_ring_t *ring, unsigned char *p, size_t len)
+{
+	size_t page = gm_ring_page(), i;
+	int fd, rc;
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	if ((fd = shm_open(ring->name, O_RDWR | O_CLOEXEC, 0)) < 0)
+		return -errno;
+	while ((rc = fallocate(fd, 0, (off_t)(p - (unsigned char *)ring->hdr), (off_t)len)) != 0 &&
+	       errno == EINTR)
+		;
+	rc = rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS ? -errno : 0;
+	close(fd);
+	if (rc)
+		return rc;
+	for (i = 0; i < len; i += page)
+		__atomic_fetch_or(p + i, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Bytes of a segment with room for max chunks; *meta gets the header's. */
+static uint64_t gm_ring_total(uint64_t max, uint32_t chunk_bytes, size_t page, uint64_t *meta)
+{
+	*meta = sizeof(gm_ring_header_t) + max * sizeof(gm_chunk_t);
+	*meta = (*meta + page - 1) / page * page;
+	return *meta + max * chunk_bytes;
 }
 
 static void gm_ring_point(gm_ring_t *ring)
@@ -55,7 +95,7 @@ int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t 
 	struct rlimit lim;
 	unsigned char rnd[8];
 	size_t len = 0, page = gm_ring_page(), i;
-	uint64_t nchunks, meta, total;
+	uint64_t nchunks, max, meta, total, used;
 	char num[24];
 	int fd, rc, tries;
 
@@ -66,23 +106,28 @@ int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t 
 		nchunks = 4;
 	if (nchunks > 1u << 20)
 		return -EINVAL;
-	meta = sizeof(gm_ring_header_t) + nchunks * sizeof(gm_chunk_t);
-	meta = (meta + page - 1) / page * page;
-	total = meta + nchunks * chunk_bytes;
+	max = nchunks * GM_RING_GROW_FACTOR;
+	if (max < GM_RING_GROW_BYTES / chunk_bytes)
+		max = GM_RING_GROW_BYTES / chunk_bytes;
+	if (max > 1u << 20)
+		max = 1u << 20;
+	total = gm_ring_total(max, chunk_bytes, page, &meta);
 	/* a file-size limit (ulimit -f) holds for the segment too: sizing it
-	 * past the limit would kill the process (SIGXFSZ). Fewer chunks, then,
-	 * four at least */
+	 * past the limit would kill the process (SIGXFSZ). Less room to grow
+	 * then, and fewer chunks, four at least */
 	if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
 	    total > lim.rlim_cur) {
-		while (nchunks > 4 && total > lim.rlim_cur) {
-			nchunks--;
-			meta = sizeof(gm_ring_header_t) + nchunks * sizeof(gm_chunk_t);
-			meta = (meta + page - 1) / page * page;
-			total = meta + nchunks * chunk_bytes;
+		while (max > 4 && total > lim.rlim_cur) {
+			uint64_t less = (total - lim.rlim_cur) / (chunk_bytes + sizeof(gm_chunk_t));
+			max -= less > 1 && less < max - 4 ? less : 1;
+			total = gm_ring_total(max, chunk_bytes, page, &meta);
 		}
 		if (total > lim.rlim_cur)
 			return -EFBIG;
+		if (nchunks > max)
+			nchunks = max;
 	}
+	used = meta + nchunks * chunk_bytes; /* the part with pages from the start */
 
 	memset(ring, 0, sizeof(*ring));
 	for (tries = 0; tries < 8; tries++) {
@@ -111,32 +156,64 @@ int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t 
 		rc = -errno;
 		goto err;
 	}
-	/* the segment's pages, reserved now: a full /dev/shm is an error here,
-	 * not SIGBUS at the first store into a page it cannot give (a file
-	 * system without fallocate is left to chance) */
-	while ((rc = fallocate(fd, 0, 0, (off_t)total)) != 0 && errno == EINTR)
+	/* the pages of the chunks in use, reserved now: a full /dev/shm is an
+	 * error here, not SIGBUS at the first store into a page it cannot give
+	 * (a file system without fallocate is left to chance); the room to
+	 * grow stays sparse */
+	while ((rc = fallocate(fd, 0, 0, (off_t)used)) != 0 && errno == EINTR)
 		;
 	if (rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
 		rc = -errno;
 		goto err;
 	}
-	if ((rc = gm_ring_map(ring, fd, total, 1)) != 0)
+	if ((rc = gm_ring_map(ring, fd, total)) != 0)
 		goto err;
 	close(fd);
+	fd = -1;
+	if ((rc = gm_ring_populate(ring, (unsigned char *)ring->hdr, used)) != 0) {
+		munmap(ring->hdr, ring->bytes);
+		goto err;
+	}
 	memcpy(ring->hdr->magic, GM_RING_MAGIC, 8);
 	ring->hdr->version = 1;
 	ring->hdr->pid = pid;
 	ring->hdr->chunk_bytes = chunk_bytes;
 	ring->hdr->nchunks = (uint32_t)nchunks;
+	ring->hdr->max_chunks = (uint32_t)max;
 	ring->hdr->payload_offset = meta;
 	ring->hdr->segment_bytes = total;
 	ring->owner = 1;
 	gm_ring_point(ring);
 	return 0;
 err:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	shm_unlink(ring->name);
 	return rc;
+}
+
+int gm_ring_grow(gm_ring_t *ring)
+{
+	gm_ring_header_t *h = ring->hdr;
+	uint32_t n = gm_ring_nchunks(ring), max = h->max_chunks, to, i;
+	int rc;
+	for (i = 0; i < n; i++)
+		if (__atomic_load_n(&ring->chunks[i].state, __ATOMIC_ACQUIRE) == gm_chunk_committed)
+			return -EAGAIN;
+	if (n >= max)
+		return -ENOSPC;
+	to = n + (n / 8 > 16 ? n / 8 : 16);
+	if (to > max)
+		to = max;
+	/* pages first (another producer growing at once reserves the same
+	 * ones: harmless), then the count: the new chunks are free (zero) */
+	rc = gm_ring_populate(ring, gm_ring_data(ring, (int)n), (size_t)(to - n) * h->chunk_bytes);
+	if (rc)
+		return rc;
+	if (!__atomic_compare_exchange_n(&h->nchunks, &n, to, 0, __ATOMIC_RELEASE,
+	                                 __ATOMIC_ACQUIRE))
+		return (int)n; /* another producer grew it */
+	return (int)to;
 }
 
 int gm_ring_attach(gm_ring_t *ring, const char *name)
@@ -152,13 +229,18 @@ int gm_ring_attach(gm_ring_t *ring, const char *name)
 		close(fd);
 		return -EINVAL;
 	}
-	rc = gm_ring_map(ring, fd, (size_t)st.st_size, 0);
+	rc = gm_ring_map(ring, fd, (size_t)st.st_size);
 	close(fd);
 	if (rc)
 		return rc;
+	/* room for max_chunks (nchunks in logs from before the field), and
+	 * nchunks never past it */
 	if (memcmp(ring->hdr->magic, GM_RING_MAGIC, 8) != 0 ||
 	    ring->hdr->segment_bytes != (uint64_t)st.st_size ||
-	    ring->hdr->payload_offset + (uint64_t)ring->hdr->nchunks * ring->hdr->chunk_bytes >
+	    (ring->hdr->max_chunks && gm_ring_nchunks(ring) > ring->hdr->max_chunks) ||
+	    ring->hdr->payload_offset + (uint64_t)(ring->hdr->max_chunks ? ring->hdr->max_chunks :
+	                                                                   gm_ring_nchunks(ring)) *
+	                                        ring->hdr->chunk_bytes >
 	            (uint64_t)st.st_size) {
 		munmap(ring->hdr, ring->bytes);
 		memset(ring, 0, sizeof(*ring));
@@ -180,7 +262,7 @@ void gm_ring_detach(gm_ring_t *ring, int unlink_name)
 int gm_ring_claim(gm_ring_t *ring, uint32_t thread, uint32_t seq, uint64_t tsc_base)
 {
 	gm_ring_header_t *h = ring->hdr;
-	uint32_t n = h->nchunks, tries;
+	uint32_t n = gm_ring_nchunks(ring), tries;
 	for (tries = 0; tries < n; tries++) {
 		uint64_t ticket = __atomic_fetch_add(&h->claim, 1, __ATOMIC_RELAXED);
 		uint32_t idx = (uint32_t)(ticket % n);

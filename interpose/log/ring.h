@@ -15,6 +15,13 @@
  *   zeroed--> free
  * The drainer may also copy the written prefix of an owned chunk (records
  * are published by their first word, stored last with release order).
+ *
+ * A thread keeps its chunk until it is full or the thread ends, so threads
+ * that recorded a little and then wait (a pool of workers, a barrier) hold
+ * chunks that no drainer can free. When a producer finds every chunk held
+ * that way, the log grows (gm_ring_grow): the segment is sized for
+ * max_chunks from the start, sparse, and only the chunks in use (nchunks,
+ * which only grows) have pages.
  */
 #ifndef GM_RING_H
 #define GM_RING_H
@@ -76,7 +83,10 @@ typedef struct gm_ring_header {
 	 * run`, `gmtrace recover`) writes no zstd blocks either (0 in logs of
 	 * libraries before the field: compress, as they did) */
 	uint32_t no_compress;
-	char pad[52];
+	/* chunks the segment has room for: nchunks grows up to it (0 in logs
+	 * of libraries before the field: nchunks, which never grows there) */
+	uint32_t max_chunks;
+	char pad[48];
 } gm_ring_header_t;
 
 typedef struct gm_ring {
@@ -108,6 +118,20 @@ void gm_ring_detach(gm_ring_t *ring, int unlink_name);
  * Returns the chunk index, or -EAGAIN when every chunk is in use. One
  * fetch-add and one compare-and-swap in the common case; never blocks. */
 int gm_ring_claim(gm_ring_t *ring, uint32_t thread, uint32_t seq, uint64_t tsc_base);
+
+/* Chunks in use now (they only grow; atomic). */
+static inline uint32_t gm_ring_nchunks(const gm_ring_t *ring)
+{
+	return __atomic_load_n(&ring->hdr->nchunks, __ATOMIC_ACQUIRE);
+}
+
+/* When no chunk is committed (every one is held by a producer or being
+ * claimed: nothing a drainer can free), give the log more chunks, an
+ * eighth more and 16 at least, up to max_chunks, their pages reserved
+ * first. Returns the chunks in use after it, or -EAGAIN (a chunk is
+ * committed: the drainer frees it), -ENOSPC (at max_chunks), or the
+ * error reserving the pages (/dev/shm full). */
+int gm_ring_grow(gm_ring_t *ring);
 
 /* Mark chunk idx committed with used bytes of records. */
 void gm_ring_commit(gm_ring_t *ring, int idx, uint32_t used);

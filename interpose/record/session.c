@@ -610,7 +610,7 @@ static void gm_session_takeover(uint64_t now, int at_exit)
 	int fd;
 	if (!gm_drain_silent(now, __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED)))
 		return;
-	for (i = 0; i < h->nchunks; i++)
+	for (i = 0; i < gm_ring_nchunks(&gm_session_log); i++)
 		backlog += __atomic_load_n(&gm_session_log.chunks[i].state, __ATOMIC_RELAXED) ==
 		           gm_chunk_committed;
 	if (backlog == 0 && !at_exit && !gm_drain_helping(&gm_session_drain))
@@ -676,7 +676,7 @@ static void gm_session_give_up(void)
 	gm_support_u64(reason, (uint64_t)-gm_session_drain.error);
 	gm_support_warn("cannot write the capture (errno ", reason,
 	                "); recording stopped, the game goes on");
-	for (i = 0; i < h->nchunks; i++)
+	for (i = 0; i < gm_ring_nchunks(&gm_session_log); i++)
 		if (__atomic_load_n(&gm_session_log.chunks[i].state, __ATOMIC_ACQUIRE) ==
 		    gm_chunk_committed)
 			gm_ring_release(&gm_session_log, (int)i, h->chunk_bytes);

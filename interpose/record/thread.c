@@ -50,6 +50,34 @@ int gm_thread_init(void)
 
 static void gm_thread_commit_pending(gm_thread_t *t);
 
+/* Waits for a chunk before a claimer looks whether every chunk is held by
+ * a thread (nothing committed for a drainer to free) and grows the log. */
+#define GM_THREAD_GROW_WAITS 32
+
+/* The log full for a while: when every chunk is held by a thread (threads
+ * that recorded a little and now wait for each other would wait for ever),
+ * more chunks. Said once on stderr, and once when it cannot grow. */
+static void gm_thread_grow(gm_ring_t *ring)
+{
+	static int said_grew, said_stuck;
+	int rc = gm_ring_grow(ring);
+	if (rc == -EAGAIN)
+		return; /* the drainer frees a committed chunk */
+	if (rc > 0) {
+		if (!__atomic_exchange_n(&said_grew, 1, __ATOMIC_RELAXED))
+			gm_support_warn("every chunk of the shared-memory log is held by a thread "
+			                "(threads that recorded and now wait): the log grows; a "
+			                "larger GMTRACE_RING_SIZE saves the waits",
+			                0, 0);
+		return;
+	}
+	if (!__atomic_exchange_n(&said_stuck, 1, __ATOMIC_RELAXED))
+		gm_support_warn("every chunk of the shared-memory log is held by a thread and the "
+		                "log cannot grow ",
+		                rc == -ENOSPC ? "(it is at its largest)" : "(no room in /dev/shm)",
+		                ": threads wait until one fills its chunk or ends");
+}
+
 /* Claim a chunk for t, waiting while the log is full. Returns 0, or -1 if
  * recording stopped meanwhile. The wait is counted in the log header and
  * written as a gm_rec_stall record at the start of the new chunk. */
@@ -68,6 +96,8 @@ static int gm_thread_claim(gm_thread_t *t)
 			gm_thread_commit_pending(t);
 		}
 		waits++;
+		if (waits % GM_THREAD_GROW_WAITS == 0)
+			gm_thread_grow(ring);
 		if (!gm_session_drain_help())
 			nanosleep(&ts, NULL);
 	}

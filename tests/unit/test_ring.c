@@ -144,6 +144,44 @@ Test(ring, a_small_ring_still_gets_four_chunks_and_a_huge_count_is_refused)
 	             "2^20 + 1 chunks");
 }
 
+/* Every chunk held by a producer (none committed): the log grows by 16
+ * chunks (an eighth, at least 16), which another process attached to it
+ * sees; not while a chunk is committed, nor past its room. */
+Test(ring, a_log_whose_chunks_are_all_held_grows)
+{
+	gm_ring_t r, other;
+	int idx[4];
+	cr_assert_eq(gm_ring_create(&r, 1, 4 * 4096, 4096), 0);
+	cr_expect_eq(gm_ring_nchunks(&r), 4);
+	cr_expect_eq(r.hdr->max_chunks, (256u << 20) / 4096, "room for 256 MiB of chunks");
+	cr_expect_eq(r.hdr->segment_bytes, r.hdr->payload_offset + (256ull << 20));
+	cr_assert_eq(gm_ring_attach(&other, r.name), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_geq(idx[i] = gm_ring_claim(&r, (uint32_t)i, 0, 0), 0);
+	cr_expect_eq(gm_ring_claim(&r, 9, 0, 0), -EAGAIN, "full");
+	gm_ring_commit(&r, idx[0], 16);
+	cr_expect_eq(gm_ring_grow(&r), -EAGAIN, "a committed chunk: the drainer frees it");
+	gm_ring_release(&r, idx[0], 16);
+	cr_assert_geq(idx[0] = gm_ring_claim(&r, 0, 1, 0), 0);
+	cr_expect_eq(gm_ring_grow(&r), 20, "all held: 16 more");
+	cr_expect_eq(gm_ring_nchunks(&other), 20, "seen by another mapping");
+	for (int i = 0; i < 16; i++) {
+		int k = gm_ring_claim(&r, 10, (uint32_t)i, 0);
+		cr_assert_geq(k, 4, "a new chunk");
+		/* its pages are there: a store does not fault past the file */
+		memset(gm_ring_data(&r, k), 0xab, 4096);
+		cr_expect_eq(gm_ring_data(&other, k)[4095], 0xab);
+		memset(gm_ring_data(&r, k), 0, 4096);
+	}
+	cr_expect_eq(gm_ring_claim(&r, 11, 0, 0), -EAGAIN);
+	r.hdr->max_chunks = 20;
+	cr_expect_eq(gm_ring_grow(&r), -ENOSPC, "no more room");
+	r.hdr->max_chunks = 24;
+	cr_expect_eq(gm_ring_grow(&r), 24, "up to the room left");
+	gm_ring_detach(&other, 0);
+	gm_ring_detach(&r, 1);
+}
+
 /* A segment with the log's magic whose header does not match its size
  * (another version, or a damaged one) is refused, not mapped past its end. */
 Test(ring, attach_refuses_a_segment_whose_header_disagrees_with_its_size)
@@ -160,9 +198,24 @@ Test(ring, attach_refuses_a_segment_whose_header_disagrees_with_its_size)
 	cr_expect_null(other.hdr, "nothing left mapped");
 	r.hdr->segment_bytes = seg;
 
-	r.hdr->nchunks = nchunks + 1;
-	cr_expect_eq(gm_ring_attach(&other, r.name), -EINVAL, "one chunk past the end");
+	r.hdr->nchunks = r.hdr->max_chunks + 1;
+	cr_expect_eq(gm_ring_attach(&other, r.name), -EINVAL, "more chunks than it has room for");
 	r.hdr->nchunks = nchunks;
+	r.hdr->max_chunks++;
+	cr_expect_eq(gm_ring_attach(&other, r.name), -EINVAL, "room for one chunk past the end");
+	r.hdr->max_chunks--;
+	{
+		/* a log of a library before max_chunks: nchunks is its room */
+		uint32_t max = r.hdr->max_chunks;
+		r.hdr->max_chunks = 0;
+		r.hdr->nchunks = max + 1;
+		cr_expect_eq(gm_ring_attach(&other, r.name), -EINVAL, "one chunk past the end");
+		r.hdr->nchunks = max;
+		cr_expect_eq(gm_ring_attach(&other, r.name), 0, "its chunks fit");
+		gm_ring_detach(&other, 0);
+		r.hdr->max_chunks = max;
+		r.hdr->nchunks = nchunks;
+	}
 
 	cr_assert_eq(gm_ring_attach(&other, r.name), 0, "the repaired header attaches");
 	cr_expect_eq(other.hdr->nchunks, nchunks);
