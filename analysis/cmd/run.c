@@ -257,17 +257,18 @@ static void gm_run_scan(const char *dir, gm_run_proc_t *procs, int *nprocs)
 		len = fread(body, 1, sizeof(body) - 1, f);
 		fclose(f);
 		body[len] = 0;
+		/* the log's name, a newline, the capture's path (which may hold
+		 * newlines of its own: a program's name), a newline */
 		nl = strchr(body, '\n');
-		if (!nl)
+		if (!nl || len < 2 || body[len - 1] != '\n')
 			continue;
 		*nl = 0;
+		body[len - 1] = 0;
 		{
 			gm_run_proc_t *p = &procs[*nprocs];
 			char err[512];
-			char *cap = nl + 1, *nl2 = strchr(cap, '\n');
+			char *cap = nl + 1;
 			memset(p, 0, sizeof(*p));
-			if (nl2)
-				*nl2 = 0;
 			snprintf(p->ann, sizeof(p->ann), "%s", e->d_name);
 			p->seen_ns = gm_run_now();
 			int rc = gm_attach_open(&p->log, body, cap, err, sizeof(err));

@@ -204,6 +204,21 @@ def test_json_list_escapes_capture_names(tmp_path):
     assert len(caps) == 1 and caps[0]["capture"].startswith(str(tmp_path / 'say "hi".'))
 
 
+def test_a_capture_name_with_a_newline_is_drained_and_listed(tmp_path):
+    """A newline in the capture's name (from --output, or a program's name
+    through %e): the run attaches to the game's log and lists the capture
+    (it cut the name at the newline: no attach, the log left in /dev/shm,
+    a name in the list that did not exist, 0 records)."""
+    out = tmp_path / "cap\nture.%p.gmt"
+    r = run(tmp_path, "--json", "--output", out, "--", "/bin/echo", "hi")
+    assert r.returncode == 0 and "cannot attach" not in r.stderr, r.stderr
+    (line,) = [l for l in r.stdout.splitlines() if l.startswith("{")]
+    (cap,) = json.loads(line)["captures"]
+    assert cap["capture"].startswith(str(tmp_path / "cap\nture.")), cap
+    assert os.path.isfile(cap["capture"]) and cap["records"] > 0, cap
+    assert cap["bytes"] == os.path.getsize(cap["capture"]), cap
+
+
 def test_relative_output_is_from_where_run_started(tmp_path):
     """A launcher that changes folder before it execs the game: the default
     capture name, and a relative --output, land where `gmtrace run` was
