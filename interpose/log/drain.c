@@ -45,11 +45,6 @@ int gm_drain_init(gm_drain_t *d, gm_ring_t *ring, int fd, uint64_t file_bytes, i
 	d->compress = compress;
 	d->alloc = alloc;
 	d->release = release;
-	{
-		struct rlimit lim;
-		d->fsize_limited =
-		        getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY;
-	}
 	if (fd >= 0) {
 		struct stat st;
 		if (fstat(fd, &st) == 0) {
@@ -66,12 +61,14 @@ static int gm_drain_writev_all(gm_drain_t *d, struct iovec *iov, int n);
  * file-size limit the thread writing (the drainer, or a game thread
  * draining its own chunks) holds SIGXFSZ back meanwhile: past the limit the
  * write fails (EFBIG) and says so once, where the signal would kill the
- * game. */
+ * game. The limit is asked at each write: a game may set it while it runs
+ * (one system call a block). */
 static int gm_drain_writev(gm_drain_t *d, struct iovec *iov, int n)
 {
+	struct rlimit lim;
 	sigset_t xfsz, old;
 	int rc, masked = 0;
-	if (!d->fsize_limited)
+	if (getrlimit(RLIMIT_FSIZE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY)
 		return gm_drain_writev_all(d, iov, n);
 	sigemptyset(&xfsz);
 	sigaddset(&xfsz, SIGXFSZ);

@@ -54,8 +54,6 @@ typedef struct gm_drain {
 	           cpu_scarce, 2 always (gm_drain_helping) */
 	uint64_t prealloc_end;   /* disk reserved up to here (gm_drain_trim) */
 	int prealloc_off;        /* the file system would not reserve */
-	int fsize_limited;       /* a file-size limit (ulimit -f) is set: writes
-	                            hold SIGXFSZ back (gm_drain_writev) */
 	void *(*alloc)(size_t);  /* memory for zbuf/cctx: the private arena in */
 	void (*release)(void *); /* the game, malloc in the CLI */
 } gm_drain_t;

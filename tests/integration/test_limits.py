@@ -93,3 +93,32 @@ def test_a_full_disk_under_gmtrace_run_stops_recording_not_the_game(tmp_path):
     s = subprocess.run([str(GMTRACE), "summary", "--json", str(cap)], capture_output=True,
                        timeout=60)
     assert s.returncode in (0, 1), s.stderr
+
+
+LIMIT_ITSELF = """
+import resource, signal
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+for i in range(400000):
+    b = bytes(200 + i % 64)
+print("done")
+"""
+
+
+def test_a_limit_the_game_sets_itself_stops_recording_not_the_game(tmp_path):
+    """A game that sets the file-size limit itself while it runs: the capture
+    reaches it and recording stops with one warning. The limit was looked at
+    once, when the log was made: the game's threads (draining their own
+    chunks, and the last drain at exit) wrote past it unprotected, and
+    SIGXFSZ killed the game (exit 153) after it had printed done."""
+    env = preload_env(tmp_path, {"PYTHONMALLOC": "malloc", "GMTRACE_DRAIN_HELP": "always"})
+    proc = subprocess.Popen(["/usr/bin/python3", "-c", LIMIT_ITSELF], env=env,
+                            cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate(timeout=120)
+    p = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    for log in shm_logs(proc.pid):  # what the capture could not take stays there
+        os.unlink(log)
+    assert (p.returncode, p.stdout) == (0, b"done\n"), p.stderr
+    assert b"cannot write the capture (errno 27)" in p.stderr
+    (cap,) = captures(tmp_path)
+    assert cap.stat().st_size <= 1 << 20
