@@ -36,6 +36,9 @@ typedef struct gm_summary {
 	uint64_t nevents;
 	uint64_t allocations, frees, allocated_bytes, freed_bytes;
 	uint64_t unmatched_frees, failed_allocations, frames;
+	/* stall records: a thread waited for room in the log (the drainer
+	 * behind): how often, the waits' time in all and the longest */
+	uint64_t stalls, stall_ns, stall_max_ns;
 	uint64_t stacks; /* stack records: recorded with GMTRACE_STACKS */
 	uint64_t peak_bytes, peak_ns, peak_frame;
 	int has_peak;
@@ -191,6 +194,12 @@ static int gm_summary_event(gm_summary_t *s, const gm_event_t *ev)
 	case gm_rec_fail:
 		s->failed_allocations++;
 		return 0;
+	case gm_rec_stall:
+		s->stalls++;
+		s->stall_ns += ev->b;
+		if (ev->b > s->stall_max_ns)
+			s->stall_max_ns = ev->b;
+		return 0;
 	case gm_rec_frame:
 		if (ev->x == 0)
 			s->frames++;
@@ -344,6 +353,14 @@ static void gm_summary_text(const gm_summary_t *s, const char *error)
 	gm_summary_row("failed allocations", s->failed_allocations, NULL);
 	gm_summary_row("live at exit", gm_live_count(s->live), &live_bytes);
 	gm_summary_row("records lost", info->records_lost, NULL);
+	if (s->stalls) {
+		char all[32], most[32];
+		printf("  %-20s %12llu  (%s in all, the longest %s: threads waited for room in the "
+		       "log, its drainer behind)\n",
+		       "log stalls", (unsigned long long)s->stalls,
+		       gm_text_duration(all, sizeof(all), s->stall_ns),
+		       gm_text_duration(most, sizeof(most), s->stall_max_ns));
+	}
 	if (info->reordered)
 		gm_summary_row("reordered records", info->reordered, NULL);
 	if (info->burst_records)
@@ -516,6 +533,9 @@ static int gm_summary_json(const gm_summary_t *s, const char *error)
 	gm_summary_blocks_json(&j, "largest_allocations", s->largest);
 	gm_json_key_u64(&j, "records_lost", info->records_lost);
 	gm_json_key_u64(&j, "unknown_records", info->unknown_records);
+	gm_json_key_u64(&j, "log_stalls", s->stalls);
+	gm_json_key_u64(&j, "log_stall_ns", s->stall_ns);
+	gm_json_key_u64(&j, "log_stall_max_ns", s->stall_max_ns);
 	gm_json_key_u64(&j, "reordered_records", info->reordered);
 	gm_json_key_u64(&j, "burst_records", info->burst_records);
 	gm_json_key_u64(&j, "burst_records_over_1us", info->burst_over_us);

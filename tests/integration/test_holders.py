@@ -26,6 +26,11 @@ def test_more_waiting_threads_than_chunks_run_and_are_recorded(tmp_path):
     s = assert_valid(caps[0])
     assert len([t for t in s["threads"] if t["allocations"] or t["frees"]]) >= 41
     assert_tally(rule_tally(caps[0]), line)
+    # the threads that waited for the log to grow: said by summary
+    assert s["log_stalls"] >= 1 and s["log_stall_ns"] >= s["log_stall_max_ns"] > 0, s
+    text = subprocess.run([GMTRACE, "summary", caps[0]], capture_output=True, text=True,
+                          timeout=60)
+    assert f"  {'log stalls':<20} {s['log_stalls']:>12}  (" in text.stdout, text.stdout
 
 
 def test_under_gmtrace_run_the_outside_drainer_sees_the_new_chunks(tmp_path):
