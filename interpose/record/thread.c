@@ -250,6 +250,18 @@ static void gm_thread_register(gm_thread_t *t)
 	char name[16] = {0};
 	uint64_t words[2] = {0, 0};
 	t->index = __atomic_fetch_add(&gm_session_log.hdr->nthreads, 1, __ATOMIC_RELAXED);
+	if (GM_UNLIKELY(t->index >= GM_FORMAT_MAX_THREADS)) {
+		/* no capture can name it (a drainer would count its chunks
+		 * damaged and leave them out): it goes unrecorded, said once */
+		static int said;
+		t->state = gm_thread_unrecorded;
+		t->acc = &gm_thread_accs[GM_THREAD_MAX_ACC - 1];
+		if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+			gm_support_warn("more than 1048576 threads in this process: the later ones "
+			                "are not recorded (a capture names at most that many)",
+			                0, 0);
+		return;
+	}
 	t->rseq_cs = gm_thread_rseq_mark ? gm_thread_rseq_word() : NULL;
 	t->burst_n = t->rseq_cs ? gm_thread_burst : 0;
 	t->acc = &gm_thread_accs[t->index < GM_THREAD_MAX_ACC ? t->index : GM_THREAD_MAX_ACC - 1];
@@ -320,6 +332,8 @@ void gm_thread_put_slow(gm_thread_t *t, uint64_t w0, uint64_t b, const uint64_t 
 				pthread_setspecific(gm_thread_key, t);
 		}
 		gm_thread_slow_mark(t, 1);
+		if (t->state != gm_thread_active)
+			goto out; /* gm_thread_unrecorded */
 	}
 	/* room for a time record (2 units) and the record itself */
 	if (gm_thread_room(t, 3 + nextra) != 0)
@@ -351,7 +365,7 @@ out:
 
 void gm_thread_attach(gm_thread_t *t)
 {
-	if (t->state == gm_thread_active || t->busy ||
+	if (t->state == gm_thread_active || t->state == gm_thread_unrecorded || t->busy ||
 	    !__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))
 		return;
 	/* a time record is the cheapest record that goes through the slow path */

@@ -40,6 +40,9 @@ typedef enum gm_thread_state {
 	gm_thread_new = 0, /* no record yet: the slow path registers it */
 	gm_thread_active = 1,
 	gm_thread_exited = 2, /* past its exit destructor */
+	/* an index past what a capture can name (GM_FORMAT_MAX_THREADS):
+	 * its calls go to the allocator unrecorded */
+	gm_thread_unrecorded = 3,
 	gm_thread_state_count
 } gm_thread_state_t;
 
