@@ -19,8 +19,6 @@
 #include "../support/support.h"
 #include "bootstrap.h"
 
-#define GM_PROCESS_MAX_ARGS 4096
-
 static void *gm_process_next(const char *name)
 {
 	return dlsym(RTLD_NEXT, name);
@@ -110,57 +108,62 @@ GM_PROCESS_EXEC(fexecve, (int fd, char *const argv[], char *const envp[]),
 
 /* execl, execlp, execle: gather the variadic list on the stack and go
  * through the vector forms above (glibc's own execl calls execve
- * internally, where no hook would see it). */
-#define GM_PROCESS_COLLECT(first, ap, argv, n)          \
-	do {                                            \
-		argv[0] = (char *)(first);              \
-		n = 1;                                  \
-		while (argv[n - 1] != NULL) {           \
-			if (n == GM_PROCESS_MAX_ARGS) { \
-				va_end(ap);             \
-				errno = E2BIG;          \
-				return -1;              \
-			}                               \
-			argv[n] = va_arg(ap, char *);   \
-			n++;                            \
-		}                                       \
-	} while (0)
+ * internally, where no hook would see it). The arguments are counted
+ * first and the vector sized for them, as the C library does: no limit
+ * of our own (the kernel's, E2BIG, still holds). */
+static size_t gm_process_count(va_list ap)
+{
+	size_t n;
+	va_list cp;
+	va_copy(cp, ap);
+	for (n = 1; va_arg(cp, char *) != NULL; n++)
+		;
+	va_end(cp);
+	return n; /* the first argument and those up to the list's NULL */
+}
+
+/* argv[0, n) from first and *ap, then NULL; *ap left past the list's NULL. */
+static void gm_process_collect(const char *first, va_list *ap, char **argv, size_t n)
+{
+	argv[0] = (char *)first;
+	for (size_t k = 1; k < n; k++)
+		argv[k] = va_arg(*ap, char *);
+	(void)va_arg(*ap, char *); /* the list's NULL */
+	argv[n] = NULL;
+}
 
 GMTRACE_API int execl(const char *path, const char *arg, ...)
 {
-	char *argv[GM_PROCESS_MAX_ARGS];
-	size_t n;
 	va_list ap;
 	va_start(ap, arg);
-	GM_PROCESS_COLLECT(arg, ap, argv, n);
+	size_t n = gm_process_count(ap);
+	char *argv[n + 1];
+	gm_process_collect(arg, &ap, argv, n);
 	va_end(ap);
-	(void)n;
 	return execv(path, argv);
 }
 
 GMTRACE_API int execlp(const char *file, const char *arg, ...)
 {
-	char *argv[GM_PROCESS_MAX_ARGS];
-	size_t n;
 	va_list ap;
 	va_start(ap, arg);
-	GM_PROCESS_COLLECT(arg, ap, argv, n);
+	size_t n = gm_process_count(ap);
+	char *argv[n + 1];
+	gm_process_collect(arg, &ap, argv, n);
 	va_end(ap);
-	(void)n;
 	return execvp(file, argv);
 }
 
 GMTRACE_API int execle(const char *path, const char *arg, ...)
 {
-	char *argv[GM_PROCESS_MAX_ARGS];
-	char *const *envp;
-	size_t n;
 	va_list ap;
 	va_start(ap, arg);
-	GM_PROCESS_COLLECT(arg, ap, argv, n);
+	size_t n = gm_process_count(ap);
+	char *argv[n + 1];
+	char *const *envp;
+	gm_process_collect(arg, &ap, argv, n);
 	envp = va_arg(ap, char *const *);
 	va_end(ap);
-	(void)n;
 	return execve(path, argv, envp);
 }
 

@@ -101,3 +101,17 @@ def test_run_with_draining_off_leaves_it_to_the_run(tmp_path):
     assert len(caps) == 1, caps
     assert_valid(caps[0])
     assert_tally(rule_tally(caps[0]), line)
+
+
+def test_execl_takes_as_many_arguments_as_the_c_library(tmp_path):
+    """fx_execs many: execl with 5,002 arguments runs the new image with all
+    of them, as without gmtrace (gmtrace's execl stopped at 4,096: E2BIG),
+    and both images are recorded."""
+    r = run_preloaded([fx("fx_execs"), "many"], tmp_path,
+                      {"GMTRACE_OUTPUT": str(tmp_path / "%e.%p.gmt")}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert fixture_line(r.stdout, fixture="execs")["argc"] == 5002
+    caps = sorted(tmp_path.glob("*.gmt*"))
+    assert len(caps) == 2, caps
+    for cap in caps:
+        assert_valid(cap)
