@@ -870,11 +870,13 @@ static void gm_cmd_budgets_csv(const gm_cmd_budgets_out_t *o)
 		       (unsigned long long)b->hard, (unsigned long long)b->target,
 		       b->definitions ? gm_budgets_policy_name(b->policy) : "", b->strict,
 		       (unsigned long long)b->capacity, b->npoints);
-		if (b->npoints)
-			printf("%lld,%lld,%.1f,%lld,%llu,%llu", (long long)b->live_end,
-			       (long long)b->live_min, b->live_mean, (long long)b->peak,
+		if (b->npoints) {
+			char mean[40] = ""; /* as in the JSON */
+			gm_json_number(mean, sizeof(mean), b->live_mean);
+			printf("%lld,%lld,%s,%lld,%llu,%llu", (long long)b->live_end,
+			       (long long)b->live_min, mean, (long long)b->peak,
 			       (unsigned long long)b->peak_frame, (unsigned long long)b->peak_ns);
-		else
+		} else
 			printf(",,,,,");
 		printf(",%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%lld,%llu,%llu,%llu\n",
 		       (unsigned long long)b->frames_over_soft, (unsigned long long)b->over_soft_ns,

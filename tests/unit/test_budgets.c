@@ -1207,7 +1207,7 @@ Test(budgets_cmd, csv_with_a_node_filter_keeps_only_that_subtree)
 {
 	cr_assert_eq(RUN("--csv", "--node", "ui", rich), GM_CMD_OK, "%s", err);
 	cr_expect(strstr(out,
-	                 "\nui,2,world,1,0,8388608,0,lru,1,8388608,2,1048576,1048576,1048576.0,"
+	                 "\nui,2,world,1,0,8388608,0,lru,1,8388608,2,1048576,1048576,1048576,"
 	                 "2097152,1,"),
 	          "%s", out);
 	cr_expect_null(strstr(out, "\nworld,"), "world is above ui: %s", out);
@@ -1224,7 +1224,7 @@ Test(budgets_cmd, csv_with_a_node_filter_keeps_only_that_subtree)
 	cr_expect(strstr(out, "\nui,2,no_evictor,16,71,"), "%s", out);
 	cr_expect_null(strstr(out, "\nworld,1,evictor_no_progress"), "%s", out);
 	cr_assert_eq(RUN("--csv", rich), GM_CMD_OK, "%s", err);
-	cr_expect(strstr(out, "\n,7,,0,0,0,0,,0,0,70,-5,-5,-5.0,-5,1,"),
+	cr_expect(strstr(out, "\n,7,,0,0,0,0,,0,0,70,-5,-5,-5,-5,1,"),
 	          "the placeholder has no name and no policy: %s", out);
 }
 
