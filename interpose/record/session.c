@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -985,13 +986,23 @@ void gm_session_start(void)
 	rc = gm_ring_create(&gm_session_log, (uint32_t)getpid(), gm_session_options.ring_size,
 	                    (uint32_t)gm_session_options.chunk_size);
 	if (rc != 0) {
+		/* what /dev/shm has: a log larger than it all, or logs of games
+		 * that died filling it */
+		struct statvfs sv;
+		int room = statvfs("/dev/shm", &sv) == 0 &&
+		           (uint64_t)sv.f_bavail * sv.f_frsize >= gm_session_options.ring_size;
 		gm_session_not_recording(
 		        "cannot create the shared-memory log: ", strerror(-rc),
-		        rc == -ENOSPC ? " (in /dev/shm: logs of games that died may fill it; "
-		                        "`gmtrace recover` writes them out and removes them); "
-		                        "not recording" :
+		        rc == -ENOSPC && room ?
+		                " (in /dev/shm: logs of games that died may fill it; `gmtrace "
+		                "recover` writes them out and removes them); not recording" :
+		        rc == -ENOSPC ? " (/dev/shm has less room than GMTRACE_RING_SIZE: a "
+		                        "smaller one fits); not recording" :
 		        rc == -EFBIG  ? " (the file-size limit, ulimit -f, is below the smallest "
 		                        "log); not recording" :
+		        rc == -EINVAL ? " (GMTRACE_RING_SIZE / GMTRACE_CHUNK_SIZE is more than "
+		                        "1048576 chunks: a larger GMTRACE_CHUNK_SIZE); not "
+		                        "recording" :
 		                        "; not recording");
 		goto off;
 	}
@@ -1026,10 +1037,17 @@ void gm_session_start(void)
 	              gm_mem_alloc, gm_mem_free);
 	gm_drain_watch_cpu(&gm_session_drain, 0);
 	gm_session_drain.help = gm_session_drain_help_mode();
-	if (gm_drain_header(&gm_session_drain, (uint32_t)getpid(), gm_session_log.name) != 0) {
-		gm_session_not_recording("cannot write the capture file ", gm_session_capture,
-		                         "; not recording");
+	if ((rc = gm_drain_header(&gm_session_drain, (uint32_t)getpid(), gm_session_log.name)) !=
+	    0) {
+		char why[160];
+		size_t wl = 0;
+		why[0] = 0;
+		gm_support_append(why, sizeof(why), &wl, ": ");
+		gm_support_append(why, sizeof(why), &wl, strerror(-rc));
+		gm_support_append(why, sizeof(why), &wl, "; not recording");
+		gm_session_not_recording("cannot write the capture file ", gm_session_capture, why);
 		close(fd);
+		unlink(gm_session_capture); /* empty, or a header cut short */
 		gm_ring_detach(&gm_session_log, 1);
 		goto off;
 	}

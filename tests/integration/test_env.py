@@ -114,6 +114,19 @@ def test_bad_chunk_size_warns_and_uses_64k(tmp_path):
     assert_tally(rule_tally(caps[0]), fixture_line(r.stdout, fixture="basic"))
 
 
+def test_more_chunks_than_a_log_can_have_says_why(tmp_path):
+    """Two sizes each valid whose ratio is more than 2^20 chunks: the game
+    runs unrecorded, and the line says which limit (it said "Invalid
+    argument" and nothing more)."""
+    r = run_preloaded([fx("fx_basic")], tmp_path,
+                      {"GMTRACE_RING_SIZE": "5G", "GMTRACE_CHUNK_SIZE": "4K"}, timeout=30)
+    assert r.returncode == 0, r.stderr
+    one_warning(r, "cannot create the shared-memory log: Invalid argument (GMTRACE_RING_SIZE "
+                   "/ GMTRACE_CHUNK_SIZE is more than 1048576 chunks: a larger "
+                   "GMTRACE_CHUNK_SIZE); not recording")
+    assert captures(tmp_path) == []
+
+
 def test_missing_announce_dir_drains_inside_the_game(tmp_path):
     r = run_preloaded([fx("fx_basic")], tmp_path,
                       {"GMTRACE_ANNOUNCE_DIR": str(tmp_path / "gone"),

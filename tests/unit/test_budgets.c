@@ -1206,9 +1206,8 @@ Test(budgets_cmd, json_says_null_for_what_is_unknown)
 Test(budgets_cmd, csv_with_a_node_filter_keeps_only_that_subtree)
 {
 	cr_assert_eq(RUN("--csv", "--node", "ui", rich), GM_CMD_OK, "%s", err);
-	cr_expect(strstr(out,
-	                 "\nui,2,world,1,0,8388608,0,lru,1,8388608,2,1048576,1048576,1048576,"
-	                 "2097152,1,"),
+	cr_expect(strstr(out, "\nui,2,world,1,0,8388608,0,lru,1,8388608,2,1048576,1048576,1048576,"
+	                      "2097152,1,"),
 	          "%s", out);
 	cr_expect_null(strstr(out, "\nworld,"), "world is above ui: %s", out);
 	cr_expect_null(strstr(out, "\nnode#7"), "%s", out);
