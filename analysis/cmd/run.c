@@ -778,11 +778,13 @@ int gm_cmd_run(int argc, char **argv)
 					got += n;
 				if (p->log.drain.error) {
 					/* a full disk, a file-size limit: the game's threads
-					 * would wait for room in the log for ever. Without
-					 * our beat the game takes its log back within 2 s
-					 * and, unable to write either, stops recording with
-					 * one warning and goes on */
+					 * would wait for room in the log for ever. The beat
+					 * put back to 0 has the game take its log back at
+					 * once (not after 2 s of silence, the game frozen
+					 * meanwhile) and, unable to write either, stop
+					 * recording with one warning and go on */
 					p->gave_up = 1;
+					gm_attach_quit(&p->log);
 					fprintf(stderr,
 					        "gmtrace run: %s: cannot write the capture: %s; the game "
 					        "takes its log back\n",

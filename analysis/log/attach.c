@@ -93,6 +93,12 @@ void gm_attach_beat(gm_attach_t *a)
 		                 __ATOMIC_RELAXED);
 }
 
+void gm_attach_quit(gm_attach_t *a)
+{
+	if (a->ring.hdr)
+		__atomic_store_n(&a->ring.hdr->drain_beat_ns, 0, __ATOMIC_RELEASE);
+}
+
 long gm_attach_pass(gm_attach_t *a, int partial)
 {
 	uint64_t now = gm_support_mono_ns();

@@ -37,6 +37,10 @@ int gm_attach_open(gm_attach_t *a, const char *shm_name, const char *capture, ch
  * header): a game that hears none for 2 s drains its own log again. */
 void gm_attach_beat(gm_attach_t *a);
 
+/* Says to the game that this drainer stops (its beat put back to 0, as if
+ * silent for ever): the game drains its own log again at its next look. */
+void gm_attach_quit(gm_attach_t *a);
+
 /* One drain pass (partial: also the prefixes of chunks still being
  * written), with a beat before and after. Returns bytes drained or a
  * negative errno. */

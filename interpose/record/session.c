@@ -653,7 +653,13 @@ static void gm_session_takeover(uint64_t now, int at_exit)
 	gm_session_options.drain_external = 0;
 	h->external = 0;
 	gm_ring_drain_unlock(&gm_session_log);
-	gm_support_warn("the outside drainer stopped; the game drains its own log again", 0, 0);
+	/* a beat of 0: `gmtrace run` could not write the capture, said so,
+	 * and handed the log back (gm_attach_quit) */
+	gm_support_warn(__atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED) == 0 ?
+	                        "the outside drainer could not write the capture and stopped; "
+	                        "the game drains its own log again" :
+	                        "the outside drainer stopped; the game drains its own log again",
+	                0, 0);
 	return;
 unlock:
 	gm_ring_drain_unlock(&gm_session_log);
@@ -671,12 +677,23 @@ static void gm_session_give_up(void)
 {
 	gm_ring_header_t *h = gm_session_log.hdr;
 	uint32_t i;
-	char reason[24];
+	char reason[24]; /* (strerror may allocate: a few words of our own) */
 	if (!__atomic_exchange_n(&gm_thread_recording, 0, __ATOMIC_ACQ_REL))
 		return;
 	gm_support_u64(reason, (uint64_t)-gm_session_drain.error);
 	gm_support_warn("cannot write the capture (errno ", reason,
-	                "); recording stopped, the game goes on");
+	                gm_session_drain.error == -ENOSPC ?
+	                        ": no space left on the device); recording stopped, the game "
+	                        "goes on" :
+	                gm_session_drain.error == -EFBIG ?
+	                        ": the file-size limit, ulimit -f); recording stopped, the game "
+	                        "goes on" :
+	                gm_session_drain.error == -EDQUOT ?
+	                        ": disk quota exceeded); recording stopped, the game goes on" :
+	                gm_session_drain.error == -EBADF ?
+	                        ": its descriptor was closed); recording stopped, the game goes "
+	                        "on" :
+	                        "); recording stopped, the game goes on");
 	for (i = 0; i < gm_ring_nchunks(&gm_session_log); i++)
 		if (__atomic_load_n(&gm_session_log.chunks[i].state, __ATOMIC_ACQUIRE) ==
 		    gm_chunk_committed)

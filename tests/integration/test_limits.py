@@ -57,7 +57,7 @@ def test_a_capture_cut_by_the_limit_ends_with_whole_blocks(tmp_path):
     for log in shm_logs(p.pid):  # what the capture could not take stays there
         os.unlink(log)
     assert r.returncode == 0, r.stderr
-    assert b"cannot write the capture (errno 27)" in r.stderr
+    assert b"cannot write the capture (errno 27: the file-size limit, ulimit -f)" in r.stderr
     (cap,) = captures(tmp_path)
     assert 1 << 20 < cap.stat().st_size <= 2 << 20
     s = subprocess.run([str(GMTRACE), "summary", "--json", str(cap)], capture_output=True,
@@ -88,7 +88,10 @@ def test_a_full_disk_under_gmtrace_run_stops_recording_not_the_game(tmp_path):
     assert p.returncode == 0, err
     err = err.decode()
     assert ": cannot write the capture: File too large; the game takes its log back\n" in err
-    assert "cannot write the capture (errno 27); recording stopped, the game goes on" in err
+    assert ("cannot write the capture (errno 27: the file-size limit, ulimit -f); recording "
+            "stopped, the game goes on") in err
+    # the run handed the log back at once (not after 2 s of silence)
+    assert "the outside drainer could not write the capture and stopped;" in err
     assert cap.stat().st_size <= 2 << 20
     s = subprocess.run([str(GMTRACE), "summary", "--json", str(cap)], capture_output=True,
                        timeout=60)
@@ -119,6 +122,6 @@ def test_a_limit_the_game_sets_itself_stops_recording_not_the_game(tmp_path):
     for log in shm_logs(proc.pid):  # what the capture could not take stays there
         os.unlink(log)
     assert (p.returncode, p.stdout) == (0, b"done\n"), p.stderr
-    assert b"cannot write the capture (errno 27)" in p.stderr
+    assert b"cannot write the capture (errno 27: the file-size limit, ulimit -f)" in p.stderr
     (cap,) = captures(tmp_path)
     assert cap.stat().st_size <= 1 << 20
