@@ -329,7 +329,11 @@ static void gm_summary_text(const gm_summary_t *s, const char *error)
 	       (unsigned long long)s->frames, (unsigned long long)s->nevents);
 	if (error)
 		printf("damaged   %s\n", error);
-	if (s->end == gm_summary_no_end) {
+	if (s->end == gm_summary_no_end && info->stopped_errno) {
+		printf("ended     recording stopped here: the capture could not be written (%s); "
+		       "the game went on unrecorded\n",
+		       strerror((int)info->stopped_errno));
+	} else if (s->end == gm_summary_no_end) {
 		/* recover only helps while the log is still there */
 		if (info->shm_name[0] && gm_reader_log_present(info->shm_name))
 			printf("ended     without an exit record: the game was killed or crashed, or "
@@ -496,6 +500,10 @@ static int gm_summary_json(const gm_summary_t *s, const char *error)
 		gm_json_key_u64(&j, "exit_status", s->exit_status);
 	else
 		gm_json_key_null(&j, "exit_status");
+	if (info->stopped_errno)
+		gm_json_key_u64(&j, "recording_stopped_errno", info->stopped_errno);
+	else
+		gm_json_key_null(&j, "recording_stopped_errno");
 	if (s->frames_level)
 		gm_json_key_u64(&j, "frames_level_from_frame", s->frames_level_from + 1);
 	else

@@ -366,6 +366,7 @@ static uint64_t gm_reader_header(gm_reader_t *r, char *err, size_t errlen)
 	r->info.version_major = h.version_major;
 	r->info.version_minor = h.version_minor;
 	r->info.created_ns = h.created_ns;
+	r->info.stopped_errno = h.stopped_errno;
 	memcpy(r->info.shm_name, h.shm_name, sizeof(r->info.shm_name));
 	r->info.shm_name[sizeof(r->info.shm_name) - 1] = '\0';
 	r->info.file_bytes = r->size;

@@ -50,6 +50,7 @@ typedef struct gm_reader_info {
 	uint16_t version_major, version_minor;
 	uint64_t created_ns;
 	char shm_name[48];
+	uint32_t stopped_errno; /* the header's: 0, or why recording stopped */
 	uint64_t file_bytes;
 	uint64_t nblocks;         /* blocks indexed, clock blocks included */
 	uint64_t skipped_blocks;  /* damaged blocks left out, the walk going on after them */

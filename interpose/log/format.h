@@ -437,7 +437,11 @@ typedef struct gm_file_header {
 	uint32_t chunk_bytes;  /* chunk size of the segment */
 	uint64_t created_ns;   /* CLOCK_REALTIME when the capture was opened */
 	char shm_name[48];     /* the live segment, for `gmtrace recover` */
-	char reserved[48];
+	/* 0, or the errno that stopped recording: the capture could not be
+	 * written past its last block (a full disk), the game went on
+	 * unrecorded. Written in place, which needs no room on the disk */
+	uint32_t stopped_errno;
+	char reserved[44];
 } gm_file_header_t; /* 128 bytes */
 
 typedef enum gm_block_kind {

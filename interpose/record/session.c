@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -699,6 +700,16 @@ static void gm_session_give_up(void)
 		    gm_chunk_committed)
 			gm_ring_release(&gm_session_log, (int)i, h->chunk_bytes);
 	shm_unlink(gm_session_log.name);
+	/* and in the capture's header, which has its room on the disk: the
+	 * capture says it stopped there, not that the game was killed */
+	if (gm_session_drain.fd >= 0) {
+		uint32_t e = (uint32_t)-gm_session_drain.error;
+		if (pwrite(gm_session_drain.fd, &e, sizeof(e),
+		           (off_t)offsetof(gm_file_header_t, stopped_errno)) !=
+		    (ssize_t)sizeof(e)) {
+			/* (a closed descriptor: nothing more to do) */
+		}
+	}
 }
 
 /* ---- host limits and memory pressure ---------------------------------------- */

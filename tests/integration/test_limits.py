@@ -3,6 +3,7 @@ file too, and sizing it past the limit would kill the game (SIGXFSZ, exit
 153) before main. gmtrace makes the log smaller to fit, with one warning,
 or records nothing when even the smallest log would not fit, and the game
 runs either way, leaving nothing in /dev/shm."""
+import json
 import os
 import resource
 import subprocess
@@ -63,6 +64,13 @@ def test_a_capture_cut_by_the_limit_ends_with_whole_blocks(tmp_path):
     s = subprocess.run([str(GMTRACE), "summary", "--json", str(cap)], capture_output=True,
                        timeout=60)
     assert s.returncode == 0, s.stderr
+    # the capture says where and why recording stopped (it read as a game
+    # killed, its log drained or gone)
+    assert json.loads(s.stdout)["recording_stopped_errno"] == 27
+    text = subprocess.run([str(GMTRACE), "summary", str(cap)], capture_output=True, text=True,
+                          timeout=60)
+    assert ("ended     recording stopped here: the capture could not be written (File too "
+            "large); the game went on unrecorded\n") in text.stdout, text.stdout
 
 
 def test_a_full_disk_under_gmtrace_run_stops_recording_not_the_game(tmp_path):
