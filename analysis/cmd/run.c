@@ -788,7 +788,10 @@ int gm_cmd_run(int argc, char **argv)
 					fprintf(stderr,
 					        "gmtrace run: %s: cannot write the capture: %s; the game "
 					        "takes its log back\n",
-					        p->log.capture, strerror(-p->log.drain.error));
+					        p->log.capture,
+					        p->log.drain.error == -ESTALE ?
+					                "another program cut the file while the game ran" :
+					                strerror(-p->log.drain.error));
 				}
 			}
 		}

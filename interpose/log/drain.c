@@ -327,6 +327,15 @@ static void gm_drain_sync_end(gm_drain_t *d)
 	}
 	if ((uint64_t)st.st_size == d->file_bytes)
 		return;
+	if ((uint64_t)st.st_size < d->file_bytes) {
+		/* drainers only append (or cut half a block after our end): the
+		 * file was cut by another program, what we wrote is gone, and
+		 * what came after would make a capture that reads as whole with
+		 * records missing: stop writing for good */
+		if (!d->error)
+			d->error = -ESTALE;
+		return;
+	}
 	/* drainers append whole blocks after the valid end, ours included:
 	 * only what came after our end needs a look (a walk from the start
 	 * each time would make drainers taking turns quadratic) */

@@ -694,6 +694,9 @@ static void gm_session_give_up(void)
 	                gm_session_drain.error == -EBADF ?
 	                        ": its descriptor was closed); recording stopped, the game goes "
 	                        "on" :
+	                gm_session_drain.error == -ESTALE ?
+	                        ": another program cut the file while the game ran); recording "
+	                        "stopped, the game goes on" :
 	                        "); recording stopped, the game goes on");
 	for (i = 0; i < gm_ring_nchunks(&gm_session_log); i++)
 		if (__atomic_load_n(&gm_session_log.chunks[i].state, __ATOMIC_ACQUIRE) ==
@@ -702,7 +705,7 @@ static void gm_session_give_up(void)
 	shm_unlink(gm_session_log.name);
 	/* and in the capture's header, which has its room on the disk: the
 	 * capture says it stopped there, not that the game was killed */
-	if (gm_session_drain.fd >= 0) {
+	if (gm_session_drain.fd >= 0 && gm_session_drain.error != -ESTALE) {
 		uint32_t e = (uint32_t)-gm_session_drain.error;
 		if (pwrite(gm_session_drain.fd, &e, sizeof(e),
 		           (off_t)offsetof(gm_file_header_t, stopped_errno)) !=

@@ -133,3 +133,43 @@ def test_a_limit_the_game_sets_itself_stops_recording_not_the_game(tmp_path):
     assert b"cannot write the capture (errno 27: the file-size limit, ulimit -f)" in p.stderr
     (cap,) = captures(tmp_path)
     assert cap.stat().st_size <= 1 << 20
+
+
+CUT_WHILE_RUNNING = """
+import os, sys, time
+ready, go = sys.argv[1], sys.argv[2]
+for i in range(20000):
+    b = bytes(100 + i % 50)
+open(ready, "w").close()
+while not os.path.exists(go):
+    b = bytes(100)
+    time.sleep(0.001)
+for i in range(200000):
+    b = bytes(100 + i % 50)
+print("done")
+"""
+
+
+def test_a_capture_cut_by_another_program_stops_recording_and_says_so(tmp_path):
+    """Another program truncates the capture while the game runs: what was
+    written is gone. Recording stops with one line saying so (the drainer
+    went on appending after the cut, a capture that read as whole with its
+    start missing, or no header at all: "not a gmtrace capture")."""
+    import time
+
+    env = preload_env(tmp_path, {"PYTHONMALLOC": "malloc"})
+    del env["GMTRACE_QUIET"]
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    p = subprocess.Popen(["/usr/bin/python3", "-c", CUT_WHILE_RUNNING, str(ready), str(go)],
+                         env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.01)
+    (cap,) = captures(tmp_path)
+    os.truncate(cap, 0)
+    go.touch()
+    out, err = p.communicate(timeout=120)
+    assert (p.returncode, out) == (0, b"done\n"), err
+    assert b"another program cut the file while the game ran); recording stopped" in err, err
+    assert shm_logs(p.pid) == []
