@@ -29,6 +29,7 @@ int gm_attach_open(gm_attach_t *a, const char *shm_name, const char *capture, ch
 		return rc;
 	}
 	a->pid = a->ring.hdr->pid;
+	__atomic_store_n(&a->ring.hdr->drainer_pid, (uint32_t)getpid(), __ATOMIC_RELEASE);
 	gm_support_strlcpy(a->capture, capture ? capture : a->ring.hdr->capture_path,
 	                   sizeof(a->capture));
 	a->fd = open(a->capture, O_RDWR | O_CLOEXEC | O_NONBLOCK);

@@ -86,7 +86,11 @@ typedef struct gm_ring_header {
 	/* chunks the segment has room for: nchunks grows up to it (0 in logs
 	 * of libraries before the field: nchunks, which never grows there) */
 	uint32_t max_chunks;
-	char pad[48];
+	/* atomic: the process of the outside drainer that attached (`gmtrace
+	 * run`), 0 none: once it is gone the game drains its own log again
+	 * without waiting for its silence */
+	uint32_t drainer_pid;
+	char pad[44];
 } gm_ring_header_t;
 
 typedef struct gm_ring {

@@ -604,13 +604,29 @@ static void gm_session_close_files(void)
  * game's threads drain their own chunks no chunk waits, and at the exit
  * none need: then the silence alone says it, or the capture would miss
  * what nobody drained (the last records, the clock samples). */
+/* The outside drainer is gone: silent for 2 s, or it said it stops (a
+ * beat of 0), or its process is no more (killed: its last beats were
+ * moments ago, and a game ending now would leave its last records in the
+ * log). */
+static int gm_session_drainer_gone(uint64_t now)
+{
+	gm_ring_header_t *h = gm_session_log.hdr;
+	uint32_t pid = __atomic_load_n(&h->drainer_pid, __ATOMIC_ACQUIRE);
+	int gone, saved = errno;
+	if (gm_drain_silent(now, __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED)))
+		return 1;
+	gone = pid != 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+	errno = saved;
+	return gone;
+}
+
 static void gm_session_takeover(uint64_t now, int at_exit)
 {
 	gm_ring_header_t *h = gm_session_log.hdr;
 	uint32_t i, backlog = 0, tid;
 	int64_t end;
 	int fd;
-	if (!gm_drain_silent(now, __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED)))
+	if (!gm_session_drainer_gone(now))
 		return;
 	for (i = 0; i < gm_ring_nchunks(&gm_session_log); i++)
 		backlog += __atomic_load_n(&gm_session_log.chunks[i].state, __ATOMIC_RELAXED) ==
@@ -625,9 +641,7 @@ static void gm_session_takeover(uint64_t now, int at_exit)
 		return;
 	/* with the lock: still silent, and not taken back already (the agent
 	 * and the exiting thread may both come here) */
-	if (!gm_session_options.drain_external ||
-	    !gm_drain_silent(gm_support_mono_ns(),
-	                     __atomic_load_n(&h->drain_beat_ns, __ATOMIC_RELAXED)))
+	if (!gm_session_options.drain_external || !gm_session_drainer_gone(gm_support_mono_ns()))
 		goto unlock;
 	/* the new descriptor at the capture's valid end first: if that fails,
 	 * nothing of the drainer in place has changed */

@@ -233,6 +233,28 @@ def test_an_idle_game_ends_its_capture_itself_once_gmtrace_run_is_gone(tmp_path)
     assert shm_logs(pid) == [], f"log of {pid} left in /dev/shm"
 
 
+def test_a_game_ending_just_after_gmtrace_run_is_killed_ends_its_capture(tmp_path):
+    """`gmtrace run` killed moments before the game ends: its last beat is
+    recent, but its process is gone, so the game ends the capture itself at
+    its exit (it waited for 2 s of silence, which never came before the
+    exit: the capture stopped short, its end left in /dev/shm)."""
+    script = tmp_path / "brief.py"
+    script.write_text("import os, sys, time\n"
+                      "open(sys.argv[1] + '.tmp', 'w').write(str(os.getpid()))\n"
+                      "os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n"
+                      "kept = [bytearray(100) for _ in range(1000)]\n"
+                      "time.sleep(0.5)\n")
+    pidfile = tmp_path / "pid"
+    pid, err = kill_the_run(tmp_path, ["/usr/bin/python3", script, pidfile],
+                            {"GMTRACE_QUIET": "1"},
+                            lambda: pidfile.exists() and int(pidfile.read_text()), timeout=60)
+    assert TAKEOVER in err, err
+    cap = capture_of(tmp_path, "brief", pid)
+    s = assert_valid(cap)
+    assert s["ended"] == "exit", s["ended"]
+    assert shm_logs(pid) == [], f"log of {pid} left in /dev/shm"
+
+
 def test_recover_force_on_a_running_game_keeps_its_log(tmp_path):
     """`gmtrace recover --force` on a game that runs on writes what it has
     so far and leaves the log in /dev/shm: the game's drainer goes on, and a
