@@ -113,7 +113,7 @@ def test_threads_capture_that_cannot_be_written(tmp_path, help_mode):
     line = fixture_line(r.stdout, fixture="threads")
     warned = [x for x in r.stderr.decode().splitlines() if "cannot write the capture" in x]
     assert len(warned) == 1, r.stderr
-    assert f"(errno {errno.EFBIG})" in warned[0], warned
+    assert f"(errno {errno.EFBIG}: the file-size limit, ulimit -f)" in warned[0], warned
     caps = captures(tmp_path)
     assert len(caps) == 1, caps
     assert caps[0].stat().st_size <= limit
