@@ -20,10 +20,13 @@ static size_t gm_ring_page(void)
 	return p > 0 ? (size_t)p : 4096;
 }
 
-/* Chunks a log may grow to, at least (gm_ring_grow): 4 times those it
- * starts with, and 256 MiB of them. */
-#define GM_RING_GROW_FACTOR 4
-#define GM_RING_GROW_BYTES (256ull << 20)
+/* Room a log has to grow (gm_ring_grow): 3 times the chunks it starts
+ * with, 1024 chunks at least, and at most 1 GiB of them (the mapping's
+ * address space counts under ulimit -v). Without room for that much
+ * mapped, it has none. */
+#define GM_RING_GROW_FACTOR 3
+#define GM_RING_GROW_MIN 1024
+#define GM_RING_GROW_BYTES (1ull << 30)
 
 static int gm_ring_map(gm_ring_t *ring, int fd, size_t bytes)
 {
@@ -35,33 +38,50 @@ static int gm_ring_map(gm_ring_t *ring, int fd, size_t bytes)
 	return 0;
 }
 
+/* A write to every page of [p, p + len): maps them (their room in the
+ * file must be reserved already, or a full /dev/shm is SIGBUS). */
+static void gm_ring_touch(unsigned char *p, size_t len)
+{
+	size_t page = gm_ring_page();
+	unsigned char *q = p, *end = p + len;
+	if (!len)
+		return;
+	for (; q < end; q = (unsigned char *)(((uintptr_t)q + page) & ~(uintptr_t)(page - 1)))
+		__atomic_fetch_or(q, 0, __ATOMIC_RELAXED);
+}
+
 /* Map the pages of [p, p + len) of the game's segment writable now: a page
  * fault on a fresh page while recording costs more than the records in it.
- * -EFAULT when a page cannot be had (a full /dev/shm: the store would have
- * been SIGBUS). Kernels before 5.14 have no MADV_POPULATE_WRITE: the
- * pages are reserved (fallocate, by the segment's name) and touched. */
-static int gm_ring_populate(const gm_ring_t *ring, unsigned char *p, size_t len)
+ * With reserved set, their room in the file is reserved already (the
+ * segment's start, fallocated): a refused MADV_POPULATE_WRITE (a kernel
+ * before 5.14, a sandbox's filter, a start not page aligned) falls back to
+ * touching them. Otherwise MADV_POPULATE_WRITE reserves them too, failing
+ * (-EFAULT, -ENOMEM) where a store would have been SIGBUS (a full
+ * /dev/shm); refused, the room is reserved by the segment's name
+ * (fallocate) first. */
+static int gm_ring_populate(const gm_ring_t *ring, unsigned char *p, size_t len, int reserved)
 {
-	size_t page = gm_ring_page(), i;
 	int fd, rc;
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
 	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
 		return 0;
-	if (errno != EINVAL)
+	if (errno == EFAULT || errno == ENOMEM)
 		return -errno;
-	if ((fd = shm_open(ring->name, O_RDWR | O_CLOEXEC, 0)) < 0)
-		return -errno;
-	while ((rc = fallocate(fd, 0, (off_t)(p - (unsigned char *)ring->hdr), (off_t)len)) != 0 &&
-	       errno == EINTR)
-		;
-	rc = rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS ? -errno : 0;
-	close(fd);
-	if (rc)
-		return rc;
-	for (i = 0; i < len; i += page)
-		__atomic_fetch_or(p + i, 0, __ATOMIC_RELAXED);
+	if (!reserved) {
+		if ((fd = shm_open(ring->name, O_RDWR | O_CLOEXEC, 0)) < 0)
+			return -errno;
+		while ((rc = fallocate(fd, 0, (off_t)(p - (unsigned char *)ring->hdr),
+		                       (off_t)len)) != 0 &&
+		       errno == EINTR)
+			;
+		rc = rc != 0 ? -errno : 0;
+		close(fd);
+		if (rc)
+			return rc; /* no room, or no way to know: not grown */
+	}
+	gm_ring_touch(p, len);
 	return 0;
 }
 
@@ -106,11 +126,16 @@ int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t 
 		nchunks = 4;
 	if (nchunks > 1u << 20)
 		return -EINVAL;
-	max = nchunks * GM_RING_GROW_FACTOR;
-	if (max < GM_RING_GROW_BYTES / chunk_bytes)
-		max = GM_RING_GROW_BYTES / chunk_bytes;
-	if (max > 1u << 20)
-		max = 1u << 20;
+	{
+		uint64_t room = nchunks * GM_RING_GROW_FACTOR;
+		if (room < GM_RING_GROW_MIN)
+			room = GM_RING_GROW_MIN;
+		if (room > GM_RING_GROW_BYTES / chunk_bytes)
+			room = GM_RING_GROW_BYTES / chunk_bytes;
+		max = nchunks + room;
+		if (max > 1u << 20)
+			max = 1u << 20;
+	}
 	total = gm_ring_total(max, chunk_bytes, page, &meta);
 	/* a file-size limit (ulimit -f) holds for the segment too: sizing it
 	 * past the limit would kill the process (SIGXFSZ). Less room to grow
@@ -152,28 +177,34 @@ int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t 
 	if (fd < 0)
 		return -errno;
 	gm_support_owner_rw(fd);
-	if (ftruncate(fd, (off_t)total) != 0) {
-		rc = -errno;
-		goto err;
+	for (;;) {
+		if (ftruncate(fd, (off_t)total) != 0) {
+			rc = -errno;
+			goto err;
+		}
+		/* the pages of the chunks in use, reserved now: a full /dev/shm
+		 * is an error here, not SIGBUS at the first store into a page it
+		 * cannot give (a file system without fallocate is left to
+		 * chance); the room to grow stays sparse */
+		while ((rc = fallocate(fd, 0, 0, (off_t)used)) != 0 && errno == EINTR)
+			;
+		if (rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
+			rc = -errno;
+			goto err;
+		}
+		rc = gm_ring_map(ring, fd, total);
+		if (rc != -ENOMEM || max == nchunks)
+			break;
+		/* no address space for the room to grow (ulimit -v): none */
+		max = nchunks;
+		total = gm_ring_total(max, chunk_bytes, page, &meta);
+		used = meta + nchunks * chunk_bytes;
 	}
-	/* the pages of the chunks in use, reserved now: a full /dev/shm is an
-	 * error here, not SIGBUS at the first store into a page it cannot give
-	 * (a file system without fallocate is left to chance); the room to
-	 * grow stays sparse */
-	while ((rc = fallocate(fd, 0, 0, (off_t)used)) != 0 && errno == EINTR)
-		;
-	if (rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
-		rc = -errno;
-		goto err;
-	}
-	if ((rc = gm_ring_map(ring, fd, total)) != 0)
+	if (rc != 0)
 		goto err;
 	close(fd);
 	fd = -1;
-	if ((rc = gm_ring_populate(ring, (unsigned char *)ring->hdr, used)) != 0) {
-		munmap(ring->hdr, ring->bytes);
-		goto err;
-	}
+	(void)gm_ring_populate(ring, (unsigned char *)ring->hdr, used, 1);
 	memcpy(ring->hdr->magic, GM_RING_MAGIC, 8);
 	ring->hdr->version = 1;
 	ring->hdr->pid = pid;
@@ -201,13 +232,14 @@ int gm_ring_grow(gm_ring_t *ring)
 		if (__atomic_load_n(&ring->chunks[i].state, __ATOMIC_ACQUIRE) == gm_chunk_committed)
 			return -EAGAIN;
 	if (n >= max)
-		return -ENOSPC;
+		return -ERANGE;
 	to = n + (n / 8 > 16 ? n / 8 : 16);
 	if (to > max)
 		to = max;
 	/* pages first (another producer growing at once reserves the same
 	 * ones: harmless), then the count: the new chunks are free (zero) */
-	rc = gm_ring_populate(ring, gm_ring_data(ring, (int)n), (size_t)(to - n) * h->chunk_bytes);
+	rc = gm_ring_populate(ring, gm_ring_data(ring, (int)n), (size_t)(to - n) * h->chunk_bytes,
+	                      0);
 	if (rc)
 		return rc;
 	if (!__atomic_compare_exchange_n(&h->nchunks, &n, to, 0, __ATOMIC_RELEASE,

@@ -21,7 +21,7 @@
  * chunks that no drainer can free. When a producer finds every chunk held
  * that way, the log grows (gm_ring_grow): the segment is sized for
  * max_chunks from the start, sparse, and only the chunks in use (nchunks,
- * which only grows) have pages.
+ * which only grows) have pages. It never shrinks.
  */
 #ifndef GM_RING_H
 #define GM_RING_H
@@ -133,8 +133,8 @@ static inline uint32_t gm_ring_nchunks(const gm_ring_t *ring)
  * claimed: nothing a drainer can free), give the log more chunks, an
  * eighth more and 16 at least, up to max_chunks, their pages reserved
  * first. Returns the chunks in use after it, or -EAGAIN (a chunk is
- * committed: the drainer frees it), -ENOSPC (at max_chunks), or the
- * error reserving the pages (/dev/shm full). */
+ * committed: the drainer frees it), -ERANGE (at max_chunks), or the
+ * error reserving the pages (-EFAULT, -ENOMEM, -ENOSPC: /dev/shm full). */
 int gm_ring_grow(gm_ring_t *ring);
 
 /* Mark chunk idx committed with used bytes of records. */

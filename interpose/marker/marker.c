@@ -130,7 +130,11 @@ GMTRACE_API uint64_t gmtrace_self_allocations(void)
 
 GMTRACE_API uint64_t gmtrace_footprint_bytes(void)
 {
-	uint64_t ring = gm_session_log.hdr ? gm_session_log.hdr->segment_bytes : 0;
+	/* the chunks in use: the room to grow has no pages */
+	uint64_t ring = gm_session_log.hdr ? gm_session_log.hdr->payload_offset +
+	                                             (uint64_t)gm_ring_nchunks(&gm_session_log) *
+	                                                     gm_session_log.hdr->chunk_bytes :
+	                                     0;
 	return ring + gm_mem_resident_bytes();
 }
 

@@ -74,7 +74,10 @@ static void gm_thread_grow(gm_ring_t *ring)
 	if (!__atomic_exchange_n(&said_stuck, 1, __ATOMIC_RELAXED))
 		gm_support_warn("every chunk of the shared-memory log is held by a thread and the "
 		                "log cannot grow ",
-		                rc == -ENOSPC ? "(it is at its largest)" : "(no room in /dev/shm)",
+		                rc == -ERANGE ? "(it is at its largest)" :
+		                rc == -ENOSPC || rc == -EFAULT || rc == -ENOMEM ?
+		                                "(no room in /dev/shm)" :
+		                                "(its pages could not be had)",
 		                ": threads wait until one fills its chunk or ends");
 }
 
