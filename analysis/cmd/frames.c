@@ -394,9 +394,16 @@ static void gm_frames_cmd_header_text(const gm_frames_cmd_t *c, const char *erro
 			printf(", mean %.1f FPS", (double)f->nrows * 1e9 / (double)span);
 	}
 	printf(", budget %s\n", gm_text_duration(b, sizeof(b), c->budget_ns));
-	if (f->unframed_allocations)
-		printf("after     %llu allocations after the last frame mark (in no frame)\n",
-		       (unsigned long long)f->unframed_allocations);
+	if (f->unframed_allocations) {
+		char u[32];
+		printf("after     %llu allocations (%s) after the last frame mark (in no frame)",
+		       (unsigned long long)f->unframed_allocations,
+		       gm_text_size(u, sizeof(u), f->unframed_bytes));
+		if (f->has_tail)
+			printf("; %s live at the end",
+			       gm_text_size(u, sizeof(u), f->tail_live_bytes));
+		printf("\n");
+	}
 	if (error)
 		printf("damaged   %s\n", error);
 }
@@ -1022,6 +1029,11 @@ static int gm_frames_cmd_json(const gm_frames_cmd_t *c, const char *error)
 		gm_json_key_null(&j, "mean_fps");
 	gm_json_key_u64(&j, "budget_ns", c->budget_ns);
 	gm_json_key_u64(&j, "allocations_after_last_frame", f->unframed_allocations);
+	gm_json_key_u64(&j, "allocated_bytes_after_last_frame", f->unframed_bytes);
+	if (f->has_tail)
+		gm_json_key_u64(&j, "live_bytes_at_end", f->tail_live_bytes);
+	else
+		gm_json_key_null(&j, "live_bytes_at_end");
 
 	gm_json_key(&j, "percentiles");
 	gm_json_object_begin(&j);

@@ -465,6 +465,16 @@ static int gm_frames_frame_sum(gm_frames_t *f, const gm_event_t *ev)
 	gm_frames_row_t *row;
 	size_t i;
 
+	if (flags & GM_FRAME_FLAG_AT_END) {
+		/* the totals after the last frame end: no frame of its own */
+		f->has_tail = 1;
+		f->tail_allocations = ev->extra[0];
+		f->tail_frees = ev->extra[1];
+		f->tail_allocated_bytes = ev->extra[2];
+		f->tail_freed_bytes = ev->extra[3];
+		f->tail_live_bytes = ev->extra[4];
+		return 0;
+	}
 	gm_frames_level_known(f, level);
 	/* the writer's live bytes move only in the frames level; follow them */
 	delta = (int64_t)((uint64_t)w - (uint64_t)f->writer_live);
@@ -777,7 +787,8 @@ int gm_frames_finish(gm_frames_t *f)
 			f->level_frames[f->rows[i].level]++;
 		f->source_frames[f->rows[i].source]++;
 	}
-	f->unframed_allocations = f->cur.allocations;
+	f->unframed_allocations = f->cur.allocations + f->tail_allocations;
+	f->unframed_bytes = f->cur.allocated_bytes + f->tail_allocated_bytes;
 	for (i = 0; i < f->nchanges; i++) {
 		size_t r = f->changes[i].row;
 

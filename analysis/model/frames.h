@@ -161,8 +161,16 @@ typedef struct gm_frames {
 	uint64_t source_frames[gm_present_count + 1]; /* rows per source; last: other */
 	uint64_t level_frames[gm_level_count];        /* rows per level at frame end */
 	uint64_t total_ticks;                         /* sim_tick records */
-	uint64_t unframed_allocations;                /* allocation records after the last frame */
-	int level;                                    /* level in force now; -1 until known */
+	uint64_t unframed_allocations;                /* allocations after the last frame: records,
+	                                                 and the frames level's tail */
+	uint64_t unframed_bytes;                      /* their requested bytes */
+	/* the frames level's totals after the last frame end (frame_sum with
+	 * GM_FRAME_FLAG_AT_END): allocations, frees, their bytes, live bytes
+	 * at the end (usable sizes) */
+	int has_tail;
+	uint64_t tail_allocations, tail_frees, tail_allocated_bytes, tail_freed_bytes;
+	uint64_t tail_live_bytes;
+	int level; /* level in force now; -1 until known */
 
 	/* allocations between consecutive tick records, events level only */
 	uint64_t tick_intervals, tick_interval_allocations, tick_interval_max;

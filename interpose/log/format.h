@@ -296,6 +296,10 @@ typedef enum gm_budget_event {
 				       (allocated bytes are requested sizes in both) */
 #define GM_FRAME_FLAG_AUTO 2u        /* found by a present/swap hook */
 #define GM_FRAME_FLAG_PEAK_APPROX 4u /* several threads allocated: peak is an upper bound */
+/* written at the capture's end in the frames level: the totals since the
+ * last frame end (the game's shutdown), for no frame (no mark before it;
+ * its number is the last frame's + 1) */
+#define GM_FRAME_FLAG_AT_END 8u
 
 /* gm_rec_spike reasons. */
 #define GM_SPIKE_ALLOCATIONS 1u

@@ -399,6 +399,42 @@ void gm_frame_end(gm_thread_t *t, unsigned source)
 	}
 }
 
+void gm_frame_tail(gm_thread_t *t)
+{
+	uint64_t sum[4] = {0}, nthreads, i, active = 0, ticks = 0, frame;
+	int64_t live = 0;
+	if (gm_event_level != gm_level_frames || t->busy ||
+	    !__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) || !gm_session_log.hdr)
+		return;
+	while (__atomic_exchange_n(&gm_frame_lock, 1, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+	frame = __atomic_load_n(&gm_frame_number, __ATOMIC_SEQ_CST) + 1;
+	nthreads = __atomic_load_n(&gm_session_log.hdr->nthreads, __ATOMIC_RELAXED);
+	if (nthreads > 16384)
+		nthreads = 16384;
+	for (i = 0; i < nthreads; i++) {
+		const gm_frame_acc_t *a = &gm_thread_accs[i], *s = &gm_frame_snap[i];
+		uint64_t d = __atomic_load_n(&a->nalloc, __ATOMIC_RELAXED) - s->nalloc;
+		active += d != 0;
+		sum[0] += d;
+		sum[1] += __atomic_load_n(&a->nfree, __ATOMIC_RELAXED) - s->nfree;
+		sum[2] += __atomic_load_n(&a->alloc_bytes, __ATOMIC_RELAXED) - s->alloc_bytes;
+		sum[3] += __atomic_load_n(&a->free_bytes, __ATOMIC_RELAXED) - s->free_bytes;
+		ticks += __atomic_load_n(&a->alloc_ticks, __ATOMIC_RELAXED) - s->alloc_ticks;
+		live += __atomic_load_n(&a->live, __ATOMIC_RELAXED);
+	}
+	{
+		/* (no peak for the tail: its live bytes at the end stand for it) */
+		uint64_t extra[8] = {
+		        sum[0],         sum[1],
+		        sum[2],         sum[3],
+		        (uint64_t)live, (uint64_t)live,
+		        ticks,          GM_FRAME_FLAG_FRAMES_LEVEL | GM_FRAME_FLAG_AT_END};
+		gm_thread_put_var(t, gm_rec_frame_sum, frame, active, extra, sizeof(extra));
+	}
+	__atomic_store_n(&gm_frame_lock, 0, __ATOMIC_RELEASE);
+}
+
 void gm_frame_tick(gm_thread_t *t)
 {
 	uint64_t n = __atomic_add_fetch(&gm_frame_ticks, 1, __ATOMIC_RELAXED);

@@ -21,6 +21,9 @@
  * automatic end (source != marker) is ignored once the game has marked a
  * frame itself. */
 void gm_frame_end(gm_thread_t *t, unsigned source);
+/* At the session's end, in the frames level: one frame_sum of the totals
+ * since the last frame end (GM_FRAME_FLAG_AT_END), with no frame mark. */
+void gm_frame_tail(gm_thread_t *t);
 
 /* 1 once the game called gmtrace_frame_mark: present hooks stand down. */
 extern int gm_frame_explicit;

@@ -1219,6 +1219,7 @@ void gm_session_stop(int status, int known)
 		gm_support_warn("GMTRACE_STACKS: the Python code table was full: ", n,
 		                " Python frames name no function (code id 0), only their line");
 	}
+	gm_frame_tail(t);
 	gm_frame_cost(t);
 	gm_budget_exit(t);
 	/* with stacks, the modules loaded since the agent's last walk (up to

@@ -16,10 +16,14 @@
  * JSON line (F is large): "frame_allocations", "frame_allocated_bytes"
  * give the one value every frame has, plus the run's tally and "loop_ns".
  *
- * Expected (from the code): allocations = frees = F * A + 1 (the anchor,
- * allocated in frame 1, freed after frame F); per frame allocated bytes =
- * sum over j < A of FX_SIZE(1 + j % 4) (+ FX_SIZE(1) in frame 1); nothing
- * live at exit.
+ * After the last frame, a shutdown: blocks of FX_SIZE(5), FX_SIZE(6) and
+ * FX_SIZE(7), allocated, then freed: in no frame ("shutdown_allocations",
+ * "shutdown_bytes"; the frames level writes them as one total at the end).
+ *
+ * Expected (from the code): allocations = frees = F * A + 4 (the anchor,
+ * allocated in frame 1, freed after frame F, and the shutdown's 3); per
+ * frame allocated bytes = sum over j < A of FX_SIZE(1 + j % 4) (+
+ * FX_SIZE(1) in frame 1); nothing live at exit.
  */
 #define _GNU_SOURCE
 #include "fixture.h"
@@ -73,18 +77,33 @@ int main(int argc, char **argv)
 	}
 	uint64_t loop_ns = fr_now_ns() - t0;
 	free(anchor);
+	{
+		void *down[3];
+		for (unsigned k = 0; k < 3; k++) {
+			down[k] = malloc(FX_SIZE(5 + k));
+			if (!down[k])
+				fx_fail("malloc", "a shutdown block");
+			fx_touch(down[k], FX_SIZE(5 + k));
+		}
+		for (unsigned k = 0; k < 3; k++)
+			free(down[k]);
+	}
 	/* the tally once, from the per-frame constants (counting 2 * F * A
 	 * calls one by one would cost as much as the loop) */
-	t.nallocs = t.nfrees = nframes * per + 1;
-	t.alloc_bytes = t.freed_bytes = nframes * frame_bytes + FX_SIZE(1);
+	t.nallocs = t.nfrees = nframes * per + 1 + 3;
+	t.alloc_bytes = t.freed_bytes =
+	        nframes * frame_bytes + FX_SIZE(1) + FX_SIZE(5) + FX_SIZE(6) + FX_SIZE(7);
 	for (uint64_t k = 1; k <= 4 && k <= per; k++)
 		t.size_mask |= (uint64_t)1 << (k - 1);
+	t.size_mask |= (uint64_t)7 << 4; /* 5, 6, 7 */
 
 	fx_json_begin();
 	fx_json_u64("frames", nframes);
 	fx_json_u64("frame_allocations", per);
 	fx_json_u64("frame_frees", per);
 	fx_json_u64("frame_allocated_bytes", frame_bytes);
+	fx_json_u64("shutdown_allocations", 3);
+	fx_json_u64("shutdown_bytes", FX_SIZE(5) + FX_SIZE(6) + FX_SIZE(7));
 	fx_json_tally(&t);
 	fx_json_u64("loop_ns", loop_ns);
 	return fx_json_write(1) == 0 ? 0 : 1;

@@ -51,7 +51,7 @@ def test_hour_session_frames_level(session_run):
     for typ in ("alloc", "free", "realloc"):
         assert d.types[typ] == 0, f"frames level wrote {d.types[typ]} {typ} records"
     assert d.frames == FRAMES
-    assert d.types["frame_sum"] == FRAMES
+    assert d.types["frame_sum"] == FRAMES + 1  # and the shutdown's, at the end
     assert d.types["frame_thread"] == FRAMES  # one thread allocates
     # spikes are not this test's business (the default relative limit also
     # fires on allocator-time noise: test_fr_pattern.py); just show them
@@ -75,3 +75,7 @@ def test_hour_session_frames_report(session_run):
     assert odd == [], f"frames differing from {want}: {odd[:5]}"
     assert rows[0]["allocations"] >= PER_FRAME + 1  # the anchor
     assert first_mismatch([r["frame"] for r in rows], list(range(1, FRAMES + 1))) == ""
+    # the shutdown, after the last frame: one total the capture's end wrote
+    assert (rep["allocations_after_last_frame"], rep["allocated_bytes_after_last_frame"]) == \
+        (run.line["shutdown_allocations"], run.line["shutdown_bytes"])
+    assert isinstance(rep["live_bytes_at_end"], int)
