@@ -96,8 +96,11 @@ void gm_attach_beat(gm_attach_t *a)
 
 void gm_attach_quit(gm_attach_t *a)
 {
-	if (a->ring.hdr)
-		__atomic_store_n(&a->ring.hdr->drain_beat_ns, 0, __ATOMIC_RELEASE);
+	if (!a->ring.hdr)
+		return;
+	__atomic_store_n(&a->ring.hdr->drainer_errno,
+	                 a->drain.error < 0 ? (uint32_t)-a->drain.error : 0u, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->ring.hdr->drain_beat_ns, 0, __ATOMIC_RELEASE);
 }
 
 long gm_attach_pass(gm_attach_t *a, int partial)

@@ -38,7 +38,9 @@ int gm_attach_open(gm_attach_t *a, const char *shm_name, const char *capture, ch
 void gm_attach_beat(gm_attach_t *a);
 
 /* Says to the game that this drainer stops (its beat put back to 0, as if
- * silent for ever): the game drains its own log again at its next look. */
+ * silent for ever), and why (drain.error, in the log's header): the game
+ * drains its own log again at its next look, or stops recording when the
+ * capture is no longer its to write (cut or replaced by another program). */
 void gm_attach_quit(gm_attach_t *a);
 
 /* One drain pass (partial: also the prefixes of chunks still being

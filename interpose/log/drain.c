@@ -308,10 +308,21 @@ static int gm_drain_block(gm_drain_t *d, const gm_chunk_t *c, const unsigned cha
 	return 0;
 }
 
+/* The capture still starts with its magic (once the header is written). */
+static int gm_drain_header_there(gm_drain_t *d)
+{
+	char magic[8];
+	if (d->file_bytes < sizeof(gm_file_header_t))
+		return 1;
+	return pread(d->fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+	       memcmp(magic, GM_FORMAT_MAGIC, sizeof(magic)) == 0;
+}
+
 /* Another drainer may have appended to the capture since we last wrote
  * (the game's own drainer, `gmtrace run`, a takeover after one of them
  * died), possibly leaving half a block: continue after the last whole
- * block, never over it. One fstat per pass; the walk only on change. */
+ * block, never over it. One fstat and one read of the magic per pass;
+ * the walk only on change. */
 static void gm_drain_sync_end(gm_drain_t *d)
 {
 	struct stat st;
@@ -325,17 +336,19 @@ static void gm_drain_sync_end(gm_drain_t *d)
 			d->error = -EBADF;
 		return;
 	}
-	if ((uint64_t)st.st_size == d->file_bytes)
-		return;
-	if ((uint64_t)st.st_size < d->file_bytes) {
+	if ((uint64_t)st.st_size < d->file_bytes || !gm_drain_header_there(d)) {
 		/* drainers only append (or cut half a block after our end): the
 		 * file was cut by another program, what we wrote is gone, and
 		 * what came after would make a capture that reads as whole with
-		 * records missing: stop writing for good */
+		 * records missing: stop writing for good. (A cut to less than
+		 * our end can be written over before the size shows it: the
+		 * capture's start then is a hole, no longer its magic) */
 		if (!d->error)
 			d->error = -ESTALE;
 		return;
 	}
+	if ((uint64_t)st.st_size == d->file_bytes)
+		return;
 	/* drainers append whole blocks after the valid end, ours included:
 	 * only what came after our end needs a look (a walk from the start
 	 * each time would make drainers taking turns quadratic) */

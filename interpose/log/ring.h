@@ -90,7 +90,10 @@ typedef struct gm_ring_header {
 	 * run`), 0 none: once it is gone the game drains its own log again
 	 * without waiting for its silence */
 	uint32_t drainer_pid;
-	char pad[44];
+	/* the outside drainer's errno when it quit (it could not write the
+	 * capture: analysis/log/attach.c, gm_attach_quit), 0 none */
+	uint32_t drainer_errno;
+	char pad[40];
 } gm_ring_header_t;
 
 typedef struct gm_ring {

@@ -620,12 +620,14 @@ static int gm_session_drainer_gone(uint64_t now)
 	return gone;
 }
 
+static void gm_session_give_up(void);
+
 static void gm_session_takeover(uint64_t now, int at_exit)
 {
 	gm_ring_header_t *h = gm_session_log.hdr;
-	uint32_t i, backlog = 0, tid;
+	uint32_t i, backlog = 0, tid, quit;
 	int64_t end;
-	int fd;
+	int fd, err;
 	if (!gm_session_drainer_gone(now))
 		return;
 	for (i = 0; i < gm_ring_nchunks(&gm_session_log); i++)
@@ -643,15 +645,28 @@ static void gm_session_takeover(uint64_t now, int at_exit)
 	 * and the exiting thread may both come here) */
 	if (!gm_session_options.drain_external || !gm_session_drainer_gone(gm_support_mono_ns()))
 		goto unlock;
+	/* the outside drainer quit because another program cut or replaced the
+	 * capture: it is not ours to write on (what we appended would read as
+	 * a whole capture with records missing) */
+	quit = __atomic_load_n(&h->drainer_errno, __ATOMIC_ACQUIRE);
+	if (quit == ESTALE || quit == EBADF) {
+		err = -(int)quit;
+		goto stop;
+	}
 	/* the new descriptor at the capture's valid end first: if that fails,
-	 * nothing of the drainer in place has changed */
+	 * nothing of the drainer in place has changed, and the capture cannot
+	 * be written: recording stops (the game's threads would wait for room
+	 * in the log for ever, nobody draining it) */
 	fd = open(gm_session_capture, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		goto unlock;
+	if (fd < 0) {
+		err = -errno;
+		goto stop;
+	}
 	end = gm_drain_valid_end(fd);
 	if (end < 0 || ftruncate(fd, end) != 0 || lseek(fd, end, SEEK_SET) < 0) {
+		err = end < 0 ? -ESTALE : -errno; /* no longer a capture: cut */
 		close(fd);
-		goto unlock;
+		goto stop;
 	}
 	/* the game's threads stop draining into the descriptor they had while
 	 * the drainer goes over to the new one (helping resumes after it) */
@@ -676,6 +691,11 @@ static void gm_session_takeover(uint64_t now, int at_exit)
 	                        "the outside drainer stopped; the game drains its own log again",
 	                0, 0);
 	return;
+stop:
+	gm_session_drain.error = err;
+	gm_session_options.drain_external = 0;
+	h->external = 0;
+	gm_session_give_up();
 unlock:
 	gm_ring_drain_unlock(&gm_session_log);
 }
@@ -718,13 +738,20 @@ static void gm_session_give_up(void)
 			gm_ring_release(&gm_session_log, (int)i, h->chunk_bytes);
 	shm_unlink(gm_session_log.name);
 	/* and in the capture's header, which has its room on the disk: the
-	 * capture says it stopped there, not that the game was killed */
-	if (gm_session_drain.fd >= 0 && gm_session_drain.error != -ESTALE) {
+	 * capture says it stopped there, not that the game was killed. Only
+	 * into the capture itself: the descriptor may be closed or be another
+	 * file by now (the game's), and a cut file is no longer ours */
+	if (gm_session_drain.fd >= 0 && gm_session_drain.error != -ESTALE &&
+	    gm_session_drain.error != -EBADF) {
+		struct stat st;
 		uint32_t e = (uint32_t)-gm_session_drain.error;
-		if (pwrite(gm_session_drain.fd, &e, sizeof(e),
+		if (fstat(gm_session_drain.fd, &st) == 0 &&
+		    (uint64_t)st.st_ino == gm_session_drain.ino &&
+		    (uint64_t)st.st_dev == gm_session_drain.dev &&
+		    pwrite(gm_session_drain.fd, &e, sizeof(e),
 		           (off_t)offsetof(gm_file_header_t, stopped_errno)) !=
-		    (ssize_t)sizeof(e)) {
-			/* (a closed descriptor: nothing more to do) */
+		            (ssize_t)sizeof(e)) {
+			/* (nothing more to do) */
 		}
 	}
 }

@@ -173,3 +173,102 @@ def test_a_capture_cut_by_another_program_stops_recording_and_says_so(tmp_path):
     assert (p.returncode, out) == (0, b"done\n"), err
     assert b"another program cut the file while the game ran); recording stopped" in err, err
     assert shm_logs(p.pid) == []
+
+
+def test_a_capture_cut_under_gmtrace_run_stops_recording_not_the_game(tmp_path):
+    """The same under `gmtrace run`: the run says the file was cut and hands
+    the log back; the game, told why, stops recording (it took the log
+    back, could not use the cut file, and its threads waited for room in
+    the log for ever)."""
+    import time
+
+    env = preload_env(tmp_path, {"PYTHONMALLOC": "malloc"})
+    del env["LD_PRELOAD"]
+    del env["GMTRACE_QUIET"]
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    p = subprocess.Popen([str(GMTRACE), "run", "--output", str(tmp_path / "cut.%p.gmt"), "--",
+                          "/usr/bin/python3", "-c", CUT_WHILE_RUNNING, str(ready), str(go)],
+                         env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.01)
+    (cap,) = captures(tmp_path)
+    pid = int(cap.name.split(".")[1])
+    os.truncate(cap, 0)
+    go.touch()
+    try:
+        out, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        # the game holds the run's pipes: it goes first
+        import signal
+        for victim in (pid, p.pid):
+            try:
+                os.kill(victim, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        out, err = p.communicate()
+        for log in shm_logs(pid):
+            os.unlink(log)
+        raise AssertionError(f"the game hung after its capture was cut: {err!r}")
+    assert (p.returncode, out) == (0, b"done\n"), err
+    assert b"another program cut the file while the game ran; the game takes its log back" \
+        in err, err
+    assert b"another program cut the file while the game ran); recording stopped" in err, err
+    assert shm_logs(pid) == []
+
+
+REPLACED = r"""
+#define _DEFAULT_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    char path[64], target[4096];
+    int fd = -1, mine, i;
+    /* the capture's descriptor: the one open on argv[1] */
+    for (i = 3; i < 1024 && fd < 0; i++) {
+        ssize_t n;
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", i);
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n > 0 && (target[n] = 0, strcmp(target, argv[1]) == 0))
+            fd = i;
+    }
+    if (fd < 0)
+        return 2;
+    mine = open(argv[2], O_RDWR);
+    if (mine < 0 || dup2(mine, fd) != fd)
+        return 3;
+    usleep(500000); /* the drainer's passes find it */
+    for (i = 0; i < 200000; i++)
+        free(malloc(100 + i % 50));
+    puts("done");
+    return 0;
+}
+"""
+
+
+def test_a_capture_descriptor_the_game_replaced_is_left_alone(tmp_path):
+    """The game puts a file of its own on the capture's descriptor number
+    (dup2): recording stops, and the stop is not written into the game's
+    file (4 bytes went to its offset 80)."""
+    src, exe = tmp_path / "replaced.c", tmp_path / "replaced"
+    src.write_text(REPLACED)
+    subprocess.run(["cc", "-O1", "-o", str(exe), str(src)], check=True, timeout=120)
+    data = tmp_path / "game.dat"
+    data.write_bytes(b"A" * 200)
+    cap = tmp_path / "replaced.gmt"
+    env = preload_env(tmp_path, {"GMTRACE_OUTPUT": str(cap)})
+    del env["GMTRACE_QUIET"]
+    proc = subprocess.Popen([str(exe), str(cap), str(data)], env=env, cwd=str(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate(timeout=60)
+    p = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    for log in shm_logs(proc.pid):
+        os.unlink(log)
+    assert (p.returncode, p.stdout) == (0, b"done\n"), p.stderr
+    assert b"its descriptor was closed); recording stopped" in p.stderr, p.stderr
+    assert data.read_bytes() == b"A" * 200
