@@ -256,6 +256,7 @@ static void gm_cmd_assets_heat_map(const gm_assets_out_t *o, const gm_assets_opt
 	memset(h, 0, sizeof(*h));
 	h->title = title;
 	h->bytes = opts->heat_value == gm_assets_heat_live;
+	h->sums = opts->heat_value == gm_assets_heat_touches;
 	h->nrows = o->nheat;
 	h->ncols = gm_assets_heat_bins(o->m);
 	h->labels = o->heat_labels;

@@ -63,45 +63,94 @@ static const char *gm_heatmap_value(char *buf, size_t n, const gm_heatmap_t *h, 
 	return buf;
 }
 
+/* ---- names ------------------------------------------------------------- */
+
+/* The character at s (n bytes left, n > 0): its bytes (1 for a byte that
+ * starts no well-formed UTF-8), and in *cols the terminal columns it takes:
+ * 2 for the East Asian wide ranges, 1 otherwise (a '?' for what cannot be
+ * shown takes 1 too). */
+static size_t gm_heatmap_char(const unsigned char *s, size_t n, unsigned *cols)
+{
+	size_t len = s[0] < 0x80 ? 1 : gm_text_utf8_len(s, n), i;
+	uint32_t c;
+	if (cols)
+		*cols = 1;
+	if (len < 2)
+		return 1;
+	c = s[0] & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+	for (i = 1; i < len; i++)
+		c = (c << 6) | (s[i] & 0x3f);
+	if (cols && ((c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf && c != 0x303f) ||
+	             (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+	             (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
+	             (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
+	             (c >= 0x20000 && c <= 0x3fffd)))
+		*cols = 2;
+	return len;
+}
+
+/* Characters in s[0, n). */
+static size_t gm_heatmap_chars(const unsigned char *s, size_t n)
+{
+	size_t k = 0, len;
+	for (; n > 0; s += len, n -= len, k++)
+		len = gm_heatmap_char(s, n, NULL);
+	return k;
+}
+
+/* Terminal columns s takes. */
+static size_t gm_heatmap_cols(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strlen(str), k = 0, len;
+	unsigned cols;
+	for (; n > 0; s += len, n -= len, k += cols)
+		len = gm_heatmap_char(s, n, &cols);
+	return k;
+}
+
 /* ---- terminal ----------------------------------------------------------- */
 
-/* Prints a label cut or padded to width columns, unprintable bytes as '?'. */
-static void gm_heatmap_label(FILE *f, const char *s, size_t width)
+/* Prints a label cut or padded to width columns, unprintable characters as
+ * '?'; a name too long keeps its end (asset paths differ in their last
+ * part) after "..". */
+static void gm_heatmap_label(FILE *f, const char *str, size_t width)
 {
-	size_t n = s ? strlen(s) : 1, i;
+	const unsigned char *s = (const unsigned char *)(str ? str : "-");
+	size_t n = strlen((const char *)s), used = 0, total = 0, len, i;
+	unsigned cols;
 
-	if (!s)
-		s = "-";
-	if (n > width) {
-		/* keep the end: asset paths differ in their last part */
+	for (i = 0; i < n; i += len) {
+		len = gm_heatmap_char(s + i, n - i, &cols);
+		total += cols;
+	}
+	if (total > width && width > 2) {
 		fputs("..", f);
-		s += n - (width - 2);
-		n = width - 2;
-		width -= 2; /* the two dots take part of the column */
-		while (n > 0 && ((unsigned char)*s & 0xc0) == 0x80) {
-			s++; /* from a character's first byte (the column is padded) */
-			n--;
+		used = 2;
+		/* from the first character after which the rest fits */
+		for (i = 0; i < n && total > width - 2; i += len) {
+			len = gm_heatmap_char(s + i, n - i, &cols);
+			total -= cols;
 		}
+		s += i;
+		n -= i;
 	}
 	/* (the heat map is written past the names' filter of the reports for
 	 * people: C1 controls, CSI among them, and bytes that are not UTF-8
 	 * are '?' here too) */
-	for (i = 0; i < n;) {
-		const unsigned char *u = (const unsigned char *)s + i;
-		size_t len = u[0] < 0x80 ? 1 : gm_text_utf8_len(u, n - i);
-		if (len == 0 || (len == 2 && u[0] == 0xc2 && u[1] <= 0x9f)) {
+	for (i = 0; i < n; i += len) {
+		const unsigned char *u = s + i;
+		len = gm_heatmap_char(u, n - i, &cols);
+		if ((len == 1 && u[0] >= 0x80) || (len == 2 && u[0] == 0xc2 && u[1] <= 0x9f) ||
+		    (len == 1 && (u[0] < 0x20 || u[0] == 0x7f))) {
 			fputc('?', f);
-			width += len ? len - 1 : 0; /* the column counts bytes */
-			i += len ? len : 1;
+			used += 1;
 			continue;
 		}
-		if (len == 1)
-			fputc(u[0] < 0x20 || u[0] == 0x7f ? '?' : (char)u[0], f);
-		else
-			fwrite(u, 1, len, f);
-		i += len;
+		fwrite(u, 1, len, f);
+		used += cols;
 	}
-	for (; i < width; i++)
+	for (; used < width; used++)
 		fputc(' ', f);
 }
 
@@ -161,7 +210,7 @@ int gm_heatmap_text(FILE *f, const gm_heatmap_t *h, int colour)
 	char v[GM_TEXT_MAX], lo[GM_TEXT_MAX];
 
 	for (r = 0; r < h->nrows; r++) {
-		size_t n = h->labels[r] ? strlen(h->labels[r]) : 1;
+		size_t n = h->labels[r] ? gm_heatmap_cols(h->labels[r]) : 1;
 
 		if (n > width)
 			width = n;
@@ -201,8 +250,9 @@ int gm_heatmap_text(FILE *f, const gm_heatmap_t *h, int colour)
 		if (colour)
 			fputs("\x1b[0m", f);
 	}
-	fprintf(f, " %s (linear; a cell is the largest value in its frames, blank: 0)\n",
-	        gm_heatmap_value(v, sizeof(v), h, max));
+	fprintf(f, " %s (linear; a cell is the %s in its frames, blank: 0)\n",
+	        gm_heatmap_value(v, sizeof(v), h, max),
+	        h->sums ? "sum of the values" : "largest value");
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -225,15 +275,25 @@ static void gm_heatmap_rgb_of(char *out, unsigned level, unsigned levels)
 	snprintf(out, 8, "#%02x%02x%02x", c[0], c[1], c[2]);
 }
 
-/* Writes s as XML text: markup characters escaped, control bytes and bytes
- * that are not well-formed UTF-8 as '?'. */
-static void gm_heatmap_xml(FILE *f, const char *s)
+/* Writes s as XML text: markup characters escaped, control bytes, bytes
+ * that are not well-formed UTF-8 and characters XML does not allow as '?'.
+ * At most max characters (0: all): a longer s keeps its end, after "..",
+ * as the terminal's labels do. */
+static void gm_heatmap_xml_cut(FILE *f, const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "-");
+	size_t left = strlen((const char *)p), chars = gm_heatmap_chars(p, left), n;
 
+	if (max > 2 && chars > max) {
+		fputs("..", f);
+		for (; chars > max - 2; chars--) {
+			n = gm_heatmap_char(p, left, NULL);
+			p += n;
+			left -= n;
+		}
+	}
 	while (*p) {
 		unsigned char c = *p;
-		size_t n = 0, k;
 
 		if (c == '&')
 			fputs("&amp;", f);
@@ -247,26 +307,21 @@ static void gm_heatmap_xml(FILE *f, const char *s)
 			fputc('?', f);
 		else if (c < 0x80)
 			fputc(c, f);
+		else if ((n = gm_text_utf8_markup_len(p, left)) == 0)
+			fputc('?', f);
 		else {
-			if (c >= 0xc2 && c <= 0xdf)
-				n = 1;
-			else if (c >= 0xe0 && c <= 0xef)
-				n = 2;
-			else if (c >= 0xf0 && c <= 0xf4)
-				n = 3;
-			for (k = 1; k <= n; k++)
-				if ((p[k] & 0xc0) != 0x80)
-					break;
-			/* overlong and surrogate forms are rare enough to pass */
-			if (n == 0 || k <= n) {
-				fputc('?', f);
-			} else {
-				fwrite(p, 1, n + 1, f);
-				p += n;
-			}
+			fwrite(p, 1, n, f);
+			p += n - 1;
+			left -= n - 1;
 		}
 		p++;
+		left--;
 	}
+}
+
+static void gm_heatmap_xml(FILE *f, const char *s)
+{
+	gm_heatmap_xml_cut(f, s, 0);
 }
 
 /* SVG heat map (see heatmap.h). Returns 0 or -EIO. */
@@ -285,13 +340,20 @@ int gm_heatmap_svg(FILE *f, const gm_heatmap_t *h)
 	if (cw > 24)
 		cw = 24;
 	for (r = 0; r < h->nrows; r++) {
-		size_t n = h->labels[r] ? strlen(h->labels[r]) : 1;
+		const char *l = h->labels[r] ? h->labels[r] : "-";
+		size_t n = gm_heatmap_chars((const unsigned char *)l, strlen(l));
 
 		if (n > lw)
 			lw = (unsigned)(n > GM_HEATMAP_LABEL_MAX ? GM_HEATMAP_LABEL_MAX : n);
 	}
 	left = 16 + lw * 7 + 8;
 	width = left + h->ncols * cw + 110;
+	/* room for the colour scale and its words (a few bins, or none) and
+	 * for the title */
+	if (width < left + 240 + 6 + 60 * 7)
+		width = left + 240 + 6 + 60 * 7;
+	if (h->title && width < 16 + 9 * (unsigned)strlen(h->title) + 16)
+		width = 16 + 9 * (unsigned)strlen(h->title) + 16;
 	height = top + (unsigned)h->nrows * ch + 90;
 
 	fprintf(f,
@@ -310,7 +372,7 @@ int gm_heatmap_svg(FILE *f, const gm_heatmap_t *h)
 		uint64_t peak = 0;
 
 		fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"end\">", left - 8, y + ch - 4);
-		gm_heatmap_xml(f, h->labels[r]);
+		gm_heatmap_xml_cut(f, h->labels[r], GM_HEATMAP_LABEL_MAX);
 		fprintf(f, "</text>\n");
 		for (c = 0; c < h->ncols; c++) {
 			uint64_t x = h->rows[r][c];
@@ -374,9 +436,9 @@ int gm_heatmap_svg(FILE *f, const gm_heatmap_t *h)
 		        "<rect x=\"%u\" y=\"%u\" width=\"%u\" height=\"14\" fill=\"url(#gm-scale)\" "
 		        "stroke=\"#444444\"/>\n",
 		        x, y, bar);
-		fprintf(f,
-		        "<text x=\"%u\" y=\"%u\">%s (linear; largest value in the bin; grey: 0)</text>\n",
-		        x + bar + 6, y + 11, gm_heatmap_value(v, sizeof(v), h, max));
+		fprintf(f, "<text x=\"%u\" y=\"%u\">%s (linear; %s in the bin; grey: 0)</text>\n",
+		        x + bar + 6, y + 11, gm_heatmap_value(v, sizeof(v), h, max),
+		        h->sums ? "sum of the values" : "largest value");
 	}
 	fprintf(f, "</svg>\n");
 	return ferror(f) ? -EIO : 0;

@@ -16,6 +16,8 @@
 typedef struct gm_heatmap {
 	const char *title; /* one line, e.g. "live bytes by asset" */
 	int bytes;         /* 1: values are bytes (shown as 1.5 MiB), 0: counts */
+	int sums;          /* 1: a cell is the sum over its frames (touches), 0: the
+	                      largest value in them */
 	size_t nrows;
 	uint32_t ncols;
 	const char *const *labels;   /* nrows row names (NULL shows as "-") */

@@ -258,6 +258,89 @@ Test(heatmap, cut_labels_keep_the_label_column_width)
 	free(t);
 }
 
+/* Labels are padded and cut by the columns their characters take, not by
+ * their bytes: one of accented letters and one of wide (CJK) characters
+ * line up with an ASCII one (their cells started 9 columns left). */
+Test(heatmap, labels_of_other_scripts_take_their_columns)
+{
+	static const uint64_t r0[] = {9}, r1[] = {9}, r2[] = {9};
+	static const uint64_t *rows[] = {r0, r1, r2};
+	/* "ünïcødé" 7 columns (12 bytes); "テクスチャ" 5 characters, 10
+	 * columns (15 bytes) */
+	static const char *labels[] = {"plain",
+	                               "\xc3\xbcn\xc3\xaf"
+	                               "c\xc3\xb8"
+	                               "d\xc3\xa9",
+	                               "\xe3\x83\x86\xe3\x82\xaf\xe3\x82\xb9\xe3\x83\x81\xe3"
+	                               "\x83\xa3"};
+	static const uint64_t bins[] = {1, 2};
+	gm_heatmap_t h = {.title = "live bytes by asset",
+	                  .nrows = 3,
+	                  .ncols = 1,
+	                  .labels = labels,
+	                  .rows = rows,
+	                  .col_first = bins};
+	char line[256], want[256];
+	char *t = heat_text(&h, 0);
+
+	/* the label column is 7 wide here (the longest label's bytes would
+	 * have made it 15): each row's "|" is at the same column */
+	snprintf(want, sizeof(want), "  %-10s |@| 9", "plain");
+	cr_expect_str_eq(line_of(t, 1, line, sizeof(line)), want, "%s", t);
+	cr_expect_str_eq(line_of(t, 2, line, sizeof(line)), "  \xc3\xbcn\xc3\xaf"
+	                                                    "c\xc3\xb8"
+	                                                    "d\xc3\xa9    |@| 9");
+	cr_expect_str_eq(line_of(t, 3, line, sizeof(line)),
+	                 "  \xe3\x83\x86\xe3\x82\xaf\xe3\x82\xb9\xe3\x83\x81\xe3\x83\xa3 |@| 9");
+	free(t);
+}
+
+/* Touches: a cell is the sum of the touches in its frames, and the legend
+ * says so (it said "the largest value" for every map). */
+Test(heatmap, a_map_of_sums_says_so_in_its_legends)
+{
+	gm_heatmap_t h = two_by_four();
+	char *t, *s;
+	h.sums = 1;
+	t = heat_text(&h, 0);
+	s = heat_svg(&h);
+	cr_expect_not_null(strstr(t, "(linear; a cell is the sum of the values in its frames, "
+	                             "blank: 0)"),
+	                   "%s", t);
+	cr_expect_not_null(strstr(s, "(linear; sum of the values in the bin; grey: 0)"));
+	free(t);
+	free(s);
+	h.sums = 0;
+	t = heat_text(&h, 0);
+	cr_expect_not_null(strstr(t, "(linear; a cell is the largest value in its frames"));
+	free(t);
+}
+
+/* Characters XML does not allow, though well formed as UTF-8 (a
+ * noncharacter, a C1 control), and forms that are not (a surrogate, past
+ * U+10FFFF) are '?' in the SVG: browsers refused the whole file. */
+Test(heatmap, svg_names_hold_only_what_xml_allows)
+{
+	static const uint64_t r0[] = {1};
+	static const uint64_t *rows[] = {r0};
+	static const char *labels[] = {"a\xef\xbf\xbe"
+	                               "b\xed\xa0\x80"
+	                               "c\xf4\x90\x80\x80"
+	                               "d\xc2\x85"
+	                               "e\xc3\xa9"};
+	static const uint64_t bins[] = {1, 2};
+	gm_heatmap_t h = {.title = "t",
+	                  .nrows = 1,
+	                  .ncols = 1,
+	                  .labels = labels,
+	                  .rows = rows,
+	                  .col_first = bins};
+	char *s = heat_svg(&h);
+	/* one '?' a byte of what cannot be written */
+	cr_expect_not_null(strstr(s, ">a???b???c????d??e\xc3\xa9</text>"), "%s", s);
+	free(s);
+}
+
 Test(heatmap, null_label_and_all_zero_map_draw_blank)
 {
 	static const uint64_t r0[] = {0, 0};
@@ -326,11 +409,12 @@ Test(heatmap, svg_lays_out_rows_cells_axis_and_scale)
 	char *s = heat_svg(&h);
 
 	/* cell width 960 / 4 = 240, clamped to 24; labels 5 chars: left =
-	 * 16 + 5 * 7 + 8 = 59; width = 59 + 4 * 24 + 110 = 265; height = 44 +
-	 * 2 * 16 + 90 = 166 */
+	 * 16 + 5 * 7 + 8 = 59; width = 59 + 4 * 24 + 110 = 265, but at least
+	 * left + 240 + 6 + 60 * 7 = 725 for the colour scale and its words (they
+	 * ran past the edge); height = 44 + 2 * 16 + 90 = 166 */
 	cr_expect_eq(strncmp(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg ", 44), 0,
 	             "document start: %.60s", s);
-	cr_expect_not_null(strstr(s, "width=\"265\" height=\"166\" viewBox=\"0 0 265 166\""));
+	cr_expect_not_null(strstr(s, "width=\"725\" height=\"166\" viewBox=\"0 0 725 166\""));
 	cr_expect_not_null(strstr(s,
 	                          "<text x=\"16\" y=\"22\" font-size=\"14\" font-weight=\"bold\">"
 	                          "touches by asset</text>"));
@@ -464,8 +548,9 @@ Test(heatmap, svg_without_columns_has_no_axis)
 	gm_heatmap_t h = {.title = "none", .nrows = 0, .ncols = 0, .col_first = bins};
 	char *s = heat_svg(&h);
 
-	/* no columns: cell width 16 (unused); left = 24; width 134; height 134 */
-	cr_expect_not_null(strstr(s, "width=\"134\" height=\"134\""), "%.200s", s);
+	/* no columns: cell width 16 (unused); left = 24; width 24 + 666 (the
+	 * scale's room); height 134 */
+	cr_expect_not_null(strstr(s, "width=\"690\" height=\"134\""), "%.200s", s);
 	cr_expect_eq(count_of(s, "<line "), 0);
 	cr_expect_eq(count_of(s, "<title>"), 0);
 	cr_expect_not_null(strstr(s, ">0</text>"), "scale starts at 0");
@@ -520,10 +605,13 @@ Test(heatmap, svg_label_column_is_capped_and_bad_lead_bytes_replaced)
 
 	cr_assert_gt(strlen(labels[0]), 40);
 	/* left = 16 + 40 * 7 + 8 = 304; cell width 960 clamped to 24; width =
-	 * 304 + 24 + 110 = 438; height = 44 + 2 * 16 + 90 = 166 */
-	cr_expect_not_null(strstr(s, "width=\"438\" height=\"166\""), "%.200s", s);
+	 * 304 + 24 + 110, at least 304 + 666 = 970 (the scale's room); height =
+	 * 44 + 2 * 16 + 90 = 166 */
+	cr_expect_not_null(strstr(s, "width=\"970\" height=\"166\""), "%.200s", s);
+	/* cut to the column's 40 characters, keeping the end (it ran past the
+	 * left edge whole) */
 	cr_expect_not_null(strstr(s, "<text x=\"296\" y=\"56\" text-anchor=\"end\">"
-	                             "levels/forest/terrain/chunk_0042/heightmap.raw</text>"));
+	                             "..orest/terrain/chunk_0042/heightmap.raw</text>"));
 	cr_expect_not_null(strstr(s, "<text x=\"296\" y=\"72\" text-anchor=\"end\">x?y?z?w</text>"),
 	                   "DEL, 0xf8 and 0xff as '?'");
 	cr_expect_not_null(strstr(s, "<title>x?y?z?w, frames 1-4: 2</title>"));
