@@ -51,6 +51,7 @@ typedef struct gm_html {
 	int nprofile_errs;
 	char *exe;
 	uint64_t stack_records;
+	int ended; /* an exit or exec record was read */
 } gm_html_t;
 
 static void gm_html_usage(FILE *f)
@@ -88,7 +89,7 @@ static void gm_html_text(FILE *f, const char *str)
 			continue;
 		}
 		if (*s >= 0x80) {
-			if ((len = gm_text_utf8_len(s, n)) == 0) {
+			if ((len = gm_text_utf8_markup_len(s, n)) == 0) {
 				fputs("&#xfffd;", f);
 				continue;
 			}
@@ -240,6 +241,12 @@ static int gm_html_frames(gm_html_t *h)
 			peak = fr->rows[i].peak_live_bytes;
 			peak_frame = fr->rows[i].frame;
 		}
+	/* after the last frame mark (a shutdown, a level load the game died
+	 * in): in no frame, its peak counts as the capture's */
+	if (fr->cur.peak > 0 && (uint64_t)fr->cur.peak > peak) {
+		peak = (uint64_t)fr->cur.peak;
+		peak_frame = UINT64_MAX;
+	}
 	fputs("<table class=\"kv\">\n", f);
 	snprintf(a, sizeof(a), "%zu", fr->nrows);
 	gm_html_kv(f, "frames", a);
@@ -256,8 +263,14 @@ static int gm_html_frames(gm_html_t *h)
 		         gm_html_size(g, sizeof(g), r[3]));
 		gm_html_kv(f, "bytes allocated per frame p50 / p95 / p99 / max", a);
 	}
-	snprintf(a, sizeof(a), "%s (frame %llu)", gm_html_size(b, sizeof(b), peak),
-	         (unsigned long long)peak_frame);
+	if (peak == 0)
+		snprintf(a, sizeof(a), "none (nothing live in any frame)");
+	else if (peak_frame == UINT64_MAX)
+		snprintf(a, sizeof(a), "%s (after the last frame)",
+		         gm_html_size(b, sizeof(b), peak));
+	else
+		snprintf(a, sizeof(a), "%s (frame %llu)", gm_html_size(b, sizeof(b), peak),
+		         (unsigned long long)peak_frame);
 	gm_html_kv(f, "peak live bytes", a);
 	gm_html_kv(f, "live bytes at the last frame's end",
 	           gm_html_size(a, sizeof(a), fr->rows[fr->nrows - 1].live_bytes));
@@ -412,12 +425,14 @@ static int gm_html_stacks(gm_html_t *h)
 	return 0;
 }
 
+/* The table's order: heap peak and declared extra (GPU) peak together. */
 static int gm_html_asset_cmp(const void *x, const void *y)
 {
 	const gm_assets_asset_t *a = *(const gm_assets_asset_t *const *)x;
 	const gm_assets_asset_t *b = *(const gm_assets_asset_t *const *)y;
-	if (a->peak_bytes != b->peak_bytes)
-		return a->peak_bytes > b->peak_bytes ? -1 : 1;
+	uint64_t sa = a->peak_bytes + a->extra_peak, sb = b->peak_bytes + b->extra_peak;
+	if (sa != sb)
+		return sa > sb ? -1 : 1;
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
@@ -439,8 +454,10 @@ static int gm_html_assets(gm_html_t *h)
 	qsort(order, n, sizeof(*order), gm_html_asset_cmp);
 	fprintf(f,
 	        "<h2>Assets</h2>\n<p>%zu asset%s; %zu check%s fired (<code>gmtrace assets</code> "
-	        "says which).%s</p>\n<table>\n<tr><th>asset</th><th>type</th><th>state at the "
-	        "end</th><th>peak</th><th>allocated</th><th>live at the end</th></tr>\n",
+	        "says which).%s Largest first: heap peak and extra (GPU) bytes together.</p>\n"
+	        "<table>\n<tr><th>asset</th><th>type</th><th>state at the "
+	        "end</th><th>peak</th><th>extra (GPU) peak</th><th>allocated</th><th>live at the "
+	        "end</th></tr>\n",
 	        n, n == 1 ? "" : "s", nchecks, nchecks == 1 ? "" : "s",
 	        gm_assets_exact(h->assets) ? "" :
 	        gm_assets_frames_level_whole(h->assets) ?
@@ -454,13 +471,16 @@ static int gm_html_assets(gm_html_t *h)
 		gm_html_text(f, s->name ? s->name : "(unnamed)");
 		fputs("</td><td>", f);
 		gm_html_text(f, s->type < ntypes ? types[s->type].name : NULL);
+		/* (an asset never defined, its records seen: no state) */
+		const char *state = s->known ? gm_assets_state_name(s->state) : "unknown";
 		if (gm_assets_frames_level_whole(h->assets)) /* (no figures, not 0 B) */
-			fprintf(f, "</td><td>%s</td><td></td><td></td><td></td></tr>\n",
-			        gm_assets_state_name(s->state));
+			fprintf(f, "</td><td>%s</td><td></td><td>%s</td><td></td><td></td></tr>\n",
+			        state, gm_html_size(a, sizeof(a), s->extra_peak));
 		else
-			fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-			        gm_assets_state_name(s->state),
-			        gm_html_size(a, sizeof(a), s->peak_bytes),
+			fprintf(f,
+			        "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			        state, gm_html_size(a, sizeof(a), s->peak_bytes),
+			        gm_html_size((char[32]){0}, 32, s->extra_peak),
 			        gm_html_size(b, sizeof(b), s->allocated_bytes),
 			        gm_html_size((char[32]){0}, 32, s->live_bytes));
 	}
@@ -609,13 +629,30 @@ static int gm_html_write(gm_html_t *h, const char *error)
 	gm_html_text(f, title);
 	fputs("</h1>\n<p>Capture <code>", f);
 	gm_html_text(f, h->path);
-	fprintf(f, "</code> (format %u.%u), %s from the first event to the last, %s level.</p>\n",
+	fprintf(f, "</code> (format %u.%u), %s from the first event to the last, %s.</p>\n",
 	        h->info->version_major, h->info->version_minor,
 	        gm_text_duration(d, sizeof(d),
 	                         h->frames->last_ns > h->frames->first_ns ?
 	                                 h->frames->last_ns - h->frames->first_ns :
 	                                 0),
-	        gm_frames_level_name(h->frames->level));
+	        h->frames->level_frames[gm_level_events] &&
+	                        h->frames->level_frames[gm_level_frames] ?
+	                "events level, then frames level (the figures of allocations cover "
+	                "the events level's frames)" :
+	        h->frames->level == gm_level_frames ? "frames level" :
+	        h->frames->level == gm_level_events ? "events level" :
+	                                              "level unknown");
+	if (h->info->stopped_errno)
+		fprintf(f,
+		        "<p class=\"damaged\">Recording stopped before the game ended: the capture "
+		        "could not be written (%s). The figures end there.</p>\n",
+		        strerror((int)h->info->stopped_errno));
+	else if (!h->ended)
+		fputs("<p class=\"damaged\">The capture has no end (no exit record): the game was "
+		      "killed or crashed, or is still running. If its log is still in /dev/shm, "
+		      "<code>gmtrace recover</code> adds what was in it; the figures here end "
+		      "where the capture does.</p>\n",
+		      f);
 	if (error) {
 		fputs("<p class=\"damaged\">The capture is damaged: ", f);
 		gm_html_text(f, error);
@@ -673,6 +710,7 @@ int gm_cmd_html(int argc, char **argv)
 		    (h.platforms && gm_platforms_add(h.platforms, &ev) < 0))
 			goto nomem;
 		h.stack_records += ev.type == gm_rec_stack || ev.type == gm_rec_site_frames;
+		h.ended |= ev.type == gm_rec_exit || ev.type == gm_rec_exec;
 		if (ev.type == gm_rec_process) {
 			size_t n;
 			const char *exe = gm_event_process_exe(&ev, &n);

@@ -379,8 +379,13 @@ Test(trace_cmd, html_page_of_the_capture)
 	cr_expect_eq(strncmp(gm_test_out, "<!DOCTYPE html>\n<html lang=\"en\">", 31), 0, "%s",
 	             gm_test_out);
 	expect_in(gm_test_out, "<title>gmtrace: game (pid 4242)</title>");
-	expect_in(gm_test_out, "(format 3.4), 30.0 us from the first event to the last, frames "
-	                       "level.</p>");
+	/* events level, then frames level from 26 us (it said the level at the
+	 * end, frames) */
+	expect_in(gm_test_out, "(format 3.4), 30.0 us from the first event to the last, events "
+	                       "level, then frames level (the figures of allocations cover the "
+	                       "events level's frames).</p>");
+	/* no exit record: said */
+	expect_in(gm_test_out, "<p class=\"damaged\">The capture has no end (no exit record)");
 	expect_in(gm_test_out, "<tr><th>frames</th><td>3</td></tr>\n");
 	/* frame times 10 us each; allocations 1, 1, 0; bytes 100, 200, 0 */
 	expect_in(gm_test_out, "<tr><th>frame time p50 / p95 / p99 / max</th>"
@@ -440,4 +445,56 @@ Test(trace_cmd, html_out_of_memory_anywhere_is_one_error_line)
 {
 	long runs = gm_failalloc_each(html_oom_run, (void *)cap_game("game.gmt"), 20000);
 	cr_expect_gt(runs, 20, "%ld failing runs", runs);
+}
+
+/* The page's figures that the reports for people have: a peak after the
+ * last frame mark (a shutdown, a level load the game died in), declared
+ * extra (GPU) bytes in the assets' order and their own column, an asset
+ * never defined as "unknown", a name with C1 controls and noncharacters
+ * written as U+FFFD, and no "no end" note with an exit record. */
+Test(trace_cmd, html_peak_after_the_last_frame_extra_bytes_and_unknown_assets)
+{
+	words_t r = {0};
+	static const unsigned char mesh[] = "mesh\0mesh",
+	                           tex[] = "gpu\xc2\x85\xef\xbf\xbe\0texture";
+	const char *path;
+
+	r_process(&r, 1000);
+	r_level(&r, 1500, gm_level_events);
+	t_rec(&r, 2000, 1, gm_rec_asset_new, 4 | (4u << 16), mesh, sizeof(mesh) - 1);
+	t_rec(&r, 2100, 2, gm_rec_asset_new, 8 | (7u << 16), tex, sizeof(tex) - 1);
+	head(&r, 2200, gm_rec_w0(1, gm_rec_context, 0), 0);
+	r_alloc(&r, 3000, 0x100000, 10u << 20);
+	head(&r, 3100, gm_rec_w0(0, gm_rec_context, 0), 0);
+	head(&r, 3200, gm_rec_w0(2, gm_rec_asset_extra, 0), 500u << 20);
+	head(&r, 3300, gm_rec_w0(9, gm_rec_asset_state, gm_asset_resident), 0);
+	r_frame(&r, 11000, 1, 0, gm_present_marker);
+	r_frame(&r, 21000, 2, 0, gm_present_marker);
+	r_alloc(&r, 22000, 0x8000000, 50u << 20);
+	head(&r, 23000, gm_rec_w0(0, gm_rec_exit, 0), 0);
+	path = write_capture("tail.gmt", &r, 1);
+
+	cr_assert_eq(html(path), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, "<tr><th>peak live bytes</th><td>60.0 MiB (after the last "
+	                       "frame)</td></tr>");
+	/* largest first by heap and extra bytes together: the GPU texture */
+	expect_in(gm_test_out, "<tr><td>gpu&#xfffd;&#xfffd;&#xfffd;&#xfffd;&#xfffd;</td><td>"
+	                       "texture</td><td>loading</td><td>0 B</td><td>500.0 MiB</td>");
+	cr_expect_lt(strstr(gm_test_out, "<tr><td>gpu"), strstr(gm_test_out, "<tr><td>mesh"));
+	expect_in(gm_test_out, "<td>unknown</td>");
+	cr_expect_null(strstr(gm_test_out, "has no end"), "an exit record: %s", gm_test_out);
+}
+
+/* No allocation in any frame: no peak to name (it said "0 B (frame 0)"). */
+Test(trace_cmd, html_without_a_peak_says_none)
+{
+	words_t r = {0};
+	const char *path;
+	r_process(&r, 1000);
+	r_frame(&r, 11000, 1, 0, gm_present_marker);
+	r_frame(&r, 21000, 2, 0, gm_present_marker);
+	path = write_capture("none.gmt", &r, 1);
+	cr_assert_eq(html(path), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, "<tr><th>peak live bytes</th><td>none (nothing live in any "
+	                       "frame)</td></tr>");
 }
