@@ -509,16 +509,19 @@ static void gm_html_budgets(gm_html_t *h)
 			v += d->violations[e];
 		fprintf(f, "<tr><td style=\"padding-left:%upx\">", 6 + 14 * d->depth);
 		gm_html_text(f, d->name ? d->name : "(undefined)");
+		char over[24] = "&#8211;"; /* no soft limit: none to be over, as in budgets */
+		if (d->soft)
+			snprintf(over, sizeof(over), "%llu",
+			         (unsigned long long)d->frames_over_soft);
 		fprintf(f,
-		        "</td><td>%s</td><td>%s</td><td>%s</td><td>%llu</td><td>%llu</td>"
+		        "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%llu</td>"
 		        "<td>%llu</td></tr>\n",
 		        d->soft ? gm_html_size(a, sizeof(a), d->soft) : "&#8211;",
 		        d->hard ? gm_html_size(b, sizeof(b), d->hard) : "&#8211;",
 		        d->npoints == 0 ?
 		                "&#8211;" :
 		                gm_html_size(c, sizeof(c), d->peak > 0 ? (uint64_t)d->peak : 0),
-		        (unsigned long long)d->frames_over_soft, (unsigned long long)v,
-		        (unsigned long long)d->evictions);
+		        over, (unsigned long long)v, (unsigned long long)d->evictions);
 	}
 	fputs("</table>\n", f);
 }

@@ -468,6 +468,14 @@ Test(trace_cmd, html_peak_after_the_last_frame_extra_bytes_and_unknown_assets)
 	head(&r, 3100, gm_rec_w0(0, gm_rec_context, 0), 0);
 	head(&r, 3200, gm_rec_w0(2, gm_rec_asset_extra, 0), 500u << 20);
 	head(&r, 3300, gm_rec_w0(9, gm_rec_asset_state, gm_asset_resident), 0);
+	{
+		/* a budget node with no soft limit: no frames over it to count */
+		uint64_t node[6] = {0xffffffff, 0, 2000, 0, 0, 0};
+		unsigned char nodebuf[64];
+		memcpy(nodebuf, node, sizeof(node));
+		memcpy(nodebuf + sizeof(node), "gpu", 3);
+		t_rec(&r, 3400, 1, gm_rec_budget_node, 3, nodebuf, sizeof(node) + 3);
+	}
 	r_frame(&r, 11000, 1, 0, gm_present_marker);
 	r_frame(&r, 21000, 2, 0, gm_present_marker);
 	r_alloc(&r, 22000, 0x8000000, 50u << 20);
@@ -483,6 +491,9 @@ Test(trace_cmd, html_peak_after_the_last_frame_extra_bytes_and_unknown_assets)
 	cr_expect_lt(strstr(gm_test_out, "<tr><td>gpu"), strstr(gm_test_out, "<tr><td>mesh"));
 	expect_in(gm_test_out, "<td>unknown</td>");
 	cr_expect_null(strstr(gm_test_out, "has no end"), "an exit record: %s", gm_test_out);
+	expect_in(gm_test_out, "<td style=\"padding-left:6px\">gpu</td><td>&#8211;</td><td>2.0 "
+	                       "KiB</td>");
+	expect_in(gm_test_out, "</td><td>&#8211;</td><td>0</td><td>0</td></tr>");
 }
 
 /* No allocation in any frame: no peak to name (it said "0 B (frame 0)"). */
