@@ -71,15 +71,13 @@ static const char *gm_heatmap_value(char *buf, size_t n, const gm_heatmap_t *h, 
  * shown takes 1 too). */
 static size_t gm_heatmap_char(const unsigned char *s, size_t n, unsigned *cols)
 {
-	size_t len = s[0] < 0x80 ? 1 : gm_text_utf8_len(s, n), i;
+	size_t len = s[0] < 0x80 ? 1 : gm_text_utf8_len(s, n);
 	uint32_t c;
 	if (cols)
 		*cols = 1;
 	if (len < 2)
 		return 1;
-	c = s[0] & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
-	for (i = 1; i < len; i++)
-		c = (c << 6) | (s[i] & 0x3f);
+	c = gm_text_utf8_code(s, len);
 	if (cols && ((c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf && c != 0x303f) ||
 	             (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
 	             (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||

@@ -110,15 +110,21 @@ void gm_text_quote(FILE *f, const char *s, size_t n)
 }
 
 /* Length of a UTF-8 sequence (see text.h). */
+uint32_t gm_text_utf8_code(const unsigned char *s, size_t len)
+{
+	uint32_t c = len < 2 ? s[0] : s[0] & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+	for (size_t i = 1; i < len; i++)
+		c = (c << 6) | (s[i] & 0x3f);
+	return c;
+}
+
 size_t gm_text_utf8_markup_len(const unsigned char *s, size_t n)
 {
-	size_t len = gm_text_utf8_len(s, n), i;
+	size_t len = gm_text_utf8_len(s, n);
 	uint32_t c;
 	if (len < 2)
 		return len;
-	c = s[0] & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
-	for (i = 1; i < len; i++)
-		c = (c << 6) | (s[i] & 0x3f);
+	c = gm_text_utf8_code(s, len);
 	if ((c >= 0x80 && c <= 0x9f) || (c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe)
 		return 0;
 	return len;

@@ -64,6 +64,10 @@ void gm_text_csv(FILE *f, const char *s);
  * surrogate, beyond U+10FFFF, cut short). */
 size_t gm_text_utf8_len(const unsigned char *s, size_t n);
 
+/* The code point of the well-formed sequence of len bytes at s (len from
+ * gm_text_utf8_len). */
+uint32_t gm_text_utf8_code(const unsigned char *s, size_t len);
+
 /* The same for HTML and XML text (SVG): 0 also for a character neither
  * allows, though well formed: the C1 controls (U+0080..U+009F) and the
  * noncharacters (U+FDD0..U+FDEF, U+xFFFE and U+xFFFF of every plane). */

@@ -208,17 +208,24 @@ def test_the_game_drains_itself_once_gmtrace_run_is_killed(tmp_path, help_):
     assert shm_logs(pid) == [], f"log of {pid} left in /dev/shm"
 
 
+def python_game(tmp_path, name, seconds):
+    """A Python game that writes its pid to the file named by its argument,
+    keeps 1,000 blocks and sleeps the seconds given; its path."""
+    script = tmp_path / f"{name}.py"
+    script.write_text("import os, sys, time\n"
+                      "open(sys.argv[1] + '.tmp', 'w').write(str(os.getpid()))\n"
+                      "os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n"
+                      "kept = [bytearray(100) for _ in range(1000)]\n"
+                      f"time.sleep({seconds})\n")
+    return script
+
+
 def test_an_idle_game_ends_its_capture_itself_once_gmtrace_run_is_gone(tmp_path):
     """`gmtrace run` killed while the game (a Python script here) sleeps: no
     chunk waits, so nothing is taken back while it sleeps; at its exit the
     game sees that nobody has drained for 2 s and ends the capture itself,
     its last records included, instead of leaving them in /dev/shm."""
-    script = tmp_path / "idle.py"
-    script.write_text("import os, sys, time\n"
-                      "open(sys.argv[1] + '.tmp', 'w').write(str(os.getpid()))\n"
-                      "os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n"
-                      "kept = [bytearray(100) for _ in range(1000)]\n"
-                      "time.sleep(4)\n")
+    script = python_game(tmp_path, "idle", 4)
     pidfile = tmp_path / "pid"
     # settle: the run drains what start-up committed, so no chunk waits
     pid, err = kill_the_run(tmp_path, ["/usr/bin/python3", script, pidfile],
@@ -238,12 +245,7 @@ def test_a_game_ending_just_after_gmtrace_run_is_killed_ends_its_capture(tmp_pat
     recent, but its process is gone, so the game ends the capture itself at
     its exit (it waited for 2 s of silence, which never came before the
     exit: the capture stopped short, its end left in /dev/shm)."""
-    script = tmp_path / "brief.py"
-    script.write_text("import os, sys, time\n"
-                      "open(sys.argv[1] + '.tmp', 'w').write(str(os.getpid()))\n"
-                      "os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n"
-                      "kept = [bytearray(100) for _ in range(1000)]\n"
-                      "time.sleep(0.5)\n")
+    script = python_game(tmp_path, "brief", 0.5)
     pidfile = tmp_path / "pid"
     pid, err = kill_the_run(tmp_path, ["/usr/bin/python3", script, pidfile],
                             {"GMTRACE_QUIET": "1"},

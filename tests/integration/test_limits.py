@@ -150,22 +150,31 @@ print("done")
 """
 
 
-def test_a_capture_cut_by_another_program_stops_recording_and_says_so(tmp_path):
-    """Another program truncates the capture while the game runs: what was
-    written is gone. Recording stops with one line saying so (the drainer
-    went on appending after the cut, a capture that read as whole with its
-    start missing, or no header at all: "not a gmtrace capture")."""
+def start_until_ready(argv, env, tmp_path):
+    """Starts CUT_WHILE_RUNNING (argv before its arguments, the ready and go
+    files after them) and waits for it to say it is ready. Returns the
+    process and the go file."""
     import time
 
-    env = preload_env(tmp_path, {"PYTHONMALLOC": "malloc"})
-    del env["GMTRACE_QUIET"]
     ready, go = tmp_path / "ready", tmp_path / "go"
-    p = subprocess.Popen(["/usr/bin/python3", "-c", CUT_WHILE_RUNNING, str(ready), str(go)],
+    p = subprocess.Popen(argv + ["/usr/bin/python3", "-c", CUT_WHILE_RUNNING, str(ready),
+                                 str(go)],
                          env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while not ready.exists() and time.monotonic() < deadline and p.poll() is None:
         time.sleep(0.01)
+    return p, go
+
+
+def test_a_capture_cut_by_another_program_stops_recording_and_says_so(tmp_path):
+    """Another program truncates the capture while the game runs: what was
+    written is gone. Recording stops with one line saying so (the drainer
+    went on appending after the cut, a capture that read as whole with its
+    start missing, or no header at all: "not a gmtrace capture")."""
+    env = preload_env(tmp_path, {"PYTHONMALLOC": "malloc"})
+    del env["GMTRACE_QUIET"]
+    p, go = start_until_ready([], env, tmp_path)
     (cap,) = captures(tmp_path)
     os.truncate(cap, 0)
     go.touch()
@@ -180,19 +189,11 @@ def test_a_capture_cut_under_gmtrace_run_stops_recording_not_the_game(tmp_path):
     the log back; the game, told why, stops recording (it took the log
     back, could not use the cut file, and its threads waited for room in
     the log for ever)."""
-    import time
-
     env = preload_env(tmp_path, {"PYTHONMALLOC": "malloc"})
     del env["LD_PRELOAD"]
     del env["GMTRACE_QUIET"]
-    ready, go = tmp_path / "ready", tmp_path / "go"
-    p = subprocess.Popen([str(GMTRACE), "run", "--output", str(tmp_path / "cut.%p.gmt"), "--",
-                          "/usr/bin/python3", "-c", CUT_WHILE_RUNNING, str(ready), str(go)],
-                         env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while not ready.exists() and time.monotonic() < deadline and p.poll() is None:
-        time.sleep(0.01)
+    p, go = start_until_ready([str(GMTRACE), "run", "--output", str(tmp_path / "cut.%p.gmt"),
+                               "--"], env, tmp_path)
     (cap,) = captures(tmp_path)
     pid = int(cap.name.split(".")[1])
     os.truncate(cap, 0)
