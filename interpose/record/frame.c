@@ -270,6 +270,18 @@ void gm_frame_cost(gm_thread_t *t)
 	gm_thread_put_var(t, gm_rec_alloc_cost, 0, GM_COST_CLASSES, extra, sizeof(extra));
 }
 
+/* A thread's running totals now (the counts, bytes, ticks and live bytes
+ * a frame end differences). */
+static void gm_frame_totals(const gm_frame_acc_t *a, gm_frame_acc_t *now)
+{
+	now->nalloc = __atomic_load_n(&a->nalloc, __ATOMIC_RELAXED);
+	now->nfree = __atomic_load_n(&a->nfree, __ATOMIC_RELAXED);
+	now->alloc_bytes = __atomic_load_n(&a->alloc_bytes, __ATOMIC_RELAXED);
+	now->free_bytes = __atomic_load_n(&a->free_bytes, __ATOMIC_RELAXED);
+	now->alloc_ticks = __atomic_load_n(&a->alloc_ticks, __ATOMIC_RELAXED);
+	now->live = __atomic_load_n(&a->live, __ATOMIC_RELAXED);
+}
+
 void gm_frame_end(gm_thread_t *t, unsigned source)
 {
 	uint64_t frame, sum[6] = {0}, nthreads, i, active = 0, ticks_total = 0, at, length;
@@ -307,12 +319,7 @@ void gm_frame_end(gm_thread_t *t, unsigned source)
 		gm_frame_acc_t *a = &gm_thread_accs[i], *s = &gm_frame_snap[i], now;
 		uint64_t d[5], pf;
 		int64_t peak;
-		now.nalloc = __atomic_load_n(&a->nalloc, __ATOMIC_RELAXED);
-		now.nfree = __atomic_load_n(&a->nfree, __ATOMIC_RELAXED);
-		now.alloc_bytes = __atomic_load_n(&a->alloc_bytes, __ATOMIC_RELAXED);
-		now.free_bytes = __atomic_load_n(&a->free_bytes, __ATOMIC_RELAXED);
-		now.alloc_ticks = __atomic_load_n(&a->alloc_ticks, __ATOMIC_RELAXED);
-		now.live = __atomic_load_n(&a->live, __ATOMIC_RELAXED);
+		gm_frame_totals(a, &now);
 		pf = __atomic_load_n(&a->peak_frame, __ATOMIC_RELAXED);
 		peak = __atomic_load_n(&a->peak, __ATOMIC_RELAXED);
 		d[0] = now.nalloc - s->nalloc;
@@ -413,15 +420,16 @@ void gm_frame_tail(gm_thread_t *t)
 	if (nthreads > 16384)
 		nthreads = 16384;
 	for (i = 0; i < nthreads; i++) {
-		const gm_frame_acc_t *a = &gm_thread_accs[i], *s = &gm_frame_snap[i];
-		uint64_t d = __atomic_load_n(&a->nalloc, __ATOMIC_RELAXED) - s->nalloc;
-		active += d != 0;
-		sum[0] += d;
-		sum[1] += __atomic_load_n(&a->nfree, __ATOMIC_RELAXED) - s->nfree;
-		sum[2] += __atomic_load_n(&a->alloc_bytes, __ATOMIC_RELAXED) - s->alloc_bytes;
-		sum[3] += __atomic_load_n(&a->free_bytes, __ATOMIC_RELAXED) - s->free_bytes;
-		ticks += __atomic_load_n(&a->alloc_ticks, __ATOMIC_RELAXED) - s->alloc_ticks;
-		live += __atomic_load_n(&a->live, __ATOMIC_RELAXED);
+		const gm_frame_acc_t *s = &gm_frame_snap[i];
+		gm_frame_acc_t now;
+		gm_frame_totals(&gm_thread_accs[i], &now);
+		active += now.nalloc != s->nalloc;
+		sum[0] += now.nalloc - s->nalloc;
+		sum[1] += now.nfree - s->nfree;
+		sum[2] += now.alloc_bytes - s->alloc_bytes;
+		sum[3] += now.free_bytes - s->free_bytes;
+		ticks += now.alloc_ticks - s->alloc_ticks;
+		live += now.live;
 	}
 	{
 		/* (no peak for the tail: its live bytes at the end stand for it) */
