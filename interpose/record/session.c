@@ -712,26 +712,24 @@ static void gm_session_give_up(void)
 {
 	gm_ring_header_t *h = gm_session_log.hdr;
 	uint32_t i;
-	char reason[24]; /* (strerror may allocate: a few words of our own) */
+	int err = gm_session_drain.error;
+	/* the errno and, for the usual ones, its words (strerror may allocate:
+	 * a few words of our own) */
+	char reason[96];
+	size_t rl = 0;
 	if (!__atomic_exchange_n(&gm_thread_recording, 0, __ATOMIC_ACQ_REL))
 		return;
-	gm_support_u64(reason, (uint64_t)-gm_session_drain.error);
+	gm_support_u64(reason, (uint64_t)-err);
+	rl = strlen(reason);
+	gm_support_append(reason, sizeof(reason), &rl,
+	                  err == -ENOSPC ? ": no space left on the device" :
+	                  err == -EFBIG  ? ": the file-size limit, ulimit -f" :
+	                  err == -EDQUOT ? ": disk quota exceeded" :
+	                  err == -EBADF  ? ": its descriptor was closed" :
+	                  err == -ESTALE ? ": another program cut the file while the game ran" :
+	                                   "");
 	gm_support_warn("cannot write the capture (errno ", reason,
-	                gm_session_drain.error == -ENOSPC ?
-	                        ": no space left on the device); recording stopped, the game "
-	                        "goes on" :
-	                gm_session_drain.error == -EFBIG ?
-	                        ": the file-size limit, ulimit -f); recording stopped, the game "
-	                        "goes on" :
-	                gm_session_drain.error == -EDQUOT ?
-	                        ": disk quota exceeded); recording stopped, the game goes on" :
-	                gm_session_drain.error == -EBADF ?
-	                        ": its descriptor was closed); recording stopped, the game goes "
-	                        "on" :
-	                gm_session_drain.error == -ESTALE ?
-	                        ": another program cut the file while the game ran); recording "
-	                        "stopped, the game goes on" :
-	                        "); recording stopped, the game goes on");
+	                "); recording stopped, the game goes on");
 	for (i = 0; i < gm_ring_nchunks(&gm_session_log); i++)
 		if (__atomic_load_n(&gm_session_log.chunks[i].state, __ATOMIC_ACQUIRE) ==
 		    gm_chunk_committed)
