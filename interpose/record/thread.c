@@ -253,12 +253,12 @@ static void gm_thread_register(gm_thread_t *t)
 	char name[16] = {0};
 	uint64_t words[2] = {0, 0};
 	t->index = __atomic_fetch_add(&gm_session_log.hdr->nthreads, 1, __ATOMIC_RELAXED);
+	t->acc = &gm_thread_accs[t->index < GM_THREAD_MAX_ACC ? t->index : GM_THREAD_MAX_ACC - 1];
 	if (GM_UNLIKELY(t->index >= GM_FORMAT_MAX_THREADS)) {
 		/* no capture can name it (a drainer would count its chunks
 		 * damaged and leave them out): it goes unrecorded, said once */
 		static int said;
 		t->state = gm_thread_unrecorded;
-		t->acc = &gm_thread_accs[GM_THREAD_MAX_ACC - 1];
 		if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
 			gm_support_warn("more than 1048576 threads in this process: the later ones "
 			                "are not recorded (a capture names at most that many)",
@@ -267,7 +267,6 @@ static void gm_thread_register(gm_thread_t *t)
 	}
 	t->rseq_cs = gm_thread_rseq_mark ? gm_thread_rseq_word() : NULL;
 	t->burst_n = t->rseq_cs ? gm_thread_burst : 0;
-	t->acc = &gm_thread_accs[t->index < GM_THREAD_MAX_ACC ? t->index : GM_THREAD_MAX_ACC - 1];
 	t->sample_left = gm_thread_sample_every;
 	t->seq = 0;
 	t->os_tid = (uint32_t)gm_support_gettid();
