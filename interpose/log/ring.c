@@ -38,6 +38,16 @@ static int gm_ring_map(gm_ring_t *ring, int fd, size_t bytes)
 	return 0;
 }
 
+/* fallocate of [off, off + len) of fd, again when a signal cut it short:
+ * 0 or -errno. */
+static int gm_ring_fallocate(int fd, off_t off, off_t len)
+{
+	int rc;
+	while ((rc = fallocate(fd, 0, off, len)) != 0 && errno == EINTR)
+		;
+	return rc != 0 ? -errno : 0;
+}
+
 /* A write to every page of [p, p + len): maps them (their room in the
  * file must be reserved already, or a full /dev/shm is SIGBUS). */
 static void gm_ring_touch(unsigned char *p, size_t len)
@@ -72,11 +82,7 @@ static int gm_ring_populate(const gm_ring_t *ring, unsigned char *p, size_t len,
 	if (!reserved) {
 		if ((fd = shm_open(ring->name, O_RDWR | O_CLOEXEC, 0)) < 0)
 			return -errno;
-		while ((rc = fallocate(fd, 0, (off_t)(p - (unsigned char *)ring->hdr),
-		                       (off_t)len)) != 0 &&
-		       errno == EINTR)
-			;
-		rc = rc != 0 ? -errno : 0;
+		rc = gm_ring_fallocate(fd, (off_t)(p - (unsigned char *)ring->hdr), (off_t)len);
 		close(fd);
 		if (rc)
 			return rc; /* no room, or no way to know: not grown */
@@ -186,12 +192,9 @@ int gm_ring_create(gm_ring_t *ring, uint32_t pid, uint64_t ring_bytes, uint32_t 
 		 * is an error here, not SIGBUS at the first store into a page it
 		 * cannot give (a file system without fallocate is left to
 		 * chance); the room to grow stays sparse */
-		while ((rc = fallocate(fd, 0, 0, (off_t)used)) != 0 && errno == EINTR)
-			;
-		if (rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
-			rc = -errno;
+		rc = gm_ring_fallocate(fd, 0, (off_t)used);
+		if (rc != 0 && rc != -EOPNOTSUPP && rc != -ENOSYS)
 			goto err;
-		}
 		rc = gm_ring_map(ring, fd, total);
 		if (rc != -ENOMEM || max == nchunks)
 			break;
