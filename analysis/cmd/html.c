@@ -388,7 +388,7 @@ static int gm_html_stacks(gm_html_t *h)
 			gm_symbol_t y;
 			char buf[32];
 			const char *name;
-			gm_symbols_lookup(h->symbols, s->frames[k], s->defined_at, &y);
+			gm_symbols_frame(h->symbols, s->frames, k, s->defined_at, &y);
 			name = gm_callsite_name(&y, s->frames[k], buf, sizeof(buf));
 			fputs("<li>", f);
 			/* as gmtrace stacks writes a frame */

@@ -62,7 +62,7 @@ static void gm_pools_cmd_site_text(const gm_pools_cmd_t *c, uint32_t id)
 		gm_symbol_t y;
 		char buf[32];
 		const char *name;
-		gm_symbols_lookup(c->symbols, frames[k], when, &y);
+		gm_symbols_frame(c->symbols, frames, k, when, &y);
 		name = gm_callsite_name(&y, frames[k], buf, sizeof(buf));
 		printf("%s", k ? " < " : "");
 		if (name)

@@ -221,7 +221,7 @@ static void gm_stacks_text(const char *path, const gm_reader_info_t *info, gm_st
 			printf("      (stack %u: no definition in the capture)\n", s->id);
 		for (k = 0; k < nf; k++) {
 			gm_symbol_t y;
-			gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
+			gm_symbols_frame(sy, s->frames, k, s->defined_at, &y);
 			gm_stacks_frame_text(&y, s->frames[k]);
 		}
 		if (nf < s->nframes)
@@ -268,7 +268,7 @@ static void gm_stacks_folded(gm_symbols_t *sy, gm_callsite_row_t *const *order, 
 			printf(s->id ? "[stack %u]" : "[not kept]", s->id);
 		while (k-- > 0) {
 			gm_symbol_t y;
-			gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
+			gm_symbols_frame(sy, s->frames, k, s->defined_at, &y);
 			gm_stacks_folded_name(&y, s->frames[k]);
 			if (k)
 				putchar(';');
@@ -603,7 +603,7 @@ static int gm_stacks_compare(const char *pa, const char *pb, int json, const gm_
 				printf("      (stack %u: no definition in the capture)\n", r->s.id);
 			for (k = 0; k < nf; k++) {
 				gm_symbol_t y;
-				gm_symbols_lookup(s->sy, r->s.frames[k], r->s.defined_at, &y);
+				gm_symbols_frame(s->sy, r->s.frames, k, r->s.defined_at, &y);
 				gm_stacks_frame_text(&y, r->s.frames[k]);
 			}
 			if (nf < r->s.nframes)

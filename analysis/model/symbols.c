@@ -2,7 +2,9 @@
 #include "analysis/model/symbols.h"
 
 #include <dwarf.h>
+#include <errno.h>
 #include <elfutils/libdwfl.h>
+#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +247,20 @@ static void gm_symbols_say(gm_symbols_t *y, size_t i, const char *before, const 
 	y->warned[i] = 1;
 }
 
+/* 1 when the folder of the full path path is there. */
+static int gm_symbols_folder_there(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	if (n >= sizeof(dir))
+		return 0;
+	memcpy(dir, path, n);
+	dir[n] = 0;
+	return stat(n ? dir : "/", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* Module i's own libdwfl session, its file placed at its recorded base: one
  * session per module, so modules mapped at the same addresses at different
  * times (a plugin unloaded, another loaded) each keep their names. NULL when
@@ -263,8 +279,25 @@ static Dwfl *gm_symbols_dwfl(gm_symbols_t *y, size_t i)
 	y->tried[i] = 1;
 	/* only regular files: a capture is not trusted, and a FIFO or a device
 	 * named as a module would block the report */
-	if (m->path[0] != '/' || stat(m->path, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    access(m->path, R_OK) != 0 || !(d = dwfl_begin(&gm_symbols_callbacks)))
+	if (m->path[0] != '/')
+		return NULL;
+	if (stat(m->path, &st) != 0 || access(m->path, R_OK) != 0) {
+		/* a binary deleted or moved since the run, from a folder that
+		 * is still there, is said (its bare addresses would puzzle);
+		 * a folder gone too is a capture read on another machine or
+		 * outside the game's container, where every module would be
+		 * one line */
+		char why[160];
+		int err = errno;
+		if (err != ENOENT || gm_symbols_folder_there(m->path)) {
+			snprintf(why, sizeof(why),
+			         ") cannot be read: %s; its frames are shown as addresses",
+			         strerror(err));
+			gm_symbols_say(y, i, "(a module of", why);
+		}
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || !(d = dwfl_begin(&gm_symbols_callbacks)))
 		return NULL;
 	dwfl_report_begin(d);
 	/* the recorded base is where the file's lowest segment lies */
@@ -391,10 +424,58 @@ int gm_symbols_failed(const gm_symbols_t *y)
 	return y && y->failed;
 }
 
+/* x86-64's rt_sigreturn trampoline, the return address of every signal
+ * handler the C library installs (glibc's __restore_rt, musl's
+ * __restore_rt): mov $15, %rax; syscall. It is no symbol of the dynamic
+ * table, so a stripped C library names it after whatever comes before. */
+static const unsigned char gm_symbols_sigreturn[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
+                                                     0x00, 0x00, 0x0f, 0x05};
+
+/* 1 when pc is the start of the signal trampoline in mod's file. */
+static int gm_symbols_is_sigreturn(Dwfl_Module *mod, uint64_t pc)
+{
+	Dwarf_Addr at = pc, bias = 0;
+	Elf_Scn *scn = dwfl_module_address_section(mod, &at, &bias);
+	Elf_Data *data;
+	if (!scn || !(data = elf_getdata(scn, NULL)) || !data->d_buf ||
+	    data->d_type != ELF_T_BYTE || at > data->d_size ||
+	    data->d_size - at < sizeof(gm_symbols_sigreturn))
+		return 0;
+	return memcmp((const unsigned char *)data->d_buf + at, gm_symbols_sigreturn,
+	              sizeof(gm_symbols_sigreturn)) == 0;
+}
+
+/* The lookup of pc, a return address (exact 0) or the address of the
+ * instruction itself (exact 1: a frame a signal interrupted). */
+static void gm_symbols_lookup_at(gm_symbols_t *y, uint64_t pc, int exact, uint64_t when,
+                                 gm_symbol_t *out);
+
 void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t *out)
 {
+	gm_symbols_lookup_at(y, pc, 0, when, out);
+}
+
+void gm_symbols_frame(gm_symbols_t *y, const uint64_t *pcs, unsigned k, uint64_t when,
+                      gm_symbol_t *out)
+{
+	int exact = 0;
+	if (k > 0) {
+		gm_symbols_lookup_at(y, pcs[k - 1], 0, when, out); /* (kept: cheap again) */
+		exact = out->signal;
+	}
+	gm_symbols_lookup_at(y, pcs[k], exact, when, out);
+}
+
+/* (the cache's key: an exact lookup of an address is another name than a
+ * return address's; native addresses are below 2^57) */
+#define GM_SYMBOLS_EXACT_BIT (1ull << 62)
+
+static void gm_symbols_lookup_at(gm_symbols_t *y, uint64_t pc, int exact, uint64_t when,
+                                 gm_symbol_t *out)
+{
 	long i;
-	uint64_t at = pc ? pc - 1 : 0; /* the call instruction, not the one after */
+	/* the call instruction, not the one after */
+	uint64_t at = pc && !exact ? pc - 1 : pc, key = exact ? pc | GM_SYMBOLS_EXACT_BIT : pc;
 	Dwfl *d;
 	memset(out, 0, sizeof(*out));
 	if (pc & GM_PYFRAME_BIT) { /* named by the capture itself */
@@ -413,7 +494,7 @@ void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t 
 	out->module = gm_stacks_module(y->stacks, (size_t)i)->path;
 	out->offset = pc - gm_stacks_module(y->stacks, (size_t)i)->base;
 	if (y->caphits) {
-		const gm_symbols_hit_t *h = gm_symbols_hit_find(y, pc, i);
+		const gm_symbols_hit_t *h = gm_symbols_hit_find(y, key, i);
 		if (h->mod == i) {
 			*out = h->name; /* (its module and offset are this pc's too) */
 			return;
@@ -421,7 +502,10 @@ void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t 
 	}
 	if ((d = gm_symbols_dwfl(y, (size_t)i)) != NULL) {
 		Dwfl_Module *mod = dwfl_addrmodule(d, at);
-		if (mod) {
+		if (mod && !exact && gm_symbols_is_sigreturn(mod, pc)) {
+			out->function = "<signal handler called>";
+			out->signal = 1;
+		} else if (mod) {
 			GElf_Off in_fn = 0;
 			GElf_Sym sym;
 			const char *name =
@@ -447,6 +531,6 @@ void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t 
 			if (out->file)
 				gm_symbols_inline_site(y, mod, at, out);
 		}
-		gm_symbols_hit_keep(y, pc, i, out);
+		gm_symbols_hit_keep(y, key, i, out);
 	}
 }

@@ -34,6 +34,11 @@ typedef struct gm_symbol {
 	const char *inlined;      /* the innermost inlined function */
 	const char *inlined_file; /* and its file and line there */
 	int inlined_line;
+	/* 1: the C library's return from a signal handler (x86-64's
+	 * rt_sigreturn trampoline), named "<signal handler called>"; the frame
+	 * after it is the code the signal interrupted, at the very instruction
+	 * (gm_symbols_frame looks that one up as it is, not the call before) */
+	int signal;
 } gm_symbol_t;
 
 typedef struct gm_symbols gm_symbols_t;
@@ -62,6 +67,13 @@ void gm_symbols_free(gm_symbols_t *y);
 /* What the return address pc of a stack defined at event number when
  * points into (the call before it), in the module mapped there then. */
 void gm_symbols_lookup(gm_symbols_t *y, uint64_t pc, uint64_t when, gm_symbol_t *out);
+
+/* Frame k of the stack pcs (innermost first): as gm_symbols_lookup, but
+ * the frame a signal interrupted (the one after a signal frame) is named
+ * at its own address, which is no return address: the instruction that
+ * faulted or was about to run, maybe a function's first. */
+void gm_symbols_frame(gm_symbols_t *y, const uint64_t *pcs, unsigned k, uint64_t when,
+                      gm_symbol_t *out);
 
 /* 1 when a lookup ran out of memory (a name was left unrewritten): the
  * report is not whole. */

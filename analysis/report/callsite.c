@@ -32,7 +32,7 @@ void gm_callsite_frames_json(gm_json_t *j, gm_symbols_t *sy, const uint64_t *pcs
 	gm_json_array_begin(j);
 	for (k = 0; k < n; k++) {
 		gm_symbol_t y;
-		gm_symbols_lookup(sy, pcs[k], when, &y);
+		gm_symbols_frame(sy, pcs, k, when, &y);
 		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)pcs[k]);
 		gm_json_object_begin(j);
 		gm_json_key_string(j, "address", y.python ? NULL : hex);
@@ -101,7 +101,7 @@ static char *gm_callsite_key(gm_symbols_t *sy, const gm_stack_site_t *s, uint64_
 		fprintf(f, "#%u", s->id);
 	for (k = 0; k < nf; k++) {
 		gm_symbol_t y;
-		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
+		gm_symbols_frame(sy, s->frames, k, s->defined_at, &y);
 		if (y.function && (y.file || y.python))
 			/* (the module: same names in two libraries differ; the
 			 * inlined code too: two constructors inlined on one line) */
@@ -134,7 +134,7 @@ static int gm_callsite_matches(gm_symbols_t *sy, const gm_stack_site_t *s, const
 	uint32_t k;
 	for (k = 0; k < s->nframes; k++) {
 		gm_symbol_t y;
-		gm_symbols_lookup(sy, s->frames[k], s->defined_at, &y);
+		gm_symbols_frame(sy, s->frames, k, s->defined_at, &y);
 		/* the names a frame shows: its function and file, and the
 		 * inlined code's ("load_level in inlined game_alloc") */
 		if ((y.function && strstr(y.function, text)) || (y.file && strstr(y.file, text)) ||

@@ -87,6 +87,28 @@ def test_frames_name_file_and_line(recorded):
         assert caller["module"].endswith("/fx_stacks"), caller
 
 
+def test_the_frame_a_signal_interrupted_is_named_at_its_own_address(recorded):
+    """on_segv allocates in a SIGSEGV handler: its stack goes through the
+    signal frame to fault_first, whose first instruction faulted. That frame
+    holds no return address: named at pc - 1 it was the function before."""
+    line, cap, _ = recorded
+    rep = stacks_json(cap, "--depth", 6)
+    (row,) = [r for r in rep["stacks"] if functions(r, 2) == ("fx_stacks_alloc", "on_segv")]
+    assert (row["allocations"], row["allocated_bytes"], row["live_count"]) == \
+        (1, line["signal_size"], 0)
+    on_segv, trampoline, interrupted, caller = row["frames"][1:5]
+    assert on_segv["line"] == line["line_on_segv"]
+    assert trampoline["function"] == "<signal handler called>", trampoline
+    assert trampoline["module"] and "libc.so" in trampoline["module"]
+    assert (interrupted["function"], interrupted["line"]) == ("fault_first", line["line_fault"])
+    assert interrupted["file"].endswith("stacks.c")
+    assert caller["function"] == "fault_and_catch"
+    r = gmtrace("stacks", "--match", "on_segv", "--top", 0, cap)
+    assert r.returncode == 0, r.stderr
+    assert "<signal handler called>" in r.stdout
+    assert f"fault_first (stacks.c:{line['line_fault']})" in r.stdout
+
+
 def test_each_realloc_call_is_its_own_site(recorded):
     line, _, rep = recorded
     grow = {r["frames"][0]["line"]: r for r in rep["stacks"]
@@ -150,10 +172,10 @@ def test_depth_one_merges_by_allocating_line(tmp_path):
     assert len(rows) == 1, "one frame kept: every call of fx_stacks_alloc is one site"
     r = rows[0]
     want = (line["textures"] * line["texture_size"] + line["particles"] * line["particle_size"]
-            + line["worker"] * line["worker_size"])
+            + line["worker"] * line["worker_size"] + line["signal_size"])
     assert r["depth"] == 1
     assert (r["allocations"], r["allocated_bytes"]) == \
-        (line["textures"] + line["particles"] + line["worker"], want)
+        (line["textures"] + line["particles"] + line["worker"] + 1, want)
 
 
 def test_off_by_default_and_said_so(tmp_path):
@@ -686,6 +708,14 @@ def test_a_game_rebuilt_after_its_capture_is_said(tmp_path):
     assert r.stderr.count(f"gmtrace: {exe} changed after {cap} was made: its names may be "
                           "wrong\n") == 1, r.stderr
     assert "load_tile" in r.stdout, r.stdout
+
+    # deleted since: said, as a rebuilt one is, not left to the bare addresses
+    os.unlink(exe)
+    r = gmtrace("stacks", "--depth", 1, cap)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count(f"gmtrace: {exe} (a module of {cap}) cannot be read: No such file "
+                          "or directory; its frames are shown as addresses\n") == 1, r.stderr
+    assert "load_tile" not in r.stdout and "game+0x" in r.stdout, r.stdout
 
 
 NOG_GAME = """\
