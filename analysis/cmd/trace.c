@@ -376,17 +376,15 @@ static int gm_trace_metadata(gm_trace_t *t, int *first)
 	return rc;
 }
 
-/* A counter track: up to two series at ns. */
-static int gm_trace_counter(gm_trace_t *t, const char *name, uint64_t ns, const char *k1, double v1,
-                            const char *k2, double v2, int *first)
+/* A counter track's value at ns (one series: see gm_trace_frames_out). */
+static int gm_trace_counter(gm_trace_t *t, const char *name, uint64_t ns, const char *key, double v,
+                            int *first)
 {
 	gm_json_t j;
 	gm_trace_begin(t, &j, "C", 0, name, ns, first);
 	gm_json_key(&j, "args");
 	gm_json_object_begin(&j);
-	gm_json_key_double(&j, k1, v1);
-	if (k2)
-		gm_json_key_double(&j, k2, v2);
+	gm_json_key_double(&j, key, v);
 	gm_json_object_end(&j);
 	return gm_trace_end(&j);
 }
@@ -421,13 +419,19 @@ static int gm_trace_frames_out(gm_trace_t *t, int *first)
 		gm_json_key_string(&j, "level", gm_frames_level_name(r->level));
 		gm_json_object_end(&j);
 		rc |= gm_trace_end(&j);
-		/* per-frame figures hold over the frame; live bytes are the end's */
+		/* per-frame figures hold over the frame, its peak too; live bytes
+		 * are the end's. One series a counter: a viewer stacks a
+		 * counter's series (live plus peak drawn as twice the memory) */
 		rc |= gm_trace_counter(t, "allocations per frame", r->start_ns, "allocations",
-		                       (double)r->allocations, "frees", (double)r->frees, first);
+		                       (double)r->allocations, first);
+		rc |= gm_trace_counter(t, "frees per frame", r->start_ns, "frees", (double)r->frees,
+		                       first);
 		rc |= gm_trace_counter(t, "allocator time per frame (us)", r->start_ns, "time",
-		                       (double)r->alloc_ns / 1000.0, NULL, 0, first);
+		                       (double)r->alloc_ns / 1000.0, first);
+		rc |= gm_trace_counter(t, "peak live bytes in the frame", r->start_ns, "peak",
+		                       (double)r->peak_live_bytes, first);
 		rc |= gm_trace_counter(t, "live bytes", r->end_ns, "live", (double)r->live_bytes,
-		                       "peak in the frame", (double)r->peak_live_bytes, first);
+		                       first);
 	}
 	for (i = 0; i < f->nspikes; i++) {
 		const gm_frames_spike_t *s = &f->spikes[i];
