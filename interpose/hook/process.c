@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -73,6 +74,60 @@ GMTRACE_API pid_t fork(void)
 		gm_session_fork_parent(pid);
 	else if (pid == 0) /* a child forked by an exit handler exits on its own */
 		__atomic_store_n(&gm_process_exiting, gm_process_in_exit, __ATOMIC_RELAXED);
+	return pid;
+}
+
+/* clone() without CLONE_VM: the child has a copy of the parent's memory,
+ * and with it the calling thread's place in the shared log, which the
+ * child would write into with the parent: the parent's capture came out
+ * with the child's records in place of its own, its exit lost. The child
+ * runs unrecorded instead (gm_session_clone_child), before the game's
+ * function. With CLONE_VM (a thread made by hand) the call is passed on
+ * as it is. A raw clone system call is not seen. */
+typedef struct gm_process_clone {
+	int (*fn)(void *);
+	void *arg;
+	int flags;
+} gm_process_clone_t;
+
+static int gm_process_clone_start(void *p)
+{
+	/* (the parent's frame, copied: read before the game's code runs) */
+	gm_process_clone_t c = *(const gm_process_clone_t *)p;
+	gm_session_clone_child((c.flags & CLONE_FILES) != 0);
+	return c.fn(c.arg);
+}
+
+GMTRACE_API int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	static int (*real)(int (*)(void *), void *, int, void *, ...);
+	gm_process_clone_t c;
+	pid_t *parent_tid, *child_tid;
+	void *tls;
+	va_list ap;
+	int pid, saved;
+	if (!real)
+		real = (int (*)(int (*)(void *), void *, int, void *, ...))gm_process_next("clone");
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	/* (read whether or not the flags ask for them, as the C library does) */
+	va_start(ap, arg);
+	parent_tid = va_arg(ap, pid_t *);
+	tls = va_arg(ap, void *);
+	child_tid = va_arg(ap, pid_t *);
+	va_end(ap);
+	if (flags & CLONE_VM)
+		return real(fn, stack, flags, arg, parent_tid, tls, child_tid);
+	c.fn = fn;
+	c.arg = arg;
+	c.flags = flags;
+	pid = real(gm_process_clone_start, stack, flags, &c, parent_tid, tls, child_tid);
+	saved = errno;
+	if (pid > 0)
+		gm_session_fork_parent(pid);
+	errno = saved;
 	return pid;
 }
 

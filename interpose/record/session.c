@@ -1005,6 +1005,25 @@ static void gm_session_child(void)
 	gm_session_start();
 }
 
+void gm_session_clone_child(int files_shared)
+{
+	gm_thread_t *t = &gm_thread_self;
+	/* the parent's log and capture are not ours; no new session either:
+	 * clone runs no atfork handler, so the allocators' locks (gmtrace's
+	 * own arena's too) may be held by a parent thread that is not here */
+	__atomic_store_n(&gm_thread_recording, 0, __ATOMIC_RELEASE);
+	gm_thread_reset(t);
+	if (gm_session_log.hdr)
+		gm_ring_detach(&gm_session_log, 0);
+	if (!files_shared) /* (a shared table's descriptors are the parent's) */
+		gm_session_close_files();
+	gm_session_agent_running = 0;
+	gm_session_started = 0;
+	gm_session_stopping = 0;
+	gm_session_stopper = 0;
+	gm_session_mods_lock = 0;
+}
+
 void gm_session_fork_parent(int child_pid)
 {
 	if (child_pid > 0 && __atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE))

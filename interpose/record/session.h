@@ -66,6 +66,11 @@ void gm_session_exec_failed(void);
 /* Fork hooks (pthread_atfork); the parent also records the child's pid. */
 void gm_session_fork_parent(int child_pid);
 
+/* A child of clone() without CLONE_VM, first thing: it runs unrecorded,
+ * the parent's log and capture left untouched (files_shared: CLONE_FILES,
+ * the parent's descriptors are not closed either). */
+void gm_session_clone_child(int files_shared);
+
 /* Walk the modules now (around a dlclose), not at the next 50 ms walk:
  * a module's load and unload are recorded however short its life, and a
  * plugin loaded at its addresses right after is named as itself. */

@@ -70,6 +70,31 @@ def test_parent_and_child_captures(tmp_path, launcher, exec_):
         assert shm_logs(pid) == [], f"log of {pid} left in /dev/shm"
 
 
+@pytest.mark.parametrize("launcher", ("preload", "run"))
+def test_a_clone_child_runs_unrecorded_and_the_parents_capture_stays_its_own(tmp_path,
+                                                                            launcher):
+    """clone() without CLONE_VM copies the parent's memory, its place in the
+    log too: the child wrote its records into the parent's chunk, and the
+    parent's capture came out with the child's allocations in place of its
+    own, its exit lost. The child runs unrecorded now."""
+    r = launch(tmp_path, launcher, ["clone"])
+    assert r.returncode == 0, f"fx_forker: rc {r.returncode}: {r.stderr!r}"
+    parent = fixture_line(r.stdout, role="parent")
+    child = fixture_line(r.stdout, role="child")
+    assert parent["child_pid"] == child["pid"] and child["ppid"] == parent["pid"]
+    pcap = capture_of(tmp_path, "fx_forker", parent["pid"])
+    ps = assert_valid(pcap)
+    assert ps["ended"] == "exit"
+    pt = rule_tally(pcap)
+    assert_tally(pt, parent, keys=KEYS + ("peak_live_bytes",), what="parent: ")
+    assert [e["child_pid"] for e in pt.events if e["type"] == "fork"] == [child["pid"]]
+    assert {p.name for p in tmp_path.glob("*.gmt*")} == {pcap.name}, "no capture for the child"
+    if launcher == "run":
+        assert [c["capture"] for c in run_captures_json(r.stdout)] == [str(pcap)]
+    for pid in (parent["pid"], child["pid"]):
+        assert shm_logs(pid) == [], f"log of {pid} left in /dev/shm"
+
+
 def test_the_child_starts_its_log_without_touching_the_parents_tables(tmp_path):
     # The child's only faults beyond a plain fork's (19 here) are its own
     # ring's pages (8 MiB, 2048 pages, populated at the start): resetting
