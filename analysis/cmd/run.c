@@ -46,6 +46,7 @@ typedef struct gm_run_proc {
 	int gave_up;         /* its capture could not be written: left to the game */
 	uint64_t seen_ns;    /* when the announcement appeared */
 	uint64_t partial_ns; /* last pass that took what threads still hold */
+	uint64_t maps_ns;    /* last look at its mappings (gm_run_exec_gone) */
 } gm_run_proc_t;
 
 static void gm_run_usage(FILE *f)
@@ -291,7 +292,39 @@ static void gm_run_scan(const char *dir, gm_run_proc_t *procs, int *nprocs)
 
 /* A log is over when its process said so, is gone, or exec'd (a later
  * announcement from the same pid). */
-static int gm_run_over(gm_run_proc_t *procs, int n, int i)
+/* 1 when p's process runs on without its log mapped: it exec'd a program
+ * that is not recorded (a static binary, one given an environment of its
+ * own), which would keep the run waiting for as long as it runs. A
+ * successful exec leaves no finished mark (a failed one records on), and a
+ * recorded new image announces itself. Looked at every 250 ms at most,
+ * once the program the run started is done. */
+static int gm_run_exec_gone(gm_run_proc_t *p)
+{
+	char path[64], buf[4096];
+	const char *name = p->log.ring.name[0] == '/' ? p->log.ring.name + 1 : p->log.ring.name;
+	size_t nlen = strlen(name), keep = 0;
+	uint64_t now = gm_run_now();
+	ssize_t got;
+	int fd, found = 0;
+	if (!nlen || now - p->maps_ns < 250000000ull)
+		return 0;
+	p->maps_ns = now;
+	snprintf(path, sizeof(path), "/proc/%u/maps", p->log.pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0; /* (gone: gm_attach_ended says so) */
+	/* the segment's name, also across two reads */
+	while (!found && (got = read(fd, buf + keep, sizeof(buf) - 1 - keep)) > 0) {
+		size_t have = keep + (size_t)got;
+		buf[have] = 0;
+		found = memmem(buf, have, name, nlen) != NULL;
+		keep = have >= nlen ? nlen - 1 : have;
+		memmove(buf, buf + have - keep, keep);
+	}
+	close(fd);
+	return got == 0 && !found;
+}
+
+static int gm_run_over(gm_run_proc_t *procs, int n, int i, int root_done)
 {
 	int j;
 	if (gm_attach_ended(&procs[i].log))
@@ -299,7 +332,7 @@ static int gm_run_over(gm_run_proc_t *procs, int n, int i)
 	for (j = i + 1; j < n; j++)
 		if (procs[j].attached && procs[j].log.pid == procs[i].log.pid)
 			return 1;
-	return 0;
+	return root_done && gm_run_exec_gone(&procs[i]);
 }
 
 static void gm_run_rmdir(const char *dir)
@@ -755,7 +788,7 @@ int gm_cmd_run(int argc, char **argv)
 			gm_run_proc_t *p = &procs[k];
 			if (!p->attached || p->log.done)
 				continue;
-			if (gm_run_over(procs, nprocs, k)) {
+			if (gm_run_over(procs, nprocs, k, child_done)) {
 				if (gm_attach_close(&p->log) != 0)
 					fprintf(stderr,
 					        "gmtrace: %s: the capture could not be written whole\n",

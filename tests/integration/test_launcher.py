@@ -102,3 +102,29 @@ def test_a_game_a_launcher_leaves_in_the_background_is_recorded(tmp_path, late):
     sums = check_listing(tmp_path, listed)
     (cap,) = [p for p, s in sums.items() if s["process"]["exe"] == str(fx("fx_frames"))]
     assert assert_valid(cap)["frames"] == game["frames"] == 100
+
+
+def test_an_unrecorded_program_left_in_the_background_is_not_waited_for(tmp_path):
+    """The launcher leaves a program in the background that exec'd without
+    the preload at work (here GMTRACE_ENABLED=0; a static binary, an
+    environment of its own): its forked shell's log ended with the exec, no
+    new image announced, and the run waited for the program to end, a CI job
+    held for as long as a helper server runs. The run ends while it runs."""
+    script = tmp_path / "bg.sh"
+    pidfile = tmp_path / "helper.pid"
+    script.write_text("#!/bin/sh\n(GMTRACE_ENABLED=0 exec sleep 120) </dev/null >/dev/null 2>&1 &\n"
+                      f"echo $! > {pidfile}\nexec {fx('fx_frames')}\n")
+    script.chmod(0o755)
+    try:
+        game, listed, _, _ = run_json(tmp_path, (), [script])
+        helper = int(pidfile.read_text())
+        assert os.path.exists(f"/proc/{helper}"), "the run ended while the helper runs"
+        check_listing(tmp_path, listed)
+        assert helper in [c["pid"] for c in listed], "the helper's shell, until its exec"
+        assert game["frames"] == 100
+    finally:
+        if pidfile.exists():
+            try:
+                os.kill(int(pidfile.read_text()), 9)
+            except ProcessLookupError:
+                pass
