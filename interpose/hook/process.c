@@ -134,32 +134,48 @@ GMTRACE_API int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 /* An exec hook: the capture is flushed and closed first (the new image
  * starts a capture of its own), and when the call comes back it failed and
  * the process goes on recording. params and types are the function's
- * parameters and their types, args the names passed on. */
-#define GM_PROCESS_EXEC(name, params, types, args, file, search)     \
-	GMTRACE_API int name params                                  \
-	{                                                            \
-		static int(*real) types;                             \
-		int rc;                                              \
-		if (!real)                                           \
-			real = (int(*) types)gm_process_next(#name); \
-		gm_session_exec_check(file, search);                 \
-		gm_session_exec();                                   \
-		GM_PROCESS_COVERAGE_DUMP();                          \
-		rc = real args;                                      \
-		gm_session_exec_failed();                            \
-		return rc;                                           \
+ * parameters and their types, args the names passed on. The forms given an
+ * environment (env: its parameter; NULL for the others) pass on one that
+ * keeps the preload (gm_session_exec_env), on the stack. */
+#define GM_PROCESS_EXEC(name, params, types, args, file, search, env)                 \
+	GMTRACE_API int name params                                                   \
+	{                                                                             \
+		static int(*real) types;                                              \
+		char *const *gm_env = env;                                            \
+		size_t text, room = gm_session_exec_env_room(gm_env, &text);          \
+		char *list[room ? room : 1], line[text];                              \
+		int rc;                                                               \
+		if (!real)                                                            \
+			real = (int(*) types)gm_process_next(#name);                  \
+		if (room)                                                             \
+			gm_env = gm_session_exec_env(gm_env, list, room, line, text); \
+		(void)gm_env;                                                         \
+		gm_session_exec_check(file, search);                                  \
+		gm_session_exec();                                                    \
+		GM_PROCESS_COVERAGE_DUMP();                                           \
+		rc = real args;                                                       \
+		gm_session_exec_failed();                                             \
+		return rc;                                                            \
 	}
 
 GM_PROCESS_EXEC(execve, (const char *path, char *const argv[], char *const envp[]),
-                (const char *, char *const[], char *const[]), (path, argv, envp), path, 0)
-GM_PROCESS_EXEC(execv, (const char *path, char *const argv[]), (const char *, char *const[]),
-                (path, argv), path, 0)
-GM_PROCESS_EXEC(execvp, (const char *file, char *const argv[]), (const char *, char *const[]),
-                (file, argv), file, 1)
+                (const char *, char *const[], char *const[]), (path, argv, gm_env), path, 0, envp)
 GM_PROCESS_EXEC(execvpe, (const char *file, char *const argv[], char *const envp[]),
-                (const char *, char *const[], char *const[]), (file, argv, envp), file, 1)
+                (const char *, char *const[], char *const[]), (file, argv, gm_env), file, 1, envp)
 GM_PROCESS_EXEC(fexecve, (int fd, char *const argv[], char *const envp[]),
-                (int, char *const[], char *const[]), (fd, argv, envp), NULL, 0)
+                (int, char *const[], char *const[]), (fd, argv, gm_env), NULL, 0, envp)
+
+/* The forms without one pass environ, as the C library's do: a launcher
+ * that cleared it (`env -i`) gets the preload back too. */
+GMTRACE_API int execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
+}
+
+GMTRACE_API int execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
+}
 
 /* execl, execlp, execle: gather the variadic list on the stack and go
  * through the vector forms above (glibc's own execl calls execve

@@ -955,6 +955,8 @@ static void gm_session_unfollow(void)
 	*w = 0;
 }
 
+static void gm_session_env_keep(void);
+
 /* ---- fork -------------------------------------------------------------- */
 
 int gm_session_forked;
@@ -1181,6 +1183,8 @@ void gm_session_start(void)
 	gm_session_fd = fd;
 	if (!gm_session_options.follow_children)
 		gm_session_unfollow();
+	else
+		gm_session_env_keep();
 
 	__atomic_store_n(&gm_thread_recording, 1, __ATOMIC_RELEASE);
 	t->busy = 0;
@@ -1370,6 +1374,105 @@ void gm_session_exec_failed(void)
 		__atomic_store_n(&gm_session_drain.help, gm_session_drain_help_mode(),
 		                 __ATOMIC_RELEASE);
 	errno = saved;
+}
+
+/* ---- the environment of an exec'd program ------------------------------ */
+
+/* FOLLOW_CHILDREN keeps the preload in environ; a program exec'd with an
+ * environment of the caller's making (`env -i`, a launcher's execve with a
+ * list of its own) lost it, and with it the run's settings, and ran
+ * unrecorded without a word. What such a list lacks goes along: this
+ * library in LD_PRELOAD (before the list's own), and each GMTRACE_ variable
+ * of this process the list does not set. No allocation (a vfork child may
+ * exec): the caller gives the room, sized by gm_session_exec_env_room. */
+
+/* What goes along, taken at the session's start (a launcher may clear its
+ * own environment before it execs: `env -i`): the LD_PRELOAD entry naming
+ * this library, and the GMTRACE_ variables, NUL-terminated one after the
+ * other in gm_session_env_text. */
+#define GM_SESSION_ENV_MAX 64
+static char gm_session_env_text[8192];
+static const char *gm_session_env_vars[GM_SESSION_ENV_MAX];
+static size_t gm_session_env_nvars;
+static const char *gm_session_env_lib; /* NULL: not preloaded by LD_PRELOAD */
+
+static void gm_session_env_keep(void)
+{
+	const char *v = getenv("LD_PRELOAD"), *at;
+	size_t used = 0, i, len;
+	gm_session_env_lib = NULL;
+	gm_session_env_nvars = 0;
+	if (!v || !(at = strstr(v, "libgmtrace")))
+		return;
+	while (at > v && at[-1] != ':' && at[-1] != ' ')
+		at--;
+	len = strcspn(at, ": ");
+	if (len + 1 > sizeof(gm_session_env_text))
+		return;
+	memcpy(gm_session_env_text, at, len);
+	gm_session_env_text[len] = 0;
+	used = len + 1;
+	for (i = 0; environ && environ[i] && gm_session_env_nvars < GM_SESSION_ENV_MAX; i++) {
+		len = strlen(environ[i]) + 1;
+		if (strncmp(environ[i], "GMTRACE_", 8) != 0 || !strchr(environ[i], '=') ||
+		    used + len > sizeof(gm_session_env_text))
+			continue;
+		memcpy(gm_session_env_text + used, environ[i], len);
+		gm_session_env_vars[gm_session_env_nvars++] = gm_session_env_text + used;
+		used += len;
+	}
+	gm_session_env_lib = gm_session_env_text;
+}
+
+/* The entry named like var (NAME=..., the '=' included) in list, or NULL. */
+static char *gm_session_env_find(char *const list[], const char *var)
+{
+	size_t i, nlen = (size_t)(strchr(var, '=') - var) + 1;
+	for (i = 0; list && list[i]; i++)
+		if (strncmp(list[i], var, nlen) == 0)
+			return list[i];
+	return NULL;
+}
+
+size_t gm_session_exec_env_room(char *const envp[], size_t *text)
+{
+	size_t n = 0, add = 0, i;
+	char *pre;
+	*text = 1;
+	if (!gm_session_started || !gm_session_options.follow_children || !gm_session_env_lib)
+		return 0;
+	while (envp && envp[n])
+		n++;
+	for (i = 0; i < gm_session_env_nvars; i++)
+		add += !gm_session_env_find(envp, gm_session_env_vars[i]);
+	pre = gm_session_env_find(envp, "LD_PRELOAD=");
+	if (add == 0 && pre && strstr(pre, "libgmtrace"))
+		return 0;
+	*text = 11 + strlen(gm_session_env_lib) + 1 + (pre ? strlen(pre + 11) : 0) + 1;
+	return n + add + 2;
+}
+
+char *const *gm_session_exec_env(char *const envp[], char **out, size_t room, char *text,
+                                 size_t ntext)
+{
+	size_t n = 0, i;
+	char *pre = gm_session_env_find(envp, "LD_PRELOAD=");
+	if (room == 0 || !gm_session_env_lib)
+		return envp;
+	if (pre && strstr(pre, "libgmtrace"))
+		text = pre;
+	else
+		snprintf(text, ntext, "LD_PRELOAD=%s%s%s", gm_session_env_lib,
+		         pre && pre[11] ? ":" : "", pre ? pre + 11 : "");
+	for (i = 0; envp && envp[i] && n + 2 < room; i++)
+		if (envp[i] != pre)
+			out[n++] = envp[i];
+	out[n++] = text;
+	for (i = 0; i < gm_session_env_nvars && n + 1 < room; i++)
+		if (!gm_session_env_find(envp, gm_session_env_vars[i]))
+			out[n++] = (char *)gm_session_env_vars[i];
+	out[n] = NULL;
+	return out;
 }
 
 /* gm_support_secure_bit of the program at path; 0 when it is not one. */

@@ -66,6 +66,14 @@ void gm_session_exec_failed(void);
 /* Fork hooks (pthread_atfork); the parent also records the child's pid. */
 void gm_session_fork_parent(int child_pid);
 
+/* The environment for a program exec'd with envp (FOLLOW_CHILDREN): room
+ * gives the entries (0: envp as it is) and *text the bytes of the new
+ * LD_PRELOAD entry; gm_session_exec_env fills out (room entries) and text
+ * and returns the list to pass, envp itself when nothing is missing. */
+size_t gm_session_exec_env_room(char *const envp[], size_t *text);
+char *const *gm_session_exec_env(char *const envp[], char **out, size_t room, char *text,
+                                 size_t ntext);
+
 /* A child of clone() without CLONE_VM, first thing: it runs unrecorded,
  * the parent's log and capture left untouched (files_shared: CLONE_FILES,
  * the parent's descriptors are not closed either). */

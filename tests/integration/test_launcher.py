@@ -128,3 +128,21 @@ def test_an_unrecorded_program_left_in_the_background_is_not_waited_for(tmp_path
                 os.kill(int(pidfile.read_text()), 9)
             except ProcessLookupError:
                 pass
+
+
+@pytest.mark.parametrize("how", ("env-i", "unset"))
+def test_a_game_execd_with_an_environment_of_its_own_is_recorded(tmp_path, how):
+    """A launcher execs the game with an environment it made: `env -i`
+    (execvp after clearing its own), or a shell that unset the preload
+    (execve with the shell's list). The preload and the run's settings went
+    with the rest and the game ran unrecorded, unsaid; they go along now."""
+    script = tmp_path / "own_env.sh"
+    line = (f"exec env -i PATH=/usr/bin:/bin {fx('fx_frames')}" if how == "env-i" else
+            f"unset LD_PRELOAD; for v in $(env | grep -o '^GMTRACE_[A-Z_]*'); do unset $v; "
+            f"done; exec {fx('fx_frames')}")
+    script.write_text("#!/bin/sh\n" + line + "\n")
+    script.chmod(0o755)
+    game, listed, _, _ = run_json(tmp_path, (), [script])
+    sums = check_listing(tmp_path, listed)
+    (cap,) = [p for p, s in sums.items() if s["process"]["exe"] == str(fx("fx_frames"))]
+    assert assert_valid(cap)["frames"] == game["frames"] == 100
