@@ -10,9 +10,11 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../record/session.h"
@@ -129,6 +131,44 @@ GMTRACE_API int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 		gm_session_fork_parent(pid);
 	errno = saved;
 	return pid;
+}
+
+/* daemon(): the C library forks and its parent leaves by an _exit inside
+ * the library, which no hook sees: the parent's capture had no end (read
+ * as killed) and, drained in the game, its log stayed in /dev/shm. The
+ * same steps here, the parent's _exit through the hook: fork, the parent
+ * leaves with status 0, the child becomes a session leader, goes to / unless
+ * nochdir, and puts /dev/null on its standard streams unless noclose (an
+ * error if /dev/null is not the null device: ENODEV). */
+GMTRACE_API int daemon(int nochdir, int noclose)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if (!nochdir && chdir("/") != 0) {
+		/* (the C library goes on whatever chdir said) */
+	}
+	if (!noclose) {
+		struct stat st;
+		int fd = open("/dev/null", O_RDWR);
+		if (fd < 0)
+			return -1;
+		if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) {
+			close(fd);
+			errno = ENODEV;
+			return -1;
+		}
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
 }
 
 /* An exec hook: the capture is flushed and closed first (the new image

@@ -95,6 +95,26 @@ def test_a_clone_child_runs_unrecorded_and_the_parents_capture_stays_its_own(tmp
         assert shm_logs(pid) == [], f"log of {pid} left in /dev/shm"
 
 
+@pytest.mark.parametrize("launcher", ("preload", "run"))
+def test_daemon_ends_the_parents_capture_and_records_the_daemon(tmp_path, launcher):
+    """daemon(3) forks and its parent leaves by an _exit inside the C
+    library: the parent's capture had no end (read as killed) and, drained
+    in the game, its log stayed in /dev/shm."""
+    r = launch(tmp_path, launcher, ["daemon"])
+    assert r.returncode == 0, f"fx_forker: rc {r.returncode}: {r.stderr!r}"
+    parent = fixture_line(r.stdout, role="parent")
+    child = fixture_line(r.stdout, role="child")
+    pcap = capture_of(tmp_path, "fx_forker", parent["pid"])
+    ccap = capture_of(tmp_path, "fx_forker", child["pid"])
+    ps, cs = assert_valid(pcap), assert_valid(ccap, forked=True)
+    assert (ps["ended"], ps["exit_status"]) == ("exit", 0), ps
+    assert cs["ended"] == "exit"
+    assert_tally(rule_tally(pcap), parent, keys=KEYS, what="parent: ")
+    assert_tally(rule_tally(ccap), child, keys=KEYS, what="child: ")
+    for pid in (parent["pid"], child["pid"]):
+        assert shm_logs(pid) == [], f"log of {pid} left in /dev/shm"
+
+
 def test_the_child_starts_its_log_without_touching_the_parents_tables(tmp_path):
     # The child's only faults beyond a plain fork's (19 here) are its own
     # ring's pages (8 MiB, 2048 pages, populated at the start): resetting
