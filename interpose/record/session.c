@@ -131,6 +131,51 @@ static size_t gm_session_build_id(const struct dl_phdr_info *info, const unsigne
 	return 0;
 }
 
+/* The path of the file mapped at the page of at, from /proc/self/maps,
+ * into out: 0, or -1 (no such mapping, no file, or no room). No
+ * allocation: a line at a time through a buffer of its own. */
+static int gm_session_mapped_path(uint64_t at, char *out, size_t cap)
+{
+	static char buf[PATH_MAX + 256];
+	size_t have = 0;
+	ssize_t got;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), rc = -1;
+	uint64_t page = at & ~(uint64_t)4095;
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		char *nl;
+		got = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (got <= 0)
+			break;
+		have += (size_t)got;
+		buf[have] = 0;
+		while ((nl = memchr(buf, '\n', have)) != NULL) {
+			char *line = buf, *end, *slash;
+			unsigned long long lo = strtoull(line, &end, 16), hi;
+			*nl = 0;
+			hi = *end == '-' ? strtoull(end + 1, NULL, 16) : 0;
+			slash = strchr(line, '/');
+			if (rc != 0 && lo <= page && page < hi && slash) {
+				size_t n = strlen(slash);
+				if (n >= 10 && strcmp(slash + n - 10, " (deleted)") == 0)
+					n -= 10;
+				if (n < cap) {
+					memcpy(out, slash, n);
+					out[n] = 0;
+					rc = 0;
+				}
+			}
+			have -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, have);
+		}
+		if (rc == 0 || have == sizeof(buf) - 1)
+			break; /* (found; or a line longer than any path: give up) */
+	}
+	close(fd);
+	return rc;
+}
+
 static int gm_session_module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	gm_thread_t *t = arg;
@@ -184,12 +229,16 @@ static int gm_session_module_cb(struct dl_phdr_info *info, size_t size, void *ar
 		path = gm_session_exe; /* the main program has no name here */
 	if (path[0] != '/') {
 		/* dlopen("./plugin.so"): the loader keeps the name as given,
-		 * relative to the folder the game was in then (now, most
-		 * likely); the capture's readers only trust a full path */
+		 * relative to the folder the game was in then, which may not be
+		 * the folder it is in now (a chdir between the load and this
+		 * walk named another file of that name); the capture's readers
+		 * only trust a full path. The kernel's list of the mappings
+		 * names the file mapped there; realpath from here is the last
+		 * resort */
 		static char full[PATH_MAX];
 		int busy = t->busy;
 		t->busy = 1; /* (realpath's own allocations are gmtrace's) */
-		if (realpath(path, full))
+		if (gm_session_mapped_path(lo, full, sizeof(full)) == 0 || realpath(path, full))
 			path = full;
 		t->busy = busy;
 	}
@@ -260,6 +309,33 @@ static void gm_session_modules_poll(gm_thread_t *t)
 		return;
 	gm_session_modules_poll_locked(t);
 	__atomic_store_n(&gm_session_mods_lock, 0, __ATOMIC_RELEASE);
+}
+
+void gm_session_modules_cover(const uint64_t *pcs, unsigned n)
+{
+	gm_thread_t *t = &gm_thread_self;
+	unsigned k;
+	uint32_t i;
+	int saved = errno;
+	if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) || t->busy ||
+	    !gm_session_started)
+		return;
+	/* (a walker at work sees the module too: its code is running) */
+	if (__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_ACQUIRE))
+		return;
+	for (k = 0; k < n; k++) {
+		if (pcs[k] & GM_PYFRAME_BIT)
+			continue;
+		for (i = 0; i < gm_session_nmodules; i++)
+			if (pcs[k] - gm_session_mods[i].base < gm_session_mods[i].size)
+				break;
+		if (i == gm_session_nmodules) {
+			gm_session_modules_poll_locked(t);
+			break;
+		}
+	}
+	__atomic_store_n(&gm_session_mods_lock, 0, __ATOMIC_RELEASE);
+	errno = saved;
 }
 
 void gm_session_modules_changed(void)

@@ -84,6 +84,13 @@ void gm_session_clone_child(int files_shared);
  * plugin loaded at its addresses right after is named as itself. */
 void gm_session_modules_changed(void);
 
+/* A stack about to be recorded for the first time, pcs[0, n) (Python
+ * frames skipped): an address in no module recorded yet is in one loaded
+ * since the last walk (every 50 ms), so the modules are walked now, before
+ * the stack's record. A game killed right after loading a plugin otherwise
+ * left its stacks with no module to name their frames. */
+void gm_session_modules_cover(const uint64_t *pcs, unsigned n);
+
 /* Number of modules recorded so far (for tests and the agent). */
 uint32_t gm_session_modules(void);
 

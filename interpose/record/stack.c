@@ -9,6 +9,7 @@
 
 #include "../support/mem.h"
 #include "../support/support.h"
+#include "session.h"
 
 int gm_stack_depth;
 
@@ -140,6 +141,8 @@ void gm_stack_note(gm_thread_t *t)
 		unsigned units = ((unsigned)k + 1) / 2;
 		pcs[k] = 0;
 		id = gm_stack_intern(&gm_stack_table, pcs, (unsigned)k, &is_new);
+		if (is_new || id == 0) /* (a module loaded since the last walk) */
+			gm_session_modules_cover(pcs, (unsigned)k);
 		if (is_new) {
 			gm_thread_put_units(t, gm_rec_w0(id, gm_rec_stack, units), (uint64_t)k, pcs,
 			                    units);

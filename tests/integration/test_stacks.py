@@ -848,3 +848,77 @@ def test_an_inlined_wrapper_is_named_at_each_call_site(tmp_path):
         assert (f"main <span class=\"where\">(inlined.c:{line[key]})</span> in inlined "
                 f"fx_inlined_raw <span class=\"where\">(inlined.c:{line['line_malloc']})"
                 "</span>") in page, page[page.index("Call sites"):]
+
+
+PLUGIN_HOST = """\
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	void *h;
+	void (*run)(void);
+	if (chdir(argv[1]) != 0)
+		return 2;
+	h = dlopen("./libplug.so", RTLD_NOW);
+	if (!h || chdir(argv[2]) != 0)
+		return 3;
+	run = (void (*)(void))dlsym(h, "plugin_run");
+	run();
+	if (strcmp(argv[3], "kill") == 0)
+		raise(SIGKILL);
+	return 0;
+}
+"""
+
+PLUGIN = """\
+#include <stdlib.h>
+void *volatile keep;
+__attribute__((noinline)) static void *%s(void) { return malloc(%d); }
+void plugin_run(void) { keep = %s(); __asm__ volatile("" ::: "memory"); }
+"""
+
+
+@pytest.mark.parametrize("end", ("exit", "kill"))
+def test_a_plugin_loaded_by_a_relative_name_is_named_from_its_own_file(tmp_path, end):
+    """The game loads ./libplug.so from one folder and moves to another that
+    holds another libplug.so, at once: the module walk (every 50 ms) took the
+    relative name from the folder of the moment, and named the frames from
+    the wrong file (or none, without a word, its build ID differing). And a
+    game killed right after the load had no record of the module at all:
+    its stacks' frames were bare addresses. The kernel's list of mappings
+    names the file, and a new stack with an address in no module known walks
+    the modules before it is written."""
+    (tmp_path / "right").mkdir()
+    (tmp_path / "right" / "other").mkdir()
+    for folder, fn, size in (("right", "alpha_alloc", 4321),
+                             ("right/other", "beta_make_buffer", 999)):
+        src = tmp_path / (fn + ".c")
+        src.write_text(PLUGIN % (fn, size, fn))
+        subprocess.run(["cc", "-g", "-O1", "-shared", "-fPIC", "-o",
+                        str(tmp_path / folder / "libplug.so"), str(src)], check=True,
+                       timeout=60)
+    (tmp_path / "host.c").write_text(PLUGIN_HOST)
+    exe = tmp_path / "host"
+    subprocess.run(["cc", "-g", "-O1", "-o", str(exe), str(tmp_path / "host.c"), "-ldl"],
+                   check=True, timeout=60)
+    r = run_preloaded([exe, tmp_path / "right", tmp_path / "right" / "other", end], tmp_path,
+                      extra_env={"GMTRACE_STACKS": "8"}, timeout=30)
+    (cap,) = captures(tmp_path)
+    if end == "kill":
+        assert r.returncode == -9, r.stderr
+        rec = gmtrace("recover", cap)
+        assert rec.returncode == 0, rec.stderr
+    else:
+        assert r.returncode == 0, r.stderr
+    modules = [x["path"] for x in json_dump(cap) if x["type"] == "module"]
+    assert str(tmp_path / "right" / "libplug.so") in modules, modules
+    assert str(tmp_path / "right" / "other" / "libplug.so") not in modules, modules
+    rep = stacks_json(cap, "--depth", 2)
+    rows = [x for x in rep["stacks"] if x["allocated_bytes"] == 4321]
+    assert len(rows) == 1, rep["stacks"]
+    assert [f["function"] for f in rows[0]["frames"]] == ["alpha_alloc", "plugin_run"]
+    r = gmtrace("stacks", cap)
+    assert "gmtrace: " not in r.stderr, r.stderr
