@@ -41,7 +41,8 @@ int gm_args_value(int argc, char **argv, int *i, const char *name, const char **
 	}
 	if (a[n] != '\0')
 		return 0;
-	if (*i + 1 >= argc)
+	/* ("--" ends the options: `--stacks -- ./game` lacks the value) */
+	if (*i + 1 >= argc || strcmp(argv[*i + 1], "--") == 0)
 		return -EINVAL;
 	*value = argv[++*i];
 	return 1;

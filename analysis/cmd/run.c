@@ -564,7 +564,9 @@ int gm_cmd_run(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(a, "--json-file") == 0 || strncmp(a, "--json-file=", 12) == 0) {
-			json_file = a[11] == '=' ? a + 12 : i + 1 < argc ? argv[++i] : NULL;
+			json_file = a[11] == '='                                   ? a + 12 :
+			            i + 1 < argc && strcmp(argv[i + 1], "--") != 0 ? argv[++i] :
+			                                                             NULL;
 			if (!json_file || !*json_file) {
 				fprintf(stderr, "gmtrace run: --json-file needs a file name\n");
 				return GM_CMD_USAGE;
@@ -592,8 +594,8 @@ int gm_cmd_run(int argc, char **argv)
 		         (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)), a + 2);
 		if (eq)
 			v = eq + 1;
-		else if (i + 1 < argc)
-			v = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i + 1], "--") != 0)
+			v = argv[++i]; /* ("--" ends the options: no value given) */
 		if (!v) {
 			fprintf(stderr, "gmtrace run: %s needs a value\n", a);
 			return GM_CMD_USAGE;

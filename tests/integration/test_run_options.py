@@ -56,6 +56,9 @@ def test_bad_command_lines_start_nothing(tmp_path):
         (("--drain-nice", "20", "--", "/bin/true"),
          "gmtrace run: --drain_nice: invalid value '20' (expected a whole number up to 19)\n"),
         (("--ring-size",), "gmtrace run: --ring-size needs a value\n"),
+        # "--" ends the options: it is no value (it read as one: "invalid value '--'")
+        (("--python-stacks", "--", "/bin/true"), "gmtrace run: --python-stacks needs a value\n"),
+        (("--json-file", "--", "/bin/true"), "gmtrace run: --json-file needs a file name\n"),
         (("-x", "--", "/bin/true"), "gmtrace run: unknown option '-x'\n"),
     ]
     for args, want in cases:

@@ -268,6 +268,8 @@ Test(trace_cmd, output_file_and_usage)
 	gm_test_expect_usage(run("--to", "-1", path), "trace", "--to takes a frame number", 5);
 	gm_test_expect_usage(run("--from", "3", "--to", "2", path), "trace",
 	                     "--from 3 is after --to 2", 6);
+	/* "--" ends the options: no value (it wrote the trace to a file "--") */
+	gm_test_expect_usage(run("--output", "--", path), "trace", "--output takes a file name", 7);
 	cr_expect_eq(run("/nonexistent/x.gmt"), GM_CMD_FAIL);
 	expect_in(gm_test_err, "gmtrace: ");
 }
