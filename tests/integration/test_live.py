@@ -195,3 +195,5 @@ def test_damage_inside_the_capture_stops_the_view(tmp_path):
         assert live.stderr.startswith(f"gmtrace: {cap}: offset 128: bad check value"), \
             live.stderr
         assert len(live.stderr.splitlines()) == 1, live.stderr
+        # the capture has its end, but a damaged one is no "end " (it said so)
+        assert [x[:5] for x in live.stdout.splitlines()] == ["now  "], live.stdout
