@@ -369,6 +369,25 @@ static void gm_frames_cmd_header_text(const gm_frames_cmd_t *c, const char *erro
 			       gm_frames_source_name(s));
 	}
 	putchar('\n');
+	if (f->ngaps) {
+		uint64_t lost = 0, first = 0;
+		for (i = 1; i < f->nrows; i++)
+			if (f->rows[i].flags & GM_FRAMES_ROW_GAP) {
+				lost += f->rows[i].frame - f->rows[i - 1].frame - 1;
+				if (!first)
+					first = f->rows[i].frame;
+			}
+		if (f->ngaps == 1)
+			printf("missing   %llu frame%s lost to damage, before frame %llu: that frame is "
+			       "left out of the statistics (its time and counts cover them)\n",
+			       (unsigned long long)lost, lost == 1 ? "" : "s",
+			       (unsigned long long)first);
+		else
+			printf("missing   %llu frames lost to damage, before %zu frames (the first %llu): "
+			       "those are left out of the statistics (their times and counts cover "
+			       "them)\n",
+			       (unsigned long long)lost, f->ngaps, (unsigned long long)first);
+	}
 	printf("level     ");
 	if (f->level_frames[gm_level_events] && f->level_frames[gm_level_frames])
 		printf("events (%llu frames) and frames (%llu frames)",
@@ -414,10 +433,10 @@ static void gm_frames_cmd_percentiles_text(const gm_frames_cmd_t *c)
 	        "frame time", "allocations", "allocated bytes", "allocator time"};
 	int m, k;
 
-	if (c->f->nrows == 0)
+	if (gm_frames_counted(c->f) == 0)
 		return;
 	printf("\npercentiles over %zu frames (nearest rank)\n  %-16s %11s %11s %11s %11s\n",
-	       c->f->nrows, "", "p50", "p95", "p99", "max");
+	       gm_frames_counted(c->f), "", "p50", "p95", "p99", "max");
 	for (m = 0; m < gm_frames_metric_count; m++) {
 		uint64_t p[4];
 
@@ -545,16 +564,17 @@ static void gm_frames_cmd_correlation_text(const gm_frames_cmd_t *c)
 	char b[GM_TEXT_MAX], l[GM_TEXT_MAX], v[256];
 	int m;
 
-	if (f->nrows == 0)
+	if (gm_frames_counted(f) == 0)
 		return;
-	printf("\ncorrelation with frame time (Pearson r over %zu frames)\n", f->nrows);
+	printf("\ncorrelation with frame time (Pearson r over %zu frames)\n", gm_frames_counted(f));
 	for (m = gm_frames_metric_allocations; m < gm_frames_metric_count; m++)
 		printf("  %s\n",
 		       gm_frames_cmd_verdict(v, sizeof(v), (gm_frames_metric_t)m,
 		                             gm_frames_pearson(f, (gm_frames_metric_t)m)));
 	gm_frames_over_budget(f, c->budget_ns, c->share, &over, &alloc_over);
 	printf("\nover budget (%s): %llu of %zu frames",
-	       gm_text_duration(b, sizeof(b), c->budget_ns), (unsigned long long)over, f->nrows);
+	       gm_text_duration(b, sizeof(b), c->budget_ns), (unsigned long long)over,
+	       gm_frames_counted(f));
 	if (over)
 		printf("; in %llu of them (%.1f%%) the allocator alone took more than %g%% of "
 		       "the budget (%s)",
@@ -746,6 +766,7 @@ static void gm_frames_cmd_row_json(gm_json_t *j, const gm_frames_cmd_t *c, size_
 	gm_json_key_string(j, "level", gm_frames_level_name(r->level));
 	gm_json_key_bool(j, "level_changed", !!(r->flags & GM_FRAMES_ROW_LEVEL_CHANGED));
 	gm_json_key_bool(j, "exact", !!(r->flags & GM_FRAMES_ROW_EXACT));
+	gm_json_key_bool(j, "after_missing_frames", !!(r->flags & GM_FRAMES_ROW_GAP));
 	if (c->threads) {
 		gm_json_key(j, "threads");
 		gm_json_array_begin(j);
@@ -991,6 +1012,7 @@ static int gm_frames_cmd_json(const gm_frames_cmd_t *c, const char *error)
 	gm_json_key_string(&j, "capture", c->path);
 	gm_json_key_string(&j, "error", error);
 	gm_json_key_u64(&j, "frames", f->nrows);
+	gm_json_key_u64(&j, "frames_after_missing", f->ngaps);
 
 	gm_json_key(&j, "level");
 	if (f->level_frames[gm_level_events] && f->level_frames[gm_level_frames])

@@ -317,8 +317,8 @@ int gm_cmd_live(int argc, char **argv)
 		 * just after the read) is the end */
 		gone = !ended && !once && lr.pid && gm_support_pid_gone((int)lr.pid);
 		rc = gm_live_line(&lr, &from,
-		                  lr.damage[0]    ? "now " : /* (not "end": damaged) */
-		                  ended           ? "end " :
+		                  lr.damage[0] ? "now " : /* (not "end": damaged) */
+		                          ended   ? "end " :
 		                  once            ? "now " :
 		                  gone && suspect ? "gone" :
 		                                    "live",

@@ -372,6 +372,10 @@ static int gm_frames_frame(gm_frames_t *f, const gm_event_t *ev)
 	row->flags = GM_FRAMES_ROW_EXACT;
 	if (f->cur.level_changed)
 		row->flags = GM_FRAMES_ROW_LEVEL_CHANGED;
+	if (f->nrows && row->frame > f->rows[f->nrows - 1].frame + 1) {
+		row->flags |= GM_FRAMES_ROW_GAP;
+		f->ngaps++;
+	}
 	f->nrows++;
 	f->last = f->cur;
 	f->has_last = 1;
@@ -896,41 +900,51 @@ static uint64_t gm_frames_rank(const uint64_t *v, size_t n, unsigned p)
 	return v[rank - 1];
 }
 
+size_t gm_frames_counted(const gm_frames_t *f)
+{
+	return f->nrows - f->ngaps;
+}
+
 int gm_frames_percentiles(const gm_frames_t *f, gm_frames_metric_t m, uint64_t out[4])
 {
 	uint64_t *v;
-	size_t i;
+	size_t i, n = 0;
 
-	if (f->nrows == 0)
+	if (gm_frames_counted(f) == 0)
 		return -ENOENT;
 	v = malloc(f->nrows * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	for (i = 0; i < f->nrows; i++)
-		v[i] = gm_frames_value(&f->rows[i], m);
-	qsort(v, f->nrows, sizeof(*v), gm_frames_cmp_u64);
-	out[0] = gm_frames_rank(v, f->nrows, 50);
-	out[1] = gm_frames_rank(v, f->nrows, 95);
-	out[2] = gm_frames_rank(v, f->nrows, 99);
-	out[3] = v[f->nrows - 1];
+		if (!(f->rows[i].flags & GM_FRAMES_ROW_GAP))
+			v[n++] = gm_frames_value(&f->rows[i], m);
+	qsort(v, n, sizeof(*v), gm_frames_cmp_u64);
+	out[0] = gm_frames_rank(v, n, 50);
+	out[1] = gm_frames_rank(v, n, 95);
+	out[2] = gm_frames_rank(v, n, 99);
+	out[3] = v[n - 1];
 	free(v);
 	return 0;
 }
 
 double gm_frames_pearson(const gm_frames_t *f, gm_frames_metric_t m)
 {
-	double mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0, n = (double)f->nrows;
+	double mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0, n = (double)gm_frames_counted(f);
 	size_t i;
 
-	if (f->nrows < 2)
+	if (gm_frames_counted(f) < 2)
 		return NAN;
 	for (i = 0; i < f->nrows; i++) {
+		if (f->rows[i].flags & GM_FRAMES_ROW_GAP)
+			continue;
 		mx += (double)gm_frames_row_ns(&f->rows[i]);
 		my += (double)gm_frames_value(&f->rows[i], m);
 	}
 	mx /= n;
 	my /= n;
 	for (i = 0; i < f->nrows; i++) {
+		if (f->rows[i].flags & GM_FRAMES_ROW_GAP)
+			continue;
 		double dx = (double)gm_frames_row_ns(&f->rows[i]) - mx;
 		double dy = (double)gm_frames_value(&f->rows[i], m) - my;
 
@@ -960,20 +974,21 @@ static int gm_frames_cmp_rows(const void *a, const void *b)
 
 long gm_frames_top(const gm_frames_t *f, gm_frames_metric_t m, size_t n, size_t *out)
 {
-	size_t *idx, i;
+	size_t *idx, i, k = 0;
 
-	if (n > f->nrows)
-		n = f->nrows;
+	if (n > gm_frames_counted(f))
+		n = gm_frames_counted(f);
 	if (n == 0)
 		return 0;
 	idx = malloc(f->nrows * sizeof(*idx));
 	if (!idx)
 		return -ENOMEM;
 	for (i = 0; i < f->nrows; i++)
-		idx[i] = i;
+		if (!(f->rows[i].flags & GM_FRAMES_ROW_GAP))
+			idx[k++] = i;
 	gm_frames_sort_f = f;
 	gm_frames_sort_m = m;
-	qsort(idx, f->nrows, sizeof(*idx), gm_frames_cmp_rows);
+	qsort(idx, k, sizeof(*idx), gm_frames_cmp_rows);
 	memcpy(out, idx, n * sizeof(*idx));
 	free(idx);
 	return (long)n;
@@ -987,7 +1002,8 @@ void gm_frames_over_budget(const gm_frames_t *f, uint64_t budget_ns, double shar
 
 	*over = *alloc_over = 0;
 	for (i = 0; i < f->nrows; i++) {
-		if (gm_frames_row_ns(&f->rows[i]) <= budget_ns)
+		if ((f->rows[i].flags & GM_FRAMES_ROW_GAP) ||
+		    gm_frames_row_ns(&f->rows[i]) <= budget_ns)
 			continue;
 		(*over)++;
 		if ((double)f->rows[i].alloc_ns > limit)

@@ -48,6 +48,11 @@
 #define GM_FRAMES_ROW_LEVEL_CHANGED 4u /* a level record fell inside the frame */
 #define GM_FRAMES_ROW_PEAK_APPROX 8u   /* writer: several threads, peak is an upper bound */
 #define GM_FRAMES_ROW_SPLIT_EVENTS 16u /* its per-thread split counts events, not frame_thread */
+/* frames before it are missing (their marks were in a damaged block): its
+ * start is the last frame read's end, its time and counts cover the
+ * missing frames too; left out of the percentiles, the correlation, the
+ * worst and most allocating frames and the count over budget */
+#define GM_FRAMES_ROW_GAP 32u
 
 /* One displayed frame. frame_ns is end_ns - start_ns. */
 typedef struct gm_frames_row {
@@ -136,6 +141,7 @@ typedef struct gm_frames {
 	double tsc_hz; /* for allocator ticks -> ns (0: ns unknown) */
 	gm_frames_row_t *rows;
 	size_t nrows, rows_cap;
+	size_t ngaps;                /* rows with GM_FRAMES_ROW_GAP */
 	gm_frames_thread_t *threads; /* per-thread splits of kept rows */
 	size_t nthreads_kept, threads_cap;
 	gm_frames_spike_t *spikes;
@@ -255,10 +261,14 @@ uint64_t gm_frames_value(const gm_frames_row_t *row, gm_frames_metric_t m);
 /* Index of the row of frame number `frame`, or SIZE_MAX. */
 size_t gm_frames_find(const gm_frames_t *f, uint64_t frame);
 
-/* p50, p95, p99 and max of a metric over all rows by the nearest-rank
- * method: the p-th percentile of n sorted values is value number
- * ceil(p * n / 100) (1-based). Returns 0, -ENOENT when there are no rows,
- * -ENOMEM. */
+/* Rows the statistics count: all but those after missing frames
+ * (GM_FRAMES_ROW_GAP). */
+size_t gm_frames_counted(const gm_frames_t *f);
+
+/* p50, p95, p99 and max of a metric over the rows counted by the
+ * nearest-rank method: the p-th percentile of n sorted values is value
+ * number ceil(p * n / 100) (1-based). Returns 0, -ENOENT when there are no
+ * such rows, -ENOMEM. */
 int gm_frames_percentiles(const gm_frames_t *f, gm_frames_metric_t m, uint64_t out[4]);
 
 /* Pearson correlation of frame time against metric m over all rows; NaN

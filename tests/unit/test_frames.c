@@ -299,6 +299,53 @@ Test(frames, pearson_top_and_over_budget)
 	gm_frames_free(f);
 }
 
+/* Frames 1..5 of 1 us each, then frame 9 (the marks of 6..8 lost with a
+ * damaged block): its row spans 4 us and its 4 allocations are those of
+ * four frames. It was ranked the worst frame and counted over budget. */
+Test(frames, a_frame_after_missing_ones_is_left_out_of_the_statistics)
+{
+	words_t t = {0};
+	uint64_t end = 1000, ptr = 0x1000, p[4], over, alloc_over;
+	size_t top[6];
+	gm_frames_t *f;
+	int i, k;
+
+	r_process(&t, 1000);
+	for (i = 1; i <= 9; i++) {
+		if (i >= 6 && i <= 8) {
+			for (k = 0; k < 1; k++) /* its allocation is read, its mark is not */
+				r_alloc(&t, end + 500, ptr += 0x100, 8);
+			end += 1000;
+			continue;
+		}
+		r_alloc(&t, end + 1, ptr += 0x100, 8);
+		end += 1000;
+		r_frame(&t, end, (uint64_t)i, 0, gm_present_marker);
+	}
+	f = model(write_capture("gap.gmt", &t, 1), NULL, NULL);
+	cr_assert_eq(f->nrows, 6);
+	cr_expect_eq(f->ngaps, 1);
+	cr_expect_eq(f->rows[5].frame, 9);
+	cr_expect(f->rows[5].flags & GM_FRAMES_ROW_GAP);
+	cr_expect_eq(gm_frames_row_ns(&f->rows[5]), 4000, "it covers frames 6..9");
+	cr_expect_eq(f->rows[5].allocations, 4);
+	for (i = 0; i < 5; i++)
+		cr_expect(!(f->rows[i].flags & GM_FRAMES_ROW_GAP), "frame %d", i + 1);
+	cr_expect_eq(gm_frames_counted(f), 5);
+	cr_assert_eq(gm_frames_percentiles(f, gm_frames_metric_frame_ns, p), 0);
+	cr_expect_eq(p[3], 1000, "max over the frames counted: 1 us, not the 4 us row");
+	cr_assert_eq(gm_frames_percentiles(f, gm_frames_metric_allocations, p), 0);
+	cr_expect_eq(p[3], 1);
+	cr_assert_eq(gm_frames_top(f, gm_frames_metric_frame_ns, 6, top), 5);
+	for (i = 0; i < 5; i++)
+		cr_expect_neq(f->rows[top[i]].frame, 9, "the row after the gap is no worst frame");
+	gm_frames_over_budget(f, 2000, 0.25, &over, &alloc_over);
+	cr_expect_eq(over, 0, "nor a frame over a 2 us budget");
+	cr_expect(isnan(gm_frames_pearson(f, gm_frames_metric_allocations)),
+	          "no variation among the frames counted");
+	gm_frames_free(f);
+}
+
 Test(frames, pearson_is_nan_without_variation)
 {
 	words_t t = {0};
@@ -1031,14 +1078,16 @@ Test(frames, statistics_on_rows_out_of_order)
 	cr_expect_eq(gm_frames_find(f, 6), SIZE_MAX);
 	cr_assert_eq(gm_frames_top(f, gm_frames_metric_allocations, 3, top), 3);
 	cr_expect_eq(top[0], 0, "the one frame with an allocation");
-	cr_expect_eq(top[1], 1, "ties: earlier rows first");
-	cr_expect_eq(top[2], 2);
+	/* (frame 5 right after frame 1 comes after missing frames: not ranked) */
+	cr_expect(f->rows[1].flags & GM_FRAMES_ROW_GAP);
+	cr_expect_eq(top[1], 2, "ties: earlier rows first");
+	cr_expect_eq(top[2], 3);
 	cr_assert_eq(gm_frames_rate(f, &rt), 0);
 	cr_expect_eq(rt.seconds, 4, "runs of seconds 1, 0, 1, 0 are four buckets");
 	cr_expect_eq(rt.max, 1);
 	cr_expect_eq(rt.min, 0);
 	cr_expect_eq(gm_frames_percentiles(f, gm_frames_metric_frame_ns, p), 0);
-	cr_expect_eq(p[0], 1100000000, "p50 of 1.1 s, 0, 1.1 s, 0, 2.3 s");
+	cr_expect_eq(p[0], 1100000000, "p50 of 1.1 s, 1.1 s, 0, 2.3 s (frame 5's 0 left out)");
 	gm_frames_free(f);
 	evs_free(&l);
 }
