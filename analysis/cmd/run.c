@@ -518,12 +518,63 @@ static void gm_run_json_none(FILE *jf, int json)
 /* The game, for gm_run_pass_on. */
 static volatile pid_t gm_run_child;
 
-/* SIGTERM or SIGHUP to the run: to the game (kill is async-signal-safe). */
-static void gm_run_pass_on(int sig)
+/* 1 when process p is the game or one of its descendants: its parents
+ * walked up through /proc (open, read and close are safe in a handler). */
+static int gm_run_in_game(pid_t p, pid_t game)
+{
+	char path[40], buf[512];
+	int k;
+	for (k = 0; k < 64 && p > 1; k++) {
+		ssize_t n;
+		char *at, *end = NULL;
+		int fd;
+		long ppid = 0;
+		if (p == game)
+			return 1;
+		{
+			/* "/proc/<p>/stat" by hand: snprintf is no handler's */
+			char digits[16];
+			int nd = 0, w = 0;
+			for (long v = (long)p; v > 0 && nd < 15; v /= 10)
+				digits[nd++] = (char)('0' + v % 10);
+			memcpy(path, "/proc/", 6);
+			w = 6;
+			while (nd > 0)
+				path[w++] = digits[--nd];
+			memcpy(path + w, "/stat", 6);
+		}
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return 0;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return 0;
+		buf[n] = 0;
+		/* pid (comm) state ppid ...: comm may hold anything, ')' too */
+		for (at = buf; *at; at++)
+			if (*at == ')')
+				end = at;
+		if (!end || end[1] != ' ' || !end[2] || end[3] != ' ')
+			return 0;
+		for (at = end + 4; *at >= '0' && *at <= '9'; at++)
+			ppid = ppid * 10 + (*at - '0');
+		p = (pid_t)ppid;
+	}
+	return 0;
+}
+
+/* SIGTERM or SIGHUP to the run: to the game (kill is async-signal-safe).
+ * One the game sent (its kill(0, sig) to its process group, the run's
+ * too) reached the game already: passed on, the game got it twice, and a
+ * second SIGTERM is "quit now" to many. */
+static void gm_run_pass_on(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
-	if (gm_run_child > 0)
-		kill(gm_run_child, sig);
+	pid_t game = gm_run_child;
+	(void)uc;
+	if (game > 0 &&
+	    !(si && si->si_code == SI_USER && si->si_pid > 0 && gm_run_in_game(si->si_pid, game)))
+		kill(game, sig);
 	errno = saved;
 }
 
@@ -772,7 +823,8 @@ int gm_cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
 	memset(&fwd, 0, sizeof(fwd));
-	fwd.sa_handler = gm_run_pass_on;
+	fwd.sa_sigaction = gm_run_pass_on;
+	fwd.sa_flags = SA_SIGINFO;
 	sigaction(SIGTERM, &fwd, &old_term);
 	sigaction(SIGHUP, &fwd, &old_hup);
 

@@ -427,3 +427,38 @@ def test_internal_drain_lists_short_processes_with_their_pids(tmp_path):
     for c in listed:
         assert c["pid"] > 0 and os.path.basename(c["capture"]).split(".")[-2] == \
             str(c["pid"]), listed
+
+
+PGKILL = r"""
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+static volatile sig_atomic_t got;
+static void on_term(int sig) { (void)sig; got++; }
+int main(void)
+{
+	signal(SIGTERM, on_term);
+	free(malloc(100));
+	kill(0, SIGTERM); /* its whole process group: the run's too */
+	for (int i = 0; i < 50; i++)
+		usleep(10000);
+	printf("got %d\n", (int)got);
+	return 0;
+}
+"""
+
+
+def test_a_signal_the_game_sends_its_group_is_not_passed_back_to_it(tmp_path):
+    """The game signals its own process group, which holds the run too: the
+    run passed the signal on and the game got it twice (many games take a
+    second SIGTERM as "quit now")."""
+    (tmp_path / "pgkill.c").write_text(PGKILL)
+    exe = tmp_path / "pgkill"
+    subprocess.run(["cc", "-o", str(exe), str(tmp_path / "pgkill.c")], check=True, timeout=60)
+    p = subprocess.run([str(GMTRACE), "run", "--output", str(tmp_path / "g.gmt"), "--",
+                        str(exe)], env=clean_env({"GMTRACE_QUIET": "1"}), cwd=str(tmp_path),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                       start_new_session=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[-1] == "got 1", p.stdout
