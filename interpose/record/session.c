@@ -460,6 +460,11 @@ static int gm_session_expand(char *out, size_t cap, const char *pattern)
 	return 0;
 }
 
+/* Names a capture may take: the one asked for, then .1 to .9999 after it
+ * (a CI job's fixed name over a game that forks hundreds of processes). */
+#define GM_SESSION_NAMES 10000
+#define GM_SESSION_NAMES_LAST "9999"
+
 /* Create the capture file exclusively; if the name is taken (a pattern
  * without %p in a process tree, an exec of the same program) add .1, .2 */
 static int gm_session_create_file(void)
@@ -487,7 +492,7 @@ static int gm_session_create_file(void)
 	 * capture made beside it (/dev/null.1) */
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		return -ENOTSUP;
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < GM_SESSION_NAMES; i++) {
 		char cand[1024];
 		size_t len = 0;
 		cand[0] = 0;
@@ -1191,6 +1196,8 @@ void gm_session_start(void)
 		gm_support_append(why, sizeof(why), &wl, ": ");
 		gm_support_append(why, sizeof(why), &wl,
 		                  fd == -ENOTSUP ? "it exists and is not a regular file" :
+		                  fd == -EEXIST  ? "it exists, and so do all the names after it "
+		                                   "up to ." GM_SESSION_NAMES_LAST :
 		                                   strerror(-fd));
 		gm_support_append(why, sizeof(why), &wl, "; not recording");
 		gm_session_not_recording("cannot create the capture file ", gm_session_capture,

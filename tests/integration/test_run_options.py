@@ -4,7 +4,7 @@ import json
 import os
 import subprocess
 
-from conftest import GMTRACE, LIB, clean_env
+from conftest import GMTRACE, LIB, clean_env, run_captures_json
 
 
 def run(tmp_path, *args, env=None):
@@ -462,3 +462,19 @@ def test_a_signal_the_game_sends_its_group_is_not_passed_back_to_it(tmp_path):
                        start_new_session=True)
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[-1] == "got 1", p.stdout
+
+
+def test_a_fixed_capture_name_serves_more_than_a_hundred_processes(tmp_path):
+    """A game that starts 150 short processes under one --output name: the
+    names after it stopped at .99, and the other 51 processes ran
+    unrecorded with "cannot create the capture file ci.gmt: File exists"."""
+    script = tmp_path / "many.sh"
+    script.write_text("#!/bin/sh\ni=0\nwhile [ $i -lt 150 ]; do /bin/true; i=$((i+1)); done\n")
+    script.chmod(0o755)
+    r = run(tmp_path, "--json", "--output", tmp_path / "ci.gmt", "--", script)
+    assert r.returncode == 0, r.stderr
+    assert "cannot create" not in r.stderr, r.stderr
+    listed = run_captures_json(r.stdout)
+    assert len(listed) == 151, len(listed)
+    names = {os.path.basename(c["capture"]) for c in listed}
+    assert names == {"ci.gmt"} | {f"ci.gmt.{k}" for k in range(1, 151)}
