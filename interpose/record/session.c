@@ -446,7 +446,20 @@ static int gm_session_expand(char *out, size_t cap, const char *pattern)
 			rc = gm_support_append(out, cap, &len, num);
 			p++;
 		} else if (p[0] == '%' && p[1] == 'e') {
-			rc = gm_support_append(out, cap, &len, *base ? base : "program");
+			/* at most 200 bytes of it: a name of 250 made the file's
+			 * name longer than a file system takes (255), and the
+			 * program ran unrecorded */
+			char cut[201];
+			const char *name = *base ? base : "program";
+			size_t n = gm_support_strlcpy(cut, name, sizeof(cut));
+			if (n == 200 && ((unsigned char)name[200] & 0xc0) == 0x80) {
+				/* (not inside a character: back to its first byte) */
+				size_t k = 200;
+				while (k > 0 && ((unsigned char)cut[k - 1] & 0xc0) == 0x80)
+					k--;
+				cut[k ? k - 1 : 0] = 0;
+			}
+			rc = gm_support_append(out, cap, &len, cut);
 			p++;
 		} else if (p[0] == '%' && p[1] == '%') {
 			rc = gm_support_append(out, cap, &len, "%");

@@ -4,6 +4,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from conftest import GMTRACE, LIB, clean_env, run_captures_json
 
 
@@ -478,3 +480,20 @@ def test_a_fixed_capture_name_serves_more_than_a_hundred_processes(tmp_path):
     assert len(listed) == 151, len(listed)
     names = {os.path.basename(c["capture"]) for c in listed}
     assert names == {"ci.gmt"} | {f"ci.gmt.{k}" for k in range(1, 151)}
+
+
+@pytest.mark.parametrize("char", ("L", "€"))
+def test_a_program_with_a_very_long_name_is_recorded(tmp_path, char):
+    """%e put the whole program name in the capture's: 250 characters made
+    a file name longer than the file system takes, and the program ran
+    unrecorded. The name is cut at 200 bytes, on a character's boundary."""
+    exe = tmp_path / (char * 250 if char == "L" else char * 80)  # (€: 3 bytes)
+    exe.write_bytes(open("/bin/true", "rb").read())
+    exe.chmod(0o755)
+    r = run(tmp_path, "--json", "--", exe)
+    assert r.returncode == 0, r.stderr
+    (c,) = run_captures_json(r.stdout)
+    name = os.path.basename(c["capture"])
+    stem = name[:name.index(".")]
+    assert len(stem.encode()) <= 200 and stem == char * len(stem), name
+    assert len(stem.encode()) >= 198, name
