@@ -305,7 +305,7 @@ static int gm_run_exec_gone(gm_run_proc_t *p)
 	size_t nlen = strlen(name), keep = 0;
 	uint64_t now = gm_run_now();
 	ssize_t got;
-	int fd, found = 0;
+	int fd, found = 0, any = 0;
 	if (!nlen || now - p->maps_ns < 250000000ull)
 		return 0;
 	p->maps_ns = now;
@@ -315,13 +315,16 @@ static int gm_run_exec_gone(gm_run_proc_t *p)
 	/* the segment's name, also across two reads */
 	while (!found && (got = read(fd, buf + keep, sizeof(buf) - 1 - keep)) > 0) {
 		size_t have = keep + (size_t)got;
+		any = 1;
 		buf[have] = 0;
 		found = memmem(buf, have, name, nlen) != NULL;
 		keep = have >= nlen ? nlen - 1 : have;
 		memmove(buf, buf + have - keep, keep);
 	}
 	close(fd);
-	return got == 0 && !found;
+	/* (an empty list is no answer: a process whose main thread ended
+	 * with pthread_exit, its other threads recording on, reads empty) */
+	return got == 0 && any && !found;
 }
 
 static int gm_run_over(gm_run_proc_t *procs, int n, int i, int root_done)

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../record/session.h"
@@ -120,7 +121,7 @@ GMTRACE_API int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	tls = va_arg(ap, void *);
 	child_tid = va_arg(ap, pid_t *);
 	va_end(ap);
-	if (flags & CLONE_VM)
+	if ((flags & CLONE_VM) || !fn) /* (no function: the C library's EINVAL) */
 		return real(fn, stack, flags, arg, parent_tid, tls, child_tid);
 	c.fn = fn;
 	c.arg = arg;
@@ -157,7 +158,7 @@ GMTRACE_API int daemon(int nochdir, int noclose)
 		int fd = open("/dev/null", O_RDWR);
 		if (fd < 0)
 			return -1;
-		if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) {
+		if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
 			close(fd);
 			errno = ENODEV;
 			return -1;

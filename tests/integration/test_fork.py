@@ -168,3 +168,32 @@ def test_a_game_that_sets_its_umask_leaves_readable_captures(tmp_path):
     assert modes == sorted([0o600, 0o644 & ~START_UMASK]), [oct(m) for m in modes]
     for cap in caps:
         assert_valid(cap, forked=True)
+
+
+CLONE_NULL = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+static char stack[65536];
+int main(void)
+{
+	int rc = clone(NULL, stack + sizeof(stack), SIGCHLD, NULL);
+	printf("%d %d\n", rc, rc < 0 ? errno : 0);
+	return 0;
+}
+"""
+
+
+def test_clone_without_a_function_fails_as_the_c_library_does(tmp_path):
+    """clone(NULL, ...) is EINVAL: the hook put its own start in place of
+    the NULL, so a child was made and jumped to address 0."""
+    (tmp_path / "cl.c").write_text(CLONE_NULL)
+    exe = tmp_path / "cl"
+    subprocess.run(["cc", "-o", str(exe), str(tmp_path / "cl.c")], check=True, timeout=60)
+    plain = subprocess.run([str(exe)], capture_output=True, text=True, timeout=30)
+    r = run_preloaded([exe], tmp_path, timeout=30)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode() if isinstance(r.stdout, bytes) else r.stdout
+    assert out == plain.stdout == "-1 22\n", (out, plain.stdout)

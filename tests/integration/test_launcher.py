@@ -146,3 +146,53 @@ def test_a_game_execd_with_an_environment_of_its_own_is_recorded(tmp_path, how):
     sums = check_listing(tmp_path, listed)
     (cap,) = [p for p, s in sums.items() if s["process"]["exe"] == str(fx("fx_frames"))]
     assert assert_valid(cap)["frames"] == game["frames"] == 100
+
+
+LEADER_GONE = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+static void *worker(void *a)
+{
+	(void)a;
+	for (int r = 0; r < 10; r++) {
+		for (int i = 0; i < 1000; i++) {
+			void *volatile q = malloc(32 + i);
+			free(q);
+		}
+		usleep(100000);
+	}
+	exit(0);
+}
+int main(void)
+{
+	pthread_t t;
+	if (fork() != 0)
+		return 0; /* the program the run started ends at once */
+	pthread_create(&t, NULL, worker, NULL);
+	usleep(200000);
+	pthread_exit(NULL); /* the main thread ends, the process records on */
+}
+"""
+
+
+def test_a_process_whose_main_thread_ended_is_drained_to_its_end(tmp_path):
+    """Its main thread gone (pthread_exit), a process's list of mappings
+    reads empty: the run took that for an exec into a program not recorded,
+    closed its capture a quarter of a second after the program it started
+    ended, and listed it while it recorded on."""
+    (tmp_path / "leader.c").write_text(LEADER_GONE)
+    exe = tmp_path / "leader"
+    subprocess.run(["cc", "-o", str(exe), str(tmp_path / "leader.c"), "-lpthread"], check=True,
+                   timeout=60)
+    r = subprocess.run([str(GMTRACE), "run", "--json", "--output", str(tmp_path / "%e.%p.gmt"),
+                        "--", str(exe)], env=clean_env({"GMTRACE_QUIET": "1"}),
+                       cwd=str(tmp_path), capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    listed = run_captures_json(r.stdout)
+    assert len(listed) == 2, listed
+    child = max(listed, key=lambda c: c["records"])
+    s = assert_valid(child["capture"], forked=True)
+    assert s["allocations"] >= 10000 and s["ended"] == "exit", s
+    assert b"the outside drainer stopped" not in r.stderr, r.stderr
