@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "session.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1054,6 +1055,8 @@ static void gm_session_env_keep(void);
 /* ---- fork -------------------------------------------------------------- */
 
 int gm_session_forked;
+/* gm_session_options as read at the first session's start */
+static gm_options_t gm_session_options_read;
 
 static void gm_session_child(void)
 {
@@ -1137,7 +1140,15 @@ void gm_session_start(void)
 		return;
 	gm_session_started = 1;
 	t->busy = 1;
-	gm_options_load(&gm_session_options, gm_session_forked ? NULL : gm_support_warn);
+	/* a fork child takes its parent's as they were read (a launcher may
+	 * have cleared its environment since, and with it the run's
+	 * announcement folder; and the parent's session may have changed its
+	 * copy since: its drain taken back) */
+	if (!gm_session_forked) {
+		gm_options_load(&gm_session_options, gm_support_warn);
+		gm_session_options_read = gm_session_options;
+	} else
+		gm_session_options = gm_session_options_read;
 	if (!gm_session_options.enabled)
 		goto off;
 	gm_frame_configure();
@@ -1279,7 +1290,8 @@ void gm_session_start(void)
 	gm_session_fd = fd;
 	if (!gm_session_options.follow_children)
 		gm_session_unfollow();
-	else
+	else if (!gm_session_forked) /* (a fork child keeps its parent's: the
+	                              * parent may have cleared environ since) */
 		gm_session_env_keep();
 
 	__atomic_store_n(&gm_thread_recording, 1, __ATOMIC_RELEASE);
@@ -1487,18 +1499,33 @@ void gm_session_exec_failed(void)
  * this library, and the GMTRACE_ variables, NUL-terminated one after the
  * other in gm_session_env_text. */
 #define GM_SESSION_ENV_MAX 64
+#define GM_SESSION_ENV_ROOM 1024 /* entries of a new list, at most (8 KiB) */
+#define GM_SESSION_ENV_TEXT 4096 /* bytes of its LD_PRELOAD entry, at most */
 static char gm_session_env_text[8192];
 static const char *gm_session_env_vars[GM_SESSION_ENV_MAX];
 static size_t gm_session_env_nvars;
 static const char *gm_session_env_lib; /* NULL: not preloaded by LD_PRELOAD */
 
+static const char *gm_session_env_entry(const char *value, const char *name);
+
+/* The file name of this library (its last path component), which its
+ * LD_PRELOAD entry holds whatever it is called (`gmtrace run --lib`). */
+static char gm_session_env_self[256];
+
 static void gm_session_env_keep(void)
 {
 	const char *v = getenv("LD_PRELOAD"), *at;
 	size_t used = 0, i, len;
+	Dl_info self;
 	gm_session_env_lib = NULL;
 	gm_session_env_nvars = 0;
-	if (!v || !(at = strstr(v, "libgmtrace")))
+	gm_session_env_self[0] = 0;
+	if (dladdr((void *)gm_session_env_keep, &self) && self.dli_fname) {
+		const char *slash = strrchr(self.dli_fname, '/');
+		gm_support_strlcpy(gm_session_env_self, slash ? slash + 1 : self.dli_fname,
+		                   sizeof(gm_session_env_self));
+	}
+	if (!v || !gm_session_env_self[0] || !(at = gm_session_env_entry(v, gm_session_env_self)))
 		return;
 	while (at > v && at[-1] != ':' && at[-1] != ' ')
 		at--;
@@ -1518,6 +1545,23 @@ static void gm_session_env_keep(void)
 		used += len;
 	}
 	gm_session_env_lib = gm_session_env_text;
+}
+
+/* The entry in value (an LD_PRELOAD list: ':' or ' ' between entries) whose
+ * file name is name, or NULL. */
+static const char *gm_session_env_entry(const char *value, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *at = value;
+	while (*at) {
+		size_t len = strcspn(at, ": ");
+		if (len >= nlen && memcmp(at + len - nlen, name, nlen) == 0 &&
+		    (len == nlen || at[len - nlen - 1] == '/'))
+			return at;
+		at += len;
+		at += strspn(at, ": ");
+	}
+	return NULL;
 }
 
 /* The entry named like var (NAME=..., the '=' included) in list, or NULL. */
@@ -1542,9 +1586,16 @@ size_t gm_session_exec_env_room(char *const envp[], size_t *text)
 	for (i = 0; i < gm_session_env_nvars; i++)
 		add += !gm_session_env_find(envp, gm_session_env_vars[i]);
 	pre = gm_session_env_find(envp, "LD_PRELOAD=");
-	if (add == 0 && pre && strstr(pre, "libgmtrace"))
+	if (add == 0 && pre && gm_session_env_entry(pre + 11, gm_session_env_self))
 		return 0;
 	*text = 11 + strlen(gm_session_env_lib) + 1 + (pre ? strlen(pre + 11) : 0) + 1;
+	/* the new list is on the caller's stack: an environment of thousands
+	 * of entries (or a preload list of pages) goes as it is, where it
+	 * could overflow a small thread stack the C library's exec does not */
+	if (n + add + 2 > GM_SESSION_ENV_ROOM || *text > GM_SESSION_ENV_TEXT) {
+		*text = 1;
+		return 0;
+	}
 	return n + add + 2;
 }
 
@@ -1555,7 +1606,7 @@ char *const *gm_session_exec_env(char *const envp[], char **out, size_t room, ch
 	char *pre = gm_session_env_find(envp, "LD_PRELOAD=");
 	if (room == 0 || !gm_session_env_lib)
 		return envp;
-	if (pre && strstr(pre, "libgmtrace"))
+	if (pre && gm_session_env_entry(pre + 11, gm_session_env_self))
 		text = pre;
 	else
 		snprintf(text, ntext, "LD_PRELOAD=%s%s%s", gm_session_env_lib,

@@ -3,11 +3,12 @@
 frame by frame, in the launcher's process; `--json` lists every capture the
 run made; with `--no-follow` only the first process (the shell) is."""
 import os
+import shutil
 import subprocess
 
 import pytest
 
-from conftest import (GMTRACE, assert_tally, assert_valid, captures, clean_env, fixture_line,
+from conftest import (GMTRACE, LIB, assert_tally, assert_valid, captures, clean_env, fixture_line,
                       fx, kill_if_alive, rule_tally, run_captures_json, shm_logs)
 
 
@@ -196,3 +197,45 @@ def test_a_process_whose_main_thread_ended_is_drained_to_its_end(tmp_path):
     s = assert_valid(child["capture"], forked=True)
     assert s["allocations"] >= 10000 and s["ended"] == "exit", s
     assert b"the outside drainer stopped" not in r.stderr, r.stderr
+
+
+CLEARENV_FORK = r"""
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	pid_t p;
+	(void)argc;
+	clearenv(); /* a launcher that clears its environment, then starts the game */
+	p = fork();
+	if (p == 0) {
+		execl(argv[1], argv[1], (char *)NULL);
+		_exit(127);
+	}
+	return waitpid(p, NULL, 0) == p ? 0 : 1;
+}
+"""
+
+
+@pytest.mark.parametrize("how", ("clearenv-fork", "renamed-lib"))
+def test_the_preload_goes_along_also_after_clearenv_and_under_another_name(tmp_path, how):
+    """A launcher that cleared its environment and forked: the fork child
+    read what goes along again from the cleared environment, so its exec
+    lost the preload. And a library preloaded under another file name
+    (`gmtrace run --lib`) was looked for as "libgmtrace" and not found."""
+    if how == "clearenv-fork":
+        (tmp_path / "ce.c").write_text(CLEARENV_FORK)
+        exe = tmp_path / "ce"
+        subprocess.run(["cc", "-o", str(exe), str(tmp_path / "ce.c")], check=True, timeout=60)
+        argv, options = [exe, fx("fx_frames")], ()
+    else:
+        lib = tmp_path / "gm.so"
+        shutil.copy(LIB, lib)
+        argv = ["env", "-i", "PATH=/usr/bin:/bin", fx("fx_frames")]
+        options = ("--lib", str(lib))
+    game, listed, _, _ = run_json(tmp_path, options, argv)
+    sums = check_listing(tmp_path, listed)
+    (cap,) = [p for p, s in sums.items() if s["process"]["exe"] == str(fx("fx_frames"))]
+    assert assert_valid(cap)["frames"] == game["frames"] == 100
