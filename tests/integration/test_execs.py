@@ -5,6 +5,7 @@ named <program>.<pid>.gmt then .1 to .8; images 0..7 each end with an exec
 record and their own block live, the last one with nothing live."""
 import errno
 import struct
+import subprocess
 
 import pytest
 
@@ -115,3 +116,49 @@ def test_execl_takes_as_many_arguments_as_the_c_library(tmp_path):
     assert len(caps) == 2, caps
     for cap in caps:
         assert_valid(cap)
+
+
+BIG_ENV_EXEC = r"""
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#define N 20000
+static char *envp[N + 1];
+static void *worker(void *a)
+{
+	char *argv[] = {"/bin/echo", "exec'd", NULL};
+	(void)a;
+	execve("/bin/echo", argv, envp);
+	perror("execve");
+	return NULL;
+}
+int main(void)
+{
+	pthread_attr_t at;
+	pthread_t t;
+	for (int i = 0; i < N; i++) {
+		envp[i] = malloc(16);
+		snprintf(envp[i], 16, "V%d=1", i);
+	}
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 128 * 1024); /* a worker thread's small stack */
+	pthread_create(&t, &at, worker, NULL);
+	pthread_join(t, NULL);
+	return 1;
+}
+"""
+
+
+def test_an_exec_with_a_huge_environment_from_a_small_stack(tmp_path):
+    """The exec hooks build the list they pass on (the preload added) on the
+    caller's stack: 20,000 entries from a 128 KiB thread stack overflowed
+    it, where the C library's exec needs no room for them."""
+    (tmp_path / "bigenv.c").write_text(BIG_ENV_EXEC)
+    exe = tmp_path / "bigenv"
+    subprocess.run(["cc", "-o", str(exe), str(tmp_path / "bigenv.c"), "-lpthread"],
+                   check=True, timeout=60)
+    r = run_preloaded([exe], tmp_path, timeout=30)
+    out = r.stdout.decode() if isinstance(r.stdout, bytes) else r.stdout
+    assert (r.returncode, out) == (0, "exec'd\n"), r.stderr
