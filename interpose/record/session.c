@@ -321,9 +321,16 @@ void gm_session_modules_cover(const uint64_t *pcs, unsigned n)
 	if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) || t->busy ||
 	    !gm_session_started)
 		return;
-	/* (a walker at work sees the module too: its code is running) */
-	if (__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_ACQUIRE))
-		return;
+	/* a walker at work may only be looking at its own stack's addresses:
+	 * wait for it (a walk takes tens of microseconds), a while at most,
+	 * then the agent's next walk records the module */
+	for (k = 0; __atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_ACQUIRE); k++) {
+		if (k == 2000) {
+			errno = saved;
+			return;
+		}
+		sched_yield();
+	}
 	for (k = 0; k < n; k++) {
 		if (pcs[k] & GM_PYFRAME_BIT)
 			continue;
