@@ -44,7 +44,7 @@ src=(tests/fuzz/fuzz_capture.c
 clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I "$root" -I "$root/interpose/include" \
 	-DGM_PLATFORM_DIR="\"$root/platforms/profiles\"" \
-	"${src[@]}" -lzstd -lyaml -ldw -lstdc++ -lm -o "$out/fuzz_capture"
+	"${src[@]}" -lzstd -lyaml -ldw -lelf -lstdc++ -lm -o "$out/fuzz_capture"
 
 # seeds: small captures of every kind of record the writer makes, made with
 # this build (a platform run of pf_grow, the demo game with tags, assets,
