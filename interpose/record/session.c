@@ -1065,6 +1065,22 @@ int gm_session_forked;
 /* gm_session_options as read at the first session's start */
 static gm_options_t gm_session_options_read;
 
+/* A child that runs unwatched: its parent's chunk, log and (close_files)
+ * descriptors let go of untouched, no session. */
+static void gm_session_unwatched(gm_thread_t *t, int close_files)
+{
+	gm_thread_reset(t);
+	if (gm_session_log.hdr)
+		gm_ring_detach(&gm_session_log, 0);
+	if (close_files)
+		gm_session_close_files();
+	gm_session_agent_running = 0;
+	gm_session_started = 0;
+	gm_session_stopping = 0;
+	gm_session_stopper = 0;
+	gm_session_mods_lock = 0;
+}
+
 static void gm_session_child(void)
 {
 	gm_thread_t *t = &gm_thread_self;
@@ -1078,15 +1094,7 @@ static void gm_session_child(void)
 		/* only the first process is recorded: the child runs unwatched,
 		 * with no session (a stop another thread of the parent was in
 		 * is not the child's to wait for) */
-		gm_thread_reset(t);
-		if (gm_session_log.hdr)
-			gm_ring_detach(&gm_session_log, 0);
-		gm_session_close_files();
-		gm_session_agent_running = 0;
-		gm_session_started = 0;
-		gm_session_stopping = 0;
-		gm_session_stopper = 0;
-		gm_session_mods_lock = 0;
+		gm_session_unwatched(t, 1);
 		return;
 	}
 	gm_thread_reset(t);
@@ -1113,21 +1121,12 @@ static void gm_session_child(void)
 
 void gm_session_clone_child(int files_shared)
 {
-	gm_thread_t *t = &gm_thread_self;
 	/* the parent's log and capture are not ours; no new session either:
 	 * clone runs no atfork handler, so the allocators' locks (gmtrace's
 	 * own arena's too) may be held by a parent thread that is not here */
 	__atomic_store_n(&gm_thread_recording, 0, __ATOMIC_RELEASE);
-	gm_thread_reset(t);
-	if (gm_session_log.hdr)
-		gm_ring_detach(&gm_session_log, 0);
-	if (!files_shared) /* (a shared table's descriptors are the parent's) */
-		gm_session_close_files();
-	gm_session_agent_running = 0;
-	gm_session_started = 0;
-	gm_session_stopping = 0;
-	gm_session_stopper = 0;
-	gm_session_mods_lock = 0;
+	/* (a shared table's descriptors are the parent's) */
+	gm_session_unwatched(&gm_thread_self, !files_shared);
 }
 
 void gm_session_fork_parent(int child_pid)
