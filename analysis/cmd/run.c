@@ -297,7 +297,8 @@ static void gm_run_scan(const char *dir, gm_run_proc_t *procs, int *nprocs)
  * own), which would keep the run waiting for as long as it runs. A
  * successful exec leaves no finished mark (a failed one records on), and a
  * recorded new image announces itself. Looked at every 250 ms at most,
- * once the program the run started is done. */
+ * once the program the run started is done, and only for a process whose
+ * log says it tried an exec (the list of a game's mappings may be long). */
 static int gm_run_exec_gone(gm_run_proc_t *p)
 {
 	char path[64], buf[4096];
@@ -306,7 +307,8 @@ static int gm_run_exec_gone(gm_run_proc_t *p)
 	uint64_t now = gm_run_now();
 	ssize_t got;
 	int fd, found = 0, any = 0;
-	if (!nlen || now - p->maps_ns < 250000000ull)
+	if (!nlen || now - p->maps_ns < 250000000ull ||
+	    !__atomic_load_n(&p->log.ring.hdr->exec_tried, __ATOMIC_ACQUIRE))
 		return 0;
 	p->maps_ns = now;
 	snprintf(path, sizeof(path), "/proc/%u/maps", p->log.pid);

@@ -93,7 +93,11 @@ typedef struct gm_ring_header {
 	/* the outside drainer's errno when it quit (it could not write the
 	 * capture: analysis/log/attach.c, gm_attach_quit), 0 none */
 	uint32_t drainer_errno;
-	char pad[40];
+	/* atomic: 1 from the process's exec on (0 again when it failed): a
+	 * process still there whose mappings no longer hold the log has
+	 * become another program (analysis/cmd/run.c, gm_run_exec_gone) */
+	uint32_t exec_tried;
+	char pad[36];
 } gm_ring_header_t;
 
 typedef struct gm_ring {

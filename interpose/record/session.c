@@ -1483,6 +1483,8 @@ int gm_session_drain_help(void)
 void gm_session_exec_failed(void)
 {
 	int saved = errno;
+	if (gm_session_log.hdr && gm_session_ours())
+		__atomic_store_n(&gm_session_log.hdr->exec_tried, 0, __ATOMIC_RELEASE);
 	if (__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) && gm_session_drain.fd >= 0 &&
 	    !gm_session_drain.error)
 		__atomic_store_n(&gm_session_drain.help, gm_session_drain_help_mode(),
@@ -1683,6 +1685,7 @@ void gm_session_exec(void)
 	gm_thread_put(t, gm_rec_w0(0, gm_rec_exec, 0), 0);
 	t->busy = 1;
 	gm_thread_flush(t);
+	__atomic_store_n(&gm_session_log.hdr->exec_tried, 1, __ATOMIC_RELEASE);
 	if (!gm_session_options.drain_external) {
 		gm_session_drain_last();
 		/* the segment's name goes now: after a successful exec nobody
