@@ -371,21 +371,21 @@ static void gm_frames_cmd_header_text(const gm_frames_cmd_t *c, const char *erro
 	putchar('\n');
 	if (f->ngaps) {
 		uint64_t lost = 0, first = 0;
-		for (i = 1; i < f->nrows; i++)
+		for (i = 0; i < f->nrows; i++)
 			if (f->rows[i].flags & GM_FRAMES_ROW_GAP) {
-				lost += f->rows[i].frame - f->rows[i - 1].frame - 1;
+				lost += f->rows[i].frame - (i ? f->rows[i - 1].frame : 0) - 1;
 				if (!first)
 					first = f->rows[i].frame;
 			}
+		/* (lost to damage, or marked out of order: numbers that went back) */
 		if (f->ngaps == 1)
-			printf("missing   %llu frame%s lost to damage, before frame %llu: that frame is "
-			       "left out of the statistics (its time and counts cover them)\n",
+			printf("missing   %llu frame%s before frame %llu: that frame is left out of the "
+			       "statistics (its time and counts cover them)\n",
 			       (unsigned long long)lost, lost == 1 ? "" : "s",
 			       (unsigned long long)first);
 		else
-			printf("missing   %llu frames lost to damage, before %zu frames (the first %llu): "
-			       "those are left out of the statistics (their times and counts cover "
-			       "them)\n",
+			printf("missing   %llu frames before %zu frames (the first %llu): those are left "
+			       "out of the statistics (their times and counts cover them)\n",
 			       (unsigned long long)lost, f->ngaps, (unsigned long long)first);
 	}
 	printf("level     ");

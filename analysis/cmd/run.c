@@ -534,7 +534,9 @@ static int gm_run_in_game(pid_t p, pid_t game)
 		char *at, *end = NULL;
 		int fd;
 		long ppid = 0;
-		if (p == game)
+		/* (the run is the subreaper of the game's processes: one whose
+		 * parent is the run is the game's, an orphan of it) */
+		if (p == game || (k > 0 && p == getpid()))
 			return 1;
 		{
 			/* "/proc/<p>/stat" by hand: snprintf is no handler's */
@@ -895,6 +897,7 @@ int gm_cmd_run(int argc, char **argv)
 				if (w == child) {
 					status = wst;
 					child_done = 1;
+					gm_run_child = 0; /* (its pid may be another's soon) */
 				}
 			left = w == 0; /* (-1: ECHILD, none left) */
 		}

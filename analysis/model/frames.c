@@ -372,7 +372,9 @@ static int gm_frames_frame(gm_frames_t *f, const gm_event_t *ev)
 	row->flags = GM_FRAMES_ROW_EXACT;
 	if (f->cur.level_changed)
 		row->flags = GM_FRAMES_ROW_LEVEL_CHANGED;
-	if (f->nrows && row->frame > f->rows[f->nrows - 1].frame + 1) {
+	/* (frame numbers start at 1: a first row numbered past it follows
+	 * frames lost at the capture's start) */
+	if (row->frame > (f->nrows ? f->rows[f->nrows - 1].frame : 0) + 1) {
 		row->flags |= GM_FRAMES_ROW_GAP;
 		f->ngaps++;
 	}

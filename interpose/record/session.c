@@ -304,12 +304,28 @@ static void gm_session_modules_poll_locked(gm_thread_t *t)
  * record waits for a free chunk waits for the agent to drain. */
 static int gm_session_mods_lock;
 
+static int gm_session_mods_want; /* a walk asked for while the lock was taken */
+
+/* Lets the lock go; a walk asked for meanwhile (gm_session_modules_cover)
+ * is taken here, by whoever gets the lock back first. */
+static void gm_session_mods_unlock(gm_thread_t *t)
+{
+	for (;;) {
+		__atomic_store_n(&gm_session_mods_lock, 0, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&gm_session_mods_want, __ATOMIC_SEQ_CST) ||
+		    __atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_SEQ_CST))
+			return;
+		__atomic_store_n(&gm_session_mods_want, 0, __ATOMIC_SEQ_CST);
+		gm_session_modules_poll_locked(t);
+	}
+}
+
 static void gm_session_modules_poll(gm_thread_t *t)
 {
 	if (__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_ACQUIRE))
 		return;
 	gm_session_modules_poll_locked(t);
-	__atomic_store_n(&gm_session_mods_lock, 0, __ATOMIC_RELEASE);
+	gm_session_mods_unlock(t);
 }
 
 void gm_session_modules_cover(const uint64_t *pcs, unsigned n)
@@ -322,14 +338,16 @@ void gm_session_modules_cover(const uint64_t *pcs, unsigned n)
 	    !gm_session_started)
 		return;
 	/* a walker at work may only be looking at its own stack's addresses:
-	 * wait for it (a walk takes tens of microseconds), a while at most,
-	 * then the agent's next walk records the module */
-	for (k = 0; __atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_ACQUIRE); k++) {
-		if (k == 2000) {
+	 * it is asked to walk once it is done (no waiting for it here: it may
+	 * wait for the loader's lock, held by this thread's caller, or be the
+	 * code this signal handler interrupted) */
+	if (__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_SEQ_CST)) {
+		__atomic_store_n(&gm_session_mods_want, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_SEQ_CST)) {
 			errno = saved;
 			return;
 		}
-		sched_yield();
+		__atomic_store_n(&gm_session_mods_want, 0, __ATOMIC_SEQ_CST);
 	}
 	for (k = 0; k < n; k++) {
 		if (pcs[k] & GM_PYFRAME_BIT)
@@ -342,7 +360,7 @@ void gm_session_modules_cover(const uint64_t *pcs, unsigned n)
 			break;
 		}
 	}
-	__atomic_store_n(&gm_session_mods_lock, 0, __ATOMIC_RELEASE);
+	gm_session_mods_unlock(t);
 	errno = saved;
 }
 
@@ -1062,8 +1080,19 @@ static void gm_session_env_keep(void);
 /* ---- fork -------------------------------------------------------------- */
 
 int gm_session_forked;
-/* gm_session_options as read at the first session's start */
+/* gm_session_options as read at the last session's start from an
+ * environment with settings in it */
 static gm_options_t gm_session_options_read;
+
+/* 1 when environ holds a GMTRACE_ variable. */
+static int gm_session_env_has_settings(void)
+{
+	size_t i;
+	for (i = 0; environ && environ[i]; i++)
+		if (strncmp(environ[i], "GMTRACE_", 8) == 0)
+			return 1;
+	return 0;
+}
 
 /* A child that runs unwatched: its parent's chunk, log and (close_files)
  * descriptors let go of untouched, no session. */
@@ -1079,6 +1108,7 @@ static void gm_session_unwatched(gm_thread_t *t, int close_files)
 	gm_session_stopping = 0;
 	gm_session_stopper = 0;
 	gm_session_mods_lock = 0;
+	gm_session_mods_want = 0;
 }
 
 static void gm_session_child(void)
@@ -1109,6 +1139,7 @@ static void gm_session_child(void)
 	gm_session_stopping = 0;
 	gm_session_stopper = 0;
 	gm_session_mods_lock = 0; /* a walk of the parent's other thread is not here */
+	gm_session_mods_want = 0;
 	gm_session_nmodules = 0;
 	gm_session_known_adds = 0;
 	gm_frame_reset(parent_threads);
@@ -1146,12 +1177,13 @@ void gm_session_start(void)
 		return;
 	gm_session_started = 1;
 	t->busy = 1;
-	/* a fork child takes its parent's as they were read (a launcher may
-	 * have cleared its environment since, and with it the run's
-	 * announcement folder; and the parent's session may have changed its
-	 * copy since: its drain taken back) */
-	if (!gm_session_forked) {
-		gm_options_load(&gm_session_options, gm_support_warn);
+	/* read from the environment, also in a fork child (a parent may set a
+	 * worker's options with setenv before it forks); but a fork child
+	 * whose environment holds no GMTRACE_ setting at all takes its
+	 * parent's as they were read: a launcher cleared its environment, and
+	 * with it the run's announcement folder */
+	if (!gm_session_forked || gm_session_env_has_settings()) {
+		gm_options_load(&gm_session_options, gm_session_forked ? NULL : gm_support_warn);
 		gm_session_options_read = gm_session_options;
 	} else
 		gm_session_options = gm_session_options_read;
@@ -1296,9 +1328,8 @@ void gm_session_start(void)
 	gm_session_fd = fd;
 	if (!gm_session_options.follow_children)
 		gm_session_unfollow();
-	else if (!gm_session_forked) /* (a fork child keeps its parent's: the
-	                              * parent may have cleared environ since) */
-		gm_session_env_keep();
+	else if (!gm_session_forked || gm_session_env_has_settings())
+		gm_session_env_keep(); /* (else the parent's, as the options) */
 
 	__atomic_store_n(&gm_thread_recording, 1, __ATOMIC_RELEASE);
 	t->busy = 0;
@@ -1601,6 +1632,13 @@ size_t gm_session_exec_env_room(char *const envp[], size_t *text)
 	 * of entries (or a preload list of pages) goes as it is, where it
 	 * could overflow a small thread stack the C library's exec does not */
 	if (n + add + 2 > GM_SESSION_ENV_ROOM || *text > GM_SESSION_ENV_TEXT) {
+		static int said;
+		if (!(pre && gm_session_env_entry(pre + 11, gm_session_env_self)) &&
+		    !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+			gm_support_warn("an exec with an environment of over 1,000 entries (or a "
+			                "preload list of over 4 KiB) of its own, without this "
+			                "library: the program runs unrecorded",
+			                0, 0);
 		*text = 1;
 		return 0;
 	}

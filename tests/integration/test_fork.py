@@ -197,3 +197,44 @@ def test_clone_without_a_function_fails_as_the_c_library_does(tmp_path):
     assert r.returncode == 0, r.stderr
     out = r.stdout.decode() if isinstance(r.stdout, bytes) else r.stdout
     assert out == plain.stdout == "-1 22\n", (out, plain.stdout)
+
+
+SETENV_FORK = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	pid_t p;
+	(void)argc;
+	setenv("GMTRACE_OUTPUT", argv[1], 1); /* the worker's own capture name */
+	if ((p = fork()) == 0) {
+		free(malloc(100));
+		_exit(0);
+	}
+	waitpid(p, NULL, 0);
+	setenv("GMTRACE_ENABLED", "0", 1); /* this one is not to be recorded */
+	if ((p = fork()) == 0) {
+		free(malloc(100));
+		_exit(0);
+	}
+	waitpid(p, NULL, 0);
+	return 0;
+}
+"""
+
+
+def test_a_fork_child_reads_the_settings_its_parent_set_before_forking(tmp_path):
+    """A parent sets a worker's options with setenv and forks (a worker pool):
+    the child reads them, as a fork child always did (it took its parent's
+    as first read for a while, which a launcher that cleared its environment
+    needed; that case keeps them, as test_launcher shows)."""
+    (tmp_path / "se.c").write_text(SETENV_FORK)
+    exe = tmp_path / "se"
+    subprocess.run(["cc", "-o", str(exe), str(tmp_path / "se.c")], check=True, timeout=60)
+    r = run_preloaded([exe, tmp_path / "worker.%p.gmt"], tmp_path, timeout=30)
+    assert r.returncode == 0, r.stderr
+    names = sorted(p.name for p in tmp_path.glob("*.gmt*"))
+    workers = [n for n in names if n.startswith("worker.")]
+    assert len(workers) == 1 and len(names) == 2, names

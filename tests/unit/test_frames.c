@@ -346,6 +346,31 @@ Test(frames, a_frame_after_missing_ones_is_left_out_of_the_statistics)
 	gm_frames_free(f);
 }
 
+/* Frames 1..3 lost at the capture's start: frame 4, the first row, covers
+ * them (from the capture's first event) and is no worst frame either. */
+Test(frames, a_first_frame_after_frames_lost_at_the_start_is_left_out)
+{
+	words_t t = {0};
+	uint64_t end = 1000, ptr = 0x1000, p[4];
+	gm_frames_t *f;
+	int i;
+
+	r_process(&t, 1000);
+	for (i = 1; i <= 8; i++) {
+		r_alloc(&t, end + 1, ptr += 0x100, 8);
+		end += 1000;
+		if (i >= 4)
+			r_frame(&t, end, (uint64_t)i, 0, gm_present_marker);
+	}
+	f = model(write_capture("leading_gap.gmt", &t, 1), NULL, NULL);
+	cr_assert_eq(f->nrows, 5);
+	cr_expect(f->rows[0].flags & GM_FRAMES_ROW_GAP);
+	cr_expect_eq(f->ngaps, 1);
+	cr_assert_eq(gm_frames_percentiles(f, gm_frames_metric_frame_ns, p), 0);
+	cr_expect_eq(p[3], 1000, "frames 5..8: 1 us each");
+	gm_frames_free(f);
+}
+
 Test(frames, pearson_is_nan_without_variation)
 {
 	words_t t = {0};
