@@ -175,9 +175,9 @@ GMTRACE_API int daemon(int nochdir, int noclose)
 /* An exec hook: the capture is flushed and closed first (the new image
  * starts a capture of its own), and when the call comes back it failed and
  * the process goes on recording. params and types are the function's
- * parameters and their types, args the names passed on. The forms given an
- * environment (env: its parameter; NULL for the others) pass on one that
- * keeps the preload (gm_session_exec_env), on the stack. */
+ * parameters and their types, args the names passed on (gm_env for the
+ * environment: env, the function's, or one that keeps the preload,
+ * gm_session_exec_env, on the stack). */
 #define GM_PROCESS_EXEC(name, params, types, args, file, search, env)                 \
 	GMTRACE_API int name params                                                   \
 	{                                                                             \
@@ -190,7 +190,6 @@ GMTRACE_API int daemon(int nochdir, int noclose)
 			real = (int(*) types)gm_process_next(#name);                  \
 		if (room)                                                             \
 			gm_env = gm_session_exec_env(gm_env, list, room, line, text); \
-		(void)gm_env;                                                         \
 		gm_session_exec_check(file, search);                                  \
 		gm_session_exec();                                                    \
 		GM_PROCESS_COVERAGE_DUMP();                                           \
