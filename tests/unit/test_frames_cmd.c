@@ -299,6 +299,29 @@ Test(frames_cmd, frames_level_capture_without_time_and_rows_out_of_order)
 	cr_expect_eq(strncmp(gm_test_out, "frame,start_ns,", 15), 0);
 }
 
+/* Frames 1 and 2 lost at the start: the one row (frame 3) follows missing
+ * frames, so no row is counted; the reports say so, with no percentiles,
+ * and --compare compares the rest (it said "out of memory"). */
+Test(frames_cmd, every_row_after_missing_frames)
+{
+	words_t t = {0};
+	const char *cap;
+
+	r_process(&t, 1000);
+	r_alloc(&t, 2000, 0x100, 8);
+	r_frame(&t, 3000, 3, 0, gm_present_marker);
+	cap = write_capture("all_gaps.gmt", &t, 1);
+	cr_assert_eq(run(cap), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, "missing   2 frames before frame 3: that frame is left out of the "
+	                       "statistics");
+	cr_expect_null(strstr(gm_test_out, "percentiles over"), "%s", gm_test_out);
+	cr_assert_eq(run("--json", cap), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, "\"frames_after_missing\": 1,");
+	expect_in(gm_test_out, "\"after_missing_frames\": true");
+	cr_assert_eq(run("--compare", cap, cap), GM_CMD_OK, "%s", gm_test_err);
+	cr_expect_null(strstr(gm_test_err, "out of memory"), "%s", gm_test_err);
+}
+
 Test(frames_cmd, a_full_disk_is_one_clear_error)
 {
 	const char *path = cap_game("game.gmt");
