@@ -299,34 +299,26 @@ static void gm_run_scan(const char *dir, gm_run_proc_t *procs, int *nprocs)
  * recorded new image announces itself. Looked at every 250 ms at most,
  * once the program the run started is done, and only for a process whose
  * log says it tried an exec (the list of a game's mappings may be long). */
+/* 1 (stop) at the line naming the log's segment. */
+static int gm_run_maps_line(const char *text, void *name)
+{
+	return strstr(text, name) != NULL;
+}
+
 static int gm_run_exec_gone(gm_run_proc_t *p)
 {
-	char path[64], buf[4096];
 	const char *name = p->log.ring.name[0] == '/' ? p->log.ring.name + 1 : p->log.ring.name;
-	size_t nlen = strlen(name), keep = 0;
 	uint64_t now = gm_run_now();
-	ssize_t got;
-	int fd, found = 0, any = 0;
-	if (!nlen || now - p->maps_ns < 250000000ull ||
+	unsigned long lines;
+	if (!*name || now - p->maps_ns < 250000000ull ||
 	    !__atomic_load_n(&p->log.ring.hdr->exec_tried, __ATOMIC_ACQUIRE))
 		return 0;
 	p->maps_ns = now;
-	snprintf(path, sizeof(path), "/proc/%u/maps", p->log.pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0; /* (gone: gm_attach_ended says so) */
-	/* the segment's name, also across two reads */
-	while (!found && (got = read(fd, buf + keep, sizeof(buf) - 1 - keep)) > 0) {
-		size_t have = keep + (size_t)got;
-		any = 1;
-		buf[have] = 0;
-		found = memmem(buf, have, name, nlen) != NULL;
-		keep = have >= nlen ? nlen - 1 : have;
-		memmove(buf, buf + have - keep, keep);
-	}
-	close(fd);
 	/* (an empty list is no answer: a process whose main thread ended
-	 * with pthread_exit, its other threads recording on, reads empty) */
-	return got == 0 && any && !found;
+	 * with pthread_exit, its other threads recording on, reads empty;
+	 * one that cannot be read is gone: gm_attach_ended says so) */
+	return gm_support_proc_maps((int)p->log.pid, gm_run_maps_line, (void *)name, &lines) == 0 &&
+	       lines > 0;
 }
 
 static int gm_run_over(gm_run_proc_t *procs, int n, int i, int root_done)
@@ -524,47 +516,19 @@ static void gm_run_json_none(FILE *jf, int json)
 static volatile pid_t gm_run_child;
 
 /* 1 when process p is the game or one of its descendants: its parents
- * walked up through /proc (open, read and close are safe in a handler). */
+ * walked up through /proc (gm_support_proc_stat: safe in a handler). */
 static int gm_run_in_game(pid_t p, pid_t game)
 {
-	char path[40], buf[512];
 	int k;
 	for (k = 0; k < 64 && p > 1; k++) {
-		ssize_t n;
-		char *at, *end = NULL;
-		int fd;
-		long ppid = 0;
+		char state;
+		long threads, ppid = 0;
 		/* (the run is the subreaper of the game's processes: one whose
 		 * parent is the run is the game's, an orphan of it) */
 		if (p == game || (k > 0 && p == getpid()))
 			return 1;
-		{
-			/* "/proc/<p>/stat" by hand: snprintf is no handler's */
-			char digits[16];
-			int nd = 0, w = 0;
-			for (long v = (long)p; v > 0 && nd < 15; v /= 10)
-				digits[nd++] = (char)('0' + v % 10);
-			memcpy(path, "/proc/", 6);
-			w = 6;
-			while (nd > 0)
-				path[w++] = digits[--nd];
-			memcpy(path + w, "/stat", 6);
-		}
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		if (gm_support_proc_stat((int)p, &state, &threads, &ppid) != 0)
 			return 0;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return 0;
-		buf[n] = 0;
-		/* pid (comm) state ppid ...: comm may hold anything, ')' too */
-		for (at = buf; *at; at++)
-			if (*at == ')')
-				end = at;
-		if (!end || end[1] != ' ' || !end[2] || end[3] != ' ')
-			return 0;
-		for (at = end + 4; *at >= '0' && *at <= '9'; at++)
-			ppid = ppid * 10 + (*at - '0');
 		p = (pid_t)ppid;
 	}
 	return 0;

@@ -132,49 +132,41 @@ static size_t gm_session_build_id(const struct dl_phdr_info *info, const unsigne
 	return 0;
 }
 
-/* The path of the file mapped at the page of at, from /proc/self/maps,
- * into out: 0, or -1 (no such mapping, no file, or no room). No
- * allocation: a line at a time through a buffer of its own. */
+/* gm_session_mapped_path's question and answer. */
+typedef struct gm_session_mapped {
+	uint64_t page;
+	char *out;
+	size_t cap;
+} gm_session_mapped_t;
+
+/* One line of the mappings ("lo-hi perms offset dev inode   path"): 1 when
+ * it holds the page and names a file, copied out. */
+static int gm_session_mapped_line(const char *text, void *arg)
+{
+	gm_session_mapped_t *m = arg;
+	char *end;
+	const char *slash = strchr(text, '/');
+	unsigned long long lo = strtoull(text, &end, 16);
+	unsigned long long hi = *end == '-' ? strtoull(end + 1, NULL, 16) : 0;
+	size_t n;
+	if (!(lo <= m->page && m->page < hi) || !slash)
+		return 0;
+	n = strlen(slash);
+	if (n >= 10 && strcmp(slash + n - 10, " (deleted)") == 0)
+		n -= 10;
+	if (n >= m->cap)
+		return -1;
+	memcpy(m->out, slash, n);
+	m->out[n] = 0;
+	return 1;
+}
+
+/* The path of the file mapped at the page of at, from the process's list
+ * of mappings, into out: 0, or -1 (no such mapping, no file, no room). */
 static int gm_session_mapped_path(uint64_t at, char *out, size_t cap)
 {
-	static char buf[PATH_MAX + 256];
-	size_t have = 0;
-	ssize_t got;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), rc = -1;
-	uint64_t page = at & ~(uint64_t)4095;
-	if (fd < 0)
-		return -1;
-	for (;;) {
-		char *nl;
-		got = read(fd, buf + have, sizeof(buf) - 1 - have);
-		if (got <= 0)
-			break;
-		have += (size_t)got;
-		buf[have] = 0;
-		while ((nl = memchr(buf, '\n', have)) != NULL) {
-			char *line = buf, *end, *slash;
-			unsigned long long lo = strtoull(line, &end, 16), hi;
-			*nl = 0;
-			hi = *end == '-' ? strtoull(end + 1, NULL, 16) : 0;
-			slash = strchr(line, '/');
-			if (rc != 0 && lo <= page && page < hi && slash) {
-				size_t n = strlen(slash);
-				if (n >= 10 && strcmp(slash + n - 10, " (deleted)") == 0)
-					n -= 10;
-				if (n < cap) {
-					memcpy(out, slash, n);
-					out[n] = 0;
-					rc = 0;
-				}
-			}
-			have -= (size_t)(nl + 1 - buf);
-			memmove(buf, nl + 1, have);
-		}
-		if (rc == 0 || have == sizeof(buf) - 1)
-			break; /* (found; or a line longer than any path: give up) */
-	}
-	close(fd);
-	return rc;
+	gm_session_mapped_t m = {at & ~(uint64_t)4095, out, cap};
+	return gm_support_proc_maps(0, gm_session_mapped_line, &m, NULL) == 1 ? 0 : -1;
 }
 
 static int gm_session_module_cb(struct dl_phdr_info *info, size_t size, void *arg)
@@ -946,7 +938,7 @@ static int gm_session_alone(void)
 {
 	char state;
 	long threads;
-	return gm_support_proc_stat(0, &state, &threads) == 0 && state == 'Z' && threads == 2;
+	return gm_support_proc_stat(0, &state, &threads, NULL) == 0 && state == 'Z' && threads == 2;
 }
 
 static void *gm_session_agent_main(void *arg)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,7 +160,7 @@ void gm_support_owner_rw(int fd)
 		(void)fchmod(fd, (st.st_mode & 07777) | 0600);
 }
 
-int gm_support_proc_stat(int id, char *state, long *threads)
+int gm_support_proc_stat(int id, char *state, long *threads, long *ppid)
 {
 	char path[48] = "", num[24], buf[512];
 	const char *at;
@@ -184,12 +185,58 @@ int gm_support_proc_stat(int id, char *state, long *threads)
 	if (!at || at[1] != ' ' || !at[2])
 		return -1;
 	*state = at[2];
-	for (at += 2, field = 3; field < 20 && (at = strchr(at, ' ')) != NULL; field++)
+	for (at += 2, field = 3; field < 20 && (at = strchr(at, ' ')) != NULL; field++) {
 		at++;
+		if (field == 3 && ppid) /* (field 4, the parent) */
+			*ppid = strtol(at, NULL, 10);
+	}
 	if (!at)
 		return -1;
 	*threads = strtol(at, NULL, 10);
 	return 0;
+}
+
+int gm_support_proc_maps(int id, int (*line)(const char *text, void *arg), void *arg,
+                         unsigned long *lines)
+{
+	char path[48] = "", num[24], buf[PATH_MAX + 256];
+	size_t len = 0, have = 0;
+	ssize_t got;
+	int fd, rc = 0;
+	if (lines)
+		*lines = 0;
+	if (id > 0)
+		gm_support_u64(num, (uint64_t)id);
+	gm_support_append(path, sizeof(path), &len, "/proc/");
+	gm_support_append(path, sizeof(path), &len, id > 0 ? num : "self");
+	gm_support_append(path, sizeof(path), &len, "/maps");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	while (rc == 0) {
+		char *nl;
+		got = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = -1;
+			break;
+		}
+		if (got == 0)
+			break;
+		have += (size_t)got;
+		while (rc == 0 && (nl = memchr(buf, '\n', have)) != NULL) {
+			*nl = 0;
+			if (lines)
+				++*lines;
+			rc = line(buf, arg);
+			have -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, have);
+		}
+		if (rc == 0 && have == sizeof(buf) - 1)
+			rc = -1; /* (a line longer than any path) */
+	}
+	close(fd);
+	return rc;
 }
 
 int gm_support_pid_gone(int id)
@@ -204,7 +251,7 @@ int gm_support_pid_gone(int id)
 	 * sandbox): it runs, as kill(2) says. A process whose main thread
 	 * called pthread_exit shows Z while its other threads run: gone only
 	 * with one thread left */
-	if (gm_support_proc_stat(id, &state, &threads) != 0)
+	if (gm_support_proc_stat(id, &state, &threads, NULL) != 0)
 		return 0;
 	return (state == 'Z' || state == 'X') && threads <= 1;
 }

@@ -78,10 +78,20 @@ int gm_support_gettid(void);
  * and logs nobody could read); the other bits stay as the umask left them. */
 void gm_support_owner_rw(int fd);
 
-/* The state letter and the number of threads of process (or thread) id,
- * 0 for the calling process, from /proc/ID/stat; 0, or -1 when it cannot
- * be read. No allocation, no stdio. */
-int gm_support_proc_stat(int id, char *state, long *threads);
+/* The state letter, the number of threads and (ppid not NULL) the parent
+ * of process (or thread) id, 0 for the calling process, from
+ * /proc/ID/stat; 0, or -1 when it cannot be read. No allocation, no
+ * stdio: safe in a signal handler. */
+int gm_support_proc_stat(int id, char *state, long *threads, long *ppid);
+
+/* Each line of /proc/ID/maps (0: the calling process) to line(text, arg),
+ * without its newline, until it returns non-zero. Returns that value, 0
+ * at the end, -1 when the list cannot be read or a line is longer than
+ * any mapping's (a path of PATH_MAX). *lines (if not NULL) counts the
+ * lines read: an empty list (a process whose main thread ended) is no
+ * list. No allocation: a line at a time through a buffer on the stack. */
+int gm_support_proc_maps(int id, int (*line)(const char *text, void *arg), void *arg,
+                         unsigned long *lines);
 
 /* 1 when process (or thread) id is gone: no such process, or one that
  * ended and waits for its parent to reap it (a zombie: kill(id, 0) still
