@@ -116,13 +116,10 @@ static int gm_fcmp_load(gm_fcmp_side_t *s)
 			        s->path);
 		return 1;
 	}
-	for (m = 0; m < gm_frames_metric_count; m++) {
-		int rc = gm_frames_percentiles(s->f, (gm_frames_metric_t)m, s->v + 4 * m);
-		if (rc == -ENOMEM)
+	/* (-ENOENT: every row follows missing frames, none counted: zeros) */
+	for (m = 0; m < gm_frames_metric_count; m++)
+		if (gm_frames_percentiles(s->f, (gm_frames_metric_t)m, s->v + 4 * m) == -ENOMEM)
 			return -ENOMEM;
-		if (rc < 0) /* (every row follows missing frames: none counted) */
-			memset(s->v + 4 * m, 0, 4 * sizeof(*s->v));
-	}
 	for (i = 0; i < s->f->nrows; i++)
 		if (s->f->rows[i].peak_live_bytes > s->v[GM_FCMP_PEAK])
 			s->v[GM_FCMP_PEAK] = s->f->rows[i].peak_live_bytes;

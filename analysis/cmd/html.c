@@ -215,10 +215,8 @@ static void gm_html_chart(gm_html_t *h, const char *title, gm_frames_metric_t me
 /* Percentiles of m into p: 0, or -ENOMEM (there are rows). */
 static int gm_html_percentiles(const gm_frames_t *fr, gm_frames_metric_t m, uint64_t p[4])
 {
-	int rc = gm_frames_percentiles(fr, m, p);
-	if (rc == -ENOENT) /* (every row follows missing frames: none counted) */
-		memset(p, 0, 4 * sizeof(*p));
-	return rc == -ENOMEM ? -ENOMEM : 0;
+	/* (-ENOENT: every row follows missing frames, none counted: zeros) */
+	return gm_frames_percentiles(fr, m, p) == -ENOMEM ? -ENOMEM : 0;
 }
 
 static int gm_html_frames(gm_html_t *h)

@@ -912,8 +912,10 @@ int gm_frames_percentiles(const gm_frames_t *f, gm_frames_metric_t m, uint64_t o
 	uint64_t *v;
 	size_t i, n = 0;
 
-	if (gm_frames_counted(f) == 0)
+	if (gm_frames_counted(f) == 0) {
+		memset(out, 0, 4 * sizeof(*out));
 		return -ENOENT;
+	}
 	v = malloc(f->nrows * sizeof(*v));
 	if (!v)
 		return -ENOMEM;

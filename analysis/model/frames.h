@@ -268,7 +268,7 @@ size_t gm_frames_counted(const gm_frames_t *f);
 /* p50, p95, p99 and max of a metric over the rows counted by the
  * nearest-rank method: the p-th percentile of n sorted values is value
  * number ceil(p * n / 100) (1-based). Returns 0, -ENOENT when there are no
- * such rows, -ENOMEM. */
+ * such rows (out all 0), -ENOMEM. */
 int gm_frames_percentiles(const gm_frames_t *f, gm_frames_metric_t m, uint64_t out[4]);
 
 /* Pearson correlation of frame time against metric m over all rows; NaN
