@@ -1558,8 +1558,6 @@ static void gm_session_env_keep(void)
 	}
 	if (!v || !gm_session_env_self[0] || !(at = gm_session_env_entry(v, gm_session_env_self)))
 		return;
-	while (at > v && at[-1] != ':' && at[-1] != ' ')
-		at--;
 	len = strcspn(at, ": ");
 	if (len + 1 > sizeof(gm_session_env_text))
 		return;
