@@ -41,11 +41,15 @@ int gm_args_value(int argc, char **argv, int *i, const char *name, const char **
 	}
 	if (a[n] != '\0')
 		return 0;
-	/* ("--" ends the options: `--stacks -- ./game` lacks the value) */
+	*value = gm_args_next(argc, argv, i);
+	return *value ? 1 : -EINVAL;
+}
+
+const char *gm_args_next(int argc, char **argv, int *i)
+{
 	if (*i + 1 >= argc || strcmp(argv[*i + 1], "--") == 0)
-		return -EINVAL;
-	*value = argv[++*i];
-	return 1;
+		return NULL;
+	return argv[++*i];
 }
 
 int gm_args_capture_output(int argc, char **argv, const char *name, const char **path,

@@ -17,6 +17,11 @@ int gm_args_u64(const char *s, uint64_t *out);
  * another argument, or -EINVAL when it matches but the value is missing. */
 int gm_args_value(int argc, char **argv, int *i, const char *name, const char **value);
 
+/* The separate value of the option at argv[*i] (*i moved past it), or
+ * NULL when there is none: the end of the line, or "--", which ends the
+ * options (`--stacks -- ./game` lacks the value). */
+const char *gm_args_next(int argc, char **argv, int *i);
+
 /* `gmtrace NAME [--output FILE] CAPTURE` (argv[0] is NAME): 1 when --help
  * was asked, 0 with *path and *output (NULL: none) set, or -1 after one
  * line "gmtrace NAME: ..." on stderr (the caller adds its usage). */

@@ -31,6 +31,7 @@
 #include "../../interpose/log/format.h"
 #include "analysis/report/json.h"
 #include "analysis/report/text.h"
+#include "args.h"
 #include "cmd.h"
 #include "interpose/budget/budgetfile.h"
 #include "platforms/host.h"
@@ -292,6 +293,12 @@ static void gm_run_scan(const char *dir, gm_run_proc_t *procs, int *nprocs)
 
 /* A log is over when its process said so, is gone, or exec'd (a later
  * announcement from the same pid). */
+/* 1 (stop) at the line naming the log's segment. */
+static int gm_run_maps_line(const char *text, void *name)
+{
+	return strstr(text, name) != NULL;
+}
+
 /* 1 when p's process runs on without its log mapped: it exec'd a program
  * that is not recorded (a static binary, one given an environment of its
  * own), which would keep the run waiting for as long as it runs. A
@@ -299,12 +306,6 @@ static void gm_run_scan(const char *dir, gm_run_proc_t *procs, int *nprocs)
  * recorded new image announces itself. Looked at every 250 ms at most,
  * once the program the run started is done, and only for a process whose
  * log says it tried an exec (the list of a game's mappings may be long). */
-/* 1 (stop) at the line naming the log's segment. */
-static int gm_run_maps_line(const char *text, void *name)
-{
-	return strstr(text, name) != NULL;
-}
-
 static int gm_run_exec_gone(gm_run_proc_t *p)
 {
 	const char *name = p->log.ring.name[0] == '/' ? p->log.ring.name + 1 : p->log.ring.name;
@@ -586,9 +587,7 @@ int gm_cmd_run(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(a, "--json-file") == 0 || strncmp(a, "--json-file=", 12) == 0) {
-			json_file = a[11] == '='                                   ? a + 12 :
-			            i + 1 < argc && strcmp(argv[i + 1], "--") != 0 ? argv[++i] :
-			                                                             NULL;
+			json_file = a[11] == '=' ? a + 12 : gm_args_next(argc, argv, &i);
 			if (!json_file || !*json_file) {
 				fprintf(stderr, "gmtrace run: --json-file needs a file name\n");
 				return GM_CMD_USAGE;
@@ -616,8 +615,8 @@ int gm_cmd_run(int argc, char **argv)
 		         (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)), a + 2);
 		if (eq)
 			v = eq + 1;
-		else if (i + 1 < argc && strcmp(argv[i + 1], "--") != 0)
-			v = argv[++i]; /* ("--" ends the options: no value given) */
+		else
+			v = gm_args_next(argc, argv, &i);
 		if (!v) {
 			fprintf(stderr, "gmtrace run: %s needs a value\n", a);
 			return GM_CMD_USAGE;
