@@ -323,22 +323,23 @@ GMTRACE_API void _Exit(int status)
 
 /* dlclose: the modules are walked before (the one going is recorded,
  * however short its life) and after (its unload is recorded at once), so
- * a plugin reloaded at the same addresses right after is named as itself.
+ * a plugin reloaded at the same addresses right after is named as itself;
+ * both wait for a walk at work, unless the first waited in vain.
  * dlopen is not hooked: the loader resolves a relative name and $ORIGIN
  * from its caller, which a hook would replace; the 50 ms walk and the next
  * dlclose record loads. */
 GMTRACE_API int dlclose(void *handle)
 {
 	static int (*real)(void *);
-	int rc;
+	int rc, walked;
 	if (!real)
 		real = (int (*)(void *))gm_process_next("dlclose");
 	if (!real)
 		return -1;
-	gm_session_modules_changed();
+	walked = gm_session_modules_changed(1);
 	rc = real(handle);
 	if (rc == 0)
-		gm_session_modules_changed();
+		gm_session_modules_changed(walked);
 	return rc;
 }
 

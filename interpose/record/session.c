@@ -288,36 +288,98 @@ static void gm_session_modules_poll_locked(gm_thread_t *t)
 	dl_iterate_phdr(gm_session_module_cb, t);
 }
 
-/* The agent's walk every 50 ms, a dlclose's (hook/process.c) and the
- * session start's: one at a time, and none waits for another. A walk
- * taken already is left to its walker (the agent walks again 50 ms
- * later): a dlclose inside a dl_iterate_phdr callback holds the loader's
+/* The agent's walk every 50 ms, a dlclose's (hook/process.c), a new
+ * stack's (gm_session_modules_cover) and the session start's: one at a
+ * time. Only a dlclose's waits for a walker at work, and not for ever
+ * (gm_session_mods_wait); the others leave a walk taken already to its
+ * walker: a dlclose inside a dl_iterate_phdr callback holds the loader's
  * lock, which the other walker may be waiting for, and a walker whose
  * record waits for a free chunk waits for the agent to drain. */
 static int gm_session_mods_lock;
 
 static int gm_session_mods_want; /* a walk asked for while the lock was taken */
 
-/* Lets the lock go; a walk asked for meanwhile (gm_session_modules_cover)
- * is taken here, by whoever gets the lock back first. */
+static gm_thread_t *gm_session_mods_owner; /* the thread that took the lock */
+
+/* Takes the lock if it is free: 1, or 0 when another walk has it. */
+static int gm_session_mods_take(gm_thread_t *t)
+{
+	if (__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_SEQ_CST))
+		return 0;
+	__atomic_store_n(&gm_session_mods_owner, t, __ATOMIC_RELAXED);
+	return 1;
+}
+
+/* Lets the lock go; a walk asked for meanwhile (gm_session_modules_cover,
+ * a dlclose that waited in vain) is taken here, by whoever gets the lock
+ * back first. */
 static void gm_session_mods_unlock(gm_thread_t *t)
 {
 	for (;;) {
+		__atomic_store_n(&gm_session_mods_owner, NULL, __ATOMIC_RELAXED);
 		__atomic_store_n(&gm_session_mods_lock, 0, __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&gm_session_mods_want, __ATOMIC_SEQ_CST) ||
-		    __atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_SEQ_CST))
+		    !gm_session_mods_take(t))
 			return;
 		__atomic_store_n(&gm_session_mods_want, 0, __ATOMIC_SEQ_CST);
 		gm_session_modules_poll_locked(t);
 	}
 }
 
+/* Takes the lock, or asks its walker to walk again once done: 1 with the
+ * lock, 0 when the walk is left to the walker. */
+static int gm_session_mods_take_or_ask(gm_thread_t *t)
+{
+	if (gm_session_mods_take(t))
+		return 1;
+	__atomic_store_n(&gm_session_mods_want, 1, __ATOMIC_SEQ_CST);
+	/* (the walker may have let go in between, before it saw the wish) */
+	if (!gm_session_mods_take(t))
+		return 0;
+	__atomic_store_n(&gm_session_mods_want, 0, __ATOMIC_SEQ_CST);
+	return 1;
+}
+
 static void gm_session_modules_poll(gm_thread_t *t)
 {
-	if (__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_ACQUIRE))
+	if (!gm_session_mods_take(t))
 		return;
 	gm_session_modules_poll_locked(t);
 	gm_session_mods_unlock(t);
+}
+
+/* The lock for a dlclose's walk, which must see that dlclose before the
+ * game goes on (a plugin loaded at the same addresses next is named as
+ * itself): a walker at work is waited for. On a busy machine a walker
+ * taken off its core holds the lock for milliseconds, so the wait goes
+ * on up to 250 ms; longer, the walker is taken to be waiting for this
+ * thread (a dlclose inside the game's own dl_iterate_phdr callback holds
+ * the loader's lock the walker needs), and is asked to walk again once
+ * done. This thread's own walk, interrupted by a signal handler that
+ * closes a module, is not waited for. Returns 1 with the lock, else 0. */
+static int gm_session_mods_wait(gm_thread_t *t)
+{
+	uint64_t deadline = 0;
+	unsigned tries = 0;
+	for (;;) {
+		struct timespec nap = {0, 20 * 1000};
+		uint64_t now;
+		if (gm_session_mods_take(t))
+			return 1;
+		if (__atomic_load_n(&gm_session_mods_owner, __ATOMIC_RELAXED) == t)
+			break;
+		if (++tries <= 64) {
+			sched_yield();
+			continue;
+		}
+		now = gm_support_mono_ns();
+		if (!deadline)
+			deadline = now + 250 * 1000 * 1000ull;
+		else if (now > deadline)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	return gm_session_mods_take_or_ask(t);
 }
 
 void gm_session_modules_cover(const uint64_t *pcs, unsigned n)
@@ -333,13 +395,9 @@ void gm_session_modules_cover(const uint64_t *pcs, unsigned n)
 	 * it is asked to walk once it is done (no waiting for it here: it may
 	 * wait for the loader's lock, held by this thread's caller, or be the
 	 * code this signal handler interrupted) */
-	if (__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_SEQ_CST)) {
-		__atomic_store_n(&gm_session_mods_want, 1, __ATOMIC_SEQ_CST);
-		if (__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_SEQ_CST)) {
-			errno = saved;
-			return;
-		}
-		__atomic_store_n(&gm_session_mods_want, 0, __ATOMIC_SEQ_CST);
+	if (!gm_session_mods_take_or_ask(t)) {
+		errno = saved;
+		return;
 	}
 	for (k = 0; k < n; k++) {
 		if (pcs[k] & GM_PYFRAME_BIT)
@@ -356,14 +414,20 @@ void gm_session_modules_cover(const uint64_t *pcs, unsigned n)
 	errno = saved;
 }
 
-void gm_session_modules_changed(void)
+int gm_session_modules_changed(int wait)
 {
 	gm_thread_t *t = &gm_thread_self;
-	int saved = errno;
+	int saved = errno, walked = 1;
 	if (__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) && !t->busy &&
-	    gm_session_started)
-		gm_session_modules_poll(t);
+	    gm_session_started) {
+		walked = wait ? gm_session_mods_wait(t) : gm_session_mods_take_or_ask(t);
+		if (walked) {
+			gm_session_modules_poll_locked(t);
+			gm_session_mods_unlock(t);
+		}
+	}
 	errno = saved;
+	return walked;
 }
 
 uint32_t gm_session_modules(void)
@@ -1101,6 +1165,7 @@ static void gm_session_unwatched(gm_thread_t *t, int close_files)
 	gm_session_stopper = 0;
 	gm_session_mods_lock = 0;
 	gm_session_mods_want = 0;
+	gm_session_mods_owner = NULL;
 }
 
 static void gm_session_child(void)
@@ -1132,6 +1197,7 @@ static void gm_session_child(void)
 	gm_session_stopper = 0;
 	gm_session_mods_lock = 0; /* a walk of the parent's other thread is not here */
 	gm_session_mods_want = 0;
+	gm_session_mods_owner = NULL;
 	gm_session_nmodules = 0;
 	gm_session_known_adds = 0;
 	gm_frame_reset(parent_threads);

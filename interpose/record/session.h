@@ -81,8 +81,11 @@ void gm_session_clone_child(int files_shared);
 
 /* Walk the modules now (around a dlclose), not at the next 50 ms walk:
  * a module's load and unload are recorded however short its life, and a
- * plugin loaded at its addresses right after is named as itself. */
-void gm_session_modules_changed(void);
+ * plugin loaded at its addresses right after is named as itself. wait:
+ * a walker at work is waited for (up to 250 ms). Returns 1 when the walk
+ * was made or none was needed (not recording), 0 when it was left to
+ * the walker at work (the caller's next walk need not wait for it). */
+int gm_session_modules_changed(int wait);
 
 /* A stack about to be recorded for the first time, pcs[0, n) (Python
  * frames skipped): an address in no module recorded yet is in one loaded
