@@ -48,6 +48,7 @@ enum {
 	GM_FCMP_PEAK = GM_FCMP_PCT,
 	GM_FCMP_END_LIVE,
 	GM_FCMP_FRAMES,
+	GM_FCMP_GAPS,
 	GM_FCMP_SPIKES,
 	GM_FCMP_N
 };
@@ -72,6 +73,7 @@ static const gm_fcmp_def_t gm_fcmp_defs[GM_FCMP_N] = {
         {"peak_live_bytes", "peak live bytes", gm_fcmp_bytes, 1},
         {"end_live_bytes", "live bytes at the end", gm_fcmp_bytes, 1},
         {"frames", "frames", gm_fcmp_count, 0},
+        {"frames_after_missing", "  after missing frames", gm_fcmp_count, 0},
         {"spikes", "spikes", gm_fcmp_count, 0},
 };
 
@@ -125,6 +127,7 @@ static int gm_fcmp_load(gm_fcmp_side_t *s)
 			s->v[GM_FCMP_PEAK] = s->f->rows[i].peak_live_bytes;
 	s->v[GM_FCMP_END_LIVE] = s->f->rows[s->f->nrows - 1].live_bytes;
 	s->v[GM_FCMP_FRAMES] = s->f->nrows;
+	s->v[GM_FCMP_GAPS] = s->f->ngaps; /* (left out of the percentiles) */
 	s->v[GM_FCMP_SPIKES] = s->f->nspikes;
 	for (i = 0, m = 0; i < s->f->nrows; i++)
 		m += (s->f->rows[i].flags & GM_FRAMES_ROW_EXACT) != 0;

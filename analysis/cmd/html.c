@@ -251,6 +251,12 @@ static int gm_html_frames(gm_html_t *h)
 	fputs("<table class=\"kv\">\n", f);
 	snprintf(a, sizeof(a), "%zu", fr->nrows);
 	gm_html_kv(f, "frames", a);
+	if (fr->ngaps) {
+		/* (a damaged capture: their time and counts span the frames
+		 * lost before them) */
+		snprintf(a, sizeof(a), "%zu, left out of the percentiles", fr->ngaps);
+		gm_html_kv(f, "frames after missing frames", a);
+	}
 	snprintf(a, sizeof(a), "%.3f / %.3f / %.3f / %.3f ms", (double)p[0] / 1e6,
 	         (double)p[1] / 1e6, (double)p[2] / 1e6, (double)p[3] / 1e6);
 	gm_html_kv(f, "frame time p50 / p95 / p99 / max", a);

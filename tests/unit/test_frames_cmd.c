@@ -320,6 +320,11 @@ Test(frames_cmd, every_row_after_missing_frames)
 	expect_in(gm_test_out, "\"after_missing_frames\": true");
 	cr_assert_eq(run("--compare", cap, cap), GM_CMD_OK, "%s", gm_test_err);
 	cr_expect_null(strstr(gm_test_err, "out of memory"), "%s", gm_test_err);
+	/* the frame is counted, and said to follow missing ones */
+	expect_in(gm_test_out,
+	          "\n    after missing frames                1              1              0");
+	cr_assert_eq(run("--json", "--compare", cap, cap), GM_CMD_OK, "%s", gm_test_err);
+	expect_in(gm_test_out, "\"name\": \"frames_after_missing\",\n      \"a\": 1,");
 }
 
 Test(frames_cmd, a_full_disk_is_one_clear_error)
