@@ -11,9 +11,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -340,6 +342,31 @@ GMTRACE_API int dlclose(void *handle)
 	rc = real(handle);
 	if (rc == 0)
 		gm_session_modules_changed(walked);
+	return rc;
+}
+
+/* dl_iterate_phdr: the loader's lock is held while the callbacks run, so a
+ * dlclose inside one (a game that looks at each module with dlopen
+ * RTLD_NOLOAD, dlsym and dlclose) does not wait for a module walk of
+ * gmtrace's at work, which may be waiting for that lock (the count is the
+ * thread's: record/session.c). */
+GMTRACE_API int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *arg)
+{
+	typedef int (*iterate_fn)(int (*)(struct dl_phdr_info *, size_t, void *), void *);
+	static iterate_fn real;
+	gm_thread_t *t = &gm_thread_self;
+	iterate_fn f = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+	int rc;
+	if (!f) {
+		void *sym = gm_process_next("dl_iterate_phdr");
+		memcpy(&f, &sym, sizeof(f));
+		if (!f)
+			return 0;
+		__atomic_store_n(&real, f, __ATOMIC_RELEASE);
+	}
+	t->in_iterate++;
+	rc = f(cb, arg);
+	t->in_iterate--;
 	return rc;
 }
 

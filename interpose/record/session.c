@@ -299,15 +299,17 @@ static int gm_session_mods_lock;
 
 static int gm_session_mods_want; /* a walk asked for while the lock was taken */
 
-static gm_thread_t *gm_session_mods_owner; /* the thread that took the lock */
-
-/* Takes the lock if it is free: 1, or 0 when another walk has it. */
+/* Takes the lock if it is free: 1, or 0 when another walk has it. The
+ * thread's mark goes up first and down last (gm_session_mods_unlock), so
+ * a signal handler that interrupts it anywhere in between knows that the
+ * lock may be its own thread's. */
 static int gm_session_mods_take(gm_thread_t *t)
 {
-	if (__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_SEQ_CST))
-		return 0;
-	__atomic_store_n(&gm_session_mods_owner, t, __ATOMIC_RELAXED);
-	return 1;
+	__atomic_store_n(&t->mods_holding, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_exchange_n(&gm_session_mods_lock, 1, __ATOMIC_SEQ_CST))
+		return 1;
+	__atomic_store_n(&t->mods_holding, 0, __ATOMIC_SEQ_CST);
+	return 0;
 }
 
 /* Lets the lock go; a walk asked for meanwhile (gm_session_modules_cover,
@@ -316,8 +318,8 @@ static int gm_session_mods_take(gm_thread_t *t)
 static void gm_session_mods_unlock(gm_thread_t *t)
 {
 	for (;;) {
-		__atomic_store_n(&gm_session_mods_owner, NULL, __ATOMIC_RELAXED);
 		__atomic_store_n(&gm_session_mods_lock, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&t->mods_holding, 0, __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&gm_session_mods_want, __ATOMIC_SEQ_CST) ||
 		    !gm_session_mods_take(t))
 			return;
@@ -327,17 +329,16 @@ static void gm_session_mods_unlock(gm_thread_t *t)
 }
 
 /* Takes the lock, or asks its walker to walk again once done: 1 with the
- * lock, 0 when the walk is left to the walker. */
+ * lock, 0 when the walk is left to the walker. The wish stays when the
+ * lock is taken at the second try: another thread may have made it too,
+ * after this one, and the unlock's walk is cheap when nothing changed. */
 static int gm_session_mods_take_or_ask(gm_thread_t *t)
 {
 	if (gm_session_mods_take(t))
 		return 1;
 	__atomic_store_n(&gm_session_mods_want, 1, __ATOMIC_SEQ_CST);
 	/* (the walker may have let go in between, before it saw the wish) */
-	if (!gm_session_mods_take(t))
-		return 0;
-	__atomic_store_n(&gm_session_mods_want, 0, __ATOMIC_SEQ_CST);
-	return 1;
+	return gm_session_mods_take(t);
 }
 
 static void gm_session_modules_poll(gm_thread_t *t)
@@ -352,22 +353,23 @@ static void gm_session_modules_poll(gm_thread_t *t)
  * game goes on (a plugin loaded at the same addresses next is named as
  * itself): a walker at work is waited for. On a busy machine a walker
  * taken off its core holds the lock for milliseconds, so the wait goes
- * on up to 250 ms; longer, the walker is taken to be waiting for this
- * thread (a dlclose inside the game's own dl_iterate_phdr callback holds
- * the loader's lock the walker needs), and is asked to walk again once
- * done. This thread's own walk, interrupted by a signal handler that
- * closes a module, is not waited for. Returns 1 with the lock, else 0. */
+ * on up to 250 ms; longer, the walker is asked to walk again once done.
+ * Not waited for: a walker that may be waiting for this thread, which
+ * holds the loader's lock inside a dl_iterate_phdr callback (the game's
+ * own walk of the modules, closing what it opened to look), and this
+ * thread's own walk, interrupted by a signal handler that closes a
+ * module. Returns 1 with the lock, else 0. */
 static int gm_session_mods_wait(gm_thread_t *t)
 {
 	uint64_t deadline = 0;
 	unsigned tries = 0;
+	if (t->in_iterate > 0 || __atomic_load_n(&t->mods_holding, __ATOMIC_SEQ_CST))
+		return gm_session_mods_take_or_ask(t);
 	for (;;) {
 		struct timespec nap = {0, 20 * 1000};
 		uint64_t now;
 		if (gm_session_mods_take(t))
 			return 1;
-		if (__atomic_load_n(&gm_session_mods_owner, __ATOMIC_RELAXED) == t)
-			break;
 		if (++tries <= 64) {
 			sched_yield();
 			continue;
@@ -387,7 +389,7 @@ void gm_session_modules_cover(const uint64_t *pcs, unsigned n)
 	gm_thread_t *t = &gm_thread_self;
 	unsigned k;
 	uint32_t i;
-	int saved = errno;
+	int saved = errno, cancel;
 	if (!__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) || t->busy ||
 	    !gm_session_started)
 		return;
@@ -399,6 +401,9 @@ void gm_session_modules_cover(const uint64_t *pcs, unsigned n)
 		errno = saved;
 		return;
 	}
+	/* (a walk reads files: no cancellation point may end the thread with
+	 * the lock taken, which every later dlclose would wait for) */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	for (k = 0; k < n; k++) {
 		if (pcs[k] & GM_PYFRAME_BIT)
 			continue;
@@ -411,20 +416,25 @@ void gm_session_modules_cover(const uint64_t *pcs, unsigned n)
 		}
 	}
 	gm_session_mods_unlock(t);
+	pthread_setcancelstate(cancel, NULL);
 	errno = saved;
 }
 
 int gm_session_modules_changed(int wait)
 {
 	gm_thread_t *t = &gm_thread_self;
-	int saved = errno, walked = 1;
+	int saved = errno, walked = 1, cancel;
 	if (__atomic_load_n(&gm_thread_recording, __ATOMIC_ACQUIRE) && !t->busy &&
 	    gm_session_started) {
+		/* (the wait's naps and the walk's reads are no cancellation
+		 * points of a dlclose's: the lock is never left taken) */
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 		walked = wait ? gm_session_mods_wait(t) : gm_session_mods_take_or_ask(t);
 		if (walked) {
 			gm_session_modules_poll_locked(t);
 			gm_session_mods_unlock(t);
 		}
+		pthread_setcancelstate(cancel, NULL);
 	}
 	errno = saved;
 	return walked;
@@ -1165,7 +1175,6 @@ static void gm_session_unwatched(gm_thread_t *t, int close_files)
 	gm_session_stopper = 0;
 	gm_session_mods_lock = 0;
 	gm_session_mods_want = 0;
-	gm_session_mods_owner = NULL;
 }
 
 static void gm_session_child(void)
@@ -1197,7 +1206,7 @@ static void gm_session_child(void)
 	gm_session_stopper = 0;
 	gm_session_mods_lock = 0; /* a walk of the parent's other thread is not here */
 	gm_session_mods_want = 0;
-	gm_session_mods_owner = NULL;
+	t->mods_holding = 0;
 	gm_session_nmodules = 0;
 	gm_session_known_adds = 0;
 	gm_frame_reset(parent_threads);

@@ -106,6 +106,10 @@ typedef struct gm_thread {
 	gm_frame_acc_t *acc;  /* this thread's totals, NULL until it registers */
 	uint32_t late;        /* 1 once it recorded after its exit destructor: its
 	                         chunks carry its id (gm_chunk_t.late_tid) */
+	int in_iterate;       /* > 0 inside dl_iterate_phdr (hook/process.c): the
+	                         loader's lock is held, a module walk is not waited for */
+	int mods_holding;     /* 1 while it takes or holds the module walk's lock
+	                         (record/session.c) */
 } gm_thread_t;
 
 extern __thread gm_thread_t gm_thread_self __attribute__((tls_model("initial-exec")));
