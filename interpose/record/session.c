@@ -1106,13 +1106,20 @@ static void gm_session_agent_end(void)
 
 /* ---- environment ------------------------------------------------------- */
 
-/* Remove libgmtrace from LD_PRELOAD in place (no allocation): the string in
- * environ is edited, so children and exec'd programs run without it. */
+static const char *gm_session_self_name(void);
+
+static int gm_session_entry_is(const char *entry, size_t len, const char *name);
+
+/* Remove this library from LD_PRELOAD in place (no allocation): the string
+ * in environ is edited, so children and exec'd programs run without it.
+ * Its entries are known by the library's file name, whatever it is called
+ * (`gmtrace run --lib`). */
 static void gm_session_unfollow(void)
 {
 	char *v = getenv("LD_PRELOAD");
+	const char *self = gm_session_self_name();
 	char *r, *w;
-	if (!v)
+	if (!v || !*self)
 		return;
 	r = w = v;
 	while (*r) {
@@ -1124,13 +1131,7 @@ static void gm_session_unfollow(void)
 			r++;
 		end = r;
 		if (end > start) {
-			int ours = 0;
-			const char *needle = "libgmtrace";
-			char *s;
-			for (s = start; s + 10 <= end; s++)
-				if (memcmp(s, needle, 10) == 0)
-					ours = 1;
-			if (!ours) {
+			if (!gm_session_entry_is(start, (size_t)(end - start), self)) {
 				if (w != v)
 					*w++ = ':';
 				memmove(w, start, (size_t)(end - start));
@@ -1615,23 +1616,29 @@ static const char *gm_session_env_lib; /* NULL: not preloaded by LD_PRELOAD */
 static const char *gm_session_env_entry(const char *value, const char *name);
 
 /* The file name of this library (its last path component), which its
- * LD_PRELOAD entry holds whatever it is called (`gmtrace run --lib`). */
+ * LD_PRELOAD entry holds whatever it is called (`gmtrace run --lib`);
+ * "" when the loader cannot say. */
 static char gm_session_env_self[256];
+
+static const char *gm_session_self_name(void)
+{
+	Dl_info self;
+	if (!gm_session_env_self[0] && dladdr((void *)gm_session_self_name, &self) &&
+	    self.dli_fname) {
+		const char *slash = strrchr(self.dli_fname, '/');
+		gm_support_strlcpy(gm_session_env_self, slash ? slash + 1 : self.dli_fname,
+		                   sizeof(gm_session_env_self));
+	}
+	return gm_session_env_self;
+}
 
 static void gm_session_env_keep(void)
 {
 	const char *v = getenv("LD_PRELOAD"), *at;
 	size_t used = 0, i, len;
-	Dl_info self;
 	gm_session_env_lib = NULL;
 	gm_session_env_nvars = 0;
-	gm_session_env_self[0] = 0;
-	if (dladdr((void *)gm_session_env_keep, &self) && self.dli_fname) {
-		const char *slash = strrchr(self.dli_fname, '/');
-		gm_support_strlcpy(gm_session_env_self, slash ? slash + 1 : self.dli_fname,
-		                   sizeof(gm_session_env_self));
-	}
-	if (!v || !gm_session_env_self[0] || !(at = gm_session_env_entry(v, gm_session_env_self)))
+	if (!v || !*gm_session_self_name() || !(at = gm_session_env_entry(v, gm_session_env_self)))
 		return;
 	len = strcspn(at, ": ");
 	if (len + 1 > sizeof(gm_session_env_text))
@@ -1651,16 +1658,23 @@ static void gm_session_env_keep(void)
 	gm_session_env_lib = gm_session_env_text;
 }
 
+/* Whether the LD_PRELOAD entry [entry, entry + len) names a file called
+ * name (in any folder). */
+static int gm_session_entry_is(const char *entry, size_t len, const char *name)
+{
+	size_t nlen = strlen(name);
+	return len >= nlen && memcmp(entry + len - nlen, name, nlen) == 0 &&
+	       (len == nlen || entry[len - nlen - 1] == '/');
+}
+
 /* The entry in value (an LD_PRELOAD list: ':' or ' ' between entries) whose
  * file name is name, or NULL. */
 static const char *gm_session_env_entry(const char *value, const char *name)
 {
-	size_t nlen = strlen(name);
 	const char *at = value;
 	while (*at) {
 		size_t len = strcspn(at, ": ");
-		if (len >= nlen && memcmp(at + len - nlen, name, nlen) == 0 &&
-		    (len == nlen || at[len - nlen - 1] == '/'))
+		if (gm_session_entry_is(at, len, name))
 			return at;
 		at += len;
 		at += strspn(at, ": ");

@@ -75,8 +75,16 @@ def test_exec_from_launcher_is_recorded(tmp_path):
     assert [e["type"] for e in rule_tally(shells[0]).events if e["type"] == "exec"] == ["exec"]
 
 
-def test_no_follow_records_only_the_first_process(tmp_path):
-    game, listed, run_pid = run_launcher(tmp_path, "--no-follow")
+@pytest.mark.parametrize("lib", ("libgmtrace.so", "gm.so"))
+def test_no_follow_records_only_the_first_process(tmp_path, lib):
+    """Also with the library preloaded under another file name (`gmtrace
+    run --lib`): its LD_PRELOAD entry was looked for as "libgmtrace", left
+    in place, and the game behind the launcher recorded all the same."""
+    options = ("--no-follow",)
+    if lib != "libgmtrace.so":
+        shutil.copy(LIB, tmp_path / lib)
+        options += ("--lib", str(tmp_path / lib))
+    game, listed, run_pid = run_launcher(tmp_path, *options)
     assert game["frames"] == 100  # the game still ran, unrecorded
     check_listing(tmp_path, listed)
     assert len(listed) == 1, f"only the launcher shell is recorded, got {listed}"
