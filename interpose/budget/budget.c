@@ -1301,14 +1301,23 @@ static int gm_budget_platform(gm_thread_t *t, gm_budget_def_t **defs, int *n, in
                               uint64_t *total)
 {
 	static gm_platform_t profile;
+	/* the file found at the last start: a fork child with its parent's
+	 * options looks no further (the search path is the environment's,
+	 * which its launcher cleared) */
+	static char found[GM_PLATFORM_PATH];
 	char path[GM_PLATFORM_PATH], err[512];
 	const char *name = gm_session_options.platform;
 	int failed, busy = t->busy;
 	/* libyaml's allocations are gmtrace's own, not the game's */
 	t->busy = 1;
-	failed = gm_platform_find(name, path, sizeof(path), err, sizeof(err)) != 0 ||
-	         gm_platform_load(path, &profile, err, sizeof(err)) != 0;
+	if (gm_session_options_inherited && found[0])
+		failed = gm_platform_load(found, &profile, err, sizeof(err)) != 0;
+	else
+		failed = gm_platform_find(name, path, sizeof(path), err, sizeof(err)) != 0 ||
+		         gm_platform_load(path, &profile, err, sizeof(err)) != 0;
 	t->busy = busy;
+	if (!failed && !gm_session_options_inherited)
+		gm_support_strlcpy(found, profile.path, sizeof(found));
 	if (failed) {
 		if (!gm_session_forked)
 			gm_support_warn(err, "; running without the platform's limits", 0);
@@ -1372,7 +1381,7 @@ void gm_budget_start(gm_thread_t *t)
 				gm_support_warn(err, "; running without budgets", 0);
 			return;
 		}
-		if (!getenv("GMTRACE_BUDGET_MODE"))
+		if (!gm_session_options.budget_mode_given)
 			gm_budget_mode_strict = strict;
 	}
 	for (i = 0; i < n; i++) {

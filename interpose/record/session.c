@@ -1150,6 +1150,7 @@ int gm_session_forked;
 /* gm_session_options as read at the last session's start from an
  * environment with settings in it */
 static gm_options_t gm_session_options_read;
+int gm_session_options_inherited;
 
 /* 1 when environ holds a GMTRACE_ variable. */
 static int gm_session_env_has_settings(void)
@@ -1250,7 +1251,8 @@ void gm_session_start(void)
 	 * whose environment holds no GMTRACE_ setting at all takes its
 	 * parent's as they were read: a launcher cleared its environment, and
 	 * with it the run's announcement folder */
-	if (!gm_session_forked || gm_session_env_has_settings()) {
+	gm_session_options_inherited = gm_session_forked && !gm_session_env_has_settings();
+	if (!gm_session_options_inherited) {
 		gm_options_load(&gm_session_options, gm_session_forked ? NULL : gm_support_warn);
 		gm_session_options_read = gm_session_options;
 	} else

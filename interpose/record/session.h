@@ -20,6 +20,11 @@ extern gm_options_t gm_session_options;
  * option, a budget file or profile that cannot be read) were the parent's
  * to give, and are not given again */
 extern int gm_session_forked;
+/* 1 in a fork child's session whose options are its parent's, as read at
+ * the parent's start (the child's environment holds no GMTRACE_ setting:
+ * a launcher cleared it); what the parent found from its environment (a
+ * platform profile's file) is then taken as the parent found it. */
+extern int gm_session_options_inherited;
 
 /* Start recording this process: options, private arena, log, capture file,
  * agent thread, process and module records. On any failure it warns once

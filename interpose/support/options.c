@@ -320,6 +320,8 @@ void gm_options_load(gm_options_t *o, void (*warn)(const char *a, const char *b,
 		v = getenv(env);
 		if (!v)
 			continue;
+		if (gm_options_table[i].offset == GM_OPT_OFF(budget_mode))
+			o->budget_mode_given = 1;
 		if (gm_options_apply(o, &gm_options_table[i], v) != 0) {
 			char why[256];
 			gm_options_invalid(&gm_options_table[i], v, why, sizeof(why));

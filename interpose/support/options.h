@@ -45,6 +45,8 @@ typedef struct gm_options {
 	int auto_frames;            /* AUTO_FRAMES */
 	char budgets[1024];         /* BUDGETS */
 	int budget_mode;            /* BUDGET_MODE: soft(0) | strict(1) */
+	int budget_mode_given;      /* 1: BUDGET_MODE was in the environment (a
+	                               budgets file's own mode then yields) */
 	int budget_stderr;          /* BUDGET_STDERR */
 	char platform[1024];        /* PLATFORM */
 	uint64_t pressure_ms;       /* PRESSURE_MS */

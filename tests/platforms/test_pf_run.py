@@ -152,6 +152,43 @@ def test_a_fork_child_keeps_the_total_node(tmp_path):
         assert [r for r in recs if r["type"] == "validation"] == []
 
 
+def test_a_fork_child_of_a_launcher_that_cleared_its_environment_keeps_the_platform(tmp_path):
+    """A launcher clears its environment and forks (GMTRACE_BUDGET_MODE and
+    GMTRACE_PLATFORM_PATH gone with it): the child records with its
+    parent's options, but looked for the profile on the search path of its
+    own, empty, environment and ran without the platform's limits, without
+    a word; and took the budgets file's own mode over the one the parent
+    was given."""
+    from pf_support import LIB
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text("mode: strict\nnodes:\n  - name: spare\n    hard: 1M\n")
+    script = ("import os\nos.environ.clear()\npid = os.fork()\nif pid == 0:\n"
+              "    os._exit(0)\nos.waitpid(pid, 0)\n")
+    for what, extra in (("platform", {"GMTRACE_PLATFORM": "tiny-shared"}),
+                        ("mode", {"GMTRACE_BUDGETS": str(budgets),
+                                  "GMTRACE_BUDGET_MODE": "soft"})):
+        out = tmp_path / what
+        out.mkdir()
+        env = env_for(tmp_path, {**extra, "LD_PRELOAD": str(LIB),
+                                 "GMTRACE_OUTPUT": str(out / "f.%p.gmt"),
+                                 "PYTHONMALLOC": "malloc"})
+        p = subprocess.run(["/usr/bin/python3", "-c", script], env=env, capture_output=True,
+                           timeout=60)
+        assert p.returncode == 0, p.stderr
+        caps = sorted(out.glob("f.*.gmt"))
+        assert len(caps) == 2, caps
+        for cap in caps:
+            recs = records(tmp_path, cap)
+            if what == "platform":
+                assert [r["name"] for r in recs if r["type"] == "platform"] == ["tiny-shared"]
+                assert {r["name"] for r in recs if r["type"] == "budget_node"} >= \
+                    {"total", "main", "video"}
+            else:
+                spare = [r for r in recs if r["type"] == "budget_node" and r["name"] == "spare"]
+                # (a fork child states its parent's nodes, then defines its own)
+                assert spare and {r["strict"] for r in spare} == {0}, (cap, spare)
+
+
 def test_the_ps3_profile_puts_textures_in_video_memory(tmp_path):
     # 8 MiB textures: the recommended textures budget is 60 % of the 249 MiB
     # video bank (149.4 MiB): 18 fit (144 MiB), the 19th fails
