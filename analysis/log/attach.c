@@ -151,6 +151,10 @@ int gm_attach_close(gm_attach_t *a)
 		usleep(1000);
 	}
 	gm_attach_reposition(a);
+	/* a process gone writes no more: a slot claimed and never written
+	 * (its writer interrupted by a handler that ended the process) must
+	 * not end its thread's records there */
+	a->drain.mend = gm_support_pid_gone((int)a->pid);
 	gm_drain_pass(&a->drain, 1);
 	gm_drain_clock(&a->drain);
 	gm_drain_trim(&a->drain);

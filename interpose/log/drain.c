@@ -203,6 +203,54 @@ static uint32_t gm_drain_walk(const unsigned char *data, uint32_t from, uint32_t
 	return off;
 }
 
+/* The tick field of a w1 carrying the time of the record at p (a time
+ * record carries it whole in its extra unit). */
+static uint64_t gm_drain_tick_of(const uint64_t *p)
+{
+	uint64_t tsc = gm_rec_type(p[0]) == gm_rec_time ? p[2] : (p[1] >> 40);
+	return (tsc & GM_REC_TICK_MASK) << 40;
+}
+
+uint32_t gm_drain_mend(unsigned char *data, uint32_t from, uint32_t limit)
+{
+	uint32_t off = from, mended = 0;
+	uint64_t before = 0; /* the tick of the record before, once there is one */
+	int have = 0;
+	while (off + GM_REC_UNIT <= limit) {
+		uint64_t *p = (uint64_t *)(void *)(data + off);
+		unsigned units = 0, k;
+		if (gm_rec_type(p[0]) != 0) {
+			units = gm_rec_units(p[0]);
+			if (off + units * GM_REC_UNIT > limit)
+				break;
+			before = gm_drain_tick_of(p);
+			have = 1;
+			off += units * GM_REC_UNIT;
+			continue;
+		}
+		/* a pointer, a size or nothing is what a record's second unit
+		 * holds: never a type (user addresses stay below bit 48), so
+		 * the first word with one is the record after the slot */
+		for (k = 1; k <= 2 && !units; k++)
+			if (off + (k + 1) * GM_REC_UNIT <= limit && gm_rec_type(p[2 * k]) != 0 &&
+			    gm_rec_type(p[2 * k]) < gm_rec_count)
+				units = k;
+		if (!units)
+			break;
+		/* timed as the record before it (an allocation timed as the
+		 * record before it would read as a burst's), else the one after */
+		p[1] = have ? before : gm_drain_tick_of(p + 2 * units);
+		__atomic_store_n(&p[0], gm_rec_w0(1, gm_rec_lost, 0), __ATOMIC_RELEASE);
+		if (units == 2) {
+			p[3] = p[1];
+			__atomic_store_n(&p[2], gm_rec_w0(0, gm_rec_lost, 0), __ATOMIC_RELEASE);
+		}
+		mended++;
+		off += units * GM_REC_UNIT;
+	}
+	return mended;
+}
+
 int gm_drain_prepare(gm_drain_t *d, uint32_t max_block)
 {
 	size_t need = ZSTD_compressBound(gm_pack_bound(max_block));
@@ -585,6 +633,8 @@ static long gm_drain_run(gm_drain_t *d, int partial, int only)
 		} else {
 			continue;
 		}
+		if (d->mend && c->drained < limit)
+			d->mended += gm_drain_mend(data, c->drained, limit);
 		if (c->drained < limit) {
 			tsc = c->drained_tsc;
 			/* a committed chunk is handed back below, so its last TSC

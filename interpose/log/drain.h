@@ -34,6 +34,9 @@ typedef struct gm_drain {
 	size_t zcap;
 	unsigned char *pbuf; /* packed records (log/pack.h) */
 	size_t pcap;
+	int mend;              /* 1: the log's process is gone, its chunks are mended
+	                        before they are drained (gm_drain_mend) */
+	uint32_t mended;       /* slots mended so */
 	uint64_t file_bytes;   /* bytes in the capture so far */
 	uint64_t raw_bytes;    /* record bytes drained */
 	uint64_t stored_bytes; /* payload bytes written */
@@ -141,6 +144,17 @@ int gm_drain_prepare(gm_drain_t *d, uint32_t max_block);
 /* Write a capture file header for pid/shm_name at the start of fd. Returns
  * 0 or a negative errno. */
 int gm_drain_header(gm_drain_t *d, uint32_t pid, const char *shm_name);
+
+/* Mends data[from, limit) of a chunk whose writer will never write again
+ * (its process is ending or gone): a slot a record claimed and never
+ * wrote, with records after it, is a signal handler's doing: it
+ * interrupted the record between its claim and its write, wrote records
+ * of its own after it, then ended the process (exit, _exit, abort). Such
+ * a slot (one unit, or two: a realloc's or a failure's record) would end
+ * the chunk's records there; it becomes a lost record of one (and, for
+ * two units, one of none), timed as the record before it (the one after
+ * it at from). Returns the slots mended. */
+uint32_t gm_drain_mend(unsigned char *data, uint32_t from, uint32_t limit);
 
 /* One pass over the log. partial=1 also drains the written prefix of chunks
  * still owned by threads (final flush, recovery, live views). Returns the

@@ -1496,6 +1496,11 @@ void gm_session_stop(int status, int known)
 	                        known ? 0u : GM_EXIT_STATUS_UNKNOWN),
 	              __atomic_load_n(&gm_session_log.hdr->stalls, __ATOMIC_RELAXED));
 	t->busy = 1;
+	/* this thread goes no further than the process's end: a record of its
+	 * own that a signal handler interrupted, the handler now ending the
+	 * process, is never written; its slot must not end the chunk before
+	 * the handler's records and this exit */
+	gm_thread_mend(t);
 	gm_thread_flush(t);
 	__atomic_store_n(&gm_thread_recording, 0, __ATOMIC_RELEASE);
 	gm_session_agent_end();

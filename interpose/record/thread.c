@@ -25,6 +25,7 @@
 #endif
 #endif
 
+#include "../log/drain.h"
 #include "context.h"
 #include "session.h"
 
@@ -408,6 +409,13 @@ void gm_thread_flush(gm_thread_t *t)
 	gm_ring_commit(&gm_session_log, t->chunk, gm_thread_used(t));
 	t->chunk = -1;
 	t->pos = t->end = NULL;
+}
+
+void gm_thread_mend(gm_thread_t *t)
+{
+	if (!gm_session_log.hdr || t->chunk < 0 || !t->pos)
+		return;
+	gm_drain_mend(gm_ring_data(&gm_session_log, t->chunk), 0, gm_thread_used(t));
 }
 
 void gm_thread_reset(gm_thread_t *t)

@@ -313,6 +313,11 @@ void gm_thread_attach(gm_thread_t *t);
 /* Commit the current chunk (thread exit, fork, exec, end of process). */
 void gm_thread_flush(gm_thread_t *t);
 
+/* At the end of the process, on the thread ending it: its current chunk
+ * mended (gm_drain_mend) up to its end, as the thread will never finish
+ * a record a signal handler interrupted. */
+void gm_thread_mend(gm_thread_t *t);
+
 /* Forget the current chunk without committing it (fork child: the chunk
  * belongs to the parent's log). */
 void gm_thread_reset(gm_thread_t *t);

@@ -291,6 +291,75 @@ Test(drain, stops_at_an_unwritten_slot_in_a_committed_chunk)
 	}
 }
 
+/* A process gone, its last records after slots that were claimed and never
+ * written (a signal handler interrupted a record's write, wrote its own,
+ * ended the process): with mend set, the slots become lost records (one
+ * unit: an allocation's; two: a realloc's, its second unit half written)
+ * and every record after them is drained; a slot with nothing written
+ * after it still ends the records. A slot with no record before it in
+ * what is mended is timed as the record after it. Without mend, the drain stops at the
+ * first slot (the test above). */
+Test(drain, a_gone_process_s_unwritten_slots_are_mended_as_lost_records)
+{
+	gm_ring_t ring;
+	gm_drain_t d;
+	gm_test_writer_t w;
+	gm_reader_t *r;
+	gm_event_t ev;
+	char err[256];
+	uint64_t t0 = 5000, old = 0x3000;
+	unsigned types[8], n = 0;
+	uint64_t tscs[8];
+	int fd;
+	cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
+	w.chunk = gm_ring_claim(&ring, 0, 0, t0);
+	w.pos = (uint64_t *)gm_ring_data(&ring, w.chunk);
+	w.end = w.pos + 4096 / 8;
+	gm_test_put(&w, gm_rec_w0(0x1000, gm_rec_alloc, gm_kind_malloc), 16, t0 + 1, NULL, 0);
+	w.pos += 2; /* an allocation's slot, never written */
+	gm_test_put(&w, gm_rec_w0(0x2000, gm_rec_alloc, gm_kind_malloc), 32, t0 + 3, NULL, 0);
+	w.pos[2] = old; /* a realloc's: its second unit written, not its first */
+	w.pos += 4;
+	gm_test_put(&w, gm_rec_w0(0x2000, gm_rec_free, gm_kind_free), 0, t0 + 6, NULL, 0);
+	w.pos += 2; /* and one at the end, nothing after it */
+	cr_assert_eq(gm_drain_mend(gm_ring_data(&ring, w.chunk), 0, 4096), 2);
+	/* mended already: nothing more */
+	cr_assert_eq(gm_drain_mend(gm_ring_data(&ring, w.chunk), 0, 4096), 0);
+	fd = gm_test_capture(&d, &ring, 0);
+	d.mend = 1;
+	cr_expect_eq(gm_drain_pass(&d, 1), 6 * 16, "every record before the last slot");
+	close(fd);
+	r = gm_reader_open(gm_test_path, err, sizeof(err));
+	cr_assert(r, "open %s: %s", gm_test_path, err);
+	while (n < 8 && gm_reader_next(r, &ev) > 0) {
+		types[n] = ev.type;
+		tscs[n++] = ev.tsc;
+	}
+	cr_assert_eq(n, 6);
+	cr_expect_eq(types[0], gm_rec_alloc);
+	cr_expect_eq(types[1], gm_rec_lost);
+	cr_expect_eq(types[2], gm_rec_alloc);
+	cr_expect_eq(types[3], gm_rec_lost);
+	cr_expect_eq(types[4], gm_rec_lost);
+	cr_expect_eq(types[5], gm_rec_free);
+	/* each lost record timed as the record before it */
+	cr_expect_eq(tscs[1], t0 + 1);
+	cr_expect_eq(tscs[3], t0 + 3);
+	cr_expect_eq(tscs[4], t0 + 3);
+	cr_expect_eq(gm_reader_info(r)->burst_records, 0, "no allocation read as a burst's");
+	cr_expect_eq(gm_reader_info(r)->records_lost, 2, "one a slot");
+	cr_expect_null(gm_reader_error(r), "no damage: %s", gm_reader_error(r));
+	gm_reader_free(r);
+	gm_test_done(&d, &ring);
+	{
+		uint64_t first[4] = {0, 0, gm_rec_w0(0x1000, gm_rec_alloc, gm_kind_malloc),
+		                     gm_rec_w1(16, t0 + 9)};
+		cr_assert_eq(gm_drain_mend((unsigned char *)first, 0, sizeof(first)), 1);
+		cr_expect_eq(first[0], gm_rec_w0(1, gm_rec_lost, 0));
+		cr_expect_eq(gm_rec_tick(first[1]), (t0 + 9) & GM_REC_TICK_MASK);
+	}
+}
+
 /* ---- write errors, memory, other drainers ------------------------------------ */
 
 /* Claims a chunk of thread t and writes n allocation records (size i,
