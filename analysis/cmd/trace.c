@@ -104,7 +104,7 @@ static void gm_trace_usage(FILE *f)
 	           "  --output FILE  write the trace there (default: standard output)\n"
 	           "  --from F       only frames F and later, and what overlaps them\n"
 	           "  --to F         only frames up to F (a long session's trace is large:\n"
-	           "                 about 650 bytes a frame; viewers slow past ~250 MB)\n"
+	           "                 about 830 bytes a frame; viewers slow past ~250 MB)\n"
 	           "  --help         this text\n"
 	           "\n"
 	           "Exit status: 0 ok, 1 capture unreadable or damaged (the trace covers\n"
