@@ -48,6 +48,7 @@ typedef struct gm_run_proc {
 	uint64_t seen_ns;    /* when the announcement appeared */
 	uint64_t partial_ns; /* last pass that took what threads still hold */
 	uint64_t maps_ns;    /* last look at its mappings (gm_run_exec_gone) */
+	int finished;        /* its session ended (exit): its log said so at the close */
 } gm_run_proc_t;
 
 static void gm_run_usage(FILE *f)
@@ -813,6 +814,8 @@ int gm_cmd_run(int argc, char **argv)
 			if (!p->attached || p->log.done)
 				continue;
 			if (gm_run_over(procs, nprocs, k, child_done)) {
+				p->finished = __atomic_load_n(&p->log.ring.hdr->finished,
+				                              __ATOMIC_ACQUIRE) != 0;
 				if (gm_attach_close(&p->log) != 0)
 					fprintf(stderr,
 					        "gmtrace: %s: the capture could not be written whole\n",
@@ -961,8 +964,21 @@ int gm_cmd_run(int argc, char **argv)
 			        "cleared LD_PRELOAD\n",
 			        (int)child);
 	}
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status)) {
+		/* the program's session ended at its exit(), then a signal
+		 * ended it: a crash during shutdown (another thread, the C
+		 * library's last flush), which its capture cannot tell */
+		for (int k = 0; k < nprocs; k++)
+			if (procs[k].log.pid == (uint32_t)child && procs[k].finished)
+				fprintf(stderr,
+				        "gmtrace: %s: the program (pid %d) was killed by signal %d "
+				        "(%s) after its exit handlers had run: a crash during "
+				        "shutdown; its capture ends at its exit(), and what its "
+				        "threads did after that is not in it\n",
+				        procs[k].log.capture, (int)child, WTERMSIG(status),
+				        strsignal(WTERMSIG(status)));
 		return 128 + WTERMSIG(status);
+	}
 	if (list_lost && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return GM_CMD_FAIL;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : GM_CMD_FAIL;

@@ -497,3 +497,64 @@ def test_a_program_with_a_very_long_name_is_recorded(tmp_path, char):
     stem = name[:name.index(".")]
     assert len(stem.encode()) <= 200 and stem == char * len(stem), name
     assert len(stem.encode()) >= 198, name
+
+
+SHUTDOWN_CRASH = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+static volatile int going;
+static char buf[1 << 20];
+/* a worker that crashes 300 ms after the game began to exit */
+static void *worker(void *arg)
+{
+	struct timespec ms = {0, 1000000}, late = {0, 300000000};
+	(void)arg;
+	while (!going)
+		nanosleep(&ms, NULL);
+	nanosleep(&late, NULL);
+	*(volatile int *)8 = 1;
+	return NULL;
+}
+static void on_exit_handler(void) { going = 1; }
+int main(void)
+{
+	pthread_t t;
+	int fds[2];
+	/* stdout into a pipe nobody reads, 128 KiB waiting in its buffer: the
+	 * C library's last flush, after every exit handler (gmtrace's session
+	 * ends in the last of them), waits there until the worker crashes */
+	if (pipe(fds) != 0 || dup2(fds[1], 1) < 0)
+		return 2;
+	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+	for (int i = 0; i < 128; i++)
+		fwrite(buf, 1, 1024, stdout);
+	free(malloc(5000));
+	pthread_create(&t, NULL, worker, NULL);
+	atexit(on_exit_handler);
+	exit(0);
+}
+"""
+
+
+def test_a_crash_during_shutdown_is_said(tmp_path):
+    """The game's worker crashes after exit() ran the exit handlers, the
+    session's end among them: the capture ends at that exit, status 0, and
+    the run exits 139. It said nothing more, so the capture read as a
+    clean exit; now the run says the program was killed after its exit
+    handlers had run."""
+    src, exe = tmp_path / "shutdown.c", tmp_path / "shutdown"
+    src.write_text(SHUTDOWN_CRASH)
+    subprocess.run(["cc", "-O1", "-pthread", "-o", str(exe), str(src)], check=True, timeout=60)
+    r = run(tmp_path, "--output", tmp_path / "%e.%p.gmt", "--", exe)
+    assert r.returncode == 128 + 11, r.stderr
+    (cap,) = captures(tmp_path)
+    assert (f"gmtrace: {tmp_path / cap}: the program (pid {cap.split('.')[1]}) was killed by "
+            "signal 11 (Segmentation fault) after its exit handlers had run: a crash during "
+            "shutdown; its capture ends at its exit(), and what its threads did after that "
+            "is not in it\n") in r.stderr, r.stderr
+    s = json.loads(subprocess.run([str(GMTRACE), "summary", "--json", str(tmp_path / cap)],
+                                  capture_output=True, text=True, timeout=60).stdout)
+    assert (s["ended"], s["exit_status"]) == ("exit", 0)
