@@ -41,6 +41,17 @@ static void gm_test_put(gm_test_writer_t *w, uint64_t w0, uint64_t b, uint64_t t
 	w->tsc = tsc;
 }
 
+/* A log of 8 chunks of 4 KiB, and w writing into a chunk of thread 0
+ * claimed at t0. */
+static void gm_test_writer_open(gm_test_writer_t *w, gm_ring_t *ring, uint64_t t0)
+{
+	cr_assert_eq(gm_ring_create(ring, 77, 8 * 4096, 4096), 0);
+	w->ring = ring;
+	w->chunk = gm_ring_claim(ring, 0, 0, t0);
+	w->pos = (uint64_t *)gm_ring_data(ring, w->chunk);
+	w->end = w->pos + 4096 / 8;
+}
+
 static char gm_test_path[64];
 
 static int gm_test_capture(gm_drain_t *d, gm_ring_t *ring, int compress)
@@ -73,11 +84,7 @@ Test(drain, records_round_trip_through_capture_and_reader)
 	char err[256];
 	uint64_t extra[4], t0 = 1000000000ull;
 	int fd, n = 0;
-	cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
-	w.ring = &ring;
-	w.chunk = gm_ring_claim(&ring, 0, 0, t0);
-	w.pos = (uint64_t *)gm_ring_data(&ring, w.chunk);
-	w.end = w.pos + 4096 / 8;
+	gm_test_writer_open(&w, &ring, t0);
 	gm_test_put(&w, gm_rec_w0(0x7f0000001000ull, gm_rec_alloc, gm_kind_malloc), 100, t0 + 10,
 	            NULL, 0);
 	extra[0] = 0x7f0000001000ull;
@@ -253,10 +260,7 @@ Test(drain, stops_at_an_unwritten_slot_in_a_committed_chunk)
 		char err[256];
 		uint64_t t0 = 5000;
 		int fd, n = 0;
-		cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
-		w.chunk = gm_ring_claim(&ring, 0, 0, t0);
-		w.pos = (uint64_t *)gm_ring_data(&ring, w.chunk);
-		w.end = w.pos + 4096 / 8;
+		gm_test_writer_open(&w, &ring, t0);
 		gm_test_put(&w, gm_rec_w0(0x1000, gm_rec_alloc, gm_kind_malloc), 16, t0 + 1, NULL,
 		            0);
 		gm_test_put(&w, gm_rec_w0(0x2000, gm_rec_alloc, gm_kind_malloc), 32, t0 + 2, NULL,
@@ -297,8 +301,8 @@ Test(drain, stops_at_an_unwritten_slot_in_a_committed_chunk)
  * unit: an allocation's; two: a realloc's, its second unit half written)
  * and every record after them is drained; a slot with nothing written
  * after it still ends the records. A slot with no record before it in
- * what is mended is timed as the record after it. Without mend, the drain stops at the
- * first slot (the test above). */
+ * what is mended is timed as the record after it. Without mend, the drain
+ * stops at the first slot (the test above). */
 Test(drain, a_gone_process_s_unwritten_slots_are_mended_as_lost_records)
 {
 	gm_ring_t ring;
@@ -311,10 +315,7 @@ Test(drain, a_gone_process_s_unwritten_slots_are_mended_as_lost_records)
 	unsigned types[8], n = 0;
 	uint64_t tscs[8];
 	int fd;
-	cr_assert_eq(gm_ring_create(&ring, 77, 8 * 4096, 4096), 0);
-	w.chunk = gm_ring_claim(&ring, 0, 0, t0);
-	w.pos = (uint64_t *)gm_ring_data(&ring, w.chunk);
-	w.end = w.pos + 4096 / 8;
+	gm_test_writer_open(&w, &ring, t0);
 	gm_test_put(&w, gm_rec_w0(0x1000, gm_rec_alloc, gm_kind_malloc), 16, t0 + 1, NULL, 0);
 	w.pos += 2; /* an allocation's slot, never written */
 	gm_test_put(&w, gm_rec_w0(0x2000, gm_rec_alloc, gm_kind_malloc), 32, t0 + 3, NULL, 0);

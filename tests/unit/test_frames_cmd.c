@@ -304,13 +304,8 @@ Test(frames_cmd, frames_level_capture_without_time_and_rows_out_of_order)
  * and --compare compares the rest (it said "out of memory"). */
 Test(frames_cmd, every_row_after_missing_frames)
 {
-	words_t t = {0};
-	const char *cap;
+	const char *cap = cap_all_gaps("all_gaps.gmt");
 
-	r_process(&t, 1000);
-	r_alloc(&t, 2000, 0x100, 8);
-	r_frame(&t, 3000, 3, 0, gm_present_marker);
-	cap = write_capture("all_gaps.gmt", &t, 1);
 	cr_assert_eq(run(cap), GM_CMD_OK, "%s", gm_test_err);
 	expect_in(gm_test_out, "missing   2 frames before frame 3: that frame is left out of the "
 	                       "statistics");

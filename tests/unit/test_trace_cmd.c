@@ -383,14 +383,7 @@ Test(trace_cmd, out_of_memory_anywhere_is_one_error_line)
  * page says beside the count. */
 Test(trace_cmd, html_says_which_frames_follow_missing_ones)
 {
-	words_t r = {0};
-	const char *path;
-
-	r_process(&r, 1000);
-	r_alloc(&r, 2000, 0x100, 8);
-	r_frame(&r, 3000, 3, 0, gm_present_marker);
-	path = write_capture("gaps.gmt", &r, 1);
-	cr_assert_eq(html(path), GM_CMD_OK, "%s", gm_test_err);
+	cr_assert_eq(html(cap_all_gaps("gaps.gmt")), GM_CMD_OK, "%s", gm_test_err);
 	expect_in(gm_test_out, "<tr><th>frames</th><td>1</td></tr>\n"
 	                       "<tr><th>frames after missing frames</th>"
 	                       "<td>1, left out of the percentiles</td></tr>\n");
