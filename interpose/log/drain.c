@@ -203,19 +203,39 @@ static uint32_t gm_drain_walk(const unsigned char *data, uint32_t from, uint32_t
 	return off;
 }
 
-/* The tick field of a w1 carrying the time of the record at p (a time
- * record carries it whole in its extra unit). */
+/* The tick (low TSC bits) of the record at p (a time record carries its
+ * TSC whole in its extra unit). */
 static uint64_t gm_drain_tick_of(const uint64_t *p)
 {
 	uint64_t tsc = gm_rec_type(p[0]) == gm_rec_time ? p[2] : (p[1] >> 40);
-	return (tsc & GM_REC_TICK_MASK) << 40;
+	return tsc & GM_REC_TICK_MASK;
 }
 
-uint32_t gm_drain_mend(unsigned char *data, uint32_t from, uint32_t limit)
+/* Whether data[off, limit) holds records as a writer writes them, up to
+ * limit or a first word of nothing: types it writes, whole, each at most
+ * half the tick range after the one before (tick: the record before off). */
+static int gm_drain_chain(const unsigned char *data, uint32_t off, uint32_t limit, uint64_t tick)
+{
+	int n = 0;
+	while (off + GM_REC_UNIT <= limit) {
+		const uint64_t *p = (const uint64_t *)(const void *)(data + off);
+		unsigned type = gm_rec_type(p[0]);
+		if (type == 0)
+			break;
+		if (type >= gm_rec_count || off + gm_rec_units(p[0]) * GM_REC_UNIT > limit ||
+		    ((gm_drain_tick_of(p) - tick) & GM_REC_TICK_MASK) >= GM_REC_TICK_HALF)
+			return 0;
+		tick = gm_drain_tick_of(p);
+		off += gm_rec_units(p[0]) * GM_REC_UNIT;
+		n++;
+	}
+	return n > 0;
+}
+
+uint32_t gm_drain_mend(unsigned char *data, uint32_t from, uint32_t limit, uint64_t tsc)
 {
 	uint32_t off = from, mended = 0;
-	uint64_t before = 0; /* the tick of the record before, once there is one */
-	int have = 0;
+	uint64_t tick = tsc & GM_REC_TICK_MASK; /* the record before off's */
 	while (off + GM_REC_UNIT <= limit) {
 		uint64_t *p = (uint64_t *)(void *)(data + off);
 		unsigned units = 0, k;
@@ -223,23 +243,28 @@ uint32_t gm_drain_mend(unsigned char *data, uint32_t from, uint32_t limit)
 			units = gm_rec_units(p[0]);
 			if (off + units * GM_REC_UNIT > limit)
 				break;
-			before = gm_drain_tick_of(p);
-			have = 1;
+			tick = gm_drain_tick_of(p);
 			off += units * GM_REC_UNIT;
 			continue;
 		}
-		/* a pointer, a size or nothing is what a record's second unit
-		 * holds: never a type (user addresses stay below bit 48), so
-		 * the first word with one is the record after the slot */
+		/* an allocation's slot is one unit, a realloc's or a failure's
+		 * two, whose second (written first) holds a pointer or a size
+		 * and an alignment or 0: the records after the slot start after
+		 * one or the other. One unit when a record a writer writes
+		 * starts there (never a pointer: no type below bit 48; a size
+		 * with bits there has the alignment, a tick of 0, after it),
+		 * else two when one starts after them */
 		for (k = 1; k <= 2 && !units; k++)
-			if (off + (k + 1) * GM_REC_UNIT <= limit && gm_rec_type(p[2 * k]) != 0 &&
-			    gm_rec_type(p[2 * k]) < gm_rec_count)
+			if (off + (k + 1) * GM_REC_UNIT <= limit &&
+			    (k == 2 || gm_rec_type(p[2]) == gm_rec_time ||
+			     gm_rec_tick(p[3]) != 0) &&
+			    gm_drain_chain(data, off + k * GM_REC_UNIT, limit, tick))
 				units = k;
 		if (!units)
 			break;
 		/* timed as the record before it (an allocation timed as the
-		 * record before it would read as a burst's), else the one after */
-		p[1] = have ? before : gm_drain_tick_of(p + 2 * units);
+		 * record before it would read as a burst's) */
+		p[1] = tick << 40;
 		__atomic_store_n(&p[0], gm_rec_w0(1, gm_rec_lost, 0), __ATOMIC_RELEASE);
 		if (units == 2) {
 			p[3] = p[1];
@@ -634,7 +659,7 @@ static long gm_drain_run(gm_drain_t *d, int partial, int only)
 			continue;
 		}
 		if (d->mend && c->drained < limit)
-			d->mended += gm_drain_mend(data, c->drained, limit);
+			d->mended += gm_drain_mend(data, c->drained, limit, c->drained_tsc);
 		if (c->drained < limit) {
 			tsc = c->drained_tsc;
 			/* a committed chunk is handed back below, so its last TSC

@@ -146,15 +146,19 @@ int gm_drain_prepare(gm_drain_t *d, uint32_t max_block);
 int gm_drain_header(gm_drain_t *d, uint32_t pid, const char *shm_name);
 
 /* Mends data[from, limit) of a chunk whose writer will never write again
- * (its process is ending or gone): a slot a record claimed and never
+ * (its process is ending or gone); tsc: the full TSC of the record before
+ * from (the chunk's drained_tsc). A slot a record claimed and never
  * wrote, with records after it, is a signal handler's doing: it
  * interrupted the record between its claim and its write, wrote records
  * of its own after it, then ended the process (exit, _exit, abort). Such
  * a slot (one unit, or two: a realloc's or a failure's record) would end
  * the chunk's records there; it becomes a lost record of one (and, for
- * two units, one of none), timed as the record before it (the one after
- * it at from). Returns the slots mended. */
-uint32_t gm_drain_mend(unsigned char *data, uint32_t from, uint32_t limit);
+ * two units, one of none), timed as the record before it. Only when what
+ * follows reads as records a writer writes (known types, each within half
+ * the tick range of the one before): anything else ends the records
+ * there, as before.
+ * Returns the slots mended. */
+uint32_t gm_drain_mend(unsigned char *data, uint32_t from, uint32_t limit, uint64_t tsc);
 
 /* One pass over the log. partial=1 also drains the written prefix of chunks
  * still owned by threads (final flush, recovery, live views). Returns the

@@ -411,11 +411,26 @@ void gm_thread_flush(gm_thread_t *t)
 	t->pos = t->end = NULL;
 }
 
+/* Mends chunk idx of this thread's up to used, from what is drained of it. */
+static void gm_thread_mend_chunk(int idx, uint32_t used)
+{
+	const gm_chunk_t *c = &gm_session_log.chunks[idx];
+	uint32_t from = __atomic_load_n(&c->drained, __ATOMIC_ACQUIRE);
+	if (from < used)
+		gm_drain_mend(gm_ring_data(&gm_session_log, idx), from, used,
+		              __atomic_load_n(&c->drained_tsc, __ATOMIC_ACQUIRE));
+}
+
 void gm_thread_mend(gm_thread_t *t)
 {
-	if (!gm_session_log.hdr || t->chunk < 0 || !t->pos)
+	if (!gm_session_log.hdr)
 		return;
-	gm_drain_mend(gm_ring_data(&gm_session_log, t->chunk), 0, gm_thread_used(t));
+	/* the chunk before, full, not committed yet: a handler that filled
+	 * it after the slot it interrupted went on into the current one */
+	if (t->pending)
+		gm_thread_mend_chunk(t->pending - 1, t->pending_used);
+	if (t->chunk >= 0 && t->pos)
+		gm_thread_mend_chunk(t->chunk, gm_thread_used(t));
 }
 
 void gm_thread_reset(gm_thread_t *t)

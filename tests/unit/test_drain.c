@@ -323,9 +323,9 @@ Test(drain, a_gone_process_s_unwritten_slots_are_mended_as_lost_records)
 	w.pos += 4;
 	gm_test_put(&w, gm_rec_w0(0x2000, gm_rec_free, gm_kind_free), 0, t0 + 6, NULL, 0);
 	w.pos += 2; /* and one at the end, nothing after it */
-	cr_assert_eq(gm_drain_mend(gm_ring_data(&ring, w.chunk), 0, 4096), 2);
+	cr_assert_eq(gm_drain_mend(gm_ring_data(&ring, w.chunk), 0, 4096, t0), 2);
 	/* mended already: nothing more */
-	cr_assert_eq(gm_drain_mend(gm_ring_data(&ring, w.chunk), 0, 4096), 0);
+	cr_assert_eq(gm_drain_mend(gm_ring_data(&ring, w.chunk), 0, 4096, t0), 0);
 	fd = gm_test_capture(&d, &ring, 0);
 	d.mend = 1;
 	cr_expect_eq(gm_drain_pass(&d, 1), 6 * 16, "every record before the last slot");
@@ -353,11 +353,52 @@ Test(drain, a_gone_process_s_unwritten_slots_are_mended_as_lost_records)
 	gm_reader_free(r);
 	gm_test_done(&d, &ring);
 	{
+		/* a slot first: timed as the TSC given, that of what came before */
 		uint64_t first[4] = {0, 0, gm_rec_w0(0x1000, gm_rec_alloc, gm_kind_malloc),
 		                     gm_rec_w1(16, t0 + 9)};
-		cr_assert_eq(gm_drain_mend((unsigned char *)first, 0, sizeof(first)), 1);
+		cr_assert_eq(gm_drain_mend((unsigned char *)first, 0, sizeof(first), t0 + 8), 1);
 		cr_expect_eq(first[0], gm_rec_w0(1, gm_rec_lost, 0));
-		cr_expect_eq(gm_rec_tick(first[1]), (t0 + 9) & GM_REC_TICK_MASK);
+		cr_expect_eq(gm_rec_tick(first[1]), (t0 + 8) & GM_REC_TICK_MASK);
+	}
+	{
+		/* a failure's slot whose size (written first) reads as an
+		 * allocation's first word (bits 48-55: 1) with the alignment,
+		 * 0, as its tick: that reading does not hold together (its tick
+		 * is half the range and more away), the two-unit one does */
+		uint64_t fail[8] = {0,
+		                    0,
+		                    (1ull << 48) | 5,
+		                    0,
+		                    gm_rec_w0(0x1000, gm_rec_alloc, gm_kind_malloc),
+		                    gm_rec_w1(16, 0x400005),
+		                    0,
+		                    0};
+		cr_assert_eq(gm_drain_mend((unsigned char *)fail, 0, sizeof(fail), 0x400001), 1);
+		cr_expect_eq(fail[0], gm_rec_w0(1, gm_rec_lost, 0));
+		cr_expect_eq(fail[2], gm_rec_w0(0, gm_rec_lost, 0));
+		cr_expect_eq(fail[4], gm_rec_w0(0x1000, gm_rec_alloc, gm_kind_malloc));
+	}
+	{
+		/* two records after a slot: one unit (the first is whole, though
+		 * from the second on, the rest reads as records too) */
+		uint64_t both[8] = {0,
+		                    0,
+		                    gm_rec_w0(0x2000, gm_rec_alloc, gm_kind_malloc),
+		                    gm_rec_w1(8, 0x400002),
+		                    gm_rec_w0(0x1000, gm_rec_alloc, gm_kind_malloc),
+		                    gm_rec_w1(16, 0x400005),
+		                    0,
+		                    0};
+		cr_assert_eq(gm_drain_mend((unsigned char *)both, 0, sizeof(both), 0x400001), 1);
+		cr_expect_eq(both[0], gm_rec_w0(1, gm_rec_lost, 0));
+		cr_expect_eq(both[2], gm_rec_w0(0x2000, gm_rec_alloc, gm_kind_malloc));
+	}
+	{
+		/* what follows a slot is no record a writer writes (a type past
+		 * the known ones): the records end at the slot, as before */
+		uint64_t stray[6] = {0, 0, gm_rec_w0(1, 200, 0), gm_rec_w1(0, 0x400002), 0, 0};
+		cr_assert_eq(gm_drain_mend((unsigned char *)stray, 0, sizeof(stray), 0x400001), 0);
+		cr_expect_eq(stray[0], 0);
 	}
 }
 
