@@ -348,14 +348,15 @@ GMTRACE_API int dlclose(void *handle)
 /* dl_iterate_phdr: the loader's lock is held while the callbacks run, so a
  * dlclose inside one (a game that looks at each module with dlopen
  * RTLD_NOLOAD, dlsym and dlclose) does not wait for a module walk of
- * gmtrace's at work, which may be waiting for that lock (the count is the
- * thread's: record/session.c). */
+ * gmtrace's at work, which may be waiting for that lock (the thread's
+ * mark: record/session.c). */
 GMTRACE_API int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *arg)
 {
 	typedef int (*iterate_fn)(int (*)(struct dl_phdr_info *, size_t, void *), void *);
 	static iterate_fn real;
 	gm_thread_t *t = &gm_thread_self;
 	iterate_fn f = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0), outer = t->iterate_sp;
 	int rc;
 	if (!f) {
 		void *sym = gm_process_next("dl_iterate_phdr");
@@ -364,9 +365,14 @@ GMTRACE_API int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *)
 			return 0;
 		__atomic_store_n(&real, f, __ATOMIC_RELEASE);
 	}
-	t->in_iterate++;
+	/* the outermost call's stack; one not above this call is a mark a
+	 * callback that longjmped out of its walk left behind: replaced */
+	if (outer && here >= outer)
+		outer = 0;
+	if (!outer)
+		t->iterate_sp = here;
 	rc = f(cb, arg);
-	t->in_iterate--;
+	t->iterate_sp = outer;
 	return rc;
 }
 

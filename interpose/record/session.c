@@ -363,7 +363,8 @@ static int gm_session_mods_wait(gm_thread_t *t)
 {
 	uint64_t deadline = 0;
 	unsigned tries = 0;
-	if (t->in_iterate > 0 || __atomic_load_n(&t->mods_holding, __ATOMIC_SEQ_CST))
+	if ((t->iterate_sp && (uintptr_t)__builtin_frame_address(0) < t->iterate_sp) ||
+	    __atomic_load_n(&t->mods_holding, __ATOMIC_SEQ_CST))
 		return gm_session_mods_take_or_ask(t);
 	for (;;) {
 		struct timespec nap = {0, 20 * 1000};

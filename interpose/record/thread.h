@@ -106,8 +106,11 @@ typedef struct gm_thread {
 	gm_frame_acc_t *acc;  /* this thread's totals, NULL until it registers */
 	uint32_t late;        /* 1 once it recorded after its exit destructor: its
 	                         chunks carry its id (gm_chunk_t.late_tid) */
-	int in_iterate;       /* > 0 inside dl_iterate_phdr (hook/process.c): the
-	                         loader's lock is held, a module walk is not waited for */
+	uintptr_t iterate_sp; /* the stack at the outermost dl_iterate_phdr call
+	                         (hook/process.c), 0: none; deeper than it, the
+	                         loader's lock is held: no module walk is waited
+	                         for. (A callback that longjmps out leaves it set,
+	                         and only calls deeper than it then count as in.) */
 	int mods_holding;     /* 1 while it takes or holds the module walk's lock
 	                         (record/session.c) */
 } gm_thread_t;
@@ -313,9 +316,10 @@ void gm_thread_attach(gm_thread_t *t);
 /* Commit the current chunk (thread exit, fork, exec, end of process). */
 void gm_thread_flush(gm_thread_t *t);
 
-/* At the end of the process, on the thread ending it: its current chunk
- * mended (gm_drain_mend) up to its end, as the thread will never finish
- * a record a signal handler interrupted. */
+/* At the end of the process, on the thread ending it: its current chunk,
+ * and the full one before it not committed yet, mended (gm_drain_mend)
+ * from what is drained of them, as the thread will never finish a record
+ * a signal handler interrupted. */
 void gm_thread_mend(gm_thread_t *t);
 
 /* Forget the current chunk without committing it (fork child: the chunk
