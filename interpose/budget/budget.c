@@ -4,6 +4,7 @@
 #include "owner.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1315,9 +1316,16 @@ static int gm_budget_platform(gm_thread_t *t, gm_budget_def_t **defs, int *n, in
 	else
 		failed = gm_platform_find(name, path, sizeof(path), err, sizeof(err)) != 0 ||
 		         gm_platform_load(path, &profile, err, sizeof(err)) != 0;
+	if (!failed && !gm_session_options_inherited) {
+		/* (its full path: the game may change folder before it forks) */
+		char full[PATH_MAX];
+		gm_support_strlcpy(found,
+		                   realpath(profile.path, full) && strlen(full) < sizeof(found) ?
+		                           full :
+		                           profile.path,
+		                   sizeof(found));
+	}
 	t->busy = busy;
-	if (!failed && !gm_session_options_inherited)
-		gm_support_strlcpy(found, profile.path, sizeof(found));
 	if (failed) {
 		if (!gm_session_forked)
 			gm_support_warn(err, "; running without the platform's limits", 0);

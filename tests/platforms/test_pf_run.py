@@ -158,13 +158,18 @@ def test_a_fork_child_of_a_launcher_that_cleared_its_environment_keeps_the_platf
     parent's options, but looked for the profile on the search path of its
     own, empty, environment and ran without the platform's limits, without
     a word; and took the budgets file's own mode over the one the parent
-    was given."""
+    was given. Also a profile named by a relative path, the launcher
+    having changed folder before it forked."""
+    import shutil
     from pf_support import LIB
     budgets = tmp_path / "budgets.yaml"
     budgets.write_text("mode: strict\nnodes:\n  - name: spare\n    hard: 1M\n")
-    script = ("import os\nos.environ.clear()\npid = os.fork()\nif pid == 0:\n"
+    (tmp_path / "here").mkdir()
+    shutil.copy(PROFILES / "tiny-shared.yaml", tmp_path / "here")
+    script = ("import os\nos.chdir('/')\nos.environ.clear()\npid = os.fork()\nif pid == 0:\n"
               "    os._exit(0)\nos.waitpid(pid, 0)\n")
     for what, extra in (("platform", {"GMTRACE_PLATFORM": "tiny-shared"}),
+                        ("relative", {"GMTRACE_PLATFORM": "here/tiny-shared.yaml"}),
                         ("mode", {"GMTRACE_BUDGETS": str(budgets),
                                   "GMTRACE_BUDGET_MODE": "soft"})):
         out = tmp_path / what
@@ -173,13 +178,13 @@ def test_a_fork_child_of_a_launcher_that_cleared_its_environment_keeps_the_platf
                                  "GMTRACE_OUTPUT": str(out / "f.%p.gmt"),
                                  "PYTHONMALLOC": "malloc"})
         p = subprocess.run(["/usr/bin/python3", "-c", script], env=env, capture_output=True,
-                           timeout=60)
+                           timeout=60, cwd=str(tmp_path))
         assert p.returncode == 0, p.stderr
         caps = sorted(out.glob("f.*.gmt"))
         assert len(caps) == 2, caps
         for cap in caps:
             recs = records(tmp_path, cap)
-            if what == "platform":
+            if what in ("platform", "relative"):
                 assert [r["name"] for r in recs if r["type"] == "platform"] == ["tiny-shared"]
                 assert {r["name"] for r in recs if r["type"] == "budget_node"} >= \
                     {"total", "main", "video"}
