@@ -967,17 +967,21 @@ int gm_cmd_run(int argc, char **argv)
 	if (WIFSIGNALED(status)) {
 		/* the program's session ended at its exit(), then a signal
 		 * ended it: a crash during shutdown (another thread, the C
-		 * library's last flush), which its capture cannot tell */
+		 * library's last flush), or a kill while it was shutting down
+		 * (a stop asked for, a timeout), which its capture cannot tell */
+		int sig = WTERMSIG(status);
+		int crash = sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+		            sig == SIGABRT || sig == SIGTRAP || sig == SIGSYS;
 		for (int k = 0; k < nprocs; k++)
 			if (procs[k].log.pid == (uint32_t)child && procs[k].finished)
 				fprintf(stderr,
 				        "gmtrace: %s: the program (pid %d) was killed by signal %d "
-				        "(%s) after its exit handlers had run: a crash during "
-				        "shutdown; its capture ends at its exit(), and what its "
-				        "threads did after that is not in it\n",
-				        procs[k].log.capture, (int)child, WTERMSIG(status),
-				        strsignal(WTERMSIG(status)));
-		return 128 + WTERMSIG(status);
+				        "(%s) after its exit handlers had run%s; its capture ends at "
+				        "its exit(), and what its threads did after that is not in "
+				        "it\n",
+				        procs[k].log.capture, (int)child, sig, strsignal(sig),
+				        crash ? ": a crash during shutdown" : "");
+		return 128 + sig;
 	}
 	if (list_lost && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return GM_CMD_FAIL;

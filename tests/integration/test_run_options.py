@@ -2,11 +2,13 @@
 command line can be wrong (one clear line, exit 2 or 127, nothing started)."""
 import json
 import os
+import signal
 import subprocess
+import time
 
 import pytest
 
-from conftest import GMTRACE, LIB, clean_env, run_captures_json
+from conftest import GMTRACE, LIB, clean_env, kill_if_alive, run_captures_json
 
 
 def run(tmp_path, *args, env=None):
@@ -500,6 +502,7 @@ def test_a_program_with_a_very_long_name_is_recorded(tmp_path, char):
 
 
 SHUTDOWN_CRASH = r"""
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -507,6 +510,7 @@ SHUTDOWN_CRASH = r"""
 #include <unistd.h>
 static volatile int going;
 static char buf[1 << 20];
+static const char *ready; /* "hang": a file made instead of the crash */
 /* a worker that crashes 300 ms after the game began to exit */
 static void *worker(void *arg)
 {
@@ -515,11 +519,17 @@ static void *worker(void *arg)
 	while (!going)
 		nanosleep(&ms, NULL);
 	nanosleep(&late, NULL);
+	if (ready) {
+		/* (not fopen: the flush holds stdio's list lock) */
+		close(open(ready, O_CREAT | O_WRONLY, 0600));
+		for (;;)
+			nanosleep(&late, NULL);
+	}
 	*(volatile int *)8 = 1;
 	return NULL;
 }
 static void on_exit_handler(void) { going = 1; }
-int main(void)
+int main(int argc, char **argv)
 {
 	pthread_t t;
 	int fds[2];
@@ -532,6 +542,7 @@ int main(void)
 	for (int i = 0; i < 128; i++)
 		fwrite(buf, 1, 1024, stdout);
 	free(malloc(5000));
+	ready = argc > 1 ? argv[1] : NULL;
 	pthread_create(&t, NULL, worker, NULL);
 	atexit(on_exit_handler);
 	exit(0);
@@ -558,3 +569,31 @@ def test_a_crash_during_shutdown_is_said(tmp_path):
     s = json.loads(subprocess.run([str(GMTRACE), "summary", "--json", str(tmp_path / cap)],
                                   capture_output=True, text=True, timeout=60).stdout)
     assert (s["ended"], s["exit_status"]) == ("exit", 0)
+
+
+def test_a_stop_during_shutdown_is_said_but_not_as_a_crash(tmp_path):
+    """The same game hangs in its last flush instead (a file says when its
+    session has ended); a SIGTERM to the run, passed on to it, ends it:
+    said, without calling it a crash."""
+    src, exe = tmp_path / "shutdown.c", tmp_path / "shutdown"
+    src.write_text(SHUTDOWN_CRASH)
+    subprocess.run(["cc", "-O1", "-pthread", "-o", str(exe), str(src)], check=True, timeout=60)
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen([str(GMTRACE), "run", "--output", str(tmp_path / "%e.%p.gmt"), "--",
+                             str(exe), str(ready)], cwd=tmp_path, env=clean_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(3000):
+            if ready.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        assert ready.exists(), "the game did not reach its hang"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        kill_if_alive(proc)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    (cap,) = captures(tmp_path)
+    assert (f"gmtrace: {tmp_path / cap}: the program (pid {cap.split('.')[1]}) was killed by "
+            "signal 15 (Terminated) after its exit handlers had run; its capture ends at its "
+            "exit(), and what its threads did after that is not in it\n") in err, err
