@@ -262,8 +262,8 @@ uint32_t gm_drain_mend(unsigned char *data, uint32_t from, uint32_t limit, uint6
 				units = k;
 		if (!units)
 			break;
-		/* timed as the record before it (an allocation timed as the
-		 * record before it would read as a burst's) */
+		/* timed as the record before it (as the one after it, an
+		 * allocation after it would read as a burst's, reusing a time) */
 		p[1] = tick << 40;
 		__atomic_store_n(&p[0], gm_rec_w0(1, gm_rec_lost, 0), __ATOMIC_RELEASE);
 		if (units == 2) {
@@ -659,7 +659,7 @@ static long gm_drain_run(gm_drain_t *d, int partial, int only)
 			continue;
 		}
 		if (d->mend && c->drained < limit)
-			d->mended += gm_drain_mend(data, c->drained, limit, c->drained_tsc);
+			gm_drain_mend(data, c->drained, limit, c->drained_tsc);
 		if (c->drained < limit) {
 			tsc = c->drained_tsc;
 			/* a committed chunk is handed back below, so its last TSC
