@@ -36,7 +36,6 @@ typedef struct gm_drain {
 	size_t pcap;
 	int mend;              /* 1: the log's process is gone, its chunks are mended
 	                        before they are drained (gm_drain_mend) */
-	uint32_t mended;       /* slots mended so */
 	uint64_t file_bytes;   /* bytes in the capture so far */
 	uint64_t raw_bytes;    /* record bytes drained */
 	uint64_t stored_bytes; /* payload bytes written */
