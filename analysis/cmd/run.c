@@ -292,8 +292,6 @@ static void gm_run_scan(const char *dir, gm_run_proc_t *procs, int *nprocs)
 	closedir(d);
 }
 
-/* A log is over when its process said so, is gone, or exec'd (a later
- * announcement from the same pid). */
 /* 1 (stop) at the line naming the log's segment. */
 static int gm_run_maps_line(const char *text, void *name)
 {
@@ -323,6 +321,8 @@ static int gm_run_exec_gone(gm_run_proc_t *p)
 	       lines > 0;
 }
 
+/* A log is over when its process said so, is gone, or exec'd (a later
+ * announcement from the same pid). */
 static int gm_run_over(gm_run_proc_t *procs, int n, int i, int root_done)
 {
 	int j;

@@ -160,19 +160,27 @@ void gm_support_owner_rw(int fd)
 		(void)fchmod(fd, (st.st_mode & 07777) | 0600);
 }
 
-int gm_support_proc_stat(int id, char *state, long *threads, long *ppid)
+/* Opens /proc/ID/leaf (ID "self" for 0) for reading: a descriptor, or -1.
+ * No allocation, no stdio (a signal handler's too). */
+static int gm_support_proc_open(int id, const char *leaf)
 {
-	char path[48] = "", num[24], buf[512];
-	const char *at;
+	char path[48] = "", num[24];
 	size_t len = 0;
-	ssize_t n;
-	int fd, field;
 	if (id > 0)
 		gm_support_u64(num, (uint64_t)id);
 	gm_support_append(path, sizeof(path), &len, "/proc/");
 	gm_support_append(path, sizeof(path), &len, id > 0 ? num : "self");
-	gm_support_append(path, sizeof(path), &len, "/stat");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	gm_support_append(path, sizeof(path), &len, leaf);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+int gm_support_proc_stat(int id, char *state, long *threads, long *ppid)
+{
+	char buf[512];
+	const char *at;
+	ssize_t n;
+	int fd, field;
+	if ((fd = gm_support_proc_open(id, "/stat")) < 0)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
@@ -199,18 +207,13 @@ int gm_support_proc_stat(int id, char *state, long *threads, long *ppid)
 int gm_support_proc_maps(int id, int (*line)(const char *text, void *arg), void *arg,
                          unsigned long *lines)
 {
-	char path[48] = "", num[24], buf[PATH_MAX + 256];
-	size_t len = 0, have = 0;
+	char buf[PATH_MAX + 256];
+	size_t have = 0;
 	ssize_t got;
 	int fd, rc = 0;
 	if (lines)
 		*lines = 0;
-	if (id > 0)
-		gm_support_u64(num, (uint64_t)id);
-	gm_support_append(path, sizeof(path), &len, "/proc/");
-	gm_support_append(path, sizeof(path), &len, id > 0 ? num : "self");
-	gm_support_append(path, sizeof(path), &len, "/maps");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = gm_support_proc_open(id, "/maps")) < 0)
 		return -1;
 	while (rc == 0) {
 		char *nl;
