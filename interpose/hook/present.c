@@ -96,17 +96,15 @@ static int gm_present_search_cb(struct dl_phdr_info *info, size_t size, void *ar
 static void *gm_present_real(const char *name, void *self)
 {
 	gm_present_search_t s = {name, self, NULL};
-	gm_thread_t *t = &gm_thread_self;
 	/* our dlsym hook would hand back the hooks: ask libc's directly; RTLD_NEXT
 	 * is then relative to libgmtrace, which is what is meant here */
 	void *f = gm_present_dlsym_real(RTLD_NEXT, name);
 	if (f && f != self)
 		return f;
-	/* (busy: the loader's lock is held in the callbacks, where a dlclose
-	 * that only drops a count has no walk to make, and none to wait for) */
-	t->busy++;
+	/* (through gmtrace's own dl_iterate_phdr, which marks the thread: the
+	 * callbacks' dlclose, holding the loader's lock, waits for no module
+	 * walk) */
 	dl_iterate_phdr(gm_present_search_cb, &s);
-	t->busy--;
 	return s.found;
 }
 
